@@ -1,0 +1,65 @@
+//! The `Backend` trait: where encoded entries live.
+
+use crate::time::{Deadline, Instant};
+
+/// A store of encoded entries (`E`) by key (`K`), each with a [`Deadline`].
+///
+/// Every method that depends on time takes `now` from the cache, which reads its clock
+/// once per operation. A backend never returns an entry whose deadline is at or before
+/// `now`, and [`len`](Backend::len) never counts one.
+///
+/// ```
+/// use jwm_cache_core::{Backend, Instant, MemoryBackend, Ttl};
+///
+/// let mut store = MemoryBackend::<&str, u32>::new();
+/// let now = Instant::ZERO;
+/// store.set("a", 1, Ttl::from_secs(1).deadline_from(now), now).unwrap();
+/// assert_eq!(store.get(&"a", now).unwrap(), Some(&1));
+/// assert_eq!(store.get(&"a", Instant::from_nanos(1_000_000_000)).unwrap(), None);
+/// ```
+pub trait Backend<K, E> {
+    /// Why an operation failed.
+    type Error;
+    /// A short name for [`Cache::parameters`](crate::Cache::parameters).
+    const NAME: &'static str;
+
+    /// The live entry under `key` at `now`, if any.
+    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&E>, Self::Error>;
+
+    /// Stores `value` under `key` until `deadline`, replacing any previous entry.
+    fn set(
+        &mut self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), Self::Error>;
+
+    /// Removes the entry under `key`; returns whether a live one was there at `now`.
+    fn remove(&mut self, key: &K, now: Instant) -> Result<bool, Self::Error>;
+
+    /// Removes every entry and resets the [`Reclaimed`] counts.
+    fn clear(&mut self) -> Result<(), Self::Error>;
+
+    /// The number of live entries at `now`.
+    fn len(&mut self, now: Instant) -> Result<usize, Self::Error>;
+
+    /// The most entries this backend holds before evicting, if bounded.
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+
+    /// Entries this backend removed on its own since the last [`clear`](Backend::clear).
+    fn reclaimed(&self) -> Reclaimed {
+        Reclaimed::default()
+    }
+}
+
+/// Entries a backend removed on its own, by cause.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reclaimed {
+    /// Entries dropped because their deadline passed.
+    pub expirations: u64,
+    /// Live entries dropped to stay within capacity.
+    pub evictions: u64,
+}

@@ -1,0 +1,127 @@
+//! Building a cache without spelling its five type parameters.
+
+use alloc::string::String;
+use core::marker::PhantomData;
+
+use crate::codec::{Identity, Serializer};
+use crate::memory::MemoryBackend;
+use crate::time::Ttl;
+
+use super::Cache;
+use super::info::Counters;
+
+/// The default TTL, as in the Python original.
+pub const DEFAULT_TTL: Ttl = Ttl::from_secs(60);
+/// The identifier of a cache built without one.
+pub const DEFAULT_IDENTIFIER: &str = "default";
+
+/// Configures a [`Cache`]: TTL, identifier, capacity, codec and clock.
+///
+/// [`build`](CacheBuilder::build) gives a [`MemoryBackend`];
+/// [`build_with_backend`](CacheBuilder::build_with_backend) takes any
+/// [`Backend`](crate::Backend).
+///
+/// ```
+/// use core::time::Duration;
+/// use jwm_cache_core::{CacheBuilder, ManualClock, Postcard, Ttl};
+///
+/// let mut cache = CacheBuilder::new(ManualClock::new())
+///     .ttl(Duration::from_secs(30))
+///     .identifier("geo")
+///     .capacity(10_000)
+///     .serializer(Postcard)
+///     .build::<String, (f64, f64)>();
+/// cache.insert("Paris".into(), (48.85, 2.35)).unwrap();
+/// let p = cache.parameters();
+/// assert_eq!((p.ttl, p.identifier.as_str(), p.codec), (Ttl::from_secs(30), "geo", "postcard"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct CacheBuilder<S, C> {
+    ttl: Ttl,
+    identifier: String,
+    capacity: Option<usize>,
+    serializer: S,
+    clock: C,
+}
+
+impl<C> CacheBuilder<Identity, C> {
+    /// A builder with a 60 s TTL, no capacity, [`Identity`] and the given clock.
+    pub fn new(clock: C) -> Self {
+        CacheBuilder {
+            ttl: DEFAULT_TTL,
+            identifier: String::from(DEFAULT_IDENTIFIER),
+            capacity: None,
+            serializer: Identity,
+            clock,
+        }
+    }
+}
+
+impl<S, C> CacheBuilder<S, C> {
+    /// The TTL of entries inserted without one: a [`Duration`](core::time::Duration)
+    /// (saturating) or a [`Ttl`], such as [`Ttl::NEVER`].
+    pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
+        self.ttl = ttl.into();
+        self
+    }
+
+    /// The namespace of the cache's entries.
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.identifier = identifier.into();
+        self
+    }
+
+    /// The most entries the built-in memory backend holds; SIEVE evicts beyond it.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// The codec.
+    pub fn serializer<S2>(self, serializer: S2) -> CacheBuilder<S2, C> {
+        CacheBuilder {
+            ttl: self.ttl,
+            identifier: self.identifier,
+            capacity: self.capacity,
+            serializer,
+            clock: self.clock,
+        }
+    }
+
+    /// The clock.
+    pub fn clock<C2>(self, clock: C2) -> CacheBuilder<S, C2> {
+        CacheBuilder {
+            ttl: self.ttl,
+            identifier: self.identifier,
+            capacity: self.capacity,
+            serializer: self.serializer,
+            clock,
+        }
+    }
+
+    /// A cache over the built-in [`MemoryBackend`], bounded by [`capacity`](Self::capacity).
+    pub fn build<K, V>(self) -> Cache<K, V, MemoryBackend<K, S::Encoded>, S, C>
+    where
+        S: Serializer<V>,
+    {
+        let backend = match self.capacity {
+            Some(capacity) => MemoryBackend::with_capacity(capacity),
+            None => MemoryBackend::new(),
+        };
+        self.build_with_backend(backend)
+    }
+
+    /// A cache over `backend`. Capacity is the backend's own business here, so the
+    /// builder's [`capacity`](Self::capacity) is not used.
+    pub fn build_with_backend<K, V, B>(self, backend: B) -> Cache<K, V, B, S, C> {
+        Cache {
+            backend,
+            serializer: self.serializer,
+            clock: self.clock,
+            ttl: self.ttl,
+            identifier: self.identifier,
+            counters: Counters::default(),
+            types: PhantomData,
+        }
+    }
+}

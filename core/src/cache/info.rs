@@ -1,0 +1,51 @@
+//! What a cache reports about itself.
+
+use alloc::string::String;
+
+use crate::time::Ttl;
+
+/// Counters and size, as of one call to [`Cache::info`](crate::Cache::info).
+///
+/// Every lookup is exactly one hit or one miss, so `hits + misses` equals the number of
+/// lookups since the last clear, failed ones included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheInfo {
+    /// Lookups that returned a stored value.
+    pub hits: u64,
+    /// Lookups that found nothing usable (absent, expired, or failed).
+    pub misses: u64,
+    /// Live entries now; expired ones are never counted.
+    pub current_size: usize,
+    /// Live entries the backend dropped to stay within capacity.
+    pub evictions: u64,
+    /// Entries the backend dropped because their deadline passed.
+    pub expirations: u64,
+    /// Backend and codec failures, each also counted where it happened (a failed lookup
+    /// is a miss).
+    pub errors: u64,
+}
+
+/// How a cache was configured: the `cache_parameters()` of the Python original.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parameters {
+    /// The TTL given to entries inserted without one.
+    pub ttl: Ttl,
+    /// The namespace of this cache's entries.
+    pub identifier: String,
+    /// The backend's capacity, if bounded.
+    pub capacity: Option<usize>,
+    /// The backend's name, such as `"memory"`.
+    pub backend: &'static str,
+    /// The codec's name, such as `"identity"` or `"postcard"`.
+    pub codec: &'static str,
+    /// The clock's name, such as `"manual"`.
+    pub clock: &'static str,
+}
+
+/// The counters a cache keeps itself; the backend keeps its own reclaim counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+    pub(crate) errors: u64,
+}

@@ -1,0 +1,293 @@
+//! `Cache<K, V, B, S, C>`: the policy over a backend, a codec and a clock.
+
+mod builder;
+mod info;
+
+use alloc::string::String;
+use core::marker::PhantomData;
+
+use crate::backend::Backend;
+use crate::codec::{Identity, Serializer};
+use crate::error::Error;
+use crate::memory::MemoryBackend;
+use crate::time::{Clock, Instant, Ttl};
+
+pub use builder::{CacheBuilder, DEFAULT_IDENTIFIER, DEFAULT_TTL};
+pub use info::{CacheInfo, Parameters};
+
+use info::Counters;
+
+/// The error of a [`Cache`] over backend `B` and codec `S` storing `V`.
+pub type CacheError<K, V, B, S> =
+    Error<<B as Backend<K, <S as Serializer<V>>::Encoded>>::Error, <S as Serializer<V>>::Error>;
+
+/// A TTL cache: the engine every other part of jwm-cache wraps.
+///
+/// `Cache` owns a backend `B` (where entries live), a codec `S` (how values are stored),
+/// a clock `C`, a default TTL, an identifier and counters. Monomorphisation picks all
+/// three parts at compile time.
+///
+/// - Every entry expires at `inserted_at + ttl`; a read at or after that deadline is a
+///   miss. A hit does not extend the deadline; re-inserting resets it.
+/// - `ttl = 0` stores nothing (and drops a previous value), [`Ttl::NEVER`] never expires,
+///   and a `Duration` too large to represent saturates to never.
+/// - The clock is read exactly once per operation.
+/// - Plain operations return typed errors. [`get_or_insert_with`](Cache::get_or_insert_with)
+///   never fails: a broken backend or corrupt bytes count as a miss and an error, and the
+///   function's value is returned.
+///
+/// ```
+/// use core::time::Duration;
+/// use jwm_cache_core::{Cache, ManualClock};
+///
+/// let clock = ManualClock::new();
+/// let mut cache = Cache::new(clock.clone()); // memory backend, 60 s TTL
+///
+/// let v = cache.get_or_insert_with(7u64, || 49u64); // miss: computes
+/// let w = cache.get_or_insert_with(7, || unreachable!()); // hit
+/// assert_eq!((v, w), (49, 49));
+///
+/// clock.advance(Duration::from_secs(60)); // at the deadline: expired
+/// assert_eq!(cache.get(&7).unwrap(), None);
+///
+/// let info = cache.info();
+/// assert_eq!((info.hits, info.misses, info.current_size), (1, 2, 0));
+/// ```
+pub struct Cache<K, V, B, S, C> {
+    backend: B,
+    serializer: S,
+    clock: C,
+    ttl: Ttl,
+    identifier: String,
+    counters: Counters,
+    types: PhantomData<fn(K) -> V>,
+}
+
+impl<K, V, C> Cache<K, V, MemoryBackend<K, V>, Identity, C>
+where
+    Identity: Serializer<V, Encoded = V>,
+{
+    /// An unbounded in-memory cache with a 60 s TTL that stores values as they are.
+    ///
+    /// Use [`CacheBuilder`] for anything else.
+    pub fn new(clock: C) -> Self {
+        CacheBuilder::new(clock).build()
+    }
+}
+
+impl<K, V, B, S, C> Cache<K, V, B, S, C>
+where
+    S: Serializer<V>,
+    B: Backend<K, S::Encoded>,
+    C: Clock,
+{
+    /// The value under `key`, if a live one is stored.
+    ///
+    /// A failure is counted as a miss and an error, and returned.
+    pub fn get(&mut self, key: &K) -> Result<Option<V>, CacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        self.lookup(key, now)
+    }
+
+    /// Stores `value` under `key` with the cache's TTL.
+    pub fn insert(&mut self, key: K, value: V) -> Result<(), CacheError<K, V, B, S>> {
+        self.insert_with_ttl(key, value, self.ttl)
+    }
+
+    /// Stores `value` under `key` with its own TTL. [`Ttl::ZERO`] stores nothing and
+    /// removes a previous value.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use jwm_cache_core::{Cache, ManualClock, Ttl};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut cache = Cache::new(clock.clone());
+    /// cache.insert_with_ttl("short", 1, Duration::from_secs(1)).unwrap();
+    /// cache.insert_with_ttl("forever", 2, Ttl::NEVER).unwrap();
+    /// clock.advance(Duration::from_secs(3600 * 24 * 365 * 500));
+    /// assert_eq!(cache.get(&"short").unwrap(), None);
+    /// assert_eq!(cache.get(&"forever").unwrap(), Some(2));
+    /// ```
+    pub fn insert_with_ttl(
+        &mut self,
+        key: K,
+        value: V,
+        ttl: impl Into<Ttl>,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        self.store(key, ttl.into(), now, |codec| codec.encode_owned(value))
+    }
+
+    /// The stored value under `key`, or `f()`, stored and returned on a miss.
+    ///
+    /// Never fails: if the lookup or the store fails (a dead backend, corrupt bytes), the
+    /// failure is counted in [`CacheInfo::errors`] and `f`'s value is still returned. The
+    /// deadline counts from the lookup, so a value is never served more than one TTL
+    /// after its computation began.
+    pub fn get_or_insert_with(&mut self, key: K, f: impl FnOnce() -> V) -> V {
+        let now = self.clock.now();
+        if let Ok(Some(value)) = self.lookup(&key, now) {
+            return value;
+        }
+        let value = f();
+        let _counted = self.store(key, self.ttl, now, |codec| codec.encode(&value));
+        value
+    }
+
+    /// Like [`get_or_insert_with`](Cache::get_or_insert_with) for a fallible `f`: an `Err`
+    /// is returned and never cached.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, ManualClock};
+    ///
+    /// let mut cache = Cache::new(ManualClock::new());
+    /// let failed: Result<u32, &str> = cache.try_get_or_insert_with("k", || Err("down"));
+    /// assert_eq!(failed, Err("down"));
+    /// assert_eq!(cache.try_get_or_insert_with("k", || Ok::<_, &str>(5)), Ok(5));
+    /// assert_eq!(cache.info().current_size, 1);
+    /// ```
+    pub fn try_get_or_insert_with<E>(
+        &mut self,
+        key: K,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let now = self.clock.now();
+        if let Ok(Some(value)) = self.lookup(&key, now) {
+            return Ok(value);
+        }
+        let value = f()?;
+        let _counted = self.store(key, self.ttl, now, |codec| codec.encode(&value));
+        Ok(value)
+    }
+
+    /// Removes the entry under `key`; returns whether a live one was there.
+    pub fn remove(&mut self, key: &K) -> Result<bool, CacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        let removed = self.backend.remove(key, now).map_err(Error::Backend);
+        self.count_failure(&removed);
+        removed
+    }
+
+    /// Empties this cache's namespace and resets every counter.
+    pub fn clear(&mut self) -> Result<(), CacheError<K, V, B, S>> {
+        let cleared = self.backend.clear().map_err(Error::Backend);
+        self.counters = Counters::default();
+        self.count_failure(&cleared);
+        cleared
+    }
+
+    /// Hits, misses, live size and the backend's reclaim counts.
+    ///
+    /// `current_size` never counts an expired entry. If the backend cannot report its
+    /// size, `current_size` is 0 and the failure is counted in `errors`.
+    pub fn info(&mut self) -> CacheInfo {
+        let now = self.clock.now();
+        let size: Result<_, CacheError<K, V, B, S>> = self.backend.len(now).map_err(Error::Backend);
+        self.count_failure(&size);
+        let reclaimed = self.backend.reclaimed();
+        CacheInfo {
+            hits: self.counters.hits,
+            misses: self.counters.misses,
+            current_size: size.unwrap_or(0),
+            evictions: reclaimed.evictions,
+            expirations: reclaimed.expirations,
+            errors: self.counters.errors,
+        }
+    }
+
+    /// The configuration: TTL, identifier, capacity, and the names of the backend, codec
+    /// and clock.
+    pub fn parameters(&self) -> Parameters {
+        Parameters {
+            ttl: self.ttl,
+            identifier: self.identifier.clone(),
+            capacity: self.backend.capacity(),
+            backend: B::NAME,
+            codec: S::NAME,
+            clock: C::NAME,
+        }
+    }
+
+    fn lookup(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
+        let found = match self.backend.get(key, now) {
+            Ok(Some(encoded)) => self
+                .serializer
+                .decode(encoded)
+                .map(Some)
+                .map_err(Error::Codec),
+            Ok(None) => Ok(None),
+            Err(e) => Err(Error::Backend(e)),
+        };
+        match found {
+            Ok(Some(_)) => self.counters.hits += 1,
+            Ok(None) => self.counters.misses += 1,
+            Err(_) => {
+                self.counters.misses += 1;
+                self.counters.errors += 1;
+            }
+        }
+        found
+    }
+
+    fn store(
+        &mut self,
+        key: K,
+        ttl: Ttl,
+        now: Instant,
+        encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        let stored = if ttl.is_zero() {
+            self.backend
+                .remove(&key, now)
+                .map(drop)
+                .map_err(Error::Backend)
+        } else {
+            match encode(&self.serializer) {
+                Ok(encoded) => self
+                    .backend
+                    .set(key, encoded, ttl.deadline_from(now), now)
+                    .map_err(Error::Backend),
+                Err(e) => Err(Error::Codec(e)),
+            }
+        };
+        self.count_failure(&stored);
+        stored
+    }
+
+    fn count_failure<T, E>(&mut self, result: &Result<T, E>) {
+        if result.is_err() {
+            self.counters.errors += 1;
+        }
+    }
+}
+
+impl<K, V, B, S, C> Cache<K, V, B, S, C> {
+    /// The TTL of entries inserted without one.
+    pub fn ttl(&self) -> Ttl {
+        self.ttl
+    }
+
+    /// The namespace of this cache's entries.
+    pub fn identifier(&self) -> &str {
+        &self.identifier
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    /// The backend, mutably: for backend-specific operations.
+    pub fn backend_mut(&mut self) -> &mut B {
+        &mut self.backend
+    }
+}
+
+#[cfg(test)]
+mod tests;

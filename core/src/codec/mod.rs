@@ -1,0 +1,58 @@
+//! Serializers (codecs): how a value is stored in a backend.
+
+mod identity;
+#[cfg(feature = "json")]
+mod json;
+#[cfg(feature = "postcard")]
+mod postcard;
+
+pub use identity::Identity;
+#[cfg(feature = "json")]
+pub use json::{Json, JsonError};
+#[cfg(feature = "postcard")]
+pub use postcard::{Postcard, PostcardError};
+
+/// Turns a `V` into what a backend stores, and back.
+///
+/// Decoding must never panic: bytes that are corrupt, foreign or from an older version
+/// give `Err`, which the cache counts and treats as a miss.
+///
+/// ```
+/// use jwm_cache_core::Serializer;
+///
+/// /// Stores numbers as decimal text.
+/// struct Decimal;
+///
+/// impl Serializer<u64> for Decimal {
+///     type Encoded = String;
+///     type Error = core::num::ParseIntError;
+///     const NAME: &'static str = "decimal";
+///     fn encode(&self, value: &u64) -> Result<String, Self::Error> {
+///         Ok(value.to_string())
+///     }
+///     fn decode(&self, encoded: &String) -> Result<u64, Self::Error> {
+///         encoded.parse()
+///     }
+/// }
+/// assert_eq!(Decimal.decode(&Decimal.encode(&42).unwrap()), Ok(42));
+/// assert!(Decimal.decode(&"4x2".to_string()).is_err());
+/// ```
+pub trait Serializer<V> {
+    /// What the backend stores.
+    type Encoded;
+    /// Why encoding or decoding failed.
+    type Error;
+    /// A short name for [`Cache::parameters`](crate::Cache::parameters).
+    const NAME: &'static str;
+
+    /// Encodes a borrowed value.
+    fn encode(&self, value: &V) -> Result<Self::Encoded, Self::Error>;
+
+    /// Encodes an owned value; codecs that store `V` itself override this to avoid a clone.
+    fn encode_owned(&self, value: V) -> Result<Self::Encoded, Self::Error> {
+        self.encode(&value)
+    }
+
+    /// Decodes a stored value.
+    fn decode(&self, encoded: &Self::Encoded) -> Result<V, Self::Error>;
+}

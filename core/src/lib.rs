@@ -1,0 +1,66 @@
+//! The `no_std + alloc` core of [jwm-cache](https://docs.rs/jwm-cache): a TTL cache engine,
+//! `Cache<K, V, B, S, C>`, generic over its backend `B`, codec `S` and clock `C`.
+//!
+//! - [`Cache`] holds the policy: TTL semantics, counters, one clock read per operation.
+//! - [`MemoryBackend`] stores entries in a hash table with a timer wheel for expiry and
+//!   SIEVE for capacity.
+//! - [`Identity`], [`Postcard`] and [`Json`] are the codecs.
+//! - [`ManualClock`] drives time in tests; [`EmbassyClock`] reads an embedded timer.
+//! - [`PersistentHash`] gives keys a digest that is the same in every process and on
+//!   every platform, for stores shared across processes.
+//!
+//! ```
+//! use core::time::Duration;
+//! use jwm_cache_core::{CacheBuilder, ManualClock};
+//!
+//! let clock = ManualClock::new();
+//! let mut cache = CacheBuilder::new(clock.clone())
+//!     .ttl(Duration::from_secs(5))
+//!     .capacity(1_000)
+//!     .build::<u32, &str>();
+//! cache.insert(1, "one").unwrap();
+//! clock.advance(Duration::from_secs(4));
+//! assert_eq!(cache.get(&1).unwrap(), Some("one"));
+//! clock.advance(Duration::from_secs(1));
+//! assert_eq!(cache.get(&1).unwrap(), None);
+//! ```
+//!
+//! # Features
+//! - `postcard` (default): the [`Postcard`] codec and [`PostcardKey`].
+//! - `json`: the [`Json`] codec.
+//! - `embassy-time`: [`EmbassyClock`].
+//! - `std`: [`PersistentHash`] for std's `HashMap` and `HashSet`; the only feature that
+//!   needs std.
+#![no_std]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod backend;
+mod cache;
+mod codec;
+mod error;
+mod key;
+mod memory;
+mod time;
+
+pub use backend::{Backend, Reclaimed};
+pub use cache::{
+    Cache, CacheBuilder, CacheError, CacheInfo, DEFAULT_IDENTIFIER, DEFAULT_TTL, Parameters,
+};
+pub use codec::{Identity, Serializer};
+#[cfg(feature = "json")]
+pub use codec::{Json, JsonError};
+#[cfg(feature = "postcard")]
+pub use codec::{Postcard, PostcardError};
+pub use error::Error;
+#[cfg(feature = "postcard")]
+pub use key::PostcardKey;
+pub use key::{Digest, KeyHasher, PersistentHash, UnhashableKey};
+pub use memory::MemoryBackend;
+#[cfg(feature = "embassy-time")]
+pub use time::EmbassyClock;
+pub use time::{Clock, Deadline, Instant, ManualClock, Ttl};

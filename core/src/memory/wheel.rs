@@ -1,0 +1,336 @@
+//! A hierarchical timer wheel: the expiry index of the memory backend.
+//!
+//! Entries are linked into slots by deadline. Level 0 has 64 slots of one tick
+//! (2^20 ns, about 1 ms); each level above has 64 slots, each as wide as the whole level
+//! below. An entry sits at the level of the highest base-64 digit in which its deadline
+//! tick differs from `elapsed`, so inserting and unlinking are O(1). As time passes, a
+//! due slot of a higher level is cascaded: its entries move down a level or more. Each
+//! entry is therefore touched at most once per level (8 levels) before it expires, which
+//! makes reclamation amortized O(1) per insert. Work is handed out under a budget, so no
+//! single call pays for a backlog.
+//!
+//! The wheel is pure: it owns slot heads and bitmaps, reaches entries through
+//! [`WheelNodes`], and is told the time.
+
+use alloc::vec::Vec;
+
+use crate::time::{Deadline, Instant};
+
+use super::NIL;
+
+/// log2 of the tick length in nanoseconds.
+const TICK_SHIFT: u32 = 20;
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+/// 8 levels of 6 bits cover every tick of a `u64` nanosecond timeline (64 - 20 = 44 bits).
+const LEVELS: usize = 8;
+const UNLINKED: u16 = u16::MAX;
+
+/// An entry's place in the wheel: its neighbours in the slot's list and the slot itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WheelLink {
+    prev: u32,
+    next: u32,
+    slot: u16,
+}
+
+impl WheelLink {
+    pub(crate) const UNLINKED: WheelLink = WheelLink {
+        prev: NIL,
+        next: NIL,
+        slot: UNLINKED,
+    };
+}
+
+/// How the wheel reaches the entries it indexes.
+pub(crate) trait WheelNodes {
+    fn wheel_link(&mut self, index: u32) -> &mut WheelLink;
+    fn deadline(&self, index: u32) -> Deadline;
+}
+
+/// The tick of an instant: the wheel's unit of time.
+pub(crate) fn tick_of(nanos: u64) -> u64 {
+    nanos >> TICK_SHIFT
+}
+
+/// Deadlines indexed by tick; see the module docs.
+pub(crate) struct TimerWheel {
+    heads: [[u32; SLOTS]; LEVELS],
+    occupied: [u64; LEVELS],
+    /// Every slot before this tick has been processed.
+    elapsed: u64,
+}
+
+impl TimerWheel {
+    pub(crate) const fn new() -> Self {
+        TimerWheel {
+            heads: [[NIL; SLOTS]; LEVELS],
+            occupied: [0; LEVELS],
+            elapsed: 0,
+        }
+    }
+
+    /// Forgets every entry, keeping the wheel's sense of time.
+    pub(crate) fn clear(&mut self) {
+        self.heads = [[NIL; SLOTS]; LEVELS];
+        self.occupied = [0; LEVELS];
+    }
+
+    /// Links `index`, whose deadline must not be [`Deadline::NEVER`].
+    pub(crate) fn insert<N: WheelNodes + ?Sized>(&mut self, nodes: &mut N, index: u32) {
+        // A deadline already behind the wheel (a value computed slowly) waits in the
+        // current slot, which is the next to be reclaimed.
+        let tick = tick_of(nodes.deadline(index).as_nanos()).max(self.elapsed);
+        let level = level_for(self.elapsed, tick);
+        let slot = level * SLOTS + slot_at(tick, level);
+        let head = self.heads[level][slot % SLOTS];
+        *nodes.wheel_link(index) = WheelLink {
+            prev: NIL,
+            next: head,
+            slot: slot as u16,
+        };
+        if head != NIL {
+            nodes.wheel_link(head).prev = index;
+        }
+        self.heads[level][slot % SLOTS] = index;
+        self.occupied[level] |= 1 << (slot % SLOTS);
+    }
+
+    /// Unlinks `index` if it is linked.
+    pub(crate) fn unlink<N: WheelNodes + ?Sized>(&mut self, nodes: &mut N, index: u32) {
+        let link = *nodes.wheel_link(index);
+        if link.slot == UNLINKED {
+            return;
+        }
+        let (level, slot) = (link.slot as usize / SLOTS, link.slot as usize % SLOTS);
+        if link.prev == NIL {
+            self.heads[level][slot] = link.next;
+            if link.next == NIL {
+                self.occupied[level] &= !(1 << slot);
+            }
+        } else {
+            nodes.wheel_link(link.prev).next = link.next;
+        }
+        if link.next != NIL {
+            nodes.wheel_link(link.next).prev = link.prev;
+        }
+        *nodes.wheel_link(index) = WheelLink::UNLINKED;
+    }
+
+    /// Points the neighbours of an entry that moved from `from` to `to` at its new place.
+    pub(crate) fn relocate<N: WheelNodes + ?Sized>(&mut self, nodes: &mut N, from: u32, to: u32) {
+        let link = *nodes.wheel_link(to);
+        if link.slot == UNLINKED {
+            return;
+        }
+        if link.prev == NIL {
+            let (level, slot) = (link.slot as usize / SLOTS, link.slot as usize % SLOTS);
+            debug_assert_eq!(self.heads[level][slot], from);
+            self.heads[level][slot] = to;
+        } else {
+            nodes.wheel_link(link.prev).next = to;
+        }
+        if link.next != NIL {
+            nodes.wheel_link(link.next).prev = to;
+        }
+    }
+
+    /// Unlinks and returns one entry whose whole slot lies before `now`, cascading higher
+    /// levels on the way. Each entry unlinked or cascaded costs one unit of `budget`;
+    /// `None` means nothing is due or the budget is spent.
+    pub(crate) fn pop_expired<N: WheelNodes + ?Sized>(
+        &mut self,
+        nodes: &mut N,
+        now: Instant,
+        budget: &mut usize,
+    ) -> Option<u32> {
+        let now_tick = tick_of(now.as_nanos());
+        loop {
+            if *budget == 0 {
+                return None;
+            }
+            let due = self.next_slot().filter(|&(level, _, start)| {
+                // A level-0 slot is due once its tick has passed; a higher slot is
+                // cascaded as soon as it begins, so its entries reach their own tick.
+                if level == 0 {
+                    start < now_tick
+                } else {
+                    start <= now_tick
+                }
+            });
+            let Some((level, slot, start)) = due else {
+                self.elapsed = self.elapsed.max(now_tick);
+                return None;
+            };
+            self.elapsed = start;
+            let index = self.heads[level][slot];
+            self.unlink(nodes, index);
+            *budget -= 1;
+            if level == 0 {
+                return Some(index);
+            }
+            self.insert(nodes, index);
+        }
+    }
+
+    /// Unlinks the entries of the current tick's slot that are expired at `now`, exactly,
+    /// and returns them in descending index order (safe to swap-remove one by one).
+    /// Call after [`pop_expired`](Self::pop_expired) has run dry for the same `now`.
+    pub(crate) fn drain_current<N: WheelNodes + ?Sized>(
+        &mut self,
+        nodes: &mut N,
+        now: Instant,
+    ) -> Vec<u32> {
+        let mut expired = Vec::new();
+        let mut cursor = self.heads[0][slot_at(self.elapsed, 0)];
+        while cursor != NIL {
+            if nodes.deadline(cursor).is_expired(now) {
+                expired.push(cursor);
+            }
+            cursor = nodes.wheel_link(cursor).next;
+        }
+        for &index in &expired {
+            self.unlink(nodes, index);
+        }
+        expired.sort_unstable_by(|a, b| b.cmp(a));
+        expired
+    }
+
+    /// The earliest occupied slot at or after `elapsed`: `(level, slot, first tick)`.
+    /// Lower levels always come first: a level holds only ticks beyond the current
+    /// rotation of the level below it.
+    fn next_slot(&self) -> Option<(usize, usize, u64)> {
+        (0..LEVELS).find_map(|level| {
+            let digit = slot_at(self.elapsed, level);
+            let pending = self.occupied[level] & (u64::MAX << digit);
+            (pending != 0).then(|| {
+                let slot = pending.trailing_zeros() as usize;
+                let shift = SLOT_BITS * level as u32;
+                let rotation = self.elapsed >> shift >> SLOT_BITS << SLOT_BITS << shift;
+                (level, slot, rotation | (slot as u64) << shift)
+            })
+        })
+    }
+}
+
+/// The level of the highest base-64 digit in which `tick` differs from `elapsed`.
+fn level_for(elapsed: u64, tick: u64) -> usize {
+    let differing = (elapsed ^ tick) | (SLOTS as u64 - 1);
+    let significant = 63 - differing.leading_zeros();
+    (significant / SLOT_BITS) as usize
+}
+
+fn slot_at(tick: u64, level: usize) -> usize {
+    ((tick >> (SLOT_BITS * level as u32)) as usize) & (SLOTS - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    /// Deadlines by index, with their links.
+    struct Entries(Vec<(Deadline, WheelLink)>);
+
+    impl WheelNodes for Entries {
+        fn wheel_link(&mut self, index: u32) -> &mut WheelLink {
+            &mut self.0[index as usize].1
+        }
+        fn deadline(&self, index: u32) -> Deadline {
+            self.0[index as usize].0
+        }
+    }
+
+    const TICK: u64 = 1 << TICK_SHIFT;
+
+    fn entries(deadlines: &[u64]) -> Entries {
+        Entries(
+            deadlines
+                .iter()
+                .map(|&d| (Deadline::at(Instant::from_nanos(d)), WheelLink::UNLINKED))
+                .collect(),
+        )
+    }
+
+    fn drain(wheel: &mut TimerWheel, nodes: &mut Entries, now: u64) -> Vec<u32> {
+        let mut budget = usize::MAX;
+        let now = Instant::from_nanos(now);
+        let mut out = Vec::new();
+        while let Some(i) = wheel.pop_expired(nodes, now, &mut budget) {
+            out.push(i);
+        }
+        out.extend(wheel.drain_current(nodes, now));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn levels_follow_the_highest_differing_digit() {
+        assert_eq!(level_for(0, 0), 0);
+        assert_eq!(level_for(0, 63), 0);
+        assert_eq!(level_for(0, 64), 1);
+        assert_eq!(level_for(64, 127), 0);
+        assert_eq!(level_for(0, 1 << 43), 7);
+    }
+
+    #[test]
+    fn expires_exactly_the_due_entries_across_levels() {
+        let deadlines = [
+            5,
+            TICK + 3,
+            70 * TICK,
+            5000 * TICK,
+            300_000 * TICK + 1,
+            (1 << 40) * TICK,
+            u64::MAX - 1,
+        ];
+        let mut nodes = entries(&deadlines);
+        let mut wheel = TimerWheel::new();
+        for i in 0..deadlines.len() as u32 {
+            wheel.insert(&mut nodes, i);
+        }
+        assert_eq!(drain(&mut wheel, &mut nodes, 4), Vec::<u32>::new());
+        assert_eq!(drain(&mut wheel, &mut nodes, 5), vec![0]);
+        assert_eq!(drain(&mut wheel, &mut nodes, TICK + 2), Vec::<u32>::new());
+        assert_eq!(drain(&mut wheel, &mut nodes, 70 * TICK), vec![1, 2]);
+        assert_eq!(drain(&mut wheel, &mut nodes, 300_000 * TICK), vec![3]);
+        assert_eq!(drain(&mut wheel, &mut nodes, 300_000 * TICK + 1), vec![4]);
+        assert_eq!(drain(&mut wheel, &mut nodes, u64::MAX - 2), vec![5]);
+        assert_eq!(drain(&mut wheel, &mut nodes, u64::MAX - 1), vec![6]);
+        assert_eq!(wheel.occupied, [0; LEVELS]);
+    }
+
+    #[test]
+    fn budget_spreads_a_backlog_over_calls() {
+        let mut nodes = entries(&[TICK; 10]);
+        let mut wheel = TimerWheel::new();
+        for i in 0..10 {
+            wheel.insert(&mut nodes, i);
+        }
+        let now = Instant::from_nanos(5 * TICK);
+        let mut popped = 0;
+        for _ in 0..5 {
+            let mut budget = 2;
+            while wheel.pop_expired(&mut nodes, now, &mut budget).is_some() {
+                popped += 1;
+            }
+            assert!(popped <= 10);
+        }
+        assert_eq!(popped, 10);
+    }
+
+    #[test]
+    fn unlink_and_relocate_keep_lists_consistent() {
+        let mut nodes = entries(&[3 * TICK, 3 * TICK, 3 * TICK]);
+        let mut wheel = TimerWheel::new();
+        for i in 0..3 {
+            wheel.insert(&mut nodes, i);
+        }
+        wheel.unlink(&mut nodes, 1);
+        // Move entry 2 into the hole at 1, as a swap-remove does.
+        nodes.0.swap(1, 2);
+        nodes.0.pop();
+        wheel.relocate(&mut nodes, 2, 1);
+        assert_eq!(drain(&mut wheel, &mut nodes, 4 * TICK), vec![0, 1]);
+    }
+}
