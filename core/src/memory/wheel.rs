@@ -162,7 +162,8 @@ impl TimerWheel {
                 self.elapsed = self.elapsed.max(now_tick);
                 return None;
             };
-            self.elapsed = start;
+            // A partly cascaded slot may start before `elapsed`; time never runs back.
+            self.elapsed = self.elapsed.max(start);
             let index = self.heads[level][slot];
             self.unlink(nodes, index);
             *budget -= 1;
@@ -196,20 +197,25 @@ impl TimerWheel {
         expired
     }
 
-    /// The earliest occupied slot at or after `elapsed`: `(level, slot, first tick)`.
-    /// Lower levels always come first: a level holds only ticks beyond the current
-    /// rotation of the level below it.
+    /// The occupied slot that starts first: `(level, slot, first tick)`.
+    ///
+    /// Usually that is on the lowest occupied level, since each level only holds ticks
+    /// beyond the current rotation of the level below. But a slot whose cascade ran out
+    /// of budget still holds entries from an earlier tick, so every level is checked;
+    /// on a tie, the higher level is cascaded first.
     fn next_slot(&self) -> Option<(usize, usize, u64)> {
-        (0..LEVELS).find_map(|level| {
-            let digit = slot_at(self.elapsed, level);
-            let pending = self.occupied[level] & (u64::MAX << digit);
-            (pending != 0).then(|| {
-                let slot = pending.trailing_zeros() as usize;
-                let shift = SLOT_BITS * level as u32;
-                let rotation = self.elapsed >> shift >> SLOT_BITS << SLOT_BITS << shift;
-                (level, slot, rotation | (slot as u64) << shift)
+        (0..LEVELS)
+            .filter_map(|level| {
+                let digit = slot_at(self.elapsed, level);
+                let pending = self.occupied[level] & (u64::MAX << digit);
+                (pending != 0).then(|| {
+                    let slot = pending.trailing_zeros() as usize;
+                    let shift = SLOT_BITS * level as u32;
+                    let rotation = self.elapsed >> shift >> SLOT_BITS << SLOT_BITS << shift;
+                    (level, slot, rotation | (slot as u64) << shift)
+                })
             })
-        })
+            .min_by_key(|&(level, _, start)| (start, core::cmp::Reverse(level)))
     }
 }
 
@@ -298,6 +304,18 @@ mod tests {
         assert_eq!(drain(&mut wheel, &mut nodes, u64::MAX - 2), vec![5]);
         assert_eq!(drain(&mut wheel, &mut nodes, u64::MAX - 1), vec![6]);
         assert_eq!(wheel.occupied, [0; LEVELS]);
+    }
+
+    #[test]
+    fn a_partly_cascaded_slot_is_finished_before_later_ones() {
+        // Both land in one level-2 slot; cascading the later one first must not strand
+        // the earlier one behind it.
+        let mut nodes = entries(&[4096 * TICK, 8191 * TICK]);
+        let mut wheel = TimerWheel::new();
+        wheel.insert(&mut nodes, 0);
+        wheel.insert(&mut nodes, 1);
+        assert_eq!(drain(&mut wheel, &mut nodes, 4096 * TICK), vec![0]);
+        assert_eq!(drain(&mut wheel, &mut nodes, 8191 * TICK), vec![1]);
     }
 
     #[test]
