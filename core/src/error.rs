@@ -8,11 +8,10 @@ use core::fmt;
 /// cannot fail its error is [`Infallible`](core::convert::Infallible).
 ///
 /// ```
-/// use jwm_cache_core::{Error, Json, Serializer};
+/// use jwm_cache_core::Error;
 ///
-/// let corrupt: Result<u32, _> = Json.decode(&b"{".to_vec());
-/// let err: Error<core::convert::Infallible, _> = Error::Codec(corrupt.unwrap_err());
-/// assert!(err.to_string().starts_with("codec error: json codec"));
+/// let err: Error<&str, core::fmt::Error> = Error::Backend("connection refused");
+/// assert_eq!(err.to_string(), "backend error: connection refused");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error<B, S> {
