@@ -1,1 +1,261 @@
-fn main() {}
+//! In-memory hit, miss and insert paths, side by side with the peers, in one run.
+//!
+//! `cargo bench -p jwm-cache-benches --bench memory`
+
+use std::hint::black_box;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use fnv::FnvBuildHasher;
+use jwm_cache::{Cache, CacheBuilder, Clock, Identity, ManualClock, MemoryBackend, SystemClock};
+
+const SIZES: [u64; 2] = [1_000, 1_000_000];
+const TTL: Duration = Duration::from_secs(3600);
+
+/// Keys `0..n` in a fixed pseudo-random order, so lookups defeat the prefetcher alike
+/// for every contender.
+fn shuffled(n: u64) -> Vec<u64> {
+    let mut keys: Vec<u64> = (0..n).collect();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for i in (1..keys.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        keys.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    keys
+}
+
+/// Cycles through `keys`, one per iteration.
+struct Cursor<'a> {
+    keys: &'a [u64],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    #[inline]
+    fn next(&mut self) -> u64 {
+        self.at = if self.at + 1 == self.keys.len() {
+            0
+        } else {
+            self.at + 1
+        };
+        self.keys[self.at]
+    }
+}
+
+fn ours<C: Clock>(clock: C, n: u64) -> Cache<u64, u64, MemoryBackend<u64, u64>, Identity, C> {
+    let mut cache = CacheBuilder::new(clock).ttl(TTL).build();
+    for k in 0..n {
+        cache.insert(k, k).unwrap();
+    }
+    cache
+}
+
+/// Ours with the FNV hasher, to measure the default hasher's choice.
+fn ours_fnv(
+    n: u64,
+) -> Cache<u64, u64, MemoryBackend<u64, u64, FnvBuildHasher>, Identity, SystemClock> {
+    let backend = MemoryBackend::with_hasher(None, FnvBuildHasher::default());
+    let mut cache = CacheBuilder::new(SystemClock)
+        .ttl(TTL)
+        .build_with_backend(backend);
+    for k in 0..n {
+        cache.insert(k, k).unwrap();
+    }
+    cache
+}
+
+fn floor(n: u64) -> hashbrown::HashMap<u64, u64, FnvBuildHasher> {
+    (0..n).map(|k| (k, k)).collect()
+}
+
+fn moka(n: u64) -> moka::sync::Cache<u64, u64> {
+    let cache = moka::sync::Cache::builder().time_to_live(TTL).build();
+    for k in 0..n {
+        cache.insert(k, k);
+    }
+    cache.run_pending_tasks();
+    cache
+}
+
+fn quick(n: u64) -> quick_cache::unsync::Cache<u64, u64> {
+    let mut cache = quick_cache::unsync::Cache::new(n as usize);
+    for k in 0..n {
+        cache.insert(k, k);
+    }
+    cache
+}
+
+fn lru(n: u64) -> lru::LruCache<u64, u64> {
+    let mut cache = lru::LruCache::new(NonZeroUsize::new(n as usize).unwrap());
+    for k in 0..n {
+        cache.put(k, k);
+    }
+    cache
+}
+
+/// Runs one lookup-style benchmark for every contender; `offset` shifts the keys
+/// (0 for hits, far away for misses). quick_cache and lru keep no TTL, so they read no
+/// clock; their "+ clock read" variants add the one read a TTL check needs, for a
+/// like-for-like comparison with a TTL cache.
+fn lookups(c: &mut Criterion, name: &str, offset: u64) {
+    let mut group = c.benchmark_group(name);
+    for n in SIZES {
+        let keys: Vec<u64> = shuffled(n).into_iter().map(|k| k + offset).collect();
+        let mut cursor = Cursor { keys: &keys, at: 0 };
+
+        let map = floor(n);
+        group.bench_function(
+            BenchmarkId::new("floor: hashbrown+fnv + clock read", n),
+            |b| {
+                b.iter(|| {
+                    let now = SystemClock.now();
+                    black_box((map.get(&cursor.next()).copied(), now))
+                })
+            },
+        );
+        let clock = ManualClock::new();
+        group.bench_function(
+            BenchmarkId::new("floor: hashbrown+fnv + ManualClock", n),
+            |b| {
+                b.iter(|| {
+                    let now = clock.now();
+                    black_box((map.get(&cursor.next()).copied(), now))
+                })
+            },
+        );
+        drop(map);
+
+        let mut cache = ours_fnv(n);
+        group.bench_function(BenchmarkId::new("jwm-cache fnv (SystemClock)", n), |b| {
+            b.iter(|| black_box(cache.get(&cursor.next())))
+        });
+        drop(cache);
+
+        let mut cache = ours(SystemClock, n);
+        group.bench_function(BenchmarkId::new("jwm-cache (SystemClock)", n), |b| {
+            b.iter(|| black_box(cache.get(&cursor.next())))
+        });
+        drop(cache);
+
+        let mut cache = ours(ManualClock::new(), n);
+        group.bench_function(BenchmarkId::new("jwm-cache (ManualClock)", n), |b| {
+            b.iter(|| black_box(cache.get(&cursor.next())))
+        });
+        drop(cache);
+
+        let cache = moka(n);
+        group.bench_function(BenchmarkId::new("moka::sync (ttl)", n), |b| {
+            b.iter(|| black_box(cache.get(&cursor.next())))
+        });
+        drop(cache);
+
+        let cache = quick(n);
+        group.bench_function(BenchmarkId::new("quick_cache::unsync", n), |b| {
+            b.iter(|| black_box(cache.get(&cursor.next()).copied()))
+        });
+        group.bench_function(
+            BenchmarkId::new("quick_cache::unsync + clock read", n),
+            |b| {
+                b.iter(|| {
+                    let now = SystemClock.now();
+                    black_box((cache.get(&cursor.next()).copied(), now))
+                })
+            },
+        );
+        drop(cache);
+
+        let mut cache = lru(n);
+        group.bench_function(BenchmarkId::new("lru", n), |b| {
+            b.iter(|| black_box(cache.get(&cursor.next()).copied()))
+        });
+        group.bench_function(BenchmarkId::new("lru + clock read", n), |b| {
+            b.iter(|| {
+                let now = SystemClock.now();
+                black_box((cache.get(&cursor.next()).copied(), now))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn get_hit(c: &mut Criterion) {
+    lookups(c, "get_hit", 0);
+}
+
+fn get_miss(c: &mut Criterion) {
+    lookups(c, "get_miss", u64::MAX / 2);
+}
+
+/// Overwrites an existing key: the steady state of a full cache being refreshed.
+fn insert(c: &mut Criterion) {
+    let mut group = c.benchmark_group("insert");
+    for n in SIZES {
+        let keys = shuffled(n);
+        let mut cursor = Cursor { keys: &keys, at: 0 };
+
+        let mut map = floor(n);
+        group.bench_function(
+            BenchmarkId::new("floor: hashbrown+fnv + clock read", n),
+            |b| {
+                b.iter(|| {
+                    let now = SystemClock.now();
+                    black_box(map.insert(cursor.next(), now.as_nanos()))
+                })
+            },
+        );
+        drop(map);
+
+        let mut cache = ours(SystemClock, n);
+        group.bench_function(BenchmarkId::new("jwm-cache (SystemClock)", n), |b| {
+            b.iter(|| {
+                let k = cursor.next();
+                black_box(cache.insert(k, k))
+            })
+        });
+        drop(cache);
+
+        let cache = moka(n);
+        group.bench_function(BenchmarkId::new("moka::sync (ttl)", n), |b| {
+            b.iter(|| {
+                let k = cursor.next();
+                cache.insert(k, k)
+            })
+        });
+        drop(cache);
+
+        let mut cache = quick(n);
+        group.bench_function(BenchmarkId::new("quick_cache::unsync", n), |b| {
+            b.iter(|| {
+                let k = cursor.next();
+                cache.insert(k, k)
+            })
+        });
+        drop(cache);
+
+        let mut cache = lru(n);
+        group.bench_function(BenchmarkId::new("lru", n), |b| {
+            b.iter(|| {
+                let k = cursor.next();
+                black_box(cache.put(k, k))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = get_hit, get_miss, insert
+}
+criterion_main!(benches);

@@ -1,37 +1,4 @@
-//! Keys that persist: a digest of a value that is the same in every process, on every
-//! platform and with every compiler version.
-//!
-//! # The algorithm
-//! A value is written to a [`KeyHasher`] in a canonical encoding, and the bytes are
-//! hashed with **BLAKE3 in keyed mode**, the key being the ASCII bytes
-//! `jwm-cache persistent-hash v1` zero-padded to 32 bytes. The [`Digest`] is the first
-//! 16 bytes (128 bits) of the output.
-//!
-//! BLAKE3 is a cryptographic hash: a store shared across processes cannot compare keys
-//! on a hit, so the digest *is* the key's identity, and callers who control arguments
-//! must not be able to forge another key's digest.
-//!
-//! # The canonical encoding
-//! - Integers: fixed-width little-endian (`u8` 1 byte … `u128` 16 bytes);
-//!   `usize`/`isize` as 8-byte `u64`/`i64`. `bool` is one byte 0 or 1; `char` is its
-//!   `u32` scalar value; floats are their IEEE-754 bits (so `0.0 != -0.0`).
-//! - Strings and sequences (`str`, slices, arrays, `Vec`, `VecDeque`): the length as
-//!   `u64`, then the bytes or elements. Arrays hash like slices of the same elements.
-//! - Tuples and `()`: their fields in order, with nothing between; every field is
-//!   self-delimiting, so `("ab", "c")` and `("a", "bc")` differ.
-//! - `Option`: tag byte 0, or 1 then the value. `Result`: 0 then `Ok`, or 1 then `Err`.
-//! - `Duration`: seconds as `u64`, then nanoseconds as `u32`.
-//! - `BTreeMap`/`BTreeSet`: the length, then entries in key order (a map entry is the
-//!   tuple `(key, value)`).
-//! - `HashMap`/`HashSet` (hashbrown's always; std's with the `std` feature): the length,
-//!   then the 16-byte digests of the entries, sorted, so iteration order never matters.
-//! - References, `Box`, `Rc`, `Arc` and `Cow` hash as what they point to.
-//!
-//! Every multi-byte number is written little-endian and `usize` is widened to 64 bits
-//! before it is written, and BLAKE3 is defined over bytes, so a digest is the same on
-//! 32- and 64-bit and on big- and little-endian targets by construction. The golden
-//! vectors in `tests/persistent_hash_golden.rs` pin it: any change to the encoding or
-//! the algorithm fails CI.
+//! Keys that persist across processes and platforms: [`PersistentHash`].
 
 mod impls;
 #[cfg(feature = "postcard")]
@@ -50,8 +17,45 @@ const KEY: [u8; 32] = *b"jwm-cache persistent-hash v1\0\0\0\0";
 /// analogue of the Python original's `__persistent_hash__`.
 ///
 /// Implement it by writing each field in order; every provided impl is self-delimiting,
-/// so fields cannot run into each other. See the [module docs](self) for the encoding.
+/// so fields cannot run into each other.
 ///
+/// # The algorithm
+/// A value is written to a [`KeyHasher`] in a canonical encoding, and the bytes are
+/// hashed with **BLAKE3 in keyed mode**, the key being the ASCII bytes
+/// `jwm-cache persistent-hash v1` zero-padded to 32 bytes. The [`Digest`] is the first
+/// 16 bytes (128 bits) of the output.
+///
+/// BLAKE3 is a cryptographic hash: a store shared across processes cannot compare keys
+/// on a hit, so the digest *is* the key's identity, and callers who control arguments
+/// must not be able to forge another key's digest.
+///
+/// # The canonical encoding
+/// - Integers: fixed-width little-endian (`u8` 1 byte … `u128` 16 bytes);
+///   `usize`/`isize` as 8-byte `u64`/`i64`. `bool` is one byte 0 or 1; `char` is its
+///   `u32` scalar value; floats are their IEEE-754 bits (so `0.0 != -0.0`).
+/// - Strings and sequences (`str`, slices, arrays, `Vec`, `VecDeque`): the length as
+///   `u64`, then the bytes or elements. Arrays hash like slices of the same elements.
+/// - Tuples and `()`: their fields in order, with nothing between; every field is
+///   self-delimiting, so `("ab", "c")` and `("a", "bc")` differ.
+/// - `Option`: tag byte 0, or 1 then the value. `Result`: 0 then `Ok`, or 1 then `Err`.
+/// - `Duration`: seconds as `u64`, then nanoseconds as `u32`.
+/// - `BTreeMap`/`BTreeSet`: the length, then entries in key order (a map entry is the
+///   tuple `(key, value)`).
+/// - `HashMap`/`HashSet` (hashbrown's always; std's with the `std` feature): the length,
+///   then the 16-byte digests of the entries, sorted, so iteration order never matters.
+/// - References, `Box`, `Rc`, `Arc` and `Cow` hash as what they point to.
+///
+/// A digest identifies a value *within its type*: like std's `Hash`, the encoding
+/// carries no type tags, so `None::<u32>` and `0u8` are both the byte `0`. Functions
+/// that share an identifier should take the same argument types.
+///
+/// Every multi-byte number is written little-endian and `usize` is widened to 64 bits
+/// before it is written, and BLAKE3 is defined over bytes, so a digest is the same on
+/// 32- and 64-bit and on big- and little-endian targets by construction. The golden
+/// vectors in `tests/persistent_hash_golden.rs` pin it: any change to the encoding or
+/// the algorithm fails CI.
+///
+/// # Implementing it
 /// ```
 /// use jwm_cache_core::{KeyHasher, PersistentHash};
 ///
@@ -93,7 +97,7 @@ pub trait PersistentHash {
     }
 }
 
-/// Receives a value's canonical encoding and hashes it; see the [module docs](self).
+/// Receives a value's canonical encoding and hashes it; see [`PersistentHash`].
 ///
 /// ```
 /// use jwm_cache_core::{KeyHasher, PersistentHash};

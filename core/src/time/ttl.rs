@@ -20,7 +20,7 @@ use super::Instant;
 /// assert_eq!(Ttl::from_millis(1500).as_duration(), Some(Duration::from_millis(1500)));
 /// assert!(Ttl::ZERO.is_zero());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ttl(u64);
 
 impl Ttl {
@@ -74,6 +74,12 @@ impl Ttl {
 impl From<Duration> for Ttl {
     fn from(duration: Duration) -> Self {
         Ttl(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
+    }
+}
+
+impl fmt::Debug for Ttl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ttl({self})")
     }
 }
 
