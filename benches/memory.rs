@@ -6,7 +6,8 @@ use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
 use fnv::FnvBuildHasher;
 use jwm_cache::{Cache, CacheBuilder, Clock, Identity, ManualClock, MemoryBackend, SystemClock};
 
@@ -96,6 +97,19 @@ fn lru(n: u64) -> lru::LruCache<u64, u64> {
     cache
 }
 
+/// Benchmarks `op` on a fresh key per iteration.
+fn contender<R>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    n: u64,
+    cursor: &mut Cursor<'_>,
+    mut op: impl FnMut(u64) -> R,
+) {
+    group.bench_function(BenchmarkId::new(name, n), |b| {
+        b.iter(|| black_box(op(cursor.next())))
+    });
+}
+
 /// Runs one lookup-style benchmark for every contender; `offset` shifts the keys
 /// (0 for hits, far away for misses). quick_cache and lru keep no TTL, so they read no
 /// clock; their "+ clock read" variants add the one read a TTL check needs, for a
@@ -105,77 +119,48 @@ fn lookups(c: &mut Criterion, name: &str, offset: u64) {
     for n in SIZES {
         let keys: Vec<u64> = shuffled(n).into_iter().map(|k| k + offset).collect();
         let mut cursor = Cursor { keys: &keys, at: 0 };
+        let cursor = &mut cursor;
+        let g = &mut group;
 
         let map = floor(n);
-        group.bench_function(
-            BenchmarkId::new("floor: hashbrown+fnv + clock read", n),
-            |b| {
-                b.iter(|| {
-                    let now = SystemClock.now();
-                    black_box((map.get(&cursor.next()).copied(), now))
-                })
-            },
-        );
+        contender(g, "floor: hashbrown+fnv + clock read", n, cursor, |k| {
+            (SystemClock.now(), map.get(&k).copied())
+        });
         let clock = ManualClock::new();
-        group.bench_function(
-            BenchmarkId::new("floor: hashbrown+fnv + ManualClock", n),
-            |b| {
-                b.iter(|| {
-                    let now = clock.now();
-                    black_box((map.get(&cursor.next()).copied(), now))
-                })
-            },
-        );
+        contender(g, "floor: hashbrown+fnv + ManualClock", n, cursor, |k| {
+            (clock.now(), map.get(&k).copied())
+        });
         drop(map);
 
-        let mut cache = ours_fnv(n);
-        group.bench_function(BenchmarkId::new("jwm-cache fnv (SystemClock)", n), |b| {
-            b.iter(|| black_box(cache.get(&cursor.next())))
-        });
-        drop(cache);
-
         let mut cache = ours(SystemClock, n);
-        group.bench_function(BenchmarkId::new("jwm-cache (SystemClock)", n), |b| {
-            b.iter(|| black_box(cache.get(&cursor.next())))
+        contender(g, "jwm-cache (SystemClock)", n, cursor, |k| cache.get(&k));
+        drop(cache);
+        let mut cache = ours_fnv(n);
+        contender(g, "jwm-cache fnv (SystemClock)", n, cursor, |k| {
+            cache.get(&k)
         });
         drop(cache);
-
         let mut cache = ours(ManualClock::new(), n);
-        group.bench_function(BenchmarkId::new("jwm-cache (ManualClock)", n), |b| {
-            b.iter(|| black_box(cache.get(&cursor.next())))
-        });
+        contender(g, "jwm-cache (ManualClock)", n, cursor, |k| cache.get(&k));
         drop(cache);
 
         let cache = moka(n);
-        group.bench_function(BenchmarkId::new("moka::sync (ttl)", n), |b| {
-            b.iter(|| black_box(cache.get(&cursor.next())))
-        });
+        contender(g, "moka::sync (ttl)", n, cursor, |k| cache.get(&k));
         drop(cache);
 
         let cache = quick(n);
-        group.bench_function(BenchmarkId::new("quick_cache::unsync", n), |b| {
-            b.iter(|| black_box(cache.get(&cursor.next()).copied()))
+        contender(g, "quick_cache::unsync", n, cursor, |k| {
+            cache.get(&k).copied()
         });
-        group.bench_function(
-            BenchmarkId::new("quick_cache::unsync + clock read", n),
-            |b| {
-                b.iter(|| {
-                    let now = SystemClock.now();
-                    black_box((cache.get(&cursor.next()).copied(), now))
-                })
-            },
-        );
+        contender(g, "quick_cache::unsync + clock read", n, cursor, |k| {
+            (SystemClock.now(), cache.get(&k).copied())
+        });
         drop(cache);
 
         let mut cache = lru(n);
-        group.bench_function(BenchmarkId::new("lru", n), |b| {
-            b.iter(|| black_box(cache.get(&cursor.next()).copied()))
-        });
-        group.bench_function(BenchmarkId::new("lru + clock read", n), |b| {
-            b.iter(|| {
-                let now = SystemClock.now();
-                black_box((cache.get(&cursor.next()).copied(), now))
-            })
+        contender(g, "lru", n, cursor, |k| cache.get(&k).copied());
+        contender(g, "lru + clock read", n, cursor, |k| {
+            (SystemClock.now(), cache.get(&k).copied())
         });
     }
     group.finish();
@@ -195,53 +180,31 @@ fn insert(c: &mut Criterion) {
     for n in SIZES {
         let keys = shuffled(n);
         let mut cursor = Cursor { keys: &keys, at: 0 };
+        let cursor = &mut cursor;
+        let g = &mut group;
 
         let mut map = floor(n);
-        group.bench_function(
-            BenchmarkId::new("floor: hashbrown+fnv + clock read", n),
-            |b| {
-                b.iter(|| {
-                    let now = SystemClock.now();
-                    black_box(map.insert(cursor.next(), now.as_nanos()))
-                })
-            },
-        );
+        contender(g, "floor: hashbrown+fnv + clock read", n, cursor, |k| {
+            map.insert(k, SystemClock.now().as_nanos())
+        });
         drop(map);
 
         let mut cache = ours(SystemClock, n);
-        group.bench_function(BenchmarkId::new("jwm-cache (SystemClock)", n), |b| {
-            b.iter(|| {
-                let k = cursor.next();
-                black_box(cache.insert(k, k))
-            })
+        contender(g, "jwm-cache (SystemClock)", n, cursor, |k| {
+            cache.insert(k, k)
         });
         drop(cache);
 
         let cache = moka(n);
-        group.bench_function(BenchmarkId::new("moka::sync (ttl)", n), |b| {
-            b.iter(|| {
-                let k = cursor.next();
-                cache.insert(k, k)
-            })
-        });
+        contender(g, "moka::sync (ttl)", n, cursor, |k| cache.insert(k, k));
         drop(cache);
 
         let mut cache = quick(n);
-        group.bench_function(BenchmarkId::new("quick_cache::unsync", n), |b| {
-            b.iter(|| {
-                let k = cursor.next();
-                cache.insert(k, k)
-            })
-        });
+        contender(g, "quick_cache::unsync", n, cursor, |k| cache.insert(k, k));
         drop(cache);
 
         let mut cache = lru(n);
-        group.bench_function(BenchmarkId::new("lru", n), |b| {
-            b.iter(|| {
-                let k = cursor.next();
-                black_box(cache.put(k, k))
-            })
-        });
+        contender(g, "lru", n, cursor, |k| cache.put(k, k));
     }
     group.finish();
 }
