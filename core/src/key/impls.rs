@@ -5,6 +5,7 @@ use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::rc::Rc;
 use alloc::string::String;
+#[cfg(target_has_atomic = "ptr")]
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -178,7 +179,10 @@ macro_rules! pointer {
     )*};
 }
 
-pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
+pointer!(&T, &mut T, Box<T>, Rc<T>);
+// `alloc::sync` exists only where pointers have atomics.
+#[cfg(target_has_atomic = "ptr")]
+pointer!(Arc<T>);
 
 impl<T: PersistentHash + ToOwned + ?Sized> PersistentHash for Cow<'_, T> {
     fn persistent_hash(&self, hasher: &mut KeyHasher) {

@@ -26,7 +26,9 @@ pub trait Clock {
     /// A short name for [`Cache::parameters`](crate::Cache::parameters).
     const NAME: &'static str;
 
-    /// The current instant. Successive readings never go backwards.
+    /// The current instant. Readings should never go backwards; if one does (see
+    /// [`ManualClock::set`](crate::ManualClock::set)), expiry stays correct but entries
+    /// already reclaimed stay reclaimed.
     fn now(&self) -> Instant;
 }
 

@@ -1,7 +1,5 @@
 //! A clock that only moves when told to.
 
-use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
 use super::{Clock, Instant};
@@ -11,6 +9,10 @@ use super::{Clock, Instant};
 /// Clones share one timeline, so a test keeps a clone and moves time while a cache owns
 /// the other. Time only moves through [`advance`](ManualClock::advance) and
 /// [`set`](ManualClock::set).
+///
+/// Where the target has 64-bit atomics, the timeline is an `Arc<AtomicU64>` and the
+/// clock is `Send + Sync`; elsewhere (thumbv6m, thumbv7em, riscv32imc) it is an
+/// `Rc<Cell<u64>>`, for single-threaded simulations.
 ///
 /// ```
 /// use core::time::Duration;
@@ -23,7 +25,7 @@ use super::{Clock, Instant};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ManualClock {
-    nanos: Arc<AtomicU64>,
+    nanos: timeline::Shared,
 }
 
 impl ManualClock {
@@ -33,6 +35,13 @@ impl ManualClock {
     }
 
     /// A clock at `start`.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Clock, Instant, ManualClock};
+    ///
+    /// let clock = ManualClock::starting_at(Instant::from_nanos(5));
+    /// assert_eq!(clock.now(), Instant::from_nanos(5));
+    /// ```
     pub fn starting_at(start: Instant) -> Self {
         let clock = Self::new();
         clock.set(start);
@@ -42,20 +51,23 @@ impl ManualClock {
     /// Moves time forward by `by`, saturating at [`Instant::MAX`].
     pub fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        // fetch_update never fails here: the closure always returns Some.
-        let _ = self
-            .nanos
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-                Some(t.saturating_add(by))
-            });
+        timeline::update(&self.nanos, |t| t.saturating_add(by));
     }
 
     /// Jumps to `instant`.
     ///
     /// Moving backwards is allowed for simulations, but caches assume a monotonic clock:
     /// entries already reclaimed stay reclaimed.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Clock, Instant, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// clock.set(Instant::from_nanos(42));
+    /// assert_eq!(clock.now().as_nanos(), 42);
+    /// ```
     pub fn set(&self, instant: Instant) {
-        self.nanos.store(instant.as_nanos(), Ordering::Release);
+        timeline::update(&self.nanos, |_| instant.as_nanos());
     }
 }
 
@@ -64,7 +76,42 @@ impl Clock for ManualClock {
 
     #[inline]
     fn now(&self) -> Instant {
-        Instant::from_nanos(self.nanos.load(Ordering::Acquire))
+        Instant::from_nanos(timeline::load(&self.nanos))
+    }
+}
+
+/// The shared nanosecond counter behind a [`ManualClock`].
+#[cfg(target_has_atomic = "64")]
+mod timeline {
+    use alloc::sync::Arc;
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    pub(super) type Shared = Arc<AtomicU64>;
+
+    pub(super) fn load(shared: &Shared) -> u64 {
+        shared.load(Ordering::Acquire)
+    }
+
+    pub(super) fn update(shared: &Shared, f: impl Fn(u64) -> u64) {
+        // Never fails: the closure always returns Some.
+        let _ = shared.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| Some(f(t)));
+    }
+}
+
+/// The shared nanosecond counter behind a [`ManualClock`].
+#[cfg(not(target_has_atomic = "64"))]
+mod timeline {
+    use alloc::rc::Rc;
+    use core::cell::Cell;
+
+    pub(super) type Shared = Rc<Cell<u64>>;
+
+    pub(super) fn load(shared: &Shared) -> u64 {
+        shared.get()
+    }
+
+    pub(super) fn update(shared: &Shared, f: impl Fn(u64) -> u64) {
+        shared.set(f(shared.get()));
     }
 }
 
