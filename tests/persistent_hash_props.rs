@@ -19,8 +19,16 @@ proptest! {
     }
 
     #[test]
-    fn equal_values_have_equal_digests(a in any::<Key>()) {
-        prop_assert_eq!(d(&a), d(&a.clone()));
+    fn equal_values_built_differently_have_equal_digests(a in any::<Key>()) {
+        // Same value, different history: maps filled in reverse, fresh string buffers
+        // with spare capacity.
+        let strings: Vec<String> = a.0.iter().map(|s| {
+            let mut fresh = String::with_capacity(s.len() + 16);
+            fresh.push_str(s);
+            fresh
+        }).collect();
+        let map: BTreeMap<_, _> = a.2.iter().rev().map(|(k, v)| (*k, v.clone())).collect();
+        prop_assert_eq!(d(&a), d(&(strings, a.1, map)));
     }
 
     #[test]
