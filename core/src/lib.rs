@@ -53,14 +53,18 @@ pub use cache::{
 };
 pub use codec::{Identity, Serializer};
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use codec::{Json, JsonError};
 #[cfg(feature = "postcard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub use codec::{Postcard, PostcardError};
 pub use error::Error;
 #[cfg(feature = "postcard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub use key::PostcardKey;
 pub use key::{Digest, KeyHasher, PersistentHash, UnhashableKey};
 pub use memory::MemoryBackend;
 #[cfg(feature = "embassy-time")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
 pub use time::EmbassyClock;
 pub use time::{Clock, Deadline, Instant, ManualClock, Ttl};

@@ -84,12 +84,35 @@ where
     /// The value under `key`, if a live one is stored.
     ///
     /// A failure is counted as a miss and an error, and returned.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, ManualClock};
+    ///
+    /// let mut cache = Cache::new(ManualClock::new());
+    /// assert_eq!(cache.get(&"k").unwrap(), None);
+    /// cache.insert("k", 1).unwrap();
+    /// assert_eq!(cache.get(&"k").unwrap(), Some(1));
+    /// ```
     pub fn get(&mut self, key: &K) -> Result<Option<V>, CacheError<K, V, B, S>> {
         let now = self.clock.now();
         self.lookup(key, now)
     }
 
-    /// Stores `value` under `key` with the cache's TTL.
+    /// Stores `value` under `key` with the cache's TTL, replacing any previous value
+    /// and its deadline.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use jwm_cache_core::{CacheBuilder, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut cache = CacheBuilder::new(clock.clone()).ttl(Duration::from_secs(2)).build();
+    /// cache.insert(1, "a").unwrap();
+    /// clock.advance(Duration::from_secs(1));
+    /// cache.insert(1, "b").unwrap(); // lives until 3 s
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(cache.get(&1).unwrap(), Some("b"));
+    /// ```
     pub fn insert(&mut self, key: K, value: V) -> Result<(), CacheError<K, V, B, S>> {
         self.insert_with_ttl(key, value, self.ttl)
     }
@@ -125,6 +148,21 @@ where
     /// failure is counted in [`CacheInfo::errors`] and `f`'s value is still returned. The
     /// deadline counts from the lookup, so a value is never served more than one TTL
     /// after its computation began.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, ManualClock};
+    ///
+    /// let mut cache = Cache::new(ManualClock::new());
+    /// let mut runs = 0;
+    /// for _ in 0..3 {
+    ///     let v = cache.get_or_insert_with("answer", || {
+    ///         runs += 1;
+    ///         42
+    ///     });
+    ///     assert_eq!(v, 42);
+    /// }
+    /// assert_eq!(runs, 1);
+    /// ```
     pub fn get_or_insert_with(&mut self, key: K, f: impl FnOnce() -> V) -> V {
         let now = self.clock.now();
         if let Ok(Some(value)) = self.lookup(&key, now) {
@@ -162,6 +200,15 @@ where
     }
 
     /// Removes the entry under `key`; returns whether a live one was there.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, ManualClock};
+    ///
+    /// let mut cache = Cache::new(ManualClock::new());
+    /// cache.insert(1, 1).unwrap();
+    /// assert_eq!(cache.remove(&1), Ok(true));
+    /// assert_eq!(cache.remove(&1), Ok(false));
+    /// ```
     pub fn remove(&mut self, key: &K) -> Result<bool, CacheError<K, V, B, S>> {
         let now = self.clock.now();
         let removed = self.backend.remove(key, now).map_err(Error::Backend);
@@ -170,6 +217,15 @@ where
     }
 
     /// Empties this cache's namespace and resets every counter.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, CacheInfo, ManualClock};
+    ///
+    /// let mut cache = Cache::new(ManualClock::new());
+    /// cache.get_or_insert_with(1, || 1);
+    /// cache.clear().unwrap();
+    /// assert_eq!(cache.info(), CacheInfo::default());
+    /// ```
     pub fn clear(&mut self) -> Result<(), CacheError<K, V, B, S>> {
         let cleared = self.backend.clear().map_err(Error::Backend);
         self.counters = Counters::default();
@@ -180,7 +236,21 @@ where
     /// Hits, misses, live size and the backend's reclaim counts.
     ///
     /// `current_size` never counts an expired entry. If the backend cannot report its
-    /// size, `current_size` is 0 and the failure is counted in `errors`.
+    /// size, `current_size` is 0 and the failure is counted in `errors`. Reclaiming
+    /// what expired makes this the one call whose cost grows with that backlog.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use jwm_cache_core::{CacheBuilder, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut cache = CacheBuilder::new(clock.clone()).ttl(Duration::from_secs(1)).build();
+    /// cache.get_or_insert_with(1, || 10);
+    /// cache.get_or_insert_with(1, || 10);
+    /// clock.advance(Duration::from_secs(1));
+    /// let info = cache.info();
+    /// assert_eq!((info.hits, info.misses, info.current_size, info.expirations), (1, 1, 0, 1));
+    /// ```
     pub fn info(&mut self) -> CacheInfo {
         let now = self.clock.now();
         let size: Result<_, CacheError<K, V, B, S>> = self.backend.len(now).map_err(Error::Backend);
@@ -198,6 +268,14 @@ where
 
     /// The configuration: TTL, identifier, capacity, and the names of the backend, codec
     /// and clock.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, DEFAULT_TTL, ManualClock};
+    ///
+    /// let cache: Cache<u8, u8, _, _, _> = Cache::new(ManualClock::new());
+    /// let p = cache.parameters();
+    /// assert_eq!((p.ttl, p.backend, p.codec, p.clock), (DEFAULT_TTL, "memory", "identity", "manual"));
+    /// ```
     pub fn parameters(&self) -> Parameters {
         Parameters {
             ttl: self.ttl,

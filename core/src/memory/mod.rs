@@ -30,13 +30,16 @@ const RECLAIM_BUDGET: usize = 8;
 ///
 /// - **Lookups compare keys**: the table holds positions and checks the stored key, so a
 ///   hash collision can never return another key's value. The default hasher is
-///   foldhash with a per-table random seed: measured faster than FNV on the hit path
-///   (BENCHMARKS.md), and not open to precomputed hash flooding as FNV is. Any
-///   `BuildHasher` can be given to [`with_hasher`](MemoryBackend::with_hasher).
+///   foldhash with a per-table seed, measured faster than FNV on the hit path
+///   (BENCHMARKS.md). With the core's `std` feature (on in `jwm-cache`) the seed draws
+///   on OS entropy, so keys cannot be precomputed to collide as they can with FNV;
+///   without it the seed comes from addresses only. Any `BuildHasher` can be given to
+///   [`with_hasher`](MemoryBackend::with_hasher).
 /// - **Expiry without reads**: deadlines are indexed by a hierarchical timer wheel (see
 ///   ARCHITECTURE.md); each insert reclaims a bounded number of due entries, amortized
 ///   O(1), so a stream of unique keys at rate r with TTL t holds about r·t entries.
-///   [`len`](Backend::len) reclaims every due entry first, so it never counts one.
+///   [`len`](Backend::len) reclaims every due entry first, so it never counts one; it
+///   is the one call whose cost grows with the backlog of expired entries.
 /// - **Capacity**: when full, an insert evicts by SIEVE. An expired victim counts as an
 ///   expiration, a live one as an eviction. A capacity of 0 stores nothing. Without a
 ///   capacity, at most 2^32 − 2 entries are held; beyond that an arbitrary one is evicted.
@@ -67,11 +70,30 @@ pub struct MemoryBackend<K, E, H = RandomState> {
 
 impl<K, E> MemoryBackend<K, E> {
     /// An unbounded store.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    ///
+    /// let mut store = MemoryBackend::<String, Vec<u8>>::new();
+    /// store.set("k".into(), vec![1], Deadline::NEVER, Instant::ZERO).unwrap();
+    /// assert_eq!(store.capacity(), None);
+    /// ```
     pub fn new() -> Self {
         Self::with_hasher(None, RandomState::default())
     }
 
     /// A store holding at most `capacity` entries (0 stores nothing).
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    ///
+    /// let mut store = MemoryBackend::<u32, u32>::with_capacity(2);
+    /// for k in 0..5 {
+    ///     store.set(k, k, Deadline::NEVER, Instant::ZERO).unwrap();
+    /// }
+    /// assert_eq!(store.len(Instant::ZERO).unwrap(), 2);
+    /// assert_eq!(store.reclaimed().evictions, 3);
+    /// ```
     pub fn with_capacity(capacity: usize) -> Self {
         Self::with_hasher(Some(capacity), RandomState::default())
     }
@@ -85,6 +107,22 @@ impl<K, E> Default for MemoryBackend<K, E> {
 
 impl<K, E, H> MemoryBackend<K, E, H> {
     /// A store with an optional capacity and the given hasher.
+    ///
+    /// ```
+    /// use core::hash::BuildHasherDefault;
+    /// use jwm_cache_core::MemoryBackend;
+    ///
+    /// # #[derive(Default)] struct MyHasher(u64);
+    /// # impl core::hash::Hasher for MyHasher {
+    /// #     fn finish(&self) -> u64 { self.0 }
+    /// #     fn write(&mut self, b: &[u8]) { for &x in b { self.0 = self.0.rotate_left(5) ^ u64::from(x); } }
+    /// # }
+    /// let store = MemoryBackend::<u64, u64, _>::with_hasher(
+    ///     Some(1_000),
+    ///     BuildHasherDefault::<MyHasher>::default(),
+    /// );
+    /// assert_eq!(store.stored(), 0);
+    /// ```
     pub fn with_hasher(capacity: Option<usize>, hasher: H) -> Self {
         MemoryBackend {
             table: HashTable::new(),
@@ -100,6 +138,17 @@ impl<K, E, H> MemoryBackend<K, E, H> {
     /// Entries held right now, including expired ones not reclaimed yet.
     ///
     /// Unlike [`len`](Backend::len) this does no work; it shows what memory holds.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    ///
+    /// let mut store = MemoryBackend::<u32, u32>::new();
+    /// store.set(1, 1, Deadline::at(Instant::from_nanos(10)), Instant::ZERO).unwrap();
+    /// let later = Instant::from_nanos(20);
+    /// assert_eq!(store.stored(), 1); // expired, not reclaimed yet
+    /// assert_eq!(store.len(later).unwrap(), 0);
+    /// assert_eq!(store.stored(), 0);
+    /// ```
     pub fn stored(&self) -> usize {
         self.nodes.len()
     }

@@ -18,11 +18,13 @@ unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let base = self.arena.get() as usize;
         let mut start = 0;
-        let reserved = self.next.fetch_update(Ordering::AcqRel, Ordering::Acquire, |next| {
-            start = (base + next).next_multiple_of(layout.align()) - base;
-            let end = start.checked_add(layout.size())?;
-            (end <= ARENA).then_some(end)
-        });
+        let reserved = self
+            .next
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |next| {
+                start = (base + next).next_multiple_of(layout.align()) - base;
+                let end = start.checked_add(layout.size())?;
+                (end <= ARENA).then_some(end)
+            });
         match reserved {
             Ok(_) => (base + start) as *mut u8,
             Err(_) => core::ptr::null_mut(),
