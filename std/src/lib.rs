@@ -1,26 +1,66 @@
 //! TTL caching and memoization for Rust.
 //!
-//! `jwm-cache` is the std face of [`jwm_cache_core`]: it re-exports the whole core
-//! (`Cache<K, V, B, S, C>`, [`MemoryBackend`], the codecs, [`ManualClock`],
-//! [`PersistentHash`]) and adds [`SystemClock`].
+//! `jwm-cache` is what applications use day to day. It re-exports the whole
+//! `no_std` core ([`Cache`], [`MemoryBackend`], the codecs, [`ManualClock`],
+//! [`PersistentHash`]) and adds:
+//!
+//! - [`Memoized`] and [`MemoizedMethod`]: functions and methods wrapped with a cache,
+//!   with `call`, `cache_info`, `cache_clear` and `cache_parameters`;
+//! - [`SyncCache`]: a thread-safe, sharded cache with single-flight;
+//! - [`SystemClock`] and [`CoarseClock`];
+//! - aliases so nobody spells five type parameters: [`LocalCache`], [`SharedCache`],
+//!   [`BytesCache`].
 //!
 //! ```
-//! use std::time::Duration;
-//! use jwm_cache::{CacheBuilder, SystemClock};
+//! use jwm_cache::Memoized;
 //!
-//! let mut cache = CacheBuilder::new(SystemClock)
-//!     .ttl(Duration::from_secs(30))
-//!     .build::<String, usize>();
-//! let len = cache.get_or_insert_with("hello".to_string(), || "hello".len());
-//! assert_eq!(len, 5);
-//! assert_eq!(cache.info().misses, 1);
+//! let fib = Memoized::new(|n: u64| (1..=n).fold((0u64, 1u64), |(a, b), _| (b, a + b)).0);
+//! assert_eq!(fib.call(50), 12_586_269_025);
+//! assert_eq!(fib.call(50), 12_586_269_025);
+//! assert_eq!(fib.cache_info().hits, 1);
 //! ```
 #![deny(missing_docs)]
 
 mod clock;
+mod memoize;
+mod sync;
 
-pub use clock::SystemClock;
+pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 pub use jwm_cache_core::*;
+pub use memoize::{Memoized, MemoizedBuilder, MemoizedMethod};
+pub use sync::{SyncCache, SyncCacheBuilder};
+
+/// A single-threaded in-memory cache that stores values as they are.
+///
+/// ```
+/// use jwm_cache::{CacheBuilder, LocalCache, SystemClock};
+///
+/// let mut cache: LocalCache<&str, u32> = CacheBuilder::new(SystemClock).build();
+/// cache.insert("k", 1).unwrap();
+/// ```
+pub type LocalCache<K, V> = Cache<K, V, MemoryBackend<K, V>, Identity, SystemClock>;
+
+/// The thread-safe in-memory cache: [`SyncCache`] with its defaults.
+///
+/// ```
+/// use jwm_cache::SharedCache;
+///
+/// let cache: SharedCache<u64, String> = SharedCache::new();
+/// cache.insert(1, "one".into()).unwrap();
+/// ```
+pub type SharedCache<K, V> = SyncCache<K, V, MemoryBackend<K, V>, Identity, SystemClock>;
+
+/// A thread-safe cache that stores postcard bytes: compact, and the shape of a remote
+/// store.
+///
+/// ```
+/// use jwm_cache::{BytesCache, Postcard, SyncCacheBuilder};
+///
+/// let cache: BytesCache<u64, Vec<String>> = SyncCacheBuilder::new().serializer(Postcard).build();
+/// cache.insert(1, vec!["a".into()]).unwrap();
+/// ```
+#[cfg(feature = "postcard")]
+pub type BytesCache<K, V> = SyncCache<K, V, MemoryBackend<K, Vec<u8>>, Postcard, SystemClock>;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -95,7 +95,7 @@ where
     /// ```
     pub fn get(&mut self, key: &K) -> Result<Option<V>, CacheError<K, V, B, S>> {
         let now = self.clock.now();
-        self.lookup(key, now)
+        self.get_at(key, now)
     }
 
     /// Stores `value` under `key` with the cache's TTL, replacing any previous value
@@ -139,7 +139,7 @@ where
         ttl: impl Into<Ttl>,
     ) -> Result<(), CacheError<K, V, B, S>> {
         let now = self.clock.now();
-        self.store(key, ttl.into(), now, |codec| codec.encode_owned(value))
+        self.insert_with_ttl_at(key, value, ttl.into(), now)
     }
 
     /// The stored value under `key`, or `f()`, stored and returned on a miss.
@@ -165,11 +165,11 @@ where
     /// ```
     pub fn get_or_insert_with(&mut self, key: K, f: impl FnOnce() -> V) -> V {
         let now = self.clock.now();
-        if let Ok(Some(value)) = self.lookup(&key, now) {
+        if let Ok(Some(value)) = self.get_at(&key, now) {
             return value;
         }
         let value = f();
-        let _counted = self.store(key, self.ttl, now, |codec| codec.encode(&value));
+        let _counted = self.insert_ref_at(key, &value, now);
         value
     }
 
@@ -191,11 +191,11 @@ where
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         let now = self.clock.now();
-        if let Ok(Some(value)) = self.lookup(&key, now) {
+        if let Ok(Some(value)) = self.get_at(&key, now) {
             return Ok(value);
         }
         let value = f()?;
-        let _counted = self.store(key, self.ttl, now, |codec| codec.encode(&value));
+        let _counted = self.insert_ref_at(key, &value, now);
         Ok(value)
     }
 
@@ -211,9 +211,7 @@ where
     /// ```
     pub fn remove(&mut self, key: &K) -> Result<bool, CacheError<K, V, B, S>> {
         let now = self.clock.now();
-        let removed = self.backend.remove(key, now).map_err(Error::Backend);
-        self.count_failure(&removed);
-        removed
+        self.remove_at(key, now)
     }
 
     /// Empties this cache's namespace and resets every counter.
@@ -253,6 +251,78 @@ where
     /// ```
     pub fn info(&mut self) -> CacheInfo {
         let now = self.clock.now();
+        self.info_at(now)
+    }
+
+    /// [`get`](Self::get) as of `now`: for wrappers that read the clock themselves,
+    /// once per call, such as the thread-safe cache in `jwm-cache`.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, Clock, ManualClock, Ttl};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut cache = Cache::new(clock.clone());
+    /// let now = clock.now();
+    /// cache.insert_with_ttl_at(1, "one", Ttl::from_secs(1), now).unwrap();
+    /// assert_eq!(cache.get_at(&1, now).unwrap(), Some("one"));
+    /// ```
+    pub fn get_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
+        let found = self.peek_at(key, now);
+        match found {
+            Ok(Some(_)) => self.counters.hits += 1,
+            Ok(None) | Err(_) => self.counters.misses += 1,
+        }
+        found
+    }
+
+    /// Like [`get_at`](Self::get_at), but not counted as a hit or a miss (a failure is
+    /// still counted as an error): for a caller that already counted its lookup and
+    /// looks again, as a single-flight waiter does when it takes over.
+    pub fn peek_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
+        let found = match self.backend.get(key, now) {
+            Ok(Some(encoded)) => self
+                .serializer
+                .decode(encoded)
+                .map(Some)
+                .map_err(Error::Codec),
+            Ok(None) => Ok(None),
+            Err(e) => Err(Error::Backend(e)),
+        };
+        self.count_failure(&found);
+        found
+    }
+
+    /// [`insert_with_ttl`](Self::insert_with_ttl) as of `now`.
+    pub fn insert_with_ttl_at(
+        &mut self,
+        key: K,
+        value: V,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        self.store(key, ttl, now, |codec| codec.encode_owned(value))
+    }
+
+    /// Stores what `value` encodes to, with the cache's TTL, as of `now`: the store half
+    /// of a memoized call, which keeps the value it returns.
+    pub fn insert_ref_at(
+        &mut self,
+        key: K,
+        value: &V,
+        now: Instant,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        self.store(key, self.ttl, now, |codec| codec.encode(value))
+    }
+
+    /// [`remove`](Self::remove) as of `now`.
+    pub fn remove_at(&mut self, key: &K, now: Instant) -> Result<bool, CacheError<K, V, B, S>> {
+        let removed = self.backend.remove(key, now).map_err(Error::Backend);
+        self.count_failure(&removed);
+        removed
+    }
+
+    /// [`info`](Self::info) as of `now`.
+    pub fn info_at(&mut self, now: Instant) -> CacheInfo {
         let size: Result<_, CacheError<K, V, B, S>> = self.backend.len(now).map_err(Error::Backend);
         self.count_failure(&size);
         let reclaimed = self.backend.reclaimed();
@@ -285,27 +355,6 @@ where
             codec: S::NAME,
             clock: C::NAME,
         }
-    }
-
-    fn lookup(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
-        let found = match self.backend.get(key, now) {
-            Ok(Some(encoded)) => self
-                .serializer
-                .decode(encoded)
-                .map(Some)
-                .map_err(Error::Codec),
-            Ok(None) => Ok(None),
-            Err(e) => Err(Error::Backend(e)),
-        };
-        match found {
-            Ok(Some(_)) => self.counters.hits += 1,
-            Ok(None) => self.counters.misses += 1,
-            Err(_) => {
-                self.counters.misses += 1;
-                self.counters.errors += 1;
-            }
-        }
-        found
     }
 
     fn store(

@@ -1,0 +1,165 @@
+//! Configuring a memoized function or method.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use jwm_cache_core::{Identity, MemoryBackend, Serializer, Ttl};
+
+use super::registry;
+use super::{Memoized, MemoizedMethod};
+use crate::{SyncCache, SyncCacheBuilder, SystemClock};
+
+/// What is being memoized: a function.
+pub struct Function<F>(pub(super) F);
+
+/// What is being memoized: a method, with its receiver's key projection.
+pub struct Method<P, F>(pub(super) P, pub(super) F);
+
+/// Configures a [`Memoized`] function or a [`MemoizedMethod`]: TTL, identifier,
+/// capacity, codec, backend, clock and single-flight.
+///
+/// **Sharing by identifier.** Without an identifier, each memoized function gets a
+/// cache of its own (named after the function's type). With one, every memoized
+/// function built under the same identifier, with the same key and value types and
+/// the same codec, backend and clock types, shares one in-memory cache in this process,
+/// as the Python original's local cache does; the first one built configures it.
+/// Different identifiers never share. To share explicitly, hand the same cache to
+/// [`Memoized::with_cache`].
+pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> {
+    target: T,
+    options: SyncCacheBuilder<S, C>,
+    named: bool,
+    types: PhantomData<fn(Args) -> V>,
+}
+
+impl<T, Args, V> MemoizedBuilder<T, Args, V> {
+    pub(super) fn new(target: T) -> Self {
+        MemoizedBuilder {
+            target,
+            options: SyncCacheBuilder::new().identifier(std::any::type_name::<T>()),
+            named: false,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
+    /// How long a result is served (default 60 s): a `Duration`, saturating, or a
+    /// [`Ttl`] such as [`Ttl::NEVER`].
+    pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
+        self.options = self.options.ttl(ttl);
+        self
+    }
+
+    /// The namespace; memoized functions under one identifier share their cache.
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.options = self.options.identifier(identifier);
+        self.named = true;
+        self
+    }
+
+    /// The most results kept; SIEVE evicts beyond it.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.options = self.options.capacity(capacity);
+        self
+    }
+
+    /// Whether concurrent misses on one key run the function once (default) or once
+    /// per caller.
+    pub fn single_flight(mut self, on: bool) -> Self {
+        self.options = self.options.single_flight(on);
+        self
+    }
+
+    /// The codec (default [`Identity`]).
+    pub fn serializer<S2>(self, serializer: S2) -> MemoizedBuilder<T, Args, V, S2, C> {
+        MemoizedBuilder {
+            target: self.target,
+            options: self.options.serializer(serializer),
+            named: self.named,
+            types: PhantomData,
+        }
+    }
+
+    /// The clock (default [`SystemClock`]); a `ManualClock` makes tests deterministic.
+    pub fn clock<C2>(self, clock: C2) -> MemoizedBuilder<T, Args, V, S, C2> {
+        MemoizedBuilder {
+            target: self.target,
+            options: self.options.clock(clock),
+            named: self.named,
+            types: PhantomData,
+        }
+    }
+
+    /// The cache `make` builds from these options: shared through the registry under
+    /// an explicit identifier, else new.
+    fn cache<K, B>(
+        self,
+        make: impl FnOnce(SyncCacheBuilder<S, C>) -> SyncCache<K, V, B, S, C>,
+    ) -> (T, Arc<SyncCache<K, V, B, S, C>>)
+    where
+        SyncCache<K, V, B, S, C>: Send + Sync + 'static,
+    {
+        let cache = if self.named {
+            let identifier = self.options.identifier_ref().to_string();
+            registry::shared(&identifier, || make(self.options))
+        } else {
+            Arc::new(make(self.options))
+        };
+        (self.target, cache)
+    }
+}
+
+impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C>
+where
+    S: Serializer<V> + Clone,
+    C: Clone,
+{
+    /// The memoized function, in memory.
+    pub fn build(self) -> Memoized<F, Args, V, MemoryBackend<Args, S::Encoded>, S, C>
+    where
+        SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Send + Sync + 'static,
+    {
+        let (Function(function), cache) = self.cache(SyncCacheBuilder::build);
+        Memoized::with_cache(function, cache)
+    }
+
+    /// The memoized function over backends made by `backend`, one per shard.
+    pub fn build_with_backend<B>(self, backend: impl FnMut() -> B) -> Memoized<F, Args, V, B, S, C>
+    where
+        SyncCache<Args, V, B, S, C>: Send + Sync + 'static,
+    {
+        let (Function(function), cache) = self.cache(|o| o.build_with_backend(backend));
+        Memoized::with_cache(function, cache)
+    }
+}
+
+impl<P, F, RK, Args, V, S, C> MemoizedBuilder<Method<P, F>, (RK, Args), V, S, C>
+where
+    S: Serializer<V> + Clone,
+    C: Clone,
+{
+    /// The memoized method, in memory.
+    pub fn build(
+        self,
+    ) -> MemoizedMethod<P, F, RK, Args, V, MemoryBackend<(RK, Args), S::Encoded>, S, C>
+    where
+        SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>:
+            Send + Sync + 'static,
+    {
+        let (Method(key, function), cache) = self.cache(SyncCacheBuilder::build);
+        MemoizedMethod::with_cache(key, function, cache)
+    }
+
+    /// The memoized method over backends made by `backend`, one per shard.
+    pub fn build_with_backend<B>(
+        self,
+        backend: impl FnMut() -> B,
+    ) -> MemoizedMethod<P, F, RK, Args, V, B, S, C>
+    where
+        SyncCache<(RK, Args), V, B, S, C>: Send + Sync + 'static,
+    {
+        let (Method(key, function), cache) = self.cache(|o| o.build_with_backend(backend));
+        MemoizedMethod::with_cache(key, function, cache)
+    }
+}

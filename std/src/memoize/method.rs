@@ -1,0 +1,127 @@
+//! Memoized methods: the receiver is part of the key, never part of the wrapper.
+
+use std::hash::Hash;
+use std::sync::Arc;
+
+use jwm_cache_core::{Backend, CacheInfo, Clock, Identity, MemoryBackend, Parameters, Serializer};
+
+use super::builder::{MemoizedBuilder, Method};
+use crate::{SyncCache, SystemClock};
+
+/// A memoized method: `function(&receiver, args)`, keyed on `(key(&receiver), args)`.
+///
+/// The receiver is passed to every [`call`](MemoizedMethod::call) and only its key is
+/// stored, so two receivers share entries exactly when their keys are equal, and
+/// nothing about one call's receiver can leak into another's. The Python original's
+/// `mm = c1.m; c2.m; mm(7)` bug, where a bound method stored `self` on the shared
+/// wrapper, cannot be written. The key is any projection: a field (`|s: &Shape| s.id`)
+/// or a digest (`|s: &Shape| s.persistent_digest()` for a type whose
+/// [`PersistentHash`](crate::PersistentHash) cannot fail).
+///
+/// ```
+/// use jwm_cache::MemoizedMethod;
+///
+/// struct Shape { id: u32, side: f64 }
+///
+/// let area = MemoizedMethod::new(|s: &Shape| s.id, |s: &Shape, scale: f64| s.side * s.side * scale);
+/// let small = Shape { id: 1, side: 2.0 };
+/// let large = Shape { id: 2, side: 10.0 };
+/// assert_eq!(area.call(&small, 1.0), 4.0);
+/// assert_eq!(area.call(&large, 1.0), 100.0); // another key: computed for `large`
+/// assert_eq!(area.call(&small, 1.0), 4.0); // a hit
+/// assert_eq!(area.cache_info().hits, 1);
+/// ```
+pub struct MemoizedMethod<
+    P,
+    F,
+    RK,
+    Args,
+    V,
+    B = MemoryBackend<(RK, Args), V>,
+    S = Identity,
+    C = SystemClock,
+> {
+    key: P,
+    function: F,
+    cache: Arc<SyncCache<(RK, Args), V, B, S, C>>,
+}
+
+impl<P, F, RK, Args, V> MemoizedMethod<P, F, RK, Args, V> {
+    /// Memoizes `function`, keying each call on `key(&receiver)` and the arguments, with
+    /// the defaults of [`Memoized`](crate::Memoized).
+    pub fn new(key: P, function: F) -> Self
+    where
+        V: Clone,
+    {
+        MemoizedMethod::with_cache(key, function, Arc::new(SyncCache::new()))
+    }
+
+    /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    pub fn builder(key: P, function: F) -> MemoizedBuilder<Method<P, F>, (RK, Args), V> {
+        MemoizedBuilder::new(Method(key, function))
+    }
+}
+
+impl<P, F, RK, Args, V, B, S, C> MemoizedMethod<P, F, RK, Args, V, B, S, C> {
+    /// Memoizes over an existing cache, shared with whatever else uses it.
+    pub fn with_cache(key: P, function: F, cache: Arc<SyncCache<(RK, Args), V, B, S, C>>) -> Self {
+        MemoizedMethod {
+            key,
+            function,
+            cache,
+        }
+    }
+
+    /// The cache, to share it.
+    pub fn cache(&self) -> &Arc<SyncCache<(RK, Args), V, B, S, C>> {
+        &self.cache
+    }
+}
+
+impl<P, F, RK, Args, V, B, S, C> MemoizedMethod<P, F, RK, Args, V, B, S, C>
+where
+    (RK, Args): Hash + Eq + Clone,
+    V: Clone,
+    S: Serializer<V>,
+    B: Backend<(RK, Args), S::Encoded>,
+    C: Clock,
+{
+    /// The cached value for `(key(receiver), args)`, or `function(receiver, args)`.
+    pub fn call<R: ?Sized>(&self, receiver: &R, args: Args) -> V
+    where
+        P: Fn(&R) -> RK,
+        F: Fn(&R, Args) -> V,
+        Args: Clone,
+    {
+        let key = ((self.key)(receiver), args.clone());
+        self.cache
+            .get_or_insert_with(key, || (self.function)(receiver, args))
+    }
+
+    /// For a method returning `Result<V, E>`: only `Ok` is cached.
+    pub fn try_call<R: ?Sized, E>(&self, receiver: &R, args: Args) -> Result<V, E>
+    where
+        P: Fn(&R) -> RK,
+        F: Fn(&R, Args) -> Result<V, E>,
+        Args: Clone,
+    {
+        let key = ((self.key)(receiver), args.clone());
+        self.cache
+            .try_get_or_insert_with(key, || (self.function)(receiver, args))
+    }
+
+    /// Hits, misses, current size, evictions, expirations and errors.
+    pub fn cache_info(&self) -> CacheInfo {
+        self.cache.info()
+    }
+
+    /// Empties the cache and resets its counters.
+    pub fn cache_clear(&self) {
+        let _counted = self.cache.clear();
+    }
+
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    pub fn cache_parameters(&self) -> Parameters {
+        self.cache.parameters()
+    }
+}

@@ -1,0 +1,197 @@
+//! Configuring a [`SyncCache`].
+
+use std::sync::Mutex;
+use std::thread;
+
+use jwm_cache_core::{
+    CacheBuilder, DEFAULT_IDENTIFIER, DEFAULT_TTL, Identity, MemoryBackend, Serializer, Ttl,
+};
+
+use super::{Shard, SyncCache};
+use crate::SystemClock;
+
+/// Shards hold at least this many entries each when a capacity is set, so per-shard
+/// eviction stays close to whole-cache eviction.
+const MIN_ENTRIES_PER_SHARD: usize = 1024;
+
+/// Configures a [`SyncCache`]: TTL, identifier, capacity, codec, clock, shards and
+/// single-flight.
+///
+/// ```
+/// use std::time::Duration;
+/// use jwm_cache::{SyncCacheBuilder, Postcard};
+///
+/// let cache = SyncCacheBuilder::new()
+///     .ttl(Duration::from_secs(30))
+///     .capacity(100_000)
+///     .serializer(Postcard)
+///     .build::<String, Vec<u32>>();
+/// cache.insert("k".into(), vec![1, 2]).unwrap();
+/// assert_eq!(cache.get(&"k".into()).unwrap(), Some(vec![1, 2]));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SyncCacheBuilder<S = Identity, C = SystemClock> {
+    ttl: Ttl,
+    identifier: String,
+    capacity: Option<usize>,
+    serializer: S,
+    clock: C,
+    shards: Option<usize>,
+    single_flight: bool,
+}
+
+impl SyncCacheBuilder {
+    /// Defaults: 60 s TTL, unbounded, [`Identity`], [`SystemClock`], single-flight on,
+    /// and four shards per available core (rounded to a power of two, at most 64).
+    pub fn new() -> Self {
+        SyncCacheBuilder {
+            ttl: DEFAULT_TTL,
+            identifier: DEFAULT_IDENTIFIER.to_string(),
+            capacity: None,
+            serializer: Identity,
+            clock: SystemClock,
+            shards: None,
+            single_flight: true,
+        }
+    }
+}
+
+impl Default for SyncCacheBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S, C> SyncCacheBuilder<S, C> {
+    /// The TTL of entries stored without one.
+    pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
+        self.ttl = ttl.into();
+        self
+    }
+
+    /// The namespace of the cache's entries.
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.identifier = identifier.into();
+        self
+    }
+
+    /// The most entries the cache holds. It is split across shards, each evicting by
+    /// SIEVE on its own; small capacities use fewer shards (at least 1024 entries each).
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// The number of shards (rounded up to a power of two). Each is one lock.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = Some(shards.max(1).next_power_of_two());
+        self
+    }
+
+    /// Whether concurrent misses on one key run the computation once (the default) or
+    /// once per caller.
+    pub fn single_flight(mut self, on: bool) -> Self {
+        self.single_flight = on;
+        self
+    }
+
+    /// The codec.
+    pub fn serializer<S2>(self, serializer: S2) -> SyncCacheBuilder<S2, C> {
+        SyncCacheBuilder {
+            ttl: self.ttl,
+            identifier: self.identifier,
+            capacity: self.capacity,
+            serializer,
+            clock: self.clock,
+            shards: self.shards,
+            single_flight: self.single_flight,
+        }
+    }
+
+    /// The clock.
+    pub fn clock<C2>(self, clock: C2) -> SyncCacheBuilder<S, C2> {
+        SyncCacheBuilder {
+            ttl: self.ttl,
+            identifier: self.identifier,
+            capacity: self.capacity,
+            serializer: self.serializer,
+            clock,
+            shards: self.shards,
+            single_flight: self.single_flight,
+        }
+    }
+
+    /// The identifier this builder will give its cache.
+    pub fn identifier_ref(&self) -> &str {
+        &self.identifier
+    }
+
+    fn shard_count(&self) -> usize {
+        let default = || {
+            let cores = thread::available_parallelism().map_or(1, usize::from);
+            (cores * 4).next_power_of_two().min(64)
+        };
+        let wanted = self.shards.unwrap_or_else(default);
+        match self.capacity {
+            Some(capacity) => {
+                let most = (capacity / MIN_ENTRIES_PER_SHARD).max(1);
+                // Largest power of two within both limits.
+                let most = 1 << (usize::BITS - 1 - most.leading_zeros());
+                wanted.min(most)
+            }
+            None => wanted,
+        }
+    }
+
+    /// A cache over in-memory shards.
+    pub fn build<K, V>(self) -> SyncCache<K, V, MemoryBackend<K, S::Encoded>, S, C>
+    where
+        S: Serializer<V> + Clone,
+        C: Clone,
+    {
+        let shards = self.shard_count();
+        let capacity = self.capacity;
+        let mut index = 0;
+        self.build_with_backend(|| {
+            // Split the capacity exactly: the first `rem` shards take one more.
+            let backend = match capacity {
+                Some(c) => {
+                    MemoryBackend::with_capacity(c / shards + usize::from(index < c % shards))
+                }
+                None => MemoryBackend::new(),
+            };
+            index += 1;
+            backend
+        })
+    }
+
+    /// A cache whose shards each get a backend from `backend`.
+    pub fn build_with_backend<K, V, B>(
+        self,
+        mut backend: impl FnMut() -> B,
+    ) -> SyncCache<K, V, B, S, C>
+    where
+        S: Serializer<V> + Clone,
+        C: Clone,
+    {
+        let shards = self.shard_count();
+        let core = CacheBuilder::new(self.clock.clone())
+            .ttl(self.ttl)
+            .identifier(self.identifier)
+            .serializer(self.serializer);
+        let shards = (0..shards)
+            .map(|_| {
+                Mutex::new(Shard {
+                    cache: core.clone().build_with_backend(backend()),
+                    flights: Default::default(),
+                })
+            })
+            .collect();
+        SyncCache {
+            shards,
+            router: Default::default(),
+            clock: self.clock,
+            single_flight: self.single_flight,
+        }
+    }
+}

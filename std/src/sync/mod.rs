@@ -1,0 +1,334 @@
+//! The thread-safe cache: sharded locks over the core engine.
+
+mod builder;
+mod flight;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use foldhash::fast::RandomState;
+use jwm_cache_core::{
+    Backend, Cache, CacheError, CacheInfo, Clock, Identity, MemoryBackend, Parameters, Serializer,
+    Ttl,
+};
+
+pub use builder::SyncCacheBuilder;
+use flight::Flight;
+
+use crate::SystemClock;
+
+/// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
+///
+/// Keys are spread over shards, each a `Mutex` around one core [`Cache`], the same
+/// engine as the single-threaded cache (never a copy of it). Counters live in the
+/// shards, under their locks, so they stay exact under contention; [`info`] sums them.
+/// The clock is read once per call, before any lock is taken.
+///
+/// [`get_or_insert_with`](SyncCache::get_or_insert_with) is **single-flight** by
+/// default: when several threads miss on the same key at once, the function runs once
+/// and the others wait for its value (freshly computed during their call, so it is
+/// handed over even if the TTL is shorter than the computation). If it panics or
+/// returns `Err`, one waiter takes over; nobody hangs and errors are never cached. The function always runs without
+/// any lock held, so it may itself use the cache (recursion included).
+///
+/// [`info`]: SyncCache::info
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::thread;
+/// use jwm_cache::SyncCache;
+///
+/// let cache: Arc<SyncCache<u64, u64>> = Arc::new(SyncCache::new());
+/// let workers: Vec<_> = (0..4)
+///     .map(|_| {
+///         let cache = Arc::clone(&cache);
+///         thread::spawn(move || cache.get_or_insert_with(7, || 49))
+///     })
+///     .collect();
+/// for worker in workers {
+///     assert_eq!(worker.join().unwrap(), 49);
+/// }
+/// let info = cache.info();
+/// assert_eq!(info.hits + info.misses, 4);
+/// ```
+pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemClock> {
+    shards: Box<[Mutex<Shard<K, V, B, S, C>>]>,
+    router: RandomState,
+    clock: C,
+    single_flight: bool,
+}
+
+/// One lock's worth of the cache: the engine and the computations in flight.
+struct Shard<K, V, B, S, C> {
+    cache: Cache<K, V, B, S, C>,
+    flights: HashMap<K, Arc<Flight<V>>, RandomState>,
+}
+
+impl<K, V> SyncCache<K, V> {
+    /// An unbounded in-memory cache with the defaults of [`SyncCacheBuilder::new`].
+    pub fn new() -> Self
+    where
+        V: Clone,
+    {
+        SyncCacheBuilder::new().build()
+    }
+
+    /// A builder, for TTL, capacity, codec, clock and the rest.
+    pub fn builder() -> SyncCacheBuilder {
+        SyncCacheBuilder::new()
+    }
+}
+
+impl<K, V: Clone> Default for SyncCache<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a caller that missed does next.
+enum Role<V> {
+    /// Compute and store the value, then settle the flight for the waiters.
+    Lead(Arc<Flight<V>>),
+    /// Wait for another caller's computation.
+    Wait(Arc<Flight<V>>),
+    /// Single-flight is off: compute alone.
+    Solo,
+}
+
+impl<K, V, B, S, C> SyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: Serializer<V>,
+    B: Backend<K, S::Encoded>,
+    C: Clock,
+{
+    /// The value under `key`, if a live one is stored.
+    ///
+    /// ```
+    /// use jwm_cache::SyncCache;
+    ///
+    /// let cache = SyncCache::new();
+    /// cache.insert("k", 1).unwrap();
+    /// assert_eq!(cache.get(&"k").unwrap(), Some(1));
+    /// ```
+    pub fn get(&self, key: &K) -> Result<Option<V>, CacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        self.lock(key).cache.get_at(key, now)
+    }
+
+    /// Stores `value` under `key` with the cache's TTL.
+    pub fn insert(&self, key: K, value: V) -> Result<(), CacheError<K, V, B, S>> {
+        let ttl = self.ttl();
+        self.insert_with_ttl(key, value, ttl)
+    }
+
+    /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
+    pub fn insert_with_ttl(
+        &self,
+        key: K,
+        value: V,
+        ttl: impl Into<Ttl>,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        let mut shard = self.lock(&key);
+        shard.cache.insert_with_ttl_at(key, value, ttl.into(), now)
+    }
+
+    /// Removes the entry under `key`; returns whether a live one was there.
+    pub fn remove(&self, key: &K) -> Result<bool, CacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        self.lock(key).cache.remove_at(key, now)
+    }
+
+    /// Empties every shard and resets every counter. All shards are cleared even if
+    /// one fails; the first failure is returned.
+    pub fn clear(&self) -> Result<(), CacheError<K, V, B, S>> {
+        let mut first_failure = Ok(());
+        for shard in self.shards.iter() {
+            let cleared = lock_shard(shard).cache.clear();
+            if first_failure.is_ok() {
+                first_failure = cleared;
+            }
+        }
+        first_failure
+    }
+
+    /// Hits, misses, live size and reclaim counts, summed over the shards.
+    ///
+    /// Each counter is exact; the shards are read one after another, so a snapshot
+    /// taken while other threads run is not atomic across shards.
+    pub fn info(&self) -> CacheInfo {
+        let now = self.clock.now();
+        self.shards
+            .iter()
+            .map(|shard| lock_shard(shard).cache.info_at(now))
+            .fold(CacheInfo::default(), |sum, shard| CacheInfo {
+                hits: sum.hits + shard.hits,
+                misses: sum.misses + shard.misses,
+                current_size: sum.current_size + shard.current_size,
+                evictions: sum.evictions + shard.evictions,
+                expirations: sum.expirations + shard.expirations,
+                errors: sum.errors + shard.errors,
+            })
+    }
+
+    /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
+    pub fn parameters(&self) -> Parameters {
+        let mut parameters = lock_shard(&self.shards[0]).cache.parameters();
+        parameters.capacity = self
+            .shards
+            .iter()
+            .map(|shard| lock_shard(shard).cache.parameters().capacity)
+            .sum();
+        parameters
+    }
+
+    /// The stored value under `key`, or `f()`, stored and returned on a miss, with
+    /// single-flight across threads (see the type docs).
+    ///
+    /// Never fails: a broken backend or corrupt bytes count as a miss and an error, and
+    /// `f`'s value is still returned.
+    pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> V {
+        let result: Result<V, std::convert::Infallible> =
+            self.try_get_or_insert_with(key, || Ok(f()));
+        match result {
+            Ok(value) => value,
+        }
+    }
+
+    /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible `f`: an
+    /// `Err` is returned to this caller, never cached, and a waiting caller takes over.
+    ///
+    /// ```
+    /// use jwm_cache::SyncCache;
+    ///
+    /// let cache = SyncCache::new();
+    /// assert_eq!(cache.try_get_or_insert_with(1, || Err::<u8, _>("down")), Err("down"));
+    /// assert_eq!(cache.try_get_or_insert_with(1, || Ok::<_, &str>(5)), Ok(5));
+    /// ```
+    pub fn try_get_or_insert_with<E>(
+        &self,
+        key: K,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let now = self.clock.now();
+        let mut role = {
+            let mut shard = self.lock(&key);
+            if let Ok(Some(value)) = shard.cache.get_at(&key, now) {
+                return Ok(value);
+            }
+            self.join_or_lead(&mut shard, &key)
+        };
+        let flight = loop {
+            match role {
+                Role::Solo => break None,
+                Role::Lead(flight) => break Some(flight),
+                Role::Wait(flight) => match flight.wait() {
+                    Some(value) => return Ok(value),
+                    // The leader gave up: look again (a new leader may have finished),
+                    // then join again, leading if nobody else does.
+                    None => {
+                        let mut shard = self.lock(&key);
+                        if let Ok(Some(value)) = shard.cache.peek_at(&key, now) {
+                            return Ok(value);
+                        }
+                        role = self.join_or_lead(&mut shard, &key);
+                    }
+                },
+            }
+        };
+        let lead = flight.map(|flight| Lead {
+            cache: self,
+            key: key.clone(),
+            flight,
+            settled: false,
+        });
+        let value = f()?;
+        let mut shard = self.lock(&key);
+        let _counted = shard.cache.insert_ref_at(key, &value, now);
+        if let Some(mut lead) = lead {
+            shard.flights.remove(&lead.key);
+            drop(shard);
+            lead.settled = true;
+            lead.flight.settle(Some(value.clone()));
+        }
+        Ok(value)
+    }
+
+    fn join_or_lead(&self, shard: &mut Shard<K, V, B, S, C>, key: &K) -> Role<V> {
+        if !self.single_flight {
+            return Role::Solo;
+        }
+        if let Some(flight) = shard.flights.get(key) {
+            return Role::Wait(Arc::clone(flight));
+        }
+        let flight = Flight::new();
+        shard.flights.insert(key.clone(), Arc::clone(&flight));
+        Role::Lead(flight)
+    }
+
+    fn lock(&self, key: &K) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
+        lock_shard(self.shard_of(key))
+    }
+}
+
+impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
+    /// The TTL of entries stored without one.
+    pub fn ttl(&self) -> Ttl {
+        lock_shard(&self.shards[0]).cache.ttl()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The number of shards.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    fn shard_of(&self, key: &K) -> &Mutex<Shard<K, V, B, S, C>>
+    where
+        K: Hash,
+    {
+        // Shard counts are powers of two.
+        &self.shards[self.router.hash_one(key) as usize & (self.shards.len() - 1)]
+    }
+}
+
+/// Locks a shard. A panic while a shard was locked can only come from user code
+/// (a key's `Hash`/`Eq` or a value's `Clone`), never from a computation, which runs
+/// unlocked; the cache's state stays usable, so poisoning is ignored.
+fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The leader of a flight. If it is dropped unsettled (its computation panicked or
+/// failed), it withdraws the flight so that a waiter takes over.
+struct Lead<'a, K: Hash + Eq, V: Clone, B, S, C> {
+    cache: &'a SyncCache<K, V, B, S, C>,
+    key: K,
+    flight: Arc<Flight<V>>,
+    settled: bool,
+}
+
+impl<K: Hash + Eq, V: Clone, B, S, C> Drop for Lead<'_, K, V, B, S, C> {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let mut shard = lock_shard(self.cache.shard_of(&self.key));
+        if shard
+            .flights
+            .get(&self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+        {
+            shard.flights.remove(&self.key);
+        }
+        drop(shard);
+        self.flight.settle(None);
+    }
+}
