@@ -21,14 +21,14 @@ use crate::{SyncCache, SystemClock};
 /// ```
 /// use jwm_cache::MemoizedMethod;
 ///
-/// struct Shape { id: u32, side: f64 }
+/// struct Shape { id: u32, side: u64 }
 ///
-/// let area = MemoizedMethod::new(|s: &Shape| s.id, |s: &Shape, scale: f64| s.side * s.side * scale);
-/// let small = Shape { id: 1, side: 2.0 };
-/// let large = Shape { id: 2, side: 10.0 };
-/// assert_eq!(area.call(&small, 1.0), 4.0);
-/// assert_eq!(area.call(&large, 1.0), 100.0); // another key: computed for `large`
-/// assert_eq!(area.call(&small, 1.0), 4.0); // a hit
+/// let area = MemoizedMethod::new(|s: &Shape| s.id, |s: &Shape, scale: u64| s.side * s.side * scale);
+/// let small = Shape { id: 1, side: 2 };
+/// let large = Shape { id: 2, side: 10 };
+/// assert_eq!(area.call(&small, 1), 4);
+/// assert_eq!(area.call(&large, 1), 100); // another key: computed for `large`
+/// assert_eq!(area.call(&small, 1), 4); // a hit
 /// assert_eq!(area.cache_info().hits, 1);
 /// ```
 pub struct MemoizedMethod<
