@@ -5,7 +5,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use jwm_cache::{CacheBuilder, SystemClock};
+use jwm_cache::Memoized;
 
 fn slow_square(n: u64) -> u64 {
     thread::sleep(Duration::from_millis(100));
@@ -13,30 +13,32 @@ fn slow_square(n: u64) -> u64 {
 }
 
 fn main() {
-    let mut cache = CacheBuilder::new(SystemClock)
+    let square = Memoized::builder(slow_square)
         .ttl(Duration::from_millis(500))
-        .build::<u64, u64>();
+        .build();
 
     for n in [3, 4, 3, 3, 4] {
         let started = Instant::now();
-        let square = cache.get_or_insert_with(n, || slow_square(n));
-        println!("square({n}) = {square:>2}  in {:?}", started.elapsed());
+        let value = square.call(n);
+        println!("square({n}) = {value:>2}  in {:?}", started.elapsed());
     }
-    let info = cache.info();
+    let info = square.cache_info();
     println!(
         "hits={} misses={} current_size={}",
         info.hits, info.misses, info.current_size
     );
 
     thread::sleep(Duration::from_millis(600));
+    let info = square.cache_info();
     println!(
-        "after the 500 ms TTL: get(3) = {:?}",
-        cache.get(&3).unwrap()
+        "after the 500 ms TTL: current_size={} expirations={}",
+        info.current_size, info.expirations
     );
-    let info = cache.info();
+    let started = Instant::now();
     println!(
-        "hits={} misses={} current_size={} expirations={}",
-        info.hits, info.misses, info.current_size, info.expirations
+        "square(3) = {} in {:?} (computed again)",
+        square.call(3),
+        started.elapsed()
     );
-    println!("{:?}", cache.parameters());
+    println!("{:?}", square.cache_parameters());
 }

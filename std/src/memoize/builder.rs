@@ -33,10 +33,12 @@ pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> 
 }
 
 impl<T, Args, V> MemoizedBuilder<T, Args, V> {
-    pub(super) fn new(target: T) -> Self {
+    /// `name` identifies the cache until an identifier is given: the function's type
+    /// name, stable within one build.
+    pub(super) fn new(target: T, name: &'static str) -> Self {
         MemoizedBuilder {
             target,
-            options: SyncCacheBuilder::new().identifier(std::any::type_name::<T>()),
+            options: SyncCacheBuilder::new().identifier(name),
             named: false,
             types: PhantomData,
         }

@@ -1,12 +1,13 @@
 //! Memoized methods: the receiver is part of the key, never part of the wrapper.
 
+use std::any::type_name;
 use std::hash::Hash;
 use std::sync::Arc;
 
 use jwm_cache_core::{Backend, CacheInfo, Clock, Identity, MemoryBackend, Parameters, Serializer};
 
 use super::builder::{MemoizedBuilder, Method};
-use crate::{SyncCache, SystemClock};
+use crate::{SyncCache, SyncCacheBuilder, SystemClock};
 
 /// A memoized method: `function(&receiver, args)`, keyed on `(key(&receiver), args)`.
 ///
@@ -53,12 +54,13 @@ impl<P, F, RK, Args, V> MemoizedMethod<P, F, RK, Args, V> {
     where
         V: Clone,
     {
-        MemoizedMethod::with_cache(key, function, Arc::new(SyncCache::new()))
+        let cache = SyncCacheBuilder::new().identifier(type_name::<F>()).build();
+        MemoizedMethod::with_cache(key, function, Arc::new(cache))
     }
 
     /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
     pub fn builder(key: P, function: F) -> MemoizedBuilder<Method<P, F>, (RK, Args), V> {
-        MemoizedBuilder::new(Method(key, function))
+        MemoizedBuilder::new(Method(key, function), type_name::<F>())
     }
 }
 

@@ -4,6 +4,7 @@ mod builder;
 mod method;
 mod registry;
 
+use std::any::type_name;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use jwm_cache_core::{Backend, CacheInfo, Clock, Identity, MemoryBackend, Paramet
 pub use builder::MemoizedBuilder;
 pub use method::MemoizedMethod;
 
-use crate::{SyncCache, SystemClock};
+use crate::{SyncCache, SyncCacheBuilder, SystemClock};
 
 /// A memoized function: the `ttl_cache` of the Python original, as a value.
 ///
@@ -23,8 +24,8 @@ use crate::{SyncCache, SystemClock};
 /// use [`try_call`](Memoized::try_call) for a function returning `Result`, which caches
 /// only `Ok`.
 ///
-/// Defaults: 60 s TTL, in memory, [`Identity`], [`SystemClock`]; see
-/// [`Memoized::builder`] for the rest.
+/// Defaults: 60 s TTL, in memory, [`Identity`], [`SystemClock`], and the function's
+/// type name as identifier; see [`Memoized::builder`] for the rest.
 ///
 /// ```
 /// use jwm_cache::Memoized;
@@ -46,7 +47,8 @@ impl<F, Args, V> Memoized<F, Args, V> {
     where
         V: Clone,
     {
-        Memoized::with_cache(function, Arc::new(SyncCache::new()))
+        let cache = SyncCacheBuilder::new().identifier(type_name::<F>()).build();
+        Memoized::with_cache(function, Arc::new(cache))
     }
 
     /// A builder: TTL, identifier, capacity, codec, backend, clock, single-flight.
@@ -65,7 +67,7 @@ impl<F, Args, V> Memoized<F, Args, V> {
     /// assert_eq!(lookup.cache_parameters().identifier, "geo");
     /// ```
     pub fn builder(function: F) -> MemoizedBuilder<builder::Function<F>, Args, V> {
-        MemoizedBuilder::new(builder::Function(function))
+        MemoizedBuilder::new(builder::Function(function), type_name::<F>())
     }
 }
 
