@@ -2,7 +2,7 @@
 """Prints criterion's median estimates for a group as a table with ratios.
 
 Usage: benches/tools/medians.py GROUP [BASELINE_SUBSTRING]
-Reads target/criterion/<GROUP>/<function>/<param>/new/estimates.json; the ratio
+Reads target/criterion/<GROUP>/<function>[/<param>]/new/estimates.json; the ratio
 column divides every median by the baseline's median for the same parameter.
 """
 import json
@@ -14,14 +14,15 @@ group = sys.argv[1]
 baseline = sys.argv[2] if len(sys.argv) > 2 else "floor"
 
 rows = {}
-for estimates in (root / group).glob("*/*/new/estimates.json"):
+for estimates in (root / group).glob("**/new/estimates.json"):
     bench = json.loads((estimates.parent / "benchmark.json").read_text())
     median = json.loads(estimates.read_text())["median"]["point_estimate"]
-    rows.setdefault(bench["value_str"], []).append((bench["function_id"], median))
+    rows.setdefault(bench.get("value_str") or "-", []).append((bench["function_id"], median))
 
 for param in sorted(rows, key=lambda p: int(p) if p.isdigit() else p):
     entries = sorted(rows[param], key=lambda r: r[1])
-    base = next((m for f, m in entries if baseline in f), None)
+    base = next((m for f, m in entries if f.startswith(baseline)), None)
+    base = base or next((m for f, m in entries if baseline in f), None)
     print(f"\n{group} / {param}")
     print(f"| contender | median | ratio to {baseline} |")
     print("|---|---:|---:|")

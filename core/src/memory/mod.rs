@@ -384,6 +384,14 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_store_is_small() {
+        // Sharded caches hold one store per shard: the wheel's slot heads (2 KiB) are
+        // only allocated by the first insert.
+        let size = core::mem::size_of::<MemoryBackend<u64, u64>>();
+        assert!(size <= 256, "{size} bytes");
+    }
+
+    #[test]
     fn capacity_zero_stores_nothing() {
         let mut store = MemoryBackend::<u32, u32>::with_capacity(0);
         store.set(1, 1, Deadline::NEVER, Instant::ZERO).unwrap();

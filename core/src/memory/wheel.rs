@@ -55,7 +55,9 @@ pub(crate) fn tick_of(nanos: u64) -> u64 {
 
 /// Deadlines indexed by tick; see the module docs.
 pub(crate) struct TimerWheel {
-    heads: [[u32; SLOTS]; LEVELS],
+    /// Slot heads, allocated by the first insert: a store that never expires anything
+    /// (or a shard that stays empty) pays nothing for them.
+    heads: Vec<[u32; SLOTS]>,
     occupied: [u64; LEVELS],
     /// Every slot before this tick has been processed.
     elapsed: u64,
@@ -64,7 +66,7 @@ pub(crate) struct TimerWheel {
 impl TimerWheel {
     pub(crate) const fn new() -> Self {
         TimerWheel {
-            heads: [[NIL; SLOTS]; LEVELS],
+            heads: Vec::new(),
             occupied: [0; LEVELS],
             elapsed: 0,
         }
@@ -72,7 +74,7 @@ impl TimerWheel {
 
     /// Forgets every entry, keeping the wheel's sense of time.
     pub(crate) fn clear(&mut self) {
-        self.heads = [[NIL; SLOTS]; LEVELS];
+        self.heads.fill([NIL; SLOTS]);
         self.occupied = [0; LEVELS];
     }
 
@@ -83,6 +85,9 @@ impl TimerWheel {
         let tick = tick_of(nodes.deadline(index).as_nanos()).max(self.elapsed);
         let level = level_for(self.elapsed, tick);
         let slot = level * SLOTS + slot_at(tick, level);
+        if self.heads.is_empty() {
+            self.heads = alloc::vec![[NIL; SLOTS]; LEVELS];
+        }
         let head = self.heads[level][slot % SLOTS];
         *nodes.wheel_link(index) = WheelLink {
             prev: NIL,
@@ -183,7 +188,10 @@ impl TimerWheel {
         now: Instant,
     ) -> Vec<u32> {
         let mut expired = Vec::new();
-        let mut cursor = self.heads[0][slot_at(self.elapsed, 0)];
+        let Some(level0) = self.heads.first() else {
+            return expired;
+        };
+        let mut cursor = level0[slot_at(self.elapsed, 0)];
         while cursor != NIL {
             if nodes.deadline(cursor).is_expired(now) {
                 expired.push(cursor);

@@ -42,7 +42,9 @@ pub struct SyncCacheBuilder<S = Identity, C = SystemClock> {
 
 impl SyncCacheBuilder {
     /// Defaults: 60 s TTL, unbounded, [`Identity`], [`SystemClock`], single-flight on,
-    /// and four shards per available core (rounded to a power of two, at most 64).
+    /// and 32 shards per available core (rounded to a power of two, at most 256): with
+    /// fewer, two threads collide on a lock often enough to show (BENCHMARKS.md). An
+    /// empty shard costs a few hundred bytes.
     pub fn new() -> Self {
         SyncCacheBuilder {
             ttl: DEFAULT_TTL,
@@ -129,7 +131,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
     fn shard_count(&self) -> usize {
         let default = || {
             let cores = thread::available_parallelism().map_or(1, usize::from);
-            (cores * 4).next_power_of_two().min(64)
+            (cores * 32).next_power_of_two().min(256)
         };
         let wanted = self.shards.unwrap_or_else(default);
         match self.capacity {
