@@ -2,10 +2,11 @@
 
 use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
+use std::time::Duration;
 
-use jwm_cache::{SyncCache, SyncCacheBuilder};
+use jwm_cache::{ManualClock, SyncCache, SyncCacheBuilder};
 
 const THREADS: usize = 16;
 
@@ -27,16 +28,23 @@ impl Gate {
     }
 }
 
-/// Runs `call` on THREADS threads at once; returns their results.
+/// Runs `call` on THREADS threads at once; returns their results. A hang fails the
+/// test after a generous bound instead of blocking the suite.
 fn race<T: Send + 'static>(call: impl Fn() -> T + Send + Sync + 'static) -> Vec<thread::Result<T>> {
     let call = Arc::new(call);
-    let handles: Vec<_> = (0..THREADS)
-        .map(|_| {
-            let call = call.clone();
-            thread::spawn(move || call())
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join()).collect()
+    let (done, results) = mpsc::channel();
+    thread::spawn(move || {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let call = call.clone();
+                thread::spawn(move || call())
+            })
+            .collect();
+        let _ = done.send(handles.into_iter().map(|h| h.join()).collect());
+    });
+    results
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a caller hung")
 }
 
 fn wait_until(what: impl Fn() -> bool) {
@@ -163,4 +171,82 @@ fn a_panicking_leader_hands_over_and_nobody_hangs() {
     let panicked = results.iter().filter(|r| r.is_err()).count();
     let values = results.iter().filter(|r| matches!(r, Ok(Ok(7)))).count();
     assert_eq!((panicked, values), (1, THREADS - 1));
+}
+
+#[test]
+fn a_waiter_taking_over_does_not_serve_what_expired_while_it_waited() {
+    let clock = ManualClock::new();
+    let cache = Arc::new(
+        SyncCacheBuilder::new()
+            .clock(clock.clone())
+            .ttl(Duration::from_secs(1))
+            .build::<&str, u64>(),
+    );
+    let (entered, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
+    let leader = {
+        let (cache, entered, gate) = (cache.clone(), entered.clone(), gate.clone());
+        thread::spawn(move || {
+            cache.try_get_or_insert_with("k", || {
+                entered.fetch_add(1, Ordering::SeqCst);
+                gate.wait();
+                Err("leader fails")
+            })
+        })
+    };
+    wait_until(|| entered.load(Ordering::SeqCst) == 1);
+    let waiter = {
+        let cache = cache.clone();
+        thread::spawn(move || cache.get_or_insert_with("k", || 2))
+    };
+    // While both wait: another caller stores a value, which then expires.
+    while cache.info().misses < 2 {
+        thread::yield_now();
+    }
+    cache.insert("k", 1).unwrap();
+    clock.advance(Duration::from_secs(5));
+    gate.open();
+    assert_eq!(leader.join().unwrap(), Err("leader fails"));
+    assert_eq!(
+        waiter.join().unwrap(),
+        2,
+        "the expired 1 must not be served"
+    );
+}
+
+#[test]
+fn clear_detaches_a_computation_in_flight() {
+    let cache: Arc<SyncCache<&str, u64>> = Arc::new(SyncCache::new());
+    let (entered, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
+    let leader = {
+        let (cache, entered, gate) = (cache.clone(), entered.clone(), gate.clone());
+        thread::spawn(move || {
+            cache.get_or_insert_with("k", || {
+                entered.fetch_add(1, Ordering::SeqCst);
+                gate.wait();
+                1
+            })
+        })
+    };
+    wait_until(|| entered.load(Ordering::SeqCst) == 1);
+    cache.clear().unwrap();
+    // After the clear, a new caller computes afresh instead of joining the old flight.
+    assert_eq!(cache.get_or_insert_with("k", || 2), 2);
+    gate.open();
+    assert_eq!(
+        leader.join().unwrap(),
+        1,
+        "the detached leader still gets its value"
+    );
+    assert_eq!(
+        cache.get(&"k").unwrap(),
+        Some(2),
+        "but does not overwrite the new one"
+    );
+}
+
+#[test]
+fn a_computation_asking_for_its_own_key_does_not_wait_for_itself() {
+    let cache: SyncCache<u64, u64> = SyncCache::new();
+    let value = cache.get_or_insert_with(1, || cache.get_or_insert_with(1, || 10) + 1);
+    assert_eq!(value, 11);
 }

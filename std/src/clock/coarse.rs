@@ -20,9 +20,10 @@ pub const COARSE_CLOCK_PERIOD: Duration = Duration::from_millis(1);
 /// next. `CoarseClock` avoids both (BENCHMARKS.md measures the difference).
 ///
 /// **Precision**: a reading lags real time by up to [`COARSE_CLOCK_PERIOD`] (1 ms),
-/// plus however long the OS delays the refreshing thread; entries may live that much
-/// longer than their TTL, never shorter. It shares [`SystemClock`]'s timeline and never
-/// goes backwards. The thread starts on the first read and lives for the process.
+/// plus however long the OS delays the refreshing thread. Both the insert's reading
+/// and the read's lag, so an entry's life differs from its TTL by at most that much,
+/// either way. It shares [`SystemClock`]'s timeline and never goes backwards. The
+/// thread starts on the first read and lives for the process.
 ///
 /// ```
 /// use jwm_cache::{Clock, CoarseClock, SystemClock};

@@ -22,9 +22,14 @@ pub struct Method<P, F>(pub(super) P, pub(super) F);
 /// cache of its own (named after the function's type). With one, every memoized
 /// function built under the same identifier, with the same key and value types and
 /// the same codec, backend and clock types, shares one in-memory cache in this process,
-/// as the Python original's local cache does; the first one built configures it.
+/// as the Python original's local cache does. The first one built configures it: a
+/// later builder's TTL, capacity, clock and single-flight setting are not applied.
+/// Functions under one identifier but with other types get a cache of their own.
 /// Different identifiers never share. To share explicitly, hand the same cache to
 /// [`Memoized::with_cache`].
+///
+/// The builder requires the cache to be `Send + Sync + 'static`, which the registry
+/// needs; [`Memoized::new`] and [`Memoized::with_cache`] do not.
 pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> {
     target: T,
     options: SyncCacheBuilder<S, C>,

@@ -15,17 +15,29 @@ fn registry() -> &'static Mutex<HashMap<(String, TypeId), Shared>> {
 ///
 /// Only caches of the same type can share, since entries must have the same key and
 /// value types. An entry holds a weak reference: the cache goes once its last user does.
+/// `make` runs without the registry's lock (it may build memoized functions itself);
+/// if two threads race, the first to register wins and the other's cache is dropped.
 pub(crate) fn shared<T: Any + Send + Sync>(identifier: &str, make: impl FnOnce() -> T) -> Arc<T> {
-    let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
     let key = (identifier.to_string(), TypeId::of::<T>());
+    if let Some(existing) = find::<T>(&key) {
+        return existing;
+    }
+    let made = Arc::new(make());
+    let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(existing) = registry.get(&key).and_then(Weak::upgrade) {
-        if let Ok(cache) = existing.downcast::<T>() {
-            return cache;
+        if let Ok(existing) = existing.downcast::<T>() {
+            return existing;
         }
     }
     registry.retain(|_, cache| cache.strong_count() > 0);
-    let cache = Arc::new(make());
-    let erased: Arc<dyn Any + Send + Sync> = cache.clone();
+    let erased: Arc<dyn Any + Send + Sync> = made.clone();
     registry.insert(key, Arc::downgrade(&erased));
-    cache
+    made
+}
+
+fn find<T: Any + Send + Sync>(key: &(String, TypeId)) -> Option<Arc<T>> {
+    let registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
+    let existing = registry.get(key).and_then(Weak::upgrade)?;
+    drop(registry);
+    existing.downcast::<T>().ok()
 }

@@ -84,9 +84,10 @@ impl<S, C> SyncCacheBuilder<S, C> {
         self
     }
 
-    /// The number of shards (rounded up to a power of two). Each is one lock.
+    /// The number of shards, rounded up to a power of two and kept within 1..=4096.
+    /// Each is one lock.
     pub fn shards(mut self, shards: usize) -> Self {
-        self.shards = Some(shards.max(1).next_power_of_two());
+        self.shards = Some(shards.clamp(1, 4096).next_power_of_two());
         self
     }
 
@@ -193,6 +194,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
             shards,
             router: Default::default(),
             clock: self.clock,
+            ttl: self.ttl,
             single_flight: self.single_flight,
         }
     }

@@ -1,11 +1,13 @@
 //! Single-flight: one computation per missing key, the other callers wait for it.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::{self, ThreadId};
 
 /// A computation in progress, shared by its leader and its waiters.
 pub(crate) struct Flight<V> {
     state: Mutex<State<V>>,
     settled: Condvar,
+    leader: ThreadId,
 }
 
 enum State<V> {
@@ -20,7 +22,13 @@ impl<V: Clone> Flight<V> {
         Arc::new(Flight {
             state: Mutex::new(State::Running),
             settled: Condvar::new(),
+            leader: thread::current().id(),
         })
+    }
+
+    /// The thread computing the value.
+    pub(crate) fn leader(&self) -> ThreadId {
+        self.leader
     }
 
     /// Blocks until the leader settles: its value, or `None` if it gave up.

@@ -6,6 +6,7 @@ mod flight;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
@@ -30,7 +31,10 @@ use crate::SystemClock;
 /// and the others wait for its value (freshly computed during their call, so it is
 /// handed over even if the TTL is shorter than the computation). If it panics or
 /// returns `Err`, one waiter takes over; nobody hangs and errors are never cached. The function always runs without
-/// any lock held, so it may itself use the cache (recursion included).
+/// any lock held, so it may itself use the cache, recursion included (a computation
+/// that asks for its own key runs that inner call alone). `clear` and `remove`
+/// detach computations in flight: their result still reaches their callers but is
+/// not stored.
 ///
 /// [`info`]: SyncCache::info
 ///
@@ -56,6 +60,7 @@ pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemCloc
     shards: Box<[Mutex<Shard<K, V, B, S, C>>]>,
     router: RandomState,
     clock: C,
+    ttl: Ttl,
     single_flight: bool,
 }
 
@@ -87,9 +92,9 @@ impl<K, V: Clone> Default for SyncCache<K, V> {
 }
 
 /// What a caller that missed does next.
-enum Role<V> {
+enum Role<K, V> {
     /// Compute and store the value, then settle the flight for the waiters.
-    Lead(Arc<Flight<V>>),
+    Lead(Arc<Flight<V>>, K),
     /// Wait for another caller's computation.
     Wait(Arc<Flight<V>>),
     /// Single-flight is off: compute alone.
@@ -120,8 +125,7 @@ where
 
     /// Stores `value` under `key` with the cache's TTL.
     pub fn insert(&self, key: K, value: V) -> Result<(), CacheError<K, V, B, S>> {
-        let ttl = self.ttl();
-        self.insert_with_ttl(key, value, ttl)
+        self.insert_with_ttl(key, value, self.ttl)
     }
 
     /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
@@ -139,7 +143,10 @@ where
     /// Removes the entry under `key`; returns whether a live one was there.
     pub fn remove(&self, key: &K) -> Result<bool, CacheError<K, V, B, S>> {
         let now = self.clock.now();
-        self.lock(key).cache.remove_at(key, now)
+        let mut shard = self.lock(key);
+        // A computation in flight for this key now yields only to its own callers.
+        shard.flights.remove(key);
+        shard.cache.remove_at(key, now)
     }
 
     /// Empties every shard and resets every counter. All shards are cleared even if
@@ -147,7 +154,10 @@ where
     pub fn clear(&self) -> Result<(), CacheError<K, V, B, S>> {
         let mut first_failure = Ok(());
         for shard in self.shards.iter() {
-            let cleared = lock_shard(shard).cache.clear();
+            let mut shard = lock_shard(shard);
+            // Computations in flight now yield only to their own callers.
+            shard.flights.clear();
+            let cleared = shard.cache.clear();
             if first_failure.is_ok() {
                 first_failure = cleared;
             }
@@ -213,7 +223,7 @@ where
         key: K,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        let now = self.clock.now();
+        let mut now = self.clock.now();
         let mut role = {
             let mut shard = self.lock(&key);
             if let Ok(Some(value)) = shard.cache.get_at(&key, now) {
@@ -221,15 +231,24 @@ where
             }
             self.join_or_lead(&mut shard, &key)
         };
-        let flight = loop {
+        let lead = loop {
             match role {
                 Role::Solo => break None,
-                Role::Lead(flight) => break Some(flight),
+                Role::Lead(flight, key) => {
+                    break Some(Lead {
+                        cache: self,
+                        key,
+                        flight,
+                        settled: false,
+                    });
+                }
                 Role::Wait(flight) => match flight.wait() {
                     Some(value) => return Ok(value),
-                    // The leader gave up: look again (a new leader may have finished),
+                    // The leader gave up, maybe long after this call began: read the
+                    // clock again, look again (another caller may have stored a value),
                     // then join again, leading if nobody else does.
                     None => {
+                        now = self.clock.now();
                         let mut shard = self.lock(&key);
                         if let Ok(Some(value)) = shard.cache.peek_at(&key, now) {
                             return Ok(value);
@@ -239,34 +258,49 @@ where
                 },
             }
         };
-        let lead = flight.map(|flight| Lead {
-            cache: self,
-            key: key.clone(),
-            flight,
-            settled: false,
-        });
         let value = f()?;
         let mut shard = self.lock(&key);
-        let _counted = shard.cache.insert_ref_at(key, &value, now);
-        if let Some(mut lead) = lead {
+        let Some(mut lead) = lead else {
+            let _counted = shard.cache.insert_ref_at(key, &value, now);
+            return Ok(value);
+        };
+        // A `clear` or `remove` during the computation withdrew the flight: the value is
+        // still this call's (and its waiters') result, but no longer the cache's.
+        let still_ours = shard
+            .flights
+            .get(&lead.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &lead.flight));
+        if still_ours {
             shard.flights.remove(&lead.key);
-            drop(shard);
-            lead.settled = true;
-            lead.flight.settle(Some(value.clone()));
+            let _counted = shard.cache.insert_ref_at(key, &value, now);
         }
+        drop(shard);
+        // Cloned before the flight counts as settled: if `clone` panics, the guard still
+        // settles it (as abandoned), so no waiter is left behind.
+        let handed = value.clone();
+        lead.settled = true;
+        lead.flight.settle(Some(handed));
         Ok(value)
     }
 
-    fn join_or_lead(&self, shard: &mut Shard<K, V, B, S, C>, key: &K) -> Role<V> {
+    fn join_or_lead(&self, shard: &mut Shard<K, V, B, S, C>, key: &K) -> Role<K, V> {
         if !self.single_flight {
             return Role::Solo;
         }
         if let Some(flight) = shard.flights.get(key) {
+            // The leader's own computation asking for its key again would wait for
+            // itself: it computes alone instead.
+            if flight.leader() == thread::current().id() {
+                return Role::Solo;
+            }
             return Role::Wait(Arc::clone(flight));
         }
+        // Both clones happen before the flight is registered, so a panicking `clone`
+        // leaves nothing behind.
+        let (registered, guarded) = (key.clone(), key.clone());
         let flight = Flight::new();
-        shard.flights.insert(key.clone(), Arc::clone(&flight));
-        Role::Lead(flight)
+        shard.flights.insert(registered, Arc::clone(&flight));
+        Role::Lead(flight, guarded)
     }
 
     fn lock(&self, key: &K) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
@@ -277,7 +311,7 @@ where
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     /// The TTL of entries stored without one.
     pub fn ttl(&self) -> Ttl {
-        lock_shard(&self.shards[0]).cache.ttl()
+        self.ttl
     }
 
     /// The clock.
