@@ -3,22 +3,15 @@
 //! noise hits every contender alike. Prints medians over 15 rounds of 200k lookups.
 //!
 //! `cargo bench -p jwm-cache-benches --bench layout`
+#[path = "shuffled.rs"]
+mod shuffled;
+use shuffled::shuffled;
+
 use jwm_cache::{Backend, CacheBuilder, Clock, MemoryBackend, SystemClock, Ttl};
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant as StdInstant};
 
-fn shuffled(n: u64) -> Vec<u64> {
-    let mut keys: Vec<u64> = (0..n).collect();
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for i in (1..keys.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        keys.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    keys
-}
 fn time(keys: &[u64], mut f: impl FnMut(u64) -> u64) -> f64 {
     let start = StdInstant::now();
     let mut acc = 0;

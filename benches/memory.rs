@@ -9,24 +9,14 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
 use fnv::FnvBuildHasher;
+
+#[path = "shuffled.rs"]
+mod shuffled;
 use jwm_cache::{Cache, CacheBuilder, Clock, Identity, ManualClock, MemoryBackend, SystemClock};
+use shuffled::shuffled;
 
 const SIZES: [u64; 2] = [1_000, 1_000_000];
 const TTL: Duration = Duration::from_secs(3600);
-
-/// Keys `0..n` in a fixed pseudo-random order, so lookups defeat the prefetcher alike
-/// for every contender.
-fn shuffled(n: u64) -> Vec<u64> {
-    let mut keys: Vec<u64> = (0..n).collect();
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for i in (1..keys.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        keys.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    keys
-}
 
 /// Cycles through `keys`, one per iteration.
 struct Cursor<'a> {

@@ -53,6 +53,15 @@ fn wait_until(what: impl Fn() -> bool) {
     }
 }
 
+/// Opens `gate` once `count` reaches `n`, from another thread.
+fn open_when(count: &Arc<AtomicUsize>, n: usize, gate: &Arc<Gate>) -> thread::JoinHandle<()> {
+    let (count, gate) = (count.clone(), gate.clone());
+    thread::spawn(move || {
+        wait_until(|| count.load(Ordering::SeqCst) == n);
+        gate.open();
+    })
+}
+
 #[test]
 fn sixteen_threads_missing_one_key_run_it_once() {
     let cache: Arc<SyncCache<&str, u64>> = Arc::new(SyncCache::new());
@@ -61,13 +70,7 @@ fn sixteen_threads_missing_one_key_run_it_once() {
         Arc::new(AtomicUsize::new(0)),
         Arc::new(Gate::default()),
     );
-    let opener = {
-        let (entered, gate) = (entered.clone(), gate.clone());
-        thread::spawn(move || {
-            wait_until(|| entered.load(Ordering::SeqCst) == THREADS);
-            gate.open();
-        })
-    };
+    let opener = open_when(&entered, THREADS, &gate);
     let results = {
         let (cache, runs) = (cache.clone(), runs.clone());
         race(move || {
@@ -94,13 +97,7 @@ fn without_single_flight_every_miss_runs() {
     let cache: Arc<SyncCache<&str, u64>> =
         Arc::new(SyncCacheBuilder::new().single_flight(false).build());
     let (runs, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
-    let opener = {
-        let (runs, gate) = (runs.clone(), gate.clone());
-        thread::spawn(move || {
-            wait_until(|| runs.load(Ordering::SeqCst) == THREADS);
-            gate.open();
-        })
-    };
+    let opener = open_when(&runs, THREADS, &gate);
     let results = {
         let (cache, runs) = (cache.clone(), runs.clone());
         race(move || {
@@ -126,13 +123,7 @@ fn leader_fails(
         Arc::new(AtomicUsize::new(0)),
         Arc::new(Gate::default()),
     );
-    let opener = {
-        let (entered, gate) = (entered.clone(), gate.clone());
-        thread::spawn(move || {
-            wait_until(|| entered.load(Ordering::SeqCst) == THREADS);
-            gate.open();
-        })
-    };
+    let opener = open_when(&entered, THREADS, &gate);
     let results = {
         let (cache, runs) = (cache.clone(), runs.clone());
         race(move || {
