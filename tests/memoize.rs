@@ -263,3 +263,53 @@ fn parameters_name_every_part() {
         )
     );
 }
+
+/// A backend whose every call fails, like a store that is down.
+struct Down;
+
+impl jwm_cache::Backend<u32, u32> for Down {
+    type Error = &'static str;
+    const NAME: &'static str = "down";
+    fn get(&mut self, _: &u32, _: jwm_cache::Instant) -> Result<Option<&u32>, &'static str> {
+        Err("down")
+    }
+    fn set(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: jwm_cache::Deadline,
+        _: jwm_cache::Instant,
+    ) -> Result<(), &'static str> {
+        Err("down")
+    }
+    fn remove(&mut self, _: &u32, _: jwm_cache::Instant) -> Result<bool, &'static str> {
+        Err("down")
+    }
+    fn clear(&mut self) -> Result<(), &'static str> {
+        Err("down")
+    }
+    fn len(&mut self, _: jwm_cache::Instant) -> Result<usize, &'static str> {
+        Err("down")
+    }
+}
+
+#[test]
+fn a_failing_backend_still_gives_the_right_value() {
+    let runs = counter();
+    let r = runs.clone();
+    let f = Memoized::builder(move |n: u32| {
+        r.fetch_add(1, Ordering::SeqCst);
+        n * 3
+    })
+    .build_with_backend(|| Down);
+    assert_eq!(f.call(2), 6);
+    assert_eq!(f.call(2), 6);
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "nothing could be cached");
+    let info = f.cache_info();
+    assert_eq!((info.hits, info.misses), (0, 2));
+    assert!(
+        info.errors >= 4,
+        "two failed lookups and two failed stores: {info:?}"
+    );
+    assert_eq!(f.cache_parameters().backend, "down");
+}
