@@ -34,6 +34,11 @@ fn main() {
         .build::<u64, u64>();
     let mut local = CacheBuilder::new(CoarseClock).ttl(ttl).build::<u64, u64>();
     let quick = quick_cache::sync::Cache::new(n as usize);
+    let mut locked_inner = CacheBuilder::new(CoarseClock).ttl(ttl).build::<u64, u64>();
+    for k in 0..n {
+        locked_inner.insert(k, k).unwrap();
+    }
+    let locked = std::sync::Mutex::new(locked_inner);
     for k in 0..n {
         ours.insert(k, k).unwrap();
         ours_manual.insert(k, k).unwrap();
@@ -41,7 +46,7 @@ fn main() {
         local.insert(k, k).unwrap();
         quick.insert(k, k);
     }
-    let mut res = vec![vec![]; 5];
+    let mut res = vec![vec![]; 6];
     for _ in 0..15 {
         let t = Instant::now();
         for &k in &keys {
@@ -68,6 +73,11 @@ fn main() {
             black_box(quick.get(&k));
         }
         res[4].push(t.elapsed().as_nanos() as f64 / keys.len() as f64);
+        let t = Instant::now();
+        for &k in &keys {
+            black_box(locked.lock().unwrap().get(&k).unwrap());
+        }
+        res[5].push(t.elapsed().as_nanos() as f64 / keys.len() as f64);
     }
     for (name, mut v) in [
         "sync coarse 64 shards",
@@ -75,6 +85,7 @@ fn main() {
         "sync coarse 1 shard",
         "local Cache coarse",
         "quick sync",
+        "Mutex<Cache> (CoarseClock)",
     ]
     .iter()
     .zip(res)
