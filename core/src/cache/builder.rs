@@ -23,17 +23,30 @@ pub const DEFAULT_IDENTIFIER: &str = "default";
 ///
 /// ```
 /// use core::time::Duration;
-/// use jwm_cache_core::{CacheBuilder, ManualClock, Postcard, Ttl};
+/// use jwm_cache_core::{CacheBuilder, ManualClock, Ttl};
 ///
 /// let mut cache = CacheBuilder::new(ManualClock::new())
 ///     .ttl(Duration::from_secs(30))
 ///     .identifier("geo")
 ///     .capacity(10_000)
-///     .serializer(Postcard)
 ///     .build::<String, (f64, f64)>();
 /// cache.insert("Paris".into(), (48.85, 2.35)).unwrap();
 /// let p = cache.parameters();
-/// assert_eq!((p.ttl, p.identifier.as_str(), p.codec), (Ttl::from_secs(30), "geo", "postcard"));
+/// assert_eq!((p.ttl, p.identifier.as_str(), p.capacity), (Ttl::from_secs(30), "geo", Some(10_000)));
+/// ```
+///
+/// With the `postcard` feature (on by default), values can be stored as bytes:
+///
+/// ```
+/// # #[cfg(feature = "postcard")] {
+/// use jwm_cache_core::{CacheBuilder, ManualClock, Postcard};
+///
+/// let mut cache = CacheBuilder::new(ManualClock::new())
+///     .serializer(Postcard)
+///     .build::<u32, String>();
+/// cache.insert(1, "one".into()).unwrap();
+/// assert_eq!(cache.parameters().codec, "postcard");
+/// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct CacheBuilder<S, C> {
