@@ -259,22 +259,25 @@ where
             }
         };
         let value = f()?;
-        let mut shard = self.lock(&key);
         let Some(mut lead) = lead else {
-            let _counted = shard.cache.insert_ref_at(key, &value, now);
+            let _counted = self.lock(&key).cache.insert_ref_at(key, &value, now);
             return Ok(value);
         };
-        // A `clear` or `remove` during the computation withdrew the flight: the value is
-        // still this call's (and its waiters') result, but no longer the cache's.
-        let still_ours = shard
-            .flights
-            .get(&lead.key)
-            .is_some_and(|f| Arc::ptr_eq(f, &lead.flight));
-        if still_ours {
-            shard.flights.remove(&lead.key);
-            let _counted = shard.cache.insert_ref_at(key, &value, now);
+        {
+            // Locked after `lead` exists, so a panic in here (a value's `Clone`, say)
+            // releases the lock before the guard takes it to withdraw the flight.
+            let mut shard = self.lock(&key);
+            // A `clear` or `remove` during the computation withdrew the flight: the
+            // value is still this call's (and its waiters') result, not the cache's.
+            let still_ours = shard
+                .flights
+                .get(&lead.key)
+                .is_some_and(|f| Arc::ptr_eq(f, &lead.flight));
+            if still_ours {
+                shard.flights.remove(&lead.key);
+                let _counted = shard.cache.insert_ref_at(key, &value, now);
+            }
         }
-        drop(shard);
         // Cloned before the flight counts as settled: if `clone` panics, the guard still
         // settles it (as abandoned), so no waiter is left behind.
         let handed = value.clone();
