@@ -33,7 +33,8 @@ pub struct Method<P, F>(pub(super) P, pub(super) F);
 pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> {
     target: T,
     options: SyncCacheBuilder<S, C>,
-    named: bool,
+    /// The identifier given explicitly, which makes the cache shared.
+    named: Option<String>,
     types: PhantomData<fn(Args) -> V>,
 }
 
@@ -44,7 +45,7 @@ impl<T, Args, V> MemoizedBuilder<T, Args, V> {
         MemoizedBuilder {
             target,
             options: SyncCacheBuilder::new().identifier(name),
-            named: false,
+            named: None,
             types: PhantomData,
         }
     }
@@ -60,8 +61,9 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
 
     /// The namespace; memoized functions under one identifier share their cache.
     pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
-        self.options = self.options.identifier(identifier);
-        self.named = true;
+        let identifier = identifier.into();
+        self.options = self.options.identifier(identifier.clone());
+        self.named = Some(identifier);
         self
     }
 
@@ -107,11 +109,9 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     where
         SyncCache<K, V, B, S, C>: Send + Sync + 'static,
     {
-        let cache = if self.named {
-            let identifier = self.options.identifier_ref().to_string();
-            registry::shared(&identifier, || make(self.options))
-        } else {
-            Arc::new(make(self.options))
+        let cache = match &self.named {
+            Some(identifier) => registry::shared(identifier, || make(self.options)),
+            None => Arc::new(make(self.options)),
         };
         (self.target, cache)
     }

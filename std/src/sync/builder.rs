@@ -3,9 +3,7 @@
 use std::sync::Mutex;
 use std::thread;
 
-use jwm_cache_core::{
-    CacheBuilder, DEFAULT_IDENTIFIER, DEFAULT_TTL, Identity, MemoryBackend, Serializer, Ttl,
-};
+use jwm_cache_core::{CacheBuilder, Identity, MemoryBackend, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::SystemClock;
@@ -31,11 +29,9 @@ const MIN_ENTRIES_PER_SHARD: usize = 1024;
 /// ```
 #[derive(Clone, Debug)]
 pub struct SyncCacheBuilder<S = Identity, C = SystemClock> {
-    ttl: Ttl,
-    identifier: String,
+    /// What every shard's engine is built from: TTL, identifier, codec and clock.
+    core: CacheBuilder<S, C>,
     capacity: Option<usize>,
-    serializer: S,
-    clock: C,
     shards: Option<usize>,
     single_flight: bool,
 }
@@ -47,11 +43,8 @@ impl SyncCacheBuilder {
     /// empty shard costs a few hundred bytes.
     pub fn new() -> Self {
         SyncCacheBuilder {
-            ttl: DEFAULT_TTL,
-            identifier: DEFAULT_IDENTIFIER.to_string(),
+            core: CacheBuilder::new(SystemClock),
             capacity: None,
-            serializer: Identity,
-            clock: SystemClock,
             shards: None,
             single_flight: true,
         }
@@ -67,13 +60,13 @@ impl Default for SyncCacheBuilder {
 impl<S, C> SyncCacheBuilder<S, C> {
     /// The TTL of entries stored without one.
     pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
-        self.ttl = ttl.into();
+        self.core = self.core.ttl(ttl);
         self
     }
 
     /// The namespace of the cache's entries.
     pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
-        self.identifier = identifier.into();
+        self.core = self.core.identifier(identifier);
         self
     }
 
@@ -101,11 +94,8 @@ impl<S, C> SyncCacheBuilder<S, C> {
     /// The codec.
     pub fn serializer<S2>(self, serializer: S2) -> SyncCacheBuilder<S2, C> {
         SyncCacheBuilder {
-            ttl: self.ttl,
-            identifier: self.identifier,
+            core: self.core.serializer(serializer),
             capacity: self.capacity,
-            serializer,
-            clock: self.clock,
             shards: self.shards,
             single_flight: self.single_flight,
         }
@@ -114,19 +104,11 @@ impl<S, C> SyncCacheBuilder<S, C> {
     /// The clock.
     pub fn clock<C2>(self, clock: C2) -> SyncCacheBuilder<S, C2> {
         SyncCacheBuilder {
-            ttl: self.ttl,
-            identifier: self.identifier,
+            core: self.core.clock(clock),
             capacity: self.capacity,
-            serializer: self.serializer,
-            clock,
             shards: self.shards,
             single_flight: self.single_flight,
         }
-    }
-
-    /// The identifier this builder will give its cache.
-    pub fn identifier_ref(&self) -> &str {
-        &self.identifier
     }
 
     fn shard_count(&self) -> usize {
@@ -177,24 +159,24 @@ impl<S, C> SyncCacheBuilder<S, C> {
         S: Serializer<V> + Clone,
         C: Clone,
     {
-        let shards = self.shard_count();
-        let core = CacheBuilder::new(self.clock.clone())
-            .ttl(self.ttl)
-            .identifier(self.identifier)
-            .serializer(self.serializer);
-        let shards = (0..shards)
-            .map(|_| {
-                Mutex::new(Shard {
-                    cache: core.clone().build_with_backend(backend()),
-                    flights: Default::default(),
-                })
-            })
+        let engines: Vec<_> = (0..self.shard_count())
+            .map(|_| self.core.clone().build_with_backend(backend()))
             .collect();
+        // Every engine was built from the same options; the first speaks for all.
+        let (ttl, clock) = (engines[0].ttl(), engines[0].clock().clone());
         SyncCache {
-            shards,
+            shards: engines
+                .into_iter()
+                .map(|cache| {
+                    Mutex::new(Shard {
+                        cache,
+                        flights: Default::default(),
+                    })
+                })
+                .collect(),
             router: Default::default(),
-            clock: self.clock,
-            ttl: self.ttl,
+            clock,
+            ttl,
             single_flight: self.single_flight,
         }
     }
