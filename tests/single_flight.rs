@@ -62,8 +62,16 @@ fn open_when(count: &Arc<AtomicUsize>, n: usize, gate: &Arc<Gate>) -> thread::Jo
     })
 }
 
-#[test]
-fn sixteen_threads_missing_one_key_run_it_once() {
+/// Races THREADS callers on one key of a fresh cache. Every computation is held at a
+/// gate until all callers have entered; run `n` (counting from 0) yields `compute(n)`.
+/// Returns the cache, how many runs there were, and each caller's outcome.
+fn held_race(
+    compute: impl Fn(usize) -> Result<u64, &'static str> + Send + Sync + 'static,
+) -> (
+    Arc<SyncCache<&'static str, u64>>,
+    usize,
+    Vec<thread::Result<Result<u64, &'static str>>>,
+) {
     let cache: Arc<SyncCache<&str, u64>> = Arc::new(SyncCache::new());
     let (runs, entered, gate) = (
         Arc::new(AtomicUsize::new(0)),
@@ -75,16 +83,22 @@ fn sixteen_threads_missing_one_key_run_it_once() {
         let (cache, runs) = (cache.clone(), runs.clone());
         race(move || {
             entered.fetch_add(1, Ordering::SeqCst);
-            cache.get_or_insert_with("k", || {
-                runs.fetch_add(1, Ordering::SeqCst);
+            cache.try_get_or_insert_with("k", || {
+                let run = runs.fetch_add(1, Ordering::SeqCst);
                 gate.wait();
-                42
+                compute(run)
             })
         })
     };
     opener.join().unwrap();
-    assert!(results.into_iter().all(|r| r.unwrap() == 42));
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    (cache, runs.load(Ordering::SeqCst), results)
+}
+
+#[test]
+fn sixteen_threads_missing_one_key_run_it_once() {
+    let (cache, runs, results) = held_race(|_| Ok(42));
+    assert!(results.into_iter().all(|r| r.unwrap() == Ok(42)));
+    assert_eq!(runs, 1);
     let info = cache.info();
     assert_eq!(
         (info.hits + info.misses, info.current_size),
@@ -117,27 +131,9 @@ fn without_single_flight_every_miss_runs() {
 fn leader_fails(
     fail: fn() -> Result<u64, &'static str>,
 ) -> (usize, Vec<thread::Result<Result<u64, &'static str>>>) {
-    let cache: Arc<SyncCache<&str, u64>> = Arc::new(SyncCache::new());
-    let (runs, entered, gate) = (
-        Arc::new(AtomicUsize::new(0)),
-        Arc::new(AtomicUsize::new(0)),
-        Arc::new(Gate::default()),
-    );
-    let opener = open_when(&entered, THREADS, &gate);
-    let results = {
-        let (cache, runs) = (cache.clone(), runs.clone());
-        race(move || {
-            entered.fetch_add(1, Ordering::SeqCst);
-            cache.try_get_or_insert_with("k", || {
-                let run = runs.fetch_add(1, Ordering::SeqCst);
-                gate.wait();
-                if run == 0 { fail() } else { Ok(7) }
-            })
-        })
-    };
-    opener.join().unwrap();
+    let (cache, runs, results) = held_race(move |run| if run == 0 { fail() } else { Ok(7) });
     assert_eq!(cache.get(&"k").unwrap(), Some(7));
-    (runs.load(Ordering::SeqCst), results)
+    (runs, results)
 }
 
 #[test]
