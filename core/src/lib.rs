@@ -49,7 +49,8 @@ mod time;
 
 pub use backend::{Backend, Reclaimed};
 pub use cache::{
-    Cache, CacheBuilder, CacheError, CacheInfo, DEFAULT_IDENTIFIER, DEFAULT_TTL, Parameters,
+    Cache, CacheBuilder, CacheError, CacheInfo, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL,
+    Parameters, Policy, Write,
 };
 pub use codec::{Identity, Serializer};
 #[cfg(feature = "json")]

@@ -8,7 +8,7 @@ use crate::memory::MemoryBackend;
 use crate::time::Ttl;
 
 use super::Cache;
-use super::info::Counters;
+use super::{Counts, Policy};
 
 /// The default TTL, as in the Python original.
 pub const DEFAULT_TTL: Ttl = Ttl::from_secs(60);
@@ -127,14 +127,23 @@ impl<S, C> CacheBuilder<S, C> {
     /// A cache over `backend`. Capacity is the backend's own business here, so the
     /// builder's [`capacity`](Self::capacity) is not used.
     pub fn build_with_backend<K, V, B>(self, backend: B) -> Cache<K, V, B, S, C> {
+        let (policy, clock) = self.into_policy_and_clock();
         Cache {
             backend,
-            serializer: self.serializer,
-            clock: self.clock,
-            ttl: self.ttl,
-            identifier: self.identifier,
-            counters: Counters::default(),
+            policy,
+            clock,
+            counts: Counts::default(),
             types: PhantomData,
         }
+    }
+
+    /// The pure policy (TTL, identifier, codec) and the clock, for a cache shell that
+    /// drives its backend itself, such as jwm-cache's async cache. The capacity is the
+    /// backend's business and is not included.
+    pub fn into_policy_and_clock(self) -> (Policy<S>, C) {
+        (
+            Policy::new(self.serializer, self.ttl, self.identifier),
+            self.clock,
+        )
     }
 }

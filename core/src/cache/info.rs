@@ -41,11 +41,3 @@ pub struct Parameters {
     /// The clock's name, such as `"manual"`.
     pub clock: &'static str,
 }
-
-/// The counters a cache keeps itself; the backend keeps its own reclaim counts.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) hits: u64,
-    pub(crate) misses: u64,
-    pub(crate) errors: u64,
-}

@@ -2,8 +2,8 @@
 
 mod builder;
 mod info;
+mod policy;
 
-use alloc::string::String;
 use core::marker::PhantomData;
 
 use crate::backend::Backend;
@@ -14,8 +14,7 @@ use crate::time::{Clock, Instant, Ttl};
 
 pub use builder::{CacheBuilder, DEFAULT_IDENTIFIER, DEFAULT_TTL};
 pub use info::{CacheInfo, Parameters};
-
-use info::Counters;
+pub use policy::{Counts, Policy, Write};
 
 /// The error of a [`Cache`] over backend `B` and codec `S` storing `V`.
 pub type CacheError<K, V, B, S> =
@@ -55,11 +54,9 @@ pub type CacheError<K, V, B, S> =
 /// ```
 pub struct Cache<K, V, B, S, C> {
     backend: B,
-    serializer: S,
+    policy: Policy<S>,
     clock: C,
-    ttl: Ttl,
-    identifier: String,
-    counters: Counters,
+    counts: Counts,
     types: PhantomData<fn(K) -> V>,
 }
 
@@ -114,7 +111,7 @@ where
     /// assert_eq!(cache.get(&1).unwrap(), Some("b"));
     /// ```
     pub fn insert(&mut self, key: K, value: V) -> Result<(), CacheError<K, V, B, S>> {
-        self.insert_with_ttl(key, value, self.ttl)
+        self.insert_with_ttl(key, value, self.policy.ttl())
     }
 
     /// Stores `value` under `key` with its own TTL. [`Ttl::ZERO`] stores nothing and
@@ -226,8 +223,7 @@ where
     /// ```
     pub fn clear(&mut self) -> Result<(), CacheError<K, V, B, S>> {
         let cleared = self.backend.clear().map_err(Error::Backend);
-        self.counters = Counters::default();
-        self.count_failure(&cleared);
+        self.counts = Counts::outcome(&cleared);
         cleared
     }
 
@@ -267,11 +263,8 @@ where
     /// assert_eq!(cache.get_at(&1, now).unwrap(), Some("one"));
     /// ```
     pub fn get_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
-        let found = self.peek_at(key, now);
-        match found {
-            Ok(Some(_)) => self.counters.hits += 1,
-            Ok(None) | Err(_) => self.counters.misses += 1,
-        }
+        let found = self.policy.read(self.backend.get(key, now));
+        self.counts += Counts::lookup(&found);
         found
     }
 
@@ -279,16 +272,8 @@ where
     /// still counted as an error): for a caller that already counted its lookup and
     /// looks again, as a single-flight waiter does when it takes over.
     pub fn peek_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
-        let found = match self.backend.get(key, now) {
-            Ok(Some(encoded)) => self
-                .serializer
-                .decode(encoded)
-                .map(Some)
-                .map_err(Error::Codec),
-            Ok(None) => Ok(None),
-            Err(e) => Err(Error::Backend(e)),
-        };
-        self.count_failure(&found);
+        let found = self.policy.read(self.backend.get(key, now));
+        self.counts += Counts::outcome(&found);
         found
     }
 
@@ -311,29 +296,21 @@ where
         value: &V,
         now: Instant,
     ) -> Result<(), CacheError<K, V, B, S>> {
-        self.store(key, self.ttl, now, |codec| codec.encode(value))
+        self.store(key, self.policy.ttl(), now, |codec| codec.encode(value))
     }
 
     /// [`remove`](Self::remove) as of `now`.
     pub fn remove_at(&mut self, key: &K, now: Instant) -> Result<bool, CacheError<K, V, B, S>> {
         let removed = self.backend.remove(key, now).map_err(Error::Backend);
-        self.count_failure(&removed);
+        self.counts += Counts::outcome(&removed);
         removed
     }
 
     /// [`info`](Self::info) as of `now`.
     pub fn info_at(&mut self, now: Instant) -> CacheInfo {
-        let size: Result<_, CacheError<K, V, B, S>> = self.backend.len(now).map_err(Error::Backend);
-        self.count_failure(&size);
-        let reclaimed = self.backend.reclaimed();
-        CacheInfo {
-            hits: self.counters.hits,
-            misses: self.counters.misses,
-            current_size: size.unwrap_or(0),
-            evictions: reclaimed.evictions,
-            expirations: reclaimed.expirations,
-            errors: self.counters.errors,
-        }
+        let size = self.backend.len(now);
+        self.counts += Counts::outcome(&size);
+        self.counts.info(size.ok(), self.backend.reclaimed())
     }
 
     /// The configuration: TTL, identifier, capacity, and the names of the backend, codec
@@ -347,14 +324,8 @@ where
     /// assert_eq!((p.ttl, p.backend, p.codec, p.clock), (DEFAULT_TTL, "memory", "identity", "manual"));
     /// ```
     pub fn parameters(&self) -> Parameters {
-        Parameters {
-            ttl: self.ttl,
-            identifier: self.identifier.clone(),
-            capacity: self.backend.capacity(),
-            backend: B::NAME,
-            codec: S::NAME,
-            clock: C::NAME,
-        }
+        self.policy
+            .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
     }
 
     fn store(
@@ -364,40 +335,32 @@ where
         now: Instant,
         encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
     ) -> Result<(), CacheError<K, V, B, S>> {
-        let stored = if ttl.is_zero() {
-            self.backend
+        let stored = match self.policy.write::<V>(ttl, now, encode) {
+            Ok(Write::Set { value, deadline }) => self
+                .backend
+                .set(key, value, deadline, now)
+                .map_err(Error::Backend),
+            Ok(Write::Remove) => self
+                .backend
                 .remove(&key, now)
                 .map(drop)
-                .map_err(Error::Backend)
-        } else {
-            match encode(&self.serializer) {
-                Ok(encoded) => self
-                    .backend
-                    .set(key, encoded, ttl.deadline_from(now), now)
-                    .map_err(Error::Backend),
-                Err(e) => Err(Error::Codec(e)),
-            }
+                .map_err(Error::Backend),
+            Err(e) => Err(Error::Codec(e)),
         };
-        self.count_failure(&stored);
+        self.counts += Counts::outcome(&stored);
         stored
-    }
-
-    fn count_failure<T, E>(&mut self, result: &Result<T, E>) {
-        if result.is_err() {
-            self.counters.errors += 1;
-        }
     }
 }
 
 impl<K, V, B, S, C> Cache<K, V, B, S, C> {
     /// The TTL of entries inserted without one.
     pub fn ttl(&self) -> Ttl {
-        self.ttl
+        self.policy.ttl()
     }
 
     /// The namespace of this cache's entries.
     pub fn identifier(&self) -> &str {
-        &self.identifier
+        self.policy.identifier()
     }
 
     /// The clock.

@@ -36,4 +36,9 @@ impl<V: Clone> Serializer<V> for Identity {
     fn decode(&self, encoded: &V) -> Result<V, Infallible> {
         Ok(encoded.clone())
     }
+
+    #[inline]
+    fn decode_owned(&self, encoded: V) -> Result<V, Infallible> {
+        Ok(encoded)
+    }
 }

@@ -55,4 +55,10 @@ pub trait Serializer<V> {
 
     /// Decodes a stored value.
     fn decode(&self, encoded: &Self::Encoded) -> Result<V, Self::Error>;
+
+    /// Decodes a stored value handed over by the backend; codecs that store `V` itself
+    /// override this to avoid a clone.
+    fn decode_owned(&self, encoded: Self::Encoded) -> Result<V, Self::Error> {
+        self.decode(&encoded)
+    }
 }
