@@ -21,10 +21,18 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "async")]
+mod asynch;
 mod clock;
+mod flight;
 mod memoize;
 mod sync;
 
+#[cfg(feature = "async")]
+pub use asynch::{
+    AsyncBackend, AsyncCache, AsyncCacheError, Blocking, BlockingCache, BlockingError, Bridge,
+    BridgeError, BridgeStopped, Sharded,
+};
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 pub use jwm_cache_core::*;
 pub use memoize::{Memoized, MemoizedBuilder, MemoizedMethod};

@@ -134,11 +134,16 @@ impl<S, C> SyncCacheBuilder<S, C> {
         S: Serializer<V> + Clone,
         C: Clone,
     {
-        let shards = self.shard_count();
-        let capacity = self.capacity;
+        let backends = self.memory_backends();
+        self.build_with_backend(backends)
+    }
+
+    /// One in-memory backend per shard, splitting the capacity exactly: the first
+    /// `capacity % shards` shards take one more entry.
+    fn memory_backends<K, E>(&self) -> impl FnMut() -> MemoryBackend<K, E> + use<K, E, S, C> {
+        let (shards, capacity) = (self.shard_count(), self.capacity);
         let mut index = 0;
-        self.build_with_backend(|| {
-            // Split the capacity exactly: the first `rem` shards take one more.
+        move || {
             let backend = match capacity {
                 Some(c) => {
                     MemoryBackend::with_capacity(c / shards + usize::from(index < c % shards))
@@ -147,7 +152,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
             };
             index += 1;
             backend
-        })
+        }
     }
 
     /// A cache whose shards each get a backend from `backend`.
@@ -177,6 +182,35 @@ impl<S, C> SyncCacheBuilder<S, C> {
             router: Default::default(),
             clock,
             ttl,
+            single_flight: self.single_flight,
+        }
+    }
+
+    /// An [`AsyncCache`](crate::AsyncCache) over in-memory shards, with the same options.
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub fn build_async<K, V>(
+        self,
+    ) -> crate::AsyncCache<K, V, crate::Sharded<MemoryBackend<K, S::Encoded>>, S, C>
+    where
+        S: Serializer<V>,
+    {
+        let shards = crate::Sharded::new(self.shard_count(), self.memory_backends());
+        self.build_async_with_backend(shards)
+    }
+
+    /// An [`AsyncCache`](crate::AsyncCache) over `backend`. Capacity and shard options
+    /// are the backend's business and are not applied.
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub fn build_async_with_backend<K, V, B>(self, backend: B) -> crate::AsyncCache<K, V, B, S, C> {
+        let (policy, clock) = self.core.into_policy_and_clock();
+        crate::AsyncCache {
+            backend,
+            policy,
+            clock,
+            counts: Default::default(),
+            flights: Default::default(),
             single_flight: self.single_flight,
         }
     }

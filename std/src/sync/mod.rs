@@ -1,12 +1,9 @@
 //! The thread-safe cache: sharded locks over the core engine.
 
 mod builder;
-mod flight;
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread;
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
@@ -15,9 +12,9 @@ use jwm_cache_core::{
 };
 
 pub use builder::SyncCacheBuilder;
-use flight::Flight;
 
 use crate::SystemClock;
+use crate::flight::{Caller, Flight, FlightTable, Flights, Lead, Role};
 
 /// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
 ///
@@ -67,7 +64,7 @@ pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemCloc
 /// One lock's worth of the cache: the engine and the computations in flight.
 struct Shard<K, V, B, S, C> {
     cache: Cache<K, V, B, S, C>,
-    flights: HashMap<K, Arc<Flight<V>>, RandomState>,
+    flights: Flights<K, V>,
 }
 
 impl<K, V> SyncCache<K, V> {
@@ -89,16 +86,6 @@ impl<K, V: Clone> Default for SyncCache<K, V> {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// What a caller that missed does next.
-enum Role<K, V> {
-    /// Compute and store the value, then settle the flight for the waiters.
-    Lead(Arc<Flight<V>>, K),
-    /// Wait for another caller's computation.
-    Wait(Arc<Flight<V>>),
-    /// Single-flight is off: compute alone.
-    Solo,
 }
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C>
@@ -145,7 +132,7 @@ where
         let now = self.clock.now();
         let mut shard = self.lock(key);
         // A computation in flight for this key now yields only to its own callers.
-        shard.flights.remove(key);
+        shard.flights.detach(key);
         shard.cache.remove_at(key, now)
     }
 
@@ -156,7 +143,7 @@ where
         for shard in self.shards.iter() {
             let mut shard = lock_shard(shard);
             // Computations in flight now yield only to their own callers.
-            shard.flights.clear();
+            shard.flights.detach_all();
             let cleared = shard.cache.clear();
             if first_failure.is_ok() {
                 first_failure = cleared;
@@ -234,14 +221,7 @@ where
         let lead = loop {
             match role {
                 Role::Solo => break None,
-                Role::Lead(flight, key) => {
-                    break Some(Lead {
-                        cache: self,
-                        key,
-                        flight,
-                        settled: false,
-                    });
-                }
+                Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
                 Role::Wait(flight) => match flight.wait() {
                     Some(value) => return Ok(value),
                     // The leader gave up, maybe long after this call began: read the
@@ -259,7 +239,7 @@ where
             }
         };
         let value = f()?;
-        let Some(mut lead) = lead else {
+        let Some(lead) = lead else {
             let _counted = self.lock(&key).cache.insert_ref_at(key, &value, now);
             return Ok(value);
         };
@@ -269,20 +249,11 @@ where
             let mut shard = self.lock(&key);
             // A `clear` or `remove` during the computation withdrew the flight: the
             // value is still this call's (and its waiters') result, not the cache's.
-            let still_ours = shard
-                .flights
-                .get(&lead.key)
-                .is_some_and(|f| Arc::ptr_eq(f, &lead.flight));
-            if still_ours {
-                shard.flights.remove(&lead.key);
+            if shard.flights.withdraw(&lead.key, &lead.flight) {
                 let _counted = shard.cache.insert_ref_at(key, &value, now);
             }
         }
-        // Cloned before the flight counts as settled: if `clone` panics, the guard still
-        // settles it (as abandoned), so no waiter is left behind.
-        let handed = value.clone();
-        lead.settled = true;
-        lead.flight.settle(Some(handed));
+        lead.settle(&value);
         Ok(value)
     }
 
@@ -290,20 +261,7 @@ where
         if !self.single_flight {
             return Role::Solo;
         }
-        if let Some(flight) = shard.flights.get(key) {
-            // The leader's own computation asking for its key again would wait for
-            // itself: it computes alone instead.
-            if flight.leader() == thread::current().id() {
-                return Role::Solo;
-            }
-            return Role::Wait(Arc::clone(flight));
-        }
-        // Both clones happen before the flight is registered, so a panicking `clone`
-        // leaves nothing behind.
-        let (registered, guarded) = (key.clone(), key.clone());
-        let flight = Flight::new();
-        shard.flights.insert(registered, Arc::clone(&flight));
-        Role::Lead(flight, guarded)
+        shard.flights.join_or_lead(key, Caller::thread())
     }
 
     fn lock(&self, key: &K) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
@@ -343,29 +301,8 @@ fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
     shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The leader of a flight. If it is dropped unsettled (its computation panicked or
-/// failed), it withdraws the flight so that a waiter takes over.
-struct Lead<'a, K: Hash + Eq, V: Clone, B, S, C> {
-    cache: &'a SyncCache<K, V, B, S, C>,
-    key: K,
-    flight: Arc<Flight<V>>,
-    settled: bool,
-}
-
-impl<K: Hash + Eq, V: Clone, B, S, C> Drop for Lead<'_, K, V, B, S, C> {
-    fn drop(&mut self) {
-        if self.settled {
-            return;
-        }
-        let mut shard = lock_shard(self.cache.shard_of(&self.key));
-        if shard
-            .flights
-            .get(&self.key)
-            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
-        {
-            shard.flights.remove(&self.key);
-        }
-        drop(shard);
-        self.flight.settle(None);
+impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for SyncCache<K, V, B, S, C> {
+    fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
+        lock_shard(self.shard_of(key)).flights.withdraw(key, flight);
     }
 }

@@ -1,0 +1,74 @@
+//! `AsyncBackend`: the async twin of the core's `Backend`.
+
+use std::future::Future;
+
+use jwm_cache_core::{Deadline, Instant, Reclaimed};
+
+/// A store of encoded entries (`E`) by key (`K`) that is reached through I/O: the async
+/// twin of [`Backend`](crate::Backend), with the same contract.
+///
+/// - Methods take `&self`: the backend is shared by every task and synchronises itself
+///   (a connection manager, a pool, a lock).
+/// - The futures are `Send`, so a call that uses the backend can be `tokio::spawn`ed.
+/// - A lookup hands the entry over (`Option<E>`), since nothing can be borrowed across
+///   an `.await`.
+/// - `now` comes from the cache's clock: an entry whose deadline is at or before `now` is
+///   never returned nor counted, whatever the store's own notion of time.
+///
+/// Every sync [`Backend`](crate::Backend) is usable as one: [`Sharded`](crate::Sharded)
+/// runs an in-memory backend inline behind sharded locks, and
+/// [`Blocking`](crate::Blocking) runs a backend that blocks on I/O on tokio's blocking
+/// pool.
+///
+/// ```
+/// use jwm_cache::{AsyncBackend, Instant, MemoryBackend, Sharded, Ttl};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = Sharded::new(4, MemoryBackend::<u32, String>::new);
+/// let now = Instant::ZERO;
+/// store.set(1, "one".to_string(), Ttl::from_secs(1).deadline_from(now), now).await.unwrap();
+/// assert_eq!(store.get(&1, now).await.unwrap().as_deref(), Some("one"));
+/// # });
+/// ```
+pub trait AsyncBackend<K, E>: Send + Sync {
+    /// Why an operation failed.
+    type Error: Send;
+    /// A short name for `parameters()`.
+    const NAME: &'static str;
+
+    /// The live entry under `key` at `now`, if any.
+    fn get(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<E>, Self::Error>> + Send;
+
+    /// Stores `value` under `key` until `deadline`, replacing any previous entry.
+    fn set(
+        &self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Removes the entry under `key`; returns whether a live one was there at `now`.
+    fn remove(&self, key: &K, now: Instant)
+    -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// Removes every entry of this backend's namespace and resets the [`Reclaimed`] counts.
+    fn clear(&self) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// The number of live entries at `now`.
+    fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Self::Error>> + Send;
+
+    /// The most entries this backend holds before evicting, if bounded.
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+
+    /// Entries this backend removed on its own since the last [`clear`](Self::clear).
+    fn reclaimed(&self) -> Reclaimed {
+        Reclaimed::default()
+    }
+}

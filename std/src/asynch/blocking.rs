@@ -1,0 +1,163 @@
+//! `Blocking`: a sync backend that blocks on I/O, run on tokio's blocking pool.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jwm_cache_core::{Backend, Deadline, Instant, Reclaimed};
+use tokio::runtime::Handle;
+
+use super::AsyncBackend;
+
+/// A sync [`Backend`] that blocks on I/O, made an [`AsyncBackend`]: each operation runs
+/// on tokio's blocking pool (`spawn_blocking`), so no executor thread ever waits on the
+/// backend's I/O. The backend sits behind one lock; wrap a pool of connections in it
+/// for parallel I/O.
+///
+/// An in-memory backend does not need this; [`Sharded`](crate::Sharded) runs it inline.
+///
+/// ```
+/// use jwm_cache::{AsyncBackend, Blocking, Instant, MemoryBackend, Ttl};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = Blocking::new(MemoryBackend::<u32, u32>::new());
+/// store.set(1, 10, Ttl::NEVER.deadline_from(Instant::ZERO), Instant::ZERO).await.unwrap();
+/// assert_eq!(store.get(&1, Instant::ZERO).await.unwrap(), Some(10));
+/// # });
+/// ```
+pub struct Blocking<B> {
+    inner: Arc<Mutex<B>>,
+    capacity: Option<usize>,
+}
+
+/// Why a [`Blocking`] operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockingError<E> {
+    /// The backend's own error.
+    Backend(E),
+    /// The backend panicked; the operation did not complete.
+    Panicked,
+    /// No tokio runtime was running, or it was shutting down.
+    NoRuntime,
+}
+
+impl<E: fmt::Display> fmt::Display for BlockingError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BlockingError::Backend(e) => write!(f, "{e}"),
+            BlockingError::Panicked => f.write_str("the backend panicked"),
+            BlockingError::NoRuntime => f.write_str("no tokio runtime to run the backend on"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for BlockingError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BlockingError::Backend(e) => Some(e),
+            BlockingError::Panicked | BlockingError::NoRuntime => None,
+        }
+    }
+}
+
+impl<B> Blocking<B> {
+    /// Wraps `backend`.
+    pub fn new<K, E>(backend: B) -> Self
+    where
+        B: Backend<K, E>,
+    {
+        Blocking {
+            capacity: backend.capacity(),
+            inner: Arc::new(Mutex::new(backend)),
+        }
+    }
+
+    /// Runs `op` on the blocking pool of the runtime driving this call.
+    fn run<T, E>(
+        &self,
+        op: impl FnOnce(&mut B) -> Result<T, E> + Send + 'static,
+    ) -> impl Future<Output = Result<T, BlockingError<E>>> + Send + 'static
+    where
+        B: Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        let spawned = Handle::try_current()
+            .map(|runtime| runtime.spawn_blocking(move || op(&mut lock(&inner))));
+        async move {
+            match spawned {
+                Ok(task) => match task.await {
+                    Ok(result) => result.map_err(BlockingError::Backend),
+                    Err(join) if join.is_panic() => Err(BlockingError::Panicked),
+                    Err(_) => Err(BlockingError::NoRuntime),
+                },
+                Err(_) => Err(BlockingError::NoRuntime),
+            }
+        }
+    }
+}
+
+fn lock<B>(inner: &Mutex<B>) -> std::sync::MutexGuard<'_, B> {
+    // A panicking operation is reported as `Panicked`; the backend stays usable.
+    inner.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<K, E, B> AsyncBackend<K, E> for Blocking<B>
+where
+    K: Clone + Send + Sync + 'static,
+    E: Clone + Send + 'static,
+    B: Backend<K, E> + Send + 'static,
+    B::Error: Send + 'static,
+{
+    type Error = BlockingError<B::Error>;
+    const NAME: &'static str = B::NAME;
+
+    fn get(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<E>, Self::Error>> + Send {
+        let key = key.clone();
+        self.run(move |b| b.get(&key, now).map(Option::<&E>::cloned))
+    }
+
+    fn set(
+        &self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.run(move |b| b.set(key, value, deadline, now))
+    }
+
+    fn remove(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        let key = key.clone();
+        self.run(move |b| b.remove(&key, now))
+    }
+
+    fn clear(&self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.run(B::clear)
+    }
+
+    fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Self::Error>> + Send {
+        self.run(move |b| b.len(now))
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
+    /// The backend's counts, or zeros while an operation holds it: reading them must not
+    /// wait behind its I/O.
+    fn reclaimed(&self) -> Reclaimed {
+        self.inner
+            .try_lock()
+            .map_or_else(|_| Reclaimed::default(), |b| b.reclaimed())
+    }
+}

@@ -1,0 +1,221 @@
+//! `BlockingCache`: sync calls over an async cache, through a [`Bridge`].
+
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer, Ttl};
+use tokio::sync::oneshot;
+
+use super::bridge::{self, Bridge, BridgeStopped};
+use super::{AsyncBackend, AsyncCache, AsyncCacheError};
+use crate::flight::Caller;
+
+/// A sync face for an [`AsyncCache`]: sync functions over an async backend.
+///
+/// Every backend operation runs on the [`Bridge`]'s runtime while the calling thread
+/// blocks, so calls work outside any runtime and inside multi-thread and current-thread
+/// runtimes alike. The computation of
+/// [`get_or_insert_with`](BlockingCache::get_or_insert_with) runs on the calling
+/// thread (it need not be `Send`), and takes part in the async cache's single-flight:
+/// sync callers and async tasks on the same cache wait for one another's computations.
+///
+/// ```
+/// use std::sync::Arc;
+/// use jwm_cache::{AsyncCache, BlockingCache, Bridge};
+///
+/// let cache = Arc::new(AsyncCache::<u32, String>::new());
+/// let blocking = BlockingCache::new(Arc::clone(&cache), Bridge::shared().unwrap());
+/// assert_eq!(blocking.get_or_insert_with(1, || "one".to_string()), "one");
+/// assert_eq!(blocking.get(&1).unwrap().as_deref(), Some("one"));
+/// assert_eq!(blocking.info().hits, 1);
+/// ```
+pub struct BlockingCache<K, V, B, S, C> {
+    cache: Arc<AsyncCache<K, V, B, S, C>>,
+    bridge: Bridge,
+}
+
+/// Why a [`BlockingCache`] operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeError<E> {
+    /// The async cache's own error.
+    Cache(E),
+    /// The bridge's runtime did not finish the call.
+    Stopped,
+}
+
+impl<E: fmt::Display> fmt::Display for BridgeError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BridgeError::Cache(e) => e.fmt(f),
+            BridgeError::Stopped => BridgeStopped.fmt(f),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for BridgeError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BridgeError::Cache(e) => Some(e),
+            BridgeError::Stopped => None,
+        }
+    }
+}
+
+/// Where the calling thread is in a bridged call.
+enum Step<F, V, E> {
+    Pending(F),
+    Ran(Result<V, E>),
+}
+
+/// What the bridge's task tells the calling thread.
+enum Message<V> {
+    /// Run the computation and reply: `Err(())` if it failed.
+    Compute(oneshot::Sender<Result<V, ()>>),
+    /// The call's outcome: `Err(())` if this caller's computation failed.
+    Done(Result<V, ()>),
+}
+
+impl<K, V, B, S, C> BlockingCache<K, V, B, S, C> {
+    /// Sync calls over `cache`, run on `bridge`. The backend's futures must not need
+    /// a runtime the caller may block (create a connection-driven backend on the
+    /// bridge, with [`Bridge::run`]).
+    pub fn new(cache: Arc<AsyncCache<K, V, B, S, C>>, bridge: Bridge) -> Self {
+        BlockingCache { cache, bridge }
+    }
+
+    /// The async cache, to share it with async code.
+    pub fn cache(&self) -> &Arc<AsyncCache<K, V, B, S, C>> {
+        &self.cache
+    }
+}
+
+type Result2<T, K, V, B, S> = Result<T, BridgeError<AsyncCacheError<K, V, B, S>>>;
+
+impl<K, V, B, S, C> BlockingCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V> + Send + Sync + 'static,
+    B: AsyncBackend<K, S::Encoded> + 'static,
+    B::Error: 'static,
+    S::Encoded: Send,
+    S::Error: Send,
+    C: Clock + Send + Sync + 'static,
+{
+    /// The value under `key`, if a live one is stored.
+    pub fn get(&self, key: &K) -> Result2<Option<V>, K, V, B, S> {
+        let key = key.clone();
+        self.run(|cache| async move { cache.get(&key).await })
+    }
+
+    /// Stores `value` under `key` with the cache's TTL.
+    pub fn insert(&self, key: K, value: V) -> Result2<(), K, V, B, S> {
+        self.run(|cache| async move { cache.insert(key, value).await })
+    }
+
+    /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
+    pub fn insert_with_ttl(&self, key: K, value: V, ttl: impl Into<Ttl>) -> Result2<(), K, V, B, S> {
+        let ttl = ttl.into();
+        self.run(|cache| async move { cache.insert_with_ttl(key, value, ttl).await })
+    }
+
+    /// Removes the entry under `key`; returns whether a live one was there.
+    pub fn remove(&self, key: &K) -> Result2<bool, K, V, B, S> {
+        let key = key.clone();
+        self.run(|cache| async move { cache.remove(&key).await })
+    }
+
+    /// Empties the cache's namespace and resets every counter.
+    pub fn clear(&self) -> Result2<(), K, V, B, S> {
+        self.run(|cache| async move { cache.clear().await })
+    }
+
+    /// Hits, misses, live size and reclaim counts. If the bridge has stopped, the
+    /// counters alone, with a size of 0.
+    pub fn info(&self) -> CacheInfo {
+        let cache = Arc::clone(&self.cache);
+        self.bridge
+            .run(async move { cache.info().await })
+            .unwrap_or_else(|BridgeStopped| self.cache.counts.get().info(None, Default::default()))
+    }
+
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    pub fn parameters(&self) -> Parameters {
+        self.cache.parameters()
+    }
+
+    /// The stored value under `key`, or `f()`, stored and returned on a miss.
+    ///
+    /// Never fails: if the backend or the bridge fails, `f`'s value is still returned.
+    pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> V {
+        let result: Result<V, std::convert::Infallible> =
+            self.try_get_or_insert_with(key, || Ok(f()));
+        match result {
+            Ok(value) => value,
+        }
+    }
+
+    /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible `f`: an
+    /// `Err` is returned to this caller, never cached, and a waiting caller takes over.
+    pub fn try_get_or_insert_with<E>(
+        &self,
+        key: K,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let (to_caller, from_task) = mpsc::channel();
+        let cache = Arc::clone(&self.cache);
+        let caller = Caller::thread();
+        // The single-flight protocol runs on the bridge; when this caller must compute,
+        // the task asks for the value and this thread runs `f` itself.
+        let _task = self.bridge.spawn(async move {
+            let ask = to_caller.clone();
+            let compute = || async move {
+                let (reply, value) = oneshot::channel();
+                ask.send(Message::Compute(reply)).map_err(drop)?;
+                // A dropped reply means `f` panicked: abandon, like a failure.
+                value.await.unwrap_or(Err(()))
+            };
+            let outcome = cache.try_get_or_insert_as(caller, key, compute).await;
+            // The caller may have gone (its `f` panicked); nothing is owed to it then.
+            let _ = to_caller.send(Message::Done(outcome));
+        });
+        let mut step = Step::Pending(f);
+        loop {
+            match (bridge::wait(&from_task), step) {
+                (Ok(Message::Compute(reply)), Step::Pending(f)) => {
+                    let computed = f();
+                    // The task waits for this; if it has gone, `Done` never comes and
+                    // the channel closes below.
+                    let _ = reply.send(computed.as_ref().map(V::clone).map_err(drop));
+                    step = Step::Ran(computed);
+                }
+                // Asked twice: the protocol computes once per call; the dropped reply
+                // tells the task so.
+                (Ok(Message::Compute(_)), ran @ Step::Ran(_)) => step = ran,
+                (Ok(Message::Done(Ok(value))), _) => return Ok(value),
+                // This caller's own outcome; or the bridge failed, and `f` runs here
+                // without the cache if it has not run yet.
+                (Ok(Message::Done(Err(()))) | Err(mpsc::RecvError), Step::Ran(computed)) => {
+                    return computed;
+                }
+                (Ok(Message::Done(Err(()))) | Err(mpsc::RecvError), Step::Pending(f)) => {
+                    return f();
+                }
+            }
+        }
+    }
+
+    fn run<T, F>(&self, op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F) -> Result2<T, K, V, B, S>
+    where
+        F: Future<Output = Result<T, AsyncCacheError<K, V, B, S>>> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.bridge.run(op(Arc::clone(&self.cache))) {
+            Ok(result) => result.map_err(BridgeError::Cache),
+            Err(BridgeStopped) => Err(BridgeError::Stopped),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `Bridge`: a runtime of its own, on which sync callers run async backends.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::mpsc::{self, Receiver, RecvError};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
+use tokio::task::JoinHandle;
+
+/// A tokio runtime owned by the bridge, with one worker thread, on which sync callers
+/// run async backends (see [`BlockingCache`](crate::BlockingCache)).
+///
+/// A sync caller hands the future to this runtime and blocks on a channel for its
+/// result. The future never runs on the caller's thread, nor on the caller's runtime,
+/// so the call works the same outside any runtime, on a multi-thread runtime's worker
+/// (where the wait goes through `block_in_place`, letting the runtime move its other
+/// tasks elsewhere) and on a current-thread runtime (whose one thread simply waits, as
+/// for any blocking call): no "cannot start a runtime from within a runtime" panic, and
+/// no deadlock. An async backend whose connections need a runtime to drive them
+/// should be created on this one, with [`run`](Bridge::run).
+///
+/// Cloning shares the runtime; it shuts down, without blocking, when the last clone
+/// goes.
+///
+/// ```
+/// use jwm_cache::Bridge;
+///
+/// let bridge = Bridge::new().unwrap();
+/// assert_eq!(bridge.run(async { 6 * 7 }), Ok(42));
+/// ```
+#[derive(Clone)]
+pub struct Bridge {
+    handle: Handle,
+    _runtime: Arc<Background>,
+}
+
+/// The runtime, shut down in the background on drop: dropping a `Runtime` the usual way
+/// blocks, and panics inside another runtime. (`Option` only so that drop can take it.)
+struct Background(Option<Runtime>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The bridge's runtime stopped before the call finished, or the call panicked there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BridgeStopped;
+
+impl fmt::Display for BridgeStopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the bridge's runtime did not finish the call")
+    }
+}
+
+impl std::error::Error for BridgeStopped {}
+
+impl Bridge {
+    /// Starts a bridge with its own runtime (one worker thread, timers and I/O on).
+    pub fn new() -> io::Result<Self> {
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("jwm-cache-bridge")
+            .enable_all()
+            .build()?;
+        Ok(Bridge {
+            handle: runtime.handle().clone(),
+            _runtime: Arc::new(Background(Some(runtime))),
+        })
+    }
+
+    /// The process-wide bridge, started on first use.
+    pub fn shared() -> io::Result<Self> {
+        static SHARED: Mutex<Option<Bridge>> = Mutex::new(None);
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bridge) = &*shared {
+            return Ok(bridge.clone());
+        }
+        let bridge = Bridge::new()?;
+        *shared = Some(bridge.clone());
+        Ok(bridge)
+    }
+
+    /// Runs `future` on the bridge's runtime and blocks this thread until it is done.
+    ///
+    /// Safe to call from anywhere except from a task of the bridge's own runtime.
+    pub fn run<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, BridgeStopped> {
+        let (done, result) = mpsc::sync_channel(1);
+        let _task = self.spawn(async move {
+            // The caller may have gone; nothing is owed to it then.
+            let _ = done.send(future.await);
+        });
+        wait(&result).map_err(|RecvError| BridgeStopped)
+    }
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+}
+
+impl fmt::Debug for Bridge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bridge").finish_non_exhaustive()
+    }
+}
+
+/// Blocks this thread on `channel`. On a multi-thread runtime's worker, the runtime is
+/// told first, so that it moves its other tasks to other threads meanwhile.
+pub(crate) fn wait<T>(channel: &Receiver<T>) -> Result<T, RecvError> {
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| channel.recv()),
+        _ => channel.recv(),
+    }
+}

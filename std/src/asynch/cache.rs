@@ -1,0 +1,307 @@
+//! `AsyncCache`: the async shell over the core's policy.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use jwm_cache_core::{
+    CacheInfo, Clock, Counts, Error, Identity, Instant, MemoryBackend, Parameters, Policy,
+    Serializer, Ttl, Write,
+};
+
+use super::counts::AtomicCounts;
+use super::{AsyncBackend, Sharded};
+use crate::SystemClock;
+use crate::flight::{Caller, Flight, FlightTable, Flights, Lead, Role};
+
+/// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
+pub type AsyncCacheError<K, V, B, S> = Error<
+    <B as AsyncBackend<K, <S as Serializer<V>>::Encoded>>::Error,
+    <S as Serializer<V>>::Error,
+>;
+
+/// An async TTL cache: the operations of [`SyncCache`](crate::SyncCache), awaited, over
+/// an [`AsyncBackend`].
+///
+/// It is a thin shell: it reads the clock once per call, awaits the backend, and applies
+/// the core's [`Policy`] (TTL, codec) and [`Counts`] (counting rules) around that I/O,
+/// exactly as the sync [`Cache`](crate::Cache) does around its own. Its futures are
+/// `Send`, so calls can be spawned.
+///
+/// [`get_or_insert_with`](AsyncCache::get_or_insert_with) is **single-flight** across
+/// tasks (and across threads using the [`BlockingCache`](crate::BlockingCache) bridge
+/// over the same cache): concurrent misses on a key run the computation once. If the
+/// leading task is cancelled (its future dropped), panics, or returns `Err`, one waiter
+/// takes over and the others still get a value; nobody hangs, and errors are never
+/// cached. `clear` and `remove` detach computations in flight.
+///
+/// ```
+/// use std::sync::Arc;
+/// use jwm_cache::AsyncCache;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let cache: Arc<AsyncCache<u64, String>> = Arc::new(AsyncCache::new());
+/// let tasks: Vec<_> = (0..8)
+///     .map(|_| {
+///         let cache = Arc::clone(&cache);
+///         tokio::spawn(async move {
+///             cache.get_or_insert_with(7, || async { "seven".to_string() }).await
+///         })
+///     })
+///     .collect();
+/// for task in tasks {
+///     assert_eq!(task.await.unwrap(), "seven");
+/// }
+/// assert_eq!(cache.info().await.current_size, 1);
+/// # });
+/// ```
+pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = SystemClock> {
+    pub(crate) backend: B,
+    pub(crate) policy: Policy<S>,
+    pub(crate) clock: C,
+    pub(crate) counts: AtomicCounts,
+    pub(crate) flights: Mutex<Flights<K, V>>,
+    pub(crate) single_flight: bool,
+}
+
+impl<K, V> AsyncCache<K, V> {
+    /// An unbounded in-memory cache with the defaults of
+    /// [`SyncCacheBuilder::new`](crate::SyncCacheBuilder::new).
+    pub fn new() -> Self
+    where
+        V: Clone,
+    {
+        crate::SyncCacheBuilder::new().build_async()
+    }
+}
+
+impl<K, V: Clone> Default for AsyncCache<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: Clone + Send + Sync,
+    S: Serializer<V> + Sync,
+    B: AsyncBackend<K, S::Encoded>,
+    C: Clock + Sync,
+{
+    /// The value under `key`, if a live one is stored.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache = jwm_cache::AsyncCache::new();
+    /// cache.insert("k", 1).await.unwrap();
+    /// assert_eq!(cache.get(&"k").await.unwrap(), Some(1));
+    /// # });
+    /// ```
+    pub async fn get(&self, key: &K) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        let found = self.read(key, now).await;
+        self.counts.add(Counts::lookup(&found));
+        found
+    }
+
+    /// Stores `value` under `key` with the cache's TTL.
+    pub async fn insert(&self, key: K, value: V) -> Result<(), AsyncCacheError<K, V, B, S>> {
+        self.insert_with_ttl(key, value, self.policy.ttl()).await
+    }
+
+    /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing and
+    /// removes a previous value.
+    pub async fn insert_with_ttl(
+        &self,
+        key: K,
+        value: V,
+        ttl: impl Into<Ttl>,
+    ) -> Result<(), AsyncCacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        self.store(key, ttl.into(), now, |codec| codec.encode_owned(value))
+            .await
+    }
+
+    /// Removes the entry under `key`; returns whether a live one was there.
+    pub async fn remove(&self, key: &K) -> Result<bool, AsyncCacheError<K, V, B, S>> {
+        let now = self.clock.now();
+        self.flights().detach(key);
+        let removed = self.backend.remove(key, now).await.map_err(Error::Backend);
+        self.counts.add(Counts::outcome(&removed));
+        removed
+    }
+
+    /// Empties the cache's namespace and resets every counter.
+    pub async fn clear(&self) -> Result<(), AsyncCacheError<K, V, B, S>> {
+        self.flights().detach_all();
+        let cleared = self.backend.clear().await.map_err(Error::Backend);
+        self.counts.reset(Counts::outcome(&cleared));
+        cleared
+    }
+
+    /// Hits, misses, live size and the backend's reclaim counts.
+    pub async fn info(&self) -> CacheInfo {
+        let now = self.clock.now();
+        let size = self.backend.len(now).await;
+        self.counts.add(Counts::outcome(&size));
+        self.counts.get().info(size.ok(), self.backend.reclaimed())
+    }
+
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    pub fn parameters(&self) -> Parameters {
+        self.policy
+            .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
+    }
+
+    /// The stored value under `key`, or the value of `f()`'s future, stored and returned
+    /// on a miss, single-flight across tasks (see the type docs).
+    ///
+    /// Never fails: a broken backend or corrupt bytes count as a miss and an error, and
+    /// the computed value is still returned.
+    pub async fn get_or_insert_with<F>(&self, key: K, f: impl FnOnce() -> F) -> V
+    where
+        F: Future<Output = V>,
+    {
+        let result: Result<V, std::convert::Infallible> = self
+            .try_get_or_insert_with(key, || async { Ok(f().await) })
+            .await;
+        match result {
+            Ok(value) => value,
+        }
+    }
+
+    /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible computation:
+    /// an `Err` is returned to this caller, never cached, and a waiter takes over.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache = jwm_cache::AsyncCache::new();
+    /// assert_eq!(cache.try_get_or_insert_with(1, || async { Err::<u8, _>("down") }).await, Err("down"));
+    /// assert_eq!(cache.try_get_or_insert_with(1, || async { Ok::<_, &str>(5) }).await, Ok(5));
+    /// # });
+    /// ```
+    pub async fn try_get_or_insert_with<E, F>(
+        &self,
+        key: K,
+        f: impl FnOnce() -> F,
+    ) -> Result<V, E>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
+        self.try_get_or_insert_as(Caller::task(), key, f).await
+    }
+
+    /// The single-flight protocol, for `caller`: a task, or a thread behind the bridge.
+    pub(crate) async fn try_get_or_insert_as<E, F>(
+        &self,
+        caller: Caller,
+        key: K,
+        f: impl FnOnce() -> F,
+    ) -> Result<V, E>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
+        let mut now = self.clock.now();
+        let found = self.read(&key, now).await;
+        self.counts.add(Counts::lookup(&found));
+        if let Ok(Some(value)) = found {
+            return Ok(value);
+        }
+        let mut role = self.join_or_lead(&key, caller);
+        let lead = loop {
+            match role {
+                Role::Solo => break None,
+                Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
+                Role::Wait(flight) => {
+                    if let Some(value) = flight.settled().await {
+                        return Ok(value);
+                    }
+                    // The leader gave up: look again at a fresh time (another caller may
+                    // have stored a value, already counted as this call's miss), then
+                    // join again, leading if nobody else does.
+                    now = self.clock.now();
+                    if let Ok(Some(value)) = self.read(&key, now).await {
+                        return Ok(value);
+                    }
+                    role = self.join_or_lead(&key, caller);
+                }
+            }
+        };
+        let value = f().await?;
+        let stored = lead
+            .as_ref()
+            .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
+        if stored {
+            let _counted = self.store(key, self.policy.ttl(), now, |c| c.encode(&value)).await;
+        }
+        if let Some(lead) = lead {
+            // Withdrawn only now, so callers arriving during the store waited for it.
+            FlightTable::withdraw(self, &lead.key, &lead.flight);
+            lead.settle(&value);
+        }
+        Ok(value)
+    }
+
+    /// Looks up `key`, counting a failure but not the lookup itself.
+    async fn read(&self, key: &K, now: Instant) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
+        let found = self.policy.read_owned(self.backend.get(key, now).await);
+        self.counts.add(Counts::outcome(&found));
+        found
+    }
+
+    async fn store(
+        &self,
+        key: K,
+        ttl: Ttl,
+        now: Instant,
+        encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
+    ) -> Result<(), AsyncCacheError<K, V, B, S>> {
+        let stored = match self.policy.write::<V>(ttl, now, encode) {
+            Ok(Write::Set { value, deadline }) => self.backend.set(key, value, deadline, now).await,
+            Ok(Write::Remove) => self.backend.remove(&key, now).await.map(drop),
+            Err(e) => return self.counted(Err(Error::Codec(e))),
+        };
+        self.counted(stored.map_err(Error::Backend))
+    }
+
+    fn counted<T>(&self, result: Result<T, AsyncCacheError<K, V, B, S>>) -> Result<T, AsyncCacheError<K, V, B, S>> {
+        self.counts.add(Counts::outcome(&result));
+        result
+    }
+
+    fn join_or_lead(&self, key: &K, caller: Caller) -> Role<K, V> {
+        if !self.single_flight {
+            return Role::Solo;
+        }
+        self.flights().join_or_lead(key, caller)
+    }
+}
+
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
+    /// The TTL of entries stored without one.
+    pub fn ttl(&self) -> Ttl {
+        self.policy.ttl()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    fn flights(&self) -> MutexGuard<'_, Flights<K, V>> {
+        // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
+        self.flights.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for AsyncCache<K, V, B, S, C> {
+    fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
+        self.flights().withdraw(key, flight);
+    }
+}

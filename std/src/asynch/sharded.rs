@@ -1,0 +1,113 @@
+//! `Sharded`: an in-memory sync backend, shared by tasks behind sharded locks.
+
+use std::future::{Future, ready};
+use std::hash::{BuildHasher, Hash};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use foldhash::fast::RandomState;
+use jwm_cache_core::{Backend, Deadline, Instant, Reclaimed};
+
+use super::AsyncBackend;
+
+/// A sync [`Backend`] that never blocks (in memory), made an [`AsyncBackend`]: keys are
+/// spread over shards, each a `Mutex` around one backend, and every operation runs
+/// inline, holding one shard's lock for one in-memory operation. Its futures are ready
+/// at once, so a hit costs no task switch.
+///
+/// For a sync backend that blocks on I/O, use [`Blocking`](crate::Blocking) instead,
+/// which keeps that I/O off the executor's threads.
+///
+/// ```
+/// use jwm_cache::{AsyncBackend, Instant, MemoryBackend, Sharded, Ttl};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = Sharded::new(8, || MemoryBackend::<&str, u32>::with_capacity(1_000));
+/// assert_eq!(AsyncBackend::<&str, u32>::capacity(&store), Some(8_000));
+/// store.set("k", 1, Ttl::NEVER.deadline_from(Instant::ZERO), Instant::ZERO).await.unwrap();
+/// assert_eq!(store.len(Instant::ZERO).await.unwrap(), 1);
+/// # });
+/// ```
+pub struct Sharded<B> {
+    shards: Box<[Mutex<B>]>,
+    router: RandomState,
+}
+
+impl<B> Sharded<B> {
+    /// `shards` backends (rounded up to a power of two, at least 1), each from `make`.
+    pub fn new(shards: usize, make: impl FnMut() -> B) -> Self {
+        let count = shards.max(1).next_power_of_two();
+        Sharded {
+            shards: std::iter::repeat_with(make).take(count).map(Mutex::new).collect(),
+            router: RandomState::default(),
+        }
+    }
+
+    /// The number of shards.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    fn shard<K: Hash>(&self, key: &K) -> MutexGuard<'_, B> {
+        // Shard counts are powers of two.
+        let index = self.router.hash_one(key) as usize & (self.shards.len() - 1);
+        lock(&self.shards[index])
+    }
+
+    /// Runs `op` on every shard; all run even if one fails, and the first failure wins.
+    fn each<T, E>(&self, mut op: impl FnMut(&mut B) -> Result<T, E>) -> Result<Vec<T>, E> {
+        let results: Vec<_> = self.shards.iter().map(|s| op(&mut lock(s))).collect();
+        results.into_iter().collect()
+    }
+}
+
+/// A panic under a shard's lock can only come from a key's `Hash`/`Eq` or a value's
+/// `Clone`; the backend stays usable, so poisoning is ignored.
+fn lock<B>(shard: &Mutex<B>) -> MutexGuard<'_, B> {
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<K, E, B> AsyncBackend<K, E> for Sharded<B>
+where
+    K: Hash,
+    E: Clone + Send,
+    B: Backend<K, E> + Send,
+    B::Error: Send,
+{
+    type Error = B::Error;
+    const NAME: &'static str = B::NAME;
+
+    fn get(&self, key: &K, now: Instant) -> impl Future<Output = Result<Option<E>, B::Error>> + Send {
+        ready(self.shard(key).get(key, now).map(Option::<&E>::cloned))
+    }
+
+    fn set(&self, key: K, value: E, deadline: Deadline, now: Instant) -> impl Future<Output = Result<(), B::Error>> + Send {
+        let mut shard = self.shard(&key);
+        ready(shard.set(key, value, deadline, now))
+    }
+
+    fn remove(&self, key: &K, now: Instant) -> impl Future<Output = Result<bool, B::Error>> + Send {
+        ready(self.shard(key).remove(key, now))
+    }
+
+    fn clear(&self) -> impl Future<Output = Result<(), B::Error>> + Send {
+        ready(self.each(B::clear).map(drop))
+    }
+
+    fn len(&self, now: Instant) -> impl Future<Output = Result<usize, B::Error>> + Send {
+        ready(self.each(|b| b.len(now)).map(|lens| lens.into_iter().sum()))
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        self.shards.iter().map(|s| lock(s).capacity()).sum()
+    }
+
+    fn reclaimed(&self) -> Reclaimed {
+        self.shards.iter().fold(Reclaimed::default(), |sum, s| {
+            let shard = lock(s).reclaimed();
+            Reclaimed {
+                expirations: sum.expirations + shard.expirations,
+                evictions: sum.evictions + shard.evictions,
+            }
+        })
+    }
+}

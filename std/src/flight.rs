@@ -1,0 +1,216 @@
+//! Single-flight: one computation per missing key; the other callers wait for it.
+//!
+//! One registry and one flight serve both shells: threads wait on a `Condvar`, tasks
+//! on a `Notify`, and a thread and a task may wait on the same flight.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::{self, ThreadId};
+
+use foldhash::fast::RandomState;
+
+/// Who is calling: a computation that asks for its own key must not wait for itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    Thread(ThreadId),
+    #[cfg(feature = "async")]
+    Task(tokio::task::Id),
+}
+
+impl Caller {
+    pub(crate) fn thread() -> Self {
+        Caller::Thread(thread::current().id())
+    }
+
+    /// The running task, or the thread outside any task (inside `block_on`, say).
+    #[cfg(feature = "async")]
+    pub(crate) fn task() -> Self {
+        tokio::task::try_id().map_or_else(Caller::thread, Caller::Task)
+    }
+}
+
+/// A computation in progress, shared by its leader and its waiters.
+pub(crate) struct Flight<V> {
+    state: Mutex<State<V>>,
+    settled: Condvar,
+    #[cfg(feature = "async")]
+    settled_async: tokio::sync::Notify,
+    leader: Caller,
+}
+
+enum State<V> {
+    Running,
+    Done(V),
+    /// The leader panicked, failed or was cancelled: a waiter must take over.
+    Abandoned,
+}
+
+impl<V: Clone> Flight<V> {
+    fn new(leader: Caller) -> Arc<Self> {
+        Arc::new(Flight {
+            state: Mutex::new(State::Running),
+            settled: Condvar::new(),
+            #[cfg(feature = "async")]
+            settled_async: tokio::sync::Notify::new(),
+            leader,
+        })
+    }
+
+    /// Blocks until the leader settles: its value, or `None` if it gave up.
+    pub(crate) fn wait(&self) -> Option<V> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = self
+            .settled
+            .wait_while(state, |s| matches!(s, State::Running))
+            .unwrap_or_else(PoisonError::into_inner);
+        state.outcome()
+    }
+
+    /// Waits, without blocking the thread, until the leader settles.
+    #[cfg(feature = "async")]
+    pub(crate) async fn settled(&self) -> Option<V> {
+        loop {
+            let notified = self.settled_async.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before the state is checked, so a settle in between still wakes us.
+            notified.as_mut().enable();
+            {
+                let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                if !matches!(*state, State::Running) {
+                    return state.outcome();
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Settles the flight and wakes every waiter, threads and tasks alike.
+    pub(crate) fn settle(&self, outcome: Option<V>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        *state = match outcome {
+            Some(value) => State::Done(value),
+            None => State::Abandoned,
+        };
+        drop(state);
+        self.settled.notify_all();
+        #[cfg(feature = "async")]
+        self.settled_async.notify_waiters();
+    }
+}
+
+impl<V: Clone> State<V> {
+    fn outcome(&self) -> Option<V> {
+        match self {
+            State::Done(value) => Some(value.clone()),
+            State::Running | State::Abandoned => None,
+        }
+    }
+}
+
+/// What a caller that missed does next.
+pub(crate) enum Role<K, V> {
+    /// Compute and store the value, then settle the flight for the waiters.
+    Lead(Arc<Flight<V>>, K),
+    /// Wait for another caller's computation.
+    Wait(Arc<Flight<V>>),
+    /// Compute alone: single-flight is off, or this caller leads the key's flight
+    /// already (a computation asking for its own key would wait for itself).
+    Solo,
+}
+
+/// The computations in flight, by key.
+pub(crate) struct Flights<K, V>(HashMap<K, Arc<Flight<V>>, RandomState>);
+
+impl<K, V> Default for Flights<K, V> {
+    fn default() -> Self {
+        Flights(HashMap::default())
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
+    /// Joins the flight for `key`, or starts one led by `caller`.
+    pub(crate) fn join_or_lead(&mut self, key: &K, caller: Caller) -> Role<K, V> {
+        if let Some(flight) = self.0.get(key) {
+            if flight.leader == caller {
+                return Role::Solo;
+            }
+            return Role::Wait(Arc::clone(flight));
+        }
+        // Both clones happen before the flight is registered, so a panicking `clone`
+        // leaves nothing behind.
+        let (registered, guarded) = (key.clone(), key.clone());
+        let flight = Flight::new(caller);
+        self.0.insert(registered, Arc::clone(&flight));
+        Role::Lead(flight, guarded)
+    }
+
+    /// Whether `flight` is still the one registered for `key`: a `clear` or `remove`
+    /// withdraws it, and its result must then not be stored.
+    pub(crate) fn is_current(&self, key: &K, flight: &Arc<Flight<V>>) -> bool {
+        self.0.get(key).is_some_and(|f| Arc::ptr_eq(f, flight))
+    }
+
+    /// Unregisters `flight` if it is still the one for `key`; returns whether it was.
+    pub(crate) fn withdraw(&mut self, key: &K, flight: &Arc<Flight<V>>) -> bool {
+        let current = self.is_current(key, flight);
+        if current {
+            self.0.remove(key);
+        }
+        current
+    }
+
+    /// Detaches the flight for `key`: its result then reaches only its own callers.
+    pub(crate) fn detach(&mut self, key: &K) {
+        self.0.remove(key);
+    }
+
+    /// Detaches every flight.
+    pub(crate) fn detach_all(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// Where a leader's flight is registered.
+pub(crate) trait FlightTable<K, V> {
+    /// Unregisters `flight` if it is still the one for `key`.
+    fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>);
+}
+
+/// The leader of a flight. Dropped unsettled (its computation panicked, failed or was
+/// cancelled), it withdraws the flight and wakes the waiters so that one takes over.
+pub(crate) struct Lead<'a, T: FlightTable<K, V>, K, V: Clone> {
+    table: &'a T,
+    pub(crate) key: K,
+    pub(crate) flight: Arc<Flight<V>>,
+    settled: bool,
+}
+
+impl<'a, T: FlightTable<K, V>, K, V: Clone> Lead<'a, T, K, V> {
+    pub(crate) fn new(table: &'a T, flight: Arc<Flight<V>>, key: K) -> Self {
+        Lead {
+            table,
+            key,
+            flight,
+            settled: false,
+        }
+    }
+
+    /// Hands `value` to the waiters. The caller has already withdrawn the flight.
+    pub(crate) fn settle(mut self, value: &V) {
+        // Cloned before the flight counts as settled: if `clone` panics, `drop` still
+        // settles it (as abandoned), so no waiter is left behind.
+        let handed = value.clone();
+        self.settled = true;
+        self.flight.settle(Some(handed));
+    }
+}
+
+impl<T: FlightTable<K, V>, K, V: Clone> Drop for Lead<'_, T, K, V> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.table.withdraw(&self.key, &self.flight);
+            self.flight.settle(None);
+        }
+    }
+}
