@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use jwm_cache::{Memoized, MemoizedMethod};
+use jwm_cache::{Memoized, MemoizedMethod, SyncCache};
 
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 
@@ -19,7 +19,8 @@ fn area(shape: &Shape, scale: u64) -> u64 {
     shape.side * shape.side * scale
 }
 
-type AreaMethod = MemoizedMethod<fn(&Shape) -> u32, fn(&Shape, u64) -> u64, u32, u64, u64>;
+type AreaMethod =
+    MemoizedMethod<fn(&Shape) -> u32, fn(&Shape, u64) -> u64, SyncCache<(u32, u64), u64>>;
 
 /// A struct that owns its memoized method.
 struct Drawing {

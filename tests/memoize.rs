@@ -109,7 +109,7 @@ fn a_panic_poisons_nothing_and_the_next_call_recomputes() {
 #[test]
 fn recursion_through_the_memoized_function_works() {
     use std::sync::OnceLock;
-    static FIB: OnceLock<Memoized<fn(u64) -> u64, u64, u64>> = OnceLock::new();
+    static FIB: OnceLock<Memoized<fn(u64) -> u64, SyncCache<u64, u64>>> = OnceLock::new();
     fn fib(n: u64) -> u64 {
         if n < 2 {
             n
@@ -176,7 +176,11 @@ fn a_bound_method_keeps_its_own_receiver() {
 }
 
 struct Catalog {
-    prices: MemoizedMethod<fn(&Catalog) -> u32, fn(&Catalog, String) -> usize, u32, String, usize>,
+    prices: MemoizedMethod<
+        fn(&Catalog) -> u32,
+        fn(&Catalog, String) -> usize,
+        SyncCache<(u32, String), usize>,
+    >,
     id: u32,
 }
 

@@ -30,12 +30,12 @@ mod sync;
 
 #[cfg(feature = "async")]
 pub use asynch::{
-    AsyncBackend, AsyncCache, AsyncCacheError, Blocking, BlockingCache, BlockingError, Bridge,
-    BridgeError, BridgeStopped, Sharded,
+    AsyncBackend, AsyncCache, AsyncCacheError, AsyncMemoized, AsyncMemoizedMethod, Blocking,
+    BlockingCache, BlockingError, Bridge, BridgeError, BridgeStopped, Sharded,
 };
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 pub use jwm_cache_core::*;
-pub use memoize::{Memoized, MemoizedBuilder, MemoizedMethod};
+pub use memoize::{MemoStore, Memoized, MemoizedBuilder, MemoizedMethod};
 pub use sync::{SyncCache, SyncCacheBuilder};
 
 /// A single-threaded in-memory cache that stores values as they are.

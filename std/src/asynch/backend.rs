@@ -53,8 +53,11 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// Removes the entry under `key`; returns whether a live one was there at `now`.
-    fn remove(&self, key: &K, now: Instant)
-    -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    fn remove(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// Removes every entry of this backend's namespace and resets the [`Reclaimed`] counts.
     fn clear(&self) -> impl Future<Output = Result<(), Self::Error>> + Send;

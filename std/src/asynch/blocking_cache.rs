@@ -117,7 +117,12 @@ where
     }
 
     /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
-    pub fn insert_with_ttl(&self, key: K, value: V, ttl: impl Into<Ttl>) -> Result2<(), K, V, B, S> {
+    pub fn insert_with_ttl(
+        &self,
+        key: K,
+        value: V,
+        ttl: impl Into<Ttl>,
+    ) -> Result2<(), K, V, B, S> {
         let ttl = ttl.into();
         self.run(|cache| async move { cache.insert_with_ttl(key, value, ttl).await })
     }
@@ -208,7 +213,10 @@ where
         }
     }
 
-    fn run<T, F>(&self, op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F) -> Result2<T, K, V, B, S>
+    fn run<T, F>(
+        &self,
+        op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F,
+    ) -> Result2<T, K, V, B, S>
     where
         F: Future<Output = Result<T, AsyncCacheError<K, V, B, S>>> + Send + 'static,
         T: Send + 'static,

@@ -181,11 +181,7 @@ where
     /// assert_eq!(cache.try_get_or_insert_with(1, || async { Ok::<_, &str>(5) }).await, Ok(5));
     /// # });
     /// ```
-    pub async fn try_get_or_insert_with<E, F>(
-        &self,
-        key: K,
-        f: impl FnOnce() -> F,
-    ) -> Result<V, E>
+    pub async fn try_get_or_insert_with<E, F>(&self, key: K, f: impl FnOnce() -> F) -> Result<V, E>
     where
         F: Future<Output = Result<V, E>>,
     {
@@ -233,7 +229,9 @@ where
             .as_ref()
             .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
         if stored {
-            let _counted = self.store(key, self.policy.ttl(), now, |c| c.encode(&value)).await;
+            let _counted = self
+                .store(key, self.policy.ttl(), now, |c| c.encode(&value))
+                .await;
         }
         if let Some(lead) = lead {
             // Withdrawn only now, so callers arriving during the store waited for it.
@@ -265,7 +263,10 @@ where
         self.counted(stored.map_err(Error::Backend))
     }
 
-    fn counted<T>(&self, result: Result<T, AsyncCacheError<K, V, B, S>>) -> Result<T, AsyncCacheError<K, V, B, S>> {
+    fn counted<T>(
+        &self,
+        result: Result<T, AsyncCacheError<K, V, B, S>>,
+    ) -> Result<T, AsyncCacheError<K, V, B, S>> {
         self.counts.add(Counts::outcome(&result));
         result
     }

@@ -7,6 +7,7 @@ mod blocking_cache;
 mod bridge;
 mod cache;
 mod counts;
+mod memoize;
 mod sharded;
 
 pub use backend::AsyncBackend;
@@ -14,4 +15,5 @@ pub use blocking::{Blocking, BlockingError};
 pub use blocking_cache::{BlockingCache, BridgeError};
 pub use bridge::{Bridge, BridgeStopped};
 pub use cache::{AsyncCache, AsyncCacheError};
+pub use memoize::{AsyncMemoized, AsyncMemoizedMethod};
 pub use sharded::Sharded;

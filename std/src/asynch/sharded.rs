@@ -37,7 +37,10 @@ impl<B> Sharded<B> {
     pub fn new(shards: usize, make: impl FnMut() -> B) -> Self {
         let count = shards.max(1).next_power_of_two();
         Sharded {
-            shards: std::iter::repeat_with(make).take(count).map(Mutex::new).collect(),
+            shards: std::iter::repeat_with(make)
+                .take(count)
+                .map(Mutex::new)
+                .collect(),
             router: RandomState::default(),
         }
     }
@@ -76,11 +79,21 @@ where
     type Error = B::Error;
     const NAME: &'static str = B::NAME;
 
-    fn get(&self, key: &K, now: Instant) -> impl Future<Output = Result<Option<E>, B::Error>> + Send {
+    fn get(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<E>, B::Error>> + Send {
         ready(self.shard(key).get(key, now).map(Option::<&E>::cloned))
     }
 
-    fn set(&self, key: K, value: E, deadline: Deadline, now: Instant) -> impl Future<Output = Result<(), B::Error>> + Send {
+    fn set(
+        &self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+    ) -> impl Future<Output = Result<(), B::Error>> + Send {
         let mut shard = self.shard(&key);
         ready(shard.set(key, value, deadline, now))
     }

@@ -7,13 +7,23 @@ use jwm_cache_core::{Identity, MemoryBackend, Serializer, Ttl};
 
 use super::registry;
 use super::{Memoized, MemoizedMethod};
+#[cfg(feature = "async")]
+use crate::{AsyncCache, AsyncMemoized, AsyncMemoizedMethod, Sharded};
 use crate::{SyncCache, SyncCacheBuilder, SystemClock};
 
 /// What is being memoized: a function.
-pub struct Function<F>(pub(super) F);
+pub struct Function<F>(pub(crate) F);
 
 /// What is being memoized: a method, with its receiver's key projection.
-pub struct Method<P, F>(pub(super) P, pub(super) F);
+pub struct Method<P, F>(pub(crate) P, pub(crate) F);
+
+/// What is being memoized: an async function.
+#[cfg(feature = "async")]
+pub struct AsyncFunction<F>(pub(crate) F);
+
+/// What is being memoized: an async method, with its receiver's key projection.
+#[cfg(feature = "async")]
+pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 
 /// Configures a [`Memoized`] function or a [`MemoizedMethod`]: TTL, identifier,
 /// capacity, codec, backend, clock and single-flight.
@@ -41,7 +51,7 @@ pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> 
 impl<T, Args, V> MemoizedBuilder<T, Args, V> {
     /// `name` identifies the cache until an identifier is given: the function's type
     /// name, stable within one build.
-    pub(super) fn new(target: T, name: &'static str) -> Self {
+    pub(crate) fn new(target: T, name: &'static str) -> Self {
         MemoizedBuilder {
             target,
             options: SyncCacheBuilder::new().identifier(name),
@@ -102,12 +112,9 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
 
     /// The cache `make` builds from these options: shared through the registry under
     /// an explicit identifier, else new.
-    fn cache<K, B>(
-        self,
-        make: impl FnOnce(SyncCacheBuilder<S, C>) -> SyncCache<K, V, B, S, C>,
-    ) -> (T, Arc<SyncCache<K, V, B, S, C>>)
+    fn cache<Cache>(self, make: impl FnOnce(SyncCacheBuilder<S, C>) -> Cache) -> (T, Arc<Cache>)
     where
-        SyncCache<K, V, B, S, C>: Send + Sync + 'static,
+        Cache: Send + Sync + 'static,
     {
         let cache = match &self.named {
             Some(identifier) => registry::shared(identifier, || make(self.options)),
@@ -123,7 +130,7 @@ where
     C: Clone,
 {
     /// The memoized function, in memory.
-    pub fn build(self) -> Memoized<F, Args, V, MemoryBackend<Args, S::Encoded>, S, C>
+    pub fn build(self) -> Memoized<F, SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>>
     where
         SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Send + Sync + 'static,
     {
@@ -132,12 +139,36 @@ where
     }
 
     /// The memoized function over backends made by `backend`, one per shard.
-    pub fn build_with_backend<B>(self, backend: impl FnMut() -> B) -> Memoized<F, Args, V, B, S, C>
+    pub fn build_with_backend<B>(
+        self,
+        backend: impl FnMut() -> B,
+    ) -> Memoized<F, SyncCache<Args, V, B, S, C>>
     where
         SyncCache<Args, V, B, S, C>: Send + Sync + 'static,
     {
         let (Function(function), cache) = self.cache(|o| o.build_with_backend(backend));
         Memoized::with_cache(function, cache)
+    }
+
+    /// The memoized sync function over an async `backend`, whose I/O runs on `bridge`
+    /// (see [`BlockingCache`](crate::BlockingCache)). Under an identifier, it shares its
+    /// [`AsyncCache`](crate::AsyncCache) with async memoized functions of the same types.
+    ///
+    /// Create a backend whose connections need a runtime on the bridge, with
+    /// [`Bridge::run`](crate::Bridge::run), so that a caller blocking its own runtime
+    /// cannot stall them.
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub fn build_with_async_backend<B>(
+        self,
+        bridge: crate::Bridge,
+        backend: B,
+    ) -> Memoized<F, crate::BlockingCache<Args, V, B, S, C>>
+    where
+        crate::AsyncCache<Args, V, B, S, C>: Send + Sync + 'static,
+    {
+        let (Function(function), cache) = self.cache(|o| o.build_async_with_backend(backend));
+        Memoized::with_cache(function, Arc::new(crate::BlockingCache::new(cache, bridge)))
     }
 }
 
@@ -149,7 +180,7 @@ where
     /// The memoized method, in memory.
     pub fn build(
         self,
-    ) -> MemoizedMethod<P, F, RK, Args, V, MemoryBackend<(RK, Args), S::Encoded>, S, C>
+    ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>>
     where
         SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>:
             Send + Sync + 'static,
@@ -162,11 +193,72 @@ where
     pub fn build_with_backend<B>(
         self,
         backend: impl FnMut() -> B,
-    ) -> MemoizedMethod<P, F, RK, Args, V, B, S, C>
+    ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, B, S, C>>
     where
         SyncCache<(RK, Args), V, B, S, C>: Send + Sync + 'static,
     {
         let (Method(key, function), cache) = self.cache(|o| o.build_with_backend(backend));
         MemoizedMethod::with_cache(key, function, cache)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C>
+where
+    S: Serializer<V>,
+{
+    /// The memoized async function, in memory.
+    pub fn build(
+        self,
+    ) -> AsyncMemoized<F, AsyncCache<Args, V, Sharded<MemoryBackend<Args, S::Encoded>>, S, C>>
+    where
+        AsyncCache<Args, V, Sharded<MemoryBackend<Args, S::Encoded>>, S, C>: Send + Sync + 'static,
+    {
+        let (AsyncFunction(function), cache) = self.cache(SyncCacheBuilder::build_async);
+        AsyncMemoized::with_cache(function, cache)
+    }
+
+    /// The memoized async function over `backend`, sync ([`Sharded`], [`Blocking`](crate::Blocking)) or async.
+    pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
+    where
+        AsyncCache<Args, V, B, S, C>: Send + Sync + 'static,
+    {
+        let (AsyncFunction(function), cache) = self.cache(|o| o.build_async_with_backend(backend));
+        AsyncMemoized::with_cache(function, cache)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<P, F, RK, Args, V, S, C> MemoizedBuilder<AsyncMethod<P, F>, (RK, Args), V, S, C>
+where
+    S: Serializer<V>,
+{
+    /// The memoized async method, in memory.
+    pub fn build(
+        self,
+    ) -> AsyncMemoizedMethod<
+        P,
+        F,
+        AsyncCache<(RK, Args), V, Sharded<MemoryBackend<(RK, Args), S::Encoded>>, S, C>,
+    >
+    where
+        AsyncCache<(RK, Args), V, Sharded<MemoryBackend<(RK, Args), S::Encoded>>, S, C>:
+            Send + Sync + 'static,
+    {
+        let (AsyncMethod(key, function), cache) = self.cache(SyncCacheBuilder::build_async);
+        AsyncMemoizedMethod::with_cache(key, function, cache)
+    }
+
+    /// The memoized async method over `backend`.
+    pub fn build_with_backend<B>(
+        self,
+        backend: B,
+    ) -> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V, B, S, C>>
+    where
+        AsyncCache<(RK, Args), V, B, S, C>: Send + Sync + 'static,
+    {
+        let (AsyncMethod(key, function), cache) =
+            self.cache(|o| o.build_async_with_backend(backend));
+        AsyncMemoizedMethod::with_cache(key, function, cache)
     }
 }

@@ -1,13 +1,13 @@
 //! Memoized methods: the receiver is part of the key, never part of the wrapper.
 
 use std::any::type_name;
-use std::hash::Hash;
 use std::sync::Arc;
 
-use jwm_cache_core::{Backend, CacheInfo, Clock, Identity, MemoryBackend, Parameters, Serializer};
+use jwm_cache_core::{CacheInfo, Parameters};
 
+use super::MemoStore;
 use super::builder::{MemoizedBuilder, Method};
-use crate::{SyncCache, SyncCacheBuilder, SystemClock};
+use crate::{SyncCache, SyncCacheBuilder};
 
 /// A memoized method: `function(&receiver, args)`, keyed on `(key(&receiver), args)`.
 ///
@@ -32,22 +32,13 @@ use crate::{SyncCache, SyncCacheBuilder, SystemClock};
 /// assert_eq!(area.call(&small, 1), 4); // a hit
 /// assert_eq!(area.cache_info().hits, 1);
 /// ```
-pub struct MemoizedMethod<
-    P,
-    F,
-    RK,
-    Args,
-    V,
-    B = MemoryBackend<(RK, Args), V>,
-    S = Identity,
-    C = SystemClock,
-> {
+pub struct MemoizedMethod<P, F, M> {
     key: P,
     function: F,
-    cache: Arc<SyncCache<(RK, Args), V, B, S, C>>,
+    cache: Arc<M>,
 }
 
-impl<P, F, RK, Args, V> MemoizedMethod<P, F, RK, Args, V> {
+impl<P, F, RK, Args, V> MemoizedMethod<P, F, SyncCache<(RK, Args), V>> {
     /// Memoizes `function`, keying each call on `key(&receiver)` and the arguments, with
     /// the defaults of [`Memoized`](crate::Memoized).
     pub fn new(key: P, function: F) -> Self
@@ -64,9 +55,9 @@ impl<P, F, RK, Args, V> MemoizedMethod<P, F, RK, Args, V> {
     }
 }
 
-impl<P, F, RK, Args, V, B, S, C> MemoizedMethod<P, F, RK, Args, V, B, S, C> {
+impl<P, F, M> MemoizedMethod<P, F, M> {
     /// Memoizes over an existing cache, shared with whatever else uses it.
-    pub fn with_cache(key: P, function: F, cache: Arc<SyncCache<(RK, Args), V, B, S, C>>) -> Self {
+    pub fn with_cache(key: P, function: F, cache: Arc<M>) -> Self {
         MemoizedMethod {
             key,
             function,
@@ -75,55 +66,63 @@ impl<P, F, RK, Args, V, B, S, C> MemoizedMethod<P, F, RK, Args, V, B, S, C> {
     }
 
     /// The cache, to share it.
-    pub fn cache(&self) -> &Arc<SyncCache<(RK, Args), V, B, S, C>> {
+    pub fn cache(&self) -> &Arc<M> {
         &self.cache
     }
 }
 
-impl<P, F, RK, Args, V, B, S, C> MemoizedMethod<P, F, RK, Args, V, B, S, C>
+impl<P, F, RK, Args, M> MemoizedMethod<P, F, M>
 where
-    (RK, Args): Hash + Eq + Clone,
-    V: Clone,
-    S: Serializer<V>,
-    B: Backend<(RK, Args), S::Encoded>,
-    C: Clock,
+    M: MemoStore<Key = (RK, Args)>,
+    Args: Clone,
 {
     /// The cached value for `(key(receiver), args)`, or `function(receiver, args)`.
-    pub fn call<R: ?Sized>(&self, receiver: &R, args: Args) -> V
+    pub fn call<R: ?Sized>(&self, receiver: &R, args: Args) -> M::Value
     where
         P: Fn(&R) -> RK,
-        F: Fn(&R, Args) -> V,
-        Args: Clone,
+        F: Fn(&R, Args) -> M::Value,
     {
-        let key = ((self.key)(receiver), args.clone());
-        self.cache
-            .get_or_insert_with(key, || (self.function)(receiver, args))
+        let computed: Result<_, std::convert::Infallible> =
+            self.try_call_with(receiver, args, |r, a| Ok((self.function)(r, a)));
+        match computed {
+            Ok(value) => value,
+        }
     }
 
     /// For a method returning `Result<V, E>`: only `Ok` is cached.
-    pub fn try_call<R: ?Sized, E>(&self, receiver: &R, args: Args) -> Result<V, E>
+    pub fn try_call<R: ?Sized, E>(&self, receiver: &R, args: Args) -> Result<M::Value, E>
     where
         P: Fn(&R) -> RK,
-        F: Fn(&R, Args) -> Result<V, E>,
-        Args: Clone,
+        F: Fn(&R, Args) -> Result<M::Value, E>,
+    {
+        self.try_call_with(receiver, args, &self.function)
+    }
+
+    fn try_call_with<R: ?Sized, E>(
+        &self,
+        receiver: &R,
+        args: Args,
+        function: impl Fn(&R, Args) -> Result<M::Value, E>,
+    ) -> Result<M::Value, E>
+    where
+        P: Fn(&R) -> RK,
     {
         let key = ((self.key)(receiver), args.clone());
-        self.cache
-            .try_get_or_insert_with(key, || (self.function)(receiver, args))
+        self.cache.get_or_compute(key, || function(receiver, args))
     }
 
     /// Hits, misses, current size, evictions, expirations and errors.
     pub fn cache_info(&self) -> CacheInfo {
-        self.cache.info()
+        self.cache.cache_info()
     }
 
     /// Empties the cache and resets its counters.
     pub fn cache_clear(&self) {
-        let _counted = self.cache.clear();
+        self.cache.cache_clear();
     }
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.
     pub fn cache_parameters(&self) -> Parameters {
-        self.cache.parameters()
+        self.cache.cache_parameters()
     }
 }

@@ -3,17 +3,21 @@
 mod builder;
 mod method;
 mod registry;
+mod store;
 
 use std::any::type_name;
-use std::hash::Hash;
 use std::sync::Arc;
 
-use jwm_cache_core::{Backend, CacheInfo, Clock, Identity, MemoryBackend, Parameters, Serializer};
+use jwm_cache_core::{CacheInfo, Parameters};
 
+pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
+#[cfg(feature = "async")]
+pub(crate) use builder::{AsyncFunction, AsyncMethod};
 pub use method::MemoizedMethod;
+pub use store::MemoStore;
 
-use crate::{SyncCache, SyncCacheBuilder, SystemClock};
+use crate::{SyncCache, SyncCacheBuilder};
 
 /// A memoized function: the `ttl_cache` of the Python original, as a value.
 ///
@@ -24,8 +28,10 @@ use crate::{SyncCache, SyncCacheBuilder, SystemClock};
 /// use [`try_call`](Memoized::try_call) for a function returning `Result`, which caches
 /// only `Ok`.
 ///
-/// Defaults: 60 s TTL, in memory, [`Identity`], [`SystemClock`], and the function's
-/// type name as identifier; see [`Memoized::builder`] for the rest.
+/// Results live in `M`, a [`MemoStore`]: by default an in-memory [`SyncCache`] with a
+/// 60 s TTL, [`Identity`](crate::Identity), [`SystemClock`](crate::SystemClock), and the
+/// function's type name as identifier; see [`Memoized::builder`] for the rest,
+/// including (feature `async`) a sync function over an async backend.
 ///
 /// ```
 /// use jwm_cache::Memoized;
@@ -36,12 +42,12 @@ use crate::{SyncCache, SyncCacheBuilder, SystemClock};
 /// let info = square.cache_info();
 /// assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
 /// ```
-pub struct Memoized<F, Args, V, B = MemoryBackend<Args, V>, S = Identity, C = SystemClock> {
+pub struct Memoized<F, M> {
     function: F,
-    cache: Arc<SyncCache<Args, V, B, S, C>>,
+    cache: Arc<M>,
 }
 
-impl<F, Args, V> Memoized<F, Args, V> {
+impl<F, Args, V> Memoized<F, SyncCache<Args, V>> {
     /// Memoizes `function` with the defaults, in a cache of its own.
     pub fn new(function: F) -> Self
     where
@@ -66,12 +72,12 @@ impl<F, Args, V> Memoized<F, Args, V> {
     /// assert_eq!(lookup.call("Oslo".to_string()), 4);
     /// assert_eq!(lookup.cache_parameters().identifier, "geo");
     /// ```
-    pub fn builder(function: F) -> MemoizedBuilder<builder::Function<F>, Args, V> {
-        MemoizedBuilder::new(builder::Function(function), type_name::<F>())
+    pub fn builder(function: F) -> MemoizedBuilder<Function<F>, Args, V> {
+        MemoizedBuilder::new(Function(function), type_name::<F>())
     }
 }
 
-impl<F, Args, V, B, S, C> Memoized<F, Args, V, B, S, C> {
+impl<F, M> Memoized<F, M> {
     /// Memoizes `function` over an existing cache, shared with whatever else uses it.
     ///
     /// ```
@@ -85,31 +91,29 @@ impl<F, Args, V, B, S, C> Memoized<F, Args, V, B, S, C> {
     /// assert_eq!(also_double.call(4), 8);
     /// assert_eq!(also_double.cache_info().hits, 1);
     /// ```
-    pub fn with_cache(function: F, cache: Arc<SyncCache<Args, V, B, S, C>>) -> Self {
+    pub fn with_cache(function: F, cache: Arc<M>) -> Self {
         Memoized { function, cache }
     }
 
     /// The cache, to share it with another memoized function.
-    pub fn cache(&self) -> &Arc<SyncCache<Args, V, B, S, C>> {
+    pub fn cache(&self) -> &Arc<M> {
         &self.cache
     }
 }
 
-impl<F, Args, V, B, S, C> Memoized<F, Args, V, B, S, C>
-where
-    Args: Hash + Eq + Clone,
-    V: Clone,
-    S: Serializer<V>,
-    B: Backend<Args, S::Encoded>,
-    C: Clock,
-{
+impl<F, M: MemoStore> Memoized<F, M> {
     /// The cached value for `args`, or the function's, stored on a miss.
-    pub fn call(&self, args: Args) -> V
+    pub fn call(&self, args: M::Key) -> M::Value
     where
-        F: Fn(Args) -> V,
+        F: Fn(M::Key) -> M::Value,
+        M::Key: Clone,
     {
-        self.cache
-            .get_or_insert_with(args.clone(), || (self.function)(args))
+        let computed: Result<_, std::convert::Infallible> = self
+            .cache
+            .get_or_compute(args.clone(), || Ok((self.function)(args)));
+        match computed {
+            Ok(value) => value,
+        }
     }
 
     /// For a function returning `Result<V, E>`: the cached `Ok` value for `args`, or
@@ -123,31 +127,31 @@ where
     /// assert_eq!(parse.try_call("7".into()), Ok(7));
     /// assert_eq!(parse.cache_info().current_size, 1);
     /// ```
-    pub fn try_call<E>(&self, args: Args) -> Result<V, E>
+    pub fn try_call<E>(&self, args: M::Key) -> Result<M::Value, E>
     where
-        F: Fn(Args) -> Result<V, E>,
+        F: Fn(M::Key) -> Result<M::Value, E>,
+        M::Key: Clone,
     {
         self.cache
-            .try_get_or_insert_with(args.clone(), || (self.function)(args))
+            .get_or_compute(args.clone(), || (self.function)(args))
     }
 
     /// Hits, misses, current size, evictions, expirations and errors.
     ///
     /// Counters belong to the cache: functions sharing a cache share its counters.
     pub fn cache_info(&self) -> CacheInfo {
-        self.cache.info()
+        self.cache.cache_info()
     }
 
     /// Empties the cache and resets its counters. On a shared cache this clears the
     /// shared namespace, as in the original, and so resets the counters every sharer
     /// sees.
     pub fn cache_clear(&self) {
-        // A failure is counted in the cache's errors; memoization stays correct.
-        let _counted = self.cache.clear();
+        self.cache.cache_clear();
     }
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.
     pub fn cache_parameters(&self) -> Parameters {
-        self.cache.parameters()
+        self.cache.cache_parameters()
     }
 }

@@ -1,0 +1,237 @@
+//! Memoized async functions and methods.
+
+use std::any::type_name;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer};
+
+use super::{AsyncBackend, AsyncCache};
+use crate::memoize::{AsyncFunction, AsyncMethod};
+use crate::{MemoizedBuilder, SyncCacheBuilder};
+
+/// A memoized async function: [`Memoized`](crate::Memoized) for
+/// `Fn(Args) -> impl Future<Output = V>`, with the same builder and methods, awaited.
+///
+/// Concurrent misses on one key, from any number of tasks, run the function once; if
+/// the task running it is cancelled or it fails, a waiter takes over. Results live in
+/// an [`AsyncCache`], in memory by default; [`build_with_backend`] takes any
+/// [`AsyncBackend`], including sync backends through [`Sharded`](crate::Sharded) and
+/// [`Blocking`](crate::Blocking).
+///
+/// [`build_with_backend`]: MemoizedBuilder::build_with_backend
+///
+/// ```
+/// use jwm_cache::AsyncMemoized;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let fetch = AsyncMemoized::new(|id: u32| async move { format!("user {id}") });
+/// assert_eq!(fetch.call(7).await, "user 7"); // computed
+/// assert_eq!(fetch.call(7).await, "user 7"); // cached
+/// assert_eq!(fetch.cache_info().await.hits, 1);
+/// # });
+/// ```
+pub struct AsyncMemoized<F, M> {
+    function: F,
+    cache: Arc<M>,
+}
+
+impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
+    /// Memoizes `function` with the defaults, in a cache of its own.
+    pub fn new(function: F) -> Self
+    where
+        V: Clone,
+    {
+        let cache = SyncCacheBuilder::new()
+            .identifier(type_name::<F>())
+            .build_async();
+        AsyncMemoized::with_cache(function, Arc::new(cache))
+    }
+
+    /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwm_cache::AsyncMemoized;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let lookup = AsyncMemoized::builder(|city: String| async move { city.len() })
+    ///     .ttl(Duration::from_secs(300))
+    ///     .identifier("geo-async")
+    ///     .build();
+    /// assert_eq!(lookup.call("Oslo".to_string()).await, 4);
+    /// assert_eq!(lookup.cache_parameters().identifier, "geo-async");
+    /// # });
+    /// ```
+    pub fn builder(function: F) -> MemoizedBuilder<AsyncFunction<F>, Args, V> {
+        MemoizedBuilder::new(AsyncFunction(function), type_name::<F>())
+    }
+}
+
+impl<F, M> AsyncMemoized<F, M> {
+    /// Memoizes `function` over an existing cache, shared with whatever else uses it.
+    pub fn with_cache(function: F, cache: Arc<M>) -> Self {
+        AsyncMemoized { function, cache }
+    }
+
+    /// The cache, to share it.
+    pub fn cache(&self) -> &Arc<M> {
+        &self.cache
+    }
+}
+
+impl<F, K, V, B, S, C> AsyncMemoized<F, AsyncCache<K, V, B, S, C>>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: Clone + Send + Sync,
+    S: Serializer<V> + Sync,
+    B: AsyncBackend<K, S::Encoded>,
+    C: Clock + Sync,
+{
+    /// The cached value for `args`, or the function's, stored on a miss.
+    pub async fn call<Fut>(&self, args: K) -> V
+    where
+        F: Fn(K) -> Fut,
+        Fut: Future<Output = V>,
+    {
+        self.cache
+            .get_or_insert_with(args.clone(), || (self.function)(args))
+            .await
+    }
+
+    /// For a function returning `Result<V, E>`: only `Ok` is cached.
+    pub async fn try_call<E, Fut>(&self, args: K) -> Result<V, E>
+    where
+        F: Fn(K) -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        self.cache
+            .try_get_or_insert_with(args.clone(), || (self.function)(args))
+            .await
+    }
+
+    /// Hits, misses, current size, evictions, expirations and errors.
+    pub async fn cache_info(&self) -> CacheInfo {
+        self.cache.info().await
+    }
+
+    /// Empties the cache and resets its counters; a failure is counted in its errors.
+    pub async fn cache_clear(&self) {
+        let _counted = self.cache.clear().await;
+    }
+
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    pub fn cache_parameters(&self) -> Parameters {
+        self.cache.parameters()
+    }
+}
+
+/// A memoized async method: `function(&receiver, args)`, keyed on
+/// `(key(&receiver), args)`, as [`MemoizedMethod`](crate::MemoizedMethod) is for sync
+/// methods. The function is an async closure, so its future may borrow the receiver.
+///
+/// ```
+/// use jwm_cache::AsyncMemoizedMethod;
+///
+/// struct Account { id: u32, rate: u64 }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let interest = AsyncMemoizedMethod::new(
+///     |a: &Account| a.id,
+///     async |a: &Account, amount: u64| amount * a.rate / 100,
+/// );
+/// let account = Account { id: 1, rate: 5 };
+/// assert_eq!(interest.call(&account, 1_000).await, 50);
+/// assert_eq!(interest.call(&account, 1_000).await, 50);
+/// assert_eq!(interest.cache_info().await.hits, 1);
+/// # });
+/// ```
+pub struct AsyncMemoizedMethod<P, F, M> {
+    key: P,
+    function: F,
+    cache: Arc<M>,
+}
+
+impl<P, F, RK, Args, V> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V>> {
+    /// Memoizes `function`, keying each call on `key(&receiver)` and the arguments.
+    pub fn new(key: P, function: F) -> Self
+    where
+        V: Clone,
+    {
+        let cache = SyncCacheBuilder::new()
+            .identifier(type_name::<F>())
+            .build_async();
+        AsyncMemoizedMethod::with_cache(key, function, Arc::new(cache))
+    }
+
+    /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    pub fn builder(key: P, function: F) -> MemoizedBuilder<AsyncMethod<P, F>, (RK, Args), V> {
+        MemoizedBuilder::new(AsyncMethod(key, function), type_name::<F>())
+    }
+}
+
+impl<P, F, M> AsyncMemoizedMethod<P, F, M> {
+    /// Memoizes over an existing cache, shared with whatever else uses it.
+    pub fn with_cache(key: P, function: F, cache: Arc<M>) -> Self {
+        AsyncMemoizedMethod {
+            key,
+            function,
+            cache,
+        }
+    }
+
+    /// The cache, to share it.
+    pub fn cache(&self) -> &Arc<M> {
+        &self.cache
+    }
+}
+
+impl<P, F, RK, Args, V, B, S, C> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V, B, S, C>>
+where
+    (RK, Args): Hash + Eq + Clone + Send + Sync,
+    Args: Clone,
+    V: Clone + Send + Sync,
+    S: Serializer<V> + Sync,
+    B: AsyncBackend<(RK, Args), S::Encoded>,
+    C: Clock + Sync,
+{
+    /// The cached value for `(key(receiver), args)`, or `function(receiver, args)`.
+    pub async fn call<R: ?Sized>(&self, receiver: &R, args: Args) -> V
+    where
+        P: Fn(&R) -> RK,
+        F: AsyncFn(&R, Args) -> V,
+    {
+        let key = ((self.key)(receiver), args.clone());
+        self.cache
+            .get_or_insert_with(key, || (self.function)(receiver, args))
+            .await
+    }
+
+    /// For a method returning `Result<V, E>`: only `Ok` is cached.
+    pub async fn try_call<R: ?Sized, E>(&self, receiver: &R, args: Args) -> Result<V, E>
+    where
+        P: Fn(&R) -> RK,
+        F: AsyncFn(&R, Args) -> Result<V, E>,
+    {
+        let key = ((self.key)(receiver), args.clone());
+        self.cache
+            .try_get_or_insert_with(key, || (self.function)(receiver, args))
+            .await
+    }
+
+    /// Hits, misses, current size, evictions, expirations and errors.
+    pub async fn cache_info(&self) -> CacheInfo {
+        self.cache.info().await
+    }
+
+    /// Empties the cache and resets its counters; a failure is counted in its errors.
+    pub async fn cache_clear(&self) {
+        let _counted = self.cache.clear().await;
+    }
+
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    pub fn cache_parameters(&self) -> Parameters {
+        self.cache.parameters()
+    }
+}

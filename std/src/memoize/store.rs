@@ -1,0 +1,83 @@
+//! `MemoStore`: what a memoized sync function keeps its results in.
+
+use std::hash::Hash;
+
+use jwm_cache_core::{Backend, CacheInfo, Clock, Parameters, Serializer};
+
+use crate::SyncCache;
+
+/// A thread-safe cache that a [`Memoized`](crate::Memoized) function or
+/// [`MemoizedMethod`](crate::MemoizedMethod) keeps its results in: a [`SyncCache`] over
+/// a sync backend, or (feature `async`) a `BlockingCache` over an async one.
+pub trait MemoStore {
+    /// The key: the arguments, or the receiver's key and the arguments.
+    type Key;
+    /// The value.
+    type Value;
+
+    /// The stored value under `key`, or `f()`'s, stored on `Ok` and returned.
+    fn get_or_compute<E>(
+        &self,
+        key: Self::Key,
+        f: impl FnOnce() -> Result<Self::Value, E>,
+    ) -> Result<Self::Value, E>;
+
+    /// Hits, misses, current size, evictions, expirations and errors.
+    fn cache_info(&self) -> CacheInfo;
+
+    /// Empties the cache and resets its counters; a failure is counted in its errors.
+    fn cache_clear(&self);
+
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    fn cache_parameters(&self) -> Parameters;
+}
+
+/// Both thread-safe caches offer these operations inherently, with the same meaning.
+macro_rules! memo_store_by_inherent_methods {
+    () => {
+        type Key = K;
+        type Value = V;
+
+        fn get_or_compute<E>(&self, key: K, f: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
+            self.try_get_or_insert_with(key, f)
+        }
+
+        fn cache_info(&self) -> CacheInfo {
+            self.info()
+        }
+
+        fn cache_clear(&self) {
+            let _counted = self.clear();
+        }
+
+        fn cache_parameters(&self) -> Parameters {
+            self.parameters()
+        }
+    };
+}
+
+impl<K, V, B, S, C> MemoStore for SyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: Serializer<V>,
+    B: Backend<K, S::Encoded>,
+    C: Clock,
+{
+    memo_store_by_inherent_methods!();
+}
+
+#[cfg(feature = "async")]
+impl<K, V, B, S, C> MemoStore for crate::BlockingCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V> + Send + Sync + 'static,
+    S::Encoded: Send,
+    S::Error: Send,
+    B: crate::AsyncBackend<K, S::Encoded> + 'static,
+    B::Error: 'static,
+    C: Clock + Send + Sync + 'static,
+{
+    memo_store_by_inherent_methods!();
+}
