@@ -217,7 +217,9 @@ where
                     // have stored a value, already counted as this call's miss), then
                     // join again, leading if nobody else does.
                     now = self.clock.now();
-                    if let Ok(Some(value)) = self.read(&key, now).await {
+                    let found = self.read(&key, now).await;
+                    self.counts.add(Counts::outcome(&found));
+                    if let Ok(Some(value)) = found {
                         return Ok(value);
                     }
                     role = self.join_or_lead(&key, caller);
@@ -241,11 +243,9 @@ where
         Ok(value)
     }
 
-    /// Looks up `key`, counting a failure but not the lookup itself.
+    /// Looks up `key`; the caller counts it, as a lookup or as a second look.
     async fn read(&self, key: &K, now: Instant) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
-        let found = self.policy.read_owned(self.backend.get(key, now).await);
-        self.counts.add(Counts::outcome(&found));
-        found
+        self.policy.read_owned(self.backend.get(key, now).await)
     }
 
     async fn store(

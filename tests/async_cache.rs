@@ -1,0 +1,172 @@
+//! AsyncCache: the sync cache's semantics, awaited, over real async I/O.
+#![cfg(feature = "async")]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Down, SlowBackend};
+use jwm_cache::{
+    AsyncCache, AsyncMemoized, Blocking, Error, ManualClock, MemoryBackend, Postcard, Sharded,
+    SyncCacheBuilder, Ttl,
+};
+
+fn slow() -> SlowBackend<u32, String> {
+    SlowBackend::new(Duration::from_millis(5))
+}
+
+fn assert_send<T: Send>(_: &T) {}
+
+#[tokio::test(start_paused = true)]
+async fn ttl_counters_and_clear_match_the_sync_cache() {
+    let clock = ManualClock::new();
+    let cache = SyncCacheBuilder::new()
+        .ttl(Duration::from_secs(10))
+        .clock(clock.clone())
+        .build_async_with_backend::<u32, String, _>(slow());
+    cache.insert(1, "one".into()).await.unwrap();
+    cache
+        .insert_with_ttl(2, "forever".into(), Ttl::NEVER)
+        .await
+        .unwrap();
+    cache
+        .insert_with_ttl(3, "nothing".into(), Ttl::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(cache.get(&1).await.unwrap().as_deref(), Some("one"));
+    assert_eq!(cache.get(&3).await.unwrap(), None);
+
+    clock.advance(Duration::from_secs(10)); // key 1 is at its deadline: expired
+    assert_eq!(cache.get(&1).await.unwrap(), None);
+    assert_eq!(cache.get(&2).await.unwrap().as_deref(), Some("forever"));
+    let info = cache.info().await;
+    assert_eq!(
+        (info.hits, info.misses, info.current_size, info.errors),
+        (2, 2, 1, 0)
+    );
+
+    assert_eq!(cache.remove(&2).await, Ok(true));
+    assert_eq!(cache.remove(&2).await, Ok(false));
+    cache.insert(4, "four".into()).await.unwrap();
+    cache.clear().await.unwrap();
+    let info = cache.info().await;
+    assert_eq!((info.hits, info.misses, info.current_size), (0, 0, 0));
+    let p = cache.parameters();
+    assert_eq!(
+        (p.ttl, p.backend, p.codec, p.clock),
+        (Ttl::from_secs(10), "slow", "identity", "manual")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dead_backend_still_yields_computed_values_and_counts_errors() {
+    let cache = SyncCacheBuilder::new().build_async_with_backend::<u32, String, _>(slow());
+    cache.backend().set_down(true);
+    let v = cache
+        .get_or_insert_with(1, || async { "computed".to_string() })
+        .await;
+    assert_eq!(v, "computed");
+    assert_eq!(cache.get(&1).await, Err(Error::Backend(Down)));
+    let info = cache.info().await;
+    // The lookup and the store of the memoized call, the plain get, and `len`.
+    assert_eq!((info.misses, info.errors, info.current_size), (2, 4, 0));
+
+    cache.backend().set_down(false);
+    let v = cache
+        .get_or_insert_with(1, || async { "again".to_string() })
+        .await;
+    assert_eq!(v, "again");
+    assert_eq!(cache.get(&1).await.unwrap().as_deref(), Some("again"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn corrupt_bytes_are_a_miss_and_are_overwritten() {
+    let bytes = SlowBackend::<u32, Vec<u8>>::new(Duration::from_millis(1));
+    let cache = SyncCacheBuilder::new()
+        .serializer(Postcard)
+        .build_async_with_backend::<u32, Vec<String>, _>(bytes);
+    // 0xFF is not a valid postcard length for this type.
+    jwm_cache::AsyncBackend::set(
+        cache.backend(),
+        1,
+        vec![0xFF; 3],
+        Ttl::NEVER.deadline_from(jwm_cache::Instant::ZERO),
+        jwm_cache::Instant::ZERO,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(cache.get(&1).await, Err(Error::Codec(_))));
+    let v = cache
+        .get_or_insert_with(1, || async { vec!["ok".to_string()] })
+        .await;
+    assert_eq!(v, vec!["ok".to_string()]);
+    assert_eq!(cache.get(&1).await.unwrap(), Some(vec!["ok".to_string()]));
+}
+
+#[tokio::test]
+async fn futures_are_send_so_calls_can_be_spawned() {
+    let cache =
+        Arc::new(SyncCacheBuilder::new().build_async_with_backend::<u32, String, _>(slow()));
+    let get = cache.get(&1);
+    assert_send(&get);
+    drop(get);
+    let memo = Arc::new(AsyncMemoized::new(|n: u32| async move { n * 2 }));
+    let spawned = {
+        let (cache, memo) = (Arc::clone(&cache), Arc::clone(&memo));
+        tokio::spawn(async move {
+            let v = cache
+                .get_or_insert_with(1, || async { "x".to_string() })
+                .await;
+            (v, memo.call(21).await)
+        })
+    };
+    assert_eq!(spawned.await.unwrap(), ("x".to_string(), 42));
+}
+
+#[tokio::test]
+async fn sync_backends_serve_async_calls() {
+    // In memory, inline behind sharded locks.
+    let sharded: AsyncCache<u32, u32> = AsyncCache::new();
+    assert_eq!(sharded.get_or_insert_with(1, || async { 10 }).await, 10);
+    assert_eq!(sharded.get(&1).await, Ok(Some(10)));
+    assert!(sharded.backend().shard_count().is_power_of_two());
+
+    // Any sync backend, on the blocking pool.
+    let blocking = SyncCacheBuilder::new().build_async_with_backend::<u32, u32, _>(Blocking::new(
+        MemoryBackend::<u32, u32>::with_capacity(2),
+    ));
+    for k in 0..3 {
+        blocking.insert(k, k).await.unwrap();
+    }
+    let info = blocking.info().await;
+    assert_eq!((info.current_size, info.evictions), (2, 1));
+    assert_eq!(blocking.parameters().capacity, Some(2));
+
+    let bounded = SyncCacheBuilder::new()
+        .capacity(4096)
+        .build_async::<u32, u32>();
+    assert_eq!(bounded.parameters().capacity, Some(4096));
+    let _: &Sharded<MemoryBackend<u32, u32>> = bounded.backend();
+}
+
+#[test]
+fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
+    let store = Blocking::new(MemoryBackend::<u32, u32>::new());
+    let result = tokio_free_poll(jwm_cache::AsyncBackend::len(
+        &store,
+        jwm_cache::Instant::ZERO,
+    ));
+    assert_eq!(result, Err(jwm_cache::BlockingError::NoRuntime));
+}
+
+/// Polls a future to completion without any runtime (it must not need one).
+fn tokio_free_poll<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}

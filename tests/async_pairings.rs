@@ -1,0 +1,330 @@
+//! Every pairing of {sync, async} function with {sync, async} backend, with a real
+//! async backend (one that yields and sleeps) and a sync one that really blocks.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use common::{SlowBackend, within};
+use jwm_cache::{
+    AsyncMemoized, Backend, Blocking, BlockingCache, Bridge, Deadline, Instant, ManualClock,
+    Memoized, MemoryBackend, SyncCacheBuilder,
+};
+
+fn slow() -> SlowBackend<u64, u64> {
+    SlowBackend::new(Duration::from_millis(1))
+}
+
+/// A sync function that counts its runs.
+fn counted_double(runs: &Arc<AtomicUsize>) -> impl Fn(u64) -> u64 + Send + Sync + 'static {
+    let runs = Arc::clone(runs);
+    move |n| {
+        runs.fetch_add(1, SeqCst);
+        n * 2
+    }
+}
+
+#[test]
+fn sync_function_sync_backend() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = Memoized::new(counted_double(&runs));
+    assert_eq!((memo.call(4), memo.call(4)), (8, 8));
+    assert_eq!(runs.load(SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn async_function_in_memory_backend() {
+    let clock = ManualClock::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let double = counted_double(&runs);
+    let memo = AsyncMemoized::builder(move |n: u64| std::future::ready(double(n)))
+        .ttl(Duration::from_secs(1))
+        .clock(clock.clone())
+        .build();
+    assert_eq!((memo.call(4).await, memo.call(4).await), (8, 8));
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(memo.call(4).await, 8);
+    assert_eq!(
+        runs.load(SeqCst),
+        2,
+        "expired at its deadline and recomputed"
+    );
+    assert_eq!(memo.cache_parameters().backend, "memory");
+}
+
+/// A sync backend whose lookups block their thread until the gate opens, as blocking
+/// network I/O does.
+struct GatedBackend {
+    store: MemoryBackend<u64, u64>,
+    gate: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Backend<u64, u64> for GatedBackend {
+    type Error = std::convert::Infallible;
+    const NAME: &'static str = "gated";
+
+    fn get(&mut self, key: &u64, now: Instant) -> Result<Option<&u64>, Self::Error> {
+        let (open, opened) = &*self.gate;
+        drop(
+            opened
+                .wait_while(open.lock().unwrap(), |open| !*open)
+                .unwrap(),
+        );
+        self.store.get(key, now)
+    }
+    fn set(
+        &mut self,
+        key: u64,
+        value: u64,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), Self::Error> {
+        self.store.set(key, value, deadline, now)
+    }
+    fn remove(&mut self, key: &u64, now: Instant) -> Result<bool, Self::Error> {
+        self.store.remove(key, now)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.store.clear()
+    }
+    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
+        self.store.len(now)
+    }
+}
+
+#[test]
+fn async_function_blocking_sync_backend_never_blocks_the_executor() {
+    within(60, || {
+        // One executor thread: if the backend's blocking lookup ran on it, the task that
+        // opens the gate could never run.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let gate = Arc::new((Mutex::new(false), Condvar::new()));
+            let backend = GatedBackend {
+                store: MemoryBackend::new(),
+                gate: Arc::clone(&gate),
+            };
+            let memo = AsyncMemoized::builder(|n: u64| async move { n + 1 })
+                .build_with_backend(Blocking::new(backend));
+            let open_gate = async {
+                let (open, opened) = &*gate;
+                *open.lock().unwrap() = true;
+                opened.notify_all();
+            };
+            let (value, ()) = tokio::join!(memo.call(1), open_gate);
+            assert_eq!(value, 2);
+            assert_eq!(memo.call(1).await, 2);
+            assert_eq!(memo.cache_info().await.hits, 1);
+        });
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn async_function_async_backend() {
+    let clock = ManualClock::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let double = counted_double(&runs);
+    let memo = AsyncMemoized::builder(move |n: u64| std::future::ready(double(n)))
+        .ttl(Duration::from_secs(1))
+        .clock(clock.clone())
+        .build_with_backend(slow());
+    assert_eq!((memo.call(4).await, memo.call(4).await), (8, 8));
+    assert!(
+        memo.cache().backend().ops.load(SeqCst) >= 3,
+        "the backend was really used"
+    );
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(memo.call(4).await, 8);
+    assert_eq!(runs.load(SeqCst), 2);
+    let info = memo.cache_info().await;
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 2, 1));
+}
+
+type Bridged = Memoized<
+    Box<dyn Fn(u64) -> u64 + Send + Sync>,
+    BlockingCache<u64, u64, SlowBackend<u64, u64>, jwm_cache::Identity, ManualClock>,
+>;
+
+/// A sync function over the async backend, through a bridge of its own.
+fn bridged(runs: &Arc<AtomicUsize>, clock: &ManualClock) -> Bridged {
+    let double: Box<dyn Fn(u64) -> u64 + Send + Sync> = Box::new(counted_double(runs));
+    Memoized::builder(double)
+        .ttl(Duration::from_secs(1))
+        .clock(clock.clone())
+        .build_with_async_backend(Bridge::new().unwrap(), slow())
+}
+
+/// What every context must show: values, hits, and expiry at the deadline (the
+/// original's sync-over-async entries never expired).
+fn exercise(memo: &Bridged, runs: &AtomicUsize, clock: &ManualClock) {
+    assert_eq!((memo.call(4), memo.call(4)), (8, 8));
+    assert_eq!(runs.load(SeqCst), 1);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(memo.call(4), 8);
+    assert_eq!(runs.load(SeqCst), 2, "expired and recomputed");
+    let info = memo.cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 2, 1));
+    assert_eq!(memo.cache_parameters().backend, "slow");
+    memo.cache_clear();
+    assert_eq!(memo.cache_info().current_size, 0);
+}
+
+fn fresh() -> (Arc<AtomicUsize>, ManualClock) {
+    (Arc::new(AtomicUsize::new(0)), ManualClock::new())
+}
+
+#[test]
+fn sync_function_async_backend_outside_any_runtime() {
+    within(60, || {
+        let (runs, clock) = fresh();
+        exercise(&bridged(&runs, &clock), &runs, &clock);
+    });
+}
+
+#[test]
+fn sync_function_async_backend_inside_a_multi_thread_runtime() {
+    within(60, || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        // On the thread that entered the runtime.
+        runtime.block_on(async {
+            let (runs, clock) = fresh();
+            exercise(&bridged(&runs, &clock), &runs, &clock);
+        });
+        // On a worker, inside a task.
+        let on_worker = runtime.spawn(async {
+            let (runs, clock) = fresh();
+            exercise(&bridged(&runs, &clock), &runs, &clock);
+        });
+        runtime.block_on(on_worker).unwrap();
+    });
+}
+
+#[test]
+fn sync_function_async_backend_inside_a_current_thread_runtime() {
+    within(60, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            // Another task on this runtime, which the blocking call must not need.
+            let ticker = tokio::spawn(async {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+            let (runs, clock) = fresh();
+            exercise(&bridged(&runs, &clock), &runs, &clock);
+            let spawned = tokio::spawn(async {
+                let (runs, clock) = fresh();
+                exercise(&bridged(&runs, &clock), &runs, &clock);
+            });
+            spawned.await.unwrap();
+            ticker.abort();
+        });
+    });
+}
+
+#[test]
+fn a_sync_caller_and_an_async_task_share_one_computation() {
+    within(60, || {
+        let bridge = Bridge::new().unwrap();
+        let cache =
+            Arc::new(SyncCacheBuilder::new().build_async_with_backend::<u64, u64, _>(slow()));
+        let blocking = BlockingCache::new(Arc::clone(&cache), bridge.clone());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (started, release) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(tokio::sync::Semaphore::new(0)),
+        );
+        // The sync caller leads and holds its computation until the async task waits.
+        let sync_caller = {
+            let (runs, started) = (Arc::clone(&runs), Arc::clone(&started));
+            let release = Arc::clone(&release);
+            std::thread::spawn(move || {
+                blocking.get_or_insert_with(9, || {
+                    runs.fetch_add(1, SeqCst);
+                    started.store(1, SeqCst);
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .unwrap();
+                    drop(rt.block_on(release.acquire()));
+                    90
+                })
+            })
+        };
+        while started.load(SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        let task = {
+            let (cache, runs) = (Arc::clone(&cache), Arc::clone(&runs));
+            bridge.run(async move {
+                let waiter = tokio::spawn(async move {
+                    cache
+                        .get_or_insert_with(9, || async move {
+                            runs.fetch_add(1, SeqCst);
+                            -1i64 as u64
+                        })
+                        .await
+                });
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                release.add_permits(1);
+                waiter.await.unwrap()
+            })
+        };
+        assert_eq!(sync_caller.join().unwrap(), 90);
+        assert_eq!(task.unwrap(), 90);
+        assert_eq!(runs.load(SeqCst), 1);
+    });
+}
+
+#[test]
+fn a_panicking_sync_function_over_the_bridge_recomputes_next_time() {
+    within(60, || {
+        let (runs, clock) = fresh();
+        let first = Arc::new(AtomicUsize::new(0));
+        let flaky = {
+            let first = Arc::clone(&first);
+            let double = counted_double(&runs);
+            Box::new(move |n: u64| {
+                if first.fetch_add(1, SeqCst) == 0 {
+                    panic!("first run panics");
+                }
+                double(n)
+            }) as Box<dyn Fn(u64) -> u64 + Send + Sync>
+        };
+        let memo: Bridged = Memoized::builder(flaky)
+            .clock(clock)
+            .build_with_async_backend(Bridge::new().unwrap(), slow());
+        let memo = Arc::new(memo);
+        let panicked = {
+            let memo = Arc::clone(&memo);
+            std::thread::spawn(move || memo.call(3)).join()
+        };
+        assert!(panicked.is_err());
+        assert_eq!(memo.call(3), 6);
+        assert_eq!(memo.call(3), 6);
+        assert_eq!(runs.load(SeqCst), 1);
+    });
+}
+
+#[test]
+fn a_sync_function_still_gets_its_value_when_the_async_backend_is_down() {
+    within(60, || {
+        let (runs, clock) = fresh();
+        let memo = bridged(&runs, &clock);
+        memo.cache().cache().backend().set_down(true);
+        assert_eq!((memo.call(5), memo.call(5)), (10, 10));
+        assert_eq!(runs.load(SeqCst), 2, "nothing could be stored");
+        assert!(memo.cache_info().errors >= 4);
+    });
+}

@@ -1,0 +1,232 @@
+//! Single-flight across tasks: 1,000 concurrent misses run the function once, and a
+//! cancelled, failing or panicking leader hands over to a waiter. Paused tokio time.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use jwm_cache::{AsyncCache, AsyncMemoized, SyncCacheBuilder};
+use tokio::task::JoinSet;
+use tokio::time::sleep;
+
+const TASKS: usize = 1_000;
+
+/// A function that takes a second of (paused) time and counts its runs.
+fn slow_square(
+    runs: &Arc<AtomicUsize>,
+) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>> + Send + Sync + 'static {
+    let runs = Arc::clone(runs);
+    move |n| {
+        let runs = Arc::clone(&runs);
+        Box::pin(async move {
+            runs.fetch_add(1, SeqCst);
+            sleep(Duration::from_secs(1)).await;
+            n * n
+        })
+    }
+}
+
+/// Lets every spawned task run until it waits on something.
+async fn settle() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thousand_tasks_missing_one_key_run_it_once() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = Arc::new(AsyncMemoized::new(slow_square(&runs)));
+    let mut tasks = JoinSet::new();
+    for _ in 0..TASKS {
+        let memo = Arc::clone(&memo);
+        tasks.spawn(async move { memo.call(12).await });
+    }
+    let values = tasks.join_all().await;
+    assert_eq!(values, vec![144; TASKS]);
+    assert_eq!(runs.load(SeqCst), 1);
+    let info = memo.cache_info().await;
+    assert_eq!(
+        (info.hits + info.misses, info.current_size),
+        (TASKS as u64, 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_single_flight_every_miss_runs() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = Arc::new(
+        AsyncMemoized::builder(slow_square(&runs))
+            .single_flight(false)
+            .build(),
+    );
+    let mut tasks = JoinSet::new();
+    for _ in 0..TASKS {
+        let memo = Arc::clone(&memo);
+        tasks.spawn(async move { memo.call(3).await });
+    }
+    assert_eq!(tasks.join_all().await, vec![9; TASKS]);
+    assert_eq!(runs.load(SeqCst), TASKS);
+}
+
+/// Starts a leader, lets it register, then TASKS - 1 waiters behind it.
+async fn leader_then_waiters(
+    memo: &Arc<
+        AsyncMemoized<
+            impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>
+            + Send
+            + Sync
+            + 'static,
+            AsyncCache<u64, u64>,
+        >,
+    >,
+) -> (
+    tokio::task::JoinHandle<Result<u64, String>>,
+    JoinSet<Result<u64, String>>,
+) {
+    let leader = {
+        let memo = Arc::clone(memo);
+        tokio::spawn(async move { memo.try_call(5).await })
+    };
+    settle().await;
+    let mut waiters = JoinSet::new();
+    for _ in 1..TASKS {
+        let memo = Arc::clone(memo);
+        waiters.spawn(async move { memo.try_call(5).await });
+    }
+    settle().await;
+    (leader, waiters)
+}
+
+/// The first run fails in the given way after half a second; later runs succeed.
+fn first_run_fails(
+    runs: &Arc<AtomicUsize>,
+    how: fn() -> Result<u64, String>,
+) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>
++ Send
++ Sync
++ 'static {
+    let runs = Arc::clone(runs);
+    move |n| {
+        let runs = Arc::clone(&runs);
+        Box::pin(async move {
+            let run = runs.fetch_add(1, SeqCst);
+            sleep(Duration::from_millis(500)).await;
+            if run == 0 { how() } else { Ok(n + 100) }
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_leader_hands_over_and_nobody_hangs() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || Ok(0))));
+    let (leader, waiters) = leader_then_waiters(&memo).await;
+    assert_eq!(runs.load(SeqCst), 1, "the leader is computing");
+    leader.abort(); // its future is dropped mid-computation
+    assert!(leader.await.unwrap_err().is_cancelled());
+    let values = tokio::time::timeout(Duration::from_secs(60), waiters.join_all())
+        .await
+        .expect("a waiter hung");
+    assert_eq!(values, vec![Ok(105); TASKS - 1]);
+    assert_eq!(runs.load(SeqCst), 2, "exactly one waiter took over");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_leader_hands_over_and_its_error_is_not_cached() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || {
+        Err("down".into())
+    })));
+    let (leader, waiters) = leader_then_waiters(&memo).await;
+    assert_eq!(leader.await.unwrap(), Err("down".to_string()));
+    let values = tokio::time::timeout(Duration::from_secs(60), waiters.join_all())
+        .await
+        .expect("a waiter hung");
+    assert_eq!(values, vec![Ok(105); TASKS - 1]);
+    assert_eq!(runs.load(SeqCst), 2);
+    assert_eq!(memo.try_call(5).await, Ok(105));
+    assert_eq!(memo.cache_info().await.current_size, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_leader_hands_over() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || {
+        panic!("leader panics")
+    })));
+    let (leader, waiters) = leader_then_waiters(&memo).await;
+    assert!(leader.await.unwrap_err().is_panic());
+    let values = tokio::time::timeout(Duration::from_secs(60), waiters.join_all())
+        .await
+        .expect("a waiter hung");
+    assert_eq!(values, vec![Ok(105); TASKS - 1]);
+    assert_eq!(runs.load(SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_waiters_leave_the_flight_intact() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || Ok(7))));
+    let (leader, mut waiters) = leader_then_waiters(&memo).await;
+    waiters.abort_all();
+    assert_eq!(leader.await.unwrap(), Ok(7));
+    assert_eq!(runs.load(SeqCst), 1);
+    assert_eq!(memo.try_call(5).await, Ok(7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn clear_detaches_a_flight_and_its_value_is_not_stored() {
+    let cache: Arc<AsyncCache<u32, u32>> = Arc::new(AsyncCache::new());
+    let leader = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move {
+            cache
+                .get_or_insert_with(1, || async {
+                    sleep(Duration::from_secs(1)).await;
+                    10
+                })
+                .await
+        })
+    };
+    settle().await;
+    cache.clear().await.unwrap();
+    assert_eq!(leader.await.unwrap(), 10, "the caller still gets its value");
+    assert_eq!(
+        cache.get(&1).await,
+        Ok(None),
+        "but the cleared cache does not"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_on_two_threads_share_one_computation() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let cache: Arc<AsyncCache<u8, u8>> = Arc::new(SyncCacheBuilder::new().build_async());
+    let mut tasks = JoinSet::new();
+    for _ in 0..64 {
+        let (cache, runs, gate) = (Arc::clone(&cache), Arc::clone(&runs), Arc::clone(&gate));
+        tasks.spawn(async move {
+            cache
+                .get_or_insert_with(1, || async move {
+                    runs.fetch_add(1, SeqCst);
+                    drop(gate.acquire().await);
+                    42
+                })
+                .await
+        });
+    }
+    // Holds the computation until every task has started; a permit is never lost.
+    while runs.load(SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    gate.add_permits(64);
+    let values = tokio::time::timeout(Duration::from_secs(60), tasks.join_all())
+        .await
+        .expect("a task hung");
+    assert_eq!(values, vec![42; 64]);
+    assert_eq!(runs.load(SeqCst), 1);
+}

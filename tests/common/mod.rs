@@ -1,0 +1,121 @@
+//! What the async tests share: a backend that really awaits, and a bound on hangs.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use jwm_cache::{AsyncBackend, Backend, Deadline, Instant, MemoryBackend};
+
+/// An async backend over memory that yields and sleeps before every operation, as a
+/// network store would, and can be switched off.
+pub(crate) struct SlowBackend<K, E> {
+    store: Mutex<MemoryBackend<K, E>>,
+    latency: Duration,
+    down: AtomicBool,
+    /// Operations that reached the store.
+    pub(crate) ops: AtomicUsize,
+}
+
+/// The error of a [`SlowBackend`] that is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Down;
+
+impl fmt::Display for Down {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("backend down")
+    }
+}
+
+impl<K, E> SlowBackend<K, E> {
+    pub(crate) fn new(latency: Duration) -> Self {
+        SlowBackend {
+            store: Mutex::new(MemoryBackend::new()),
+            latency,
+            down: AtomicBool::new(false),
+            ops: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// The round trip: a yield, the latency, then the store or the failure.
+    async fn io<T>(
+        &self,
+        op: impl FnOnce(&mut MemoryBackend<K, E>) -> Result<T, Infallible>,
+    ) -> Result<T, Down> {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(self.latency).await;
+        if self.down.load(Ordering::SeqCst) {
+            return Err(Down);
+        }
+        self.ops.fetch_add(1, Ordering::SeqCst);
+        let mut store = self.store.lock().unwrap();
+        match op(&mut store) {
+            Ok(value) => Ok(value),
+        }
+    }
+}
+
+impl<K, E> AsyncBackend<K, E> for SlowBackend<K, E>
+where
+    K: Hash + Eq + Send + Sync,
+    E: Clone + Send + Sync,
+{
+    type Error = Down;
+    const NAME: &'static str = "slow";
+
+    fn get(&self, key: &K, now: Instant) -> impl Future<Output = Result<Option<E>, Down>> + Send {
+        self.io(move |s| s.get(key, now).map(|e| e.cloned()))
+    }
+
+    fn set(
+        &self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+    ) -> impl Future<Output = Result<(), Down>> + Send {
+        self.io(move |s| s.set(key, value, deadline, now))
+    }
+
+    fn remove(&self, key: &K, now: Instant) -> impl Future<Output = Result<bool, Down>> + Send {
+        self.io(move |s| s.remove(key, now))
+    }
+
+    fn clear(&self) -> impl Future<Output = Result<(), Down>> + Send {
+        self.io(|s| s.clear())
+    }
+
+    fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Down>> + Send {
+        self.io(move |s| s.len(now))
+    }
+}
+
+/// Runs `body` on its own thread and fails the test if it has not finished within
+/// a generous bound: a deadlock becomes a failure instead of a stuck suite.
+pub(crate) fn within<T: Send + 'static>(
+    seconds: u64,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, result) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let _ = done.send(body());
+    });
+    match result.recv_timeout(Duration::from_secs(seconds)) {
+        Ok(value) => value,
+        // The body panicked: surface its own message.
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the body finished without a result"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("hung for {seconds} s: deadlock"),
+    }
+}
