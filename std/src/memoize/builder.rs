@@ -202,17 +202,20 @@ where
     }
 }
 
+/// The async cache in memory that `build` makes.
+#[cfg(feature = "async")]
+type AsyncInMemory<K, V, S, C> =
+    AsyncCache<K, V, Sharded<MemoryBackend<K, <S as Serializer<V>>::Encoded>>, S, C>;
+
 #[cfg(feature = "async")]
 impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C>
 where
     S: Serializer<V>,
 {
     /// The memoized async function, in memory.
-    pub fn build(
-        self,
-    ) -> AsyncMemoized<F, AsyncCache<Args, V, Sharded<MemoryBackend<Args, S::Encoded>>, S, C>>
+    pub fn build(self) -> AsyncMemoized<F, AsyncInMemory<Args, V, S, C>>
     where
-        AsyncCache<Args, V, Sharded<MemoryBackend<Args, S::Encoded>>, S, C>: Send + Sync + 'static,
+        AsyncInMemory<Args, V, S, C>: Send + Sync + 'static,
     {
         let (AsyncFunction(function), cache) = self.cache(SyncCacheBuilder::build_async);
         AsyncMemoized::with_cache(function, cache)
@@ -234,16 +237,9 @@ where
     S: Serializer<V>,
 {
     /// The memoized async method, in memory.
-    pub fn build(
-        self,
-    ) -> AsyncMemoizedMethod<
-        P,
-        F,
-        AsyncCache<(RK, Args), V, Sharded<MemoryBackend<(RK, Args), S::Encoded>>, S, C>,
-    >
+    pub fn build(self) -> AsyncMemoizedMethod<P, F, AsyncInMemory<(RK, Args), V, S, C>>
     where
-        AsyncCache<(RK, Args), V, Sharded<MemoryBackend<(RK, Args), S::Encoded>>, S, C>:
-            Send + Sync + 'static,
+        AsyncInMemory<(RK, Args), V, S, C>: Send + Sync + 'static,
     {
         let (AsyncMethod(key, function), cache) = self.cache(SyncCacheBuilder::build_async);
         AsyncMemoizedMethod::with_cache(key, function, cache)
