@@ -102,15 +102,7 @@ impl<S> Policy<S> {
     where
         S: Serializer<V>,
     {
-        match found {
-            Ok(Some(encoded)) => self
-                .serializer
-                .decode(encoded)
-                .map(Some)
-                .map_err(Error::Codec),
-            Ok(None) => Ok(None),
-            Err(e) => Err(Error::Backend(e)),
-        }
+        self.decode_found(found, S::decode)
     }
 
     /// [`read`](Self::read) for a backend that hands over what it found, as async ones do.
@@ -121,10 +113,19 @@ impl<S> Policy<S> {
     where
         S: Serializer<V>,
     {
+        self.decode_found(found, S::decode_owned)
+    }
+
+    fn decode_found<T, V, BE>(
+        &self,
+        found: Result<Option<T>, BE>,
+        decode: impl FnOnce(&S, T) -> Result<V, S::Error>,
+    ) -> Result<Option<V>, Error<BE, S::Error>>
+    where
+        S: Serializer<V>,
+    {
         match found {
-            Ok(Some(encoded)) => self
-                .serializer
-                .decode_owned(encoded)
+            Ok(Some(encoded)) => decode(&self.serializer, encoded)
                 .map(Some)
                 .map_err(Error::Codec),
             Ok(None) => Ok(None),

@@ -163,12 +163,10 @@ where
     where
         F: Future<Output = V>,
     {
-        let result: Result<V, std::convert::Infallible> = self
+        let Ok::<_, std::convert::Infallible>(value) = self
             .try_get_or_insert_with(key, || async { Ok(f().await) })
             .await;
-        match result {
-            Ok(value) => value,
-        }
+        value
     }
 
     /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible computation:

@@ -82,11 +82,9 @@ where
         P: Fn(&R) -> RK,
         F: Fn(&R, Args) -> M::Value,
     {
-        let computed: Result<_, std::convert::Infallible> =
+        let Ok::<_, std::convert::Infallible>(value) =
             self.try_call_with(receiver, args, |r, a| Ok((self.function)(r, a)));
-        match computed {
-            Ok(value) => value,
-        }
+        value
     }
 
     /// For a method returning `Result<V, E>`: only `Ok` is cached.

@@ -108,12 +108,10 @@ impl<F, M: MemoStore> Memoized<F, M> {
         F: Fn(M::Key) -> M::Value,
         M::Key: Clone,
     {
-        let computed: Result<_, std::convert::Infallible> = self
+        let Ok::<_, std::convert::Infallible>(value) = self
             .cache
             .get_or_compute(args.clone(), || Ok((self.function)(args)));
-        match computed {
-            Ok(value) => value,
-        }
+        value
     }
 
     /// For a function returning `Result<V, E>`: the cached `Ok` value for `args`, or

@@ -188,11 +188,8 @@ where
     /// Never fails: a broken backend or corrupt bytes count as a miss and an error, and
     /// `f`'s value is still returned.
     pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> V {
-        let result: Result<V, std::convert::Infallible> =
-            self.try_get_or_insert_with(key, || Ok(f()));
-        match result {
-            Ok(value) => value,
-        }
+        let Ok::<_, std::convert::Infallible>(value) = self.try_get_or_insert_with(key, || Ok(f()));
+        value
     }
 
     /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible `f`: an
