@@ -169,7 +169,7 @@ where
     ) -> Result<V, E> {
         let (to_caller, from_task) = mpsc::channel();
         let cache = Arc::clone(&self.cache);
-        let caller = Caller::thread();
+        let caller = Some(Caller::thread());
         // The single-flight protocol runs on the bridge; when this caller must compute,
         // the task asks for the value and this thread runs `f` itself.
         let _task = self.bridge.spawn(async move {

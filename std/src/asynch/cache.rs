@@ -163,9 +163,8 @@ where
     where
         F: Future<Output = V>,
     {
-        let Ok::<_, std::convert::Infallible>(value) = self
-            .try_get_or_insert_with(key, || async { Ok(f().await) })
-            .await;
+        let computed = || async { Ok::<_, std::convert::Infallible>(f().await) };
+        let Ok(value) = self.try_get_or_insert_as(None, key, computed).await;
         value
     }
 
@@ -179,29 +178,52 @@ where
     /// assert_eq!(cache.try_get_or_insert_with(1, || async { Ok::<_, &str>(5) }).await, Ok(5));
     /// # });
     /// ```
-    pub async fn try_get_or_insert_with<E, F>(&self, key: K, f: impl FnOnce() -> F) -> Result<V, E>
+    pub fn try_get_or_insert_with<E, F>(
+        &self,
+        key: K,
+        f: impl FnOnce() -> F,
+    ) -> impl Future<Output = Result<V, E>>
     where
         F: Future<Output = Result<V, E>>,
     {
-        self.try_get_or_insert_as(Caller::task(), key, f).await
+        // Not an `async fn` of its own: one state machine fewer on the hit path.
+        self.try_get_or_insert_as(None, key, f)
     }
 
-    /// The single-flight protocol, for `caller`: a task, or a thread behind the bridge.
+    /// The single-flight protocol, for `caller`: a thread behind the bridge, or else
+    /// the current task (looked up only on a miss: it costs a thread-local access).
     pub(crate) async fn try_get_or_insert_as<E, F>(
         &self,
-        caller: Caller,
+        caller: Option<Caller>,
         key: K,
         f: impl FnOnce() -> F,
     ) -> Result<V, E>
     where
         F: Future<Output = Result<V, E>>,
     {
-        let mut now = self.clock.now();
-        let found = self.read(&key, now).await;
+        let now = self.clock.now();
+        // The lookup is written out rather than a call to `read`: one state machine
+        // fewer on the hit path.
+        let found = self.policy.read_owned(self.backend.get(&key, now).await);
         self.counts.add(Counts::lookup(&found));
         if let Ok(Some(value)) = found {
             return Ok(value);
         }
+        // Boxed so that the future of a hit stays small: a miss computes anyway.
+        Box::pin(self.compute_missing(caller, key, now, f)).await
+    }
+
+    async fn compute_missing<E, F>(
+        &self,
+        caller: Option<Caller>,
+        key: K,
+        mut now: Instant,
+        f: impl FnOnce() -> F,
+    ) -> Result<V, E>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
+        let caller = caller.unwrap_or_else(Caller::task);
         let mut role = self.join_or_lead(&key, caller);
         let lead = loop {
             match role {
