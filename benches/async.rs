@@ -93,9 +93,8 @@ fn async_memoized_hit(c: &mut Criterion) {
     group.finish();
 }
 
-/// What a sync caller pays to reach an async backend through the bridge: two thread
-/// hand-offs per call, measured over an in-memory async backend so that only the
-/// bridge shows.
+/// What a sync caller pays to reach an async backend through the bridge, measured over
+/// an in-memory async backend so that only the bridge shows.
 fn bridged_hit(c: &mut Criterion) {
     let bridge = Bridge::new().unwrap();
     let cache = Arc::new(SyncCacheBuilder::new().ttl(TTL).build_async::<u64, u64>());
@@ -111,6 +110,20 @@ fn bridged_hit(c: &mut Criterion) {
     });
     group.bench_function(
         "jwm-cache BlockingCache::get_or_insert_with (bridge)",
+        |b| {
+            b.iter(|| {
+                let n = next();
+                black_box(blocking.get_or_insert_with(n, || n * n))
+            })
+        },
+    );
+    // Inside a runtime the call is handed to the bridge's thread and back.
+    let caller_runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _inside = caller_runtime.enter();
+    group.bench_function(
+        "jwm-cache BlockingCache::get_or_insert_with (bridge, inside a runtime)",
         |b| {
             b.iter(|| {
                 let n = next();

@@ -167,11 +167,23 @@ where
         key: K,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
+        // A hit needs no more than a lookup.
+        let now = self.cache.clock.now();
+        let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
+        match self
+            .bridge
+            .run(async move { cache.lookup(&looked_up, now).await })
+        {
+            Ok(Ok(Some(value))) => return Ok(value),
+            Ok(_) => {}
+            Err(BridgeStopped) => return f(),
+        }
+        // On a miss the protocol runs on the bridge, and when this caller must compute,
+        // the task asks for the value and this thread runs `f` itself: outside the
+        // bridge's runtime, so `f` may start a runtime of its own.
         let (to_caller, from_task) = mpsc::channel();
         let cache = Arc::clone(&self.cache);
-        let caller = Some(Caller::thread());
-        // The single-flight protocol runs on the bridge; when this caller must compute,
-        // the task asks for the value and this thread runs `f` itself.
+        let caller = Caller::thread();
         let _task = self.bridge.spawn(async move {
             let ask = to_caller.clone();
             let compute = || async move {
@@ -180,7 +192,7 @@ where
                 // A dropped reply means `f` panicked: abandon, like a failure.
                 value.await.unwrap_or(Err(()))
             };
-            let outcome = cache.try_get_or_insert_as(caller, key, compute).await;
+            let outcome = cache.compute_missing(Some(caller), key, now, compute).await;
             // The caller may have gone (its `f` panicked); nothing is owed to it then.
             let _ = to_caller.send(Message::Done(outcome));
         });

@@ -12,13 +12,13 @@ use tokio::task::JoinHandle;
 /// A tokio runtime owned by the bridge, with one worker thread, on which sync callers
 /// run async backends (see [`BlockingCache`](crate::BlockingCache)).
 ///
-/// A sync caller hands the future to this runtime and blocks on a channel for its
-/// result. The future never runs on the caller's thread, nor on the caller's runtime,
-/// so the call works the same outside any runtime, on a multi-thread runtime's worker
-/// (where the wait goes through `block_in_place`, letting the runtime move its other
-/// tasks elsewhere) and on a current-thread runtime (whose one thread simply waits, as
-/// for any blocking call): no "cannot start a runtime from within a runtime" panic, and
-/// no deadlock. An async backend whose connections need a runtime to drive them
+/// Outside any runtime, a sync caller polls the future on its own thread with the
+/// bridge's handle, whose worker drives the I/O and timers. Inside a runtime, it hands
+/// the future to the bridge and blocks on a channel for its result; on a multi-thread
+/// runtime's worker the wait goes through `block_in_place`, letting that runtime move
+/// its other tasks elsewhere, and a current-thread runtime's one thread simply waits, as
+/// for any blocking call. The future never needs the caller's runtime, so there is no
+/// "cannot start a runtime from within a runtime" panic and no deadlock. An async backend whose connections need a runtime to drive them
 /// should be created on this one, with [`run`](Bridge::run).
 ///
 /// Cloning shares the runtime; it shuts down, without blocking, when the last clone
@@ -86,13 +86,19 @@ impl Bridge {
         Ok(bridge)
     }
 
-    /// Runs `future` on the bridge's runtime and blocks this thread until it is done.
+    /// Runs `future` with the bridge's runtime and blocks this thread until it is done.
     ///
+    /// Outside any runtime, this thread polls the future itself while the bridge's
+    /// worker drives its I/O and timers: no hand-off for work that is ready at once.
+    /// Inside a runtime, where that is not allowed, the future is spawned on the bridge.
     /// Safe to call from anywhere except from a task of the bridge's own runtime.
     pub fn run<T: Send + 'static>(
         &self,
         future: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, BridgeStopped> {
+        if Handle::try_current().is_err() {
+            return Ok(self.handle.block_on(future));
+        }
         let (done, result) = mpsc::sync_channel(1);
         let _task = self.spawn(async move {
             // The caller may have gone; nothing is owed to it then.

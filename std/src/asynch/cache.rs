@@ -99,10 +99,7 @@ where
     /// # });
     /// ```
     pub async fn get(&self, key: &K) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
-        let now = self.clock.now();
-        let found = self.read(key, now).await;
-        self.counts.add(Counts::lookup(&found));
-        found
+        self.lookup(key, self.clock.now()).await
     }
 
     /// Stores `value` under `key` with the cache's TTL.
@@ -213,7 +210,9 @@ where
         Box::pin(self.compute_missing(caller, key, now, f)).await
     }
 
-    async fn compute_missing<E, F>(
+    /// The miss half of the protocol, for a caller that looked `key` up at `now`
+    /// (and counted it) already.
+    pub(crate) async fn compute_missing<E, F>(
         &self,
         caller: Option<Caller>,
         key: K,
@@ -261,6 +260,17 @@ where
             lead.settle(&value);
         }
         Ok(value)
+    }
+
+    /// Looks up `key` at `now`, counted as a lookup.
+    pub(crate) async fn lookup(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
+        let found = self.read(key, now).await;
+        self.counts.add(Counts::lookup(&found));
+        found
     }
 
     /// Looks up `key`; the caller counts it, as a lookup or as a second look.
