@@ -9,7 +9,11 @@
 //! - [`SyncCache`]: a thread-safe, sharded cache with single-flight;
 //! - [`SystemClock`] and [`CoarseClock`];
 //! - aliases so nobody spells five type parameters: [`LocalCache`], [`SharedCache`],
-//!   [`BytesCache`].
+//!   [`BytesCache`];
+//! - with the `async` feature, on tokio: `AsyncCache`, `AsyncMemoized` and
+//!   `AsyncMemoizedMethod`, the `AsyncBackend` trait with `Sharded` and `Blocking` to
+//!   use sync backends from async code, and `BlockingCache` over a `Bridge` runtime to
+//!   use async backends from sync code.
 //!
 //! ```
 //! use jwm_cache::Memoized;
@@ -20,6 +24,7 @@
 //! assert_eq!(fib.cache_info().hits, 1);
 //! ```
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "async")]
 mod asynch;
@@ -29,6 +34,7 @@ mod memoize;
 mod sync;
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use asynch::{
     AsyncBackend, AsyncCache, AsyncCacheError, AsyncMemoized, AsyncMemoizedMethod, Blocking,
     BlockingCache, BlockingError, Bridge, BridgeError, BridgeStopped, Sharded,
@@ -70,6 +76,7 @@ pub type SharedCache<K, V> = SyncCache<K, V, MemoryBackend<K, V>, Identity, Syst
 #[cfg(feature = "postcard")]
 pub type BytesCache<K, V> = SyncCache<K, V, MemoryBackend<K, Vec<u8>>, Postcard, SystemClock>;
 
-#[cfg(doctest)]
+// The README shows the async API too.
+#[cfg(all(doctest, feature = "async"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
