@@ -111,6 +111,17 @@ async fn futures_are_send_so_calls_can_be_spawned() {
     let get = cache.get(&1);
     assert_send(&get);
     drop(get);
+    let try_get = cache.try_get_or_insert_with(1, || async { Ok::<_, String>("x".to_string()) });
+    assert_send(&try_get);
+    drop(try_get);
+    let method = jwm_cache::AsyncMemoizedMethod::new(
+        |s: &String| s.len(),
+        async |s: &String, n: u32| s.len() as u32 + n,
+    );
+    let receiver = "abc".to_string();
+    let call = method.call(&receiver, 1);
+    assert_send(&call);
+    assert_eq!(call.await, 4);
     let memo = Arc::new(AsyncMemoized::new(|n: u32| async move { n * 2 }));
     let spawned = {
         let (cache, memo) = (Arc::clone(&cache), Arc::clone(&memo));

@@ -267,6 +267,7 @@ fn a_sync_caller_and_an_async_task_share_one_computation() {
         }
         let task = {
             let (cache, runs) = (Arc::clone(&cache), Arc::clone(&runs));
+            let cache_of_waiter = Arc::clone(&cache);
             bridge.run(async move {
                 let waiter = tokio::spawn(async move {
                     cache
@@ -276,7 +277,11 @@ fn a_sync_caller_and_an_async_task_share_one_computation() {
                         })
                         .await
                 });
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                // The waiter joins the flight in the same poll that counts its miss,
+                // and the leader cannot settle before it is released.
+                while cache_of_waiter.info().await.misses < 2 {
+                    tokio::task::yield_now().await;
+                }
                 release.add_permits(1);
                 waiter.await.unwrap()
             })
@@ -325,6 +330,66 @@ fn a_sync_function_still_gets_its_value_when_the_async_backend_is_down() {
         memo.cache().cache().backend().set_down(true);
         assert_eq!((memo.call(5), memo.call(5)), (10, 10));
         assert_eq!(runs.load(SeqCst), 2, "nothing could be stored");
-        assert!(memo.cache_info().errors >= 4);
+        // Two lookups, two stores, and the size `cache_info` asked for.
+        assert_eq!(memo.cache_info().errors, 5);
+    });
+}
+
+#[test]
+fn a_sync_call_on_a_current_thread_runtime_does_not_wait_for_a_task_of_that_runtime() {
+    within(60, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let cache = Arc::new(SyncCacheBuilder::new().build_async::<u64, u64>());
+        let blocking = BlockingCache::new(Arc::clone(&cache), Bridge::new().unwrap());
+        runtime.block_on(async {
+            let gate = Arc::new(tokio::sync::Notify::new());
+            let leader = {
+                let (cache, gate) = (Arc::clone(&cache), Arc::clone(&gate));
+                tokio::spawn(async move {
+                    cache
+                        .get_or_insert_with(1, || async move {
+                            gate.notified().await;
+                            10
+                        })
+                        .await
+                })
+            };
+            while cache.info().await.misses == 0 {
+                tokio::task::yield_now().await;
+            }
+            // This blocks the runtime's one thread, which the leading task needs: the
+            // call computes alone instead of waiting for it.
+            assert_eq!(blocking.get_or_insert_with(1, || 20), 20);
+            gate.notify_one();
+            assert_eq!(leader.await.unwrap(), 10);
+        });
+    });
+}
+
+#[test]
+fn a_task_computing_a_key_may_ask_for_it_through_the_bridge() {
+    within(60, || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let cache = Arc::new(SyncCacheBuilder::new().build_async::<u64, u64>());
+        let blocking = Arc::new(BlockingCache::new(
+            Arc::clone(&cache),
+            Bridge::new().unwrap(),
+        ));
+        let outer = runtime.spawn(async move {
+            cache
+                .get_or_insert_with(1, || async move {
+                    // A sync call, from inside the leading task's own computation.
+                    blocking.get_or_insert_with(1, || 5) + 1
+                })
+                .await
+        });
+        assert_eq!(runtime.block_on(outer).unwrap(), 6);
     });
 }

@@ -219,8 +219,9 @@ async fn tasks_on_two_threads_share_one_computation() {
                 .await
         });
     }
-    // Holds the computation until every task has started; a permit is never lost.
-    while runs.load(SeqCst) == 0 {
+    // Holds the computation until every task has missed (each joins the flight in the
+    // same poll that counts its miss); a permit is never lost.
+    while cache.info().await.misses < 64 {
         tokio::task::yield_now().await;
     }
     gate.add_permits(64);
@@ -229,4 +230,23 @@ async fn tasks_on_two_threads_share_one_computation() {
         .expect("a task hung");
     assert_eq!(values, vec![42; 64]);
     assert_eq!(runs.load(SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clear_during_a_slow_store_is_not_overtaken_by_it() {
+    let backend = common::SlowBackend::<u32, u32>::with_write_latency(
+        Duration::from_millis(1),
+        Duration::from_millis(50),
+    );
+    let cache = Arc::new(SyncCacheBuilder::new().build_async_with_backend::<u32, u32, _>(backend));
+    let leader = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move { cache.get_or_insert_with(1, || async { 10 }).await })
+    };
+    while cache.backend().sets_started.load(SeqCst) == 0 {
+        sleep(Duration::from_micros(100)).await;
+    }
+    cache.clear().await.unwrap();
+    assert_eq!(leader.await.unwrap(), 10);
+    assert_eq!(cache.get(&1).await, Ok(None), "the clear came last");
 }

@@ -63,3 +63,15 @@ pub struct Reclaimed {
     /// Live entries dropped to stay within capacity.
     pub evictions: u64,
 }
+
+impl core::ops::Add for Reclaimed {
+    type Output = Reclaimed;
+
+    /// The counts of two stores together, such as two shards.
+    fn add(self, other: Reclaimed) -> Reclaimed {
+        Reclaimed {
+            expirations: self.expirations + other.expirations,
+            evictions: self.evictions + other.evictions,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Single-flight: one computation per missing key; the other callers wait for it.
 //!
-//! One registry and one flight serve both shells: threads wait on a `Condvar`, tasks
-//! on a `Notify`, and a thread and a task may wait on the same flight.
+//! One registry and one flight type serve both shells: `SyncCache`'s threads wait on
+//! a `Condvar`, `AsyncCache`'s tasks (and the bridge's, for sync callers) on a `Notify`.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -27,6 +27,25 @@ impl Caller {
     #[cfg(feature = "async")]
     pub(crate) fn task() -> Self {
         tokio::task::try_id().map_or_else(Caller::thread, Caller::Task)
+    }
+}
+
+/// Who asks to join a flight, and whether it may wait for someone else's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Joiner {
+    pub(crate) caller: Caller,
+    /// False for a caller that would block the thread the leader may need, such as a
+    /// sync call on a current-thread runtime: it computes alone instead.
+    pub(crate) may_wait: bool,
+}
+
+impl Joiner {
+    /// A caller that may wait.
+    pub(crate) fn patient(caller: Caller) -> Self {
+        Joiner {
+            caller,
+            may_wait: true,
+        }
     }
 }
 
@@ -114,8 +133,8 @@ pub(crate) enum Role<K, V> {
     Lead(Arc<Flight<V>>, K),
     /// Wait for another caller's computation.
     Wait(Arc<Flight<V>>),
-    /// Compute alone: single-flight is off, or this caller leads the key's flight
-    /// already (a computation asking for its own key would wait for itself).
+    /// Compute alone: single-flight is off, this caller leads the key's flight already
+    /// (a computation asking for its own key would wait for itself), or it may not wait.
     Solo,
 }
 
@@ -129,10 +148,10 @@ impl<K, V> Default for Flights<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
-    /// Joins the flight for `key`, or starts one led by `caller`.
-    pub(crate) fn join_or_lead(&mut self, key: &K, caller: Caller) -> Role<K, V> {
+    /// Joins the flight for `key`, or starts one led by the joiner.
+    pub(crate) fn join_or_lead(&mut self, key: &K, joiner: Joiner) -> Role<K, V> {
         if let Some(flight) = self.0.get(key) {
-            if flight.leader == caller {
+            if flight.leader == joiner.caller || !joiner.may_wait {
                 return Role::Solo;
             }
             return Role::Wait(Arc::clone(flight));
@@ -140,7 +159,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         // Both clones happen before the flight is registered, so a panicking `clone`
         // leaves nothing behind.
         let (registered, guarded) = (key.clone(), key.clone());
-        let flight = Flight::new(caller);
+        let flight = Flight::new(joiner.caller);
         self.0.insert(registered, Arc::clone(&flight));
         Role::Lead(flight, guarded)
     }

@@ -17,9 +17,12 @@ use jwm_cache::{AsyncBackend, Backend, Deadline, Instant, MemoryBackend};
 pub(crate) struct SlowBackend<K, E> {
     store: Mutex<MemoryBackend<K, E>>,
     latency: Duration,
+    write_latency: Duration,
     down: AtomicBool,
     /// Operations that reached the store.
     pub(crate) ops: AtomicUsize,
+    /// Stores begun, whether or not they have landed.
+    pub(crate) sets_started: AtomicUsize,
 }
 
 /// The error of a [`SlowBackend`] that is down.
@@ -34,11 +37,18 @@ impl fmt::Display for Down {
 
 impl<K, E> SlowBackend<K, E> {
     pub(crate) fn new(latency: Duration) -> Self {
+        Self::with_write_latency(latency, latency)
+    }
+
+    /// Stores (`set`) take `write_latency`; everything else `latency`.
+    pub(crate) fn with_write_latency(latency: Duration, write_latency: Duration) -> Self {
         SlowBackend {
             store: Mutex::new(MemoryBackend::new()),
             latency,
+            write_latency,
             down: AtomicBool::new(false),
             ops: AtomicUsize::new(0),
+            sets_started: AtomicUsize::new(0),
         }
     }
 
@@ -49,10 +59,11 @@ impl<K, E> SlowBackend<K, E> {
     /// The round trip: a yield, the latency, then the store or the failure.
     async fn io<T>(
         &self,
+        latency: Duration,
         op: impl FnOnce(&mut MemoryBackend<K, E>) -> Result<T, Infallible>,
     ) -> Result<T, Down> {
         tokio::task::yield_now().await;
-        tokio::time::sleep(self.latency).await;
+        tokio::time::sleep(latency).await;
         if self.down.load(Ordering::SeqCst) {
             return Err(Down);
         }
@@ -73,7 +84,7 @@ where
     const NAME: &'static str = "slow";
 
     fn get(&self, key: &K, now: Instant) -> impl Future<Output = Result<Option<E>, Down>> + Send {
-        self.io(move |s| s.get(key, now).map(|e| e.cloned()))
+        self.io(self.latency, move |s| s.get(key, now).map(|e| e.cloned()))
     }
 
     fn set(
@@ -83,19 +94,22 @@ where
         deadline: Deadline,
         now: Instant,
     ) -> impl Future<Output = Result<(), Down>> + Send {
-        self.io(move |s| s.set(key, value, deadline, now))
+        self.sets_started.fetch_add(1, Ordering::SeqCst);
+        self.io(self.write_latency, move |s| {
+            s.set(key, value, deadline, now)
+        })
     }
 
     fn remove(&self, key: &K, now: Instant) -> impl Future<Output = Result<bool, Down>> + Send {
-        self.io(move |s| s.remove(key, now))
+        self.io(self.latency, move |s| s.remove(key, now))
     }
 
     fn clear(&self) -> impl Future<Output = Result<(), Down>> + Send {
-        self.io(|s| s.clear())
+        self.io(self.latency, |s| s.clear())
     }
 
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Down>> + Send {
-        self.io(move |s| s.len(now))
+        self.io(self.latency, move |s| s.len(now))
     }
 }
 

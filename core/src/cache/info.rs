@@ -25,6 +25,22 @@ pub struct CacheInfo {
     pub errors: u64,
 }
 
+impl core::ops::Add for CacheInfo {
+    type Output = CacheInfo;
+
+    /// The report of two caches together, such as two shards.
+    fn add(self, other: CacheInfo) -> CacheInfo {
+        CacheInfo {
+            hits: self.hits + other.hits,
+            misses: self.misses + other.misses,
+            current_size: self.current_size + other.current_size,
+            evictions: self.evictions + other.evictions,
+            expirations: self.expirations + other.expirations,
+            errors: self.errors + other.errors,
+        }
+    }
+}
+
 /// How a cache was configured: the `cache_parameters()` of the Python original.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parameters {

@@ -22,7 +22,9 @@ use super::{CacheInfo, Parameters};
 /// let policy = Policy::new(Identity, Ttl::from_secs(1), "ns");
 /// let now = Instant::ZERO;
 /// match policy.write::<u8>(policy.ttl(), now, |codec| Ok(7)).unwrap() {
-///     Write::Set { value, deadline } => assert_eq!((value, deadline), (7, Ttl::from_secs(1).deadline_from(now))),
+///     Write::Set { value, deadline } => {
+///         assert_eq!((value, deadline), (7, Ttl::from_secs(1).deadline_from(now)))
+///     }
 ///     Write::Remove => unreachable!(),
 /// }
 /// // A zero TTL stores nothing: it removes any previous value.

@@ -28,6 +28,9 @@ use super::AsyncBackend;
 pub struct Blocking<B> {
     inner: Arc<Mutex<B>>,
     capacity: Option<usize>,
+    /// The backend's reclaim counts after its last operation: reading them must not
+    /// wait behind an operation's I/O.
+    reclaimed: Arc<Mutex<Reclaimed>>,
 }
 
 /// Why a [`Blocking`] operation failed.
@@ -68,23 +71,30 @@ impl<B> Blocking<B> {
     {
         Blocking {
             capacity: backend.capacity(),
+            reclaimed: Arc::new(Mutex::new(backend.reclaimed())),
             inner: Arc::new(Mutex::new(backend)),
         }
     }
 
     /// Runs `op` on the blocking pool of the runtime driving this call.
-    fn run<T, E>(
+    fn run<T, E, K, En>(
         &self,
         op: impl FnOnce(&mut B) -> Result<T, E> + Send + 'static,
     ) -> impl Future<Output = Result<T, BlockingError<E>>> + Send + 'static
     where
-        B: Send + 'static,
+        B: Backend<K, En> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        let spawned = Handle::try_current()
-            .map(|runtime| runtime.spawn_blocking(move || op(&mut lock(&inner))));
+        let (inner, reclaimed) = (Arc::clone(&self.inner), Arc::clone(&self.reclaimed));
+        let spawned = Handle::try_current().map(|runtime| {
+            runtime.spawn_blocking(move || {
+                let mut backend = lock(&inner);
+                let result = op(&mut backend);
+                *lock(&reclaimed) = backend.reclaimed();
+                result
+            })
+        });
         async move {
             match spawned {
                 Ok(task) => match task.await {
@@ -98,7 +108,7 @@ impl<B> Blocking<B> {
     }
 }
 
-fn lock<B>(inner: &Mutex<B>) -> std::sync::MutexGuard<'_, B> {
+fn lock<T>(inner: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking operation is reported as `Panicked`; the backend stays usable.
     inner.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -153,11 +163,8 @@ where
         self.capacity
     }
 
-    /// The backend's counts, or zeros while an operation holds it: reading them must not
-    /// wait behind its I/O.
+    /// The backend's counts as of its last completed operation.
     fn reclaimed(&self) -> Reclaimed {
-        self.inner
-            .try_lock()
-            .map_or_else(|_| Reclaimed::default(), |b| b.reclaimed())
+        *lock(&self.reclaimed)
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use super::bridge::{self, Bridge, BridgeStopped};
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
-use crate::flight::Caller;
+use crate::flight::{Caller, Joiner};
 
 /// A sync face for an [`AsyncCache`]: sync functions over an async backend.
 ///
@@ -92,7 +92,8 @@ impl<K, V, B, S, C> BlockingCache<K, V, B, S, C> {
     }
 }
 
-type Result2<T, K, V, B, S> = Result<T, BridgeError<AsyncCacheError<K, V, B, S>>>;
+/// What a [`BlockingCache`] operation returns.
+type BridgeResult<T, K, V, B, S> = Result<T, BridgeError<AsyncCacheError<K, V, B, S>>>;
 
 impl<K, V, B, S, C> BlockingCache<K, V, B, S, C>
 where
@@ -106,13 +107,13 @@ where
     C: Clock + Send + Sync + 'static,
 {
     /// The value under `key`, if a live one is stored.
-    pub fn get(&self, key: &K) -> Result2<Option<V>, K, V, B, S> {
+    pub fn get(&self, key: &K) -> BridgeResult<Option<V>, K, V, B, S> {
         let key = key.clone();
         self.run(|cache| async move { cache.get(&key).await })
     }
 
     /// Stores `value` under `key` with the cache's TTL.
-    pub fn insert(&self, key: K, value: V) -> Result2<(), K, V, B, S> {
+    pub fn insert(&self, key: K, value: V) -> BridgeResult<(), K, V, B, S> {
         self.run(|cache| async move { cache.insert(key, value).await })
     }
 
@@ -122,19 +123,19 @@ where
         key: K,
         value: V,
         ttl: impl Into<Ttl>,
-    ) -> Result2<(), K, V, B, S> {
+    ) -> BridgeResult<(), K, V, B, S> {
         let ttl = ttl.into();
         self.run(|cache| async move { cache.insert_with_ttl(key, value, ttl).await })
     }
 
     /// Removes the entry under `key`; returns whether a live one was there.
-    pub fn remove(&self, key: &K) -> Result2<bool, K, V, B, S> {
+    pub fn remove(&self, key: &K) -> BridgeResult<bool, K, V, B, S> {
         let key = key.clone();
         self.run(|cache| async move { cache.remove(&key).await })
     }
 
     /// Empties the cache's namespace and resets every counter.
-    pub fn clear(&self) -> Result2<(), K, V, B, S> {
+    pub fn clear(&self) -> BridgeResult<(), K, V, B, S> {
         self.run(|cache| async move { cache.clear().await })
     }
 
@@ -183,7 +184,13 @@ where
         // bridge's runtime, so `f` may start a runtime of its own.
         let (to_caller, from_task) = mpsc::channel();
         let cache = Arc::clone(&self.cache);
-        let caller = Caller::thread();
+        // The calling task, if any: a computation of its own asking for its key runs
+        // alone. On a current-thread runtime this call blocks the one thread that a
+        // leading task of that runtime needs, so it must not wait for one.
+        let joiner = Joiner {
+            caller: Caller::task(),
+            may_wait: !bridge::on_current_thread_runtime(),
+        };
         let _task = self.bridge.spawn(async move {
             let ask = to_caller.clone();
             let compute = || async move {
@@ -192,7 +199,7 @@ where
                 // A dropped reply means `f` panicked: abandon, like a failure.
                 value.await.unwrap_or(Err(()))
             };
-            let outcome = cache.compute_missing(Some(caller), key, now, compute).await;
+            let outcome = cache.compute_missing(Some(joiner), key, now, compute).await;
             // The caller may have gone (its `f` panicked); nothing is owed to it then.
             let _ = to_caller.send(Message::Done(outcome));
         });
@@ -206,8 +213,7 @@ where
                     let _ = reply.send(computed.as_ref().map(V::clone).map_err(drop));
                     step = Step::Ran(computed);
                 }
-                // Asked twice: the protocol computes once per call; the dropped reply
-                // tells the task so.
+                // Defensive: the protocol's `compute` is `FnOnce`, so it asks once.
                 (Ok(Message::Compute(_)), ran @ Step::Ran(_)) => step = ran,
                 (Ok(Message::Done(Ok(value))), _) => return Ok(value),
                 // This caller's own outcome; or the bridge failed, and `f` runs here
@@ -225,7 +231,7 @@ where
     fn run<T, F>(
         &self,
         op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F,
-    ) -> Result2<T, K, V, B, S>
+    ) -> BridgeResult<T, K, V, B, S>
     where
         F: Future<Output = Result<T, AsyncCacheError<K, V, B, S>>> + Send + 'static,
         T: Send + 'static,

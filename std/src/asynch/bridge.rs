@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, RecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -16,10 +17,11 @@ use tokio::task::JoinHandle;
 /// bridge's handle, whose worker drives the I/O and timers. Inside a runtime, it hands
 /// the future to the bridge and blocks on a channel for its result; on a multi-thread
 /// runtime's worker the wait goes through `block_in_place`, letting that runtime move
-/// its other tasks elsewhere, and a current-thread runtime's one thread simply waits, as
-/// for any blocking call. The future never needs the caller's runtime, so there is no
-/// "cannot start a runtime from within a runtime" panic and no deadlock. An async backend whose connections need a runtime to drive them
-/// should be created on this one, with [`run`](Bridge::run).
+/// its other tasks elsewhere, and a current-thread runtime's one thread simply waits,
+/// as for any blocking call. The future never needs the caller's runtime, so there is
+/// no "cannot start a runtime from within a runtime" panic and no deadlock. An async
+/// backend whose connections need a runtime to drive them should be created on this
+/// one, with [`run`](Bridge::run).
 ///
 /// Cloning shares the runtime; it shuts down, without blocking, when the last clone
 /// goes.
@@ -97,7 +99,8 @@ impl Bridge {
         future: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, BridgeStopped> {
         if Handle::try_current().is_err() {
-            return Ok(self.handle.block_on(future));
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| self.handle.block_on(future)));
+            return polled.map_err(|_| BridgeStopped);
         }
         let (done, result) = mpsc::sync_channel(1);
         let _task = self.spawn(async move {
@@ -126,7 +129,22 @@ impl fmt::Debug for Bridge {
 /// told first, so that it moves its other tasks to other threads meanwhile.
 pub(crate) fn wait<T>(channel: &Receiver<T>) -> Result<T, RecvError> {
     match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| channel.recv()),
+        Ok(RuntimeFlavor::MultiThread) => {
+            // `block_in_place` refuses (panics, before running anything) on a thread
+            // that is not the runtime's own, e.g. one that merely entered its handle.
+            let told = panic::catch_unwind(AssertUnwindSafe(|| {
+                tokio::task::block_in_place(|| channel.recv())
+            }));
+            told.unwrap_or_else(|_| channel.recv())
+        }
         _ => channel.recv(),
     }
+}
+
+/// Whether this thread runs a current-thread runtime, which a blocking call stalls.
+pub(crate) fn on_current_thread_runtime() -> bool {
+    matches!(
+        Handle::try_current().map(|h| h.runtime_flavor()),
+        Ok(RuntimeFlavor::CurrentThread)
+    )
 }

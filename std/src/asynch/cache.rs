@@ -12,7 +12,7 @@ use jwm_cache_core::{
 use super::counts::AtomicCounts;
 use super::{AsyncBackend, Sharded};
 use crate::SystemClock;
-use crate::flight::{Caller, Flight, FlightTable, Flights, Lead, Role};
+use crate::flight::{Caller, Flight, FlightTable, Flights, Joiner, Lead, Role};
 
 /// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
 pub type AsyncCacheError<K, V, B, S> = Error<
@@ -33,7 +33,8 @@ pub type AsyncCacheError<K, V, B, S> = Error<
 /// over the same cache): concurrent misses on a key run the computation once. If the
 /// leading task is cancelled (its future dropped), panics, or returns `Err`, one waiter
 /// takes over and the others still get a value; nobody hangs, and errors are never
-/// cached. `clear` and `remove` detach computations in flight.
+/// cached. `clear` and `remove` detach computations in flight: their results reach
+/// their callers but are not stored.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -61,6 +62,9 @@ pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = 
     pub(crate) clock: C,
     pub(crate) counts: AtomicCounts,
     pub(crate) flights: Mutex<Flights<K, V>>,
+    /// Read by a computation's check-and-store, written by `clear` and `remove` around
+    /// detaching flights and their backend call: the two never interleave.
+    pub(crate) writes: tokio::sync::RwLock<()>,
     pub(crate) single_flight: bool,
 }
 
@@ -123,6 +127,7 @@ where
     /// Removes the entry under `key`; returns whether a live one was there.
     pub async fn remove(&self, key: &K) -> Result<bool, AsyncCacheError<K, V, B, S>> {
         let now = self.clock.now();
+        let _gate = self.writes.write().await;
         self.flights().detach(key);
         let removed = self.backend.remove(key, now).await.map_err(Error::Backend);
         self.counts.add(Counts::outcome(&removed));
@@ -131,6 +136,7 @@ where
 
     /// Empties the cache's namespace and resets every counter.
     pub async fn clear(&self) -> Result<(), AsyncCacheError<K, V, B, S>> {
+        let _gate = self.writes.write().await;
         self.flights().detach_all();
         let cleared = self.backend.clear().await.map_err(Error::Backend);
         self.counts.reset(Counts::outcome(&cleared));
@@ -171,7 +177,8 @@ where
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let cache = jwm_cache::AsyncCache::new();
-    /// assert_eq!(cache.try_get_or_insert_with(1, || async { Err::<u8, _>("down") }).await, Err("down"));
+    /// let failed = cache.try_get_or_insert_with(1, || async { Err::<u8, _>("down") });
+    /// assert_eq!(failed.await, Err("down"));
     /// assert_eq!(cache.try_get_or_insert_with(1, || async { Ok::<_, &str>(5) }).await, Ok(5));
     /// # });
     /// ```
@@ -187,11 +194,11 @@ where
         self.try_get_or_insert_as(None, key, f)
     }
 
-    /// The single-flight protocol, for `caller`: a thread behind the bridge, or else
+    /// The single-flight protocol, for `joiner`: a caller behind the bridge, or else
     /// the current task (looked up only on a miss: it costs a thread-local access).
     pub(crate) async fn try_get_or_insert_as<E, F>(
         &self,
-        caller: Option<Caller>,
+        joiner: Option<Joiner>,
         key: K,
         f: impl FnOnce() -> F,
     ) -> Result<V, E>
@@ -206,15 +213,17 @@ where
         if let Ok(Some(value)) = found {
             return Ok(value);
         }
+        // Not held across the await below: a codec's error need not be `Send`.
+        drop(found);
         // Boxed so that the future of a hit stays small: a miss computes anyway.
-        Box::pin(self.compute_missing(caller, key, now, f)).await
+        Box::pin(self.compute_missing(joiner, key, now, f)).await
     }
 
     /// The miss half of the protocol, for a caller that looked `key` up at `now`
     /// (and counted it) already.
     pub(crate) async fn compute_missing<E, F>(
         &self,
-        caller: Option<Caller>,
+        joiner: Option<Joiner>,
         key: K,
         mut now: Instant,
         f: impl FnOnce() -> F,
@@ -222,8 +231,8 @@ where
     where
         F: Future<Output = Result<V, E>>,
     {
-        let caller = caller.unwrap_or_else(Caller::task);
-        let mut role = self.join_or_lead(&key, caller);
+        let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
+        let mut role = self.join_or_lead(&key, joiner);
         let lead = loop {
             match role {
                 Role::Solo => break None,
@@ -241,18 +250,23 @@ where
                     if let Ok(Some(value)) = found {
                         return Ok(value);
                     }
-                    role = self.join_or_lead(&key, caller);
+                    role = self.join_or_lead(&key, joiner);
                 }
             }
         };
         let value = f().await?;
-        let stored = lead
-            .as_ref()
-            .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
-        if stored {
-            let _counted = self
-                .store(key, self.policy.ttl(), now, |c| c.encode(&value))
-                .await;
+        {
+            // Checked and stored under the gate, so a `clear` or `remove` that withdraws
+            // the flight cannot land between the check and the store.
+            let _gate = self.writes.read().await;
+            let stored = lead
+                .as_ref()
+                .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
+            if stored {
+                let _counted = self
+                    .store(key, self.policy.ttl(), now, |c| c.encode(&value))
+                    .await;
+            }
         }
         if let Some(lead) = lead {
             // Withdrawn only now, so callers arriving during the store waited for it.
@@ -301,11 +315,11 @@ where
         result
     }
 
-    fn join_or_lead(&self, key: &K, caller: Caller) -> Role<K, V> {
+    fn join_or_lead(&self, key: &K, joiner: Joiner) -> Role<K, V> {
         if !self.single_flight {
             return Role::Solo;
         }
-        self.flights().join_or_lead(key, caller)
+        self.flights().join_or_lead(key, joiner)
     }
 }
 

@@ -115,12 +115,8 @@ where
     }
 
     fn reclaimed(&self) -> Reclaimed {
-        self.shards.iter().fold(Reclaimed::default(), |sum, s| {
-            let shard = lock(s).reclaimed();
-            Reclaimed {
-                expirations: sum.expirations + shard.expirations,
-                evictions: sum.evictions + shard.evictions,
-            }
-        })
+        self.shards
+            .iter()
+            .fold(Reclaimed::default(), |sum, s| sum + lock(s).reclaimed())
     }
 }

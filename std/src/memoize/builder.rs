@@ -221,7 +221,8 @@ where
         AsyncMemoized::with_cache(function, cache)
     }
 
-    /// The memoized async function over `backend`, sync ([`Sharded`], [`Blocking`](crate::Blocking)) or async.
+    /// The memoized async function over `backend`: an [`AsyncBackend`](crate::AsyncBackend),
+    /// or a sync one through [`Sharded`] or [`Blocking`](crate::Blocking).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
         AsyncCache<Args, V, B, S, C>: Send + Sync + 'static,

@@ -211,6 +211,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
             clock,
             counts: Default::default(),
             flights: Default::default(),
+            writes: Default::default(),
             single_flight: self.single_flight,
         }
     }

@@ -14,7 +14,7 @@ use jwm_cache_core::{
 pub use builder::SyncCacheBuilder;
 
 use crate::SystemClock;
-use crate::flight::{Caller, Flight, FlightTable, Flights, Lead, Role};
+use crate::flight::{Caller, Flight, FlightTable, Flights, Joiner, Lead, Role};
 
 /// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
 ///
@@ -27,8 +27,8 @@ use crate::flight::{Caller, Flight, FlightTable, Flights, Lead, Role};
 /// default: when several threads miss on the same key at once, the function runs once
 /// and the others wait for its value (freshly computed during their call, so it is
 /// handed over even if the TTL is shorter than the computation). If it panics or
-/// returns `Err`, one waiter takes over; nobody hangs and errors are never cached. The function always runs without
-/// any lock held, so it may itself use the cache, recursion included (a computation
+/// returns `Err`, one waiter takes over; nobody hangs and errors are never cached.
+/// The function always runs without any lock held, so it may itself use the cache, recursion included (a computation
 /// that asks for its own key runs that inner call alone). `clear` and `remove`
 /// detach computations in flight: their result still reaches their callers but is
 /// not stored.
@@ -161,14 +161,7 @@ where
         self.shards
             .iter()
             .map(|shard| lock_shard(shard).cache.info_at(now))
-            .fold(CacheInfo::default(), |sum, shard| CacheInfo {
-                hits: sum.hits + shard.hits,
-                misses: sum.misses + shard.misses,
-                current_size: sum.current_size + shard.current_size,
-                evictions: sum.evictions + shard.evictions,
-                expirations: sum.expirations + shard.expirations,
-                errors: sum.errors + shard.errors,
-            })
+            .fold(CacheInfo::default(), |sum, shard| sum + shard)
     }
 
     /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
@@ -258,7 +251,9 @@ where
         if !self.single_flight {
             return Role::Solo;
         }
-        shard.flights.join_or_lead(key, Caller::thread())
+        shard
+            .flights
+            .join_or_lead(key, Joiner::patient(Caller::thread()))
     }
 
     fn lock(&self, key: &K) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
