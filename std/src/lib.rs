@@ -31,6 +31,8 @@ mod asynch;
 mod clock;
 mod flight;
 mod memoize;
+#[cfg(feature = "redis")]
+mod redis;
 mod sync;
 
 #[cfg(feature = "async")]
@@ -42,6 +44,9 @@ pub use asynch::{
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 pub use jwm_cache_core::*;
 pub use memoize::{MemoStore, Memoized, MemoizedBuilder, MemoizedMethod};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{RedisBackend, RedisBackendError, RedisOptions};
 pub use sync::{SyncCache, SyncCacheBuilder};
 
 /// A single-threaded in-memory cache that stores values as they are.

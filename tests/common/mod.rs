@@ -1,6 +1,9 @@
 //! What the async tests share: a backend that really awaits, and a bound on hangs.
 #![allow(dead_code)]
 
+#[cfg(feature = "redis")]
+pub(crate) mod redis_server;
+
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;

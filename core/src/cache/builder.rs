@@ -84,6 +84,11 @@ impl<S, C> CacheBuilder<S, C> {
         self
     }
 
+    /// The identifier configured so far.
+    pub fn configured_identifier(&self) -> &str {
+        &self.identifier
+    }
+
     /// The most entries the built-in memory backend holds; SIEVE evicts beyond it.
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = Some(capacity);

@@ -65,6 +65,33 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// The number of live entries at `now`.
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Self::Error>> + Send;
 
+    /// The live entries under `keys`, in order. The default looks them up one by one; a
+    /// remote store overrides it with one round trip.
+    fn get_many(
+        &self,
+        keys: &[K],
+        now: Instant,
+    ) -> impl Future<Output = Result<Vec<Option<E>>, Self::Error>> + Send
+    where
+        K: Sync,
+        E: Send,
+    {
+        async move {
+            let mut found = Vec::with_capacity(keys.len());
+            for key in keys {
+                found.push(self.get(key, now).await?);
+            }
+            Ok(found)
+        }
+    }
+
+    /// Tells a backend shared by several caches (a server) which cache it serves, so
+    /// that each identifier's entries stay apart. Builders call it once, before any
+    /// operation; a backend owned by one cache ignores it.
+    fn use_identifier(&mut self, identifier: &str) {
+        let _ = identifier;
+    }
+
     /// The most entries this backend holds before evicting, if bounded.
     fn capacity(&self) -> Option<usize> {
         None

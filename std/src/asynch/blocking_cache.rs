@@ -199,7 +199,10 @@ where
                 // A dropped reply means `f` panicked: abandon, like a failure.
                 value.await.unwrap_or(Err(()))
             };
-            let outcome = cache.compute_missing(Some(joiner), key, now, compute).await;
+            let outcome = cache
+                .compute_missing(Some(joiner), key, now, compute)
+                .await
+                .map(|computed| computed.value);
             // The caller may have gone (its `f` panicked); nothing is owed to it then.
             let _ = to_caller.send(Message::Done(outcome));
         });

@@ -14,6 +14,21 @@ use super::{AsyncBackend, Sharded};
 use crate::SystemClock;
 use crate::flight::{Caller, Flight, FlightTable, Flights, Joiner, Lead, Role};
 
+/// A miss's value, and how storing it went (`Ok` when another caller computed it).
+pub(crate) struct Computed<V, Err> {
+    pub(crate) value: V,
+    pub(crate) stored: Result<(), Err>,
+}
+
+impl<V, Err> Computed<V, Err> {
+    fn elsewhere(value: V) -> Self {
+        Computed {
+            value,
+            stored: Ok(()),
+        }
+    }
+}
+
 /// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
 pub type AsyncCacheError<K, V, B, S> = Error<
     <B as AsyncBackend<K, <S as Serializer<V>>::Encoded>>::Error,
@@ -104,6 +119,45 @@ where
     /// ```
     pub async fn get(&self, key: &K) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
         self.lookup(key, self.clock.now()).await
+    }
+
+    /// The values under `keys`, in order, each counted as a hit or a miss; one round
+    /// trip on a backend that batches lookups (Redis's `MGET`). An entry that does not
+    /// decode is a miss and an error; a failed round trip fails the whole call.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache = jwm_cache::AsyncCache::new();
+    /// cache.insert(1, "one").await.unwrap();
+    /// assert_eq!(cache.get_many(&[1, 2]).await.unwrap(), vec![Some("one"), None]);
+    /// # });
+    /// ```
+    pub async fn get_many(&self, keys: &[K]) -> Result<Vec<Option<V>>, AsyncCacheError<K, V, B, S>>
+    where
+        S::Encoded: Send,
+    {
+        let now = self.clock.now();
+        let entries = match self.backend.get_many(keys, now).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                // One failure, and every key a miss.
+                self.counts.add(Counts {
+                    misses: keys.len() as u64,
+                    errors: 1,
+                    ..Counts::default()
+                });
+                return Err(Error::Backend(e));
+            }
+        };
+        let mut values = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let found: Result<Option<V>, AsyncCacheError<K, V, B, S>> =
+                self.policy.read_owned(Ok(entry));
+            self.counts.add(Counts::lookup(&found));
+            // An entry that does not decode is a miss (and an error), like in `get`.
+            values.push(found.ok().flatten());
+        }
+        Ok(values)
     }
 
     /// Stores `value` under `key` with the cache's TTL.
@@ -216,7 +270,36 @@ where
         // Not held across the await below: a codec's error need not be `Send`.
         drop(found);
         // Boxed so that the future of a hit stays small: a miss computes anyway.
-        Box::pin(self.compute_missing(joiner, key, now, f)).await
+        let computed = Box::pin(self.compute_missing(joiner, key, now, f)).await?;
+        Ok(computed.value)
+    }
+
+    /// Like [`get_or_insert_with`](Self::get_or_insert_with), for callers that want the
+    /// backend's failures rather than a bypass: a failed lookup is returned without
+    /// computing, and a failed store is returned instead of the computed value. The
+    /// failures are counted as usual.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache = jwm_cache::AsyncCache::new();
+    /// assert_eq!(cache.get_or_insert_strict(1, || async { 10 }).await, Ok(10));
+    /// # });
+    /// ```
+    pub async fn get_or_insert_strict<F>(
+        &self,
+        key: K,
+        f: impl FnOnce() -> F,
+    ) -> Result<V, AsyncCacheError<K, V, B, S>>
+    where
+        F: Future<Output = V>,
+    {
+        let now = self.clock.now();
+        if let Some(value) = self.lookup(&key, now).await? {
+            return Ok(value);
+        }
+        let computed = || async { Ok::<_, std::convert::Infallible>(f().await) };
+        let Ok(computed) = Box::pin(self.compute_missing(None, key, now, computed)).await;
+        computed.stored.map(|()| computed.value)
     }
 
     /// The miss half of the protocol, for a caller that looked `key` up at `now`
@@ -227,7 +310,7 @@ where
         key: K,
         mut now: Instant,
         f: impl FnOnce() -> F,
-    ) -> Result<V, E>
+    ) -> Result<Computed<V, AsyncCacheError<K, V, B, S>>, E>
     where
         F: Future<Output = Result<V, E>>,
     {
@@ -239,7 +322,7 @@ where
                 Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
                 Role::Wait(flight) => {
                     if let Some(value) = flight.settled().await {
-                        return Ok(value);
+                        return Ok(Computed::elsewhere(value));
                     }
                     // The leader gave up: look again at a fresh time (another caller may
                     // have stored a value, already counted as this call's miss), then
@@ -248,22 +331,23 @@ where
                     let found = self.read(&key, now).await;
                     self.counts.add(Counts::outcome(&found));
                     if let Ok(Some(value)) = found {
-                        return Ok(value);
+                        return Ok(Computed::elsewhere(value));
                     }
                     role = self.join_or_lead(&key, joiner);
                 }
             }
         };
         let value = f().await?;
+        let mut stored = Ok(());
         {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.
             let _gate = self.writes.read().await;
-            let stored = lead
+            let ours = lead
                 .as_ref()
                 .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
-            if stored {
-                let _counted = self
+            if ours {
+                stored = self
                     .store(key, self.policy.ttl(), now, |c| c.encode(&value))
                     .await;
             }
@@ -273,7 +357,7 @@ where
             FlightTable::withdraw(self, &lead.key, &lead.flight);
             lead.settle(&value);
         }
-        Ok(value)
+        Ok(Computed { value, stored })
     }
 
     /// Looks up `key` at `now`, counted as a lookup.

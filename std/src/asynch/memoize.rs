@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer};
 
-use super::{AsyncBackend, AsyncCache};
+use super::{AsyncBackend, AsyncCache, AsyncCacheError};
 use crate::memoize::{AsyncFunction, AsyncMethod};
 use crate::{MemoizedBuilder, SyncCacheBuilder};
 
@@ -101,6 +101,18 @@ where
         // on the hit path.
         let Ok(value) = self.cache.try_get_or_insert_as(None, key, computed).await;
         value
+    }
+
+    /// For callers that want the backend's failures rather than a bypass: see
+    /// [`AsyncCache::get_or_insert_strict`].
+    pub async fn call_strict<Fut>(&self, args: K) -> Result<V, AsyncCacheError<K, V, B, S>>
+    where
+        F: Fn(K) -> Fut,
+        Fut: Future<Output = V>,
+    {
+        self.cache
+            .get_or_insert_strict(args.clone(), || (self.function)(args))
+            .await
     }
 
     /// For a function returning `Result<V, E>`: only `Ok` is cached.

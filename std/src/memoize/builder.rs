@@ -165,6 +165,7 @@ where
         backend: B,
     ) -> Memoized<F, crate::BlockingCache<Args, V, B, S, C>>
     where
+        B: crate::AsyncBackend<Args, S::Encoded>,
         crate::AsyncCache<Args, V, B, S, C>: Send + Sync + 'static,
     {
         let (Function(function), cache) = self.cache(|o| o.build_async_with_backend(backend));
@@ -225,6 +226,7 @@ where
     /// or a sync one through [`Sharded`] or [`Blocking`](crate::Blocking).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
+        B: crate::AsyncBackend<Args, S::Encoded>,
         AsyncCache<Args, V, B, S, C>: Send + Sync + 'static,
     {
         let (AsyncFunction(function), cache) = self.cache(|o| o.build_async_with_backend(backend));
@@ -252,6 +254,7 @@ where
         backend: B,
     ) -> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V, B, S, C>>
     where
+        B: crate::AsyncBackend<(RK, Args), S::Encoded>,
         AsyncCache<(RK, Args), V, B, S, C>: Send + Sync + 'static,
     {
         let (AsyncMethod(key, function), cache) =

@@ -196,14 +196,28 @@ impl<S, C> SyncCacheBuilder<S, C> {
         S: Serializer<V>,
     {
         let shards = crate::Sharded::new(self.shard_count(), self.memory_backends());
-        self.build_async_with_backend(shards)
+        self.assemble_async(shards)
     }
 
-    /// An [`AsyncCache`](crate::AsyncCache) over `backend`. Capacity and shard options
-    /// are the backend's business and are not applied.
+    /// An [`AsyncCache`](crate::AsyncCache) over `backend`, which learns the cache's
+    /// identifier (see [`AsyncBackend::use_identifier`](crate::AsyncBackend::use_identifier)).
+    /// Capacity and shard options are the backend's business and are not applied.
     #[cfg(feature = "async")]
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-    pub fn build_async_with_backend<K, V, B>(self, backend: B) -> crate::AsyncCache<K, V, B, S, C> {
+    pub fn build_async_with_backend<K, V, B>(
+        self,
+        mut backend: B,
+    ) -> crate::AsyncCache<K, V, B, S, C>
+    where
+        S: Serializer<V>,
+        B: crate::AsyncBackend<K, S::Encoded>,
+    {
+        backend.use_identifier(self.core.configured_identifier());
+        self.assemble_async(backend)
+    }
+
+    #[cfg(feature = "async")]
+    fn assemble_async<K, V, B>(self, backend: B) -> crate::AsyncCache<K, V, B, S, C> {
         let (policy, clock) = self.core.into_policy_and_clock();
         crate::AsyncCache {
             backend,

@@ -1,0 +1,54 @@
+//! Two processes, one Redis: the second gets hits for what the first computed.
+//!
+//! Start a server, then run this twice:
+//!
+//! ```sh
+//! redis-server --port 6379 --save "" --appendonly no --daemonize yes
+//! cargo run --example redis_shared --features redis
+//! cargo run --example redis_shared --features redis   # computes nothing
+//! ```
+//!
+//! Arguments (all optional): `URL IDENTIFIER KEYS`, by default
+//! `redis://127.0.0.1:6379/0 redis-shared-demo 10`. It prints one line,
+//! `computed=C hits=H misses=M errors=E`, which the cross-process test reads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use jwm_cache::{AsyncMemoized, Postcard, RedisBackend};
+
+static COMPUTED: AtomicUsize = AtomicUsize::new(0);
+
+/// The expensive function both processes share the results of.
+async fn slow_cube(n: u64) -> u64 {
+    COMPUTED.fetch_add(1, Ordering::Relaxed);
+    n * n * n
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let url = args
+        .next()
+        .unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
+    let identifier = args.next().unwrap_or_else(|| "redis-shared-demo".into());
+    let keys: u64 = args.next().and_then(|k| k.parse().ok()).unwrap_or(10);
+
+    let backend = RedisBackend::open(&url).expect("a redis:// URL");
+    let cube = AsyncMemoized::builder(slow_cube)
+        .identifier(identifier)
+        .ttl(Duration::from_secs(300))
+        .serializer(Postcard)
+        .build_with_backend(backend);
+    for n in 0..keys {
+        assert_eq!(cube.call(n).await, n * n * n);
+    }
+    let info = cube.cache_info().await;
+    println!(
+        "computed={} hits={} misses={} errors={}",
+        COMPUTED.load(Ordering::Relaxed),
+        info.hits,
+        info.misses,
+        info.errors
+    );
+}

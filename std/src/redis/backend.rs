@@ -1,0 +1,361 @@
+//! The backend itself: one connection manager, bounded operations.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use jwm_cache_core::{Deadline, Instant, PersistentHash};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Cmd, FromRedisValue, Pipeline};
+
+use super::namespace::Namespace;
+use super::{RedisBackendError, RedisOptions};
+use crate::AsyncBackend;
+
+/// Entries in a Redis server, shared by every process that uses the same server,
+/// prefix and cache identifier.
+///
+/// - **Keys** are `{prefix}{identifier}:{digest}`: the digest is the key's
+///   [`PersistentHash`], 128 bits, the same in every process and on every platform.
+///   The identifier is the cache's, given by its builder.
+/// - **Values** are the codec's bytes (postcard by default), stored with
+///   `SET key value PX ttl_ms`: the server's expiry is authoritative; a TTL of "never"
+///   sets none.
+/// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
+///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
+///   never runs `FLUSHDB`. `len` counts this namespace's keys only.
+/// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
+///   timeout or a connection failure, operations fail at once for
+///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
+///   computation. The connection manager reconnects by itself, so when a dead server
+///   returns, hits resume with no action. A memoized call over this backend counts
+///   failures and still returns its function's value.
+///
+/// The connection is made lazily, on the first operation, so a backend can be created
+/// while the server is down; creating one needs a tokio runtime (the manager's
+/// reconnection runs on it).
+///
+/// ```no_run
+/// use jwm_cache::{AsyncMemoized, Postcard, RedisBackend};
+///
+/// # async fn demo() {
+/// let redis = RedisBackend::<u64>::open("redis://127.0.0.1:6379/0").unwrap();
+/// let square = AsyncMemoized::builder(|n: u64| async move { n * n })
+///     .identifier("squares")
+///     .serializer(Postcard)
+///     .build_with_backend(redis);
+/// assert_eq!(square.call(12).await, 144);
+/// # }
+/// ```
+pub struct RedisBackend<K> {
+    connection: ConnectionManager,
+    namespace: Namespace,
+    options: RedisOptions,
+    pause: Arc<Pause>,
+    keys: PhantomData<fn(&K)>,
+}
+
+/// When operations may try the server again, after a connection failure.
+struct Pause {
+    origin: std::time::Instant,
+    /// Nanoseconds after `origin`; 0 while the server is not paused.
+    until: AtomicU64,
+}
+
+impl Pause {
+    fn new() -> Self {
+        Pause {
+            origin: std::time::Instant::now(),
+            until: AtomicU64::new(0),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn active(&self) -> bool {
+        // Cheap while healthy: one relaxed load, and the clock only when paused.
+        let until = self.until.load(Relaxed);
+        until != 0 && self.now() < until
+    }
+
+    fn start(&self, pause: Duration) {
+        let pause = u64::try_from(pause.as_nanos()).unwrap_or(u64::MAX);
+        self.until
+            .store(self.now().saturating_add(pause).max(1), Relaxed);
+    }
+}
+
+impl<K> RedisBackend<K> {
+    /// A backend for the server at `url` (`redis://[user:password@]host[:port][/db]`,
+    /// or `rediss://` with the `redis-tls` feature), with default [`RedisOptions`].
+    ///
+    /// Fails only on a malformed URL; the server is contacted on first use.
+    pub fn open(url: &str) -> Result<Self, RedisBackendError> {
+        Self::open_with(url, RedisOptions::default())
+    }
+
+    /// [`open`](Self::open) with options.
+    pub fn open_with(url: &str, options: RedisOptions) -> Result<Self, RedisBackendError> {
+        let client = Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.timeout))
+            .set_response_timeout(Some(options.timeout))
+            // Reconnection is retried on every failed call; a short schedule keeps a
+            // returning server from waiting behind a long backoff.
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(100));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(RedisBackend {
+            connection,
+            namespace: Namespace::new(&options.prefix, crate::DEFAULT_IDENTIFIER),
+            options,
+            pause: Arc::new(Pause::new()),
+            keys: PhantomData,
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &RedisOptions {
+        &self.options
+    }
+
+    /// Runs `command`, bounded by the timeout.
+    async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, RedisBackendError> {
+        let mut connection = self.connection.clone();
+        self.bounded(async move { command.query_async(&mut connection).await })
+            .await
+    }
+
+    /// Runs `pipeline` in one round trip, bounded by the timeout.
+    async fn query_pipeline<T: FromRedisValue>(
+        &self,
+        pipeline: &Pipeline,
+    ) -> Result<T, RedisBackendError> {
+        let mut connection = self.connection.clone();
+        self.bounded(async move { pipeline.query_async(&mut connection).await })
+            .await
+    }
+
+    async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, RedisBackendError> {
+        if self.pause.active() {
+            return Err(RedisBackendError::Unavailable);
+        }
+        let failure = match tokio::time::timeout(self.options.timeout, operation).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) if !is_connection_failure(&e) => return Err(e.into()),
+            Ok(Err(e)) => e.into(),
+            Err(_) => RedisBackendError::Timeout(self.options.timeout),
+        };
+        if !self.options.pause.is_zero() {
+            self.pause.start(self.options.pause);
+        }
+        Err(failure)
+    }
+
+    /// The key name of `key`, within the size limit.
+    fn name(&self, key: &K) -> Result<String, RedisBackendError>
+    where
+        K: PersistentHash,
+    {
+        let name = self
+            .namespace
+            .key(key)
+            .map_err(RedisBackendError::Unhashable)?;
+        within(&name, "key", self.options.max_key_bytes)?;
+        Ok(name)
+    }
+
+    /// Every key name of this namespace, each once (SCAN may repeat one).
+    async fn scan(&self) -> Result<HashSet<String>, RedisBackendError> {
+        let pattern = self.namespace.pattern();
+        let mut names = HashSet::new();
+        let mut cursor = 0u64;
+        loop {
+            let mut command = redis::cmd("SCAN");
+            command
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000);
+            let (next, batch): (u64, Vec<String>) = self.query(&command).await?;
+            names.extend(batch);
+            if next == 0 {
+                return Ok(names);
+            }
+            cursor = next;
+        }
+    }
+
+    /// The `SET` of `name` to `value` until `deadline`.
+    fn set_command(name: String, value: &[u8], deadline: Deadline, now: Instant) -> Cmd {
+        let mut command = redis::cmd("SET");
+        command.arg(name).arg(value);
+        if let Some(left) = deadline.remaining(now) {
+            // Whole milliseconds, rounded up: a live entry never gets PX 0.
+            let ms = left.as_nanos().div_ceil(1_000_000).max(1);
+            command.arg("PX").arg(u64::try_from(ms).unwrap_or(u64::MAX));
+        }
+        command
+    }
+
+    /// The values under `keys`, in one round trip (`MGET`).
+    pub async fn get_many(&self, keys: &[K]) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError>
+    where
+        K: PersistentHash,
+    {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = keys
+            .iter()
+            .map(|k| self.name(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut command = redis::cmd("MGET");
+        command.arg(names);
+        self.query(&command).await
+    }
+
+    /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline).
+    pub async fn set_many(
+        &self,
+        entries: Vec<(K, Vec<u8>)>,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), RedisBackendError>
+    where
+        K: PersistentHash,
+    {
+        let mut pipeline = redis::pipe();
+        for (key, value) in &entries {
+            within(value, "value", self.options.max_value_bytes)?;
+            pipeline
+                .add_command(Self::set_command(self.name(key)?, value, deadline, now))
+                .ignore();
+        }
+        self.query_pipeline(&pipeline).await
+    }
+}
+
+/// A failure of the server or the connection, rather than of one command.
+fn is_connection_failure(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        || e.is_timeout()
+        || e.is_unrecoverable_error()
+}
+
+fn within(
+    bytes: impl AsRef<[u8]>,
+    what: &'static str,
+    limit: usize,
+) -> Result<(), RedisBackendError> {
+    let len = bytes.as_ref().len();
+    if len > limit {
+        return Err(RedisBackendError::TooLarge { what, len, limit });
+    }
+    Ok(())
+}
+
+impl<K> Clone for RedisBackend<K> {
+    /// Another handle on the same connection and namespace.
+    fn clone(&self) -> Self {
+        RedisBackend {
+            connection: self.connection.clone(),
+            namespace: self.namespace.clone(),
+            options: self.options.clone(),
+            pause: Arc::clone(&self.pause),
+            keys: PhantomData,
+        }
+    }
+}
+
+impl<K> AsyncBackend<K, Vec<u8>> for RedisBackend<K>
+where
+    K: PersistentHash + Send + Sync,
+{
+    type Error = RedisBackendError;
+    const NAME: &'static str = "redis";
+
+    fn use_identifier(&mut self, identifier: &str) {
+        self.namespace = Namespace::new(&self.options.prefix, identifier);
+    }
+
+    /// `GET`. The server's expiry decides what is live; `now` is not consulted.
+    async fn get(&self, key: &K, _now: Instant) -> Result<Option<Vec<u8>>, RedisBackendError> {
+        let mut command = redis::cmd("GET");
+        command.arg(self.name(key)?);
+        self.query(&command).await
+    }
+
+    async fn set(
+        &self,
+        key: K,
+        value: Vec<u8>,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), RedisBackendError> {
+        within(&value, "value", self.options.max_value_bytes)?;
+        let command = Self::set_command(self.name(&key)?, &value, deadline, now);
+        self.query(&command).await
+    }
+
+    async fn remove(&self, key: &K, _now: Instant) -> Result<bool, RedisBackendError> {
+        let mut command = redis::cmd("UNLINK");
+        command.arg(self.name(key)?);
+        let removed: usize = self.query(&command).await?;
+        Ok(removed > 0)
+    }
+
+    /// `SCAN MATCH` this namespace, `UNLINK` every batch; a failure stops the sweep and
+    /// is returned (what was unlinked stays unlinked).
+    async fn clear(&self) -> Result<(), RedisBackendError> {
+        let pattern = self.namespace.pattern();
+        let mut cursor = 0u64;
+        loop {
+            let mut command = redis::cmd("SCAN");
+            command
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000);
+            let (next, batch): (u64, Vec<String>) = self.query(&command).await?;
+            if !batch.is_empty() {
+                let mut unlink = redis::cmd("UNLINK");
+                unlink.arg(batch);
+                let _unlinked: usize = self.query(&unlink).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
+    /// This namespace's keys; each was live when the server listed it.
+    async fn len(&self, _now: Instant) -> Result<usize, RedisBackendError> {
+        Ok(self.scan().await?.len())
+    }
+
+    async fn get_many(
+        &self,
+        keys: &[K],
+        _now: Instant,
+    ) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError>
+    where
+        K: Sync,
+        Vec<u8>: Send,
+    {
+        RedisBackend::get_many(self, keys).await
+    }
+}

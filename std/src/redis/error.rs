@@ -1,0 +1,65 @@
+//! Why a Redis operation failed.
+
+use std::fmt;
+use std::time::Duration;
+
+use jwm_cache_core::UnhashableKey;
+
+/// Why a [`RedisBackend`](crate::RedisBackend) operation failed. Every failure is one
+/// of these, never a panic; a memoized call counts it and still returns its value.
+#[derive(Debug)]
+pub enum RedisBackendError {
+    /// The server or the connection failed (refused, dropped, an error reply).
+    Redis(redis::RedisError),
+    /// No answer within the operation timeout.
+    Timeout(Duration),
+    /// Not tried: the server failed moments ago and is given a pause
+    /// ([`RedisOptions::pause_after_failure`](crate::RedisOptions::pause_after_failure)).
+    Unavailable,
+    /// The key has no canonical encoding, so it has no name shared across processes.
+    Unhashable(UnhashableKey),
+    /// The key or value is larger than the configured limit, so it is not stored.
+    TooLarge {
+        /// `"key"` or `"value"`.
+        what: &'static str,
+        /// Its size in bytes.
+        len: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for RedisBackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RedisBackendError::Redis(e) => write!(f, "redis: {e}"),
+            RedisBackendError::Timeout(after) => write!(f, "redis: no answer within {after:?}"),
+            RedisBackendError::Unavailable => f.write_str("redis: paused after a failure"),
+            RedisBackendError::Unhashable(e) => write!(f, "redis: {e}"),
+            RedisBackendError::TooLarge { what, len, limit } => {
+                write!(
+                    f,
+                    "redis: {what} of {len} bytes is over the {limit}-byte limit"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for RedisBackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RedisBackendError::Redis(e) => Some(e),
+            RedisBackendError::Unhashable(e) => Some(e),
+            RedisBackendError::Timeout(_)
+            | RedisBackendError::Unavailable
+            | RedisBackendError::TooLarge { .. } => None,
+        }
+    }
+}
+
+impl From<redis::RedisError> for RedisBackendError {
+    fn from(e: redis::RedisError) -> Self {
+        RedisBackendError::Redis(e)
+    }
+}

@@ -1,0 +1,10 @@
+//! `RedisBackend`: entries in a Redis server, shared by every process that uses it.
+
+mod backend;
+mod error;
+mod namespace;
+mod options;
+
+pub use backend::RedisBackend;
+pub use error::RedisBackendError;
+pub use options::RedisOptions;

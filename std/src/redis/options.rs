@@ -1,0 +1,81 @@
+//! How a `RedisBackend` connects and what it refuses to store.
+
+use std::time::Duration;
+
+/// Options of a [`RedisBackend`](crate::RedisBackend).
+///
+/// ```
+/// use std::time::Duration;
+/// use jwm_cache::RedisOptions;
+///
+/// let options = RedisOptions::default()
+///     .prefix("myapp:")
+///     .timeout(Duration::from_millis(200))
+///     .max_value_bytes(1 << 20);
+/// assert_eq!(options.operation_timeout(), Duration::from_millis(200));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RedisOptions {
+    pub(crate) prefix: String,
+    pub(crate) timeout: Duration,
+    pub(crate) pause: Duration,
+    pub(crate) max_key_bytes: usize,
+    pub(crate) max_value_bytes: usize,
+}
+
+impl Default for RedisOptions {
+    /// Prefix `jwm-cache:`, a 250 ms timeout per operation, a 500 ms pause after a
+    /// connection failure, keys up to 1 KiB and values up to 8 MiB.
+    fn default() -> Self {
+        RedisOptions {
+            prefix: "jwm-cache:".to_string(),
+            timeout: Duration::from_millis(250),
+            pause: Duration::from_millis(500),
+            max_key_bytes: 1 << 10,
+            max_value_bytes: 8 << 20,
+        }
+    }
+}
+
+impl RedisOptions {
+    /// What every key name starts with, before the cache's identifier.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The longest any one operation may take, connecting included; a slower one fails
+    /// with [`RedisBackendError::Timeout`](crate::RedisBackendError::Timeout). A
+    /// memoized call makes at most two operations (a lookup and a store), so with a dead
+    /// or stalled server it returns within twice this plus its own computation.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The per-operation timeout.
+    pub fn operation_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// After a timeout or a connection failure, operations fail at once with
+    /// [`RedisBackendError::Unavailable`](crate::RedisBackendError::Unavailable) for
+    /// this long, instead of each waiting out the timeout; the first operation after
+    /// the pause tries the server again. Zero disables the pause.
+    pub fn pause_after_failure(mut self, pause: Duration) -> Self {
+        self.pause = pause;
+        self
+    }
+
+    /// Key names longer than this are not stored (nor looked up).
+    pub fn max_key_bytes(mut self, limit: usize) -> Self {
+        self.max_key_bytes = limit;
+        self
+    }
+
+    /// Values whose encoding is longer than this are not stored.
+    pub fn max_value_bytes(mut self, limit: usize) -> Self {
+        self.max_value_bytes = limit;
+        self
+    }
+}

@@ -1,0 +1,132 @@
+//! A real `redis-server` on a free loopback port, started and killed by the tests.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A `redis-server` child process; killed when dropped.
+pub(crate) struct RedisServer {
+    pub(crate) port: u16,
+    password: Option<String>,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts a server on a free port of 127.0.0.1, without persistence.
+    pub(crate) fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts a server that requires `password`.
+    pub(crate) fn start_with(password: Option<&str>) -> Self {
+        let mut server = RedisServer {
+            port: free_port(),
+            password: password.map(str::to_string),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    /// `redis://127.0.0.1:port/db`, with the password if any.
+    pub(crate) fn url(&self, db: u8) -> String {
+        match &self.password {
+            Some(p) => format!("redis://:{p}@127.0.0.1:{}/{db}", self.port),
+            None => format!("redis://127.0.0.1:{}/{db}", self.port),
+        }
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (empty: it keeps nothing on disk).
+    pub(crate) fn restart(&mut self) {
+        self.kill();
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(p) = &self.password {
+            command.args(["--requirepass", p]);
+        }
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start redis-server ({e}): the Redis tests need it on PATH; \
+                 install Debian's `redis-server` package (apt-get install -y redis-server)"
+            )
+        });
+        self.child = Some(child);
+        self.wait_until_ready();
+    }
+
+    /// Polls with PING, for at most 10 s.
+    fn wait_until_ready(&self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if self.ping() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!(
+            "redis-server on port {} did not answer within 10 s",
+            self.port
+        );
+    }
+
+    fn ping(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let command = match &self.password {
+            Some(p) => format!("AUTH {p}\r\nPING\r\n"),
+            None => "PING\r\n".to_string(),
+        };
+        if stream.write_all(command.as_bytes()).is_err() {
+            return false;
+        }
+        let mut reply = [0u8; 64];
+        let mut read = 0;
+        while read < reply.len() {
+            match stream.read(&mut reply[read..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+            if String::from_utf8_lossy(&reply[..read]).contains("PONG") {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A plain synchronous client, to look at what the cache stored.
+    pub(crate) fn client(&self, db: u8) -> redis::Connection {
+        redis::Client::open(self.url(db))
+            .and_then(|c| c.get_connection())
+            .expect("a raw connection to the test server")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A port nobody listens on now.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
