@@ -26,13 +26,11 @@ async fn square(n: u64) -> u64 {
     n * n
 }
 
+type BoxedSquare = fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>>;
+type RedisMemo = AsyncMemoized<BoxedSquare, AsyncCache<u64, u64, RedisBackend<u64>, Postcard>>;
+
 struct Contenders {
-    memo: Arc<
-        AsyncMemoized<
-            fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>>,
-            AsyncCache<u64, u64, RedisBackend<u64>, Postcard>,
-        >,
-    >,
+    memo: Arc<RedisMemo>,
     raw: ConnectionManager,
     raw_names: Arc<Vec<String>>,
     cached: Arc<cached::AsyncRedisCache<u64, u64>>,
@@ -46,7 +44,7 @@ fn contenders(rt: &Runtime, server: &RedisServer) -> Contenders {
     let url = server.url(0);
     rt.block_on(async {
         let backend = RedisBackend::open(&url).unwrap();
-        let memo = AsyncMemoized::builder(boxed_square as fn(u64) -> _)
+        let memo = AsyncMemoized::builder(boxed_square as BoxedSquare)
             .identifier("bench")
             .ttl(Duration::from_secs(600))
             .serializer(Postcard)

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::redis_server::{RedisServer, free_port};
 use jwm_cache::{
     AsyncCache, AsyncMemoized, Bridge, Error, Json, Memoized, Postcard, RedisBackend,
-    RedisBackendError, RedisOptions, SyncCacheBuilder, Ttl,
+    RedisBackendError, RedisOptions, SyncCacheBuilder, SyncRedisBackend, Ttl,
 };
 use redis::Commands;
 
@@ -438,4 +438,47 @@ fn a_sync_function_over_redis_works_outside_and_inside_runtimes() {
     assert_eq!(multi_thread.block_on(async { memo.call(3) }), 15);
     assert_eq!(runs.load(SeqCst), 2);
     assert_eq!(memo.cache_info().current_size, 2);
+}
+
+#[test]
+fn the_sync_flavour_serves_sync_and_async_functions() {
+    let server = RedisServer::start();
+    let bridge = Bridge::new().unwrap();
+    let url = server.url(0);
+    let redis = bridge
+        .run(async move { RedisBackend::<u64>::open(&url) })
+        .unwrap()
+        .unwrap();
+    let sync_backend =
+        || SyncRedisBackend::new(redis.clone().with_identifier("flavour"), bridge.clone());
+
+    // A sync function over the sync backend, in a one-shard SyncCache.
+    let cache = SyncCacheBuilder::new()
+        .identifier("flavour")
+        .shards(1)
+        .serializer(Postcard)
+        .build_with_backend(sync_backend);
+    let triple = Memoized::with_cache(|n: u64| n * 3, Arc::new(cache));
+    assert_eq!((triple.call(4), triple.call(4)), (12, 12));
+    let info = triple.cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
+
+    // An async function over the same sync backend, kept off the executor by Blocking.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let also_triple = AsyncMemoized::builder(|n: u64| async move { n * 3 })
+            .identifier("flavour")
+            .serializer(Postcard)
+            .build_with_backend(jwm_cache::Blocking::new(sync_backend()));
+        assert_eq!(also_triple.call(4).await, 12);
+        assert_eq!(
+            also_triple.cache_info().await.hits,
+            1,
+            "it found the sync function's entry"
+        );
+    });
 }

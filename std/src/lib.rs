@@ -46,7 +46,7 @@ pub use jwm_cache_core::*;
 pub use memoize::{MemoStore, Memoized, MemoizedBuilder, MemoizedMethod};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{RedisBackend, RedisBackendError, RedisOptions};
+pub use redis::{RedisBackend, RedisBackendError, RedisOptions, SyncRedisBackend};
 pub use sync::{SyncCache, SyncCacheBuilder};
 
 /// A single-threaded in-memory cache that stores values as they are.

@@ -119,6 +119,13 @@ impl<K> RedisBackend<K> {
         })
     }
 
+    /// The backend for the cache named `identifier`. Cache builders name an async
+    /// backend themselves; a [`SyncRedisBackend`](crate::SyncRedisBackend) is named here.
+    pub fn with_identifier(mut self, identifier: &str) -> Self {
+        self.namespace = Namespace::new(&self.options.prefix, identifier);
+        self
+    }
+
     /// The options.
     pub fn options(&self) -> &RedisOptions {
         &self.options
@@ -287,7 +294,7 @@ where
     const NAME: &'static str = "redis";
 
     fn use_identifier(&mut self, identifier: &str) {
-        self.namespace = Namespace::new(&self.options.prefix, identifier);
+        *self = self.clone().with_identifier(identifier);
     }
 
     /// `GET`. The server's expiry decides what is live; `now` is not consulted.

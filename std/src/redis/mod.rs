@@ -4,7 +4,9 @@ mod backend;
 mod error;
 mod namespace;
 mod options;
+mod sync_backend;
 
 pub use backend::RedisBackend;
 pub use error::RedisBackendError;
 pub use options::RedisOptions;
+pub use sync_backend::SyncRedisBackend;

@@ -1,0 +1,95 @@
+//! `SyncRedisBackend`: the Redis backend behind the core's synchronous `Backend` trait.
+
+use jwm_cache_core::{Backend, Deadline, Instant, PersistentHash};
+
+use super::{RedisBackend, RedisBackendError};
+use crate::{AsyncBackend, Bridge};
+
+/// The sync flavour of [`RedisBackend`]: the same keys, commands, timeouts and pause,
+/// behind the core's synchronous [`Backend`] trait, with each operation run on a
+/// [`Bridge`]. It plugs Redis into the sync engine ([`Cache`](crate::Cache)), into a
+/// one-shard [`SyncCache`](crate::SyncCache) (every shard would see the whole
+/// namespace, so `len` and `clear` want exactly one), and into async code through
+/// [`Blocking`](crate::Blocking).
+///
+/// For memoized sync functions, [`Memoized::builder`](crate::Memoized::builder)'s
+/// `build_with_async_backend` over a plain `RedisBackend` needs no lock around the I/O
+/// and is the better choice.
+///
+/// ```no_run
+/// use jwm_cache::{Bridge, CacheBuilder, Postcard, RedisBackend, SyncRedisBackend, SystemClock};
+///
+/// let bridge = Bridge::shared().unwrap();
+/// let redis = bridge.run(async { RedisBackend::<u64>::open("redis://127.0.0.1:6379") }).unwrap().unwrap();
+/// let mut cache = CacheBuilder::new(SystemClock)
+///     .serializer(Postcard)
+///     .build_with_backend::<u64, String, _>(SyncRedisBackend::new(redis.with_identifier("default"), bridge));
+/// cache.insert(1, "one".to_string()).unwrap();
+/// ```
+pub struct SyncRedisBackend<K> {
+    redis: RedisBackend<K>,
+    bridge: Bridge,
+    /// What the last `get` found: the sync trait lends its result.
+    found: Option<Vec<u8>>,
+}
+
+impl<K> SyncRedisBackend<K> {
+    /// Runs `redis`'s operations on `bridge`. Its identifier is not changed: name it with
+    /// [`RedisBackend::with_identifier`] (the sync builders do not).
+    pub fn new(redis: RedisBackend<K>, bridge: Bridge) -> Self {
+        SyncRedisBackend {
+            redis,
+            bridge,
+            found: None,
+        }
+    }
+
+    fn run<T: Send + 'static, F>(
+        &self,
+        op: impl FnOnce(RedisBackend<K>) -> F,
+    ) -> Result<T, RedisBackendError>
+    where
+        F: Future<Output = Result<T, RedisBackendError>> + Send + 'static,
+    {
+        self.bridge
+            .run(op(self.redis.clone()))
+            .unwrap_or(Err(RedisBackendError::Unavailable))
+    }
+}
+
+impl<K> Backend<K, Vec<u8>> for SyncRedisBackend<K>
+where
+    K: PersistentHash + Clone + Send + Sync + 'static,
+{
+    type Error = RedisBackendError;
+    const NAME: &'static str = "redis";
+
+    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&Vec<u8>>, RedisBackendError> {
+        let key = key.clone();
+        self.found = self.run(|redis| async move { redis.get(&key, now).await })?;
+        Ok(self.found.as_ref())
+    }
+
+    fn set(
+        &mut self,
+        key: K,
+        value: Vec<u8>,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), RedisBackendError> {
+        self.run(|redis| async move { redis.set(key, value, deadline, now).await })
+    }
+
+    fn remove(&mut self, key: &K, now: Instant) -> Result<bool, RedisBackendError> {
+        let key = key.clone();
+        self.run(|redis| async move { redis.remove(&key, now).await })
+    }
+
+    fn clear(&mut self) -> Result<(), RedisBackendError> {
+        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::clear(&redis).await })
+    }
+
+    fn len(&mut self, now: Instant) -> Result<usize, RedisBackendError> {
+        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::len(&redis, now).await })
+    }
+}
