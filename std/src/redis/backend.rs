@@ -1,16 +1,14 @@
 //! The backend itself: one connection manager, bounded operations.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
 
 use jwm_cache_core::{Deadline, Instant, PersistentHash};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Cmd, FromRedisValue, Pipeline};
+use redis::{Client, Cmd, FromRedisValue};
 
+use super::batch::Batcher;
+use super::link::Link;
 use super::namespace::Namespace;
 use super::{RedisBackendError, RedisOptions};
 use crate::AsyncBackend;
@@ -35,8 +33,8 @@ use crate::AsyncBackend;
 ///   failures and still returns its function's value.
 ///
 /// The connection is made lazily, on the first operation, so a backend can be created
-/// while the server is down; creating one needs a tokio runtime (the manager's
-/// reconnection runs on it).
+/// anywhere, even while the server is down; its reconnections then run on the runtime
+/// of that first operation, which should outlive the backend.
 ///
 /// ```no_run
 /// use jwm_cache::{AsyncMemoized, Postcard, RedisBackend};
@@ -51,43 +49,11 @@ use crate::AsyncBackend;
 /// # }
 /// ```
 pub struct RedisBackend<K> {
-    connection: ConnectionManager,
+    link: Arc<Link>,
+    lookups: Arc<Batcher>,
     namespace: Namespace,
     options: RedisOptions,
-    pause: Arc<Pause>,
     keys: PhantomData<fn(&K)>,
-}
-
-/// When operations may try the server again, after a connection failure.
-struct Pause {
-    origin: std::time::Instant,
-    /// Nanoseconds after `origin`; 0 while the server is not paused.
-    until: AtomicU64,
-}
-
-impl Pause {
-    fn new() -> Self {
-        Pause {
-            origin: std::time::Instant::now(),
-            until: AtomicU64::new(0),
-        }
-    }
-
-    fn now(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    fn active(&self) -> bool {
-        // Cheap while healthy: one relaxed load, and the clock only when paused.
-        let until = self.until.load(Relaxed);
-        until != 0 && self.now() < until
-    }
-
-    fn start(&self, pause: Duration) {
-        let pause = u64::try_from(pause.as_nanos()).unwrap_or(u64::MAX);
-        self.until
-            .store(self.now().saturating_add(pause).max(1), Relaxed);
-    }
 }
 
 impl<K> RedisBackend<K> {
@@ -102,19 +68,11 @@ impl<K> RedisBackend<K> {
     /// [`open`](Self::open) with options.
     pub fn open_with(url: &str, options: RedisOptions) -> Result<Self, RedisBackendError> {
         let client = Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.timeout))
-            .set_response_timeout(Some(options.timeout))
-            // Reconnection is retried on every failed call; a short schedule keeps a
-            // returning server from waiting behind a long backoff.
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(100));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(RedisBackend {
-            connection,
+            link: Arc::new(Link::new(client, options.timeout, options.pause)),
+            lookups: Arc::default(),
             namespace: Namespace::new(&options.prefix, crate::DEFAULT_IDENTIFIER),
             options,
-            pause: Arc::new(Pause::new()),
             keys: PhantomData,
         })
     }
@@ -131,40 +89,8 @@ impl<K> RedisBackend<K> {
         &self.options
     }
 
-    /// Runs `command`, bounded by the timeout.
     async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, RedisBackendError> {
-        let mut connection = self.connection.clone();
-        self.bounded(async move { command.query_async(&mut connection).await })
-            .await
-    }
-
-    /// Runs `pipeline` in one round trip, bounded by the timeout.
-    async fn query_pipeline<T: FromRedisValue>(
-        &self,
-        pipeline: &Pipeline,
-    ) -> Result<T, RedisBackendError> {
-        let mut connection = self.connection.clone();
-        self.bounded(async move { pipeline.query_async(&mut connection).await })
-            .await
-    }
-
-    async fn bounded<T>(
-        &self,
-        operation: impl Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, RedisBackendError> {
-        if self.pause.active() {
-            return Err(RedisBackendError::Unavailable);
-        }
-        let failure = match tokio::time::timeout(self.options.timeout, operation).await {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) if !is_connection_failure(&e) => return Err(e.into()),
-            Ok(Err(e)) => e.into(),
-            Err(_) => RedisBackendError::Timeout(self.options.timeout),
-        };
-        if !self.options.pause.is_zero() {
-            self.pause.start(self.options.pause);
-        }
-        Err(failure)
+        self.link.query(command).await
     }
 
     /// The key name of `key`, within the size limit.
@@ -248,17 +174,8 @@ impl<K> RedisBackend<K> {
                 .add_command(Self::set_command(self.name(key)?, value, deadline, now))
                 .ignore();
         }
-        self.query_pipeline(&pipeline).await
+        self.link.query_pipeline(&pipeline).await
     }
-}
-
-/// A failure of the server or the connection, rather than of one command.
-fn is_connection_failure(e: &redis::RedisError) -> bool {
-    e.is_io_error()
-        || e.is_connection_refusal()
-        || e.is_connection_dropped()
-        || e.is_timeout()
-        || e.is_unrecoverable_error()
 }
 
 fn within(
@@ -277,10 +194,10 @@ impl<K> Clone for RedisBackend<K> {
     /// Another handle on the same connection and namespace.
     fn clone(&self) -> Self {
         RedisBackend {
-            connection: self.connection.clone(),
+            link: Arc::clone(&self.link),
+            lookups: Arc::clone(&self.lookups),
             namespace: self.namespace.clone(),
             options: self.options.clone(),
-            pause: Arc::clone(&self.pause),
             keys: PhantomData,
         }
     }
@@ -297,11 +214,10 @@ where
         *self = self.clone().with_identifier(identifier);
     }
 
-    /// `GET`. The server's expiry decides what is live; `now` is not consulted.
+    /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight. The
+    /// server's expiry decides what is live; `now` is not consulted.
     async fn get(&self, key: &K, _now: Instant) -> Result<Option<Vec<u8>>, RedisBackendError> {
-        let mut command = redis::cmd("GET");
-        command.arg(self.name(key)?);
-        self.query(&command).await
+        self.lookups.get(&self.link, self.name(key)?).await
     }
 
     async fn set(

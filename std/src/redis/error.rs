@@ -7,12 +7,14 @@ use jwm_cache_core::UnhashableKey;
 
 /// Why a [`RedisBackend`](crate::RedisBackend) operation failed. Every failure is one
 /// of these, never a panic; a memoized call counts it and still returns its value.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum RedisBackendError {
     /// The server or the connection failed (refused, dropped, an error reply).
     Redis(redis::RedisError),
     /// No answer within the operation timeout.
     Timeout(Duration),
+    /// The server's reply did not have the shape of the command's answer.
+    Malformed,
     /// Not tried: the server failed moments ago and is given a pause
     /// ([`RedisOptions::pause_after_failure`](crate::RedisOptions::pause_after_failure)).
     Unavailable,
@@ -35,6 +37,7 @@ impl fmt::Display for RedisBackendError {
             RedisBackendError::Redis(e) => write!(f, "redis: {e}"),
             RedisBackendError::Timeout(after) => write!(f, "redis: no answer within {after:?}"),
             RedisBackendError::Unavailable => f.write_str("redis: paused after a failure"),
+            RedisBackendError::Malformed => f.write_str("redis: a reply of the wrong shape"),
             RedisBackendError::Unhashable(e) => write!(f, "redis: {e}"),
             RedisBackendError::TooLarge { what, len, limit } => {
                 write!(
@@ -53,6 +56,7 @@ impl std::error::Error for RedisBackendError {
             RedisBackendError::Unhashable(e) => Some(e),
             RedisBackendError::Timeout(_)
             | RedisBackendError::Unavailable
+            | RedisBackendError::Malformed
             | RedisBackendError::TooLarge { .. } => None,
         }
     }

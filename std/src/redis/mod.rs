@@ -1,7 +1,9 @@
 //! `RedisBackend`: entries in a Redis server, shared by every process that uses it.
 
 mod backend;
+mod batch;
 mod error;
+mod link;
 mod namespace;
 mod options;
 mod sync_backend;

@@ -25,7 +25,10 @@ impl Namespace {
     }
 
     fn key_of(&self, digest: Digest) -> String {
-        format!("{}{digest}", self.head)
+        let mut name = String::with_capacity(self.head.len() + DIGEST_HEX);
+        name.push_str(&self.head);
+        name.extend(digest.hex().map(char::from));
+        name
     }
 
     /// A SCAN pattern matching this namespace's keys and nothing else: the head with

@@ -1,0 +1,122 @@
+//! Lookups from many tasks at once, gathered into one `MGET`.
+//!
+//! A lookup with no other in flight is a plain `GET`, so a lone caller pays nothing.
+//! Lookups that arrive while others are in flight queue for a driver task, which sends
+//! everything queued as one `MGET` and hands each caller its value: the server and
+//! the client then handle one command for many keys.
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use redis::Cmd;
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, oneshot};
+
+use super::RedisBackendError;
+use super::link::Link;
+
+/// The most keys in one `MGET`.
+const MOST_KEYS: usize = 256;
+
+type Found = Result<Option<Vec<u8>>, RedisBackendError>;
+
+struct Lookup {
+    name: String,
+    reply: oneshot::Sender<Found>,
+}
+
+/// Gathers concurrent lookups; shared by every handle on a backend.
+#[derive(Default)]
+pub(crate) struct Batcher {
+    in_flight: AtomicUsize,
+    queue: Mutex<Option<mpsc::UnboundedSender<Lookup>>>,
+}
+
+impl Batcher {
+    /// The value under `name`: a `GET` when alone, else a place in the next `MGET`.
+    pub(crate) async fn get(&self, link: &Arc<Link>, name: String) -> Found {
+        let in_flight = InFlight::enter(&self.in_flight);
+        if in_flight.alone {
+            return link.query(Cmd::new().arg("GET").arg(&name)).await;
+        }
+        let (reply, found) = oneshot::channel();
+        match self.enqueue(link, Lookup { name, reply }) {
+            // The driver's `MGET` is bounded by the timeout, so the answer comes in time;
+            // if the driver went with its runtime, the reply is dropped.
+            Ok(()) => found.await.unwrap_or(Err(RedisBackendError::Unavailable)),
+            // No runtime to drive a batch: look it up alone after all.
+            Err(Lookup { name, .. }) => link.query(Cmd::new().arg("GET").arg(&name)).await,
+        }
+    }
+
+    /// Queues `lookup` for the driver, starting one on this runtime if there is none
+    /// (or the last one went with its runtime).
+    fn enqueue(&self, link: &Arc<Link>, lookup: Lookup) -> Result<(), Lookup> {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let lookup = match queue.as_ref() {
+            Some(driver) => match driver.send(lookup) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::SendError(lookup)) => lookup,
+            },
+            None => lookup,
+        };
+        let Ok(runtime) = Handle::try_current() else {
+            return Err(lookup);
+        };
+        let (sender, receiver) = mpsc::unbounded_channel();
+        runtime.spawn(drive(Arc::clone(link), receiver));
+        let sent = sender.send(lookup).map_err(|mpsc::error::SendError(l)| l);
+        *queue = Some(sender);
+        sent
+    }
+}
+
+/// Sends whatever is queued as one `MGET`, again and again.
+async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
+    let mut batch = Vec::with_capacity(MOST_KEYS);
+    while queue.recv_many(&mut batch, MOST_KEYS).await > 0 {
+        let mut command = Cmd::new();
+        command.arg("MGET");
+        for lookup in &batch {
+            command.arg(&lookup.name);
+        }
+        match link.query::<Vec<Option<Vec<u8>>>>(&command).await {
+            Ok(values) if values.len() == batch.len() => {
+                for (lookup, value) in batch.drain(..).zip(values) {
+                    // A caller that gave up no longer listens.
+                    let _ = lookup.reply.send(Ok(value));
+                }
+            }
+            Ok(_) => reply_all(&mut batch, &RedisBackendError::Malformed),
+            Err(e) => reply_all(&mut batch, &e),
+        }
+    }
+}
+
+fn reply_all(batch: &mut Vec<Lookup>, error: &RedisBackendError) {
+    for lookup in batch.drain(..) {
+        let _ = lookup.reply.send(Err(error.clone()));
+    }
+}
+
+/// Counts a lookup in flight while it lives.
+struct InFlight<'a> {
+    count: &'a AtomicUsize,
+    alone: bool,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        let before = count.fetch_add(1, Relaxed);
+        InFlight {
+            count,
+            alone: before == 0,
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Relaxed);
+    }
+}
