@@ -482,3 +482,17 @@ fn the_sync_flavour_serves_sync_and_async_functions() {
         );
     });
 }
+
+/// `rediss://` is accepted with the `redis-tls` feature; against a port with no TLS
+/// server the call still returns its value and the failure is counted.
+#[cfg(feature = "redis-tls")]
+#[tokio::test]
+async fn a_rediss_url_opens_and_a_failed_handshake_only_costs_a_counted_error() {
+    let url = format!("rediss://127.0.0.1:{}/0", free_port());
+    let memo = AsyncMemoized::builder(|n: u64| async move { n + 7 })
+        .identifier("tls")
+        .serializer(Postcard)
+        .build_with_backend(RedisBackend::open(&url).unwrap());
+    assert_eq!(memo.call(1).await, 8);
+    assert!(memo.cache_info().await.errors >= 2);
+}
