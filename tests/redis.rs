@@ -44,8 +44,7 @@ async fn a_memoized_function_misses_then_hits_and_keys_are_namespaced_digests() 
         async move { n * n }
     })
     .identifier("squares")
-    .serializer(Postcard)
-    .build_with_backend(RedisBackend::open(&server.url(0)).unwrap());
+    .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
     assert_eq!((square.call(12).await, square.call(12).await), (144, 144));
     assert_eq!(runs.load(SeqCst), 1);
     let info = square.cache_info().await;

@@ -208,6 +208,37 @@ where
 type AsyncInMemory<K, V, S, C> =
     AsyncCache<K, V, Sharded<MemoryBackend<K, <S as Serializer<V>>::Encoded>>, S, C>;
 
+/// The Redis-backed memoized function, with postcard as the default codec.
+#[cfg(feature = "redis")]
+impl<F, Args, V, C> MemoizedBuilder<AsyncFunction<F>, Args, V, Identity, C> {
+    /// The memoized async function over `redis`, storing postcard bytes (Redis holds
+    /// bytes, so the in-memory default codec, [`Identity`], does not apply). For JSON,
+    /// call `.serializer(Json)` and then `build_with_backend`.
+    ///
+    /// ```no_run
+    /// use jwm_cache::{AsyncMemoized, RedisBackend};
+    ///
+    /// # async fn demo() {
+    /// let profile = AsyncMemoized::builder(|id: u64| async move { format!("user {id}") })
+    ///     .identifier("profiles")
+    ///     .build_with_redis(RedisBackend::open("redis://127.0.0.1:6379").unwrap());
+    /// profile.call(7).await;
+    /// # }
+    /// ```
+    pub fn build_with_redis(
+        self,
+        redis: crate::RedisBackend<Args>,
+    ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::RedisBackend<Args>, crate::Postcard, C>>
+    where
+        crate::Postcard: Serializer<V>,
+        crate::RedisBackend<Args>:
+            crate::AsyncBackend<Args, <crate::Postcard as Serializer<V>>::Encoded>,
+        AsyncCache<Args, V, crate::RedisBackend<Args>, crate::Postcard, C>: Send + Sync + 'static,
+    {
+        self.serializer(crate::Postcard).build_with_backend(redis)
+    }
+}
+
 #[cfg(feature = "async")]
 impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C>
 where
