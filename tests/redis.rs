@@ -319,10 +319,12 @@ async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_
     for n in 0..20 {
         memo.call(n).await;
     }
-    // Callers keep calling while the server dies under them.
+    // Callers keep calling while the server dies under them: it is killed once a tenth
+    // of their calls are done, so most run during the outage.
+    let done = Arc::new(AtomicUsize::new(0));
     let callers: Vec<_> = (0..8)
         .map(|t| {
-            let memo = Arc::clone(&memo);
+            let (memo, done) = (Arc::clone(&memo), Arc::clone(&done));
             tokio::spawn(async move {
                 let mut slowest = Duration::ZERO;
                 for i in 0..200u64 {
@@ -330,12 +332,15 @@ async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_
                     let started = Instant::now();
                     assert_eq!(memo.call(n).await, n + 1_000);
                     slowest = slowest.max(started.elapsed());
+                    done.fetch_add(1, SeqCst);
                 }
                 slowest
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    while done.load(SeqCst) < 160 {
+        tokio::task::yield_now().await;
+    }
     server.kill();
     for caller in callers {
         let slowest = caller.await.unwrap();
@@ -345,7 +350,11 @@ async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_
             "a call took {slowest:?}"
         );
     }
-    assert!(memo.cache_info().await.errors > 0, "the outage was counted");
+    // Misses during the outage failed their lookups and stores (the size query adds one).
+    assert!(
+        memo.cache_info().await.errors > 100,
+        "the outage was counted"
+    );
 
     server.restart();
     // The manager reconnects by itself: a value stored after the restart is a hit.
@@ -494,4 +503,66 @@ async fn a_rediss_url_opens_and_a_failed_handshake_only_costs_a_counted_error() 
         .build_with_backend(RedisBackend::open(&url).unwrap());
     assert_eq!(memo.call(1).await, 8);
     assert!(memo.cache_info().await.errors >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_costs_each_call_at_most_the_timeouts_and_then_recovers() {
+    let server = RedisServer::start();
+    let timeout = Duration::from_millis(150);
+    let options = RedisOptions::default().timeout(timeout);
+    let memo = AsyncMemoized::builder(|n: u64| async move { n * 11 })
+        .identifier("stalled")
+        .build_with_redis(RedisBackend::open_with(&server.url(0), options).unwrap());
+    memo.call(1).await;
+    server.freeze();
+    let started = Instant::now();
+    assert_eq!(memo.call(2).await, 22);
+    let first = started.elapsed();
+    assert!(
+        first >= timeout && first < 2 * timeout + Duration::from_millis(200),
+        "{first:?}"
+    );
+    // Paused: the next calls do not wait for the frozen server at all.
+    let started = Instant::now();
+    for n in 3..20 {
+        assert_eq!(memo.call(n).await, n * 11);
+    }
+    assert!(started.elapsed() < timeout, "{:?}", started.elapsed());
+    server.thaw();
+    let started = Instant::now();
+    loop {
+        memo.call(1).await; // stored before the stall
+        if memo.cache_info().await.hits > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "hits did not resume"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_lookups_share_an_mget_and_each_gets_its_own_value() {
+    let server = RedisServer::start();
+    let cache: Arc<Cache<u64>> = Arc::new(cache(&server.url(0), "mget"));
+    for k in 0..200 {
+        cache.insert(k, k * 10).await.unwrap();
+    }
+    let lookups: Vec<_> = (0..200)
+        .map(|k| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move { (k, cache.get(&k).await.unwrap()) })
+        })
+        .collect();
+    for lookup in lookups {
+        let (k, value) = lookup.await.unwrap();
+        assert_eq!(value, Some(k * 10), "key {k} got another key's value");
+    }
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut server.client(0))
+        .unwrap();
+    assert!(stats.contains("cmdstat_mget"), "no MGET was sent: {stats}");
 }

@@ -46,6 +46,28 @@ impl RedisServer {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers, as with
+    /// a stalled or overloaded server.
+    pub(crate) fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server run again (SIGCONT).
+    pub(crate) fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let sent = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status();
+        assert!(
+            sent.is_ok_and(|s| s.success()),
+            "kill {signal} {pid} failed"
+        );
+    }
+
     /// Starts the server again on the same port (empty: it keeps nothing on disk).
     pub(crate) fn restart(&mut self) {
         self.kill();

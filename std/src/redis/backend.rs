@@ -24,7 +24,8 @@ use crate::AsyncBackend;
 ///   sets none.
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
 ///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
-///   never runs `FLUSHDB`. `len` counts this namespace's keys only.
+///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
+///   trip per SCAN batch, each bounded by the timeout.
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
 ///   timeout or a connection failure, operations fail at once for
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
@@ -32,9 +33,10 @@ use crate::AsyncBackend;
 ///   returns, hits resume with no action. A memoized call over this backend counts
 ///   failures and still returns its function's value.
 ///
-/// The connection is made lazily, on the first operation, so a backend can be created
-/// anywhere, even while the server is down; its reconnections then run on the runtime
-/// of that first operation, which should outlive the backend.
+/// Connections are made lazily, one per tokio runtime that uses the backend, on its
+/// first operation there: a backend can be opened anywhere, even while the server is
+/// down, and each runtime drives its own connection, so no caller depends on another
+/// runtime being alive or running. Operations need a tokio runtime with time enabled.
 ///
 /// ```no_run
 /// use jwm_cache::{AsyncMemoized, Postcard, RedisBackend};
@@ -107,7 +109,7 @@ impl<K> RedisBackend<K> {
     }
 
     /// Every key name of this namespace, each once (SCAN may repeat one).
-    async fn scan(&self) -> Result<HashSet<String>, RedisBackendError> {
+    async fn scan(&self) -> Result<HashSet<Vec<u8>>, RedisBackendError> {
         let pattern = self.namespace.pattern();
         let mut names = HashSet::new();
         let mut cursor = 0u64;
@@ -119,7 +121,7 @@ impl<K> RedisBackend<K> {
                 .arg(&pattern)
                 .arg("COUNT")
                 .arg(1000);
-            let (next, batch): (u64, Vec<String>) = self.query(&command).await?;
+            let (next, batch): (u64, Vec<Vec<u8>>) = self.query(&command).await?;
             names.extend(batch);
             if next == 0 {
                 return Ok(names);
@@ -252,7 +254,7 @@ where
                 .arg(&pattern)
                 .arg("COUNT")
                 .arg(1000);
-            let (next, batch): (u64, Vec<String>) = self.query(&command).await?;
+            let (next, batch): (u64, Vec<Vec<u8>>) = self.query(&command).await?;
             if !batch.is_empty() {
                 let mut unlink = redis::cmd("UNLINK");
                 unlink.arg(batch);

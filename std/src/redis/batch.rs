@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use redis::Cmd;
-use tokio::runtime::Handle;
+use tokio::runtime::{self, Handle};
 use tokio::sync::{mpsc, oneshot};
 
 use super::RedisBackendError;
@@ -29,7 +29,9 @@ struct Lookup {
 #[derive(Default)]
 pub(crate) struct Batcher {
     in_flight: AtomicUsize,
-    queue: Mutex<Option<mpsc::UnboundedSender<Lookup>>>,
+    /// One driver per runtime, as with connections: a driver on another runtime may
+    /// be idle (a current-thread runtime between `block_on`s) or gone.
+    drivers: Mutex<Vec<(runtime::Id, mpsc::UnboundedSender<Lookup>)>>,
 }
 
 impl Batcher {
@@ -41,32 +43,38 @@ impl Batcher {
         }
         let (reply, found) = oneshot::channel();
         match self.enqueue(link, Lookup { name, reply }) {
-            // The driver's `MGET` is bounded by the timeout, so the answer comes in time;
-            // if the driver went with its runtime, the reply is dropped.
-            Ok(()) => found.await.unwrap_or(Err(RedisBackendError::Unavailable)),
+            // Bounded like any operation: an `MGET` ahead of this one may be slow.
+            Ok(()) => match tokio::time::timeout(link.timeout(), found).await {
+                Ok(Ok(found)) => found,
+                // The driver went with its runtime.
+                Ok(Err(_)) => Err(RedisBackendError::Unavailable),
+                Err(_) => Err(RedisBackendError::Timeout(link.timeout())),
+            },
             // No runtime to drive a batch: look it up alone after all.
             Err(Lookup { name, .. }) => link.query(Cmd::new().arg("GET").arg(&name)).await,
         }
     }
 
-    /// Queues `lookup` for the driver, starting one on this runtime if there is none
-    /// (or the last one went with its runtime).
+    /// Queues `lookup` for this runtime's driver, starting one if there is none (or the
+    /// last one went with a runtime that ended).
     fn enqueue(&self, link: &Arc<Link>, lookup: Lookup) -> Result<(), Lookup> {
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        let lookup = match queue.as_ref() {
-            Some(driver) => match driver.send(lookup) {
+        let Ok(runtime) = Handle::try_current() else {
+            return Err(lookup);
+        };
+        let mut drivers = self.drivers.lock().unwrap_or_else(PoisonError::into_inner);
+        let lookup = match drivers.iter().find(|(id, _)| *id == runtime.id()) {
+            Some((_, driver)) => match driver.send(lookup) {
                 Ok(()) => return Ok(()),
                 Err(mpsc::error::SendError(lookup)) => lookup,
             },
             None => lookup,
         };
-        let Ok(runtime) = Handle::try_current() else {
-            return Err(lookup);
-        };
+        // Drivers whose runtime ended can no longer receive.
+        drivers.retain(|(_, driver)| !driver.is_closed());
         let (sender, receiver) = mpsc::unbounded_channel();
         runtime.spawn(drive(Arc::clone(link), receiver));
         let sent = sender.send(lookup).map_err(|mpsc::error::SendError(l)| l);
-        *queue = Some(sender);
+        drivers.push((runtime.id(), sender));
         sent
     }
 }

@@ -2,22 +2,24 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
-
-use std::sync::OnceLock;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Cmd, FromRedisValue, Pipeline};
+use tokio::runtime::{self, Handle};
 
 use super::RedisBackendError;
 
-/// One connection manager, shared by every handle on a backend (and its batcher).
+/// The connection to one server, shared by every handle on a backend (and its batcher).
 pub(crate) struct Link {
     client: Client,
     config: ConnectionManagerConfig,
-    /// Made on first use, inside the runtime that drives its reconnections: making
-    /// one needs a runtime, and opening a backend should not.
-    connection: OnceLock<redis::RedisResult<ConnectionManager>>,
+    /// One connection manager per runtime that uses the backend, made on its first
+    /// operation there: a manager's tasks (its connection's driver, its reconnections)
+    /// run on the runtime that made it, so sharing one across runtimes would tie every
+    /// caller to the first runtime's life and schedule.
+    connections: Mutex<Vec<(runtime::Id, ConnectionManager)>>,
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
@@ -35,19 +37,44 @@ impl Link {
         Link {
             client,
             config,
-            connection: OnceLock::new(),
+            connections: Mutex::new(Vec::new()),
             timeout,
             pause_after_failure: pause,
             pause: Pause::new(),
         }
     }
 
-    /// The connection manager, made on first use (this runs inside a runtime).
-    fn connection(&self) -> Result<ConnectionManager, RedisBackendError> {
-        let made = self.connection.get_or_init(|| {
-            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
-        });
-        made.clone().map_err(RedisBackendError::Redis)
+    /// This runtime's connection manager, made on its first use here.
+    fn connection(&self) -> Result<(runtime::Id, ConnectionManager), RedisBackendError> {
+        let runtime = Handle::try_current()
+            .map_err(|_| RedisBackendError::Unavailable)?
+            .id();
+        let mut connections = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, manager)) = connections.iter().find(|(id, _)| *id == runtime) {
+            return Ok((runtime, manager.clone()));
+        }
+        let manager =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())?;
+        connections.push((runtime, manager.clone()));
+        Ok((runtime, manager))
+    }
+
+    /// The bound on any one operation.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Forgets `runtime`'s manager after a failure that it would not recover from by
+    /// itself (it reconnects only after I/O errors; a refused login, say, would stick).
+    fn forget(&self, runtime: runtime::Id) {
+        let mut connections = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        connections.retain(|(id, _)| *id != runtime);
     }
 
     /// Runs `command`, bounded by the timeout.
@@ -55,9 +82,11 @@ impl Link {
         &self,
         command: &Cmd,
     ) -> Result<T, RedisBackendError> {
-        let mut connection = self.connection()?;
-        self.bounded(async move { command.query_async(&mut connection).await })
-            .await
+        let (runtime, mut connection) = self.connection()?;
+        self.bounded(runtime, async move {
+            command.query_async(&mut connection).await
+        })
+        .await
     }
 
     /// Runs `pipeline` in one round trip, bounded by the timeout.
@@ -65,13 +94,16 @@ impl Link {
         &self,
         pipeline: &Pipeline,
     ) -> Result<T, RedisBackendError> {
-        let mut connection = self.connection()?;
-        self.bounded(async move { pipeline.query_async(&mut connection).await })
-            .await
+        let (runtime, mut connection) = self.connection()?;
+        self.bounded(runtime, async move {
+            pipeline.query_async(&mut connection).await
+        })
+        .await
     }
 
     async fn bounded<T>(
         &self,
+        runtime: runtime::Id,
         operation: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, RedisBackendError> {
         if self.pause.active() {
@@ -79,8 +111,13 @@ impl Link {
         }
         let failure = match tokio::time::timeout(self.timeout, operation).await {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) if !is_connection_failure(&e) => return Err(e.into()),
-            Ok(Err(e)) => e.into(),
+            Ok(Err(e)) if is_connection_failure(&e) => e.into(),
+            Ok(Err(e)) => {
+                if e.kind() == redis::ErrorKind::AuthenticationFailed {
+                    self.forget(runtime);
+                }
+                return Err(e.into());
+            }
             Err(_) => RedisBackendError::Timeout(self.timeout),
         };
         if !self.pause_after_failure.is_zero() {
@@ -90,13 +127,10 @@ impl Link {
     }
 }
 
-/// A failure of the server or the connection, rather than of one command.
+/// A failure of the server or the connection, rather than of one command (a reply that
+/// does not parse, say, must not pause everyone).
 fn is_connection_failure(e: &redis::RedisError) -> bool {
-    e.is_io_error()
-        || e.is_connection_refusal()
-        || e.is_connection_dropped()
-        || e.is_timeout()
-        || e.is_unrecoverable_error()
+    e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
 }
 
 /// When operations may try the server again, after a connection failure.

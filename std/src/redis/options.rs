@@ -44,10 +44,12 @@ impl RedisOptions {
         self
     }
 
-    /// The longest any one operation may take, connecting included; a slower one fails
-    /// with [`RedisBackendError::Timeout`](crate::RedisBackendError::Timeout). A
-    /// memoized call makes at most two operations (a lookup and a store), so with a dead
-    /// or stalled server it returns within twice this plus its own computation.
+    /// The longest any one operation may take, connecting included (a batched lookup
+    /// included, whatever is ahead of it); a slower one fails with
+    /// [`RedisBackendError::Timeout`](crate::RedisBackendError::Timeout). A memoized
+    /// call makes at most two operations (a lookup and a store), so with a dead or
+    /// stalled server it returns within twice this plus its own computation. `len` and
+    /// `clear` make one bounded round trip per SCAN batch.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
