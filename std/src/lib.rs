@@ -43,7 +43,10 @@ pub use asynch::{
 };
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 pub use jwm_cache_core::*;
-pub use memoize::{MemoStore, Memoized, MemoizedBuilder, MemoizedMethod};
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use jwm_cache_macros::ttl_cache;
+pub use memoize::{FnCache, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{RedisBackend, RedisBackendError, RedisOptions, SyncRedisBackend};

@@ -1,6 +1,7 @@
 //! Memoized functions and methods: values that wrap a function with a cache.
 
 mod builder;
+mod fn_cache;
 mod method;
 mod registry;
 mod store;
@@ -14,6 +15,7 @@ pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
 #[cfg(feature = "async")]
 pub(crate) use builder::{AsyncFunction, AsyncMethod};
+pub use fn_cache::FnCache;
 pub use method::MemoizedMethod;
 pub use store::MemoStore;
 

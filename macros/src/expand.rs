@@ -1,0 +1,269 @@
+//! What `#[ttl_cache]` turns a function into.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericArgument, ItemFn, Pat, PathArguments, ReturnType, Type};
+
+use crate::duration::Ttl;
+use crate::options::{Clock, Codec, Options};
+
+/// How the function's result is cached.
+enum Returns {
+    /// Any value, cached as it is.
+    Value(Type),
+    /// `Result<T, E>`: only `Ok(T)` is cached.
+    Result(Type),
+    /// `Option<T>` with `cache_none = false`: only `Some(T)` is cached.
+    SomeOnly(Type),
+}
+
+pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<TokenStream> {
+    refuse_unsupported(&function)?;
+    let name = function.sig.ident.clone();
+    let handle = format_ident!("{}", name.to_string().to_uppercase(), span = name.span());
+    let (key_names, key_types) = key_arguments(&mut function)?;
+    let returns = returns(&function.sig.output, options.cache_none);
+    let value = match &returns {
+        Returns::Value(v) | Returns::Result(v) | Returns::SomeOnly(v) => v.clone(),
+    };
+    let key_type = match key_types.as_slice() {
+        [one] => quote!(#one),
+        many => quote!((#(#many,)*)),
+    };
+    let key = match key_names.as_slice() {
+        [one] => quote!(::core::clone::Clone::clone(&#one)),
+        many => quote!((#(::core::clone::Clone::clone(&#many),)*)),
+    };
+    let is_async = function.sig.asyncness.is_some();
+    let cache_type = cache_type(&options, is_async, &key_type, &value);
+    let builder = builder(&options, is_async, &name);
+
+    // The body runs as an inner function with the original signature, so `return`,
+    // `?` and the argument patterns mean what they meant.
+    let mut inner = function.clone();
+    inner.sig.ident = format_ident!("__jwm_cache_compute");
+    inner.vis = syn::Visibility::Inherited;
+    inner.attrs.clear();
+    let args: Vec<_> = function
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(ident) => Some(ident.ident.clone()),
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let compute = quote!(move || __jwm_cache_compute(#(#args),*));
+    let call = match (&returns, is_async) {
+        (Returns::Value(_), false) => {
+            quote!(#handle.cache().get_or_insert_with(__jwm_cache_key, #compute))
+        }
+        (Returns::Value(_), true) => {
+            quote!(#handle.cache().get_or_insert_with(__jwm_cache_key, #compute).await)
+        }
+        (Returns::Result(_), false) => {
+            quote!(#handle.cache().try_get_or_insert_with(__jwm_cache_key, #compute))
+        }
+        (Returns::Result(_), true) => {
+            quote!(#handle.cache().try_get_or_insert_with(__jwm_cache_key, #compute).await)
+        }
+        (Returns::SomeOnly(_), false) => quote! {
+            #handle.cache().try_get_or_insert_with(__jwm_cache_key, move || __jwm_cache_compute(#(#args),*).ok_or(())).ok()
+        },
+        (Returns::SomeOnly(_), true) => quote! {
+            #handle.cache().try_get_or_insert_with(__jwm_cache_key, move || async move {
+                __jwm_cache_compute(#(#args),*).await.ok_or(())
+            }).await.ok()
+        },
+    };
+    // Checked per argument, so that an unfit key type is pointed at where it is written.
+    let key_checks = key_types.iter().map(|ty| {
+        quote_spanned! {ty.span()=>
+            {
+                fn __jwm_cache_key_is_fit<T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone>() {}
+                __jwm_cache_key_is_fit::<#ty>();
+            }
+        }
+    });
+    let vis = &function.vis;
+    let attrs = &function.attrs;
+    let sig = &function.sig;
+    let doc = format!(
+        "The cache of [`{name}`]: `cache_info()`, `cache_clear()` and `cache_parameters()`."
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        #[allow(non_upper_case_globals)]
+        #vis static #handle: ::jwm_cache::FnCache<#cache_type> =
+            ::jwm_cache::FnCache::new(|| ::jwm_cache::FnCache::shared(#builder));
+
+        #(#attrs)*
+        #vis #sig {
+            #inner
+            #(#key_checks)*
+            let __jwm_cache_key = #key;
+            #call
+        }
+    })
+}
+
+fn refuse_unsupported(function: &ItemFn) -> syn::Result<()> {
+    let sig = &function.sig;
+    let refuse =
+        |spanned: &dyn quote::ToTokens, what: &str| Err(syn::Error::new_spanned(spanned, what));
+    if let Some(constness) = &sig.constness {
+        return refuse(constness, "#[ttl_cache] cannot cache a `const fn`");
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        return refuse(unsafety, "#[ttl_cache] does not wrap `unsafe fn`s");
+    }
+    if !sig.generics.params.is_empty() {
+        return refuse(
+            &sig.generics,
+            "#[ttl_cache] does not yet cache generic functions: one cache per function needs one key type",
+        );
+    }
+    if let Some(receiver) = sig.receiver() {
+        return refuse(
+            receiver,
+            "#[ttl_cache] does not yet cache methods; use `MemoizedMethod`, keyed by a projection of the receiver",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        return refuse(variadic, "#[ttl_cache] cannot cache a variadic function");
+    }
+    Ok(())
+}
+
+/// The arguments that form the key, in order, with `#[ttl_cache::ignore]` stripped.
+fn key_arguments(function: &mut ItemFn) -> syn::Result<(Vec<syn::Ident>, Vec<Type>)> {
+    let (mut names, mut types) = (Vec::new(), Vec::new());
+    for arg in &mut function.sig.inputs {
+        let FnArg::Typed(typed) = arg else { continue };
+        let before = typed.attrs.len();
+        typed.attrs.retain(|a| !is_ignore(a));
+        if typed.attrs.len() != before {
+            continue;
+        }
+        let Pat::Ident(ident) = &*typed.pat else {
+            return Err(syn::Error::new_spanned(
+                &typed.pat,
+                "#[ttl_cache] keys on named arguments: bind this one to a name",
+            ));
+        };
+        match &*typed.ty {
+            Type::Reference(reference) => {
+                return Err(syn::Error::new_spanned(
+                    reference,
+                    "a borrowed argument cannot be kept in the cache: take it by value (`String` for `&str`), or mark it `#[ttl_cache::ignore]`",
+                ));
+            }
+            Type::ImplTrait(opaque) => {
+                return Err(syn::Error::new_spanned(
+                    opaque,
+                    "an `impl Trait` argument has no type the cache can store: name the type",
+                ));
+            }
+            _ => {}
+        }
+        names.push(ident.ident.clone());
+        types.push((*typed.ty).clone());
+    }
+    Ok((names, types))
+}
+
+fn is_ignore(attribute: &syn::Attribute) -> bool {
+    let segments: Vec<String> = attribute
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments == ["ttl_cache", "ignore"]
+}
+
+fn returns(output: &ReturnType, cache_none: bool) -> Returns {
+    let ty = match output {
+        ReturnType::Default => return Returns::Value(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    if let Type::Path(path) = &ty {
+        if let Some(last) = path.path.segments.last() {
+            let first = match &last.arguments {
+                PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                    GenericArgument::Type(t) => Some(t.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            match (last.ident.to_string().as_str(), first) {
+                ("Result", Some(ok)) => return Returns::Result(ok),
+                ("Option", Some(some)) if !cache_none => return Returns::SomeOnly(some),
+                _ => {}
+            }
+        }
+    }
+    Returns::Value(ty)
+}
+
+fn codec(options: &Options) -> TokenStream {
+    match options.serializer {
+        Codec::Identity => quote!(::jwm_cache::Identity),
+        Codec::Postcard => quote!(::jwm_cache::Postcard),
+        Codec::Json => quote!(::jwm_cache::Json),
+    }
+}
+
+fn clock(options: &Options) -> TokenStream {
+    match options.clock {
+        Clock::System => quote!(::jwm_cache::SystemClock),
+        Clock::Coarse => quote!(::jwm_cache::CoarseClock),
+    }
+}
+
+fn cache_type(options: &Options, is_async: bool, key: &TokenStream, value: &Type) -> TokenStream {
+    let (codec, clock) = (codec(options), clock(options));
+    let memory = quote!(::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>);
+    if is_async {
+        quote!(::jwm_cache::AsyncCache<#key, #value, ::jwm_cache::Sharded<#memory>, #codec, #clock>)
+    } else {
+        quote!(::jwm_cache::SyncCache<#key, #value, #memory, #codec, #clock>)
+    }
+}
+
+fn builder(options: &Options, is_async: bool, name: &syn::Ident) -> TokenStream {
+    let identifier = match &options.identifier {
+        Some(id) => quote!(#id),
+        None => quote!(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            ::core::stringify!(#name)
+        )),
+    };
+    let mut builder = quote!(::jwm_cache::SyncCacheBuilder::new().identifier(#identifier));
+    match options.ttl {
+        Some(Ttl::Millis(ms)) => {
+            builder.extend(quote!(.ttl(::core::time::Duration::from_millis(#ms))))
+        }
+        Some(Ttl::Never) => builder.extend(quote!(.ttl(::jwm_cache::Ttl::NEVER))),
+        None => {}
+    }
+    if let Some(capacity) = &options.capacity {
+        builder.extend(quote_spanned!(capacity.span()=> .capacity(#capacity)));
+    }
+    if !options.single_flight {
+        builder.extend(quote!(.single_flight(false)));
+    }
+    let (codec, clock) = (codec(options), clock(options));
+    builder.extend(quote!(.serializer(#codec).clock(#clock)));
+    let build = if is_async {
+        quote!(.build_async())
+    } else {
+        quote!(.build())
+    };
+    quote!(#identifier, || #builder #build)
+}

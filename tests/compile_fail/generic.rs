@@ -1,0 +1,6 @@
+#[jwm_cache::ttl_cache]
+fn f<T: Clone>(x: T) -> T {
+    x
+}
+
+fn main() {}

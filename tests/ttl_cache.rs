@@ -1,0 +1,196 @@
+//! `#[ttl_cache]`: the Python original's acceptance cases, through the attribute.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use jwm_cache::{Ttl, ttl_cache};
+
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache]
+fn bare(n: u64) -> u64 {
+    n + 1
+}
+
+#[test]
+fn two_identical_calls_are_one_miss_and_one_hit() {
+    assert_eq!((bare(1), bare(1)), (2, 2));
+    let info = BARE.cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
+    let p = BARE.cache_parameters();
+    assert_eq!(
+        p.identifier,
+        concat!(module_path!(), "::bare"),
+        "stable across processes"
+    );
+    assert_eq!(p.ttl, Ttl::from_secs(60));
+}
+
+/// Doubles, slowly.
+#[ttl_cache(ttl = "30s", capacity = 100, serializer = postcard, clock = coarse, single_flight = false)]
+pub fn with_options(a: u32, b: String) -> Vec<String> {
+    vec![b; a as usize]
+}
+
+#[test]
+fn options_reach_the_cache() {
+    assert_eq!(with_options(2, "x".into()), with_options(2, "x".into()));
+    let info = WITH_OPTIONS.cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
+    let p = WITH_OPTIONS.cache_parameters();
+    assert_eq!(
+        (p.ttl, p.capacity, p.codec, p.clock),
+        (Ttl::from_secs(30), Some(100), "postcard", "coarse")
+    );
+}
+
+#[ttl_cache(ttl = "never")]
+fn forever(n: u8) -> u8 {
+    n
+}
+
+#[ttl_cache(ttl_ms = 1500)]
+fn millis(n: u8) -> u8 {
+    n
+}
+
+#[test]
+fn never_and_milliseconds() {
+    forever(1);
+    millis(1);
+    assert_eq!(FOREVER.cache_parameters().ttl, Ttl::NEVER);
+    assert_eq!(
+        MILLIS.cache_parameters().ttl,
+        Ttl::from(Duration::from_millis(1500))
+    );
+}
+
+#[ttl_cache]
+fn parse(text: String) -> Result<u32, std::num::ParseIntError> {
+    RUNS.fetch_add(1, SeqCst);
+    text.parse()
+}
+
+#[test]
+fn an_err_is_returned_and_never_cached() {
+    assert!(parse("x".into()).is_err());
+    assert!(parse("x".into()).is_err());
+    assert_eq!((parse("7".into()), parse("7".into())), (Ok(7), Ok(7)));
+    let info = PARSE.cache_info();
+    assert_eq!((info.hits, info.current_size), (1, 1));
+}
+
+#[ttl_cache]
+fn maybe(n: u8) -> Option<u8> {
+    (n > 0).then_some(n)
+}
+
+#[ttl_cache(cache_none = false)]
+fn maybe_not(n: u8) -> Option<u8> {
+    (n > 0).then_some(n)
+}
+
+#[test]
+fn none_is_cached_unless_asked_not_to() {
+    assert_eq!((maybe(0), maybe(0)), (None, None));
+    assert_eq!(
+        MAYBE.cache_info().hits,
+        1,
+        "None cached, as in the original"
+    );
+    assert_eq!(
+        (maybe_not(0), maybe_not(0), maybe_not(3), maybe_not(3)),
+        (None, None, Some(3), Some(3))
+    );
+    let info = MAYBE_NOT.cache_info();
+    assert_eq!(
+        (info.hits, info.current_size),
+        (1, 1),
+        "only Some(3) was stored"
+    );
+}
+
+struct Database;
+
+#[ttl_cache]
+fn lookup(id: u32, #[ttl_cache::ignore] db: &Database) -> String {
+    let _ = db;
+    format!("row {id}")
+}
+
+#[test]
+fn an_ignored_argument_is_not_part_of_the_key() {
+    let (a, b) = (Database, Database);
+    assert_eq!(lookup(1, &a), lookup(1, &b));
+    assert_eq!(LOOKUP.cache_info().hits, 1);
+}
+
+#[ttl_cache(identifier = "shared-squares")]
+fn square(n: u64) -> u64 {
+    n * n
+}
+
+#[ttl_cache(identifier = "shared-squares")]
+fn also_square(n: u64) -> u64 {
+    n.pow(2)
+}
+
+#[ttl_cache(identifier = "other-squares")]
+fn other_square(n: u64) -> u64 {
+    n * n
+}
+
+#[test]
+fn identifiers_share_and_isolate_and_clear_resets() {
+    square(9);
+    assert_eq!(also_square(9), 81);
+    assert_eq!(
+        ALSO_SQUARE.cache_info().hits,
+        1,
+        "one identifier, one cache"
+    );
+    other_square(9);
+    assert_eq!(
+        OTHER_SQUARE.cache_info().hits,
+        0,
+        "another identifier, another cache"
+    );
+    SQUARE.cache_clear();
+    let info = ALSO_SQUARE.cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (0, 0, 0));
+}
+
+#[ttl_cache(ttl = "5m", serializer = json)]
+async fn fetch(city: String) -> usize {
+    tokio::task::yield_now().await;
+    city.len()
+}
+
+#[ttl_cache]
+async fn fetch_checked(city: String) -> Result<usize, String> {
+    if city.is_empty() {
+        return Err("no city".into());
+    }
+    Ok(city.len())
+}
+
+#[tokio::test]
+async fn async_functions_too() {
+    assert_eq!(
+        (fetch("Oslo".into()).await, fetch("Oslo".into()).await),
+        (4, 4)
+    );
+    let info = FETCH.cache_info().await;
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
+    assert_eq!(FETCH.cache_parameters().codec, "json");
+    assert!(fetch_checked(String::new()).await.is_err());
+    assert_eq!(fetch_checked("Rome".into()).await, Ok(4));
+    assert_eq!(FETCH_CHECKED.cache_info().await.current_size, 1);
+    FETCH.cache_clear().await;
+    assert_eq!(FETCH.cache_info().await.current_size, 0);
+}
+
+#[test]
+fn compile_errors_point_at_the_offending_token() {
+    trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");
+}
