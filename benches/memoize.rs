@@ -1,4 +1,5 @@
-//! A memoized hit against the cache's own `get` and against the `cached` crate.
+//! A memoized hit (the `Memoized` value and the `#[ttl_cache]` attribute) against the
+//! cache's own `get` and against the `cached` crate.
 //!
 //! `cargo bench -p jwm-cache-benches --bench memoize`
 
@@ -18,6 +19,16 @@ fn square(n: u64) -> u64 {
 
 #[cached(time = 60)]
 fn cached_square(n: u64) -> u64 {
+    n * n
+}
+
+#[jwm_cache::ttl_cache(ttl = "60s")]
+fn macro_square(n: u64) -> u64 {
+    n * n
+}
+
+#[jwm_cache::ttl_cache(ttl = "60s", clock = coarse)]
+fn coarse_macro_square(n: u64) -> u64 {
     n * n
 }
 
@@ -45,6 +56,8 @@ fn memoized_hit(c: &mut Criterion) {
         memo.call(n);
         coarse_memo.call(n);
         cached_square(n);
+        macro_square(n);
+        coarse_macro_square(n);
     }
 
     group.bench_function("jwm-cache SyncCache::get (bare)", |b| {
@@ -58,6 +71,12 @@ fn memoized_hit(c: &mut Criterion) {
     });
     group.bench_function("jwm-cache Memoized::call (CoarseClock)", |b| {
         b.iter(|| black_box(coarse_memo.call(next())))
+    });
+    group.bench_function("jwm-cache #[ttl_cache]", |b| {
+        b.iter(|| black_box(macro_square(next())))
+    });
+    group.bench_function("jwm-cache #[ttl_cache(clock = coarse)]", |b| {
+        b.iter(|| black_box(coarse_macro_square(next())))
     });
     group.bench_function("cached #[cached(time = 60)]", |b| {
         b.iter(|| black_box(cached_square(next())))
