@@ -190,6 +190,52 @@ async fn async_functions_too() {
     assert_eq!(FETCH.cache_info().await.current_size, 0);
 }
 
+static AREAS: AtomicUsize = AtomicUsize::new(0);
+
+struct Shape {
+    id: u32,
+    side: u64,
+}
+
+impl Shape {
+    /// The area, scaled; keyed on the shape's id, not the shape.
+    #[ttl_cache(key = |shape: &Shape| shape.id)]
+    fn area(&self, scale: u64) -> u64 {
+        AREAS.fetch_add(1, SeqCst);
+        self.side * self.side * scale
+    }
+
+    #[ttl_cache(key = |shape: &Shape| shape.id)]
+    async fn perimeter(&self) -> u64 {
+        tokio::task::yield_now().await;
+        4 * self.side
+    }
+}
+
+#[test]
+fn methods_key_on_a_projection_of_their_receiver() {
+    let small = Shape { id: 1, side: 2 };
+    let large = Shape { id: 2, side: 10 };
+    let small_again = Shape { id: 1, side: 2 };
+    assert_eq!(small.area(1), 4);
+    assert_eq!(large.area(1), 100, "another receiver, another entry");
+    assert_eq!(small_again.area(1), 4, "an equal key is a hit");
+    assert_eq!(small.area(3), 12, "the arguments are part of the key");
+    assert_eq!(AREAS.load(SeqCst), 3);
+    let info = Shape::area_cache().cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 3, 3));
+}
+
+#[tokio::test]
+async fn async_methods_too() {
+    let square = Shape { id: 7, side: 3 };
+    assert_eq!(
+        (square.perimeter().await, square.perimeter().await),
+        (12, 12)
+    );
+    assert_eq!(Shape::perimeter_cache().cache_info().await.hits, 1);
+}
+
 #[test]
 fn compile_errors_point_at_the_offending_token() {
     trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");

@@ -20,31 +20,53 @@ enum Returns {
 
 pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<TokenStream> {
     refuse_unsupported(&function)?;
+    let method = function.sig.receiver().is_some();
+    if let (Some(key), false) = (&options.key, method) {
+        return Err(syn::Error::new_spanned(
+            key,
+            "`key` projects a method's receiver; on a function, every argument not marked `#[ttl_cache::ignore]` is the key",
+        ));
+    }
     let name = function.sig.ident.clone();
-    let handle = format_ident!("{}", name.to_string().to_uppercase(), span = name.span());
-    let (key_names, key_types) = key_arguments(&mut function)?;
+    let (key_names, mut key_types) = key_arguments(&mut function)?;
     let returns = returns(&function.sig.output, options.cache_none);
     let value = match &returns {
         Returns::Value(v) | Returns::Result(v) | Returns::SomeOnly(v) => v.clone(),
     };
+    // Checked per argument, so that an unfit key type is pointed at where it is written.
+    let key_checks: Vec<_> = key_types
+        .iter()
+        .map(|ty| {
+            quote_spanned! {ty.span()=>
+                {
+                    fn __jwm_cache_key_is_fit<T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone>() {}
+                    __jwm_cache_key_is_fit::<#ty>();
+                }
+            }
+        })
+        .collect();
+    let mut key_parts: Vec<TokenStream> = key_names
+        .iter()
+        .map(|n| quote!(::core::clone::Clone::clone(&#n)))
+        .collect();
+    if method {
+        // The receiver enters the key as the digest of its projection (or of itself),
+        // so the cache never holds the receiver and never borrows it.
+        key_types.insert(0, syn::parse_quote!(::jwm_cache::Digest));
+        key_parts.insert(0, quote!(__jwm_cache_receiver));
+    }
     let key_type = match key_types.as_slice() {
         [one] => quote!(#one),
         many => quote!((#(#many,)*)),
     };
-    let key = match key_names.as_slice() {
-        [one] => quote!(::core::clone::Clone::clone(&#one)),
-        many => quote!((#(::core::clone::Clone::clone(&#many),)*)),
+    let key = match key_parts.as_slice() {
+        [one] => quote!(#one),
+        many => quote!((#(#many,)*)),
     };
     let is_async = function.sig.asyncness.is_some();
     let cache_type = cache_type(&options, is_async, &key_type, &value);
-    let builder = builder(&options, is_async, &name);
+    let builder = builder(&options, is_async, &name, method);
 
-    // The body runs as an inner function with the original signature, so `return`,
-    // `?` and the argument patterns mean what they meant.
-    let mut inner = function.clone();
-    inner.sig.ident = format_ident!("__jwm_cache_compute");
-    inner.vis = syn::Visibility::Inherited;
-    inner.attrs.clear();
     let args: Vec<_> = function
         .sig
         .inputs
@@ -57,54 +79,91 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             FnArg::Receiver(_) => None,
         })
         .collect();
-    let compute = quote!(move || __jwm_cache_compute(#(#args),*));
-    let call = match (&returns, is_async) {
-        (Returns::Value(_), false) => {
-            quote!(#handle.cache().get_or_insert_with(__jwm_cache_key, #compute))
+    // The body runs as a function with the original signature, so `return`, `?` and
+    // the argument patterns mean what they meant: nested in a function, or beside a
+    // method (where it keeps its receiver).
+    let mut inner = function.clone();
+    inner.sig.ident = format_ident!("__jwm_cache_compute_{}", name);
+    inner.vis = syn::Visibility::Inherited;
+    inner.attrs = vec![syn::parse_quote!(#[doc(hidden)])];
+    let compute_name = &inner.sig.ident;
+    let computed = if method {
+        quote!(self.#compute_name(#(#args),*))
+    } else {
+        quote!(#compute_name(#(#args),*))
+    };
+    let awaited = if is_async { quote!(.await) } else { quote!() };
+    let (handle_decl, cache) = if method {
+        let handle_fn = format_ident!("{}_cache", name, span = name.span());
+        let doc = format!(
+            "The cache of [`Self::{name}`]: `cache_info()`, `cache_clear()` and `cache_parameters()`."
+        );
+        let vis = &function.vis;
+        (
+            quote! {
+                #inner
+                #[doc = #doc]
+                #vis fn #handle_fn() -> &'static ::jwm_cache::FnCache<#cache_type> {
+                    static CACHE: ::jwm_cache::FnCache<#cache_type> =
+                        ::jwm_cache::FnCache::new(|| ::jwm_cache::FnCache::shared(#builder));
+                    &CACHE
+                }
+            },
+            quote!(Self::#handle_fn().cache()),
+        )
+    } else {
+        let handle = format_ident!("{}", name.to_string().to_uppercase(), span = name.span());
+        let doc = format!(
+            "The cache of [`{name}`]: `cache_info()`, `cache_clear()` and `cache_parameters()`."
+        );
+        let vis = &function.vis;
+        (
+            quote! {
+                #[doc = #doc]
+                #[allow(non_upper_case_globals)]
+                #vis static #handle: ::jwm_cache::FnCache<#cache_type> =
+                    ::jwm_cache::FnCache::new(|| ::jwm_cache::FnCache::shared(#builder));
+            },
+            quote!(#handle.cache()),
+        )
+    };
+    let receiver = if method {
+        let projected = match &options.key {
+            Some(projection) => quote!(&(#projection)(self)),
+            None => quote!(self),
+        };
+        quote! {
+            // A receiver without a canonical encoding cannot be keyed: computed, not cached.
+            let Ok(__jwm_cache_receiver) = ::jwm_cache::PersistentHash::persistent_digest(#projected) else {
+                return #computed #awaited;
+            };
         }
-        (Returns::Value(_), true) => {
-            quote!(#handle.cache().get_or_insert_with(__jwm_cache_key, #compute).await)
+    } else {
+        quote!()
+    };
+    let compute = quote!(|| #computed);
+    let call = match &returns {
+        Returns::Value(_) => quote!(#cache.get_or_insert_with(__jwm_cache_key, #compute) #awaited),
+        Returns::Result(_) => {
+            quote!(#cache.try_get_or_insert_with(__jwm_cache_key, #compute) #awaited)
         }
-        (Returns::Result(_), false) => {
-            quote!(#handle.cache().try_get_or_insert_with(__jwm_cache_key, #compute))
-        }
-        (Returns::Result(_), true) => {
-            quote!(#handle.cache().try_get_or_insert_with(__jwm_cache_key, #compute).await)
-        }
-        (Returns::SomeOnly(_), false) => quote! {
-            #handle.cache().try_get_or_insert_with(__jwm_cache_key, move || __jwm_cache_compute(#(#args),*).ok_or(())).ok()
+        Returns::SomeOnly(_) if is_async => quote! {
+            #cache.try_get_or_insert_with(__jwm_cache_key, || async { #computed.await.ok_or(()) }).await.ok()
         },
-        (Returns::SomeOnly(_), true) => quote! {
-            #handle.cache().try_get_or_insert_with(__jwm_cache_key, move || async move {
-                __jwm_cache_compute(#(#args),*).await.ok_or(())
-            }).await.ok()
+        Returns::SomeOnly(_) => quote! {
+            #cache.try_get_or_insert_with(__jwm_cache_key, || #computed.ok_or(())).ok()
         },
     };
-    // Checked per argument, so that an unfit key type is pointed at where it is written.
-    let key_checks = key_types.iter().map(|ty| {
-        quote_spanned! {ty.span()=>
-            {
-                fn __jwm_cache_key_is_fit<T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone>() {}
-                __jwm_cache_key_is_fit::<#ty>();
-            }
-        }
-    });
-    let vis = &function.vis;
-    let attrs = &function.attrs;
-    let sig = &function.sig;
-    let doc = format!(
-        "The cache of [`{name}`]: `cache_info()`, `cache_clear()` and `cache_parameters()`."
-    );
+    let nested = if method { quote!() } else { quote!(#inner) };
+    let (vis, attrs, sig) = (&function.vis, &function.attrs, &function.sig);
     Ok(quote! {
-        #[doc = #doc]
-        #[allow(non_upper_case_globals)]
-        #vis static #handle: ::jwm_cache::FnCache<#cache_type> =
-            ::jwm_cache::FnCache::new(|| ::jwm_cache::FnCache::shared(#builder));
+        #handle_decl
 
         #(#attrs)*
         #vis #sig {
-            #inner
+            #nested
             #(#key_checks)*
+            #receiver
             let __jwm_cache_key = #key;
             #call
         }
@@ -128,10 +187,12 @@ fn refuse_unsupported(function: &ItemFn) -> syn::Result<()> {
         );
     }
     if let Some(receiver) = sig.receiver() {
-        return refuse(
-            receiver,
-            "#[ttl_cache] does not yet cache methods; use `MemoizedMethod`, keyed by a projection of the receiver",
-        );
+        if receiver.reference.is_none() || receiver.mutability.is_some() {
+            return refuse(
+                receiver,
+                "#[ttl_cache] caches methods that take `&self`: a method that consumes or mutates its receiver is not a pure function of it",
+            );
+        }
     }
     if let Some(variadic) = &sig.variadic {
         return refuse(variadic, "#[ttl_cache] cannot cache a variadic function");
@@ -235,9 +296,18 @@ fn cache_type(options: &Options, is_async: bool, key: &TokenStream, value: &Type
     }
 }
 
-fn builder(options: &Options, is_async: bool, name: &syn::Ident) -> TokenStream {
+fn builder(options: &Options, is_async: bool, name: &syn::Ident, method: bool) -> TokenStream {
     let identifier = match &options.identifier {
         Some(id) => quote!(#id),
+        // Several types in one module may have a method of this name: the line keeps
+        // their caches apart (and is the same in every process running this build).
+        None if method => quote!(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            ::core::stringify!(#name),
+            ":",
+            ::core::line!()
+        )),
         None => quote!(::core::concat!(
             ::core::module_path!(),
             "::",

@@ -18,9 +18,12 @@ use syn::{ItemFn, parse_macro_input};
 ///             serializer = postcard, clock = coarse, single_flight = false, cache_none = false)]
 /// ```
 ///
-/// - Works on sync and `async` functions (not yet on generic functions or methods:
-///   use `Memoized`, `AsyncMemoized` or their method twins). The function keeps its
-///   signature, attributes and visibility.
+/// - Works on sync and `async` functions and `&self` methods (not yet on generic
+///   functions: use `Memoized` or `AsyncMemoized`). The function keeps its signature,
+///   attributes and visibility.
+/// - **Methods**: `key = |s: &Shape| s.id` projects the receiver; its
+///   `PersistentHash` digest enters the key (the whole receiver's, without `key`).
+///   The cache is `Shape::area_cache()`.
 /// - **Key**: every argument, cloned, as a tuple; `#[ttl_cache::ignore]` on a parameter
 ///   leaves it out. Key arguments must be owned and `Hash + Eq + Clone`.
 /// - **Results**: a `Result` caches only `Ok`; an `Option` caches `None` like any value

@@ -15,6 +15,8 @@ pub(crate) struct Options {
     pub(crate) clock: Clock,
     pub(crate) single_flight: bool,
     pub(crate) cache_none: bool,
+    /// For a method: what of the receiver enters the key (else the whole receiver).
+    pub(crate) key: Option<Expr>,
 }
 
 /// How values are stored.
@@ -33,7 +35,7 @@ pub(crate) enum Clock {
 }
 
 const KNOWN: &str =
-    "ttl, ttl_ms, identifier, capacity, serializer, clock, single_flight, cache_none";
+    "ttl, ttl_ms, identifier, capacity, serializer, clock, single_flight, cache_none, key";
 
 impl Parse for Options {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -45,6 +47,7 @@ impl Parse for Options {
             clock: Clock::System,
             single_flight: true,
             cache_none: true,
+            key: None,
         };
         for meta in Punctuated::<Meta, Token![,]>::parse_terminated(input)? {
             let Meta::NameValue(pair) = &meta else {
@@ -91,6 +94,7 @@ impl Parse for Options {
                 }
                 "single_flight" => options.single_flight = boolean(value)?,
                 "cache_none" => options.cache_none = boolean(value)?,
+                "key" => options.key = Some(value.clone()),
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &pair.path,
