@@ -236,6 +236,26 @@ async fn async_methods_too() {
     assert_eq!(Shape::perimeter_cache().cache_info().await.hits, 1);
 }
 
+static CLOCK: std::sync::LazyLock<jwm_cache::ManualClock> =
+    std::sync::LazyLock::new(jwm_cache::ManualClock::new);
+
+#[ttl_cache(ttl = "10s", clock = manual(CLOCK))]
+fn stamped(n: u32) -> u32 {
+    RUNS.fetch_add(1, SeqCst);
+    n
+}
+
+#[test]
+fn a_manual_clock_makes_expiry_deterministic() {
+    stamped(1);
+    stamped(1);
+    CLOCK.advance(Duration::from_secs(10)); // at the deadline: expired
+    stamped(1);
+    let info = STAMPED.cache_info();
+    assert_eq!((info.hits, info.misses, info.expirations), (1, 2, 1));
+    assert_eq!(STAMPED.cache_parameters().clock, "manual");
+}
+
 #[test]
 fn compile_errors_point_at_the_offending_token() {
     trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");

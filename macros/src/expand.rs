@@ -279,10 +279,22 @@ fn codec(options: &Options) -> TokenStream {
     }
 }
 
+/// The clock's type.
 fn clock(options: &Options) -> TokenStream {
     match options.clock {
         Clock::System => quote!(::jwm_cache::SystemClock),
         Clock::Coarse => quote!(::jwm_cache::CoarseClock),
+        Clock::Manual(_) => quote!(::jwm_cache::ManualClock),
+    }
+}
+
+/// The clock's value.
+fn clock_value(options: &Options) -> TokenStream {
+    match &options.clock {
+        Clock::Manual(clock) => {
+            quote_spanned!(clock.span()=> ::jwm_cache::ManualClock::clone(&#clock))
+        }
+        _ => clock(options),
     }
 }
 
@@ -328,7 +340,7 @@ fn builder(options: &Options, is_async: bool, name: &syn::Ident, method: bool) -
     if !options.single_flight {
         builder.extend(quote!(.single_flight(false)));
     }
-    let (codec, clock) = (codec(options), clock(options));
+    let (codec, clock) = (codec(options), clock_value(options));
     builder.extend(quote!(.serializer(#codec).clock(#clock)));
     let build = if is_async {
         quote!(.build_async())

@@ -16,6 +16,7 @@ use syn::{ItemFn, parse_macro_input};
 /// #[ttl_cache(ttl = "30s")]                     // also "250ms", "5m", "1h", "2d", "never"
 /// #[ttl_cache(ttl_ms = 30_000, identifier = "geo", capacity = 10_000,
 ///             serializer = postcard, clock = coarse, single_flight = false, cache_none = false)]
+/// #[ttl_cache(clock = manual(CLOCK))]           // a static ManualClock: deterministic tests
 /// ```
 ///
 /// - Works on sync and `async` functions and `&self` methods (not yet on generic

@@ -28,10 +28,13 @@ pub(crate) enum Codec {
 }
 
 /// Which clock reads time.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) enum Clock {
     System,
     Coarse,
+    /// A `ManualClock`, cloned from the given static (or other expression that needs no
+    /// local variable): tests move it instead of sleeping.
+    Manual(Box<Expr>),
 }
 
 const KNOWN: &str =
@@ -85,13 +88,7 @@ impl Parse for Options {
                         }
                     }
                 }
-                "clock" => {
-                    options.clock = match word(value)?.as_str() {
-                        "system" => Clock::System,
-                        "coarse" => Clock::Coarse,
-                        _ => return Err(syn::Error::new_spanned(value, "clock: system or coarse")),
-                    }
-                }
+                "clock" => options.clock = clock(value)?,
                 "single_flight" => options.single_flight = boolean(value)?,
                 "cache_none" => options.cache_none = boolean(value)?,
                 "key" => options.key = Some(value.clone()),
@@ -152,5 +149,26 @@ fn word(value: &Expr) -> syn::Result<String> {
             .map(Ident::to_string)
             .unwrap_or_default()),
         _ => Err(syn::Error::new_spanned(value, "expected a name")),
+    }
+}
+
+/// `system`, `coarse`, or `manual(CLOCK)`.
+fn clock(value: &Expr) -> syn::Result<Clock> {
+    if let Expr::Call(call) = value {
+        if let (Expr::Path(f), [clock]) =
+            (&*call.func, call.args.iter().collect::<Vec<_>>().as_slice())
+        {
+            if f.path.is_ident("manual") {
+                return Ok(Clock::Manual(Box::new((*clock).clone())));
+            }
+        }
+    }
+    match word(value)?.as_str() {
+        "system" => Ok(Clock::System),
+        "coarse" => Ok(Clock::Coarse),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "clock: system, coarse or manual(CLOCK)",
+        )),
     }
 }
