@@ -108,26 +108,21 @@ impl<K> RedisBackend<K> {
         Ok(name)
     }
 
-    /// Every key name of this namespace, each once (SCAN may repeat one).
-    async fn scan(&self) -> Result<HashSet<Vec<u8>>, RedisBackendError> {
-        let pattern = self.namespace.pattern();
-        let mut names = HashSet::new();
-        let mut cursor = 0u64;
-        loop {
-            let mut command = redis::cmd("SCAN");
-            command
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000);
-            let (next, batch): (u64, Vec<Vec<u8>>) = self.query(&command).await?;
-            names.extend(batch);
-            if next == 0 {
-                return Ok(names);
-            }
-            cursor = next;
-        }
+    /// One page of this namespace's key names: the next cursor (0 when done) and the
+    /// names. `len` and `clear` both walk the namespace page by page.
+    async fn scan_page(
+        &self,
+        pattern: &str,
+        cursor: u64,
+    ) -> Result<(u64, Vec<Vec<u8>>), RedisBackendError> {
+        let mut command = redis::cmd("SCAN");
+        command
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000);
+        self.query(&command).await
     }
 
     /// The `SET` of `name` to `value` until `deadline`.
@@ -245,16 +240,9 @@ where
     /// is returned (what was unlinked stays unlinked).
     async fn clear(&self) -> Result<(), RedisBackendError> {
         let pattern = self.namespace.pattern();
-        let mut cursor = 0u64;
+        let mut cursor = 0;
         loop {
-            let mut command = redis::cmd("SCAN");
-            command
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000);
-            let (next, batch): (u64, Vec<Vec<u8>>) = self.query(&command).await?;
+            let (next, batch) = self.scan_page(&pattern, cursor).await?;
             if !batch.is_empty() {
                 let mut unlink = redis::cmd("UNLINK");
                 unlink.arg(batch);
@@ -269,7 +257,18 @@ where
 
     /// This namespace's keys; each was live when the server listed it.
     async fn len(&self, _now: Instant) -> Result<usize, RedisBackendError> {
-        Ok(self.scan().await?.len())
+        let pattern = self.namespace.pattern();
+        // SCAN may list a name twice; a set counts it once.
+        let mut names = HashSet::new();
+        let mut cursor = 0;
+        loop {
+            let (next, batch) = self.scan_page(&pattern, cursor).await?;
+            names.extend(batch);
+            if next == 0 {
+                return Ok(names.len());
+            }
+            cursor = next;
+        }
     }
 
     async fn get_many(
