@@ -1,5 +1,7 @@
 //! `SyncRedisBackend`: the Redis backend behind the core's synchronous `Backend` trait.
 
+use std::sync::Arc;
+
 use jwm_cache_core::{Backend, Deadline, Instant, PersistentHash};
 
 use super::{RedisBackend, RedisBackendError};
@@ -27,7 +29,9 @@ use crate::{AsyncBackend, Bridge};
 /// cache.insert(1, "one".to_string()).unwrap();
 /// ```
 pub struct SyncRedisBackend<K> {
-    redis: RedisBackend<K>,
+    /// Shared with each operation's future: a clone of the backend would copy its
+    /// namespace and options on every operation.
+    redis: Arc<RedisBackend<K>>,
     bridge: Bridge,
     /// What the last `get` found: the sync trait lends its result.
     found: Option<Vec<u8>>,
@@ -38,7 +42,7 @@ impl<K> SyncRedisBackend<K> {
     /// [`RedisBackend::with_identifier`] (the sync builders do not).
     pub fn new(redis: RedisBackend<K>, bridge: Bridge) -> Self {
         SyncRedisBackend {
-            redis,
+            redis: Arc::new(redis),
             bridge,
             found: None,
         }
@@ -46,13 +50,13 @@ impl<K> SyncRedisBackend<K> {
 
     fn run<T: Send + 'static, F>(
         &self,
-        op: impl FnOnce(RedisBackend<K>) -> F,
+        op: impl FnOnce(Arc<RedisBackend<K>>) -> F,
     ) -> Result<T, RedisBackendError>
     where
         F: Future<Output = Result<T, RedisBackendError>> + Send + 'static,
     {
         self.bridge
-            .run(op(self.redis.clone()))
+            .run(op(Arc::clone(&self.redis)))
             .unwrap_or(Err(RedisBackendError::Unavailable))
     }
 }
@@ -86,10 +90,10 @@ where
     }
 
     fn clear(&mut self) -> Result<(), RedisBackendError> {
-        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::clear(&redis).await })
+        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::clear(&*redis).await })
     }
 
     fn len(&mut self, now: Instant) -> Result<usize, RedisBackendError> {
-        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::len(&redis, now).await })
+        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::len(&*redis, now).await })
     }
 }
