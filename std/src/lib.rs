@@ -26,6 +26,8 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[macro_use]
+mod controls;
 #[cfg(feature = "async")]
 mod asynch;
 mod clock;

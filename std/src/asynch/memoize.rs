@@ -5,7 +5,7 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer};
+use jwm_cache_core::{Clock, Serializer};
 
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
 use crate::memoize::{AsyncFunction, AsyncMethod};
@@ -126,20 +126,7 @@ where
             .await
     }
 
-    /// Hits, misses, current size, evictions, expirations and errors.
-    pub async fn cache_info(&self) -> CacheInfo {
-        self.cache.info().await
-    }
-
-    /// Empties the cache and resets its counters; a failure is counted in its errors.
-    pub async fn cache_clear(&self) {
-        let _counted = self.cache.clear().await;
-    }
-
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
-    pub fn cache_parameters(&self) -> Parameters {
-        self.cache.parameters()
-    }
+    cache_controls!(async);
 }
 
 /// A memoized async method: `function(&receiver, args)`, keyed on
@@ -235,18 +222,5 @@ where
             .await
     }
 
-    /// Hits, misses, current size, evictions, expirations and errors.
-    pub async fn cache_info(&self) -> CacheInfo {
-        self.cache.info().await
-    }
-
-    /// Empties the cache and resets its counters; a failure is counted in its errors.
-    pub async fn cache_clear(&self) {
-        let _counted = self.cache.clear().await;
-    }
-
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
-    pub fn cache_parameters(&self) -> Parameters {
-        self.cache.parameters()
-    }
+    cache_controls!(async);
 }

@@ -2,8 +2,6 @@
 
 use std::sync::{Arc, LazyLock};
 
-use jwm_cache_core::{CacheInfo, Parameters};
-
 use super::{MemoStore, registry};
 
 /// The cache of a `#[ttl_cache]` function: a static named after the function in upper
@@ -52,20 +50,7 @@ impl<M> FnCache<M> {
 }
 
 impl<M: MemoStore> FnCache<M> {
-    /// Hits, misses, current size, evictions, expirations and errors.
-    pub fn cache_info(&self) -> CacheInfo {
-        self.cache.cache_info()
-    }
-
-    /// Empties the cache and resets its counters.
-    pub fn cache_clear(&self) {
-        self.cache.cache_clear();
-    }
-
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
-    pub fn cache_parameters(&self) -> Parameters {
-        self.cache.cache_parameters()
-    }
+    cache_controls!(sync);
 }
 
 #[cfg(feature = "async")]
@@ -77,19 +62,5 @@ where
     B: crate::AsyncBackend<K, S::Encoded>,
     C: jwm_cache_core::Clock + Sync,
 {
-    /// Hits, misses, current size, evictions, expirations and errors (for an async
-    /// function's cache, awaited).
-    pub async fn cache_info(&self) -> CacheInfo {
-        self.cache.info().await
-    }
-
-    /// Empties the cache and resets its counters; a failure is counted in its errors.
-    pub async fn cache_clear(&self) {
-        let _counted = self.cache.clear().await;
-    }
-
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
-    pub fn cache_parameters(&self) -> Parameters {
-        self.cache.parameters()
-    }
+    cache_controls!(async);
 }

@@ -3,8 +3,6 @@
 use std::any::type_name;
 use std::sync::Arc;
 
-use jwm_cache_core::{CacheInfo, Parameters};
-
 use super::MemoStore;
 use super::builder::{MemoizedBuilder, Method};
 use crate::{SyncCache, SyncCacheBuilder};
@@ -109,18 +107,5 @@ where
         self.cache.get_or_compute(key, || function(receiver, args))
     }
 
-    /// Hits, misses, current size, evictions, expirations and errors.
-    pub fn cache_info(&self) -> CacheInfo {
-        self.cache.cache_info()
-    }
-
-    /// Empties the cache and resets its counters.
-    pub fn cache_clear(&self) {
-        self.cache.cache_clear();
-    }
-
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
-    pub fn cache_parameters(&self) -> Parameters {
-        self.cache.cache_parameters()
-    }
+    cache_controls!(sync);
 }

@@ -9,8 +9,6 @@ mod store;
 use std::any::type_name;
 use std::sync::Arc;
 
-use jwm_cache_core::{CacheInfo, Parameters};
-
 pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
 #[cfg(feature = "async")]
@@ -136,22 +134,5 @@ impl<F, M: MemoStore> Memoized<F, M> {
             .get_or_compute(args.clone(), || (self.function)(args))
     }
 
-    /// Hits, misses, current size, evictions, expirations and errors.
-    ///
-    /// Counters belong to the cache: functions sharing a cache share its counters.
-    pub fn cache_info(&self) -> CacheInfo {
-        self.cache.cache_info()
-    }
-
-    /// Empties the cache and resets its counters. On a shared cache this clears the
-    /// shared namespace, as in the original, and so resets the counters every sharer
-    /// sees.
-    pub fn cache_clear(&self) {
-        self.cache.cache_clear();
-    }
-
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
-    pub fn cache_parameters(&self) -> Parameters {
-        self.cache.cache_parameters()
-    }
+    cache_controls!(sync);
 }
