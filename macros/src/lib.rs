@@ -5,6 +5,8 @@
 mod duration;
 mod expand;
 mod options;
+mod signature;
+mod storage;
 
 use proc_macro::TokenStream;
 use syn::{ItemFn, parse_macro_input};

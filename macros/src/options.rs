@@ -1,7 +1,9 @@
 //! The attribute's options, each checked where it is written.
 
+use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Meta, Token};
 
 use crate::duration::{self, Ttl};
@@ -11,12 +13,16 @@ pub(crate) struct Options {
     pub(crate) ttl: Option<Ttl>,
     pub(crate) identifier: Option<LitStr>,
     pub(crate) capacity: Option<Expr>,
-    pub(crate) serializer: Codec,
-    pub(crate) clock: Clock,
+    /// The codec, and where it was named (`None`: the backend's default).
+    pub(crate) serializer: Option<(Codec, Span)>,
+    /// The clock (`None`: chosen from the TTL, see `expand::clock`).
+    pub(crate) clock: Option<Clock>,
+    pub(crate) backend: Backend,
+    /// For a sync function over Redis: the `Bridge` expression, and where it was named.
+    pub(crate) bridge: Option<(Expr, Span)>,
     pub(crate) single_flight: bool,
     pub(crate) cache_none: bool,
-    /// For a method: what of the receiver enters the key (else the whole receiver).
-    pub(crate) key: Option<Expr>,
+    pub(crate) key: Option<Key>,
 }
 
 /// How values are stored.
@@ -37,8 +43,26 @@ pub(crate) enum Clock {
     Manual(Box<Expr>),
 }
 
-const KNOWN: &str =
-    "ttl, ttl_ms, identifier, capacity, serializer, clock, single_flight, cache_none, key";
+/// Where entries live.
+pub(crate) enum Backend {
+    Memory,
+    /// `redis(url = ..., prefix = "...", timeout = "250ms")`.
+    Redis {
+        url: Box<Expr>,
+        prefix: Option<LitStr>,
+        timeout_ms: Option<u64>,
+    },
+}
+
+/// `key = ...`: a projection of a method's receiver, or the whole key.
+pub(crate) enum Key {
+    /// `|this: &Type| this.id`: what of the receiver enters a method's key.
+    Receiver(Box<Expr>),
+    /// Any other expression over the arguments: the key is its `PersistentHash` digest.
+    Whole(Box<Expr>),
+}
+
+const KNOWN: &str = "ttl, ttl_ms, identifier, capacity, serializer, backend, bridge, clock, single_flight, cache_none, key";
 
 impl Parse for Options {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -46,8 +70,10 @@ impl Parse for Options {
             ttl: None,
             identifier: None,
             capacity: None,
-            serializer: Codec::Identity,
-            clock: Clock::System,
+            serializer: None,
+            clock: None,
+            backend: Backend::Memory,
+            bridge: None,
             single_flight: true,
             cache_none: true,
             key: None,
@@ -66,32 +92,22 @@ impl Parse for Options {
                 .unwrap_or_default();
             let value = &pair.value;
             match name.as_str() {
-                "ttl" => {
-                    let text = string(value)?;
-                    let ttl = duration::parse(&text.value())
-                        .map_err(|e| syn::Error::new_spanned(value, e))?;
-                    options.ttl = Some(ttl);
-                }
+                "ttl" => options.ttl = Some(duration(value)?),
                 "ttl_ms" => options.ttl = Some(Ttl::Millis(integer(value)?)),
                 "identifier" => options.identifier = Some(string(value)?),
                 "capacity" => options.capacity = Some(value.clone()),
-                "serializer" => {
-                    options.serializer = match word(value)?.as_str() {
-                        "identity" => Codec::Identity,
-                        "postcard" => Codec::Postcard,
-                        "json" => Codec::Json,
-                        _ => {
-                            return Err(syn::Error::new_spanned(
-                                value,
-                                "serializer: identity, postcard or json",
-                            ));
-                        }
-                    }
-                }
-                "clock" => options.clock = clock(value)?,
+                "serializer" => options.serializer = Some((codec(value)?, value.span())),
+                "clock" => options.clock = Some(clock(value)?),
+                "backend" => options.backend = backend(value)?,
+                "bridge" => options.bridge = Some((value.clone(), pair.path.span())),
                 "single_flight" => options.single_flight = boolean(value)?,
                 "cache_none" => options.cache_none = boolean(value)?,
-                "key" => options.key = Some(value.clone()),
+                "key" => {
+                    options.key = Some(match value {
+                        Expr::Closure(_) => Key::Receiver(Box::new(value.clone())),
+                        _ => Key::Whole(Box::new(value.clone())),
+                    })
+                }
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &pair.path,
@@ -105,6 +121,11 @@ impl Parse for Options {
         }
         Ok(options)
     }
+}
+
+fn duration(value: &Expr) -> syn::Result<Ttl> {
+    let text = string(value)?;
+    duration::parse(&text.value()).map_err(|e| syn::Error::new_spanned(value, e))
 }
 
 fn string(value: &Expr) -> syn::Result<LitStr> {
@@ -152,15 +173,33 @@ fn word(value: &Expr) -> syn::Result<String> {
     }
 }
 
+fn codec(value: &Expr) -> syn::Result<Codec> {
+    match word(value)?.as_str() {
+        "identity" => Ok(Codec::Identity),
+        "postcard" => Ok(Codec::Postcard),
+        "json" => Ok(Codec::Json),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "serializer: identity, postcard or json",
+        )),
+    }
+}
+
+/// `name(arg, ...)`: the name and the arguments, if `value` has that shape.
+fn call(value: &Expr) -> Option<(String, Vec<&Expr>)> {
+    let Expr::Call(call) = value else { return None };
+    let Expr::Path(f) = &*call.func else {
+        return None;
+    };
+    let name = f.path.get_ident()?.to_string();
+    Some((name, call.args.iter().collect()))
+}
+
 /// `system`, `coarse`, or `manual(CLOCK)`.
 fn clock(value: &Expr) -> syn::Result<Clock> {
-    if let Expr::Call(call) = value {
-        if let (Expr::Path(f), [clock]) =
-            (&*call.func, call.args.iter().collect::<Vec<_>>().as_slice())
-        {
-            if f.path.is_ident("manual") {
-                return Ok(Clock::Manual(Box::new((*clock).clone())));
-            }
+    if let Some((name, args)) = call(value) {
+        if let ("manual", [clock]) = (name.as_str(), args.as_slice()) {
+            return Ok(Clock::Manual(Box::new((*clock).clone())));
         }
     }
     match word(value)?.as_str() {
@@ -171,4 +210,60 @@ fn clock(value: &Expr) -> syn::Result<Clock> {
             "clock: system, coarse or manual(CLOCK)",
         )),
     }
+}
+
+/// `memory`, or `redis(url = ..., prefix = "...", timeout = "250ms")`.
+fn backend(value: &Expr) -> syn::Result<Backend> {
+    const EXPECTED: &str = "backend: memory, or redis(url = \"redis://127.0.0.1/\") with optional prefix = \"...\" and timeout = \"250ms\"";
+    if let Some((name, args)) = call(value) {
+        if name == "redis" {
+            return redis(value, &args);
+        }
+    }
+    match word(value).as_deref() {
+        Ok("memory") => Ok(Backend::Memory),
+        _ => Err(syn::Error::new_spanned(value, EXPECTED)),
+    }
+}
+
+fn redis(value: &Expr, args: &[&Expr]) -> syn::Result<Backend> {
+    let (mut url, mut prefix, mut timeout_ms) = (None, None, None);
+    for arg in args {
+        let Expr::Assign(assign) = arg else {
+            return Err(syn::Error::new_spanned(
+                arg,
+                "expected `url = ...`, `prefix = \"...\"` or `timeout = \"250ms\"`",
+            ));
+        };
+        match word(&assign.left).as_deref() {
+            Ok("url") => url = Some(assign.right.clone()),
+            Ok("prefix") => prefix = Some(string(&assign.right)?),
+            Ok("timeout") => match duration(&assign.right)? {
+                Ttl::Millis(0) | Ttl::Never => {
+                    return Err(syn::Error::new_spanned(
+                        &assign.right,
+                        "a Redis timeout must be a positive duration",
+                    ));
+                }
+                Ttl::Millis(ms) => timeout_ms = Some(ms),
+            },
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &assign.left,
+                    "redis options: url, prefix, timeout",
+                ));
+            }
+        }
+    }
+    let Some(url) = url else {
+        return Err(syn::Error::new_spanned(
+            value,
+            "redis needs a server: redis(url = \"redis://127.0.0.1/\")",
+        ));
+    };
+    Ok(Backend::Redis {
+        url,
+        prefix,
+        timeout_ms,
+    })
 }

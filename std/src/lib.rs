@@ -48,7 +48,12 @@ pub use jwm_cache_core::*;
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use jwm_cache_macros::ttl_cache;
-pub use memoize::{FnCache, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod};
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use memoize::AsyncMemoControls;
+pub use memoize::{
+    FnCache, GenericFnCache, MemoControls, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod,
+};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{RedisBackend, RedisBackendError, RedisOptions, SyncRedisBackend};

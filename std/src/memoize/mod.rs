@@ -2,6 +2,7 @@
 
 mod builder;
 mod fn_cache;
+mod generic_fn_cache;
 mod method;
 mod registry;
 mod store;
@@ -14,6 +15,9 @@ pub use builder::MemoizedBuilder;
 #[cfg(feature = "async")]
 pub(crate) use builder::{AsyncFunction, AsyncMethod};
 pub use fn_cache::FnCache;
+#[cfg(feature = "async")]
+pub use generic_fn_cache::AsyncMemoControls;
+pub use generic_fn_cache::{GenericFnCache, MemoControls};
 pub use method::MemoizedMethod;
 pub use store::MemoStore;
 

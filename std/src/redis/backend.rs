@@ -70,13 +70,34 @@ impl<K> RedisBackend<K> {
     /// [`open`](Self::open) with options.
     pub fn open_with(url: &str, options: RedisOptions) -> Result<Self, RedisBackendError> {
         let client = Client::open(url)?;
-        Ok(RedisBackend {
+        Ok(Self::over(Ok(client), options))
+    }
+
+    /// [`open_with`](Self::open_with), except that a malformed URL is reported by every
+    /// operation instead (as [`RedisBackendError::Redis`]). A memoized function over
+    /// such a backend computes every call and counts each failure in `cache_info()`:
+    /// this is how `#[ttl_cache(backend = redis(url = ...))]` opens its backend on first
+    /// use, where there is no caller to return an error to.
+    ///
+    /// ```
+    /// use jwm_cache::{RedisBackend, RedisOptions};
+    ///
+    /// let broken = RedisBackend::<u64>::open_deferring_errors("not a url", RedisOptions::default());
+    /// # drop(broken);
+    /// ```
+    pub fn open_deferring_errors(url: &str, options: RedisOptions) -> Self {
+        let client = Client::open(url).map_err(RedisBackendError::from);
+        Self::over(client, options)
+    }
+
+    fn over(client: Result<Client, RedisBackendError>, options: RedisOptions) -> Self {
+        RedisBackend {
             link: Arc::new(Link::new(client, options.timeout, options.pause)),
             lookups: Arc::default(),
             namespace: Namespace::new(&options.prefix, crate::DEFAULT_IDENTIFIER),
             options,
             keys: PhantomData,
-        })
+        }
     }
 
     /// The backend for the cache named `identifier`. Cache builders name an async

@@ -13,7 +13,9 @@ use super::RedisBackendError;
 
 /// The connection to one server, shared by every handle on a backend (and its batcher).
 pub(crate) struct Link {
-    client: Client,
+    /// The client, or why the URL could not make one: then every operation fails with
+    /// that error (see `RedisBackend::open_deferring_errors`).
+    client: Result<Client, RedisBackendError>,
     config: ConnectionManagerConfig,
     /// One connection manager per runtime that uses the backend, made on its first
     /// operation there: a manager's tasks (its connection's driver, its reconnections)
@@ -26,7 +28,11 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub(crate) fn new(client: Client, timeout: Duration, pause: Duration) -> Self {
+    pub(crate) fn new(
+        client: Result<Client, RedisBackendError>,
+        timeout: Duration,
+        pause: Duration,
+    ) -> Self {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
@@ -56,8 +62,8 @@ impl Link {
         if let Some((_, manager)) = connections.iter().find(|(id, _)| *id == runtime) {
             return Ok((runtime, manager.clone()));
         }
-        let manager =
-            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())?;
+        let client = self.client.as_ref().map_err(Clone::clone)?;
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), self.config.clone())?;
         connections.push((runtime, manager.clone()));
         Ok((runtime, manager))
     }

@@ -1,0 +1,142 @@
+//! What the attribute reads from the function's signature.
+
+use quote::format_ident;
+use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Signature, Type};
+
+/// One argument of the function.
+pub(crate) struct Argument {
+    /// Its name in the wrapper: the original's, or a fresh one for a pattern.
+    pub(crate) name: Ident,
+    pub(crate) ty: Type,
+    /// Marked `#[ttl_cache::ignore]`: passed on, never part of the key.
+    pub(crate) ignored: bool,
+}
+
+/// How the function's result is cached.
+pub(crate) enum Returns {
+    /// Any value, cached as it is.
+    Value(Type),
+    /// `Result<T, E>`: only `Ok(T)` is cached.
+    Result(Type),
+    /// `Option<T>` with `cache_none = false`: only `Some(T)` is cached.
+    SomeOnly(Type),
+}
+
+impl Returns {
+    /// The type of what is cached.
+    pub(crate) fn cached(&self) -> &Type {
+        match self {
+            Returns::Value(v) | Returns::Result(v) | Returns::SomeOnly(v) => v,
+        }
+    }
+}
+
+/// Refuses what cannot be memoized, at the offending token.
+pub(crate) fn refuse_unsupported(sig: &Signature) -> syn::Result<()> {
+    let refuse =
+        |spanned: &dyn quote::ToTokens, what: &str| Err(syn::Error::new_spanned(spanned, what));
+    if let Some(constness) = &sig.constness {
+        return refuse(constness, "#[ttl_cache] cannot cache a `const fn`");
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        return refuse(unsafety, "#[ttl_cache] does not wrap `unsafe fn`s");
+    }
+    if let Some(constant) = sig.generics.const_params().next() {
+        return refuse(
+            constant,
+            "#[ttl_cache] keeps one cache per instantiation by the type parameters' types; a const parameter has no type to tell instantiations apart: pass it as an argument",
+        );
+    }
+    if let Some(receiver) = sig.receiver() {
+        if receiver.reference.is_none() || receiver.mutability.is_some() {
+            return refuse(
+                receiver,
+                "#[ttl_cache] caches methods that take `&self`: a method that consumes or mutates its receiver is not a pure function of it",
+            );
+        }
+    }
+    if let Some(variadic) = &sig.variadic {
+        return refuse(variadic, "#[ttl_cache] cannot cache a variadic function");
+    }
+    Ok(())
+}
+
+/// Splits `function` into the wrapper's signature and its arguments. Both lose their
+/// `#[ttl_cache::ignore]` marks; the wrapper binds every argument to a plain name, so it
+/// can pass them all on to the original body.
+pub(crate) fn arguments(function: &mut ItemFn) -> (Signature, Vec<Argument>) {
+    let mut arguments = Vec::new();
+    for arg in &mut function.sig.inputs {
+        let FnArg::Typed(typed) = arg else { continue };
+        let before = typed.attrs.len();
+        typed.attrs.retain(|a| !is_ignore(a));
+        let name = match &*typed.pat {
+            Pat::Ident(ident) if ident.subpat.is_none() => ident.ident.clone(),
+            _ => format_ident!("__jwm_cache_arg{}", arguments.len()),
+        };
+        arguments.push(Argument {
+            name,
+            ty: (*typed.ty).clone(),
+            ignored: typed.attrs.len() != before,
+        });
+    }
+    let mut wrapper = function.sig.clone();
+    let mut names = arguments.iter().map(|a| &a.name);
+    for arg in &mut wrapper.inputs {
+        if let FnArg::Typed(typed) = arg {
+            if let Some(name) = names.next() {
+                *typed.pat = syn::parse_quote!(#name);
+            }
+        }
+    }
+    (wrapper, arguments)
+}
+
+/// Refuses a key argument the cache cannot keep.
+pub(crate) fn refuse_unkeepable(argument: &Argument) -> syn::Result<()> {
+    match &argument.ty {
+        Type::Reference(reference) => Err(syn::Error::new_spanned(
+            reference,
+            "a borrowed argument cannot be kept in the cache: take it by value (`String` for `&str`), mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
+        )),
+        Type::ImplTrait(opaque) => Err(syn::Error::new_spanned(
+            opaque,
+            "an `impl Trait` argument has no type the cache can store: name the type",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn is_ignore(attribute: &syn::Attribute) -> bool {
+    let segments: Vec<String> = attribute
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments == ["ttl_cache", "ignore"]
+}
+
+pub(crate) fn returns(output: &ReturnType, cache_none: bool) -> Returns {
+    let ty = match output {
+        ReturnType::Default => return Returns::Value(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    if let Type::Path(path) = &ty {
+        if let Some(last) = path.path.segments.last() {
+            let first = match &last.arguments {
+                PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                    GenericArgument::Type(t) => Some(t.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            match (last.ident.to_string().as_str(), first) {
+                ("Result", Some(ok)) => return Returns::Result(ok),
+                ("Option", Some(some)) if !cache_none => return Returns::SomeOnly(some),
+                _ => {}
+            }
+        }
+    }
+    Returns::Value(ty)
+}

@@ -1,0 +1,175 @@
+//! Where a memoized function's results live: the cache's type and how it is built.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Type;
+use syn::spanned::Spanned;
+
+use crate::duration::Ttl;
+use crate::options::{Backend, Clock, Codec, Options};
+
+/// The cache a function gets from its options, sync or async.
+pub(crate) struct Storage<'a> {
+    pub(crate) options: &'a Options,
+    pub(crate) is_async: bool,
+}
+
+/// The TTL when none is given, as `SyncCacheBuilder`'s.
+const DEFAULT_TTL_MS: u64 = 60_000;
+
+/// From this TTL up, the coarse clock's drift (about 1 ms) is under 0.1% of an entry's
+/// life, and its reads cost one atomic load instead of a system clock read.
+const COARSE_FROM_MS: u64 = 1_000;
+
+impl Storage<'_> {
+    fn redis(&self) -> bool {
+        matches!(self.options.backend, Backend::Redis { .. })
+    }
+
+    /// The codec: as asked, else values as they are in memory and postcard in Redis.
+    fn codec(&self) -> TokenStream {
+        match self.options.serializer.map(|(codec, _)| codec) {
+            Some(Codec::Identity) => quote!(::jwm_cache::Identity),
+            Some(Codec::Json) => quote!(::jwm_cache::Json),
+            Some(Codec::Postcard) => quote!(::jwm_cache::Postcard),
+            None if self.redis() => quote!(::jwm_cache::Postcard),
+            None => quote!(::jwm_cache::Identity),
+        }
+    }
+
+    /// The clock: as asked, else the coarse clock for TTLs of a second or more (and
+    /// "never") and the system clock below.
+    fn clock(&self) -> Clock {
+        self.options.clock.clone().unwrap_or_else(|| {
+            match self.options.ttl.unwrap_or(Ttl::Millis(DEFAULT_TTL_MS)) {
+                Ttl::Millis(ms) if ms < COARSE_FROM_MS => Clock::System,
+                _ => Clock::Coarse,
+            }
+        })
+    }
+
+    fn clock_type(&self) -> TokenStream {
+        match self.clock() {
+            Clock::System => quote!(::jwm_cache::SystemClock),
+            Clock::Coarse => quote!(::jwm_cache::CoarseClock),
+            Clock::Manual(_) => quote!(::jwm_cache::ManualClock),
+        }
+    }
+
+    fn clock_value(&self) -> TokenStream {
+        match self.clock() {
+            Clock::Manual(clock) => {
+                quote_spanned!(clock.span()=> ::jwm_cache::ManualClock::clone(&#clock))
+            }
+            _ => self.clock_type(),
+        }
+    }
+
+    /// Checks, spanned at the value's type, that the cache can keep it.
+    pub(crate) fn value_checks(&self, value: &Type) -> TokenStream {
+        let codec = self.codec();
+        quote_spanned! {value.span()=>
+            {
+                fn __jwm_cache_value_is_fit<V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>()
+                where
+                    #codec: ::jwm_cache::Serializer<V>,
+                {}
+                __jwm_cache_value_is_fit::<#value>();
+            }
+        }
+    }
+
+    /// Checks, spanned at a key argument's type, that the cache can keep it.
+    pub(crate) fn key_check(&self, ty: &Type) -> TokenStream {
+        let persistent = if self.redis() {
+            quote!(+ ::jwm_cache::PersistentHash)
+        } else {
+            quote!()
+        };
+        quote_spanned! {ty.span()=>
+            {
+                fn __jwm_cache_key_is_fit<T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static #persistent>() {}
+                __jwm_cache_key_is_fit::<#ty>();
+            }
+        }
+    }
+
+    /// The cache's type.
+    pub(crate) fn cache_type(&self, key: &TokenStream, value: &Type) -> TokenStream {
+        let (codec, clock) = (self.codec(), self.clock_type());
+        let backend = match (&self.options.backend, self.is_async) {
+            (Backend::Memory, false) => {
+                quote!(::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>)
+            }
+            (Backend::Memory, true) => {
+                quote!(::jwm_cache::Sharded<::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>>)
+            }
+            (Backend::Redis { .. }, _) => quote!(::jwm_cache::RedisBackend<#key>),
+        };
+        match (&self.options.backend, self.is_async) {
+            (Backend::Redis { .. }, false) => {
+                quote!(::jwm_cache::BlockingCache<#key, #value, #backend, #codec, #clock>)
+            }
+            (_, true) => quote!(::jwm_cache::AsyncCache<#key, #value, #backend, #codec, #clock>),
+            (_, false) => quote!(::jwm_cache::SyncCache<#key, #value, #backend, #codec, #clock>),
+        }
+    }
+
+    /// An expression that builds the cache, named `identifier` (a `&str` expression).
+    pub(crate) fn build(&self, identifier: &TokenStream) -> TokenStream {
+        let options = self.options;
+        let mut builder = quote!(::jwm_cache::SyncCacheBuilder::new().identifier(#identifier));
+        match options.ttl {
+            Some(Ttl::Millis(ms)) => {
+                builder.extend(quote!(.ttl(::core::time::Duration::from_millis(#ms))))
+            }
+            Some(Ttl::Never) => builder.extend(quote!(.ttl(::jwm_cache::Ttl::NEVER))),
+            None => {}
+        }
+        if let Some(capacity) = &options.capacity {
+            builder.extend(quote_spanned!(capacity.span()=> .capacity(#capacity)));
+        }
+        if !options.single_flight {
+            builder.extend(quote!(.single_flight(false)));
+        }
+        let (codec, clock) = (self.codec(), self.clock_value());
+        builder.extend(quote!(.serializer(#codec).clock(#clock)));
+        let Backend::Redis {
+            url,
+            prefix,
+            timeout_ms,
+            ..
+        } = &options.backend
+        else {
+            return if self.is_async {
+                quote!(#builder.build_async())
+            } else {
+                quote!(#builder.build())
+            };
+        };
+        let mut redis_options = quote!(::jwm_cache::RedisOptions::default());
+        if let Some(prefix) = prefix {
+            redis_options.extend(quote!(.prefix(#prefix)));
+        }
+        if let Some(ms) = timeout_ms {
+            redis_options.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+        }
+        let url = quote_spanned!(url.span()=> ::core::convert::AsRef::<str>::as_ref(&(#url)));
+        let cache = quote! {
+            #builder.build_async_with_backend(
+                ::jwm_cache::RedisBackend::open_deferring_errors(#url, #redis_options),
+            )
+        };
+        if self.is_async {
+            return cache;
+        }
+        let bridge = match &options.bridge {
+            Some((bridge, _)) => quote_spanned!(bridge.span()=> #bridge),
+            None => quote! {
+                ::jwm_cache::Bridge::shared()
+                    .expect("#[ttl_cache]: cannot start the thread of the bridge to Redis")
+            },
+        };
+        quote!(::jwm_cache::BlockingCache::new(::std::sync::Arc::new(#cache), #bridge))
+    }
+}

@@ -1,0 +1,258 @@
+//! `GenericFnCache`: the caches behind a generic `#[ttl_cache]` function, one per
+//! instantiation.
+
+use std::any::{Any, TypeId};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use jwm_cache_core::{CacheInfo, Parameters};
+
+use super::MemoStore;
+
+/// The caches of a generic `#[ttl_cache]` function: a static named after the function
+/// in upper case, holding one cache per instantiation (`largest::<u32>` and
+/// `largest::<String>` never share), each made on its first call and kept for the
+/// process, as a static would be.
+///
+/// Its controls span every instantiation: `cache_info()` sums their counters,
+/// `cache_clear()` clears them all, and `cache_parameters()` lists each one's (the
+/// identifier names the type arguments). A call finds its cache with a read lock and a
+/// scan of the instantiations made so far.
+///
+/// ```
+/// use jwm_cache::ttl_cache;
+///
+/// #[ttl_cache(ttl = "30s")]
+/// fn largest<T: Ord + Clone + std::hash::Hash + Send + Sync + 'static>(items: Vec<T>) -> Option<T> {
+///     items.iter().max().cloned()
+/// }
+///
+/// assert_eq!(largest(vec![3, 9, 4]), Some(9));
+/// assert_eq!(largest(vec![3, 9, 4]), Some(9));
+/// assert_eq!(largest(vec!["a".to_string(), "b".to_string()]), Some("b".to_string()));
+/// let info = LARGEST.cache_info();
+/// assert_eq!((info.hits, info.misses, info.current_size), (1, 2, 2));
+/// assert_eq!(LARGEST.cache_parameters().len(), 2);
+/// ```
+pub struct GenericFnCache<C: ?Sized + 'static> {
+    instances: RwLock<Vec<Instance<C>>>,
+}
+
+struct Instance<C: ?Sized + 'static> {
+    /// The instantiation: a type naming the function's type arguments.
+    types: TypeId,
+    /// The cache, to downcast to its own type.
+    cache: &'static (dyn Any + Send + Sync),
+    /// The same cache, for the controls that span instantiations.
+    controls: &'static C,
+}
+
+/// A sync cache's controls, without its types.
+pub trait MemoControls: Send + Sync {
+    /// Its [`MemoStore::cache_info`].
+    fn info(&self) -> CacheInfo;
+    /// Its [`MemoStore::cache_clear`].
+    fn clear(&self);
+    /// Its [`MemoStore::cache_parameters`].
+    fn parameters(&self) -> Parameters;
+}
+
+impl<M: MemoStore + Send + Sync> MemoControls for M {
+    fn info(&self) -> CacheInfo {
+        self.cache_info()
+    }
+
+    fn clear(&self) {
+        self.cache_clear();
+    }
+
+    fn parameters(&self) -> Parameters {
+        self.cache_parameters()
+    }
+}
+
+impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
+    /// No instantiation yet.
+    pub const fn new() -> Self {
+        GenericFnCache {
+            instances: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The cache of instantiation `T`, or one from `make` (run without the lock, as it
+    /// may call other memoized functions), registered with `erase` for the controls.
+    /// The cache is leaked: it lives for the process, as a static does.
+    fn instance_or<T, M>(
+        &self,
+        make: impl FnOnce() -> Arc<M>,
+        erase: fn(&'static M) -> &'static C,
+    ) -> &'static M
+    where
+        T: ?Sized + 'static,
+        M: Send + Sync + 'static,
+    {
+        let types = TypeId::of::<T>();
+        if let Some(found) = self.find(types).and_then(|c| c.downcast_ref::<M>()) {
+            return found;
+        }
+        let made: &'static Arc<M> = Box::leak(Box::new(make()));
+        let made: &'static M = made;
+        let mut instances = self
+            .instances
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // A racing first call may have registered one meanwhile: it wins, ours is unused.
+        if let Some(existing) = instances.iter().find(|i| i.types == types) {
+            return existing.cache.downcast_ref::<M>().unwrap_or(made);
+        }
+        instances.push(Instance {
+            types,
+            cache: made,
+            controls: erase(made),
+        });
+        made
+    }
+
+    /// The identifier of one instantiation: `base<A, B>`, from the type arguments'
+    /// names, so that instantiations never share a cache, even in Redis.
+    #[doc(hidden)]
+    pub fn instance_identifier(&self, base: &str, type_names: &[&str]) -> String {
+        format!("{base}<{}>", type_names.join(", "))
+    }
+
+    fn find(&self, types: TypeId) -> Option<&'static (dyn Any + Send + Sync)> {
+        let instances = self
+            .instances
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        instances.iter().find(|i| i.types == types).map(|i| i.cache)
+    }
+
+    fn controls(&self) -> Vec<&'static C> {
+        let instances = self
+            .instances
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        instances.iter().map(|i| i.controls).collect()
+    }
+}
+
+impl<C: ?Sized + Sync + 'static> Default for GenericFnCache<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GenericFnCache<dyn MemoControls> {
+    /// The cache of instantiation `T`, made by `make` on its first call.
+    #[doc(hidden)]
+    pub fn instance<T, M>(&self, make: impl FnOnce() -> Arc<M>) -> &'static M
+    where
+        T: ?Sized + 'static,
+        M: MemoStore + Send + Sync + 'static,
+    {
+        self.instance_or::<T, M>(make, |m| m)
+    }
+
+    /// Hits, misses, current size, evictions, expirations and errors, summed over every
+    /// instantiation.
+    pub fn cache_info(&self) -> CacheInfo {
+        self.controls()
+            .iter()
+            .fold(CacheInfo::default(), |sum, c| sum + c.info())
+    }
+
+    /// Empties every instantiation's cache and resets its counters.
+    pub fn cache_clear(&self) {
+        self.controls().iter().for_each(|c| c.clear());
+    }
+
+    /// Each instantiation's parameters, in the order of their first calls.
+    pub fn cache_parameters(&self) -> Vec<Parameters> {
+        self.controls().iter().map(|c| c.parameters()).collect()
+    }
+}
+
+#[cfg(feature = "async")]
+pub use self::asynchronous::AsyncMemoControls;
+
+#[cfg(feature = "async")]
+mod asynchronous {
+    use std::future::Future;
+    use std::hash::Hash;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer};
+
+    use super::GenericFnCache;
+    use crate::{AsyncBackend, AsyncCache};
+
+    type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+    /// An async cache's controls, without its types.
+    pub trait AsyncMemoControls: Send + Sync {
+        /// Its [`AsyncCache::info`].
+        fn info(&self) -> Boxed<'_, CacheInfo>;
+        /// Its [`AsyncCache::clear`], the failure counted.
+        fn clear(&self) -> Boxed<'_, ()>;
+        /// Its [`AsyncCache::parameters`].
+        fn parameters(&self) -> Parameters;
+    }
+
+    impl<K, V, B, S, C> AsyncMemoControls for AsyncCache<K, V, B, S, C>
+    where
+        K: Hash + Eq + Clone + Send + Sync,
+        V: Clone + Send + Sync,
+        S: Serializer<V> + Send + Sync,
+        B: AsyncBackend<K, S::Encoded>,
+        C: Clock + Send + Sync,
+    {
+        fn info(&self) -> Boxed<'_, CacheInfo> {
+            Box::pin(AsyncCache::info(self))
+        }
+
+        fn clear(&self) -> Boxed<'_, ()> {
+            Box::pin(async move {
+                let _counted = AsyncCache::clear(self).await;
+            })
+        }
+
+        fn parameters(&self) -> Parameters {
+            AsyncCache::parameters(self)
+        }
+    }
+
+    impl GenericFnCache<dyn AsyncMemoControls> {
+        /// The cache of instantiation `T`, made by `make` on its first call.
+        #[doc(hidden)]
+        pub fn instance<T, M>(&self, make: impl FnOnce() -> Arc<M>) -> &'static M
+        where
+            T: ?Sized + 'static,
+            M: AsyncMemoControls + 'static,
+        {
+            self.instance_or::<T, M>(make, |m| m)
+        }
+
+        /// Hits, misses, current size, evictions, expirations and errors, summed over
+        /// every instantiation.
+        pub async fn cache_info(&self) -> CacheInfo {
+            let mut sum = CacheInfo::default();
+            for controls in self.controls() {
+                sum = sum + controls.info().await;
+            }
+            sum
+        }
+
+        /// Empties every instantiation's cache and resets its counters.
+        pub async fn cache_clear(&self) {
+            for controls in self.controls() {
+                controls.clear().await;
+            }
+        }
+
+        /// Each instantiation's parameters, in the order of their first calls.
+        pub fn cache_parameters(&self) -> Vec<Parameters> {
+            self.controls().iter().map(|c| c.parameters()).collect()
+        }
+    }
+}

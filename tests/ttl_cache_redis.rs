@@ -1,0 +1,165 @@
+//! `#[ttl_cache(backend = redis(...))]` against a real `redis-server` that each test
+//! starts on a free loopback port and kills. Each test has functions of its own, since
+//! a function's cache is a static, built on its first call from the URL its test set.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use common::redis_server::{RedisServer, free_port};
+use jwm_cache::{PersistentHash, ttl_cache};
+use redis::Commands;
+use serde::{Deserialize, Serialize};
+
+/// The URL a test put in `cell` (an unused port until then).
+fn url(cell: &OnceLock<String>) -> &str {
+    cell.get().map_or("redis://127.0.0.1:1/", String::as_str)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Coords {
+    lat: f64,
+    lon: f64,
+}
+
+static GEO_URL: OnceLock<String> = OnceLock::new();
+static GEO_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+fn locate(city: &str) -> Result<Coords, String> {
+    GEO_RUNS.fetch_add(1, SeqCst);
+    match city {
+        "Oslo" => Ok(Coords {
+            lat: 59.9,
+            lon: 10.7,
+        }),
+        _ => Err(format!("no such city: {city}")),
+    }
+}
+
+#[ttl_cache(ttl = "5m", identifier = "geo", backend = redis(url = url(&GEO_URL), prefix = "app:"), serializer = json)]
+fn lookup_sync(city: String) -> Result<Coords, String> {
+    locate(&city)
+}
+
+#[ttl_cache(ttl = "5m", identifier = "geo", backend = redis(url = url(&GEO_URL), prefix = "app:"), serializer = json)]
+async fn lookup(city: String) -> Result<Coords, String> {
+    tokio::task::yield_now().await;
+    locate(&city)
+}
+
+#[test]
+fn sync_and_async_functions_share_one_namespace_of_json_values() {
+    let server = RedisServer::start();
+    GEO_URL.set(server.url(0)).unwrap();
+    let oslo = Coords {
+        lat: 59.9,
+        lon: 10.7,
+    };
+
+    assert_eq!(lookup_sync("Oslo".into()), Ok(oslo.clone()));
+    assert_eq!(lookup_sync("Oslo".into()), Ok(oslo.clone()));
+    assert!(lookup_sync("Atlantis".into()).is_err());
+    let info = LOOKUP_SYNC.cache_info();
+    assert_eq!(
+        (info.hits, info.misses, info.current_size, info.errors),
+        (1, 2, 1, 0),
+        "an Err is never stored"
+    );
+
+    // The async function, under the same identifier, finds what the sync one stored.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let found = runtime.block_on(lookup("Oslo".into()));
+    assert_eq!(found, Ok(oslo));
+    assert_eq!(GEO_RUNS.load(SeqCst), 2, "Oslo once, Atlantis once");
+    assert_eq!(runtime.block_on(LOOKUP.cache_info()).hits, 1);
+
+    let digest = "Oslo".to_string().persistent_digest().unwrap();
+    let name = format!("app:geo:{digest}");
+    let mut raw = server.client(0);
+    let keys: Vec<String> = raw.keys("*").unwrap();
+    assert_eq!(keys, std::slice::from_ref(&name));
+    let stored: String = raw.get(&name).unwrap();
+    assert_eq!(stored, r#"{"lat":59.9,"lon":10.7}"#);
+    let ttl_ms: i64 = raw.pttl(&name).unwrap();
+    assert!((299_000..=300_000).contains(&ttl_ms), "{ttl_ms}");
+
+    assert_eq!(LOOKUP_SYNC.cache_parameters().backend, "redis");
+    LOOKUP_SYNC.cache_clear();
+    assert!(raw.keys::<_, Vec<String>>("*").unwrap().is_empty());
+}
+
+static GENERIC_URL: OnceLock<String> = OnceLock::new();
+
+#[ttl_cache(backend = redis(url = url(&GENERIC_URL)))]
+async fn echo<T>(value: T) -> T
+where
+    T: PersistentHash + std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    value
+}
+
+#[tokio::test]
+async fn each_instantiation_of_a_generic_function_has_its_own_namespace() {
+    let server = RedisServer::start();
+    GENERIC_URL.set(server.url(0)).unwrap();
+    assert_eq!(echo(7u8).await, 7);
+    assert_eq!(echo(7u64).await, 7);
+    assert_eq!(echo(7u8).await, 7);
+    assert_eq!(ECHO.cache_info().await.hits, 1);
+    let mut keys: Vec<String> = server.client(0).keys("*").unwrap();
+    keys.sort();
+    let base = concat!(module_path!(), "::echo");
+    assert_eq!(
+        keys,
+        [
+            format!(
+                "jwm-cache:{base}<u64>:{}",
+                7u64.persistent_digest().unwrap()
+            ),
+            format!("jwm-cache:{base}<u8>:{}", 7u8.persistent_digest().unwrap()),
+        ]
+    );
+}
+
+static DEAD_URL: OnceLock<String> = OnceLock::new();
+static DEAD_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache(backend = redis(url = url(&DEAD_URL), timeout = "100ms"))]
+fn doubled(n: u64) -> u64 {
+    DEAD_RUNS.fetch_add(1, SeqCst);
+    n * 2
+}
+
+#[test]
+fn with_no_server_every_call_computes_and_counts_its_errors() {
+    DEAD_URL
+        .set(format!("redis://127.0.0.1:{}/", free_port()))
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(doubled(21), 42);
+    }
+    assert_eq!(DEAD_RUNS.load(SeqCst), 3);
+    let info = DOUBLED.cache_info();
+    assert_eq!((info.hits, info.misses), (0, 3));
+    assert!(info.errors >= 6, "a lookup and a store per call: {info:?}");
+}
+
+static MALFORMED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache(backend = redis(url = "not a url"))]
+async fn tripled(n: u64) -> u64 {
+    MALFORMED_RUNS.fetch_add(1, SeqCst);
+    n * 3
+}
+
+#[tokio::test]
+async fn a_malformed_url_costs_counted_errors_not_a_panic() {
+    assert_eq!(tripled(5).await, 15);
+    assert_eq!(tripled(5).await, 15);
+    assert_eq!(MALFORMED_RUNS.load(SeqCst), 2);
+    let info = TRIPLED.cache_info().await;
+    assert_eq!((info.hits, info.misses), (0, 2));
+    assert!(info.errors >= 4, "{info:?}");
+}
