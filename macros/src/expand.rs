@@ -72,10 +72,15 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     };
     let identifier = identifier(&options, &name, method);
     let (handle_decl, cache) = if type_params.is_empty() {
-        let build = storage.build(&identifier);
+        let build = storage.build(&quote!(__jwm_cache_identifier));
         let (declaration, handle) = handle.declare(
             quote!(::jwm_cache::FnCache<#cache_type>),
-            quote!(::jwm_cache::FnCache::new(|| ::jwm_cache::FnCache::shared(#identifier, || #build))),
+            quote! {
+                ::jwm_cache::FnCache::new(|| {
+                    let __jwm_cache_identifier: &str = #identifier;
+                    ::jwm_cache::FnCache::shared(__jwm_cache_identifier, || #build)
+                })
+            },
         );
         (declaration, quote!(#handle.cache()))
     } else {
@@ -92,12 +97,12 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         let instantiation =
             quote_spanned!(function.sig.generics.span()=> fn(#(*const #type_params),*));
         let cache = quote! {
-            #handle.instance::<#instantiation, #cache_type>(|| {
+            #handle.instance::<#instantiation, _>(|| {
                 let __jwm_cache_identifier = #handle.instance_identifier(
                     #identifier,
                     &[#(::core::any::type_name::<#type_params>()),*],
                 );
-                ::jwm_cache::FnCache::<#cache_type>::shared(&__jwm_cache_identifier, || #build)
+                ::jwm_cache::FnCache::shared(&__jwm_cache_identifier, || #build)
             })
         };
         (declaration, cache)
@@ -295,7 +300,7 @@ impl Handle<'_> {
         if self.method {
             let handle_fn = format_ident!("{}_cache", name, span = name.span());
             let doc = format!(
-                "The cache of [`Self::{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
+                " The cache of [`Self::{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
             );
             let declaration = quote! {
                 #[doc = #doc]
@@ -308,7 +313,7 @@ impl Handle<'_> {
         } else {
             let handle = format_ident!("{}", name.to_string().to_uppercase(), span = name.span());
             let doc = format!(
-                "The cache of [`{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
+                " The cache of [`{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
             );
             let declaration = quote! {
                 #[doc = #doc]

@@ -46,3 +46,6 @@ pub fn ttl_cache(attribute: TokenStream, item: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+#[cfg(test)]
+mod expansion_tests;

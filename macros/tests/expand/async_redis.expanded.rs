@@ -1,0 +1,64 @@
+/// The cache of [`lookup`]: `cache_info().await`, `cache_clear().await` and `cache_parameters()`.
+#[allow(non_upper_case_globals)]
+static LOOKUP: ::jwm_cache::FnCache<
+    ::jwm_cache::AsyncCache<
+        String,
+        Coords,
+        ::jwm_cache::RedisBackend<String>,
+        ::jwm_cache::Json,
+        ::jwm_cache::CoarseClock,
+    >,
+> = ::jwm_cache::FnCache::new(|| {
+    let __jwm_cache_identifier: &str = "geo";
+    ::jwm_cache::FnCache::shared(
+        __jwm_cache_identifier,
+        || {
+            ::jwm_cache::SyncCacheBuilder::new()
+                .identifier(__jwm_cache_identifier)
+                .ttl(::core::time::Duration::from_millis(300000u64))
+                .serializer(::jwm_cache::Json)
+                .clock(::jwm_cache::CoarseClock)
+                .build_async_with_backend(
+                    ::jwm_cache::RedisBackend::open_deferring_errors(
+                        ::core::convert::AsRef::<str>::as_ref(&("redis://127.0.0.1/")),
+                        ::jwm_cache::RedisOptions::default().prefix("app:"),
+                    ),
+                )
+        },
+    )
+});
+async fn lookup(city: String, client: &Client) -> Result<Coords, Error> {
+    #[doc(hidden)]
+    async fn __jwm_cache_compute_lookup(
+        city: String,
+        client: &Client,
+    ) -> Result<Coords, Error> {
+        client.locate(&city).await
+    }
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::Json: ::jwm_cache::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<Coords>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static
+                + ::jwm_cache::PersistentHash,
+        >() {}
+        __jwm_cache_key_is_fit::<String>();
+    }
+    let __jwm_cache_key = ::core::clone::Clone::clone(&city);
+    LOOKUP
+        .cache()
+        .try_get_or_insert_with(
+            __jwm_cache_key,
+            || __jwm_cache_compute_lookup(city, client),
+        )
+        .await
+}

@@ -1,0 +1,54 @@
+/// The cache of [`fib`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
+#[allow(non_upper_case_globals)]
+pub static FIB: ::jwm_cache::FnCache<
+    ::jwm_cache::SyncCache<
+        u64,
+        u64,
+        ::jwm_cache::MemoryBackend<
+            u64,
+            <::jwm_cache::Identity as ::jwm_cache::Serializer<u64>>::Encoded,
+        >,
+        ::jwm_cache::Identity,
+        ::jwm_cache::CoarseClock,
+    >,
+> = ::jwm_cache::FnCache::new(|| {
+    let __jwm_cache_identifier: &str = ::core::concat!(
+        ::core::module_path!(), "::", ::core::stringify!(fib)
+    );
+    ::jwm_cache::FnCache::shared(
+        __jwm_cache_identifier,
+        || {
+            ::jwm_cache::SyncCacheBuilder::new()
+                .identifier(__jwm_cache_identifier)
+                .serializer(::jwm_cache::Identity)
+                .clock(::jwm_cache::CoarseClock)
+                .build()
+        },
+    )
+});
+/// Fibonacci, memoized with the defaults: a 60 s TTL, in memory.
+pub fn fib(n: u64) -> u64 {
+    #[doc(hidden)]
+    fn __jwm_cache_compute_fib(n: u64) -> u64 {
+        if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
+    }
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<u64>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static,
+        >() {}
+        __jwm_cache_key_is_fit::<u64>();
+    }
+    let __jwm_cache_key = ::core::clone::Clone::clone(&n);
+    FIB.cache().get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_fib(n))
+}

@@ -1,0 +1,55 @@
+/// The cache of [`largest`]: `cache_info()`, `cache_clear()` and `cache_parameters()`. One cache per instantiation; the controls span them all.
+#[allow(non_upper_case_globals)]
+static LARGEST: ::jwm_cache::GenericFnCache<dyn ::jwm_cache::MemoControls> = ::jwm_cache::GenericFnCache::new();
+fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Option<T> {
+    #[doc(hidden)]
+    fn __jwm_cache_compute_largest<T: Ord + Clone + Hash + Send + Sync + 'static>(
+        items: Vec<T>,
+    ) -> Option<T> {
+        items.into_iter().max()
+    }
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<Option<T>>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static,
+        >() {}
+        __jwm_cache_key_is_fit::<Vec<T>>();
+    }
+    let __jwm_cache_key = ::core::clone::Clone::clone(&items);
+    LARGEST
+        .instance::<
+            fn(*const T),
+            _,
+        >(|| {
+            let __jwm_cache_identifier = LARGEST
+                .instance_identifier(
+                    ::core::concat!(
+                        ::core::module_path!(), "::", ::core::stringify!(largest)
+                    ),
+                    &[::core::any::type_name::<T>()],
+                );
+            ::jwm_cache::FnCache::shared(
+                &__jwm_cache_identifier,
+                || {
+                    ::jwm_cache::SyncCacheBuilder::new()
+                        .identifier(&__jwm_cache_identifier)
+                        .capacity(1_000)
+                        .single_flight(false)
+                        .serializer(::jwm_cache::Identity)
+                        .clock(::jwm_cache::CoarseClock)
+                        .build()
+                },
+            )
+        })
+        .get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_largest::<T>(items))
+}

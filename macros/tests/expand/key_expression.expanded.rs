@@ -1,0 +1,53 @@
+/// The cache of [`population`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
+#[allow(non_upper_case_globals)]
+static POPULATION: ::jwm_cache::FnCache<
+    ::jwm_cache::SyncCache<
+        ::jwm_cache::Digest,
+        u64,
+        ::jwm_cache::MemoryBackend<
+            ::jwm_cache::Digest,
+            <::jwm_cache::Identity as ::jwm_cache::Serializer<u64>>::Encoded,
+        >,
+        ::jwm_cache::Identity,
+        ::jwm_cache::ManualClock,
+    >,
+> = ::jwm_cache::FnCache::new(|| {
+    let __jwm_cache_identifier: &str = ::core::concat!(
+        ::core::module_path!(), "::", ::core::stringify!(population)
+    );
+    ::jwm_cache::FnCache::shared(
+        __jwm_cache_identifier,
+        || {
+            ::jwm_cache::SyncCacheBuilder::new()
+                .identifier(__jwm_cache_identifier)
+                .serializer(::jwm_cache::Identity)
+                .clock(::jwm_cache::ManualClock::clone(&CLOCK))
+                .build()
+        },
+    )
+});
+fn population(city: &str) -> u64 {
+    #[doc(hidden)]
+    fn __jwm_cache_compute_population(city: &str) -> u64 {
+        census(city)
+    }
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<u64>();
+    }
+    let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentHash::persistent_digest(
+        &(city.to_lowercase()),
+    ) else {
+        return __jwm_cache_compute_population(city);
+    };
+    let __jwm_cache_key = __jwm_cache_digest;
+    POPULATION
+        .cache()
+        .get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_population(city))
+}

@@ -1,0 +1,66 @@
+/// The cache of [`rates`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
+#[allow(non_upper_case_globals)]
+static RATES: ::jwm_cache::FnCache<
+    ::jwm_cache::BlockingCache<
+        String,
+        Option<f64>,
+        ::jwm_cache::RedisBackend<String>,
+        ::jwm_cache::Postcard,
+        ::jwm_cache::CoarseClock,
+    >,
+> = ::jwm_cache::FnCache::new(|| {
+    let __jwm_cache_identifier: &str = ::core::concat!(
+        ::core::module_path!(), "::", ::core::stringify!(rates)
+    );
+    ::jwm_cache::FnCache::shared(
+        __jwm_cache_identifier,
+        || ::jwm_cache::BlockingCache::new(
+            ::std::sync::Arc::new(
+                ::jwm_cache::SyncCacheBuilder::new()
+                    .identifier(__jwm_cache_identifier)
+                    .ttl(::core::time::Duration::from_millis(30000u64))
+                    .serializer(::jwm_cache::Postcard)
+                    .clock(::jwm_cache::CoarseClock)
+                    .build_async_with_backend(
+                        ::jwm_cache::RedisBackend::open_deferring_errors(
+                            ::core::convert::AsRef::<
+                                str,
+                            >::as_ref(&(std::env::var("REDIS_URL").unwrap_or_default())),
+                            ::jwm_cache::RedisOptions::default()
+                                .timeout(::core::time::Duration::from_millis(100u64)),
+                        ),
+                    ),
+            ),
+            ::jwm_cache::Bridge::shared()
+                .expect("#[ttl_cache]: cannot start the thread of the bridge to Redis"),
+        ),
+    )
+});
+fn rates(currency: String) -> Option<f64> {
+    #[doc(hidden)]
+    fn __jwm_cache_compute_rates(currency: String) -> Option<f64> {
+        fetch(&currency)
+    }
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::Postcard: ::jwm_cache::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<Option<f64>>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static
+                + ::jwm_cache::PersistentHash,
+        >() {}
+        __jwm_cache_key_is_fit::<String>();
+    }
+    let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
+    RATES
+        .cache()
+        .get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_rates(currency))
+}
