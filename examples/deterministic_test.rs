@@ -1,11 +1,13 @@
-//! Testing time-dependent code without sleeping: a `ManualClock` drives expiry.
+//! Testing time-dependent code without sleeping: a `ManualClock` drives expiry, both
+//! under `#[ttl_cache(clock = manual(CLOCK))]` and under a hand-built `Memoized`.
 //!
 //! Run with `cargo run --example deterministic_test`.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use jwm_cache::{ManualClock, Memoized};
+use jwm_cache::{ManualClock, Memoized, ttl_cache};
 
 static FETCHES: AtomicUsize = AtomicUsize::new(0);
 
@@ -14,31 +16,47 @@ fn fetch_rate(currency: String) -> f64 {
     if currency == "EUR" { 1.08 } else { 1.0 }
 }
 
+/// The clock the attribute's cache reads: a test moves it.
+static CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+
+#[ttl_cache(ttl = "60s", clock = manual(CLOCK))]
+fn rate(currency: String) -> f64 {
+    fetch_rate(currency)
+}
+
 fn main() {
-    let clock = ManualClock::new();
-    let rate = Memoized::builder(fetch_rate)
-        .ttl(Duration::from_secs(60))
-        .clock(clock.clone())
-        .build();
-
-    rate.call("EUR".into());
-    clock.advance(Duration::from_secs(59));
-    rate.call("EUR".into());
+    rate("EUR".into());
+    CLOCK.advance(Duration::from_secs(59));
+    rate("EUR".into());
     assert_eq!(FETCHES.load(Ordering::Relaxed), 1, "still fresh at 59 s");
-
-    clock.advance(Duration::from_secs(1));
-    rate.call("EUR".into());
+    CLOCK.advance(Duration::from_secs(1));
+    rate("EUR".into());
     assert_eq!(
         FETCHES.load(Ordering::Relaxed),
         2,
         "expired at exactly 60 s"
     );
+    CLOCK.advance(Duration::from_secs(3600));
+    assert_eq!(RATE.cache_info().current_size, 0);
+    println!("#[ttl_cache]: {:?}", RATE.cache_info());
 
-    clock.advance(Duration::from_secs(3600));
-    assert_eq!(rate.cache_info().current_size, 0);
-    println!(
-        "an hour of simulated time in no time: {} fetches, {:?}",
+    // The same with a hand-built Memoized and a clock of its own.
+    let clock = ManualClock::new();
+    let memoized = Memoized::builder(fetch_rate)
+        .ttl(Duration::from_secs(60))
+        .clock(clock.clone())
+        .build();
+    memoized.call("EUR".into());
+    clock.advance(Duration::from_secs(60));
+    memoized.call("EUR".into());
+    assert_eq!(
         FETCHES.load(Ordering::Relaxed),
-        rate.cache_info()
+        4,
+        "expired at exactly 60 s"
+    );
+    println!(
+        "an hour of simulated time in no time: {} fetches, Memoized: {:?}",
+        FETCHES.load(Ordering::Relaxed),
+        memoized.cache_info()
     );
 }

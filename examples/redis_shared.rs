@@ -12,14 +12,28 @@
 //! `redis://127.0.0.1:6379/0 redis-shared-demo 10`. It prints one line,
 //! `computed=C hits=H misses=M errors=E`, which the cross-process test reads.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use jwm_cache::{AsyncMemoized, Postcard, RedisBackend};
+use jwm_cache::ttl_cache;
 
 static COMPUTED: AtomicUsize = AtomicUsize::new(0);
 
-/// The expensive function both processes share the results of.
+/// Where the cache lives, read from the command line before the first call.
+struct Config {
+    url: String,
+    identifier: String,
+}
+
+static CONFIG: OnceLock<Config> = OnceLock::new();
+
+fn config() -> &'static Config {
+    CONFIG.get().expect("set in main before the first call")
+}
+
+/// The expensive function both processes share the results of. The URL and the
+/// identifier are expressions, read on the first call.
+#[ttl_cache(ttl = "5m", identifier = config().identifier.as_str(), backend = redis(url = config().url.as_str()))]
 async fn slow_cube(n: u64) -> u64 {
     COMPUTED.fetch_add(1, Ordering::Relaxed);
     n * n * n
@@ -33,17 +47,12 @@ async fn main() {
         .unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
     let identifier = args.next().unwrap_or_else(|| "redis-shared-demo".into());
     let keys: u64 = args.next().and_then(|k| k.parse().ok()).unwrap_or(10);
+    let _first = CONFIG.set(Config { url, identifier }).is_ok();
 
-    let backend = RedisBackend::open(&url).expect("a redis:// URL");
-    let cube = AsyncMemoized::builder(slow_cube)
-        .identifier(identifier)
-        .ttl(Duration::from_secs(300))
-        .serializer(Postcard)
-        .build_with_backend(backend);
     for n in 0..keys {
-        assert_eq!(cube.call(n).await, n * n * n);
+        assert_eq!(slow_cube(n).await, n * n * n);
     }
-    let info = cube.cache_info().await;
+    let info = SLOW_CUBE.cache_info().await;
     println!(
         "computed={} hits={} misses={} errors={}",
         COMPUTED.load(Ordering::Relaxed),

@@ -77,7 +77,8 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             quote!(::jwm_cache::FnCache<#cache_type>),
             quote! {
                 ::jwm_cache::FnCache::new(|| {
-                    let __jwm_cache_identifier: &str = #identifier;
+                    let __jwm_cache_named = #identifier;
+                    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(&__jwm_cache_named);
                     ::jwm_cache::FnCache::shared(__jwm_cache_identifier, || #build)
                 })
             },
@@ -98,8 +99,9 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             quote_spanned!(function.sig.generics.span()=> fn(#(*const #type_params),*));
         let cache = quote! {
             #handle.instance::<#instantiation, _>(|| {
+                let __jwm_cache_named = #identifier;
                 let __jwm_cache_identifier = #handle.instance_identifier(
-                    #identifier,
+                    ::core::convert::AsRef::as_ref(&__jwm_cache_named),
                     &[#(::core::any::type_name::<#type_params>()),*],
                 );
                 ::jwm_cache::FnCache::shared(&__jwm_cache_identifier, || #build)
@@ -254,11 +256,11 @@ fn key(
     })
 }
 
-/// The identifier's base, a `&'static str`: as given, else the module path and the
-/// function's name, the same in every process running this build.
+/// The identifier's base, an expression of a `&str`-like type: as given, else the module
+/// path and the function's name, the same in every process running this build.
 fn identifier(options: &Options, name: &Ident, method: bool) -> TokenStream {
     match &options.identifier {
-        Some(id) => quote!(#id),
+        Some(id) => quote_spanned!(id.span()=> #id),
         // Several types in one module may have a method of this name: the line keeps
         // their caches apart.
         None if method => quote!(::core::concat!(

@@ -11,7 +11,8 @@ use crate::duration::{self, Ttl};
 /// What `#[ttl_cache(...)]` asked for.
 pub(crate) struct Options {
     pub(crate) ttl: Option<Ttl>,
-    pub(crate) identifier: Option<LitStr>,
+    /// A string, or an expression of a `&str`-like type read on the first call.
+    pub(crate) identifier: Option<Expr>,
     pub(crate) capacity: Option<Expr>,
     /// The codec, and where it was named (`None`: the backend's default).
     pub(crate) serializer: Option<(Codec, Span)>,
@@ -94,7 +95,7 @@ impl Parse for Options {
             match name.as_str() {
                 "ttl" => options.ttl = Some(duration(value)?),
                 "ttl_ms" => options.ttl = Some(Ttl::Millis(integer(value)?)),
-                "identifier" => options.identifier = Some(string(value)?),
+                "identifier" => options.identifier = Some(value.clone()),
                 "capacity" => options.capacity = Some(value.clone()),
                 "serializer" => options.serializer = Some((codec(value)?, value.span())),
                 "clock" => options.clock = Some(clock(value)?),

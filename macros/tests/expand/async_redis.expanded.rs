@@ -9,7 +9,10 @@ static LOOKUP: ::jwm_cache::FnCache<
         ::jwm_cache::CoarseClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
-    let __jwm_cache_identifier: &str = "geo";
+    let __jwm_cache_named = "geo";
+    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+        &__jwm_cache_named,
+    );
     ::jwm_cache::FnCache::shared(
         __jwm_cache_identifier,
         || {

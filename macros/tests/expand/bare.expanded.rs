@@ -12,8 +12,11 @@ pub static FIB: ::jwm_cache::FnCache<
         ::jwm_cache::CoarseClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
-    let __jwm_cache_identifier: &str = ::core::concat!(
+    let __jwm_cache_named = ::core::concat!(
         ::core::module_path!(), "::", ::core::stringify!(fib)
+    );
+    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+        &__jwm_cache_named,
     );
     ::jwm_cache::FnCache::shared(
         __jwm_cache_identifier,

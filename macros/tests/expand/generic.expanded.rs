@@ -31,11 +31,12 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
             fn(*const T),
             _,
         >(|| {
+            let __jwm_cache_named = ::core::concat!(
+                ::core::module_path!(), "::", ::core::stringify!(largest)
+            );
             let __jwm_cache_identifier = LARGEST
                 .instance_identifier(
-                    ::core::concat!(
-                        ::core::module_path!(), "::", ::core::stringify!(largest)
-                    ),
+                    ::core::convert::AsRef::as_ref(&__jwm_cache_named),
                     &[::core::any::type_name::<T>()],
                 );
             ::jwm_cache::FnCache::shared(

@@ -28,9 +28,12 @@ impl Shape {
                 ::jwm_cache::SystemClock,
             >,
         > = ::jwm_cache::FnCache::new(|| {
-            let __jwm_cache_identifier: &str = ::core::concat!(
+            let __jwm_cache_named = ::core::concat!(
                 ::core::module_path!(), "::", ::core::stringify!(area), ":",
                 ::core::line!()
+            );
+            let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+                &__jwm_cache_named,
             );
             ::jwm_cache::FnCache::shared(
                 __jwm_cache_identifier,
