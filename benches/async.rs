@@ -24,6 +24,12 @@ async fn cached_square(n: u64) -> u64 {
     n * n
 }
 
+/// The attribute's default clock for a 60 s TTL: coarse.
+#[jwm_cache::ttl_cache(ttl = "60s")]
+async fn macro_square(n: u64) -> u64 {
+    n * n
+}
+
 thread_local! {
     static KEY: Cell<u64> = const { Cell::new(0) };
 }
@@ -60,6 +66,7 @@ fn async_memoized_hit(c: &mut Criterion) {
             coarse_memo.call(n).await;
             moka.get_with(n, square(n)).await;
             cached_square(n).await;
+            macro_square(n).await;
         }
     });
 
@@ -79,6 +86,10 @@ fn async_memoized_hit(c: &mut Criterion) {
     group.bench_function("jwm-cache AsyncMemoized::call (CoarseClock)", |b| {
         b.to_async(&rt)
             .iter(|| async { black_box(coarse_memo.call(next()).await) })
+    });
+    group.bench_function("jwm-cache #[ttl_cache] async fn (default, coarse)", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(macro_square(next()).await) })
     });
     group.bench_function("moka::future get_with", |b| {
         b.to_async(&rt).iter(|| async {

@@ -22,13 +22,23 @@ fn cached_square(n: u64) -> u64 {
     n * n
 }
 
+/// The attribute's default clock for a 60 s TTL: coarse.
 #[jwm_cache::ttl_cache(ttl = "60s")]
 fn macro_square(n: u64) -> u64 {
     n * n
 }
 
-#[jwm_cache::ttl_cache(ttl = "60s", clock = coarse)]
-fn coarse_macro_square(n: u64) -> u64 {
+#[jwm_cache::ttl_cache(ttl = "60s", clock = system)]
+fn system_macro_square(n: u64) -> u64 {
+    n * n
+}
+
+/// One cache per instantiation, found by a read lock and a scan.
+#[jwm_cache::ttl_cache(ttl = "60s")]
+fn generic_macro_square<T>(n: T) -> T
+where
+    T: std::ops::Mul<Output = T> + Copy + std::hash::Hash + Eq + Send + Sync + 'static,
+{
     n * n
 }
 
@@ -57,7 +67,8 @@ fn memoized_hit(c: &mut Criterion) {
         coarse_memo.call(n);
         cached_square(n);
         macro_square(n);
-        coarse_macro_square(n);
+        system_macro_square(n);
+        generic_macro_square(n);
     }
 
     group.bench_function("jwm-cache SyncCache::get (bare)", |b| {
@@ -72,11 +83,14 @@ fn memoized_hit(c: &mut Criterion) {
     group.bench_function("jwm-cache Memoized::call (CoarseClock)", |b| {
         b.iter(|| black_box(coarse_memo.call(next())))
     });
-    group.bench_function("jwm-cache #[ttl_cache]", |b| {
+    group.bench_function("jwm-cache #[ttl_cache] (default, coarse)", |b| {
         b.iter(|| black_box(macro_square(next())))
     });
-    group.bench_function("jwm-cache #[ttl_cache(clock = coarse)]", |b| {
-        b.iter(|| black_box(coarse_macro_square(next())))
+    group.bench_function("jwm-cache #[ttl_cache(clock = system)]", |b| {
+        b.iter(|| black_box(system_macro_square(next())))
+    });
+    group.bench_function("jwm-cache #[ttl_cache] generic fn (coarse)", |b| {
+        b.iter(|| black_box(generic_macro_square(next())))
     });
     group.bench_function("cached #[cached(time = 60)]", |b| {
         b.iter(|| black_box(cached_square(next())))

@@ -152,3 +152,57 @@ fn arguments_bound_by_patterns_are_keyed_and_passed_on() {
     assert_eq!(span((0, 10), 0, "c"), 10);
     assert_eq!(SPAN.cache_info().hits, 1);
 }
+
+#[ttl_cache]
+fn zero_of<T: Default + Clone + Send + Sync + 'static>(label: u8) -> (u8, T) {
+    (label, T::default())
+}
+
+/// Calls `zero_of` twice with each of ten types.
+macro_rules! twice_each {
+    ($($t:ty),*) => {
+        $(
+            assert_eq!(zero_of::<$t>(1), (1, <$t>::default()));
+            assert_eq!(zero_of::<$t>(1), (1, <$t>::default()));
+        )*
+    };
+}
+
+#[test]
+fn many_instantiations_each_keep_their_own_cache() {
+    // More than the eight found without a lock.
+    twice_each!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128);
+    let info = ZERO_OF.cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (10, 10, 10));
+    let identifiers: Vec<String> = ZERO_OF
+        .cache_parameters()
+        .into_iter()
+        .map(|p| p.identifier)
+        .collect();
+    assert_eq!(identifiers.len(), 10);
+    assert!(identifiers[9].ends_with("zero_of<i128>"), "{identifiers:?}");
+}
+
+#[ttl_cache]
+fn halve<T>(n: T) -> T
+where
+    T: std::ops::Div<Output = T> + From<u8> + Copy + Hash + Eq + Send + Sync + 'static,
+{
+    n / T::from(2)
+}
+
+#[test]
+fn racing_first_calls_of_an_instantiation_register_one_cache() {
+    let start = std::sync::Barrier::new(8);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                start.wait();
+                assert_eq!(halve(10u16), 5);
+            });
+        }
+    });
+    assert_eq!(HALVE.cache_parameters().len(), 1);
+    let info = HALVE.cache_info();
+    assert_eq!((info.hits + info.misses, info.current_size), (8, 1));
+}

@@ -50,7 +50,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   only if the OS cannot start that bridge's thread.
 /// - **Clock**: as named; by default `coarse` for TTLs of a second or more (its ~1 ms
 ///   drift is under 0.1% of an entry's life, and a read costs one atomic load instead of
-///   ~32 ns) and `system` for shorter ones.
+///   ~32 ns; one background thread refreshes it every millisecond) and `system` for
+///   shorter ones.
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`): a
 ///   `jwm_cache::FnCache` with `cache_info()`, `cache_clear()` and `cache_parameters()`
 ///   (`cache_info` and `cache_clear` are awaited for an async function). A generic

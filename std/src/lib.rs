@@ -4,6 +4,8 @@
 //! `no_std` core ([`Cache`], [`MemoryBackend`], the codecs, [`ManualClock`],
 //! [`PersistentHash`]) and adds:
 //!
+//! - `#[ttl_cache]` (feature `macros`, on by default): memoize a sync or async function
+//!   or method in one line, in memory or (feature `redis`) in Redis;
 //! - [`Memoized`] and [`MemoizedMethod`]: functions and methods wrapped with a cache,
 //!   with `call`, `cache_info`, `cache_clear` and `cache_parameters`;
 //! - [`SyncCache`]: a thread-safe, sharded cache with single-flight;
@@ -14,6 +16,20 @@
 //!   `AsyncMemoizedMethod`, the `AsyncBackend` trait with `Sharded` and `Blocking` to
 //!   use sync backends from async code, and `BlockingCache` over a `Bridge` runtime to
 //!   use async backends from sync code.
+//!
+//! ```
+//! use jwm_cache::ttl_cache;
+//!
+//! #[ttl_cache(ttl = "30s")]
+//! fn square(n: u64) -> u64 {
+//!     n * n
+//! }
+//!
+//! assert_eq!((square(12), square(12)), (144, 144));
+//! assert_eq!(SQUARE.cache_info().hits, 1);
+//! ```
+//!
+//! The same as a value:
 //!
 //! ```
 //! use jwm_cache::Memoized;

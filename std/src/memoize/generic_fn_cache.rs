@@ -2,7 +2,7 @@
 //! instantiation.
 
 use std::any::{Any, TypeId};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use jwm_cache_core::{CacheInfo, Parameters};
 
@@ -15,8 +15,8 @@ use super::MemoStore;
 ///
 /// Its controls span every instantiation: `cache_info()` sums their counters,
 /// `cache_clear()` clears them all, and `cache_parameters()` lists each one's (the
-/// identifier names the type arguments). A call finds its cache with a read lock and a
-/// scan of the instantiations made so far.
+/// identifier names the type arguments). A call finds its cache by a scan of the
+/// instantiations made so far, lock-free for the first eight.
 ///
 /// ```
 /// use jwm_cache::ttl_cache;
@@ -34,8 +34,15 @@ use super::MemoStore;
 /// assert_eq!(LARGEST.cache_parameters().len(), 2);
 /// ```
 pub struct GenericFnCache<C: ?Sized + 'static> {
-    instances: RwLock<Vec<Instance<C>>>,
+    /// The first instantiations, each set once: a call finds its cache by scanning
+    /// them, an atomic load each, with no lock.
+    first: [OnceLock<Instance<C>>; FIRST],
+    /// Any beyond those, behind a lock that also orders every addition.
+    more: RwLock<Vec<Instance<C>>>,
 }
+
+/// How many instantiations a call finds without a lock.
+const FIRST: usize = 8;
 
 struct Instance<C: ?Sized + 'static> {
     /// The instantiation: a type naming the function's type arguments.
@@ -74,7 +81,8 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
     /// No instantiation yet.
     pub const fn new() -> Self {
         GenericFnCache {
-            instances: RwLock::new(Vec::new()),
+            first: [const { OnceLock::new() }; FIRST],
+            more: RwLock::new(Vec::new()),
         }
     }
 
@@ -96,19 +104,23 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
         }
         let made: &'static Arc<M> = Box::leak(Box::new(make()));
         let made: &'static M = made;
-        let mut instances = self
-            .instances
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut more = self.more.write().unwrap_or_else(PoisonError::into_inner);
         // A racing first call may have registered one meanwhile: it wins, ours is unused.
-        if let Some(existing) = instances.iter().find(|i| i.types == types) {
-            return existing.cache.downcast_ref::<M>().unwrap_or(made);
+        if let Some(existing) = self.find_locked(types, &more) {
+            return existing.downcast_ref::<M>().unwrap_or(made);
         }
-        instances.push(Instance {
+        let instance = Instance {
             types,
             cache: made,
             controls: erase(made),
-        });
+        };
+        // Additions are ordered by the lock, so the first empty slot stays empty for us.
+        match self.first.iter().find(|slot| slot.get().is_none()) {
+            Some(slot) => {
+                let _set = slot.set(instance);
+            }
+            None => more.push(instance),
+        }
         made
     }
 
@@ -120,19 +132,33 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
     }
 
     fn find(&self, types: TypeId) -> Option<&'static (dyn Any + Send + Sync)> {
-        let instances = self
-            .instances
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        instances.iter().find(|i| i.types == types).map(|i| i.cache)
+        for slot in &self.first {
+            match slot.get() {
+                Some(instance) if instance.types == types => return Some(instance.cache),
+                Some(_) => {}
+                // Slots fill in order, and `more` only once they are all full.
+                None => return None,
+            }
+        }
+        let more = self.more.read().unwrap_or_else(PoisonError::into_inner);
+        self.find_locked(types, &more)
+    }
+
+    /// `find`, for a caller that holds the lock on `more`.
+    fn find_locked(
+        &self,
+        types: TypeId,
+        more: &[Instance<C>],
+    ) -> Option<&'static (dyn Any + Send + Sync)> {
+        let first = self.first.iter().filter_map(OnceLock::get);
+        let mut all = first.chain(more.iter());
+        all.find(|i| i.types == types).map(|i| i.cache)
     }
 
     fn controls(&self) -> Vec<&'static C> {
-        let instances = self
-            .instances
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        instances.iter().map(|i| i.controls).collect()
+        let more = self.more.read().unwrap_or_else(PoisonError::into_inner);
+        let first = self.first.iter().filter_map(OnceLock::get);
+        first.chain(more.iter()).map(|i| i.controls).collect()
     }
 }
 
