@@ -206,3 +206,30 @@ fn racing_first_calls_of_an_instantiation_register_one_cache() {
     let info = HALVE.cache_info();
     assert_eq!((info.hits + info.misses, info.current_size), (8, 1));
 }
+
+struct Scaler {
+    id: u32,
+    factor: u8,
+}
+
+impl Scaler {
+    /// A generic method: one cache per instantiation, keyed on the receiver's id.
+    #[ttl_cache(key = |s: &Scaler| s.id)]
+    fn scaled<T>(&self, value: T) -> T
+    where
+        T: std::ops::Mul<Output = T> + From<u8> + Copy + Hash + Eq + Send + Sync + 'static,
+    {
+        value * T::from(self.factor)
+    }
+}
+
+#[test]
+fn a_generic_method_keeps_one_cache_per_instantiation() {
+    let double = Scaler { id: 1, factor: 2 };
+    assert_eq!(double.scaled(5u32), 10);
+    assert_eq!(double.scaled(5u64), 10);
+    assert_eq!(double.scaled(5u32), 10);
+    let info = Scaler::scaled_cache().cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 2, 2));
+    assert_eq!(Scaler::scaled_cache().cache_parameters().len(), 2);
+}

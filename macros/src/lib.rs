@@ -33,9 +33,12 @@ use syn::{ItemFn, parse_macro_input};
 /// - **Methods**: `key = |s: &Shape| s.id` projects the receiver, whose digest enters the
 ///   key with the arguments (the whole receiver's, without `key`); an expression may
 ///   also name `self`. The cache is `Shape::area_cache()`.
-/// - **Generic functions** keep one cache per instantiation, told apart by the type
-///   arguments (`largest::<u32>` never shares with `largest::<u64>`); the identifier of
-///   each is the function's with the type names appended. Const parameters are refused.
+/// - **Generic functions and methods** keep one cache per instantiation, told apart by
+///   the type arguments (`largest::<u32>` never shares with `largest::<u64>`); the
+///   identifier of each is the function's with the type names appended. Type parameters
+///   must be `'static`; const parameters are refused. A method of a generic `impl` block
+///   whose argument or return types use the block's parameters is not covered (the
+///   attribute cannot see them): use `MemoizedMethod` there.
 /// - **Results**: a `Result` caches only `Ok`; an `Option` caches `None` like any value
 ///   (as the Python original does) unless `cache_none = false`.
 /// - **Identifier**: `module_path::function` by default (methods add the line), the same
