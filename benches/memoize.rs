@@ -33,7 +33,7 @@ fn system_macro_square(n: u64) -> u64 {
     n * n
 }
 
-/// One cache per instantiation, found by a read lock and a scan.
+/// One cache per instantiation, found by a lock-free scan of its slots.
 #[jwm_cache::ttl_cache(ttl = "60s")]
 fn generic_macro_square<T>(n: T) -> T
 where

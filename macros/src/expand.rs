@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
@@ -17,6 +18,17 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     let name = function.sig.ident.clone();
     let (wrapper, arguments) = signature::arguments(&mut function);
     let returns = signature::returns(&function.sig.output, options.cache_none);
+    if let (false, Some(span)) = (
+        matches!(returns, Returns::SomeOnly(_)),
+        options.cache_none_span,
+    ) {
+        if !options.cache_none {
+            return Err(syn::Error::new(
+                span,
+                "`cache_none = false` applies to a function whose return type is written `Option<T>`",
+            ));
+        }
+    }
     let storage = Storage {
         options: &options,
         is_async,
@@ -26,7 +38,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     // the argument patterns mean what they meant: nested in a function, or beside a
     // method (where it keeps its receiver).
     let mut inner = function.clone();
-    inner.sig.ident = format_ident!("__jwm_cache_compute_{}", name);
+    inner.sig.ident = format_ident!("__jwm_cache_compute_{}", name.unraw());
     inner.vis = syn::Visibility::Inherited;
     inner.attrs = vec![syn::parse_quote!(#[doc(hidden)])];
     let compute_name = &inner.sig.ident;
@@ -36,12 +48,8 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         .type_params()
         .map(|p| &p.ident)
         .collect();
-    // Explicit type arguments, since a parameter may appear in no argument; not allowed
-    // beside `impl Trait` arguments, whose functions infer instead.
-    let impl_trait = arguments
-        .iter()
-        .any(|a| matches!(a.ty, syn::Type::ImplTrait(_)));
-    let turbofish = if type_params.is_empty() || impl_trait {
+    // Explicit type arguments, since a parameter may appear in no argument.
+    let turbofish = if type_params.is_empty() {
         quote!()
     } else {
         quote!(::<#(#type_params),*>)
@@ -63,6 +71,13 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
 
     let cache_type = storage.cache_type(&key.ty, returns.cached());
     let value_checks = storage.value_checks(returns.cached());
+    // Methods go by instantiation too: in a generic `impl` block, or a trait's default
+    // method, one definition serves many receiver types, which must not share entries.
+    let mut instance_types: Vec<TokenStream> = Vec::new();
+    if method {
+        instance_types.push(quote!(Self));
+    }
+    instance_types.extend(type_params.iter().map(|p| quote!(#p)));
     let handle = Handle {
         name: &name,
         method,
@@ -71,15 +86,23 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         generic: !type_params.is_empty(),
     };
     let identifier = identifier(&options, &name, method);
-    let (handle_decl, cache) = if type_params.is_empty() {
+    // Only a named identifier shares: a default one may repeat (same-named functions
+    // nested in two functions of one module), and must not mix their entries.
+    let explicit = options.identifier.is_some();
+    let (handle_decl, cache) = if instance_types.is_empty() {
         let build = storage.build(&quote!(__jwm_cache_identifier));
+        let make = if explicit {
+            quote!(::jwm_cache::FnCache::shared(__jwm_cache_identifier, || #build))
+        } else {
+            quote!(::std::sync::Arc::new(#build))
+        };
         let (declaration, handle) = handle.declare(
             quote!(::jwm_cache::FnCache<#cache_type>),
             quote! {
                 ::jwm_cache::FnCache::new(|| {
                     let __jwm_cache_named = #identifier;
                     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(&__jwm_cache_named);
-                    ::jwm_cache::FnCache::shared(__jwm_cache_identifier, || #build)
+                    #make
                 })
             },
         );
@@ -96,15 +119,20 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             quote!(::jwm_cache::GenericFnCache::new()),
         );
         let instantiation =
-            quote_spanned!(function.sig.generics.span()=> fn(#(*const #type_params),*));
+            quote_spanned!(function.sig.generics.span()=> fn(#(*const #instance_types),*));
+        let make = if explicit {
+            quote!(::jwm_cache::FnCache::<_>::shared_as::<#instantiation>(&__jwm_cache_identifier, || #build))
+        } else {
+            quote!(::std::sync::Arc::new(#build))
+        };
         let cache = quote! {
             #handle.instance::<#instantiation, _>(|| {
                 let __jwm_cache_named = #identifier;
                 let __jwm_cache_identifier = #handle.instance_identifier(
                     ::core::convert::AsRef::as_ref(&__jwm_cache_named),
-                    &[#(::core::any::type_name::<#type_params>()),*],
+                    &[#(::core::any::type_name::<#instance_types>()),*],
                 );
-                ::jwm_cache::FnCache::shared(&__jwm_cache_identifier, || #build)
+                #make
             })
         };
         (declaration, cache)
@@ -237,7 +265,16 @@ fn key(
         // The receiver enters the key as the digest of its projection (or of itself),
         // so the cache never holds the receiver and never borrows it.
         let projected = match &options.key {
-            Some(Key::Receiver(projection)) => quote!(&(#projection)(self)),
+            // Through a function, so that the closure's parameter type is known.
+            Some(Key::Receiver(projection)) => quote!(&{
+                fn __jwm_cache_project<'a, S: ?::core::marker::Sized, R>(
+                    this: &'a S,
+                    projection: impl ::core::ops::FnOnce(&'a S) -> R,
+                ) -> R {
+                    projection(this)
+                }
+                __jwm_cache_project(self, #projection)
+            }),
             _ => quote!(self),
         };
         prelude = digest_or_compute(&digest, projected, uncached);
@@ -300,7 +337,7 @@ impl Handle<'_> {
             ""
         };
         if self.method {
-            let handle_fn = format_ident!("{}_cache", name, span = name.span());
+            let handle_fn = format_ident!("{}_cache", name.unraw(), span = name.span());
             let doc = format!(
                 " The cache of [`Self::{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
             );
@@ -313,7 +350,8 @@ impl Handle<'_> {
             };
             (declaration, quote!(Self::#handle_fn()))
         } else {
-            let handle = format_ident!("{}", name.to_string().to_uppercase(), span = name.span());
+            let upper = name.unraw().to_string().to_uppercase();
+            let handle = format_ident!("{}", upper, span = name.span());
             let doc = format!(
                 " The cache of [`{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
             );

@@ -30,20 +30,26 @@ use syn::{ItemFn, parse_macro_input};
 ///   leaves it out. Key arguments must be owned and `Hash + Eq + Clone + Send + Sync`
 ///   (and `PersistentHash` over Redis). `key = <expression>` replaces them: the key is
 ///   the expression's `PersistentHash` digest, and arguments may then be borrowed.
-/// - **Methods**: `key = |s: &Shape| s.id` projects the receiver, whose digest enters the
+/// - **Methods**: `key = |shape| shape.id` projects the receiver, whose digest enters the
 ///   key with the arguments (the whole receiver's, without `key`); an expression may
-///   also name `self`. The cache is `Shape::area_cache()`.
+///   also name `self`. The cache is `Shape::area_cache()`. Each receiver type keeps its
+///   own cache (a generic `impl` block serves many), so it must be `'static`.
 /// - **Generic functions and methods** keep one cache per instantiation, told apart by
-///   the type arguments (`largest::<u32>` never shares with `largest::<u64>`); the
-///   identifier of each is the function's with the type names appended. Type parameters
-///   must be `'static`; const parameters are refused. A method of a generic `impl` block
-///   whose argument or return types use the block's parameters is not covered (the
-///   attribute cannot see them): use `MemoizedMethod` there.
-/// - **Results**: a `Result` caches only `Ok`; an `Option` caches `None` like any value
-///   (as the Python original does) unless `cache_none = false`.
-/// - **Identifier**: `module_path::function` by default (methods add the line), the same
-///   in every process running the build; functions under one identifier with the same
-///   types share a cache.
+///   the type arguments' `TypeId`s (`largest::<u32>` never shares with `largest::<u64>`,
+///   nor one closure argument's instantiation with another's); the identifier of each is
+///   the function's with the type names appended. Type parameters must be `'static`;
+///   const parameters are refused. In Redis, instantiations are told apart by those
+///   names: two closures in one function have the same name, so give such functions a
+///   key that tells them apart.
+/// - **Results**: a return type written `Result<T, E>` caches only `Ok`; one written
+///   `Option<T>` caches `None` like any value (as the Python original does) unless
+///   `cache_none = false`. The spelling decides: an alias of `Result` is cached whole.
+/// - **Identifier**: `module_path::function` by default (methods add the line and the
+///   receiver's type), the same in every process running the build. A named identifier
+///   (a string, or an expression read on the first call) shares a cache between the
+///   functions under it with the same types; a default one never shares in memory.
+///   An `identifier` or `url` expression that panics poisons the function's static,
+///   as any panicking static initializer does.
 /// - **Backend**: `memory` (default; values stored as they are unless a serializer is
 ///   named), or `redis(url = ...)`, where `url` is any expression of a `&str`-like type,
 ///   evaluated on the first call; values are postcard (default) or JSON. A malformed URL
@@ -51,10 +57,11 @@ use syn::{ItemFn, parse_macro_input};
 ///   the function computes. A sync function reaches Redis through
 ///   `jwm_cache::Bridge::shared()`, or `bridge = <expression>`; its first call panics
 ///   only if the OS cannot start that bridge's thread.
-/// - **Clock**: as named; by default `coarse` for TTLs of a second or more (its ~1 ms
-///   drift is under 0.1% of an entry's life, and a read costs one atomic load instead of
-///   ~32 ns; one background thread refreshes it every millisecond) and `system` for
-///   shorter ones.
+/// - **Clock**: as named; by default `coarse` for TTLs of a second or more and `system`
+///   for shorter ones. The coarse clock's reading lags by its 1 ms period plus any delay
+///   the OS gives its refreshing thread (a background thread woken every millisecond),
+///   so an entry's life is off by about 0.1% of a one-second TTL; a read costs one
+///   atomic load instead of ~32 ns.
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`): a
 ///   `jwm_cache::FnCache` with `cache_info()`, `cache_clear()` and `cache_parameters()`
 ///   (`cache_info` and `cache_clear` are awaited for an async function). A generic

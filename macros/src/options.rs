@@ -23,6 +23,8 @@ pub(crate) struct Options {
     pub(crate) bridge: Option<(Expr, Span)>,
     pub(crate) single_flight: bool,
     pub(crate) cache_none: bool,
+    /// Where `cache_none` was written, if it was.
+    pub(crate) cache_none_span: Option<Span>,
     pub(crate) key: Option<Key>,
 }
 
@@ -77,6 +79,7 @@ impl Parse for Options {
             bridge: None,
             single_flight: true,
             cache_none: true,
+            cache_none_span: None,
             key: None,
         };
         for meta in Punctuated::<Meta, Token![,]>::parse_terminated(input)? {
@@ -102,7 +105,10 @@ impl Parse for Options {
                 "backend" => options.backend = backend(value)?,
                 "bridge" => options.bridge = Some((value.clone(), pair.path.span())),
                 "single_flight" => options.single_flight = boolean(value)?,
-                "cache_none" => options.cache_none = boolean(value)?,
+                "cache_none" => {
+                    options.cache_none = boolean(value)?;
+                    options.cache_none_span = Some(pair.path.span());
+                }
                 "key" => {
                     options.key = Some(match value {
                         Expr::Closure(_) => Key::Receiver(Box::new(value.clone())),

@@ -17,8 +17,9 @@ pub(crate) struct Storage<'a> {
 /// The TTL when none is given, as `SyncCacheBuilder`'s.
 const DEFAULT_TTL_MS: u64 = 60_000;
 
-/// From this TTL up, the coarse clock's drift (about 1 ms) is under 0.1% of an entry's
-/// life, and its reads cost one atomic load instead of a system clock read.
+/// From this TTL up, the coarse clock's lag (its 1 ms period, plus any delay of its
+/// thread) is about 0.1% of an entry's life, and its reads cost one atomic load instead
+/// of a system clock read.
 const COARSE_FROM_MS: u64 = 1_000;
 
 impl Storage<'_> {

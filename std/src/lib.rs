@@ -108,6 +108,6 @@ pub type SharedCache<K, V> = SyncCache<K, V, MemoryBackend<K, V>, Identity, Syst
 pub type BytesCache<K, V> = SyncCache<K, V, MemoryBackend<K, Vec<u8>>, Postcard, SystemClock>;
 
 // The README shows the async and Redis APIs too.
-#[cfg(all(doctest, feature = "redis"))]
+#[cfg(all(doctest, feature = "redis", feature = "json"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

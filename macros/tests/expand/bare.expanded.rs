@@ -18,15 +18,12 @@ pub static FIB: ::jwm_cache::FnCache<
     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
         &__jwm_cache_named,
     );
-    ::jwm_cache::FnCache::shared(
-        __jwm_cache_identifier,
-        || {
-            ::jwm_cache::SyncCacheBuilder::new()
-                .identifier(__jwm_cache_identifier)
-                .serializer(::jwm_cache::Identity)
-                .clock(::jwm_cache::CoarseClock)
-                .build()
-        },
+    ::std::sync::Arc::new(
+        ::jwm_cache::SyncCacheBuilder::new()
+            .identifier(__jwm_cache_identifier)
+            .serializer(::jwm_cache::Identity)
+            .clock(::jwm_cache::CoarseClock)
+            .build(),
     )
 });
 /// Fibonacci, memoized with the defaults: a 60 s TTL, in memory.

@@ -39,17 +39,14 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
                     ::core::convert::AsRef::as_ref(&__jwm_cache_named),
                     &[::core::any::type_name::<T>()],
                 );
-            ::jwm_cache::FnCache::shared(
-                &__jwm_cache_identifier,
-                || {
-                    ::jwm_cache::SyncCacheBuilder::new()
-                        .identifier(&__jwm_cache_identifier)
-                        .capacity(1_000)
-                        .single_flight(false)
-                        .serializer(::jwm_cache::Identity)
-                        .clock(::jwm_cache::CoarseClock)
-                        .build()
-                },
+            ::std::sync::Arc::new(
+                ::jwm_cache::SyncCacheBuilder::new()
+                    .identifier(&__jwm_cache_identifier)
+                    .capacity(1_000)
+                    .single_flight(false)
+                    .serializer(::jwm_cache::Identity)
+                    .clock(::jwm_cache::CoarseClock)
+                    .build(),
             )
         })
         .get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_largest::<T>(items))

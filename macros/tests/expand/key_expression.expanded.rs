@@ -18,15 +18,12 @@ static POPULATION: ::jwm_cache::FnCache<
     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
         &__jwm_cache_named,
     );
-    ::jwm_cache::FnCache::shared(
-        __jwm_cache_identifier,
-        || {
-            ::jwm_cache::SyncCacheBuilder::new()
-                .identifier(__jwm_cache_identifier)
-                .serializer(::jwm_cache::Identity)
-                .clock(::jwm_cache::ManualClock::clone(&CLOCK))
-                .build()
-        },
+    ::std::sync::Arc::new(
+        ::jwm_cache::SyncCacheBuilder::new()
+            .identifier(__jwm_cache_identifier)
+            .serializer(::jwm_cache::Identity)
+            .clock(::jwm_cache::ManualClock::clone(&CLOCK))
+            .build(),
     )
 });
 fn population(city: &str) -> u64 {

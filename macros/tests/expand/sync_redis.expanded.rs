@@ -15,9 +15,8 @@ static RATES: ::jwm_cache::FnCache<
     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
         &__jwm_cache_named,
     );
-    ::jwm_cache::FnCache::shared(
-        __jwm_cache_identifier,
-        || ::jwm_cache::BlockingCache::new(
+    ::std::sync::Arc::new(
+        ::jwm_cache::BlockingCache::new(
             ::std::sync::Arc::new(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)

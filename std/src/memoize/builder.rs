@@ -117,7 +117,7 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
         Cache: Send + Sync + 'static,
     {
         let cache = match &self.named {
-            Some(identifier) => registry::shared(identifier, || make(self.options)),
+            Some(identifier) => registry::shared::<_, ()>(identifier, || make(self.options)),
             None => Arc::new(make(self.options)),
         };
         (self.target, cache)

@@ -45,7 +45,16 @@ impl<M> FnCache<M> {
     where
         M: Send + Sync + 'static,
     {
-        registry::shared(identifier, make)
+        registry::shared::<M, ()>(identifier, make)
+    }
+
+    /// [`shared`](Self::shared), among the callers with the same `Tag` only.
+    #[doc(hidden)]
+    pub fn shared_as<Tag: ?Sized + 'static>(identifier: &str, make: impl FnOnce() -> M) -> Arc<M>
+    where
+        M: Send + Sync + 'static,
+    {
+        registry::shared::<M, Tag>(identifier, make)
     }
 }
 

@@ -2,6 +2,7 @@
 //! instantiation.
 
 use std::any::{Any, TypeId};
+use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use jwm_cache_core::{CacheInfo, Parameters};
@@ -45,7 +46,8 @@ pub struct GenericFnCache<C: ?Sized + 'static> {
 const FIRST: usize = 8;
 
 struct Instance<C: ?Sized + 'static> {
-    /// The instantiation: a type naming the function's type arguments.
+    /// The instantiation (a type naming the function's type arguments, and the
+    /// receiver's type for a method) with the cache's type.
     types: TypeId,
     /// The cache, to downcast to its own type.
     cache: &'static (dyn Any + Send + Sync),
@@ -98,7 +100,7 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
         T: ?Sized + 'static,
         M: Send + Sync + 'static,
     {
-        let types = TypeId::of::<T>();
+        let types = TypeId::of::<(PhantomData<T>, M)>();
         if let Some(found) = self.find(types).and_then(|c| c.downcast_ref::<M>()) {
             return found;
         }

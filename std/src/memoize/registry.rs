@@ -2,6 +2,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 type Shared = Weak<dyn Any + Send + Sync>;
@@ -11,14 +12,23 @@ fn registry() -> &'static Mutex<HashMap<(String, TypeId), Shared>> {
     REGISTRY.get_or_init(Default::default)
 }
 
-/// The live cache of type `T` registered under `identifier`, or a new one from `make`.
+/// The live cache of type `T` registered under `identifier` with `Tag`, or a new one
+/// from `make`.
 ///
 /// Only caches of the same type can share, since entries must have the same key and
-/// value types. An entry holds a weak reference: the cache goes once its last user does.
+/// value types; `Tag` keeps apart callers that must not share even then (the
+/// instantiations of generic functions, whose type names need not be unique). An entry holds a weak reference: the cache goes once its last user does.
 /// `make` runs without the registry's lock (it may build memoized functions itself);
 /// if two threads race, the first to register wins and the other's cache is dropped.
-pub(crate) fn shared<T: Any + Send + Sync>(identifier: &str, make: impl FnOnce() -> T) -> Arc<T> {
-    let key = (identifier.to_string(), TypeId::of::<T>());
+pub(crate) fn shared<T, Tag>(identifier: &str, make: impl FnOnce() -> T) -> Arc<T>
+where
+    T: Any + Send + Sync,
+    Tag: ?Sized + 'static,
+{
+    let key = (
+        identifier.to_string(),
+        TypeId::of::<(PhantomData<Tag>, T)>(),
+    );
     if let Some(existing) = find::<T>(&key) {
         return existing;
     }

@@ -80,10 +80,13 @@ impl<K> RedisBackend<K> {
     /// use, where there is no caller to return an error to.
     ///
     /// ```
-    /// use jwm_cache::{RedisBackend, RedisOptions};
+    /// use jwm_cache::{AsyncMemoized, RedisBackend, RedisOptions};
     ///
-    /// let broken = RedisBackend::<u64>::open_deferring_errors("not a url", RedisOptions::default());
-    /// # drop(broken);
+    /// let broken = RedisBackend::open_deferring_errors("not a url", RedisOptions::default());
+    /// let square = AsyncMemoized::builder(|n: u64| async move { n * n }).build_with_redis(broken);
+    /// let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// assert_eq!(runtime.block_on(square.call(12)), 144); // computed: the URL is bad
+    /// assert!(runtime.block_on(square.cache_info()).errors >= 2);
     /// ```
     pub fn open_deferring_errors(url: &str, options: RedisOptions) -> Self {
         let client = Client::open(url).map_err(RedisBackendError::from);
