@@ -6,6 +6,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
+use crate::handle::{Handle, identifier};
 use crate::options::{Backend, Codec, Key, Options};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
@@ -18,11 +19,8 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     let name = function.sig.ident.clone();
     let (wrapper, arguments) = signature::arguments(&mut function);
     let returns = signature::returns(&function.sig.output, options.cache_none);
-    if let (false, Some(span)) = (
-        matches!(returns, Returns::SomeOnly(_)),
-        options.cache_none_span,
-    ) {
-        if !options.cache_none {
+    if let (false, Some(span)) = (options.cache_none, options.cache_none_span) {
+        if !matches!(returns, Returns::SomeOnly(_)) {
             return Err(syn::Error::new(
                 span,
                 "`cache_none = false` applies to a function whose return type is written `Option<T>`",
@@ -291,76 +289,4 @@ fn key(
         prelude,
         value: tuple(&values),
     })
-}
-
-/// The identifier's base, an expression of a `&str`-like type: as given, else the module
-/// path and the function's name, the same in every process running this build.
-fn identifier(options: &Options, name: &Ident, method: bool) -> TokenStream {
-    match &options.identifier {
-        Some(id) => quote_spanned!(id.span()=> #id),
-        // Several types in one module may have a method of this name: the line keeps
-        // their caches apart.
-        None if method => quote!(::core::concat!(
-            ::core::module_path!(),
-            "::",
-            ::core::stringify!(#name),
-            ":",
-            ::core::line!()
-        )),
-        None => quote!(::core::concat!(
-            ::core::module_path!(),
-            "::",
-            ::core::stringify!(#name)
-        )),
-    }
-}
-
-/// The handle on a function's cache: a static named after a function, or for a method
-/// an associated function `Type::method_cache()`.
-struct Handle<'a> {
-    name: &'a Ident,
-    method: bool,
-    is_async: bool,
-    vis: &'a syn::Visibility,
-    generic: bool,
-}
-
-impl Handle<'_> {
-    /// Declares the handle, of type `ty`, as `init`; returns the declaration and an
-    /// expression for the handle.
-    fn declare(&self, ty: TokenStream, init: TokenStream) -> (TokenStream, TokenStream) {
-        let (name, vis) = (self.name, self.vis);
-        let awaited = if self.is_async { ".await" } else { "" };
-        let per_instantiation = if self.generic {
-            " One cache per instantiation; the controls span them all."
-        } else {
-            ""
-        };
-        if self.method {
-            let handle_fn = format_ident!("{}_cache", name.unraw(), span = name.span());
-            let doc = format!(
-                " The cache of [`Self::{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
-            );
-            let declaration = quote! {
-                #[doc = #doc]
-                #vis fn #handle_fn() -> &'static #ty {
-                    static CACHE: #ty = #init;
-                    &CACHE
-                }
-            };
-            (declaration, quote!(Self::#handle_fn()))
-        } else {
-            let upper = name.unraw().to_string().to_uppercase();
-            let handle = format_ident!("{}", upper, span = name.span());
-            let doc = format!(
-                " The cache of [`{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
-            );
-            let declaration = quote! {
-                #[doc = #doc]
-                #[allow(non_upper_case_globals)]
-                #vis static #handle: #ty = #init;
-            };
-            (declaration, quote!(#handle))
-        }
-    }
 }

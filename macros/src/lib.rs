@@ -4,6 +4,7 @@
 
 mod duration;
 mod expand;
+mod handle;
 mod options;
 mod signature;
 mod storage;

@@ -1,0 +1,81 @@
+//! The handle on a memoized function's cache, and the identifier it is built under.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use crate::options::Options;
+
+/// The identifier's base, an expression of a `&str`-like type: as given, else the module
+/// path and the function's name, the same in every process running this build.
+pub(crate) fn identifier(options: &Options, name: &Ident, method: bool) -> TokenStream {
+    match &options.identifier {
+        Some(id) => quote_spanned!(id.span()=> #id),
+        // The receiver's type name is appended per instantiation; the line also keeps
+        // apart a type's inherent and trait methods of one name.
+        None if method => quote!(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            ::core::stringify!(#name),
+            ":",
+            ::core::line!()
+        )),
+        None => quote!(::core::concat!(
+            ::core::module_path!(),
+            "::",
+            ::core::stringify!(#name)
+        )),
+    }
+}
+
+/// The handle on a function's cache: a static named after a function, or for a method
+/// an associated function `Type::method_cache()`.
+pub(crate) struct Handle<'a> {
+    pub(crate) name: &'a Ident,
+    pub(crate) method: bool,
+    pub(crate) is_async: bool,
+    pub(crate) vis: &'a syn::Visibility,
+    pub(crate) generic: bool,
+}
+
+impl Handle<'_> {
+    /// Declares the handle, of type `ty`, as `init`; returns the declaration and an
+    /// expression for the handle.
+    pub(crate) fn declare(&self, ty: TokenStream, init: TokenStream) -> (TokenStream, TokenStream) {
+        let (name, vis) = (self.name, self.vis);
+        let awaited = if self.is_async { ".await" } else { "" };
+        let per_instantiation = if self.generic {
+            " One cache per instantiation; the controls span them all."
+        } else {
+            ""
+        };
+        if self.method {
+            let handle_fn = format_ident!("{}_cache", name.unraw(), span = name.span());
+            let doc = format!(
+                " The cache of [`Self::{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
+            );
+            let declaration = quote! {
+                #[doc = #doc]
+                #vis fn #handle_fn() -> &'static #ty {
+                    static CACHE: #ty = #init;
+                    &CACHE
+                }
+            };
+            (declaration, quote!(Self::#handle_fn()))
+        } else {
+            let upper = name.unraw().to_string().to_uppercase();
+            let handle = format_ident!("{}", upper, span = name.span());
+            let doc = format!(
+                " The cache of [`{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
+            );
+            let declaration = quote! {
+                #[doc = #doc]
+                #[allow(non_upper_case_globals)]
+                #vis static #handle: #ty = #init;
+            };
+            (declaration, quote!(#handle))
+        }
+    }
+}
