@@ -45,7 +45,7 @@ impl<M> FnCache<M> {
     where
         M: Send + Sync + 'static,
     {
-        registry::shared::<M, ()>(identifier, make)
+        Self::shared_as::<()>(identifier, make)
     }
 
     /// [`shared`](Self::shared), among the callers with the same `Tag` only.

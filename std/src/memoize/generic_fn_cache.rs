@@ -100,6 +100,7 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
         T: ?Sized + 'static,
         M: Send + Sync + 'static,
     {
+        // The key names `M`, so a found cache always downcasts.
         let types = TypeId::of::<(PhantomData<T>, M)>();
         if let Some(found) = self.find(types).and_then(|c| c.downcast_ref::<M>()) {
             return found;
@@ -127,7 +128,8 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
     }
 
     /// The identifier of one instantiation: `base<A, B>`, from the type arguments'
-    /// names, so that instantiations never share a cache, even in Redis.
+    /// names, so that instantiations get their own Redis namespaces (where no `TypeId`
+    /// reaches) whenever their names differ.
     #[doc(hidden)]
     pub fn instance_identifier(&self, base: &str, type_names: &[&str]) -> String {
         format!("{base}<{}>", type_names.join(", "))
