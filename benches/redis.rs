@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use cached::IOCachedAsync;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{AsyncCache, AsyncMemoized, Postcard, RedisBackend, SyncCacheBuilder};
+use jwm_cache::{AsyncCache, AsyncMemoized, Postcard, RedisBackend, Stamped, SyncCacheBuilder};
 use redis::aio::ConnectionManager;
 use redis_server::RedisServer;
 use tokio::runtime::Runtime;
@@ -27,7 +27,8 @@ async fn square(n: u64) -> u64 {
 }
 
 type BoxedSquare = fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>>;
-type RedisMemo = AsyncMemoized<BoxedSquare, AsyncCache<u64, u64, RedisBackend<u64>, Postcard>>;
+type RedisMemo =
+    AsyncMemoized<BoxedSquare, AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>>>;
 
 struct Contenders {
     memo: Arc<RedisMemo>,
@@ -47,7 +48,7 @@ fn contenders(rt: &Runtime, server: &RedisServer) -> Contenders {
         let memo = AsyncMemoized::builder(boxed_square as BoxedSquare)
             .identifier("bench")
             .ttl(Duration::from_secs(600))
-            .serializer(Postcard)
+            .serializer(Stamped::new(Postcard))
             .build_with_backend(backend);
         for n in 0..KEYS {
             memo.call(n).await;
@@ -60,7 +61,7 @@ fn contenders(rt: &Runtime, server: &RedisServer) -> Contenders {
             .map(|n| {
                 format!(
                     "jwm-cache:bench:{}",
-                    jwm_cache::PersistentHash::persistent_digest(&n).unwrap()
+                    jwm_cache::PersistentDigest::persistent_digest(&n).unwrap()
                 )
             })
             .collect();
@@ -212,9 +213,9 @@ fn get_many(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Postcard> = SyncCacheBuilder::new()
+    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>> = SyncCacheBuilder::new()
         .identifier("many")
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     let keys: Vec<u64> = (0..100).collect();
     rt.block_on(async {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache::{Digest, PersistentHash, PostcardKey};
+use jwm_cache::{Digest, PersistentDigest, PersistentHash, PostcardKey};
 use serde::Serialize;
 
 #[derive(Serialize)]

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use jwm_cache::PersistentHash;
+use jwm_cache::{PersistentDigest, PersistentHash};
 use proptest::prelude::*;
 use proptest::sample::Index;
 

@@ -11,23 +11,32 @@ use std::time::{Duration, Instant};
 use common::redis_server::{RedisServer, free_port};
 use jwm_cache::{
     AsyncCache, AsyncMemoized, Bridge, Error, Json, Memoized, Postcard, RedisBackend,
-    RedisBackendError, RedisOptions, SyncCacheBuilder, SyncRedisBackend, Ttl,
+    RedisBackendError, RedisOptions, Stamped, StampedBytes, SyncCacheBuilder, SyncRedisBackend,
+    Ttl,
 };
 use redis::Commands;
 
-type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Postcard>;
+type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard>>;
 
 fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
 where
-    Postcard: jwm_cache::Serializer<V, Encoded = Vec<u8>>,
+    Stamped<Postcard>: jwm_cache::Serializer<V, Encoded = jwm_cache::StampedBytes>,
 {
     SyncCacheBuilder::new()
         .identifier(identifier)
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_async_with_backend(RedisBackend::open(url).unwrap())
 }
 
 /// Our key names in `db`, sorted.
+/// What the cache stores for `value`: the header, then postcard.
+fn stamped(value: &u64) -> Vec<u8> {
+    let codec = Stamped::new(Postcard);
+    jwm_cache::Serializer::encode(&codec, value)
+        .unwrap()
+        .into_bytes()
+}
+
 fn names(server: &RedisServer, db: u8) -> Vec<String> {
     let mut names: Vec<String> = server.client(db).keys("*").unwrap();
     names.sort();
@@ -52,7 +61,7 @@ async fn a_memoized_function_misses_then_hits_and_keys_are_namespaced_digests() 
         (info.hits, info.misses, info.current_size, info.errors),
         (1, 1, 1, 0)
     );
-    let digest = jwm_cache::PersistentHash::persistent_digest(&12u64).unwrap();
+    let digest = jwm_cache::PersistentDigest::persistent_digest(&12u64).unwrap();
     assert_eq!(
         names(&server, 0),
         vec![format!("jwm-cache:squares:{digest}")]
@@ -61,7 +70,7 @@ async fn a_memoized_function_misses_then_hits_and_keys_are_namespaced_digests() 
         .client(0)
         .get(format!("jwm-cache:squares:{digest}"))
         .unwrap();
-    assert_eq!(stored, postcard::to_allocvec(&144u64).unwrap());
+    assert_eq!(stored, stamped(&144u64));
     assert_eq!(square.cache_parameters().backend, "redis");
 }
 
@@ -79,7 +88,7 @@ async fn the_server_expires_entries_with_px_and_never_sets_no_expiry() {
     let name = |k: u64| {
         format!(
             "jwm-cache:ttl:{}",
-            jwm_cache::PersistentHash::persistent_digest(&k).unwrap()
+            jwm_cache::PersistentDigest::persistent_digest(&k).unwrap()
         )
     };
     let pttl: i64 = raw.pttl(name(1)).unwrap();
@@ -109,8 +118,8 @@ async fn clear_removes_every_batch_of_its_namespace_and_nothing_else() {
     let spaces = ["ns", "ns2", "ns:x", "n*", "n?", "[ns]", "ns\\"];
     let caches: Vec<Cache<u64>> = spaces.iter().map(|id| cache(&url, id)).collect();
     // 2,500 keys in `ns`: several SCAN batches (the original cleared only the last).
-    let many: Vec<(u64, Vec<u8>)> = (0..2_500)
-        .map(|k| (k, postcard::to_allocvec(&k).unwrap()))
+    let many: Vec<(u64, StampedBytes)> = (0..2_500)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&k))))
         .collect();
     caches[0]
         .backend()
@@ -153,8 +162,8 @@ async fn clear_removes_every_batch_of_its_namespace_and_nothing_else() {
 async fn get_many_is_one_mget_and_set_many_one_pipeline() {
     let server = RedisServer::start();
     let cache: Cache<u64> = cache(&server.url(0), "batch");
-    let entries: Vec<(u64, Vec<u8>)> = (0..100)
-        .map(|k| (k, postcard::to_allocvec(&(k * 2)).unwrap()))
+    let entries: Vec<(u64, StampedBytes)> = (0..100)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
         .collect();
     let now = jwm_cache::Instant::ZERO;
     cache
@@ -186,7 +195,7 @@ async fn auth_and_database_numbers_come_from_the_url() {
     let wrong = format!("redis://:wrong@127.0.0.1:{}/3", server.port);
     let memo = AsyncMemoized::builder(|n: u64| async move { n + 1 })
         .identifier("db")
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_with_backend(RedisBackend::open(&wrong).unwrap());
     assert_eq!(
         memo.call(1).await,
@@ -203,7 +212,7 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
     let cache: Cache<Vec<String>> = cache(&server.url(0), "corrupt");
     let name = format!(
         "jwm-cache:corrupt:{}",
-        jwm_cache::PersistentHash::persistent_digest(&5u64).unwrap()
+        jwm_cache::PersistentDigest::persistent_digest(&5u64).unwrap()
     );
     let _: () = server
         .client(0)
@@ -214,19 +223,18 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
         .await;
     assert_eq!(value, vec!["fresh".to_string()]);
     let stored: Vec<u8> = server.client(0).get(&name).unwrap();
-    assert_eq!(
-        stored,
-        postcard::to_allocvec(&vec!["fresh".to_string()]).unwrap()
-    );
+    let stamped =
+        jwm_cache::Serializer::encode(&Stamped::new(Postcard), &vec!["fresh".to_string()]);
+    assert_eq!(stored, stamped.unwrap().into_bytes());
     assert_eq!(cache.info().await.errors, 1);
     // And under the JSON codec too.
-    let json: AsyncCache<u64, Vec<u32>, RedisBackend<u64>, Json> = SyncCacheBuilder::new()
+    let json: AsyncCache<u64, Vec<u32>, RedisBackend<u64>, Stamped<Json>> = SyncCacheBuilder::new()
         .identifier("corrupt-json")
-        .serializer(Json)
+        .serializer(Stamped::new(Json))
         .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     let name = format!(
         "jwm-cache:corrupt-json:{}",
-        jwm_cache::PersistentHash::persistent_digest(&5u64).unwrap()
+        jwm_cache::PersistentDigest::persistent_digest(&5u64).unwrap()
     );
     let _: () = server.client(0).set(&name, "{not json").unwrap();
     assert!(matches!(json.get(&5).await, Err(Error::Codec(_))));
@@ -243,7 +251,7 @@ async fn values_and_keys_over_the_limits_are_not_stored() {
     let options = RedisOptions::default().max_value_bytes(64);
     let big = AsyncMemoized::builder(|n: usize| async move { vec![7u8; n] })
         .identifier("limits")
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap());
     assert_eq!(
         big.call(1_000).await.len(),
@@ -259,9 +267,9 @@ async fn values_and_keys_over_the_limits_are_not_stored() {
     assert_eq!(big.cache_info().await.errors, 1, "the too-large store");
 
     let long_names = RedisOptions::default().max_key_bytes(16);
-    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Postcard> = SyncCacheBuilder::new()
+    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>> = SyncCacheBuilder::new()
         .identifier("limits")
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_async_with_backend(RedisBackend::open_with(&server.url(0), long_names).unwrap());
     assert!(matches!(
         cache.insert(1, 1).await,
@@ -277,7 +285,7 @@ async fn a_server_down_at_start_still_yields_values_within_the_timeout() {
     let url = format!("redis://127.0.0.1:{}/0", free_port());
     let memo = AsyncMemoized::builder(|n: u64| async move { n * 3 })
         .identifier("down")
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_with_backend(RedisBackend::open(&url).unwrap());
     let started = Instant::now();
     for n in 0..5 {
@@ -310,7 +318,7 @@ async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_
             async move { n + 1_000 }
         })
         .identifier("faults")
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_with_backend(
             RedisBackend::open_with(&server.url(0), RedisOptions::default().timeout(timeout))
                 .unwrap(),
@@ -430,7 +438,7 @@ fn a_sync_function_over_redis_works_outside_and_inside_runtimes() {
         n * 5
     })
     .identifier("sync-over-redis")
-    .serializer(Postcard)
+    .serializer(Stamped::new(Postcard))
     .build_with_async_backend(bridge, backend);
     assert_eq!((memo.call(2), memo.call(2)), (10, 10));
     let current_thread = tokio::runtime::Builder::new_current_thread()
@@ -464,7 +472,7 @@ fn the_sync_flavour_serves_sync_and_async_functions() {
     let cache = SyncCacheBuilder::new()
         .identifier("flavour")
         .shards(1)
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_with_backend(sync_backend);
     let triple = Memoized::with_cache(|n: u64| n * 3, Arc::new(cache));
     assert_eq!((triple.call(4), triple.call(4)), (12, 12));
@@ -480,7 +488,7 @@ fn the_sync_flavour_serves_sync_and_async_functions() {
     runtime.block_on(async {
         let also_triple = AsyncMemoized::builder(|n: u64| async move { n * 3 })
             .identifier("flavour")
-            .serializer(Postcard)
+            .serializer(Stamped::new(Postcard))
             .build_with_backend(jwm_cache::Blocking::new(sync_backend()));
         assert_eq!(also_triple.call(4).await, 12);
         assert_eq!(
@@ -499,7 +507,7 @@ async fn a_rediss_url_opens_and_a_failed_handshake_only_costs_a_counted_error() 
     let url = format!("rediss://127.0.0.1:{}/0", free_port());
     let memo = AsyncMemoized::builder(|n: u64| async move { n + 7 })
         .identifier("tls")
-        .serializer(Postcard)
+        .serializer(Stamped::new(Postcard))
         .build_with_backend(RedisBackend::open(&url).unwrap());
     assert_eq!(memo.call(1).await, 8);
     assert!(memo.cache_info().await.errors >= 2);

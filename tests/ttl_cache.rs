@@ -20,8 +20,8 @@ fn two_identical_calls_are_one_miss_and_one_hit() {
     let p = BARE.cache_parameters();
     assert_eq!(
         p.identifier,
-        concat!(module_path!(), "::bare"),
-        "stable across processes"
+        concat!(module_path!(), "::bare@", file!(), ":10:1"),
+        "the same in every process of this build, and unique to this function"
     );
     assert_eq!(p.ttl, Ttl::from_secs(60));
 }

@@ -38,7 +38,7 @@ fn a_generic_function_keeps_one_cache_per_instantiation() {
         .into_iter()
         .map(|p| p.identifier)
         .collect();
-    let base = concat!(module_path!(), "::largest");
+    let base = concat!(module_path!(), "::largest@", file!(), ":12:1");
     assert_eq!(
         identifiers,
         [
@@ -180,7 +180,7 @@ fn many_instantiations_each_keep_their_own_cache() {
         .map(|p| p.identifier)
         .collect();
     assert_eq!(identifiers.len(), 10);
-    assert!(identifiers[9].ends_with("zero_of<i128>"), "{identifiers:?}");
+    assert!(identifiers[9].ends_with(":156:1<i128>"), "{identifiers:?}");
 }
 
 #[ttl_cache]

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use common::redis_server::{RedisServer, free_port};
-use jwm_cache::{PersistentHash, ttl_cache};
+use jwm_cache::{PersistentDigest, ttl_cache};
 use redis::Commands;
 use serde::{Deserialize, Serialize};
 
@@ -79,8 +79,11 @@ fn sync_and_async_functions_share_one_namespace_of_json_values() {
     let mut raw = server.client(0);
     let keys: Vec<String> = raw.keys("*").unwrap();
     assert_eq!(keys, std::slice::from_ref(&name));
-    let stored: String = raw.get(&name).unwrap();
-    assert_eq!(stored, r#"{"lat":59.9,"lon":10.7}"#);
+    // The header (which type and codec wrote it), then the JSON text.
+    let stored: Vec<u8> = raw.get(&name).unwrap();
+    let (header, json) = stored.split_at(jwm_cache::HEADER_LEN);
+    assert_eq!(&header[..3], b"jw\x01");
+    assert_eq!(json, br#"{"lat":59.9,"lon":10.7}"#);
     let ttl_ms: i64 = raw.pttl(&name).unwrap();
     assert!((299_000..=300_000).contains(&ttl_ms), "{ttl_ms}");
 
@@ -94,7 +97,7 @@ static GENERIC_URL: OnceLock<String> = OnceLock::new();
 #[ttl_cache(backend = redis(url = url(&GENERIC_URL)))]
 async fn echo<T>(value: T) -> T
 where
-    T: PersistentHash + std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+    T: jwm_cache::PersistentHash + std::hash::Hash + Eq + Clone + Send + Sync + 'static,
     T: Serialize + serde::de::DeserializeOwned,
 {
     value
@@ -110,7 +113,7 @@ async fn each_instantiation_of_a_generic_function_has_its_own_namespace() {
     assert_eq!(ECHO.cache_info().await.hits, 1);
     let mut keys: Vec<String> = server.client(0).keys("*").unwrap();
     keys.sort();
-    let base = concat!(module_path!(), "::echo");
+    let base = concat!(module_path!(), "::echo@", file!(), ":97:1");
     assert_eq!(
         keys,
         [

@@ -52,7 +52,10 @@ pub use cache::{
     Cache, CacheBuilder, CacheError, CacheInfo, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL,
     Parameters, Policy, Write,
 };
-pub use codec::{Identity, Serializer};
+pub use codec::{
+    ByteCodec, HEADER_LEN, HEADER_VERSION, Identity, Serializer, Stamped, StampedBytes,
+    StampedError, value_fingerprint,
+};
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use codec::{Json, JsonError};
@@ -63,7 +66,7 @@ pub use error::Error;
 #[cfg(feature = "postcard")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub use key::PostcardKey;
-pub use key::{Digest, KeyHasher, PersistentHash, UnhashableKey};
+pub use key::{Digest, KeyHasher, PersistentDigest, PersistentHash, UnhashableKey};
 pub use memory::MemoryBackend;
 #[cfg(feature = "embassy-time")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]

@@ -83,7 +83,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         vis: &function.vis,
         generic: !type_params.is_empty(),
     };
-    let identifier = identifier(&options, &name, method);
+    let identifier = identifier(&options, &name);
     // Only a named identifier shares: a default one may repeat (same-named functions
     // nested in two functions of one module), and must not mix their entries.
     let explicit = options.identifier.is_some();
@@ -136,18 +136,33 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         (declaration, cache)
     };
 
+    // The function's own TTL: functions sharing an identifier share a cache, not a TTL.
+    let ttl = storage.ttl();
     let call = match &returns {
-        Returns::Value(_) => {
-            quote!(#cache.get_or_insert_with(__jwm_cache_key, || #computed) #awaited)
-        }
+        Returns::Value(_) if is_async => quote! {
+            match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async {
+                ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed.await)
+            }).await {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(never) => match never {},
+            }
+        },
+        Returns::Value(_) => quote! {
+            match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || {
+                ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed)
+            }) {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(never) => match never {},
+            }
+        },
         Returns::Result(_) => {
-            quote!(#cache.try_get_or_insert_with(__jwm_cache_key, || #computed) #awaited)
+            quote!(#cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
         }
         Returns::SomeOnly(_) if is_async => quote! {
-            #cache.try_get_or_insert_with(__jwm_cache_key, || async { #computed.await.ok_or(()) }).await.ok()
+            #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async { #computed.await.ok_or(()) }).await.ok()
         },
         Returns::SomeOnly(_) => quote! {
-            #cache.try_get_or_insert_with(__jwm_cache_key, || #computed.ok_or(())).ok()
+            #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed.ok_or(())).ok()
         },
     };
     let (key_checks, key_prelude, key_value) = (&key.checks, &key.prelude, &key.value);
@@ -219,7 +234,7 @@ struct KeyParts {
 /// A key that cannot be encoded cannot be named: the call computes, uncached.
 fn digest_or_compute(binding: &Ident, of: TokenStream, uncached: &TokenStream) -> TokenStream {
     quote! {
-        let ::core::result::Result::Ok(#binding) = ::jwm_cache::PersistentHash::persistent_digest(#of) else {
+        let ::core::result::Result::Ok(#binding) = ::jwm_cache::PersistentDigest::persistent_digest(#of) else {
             return #uncached;
         };
     }

@@ -9,23 +9,24 @@ use syn::spanned::Spanned;
 use crate::options::Options;
 
 /// The identifier's base, an expression of a `&str`-like type: as given, else the module
-/// path and the function's name, the same in every process running this build.
-pub(crate) fn identifier(options: &Options, name: &Ident, method: bool) -> TokenStream {
+/// path, the function's name and the attribute's place in the source. That is unique to
+/// each function in a program (same-named nested functions, and a type's inherent and
+/// trait methods of one name, differ by place), and the same in every process running
+/// this build.
+pub(crate) fn identifier(options: &Options, name: &Ident) -> TokenStream {
     match &options.identifier {
         Some(id) => quote_spanned!(id.span()=> #id),
-        // The receiver's type name is appended per instantiation; the line also keeps
-        // apart a type's inherent and trait methods of one name.
-        None if method => quote!(::core::concat!(
-            ::core::module_path!(),
-            "::",
-            ::core::stringify!(#name),
-            ":",
-            ::core::line!()
-        )),
+        // A method's receiver type name is appended per instantiation.
         None => quote!(::core::concat!(
             ::core::module_path!(),
             "::",
-            ::core::stringify!(#name)
+            ::core::stringify!(#name),
+            "@",
+            ::core::file!(),
+            ":",
+            ::core::line!(),
+            ":",
+            ::core::column!()
         )),
     }
 }

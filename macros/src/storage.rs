@@ -27,14 +27,33 @@ impl Storage<'_> {
         matches!(self.options.backend, Backend::Redis { .. })
     }
 
-    /// The codec: as asked, else values as they are in memory and postcard in Redis.
+    /// The codec's type: as asked, else values as they are in memory and postcard in
+    /// Redis. In Redis it is stamped, so every value carries its header.
     fn codec(&self) -> TokenStream {
-        match self.options.serializer.map(|(codec, _)| codec) {
+        let codec = match self.options.serializer.map(|(codec, _)| codec) {
             Some(Codec::Identity) => quote!(::jwm_cache::Identity),
             Some(Codec::Json) => quote!(::jwm_cache::Json),
             Some(Codec::Postcard) => quote!(::jwm_cache::Postcard),
             None if self.redis() => quote!(::jwm_cache::Postcard),
             None => quote!(::jwm_cache::Identity),
+        };
+        if self.redis() {
+            quote!(::jwm_cache::Stamped<#codec>)
+        } else {
+            codec
+        }
+    }
+
+    /// The codec's value, of the type [`codec`](Self::codec) names.
+    fn codec_value(&self) -> TokenStream {
+        if self.redis() {
+            let codec = match self.options.serializer.map(|(codec, _)| codec) {
+                Some(Codec::Json) => quote!(::jwm_cache::Json),
+                _ => quote!(::jwm_cache::Postcard),
+            };
+            quote!(::jwm_cache::Stamped::new(#codec))
+        } else {
+            self.codec()
         }
     }
 
@@ -63,6 +82,15 @@ impl Storage<'_> {
                 quote_spanned!(clock.span()=> ::jwm_cache::ManualClock::clone(&#clock))
             }
             _ => self.clock_type(),
+        }
+    }
+
+    /// The function's TTL, as a `Ttl` expression.
+    pub(crate) fn ttl(&self) -> TokenStream {
+        match self.options.ttl {
+            Some(Ttl::Millis(ms)) => quote!(::jwm_cache::Ttl::from_millis(#ms)),
+            Some(Ttl::Never) => quote!(::jwm_cache::Ttl::NEVER),
+            None => quote!(::jwm_cache::DEFAULT_TTL),
         }
     }
 
@@ -133,7 +161,7 @@ impl Storage<'_> {
         if !options.single_flight {
             builder.extend(quote!(.single_flight(false)));
         }
-        let (codec, clock) = (self.codec(), self.clock_value());
+        let (codec, clock) = (self.codec_value(), self.clock_value());
         builder.extend(quote!(.serializer(#codec).clock(#clock)));
         let Backend::Redis {
             url,

@@ -2,9 +2,10 @@
 
 /// `cache_info`, `cache_clear` and `cache_parameters` over `self.cache`: every memoized
 /// wrapper offers the same three, plainly over a `MemoStore`, awaited over an
-/// `AsyncCache`.
+/// `AsyncCache`. With `own_ttl`, the wrapper's `ttl: Option<Ttl>` field is the TTL it
+/// reports, since functions sharing a cache keep their own TTLs.
 macro_rules! cache_controls {
-    (sync) => {
+    (sync $(, $own_ttl:ident)?) => {
         /// Hits, misses, current size, evictions, expirations and errors.
         ///
         /// Counters belong to the cache: functions sharing a cache share its counters.
@@ -19,12 +20,16 @@ macro_rules! cache_controls {
             self.cache.cache_clear();
         }
 
-        /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+        /// TTL (this function's own), identifier, capacity, and the names of the
+        /// backend, codec and clock.
         pub fn cache_parameters(&self) -> jwm_cache_core::Parameters {
-            self.cache.cache_parameters()
+            #[allow(unused_mut)]
+            let mut parameters = self.cache.cache_parameters();
+            $(cache_controls!(@$own_ttl self, parameters);)?
+            parameters
         }
     };
-    (async) => {
+    (async $(, $own_ttl:ident)?) => {
         /// Hits, misses, current size, evictions, expirations and errors.
         ///
         /// Counters belong to the cache: functions sharing a cache share its counters.
@@ -39,9 +44,18 @@ macro_rules! cache_controls {
             let _counted = self.cache.clear().await;
         }
 
-        /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+        /// TTL (this function's own), identifier, capacity, and the names of the
+        /// backend, codec and clock.
         pub fn cache_parameters(&self) -> jwm_cache_core::Parameters {
-            self.cache.parameters()
+            #[allow(unused_mut)]
+            let mut parameters = self.cache.parameters();
+            $(cache_controls!(@$own_ttl self, parameters);)?
+            parameters
+        }
+    };
+    (@own_ttl $this:ident, $parameters:ident) => {
+        if let Some(ttl) = $this.ttl {
+            $parameters.ttl = ttl;
         }
     };
 }

@@ -2,7 +2,14 @@
 //!
 //! One registry and one flight type serve both shells: `SyncCache`'s threads wait on
 //! a `Condvar`, `AsyncCache`'s tasks (and the bridge's, for sync callers) on a `Notify`.
+//!
+//! Waiters get the leader's result, `Ok` or `Err`: a failure is shared, not retried once
+//! per waiter. The error is cloned to each waiter (`E: Clone`); the flight keeps it
+//! type-erased, since one cache serves calls with different error types, and a waiter
+//! whose error type differs from the leader's takes over instead. Only a leader that
+//! panics or is cancelled hands over to a waiter.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -61,9 +68,23 @@ pub(crate) struct Flight<V> {
 enum State<V> {
     Running,
     Done(V),
-    /// The leader panicked, failed or was cancelled: a waiter must take over.
+    /// The leader's computation returned this `Err` (of the leader's error type).
+    Failed(Box<dyn Any + Send>),
+    /// The leader panicked or was cancelled: a waiter must take over.
     Abandoned,
 }
+
+/// Why a computation gave no value: an error to share with the waiters, or nothing to
+/// share (the caller computing it panicked), so that a waiter takes over.
+#[derive(Debug)]
+pub(crate) enum Failure<E> {
+    Error(E),
+    Abandoned,
+}
+
+/// What a waiter gets from a settled flight: the leader's result, or `None` if it must
+/// take over.
+pub(crate) type Outcome<V, E> = Option<Result<V, E>>;
 
 impl<V: Clone> Flight<V> {
     fn new(leader: Caller) -> Arc<Self> {
@@ -76,8 +97,8 @@ impl<V: Clone> Flight<V> {
         })
     }
 
-    /// Blocks until the leader settles: its value, or `None` if it gave up.
-    pub(crate) fn wait(&self) -> Option<V> {
+    /// Blocks until the leader settles: its result, or `None` if it gave up.
+    pub(crate) fn wait<E: Clone + 'static>(&self) -> Outcome<V, E> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let state = self
             .settled
@@ -88,7 +109,7 @@ impl<V: Clone> Flight<V> {
 
     /// Waits, without blocking the thread, until the leader settles.
     #[cfg(feature = "async")]
-    pub(crate) async fn settled(&self) -> Option<V> {
+    pub(crate) async fn settled<E: Clone + 'static>(&self) -> Outcome<V, E> {
         loop {
             let notified = self.settled_async.notified();
             let mut notified = std::pin::pin!(notified);
@@ -105,12 +126,9 @@ impl<V: Clone> Flight<V> {
     }
 
     /// Settles the flight and wakes every waiter, threads and tasks alike.
-    pub(crate) fn settle(&self, outcome: Option<V>) {
+    fn settle(&self, outcome: State<V>) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        *state = match outcome {
-            Some(value) => State::Done(value),
-            None => State::Abandoned,
-        };
+        *state = outcome;
         drop(state);
         self.settled.notify_all();
         #[cfg(feature = "async")]
@@ -119,9 +137,10 @@ impl<V: Clone> Flight<V> {
 }
 
 impl<V: Clone> State<V> {
-    fn outcome(&self) -> Option<V> {
+    fn outcome<E: Clone + 'static>(&self) -> Outcome<V, E> {
         match self {
-            State::Done(value) => Some(value.clone()),
+            State::Done(value) => Some(Ok(value.clone())),
+            State::Failed(error) => error.downcast_ref::<E>().cloned().map(Err),
             State::Running | State::Abandoned => None,
         }
     }
@@ -196,7 +215,7 @@ pub(crate) trait FlightTable<K, V> {
     fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>);
 }
 
-/// The leader of a flight. Dropped unsettled (its computation panicked, failed or was
+/// The leader of a flight. Dropped unsettled (its computation panicked or was
 /// cancelled), it withdraws the flight and wakes the waiters so that one takes over.
 pub(crate) struct Lead<'a, T: FlightTable<K, V>, K, V: Clone> {
     table: &'a T,
@@ -221,7 +240,16 @@ impl<'a, T: FlightTable<K, V>, K, V: Clone> Lead<'a, T, K, V> {
         // settles it (as abandoned), so no waiter is left behind.
         let handed = value.clone();
         self.settled = true;
-        self.flight.settle(Some(handed));
+        self.flight.settle(State::Done(handed));
+    }
+
+    /// Hands the computation's `error` to the waiters, and withdraws the flight: an
+    /// `Err` is never cached, so the next call after this one computes again.
+    pub(crate) fn fail<E: Clone + Send + 'static>(mut self, error: &E) {
+        let handed = Box::new(error.clone());
+        self.table.withdraw(&self.key, &self.flight);
+        self.settled = true;
+        self.flight.settle(State::Failed(handed));
     }
 }
 
@@ -229,7 +257,7 @@ impl<T: FlightTable<K, V>, K, V: Clone> Drop for Lead<'_, T, K, V> {
     fn drop(&mut self) {
         if !self.settled {
             self.table.withdraw(&self.key, &self.flight);
-            self.flight.settle(None);
+            self.flight.settle(State::Abandoned);
         }
     }
 }

@@ -69,10 +69,11 @@ pub use jwm_cache_macros::ttl_cache;
 pub use memoize::AsyncMemoControls;
 pub use memoize::{
     FnCache, GenericFnCache, MemoControls, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod,
+    Shareable, SharedCacheConflict,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{RedisBackend, RedisBackendError, RedisOptions, SyncRedisBackend};
+pub use redis::{RedisBackend, RedisBackendError, RedisCodec, RedisOptions, SyncRedisBackend};
 pub use sync::{SyncCache, SyncCacheBuilder};
 
 /// A single-threaded in-memory cache that stores values as they are.

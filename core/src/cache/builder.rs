@@ -84,6 +84,11 @@ impl<S, C> CacheBuilder<S, C> {
         self
     }
 
+    /// The TTL configured so far.
+    pub fn configured_ttl(&self) -> Ttl {
+        self.ttl
+    }
+
     /// The identifier configured so far.
     pub fn configured_identifier(&self) -> &str {
         &self.identifier
@@ -97,6 +102,30 @@ impl<S, C> CacheBuilder<S, C> {
 
     /// The codec.
     pub fn serializer<S2>(self, serializer: S2) -> CacheBuilder<S2, C> {
+        CacheBuilder {
+            ttl: self.ttl,
+            identifier: self.identifier,
+            capacity: self.capacity,
+            serializer,
+            clock: self.clock,
+        }
+    }
+
+    /// The codec, replaced by `f` of the current one: for a wrapper such as
+    /// [`Stamped`](crate::Stamped).
+    ///
+    /// ```
+    /// use jwm_cache_core::{CacheBuilder, ManualClock, Postcard, Stamped};
+    ///
+    /// let mut cache = CacheBuilder::new(ManualClock::new())
+    ///     .serializer(Postcard)
+    ///     .map_serializer(Stamped::new)
+    ///     .build::<u8, u8>();
+    /// cache.insert(1, 2).unwrap();
+    /// assert_eq!(cache.get(&1).unwrap(), Some(2));
+    /// ```
+    pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> CacheBuilder<S2, C> {
+        let serializer = f(self.serializer);
         CacheBuilder {
             ttl: self.ttl,
             identifier: self.identifier,

@@ -296,7 +296,19 @@ where
         value: &V,
         now: Instant,
     ) -> Result<(), CacheError<K, V, B, S>> {
-        self.store(key, self.policy.ttl(), now, |codec| codec.encode(value))
+        self.insert_ref_with_ttl_at(key, value, self.policy.ttl(), now)
+    }
+
+    /// [`insert_ref_at`](Self::insert_ref_at) with its own TTL: for memoized functions
+    /// that share a cache but not a TTL.
+    pub fn insert_ref_with_ttl_at(
+        &mut self,
+        key: K,
+        value: &V,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        self.store(key, ttl, now, |codec| codec.encode(value))
     }
 
     /// [`remove`](Self::remove) as of `now`.

@@ -5,9 +5,11 @@ use core::fmt;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::Serializer;
+use super::{ByteCodec, Serializer};
 
 /// Stores values as JSON bytes, readable by other languages sharing a byte store.
+///
+/// Decoding is strict: one JSON value, with nothing but whitespace around it.
 ///
 /// ```
 /// use jwm_cache_core::{Json, Serializer};
@@ -15,6 +17,7 @@ use super::Serializer;
 /// let bytes = Json.encode(&vec![1, 2]).unwrap();
 /// assert_eq!(bytes, b"[1,2]");
 /// assert!(Serializer::<Vec<u32>>::decode(&Json, &b"[1,".to_vec()).is_err());
+/// assert!(Serializer::<Vec<u32>>::decode(&Json, &b"[1,2]XYZ".to_vec()).is_err());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Json;
@@ -37,10 +40,27 @@ impl<V: Serialize + DeserializeOwned> Serializer<V> for Json {
     const NAME: &'static str = "json";
 
     fn encode(&self, value: &V) -> Result<Vec<u8>, JsonError> {
-        serde_json::to_vec(value).map_err(JsonError)
+        self.encode_after(value, Vec::new())
     }
 
     fn decode(&self, encoded: &Vec<u8>) -> Result<V, JsonError> {
-        serde_json::from_slice(encoded).map_err(JsonError)
+        self.decode_slice(encoded)
+    }
+}
+
+impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Json {
+    fn encode_after(&self, value: &V, mut out: Vec<u8>) -> Result<Vec<u8>, JsonError> {
+        // `to_writer` needs serde_json's std feature; one copy is cheap beside JSON.
+        let body = serde_json::to_vec(value).map_err(JsonError)?;
+        if out.is_empty() {
+            return Ok(body);
+        }
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    fn decode_slice(&self, bytes: &[u8]) -> Result<V, JsonError> {
+        // `from_slice` fails on anything but whitespace after the value.
+        serde_json::from_slice(bytes).map_err(JsonError)
     }
 }

@@ -5,12 +5,18 @@ mod identity;
 mod json;
 #[cfg(feature = "postcard")]
 mod postcard;
+mod stamped;
+
+use alloc::vec::Vec;
 
 pub use identity::Identity;
 #[cfg(feature = "json")]
 pub use json::{Json, JsonError};
 #[cfg(feature = "postcard")]
 pub use postcard::{Postcard, PostcardError};
+pub use stamped::{
+    HEADER_LEN, HEADER_VERSION, Stamped, StampedBytes, StampedError, value_fingerprint,
+};
 
 /// Turns a `V` into what a backend stores, and back.
 ///
@@ -61,4 +67,16 @@ pub trait Serializer<V> {
     fn decode_owned(&self, encoded: Self::Encoded) -> Result<V, Self::Error> {
         self.decode(&encoded)
     }
+}
+
+/// A codec whose stored form is bytes, which it can write after a prefix and read from
+/// a slice: what [`Stamped`] needs to put its header in front without copying.
+///
+/// Decoding must consume every byte or fail.
+pub trait ByteCodec<V>: Serializer<V, Encoded = Vec<u8>> {
+    /// Appends the encoding of `value` to `out` and returns it.
+    fn encode_after(&self, value: &V, out: Vec<u8>) -> Result<Vec<u8>, Self::Error>;
+
+    /// Decodes exactly one value from all of `bytes`.
+    fn decode_slice(&self, bytes: &[u8]) -> Result<V, Self::Error>;
 }

@@ -5,29 +5,45 @@ use core::fmt;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::Serializer;
+use super::{ByteCodec, Serializer};
 
 /// Stores values as [postcard](https://docs.rs/postcard) bytes: compact, stable across
 /// platforms, and the default for byte stores such as Redis.
 ///
+/// Decoding is strict: the bytes must hold one value and nothing after it. (postcard's
+/// own `from_bytes` ignores trailing bytes, so `b"garbage"` would read as the `u64` 103.)
+///
 /// ```
-/// use jwm_cache_core::{Postcard, Serializer};
+/// use jwm_cache_core::{Postcard, PostcardError, Serializer};
 ///
 /// let bytes = Postcard.encode(&("city".to_string(), 42u32)).unwrap();
 /// let back: (String, u32) = Postcard.decode(&bytes).unwrap();
 /// assert_eq!(back, ("city".to_string(), 42));
 /// assert!(Serializer::<(String, u32)>::decode(&Postcard, &vec![0xff; 3]).is_err());
+/// let trailing = Serializer::<u64>::decode(&Postcard, &b"garbage".to_vec());
+/// assert_eq!(trailing, Err(PostcardError::TrailingBytes(6)));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Postcard;
 
 /// Why postcard could not encode or decode a value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PostcardError(pub postcard::Error);
+pub enum PostcardError {
+    /// postcard refused the value or the bytes.
+    Format(postcard::Error),
+    /// A value decoded, but this many bytes were left after it: the bytes are not one
+    /// encoding of the value's type.
+    TrailingBytes(usize),
+}
 
 impl fmt::Display for PostcardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "postcard codec: {}", self.0)
+        match self {
+            PostcardError::Format(e) => write!(f, "postcard codec: {e}"),
+            PostcardError::TrailingBytes(n) => {
+                write!(f, "postcard codec: {n} bytes left after the value")
+            }
+        }
     }
 }
 
@@ -39,10 +55,24 @@ impl<V: Serialize + DeserializeOwned> Serializer<V> for Postcard {
     const NAME: &'static str = "postcard";
 
     fn encode(&self, value: &V) -> Result<Vec<u8>, PostcardError> {
-        postcard::to_allocvec(value).map_err(PostcardError)
+        self.encode_after(value, Vec::new())
     }
 
     fn decode(&self, encoded: &Vec<u8>) -> Result<V, PostcardError> {
-        postcard::from_bytes(encoded).map_err(PostcardError)
+        self.decode_slice(encoded)
+    }
+}
+
+impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Postcard {
+    fn encode_after(&self, value: &V, out: Vec<u8>) -> Result<Vec<u8>, PostcardError> {
+        postcard::to_extend(value, out).map_err(PostcardError::Format)
+    }
+
+    fn decode_slice(&self, bytes: &[u8]) -> Result<V, PostcardError> {
+        match postcard::take_from_bytes(bytes) {
+            Ok((value, [])) => Ok(value),
+            Ok((_, rest)) => Err(PostcardError::TrailingBytes(rest.len())),
+            Err(e) => Err(PostcardError::Format(e)),
+        }
     }
 }

@@ -57,7 +57,7 @@ const KEY: [u8; 32] = *b"jwm-cache persistent-hash v1\0\0\0\0";
 ///
 /// # Implementing it
 /// ```
-/// use jwm_cache_core::{KeyHasher, PersistentHash};
+/// use jwm_cache_core::{KeyHasher, PersistentDigest, PersistentHash};
 ///
 /// struct Point { x: i32, y: i32, label: String }
 ///
@@ -87,9 +87,30 @@ pub trait PersistentHash {
             item.persistent_hash(hasher);
         }
     }
+}
 
+/// The digest of a [`PersistentHash`] value: the one way to get it, for every type.
+///
+/// It is a separate trait, implemented once for every `PersistentHash` type, so that
+/// nothing can override it: a digest always follows
+/// [`persistent_hash`](PersistentHash::persistent_hash), whether the value is reached
+/// directly, through `&T`, `Box`, `Rc`, `Arc` or `Cow`, or inside a tuple. Had a type
+/// its own digest, those paths would disagree, and one key would have two names in a
+/// shared store.
+///
+/// ```
+/// use jwm_cache_core::{PersistentDigest, PersistentHash};
+///
+/// assert_eq!(7u32.persistent_digest(), (&7u32).persistent_digest());
+/// assert_eq!(7u32.persistent_digest(), Box::new(7u32).persistent_digest());
+/// ```
+pub trait PersistentDigest {
     /// The digest of this value, or [`UnhashableKey`] if its encoding failed (only an
     /// adapter such as `PostcardKey` can fail; the provided impls never do).
+    fn persistent_digest(&self) -> Result<Digest, UnhashableKey>;
+}
+
+impl<T: PersistentHash + ?Sized> PersistentDigest for T {
     fn persistent_digest(&self) -> Result<Digest, UnhashableKey> {
         let mut hasher = KeyHasher::new();
         self.persistent_hash(&mut hasher);
@@ -100,7 +121,7 @@ pub trait PersistentHash {
 /// Receives a value's canonical encoding and hashes it; see [`PersistentHash`].
 ///
 /// ```
-/// use jwm_cache_core::{KeyHasher, PersistentHash};
+/// use jwm_cache_core::{KeyHasher, PersistentDigest, PersistentHash};
 ///
 /// let mut hasher = KeyHasher::new();
 /// hasher.write_str("ab");
@@ -198,7 +219,7 @@ impl fmt::Debug for KeyHasher {
 /// A 128-bit persistent digest; [`Display`](fmt::Display) gives 32 lowercase hex digits.
 ///
 /// ```
-/// use jwm_cache_core::PersistentHash;
+/// use jwm_cache_core::PersistentDigest;
 ///
 /// let hex = 42u64.persistent_digest().unwrap().to_string();
 /// assert_eq!(hex.len(), 32);

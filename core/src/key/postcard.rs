@@ -15,7 +15,7 @@ use super::{KeyHasher, PersistentHash};
 /// digest.
 ///
 /// ```
-/// use jwm_cache_core::{PersistentHash, PostcardKey};
+/// use jwm_cache_core::{PersistentDigest, PostcardKey};
 /// use serde::Serialize;
 ///
 /// #[derive(Serialize)]

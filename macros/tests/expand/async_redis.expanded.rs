@@ -5,7 +5,7 @@ static LOOKUP: ::jwm_cache::FnCache<
         String,
         Coords,
         ::jwm_cache::RedisBackend<String>,
-        ::jwm_cache::Json,
+        ::jwm_cache::Stamped<::jwm_cache::Json>,
         ::jwm_cache::CoarseClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
@@ -19,7 +19,7 @@ static LOOKUP: ::jwm_cache::FnCache<
             ::jwm_cache::SyncCacheBuilder::new()
                 .identifier(__jwm_cache_identifier)
                 .ttl(::core::time::Duration::from_millis(300000u64))
-                .serializer(::jwm_cache::Json)
+                .serializer(::jwm_cache::Stamped::new(::jwm_cache::Json))
                 .clock(::jwm_cache::CoarseClock)
                 .build_async_with_backend(
                     ::jwm_cache::RedisBackend::open_deferring_errors(
@@ -44,7 +44,7 @@ async fn lookup(city: String, client: &Client) -> Result<Coords, Error> {
                 + 'static,
         >()
         where
-            ::jwm_cache::Json: ::jwm_cache::Serializer<V>,
+            ::jwm_cache::Stamped<::jwm_cache::Json>: ::jwm_cache::Serializer<V>,
         {}
         __jwm_cache_value_is_fit::<Coords>();
     }
@@ -59,8 +59,9 @@ async fn lookup(city: String, client: &Client) -> Result<Coords, Error> {
     let __jwm_cache_key = ::core::clone::Clone::clone(&city);
     LOOKUP
         .cache()
-        .try_get_or_insert_with(
+        .try_get_or_insert_with_ttl(
             __jwm_cache_key,
+            ::jwm_cache::Ttl::from_millis(300000u64),
             || __jwm_cache_compute_lookup(city, client),
         )
         .await

@@ -13,7 +13,8 @@ pub static FIB: ::jwm_cache::FnCache<
     >,
 > = ::jwm_cache::FnCache::new(|| {
     let __jwm_cache_named = ::core::concat!(
-        ::core::module_path!(), "::", ::core::stringify!(fib)
+        ::core::module_path!(), "::", ::core::stringify!(fib), "@", ::core::file!(), ":",
+        ::core::line!(), ":", ::core::column!()
     );
     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
         &__jwm_cache_named,
@@ -50,5 +51,20 @@ pub fn fib(n: u64) -> u64 {
         __jwm_cache_key_is_fit::<u64>();
     }
     let __jwm_cache_key = ::core::clone::Clone::clone(&n);
-    FIB.cache().get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_fib(n))
+    match FIB
+        .cache()
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::DEFAULT_TTL,
+            || {
+                ::core::result::Result::Ok::<
+                    _,
+                    ::core::convert::Infallible,
+                >(__jwm_cache_compute_fib(n))
+            },
+        )
+    {
+        ::core::result::Result::Ok(value) => value,
+        ::core::result::Result::Err(never) => match never {}
+    }
 }

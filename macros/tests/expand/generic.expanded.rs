@@ -26,13 +26,14 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
         __jwm_cache_key_is_fit::<Vec<T>>();
     }
     let __jwm_cache_key = ::core::clone::Clone::clone(&items);
-    LARGEST
+    match LARGEST
         .instance::<
             fn(*const T),
             _,
         >(|| {
             let __jwm_cache_named = ::core::concat!(
-                ::core::module_path!(), "::", ::core::stringify!(largest)
+                ::core::module_path!(), "::", ::core::stringify!(largest), "@",
+                ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
             );
             let __jwm_cache_identifier = LARGEST
                 .instance_identifier(
@@ -49,5 +50,18 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
                     .build(),
             )
         })
-        .get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_largest::<T>(items))
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::DEFAULT_TTL,
+            || {
+                ::core::result::Result::Ok::<
+                    _,
+                    ::core::convert::Infallible,
+                >(__jwm_cache_compute_largest::<T>(items))
+            },
+        )
+    {
+        ::core::result::Result::Ok(value) => value,
+        ::core::result::Result::Err(never) => match never {}
+    }
 }

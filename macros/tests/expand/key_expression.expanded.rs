@@ -13,7 +13,8 @@ static POPULATION: ::jwm_cache::FnCache<
     >,
 > = ::jwm_cache::FnCache::new(|| {
     let __jwm_cache_named = ::core::concat!(
-        ::core::module_path!(), "::", ::core::stringify!(population)
+        ::core::module_path!(), "::", ::core::stringify!(population), "@",
+        ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
     );
     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
         &__jwm_cache_named,
@@ -41,13 +42,26 @@ fn population(city: &str) -> u64 {
         {}
         __jwm_cache_value_is_fit::<u64>();
     }
-    let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentHash::persistent_digest(
+    let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
         &(city.to_lowercase()),
     ) else {
         return __jwm_cache_compute_population(city);
     };
     let __jwm_cache_key = __jwm_cache_digest;
-    POPULATION
+    match POPULATION
         .cache()
-        .get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_population(city))
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::DEFAULT_TTL,
+            || {
+                ::core::result::Result::Ok::<
+                    _,
+                    ::core::convert::Infallible,
+                >(__jwm_cache_compute_population(city))
+            },
+        )
+    {
+        ::core::result::Result::Ok(value) => value,
+        ::core::result::Result::Err(never) => match never {}
+    }
 }

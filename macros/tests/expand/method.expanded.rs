@@ -28,7 +28,7 @@ impl Shape {
             >() {}
             __jwm_cache_key_is_fit::<u64>();
         }
-        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentHash::persistent_digest(
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
             &{
                 fn __jwm_cache_project<'a, S: ?::core::marker::Sized, R>(
                     this: &'a S,
@@ -48,8 +48,8 @@ impl Shape {
                 _,
             >(|| {
                 let __jwm_cache_named = ::core::concat!(
-                    ::core::module_path!(), "::", ::core::stringify!(area), ":",
-                    ::core::line!()
+                    ::core::module_path!(), "::", ::core::stringify!(area), "@",
+                    ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
                 );
                 let __jwm_cache_identifier = Self::area_cache()
                     .instance_identifier(
@@ -65,8 +65,9 @@ impl Shape {
                         .build(),
                 )
             })
-            .try_get_or_insert_with(
+            .try_get_or_insert_with_ttl(
                 __jwm_cache_key,
+                ::jwm_cache::Ttl::from_millis(250u64),
                 || self.__jwm_cache_compute_area(scale).ok_or(()),
             )
             .ok()

@@ -5,12 +5,13 @@ static RATES: ::jwm_cache::FnCache<
         String,
         Option<f64>,
         ::jwm_cache::RedisBackend<String>,
-        ::jwm_cache::Postcard,
+        ::jwm_cache::Stamped<::jwm_cache::Postcard>,
         ::jwm_cache::CoarseClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
     let __jwm_cache_named = ::core::concat!(
-        ::core::module_path!(), "::", ::core::stringify!(rates)
+        ::core::module_path!(), "::", ::core::stringify!(rates), "@", ::core::file!(),
+        ":", ::core::line!(), ":", ::core::column!()
     );
     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
         &__jwm_cache_named,
@@ -21,7 +22,7 @@ static RATES: ::jwm_cache::FnCache<
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
                     .ttl(::core::time::Duration::from_millis(30000u64))
-                    .serializer(::jwm_cache::Postcard)
+                    .serializer(::jwm_cache::Stamped::new(::jwm_cache::Postcard))
                     .clock(::jwm_cache::CoarseClock)
                     .build_async_with_backend(
                         ::jwm_cache::RedisBackend::open_deferring_errors(
@@ -49,7 +50,7 @@ fn rates(currency: String) -> Option<f64> {
                 + 'static,
         >()
         where
-            ::jwm_cache::Postcard: ::jwm_cache::Serializer<V>,
+            ::jwm_cache::Stamped<::jwm_cache::Postcard>: ::jwm_cache::Serializer<V>,
         {}
         __jwm_cache_value_is_fit::<Option<f64>>();
     }
@@ -62,7 +63,20 @@ fn rates(currency: String) -> Option<f64> {
         __jwm_cache_key_is_fit::<String>();
     }
     let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
-    RATES
+    match RATES
         .cache()
-        .get_or_insert_with(__jwm_cache_key, || __jwm_cache_compute_rates(currency))
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::Ttl::from_millis(30000u64),
+            || {
+                ::core::result::Result::Ok::<
+                    _,
+                    ::core::convert::Infallible,
+                >(__jwm_cache_compute_rates(currency))
+            },
+        )
+    {
+        ::core::result::Result::Ok(value) => value,
+        ::core::result::Result::Err(never) => match never {}
+    }
 }

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use super::bridge::{self, Bridge, BridgeStopped};
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
-use crate::flight::{Caller, Joiner};
+use crate::flight::{Caller, Failure, Joiner};
 
 /// A sync face for an [`AsyncCache`]: sync functions over an async backend.
 ///
@@ -71,11 +71,12 @@ enum Step<F, V, E> {
 }
 
 /// What the bridge's task tells the calling thread.
-enum Message<V> {
-    /// Run the computation and reply: `Err(())` if it failed.
-    Compute(oneshot::Sender<Result<V, ()>>),
-    /// The call's outcome: `Err(())` if this caller's computation failed.
-    Done(Result<V, ()>),
+enum Message<V, E> {
+    /// Run the computation and reply with its result.
+    Compute(oneshot::Sender<Result<V, E>>),
+    /// The call's outcome: a value, a (maybe shared) error, or `Abandoned` if this
+    /// caller's own computation panicked.
+    Done(Result<V, Failure<E>>),
 }
 
 impl<K, V, B, S, C> BlockingCache<K, V, B, S, C> {
@@ -162,12 +163,26 @@ where
     }
 
     /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible `f`: an
-    /// `Err` is returned to this caller, never cached, and a waiting caller takes over.
-    pub fn try_get_or_insert_with<E>(
+    /// `Err` is returned to this caller and to every caller waiting on this computation
+    /// (a clone each), and never cached. Wrap an error type that is not `Clone` in an
+    /// `Arc`.
+    pub fn try_get_or_insert_with<E: Clone + Send + 'static>(
         &self,
         key: K,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
+        self.try_get_or_insert_with_ttl(key, self.cache.ttl(), f)
+    }
+
+    /// [`try_get_or_insert_with`](Self::try_get_or_insert_with), storing the value with
+    /// `ttl` instead of the cache's.
+    pub fn try_get_or_insert_with_ttl<E: Clone + Send + 'static>(
+        &self,
+        key: K,
+        ttl: impl Into<Ttl>,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let ttl = ttl.into();
         // A hit needs no more than a lookup.
         let now = self.cache.clock.now();
         let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
@@ -195,12 +210,17 @@ where
             let ask = to_caller.clone();
             let compute = || async move {
                 let (reply, value) = oneshot::channel();
-                ask.send(Message::Compute(reply)).map_err(drop)?;
-                // A dropped reply means `f` panicked: abandon, like a failure.
-                value.await.unwrap_or(Err(()))
+                if ask.send(Message::Compute(reply)).is_err() {
+                    return Err(Failure::Abandoned);
+                }
+                // A dropped reply means `f` panicked: hand over to a waiter.
+                match value.await {
+                    Ok(computed) => computed.map_err(Failure::Error),
+                    Err(_) => Err(Failure::Abandoned),
+                }
             };
             let outcome = cache
-                .compute_missing(Some(joiner), key, now, compute)
+                .compute_missing(Some(joiner), key, ttl, now, compute)
                 .await
                 .map(|computed| computed.value);
             // The caller may have gone (its `f` panicked); nothing is owed to it then.
@@ -213,7 +233,7 @@ where
                     let computed = f();
                     // The task waits for this; if it has gone, `Done` never comes and
                     // the channel closes below.
-                    let _ = reply.send(computed.as_ref().map(V::clone).map_err(drop));
+                    let _ = reply.send(computed.clone());
                     step = Step::Ran(computed);
                 }
                 // Defensive: the protocol's `compute` is `FnOnce`, so it asks once.
@@ -221,10 +241,15 @@ where
                 (Ok(Message::Done(Ok(value))), _) => return Ok(value),
                 // This caller's own outcome; or the bridge failed, and `f` runs here
                 // without the cache if it has not run yet.
-                (Ok(Message::Done(Err(()))) | Err(mpsc::RecvError), Step::Ran(computed)) => {
+                (Ok(Message::Done(Err(_))) | Err(mpsc::RecvError), Step::Ran(computed)) => {
                     return computed;
                 }
-                (Ok(Message::Done(Err(()))) | Err(mpsc::RecvError), Step::Pending(f)) => {
+                // Another caller's computation failed: its error, shared.
+                (Ok(Message::Done(Err(Failure::Error(e)))), Step::Pending(_)) => return Err(e),
+                (
+                    Ok(Message::Done(Err(Failure::Abandoned))) | Err(mpsc::RecvError),
+                    Step::Pending(f),
+                ) => {
                     return f();
                 }
             }

@@ -12,7 +12,7 @@ use jwm_cache_core::{
 use super::counts::AtomicCounts;
 use super::{AsyncBackend, Sharded};
 use crate::SystemClock;
-use crate::flight::{Caller, Flight, FlightTable, Flights, Joiner, Lead, Role};
+use crate::flight::{Caller, Failure, Flight, FlightTable, Flights, Joiner, Lead, Role};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
 pub(crate) struct Computed<V, Err> {
@@ -221,12 +221,16 @@ where
         F: Future<Output = V>,
     {
         let computed = || async { Ok::<_, std::convert::Infallible>(f().await) };
-        let Ok(value) = self.try_get_or_insert_as(None, key, computed).await;
+        let Ok(value) = self
+            .try_get_or_insert_as(None, key, self.policy.ttl(), computed)
+            .await;
         value
     }
 
     /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible computation:
-    /// an `Err` is returned to this caller, never cached, and a waiter takes over.
+    /// an `Err` is returned to this caller and to every task waiting on this computation
+    /// (a clone each), and never cached: the first call after it computes again. Wrap
+    /// an error type that is not `Clone` in an `Arc`.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -242,10 +246,26 @@ where
         f: impl FnOnce() -> F,
     ) -> impl Future<Output = Result<V, E>>
     where
+        E: Clone + Send + 'static,
         F: Future<Output = Result<V, E>>,
     {
         // Not an `async fn` of its own: one state machine fewer on the hit path.
-        self.try_get_or_insert_as(None, key, f)
+        self.try_get_or_insert_as(None, key, self.policy.ttl(), f)
+    }
+
+    /// [`try_get_or_insert_with`](Self::try_get_or_insert_with), storing the value with
+    /// `ttl` instead of the cache's: for functions that share a cache but not a TTL.
+    pub fn try_get_or_insert_with_ttl<E, F>(
+        &self,
+        key: K,
+        ttl: impl Into<Ttl>,
+        f: impl FnOnce() -> F,
+    ) -> impl Future<Output = Result<V, E>>
+    where
+        E: Clone + Send + 'static,
+        F: Future<Output = Result<V, E>>,
+    {
+        self.try_get_or_insert_as(None, key, ttl.into(), f)
     }
 
     /// The single-flight protocol, for `joiner`: a caller behind the bridge, or else
@@ -254,9 +274,11 @@ where
         &self,
         joiner: Option<Joiner>,
         key: K,
+        ttl: Ttl,
         f: impl FnOnce() -> F,
     ) -> Result<V, E>
     where
+        E: Clone + Send + 'static,
         F: Future<Output = Result<V, E>>,
     {
         let now = self.clock.now();
@@ -269,9 +291,13 @@ where
         }
         // Not held across the await below: a codec's error need not be `Send`.
         drop(found);
+        let f = || async { f().await.map_err(Failure::Error) };
         // Boxed so that the future of a hit stays small: a miss computes anyway.
-        let computed = Box::pin(self.compute_missing(joiner, key, now, f)).await?;
-        Ok(computed.value)
+        match Box::pin(self.compute_missing(joiner, key, ttl, now, f)).await {
+            Ok(computed) => Ok(computed.value),
+            Err(Failure::Error(e)) => Err(e),
+            Err(Failure::Abandoned) => unreachable!("only the bridge abandons a computation"),
+        }
     }
 
     /// Like [`get_or_insert_with`](Self::get_or_insert_with), for callers that want the
@@ -297,22 +323,29 @@ where
         if let Some(value) = self.lookup(&key, now).await? {
             return Ok(value);
         }
-        let computed = || async { Ok::<_, std::convert::Infallible>(f().await) };
-        let Ok(computed) = Box::pin(self.compute_missing(None, key, now, computed)).await;
+        let computed = || async { Ok::<_, Failure<std::convert::Infallible>>(f().await) };
+        let ttl = self.policy.ttl();
+        let Ok(computed) = Box::pin(self.compute_missing(None, key, ttl, now, computed)).await
+        else {
+            unreachable!("an infallible computation that is not abandoned gives a value");
+        };
         computed.stored.map(|()| computed.value)
     }
 
     /// The miss half of the protocol, for a caller that looked `key` up at `now`
-    /// (and counted it) already.
+    /// (and counted it) already. A waiter gets the leader's value or its error; a
+    /// leader that was cancelled, panicked or abandoned its computation hands over.
     pub(crate) async fn compute_missing<E, F>(
         &self,
         joiner: Option<Joiner>,
         key: K,
+        ttl: Ttl,
         mut now: Instant,
         f: impl FnOnce() -> F,
-    ) -> Result<Computed<V, AsyncCacheError<K, V, B, S>>, E>
+    ) -> Result<Computed<V, AsyncCacheError<K, V, B, S>>, Failure<E>>
     where
-        F: Future<Output = Result<V, E>>,
+        E: Clone + Send + 'static,
+        F: Future<Output = Result<V, Failure<E>>>,
     {
         let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
         let mut role = self.join_or_lead(&key, joiner);
@@ -321,8 +354,8 @@ where
                 Role::Solo => break None,
                 Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
                 Role::Wait(flight) => {
-                    if let Some(value) = flight.settled().await {
-                        return Ok(Computed::elsewhere(value));
+                    if let Some(outcome) = flight.settled::<E>().await {
+                        return outcome.map(Computed::elsewhere).map_err(Failure::Error);
                     }
                     // The leader gave up: look again at a fresh time (another caller may
                     // have stored a value, already counted as this call's miss), then
@@ -337,7 +370,17 @@ where
                 }
             }
         };
-        let value = f().await?;
+        let value = match f().await {
+            Ok(value) => value,
+            Err(Failure::Error(e)) => {
+                if let Some(lead) = lead {
+                    lead.fail(&e);
+                }
+                return Err(Failure::Error(e));
+            }
+            // Dropping the lead hands the computation over to a waiter.
+            Err(Failure::Abandoned) => return Err(Failure::Abandoned),
+        };
         let mut stored = Ok(());
         {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
@@ -347,9 +390,7 @@ where
                 .as_ref()
                 .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
             if ours {
-                stored = self
-                    .store(key, self.policy.ttl(), now, |c| c.encode(&value))
-                    .await;
+                stored = self.store(key, ttl, now, |c| c.encode(&value)).await;
             }
         }
         if let Some(lead) = lead {

@@ -1,14 +1,13 @@
 //! Memoized async functions and methods.
 
-use std::any::type_name;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use jwm_cache_core::{Clock, Serializer};
+use jwm_cache_core::{Clock, Serializer, Ttl};
 
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
-use crate::memoize::{AsyncFunction, AsyncMethod};
+use crate::memoize::{AsyncFunction, AsyncMethod, default_identifier};
 use crate::{MemoizedBuilder, SyncCacheBuilder};
 
 /// A memoized async function: [`Memoized`](crate::Memoized) for
@@ -35,16 +34,20 @@ use crate::{MemoizedBuilder, SyncCacheBuilder};
 pub struct AsyncMemoized<F, M> {
     function: F,
     cache: Arc<M>,
+    /// This function's TTL, which may differ from that of a cache it shares; `None`
+    /// uses the cache's.
+    ttl: Option<Ttl>,
 }
 
 impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
     /// Memoizes `function` with the defaults, in a cache of its own.
+    #[track_caller]
     pub fn new(function: F) -> Self
     where
         V: Clone,
     {
         let cache = SyncCacheBuilder::new()
-            .identifier(type_name::<F>())
+            .identifier(default_identifier::<F, Args, V>())
             .build_async();
         AsyncMemoized::with_cache(function, Arc::new(cache))
     }
@@ -64,15 +67,26 @@ impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
     /// assert_eq!(lookup.cache_parameters().identifier, "geo-async");
     /// # });
     /// ```
+    #[track_caller]
     pub fn builder(function: F) -> MemoizedBuilder<AsyncFunction<F>, Args, V> {
-        MemoizedBuilder::new(AsyncFunction(function), type_name::<F>())
+        MemoizedBuilder::new(AsyncFunction(function), default_identifier::<F, Args, V>())
     }
 }
 
 impl<F, M> AsyncMemoized<F, M> {
     /// Memoizes `function` over an existing cache, shared with whatever else uses it.
     pub fn with_cache(function: F, cache: Arc<M>) -> Self {
-        AsyncMemoized { function, cache }
+        AsyncMemoized {
+            function,
+            cache,
+            ttl: None,
+        }
+    }
+
+    /// Stores this function's results with `ttl`, whatever the shared cache's TTL.
+    pub(crate) fn with_ttl(mut self, ttl: Ttl) -> Self {
+        self.ttl = Some(ttl);
+        self
     }
 
     /// The cache, to share it.
@@ -99,7 +113,11 @@ where
         let computed = || async { Ok::<_, std::convert::Infallible>((self.function)(args).await) };
         // The protocol itself rather than `get_or_insert_with`: one state machine fewer
         // on the hit path.
-        let Ok(value) = self.cache.try_get_or_insert_as(None, key, computed).await;
+        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
+        let Ok(value) = self
+            .cache
+            .try_get_or_insert_as(None, key, ttl, computed)
+            .await;
         value
     }
 
@@ -118,15 +136,17 @@ where
     /// For a function returning `Result<V, E>`: only `Ok` is cached.
     pub async fn try_call<E, Fut>(&self, args: K) -> Result<V, E>
     where
+        E: Clone + Send + 'static,
         F: Fn(K) -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
+        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
         self.cache
-            .try_get_or_insert_with(args.clone(), || (self.function)(args))
+            .try_get_or_insert_with_ttl(args.clone(), ttl, || (self.function)(args))
             .await
     }
 
-    cache_controls!(async);
+    cache_controls!(async, own_ttl);
 }
 
 /// A memoized async method: `function(&receiver, args)`, keyed on
@@ -153,23 +173,30 @@ pub struct AsyncMemoizedMethod<P, F, M> {
     key: P,
     function: F,
     cache: Arc<M>,
+    /// This method's TTL; `None` uses the cache's.
+    ttl: Option<Ttl>,
 }
 
 impl<P, F, RK, Args, V> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V>> {
     /// Memoizes `function`, keying each call on `key(&receiver)` and the arguments.
+    #[track_caller]
     pub fn new(key: P, function: F) -> Self
     where
         V: Clone,
     {
         let cache = SyncCacheBuilder::new()
-            .identifier(type_name::<F>())
+            .identifier(default_identifier::<F, (RK, Args), V>())
             .build_async();
         AsyncMemoizedMethod::with_cache(key, function, Arc::new(cache))
     }
 
     /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    #[track_caller]
     pub fn builder(key: P, function: F) -> MemoizedBuilder<AsyncMethod<P, F>, (RK, Args), V> {
-        MemoizedBuilder::new(AsyncMethod(key, function), type_name::<F>())
+        MemoizedBuilder::new(
+            AsyncMethod(key, function),
+            default_identifier::<F, (RK, Args), V>(),
+        )
     }
 }
 
@@ -180,7 +207,14 @@ impl<P, F, M> AsyncMemoizedMethod<P, F, M> {
             key,
             function,
             cache,
+            ttl: None,
         }
+    }
+
+    /// Stores this method's results with `ttl`, whatever the shared cache's TTL.
+    pub(crate) fn with_ttl(mut self, ttl: Ttl) -> Self {
+        self.ttl = Some(ttl);
+        self
     }
 
     /// The cache, to share it.
@@ -205,22 +239,29 @@ where
         F: AsyncFn(&R, Args) -> V,
     {
         let key = ((self.key)(receiver), args.clone());
-        self.cache
-            .get_or_insert_with(key, || (self.function)(receiver, args))
-            .await
+        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
+        let computed =
+            || async { Ok::<_, std::convert::Infallible>((self.function)(receiver, args).await) };
+        let Ok(value) = self
+            .cache
+            .try_get_or_insert_with_ttl(key, ttl, computed)
+            .await;
+        value
     }
 
     /// For a method returning `Result<V, E>`: only `Ok` is cached.
     pub async fn try_call<R: ?Sized, E>(&self, receiver: &R, args: Args) -> Result<V, E>
     where
+        E: Clone + Send + 'static,
         P: Fn(&R) -> RK,
         F: AsyncFn(&R, Args) -> Result<V, E>,
     {
         let key = ((self.key)(receiver), args.clone());
+        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
         self.cache
-            .try_get_or_insert_with(key, || (self.function)(receiver, args))
+            .try_get_or_insert_with_ttl(key, ttl, || (self.function)(receiver, args))
             .await
     }
 
-    cache_controls!(async);
+    cache_controls!(async, own_ttl);
 }

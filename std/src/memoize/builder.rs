@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jwm_cache_core::{Identity, MemoryBackend, Serializer, Ttl};
 
-use super::registry;
+use super::registry::{self, Shareable};
 use super::{Memoized, MemoizedMethod};
 #[cfg(feature = "async")]
 use crate::{AsyncCache, AsyncMemoized, AsyncMemoizedMethod, Sharded};
@@ -29,17 +29,18 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// capacity, codec, backend, clock and single-flight.
 ///
 /// **Sharing by identifier.** Without an identifier, each memoized function gets a
-/// cache of its own (named after the function's type). With one, every memoized
-/// function built under the same identifier, with the same key and value types and
-/// the same codec, backend and clock types, shares one in-memory cache in this process,
-/// as the Python original's local cache does. The first one built configures it: a
-/// later builder's TTL, capacity, clock and single-flight setting are not applied.
-/// Functions under one identifier but with other types get a cache of their own.
-/// Different identifiers never share. To share explicitly, hand the same cache to
-/// [`Memoized::with_cache`].
+/// cache of its own, named after the function's type and the place it was built. With
+/// one, every memoized function built under the same identifier, with the same key and
+/// value types and the same codec, backend and clock types, shares one cache in this
+/// process, as the Python original's local cache does. Each stores its results with its
+/// own TTL. They must agree on the clock and the capacity: a later builder that asks a
+/// shared cache for another one panics with a [`SharedCacheConflict`](crate::SharedCacheConflict)
+/// naming both settings. Functions under one identifier but with other types get a
+/// cache of their own. Different identifiers never share. To share explicitly, hand the
+/// same cache to [`Memoized::with_cache`].
 ///
-/// The builder requires the cache to be `Send + Sync + 'static`, which the registry
-/// needs; [`Memoized::new`] and [`Memoized::with_cache`] do not.
+/// The builder requires the cache to be [`Shareable`] (`Send + Sync + 'static`), which
+/// the registry needs; [`Memoized::new`] and [`Memoized::with_cache`] do not.
 pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> {
     target: T,
     options: SyncCacheBuilder<S, C>,
@@ -49,9 +50,9 @@ pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> 
 }
 
 impl<T, Args, V> MemoizedBuilder<T, Args, V> {
-    /// `name` identifies the cache until an identifier is given: the function's type
-    /// name, stable within one build.
-    pub(crate) fn new(target: T, name: &'static str) -> Self {
+    /// `name` identifies the cache until an identifier is given: the function's
+    /// default identifier, unique to it and stable within one build.
+    pub(crate) fn new(target: T, name: String) -> Self {
         MemoizedBuilder {
             target,
             options: SyncCacheBuilder::new().identifier(name),
@@ -100,6 +101,16 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
         }
     }
 
+    /// The codec, replaced by `f` of the current one.
+    fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> MemoizedBuilder<T, Args, V, S2, C> {
+        MemoizedBuilder {
+            target: self.target,
+            options: self.options.map_serializer(f),
+            named: self.named,
+            types: PhantomData,
+        }
+    }
+
     /// The clock (default [`SystemClock`]); a `ManualClock` makes tests deterministic.
     pub fn clock<C2>(self, clock: C2) -> MemoizedBuilder<T, Args, V, S, C2> {
         MemoizedBuilder {
@@ -111,16 +122,24 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     }
 
     /// The cache `make` builds from these options: shared through the registry under
-    /// an explicit identifier, else new.
-    fn cache<Cache>(self, make: impl FnOnce(SyncCacheBuilder<S, C>) -> Cache) -> (T, Arc<Cache>)
+    /// an explicit identifier, else new; and the function's own TTL.
+    ///
+    /// A conflict panics: a builder has no error to return, and two functions under one
+    /// identifier that disagree on the clock or capacity are a bug to fix, not to run.
+    fn cache<Cache>(
+        self,
+        make: impl FnOnce(SyncCacheBuilder<S, C>) -> Cache,
+    ) -> (T, Arc<Cache>, Ttl)
     where
-        Cache: Send + Sync + 'static,
+        Cache: Shareable,
     {
+        let ttl = self.options.configured_ttl();
         let cache = match &self.named {
-            Some(identifier) => registry::shared::<_, ()>(identifier, || make(self.options)),
+            Some(identifier) => registry::shared::<_, ()>(identifier, || make(self.options))
+                .unwrap_or_else(|conflict| panic!("{conflict}")),
             None => Arc::new(make(self.options)),
         };
-        (self.target, cache)
+        (self.target, cache, ttl)
     }
 }
 
@@ -132,10 +151,10 @@ where
     /// The memoized function, in memory.
     pub fn build(self) -> Memoized<F, SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>>
     where
-        SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Send + Sync + 'static,
+        SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Shareable,
     {
-        let (Function(function), cache) = self.cache(SyncCacheBuilder::build);
-        Memoized::with_cache(function, cache)
+        let (Function(function), cache, ttl) = self.cache(SyncCacheBuilder::build);
+        Memoized::with_cache(function, cache).with_ttl(ttl)
     }
 
     /// The memoized function over backends made by `backend`, one per shard.
@@ -144,10 +163,10 @@ where
         backend: impl FnMut() -> B,
     ) -> Memoized<F, SyncCache<Args, V, B, S, C>>
     where
-        SyncCache<Args, V, B, S, C>: Send + Sync + 'static,
+        SyncCache<Args, V, B, S, C>: Shareable,
     {
-        let (Function(function), cache) = self.cache(|o| o.build_with_backend(backend));
-        Memoized::with_cache(function, cache)
+        let (Function(function), cache, ttl) = self.cache(|o| o.build_with_backend(backend));
+        Memoized::with_cache(function, cache).with_ttl(ttl)
     }
 
     /// The memoized sync function over an async `backend`, whose I/O runs on `bridge`
@@ -166,10 +185,11 @@ where
     ) -> Memoized<F, crate::BlockingCache<Args, V, B, S, C>>
     where
         B: crate::AsyncBackend<Args, S::Encoded>,
-        crate::AsyncCache<Args, V, B, S, C>: Send + Sync + 'static,
+        crate::AsyncCache<Args, V, B, S, C>: Shareable,
     {
-        let (Function(function), cache) = self.cache(|o| o.build_async_with_backend(backend));
+        let (Function(function), cache, ttl) = self.cache(|o| o.build_async_with_backend(backend));
         Memoized::with_cache(function, Arc::new(crate::BlockingCache::new(cache, bridge)))
+            .with_ttl(ttl)
     }
 }
 
@@ -183,11 +203,10 @@ where
         self,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>>
     where
-        SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>:
-            Send + Sync + 'static,
+        SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>: Shareable,
     {
-        let (Method(key, function), cache) = self.cache(SyncCacheBuilder::build);
-        MemoizedMethod::with_cache(key, function, cache)
+        let (Method(key, function), cache, ttl) = self.cache(SyncCacheBuilder::build);
+        MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
     /// The memoized method over backends made by `backend`, one per shard.
@@ -196,10 +215,10 @@ where
         backend: impl FnMut() -> B,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, B, S, C>>
     where
-        SyncCache<(RK, Args), V, B, S, C>: Send + Sync + 'static,
+        SyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
-        let (Method(key, function), cache) = self.cache(|o| o.build_with_backend(backend));
-        MemoizedMethod::with_cache(key, function, cache)
+        let (Method(key, function), cache, ttl) = self.cache(|o| o.build_with_backend(backend));
+        MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }
 
@@ -210,10 +229,11 @@ type AsyncInMemory<K, V, S, C> =
 
 /// The Redis-backed memoized function, with postcard as the default codec.
 #[cfg(feature = "redis")]
-impl<F, Args, V, C> MemoizedBuilder<AsyncFunction<F>, Args, V, Identity, C> {
-    /// The memoized async function over `redis`, storing postcard bytes (Redis holds
-    /// bytes, so the in-memory default codec, [`Identity`], does not apply). For JSON,
-    /// call `.serializer(Json)` and then `build_with_backend`.
+impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
+    /// The memoized async function over `redis`. Values are stored with the builder's
+    /// codec, [stamped](crate::Stamped) with the header that says which type and codec
+    /// wrote them; the in-memory default, [`Identity`], stores postcard bytes. For JSON,
+    /// call `.serializer(Json)` first.
     ///
     /// ```no_run
     /// use jwm_cache::{AsyncMemoized, RedisBackend};
@@ -228,14 +248,14 @@ impl<F, Args, V, C> MemoizedBuilder<AsyncFunction<F>, Args, V, Identity, C> {
     pub fn build_with_redis(
         self,
         redis: crate::RedisBackend<Args>,
-    ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::RedisBackend<Args>, crate::Postcard, C>>
+    ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>>
     where
-        crate::Postcard: Serializer<V>,
-        crate::RedisBackend<Args>:
-            crate::AsyncBackend<Args, <crate::Postcard as Serializer<V>>::Encoded>,
-        AsyncCache<Args, V, crate::RedisBackend<Args>, crate::Postcard, C>: Send + Sync + 'static,
+        S: crate::RedisCodec<V>,
+        crate::RedisBackend<Args>: crate::AsyncBackend<Args, jwm_cache_core::StampedBytes>,
+        AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>: Shareable,
     {
-        self.serializer(crate::Postcard).build_with_backend(redis)
+        self.map_serializer(crate::RedisCodec::stamped)
+            .build_with_backend(redis)
     }
 }
 
@@ -247,10 +267,10 @@ where
     /// The memoized async function, in memory.
     pub fn build(self) -> AsyncMemoized<F, AsyncInMemory<Args, V, S, C>>
     where
-        AsyncInMemory<Args, V, S, C>: Send + Sync + 'static,
+        AsyncInMemory<Args, V, S, C>: Shareable,
     {
-        let (AsyncFunction(function), cache) = self.cache(SyncCacheBuilder::build_async);
-        AsyncMemoized::with_cache(function, cache)
+        let (AsyncFunction(function), cache, ttl) = self.cache(SyncCacheBuilder::build_async);
+        AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
     }
 
     /// The memoized async function over `backend`: an [`AsyncBackend`](crate::AsyncBackend),
@@ -258,10 +278,11 @@ where
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
         B: crate::AsyncBackend<Args, S::Encoded>,
-        AsyncCache<Args, V, B, S, C>: Send + Sync + 'static,
+        AsyncCache<Args, V, B, S, C>: Shareable,
     {
-        let (AsyncFunction(function), cache) = self.cache(|o| o.build_async_with_backend(backend));
-        AsyncMemoized::with_cache(function, cache)
+        let (AsyncFunction(function), cache, ttl) =
+            self.cache(|o| o.build_async_with_backend(backend));
+        AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
     }
 }
 
@@ -273,10 +294,10 @@ where
     /// The memoized async method, in memory.
     pub fn build(self) -> AsyncMemoizedMethod<P, F, AsyncInMemory<(RK, Args), V, S, C>>
     where
-        AsyncInMemory<(RK, Args), V, S, C>: Send + Sync + 'static,
+        AsyncInMemory<(RK, Args), V, S, C>: Shareable,
     {
-        let (AsyncMethod(key, function), cache) = self.cache(SyncCacheBuilder::build_async);
-        AsyncMemoizedMethod::with_cache(key, function, cache)
+        let (AsyncMethod(key, function), cache, ttl) = self.cache(SyncCacheBuilder::build_async);
+        AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
     /// The memoized async method over `backend`.
@@ -286,10 +307,10 @@ where
     ) -> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V, B, S, C>>
     where
         B: crate::AsyncBackend<(RK, Args), S::Encoded>,
-        AsyncCache<(RK, Args), V, B, S, C>: Send + Sync + 'static,
+        AsyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
-        let (AsyncMethod(key, function), cache) =
+        let (AsyncMethod(key, function), cache, ttl) =
             self.cache(|o| o.build_async_with_backend(backend));
-        AsyncMemoizedMethod::with_cache(key, function, cache)
+        AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }

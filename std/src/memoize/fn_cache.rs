@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use super::{MemoStore, registry};
+use super::{MemoStore, Shareable, registry};
 
 /// The cache of a `#[ttl_cache]` function: a static named after the function in upper
 /// case (`fib` → `FIB`), with the function's visibility, built on first use.
@@ -40,10 +40,13 @@ impl<M> FnCache<M> {
 
     /// The cache registered under `identifier` in this process, or a new one from
     /// `make`: functions under one identifier (with the same types) share one cache.
+    ///
+    /// # Panics
+    /// If the shared cache has another clock or capacity: see [`SharedCacheConflict`](crate::SharedCacheConflict).
     #[doc(hidden)]
     pub fn shared(identifier: &str, make: impl FnOnce() -> M) -> Arc<M>
     where
-        M: Send + Sync + 'static,
+        M: Shareable,
     {
         Self::shared_as::<()>(identifier, make)
     }
@@ -52,9 +55,9 @@ impl<M> FnCache<M> {
     #[doc(hidden)]
     pub fn shared_as<Tag: ?Sized + 'static>(identifier: &str, make: impl FnOnce() -> M) -> Arc<M>
     where
-        M: Send + Sync + 'static,
+        M: Shareable,
     {
-        registry::shared::<M, Tag>(identifier, make)
+        registry::shared::<M, Tag>(identifier, make).unwrap_or_else(|conflict| panic!("{conflict}"))
     }
 }
 

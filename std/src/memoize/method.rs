@@ -1,10 +1,11 @@
 //! Memoized methods: the receiver is part of the key, never part of the wrapper.
 
-use std::any::type_name;
 use std::sync::Arc;
 
-use super::MemoStore;
+use jwm_cache_core::Ttl;
+
 use super::builder::{MemoizedBuilder, Method};
+use super::{MemoStore, default_identifier};
 use crate::{SyncCache, SyncCacheBuilder};
 
 /// A memoized method: `function(&receiver, args)`, keyed on `(key(&receiver), args)`.
@@ -34,22 +35,30 @@ pub struct MemoizedMethod<P, F, M> {
     key: P,
     function: F,
     cache: Arc<M>,
+    /// This method's TTL; `None` uses the cache's.
+    ttl: Option<Ttl>,
 }
 
 impl<P, F, RK, Args, V> MemoizedMethod<P, F, SyncCache<(RK, Args), V>> {
     /// Memoizes `function`, keying each call on `key(&receiver)` and the arguments, with
     /// the defaults of [`Memoized`](crate::Memoized).
+    #[track_caller]
     pub fn new(key: P, function: F) -> Self
     where
         V: Clone,
     {
-        let cache = SyncCacheBuilder::new().identifier(type_name::<F>()).build();
+        let identifier = default_identifier::<F, (RK, Args), V>();
+        let cache = SyncCacheBuilder::new().identifier(identifier).build();
         MemoizedMethod::with_cache(key, function, Arc::new(cache))
     }
 
     /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    #[track_caller]
     pub fn builder(key: P, function: F) -> MemoizedBuilder<Method<P, F>, (RK, Args), V> {
-        MemoizedBuilder::new(Method(key, function), type_name::<F>())
+        MemoizedBuilder::new(
+            Method(key, function),
+            default_identifier::<F, (RK, Args), V>(),
+        )
     }
 }
 
@@ -60,7 +69,14 @@ impl<P, F, M> MemoizedMethod<P, F, M> {
             key,
             function,
             cache,
+            ttl: None,
         }
+    }
+
+    /// Stores this method's results with `ttl`, whatever the shared cache's TTL.
+    pub(crate) fn with_ttl(mut self, ttl: Ttl) -> Self {
+        self.ttl = Some(ttl);
+        self
     }
 
     /// The cache, to share it.
@@ -86,7 +102,11 @@ where
     }
 
     /// For a method returning `Result<V, E>`: only `Ok` is cached.
-    pub fn try_call<R: ?Sized, E>(&self, receiver: &R, args: Args) -> Result<M::Value, E>
+    pub fn try_call<R: ?Sized, E: Clone + Send + 'static>(
+        &self,
+        receiver: &R,
+        args: Args,
+    ) -> Result<M::Value, E>
     where
         P: Fn(&R) -> RK,
         F: Fn(&R, Args) -> Result<M::Value, E>,
@@ -94,7 +114,7 @@ where
         self.try_call_with(receiver, args, &self.function)
     }
 
-    fn try_call_with<R: ?Sized, E>(
+    fn try_call_with<R: ?Sized, E: Clone + Send + 'static>(
         &self,
         receiver: &R,
         args: Args,
@@ -104,8 +124,9 @@ where
         P: Fn(&R) -> RK,
     {
         let key = ((self.key)(receiver), args.clone());
-        self.cache.get_or_compute(key, || function(receiver, args))
+        self.cache
+            .get_or_compute(key, self.ttl, || function(receiver, args))
     }
 
-    cache_controls!(sync);
+    cache_controls!(sync, own_ttl);
 }

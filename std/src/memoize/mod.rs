@@ -8,7 +8,10 @@ mod registry;
 mod store;
 
 use std::any::type_name;
+use std::panic::Location;
 use std::sync::Arc;
+
+use jwm_cache_core::Ttl;
 
 pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
@@ -19,9 +22,32 @@ pub use fn_cache::FnCache;
 pub use generic_fn_cache::AsyncMemoControls;
 pub use generic_fn_cache::{GenericFnCache, MemoControls};
 pub use method::MemoizedMethod;
+pub use registry::{Shareable, SharedCacheConflict};
 pub use store::MemoStore;
 
 use crate::{SyncCache, SyncCacheBuilder};
+
+/// The identifier of a memoized function built without one: unique to each memoized
+/// function in a program, and the same in every process of one build, so that two
+/// processes of one binary share a Redis namespace without configuration.
+///
+/// It names the function's type (a closure's names its enclosing function), the place
+/// the wrapper was built (`#[track_caller]`: two closures built in one function differ),
+/// and the argument and value types. Programs built from other sources share only
+/// through an explicit identifier.
+#[track_caller]
+pub(crate) fn default_identifier<F, Args, V>() -> String {
+    let at = Location::caller();
+    format!(
+        "{}({})->{}@{}:{}:{}",
+        type_name::<F>(),
+        type_name::<Args>(),
+        type_name::<V>(),
+        at.file(),
+        at.line(),
+        at.column()
+    )
+}
 
 /// A memoized function: the `ttl_cache` of the Python original, as a value.
 ///
@@ -49,15 +75,20 @@ use crate::{SyncCache, SyncCacheBuilder};
 pub struct Memoized<F, M> {
     function: F,
     cache: Arc<M>,
+    /// This function's TTL, which may differ from that of a cache it shares; `None`
+    /// uses the cache's.
+    ttl: Option<Ttl>,
 }
 
 impl<F, Args, V> Memoized<F, SyncCache<Args, V>> {
     /// Memoizes `function` with the defaults, in a cache of its own.
+    #[track_caller]
     pub fn new(function: F) -> Self
     where
         V: Clone,
     {
-        let cache = SyncCacheBuilder::new().identifier(type_name::<F>()).build();
+        let identifier = default_identifier::<F, Args, V>();
+        let cache = SyncCacheBuilder::new().identifier(identifier).build();
         Memoized::with_cache(function, Arc::new(cache))
     }
 
@@ -76,8 +107,9 @@ impl<F, Args, V> Memoized<F, SyncCache<Args, V>> {
     /// assert_eq!(lookup.call("Oslo".to_string()), 4);
     /// assert_eq!(lookup.cache_parameters().identifier, "geo");
     /// ```
+    #[track_caller]
     pub fn builder(function: F) -> MemoizedBuilder<Function<F>, Args, V> {
-        MemoizedBuilder::new(Function(function), type_name::<F>())
+        MemoizedBuilder::new(Function(function), default_identifier::<F, Args, V>())
     }
 }
 
@@ -96,7 +128,17 @@ impl<F, M> Memoized<F, M> {
     /// assert_eq!(also_double.cache_info().hits, 1);
     /// ```
     pub fn with_cache(function: F, cache: Arc<M>) -> Self {
-        Memoized { function, cache }
+        Memoized {
+            function,
+            cache,
+            ttl: None,
+        }
+    }
+
+    /// Stores this function's results with `ttl`, whatever the shared cache's TTL.
+    pub(crate) fn with_ttl(mut self, ttl: Ttl) -> Self {
+        self.ttl = Some(ttl);
+        self
     }
 
     /// The cache, to share it with another memoized function.
@@ -112,9 +154,9 @@ impl<F, M: MemoStore> Memoized<F, M> {
         F: Fn(M::Key) -> M::Value,
         M::Key: Clone,
     {
-        let Ok::<_, std::convert::Infallible>(value) = self
-            .cache
-            .get_or_compute(args.clone(), || Ok((self.function)(args)));
+        let Ok::<_, std::convert::Infallible>(value) =
+            self.cache
+                .get_or_compute(args.clone(), self.ttl, || Ok((self.function)(args)));
         value
     }
 
@@ -129,14 +171,14 @@ impl<F, M: MemoStore> Memoized<F, M> {
     /// assert_eq!(parse.try_call("7".into()), Ok(7));
     /// assert_eq!(parse.cache_info().current_size, 1);
     /// ```
-    pub fn try_call<E>(&self, args: M::Key) -> Result<M::Value, E>
+    pub fn try_call<E: Clone + Send + 'static>(&self, args: M::Key) -> Result<M::Value, E>
     where
         F: Fn(M::Key) -> Result<M::Value, E>,
         M::Key: Clone,
     {
         self.cache
-            .get_or_compute(args.clone(), || (self.function)(args))
+            .get_or_compute(args.clone(), self.ttl, || (self.function)(args))
     }
 
-    cache_controls!(sync);
+    cache_controls!(sync, own_ttl);
 }

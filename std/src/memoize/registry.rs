@@ -2,52 +2,194 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
-type Shared = Weak<dyn Any + Send + Sync>;
+use jwm_cache_core::{Backend, Clock, Parameters, Serializer};
 
-fn registry() -> &'static Mutex<HashMap<(String, TypeId), Shared>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<(String, TypeId), Shared>>> = OnceLock::new();
+use crate::SyncCache;
+
+/// A cache that memoized functions can share by identifier: its entries' types, and
+/// the settings that every sharer must agree on. Implemented by [`SyncCache`],
+/// `AsyncCache` and `BlockingCache`.
+pub trait Shareable: Any + Send + Sync {
+    /// The key and value types: caches of the same types under one identifier must
+    /// agree on their settings, even if their clock types differ.
+    type Entries: 'static;
+
+    /// The settings to compare.
+    fn parameters(&self) -> Parameters;
+}
+
+impl<K, V, B, S, C> Shareable for SyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + 'static,
+    V: Clone + 'static,
+    S: Serializer<V>,
+    B: Backend<K, S::Encoded>,
+    C: Clock,
+    Self: Send + Sync + 'static,
+{
+    type Entries = (K, V);
+
+    fn parameters(&self) -> Parameters {
+        SyncCache::parameters(self)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<K, V, B, S, C> Shareable for crate::AsyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V> + Sync,
+    B: crate::AsyncBackend<K, S::Encoded>,
+    C: Clock + Sync,
+    Self: Send + Sync + 'static,
+{
+    type Entries = (K, V);
+
+    fn parameters(&self) -> Parameters {
+        crate::AsyncCache::parameters(self)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<K, V, B, S, C> Shareable for crate::BlockingCache<K, V, B, S, C>
+where
+    crate::AsyncCache<K, V, B, S, C>: Shareable,
+    Self: Send + Sync + 'static,
+{
+    type Entries = <crate::AsyncCache<K, V, B, S, C> as Shareable>::Entries;
+
+    fn parameters(&self) -> Parameters {
+        Shareable::parameters(&**self.cache())
+    }
+}
+
+/// A memoized function asked a cache shared under its identifier for another clock or
+/// capacity than the cache already has. Functions that share an identifier share one
+/// cache, so they must agree on these; each keeps its own TTL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedCacheConflict {
+    /// The shared identifier.
+    pub identifier: String,
+    /// The setting in conflict: `"clock"` or `"capacity"`.
+    pub setting: &'static str,
+    /// What the shared cache has.
+    pub existing: String,
+    /// What this function asked for.
+    pub requested: String,
+}
+
+impl fmt::Display for SharedCacheConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the cache shared under identifier `{}` has {} {}, but this function asks for {} {}; \
+             functions sharing an identifier must agree on it (or use another identifier)",
+            self.identifier, self.setting, self.existing, self.setting, self.requested
+        )
+    }
+}
+
+impl std::error::Error for SharedCacheConflict {}
+
+struct Entry {
+    /// `TypeId` of `(Tag, T)`: the exact cache type.
+    cache_type: TypeId,
+    /// `TypeId` of `(Tag, T::Entries)`: caches that would share but for their types.
+    entries_type: TypeId,
+    parameters: Parameters,
+    cache: Weak<dyn Any + Send + Sync>,
+}
+
+fn registry() -> &'static Mutex<HashMap<String, Vec<Entry>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<String, Vec<Entry>>>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
 }
 
 /// The live cache of type `T` registered under `identifier` with `Tag`, or a new one
-/// from `make`.
+/// from `make`; an error if a live cache of the same entry types under that identifier
+/// has another clock or capacity.
 ///
 /// Only caches of the same type can share, since entries must have the same key and
 /// value types; `Tag` keeps apart callers that must not share even then (the
-/// instantiations of generic functions, whose type names need not be unique). An entry holds a weak reference: the cache goes once its last user does.
-/// `make` runs without the registry's lock (it may build memoized functions itself);
-/// if two threads race, the first to register wins and the other's cache is dropped.
-pub(crate) fn shared<T, Tag>(identifier: &str, make: impl FnOnce() -> T) -> Arc<T>
+/// instantiations of generic functions, whose type names need not be unique). An entry
+/// holds a weak reference: the cache goes once its last user does. `make` runs without
+/// the registry's lock (it may build memoized functions itself), and always: its
+/// settings are compared with the shared cache's. If two threads race, the first to
+/// register wins and the other's cache is dropped.
+pub(crate) fn shared<T, Tag>(
+    identifier: &str,
+    make: impl FnOnce() -> T,
+) -> Result<Arc<T>, SharedCacheConflict>
 where
-    T: Any + Send + Sync,
+    T: Shareable,
     Tag: ?Sized + 'static,
 {
-    let key = (
-        identifier.to_string(),
-        TypeId::of::<(PhantomData<Tag>, T)>(),
-    );
-    if let Some(existing) = find::<T>(&key) {
-        return existing;
-    }
-    let made = Arc::new(make());
+    let made = make();
+    let wanted = made.parameters();
+    let cache_type = TypeId::of::<(PhantomData<Tag>, T)>();
+    let entries_type = TypeId::of::<(PhantomData<Tag>, T::Entries)>();
     let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(existing) = registry.get(&key).and_then(Weak::upgrade) {
-        if let Ok(existing) = existing.downcast::<T>() {
-            return existing;
+    let entries = registry.entry(identifier.to_string()).or_default();
+    entries.retain(|entry| entry.cache.strong_count() > 0);
+    for entry in entries.iter().filter(|e| e.entries_type == entries_type) {
+        conflict(identifier, &entry.parameters, &wanted)?;
+        if entry.cache_type == cache_type {
+            if let Some(existing) = entry.cache.upgrade() {
+                if let Ok(existing) = existing.downcast::<T>() {
+                    return Ok(existing);
+                }
+            }
         }
     }
-    registry.retain(|_, cache| cache.strong_count() > 0);
+    let made = Arc::new(made);
     let erased: Arc<dyn Any + Send + Sync> = made.clone();
-    registry.insert(key, Arc::downgrade(&erased));
-    made
+    entries.push(Entry {
+        cache_type,
+        entries_type,
+        parameters: wanted,
+        cache: Arc::downgrade(&erased),
+    });
+    Ok(made)
 }
 
-fn find<T: Any + Send + Sync>(key: &(String, TypeId)) -> Option<Arc<T>> {
-    let registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
-    let existing = registry.get(key).and_then(Weak::upgrade)?;
-    drop(registry);
-    existing.downcast::<T>().ok()
+/// The first setting in which `wanted` differs from the shared cache's `existing`.
+fn conflict(
+    identifier: &str,
+    existing: &Parameters,
+    wanted: &Parameters,
+) -> Result<(), SharedCacheConflict> {
+    let differs = |setting, existing: String, requested: String| {
+        (existing != requested).then(|| SharedCacheConflict {
+            identifier: identifier.to_string(),
+            setting,
+            existing,
+            requested,
+        })
+    };
+    let describe = |capacity: Option<usize>| match capacity {
+        Some(n) => n.to_string(),
+        None => "unbounded".to_string(),
+    };
+    let found = differs(
+        "clock",
+        existing.clock.to_string(),
+        wanted.clock.to_string(),
+    )
+    .or_else(|| {
+        differs(
+            "capacity",
+            describe(existing.capacity),
+            describe(wanted.capacity),
+        )
+    });
+    match found {
+        Some(conflict) => Err(conflict),
+        None => Ok(()),
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::hash::Hash;
 
-use jwm_cache_core::{Backend, CacheInfo, Clock, Parameters, Serializer};
+use jwm_cache_core::{Backend, CacheInfo, Clock, Parameters, Serializer, Ttl};
 
 use crate::SyncCache;
 
@@ -15,10 +15,13 @@ pub trait MemoStore {
     /// The value.
     type Value;
 
-    /// The stored value under `key`, or `f()`'s, stored on `Ok` and returned.
-    fn get_or_compute<E>(
+    /// The stored value under `key`, or `f()`'s, stored on `Ok` with `ttl` (the
+    /// cache's own if `None`) and returned. Callers waiting on the same computation get
+    /// its `Err` too, cloned.
+    fn get_or_compute<E: Clone + Send + 'static>(
         &self,
         key: Self::Key,
+        ttl: Option<Ttl>,
         f: impl FnOnce() -> Result<Self::Value, E>,
     ) -> Result<Self::Value, E>;
 
@@ -38,8 +41,16 @@ macro_rules! memo_store_by_inherent_methods {
         type Key = K;
         type Value = V;
 
-        fn get_or_compute<E>(&self, key: K, f: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
-            self.try_get_or_insert_with(key, f)
+        fn get_or_compute<E: Clone + Send + 'static>(
+            &self,
+            key: K,
+            ttl: Option<Ttl>,
+            f: impl FnOnce() -> Result<V, E>,
+        ) -> Result<V, E> {
+            match ttl {
+                Some(ttl) => self.try_get_or_insert_with_ttl(key, ttl, f),
+                None => self.try_get_or_insert_with(key, f),
+            }
         }
 
         fn cache_info(&self) -> CacheInfo {

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use jwm_cache_core::{Deadline, Instant, PersistentHash};
+use jwm_cache_core::{Deadline, Instant, PersistentHash, StampedBytes};
 use redis::{Client, Cmd, FromRedisValue};
 
 use super::batch::Batcher;
@@ -19,9 +19,12 @@ use crate::AsyncBackend;
 /// - **Keys** are `{prefix}{identifier}:{digest}`: the digest is the key's
 ///   [`PersistentHash`], 128 bits, the same in every process and on every platform.
 ///   The identifier is the cache's, given by its builder.
-/// - **Values** are the codec's bytes (postcard by default), stored with
-///   `SET key value PX ttl_ms`: the server's expiry is authoritative; a TTL of "never"
-///   sets none.
+/// - **Values** are [`StampedBytes`]: a header saying which value type and codec wrote
+///   them (see [`Stamped`](jwm_cache_core::Stamped)), then the codec's bytes (postcard by
+///   default), stored with `SET key value PX ttl_ms`: the server's expiry is
+///   authoritative; a TTL of "never" sets none. Bytes that another program or another
+///   value type wrote are never read as a value: they are a miss, counted, recomputed and
+///   overwritten.
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
 ///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
@@ -39,13 +42,13 @@ use crate::AsyncBackend;
 /// runtime being alive or running. Operations need a tokio runtime with time enabled.
 ///
 /// ```no_run
-/// use jwm_cache::{AsyncMemoized, Postcard, RedisBackend};
+/// use jwm_cache::{AsyncMemoized, Postcard, RedisBackend, Stamped};
 ///
 /// # async fn demo() {
 /// let redis = RedisBackend::<u64>::open("redis://127.0.0.1:6379/0").unwrap();
 /// let square = AsyncMemoized::builder(|n: u64| async move { n * n })
 ///     .identifier("squares")
-///     .serializer(Postcard)
+///     .serializer(Stamped::new(Postcard)) // what `build_with_redis(redis)` picks
 ///     .build_with_backend(redis);
 /// assert_eq!(square.call(12).await, 144);
 /// # }
@@ -161,8 +164,9 @@ impl<K> RedisBackend<K> {
         command
     }
 
-    /// The values under `keys`, in one round trip (`MGET`).
-    pub async fn get_many(&self, keys: &[K]) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError>
+    /// The values under `keys`, in one round trip (`MGET`), unchecked: a cache's codec
+    /// checks each one's header as it decodes it.
+    pub async fn get_many(&self, keys: &[K]) -> Result<Vec<Option<StampedBytes>>, RedisBackendError>
     where
         K: PersistentHash,
     {
@@ -175,13 +179,18 @@ impl<K> RedisBackend<K> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut command = redis::cmd("MGET");
         command.arg(names);
-        self.query(&command).await
+        let found: Vec<Option<Vec<u8>>> = self.query(&command).await?;
+        Ok(found
+            .into_iter()
+            .map(|bytes| bytes.map(StampedBytes::from_stored))
+            .collect())
     }
 
     /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline).
+    /// Values are stamped: encode them with a [`Stamped`](jwm_cache_core::Stamped) codec.
     pub async fn set_many(
         &self,
-        entries: Vec<(K, Vec<u8>)>,
+        entries: Vec<(K, StampedBytes)>,
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), RedisBackendError>
@@ -190,6 +199,7 @@ impl<K> RedisBackend<K> {
     {
         let mut pipeline = redis::pipe();
         for (key, value) in &entries {
+            let value = value.as_bytes();
             within(value, "value", self.options.max_value_bytes)?;
             pipeline
                 .add_command(Self::set_command(self.name(key)?, value, deadline, now))
@@ -224,7 +234,11 @@ impl<K> Clone for RedisBackend<K> {
     }
 }
 
-impl<K> AsyncBackend<K, Vec<u8>> for RedisBackend<K>
+/// Values are [`StampedBytes`]: every value carries the header that says which type and
+/// codec wrote it, so bytes written by another program or another value type are never
+/// read as a value. Build caches over this backend with a
+/// [`Stamped`](jwm_cache_core::Stamped) codec (the builders' `build_with_redis` does).
+impl<K> AsyncBackend<K, StampedBytes> for RedisBackend<K>
 where
     K: PersistentHash + Send + Sync,
 {
@@ -237,19 +251,21 @@ where
 
     /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight. The
     /// server's expiry decides what is live; `now` is not consulted.
-    async fn get(&self, key: &K, _now: Instant) -> Result<Option<Vec<u8>>, RedisBackendError> {
-        self.lookups.get(&self.link, self.name(key)?).await
+    async fn get(&self, key: &K, _now: Instant) -> Result<Option<StampedBytes>, RedisBackendError> {
+        let found = self.lookups.get(&self.link, self.name(key)?).await?;
+        Ok(found.map(StampedBytes::from_stored))
     }
 
     async fn set(
         &self,
         key: K,
-        value: Vec<u8>,
+        value: StampedBytes,
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), RedisBackendError> {
-        within(&value, "value", self.options.max_value_bytes)?;
-        let command = Self::set_command(self.name(&key)?, &value, deadline, now);
+        let value = value.as_bytes();
+        within(value, "value", self.options.max_value_bytes)?;
+        let command = Self::set_command(self.name(&key)?, value, deadline, now);
         self.query(&command).await
     }
 
@@ -299,10 +315,10 @@ where
         &self,
         keys: &[K],
         _now: Instant,
-    ) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError>
+    ) -> Result<Vec<Option<StampedBytes>>, RedisBackendError>
     where
         K: Sync,
-        Vec<u8>: Send,
+        StampedBytes: Send,
     {
         RedisBackend::get_many(self, keys).await
     }

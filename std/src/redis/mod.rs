@@ -2,6 +2,7 @@
 
 mod backend;
 mod batch;
+mod codec;
 mod error;
 mod link;
 mod namespace;
@@ -9,6 +10,7 @@ mod options;
 mod sync_backend;
 
 pub use backend::RedisBackend;
+pub use codec::RedisCodec;
 pub use error::RedisBackendError;
 pub use options::RedisOptions;
 pub use sync_backend::SyncRedisBackend;

@@ -1,6 +1,6 @@
 //! Key names: `{prefix}{identifier}:{digest}`, and the SCAN pattern of exactly those.
 
-use jwm_cache_core::{Digest, PersistentHash, UnhashableKey};
+use jwm_cache_core::{Digest, PersistentDigest, PersistentHash, UnhashableKey};
 
 /// Hex digits of a 128-bit digest.
 const DIGEST_HEX: usize = 32;

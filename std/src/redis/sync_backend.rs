@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use jwm_cache_core::{Backend, Deadline, Instant, PersistentHash};
+use jwm_cache_core::{Backend, Deadline, Instant, PersistentHash, StampedBytes};
 
 use super::{RedisBackend, RedisBackendError};
 use crate::{AsyncBackend, Bridge};
@@ -19,12 +19,12 @@ use crate::{AsyncBackend, Bridge};
 /// and is the better choice.
 ///
 /// ```no_run
-/// use jwm_cache::{Bridge, CacheBuilder, Postcard, RedisBackend, SyncRedisBackend, SystemClock};
+/// use jwm_cache::{Bridge, CacheBuilder, Postcard, RedisBackend, Stamped, SyncRedisBackend, SystemClock};
 ///
 /// let bridge = Bridge::shared().unwrap();
 /// let redis = bridge.run(async { RedisBackend::<u64>::open("redis://127.0.0.1:6379") }).unwrap().unwrap();
 /// let mut cache = CacheBuilder::new(SystemClock)
-///     .serializer(Postcard)
+///     .serializer(Stamped::new(Postcard))
 ///     .build_with_backend::<u64, String, _>(SyncRedisBackend::new(redis.with_identifier("default"), bridge));
 /// cache.insert(1, "one".to_string()).unwrap();
 /// ```
@@ -34,7 +34,7 @@ pub struct SyncRedisBackend<K> {
     redis: Arc<RedisBackend<K>>,
     bridge: Bridge,
     /// What the last `get` found: the sync trait lends its result.
-    found: Option<Vec<u8>>,
+    found: Option<StampedBytes>,
 }
 
 impl<K> SyncRedisBackend<K> {
@@ -61,14 +61,14 @@ impl<K> SyncRedisBackend<K> {
     }
 }
 
-impl<K> Backend<K, Vec<u8>> for SyncRedisBackend<K>
+impl<K> Backend<K, StampedBytes> for SyncRedisBackend<K>
 where
     K: PersistentHash + Clone + Send + Sync + 'static,
 {
     type Error = RedisBackendError;
     const NAME: &'static str = "redis";
 
-    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&Vec<u8>>, RedisBackendError> {
+    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&StampedBytes>, RedisBackendError> {
         let key = key.clone();
         self.found = self.run(|redis| async move { redis.get(&key, now).await })?;
         Ok(self.found.as_ref())
@@ -77,7 +77,7 @@ where
     fn set(
         &mut self,
         key: K,
-        value: Vec<u8>,
+        value: StampedBytes,
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), RedisBackendError> {
@@ -90,10 +90,10 @@ where
     }
 
     fn clear(&mut self) -> Result<(), RedisBackendError> {
-        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::clear(&*redis).await })
+        self.run(|redis| async move { AsyncBackend::<K, StampedBytes>::clear(&*redis).await })
     }
 
     fn len(&mut self, now: Instant) -> Result<usize, RedisBackendError> {
-        self.run(|redis| async move { AsyncBackend::<K, Vec<u8>>::len(&*redis, now).await })
+        self.run(|redis| async move { AsyncBackend::<K, StampedBytes>::len(&*redis, now).await })
     }
 }

@@ -101,6 +101,17 @@ impl<S, C> SyncCacheBuilder<S, C> {
         }
     }
 
+    /// The codec, replaced by `f` of the current one: for a wrapper such as
+    /// [`Stamped`](crate::Stamped).
+    pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> SyncCacheBuilder<S2, C> {
+        SyncCacheBuilder {
+            core: self.core.map_serializer(f),
+            capacity: self.capacity,
+            shards: self.shards,
+            single_flight: self.single_flight,
+        }
+    }
+
     /// The clock.
     pub fn clock<C2>(self, clock: C2) -> SyncCacheBuilder<S, C2> {
         SyncCacheBuilder {
@@ -109,6 +120,11 @@ impl<S, C> SyncCacheBuilder<S, C> {
             shards: self.shards,
             single_flight: self.single_flight,
         }
+    }
+
+    /// The TTL configured so far.
+    pub(crate) fn configured_ttl(&self) -> Ttl {
+        self.core.configured_ttl()
     }
 
     fn shard_count(&self) -> usize {

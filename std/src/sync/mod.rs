@@ -186,7 +186,9 @@ where
     }
 
     /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible `f`: an
-    /// `Err` is returned to this caller, never cached, and a waiting caller takes over.
+    /// `Err` is returned to this caller and to every caller waiting on this computation
+    /// (a clone each), and never cached: the first call after it computes again. Wrap an
+    /// error type that is not `Clone` in an `Arc`.
     ///
     /// ```
     /// use jwm_cache::SyncCache;
@@ -195,11 +197,35 @@ where
     /// assert_eq!(cache.try_get_or_insert_with(1, || Err::<u8, _>("down")), Err("down"));
     /// assert_eq!(cache.try_get_or_insert_with(1, || Ok::<_, &str>(5)), Ok(5));
     /// ```
-    pub fn try_get_or_insert_with<E>(
+    pub fn try_get_or_insert_with<E: Clone + Send + 'static>(
         &self,
         key: K,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
+        self.try_get_or_insert_with_ttl(key, self.ttl, f)
+    }
+
+    /// [`try_get_or_insert_with`](Self::try_get_or_insert_with), storing the value with
+    /// `ttl` instead of the cache's: for functions that share a cache but not a TTL.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwm_cache::{ManualClock, SyncCache};
+    ///
+    /// let clock = ManualClock::new();
+    /// let cache = SyncCache::builder().clock(clock.clone()).build::<u8, &str>();
+    /// let one_second = Duration::from_secs(1);
+    /// cache.try_get_or_insert_with_ttl(1, one_second, || Ok::<_, ()>("short")).unwrap();
+    /// clock.advance(one_second);
+    /// assert_eq!(cache.get(&1).unwrap(), None);
+    /// ```
+    pub fn try_get_or_insert_with_ttl<E: Clone + Send + 'static>(
+        &self,
+        key: K,
+        ttl: impl Into<Ttl>,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let ttl = ttl.into();
         let mut now = self.clock.now();
         let mut role = {
             let mut shard = self.lock(&key);
@@ -213,7 +239,7 @@ where
                 Role::Solo => break None,
                 Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
                 Role::Wait(flight) => match flight.wait() {
-                    Some(value) => return Ok(value),
+                    Some(outcome) => return outcome,
                     // The leader gave up, maybe long after this call began: read the
                     // clock again, look again (another caller may have stored a value),
                     // then join again, leading if nobody else does.
@@ -228,9 +254,20 @@ where
                 },
             }
         };
-        let value = f()?;
+        let value = match f() {
+            Ok(value) => value,
+            Err(e) => {
+                if let Some(lead) = lead {
+                    lead.fail(&e);
+                }
+                return Err(e);
+            }
+        };
         let Some(lead) = lead else {
-            let _counted = self.lock(&key).cache.insert_ref_at(key, &value, now);
+            let _counted = self
+                .lock(&key)
+                .cache
+                .insert_ref_with_ttl_at(key, &value, ttl, now);
             return Ok(value);
         };
         {
@@ -240,7 +277,7 @@ where
             // A `clear` or `remove` during the computation withdrew the flight: the
             // value is still this call's (and its waiters') result, not the cache's.
             if shard.flights.withdraw(&lead.key, &lead.flight) {
-                let _counted = shard.cache.insert_ref_at(key, &value, now);
+                let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
         }
         lead.settle(&value);

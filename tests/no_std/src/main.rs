@@ -11,7 +11,7 @@ mod bump;
 use alloc::string::String;
 use core::time::Duration;
 
-use jwm_cache_core::{CacheBuilder, ManualClock, PersistentHash, Postcard, Ttl};
+use jwm_cache_core::{CacheBuilder, ManualClock, PersistentDigest, Postcard, Ttl};
 
 unsafe extern "C" {
     fn abort() -> !;

@@ -1,0 +1,258 @@
+//! Trust in the shared tier: a value from Redis is one this call's function stored, or
+//! it is a miss. Each test here failed before values carried a header, before codecs
+//! decoded strictly, and before default identifiers named the place a function is built.
+
+mod common;
+
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use common::redis_server::RedisServer;
+use jwm_cache::{
+    AsyncMemoized, HEADER_LEN, PersistentDigest, Postcard, RedisBackend, Serializer, Stamped,
+    ttl_cache,
+};
+use redis::Commands;
+
+/// The bytes a cache stores for `value` with postcard: the header, then postcard.
+fn stamped<V: serde::Serialize + serde::de::DeserializeOwned>(value: &V) -> Vec<u8> {
+    Serializer::<V>::encode(&Stamped::new(Postcard), value)
+        .unwrap()
+        .into_bytes()
+}
+
+fn key(identifier: &str, n: u64) -> String {
+    format!("jwm-cache:{identifier}:{}", n.persistent_digest().unwrap())
+}
+
+#[tokio::test]
+async fn bytes_that_do_not_decode_cleanly_are_misses_counted_and_overwritten() {
+    let server = RedisServer::start();
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = runs.clone();
+    let plus_one = AsyncMemoized::builder(move |n: u64| {
+        counted.fetch_add(1, SeqCst);
+        async move { n + 1 }
+    })
+    .identifier("strict")
+    .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    let mut raw = server.client(0);
+    let with_xyz = [stamped(&41u64), b"XYZ".to_vec()].concat();
+    let unstamped = postcard::to_allocvec(&41u64).unwrap();
+    let foreign: [&[u8]; 4] = [b"garbage", b"\x00garbage", &with_xyz, &unstamped];
+    for (round, bytes) in foreign.iter().enumerate() {
+        let _: () = raw.set(key("strict", 5), *bytes).unwrap();
+        assert_eq!(plus_one.call(5).await, 6, "round {round}: recomputed");
+        assert_eq!(runs.load(SeqCst), round + 1);
+        let stored: Vec<u8> = raw.get(key("strict", 5)).unwrap();
+        assert_eq!(stored, stamped(&6u64), "round {round}: overwritten");
+        assert_eq!(plus_one.cache_info().await.errors, round as u64 + 1);
+    }
+    assert_eq!(plus_one.call(5).await, 6);
+    assert_eq!(runs.load(SeqCst), foreign.len(), "the rewritten entry hits");
+}
+
+#[tokio::test]
+async fn functions_of_other_value_types_under_one_identifier_never_read_each_other() {
+    let server = RedisServer::start();
+    let name = AsyncMemoized::builder(|id: u64| async move { format!("user-{id}") })
+        .identifier("users")
+        .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    let age = AsyncMemoized::builder(|id: u64| async move { id + 100 })
+        .identifier("users")
+        .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    for _ in 0..3 {
+        assert_eq!(name.call(42).await, "user-42");
+        assert_eq!(age.call(42).await, 142, "not \"user-42\" read as a number");
+    }
+    assert!(
+        age.cache_info().await.errors >= 1,
+        "the foreign header counted"
+    );
+    let stored: Vec<u8> = server.client(0).get(key("users", 42)).unwrap();
+    assert_eq!(stored, stamped(&142u64), "the last writer's value, stamped");
+}
+
+#[tokio::test]
+async fn two_closures_built_in_one_function_get_their_own_namespaces() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let times_100 = AsyncMemoized::builder(|n: u64| async move { n * 100 })
+        .build_with_redis(RedisBackend::open(&url).unwrap());
+    let plus_1 = AsyncMemoized::builder(|n: u64| async move { n + 1 })
+        .build_with_redis(RedisBackend::open(&url).unwrap());
+    assert_eq!(plus_1.call(5).await, 6);
+    assert_eq!(times_100.call(5).await, 500, "not plus_1's entry");
+    let (a, b) = (
+        times_100.cache_parameters().identifier,
+        plus_1.cache_parameters().identifier,
+    );
+    assert_ne!(a, b);
+    assert!(a.contains("redis_trust.rs:"), "{a}");
+    // And in memory, built the same way.
+    let m100 = jwm_cache::Memoized::builder(|n: u64| n * 100).build();
+    let m1 = jwm_cache::Memoized::builder(|n: u64| n + 1).build();
+    assert_ne!(
+        m100.cache_parameters().identifier,
+        m1.cache_parameters().identifier
+    );
+    assert_eq!((m1.call(5), m100.call(5)), (6, 500));
+}
+
+static NESTED_URL: OnceLock<String> = OnceLock::new();
+
+fn nested_url() -> &'static str {
+    NESTED_URL.get().expect("set by the test")
+}
+
+fn left() -> (u64, String) {
+    #[ttl_cache(backend = redis(url = nested_url()))]
+    async fn helper(n: u64) -> u64 {
+        n * 2
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    (
+        runtime.block_on(helper(5)),
+        HELPER.cache_parameters().identifier,
+    )
+}
+
+fn right() -> (u64, String) {
+    #[ttl_cache(backend = redis(url = nested_url()))]
+    async fn helper(n: u64) -> u64 {
+        n * 3
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    (
+        runtime.block_on(helper(5)),
+        HELPER.cache_parameters().identifier,
+    )
+}
+
+fn left_in_memory() -> (u64, String) {
+    #[ttl_cache]
+    fn helper(n: u64) -> u64 {
+        n * 2
+    }
+    (helper(5), HELPER.cache_parameters().identifier)
+}
+
+fn right_in_memory() -> (u64, String) {
+    #[ttl_cache]
+    fn helper(n: u64) -> u64 {
+        n * 3
+    }
+    (helper(5), HELPER.cache_parameters().identifier)
+}
+
+#[test]
+fn same_named_nested_functions_get_their_own_namespaces() {
+    let server = RedisServer::start();
+    NESTED_URL.set(server.url(0)).unwrap();
+    let (l, r) = (left(), right());
+    assert_eq!((l.0, r.0), (10, 15), "right() did not read left()'s entry");
+    assert_ne!(l.1, r.1);
+    let mut keys: Vec<String> = server.client(0).keys("*").unwrap();
+    keys.sort();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let (l, r) = (left_in_memory(), right_in_memory());
+    assert_eq!((l.0, r.0), (10, 15));
+    assert_ne!(l.1, r.1);
+}
+
+/// Built in one place, so its default identifier is the same in every process of this
+/// build.
+fn default_named_square(url: &str) -> AsyncMemoized<SquareFn, SquareCache> {
+    let square: SquareFn = |n| std::future::ready(n * n);
+    AsyncMemoized::builder(square).build_with_redis(RedisBackend::open(url).unwrap())
+}
+
+type SquareFn = fn(u64) -> std::future::Ready<u64>;
+type SquareCache = jwm_cache::AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>>;
+
+/// Not a test of its own: the child process of the one below.
+#[tokio::test]
+async fn child_process_of_the_two_process_test() {
+    let Ok(url) = std::env::var("JWM_CACHE_TRUST_CHILD_URL") else {
+        return;
+    };
+    let square = default_named_square(&url);
+    square.call(9).await;
+    let info = square.cache_info().await;
+    println!(
+        "identifier={} hits={}",
+        square.cache_parameters().identifier,
+        info.hits
+    );
+}
+
+#[test]
+fn two_processes_of_one_build_share_under_the_default_identifier() {
+    let server = RedisServer::start();
+    let run = || {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_process_of_the_two_process_test",
+                "--nocapture",
+            ])
+            .env("JWM_CACHE_TRUST_CHILD_URL", server.url(0))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        stdout
+            .lines()
+            .find(|l| l.starts_with("identifier="))
+            .expect("the child's report")
+            .to_string()
+    };
+    let (first, second) = (run(), run());
+    let identifier = first.trim_end_matches(" hits=0");
+    assert!(first.ends_with(" hits=0"), "{first}");
+    assert_eq!(
+        second,
+        format!("{identifier} hits=1"),
+        "the second process hits"
+    );
+    assert!(identifier.contains("redis_trust.rs:"), "{identifier}");
+}
+
+#[tokio::test]
+async fn functions_sharing_an_identifier_store_with_their_own_ttls() {
+    let server = RedisServer::start();
+    let short = AsyncMemoized::builder(|n: u64| async move { n })
+        .identifier("rates")
+        .ttl(Duration::from_secs(1))
+        .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    let long = AsyncMemoized::builder(|n: u64| async move { n })
+        .identifier("rates")
+        .ttl(Duration::from_secs(3600))
+        .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    short.call(1).await;
+    long.call(2).await;
+    let mut raw = server.client(0);
+    let short_ms: i64 = raw.pttl(key("rates", 1)).unwrap();
+    let long_ms: i64 = raw.pttl(key("rates", 2)).unwrap();
+    assert!((900..=1000).contains(&short_ms), "{short_ms}");
+    assert!((3_599_000..=3_600_000).contains(&long_ms), "{long_ms}");
+    assert_eq!(long.cache_parameters().ttl, jwm_cache::Ttl::from_secs(3600));
+}
+
+#[test]
+fn the_header_is_frozen() {
+    let bytes = stamped(&42u64);
+    assert_eq!(bytes.len(), HEADER_LEN + 1);
+    assert_eq!(
+        bytes,
+        [
+            b'j', b'w', 1, 0x68, 0x25, 0x4e, 0x7f, 0xca, 0x0c, 0xe7, 0x23, 42
+        ]
+    );
+}
