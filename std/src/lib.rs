@@ -73,7 +73,9 @@ pub use memoize::{
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{RedisBackend, RedisBackendError, RedisCodec, RedisOptions, SyncRedisBackend};
+pub use redis::{
+    LARGE_VALUE_BYTES, RedisBackend, RedisBackendError, RedisCodec, RedisOptions, SyncRedisBackend,
+};
 pub use sync::{SyncCache, SyncCacheBuilder};
 
 /// A single-threaded in-memory cache that stores values as they are.

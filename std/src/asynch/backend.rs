@@ -85,6 +85,28 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         }
     }
 
+    /// The most time one memoized call may spend on this backend, lookup and store
+    /// together, if its operations are bounded (Redis: its timeout). Unbounded backends
+    /// (memory) return `None` and pay nothing for this.
+    fn call_budget(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// [`set`](Self::set), failing (with the backend's timeout error) if it takes longer
+    /// than `budget`: what is left of a memoized call's [`call_budget`](Self::call_budget)
+    /// after its lookup.
+    fn set_within(
+        &self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+        budget: std::time::Duration,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = budget;
+        self.set(key, value, deadline, now)
+    }
+
     /// Tells a backend shared by several caches (a server) which cache it serves, so
     /// that each identifier's entries stay apart. Builders call it once, before any
     /// operation; a backend owned by one cache ignores it.

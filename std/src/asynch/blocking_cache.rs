@@ -10,6 +10,7 @@ use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer, Ttl};
 use tokio::sync::oneshot;
 
 use super::bridge::{self, Bridge, BridgeStopped};
+use super::cache::Storing;
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
 use crate::flight::{Caller, Failure, Joiner};
 
@@ -182,9 +183,9 @@ where
         ttl: impl Into<Ttl>,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        let ttl = ttl.into();
         // A hit needs no more than a lookup.
         let now = self.cache.clock.now();
+        let storing = Storing::before_lookup(self.cache.backend(), ttl.into());
         let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
         match self
             .bridge
@@ -220,7 +221,7 @@ where
                 }
             };
             let outcome = cache
-                .compute_missing(Some(joiner), key, ttl, now, compute)
+                .compute_missing(Some(joiner), key, storing, now, compute)
                 .await
                 .map(|computed| computed.value);
             // The caller may have gone (its `f` panicked); nothing is owed to it then.

@@ -29,6 +29,34 @@ impl<V, Err> Computed<V, Err> {
     }
 }
 
+/// How a miss's value is stored: with which TTL, and within what is left of the call's
+/// time on a bounded backend (see [`AsyncBackend::call_budget`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Storing {
+    pub(crate) ttl: Ttl,
+    /// When the call's lookup began, and the budget for its lookup and store together.
+    budget: Option<(std::time::Instant, std::time::Duration)>,
+}
+
+impl Storing {
+    /// Read before the lookup: a bounded backend's call budget starts now. Unbounded
+    /// backends return `None` from `call_budget`, and no clock is read.
+    pub(crate) fn before_lookup<K, E, B: AsyncBackend<K, E>>(backend: &B, ttl: Ttl) -> Self {
+        Storing {
+            ttl,
+            budget: backend
+                .call_budget()
+                .map(|budget| (std::time::Instant::now(), budget)),
+        }
+    }
+
+    /// What is left of the budget, if there is one.
+    fn remaining(&self) -> Option<std::time::Duration> {
+        self.budget
+            .map(|(started, budget)| budget.saturating_sub(started.elapsed()))
+    }
+}
+
 /// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
 pub type AsyncCacheError<K, V, B, S> = Error<
     <B as AsyncBackend<K, <S as Serializer<V>>::Encoded>>::Error,
@@ -174,7 +202,8 @@ where
         ttl: impl Into<Ttl>,
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let now = self.clock.now();
-        self.store(key, ttl.into(), now, |codec| codec.encode_owned(value))
+        let storing = Storing::before_lookup(&self.backend, ttl.into());
+        self.store(key, storing, now, |codec| codec.encode_owned(value))
             .await
     }
 
@@ -282,6 +311,7 @@ where
         F: Future<Output = Result<V, E>>,
     {
         let now = self.clock.now();
+        let storing = Storing::before_lookup(&self.backend, ttl);
         // The lookup is written out rather than a call to `read`: one state machine
         // fewer on the hit path.
         let found = self.policy.read_owned(self.backend.get(&key, now).await);
@@ -293,7 +323,7 @@ where
         drop(found);
         let f = || async { f().await.map_err(Failure::Error) };
         // Boxed so that the future of a hit stays small: a miss computes anyway.
-        match Box::pin(self.compute_missing(joiner, key, ttl, now, f)).await {
+        match Box::pin(self.compute_missing(joiner, key, storing, now, f)).await {
             Ok(computed) => Ok(computed.value),
             Err(Failure::Error(e)) => Err(e),
             Err(Failure::Abandoned) => unreachable!("only the bridge abandons a computation"),
@@ -320,12 +350,12 @@ where
         F: Future<Output = V>,
     {
         let now = self.clock.now();
+        let storing = Storing::before_lookup(&self.backend, self.policy.ttl());
         if let Some(value) = self.lookup(&key, now).await? {
             return Ok(value);
         }
         let computed = || async { Ok::<_, Failure<std::convert::Infallible>>(f().await) };
-        let ttl = self.policy.ttl();
-        let Ok(computed) = Box::pin(self.compute_missing(None, key, ttl, now, computed)).await
+        let Ok(computed) = Box::pin(self.compute_missing(None, key, storing, now, computed)).await
         else {
             unreachable!("an infallible computation that is not abandoned gives a value");
         };
@@ -339,7 +369,7 @@ where
         &self,
         joiner: Option<Joiner>,
         key: K,
-        ttl: Ttl,
+        storing: Storing,
         mut now: Instant,
         f: impl FnOnce() -> F,
     ) -> Result<Computed<V, AsyncCacheError<K, V, B, S>>, Failure<E>>
@@ -390,7 +420,7 @@ where
                 .as_ref()
                 .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
             if ours {
-                stored = self.store(key, ttl, now, |c| c.encode(&value)).await;
+                stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
         }
         if let Some(lead) = lead {
@@ -420,12 +450,18 @@ where
     async fn store(
         &self,
         key: K,
-        ttl: Ttl,
+        storing: Storing,
         now: Instant,
         encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
-        let stored = match self.policy.write::<V>(ttl, now, encode) {
-            Ok(Write::Set { value, deadline }) => self.backend.set(key, value, deadline, now).await,
+        let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
+            Ok(Write::Set { value, deadline }) => match storing.remaining() {
+                Some(budget) => {
+                    let set = self.backend.set_within(key, value, deadline, now, budget);
+                    set.await
+                }
+                None => self.backend.set(key, value, deadline, now).await,
+            },
             Ok(Write::Remove) => self.backend.remove(&key, now).await.map(drop),
             Err(e) => return self.counted(Err(Error::Codec(e))),
         };

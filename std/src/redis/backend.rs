@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jwm_cache_core::{Deadline, Instant, PersistentHash, StampedBytes};
 use redis::{Client, Cmd, FromRedisValue};
@@ -12,6 +13,10 @@ use super::link::Link;
 use super::namespace::Namespace;
 use super::{RedisBackendError, RedisOptions};
 use crate::AsyncBackend;
+
+/// Values larger than this are stored over a connection of their own, so that lookups
+/// and small stores never queue behind their bytes.
+pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 
 /// Entries in a Redis server, shared by every process that uses the same server,
 /// prefix and cache identifier.
@@ -263,10 +268,33 @@ where
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), RedisBackendError> {
+        self.set_within(key, value, deadline, now, self.options.timeout)
+            .await
+    }
+
+    /// The timeout: a memoized call spends at most one on its lookup and its store
+    /// together.
+    fn call_budget(&self) -> Option<Duration> {
+        Some(self.options.timeout)
+    }
+
+    /// `SET`, bounded by `budget`. A slow or refused store fails for its value alone and
+    /// never pauses the backend; values over [`LARGE_VALUE_BYTES`] travel on a
+    /// connection of their own. A store that timed out may still land: its header makes
+    /// it safe to read.
+    async fn set_within(
+        &self,
+        key: K,
+        value: StampedBytes,
+        deadline: Deadline,
+        now: Instant,
+        budget: Duration,
+    ) -> Result<(), RedisBackendError> {
         let value = value.as_bytes();
         within(value, "value", self.options.max_value_bytes)?;
         let command = Self::set_command(self.name(&key)?, value, deadline, now);
-        self.query(&command).await
+        let large = value.len() > LARGE_VALUE_BYTES;
+        self.link.store(&command, budget, large).await
     }
 
     async fn remove(&self, key: &K, _now: Instant) -> Result<bool, RedisBackendError> {

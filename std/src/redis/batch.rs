@@ -48,7 +48,11 @@ impl Batcher {
                 Ok(Ok(found)) => found,
                 // The driver went with its runtime.
                 Ok(Err(_)) => Err(RedisBackendError::Unavailable),
-                Err(_) => Err(RedisBackendError::Timeout(link.timeout())),
+                Err(_) => {
+                    // As a lookup of its own would have: a stalled server pauses.
+                    link.failed();
+                    Err(RedisBackendError::Timeout(link.timeout()))
+                }
             },
             // No runtime to drive a batch: look it up alone after all.
             Err(Lookup { name, .. }) => link.query(Cmd::new().arg("GET").arg(&name)).await,

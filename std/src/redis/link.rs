@@ -17,11 +17,11 @@ pub(crate) struct Link {
     /// that error (see `RedisBackend::open_deferring_errors`).
     client: Result<Client, RedisBackendError>,
     config: ConnectionManagerConfig,
-    /// One connection manager per runtime that uses the backend, made on its first
-    /// operation there: a manager's tasks (its connection's driver, its reconnections)
-    /// run on the runtime that made it, so sharing one across runtimes would tie every
-    /// caller to the first runtime's life and schedule.
-    connections: Mutex<Vec<(runtime::Id, ConnectionManager)>>,
+    /// One connection manager per runtime and lane that uses the backend, made on its
+    /// first operation there: a manager's tasks (its connection's driver, its
+    /// reconnections) run on the runtime that made it, so sharing one across runtimes
+    /// would tie every caller to the first runtime's life and schedule.
+    connections: Mutex<Vec<(runtime::Id, Lane, ConnectionManager)>>,
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
@@ -50,8 +50,11 @@ impl Link {
         }
     }
 
-    /// This runtime's connection manager, made on its first use here.
-    fn connection(&self) -> Result<(runtime::Id, ConnectionManager), RedisBackendError> {
+    /// This runtime's connection manager for `lane`, made on its first use here.
+    fn connection(
+        &self,
+        lane: Lane,
+    ) -> Result<(runtime::Id, ConnectionManager), RedisBackendError> {
         let runtime = Handle::try_current()
             .map_err(|_| RedisBackendError::Unavailable)?
             .id();
@@ -59,12 +62,15 @@ impl Link {
             .connections
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, manager)) = connections.iter().find(|(id, _)| *id == runtime) {
+        let found = connections
+            .iter()
+            .find(|(id, on, _)| *id == runtime && *on == lane);
+        if let Some((_, _, manager)) = found {
             return Ok((runtime, manager.clone()));
         }
         let client = self.client.as_ref().map_err(Clone::clone)?;
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), self.config.clone())?;
-        connections.push((runtime, manager.clone()));
+        connections.push((runtime, lane, manager.clone()));
         Ok((runtime, manager))
     }
 
@@ -80,7 +86,7 @@ impl Link {
             .connections
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        connections.retain(|(id, _)| *id != runtime);
+        connections.retain(|(id, _, _)| *id != runtime);
     }
 
     /// Runs `command`, bounded by the timeout.
@@ -88,11 +94,28 @@ impl Link {
         &self,
         command: &Cmd,
     ) -> Result<T, RedisBackendError> {
-        let (runtime, mut connection) = self.connection()?;
-        self.bounded(runtime, async move {
-            command.query_async(&mut connection).await
-        })
-        .await
+        let (runtime, mut connection) = self.connection(Lane::Shared)?;
+        let operation = async move { command.query_async(&mut connection).await };
+        self.bounded(runtime, operation, self.timeout, Failure::Pauses)
+            .await
+    }
+
+    /// Stores with `command`, bounded by `within` (at most the timeout). A store's
+    /// failure is its value's alone: it never pauses the backend for other keys (a slow
+    /// or refused value says nothing of the server), and a large value travels on a
+    /// connection of its own, so that no lookup waits behind its bytes.
+    pub(crate) async fn store(
+        &self,
+        command: &Cmd,
+        within: Duration,
+        large: bool,
+    ) -> Result<(), RedisBackendError> {
+        let lane = if large { Lane::Bulk } else { Lane::Shared };
+        let (runtime, mut connection) = self.connection(lane)?;
+        let operation = async move { command.query_async(&mut connection).await };
+        let within = within.min(self.timeout);
+        self.bounded(runtime, operation, within, Failure::Alone)
+            .await
     }
 
     /// Runs `pipeline` in one round trip, bounded by the timeout.
@@ -100,22 +123,27 @@ impl Link {
         &self,
         pipeline: &Pipeline,
     ) -> Result<T, RedisBackendError> {
-        let (runtime, mut connection) = self.connection()?;
-        self.bounded(runtime, async move {
-            pipeline.query_async(&mut connection).await
-        })
-        .await
+        let (runtime, mut connection) = self.connection(Lane::Shared)?;
+        let operation = async move { pipeline.query_async(&mut connection).await };
+        self.bounded(runtime, operation, self.timeout, Failure::Pauses)
+            .await
     }
 
     async fn bounded<T>(
         &self,
         runtime: runtime::Id,
         operation: impl Future<Output = redis::RedisResult<T>>,
+        within: Duration,
+        failure: Failure,
     ) -> Result<T, RedisBackendError> {
         if self.pause.active() {
             return Err(RedisBackendError::Unavailable);
         }
-        let failure = match tokio::time::timeout(self.timeout, operation).await {
+        if within.is_zero() {
+            return Err(RedisBackendError::Timeout(self.timeout));
+        }
+        let pauses = failure == Failure::Pauses;
+        let failure = match tokio::time::timeout(within, operation).await {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(e)) if is_connection_failure(&e) => e.into(),
             Ok(Err(e)) => {
@@ -126,11 +154,37 @@ impl Link {
             }
             Err(_) => RedisBackendError::Timeout(self.timeout),
         };
-        if !self.pause_after_failure.is_zero() {
+        if pauses && !self.pause_after_failure.is_zero() {
             self.pause.start(self.pause_after_failure);
         }
         Err(failure)
     }
+
+    /// Starts the pause after a failure seen elsewhere (a batched lookup that timed out
+    /// waiting for its `MGET`).
+    pub(crate) fn failed(&self) {
+        if !self.pause_after_failure.is_zero() {
+            self.pause.start(self.pause_after_failure);
+        }
+    }
+}
+
+/// Which connection an operation uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lane {
+    /// Lookups, small stores and everything else, multiplexed.
+    Shared,
+    /// Large stores, which would hold up everyone behind their bytes.
+    Bulk,
+}
+
+/// What an operation's failure does to the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// A connection failure or a timeout pauses the backend: the server is in trouble.
+    Pauses,
+    /// It fails this operation only.
+    Alone,
 }
 
 /// A failure of the server or the connection, rather than of one command (a reply that

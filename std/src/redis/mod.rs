@@ -9,7 +9,7 @@ mod namespace;
 mod options;
 mod sync_backend;
 
-pub use backend::RedisBackend;
+pub use backend::{LARGE_VALUE_BYTES, RedisBackend};
 pub use codec::RedisCodec;
 pub use error::RedisBackendError;
 pub use options::RedisOptions;

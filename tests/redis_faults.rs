@@ -1,0 +1,161 @@
+//! Faults cost a memoized call at most one timeout on the backend, whatever they are: a
+//! stalled server, a value too large to store in time, a server down at start.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::redis_server::{RedisServer, free_port};
+use jwm_cache::{AsyncMemoized, RedisBackend, RedisOptions};
+use redis::Commands;
+
+const TIMEOUT: Duration = Duration::from_millis(200);
+
+/// The bound on a call whose function is instant: the timeout plus 10%.
+fn bound() -> Duration {
+    TIMEOUT + TIMEOUT / 10
+}
+
+fn backend(url: &str) -> RedisBackend<u64> {
+    RedisBackend::open_with(url, RedisOptions::default().timeout(TIMEOUT)).unwrap()
+}
+
+/// The slowest of `tasks` tasks calling a memoized function over keys 0..50 for `run`.
+async fn slowest_call(tasks: usize, url: &str, run: Duration) -> Duration {
+    let memo = Arc::new(
+        AsyncMemoized::builder(|n: u64| async move { n * 3 })
+            .identifier(format!("stalled-{tasks}"))
+            .build_with_redis(backend(url)),
+    );
+    for n in 0..25 {
+        memo.call(n).await; // half the keys warm: hits, misses and stores all happen
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for task in 0..tasks as u64 {
+        let memo = memo.clone();
+        set.spawn(async move {
+            let (began, mut slowest, mut n) = (Instant::now(), Duration::ZERO, task);
+            while began.elapsed() < run {
+                let call = Instant::now();
+                assert_eq!(memo.call(n % 50).await, (n % 50) * 3);
+                slowest = slowest.max(call.elapsed());
+                n += 7;
+            }
+            slowest
+        });
+    }
+    set.join_all().await.into_iter().max().unwrap()
+}
+
+async fn stalled(tasks: usize) {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let before = slowest_call(tasks, &url, Duration::from_millis(200)).await;
+    assert!(before < bound(), "healthy: {before:?}");
+    server.freeze();
+    let frozen = slowest_call(tasks, &url, Duration::from_millis(1500)).await;
+    server.thaw();
+    assert!(
+        frozen <= bound(),
+        "{tasks} tasks, stalled server: slowest call {frozen:?}, bound {:?}",
+        bound()
+    );
+    eprintln!("stalled server, {tasks} tasks: slowest call {frozen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_costs_one_task_at_most_one_timeout_per_call() {
+    stalled(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_costs_64_tasks_at_most_one_timeout_per_call() {
+    stalled(64).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_down_at_start_costs_the_first_call_at_most_one_timeout() {
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    // Shorter than the connection manager's retry delay, which must not outlast it.
+    let timeout = Duration::from_millis(60);
+    let options = RedisOptions::default().timeout(timeout);
+    let memo = AsyncMemoized::builder(|n: u64| async move { n + 1 })
+        .build_with_redis(RedisBackend::open_with(&url, options).unwrap());
+    for n in 0..5 {
+        let began = Instant::now();
+        assert_eq!(memo.call(n).await, n + 1);
+        let took = began.elapsed();
+        assert!(took <= timeout + timeout / 10, "call {n} took {took:?}");
+        eprintln!("server down, call {n}: {took:?}");
+    }
+    assert!(memo.cache_info().await.errors >= 1);
+}
+
+/// A value of `mib` MiB, which takes a while to store.
+fn large(mib: usize) -> impl Fn(u64) -> std::future::Ready<Vec<u8>> + Send + Sync {
+    move |n| std::future::ready(vec![n as u8; mib << 20])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_or_refused_value_fails_alone_and_pauses_nobody() {
+    let server = RedisServer::start();
+    // The smallest the server allows: a value over it drops the connection it came on.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("proto-max-bulk-len")
+        .arg(1 << 20)
+        .query(&mut server.client(0))
+        .unwrap();
+    let shared = RedisBackend::<u64>::open_with(
+        &server.url(0),
+        RedisOptions::default()
+            .timeout(TIMEOUT)
+            .max_value_bytes(1 << 30),
+    )
+    .unwrap();
+    let small = Arc::new(
+        AsyncMemoized::builder(|n: u64| async move { n * 2 })
+            .identifier("small")
+            .build_with_redis(shared.clone()),
+    );
+    let big = AsyncMemoized::builder(large(64))
+        .identifier("big")
+        .build_with_redis(shared.clone());
+    for n in 0..20 {
+        small.call(n).await;
+    }
+    let lookups = {
+        let small = small.clone();
+        tokio::spawn(async move {
+            let (began, mut slowest, mut n) = (Instant::now(), Duration::ZERO, 0u64);
+            while began.elapsed() < Duration::from_millis(1500) {
+                let call = Instant::now();
+                assert_eq!(small.call(n % 20).await, (n % 20) * 2);
+                slowest = slowest.max(call.elapsed());
+                n += 1;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            slowest
+        })
+    };
+    // 64 MiB over the server's 1 MiB limit: refused, on its own connection.
+    for n in 0..3 {
+        let value = big.call(n).await;
+        assert_eq!(value.len(), 64 << 20);
+    }
+    let slowest_small = lookups.await.unwrap();
+    let small_info = small.cache_info().await;
+    assert_eq!(small_info.errors, 0, "the large values paused nobody");
+    assert!(
+        slowest_small <= bound(),
+        "a small call took {slowest_small:?}"
+    );
+    assert!(
+        big.cache_info().await.errors >= 3,
+        "each large store failed"
+    );
+    let stored: Option<Vec<u8>> = server.client(0).get("jwm-cache:big:*").unwrap();
+    assert!(stored.is_none());
+    eprintln!("large values: slowest small call {slowest_small:?}");
+}
