@@ -28,7 +28,7 @@ async fn square(n: u64) -> u64 {
 
 type BoxedSquare = fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>>;
 type RedisMemo =
-    AsyncMemoized<BoxedSquare, AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>>>;
+    AsyncMemoized<BoxedSquare, AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>>;
 
 struct Contenders {
     memo: Arc<RedisMemo>,
@@ -213,10 +213,11 @@ fn get_many(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>> = SyncCacheBuilder::new()
-        .identifier("many")
-        .serializer(Stamped::new(Postcard))
-        .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
+    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
+        SyncCacheBuilder::new()
+            .identifier("many")
+            .serializer(Stamped::new(Postcard))
+            .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     let keys: Vec<u64> = (0..100).collect();
     rt.block_on(async {
         for &k in &keys {

@@ -16,11 +16,11 @@ use jwm_cache::{
 };
 use redis::Commands;
 
-type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard>>;
+type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;
 
 fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
 where
-    Stamped<Postcard>: jwm_cache::Serializer<V, Encoded = jwm_cache::StampedBytes>,
+    Stamped<Postcard, u64>: jwm_cache::Serializer<V, Encoded = jwm_cache::StampedBytes<u64>>,
 {
     SyncCacheBuilder::new()
         .identifier(identifier)
@@ -31,7 +31,7 @@ where
 /// Our key names in `db`, sorted.
 /// What the cache stores for `value`: the header, then postcard.
 fn stamped(value: &u64) -> Vec<u8> {
-    let codec = Stamped::new(Postcard);
+    let codec = Stamped::<_, u64>::new(Postcard);
     jwm_cache::Serializer::encode(&codec, value)
         .unwrap()
         .into_bytes()
@@ -118,7 +118,7 @@ async fn clear_removes_every_batch_of_its_namespace_and_nothing_else() {
     let spaces = ["ns", "ns2", "ns:x", "n*", "n?", "[ns]", "ns\\"];
     let caches: Vec<Cache<u64>> = spaces.iter().map(|id| cache(&url, id)).collect();
     // 2,500 keys in `ns`: several SCAN batches (the original cleared only the last).
-    let many: Vec<(u64, StampedBytes)> = (0..2_500)
+    let many: Vec<(u64, StampedBytes<u64>)> = (0..2_500)
         .map(|k| (k, StampedBytes::from_stored(stamped(&k))))
         .collect();
     caches[0]
@@ -162,7 +162,7 @@ async fn clear_removes_every_batch_of_its_namespace_and_nothing_else() {
 async fn get_many_is_one_mget_and_set_many_one_pipeline() {
     let server = RedisServer::start();
     let cache: Cache<u64> = cache(&server.url(0), "batch");
-    let entries: Vec<(u64, StampedBytes)> = (0..100)
+    let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
         .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
         .collect();
     let now = jwm_cache::Instant::ZERO;
@@ -223,15 +223,18 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
         .await;
     assert_eq!(value, vec!["fresh".to_string()]);
     let stored: Vec<u8> = server.client(0).get(&name).unwrap();
-    let stamped =
-        jwm_cache::Serializer::encode(&Stamped::new(Postcard), &vec!["fresh".to_string()]);
+    let stamped = jwm_cache::Serializer::encode(
+        &Stamped::<_, u64>::new(Postcard),
+        &vec!["fresh".to_string()],
+    );
     assert_eq!(stored, stamped.unwrap().into_bytes());
     assert_eq!(cache.info().await.errors, 1);
     // And under the JSON codec too.
-    let json: AsyncCache<u64, Vec<u32>, RedisBackend<u64>, Stamped<Json>> = SyncCacheBuilder::new()
-        .identifier("corrupt-json")
-        .serializer(Stamped::new(Json))
-        .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
+    let json: AsyncCache<u64, Vec<u32>, RedisBackend<u64>, Stamped<Json, u64>> =
+        SyncCacheBuilder::new()
+            .identifier("corrupt-json")
+            .serializer(Stamped::new(Json))
+            .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     let name = format!(
         "jwm-cache:corrupt-json:{}",
         jwm_cache::PersistentDigest::persistent_digest(&5u64).unwrap()
@@ -267,10 +270,11 @@ async fn values_and_keys_over_the_limits_are_not_stored() {
     assert_eq!(big.cache_info().await.errors, 1, "the too-large store");
 
     let long_names = RedisOptions::default().max_key_bytes(16);
-    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>> = SyncCacheBuilder::new()
-        .identifier("limits")
-        .serializer(Stamped::new(Postcard))
-        .build_async_with_backend(RedisBackend::open_with(&server.url(0), long_names).unwrap());
+    let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
+        SyncCacheBuilder::new()
+            .identifier("limits")
+            .serializer(Stamped::new(Postcard))
+            .build_async_with_backend(RedisBackend::open_with(&server.url(0), long_names).unwrap());
     assert!(matches!(
         cache.insert(1, 1).await,
         Err(Error::Backend(RedisBackendError::TooLarge {

@@ -18,7 +18,7 @@ use redis::Commands;
 
 /// The bytes a cache stores for `value` with postcard: the header, then postcard.
 fn stamped<V: serde::Serialize + serde::de::DeserializeOwned>(value: &V) -> Vec<u8> {
-    Serializer::<V>::encode(&Stamped::new(Postcard), value)
+    Serializer::<V>::encode(&Stamped::<_, u64>::new(Postcard), value)
         .unwrap()
         .into_bytes()
 }
@@ -170,7 +170,7 @@ fn default_named_square(url: &str) -> AsyncMemoized<SquareFn, SquareCache> {
 }
 
 type SquareFn = fn(u64) -> std::future::Ready<u64>;
-type SquareCache = jwm_cache::AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard>>;
+type SquareCache = jwm_cache::AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>;
 
 /// Not a test of its own: the child process of the one below.
 #[tokio::test]
@@ -251,8 +251,24 @@ fn the_header_is_frozen() {
     assert_eq!(bytes.len(), HEADER_LEN + 1);
     assert_eq!(
         bytes,
-        [
-            b'j', b'w', 1, 0x68, 0x25, 0x4e, 0x7f, 0xca, 0x0c, 0xe7, 0x23, 42
-        ]
+        [b'j', b'w', 1, 111, 132, 25, 218, 230, 101, 68, 86, 42]
     );
+}
+
+#[test]
+fn a_sync_function_over_redis_is_stamped_too() {
+    let server = RedisServer::start();
+    let bridge = jwm_cache::Bridge::new().unwrap();
+    let url = server.url(0);
+    let backend = bridge.run(async move { RedisBackend::<u64>::open(&url) });
+    let cube = jwm_cache::Memoized::builder(|n: u64| n * n * n)
+        .identifier("cubes")
+        .build_with_redis(bridge, backend.unwrap().unwrap());
+    assert_eq!((cube.call(3), cube.call(3)), (27, 27));
+    assert_eq!(cube.cache_info().hits, 1);
+    let stored: Vec<u8> = server.client(0).get(key("cubes", 3)).unwrap();
+    assert_eq!(stored, stamped(&27u64));
+    let _: () = server.client(0).set(key("cubes", 3), b"garbage").unwrap();
+    assert_eq!(cube.call(3), 27, "garbage is a miss");
+    assert_eq!(cube.cache_info().errors, 1);
 }

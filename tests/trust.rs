@@ -38,18 +38,18 @@ proptest! {
             let json = [Serializer::<V>::encode(&Json, &value).unwrap(), tail.clone()].concat();
             prop_assert!(Serializer::<V>::decode(&Json, &json).is_err());
         }
-        let codec = Stamped::new(Postcard);
+        let codec = Stamped::<_, u8>::new(Postcard);
         let stamped = Serializer::<V>::encode(&codec, &value).unwrap();
         prop_assert_eq!(Serializer::<V>::decode(&codec, &stamped).unwrap(), value);
-        let longer = jwm_cache::StampedBytes::from_stored([stamped.into_bytes(), tail].concat());
+        let longer = jwm_cache::StampedBytes::<u8>::from_stored([stamped.into_bytes(), tail].concat());
         prop_assert!(Serializer::<V>::decode(&codec, &longer).is_err());
     }
 }
 
 #[test]
 fn a_stamped_value_reads_only_as_its_own_type_and_codec() {
-    let postcard = Stamped::new(Postcard);
-    let json = Stamped::new(Json);
+    let postcard = Stamped::<_, u8>::new(Postcard);
+    let json = Stamped::<_, u8>::new(Json);
     let as_string = Serializer::<String>::encode(&postcard, &"user-42".to_string()).unwrap();
     assert_eq!(
         Serializer::<u64>::decode(&postcard, &as_string),
@@ -61,12 +61,12 @@ fn a_stamped_value_reads_only_as_its_own_type_and_codec() {
     ));
     let mut newer = as_string.clone().into_bytes();
     newer[2] = 2;
-    let newer = jwm_cache::StampedBytes::from_stored(newer);
+    let newer = jwm_cache::StampedBytes::<u8>::from_stored(newer);
     assert_eq!(
         Serializer::<String>::decode(&postcard, &newer),
         Err(StampedError::Version(2))
     );
-    let short = jwm_cache::StampedBytes::from_stored(b"jw".to_vec());
+    let short = jwm_cache::StampedBytes::<u8>::from_stored(b"jw".to_vec());
     assert_eq!(
         Serializer::<String>::decode(&postcard, &short),
         Err(StampedError::Foreign)
@@ -74,12 +74,24 @@ fn a_stamped_value_reads_only_as_its_own_type_and_codec() {
 }
 
 #[test]
+fn a_stamped_value_reads_only_under_its_own_key_type() {
+    // `7u64` and `(0u32, 7u32)` have the same canonical encoding, so their digests (and
+    // Redis key names) can be equal: the header tells them apart.
+    let bytes = Serializer::<String>::encode(&Stamped::<_, u64>::new(Postcard), &"x".into());
+    let as_pair = jwm_cache::StampedBytes::<(u32, u32)>::from_stored(bytes.unwrap().into_bytes());
+    assert_eq!(
+        Serializer::<String>::decode(&Stamped::<_, (u32, u32)>::new(Postcard), &as_pair),
+        Err(StampedError::OtherType)
+    );
+}
+
+#[test]
 fn the_header_is_frozen_for_json_and_strings_too() {
-    let bytes = Serializer::<String>::encode(&Stamped::new(Json), &"a".to_string())
+    let bytes = Serializer::<String>::encode(&Stamped::<_, u64>::new(Json), &"a".to_string())
         .unwrap()
         .into_bytes();
-    let fingerprint = jwm_cache::value_fingerprint("json", "alloc::string::String");
-    assert_eq!(fingerprint, 0x3151_f91e_372c_d98a);
+    let fingerprint = jwm_cache::value_fingerprint("json", "u64", "alloc::string::String", 0);
+    assert_eq!(fingerprint, 0xfc1d_e08a_335d_cbd9);
     let mut expected = b"jw\x01".to_vec();
     expected.extend_from_slice(&fingerprint.to_le_bytes());
     expected.extend_from_slice(b"\"a\"");

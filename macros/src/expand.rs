@@ -68,7 +68,18 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     )?;
 
     let cache_type = storage.cache_type(&key.ty, returns.cached());
-    let value_checks = storage.value_checks(returns.cached());
+    let mut value_checks = storage.value_checks(returns.cached());
+    if matches!(returns, Returns::Result(_)) {
+        if let Some(error) = signature::result_error(&function.sig.output) {
+            value_checks.extend(quote_spanned! {error.span()=>
+                {
+                    // Callers waiting on a computation get its error, cloned.
+                    fn __jwm_cache_error_is_shareable<E: ::core::clone::Clone + ::core::marker::Send + 'static>() {}
+                    __jwm_cache_error_is_shareable::<#error>();
+                }
+            });
+        }
+    }
     // Methods go by instantiation too: in a generic `impl` block, or a trait's default
     // method, one definition serves many receiver types, which must not share entries.
     let mut instance_types: Vec<TokenStream> = Vec::new();
@@ -87,6 +98,8 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     // Only a named identifier shares: a default one may repeat (same-named functions
     // nested in two functions of one module), and must not mix their entries.
     let explicit = options.identifier.is_some();
+    // The function's own TTL: functions sharing an identifier share a cache, not a TTL.
+    let ttl = storage.ttl();
     let (handle_decl, cache) = if instance_types.is_empty() {
         let build = storage.build(&quote!(__jwm_cache_identifier));
         let make = if explicit {
@@ -102,6 +115,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
                     let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(&__jwm_cache_named);
                     #make
                 })
+                .with_ttl(#ttl)
             },
         );
         (declaration, quote!(#handle.cache()))
@@ -136,8 +150,6 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         (declaration, cache)
     };
 
-    // The function's own TTL: functions sharing an identifier share a cache, not a TTL.
-    let ttl = storage.ttl();
     let call = match &returns {
         Returns::Value(_) if is_async => quote! {
             match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async {

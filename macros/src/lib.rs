@@ -42,13 +42,18 @@ use syn::{ItemFn, parse_macro_input};
 ///   const parameters are refused. In Redis, instantiations are told apart by those
 ///   names: two closures in one function have the same name, so give such functions a
 ///   key that tells them apart.
-/// - **Results**: a return type written `Result<T, E>` caches only `Ok`; one written
-///   `Option<T>` caches `None` like any value (as the Python original does) unless
-///   `cache_none = false`. The spelling decides: an alias of `Result` is cached whole.
-/// - **Identifier**: `module_path::function` by default (methods add the line and the
-///   receiver's type), the same in every process running the build. A named identifier
-///   (a string, or an expression read on the first call) shares a cache between the
-///   functions under it with the same types; a default one never shares in memory.
+/// - **Results**: a return type written `Result<T, E>` caches only `Ok`; callers
+///   waiting on the same computation get its `Err`, cloned (`E: Clone + Send + 'static`;
+///   wrap other errors in `Arc`). One written `Option<T>` caches `None` like any value
+///   (as the Python original does) unless `cache_none = false`. The spelling decides: an
+///   alias of `Result` is cached whole.
+/// - **Identifier**: `module_path::function@file:line:column` of the attribute by default
+///   (methods and generic functions add the type names), unique to the function and the
+///   same in every process running the build. A named identifier (a string, or an
+///   expression read on the first call) shares a cache between the functions under it
+///   with the same types, each storing with its own TTL; they must agree on the clock
+///   and capacity, or the first call panics naming both. A default one never shares in
+///   memory.
 ///   An `identifier` or `url` expression that panics poisons the function's static,
 ///   as any panicking static initializer does.
 /// - **Backend**: `memory` (default; values stored as they are unless a serializer is

@@ -117,6 +117,29 @@ fn is_ignore(attribute: &syn::Attribute) -> bool {
     segments == ["ttl_cache", "ignore"]
 }
 
+/// The `E` of a return type written `Result<T, E>`: callers waiting on a computation get
+/// its error, cloned, so it must be `Clone + Send + 'static`.
+pub(crate) fn result_error(output: &ReturnType) -> Option<Type> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    if last.ident != "Result" {
+        return None;
+    }
+    let mut types = args.args.iter().filter_map(|a| match a {
+        GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    });
+    types.nth(1)
+}
+
 pub(crate) fn returns(output: &ReturnType, cache_none: bool) -> Returns {
     let ty = match output {
         ReturnType::Default => return Returns::Value(syn::parse_quote!(())),

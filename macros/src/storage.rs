@@ -29,7 +29,9 @@ impl Storage<'_> {
 
     /// The codec's type: as asked, else values as they are in memory and postcard in
     /// Redis. In Redis it is stamped, so every value carries its header.
-    fn codec(&self) -> TokenStream {
+    /// `key` is the cache's key type, which a stamped codec names (`()` where only the
+    /// value type matters).
+    fn codec(&self, key: &TokenStream) -> TokenStream {
         let codec = match self.options.serializer.map(|(codec, _)| codec) {
             Some(Codec::Identity) => quote!(::jwm_cache::Identity),
             Some(Codec::Json) => quote!(::jwm_cache::Json),
@@ -38,7 +40,7 @@ impl Storage<'_> {
             None => quote!(::jwm_cache::Identity),
         };
         if self.redis() {
-            quote!(::jwm_cache::Stamped<#codec>)
+            quote!(::jwm_cache::Stamped<#codec, #key>)
         } else {
             codec
         }
@@ -53,7 +55,7 @@ impl Storage<'_> {
             };
             quote!(::jwm_cache::Stamped::new(#codec))
         } else {
-            self.codec()
+            self.codec(&quote!(()))
         }
     }
 
@@ -96,7 +98,7 @@ impl Storage<'_> {
 
     /// Checks, spanned at the value's type, that the cache can keep it.
     pub(crate) fn value_checks(&self, value: &Type) -> TokenStream {
-        let codec = self.codec();
+        let codec = self.codec(&quote!(()));
         quote_spanned! {value.span()=>
             {
                 fn __jwm_cache_value_is_fit<V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>()
@@ -125,7 +127,7 @@ impl Storage<'_> {
 
     /// The cache's type.
     pub(crate) fn cache_type(&self, key: &TokenStream, value: &Type) -> TokenStream {
-        let (codec, clock) = (self.codec(), self.clock_type());
+        let (codec, clock) = (self.codec(key), self.clock_type());
         let backend = match (&self.options.backend, self.is_async) {
             (Backend::Memory, false) => {
                 quote!(::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>)

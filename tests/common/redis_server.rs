@@ -131,6 +131,19 @@ impl RedisServer {
         false
     }
 
+    /// A plain synchronous client that gives up after `timeout` connecting, reading or
+    /// writing: for callers that must not hang on a frozen or dead server.
+    pub(crate) fn client_with_timeout(
+        &self,
+        db: u8,
+        timeout: Duration,
+    ) -> redis::RedisResult<redis::Connection> {
+        let connection = redis::Client::open(self.url(db))?.get_connection_with_timeout(timeout)?;
+        connection.set_read_timeout(Some(timeout))?;
+        connection.set_write_timeout(Some(timeout))?;
+        Ok(connection)
+    }
+
     /// A plain synchronous client, to look at what the cache stored.
     pub(crate) fn client(&self, db: u8) -> redis::Connection {
         redis::Client::open(self.url(db))

@@ -119,7 +119,7 @@ impl<S, C> CacheBuilder<S, C> {
     ///
     /// let mut cache = CacheBuilder::new(ManualClock::new())
     ///     .serializer(Postcard)
-    ///     .map_serializer(Stamped::new)
+    ///     .map_serializer(Stamped::<_, u8>::new)
     ///     .build::<u8, u8>();
     /// cache.insert(1, 2).unwrap();
     /// assert_eq!(cache.get(&1).unwrap(), Some(2));

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use core::any::type_name;
 use core::fmt;
+use core::marker::PhantomData;
 
 use super::{ByteCodec, Serializer};
 
@@ -14,15 +15,23 @@ pub const HEADER_VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 11;
 
 /// A byte codec whose values carry a header saying what wrote them: for stores that
-/// other programs, or functions with other value types, can write (Redis).
+/// other programs, or functions with other key or value types, can write (Redis). `K` is
+/// the key type of the cache it serves.
 ///
 /// The header is [`HEADER_LEN`] bytes: the magic `b"jw"`, the format version
-/// [`HEADER_VERSION`], and the [`value_fingerprint`] of the value type and the inner
-/// codec, little-endian. Decoding checks all three, then decodes the rest strictly (every
-/// byte consumed). Anything else is a [`StampedError`]: the cache counts it as an error
-/// and a miss, recomputes, and overwrites the entry. So a `u64 -> String` function and a
-/// `u64 -> u64` function that share an identifier never read each other's values, and
-/// bytes that another program wrote are never served.
+/// [`HEADER_VERSION`], and the [`value_fingerprint`] of the codec, the key type, the
+/// value type and the schema version (0 unless [`schema`](Self::schema) says otherwise),
+/// little-endian. Decoding checks all three, then decodes the rest strictly (every byte
+/// consumed). Anything else is a [`StampedError`]: the cache counts it as an error and a
+/// miss, recomputes, and overwrites the entry. So a `u64 -> String` function and a
+/// `u64 -> u64` function that share an identifier never read each other's values (nor
+/// do a `u64` and a `(u32, u32)` key, whose digests can be equal), and bytes that another
+/// program wrote are never served.
+///
+/// Types are fingerprinted by name: a type that keeps its name but changes its fields
+/// between two builds sharing a store is not detected by the header alone (strict
+/// decoding catches many such changes, not all). Bump [`schema`](Self::schema) when a
+/// stored type changes shape.
 ///
 /// In-process stores whose value type the compiler fixes (the memory backend) don't need
 /// it and don't pay for it.
@@ -30,7 +39,7 @@ pub const HEADER_LEN: usize = 11;
 /// ```
 /// use jwm_cache_core::{HEADER_LEN, Postcard, Serializer, Stamped, StampedError};
 ///
-/// let codec = Stamped::new(Postcard);
+/// let codec = Stamped::<_, u64>::new(Postcard);
 /// let bytes = Serializer::<String>::encode(&codec, &"user-42".to_string()).unwrap();
 /// assert_eq!(&bytes.as_bytes()[..3], b"jw\x01");
 /// assert_eq!(bytes.as_bytes().len(), HEADER_LEN + 8);
@@ -38,41 +47,93 @@ pub const HEADER_LEN: usize = 11;
 /// // The same bytes read as another type: a typed error, never a value.
 /// assert_eq!(Serializer::<u64>::decode(&codec, &bytes), Err(StampedError::OtherType));
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stamped<S>(S);
+pub struct Stamped<S, K> {
+    inner: S,
+    schema: u32,
+    keys: PhantomData<fn(&K)>,
+}
 
-impl<S> Stamped<S> {
-    /// Stamps the values of `inner`.
+impl<S: Clone, K> Clone for Stamped<S, K> {
+    fn clone(&self) -> Self {
+        Stamped {
+            inner: self.inner.clone(),
+            schema: self.schema,
+            keys: PhantomData,
+        }
+    }
+}
+
+impl<S: Copy, K> Copy for Stamped<S, K> {}
+
+impl<S: fmt::Debug, K> fmt::Debug for Stamped<S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stamped")
+            .field("inner", &self.inner)
+            .field("schema", &self.schema)
+            .field("key", &type_name::<K>())
+            .finish()
+    }
+}
+
+impl<S, K> Stamped<S, K> {
+    /// Stamps the values of `inner`, for a cache keyed by `K`.
     pub const fn new(inner: S) -> Self {
-        Stamped(inner)
+        Stamped {
+            inner,
+            schema: 0,
+            keys: PhantomData,
+        }
+    }
+
+    /// The schema version, folded into the fingerprint: bump it when a stored type
+    /// changes shape but not name, so that entries of the old shape miss.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Postcard, Serializer, Stamped};
+    ///
+    /// let v1 = Stamped::<_, u8>::new(Postcard);
+    /// let v2 = Stamped::<_, u8>::new(Postcard).schema(2);
+    /// let bytes = Serializer::<u32>::encode(&v1, &7).unwrap();
+    /// assert!(Serializer::<u32>::decode(&v2, &bytes).is_err());
+    /// ```
+    pub const fn schema(mut self, version: u32) -> Self {
+        self.schema = version;
+        self
     }
 
     /// The inner codec.
     pub fn get_ref(&self) -> &S {
-        &self.0
+        &self.inner
     }
 
     /// The inner codec, mutably.
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.0
+        &mut self.inner
     }
 
     /// The inner codec.
     pub fn into_inner(self) -> S {
-        self.0
+        self.inner
     }
 }
 
-/// The bytes of a stamped value, as a store keeps them: a header, then the inner
-/// codec's encoding. A backend that accepts only these (as `RedisBackend` does) cannot
-/// be used without the header.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct StampedBytes(Vec<u8>);
+/// The bytes of a stamped value for a cache keyed by `K`, as a store keeps them: a
+/// header, then the inner codec's encoding. A backend that accepts only these (as
+/// `RedisBackend<K>` does) cannot be used without the header, nor with a codec stamped
+/// for another key type.
+pub struct StampedBytes<K>(Vec<u8>, PhantomData<fn(&K)>);
 
-impl StampedBytes {
+impl<K> StampedBytes<K> {
     /// Bytes read from a store, unchecked: decoding checks them.
+    ///
+    /// ```
+    /// use jwm_cache_core::StampedBytes;
+    ///
+    /// let read = StampedBytes::<u64>::from_stored(b"garbage".to_vec());
+    /// assert_eq!(read.as_bytes(), b"garbage");
+    /// ```
     pub fn from_stored(bytes: Vec<u8>) -> Self {
-        StampedBytes(bytes)
+        StampedBytes(bytes, PhantomData)
     }
 
     /// The bytes, header included.
@@ -86,7 +147,21 @@ impl StampedBytes {
     }
 }
 
-impl fmt::Debug for StampedBytes {
+impl<K> Clone for StampedBytes<K> {
+    fn clone(&self) -> Self {
+        StampedBytes::from_stored(self.0.clone())
+    }
+}
+
+impl<K> PartialEq for StampedBytes<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<K> Eq for StampedBytes<K> {}
+
+impl<K> fmt::Debug for StampedBytes<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "StampedBytes({} bytes)", self.0.len())
     }
@@ -128,8 +203,10 @@ impl<E: core::error::Error + 'static> core::error::Error for StampedError<E> {
     }
 }
 
-/// The fingerprint of values of type `type_name` encoded by the codec named `codec`:
-/// 64-bit FNV-1a over the codec's name, a zero byte, and the type's name.
+/// The fingerprint of values of type `value` under keys of type `key`, encoded by the
+/// codec named `codec`, at schema version `schema`: 64-bit FNV-1a over the codec's name,
+/// a zero byte, the key type's name, a zero byte, the value type's name, a zero byte,
+/// and the schema version as 4 little-endian bytes.
 ///
 /// Type names come from [`core::any::type_name`], so they are the same in every process
 /// of one build; a type renamed or moved, or built by another compiler version, may get
@@ -138,42 +215,43 @@ impl<E: core::error::Error + 'static> core::error::Error for StampedError<E> {
 /// ```
 /// use jwm_cache_core::value_fingerprint;
 ///
-/// assert_eq!(value_fingerprint("postcard", "u64"), 0x23e7_0cca_7f4e_2568);
-/// assert_ne!(value_fingerprint("postcard", "u64"), value_fingerprint("json", "u64"));
+/// assert_eq!(value_fingerprint("postcard", "u64", "u64", 0), 0x5644_65e6_da19_846f);
+/// assert_ne!(
+///     value_fingerprint("postcard", "u64", "u64", 0),
+///     value_fingerprint("postcard", "(u32, u32)", "u64", 0)
+/// );
 /// ```
-pub const fn value_fingerprint(codec: &str, type_name: &str) -> u64 {
+pub fn value_fingerprint(codec: &str, key: &str, value: &str, schema: u32) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash = OFFSET;
-    let (codec, name) = (codec.as_bytes(), type_name.as_bytes());
-    let mut i = 0;
-    while i < codec.len() + 1 + name.len() {
-        let byte = if i < codec.len() {
-            codec[i]
-        } else if i == codec.len() {
-            0
-        } else {
-            name[i - codec.len() - 1]
-        };
-        hash = (hash ^ byte as u64).wrapping_mul(PRIME);
-        i += 1;
-    }
-    hash
+    let (fields, schema) = (
+        [codec.as_bytes(), key.as_bytes(), value.as_bytes()],
+        schema.to_le_bytes(),
+    );
+    let bytes = fields
+        .iter()
+        .flat_map(|field| field.iter().chain(&[0]))
+        .chain(&schema);
+    bytes.fold(OFFSET, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
 }
 
-impl<S> Stamped<S> {
-    fn header<V>() -> [u8; HEADER_LEN]
+impl<S, K> Stamped<S, K> {
+    fn header<V>(&self) -> [u8; HEADER_LEN]
     where
         S: Serializer<V>,
     {
+        let fingerprint =
+            value_fingerprint(S::NAME, type_name::<K>(), type_name::<V>(), self.schema);
         let mut header = [0; HEADER_LEN];
         header[..2].copy_from_slice(&MAGIC);
         header[2] = HEADER_VERSION;
-        header[3..].copy_from_slice(&value_fingerprint(S::NAME, type_name::<V>()).to_le_bytes());
+        header[3..].copy_from_slice(&fingerprint.to_le_bytes());
         header
     }
 
-    fn check<V>(bytes: &[u8]) -> Result<&[u8], StampedError<S::Error>>
+    fn check<'b, V>(&self, bytes: &'b [u8]) -> Result<&'b [u8], StampedError<S::Error>>
     where
         S: Serializer<V>,
     {
@@ -186,29 +264,29 @@ impl<S> Stamped<S> {
         if header[2] != HEADER_VERSION {
             return Err(StampedError::Version(header[2]));
         }
-        if header != Self::header::<V>() {
+        if header != self.header::<V>() {
             return Err(StampedError::OtherType);
         }
         Ok(body)
     }
 }
 
-impl<V, S: ByteCodec<V>> Serializer<V> for Stamped<S> {
-    type Encoded = StampedBytes;
+impl<V, S: ByteCodec<V>, K> Serializer<V> for Stamped<S, K> {
+    type Encoded = StampedBytes<K>;
     type Error = StampedError<S::Error>;
     const NAME: &'static str = S::NAME;
 
-    fn encode(&self, value: &V) -> Result<StampedBytes, Self::Error> {
+    fn encode(&self, value: &V) -> Result<StampedBytes<K>, Self::Error> {
         let mut out = Vec::with_capacity(64);
-        out.extend_from_slice(&Self::header::<V>());
-        self.0
+        out.extend_from_slice(&self.header::<V>());
+        self.inner
             .encode_after(value, out)
-            .map(StampedBytes)
+            .map(StampedBytes::from_stored)
             .map_err(StampedError::Codec)
     }
 
-    fn decode(&self, encoded: &StampedBytes) -> Result<V, Self::Error> {
-        let body = Self::check::<V>(&encoded.0)?;
-        self.0.decode_slice(body).map_err(StampedError::Codec)
+    fn decode(&self, encoded: &StampedBytes<K>) -> Result<V, Self::Error> {
+        let body = self.check::<V>(&encoded.0)?;
+        self.inner.decode_slice(body).map_err(StampedError::Codec)
     }
 }

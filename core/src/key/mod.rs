@@ -104,10 +104,17 @@ pub trait PersistentHash {
 /// assert_eq!(7u32.persistent_digest(), (&7u32).persistent_digest());
 /// assert_eq!(7u32.persistent_digest(), Box::new(7u32).persistent_digest());
 /// ```
-pub trait PersistentDigest {
+pub trait PersistentDigest: sealed::Sealed {
     /// The digest of this value, or [`UnhashableKey`] if its encoding failed (only an
     /// adapter such as `PostcardKey` can fail; the provided impls never do).
     fn persistent_digest(&self) -> Result<Digest, UnhashableKey>;
+}
+
+mod sealed {
+    /// Only `PersistentHash` types get a digest, and only the one blanket impl gives it.
+    pub trait Sealed {}
+
+    impl<T: super::PersistentHash + ?Sized> Sealed for T {}
 }
 
 impl<T: PersistentHash + ?Sized> PersistentDigest for T {

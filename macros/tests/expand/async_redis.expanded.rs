@@ -5,31 +5,34 @@ static LOOKUP: ::jwm_cache::FnCache<
         String,
         Coords,
         ::jwm_cache::RedisBackend<String>,
-        ::jwm_cache::Stamped<::jwm_cache::Json>,
+        ::jwm_cache::Stamped<::jwm_cache::Json, String>,
         ::jwm_cache::CoarseClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
-    let __jwm_cache_named = "geo";
-    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
-        &__jwm_cache_named,
-    );
-    ::jwm_cache::FnCache::shared(
-        __jwm_cache_identifier,
-        || {
-            ::jwm_cache::SyncCacheBuilder::new()
-                .identifier(__jwm_cache_identifier)
-                .ttl(::core::time::Duration::from_millis(300000u64))
-                .serializer(::jwm_cache::Stamped::new(::jwm_cache::Json))
-                .clock(::jwm_cache::CoarseClock)
-                .build_async_with_backend(
-                    ::jwm_cache::RedisBackend::open_deferring_errors(
-                        ::core::convert::AsRef::<str>::as_ref(&("redis://127.0.0.1/")),
-                        ::jwm_cache::RedisOptions::default().prefix("app:"),
-                    ),
-                )
-        },
-    )
-});
+        let __jwm_cache_named = "geo";
+        let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+            &__jwm_cache_named,
+        );
+        ::jwm_cache::FnCache::shared(
+            __jwm_cache_identifier,
+            || {
+                ::jwm_cache::SyncCacheBuilder::new()
+                    .identifier(__jwm_cache_identifier)
+                    .ttl(::core::time::Duration::from_millis(300000u64))
+                    .serializer(::jwm_cache::Stamped::new(::jwm_cache::Json))
+                    .clock(::jwm_cache::CoarseClock)
+                    .build_async_with_backend(
+                        ::jwm_cache::RedisBackend::open_deferring_errors(
+                            ::core::convert::AsRef::<
+                                str,
+                            >::as_ref(&("redis://127.0.0.1/")),
+                            ::jwm_cache::RedisOptions::default().prefix("app:"),
+                        ),
+                    )
+            },
+        )
+    })
+    .with_ttl(::jwm_cache::Ttl::from_millis(300000u64));
 async fn lookup(city: String, client: &Client) -> Result<Coords, Error> {
     #[doc(hidden)]
     async fn __jwm_cache_compute_lookup(
@@ -44,9 +47,15 @@ async fn lookup(city: String, client: &Client) -> Result<Coords, Error> {
                 + 'static,
         >()
         where
-            ::jwm_cache::Stamped<::jwm_cache::Json>: ::jwm_cache::Serializer<V>,
+            ::jwm_cache::Stamped<::jwm_cache::Json, ()>: ::jwm_cache::Serializer<V>,
         {}
         __jwm_cache_value_is_fit::<Coords>();
+    }
+    {
+        fn __jwm_cache_error_is_shareable<
+            E: ::core::clone::Clone + ::core::marker::Send + 'static,
+        >() {}
+        __jwm_cache_error_is_shareable::<Error>();
     }
     {
         fn __jwm_cache_key_is_fit<

@@ -12,21 +12,22 @@ pub static FIB: ::jwm_cache::FnCache<
         ::jwm_cache::CoarseClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
-    let __jwm_cache_named = ::core::concat!(
-        ::core::module_path!(), "::", ::core::stringify!(fib), "@", ::core::file!(), ":",
-        ::core::line!(), ":", ::core::column!()
-    );
-    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
-        &__jwm_cache_named,
-    );
-    ::std::sync::Arc::new(
-        ::jwm_cache::SyncCacheBuilder::new()
-            .identifier(__jwm_cache_identifier)
-            .serializer(::jwm_cache::Identity)
-            .clock(::jwm_cache::CoarseClock)
-            .build(),
-    )
-});
+        let __jwm_cache_named = ::core::concat!(
+            ::core::module_path!(), "::", ::core::stringify!(fib), "@", ::core::file!(),
+            ":", ::core::line!(), ":", ::core::column!()
+        );
+        let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+            &__jwm_cache_named,
+        );
+        ::std::sync::Arc::new(
+            ::jwm_cache::SyncCacheBuilder::new()
+                .identifier(__jwm_cache_identifier)
+                .serializer(::jwm_cache::Identity)
+                .clock(::jwm_cache::CoarseClock)
+                .build(),
+        )
+    })
+    .with_ttl(::jwm_cache::DEFAULT_TTL);
 /// Fibonacci, memoized with the defaults: a 60 s TTL, in memory.
 pub fn fib(n: u64) -> u64 {
     #[doc(hidden)]

@@ -12,21 +12,22 @@ static POPULATION: ::jwm_cache::FnCache<
         ::jwm_cache::ManualClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
-    let __jwm_cache_named = ::core::concat!(
-        ::core::module_path!(), "::", ::core::stringify!(population), "@",
-        ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
-    );
-    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
-        &__jwm_cache_named,
-    );
-    ::std::sync::Arc::new(
-        ::jwm_cache::SyncCacheBuilder::new()
-            .identifier(__jwm_cache_identifier)
-            .serializer(::jwm_cache::Identity)
-            .clock(::jwm_cache::ManualClock::clone(&CLOCK))
-            .build(),
-    )
-});
+        let __jwm_cache_named = ::core::concat!(
+            ::core::module_path!(), "::", ::core::stringify!(population), "@",
+            ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
+        );
+        let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+            &__jwm_cache_named,
+        );
+        ::std::sync::Arc::new(
+            ::jwm_cache::SyncCacheBuilder::new()
+                .identifier(__jwm_cache_identifier)
+                .serializer(::jwm_cache::Identity)
+                .clock(::jwm_cache::ManualClock::clone(&CLOCK))
+                .build(),
+        )
+    })
+    .with_ttl(::jwm_cache::DEFAULT_TTL);
 fn population(city: &str) -> u64 {
     #[doc(hidden)]
     fn __jwm_cache_compute_population(city: &str) -> u64 {

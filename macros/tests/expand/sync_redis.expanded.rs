@@ -5,40 +5,45 @@ static RATES: ::jwm_cache::FnCache<
         String,
         Option<f64>,
         ::jwm_cache::RedisBackend<String>,
-        ::jwm_cache::Stamped<::jwm_cache::Postcard>,
+        ::jwm_cache::Stamped<::jwm_cache::Postcard, String>,
         ::jwm_cache::CoarseClock,
     >,
 > = ::jwm_cache::FnCache::new(|| {
-    let __jwm_cache_named = ::core::concat!(
-        ::core::module_path!(), "::", ::core::stringify!(rates), "@", ::core::file!(),
-        ":", ::core::line!(), ":", ::core::column!()
-    );
-    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
-        &__jwm_cache_named,
-    );
-    ::std::sync::Arc::new(
-        ::jwm_cache::BlockingCache::new(
-            ::std::sync::Arc::new(
-                ::jwm_cache::SyncCacheBuilder::new()
-                    .identifier(__jwm_cache_identifier)
-                    .ttl(::core::time::Duration::from_millis(30000u64))
-                    .serializer(::jwm_cache::Stamped::new(::jwm_cache::Postcard))
-                    .clock(::jwm_cache::CoarseClock)
-                    .build_async_with_backend(
-                        ::jwm_cache::RedisBackend::open_deferring_errors(
-                            ::core::convert::AsRef::<
-                                str,
-                            >::as_ref(&(std::env::var("REDIS_URL").unwrap_or_default())),
-                            ::jwm_cache::RedisOptions::default()
-                                .timeout(::core::time::Duration::from_millis(100u64)),
+        let __jwm_cache_named = ::core::concat!(
+            ::core::module_path!(), "::", ::core::stringify!(rates), "@",
+            ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
+        );
+        let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+            &__jwm_cache_named,
+        );
+        ::std::sync::Arc::new(
+            ::jwm_cache::BlockingCache::new(
+                ::std::sync::Arc::new(
+                    ::jwm_cache::SyncCacheBuilder::new()
+                        .identifier(__jwm_cache_identifier)
+                        .ttl(::core::time::Duration::from_millis(30000u64))
+                        .serializer(::jwm_cache::Stamped::new(::jwm_cache::Postcard))
+                        .clock(::jwm_cache::CoarseClock)
+                        .build_async_with_backend(
+                            ::jwm_cache::RedisBackend::open_deferring_errors(
+                                ::core::convert::AsRef::<
+                                    str,
+                                >::as_ref(
+                                    &(std::env::var("REDIS_URL").unwrap_or_default()),
+                                ),
+                                ::jwm_cache::RedisOptions::default()
+                                    .timeout(::core::time::Duration::from_millis(100u64)),
+                            ),
                         ),
+                ),
+                ::jwm_cache::Bridge::shared()
+                    .expect(
+                        "#[ttl_cache]: cannot start the thread of the bridge to Redis",
                     ),
             ),
-            ::jwm_cache::Bridge::shared()
-                .expect("#[ttl_cache]: cannot start the thread of the bridge to Redis"),
-        ),
-    )
-});
+        )
+    })
+    .with_ttl(::jwm_cache::Ttl::from_millis(30000u64));
 fn rates(currency: String) -> Option<f64> {
     #[doc(hidden)]
     fn __jwm_cache_compute_rates(currency: String) -> Option<f64> {
@@ -50,7 +55,7 @@ fn rates(currency: String) -> Option<f64> {
                 + 'static,
         >()
         where
-            ::jwm_cache::Stamped<::jwm_cache::Postcard>: ::jwm_cache::Serializer<V>,
+            ::jwm_cache::Stamped<::jwm_cache::Postcard, ()>: ::jwm_cache::Serializer<V>,
         {}
         __jwm_cache_value_is_fit::<Option<f64>>();
     }

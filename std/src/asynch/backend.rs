@@ -94,7 +94,7 @@ pub trait AsyncBackend<K, E>: Send + Sync {
 
     /// [`set`](Self::set), failing (with the backend's timeout error) if it takes longer
     /// than `budget`: what is left of a memoized call's [`call_budget`](Self::call_budget)
-    /// after its lookup.
+    /// after its lookup. The default ignores the budget, as an unbounded backend may.
     fn set_within(
         &self,
         key: K,

@@ -185,12 +185,14 @@ where
     ) -> Result<V, E> {
         // A hit needs no more than a lookup.
         let now = self.cache.clock.now();
-        let storing = Storing::before_lookup(self.cache.backend(), ttl.into());
+        let mut storing = Storing::new(self.cache.backend(), ttl.into());
         let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
-        match self
+        storing.lookup_begins();
+        let found = self
             .bridge
-            .run(async move { cache.lookup(&looked_up, now).await })
-        {
+            .run(async move { cache.lookup(&looked_up, now).await });
+        storing.lookup_ended();
+        match found {
             Ok(Ok(Some(value))) => return Ok(value),
             Ok(_) => {}
             Err(BridgeStopped) => return f(),

@@ -29,31 +29,41 @@ impl<V, Err> Computed<V, Err> {
     }
 }
 
-/// How a miss's value is stored: with which TTL, and within what is left of the call's
-/// time on a bounded backend (see [`AsyncBackend::call_budget`]).
+/// How a miss's value is stored: with which TTL, and within what the call's lookups
+/// left of its time on a bounded backend (see [`AsyncBackend::call_budget`]). The
+/// computation's own time is not the backend's, so only lookups are charged.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Storing {
     pub(crate) ttl: Ttl,
-    /// When the call's lookup began, and the budget for its lookup and store together.
-    budget: Option<(std::time::Instant, std::time::Duration)>,
+    /// What is left for the store; `None` on an unbounded backend, which then reads no
+    /// clock at all.
+    left: Option<std::time::Duration>,
+    /// When the lookup being charged began.
+    lookup_began: Option<std::time::Instant>,
 }
 
 impl Storing {
-    /// Read before the lookup: a bounded backend's call budget starts now. Unbounded
-    /// backends return `None` from `call_budget`, and no clock is read.
-    pub(crate) fn before_lookup<K, E, B: AsyncBackend<K, E>>(backend: &B, ttl: Ttl) -> Self {
+    /// A call over `backend` storing with `ttl`, nothing spent yet.
+    pub(crate) fn new<K, E, B: AsyncBackend<K, E>>(backend: &B, ttl: Ttl) -> Self {
         Storing {
             ttl,
-            budget: backend
-                .call_budget()
-                .map(|budget| (std::time::Instant::now(), budget)),
+            left: backend.call_budget(),
+            lookup_began: None,
         }
     }
 
-    /// What is left of the budget, if there is one.
-    fn remaining(&self) -> Option<std::time::Duration> {
-        self.budget
-            .map(|(started, budget)| budget.saturating_sub(started.elapsed()))
+    /// A lookup begins: it will be charged to the budget.
+    pub(crate) fn lookup_begins(&mut self) {
+        if self.left.is_some() {
+            self.lookup_began = Some(std::time::Instant::now());
+        }
+    }
+
+    /// The lookup ended: what it took comes off the budget.
+    pub(crate) fn lookup_ended(&mut self) {
+        if let (Some(left), Some(began)) = (self.left, self.lookup_began.take()) {
+            self.left = Some(left.saturating_sub(began.elapsed()));
+        }
     }
 }
 
@@ -202,7 +212,7 @@ where
         ttl: impl Into<Ttl>,
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let now = self.clock.now();
-        let storing = Storing::before_lookup(&self.backend, ttl.into());
+        let storing = Storing::new(&self.backend, ttl.into());
         self.store(key, storing, now, |codec| codec.encode_owned(value))
             .await
     }
@@ -311,10 +321,12 @@ where
         F: Future<Output = Result<V, E>>,
     {
         let now = self.clock.now();
-        let storing = Storing::before_lookup(&self.backend, ttl);
+        let mut storing = Storing::new(&self.backend, ttl);
+        storing.lookup_begins();
         // The lookup is written out rather than a call to `read`: one state machine
         // fewer on the hit path.
         let found = self.policy.read_owned(self.backend.get(&key, now).await);
+        storing.lookup_ended();
         self.counts.add(Counts::lookup(&found));
         if let Ok(Some(value)) = found {
             return Ok(value);
@@ -350,8 +362,11 @@ where
         F: Future<Output = V>,
     {
         let now = self.clock.now();
-        let storing = Storing::before_lookup(&self.backend, self.policy.ttl());
-        if let Some(value) = self.lookup(&key, now).await? {
+        let mut storing = Storing::new(&self.backend, self.policy.ttl());
+        storing.lookup_begins();
+        let found = self.lookup(&key, now).await;
+        storing.lookup_ended();
+        if let Some(value) = found? {
             return Ok(value);
         }
         let computed = || async { Ok::<_, Failure<std::convert::Infallible>>(f().await) };
@@ -369,7 +384,7 @@ where
         &self,
         joiner: Option<Joiner>,
         key: K,
-        storing: Storing,
+        mut storing: Storing,
         mut now: Instant,
         f: impl FnOnce() -> F,
     ) -> Result<Computed<V, AsyncCacheError<K, V, B, S>>, Failure<E>>
@@ -391,7 +406,9 @@ where
                     // have stored a value, already counted as this call's miss), then
                     // join again, leading if nobody else does.
                     now = self.clock.now();
+                    storing.lookup_begins();
                     let found = self.read(&key, now).await;
+                    storing.lookup_ended();
                     self.counts.add(Counts::outcome(&found));
                     if let Ok(Some(value)) = found {
                         return Ok(Computed::elsewhere(value));
@@ -455,7 +472,7 @@ where
         encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
-            Ok(Write::Set { value, deadline }) => match storing.remaining() {
+            Ok(Write::Set { value, deadline }) => match storing.left {
                 Some(budget) => {
                     let set = self.backend.set_within(key, value, deadline, now, budget);
                     set.await

@@ -193,6 +193,42 @@ where
     }
 }
 
+/// The Redis-backed memoized sync function, with postcard as the default codec.
+#[cfg(feature = "redis")]
+impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
+    /// The memoized sync function over `redis`, whose I/O runs on `bridge` (see
+    /// [`build_with_async_backend`](Self::build_with_async_backend)). Values are stored
+    /// with the builder's codec, [stamped](crate::Stamped); the in-memory default,
+    /// [`Identity`], stores postcard bytes. Under an identifier it shares its cache, and
+    /// its Redis namespace, with async memoized functions of the same types.
+    ///
+    /// ```no_run
+    /// use jwm_cache::{Bridge, Memoized, RedisBackend};
+    ///
+    /// let bridge = Bridge::shared().unwrap();
+    /// let redis = bridge.run(async { RedisBackend::open("redis://127.0.0.1:6379") });
+    /// let square = Memoized::builder(|n: u64| n * n)
+    ///     .identifier("squares")
+    ///     .build_with_redis(bridge, redis.unwrap().unwrap());
+    /// assert_eq!(square.call(12), 144);
+    /// ```
+    pub fn build_with_redis(
+        self,
+        bridge: crate::Bridge,
+        redis: crate::RedisBackend<Args>,
+    ) -> Memoized<F, crate::BlockingCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>>
+    where
+        S: crate::redis::RedisCodec<Args, V>,
+        crate::RedisBackend<Args>: crate::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
+        crate::AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>: Shareable,
+        S::Stamped: Clone,
+        C: Clone,
+    {
+        self.map_serializer(crate::redis::RedisCodec::stamped)
+            .build_with_async_backend(bridge, redis)
+    }
+}
+
 impl<P, F, RK, Args, V, S, C> MemoizedBuilder<Method<P, F>, (RK, Args), V, S, C>
 where
     S: Serializer<V> + Clone,
@@ -250,11 +286,11 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
         redis: crate::RedisBackend<Args>,
     ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>>
     where
-        S: crate::RedisCodec<V>,
-        crate::RedisBackend<Args>: crate::AsyncBackend<Args, jwm_cache_core::StampedBytes>,
+        S: crate::redis::RedisCodec<Args, V>,
+        crate::RedisBackend<Args>: crate::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
         AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>: Shareable,
     {
-        self.map_serializer(crate::RedisCodec::stamped)
+        self.map_serializer(crate::redis::RedisCodec::stamped)
             .build_with_backend(redis)
     }
 }

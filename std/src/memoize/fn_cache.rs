@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, LazyLock};
 
+use jwm_cache_core::Ttl;
+
 use super::{MemoStore, Shareable, registry};
 
 /// The cache of a `#[ttl_cache]` function: a static named after the function in upper
@@ -23,6 +25,9 @@ use super::{MemoStore, Shareable, registry};
 /// ```
 pub struct FnCache<M: 'static> {
     cache: LazyLock<Arc<M>>,
+    /// The function's own TTL, which `cache_parameters` reports: a cache shared under an
+    /// identifier has the TTL of whichever function built it.
+    ttl: Option<Ttl>,
 }
 
 impl<M> FnCache<M> {
@@ -30,7 +35,15 @@ impl<M> FnCache<M> {
     pub const fn new(init: fn() -> Arc<M>) -> Self {
         FnCache {
             cache: LazyLock::new(init),
+            ttl: None,
         }
+    }
+
+    /// The function's own TTL, for `cache_parameters`.
+    #[doc(hidden)]
+    pub const fn with_ttl(mut self, ttl: Ttl) -> Self {
+        self.ttl = Some(ttl);
+        self
     }
 
     /// The cache itself.
@@ -62,7 +75,7 @@ impl<M> FnCache<M> {
 }
 
 impl<M: MemoStore> FnCache<M> {
-    cache_controls!(sync);
+    cache_controls!(sync, own_ttl);
 }
 
 #[cfg(feature = "async")]
@@ -74,5 +87,5 @@ where
     B: crate::AsyncBackend<K, S::Encoded>,
     C: jwm_cache_core::Clock + Sync,
 {
-    cache_controls!(async);
+    cache_controls!(async, own_ttl);
 }

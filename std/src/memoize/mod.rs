@@ -27,18 +27,20 @@ pub use store::MemoStore;
 
 use crate::{SyncCache, SyncCacheBuilder};
 
-/// The identifier of a memoized function built without one: unique to each memoized
-/// function in a program, and the same in every process of one build, so that two
-/// processes of one binary share a Redis namespace without configuration.
+/// The identifier of a memoized function built without one: the same in every process
+/// of one build, so that two processes of one binary share a Redis namespace without
+/// configuration, and distinct for every function type and place of construction.
 ///
 /// It names the function's type (a closure's names its enclosing function), the place
 /// the wrapper was built (`#[track_caller]`: two closures built in one function differ),
-/// and the argument and value types. Programs built from other sources share only
-/// through an explicit identifier.
+/// and the argument and value types. One place that builds wrappers for several
+/// functions of one type (a helper taking closures from one function, a loop over `fn`
+/// pointers) gives them one identifier: name each. Programs built from other sources
+/// share only through an explicit identifier.
 #[track_caller]
 pub(crate) fn default_identifier<F, Args, V>() -> String {
     let at = Location::caller();
-    format!(
+    let full = format!(
         "{}({})->{}@{}:{}:{}",
         type_name::<F>(),
         type_name::<Args>(),
@@ -46,7 +48,26 @@ pub(crate) fn default_identifier<F, Args, V>() -> String {
         at.file(),
         at.line(),
         at.column()
-    )
+    );
+    // Braces would make Redis Cluster hash only what they enclose (`{{closure}}`).
+    let full = full.replace(['{', '}'], "");
+    shortened(full)
+}
+
+/// The longest default identifier kept whole; a longer one (deeply generic types) keeps
+/// its start and a digest of the whole, so key names stay well under the size limit.
+const LONGEST_IDENTIFIER: usize = 200;
+
+fn shortened(identifier: String) -> String {
+    if identifier.len() <= LONGEST_IDENTIFIER {
+        return identifier;
+    }
+    let mut cut = LONGEST_IDENTIFIER - 20;
+    while !identifier.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let digest = jwm_cache_core::value_fingerprint("identifier", &identifier, "", 0);
+    format!("{}~{digest:016x}", &identifier[..cut])
 }
 
 /// A memoized function: the `ttl_cache` of the Python original, as a value.

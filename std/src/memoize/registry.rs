@@ -9,14 +9,18 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use jwm_cache_core::{Backend, Clock, Parameters, Serializer};
 
-use crate::SyncCache;
+use crate::sync::SyncCache;
 
-/// A cache that memoized functions can share by identifier: its entries' types, and
-/// the settings that every sharer must agree on. Implemented by [`SyncCache`],
-/// `AsyncCache` and `BlockingCache`.
-pub trait Shareable: Any + Send + Sync {
-    /// The key and value types: caches of the same types under one identifier must
-    /// agree on their settings, even if their clock types differ.
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A cache that memoized functions can share by identifier: what it is but for its
+/// clock, and the settings that every sharer must agree on. Implemented by
+/// [`SyncCache`], `AsyncCache` and `BlockingCache`; sealed.
+pub trait Shareable: Any + Send + Sync + sealed::Sealed {
+    /// The cache's type with its clock left out: caches that would share but for their
+    /// clock type must agree on their settings.
     type Entries: 'static;
 
     /// The settings to compare.
@@ -32,15 +36,17 @@ where
     C: Clock,
     Self: Send + Sync + 'static,
 {
-    type Entries = (K, V);
+    type Entries = SyncCache<K, V, B, S, ()>;
 
     fn parameters(&self) -> Parameters {
         SyncCache::parameters(self)
     }
 }
 
+impl<K, V, B, S, C> sealed::Sealed for SyncCache<K, V, B, S, C> {}
+
 #[cfg(feature = "async")]
-impl<K, V, B, S, C> Shareable for crate::AsyncCache<K, V, B, S, C>
+impl<K, V, B, S, C> Shareable for crate::asynch::AsyncCache<K, V, B, S, C>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -49,20 +55,26 @@ where
     C: Clock + Sync,
     Self: Send + Sync + 'static,
 {
-    type Entries = (K, V);
+    type Entries = crate::asynch::AsyncCache<K, V, B, S, ()>;
 
     fn parameters(&self) -> Parameters {
-        crate::AsyncCache::parameters(self)
+        crate::asynch::AsyncCache::parameters(self)
     }
 }
 
 #[cfg(feature = "async")]
-impl<K, V, B, S, C> Shareable for crate::BlockingCache<K, V, B, S, C>
+impl<K, V, B, S, C> sealed::Sealed for crate::asynch::AsyncCache<K, V, B, S, C> {}
+
+#[cfg(feature = "async")]
+impl<K, V, B, S, C> sealed::Sealed for crate::asynch::BlockingCache<K, V, B, S, C> {}
+
+#[cfg(feature = "async")]
+impl<K, V, B, S, C> Shareable for crate::asynch::BlockingCache<K, V, B, S, C>
 where
-    crate::AsyncCache<K, V, B, S, C>: Shareable,
+    crate::asynch::AsyncCache<K, V, B, S, C>: Shareable,
     Self: Send + Sync + 'static,
 {
-    type Entries = <crate::AsyncCache<K, V, B, S, C> as Shareable>::Entries;
+    type Entries = crate::asynch::BlockingCache<K, V, B, S, ()>;
 
     fn parameters(&self) -> Parameters {
         Shareable::parameters(&**self.cache())
@@ -100,7 +112,7 @@ impl std::error::Error for SharedCacheConflict {}
 struct Entry {
     /// `TypeId` of `(Tag, T)`: the exact cache type.
     cache_type: TypeId,
-    /// `TypeId` of `(Tag, T::Entries)`: caches that would share but for their types.
+    /// `TypeId` of `(Tag, T::Entries)`: caches that would share but for their clocks.
     entries_type: TypeId,
     parameters: Parameters,
     cache: Weak<dyn Any + Send + Sync>,
@@ -112,8 +124,8 @@ fn registry() -> &'static Mutex<HashMap<String, Vec<Entry>>> {
 }
 
 /// The live cache of type `T` registered under `identifier` with `Tag`, or a new one
-/// from `make`; an error if a live cache of the same entry types under that identifier
-/// has another clock or capacity.
+/// from `make`; an error if a live cache under that identifier that differs at most in
+/// its clock type has another clock or capacity.
 ///
 /// Only caches of the same type can share, since entries must have the same key and
 /// value types; `Tag` keeps apart callers that must not share even then (the
@@ -135,8 +147,12 @@ where
     let cache_type = TypeId::of::<(PhantomData<Tag>, T)>();
     let entries_type = TypeId::of::<(PhantomData<Tag>, T::Entries)>();
     let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
+    // Caches gone with their last user leave nothing behind, under any identifier.
+    registry.retain(|_, entries| {
+        entries.retain(|entry| entry.cache.strong_count() > 0);
+        !entries.is_empty()
+    });
     let entries = registry.entry(identifier.to_string()).or_default();
-    entries.retain(|entry| entry.cache.strong_count() > 0);
     for entry in entries.iter().filter(|e| e.entries_type == entries_type) {
         conflict(identifier, &entry.parameters, &wanted)?;
         if entry.cache_type == cache_type {

@@ -171,7 +171,10 @@ impl<K> RedisBackend<K> {
 
     /// The values under `keys`, in one round trip (`MGET`), unchecked: a cache's codec
     /// checks each one's header as it decodes it.
-    pub async fn get_many(&self, keys: &[K]) -> Result<Vec<Option<StampedBytes>>, RedisBackendError>
+    pub async fn get_many(
+        &self,
+        keys: &[K],
+    ) -> Result<Vec<Option<StampedBytes<K>>>, RedisBackendError>
     where
         K: PersistentHash,
     {
@@ -195,7 +198,7 @@ impl<K> RedisBackend<K> {
     /// Values are stamped: encode them with a [`Stamped`](jwm_cache_core::Stamped) codec.
     pub async fn set_many(
         &self,
-        entries: Vec<(K, StampedBytes)>,
+        entries: Vec<(K, StampedBytes<K>)>,
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), RedisBackendError>
@@ -203,14 +206,20 @@ impl<K> RedisBackend<K> {
         K: PersistentHash,
     {
         let mut pipeline = redis::pipe();
+        let mut bytes = 0;
         for (key, value) in &entries {
             let value = value.as_bytes();
             within(value, "value", self.options.max_value_bytes)?;
+            bytes += value.len();
             pipeline
                 .add_command(Self::set_command(self.name(key)?, value, deadline, now))
                 .ignore();
         }
-        self.link.query_pipeline(&pipeline).await
+        // Like a single store: its failure is its own, and a large batch travels apart.
+        let large = bytes > LARGE_VALUE_BYTES;
+        self.link
+            .store(&pipeline, self.options.timeout, large)
+            .await
     }
 }
 
@@ -243,7 +252,7 @@ impl<K> Clone for RedisBackend<K> {
 /// codec wrote it, so bytes written by another program or another value type are never
 /// read as a value. Build caches over this backend with a
 /// [`Stamped`](jwm_cache_core::Stamped) codec (the builders' `build_with_redis` does).
-impl<K> AsyncBackend<K, StampedBytes> for RedisBackend<K>
+impl<K> AsyncBackend<K, StampedBytes<K>> for RedisBackend<K>
 where
     K: PersistentHash + Send + Sync,
 {
@@ -256,7 +265,11 @@ where
 
     /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight. The
     /// server's expiry decides what is live; `now` is not consulted.
-    async fn get(&self, key: &K, _now: Instant) -> Result<Option<StampedBytes>, RedisBackendError> {
+    async fn get(
+        &self,
+        key: &K,
+        _now: Instant,
+    ) -> Result<Option<StampedBytes<K>>, RedisBackendError> {
         let found = self.lookups.get(&self.link, self.name(key)?).await?;
         Ok(found.map(StampedBytes::from_stored))
     }
@@ -264,7 +277,7 @@ where
     async fn set(
         &self,
         key: K,
-        value: StampedBytes,
+        value: StampedBytes<K>,
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), RedisBackendError> {
@@ -285,7 +298,7 @@ where
     async fn set_within(
         &self,
         key: K,
-        value: StampedBytes,
+        value: StampedBytes<K>,
         deadline: Deadline,
         now: Instant,
         budget: Duration,
@@ -343,10 +356,10 @@ where
         &self,
         keys: &[K],
         _now: Instant,
-    ) -> Result<Vec<Option<StampedBytes>>, RedisBackendError>
+    ) -> Result<Vec<Option<StampedBytes<K>>>, RedisBackendError>
     where
         K: Sync,
-        StampedBytes: Send,
+        StampedBytes<K>: Send,
     {
         RedisBackend::get_many(self, keys).await
     }

@@ -2,62 +2,62 @@
 
 use jwm_cache_core::{ByteCodec, Identity, Postcard, Serializer, Stamped, StampedBytes};
 
-/// A codec named to a builder, as it stores values in Redis: wrapped in [`Stamped`], so
-/// every value carries its header. [`Identity`] (the in-memory default) stores postcard
-/// bytes.
+/// A codec named to a builder, as it stores values in Redis for keys of type `K`:
+/// wrapped in [`Stamped`], so every value carries its header. [`Identity`] (the
+/// in-memory default) stores postcard bytes.
 ///
 /// ```
 /// use jwm_cache::{Identity, Json, Postcard, RedisCodec, Stamped};
 ///
-/// let _: Stamped<Postcard> = RedisCodec::<u64>::stamped(Identity);
-/// let _: Stamped<Json> = RedisCodec::<u64>::stamped(Json);
+/// let _: Stamped<Postcard, u8> = RedisCodec::<u8, u64>::stamped(Identity);
+/// let _: Stamped<Json, u8> = RedisCodec::<u8, u64>::stamped(Json);
 /// ```
-pub trait RedisCodec<V> {
+pub trait RedisCodec<K, V> {
     /// The stamped codec.
-    type Stamped: Serializer<V, Encoded = StampedBytes>;
+    type Stamped: Serializer<V, Encoded = StampedBytes<K>>;
 
     /// This codec, stamped.
     fn stamped(self) -> Self::Stamped;
 }
 
-impl<V> RedisCodec<V> for Identity
+impl<K, V> RedisCodec<K, V> for Identity
 where
     Postcard: ByteCodec<V>,
 {
-    type Stamped = Stamped<Postcard>;
+    type Stamped = Stamped<Postcard, K>;
 
-    fn stamped(self) -> Stamped<Postcard> {
+    fn stamped(self) -> Self::Stamped {
         Stamped::new(Postcard)
     }
 }
 
-impl<V> RedisCodec<V> for Postcard
+impl<K, V> RedisCodec<K, V> for Postcard
 where
     Postcard: ByteCodec<V>,
 {
-    type Stamped = Stamped<Postcard>;
-
-    fn stamped(self) -> Stamped<Postcard> {
-        Stamped::new(self)
-    }
-}
-
-#[cfg(feature = "json")]
-impl<V> RedisCodec<V> for jwm_cache_core::Json
-where
-    jwm_cache_core::Json: ByteCodec<V>,
-{
-    type Stamped = Stamped<jwm_cache_core::Json>;
+    type Stamped = Stamped<Postcard, K>;
 
     fn stamped(self) -> Self::Stamped {
         Stamped::new(self)
     }
 }
 
-impl<V, S: ByteCodec<V>> RedisCodec<V> for Stamped<S> {
-    type Stamped = Stamped<S>;
+#[cfg(feature = "json")]
+impl<K, V> RedisCodec<K, V> for jwm_cache_core::Json
+where
+    jwm_cache_core::Json: ByteCodec<V>,
+{
+    type Stamped = Stamped<jwm_cache_core::Json, K>;
 
-    fn stamped(self) -> Stamped<S> {
+    fn stamped(self) -> Self::Stamped {
+        Stamped::new(self)
+    }
+}
+
+impl<K, V, S: ByteCodec<V>> RedisCodec<K, V> for Stamped<S, K> {
+    type Stamped = Stamped<S, K>;
+
+    fn stamped(self) -> Self::Stamped {
         self
     }
 }

@@ -106,26 +106,15 @@ impl Link {
     /// connection of its own, so that no lookup waits behind its bytes.
     pub(crate) async fn store(
         &self,
-        command: &Cmd,
+        command: &impl Store,
         within: Duration,
         large: bool,
     ) -> Result<(), RedisBackendError> {
         let lane = if large { Lane::Bulk } else { Lane::Shared };
         let (runtime, mut connection) = self.connection(lane)?;
-        let operation = async move { command.query_async(&mut connection).await };
+        let operation = command.send(&mut connection);
         let within = within.min(self.timeout);
         self.bounded(runtime, operation, within, Failure::Alone)
-            .await
-    }
-
-    /// Runs `pipeline` in one round trip, bounded by the timeout.
-    pub(crate) async fn query_pipeline<T: FromRedisValue>(
-        &self,
-        pipeline: &Pipeline,
-    ) -> Result<T, RedisBackendError> {
-        let (runtime, mut connection) = self.connection(Lane::Shared)?;
-        let operation = async move { pipeline.query_async(&mut connection).await };
-        self.bounded(runtime, operation, self.timeout, Failure::Pauses)
             .await
     }
 
@@ -166,6 +155,27 @@ impl Link {
         if !self.pause_after_failure.is_zero() {
             self.pause.start(self.pause_after_failure);
         }
+    }
+}
+
+/// A store: one `SET`, or a pipeline of them.
+pub(crate) trait Store: Sync {
+    /// Sends it, ignoring the replies.
+    fn send(
+        &self,
+        connection: &mut ConnectionManager,
+    ) -> impl Future<Output = redis::RedisResult<()>> + Send;
+}
+
+impl Store for Cmd {
+    async fn send(&self, connection: &mut ConnectionManager) -> redis::RedisResult<()> {
+        self.query_async(connection).await
+    }
+}
+
+impl Store for Pipeline {
+    async fn send(&self, connection: &mut ConnectionManager) -> redis::RedisResult<()> {
+        self.query_async(connection).await
     }
 }
 

@@ -47,9 +47,9 @@ impl RedisOptions {
     /// The longest any one operation may take, connecting included (a batched lookup
     /// included, whatever is ahead of it); a slower one fails with
     /// [`RedisBackendError::Timeout`](crate::RedisBackendError::Timeout). A memoized
-    /// call makes at most two operations (a lookup and a store), so with a dead or
-    /// stalled server it returns within twice this plus its own computation. `len` and
-    /// `clear` make one bounded round trip per SCAN batch.
+    /// call's lookup and store share one such timeout, so with a dead or stalled server
+    /// it returns within this plus its own computation. `len` and `clear` make one
+    /// bounded round trip per SCAN batch.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

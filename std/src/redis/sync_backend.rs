@@ -34,7 +34,7 @@ pub struct SyncRedisBackend<K> {
     redis: Arc<RedisBackend<K>>,
     bridge: Bridge,
     /// What the last `get` found: the sync trait lends its result.
-    found: Option<StampedBytes>,
+    found: Option<StampedBytes<K>>,
 }
 
 impl<K> SyncRedisBackend<K> {
@@ -61,14 +61,18 @@ impl<K> SyncRedisBackend<K> {
     }
 }
 
-impl<K> Backend<K, StampedBytes> for SyncRedisBackend<K>
+impl<K> Backend<K, StampedBytes<K>> for SyncRedisBackend<K>
 where
     K: PersistentHash + Clone + Send + Sync + 'static,
 {
     type Error = RedisBackendError;
     const NAME: &'static str = "redis";
 
-    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&StampedBytes>, RedisBackendError> {
+    fn get(
+        &mut self,
+        key: &K,
+        now: Instant,
+    ) -> Result<Option<&StampedBytes<K>>, RedisBackendError> {
         let key = key.clone();
         self.found = self.run(|redis| async move { redis.get(&key, now).await })?;
         Ok(self.found.as_ref())
@@ -77,7 +81,7 @@ where
     fn set(
         &mut self,
         key: K,
-        value: StampedBytes,
+        value: StampedBytes<K>,
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), RedisBackendError> {
@@ -90,10 +94,10 @@ where
     }
 
     fn clear(&mut self) -> Result<(), RedisBackendError> {
-        self.run(|redis| async move { AsyncBackend::<K, StampedBytes>::clear(&*redis).await })
+        self.run(|redis| async move { AsyncBackend::<K, StampedBytes<K>>::clear(&*redis).await })
     }
 
     fn len(&mut self, now: Instant) -> Result<usize, RedisBackendError> {
-        self.run(|redis| async move { AsyncBackend::<K, StampedBytes>::len(&*redis, now).await })
+        self.run(|redis| async move { AsyncBackend::<K, StampedBytes<K>>::len(&*redis, now).await })
     }
 }

@@ -210,10 +210,10 @@ where
     ///
     /// ```
     /// use std::time::Duration;
-    /// use jwm_cache::{ManualClock, SyncCache};
+    /// use jwm_cache::{ManualClock, SyncCacheBuilder};
     ///
     /// let clock = ManualClock::new();
-    /// let cache = SyncCache::builder().clock(clock.clone()).build::<u8, &str>();
+    /// let cache = SyncCacheBuilder::new().clock(clock.clone()).build::<u8, &str>();
     /// let one_second = Duration::from_secs(1);
     /// cache.try_get_or_insert_with_ttl(1, one_second, || Ok::<_, ()>("short")).unwrap();
     /// clock.advance(one_second);
