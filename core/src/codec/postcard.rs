@@ -63,9 +63,32 @@ impl<V: Serialize + DeserializeOwned> Serializer<V> for Postcard {
     }
 }
 
+/// postcard's `AllocVec` flavor, over a vector that already holds a prefix (a header);
+/// `to_extend`'s generic flavor pushes byte by byte through `Extend`, several times
+/// slower for large byte sequences.
+struct Append(Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append {
+    type Output = Vec<u8>;
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<Vec<u8>> {
+        Ok(self.0)
+    }
+}
+
 impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Postcard {
     fn encode_after(&self, value: &V, out: Vec<u8>) -> Result<Vec<u8>, PostcardError> {
-        postcard::to_extend(value, out).map_err(PostcardError::Format)
+        postcard::serialize_with_flavor(value, Append(out)).map_err(PostcardError::Format)
     }
 
     fn decode_slice(&self, bytes: &[u8]) -> Result<V, PostcardError> {
