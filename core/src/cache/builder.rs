@@ -115,6 +115,7 @@ impl<S, C> CacheBuilder<S, C> {
     /// [`Stamped`](crate::Stamped).
     ///
     /// ```
+    /// # #[cfg(feature = "postcard")] {
     /// use jwm_cache_core::{CacheBuilder, ManualClock, Postcard, Stamped};
     ///
     /// let mut cache = CacheBuilder::new(ManualClock::new())
@@ -123,6 +124,7 @@ impl<S, C> CacheBuilder<S, C> {
     ///     .build::<u8, u8>();
     /// cache.insert(1, 2).unwrap();
     /// assert_eq!(cache.get(&1).unwrap(), Some(2));
+    /// # }
     /// ```
     pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> CacheBuilder<S2, C> {
         let serializer = f(self.serializer);

@@ -37,6 +37,7 @@ pub const HEADER_LEN: usize = 11;
 /// it and don't pay for it.
 ///
 /// ```
+/// # #[cfg(feature = "postcard")] {
 /// use jwm_cache_core::{HEADER_LEN, Postcard, Serializer, Stamped, StampedError};
 ///
 /// let codec = Stamped::<_, u64>::new(Postcard);
@@ -46,6 +47,7 @@ pub const HEADER_LEN: usize = 11;
 /// assert_eq!(Serializer::<String>::decode(&codec, &bytes).unwrap(), "user-42");
 /// // The same bytes read as another type: a typed error, never a value.
 /// assert_eq!(Serializer::<u64>::decode(&codec, &bytes), Err(StampedError::OtherType));
+/// # }
 /// ```
 pub struct Stamped<S, K> {
     inner: S,
@@ -89,12 +91,14 @@ impl<S, K> Stamped<S, K> {
     /// changes shape but not name, so that entries of the old shape miss.
     ///
     /// ```
+    /// # #[cfg(feature = "postcard")] {
     /// use jwm_cache_core::{Postcard, Serializer, Stamped};
     ///
     /// let v1 = Stamped::<_, u8>::new(Postcard);
     /// let v2 = Stamped::<_, u8>::new(Postcard).schema(2);
     /// let bytes = Serializer::<u32>::encode(&v1, &7).unwrap();
     /// assert!(Serializer::<u32>::decode(&v2, &bytes).is_err());
+    /// # }
     /// ```
     pub const fn schema(mut self, version: u32) -> Self {
         self.schema = version;
