@@ -76,6 +76,7 @@ enum State<V> {
 
 /// Why a computation gave no value: an error to share with the waiters, or nothing to
 /// share (the caller computing it panicked), so that a waiter takes over.
+#[cfg(feature = "async")]
 #[derive(Debug)]
 pub(crate) enum Failure<E> {
     Error(E),

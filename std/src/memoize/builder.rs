@@ -102,6 +102,7 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     }
 
     /// The codec, replaced by `f` of the current one.
+    #[cfg(feature = "redis")]
     fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> MemoizedBuilder<T, Args, V, S2, C> {
         MemoizedBuilder {
             target: self.target,
