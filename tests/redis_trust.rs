@@ -272,3 +272,27 @@ fn a_sync_function_over_redis_is_stamped_too() {
     assert_eq!(cube.call(3), 27, "garbage is a miss");
     assert_eq!(cube.cache_info().errors, 1);
 }
+
+#[test]
+fn sync_engine_caches_over_redis_are_named_after_their_identifiers() {
+    let server = RedisServer::start();
+    let bridge = jwm_cache::Bridge::new().unwrap();
+    let url = server.url(0);
+    let redis = bridge.run(async move { RedisBackend::<u64>::open(&url) });
+    let redis = redis.unwrap().unwrap();
+    let over_redis = || jwm_cache::SyncRedisBackend::new(redis.clone(), bridge.clone());
+    // Two functions of the same types with default identifiers: before the sync builders
+    // named their backends, both wrote under `jwm-cache:default:`.
+    let square = jwm_cache::Memoized::builder(|n: u64| n * n)
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(over_redis);
+    let cube = jwm_cache::Memoized::builder(|n: u64| n * n * n)
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(over_redis);
+    assert_eq!(square.call(3), 9);
+    assert_eq!(cube.call(3), 27, "not the square's entry");
+    let names: Vec<String> = server.client(0).keys("*").unwrap();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let square_name = key(&square.cache_parameters().identifier, 3);
+    assert!(names.contains(&square_name), "{names:?}");
+}

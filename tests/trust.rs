@@ -231,3 +231,24 @@ fn a_shared_cache_asked_for_another_clock_or_capacity_says_so() {
     );
     assert!(Arc::ptr_eq(first.cache(), second.cache()));
 }
+
+static READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// `io::Error` is not `Clone`: its failures are not shared, and the alias still counts
+/// as a `Result`, so an `Err` is never cached.
+#[ttl_cache(shared_errors = false)]
+fn read_setting(n: u64) -> std::io::Result<u64> {
+    let run = READS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if run == 0 {
+        return Err(std::io::Error::other("disk busy"));
+    }
+    Ok(n * 2)
+}
+
+#[test]
+fn an_error_type_that_is_not_clone_works_without_sharing() {
+    assert!(read_setting(4).is_err());
+    assert_eq!(read_setting(4).unwrap(), 8, "the error was not cached");
+    assert_eq!(read_setting(4).unwrap(), 8);
+    assert_eq!(READS.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -44,6 +44,13 @@ pub trait Backend<K, E> {
     /// The number of live entries at `now`.
     fn len(&mut self, now: Instant) -> Result<usize, Self::Error>;
 
+    /// Tells a backend shared by several caches (a server) which cache it serves, so
+    /// that each identifier's entries stay apart. Builders call it once, before any
+    /// operation; a backend owned by one cache ignores it.
+    fn use_identifier(&mut self, identifier: &str) {
+        let _ = identifier;
+    }
+
     /// The most entries this backend holds before evicting, if bounded.
     fn capacity(&self) -> Option<usize> {
         None

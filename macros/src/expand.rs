@@ -69,7 +69,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
 
     let cache_type = storage.cache_type(&key.ty, returns.cached());
     let mut value_checks = storage.value_checks(returns.cached());
-    if matches!(returns, Returns::Result(_)) {
+    if matches!(returns, Returns::Result(_)) && options.shared_errors {
         if let Some(error) = signature::result_error(&function.sig.output) {
             value_checks.extend(quote_spanned! {error.span()=>
                 {
@@ -167,8 +167,11 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
                 ::core::result::Result::Err(never) => match never {},
             }
         },
-        Returns::Result(_) => {
+        Returns::Result(_) if options.shared_errors => {
             quote!(#cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
+        }
+        Returns::Result(_) => {
+            quote!(#cache.try_get_or_insert_unshared(__jwm_cache_key, #ttl, || #computed) #awaited)
         }
         Returns::SomeOnly(_) if is_async => quote! {
             #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async { #computed.await.ok_or(()) }).await.ok()

@@ -43,8 +43,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   names: two closures in one function have the same name, so give such functions a
 ///   key that tells them apart.
 /// - **Results**: a return type written `Result<T, E>` caches only `Ok`; callers
-///   waiting on the same computation get its `Err`, cloned (`E: Clone + Send + 'static`;
-///   wrap other errors in `Arc`). One written `Option<T>` caches `None` like any value
+///   waiting on the same computation get its `Err`, cloned (`E: Clone + Send + 'static`).
+///   For an error type that is not `Clone` (`anyhow::Result<T>`, `io::Result<T>`), write
+///   `shared_errors = false`: waiters then compute again when the call fails. One written `Option<T>` caches `None` like any value
 ///   (as the Python original does) unless `cache_none = false`. The spelling decides: an
 ///   alias of `Result` is cached whole.
 /// - **Identifier**: `module_path::function@file:line:column` of the attribute by default

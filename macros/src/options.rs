@@ -22,6 +22,9 @@ pub(crate) struct Options {
     /// For a sync function over Redis: the `Bridge` expression, and where it was named.
     pub(crate) bridge: Option<(Expr, Span)>,
     pub(crate) single_flight: bool,
+    /// Whether callers waiting on a failing computation get its `Err` (cloned), or
+    /// compute again (for an error type that is not `Clone`).
+    pub(crate) shared_errors: bool,
     pub(crate) cache_none: bool,
     /// Where `cache_none` was written, if it was.
     pub(crate) cache_none_span: Option<Span>,
@@ -65,7 +68,7 @@ pub(crate) enum Key {
     Whole(Box<Expr>),
 }
 
-const KNOWN: &str = "ttl, ttl_ms, identifier, capacity, serializer, backend, bridge, clock, single_flight, cache_none, key";
+const KNOWN: &str = "ttl, ttl_ms, identifier, capacity, serializer, backend, bridge, clock, single_flight, shared_errors, cache_none, key";
 
 impl Parse for Options {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -78,6 +81,7 @@ impl Parse for Options {
             backend: Backend::Memory,
             bridge: None,
             single_flight: true,
+            shared_errors: true,
             cache_none: true,
             cache_none_span: None,
             key: None,
@@ -105,6 +109,7 @@ impl Parse for Options {
                 "backend" => options.backend = backend(value)?,
                 "bridge" => options.bridge = Some((value.clone(), pair.path.span())),
                 "single_flight" => options.single_flight = boolean(value)?,
+                "shared_errors" => options.shared_errors = boolean(value)?,
                 "cache_none" => {
                     options.cache_none = boolean(value)?;
                     options.cache_none_span = Some(pair.path.span());

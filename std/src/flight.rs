@@ -87,6 +87,50 @@ pub(crate) enum Failure<E> {
 /// take over.
 pub(crate) type Outcome<V, E> = Option<Result<V, E>>;
 
+/// Whether a computation's `Err` of type `E` is handed to its waiters.
+pub(crate) trait ErrorSharing<E> {
+    /// A copy of the error for another caller, or `None` if errors are not shared.
+    fn copy(error: &E) -> Option<E>;
+    /// The error as the flight keeps it, or `None` if waiters are to take over instead.
+    fn share(error: &E) -> Option<Box<dyn Any + Send>>;
+    /// A waiter's copy of a shared error, if it is of this caller's type.
+    fn receive(shared: &(dyn Any + Send)) -> Option<E>;
+}
+
+/// Errors are shared: each waiter gets a clone.
+pub(crate) struct Shared;
+
+impl<E: Clone + Send + 'static> ErrorSharing<E> for Shared {
+    fn copy(error: &E) -> Option<E> {
+        Some(error.clone())
+    }
+
+    fn share(error: &E) -> Option<Box<dyn Any + Send>> {
+        Self::copy(error).map(|copy| Box::new(copy) as Box<dyn Any + Send>)
+    }
+
+    fn receive(shared: &(dyn Any + Send)) -> Option<E> {
+        shared.downcast_ref::<E>().cloned()
+    }
+}
+
+/// Errors stay with their callers (they need not be `Clone`): a waiter takes over.
+pub(crate) struct Unshared;
+
+impl<E> ErrorSharing<E> for Unshared {
+    fn copy(_: &E) -> Option<E> {
+        None
+    }
+
+    fn share(_: &E) -> Option<Box<dyn Any + Send>> {
+        None
+    }
+
+    fn receive(_: &(dyn Any + Send)) -> Option<E> {
+        None
+    }
+}
+
 impl<V: Clone> Flight<V> {
     fn new(leader: Caller) -> Arc<Self> {
         Arc::new(Flight {
@@ -99,18 +143,18 @@ impl<V: Clone> Flight<V> {
     }
 
     /// Blocks until the leader settles: its result, or `None` if it gave up.
-    pub(crate) fn wait<E: Clone + 'static>(&self) -> Outcome<V, E> {
+    pub(crate) fn wait<E, X: ErrorSharing<E>>(&self) -> Outcome<V, E> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let state = self
             .settled
             .wait_while(state, |s| matches!(s, State::Running))
             .unwrap_or_else(PoisonError::into_inner);
-        state.outcome()
+        state.outcome::<E, X>()
     }
 
     /// Waits, without blocking the thread, until the leader settles.
     #[cfg(feature = "async")]
-    pub(crate) async fn settled<E: Clone + 'static>(&self) -> Outcome<V, E> {
+    pub(crate) async fn settled<E, X: ErrorSharing<E>>(&self) -> Outcome<V, E> {
         loop {
             let notified = self.settled_async.notified();
             let mut notified = std::pin::pin!(notified);
@@ -119,7 +163,7 @@ impl<V: Clone> Flight<V> {
             {
                 let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
                 if !matches!(*state, State::Running) {
-                    return state.outcome();
+                    return state.outcome::<E, X>();
                 }
             }
             notified.await;
@@ -138,10 +182,10 @@ impl<V: Clone> Flight<V> {
 }
 
 impl<V: Clone> State<V> {
-    fn outcome<E: Clone + 'static>(&self) -> Outcome<V, E> {
+    fn outcome<E, X: ErrorSharing<E>>(&self) -> Outcome<V, E> {
         match self {
             State::Done(value) => Some(Ok(value.clone())),
-            State::Failed(error) => error.downcast_ref::<E>().cloned().map(Err),
+            State::Failed(error) => X::receive(&**error).map(Err),
             State::Running | State::Abandoned => None,
         }
     }
@@ -245,9 +289,12 @@ impl<'a, T: FlightTable<K, V>, K, V: Clone> Lead<'a, T, K, V> {
     }
 
     /// Hands the computation's `error` to the waiters, and withdraws the flight: an
-    /// `Err` is never cached, so the next call after this one computes again.
-    pub(crate) fn fail<E: Clone + Send + 'static>(mut self, error: &E) {
-        let handed = Box::new(error.clone());
+    /// `Err` is never cached, so the next call after this one computes again. An error
+    /// that is not shared abandons the flight instead, and a waiter takes over.
+    pub(crate) fn fail<E, X: ErrorSharing<E>>(mut self, error: &E) {
+        let Some(handed) = X::share(error) else {
+            return; // dropped unsettled: abandoned
+        };
         self.table.withdraw(&self.key, &self.flight);
         self.settled = true;
         self.flight.settle(State::Failed(handed));

@@ -3,6 +3,7 @@
 use alloc::string::String;
 use core::marker::PhantomData;
 
+use crate::backend::Backend;
 use crate::codec::{Identity, Serializer};
 use crate::memory::MemoryBackend;
 use crate::time::Ttl;
@@ -157,12 +158,31 @@ impl<S, C> CacheBuilder<S, C> {
             Some(capacity) => MemoryBackend::with_capacity(capacity),
             None => MemoryBackend::new(),
         };
-        self.build_with_backend(backend)
+        self.assemble(backend)
     }
 
-    /// A cache over `backend`. Capacity is the backend's own business here, so the
-    /// builder's [`capacity`](Self::capacity) is not used.
-    pub fn build_with_backend<K, V, B>(self, backend: B) -> Cache<K, V, B, S, C> {
+    /// A cache over `backend`, which learns the cache's identifier (see
+    /// [`Backend::use_identifier`](crate::Backend::use_identifier)). Capacity is the
+    /// backend's own business here, so the builder's [`capacity`](Self::capacity) is not
+    /// used.
+    pub fn build_with_backend<K, V, B>(self, mut backend: B) -> Cache<K, V, B, S, C>
+    where
+        S: Serializer<V>,
+        B: Backend<K, S::Encoded>,
+    {
+        backend.use_identifier(&self.identifier);
+        self.assemble(backend)
+    }
+
+    /// A cache over `backend` as it is, not told the identifier: for a shell that builds
+    /// its engines over backends that keep no namespace (memory shards), without the
+    /// bounds of [`build_with_backend`](Self::build_with_backend).
+    #[doc(hidden)]
+    pub fn build_over<K, V, B>(self, backend: B) -> Cache<K, V, B, S, C> {
+        self.assemble(backend)
+    }
+
+    fn assemble<K, V, B>(self, backend: B) -> Cache<K, V, B, S, C> {
         let (policy, clock) = self.into_policy_and_clock();
         Cache {
             backend,

@@ -7,7 +7,10 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::{ByteCodec, Serializer};
 
-/// Stores values as JSON bytes, readable by other languages sharing a byte store.
+/// Stores values as JSON bytes: readable by people and other languages. In Redis, the
+/// JSON sits behind the binary [`Stamped`](super::Stamped) header, whose fingerprint
+/// names Rust types: other programs can read the JSON after the first 11 bytes, but
+/// cannot write values the cache accepts.
 ///
 /// Decoding is strict: one JSON value, with nothing but whitespace around it.
 ///

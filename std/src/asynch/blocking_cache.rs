@@ -10,9 +10,9 @@ use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer, Ttl};
 use tokio::sync::oneshot;
 
 use super::bridge::{self, Bridge, BridgeStopped};
-use super::cache::Storing;
+use super::miss::Storing;
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
-use crate::flight::{Caller, Failure, Joiner};
+use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 
 /// A sync face for an [`AsyncCache`]: sync functions over an async backend.
 ///
@@ -73,8 +73,9 @@ enum Step<F, V, E> {
 
 /// What the bridge's task tells the calling thread.
 enum Message<V, E> {
-    /// Run the computation and reply with its result.
-    Compute(oneshot::Sender<Result<V, E>>),
+    /// Run the computation and reply with its result (an error not shared comes back
+    /// as `Abandoned`).
+    Compute(oneshot::Sender<Result<V, Failure<E>>>),
     /// The call's outcome: a value, a (maybe shared) error, or `Abandoned` if this
     /// caller's own computation panicked.
     Done(Result<V, Failure<E>>),
@@ -183,9 +184,30 @@ where
         ttl: impl Into<Ttl>,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
+        self.try_get_or_insert_as::<E, Shared>(key, ttl.into(), f)
+    }
+
+    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) for an error type
+    /// that is not `Clone` (`anyhow::Error`, `io::Error`): the error is not shared, and a
+    /// caller waiting on this computation computes again when it fails, one after another.
+    pub fn try_get_or_insert_unshared<E: Send + 'static>(
+        &self,
+        key: K,
+        ttl: impl Into<Ttl>,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        self.try_get_or_insert_as::<E, Unshared>(key, ttl.into(), f)
+    }
+
+    fn try_get_or_insert_as<E: Send + 'static, X: ErrorSharing<E> + 'static>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
         // A hit needs no more than a lookup.
         let now = self.cache.clock.now();
-        let mut storing = Storing::new(self.cache.backend(), ttl.into());
+        let mut storing = Storing::new(self.cache.backend(), ttl);
         let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
         storing.lookup_begins();
         let found = self
@@ -217,13 +239,10 @@ where
                     return Err(Failure::Abandoned);
                 }
                 // A dropped reply means `f` panicked: hand over to a waiter.
-                match value.await {
-                    Ok(computed) => computed.map_err(Failure::Error),
-                    Err(_) => Err(Failure::Abandoned),
-                }
+                value.await.unwrap_or(Err(Failure::Abandoned))
             };
             let outcome = cache
-                .compute_missing(Some(joiner), key, storing, now, compute)
+                .compute_missing::<E, X, _>(Some(joiner), key, storing, now, compute)
                 .await
                 .map(|computed| computed.value);
             // The caller may have gone (its `f` panicked); nothing is owed to it then.
@@ -236,7 +255,12 @@ where
                     let computed = f();
                     // The task waits for this; if it has gone, `Done` never comes and
                     // the channel closes below.
-                    let _ = reply.send(computed.clone());
+                    // An error that is not shared stays here: the task abandons.
+                    let handed = computed
+                        .as_ref()
+                        .map(V::clone)
+                        .map_err(|e| X::copy(e).map_or(Failure::Abandoned, Failure::Error));
+                    let _ = reply.send(handed);
                     step = Step::Ran(computed);
                 }
                 // Defensive: the protocol's `compute` is `FnOnce`, so it asks once.

@@ -2,70 +2,19 @@
 
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
     CacheInfo, Clock, Counts, Error, Identity, Instant, MemoryBackend, Parameters, Policy,
     Serializer, Ttl, Write,
 };
 
+use super::AsyncBackend;
 use super::counts::AtomicCounts;
-use super::{AsyncBackend, Sharded};
-use crate::SystemClock;
-use crate::flight::{Caller, Failure, Flight, FlightTable, Flights, Joiner, Lead, Role};
-
-/// A miss's value, and how storing it went (`Ok` when another caller computed it).
-pub(crate) struct Computed<V, Err> {
-    pub(crate) value: V,
-    pub(crate) stored: Result<(), Err>,
-}
-
-impl<V, Err> Computed<V, Err> {
-    fn elsewhere(value: V) -> Self {
-        Computed {
-            value,
-            stored: Ok(()),
-        }
-    }
-}
-
-/// How a miss's value is stored: with which TTL, and within what the call's lookups
-/// left of its time on a bounded backend (see [`AsyncBackend::call_budget`]). The
-/// computation's own time is not the backend's, so only lookups are charged.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Storing {
-    pub(crate) ttl: Ttl,
-    /// What is left for the store; `None` on an unbounded backend, which then reads no
-    /// clock at all.
-    left: Option<std::time::Duration>,
-    /// When the lookup being charged began.
-    lookup_began: Option<std::time::Instant>,
-}
-
-impl Storing {
-    /// A call over `backend` storing with `ttl`, nothing spent yet.
-    pub(crate) fn new<K, E, B: AsyncBackend<K, E>>(backend: &B, ttl: Ttl) -> Self {
-        Storing {
-            ttl,
-            left: backend.call_budget(),
-            lookup_began: None,
-        }
-    }
-
-    /// A lookup begins: it will be charged to the budget.
-    pub(crate) fn lookup_begins(&mut self) {
-        if self.left.is_some() {
-            self.lookup_began = Some(std::time::Instant::now());
-        }
-    }
-
-    /// The lookup ended: what it took comes off the budget.
-    pub(crate) fn lookup_ended(&mut self) {
-        if let (Some(left), Some(began)) = (self.left, self.lookup_began.take()) {
-            self.left = Some(left.saturating_sub(began.elapsed()));
-        }
-    }
-}
+use super::miss::Storing;
+use super::sharded::Sharded;
+use crate::clock::SystemClock;
+use crate::flight::{ErrorSharing, Failure, Flights, Joiner, Shared, Unshared};
 
 /// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
 pub type AsyncCacheError<K, V, B, S> = Error<
@@ -83,10 +32,10 @@ pub type AsyncCacheError<K, V, B, S> = Error<
 ///
 /// [`get_or_insert_with`](AsyncCache::get_or_insert_with) is **single-flight** across
 /// tasks (and across threads using the [`BlockingCache`](crate::BlockingCache) bridge
-/// over the same cache): concurrent misses on a key run the computation once. If the
-/// leading task is cancelled (its future dropped), panics, or returns `Err`, one waiter
-/// takes over and the others still get a value; nobody hangs, and errors are never
-/// cached. `clear` and `remove` detach computations in flight: their results reach
+/// over the same cache): concurrent misses on a key run the computation once. If it
+/// returns `Err`, every waiting task gets that error (cloned), and it is not cached: the
+/// next call computes again. If the leading task is cancelled (its future dropped) or
+/// panics, one waiter takes over and the others still get a value; nobody hangs. `clear` and `remove` detach computations in flight: their results reach
 /// their callers but are not stored.
 ///
 /// ```
@@ -261,7 +210,7 @@ where
     {
         let computed = || async { Ok::<_, std::convert::Infallible>(f().await) };
         let Ok(value) = self
-            .try_get_or_insert_as(None, key, self.policy.ttl(), computed)
+            .try_get_or_insert_as::<_, Shared, _>(None, key, self.policy.ttl(), computed)
             .await;
         value
     }
@@ -289,7 +238,7 @@ where
         F: Future<Output = Result<V, E>>,
     {
         // Not an `async fn` of its own: one state machine fewer on the hit path.
-        self.try_get_or_insert_as(None, key, self.policy.ttl(), f)
+        self.try_get_or_insert_as::<E, Shared, F>(None, key, self.policy.ttl(), f)
     }
 
     /// [`try_get_or_insert_with`](Self::try_get_or_insert_with), storing the value with
@@ -304,12 +253,40 @@ where
         E: Clone + Send + 'static,
         F: Future<Output = Result<V, E>>,
     {
-        self.try_get_or_insert_as(None, key, ttl.into(), f)
+        self.try_get_or_insert_as::<E, Shared, F>(None, key, ttl.into(), f)
+    }
+
+    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) for an error type
+    /// that is not `Clone` (`anyhow::Error`, `io::Error`): the error is not shared, and a
+    /// task waiting on this computation computes again when it fails, one after another.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// #[derive(Debug)]
+    /// struct NotClone;
+    ///
+    /// let cache = jwm_cache::AsyncCache::new();
+    /// let ttl = cache.ttl();
+    /// let failed = cache.try_get_or_insert_unshared(1, ttl, || async { Err::<u8, _>(NotClone) });
+    /// assert!(failed.await.is_err());
+    /// # });
+    /// ```
+    pub fn try_get_or_insert_unshared<E, F>(
+        &self,
+        key: K,
+        ttl: impl Into<Ttl>,
+        f: impl FnOnce() -> F,
+    ) -> impl Future<Output = Result<V, E>>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
+        self.try_get_or_insert_as::<E, Unshared, F>(None, key, ttl.into(), f)
     }
 
     /// The single-flight protocol, for `joiner`: a caller behind the bridge, or else
-    /// the current task (looked up only on a miss: it costs a thread-local access).
-    pub(crate) async fn try_get_or_insert_as<E, F>(
+    /// the current task (looked up only on a miss: it costs a thread-local access). `X`
+    /// says whether an error is handed to the waiters.
+    pub(crate) async fn try_get_or_insert_as<E, X, F>(
         &self,
         joiner: Option<Joiner>,
         key: K,
@@ -317,7 +294,7 @@ where
         f: impl FnOnce() -> F,
     ) -> Result<V, E>
     where
-        E: Clone + Send + 'static,
+        X: ErrorSharing<E>,
         F: Future<Output = Result<V, E>>,
     {
         let now = self.clock.now();
@@ -335,7 +312,7 @@ where
         drop(found);
         let f = || async { f().await.map_err(Failure::Error) };
         // Boxed so that the future of a hit stays small: a miss computes anyway.
-        match Box::pin(self.compute_missing(joiner, key, storing, now, f)).await {
+        match Box::pin(self.compute_missing::<E, X, _>(joiner, key, storing, now, f)).await {
             Ok(computed) => Ok(computed.value),
             Err(Failure::Error(e)) => Err(e),
             Err(Failure::Abandoned) => unreachable!("only the bridge abandons a computation"),
@@ -370,82 +347,12 @@ where
             return Ok(value);
         }
         let computed = || async { Ok::<_, Failure<std::convert::Infallible>>(f().await) };
-        let Ok(computed) = Box::pin(self.compute_missing(None, key, storing, now, computed)).await
+        let Ok(computed) =
+            Box::pin(self.compute_missing::<_, Shared, _>(None, key, storing, now, computed)).await
         else {
             unreachable!("an infallible computation that is not abandoned gives a value");
         };
         computed.stored.map(|()| computed.value)
-    }
-
-    /// The miss half of the protocol, for a caller that looked `key` up at `now`
-    /// (and counted it) already. A waiter gets the leader's value or its error; a
-    /// leader that was cancelled, panicked or abandoned its computation hands over.
-    pub(crate) async fn compute_missing<E, F>(
-        &self,
-        joiner: Option<Joiner>,
-        key: K,
-        mut storing: Storing,
-        mut now: Instant,
-        f: impl FnOnce() -> F,
-    ) -> Result<Computed<V, AsyncCacheError<K, V, B, S>>, Failure<E>>
-    where
-        E: Clone + Send + 'static,
-        F: Future<Output = Result<V, Failure<E>>>,
-    {
-        let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
-        let mut role = self.join_or_lead(&key, joiner);
-        let lead = loop {
-            match role {
-                Role::Solo => break None,
-                Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
-                Role::Wait(flight) => {
-                    if let Some(outcome) = flight.settled::<E>().await {
-                        return outcome.map(Computed::elsewhere).map_err(Failure::Error);
-                    }
-                    // The leader gave up: look again at a fresh time (another caller may
-                    // have stored a value, already counted as this call's miss), then
-                    // join again, leading if nobody else does.
-                    now = self.clock.now();
-                    storing.lookup_begins();
-                    let found = self.read(&key, now).await;
-                    storing.lookup_ended();
-                    self.counts.add(Counts::outcome(&found));
-                    if let Ok(Some(value)) = found {
-                        return Ok(Computed::elsewhere(value));
-                    }
-                    role = self.join_or_lead(&key, joiner);
-                }
-            }
-        };
-        let value = match f().await {
-            Ok(value) => value,
-            Err(Failure::Error(e)) => {
-                if let Some(lead) = lead {
-                    lead.fail(&e);
-                }
-                return Err(Failure::Error(e));
-            }
-            // Dropping the lead hands the computation over to a waiter.
-            Err(Failure::Abandoned) => return Err(Failure::Abandoned),
-        };
-        let mut stored = Ok(());
-        {
-            // Checked and stored under the gate, so a `clear` or `remove` that withdraws
-            // the flight cannot land between the check and the store.
-            let _gate = self.writes.read().await;
-            let ours = lead
-                .as_ref()
-                .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
-            if ours {
-                stored = self.store(key, storing, now, |c| c.encode(&value)).await;
-            }
-        }
-        if let Some(lead) = lead {
-            // Withdrawn only now, so callers arriving during the store waited for it.
-            FlightTable::withdraw(self, &lead.key, &lead.flight);
-            lead.settle(&value);
-        }
-        Ok(Computed { value, stored })
     }
 
     /// Looks up `key` at `now`, counted as a lookup.
@@ -460,11 +367,15 @@ where
     }
 
     /// Looks up `key`; the caller counts it, as a lookup or as a second look.
-    async fn read(&self, key: &K, now: Instant) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
+    pub(super) async fn read(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
         self.policy.read_owned(self.backend.get(key, now).await)
     }
 
-    async fn store(
+    pub(super) async fn store(
         &self,
         key: K,
         storing: Storing,
@@ -472,7 +383,7 @@ where
         encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
-            Ok(Write::Set { value, deadline }) => match storing.left {
+            Ok(Write::Set { value, deadline }) => match storing.left() {
                 Some(budget) => {
                     let set = self.backend.set_within(key, value, deadline, now, budget);
                     set.await
@@ -485,19 +396,12 @@ where
         self.counted(stored.map_err(Error::Backend))
     }
 
-    fn counted<T>(
+    pub(super) fn counted<T>(
         &self,
         result: Result<T, AsyncCacheError<K, V, B, S>>,
     ) -> Result<T, AsyncCacheError<K, V, B, S>> {
         self.counts.add(Counts::outcome(&result));
         result
-    }
-
-    fn join_or_lead(&self, key: &K, joiner: Joiner) -> Role<K, V> {
-        if !self.single_flight {
-            return Role::Solo;
-        }
-        self.flights().join_or_lead(key, joiner)
     }
 }
 
@@ -517,14 +421,8 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
         &self.backend
     }
 
-    fn flights(&self) -> MutexGuard<'_, Flights<K, V>> {
+    pub(super) fn flights(&self) -> MutexGuard<'_, Flights<K, V>> {
         // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
         self.flights.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for AsyncCache<K, V, B, S, C> {
-    fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
-        self.flights().withdraw(key, flight);
     }
 }

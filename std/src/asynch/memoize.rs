@@ -116,7 +116,7 @@ where
         let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
         let Ok(value) = self
             .cache
-            .try_get_or_insert_as(None, key, ttl, computed)
+            .try_get_or_insert_as::<_, crate::flight::Shared, _>(None, key, ttl, computed)
             .await;
         value
     }

@@ -8,6 +8,7 @@ mod bridge;
 mod cache;
 mod counts;
 mod memoize;
+mod miss;
 mod sharded;
 
 pub use backend::AsyncBackend;

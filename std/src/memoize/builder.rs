@@ -164,6 +164,7 @@ where
         backend: impl FnMut() -> B,
     ) -> Memoized<F, SyncCache<Args, V, B, S, C>>
     where
+        B: jwm_cache_core::Backend<Args, S::Encoded>,
         SyncCache<Args, V, B, S, C>: Shareable,
     {
         let (Function(function), cache, ttl) = self.cache(|o| o.build_with_backend(backend));
@@ -252,6 +253,7 @@ where
         backend: impl FnMut() -> B,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, B, S, C>>
     where
+        B: jwm_cache_core::Backend<(RK, Args), S::Encoded>,
         SyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
         let (Method(key, function), cache, ttl) = self.cache(|o| o.build_with_backend(backend));

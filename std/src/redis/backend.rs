@@ -313,7 +313,7 @@ where
     async fn remove(&self, key: &K, _now: Instant) -> Result<bool, RedisBackendError> {
         let mut command = redis::cmd("UNLINK");
         command.arg(self.name(key)?);
-        let removed: usize = self.query(&command).await?;
+        let removed: usize = self.link.remove(&command).await?;
         Ok(removed > 0)
     }
 
@@ -327,7 +327,7 @@ where
             if !batch.is_empty() {
                 let mut unlink = redis::cmd("UNLINK");
                 unlink.arg(batch);
-                let _unlinked: usize = self.query(&unlink).await?;
+                let _unlinked: usize = self.link.remove(&unlink).await?;
             }
             if next == 0 {
                 return Ok(());

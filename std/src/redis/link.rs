@@ -100,6 +100,37 @@ impl Link {
             .await
     }
 
+    /// Runs `command`, a removal (`UNLINK`), on the shared connection, then again on this
+    /// runtime's bulk connection if it has one: there it queues behind any large store
+    /// still in flight, so a store that timed out cannot land after the removal that
+    /// followed it (as on one connection, where commands keep their order).
+    pub(crate) async fn remove<T: FromRedisValue>(
+        &self,
+        command: &Cmd,
+    ) -> Result<T, RedisBackendError> {
+        let removed = self.query(command).await?;
+        if let Some((runtime, mut bulk)) = self.open(Lane::Bulk) {
+            let operation = async move { command.query_async::<redis::Value>(&mut bulk).await };
+            let _second = self
+                .bounded(runtime, operation, self.timeout, Failure::Alone)
+                .await;
+        }
+        Ok(removed)
+    }
+
+    /// This runtime's connection for `lane`, if one was made.
+    fn open(&self, lane: Lane) -> Option<(runtime::Id, ConnectionManager)> {
+        let runtime = Handle::try_current().ok()?.id();
+        let connections = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        connections
+            .iter()
+            .find(|(id, on, _)| *id == runtime && *on == lane)
+            .map(|(_, _, manager)| (runtime, manager.clone()))
+    }
+
     /// Stores with `command`, bounded by `within` (at most the timeout). A store's
     /// failure is its value's alone: it never pauses the backend for other keys (a slow
     /// or refused value says nothing of the server), and a large value travels on a

@@ -25,7 +25,7 @@ use crate::{AsyncBackend, Bridge};
 /// let redis = bridge.run(async { RedisBackend::<u64>::open("redis://127.0.0.1:6379") }).unwrap().unwrap();
 /// let mut cache = CacheBuilder::new(SystemClock)
 ///     .serializer(Stamped::new(Postcard))
-///     .build_with_backend::<u64, String, _>(SyncRedisBackend::new(redis.with_identifier("default"), bridge));
+///     .build_with_backend::<u64, String, _>(SyncRedisBackend::new(redis, bridge));
 /// cache.insert(1, "one".to_string()).unwrap();
 /// ```
 pub struct SyncRedisBackend<K> {
@@ -38,8 +38,8 @@ pub struct SyncRedisBackend<K> {
 }
 
 impl<K> SyncRedisBackend<K> {
-    /// Runs `redis`'s operations on `bridge`. Its identifier is not changed: name it with
-    /// [`RedisBackend::with_identifier`] (the sync builders do not).
+    /// Runs `redis`'s operations on `bridge`. The cache builders name its namespace
+    /// after the cache's identifier.
     pub fn new(redis: RedisBackend<K>, bridge: Bridge) -> Self {
         SyncRedisBackend {
             redis: Arc::new(redis),
@@ -91,6 +91,13 @@ where
     fn remove(&mut self, key: &K, now: Instant) -> Result<bool, RedisBackendError> {
         let key = key.clone();
         self.run(|redis| async move { redis.remove(&key, now).await })
+    }
+
+    /// Names the namespace, as the async backend's builders do: without it, every
+    /// cache over this backend would share the default namespace.
+    fn use_identifier(&mut self, identifier: &str) {
+        let named = (*self.redis).clone().with_identifier(identifier);
+        self.redis = Arc::new(named);
     }
 
     fn clear(&mut self) -> Result<(), RedisBackendError> {

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::thread;
 
-use jwm_cache_core::{CacheBuilder, Identity, MemoryBackend, Serializer, Ttl};
+use jwm_cache_core::{Backend, Cache, CacheBuilder, Identity, MemoryBackend, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::SystemClock;
@@ -150,8 +150,12 @@ impl<S, C> SyncCacheBuilder<S, C> {
         S: Serializer<V> + Clone,
         C: Clone,
     {
-        let backends = self.memory_backends();
-        self.build_with_backend(backends)
+        let mut backends = self.memory_backends();
+        // The memory backend keeps no namespace, so it is not named.
+        let engines = (0..self.shard_count())
+            .map(|_| self.core.clone().build_over(backends()))
+            .collect();
+        self.assemble(engines)
     }
 
     /// One in-memory backend per shard, splitting the capacity exactly: the first
@@ -178,11 +182,20 @@ impl<S, C> SyncCacheBuilder<S, C> {
     ) -> SyncCache<K, V, B, S, C>
     where
         S: Serializer<V> + Clone,
+        B: Backend<K, S::Encoded>,
         C: Clone,
     {
-        let engines: Vec<_> = (0..self.shard_count())
+        let engines = (0..self.shard_count())
             .map(|_| self.core.clone().build_with_backend(backend()))
             .collect();
+        self.assemble(engines)
+    }
+
+    /// The thread-safe cache over one engine per shard.
+    fn assemble<K, V, B>(self, engines: Vec<Cache<K, V, B, S, C>>) -> SyncCache<K, V, B, S, C>
+    where
+        C: Clone,
+    {
         // Every engine was built from the same options; the first speaks for all.
         let (ttl, clock) = (engines[0].ttl(), engines[0].clock().clone());
         SyncCache {

@@ -14,7 +14,9 @@ use jwm_cache_core::{
 pub use builder::SyncCacheBuilder;
 
 use crate::SystemClock;
-use crate::flight::{Caller, Flight, FlightTable, Flights, Joiner, Lead, Role};
+use crate::flight::{
+    Caller, ErrorSharing, Flight, FlightTable, Flights, Joiner, Lead, Role, Shared, Unshared,
+};
 
 /// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
 ///
@@ -225,7 +227,39 @@ where
         ttl: impl Into<Ttl>,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        let ttl = ttl.into();
+        self.try_get_or_insert_as::<E, Shared>(key, ttl.into(), f)
+    }
+
+    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) for an error type
+    /// that is not `Clone` (`anyhow::Error`, `io::Error`): the error is not shared, and a
+    /// caller waiting on this computation computes again when it fails, one after another.
+    ///
+    /// ```
+    /// use jwm_cache::SyncCache;
+    ///
+    /// #[derive(Debug)]
+    /// struct NotClone;
+    ///
+    /// let cache = SyncCache::new();
+    /// let ttl = cache.ttl();
+    /// assert!(cache.try_get_or_insert_unshared(1, ttl, || Err::<u8, _>(NotClone)).is_err());
+    /// assert_eq!(cache.try_get_or_insert_unshared(1, ttl, || Ok::<_, NotClone>(5)).unwrap(), 5);
+    /// ```
+    pub fn try_get_or_insert_unshared<E>(
+        &self,
+        key: K,
+        ttl: impl Into<Ttl>,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        self.try_get_or_insert_as::<E, Unshared>(key, ttl.into(), f)
+    }
+
+    fn try_get_or_insert_as<E, X: ErrorSharing<E>>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
         let mut now = self.clock.now();
         let mut role = {
             let mut shard = self.lock(&key);
@@ -238,7 +272,7 @@ where
             match role {
                 Role::Solo => break None,
                 Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
-                Role::Wait(flight) => match flight.wait() {
+                Role::Wait(flight) => match flight.wait::<E, X>() {
                     Some(outcome) => return outcome,
                     // The leader gave up, maybe long after this call began: read the
                     // clock again, look again (another caller may have stored a value),
@@ -258,7 +292,7 @@ where
             Ok(value) => value,
             Err(e) => {
                 if let Some(lead) = lead {
-                    lead.fail(&e);
+                    lead.fail::<E, X>(&e);
                 }
                 return Err(e);
             }

@@ -1,0 +1,162 @@
+//! The miss half of `AsyncCache`'s protocol: join the key's flight or lead it, compute,
+//! store within what is left of the call's budget, and settle the flight.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
+
+use super::{AsyncBackend, AsyncCache, AsyncCacheError};
+use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Role};
+
+/// A miss's value, and how storing it went (`Ok` when another caller computed it).
+pub(crate) struct Computed<V, Err> {
+    pub(crate) value: V,
+    pub(crate) stored: Result<(), Err>,
+}
+
+impl<V, Err> Computed<V, Err> {
+    pub(super) fn elsewhere(value: V) -> Self {
+        Computed {
+            value,
+            stored: Ok(()),
+        }
+    }
+}
+
+/// How a miss's value is stored: with which TTL, and within what the call's lookups
+/// left of its time on a bounded backend (see [`AsyncBackend::call_budget`]). The
+/// computation's own time is not the backend's, so only lookups are charged.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Storing {
+    pub(crate) ttl: Ttl,
+    /// What is left for the store; `None` on an unbounded backend, which then reads no
+    /// clock at all.
+    left: Option<std::time::Duration>,
+    /// When the lookup being charged began.
+    lookup_began: Option<std::time::Instant>,
+}
+
+impl Storing {
+    /// A call over `backend` storing with `ttl`, nothing spent yet.
+    pub(crate) fn new<K, E, B: AsyncBackend<K, E>>(backend: &B, ttl: Ttl) -> Self {
+        Storing {
+            ttl,
+            left: backend.call_budget(),
+            lookup_began: None,
+        }
+    }
+
+    /// A lookup begins: it will be charged to the budget.
+    pub(crate) fn lookup_begins(&mut self) {
+        if self.left.is_some() {
+            self.lookup_began = Some(std::time::Instant::now());
+        }
+    }
+
+    /// What is left for the store: `None` on an unbounded backend.
+    pub(crate) fn left(&self) -> Option<std::time::Duration> {
+        self.left
+    }
+
+    /// The lookup ended: what it took comes off the budget.
+    pub(crate) fn lookup_ended(&mut self) {
+        if let (Some(left), Some(began)) = (self.left, self.lookup_began.take()) {
+            self.left = Some(left.saturating_sub(began.elapsed()));
+        }
+    }
+}
+
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: Clone + Send + Sync,
+    S: Serializer<V> + Sync,
+    B: AsyncBackend<K, S::Encoded>,
+    C: Clock + Sync,
+{
+    /// The miss half of the protocol, for a caller that looked `key` up at `now`
+    /// (and counted it) already. A waiter gets the leader's value or its error; a
+    /// leader that was cancelled, panicked or abandoned its computation hands over.
+    pub(crate) async fn compute_missing<E, X, F>(
+        &self,
+        joiner: Option<Joiner>,
+        key: K,
+        mut storing: Storing,
+        mut now: Instant,
+        f: impl FnOnce() -> F,
+    ) -> Result<Computed<V, AsyncCacheError<K, V, B, S>>, Failure<E>>
+    where
+        X: ErrorSharing<E>,
+        F: Future<Output = Result<V, Failure<E>>>,
+    {
+        let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
+        let mut role = self.join_or_lead(&key, joiner);
+        let lead = loop {
+            match role {
+                Role::Solo => break None,
+                Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
+                Role::Wait(flight) => {
+                    if let Some(outcome) = flight.settled::<E, X>().await {
+                        return outcome.map(Computed::elsewhere).map_err(Failure::Error);
+                    }
+                    // The leader gave up: look again at a fresh time (another caller may
+                    // have stored a value, already counted as this call's miss), then
+                    // join again, leading if nobody else does.
+                    now = self.clock.now();
+                    storing.lookup_begins();
+                    let found = self.read(&key, now).await;
+                    storing.lookup_ended();
+                    self.counts.add(Counts::outcome(&found));
+                    if let Ok(Some(value)) = found {
+                        return Ok(Computed::elsewhere(value));
+                    }
+                    role = self.join_or_lead(&key, joiner);
+                }
+            }
+        };
+        let value = match f().await {
+            Ok(value) => value,
+            Err(Failure::Error(e)) => {
+                if let Some(lead) = lead {
+                    lead.fail::<E, X>(&e);
+                }
+                return Err(Failure::Error(e));
+            }
+            // Dropping the lead hands the computation over to a waiter.
+            Err(Failure::Abandoned) => return Err(Failure::Abandoned),
+        };
+        let mut stored = Ok(());
+        {
+            // Checked and stored under the gate, so a `clear` or `remove` that withdraws
+            // the flight cannot land between the check and the store.
+            let _gate = self.writes.read().await;
+            let ours = lead
+                .as_ref()
+                .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
+            if ours {
+                stored = self.store(key, storing, now, |c| c.encode(&value)).await;
+            }
+        }
+        if let Some(lead) = lead {
+            // Withdrawn only now, so callers arriving during the store waited for it.
+            FlightTable::withdraw(self, &lead.key, &lead.flight);
+            lead.settle(&value);
+        }
+        Ok(Computed { value, stored })
+    }
+
+    fn join_or_lead(&self, key: &K, joiner: Joiner) -> Role<K, V> {
+        if !self.single_flight {
+            return Role::Solo;
+        }
+        self.flights().join_or_lead(key, joiner)
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for AsyncCache<K, V, B, S, C> {
+    fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
+        self.flights().withdraw(key, flight);
+    }
+}
