@@ -113,7 +113,7 @@ impl<S, C> CacheBuilder<S, C> {
     }
 
     /// The codec, replaced by `f` of the current one: for a wrapper such as
-    /// [`Stamped`](crate::Stamped).
+    /// [`Stamped`](crate::codec::Stamped).
     ///
     /// ```
     /// # #[cfg(feature = "postcard")] {
@@ -162,7 +162,7 @@ impl<S, C> CacheBuilder<S, C> {
     }
 
     /// A cache over `backend`, which learns the cache's identifier (see
-    /// [`Backend::use_identifier`](crate::Backend::use_identifier)). Capacity is the
+    /// [`Backend::use_identifier`](crate::backend::Backend::use_identifier)). Capacity is the
     /// backend's own business here, so the builder's [`capacity`](Self::capacity) is not
     /// used.
     pub fn build_with_backend<K, V, B>(self, mut backend: B) -> Cache<K, V, B, S, C>

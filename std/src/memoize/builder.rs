@@ -34,7 +34,7 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// value types and the same codec, backend and clock types, shares one cache in this
 /// process, as the Python original's local cache does. Each stores its results with its
 /// own TTL. They must agree on the clock and the capacity: a later builder that asks a
-/// shared cache for another one panics with a [`SharedCacheConflict`](crate::SharedCacheConflict)
+/// shared cache for another one panics with a [`SharedCacheConflict`](super::SharedCacheConflict)
 /// naming both settings. Functions under one identifier but with other types get a
 /// cache of their own. Different identifiers never share. To share explicitly, hand the
 /// same cache to [`Memoized::with_cache`].
@@ -182,12 +182,12 @@ where
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn build_with_async_backend<B>(
         self,
-        bridge: crate::Bridge,
+        bridge: crate::asynch::Bridge,
         backend: B,
     ) -> Memoized<F, crate::BlockingCache<Args, V, B, S, C>>
     where
         B: crate::AsyncBackend<Args, S::Encoded>,
-        crate::AsyncCache<Args, V, B, S, C>: Shareable,
+        crate::asynch::AsyncCache<Args, V, B, S, C>: Shareable,
     {
         let (Function(function), cache, ttl) = self.cache(|o| o.build_async_with_backend(backend));
         Memoized::with_cache(function, Arc::new(crate::BlockingCache::new(cache, bridge)))
@@ -200,7 +200,7 @@ where
 impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     /// The memoized sync function over `redis`, whose I/O runs on `bridge` (see
     /// [`build_with_async_backend`](Self::build_with_async_backend)). Values are stored
-    /// with the builder's codec, [stamped](crate::Stamped); the in-memory default,
+    /// with the builder's codec, [stamped](jwm_cache_core::Stamped); the in-memory default,
     /// [`Identity`], stores postcard bytes. Under an identifier it shares its cache, and
     /// its Redis namespace, with async memoized functions of the same types.
     ///
@@ -216,13 +216,18 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     /// ```
     pub fn build_with_redis(
         self,
-        bridge: crate::Bridge,
-        redis: crate::RedisBackend<Args>,
-    ) -> Memoized<F, crate::BlockingCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>>
+        bridge: crate::asynch::Bridge,
+        redis: crate::redis::RedisBackend<Args>,
+    ) -> Memoized<
+        F,
+        crate::asynch::BlockingCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>,
+    >
     where
         S: crate::redis::RedisCodec<Args, V>,
-        crate::RedisBackend<Args>: crate::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
-        crate::AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>: Shareable,
+        crate::redis::RedisBackend<Args>:
+            crate::asynch::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
+        crate::asynch::AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>:
+            Shareable,
         S::Stamped: Clone,
         C: Clone,
     {
@@ -270,7 +275,7 @@ type AsyncInMemory<K, V, S, C> =
 #[cfg(feature = "redis")]
 impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     /// The memoized async function over `redis`. Values are stored with the builder's
-    /// codec, [stamped](crate::Stamped) with the header that says which type and codec
+    /// codec, [stamped](jwm_cache_core::Stamped) with the header that says which type and codec
     /// wrote them; the in-memory default, [`Identity`], stores postcard bytes. For JSON,
     /// call `.serializer(Json)` first.
     ///
@@ -286,12 +291,13 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     /// ```
     pub fn build_with_redis(
         self,
-        redis: crate::RedisBackend<Args>,
-    ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>>
+        redis: crate::redis::RedisBackend<Args>,
+    ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>>
     where
         S: crate::redis::RedisCodec<Args, V>,
-        crate::RedisBackend<Args>: crate::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
-        AsyncCache<Args, V, crate::RedisBackend<Args>, S::Stamped, C>: Shareable,
+        crate::redis::RedisBackend<Args>:
+            crate::asynch::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
+        AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
     {
         self.map_serializer(crate::redis::RedisCodec::stamped)
             .build_with_backend(redis)

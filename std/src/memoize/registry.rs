@@ -51,7 +51,7 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: Serializer<V> + Sync,
-    B: crate::AsyncBackend<K, S::Encoded>,
+    B: crate::asynch::AsyncBackend<K, S::Encoded>,
     C: Clock + Sync,
     Self: Send + Sync + 'static,
 {

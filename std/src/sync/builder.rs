@@ -102,7 +102,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
     }
 
     /// The codec, replaced by `f` of the current one: for a wrapper such as
-    /// [`Stamped`](crate::Stamped).
+    /// [`Stamped`](jwm_cache_core::Stamped).
     pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> SyncCacheBuilder<S2, C> {
         SyncCacheBuilder {
             core: self.core.map_serializer(f),
