@@ -24,6 +24,20 @@ struct Run {
 }
 
 impl Run {
+    /// What `results` (each caller's result and latency) and `calls` computations add up to.
+    fn of(
+        calls: usize,
+        results: &[(Result<u64, String>, Duration)],
+        computation: Duration,
+    ) -> Self {
+        Run {
+            calls,
+            errors: results.iter().filter(|(r, _)| r.is_err()).count(),
+            slowest: results.iter().map(|(_, t)| *t).max().unwrap(),
+            computation,
+        }
+    }
+
     fn check(&self, callers: usize) {
         assert_eq!(self.calls, 1, "one computation for {callers} callers");
         assert_eq!(self.errors, callers, "every caller got the shared error");
@@ -75,12 +89,11 @@ impl Failing {
     }
 
     fn run(&self, results: Vec<(Result<u64, String>, Duration)>) -> Run {
-        Run {
-            calls: self.calls.load(SeqCst),
-            errors: results.iter().filter(|(r, _)| r.is_err()).count(),
-            slowest: results.iter().map(|(_, t)| *t).max().unwrap(),
-            computation: *self.took.lock().unwrap(),
-        }
+        Run::of(
+            self.calls.load(SeqCst),
+            &results,
+            *self.took.lock().unwrap(),
+        )
     }
 }
 
@@ -163,13 +176,7 @@ async fn tasks(callers: usize) {
         });
     }
     let results = set.join_all().await;
-    let run = Run {
-        calls: calls.load(SeqCst),
-        errors: results.iter().filter(|(r, _)| r.is_err()).count(),
-        slowest: results.iter().map(|(_, t)| *t).max().unwrap(),
-        computation: ONE_CALL,
-    };
-    run.check(callers);
+    Run::of(calls.load(SeqCst), &results, ONE_CALL).check(callers);
     assert_eq!(memo.try_call(1).await, Err("upstream down".into()));
     assert_eq!(calls.load(SeqCst), 2, "an error is never cached");
 }
@@ -219,13 +226,7 @@ mod over_redis {
             });
         }
         let results = set.join_all().await;
-        let run = Run {
-            calls: calls.load(SeqCst),
-            errors: results.iter().filter(|(r, _)| r.is_err()).count(),
-            slowest: results.iter().map(|(_, t)| *t).max().unwrap(),
-            computation: ONE_CALL,
-        };
-        run.check(callers);
+        Run::of(calls.load(SeqCst), &results, ONE_CALL).check(callers);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

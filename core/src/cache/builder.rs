@@ -103,13 +103,7 @@ impl<S, C> CacheBuilder<S, C> {
 
     /// The codec.
     pub fn serializer<S2>(self, serializer: S2) -> CacheBuilder<S2, C> {
-        CacheBuilder {
-            ttl: self.ttl,
-            identifier: self.identifier,
-            capacity: self.capacity,
-            serializer,
-            clock: self.clock,
-        }
+        self.map_serializer(|_| serializer)
     }
 
     /// The codec, replaced by `f` of the current one: for a wrapper such as

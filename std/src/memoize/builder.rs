@@ -93,16 +93,10 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
 
     /// The codec (default [`Identity`]).
     pub fn serializer<S2>(self, serializer: S2) -> MemoizedBuilder<T, Args, V, S2, C> {
-        MemoizedBuilder {
-            target: self.target,
-            options: self.options.serializer(serializer),
-            named: self.named,
-            types: PhantomData,
-        }
+        self.map_serializer(|_| serializer)
     }
 
     /// The codec, replaced by `f` of the current one.
-    #[cfg(feature = "redis")]
     fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> MemoizedBuilder<T, Args, V, S2, C> {
         MemoizedBuilder {
             target: self.target,

@@ -93,12 +93,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
 
     /// The codec.
     pub fn serializer<S2>(self, serializer: S2) -> SyncCacheBuilder<S2, C> {
-        SyncCacheBuilder {
-            core: self.core.serializer(serializer),
-            capacity: self.capacity,
-            shards: self.shards,
-            single_flight: self.single_flight,
-        }
+        self.map_serializer(|_| serializer)
     }
 
     /// The codec, replaced by `f` of the current one: for a wrapper such as
