@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jwm_cache::{
-    AsyncBackend, AsyncMemoized, Backend, Blocking, Bridge, Deadline, Instant, Memoized,
+    AsyncBackend, AsyncMemoized, Backend, Blocking, Bridge, Deadline, Entry, Instant, Memoized,
     MemoryBackend,
 };
 
@@ -39,12 +39,15 @@ impl AsyncBackend<u64, String> for RemoteStore {
     type Error = Infallible;
     const NAME: &'static str = "remote";
 
-    fn get(
+    fn get_entry(
         &self,
         key: &u64,
         now: Instant,
-    ) -> impl Future<Output = Result<Option<String>, Infallible>> + Send {
-        self.round_trip(move |s| s.get(key, now).map(|v| v.cloned()))
+    ) -> impl Future<Output = Result<Option<Entry<String>>, Infallible>> + Send {
+        self.round_trip(move |s| {
+            let entry = s.get_entry(key, now)?;
+            Ok(entry.map(|entry| entry.map(String::clone)))
+        })
     }
     fn set(
         &self,

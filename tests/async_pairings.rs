@@ -65,14 +65,18 @@ impl Backend<u64, u64> for GatedBackend {
     type Error = std::convert::Infallible;
     const NAME: &'static str = "gated";
 
-    fn get(&mut self, key: &u64, now: Instant) -> Result<Option<&u64>, Self::Error> {
+    fn get_entry(
+        &mut self,
+        key: &u64,
+        now: Instant,
+    ) -> Result<Option<jwm_cache::Entry<&u64>>, Self::Error> {
         let (open, opened) = &*self.gate;
         drop(
             opened
                 .wait_while(open.lock().unwrap(), |open| !*open)
                 .unwrap(),
         );
-        self.store.get(key, now)
+        self.store.get_entry(key, now)
     }
     fn set(
         &mut self,

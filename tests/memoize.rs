@@ -274,7 +274,11 @@ struct Down;
 impl jwm_cache::Backend<u32, u32> for Down {
     type Error = &'static str;
     const NAME: &'static str = "down";
-    fn get(&mut self, _: &u32, _: jwm_cache::Instant) -> Result<Option<&u32>, &'static str> {
+    fn get_entry(
+        &mut self,
+        _: &u32,
+        _: jwm_cache::Instant,
+    ) -> Result<Option<jwm_cache::Entry<&u32>>, &'static str> {
         Err("down")
     }
     fn set(

@@ -23,8 +23,16 @@ pub trait Backend<K, E> {
     /// A short name for [`Cache::parameters`](crate::Cache::parameters).
     const NAME: &'static str;
 
-    /// The live entry under `key` at `now`, if any.
-    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&E>, Self::Error>;
+    /// The live entry under `key` at `now`, if any, with its deadline: what a near
+    /// cache needs to fill its copy, refresh-ahead to see an entry is due, and
+    /// time-to-idle to extend it.
+    fn get_entry(&mut self, key: &K, now: Instant) -> Result<Option<Entry<&E>>, Self::Error>;
+
+    /// The live value under `key` at `now`, if any.
+    #[inline]
+    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&E>, Self::Error> {
+        Ok(self.get_entry(key, now)?.map(|entry| entry.value))
+    }
 
     /// Stores `value` under `key` until `deadline`, replacing any previous entry.
     fn set(
@@ -59,6 +67,36 @@ pub trait Backend<K, E> {
     /// Entries this backend removed on its own since the last [`clear`](Backend::clear).
     fn reclaimed(&self) -> Reclaimed {
         Reclaimed::default()
+    }
+}
+
+/// A live entry as a backend hands it over: its value and when it expires.
+///
+/// ```
+/// use jwm_cache_core::{Backend, Deadline, Entry, Instant, MemoryBackend};
+///
+/// let mut store = MemoryBackend::<&str, u32>::new();
+/// let deadline = Deadline::at(Instant::from_nanos(500));
+/// store.set("a", 1, deadline, Instant::ZERO).unwrap();
+/// let entry = store.get_entry(&"a", Instant::ZERO).unwrap();
+/// assert_eq!(entry, Some(Entry { value: &1, deadline }));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry<E> {
+    /// The stored value.
+    pub value: E,
+    /// When the entry stops being served.
+    pub deadline: Deadline,
+}
+
+impl<E> Entry<E> {
+    /// The same entry with its value passed through `f`.
+    #[inline]
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Entry<F> {
+        Entry {
+            value: f(self.value),
+            deadline: self.deadline,
+        }
     }
 }
 

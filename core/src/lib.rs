@@ -47,7 +47,7 @@ mod key;
 mod memory;
 mod time;
 
-pub use backend::{Backend, Reclaimed};
+pub use backend::{Backend, Entry, Reclaimed};
 pub use cache::{
     Cache, CacheBuilder, CacheError, CacheInfo, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL,
     Parameters, Policy, Write,

@@ -13,7 +13,7 @@ use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use jwm_cache::{AsyncBackend, Backend, Deadline, Instant, MemoryBackend};
+use jwm_cache::{AsyncBackend, Backend, Deadline, Entry, Instant, MemoryBackend};
 
 /// An async backend over memory that yields and sleeps before every operation, as a
 /// network store would, and can be switched off.
@@ -86,8 +86,15 @@ where
     type Error = Down;
     const NAME: &'static str = "slow";
 
-    fn get(&self, key: &K, now: Instant) -> impl Future<Output = Result<Option<E>, Down>> + Send {
-        self.io(self.latency, move |s| s.get(key, now).map(|e| e.cloned()))
+    fn get_entry(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<Entry<E>>, Down>> + Send {
+        self.io(self.latency, move |s| {
+            let entry = s.get_entry(key, now)?;
+            Ok(entry.map(|entry| entry.map(E::clone)))
+        })
     }
 
     fn set(

@@ -6,7 +6,8 @@ use core::cell::Cell;
 use core::time::Duration;
 
 use super::*;
-use crate::{Deadline, ManualClock, Reclaimed};
+use crate::backend::{Entry, Reclaimed};
+use crate::time::{Deadline, ManualClock};
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -218,7 +219,7 @@ struct Down;
 impl Backend<u32, u32> for Broken {
     type Error = Down;
     const NAME: &'static str = "broken";
-    fn get(&mut self, _: &u32, _: Instant) -> Result<Option<&u32>, Down> {
+    fn get_entry(&mut self, _: &u32, _: Instant) -> Result<Option<Entry<&u32>>, Down> {
         Err(Down)
     }
     fn set(&mut self, _: u32, _: u32, _: Deadline, _: Instant) -> Result<(), Down> {

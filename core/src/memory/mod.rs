@@ -12,7 +12,7 @@ use core::hash::{BuildHasher, Hash};
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use crate::backend::{Backend, Reclaimed};
+use crate::backend::{Backend, Entry, Reclaimed};
 use crate::time::{Deadline, Instant};
 
 use node::Node;
@@ -234,7 +234,7 @@ impl<K: Hash + Eq, E, H: BuildHasher> Backend<K, E> for MemoryBackend<K, E, H> {
     const NAME: &'static str = "memory";
 
     #[inline]
-    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&E>, Infallible> {
+    fn get_entry(&mut self, key: &K, now: Instant) -> Result<Option<Entry<&E>>, Infallible> {
         let hash = self.hasher.hash_one(key);
         let Some(index) = self.find(hash, key) else {
             return Ok(None);
@@ -249,7 +249,10 @@ impl<K: Hash + Eq, E, H: BuildHasher> Backend<K, E> for MemoryBackend<K, E, H> {
         if !node.sieve.visited {
             node.sieve.visited = true;
         }
-        Ok(Some(&node.value))
+        Ok(Some(Entry {
+            value: &node.value,
+            deadline: node.deadline,
+        }))
     }
 
     fn set(

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use jwm_cache_core::{Deadline, Instant, Reclaimed};
+use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed};
 
 /// A store of encoded entries (`E`) by key (`K`) that is reached through I/O: the async
 /// twin of [`Backend`](crate::Backend), with the same contract.
@@ -36,12 +36,22 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// A short name for `parameters()`.
     const NAME: &'static str;
 
-    /// The live entry under `key` at `now`, if any.
+    /// The live entry under `key` at `now`, if any, with its deadline.
+    fn get_entry(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<Entry<E>>, Self::Error>> + Send;
+
+    /// The live value under `key` at `now`, if any.
     fn get(
         &self,
         key: &K,
         now: Instant,
-    ) -> impl Future<Output = Result<Option<E>, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<Option<E>, Self::Error>> + Send {
+        let entry = self.get_entry(key, now);
+        async move { Ok(entry.await?.map(|entry| entry.value)) }
+    }
 
     /// Stores `value` under `key` until `deadline`, replacing any previous entry.
     fn set(

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use jwm_cache_core::{Backend, Deadline, Instant, Reclaimed};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Reclaimed};
 use tokio::runtime::Handle;
 
 use super::AsyncBackend;
@@ -123,13 +123,16 @@ where
     type Error = BlockingError<B::Error>;
     const NAME: &'static str = B::NAME;
 
-    fn get(
+    fn get_entry(
         &self,
         key: &K,
         now: Instant,
-    ) -> impl Future<Output = Result<Option<E>, Self::Error>> + Send {
+    ) -> impl Future<Output = Result<Option<Entry<E>>, Self::Error>> + Send {
         let key = key.clone();
-        self.run(move |b| b.get(&key, now).map(Option::<&E>::cloned))
+        self.run(move |b| {
+            let entry = b.get_entry(&key, now)?;
+            Ok(entry.map(|entry| entry.map(E::clone)))
+        })
     }
 
     fn set(

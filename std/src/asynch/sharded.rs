@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
-use jwm_cache_core::{Backend, Deadline, Instant, Reclaimed};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Reclaimed};
 
 use super::AsyncBackend;
 
@@ -79,12 +79,14 @@ where
     type Error = B::Error;
     const NAME: &'static str = B::NAME;
 
-    fn get(
+    fn get_entry(
         &self,
         key: &K,
         now: Instant,
-    ) -> impl Future<Output = Result<Option<E>, B::Error>> + Send {
-        ready(self.shard(key).get(key, now).map(Option::<&E>::cloned))
+    ) -> impl Future<Output = Result<Option<Entry<E>>, B::Error>> + Send {
+        let mut shard = self.shard(key);
+        let entry = shard.get_entry(key, now);
+        ready(entry.map(|entry| entry.map(|entry| entry.map(E::clone))))
     }
 
     fn set(

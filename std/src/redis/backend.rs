@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache_core::{Deadline, Instant, PersistentHash, StampedBytes};
+use jwm_cache_core::{Deadline, Entry, Instant, PersistentHash, StampedBytes};
 use redis::{Client, Cmd, FromRedisValue};
 
 use super::batch::Batcher;
@@ -265,13 +265,17 @@ where
 
     /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight. The
     /// server's expiry decides what is live; `now` is not consulted.
-    async fn get(
+    async fn get_entry(
         &self,
         key: &K,
         _now: Instant,
-    ) -> Result<Option<StampedBytes<K>>, RedisBackendError> {
+    ) -> Result<Option<Entry<StampedBytes<K>>>, RedisBackendError> {
         let found = self.lookups.get(&self.link, self.name(key)?).await?;
-        Ok(found.map(StampedBytes::from_stored))
+        // TRANSITIONAL: the deadline is read from the value's bytes in the next commit.
+        Ok(found.map(|bytes| Entry {
+            value: StampedBytes::from_stored(bytes),
+            deadline: Deadline::NEVER,
+        }))
     }
 
     async fn set(

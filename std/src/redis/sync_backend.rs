@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use jwm_cache_core::{Backend, Deadline, Instant, PersistentHash, StampedBytes};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, PersistentHash, StampedBytes};
 
 use super::{RedisBackend, RedisBackendError};
 use crate::{AsyncBackend, Bridge};
@@ -34,7 +34,7 @@ pub struct SyncRedisBackend<K> {
     redis: Arc<RedisBackend<K>>,
     bridge: Bridge,
     /// What the last `get` found: the sync trait lends its result.
-    found: Option<StampedBytes<K>>,
+    found: Option<Entry<StampedBytes<K>>>,
 }
 
 impl<K> SyncRedisBackend<K> {
@@ -68,14 +68,17 @@ where
     type Error = RedisBackendError;
     const NAME: &'static str = "redis";
 
-    fn get(
+    fn get_entry(
         &mut self,
         key: &K,
         now: Instant,
-    ) -> Result<Option<&StampedBytes<K>>, RedisBackendError> {
+    ) -> Result<Option<Entry<&StampedBytes<K>>>, RedisBackendError> {
         let key = key.clone();
-        self.found = self.run(|redis| async move { redis.get(&key, now).await })?;
-        Ok(self.found.as_ref())
+        self.found = self.run(|redis| async move { redis.get_entry(&key, now).await })?;
+        Ok(self.found.as_ref().map(|entry| Entry {
+            value: &entry.value,
+            deadline: entry.deadline,
+        }))
     }
 
     fn set(
