@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use cached::proc_macro::cached;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{AsyncMemoized, BlockingCache, Bridge, CoarseClock, Memoized, SyncCacheBuilder};
+use jwm_cache::{
+    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CoarseClock, Memoized,
+    SyncCacheBuilder,
+};
 
 const KEYS: u64 = 1_000;
 const TTL: Duration = Duration::from_secs(60);
@@ -47,12 +50,12 @@ fn async_memoized_hit(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let bare = SyncCacheBuilder::new().ttl(TTL).build_async::<u64, u64>();
+    let bare = AsyncCacheBuilder::new().ttl(TTL).build::<u64, u64>();
     let memo = AsyncMemoized::builder(square).ttl(TTL).build();
-    let coarse_bare = SyncCacheBuilder::new()
+    let coarse_bare = AsyncCacheBuilder::new()
         .ttl(TTL)
         .clock(CoarseClock)
-        .build_async::<u64, u64>();
+        .build::<u64, u64>();
     let coarse_memo = AsyncMemoized::builder(square)
         .ttl(TTL)
         .clock(CoarseClock)
@@ -108,7 +111,7 @@ fn async_memoized_hit(c: &mut Criterion) {
 /// an in-memory async backend so that only the bridge shows.
 fn bridged_hit(c: &mut Criterion) {
     let bridge = Bridge::new().unwrap();
-    let cache = Arc::new(SyncCacheBuilder::new().ttl(TTL).build_async::<u64, u64>());
+    let cache = Arc::new(AsyncCacheBuilder::new().ttl(TTL).build::<u64, u64>());
     let blocking = BlockingCache::new(Arc::clone(&cache), bridge);
     let direct = Memoized::builder(|n: u64| n * n).ttl(TTL).build();
     for n in 0..KEYS {

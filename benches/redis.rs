@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use cached::IOCachedAsync;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{AsyncCache, AsyncMemoized, Postcard, RedisBackend, Stamped, SyncCacheBuilder};
+use jwm_cache::{
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Postcard, RedisBackend, Stamped, SyncCacheBuilder,
+};
 use redis::aio::ConnectionManager;
 use redis_server::RedisServer;
 use tokio::runtime::Runtime;
@@ -214,10 +216,10 @@ fn get_many(c: &mut Criterion) {
         .build()
         .unwrap();
     let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
-        SyncCacheBuilder::new()
+        AsyncCacheBuilder::new()
             .identifier("many")
             .serializer(Stamped::new(Postcard))
-            .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
+            .build_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     let keys: Vec<u64> = (0..100).collect();
     rt.block_on(async {
         for &k in &keys {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{Down, SlowBackend};
 use jwm_cache::{
-    AsyncCache, AsyncMemoized, Blocking, Error, ManualClock, MemoryBackend, Postcard, Sharded,
-    SyncCacheBuilder, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Blocking, Error, ManualClock, MemoryBackend,
+    Postcard, Sharded, Ttl,
 };
 
 fn slow() -> SlowBackend<u32, String> {
@@ -21,10 +21,10 @@ fn assert_send<T: Send>(_: &T) {}
 #[tokio::test(start_paused = true)]
 async fn ttl_counters_and_clear_match_the_sync_cache() {
     let clock = ManualClock::new();
-    let cache = SyncCacheBuilder::new()
+    let cache = AsyncCacheBuilder::new()
         .ttl(Duration::from_secs(10))
         .clock(clock.clone())
-        .build_async_with_backend::<u32, String, _>(slow());
+        .build_with_backend::<u32, String, _>(slow());
     cache.insert(1, "one".into()).await.unwrap();
     cache
         .insert_with_ttl(2, "forever".into(), Ttl::NEVER)
@@ -61,7 +61,7 @@ async fn ttl_counters_and_clear_match_the_sync_cache() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dead_backend_still_yields_computed_values_and_counts_errors() {
-    let cache = SyncCacheBuilder::new().build_async_with_backend::<u32, String, _>(slow());
+    let cache = AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(slow());
     cache.backend().set_down(true);
     let v = cache
         .get_or_insert_with(1, || async { "computed".to_string() })
@@ -83,9 +83,9 @@ async fn a_dead_backend_still_yields_computed_values_and_counts_errors() {
 #[tokio::test(start_paused = true)]
 async fn corrupt_bytes_are_a_miss_and_are_overwritten() {
     let bytes = SlowBackend::<u32, Vec<u8>>::new(Duration::from_millis(1));
-    let cache = SyncCacheBuilder::new()
+    let cache = AsyncCacheBuilder::new()
         .serializer(Postcard)
-        .build_async_with_backend::<u32, Vec<String>, _>(bytes);
+        .build_with_backend::<u32, Vec<String>, _>(bytes);
     // 0xFF is not a valid postcard length for this type.
     jwm_cache::AsyncBackend::set(
         cache.backend(),
@@ -106,8 +106,7 @@ async fn corrupt_bytes_are_a_miss_and_are_overwritten() {
 
 #[tokio::test]
 async fn futures_are_send_so_calls_can_be_spawned() {
-    let cache =
-        Arc::new(SyncCacheBuilder::new().build_async_with_backend::<u32, String, _>(slow()));
+    let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(slow()));
     let get = cache.get(&1);
     assert_send(&get);
     drop(get);
@@ -144,9 +143,13 @@ async fn sync_backends_serve_async_calls() {
     assert!(sharded.backend().shard_count().is_power_of_two());
 
     // Any sync backend, on the blocking pool.
-    let blocking = SyncCacheBuilder::new().build_async_with_backend::<u32, u32, _>(Blocking::new(
-        MemoryBackend::<u32, u32>::with_capacity(2),
-    ));
+    let blocking =
+        AsyncCacheBuilder::new().build_with_backend::<u32, u32, _>(Blocking::new(MemoryBackend::<
+            u32,
+            u32,
+        >::with_capacity(
+            2
+        )));
     for k in 0..3 {
         blocking.insert(k, k).await.unwrap();
     }
@@ -154,9 +157,7 @@ async fn sync_backends_serve_async_calls() {
     assert_eq!((info.current_size, info.evictions), (2, 1));
     assert_eq!(blocking.parameters().capacity, Some(2));
 
-    let bounded = SyncCacheBuilder::new()
-        .capacity(4096)
-        .build_async::<u32, u32>();
+    let bounded = AsyncCacheBuilder::new().capacity(4096).build::<u32, u32>();
     assert_eq!(bounded.parameters().capacity, Some(4096));
     let _: &Sharded<MemoryBackend<u32, u32>> = bounded.backend();
 }

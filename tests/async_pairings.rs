@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{SlowBackend, within};
 use jwm_cache::{
-    AsyncMemoized, Backend, Blocking, BlockingCache, Bridge, Deadline, Instant, ManualClock,
-    Memoized, MemoryBackend, SyncCacheBuilder,
+    AsyncCacheBuilder, AsyncMemoized, Backend, Blocking, BlockingCache, Bridge, Deadline, Instant,
+    ManualClock, Memoized, MemoryBackend,
 };
 
 fn slow() -> SlowBackend<u64, u64> {
@@ -242,8 +242,7 @@ fn sync_function_async_backend_inside_a_current_thread_runtime() {
 fn a_sync_caller_and_an_async_task_share_one_computation() {
     within(60, || {
         let bridge = Bridge::new().unwrap();
-        let cache =
-            Arc::new(SyncCacheBuilder::new().build_async_with_backend::<u64, u64, _>(slow()));
+        let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u64, u64, _>(slow()));
         let blocking = BlockingCache::new(Arc::clone(&cache), bridge.clone());
         let runs = Arc::new(AtomicUsize::new(0));
         let (started, release) = (
@@ -346,7 +345,7 @@ fn a_sync_call_on_a_current_thread_runtime_does_not_wait_for_a_task_of_that_runt
             .enable_all()
             .build()
             .unwrap();
-        let cache = Arc::new(SyncCacheBuilder::new().build_async::<u64, u64>());
+        let cache = Arc::new(AsyncCacheBuilder::new().build::<u64, u64>());
         let blocking = BlockingCache::new(Arc::clone(&cache), Bridge::new().unwrap());
         runtime.block_on(async {
             let gate = Arc::new(tokio::sync::Notify::new());
@@ -381,7 +380,7 @@ fn a_task_computing_a_key_may_ask_for_it_through_the_bridge() {
             .enable_all()
             .build()
             .unwrap();
-        let cache = Arc::new(SyncCacheBuilder::new().build_async::<u64, u64>());
+        let cache = Arc::new(AsyncCacheBuilder::new().build::<u64, u64>());
         let blocking = Arc::new(BlockingCache::new(
             Arc::clone(&cache),
             Bridge::new().unwrap(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use jwm_cache::{AsyncCache, AsyncMemoized, SyncCacheBuilder};
+use jwm_cache::{AsyncCache, AsyncCacheBuilder, AsyncMemoized};
 use tokio::task::JoinSet;
 use tokio::time::sleep;
 
@@ -205,7 +205,7 @@ async fn clear_detaches_a_flight_and_its_value_is_not_stored() {
 async fn tasks_on_two_threads_share_one_computation() {
     let runs = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let cache: Arc<AsyncCache<u8, u8>> = Arc::new(SyncCacheBuilder::new().build_async());
+    let cache: Arc<AsyncCache<u8, u8>> = Arc::new(AsyncCacheBuilder::new().build());
     let mut tasks = JoinSet::new();
     for _ in 0..64 {
         let (cache, runs, gate) = (Arc::clone(&cache), Arc::clone(&runs), Arc::clone(&gate));
@@ -238,7 +238,7 @@ async fn a_clear_during_a_slow_store_is_not_overtaken_by_it() {
         Duration::from_millis(1),
         Duration::from_millis(50),
     );
-    let cache = Arc::new(SyncCacheBuilder::new().build_async_with_backend::<u32, u32, _>(backend));
+    let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u32, u32, _>(backend));
     let leader = {
         let cache = Arc::clone(&cache);
         tokio::spawn(async move { cache.get_or_insert_with(1, || async { 10 }).await })

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use common::redis_server::{RedisServer, free_port};
 use jwm_cache::{
-    AsyncCache, AsyncMemoized, Bridge, Error, Json, Memoized, Postcard, RedisBackend,
-    RedisBackendError, RedisOptions, Stamped, StampedBytes, SyncCacheBuilder, SyncRedisBackend,
-    Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, Error, Json, Memoized, Postcard,
+    RedisBackend, RedisBackendError, RedisOptions, Stamped, StampedBytes, SyncCacheBuilder,
+    SyncRedisBackend, Ttl,
 };
 use redis::Commands;
 
@@ -22,10 +22,10 @@ fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
 where
     Stamped<Postcard, u64>: jwm_cache::Serializer<V, Encoded = jwm_cache::StampedBytes<u64>>,
 {
-    SyncCacheBuilder::new()
+    AsyncCacheBuilder::new()
         .identifier(identifier)
         .serializer(Stamped::new(Postcard))
-        .build_async_with_backend(RedisBackend::open(url).unwrap())
+        .build_with_backend(RedisBackend::open(url).unwrap())
 }
 
 /// Our key names in `db`, sorted.
@@ -231,10 +231,10 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
     assert_eq!(cache.info().await.errors, 1);
     // And under the JSON codec too.
     let json: AsyncCache<u64, Vec<u32>, RedisBackend<u64>, Stamped<Json, u64>> =
-        SyncCacheBuilder::new()
+        AsyncCacheBuilder::new()
             .identifier("corrupt-json")
             .serializer(Stamped::new(Json))
-            .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
+            .build_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     let name = format!(
         "jwm-cache:corrupt-json:{}",
         jwm_cache::PersistentDigest::persistent_digest(&5u64).unwrap()
@@ -271,10 +271,10 @@ async fn values_and_keys_over_the_limits_are_not_stored() {
 
     let long_names = RedisOptions::default().max_key_bytes(16);
     let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
-        SyncCacheBuilder::new()
+        AsyncCacheBuilder::new()
             .identifier("limits")
             .serializer(Stamped::new(Postcard))
-            .build_async_with_backend(RedisBackend::open_with(&server.url(0), long_names).unwrap());
+            .build_with_backend(RedisBackend::open_with(&server.url(0), long_names).unwrap());
     assert!(matches!(
         cache.insert(1, 1).await,
         Err(Error::Backend(RedisBackendError::TooLarge {

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::redis_server::RedisServer;
 use jwm_cache::{
-    AsyncMemoized, BlockingCache, Bridge, CacheInfo, Memoized, Postcard, RedisBackend,
-    RedisOptions, Stamped, SyncCacheBuilder,
+    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CacheInfo, Memoized, Postcard,
+    RedisBackend, RedisOptions, Stamped,
 };
 use tokio::runtime::Runtime;
 
@@ -75,11 +75,11 @@ fn memos(url: &str) -> Memos {
         .run(async move { RedisBackend::<u64>::open_with(&url, options()) })
         .unwrap()
         .unwrap();
-    let cache = SyncCacheBuilder::new()
+    let cache = AsyncCacheBuilder::new()
         .identifier(IDENTIFIER)
         .ttl(TTL)
         .serializer(Stamped::new(Postcard))
-        .build_async_with_backend(backend);
+        .build_with_backend(backend);
     let sync = Arc::new(Memoized::with_cache(
         expected,
         Arc::new(BlockingCache::new(Arc::new(cache), bridge)),

@@ -49,9 +49,15 @@ mod time;
 
 pub use backend::{Backend, Entry, Reclaimed};
 pub use cache::{
-    Cache, CacheBuilder, CacheError, CacheInfo, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL,
+    Cache, CacheBuilder, CacheError, CacheInfo, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL, Options,
     Parameters, Policy, Write,
 };
+
+/// What the crate's macros name from other crates.
+#[doc(hidden)]
+pub mod __private {
+    pub use alloc::string::String;
+}
 pub use codec::{
     ByteCodec, HEADER_LEN, HEADER_VERSION, Identity, Serializer, Stamped, StampedBytes,
     StampedError, value_fingerprint,

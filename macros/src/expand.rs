@@ -223,7 +223,7 @@ fn refuse_conflicts(options: &Options, is_async: bool, method: bool) -> syn::Res
             "Redis stores bytes: serializer = postcard (the default with Redis) or json",
         ));
     }
-    if let (true, Some(capacity)) = (redis, &options.capacity) {
+    if let (true, Some(capacity)) = (redis, options.setter("capacity")) {
         return Err(syn::Error::new_spanned(
             capacity,
             "`capacity` bounds the in-memory backend; a Redis server bounds itself (maxmemory)",

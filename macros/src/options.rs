@@ -13,7 +13,8 @@ pub(crate) struct Options {
     pub(crate) ttl: Option<Ttl>,
     /// A string, or an expression of a `&str`-like type read on the first call.
     pub(crate) identifier: Option<Expr>,
-    pub(crate) capacity: Option<Expr>,
+    /// Options passed to the cache builder's setter of the same name, in the order written.
+    pub(crate) setters: Vec<(Ident, Expr)>,
     /// The codec, and where it was named (`None`: the backend's default).
     pub(crate) serializer: Option<(Codec, Span)>,
     /// The clock (`None`: chosen from the TTL, see `expand::clock`).
@@ -21,7 +22,6 @@ pub(crate) struct Options {
     pub(crate) backend: Backend,
     /// For a sync function over Redis: the `Bridge` expression, and where it was named.
     pub(crate) bridge: Option<(Expr, Span)>,
-    pub(crate) single_flight: bool,
     /// Whether callers waiting on a failing computation get its `Err` (cloned), or
     /// compute again (for an error type that is not `Clone`).
     pub(crate) shared_errors: bool,
@@ -68,19 +68,32 @@ pub(crate) enum Key {
     Whole(Box<Expr>),
 }
 
-const KNOWN: &str = "ttl, ttl_ms, identifier, capacity, serializer, backend, bridge, clock, single_flight, shared_errors, cache_none, key";
+/// Options that are the builders' setters of the same name (see jwm-cache-core's
+/// `option_setters!`): a new one is a name here.
+const SETTERS: &[&str] = &["capacity", "shards", "single_flight"];
+
+const KNOWN: &str = "ttl, ttl_ms, identifier, capacity, shards, serializer, backend, bridge, clock, single_flight, shared_errors, cache_none, key";
+
+impl Options {
+    /// The value given to the builder setter `name`, if any.
+    pub(crate) fn setter(&self, name: &str) -> Option<&Expr> {
+        self.setters
+            .iter()
+            .find(|(setter, _)| setter == name)
+            .map(|(_, value)| value)
+    }
+}
 
 impl Parse for Options {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut options = Options {
             ttl: None,
             identifier: None,
-            capacity: None,
+            setters: Vec::new(),
             serializer: None,
             clock: None,
             backend: Backend::Memory,
             bridge: None,
-            single_flight: true,
             shared_errors: true,
             cache_none: true,
             cache_none_span: None,
@@ -103,12 +116,16 @@ impl Parse for Options {
                 "ttl" => options.ttl = Some(duration(value)?),
                 "ttl_ms" => options.ttl = Some(Ttl::Millis(integer(value)?)),
                 "identifier" => options.identifier = Some(value.clone()),
-                "capacity" => options.capacity = Some(value.clone()),
                 "serializer" => options.serializer = Some((codec(value)?, value.span())),
                 "clock" => options.clock = Some(clock(value)?),
                 "backend" => options.backend = backend(value)?,
                 "bridge" => options.bridge = Some((value.clone(), pair.path.span())),
-                "single_flight" => options.single_flight = boolean(value)?,
+                setter if SETTERS.contains(&setter) => {
+                    let ident = pair.path.get_ident().cloned();
+                    options
+                        .setters
+                        .extend(ident.map(|ident| (ident, value.clone())));
+                }
                 "shared_errors" => options.shared_errors = boolean(value)?,
                 "cache_none" => {
                     options.cache_none = boolean(value)?;

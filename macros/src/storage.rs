@@ -149,7 +149,12 @@ impl Storage<'_> {
     /// An expression that builds the cache, named `identifier` (a `&str` expression).
     pub(crate) fn build(&self, identifier: &TokenStream) -> TokenStream {
         let options = self.options;
-        let mut builder = quote!(::jwm_cache::SyncCacheBuilder::new().identifier(#identifier));
+        // Redis is an async backend: a sync function reaches it through a BlockingCache.
+        let mut builder = if self.is_async || self.redis() {
+            quote!(::jwm_cache::AsyncCacheBuilder::new().identifier(#identifier))
+        } else {
+            quote!(::jwm_cache::SyncCacheBuilder::new().identifier(#identifier))
+        };
         match options.ttl {
             Some(Ttl::Millis(ms)) => {
                 builder.extend(quote!(.ttl(::core::time::Duration::from_millis(#ms))))
@@ -157,11 +162,8 @@ impl Storage<'_> {
             Some(Ttl::Never) => builder.extend(quote!(.ttl(::jwm_cache::Ttl::NEVER))),
             None => {}
         }
-        if let Some(capacity) = &options.capacity {
-            builder.extend(quote_spanned!(capacity.span()=> .capacity(#capacity)));
-        }
-        if !options.single_flight {
-            builder.extend(quote!(.single_flight(false)));
+        for (setter, value) in &options.setters {
+            builder.extend(quote_spanned!(value.span()=> .#setter(#value)));
         }
         let (codec, clock) = (self.codec_value(), self.clock_value());
         builder.extend(quote!(.serializer(#codec).clock(#clock)));
@@ -172,11 +174,7 @@ impl Storage<'_> {
             ..
         } = &options.backend
         else {
-            return if self.is_async {
-                quote!(#builder.build_async())
-            } else {
-                quote!(#builder.build())
-            };
+            return quote!(#builder.build());
         };
         let mut redis_options = quote!(::jwm_cache::RedisOptions::default());
         if let Some(prefix) = prefix {
@@ -187,7 +185,7 @@ impl Storage<'_> {
         }
         let url = quote_spanned!(url.span()=> ::core::convert::AsRef::<str>::as_ref(&(#url)));
         let cache = quote! {
-            #builder.build_async_with_backend(
+            #builder.build_with_backend(
                 ::jwm_cache::RedisBackend::open_deferring_errors(#url, #redis_options),
             )
         };

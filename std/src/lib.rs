@@ -51,13 +51,14 @@ mod flight;
 mod memoize;
 #[cfg(feature = "redis")]
 mod redis;
+mod shards;
 mod sync;
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use asynch::{
-    AsyncBackend, AsyncCache, AsyncCacheError, AsyncMemoized, AsyncMemoizedMethod, Blocking,
-    BlockingCache, BlockingError, Bridge, BridgeError, BridgeStopped, Sharded,
+    AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError, Blocking, BlockingCache,
+    BlockingError, Bridge, BridgeError, BridgeStopped, Sharded,
 };
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 pub use jwm_cache_core::*;
@@ -66,7 +67,7 @@ pub use jwm_cache_core::*;
 pub use jwm_cache_macros::ttl_cache;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use memoize::AsyncMemoControls;
+pub use memoize::{AsyncMemoControls, AsyncMemoized, AsyncMemoizedMethod};
 pub use memoize::{
     FnCache, GenericFnCache, MemoControls, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod,
     Shareable, SharedCacheConflict,

@@ -2,6 +2,7 @@
 
 mod builder;
 mod info;
+mod options;
 mod policy;
 
 use core::marker::PhantomData;
@@ -12,8 +13,9 @@ use crate::error::Error;
 use crate::memory::MemoryBackend;
 use crate::time::{Clock, Instant, Ttl};
 
-pub use builder::{CacheBuilder, DEFAULT_IDENTIFIER, DEFAULT_TTL};
+pub use builder::CacheBuilder;
 pub use info::{CacheInfo, Parameters};
+pub use options::{DEFAULT_IDENTIFIER, DEFAULT_TTL, Options};
 pub use policy::{Counts, Policy, Write};
 
 /// The error of a [`Cache`] over backend `B` and codec `S` storing `V`.
@@ -69,6 +71,32 @@ where
     /// Use [`CacheBuilder`] for anything else.
     pub fn new(clock: C) -> Self {
         CacheBuilder::new(clock).build()
+    }
+}
+
+impl<K, V, B, S, C> Cache<K, V, B, S, C> {
+    /// A cache over `backend` as it is, configured by `options` (their capacity, shards
+    /// and single-flight are not this cache's business). Unlike
+    /// [`CacheBuilder::build_with_backend`], the backend is not told the identifier: for
+    /// backends that keep no namespace, such as the shards of a thread-safe cache.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, ManualClock, MemoryBackend, Options};
+    ///
+    /// let options = Options::new(ManualClock::new()).identifier("geo");
+    /// let mut cache = Cache::from_options(options, MemoryBackend::new());
+    /// cache.insert("Paris", (48.85, 2.35)).unwrap();
+    /// assert_eq!(cache.identifier(), "geo");
+    /// ```
+    pub fn from_options(options: Options<S, C>, backend: B) -> Self {
+        let (policy, clock) = Policy::from_options(options);
+        Cache {
+            backend,
+            policy,
+            clock,
+            counts: Counts::default(),
+            types: PhantomData,
+        }
     }
 }
 

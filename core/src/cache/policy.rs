@@ -8,6 +8,7 @@ use crate::codec::Serializer;
 use crate::error::Error;
 use crate::time::{Deadline, Instant, Ttl};
 
+use super::options::Options;
 use super::{CacheInfo, Parameters};
 
 /// A cache's TTL, namespace and codec, and the rules applied around its backend's I/O.
@@ -59,6 +60,17 @@ impl<S> Policy<S> {
             ttl,
             identifier: identifier.into(),
         }
+    }
+
+    /// The policy that `options` describe, and their clock, for a shell that drives its
+    /// backend itself. The shell reads what else it needs (capacity, shards,
+    /// single-flight) from the options first.
+    pub fn from_options<C>(options: Options<S, C>) -> (Self, C) {
+        let identifier = String::from(options.identifier_or_default());
+        (
+            Policy::new(options.serializer, options.ttl, identifier),
+            options.clock,
+        )
     }
 
     /// The TTL of entries stored without one.

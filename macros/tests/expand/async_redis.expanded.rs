@@ -16,12 +16,12 @@ static LOOKUP: ::jwm_cache::FnCache<
         ::jwm_cache::FnCache::shared(
             __jwm_cache_identifier,
             || {
-                ::jwm_cache::SyncCacheBuilder::new()
+                ::jwm_cache::AsyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
                     .ttl(::core::time::Duration::from_millis(300000u64))
                     .serializer(::jwm_cache::Stamped::new(::jwm_cache::Json))
                     .clock(::jwm_cache::CoarseClock)
-                    .build_async_with_backend(
+                    .build_with_backend(
                         ::jwm_cache::RedisBackend::open_deferring_errors(
                             ::core::convert::AsRef::<
                                 str,

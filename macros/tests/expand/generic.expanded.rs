@@ -43,8 +43,8 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
             ::std::sync::Arc::new(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(&__jwm_cache_identifier)
-                    .capacity(1_000)
                     .single_flight(false)
+                    .capacity(1_000)
                     .serializer(::jwm_cache::Identity)
                     .clock(::jwm_cache::CoarseClock)
                     .build(),

@@ -19,12 +19,12 @@ static RATES: ::jwm_cache::FnCache<
         ::std::sync::Arc::new(
             ::jwm_cache::BlockingCache::new(
                 ::std::sync::Arc::new(
-                    ::jwm_cache::SyncCacheBuilder::new()
+                    ::jwm_cache::AsyncCacheBuilder::new()
                         .identifier(__jwm_cache_identifier)
                         .ttl(::core::time::Duration::from_millis(30000u64))
                         .serializer(::jwm_cache::Stamped::new(::jwm_cache::Postcard))
                         .clock(::jwm_cache::CoarseClock)
-                        .build_async_with_backend(
+                        .build_with_backend(
                             ::jwm_cache::RedisBackend::open_deferring_errors(
                                 ::core::convert::AsRef::<
                                     str,

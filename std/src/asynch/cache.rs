@@ -5,11 +5,12 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
-    CacheInfo, Clock, Counts, Error, Identity, Instant, MemoryBackend, Parameters, Policy,
+    CacheInfo, Clock, Counts, Error, Identity, Instant, MemoryBackend, Options, Parameters, Policy,
     Serializer, Ttl, Write,
 };
 
-use super::AsyncBackend;
+use super::backend::AsyncBackend;
+use super::builder::AsyncCacheBuilder;
 use super::counts::AtomicCounts;
 use super::miss::Storing;
 use super::sharded::Sharded;
@@ -71,13 +72,48 @@ pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = 
 }
 
 impl<K, V> AsyncCache<K, V> {
-    /// An unbounded in-memory cache with the defaults of
-    /// [`SyncCacheBuilder::new`](crate::SyncCacheBuilder::new).
+    /// An unbounded in-memory cache with the defaults of [`AsyncCacheBuilder::new`].
     pub fn new() -> Self
     where
         V: Clone,
     {
-        crate::SyncCacheBuilder::new().build_async()
+        AsyncCacheBuilder::new().build()
+    }
+
+    /// A builder, for TTL, capacity, codec, clock and the rest.
+    pub fn builder() -> AsyncCacheBuilder {
+        AsyncCacheBuilder::new()
+    }
+}
+
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
+    /// The cache `options` describe, over `backend` as it is: unlike
+    /// [`AsyncCacheBuilder::build_with_backend`], the backend is not told the identifier.
+    /// The options' capacity and shards are the backend's business.
+    ///
+    /// ```
+    /// use jwm_cache::{AsyncCache, MemoryBackend, Options, Sharded, SystemClock};
+    ///
+    /// let options = Options::new(SystemClock).identifier("squares");
+    /// let shards = Sharded::new(4, || MemoryBackend::with_capacity(100));
+    /// let cache = AsyncCache::from_options(options, shards);
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// cache.insert(3u64, 9u64).await.unwrap();
+    /// assert_eq!(cache.parameters().capacity, Some(400));
+    /// # });
+    /// ```
+    pub fn from_options(options: Options<S, C>, backend: B) -> Self {
+        let single_flight = options.single_flight;
+        let (policy, clock) = Policy::from_options(options);
+        AsyncCache {
+            backend,
+            policy,
+            clock,
+            counts: Default::default(),
+            flights: Default::default(),
+            writes: Default::default(),
+            single_flight,
+        }
     }
 }
 

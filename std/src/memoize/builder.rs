@@ -3,13 +3,17 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use jwm_cache_core::{Identity, MemoryBackend, Serializer, Ttl};
+use jwm_cache_core::{Backend, Identity, MemoryBackend, Options, Serializer, Ttl};
 
-use super::registry::{self, Shareable};
-use super::{Memoized, MemoizedMethod};
+use super::Memoized;
 #[cfg(feature = "async")]
-use crate::{AsyncCache, AsyncMemoized, AsyncMemoizedMethod, Sharded};
-use crate::{SyncCache, SyncCacheBuilder, SystemClock};
+use super::asynchronous::{AsyncMemoized, AsyncMemoizedMethod};
+use super::method::MemoizedMethod;
+use super::registry::{self, Shareable};
+#[cfg(feature = "async")]
+use crate::asynch::{AsyncBackend, AsyncCache, AsyncCacheBuilder, BlockingCache, Bridge, Sharded};
+use crate::clock::SystemClock;
+use crate::sync::{SyncCache, SyncCacheBuilder};
 
 /// What is being memoized: a function.
 pub struct Function<F>(pub(crate) F);
@@ -43,9 +47,10 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// the registry needs; [`Memoized::new`] and [`Memoized::with_cache`] do not.
 pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> {
     target: T,
-    options: SyncCacheBuilder<S, C>,
-    /// The identifier given explicitly, which makes the cache shared.
-    named: Option<String>,
+    /// An identifier given here makes the cache shared.
+    options: Options<S, C>,
+    /// The function's own identifier, used when none is given.
+    default_identifier: String,
     types: PhantomData<fn(Args) -> V>,
 }
 
@@ -55,86 +60,53 @@ impl<T, Args, V> MemoizedBuilder<T, Args, V> {
     pub(crate) fn new(target: T, name: String) -> Self {
         MemoizedBuilder {
             target,
-            options: SyncCacheBuilder::new().identifier(name),
-            named: None,
+            options: Options::new(SystemClock),
+            default_identifier: name,
             types: PhantomData,
         }
     }
 }
 
 impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
-    /// How long a result is served (default 60 s): a `Duration`, saturating, or a
-    /// [`Ttl`] such as [`Ttl::NEVER`].
-    pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
-        self.options = self.options.ttl(ttl);
-        self
-    }
-
-    /// The namespace; memoized functions under one identifier share their cache.
-    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
-        let identifier = identifier.into();
-        self.options = self.options.identifier(identifier.clone());
-        self.named = Some(identifier);
-        self
-    }
-
-    /// The most results kept; SIEVE evicts beyond it.
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.options = self.options.capacity(capacity);
-        self
-    }
-
-    /// Whether concurrent misses on one key run the function once (default) or once
-    /// per caller.
-    pub fn single_flight(mut self, on: bool) -> Self {
-        self.options = self.options.single_flight(on);
-        self
-    }
-
-    /// The codec (default [`Identity`]).
-    pub fn serializer<S2>(self, serializer: S2) -> MemoizedBuilder<T, Args, V, S2, C> {
-        self.map_serializer(|_| serializer)
-    }
-
-    /// The codec, replaced by `f` of the current one.
-    fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> MemoizedBuilder<T, Args, V, S2, C> {
+    fn with_options<S2, C2>(
+        self,
+        f: impl FnOnce(Options<S, C>) -> Options<S2, C2>,
+    ) -> MemoizedBuilder<T, Args, V, S2, C2> {
         MemoizedBuilder {
             target: self.target,
-            options: self.options.map_serializer(f),
-            named: self.named,
+            options: f(self.options),
+            default_identifier: self.default_identifier,
             types: PhantomData,
         }
     }
 
-    /// The clock (default [`SystemClock`]); a `ManualClock` makes tests deterministic.
-    pub fn clock<C2>(self, clock: C2) -> MemoizedBuilder<T, Args, V, S, C2> {
-        MemoizedBuilder {
-            target: self.target,
-            options: self.options.clock(clock),
-            named: self.named,
-            types: PhantomData,
-        }
-    }
+    jwm_cache_core::option_setters!(
+        MemoizedBuilder[T, Args, V,];
+        ttl, identifier, capacity, shards, single_flight, serializer, clock
+    );
 
     /// The cache `make` builds from these options: shared through the registry under
     /// an explicit identifier, else new; and the function's own TTL.
     ///
     /// A conflict panics: a builder has no error to return, and two functions under one
     /// identifier that disagree on the clock or capacity are a bug to fix, not to run.
-    fn cache<Cache>(
-        self,
-        make: impl FnOnce(SyncCacheBuilder<S, C>) -> Cache,
-    ) -> (T, Arc<Cache>, Ttl)
+    fn cache<Cache>(self, make: impl FnOnce(Options<S, C>) -> Cache) -> (T, Arc<Cache>, Ttl)
     where
         Cache: Shareable,
     {
-        let ttl = self.options.configured_ttl();
-        let cache = match &self.named {
-            Some(identifier) => registry::shared::<_, ()>(identifier, || make(self.options))
+        let MemoizedBuilder {
+            target,
+            options,
+            default_identifier,
+            ..
+        } = self;
+        let ttl = options.ttl;
+        let cache = match options.identifier.clone() {
+            Some(identifier) => registry::shared::<_, ()>(&identifier, || make(options))
                 .unwrap_or_else(|conflict| panic!("{conflict}")),
-            None => Arc::new(make(self.options)),
+            None => Arc::new(make(options.identifier(default_identifier))),
         };
-        (self.target, cache, ttl)
+        (target, cache, ttl)
     }
 }
 
@@ -148,7 +120,8 @@ where
     where
         SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Shareable,
     {
-        let (Function(function), cache, ttl) = self.cache(SyncCacheBuilder::build);
+        let (Function(function), cache, ttl) =
+            self.cache(|o| SyncCacheBuilder::from_options(o).build());
         Memoized::with_cache(function, cache).with_ttl(ttl)
     }
 
@@ -158,15 +131,16 @@ where
         backend: impl FnMut() -> B,
     ) -> Memoized<F, SyncCache<Args, V, B, S, C>>
     where
-        B: jwm_cache_core::Backend<Args, S::Encoded>,
+        B: Backend<Args, S::Encoded>,
         SyncCache<Args, V, B, S, C>: Shareable,
     {
-        let (Function(function), cache, ttl) = self.cache(|o| o.build_with_backend(backend));
+        let (Function(function), cache, ttl) =
+            self.cache(|o| SyncCacheBuilder::from_options(o).build_with_backend(backend));
         Memoized::with_cache(function, cache).with_ttl(ttl)
     }
 
     /// The memoized sync function over an async `backend`, whose I/O runs on `bridge`
-    /// (see [`BlockingCache`](crate::BlockingCache)). Under an identifier, it shares its
+    /// (see [`BlockingCache`](BlockingCache)). Under an identifier, it shares its
     /// [`AsyncCache`](crate::AsyncCache) with async memoized functions of the same types.
     ///
     /// Create a backend whose connections need a runtime on the bridge, with
@@ -176,16 +150,16 @@ where
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn build_with_async_backend<B>(
         self,
-        bridge: crate::asynch::Bridge,
+        bridge: Bridge,
         backend: B,
-    ) -> Memoized<F, crate::BlockingCache<Args, V, B, S, C>>
+    ) -> Memoized<F, BlockingCache<Args, V, B, S, C>>
     where
-        B: crate::AsyncBackend<Args, S::Encoded>,
-        crate::asynch::AsyncCache<Args, V, B, S, C>: Shareable,
+        B: AsyncBackend<Args, S::Encoded>,
+        AsyncCache<Args, V, B, S, C>: Shareable,
     {
-        let (Function(function), cache, ttl) = self.cache(|o| o.build_async_with_backend(backend));
-        Memoized::with_cache(function, Arc::new(crate::BlockingCache::new(cache, bridge)))
-            .with_ttl(ttl)
+        let (Function(function), cache, ttl) =
+            self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
+        Memoized::with_cache(function, Arc::new(BlockingCache::new(cache, bridge))).with_ttl(ttl)
     }
 }
 
@@ -210,18 +184,13 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     /// ```
     pub fn build_with_redis(
         self,
-        bridge: crate::asynch::Bridge,
+        bridge: Bridge,
         redis: crate::redis::RedisBackend<Args>,
-    ) -> Memoized<
-        F,
-        crate::asynch::BlockingCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>,
-    >
+    ) -> Memoized<F, BlockingCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>>
     where
         S: crate::redis::RedisCodec<Args, V>,
-        crate::redis::RedisBackend<Args>:
-            crate::asynch::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
-        crate::asynch::AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>:
-            Shareable,
+        crate::redis::RedisBackend<Args>: AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
+        AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
         S::Stamped: Clone,
         C: Clone,
     {
@@ -242,7 +211,8 @@ where
     where
         SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>: Shareable,
     {
-        let (Method(key, function), cache, ttl) = self.cache(SyncCacheBuilder::build);
+        let (Method(key, function), cache, ttl) =
+            self.cache(|o| SyncCacheBuilder::from_options(o).build());
         MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
@@ -252,10 +222,11 @@ where
         backend: impl FnMut() -> B,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, B, S, C>>
     where
-        B: jwm_cache_core::Backend<(RK, Args), S::Encoded>,
+        B: Backend<(RK, Args), S::Encoded>,
         SyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
-        let (Method(key, function), cache, ttl) = self.cache(|o| o.build_with_backend(backend));
+        let (Method(key, function), cache, ttl) =
+            self.cache(|o| SyncCacheBuilder::from_options(o).build_with_backend(backend));
         MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }
@@ -289,8 +260,7 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>>
     where
         S: crate::redis::RedisCodec<Args, V>,
-        crate::redis::RedisBackend<Args>:
-            crate::asynch::AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
+        crate::redis::RedisBackend<Args>: AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
         AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
     {
         self.map_serializer(crate::redis::RedisCodec::stamped)
@@ -308,7 +278,8 @@ where
     where
         AsyncInMemory<Args, V, S, C>: Shareable,
     {
-        let (AsyncFunction(function), cache, ttl) = self.cache(SyncCacheBuilder::build_async);
+        let (AsyncFunction(function), cache, ttl) =
+            self.cache(|o| AsyncCacheBuilder::from_options(o).build());
         AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
     }
 
@@ -316,11 +287,11 @@ where
     /// or a sync one through [`Sharded`] or [`Blocking`](crate::Blocking).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
-        B: crate::AsyncBackend<Args, S::Encoded>,
+        B: AsyncBackend<Args, S::Encoded>,
         AsyncCache<Args, V, B, S, C>: Shareable,
     {
         let (AsyncFunction(function), cache, ttl) =
-            self.cache(|o| o.build_async_with_backend(backend));
+            self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
         AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
     }
 }
@@ -335,7 +306,8 @@ where
     where
         AsyncInMemory<(RK, Args), V, S, C>: Shareable,
     {
-        let (AsyncMethod(key, function), cache, ttl) = self.cache(SyncCacheBuilder::build_async);
+        let (AsyncMethod(key, function), cache, ttl) =
+            self.cache(|o| AsyncCacheBuilder::from_options(o).build());
         AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
@@ -345,11 +317,11 @@ where
         backend: B,
     ) -> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V, B, S, C>>
     where
-        B: crate::AsyncBackend<(RK, Args), S::Encoded>,
+        B: AsyncBackend<(RK, Args), S::Encoded>,
         AsyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
         let (AsyncMethod(key, function), cache, ttl) =
-            self.cache(|o| o.build_async_with_backend(backend));
+            self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
         AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }

@@ -6,7 +6,7 @@ use jwm_cache_core::Ttl;
 
 use super::builder::{MemoizedBuilder, Method};
 use super::{MemoStore, default_identifier};
-use crate::{SyncCache, SyncCacheBuilder};
+use crate::sync::{SyncCache, SyncCacheBuilder};
 
 /// A memoized method: `function(&receiver, args)`, keyed on `(key(&receiver), args)`.
 ///

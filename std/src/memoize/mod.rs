@@ -1,5 +1,7 @@
 //! Memoized functions and methods: values that wrap a function with a cache.
 
+#[cfg(feature = "async")]
+mod asynchronous;
 mod builder;
 mod fn_cache;
 mod generic_fn_cache;
@@ -13,10 +15,10 @@ use std::sync::Arc;
 
 use jwm_cache_core::Ttl;
 
+#[cfg(feature = "async")]
+pub use asynchronous::{AsyncMemoized, AsyncMemoizedMethod};
 pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
-#[cfg(feature = "async")]
-pub(crate) use builder::{AsyncFunction, AsyncMethod};
 pub use fn_cache::FnCache;
 #[cfg(feature = "async")]
 pub use generic_fn_cache::AsyncMemoControls;
@@ -25,7 +27,7 @@ pub use method::MemoizedMethod;
 pub use registry::{Shareable, SharedCacheConflict};
 pub use store::MemoStore;
 
-use crate::{SyncCache, SyncCacheBuilder};
+use crate::sync::{SyncCache, SyncCacheBuilder};
 
 /// The identifier of a memoized function built without one: the same in every process
 /// of one build, so that two processes of one binary share a Redis namespace without

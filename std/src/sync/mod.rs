@@ -7,16 +7,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
-    Backend, Cache, CacheError, CacheInfo, Clock, Identity, MemoryBackend, Parameters, Serializer,
-    Ttl,
+    Backend, Cache, CacheError, CacheInfo, Clock, Identity, MemoryBackend, Options, Parameters,
+    Serializer, Ttl,
 };
 
 pub use builder::SyncCacheBuilder;
 
-use crate::SystemClock;
+use crate::clock::SystemClock;
 use crate::flight::{
     Caller, ErrorSharing, Flight, FlightTable, Flights, Joiner, Lead, Role, Shared, Unshared,
 };
+use crate::shards;
 
 /// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
 ///
@@ -81,6 +82,46 @@ impl<K, V> SyncCache<K, V> {
     /// A builder, for TTL, capacity, codec, clock and the rest.
     pub fn builder() -> SyncCacheBuilder {
         SyncCacheBuilder::new()
+    }
+}
+
+impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
+    /// The cache `options` describe, one shard per [`shards`](Options::shards) (see
+    /// [`SyncCacheBuilder::new`] for the default), each over a backend from `backend` as
+    /// it is: unlike [`SyncCacheBuilder::build_with_backend`], the backends are not told
+    /// the identifier. The options' capacity is the backends' business.
+    ///
+    /// ```
+    /// use jwm_cache::{MemoryBackend, Options, SyncCache, SystemClock};
+    ///
+    /// let options = Options::new(SystemClock).identifier("squares").shards(4);
+    /// let cache = SyncCache::from_options(options, || MemoryBackend::with_capacity(100));
+    /// cache.insert(3u64, 9u64).unwrap();
+    /// assert_eq!(cache.parameters().capacity, Some(400));
+    /// ```
+    pub fn from_options(options: Options<S, C>, mut backend: impl FnMut() -> B) -> Self
+    where
+        S: Clone,
+        C: Clone,
+    {
+        let (ttl, single_flight, clock) =
+            (options.ttl, options.single_flight, options.clock.clone());
+        let shards = (0..shards::shard_count(&options))
+            .map(|_| {
+                let cache = Cache::from_options(options.clone(), backend());
+                Mutex::new(Shard {
+                    cache,
+                    flights: Default::default(),
+                })
+            })
+            .collect();
+        SyncCache {
+            shards,
+            router: Default::default(),
+            clock,
+            ttl,
+            single_flight,
+        }
     }
 }
 

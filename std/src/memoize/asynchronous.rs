@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Serializer, Ttl};
 
-use super::{AsyncBackend, AsyncCache, AsyncCacheError};
-use crate::memoize::{AsyncFunction, AsyncMethod, default_identifier};
-use crate::{MemoizedBuilder, SyncCacheBuilder};
+use super::builder::{AsyncFunction, AsyncMethod, MemoizedBuilder};
+use super::default_identifier;
+use crate::asynch::{AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError};
 
 /// A memoized async function: [`Memoized`](crate::Memoized) for
 /// `Fn(Args) -> impl Future<Output = V>`, with the same builder and methods, awaited.
@@ -46,9 +46,9 @@ impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
     where
         V: Clone,
     {
-        let cache = SyncCacheBuilder::new()
+        let cache = AsyncCacheBuilder::new()
             .identifier(default_identifier::<F, Args, V>())
-            .build_async();
+            .build();
         AsyncMemoized::with_cache(function, Arc::new(cache))
     }
 
@@ -184,9 +184,9 @@ impl<P, F, RK, Args, V> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V>> {
     where
         V: Clone,
     {
-        let cache = SyncCacheBuilder::new()
+        let cache = AsyncCacheBuilder::new()
             .identifier(default_identifier::<F, (RK, Args), V>())
-            .build_async();
+            .build();
         AsyncMemoizedMethod::with_cache(key, function, Arc::new(cache))
     }
 

@@ -1,0 +1,195 @@
+//! `Options`: every setting of a cache in one value, and the setters every builder shares.
+
+use alloc::string::String;
+
+use crate::codec::Identity;
+use crate::time::Ttl;
+
+/// The default TTL, as in the Python original.
+pub const DEFAULT_TTL: Ttl = Ttl::from_secs(60);
+/// The identifier of a cache built without one.
+pub const DEFAULT_IDENTIFIER: &str = "default";
+
+/// Every setting of a cache, in one value: what each builder and `#[ttl_cache]` fill in.
+///
+/// A new option is one field here, one setter below (which every builder gets through
+/// [`option_setters!`](crate::option_setters)), and one attribute key. Settings a cache
+/// does not use are ignored by it: the single-threaded [`Cache`](crate::Cache) has no
+/// shards and no single-flight.
+///
+/// ```
+/// use core::time::Duration;
+/// use jwm_cache_core::{Options, ManualClock, Ttl};
+///
+/// let options = Options::new(ManualClock::new()).ttl(Duration::from_secs(5)).capacity(10);
+/// assert_eq!((options.ttl, options.capacity), (Ttl::from_secs(5), Some(10)));
+/// assert_eq!(options.identifier_or_default(), "default");
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Options<S = Identity, C = ()> {
+    /// The TTL of entries stored without one (default 60 s).
+    pub ttl: Ttl,
+    /// The namespace of the cache's entries, if one was given.
+    pub identifier: Option<String>,
+    /// The most entries (or, with a weigher, the most weight) the memory backend holds.
+    pub capacity: Option<usize>,
+    /// The number of locks a thread-safe cache spreads its keys over.
+    pub shards: Option<usize>,
+    /// Whether concurrent misses on one key run the computation once (default on).
+    pub single_flight: bool,
+    /// The codec.
+    pub serializer: S,
+    /// The clock.
+    pub clock: C,
+}
+
+impl<C> Options<Identity, C> {
+    /// The defaults, with `clock`: 60 s TTL, no identifier, unbounded, [`Identity`],
+    /// single-flight on, shards chosen by the cache.
+    pub fn new(clock: C) -> Self {
+        Options {
+            ttl: DEFAULT_TTL,
+            identifier: None,
+            capacity: None,
+            shards: None,
+            single_flight: true,
+            serializer: Identity,
+            clock,
+        }
+    }
+}
+
+impl<S, C> Options<S, C> {
+    /// The identifier: the one given, else [`DEFAULT_IDENTIFIER`].
+    pub fn identifier_or_default(&self) -> &str {
+        self.identifier.as_deref().unwrap_or(DEFAULT_IDENTIFIER)
+    }
+
+    /// The TTL of entries stored without one: a [`Duration`](core::time::Duration)
+    /// (saturating) or a [`Ttl`], such as [`Ttl::NEVER`].
+    pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
+        self.ttl = ttl.into();
+        self
+    }
+
+    /// The namespace of the cache's entries.
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.identifier = Some(identifier.into());
+        self
+    }
+
+    /// The most entries the memory backend holds; SIEVE evicts beyond it.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// The number of shards, rounded up to a power of two and kept within 1..=4096.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = Some(shards.clamp(1, 4096).next_power_of_two());
+        self
+    }
+
+    /// Whether concurrent misses on one key run the computation once (the default) or
+    /// once per caller.
+    pub fn single_flight(mut self, on: bool) -> Self {
+        self.single_flight = on;
+        self
+    }
+
+    /// The codec, replaced by `f` of the current one: for a wrapper such as
+    /// [`Stamped`](crate::Stamped).
+    pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> Options<S2, C> {
+        Options {
+            ttl: self.ttl,
+            identifier: self.identifier,
+            capacity: self.capacity,
+            shards: self.shards,
+            single_flight: self.single_flight,
+            serializer: f(self.serializer),
+            clock: self.clock,
+        }
+    }
+
+    /// The clock.
+    pub fn clock<C2>(self, clock: C2) -> Options<S, C2> {
+        Options {
+            ttl: self.ttl,
+            identifier: self.identifier,
+            capacity: self.capacity,
+            shards: self.shards,
+            single_flight: self.single_flight,
+            serializer: self.serializer,
+            clock,
+        }
+    }
+}
+
+/// The setters of [`Options`], for a builder that holds one: written once here, so a
+/// new option reaches every builder at once.
+///
+/// Invoke it inside `impl<.., S, C> Builder<.., S, C>`, naming the builder with its
+/// parameters before `S` and `C` in brackets (`option_setters!(MyBuilder[T,]; ttl, capacity)`), and
+/// listing the options the builder takes. The builder provides
+/// `fn with_options<S2, C2>(self, f: impl FnOnce(Options<S, C>) -> Options<S2, C2>) -> MyBuilder<.., S2, C2>`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! option_setters {
+    ($builder:ident $params:tt; $($option:ident),* $(,)?) => {
+        $($crate::option_setters!(@$option $builder $params);)*
+    };
+    (@ttl $builder:ident [$($param:tt)*]) => {
+        /// The TTL of entries stored without one (default 60 s): a
+        /// [`Duration`](core::time::Duration) (saturating) or a `Ttl`, such as `Ttl::NEVER`.
+        pub fn ttl(self, ttl: impl ::core::convert::Into<$crate::Ttl>) -> Self {
+            self.with_options(|options| options.ttl(ttl))
+        }
+    };
+    (@identifier $builder:ident [$($param:tt)*]) => {
+        /// The namespace of the cache's entries. Memoized functions under one identifier
+        /// share one cache.
+        pub fn identifier(self, identifier: impl ::core::convert::Into<$crate::__private::String>) -> Self {
+            self.with_options(|options| options.identifier(identifier))
+        }
+    };
+    (@capacity $builder:ident [$($param:tt)*]) => {
+        /// The most entries kept; SIEVE evicts beyond it. A sharded cache splits it
+        /// across shards (at least 1024 entries each, so small capacities use fewer).
+        pub fn capacity(self, capacity: usize) -> Self {
+            self.with_options(|options| options.capacity(capacity))
+        }
+    };
+    (@shards $builder:ident [$($param:tt)*]) => {
+        /// The number of shards, rounded up to a power of two and kept within 1..=4096.
+        /// Each is one lock.
+        pub fn shards(self, shards: usize) -> Self {
+            self.with_options(|options| options.shards(shards))
+        }
+    };
+    (@single_flight $builder:ident [$($param:tt)*]) => {
+        /// Whether concurrent misses on one key run the computation once (the default)
+        /// or once per caller.
+        pub fn single_flight(self, on: bool) -> Self {
+            self.with_options(|options| options.single_flight(on))
+        }
+    };
+    (@serializer $builder:ident [$($param:tt)*]) => {
+        /// The codec (default `Identity`: values stored as they are).
+        pub fn serializer<S2>(self, serializer: S2) -> $builder<$($param)* S2, C> {
+            self.with_options(|options| options.map_serializer(|_| serializer))
+        }
+
+        /// The codec, replaced by `f` of the current one: for a wrapper such as
+        /// `Stamped`.
+        pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> $builder<$($param)* S2, C> {
+            self.with_options(|options| options.map_serializer(f))
+        }
+    };
+    (@clock $builder:ident [$($param:tt)*]) => {
+        /// The clock; a `ManualClock` makes tests deterministic.
+        pub fn clock<C2>(self, clock: C2) -> $builder<$($param)* S, C2> {
+            self.with_options(|options| options.clock(clock))
+        }
+    };
+}
