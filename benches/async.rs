@@ -10,10 +10,7 @@ use std::time::Duration;
 
 use cached::proc_macro::cached;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{
-    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CoarseClock, Memoized,
-    SyncCacheBuilder,
-};
+use jwm_cache::{AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CoarseClock, Memoized};
 
 const KEYS: u64 = 1_000;
 const TTL: Duration = Duration::from_secs(60);

@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use cached::IOCachedAsync;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Postcard, RedisBackend, Stamped, SyncCacheBuilder,
-};
+use jwm_cache::{AsyncCache, AsyncCacheBuilder, AsyncMemoized, Postcard, RedisBackend, Stamped};
 use redis::aio::ConnectionManager;
 use redis_server::RedisServer;
 use tokio::runtime::Runtime;

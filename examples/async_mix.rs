@@ -12,6 +12,7 @@ use jwm_cache::{
     AsyncBackend, AsyncMemoized, Backend, Blocking, Bridge, Deadline, Entry, Instant, Memoized,
     MemoryBackend,
 };
+use jwm_cache::{AsyncCacheControls, CacheControls};
 
 /// An async store standing in for a network one: every operation takes a round trip.
 /// (The Redis backend plugs in the same way.)

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use jwm_cache::CacheControls;
 use jwm_cache::{Memoized, SyncCache};
 
 fn main() {

@@ -12,6 +12,7 @@ use jwm_cache::{
     AsyncCacheBuilder, AsyncMemoized, Backend, Blocking, BlockingCache, Bridge, Deadline, Instant,
     ManualClock, Memoized, MemoryBackend,
 };
+use jwm_cache::{AsyncCacheControls, CacheControls};
 
 fn slow() -> SlowBackend<u64, u64> {
     SlowBackend::new(Duration::from_millis(1))

@@ -14,6 +14,7 @@ use jwm_cache::{
     RedisBackend, RedisBackendError, RedisOptions, Stamped, StampedBytes, SyncCacheBuilder,
     SyncRedisBackend, Ttl,
 };
+use jwm_cache::{AsyncCacheControls, CacheControls};
 use redis::Commands;
 
 type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;

@@ -26,6 +26,7 @@ use jwm_cache::{
     AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CacheInfo, Memoized, Postcard,
     RedisBackend, RedisOptions, Stamped,
 };
+use jwm_cache::{AsyncCacheControls, CacheControls};
 use tokio::runtime::Runtime;
 
 /// Each Redis operation's bound.

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use common::redis_server::RedisServer;
+use jwm_cache::{AsyncCacheControls, CacheControls};
 use jwm_cache::{
     AsyncMemoized, HEADER_LEN, PersistentDigest, Postcard, RedisBackend, Serializer, Stamped,
     ttl_cache,

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use jwm_cache::CacheControls;
 use jwm_cache::{
     Json, KeyHasher, ManualClock, Memoized, PersistentDigest, PersistentHash, Postcard,
     PostcardError, Serializer, Stamped, StampedError, SystemClock, ttl_cache,

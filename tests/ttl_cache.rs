@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
+use jwm_cache::{AsyncCacheControls, CacheControls};
 use jwm_cache::{Ttl, ttl_cache};
 
 static RUNS: AtomicUsize = AtomicUsize::new(0);

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use common::redis_server::{RedisServer, free_port};
+use jwm_cache::{AsyncCacheControls, CacheControls};
 use jwm_cache::{PersistentDigest, ttl_cache};
 use redis::Commands;
 use serde::{Deserialize, Serialize};

@@ -1,61 +1,124 @@
-//! The three cache controls every memoized wrapper offers.
+//! The controls every cache and memoized function offers, and their async twin.
 
-/// `cache_info`, `cache_clear` and `cache_parameters` over `self.cache`: every memoized
-/// wrapper offers the same three, plainly over a `MemoStore`, awaited over an
-/// `AsyncCache`. With `own_ttl`, the wrapper's `ttl: Option<Ttl>` field is the TTL it
-/// reports, since functions sharing a cache keep their own TTLs.
-macro_rules! cache_controls {
-    (sync $(, $own_ttl:ident)?) => {
-        /// Hits, misses, current size, evictions, expirations and errors.
-        ///
-        /// Counters belong to the cache: functions sharing a cache share its counters.
-        pub fn cache_info(&self) -> jwm_cache_core::CacheInfo {
-            self.cache.cache_info()
-        }
+#[cfg(feature = "async")]
+use std::future::Future;
 
-        /// Empties the cache and resets its counters. On a shared cache this clears the
-        /// shared namespace, as in the original, and so resets the counters every sharer
-        /// sees. A failure is counted in the cache's errors.
-        pub fn cache_clear(&self) {
-            self.cache.cache_clear();
-        }
+use jwm_cache_core::{CacheInfo, Parameters, Ttl};
 
-        /// TTL (this function's own), identifier, capacity, and the names of the
-        /// backend, codec and clock.
-        pub fn cache_parameters(&self) -> jwm_cache_core::Parameters {
-            #[allow(unused_mut)]
-            let mut parameters = self.cache.cache_parameters();
-            $(cache_controls!(@$own_ttl self, parameters);)?
-            parameters
-        }
-    };
-    (async $(, $own_ttl:ident)?) => {
-        /// Hits, misses, current size, evictions, expirations and errors.
-        ///
-        /// Counters belong to the cache: functions sharing a cache share its counters.
-        pub async fn cache_info(&self) -> jwm_cache_core::CacheInfo {
-            self.cache.info().await
-        }
+/// `cache_info`, `cache_clear` and `cache_parameters`, as in Python's `functools`: the
+/// controls of a sync cache ([`SyncCache`](crate::sync::SyncCache),
+/// [`BlockingCache`](crate::asynch::BlockingCache)) and of every sync memoized function.
+///
+/// Each cache type implements it once; memoized wrappers get it from their cache, with
+/// their own TTL in [`cache_parameters`](CacheControls::cache_parameters).
+///
+/// ```
+/// use jwm_cache::{CacheControls, Memoized};
+///
+/// let square = Memoized::new(|n: u64| n * n);
+/// square.call(3);
+/// square.call(3);
+/// assert_eq!(square.cache_info().hits, 1);
+/// square.cache_clear();
+/// assert_eq!(square.cache_info().current_size, 0);
+/// ```
+pub trait CacheControls {
+    /// Hits, misses, current size, evictions, expirations and errors.
+    ///
+    /// Counters belong to the cache: functions sharing a cache share its counters.
+    fn cache_info(&self) -> CacheInfo;
 
-        /// Empties the cache and resets its counters. On a shared cache this clears the
-        /// shared namespace and so resets the counters every sharer sees. A failure is
-        /// counted in the cache's errors.
-        pub async fn cache_clear(&self) {
-            let _counted = self.cache.clear().await;
-        }
+    /// Empties the cache and resets its counters. On a shared cache this clears the
+    /// shared namespace, as in the original, and so resets the counters every sharer
+    /// sees. A failure is counted in the cache's errors.
+    fn cache_clear(&self);
 
-        /// TTL (this function's own), identifier, capacity, and the names of the
-        /// backend, codec and clock.
-        pub fn cache_parameters(&self) -> jwm_cache_core::Parameters {
-            #[allow(unused_mut)]
-            let mut parameters = self.cache.parameters();
-            $(cache_controls!(@$own_ttl self, parameters);)?
-            parameters
-        }
-    };
-    (@own_ttl $this:ident, $parameters:ident) => {
-        if let Some(ttl) = $this.ttl {
-            $parameters.ttl = ttl;
-        }
-    };
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    fn cache_parameters(&self) -> Parameters;
+}
+
+/// The async twin of [`CacheControls`], of the same shape: the controls of an
+/// [`AsyncCache`](crate::asynch::AsyncCache) and of every async memoized function.
+///
+/// ```
+/// use jwm_cache::{AsyncCacheControls, AsyncMemoized};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let square = AsyncMemoized::new(|n: u64| async move { n * n });
+/// square.call(3).await;
+/// square.call(3).await;
+/// assert_eq!(square.cache_info().await.hits, 1);
+/// # });
+/// ```
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub trait AsyncCacheControls: Send + Sync {
+    /// Hits, misses, current size, evictions, expirations and errors.
+    fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send;
+
+    /// Empties the cache and resets its counters; a failure is counted in its errors.
+    fn cache_clear(&self) -> impl Future<Output = ()> + Send;
+
+    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    fn cache_parameters(&self) -> Parameters;
+}
+
+/// A memoized wrapper: a cache, and the TTL the wrapper stores its results with.
+pub(crate) mod memo {
+    use jwm_cache_core::Ttl;
+
+    /// What a wrapper tells the controls (sealed: implemented by this crate's wrappers).
+    pub trait Memo {
+        /// The cache the results live in.
+        type Cache: ?Sized;
+        /// The cache.
+        fn memo_cache(&self) -> &Self::Cache;
+        /// The wrapper's own TTL, if it differs from the cache's.
+        fn memo_ttl(&self) -> Option<Ttl>;
+    }
+}
+
+use memo::Memo;
+
+/// The wrapper's own TTL is the one it reports: functions sharing a cache keep their own.
+fn with_own_ttl(mut parameters: Parameters, ttl: Option<Ttl>) -> Parameters {
+    if let Some(ttl) = ttl {
+        parameters.ttl = ttl;
+    }
+    parameters
+}
+
+impl<T: Memo> CacheControls for T
+where
+    T::Cache: CacheControls,
+{
+    fn cache_info(&self) -> CacheInfo {
+        self.memo_cache().cache_info()
+    }
+
+    fn cache_clear(&self) {
+        self.memo_cache().cache_clear();
+    }
+
+    fn cache_parameters(&self) -> Parameters {
+        with_own_ttl(self.memo_cache().cache_parameters(), self.memo_ttl())
+    }
+}
+
+#[cfg(feature = "async")]
+impl<T: Memo + Send + Sync> AsyncCacheControls for T
+where
+    T::Cache: AsyncCacheControls,
+{
+    fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {
+        self.memo_cache().cache_info()
+    }
+
+    fn cache_clear(&self) -> impl Future<Output = ()> + Send {
+        self.memo_cache().cache_clear()
+    }
+
+    fn cache_parameters(&self) -> Parameters {
+        with_own_ttl(self.memo_cache().cache_parameters(), self.memo_ttl())
+    }
 }

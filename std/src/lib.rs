@@ -18,7 +18,7 @@
 //!   use async backends from sync code.
 //!
 //! ```
-//! use jwm_cache::ttl_cache;
+//! use jwm_cache::{CacheControls, ttl_cache};
 //!
 //! #[ttl_cache(ttl = "30s")]
 //! fn square(n: u64) -> u64 {
@@ -32,7 +32,7 @@
 //! The same as a value:
 //!
 //! ```
-//! use jwm_cache::Memoized;
+//! use jwm_cache::{CacheControls, Memoized};
 //!
 //! let fib = Memoized::new(|n: u64| (1..=n).fold((0u64, 1u64), |(a, b), _| (b, a + b)).0);
 //! assert_eq!(fib.call(50), 12_586_269_025);
@@ -42,11 +42,10 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[macro_use]
-mod controls;
 #[cfg(feature = "async")]
 mod asynch;
 mod clock;
+mod controls;
 mod flight;
 mod memoize;
 #[cfg(feature = "redis")]
@@ -61,6 +60,10 @@ pub use asynch::{
     BlockingError, Bridge, BridgeError, BridgeStopped, Sharded,
 };
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use controls::AsyncCacheControls;
+pub use controls::CacheControls;
 pub use jwm_cache_core::*;
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use super::bridge::{self, Bridge, BridgeStopped};
 use super::miss::Storing;
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
+use crate::controls::CacheControls;
 use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 
 /// A sync face for an [`AsyncCache`]: sync functions over an async backend.
@@ -295,5 +296,29 @@ where
             Ok(result) => result.map_err(BridgeError::Cache),
             Err(BridgeStopped) => Err(BridgeError::Stopped),
         }
+    }
+}
+
+impl<K, V, B, S, C> CacheControls for BlockingCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V> + Send + Sync + 'static,
+    B: AsyncBackend<K, S::Encoded> + 'static,
+    B::Error: 'static,
+    S::Encoded: Send,
+    S::Error: Send,
+    C: Clock + Send + Sync + 'static,
+{
+    fn cache_info(&self) -> CacheInfo {
+        self.info()
+    }
+
+    fn cache_clear(&self) {
+        let _counted = self.clear();
+    }
+
+    fn cache_parameters(&self) -> Parameters {
+        self.parameters()
     }
 }

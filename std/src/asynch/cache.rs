@@ -15,6 +15,7 @@ use super::counts::AtomicCounts;
 use super::miss::Storing;
 use super::sharded::Sharded;
 use crate::clock::SystemClock;
+use crate::controls::AsyncCacheControls;
 use crate::flight::{ErrorSharing, Failure, Flights, Joiner, Shared, Unshared};
 
 /// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
@@ -460,5 +461,26 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     pub(super) fn flights(&self) -> MutexGuard<'_, Flights<K, V>> {
         // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
         self.flights.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<K, V, B, S, C> AsyncCacheControls for AsyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: Clone + Send + Sync,
+    S: Serializer<V> + Send + Sync,
+    B: AsyncBackend<K, S::Encoded>,
+    C: Clock + Send + Sync,
+{
+    fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {
+        self.info()
+    }
+
+    async fn cache_clear(&self) {
+        let _counted = self.clear().await;
+    }
+
+    fn cache_parameters(&self) -> Parameters {
+        self.parameters()
     }
 }

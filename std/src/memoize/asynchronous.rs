@@ -9,6 +9,7 @@ use jwm_cache_core::{Clock, Serializer, Ttl};
 use super::builder::{AsyncFunction, AsyncMethod, MemoizedBuilder};
 use super::default_identifier;
 use crate::asynch::{AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError};
+use crate::controls::memo::Memo;
 
 /// A memoized async function: [`Memoized`](crate::Memoized) for
 /// `Fn(Args) -> impl Future<Output = V>`, with the same builder and methods, awaited.
@@ -22,7 +23,7 @@ use crate::asynch::{AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError
 /// [`build_with_backend`]: MemoizedBuilder::build_with_backend
 ///
 /// ```
-/// use jwm_cache::AsyncMemoized;
+/// use jwm_cache::{AsyncCacheControls, AsyncMemoized};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 /// let fetch = AsyncMemoized::new(|id: u32| async move { format!("user {id}") });
@@ -56,7 +57,7 @@ impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use jwm_cache::AsyncMemoized;
+    /// use jwm_cache::{AsyncCacheControls, AsyncMemoized};
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let lookup = AsyncMemoized::builder(|city: String| async move { city.len() })
@@ -145,8 +146,6 @@ where
             .try_get_or_insert_with_ttl(args.clone(), ttl, || (self.function)(args))
             .await
     }
-
-    cache_controls!(async, own_ttl);
 }
 
 /// A memoized async method: `function(&receiver, args)`, keyed on
@@ -154,7 +153,7 @@ where
 /// methods. The function is an async closure, so its future may borrow the receiver.
 ///
 /// ```
-/// use jwm_cache::AsyncMemoizedMethod;
+/// use jwm_cache::{AsyncCacheControls, AsyncMemoizedMethod};
 ///
 /// struct Account { id: u32, rate: u64 }
 ///
@@ -262,6 +261,28 @@ where
             .try_get_or_insert_with_ttl(key, ttl, || (self.function)(receiver, args))
             .await
     }
+}
 
-    cache_controls!(async, own_ttl);
+impl<F, M> Memo for AsyncMemoized<F, M> {
+    type Cache = M;
+
+    fn memo_cache(&self) -> &M {
+        &self.cache
+    }
+
+    fn memo_ttl(&self) -> Option<Ttl> {
+        self.ttl
+    }
+}
+
+impl<P, F, M> Memo for AsyncMemoizedMethod<P, F, M> {
+    type Cache = M;
+
+    fn memo_cache(&self) -> &M {
+        &self.cache
+    }
+
+    fn memo_ttl(&self) -> Option<Ttl> {
+        self.ttl
+    }
 }

@@ -4,13 +4,14 @@ use std::sync::{Arc, LazyLock};
 
 use jwm_cache_core::Ttl;
 
-use super::{MemoStore, Shareable, registry};
+use super::registry::{self, Shareable};
+use crate::controls::memo::Memo;
 
 /// The cache of a `#[ttl_cache]` function: a static named after the function in upper
 /// case (`fib` → `FIB`), with the function's visibility, built on first use.
 ///
 /// ```
-/// use jwm_cache::ttl_cache;
+/// use jwm_cache::{CacheControls, ttl_cache};
 ///
 /// #[ttl_cache(ttl = "30s")]
 /// fn square(n: u64) -> u64 {
@@ -74,18 +75,14 @@ impl<M> FnCache<M> {
     }
 }
 
-impl<M: MemoStore> FnCache<M> {
-    cache_controls!(sync, own_ttl);
-}
+impl<M> Memo for FnCache<M> {
+    type Cache = M;
 
-#[cfg(feature = "async")]
-impl<K, V, B, S, C> FnCache<crate::AsyncCache<K, V, B, S, C>>
-where
-    K: std::hash::Hash + Eq + Clone + Send + Sync,
-    V: Clone + Send + Sync,
-    S: jwm_cache_core::Serializer<V> + Sync,
-    B: crate::AsyncBackend<K, S::Encoded>,
-    C: jwm_cache_core::Clock + Sync,
-{
-    cache_controls!(async, own_ttl);
+    fn memo_cache(&self) -> &M {
+        &self.cache
+    }
+
+    fn memo_ttl(&self) -> Option<Ttl> {
+        self.ttl
+    }
 }

@@ -6,6 +6,7 @@ use jwm_cache_core::Ttl;
 
 use super::builder::{MemoizedBuilder, Method};
 use super::{MemoStore, default_identifier};
+use crate::controls::memo::Memo;
 use crate::sync::{SyncCache, SyncCacheBuilder};
 
 /// A memoized method: `function(&receiver, args)`, keyed on `(key(&receiver), args)`.
@@ -19,7 +20,7 @@ use crate::sync::{SyncCache, SyncCacheBuilder};
 /// [`PersistentHash`](crate::PersistentHash) cannot fail).
 ///
 /// ```
-/// use jwm_cache::MemoizedMethod;
+/// use jwm_cache::{CacheControls, MemoizedMethod};
 ///
 /// struct Shape { id: u32, side: u64 }
 ///
@@ -127,6 +128,16 @@ where
         self.cache
             .get_or_compute(key, self.ttl, || function(receiver, args))
     }
+}
 
-    cache_controls!(sync, own_ttl);
+impl<P, F, M> Memo for MemoizedMethod<P, F, M> {
+    type Cache = M;
+
+    fn memo_cache(&self) -> &M {
+        &self.cache
+    }
+
+    fn memo_ttl(&self) -> Option<Ttl> {
+        self.ttl
+    }
 }

@@ -27,6 +27,7 @@ pub use method::MemoizedMethod;
 pub use registry::{Shareable, SharedCacheConflict};
 pub use store::MemoStore;
 
+use crate::controls::memo::Memo;
 use crate::sync::{SyncCache, SyncCacheBuilder};
 
 /// The identifier of a memoized function built without one: the same in every process
@@ -87,7 +88,7 @@ fn shortened(identifier: String) -> String {
 /// including (feature `async`) a sync function over an async backend.
 ///
 /// ```
-/// use jwm_cache::Memoized;
+/// use jwm_cache::{CacheControls, Memoized};
 ///
 /// let square = Memoized::new(|n: u64| n * n);
 /// assert_eq!(square.call(12), 144); // computed
@@ -119,7 +120,7 @@ impl<F, Args, V> Memoized<F, SyncCache<Args, V>> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use jwm_cache::{Memoized, Postcard};
+    /// use jwm_cache::{CacheControls, Memoized, Postcard};
     ///
     /// let lookup = Memoized::builder(|city: String| city.len())
     ///     .ttl(Duration::from_secs(300))
@@ -141,7 +142,7 @@ impl<F, M> Memoized<F, M> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use jwm_cache::{Memoized, SyncCache};
+    /// use jwm_cache::{CacheControls, Memoized, SyncCache};
     ///
     /// let shared = Arc::new(SyncCache::new());
     /// let double = Memoized::with_cache(|n: u32| n * 2, Arc::clone(&shared));
@@ -187,7 +188,7 @@ impl<F, M: MemoStore> Memoized<F, M> {
     /// the function's result. An `Err` is returned and never cached.
     ///
     /// ```
-    /// use jwm_cache::Memoized;
+    /// use jwm_cache::{CacheControls, Memoized};
     ///
     /// let parse = Memoized::new(|s: String| s.parse::<u32>());
     /// assert!(parse.try_call("x".into()).is_err());
@@ -202,6 +203,16 @@ impl<F, M: MemoStore> Memoized<F, M> {
         self.cache
             .get_or_compute(args.clone(), self.ttl, || (self.function)(args))
     }
+}
 
-    cache_controls!(sync, own_ttl);
+impl<F, M> Memo for Memoized<F, M> {
+    type Cache = M;
+
+    fn memo_cache(&self) -> &M {
+        &self.cache
+    }
+
+    fn memo_ttl(&self) -> Option<Ttl> {
+        self.ttl
+    }
 }

@@ -2,14 +2,18 @@
 
 use std::hash::Hash;
 
-use jwm_cache_core::{Backend, CacheInfo, Clock, Parameters, Serializer, Ttl};
+use jwm_cache_core::{Backend, Clock, Serializer, Ttl};
 
-use crate::SyncCache;
+#[cfg(feature = "async")]
+use crate::asynch::{AsyncBackend, BlockingCache};
+use crate::controls::CacheControls;
+use crate::sync::SyncCache;
 
 /// A thread-safe cache that a [`Memoized`](crate::Memoized) function or
 /// [`MemoizedMethod`](crate::MemoizedMethod) keeps its results in: a [`SyncCache`] over
-/// a sync backend, or (feature `async`) a `BlockingCache` over an async one.
-pub trait MemoStore {
+/// a sync backend, or (feature `async`) a `BlockingCache` over an async one. Its
+/// controls are the cache's [`CacheControls`].
+pub trait MemoStore: CacheControls {
     /// The key: the arguments, or the receiver's key and the arguments.
     type Key;
     /// The value.
@@ -24,15 +28,6 @@ pub trait MemoStore {
         ttl: Option<Ttl>,
         f: impl FnOnce() -> Result<Self::Value, E>,
     ) -> Result<Self::Value, E>;
-
-    /// Hits, misses, current size, evictions, expirations and errors.
-    fn cache_info(&self) -> CacheInfo;
-
-    /// Empties the cache and resets its counters; a failure is counted in its errors.
-    fn cache_clear(&self);
-
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
-    fn cache_parameters(&self) -> Parameters;
 }
 
 /// Both thread-safe caches offer these operations inherently, with the same meaning.
@@ -52,18 +47,6 @@ macro_rules! memo_store_by_inherent_methods {
                 None => self.try_get_or_insert_with(key, f),
             }
         }
-
-        fn cache_info(&self) -> CacheInfo {
-            self.info()
-        }
-
-        fn cache_clear(&self) {
-            let _counted = self.clear();
-        }
-
-        fn cache_parameters(&self) -> Parameters {
-            self.parameters()
-        }
     };
 }
 
@@ -79,14 +62,14 @@ where
 }
 
 #[cfg(feature = "async")]
-impl<K, V, B, S, C> MemoStore for crate::BlockingCache<K, V, B, S, C>
+impl<K, V, B, S, C> MemoStore for BlockingCache<K, V, B, S, C>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: Serializer<V> + Send + Sync + 'static,
     S::Encoded: Send,
     S::Error: Send,
-    B: crate::AsyncBackend<K, S::Encoded> + 'static,
+    B: AsyncBackend<K, S::Encoded> + 'static,
     B::Error: 'static,
     C: Clock + Send + Sync + 'static,
 {

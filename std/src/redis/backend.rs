@@ -88,7 +88,7 @@ impl<K> RedisBackend<K> {
     /// use, where there is no caller to return an error to.
     ///
     /// ```
-    /// use jwm_cache::{AsyncMemoized, RedisBackend, RedisOptions};
+    /// use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
     ///
     /// let broken = RedisBackend::open_deferring_errors("not a url", RedisOptions::default());
     /// let square = AsyncMemoized::builder(|n: u64| async move { n * n }).build_with_redis(broken);

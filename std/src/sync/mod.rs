@@ -14,6 +14,7 @@ use jwm_cache_core::{
 pub use builder::SyncCacheBuilder;
 
 use crate::clock::SystemClock;
+use crate::controls::CacheControls;
 use crate::flight::{
     Caller, ErrorSharing, Flight, FlightTable, Flights, Joiner, Lead, Role, Shared, Unshared,
 };
@@ -408,5 +409,26 @@ fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
 impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for SyncCache<K, V, B, S, C> {
     fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
         lock_shard(self.shard_of(key)).flights.withdraw(key, flight);
+    }
+}
+
+impl<K, V, B, S, C> CacheControls for SyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: Serializer<V>,
+    B: Backend<K, S::Encoded>,
+    C: Clock,
+{
+    fn cache_info(&self) -> CacheInfo {
+        self.info()
+    }
+
+    fn cache_clear(&self) {
+        let _counted = self.clear();
+    }
+
+    fn cache_parameters(&self) -> Parameters {
+        self.parameters()
     }
 }
