@@ -19,9 +19,11 @@ use redis::{Cmd, RedisWrite, ToRedisArgs};
 /// ```
 /// use jwm_cache::{DEADLINE_LEN, HEADER_LEN};
 ///
-/// // The stamped header of a record starts at byte 8.
-/// assert_eq!(DEADLINE_LEN, 8);
-/// assert!(DEADLINE_LEN < HEADER_LEN);
+/// // What `GET` returns for an entry that never expires (the codec's bytes elided).
+/// let stored = [&u64::MAX.to_le_bytes()[..], b"jw\x01", &[0; 8]].concat();
+/// let (deadline, stamped) = stored.split_at(DEADLINE_LEN);
+/// assert_eq!(deadline, u64::MAX.to_le_bytes());
+/// assert_eq!((&stamped[..3], stamped.len()), (&b"jw\x01"[..], HEADER_LEN));
 /// ```
 pub const DEADLINE_LEN: usize = 8;
 
