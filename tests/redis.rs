@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use common::redis_server::{RedisServer, free_port};
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, Error, Json, Memoized, Postcard,
-    RedisBackend, RedisBackendError, RedisOptions, Stamped, StampedBytes, SyncCacheBuilder,
-    SyncRedisBackend, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, DEADLINE_LEN, Error, Json, Memoized,
+    Postcard, RedisBackend, RedisBackendError, RedisOptions, Stamped, StampedBytes,
+    SyncCacheBuilder, SyncRedisBackend, Ttl,
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use redis::Commands;
@@ -71,7 +71,8 @@ async fn a_memoized_function_misses_then_hits_and_keys_are_namespaced_digests() 
         .client(0)
         .get(format!("jwm-cache:squares:{digest}"))
         .unwrap();
-    assert_eq!(stored, stamped(&144u64));
+    // The deadline, then the stamped bytes.
+    assert_eq!(stored[DEADLINE_LEN..], stamped(&144u64));
     assert_eq!(square.cache_parameters().backend, "redis");
 }
 
@@ -228,7 +229,7 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
         &Stamped::<_, u64>::new(Postcard),
         &vec!["fresh".to_string()],
     );
-    assert_eq!(stored, stamped.unwrap().into_bytes());
+    assert_eq!(stored[DEADLINE_LEN..], stamped.unwrap().into_bytes());
     assert_eq!(cache.info().await.errors, 1);
     // And under the JSON codec too.
     let json: AsyncCache<u64, Vec<u32>, RedisBackend<u64>, Stamped<Json, u64>> =

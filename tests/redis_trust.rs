@@ -12,12 +12,13 @@ use std::time::Duration;
 use common::redis_server::RedisServer;
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use jwm_cache::{
-    AsyncMemoized, HEADER_LEN, PersistentDigest, Postcard, RedisBackend, Serializer, Stamped,
-    ttl_cache,
+    AsyncMemoized, DEADLINE_LEN, HEADER_LEN, PersistentDigest, Postcard, RedisBackend, Serializer,
+    Stamped, ttl_cache,
 };
 use redis::Commands;
 
-/// The bytes a cache stores for `value` with postcard: the header, then postcard.
+/// The stamped bytes a cache stores for `value` with postcard (after the record's
+/// deadline): the header, then postcard.
 fn stamped<V: serde::Serialize + serde::de::DeserializeOwned>(value: &V) -> Vec<u8> {
     Serializer::<V>::encode(&Stamped::<_, u64>::new(Postcard), value)
         .unwrap()
@@ -48,6 +49,7 @@ async fn bytes_that_do_not_decode_cleanly_are_misses_counted_and_overwritten() {
         assert_eq!(plus_one.call(5).await, 6, "round {round}: recomputed");
         assert_eq!(runs.load(SeqCst), round + 1);
         let stored: Vec<u8> = raw.get(key("strict", 5)).unwrap();
+        let stored = &stored[DEADLINE_LEN..];
         assert_eq!(stored, stamped(&6u64), "round {round}: overwritten");
         assert_eq!(plus_one.cache_info().await.errors, round as u64 + 1);
     }
@@ -73,6 +75,7 @@ async fn functions_of_other_value_types_under_one_identifier_never_read_each_oth
         "the foreign header counted"
     );
     let stored: Vec<u8> = server.client(0).get(key("users", 42)).unwrap();
+    let stored = &stored[DEADLINE_LEN..];
     assert_eq!(stored, stamped(&142u64), "the last writer's value, stamped");
 }
 
@@ -269,7 +272,7 @@ fn a_sync_function_over_redis_is_stamped_too() {
     assert_eq!((cube.call(3), cube.call(3)), (27, 27));
     assert_eq!(cube.cache_info().hits, 1);
     let stored: Vec<u8> = server.client(0).get(key("cubes", 3)).unwrap();
-    assert_eq!(stored, stamped(&27u64));
+    assert_eq!(stored[DEADLINE_LEN..], stamped(&27u64));
     let _: () = server.client(0).set(key("cubes", 3), b"garbage").unwrap();
     assert_eq!(cube.call(3), 27, "garbage is a miss");
     assert_eq!(cube.cache_info().errors, 1);

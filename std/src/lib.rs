@@ -78,7 +78,8 @@ pub use memoize::{
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{
-    LARGE_VALUE_BYTES, RedisBackend, RedisBackendError, RedisCodec, RedisOptions, SyncRedisBackend,
+    DEADLINE_LEN, LARGE_VALUE_BYTES, RedisBackend, RedisBackendError, RedisCodec, RedisOptions,
+    SyncRedisBackend,
 };
 pub use sync::{SyncCache, SyncCacheBuilder};
 

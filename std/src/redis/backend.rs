@@ -5,14 +5,16 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache_core::{Deadline, Entry, Instant, PersistentHash, StampedBytes};
+use jwm_cache_core::{DEFAULT_IDENTIFIER, Deadline, Entry, Instant, PersistentHash, StampedBytes};
 use redis::{Client, Cmd, FromRedisValue};
 
 use super::batch::Batcher;
+use super::error::RedisBackendError;
 use super::link::Link;
 use super::namespace::Namespace;
-use super::{RedisBackendError, RedisOptions};
-use crate::AsyncBackend;
+use super::options::RedisOptions;
+use super::record;
+use crate::asynch::AsyncBackend;
 
 /// Values larger than this are stored over a connection of their own, so that lookups
 /// and small stores never queue behind their bytes.
@@ -26,10 +28,26 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   The identifier is the cache's, given by its builder.
 /// - **Values** are [`StampedBytes`]: a header saying which value type and codec wrote
 ///   them (see [`Stamped`](jwm_cache_core::Stamped)), then the codec's bytes (postcard by
-///   default), stored with `SET key value PX ttl_ms`: the server's expiry is
-///   authoritative; a TTL of "never" sets none. Bytes that another program or another
-///   value type wrote are never read as a value: they are a miss, counted, recomputed and
-///   overwritten.
+///   default). Bytes that another program or another value type wrote are never read as
+///   a value: they are a miss, counted, recomputed and overwritten.
+/// - **Records.** Each value is stored behind its deadline, with
+///   `SET key record PX ttl_ms`:
+///
+///   | bytes | field |
+///   |---|---|
+///   | 0..8 ([`DEADLINE_LEN`](crate::DEADLINE_LEN)) | deadline: milliseconds since the UNIX epoch, `u64` little-endian, rounded down; `u64::MAX` for never |
+///   | 8..19 | the stamped header ([`HEADER_LEN`](jwm_cache_core::HEADER_LEN) bytes) |
+///   | 19.. | the codec's bytes |
+///
+///   The server's expiry decides what is live; a TTL of "never" sets none. The stored
+///   deadline gives a lookup ([`get_entry`](AsyncBackend::get_entry)) the entry's
+///   deadline without a `PTTL`: the cache's clock is its own timeline, so the deadline is
+///   stored on the wall clock (`wall_now + (deadline - now)` when set) and read back onto
+///   the reader's (`now + (stored - wall_now)`, saturating). It is as exact as the
+///   writer's and reader's wall clocks agree. A stored deadline already past on an entry
+///   the server still holds (the writer's clock runs behind) is served, with a deadline
+///   just after `now`. A value too short to hold a deadline is a miss counted as an
+///   error ([`RedisBackendError::Truncated`]).
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
 ///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
@@ -105,7 +123,7 @@ impl<K> RedisBackend<K> {
         RedisBackend {
             link: Arc::new(Link::new(client, options.timeout, options.pause)),
             lookups: Arc::default(),
-            namespace: Namespace::new(&options.prefix, crate::DEFAULT_IDENTIFIER),
+            namespace: Namespace::new(&options.prefix, DEFAULT_IDENTIFIER),
             options,
             keys: PhantomData,
         }
@@ -157,20 +175,9 @@ impl<K> RedisBackend<K> {
         self.query(&command).await
     }
 
-    /// The `SET` of `name` to `value` until `deadline`.
-    fn set_command(name: String, value: &[u8], deadline: Deadline, now: Instant) -> Cmd {
-        let mut command = redis::cmd("SET");
-        command.arg(name).arg(value);
-        if let Some(left) = deadline.remaining(now) {
-            // Whole milliseconds, rounded up: a live entry never gets PX 0.
-            let ms = left.as_nanos().div_ceil(1_000_000).max(1);
-            command.arg("PX").arg(u64::try_from(ms).unwrap_or(u64::MAX));
-        }
-        command
-    }
-
     /// The values under `keys`, in one round trip (`MGET`), unchecked: a cache's codec
-    /// checks each one's header as it decodes it.
+    /// checks each one's header as it decodes it (a value too short to hold its deadline
+    /// is handed on whole, and the codec refuses it).
     pub async fn get_many(
         &self,
         keys: &[K],
@@ -190,7 +197,7 @@ impl<K> RedisBackend<K> {
         let found: Vec<Option<Vec<u8>>> = self.query(&command).await?;
         Ok(found
             .into_iter()
-            .map(|bytes| bytes.map(StampedBytes::from_stored))
+            .map(|bytes| bytes.map(record::value))
             .collect())
     }
 
@@ -207,12 +214,14 @@ impl<K> RedisBackend<K> {
     {
         let mut pipeline = redis::pipe();
         let mut bytes = 0;
+        let wall_now = record::wall_now();
         for (key, value) in &entries {
             let value = value.as_bytes();
             within(value, "value", self.options.max_value_bytes)?;
             bytes += value.len();
+            let name = self.name(key)?;
             pipeline
-                .add_command(Self::set_command(self.name(key)?, value, deadline, now))
+                .add_command(record::set(name, value, deadline, now, wall_now))
                 .ignore();
         }
         // Like a single store: its failure is its own, and a large batch travels apart.
@@ -263,19 +272,25 @@ where
         *self = self.clone().with_identifier(identifier);
     }
 
-    /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight. The
-    /// server's expiry decides what is live; `now` is not consulted.
+    /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight, and
+    /// nothing else: the deadline comes from the record (see the type docs), put on the
+    /// cache's timeline at `now`. The server's expiry decides what is live.
     async fn get_entry(
         &self,
         key: &K,
-        _now: Instant,
+        now: Instant,
     ) -> Result<Option<Entry<StampedBytes<K>>>, RedisBackendError> {
-        let found = self.lookups.get(&self.link, self.name(key)?).await?;
-        // TRANSITIONAL: the deadline is read from the value's bytes in the next commit.
-        Ok(found.map(|bytes| Entry {
-            value: StampedBytes::from_stored(bytes),
-            deadline: Deadline::NEVER,
-        }))
+        let name = self.name(key)?;
+        // Read with `now`, before the round trip, so both describe one moment.
+        let wall_now = record::wall_now();
+        let Some(bytes) = self.lookups.get(&self.link, name).await? else {
+            return Ok(None);
+        };
+        let len = bytes.len();
+        match record::read(bytes, now, wall_now) {
+            Some(entry) => Ok(Some(entry)),
+            None => Err(RedisBackendError::Truncated { len }),
+        }
     }
 
     async fn set(
@@ -309,7 +324,8 @@ where
     ) -> Result<(), RedisBackendError> {
         let value = value.as_bytes();
         within(value, "value", self.options.max_value_bytes)?;
-        let command = Self::set_command(self.name(&key)?, value, deadline, now);
+        let wall_now = record::wall_now();
+        let command = record::set(self.name(&key)?, value, deadline, now, wall_now);
         let large = value.len() > LARGE_VALUE_BYTES;
         self.link.store(&command, budget, large).await
     }

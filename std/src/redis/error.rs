@@ -20,6 +20,14 @@ pub enum RedisBackendError {
     Unavailable,
     /// The key has no canonical encoding, so it has no name shared across processes.
     Unhashable(UnhashableKey),
+    /// A stored value too short to hold the deadline in front of its stamped bytes
+    /// ([`DEADLINE_LEN`](crate::DEADLINE_LEN)): bytes that jwm-cache did not write. Like
+    /// any bytes that do not decode, a memoized call counts it as a miss and an error,
+    /// recomputes, and overwrites it.
+    Truncated {
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The key or value is larger than the configured limit, so it is not stored.
     TooLarge {
         /// `"key"` or `"value"`.
@@ -39,6 +47,10 @@ impl fmt::Display for RedisBackendError {
             RedisBackendError::Unavailable => f.write_str("redis: paused after a failure"),
             RedisBackendError::Malformed => f.write_str("redis: a reply of the wrong shape"),
             RedisBackendError::Unhashable(e) => write!(f, "redis: {e}"),
+            RedisBackendError::Truncated { len } => write!(
+                f,
+                "redis: a stored value of {len} bytes is too short to hold its deadline"
+            ),
             RedisBackendError::TooLarge { what, len, limit } => {
                 write!(
                     f,
@@ -57,6 +69,7 @@ impl std::error::Error for RedisBackendError {
             RedisBackendError::Timeout(_)
             | RedisBackendError::Unavailable
             | RedisBackendError::Malformed
+            | RedisBackendError::Truncated { .. }
             | RedisBackendError::TooLarge { .. } => None,
         }
     }

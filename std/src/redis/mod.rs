@@ -7,10 +7,12 @@ mod error;
 mod link;
 mod namespace;
 mod options;
+mod record;
 mod sync_backend;
 
 pub use backend::{LARGE_VALUE_BYTES, RedisBackend};
 pub use codec::RedisCodec;
 pub use error::RedisBackendError;
 pub use options::RedisOptions;
+pub use record::DEADLINE_LEN;
 pub use sync_backend::SyncRedisBackend;

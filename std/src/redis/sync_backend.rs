@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, PersistentHash, StampedBytes};
 
-use super::{RedisBackend, RedisBackendError};
-use crate::{AsyncBackend, Bridge};
+use super::backend::RedisBackend;
+use super::error::RedisBackendError;
+use crate::asynch::{AsyncBackend, Bridge};
 
 /// The sync flavour of [`RedisBackend`]: the same keys, commands, timeouts and pause,
 /// behind the core's synchronous [`Backend`] trait, with each operation run on a
@@ -68,6 +69,8 @@ where
     type Error = RedisBackendError;
     const NAME: &'static str = "redis";
 
+    /// [`RedisBackend`]'s lookup, run on the bridge: one `GET`, and the deadline stored
+    /// with the value, on this cache's timeline.
     fn get_entry(
         &mut self,
         key: &K,

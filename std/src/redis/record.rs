@@ -1,0 +1,275 @@
+//! A value as Redis keeps it: when it expires on the wall clock, then its stamped bytes.
+//!
+//! A cache's instants lie on its own clock's timeline (`SystemClock` counts from the
+//! process's first reading, `ManualClock` from zero), which no other process can read.
+//! The wall clock is the one timeline every process and host shares, up to skew, so the
+//! deadline is stored on it and converted at each end: a hit then needs no `PTTL`.
+
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jwm_cache_core::{Deadline, Entry, HEADER_LEN, Instant, StampedBytes};
+use redis::{Cmd, RedisWrite, ToRedisArgs};
+
+/// The bytes in front of every value a [`RedisBackend`](crate::RedisBackend) stores: the
+/// entry's deadline in milliseconds since the UNIX epoch, `u64` little-endian, with
+/// `u64::MAX` for an entry that never expires. The stamped bytes (header, then the
+/// codec's) follow.
+///
+/// ```
+/// use jwm_cache::{DEADLINE_LEN, HEADER_LEN};
+///
+/// // What `GET` returns for an entry that never expires (the codec's bytes elided).
+/// let stored = [&u64::MAX.to_le_bytes()[..], b"jw\x01", &[0; 8]].concat();
+/// let (deadline, stamped) = stored.split_at(DEADLINE_LEN);
+/// assert_eq!(deadline, u64::MAX.to_le_bytes());
+/// assert_eq!((&stamped[..3], stamped.len()), (&b"jw\x01"[..], HEADER_LEN));
+/// ```
+pub const DEADLINE_LEN: usize = 8;
+
+/// The stored deadline of an entry that never expires.
+const NEVER: u64 = u64::MAX;
+
+// A record too short to hold its deadline is shorter than a stamped header too, so a
+// codec refuses it wherever a lookup cannot report it as an error of its own.
+const _: () = assert!(DEADLINE_LEN < HEADER_LEN);
+
+/// The wall clock, as time since the UNIX epoch (zero for a clock set before it).
+pub(crate) fn wall_now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// The stored form of `deadline`, for a store at `now` when the wall clock read
+/// `wall_now`. Rounded down to the millisecond, so that a reader on the same clocks
+/// never sees the entry live longer than its cache asked; a finite deadline too far
+/// away for the format stays finite (`u64::MAX - 1`) rather than becoming "never".
+pub(crate) fn to_wall(deadline: Deadline, now: Instant, wall_now: Duration) -> u64 {
+    let Some(left) = deadline.remaining(now) else {
+        return NEVER;
+    };
+    let millis = wall_now.saturating_add(left).as_millis();
+    u64::try_from(millis).unwrap_or(NEVER).min(NEVER - 1)
+}
+
+/// The deadline, on the reading cache's timeline, of an entry stored with `stored`,
+/// read at `now` when the wall clock read `wall_now`. Saturates: a deadline past the end
+/// of the timeline is [`Deadline::NEVER`], as [`Ttl::deadline_from`] makes it.
+///
+/// A stored deadline at or before `wall_now`, on an entry the server still holds,
+/// means the writer's clock runs behind this host's (or the entry expires this very
+/// millisecond). The server's expiry decides what is live, as it does without the
+/// record, so the entry is served, with a deadline just after `now`: the backend
+/// contract forbids one at or before `now`, and "due at once" is the safe reading for
+/// whoever keeps or refreshes entries by their deadline. A miss instead would make
+/// every host whose clock runs ahead recompute, and overwrite, every value written by
+/// one whose clock runs behind.
+///
+/// [`Ttl::deadline_from`]: jwm_cache_core::Ttl::deadline_from
+pub(crate) fn from_wall(stored: u64, now: Instant, wall_now: Duration) -> Deadline {
+    if stored == NEVER {
+        return Deadline::NEVER;
+    }
+    let left = Duration::from_millis(stored)
+        .checked_sub(wall_now)
+        .filter(|left| !left.is_zero())
+        .unwrap_or(Duration::from_nanos(1));
+    Deadline::at(now.saturating_add(left))
+}
+
+/// The `SET` of `name` to the record of `value` until `deadline`, for a store at `now`
+/// when the wall clock read `wall_now`. The server's expiry (`PX`) decides what is live.
+pub(crate) fn set(
+    name: String,
+    value: &[u8],
+    deadline: Deadline,
+    now: Instant,
+    wall_now: Duration,
+) -> Cmd {
+    let mut command = redis::cmd("SET");
+    command
+        .arg(name)
+        .arg(Record::new(value, deadline, now, wall_now));
+    if let Some(left) = deadline.remaining(now) {
+        // Whole milliseconds, rounded up: a live entry never gets PX 0.
+        let ms = left.as_nanos().div_ceil(1_000_000).max(1);
+        command.arg("PX").arg(u64::try_from(ms).unwrap_or(u64::MAX));
+    }
+    command
+}
+
+/// A value and its stored deadline, written as the single value argument of a `SET`
+/// straight into the command's buffer (no copy of the value on the way).
+struct Record<'a> {
+    deadline: u64,
+    value: &'a [u8],
+}
+
+impl<'a> Record<'a> {
+    fn new(value: &'a [u8], deadline: Deadline, now: Instant, wall_now: Duration) -> Self {
+        Record {
+            deadline: to_wall(deadline, now, wall_now),
+            value,
+        }
+    }
+}
+
+impl ToRedisArgs for Record<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        out.reserve_space_for_args([DEADLINE_LEN + self.value.len()]);
+        let mut arg = out.writer_for_next_arg();
+        // The writer appends to the command's buffer in memory, which cannot fail.
+        let _ = arg.write_all(&self.deadline.to_le_bytes());
+        let _ = arg.write_all(self.value);
+    }
+}
+
+/// The entry in `bytes`, as a lookup at `now` read them when the wall clock read
+/// `wall_now`; `None` if they are too short to hold a deadline.
+pub(crate) fn read<K>(
+    mut bytes: Vec<u8>,
+    now: Instant,
+    wall_now: Duration,
+) -> Option<Entry<StampedBytes<K>>> {
+    let (deadline, _) = bytes.split_first_chunk::<DEADLINE_LEN>()?;
+    let deadline = from_wall(u64::from_le_bytes(*deadline), now, wall_now);
+    bytes.drain(..DEADLINE_LEN);
+    Some(Entry {
+        value: StampedBytes::from_stored(bytes),
+        deadline,
+    })
+}
+
+/// The stamped bytes in `bytes`, for a lookup that wants no deadline (`get_many`).
+/// Bytes too short to hold a deadline are handed on whole: shorter than a stamped
+/// header, they are refused by the codec, which makes that key alone a miss and an
+/// error instead of failing every key of the batch.
+pub(crate) fn value<K>(mut bytes: Vec<u8>) -> StampedBytes<K> {
+    if bytes.len() >= DEADLINE_LEN {
+        bytes.drain(..DEADLINE_LEN);
+    }
+    StampedBytes::from_stored(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn at(nanos: u64) -> Instant {
+        Instant::from_nanos(nanos)
+    }
+
+    #[test]
+    fn a_deadline_survives_the_trip_through_the_wall_clock_rounded_down() {
+        let wall = Duration::from_millis(1_764_000_000_123) + Duration::from_nanos(456_789);
+        let now = at(5_000_000_000);
+        for left in [
+            MS,
+            3 * MS / 2,
+            Duration::from_secs(60),
+            Duration::from_secs(86_400 * 365),
+        ] {
+            let deadline = Deadline::at(now.saturating_add(left));
+            let stored = to_wall(deadline, now, wall);
+            assert_eq!(u128::from(stored), (wall + left).as_millis());
+            // Read back by another clock's timeline at the same moment.
+            let elsewhere = at(42);
+            let back = from_wall(stored, elsewhere, wall);
+            let expected = elsewhere.saturating_add(left);
+            assert!(back.as_nanos() <= expected.as_nanos(), "{left:?}: later");
+            assert!(
+                back.as_nanos() + 1_000_000 > expected.as_nanos(),
+                "{left:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn never_is_reserved_both_ways() {
+        assert_eq!(to_wall(Deadline::NEVER, at(7), Duration::ZERO), u64::MAX);
+        assert_eq!(from_wall(u64::MAX, at(7), Duration::MAX), Deadline::NEVER);
+        // A finite deadline, however far, is stored finite.
+        let far = Deadline::at(at(u64::MAX - 1));
+        assert_eq!(to_wall(far, Instant::ZERO, Duration::MAX), u64::MAX - 1);
+        assert_eq!(
+            to_wall(far, Instant::ZERO, Duration::ZERO),
+            (u64::MAX - 1) / 1_000_000
+        );
+    }
+
+    #[test]
+    fn a_stored_deadline_already_past_is_just_after_now() {
+        let now = at(1_000);
+        let just_after = Deadline::at(at(1_001));
+        let wall = Duration::from_secs(1_764_000_000);
+        assert_eq!(from_wall(0, now, wall), just_after, "the epoch");
+        let past = u64::try_from((wall - MS).as_millis()).unwrap();
+        assert_eq!(from_wall(past, now, wall), just_after, "skew");
+        let this_ms = u64::try_from(wall.as_millis()).unwrap();
+        assert_eq!(from_wall(this_ms, now, wall), just_after, "due now");
+        assert_eq!(from_wall(u64::MAX - 1, now, Duration::MAX), just_after);
+        // At the end of the timeline, only "never" is after now.
+        assert_eq!(from_wall(0, Instant::MAX, wall), Deadline::NEVER);
+    }
+
+    #[test]
+    fn far_deadlines_saturate_to_never_on_the_readers_timeline() {
+        let late = at(u64::MAX - 10);
+        assert_eq!(
+            from_wall(u64::MAX - 1, late, Duration::ZERO),
+            Deadline::NEVER
+        );
+        assert_eq!(
+            from_wall(u64::MAX - 1, Instant::ZERO, Duration::ZERO),
+            Deadline::NEVER
+        );
+        // A wall clock before the epoch reads as the epoch.
+        assert_eq!(
+            from_wall(5, at(10), Duration::ZERO),
+            Deadline::at(at(5_000_010))
+        );
+    }
+
+    #[test]
+    fn a_deadline_already_past_when_stored_is_stored_as_now() {
+        let wall = Duration::from_millis(1_000) + Duration::from_nanos(1);
+        assert_eq!(to_wall(Deadline::at(at(5)), at(9), wall), 1_000);
+        assert_eq!(
+            to_wall(Deadline::at(at(5)), Instant::MAX, Duration::MAX),
+            u64::MAX - 1
+        );
+    }
+
+    #[test]
+    fn records_split_into_deadline_and_stamped_bytes() {
+        let wall = Duration::from_secs(100);
+        let mut bytes = 101_000u64.to_le_bytes().to_vec();
+        bytes.extend_from_slice(b"jw\x01rest");
+        let entry = read::<u64>(bytes.clone(), at(0), wall).unwrap();
+        assert_eq!(entry.value.as_bytes(), b"jw\x01rest");
+        assert_eq!(entry.deadline, Deadline::at(at(1_000_000_000)));
+        assert_eq!(value::<u64>(bytes).as_bytes(), b"jw\x01rest");
+        let empty = read::<u64>(u64::MAX.to_le_bytes().to_vec(), at(0), wall).unwrap();
+        assert_eq!(
+            (empty.value.as_bytes(), empty.deadline),
+            (&[][..], Deadline::NEVER)
+        );
+        for short in [&b""[..], b"\x01", b"garbage"] {
+            assert!(read::<u64>(short.to_vec(), at(0), wall).is_none());
+            assert_eq!(value::<u64>(short.to_vec()).as_bytes(), short);
+        }
+    }
+
+    #[test]
+    fn a_record_is_one_argument_deadline_first() {
+        let record = Record::new(b"jw\x01v", Deadline::NEVER, at(0), Duration::ZERO);
+        let args = record.to_redis_args();
+        assert_eq!(
+            args,
+            vec![[&u64::MAX.to_le_bytes()[..], b"jw\x01v"].concat()]
+        );
+    }
+}
