@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use common::redis_server::RedisServer;
 use jwm_cache::{
-    AsyncBackend, AsyncCache, AsyncMemoized, Backend, Bridge, CacheBuilder, Clock, DEADLINE_LEN,
-    Deadline, Instant, PersistentDigest, Postcard, RedisBackend, RedisBackendError, Serializer,
-    Stamped, StampedBytes, SyncCacheBuilder, SyncRedisBackend, SystemClock, Ttl,
+    AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Backend,
+    Bridge, CacheBuilder, Clock, DEADLINE_LEN, Deadline, Instant, PersistentDigest, Postcard,
+    RedisBackend, RedisBackendError, Serializer, Stamped, StampedBytes, SyncRedisBackend,
+    SystemClock, Ttl,
 };
 use redis::Commands;
 
@@ -81,10 +82,10 @@ async fn the_async_backend_returns_the_deadline_that_was_set() {
 async fn an_entry_that_never_expires_comes_back_as_never() {
     let server = RedisServer::start();
     let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
-        SyncCacheBuilder::new()
+        AsyncCacheBuilder::new()
             .identifier("never")
             .serializer(Stamped::new(Postcard))
-            .build_async_with_backend(RedisBackend::open(&server.url(0)).unwrap());
+            .build_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     cache.insert_with_ttl(2, 20, Ttl::NEVER).await.unwrap();
     let entry = cache.backend().get_entry(&2, Instant::ZERO).await.unwrap();
     assert_eq!(entry.unwrap().deadline, Deadline::NEVER);
@@ -152,10 +153,10 @@ async fn a_value_too_short_for_its_deadline_is_a_counted_miss_and_overwritten() 
     let _: () = raw.set(name("short", 7), b"garbage").unwrap();
     let _: () = raw.set(name("short", 8), &[0u8; DEADLINE_LEN]).unwrap();
     let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
-        SyncCacheBuilder::new()
+        AsyncCacheBuilder::new()
             .identifier("short")
             .serializer(Stamped::new(Postcard))
-            .build_async_with_backend(RedisBackend::open(&url).unwrap());
+            .build_with_backend(RedisBackend::open(&url).unwrap());
     let found = cache.get_many(&[5, 7, 8]).await.unwrap();
     assert_eq!(found, [Some(6), None, None]);
     let info = cache.info().await;

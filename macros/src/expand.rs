@@ -11,6 +11,7 @@ use crate::options::{Backend, Codec, Key, Options};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
 
+/// The items `function` becomes under `#[ttl_cache(options)]`, or the first refusal.
 pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<TokenStream> {
     signature::refuse_unsupported(&function.sig)?;
     let is_async = function.sig.asyncness.is_some();
@@ -19,94 +20,160 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     let name = function.sig.ident.clone();
     let (wrapper, arguments) = signature::arguments(&mut function);
     let returns = signature::returns(&function.sig.output, options.cache_none);
-    if let (false, Some(span)) = (options.cache_none, options.cache_none_span) {
-        if !matches!(returns, Returns::SomeOnly(_)) {
-            return Err(syn::Error::new(
-                span,
-                "`cache_none = false` applies to a function whose return type is written `Option<T>`",
-            ));
+    refuse_misplaced_cache_none(&options, &returns)?;
+    let memoized = Memoized::new(&options, &function, &name, is_async, method);
+    let inner = memoized.compute_function();
+    let computed = memoized.compute_call(&inner.sig.ident, &arguments);
+    let awaited = memoized.awaited();
+    let uncached = quote!(#computed #awaited);
+    let key = key(&options, &memoized.storage, method, &arguments, &uncached)?;
+    let cache_type = memoized.storage.cache_type(&key.ty, returns.cached());
+    let value_checks = memoized.value_checks(&returns);
+    let (handle_decl, cache) = memoized.handle_and_cache(&cache_type);
+    let call = memoized.call(&returns, &cache, &computed);
+    let body = memoized.body(&inner, &value_checks, &key, &call);
+    let beside = if method { quote!(#inner) } else { quote!() };
+    let (vis, attrs) = (&function.vis, &function.attrs);
+    Ok(quote! {
+        #beside
+        #handle_decl
+
+        #(#attrs)*
+        #vis #wrapper {
+            #body
+        }
+    })
+}
+
+/// A function being memoized, as the steps of its expansion see it.
+struct Memoized<'a> {
+    options: &'a Options,
+    storage: Storage<'a>,
+    function: &'a ItemFn,
+    name: &'a Ident,
+    is_async: bool,
+    method: bool,
+    type_params: Vec<&'a Ident>,
+}
+
+impl<'a> Memoized<'a> {
+    fn new(
+        options: &'a Options,
+        function: &'a ItemFn,
+        name: &'a Ident,
+        is_async: bool,
+        method: bool,
+    ) -> Self {
+        let type_params = function.sig.generics.type_params();
+        Memoized {
+            options,
+            storage: Storage { options, is_async },
+            function,
+            name,
+            is_async,
+            method,
+            type_params: type_params.map(|p| &p.ident).collect(),
         }
     }
-    let storage = Storage {
-        options: &options,
-        is_async,
-    };
 
-    // The body runs as a function with the original signature, so `return`, `?` and
-    // the argument patterns mean what they meant: nested in a function, or beside a
-    // method (where it keeps its receiver).
-    let mut inner = function.clone();
-    inner.sig.ident = format_ident!("__jwm_cache_compute_{}", name.unraw());
-    inner.vis = syn::Visibility::Inherited;
-    inner.attrs = vec![syn::parse_quote!(#[doc(hidden)])];
-    let compute_name = &inner.sig.ident;
-    let type_params: Vec<&Ident> = function
-        .sig
-        .generics
-        .type_params()
-        .map(|p| &p.ident)
-        .collect();
-    // Explicit type arguments, since a parameter may appear in no argument.
-    let turbofish = if type_params.is_empty() {
-        quote!()
-    } else {
-        quote!(::<#(#type_params),*>)
-    };
-    let names = arguments.iter().map(|a| &a.name);
-    let computed = if method {
-        quote!(self.#compute_name #turbofish(#(#names),*))
-    } else {
-        quote!(#compute_name #turbofish(#(#names),*))
-    };
-    let awaited = if is_async { quote!(.await) } else { quote!() };
-    let key = key(
-        &options,
-        &storage,
-        method,
-        &arguments,
-        &quote!(#computed #awaited),
-    )?;
+    /// The original function, renamed and hidden. The body runs as a function with the
+    /// original signature, so `return`, `?` and the argument patterns mean what they
+    /// meant: nested in a function, or beside a method (where it keeps its receiver).
+    fn compute_function(&self) -> ItemFn {
+        let mut inner = self.function.clone();
+        inner.sig.ident = format_ident!("__jwm_cache_compute_{}", self.name.unraw());
+        inner.vis = syn::Visibility::Inherited;
+        inner.attrs = vec![syn::parse_quote!(#[doc(hidden)])];
+        inner
+    }
 
-    let cache_type = storage.cache_type(&key.ty, returns.cached());
-    let mut value_checks = storage.value_checks(returns.cached());
-    if matches!(returns, Returns::Result(_)) && options.shared_errors {
-        if let Some(error) = signature::result_error(&function.sig.output) {
-            value_checks.extend(quote_spanned! {error.span()=>
-                {
-                    // Callers waiting on a computation get its error, cloned.
-                    fn __jwm_cache_error_is_shareable<E: ::core::clone::Clone + ::core::marker::Send + 'static>() {}
-                    __jwm_cache_error_is_shareable::<#error>();
-                }
-            });
+    /// A call of the compute function `compute` with the wrapper's arguments.
+    fn compute_call(&self, compute: &Ident, arguments: &[Argument]) -> TokenStream {
+        let type_params = &self.type_params;
+        // Explicit type arguments, since a parameter may appear in no argument.
+        let turbofish = if type_params.is_empty() {
+            quote!()
+        } else {
+            quote!(::<#(#type_params),*>)
+        };
+        let names = arguments.iter().map(|a| &a.name);
+        if self.method {
+            quote!(self.#compute #turbofish(#(#names),*))
+        } else {
+            quote!(#compute #turbofish(#(#names),*))
         }
     }
-    // Methods go by instantiation too: in a generic `impl` block, or a trait's default
-    // method, one definition serves many receiver types, which must not share entries.
-    let mut instance_types: Vec<TokenStream> = Vec::new();
-    if method {
-        instance_types.push(quote!(Self));
+
+    fn awaited(&self) -> TokenStream {
+        if self.is_async {
+            quote!(.await)
+        } else {
+            quote!()
+        }
     }
-    instance_types.extend(type_params.iter().map(|p| quote!(#p)));
-    let handle = Handle {
-        name: &name,
-        method,
-        is_async,
-        vis: &function.vis,
-        generic: !type_params.is_empty(),
-    };
-    let identifier = identifier(&options, &name);
-    // Only a named identifier shares: a default one may repeat (same-named functions
-    // nested in two functions of one module), and must not mix their entries.
-    let explicit = options.identifier.is_some();
-    // The function's own TTL: functions sharing an identifier share a cache, not a TTL.
-    let ttl = storage.ttl();
-    let (handle_decl, cache) = if instance_types.is_empty() {
-        let build = storage.build(&quote!(__jwm_cache_identifier));
-        let make = if explicit {
+
+    /// Compile-time checks that the cache can hold the value, and share the error.
+    fn value_checks(&self, returns: &Returns) -> TokenStream {
+        let mut value_checks = self.storage.value_checks(returns.cached());
+        if matches!(returns, Returns::Result(_)) && self.options.shared_errors {
+            if let Some(error) = signature::result_error(&self.function.sig.output) {
+                value_checks.extend(quote_spanned! {error.span()=>
+                    {
+                        // Callers waiting on a computation get its error, cloned.
+                        fn __jwm_cache_error_is_shareable<E: ::core::clone::Clone + ::core::marker::Send + 'static>() {}
+                        __jwm_cache_error_is_shareable::<#error>();
+                    }
+                });
+            }
+        }
+        value_checks
+    }
+
+    /// The handle's declaration, and an expression for the cache that a call uses: the
+    /// function's one cache, or its instantiation's.
+    fn handle_and_cache(&self, cache_type: &TokenStream) -> (TokenStream, TokenStream) {
+        // Methods go by instantiation too: in a generic `impl` block, or a trait's default
+        // method, one definition serves many receiver types, which must not share entries.
+        let mut instance_types: Vec<TokenStream> = Vec::new();
+        if self.method {
+            instance_types.push(quote!(Self));
+        }
+        instance_types.extend(self.type_params.iter().map(|p| quote!(#p)));
+        let handle = Handle {
+            name: self.name,
+            method: self.method,
+            is_async: self.is_async,
+            vis: &self.function.vis,
+            generic: !self.type_params.is_empty(),
+        };
+        if instance_types.is_empty() {
+            self.one_cache(&handle, cache_type)
+        } else {
+            self.cache_per_instantiation(&handle, &instance_types)
+        }
+    }
+
+    /// Only a named identifier shares: a default one may repeat (same-named functions
+    /// nested in two functions of one module), and must not mix their entries.
+    fn shares(&self) -> bool {
+        self.options.identifier.is_some()
+    }
+
+    /// A `FnCache` handle on the function's one cache, of type `cache_type`.
+    fn one_cache(
+        &self,
+        handle: &Handle<'_>,
+        cache_type: &TokenStream,
+    ) -> (TokenStream, TokenStream) {
+        let identifier = identifier(self.options, self.name);
+        let build = self.storage.build(&quote!(__jwm_cache_identifier));
+        let make = if self.shares() {
             quote!(::jwm_cache::FnCache::shared(__jwm_cache_identifier, || #build))
         } else {
             quote!(::std::sync::Arc::new(#build))
         };
+        // The function's own TTL: functions sharing an identifier share a cache, not a TTL.
+        let ttl = self.storage.ttl();
         let (declaration, handle) = handle.declare(
             quote!(::jwm_cache::FnCache<#cache_type>),
             quote! {
@@ -119,9 +186,18 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             },
         );
         (declaration, quote!(#handle.cache()))
-    } else {
-        let build = storage.build(&quote!(&__jwm_cache_identifier));
-        let controls = if is_async {
+    }
+
+    /// A `GenericFnCache` handle, with a cache per instantiation: per combination of
+    /// `instance_types`.
+    fn cache_per_instantiation(
+        &self,
+        handle: &Handle<'_>,
+        instance_types: &[TokenStream],
+    ) -> (TokenStream, TokenStream) {
+        let identifier = identifier(self.options, self.name);
+        let build = self.storage.build(&quote!(&__jwm_cache_identifier));
+        let controls = if self.is_async {
             quote!(::jwm_cache::AsyncMemoControls)
         } else {
             quote!(::jwm_cache::MemoControls)
@@ -131,8 +207,8 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             quote!(::jwm_cache::GenericFnCache::new()),
         );
         let instantiation =
-            quote_spanned!(function.sig.generics.span()=> fn(#(*const #instance_types),*));
-        let make = if explicit {
+            quote_spanned!(self.function.sig.generics.span()=> fn(#(*const #instance_types),*));
+        let make = if self.shares() {
             quote!(::jwm_cache::FnCache::<_>::shared_as::<#instantiation>(&__jwm_cache_identifier, || #build))
         } else {
             quote!(::std::sync::Arc::new(#build))
@@ -148,48 +224,60 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             })
         };
         (declaration, cache)
-    };
+    }
 
-    let call = match &returns {
-        Returns::Value(_) if is_async => quote! {
-            match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async {
-                ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed.await)
-            }).await {
-                ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(never) => match never {},
+    /// The call of `cache` that computes with `computed` on a miss, as the function's
+    /// return type: only `Ok` or `Some` values are kept, where they are asked for.
+    fn call(&self, returns: &Returns, cache: &TokenStream, computed: &TokenStream) -> TokenStream {
+        let (ttl, awaited) = (self.storage.ttl(), self.awaited());
+        match returns {
+            Returns::Value(_) if self.is_async => quote! {
+                match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async {
+                    ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed.await)
+                }).await {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(never) => match never {},
+                }
+            },
+            Returns::Value(_) => quote! {
+                match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || {
+                    ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed)
+                }) {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(never) => match never {},
+                }
+            },
+            Returns::Result(_) if self.options.shared_errors => {
+                quote!(#cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
             }
-        },
-        Returns::Value(_) => quote! {
-            match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || {
-                ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed)
-            }) {
-                ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(never) => match never {},
+            Returns::Result(_) => {
+                quote!(#cache.try_get_or_insert_unshared(__jwm_cache_key, #ttl, || #computed) #awaited)
             }
-        },
-        Returns::Result(_) if options.shared_errors => {
-            quote!(#cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
+            Returns::SomeOnly(_) if self.is_async => quote! {
+                #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async { #computed.await.ok_or(()) }).await.ok()
+            },
+            Returns::SomeOnly(_) => quote! {
+                #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed.ok_or(())).ok()
+            },
         }
-        Returns::Result(_) => {
-            quote!(#cache.try_get_or_insert_unshared(__jwm_cache_key, #ttl, || #computed) #awaited)
-        }
-        Returns::SomeOnly(_) if is_async => quote! {
-            #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async { #computed.await.ok_or(()) }).await.ok()
-        },
-        Returns::SomeOnly(_) => quote! {
-            #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed.ok_or(())).ok()
-        },
-    };
-    let (key_checks, key_prelude, key_value) = (&key.checks, &key.prelude, &key.value);
-    let nested = if method { quote!() } else { quote!(#inner) };
-    let beside = if method { quote!(#inner) } else { quote!() };
-    let (vis, attrs) = (&function.vis, &function.attrs);
-    Ok(quote! {
-        #beside
-        #handle_decl
+    }
 
-        #(#attrs)*
-        #vis #wrapper {
+    /// The wrapper's body: the compute function (unless it sits beside a method), the
+    /// checks, the key, and the cache's call.
+    fn body(
+        &self,
+        inner: &ItemFn,
+        value_checks: &TokenStream,
+        key: &KeyParts,
+        call: &TokenStream,
+    ) -> TokenStream {
+        let nested = if self.method {
+            quote!()
+        } else {
+            quote!(#inner)
+        };
+        let (key_checks, key_prelude, key_value) = (&key.checks, &key.prelude, &key.value);
+        quote! {
             #nested
             #value_checks
             #(#key_checks)*
@@ -197,7 +285,20 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             let __jwm_cache_key = #key_value;
             #call
         }
-    })
+    }
+}
+
+/// Refuses `cache_none = false` on a function that returns no `Option`.
+fn refuse_misplaced_cache_none(options: &Options, returns: &Returns) -> syn::Result<()> {
+    if let (false, Some(span)) = (options.cache_none, options.cache_none_span) {
+        if !matches!(returns, Returns::SomeOnly(_)) {
+            return Err(syn::Error::new(
+                span,
+                "`cache_none = false` applies to a function whose return type is written `Option<T>`",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses options that contradict each other or the function, at the option.

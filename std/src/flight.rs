@@ -202,6 +202,47 @@ pub(crate) enum Role<K, V> {
     Solo,
 }
 
+/// A missed call's next move. The decisions are made here, pure: the shells carry them
+/// out, blocking or awaiting as they must, and feed back what they saw.
+pub(crate) enum Next<K, V, E> {
+    /// Return this: a leader's result, or a value another caller stored.
+    Serve(Result<V, E>),
+    /// Compute the value: leading the key's flight, or alone (`None`).
+    Compute(Option<(Arc<Flight<V>>, K)>),
+    /// Wait for this flight to settle, then take [`Next::settled`].
+    Wait(Arc<Flight<V>>),
+    /// The leader gave up, maybe long after this call began: read the clock again,
+    /// look the key up at that time (another caller may have stored a value), then
+    /// take [`Next::looked`].
+    LookAgain,
+}
+
+impl<K, V, E> Next<K, V, E> {
+    /// After joining the key's flight, or starting one.
+    pub(crate) fn joined(role: Role<K, V>) -> Self {
+        match role {
+            Role::Solo => Next::Compute(None),
+            Role::Lead(flight, key) => Next::Compute(Some((flight, key))),
+            Role::Wait(flight) => Next::Wait(flight),
+        }
+    }
+
+    /// After the flight waited on settled: its result, or a second look if it has none.
+    pub(crate) fn settled(outcome: Outcome<V, E>) -> Self {
+        outcome.map_or(Next::LookAgain, Next::Serve)
+    }
+
+    /// After looking again: the value `found`, or else the role `rejoin` gives (joining
+    /// the key's flight again, and leading it if nobody else does). `rejoin` runs only
+    /// on a miss, since it may register a flight.
+    pub(crate) fn looked(found: Option<V>, rejoin: impl FnOnce() -> Role<K, V>) -> Self {
+        match found {
+            Some(value) => Next::Serve(Ok(value)),
+            None => Next::joined(rejoin()),
+        }
+    }
+}
+
 /// The computations in flight, by key.
 pub(crate) struct Flights<K, V>(HashMap<K, Arc<Flight<V>>, RandomState>);
 
@@ -307,5 +348,75 @@ impl<T: FlightTable<K, V>, K, V: Clone> Drop for Lead<'_, T, K, V> {
             self.table.withdraw(&self.key, &self.flight);
             self.flight.settle(State::Abandoned);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::thread;
+
+    use super::{Caller, Flight, FlightTable, Flights, Joiner, Lead, Next, Role, Shared};
+
+    type Step = Next<&'static str, u32, String>;
+
+    impl FlightTable<&'static str, u32> for Mutex<Flights<&'static str, u32>> {
+        fn withdraw(&self, key: &&'static str, flight: &Arc<Flight<u32>>) {
+            let mut flights = self.lock().unwrap_or_else(PoisonError::into_inner);
+            flights.withdraw(key, flight);
+        }
+    }
+
+    /// A caller other than this thread.
+    fn elsewhere() -> Caller {
+        thread::spawn(Caller::thread).join().unwrap()
+    }
+
+    #[test]
+    fn a_joiner_computes_when_it_leads_or_is_alone_and_waits_otherwise() {
+        let flight = Flight::<u32>::new(Caller::thread());
+        assert!(matches!(Step::joined(Role::Solo), Next::Compute(None)));
+        let led = Step::joined(Role::Lead(Arc::clone(&flight), "k"));
+        assert!(matches!(led, Next::Compute(Some((f, "k"))) if Arc::ptr_eq(&f, &flight)));
+        let waiting = Step::joined(Role::Wait(Arc::clone(&flight)));
+        assert!(matches!(waiting, Next::Wait(f) if Arc::ptr_eq(&f, &flight)));
+    }
+
+    #[test]
+    fn a_settled_flight_serves_its_result_and_an_abandoned_one_looks_again() {
+        assert!(matches!(Step::settled(Some(Ok(7))), Next::Serve(Ok(7))));
+        let failed = Step::settled(Some(Err("down".to_string())));
+        assert!(matches!(failed, Next::Serve(Err(e)) if e == "down"));
+        assert!(matches!(Step::settled(None), Next::LookAgain));
+    }
+
+    #[test]
+    fn a_value_found_on_looking_again_is_served_without_joining() {
+        let looked = Step::looked(Some(7), || panic!("joined although a value was found"));
+        assert!(matches!(looked, Next::Serve(Ok(7))));
+    }
+
+    #[test]
+    fn after_an_abandoned_flight_a_waiter_that_finds_nothing_leads_anew() {
+        let table = Mutex::new(Flights::default());
+        let lock = || table.lock().unwrap_or_else(PoisonError::into_inner);
+        let leader = Joiner::patient(elsewhere());
+        let Role::Lead(flight, key) = lock().join_or_lead(&"k", leader) else {
+            panic!("the first joiner leads");
+        };
+        let waiter = Joiner::patient(Caller::thread());
+        let Next::Wait(waited) = Step::joined(lock().join_or_lead(&"k", waiter)) else {
+            panic!("the second joiner waits");
+        };
+        // The leader gives up: dropped unsettled, it withdraws its flight.
+        drop(Lead::new(&table, flight, key));
+        let next = Step::settled(waited.wait::<String, Shared>());
+        assert!(matches!(next, Next::LookAgain));
+        let next = Step::looked(None, || lock().join_or_lead(&"k", waiter));
+        let Next::Compute(Some((flight, "k"))) = next else {
+            panic!("the waiter leads the key's new flight");
+        };
+        assert!(lock().is_current(&"k", &flight));
+        assert!(!Arc::ptr_eq(&flight, &waited));
     }
 }

@@ -6,7 +6,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer, Ttl};
+use jwm_cache_core::{CacheInfo, Clock, Instant, Parameters, Serializer, Ttl};
 use tokio::sync::oneshot;
 
 use super::bridge::{self, Bridge, BridgeStopped};
@@ -209,20 +209,43 @@ where
         // A hit needs no more than a lookup.
         let now = self.cache.clock.now();
         let mut storing = Storing::new(self.cache.backend(), ttl);
+        match self.look_up(&key, now, &mut storing) {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(BridgeStopped) => return f(),
+        }
+        // On a miss the protocol runs on the bridge, and when this caller must compute,
+        // the task asks for the value and this thread runs `f` itself: outside the
+        // bridge's runtime, so `f` may start a runtime of its own.
+        let from_task = self.spawn_miss::<E, X>(key, storing, now);
+        serve_task::<V, E, X>(&from_task, f)
+    }
+
+    /// Looks `key` up at `now` on the bridge, charging the time to `storing`. A failed
+    /// lookup is a miss (and counted).
+    fn look_up(
+        &self,
+        key: &K,
+        now: Instant,
+        storing: &mut Storing,
+    ) -> Result<Option<V>, BridgeStopped> {
         let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
         storing.lookup_begins();
         let found = self
             .bridge
             .run(async move { cache.lookup(&looked_up, now).await });
         storing.lookup_ended();
-        match found {
-            Ok(Ok(Some(value))) => return Ok(value),
-            Ok(_) => {}
-            Err(BridgeStopped) => return f(),
-        }
-        // On a miss the protocol runs on the bridge, and when this caller must compute,
-        // the task asks for the value and this thread runs `f` itself: outside the
-        // bridge's runtime, so `f` may start a runtime of its own.
+        found.map(|found| found.ok().flatten())
+    }
+
+    /// Runs the miss half of the protocol for this caller on the bridge, in a task that
+    /// asks this thread to compute when it must; returns what the task tells this thread.
+    fn spawn_miss<E: Send + 'static, X: ErrorSharing<E> + 'static>(
+        &self,
+        key: K,
+        storing: Storing,
+        now: Instant,
+    ) -> mpsc::Receiver<Message<V, E>> {
         let (to_caller, from_task) = mpsc::channel();
         let cache = Arc::clone(&self.cache);
         // The calling task, if any: a computation of its own asking for its key runs
@@ -234,14 +257,7 @@ where
         };
         let _task = self.bridge.spawn(async move {
             let ask = to_caller.clone();
-            let compute = || async move {
-                let (reply, value) = oneshot::channel();
-                if ask.send(Message::Compute(reply)).is_err() {
-                    return Err(Failure::Abandoned);
-                }
-                // A dropped reply means `f` panicked: hand over to a waiter.
-                value.await.unwrap_or(Err(Failure::Abandoned))
-            };
+            let compute = || ask_caller(ask);
             let outcome = cache
                 .compute_missing::<E, X, _>(Some(joiner), key, storing, now, compute)
                 .await
@@ -249,39 +265,7 @@ where
             // The caller may have gone (its `f` panicked); nothing is owed to it then.
             let _ = to_caller.send(Message::Done(outcome));
         });
-        let mut step = Step::Pending(f);
-        loop {
-            match (bridge::wait(&from_task), step) {
-                (Ok(Message::Compute(reply)), Step::Pending(f)) => {
-                    let computed = f();
-                    // The task waits for this; if it has gone, `Done` never comes and
-                    // the channel closes below.
-                    // An error that is not shared stays here: the task abandons.
-                    let handed = computed
-                        .as_ref()
-                        .map(V::clone)
-                        .map_err(|e| X::copy(e).map_or(Failure::Abandoned, Failure::Error));
-                    let _ = reply.send(handed);
-                    step = Step::Ran(computed);
-                }
-                // Defensive: the protocol's `compute` is `FnOnce`, so it asks once.
-                (Ok(Message::Compute(_)), ran @ Step::Ran(_)) => step = ran,
-                (Ok(Message::Done(Ok(value))), _) => return Ok(value),
-                // This caller's own outcome; or the bridge failed, and `f` runs here
-                // without the cache if it has not run yet.
-                (Ok(Message::Done(Err(_))) | Err(mpsc::RecvError), Step::Ran(computed)) => {
-                    return computed;
-                }
-                // Another caller's computation failed: its error, shared.
-                (Ok(Message::Done(Err(Failure::Error(e)))), Step::Pending(_)) => return Err(e),
-                (
-                    Ok(Message::Done(Err(Failure::Abandoned))) | Err(mpsc::RecvError),
-                    Step::Pending(f),
-                ) => {
-                    return f();
-                }
-            }
-        }
+        from_task
     }
 
     fn run<T, F>(
@@ -321,4 +305,62 @@ where
     fn cache_parameters(&self) -> Parameters {
         self.parameters()
     }
+}
+
+/// The bridge task's computation: asks the calling thread for the value, and waits.
+async fn ask_caller<V, E>(ask: mpsc::Sender<Message<V, E>>) -> Result<V, Failure<E>> {
+    let (reply, value) = oneshot::channel();
+    if ask.send(Message::Compute(reply)).is_err() {
+        return Err(Failure::Abandoned);
+    }
+    // A dropped reply means `f` panicked: hand over to a waiter.
+    value.await.unwrap_or(Err(Failure::Abandoned))
+}
+
+/// The calling thread's side of a miss: runs `f` if the bridge's task asks, until the
+/// call's outcome comes.
+fn serve_task<V: Clone, E, X: ErrorSharing<E>>(
+    from_task: &mpsc::Receiver<Message<V, E>>,
+    f: impl FnOnce() -> Result<V, E>,
+) -> Result<V, E> {
+    let mut step = Step::Pending(f);
+    loop {
+        match (bridge::wait(from_task), step) {
+            (Ok(Message::Compute(reply)), Step::Pending(f)) => {
+                step = Step::Ran(compute_for_task::<V, E, X>(f, reply));
+            }
+            // Defensive: the protocol's `compute` is `FnOnce`, so it asks once.
+            (Ok(Message::Compute(_)), ran @ Step::Ran(_)) => step = ran,
+            (Ok(Message::Done(Ok(value))), _) => return Ok(value),
+            // This caller's own outcome; or the bridge failed, and `f` runs here
+            // without the cache if it has not run yet.
+            (Ok(Message::Done(Err(_))) | Err(mpsc::RecvError), Step::Ran(computed)) => {
+                return computed;
+            }
+            // Another caller's computation failed: its error, shared.
+            (Ok(Message::Done(Err(Failure::Error(e)))), Step::Pending(_)) => return Err(e),
+            (
+                Ok(Message::Done(Err(Failure::Abandoned))) | Err(mpsc::RecvError),
+                Step::Pending(f),
+            ) => {
+                return f();
+            }
+        }
+    }
+}
+
+/// Runs `f` for the bridge's task, which waits for a copy of its result.
+fn compute_for_task<V: Clone, E, X: ErrorSharing<E>>(
+    f: impl FnOnce() -> Result<V, E>,
+    reply: oneshot::Sender<Result<V, Failure<E>>>,
+) -> Result<V, E> {
+    let computed = f();
+    // An error that is not shared stays here: the task abandons.
+    let handed = computed
+        .as_ref()
+        .map(V::clone)
+        .map_err(|e| X::copy(e).map_or(Failure::Abandoned, Failure::Error));
+    // If the task has gone, `Done` never comes and the caller's channel closes.
+    let _ = reply.send(handed);
+    computed
 }

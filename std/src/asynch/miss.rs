@@ -8,7 +8,7 @@ use std::sync::Arc;
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
-use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Role};
+use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
 pub(crate) struct Computed<V, Err> {
@@ -92,29 +92,26 @@ where
         F: Future<Output = Result<V, Failure<E>>>,
     {
         let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
-        let mut role = self.join_or_lead(&key, joiner);
+        let mut next = Next::joined(self.join_or_lead(&key, joiner));
         let lead = loop {
-            match role {
-                Role::Solo => break None,
-                Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
-                Role::Wait(flight) => {
-                    if let Some(outcome) = flight.settled::<E, X>().await {
-                        return outcome.map(Computed::elsewhere).map_err(Failure::Error);
-                    }
-                    // The leader gave up: look again at a fresh time (another caller may
-                    // have stored a value, already counted as this call's miss), then
-                    // join again, leading if nobody else does.
+            next = match next {
+                Next::Serve(result) => {
+                    return result.map(Computed::elsewhere).map_err(Failure::Error);
+                }
+                Next::Compute(leading) => {
+                    break leading.map(|(flight, key)| Lead::new(self, flight, key));
+                }
+                Next::Wait(flight) => Next::settled(flight.settled::<E, X>().await),
+                Next::LookAgain => {
                     now = self.clock.now();
                     storing.lookup_begins();
                     let found = self.read(&key, now).await;
                     storing.lookup_ended();
+                    // A second look: the miss is this call's lookup, counted already.
                     self.counts.add(Counts::outcome(&found));
-                    if let Ok(Some(value)) = found {
-                        return Ok(Computed::elsewhere(value));
-                    }
-                    role = self.join_or_lead(&key, joiner);
+                    Next::looked(found.ok().flatten(), || self.join_or_lead(&key, joiner))
                 }
-            }
+            };
         };
         let value = match f().await {
             Ok(value) => value,

@@ -90,7 +90,7 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
 
     /// The cache of instantiation `T`, or one from `make` (run without the lock, as it
     /// may call other memoized functions), registered with `erase` for the controls.
-    /// The cache is leaked: it lives for the process, as a static does.
+    /// The registered cache is leaked: it lives for the process, as a static does.
     fn instance_or<T, M>(
         &self,
         make: impl FnOnce() -> Arc<M>,
@@ -105,13 +105,19 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
         if let Some(found) = self.find(types).and_then(|c| c.downcast_ref::<M>()) {
             return found;
         }
-        let made: &'static Arc<M> = Box::leak(Box::new(make()));
-        let made: &'static M = made;
+        let made = make();
         let mut more = self.more.write().unwrap_or_else(PoisonError::into_inner);
-        // A racing first call may have registered one meanwhile: it wins, ours is unused.
-        if let Some(existing) = self.find_locked(types, &more) {
-            return existing.downcast_ref::<M>().unwrap_or(made);
+        // A racing first call may have registered one meanwhile: it wins, and ours is
+        // dropped (after the lock), not leaked.
+        if let Some(existing) = self
+            .find_locked(types, &more)
+            .and_then(|c| c.downcast_ref::<M>())
+        {
+            return existing;
         }
+        // Leaked only once it is sure to be registered.
+        let made: &'static Arc<M> = Box::leak(Box::new(made));
+        let made: &'static M = made;
         let instance = Instance {
             types,
             cache: made,
@@ -284,5 +290,53 @@ mod asynchronous {
         pub fn cache_parameters(&self) -> Vec<Parameters> {
             self.controls().iter().map(|c| c.parameters()).collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::any::Any;
+    use std::sync::{Arc, Barrier, Mutex, PoisonError, Weak};
+    use std::thread;
+
+    use super::GenericFnCache;
+
+    struct Made;
+
+    /// Callers that all miss at once each make a cache; the losers' must be dropped,
+    /// not leaked: only the registered one stays alive.
+    #[test]
+    fn a_lost_race_leaks_nothing() {
+        const CALLERS: usize = 4;
+        let caches: GenericFnCache<dyn Any + Send + Sync> = GenericFnCache::new();
+        let made: Mutex<Vec<Weak<Made>>> = Mutex::new(Vec::new());
+        // Every `make` runs only after its caller missed; the barrier holds them all
+        // until each has missed, so all but one lose the race to register.
+        let all_missed = Barrier::new(CALLERS);
+        let found: Vec<&'static Made> = thread::scope(|scope| {
+            let callers: Vec<_> = (0..CALLERS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        caches.instance_or::<u8, Made>(
+                            || {
+                                let cache = Arc::new(Made);
+                                let mut made = made.lock().unwrap_or_else(PoisonError::into_inner);
+                                made.push(Arc::downgrade(&cache));
+                                drop(made);
+                                all_missed.wait();
+                                cache
+                            },
+                            |m| m,
+                        )
+                    })
+                })
+                .collect();
+            callers.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        assert!(found.iter().all(|f| std::ptr::eq(*f, found[0])));
+        let made = made.into_inner().unwrap();
+        assert_eq!(made.len(), CALLERS);
+        let alive = made.iter().filter(|m| m.strong_count() > 0).count();
+        assert_eq!(alive, 1, "one cache registered, none leaked");
     }
 }

@@ -16,7 +16,7 @@ pub use builder::SyncCacheBuilder;
 use crate::clock::SystemClock;
 use crate::controls::CacheControls;
 use crate::flight::{
-    Caller, ErrorSharing, Flight, FlightTable, Flights, Joiner, Lead, Role, Shared, Unshared,
+    Caller, ErrorSharing, Flight, FlightTable, Flights, Joiner, Lead, Next, Role, Shared, Unshared,
 };
 use crate::shards;
 
@@ -303,32 +303,28 @@ where
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         let mut now = self.clock.now();
-        let mut role = {
+        let mut next = {
             let mut shard = self.lock(&key);
             if let Ok(Some(value)) = shard.cache.get_at(&key, now) {
                 return Ok(value);
             }
-            self.join_or_lead(&mut shard, &key)
+            Next::joined(self.join_or_lead(&mut shard, &key))
         };
         let lead = loop {
-            match role {
-                Role::Solo => break None,
-                Role::Lead(flight, key) => break Some(Lead::new(self, flight, key)),
-                Role::Wait(flight) => match flight.wait::<E, X>() {
-                    Some(outcome) => return outcome,
-                    // The leader gave up, maybe long after this call began: read the
-                    // clock again, look again (another caller may have stored a value),
-                    // then join again, leading if nobody else does.
-                    None => {
-                        now = self.clock.now();
-                        let mut shard = self.lock(&key);
-                        if let Ok(Some(value)) = shard.cache.peek_at(&key, now) {
-                            return Ok(value);
-                        }
-                        role = self.join_or_lead(&mut shard, &key);
-                    }
-                },
-            }
+            next = match next {
+                Next::Serve(result) => return result,
+                Next::Compute(leading) => {
+                    break leading.map(|(flight, key)| Lead::new(self, flight, key));
+                }
+                Next::Wait(flight) => Next::settled(flight.wait::<E, X>()),
+                Next::LookAgain => {
+                    now = self.clock.now();
+                    // Looked up and joined under one lock: no value is stored between.
+                    let mut shard = self.lock(&key);
+                    let found = shard.cache.peek_at(&key, now).ok().flatten();
+                    Next::looked(found, || self.join_or_lead(&mut shard, &key))
+                }
+            };
         };
         let value = match f() {
             Ok(value) => value,
