@@ -198,12 +198,12 @@ impl<'a> Memoized<'a> {
         let identifier = identifier(self.options, self.name);
         let build = self.storage.build(&quote!(&__jwm_cache_identifier));
         let controls = if self.is_async {
-            quote!(::jwm_cache::AsyncMemoControls)
+            quote!(::jwm_cache::AsyncControls)
         } else {
-            quote!(::jwm_cache::MemoControls)
+            quote!(::jwm_cache::SyncControls)
         };
         let (declaration, handle) = handle.declare(
-            quote!(::jwm_cache::GenericFnCache<dyn #controls>),
+            quote!(::jwm_cache::GenericFnCache<#controls>),
             quote!(::jwm_cache::GenericFnCache::new()),
         );
         let instantiation =

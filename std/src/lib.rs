@@ -70,9 +70,9 @@ pub use jwm_cache_core::*;
 pub use jwm_cache_macros::ttl_cache;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use memoize::{AsyncMemoControls, AsyncMemoized, AsyncMemoizedMethod};
+pub use memoize::{AsyncControls, AsyncMemoized, AsyncMemoizedMethod, DynAsyncCacheControls};
 pub use memoize::{
-    FnCache, GenericFnCache, MemoControls, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod,
+    FnCache, GenericFnCache, MemoStore, SyncControls, Memoized, MemoizedBuilder, MemoizedMethod,
     Shareable, SharedCacheConflict,
 };
 #[cfg(feature = "redis")]

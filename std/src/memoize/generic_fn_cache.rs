@@ -7,7 +7,8 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use jwm_cache_core::{CacheInfo, Parameters};
 
-use super::MemoStore;
+use super::store::MemoStore;
+use crate::controls::CacheControls;
 
 /// The caches of a generic `#[ttl_cache]` function: a static named after the function
 /// in upper case, holding one cache per instantiation (`largest::<u32>` and
@@ -55,29 +56,8 @@ struct Instance<C: ?Sized + 'static> {
     controls: &'static C,
 }
 
-/// A sync cache's controls, without its types.
-pub trait MemoControls: Send + Sync {
-    /// Its [`MemoStore::cache_info`].
-    fn info(&self) -> CacheInfo;
-    /// Its [`MemoStore::cache_clear`].
-    fn clear(&self);
-    /// Its [`MemoStore::cache_parameters`].
-    fn parameters(&self) -> Parameters;
-}
-
-impl<M: MemoStore + Send + Sync> MemoControls for M {
-    fn info(&self) -> CacheInfo {
-        self.cache_info()
-    }
-
-    fn clear(&self) {
-        self.cache_clear();
-    }
-
-    fn parameters(&self) -> Parameters {
-        self.cache_parameters()
-    }
-}
+/// The controls of a sync memoized function's cache, without its types.
+pub type SyncControls = dyn CacheControls + Send + Sync;
 
 impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
     /// No instantiation yet.
@@ -178,7 +158,7 @@ impl<C: ?Sized + Sync + 'static> Default for GenericFnCache<C> {
     }
 }
 
-impl GenericFnCache<dyn MemoControls> {
+impl GenericFnCache<SyncControls> {
     /// The cache of instantiation `T`, made by `make` on its first call.
     #[doc(hidden)]
     pub fn instance<T, M>(&self, make: impl FnOnce() -> Arc<M>) -> &'static M
@@ -194,77 +174,72 @@ impl GenericFnCache<dyn MemoControls> {
     pub fn cache_info(&self) -> CacheInfo {
         self.controls()
             .iter()
-            .fold(CacheInfo::default(), |sum, c| sum + c.info())
+            .fold(CacheInfo::default(), |sum, c| sum + c.cache_info())
     }
 
     /// Empties every instantiation's cache and resets its counters.
     pub fn cache_clear(&self) {
-        self.controls().iter().for_each(|c| c.clear());
+        self.controls().iter().for_each(|c| c.cache_clear());
     }
 
     /// Each instantiation's parameters, in the order of their first calls.
     pub fn cache_parameters(&self) -> Vec<Parameters> {
-        self.controls().iter().map(|c| c.parameters()).collect()
+        self.controls().iter().map(|c| c.cache_parameters()).collect()
     }
 }
 
 #[cfg(feature = "async")]
-pub use self::asynchronous::AsyncMemoControls;
+pub use self::asynchronous::{AsyncControls, DynAsyncCacheControls};
 
 #[cfg(feature = "async")]
 mod asynchronous {
     use std::future::Future;
-    use std::hash::Hash;
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use jwm_cache_core::{CacheInfo, Clock, Parameters, Serializer};
+    use jwm_cache_core::{CacheInfo, Parameters};
 
     use super::GenericFnCache;
-    use crate::{AsyncBackend, AsyncCache};
+    use crate::controls::AsyncCacheControls;
 
     type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-    /// An async cache's controls, without its types.
-    pub trait AsyncMemoControls: Send + Sync {
-        /// Its [`AsyncCache::info`].
-        fn info(&self) -> Boxed<'_, CacheInfo>;
-        /// Its [`AsyncCache::clear`], the failure counted.
-        fn clear(&self) -> Boxed<'_, ()>;
-        /// Its [`AsyncCache::parameters`].
+    /// [`AsyncCacheControls`] with boxed futures, so that caches of different types
+    /// can sit behind one `dyn`. Implemented for every async cache.
+    #[doc(hidden)]
+    pub trait DynAsyncCacheControls: Send + Sync {
+        /// [`AsyncCacheControls::cache_info`], boxed.
+        fn boxed_info(&self) -> Boxed<'_, CacheInfo>;
+        /// [`AsyncCacheControls::cache_clear`], boxed.
+        fn boxed_clear(&self) -> Boxed<'_, ()>;
+        /// [`AsyncCacheControls::cache_parameters`].
         fn parameters(&self) -> Parameters;
     }
 
-    impl<K, V, B, S, C> AsyncMemoControls for AsyncCache<K, V, B, S, C>
-    where
-        K: Hash + Eq + Clone + Send + Sync,
-        V: Clone + Send + Sync,
-        S: Serializer<V> + Send + Sync,
-        B: AsyncBackend<K, S::Encoded>,
-        C: Clock + Send + Sync,
-    {
-        fn info(&self) -> Boxed<'_, CacheInfo> {
-            Box::pin(AsyncCache::info(self))
+    impl<T: AsyncCacheControls> DynAsyncCacheControls for T {
+        fn boxed_info(&self) -> Boxed<'_, CacheInfo> {
+            Box::pin(self.cache_info())
         }
 
-        fn clear(&self) -> Boxed<'_, ()> {
-            Box::pin(async move {
-                let _counted = AsyncCache::clear(self).await;
-            })
+        fn boxed_clear(&self) -> Boxed<'_, ()> {
+            Box::pin(self.cache_clear())
         }
 
         fn parameters(&self) -> Parameters {
-            AsyncCache::parameters(self)
+            self.cache_parameters()
         }
     }
 
-    impl GenericFnCache<dyn AsyncMemoControls> {
+    /// The controls of an async memoized function's cache, without its types.
+    pub type AsyncControls = dyn DynAsyncCacheControls;
+
+    impl GenericFnCache<AsyncControls> {
         /// The cache of instantiation `T`, made by `make` on its first call.
         #[doc(hidden)]
         pub fn instance<T, M>(&self, make: impl FnOnce() -> Arc<M>) -> &'static M
         where
             T: ?Sized + 'static,
-            M: AsyncMemoControls + 'static,
+            M: AsyncCacheControls + 'static,
         {
             self.instance_or::<T, M>(make, |m| m)
         }
@@ -274,7 +249,7 @@ mod asynchronous {
         pub async fn cache_info(&self) -> CacheInfo {
             let mut sum = CacheInfo::default();
             for controls in self.controls() {
-                sum = sum + controls.info().await;
+                sum = sum + controls.boxed_info().await;
             }
             sum
         }
@@ -282,7 +257,7 @@ mod asynchronous {
         /// Empties every instantiation's cache and resets its counters.
         pub async fn cache_clear(&self) {
             for controls in self.controls() {
-                controls.clear().await;
+                controls.boxed_clear().await;
             }
         }
 

@@ -21,8 +21,8 @@ pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
 pub use fn_cache::FnCache;
 #[cfg(feature = "async")]
-pub use generic_fn_cache::AsyncMemoControls;
-pub use generic_fn_cache::{GenericFnCache, MemoControls};
+pub use generic_fn_cache::{AsyncControls, DynAsyncCacheControls};
+pub use generic_fn_cache::{GenericFnCache, SyncControls};
 pub use method::MemoizedMethod;
 pub use registry::{Shareable, SharedCacheConflict};
 pub use store::MemoStore;
