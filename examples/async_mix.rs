@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jwm_cache::{
-    AsyncBackend, AsyncMemoized, Backend, Blocking, Bridge, Deadline, Entry, Instant, Memoized,
-    MemoryBackend,
+    AsyncBackend, AsyncMemoized, Backend, Bridge, Deadline, Entry, Instant, Memoized,
+    MemoryBackend, Offloaded,
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 
@@ -124,7 +124,7 @@ fn main() {
             fetch.cache_info().await.hits
         );
         let fetch_blocking = AsyncMemoized::builder(|id: u64| async move { render(id) })
-            .build_with_backend(Blocking::new(MemoryBackend::<u64, String>::new()));
+            .build_with_backend(Offloaded::new(MemoryBackend::<u64, String>::new()));
         println!(
             "async fn / blocking sync backend: {}",
             fetch_blocking.call(3).await

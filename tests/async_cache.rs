@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Down, SlowBackend};
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Blocking, Error, ManualClock, MemoryBackend,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Error, ManualClock, MemoryBackend, Offloaded,
     Postcard, Sharded, Ttl,
 };
 
@@ -143,13 +143,9 @@ async fn sync_backends_serve_async_calls() {
     assert!(sharded.backend().shard_count().is_power_of_two());
 
     // Any sync backend, on the blocking pool.
-    let blocking =
-        AsyncCacheBuilder::new().build_with_backend::<u32, u32, _>(Blocking::new(MemoryBackend::<
-            u32,
-            u32,
-        >::with_capacity(
-            2
-        )));
+    let blocking = AsyncCacheBuilder::new().build_with_backend::<u32, u32, _>(Offloaded::new(
+        MemoryBackend::<u32, u32>::with_capacity(2),
+    ));
     for k in 0..3 {
         blocking.insert(k, k).await.unwrap();
     }
@@ -164,12 +160,12 @@ async fn sync_backends_serve_async_calls() {
 
 #[test]
 fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
-    let store = Blocking::new(MemoryBackend::<u32, u32>::new());
+    let store = Offloaded::new(MemoryBackend::<u32, u32>::new());
     let result = tokio_free_poll(jwm_cache::AsyncBackend::len(
         &store,
         jwm_cache::Instant::ZERO,
     ));
-    assert_eq!(result, Err(jwm_cache::BlockingError::NoRuntime));
+    assert_eq!(result, Err(jwm_cache::OffloadError::NoRuntime));
 }
 
 /// Polls a future to completion without any runtime (it must not need one).

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{SlowBackend, within};
 use jwm_cache::{
-    AsyncCacheBuilder, AsyncMemoized, Backend, Blocking, BlockingCache, Bridge, Deadline, Instant,
-    ManualClock, Memoized, MemoryBackend,
+    AsyncCacheBuilder, AsyncMemoized, Backend, BlockingCache, Bridge, Deadline, Instant,
+    ManualClock, Memoized, MemoryBackend, Offloaded,
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 
@@ -115,7 +115,7 @@ fn async_function_blocking_sync_backend_never_blocks_the_executor() {
                 gate: Arc::clone(&gate),
             };
             let memo = AsyncMemoized::builder(|n: u64| async move { n + 1 })
-                .build_with_backend(Blocking::new(backend));
+                .build_with_backend(Offloaded::new(backend));
             let open_gate = async {
                 let (open, opened) = &*gate;
                 *open.lock().unwrap() = true;

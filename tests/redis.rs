@@ -485,7 +485,7 @@ fn the_sync_flavour_serves_sync_and_async_functions() {
     let info = triple.cache_info();
     assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
 
-    // An async function over the same sync backend, kept off the executor by Blocking.
+    // An async function over the same sync backend, kept off the executor by Offloaded.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -495,7 +495,7 @@ fn the_sync_flavour_serves_sync_and_async_functions() {
         let also_triple = AsyncMemoized::builder(|n: u64| async move { n * 3 })
             .identifier("flavour")
             .serializer(Stamped::new(Postcard))
-            .build_with_backend(jwm_cache::Blocking::new(sync_backend()));
+            .build_with_backend(jwm_cache::Offloaded::new(sync_backend()));
         assert_eq!(also_triple.call(4).await, 12);
         assert_eq!(
             also_triple.cache_info().await.hits,

@@ -13,7 +13,7 @@
 //! - aliases so nobody spells five type parameters: [`LocalCache`], [`SharedCache`],
 //!   [`BytesCache`];
 //! - with the `async` feature, on tokio: `AsyncCache`, `AsyncMemoized` and
-//!   `AsyncMemoizedMethod`, the `AsyncBackend` trait with `Sharded` and `Blocking` to
+//!   `AsyncMemoizedMethod`, the `AsyncBackend` trait with `Sharded` and `Offloaded` to
 //!   use sync backends from async code, and `BlockingCache` over a `Bridge` runtime to
 //!   use async backends from sync code.
 //!
@@ -56,8 +56,8 @@ mod sync;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use asynch::{
-    AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError, Blocking, BlockingCache,
-    BlockingError, Bridge, BridgeError, BridgeStopped, Sharded,
+    AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError, BlockingCache, Bridge,
+    BridgeError, OffloadError, Offloaded, Sharded,
 };
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 #[cfg(feature = "async")]
@@ -72,8 +72,8 @@ pub use jwm_cache_macros::ttl_cache;
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use memoize::{AsyncControls, AsyncMemoized, AsyncMemoizedMethod, DynAsyncCacheControls};
 pub use memoize::{
-    FnCache, GenericFnCache, MemoStore, SyncControls, Memoized, MemoizedBuilder, MemoizedMethod,
-    Shareable, SharedCacheConflict,
+    FnCache, GenericFnCache, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod, Shareable,
+    SharedCacheConflict, SyncControls,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -17,7 +17,7 @@ use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed};
 ///
 /// Every sync [`Backend`](crate::Backend) is usable as one: [`Sharded`](crate::Sharded)
 /// runs an in-memory backend inline behind sharded locks, and
-/// [`Blocking`](crate::Blocking) runs a backend that blocks on I/O on tokio's blocking
+/// [`Offloaded`](crate::Offloaded) runs a backend that blocks on I/O on tokio's blocking
 /// pool.
 ///
 /// ```

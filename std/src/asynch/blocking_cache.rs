@@ -1,6 +1,5 @@
 //! `BlockingCache`: sync calls over an async cache, through a [`Bridge`].
 
-use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -9,7 +8,7 @@ use std::sync::mpsc;
 use jwm_cache_core::{CacheInfo, Clock, Instant, Parameters, Serializer, Ttl};
 use tokio::sync::oneshot;
 
-use super::bridge::{self, Bridge, BridgeStopped};
+use super::bridge::{self, Bridge, BridgeError};
 use super::miss::Storing;
 use super::{AsyncBackend, AsyncCache, AsyncCacheError};
 use crate::controls::CacheControls;
@@ -37,33 +36,6 @@ use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 pub struct BlockingCache<K, V, B, S, C> {
     cache: Arc<AsyncCache<K, V, B, S, C>>,
     bridge: Bridge,
-}
-
-/// Why a [`BlockingCache`] operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BridgeError<E> {
-    /// The async cache's own error.
-    Cache(E),
-    /// The bridge's runtime did not finish the call.
-    Stopped,
-}
-
-impl<E: fmt::Display> fmt::Display for BridgeError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BridgeError::Cache(e) => e.fmt(f),
-            BridgeError::Stopped => BridgeStopped.fmt(f),
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for BridgeError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BridgeError::Cache(e) => Some(e),
-            BridgeError::Stopped => None,
-        }
-    }
 }
 
 /// Where the calling thread is in a bridged call.
@@ -149,7 +121,7 @@ where
         let cache = Arc::clone(&self.cache);
         self.bridge
             .run(async move { cache.info().await })
-            .unwrap_or_else(|BridgeStopped| self.cache.counts.get().info(None, Default::default()))
+            .unwrap_or_else(|_stopped| self.cache.counts.get().info(None, Default::default()))
     }
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.
@@ -212,7 +184,7 @@ where
         match self.look_up(&key, now, &mut storing) {
             Ok(Some(value)) => return Ok(value),
             Ok(None) => {}
-            Err(BridgeStopped) => return f(),
+            Err(_stopped) => return f(),
         }
         // On a miss the protocol runs on the bridge, and when this caller must compute,
         // the task asks for the value and this thread runs `f` itself: outside the
@@ -228,7 +200,7 @@ where
         key: &K,
         now: Instant,
         storing: &mut Storing,
-    ) -> Result<Option<V>, BridgeStopped> {
+    ) -> Result<Option<V>, BridgeError> {
         let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
         storing.lookup_begins();
         let found = self
@@ -278,7 +250,7 @@ where
     {
         match self.bridge.run(op(Arc::clone(&self.cache))) {
             Ok(result) => result.map_err(BridgeError::Cache),
-            Err(BridgeStopped) => Err(BridgeError::Stopped),
+            Err(_stopped) => Err(BridgeError::Stopped),
         }
     }
 }

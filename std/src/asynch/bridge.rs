@@ -1,5 +1,6 @@
 //! `Bridge`: a runtime of its own, on which sync callers run async backends.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -50,17 +51,35 @@ impl Drop for Background {
     }
 }
 
-/// The bridge's runtime stopped before the call finished, or the call panicked there.
+/// Why a call through a [`Bridge`] failed: the bridge's runtime did not finish it, or
+/// (from a [`BlockingCache`](crate::asynch::BlockingCache)) the cache's own error `E`.
+/// [`Bridge::run`] fails only with `Stopped`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BridgeStopped;
+#[non_exhaustive]
+pub enum BridgeError<E = Infallible> {
+    /// The cache's own error.
+    Cache(E),
+    /// The bridge's runtime stopped before the call finished, or the call panicked there.
+    Stopped,
+}
 
-impl fmt::Display for BridgeStopped {
+impl<E: fmt::Display> fmt::Display for BridgeError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the bridge's runtime did not finish the call")
+        match self {
+            BridgeError::Cache(e) => e.fmt(f),
+            BridgeError::Stopped => f.write_str("the bridge's runtime did not finish the call"),
+        }
     }
 }
 
-impl std::error::Error for BridgeStopped {}
+impl<E: std::error::Error + 'static> std::error::Error for BridgeError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BridgeError::Cache(e) => Some(e),
+            BridgeError::Stopped => None,
+        }
+    }
+}
 
 impl Bridge {
     /// Starts a bridge with its own runtime (one worker thread, timers and I/O on).
@@ -97,17 +116,17 @@ impl Bridge {
     pub fn run<T: Send + 'static>(
         &self,
         future: impl Future<Output = T> + Send + 'static,
-    ) -> Result<T, BridgeStopped> {
+    ) -> Result<T, BridgeError> {
         if Handle::try_current().is_err() {
             let polled = panic::catch_unwind(AssertUnwindSafe(|| self.handle.block_on(future)));
-            return polled.map_err(|_| BridgeStopped);
+            return polled.map_err(|_| BridgeError::Stopped);
         }
         let (done, result) = mpsc::sync_channel(1);
         let _task = self.spawn(async move {
             // The caller may have gone; nothing is owed to it then.
             let _ = done.send(future.await);
         });
-        wait(&result).map_err(|RecvError| BridgeStopped)
+        wait(&result).map_err(|RecvError| BridgeError::Stopped)
     }
 
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>

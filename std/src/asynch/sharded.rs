@@ -14,7 +14,7 @@ use super::AsyncBackend;
 /// inline, holding one shard's lock for one in-memory operation. Its futures are ready
 /// at once, so a hit costs no task switch.
 ///
-/// For a sync backend that blocks on I/O, use [`Blocking`](crate::Blocking) instead,
+/// For a sync backend that blocks on I/O, use [`Offloaded`](crate::Offloaded) instead,
 /// which keeps that I/O off the executor's threads.
 ///
 /// ```

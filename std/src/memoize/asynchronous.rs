@@ -18,7 +18,7 @@ use crate::controls::memo::Memo;
 /// the task running it is cancelled or it fails, a waiter takes over. Results live in
 /// an [`AsyncCache`], in memory by default; [`build_with_backend`] takes any
 /// [`AsyncBackend`], including sync backends through [`Sharded`](crate::Sharded) and
-/// [`Blocking`](crate::Blocking).
+/// [`Offloaded`](crate::Offloaded).
 ///
 /// [`build_with_backend`]: MemoizedBuilder::build_with_backend
 ///

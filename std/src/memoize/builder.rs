@@ -284,7 +284,7 @@ where
     }
 
     /// The memoized async function over `backend`: an [`AsyncBackend`](crate::AsyncBackend),
-    /// or a sync one through [`Sharded`] or [`Blocking`](crate::Blocking).
+    /// or a sync one through [`Sharded`] or [`Offloaded`](crate::Offloaded).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
         B: AsyncBackend<Args, S::Encoded>,

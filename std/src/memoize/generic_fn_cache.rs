@@ -184,7 +184,10 @@ impl GenericFnCache<SyncControls> {
 
     /// Each instantiation's parameters, in the order of their first calls.
     pub fn cache_parameters(&self) -> Vec<Parameters> {
-        self.controls().iter().map(|c| c.cache_parameters()).collect()
+        self.controls()
+            .iter()
+            .map(|c| c.cache_parameters())
+            .collect()
     }
 }
 

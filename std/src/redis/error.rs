@@ -8,6 +8,7 @@ use jwm_cache_core::UnhashableKey;
 /// Why a [`RedisBackend`](crate::RedisBackend) operation failed. Every failure is one
 /// of these, never a panic; a memoized call counts it and still returns its value.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum RedisBackendError {
     /// The server or the connection failed (refused, dropped, an error reply).
     Redis(redis::RedisError),

@@ -13,7 +13,7 @@ use crate::asynch::{AsyncBackend, Bridge};
 /// [`Bridge`]. It plugs Redis into the sync engine ([`Cache`](crate::Cache)), into a
 /// one-shard [`SyncCache`](crate::SyncCache) (every shard would see the whole
 /// namespace, so `len` and `clear` want exactly one), and into async code through
-/// [`Blocking`](crate::Blocking).
+/// [`Offloaded`](crate::Offloaded).
 ///
 /// For memoized sync functions, [`Memoized::builder`](crate::Memoized::builder)'s
 /// `build_with_async_backend` over a plain `RedisBackend` needs no lock around the I/O

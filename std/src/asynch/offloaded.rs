@@ -1,4 +1,4 @@
-//! `Blocking`: a sync backend that blocks on I/O, run on tokio's blocking pool.
+//! `Offloaded`: a sync backend that blocks on I/O, run on tokio's blocking pool.
 
 use std::fmt;
 use std::future::Future;
@@ -17,15 +17,15 @@ use super::AsyncBackend;
 /// An in-memory backend does not need this; [`Sharded`](crate::Sharded) runs it inline.
 ///
 /// ```
-/// use jwm_cache::{AsyncBackend, Blocking, Instant, MemoryBackend, Ttl};
+/// use jwm_cache::{AsyncBackend, Offloaded, Instant, MemoryBackend, Ttl};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let store = Blocking::new(MemoryBackend::<u32, u32>::new());
+/// let store = Offloaded::new(MemoryBackend::<u32, u32>::new());
 /// store.set(1, 10, Ttl::NEVER.deadline_from(Instant::ZERO), Instant::ZERO).await.unwrap();
 /// assert_eq!(store.get(&1, Instant::ZERO).await.unwrap(), Some(10));
 /// # });
 /// ```
-pub struct Blocking<B> {
+pub struct Offloaded<B> {
     inner: Arc<Mutex<B>>,
     capacity: Option<usize>,
     /// The backend's reclaim counts after its last operation: reading them must not
@@ -33,9 +33,10 @@ pub struct Blocking<B> {
     reclaimed: Arc<Mutex<Reclaimed>>,
 }
 
-/// Why a [`Blocking`] operation failed.
+/// Why an [`Offloaded`] operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BlockingError<E> {
+#[non_exhaustive]
+pub enum OffloadError<E> {
     /// The backend's own error.
     Backend(E),
     /// The backend panicked; the operation did not complete.
@@ -44,32 +45,32 @@ pub enum BlockingError<E> {
     NoRuntime,
 }
 
-impl<E: fmt::Display> fmt::Display for BlockingError<E> {
+impl<E: fmt::Display> fmt::Display for OffloadError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BlockingError::Backend(e) => write!(f, "{e}"),
-            BlockingError::Panicked => f.write_str("the backend panicked"),
-            BlockingError::NoRuntime => f.write_str("no tokio runtime to run the backend on"),
+            OffloadError::Backend(e) => write!(f, "{e}"),
+            OffloadError::Panicked => f.write_str("the backend panicked"),
+            OffloadError::NoRuntime => f.write_str("no tokio runtime to run the backend on"),
         }
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for BlockingError<E> {
+impl<E: std::error::Error + 'static> std::error::Error for OffloadError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BlockingError::Backend(e) => Some(e),
-            BlockingError::Panicked | BlockingError::NoRuntime => None,
+            OffloadError::Backend(e) => Some(e),
+            OffloadError::Panicked | OffloadError::NoRuntime => None,
         }
     }
 }
 
-impl<B> Blocking<B> {
+impl<B> Offloaded<B> {
     /// Wraps `backend`.
     pub fn new<K, E>(backend: B) -> Self
     where
         B: Backend<K, E>,
     {
-        Blocking {
+        Offloaded {
             capacity: backend.capacity(),
             reclaimed: Arc::new(Mutex::new(backend.reclaimed())),
             inner: Arc::new(Mutex::new(backend)),
@@ -80,7 +81,7 @@ impl<B> Blocking<B> {
     fn run<T, E, K, En>(
         &self,
         op: impl FnOnce(&mut B) -> Result<T, E> + Send + 'static,
-    ) -> impl Future<Output = Result<T, BlockingError<E>>> + Send + 'static
+    ) -> impl Future<Output = Result<T, OffloadError<E>>> + Send + 'static
     where
         B: Backend<K, En> + Send + 'static,
         T: Send + 'static,
@@ -98,11 +99,11 @@ impl<B> Blocking<B> {
         async move {
             match spawned {
                 Ok(task) => match task.await {
-                    Ok(result) => result.map_err(BlockingError::Backend),
-                    Err(join) if join.is_panic() => Err(BlockingError::Panicked),
-                    Err(_) => Err(BlockingError::NoRuntime),
+                    Ok(result) => result.map_err(OffloadError::Backend),
+                    Err(join) if join.is_panic() => Err(OffloadError::Panicked),
+                    Err(_) => Err(OffloadError::NoRuntime),
                 },
-                Err(_) => Err(BlockingError::NoRuntime),
+                Err(_) => Err(OffloadError::NoRuntime),
             }
         }
     }
@@ -113,14 +114,14 @@ fn lock<T>(inner: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     inner.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl<K, E, B> AsyncBackend<K, E> for Blocking<B>
+impl<K, E, B> AsyncBackend<K, E> for Offloaded<B>
 where
     K: Clone + Send + Sync + 'static,
     E: Clone + Send + 'static,
     B: Backend<K, E> + Send + 'static,
     B::Error: Send + 'static,
 {
-    type Error = BlockingError<B::Error>;
+    type Error = OffloadError<B::Error>;
     const NAME: &'static str = B::NAME;
 
     fn get_entry(
