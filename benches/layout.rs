@@ -7,7 +7,8 @@
 mod shuffled;
 use shuffled::shuffled;
 
-use jwm_cache::{Backend, CacheBuilder, Clock, MemoryBackend, SystemClock, Ttl};
+use jwm_cache::backend::Backend;
+use jwm_cache::{CacheBuilder, Clock, MemoryBackend, SystemClock, Ttl};
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant as StdInstant};

@@ -8,11 +8,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use jwm_cache::{
-    AsyncBackend, AsyncMemoized, Backend, Bridge, Deadline, Entry, Instant, Memoized,
-    MemoryBackend, Offloaded,
-};
+use jwm_cache::backend::{AsyncBackend, Backend, Deadline, Entry, Offloaded};
 use jwm_cache::{AsyncCacheControls, CacheControls};
+use jwm_cache::{AsyncMemoized, Bridge, Instant, Memoized, MemoryBackend};
 
 /// An async store standing in for a network one: every operation takes a round trip.
 /// (The Redis backend plugs in the same way.)

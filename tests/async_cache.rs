@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Down, SlowBackend};
+use jwm_cache::backend::{Offloaded, Sharded};
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Error, ManualClock, MemoryBackend, Offloaded,
-    Postcard, Sharded, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Error, ManualClock, MemoryBackend, Postcard, Ttl,
 };
 
 fn slow() -> SlowBackend<u32, String> {
@@ -87,7 +87,7 @@ async fn corrupt_bytes_are_a_miss_and_are_overwritten() {
         .serializer(Postcard)
         .build_with_backend::<u32, Vec<String>, _>(bytes);
     // 0xFF is not a valid postcard length for this type.
-    jwm_cache::AsyncBackend::set(
+    jwm_cache::backend::AsyncBackend::set(
         cache.backend(),
         1,
         vec![0xFF; 3],
@@ -161,11 +161,11 @@ async fn sync_backends_serve_async_calls() {
 #[test]
 fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
     let store = Offloaded::new(MemoryBackend::<u32, u32>::new());
-    let result = tokio_free_poll(jwm_cache::AsyncBackend::len(
+    let result = tokio_free_poll(jwm_cache::backend::AsyncBackend::len(
         &store,
         jwm_cache::Instant::ZERO,
     ));
-    assert_eq!(result, Err(jwm_cache::OffloadError::NoRuntime));
+    assert_eq!(result, Err(jwm_cache::backend::OffloadError::NoRuntime));
 }
 
 /// Polls a future to completion without any runtime (it must not need one).

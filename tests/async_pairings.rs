@@ -8,9 +8,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use common::{SlowBackend, within};
+use jwm_cache::backend::{Backend, Deadline, Offloaded};
 use jwm_cache::{
-    AsyncCacheBuilder, AsyncMemoized, Backend, BlockingCache, Bridge, Deadline, Instant,
-    ManualClock, Memoized, MemoryBackend, Offloaded,
+    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, Instant, ManualClock, Memoized,
+    MemoryBackend,
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 
@@ -70,7 +71,7 @@ impl Backend<u64, u64> for GatedBackend {
         &mut self,
         key: &u64,
         now: Instant,
-    ) -> Result<Option<jwm_cache::Entry<&u64>>, Self::Error> {
+    ) -> Result<Option<jwm_cache::backend::Entry<&u64>>, Self::Error> {
         let (open, opened) = &*self.gate;
         drop(
             opened

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use jwm_cache::{Backend, CacheBuilder, Json, ManualClock, Postcard, Serializer, Ttl};
+use jwm_cache::backend::Backend;
+use jwm_cache::{CacheBuilder, Json, ManualClock, Postcard, Serializer, Ttl};
 use proptest::prelude::*;
 
 type Value = (String, Vec<u32>, Option<BTreeMap<u8, f64>>);

@@ -272,21 +272,21 @@ fn parameters_name_every_part() {
 /// A backend whose every call fails, like a store that is down.
 struct Down;
 
-impl jwm_cache::Backend<u32, u32> for Down {
+impl jwm_cache::backend::Backend<u32, u32> for Down {
     type Error = &'static str;
     const NAME: &'static str = "down";
     fn get_entry(
         &mut self,
         _: &u32,
         _: jwm_cache::Instant,
-    ) -> Result<Option<jwm_cache::Entry<&u32>>, &'static str> {
+    ) -> Result<Option<jwm_cache::backend::Entry<&u32>>, &'static str> {
         Err("down")
     }
     fn set(
         &mut self,
         _: u32,
         _: u32,
-        _: jwm_cache::Deadline,
+        _: jwm_cache::backend::Deadline,
         _: jwm_cache::Instant,
     ) -> Result<(), &'static str> {
         Err("down")

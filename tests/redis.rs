@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use common::redis_server::{RedisServer, free_port};
+use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, DEADLINE_LEN, Error, Json, Memoized,
-    Postcard, RedisBackend, RedisBackendError, RedisOptions, Stamped, StampedBytes,
-    SyncCacheBuilder, SyncRedisBackend, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, Error, Json, Memoized, Postcard,
+    RedisBackend, RedisBackendError, RedisOptions, Stamped, StampedBytes, SyncCacheBuilder,
+    SyncRedisBackend, Ttl,
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use redis::Commands;
@@ -495,7 +496,7 @@ fn the_sync_flavour_serves_sync_and_async_functions() {
         let also_triple = AsyncMemoized::builder(|n: u64| async move { n * 3 })
             .identifier("flavour")
             .serializer(Stamped::new(Postcard))
-            .build_with_backend(jwm_cache::Offloaded::new(sync_backend()));
+            .build_with_backend(jwm_cache::backend::Offloaded::new(sync_backend()));
         assert_eq!(also_triple.call(4).await, 12);
         assert_eq!(
             also_triple.cache_info().await.hits,

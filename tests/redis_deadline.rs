@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::redis_server::RedisServer;
+use jwm_cache::backend::{AsyncBackend, Backend, DEADLINE_LEN, Deadline};
 use jwm_cache::{
-    AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Backend,
-    Bridge, CacheBuilder, Clock, DEADLINE_LEN, Deadline, Instant, PersistentDigest, Postcard,
-    RedisBackend, RedisBackendError, Serializer, Stamped, StampedBytes, SyncRedisBackend,
-    SystemClock, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheBuilder, Clock,
+    Instant, PersistentDigest, Postcard, RedisBackend, RedisBackendError, Serializer, Stamped,
+    StampedBytes, SyncRedisBackend, SystemClock, Ttl,
 };
 use redis::Commands;
 

@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use common::redis_server::RedisServer;
+use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use jwm_cache::{
-    AsyncMemoized, DEADLINE_LEN, HEADER_LEN, PersistentDigest, Postcard, RedisBackend, Serializer,
-    Stamped, ttl_cache,
+    AsyncMemoized, PersistentDigest, Postcard, RedisBackend, Serializer, Stamped, ttl_cache,
 };
 use redis::Commands;
 

@@ -10,7 +10,8 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use jwm_cache::{AsyncMemoized, Bridge, Memoized, MemoryBackend, Sharded};
+use jwm_cache::backend::Sharded;
+use jwm_cache::{AsyncMemoized, Bridge, Memoized, MemoryBackend};
 
 const ONE_CALL: Duration = Duration::from_millis(100);
 

@@ -1,6 +1,7 @@
 //! The memory backend's eviction order against a literal SIEVE reference.
 
-use jwm_cache::{Backend, Deadline, Instant, MemoryBackend};
+use jwm_cache::backend::{Backend, Deadline};
+use jwm_cache::{Instant, MemoryBackend};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]

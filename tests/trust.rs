@@ -91,7 +91,8 @@ fn the_header_is_frozen_for_json_and_strings_too() {
     let bytes = Serializer::<String>::encode(&Stamped::<_, u64>::new(Json), &"a".to_string())
         .unwrap()
         .into_bytes();
-    let fingerprint = jwm_cache::value_fingerprint("json", "u64", "alloc::string::String", 0);
+    let fingerprint =
+        jwm_cache::backend::value_fingerprint("json", "u64", "alloc::string::String", 0);
     assert_eq!(fingerprint, 0xfc1d_e08a_335d_cbd9);
     let mut expected = b"jw\x01".to_vec();
     expected.extend_from_slice(&fingerprint.to_le_bytes());

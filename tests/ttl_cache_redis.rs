@@ -82,7 +82,8 @@ fn sync_and_async_functions_share_one_namespace_of_json_values() {
     assert_eq!(keys, std::slice::from_ref(&name));
     // The deadline, the header (which type and codec wrote it), then the JSON text.
     let stored: Vec<u8> = raw.get(&name).unwrap();
-    let (header, json) = stored[jwm_cache::DEADLINE_LEN..].split_at(jwm_cache::HEADER_LEN);
+    let (header, json) =
+        stored[jwm_cache::backend::DEADLINE_LEN..].split_at(jwm_cache::backend::HEADER_LEN);
     assert_eq!(&header[..3], b"jw\x01");
     assert_eq!(json, br#"{"lat":59.9,"lon":10.7}"#);
     let ttl_ms: i64 = raw.pttl(&name).unwrap();

@@ -198,9 +198,9 @@ impl<'a> Memoized<'a> {
         let identifier = identifier(self.options, self.name);
         let build = self.storage.build(&quote!(&__jwm_cache_identifier));
         let controls = if self.is_async {
-            quote!(::jwm_cache::AsyncControls)
+            quote!(::jwm_cache::__private::AsyncControls)
         } else {
-            quote!(::jwm_cache::SyncControls)
+            quote!(::jwm_cache::__private::SyncControls)
         };
         let (declaration, handle) = handle.declare(
             quote!(::jwm_cache::GenericFnCache<#controls>),

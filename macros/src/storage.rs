@@ -133,7 +133,7 @@ impl Storage<'_> {
                 quote!(::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>)
             }
             (Backend::Memory, true) => {
-                quote!(::jwm_cache::Sharded<::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>>)
+                quote!(::jwm_cache::backend::Sharded<::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>>)
             }
             (Backend::Redis { .. }, _) => quote!(::jwm_cache::RedisBackend<#key>),
         };

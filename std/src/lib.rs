@@ -44,6 +44,7 @@
 
 #[cfg(feature = "async")]
 mod asynch;
+pub mod backend;
 mod clock;
 mod controls;
 mod flight;
@@ -56,32 +57,53 @@ mod sync;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use asynch::{
-    AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError, BlockingCache, Bridge,
-    BridgeError, OffloadError, Offloaded, Sharded,
+    AsyncCache, AsyncCacheBuilder, AsyncCacheError, BlockingCache, Bridge, BridgeError,
 };
 pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use controls::AsyncCacheControls;
 pub use controls::CacheControls;
-pub use jwm_cache_core::*;
+#[cfg(feature = "embassy-time")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
+pub use jwm_cache_core::EmbassyClock;
+pub use jwm_cache_core::{
+    Cache, CacheBuilder, CacheError, CacheInfo, Clock, DEFAULT_IDENTIFIER, DEFAULT_TTL, Digest,
+    Error, Identity, Instant, KeyHasher, ManualClock, MemoryBackend, Options, Parameters,
+    PersistentDigest, PersistentHash, Serializer, Stamped, StampedBytes, StampedError, Ttl,
+    UnhashableKey,
+};
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub use jwm_cache_core::{Json, JsonError};
+#[cfg(feature = "postcard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
+pub use jwm_cache_core::{Postcard, PostcardError, PostcardKey};
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use jwm_cache_macros::ttl_cache;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use memoize::{AsyncControls, AsyncMemoized, AsyncMemoizedMethod, DynAsyncCacheControls};
+pub use memoize::{AsyncMemoized, AsyncMemoizedMethod};
 pub use memoize::{
     FnCache, GenericFnCache, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod, Shareable,
-    SharedCacheConflict, SyncControls,
+    SharedCacheConflict,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{
-    DEADLINE_LEN, LARGE_VALUE_BYTES, RedisBackend, RedisBackendError, RedisCodec, RedisOptions,
-    SyncRedisBackend,
+    LARGE_VALUE_BYTES, RedisBackend, RedisBackendError, RedisCodec, RedisOptions, SyncRedisBackend,
 };
 pub use sync::{SyncCache, SyncCacheBuilder};
+
+/// What `#[ttl_cache]` expands to names, beyond the public API. Not for users: it
+/// changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::memoize::SyncControls;
+    #[cfg(feature = "async")]
+    pub use crate::memoize::{AsyncControls, DynAsyncCacheControls};
+}
 
 /// A single-threaded in-memory cache that stores values as they are.
 ///

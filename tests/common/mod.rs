@@ -13,7 +13,8 @@ use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use jwm_cache::{AsyncBackend, Backend, Deadline, Entry, Instant, MemoryBackend};
+use jwm_cache::backend::{AsyncBackend, Backend, Deadline, Entry};
+use jwm_cache::{Instant, MemoryBackend};
 
 /// An async backend over memory that yields and sleeps before every operation, as a
 /// network store would, and can be switched off.

@@ -1,6 +1,6 @@
 /// The cache of [`largest`]: `cache_info()`, `cache_clear()` and `cache_parameters()`. One cache per instantiation; the controls span them all.
 #[allow(non_upper_case_globals)]
-static LARGEST: ::jwm_cache::GenericFnCache<::jwm_cache::SyncControls> = ::jwm_cache::GenericFnCache::new();
+static LARGEST: ::jwm_cache::GenericFnCache<::jwm_cache::__private::SyncControls> = ::jwm_cache::GenericFnCache::new();
 fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Option<T> {
     #[doc(hidden)]
     fn __jwm_cache_compute_largest<T: Ord + Clone + Hash + Send + Sync + 'static>(

@@ -5,9 +5,11 @@ impl Shape {
     }
     /// The cache of [`Self::area`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
     pub fn area_cache() -> &'static ::jwm_cache::GenericFnCache<
-        ::jwm_cache::SyncControls,
+        ::jwm_cache::__private::SyncControls,
     > {
-        static CACHE: ::jwm_cache::GenericFnCache<::jwm_cache::SyncControls> = ::jwm_cache::GenericFnCache::new();
+        static CACHE: ::jwm_cache::GenericFnCache<
+            ::jwm_cache::__private::SyncControls,
+        > = ::jwm_cache::GenericFnCache::new();
         &CACHE
     }
     pub fn area(&self, scale: u64) -> Option<u64> {

@@ -5,7 +5,7 @@ use std::future::Future;
 use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed};
 
 /// A store of encoded entries (`E`) by key (`K`) that is reached through I/O: the async
-/// twin of [`Backend`](crate::Backend), with the same contract.
+/// twin of [`Backend`](jwm_cache_core::Backend), with the same contract.
 ///
 /// - Methods take `&self`: the backend is shared by every task and synchronises itself
 ///   (a connection manager, a pool, a lock).
@@ -15,13 +15,14 @@ use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed};
 /// - `now` comes from the cache's clock: an entry whose deadline is at or before `now` is
 ///   never returned nor counted, whatever the store's own notion of time.
 ///
-/// Every sync [`Backend`](crate::Backend) is usable as one: [`Sharded`](crate::Sharded)
+/// Every sync [`Backend`](jwm_cache_core::Backend) is usable as one: [`Sharded`](crate::asynch::Sharded)
 /// runs an in-memory backend inline behind sharded locks, and
-/// [`Offloaded`](crate::Offloaded) runs a backend that blocks on I/O on tokio's blocking
+/// [`Offloaded`](crate::asynch::Offloaded) runs a backend that blocks on I/O on tokio's blocking
 /// pool.
 ///
 /// ```
-/// use jwm_cache::{AsyncBackend, Instant, MemoryBackend, Sharded, Ttl};
+/// use jwm_cache::backend::{AsyncBackend, Sharded};
+/// use jwm_cache::{Instant, MemoryBackend, Ttl};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = Sharded::new(4, MemoryBackend::<u32, String>::new);

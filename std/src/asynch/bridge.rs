@@ -12,7 +12,7 @@ use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
 use tokio::task::JoinHandle;
 
 /// A tokio runtime owned by the bridge, with one worker thread, on which sync callers
-/// run async backends (see [`BlockingCache`](crate::BlockingCache)).
+/// run async backends (see [`BlockingCache`](crate::asynch::BlockingCache)).
 ///
 /// Outside any runtime, a sync caller polls the future on its own thread with the
 /// bridge's handle, whose worker drives the I/O and timers. Inside a runtime, it hands

@@ -24,16 +24,16 @@ pub type AsyncCacheError<K, V, B, S> = Error<
     <S as Serializer<V>>::Error,
 >;
 
-/// An async TTL cache: the operations of [`SyncCache`](crate::SyncCache), awaited, over
+/// An async TTL cache: the operations of [`SyncCache`](crate::sync::SyncCache), awaited, over
 /// an [`AsyncBackend`].
 ///
 /// It is a thin shell: it reads the clock once per call, awaits the backend, and applies
 /// the core's [`Policy`] (TTL, codec) and [`Counts`] (counting rules) around that I/O,
-/// exactly as the sync [`Cache`](crate::Cache) does around its own. Its futures are
+/// exactly as the sync [`Cache`](jwm_cache_core::Cache) does around its own. Its futures are
 /// `Send`, so calls can be spawned.
 ///
 /// [`get_or_insert_with`](AsyncCache::get_or_insert_with) is **single-flight** across
-/// tasks (and across threads using the [`BlockingCache`](crate::BlockingCache) bridge
+/// tasks (and across threads using the [`BlockingCache`](crate::asynch::BlockingCache) bridge
 /// over the same cache): concurrent misses on a key run the computation once. If it
 /// returns `Err`, every waiting task gets that error (cloned), and it is not cached: the
 /// next call computes again. If the leading task is cancelled (its future dropped) or
@@ -93,7 +93,8 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     /// The options' capacity and shards are the backend's business.
     ///
     /// ```
-    /// use jwm_cache::{AsyncCache, MemoryBackend, Options, Sharded, SystemClock};
+    /// use jwm_cache::backend::Sharded;
+    /// use jwm_cache::{AsyncCache, MemoryBackend, Options, SystemClock};
     ///
     /// let options = Options::new(SystemClock).identifier("squares");
     /// let shards = Sharded::new(4, || MemoryBackend::with_capacity(100));

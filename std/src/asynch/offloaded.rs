@@ -14,10 +14,11 @@ use super::AsyncBackend;
 /// backend's I/O. The backend sits behind one lock; wrap a pool of connections in it
 /// for parallel I/O.
 ///
-/// An in-memory backend does not need this; [`Sharded`](crate::Sharded) runs it inline.
+/// An in-memory backend does not need this; [`Sharded`](crate::asynch::Sharded) runs it inline.
 ///
 /// ```
-/// use jwm_cache::{AsyncBackend, Offloaded, Instant, MemoryBackend, Ttl};
+/// use jwm_cache::backend::{AsyncBackend, Offloaded};
+/// use jwm_cache::{Instant, MemoryBackend, Ttl};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let store = Offloaded::new(MemoryBackend::<u32, u32>::new());

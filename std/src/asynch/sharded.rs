@@ -14,11 +14,12 @@ use super::AsyncBackend;
 /// inline, holding one shard's lock for one in-memory operation. Its futures are ready
 /// at once, so a hit costs no task switch.
 ///
-/// For a sync backend that blocks on I/O, use [`Offloaded`](crate::Offloaded) instead,
+/// For a sync backend that blocks on I/O, use [`Offloaded`](crate::asynch::Offloaded) instead,
 /// which keeps that I/O off the executor's threads.
 ///
 /// ```
-/// use jwm_cache::{AsyncBackend, Instant, MemoryBackend, Sharded, Ttl};
+/// use jwm_cache::backend::{AsyncBackend, Sharded};
+/// use jwm_cache::{Instant, MemoryBackend, Ttl};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = Sharded::new(8, || MemoryBackend::<&str, u32>::with_capacity(1_000));

@@ -11,14 +11,14 @@ use super::default_identifier;
 use crate::asynch::{AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError};
 use crate::controls::memo::Memo;
 
-/// A memoized async function: [`Memoized`](crate::Memoized) for
+/// A memoized async function: [`Memoized`](crate::memoize::Memoized) for
 /// `Fn(Args) -> impl Future<Output = V>`, with the same builder and methods, awaited.
 ///
 /// Concurrent misses on one key, from any number of tasks, run the function once; if
 /// the task running it is cancelled or it fails, a waiter takes over. Results live in
 /// an [`AsyncCache`], in memory by default; [`build_with_backend`] takes any
-/// [`AsyncBackend`], including sync backends through [`Sharded`](crate::Sharded) and
-/// [`Offloaded`](crate::Offloaded).
+/// [`AsyncBackend`], including sync backends through [`Sharded`](crate::asynch::Sharded) and
+/// [`Offloaded`](crate::asynch::Offloaded).
 ///
 /// [`build_with_backend`]: MemoizedBuilder::build_with_backend
 ///
@@ -53,7 +53,7 @@ impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
         AsyncMemoized::with_cache(function, Arc::new(cache))
     }
 
-    /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    /// A builder with the options of [`Memoized::builder`](crate::memoize::Memoized::builder).
     ///
     /// ```
     /// use std::time::Duration;
@@ -149,7 +149,7 @@ where
 }
 
 /// A memoized async method: `function(&receiver, args)`, keyed on
-/// `(key(&receiver), args)`, as [`MemoizedMethod`](crate::MemoizedMethod) is for sync
+/// `(key(&receiver), args)`, as [`MemoizedMethod`](crate::memoize::MemoizedMethod) is for sync
 /// methods. The function is an async closure, so its future may borrow the receiver.
 ///
 /// ```
@@ -189,7 +189,7 @@ impl<P, F, RK, Args, V> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V>> {
         AsyncMemoizedMethod::with_cache(key, function, Arc::new(cache))
     }
 
-    /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    /// A builder with the options of [`Memoized::builder`](crate::memoize::Memoized::builder).
     #[track_caller]
     pub fn builder(key: P, function: F) -> MemoizedBuilder<AsyncMethod<P, F>, (RK, Args), V> {
         MemoizedBuilder::new(

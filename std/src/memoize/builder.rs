@@ -141,10 +141,10 @@ where
 
     /// The memoized sync function over an async `backend`, whose I/O runs on `bridge`
     /// (see [`BlockingCache`](BlockingCache)). Under an identifier, it shares its
-    /// [`AsyncCache`](crate::AsyncCache) with async memoized functions of the same types.
+    /// [`AsyncCache`](crate::asynch::AsyncCache) with async memoized functions of the same types.
     ///
     /// Create a backend whose connections need a runtime on the bridge, with
-    /// [`Bridge::run`](crate::Bridge::run), so that a caller blocking its own runtime
+    /// [`Bridge::run`](crate::asynch::Bridge::run), so that a caller blocking its own runtime
     /// cannot stall them.
     #[cfg(feature = "async")]
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
@@ -283,8 +283,8 @@ where
         AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
     }
 
-    /// The memoized async function over `backend`: an [`AsyncBackend`](crate::AsyncBackend),
-    /// or a sync one through [`Sharded`] or [`Offloaded`](crate::Offloaded).
+    /// The memoized async function over `backend`: an [`AsyncBackend`](crate::asynch::AsyncBackend),
+    /// or a sync one through [`Sharded`] or [`Offloaded`](crate::asynch::Offloaded).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
         B: AsyncBackend<Args, S::Encoded>,

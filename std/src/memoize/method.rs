@@ -17,7 +17,7 @@ use crate::sync::{SyncCache, SyncCacheBuilder};
 /// `mm = c1.m; c2.m; mm(7)` bug, where a bound method stored `self` on the shared
 /// wrapper, cannot be written. The key is any projection: a field (`|s: &Shape| s.id`)
 /// or a digest (`|s: &Shape| s.persistent_digest()` for a type whose
-/// [`PersistentHash`](crate::PersistentHash) cannot fail).
+/// [`PersistentHash`](jwm_cache_core::PersistentHash) cannot fail).
 ///
 /// ```
 /// use jwm_cache::{CacheControls, MemoizedMethod};
@@ -42,7 +42,7 @@ pub struct MemoizedMethod<P, F, M> {
 
 impl<P, F, RK, Args, V> MemoizedMethod<P, F, SyncCache<(RK, Args), V>> {
     /// Memoizes `function`, keying each call on `key(&receiver)` and the arguments, with
-    /// the defaults of [`Memoized`](crate::Memoized).
+    /// the defaults of [`Memoized`](crate::memoize::Memoized).
     #[track_caller]
     pub fn new(key: P, function: F) -> Self
     where
@@ -53,7 +53,7 @@ impl<P, F, RK, Args, V> MemoizedMethod<P, F, SyncCache<(RK, Args), V>> {
         MemoizedMethod::with_cache(key, function, Arc::new(cache))
     }
 
-    /// A builder with the options of [`Memoized::builder`](crate::Memoized::builder).
+    /// A builder with the options of [`Memoized::builder`](crate::memoize::Memoized::builder).
     #[track_caller]
     pub fn builder(key: P, function: F) -> MemoizedBuilder<Method<P, F>, (RK, Args), V> {
         MemoizedBuilder::new(

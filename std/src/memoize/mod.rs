@@ -83,7 +83,7 @@ fn shortened(identifier: String) -> String {
 /// only `Ok`.
 ///
 /// Results live in `M`, a [`MemoStore`]: by default an in-memory [`SyncCache`] with a
-/// 60 s TTL, [`Identity`](crate::Identity), [`SystemClock`](crate::SystemClock), and the
+/// 60 s TTL, [`Identity`](jwm_cache_core::Identity), [`SystemClock`](crate::clock::SystemClock), and the
 /// function's type name as identifier; see [`Memoized::builder`] for the rest,
 /// including (feature `async`) a sync function over an async backend.
 ///

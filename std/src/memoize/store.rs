@@ -9,8 +9,8 @@ use crate::asynch::{AsyncBackend, BlockingCache};
 use crate::controls::CacheControls;
 use crate::sync::SyncCache;
 
-/// A thread-safe cache that a [`Memoized`](crate::Memoized) function or
-/// [`MemoizedMethod`](crate::MemoizedMethod) keeps its results in: a [`SyncCache`] over
+/// A thread-safe cache that a [`Memoized`](crate::memoize::Memoized) function or
+/// [`MemoizedMethod`](crate::memoize::MemoizedMethod) keeps its results in: a [`SyncCache`] over
 /// a sync backend, or (feature `async`) a `BlockingCache` over an async one. Its
 /// controls are the cache's [`CacheControls`].
 pub trait MemoStore: CacheControls {

@@ -35,7 +35,7 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///
 ///   | bytes | field |
 ///   |---|---|
-///   | 0..8 ([`DEADLINE_LEN`](crate::DEADLINE_LEN)) | deadline: milliseconds since the UNIX epoch, `u64` little-endian, rounded down; `u64::MAX` for never |
+///   | 0..8 ([`DEADLINE_LEN`](crate::redis::DEADLINE_LEN)) | deadline: milliseconds since the UNIX epoch, `u64` little-endian, rounded down; `u64::MAX` for never |
 ///   | 8..19 | the stamped header ([`HEADER_LEN`](jwm_cache_core::HEADER_LEN) bytes) |
 ///   | 19.. | the codec's bytes |
 ///
@@ -130,7 +130,7 @@ impl<K> RedisBackend<K> {
     }
 
     /// The backend for the cache named `identifier`. Cache builders name an async
-    /// backend themselves; a [`SyncRedisBackend`](crate::SyncRedisBackend) is named here.
+    /// backend themselves; a [`SyncRedisBackend`](crate::redis::SyncRedisBackend) is named here.
     pub fn with_identifier(mut self, identifier: &str) -> Self {
         self.namespace = Namespace::new(&self.options.prefix, identifier);
         self

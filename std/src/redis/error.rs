@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jwm_cache_core::UnhashableKey;
 
-/// Why a [`RedisBackend`](crate::RedisBackend) operation failed. Every failure is one
+/// Why a [`RedisBackend`](crate::redis::RedisBackend) operation failed. Every failure is one
 /// of these, never a panic; a memoized call counts it and still returns its value.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -17,12 +17,12 @@ pub enum RedisBackendError {
     /// The server's reply did not have the shape of the command's answer.
     Malformed,
     /// Not tried: the server failed moments ago and is given a pause
-    /// ([`RedisOptions::pause_after_failure`](crate::RedisOptions::pause_after_failure)).
+    /// ([`RedisOptions::pause_after_failure`](crate::redis::RedisOptions::pause_after_failure)).
     Unavailable,
     /// The key has no canonical encoding, so it has no name shared across processes.
     Unhashable(UnhashableKey),
     /// A stored value too short to hold the deadline in front of its stamped bytes
-    /// ([`DEADLINE_LEN`](crate::DEADLINE_LEN)): bytes that jwm-cache did not write. Like
+    /// ([`DEADLINE_LEN`](crate::redis::DEADLINE_LEN)): bytes that jwm-cache did not write. Like
     /// any bytes that do not decode, a memoized call counts it as a miss and an error,
     /// recomputes, and overwrites it.
     Truncated {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Options of a [`RedisBackend`](crate::RedisBackend).
+/// Options of a [`RedisBackend`](crate::redis::RedisBackend).
 ///
 /// ```
 /// use std::time::Duration;
@@ -46,7 +46,7 @@ impl RedisOptions {
 
     /// The longest any one operation may take, connecting included (a batched lookup
     /// included, whatever is ahead of it); a slower one fails with
-    /// [`RedisBackendError::Timeout`](crate::RedisBackendError::Timeout). A memoized
+    /// [`RedisBackendError::Timeout`](crate::redis::RedisBackendError::Timeout). A memoized
     /// call's lookup and store share one such timeout, so with a dead or stalled server
     /// it returns within this plus its own computation. `len` and `clear` make one
     /// bounded round trip per SCAN batch.
@@ -61,7 +61,7 @@ impl RedisOptions {
     }
 
     /// After a timeout or a connection failure, operations fail at once with
-    /// [`RedisBackendError::Unavailable`](crate::RedisBackendError::Unavailable) for
+    /// [`RedisBackendError::Unavailable`](crate::redis::RedisBackendError::Unavailable) for
     /// this long, instead of each waiting out the timeout; the first operation after
     /// the pause tries the server again. Zero disables the pause.
     pub fn pause_after_failure(mut self, pause: Duration) -> Self {

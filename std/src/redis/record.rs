@@ -11,13 +11,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jwm_cache_core::{Deadline, Entry, HEADER_LEN, Instant, StampedBytes};
 use redis::{Cmd, RedisWrite, ToRedisArgs};
 
-/// The bytes in front of every value a [`RedisBackend`](crate::RedisBackend) stores: the
+/// The bytes in front of every value a [`RedisBackend`](crate::redis::RedisBackend) stores: the
 /// entry's deadline in milliseconds since the UNIX epoch, `u64` little-endian, with
 /// `u64::MAX` for an entry that never expires. The stamped bytes (header, then the
 /// codec's) follow.
 ///
 /// ```
-/// use jwm_cache::{DEADLINE_LEN, HEADER_LEN};
+/// use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
 ///
 /// // What `GET` returns for an entry that never expires (the codec's bytes elided).
 /// let stored = [&u64::MAX.to_le_bytes()[..], b"jw\x01", &[0; 8]].concat();

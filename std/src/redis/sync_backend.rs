@@ -10,12 +10,12 @@ use crate::asynch::{AsyncBackend, Bridge};
 
 /// The sync flavour of [`RedisBackend`]: the same keys, commands, timeouts and pause,
 /// behind the core's synchronous [`Backend`] trait, with each operation run on a
-/// [`Bridge`]. It plugs Redis into the sync engine ([`Cache`](crate::Cache)), into a
-/// one-shard [`SyncCache`](crate::SyncCache) (every shard would see the whole
+/// [`Bridge`]. It plugs Redis into the sync engine ([`Cache`](jwm_cache_core::Cache)), into a
+/// one-shard [`SyncCache`](crate::sync::SyncCache) (every shard would see the whole
 /// namespace, so `len` and `clear` want exactly one), and into async code through
-/// [`Offloaded`](crate::Offloaded).
+/// [`Offloaded`](crate::asynch::Offloaded).
 ///
-/// For memoized sync functions, [`Memoized::builder`](crate::Memoized::builder)'s
+/// For memoized sync functions, [`Memoized::builder`](crate::memoize::Memoized::builder)'s
 /// `build_with_async_backend` over a plain `RedisBackend` needs no lock around the I/O
 /// and is the better choice.
 ///

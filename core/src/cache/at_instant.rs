@@ -1,0 +1,98 @@
+//! The engine's operations as of a given instant, for shells that read the clock once
+//! per call themselves (the thread-safe and async caches). Hidden from the docs: users
+//! call the clock-reading twins; shell authors read ARCHITECTURE.md.
+
+use crate::backend::Backend;
+use crate::cache::{Cache, CacheError, CacheInfo, Counts};
+use crate::codec::Serializer;
+use crate::error::Error;
+use crate::time::{Clock, Instant, Ttl};
+
+impl<K, V, B, S, C> Cache<K, V, B, S, C>
+where
+    S: Serializer<V>,
+    B: Backend<K, S::Encoded>,
+    C: Clock,
+{
+    /// [`get`](Self::get) as of `now`: for wrappers that read the clock themselves,
+    /// once per call, such as the thread-safe cache in `jwm-cache`.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Cache, Clock, ManualClock, Ttl};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut cache = Cache::new(clock.clone());
+    /// let now = clock.now();
+    /// cache.insert_with_ttl_at(1, "one", Ttl::from_secs(1), now).unwrap();
+    /// assert_eq!(cache.get_at(&1, now).unwrap(), Some("one"));
+    /// ```
+    #[doc(hidden)]
+    pub fn get_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
+        let found = self.policy.read(self.backend.get(key, now));
+        self.counts += Counts::lookup(&found);
+        found
+    }
+
+    /// Like [`get_at`](Self::get_at), but not counted as a hit or a miss (a failure is
+    /// still counted as an error): for a caller that already counted its lookup and
+    /// looks again, as a single-flight waiter does when it takes over.
+    #[doc(hidden)]
+    pub fn peek_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
+        let found = self.policy.read(self.backend.get(key, now));
+        self.counts += Counts::outcome(&found);
+        found
+    }
+
+    /// [`insert_with_ttl`](Self::insert_with_ttl) as of `now`.
+    #[doc(hidden)]
+    pub fn insert_with_ttl_at(
+        &mut self,
+        key: K,
+        value: V,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        self.store(key, ttl, now, |codec| codec.encode_owned(value))
+    }
+
+    /// Stores what `value` encodes to, with the cache's TTL, as of `now`: the store half
+    /// of a memoized call, which keeps the value it returns.
+    #[doc(hidden)]
+    pub fn insert_ref_at(
+        &mut self,
+        key: K,
+        value: &V,
+        now: Instant,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        self.insert_ref_with_ttl_at(key, value, self.policy.ttl(), now)
+    }
+
+    /// [`insert_ref_at`](Self::insert_ref_at) with its own TTL: for memoized functions
+    /// that share a cache but not a TTL.
+    #[doc(hidden)]
+    pub fn insert_ref_with_ttl_at(
+        &mut self,
+        key: K,
+        value: &V,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<(), CacheError<K, V, B, S>> {
+        self.store(key, ttl, now, |codec| codec.encode(value))
+    }
+
+    /// [`remove`](Self::remove) as of `now`.
+    #[doc(hidden)]
+    pub fn remove_at(&mut self, key: &K, now: Instant) -> Result<bool, CacheError<K, V, B, S>> {
+        let removed = self.backend.remove(key, now).map_err(Error::Backend);
+        self.counts += Counts::outcome(&removed);
+        removed
+    }
+
+    /// [`info`](Self::info) as of `now`.
+    #[doc(hidden)]
+    pub fn info_at(&mut self, now: Instant) -> CacheInfo {
+        let size = self.backend.len(now);
+        self.counts += Counts::outcome(&size);
+        self.counts.info(size.ok(), self.backend.reclaimed())
+    }
+}

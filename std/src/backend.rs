@@ -1,0 +1,37 @@
+//! For backend and shell authors: the traits a store implements, the adapters between
+//! sync and async stores, and the engine's pure parts that a cache shell drives.
+//!
+//! Applications rarely need this module: the caches, builders and memoized functions at
+//! the crate root are the everyday API.
+//!
+//! - [`Backend`] (sync) and `AsyncBackend` (feature `async`) are what a store implements:
+//!   lookups hand back an [`Entry`], the value with its [`Deadline`]; [`Reclaimed`]
+//!   counts what the store dropped on its own.
+//! - `Sharded` runs an in-memory sync backend for async code, inline; `Offloaded` runs a
+//!   sync backend that blocks on I/O on tokio's blocking pool.
+//! - [`Policy`], [`Write`] and [`Counts`] are the engine's TTL, codec and counting rules,
+//!   for a shell that drives its own backend, as the async cache does.
+//! - [`ByteCodec`], [`HEADER_LEN`], [`HEADER_VERSION`] and [`value_fingerprint`] describe
+//!   the stamped header of values shared across processes; `DEADLINE_LEN` (feature
+//!   `redis`) is the deadline Redis stores in front of it.
+//!
+//! ```
+//! use jwm_cache::backend::{Backend, Deadline, Entry};
+//! use jwm_cache::{Instant, MemoryBackend};
+//!
+//! let mut store = MemoryBackend::<&str, u32>::new();
+//! store.set("k", 1, Deadline::NEVER, Instant::ZERO).unwrap();
+//! let entry = store.get_entry(&"k", Instant::ZERO).unwrap();
+//! assert_eq!(entry, Some(Entry { value: &1, deadline: Deadline::NEVER }));
+//! ```
+
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use crate::asynch::{AsyncBackend, OffloadError, Offloaded, Sharded};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::redis::DEADLINE_LEN;
+pub use jwm_cache_core::{
+    Backend, ByteCodec, Counts, Deadline, Entry, HEADER_LEN, HEADER_VERSION, Policy, Reclaimed,
+    Write, value_fingerprint,
+};
