@@ -8,9 +8,9 @@ use std::sync::mpsc;
 use jwm_cache_core::{CacheInfo, Clock, Instant, Parameters, Serializer, Ttl};
 use tokio::sync::oneshot;
 
+use super::backend::AsyncBackend;
 use super::bridge::{self, Bridge, BridgeError};
-use super::miss::Storing;
-use super::{AsyncBackend, AsyncCache, AsyncCacheError};
+use super::cache::{AsyncCache, AsyncCacheError, Storing};
 use crate::controls::CacheControls;
 use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 
@@ -121,7 +121,7 @@ where
         let cache = Arc::clone(&self.cache);
         self.bridge
             .run(async move { cache.info().await })
-            .unwrap_or_else(|_stopped| self.cache.counts.get().info(None, Default::default()))
+            .unwrap_or_else(|_stopped| self.cache.counts().info(None, Default::default()))
     }
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.
@@ -179,7 +179,7 @@ where
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         // A hit needs no more than a lookup.
-        let now = self.cache.clock.now();
+        let now = self.cache.clock().now();
         let mut storing = Storing::new(self.cache.backend(), ttl);
         match self.look_up(&key, now, &mut storing) {
             Ok(Some(value)) => return Ok(value),

@@ -7,7 +7,6 @@ mod bridge;
 mod builder;
 mod cache;
 mod counts;
-mod miss;
 mod offloaded;
 mod sharded;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, Reclaimed};
 use tokio::runtime::Handle;
 
-use super::AsyncBackend;
+use super::backend::AsyncBackend;
 
 /// A sync [`Backend`] that blocks on I/O, made an [`AsyncBackend`]: each operation runs
 /// on tokio's blocking pool (`spawn_blocking`), so no executor thread ever waits on the

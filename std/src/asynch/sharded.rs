@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use foldhash::fast::RandomState;
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, Reclaimed};
 
-use super::AsyncBackend;
+use super::backend::AsyncBackend;
 
 /// A sync [`Backend`] that never blocks (in memory), made an [`AsyncBackend`]: keys are
 /// spread over shards, each a `Mutex` around one backend, and every operation runs

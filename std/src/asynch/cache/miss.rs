@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
-use super::{AsyncBackend, AsyncCache, AsyncCacheError};
+use super::{AsyncCache, AsyncCacheError};
+use crate::asynch::backend::AsyncBackend;
 use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).

@@ -1,5 +1,8 @@
 //! `AsyncCache`: the async shell over the core's policy.
 
+mod get_or_insert;
+mod miss;
+
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -9,14 +12,15 @@ use jwm_cache_core::{
     Serializer, Ttl, Write,
 };
 
-use super::backend::AsyncBackend;
-use super::builder::AsyncCacheBuilder;
-use super::counts::AtomicCounts;
-use super::miss::Storing;
-use super::sharded::Sharded;
+pub(crate) use miss::Storing;
+
+use crate::asynch::backend::AsyncBackend;
+use crate::asynch::builder::AsyncCacheBuilder;
+use crate::asynch::counts::AtomicCounts;
+use crate::asynch::sharded::Sharded;
 use crate::clock::SystemClock;
 use crate::controls::AsyncCacheControls;
-use crate::flight::{ErrorSharing, Failure, Flights, Joiner, Shared, Unshared};
+use crate::flight::Flights;
 
 /// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
 pub type AsyncCacheError<K, V, B, S> = Error<
@@ -61,15 +65,15 @@ pub type AsyncCacheError<K, V, B, S> = Error<
 /// # });
 /// ```
 pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = SystemClock> {
-    pub(crate) backend: B,
-    pub(crate) policy: Policy<S>,
-    pub(crate) clock: C,
-    pub(crate) counts: AtomicCounts,
-    pub(crate) flights: Mutex<Flights<K, V>>,
+    backend: B,
+    policy: Policy<S>,
+    clock: C,
+    counts: AtomicCounts,
+    flights: Mutex<Flights<K, V>>,
     /// Read by a computation's check-and-store, written by `clear` and `remove` around
     /// detaching flights and their backend call: the two never interleave.
-    pub(crate) writes: tokio::sync::RwLock<()>,
-    pub(crate) single_flight: bool,
+    writes: tokio::sync::RwLock<()>,
+    single_flight: bool,
 }
 
 impl<K, V> AsyncCache<K, V> {
@@ -237,162 +241,6 @@ where
             .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
     }
 
-    /// The stored value under `key`, or the value of `f()`'s future, stored and returned
-    /// on a miss, single-flight across tasks (see the type docs).
-    ///
-    /// Never fails: a broken backend or corrupt bytes count as a miss and an error, and
-    /// the computed value is still returned.
-    pub async fn get_or_insert_with<F>(&self, key: K, f: impl FnOnce() -> F) -> V
-    where
-        F: Future<Output = V>,
-    {
-        let computed = || async { Ok::<_, std::convert::Infallible>(f().await) };
-        let Ok(value) = self
-            .try_get_or_insert_as::<_, Shared, _>(None, key, self.policy.ttl(), computed)
-            .await;
-        value
-    }
-
-    /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible computation:
-    /// an `Err` is returned to this caller and to every task waiting on this computation
-    /// (a clone each), and never cached: the first call after it computes again. Wrap
-    /// an error type that is not `Clone` in an `Arc`.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let cache = jwm_cache::AsyncCache::new();
-    /// let failed = cache.try_get_or_insert_with(1, || async { Err::<u8, _>("down") });
-    /// assert_eq!(failed.await, Err("down"));
-    /// assert_eq!(cache.try_get_or_insert_with(1, || async { Ok::<_, &str>(5) }).await, Ok(5));
-    /// # });
-    /// ```
-    pub fn try_get_or_insert_with<E, F>(
-        &self,
-        key: K,
-        f: impl FnOnce() -> F,
-    ) -> impl Future<Output = Result<V, E>>
-    where
-        E: Clone + Send + 'static,
-        F: Future<Output = Result<V, E>>,
-    {
-        // Not an `async fn` of its own: one state machine fewer on the hit path.
-        self.try_get_or_insert_as::<E, Shared, F>(None, key, self.policy.ttl(), f)
-    }
-
-    /// [`try_get_or_insert_with`](Self::try_get_or_insert_with), storing the value with
-    /// `ttl` instead of the cache's: for functions that share a cache but not a TTL.
-    pub fn try_get_or_insert_with_ttl<E, F>(
-        &self,
-        key: K,
-        ttl: impl Into<Ttl>,
-        f: impl FnOnce() -> F,
-    ) -> impl Future<Output = Result<V, E>>
-    where
-        E: Clone + Send + 'static,
-        F: Future<Output = Result<V, E>>,
-    {
-        self.try_get_or_insert_as::<E, Shared, F>(None, key, ttl.into(), f)
-    }
-
-    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) for an error type
-    /// that is not `Clone` (`anyhow::Error`, `io::Error`): the error is not shared, and a
-    /// task waiting on this computation computes again when it fails, one after another.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// #[derive(Debug)]
-    /// struct NotClone;
-    ///
-    /// let cache = jwm_cache::AsyncCache::new();
-    /// let ttl = cache.ttl();
-    /// let failed = cache.try_get_or_insert_unshared(1, ttl, || async { Err::<u8, _>(NotClone) });
-    /// assert!(failed.await.is_err());
-    /// # });
-    /// ```
-    pub fn try_get_or_insert_unshared<E, F>(
-        &self,
-        key: K,
-        ttl: impl Into<Ttl>,
-        f: impl FnOnce() -> F,
-    ) -> impl Future<Output = Result<V, E>>
-    where
-        F: Future<Output = Result<V, E>>,
-    {
-        self.try_get_or_insert_as::<E, Unshared, F>(None, key, ttl.into(), f)
-    }
-
-    /// The single-flight protocol, for `joiner`: a caller behind the bridge, or else
-    /// the current task (looked up only on a miss: it costs a thread-local access). `X`
-    /// says whether an error is handed to the waiters.
-    pub(crate) async fn try_get_or_insert_as<E, X, F>(
-        &self,
-        joiner: Option<Joiner>,
-        key: K,
-        ttl: Ttl,
-        f: impl FnOnce() -> F,
-    ) -> Result<V, E>
-    where
-        X: ErrorSharing<E>,
-        F: Future<Output = Result<V, E>>,
-    {
-        let now = self.clock.now();
-        let mut storing = Storing::new(&self.backend, ttl);
-        storing.lookup_begins();
-        // The lookup is written out rather than a call to `read`: one state machine
-        // fewer on the hit path.
-        let found = self.policy.read_owned(self.backend.get(&key, now).await);
-        storing.lookup_ended();
-        self.counts.add(Counts::lookup(&found));
-        if let Ok(Some(value)) = found {
-            return Ok(value);
-        }
-        // Not held across the await below: a codec's error need not be `Send`.
-        drop(found);
-        let f = || async { f().await.map_err(Failure::Error) };
-        // Boxed so that the future of a hit stays small: a miss computes anyway.
-        match Box::pin(self.compute_missing::<E, X, _>(joiner, key, storing, now, f)).await {
-            Ok(computed) => Ok(computed.value),
-            Err(Failure::Error(e)) => Err(e),
-            Err(Failure::Abandoned) => unreachable!("only the bridge abandons a computation"),
-        }
-    }
-
-    /// Like [`get_or_insert_with`](Self::get_or_insert_with), for callers that want the
-    /// backend's failures rather than a bypass: a failed lookup is returned without
-    /// computing, and a failed store is returned instead of the computed value. The
-    /// failures are counted as usual.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let cache = jwm_cache::AsyncCache::new();
-    /// assert_eq!(cache.get_or_insert_strict(1, || async { 10 }).await, Ok(10));
-    /// # });
-    /// ```
-    pub async fn get_or_insert_strict<F>(
-        &self,
-        key: K,
-        f: impl FnOnce() -> F,
-    ) -> Result<V, AsyncCacheError<K, V, B, S>>
-    where
-        F: Future<Output = V>,
-    {
-        let now = self.clock.now();
-        let mut storing = Storing::new(&self.backend, self.policy.ttl());
-        storing.lookup_begins();
-        let found = self.lookup(&key, now).await;
-        storing.lookup_ended();
-        if let Some(value) = found? {
-            return Ok(value);
-        }
-        let computed = || async { Ok::<_, Failure<std::convert::Infallible>>(f().await) };
-        let Ok(computed) =
-            Box::pin(self.compute_missing::<_, Shared, _>(None, key, storing, now, computed)).await
-        else {
-            unreachable!("an infallible computation that is not abandoned gives a value");
-        };
-        computed.stored.map(|()| computed.value)
-    }
-
     /// Looks up `key` at `now`, counted as a lookup.
     pub(crate) async fn lookup(
         &self,
@@ -447,6 +295,11 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     /// The TTL of entries stored without one.
     pub fn ttl(&self) -> Ttl {
         self.policy.ttl()
+    }
+
+    /// The counters as they stand, without asking the backend anything.
+    pub(crate) fn counts(&self) -> Counts {
+        self.counts.get()
     }
 
     /// The clock.
