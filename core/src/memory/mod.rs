@@ -43,12 +43,13 @@ const RECLAIM_BUDGET: usize = 8;
 /// - **Expiry without reads**: deadlines are indexed by a hierarchical timer wheel (see
 ///   ARCHITECTURE.md); each insert reclaims a bounded number of due entries, amortized
 ///   O(1), so a stream of unique keys at rate r with TTL t holds about r·t entries.
-///   [`len`](crate::backend::Backend::len) reclaims every due entry first, so it never counts one; it
-///   is the one call whose cost grows with the backlog of expired entries.
+///   [`len`](crate::backend::Backend::len) reclaims every due entry first, so it never
+///   counts one; it is the one call whose cost grows with the backlog of expired entries.
 /// - **Capacity**: when full, an insert evicts by the policy, SIEVE by default. An
 ///   expired victim counts as an expiration, a live one as an eviction. A capacity of 0
-///   stores nothing. Without a capacity, at most 2^32 − 2 entries are held; beyond that
-///   an arbitrary one is evicted.
+///   stores nothing; with a weigher the capacity bounds the total weight, and an entry
+///   heavier than all of it is not stored. Without a capacity, at most 2^32 − 2 entries
+///   are held; beyond that an arbitrary one is evicted.
 ///
 /// # Parts
 /// Three type parameters after the hasher `H` pick the parts, each with a default that
@@ -61,9 +62,9 @@ const RECLAIM_BUDGET: usize = 8;
 ///   [`with_eviction`](Self::with_eviction) to fix the choice at compile time.
 /// - `W: `[`Weigher`], what an entry costs against the capacity; [`UnitWeight`] (1 per
 ///   entry) by default. Set with [`with_weigher`](Self::with_weigher).
-/// - `L: `[`RemovalListener`], told about every entry that leaves, with its
-///   [`RemovalCause`]; [`NoListener`] by default. Set with
-///   [`with_listener`](Self::with_listener).
+/// - `L: `[`RemovalListener`], handed every entry that leaves (key and value, owned)
+///   with its [`RemovalCause`]; [`NoListener`] by default. Set with
+///   [`with_listener`](Self::with_listener). Dropping the store tells it nothing.
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Instant, MemoryBackend, Ttl};
