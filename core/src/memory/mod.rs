@@ -185,7 +185,7 @@ impl<K, E, H> MemoryBackend<K, E, H> {
 impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// The same store under another eviction policy, which takes over the capacity.
     ///
-    /// Entries already held join the policy oldest position first; if they exceed its
+    /// Entries already held join the policy in position order; if they exceed its
     /// capacity, the next insert evicts down to it.
     ///
     /// ```
@@ -320,6 +320,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
 mod tests {
     use super::*;
     use crate::backend::Backend;
+    use crate::time::{Deadline, Instant};
 
     #[test]
     fn an_empty_store_is_small() {
@@ -342,5 +343,21 @@ mod tests {
         assert!(
             core::mem::size_of_val(&unbounded) < core::mem::size_of::<MemoryBackend<u64, u64>>()
         );
+    }
+
+    #[test]
+    fn parts_set_on_a_filled_store_take_over_its_entries() {
+        let now = Instant::ZERO;
+        let mut store = MemoryBackend::<u32, u32>::new();
+        for k in 0..5 {
+            store.set(k, k, Deadline::NEVER, now).unwrap();
+        }
+        let mut store = store
+            .with_weigher(|_: &u32, value: &u32| *value as usize)
+            .with_eviction(Sieve::new(4));
+        assert_eq!(store.weight(), 10);
+        store.set(9, 1, Deadline::NEVER, now).unwrap();
+        assert!(store.weight() <= 4, "{}", store.weight());
+        assert_eq!(store.get(&9, now).unwrap(), Some(&1));
     }
 }
