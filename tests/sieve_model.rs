@@ -1,7 +1,9 @@
 //! The memory backend's eviction order against a literal SIEVE reference.
 
+use std::convert::Infallible;
+
 use jwm_cache::backend::{Backend, Deadline};
-use jwm_cache::{Instant, MemoryBackend};
+use jwm_cache::{Instant, MemoryBackend, Sieve};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -68,6 +70,48 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Runs `ops` on `store`, a store of `capacity`, and on the reference side by side.
+fn matches_the_reference(
+    mut store: impl Backend<u8, u8, Error = Infallible>,
+    capacity: usize,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
+    let now = Instant::ZERO;
+    let mut reference = Reference {
+        capacity,
+        queue: Vec::new(),
+        hand: None,
+        evictions: 0,
+    };
+    for op in ops {
+        match op {
+            Op::Set(k) => {
+                store.set(k, k, Deadline::NEVER, now).unwrap();
+                reference.set(k);
+            }
+            Op::Get(k) => {
+                let Ok(got) = store.get(&k, now);
+                prop_assert_eq!(got.is_some(), reference.get(k), "get {}", k);
+            }
+            Op::Remove(k) => {
+                let Ok(removed) = store.remove(&k, now);
+                let expected = reference.position(k);
+                if let Some(i) = expected {
+                    reference.remove_at(i);
+                }
+                prop_assert_eq!(removed, expected.is_some());
+            }
+        }
+        prop_assert_eq!(store.len(now).unwrap(), reference.queue.len());
+        prop_assert_eq!(store.reclaimed().evictions, reference.evictions);
+    }
+    for k in 0..12 {
+        let Ok(got) = store.get(&k, now);
+        prop_assert_eq!(got.is_some(), reference.position(k).is_some());
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
         if std::env::var_os("PROPTEST_CASES").is_some() { ProptestConfig::default().cases } else { 1000 }
@@ -78,34 +122,16 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..120),
         capacity in 0usize..7,
     ) {
-        let now = Instant::ZERO;
-        let mut store = MemoryBackend::<u8, u8>::with_capacity(capacity);
-        let mut reference = Reference { capacity, queue: Vec::new(), hand: None, evictions: 0 };
-        for op in ops {
-            match op {
-                Op::Set(k) => {
-                    store.set(k, k, Deadline::NEVER, now).unwrap();
-                    reference.set(k);
-                }
-                Op::Get(k) => {
-                    let Ok(got) = store.get(&k, now);
-                    prop_assert_eq!(got.is_some(), reference.get(k), "get {}", k);
-                }
-                Op::Remove(k) => {
-                    let Ok(removed) = store.remove(&k, now);
-                    let expected = reference.position(k);
-                    if let Some(i) = expected {
-                        reference.remove_at(i);
-                    }
-                    prop_assert_eq!(removed, expected.is_some());
-                }
-            }
-            prop_assert_eq!(store.len(now).unwrap(), reference.queue.len());
-            prop_assert_eq!(store.reclaimed().evictions, reference.evictions);
-        }
-        for k in 0..12 {
-            let Ok(got) = store.get(&k, now);
-            prop_assert_eq!(got.is_some(), reference.position(k).is_some());
-        }
+        matches_the_reference(MemoryBackend::<u8, u8>::with_capacity(capacity), capacity, ops)?;
+    }
+
+    /// The policy named as a type, not chosen at run time, evicts the same way.
+    #[test]
+    fn a_named_sieve_evicts_exactly_like_sieve(
+        ops in proptest::collection::vec(op(), 1..120),
+        capacity in 0usize..7,
+    ) {
+        let store = MemoryBackend::<u8, u8>::new().with_eviction(Sieve::new(capacity));
+        matches_the_reference(store, capacity, ops)?;
     }
 }

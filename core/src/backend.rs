@@ -59,7 +59,8 @@ pub trait Backend<K, E> {
         let _ = identifier;
     }
 
-    /// The most entries this backend holds before evicting, if bounded.
+    /// The most entries this backend holds before evicting, if bounded (for a store that
+    /// weighs its entries, the most total weight).
     fn capacity(&self) -> Option<usize> {
         None
     }

@@ -2,8 +2,9 @@
 //! `Cache<K, V, B, S, C>`, generic over its backend `B`, codec `S` and clock `C`.
 //!
 //! - [`Cache`] holds the policy: TTL semantics, counters, one clock read per operation.
-//! - [`MemoryBackend`] stores entries in a hash table with a timer wheel for expiry and
-//!   SIEVE for capacity.
+//! - [`MemoryBackend`] stores entries in a hash table with a timer wheel for expiry; its
+//!   parts are an [`Eviction`] policy ([`Sieve`] for a capacity), a [`Weigher`] and a
+//!   [`RemovalListener`].
 //! - [`Identity`], [`Postcard`] and [`Json`] are the codecs.
 //! - [`ManualClock`] drives time in tests; [`EmbassyClock`] reads an embedded timer.
 //! - [`PersistentHash`] gives keys a digest that is the same in every process and on
@@ -73,7 +74,10 @@ pub use error::Error;
 #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub use key::PostcardKey;
 pub use key::{Digest, KeyHasher, PersistentDigest, PersistentHash, UnhashableKey};
-pub use memory::MemoryBackend;
+pub use memory::{
+    DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
+    Unbounded, UnitWeight, Weigher,
+};
 #[cfg(feature = "embassy-time")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
 pub use time::EmbassyClock;

@@ -68,10 +68,11 @@ pub use controls::CacheControls;
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
 pub use jwm_cache_core::EmbassyClock;
 pub use jwm_cache_core::{
-    Cache, CacheBuilder, CacheError, CacheInfo, Clock, DEFAULT_IDENTIFIER, DEFAULT_TTL, Digest,
-    Error, Identity, Instant, KeyHasher, ManualClock, MemoryBackend, Options, Parameters,
-    PersistentDigest, PersistentHash, Serializer, Stamped, StampedBytes, StampedError, Ttl,
-    UnhashableKey,
+    Cache, CacheBuilder, CacheError, CacheInfo, Clock, DEFAULT_IDENTIFIER, DEFAULT_TTL,
+    DefaultEviction, Digest, Error, Eviction, Identity, Instant, KeyHasher, ManualClock,
+    MemoryBackend, NoListener, Options, Parameters, PersistentDigest, PersistentHash, RemovalCause,
+    RemovalListener, Serializer, Sieve, Stamped, StampedBytes, StampedError, Ttl, Unbounded,
+    UnhashableKey, UnitWeight, Weigher,
 };
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]

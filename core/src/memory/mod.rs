@@ -1,23 +1,28 @@
-//! The in-memory backend: a hash table over dense nodes, a timer wheel for expiry and
-//! SIEVE for capacity.
+//! The in-memory backend: a hash table over dense nodes, a timer wheel for expiry, and
+//! parts for eviction, weight and listening.
 
+mod eviction;
+mod listener;
 mod node;
 mod sieve;
+mod store;
+mod weigher;
 mod wheel;
 
 use alloc::vec::Vec;
-use core::convert::Infallible;
-use core::hash::{BuildHasher, Hash};
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use crate::backend::{Backend, Entry, Reclaimed};
-use crate::time::{Deadline, Instant};
+use crate::backend::Reclaimed;
+
+pub use eviction::{DefaultEviction, Eviction, Unbounded};
+pub use listener::{NoListener, RemovalCause, RemovalListener};
+pub use sieve::Sieve;
+pub use weigher::{UnitWeight, Weigher};
 
 use node::Node;
-use sieve::{Sieve, SieveLink};
-use wheel::{TimerWheel, WheelLink};
+use wheel::TimerWheel;
 
 /// The null link of the intrusive lists.
 const NIL: u32 = u32::MAX;
@@ -38,11 +43,28 @@ const RECLAIM_BUDGET: usize = 8;
 /// - **Expiry without reads**: deadlines are indexed by a hierarchical timer wheel (see
 ///   ARCHITECTURE.md); each insert reclaims a bounded number of due entries, amortized
 ///   O(1), so a stream of unique keys at rate r with TTL t holds about r·t entries.
-///   [`len`](Backend::len) reclaims every due entry first, so it never counts one; it
-///   is the one call whose cost grows with the backlog of expired entries.
-/// - **Capacity**: when full, an insert evicts by SIEVE. An expired victim counts as an
-///   expiration, a live one as an eviction. A capacity of 0 stores nothing. Without a
-///   capacity, at most 2^32 − 2 entries are held; beyond that an arbitrary one is evicted.
+///   [`len`](crate::backend::Backend::len) reclaims every due entry first, so it never
+///   counts one; it is the one call whose cost grows with the backlog of expired entries.
+/// - **Capacity**: when full, an insert evicts by the policy, SIEVE by default. An
+///   expired victim counts as an expiration, a live one as an eviction. A capacity of 0
+///   stores nothing; with a weigher the capacity bounds the total weight, and an entry
+///   heavier than all of it is not stored. Without a capacity, at most 2^32 − 2 entries
+///   are held; beyond that an arbitrary one is evicted.
+///
+/// # Parts
+/// Three type parameters after the hasher `H` pick the parts, each with a default that
+/// costs nothing, so `MemoryBackend<K, E>` is what most code writes:
+///
+/// - `P: `[`Eviction`], the policy, which owns the capacity and its per-entry state.
+///   The default, [`DefaultEviction`], is `Option<Sieve>`: [`new`](Self::new) leaves it
+///   `None` (no per-entry bytes), [`with_capacity`](Self::with_capacity) makes it SIEVE,
+///   so both return the same type. Name [`Sieve`] or [`Unbounded`] with
+///   [`with_eviction`](Self::with_eviction) to fix the choice at compile time.
+/// - `W: `[`Weigher`], what an entry costs against the capacity; [`UnitWeight`] (1 per
+///   entry) by default. Set with [`with_weigher`](Self::with_weigher).
+/// - `L: `[`RemovalListener`], handed every entry that leaves (key and value, owned)
+///   with its [`RemovalCause`]; [`NoListener`] by default. Set with
+///   [`with_listener`](Self::with_listener). Dropping the store tells it nothing.
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Instant, MemoryBackend, Ttl};
@@ -58,12 +80,34 @@ const RECLAIM_BUDGET: usize = 8;
 /// assert_eq!(store.len(now).unwrap(), 2);
 /// assert_eq!(store.reclaimed().evictions, 1);
 /// ```
-pub struct MemoryBackend<K, E, H = RandomState> {
+///
+/// With every part named:
+///
+/// ```
+/// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, RemovalCause, Sieve};
+///
+/// let mut evicted = 0;
+/// let mut store = MemoryBackend::<&str, String>::new()
+///     .with_eviction(Sieve::new(8))
+///     .with_weigher(|_: &&str, value: &String| value.len())
+///     .with_listener(|_, _, cause| evicted += usize::from(cause == RemovalCause::Evicted));
+/// let now = Instant::ZERO;
+/// store.set("a", "12345".into(), Deadline::NEVER, now).unwrap();
+/// store.set("b", "12345".into(), Deadline::NEVER, now).unwrap();
+/// assert_eq!((store.stored(), store.weight()), (1, 5));
+/// drop(store);
+/// assert_eq!(evicted, 1);
+/// ```
+pub struct MemoryBackend<K, E, H = RandomState, P = DefaultEviction, W = UnitWeight, L = NoListener>
+{
     table: HashTable<u32>,
     nodes: Vec<Node<K, E>>,
     wheel: TimerWheel,
-    sieve: Sieve,
-    capacity: Option<usize>,
+    eviction: P,
+    /// The weight of every node held, by `weigher`.
+    weight: usize,
+    weigher: W,
+    listener: L,
     hasher: H,
     reclaimed: Reclaimed,
 }
@@ -82,7 +126,7 @@ impl<K, E> MemoryBackend<K, E> {
         Self::with_hasher(None, RandomState::default())
     }
 
-    /// A store holding at most `capacity` entries (0 stores nothing).
+    /// A store holding at most `capacity` entries (0 stores nothing), evicting by SIEVE.
     ///
     /// ```
     /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
@@ -128,16 +172,120 @@ impl<K, E, H> MemoryBackend<K, E, H> {
             table: HashTable::new(),
             nodes: Vec::new(),
             wheel: TimerWheel::new(),
-            sieve: Sieve::new(),
-            capacity,
+            eviction: capacity.map(Sieve::new),
+            weight: 0,
+            weigher: UnitWeight,
+            listener: NoListener,
             hasher,
             reclaimed: Reclaimed::default(),
         }
     }
+}
+
+impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
+    /// The same store under another eviction policy, which takes over the capacity.
+    ///
+    /// Entries already held join the policy in position order; if they exceed its
+    /// capacity, the next insert evicts down to it.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, MemoryBackend, Sieve};
+    ///
+    /// let store = MemoryBackend::<u32, u32>::new().with_eviction(Sieve::new(100));
+    /// assert_eq!(store.capacity(), Some(100));
+    /// ```
+    pub fn with_eviction<Q: Eviction>(self, mut eviction: Q) -> MemoryBackend<K, E, H, Q, W, L> {
+        eviction.cleared();
+        for index in 0..self.nodes.len() as u32 {
+            eviction.inserted(index);
+        }
+        MemoryBackend {
+            table: self.table,
+            nodes: self.nodes,
+            wheel: self.wheel,
+            eviction,
+            weight: self.weight,
+            weigher: self.weigher,
+            listener: self.listener,
+            hasher: self.hasher,
+            reclaimed: self.reclaimed,
+        }
+    }
+
+    /// The same store weighing entries by `weigher`: the capacity then bounds their total
+    /// weight. Entries already held are weighed again.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    ///
+    /// let mut store = MemoryBackend::<u32, u64>::with_capacity(100)
+    ///     .with_weigher(|_: &u32, value: &u64| *value as usize);
+    /// store.set(1, 60, Deadline::NEVER, Instant::ZERO).unwrap();
+    /// store.set(2, 60, Deadline::NEVER, Instant::ZERO).unwrap();
+    /// assert_eq!(store.weight(), 60);
+    /// ```
+    pub fn with_weigher<V: Weigher<K, E>>(self, weigher: V) -> MemoryBackend<K, E, H, P, V, L> {
+        let weight = self.nodes.iter().fold(0usize, |total, node| {
+            total.saturating_add(weigher.weigh(&node.key, &node.value))
+        });
+        MemoryBackend {
+            table: self.table,
+            nodes: self.nodes,
+            wheel: self.wheel,
+            eviction: self.eviction,
+            weight,
+            weigher,
+            listener: self.listener,
+            hasher: self.hasher,
+            reclaimed: self.reclaimed,
+        }
+    }
+
+    /// The same store telling `listener` about every entry that leaves it from now on.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, RemovalCause};
+    ///
+    /// let mut causes = Vec::new();
+    /// let mut store = MemoryBackend::<u32, u32>::new()
+    ///     .with_listener(|_, _, cause| causes.push(cause));
+    /// store.set(1, 1, Deadline::at(Instant::from_nanos(5)), Instant::ZERO).unwrap();
+    /// store.set(2, 2, Deadline::NEVER, Instant::ZERO).unwrap();
+    /// assert_eq!(store.get(&1, Instant::from_nanos(5)).unwrap(), None);
+    /// store.remove(&2, Instant::from_nanos(5)).unwrap();
+    /// drop(store);
+    /// assert_eq!(causes, [RemovalCause::Expired, RemovalCause::Removed]);
+    /// ```
+    pub fn with_listener<M: RemovalListener<K, E>>(
+        self,
+        listener: M,
+    ) -> MemoryBackend<K, E, H, P, W, M> {
+        MemoryBackend {
+            table: self.table,
+            nodes: self.nodes,
+            wheel: self.wheel,
+            eviction: self.eviction,
+            weight: self.weight,
+            weigher: self.weigher,
+            listener,
+            hasher: self.hasher,
+            reclaimed: self.reclaimed,
+        }
+    }
+
+    /// The removal listener.
+    pub fn listener(&self) -> &L {
+        &self.listener
+    }
+
+    /// The removal listener, to read or reset what it gathered.
+    pub fn listener_mut(&mut self) -> &mut L {
+        &mut self.listener
+    }
 
     /// Entries held right now, including expired ones not reclaimed yet.
     ///
-    /// Unlike [`len`](Backend::len) this does no work; it shows what memory holds.
+    /// Unlike [`len`](crate::backend::Backend::len) this does no work; it shows what memory holds.
     ///
     /// ```
     /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
@@ -153,238 +301,26 @@ impl<K, E, H> MemoryBackend<K, E, H> {
         self.nodes.len()
     }
 
-    fn limit(&self) -> usize {
-        self.capacity.map_or(MAX_ENTRIES, |c| c.min(MAX_ENTRIES))
-    }
-
-    /// Only a bounded store keeps the SIEVE queue.
-    fn tracks_order(&self) -> bool {
-        self.capacity.is_some()
-    }
-}
-
-impl<K: Hash + Eq, E, H: BuildHasher> MemoryBackend<K, E, H> {
-    fn find(&self, hash: u64, key: &K) -> Option<u32> {
-        let nodes = &self.nodes;
-        self.table
-            .find(hash, |&i| nodes[i as usize].key == *key)
-            .copied()
-    }
-
-    /// Removes the node at `index` from every index and the table, moving the last node
-    /// into its place.
-    fn remove_at(&mut self, index: u32, hash: u64) -> Node<K, E> {
-        self.wheel.unlink(self.nodes.as_mut_slice(), index);
-        if self.tracks_order() {
-            self.sieve.unlink(self.nodes.as_mut_slice(), index);
-        }
-        if let Ok(entry) = self.table.find_entry(hash, |&i| i == index) {
-            entry.remove();
-        }
-        let last = (self.nodes.len() - 1) as u32;
-        let removed = self.nodes.swap_remove(index as usize);
-        if index != last {
-            self.wheel.relocate(self.nodes.as_mut_slice(), last, index);
-            if self.tracks_order() {
-                self.sieve.relocate(self.nodes.as_mut_slice(), last, index);
-            }
-            let moved = self.hasher.hash_one(&self.nodes[index as usize].key);
-            if let Some(slot) = self.table.find_mut(moved, |&i| i == last) {
-                *slot = index;
-            }
-        }
-        removed
-    }
-
-    fn remove_index(&mut self, index: u32) -> Node<K, E> {
-        let hash = self.hasher.hash_one(&self.nodes[index as usize].key);
-        self.remove_at(index, hash)
-    }
-
-    /// Reclaims due entries, at most `budget` units of wheel work.
-    fn reclaim(&mut self, now: Instant, mut budget: usize) {
-        while let Some(index) = self
-            .wheel
-            .pop_expired(self.nodes.as_mut_slice(), now, &mut budget)
-        {
-            self.remove_index(index);
-            self.reclaimed.expirations += 1;
-        }
-    }
-
-    fn evict_one(&mut self, now: Instant) {
-        let victim = if self.tracks_order() {
-            self.sieve.victim(self.nodes.as_mut_slice())
-        } else {
-            (!self.nodes.is_empty()).then_some(0)
-        };
-        if let Some(victim) = victim {
-            let node = self.remove_index(victim);
-            if node.deadline.is_expired(now) {
-                self.reclaimed.expirations += 1;
-            } else {
-                self.reclaimed.evictions += 1;
-            }
-        }
-    }
-}
-
-impl<K: Hash + Eq, E, H: BuildHasher> Backend<K, E> for MemoryBackend<K, E, H> {
-    type Error = Infallible;
-    const NAME: &'static str = "memory";
-
-    #[inline]
-    fn get_entry(&mut self, key: &K, now: Instant) -> Result<Option<Entry<&E>>, Infallible> {
-        let hash = self.hasher.hash_one(key);
-        let Some(index) = self.find(hash, key) else {
-            return Ok(None);
-        };
-        if self.nodes[index as usize].deadline.is_expired(now) {
-            self.remove_at(index, hash);
-            self.reclaimed.expirations += 1;
-            return Ok(None);
-        }
-        let node = &mut self.nodes[index as usize];
-        // Store only on a change: a hit on a visited entry must not dirty its cache line.
-        if !node.sieve.visited {
-            node.sieve.visited = true;
-        }
-        Ok(Some(Entry {
-            value: &node.value,
-            deadline: node.deadline,
-        }))
-    }
-
-    fn set(
-        &mut self,
-        key: K,
-        value: E,
-        deadline: Deadline,
-        now: Instant,
-    ) -> Result<(), Infallible> {
-        self.reclaim(now, RECLAIM_BUDGET);
-        let hash = self.hasher.hash_one(&key);
-        if let Some(index) = self.find(hash, &key) {
-            let node = &mut self.nodes[index as usize];
-            if !node.deadline.is_expired(now) {
-                // A live entry is updated in place; SIEVE counts the write as a visit.
-                node.value = value;
-                node.sieve.visited = true;
-                if node.deadline != deadline {
-                    node.deadline = deadline;
-                    self.wheel.unlink(self.nodes.as_mut_slice(), index);
-                    if !deadline.is_never() {
-                        self.wheel.insert(self.nodes.as_mut_slice(), index);
-                    }
-                }
-                return Ok(());
-            }
-            self.remove_at(index, hash);
-            self.reclaimed.expirations += 1;
-        }
-        let limit = self.limit();
-        if limit == 0 {
-            return Ok(());
-        }
-        if self.nodes.len() >= limit {
-            self.evict_one(now);
-        }
-        let index = self.nodes.len() as u32;
-        self.nodes.push(Node {
-            key,
-            value,
-            deadline,
-            wheel: WheelLink::UNLINKED,
-            sieve: SieveLink::UNLINKED,
-        });
-        let (nodes, hasher) = (&self.nodes, &self.hasher);
-        self.table
-            .insert_unique(hash, index, |&i| hasher.hash_one(&nodes[i as usize].key));
-        if !deadline.is_never() {
-            self.wheel.insert(self.nodes.as_mut_slice(), index);
-        }
-        if self.tracks_order() {
-            self.sieve.push_newest(self.nodes.as_mut_slice(), index);
-        }
-        Ok(())
-    }
-
-    fn remove(&mut self, key: &K, now: Instant) -> Result<bool, Infallible> {
-        let hash = self.hasher.hash_one(key);
-        let Some(index) = self.find(hash, key) else {
-            return Ok(false);
-        };
-        let node = self.remove_at(index, hash);
-        let live = !node.deadline.is_expired(now);
-        if !live {
-            self.reclaimed.expirations += 1;
-        }
-        Ok(live)
-    }
-
-    fn clear(&mut self) -> Result<(), Infallible> {
-        self.table.clear();
-        self.nodes.clear();
-        self.wheel.clear();
-        self.sieve = Sieve::new();
-        self.reclaimed = Reclaimed::default();
-        Ok(())
-    }
-
-    fn len(&mut self, now: Instant) -> Result<usize, Infallible> {
-        self.reclaim(now, usize::MAX);
-        for index in self.wheel.drain_current(self.nodes.as_mut_slice(), now) {
-            self.remove_index(index);
-            self.reclaimed.expirations += 1;
-        }
-        Ok(self.nodes.len())
-    }
-
-    fn capacity(&self) -> Option<usize> {
-        self.capacity
-    }
-
-    fn reclaimed(&self) -> Reclaimed {
-        self.reclaimed
+    /// The total weight of the entries held right now, including expired ones not
+    /// reclaimed yet; with the default [`UnitWeight`], [`stored`](Self::stored).
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    ///
+    /// let mut store = MemoryBackend::<u32, &str>::new().with_weigher(|_: &u32, v: &&str| v.len());
+    /// store.set(1, "four", Deadline::NEVER, Instant::ZERO).unwrap();
+    /// assert_eq!(store.weight(), 4);
+    /// ```
+    pub fn weight(&self) -> usize {
+        self.weight
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::hash::BuildHasherDefault;
-    use core::hash::Hasher;
-
-    /// Every key hashes to 0: the worst possible collisions.
-    #[derive(Default)]
-    struct Constant;
-
-    impl Hasher for Constant {
-        fn finish(&self) -> u64 {
-            0
-        }
-        fn write(&mut self, _: &[u8]) {}
-    }
-
-    #[test]
-    fn colliding_hashes_never_return_another_keys_value() {
-        let mut store = MemoryBackend::<u32, u32, _>::with_hasher(
-            None,
-            BuildHasherDefault::<Constant>::default(),
-        );
-        let now = Instant::ZERO;
-        for k in 0..200 {
-            store.set(k, k * 10, Deadline::NEVER, now).unwrap();
-        }
-        for k in (0..200).step_by(3) {
-            assert!(store.remove(&k, now).unwrap());
-        }
-        for k in 0..200 {
-            let expected = (k % 3 != 0).then_some(k * 10);
-            assert_eq!(store.get(&k, now).unwrap().copied(), expected);
-        }
-        assert_eq!(store.get(&999, now).unwrap(), None);
-    }
+    use crate::backend::Backend;
+    use crate::time::{Deadline, Instant};
 
     #[test]
     fn an_empty_store_is_small() {
@@ -395,39 +331,33 @@ mod tests {
     }
 
     #[test]
-    fn capacity_zero_stores_nothing() {
-        let mut store = MemoryBackend::<u32, u32>::with_capacity(0);
-        store.set(1, 1, Deadline::NEVER, Instant::ZERO).unwrap();
-        assert_eq!(store.len(Instant::ZERO).unwrap(), 0);
-        assert_eq!(store.reclaimed(), Reclaimed::default());
+    fn new_and_with_capacity_are_one_type() {
+        let stores: [MemoryBackend<u8, u8>; 2] =
+            [MemoryBackend::new(), MemoryBackend::with_capacity(3)];
+        assert_eq!(stores.map(|s| s.capacity()), [None, Some(3)]);
     }
 
     #[test]
-    fn an_expired_victim_counts_as_an_expiration() {
-        let mut store = MemoryBackend::<u32, u32>::with_capacity(1);
-        let t0 = Instant::ZERO;
-        store
-            .set(1, 1, Deadline::at(Instant::from_nanos(5)), t0)
-            .unwrap();
-        store
-            .set(2, 2, Deadline::NEVER, Instant::from_nanos(10))
-            .unwrap();
-        assert_eq!(
-            store.reclaimed(),
-            Reclaimed {
-                expirations: 1,
-                evictions: 0
-            }
+    fn parts_chosen_at_compile_time_add_no_bytes() {
+        let unbounded = MemoryBackend::<u64, u64>::new().with_eviction(Unbounded);
+        assert!(
+            core::mem::size_of_val(&unbounded) < core::mem::size_of::<MemoryBackend<u64, u64>>()
         );
-        store
-            .set(3, 3, Deadline::NEVER, Instant::from_nanos(10))
-            .unwrap();
-        assert_eq!(
-            store.reclaimed(),
-            Reclaimed {
-                expirations: 1,
-                evictions: 1
-            }
-        );
+    }
+
+    #[test]
+    fn parts_set_on_a_filled_store_take_over_its_entries() {
+        let now = Instant::ZERO;
+        let mut store = MemoryBackend::<u32, u32>::new();
+        for k in 0..5 {
+            store.set(k, k, Deadline::NEVER, now).unwrap();
+        }
+        let mut store = store
+            .with_weigher(|_: &u32, value: &u32| *value as usize)
+            .with_eviction(Sieve::new(4));
+        assert_eq!(store.weight(), 10);
+        store.set(9, 1, Deadline::NEVER, now).unwrap();
+        assert!(store.weight() <= 4, "{}", store.weight());
+        assert_eq!(store.get(&9, now).unwrap(), Some(&1));
     }
 }

@@ -1,19 +1,18 @@
-//! One stored entry and its places in the expiry and eviction indexes.
+//! One stored entry and its place in the expiry index.
 
 use crate::time::Deadline;
 
-use super::sieve::{SieveLink, SieveNodes};
 use super::wheel::{WheelLink, WheelNodes};
 
-/// An entry of the memory backend. Nodes live densely in a `Vec`; the hash table and
-/// both indexes refer to them by `u32` position, which keeps a `u64 -> u64` node at
-/// 48 bytes.
+/// An entry of the memory backend. Nodes live densely in a `Vec`; the hash table, the
+/// wheel and the eviction policy refer to them by `u32` position, which keeps a
+/// `u64 -> u64` node at 40 bytes. The policy keeps its own per-entry state, so an
+/// unbounded store pays nothing for eviction.
 pub(crate) struct Node<K, E> {
     pub(crate) key: K,
     pub(crate) value: E,
     pub(crate) deadline: Deadline,
     pub(crate) wheel: WheelLink,
-    pub(crate) sieve: SieveLink,
 }
 
 impl<K, E> WheelNodes for [Node<K, E>] {
@@ -28,19 +27,12 @@ impl<K, E> WheelNodes for [Node<K, E>] {
     }
 }
 
-impl<K, E> SieveNodes for [Node<K, E>] {
-    #[inline]
-    fn sieve_link(&mut self, index: u32) -> &mut SieveLink {
-        &mut self[index as usize].sieve
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_u64_entry_takes_48_bytes() {
-        assert_eq!(core::mem::size_of::<Node<u64, u64>>(), 48);
+    fn a_u64_entry_takes_40_bytes() {
+        assert_eq!(core::mem::size_of::<Node<u64, u64>>(), 40);
     }
 }

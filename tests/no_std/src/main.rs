@@ -11,7 +11,10 @@ mod bump;
 use alloc::string::String;
 use core::time::Duration;
 
-use jwm_cache_core::{CacheBuilder, ManualClock, PersistentDigest, Postcard, Ttl};
+use jwm_cache_core::{
+    Backend, CacheBuilder, Deadline, Instant, ManualClock, MemoryBackend, PersistentDigest,
+    Postcard, RemovalCause, Sieve, Ttl,
+};
 
 unsafe extern "C" {
     fn abort() -> !;
@@ -51,6 +54,20 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
         .unwrap();
     assert_eq!(bytes.get(&"k".into()).unwrap(), Some((1, "v".into())));
     assert!(("k", 1u8).persistent_digest().is_ok());
+
+    let mut evicted = 0;
+    let mut weighed = MemoryBackend::<u32, String>::new()
+        .with_eviction(Sieve::new(8))
+        .with_weigher(|_: &u32, value: &String| value.len())
+        .with_listener(|_, _, cause| evicted += u32::from(cause == RemovalCause::Evicted));
+    for key in 0..4 {
+        weighed
+            .set(key, "abc".into(), Deadline::NEVER, Instant::ZERO)
+            .unwrap();
+    }
+    assert_eq!((weighed.stored(), weighed.weight()), (2, 6));
+    drop(weighed);
+    assert_eq!(evicted, 2);
 
     #[cfg(feature = "all")]
     all_features::run();

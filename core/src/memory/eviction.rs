@@ -1,0 +1,177 @@
+//! The eviction policy of the memory backend: which entry goes when the store is full.
+//!
+//! A policy keeps its own per-entry state, indexed by the store's dense positions, so an
+//! entry pays only for the policy it is under. The store tells it about every insert,
+//! access and removal, and asks it for a victim when the capacity is reached.
+
+use super::sieve::Sieve;
+
+/// Decides which entry a [`MemoryBackend`](crate::memory::MemoryBackend) evicts to stay
+/// within its capacity.
+///
+/// Entries are known by position: positions are dense (`0..len`), a new entry takes
+/// position `len`, and a removal moves the last entry into the hole, as
+/// [`Vec::swap_remove`](alloc::vec::Vec::swap_remove) does. A policy that keeps
+/// per-entry state keeps it in a side table indexed the same way.
+///
+/// Built in: [`Sieve`] (SIEVE, by capacity), [`Unbounded`] (never evicts, zero-sized),
+/// and `Option<P>` of any policy, off when `None`. The default, [`DefaultEviction`], is
+/// `Option<Sieve>`: [`new`](crate::memory::MemoryBackend::new) gives `None`,
+/// [`with_capacity`](crate::memory::MemoryBackend::with_capacity) gives `Some`.
+///
+/// ```
+/// use jwm_cache_core::{Backend, Deadline, Eviction, Instant, MemoryBackend, Sieve, Unbounded};
+///
+/// let mut store = MemoryBackend::<u32, u32>::new().with_eviction(Sieve::new(2));
+/// for k in 0..3 {
+///     store.set(k, k, Deadline::NEVER, Instant::ZERO).unwrap();
+/// }
+/// assert_eq!(store.stored(), 2);
+/// assert_eq!(Unbounded.capacity(), None);
+/// ```
+pub trait Eviction {
+    /// The most total weight the store holds before evicting; `None` for no bound. With
+    /// the default [`UnitWeight`](crate::memory::UnitWeight), weight counts entries.
+    fn capacity(&self) -> Option<usize>;
+
+    /// An entry was stored at `index`, the next free position.
+    fn inserted(&mut self, index: u32);
+
+    /// The entry at `index` was read, or its value was replaced in place.
+    fn accessed(&mut self, index: u32);
+
+    /// The entry at `index` left the store, and the entry at `last` moved into its
+    /// position (unless `index == last`).
+    fn removed(&mut self, index: u32, last: u32);
+
+    /// The entry to evict next, or `None` if the policy tracks none. The store then
+    /// removes it, telling the policy through [`removed`](Self::removed).
+    fn victim(&mut self) -> Option<u32>;
+
+    /// Every entry left the store.
+    fn cleared(&mut self);
+}
+
+/// The default policy: SIEVE when a capacity was given, nothing otherwise.
+///
+/// A run-time choice, so that [`MemoryBackend::new`](crate::memory::MemoryBackend::new)
+/// and [`with_capacity`](crate::memory::MemoryBackend::with_capacity) return the same
+/// type. `None` keeps no per-entry state; name [`Unbounded`] to drop the check too.
+///
+/// ```
+/// use jwm_cache_core::{Backend, DefaultEviction, MemoryBackend};
+///
+/// let unbounded: MemoryBackend<u32, u32> = MemoryBackend::new();
+/// let bounded: MemoryBackend<u32, u32, _, DefaultEviction> = MemoryBackend::with_capacity(8);
+/// assert_eq!((unbounded.capacity(), bounded.capacity()), (None, Some(8)));
+/// ```
+pub type DefaultEviction = Option<Sieve>;
+
+/// A policy that never evicts and keeps no state: zero-sized, so every call compiles
+/// away.
+///
+/// A store under it still holds at most 2^32 − 2 entries; past that it drops an
+/// arbitrary one, as an eviction.
+///
+/// ```
+/// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, Unbounded};
+///
+/// let mut store = MemoryBackend::<u32, u32>::new().with_eviction(Unbounded);
+/// for k in 0..1_000 {
+///     store.set(k, k, Deadline::NEVER, Instant::ZERO).unwrap();
+/// }
+/// assert_eq!((store.stored(), store.capacity()), (1_000, None));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unbounded;
+
+impl Eviction for Unbounded {
+    #[inline]
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+
+    #[inline]
+    fn inserted(&mut self, _: u32) {}
+
+    #[inline]
+    fn accessed(&mut self, _: u32) {}
+
+    #[inline]
+    fn removed(&mut self, _: u32, _: u32) {}
+
+    #[inline]
+    fn victim(&mut self) -> Option<u32> {
+        None
+    }
+
+    #[inline]
+    fn cleared(&mut self) {}
+}
+
+/// A policy switched on or off at run time: `None` never evicts and keeps no state.
+impl<P: Eviction> Eviction for Option<P> {
+    #[inline]
+    fn capacity(&self) -> Option<usize> {
+        self.as_ref().and_then(P::capacity)
+    }
+
+    #[inline]
+    fn inserted(&mut self, index: u32) {
+        if let Some(policy) = self {
+            policy.inserted(index);
+        }
+    }
+
+    #[inline]
+    fn accessed(&mut self, index: u32) {
+        if let Some(policy) = self {
+            policy.accessed(index);
+        }
+    }
+
+    #[inline]
+    fn removed(&mut self, index: u32, last: u32) {
+        if let Some(policy) = self {
+            policy.removed(index, last);
+        }
+    }
+
+    #[inline]
+    fn victim(&mut self) -> Option<u32> {
+        self.as_mut().and_then(P::victim)
+    }
+
+    #[inline]
+    fn cleared(&mut self) {
+        if let Some(policy) = self {
+            policy.cleared();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unbounded_policies_cost_nothing() {
+        assert_eq!(core::mem::size_of::<Unbounded>(), 0);
+        // `None` borrows the niche of the side table's pointer: no tag byte.
+        assert_eq!(
+            core::mem::size_of::<DefaultEviction>(),
+            core::mem::size_of::<Sieve>()
+        );
+    }
+
+    #[test]
+    fn none_never_evicts() {
+        let mut policy: Option<Sieve> = None;
+        for index in 0..4 {
+            policy.inserted(index);
+        }
+        policy.accessed(2);
+        policy.removed(1, 3);
+        assert_eq!((policy.capacity(), policy.victim()), (None, None));
+    }
+}

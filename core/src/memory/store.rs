@@ -1,0 +1,330 @@
+//! The memory backend's operations: they keep the table, the nodes, the wheel and the
+//! eviction policy in step, and send every entry that leaves through one place.
+
+use core::convert::Infallible;
+use core::hash::{BuildHasher, Hash};
+
+use crate::backend::{Backend, Entry, Reclaimed};
+use crate::time::{Deadline, Instant};
+
+use super::eviction::Eviction;
+use super::listener::{RemovalCause, RemovalListener};
+use super::node::Node;
+use super::weigher::Weigher;
+use super::wheel::WheelLink;
+use super::{MAX_ENTRIES, MemoryBackend, RECLAIM_BUDGET};
+
+impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
+    /// Every entry that leaves the store passes here exactly once, with its cause: the
+    /// [`Reclaimed`] counts and the listener hang off this one place.
+    fn report(&mut self, key: K, value: E, cause: RemovalCause) {
+        match cause {
+            RemovalCause::Expired => self.reclaimed.expirations += 1,
+            RemovalCause::Evicted => self.reclaimed.evictions += 1,
+            RemovalCause::Removed
+            | RemovalCause::Replaced
+            | RemovalCause::Cleared
+            | RemovalCause::Rejected => {}
+        }
+        self.listener.on_removal(key, value, cause);
+    }
+}
+
+/// `otherwise`, unless the entry had expired by `now`: then its deadline is why it left.
+fn cause_at(deadline: Deadline, now: Instant, otherwise: RemovalCause) -> RemovalCause {
+    if deadline.is_expired(now) {
+        RemovalCause::Expired
+    } else {
+        otherwise
+    }
+}
+
+impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L>
+where
+    K: Hash + Eq,
+    H: BuildHasher,
+    P: Eviction,
+    W: Weigher<K, E>,
+    L: RemovalListener<K, E>,
+{
+    fn find(&self, hash: u64, key: &K) -> Option<u32> {
+        let nodes = &self.nodes;
+        self.table
+            .find(hash, |&i| nodes[i as usize].key == *key)
+            .copied()
+    }
+
+    /// Takes the node at `index` out of the table, the wheel and the policy, moving the
+    /// last node into its place.
+    fn detach(&mut self, index: u32, hash: u64) -> Node<K, E> {
+        self.wheel.unlink(self.nodes.as_mut_slice(), index);
+        if let Ok(entry) = self.table.find_entry(hash, |&i| i == index) {
+            entry.remove();
+        }
+        let last = (self.nodes.len() - 1) as u32;
+        let node = self.nodes.swap_remove(index as usize);
+        self.eviction.removed(index, last);
+        if index != last {
+            self.wheel.relocate(self.nodes.as_mut_slice(), last, index);
+            let moved = self.hasher.hash_one(&self.nodes[index as usize].key);
+            if let Some(slot) = self.table.find_mut(moved, |&i| i == last) {
+                *slot = index;
+            }
+        }
+        let weight = self.weigher.weigh(&node.key, &node.value);
+        self.weight = self.weight.saturating_sub(weight);
+        node
+    }
+
+    fn remove_at(&mut self, index: u32, hash: u64, cause: RemovalCause) {
+        let node = self.detach(index, hash);
+        self.report(node.key, node.value, cause);
+    }
+
+    fn remove_index(&mut self, index: u32, cause: RemovalCause) {
+        let hash = self.hasher.hash_one(&self.nodes[index as usize].key);
+        self.remove_at(index, hash, cause);
+    }
+
+    /// Reclaims due entries, at most `budget` units of wheel work.
+    fn reclaim(&mut self, now: Instant, mut budget: usize) {
+        while let Some(index) = self
+            .wheel
+            .pop_expired(self.nodes.as_mut_slice(), now, &mut budget)
+        {
+            self.remove_index(index, RemovalCause::Expired);
+        }
+    }
+
+    /// Evicts until `weight` more fits under `capacity` and `positions` more nodes fit.
+    fn make_room(&mut self, capacity: usize, weight: usize, positions: usize, now: Instant) {
+        while !self.nodes.is_empty()
+            && (self.weight.saturating_add(weight) > capacity
+                || self.nodes.len() + positions > MAX_ENTRIES)
+        {
+            // A policy that tracks nothing is only over the position limit: any will do.
+            let victim = self.eviction.victim().unwrap_or(0);
+            let deadline = self.nodes[victim as usize].deadline;
+            self.remove_index(victim, cause_at(deadline, now, RemovalCause::Evicted));
+        }
+    }
+
+    /// Overwrites the live entry at `index` in place and returns the old value: the
+    /// entry keeps its position and its place in the policy, which counts the write as
+    /// an access.
+    fn replace(&mut self, index: u32, value: E, deadline: Deadline) -> E {
+        let node = &mut self.nodes[index as usize];
+        let old = core::mem::replace(&mut node.value, value);
+        if node.deadline != deadline {
+            node.deadline = deadline;
+            self.wheel.unlink(self.nodes.as_mut_slice(), index);
+            if !deadline.is_never() {
+                self.wheel.insert(self.nodes.as_mut_slice(), index);
+            }
+        }
+        self.eviction.accessed(index);
+        old
+    }
+}
+
+impl<K, E, H, P, W, L> Backend<K, E> for MemoryBackend<K, E, H, P, W, L>
+where
+    K: Hash + Eq,
+    H: BuildHasher,
+    P: Eviction,
+    W: Weigher<K, E>,
+    L: RemovalListener<K, E>,
+{
+    type Error = Infallible;
+    const NAME: &'static str = "memory";
+
+    #[inline]
+    fn get_entry(&mut self, key: &K, now: Instant) -> Result<Option<Entry<&E>>, Infallible> {
+        let hash = self.hasher.hash_one(key);
+        let Some(index) = self.find(hash, key) else {
+            return Ok(None);
+        };
+        if self.nodes[index as usize].deadline.is_expired(now) {
+            self.remove_at(index, hash, RemovalCause::Expired);
+            return Ok(None);
+        }
+        // A policy without per-entry state compiles this away.
+        self.eviction.accessed(index);
+        let node = &self.nodes[index as usize];
+        Ok(Some(Entry {
+            value: &node.value,
+            deadline: node.deadline,
+        }))
+    }
+
+    fn set(
+        &mut self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), Infallible> {
+        self.reclaim(now, RECLAIM_BUDGET);
+        let capacity = self.eviction.capacity().unwrap_or(usize::MAX);
+        let weight = self.weigher.weigh(&key, &value);
+        let hash = self.hasher.hash_one(&key);
+        if let Some(index) = self.find(hash, &key) {
+            if self.nodes[index as usize].deadline.is_expired(now) {
+                self.remove_at(index, hash, RemovalCause::Expired);
+            } else if weight > capacity {
+                // The old value is replaced by one that can never be stored.
+                self.remove_at(index, hash, RemovalCause::Replaced);
+                self.report(key, value, RemovalCause::Rejected);
+                return Ok(());
+            } else {
+                let old = self.replace(index, value, deadline);
+                let old_weight = self.weigher.weigh(&key, &old);
+                if old_weight != weight {
+                    self.weight = self
+                        .weight
+                        .saturating_sub(old_weight)
+                        .saturating_add(weight);
+                }
+                self.report(key, old, RemovalCause::Replaced);
+                self.make_room(capacity, 0, 0, now);
+                return Ok(());
+            }
+        }
+        if weight > capacity {
+            self.report(key, value, RemovalCause::Rejected);
+            return Ok(());
+        }
+        self.make_room(capacity, weight, 1, now);
+        let index = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            key,
+            value,
+            deadline,
+            wheel: WheelLink::UNLINKED,
+        });
+        self.weight = self.weight.saturating_add(weight);
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.table
+            .insert_unique(hash, index, |&i| hasher.hash_one(&nodes[i as usize].key));
+        if !deadline.is_never() {
+            self.wheel.insert(self.nodes.as_mut_slice(), index);
+        }
+        self.eviction.inserted(index);
+        Ok(())
+    }
+
+    fn remove(&mut self, key: &K, now: Instant) -> Result<bool, Infallible> {
+        let hash = self.hasher.hash_one(key);
+        let Some(index) = self.find(hash, key) else {
+            return Ok(false);
+        };
+        let deadline = self.nodes[index as usize].deadline;
+        self.remove_at(index, hash, cause_at(deadline, now, RemovalCause::Removed));
+        Ok(!deadline.is_expired(now))
+    }
+
+    fn clear(&mut self) -> Result<(), Infallible> {
+        self.table.clear();
+        self.wheel.clear();
+        self.eviction.cleared();
+        self.weight = 0;
+        // Taken out so each node can go through `report`; the allocation is kept.
+        let mut nodes = core::mem::take(&mut self.nodes);
+        for node in nodes.drain(..) {
+            self.report(node.key, node.value, RemovalCause::Cleared);
+        }
+        self.nodes = nodes;
+        self.reclaimed = Reclaimed::default();
+        Ok(())
+    }
+
+    fn len(&mut self, now: Instant) -> Result<usize, Infallible> {
+        self.reclaim(now, usize::MAX);
+        for index in self.wheel.drain_current(self.nodes.as_mut_slice(), now) {
+            self.remove_index(index, RemovalCause::Expired);
+        }
+        Ok(self.nodes.len())
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        self.eviction.capacity()
+    }
+
+    fn reclaimed(&self) -> Reclaimed {
+        self.reclaimed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::hash::{BuildHasherDefault, Hasher};
+
+    /// Every key hashes to 0: the worst possible collisions.
+    #[derive(Default)]
+    struct Constant;
+
+    impl Hasher for Constant {
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, _: &[u8]) {}
+    }
+
+    #[test]
+    fn colliding_hashes_never_return_another_keys_value() {
+        let mut store = MemoryBackend::<u32, u32, _>::with_hasher(
+            None,
+            BuildHasherDefault::<Constant>::default(),
+        );
+        let now = Instant::ZERO;
+        for k in 0..200 {
+            store.set(k, k * 10, Deadline::NEVER, now).unwrap();
+        }
+        for k in (0..200).step_by(3) {
+            assert!(store.remove(&k, now).unwrap());
+        }
+        for k in 0..200 {
+            let expected = (k % 3 != 0).then_some(k * 10);
+            assert_eq!(store.get(&k, now).unwrap().copied(), expected);
+        }
+        assert_eq!(store.get(&999, now).unwrap(), None);
+    }
+
+    #[test]
+    fn capacity_zero_stores_nothing() {
+        let mut store = MemoryBackend::<u32, u32>::with_capacity(0);
+        store.set(1, 1, Deadline::NEVER, Instant::ZERO).unwrap();
+        assert_eq!(store.len(Instant::ZERO).unwrap(), 0);
+        assert_eq!(store.reclaimed(), Reclaimed::default());
+    }
+
+    #[test]
+    fn an_expired_victim_counts_as_an_expiration() {
+        let mut store = MemoryBackend::<u32, u32>::with_capacity(1);
+        let t0 = Instant::ZERO;
+        store
+            .set(1, 1, Deadline::at(Instant::from_nanos(5)), t0)
+            .unwrap();
+        store
+            .set(2, 2, Deadline::NEVER, Instant::from_nanos(10))
+            .unwrap();
+        assert_eq!(
+            store.reclaimed(),
+            Reclaimed {
+                expirations: 1,
+                evictions: 0
+            }
+        );
+        store
+            .set(3, 3, Deadline::NEVER, Instant::from_nanos(10))
+            .unwrap();
+        assert_eq!(
+            store.reclaimed(),
+            Reclaimed {
+                expirations: 1,
+                evictions: 1
+            }
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! The memory backend's parts against a model: a listener hears every entry that leaves,
+//! exactly once and with the right cause; what it has not heard about is still held;
+//! the weight stays under the capacity; an unbounded policy never evicts.
+//!
+//! Time is an `Instant` the test moves itself: no clock, no sleeps.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use jwm_cache::backend::{Backend, Deadline, Reclaimed};
+use jwm_cache::{
+    Eviction, Instant, MemoryBackend, RemovalCause, Sieve, Unbounded, UnitWeight, Weigher,
+};
+use proptest::prelude::*;
+
+const TICK: u64 = 1 << 20;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Op {
+    /// Sets the key to a value never used before, live for the TTL (`None`: forever).
+    Set(u8, Option<u64>),
+    Get(u8),
+    Remove(u8),
+    Len,
+    Clear,
+    Advance(u64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let key = 0u8..8;
+    let ttl = prop_oneof![
+        Just(None),
+        Just(Some(0)),
+        Just(Some(1)),
+        Just(Some(TICK / 2)),
+        Just(Some(TICK)),
+        Just(Some(3 * TICK)),
+        Just(Some(70 * TICK)),
+        (0..5 * TICK).prop_map(Some),
+    ];
+    let advance = prop_oneof![
+        Just(0),
+        Just(1),
+        Just(TICK / 3),
+        Just(TICK),
+        Just(64 * TICK),
+        0..4 * TICK,
+    ];
+    prop_oneof![
+        12 => (key.clone(), ttl).prop_map(|(k, ttl)| Op::Set(k, ttl)),
+        6 => key.clone().prop_map(Op::Get),
+        2 => key.prop_map(Op::Remove),
+        2 => Just(Op::Len),
+        1 => Just(Op::Clear),
+        4 => advance.prop_map(Op::Advance),
+    ]
+}
+
+/// What the store holds by key (its unique value and deadline), and what it counted.
+#[derive(Default)]
+struct Model {
+    held: HashMap<u8, (u32, Deadline)>,
+    reclaimed: Reclaimed,
+}
+
+impl Model {
+    fn live(&self, key: u8, now: Instant) -> Option<u32> {
+        let &(value, deadline) = self.held.get(&key)?;
+        (!deadline.is_expired(now)).then_some(value)
+    }
+}
+
+/// Runs `ops` on a store under `eviction` and `weigher`, checking every report its
+/// listener gets against the model.
+fn check<P, W>(eviction: P, weigher: W, ops: Vec<Op>) -> Result<(), TestCaseError>
+where
+    P: Eviction,
+    W: Weigher<u8, u32> + Clone,
+{
+    let reports = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&reports);
+    let mut store = MemoryBackend::<u8, u32>::new()
+        .with_eviction(eviction)
+        .with_weigher(weigher.clone())
+        .with_listener(move |key, value, cause| sink.borrow_mut().push((key, value, cause)));
+    let capacity = store.capacity();
+    let mut model = Model::default();
+    let mut now = Instant::ZERO;
+    let mut values = 0u32;
+    for op in ops {
+        // The entry this op sets, if it sets one.
+        let mut setting = None;
+        match op {
+            Op::Set(key, ttl) => {
+                values += 1;
+                let deadline = ttl.map_or(Deadline::NEVER, |ttl| {
+                    Deadline::at(Instant::from_nanos(now.as_nanos() + ttl))
+                });
+                store.set(key, values, deadline, now).unwrap();
+                setting = Some((key, values, deadline));
+            }
+            Op::Get(key) => {
+                let got = store.get(&key, now).unwrap().copied();
+                prop_assert_eq!(got, model.live(key, now), "get {}", key);
+            }
+            Op::Remove(key) => {
+                let removed = store.remove(&key, now).unwrap();
+                prop_assert_eq!(removed, model.live(key, now).is_some(), "remove {}", key);
+            }
+            Op::Len => {
+                let live = model.held.values().filter(|(_, d)| !d.is_expired(now));
+                prop_assert_eq!(store.len(now).unwrap(), live.count());
+            }
+            Op::Clear => store.clear().unwrap(),
+            Op::Advance(nanos) => now = Instant::from_nanos(now.as_nanos() + nanos),
+        }
+
+        let mut set_entry_left = false;
+        for (key, value, cause) in reports.borrow_mut().drain(..) {
+            if let Some((set_key, _, deadline)) = setting.filter(|&(_, v, _)| v == value) {
+                // The value just set: too heavy to store, or stored in place over a
+                // lighter one and then evicted (or, set already expired, reclaimed) to
+                // make room for its own weight.
+                prop_assert_eq!(key, set_key);
+                match cause {
+                    RemovalCause::Rejected => {
+                        let too_heavy = capacity.is_some_and(|c| weigher.weigh(&key, &value) > c);
+                        prop_assert!(too_heavy, "rejected {} = {}", key, value);
+                    }
+                    RemovalCause::Evicted if !deadline.is_expired(now) => {
+                        model.reclaimed.evictions += 1;
+                    }
+                    RemovalCause::Expired if deadline.is_expired(now) => {
+                        model.reclaimed.expirations += 1;
+                    }
+                    other => prop_assert!(false, "the value just set left as {:?}", other),
+                }
+                set_entry_left = true;
+                continue;
+            }
+            let held = model.held.remove(&key);
+            prop_assert_eq!(
+                held.map(|(v, _)| v),
+                Some(value),
+                "{:?} reported for {} = {}, not held",
+                cause,
+                key,
+                value
+            );
+            let expired = held.is_some_and(|(_, deadline)| deadline.is_expired(now));
+            let set_key = setting.map(|(k, _, _)| k);
+            match cause {
+                RemovalCause::Expired => {
+                    prop_assert!(expired, "{} expired early", key);
+                    model.reclaimed.expirations += 1;
+                }
+                RemovalCause::Evicted => {
+                    prop_assert!(!expired && setting.is_some(), "evicted {}", key);
+                    prop_assert!(capacity.is_some(), "an unbounded store evicted {}", key);
+                    model.reclaimed.evictions += 1;
+                }
+                RemovalCause::Removed => prop_assert!(!expired && op == Op::Remove(key)),
+                RemovalCause::Replaced => prop_assert!(!expired && set_key == Some(key)),
+                RemovalCause::Cleared => prop_assert_eq!(&op, &Op::Clear),
+                other => prop_assert!(false, "{} = {} left as {:?}", key, value, other),
+            }
+        }
+        if let Some((key, value, deadline)) = setting.filter(|_| !set_entry_left) {
+            model.held.insert(key, (value, deadline));
+        }
+        if op == Op::Clear {
+            prop_assert!(model.held.is_empty(), "clear kept {:?}", model.held);
+            model.reclaimed = Reclaimed::default();
+        }
+
+        // Memory holds exactly what was not reported: nothing left unheard.
+        prop_assert_eq!(store.stored(), model.held.len());
+        let weight: usize = model
+            .held
+            .iter()
+            .map(|(k, (v, _))| weigher.weigh(k, v))
+            .sum();
+        prop_assert_eq!(store.weight(), weight);
+        if let Some(capacity) = capacity {
+            prop_assert!(weight <= capacity, "weight {} over {}", weight, capacity);
+        }
+        prop_assert_eq!(store.reclaimed(), model.reclaimed);
+    }
+    Ok(())
+}
+
+/// Weighs an entry 0 to 4 by its value, so entries of no weight, rejections and several
+/// evictions for one insert all happen.
+fn by_value(_: &u8, value: &u32) -> usize {
+    (*value % 5) as usize
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        if std::env::var_os("PROPTEST_CASES").is_some() { ProptestConfig::default().cases } else { 500 }
+    ))]
+
+    #[test]
+    fn unbounded_policies_never_evict(ops in proptest::collection::vec(op(), 1..150)) {
+        check(Unbounded, UnitWeight, ops.clone())?;
+        check(None::<Sieve>, by_value, ops)?;
+    }
+
+    #[test]
+    fn the_listener_hears_every_removal_once(
+        ops in proptest::collection::vec(op(), 1..150),
+        capacity in 0usize..6,
+    ) {
+        check(Some(Sieve::new(capacity)), UnitWeight, ops)?;
+    }
+
+    #[test]
+    fn weighed_entries_stay_under_the_capacity(
+        ops in proptest::collection::vec(op(), 1..150),
+        capacity in 0usize..12,
+    ) {
+        check(Sieve::new(capacity), by_value, ops)?;
+    }
+}
