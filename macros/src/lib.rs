@@ -17,8 +17,8 @@ use syn::{ItemFn, parse_macro_input};
 /// ```text
 /// #[ttl_cache]                                  // 60 s, in memory
 /// #[ttl_cache(ttl = "30s")]                     // also "250ms", "5m", "1h", "2d", "never"
-/// #[ttl_cache(ttl_ms = 30_000, identifier = "geo", capacity = 10_000, serializer = postcard,
-///             clock = system, single_flight = false, cache_none = false)]
+/// #[ttl_cache(ttl_ms = 30_000, identifier = "geo", capacity = 10_000, shards = 16,
+///             serializer = postcard, clock = system, single_flight = false, cache_none = false)]
 /// #[ttl_cache(ttl = "5m", backend = redis(url = "redis://127.0.0.1/", prefix = "app:",
 ///             timeout = "250ms"), serializer = json)]
 /// #[ttl_cache(key = city.to_lowercase())]      // the key's PersistentHash digest
@@ -69,9 +69,12 @@ use syn::{ItemFn, parse_macro_input};
 ///   the OS gives its refreshing thread (a background thread woken every millisecond),
 ///   so an entry's life is off by about 0.1% of a one-second TTL; a read costs one
 ///   atomic load instead of ~32 ns.
+/// - **Cache options**: `capacity`, `shards` and `single_flight` take any expression and
+///   are the cache builders' setters of the same name (see `jwm_cache::Options`).
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`): a
 ///   `jwm_cache::FnCache` with `cache_info()`, `cache_clear()` and `cache_parameters()`
-///   (`cache_info` and `cache_clear` are awaited for an async function). A generic
+///   from `jwm_cache::CacheControls` (`AsyncCacheControls`, awaited, for an async
+///   function). A generic
 ///   function's is a `jwm_cache::GenericFnCache`, whose controls span its instantiations.
 /// - **Compile errors** point at the offending token: an unknown option, a bad or
 ///   negative duration, a borrowed, unhashable or `impl Trait` key argument, a `bridge`

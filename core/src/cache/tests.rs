@@ -257,7 +257,7 @@ fn a_failing_backend_still_yields_the_computed_value() {
 #[cfg(feature = "postcard")]
 #[test]
 fn corrupt_bytes_are_a_counted_miss_then_overwritten() {
-    use crate::Postcard;
+    use crate::codec::Postcard;
     let clock = ManualClock::new();
     let mut c = CacheBuilder::new(clock.clone())
         .serializer(Postcard)

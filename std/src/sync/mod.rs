@@ -1,6 +1,7 @@
 //! The thread-safe cache: sharded locks over the core engine.
 
 mod builder;
+mod get_or_insert;
 
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -15,9 +16,7 @@ pub use builder::SyncCacheBuilder;
 
 use crate::clock::SystemClock;
 use crate::controls::CacheControls;
-use crate::flight::{
-    Caller, ErrorSharing, Flight, FlightTable, Flights, Joiner, Lead, Next, Role, Shared, Unshared,
-};
+use crate::flight::{Flight, FlightTable, Flights};
 use crate::shards;
 
 /// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
@@ -217,152 +216,6 @@ where
             .map(|shard| lock_shard(shard).cache.parameters().capacity)
             .sum();
         parameters
-    }
-
-    /// The stored value under `key`, or `f()`, stored and returned on a miss, with
-    /// single-flight across threads (see the type docs).
-    ///
-    /// Never fails: a broken backend or corrupt bytes count as a miss and an error, and
-    /// `f`'s value is still returned.
-    pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> V {
-        let Ok::<_, std::convert::Infallible>(value) = self.try_get_or_insert_with(key, || Ok(f()));
-        value
-    }
-
-    /// Like [`get_or_insert_with`](Self::get_or_insert_with) for a fallible `f`: an
-    /// `Err` is returned to this caller and to every caller waiting on this computation
-    /// (a clone each), and never cached: the first call after it computes again. Wrap an
-    /// error type that is not `Clone` in an `Arc`.
-    ///
-    /// ```
-    /// use jwm_cache::SyncCache;
-    ///
-    /// let cache = SyncCache::new();
-    /// assert_eq!(cache.try_get_or_insert_with(1, || Err::<u8, _>("down")), Err("down"));
-    /// assert_eq!(cache.try_get_or_insert_with(1, || Ok::<_, &str>(5)), Ok(5));
-    /// ```
-    pub fn try_get_or_insert_with<E: Clone + Send + 'static>(
-        &self,
-        key: K,
-        f: impl FnOnce() -> Result<V, E>,
-    ) -> Result<V, E> {
-        self.try_get_or_insert_with_ttl(key, self.ttl, f)
-    }
-
-    /// [`try_get_or_insert_with`](Self::try_get_or_insert_with), storing the value with
-    /// `ttl` instead of the cache's: for functions that share a cache but not a TTL.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use jwm_cache::{ManualClock, SyncCacheBuilder};
-    ///
-    /// let clock = ManualClock::new();
-    /// let cache = SyncCacheBuilder::new().clock(clock.clone()).build::<u8, &str>();
-    /// let one_second = Duration::from_secs(1);
-    /// cache.try_get_or_insert_with_ttl(1, one_second, || Ok::<_, ()>("short")).unwrap();
-    /// clock.advance(one_second);
-    /// assert_eq!(cache.get(&1).unwrap(), None);
-    /// ```
-    pub fn try_get_or_insert_with_ttl<E: Clone + Send + 'static>(
-        &self,
-        key: K,
-        ttl: impl Into<Ttl>,
-        f: impl FnOnce() -> Result<V, E>,
-    ) -> Result<V, E> {
-        self.try_get_or_insert_as::<E, Shared>(key, ttl.into(), f)
-    }
-
-    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) for an error type
-    /// that is not `Clone` (`anyhow::Error`, `io::Error`): the error is not shared, and a
-    /// caller waiting on this computation computes again when it fails, one after another.
-    ///
-    /// ```
-    /// use jwm_cache::SyncCache;
-    ///
-    /// #[derive(Debug)]
-    /// struct NotClone;
-    ///
-    /// let cache = SyncCache::new();
-    /// let ttl = cache.ttl();
-    /// assert!(cache.try_get_or_insert_unshared(1, ttl, || Err::<u8, _>(NotClone)).is_err());
-    /// assert_eq!(cache.try_get_or_insert_unshared(1, ttl, || Ok::<_, NotClone>(5)).unwrap(), 5);
-    /// ```
-    pub fn try_get_or_insert_unshared<E>(
-        &self,
-        key: K,
-        ttl: impl Into<Ttl>,
-        f: impl FnOnce() -> Result<V, E>,
-    ) -> Result<V, E> {
-        self.try_get_or_insert_as::<E, Unshared>(key, ttl.into(), f)
-    }
-
-    fn try_get_or_insert_as<E, X: ErrorSharing<E>>(
-        &self,
-        key: K,
-        ttl: Ttl,
-        f: impl FnOnce() -> Result<V, E>,
-    ) -> Result<V, E> {
-        let mut now = self.clock.now();
-        let mut next = {
-            let mut shard = self.lock(&key);
-            if let Ok(Some(value)) = shard.cache.get_at(&key, now) {
-                return Ok(value);
-            }
-            Next::joined(self.join_or_lead(&mut shard, &key))
-        };
-        let lead = loop {
-            next = match next {
-                Next::Serve(result) => return result,
-                Next::Compute(leading) => {
-                    break leading.map(|(flight, key)| Lead::new(self, flight, key));
-                }
-                Next::Wait(flight) => Next::settled(flight.wait::<E, X>()),
-                Next::LookAgain => {
-                    now = self.clock.now();
-                    // Looked up and joined under one lock: no value is stored between.
-                    let mut shard = self.lock(&key);
-                    let found = shard.cache.peek_at(&key, now).ok().flatten();
-                    Next::looked(found, || self.join_or_lead(&mut shard, &key))
-                }
-            };
-        };
-        let value = match f() {
-            Ok(value) => value,
-            Err(e) => {
-                if let Some(lead) = lead {
-                    lead.fail::<E, X>(&e);
-                }
-                return Err(e);
-            }
-        };
-        let Some(lead) = lead else {
-            let _counted = self
-                .lock(&key)
-                .cache
-                .insert_ref_with_ttl_at(key, &value, ttl, now);
-            return Ok(value);
-        };
-        {
-            // Locked after `lead` exists, so a panic in here (a value's `Clone`, say)
-            // releases the lock before the guard takes it to withdraw the flight.
-            let mut shard = self.lock(&key);
-            // A `clear` or `remove` during the computation withdrew the flight: the
-            // value is still this call's (and its waiters') result, not the cache's.
-            if shard.flights.withdraw(&lead.key, &lead.flight) {
-                let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
-            }
-        }
-        lead.settle(&value);
-        Ok(value)
-    }
-
-    fn join_or_lead(&self, shard: &mut Shard<K, V, B, S, C>, key: &K) -> Role<K, V> {
-        if !self.single_flight {
-            return Role::Solo;
-        }
-        shard
-            .flights
-            .join_or_lead(key, Joiner::patient(Caller::thread()))
     }
 
     fn lock(&self, key: &K) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
