@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jwm_cache::backend::{AsyncBackend, Backend, Deadline, Entry, Offloaded};
-use jwm_cache::{AsyncCacheControls, CacheControls};
-use jwm_cache::{AsyncMemoized, Bridge, Instant, Memoized, MemoryBackend};
+use jwm_cache::{
+    AsyncCacheControls, AsyncMemoized, Bridge, CacheControls, Instant, Memoized, MemoryBackend,
+};
 
 /// An async store standing in for a network one: every operation takes a round trip.
 /// (The Redis backend plugs in the same way.)

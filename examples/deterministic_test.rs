@@ -7,8 +7,7 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use jwm_cache::CacheControls;
-use jwm_cache::{ManualClock, Memoized, ttl_cache};
+use jwm_cache::{CacheControls, ManualClock, Memoized, ttl_cache};
 
 static FETCHES: AtomicUsize = AtomicUsize::new(0);
 

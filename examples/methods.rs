@@ -4,8 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use jwm_cache::CacheControls;
-use jwm_cache::{Memoized, MemoizedMethod, SyncCache};
+use jwm_cache::{CacheControls, Memoized, MemoizedMethod, SyncCache};
 
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 

@@ -5,8 +5,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use jwm_cache::CacheControls;
-use jwm_cache::{Memoized, ttl_cache};
+use jwm_cache::{CacheControls, Memoized, ttl_cache};
 
 /// One line memoizes it: the attribute keeps the signature, and `SLOW_SQUARE` is its
 /// cache.

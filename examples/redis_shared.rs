@@ -15,8 +15,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use jwm_cache::AsyncCacheControls;
-use jwm_cache::ttl_cache;
+use jwm_cache::{AsyncCacheControls, ttl_cache};
 
 static COMPUTED: AtomicUsize = AtomicUsize::new(0);
 

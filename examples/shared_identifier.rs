@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use jwm_cache::CacheControls;
-use jwm_cache::{Memoized, SyncCache};
+use jwm_cache::{CacheControls, Memoized, SyncCache};
 
 fn main() {
     // Same identifier: the second function finds the first one's entries.

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use jwm_cache::AsyncCacheControls;
-use jwm_cache::{AsyncCache, AsyncCacheBuilder, AsyncMemoized};
+use jwm_cache::{AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized};
 use tokio::task::JoinSet;
 use tokio::time::sleep;
 

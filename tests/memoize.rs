@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use jwm_cache::CacheControls;
-use jwm_cache::{ManualClock, Memoized, MemoizedMethod, SyncCache, Ttl};
+use jwm_cache::{CacheControls, ManualClock, Memoized, MemoizedMethod, SyncCache, Ttl};
 
 fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))

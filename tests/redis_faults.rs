@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::redis_server::{RedisServer, free_port};
-use jwm_cache::AsyncCacheControls;
-use jwm_cache::{AsyncMemoized, RedisBackend, RedisOptions};
+use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
 use redis::Commands;
 
 const TIMEOUT: Duration = Duration::from_millis(200);

@@ -63,7 +63,7 @@ fn open_when(count: &Arc<AtomicUsize>, n: usize, gate: &Arc<Gate>) -> thread::Jo
 }
 
 /// Races THREADS callers on one key of a fresh cache. Every computation is held at a
-/// gate until all callers have entered; run `n` (counting from 0) yields `compute(n)`.
+/// gate until all callers have joined; run `n` (counting from 0) yields `compute(n)`.
 /// Returns the cache, how many runs there were, and each caller's outcome.
 fn held_race(
     compute: impl Fn(usize) -> Result<u64, &'static str> + Send + Sync + 'static,
@@ -73,16 +73,20 @@ fn held_race(
     Vec<thread::Result<Result<u64, &'static str>>>,
 ) {
     let cache: Arc<SyncCache<&str, u64>> = Arc::new(SyncCache::new());
-    let (runs, entered, gate) = (
-        Arc::new(AtomicUsize::new(0)),
-        Arc::new(AtomicUsize::new(0)),
-        Arc::new(Gate::default()),
-    );
-    let opener = open_when(&entered, THREADS, &gate);
+    let (runs, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
+    // Every caller counts its miss under the shard lock in which it joins the flight, so
+    // THREADS misses mean every caller has joined: none can arrive after a failure and
+    // compute again. (Counting callers on entry left that window open.)
+    let opener = {
+        let (cache, gate) = (cache.clone(), gate.clone());
+        thread::spawn(move || {
+            wait_until(|| cache.info().misses == THREADS as u64);
+            gate.open();
+        })
+    };
     let results = {
         let (cache, runs) = (cache.clone(), runs.clone());
         race(move || {
-            entered.fetch_add(1, Ordering::SeqCst);
             cache.try_get_or_insert_with("k", || {
                 let run = runs.fetch_add(1, Ordering::SeqCst);
                 gate.wait();

@@ -3,8 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use jwm_cache::{AsyncCacheControls, CacheControls};
-use jwm_cache::{Ttl, ttl_cache};
+use jwm_cache::{AsyncCacheControls, CacheControls, Ttl, ttl_cache};
 
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 
@@ -43,6 +42,19 @@ fn options_reach_the_cache() {
         (p.ttl, p.capacity, p.codec, p.clock),
         (Ttl::from_secs(30), Some(100), "postcard", "coarse")
     );
+}
+
+#[ttl_cache(shards = 3, capacity = 10_000)]
+fn sharded(n: u32) -> u32 {
+    n
+}
+
+#[test]
+fn shards_reach_the_cache() {
+    assert_eq!(sharded(1), 1);
+    // Rounded up to a power of two, as the builders' setter does.
+    assert_eq!(SHARDED.cache().shard_count(), 4);
+    assert_eq!(SHARDED.cache_parameters().capacity, Some(10_000));
 }
 
 #[ttl_cache(ttl = "never")]

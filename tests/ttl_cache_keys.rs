@@ -5,8 +5,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use jwm_cache::CacheControls;
-use jwm_cache::ttl_cache;
+use jwm_cache::{CacheControls, ttl_cache};
 
 static LARGEST_RUNS: AtomicUsize = AtomicUsize::new(0);
 

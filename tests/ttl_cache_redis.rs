@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use common::redis_server::{RedisServer, free_port};
-use jwm_cache::{AsyncCacheControls, CacheControls};
-use jwm_cache::{PersistentDigest, ttl_cache};
+use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
+use jwm_cache::{AsyncCacheControls, CacheControls, PersistentDigest, ttl_cache};
 use redis::Commands;
 use serde::{Deserialize, Serialize};
 
@@ -82,8 +82,7 @@ fn sync_and_async_functions_share_one_namespace_of_json_values() {
     assert_eq!(keys, std::slice::from_ref(&name));
     // The deadline, the header (which type and codec wrote it), then the JSON text.
     let stored: Vec<u8> = raw.get(&name).unwrap();
-    let (header, json) =
-        stored[jwm_cache::backend::DEADLINE_LEN..].split_at(jwm_cache::backend::HEADER_LEN);
+    let (header, json) = stored[DEADLINE_LEN..].split_at(HEADER_LEN);
     assert_eq!(&header[..3], b"jw\x01");
     assert_eq!(json, br#"{"lat":59.9,"lon":10.7}"#);
     let ttl_ms: i64 = raw.pttl(&name).unwrap();
@@ -115,7 +114,7 @@ async fn each_instantiation_of_a_generic_function_has_its_own_namespace() {
     assert_eq!(ECHO.cache_info().await.hits, 1);
     let mut keys: Vec<String> = server.client(0).keys("*").unwrap();
     keys.sort();
-    let base = concat!(module_path!(), "::echo@", file!(), ":97:1");
+    let base = concat!(module_path!(), "::echo@", file!(), ":98:1");
     assert_eq!(
         keys,
         [

@@ -330,6 +330,12 @@ fn refuse_conflicts(options: &Options, is_async: bool, method: bool) -> syn::Res
             "`capacity` bounds the in-memory backend; a Redis server bounds itself (maxmemory)",
         ));
     }
+    if let (true, Some(shards)) = (redis, options.setter("shards")) {
+        return Err(syn::Error::new_spanned(
+            shards,
+            "`shards` divides the in-memory backend; a Redis server has none",
+        ));
+    }
     if let (false, Some(Key::Receiver(projection))) = (method, &options.key) {
         return Err(syn::Error::new_spanned(
             projection,

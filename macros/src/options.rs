@@ -72,7 +72,28 @@ pub(crate) enum Key {
 /// `option_setters!`): a new one is a name here.
 const SETTERS: &[&str] = &["capacity", "shards", "single_flight"];
 
-const KNOWN: &str = "ttl, ttl_ms, identifier, capacity, shards, serializer, backend, bridge, clock, single_flight, shared_errors, cache_none, key";
+/// The options the attribute reads itself.
+const OWN: &[&str] = &[
+    "ttl",
+    "ttl_ms",
+    "identifier",
+    "serializer",
+    "backend",
+    "bridge",
+    "clock",
+    "shared_errors",
+    "cache_none",
+    "key",
+];
+
+/// Every option, for error messages.
+fn known() -> String {
+    OWN.iter()
+        .chain(SETTERS)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 impl Options {
     /// The value given to the builder setter `name`, if any.
@@ -103,7 +124,7 @@ impl Parse for Options {
             let Meta::NameValue(pair) = &meta else {
                 return Err(syn::Error::new_spanned(
                     &meta,
-                    format!("expected `name = value`; options: {KNOWN}"),
+                    format!("expected `name = value`; options: {}", known()),
                 ));
             };
             let name = pair
@@ -141,8 +162,9 @@ impl Parse for Options {
                     return Err(syn::Error::new_spanned(
                         &pair.path,
                         format!(
-                            "unknown option `{}`; options: {KNOWN}",
-                            quote::ToTokens::to_token_stream(&pair.path)
+                            "unknown option `{}`; options: {}",
+                            quote::ToTokens::to_token_stream(&pair.path),
+                            known()
                         ),
                     ));
                 }

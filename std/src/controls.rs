@@ -6,8 +6,8 @@ use std::future::Future;
 use jwm_cache_core::{CacheInfo, Parameters, Ttl};
 
 /// `cache_info`, `cache_clear` and `cache_parameters`, as in Python's `functools`: the
-/// controls of a sync cache ([`SyncCache`](crate::sync::SyncCache),
-/// [`BlockingCache`](crate::asynch::BlockingCache)) and of every sync memoized function.
+/// controls of a sync cache ([`SyncCache`](crate::sync::SyncCache), or with the `async`
+/// feature a `BlockingCache`) and of every sync memoized function.
 ///
 /// Each cache type implements it once; memoized wrappers get it from their cache, with
 /// their own TTL in [`cache_parameters`](CacheControls::cache_parameters).
@@ -52,7 +52,7 @@ pub trait CacheControls {
 /// ```
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub trait AsyncCacheControls: Send + Sync {
+pub trait AsyncCacheControls {
     /// Hits, misses, current size, evictions, expirations and errors.
     fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send;
 
@@ -106,7 +106,7 @@ where
 }
 
 #[cfg(feature = "async")]
-impl<T: Memo + Send + Sync> AsyncCacheControls for T
+impl<T: Memo> AsyncCacheControls for T
 where
     T::Cache: AsyncCacheControls,
 {

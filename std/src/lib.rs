@@ -1,21 +1,24 @@
 //! TTL caching and memoization for Rust.
 //!
-//! `jwm-cache` is what applications use day to day. It re-exports the whole
-//! `no_std` core ([`Cache`], [`MemoryBackend`], the codecs, [`ManualClock`],
-//! [`PersistentHash`]) and adds:
+//! `jwm-cache` is what applications use day to day. It re-exports the user-facing part
+//! of the `no_std` core ([`Cache`], [`MemoryBackend`] and its parts, the codecs,
+//! [`ManualClock`], [`PersistentHash`], [`Options`]) and adds:
 //!
 //! - `#[ttl_cache]` (feature `macros`, on by default): memoize a sync or async function
 //!   or method in one line, in memory or (feature `redis`) in Redis;
 //! - [`Memoized`] and [`MemoizedMethod`]: functions and methods wrapped with a cache,
-//!   with `call`, `cache_info`, `cache_clear` and `cache_parameters`;
-//! - [`SyncCache`]: a thread-safe, sharded cache with single-flight;
+//!   with `call` and the controls of [`CacheControls`] (`cache_info`, `cache_clear`,
+//!   `cache_parameters`);
+//! - [`SyncCache`]: a thread-safe, sharded cache with single-flight, built by
+//!   [`SyncCacheBuilder`];
 //! - [`SystemClock`] and [`CoarseClock`];
 //! - aliases so nobody spells five type parameters: [`LocalCache`], [`SharedCache`],
 //!   [`BytesCache`];
-//! - with the `async` feature, on tokio: `AsyncCache`, `AsyncMemoized` and
-//!   `AsyncMemoizedMethod`, the `AsyncBackend` trait with `Sharded` and `Offloaded` to
-//!   use sync backends from async code, and `BlockingCache` over a `Bridge` runtime to
-//!   use async backends from sync code.
+//! - with the `async` feature, on tokio: `AsyncCache` (built by `AsyncCacheBuilder`),
+//!   `AsyncMemoized` and `AsyncMemoizedMethod` with `AsyncCacheControls`, and
+//!   `BlockingCache` over a `Bridge` runtime to use async backends from sync code;
+//! - [`backend`]: what backend and shell authors need (`Backend`, `AsyncBackend`,
+//!   `Entry`, `Sharded` and `Offloaded` to use sync backends from async code).
 //!
 //! ```
 //! use jwm_cache::{CacheControls, ttl_cache};

@@ -21,7 +21,10 @@ pub(crate) fn shard_count<S, C>(options: &Options<S, C>) -> usize {
         let cores = thread::available_parallelism().map_or(1, usize::from);
         (cores * 32).next_power_of_two().min(256)
     };
-    let wanted = options.shards.unwrap_or_else(default);
+    // The field is public: normalise what the setter would have.
+    let wanted = options
+        .shards
+        .map_or_else(default, |n| n.clamp(1, 4096).next_power_of_two());
     match options.capacity {
         Some(capacity) => {
             let most = (capacity / MIN_ENTRIES_PER_SHARD).max(1);

@@ -12,10 +12,11 @@ pub const DEFAULT_IDENTIFIER: &str = "default";
 
 /// Every setting of a cache, in one value: what each builder and `#[ttl_cache]` fill in.
 ///
-/// A new option is one field here, one setter below (which every builder gets through
-/// [`option_setters!`](crate::option_setters)), and one attribute key. Settings a cache
+/// Every builder holds one and offers the same setters, written once; `#[ttl_cache]`
+/// passes `capacity`, `shards` and `single_flight` straight to them. Settings a cache
 /// does not use are ignored by it: the single-threaded [`Cache`](crate::Cache) has no
-/// shards and no single-flight.
+/// shards and no single-flight, and a builder's `build_with_backend` leaves the
+/// capacity to the backend.
 ///
 /// ```
 /// use core::time::Duration;
@@ -27,7 +28,7 @@ pub const DEFAULT_IDENTIFIER: &str = "default";
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub struct Options<S = Identity, C = ()> {
+pub struct Options<S, C> {
     /// The TTL of entries stored without one (default 60 s).
     pub ttl: Ttl,
     /// The namespace of the cache's entries, if one was given.
@@ -131,11 +132,17 @@ impl<S, C> Options<S, C> {
 ///
 /// Invoke it inside `impl<.., S, C> Builder<.., S, C>`, naming the builder with its
 /// parameters before `S` and `C` in brackets (`option_setters!(MyBuilder[T,]; ttl, capacity)`), and
-/// listing the options the builder takes. The builder provides
+/// listing the options the builder takes, or `all`. The builder provides
 /// `fn with_options<S2, C2>(self, f: impl FnOnce(Options<S, C>) -> Options<S2, C2>) -> MyBuilder<.., S2, C2>`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! option_setters {
+    // Every option: the thread-safe caches' builders take them all.
+    ($builder:ident $params:tt; all) => {
+        $crate::option_setters!(
+            $builder $params; ttl, identifier, capacity, shards, single_flight, serializer, clock
+        );
+    };
     ($builder:ident $params:tt; $($option:ident),* $(,)?) => {
         $($crate::option_setters!(@$option $builder $params);)*
     };
@@ -147,15 +154,16 @@ macro_rules! option_setters {
         }
     };
     (@identifier $builder:ident [$($param:tt)*]) => {
-        /// The namespace of the cache's entries. Memoized functions under one identifier
-        /// share one cache.
+        /// The namespace of the cache's entries (for memoized functions, naming one
+        /// shares its cache with the others under that identifier).
         pub fn identifier(self, identifier: impl ::core::convert::Into<$crate::__private::String>) -> Self {
             self.with_options(|options| options.identifier(identifier))
         }
     };
     (@capacity $builder:ident [$($param:tt)*]) => {
-        /// The most entries kept; SIEVE evicts beyond it. A sharded cache splits it
-        /// across shards (at least 1024 entries each, so small capacities use fewer).
+        /// The most entries the built-in memory backend keeps; SIEVE evicts beyond it. A
+        /// sharded cache splits it across shards (at least 1024 entries each, so small
+        /// capacities use fewer).
         pub fn capacity(self, capacity: usize) -> Self {
             self.with_options(|options| options.capacity(capacity))
         }

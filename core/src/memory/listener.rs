@@ -21,8 +21,9 @@ pub enum RemovalCause {
     Evicted,
     /// Removed by [`Backend::remove`](crate::backend::Backend::remove) while live.
     Removed,
-    /// A live value overwritten by [`Backend::set`](crate::backend::Backend::set); the
-    /// entry stays, with the new value.
+    /// A live value overwritten by [`Backend::set`](crate::backend::Backend::set): the
+    /// key now holds the new value (or, if the new value alone outweighs the capacity,
+    /// nothing, and the new value is reported as `Rejected`).
     Replaced,
     /// Dropped by [`Backend::clear`](crate::backend::Backend::clear).
     Cleared,

@@ -177,17 +177,21 @@ where
                 self.report(key, value, RemovalCause::Rejected);
                 return Ok(());
             } else {
-                let old = self.replace(index, value, deadline);
-                let old_weight = self.weigher.weigh(&key, &old);
-                if old_weight != weight {
-                    self.weight = self
-                        .weight
-                        .saturating_sub(old_weight)
-                        .saturating_add(weight);
+                let node = &self.nodes[index as usize];
+                let old_weight = self.weigher.weigh(&node.key, &node.value);
+                let total = self
+                    .weight
+                    .saturating_sub(old_weight)
+                    .saturating_add(weight);
+                if total <= capacity {
+                    let old = self.replace(index, value, deadline);
+                    self.weight = total;
+                    self.report(key, old, RemovalCause::Replaced);
+                    return Ok(());
                 }
-                self.report(key, old, RemovalCause::Replaced);
-                self.make_room(capacity, 0, 0, now);
-                return Ok(());
+                // Heavier and over capacity: room is made as for a new entry, so the
+                // policy can never pick the entry being written as the victim.
+                self.remove_at(index, hash, RemovalCause::Replaced);
             }
         }
         if weight > capacity {

@@ -105,6 +105,25 @@ mod tests {
     }
 
     #[test]
+    fn a_heavier_value_never_evicts_its_own_entry() {
+        // Every entry visited, so the hand clears them all and would take the oldest,
+        // the one being written, if it were a candidate.
+        for key in 1..=5 {
+            let mut store = weighed();
+            let now = Instant::ZERO;
+            for k in 1..=5 {
+                store.set(k, 2, Deadline::NEVER, now).unwrap();
+            }
+            for k in 1..=5 {
+                store.get(&k, now).unwrap();
+            }
+            store.set(key, 4, Deadline::NEVER, now).unwrap();
+            assert_eq!(store.get(&key, now).unwrap(), Some(&4), "key {key}");
+            assert!(store.weight() <= 10);
+        }
+    }
+
+    #[test]
     fn an_entry_heavier_than_the_capacity_is_rejected_not_counted() {
         let mut causes = Vec::new();
         let mut store = weighed().with_listener(|key, _, cause| causes.push((key, cause)));

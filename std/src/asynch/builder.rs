@@ -63,8 +63,7 @@ impl<S, C> AsyncCacheBuilder<S, C> {
     }
 
     jwm_cache_core::option_setters!(
-        AsyncCacheBuilder[];
-        ttl, identifier, capacity, shards, single_flight, serializer, clock
+        AsyncCacheBuilder[]; all
     );
 
     /// A cache over in-memory [`Sharded`] backends, splitting the capacity among them.

@@ -81,8 +81,7 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     }
 
     jwm_cache_core::option_setters!(
-        MemoizedBuilder[T, Args, V,];
-        ttl, identifier, capacity, shards, single_flight, serializer, clock
+        MemoizedBuilder[T, Args, V,]; all
     );
 
     /// The cache `make` builds from these options: shared through the registry under

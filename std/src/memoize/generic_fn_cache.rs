@@ -219,7 +219,7 @@ mod asynchronous {
         fn parameters(&self) -> Parameters;
     }
 
-    impl<T: AsyncCacheControls> DynAsyncCacheControls for T {
+    impl<T: AsyncCacheControls + Send + Sync> DynAsyncCacheControls for T {
         fn boxed_info(&self) -> Boxed<'_, CacheInfo> {
             Box::pin(self.cache_info())
         }
@@ -242,7 +242,7 @@ mod asynchronous {
         pub fn instance<T, M>(&self, make: impl FnOnce() -> Arc<M>) -> &'static M
         where
             T: ?Sized + 'static,
-            M: AsyncCacheControls + 'static,
+            M: AsyncCacheControls + Send + Sync + 'static,
         {
             self.instance_or::<T, M>(make, |m| m)
         }

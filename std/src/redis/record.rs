@@ -42,8 +42,10 @@ pub(crate) fn wall_now() -> Duration {
 }
 
 /// The stored form of `deadline`, for a store at `now` when the wall clock read
-/// `wall_now`. Rounded down to the millisecond, so that a reader on the same clocks
-/// never sees the entry live longer than its cache asked; a finite deadline too far
+/// `wall_now`. Rounded down to the millisecond. A store reads the wall clock when it
+/// sends `SET`, after the computation, while `now` is the lookup's: the stored deadline,
+/// like the server's `PX`, is later than the writer's own by the computation's time,
+/// and a reader sees that later one. A finite deadline too far
 /// away for the format stays finite (`u64::MAX - 1`) rather than becoming "never".
 pub(crate) fn to_wall(deadline: Deadline, now: Instant, wall_now: Duration) -> u64 {
     let Some(left) = deadline.remaining(now) else {

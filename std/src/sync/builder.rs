@@ -61,8 +61,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
     }
 
     jwm_cache_core::option_setters!(
-        SyncCacheBuilder[];
-        ttl, identifier, capacity, shards, single_flight, serializer, clock
+        SyncCacheBuilder[]; all
     );
 
     /// A cache over in-memory shards, splitting the capacity among them.

@@ -322,9 +322,9 @@ impl<K, V, B, S, C> AsyncCacheControls for AsyncCache<K, V, B, S, C>
 where
     K: Hash + Eq + Clone + Send + Sync,
     V: Clone + Send + Sync,
-    S: Serializer<V> + Send + Sync,
+    S: Serializer<V> + Sync,
     B: AsyncBackend<K, S::Encoded>,
-    C: Clock + Send + Sync,
+    C: Clock + Sync,
 {
     fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {
         self.info()
