@@ -224,7 +224,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// store.set(2, 60, Deadline::NEVER, Instant::ZERO).unwrap();
     /// assert_eq!(store.weight(), 60);
     /// ```
-    pub fn with_weigher<V: Weigher<K, E>>(self, weigher: V) -> MemoryBackend<K, E, H, P, V, L> {
+    pub fn with_weigher<G: Weigher<K, E>>(self, weigher: G) -> MemoryBackend<K, E, H, P, G, L> {
         let weight = self.nodes.iter().fold(0usize, |total, node| {
             total.saturating_add(weigher.weigh(&node.key, &node.value))
         });

@@ -75,7 +75,8 @@ impl<S, C> SyncCacheBuilder<S, C> {
     }
 
     /// A cache whose shards each get a backend from `backend`, which learns the cache's
-    /// identifier. The capacity is the backends' business here.
+    /// identifier. Each backend bounds itself; the capacity only caps the shard count
+    /// (at least 1024 entries each).
     pub fn build_with_backend<K, V, B>(
         self,
         mut backend: impl FnMut() -> B,

@@ -89,7 +89,8 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     /// The cache `options` describe, one shard per [`shards`](Options::shards) (see
     /// [`SyncCacheBuilder::new`] for the default), each over a backend from `backend` as
     /// it is: unlike [`SyncCacheBuilder::build_with_backend`], the backends are not told
-    /// the identifier. The options' capacity is the backends' business.
+    /// the identifier. Each backend bounds itself; the options' capacity only caps the
+    /// shard count (at least 1024 entries each).
     ///
     /// ```
     /// use jwm_cache::{MemoryBackend, Options, SyncCache, SystemClock};
