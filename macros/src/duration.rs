@@ -13,6 +13,9 @@ pub(crate) fn parse(text: &str) -> Result<Ttl, String> {
     if text == "never" {
         return Ok(Ttl::Never);
     }
+    if text.starts_with('-') {
+        return Err(format!("`{text}`: {NEGATIVE}"));
+    }
     let digits = text.chars().take_while(char::is_ascii_digit).count();
     let (number, unit) = text.split_at(digits);
     let scale: u64 = match unit {
@@ -32,6 +35,10 @@ pub(crate) fn parse(text: &str) -> Result<Ttl, String> {
         .ok_or_else(|| format!("`{text}` is too long a TTL; for no expiry write \"never\""))
 }
 
+/// What a negative TTL gets told, in `ttl` and `ttl_ms` alike.
+pub(crate) const NEGATIVE: &str =
+    "a TTL cannot be negative; write 0 to store nothing, or \"never\" for no expiry";
+
 const EXPECTED: &str =
     "write a whole number and a unit (ms, s, m, h, d), such as \"30s\", or \"never\"";
 
@@ -48,6 +55,12 @@ mod tests {
         assert_eq!(parse("2d"), Ok(Ttl::Millis(172_800_000)));
         assert_eq!(parse("0s"), Ok(Ttl::Millis(0)));
         assert_eq!(parse("never"), Ok(Ttl::Never));
+    }
+
+    #[test]
+    fn a_negative_ttl_is_named_as_such() {
+        let message = parse("-5s").unwrap_err();
+        assert!(message.contains("cannot be negative"), "{message}");
     }
 
     #[test]

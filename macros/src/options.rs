@@ -196,6 +196,15 @@ fn integer(value: &Expr) -> syn::Result<u64> {
     match value {
         Expr::Lit(ExprLit {
             lit: Lit::Int(n), ..
+        }) if n.base10_digits().starts_with('-') => {
+            Err(syn::Error::new_spanned(value, duration::NEGATIVE))
+        }
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            ..
+        }) => Err(syn::Error::new_spanned(value, duration::NEGATIVE)),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(n), ..
         }) => n.base10_parse(),
         _ => Err(syn::Error::new_spanned(
             value,
