@@ -57,6 +57,70 @@ fn shards_reach_the_cache() {
     assert_eq!(SHARDED.cache_parameters().capacity, Some(10_000));
 }
 
+/// An alias hides the spelling `Result<T, E>` the attribute reads by default.
+type AppResult<T> = Result<T, String>;
+
+static ALIAS_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache(result = true)]
+fn parse_alias(text: String) -> AppResult<u32> {
+    ALIAS_RUNS.fetch_add(1, SeqCst);
+    text.parse().map_err(|_| format!("not a number: {text}"))
+}
+
+#[test]
+fn result_true_caches_only_ok_through_an_alias() {
+    let before = ALIAS_RUNS.load(SeqCst);
+    assert!(parse_alias("x".into()).is_err());
+    assert!(parse_alias("x".into()).is_err());
+    assert_eq!(
+        ALIAS_RUNS.load(SeqCst) - before,
+        2,
+        "an Err is never cached"
+    );
+    assert_eq!(
+        (parse_alias("7".into()), parse_alias("7".into())),
+        (Ok(7), Ok(7))
+    );
+    assert_eq!(ALIAS_RUNS.load(SeqCst) - before, 3, "an Ok is");
+}
+
+static WHOLE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache(result = false)]
+fn parse_whole(text: String) -> Result<u32, String> {
+    WHOLE_RUNS.fetch_add(1, SeqCst);
+    text.parse().map_err(|_| format!("not a number: {text}"))
+}
+
+static UNSTATED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache]
+fn parse_unstated(text: String) -> AppResult<u32> {
+    UNSTATED_RUNS.fetch_add(1, SeqCst);
+    text.parse().map_err(|_| format!("not a number: {text}"))
+}
+
+#[test]
+fn result_false_and_an_unstated_alias_cache_the_whole_value() {
+    for (call, runs) in [
+        (
+            parse_whole as fn(String) -> Result<u32, String>,
+            &WHOLE_RUNS,
+        ),
+        (parse_unstated, &UNSTATED_RUNS),
+    ] {
+        let before = runs.load(SeqCst);
+        assert!(call("x".into()).is_err());
+        assert!(call("x".into()).is_err());
+        assert_eq!(
+            runs.load(SeqCst) - before,
+            1,
+            "the Err is cached like any value"
+        );
+    }
+}
+
 #[ttl_cache(ttl = "never")]
 fn forever(n: u8) -> u8 {
     n

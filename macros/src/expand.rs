@@ -19,7 +19,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     refuse_conflicts(&options, is_async, method)?;
     let name = function.sig.ident.clone();
     let (wrapper, arguments) = signature::arguments(&mut function);
-    let returns = signature::returns(&function.sig.output, options.cache_none);
+    let returns = signature::returns(&function.sig.output, options.cache_none, options.result);
     refuse_misplaced_cache_none(&options, &returns)?;
     let memoized = Memoized::new(&options, &function, &name, is_async, method);
     let inner = memoized.compute_function();
@@ -116,7 +116,8 @@ impl<'a> Memoized<'a> {
     fn value_checks(&self, returns: &Returns) -> TokenStream {
         let mut value_checks = self.storage.value_checks(returns.cached());
         if matches!(returns, Returns::Result(_)) && self.options.shared_errors {
-            if let Some(error) = signature::result_error(&self.function.sig.output) {
+            let output = &self.function.sig.output;
+            if let Some(error) = signature::result_error(output, self.options.result) {
                 value_checks.extend(quote_spanned! {error.span()=>
                     {
                         // Callers waiting on a computation get its error, cloned.

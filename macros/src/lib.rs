@@ -42,7 +42,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   const parameters are refused. In Redis, instantiations are told apart by those
 ///   names: two closures in one function have the same name, so give such functions a
 ///   key that tells them apart.
-/// - **Results**: a return type written `Result<T, E>` caches only `Ok`; callers
+/// - **Results**: `result = true` caches only `Ok` of any `Result` type, aliases
+///   included, and `result = false` caches every value whole. Without it, a return type
+///   written `Result<T, E>` caches only `Ok`; callers
 ///   waiting on the same computation get its `Err`, cloned (`E: Clone + Send + 'static`).
 ///   For an error type that is not `Clone` (`anyhow::Result<T>`, `io::Result<T>`), write
 ///   `shared_errors = false`: waiters then compute again when the call fails. One written `Option<T>` caches `None` like any value

@@ -28,6 +28,9 @@ pub(crate) struct Options {
     pub(crate) cache_none: bool,
     /// Where `cache_none` was written, if it was.
     pub(crate) cache_none_span: Option<Span>,
+    /// `result = true | false`: whether the return type is a `Result` whose `Err` is not
+    /// cached, stated outright (`None`: decided by the spelling `Result<T, E>`).
+    pub(crate) result: Option<bool>,
     pub(crate) key: Option<Key>,
 }
 
@@ -83,6 +86,7 @@ const OWN: &[&str] = &[
     "clock",
     "shared_errors",
     "cache_none",
+    "result",
     "key",
 ];
 
@@ -118,6 +122,7 @@ impl Parse for Options {
             shared_errors: true,
             cache_none: true,
             cache_none_span: None,
+            result: None,
             key: None,
         };
         for meta in Punctuated::<Meta, Token![,]>::parse_terminated(input)? {
@@ -148,6 +153,7 @@ impl Parse for Options {
                         .extend(ident.map(|ident| (ident, value.clone())));
                 }
                 "shared_errors" => options.shared_errors = boolean(value)?,
+                "result" => options.result = Some(boolean(value)?),
                 "cache_none" => {
                     options.cache_none = boolean(value)?;
                     options.cache_none_span = Some(pair.path.span());

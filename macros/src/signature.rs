@@ -117,13 +117,26 @@ fn is_ignore(attribute: &syn::Attribute) -> bool {
     segments == ["ttl_cache", "ignore"]
 }
 
-/// The `E` of a return type written `Result<T, E>`: callers waiting on a computation get
-/// its error, cloned, so it must be `Clone + Send + 'static`.
-pub(crate) fn result_error(output: &ReturnType) -> Option<Type> {
+/// The `E` of a return type written `Result<T, E>`, or with `result = true` of any
+/// `Result` type: callers waiting on a computation get its error, cloned, so it must be
+/// `Clone + Send + 'static`.
+pub(crate) fn result_error(output: &ReturnType, result: Option<bool>) -> Option<Type> {
     let ReturnType::Type(_, ty) = output else {
         return None;
     };
-    let Type::Path(path) = &**ty else {
+    let spelled = spelled_error(ty);
+    match (spelled, result) {
+        (Some(error), _) => Some(error),
+        (None, Some(true)) => {
+            Some(syn::parse_quote!(<#ty as ::jwm_cache::__private::IsResult>::Err))
+        }
+        (None, _) => None,
+    }
+}
+
+/// The `E` of a type written `Result<T, E>`.
+fn spelled_error(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else {
         return None;
     };
     let last = path.path.segments.last()?;
@@ -140,11 +153,28 @@ pub(crate) fn result_error(output: &ReturnType) -> Option<Type> {
     types.nth(1)
 }
 
-pub(crate) fn returns(output: &ReturnType, cache_none: bool) -> Returns {
+/// How the return type is cached. `result` states the `Result` rule outright: `false`
+/// caches any value whole, `true` caches only `Ok` of any `Result` type, aliases
+/// included; without it, only a type written `Result<T, E>` is one.
+pub(crate) fn returns(output: &ReturnType, cache_none: bool, result: Option<bool>) -> Returns {
     let ty = match output {
         ReturnType::Default => return Returns::Value(syn::parse_quote!(())),
         ReturnType::Type(_, ty) => (**ty).clone(),
     };
+    let spelled = returns_spelled(&ty, cache_none);
+    match (spelled, result) {
+        (Returns::Result(_), Some(false)) => Returns::Value(ty),
+        (Returns::Result(ok), _) => Returns::Result(ok),
+        (_, Some(true)) => {
+            Returns::Result(syn::parse_quote!(<#ty as ::jwm_cache::__private::IsResult>::Ok))
+        }
+        (spelled, _) => spelled,
+    }
+}
+
+/// How the return type is cached, by its spelling alone.
+fn returns_spelled(ty: &Type, cache_none: bool) -> Returns {
+    let ty = ty.clone();
     if let Type::Path(path) = &ty {
         if let Some(last) = path.path.segments.last() {
             let first = match &last.arguments {

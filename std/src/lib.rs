@@ -107,6 +107,22 @@ pub mod __private {
     pub use crate::memoize::SyncControls;
     #[cfg(feature = "async")]
     pub use crate::memoize::{AsyncControls, DynAsyncCacheControls};
+
+    /// The parts of a `Result` type, for `#[ttl_cache(result = true)]` over an alias.
+    #[diagnostic::on_unimplemented(
+        message = "`result = true` needs a return type that is a `Result`, found `{Self}`"
+    )]
+    pub trait IsResult {
+        /// What is cached.
+        type Ok;
+        /// What is returned, and shared with waiting callers, but never cached.
+        type Err;
+    }
+
+    impl<T, E> IsResult for Result<T, E> {
+        type Ok = T;
+        type Err = E;
+    }
 }
 
 /// A single-threaded in-memory cache that stores values as they are.
