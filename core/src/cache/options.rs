@@ -102,26 +102,25 @@ impl<S, C> Options<S, C> {
     /// The codec, replaced by `f` of the current one: for a wrapper such as
     /// [`Stamped`](crate::Stamped).
     pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> Options<S2, C> {
-        Options {
-            ttl: self.ttl,
-            identifier: self.identifier,
-            capacity: self.capacity,
-            shards: self.shards,
-            single_flight: self.single_flight,
-            serializer: f(self.serializer),
-            clock: self.clock,
-        }
+        self.with_parts(|serializer, clock| (f(serializer), clock))
     }
 
     /// The clock.
     pub fn clock<C2>(self, clock: C2) -> Options<S, C2> {
+        self.with_parts(|serializer, _| (serializer, clock))
+    }
+
+    /// The same settings with the codec and clock `f` makes of these: the one place
+    /// that lists every field, since Rust has no type-changing struct update.
+    fn with_parts<S2, C2>(self, f: impl FnOnce(S, C) -> (S2, C2)) -> Options<S2, C2> {
+        let (serializer, clock) = f(self.serializer, self.clock);
         Options {
             ttl: self.ttl,
             identifier: self.identifier,
             capacity: self.capacity,
             shards: self.shards,
             single_flight: self.single_flight,
-            serializer: self.serializer,
+            serializer,
             clock,
         }
     }

@@ -130,17 +130,32 @@ impl ToRedisArgs for Record<'_> {
 /// The entry in `bytes`, as a lookup at `now` read them when the wall clock read
 /// `wall_now`; `None` if they are too short to hold a deadline.
 pub(crate) fn read<K>(
-    mut bytes: Vec<u8>,
+    bytes: Vec<u8>,
     now: Instant,
     wall_now: Duration,
 ) -> Option<Entry<StampedBytes<K>>> {
     let (deadline, _) = bytes.split_first_chunk::<DEADLINE_LEN>()?;
     let deadline = from_wall(u64::from_le_bytes(*deadline), now, wall_now);
-    bytes.drain(..DEADLINE_LEN);
     Some(Entry {
-        value: StampedBytes::from_stored(bytes),
+        value: stamped(bytes)?,
         deadline,
     })
+}
+
+/// The stamped bytes behind the deadline in `bytes`; `None` if they are too short to
+/// hold one.
+pub(crate) fn stamped<K>(mut bytes: Vec<u8>) -> Option<StampedBytes<K>> {
+    strip_deadline(&mut bytes).then(|| StampedBytes::from_stored(bytes))
+}
+
+/// Drops the deadline in front of `bytes`; false, leaving them whole, if they are too
+/// short to hold one.
+fn strip_deadline(bytes: &mut Vec<u8>) -> bool {
+    let long_enough = bytes.len() >= DEADLINE_LEN;
+    if long_enough {
+        bytes.drain(..DEADLINE_LEN);
+    }
+    long_enough
 }
 
 /// The stamped bytes in `bytes`, for a lookup that wants no deadline (`get_many`).
@@ -148,9 +163,7 @@ pub(crate) fn read<K>(
 /// header, they are refused by the codec, which makes that key alone a miss and an
 /// error instead of failing every key of the batch.
 pub(crate) fn value<K>(mut bytes: Vec<u8>) -> StampedBytes<K> {
-    if bytes.len() >= DEADLINE_LEN {
-        bytes.drain(..DEADLINE_LEN);
-    }
+    strip_deadline(&mut bytes);
     StampedBytes::from_stored(bytes)
 }
 

@@ -34,8 +34,8 @@ pub struct SyncRedisBackend<K> {
     /// namespace and options on every operation.
     redis: Arc<RedisBackend<K>>,
     bridge: Bridge,
-    /// What the last `get` found: the sync trait lends its result.
-    found: Option<Entry<StampedBytes<K>>>,
+    /// What the last lookup found: the sync trait lends its result.
+    found: Option<StampedBytes<K>>,
 }
 
 impl<K> SyncRedisBackend<K> {
@@ -77,11 +77,26 @@ where
         now: Instant,
     ) -> Result<Option<Entry<&StampedBytes<K>>>, RedisBackendError> {
         let key = key.clone();
-        self.found = self.run(|redis| async move { redis.get_entry(&key, now).await })?;
-        Ok(self.found.as_ref().map(|entry| Entry {
-            value: &entry.value,
-            deadline: entry.deadline,
-        }))
+        let found = self.run(|redis| async move { redis.get_entry(&key, now).await })?;
+        let deadline = found.as_ref().map(|entry| entry.deadline);
+        self.found = found.map(|entry| entry.value);
+        Ok(self
+            .found
+            .as_ref()
+            .zip(deadline)
+            .map(|(value, deadline)| Entry { value, deadline }))
+    }
+
+    /// A lookup that wants no deadline, as the cache's own: one `GET`, no wall clock read.
+    fn get(
+        &mut self,
+        key: &K,
+        now: Instant,
+    ) -> Result<Option<&StampedBytes<K>>, RedisBackendError> {
+        let key = key.clone();
+        self.found =
+            self.run(|redis| async move { AsyncBackend::get(&*redis, &key, now).await })?;
+        Ok(self.found.as_ref())
     }
 
     fn set(
