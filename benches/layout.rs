@@ -7,7 +7,7 @@
 mod shuffled;
 use shuffled::shuffled;
 
-use jwm_cache::backend::Backend;
+use jwm_cache::backend::{Backend, Lookup};
 use jwm_cache::{CacheBuilder, Clock, MemoryBackend, SystemClock, Ttl};
 use std::hint::black_box;
 use std::num::NonZeroUsize;

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use jwm_cache::backend::{AsyncBackend, Backend, Deadline, Entry, Offloaded};
+use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, Deadline, Entry, Lookup, Offloaded};
 use jwm_cache::{
     AsyncCacheControls, AsyncMemoized, Bridge, CacheControls, Instant, Memoized, MemoryBackend,
 };
@@ -39,6 +39,24 @@ impl AsyncBackend<u64, String> for RemoteStore {
     type Error = Infallible;
     const NAME: &'static str = "remote";
 
+    fn set(
+        &self,
+        key: u64,
+        value: String,
+        deadline: Deadline,
+        now: Instant,
+    ) -> impl Future<Output = Result<(), Infallible>> + Send {
+        self.round_trip(move |s| s.set(key, value, deadline, now))
+    }
+    fn clear(&self) -> impl Future<Output = Result<(), Infallible>> + Send {
+        self.round_trip(|s| s.clear())
+    }
+    fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Infallible>> + Send {
+        self.round_trip(move |s| s.len(now))
+    }
+}
+
+impl AsyncLookup<u64, u64, String> for RemoteStore {
     fn get_entry(
         &self,
         key: &u64,
@@ -49,27 +67,13 @@ impl AsyncBackend<u64, String> for RemoteStore {
             Ok(entry.map(|entry| entry.map(String::clone)))
         })
     }
-    fn set(
-        &self,
-        key: u64,
-        value: String,
-        deadline: Deadline,
-        now: Instant,
-    ) -> impl Future<Output = Result<(), Infallible>> + Send {
-        self.round_trip(move |s| s.set(key, value, deadline, now))
-    }
+
     fn remove(
         &self,
         key: &u64,
         now: Instant,
     ) -> impl Future<Output = Result<bool, Infallible>> + Send {
         self.round_trip(move |s| s.remove(key, now))
-    }
-    fn clear(&self) -> impl Future<Output = Result<(), Infallible>> + Send {
-        self.round_trip(|s| s.clear())
-    }
-    fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Infallible>> + Send {
-        self.round_trip(move |s| s.len(now))
     }
 }
 

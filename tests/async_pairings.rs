@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use common::{SlowBackend, within};
-use jwm_cache::backend::{Backend, Deadline, Offloaded};
+use jwm_cache::backend::{Backend, Deadline, Lookup, Offloaded};
 use jwm_cache::{
     AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, Instant, ManualClock, Memoized,
     MemoryBackend,
@@ -67,6 +67,24 @@ impl Backend<u64, u64> for GatedBackend {
     type Error = std::convert::Infallible;
     const NAME: &'static str = "gated";
 
+    fn set(
+        &mut self,
+        key: u64,
+        value: u64,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), Self::Error> {
+        self.store.set(key, value, deadline, now)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.store.clear()
+    }
+    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
+        self.store.len(now)
+    }
+}
+
+impl Lookup<u64, u64, u64> for GatedBackend {
     fn get_entry(
         &mut self,
         key: &u64,
@@ -80,23 +98,9 @@ impl Backend<u64, u64> for GatedBackend {
         );
         self.store.get_entry(key, now)
     }
-    fn set(
-        &mut self,
-        key: u64,
-        value: u64,
-        deadline: Deadline,
-        now: Instant,
-    ) -> Result<(), Self::Error> {
-        self.store.set(key, value, deadline, now)
-    }
+
     fn remove(&mut self, key: &u64, now: Instant) -> Result<bool, Self::Error> {
         self.store.remove(key, now)
-    }
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.store.clear()
-    }
-    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
-        self.store.len(now)
     }
 }
 

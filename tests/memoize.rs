@@ -274,13 +274,6 @@ struct Down;
 impl jwm_cache::backend::Backend<u32, u32> for Down {
     type Error = &'static str;
     const NAME: &'static str = "down";
-    fn get_entry(
-        &mut self,
-        _: &u32,
-        _: jwm_cache::Instant,
-    ) -> Result<Option<jwm_cache::backend::Entry<&u32>>, &'static str> {
-        Err("down")
-    }
     fn set(
         &mut self,
         _: u32,
@@ -290,13 +283,24 @@ impl jwm_cache::backend::Backend<u32, u32> for Down {
     ) -> Result<(), &'static str> {
         Err("down")
     }
-    fn remove(&mut self, _: &u32, _: jwm_cache::Instant) -> Result<bool, &'static str> {
-        Err("down")
-    }
     fn clear(&mut self) -> Result<(), &'static str> {
         Err("down")
     }
     fn len(&mut self, _: jwm_cache::Instant) -> Result<usize, &'static str> {
+        Err("down")
+    }
+}
+
+impl jwm_cache::backend::Lookup<u32, u32, u32> for Down {
+    fn get_entry(
+        &mut self,
+        _: &u32,
+        _: jwm_cache::Instant,
+    ) -> Result<Option<jwm_cache::backend::Entry<&u32>>, &'static str> {
+        Err("down")
+    }
+
+    fn remove(&mut self, _: &u32, _: jwm_cache::Instant) -> Result<bool, &'static str> {
         Err("down")
     }
 }

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use jwm_cache::backend::{Backend, Deadline, Reclaimed};
+use jwm_cache::backend::{Backend, Deadline, Lookup, Reclaimed};
 use jwm_cache::{
     Eviction, Instant, MemoryBackend, RemovalCause, Sieve, Unbounded, UnitWeight, Weigher,
 };

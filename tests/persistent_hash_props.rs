@@ -13,6 +13,15 @@ fn d<T: PersistentHash + ?Sized>(value: &T) -> jwm_cache::Digest {
 type Key = (Vec<String>, Option<u16>, BTreeMap<u8, Vec<u8>>);
 
 proptest! {
+    /// What lets a shared store find a `String` key by `&str`, or a `Vec` key by a slice.
+    #[test]
+    fn borrowed_forms_have_their_owners_digest(s in ".{0,24}", v in any::<Vec<(u16, String)>>()) {
+        prop_assert_eq!(d(s.as_str()), d(&s));
+        prop_assert_eq!(d(&*Box::<str>::from(s.as_str())), d(&s));
+        prop_assert_eq!(d(v.as_slice()), d(&v));
+        prop_assert_eq!(d(&*std::sync::Arc::<[(u16, String)]>::from(v.clone())), d(&v));
+    }
+
     #[test]
     fn distinct_values_have_distinct_digests(a in any::<Key>(), b in any::<Key>()) {
         prop_assert_eq!(a == b, d(&a) == d(&b));

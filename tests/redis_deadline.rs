@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::redis_server::RedisServer;
-use jwm_cache::backend::{AsyncBackend, Backend, DEADLINE_LEN, Deadline};
+use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, DEADLINE_LEN, Deadline, Lookup};
 use jwm_cache::{
     AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheBuilder, Clock,
     Instant, PersistentDigest, Postcard, RedisBackend, RedisBackendError, Serializer, Stamped,

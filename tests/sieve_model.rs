@@ -2,7 +2,7 @@
 
 use std::convert::Infallible;
 
-use jwm_cache::backend::{Backend, Deadline};
+use jwm_cache::backend::{Deadline, Lookup};
 use jwm_cache::{Instant, MemoryBackend, Sieve};
 use proptest::prelude::*;
 
@@ -72,7 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// Runs `ops` on `store`, a store of `capacity`, and on the reference side by side.
 fn matches_the_reference(
-    mut store: impl Backend<u8, u8, Error = Infallible>,
+    mut store: impl Lookup<u8, u8, u8, Error = Infallible>,
     capacity: usize,
     ops: Vec<Op>,
 ) -> Result<(), TestCaseError> {

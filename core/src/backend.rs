@@ -1,4 +1,4 @@
-//! The `Backend` trait: where encoded entries live.
+//! The `Backend` and `Lookup` traits: where encoded entries live, and how they are found.
 
 use crate::time::{Deadline, Instant};
 
@@ -8,8 +8,12 @@ use crate::time::{Deadline, Instant};
 /// once per operation. A backend never returns an entry whose deadline is at or before
 /// `now`, and [`len`](Backend::len) never counts one.
 ///
+/// Entries are read and removed through [`Lookup`]: a backend implements
+/// `Lookup<K, K, E>`, and, where it can, `Lookup<K, Q, E>` for borrowed forms `Q` of
+/// its keys (`str` for `String`), so that a lookup never builds an owned key.
+///
 /// ```
-/// use jwm_cache_core::{Backend, Instant, MemoryBackend, Ttl};
+/// use jwm_cache_core::{Backend, Instant, Lookup, MemoryBackend, Ttl};
 ///
 /// let mut store = MemoryBackend::<&str, u32>::new();
 /// let now = Instant::ZERO;
@@ -23,17 +27,6 @@ pub trait Backend<K, E> {
     /// A short name for [`Cache::parameters`](crate::Cache::parameters).
     const NAME: &'static str;
 
-    /// The live entry under `key` at `now`, if any, with its deadline: what a near
-    /// cache needs to fill its copy, refresh-ahead to see an entry is due, and
-    /// time-to-idle to extend it.
-    fn get_entry(&mut self, key: &K, now: Instant) -> Result<Option<Entry<&E>>, Self::Error>;
-
-    /// The live value under `key` at `now`, if any.
-    #[inline]
-    fn get(&mut self, key: &K, now: Instant) -> Result<Option<&E>, Self::Error> {
-        Ok(self.get_entry(key, now)?.map(|entry| entry.value))
-    }
-
     /// Stores `value` under `key` until `deadline`, replacing any previous entry.
     fn set(
         &mut self,
@@ -42,9 +35,6 @@ pub trait Backend<K, E> {
         deadline: Deadline,
         now: Instant,
     ) -> Result<(), Self::Error>;
-
-    /// Removes the entry under `key`; returns whether a live one was there at `now`.
-    fn remove(&mut self, key: &K, now: Instant) -> Result<bool, Self::Error>;
 
     /// Removes every entry and resets the [`Reclaimed`] counts.
     fn clear(&mut self) -> Result<(), Self::Error>;
@@ -71,10 +61,47 @@ pub trait Backend<K, E> {
     }
 }
 
+/// Reading and removing entries of a [`Backend`] by `&Q`, a borrowed form of its key `K`,
+/// as `HashMap::get` takes `&str` for a `String` key.
+///
+/// Every backend implements `Lookup<K, K, E>`. Which other forms it accepts depends on
+/// how it finds an entry:
+/// - [`MemoryBackend`](crate::MemoryBackend) compares keys, so it takes every `Q` with
+///   `K: Borrow<Q>` and `Q: Hash + Eq`, as `HashMap` does;
+/// - a store shared across processes finds an entry by its key's
+///   [`PersistentHash`](crate::PersistentHash) digest, so it takes every `Q` with
+///   `K: Borrow<Q>` and `Q: PersistentHash`. The provided encodings give a borrowed form
+///   the digest of its owner (`str` and `String`, `[T]` and `Vec<T>`, `T` and `Box<T>`).
+///
+/// ```
+/// use jwm_cache_core::{Backend, Instant, Lookup, MemoryBackend, Ttl};
+///
+/// let mut store = MemoryBackend::<String, u32>::new();
+/// let now = Instant::ZERO;
+/// store.set("alice".to_string(), 1, Ttl::NEVER.deadline_from(now), now).unwrap();
+/// assert_eq!(store.get("alice", now).unwrap(), Some(&1)); // no `String` built
+/// assert_eq!(store.remove("alice", now), Ok(true));
+/// ```
+pub trait Lookup<K, Q: ?Sized, E>: Backend<K, E> {
+    /// The live entry under `key` at `now`, if any, with its deadline: what a near
+    /// cache needs to fill its copy, refresh-ahead to see an entry is due, and
+    /// time-to-idle to extend it.
+    fn get_entry(&mut self, key: &Q, now: Instant) -> Result<Option<Entry<&E>>, Self::Error>;
+
+    /// The live value under `key` at `now`, if any.
+    #[inline]
+    fn get(&mut self, key: &Q, now: Instant) -> Result<Option<&E>, Self::Error> {
+        Ok(self.get_entry(key, now)?.map(|entry| entry.value))
+    }
+
+    /// Removes the entry under `key`; returns whether a live one was there at `now`.
+    fn remove(&mut self, key: &Q, now: Instant) -> Result<bool, Self::Error>;
+}
+
 /// A live entry as a backend hands it over: its value and when it expires.
 ///
 /// ```
-/// use jwm_cache_core::{Backend, Deadline, Entry, Instant, MemoryBackend};
+/// use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, MemoryBackend};
 ///
 /// let mut store = MemoryBackend::<&str, u32>::new();
 /// let deadline = Deadline::at(Instant::from_nanos(500));

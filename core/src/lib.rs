@@ -48,7 +48,7 @@ mod key;
 mod memory;
 mod time;
 
-pub use backend::{Backend, Entry, Reclaimed};
+pub use backend::{Backend, Entry, Lookup, Reclaimed};
 pub use cache::{
     Cache, CacheBuilder, CacheError, CacheInfo, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL, Options,
     Parameters, Policy, Write,

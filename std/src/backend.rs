@@ -4,9 +4,10 @@
 //! Applications rarely need this module: the caches, builders and memoized functions at
 //! the crate root are the everyday API.
 //!
-//! - [`Backend`] (sync) and `AsyncBackend` (feature `async`) are what a store implements:
-//!   lookups hand back an [`Entry`], the value with its [`Deadline`]; [`Reclaimed`]
-//!   counts what the store dropped on its own.
+//! - [`Backend`] (sync) and `AsyncBackend` (feature `async`) are what a store implements,
+//!   with [`Lookup`] and `AsyncLookup` for reading and removing by the key or a borrowed
+//!   form of it: lookups hand back an [`Entry`], the value with its [`Deadline`];
+//!   [`Reclaimed`] counts what the store dropped on its own.
 //! - `Sharded` runs an in-memory sync backend for async code, inline; `Offloaded` runs a
 //!   sync backend that blocks on I/O on tokio's blocking pool.
 //! - [`Policy`], [`Write`] and [`Counts`] are the engine's TTL, codec and counting rules,
@@ -16,7 +17,7 @@
 //!   `redis`) is the deadline Redis stores in front of it.
 //!
 //! ```
-//! use jwm_cache::backend::{Backend, Deadline, Entry};
+//! use jwm_cache::backend::{Backend, Deadline, Entry, Lookup};
 //! use jwm_cache::{Instant, MemoryBackend};
 //!
 //! let mut store = MemoryBackend::<&str, u32>::new();
@@ -27,11 +28,11 @@
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use crate::asynch::{AsyncBackend, OffloadError, Offloaded, Sharded};
+pub use crate::asynch::{AsyncBackend, AsyncLookup, OffloadError, Offloaded, Sharded};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use crate::redis::DEADLINE_LEN;
 pub use jwm_cache_core::{
-    Backend, ByteCodec, Counts, Deadline, Entry, HEADER_LEN, HEADER_VERSION, Policy, Reclaimed,
-    Write, value_fingerprint,
+    Backend, ByteCodec, Counts, Deadline, Entry, HEADER_LEN, HEADER_VERSION, Lookup, Policy,
+    Reclaimed, Write, value_fingerprint,
 };

@@ -284,8 +284,12 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         current
     }
 
-    /// Detaches the flight for `key`: its result then reaches only its own callers.
-    pub(crate) fn detach(&mut self, key: &K) {
+    /// Detaches the flight for `key` (or a borrowed form of it): its result then reaches
+    /// only its own callers.
+    pub(crate) fn detach<Q: Hash + Eq + ?Sized>(&mut self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
         self.0.remove(key);
     }
 

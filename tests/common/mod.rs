@@ -13,7 +13,7 @@ use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use jwm_cache::backend::{AsyncBackend, Backend, Deadline, Entry};
+use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, Deadline, Entry, Lookup};
 use jwm_cache::{Instant, MemoryBackend};
 
 /// An async backend over memory that yields and sleeps before every operation, as a
@@ -87,17 +87,6 @@ where
     type Error = Down;
     const NAME: &'static str = "slow";
 
-    fn get_entry(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<Option<Entry<E>>, Down>> + Send {
-        self.io(self.latency, move |s| {
-            let entry = s.get_entry(key, now)?;
-            Ok(entry.map(|entry| entry.map(E::clone)))
-        })
-    }
-
     fn set(
         &self,
         key: K,
@@ -111,16 +100,33 @@ where
         })
     }
 
-    fn remove(&self, key: &K, now: Instant) -> impl Future<Output = Result<bool, Down>> + Send {
-        self.io(self.latency, move |s| s.remove(key, now))
-    }
-
     fn clear(&self) -> impl Future<Output = Result<(), Down>> + Send {
         self.io(self.latency, |s| s.clear())
     }
 
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Down>> + Send {
         self.io(self.latency, move |s| s.len(now))
+    }
+}
+
+impl<K, E> AsyncLookup<K, K, E> for SlowBackend<K, E>
+where
+    K: Hash + Eq + Send + Sync,
+    E: Clone + Send + Sync,
+{
+    fn get_entry(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<Entry<E>>, Down>> + Send {
+        self.io(self.latency, move |s| {
+            let entry = s.get_entry(key, now)?;
+            Ok(entry.map(|entry| entry.map(E::clone)))
+        })
+    }
+
+    fn remove(&self, key: &K, now: Instant) -> impl Future<Output = Result<bool, Down>> + Send {
+        self.io(self.latency, move |s| s.remove(key, now))
     }
 }
 

@@ -2,7 +2,9 @@
 //! per call themselves (the thread-safe and async caches). Hidden from the docs: users
 //! call the clock-reading twins; shell authors read ARCHITECTURE.md.
 
-use crate::backend::Backend;
+use core::borrow::Borrow;
+
+use crate::backend::Lookup;
 use crate::cache::{Cache, CacheError, CacheInfo, Counts};
 use crate::codec::Serializer;
 use crate::error::Error;
@@ -11,7 +13,7 @@ use crate::time::{Clock, Instant, Ttl};
 impl<K, V, B, S, C> Cache<K, V, B, S, C>
 where
     S: Serializer<V>,
-    B: Backend<K, S::Encoded>,
+    B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
     /// [`get`](Self::get) as of `now`: for wrappers that read the clock themselves,
@@ -27,8 +29,15 @@ where
     /// assert_eq!(cache.get_at(&1, now).unwrap(), Some("one"));
     /// ```
     #[doc(hidden)]
-    pub fn get_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
-        let found = self.policy.read(self.backend.get(key, now));
+    pub fn get_at<Q>(&mut self, key: &Q, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
+        let found = self
+            .policy
+            .read(Lookup::<K, Q, _>::get(&mut self.backend, key, now));
         self.counts += Counts::lookup(&found);
         found
     }
@@ -37,8 +46,15 @@ where
     /// still counted as an error): for a caller that already counted its lookup and
     /// looks again, as a single-flight waiter does when it takes over.
     #[doc(hidden)]
-    pub fn peek_at(&mut self, key: &K, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>> {
-        let found = self.policy.read(self.backend.get(key, now));
+    pub fn peek_at<Q>(&mut self, key: &Q, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
+        let found = self
+            .policy
+            .read(Lookup::<K, Q, _>::get(&mut self.backend, key, now));
         self.counts += Counts::outcome(&found);
         found
     }
@@ -82,8 +98,14 @@ where
 
     /// [`remove`](Self::remove) as of `now`.
     #[doc(hidden)]
-    pub fn remove_at(&mut self, key: &K, now: Instant) -> Result<bool, CacheError<K, V, B, S>> {
-        let removed = self.backend.remove(key, now).map_err(Error::Backend);
+    pub fn remove_at<Q>(&mut self, key: &Q, now: Instant) -> Result<bool, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
+        let removed =
+            Lookup::<K, Q, _>::remove(&mut self.backend, key, now).map_err(Error::Backend);
         self.counts += Counts::outcome(&removed);
         removed
     }

@@ -6,9 +6,10 @@ mod info;
 mod options;
 mod policy;
 
+use core::borrow::Borrow;
 use core::marker::PhantomData;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Lookup};
 use crate::codec::{Identity, Serializer};
 use crate::error::Error;
 use crate::memory::MemoryBackend;
@@ -104,10 +105,14 @@ impl<K, V, B, S, C> Cache<K, V, B, S, C> {
 impl<K, V, B, S, C> Cache<K, V, B, S, C>
 where
     S: Serializer<V>,
-    B: Backend<K, S::Encoded>,
+    B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
     /// The value under `key`, if a live one is stored.
+    ///
+    /// `key` may be any borrowed form of the key type, as with `HashMap::get`: a
+    /// `String`-keyed cache is read with a `&str`, and a hit builds no `String`. Which
+    /// forms a backend takes is up to its [`Lookup`] impls.
     ///
     /// A failure is counted as a miss and an error, and returned.
     ///
@@ -115,11 +120,16 @@ where
     /// use jwm_cache_core::{Cache, ManualClock};
     ///
     /// let mut cache = Cache::new(ManualClock::new());
-    /// assert_eq!(cache.get(&"k").unwrap(), None);
-    /// cache.insert("k", 1).unwrap();
-    /// assert_eq!(cache.get(&"k").unwrap(), Some(1));
+    /// assert_eq!(cache.get("alice").unwrap(), None);
+    /// cache.insert(String::from("alice"), 1).unwrap();
+    /// assert_eq!(cache.get("alice").unwrap(), Some(1));
     /// ```
-    pub fn get(&mut self, key: &K) -> Result<Option<V>, CacheError<K, V, B, S>> {
+    pub fn get<Q>(&mut self, key: &Q) -> Result<Option<V>, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
         let now = self.clock.now();
         self.get_at(key, now)
     }
@@ -225,7 +235,8 @@ where
         Ok(value)
     }
 
-    /// Removes the entry under `key`; returns whether a live one was there.
+    /// Removes the entry under `key`, which may be any borrowed form of the key type as
+    /// for [`get`](Self::get); returns whether a live one was there.
     ///
     /// ```
     /// use jwm_cache_core::{Cache, ManualClock};
@@ -235,7 +246,12 @@ where
     /// assert_eq!(cache.remove(&1), Ok(true));
     /// assert_eq!(cache.remove(&1), Ok(false));
     /// ```
-    pub fn remove(&mut self, key: &K) -> Result<bool, CacheError<K, V, B, S>> {
+    pub fn remove<Q>(&mut self, key: &Q) -> Result<bool, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
         let now = self.clock.now();
         self.remove_at(key, now)
     }
@@ -306,9 +322,7 @@ where
                 .backend
                 .set(key, value, deadline, now)
                 .map_err(Error::Backend),
-            Ok(Write::Remove) => self
-                .backend
-                .remove(&key, now)
+            Ok(Write::Remove) => Lookup::<K, K, _>::remove(&mut self.backend, &key, now)
                 .map(drop)
                 .map_err(Error::Backend),
             Err(e) => Err(Error::Codec(e)),

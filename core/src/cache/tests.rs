@@ -6,7 +6,7 @@ use core::cell::Cell;
 use core::time::Duration;
 
 use super::*;
-use crate::backend::{Entry, Reclaimed};
+use crate::backend::{Entry, Lookup, Reclaimed};
 use crate::time::{Deadline, ManualClock};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -219,19 +219,22 @@ struct Down;
 impl Backend<u32, u32> for Broken {
     type Error = Down;
     const NAME: &'static str = "broken";
-    fn get_entry(&mut self, _: &u32, _: Instant) -> Result<Option<Entry<&u32>>, Down> {
-        Err(Down)
-    }
     fn set(&mut self, _: u32, _: u32, _: Deadline, _: Instant) -> Result<(), Down> {
-        Err(Down)
-    }
-    fn remove(&mut self, _: &u32, _: Instant) -> Result<bool, Down> {
         Err(Down)
     }
     fn clear(&mut self) -> Result<(), Down> {
         Err(Down)
     }
     fn len(&mut self, _: Instant) -> Result<usize, Down> {
+        Err(Down)
+    }
+}
+
+impl Lookup<u32, u32, u32> for Broken {
+    fn get_entry(&mut self, _: &u32, _: Instant) -> Result<Option<Entry<&u32>>, Down> {
+        Err(Down)
+    }
+    fn remove(&mut self, _: &u32, _: Instant) -> Result<bool, Down> {
         Err(Down)
     }
 }

@@ -19,7 +19,7 @@ pub enum RemovalCause {
     /// A live entry dropped to stay within capacity. Counted in
     /// [`Reclaimed::evictions`](crate::backend::Reclaimed::evictions).
     Evicted,
-    /// Removed by [`Backend::remove`](crate::backend::Backend::remove) while live.
+    /// Removed by [`Lookup::remove`](crate::backend::Lookup::remove) while live.
     Removed,
     /// A live value overwritten by [`Backend::set`](crate::backend::Backend::set): the
     /// key now holds the new value (or, if the new value alone outweighs the capacity,
@@ -38,7 +38,7 @@ pub enum RemovalCause {
 /// It runs inside the store's operation, so it should be quick.
 ///
 /// ```
-/// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, RemovalCause};
+/// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend, RemovalCause};
 ///
 /// let mut removed = Vec::new();
 /// let mut store = MemoryBackend::<u32, &str>::with_capacity(1)
@@ -83,7 +83,7 @@ impl<K, E, F: FnMut(K, E, RemovalCause)> RemovalListener<K, E> for F {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, Reclaimed};
+    use crate::backend::{Backend, Lookup, Reclaimed};
     use crate::memory::MemoryBackend;
     use crate::time::{Deadline, Instant};
     use alloc::vec::Vec;

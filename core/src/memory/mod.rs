@@ -67,7 +67,7 @@ const RECLAIM_BUDGET: usize = 8;
 ///   [`with_listener`](Self::with_listener). Dropping the store tells it nothing.
 ///
 /// ```
-/// use jwm_cache_core::{Backend, Instant, MemoryBackend, Ttl};
+/// use jwm_cache_core::{Backend, Lookup, Instant, MemoryBackend, Ttl};
 ///
 /// let mut store = MemoryBackend::<u32, &str>::with_capacity(2);
 /// let now = Instant::ZERO;
@@ -84,7 +84,7 @@ const RECLAIM_BUDGET: usize = 8;
 /// With every part named:
 ///
 /// ```
-/// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, RemovalCause, Sieve};
+/// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend, RemovalCause, Sieve};
 ///
 /// let mut evicted = 0;
 /// let mut store = MemoryBackend::<&str, String>::new()
@@ -116,7 +116,7 @@ impl<K, E> MemoryBackend<K, E> {
     /// An unbounded store.
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
     ///
     /// let mut store = MemoryBackend::<String, Vec<u8>>::new();
     /// store.set("k".into(), vec![1], Deadline::NEVER, Instant::ZERO).unwrap();
@@ -129,7 +129,7 @@ impl<K, E> MemoryBackend<K, E> {
     /// A store holding at most `capacity` entries (0 stores nothing), evicting by SIEVE.
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
     ///
     /// let mut store = MemoryBackend::<u32, u32>::with_capacity(2);
     /// for k in 0..5 {
@@ -189,7 +189,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// capacity, the next insert evicts down to it.
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, MemoryBackend, Sieve};
+    /// use jwm_cache_core::{Backend, Lookup, MemoryBackend, Sieve};
     ///
     /// let store = MemoryBackend::<u32, u32>::new().with_eviction(Sieve::new(100));
     /// assert_eq!(store.capacity(), Some(100));
@@ -216,7 +216,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// weight. Entries already held are weighed again.
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
     ///
     /// let mut store = MemoryBackend::<u32, u64>::with_capacity(100)
     ///     .with_weigher(|_: &u32, value: &u64| *value as usize);
@@ -244,7 +244,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// The same store telling `listener` about every entry that leaves it from now on.
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, RemovalCause};
+    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend, RemovalCause};
     ///
     /// let mut causes = Vec::new();
     /// let mut store = MemoryBackend::<u32, u32>::new()
@@ -288,7 +288,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// Unlike [`len`](crate::backend::Backend::len) this does no work; it shows what memory holds.
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
     ///
     /// let mut store = MemoryBackend::<u32, u32>::new();
     /// store.set(1, 1, Deadline::at(Instant::from_nanos(10)), Instant::ZERO).unwrap();
@@ -305,7 +305,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// reclaimed yet; with the default [`UnitWeight`], [`stored`](Self::stored).
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
     ///
     /// let mut store = MemoryBackend::<u32, &str>::new().with_weigher(|_: &u32, v: &&str| v.len());
     /// store.set(1, "four", Deadline::NEVER, Instant::ZERO).unwrap();
@@ -319,7 +319,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::Backend;
+    use crate::backend::{Backend, Lookup};
     use crate::time::{Deadline, Instant};
 
     #[test]

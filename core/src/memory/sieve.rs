@@ -28,7 +28,7 @@ struct Link {
 /// It costs a bounded store 8 bytes and one bit per entry, in tables of its own.
 ///
 /// ```
-/// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, Sieve};
+/// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend, Sieve};
 ///
 /// let mut store = MemoryBackend::<u32, &str>::new().with_eviction(Sieve::new(2));
 /// let now = Instant::ZERO;

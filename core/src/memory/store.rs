@@ -1,10 +1,11 @@
 //! The memory backend's operations: they keep the table, the nodes, the wheel and the
 //! eviction policy in step, and send every entry that leaves through one place.
 
+use core::borrow::Borrow;
 use core::convert::Infallible;
 use core::hash::{BuildHasher, Hash};
 
-use crate::backend::{Backend, Entry, Reclaimed};
+use crate::backend::{Backend, Entry, Lookup, Reclaimed};
 use crate::time::{Deadline, Instant};
 
 use super::eviction::Eviction;
@@ -47,10 +48,13 @@ where
     W: Weigher<K, E>,
     L: RemovalListener<K, E>,
 {
-    fn find(&self, hash: u64, key: &K) -> Option<u32> {
+    fn find<Q: Eq + ?Sized>(&self, hash: u64, key: &Q) -> Option<u32>
+    where
+        K: Borrow<Q>,
+    {
         let nodes = &self.nodes;
         self.table
-            .find(hash, |&i| nodes[i as usize].key == *key)
+            .find(hash, |&i| nodes[i as usize].key.borrow() == key)
             .copied()
     }
 
@@ -138,25 +142,6 @@ where
     type Error = Infallible;
     const NAME: &'static str = "memory";
 
-    #[inline]
-    fn get_entry(&mut self, key: &K, now: Instant) -> Result<Option<Entry<&E>>, Infallible> {
-        let hash = self.hasher.hash_one(key);
-        let Some(index) = self.find(hash, key) else {
-            return Ok(None);
-        };
-        if self.nodes[index as usize].deadline.is_expired(now) {
-            self.remove_at(index, hash, RemovalCause::Expired);
-            return Ok(None);
-        }
-        // A policy without per-entry state compiles this away.
-        self.eviction.accessed(index);
-        let node = &self.nodes[index as usize];
-        Ok(Some(Entry {
-            value: &node.value,
-            deadline: node.deadline,
-        }))
-    }
-
     fn set(
         &mut self,
         key: K,
@@ -217,16 +202,6 @@ where
         Ok(())
     }
 
-    fn remove(&mut self, key: &K, now: Instant) -> Result<bool, Infallible> {
-        let hash = self.hasher.hash_one(key);
-        let Some(index) = self.find(hash, key) else {
-            return Ok(false);
-        };
-        let deadline = self.nodes[index as usize].deadline;
-        self.remove_at(index, hash, cause_at(deadline, now, RemovalCause::Removed));
-        Ok(!deadline.is_expired(now))
-    }
-
     fn clear(&mut self) -> Result<(), Infallible> {
         self.table.clear();
         self.wheel.clear();
@@ -256,6 +231,47 @@ where
 
     fn reclaimed(&self) -> Reclaimed {
         self.reclaimed
+    }
+}
+
+/// Takes every borrowed form `Q` of the key that `HashMap` would: `K: Borrow<Q>`, so `Q`
+/// hashes and compares as `K` does.
+impl<K, Q, E, H, P, W, L> Lookup<K, Q, E> for MemoryBackend<K, E, H, P, W, L>
+where
+    K: Hash + Eq + Borrow<Q>,
+    Q: Hash + Eq + ?Sized,
+    H: BuildHasher,
+    P: Eviction,
+    W: Weigher<K, E>,
+    L: RemovalListener<K, E>,
+{
+    #[inline]
+    fn get_entry(&mut self, key: &Q, now: Instant) -> Result<Option<Entry<&E>>, Infallible> {
+        let hash = self.hasher.hash_one(key);
+        let Some(index) = self.find(hash, key) else {
+            return Ok(None);
+        };
+        if self.nodes[index as usize].deadline.is_expired(now) {
+            self.remove_at(index, hash, RemovalCause::Expired);
+            return Ok(None);
+        }
+        // A policy without per-entry state compiles this away.
+        self.eviction.accessed(index);
+        let node = &self.nodes[index as usize];
+        Ok(Some(Entry {
+            value: &node.value,
+            deadline: node.deadline,
+        }))
+    }
+
+    fn remove(&mut self, key: &Q, now: Instant) -> Result<bool, Infallible> {
+        let hash = self.hasher.hash_one(key);
+        let Some(index) = self.find(hash, key) else {
+            return Ok(false);
+        };
+        let deadline = self.nodes[index as usize].deadline;
+        self.remove_at(index, hash, cause_at(deadline, now, RemovalCause::Removed));
+        Ok(!deadline.is_expired(now))
     }
 }
 

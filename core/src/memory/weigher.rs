@@ -8,7 +8,7 @@
 /// `Fn(&K, &E) -> usize` is a weigher.
 ///
 /// ```
-/// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend};
+/// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
 ///
 /// let by_len = |_: &u32, value: &Vec<u8>| value.len();
 /// let mut store = MemoryBackend::<u32, Vec<u8>>::with_capacity(10).with_weigher(by_len);
@@ -49,7 +49,7 @@ impl<K, E, F: Fn(&K, &E) -> usize> Weigher<K, E> for F {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, Reclaimed};
+    use crate::backend::{Backend, Lookup, Reclaimed};
     use crate::memory::{MemoryBackend, RemovalCause, Sieve};
     use crate::time::{Deadline, Instant};
     use alloc::vec::Vec;

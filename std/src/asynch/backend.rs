@@ -15,13 +15,16 @@ use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed};
 /// - `now` comes from the cache's clock: an entry whose deadline is at or before `now` is
 ///   never returned nor counted, whatever the store's own notion of time.
 ///
+/// Entries are read and removed through [`AsyncLookup`], as the sync twin's are through
+/// [`Lookup`](jwm_cache_core::Lookup).
+///
 /// Every sync [`Backend`](jwm_cache_core::Backend) is usable as one: [`Sharded`](crate::asynch::Sharded)
 /// runs an in-memory backend inline behind sharded locks, and
 /// [`Offloaded`](crate::asynch::Offloaded) runs a backend that blocks on I/O on tokio's blocking
 /// pool.
 ///
 /// ```
-/// use jwm_cache::backend::{AsyncBackend, Sharded};
+/// use jwm_cache::backend::{AsyncBackend, AsyncLookup, Sharded};
 /// use jwm_cache::{Instant, MemoryBackend, Ttl};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -37,23 +40,6 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// A short name for `parameters()`.
     const NAME: &'static str;
 
-    /// The live entry under `key` at `now`, if any, with its deadline.
-    fn get_entry(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<Option<Entry<E>>, Self::Error>> + Send;
-
-    /// The live value under `key` at `now`, if any.
-    fn get(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<Option<E>, Self::Error>> + Send {
-        let entry = self.get_entry(key, now);
-        async move { Ok(entry.await?.map(|entry| entry.value)) }
-    }
-
     /// Stores `value` under `key` until `deadline`, replacing any previous entry.
     fn set(
         &self,
@@ -63,38 +49,11 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         now: Instant,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
-    /// Removes the entry under `key`; returns whether a live one was there at `now`.
-    fn remove(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
-
     /// Removes every entry of this backend's namespace and resets the [`Reclaimed`] counts.
     fn clear(&self) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// The number of live entries at `now`.
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Self::Error>> + Send;
-
-    /// The live entries under `keys`, in order. The default looks them up one by one; a
-    /// remote store overrides it with one round trip.
-    fn get_many(
-        &self,
-        keys: &[K],
-        now: Instant,
-    ) -> impl Future<Output = Result<Vec<Option<E>>, Self::Error>> + Send
-    where
-        K: Sync,
-        E: Send,
-    {
-        async move {
-            let mut found = Vec::with_capacity(keys.len());
-            for key in keys {
-                found.push(self.get(key, now).await?);
-            }
-            Ok(found)
-        }
-    }
 
     /// The most time one memoized call may spend on this backend, lookup and store
     /// together, if its operations are bounded (Redis: its timeout). Unbounded backends
@@ -133,5 +92,66 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// Entries this backend removed on its own since the last [`clear`](Self::clear).
     fn reclaimed(&self) -> Reclaimed {
         Reclaimed::default()
+    }
+}
+
+/// Reading and removing entries of an [`AsyncBackend`] by `&Q`, a borrowed form of its
+/// key `K`: the async twin of [`Lookup`](jwm_cache_core::Lookup), which says which forms
+/// each kind of store takes.
+///
+/// ```
+/// use jwm_cache::backend::{AsyncBackend, AsyncLookup, Sharded};
+/// use jwm_cache::{Instant, MemoryBackend, Ttl};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = Sharded::new(4, MemoryBackend::<String, u32>::new);
+/// let now = Instant::ZERO;
+/// store.set("alice".to_string(), 1, Ttl::NEVER.deadline_from(now), now).await.unwrap();
+/// assert_eq!(store.get("alice", now).await.unwrap(), Some(1));
+/// # });
+/// ```
+pub trait AsyncLookup<K, Q: ?Sized, E>: AsyncBackend<K, E> {
+    /// The live entry under `key` at `now`, if any, with its deadline.
+    fn get_entry(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<Entry<E>>, Self::Error>> + Send;
+
+    /// The live value under `key` at `now`, if any.
+    fn get(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<E>, Self::Error>> + Send {
+        let entry = self.get_entry(key, now);
+        async move { Ok(entry.await?.map(|entry| entry.value)) }
+    }
+
+    /// Removes the entry under `key`; returns whether a live one was there at `now`.
+    fn remove(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// The live entries under `keys`, in order. The default looks them up one by one; a
+    /// remote store overrides it with one round trip.
+    fn get_many(
+        &self,
+        keys: &[Q],
+        now: Instant,
+    ) -> impl Future<Output = Result<Vec<Option<E>>, Self::Error>> + Send
+    where
+        Q: Sized + Sync,
+        E: Send,
+    {
+        async move {
+            let mut found = Vec::with_capacity(keys.len());
+            for key in keys {
+                found.push(self.get(key, now).await?);
+            }
+            Ok(found)
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! `BlockingCache`: sync calls over an async cache, through a [`Bridge`].
 
+use std::borrow::Borrow;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::mpsc;
 use jwm_cache_core::{CacheInfo, Clock, Instant, Parameters, Serializer, Ttl};
 use tokio::sync::oneshot;
 
-use super::backend::AsyncBackend;
+use super::backend::AsyncLookup;
 use super::bridge::{self, Bridge, BridgeError};
 use super::cache::{AsyncCache, AsyncCacheError, Storing};
 use crate::controls::CacheControls;
@@ -76,16 +77,23 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: Serializer<V> + Send + Sync + 'static,
-    B: AsyncBackend<K, S::Encoded> + 'static,
+    B: AsyncLookup<K, K, S::Encoded> + 'static,
     B::Error: 'static,
     S::Encoded: Send,
     S::Error: Send,
     C: Clock + Send + Sync + 'static,
 {
-    /// The value under `key`, if a live one is stored.
-    pub fn get(&self, key: &K) -> BridgeResult<Option<V>, K, V, B, S> {
-        let key = key.clone();
-        self.run(|cache| async move { cache.get(&key).await })
+    /// The value under `key`, which may be any borrowed form of the key type, as for
+    /// [`AsyncCache::get`]. The key crosses to the bridge's runtime in its owned form.
+    pub fn get<Q>(&self, key: &Q) -> BridgeResult<Option<V>, K, V, B, S>
+    where
+        K: Borrow<Q>,
+        Q: ToOwned + Sync + ?Sized + 'static,
+        Q::Owned: Send + 'static,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
+        let key = key.to_owned();
+        self.run(|cache| async move { cache.get(key.borrow()).await })
     }
 
     /// Stores `value` under `key` with the cache's TTL.
@@ -104,10 +112,17 @@ where
         self.run(|cache| async move { cache.insert_with_ttl(key, value, ttl).await })
     }
 
-    /// Removes the entry under `key`; returns whether a live one was there.
-    pub fn remove(&self, key: &K) -> BridgeResult<bool, K, V, B, S> {
-        let key = key.clone();
-        self.run(|cache| async move { cache.remove(&key).await })
+    /// Removes the entry under `key`, which may be any borrowed form of the key type;
+    /// returns whether a live one was there.
+    pub fn remove<Q>(&self, key: &Q) -> BridgeResult<bool, K, V, B, S>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned + Sync + ?Sized + 'static,
+        Q::Owned: Send + 'static,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
+        let key = key.to_owned();
+        self.run(|cache| async move { cache.remove(key.borrow()).await })
     }
 
     /// Empties the cache's namespace and resets every counter.
@@ -260,7 +275,7 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: Serializer<V> + Send + Sync + 'static,
-    B: AsyncBackend<K, S::Encoded> + 'static,
+    B: AsyncLookup<K, K, S::Encoded> + 'static,
     B::Error: 'static,
     S::Encoded: Send,
     S::Error: Send,

@@ -10,7 +10,7 @@ mod counts;
 mod offloaded;
 mod sharded;
 
-pub use backend::AsyncBackend;
+pub use backend::{AsyncBackend, AsyncLookup};
 pub use blocking_cache::BlockingCache;
 pub use bridge::{Bridge, BridgeError};
 pub use builder::AsyncCacheBuilder;

@@ -1,13 +1,14 @@
 //! `Offloaded`: a sync backend that blocks on I/O, run on tokio's blocking pool.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, Reclaimed};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed};
 use tokio::runtime::Handle;
 
-use super::backend::AsyncBackend;
+use super::backend::{AsyncBackend, AsyncLookup};
 
 /// A sync [`Backend`] that blocks on I/O, made an [`AsyncBackend`]: each operation runs
 /// on tokio's blocking pool (`spawn_blocking`), so no executor thread ever waits on the
@@ -17,7 +18,7 @@ use super::backend::AsyncBackend;
 /// An in-memory backend does not need this; [`Sharded`](crate::asynch::Sharded) runs it inline.
 ///
 /// ```
-/// use jwm_cache::backend::{AsyncBackend, Offloaded};
+/// use jwm_cache::backend::{AsyncBackend, AsyncLookup, Offloaded};
 /// use jwm_cache::{Instant, MemoryBackend, Ttl};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -117,25 +118,13 @@ fn lock<T>(inner: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl<K, E, B> AsyncBackend<K, E> for Offloaded<B>
 where
-    K: Clone + Send + Sync + 'static,
+    K: Send + 'static,
     E: Clone + Send + 'static,
     B: Backend<K, E> + Send + 'static,
     B::Error: Send + 'static,
 {
     type Error = OffloadError<B::Error>;
     const NAME: &'static str = B::NAME;
-
-    fn get_entry(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<Option<Entry<E>>, Self::Error>> + Send {
-        let key = key.clone();
-        self.run(move |b| {
-            let entry = b.get_entry(&key, now)?;
-            Ok(entry.map(|entry| entry.map(E::clone)))
-        })
-    }
 
     fn set(
         &self,
@@ -145,15 +134,6 @@ where
         now: Instant,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         self.run(move |b| b.set(key, value, deadline, now))
-    }
-
-    fn remove(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
-        let key = key.clone();
-        self.run(move |b| b.remove(&key, now))
     }
 
     fn clear(&self) -> impl Future<Output = Result<(), Self::Error>> + Send {
@@ -171,5 +151,38 @@ where
     /// The backend's counts as of its last completed operation.
     fn reclaimed(&self) -> Reclaimed {
         *lock(&self.reclaimed)
+    }
+}
+
+/// The key goes to the blocking pool in its owned form (`Q::to_owned`): one allocation
+/// next to the thread hand-off, for a backend that blocks on I/O anyway.
+impl<K, Q, E, B> AsyncLookup<K, Q, E> for Offloaded<B>
+where
+    K: Send + 'static,
+    Q: ToOwned + Sync + ?Sized + 'static,
+    Q::Owned: Send + 'static,
+    E: Clone + Send + 'static,
+    B: Lookup<K, Q, E> + Send + 'static,
+    B::Error: Send + 'static,
+{
+    fn get_entry(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<Entry<E>>, Self::Error>> + Send {
+        let key = key.to_owned();
+        self.run(move |b| {
+            let entry = Lookup::<K, Q, E>::get_entry(b, key.borrow(), now)?;
+            Ok(entry.map(|entry| entry.map(E::clone)))
+        })
+    }
+
+    fn remove(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        let key = key.to_owned();
+        self.run(move |b| Lookup::<K, Q, E>::remove(b, key.borrow(), now))
     }
 }

@@ -5,9 +5,9 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, Reclaimed};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed};
 
-use super::backend::AsyncBackend;
+use super::backend::{AsyncBackend, AsyncLookup};
 
 /// A sync [`Backend`] that never blocks (in memory), made an [`AsyncBackend`]: keys are
 /// spread over shards, each a `Mutex` around one backend, and every operation runs
@@ -51,8 +51,9 @@ impl<B> Sharded<B> {
         self.shards.len()
     }
 
-    fn shard<K: Hash>(&self, key: &K) -> MutexGuard<'_, B> {
-        // Shard counts are powers of two.
+    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, B> {
+        // Shard counts are powers of two. A borrowed form of a key hashes as the key
+        // does (the `Borrow` contract), so it finds the same shard.
         let index = self.router.hash_one(key) as usize & (self.shards.len() - 1);
         lock(&self.shards[index])
     }
@@ -80,25 +81,6 @@ where
     type Error = B::Error;
     const NAME: &'static str = B::NAME;
 
-    fn get_entry(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<Option<Entry<E>>, B::Error>> + Send {
-        let mut shard = self.shard(key);
-        let entry = shard.get_entry(key, now);
-        ready(entry.map(|entry| entry.map(|entry| entry.map(E::clone))))
-    }
-
-    /// A ready future, as `get_entry`'s: the hit path stays one lock and one clone.
-    fn get(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> impl Future<Output = Result<Option<E>, B::Error>> + Send {
-        ready(self.shard(key).get(key, now).map(Option::<&E>::cloned))
-    }
-
     fn set(
         &self,
         key: K,
@@ -108,10 +90,6 @@ where
     ) -> impl Future<Output = Result<(), B::Error>> + Send {
         let mut shard = self.shard(&key);
         ready(shard.set(key, value, deadline, now))
-    }
-
-    fn remove(&self, key: &K, now: Instant) -> impl Future<Output = Result<bool, B::Error>> + Send {
-        ready(self.shard(key).remove(key, now))
     }
 
     fn clear(&self) -> impl Future<Output = Result<(), B::Error>> + Send {
@@ -130,5 +108,37 @@ where
         self.shards
             .iter()
             .fold(Reclaimed::default(), |sum, s| sum + lock(s).reclaimed())
+    }
+}
+
+impl<K, Q, E, B> AsyncLookup<K, Q, E> for Sharded<B>
+where
+    K: Hash,
+    Q: Hash + Sync + ?Sized,
+    E: Clone + Send,
+    B: Lookup<K, Q, E> + Send,
+    B::Error: Send,
+{
+    fn get_entry(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<Entry<E>>, B::Error>> + Send {
+        let mut shard = self.shard(key);
+        let entry = Lookup::<K, Q, E>::get_entry(&mut *shard, key, now);
+        ready(entry.map(|entry| entry.map(|entry| entry.map(E::clone))))
+    }
+
+    /// A ready future, as `get_entry`'s: the hit path stays one lock and one clone.
+    fn get(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<E>, B::Error>> + Send {
+        ready(Lookup::<K, Q, E>::get(&mut *self.shard(key), key, now).map(Option::<&E>::cloned))
+    }
+
+    fn remove(&self, key: &Q, now: Instant) -> impl Future<Output = Result<bool, B::Error>> + Send {
+        ready(Lookup::<K, Q, E>::remove(&mut *self.shard(key), key, now))
     }
 }

@@ -8,7 +8,7 @@ use jwm_cache_core::{Clock, Serializer, Ttl};
 
 use super::builder::{AsyncFunction, AsyncMethod, MemoizedBuilder};
 use super::default_identifier;
-use crate::asynch::{AsyncBackend, AsyncCache, AsyncCacheBuilder, AsyncCacheError};
+use crate::asynch::{AsyncCache, AsyncCacheBuilder, AsyncCacheError, AsyncLookup};
 use crate::controls::memo::Memo;
 
 /// A memoized async function: [`Memoized`](crate::memoize::Memoized) for
@@ -17,7 +17,7 @@ use crate::controls::memo::Memo;
 /// Concurrent misses on one key, from any number of tasks, run the function once; if
 /// the task running it is cancelled or it fails, a waiter takes over. Results live in
 /// an [`AsyncCache`], in memory by default; [`build_with_backend`] takes any
-/// [`AsyncBackend`], including sync backends through [`Sharded`](crate::asynch::Sharded) and
+/// [`AsyncBackend`](crate::backend::AsyncBackend), including sync backends through [`Sharded`](crate::asynch::Sharded) and
 /// [`Offloaded`](crate::asynch::Offloaded).
 ///
 /// [`build_with_backend`]: MemoizedBuilder::build_with_backend
@@ -101,7 +101,7 @@ where
     K: Hash + Eq + Clone + Send + Sync,
     V: Clone + Send + Sync,
     S: Serializer<V> + Sync,
-    B: AsyncBackend<K, S::Encoded>,
+    B: AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
 {
     /// The cached value for `args`, or the function's, stored on a miss.
@@ -228,7 +228,7 @@ where
     Args: Clone,
     V: Clone + Send + Sync,
     S: Serializer<V> + Sync,
-    B: AsyncBackend<(RK, Args), S::Encoded>,
+    B: AsyncLookup<(RK, Args), (RK, Args), S::Encoded>,
     C: Clock + Sync,
 {
     /// The cached value for `(key(receiver), args)`, or `function(receiver, args)`.

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use jwm_cache_core::{Backend, Identity, MemoryBackend, Options, Serializer, Ttl};
+use jwm_cache_core::{Identity, Lookup, MemoryBackend, Options, Serializer, Ttl};
 
 use super::Memoized;
 #[cfg(feature = "async")]
@@ -11,7 +11,7 @@ use super::asynchronous::{AsyncMemoized, AsyncMemoizedMethod};
 use super::method::MemoizedMethod;
 use super::registry::{self, Shareable};
 #[cfg(feature = "async")]
-use crate::asynch::{AsyncBackend, AsyncCache, AsyncCacheBuilder, BlockingCache, Bridge, Sharded};
+use crate::asynch::{AsyncCache, AsyncCacheBuilder, AsyncLookup, BlockingCache, Bridge, Sharded};
 use crate::clock::SystemClock;
 use crate::sync::{SyncCache, SyncCacheBuilder};
 
@@ -130,7 +130,7 @@ where
         backend: impl FnMut() -> B,
     ) -> Memoized<F, SyncCache<Args, V, B, S, C>>
     where
-        B: Backend<Args, S::Encoded>,
+        B: Lookup<Args, Args, S::Encoded>,
         SyncCache<Args, V, B, S, C>: Shareable,
     {
         let (Function(function), cache, ttl) =
@@ -153,7 +153,7 @@ where
         backend: B,
     ) -> Memoized<F, BlockingCache<Args, V, B, S, C>>
     where
-        B: AsyncBackend<Args, S::Encoded>,
+        B: AsyncLookup<Args, Args, S::Encoded>,
         AsyncCache<Args, V, B, S, C>: Shareable,
     {
         let (Function(function), cache, ttl) =
@@ -188,7 +188,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     ) -> Memoized<F, BlockingCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>>
     where
         S: crate::redis::RedisCodec<Args, V>,
-        crate::redis::RedisBackend<Args>: AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
+        crate::redis::RedisBackend<Args>:
+            AsyncLookup<Args, Args, jwm_cache_core::StampedBytes<Args>>,
         AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
         S::Stamped: Clone,
         C: Clone,
@@ -221,7 +222,7 @@ where
         backend: impl FnMut() -> B,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, B, S, C>>
     where
-        B: Backend<(RK, Args), S::Encoded>,
+        B: Lookup<(RK, Args), (RK, Args), S::Encoded>,
         SyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
         let (Method(key, function), cache, ttl) =
@@ -259,7 +260,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>>
     where
         S: crate::redis::RedisCodec<Args, V>,
-        crate::redis::RedisBackend<Args>: AsyncBackend<Args, jwm_cache_core::StampedBytes<Args>>,
+        crate::redis::RedisBackend<Args>:
+            AsyncLookup<Args, Args, jwm_cache_core::StampedBytes<Args>>,
         AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
     {
         self.map_serializer(crate::redis::RedisCodec::stamped)
@@ -286,7 +288,7 @@ where
     /// or a sync one through [`Sharded`] or [`Offloaded`](crate::asynch::Offloaded).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
-        B: AsyncBackend<Args, S::Encoded>,
+        B: AsyncLookup<Args, Args, S::Encoded>,
         AsyncCache<Args, V, B, S, C>: Shareable,
     {
         let (AsyncFunction(function), cache, ttl) =
@@ -316,7 +318,7 @@ where
         backend: B,
     ) -> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V, B, S, C>>
     where
-        B: AsyncBackend<(RK, Args), S::Encoded>,
+        B: AsyncLookup<(RK, Args), (RK, Args), S::Encoded>,
         AsyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
         let (AsyncMethod(key, function), cache, ttl) =

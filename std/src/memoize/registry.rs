@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
-use jwm_cache_core::{Backend, Clock, Parameters, Serializer};
+use jwm_cache_core::{Clock, Lookup, Parameters, Serializer};
 
 use crate::sync::SyncCache;
 
@@ -32,7 +32,7 @@ where
     K: Hash + Eq + Clone + 'static,
     V: Clone + 'static,
     S: Serializer<V>,
-    B: Backend<K, S::Encoded>,
+    B: Lookup<K, K, S::Encoded>,
     C: Clock,
     Self: Send + Sync + 'static,
 {
@@ -51,7 +51,7 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: Serializer<V> + Sync,
-    B: crate::asynch::AsyncBackend<K, S::Encoded>,
+    B: crate::asynch::AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
     Self: Send + Sync + 'static,
 {

@@ -2,10 +2,10 @@
 
 use std::hash::Hash;
 
-use jwm_cache_core::{Backend, Clock, Serializer, Ttl};
+use jwm_cache_core::{Clock, Lookup, Serializer, Ttl};
 
 #[cfg(feature = "async")]
-use crate::asynch::{AsyncBackend, BlockingCache};
+use crate::asynch::{AsyncLookup, BlockingCache};
 use crate::controls::CacheControls;
 use crate::sync::SyncCache;
 
@@ -55,7 +55,7 @@ where
     K: Hash + Eq + Clone,
     V: Clone,
     S: Serializer<V>,
-    B: Backend<K, S::Encoded>,
+    B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
     memo_store_by_inherent_methods!();
@@ -69,7 +69,7 @@ where
     S: Serializer<V> + Send + Sync + 'static,
     S::Encoded: Send,
     S::Error: Send,
-    B: AsyncBackend<K, S::Encoded> + 'static,
+    B: AsyncLookup<K, K, S::Encoded> + 'static,
     B::Error: 'static,
     C: Clock + Send + Sync + 'static,
 {

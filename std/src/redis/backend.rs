@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache_core::{DEFAULT_IDENTIFIER, Deadline, Entry, Instant, PersistentHash, StampedBytes};
+use jwm_cache_core::{DEFAULT_IDENTIFIER, Deadline, Instant, PersistentHash, StampedBytes};
 use redis::{Client, Cmd, FromRedisValue};
 
 use super::batch::Batcher;
@@ -40,7 +40,7 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   | 19.. | the codec's bytes |
 ///
 ///   The server's expiry decides what is live; a TTL of "never" sets none. The stored
-///   deadline gives a lookup ([`get_entry`](AsyncBackend::get_entry)) the entry's
+///   deadline gives a lookup ([`get_entry`](crate::backend::AsyncLookup::get_entry)) the entry's
 ///   deadline without a `PTTL`: the cache's clock is its own timeline, so the deadline is
 ///   stored on the wall clock (`wall_now + (deadline - now)` when set) and read back onto
 ///   the reader's (`now + (stored - wall_now)`, saturating). It is as exact as the
@@ -77,8 +77,8 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 /// # }
 /// ```
 pub struct RedisBackend<K> {
-    link: Arc<Link>,
-    lookups: Arc<Batcher>,
+    pub(super) link: Arc<Link>,
+    pub(super) lookups: Arc<Batcher>,
     namespace: Namespace,
     options: RedisOptions,
     keys: PhantomData<fn(&K)>,
@@ -146,10 +146,10 @@ impl<K> RedisBackend<K> {
     }
 
     /// The key name of `key`, within the size limit.
-    fn name(&self, key: &K) -> Result<String, RedisBackendError>
-    where
-        K: PersistentHash,
-    {
+    pub(super) fn name<Q: PersistentHash + ?Sized>(
+        &self,
+        key: &Q,
+    ) -> Result<String, RedisBackendError> {
         let name = self
             .namespace
             .key(key)
@@ -178,13 +178,10 @@ impl<K> RedisBackend<K> {
     /// The values under `keys`, in one round trip (`MGET`), unchecked: a cache's codec
     /// checks each one's header as it decodes it (a value too short to hold its deadline
     /// is handed on whole, and the codec refuses it).
-    pub async fn get_many(
+    pub async fn get_many<Q: PersistentHash>(
         &self,
-        keys: &[K],
-    ) -> Result<Vec<Option<StampedBytes<K>>>, RedisBackendError>
-    where
-        K: PersistentHash,
-    {
+        keys: &[Q],
+    ) -> Result<Vec<Option<StampedBytes<K>>>, RedisBackendError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -272,42 +269,6 @@ where
         *self = self.clone().with_identifier(identifier);
     }
 
-    /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight, and
-    /// nothing else: the deadline comes from the record (see the type docs), put on the
-    /// cache's timeline at `now`. The server's expiry decides what is live.
-    async fn get_entry(
-        &self,
-        key: &K,
-        now: Instant,
-    ) -> Result<Option<Entry<StampedBytes<K>>>, RedisBackendError> {
-        let name = self.name(key)?;
-        // Read with `now`, before the round trip, so both describe one moment.
-        let wall_now = record::wall_now();
-        let Some(bytes) = self.lookups.get(&self.link, name).await? else {
-            return Ok(None);
-        };
-        let len = bytes.len();
-        match record::read(bytes, now, wall_now) {
-            Some(entry) => Ok(Some(entry)),
-            None => Err(RedisBackendError::Truncated { len }),
-        }
-    }
-
-    /// `GET` without the deadline, as every memoized lookup asks: no wall clock read.
-    async fn get(
-        &self,
-        key: &K,
-        _now: Instant,
-    ) -> Result<Option<StampedBytes<K>>, RedisBackendError> {
-        let Some(bytes) = self.lookups.get(&self.link, self.name(key)?).await? else {
-            return Ok(None);
-        };
-        let len = bytes.len();
-        record::stamped(bytes)
-            .map(Some)
-            .ok_or(RedisBackendError::Truncated { len })
-    }
-
     async fn set(
         &self,
         key: K,
@@ -345,13 +306,6 @@ where
         self.link.store(&command, budget, large).await
     }
 
-    async fn remove(&self, key: &K, _now: Instant) -> Result<bool, RedisBackendError> {
-        let mut command = redis::cmd("UNLINK");
-        command.arg(self.name(key)?);
-        let removed: usize = self.link.remove(&command).await?;
-        Ok(removed > 0)
-    }
-
     /// `SCAN MATCH` this namespace, `UNLINK` every batch; a failure stops the sweep and
     /// is returned (what was unlinked stays unlinked).
     async fn clear(&self) -> Result<(), RedisBackendError> {
@@ -385,17 +339,5 @@ where
             }
             cursor = next;
         }
-    }
-
-    async fn get_many(
-        &self,
-        keys: &[K],
-        _now: Instant,
-    ) -> Result<Vec<Option<StampedBytes<K>>>, RedisBackendError>
-    where
-        K: Sync,
-        StampedBytes<K>: Send,
-    {
-        RedisBackend::get_many(self, keys).await
     }
 }

@@ -5,6 +5,7 @@ mod batch;
 mod codec;
 mod error;
 mod link;
+mod lookup;
 mod namespace;
 mod options;
 mod record;

@@ -1,12 +1,13 @@
 //! `SyncRedisBackend`: the Redis backend behind the core's synchronous `Backend` trait.
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, PersistentHash, StampedBytes};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, PersistentHash, StampedBytes};
 
 use super::backend::RedisBackend;
 use super::error::RedisBackendError;
-use crate::asynch::{AsyncBackend, Bridge};
+use crate::asynch::{AsyncBackend, AsyncLookup, Bridge};
 
 /// The sync flavour of [`RedisBackend`]: the same keys, commands, timeouts and pause,
 /// behind the core's synchronous [`Backend`] trait, with each operation run on a
@@ -69,36 +70,6 @@ where
     type Error = RedisBackendError;
     const NAME: &'static str = "redis";
 
-    /// [`RedisBackend`]'s lookup, run on the bridge: one `GET`, and the deadline stored
-    /// with the value, on this cache's timeline.
-    fn get_entry(
-        &mut self,
-        key: &K,
-        now: Instant,
-    ) -> Result<Option<Entry<&StampedBytes<K>>>, RedisBackendError> {
-        let key = key.clone();
-        let found = self.run(|redis| async move { redis.get_entry(&key, now).await })?;
-        let deadline = found.as_ref().map(|entry| entry.deadline);
-        self.found = found.map(|entry| entry.value);
-        Ok(self
-            .found
-            .as_ref()
-            .zip(deadline)
-            .map(|(value, deadline)| Entry { value, deadline }))
-    }
-
-    /// A lookup that wants no deadline, as the cache's own: one `GET`, no wall clock read.
-    fn get(
-        &mut self,
-        key: &K,
-        now: Instant,
-    ) -> Result<Option<&StampedBytes<K>>, RedisBackendError> {
-        let key = key.clone();
-        self.found =
-            self.run(|redis| async move { AsyncBackend::get(&*redis, &key, now).await })?;
-        Ok(self.found.as_ref())
-    }
-
     fn set(
         &mut self,
         key: K,
@@ -107,11 +78,6 @@ where
         now: Instant,
     ) -> Result<(), RedisBackendError> {
         self.run(|redis| async move { redis.set(key, value, deadline, now).await })
-    }
-
-    fn remove(&mut self, key: &K, now: Instant) -> Result<bool, RedisBackendError> {
-        let key = key.clone();
-        self.run(|redis| async move { redis.remove(&key, now).await })
     }
 
     /// Names the namespace, as the async backend's builders do: without it, every
@@ -127,5 +93,54 @@ where
 
     fn len(&mut self, now: Instant) -> Result<usize, RedisBackendError> {
         self.run(|redis| async move { AsyncBackend::<K, StampedBytes<K>>::len(&*redis, now).await })
+    }
+}
+
+/// The key crosses to the bridge's runtime in its owned form (`Q::to_owned`); the
+/// borrowed forms taken are [`RedisBackend`]'s.
+impl<K, Q> Lookup<K, Q, StampedBytes<K>> for SyncRedisBackend<K>
+where
+    K: Borrow<Q> + PersistentHash + Clone + Send + Sync + 'static,
+    Q: PersistentHash + ToOwned + Sync + ?Sized + 'static,
+    Q::Owned: Send + 'static,
+{
+    /// [`RedisBackend`]'s lookup, run on the bridge: one `GET`, and the deadline stored
+    /// with the value, on this cache's timeline.
+    fn get_entry(
+        &mut self,
+        key: &Q,
+        now: Instant,
+    ) -> Result<Option<Entry<&StampedBytes<K>>>, RedisBackendError> {
+        let key = key.to_owned();
+        let found = self.run(|redis| async move {
+            AsyncLookup::<K, Q, _>::get_entry(&*redis, key.borrow(), now).await
+        })?;
+        let deadline = found.as_ref().map(|entry| entry.deadline);
+        self.found = found.map(|entry| entry.value);
+        Ok(self
+            .found
+            .as_ref()
+            .zip(deadline)
+            .map(|(value, deadline)| Entry { value, deadline }))
+    }
+
+    /// A lookup that wants no deadline, as the cache's own: one `GET`, no wall clock read.
+    fn get(
+        &mut self,
+        key: &Q,
+        now: Instant,
+    ) -> Result<Option<&StampedBytes<K>>, RedisBackendError> {
+        let key = key.to_owned();
+        self.found = self.run(|redis| async move {
+            AsyncLookup::<K, Q, _>::get(&*redis, key.borrow(), now).await
+        })?;
+        Ok(self.found.as_ref())
+    }
+
+    fn remove(&mut self, key: &Q, now: Instant) -> Result<bool, RedisBackendError> {
+        let key = key.to_owned();
+        self.run(
+            |redis| async move { AsyncLookup::<K, Q, _>::remove(&*redis, key.borrow(), now).await },
+        )
     }
 }

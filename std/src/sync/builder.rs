@@ -19,7 +19,7 @@ use crate::shards;
 ///     .serializer(Postcard)
 ///     .build::<String, Vec<u32>>();
 /// cache.insert("k".into(), vec![1, 2]).unwrap();
-/// assert_eq!(cache.get(&"k".into()).unwrap(), Some(vec![1, 2]));
+/// assert_eq!(cache.get("k").unwrap(), Some(vec![1, 2]));
 /// ```
 #[derive(Clone, Debug)]
 pub struct SyncCacheBuilder<S = Identity, C = SystemClock> {

@@ -3,7 +3,7 @@
 
 use std::hash::Hash;
 
-use jwm_cache_core::{Backend, Clock, Serializer, Ttl};
+use jwm_cache_core::{Clock, Lookup, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, ErrorSharing, Joiner, Lead, Next, Role, Shared, Unshared};
@@ -13,7 +13,7 @@ where
     K: Hash + Eq + Clone,
     V: Clone,
     S: Serializer<V>,
-    B: Backend<K, S::Encoded>,
+    B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
     /// The stored value under `key`, or `f()`, stored and returned on a miss, with

@@ -3,12 +3,13 @@
 mod builder;
 mod get_or_insert;
 
+use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
-    Backend, Cache, CacheError, CacheInfo, Clock, Identity, MemoryBackend, Options, Parameters,
+    Cache, CacheError, CacheInfo, Clock, Identity, Lookup, MemoryBackend, Options, Parameters,
     Serializer, Ttl,
 };
 
@@ -137,19 +138,27 @@ where
     K: Hash + Eq + Clone,
     V: Clone,
     S: Serializer<V>,
-    B: Backend<K, S::Encoded>,
+    B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
     /// The value under `key`, if a live one is stored.
     ///
-    /// ```
-    /// use jwm_cache::SyncCache;
+    /// `key` may be any borrowed form of the key type, as with `HashMap::get`: a
+    /// `String`-keyed cache is read with a `&str`, and a hit builds no `String`.
     ///
-    /// let cache = SyncCache::new();
-    /// cache.insert("k", 1).unwrap();
-    /// assert_eq!(cache.get(&"k").unwrap(), Some(1));
     /// ```
-    pub fn get(&self, key: &K) -> Result<Option<V>, CacheError<K, V, B, S>> {
+    /// use jwm_cache::SharedCache;
+    ///
+    /// let cache: SharedCache<String, u32> = SharedCache::new();
+    /// cache.insert("alice".to_string(), 1).unwrap();
+    /// assert_eq!(cache.get("alice").unwrap(), Some(1));
+    /// ```
+    pub fn get<Q>(&self, key: &Q) -> Result<Option<V>, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
         let now = self.clock.now();
         self.lock(key).cache.get_at(key, now)
     }
@@ -171,8 +180,22 @@ where
         shard.cache.insert_with_ttl_at(key, value, ttl.into(), now)
     }
 
-    /// Removes the entry under `key`; returns whether a live one was there.
-    pub fn remove(&self, key: &K) -> Result<bool, CacheError<K, V, B, S>> {
+    /// Removes the entry under `key`, which may be any borrowed form of the key type as
+    /// for [`get`](Self::get); returns whether a live one was there.
+    ///
+    /// ```
+    /// use jwm_cache::SharedCache;
+    ///
+    /// let cache: SharedCache<String, u32> = SharedCache::new();
+    /// cache.insert("alice".to_string(), 1).unwrap();
+    /// assert_eq!(cache.remove("alice"), Ok(true));
+    /// ```
+    pub fn remove<Q>(&self, key: &Q) -> Result<bool, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
         let now = self.clock.now();
         let mut shard = self.lock(key);
         // A computation in flight for this key now yields only to its own callers.
@@ -219,7 +242,7 @@ where
         parameters
     }
 
-    fn lock(&self, key: &K) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
+    fn lock<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
         lock_shard(self.shard_of(key))
     }
 }
@@ -240,11 +263,9 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
         self.shards.len()
     }
 
-    fn shard_of(&self, key: &K) -> &Mutex<Shard<K, V, B, S, C>>
-    where
-        K: Hash,
-    {
-        // Shard counts are powers of two.
+    fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<Shard<K, V, B, S, C>> {
+        // Shard counts are powers of two. A borrowed form of a key hashes as the key
+        // does (the `Borrow` contract), so it finds the same shard.
         &self.shards[self.router.hash_one(key) as usize & (self.shards.len() - 1)]
     }
 }
@@ -267,7 +288,7 @@ where
     K: Hash + Eq + Clone,
     V: Clone,
     S: Serializer<V>,
-    B: Backend<K, S::Encoded>,
+    B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
     fn cache_info(&self) -> CacheInfo {

@@ -7,7 +7,7 @@ use std::hash::Hash;
 use jwm_cache_core::{Clock, Counts, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError, Storing};
-use crate::asynch::backend::AsyncBackend;
+use crate::asynch::backend::AsyncLookup;
 use crate::flight::{ErrorSharing, Failure, Joiner, Shared, Unshared};
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
@@ -15,7 +15,7 @@ where
     K: Hash + Eq + Clone + Send + Sync,
     V: Clone + Send + Sync,
     S: Serializer<V> + Sync,
-    B: AsyncBackend<K, S::Encoded>,
+    B: AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
 {
     /// The stored value under `key`, or the value of `f()`'s future, stored and returned
@@ -121,7 +121,9 @@ where
         storing.lookup_begins();
         // The lookup is written out rather than a call to `read`: one state machine
         // fewer on the hit path.
-        let found = self.policy.read_owned(self.backend.get(&key, now).await);
+        let found = self
+            .policy
+            .read_owned(AsyncLookup::<K, K, _>::get(&self.backend, &key, now).await);
         storing.lookup_ended();
         self.counts.add(Counts::lookup(&found));
         if let Ok(Some(value)) = found {

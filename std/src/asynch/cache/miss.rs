@@ -8,7 +8,7 @@ use std::sync::Arc;
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError};
-use crate::asynch::backend::AsyncBackend;
+use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
@@ -74,7 +74,7 @@ where
     K: Hash + Eq + Clone + Send + Sync,
     V: Clone + Send + Sync,
     S: Serializer<V> + Sync,
-    B: AsyncBackend<K, S::Encoded>,
+    B: AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
 {
     /// The miss half of the protocol, for a caller that looked `key` up at `now`

@@ -3,6 +3,7 @@
 mod get_or_insert;
 mod miss;
 
+use std::borrow::Borrow;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -14,7 +15,7 @@ use jwm_cache_core::{
 
 pub(crate) use miss::Storing;
 
-use crate::asynch::backend::AsyncBackend;
+use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::builder::AsyncCacheBuilder;
 use crate::asynch::counts::AtomicCounts;
 use crate::asynch::sharded::Sharded;
@@ -134,19 +135,27 @@ where
     K: Hash + Eq + Clone + Send + Sync,
     V: Clone + Send + Sync,
     S: Serializer<V> + Sync,
-    B: AsyncBackend<K, S::Encoded>,
+    B: AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
 {
     /// The value under `key`, if a live one is stored.
     ///
+    /// `key` may be any borrowed form of the key type, as with `HashMap::get`: a
+    /// `String`-keyed cache is read with a `&str`, and a hit builds no `String`.
+    ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let cache = jwm_cache::AsyncCache::new();
-    /// cache.insert("k", 1).await.unwrap();
-    /// assert_eq!(cache.get(&"k").await.unwrap(), Some(1));
+    /// let cache: jwm_cache::AsyncCache<String, u32> = jwm_cache::AsyncCache::new();
+    /// cache.insert("alice".to_string(), 1).await.unwrap();
+    /// assert_eq!(cache.get("alice").await.unwrap(), Some(1));
     /// # });
     /// ```
-    pub async fn get(&self, key: &K) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
+    pub async fn get<Q>(&self, key: &Q) -> Result<Option<V>, AsyncCacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: Sync + ?Sized,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
         self.lookup(key, self.clock.now()).await
     }
 
@@ -166,7 +175,7 @@ where
         S::Encoded: Send,
     {
         let now = self.clock.now();
-        let entries = match self.backend.get_many(keys, now).await {
+        let entries = match AsyncLookup::<K, K, _>::get_many(&self.backend, keys, now).await {
             Ok(entries) => entries,
             Err(e) => {
                 // One failure, and every key a miss.
@@ -208,12 +217,20 @@ where
             .await
     }
 
-    /// Removes the entry under `key`; returns whether a live one was there.
-    pub async fn remove(&self, key: &K) -> Result<bool, AsyncCacheError<K, V, B, S>> {
+    /// Removes the entry under `key`, which may be any borrowed form of the key type as
+    /// for [`get`](Self::get); returns whether a live one was there.
+    pub async fn remove<Q>(&self, key: &Q) -> Result<bool, AsyncCacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + Sync + ?Sized,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
         let now = self.clock.now();
         let _gate = self.writes.write().await;
         self.flights().detach(key);
-        let removed = self.backend.remove(key, now).await.map_err(Error::Backend);
+        let removed = AsyncLookup::<K, Q, _>::remove(&self.backend, key, now)
+            .await
+            .map_err(Error::Backend);
         self.counts.add(Counts::outcome(&removed));
         removed
     }
@@ -242,23 +259,32 @@ where
     }
 
     /// Looks up `key` at `now`, counted as a lookup.
-    pub(crate) async fn lookup(
+    pub(crate) async fn lookup<Q>(
         &self,
-        key: &K,
+        key: &Q,
         now: Instant,
-    ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
+    ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>>
+    where
+        Q: Sync + ?Sized,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
         let found = self.read(key, now).await;
         self.counts.add(Counts::lookup(&found));
         found
     }
 
     /// Looks up `key`; the caller counts it, as a lookup or as a second look.
-    pub(super) async fn read(
+    pub(super) async fn read<Q>(
         &self,
-        key: &K,
+        key: &Q,
         now: Instant,
-    ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
-        self.policy.read_owned(self.backend.get(key, now).await)
+    ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>>
+    where
+        Q: Sync + ?Sized,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
+        self.policy
+            .read_owned(AsyncLookup::<K, Q, _>::get(&self.backend, key, now).await)
     }
 
     pub(super) async fn store(
@@ -276,7 +302,9 @@ where
                 }
                 None => self.backend.set(key, value, deadline, now).await,
             },
-            Ok(Write::Remove) => self.backend.remove(&key, now).await.map(drop),
+            Ok(Write::Remove) => AsyncLookup::<K, K, _>::remove(&self.backend, &key, now)
+                .await
+                .map(drop),
             Err(e) => return self.counted(Err(Error::Codec(e))),
         };
         self.counted(stored.map_err(Error::Backend))
@@ -323,7 +351,7 @@ where
     K: Hash + Eq + Clone + Send + Sync,
     V: Clone + Send + Sync,
     S: Serializer<V> + Sync,
-    B: AsyncBackend<K, S::Encoded>,
+    B: AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
 {
     fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {

@@ -1,0 +1,75 @@
+//! Lookups on Redis by any borrowed form of the key that has the key's digest.
+
+use std::borrow::Borrow;
+
+use jwm_cache_core::{Entry, Instant, PersistentHash, StampedBytes};
+
+use super::backend::RedisBackend;
+use super::error::RedisBackendError;
+use super::record;
+use crate::asynch::AsyncLookup;
+
+/// An entry is found by its key's [`PersistentHash`] digest, so `Q` may be any borrowed
+/// form of `K` whose encoding is the key's: `str` for `String`, `[T]` for `Vec<T>`, `T`
+/// for `Box<T>`, `Rc<T>` or `Arc<T>` (see the encoding rules on [`PersistentHash`]). A
+/// type whose `Borrow` changes its encoding would name another entry, and miss.
+impl<K, Q> AsyncLookup<K, Q, StampedBytes<K>> for RedisBackend<K>
+where
+    K: Borrow<Q> + PersistentHash + Send + Sync,
+    Q: PersistentHash + Sync + ?Sized,
+{
+    /// `GET`, or a place in an `MGET` with the lookups of other tasks in flight, and
+    /// nothing else: the deadline comes from the record (see the type docs), put on the
+    /// cache's timeline at `now`. The server's expiry decides what is live.
+    async fn get_entry(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> Result<Option<Entry<StampedBytes<K>>>, RedisBackendError> {
+        let name = self.name(key)?;
+        // Read with `now`, before the round trip, so both describe one moment.
+        let wall_now = record::wall_now();
+        let Some(bytes) = self.lookups.get(&self.link, name).await? else {
+            return Ok(None);
+        };
+        let len = bytes.len();
+        match record::read(bytes, now, wall_now) {
+            Some(entry) => Ok(Some(entry)),
+            None => Err(RedisBackendError::Truncated { len }),
+        }
+    }
+
+    /// `GET` without the deadline, as every memoized lookup asks: no wall clock read.
+    async fn get(
+        &self,
+        key: &Q,
+        _now: Instant,
+    ) -> Result<Option<StampedBytes<K>>, RedisBackendError> {
+        let Some(bytes) = self.lookups.get(&self.link, self.name(key)?).await? else {
+            return Ok(None);
+        };
+        let len = bytes.len();
+        record::stamped(bytes)
+            .map(Some)
+            .ok_or(RedisBackendError::Truncated { len })
+    }
+
+    async fn remove(&self, key: &Q, _now: Instant) -> Result<bool, RedisBackendError> {
+        let mut command = redis::cmd("UNLINK");
+        command.arg(self.name(key)?);
+        let removed: usize = self.link.remove(&command).await?;
+        Ok(removed > 0)
+    }
+
+    async fn get_many(
+        &self,
+        keys: &[Q],
+        _now: Instant,
+    ) -> Result<Vec<Option<StampedBytes<K>>>, RedisBackendError>
+    where
+        Q: Sized + Sync,
+        StampedBytes<K>: Send,
+    {
+        RedisBackend::get_many(self, keys).await
+    }
+}
