@@ -1,12 +1,13 @@
 //! What `#[ttl_cache]` turns a function into.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
 use crate::handle::{Handle, identifier};
+use crate::key::{KeyParts, key};
 use crate::options::{Backend, Codec, Key, Options};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
@@ -344,87 +345,4 @@ fn refuse_conflicts(options: &Options, is_async: bool, method: bool) -> syn::Res
         ));
     }
     Ok(())
-}
-
-/// The key: its type, the statements that compute it, and its value.
-struct KeyParts {
-    ty: TokenStream,
-    checks: Vec<TokenStream>,
-    prelude: TokenStream,
-    value: TokenStream,
-}
-
-/// A key that cannot be encoded cannot be named: the call computes, uncached.
-fn digest_or_compute(binding: &Ident, of: TokenStream, uncached: &TokenStream) -> TokenStream {
-    quote! {
-        let ::core::result::Result::Ok(#binding) = ::jwm_cache::PersistentDigest::persistent_digest(#of) else {
-            return #uncached;
-        };
-    }
-}
-
-fn key(
-    options: &Options,
-    storage: &Storage<'_>,
-    method: bool,
-    arguments: &[Argument],
-    uncached: &TokenStream,
-) -> syn::Result<KeyParts> {
-    let digest = format_ident!("__jwm_cache_digest");
-    if let Some(Key::Whole(expression)) = &options.key {
-        return Ok(KeyParts {
-            ty: quote!(::jwm_cache::Digest),
-            checks: Vec::new(),
-            prelude: digest_or_compute(
-                &digest,
-                quote_spanned!(expression.span()=> &(#expression)),
-                uncached,
-            ),
-            value: quote!(#digest),
-        });
-    }
-    let keyed: Vec<&Argument> = arguments.iter().filter(|a| !a.ignored).collect();
-    for argument in &keyed {
-        signature::refuse_unkeepable(argument)?;
-    }
-    let checks = keyed.iter().map(|a| storage.key_check(&a.ty)).collect();
-    let mut types: Vec<TokenStream> = keyed.iter().map(|a| a.ty.to_token_stream()).collect();
-    let mut values: Vec<TokenStream> = keyed
-        .iter()
-        .map(|a| {
-            let name = &a.name;
-            quote!(::core::clone::Clone::clone(&#name))
-        })
-        .collect();
-    let mut prelude = quote!();
-    if method {
-        // The receiver enters the key as the digest of its projection (or of itself),
-        // so the cache never holds the receiver and never borrows it.
-        let projected = match &options.key {
-            // Through a function, so that the closure's parameter type is known.
-            Some(Key::Receiver(projection)) => quote!(&{
-                fn __jwm_cache_project<'a, S: ?::core::marker::Sized, R>(
-                    this: &'a S,
-                    projection: impl ::core::ops::FnOnce(&'a S) -> R,
-                ) -> R {
-                    projection(this)
-                }
-                __jwm_cache_project(self, #projection)
-            }),
-            _ => quote!(self),
-        };
-        prelude = digest_or_compute(&digest, projected, uncached);
-        types.insert(0, quote!(::jwm_cache::Digest));
-        values.insert(0, quote!(#digest));
-    }
-    let tuple = |parts: &[TokenStream]| match parts {
-        [one] => quote!(#one),
-        many => quote!((#(#many,)*)),
-    };
-    Ok(KeyParts {
-        ty: tuple(&types),
-        checks,
-        prelude,
-        value: tuple(&values),
-    })
 }

@@ -5,6 +5,7 @@
 mod duration;
 mod expand;
 mod handle;
+mod key;
 mod options;
 mod signature;
 mod storage;
@@ -27,10 +28,14 @@ use syn::{ItemFn, parse_macro_input};
 ///
 /// - **Functions**: sync and `async`, generic or not, and `&self` methods. The function
 ///   keeps its signature, attributes and visibility.
-/// - **Key**: every argument, cloned, as a tuple; `#[ttl_cache::ignore]` on a parameter
-///   leaves it out. Key arguments must be owned and `Hash + Eq + Clone + Send + Sync`
-///   (and `PersistentHash` over Redis). `key = <expression>` replaces them: the key is
-///   the expression's `PersistentHash` digest, and arguments may then be borrowed.
+/// - **Key**: every argument, as a tuple; `#[ttl_cache::ignore]` on a parameter leaves
+///   it out. An owned argument is cloned into the key; a borrowed one (`&str`, `&[T]`,
+///   `&Path`, `&T`) is kept in its owned form (`String`, `Vec<T>`, `PathBuf`, `T`, by
+///   `ToOwned`), which hashes and digests as the borrowed value does, so equal values
+///   hit whatever buffer they come from. What is kept must be
+///   `Hash + Eq + Clone + Send + Sync + 'static` (and `PersistentHash` over Redis).
+///   `key = <expression>` replaces them: the key is the expression's `PersistentHash`
+///   digest.
 /// - **Methods**: `key = |shape| shape.id` projects the receiver, whose digest enters the
 ///   key with the arguments (the whole receiver's, without `key`); an expression may
 ///   also name `self`. The cache is `Shape::area_cache()`. Each receiver type keeps its
@@ -79,7 +84,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   function). A generic
 ///   function's is a `jwm_cache::GenericFnCache`, whose controls span its instantiations.
 /// - **Compile errors** point at the offending token: an unknown option, a bad or
-///   negative duration, a borrowed, unhashable or `impl Trait` key argument, a `bridge`
+///   negative duration, a key argument that is `&mut`, unhashable, `impl Trait` or a
+///   borrow with no owned form (`&dyn Trait`), a `bridge`
 ///   on an async function, an in-memory-only option with Redis.
 #[proc_macro_attribute]
 pub fn ttl_cache(attribute: TokenStream, item: TokenStream) -> TokenStream {

@@ -92,13 +92,16 @@ pub(crate) fn arguments(function: &mut ItemFn) -> (Signature, Vec<Argument>) {
     (wrapper, arguments)
 }
 
-/// Refuses a key argument the cache cannot keep.
+/// Refuses a key argument the cache cannot keep. A shared borrow is kept in its owned
+/// form; a type with none is refused by the `OwnedKey` bound, with its own message.
 pub(crate) fn refuse_unkeepable(argument: &Argument) -> syn::Result<()> {
     match &argument.ty {
-        Type::Reference(reference) => Err(syn::Error::new_spanned(
-            reference,
-            "a borrowed argument cannot be kept in the cache: take it by value (`String` for `&str`), mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
-        )),
+        Type::Reference(reference) if reference.mutability.is_some() => {
+            Err(syn::Error::new_spanned(
+                reference,
+                "a `&mut` argument cannot be part of the key: what the function mutates is not an input the cache can compare; mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
+            ))
+        }
         Type::ImplTrait(opaque) => Err(syn::Error::new_spanned(
             opaque,
             "an `impl Trait` argument has no type the cache can store: name the type",

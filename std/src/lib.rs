@@ -123,6 +123,32 @@ pub mod __private {
         type Ok = T;
         type Err = E;
     }
+
+    /// The owned form `#[ttl_cache]` keeps for a borrowed argument: `String` for `&str`,
+    /// `Vec<T>` for `&[T]`, `PathBuf` for `&Path`, `T` for `&T` where `T: Clone`.
+    #[diagnostic::on_unimplemented(
+        message = "a borrowed argument `&{Self}` cannot be kept in the cache: `{Self}` has no owned form (`ToOwned`)",
+        label = "no owned form",
+        note = "take it by value, mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`"
+    )]
+    pub trait OwnedKey {
+        /// What the key keeps.
+        type Owned;
+
+        /// The owned form of this argument.
+        fn owned_key(&self) -> Self::Owned;
+    }
+
+    // Not recommended, so that a type with no owned form is reported as this trait's
+    // message, not as a missing `Clone` behind `ToOwned`.
+    #[diagnostic::do_not_recommend]
+    impl<T: ToOwned + ?Sized> OwnedKey for T {
+        type Owned = T::Owned;
+
+        fn owned_key(&self) -> T::Owned {
+            self.to_owned()
+        }
+    }
 }
 
 /// A single-threaded in-memory cache that stores values as they are.

@@ -1,6 +1,7 @@
+// A borrowed argument whose type has no owned form cannot be kept in the key.
 #[jwm_cache::ttl_cache]
-fn f(name: &str) -> usize {
-    name.len()
+fn describe(value: &dyn std::fmt::Debug) -> String {
+    format!("{value:?}")
 }
 
 fn main() {}
