@@ -122,7 +122,7 @@ fn first_run_fails(
 #[tokio::test(start_paused = true)]
 async fn a_cancelled_leader_hands_over_and_nobody_hangs() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || Ok(0))));
+    let memo = Arc::new(AsyncMemoized::fallible(first_run_fails(&runs, || Ok(0))));
     let (leader, waiters) = leader_then_waiters(&memo).await;
     assert_eq!(runs.load(SeqCst), 1, "the leader is computing");
     leader.abort(); // its future is dropped mid-computation
@@ -137,7 +137,7 @@ async fn a_cancelled_leader_hands_over_and_nobody_hangs() {
 #[tokio::test(start_paused = true)]
 async fn a_failing_leader_shares_its_error_with_every_waiter_and_it_is_not_cached() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || {
+    let memo = Arc::new(AsyncMemoized::fallible(first_run_fails(&runs, || {
         Err("down".into())
     })));
     let (leader, waiters) = leader_then_waiters(&memo).await;
@@ -154,7 +154,7 @@ async fn a_failing_leader_shares_its_error_with_every_waiter_and_it_is_not_cache
 #[tokio::test(start_paused = true)]
 async fn a_panicking_leader_hands_over() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || {
+    let memo = Arc::new(AsyncMemoized::fallible(first_run_fails(&runs, || {
         panic!("leader panics")
     })));
     let (leader, waiters) = leader_then_waiters(&memo).await;
@@ -169,7 +169,7 @@ async fn a_panicking_leader_hands_over() {
 #[tokio::test(start_paused = true)]
 async fn cancelled_waiters_leave_the_flight_intact() {
     let runs = Arc::new(AtomicUsize::new(0));
-    let memo = Arc::new(AsyncMemoized::new(first_run_fails(&runs, || Ok(7))));
+    let memo = Arc::new(AsyncMemoized::fallible(first_run_fails(&runs, || Ok(7))));
     let (leader, mut waiters) = leader_then_waiters(&memo).await;
     waiters.abort_all();
     assert_eq!(leader.await.unwrap(), Ok(7));

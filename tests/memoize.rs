@@ -53,7 +53,7 @@ fn entries_expire_by_the_injected_clock() {
 fn only_ok_results_are_cached_and_unit_and_none_are_values() {
     let runs = counter();
     let r = runs.clone();
-    let flaky = Memoized::new(move |n: u32| {
+    let flaky = Memoized::fallible(move |n: u32| {
         let run = r.fetch_add(1, Ordering::SeqCst);
         if run == 0 {
             Err("transient")

@@ -123,7 +123,7 @@ fn threads(
 fn memoized_threads(callers: usize) {
     let failing = Failing::new(callers);
     let inner = failing.clone();
-    let memo = Memoized::new(move |_: u64| inner.compute());
+    let memo = Memoized::fallible(move |_: u64| inner.compute());
     threads(callers, &failing, move || memo.try_call(1)).check(callers);
 }
 
@@ -141,7 +141,7 @@ fn bridged_threads(callers: usize) {
     let failing = Failing::new(callers);
     let inner = failing.clone();
     let backend = Sharded::new(4, MemoryBackend::<u64, u64>::new);
-    let memo = Memoized::builder(move |_: u64| inner.compute())
+    let memo = Memoized::fallible_builder(move |_: u64| inner.compute())
         .build_with_async_backend(Bridge::new().unwrap(), backend);
     threads(callers, &failing, move || memo.try_call(1)).check(callers);
 }
@@ -160,7 +160,7 @@ fn a_thousand_threads_through_the_bridge_share_one_failure() {
 async fn tasks(callers: usize) {
     let calls = Arc::new(AtomicUsize::new(0));
     let counted = calls.clone();
-    let memo = Arc::new(AsyncMemoized::new(move |_: u64| {
+    let memo = Arc::new(AsyncMemoized::fallible(move |_: u64| {
         counted.fetch_add(1, SeqCst);
         async {
             tokio::time::sleep(ONE_CALL).await;
@@ -204,7 +204,7 @@ mod over_redis {
         let calls = Arc::new(AtomicUsize::new(0));
         let counted = calls.clone();
         let memo = Arc::new(
-            AsyncMemoized::builder(move |_: u64| {
+            AsyncMemoized::fallible_builder(move |_: u64| {
                 counted.fetch_add(1, SeqCst);
                 async {
                     tokio::time::sleep(ONE_CALL).await;

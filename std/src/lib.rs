@@ -88,10 +88,10 @@ pub use jwm_cache_core::{Postcard, PostcardError, PostcardKey};
 pub use jwm_cache_macros::ttl_cache;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use memoize::{AsyncMemoized, AsyncMemoizedMethod};
+pub use memoize::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod, BoxFuture};
 pub use memoize::{
-    FnCache, GenericFnCache, MemoStore, Memoized, MemoizedBuilder, MemoizedMethod, Shareable,
-    SharedCacheConflict,
+    FnCache, GenericFnCache, MemoStore, Memoized, MemoizedBuilder, MemoizedFn, MemoizedMethod,
+    Shareable, SharedCacheConflict,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

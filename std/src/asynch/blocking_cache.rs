@@ -67,6 +67,21 @@ impl<K, V, B, S, C> BlockingCache<K, V, B, S, C> {
     pub fn cache(&self) -> &Arc<AsyncCache<K, V, B, S, C>> {
         &self.cache
     }
+
+    /// The TTL of entries stored without one.
+    pub fn ttl(&self) -> Ttl {
+        self.cache.ttl()
+    }
+}
+
+impl<K, V, B, S, C> Clone for BlockingCache<K, V, B, S, C> {
+    /// Another handle on the same cache and bridge.
+    fn clone(&self) -> Self {
+        BlockingCache {
+            cache: Arc::clone(&self.cache),
+            bridge: self.bridge.clone(),
+        }
+    }
 }
 
 /// What a [`BlockingCache`] operation returns.

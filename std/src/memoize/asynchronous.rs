@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::hash::Hash;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Serializer, Ttl};
@@ -22,28 +23,91 @@ use crate::controls::memo::Memo;
 ///
 /// [`build_with_backend`]: MemoizedBuilder::build_with_backend
 ///
+/// A handle is cheap to clone, and clones share the function and the cache.
+/// [`boxed`](AsyncMemoized::boxed) erases the function's type into an
+/// [`AsyncMemoizedFn`], which a struct field (an axum state, say) can name.
+///
 /// ```
 /// use jwm_cache::{AsyncCacheControls, AsyncMemoized};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 /// let fetch = AsyncMemoized::new(|id: u32| async move { format!("user {id}") });
 /// assert_eq!(fetch.call(7).await, "user 7"); // computed
-/// assert_eq!(fetch.call(7).await, "user 7"); // cached
+/// assert_eq!(fetch.clone().call(7).await, "user 7"); // cached
 /// assert_eq!(fetch.cache_info().await.hits, 1);
 /// # });
 /// ```
-pub struct AsyncMemoized<F, M> {
-    function: F,
+pub struct AsyncMemoized<F: ?Sized, M> {
+    function: Arc<F>,
     cache: Arc<M>,
     /// This function's TTL, which may differ from that of a cache it shares; `None`
     /// uses the cache's.
     ttl: Option<Ttl>,
 }
 
+/// A boxed future, as an [`AsyncMemoizedFn`]'s function returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// An [`AsyncMemoized`] function whose type is erased, for a struct field or a
+/// `static`: `AsyncMemoizedFn<u64, String>` over the default cache, or
+/// `AsyncMemoizedFn<Args, V, M>` over another. [`AsyncMemoized::boxed`] makes one.
+///
+/// ```
+/// use jwm_cache::{AsyncMemoized, AsyncMemoizedFn};
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     profile: AsyncMemoizedFn<u64, String>,
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let profile = AsyncMemoized::new(|id: u64| async move { format!("user {id}") });
+/// let state = AppState { profile: profile.boxed() };
+/// assert_eq!(state.clone().profile.call(7).await, "user 7");
+/// # });
+/// ```
+pub type AsyncMemoizedFn<Args, V, M = AsyncCache<Args, V>> =
+    AsyncMemoized<dyn Fn(Args) -> BoxFuture<V> + Send + Sync, M>;
+
+impl<F: ?Sized, M> Clone for AsyncMemoized<F, M> {
+    /// Another handle on the same function and cache.
+    fn clone(&self) -> Self {
+        AsyncMemoized {
+            function: Arc::clone(&self.function),
+            cache: Arc::clone(&self.cache),
+            ttl: self.ttl,
+        }
+    }
+}
+
 impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
-    /// Memoizes `function` with the defaults, in a cache of its own.
+    /// Memoizes `function` with the defaults, in a cache of its own. The key and value
+    /// types are the function's argument and output, so the controls work before the
+    /// first call.
     #[track_caller]
-    pub fn new(function: F) -> Self
+    pub fn new<Fut>(function: F) -> Self
+    where
+        F: Fn(Args) -> Fut,
+        Fut: Future<Output = V>,
+        V: Clone,
+    {
+        Self::in_own_cache(function)
+    }
+
+    /// Memoizes a `function` whose future yields `Result<V, E>`, in a cache of its own
+    /// that keeps only `Ok` values: call it with [`try_call`](AsyncMemoized::try_call).
+    #[track_caller]
+    pub fn fallible<Fut, E>(function: F) -> Self
+    where
+        F: Fn(Args) -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+        V: Clone,
+    {
+        Self::in_own_cache(function)
+    }
+
+    #[track_caller]
+    fn in_own_cache(function: F) -> Self
     where
         V: Clone,
     {
@@ -69,7 +133,22 @@ impl<F, Args, V> AsyncMemoized<F, AsyncCache<Args, V>> {
     /// # });
     /// ```
     #[track_caller]
-    pub fn builder(function: F) -> MemoizedBuilder<AsyncFunction<F>, Args, V> {
+    pub fn builder<Fut>(function: F) -> MemoizedBuilder<AsyncFunction<F>, Args, V>
+    where
+        F: Fn(Args) -> Fut,
+        Fut: Future<Output = V>,
+    {
+        MemoizedBuilder::new(AsyncFunction(function), default_identifier::<F, Args, V>())
+    }
+
+    /// [`builder`](AsyncMemoized::builder) for a `function` whose future yields
+    /// `Result<V, E>`, whose cache keeps only `Ok` values.
+    #[track_caller]
+    pub fn fallible_builder<Fut, E>(function: F) -> MemoizedBuilder<AsyncFunction<F>, Args, V>
+    where
+        F: Fn(Args) -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
         MemoizedBuilder::new(AsyncFunction(function), default_identifier::<F, Args, V>())
     }
 }
@@ -78,12 +157,32 @@ impl<F, M> AsyncMemoized<F, M> {
     /// Memoizes `function` over an existing cache, shared with whatever else uses it.
     pub fn with_cache(function: F, cache: Arc<M>) -> Self {
         AsyncMemoized {
-            function,
+            function: Arc::new(function),
             cache,
             ttl: None,
         }
     }
 
+    /// This handle with the function's type erased: an [`AsyncMemoizedFn`], whose
+    /// function boxes each future. The cache is the same.
+    pub fn boxed<Args, Fut>(
+        self,
+    ) -> AsyncMemoized<dyn Fn(Args) -> BoxFuture<Fut::Output> + Send + Sync, M>
+    where
+        F: Fn(Args) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+    {
+        let function = self.function;
+        let boxed = move |args: Args| -> BoxFuture<Fut::Output> { Box::pin(function(args)) };
+        AsyncMemoized {
+            function: Arc::new(boxed),
+            cache: self.cache,
+            ttl: self.ttl,
+        }
+    }
+}
+
+impl<F: ?Sized, M> AsyncMemoized<F, M> {
     /// Stores this function's results with `ttl`, whatever the shared cache's TTL.
     pub(crate) fn with_ttl(mut self, ttl: Ttl) -> Self {
         self.ttl = Some(ttl);
@@ -96,7 +195,7 @@ impl<F, M> AsyncMemoized<F, M> {
     }
 }
 
-impl<F, K, V, B, S, C> AsyncMemoized<F, AsyncCache<K, V, B, S, C>>
+impl<F: ?Sized, K, V, B, S, C> AsyncMemoized<F, AsyncCache<K, V, B, S, C>>
 where
     K: Hash + Eq + Clone + Send + Sync,
     V: Clone + Send + Sync,
@@ -146,6 +245,56 @@ where
             .try_get_or_insert_with_ttl(args.clone(), ttl, || (self.function)(args))
             .await
     }
+
+    /// Removes the entry for `args`; returns whether a live one was there. A computation
+    /// in flight for `args` still answers its callers, but its value is not stored.
+    pub async fn cache_remove(&self, args: &K) -> Result<bool, AsyncCacheError<K, V, B, S>> {
+        self.cache.remove(args).await
+    }
+
+    /// Stores `value` as the result for `args`, with this function's TTL, without
+    /// calling the function.
+    ///
+    /// ```
+    /// use jwm_cache::AsyncMemoized;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let square = AsyncMemoized::new(|n: u64| async move { n * n });
+    /// square.cache_set(3, 10).await.unwrap();
+    /// assert_eq!(square.call(3).await, 10);
+    /// assert_eq!(square.cache_remove(&3).await, Ok(true));
+    /// assert_eq!(square.cache_prime(3).await, 9);
+    /// assert_eq!(square.call(3).await, 9);
+    /// # });
+    /// ```
+    pub async fn cache_set(&self, args: K, value: V) -> Result<(), AsyncCacheError<K, V, B, S>> {
+        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
+        self.cache.insert_with_ttl(args, value, ttl).await
+    }
+
+    /// Calls the function for `args` and stores its value, whatever is cached. A failed
+    /// store is counted in `cache_info().errors`; the value is returned either way.
+    pub async fn cache_prime<Fut>(&self, args: K) -> V
+    where
+        F: Fn(K) -> Fut,
+        Fut: Future<Output = V>,
+    {
+        let value = (self.function)(args.clone()).await;
+        let _counted = self.cache_set(args, value.clone()).await;
+        value
+    }
+
+    /// [`cache_prime`](AsyncMemoized::cache_prime) for a function returning
+    /// `Result<V, E>`: only an `Ok` value is stored.
+    pub async fn try_cache_prime<E, Fut>(&self, args: K) -> Result<V, E>
+    where
+        F: Fn(K) -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        let value = (self.function)(args.clone()).await?;
+        let _counted = self.cache_set(args, value.clone()).await;
+        Ok(value)
+    }
 }
 
 /// A memoized async method: `function(&receiver, args)`, keyed on
@@ -169,8 +318,8 @@ where
 /// # });
 /// ```
 pub struct AsyncMemoizedMethod<P, F, M> {
-    key: P,
-    function: F,
+    key: Arc<P>,
+    function: Arc<F>,
     cache: Arc<M>,
     /// This method's TTL; `None` uses the cache's.
     ttl: Option<Ttl>,
@@ -203,8 +352,8 @@ impl<P, F, M> AsyncMemoizedMethod<P, F, M> {
     /// Memoizes over an existing cache, shared with whatever else uses it.
     pub fn with_cache(key: P, function: F, cache: Arc<M>) -> Self {
         AsyncMemoizedMethod {
-            key,
-            function,
+            key: Arc::new(key),
+            function: Arc::new(function),
             cache,
             ttl: None,
         }
@@ -237,10 +386,10 @@ where
         P: Fn(&R) -> RK,
         F: AsyncFn(&R, Args) -> V,
     {
-        let key = ((self.key)(receiver), args.clone());
+        let key = ((*self.key)(receiver), args.clone());
         let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
         let computed =
-            || async { Ok::<_, std::convert::Infallible>((self.function)(receiver, args).await) };
+            || async { Ok::<_, std::convert::Infallible>((*self.function)(receiver, args).await) };
         let Ok(value) = self
             .cache
             .try_get_or_insert_with_ttl(key, ttl, computed)
@@ -255,15 +404,15 @@ where
         P: Fn(&R) -> RK,
         F: AsyncFn(&R, Args) -> Result<V, E>,
     {
-        let key = ((self.key)(receiver), args.clone());
+        let key = ((*self.key)(receiver), args.clone());
         let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
         self.cache
-            .try_get_or_insert_with_ttl(key, ttl, || (self.function)(receiver, args))
+            .try_get_or_insert_with_ttl(key, ttl, || (*self.function)(receiver, args))
             .await
     }
 }
 
-impl<F, M> Memo for AsyncMemoized<F, M> {
+impl<F: ?Sized, M> Memo for AsyncMemoized<F, M> {
     type Cache = M;
 
     fn memo_cache(&self) -> &M {
@@ -272,6 +421,18 @@ impl<F, M> Memo for AsyncMemoized<F, M> {
 
     fn memo_ttl(&self) -> Option<Ttl> {
         self.ttl
+    }
+}
+
+impl<P, F, M> Clone for AsyncMemoizedMethod<P, F, M> {
+    /// Another handle on the same method and cache.
+    fn clone(&self) -> Self {
+        AsyncMemoizedMethod {
+            key: Arc::clone(&self.key),
+            function: Arc::clone(&self.function),
+            cache: Arc::clone(&self.cache),
+            ttl: self.ttl,
+        }
     }
 }
 

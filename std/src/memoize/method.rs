@@ -33,8 +33,8 @@ use crate::sync::{SyncCache, SyncCacheBuilder};
 /// assert_eq!(area.cache_info().hits, 1);
 /// ```
 pub struct MemoizedMethod<P, F, M> {
-    key: P,
-    function: F,
+    key: Arc<P>,
+    function: Arc<F>,
     cache: Arc<M>,
     /// This method's TTL; `None` uses the cache's.
     ttl: Option<Ttl>,
@@ -67,8 +67,8 @@ impl<P, F, M> MemoizedMethod<P, F, M> {
     /// Memoizes over an existing cache, shared with whatever else uses it.
     pub fn with_cache(key: P, function: F, cache: Arc<M>) -> Self {
         MemoizedMethod {
-            key,
-            function,
+            key: Arc::new(key),
+            function: Arc::new(function),
             cache,
             ttl: None,
         }
@@ -112,7 +112,7 @@ where
         P: Fn(&R) -> RK,
         F: Fn(&R, Args) -> Result<M::Value, E>,
     {
-        self.try_call_with(receiver, args, &self.function)
+        self.try_call_with(receiver, args, &*self.function)
     }
 
     fn try_call_with<R: ?Sized, E: Clone + Send + 'static>(
@@ -124,9 +124,21 @@ where
     where
         P: Fn(&R) -> RK,
     {
-        let key = ((self.key)(receiver), args.clone());
+        let key = ((*self.key)(receiver), args.clone());
         self.cache
             .get_or_compute(key, self.ttl, || function(receiver, args))
+    }
+}
+
+impl<P, F, M> Clone for MemoizedMethod<P, F, M> {
+    /// Another handle on the same method and cache.
+    fn clone(&self) -> Self {
+        MemoizedMethod {
+            key: Arc::clone(&self.key),
+            function: Arc::clone(&self.function),
+            cache: Arc::clone(&self.cache),
+            ttl: self.ttl,
+        }
     }
 }
 

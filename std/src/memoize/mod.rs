@@ -16,7 +16,7 @@ use std::sync::Arc;
 use jwm_cache_core::Ttl;
 
 #[cfg(feature = "async")]
-pub use asynchronous::{AsyncMemoized, AsyncMemoizedMethod};
+pub use asynchronous::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod, BoxFuture};
 pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
 pub use fn_cache::FnCache;
@@ -73,14 +73,19 @@ fn shortened(identifier: String) -> String {
     format!("{}~{digest:016x}", &identifier[..cut])
 }
 
-/// A memoized function: the `ttl_cache` of the Python original, as a value.
+/// A memoized function, as a value: a function and the cache of its results.
 ///
 /// It wraps any `Fn(Args) -> V`; the arguments (a tuple for several) are the key.
 /// Calls are thread-safe and single-flight: concurrent misses on one key run the
 /// function once. A panic inside the function poisons nothing; the next call
-/// recomputes. A function returning `()` or `None` is cached like any other value;
-/// use [`try_call`](Memoized::try_call) for a function returning `Result`, which caches
-/// only `Ok`.
+/// recomputes. A function returning `()` or `None` is cached like any other value.
+/// For a function returning `Result<V, E>` whose `Err` must not be cached, build with
+/// [`fallible`](Memoized::fallible) and call [`try_call`](Memoized::try_call).
+///
+/// A handle is cheap to clone, and clones share the function and the cache: keep one
+/// in application state and clone it into each task. Its type names the function's
+/// type; [`boxed`](Memoized::boxed) erases it into a [`MemoizedFn`], a type a struct
+/// field can name.
 ///
 /// Results live in `M`, a [`MemoStore`]: by default an in-memory [`SyncCache`] with a
 /// 60 s TTL, [`Identity`](jwm_cache_core::Identity), [`SystemClock`](crate::clock::SystemClock), and the
@@ -92,22 +97,81 @@ fn shortened(identifier: String) -> String {
 ///
 /// let square = Memoized::new(|n: u64| n * n);
 /// assert_eq!(square.call(12), 144); // computed
-/// assert_eq!(square.call(12), 144); // cached
+/// assert_eq!(square.clone().call(12), 144); // cached, in the cache the clone shares
 /// let info = square.cache_info();
 /// assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
 /// ```
-pub struct Memoized<F, M> {
-    function: F,
+pub struct Memoized<F: ?Sized, M> {
+    function: Arc<F>,
     cache: Arc<M>,
     /// This function's TTL, which may differ from that of a cache it shares; `None`
     /// uses the cache's.
     ttl: Option<Ttl>,
 }
 
+/// A [`Memoized`] function whose type is erased, for a struct field or a `static`:
+/// `MemoizedFn<u64, String>` over the default cache, or `MemoizedFn<Args, V, M>` over
+/// another. [`Memoized::boxed`] makes one.
+///
+/// ```
+/// use jwm_cache::{Memoized, MemoizedFn};
+///
+/// struct AppState {
+///     render: MemoizedFn<u64, String>,
+/// }
+///
+/// let state = AppState { render: Memoized::new(|id: u64| format!("page {id}")).boxed() };
+/// assert_eq!(state.render.call(7), "page 7");
+/// ```
+pub type MemoizedFn<Args, V, M = SyncCache<Args, V>> = Memoized<dyn Fn(Args) -> V + Send + Sync, M>;
+
+impl<F: ?Sized, M> Clone for Memoized<F, M> {
+    /// Another handle on the same function and cache.
+    fn clone(&self) -> Self {
+        Memoized {
+            function: Arc::clone(&self.function),
+            cache: Arc::clone(&self.cache),
+            ttl: self.ttl,
+        }
+    }
+}
+
 impl<F, Args, V> Memoized<F, SyncCache<Args, V>> {
     /// Memoizes `function` with the defaults, in a cache of its own.
+    ///
+    /// The key and value types are the function's argument and result, so the handle's
+    /// controls work before its first call.
     #[track_caller]
     pub fn new(function: F) -> Self
+    where
+        F: Fn(Args) -> V,
+        V: Clone,
+    {
+        Self::in_own_cache(function)
+    }
+
+    /// Memoizes a `function` returning `Result<V, E>`, in a cache of its own that keeps
+    /// only `Ok` values: call it with [`try_call`](Memoized::try_call).
+    ///
+    /// ```
+    /// use jwm_cache::{CacheControls, Memoized};
+    ///
+    /// let parse = Memoized::fallible(|s: String| s.parse::<u32>());
+    /// assert!(parse.try_call("x".into()).is_err());
+    /// assert_eq!(parse.try_call("7".into()), Ok(7));
+    /// assert_eq!(parse.cache_info().current_size, 1);
+    /// ```
+    #[track_caller]
+    pub fn fallible<E>(function: F) -> Self
+    where
+        F: Fn(Args) -> Result<V, E>,
+        V: Clone,
+    {
+        Self::in_own_cache(function)
+    }
+
+    #[track_caller]
+    fn in_own_cache(function: F) -> Self
     where
         V: Clone,
     {
@@ -132,7 +196,20 @@ impl<F, Args, V> Memoized<F, SyncCache<Args, V>> {
     /// assert_eq!(lookup.cache_parameters().identifier, "geo");
     /// ```
     #[track_caller]
-    pub fn builder(function: F) -> MemoizedBuilder<Function<F>, Args, V> {
+    pub fn builder(function: F) -> MemoizedBuilder<Function<F>, Args, V>
+    where
+        F: Fn(Args) -> V,
+    {
+        MemoizedBuilder::new(Function(function), default_identifier::<F, Args, V>())
+    }
+
+    /// [`builder`](Memoized::builder) for a `function` returning `Result<V, E>`, whose
+    /// cache keeps only `Ok` values.
+    #[track_caller]
+    pub fn fallible_builder<E>(function: F) -> MemoizedBuilder<Function<F>, Args, V>
+    where
+        F: Fn(Args) -> Result<V, E>,
+    {
         MemoizedBuilder::new(Function(function), default_identifier::<F, Args, V>())
     }
 }
@@ -153,12 +230,27 @@ impl<F, M> Memoized<F, M> {
     /// ```
     pub fn with_cache(function: F, cache: Arc<M>) -> Self {
         Memoized {
-            function,
+            function: Arc::new(function),
             cache,
             ttl: None,
         }
     }
 
+    /// This handle with the function's type erased: a [`MemoizedFn`], which a struct
+    /// field can name. The cache is the same.
+    pub fn boxed<Args, R>(self) -> Memoized<dyn Fn(Args) -> R + Send + Sync, M>
+    where
+        F: Fn(Args) -> R + Send + Sync + 'static,
+    {
+        Memoized {
+            function: self.function,
+            cache: self.cache,
+            ttl: self.ttl,
+        }
+    }
+}
+
+impl<F: ?Sized, M> Memoized<F, M> {
     /// Stores this function's results with `ttl`, whatever the shared cache's TTL.
     pub(crate) fn with_ttl(mut self, ttl: Ttl) -> Self {
         self.ttl = Some(ttl);
@@ -171,7 +263,7 @@ impl<F, M> Memoized<F, M> {
     }
 }
 
-impl<F, M: MemoStore> Memoized<F, M> {
+impl<F: ?Sized, M: MemoStore> Memoized<F, M> {
     /// The cached value for `args`, or the function's, stored on a miss.
     pub fn call(&self, args: M::Key) -> M::Value
     where
@@ -184,17 +276,9 @@ impl<F, M: MemoStore> Memoized<F, M> {
         value
     }
 
-    /// For a function returning `Result<V, E>`: the cached `Ok` value for `args`, or
-    /// the function's result. An `Err` is returned and never cached.
-    ///
-    /// ```
-    /// use jwm_cache::{CacheControls, Memoized};
-    ///
-    /// let parse = Memoized::new(|s: String| s.parse::<u32>());
-    /// assert!(parse.try_call("x".into()).is_err());
-    /// assert_eq!(parse.try_call("7".into()), Ok(7));
-    /// assert_eq!(parse.cache_info().current_size, 1);
-    /// ```
+    /// For a function returning `Result<V, E>` (built with
+    /// [`fallible`](Memoized::fallible)): the cached `Ok` value for `args`, or the
+    /// function's result. An `Err` is returned and never cached.
     pub fn try_call<E: Clone + Send + 'static>(&self, args: M::Key) -> Result<M::Value, E>
     where
         F: Fn(M::Key) -> Result<M::Value, E>,
@@ -203,9 +287,73 @@ impl<F, M: MemoStore> Memoized<F, M> {
         self.cache
             .get_or_compute(args.clone(), self.ttl, || (self.function)(args))
     }
+
+    /// Removes the entry for `args`; returns whether a live one was there. A computation
+    /// in flight for `args` still answers its callers, but its value is not stored.
+    ///
+    /// ```
+    /// use jwm_cache::Memoized;
+    ///
+    /// let greet = Memoized::new(|name: String| format!("hello {name}"));
+    /// greet.call("ada".to_string());
+    /// assert_eq!(greet.cache_remove(&"ada".to_string()), Ok(true));
+    /// ```
+    pub fn cache_remove(&self, args: &M::Key) -> Result<bool, M::Error> {
+        self.cache.remove_entry(args)
+    }
+
+    /// Stores `value` as the result for `args`, with this function's TTL, without
+    /// calling the function: to seed a value known from elsewhere.
+    ///
+    /// ```
+    /// use jwm_cache::Memoized;
+    ///
+    /// let square = Memoized::new(|n: u64| n * n);
+    /// square.cache_set(3, 10).unwrap(); // whatever the function says
+    /// assert_eq!(square.call(3), 10);
+    /// ```
+    pub fn cache_set(&self, args: M::Key, value: M::Value) -> Result<(), M::Error> {
+        self.cache.insert_entry(args, value, self.ttl)
+    }
+
+    /// Calls the function for `args` and stores its value, whatever is cached: to warm
+    /// a cache or refresh an entry ahead of use. A failed store is counted in
+    /// `cache_info().errors`; the value is returned either way.
+    ///
+    /// ```
+    /// use jwm_cache::{CacheControls, Memoized};
+    ///
+    /// let square = Memoized::new(|n: u64| n * n);
+    /// assert_eq!(square.cache_prime(4), 16);
+    /// assert_eq!(square.call(4), 16);
+    /// assert_eq!(square.cache_info().hits, 1);
+    /// ```
+    pub fn cache_prime(&self, args: M::Key) -> M::Value
+    where
+        F: Fn(M::Key) -> M::Value,
+        M::Key: Clone,
+        M::Value: Clone,
+    {
+        let value = (self.function)(args.clone());
+        let _counted = self.cache.insert_entry(args, value.clone(), self.ttl);
+        value
+    }
+
+    /// [`cache_prime`](Memoized::cache_prime) for a function returning `Result<V, E>`:
+    /// only an `Ok` value is stored.
+    pub fn try_cache_prime<E>(&self, args: M::Key) -> Result<M::Value, E>
+    where
+        F: Fn(M::Key) -> Result<M::Value, E>,
+        M::Key: Clone,
+        M::Value: Clone,
+    {
+        let value = (self.function)(args.clone())?;
+        let _counted = self.cache.insert_entry(args, value.clone(), self.ttl);
+        Ok(value)
+    }
 }
 
-impl<F, M> Memo for Memoized<F, M> {
+impl<F: ?Sized, M> Memo for Memoized<F, M> {
     type Cache = M;
 
     fn memo_cache(&self) -> &M {

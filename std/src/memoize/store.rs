@@ -2,10 +2,10 @@
 
 use std::hash::Hash;
 
-use jwm_cache_core::{Clock, Lookup, Serializer, Ttl};
+use jwm_cache_core::{CacheError, Clock, Lookup, Serializer, Ttl};
 
 #[cfg(feature = "async")]
-use crate::asynch::{AsyncLookup, BlockingCache};
+use crate::asynch::{AsyncCacheError, AsyncLookup, BlockingCache, BridgeError};
 use crate::controls::CacheControls;
 use crate::sync::SyncCache;
 
@@ -18,6 +18,8 @@ pub trait MemoStore: CacheControls {
     type Key;
     /// The value.
     type Value;
+    /// Why a lookup or store failed.
+    type Error;
 
     /// The stored value under `key`, or `f()`'s, stored on `Ok` with `ttl` (the
     /// cache's own if `None`) and returned. Callers waiting on the same computation get
@@ -28,6 +30,17 @@ pub trait MemoStore: CacheControls {
         ttl: Option<Ttl>,
         f: impl FnOnce() -> Result<Self::Value, E>,
     ) -> Result<Self::Value, E>;
+
+    /// Removes the entry under `key`; returns whether a live one was there.
+    fn remove_entry(&self, key: &Self::Key) -> Result<bool, Self::Error>;
+
+    /// Stores `value` under `key` with `ttl` (the cache's own if `None`).
+    fn insert_entry(
+        &self,
+        key: Self::Key,
+        value: Self::Value,
+        ttl: Option<Ttl>,
+    ) -> Result<(), Self::Error>;
 }
 
 /// Both thread-safe caches offer these operations inherently, with the same meaning.
@@ -47,6 +60,14 @@ macro_rules! memo_store_by_inherent_methods {
                 None => self.try_get_or_insert_with(key, f),
             }
         }
+
+        fn remove_entry(&self, key: &K) -> Result<bool, Self::Error> {
+            self.remove(key)
+        }
+
+        fn insert_entry(&self, key: K, value: V, ttl: Option<Ttl>) -> Result<(), Self::Error> {
+            self.insert_with_ttl(key, value, ttl.unwrap_or_else(|| self.ttl()))
+        }
     };
 }
 
@@ -58,6 +79,7 @@ where
     B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
+    type Error = CacheError<K, V, B, S>;
     memo_store_by_inherent_methods!();
 }
 
@@ -73,5 +95,6 @@ where
     B::Error: 'static,
     C: Clock + Send + Sync + 'static,
 {
+    type Error = BridgeError<AsyncCacheError<K, V, B, S>>;
     memo_store_by_inherent_methods!();
 }

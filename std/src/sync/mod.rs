@@ -37,6 +37,9 @@ use crate::shards;
 /// detach computations in flight: their result still reaches their callers but is
 /// not stored.
 ///
+/// A `SyncCache` is cheap to clone, and clones share everything: keep one in
+/// application state and clone it into each thread.
+///
 /// [`info`]: SyncCache::info
 ///
 /// ```
@@ -58,7 +61,7 @@ use crate::shards;
 /// assert_eq!(info.hits + info.misses, 4);
 /// ```
 pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemClock> {
-    shards: Box<[Mutex<Shard<K, V, B, S, C>>]>,
+    shards: Arc<[Mutex<Shard<K, V, B, S, C>>]>,
     router: RandomState,
     clock: C,
     ttl: Ttl,
@@ -123,6 +126,20 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
             clock,
             ttl,
             single_flight,
+        }
+    }
+}
+
+impl<K, V, B, S, C: Clone> Clone for SyncCache<K, V, B, S, C> {
+    /// Another handle on the same cache: the clones share every entry, counter and
+    /// computation in flight, as `Arc<SyncCache>` would.
+    fn clone(&self) -> Self {
+        SyncCache {
+            shards: Arc::clone(&self.shards),
+            router: self.router.clone(),
+            clock: self.clock.clone(),
+            ttl: self.ttl,
+            single_flight: self.single_flight,
         }
     }
 }
