@@ -114,3 +114,91 @@ async fn an_async_function_borrows_too() {
     assert_eq!(name_length(&String::from("ada")).await, 3);
     assert_eq!(LOOKUPS.load(SeqCst), 1);
 }
+
+static GREETINGS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache]
+fn greet(name: &str, #[ttl_cache::ignore] punctuation: char) -> String {
+    GREETINGS.fetch_add(1, SeqCst);
+    format!("hello {name}{punctuation}")
+}
+
+#[test]
+fn the_handle_removes_sets_and_primes_entries_by_the_functions_arguments() {
+    assert_eq!(greet("ada", '!'), "hello ada!");
+    assert_eq!(GREET.cache_remove("ada", '?'), Ok(true));
+    assert_eq!(GREET.cache_remove("ada", '?'), Ok(false));
+    assert_eq!(greet("ada", '.'), "hello ada.");
+    assert_eq!(GREETINGS.load(SeqCst), 2);
+
+    GREET.cache_set("bob", ' ', "preset".to_string()).unwrap();
+    assert_eq!(greet("bob", '!'), "preset");
+    assert_eq!(
+        GREETINGS.load(SeqCst),
+        2,
+        "a set value is served, not computed"
+    );
+
+    assert_eq!(GREET.cache_prime("bob", '!'), "hello bob!");
+    assert_eq!(greet("bob", '?'), "hello bob!");
+    assert_eq!(GREETINGS.load(SeqCst), 3);
+    assert_eq!(GREET.cache_info().current_size, 2);
+}
+
+static PROBES: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache]
+fn probe(url: &str) -> Result<u16, Unreachable> {
+    PROBES.fetch_add(1, SeqCst);
+    if url.starts_with("https://") {
+        Ok(200)
+    } else {
+        Err(Unreachable(url.to_string()))
+    }
+}
+
+#[test]
+fn priming_a_result_stores_only_ok() {
+    assert!(PROBE.cache_prime("gopher://x").is_err());
+    assert_eq!(PROBE.cache_remove("gopher://x"), Ok(false));
+    assert_eq!(PROBE.cache_prime("https://primed"), Ok(200));
+    assert_eq!(probe("https://primed"), Ok(200));
+    assert_eq!(PROBES.load(SeqCst), 2);
+}
+
+static CITY_LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+
+/// Under `key = ...` the key is a digest: the handle's methods compute it the same way.
+#[ttl_cache(key = city.to_lowercase(), cache_none = false)]
+fn population(city: &str) -> Option<u64> {
+    CITY_LOOKUPS.fetch_add(1, SeqCst);
+    (city.eq_ignore_ascii_case("paris")).then_some(2_100_000)
+}
+
+#[test]
+fn a_key_expression_is_computed_for_the_handles_methods_too() {
+    assert_eq!(population("Paris"), Some(2_100_000));
+    assert_eq!(population("PARIS"), Some(2_100_000));
+    assert_eq!(CITY_LOOKUPS.load(SeqCst), 1);
+    assert_eq!(POPULATION.cache_remove("paris"), Ok(true));
+    // `cache_none = false`: priming a `None` stores nothing.
+    assert_eq!(POPULATION.cache_prime("Atlantis"), None);
+    assert_eq!(POPULATION.cache_remove("atlantis"), Ok(false));
+    POPULATION.cache_set("Lyon", 520_000).unwrap();
+    assert_eq!(population("lyon"), Some(520_000));
+}
+
+#[ttl_cache]
+async fn word_length(word: &str) -> usize {
+    word.len()
+}
+
+#[tokio::test]
+async fn an_async_functions_handle_awaits_its_entry_methods() {
+    assert_eq!(word_length("grace").await, 5);
+    assert_eq!(WORD_LENGTH.cache_remove("grace").await, Ok(true));
+    WORD_LENGTH.cache_set("grace", 99).await.unwrap();
+    assert_eq!(word_length("grace").await, 99);
+    assert_eq!(WORD_LENGTH.cache_prime("grace").await, 5);
+    assert_eq!(word_length("grace").await, 5);
+}

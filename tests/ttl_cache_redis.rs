@@ -167,3 +167,37 @@ async fn a_malformed_url_costs_counted_errors_not_a_panic() {
     assert_eq!((info.hits, info.misses), (0, 2));
     assert!(info.errors >= 4, "{info:?}");
 }
+
+static ENTRY_URL: OnceLock<String> = OnceLock::new();
+
+#[ttl_cache(identifier = "entries", backend = redis(url = url(&ENTRY_URL)))]
+fn shout(word: &str) -> String {
+    word.to_uppercase()
+}
+
+#[ttl_cache(identifier = "entries", backend = redis(url = url(&ENTRY_URL)))]
+async fn shout_async(word: &str) -> String {
+    word.to_uppercase()
+}
+
+#[test]
+fn the_handles_entry_methods_reach_redis_from_sync_and_async_functions() {
+    let server = RedisServer::start();
+    ENTRY_URL.set(server.url(0)).unwrap();
+    let mut raw = server.client(0);
+    let name = format!("jwm-cache:entries:{}", "hey".persistent_digest().unwrap());
+
+    assert_eq!(shout("hey"), "HEY");
+    assert!(raw.exists::<_, bool>(&name).unwrap());
+    assert!(SHOUT.cache_remove("hey").unwrap());
+    assert!(!raw.exists::<_, bool>(&name).unwrap());
+
+    SHOUT.cache_set("hey", "preset".into()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The async function shares the namespace: it finds what the sync handle set.
+    assert_eq!(runtime.block_on(shout_async("hey")), "preset");
+    assert_eq!(runtime.block_on(SHOUT_ASYNC.cache_prime("hey")), "HEY");
+    assert_eq!(shout("hey"), "HEY");
+    assert!(runtime.block_on(SHOUT_ASYNC.cache_remove("hey")).unwrap());
+    assert!(!SHOUT.cache_remove("hey").unwrap());
+}

@@ -6,6 +6,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
+use crate::entries::Entries;
 use crate::handle::{Handle, identifier};
 use crate::key::{KeyParts, key};
 use crate::options::{Backend, Codec, Key, Options};
@@ -27,22 +28,58 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     let computed = memoized.compute_call(&inner.sig.ident, &arguments);
     let awaited = memoized.awaited();
     let uncached = quote!(#computed #awaited);
-    let key = key(&options, &memoized.storage, method, &arguments, &uncached)?;
-    let cache_type = memoized.storage.cache_type(&key.ty, returns.cached());
+    let key_with =
+        |fallback: TokenStream| key(&options, &memoized.storage, method, &arguments, &fallback);
+    let key = key_with(uncached)?;
+    let mut cache_type = memoized.storage.cache_type(&key.ty, returns.cached());
+    let mut cache_alias = quote!();
+    if memoized.typed_handle() {
+        // Named once: the handle's field, its deref and its methods' errors use it.
+        let alias = format_ident!("__JwmCache_{}", name.unraw());
+        cache_alias = quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            type #alias = #cache_type;
+        };
+        cache_type = quote!(#alias);
+    }
     let value_checks = memoized.value_checks(&returns);
-    let (handle_decl, cache) = memoized.handle_and_cache(&cache_type);
+    let entries = if memoized.typed_handle() {
+        let entries = Entries {
+            vis: &function.vis,
+            wrapper: &wrapper,
+            arguments: &arguments,
+            returns: &returns,
+            is_async,
+            computed: computed.clone(),
+            cache_type: &cache_type,
+            ttl: memoized.storage.ttl(),
+        };
+        Some(entries.methods(key_with)?)
+    } else {
+        None
+    };
+    let (handle_decl, cache) = memoized.handle_and_cache(&cache_type, entries);
     let call = memoized.call(&returns, &cache, &computed);
     let body = memoized.body(&inner, &value_checks, &key, &call);
-    let beside = if method { quote!(#inner) } else { quote!() };
+    let beside = if memoized.compute_beside() {
+        quote!(#inner)
+    } else {
+        quote!()
+    };
     let (vis, attrs) = (&function.vis, &function.attrs);
+    // The wrapper first: its checks name what is wrong with a key or a value before
+    // the handle's methods trip over the same types.
     Ok(quote! {
         #beside
-        #handle_decl
 
         #(#attrs)*
         #vis #wrapper {
             #body
         }
+
+        #cache_alias
+        #handle_decl
     })
 }
 
@@ -105,6 +142,18 @@ impl<'a> Memoized<'a> {
         }
     }
 
+    /// A plain function (not a method, not generic) gets a handle of its own type, with
+    /// per-entry methods that take its arguments.
+    fn typed_handle(&self) -> bool {
+        !self.method && self.type_params.is_empty()
+    }
+
+    /// The compute function sits beside the wrapper, not in it, for a method (it keeps
+    /// its receiver) and for a typed handle (whose `cache_prime` calls it).
+    fn compute_beside(&self) -> bool {
+        self.method || self.typed_handle()
+    }
+
     fn awaited(&self) -> TokenStream {
         if self.is_async {
             quote!(.await)
@@ -133,7 +182,11 @@ impl<'a> Memoized<'a> {
 
     /// The handle's declaration, and an expression for the cache that a call uses: the
     /// function's one cache, or its instantiation's.
-    fn handle_and_cache(&self, cache_type: &TokenStream) -> (TokenStream, TokenStream) {
+    fn handle_and_cache(
+        &self,
+        cache_type: &TokenStream,
+        entries: Option<TokenStream>,
+    ) -> (TokenStream, TokenStream) {
         // Methods go by instantiation too: in a generic `impl` block, or a trait's default
         // method, one definition serves many receiver types, which must not share entries.
         let mut instance_types: Vec<TokenStream> = Vec::new();
@@ -149,7 +202,7 @@ impl<'a> Memoized<'a> {
             generic: !self.type_params.is_empty(),
         };
         if instance_types.is_empty() {
-            self.one_cache(&handle, cache_type)
+            self.one_cache(&handle, cache_type, entries)
         } else {
             self.cache_per_instantiation(&handle, &instance_types)
         }
@@ -166,6 +219,7 @@ impl<'a> Memoized<'a> {
         &self,
         handle: &Handle<'_>,
         cache_type: &TokenStream,
+        entries: Option<TokenStream>,
     ) -> (TokenStream, TokenStream) {
         let identifier = identifier(self.options, self.name);
         let build = self.storage.build(&quote!(__jwm_cache_identifier));
@@ -186,6 +240,7 @@ impl<'a> Memoized<'a> {
                 })
                 .with_ttl(#ttl)
             },
+            entries,
         );
         (declaration, quote!(#handle.cache()))
     }
@@ -207,6 +262,7 @@ impl<'a> Memoized<'a> {
         let (declaration, handle) = handle.declare(
             quote!(::jwm_cache::GenericFnCache<#controls>),
             quote!(::jwm_cache::GenericFnCache::new()),
+            None,
         );
         let instantiation =
             quote_spanned!(self.function.sig.generics.span()=> fn(#(*const #instance_types),*));
@@ -273,7 +329,7 @@ impl<'a> Memoized<'a> {
         key: &KeyParts,
         call: &TokenStream,
     ) -> TokenStream {
-        let nested = if self.method {
+        let nested = if self.compute_beside() {
             quote!()
         } else {
             quote!(#inner)

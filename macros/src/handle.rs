@@ -44,7 +44,14 @@ pub(crate) struct Handle<'a> {
 impl Handle<'_> {
     /// Declares the handle, of type `ty`, as `init`; returns the declaration and an
     /// expression for the handle.
-    pub(crate) fn declare(&self, ty: TokenStream, init: TokenStream) -> (TokenStream, TokenStream) {
+    /// `entries`, the per-entry methods of a function's own typed handle, makes the
+    /// static a struct of the static's name that derefs to `ty`.
+    pub(crate) fn declare(
+        &self,
+        ty: TokenStream,
+        init: TokenStream,
+        entries: Option<TokenStream>,
+    ) -> (TokenStream, TokenStream) {
         let (name, vis) = (self.name, self.vis);
         let awaited = if self.is_async { ".await" } else { "" };
         let per_instantiation = if self.generic {
@@ -71,10 +78,41 @@ impl Handle<'_> {
             let doc = format!(
                 " The cache of [`{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
             );
+            let Some(entries) = entries else {
+                let declaration = quote! {
+                    #[doc = #doc]
+                    #[allow(non_upper_case_globals)]
+                    #vis static #handle: #ty = #init;
+                };
+                return (declaration, quote!(#handle));
+            };
+            // A braced struct lives in the type namespace only, so it shares the
+            // static's name without a clash.
+            let type_doc = format!(
+                " The type of [`{upper}`], the handle on [`{name}`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `{name}`'s arguments."
+            );
             let declaration = quote! {
                 #[doc = #doc]
                 #[allow(non_upper_case_globals)]
-                #vis static #handle: #ty = #init;
+                #vis static #handle: #handle = #handle { cache: #init };
+
+                #[doc = #type_doc]
+                #[allow(non_camel_case_types)]
+                #vis struct #handle {
+                    cache: #ty,
+                }
+
+                impl ::core::ops::Deref for #handle {
+                    type Target = #ty;
+
+                    fn deref(&self) -> &#ty {
+                        &self.cache
+                    }
+                }
+
+                impl #handle {
+                    #entries
+                }
             };
             (declaration, quote!(#handle))
         }

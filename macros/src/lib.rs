@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod duration;
+mod entries;
 mod expand;
 mod handle;
 mod key;
@@ -78,11 +79,15 @@ use syn::{ItemFn, parse_macro_input};
 ///   atomic load instead of ~32 ns.
 /// - **Cache options**: `capacity`, `shards` and `single_flight` take any expression and
 ///   are the cache builders' setters of the same name (see `jwm_cache::Options`).
-/// - **Handle**: a static named after the function in upper case (`fib` → `FIB`): a
-///   `jwm_cache::FnCache` with `cache_info()`, `cache_clear()` and `cache_parameters()`
-///   from `jwm_cache::CacheControls` (`AsyncCacheControls`, awaited, for an async
-///   function). A generic
-///   function's is a `jwm_cache::GenericFnCache`, whose controls span its instantiations.
+/// - **Handle**: a static named after the function in upper case (`fib` → `FIB`),
+///   of a type of the same name that derefs to a `jwm_cache::FnCache`: `cache_info()`,
+///   `cache_clear()` and `cache_parameters()` from `jwm_cache::CacheControls`
+///   (`AsyncCacheControls`, awaited, for an async function), and per-entry
+///   `cache_remove(args…)`, `cache_set(args…, value)` and `cache_prime(args…)` (calls
+///   the function and stores its result), which take the function's own arguments and
+///   compute its key as a call does. A generic function's handle is a
+///   `jwm_cache::GenericFnCache`, whose controls span its instantiations; a method's
+///   is `Type::method_cache()`. Neither has the per-entry methods yet.
 /// - **Compile errors** point at the offending token: an unknown option, a bad or
 ///   negative duration, a key argument that is `&mut`, unhashable, `impl Trait` or a
 ///   borrow with no owned form (`&dyn Trait`), a `bridge`

@@ -104,9 +104,9 @@ pub use sync::{SyncCache, SyncCacheBuilder};
 /// changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::memoize::SyncControls;
     #[cfg(feature = "async")]
     pub use crate::memoize::{AsyncControls, DynAsyncCacheControls};
+    pub use crate::memoize::{StoreError, SyncControls};
 
     /// The parts of a `Result` type, for `#[ttl_cache(result = true)]` over an alias.
     #[diagnostic::on_unimplemented(

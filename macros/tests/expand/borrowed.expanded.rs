@@ -1,40 +1,125 @@
+#[doc(hidden)]
+fn __jwm_cache_compute_fetch(url: &str, retries: u8) -> Result<String, Error> {
+    download(url, retries)
+}
+#[doc(hidden)]
+#[allow(non_camel_case_types)]
+type __JwmCache_fetch = ::jwm_cache::SyncCache<
+    (<str as ::jwm_cache::__private::OwnedKey>::Owned, u8),
+    String,
+    ::jwm_cache::MemoryBackend<
+        (<str as ::jwm_cache::__private::OwnedKey>::Owned, u8),
+        <::jwm_cache::Identity as ::jwm_cache::Serializer<String>>::Encoded,
+    >,
+    ::jwm_cache::Identity,
+    ::jwm_cache::CoarseClock,
+>;
 /// The cache of [`fetch`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
 #[allow(non_upper_case_globals)]
-static FETCH: ::jwm_cache::FnCache<
-    ::jwm_cache::SyncCache<
-        (<str as ::jwm_cache::__private::OwnedKey>::Owned, u8),
-        String,
-        ::jwm_cache::MemoryBackend<
-            (<str as ::jwm_cache::__private::OwnedKey>::Owned, u8),
-            <::jwm_cache::Identity as ::jwm_cache::Serializer<String>>::Encoded,
-        >,
-        ::jwm_cache::Identity,
-        ::jwm_cache::CoarseClock,
-    >,
-> = ::jwm_cache::FnCache::new(|| {
-        let __jwm_cache_named = ::core::concat!(
-            ::core::module_path!(), "::", ::core::stringify!(fetch), "@",
-            ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
+static FETCH: FETCH = FETCH {
+    cache: ::jwm_cache::FnCache::new(|| {
+            let __jwm_cache_named = ::core::concat!(
+                ::core::module_path!(), "::", ::core::stringify!(fetch), "@",
+                ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
+            );
+            let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+                &__jwm_cache_named,
+            );
+            ::std::sync::Arc::new(
+                ::jwm_cache::SyncCacheBuilder::new()
+                    .identifier(__jwm_cache_identifier)
+                    .ttl(::core::time::Duration::from_millis(60000u64))
+                    .serializer(::jwm_cache::Identity)
+                    .clock(::jwm_cache::CoarseClock)
+                    .build(),
+            )
+        })
+        .with_ttl(::jwm_cache::Ttl::from_millis(60000u64)),
+};
+/// The type of [`FETCH`], the handle on [`fetch`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `fetch`'s arguments.
+#[allow(non_camel_case_types)]
+struct FETCH {
+    cache: ::jwm_cache::FnCache<__JwmCache_fetch>,
+}
+impl ::core::ops::Deref for FETCH {
+    type Target = ::jwm_cache::FnCache<__JwmCache_fetch>;
+    fn deref(&self) -> &::jwm_cache::FnCache<__JwmCache_fetch> {
+        &self.cache
+    }
+}
+impl FETCH {
+    /// Removes the entry for these arguments; returns whether a live one was
+    /// there. A computation in flight for them still answers its callers, but
+    /// its value is not stored.
+    #[allow(clippy::too_many_arguments)]
+    fn cache_remove(
+        &self,
+        url: &str,
+        retries: u8,
+    ) -> ::core::result::Result<
+        bool,
+        <__JwmCache_fetch as ::jwm_cache::__private::StoreError>::Error,
+    > {
+        let _ = &url;
+        let _ = &retries;
+        let __jwm_cache_key = (
+            ::jwm_cache::__private::OwnedKey::owned_key(url),
+            ::core::clone::Clone::clone(&retries),
         );
-        let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
-            &__jwm_cache_named,
+        self.cache.cache().remove(&__jwm_cache_key)
+    }
+    /// Stores `value` as the result for these arguments, with the function's
+    /// TTL, without calling the function.
+    #[allow(clippy::too_many_arguments)]
+    fn cache_set(
+        &self,
+        url: &str,
+        retries: u8,
+        value: String,
+    ) -> ::core::result::Result<
+        (),
+        <__JwmCache_fetch as ::jwm_cache::__private::StoreError>::Error,
+    > {
+        let _ = &url;
+        let _ = &retries;
+        let __jwm_cache_key = (
+            ::jwm_cache::__private::OwnedKey::owned_key(url),
+            ::core::clone::Clone::clone(&retries),
         );
-        ::std::sync::Arc::new(
-            ::jwm_cache::SyncCacheBuilder::new()
-                .identifier(__jwm_cache_identifier)
-                .ttl(::core::time::Duration::from_millis(60000u64))
-                .serializer(::jwm_cache::Identity)
-                .clock(::jwm_cache::CoarseClock)
-                .build(),
-        )
-    })
-    .with_ttl(::jwm_cache::Ttl::from_millis(60000u64));
+        self.cache
+            .cache()
+            .insert_with_ttl(
+                __jwm_cache_key,
+                value,
+                ::jwm_cache::Ttl::from_millis(60000u64),
+            )
+    }
+    /// Calls the function with these arguments and stores what it caches,
+    /// whatever is stored: to warm the cache or refresh an entry. A failed
+    /// store is counted in `cache_info().errors`; the result is returned
+    /// either way.
+    #[allow(clippy::too_many_arguments)]
+    fn cache_prime(&self, url: &str, retries: u8) -> Result<String, Error> {
+        let __jwm_cache_key = (
+            ::jwm_cache::__private::OwnedKey::owned_key(url),
+            ::core::clone::Clone::clone(&retries),
+        );
+        let __jwm_cache_value = __jwm_cache_compute_fetch(url, retries);
+        if let ::core::result::Result::Ok(stored) = &__jwm_cache_value {
+            let _counted = self
+                .cache
+                .cache()
+                .insert_with_ttl(
+                    __jwm_cache_key,
+                    ::core::clone::Clone::clone(stored),
+                    ::jwm_cache::Ttl::from_millis(60000u64),
+                );
+        }
+        __jwm_cache_value
+    }
+}
 /// A borrowed argument: the key keeps its owned form, a `String`.
 fn fetch(url: &str, retries: u8) -> Result<String, Error> {
-    #[doc(hidden)]
-    fn __jwm_cache_compute_fetch(url: &str, retries: u8) -> Result<String, Error> {
-        download(url, retries)
-    }
     {
         fn __jwm_cache_value_is_fit<
             V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync

@@ -1,38 +1,119 @@
+#[doc(hidden)]
+fn __jwm_cache_compute_population(city: &str) -> u64 {
+    census(city)
+}
+#[doc(hidden)]
+#[allow(non_camel_case_types)]
+type __JwmCache_population = ::jwm_cache::SyncCache<
+    ::jwm_cache::Digest,
+    u64,
+    ::jwm_cache::MemoryBackend<
+        ::jwm_cache::Digest,
+        <::jwm_cache::Identity as ::jwm_cache::Serializer<u64>>::Encoded,
+    >,
+    ::jwm_cache::Identity,
+    ::jwm_cache::ManualClock,
+>;
 /// The cache of [`population`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
 #[allow(non_upper_case_globals)]
-static POPULATION: ::jwm_cache::FnCache<
-    ::jwm_cache::SyncCache<
-        ::jwm_cache::Digest,
-        u64,
-        ::jwm_cache::MemoryBackend<
-            ::jwm_cache::Digest,
-            <::jwm_cache::Identity as ::jwm_cache::Serializer<u64>>::Encoded,
-        >,
-        ::jwm_cache::Identity,
-        ::jwm_cache::ManualClock,
-    >,
-> = ::jwm_cache::FnCache::new(|| {
-        let __jwm_cache_named = ::core::concat!(
-            ::core::module_path!(), "::", ::core::stringify!(population), "@",
-            ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
-        );
-        let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
-            &__jwm_cache_named,
-        );
-        ::std::sync::Arc::new(
-            ::jwm_cache::SyncCacheBuilder::new()
-                .identifier(__jwm_cache_identifier)
-                .serializer(::jwm_cache::Identity)
-                .clock(::jwm_cache::ManualClock::clone(&CLOCK))
-                .build(),
-        )
-    })
-    .with_ttl(::jwm_cache::DEFAULT_TTL);
-fn population(city: &str) -> u64 {
-    #[doc(hidden)]
-    fn __jwm_cache_compute_population(city: &str) -> u64 {
-        census(city)
+static POPULATION: POPULATION = POPULATION {
+    cache: ::jwm_cache::FnCache::new(|| {
+            let __jwm_cache_named = ::core::concat!(
+                ::core::module_path!(), "::", ::core::stringify!(population), "@",
+                ::core::file!(), ":", ::core::line!(), ":", ::core::column!()
+            );
+            let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
+                &__jwm_cache_named,
+            );
+            ::std::sync::Arc::new(
+                ::jwm_cache::SyncCacheBuilder::new()
+                    .identifier(__jwm_cache_identifier)
+                    .serializer(::jwm_cache::Identity)
+                    .clock(::jwm_cache::ManualClock::clone(&CLOCK))
+                    .build(),
+            )
+        })
+        .with_ttl(::jwm_cache::DEFAULT_TTL),
+};
+/// The type of [`POPULATION`], the handle on [`population`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `population`'s arguments.
+#[allow(non_camel_case_types)]
+struct POPULATION {
+    cache: ::jwm_cache::FnCache<__JwmCache_population>,
+}
+impl ::core::ops::Deref for POPULATION {
+    type Target = ::jwm_cache::FnCache<__JwmCache_population>;
+    fn deref(&self) -> &::jwm_cache::FnCache<__JwmCache_population> {
+        &self.cache
     }
+}
+impl POPULATION {
+    /// Removes the entry for these arguments; returns whether a live one was
+    /// there. A computation in flight for them still answers its callers, but
+    /// its value is not stored.
+    #[allow(clippy::too_many_arguments)]
+    fn cache_remove(
+        &self,
+        city: &str,
+    ) -> ::core::result::Result<
+        bool,
+        <__JwmCache_population as ::jwm_cache::__private::StoreError>::Error,
+    > {
+        let _ = &city;
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
+            &(city.to_lowercase()),
+        ) else {
+            return ::core::result::Result::Ok(false);
+        };
+        let __jwm_cache_key = __jwm_cache_digest;
+        self.cache.cache().remove(&__jwm_cache_key)
+    }
+    /// Stores `value` as the result for these arguments, with the function's
+    /// TTL, without calling the function.
+    #[allow(clippy::too_many_arguments)]
+    fn cache_set(
+        &self,
+        city: &str,
+        value: u64,
+    ) -> ::core::result::Result<
+        (),
+        <__JwmCache_population as ::jwm_cache::__private::StoreError>::Error,
+    > {
+        let _ = &city;
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
+            &(city.to_lowercase()),
+        ) else {
+            return ::core::result::Result::Ok(());
+        };
+        let __jwm_cache_key = __jwm_cache_digest;
+        self.cache
+            .cache()
+            .insert_with_ttl(__jwm_cache_key, value, ::jwm_cache::DEFAULT_TTL)
+    }
+    /// Calls the function with these arguments and stores what it caches,
+    /// whatever is stored: to warm the cache or refresh an entry. A failed
+    /// store is counted in `cache_info().errors`; the result is returned
+    /// either way.
+    #[allow(clippy::too_many_arguments)]
+    fn cache_prime(&self, city: &str) -> u64 {
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
+            &(city.to_lowercase()),
+        ) else {
+            return __jwm_cache_compute_population(city);
+        };
+        let __jwm_cache_key = __jwm_cache_digest;
+        let __jwm_cache_value = __jwm_cache_compute_population(city);
+        let _counted = self
+            .cache
+            .cache()
+            .insert_with_ttl(
+                __jwm_cache_key,
+                ::core::clone::Clone::clone(&__jwm_cache_value),
+                ::jwm_cache::DEFAULT_TTL,
+            );
+        __jwm_cache_value
+    }
+}
+fn population(city: &str) -> u64 {
     {
         fn __jwm_cache_value_is_fit<
             V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync

@@ -25,7 +25,7 @@ pub use generic_fn_cache::{AsyncControls, DynAsyncCacheControls};
 pub use generic_fn_cache::{GenericFnCache, SyncControls};
 pub use method::MemoizedMethod;
 pub use registry::{Shareable, SharedCacheConflict};
-pub use store::MemoStore;
+pub use store::{MemoStore, StoreError};
 
 use crate::controls::memo::Memo;
 use crate::sync::{SyncCache, SyncCacheBuilder};
