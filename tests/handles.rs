@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use jwm_cache::{
-    AsyncCacheControls, AsyncMemoized, AsyncMemoizedFn, CacheControls, ManualClock, Memoized,
-    MemoizedFn, SharedCache,
+    AsyncCache, AsyncCacheControls, AsyncMemoized, AsyncMemoizedFn, CacheControls, Clock,
+    ManualClock, Memoized, MemoizedFn, SharedCache, SyncCache,
 };
 
 fn counted(runs: &Arc<AtomicUsize>) -> impl Fn(u64) -> u64 + Send + Sync + 'static {
@@ -29,6 +29,32 @@ fn the_controls_work_before_the_first_call() {
     let parse = Memoized::fallible(|s: String| s.parse::<u8>());
     assert_eq!(parse.cache_info().misses, 0);
     assert_eq!(parse.try_call("7".into()), Ok(7));
+}
+
+#[test]
+fn builders_take_their_types_from_the_annotated_let() {
+    let shared: SharedCache<String, u32> = SharedCache::builder().capacity(10).build();
+    shared.insert("a".into(), 1).unwrap();
+    assert_eq!(shared.get("a").unwrap(), Some(1));
+    let sync: SyncCache<u8, u8> = SyncCache::builder().ttl(Duration::from_secs(1)).build();
+    assert_eq!(sync.ttl(), Duration::from_secs(1).into());
+    let asynch: AsyncCache<u8, u8> = AsyncCache::builder().build();
+    assert_eq!(asynch.parameters().backend, "memory");
+}
+
+/// A clock a `static` can hold: `ManualClock::new` is a `const fn`.
+static CLOCK: ManualClock = ManualClock::new();
+
+#[test]
+fn a_static_manual_clock_drives_the_caches_built_from_its_clones() {
+    let cache: SyncCache<u8, u8, _, _, ManualClock> = SyncCache::builder()
+        .clock(CLOCK.clone())
+        .ttl(Duration::from_secs(5))
+        .build();
+    cache.insert(1, 1).unwrap();
+    CLOCK.advance(Duration::from_secs(5));
+    assert_eq!(cache.get(&1).unwrap(), None);
+    assert_eq!(cache.clock().now(), CLOCK.now());
 }
 
 #[test]

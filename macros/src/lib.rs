@@ -25,6 +25,7 @@ use syn::{ItemFn, parse_macro_input};
 ///             timeout = "250ms"), serializer = json)]
 /// #[ttl_cache(key = city.to_lowercase())]      // the key's PersistentHash digest
 /// #[ttl_cache(clock = manual(CLOCK))]           // a static ManualClock: deterministic tests
+/// #[ttl_cache(clock = scoped)]                  // system time, or a test's installed clock
 /// ```
 ///
 /// - **Functions**: sync and `async`, generic or not, and `&self` methods. The function
@@ -76,7 +77,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   for shorter ones. The coarse clock's reading lags by its 1 ms period plus any delay
 ///   the OS gives its refreshing thread (a background thread woken every millisecond),
 ///   so an entry's life is off by about 0.1% of a one-second TTL; a read costs one
-///   atomic load instead of ~32 ns.
+///   atomic load instead of ~32 ns. `scoped` is `jwm_cache::ScopedClock`: the system
+///   clock, except on a thread where a test installed a `ManualClock`, so one
+///   attribute serves production and tests.
 /// - **Cache options**: `capacity`, `shards` and `single_flight` take any expression and
 ///   are the cache builders' setters of the same name (see `jwm_cache::Options`).
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`),

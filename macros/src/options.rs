@@ -47,6 +47,8 @@ pub(crate) enum Codec {
 pub(crate) enum Clock {
     System,
     Coarse,
+    /// `ScopedClock`: the system clock, or a test's manual clock on the test's thread.
+    Scoped,
     /// A `ManualClock`, cloned from the given static (or other expression that needs no
     /// local variable): tests move it instead of sleeping.
     Manual(Box<Expr>),
@@ -271,9 +273,10 @@ fn clock(value: &Expr) -> syn::Result<Clock> {
     match word(value)?.as_str() {
         "system" => Ok(Clock::System),
         "coarse" => Ok(Clock::Coarse),
+        "scoped" => Ok(Clock::Scoped),
         _ => Err(syn::Error::new_spanned(
             value,
-            "clock: system, coarse or manual(CLOCK)",
+            "clock: system, coarse, scoped or manual(CLOCK)",
         )),
     }
 }

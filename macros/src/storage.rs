@@ -74,6 +74,7 @@ impl Storage<'_> {
         match self.clock() {
             Clock::System => quote!(::jwm_cache::SystemClock),
             Clock::Coarse => quote!(::jwm_cache::CoarseClock),
+            Clock::Scoped => quote!(::jwm_cache::ScopedClock),
             Clock::Manual(_) => quote!(::jwm_cache::ManualClock),
         }
     }

@@ -62,7 +62,7 @@ mod sync;
 pub use asynch::{
     AsyncCache, AsyncCacheBuilder, AsyncCacheError, BlockingCache, Bridge, BridgeError,
 };
-pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, SystemClock};
+pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, ScopedClock, ScopedClockGuard, SystemClock};
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use controls::AsyncCacheControls;

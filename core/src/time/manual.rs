@@ -10,6 +10,10 @@ use super::{Clock, Instant};
 /// the other. Time only moves through [`advance`](ManualClock::advance) and
 /// [`set`](ManualClock::set).
 ///
+/// [`new`](ManualClock::new) is a `const fn`, so a test can keep the clock in a `static`
+/// (the attribute's `clock = manual(CLOCK)` names one); the shared timeline is allocated
+/// on first use.
+///
 /// Where the target has 64-bit atomics, the timeline is an `Arc<AtomicU64>` and the
 /// clock is `Send + Sync`; elsewhere (thumbv6m, thumbv7em, riscv32imc) it is an
 /// `Rc<Cell<u64>>`, for single-threaded simulations.
@@ -23,15 +27,37 @@ use super::{Clock, Instant};
 /// clock.advance(Duration::from_secs(2));
 /// assert_eq!(held_by_a_cache.now(), Instant::from_nanos(2_000_000_000));
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct ManualClock {
-    nanos: timeline::Shared,
+    nanos: timeline::Lazy,
+}
+
+impl Clone for ManualClock {
+    /// Another handle on the same timeline.
+    fn clone(&self) -> Self {
+        ManualClock {
+            nanos: timeline::share(&self.nanos),
+        }
+    }
 }
 
 impl ManualClock {
-    /// A clock at [`Instant::ZERO`].
-    pub fn new() -> Self {
-        Self::default()
+    /// A clock at [`Instant::ZERO`]; a `const fn`, for a `static`.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use jwm_cache_core::{Clock, Instant, ManualClock};
+    ///
+    /// static CLOCK: ManualClock = ManualClock::new();
+    ///
+    /// let held_by_a_cache = CLOCK.clone();
+    /// CLOCK.advance(Duration::from_secs(1));
+    /// assert_eq!(held_by_a_cache.now(), Instant::from_nanos(1_000_000_000));
+    /// ```
+    pub const fn new() -> Self {
+        ManualClock {
+            nanos: timeline::Lazy::new(),
+        }
     }
 
     /// A clock at `start`.
@@ -80,37 +106,60 @@ impl Clock for ManualClock {
     }
 }
 
-/// The shared nanosecond counter behind a [`ManualClock`].
+/// The shared nanosecond counter behind a [`ManualClock`], allocated on first use so
+/// that a clock can be built in a `const` context.
 #[cfg(target_has_atomic = "64")]
 mod timeline {
+    use alloc::boxed::Box;
     use alloc::sync::Arc;
     use core::sync::atomic::{AtomicU64, Ordering};
 
-    pub(super) type Shared = Arc<AtomicU64>;
+    use once_cell::race::OnceBox;
 
-    pub(super) fn load(shared: &Shared) -> u64 {
-        shared.load(Ordering::Acquire)
+    pub(super) type Lazy = OnceBox<Arc<AtomicU64>>;
+
+    fn shared(lazy: &Lazy) -> &Arc<AtomicU64> {
+        lazy.get_or_init(|| Box::new(Arc::new(AtomicU64::new(0))))
     }
 
-    pub(super) fn update(shared: &Shared, f: impl Fn(u64) -> u64) {
+    /// A cell holding the same timeline as `lazy`, allocating it if need be.
+    pub(super) fn share(lazy: &Lazy) -> Lazy {
+        OnceBox::with_value(Box::new(Arc::clone(shared(lazy))))
+    }
+
+    pub(super) fn load(lazy: &Lazy) -> u64 {
+        shared(lazy).load(Ordering::Acquire)
+    }
+
+    pub(super) fn update(lazy: &Lazy, f: impl Fn(u64) -> u64) {
         // Never fails: the closure always returns Some.
-        let _ = shared.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| Some(f(t)));
+        let _ = shared(lazy).fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| Some(f(t)));
     }
 }
 
-/// The shared nanosecond counter behind a [`ManualClock`].
+/// The shared nanosecond counter behind a [`ManualClock`], allocated on first use.
 #[cfg(not(target_has_atomic = "64"))]
 mod timeline {
     use alloc::rc::Rc;
-    use core::cell::Cell;
+    use core::cell::{Cell, OnceCell};
 
-    pub(super) type Shared = Rc<Cell<u64>>;
+    pub(super) type Lazy = OnceCell<Rc<Cell<u64>>>;
 
-    pub(super) fn load(shared: &Shared) -> u64 {
-        shared.get()
+    fn shared(lazy: &Lazy) -> &Rc<Cell<u64>> {
+        lazy.get_or_init(|| Rc::new(Cell::new(0)))
     }
 
-    pub(super) fn update(shared: &Shared, f: impl Fn(u64) -> u64) {
+    /// A cell holding the same timeline as `lazy`, allocating it if need be.
+    pub(super) fn share(lazy: &Lazy) -> Lazy {
+        OnceCell::from(Rc::clone(shared(lazy)))
+    }
+
+    pub(super) fn load(lazy: &Lazy) -> u64 {
+        shared(lazy).get()
+    }
+
+    pub(super) fn update(lazy: &Lazy, f: impl Fn(u64) -> u64) {
+        let shared = shared(lazy);
         shared.set(f(shared.get()));
     }
 }
@@ -129,5 +178,18 @@ mod tests {
         assert_eq!(a.now(), Instant::MAX);
         a.set(Instant::ZERO);
         assert_eq!(b.now(), Instant::ZERO);
+    }
+
+    #[test]
+    fn a_clock_built_in_a_static_shares_its_timeline_with_clones() {
+        static CLOCK: ManualClock = ManualClock::new();
+        let first = CLOCK.clone();
+        CLOCK.advance(Duration::from_nanos(5));
+        let second = CLOCK.clone();
+        first.advance(Duration::from_nanos(1));
+        assert_eq!(
+            (CLOCK.now(), second.now()),
+            (Instant::from_nanos(6), Instant::from_nanos(6))
+        );
     }
 }

@@ -82,8 +82,21 @@ impl<K, V> SyncCache<K, V> {
     {
         SyncCacheBuilder::new().build()
     }
+}
 
-    /// A builder, for TTL, capacity, codec, clock and the rest.
+/// `builder()` names no key or value type (`build()` picks them, often from a `let`'s
+/// annotation), so it is defined once, on the unit types, for inference to find.
+impl SyncCache<(), ()> {
+    /// A builder, for TTL, capacity, codec, clock and the rest. The key and value types
+    /// come from `build()`, so `SyncCache::builder()` needs no annotation of its own:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwm_cache::SyncCache;
+    ///
+    /// let cache: SyncCache<String, u32> = SyncCache::builder().ttl(Duration::from_secs(5)).build();
+    /// # let _ = cache;
+    /// ```
     pub fn builder() -> SyncCacheBuilder {
         SyncCacheBuilder::new()
     }

@@ -52,7 +52,7 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     bytes
         .insert_with_ttl("k".into(), (1, "v".into()), Ttl::NEVER)
         .unwrap();
-    assert_eq!(bytes.get(&"k".into()).unwrap(), Some((1, "v".into())));
+    assert_eq!(bytes.get("k").unwrap(), Some((1, "v".into())));
     assert!(("k", 1u8).persistent_digest().is_ok());
 
     let mut evicted = 0;

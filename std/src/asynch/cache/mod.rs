@@ -85,8 +85,21 @@ impl<K, V> AsyncCache<K, V> {
     {
         AsyncCacheBuilder::new().build()
     }
+}
 
-    /// A builder, for TTL, capacity, codec, clock and the rest.
+/// `builder()` names no key or value type (`build()` picks them, often from a `let`'s
+/// annotation), so it is defined once, on the unit types, for inference to find.
+impl AsyncCache<(), ()> {
+    /// A builder, for TTL, capacity, codec, clock and the rest. The key and value types
+    /// come from `build()`, so `AsyncCache::builder()` needs no annotation of its own:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwm_cache::AsyncCache;
+    ///
+    /// let cache: AsyncCache<String, u32> = AsyncCache::builder().ttl(Duration::from_secs(5)).build();
+    /// # let _ = cache;
+    /// ```
     pub fn builder() -> AsyncCacheBuilder {
         AsyncCacheBuilder::new()
     }
