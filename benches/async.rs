@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use cached::proc_macro::cached;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CoarseClock, Memoized};
+use jwm_cache::{
+    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, Memoized, time::CoarseClock,
+};
 
 const KEYS: u64 = 1_000;
 const TTL: Duration = Duration::from_secs(60);

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{Postcard, Serializer, Stamped};
+use jwm_cache::codec::{Postcard, Serializer, Stamped};
 
 /// A typical cached value: a short record.
 type Profile = (u64, String, Vec<u32>);

@@ -8,7 +8,7 @@ mod shuffled;
 use shuffled::shuffled;
 
 use jwm_cache::backend::{Backend, Lookup};
-use jwm_cache::{CacheBuilder, Clock, MemoryBackend, SystemClock, Ttl};
+use jwm_cache::{CacheBuilder, SystemClock, Ttl, memory::MemoryBackend, time::Clock};
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant as StdInstant};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cached::proc_macro::cached;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{CoarseClock, Memoized, SyncCacheBuilder};
+use jwm_cache::{Memoized, SyncCacheBuilder, time::CoarseClock};
 
 const KEYS: u64 = 1_000;
 const TTL: Duration = Duration::from_secs(60);

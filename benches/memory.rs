@@ -12,7 +12,10 @@ use fnv::FnvBuildHasher;
 
 #[path = "shuffled.rs"]
 mod shuffled;
-use jwm_cache::{Cache, CacheBuilder, Clock, Identity, ManualClock, MemoryBackend, SystemClock};
+use jwm_cache::{
+    Cache, CacheBuilder, ManualClock, SystemClock, codec::Identity, memory::MemoryBackend,
+    time::Clock,
+};
 use shuffled::shuffled;
 
 const SIZES: [u64; 2] = [1_000, 1_000_000];

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use cached::IOCachedAsync;
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwm_cache::{AsyncCache, AsyncCacheBuilder, AsyncMemoized, Postcard, RedisBackend, Stamped};
+use jwm_cache::{
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, RedisBackend,
+    codec::{Postcard, Stamped},
+};
 use redis::aio::ConnectionManager;
 use redis_server::RedisServer;
 use tokio::runtime::Runtime;
@@ -61,7 +64,7 @@ fn contenders(rt: &Runtime, server: &RedisServer) -> Contenders {
             .map(|n| {
                 format!(
                     "jwm-cache:bench:{}",
-                    jwm_cache::PersistentDigest::persistent_digest(&n).unwrap()
+                    jwm_cache::key::PersistentDigest::persistent_digest(&n).unwrap()
                 )
             })
             .collect();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use cached::{Cached, TimedCache};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use jwm_cache::{CoarseClock, SyncCache, SyncCacheBuilder};
+use jwm_cache::{SyncCache, SyncCacheBuilder, time::CoarseClock};
 
 const ENTRIES: u64 = 100_000;
 const TTL: Duration = Duration::from_secs(3600);
@@ -46,9 +46,10 @@ fn run(threads: usize, iters: u64, keys: &[u64], hit: &(impl Fn(u64) + Sync)) ->
     started.elapsed()
 }
 
-fn ours<C: jwm_cache::Clock + Clone + Send + Sync>(
+fn ours<C: jwm_cache::time::Clock + Clone + Send + Sync>(
     clock: C,
-) -> SyncCache<u64, u64, jwm_cache::MemoryBackend<u64, u64>, jwm_cache::Identity, C> {
+) -> SyncCache<u64, u64, jwm_cache::memory::MemoryBackend<u64, u64>, jwm_cache::codec::Identity, C>
+{
     let cache = SyncCacheBuilder::new().ttl(TTL).clock(clock).build();
     for k in 0..ENTRIES {
         cache.insert(k, k).unwrap();

@@ -3,7 +3,7 @@
 //! the core engine, next to quick_cache::sync. Prints medians over 15 rounds.
 //!
 //! `cargo bench -p jwm-cache-benches --bench sync_interleaved`
-use jwm_cache::{CacheBuilder, CoarseClock, ManualClock, SyncCacheBuilder};
+use jwm_cache::{CacheBuilder, ManualClock, SyncCacheBuilder, time::CoarseClock};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, Deadline, Entry, Lookup, Offloaded};
 use jwm_cache::{
-    AsyncCacheControls, AsyncMemoized, Bridge, CacheControls, Instant, Memoized, MemoryBackend,
+    AsyncCacheControls, AsyncMemoized, Bridge, CacheControls, Memoized, memory::MemoryBackend,
+    time::Instant,
 };
 
 /// An async store standing in for a network one: every operation takes a round trip.

@@ -9,7 +9,8 @@ use std::time::Duration;
 use common::{Down, SlowBackend};
 use jwm_cache::backend::{Offloaded, Sharded};
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Error, ManualClock, MemoryBackend, Postcard, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Error, ManualClock, Ttl, codec::Postcard,
+    memory::MemoryBackend,
 };
 
 fn slow() -> SlowBackend<u32, String> {
@@ -91,8 +92,8 @@ async fn corrupt_bytes_are_a_miss_and_are_overwritten() {
         cache.backend(),
         1,
         vec![0xFF; 3],
-        Ttl::NEVER.deadline_from(jwm_cache::Instant::ZERO),
-        jwm_cache::Instant::ZERO,
+        Ttl::NEVER.deadline_from(jwm_cache::time::Instant::ZERO),
+        jwm_cache::time::Instant::ZERO,
     )
     .await
     .unwrap();
@@ -163,7 +164,7 @@ fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
     let store = Offloaded::new(MemoryBackend::<u32, u32>::new());
     let result = tokio_free_poll(jwm_cache::backend::AsyncBackend::len(
         &store,
-        jwm_cache::Instant::ZERO,
+        jwm_cache::time::Instant::ZERO,
     ));
     assert_eq!(result, Err(jwm_cache::backend::OffloadError::NoRuntime));
 }

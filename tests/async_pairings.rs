@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::{SlowBackend, within};
 use jwm_cache::backend::{Backend, Deadline, Lookup, Offloaded};
 use jwm_cache::{
-    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, Instant, ManualClock, Memoized,
-    MemoryBackend,
+    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, ManualClock, Memoized,
+    memory::MemoryBackend, time::Instant,
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 
@@ -157,7 +157,7 @@ async fn async_function_async_backend() {
 
 type Bridged = Memoized<
     Box<dyn Fn(u64) -> u64 + Send + Sync>,
-    BlockingCache<u64, u64, SlowBackend<u64, u64>, jwm_cache::Identity, ManualClock>,
+    BlockingCache<u64, u64, SlowBackend<u64, u64>, jwm_cache::codec::Identity, ManualClock>,
 >;
 
 /// A sync function over the async backend, through a bridge of its own.

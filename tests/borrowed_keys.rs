@@ -9,8 +9,11 @@ use common::redis_server::RedisServer;
 use jwm_cache::backend::{Lookup, Offloaded};
 use jwm_cache::{
     AsyncCache, AsyncCacheBuilder, BlockingCache, Bridge, Cache, LocalCache, ManualClock, Memoized,
-    MemoryBackend, PersistentDigest, Postcard, RedisBackend, SharedCache, Stamped,
-    SyncCacheBuilder, SyncRedisBackend,
+    RedisBackend, SharedCache, SyncCacheBuilder,
+    backend::SyncRedisBackend,
+    codec::{Postcard, Stamped},
+    key::PersistentDigest,
+    memory::MemoryBackend,
 };
 
 #[test]
@@ -27,7 +30,7 @@ fn the_core_cache_reads_and_removes_a_string_key_by_str() {
 #[test]
 fn the_memory_backend_reads_a_vec_key_by_slice() {
     let mut store = MemoryBackend::<Vec<u8>, u32>::new();
-    let now = jwm_cache::Instant::ZERO;
+    let now = jwm_cache::time::Instant::ZERO;
     let never = jwm_cache::Ttl::NEVER.deadline_from(now);
     jwm_cache::backend::Backend::set(&mut store, vec![1, 2, 3], 6, never, now).unwrap();
     let key: &[u8] = &[1, 2, 3];

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use jwm_cache::{Cache, CacheBuilder, Identity, Instant, ManualClock, MemoryBackend, Ttl};
+use jwm_cache::{
+    Cache, CacheBuilder, ManualClock, Ttl, codec::Identity, memory::MemoryBackend, time::Instant,
+};
 use proptest::prelude::*;
 
 type TestCache = Cache<u8, u16, MemoryBackend<u8, u16>, Identity, ManualClock>;

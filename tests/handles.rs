@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use jwm_cache::{
-    AsyncCache, AsyncCacheControls, AsyncMemoized, AsyncMemoizedFn, CacheControls, Clock,
-    ManualClock, Memoized, MemoizedFn, SharedCache, SyncCache,
+    AsyncCache, AsyncCacheControls, AsyncMemoized, AsyncMemoizedFn, CacheControls, ManualClock,
+    Memoized, MemoizedFn, SharedCache, SyncCache, time::Clock,
 };
 
 fn counted(runs: &Arc<AtomicUsize>) -> impl Fn(u64) -> u64 + Send + Sync + 'static {
@@ -25,7 +25,10 @@ fn the_controls_work_before_the_first_call() {
     let square = Memoized::new(|n: u64| n * n);
     assert_eq!(square.cache_info().current_size, 0);
     let built = Memoized::builder(|s: String| s.len()).build();
-    assert_eq!(built.cache_parameters().ttl, jwm_cache::DEFAULT_TTL);
+    assert_eq!(
+        built.cache_parameters().ttl,
+        jwm_cache::backend::DEFAULT_TTL
+    );
     let parse = Memoized::fallible(|s: String| s.parse::<u8>());
     assert_eq!(parse.cache_info().misses, 0);
     assert_eq!(parse.try_call("7".into()), Ok(7));

@@ -279,14 +279,14 @@ impl jwm_cache::backend::Backend<u32, u32> for Down {
         _: u32,
         _: u32,
         _: jwm_cache::backend::Deadline,
-        _: jwm_cache::Instant,
+        _: jwm_cache::time::Instant,
     ) -> Result<(), &'static str> {
         Err("down")
     }
     fn clear(&mut self) -> Result<(), &'static str> {
         Err("down")
     }
-    fn len(&mut self, _: jwm_cache::Instant) -> Result<usize, &'static str> {
+    fn len(&mut self, _: jwm_cache::time::Instant) -> Result<usize, &'static str> {
         Err("down")
     }
 }
@@ -295,12 +295,12 @@ impl jwm_cache::backend::Lookup<u32, u32, u32> for Down {
     fn get_entry(
         &mut self,
         _: &u32,
-        _: jwm_cache::Instant,
+        _: jwm_cache::time::Instant,
     ) -> Result<Option<jwm_cache::backend::Entry<&u32>>, &'static str> {
         Err("down")
     }
 
-    fn remove(&mut self, _: &u32, _: jwm_cache::Instant) -> Result<bool, &'static str> {
+    fn remove(&mut self, _: &u32, _: jwm_cache::time::Instant) -> Result<bool, &'static str> {
         Err("down")
     }
 }

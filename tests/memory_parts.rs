@@ -10,7 +10,8 @@ use std::rc::Rc;
 
 use jwm_cache::backend::{Backend, Deadline, Lookup, Reclaimed};
 use jwm_cache::{
-    Eviction, Instant, MemoryBackend, RemovalCause, Sieve, Unbounded, UnitWeight, Weigher,
+    memory::{Eviction, MemoryBackend, RemovalCause, Sieve, Unbounded, UnitWeight, Weigher},
+    time::Instant,
 };
 use proptest::prelude::*;
 

@@ -8,7 +8,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache::{Digest, PersistentDigest, PersistentHash, PostcardKey};
+use jwm_cache::{
+    PersistentHash,
+    key::{Digest, PersistentDigest, PostcardKey},
+};
 use serde::Serialize;
 
 #[derive(Serialize)]

@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use common::redis_server::{RedisServer, free_port};
 use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, Error, Json, Memoized, Postcard,
-    RedisBackend, RedisBackendError, RedisOptions, Stamped, StampedBytes, SyncCacheBuilder,
-    SyncRedisBackend, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, Error, Memoized, RedisBackend,
+    RedisOptions, SyncCacheBuilder, Ttl,
+    backend::SyncRedisBackend,
+    codec::{Json, Postcard, Stamped, StampedBytes},
+    error::RedisBackendError,
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use redis::Commands;
@@ -22,7 +24,8 @@ type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;
 
 fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
 where
-    Stamped<Postcard, u64>: jwm_cache::Serializer<V, Encoded = jwm_cache::StampedBytes<u64>>,
+    Stamped<Postcard, u64>:
+        jwm_cache::codec::Serializer<V, Encoded = jwm_cache::codec::StampedBytes<u64>>,
 {
     AsyncCacheBuilder::new()
         .identifier(identifier)
@@ -34,7 +37,7 @@ where
 /// What the cache stores for `value`: the header, then postcard.
 fn stamped(value: &u64) -> Vec<u8> {
     let codec = Stamped::<_, u64>::new(Postcard);
-    jwm_cache::Serializer::encode(&codec, value)
+    jwm_cache::codec::Serializer::encode(&codec, value)
         .unwrap()
         .into_bytes()
 }
@@ -63,7 +66,7 @@ async fn a_memoized_function_misses_then_hits_and_keys_are_namespaced_digests() 
         (info.hits, info.misses, info.current_size, info.errors),
         (1, 1, 1, 0)
     );
-    let digest = jwm_cache::PersistentDigest::persistent_digest(&12u64).unwrap();
+    let digest = jwm_cache::key::PersistentDigest::persistent_digest(&12u64).unwrap();
     assert_eq!(
         names(&server, 0),
         vec![format!("jwm-cache:squares:{digest}")]
@@ -91,7 +94,7 @@ async fn the_server_expires_entries_with_px_and_never_sets_no_expiry() {
     let name = |k: u64| {
         format!(
             "jwm-cache:ttl:{}",
-            jwm_cache::PersistentDigest::persistent_digest(&k).unwrap()
+            jwm_cache::key::PersistentDigest::persistent_digest(&k).unwrap()
         )
     };
     let pttl: i64 = raw.pttl(name(1)).unwrap();
@@ -128,8 +131,8 @@ async fn clear_removes_every_batch_of_its_namespace_and_nothing_else() {
         .backend()
         .set_many(
             many,
-            Ttl::NEVER.deadline_from(jwm_cache::Instant::ZERO),
-            jwm_cache::Instant::ZERO,
+            Ttl::NEVER.deadline_from(jwm_cache::time::Instant::ZERO),
+            jwm_cache::time::Instant::ZERO,
         )
         .await
         .unwrap();
@@ -168,7 +171,7 @@ async fn get_many_is_one_mget_and_set_many_one_pipeline() {
     let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
         .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
         .collect();
-    let now = jwm_cache::Instant::ZERO;
+    let now = jwm_cache::time::Instant::ZERO;
     cache
         .backend()
         .set_many(entries, Ttl::from_secs(60).deadline_from(now), now)
@@ -215,7 +218,7 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
     let cache: Cache<Vec<String>> = cache(&server.url(0), "corrupt");
     let name = format!(
         "jwm-cache:corrupt:{}",
-        jwm_cache::PersistentDigest::persistent_digest(&5u64).unwrap()
+        jwm_cache::key::PersistentDigest::persistent_digest(&5u64).unwrap()
     );
     let _: () = server
         .client(0)
@@ -226,7 +229,7 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
         .await;
     assert_eq!(value, vec!["fresh".to_string()]);
     let stored: Vec<u8> = server.client(0).get(&name).unwrap();
-    let stamped = jwm_cache::Serializer::encode(
+    let stamped = jwm_cache::codec::Serializer::encode(
         &Stamped::<_, u64>::new(Postcard),
         &vec!["fresh".to_string()],
     );
@@ -240,7 +243,7 @@ async fn foreign_bytes_are_a_miss_recomputed_overwritten_and_counted() {
             .build_with_backend(RedisBackend::open(&server.url(0)).unwrap());
     let name = format!(
         "jwm-cache:corrupt-json:{}",
-        jwm_cache::PersistentDigest::persistent_digest(&5u64).unwrap()
+        jwm_cache::key::PersistentDigest::persistent_digest(&5u64).unwrap()
     );
     let _: () = server.client(0).set(&name, "{not json").unwrap();
     assert!(matches!(json.get(&5).await, Err(Error::Codec(_))));

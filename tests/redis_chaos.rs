@@ -23,8 +23,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::redis_server::RedisServer;
 use jwm_cache::{
-    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CacheInfo, Memoized, Postcard,
-    RedisBackend, RedisOptions, Stamped,
+    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CacheInfo, Memoized, RedisBackend,
+    RedisOptions,
+    codec::{Postcard, Stamped},
 };
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use tokio::runtime::Runtime;

@@ -9,9 +9,13 @@ use std::time::Duration;
 use common::redis_server::RedisServer;
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, DEADLINE_LEN, Deadline, Lookup};
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheBuilder, Clock,
-    Instant, PersistentDigest, Postcard, RedisBackend, RedisBackendError, Serializer, Stamped,
-    StampedBytes, SyncRedisBackend, SystemClock, Ttl,
+    AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheBuilder,
+    RedisBackend, SystemClock, Ttl,
+    backend::SyncRedisBackend,
+    codec::{Postcard, Serializer, Stamped, StampedBytes},
+    error::RedisBackendError,
+    key::PersistentDigest,
+    time::{Clock, Instant},
 };
 use redis::Commands;
 

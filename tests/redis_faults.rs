@@ -168,8 +168,8 @@ async fn a_large_or_refused_value_fails_alone_and_pauses_nobody() {
         .query(&mut raw)
         .unwrap();
     let encoding = Instant::now();
-    let codec = jwm_cache::Stamped::<_, u64>::new(jwm_cache::Postcard);
-    let _ = jwm_cache::Serializer::encode(&codec, &vec![7u8; 64 << 20]);
+    let codec = jwm_cache::codec::Stamped::<_, u64>::new(jwm_cache::codec::Postcard);
+    let _ = jwm_cache::codec::Serializer::encode(&codec, &vec![7u8; 64 << 20]);
     let encoding = encoding.elapsed();
     for n in 3..6 {
         let began = Instant::now();

@@ -13,7 +13,10 @@ use common::redis_server::RedisServer;
 use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use jwm_cache::{
-    AsyncMemoized, PersistentDigest, Postcard, RedisBackend, Serializer, Stamped, ttl_cache,
+    AsyncMemoized, RedisBackend,
+    codec::{Postcard, Serializer, Stamped},
+    key::PersistentDigest,
+    ttl_cache,
 };
 use redis::Commands;
 
@@ -285,7 +288,7 @@ fn sync_engine_caches_over_redis_are_named_after_their_identifiers() {
     let url = server.url(0);
     let redis = bridge.run(async move { RedisBackend::<u64>::open(&url) });
     let redis = redis.unwrap().unwrap();
-    let over_redis = || jwm_cache::SyncRedisBackend::new(redis.clone(), bridge.clone());
+    let over_redis = || jwm_cache::backend::SyncRedisBackend::new(redis.clone(), bridge.clone());
     // Two functions of the same types with default identifiers: before the sync builders
     // named their backends, both wrote under `jwm-cache:default:`.
     let square = jwm_cache::Memoized::builder(|n: u64| n * n)

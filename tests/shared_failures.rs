@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use jwm_cache::backend::Sharded;
-use jwm_cache::{AsyncMemoized, Bridge, Memoized, MemoryBackend};
+use jwm_cache::{AsyncMemoized, Bridge, Memoized, memory::MemoryBackend};
 
 const ONE_CALL: Duration = Duration::from_millis(100);
 

@@ -3,7 +3,10 @@
 use std::convert::Infallible;
 
 use jwm_cache::backend::{Deadline, Lookup};
-use jwm_cache::{Instant, MemoryBackend, Sieve};
+use jwm_cache::{
+    memory::{MemoryBackend, Sieve},
+    time::Instant,
+};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use jwm_cache::{Clock, ManualClock, SyncCacheBuilder};
+use jwm_cache::{ManualClock, SyncCacheBuilder, time::Clock};
 
 const THREADS: usize = 8;
 const KEYS: u64 = 16;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
-use jwm_cache::{CacheControls, Clock, ManualClock, ScopedClock, SystemClock, ttl_cache};
+use jwm_cache::{CacheControls, ManualClock, ScopedClock, SystemClock, time::Clock, ttl_cache};
 
 /// Calls of `price` that computed, per symbol: each test counts its own symbols only.
 static COMPUTED: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);

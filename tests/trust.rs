@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use jwm_cache::CacheControls;
 use jwm_cache::{
-    Json, KeyHasher, ManualClock, Memoized, PersistentDigest, PersistentHash, Postcard,
-    PostcardError, Serializer, Stamped, StampedError, SystemClock, ttl_cache,
+    ManualClock, Memoized, PersistentHash, SystemClock,
+    codec::{Json, Postcard, PostcardError, Serializer, Stamped, StampedError},
+    key::{KeyHasher, PersistentDigest},
+    ttl_cache,
 };
 use proptest::prelude::*;
 
@@ -42,7 +44,7 @@ proptest! {
         let codec = Stamped::<_, u8>::new(Postcard);
         let stamped = Serializer::<V>::encode(&codec, &value).unwrap();
         prop_assert_eq!(Serializer::<V>::decode(&codec, &stamped).unwrap(), value);
-        let longer = jwm_cache::StampedBytes::<u8>::from_stored([stamped.into_bytes(), tail].concat());
+        let longer = jwm_cache::codec::StampedBytes::<u8>::from_stored([stamped.into_bytes(), tail].concat());
         prop_assert!(Serializer::<V>::decode(&codec, &longer).is_err());
     }
 }
@@ -62,12 +64,12 @@ fn a_stamped_value_reads_only_as_its_own_type_and_codec() {
     ));
     let mut newer = as_string.clone().into_bytes();
     newer[2] = 2;
-    let newer = jwm_cache::StampedBytes::<u8>::from_stored(newer);
+    let newer = jwm_cache::codec::StampedBytes::<u8>::from_stored(newer);
     assert_eq!(
         Serializer::<String>::decode(&postcard, &newer),
         Err(StampedError::Version(2))
     );
-    let short = jwm_cache::StampedBytes::<u8>::from_stored(b"jw".to_vec());
+    let short = jwm_cache::codec::StampedBytes::<u8>::from_stored(b"jw".to_vec());
     assert_eq!(
         Serializer::<String>::decode(&postcard, &short),
         Err(StampedError::Foreign)
@@ -79,7 +81,8 @@ fn a_stamped_value_reads_only_under_its_own_key_type() {
     // `7u64` and `(0u32, 7u32)` have the same canonical encoding, so their digests (and
     // Redis key names) can be equal: the header tells them apart.
     let bytes = Serializer::<String>::encode(&Stamped::<_, u64>::new(Postcard), &"x".into());
-    let as_pair = jwm_cache::StampedBytes::<(u32, u32)>::from_stored(bytes.unwrap().into_bytes());
+    let as_pair =
+        jwm_cache::codec::StampedBytes::<(u32, u32)>::from_stored(bytes.unwrap().into_bytes());
     assert_eq!(
         Serializer::<String>::decode(&Stamped::<_, (u32, u32)>::new(Postcard), &as_pair),
         Err(StampedError::OtherType)

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use common::redis_server::{RedisServer, free_port};
 use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
-use jwm_cache::{AsyncCacheControls, CacheControls, PersistentDigest, ttl_cache};
+use jwm_cache::{AsyncCacheControls, CacheControls, key::PersistentDigest, ttl_cache};
 use redis::Commands;
 use serde::{Deserialize, Serialize};
 

@@ -60,7 +60,7 @@ pub(crate) struct KeyParts {
 /// A key that cannot be encoded cannot be named: the call computes, uncached.
 fn digest_or_compute(binding: &Ident, of: TokenStream, uncached: &TokenStream) -> TokenStream {
     quote! {
-        let ::core::result::Result::Ok(#binding) = ::jwm_cache::PersistentDigest::persistent_digest(#of) else {
+        let ::core::result::Result::Ok(#binding) = ::jwm_cache::key::PersistentDigest::persistent_digest(#of) else {
             return #uncached;
         };
     }
@@ -76,7 +76,7 @@ pub(crate) fn key(
     let digest = format_ident!("__jwm_cache_digest");
     if let Some(Key::Whole(expression)) = &options.key {
         return Ok(KeyParts {
-            ty: quote!(::jwm_cache::Digest),
+            ty: quote!(::jwm_cache::key::Digest),
             checks: Vec::new(),
             prelude: digest_or_compute(
                 &digest,
@@ -119,7 +119,7 @@ pub(crate) fn key(
             _ => quote!(self),
         };
         prelude = digest_or_compute(&digest, projected, uncached);
-        types.insert(0, quote!(::jwm_cache::Digest));
+        types.insert(0, quote!(::jwm_cache::key::Digest));
         values.insert(0, quote!(#digest));
     }
     let tuple = |parts: &[TokenStream]| match parts {

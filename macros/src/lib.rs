@@ -14,7 +14,9 @@ mod storage;
 use proc_macro::TokenStream;
 use syn::{ItemFn, parse_macro_input};
 
-/// Memoizes a function with a TTL: the Python original's `@ttl_cache`, in one line.
+/// Memoizes a function with a TTL, in one line: the function keeps its signature, and a
+/// static named after it holds its cache. Examples: the
+/// [crate documentation](https://docs.rs/jwm-cache).
 ///
 /// ```text
 /// #[ttl_cache]                                  // 60 s, in memory
@@ -54,8 +56,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   written `Result<T, E>` caches only `Ok`; callers
 ///   waiting on the same computation get its `Err`, cloned (`E: Clone + Send + 'static`).
 ///   For an error type that is not `Clone` (`anyhow::Result<T>`, `io::Result<T>`), write
-///   `shared_errors = false`: waiters then compute again when the call fails. One written `Option<T>` caches `None` like any value
-///   (as the Python original does) unless `cache_none = false`. The spelling decides: an
+///   `shared_errors = false`: waiters then compute again when the call fails. One written `Option<T>` caches `None` like any other value
+///   unless `cache_none = false`. The spelling decides: an
 ///   alias of `Result` is cached whole.
 /// - **Identifier**: `module_path::function@file:line:column` of the attribute by default
 ///   (methods and generic functions add the type names), unique to the function and the
@@ -81,7 +83,7 @@ use syn::{ItemFn, parse_macro_input};
 ///   clock, except on a thread where a test installed a `ManualClock`, so one
 ///   attribute serves production and tests.
 /// - **Cache options**: `capacity`, `shards` and `single_flight` take any expression and
-///   are the cache builders' setters of the same name (see `jwm_cache::Options`).
+///   are the cache builders' setters of the same name (see `jwm_cache::backend::Options`).
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`),
 ///   of a type of the same name that derefs to a `jwm_cache::FnCache`: `cache_info()`,
 ///   `cache_clear()` and `cache_parameters()` from `jwm_cache::CacheControls`

@@ -33,14 +33,14 @@ impl Storage<'_> {
     /// value type matters).
     fn codec(&self, key: &TokenStream) -> TokenStream {
         let codec = match self.options.serializer.map(|(codec, _)| codec) {
-            Some(Codec::Identity) => quote!(::jwm_cache::Identity),
-            Some(Codec::Json) => quote!(::jwm_cache::Json),
-            Some(Codec::Postcard) => quote!(::jwm_cache::Postcard),
-            None if self.redis() => quote!(::jwm_cache::Postcard),
-            None => quote!(::jwm_cache::Identity),
+            Some(Codec::Identity) => quote!(::jwm_cache::codec::Identity),
+            Some(Codec::Json) => quote!(::jwm_cache::codec::Json),
+            Some(Codec::Postcard) => quote!(::jwm_cache::codec::Postcard),
+            None if self.redis() => quote!(::jwm_cache::codec::Postcard),
+            None => quote!(::jwm_cache::codec::Identity),
         };
         if self.redis() {
-            quote!(::jwm_cache::Stamped<#codec, #key>)
+            quote!(::jwm_cache::codec::Stamped<#codec, #key>)
         } else {
             codec
         }
@@ -50,10 +50,10 @@ impl Storage<'_> {
     fn codec_value(&self) -> TokenStream {
         if self.redis() {
             let codec = match self.options.serializer.map(|(codec, _)| codec) {
-                Some(Codec::Json) => quote!(::jwm_cache::Json),
-                _ => quote!(::jwm_cache::Postcard),
+                Some(Codec::Json) => quote!(::jwm_cache::codec::Json),
+                _ => quote!(::jwm_cache::codec::Postcard),
             };
-            quote!(::jwm_cache::Stamped::new(#codec))
+            quote!(::jwm_cache::codec::Stamped::new(#codec))
         } else {
             self.codec(&quote!(()))
         }
@@ -73,7 +73,7 @@ impl Storage<'_> {
     fn clock_type(&self) -> TokenStream {
         match self.clock() {
             Clock::System => quote!(::jwm_cache::SystemClock),
-            Clock::Coarse => quote!(::jwm_cache::CoarseClock),
+            Clock::Coarse => quote!(::jwm_cache::time::CoarseClock),
             Clock::Scoped => quote!(::jwm_cache::ScopedClock),
             Clock::Manual(_) => quote!(::jwm_cache::ManualClock),
         }
@@ -93,7 +93,7 @@ impl Storage<'_> {
         match self.options.ttl {
             Some(Ttl::Millis(ms)) => quote!(::jwm_cache::Ttl::from_millis(#ms)),
             Some(Ttl::Never) => quote!(::jwm_cache::Ttl::NEVER),
-            None => quote!(::jwm_cache::DEFAULT_TTL),
+            None => quote!(::jwm_cache::backend::DEFAULT_TTL),
         }
     }
 
@@ -104,7 +104,7 @@ impl Storage<'_> {
             {
                 fn __jwm_cache_value_is_fit<V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>()
                 where
-                    #codec: ::jwm_cache::Serializer<V>,
+                    #codec: ::jwm_cache::codec::Serializer<V>,
                 {}
                 __jwm_cache_value_is_fit::<#value>();
             }
@@ -131,10 +131,10 @@ impl Storage<'_> {
         let (codec, clock) = (self.codec(key), self.clock_type());
         let backend = match (&self.options.backend, self.is_async) {
             (Backend::Memory, false) => {
-                quote!(::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>)
+                quote!(::jwm_cache::memory::MemoryBackend<#key, <#codec as ::jwm_cache::codec::Serializer<#value>>::Encoded>)
             }
             (Backend::Memory, true) => {
-                quote!(::jwm_cache::backend::Sharded<::jwm_cache::MemoryBackend<#key, <#codec as ::jwm_cache::Serializer<#value>>::Encoded>>)
+                quote!(::jwm_cache::backend::Sharded<::jwm_cache::memory::MemoryBackend<#key, <#codec as ::jwm_cache::codec::Serializer<#value>>::Encoded>>)
             }
             (Backend::Redis { .. }, _) => quote!(::jwm_cache::RedisBackend<#key>),
         };

@@ -5,8 +5,8 @@ use std::future::Future;
 
 use jwm_cache_core::{CacheInfo, Parameters, Ttl};
 
-/// `cache_info`, `cache_clear` and `cache_parameters`, as in Python's `functools`: the
-/// controls of a sync cache ([`SyncCache`](crate::sync::SyncCache), or with the `async`
+/// `cache_info`, `cache_clear` and `cache_parameters`: the counters, the reset and the
+/// settings of a sync cache ([`SyncCache`](crate::sync::SyncCache), or with the `async`
 /// feature a `BlockingCache`) and of every sync memoized function.
 ///
 /// Each cache type implements it once; memoized wrappers get it from their cache, with
@@ -29,8 +29,8 @@ pub trait CacheControls {
     fn cache_info(&self) -> CacheInfo;
 
     /// Empties the cache and resets its counters. On a shared cache this clears the
-    /// shared namespace, as in the original, and so resets the counters every sharer
-    /// sees. A failure is counted in the cache's errors.
+    /// whole shared namespace, the entries of every function sharing it, and so resets
+    /// the counters every sharer sees. A failure is counted in the cache's errors.
     fn cache_clear(&self);
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.

@@ -1,47 +1,161 @@
-//! TTL caching and memoization for Rust.
+//! TTL caching and memoization: memoize a function in one line, or keep a key-value
+//! cache whose entries expire, in memory or in Redis.
 //!
-//! `jwm-cache` is what applications use day to day. It re-exports the user-facing part
-//! of the `no_std` core ([`Cache`], [`MemoryBackend`] and its parts, the codecs,
-//! [`ManualClock`], [`PersistentHash`], [`Options`]) and adds:
+//! # Which type do I use
 //!
-//! - `#[ttl_cache]` (feature `macros`, on by default): memoize a sync or async function
-//!   or method in one line, in memory or (feature `redis`) in Redis;
-//! - [`Memoized`] and [`MemoizedMethod`]: functions and methods wrapped with a cache,
-//!   with `call` and the controls of [`CacheControls`] (`cache_info`, `cache_clear`,
-//!   `cache_parameters`);
-//! - [`SyncCache`]: a thread-safe, sharded cache with single-flight, built by
-//!   [`SyncCacheBuilder`];
-//! - [`SystemClock`] and [`CoarseClock`];
-//! - aliases so nobody spells five type parameters: [`LocalCache`], [`SharedCache`],
-//!   [`BytesCache`];
-//! - with the `async` feature, on tokio: `AsyncCache` (built by `AsyncCacheBuilder`),
-//!   `AsyncMemoized` and `AsyncMemoizedMethod` with `AsyncCacheControls`, and
-//!   `BlockingCache` over a `Bridge` runtime to use async backends from sync code;
-//! - [`backend`]: what backend and shell authors need (`Backend`, `AsyncBackend`,
-//!   `Entry`, `Sharded` and `Offloaded` to use sync backends from async code).
+//! | You want | Use | Note |
+//! |---|---|---|
+//! | to memoize a function | [`#[ttl_cache]`](macro@ttl_cache) | sync or `async`, generic, or a `&self` method; its cache is a static named after it (`fib` → `FIB`) |
+//! | … as a value, built at run time | [`Memoized`] | [`MemoizedFn`] names its type for a struct field; [`MemoizedMethod`] for methods |
+//! | a key-value cache | [`SharedCache`] | thread-safe and single-flight; [`LocalCache`] on one thread |
+//! | caching in async code | [`AsyncMemoized`] or [`AsyncCache`] | or `#[ttl_cache]` on an `async fn`; feature `async`, on tokio |
+//! | tests that never sleep | [`ManualClock`], [`ScopedClock`] | time moves when the test says; `#[ttl_cache(clock = scoped)]` reads the system clock in production and a test's installed `ManualClock` in tests |
+//! | one cache for many processes | [`RedisBackend`] | `#[ttl_cache(backend = redis(url = "..."))]`, or `build_with_redis` on a builder; feature `redis` |
+//!
+//! Every cache and memoized function has the controls of [`CacheControls`]:
+//! `cache_info()`, `cache_clear()` and `cache_parameters()` ([`AsyncCacheControls`],
+//! awaited, in async code).
+//!
+//! # Examples
+//!
+//! ## A `Result`: only `Ok` is cached
+//!
+//! An `Err` is returned, and handed to callers waiting on the same computation, but
+//! never stored: the next call tries again. The attribute reads the spelling
+//! `Result<T, E>`; behind an alias, say `result = true`.
 //!
 //! ```
 //! use jwm_cache::{CacheControls, ttl_cache};
 //!
-//! #[ttl_cache(ttl = "30s")]
-//! fn square(n: u64) -> u64 {
-//!     n * n
+//! #[ttl_cache(ttl = "5m")]
+//! fn parse_port(text: &str) -> Result<u16, std::num::ParseIntError> {
+//!     text.parse()
 //! }
 //!
-//! assert_eq!((square(12), square(12)), (144, 144));
-//! assert_eq!(SQUARE.cache_info().hits, 1);
+//! assert!(parse_port("http").is_err()); // returned, not stored
+//! assert_eq!(parse_port("8080"), Ok(8080)); // stored
+//! assert_eq!(PARSE_PORT.cache_info().current_size, 1);
+//!
+//! type AppResult<T> = Result<T, String>;
+//!
+//! #[ttl_cache(result = true)]
+//! fn user_name(id: u64) -> AppResult<String> {
+//!     if id == 0 { Err("no user 0".into()) } else { Ok(format!("user {id}")) }
+//! }
+//!
+//! assert!(user_name(0).is_err());
+//! assert_eq!(user_name(7), Ok("user 7".to_string()));
+//! assert_eq!(USER_NAME.cache_info().current_size, 1);
 //! ```
 //!
-//! The same as a value:
+//! ## Borrowed arguments and keys
+//!
+//! `#[ttl_cache]` takes arguments as written. A `&str` is kept in the key as a `String`
+//! (a `&[T]` as a `Vec<T>`), so equal text from any buffer is a hit. A cache keyed by
+//! `String` is read with a `&str`, and a hit builds no `String`.
 //!
 //! ```
-//! use jwm_cache::{CacheControls, Memoized};
+//! use jwm_cache::{CacheControls, SharedCache, ttl_cache};
 //!
-//! let fib = Memoized::new(|n: u64| (1..=n).fold((0u64, 1u64), |(a, b), _| (b, a + b)).0);
-//! assert_eq!(fib.call(50), 12_586_269_025);
-//! assert_eq!(fib.call(50), 12_586_269_025);
-//! assert_eq!(fib.cache_info().hits, 1);
+//! #[ttl_cache(ttl = "1m")]
+//! fn fetch(url: &str) -> usize {
+//!     url.len() // imagine an HTTP GET
+//! }
+//!
+//! let url = String::from("https://example.org");
+//! assert_eq!(fetch(&url), 19);
+//! assert_eq!(fetch("https://example.org"), 19); // the same text: a hit
+//! assert_eq!(FETCH.cache_info().hits, 1);
+//!
+//! let ages: SharedCache<String, u32> = SharedCache::new();
+//! ages.insert("alice".to_string(), 31).unwrap();
+//! assert_eq!(ages.get("alice").unwrap(), Some(31));
 //! ```
+//!
+//! ## Async code
+//!
+//! With the `async` feature, on tokio: `#[ttl_cache]` on an `async fn`, or
+//! [`AsyncMemoized`] around a closure. Concurrent misses on one key compute once.
+//!
+//! ```
+//! # #[cfg(feature = "async")] {
+//! use jwm_cache::{AsyncCacheControls, AsyncMemoized, ttl_cache};
+//!
+//! #[ttl_cache(ttl = "5m")]
+//! async fn profile(id: u64) -> String {
+//!     format!("user {id}") // imagine a database query
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! assert_eq!(profile(7).await, "user 7"); // computed
+//! assert_eq!(profile(7).await, "user 7"); // cached
+//! assert_eq!(PROFILE.cache_info().await.hits, 1);
+//!
+//! let avatar = AsyncMemoized::new(|id: u64| async move { format!("/avatars/{id}.png") });
+//! assert_eq!(avatar.call(7).await, "/avatars/7.png");
+//! assert_eq!(avatar.call(7).await, "/avatars/7.png");
+//! assert_eq!(avatar.cache_info().await.hits, 1);
+//! # });
+//! # }
+//! ```
+//!
+//! ## Invalidation
+//!
+//! `cache_clear()` empties a function's cache. The handle of a sync function also takes
+//! the function's own arguments: `cache_remove` drops one entry, `cache_set` stores a
+//! value without calling the function, and `cache_prime` calls it and stores the
+//! result, whatever was there.
+//!
+//! ```
+//! use jwm_cache::{CacheControls, ttl_cache};
+//!
+//! #[ttl_cache]
+//! fn fib(n: u64) -> u64 {
+//!     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
+//! }
+//!
+//! #[ttl_cache(ttl = "10m")]
+//! fn fetch(url: &str) -> String {
+//!     format!("body of {url}") // imagine an HTTP GET
+//! }
+//!
+//! assert_eq!(fib(50), 12_586_269_025);
+//! FIB.cache_clear(); // every entry, and the counters
+//! assert_eq!(FIB.cache_info().current_size, 0);
+//!
+//! let url = "https://example.org/news";
+//! fetch(url);
+//! assert!(FETCH.cache_remove(url).unwrap()); // that entry only
+//! FETCH.cache_set(url, "seeded".to_string()).unwrap(); // the function is not called
+//! assert_eq!(fetch(url), "seeded");
+//! assert_eq!(FETCH.cache_prime(url), "body of https://example.org/news"); // called and stored
+//! assert_eq!(fetch(url), "body of https://example.org/news");
+//! ```
+//!
+//! # Features
+//!
+//! - `macros` (default): `#[ttl_cache]`.
+//! - `postcard` (default): the [`codec::Postcard`] codec, and [`BytesCache`].
+//! - `json`: the [`codec::Json`] codec.
+//! - `async`: [`AsyncCache`], [`AsyncMemoized`], and sync code over async stores
+//!   ([`Bridge`], [`BlockingCache`]), on tokio.
+//! - `redis`: [`RedisBackend`], one cache for every process on a Redis server (turns on
+//!   `async` and `postcard`); `redis-tls` adds `rediss://` URLs.
+//! - `embassy-time`: [`time::EmbassyClock`], for a cache on a microcontroller.
+//!
+//! # Where the rest is
+//!
+//! - [`SyncCacheBuilder`], [`AsyncCacheBuilder`] and [`Memoized::builder`] take the same
+//!   settings: TTL, identifier, capacity, codec, clock and single-flight.
+//! - [`memory`]: the in-memory store and its parts (eviction, weigher, removal listener).
+//! - [`codec`]: how values are stored: as they are, or as postcard or JSON bytes.
+//! - [`key`]: the digest a key needs in a store shared across processes
+//!   ([`PersistentHash`]).
+//! - [`time`]: clocks, such as [`time::CoarseClock`], whose read is one atomic load.
+//! - [`error`]: the error types, for code that names them.
+//! - [`backend`]: for authors of backends and cache shells.
+//! - [`Cache`], the engine under every cache here, is `no_std`: it comes from the
+//!   [`jwm-cache-core`](https://docs.rs/jwm-cache-core) crate.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -49,56 +163,46 @@
 mod asynch;
 pub mod backend;
 mod clock;
+pub mod codec;
 mod controls;
+pub mod error;
 mod flight;
+pub mod key;
 mod memoize;
+pub mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 mod shards;
 mod sync;
+pub mod time;
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use asynch::{
-    AsyncCache, AsyncCacheBuilder, AsyncCacheError, BlockingCache, Bridge, BridgeError,
-};
-pub use clock::{COARSE_CLOCK_PERIOD, CoarseClock, ScopedClock, ScopedClockGuard, SystemClock};
+pub use asynch::{AsyncCache, AsyncCacheBuilder, BlockingCache, Bridge};
+pub use clock::{ScopedClock, SystemClock};
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use controls::AsyncCacheControls;
 pub use controls::CacheControls;
-#[cfg(feature = "embassy-time")]
-#[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
-pub use jwm_cache_core::EmbassyClock;
 pub use jwm_cache_core::{
-    Cache, CacheBuilder, CacheError, CacheInfo, Clock, DEFAULT_IDENTIFIER, DEFAULT_TTL,
-    DefaultEviction, Digest, Error, Eviction, Identity, Instant, KeyHasher, ManualClock,
-    MemoryBackend, NoListener, Options, Parameters, PersistentDigest, PersistentHash, RemovalCause,
-    RemovalListener, Serializer, Sieve, Stamped, StampedBytes, StampedError, Ttl, Unbounded,
-    UnhashableKey, UnitWeight, Weigher,
+    Cache, CacheBuilder, CacheInfo, Error, ManualClock, Parameters, PersistentHash, Ttl,
 };
-#[cfg(feature = "json")]
-#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub use jwm_cache_core::{Json, JsonError};
-#[cfg(feature = "postcard")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
-pub use jwm_cache_core::{Postcard, PostcardError, PostcardKey};
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use jwm_cache_macros::ttl_cache;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use memoize::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod, BoxFuture};
-pub use memoize::{
-    FnCache, GenericFnCache, MemoStore, Memoized, MemoizedBuilder, MemoizedFn, MemoizedMethod,
-    Shareable, SharedCacheConflict,
-};
+pub use memoize::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod};
+pub use memoize::{FnCache, GenericFnCache, Memoized, MemoizedBuilder, MemoizedFn, MemoizedMethod};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{
-    LARGE_VALUE_BYTES, RedisBackend, RedisBackendError, RedisCodec, RedisOptions, SyncRedisBackend,
-};
+pub use redis::{RedisBackend, RedisOptions};
 pub use sync::{SyncCache, SyncCacheBuilder};
+
+// What the aliases below are made of.
+#[cfg(feature = "postcard")]
+use jwm_cache_core::Postcard;
+use jwm_cache_core::{Identity, MemoryBackend};
 
 /// What `#[ttl_cache]` expands to names, beyond the public API. Not for users: it
 /// changes without notice.
@@ -161,7 +265,10 @@ pub mod __private {
 /// ```
 pub type LocalCache<K, V> = Cache<K, V, MemoryBackend<K, V>, Identity, SystemClock>;
 
-/// The thread-safe in-memory cache: [`SyncCache`] with its defaults.
+/// A thread-safe in-memory cache from `K` to `V`: [`SyncCache`] with its defaults (60 s
+/// TTL, values stored as they are, the system clock). Clones share the entries. A
+/// `String`-keyed cache is read with a `&str`. In memory nothing can fail, so `unwrap`
+/// on its results never panics.
 ///
 /// ```
 /// use jwm_cache::SharedCache;
@@ -175,7 +282,8 @@ pub type SharedCache<K, V> = SyncCache<K, V, MemoryBackend<K, V>, Identity, Syst
 /// store.
 ///
 /// ```
-/// use jwm_cache::{BytesCache, Postcard, SyncCacheBuilder};
+/// use jwm_cache::codec::Postcard;
+/// use jwm_cache::{BytesCache, SyncCacheBuilder};
 ///
 /// let cache: BytesCache<u64, Vec<String>> = SyncCacheBuilder::new().serializer(Postcard).build();
 /// cache.insert(1, vec!["a".into()]).unwrap();

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, Deadline, Entry, Lookup};
-use jwm_cache::{Instant, MemoryBackend};
+use jwm_cache::{memory::MemoryBackend, time::Instant};
 
 /// An async backend over memory that yields and sleeps before every operation, as a
 /// network store would, and can be switched off.

@@ -1,4 +1,4 @@
-use jwm_cache::{Digest, KeyHasher, PersistentHash, UnhashableKey};
+use jwm_cache::{PersistentHash, key::{Digest, KeyHasher, UnhashableKey}};
 
 struct Tenant(u64);
 

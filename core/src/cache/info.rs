@@ -41,7 +41,8 @@ impl core::ops::Add for CacheInfo {
     }
 }
 
-/// How a cache was configured: the `cache_parameters()` of the Python original.
+/// How a cache was configured, as `cache_parameters()` reports it: its TTL, identifier
+/// and capacity, and the names of its backend, codec and clock.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parameters {
     /// The TTL given to entries inserted without one.

@@ -24,7 +24,8 @@ pub use policy::{Counts, Policy, Write};
 pub type CacheError<K, V, B, S> =
     Error<<B as Backend<K, <S as Serializer<V>>::Encoded>>::Error, <S as Serializer<V>>::Error>;
 
-/// A TTL cache: the engine every other part of jwm-cache wraps.
+/// A single-threaded TTL cache (`&mut self`, `no_std`): the engine every other cache
+/// wraps. For many threads, use the std crate's `SharedCache`.
 ///
 /// `Cache` owns a backend `B` (where entries live), a codec `S` (how values are stored),
 /// a clock `C`, a default TTL, an identifier and counters. Monomorphisation picks all

@@ -5,7 +5,7 @@ use alloc::string::String;
 use crate::codec::Identity;
 use crate::time::Ttl;
 
-/// The default TTL, as in the Python original.
+/// The TTL of entries in a cache built without one: 60 seconds.
 pub const DEFAULT_TTL: Ttl = Ttl::from_secs(60);
 /// The identifier of a cache built without one.
 pub const DEFAULT_IDENTIFIER: &str = "default";

@@ -13,8 +13,8 @@ pub use self::postcard::PostcardKey;
 /// The BLAKE3 key: domain separation for jwm-cache's persistent keys, version 1.
 const KEY: [u8; 32] = *b"jwm-cache persistent-hash v1\0\0\0\0";
 
-/// A value with a digest that persists across processes and platforms: the Rust
-/// analogue of the Python original's `__persistent_hash__`.
+/// A value with a digest that is the same in every process and on every platform:
+/// what a key needs to be stored in a cache shared across processes, such as Redis.
 ///
 /// Implement it by writing each field in order; every provided impl is self-delimiting,
 /// so fields cannot run into each other.

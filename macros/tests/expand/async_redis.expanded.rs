@@ -5,14 +5,52 @@ async fn __jwm_cache_compute_lookup(
 ) -> Result<Coords, Error> {
     client.locate(&city).await
 }
+async fn lookup(city: String, client: &Client) -> Result<Coords, Error> {
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::codec::Stamped<
+                ::jwm_cache::codec::Json,
+                (),
+            >: ::jwm_cache::codec::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<Coords>();
+    }
+    {
+        fn __jwm_cache_error_is_shareable<
+            E: ::core::clone::Clone + ::core::marker::Send + 'static,
+        >() {}
+        __jwm_cache_error_is_shareable::<Error>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static
+                + ::jwm_cache::PersistentHash,
+        >() {}
+        __jwm_cache_key_is_fit::<String>();
+    }
+    let __jwm_cache_key = ::core::clone::Clone::clone(&city);
+    LOOKUP
+        .cache()
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::Ttl::from_millis(300000u64),
+            || __jwm_cache_compute_lookup(city, client),
+        )
+        .await
+}
 #[doc(hidden)]
 #[allow(non_camel_case_types)]
 type __JwmCache_lookup = ::jwm_cache::AsyncCache<
     String,
     Coords,
     ::jwm_cache::RedisBackend<String>,
-    ::jwm_cache::Stamped<::jwm_cache::Json, String>,
-    ::jwm_cache::CoarseClock,
+    ::jwm_cache::codec::Stamped<::jwm_cache::codec::Json, String>,
+    ::jwm_cache::time::CoarseClock,
 >;
 /// The cache of [`lookup`]: `cache_info().await`, `cache_clear().await` and `cache_parameters()`.
 #[allow(non_upper_case_globals)]
@@ -28,8 +66,10 @@ static LOOKUP: LOOKUP = LOOKUP {
                     ::jwm_cache::AsyncCacheBuilder::new()
                         .identifier(__jwm_cache_identifier)
                         .ttl(::core::time::Duration::from_millis(300000u64))
-                        .serializer(::jwm_cache::Stamped::new(::jwm_cache::Json))
-                        .clock(::jwm_cache::CoarseClock)
+                        .serializer(
+                            ::jwm_cache::codec::Stamped::new(::jwm_cache::codec::Json),
+                        )
+                        .clock(::jwm_cache::time::CoarseClock)
                         .build_with_backend(
                             ::jwm_cache::RedisBackend::open_deferring_errors(
                                 ::core::convert::AsRef::<
@@ -117,39 +157,4 @@ impl LOOKUP {
         }
         __jwm_cache_value
     }
-}
-async fn lookup(city: String, client: &Client) -> Result<Coords, Error> {
-    {
-        fn __jwm_cache_value_is_fit<
-            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
-                + 'static,
-        >()
-        where
-            ::jwm_cache::Stamped<::jwm_cache::Json, ()>: ::jwm_cache::Serializer<V>,
-        {}
-        __jwm_cache_value_is_fit::<Coords>();
-    }
-    {
-        fn __jwm_cache_error_is_shareable<
-            E: ::core::clone::Clone + ::core::marker::Send + 'static,
-        >() {}
-        __jwm_cache_error_is_shareable::<Error>();
-    }
-    {
-        fn __jwm_cache_key_is_fit<
-            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
-                + ::core::marker::Send + ::core::marker::Sync + 'static
-                + ::jwm_cache::PersistentHash,
-        >() {}
-        __jwm_cache_key_is_fit::<String>();
-    }
-    let __jwm_cache_key = ::core::clone::Clone::clone(&city);
-    LOOKUP
-        .cache()
-        .try_get_or_insert_with_ttl(
-            __jwm_cache_key,
-            ::jwm_cache::Ttl::from_millis(300000u64),
-            || __jwm_cache_compute_lookup(city, client),
-        )
-        .await
 }

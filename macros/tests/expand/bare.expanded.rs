@@ -2,17 +2,54 @@
 fn __jwm_cache_compute_fib(n: u64) -> u64 {
     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
 }
+/// Fibonacci, memoized with the defaults: a 60 s TTL, in memory.
+pub fn fib(n: u64) -> u64 {
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::codec::Identity: ::jwm_cache::codec::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<u64>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static,
+        >() {}
+        __jwm_cache_key_is_fit::<u64>();
+    }
+    let __jwm_cache_key = ::core::clone::Clone::clone(&n);
+    match FIB
+        .cache()
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::backend::DEFAULT_TTL,
+            || {
+                ::core::result::Result::Ok::<
+                    _,
+                    ::core::convert::Infallible,
+                >(__jwm_cache_compute_fib(n))
+            },
+        )
+    {
+        ::core::result::Result::Ok(value) => value,
+        ::core::result::Result::Err(never) => match never {}
+    }
+}
 #[doc(hidden)]
 #[allow(non_camel_case_types)]
 type __JwmCache_fib = ::jwm_cache::SyncCache<
     u64,
     u64,
-    ::jwm_cache::MemoryBackend<
+    ::jwm_cache::memory::MemoryBackend<
         u64,
-        <::jwm_cache::Identity as ::jwm_cache::Serializer<u64>>::Encoded,
+        <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Encoded,
     >,
-    ::jwm_cache::Identity,
-    ::jwm_cache::CoarseClock,
+    ::jwm_cache::codec::Identity,
+    ::jwm_cache::time::CoarseClock,
 >;
 /// The cache of [`fib`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
 #[allow(non_upper_case_globals)]
@@ -28,12 +65,12 @@ pub static FIB: FIB = FIB {
             ::std::sync::Arc::new(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
-                    .serializer(::jwm_cache::Identity)
-                    .clock(::jwm_cache::CoarseClock)
+                    .serializer(::jwm_cache::codec::Identity)
+                    .clock(::jwm_cache::time::CoarseClock)
                     .build(),
             )
         })
-        .with_ttl(::jwm_cache::DEFAULT_TTL),
+        .with_ttl(::jwm_cache::backend::DEFAULT_TTL),
 };
 /// The type of [`FIB`], the handle on [`fib`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `fib`'s arguments.
 #[allow(non_camel_case_types)]
@@ -77,7 +114,7 @@ impl FIB {
         let __jwm_cache_key = ::core::clone::Clone::clone(&n);
         self.cache
             .cache()
-            .insert_with_ttl(__jwm_cache_key, value, ::jwm_cache::DEFAULT_TTL)
+            .insert_with_ttl(__jwm_cache_key, value, ::jwm_cache::backend::DEFAULT_TTL)
     }
     /// Calls the function with these arguments and stores what it caches,
     /// whatever is stored: to warm the cache or refresh an entry. A failed
@@ -93,45 +130,8 @@ impl FIB {
             .insert_with_ttl(
                 __jwm_cache_key,
                 ::core::clone::Clone::clone(&__jwm_cache_value),
-                ::jwm_cache::DEFAULT_TTL,
+                ::jwm_cache::backend::DEFAULT_TTL,
             );
         __jwm_cache_value
-    }
-}
-/// Fibonacci, memoized with the defaults: a 60 s TTL, in memory.
-pub fn fib(n: u64) -> u64 {
-    {
-        fn __jwm_cache_value_is_fit<
-            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
-                + 'static,
-        >()
-        where
-            ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
-        {}
-        __jwm_cache_value_is_fit::<u64>();
-    }
-    {
-        fn __jwm_cache_key_is_fit<
-            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
-                + ::core::marker::Send + ::core::marker::Sync + 'static,
-        >() {}
-        __jwm_cache_key_is_fit::<u64>();
-    }
-    let __jwm_cache_key = ::core::clone::Clone::clone(&n);
-    match FIB
-        .cache()
-        .try_get_or_insert_with_ttl(
-            __jwm_cache_key,
-            ::jwm_cache::DEFAULT_TTL,
-            || {
-                ::core::result::Result::Ok::<
-                    _,
-                    ::core::convert::Infallible,
-                >(__jwm_cache_compute_fib(n))
-            },
-        )
-    {
-        ::core::result::Result::Ok(value) => value,
-        ::core::result::Result::Err(never) => match never {}
     }
 }

@@ -2,17 +2,67 @@
 fn __jwm_cache_compute_fetch(url: &str, retries: u8) -> Result<String, Error> {
     download(url, retries)
 }
+/// A borrowed argument: the key keeps its owned form, a `String`.
+fn fetch(url: &str, retries: u8) -> Result<String, Error> {
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::codec::Identity: ::jwm_cache::codec::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<String>();
+    }
+    {
+        fn __jwm_cache_error_is_shareable<
+            E: ::core::clone::Clone + ::core::marker::Send + 'static,
+        >() {}
+        __jwm_cache_error_is_shareable::<Error>();
+    }
+    {
+        fn __jwm_cache_has_owned_form<
+            T: ?::core::marker::Sized + ::jwm_cache::__private::OwnedKey,
+        >() {}
+        __jwm_cache_has_owned_form::<str>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static,
+        >() {}
+        __jwm_cache_key_is_fit::<<str as ::jwm_cache::__private::OwnedKey>::Owned>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static,
+        >() {}
+        __jwm_cache_key_is_fit::<u8>();
+    }
+    let __jwm_cache_key = (
+        ::jwm_cache::__private::OwnedKey::owned_key(url),
+        ::core::clone::Clone::clone(&retries),
+    );
+    FETCH
+        .cache()
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::Ttl::from_millis(60000u64),
+            || __jwm_cache_compute_fetch(url, retries),
+        )
+}
 #[doc(hidden)]
 #[allow(non_camel_case_types)]
 type __JwmCache_fetch = ::jwm_cache::SyncCache<
     (<str as ::jwm_cache::__private::OwnedKey>::Owned, u8),
     String,
-    ::jwm_cache::MemoryBackend<
+    ::jwm_cache::memory::MemoryBackend<
         (<str as ::jwm_cache::__private::OwnedKey>::Owned, u8),
-        <::jwm_cache::Identity as ::jwm_cache::Serializer<String>>::Encoded,
+        <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<String>>::Encoded,
     >,
-    ::jwm_cache::Identity,
-    ::jwm_cache::CoarseClock,
+    ::jwm_cache::codec::Identity,
+    ::jwm_cache::time::CoarseClock,
 >;
 /// The cache of [`fetch`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
 #[allow(non_upper_case_globals)]
@@ -29,8 +79,8 @@ static FETCH: FETCH = FETCH {
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
                     .ttl(::core::time::Duration::from_millis(60000u64))
-                    .serializer(::jwm_cache::Identity)
-                    .clock(::jwm_cache::CoarseClock)
+                    .serializer(::jwm_cache::codec::Identity)
+                    .clock(::jwm_cache::time::CoarseClock)
                     .build(),
             )
         })
@@ -117,54 +167,4 @@ impl FETCH {
         }
         __jwm_cache_value
     }
-}
-/// A borrowed argument: the key keeps its owned form, a `String`.
-fn fetch(url: &str, retries: u8) -> Result<String, Error> {
-    {
-        fn __jwm_cache_value_is_fit<
-            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
-                + 'static,
-        >()
-        where
-            ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
-        {}
-        __jwm_cache_value_is_fit::<String>();
-    }
-    {
-        fn __jwm_cache_error_is_shareable<
-            E: ::core::clone::Clone + ::core::marker::Send + 'static,
-        >() {}
-        __jwm_cache_error_is_shareable::<Error>();
-    }
-    {
-        fn __jwm_cache_has_owned_form<
-            T: ?::core::marker::Sized + ::jwm_cache::__private::OwnedKey,
-        >() {}
-        __jwm_cache_has_owned_form::<str>();
-    }
-    {
-        fn __jwm_cache_key_is_fit<
-            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
-                + ::core::marker::Send + ::core::marker::Sync + 'static,
-        >() {}
-        __jwm_cache_key_is_fit::<<str as ::jwm_cache::__private::OwnedKey>::Owned>();
-    }
-    {
-        fn __jwm_cache_key_is_fit<
-            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
-                + ::core::marker::Send + ::core::marker::Sync + 'static,
-        >() {}
-        __jwm_cache_key_is_fit::<u8>();
-    }
-    let __jwm_cache_key = (
-        ::jwm_cache::__private::OwnedKey::owned_key(url),
-        ::core::clone::Clone::clone(&retries),
-    );
-    FETCH
-        .cache()
-        .try_get_or_insert_with_ttl(
-            __jwm_cache_key,
-            ::jwm_cache::Ttl::from_millis(60000u64),
-            || __jwm_cache_compute_fetch(url, retries),
-        )
 }

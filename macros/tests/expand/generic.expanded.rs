@@ -1,6 +1,3 @@
-/// The cache of [`largest`]: `cache_info()`, `cache_clear()` and `cache_parameters()`. One cache per instantiation; the controls span them all.
-#[allow(non_upper_case_globals)]
-static LARGEST: ::jwm_cache::GenericFnCache<::jwm_cache::__private::SyncControls> = ::jwm_cache::GenericFnCache::new();
 fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Option<T> {
     #[doc(hidden)]
     fn __jwm_cache_compute_largest<T: Ord + Clone + Hash + Send + Sync + 'static>(
@@ -14,7 +11,7 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
                 + 'static,
         >()
         where
-            ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
+            ::jwm_cache::codec::Identity: ::jwm_cache::codec::Serializer<V>,
         {}
         __jwm_cache_value_is_fit::<Option<T>>();
     }
@@ -45,14 +42,14 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
                     .identifier(&__jwm_cache_identifier)
                     .single_flight(false)
                     .capacity(1_000)
-                    .serializer(::jwm_cache::Identity)
-                    .clock(::jwm_cache::CoarseClock)
+                    .serializer(::jwm_cache::codec::Identity)
+                    .clock(::jwm_cache::time::CoarseClock)
                     .build(),
             )
         })
         .try_get_or_insert_with_ttl(
             __jwm_cache_key,
-            ::jwm_cache::DEFAULT_TTL,
+            ::jwm_cache::backend::DEFAULT_TTL,
             || {
                 ::core::result::Result::Ok::<
                     _,
@@ -65,3 +62,6 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
         ::core::result::Result::Err(never) => match never {}
     }
 }
+/// The cache of [`largest`]: `cache_info()`, `cache_clear()` and `cache_parameters()`. One cache per instantiation; the controls span them all.
+#[allow(non_upper_case_globals)]
+static LARGEST: ::jwm_cache::GenericFnCache<::jwm_cache::__private::SyncControls> = ::jwm_cache::GenericFnCache::new();

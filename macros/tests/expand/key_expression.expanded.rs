@@ -2,16 +2,50 @@
 fn __jwm_cache_compute_population(city: &str) -> u64 {
     census(city)
 }
+fn population(city: &str) -> u64 {
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::codec::Identity: ::jwm_cache::codec::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<u64>();
+    }
+    let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
+        &(city.to_lowercase()),
+    ) else {
+        return __jwm_cache_compute_population(city);
+    };
+    let __jwm_cache_key = __jwm_cache_digest;
+    match POPULATION
+        .cache()
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::backend::DEFAULT_TTL,
+            || {
+                ::core::result::Result::Ok::<
+                    _,
+                    ::core::convert::Infallible,
+                >(__jwm_cache_compute_population(city))
+            },
+        )
+    {
+        ::core::result::Result::Ok(value) => value,
+        ::core::result::Result::Err(never) => match never {}
+    }
+}
 #[doc(hidden)]
 #[allow(non_camel_case_types)]
 type __JwmCache_population = ::jwm_cache::SyncCache<
-    ::jwm_cache::Digest,
+    ::jwm_cache::key::Digest,
     u64,
-    ::jwm_cache::MemoryBackend<
-        ::jwm_cache::Digest,
-        <::jwm_cache::Identity as ::jwm_cache::Serializer<u64>>::Encoded,
+    ::jwm_cache::memory::MemoryBackend<
+        ::jwm_cache::key::Digest,
+        <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Encoded,
     >,
-    ::jwm_cache::Identity,
+    ::jwm_cache::codec::Identity,
     ::jwm_cache::ManualClock,
 >;
 /// The cache of [`population`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
@@ -28,12 +62,12 @@ static POPULATION: POPULATION = POPULATION {
             ::std::sync::Arc::new(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
-                    .serializer(::jwm_cache::Identity)
+                    .serializer(::jwm_cache::codec::Identity)
                     .clock(::jwm_cache::ManualClock::clone(&CLOCK))
                     .build(),
             )
         })
-        .with_ttl(::jwm_cache::DEFAULT_TTL),
+        .with_ttl(::jwm_cache::backend::DEFAULT_TTL),
 };
 /// The type of [`POPULATION`], the handle on [`population`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `population`'s arguments.
 #[allow(non_camel_case_types)]
@@ -59,7 +93,7 @@ impl POPULATION {
         <__JwmCache_population as ::jwm_cache::__private::StoreError>::Error,
     > {
         let _ = &city;
-        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &(city.to_lowercase()),
         ) else {
             return ::core::result::Result::Ok(false);
@@ -79,7 +113,7 @@ impl POPULATION {
         <__JwmCache_population as ::jwm_cache::__private::StoreError>::Error,
     > {
         let _ = &city;
-        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &(city.to_lowercase()),
         ) else {
             return ::core::result::Result::Ok(());
@@ -87,7 +121,7 @@ impl POPULATION {
         let __jwm_cache_key = __jwm_cache_digest;
         self.cache
             .cache()
-            .insert_with_ttl(__jwm_cache_key, value, ::jwm_cache::DEFAULT_TTL)
+            .insert_with_ttl(__jwm_cache_key, value, ::jwm_cache::backend::DEFAULT_TTL)
     }
     /// Calls the function with these arguments and stores what it caches,
     /// whatever is stored: to warm the cache or refresh an entry. A failed
@@ -95,7 +129,7 @@ impl POPULATION {
     /// either way.
     #[allow(clippy::too_many_arguments)]
     fn cache_prime(&self, city: &str) -> u64 {
-        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &(city.to_lowercase()),
         ) else {
             return __jwm_cache_compute_population(city);
@@ -108,42 +142,8 @@ impl POPULATION {
             .insert_with_ttl(
                 __jwm_cache_key,
                 ::core::clone::Clone::clone(&__jwm_cache_value),
-                ::jwm_cache::DEFAULT_TTL,
+                ::jwm_cache::backend::DEFAULT_TTL,
             );
         __jwm_cache_value
-    }
-}
-fn population(city: &str) -> u64 {
-    {
-        fn __jwm_cache_value_is_fit<
-            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
-                + 'static,
-        >()
-        where
-            ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
-        {}
-        __jwm_cache_value_is_fit::<u64>();
-    }
-    let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
-        &(city.to_lowercase()),
-    ) else {
-        return __jwm_cache_compute_population(city);
-    };
-    let __jwm_cache_key = __jwm_cache_digest;
-    match POPULATION
-        .cache()
-        .try_get_or_insert_with_ttl(
-            __jwm_cache_key,
-            ::jwm_cache::DEFAULT_TTL,
-            || {
-                ::core::result::Result::Ok::<
-                    _,
-                    ::core::convert::Infallible,
-                >(__jwm_cache_compute_population(city))
-            },
-        )
-    {
-        ::core::result::Result::Ok(value) => value,
-        ::core::result::Result::Err(never) => match never {}
     }
 }

@@ -3,15 +3,6 @@ impl Shape {
     fn __jwm_cache_compute_area(&self, scale: u64) -> Option<u64> {
         Some(self.side * self.side * scale)
     }
-    /// The cache of [`Self::area`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
-    pub fn area_cache() -> &'static ::jwm_cache::GenericFnCache<
-        ::jwm_cache::__private::SyncControls,
-    > {
-        static CACHE: ::jwm_cache::GenericFnCache<
-            ::jwm_cache::__private::SyncControls,
-        > = ::jwm_cache::GenericFnCache::new();
-        &CACHE
-    }
     pub fn area(&self, scale: u64) -> Option<u64> {
         {
             fn __jwm_cache_value_is_fit<
@@ -19,7 +10,7 @@ impl Shape {
                     + 'static,
             >()
             where
-                ::jwm_cache::Identity: ::jwm_cache::Serializer<V>,
+                ::jwm_cache::codec::Identity: ::jwm_cache::codec::Serializer<V>,
             {}
             __jwm_cache_value_is_fit::<u64>();
         }
@@ -30,7 +21,7 @@ impl Shape {
             >() {}
             __jwm_cache_key_is_fit::<u64>();
         }
-        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::PersistentDigest::persistent_digest(
+        let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &{
                 fn __jwm_cache_project<'a, S: ?::core::marker::Sized, R>(
                     this: &'a S,
@@ -62,7 +53,7 @@ impl Shape {
                     ::jwm_cache::SyncCacheBuilder::new()
                         .identifier(&__jwm_cache_identifier)
                         .ttl(::core::time::Duration::from_millis(250u64))
-                        .serializer(::jwm_cache::Identity)
+                        .serializer(::jwm_cache::codec::Identity)
                         .clock(::jwm_cache::SystemClock)
                         .build(),
                 )
@@ -73,5 +64,14 @@ impl Shape {
                 || self.__jwm_cache_compute_area(scale).ok_or(()),
             )
             .ok()
+    }
+    /// The cache of [`Self::area`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
+    pub fn area_cache() -> &'static ::jwm_cache::GenericFnCache<
+        ::jwm_cache::__private::SyncControls,
+    > {
+        static CACHE: ::jwm_cache::GenericFnCache<
+            ::jwm_cache::__private::SyncControls,
+        > = ::jwm_cache::GenericFnCache::new();
+        &CACHE
     }
 }

@@ -2,14 +2,54 @@
 fn __jwm_cache_compute_rates(currency: String) -> Option<f64> {
     fetch(&currency)
 }
+fn rates(currency: String) -> Option<f64> {
+    {
+        fn __jwm_cache_value_is_fit<
+            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
+                + 'static,
+        >()
+        where
+            ::jwm_cache::codec::Stamped<
+                ::jwm_cache::codec::Postcard,
+                (),
+            >: ::jwm_cache::codec::Serializer<V>,
+        {}
+        __jwm_cache_value_is_fit::<Option<f64>>();
+    }
+    {
+        fn __jwm_cache_key_is_fit<
+            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
+                + ::core::marker::Send + ::core::marker::Sync + 'static
+                + ::jwm_cache::PersistentHash,
+        >() {}
+        __jwm_cache_key_is_fit::<String>();
+    }
+    let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
+    match RATES
+        .cache()
+        .try_get_or_insert_with_ttl(
+            __jwm_cache_key,
+            ::jwm_cache::Ttl::from_millis(30000u64),
+            || {
+                ::core::result::Result::Ok::<
+                    _,
+                    ::core::convert::Infallible,
+                >(__jwm_cache_compute_rates(currency))
+            },
+        )
+    {
+        ::core::result::Result::Ok(value) => value,
+        ::core::result::Result::Err(never) => match never {}
+    }
+}
 #[doc(hidden)]
 #[allow(non_camel_case_types)]
 type __JwmCache_rates = ::jwm_cache::BlockingCache<
     String,
     Option<f64>,
     ::jwm_cache::RedisBackend<String>,
-    ::jwm_cache::Stamped<::jwm_cache::Postcard, String>,
-    ::jwm_cache::CoarseClock,
+    ::jwm_cache::codec::Stamped<::jwm_cache::codec::Postcard, String>,
+    ::jwm_cache::time::CoarseClock,
 >;
 /// The cache of [`rates`]: `cache_info()`, `cache_clear()` and `cache_parameters()`.
 #[allow(non_upper_case_globals)]
@@ -28,8 +68,12 @@ static RATES: RATES = RATES {
                         ::jwm_cache::AsyncCacheBuilder::new()
                             .identifier(__jwm_cache_identifier)
                             .ttl(::core::time::Duration::from_millis(30000u64))
-                            .serializer(::jwm_cache::Stamped::new(::jwm_cache::Postcard))
-                            .clock(::jwm_cache::CoarseClock)
+                            .serializer(
+                                ::jwm_cache::codec::Stamped::new(
+                                    ::jwm_cache::codec::Postcard,
+                                ),
+                            )
+                            .clock(::jwm_cache::time::CoarseClock)
                             .build_with_backend(
                                 ::jwm_cache::RedisBackend::open_deferring_errors(
                                     ::core::convert::AsRef::<
@@ -116,42 +160,5 @@ impl RATES {
                 ::jwm_cache::Ttl::from_millis(30000u64),
             );
         __jwm_cache_value
-    }
-}
-fn rates(currency: String) -> Option<f64> {
-    {
-        fn __jwm_cache_value_is_fit<
-            V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync
-                + 'static,
-        >()
-        where
-            ::jwm_cache::Stamped<::jwm_cache::Postcard, ()>: ::jwm_cache::Serializer<V>,
-        {}
-        __jwm_cache_value_is_fit::<Option<f64>>();
-    }
-    {
-        fn __jwm_cache_key_is_fit<
-            T: ::core::hash::Hash + ::core::cmp::Eq + ::core::clone::Clone
-                + ::core::marker::Send + ::core::marker::Sync + 'static
-                + ::jwm_cache::PersistentHash,
-        >() {}
-        __jwm_cache_key_is_fit::<String>();
-    }
-    let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
-    match RATES
-        .cache()
-        .try_get_or_insert_with_ttl(
-            __jwm_cache_key,
-            ::jwm_cache::Ttl::from_millis(30000u64),
-            || {
-                ::core::result::Result::Ok::<
-                    _,
-                    ::core::convert::Infallible,
-                >(__jwm_cache_compute_rates(currency))
-            },
-        )
-    {
-        ::core::result::Result::Ok(value) => value,
-        ::core::result::Result::Err(never) => match never {}
     }
 }

@@ -25,7 +25,7 @@ use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed};
 ///
 /// ```
 /// use jwm_cache::backend::{AsyncBackend, AsyncLookup, Sharded};
-/// use jwm_cache::{Instant, MemoryBackend, Ttl};
+/// use jwm_cache::{Ttl, memory::MemoryBackend, time::Instant};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = Sharded::new(4, MemoryBackend::<u32, String>::new);
@@ -101,7 +101,7 @@ pub trait AsyncBackend<K, E>: Send + Sync {
 ///
 /// ```
 /// use jwm_cache::backend::{AsyncBackend, AsyncLookup, Sharded};
-/// use jwm_cache::{Instant, MemoryBackend, Ttl};
+/// use jwm_cache::{Ttl, memory::MemoryBackend, time::Instant};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = Sharded::new(4, MemoryBackend::<String, u32>::new);

@@ -19,7 +19,7 @@ use super::backend::{AsyncBackend, AsyncLookup};
 ///
 /// ```
 /// use jwm_cache::backend::{AsyncBackend, AsyncLookup, Offloaded};
-/// use jwm_cache::{Instant, MemoryBackend, Ttl};
+/// use jwm_cache::{Ttl, memory::MemoryBackend, time::Instant};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let store = Offloaded::new(MemoryBackend::<u32, u32>::new());

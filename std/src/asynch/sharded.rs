@@ -19,7 +19,7 @@ use super::backend::{AsyncBackend, AsyncLookup};
 ///
 /// ```
 /// use jwm_cache::backend::{AsyncBackend, Sharded};
-/// use jwm_cache::{Instant, MemoryBackend, Ttl};
+/// use jwm_cache::{Ttl, memory::MemoryBackend, time::Instant};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = Sharded::new(8, || MemoryBackend::<&str, u32>::with_capacity(1_000));

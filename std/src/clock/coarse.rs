@@ -26,7 +26,7 @@ pub const COARSE_CLOCK_PERIOD: Duration = Duration::from_millis(1);
 /// thread starts on the first read and lives for the process.
 ///
 /// ```
-/// use jwm_cache::{Clock, CoarseClock, SystemClock};
+/// use jwm_cache::{SystemClock, time::{Clock, CoarseClock}};
 ///
 /// let coarse = CoarseClock.now();
 /// assert!(coarse <= SystemClock.now());

@@ -10,7 +10,7 @@ use jwm_cache_core::{Clock, Instant};
 /// instants from different caches compare meaningfully. It never goes backwards.
 ///
 /// ```
-/// use jwm_cache::{Clock, SystemClock};
+/// use jwm_cache::{SystemClock, time::Clock};
 ///
 /// let a = SystemClock.now();
 /// let b = SystemClock.now();

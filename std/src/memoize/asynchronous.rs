@@ -46,7 +46,7 @@ pub struct AsyncMemoized<F: ?Sized, M> {
 }
 
 /// A boxed future, as an [`AsyncMemoizedFn`]'s function returns.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// An [`AsyncMemoized`] function whose type is erased, for a struct field or a
 /// `static`: `AsyncMemoizedFn<u64, String>` over the default cache, or

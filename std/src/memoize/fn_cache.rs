@@ -7,8 +7,10 @@ use jwm_cache_core::Ttl;
 use super::registry::{self, Shareable};
 use crate::controls::memo::Memo;
 
-/// The cache of a `#[ttl_cache]` function: a static named after the function in upper
-/// case (`fib` → `FIB`), with the function's visibility, built on first use.
+/// The handle on a `#[ttl_cache]` function's cache, built on first use. The attribute
+/// wraps it in a static named after the function in upper case (`fib` → `FIB`), with the
+/// function's visibility, of a struct of the same name that derefs to it and adds
+/// `cache_remove`, `cache_set` and `cache_prime` over the function's own arguments.
 ///
 /// ```
 /// use jwm_cache::{CacheControls, ttl_cache};

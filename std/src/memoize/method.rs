@@ -13,9 +13,8 @@ use crate::sync::{SyncCache, SyncCacheBuilder};
 ///
 /// The receiver is passed to every [`call`](MemoizedMethod::call) and only its key is
 /// stored, so two receivers share entries exactly when their keys are equal, and
-/// nothing about one call's receiver can leak into another's. The Python original's
-/// `mm = c1.m; c2.m; mm(7)` bug, where a bound method stored `self` on the shared
-/// wrapper, cannot be written. The key is any projection: a field (`|s: &Shape| s.id`)
+/// nothing about one call's receiver can leak into another's: the wrapper holds no
+/// receiver. The key is any projection: a field (`|s: &Shape| s.id`)
 /// or a digest (`|s: &Shape| s.persistent_digest()` for a type whose
 /// [`PersistentHash`](jwm_cache_core::PersistentHash) cannot fail).
 ///

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use jwm_cache_core::Ttl;
 
 #[cfg(feature = "async")]
-pub use asynchronous::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod, BoxFuture};
+pub use asynchronous::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod};
 pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
 pub use fn_cache::FnCache;
@@ -184,7 +184,7 @@ impl<F, Args, V> Memoized<F, SyncCache<Args, V>> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use jwm_cache::{CacheControls, Memoized, Postcard};
+    /// use jwm_cache::{CacheControls, Memoized, codec::Postcard};
     ///
     /// let lookup = Memoized::builder(|city: String| city.len())
     ///     .ttl(Duration::from_secs(300))

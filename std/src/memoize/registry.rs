@@ -1,4 +1,5 @@
-//! Caches shared by identifier within a process, as the Python original's local cache.
+//! Caches shared by identifier within a process: the first function built under an
+//! identifier makes the cache, and later ones with the same types find it.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

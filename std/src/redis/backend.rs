@@ -64,15 +64,16 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 /// down, and each runtime drives its own connection, so no caller depends on another
 /// runtime being alive or running. Operations need a tokio runtime with time enabled.
 ///
+/// On a function, `#[ttl_cache(backend = redis(url = "redis://…"))]` does all of this.
+///
 /// ```no_run
-/// use jwm_cache::{AsyncMemoized, Postcard, RedisBackend, Stamped};
+/// use jwm_cache::{AsyncMemoized, RedisBackend};
 ///
 /// # async fn demo() {
-/// let redis = RedisBackend::<u64>::open("redis://127.0.0.1:6379/0").unwrap();
+/// let redis = RedisBackend::open("redis://127.0.0.1:6379/0").unwrap();
 /// let square = AsyncMemoized::builder(|n: u64| async move { n * n })
 ///     .identifier("squares")
-///     .serializer(Stamped::new(Postcard)) // what `build_with_redis(redis)` picks
-///     .build_with_backend(redis);
+///     .build_with_redis(redis); // postcard bytes behind a type header
 /// assert_eq!(square.call(12).await, 144);
 /// # }
 /// ```

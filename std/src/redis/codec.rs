@@ -7,7 +7,7 @@ use jwm_cache_core::{ByteCodec, Identity, Postcard, Serializer, Stamped, Stamped
 /// in-memory default) stores postcard bytes.
 ///
 /// ```
-/// use jwm_cache::{Identity, Json, Postcard, RedisCodec, Stamped};
+/// use jwm_cache::{codec::{Identity, Json, Postcard, RedisCodec, Stamped}};
 ///
 /// let _: Stamped<Postcard, u8> = RedisCodec::<u8, u64>::stamped(Identity);
 /// let _: Stamped<Json, u8> = RedisCodec::<u8, u64>::stamped(Json);

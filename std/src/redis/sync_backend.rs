@@ -21,7 +21,7 @@ use crate::asynch::{AsyncBackend, AsyncLookup, Bridge};
 /// and is the better choice.
 ///
 /// ```no_run
-/// use jwm_cache::{Bridge, CacheBuilder, Postcard, RedisBackend, Stamped, SyncRedisBackend, SystemClock};
+/// use jwm_cache::{Bridge, CacheBuilder, RedisBackend, SystemClock, backend::SyncRedisBackend, codec::{Postcard, Stamped}};
 ///
 /// let bridge = Bridge::shared().unwrap();
 /// let redis = bridge.run(async { RedisBackend::<u64>::open("redis://127.0.0.1:6379") }).unwrap().unwrap();

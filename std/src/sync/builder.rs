@@ -11,7 +11,7 @@ use crate::shards;
 ///
 /// ```
 /// use std::time::Duration;
-/// use jwm_cache::{SyncCacheBuilder, Postcard};
+/// use jwm_cache::{SyncCacheBuilder, codec::Postcard};
 ///
 /// let cache = SyncCacheBuilder::new()
 ///     .ttl(Duration::from_secs(30))

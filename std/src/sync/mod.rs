@@ -110,7 +110,7 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     /// shard count (at least 1024 entries each).
     ///
     /// ```
-    /// use jwm_cache::{MemoryBackend, Options, SyncCache, SystemClock};
+    /// use jwm_cache::{SyncCache, SystemClock, backend::Options, memory::MemoryBackend};
     ///
     /// let options = Options::new(SystemClock).identifier("squares").shards(4);
     /// let cache = SyncCache::from_options(options, || MemoryBackend::with_capacity(100));

@@ -112,7 +112,7 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     ///
     /// ```
     /// use jwm_cache::backend::Sharded;
-    /// use jwm_cache::{AsyncCache, MemoryBackend, Options, SystemClock};
+    /// use jwm_cache::{AsyncCache, SystemClock, backend::Options, memory::MemoryBackend};
     ///
     /// let options = Options::new(SystemClock).identifier("squares");
     /// let shards = Sharded::new(4, || MemoryBackend::with_capacity(100));
