@@ -72,8 +72,13 @@ fn clones_share_the_function_and_the_cache() {
     for thread in threads {
         assert_eq!(thread.join().unwrap(), 81);
     }
-    assert_eq!(runs.load(SeqCst), 1);
-    assert_eq!(square.cache_info().hits, 3);
+    assert_eq!(
+        runs.load(SeqCst),
+        1,
+        "one computation; the others hit or waited"
+    );
+    let info = square.cache_info();
+    assert_eq!(info.hits + info.misses, 4);
 }
 
 #[test]
@@ -170,4 +175,53 @@ async fn async_handles_clone_name_and_control_entries() {
     let parse = AsyncMemoized::fallible(|s: String| async move { s.parse::<u8>() });
     assert!(parse.try_cache_prime("x".into()).await.is_err());
     assert_eq!(parse.try_call("4".into()).await, Ok(4));
+}
+
+#[test]
+fn a_value_set_during_a_computation_is_not_overwritten_by_it() {
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let (finish, finish_rx) = std::sync::mpsc::channel::<()>();
+    let finish_rx = std::sync::Mutex::new(finish_rx);
+    let slow = Memoized::new(move |n: u64| {
+        started_tx.send(()).unwrap();
+        finish_rx.lock().unwrap().recv().unwrap();
+        n // computed from inputs older than the set below
+    });
+    let leader = {
+        let slow = slow.clone();
+        std::thread::spawn(move || slow.call(1))
+    };
+    started.recv().unwrap();
+    slow.cache_set(1, 100).unwrap();
+    finish.send(()).unwrap();
+    assert_eq!(
+        leader.join().unwrap(),
+        1,
+        "the computation answers its own caller"
+    );
+    assert_eq!(slow.call(1), 100, "and the newer value stays");
+}
+
+#[tokio::test]
+async fn an_async_value_set_during_a_computation_is_not_overwritten_by_it() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let started = Arc::new(tokio::sync::Notify::new());
+    let (gate_in, started_in) = (Arc::clone(&gate), Arc::clone(&started));
+    let slow = AsyncMemoized::new(move |n: u64| {
+        let (gate, started) = (Arc::clone(&gate_in), Arc::clone(&started_in));
+        async move {
+            started.notify_one();
+            gate.notified().await;
+            n
+        }
+    });
+    let leader = tokio::spawn({
+        let slow = slow.clone();
+        async move { slow.call(1).await }
+    });
+    started.notified().await;
+    slow.cache_set(1, 100).await.unwrap();
+    gate.notify_one();
+    assert_eq!(leader.await.unwrap(), 1);
+    assert_eq!(slow.call(1).await, 100);
 }

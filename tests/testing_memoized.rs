@@ -1,99 +1,112 @@
 //! Testing a memoized function: one attribute, `clock = scoped`, reads the system clock
-//! in production and a test's `ManualClock` on the test's thread, so parallel tests move
-//! their own time. Tests that share the function's static stay apart by their arguments.
+//! in production, while a test that installs a `ManualClock` on its thread gets that
+//! clock's time and a cache of its own. Parallel tests calling the same function, even
+//! with the same arguments, never see each other's entries or time.
 
-use std::collections::HashMap;
-use std::sync::{Barrier, Mutex};
+use std::sync::Barrier;
 use std::time::Duration;
 
-use jwm_cache::{CacheControls, ManualClock, ScopedClock, SystemClock, time::Clock, ttl_cache};
-
-/// Calls of `price` that computed, per symbol: each test counts its own symbols only.
-static COMPUTED: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);
-
-fn computed(symbol: &str) -> usize {
-    let counts = COMPUTED.lock().unwrap();
-    counts
-        .as_ref()
-        .and_then(|c| c.get(symbol))
-        .copied()
-        .unwrap_or(0)
-}
+use jwm_cache::time::Clock;
+use jwm_cache::{CacheControls, ManualClock, ScopedClock, SystemClock, ttl_cache};
 
 /// What production code writes, once: no `cfg_attr`, no second attribute for tests.
 #[ttl_cache(ttl = "1m", clock = scoped)]
 fn price(symbol: &str) -> u64 {
-    let mut counts = COMPUTED.lock().unwrap();
-    *counts
-        .get_or_insert_with(HashMap::new)
-        .entry(symbol.to_string())
-        .or_default() += 1;
     symbol.len() as u64 * 100
 }
 
+/// `(hits, misses, current_size)` of the cache `price` uses on this thread.
+fn counts() -> (u64, u64, usize) {
+    let info = PRICE.cache_info();
+    (info.hits, info.misses, info.current_size)
+}
+
 #[test]
-fn a_test_moves_the_functions_time_on_its_own_thread() {
+fn a_test_moves_the_functions_time_and_starts_from_an_empty_cache() {
     let clock = ManualClock::new();
     let _installed = ScopedClock::install(clock.clone());
+    assert_eq!(counts(), (0, 0, 0), "this test's own cache, empty");
     assert_eq!(price("ACME"), 400);
     clock.advance(Duration::from_secs(59));
     assert_eq!(price("ACME"), 400);
-    assert_eq!(computed("ACME"), 1, "a hit within the TTL");
+    assert_eq!(counts(), (1, 1, 1), "a hit within the TTL");
     clock.advance(Duration::from_secs(1));
     assert_eq!(price("ACME"), 400);
     assert_eq!(
-        computed("ACME"),
-        2,
+        counts(),
+        (1, 2, 1),
         "expired at the TTL, on the test's own time"
     );
 }
 
 #[test]
-fn without_an_installed_clock_the_function_reads_the_system_clock() {
-    let before = SystemClock.now();
-    let read = ScopedClock.now();
-    assert!(before <= read && read <= SystemClock.now());
-    assert_eq!(price("SYS"), 300);
-    assert_eq!(price("SYS"), 300);
-    assert_eq!(computed("SYS"), 1);
-    assert_eq!(PRICE.cache_parameters().clock, "scoped");
-}
-
-#[test]
-fn parallel_tests_keep_their_own_time_and_their_own_arguments() {
-    // Two "tests" at once, on two threads, over the one static: one lets an hour pass,
-    // the other none. Each uses symbols of its own, so neither sees the other's entries.
+fn parallel_tests_share_neither_entries_nor_time() {
+    // Two tests at once, on two threads, with the same arguments: one lets an hour
+    // pass, the other none. Each counts only its own calls.
     let barrier = Barrier::new(2);
     std::thread::scope(|scope| {
-        scope.spawn(|| {
+        let slow = scope.spawn(|| {
             let clock = ManualClock::new();
             let _installed = ScopedClock::install(clock.clone());
-            price("SLOW");
+            price("SAME");
             barrier.wait();
             clock.advance(Duration::from_secs(3600));
             barrier.wait();
-            price("SLOW");
-            assert_eq!(computed("SLOW"), 2, "an hour later: expired");
+            price("SAME");
+            counts()
         });
-        scope.spawn(|| {
-            let clock = ManualClock::new();
-            let _installed = ScopedClock::install(clock.clone());
-            price("STILL");
+        let still = scope.spawn(|| {
+            let _installed = ScopedClock::install(ManualClock::new());
+            price("SAME");
             barrier.wait();
             barrier.wait(); // the other thread's hour has passed, not this one's
-            price("STILL");
-            assert_eq!(computed("STILL"), 1, "no time passed here: a hit");
+            price("SAME");
+            counts()
         });
+        assert_eq!(slow.join().unwrap(), (0, 2, 1), "an hour later: expired");
+        assert_eq!(
+            still.join().unwrap(),
+            (1, 1, 1),
+            "no time passed here: a hit"
+        );
     });
 }
 
 #[test]
-fn a_test_resets_its_own_entries_through_the_handle() {
+fn production_reads_the_system_clock_and_the_shared_cache() {
+    // A thread with nothing installed, as production runs.
+    let (before, read, after, shared) = std::thread::spawn(|| {
+        let before = SystemClock.now();
+        let read = ScopedClock.now();
+        let after = SystemClock.now();
+        price("SHARED");
+        price("SHARED");
+        (before, read, after, PRICE.cache_info())
+    })
+    .join()
+    .unwrap();
+    assert!(before <= read && read <= after);
+    assert!(shared.hits >= 1, "the shared cache served the second call");
+    assert_eq!(PRICE.cache_parameters().clock, "scoped");
+
+    // Under an installation, the shared cache's entries are out of sight.
     let _installed = ScopedClock::install(ManualClock::new());
-    price("RESET");
-    // `cache_clear()` would clear every test's entries; `cache_remove` takes only this
-    // test's, by the function's own arguments.
-    assert_eq!(PRICE.cache_remove("RESET"), Ok(true));
-    price("RESET");
-    assert_eq!(computed("RESET"), 2);
+    assert_eq!(counts(), (0, 0, 0));
+}
+
+#[test]
+fn dropping_the_guard_drops_the_tests_cache() {
+    {
+        let _installed = ScopedClock::install(ManualClock::new());
+        price("GONE");
+        assert_eq!(
+            PRICE.cache_remove("GONE"),
+            Ok(true),
+            "the handle's methods too"
+        );
+        price("GONE");
+        assert_eq!(counts(), (0, 2, 1));
+    }
+    let _again = ScopedClock::install(ManualClock::new());
+    assert_eq!(counts(), (0, 0, 0), "a new installation starts empty");
 }

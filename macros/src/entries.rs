@@ -18,10 +18,13 @@ pub(crate) struct Entries<'a> {
     pub(crate) arguments: &'a [Argument],
     pub(crate) returns: &'a Returns,
     pub(crate) is_async: bool,
+    /// Whether the key is `key = <expression>`, which may read any argument; otherwise
+    /// `cache_remove` and `cache_set` leave out the `#[ttl_cache::ignore]`d ones.
+    pub(crate) key_expression: bool,
     /// The call of the compute function with the arguments.
     pub(crate) computed: TokenStream,
-    /// The cache's type, whose `StoreError` names the methods' error.
-    pub(crate) cache_type: &'a TokenStream,
+    /// The error of the cache's per-entry operations.
+    pub(crate) error: TokenStream,
     pub(crate) ttl: TokenStream,
 }
 
@@ -35,8 +38,7 @@ impl Entries<'_> {
         let cache = quote!(self.cache.cache());
         let vis = self.vis;
         let ttl = &self.ttl;
-        let cache_type = self.cache_type;
-        let error = quote!(<#cache_type as ::jwm_cache::__private::StoreError>::Error);
+        let error = &self.error;
         let (asyncness, awaited) = if self.is_async {
             (quote!(async), quote!(.await))
         } else {
@@ -45,12 +47,13 @@ impl Entries<'_> {
         let generics = &self.wrapper.generics;
         let where_clause = &generics.where_clause;
         let inputs: Vec<&FnArg> = self.wrapper.inputs.iter().collect();
-        let touch = self
-            .arguments
+        // A database handle marked `#[ttl_cache::ignore]` is not needed to name an entry.
+        let keyed_inputs: Vec<&FnArg> = inputs
             .iter()
-            .map(|a| &a.name)
-            .map(|n| quote!(let _ = &#n;));
-        let touch = quote!(#(#touch)*);
+            .zip(self.arguments)
+            .filter(|(_, argument)| self.key_expression || !argument.ignored)
+            .map(|(input, _)| *input)
+            .collect();
         let cached = self.returns.cached();
         // `value` names the stored value unless an argument already has that name.
         let taken = self.arguments.iter().any(|a| a.name == "value");
@@ -78,17 +81,16 @@ impl Entries<'_> {
             /// there. A computation in flight for them still answers its callers, but
             /// its value is not stored.
             #[allow(clippy::too_many_arguments)]
-            #vis #asyncness fn cache_remove #generics (&self, #(#inputs),*) -> ::core::result::Result<bool, #error> #where_clause {
-                #touch
+            #vis #asyncness fn cache_remove #generics (&self, #(#keyed_inputs),*) -> ::core::result::Result<bool, #error> #where_clause {
                 #remove_key
                 #cache.remove(&__jwm_cache_key) #awaited
             }
 
             /// Stores `value` as the result for these arguments, with the function's
-            /// TTL, without calling the function.
+            /// TTL, without calling the function. Under `key = ...`, arguments whose key
+            /// cannot be encoded name no entry: nothing is stored.
             #[allow(clippy::too_many_arguments)]
-            #vis #asyncness fn cache_set #generics (&self, #(#inputs,)* #set_value: #cached) -> ::core::result::Result<(), #error> #where_clause {
-                #touch
+            #vis #asyncness fn cache_set #generics (&self, #(#keyed_inputs,)* #set_value: #cached) -> ::core::result::Result<(), #error> #where_clause {
                 #set_key
                 #cache.insert_with_ttl(__jwm_cache_key, #set_value, #ttl) #awaited
             }

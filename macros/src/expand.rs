@@ -36,7 +36,9 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     if memoized.typed_handle() {
         // Named once: the handle's field, its deref and its methods' errors use it.
         let alias = format_ident!("__JwmCache_{}", name.unraw());
+        let cfgs = memoized.cfgs();
         cache_alias = quote! {
+            #(#cfgs)*
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             type #alias = #cache_type;
@@ -51,8 +53,9 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             arguments: &arguments,
             returns: &returns,
             is_async,
+            key_expression: matches!(options.key, Some(Key::Whole(_))),
             computed: computed.clone(),
-            cache_type: &cache_type,
+            error: memoized.storage.error_type(&key.ty, returns.cached()),
             ttl: memoized.storage.ttl(),
         };
         Some(entries.methods(key_with)?)
@@ -117,12 +120,28 @@ impl<'a> Memoized<'a> {
     /// The original function, renamed and hidden. The body runs as a function with the
     /// original signature, so `return`, `?` and the argument patterns mean what they
     /// meant: nested in a function, or beside a method (where it keeps its receiver).
+    /// It keeps the original's lint levels and `cfg`s, which it no longer inherits when
+    /// it sits beside the wrapper.
     fn compute_function(&self) -> ItemFn {
         let mut inner = self.function.clone();
         inner.sig.ident = format_ident!("__jwm_cache_compute_{}", self.name.unraw());
         inner.vis = syn::Visibility::Inherited;
         inner.attrs = vec![syn::parse_quote!(#[doc(hidden)])];
+        inner.attrs.extend(
+            self.function
+                .attrs
+                .iter()
+                .filter(|a| is_lint_level(a))
+                .cloned(),
+        );
+        inner.attrs.extend(self.cfgs().cloned());
         inner
+    }
+
+    /// The original's `cfg` and `cfg_attr` attributes, which every item generated beside
+    /// it carries too, so that a function compiled out takes its cache with it.
+    fn cfgs(&self) -> impl Iterator<Item = &syn::Attribute> {
+        self.function.attrs.iter().filter(|a| is_cfg(a))
     }
 
     /// A call of the compute function `compute` with the wrapper's arguments.
@@ -200,6 +219,7 @@ impl<'a> Memoized<'a> {
             is_async: self.is_async,
             vis: &self.function.vis,
             generic: !self.type_params.is_empty(),
+            cfgs: self.cfgs().cloned().collect(),
         };
         if instance_types.is_empty() {
             self.one_cache(&handle, cache_type, entries)
@@ -230,6 +250,19 @@ impl<'a> Memoized<'a> {
         };
         // The function's own TTL: functions sharing an identifier share a cache, not a TTL.
         let ttl = self.storage.ttl();
+        // Under `clock = scoped`, a test that installs a clock gets a cache of its own,
+        // never shared through the registry.
+        let per_installation = if self.storage.scoped_clock() {
+            quote! {
+                .per_installation(|| {
+                    let __jwm_cache_named = #identifier;
+                    let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(&__jwm_cache_named);
+                    ::std::sync::Arc::new(#build)
+                })
+            }
+        } else {
+            quote!()
+        };
         let (declaration, handle) = handle.declare(
             quote!(::jwm_cache::FnCache<#cache_type>),
             quote! {
@@ -239,6 +272,7 @@ impl<'a> Memoized<'a> {
                     #make
                 })
                 .with_ttl(#ttl)
+                #per_installation
             },
             entries,
         );
@@ -344,6 +378,18 @@ impl<'a> Memoized<'a> {
             #call
         }
     }
+}
+
+/// `allow`, `warn`, `deny`, `forbid` or `expect`, clippy's included.
+fn is_lint_level(attribute: &syn::Attribute) -> bool {
+    ["allow", "warn", "deny", "forbid", "expect"]
+        .iter()
+        .any(|level| attribute.path().is_ident(level))
+}
+
+/// `cfg` or `cfg_attr`.
+fn is_cfg(attribute: &syn::Attribute) -> bool {
+    attribute.path().is_ident("cfg") || attribute.path().is_ident("cfg_attr")
 }
 
 /// Refuses `cache_none = false` on a function that returns no `Option`.

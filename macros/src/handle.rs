@@ -39,6 +39,8 @@ pub(crate) struct Handle<'a> {
     pub(crate) is_async: bool,
     pub(crate) vis: &'a syn::Visibility,
     pub(crate) generic: bool,
+    /// The function's `cfg` and `cfg_attr` attributes, for every generated item.
+    pub(crate) cfgs: Vec<syn::Attribute>,
 }
 
 impl Handle<'_> {
@@ -52,7 +54,7 @@ impl Handle<'_> {
         init: TokenStream,
         entries: Option<TokenStream>,
     ) -> (TokenStream, TokenStream) {
-        let (name, vis) = (self.name, self.vis);
+        let (name, vis, cfgs) = (self.name, self.vis, &self.cfgs);
         let awaited = if self.is_async { ".await" } else { "" };
         let per_instantiation = if self.generic {
             " One cache per instantiation; the controls span them all."
@@ -65,6 +67,7 @@ impl Handle<'_> {
                 " The cache of [`Self::{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
             );
             let declaration = quote! {
+                #(#cfgs)*
                 #[doc = #doc]
                 #vis fn #handle_fn() -> &'static #ty {
                     static CACHE: #ty = #init;
@@ -80,6 +83,7 @@ impl Handle<'_> {
             );
             let Some(entries) = entries else {
                 let declaration = quote! {
+                    #(#cfgs)*
                     #[doc = #doc]
                     #[allow(non_upper_case_globals)]
                     #vis static #handle: #ty = #init;
@@ -89,19 +93,22 @@ impl Handle<'_> {
             // A braced struct lives in the type namespace only, so it shares the
             // static's name without a clash.
             let type_doc = format!(
-                " The type of [`{upper}`], the handle on [`{name}`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `{name}`'s arguments."
+                " The type of [`{upper}`](static@{upper}), the handle on [`{name}`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `{name}`'s arguments."
             );
             let declaration = quote! {
+                #(#cfgs)*
                 #[doc = #doc]
                 #[allow(non_upper_case_globals)]
                 #vis static #handle: #handle = #handle { cache: #init };
 
+                #(#cfgs)*
                 #[doc = #type_doc]
                 #[allow(non_camel_case_types)]
                 #vis struct #handle {
                     cache: #ty,
                 }
 
+                #(#cfgs)*
                 impl ::core::ops::Deref for #handle {
                     type Target = #ty;
 
@@ -110,6 +117,7 @@ impl Handle<'_> {
                     }
                 }
 
+                #(#cfgs)*
                 impl #handle {
                     #entries
                 }

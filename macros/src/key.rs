@@ -24,7 +24,7 @@ impl Kept {
     /// argument is kept as a clone.
     fn of(argument: &Argument) -> Kept {
         let name = &argument.name;
-        match &argument.ty {
+        match signature::unwrapped(&argument.ty) {
             Type::Reference(borrowed) => {
                 let pointee = &borrowed.elem;
                 Kept {
@@ -40,8 +40,8 @@ impl Kept {
                     }),
                 }
             }
-            ty => Kept {
-                ty: ty.clone(),
+            _ => Kept {
+                ty: argument.ty.clone(),
                 value: quote!(::core::clone::Clone::clone(&#name)),
                 check: None,
             },

@@ -95,18 +95,32 @@ pub(crate) fn arguments(function: &mut ItemFn) -> (Signature, Vec<Argument>) {
 /// Refuses a key argument the cache cannot keep. A shared borrow is kept in its owned
 /// form; a type with none is refused by the `OwnedKey` bound, with its own message.
 pub(crate) fn refuse_unkeepable(argument: &Argument) -> syn::Result<()> {
-    match &argument.ty {
+    let ty = unwrapped(&argument.ty);
+    let pointee = match ty {
         Type::Reference(reference) if reference.mutability.is_some() => {
-            Err(syn::Error::new_spanned(
+            return Err(syn::Error::new_spanned(
                 reference,
                 "a `&mut` argument cannot be part of the key: what the function mutates is not an input the cache can compare; mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
-            ))
+            ));
         }
+        Type::Reference(reference) => unwrapped(&reference.elem),
+        ty => ty,
+    };
+    match pointee {
         Type::ImplTrait(opaque) => Err(syn::Error::new_spanned(
             opaque,
             "an `impl Trait` argument has no type the cache can store: name the type",
         )),
         _ => Ok(()),
+    }
+}
+
+/// `ty` without the invisible groups and parentheses a `macro_rules!` `$t:ty` adds.
+pub(crate) fn unwrapped(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => unwrapped(&group.elem),
+        Type::Paren(paren) => unwrapped(&paren.elem),
+        ty => ty,
     }
 }
 

@@ -70,6 +70,11 @@ impl Storage<'_> {
         })
     }
 
+    /// Whether the clock is `ScopedClock`, whose tests get caches of their own.
+    pub(crate) fn scoped_clock(&self) -> bool {
+        matches!(self.clock(), Clock::Scoped)
+    }
+
     fn clock_type(&self) -> TokenStream {
         match self.clock() {
             Clock::System => quote!(::jwm_cache::SystemClock),
@@ -144,6 +149,26 @@ impl Storage<'_> {
             }
             (_, true) => quote!(::jwm_cache::AsyncCache<#key, #value, #backend, #codec, #clock>),
             (_, false) => quote!(::jwm_cache::SyncCache<#key, #value, #backend, #codec, #clock>),
+        }
+    }
+
+    /// The error of the cache's per-entry operations, named without the key's bounds, so
+    /// that an unfit key is reported once, by the key checks, not by every method.
+    pub(crate) fn error_type(&self, key: &TokenStream, value: &Type) -> TokenStream {
+        let codec = self.codec(key);
+        let codec_error = quote!(<#codec as ::jwm_cache::codec::Serializer<#value>>::Error);
+        match (&self.options.backend, self.is_async) {
+            (Backend::Memory, _) => {
+                quote!(::jwm_cache::Error<::core::convert::Infallible, #codec_error>)
+            }
+            (Backend::Redis { .. }, true) => {
+                quote!(::jwm_cache::Error<::jwm_cache::error::RedisBackendError, #codec_error>)
+            }
+            (Backend::Redis { .. }, false) => quote! {
+                ::jwm_cache::error::BridgeError<
+                    ::jwm_cache::Error<::jwm_cache::error::RedisBackendError, #codec_error>
+                >
+            },
         }
     }
 

@@ -65,14 +65,36 @@ pub trait AsyncCacheControls {
 
 /// A memoized wrapper: a cache, and the TTL the wrapper stores its results with.
 pub(crate) mod memo {
+    use std::sync::Arc;
+
     use jwm_cache_core::Ttl;
+
+    /// The cache a call uses: a function's own, or (for `clock = scoped`, on a thread where
+    /// a test installed a clock) the test's. Derefs to the cache.
+    pub enum CurrentCache<'a, M> {
+        /// The function's cache, shared by every thread.
+        Shared(&'a M),
+        /// The cache of a test's installed clock, on this thread only.
+        Installed(Arc<M>),
+    }
+
+    impl<M> std::ops::Deref for CurrentCache<'_, M> {
+        type Target = M;
+
+        fn deref(&self) -> &M {
+            match self {
+                CurrentCache::Shared(cache) => cache,
+                CurrentCache::Installed(cache) => cache,
+            }
+        }
+    }
 
     /// What a wrapper tells the controls (sealed: implemented by this crate's wrappers).
     pub trait Memo {
         /// The cache the results live in.
-        type Cache: ?Sized;
-        /// The cache.
-        fn memo_cache(&self) -> &Self::Cache;
+        type Cache;
+        /// The cache a call on this thread uses.
+        fn memo_cache(&self) -> CurrentCache<'_, Self::Cache>;
         /// The wrapper's own TTL, if it differs from the cache's.
         fn memo_ttl(&self) -> Option<Ttl>;
     }
@@ -108,14 +130,16 @@ where
 #[cfg(feature = "async")]
 impl<T: Memo> AsyncCacheControls for T
 where
-    T::Cache: AsyncCacheControls,
+    T::Cache: AsyncCacheControls + Send + Sync,
 {
     fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {
-        self.memo_cache().cache_info()
+        let cache = self.memo_cache();
+        async move { cache.cache_info().await }
     }
 
     fn cache_clear(&self) -> impl Future<Output = ()> + Send {
-        self.memo_cache().cache_clear()
+        let cache = self.memo_cache();
+        async move { cache.cache_clear().await }
     }
 
     fn cache_parameters(&self) -> Parameters {

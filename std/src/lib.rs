@@ -101,10 +101,10 @@
 //!
 //! ## Invalidation
 //!
-//! `cache_clear()` empties a function's cache. The handle of a sync function also takes
-//! the function's own arguments: `cache_remove` drops one entry, `cache_set` stores a
-//! value without calling the function, and `cache_prime` calls it and stores the
-//! result, whatever was there.
+//! `cache_clear()` empties a function's cache. The handle of a plain function (sync or
+//! `async`; not generic, not a method) also takes the function's own arguments:
+//! `cache_remove` drops one entry, `cache_set` stores a value without calling the
+//! function, and `cache_prime` calls it and stores the result, whatever was there.
 //!
 //! ```
 //! use jwm_cache::{CacheControls, ttl_cache};
@@ -208,9 +208,9 @@ use jwm_cache_core::{Identity, MemoryBackend};
 /// changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::memoize::SyncControls;
     #[cfg(feature = "async")]
     pub use crate::memoize::{AsyncControls, DynAsyncCacheControls};
-    pub use crate::memoize::{StoreError, SyncControls};
 
     /// The parts of a `Result` type, for `#[ttl_cache(result = true)]` over an alias.
     #[diagnostic::on_unimplemented(

@@ -27,9 +27,17 @@ use super::{Clock, Instant};
 /// clock.advance(Duration::from_secs(2));
 /// assert_eq!(held_by_a_cache.now(), Instant::from_nanos(2_000_000_000));
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ManualClock {
     nanos: timeline::Lazy,
+}
+
+impl core::fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ManualClock")
+            .field("now", &self.now())
+            .finish()
+    }
 }
 
 impl Clone for ManualClock {

@@ -83,7 +83,7 @@ static LOOKUP: LOOKUP = LOOKUP {
         })
         .with_ttl(::jwm_cache::Ttl::from_millis(300000u64)),
 };
-/// The type of [`LOOKUP`], the handle on [`lookup`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `lookup`'s arguments.
+/// The type of [`LOOKUP`](static@LOOKUP), the handle on [`lookup`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `lookup`'s arguments.
 #[allow(non_camel_case_types)]
 struct LOOKUP {
     cache: ::jwm_cache::FnCache<__JwmCache_lookup>,
@@ -102,30 +102,37 @@ impl LOOKUP {
     async fn cache_remove(
         &self,
         city: String,
-        client: &Client,
     ) -> ::core::result::Result<
         bool,
-        <__JwmCache_lookup as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::jwm_cache::error::RedisBackendError,
+            <::jwm_cache::codec::Stamped<
+                ::jwm_cache::codec::Json,
+                String,
+            > as ::jwm_cache::codec::Serializer<Coords>>::Error,
+        >,
     > {
-        let _ = &city;
-        let _ = &client;
         let __jwm_cache_key = ::core::clone::Clone::clone(&city);
         self.cache.cache().remove(&__jwm_cache_key).await
     }
     /// Stores `value` as the result for these arguments, with the function's
-    /// TTL, without calling the function.
+    /// TTL, without calling the function. Under `key = ...`, arguments whose key
+    /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
     async fn cache_set(
         &self,
         city: String,
-        client: &Client,
         value: Coords,
     ) -> ::core::result::Result<
         (),
-        <__JwmCache_lookup as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::jwm_cache::error::RedisBackendError,
+            <::jwm_cache::codec::Stamped<
+                ::jwm_cache::codec::Json,
+                String,
+            > as ::jwm_cache::codec::Serializer<Coords>>::Error,
+        >,
     > {
-        let _ = &city;
-        let _ = &client;
         let __jwm_cache_key = ::core::clone::Clone::clone(&city);
         self.cache
             .cache()

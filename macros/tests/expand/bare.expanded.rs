@@ -72,7 +72,7 @@ pub static FIB: FIB = FIB {
         })
         .with_ttl(::jwm_cache::backend::DEFAULT_TTL),
 };
-/// The type of [`FIB`], the handle on [`fib`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `fib`'s arguments.
+/// The type of [`FIB`](static@FIB), the handle on [`fib`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `fib`'s arguments.
 #[allow(non_camel_case_types)]
 pub struct FIB {
     cache: ::jwm_cache::FnCache<__JwmCache_fib>,
@@ -93,14 +93,17 @@ impl FIB {
         n: u64,
     ) -> ::core::result::Result<
         bool,
-        <__JwmCache_fib as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::core::convert::Infallible,
+            <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
+        >,
     > {
-        let _ = &n;
         let __jwm_cache_key = ::core::clone::Clone::clone(&n);
         self.cache.cache().remove(&__jwm_cache_key)
     }
     /// Stores `value` as the result for these arguments, with the function's
-    /// TTL, without calling the function.
+    /// TTL, without calling the function. Under `key = ...`, arguments whose key
+    /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
     pub fn cache_set(
         &self,
@@ -108,9 +111,11 @@ impl FIB {
         value: u64,
     ) -> ::core::result::Result<
         (),
-        <__JwmCache_fib as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::core::convert::Infallible,
+            <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
+        >,
     > {
-        let _ = &n;
         let __jwm_cache_key = ::core::clone::Clone::clone(&n);
         self.cache
             .cache()

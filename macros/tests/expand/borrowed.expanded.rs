@@ -86,7 +86,7 @@ static FETCH: FETCH = FETCH {
         })
         .with_ttl(::jwm_cache::Ttl::from_millis(60000u64)),
 };
-/// The type of [`FETCH`], the handle on [`fetch`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `fetch`'s arguments.
+/// The type of [`FETCH`](static@FETCH), the handle on [`fetch`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `fetch`'s arguments.
 #[allow(non_camel_case_types)]
 struct FETCH {
     cache: ::jwm_cache::FnCache<__JwmCache_fetch>,
@@ -108,10 +108,13 @@ impl FETCH {
         retries: u8,
     ) -> ::core::result::Result<
         bool,
-        <__JwmCache_fetch as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::core::convert::Infallible,
+            <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<
+                String,
+            >>::Error,
+        >,
     > {
-        let _ = &url;
-        let _ = &retries;
         let __jwm_cache_key = (
             ::jwm_cache::__private::OwnedKey::owned_key(url),
             ::core::clone::Clone::clone(&retries),
@@ -119,7 +122,8 @@ impl FETCH {
         self.cache.cache().remove(&__jwm_cache_key)
     }
     /// Stores `value` as the result for these arguments, with the function's
-    /// TTL, without calling the function.
+    /// TTL, without calling the function. Under `key = ...`, arguments whose key
+    /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
     fn cache_set(
         &self,
@@ -128,10 +132,13 @@ impl FETCH {
         value: String,
     ) -> ::core::result::Result<
         (),
-        <__JwmCache_fetch as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::core::convert::Infallible,
+            <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<
+                String,
+            >>::Error,
+        >,
     > {
-        let _ = &url;
-        let _ = &retries;
         let __jwm_cache_key = (
             ::jwm_cache::__private::OwnedKey::owned_key(url),
             ::core::clone::Clone::clone(&retries),

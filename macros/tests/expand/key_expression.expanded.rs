@@ -69,7 +69,7 @@ static POPULATION: POPULATION = POPULATION {
         })
         .with_ttl(::jwm_cache::backend::DEFAULT_TTL),
 };
-/// The type of [`POPULATION`], the handle on [`population`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `population`'s arguments.
+/// The type of [`POPULATION`](static@POPULATION), the handle on [`population`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `population`'s arguments.
 #[allow(non_camel_case_types)]
 struct POPULATION {
     cache: ::jwm_cache::FnCache<__JwmCache_population>,
@@ -90,9 +90,11 @@ impl POPULATION {
         city: &str,
     ) -> ::core::result::Result<
         bool,
-        <__JwmCache_population as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::core::convert::Infallible,
+            <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
+        >,
     > {
-        let _ = &city;
         let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &(city.to_lowercase()),
         ) else {
@@ -102,7 +104,8 @@ impl POPULATION {
         self.cache.cache().remove(&__jwm_cache_key)
     }
     /// Stores `value` as the result for these arguments, with the function's
-    /// TTL, without calling the function.
+    /// TTL, without calling the function. Under `key = ...`, arguments whose key
+    /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
     fn cache_set(
         &self,
@@ -110,9 +113,11 @@ impl POPULATION {
         value: u64,
     ) -> ::core::result::Result<
         (),
-        <__JwmCache_population as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::Error<
+            ::core::convert::Infallible,
+            <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
+        >,
     > {
-        let _ = &city;
         let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &(city.to_lowercase()),
         ) else {

@@ -95,7 +95,7 @@ static RATES: RATES = RATES {
         })
         .with_ttl(::jwm_cache::Ttl::from_millis(30000u64)),
 };
-/// The type of [`RATES`], the handle on [`rates`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `rates`'s arguments.
+/// The type of [`RATES`](static@RATES), the handle on [`rates`]'s cache: the controls of the cache it derefs to, and per-entry `cache_remove`, `cache_set` and `cache_prime`, which take `rates`'s arguments.
 #[allow(non_camel_case_types)]
 struct RATES {
     cache: ::jwm_cache::FnCache<__JwmCache_rates>,
@@ -116,14 +116,22 @@ impl RATES {
         currency: String,
     ) -> ::core::result::Result<
         bool,
-        <__JwmCache_rates as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::error::BridgeError<
+            ::jwm_cache::Error<
+                ::jwm_cache::error::RedisBackendError,
+                <::jwm_cache::codec::Stamped<
+                    ::jwm_cache::codec::Postcard,
+                    String,
+                > as ::jwm_cache::codec::Serializer<Option<f64>>>::Error,
+            >,
+        >,
     > {
-        let _ = &currency;
         let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
         self.cache.cache().remove(&__jwm_cache_key)
     }
     /// Stores `value` as the result for these arguments, with the function's
-    /// TTL, without calling the function.
+    /// TTL, without calling the function. Under `key = ...`, arguments whose key
+    /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
     fn cache_set(
         &self,
@@ -131,9 +139,16 @@ impl RATES {
         value: Option<f64>,
     ) -> ::core::result::Result<
         (),
-        <__JwmCache_rates as ::jwm_cache::__private::StoreError>::Error,
+        ::jwm_cache::error::BridgeError<
+            ::jwm_cache::Error<
+                ::jwm_cache::error::RedisBackendError,
+                <::jwm_cache::codec::Stamped<
+                    ::jwm_cache::codec::Postcard,
+                    String,
+                > as ::jwm_cache::codec::Serializer<Option<f64>>>::Error,
+            >,
+        >,
     > {
-        let _ = &currency;
         let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
         self.cache
             .cache()

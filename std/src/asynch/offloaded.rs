@@ -158,7 +158,7 @@ where
 /// next to the thread hand-off, for a backend that blocks on I/O anyway.
 impl<K, Q, E, B> AsyncLookup<K, Q, E> for Offloaded<B>
 where
-    K: Send + 'static,
+    K: Borrow<Q> + Send + 'static,
     Q: ToOwned + Sync + ?Sized + 'static,
     Q::Owned: Send + 'static,
     E: Clone + Send + 'static,

@@ -1,5 +1,6 @@
 //! `Sharded`: an in-memory sync backend, shared by tasks behind sharded locks.
 
+use std::borrow::Borrow;
 use std::future::{Future, ready};
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -113,7 +114,7 @@ where
 
 impl<K, Q, E, B> AsyncLookup<K, Q, E> for Sharded<B>
 where
-    K: Hash,
+    K: Hash + Borrow<Q>,
     Q: Hash + Sync + ?Sized,
     E: Clone + Send,
     B: Lookup<K, Q, E> + Send,

@@ -1,29 +1,48 @@
-//! A clock that production reads as the system clock and a test drives by hand.
+//! A clock, and caches, that production shares and a test takes over on its thread.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jwm_cache_core::{Clock, Instant, ManualClock};
 
 use super::SystemClock;
 
-thread_local! {
-    /// The manual clock a test installed on this thread, if any.
-    static INSTALLED: RefCell<Option<ManualClock>> = const { RefCell::new(None) };
+/// One installation: its clock, and the caches `clock = scoped` functions used under it.
+struct Installation {
+    id: u64,
+    clock: ManualClock,
+    /// By the address of the function's handle (a `static`): each function's own cache.
+    caches: Vec<(usize, Box<dyn Any>)>,
 }
+
+thread_local! {
+    /// This thread's installations, innermost last.
+    static INSTALLED: RefCell<Vec<Installation>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The [`SystemClock`], except on a thread where a test has installed a
 /// [`ManualClock`]: there, that clock's time. One attribute serves production and tests:
 /// `#[ttl_cache(clock = scoped)]`, with no `cfg_attr`.
 ///
-/// The installation is per thread, so tests running in parallel each move their own
-/// time. A thread the test spawns (or a multi-threaded runtime's worker) reads the system
-/// clock unless the clock is installed there too; `#[tokio::test]`'s default runtime runs
-/// on the test's thread.
+/// While a clock is installed, every `clock = scoped` function called on that thread
+/// also gets a cache of its own, empty at first and dropped with the installation. So
+/// tests running in parallel, each on its own thread, never see each other's entries or
+/// time, although they call the same function through the same static. (A thread the
+/// test spawns, or a multi-threaded runtime's worker, uses the system clock and the
+/// shared cache unless the test installs a clock there too; `#[tokio::test]`'s default
+/// runtime runs on the test's thread.)
+///
+/// Caches built by hand with `.clock(ScopedClock)` read the installed clock but are not
+/// replaced: give each test its own, or one timeline would expire another's entries.
 ///
 /// ```
 /// use std::time::Duration;
-/// use jwm_cache::{ManualClock, ScopedClock, ttl_cache};
+/// use jwm_cache::{CacheControls, ManualClock, ScopedClock, ttl_cache};
 ///
 /// #[ttl_cache(ttl = "1m", clock = scoped)]
 /// fn greeting(name: String) -> String {
@@ -33,23 +52,30 @@ thread_local! {
 /// // In a test:
 /// let clock = ManualClock::new();
 /// let _installed = ScopedClock::install(clock.clone());
-/// greeting("ada".into()); // computed
+/// greeting("ada".into()); // computed, into this test's own cache
 /// greeting("ada".into()); // a hit
-/// clock.advance(Duration::from_secs(60)); // expired, on this thread's time
+/// clock.advance(Duration::from_secs(60)); // expired, on this test's time
 /// greeting("ada".into()); // computed again
 /// assert_eq!(GREETING.cache_info().misses, 2);
-/// # use jwm_cache::CacheControls;
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScopedClock;
 
 impl ScopedClock {
-    /// Makes every `ScopedClock` read `clock` on this thread until the guard is dropped
-    /// (which restores what was installed before).
+    /// Makes every `ScopedClock` read `clock` on this thread, and gives every
+    /// `clock = scoped` function called here a fresh cache, until the guard is dropped.
+    /// Installations nest; dropping one restores what was installed before it.
     pub fn install(clock: ManualClock) -> ScopedClockGuard {
-        let previous = INSTALLED.with(|installed| installed.replace(Some(clock)));
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        INSTALLED.with(|installed| {
+            installed.borrow_mut().push(Installation {
+                id,
+                clock,
+                caches: Vec::new(),
+            });
+        });
         ScopedClockGuard {
-            previous,
+            id,
             thread_bound: PhantomData,
         }
     }
@@ -60,7 +86,12 @@ impl Clock for ScopedClock {
 
     #[inline]
     fn now(&self) -> Instant {
-        let installed = INSTALLED.try_with(|installed| installed.borrow().as_ref().map(Clock::now));
+        let installed = INSTALLED.try_with(|installed| {
+            installed
+                .borrow()
+                .last()
+                .map(|installation| installation.clock.now())
+        });
         match installed {
             Ok(Some(now)) => now,
             _ => SystemClock.now(),
@@ -68,20 +99,59 @@ impl Clock for ScopedClock {
     }
 }
 
+/// The cache of the function whose handle is at `handle`, under this thread's innermost
+/// installation (made by `fresh` on first use), or `None` if no clock is installed.
+pub(crate) fn installed_cache<M: Send + Sync + 'static>(
+    handle: usize,
+    fresh: fn() -> Arc<M>,
+) -> Option<Arc<M>> {
+    let found = INSTALLED.try_with(|installed| {
+        let installed = installed.borrow();
+        let installation = installed.last()?;
+        let cache = installation
+            .caches
+            .iter()
+            .find(|(at, _)| *at == handle)
+            .and_then(|(_, cache)| cache.downcast_ref::<Arc<M>>());
+        Some(cache.cloned())
+    });
+    match found {
+        Ok(Some(Some(cache))) => Some(cache),
+        Ok(Some(None)) => {
+            // Built with no borrow held: building may read the clock.
+            let cache = fresh();
+            INSTALLED.with(|installed| {
+                if let Some(installation) = installed.borrow_mut().last_mut() {
+                    installation
+                        .caches
+                        .push((handle, Box::new(Arc::clone(&cache))));
+                }
+            });
+            Some(cache)
+        }
+        _ => None,
+    }
+}
+
 /// Keeps a [`ManualClock`] installed for [`ScopedClock`] on this thread; dropping it
-/// restores the clock installed before, if any.
+/// uninstalls that clock and the caches made under it, in whatever order guards drop.
 #[must_use = "the clock is uninstalled when the guard is dropped"]
 #[derive(Debug)]
 pub struct ScopedClockGuard {
-    previous: Option<ManualClock>,
+    id: u64,
     /// Installed on one thread, so uninstalled on that thread.
     thread_bound: PhantomData<*const ()>,
 }
 
 impl Drop for ScopedClockGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let _ = INSTALLED.try_with(|installed| installed.replace(previous));
+        // Taken out before it drops: a cache's drop must not find the list borrowed.
+        let removed = INSTALLED.try_with(|installed| {
+            let mut installed = installed.borrow_mut();
+            let at = installed.iter().position(|i| i.id == self.id)?;
+            Some(installed.remove(at))
+        });
+        drop(removed);
     }
 }
 
@@ -116,5 +186,40 @@ mod tests {
             after <= now && now <= SystemClock.now(),
             "the system clock again"
         );
+    }
+
+    #[test]
+    fn guards_dropped_out_of_order_leave_the_remaining_one_installed() {
+        let first = ScopedClock::install(ManualClock::starting_at(Instant::from_nanos(1)));
+        let second = ScopedClock::install(ManualClock::starting_at(Instant::from_nanos(2)));
+        drop(first);
+        assert_eq!(ScopedClock.now(), Instant::from_nanos(2));
+        drop(second);
+        let before = SystemClock.now();
+        let now = ScopedClock.now();
+        assert!(
+            before <= now && now <= SystemClock.now(),
+            "nothing installed"
+        );
+        assert_eq!(installed_cache::<u8>(1, || Arc::new(0)), None);
+    }
+
+    #[test]
+    fn each_installation_gets_its_own_cache_per_handle() {
+        let _outer = ScopedClock::install(ManualClock::new());
+        let a = installed_cache(1, || Arc::new(String::from("a"))).unwrap();
+        let again = installed_cache(1, || Arc::new(String::from("not built"))).unwrap();
+        assert!(Arc::ptr_eq(&a, &again));
+        let other = installed_cache(2, || Arc::new(String::from("b"))).unwrap();
+        assert_eq!(*other, "b");
+        {
+            let _inner = ScopedClock::install(ManualClock::new());
+            let fresh = installed_cache(1, || Arc::new(String::from("fresh"))).unwrap();
+            assert_eq!(*fresh, "fresh");
+        }
+        assert!(Arc::ptr_eq(
+            &installed_cache(1, || Arc::new(String::new())).unwrap(),
+            &a
+        ));
     }
 }

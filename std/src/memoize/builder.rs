@@ -7,7 +7,9 @@ use jwm_cache_core::{Identity, Lookup, MemoryBackend, Options, Serializer, Ttl};
 
 use super::Memoized;
 #[cfg(feature = "async")]
-use super::asynchronous::{AsyncMemoized, AsyncMemoizedMethod};
+use super::async_method::AsyncMemoizedMethod;
+#[cfg(feature = "async")]
+use super::asynchronous::AsyncMemoized;
 use super::method::MemoizedMethod;
 use super::registry::{self, Shareable};
 #[cfg(feature = "async")]

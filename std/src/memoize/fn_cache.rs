@@ -5,7 +5,7 @@ use std::sync::{Arc, LazyLock};
 use jwm_cache_core::Ttl;
 
 use super::registry::{self, Shareable};
-use crate::controls::memo::Memo;
+use crate::controls::memo::{CurrentCache, Memo};
 
 /// The handle on a `#[ttl_cache]` function's cache, built on first use. The attribute
 /// wraps it in a static named after the function in upper case (`fib` → `FIB`), with the
@@ -31,6 +31,8 @@ pub struct FnCache<M: 'static> {
     /// The function's own TTL, which `cache_parameters` reports: a cache shared under an
     /// identifier has the TTL of whichever function built it.
     ttl: Option<Ttl>,
+    /// For `clock = scoped`: builds the cache a test's installed clock gets.
+    per_installation: Option<fn() -> Arc<M>>,
 }
 
 impl<M> FnCache<M> {
@@ -39,7 +41,16 @@ impl<M> FnCache<M> {
         FnCache {
             cache: LazyLock::new(init),
             ttl: None,
+            per_installation: None,
         }
+    }
+
+    /// Gives each test that installs a clock on its thread (see
+    /// [`ScopedClock`](crate::ScopedClock)) a cache of its own, from `fresh`.
+    #[doc(hidden)]
+    pub const fn per_installation(mut self, fresh: fn() -> Arc<M>) -> Self {
+        self.per_installation = Some(fresh);
+        self
     }
 
     /// The function's own TTL, for `cache_parameters`.
@@ -49,9 +60,26 @@ impl<M> FnCache<M> {
         self
     }
 
-    /// The cache itself.
-    pub fn cache(&self) -> &Arc<M> {
-        &self.cache
+    /// The cache a call on this thread uses: the function's, or, for `clock = scoped`
+    /// under a test's installed clock, the test's own.
+    pub fn cache(&self) -> impl std::ops::Deref<Target = M> + '_
+    where
+        M: Send + Sync,
+    {
+        self.current()
+    }
+
+    fn current(&self) -> CurrentCache<'_, M>
+    where
+        M: Send + Sync,
+    {
+        if let Some(fresh) = self.per_installation {
+            let handle = self as *const Self as usize;
+            if let Some(installed) = crate::clock::installed_cache(handle, fresh) {
+                return CurrentCache::Installed(installed);
+            }
+        }
+        CurrentCache::Shared(&self.cache)
     }
 
     /// The cache registered under `identifier` in this process, or a new one from
@@ -77,11 +105,11 @@ impl<M> FnCache<M> {
     }
 }
 
-impl<M> Memo for FnCache<M> {
+impl<M: Send + Sync> Memo for FnCache<M> {
     type Cache = M;
 
-    fn memo_cache(&self) -> &M {
-        &self.cache
+    fn memo_cache(&self) -> CurrentCache<'_, M> {
+        self.current()
     }
 
     fn memo_ttl(&self) -> Option<Ttl> {

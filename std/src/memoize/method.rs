@@ -6,7 +6,7 @@ use jwm_cache_core::Ttl;
 
 use super::builder::{MemoizedBuilder, Method};
 use super::{MemoStore, default_identifier};
-use crate::controls::memo::Memo;
+use crate::controls::memo::{CurrentCache, Memo};
 use crate::sync::{SyncCache, SyncCacheBuilder};
 
 /// A memoized method: `function(&receiver, args)`, keyed on `(key(&receiver), args)`.
@@ -144,8 +144,8 @@ impl<P, F, M> Clone for MemoizedMethod<P, F, M> {
 impl<P, F, M> Memo for MemoizedMethod<P, F, M> {
     type Cache = M;
 
-    fn memo_cache(&self) -> &M {
-        &self.cache
+    fn memo_cache(&self) -> CurrentCache<'_, M> {
+        CurrentCache::Shared(&self.cache)
     }
 
     fn memo_ttl(&self) -> Option<Ttl> {

@@ -1,6 +1,8 @@
 //! Memoized functions and methods: values that wrap a function with a cache.
 
 #[cfg(feature = "async")]
+mod async_method;
+#[cfg(feature = "async")]
 mod asynchronous;
 mod builder;
 mod fn_cache;
@@ -16,7 +18,9 @@ use std::sync::Arc;
 use jwm_cache_core::Ttl;
 
 #[cfg(feature = "async")]
-pub use asynchronous::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod};
+pub use async_method::AsyncMemoizedMethod;
+#[cfg(feature = "async")]
+pub use asynchronous::{AsyncMemoized, AsyncMemoizedFn};
 pub(crate) use builder::Function;
 pub use builder::MemoizedBuilder;
 pub use fn_cache::FnCache;
@@ -25,9 +29,9 @@ pub use generic_fn_cache::{AsyncControls, DynAsyncCacheControls};
 pub use generic_fn_cache::{GenericFnCache, SyncControls};
 pub use method::MemoizedMethod;
 pub use registry::{Shareable, SharedCacheConflict};
-pub use store::{MemoStore, StoreError};
+pub use store::MemoStore;
 
-use crate::controls::memo::Memo;
+use crate::controls::memo::{CurrentCache, Memo};
 use crate::sync::{SyncCache, SyncCacheBuilder};
 
 /// The identifier of a memoized function built without one: the same in every process
@@ -111,7 +115,9 @@ pub struct Memoized<F: ?Sized, M> {
 
 /// A [`Memoized`] function whose type is erased, for a struct field or a `static`:
 /// `MemoizedFn<u64, String>` over the default cache, or `MemoizedFn<Args, V, M>` over
-/// another. [`Memoized::boxed`] makes one.
+/// another. [`Memoized::boxed`] makes one. For a function built with
+/// [`fallible`](Memoized::fallible), `V` is its whole `Result` and `M` names the cache of
+/// its `Ok` values: `MemoizedFn<String, Result<u8, E>, SharedCache<String, u8>>`.
 ///
 /// ```
 /// use jwm_cache::{Memoized, MemoizedFn};
@@ -356,8 +362,8 @@ impl<F: ?Sized, M: MemoStore> Memoized<F, M> {
 impl<F: ?Sized, M> Memo for Memoized<F, M> {
     type Cache = M;
 
-    fn memo_cache(&self) -> &M {
-        &self.cache
+    fn memo_cache(&self) -> CurrentCache<'_, M> {
+        CurrentCache::Shared(&self.cache)
     }
 
     fn memo_ttl(&self) -> Option<Ttl> {

@@ -98,37 +98,3 @@ where
     type Error = BridgeError<AsyncCacheError<K, V, B, S>>;
     memo_store_by_inherent_methods!();
 }
-
-/// The error of a cache's per-entry operations (`remove`, `insert_with_ttl`), which a
-/// `#[ttl_cache]` handle's `cache_remove` and `cache_set` return.
-#[doc(hidden)]
-pub trait StoreError {
-    /// The cache's error.
-    type Error;
-}
-
-impl<K, V, B, S, C> StoreError for SyncCache<K, V, B, S, C>
-where
-    S: Serializer<V>,
-    B: jwm_cache_core::Backend<K, S::Encoded>,
-{
-    type Error = CacheError<K, V, B, S>;
-}
-
-#[cfg(feature = "async")]
-impl<K, V, B, S, C> StoreError for crate::asynch::AsyncCache<K, V, B, S, C>
-where
-    S: Serializer<V>,
-    B: crate::asynch::AsyncBackend<K, S::Encoded>,
-{
-    type Error = AsyncCacheError<K, V, B, S>;
-}
-
-#[cfg(feature = "async")]
-impl<K, V, B, S, C> StoreError for BlockingCache<K, V, B, S, C>
-where
-    S: Serializer<V>,
-    B: crate::asynch::AsyncBackend<K, S::Encoded>,
-{
-    type Error = BridgeError<AsyncCacheError<K, V, B, S>>;
-}

@@ -85,7 +85,8 @@ impl<K, V> SyncCache<K, V> {
 }
 
 /// `builder()` names no key or value type (`build()` picks them, often from a `let`'s
-/// annotation), so it is defined once, on the unit types, for inference to find.
+/// annotation), so it is defined once, on the unit types, for inference to find. Hence
+/// `SyncCache::builder()`, never `SyncCache::<K, V>::builder()`.
 impl SyncCache<(), ()> {
     /// A builder, for TTL, capacity, codec, clock and the rest. The key and value types
     /// come from `build()`, so `SyncCache::builder()` needs no annotation of its own:
@@ -198,7 +199,9 @@ where
         self.insert_with_ttl(key, value, self.ttl)
     }
 
-    /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
+    /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing. A
+    /// computation in flight for `key` still answers its callers, but its value, older
+    /// than this one, is not stored.
     pub fn insert_with_ttl(
         &self,
         key: K,
@@ -207,6 +210,9 @@ where
     ) -> Result<(), CacheError<K, V, B, S>> {
         let now = self.clock.now();
         let mut shard = self.lock(&key);
+        // A computation in flight for this key began before this write: its value now
+        // goes to its own callers only, and never overwrites this one.
+        shard.flights.detach(&key);
         shard.cache.insert_with_ttl_at(key, value, ttl.into(), now)
     }
 

@@ -88,7 +88,8 @@ impl<K, V> AsyncCache<K, V> {
 }
 
 /// `builder()` names no key or value type (`build()` picks them, often from a `let`'s
-/// annotation), so it is defined once, on the unit types, for inference to find.
+/// annotation), so it is defined once, on the unit types, for inference to find. Hence
+/// `AsyncCache::builder()`, never `AsyncCache::<K, V>::builder()`.
 impl AsyncCache<(), ()> {
     /// A builder, for TTL, capacity, codec, clock and the rest. The key and value types
     /// come from `build()`, so `AsyncCache::builder()` needs no annotation of its own:
@@ -217,7 +218,8 @@ where
     }
 
     /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing and
-    /// removes a previous value.
+    /// removes a previous value. A computation in flight for `key` still answers its
+    /// callers, but its value, older than this one, is not stored.
     pub async fn insert_with_ttl(
         &self,
         key: K,
@@ -226,6 +228,10 @@ where
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let now = self.clock.now();
         let storing = Storing::new(&self.backend, ttl.into());
+        // A computation in flight for this key began before this write: detached under
+        // the gate, its value goes to its own callers only and never overwrites this one.
+        let _gate = self.writes.write().await;
+        self.flights().detach(&key);
         self.store(key, storing, now, |codec| codec.encode_owned(value))
             .await
     }
