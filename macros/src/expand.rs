@@ -63,8 +63,13 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         None
     };
     let (handle_decl, cache) = memoized.handle_and_cache(&cache_type, entries);
-    let call = memoized.call(&returns, &cache, &computed);
-    let body = memoized.body(&inner, &value_checks, &key, &call);
+    // A key of one borrowed argument is looked up as it is, and made owned on a miss,
+    // where the cache can (in memory, sync, errors shared).
+    let by_ref = key.borrowed.is_some()
+        && memoized.storage.sync_in_memory()
+        && (options.shared_errors || !matches!(returns, Returns::Result(_)));
+    let call = memoized.call(&returns, &cache, &computed, by_ref);
+    let body = memoized.body(&inner, &value_checks, &key, &call, by_ref);
     let beside = if memoized.compute_beside() {
         quote!(#inner)
     } else {
@@ -320,8 +325,21 @@ impl<'a> Memoized<'a> {
 
     /// The call of `cache` that computes with `computed` on a miss, as the function's
     /// return type: only `Ok` or `Some` values are kept, where they are asked for.
-    fn call(&self, returns: &Returns, cache: &TokenStream, computed: &TokenStream) -> TokenStream {
+    /// `by_ref`: the key is a borrowed form, looked up through
+    /// `try_get_or_insert_with_ttl_by_ref`.
+    fn call(
+        &self,
+        returns: &Returns,
+        cache: &TokenStream,
+        computed: &TokenStream,
+        by_ref: bool,
+    ) -> TokenStream {
         let (ttl, awaited) = (self.storage.ttl(), self.awaited());
+        let try_get_or_insert_with_ttl = if by_ref {
+            format_ident!("try_get_or_insert_with_ttl_by_ref")
+        } else {
+            format_ident!("try_get_or_insert_with_ttl")
+        };
         match returns {
             Returns::Value(_) if self.is_async => quote! {
                 match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async {
@@ -332,7 +350,7 @@ impl<'a> Memoized<'a> {
                 }
             },
             Returns::Value(_) => quote! {
-                match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || {
+                match #cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || {
                     ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed)
                 }) {
                     ::core::result::Result::Ok(value) => value,
@@ -340,7 +358,7 @@ impl<'a> Memoized<'a> {
                 }
             },
             Returns::Result(_) if self.options.shared_errors => {
-                quote!(#cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
+                quote!(#cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
             }
             Returns::Result(_) => {
                 quote!(#cache.try_get_or_insert_unshared(__jwm_cache_key, #ttl, || #computed) #awaited)
@@ -349,7 +367,7 @@ impl<'a> Memoized<'a> {
                 #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async { #computed.await.ok_or(()) }).await.ok()
             },
             Returns::SomeOnly(_) => quote! {
-                #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed.ok_or(())).ok()
+                #cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed.ok_or(())).ok()
             },
         }
     }
@@ -362,13 +380,18 @@ impl<'a> Memoized<'a> {
         value_checks: &TokenStream,
         key: &KeyParts,
         call: &TokenStream,
+        by_ref: bool,
     ) -> TokenStream {
         let nested = if self.compute_beside() {
             quote!()
         } else {
             quote!(#inner)
         };
-        let (key_checks, key_prelude, key_value) = (&key.checks, &key.prelude, &key.value);
+        let (key_checks, key_prelude) = (&key.checks, &key.prelude);
+        let key_value = match (&key.borrowed, by_ref) {
+            (Some(borrowed), true) => borrowed,
+            _ => &key.value,
+        };
         quote! {
             #nested
             #value_checks

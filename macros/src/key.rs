@@ -52,6 +52,9 @@ impl Kept {
 /// The key: its type, the statements that compute it, and its value.
 pub(crate) struct KeyParts {
     pub(crate) ty: TokenStream,
+    /// For a key of one borrowed argument, that argument: a lookup by it builds no owned
+    /// key.
+    pub(crate) borrowed: Option<TokenStream>,
     pub(crate) checks: Vec<TokenStream>,
     pub(crate) prelude: TokenStream,
     pub(crate) value: TokenStream,
@@ -77,6 +80,7 @@ pub(crate) fn key(
     if let Some(Key::Whole(expression)) = &options.key {
         return Ok(KeyParts {
             ty: quote!(::jwm_cache::key::Digest),
+            borrowed: None,
             checks: Vec::new(),
             prelude: digest_or_compute(
                 &digest,
@@ -126,8 +130,16 @@ pub(crate) fn key(
         [one] => quote!(#one),
         many => quote!((#(#many,)*)),
     };
+    let borrowed = match (method, keyed.as_slice()) {
+        (false, [only]) if matches!(signature::unwrapped(&only.ty), Type::Reference(_)) => {
+            let name = &only.name;
+            Some(quote!(#name))
+        }
+        _ => None,
+    };
     Ok(KeyParts {
         ty: tuple(&types),
+        borrowed,
         checks,
         prelude,
         value: tuple(&values),

@@ -70,6 +70,12 @@ impl Storage<'_> {
         })
     }
 
+    /// Whether the cache is a `SyncCache` in memory, which looks a key up by a borrowed
+    /// form without building the owned one.
+    pub(crate) fn sync_in_memory(&self) -> bool {
+        !self.is_async && !self.redis()
+    }
+
     /// Whether the clock is `ScopedClock`, whose tests get caches of their own.
     pub(crate) fn scoped_clock(&self) -> bool {
         matches!(self.clock(), Clock::Scoped)

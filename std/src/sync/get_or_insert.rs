@@ -1,9 +1,11 @@
 //! The single-flight entry points of `SyncCache`: look up, compute on a miss once per
 //! key across threads with no lock held, store, and hand the value to every waiter.
 
+use std::borrow::Borrow;
 use std::hash::Hash;
+use std::sync::MutexGuard;
 
-use jwm_cache_core::{Clock, Lookup, Serializer, Ttl};
+use jwm_cache_core::{Clock, Instant, Lookup, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, ErrorSharing, Joiner, Lead, Next, Role, Shared, Unshared};
@@ -93,20 +95,85 @@ where
         self.try_get_or_insert_as::<E, Unshared>(key, ttl.into(), f)
     }
 
+    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) for a key held
+    /// in a borrowed form (`&str` for a `String` key): a hit builds no owned key; a miss
+    /// builds it with `ToOwned` to store under. What `#[ttl_cache]` calls for a function
+    /// of one borrowed argument.
+    ///
+    /// ```
+    /// use jwm_cache::SharedCache;
+    ///
+    /// let lengths: SharedCache<String, usize> = SharedCache::new();
+    /// let ttl = lengths.ttl();
+    /// let len = lengths.try_get_or_insert_with_ttl_by_ref("abc", ttl, || Ok::<_, ()>(3));
+    /// assert_eq!(len, Ok(3));
+    /// assert_eq!(lengths.get("abc").unwrap(), Some(3));
+    /// ```
+    pub fn try_get_or_insert_with_ttl_by_ref<Q, E>(
+        &self,
+        key: &Q,
+        ttl: impl Into<Ttl>,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+        E: Clone + Send + 'static,
+    {
+        let now = self.clock.now();
+        match self.hit_or_shard(key, now) {
+            Ok(value) => Ok(value),
+            Err(shard) => {
+                self.compute_after_miss::<E, Shared>(shard, key.to_owned(), now, ttl.into(), f)
+            }
+        }
+    }
+
     fn try_get_or_insert_as<E, X: ErrorSharing<E>>(
         &self,
         key: K,
         ttl: Ttl,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        let mut now = self.clock.now();
-        let mut next = {
-            let mut shard = self.lock(&key);
-            if let Ok(Some(value)) = shard.cache.get_at(&key, now) {
-                return Ok(value);
-            }
-            Next::joined(self.join_or_lead(&mut shard, &key))
-        };
+        let now = self.clock.now();
+        match self.hit_or_shard(&key, now) {
+            Ok(value) => Ok(value),
+            Err(shard) => self.compute_after_miss::<E, X>(shard, key, now, ttl, f),
+        }
+    }
+
+    /// The live value under `key`, or its shard, still locked, to join or lead the
+    /// key's computation under the same lock.
+    fn hit_or_shard<Q>(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> Result<V, MutexGuard<'_, Shard<K, V, B, S, C>>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
+        let mut shard = self.lock(key);
+        match shard.cache.get_at(key, now) {
+            Ok(Some(value)) => Ok(value),
+            _ => Err(shard),
+        }
+    }
+
+    /// After a miss on `shard`'s lock: joins or leads the computation for `key`, computes
+    /// with `f` if leading, stores, and settles the waiters.
+    fn compute_after_miss<E, X: ErrorSharing<E>>(
+        &self,
+        mut shard: MutexGuard<'_, Shard<K, V, B, S, C>>,
+        key: K,
+        mut now: Instant,
+        ttl: Ttl,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let mut next = Next::joined(self.join_or_lead(&mut shard, &key));
+        drop(shard);
         let lead = loop {
             next = match next {
                 Next::Serve(result) => return result,
