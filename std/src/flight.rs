@@ -275,6 +275,11 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         self.0.get(key).is_some_and(|f| Arc::ptr_eq(f, flight))
     }
 
+    /// Whether a computation for `key` is in flight.
+    pub(crate) fn contains(&self, key: &K) -> bool {
+        self.0.contains_key(key)
+    }
+
     /// Unregisters `flight` if it is still the one for `key`; returns whether it was.
     pub(crate) fn withdraw(&mut self, key: &K, flight: &Arc<Flight<V>>) -> bool {
         let current = self.is_current(key, flight);

@@ -230,8 +230,16 @@ where
         let storing = Storing::new(&self.backend, ttl.into());
         // A computation in flight for this key began before this write: detached under
         // the gate, its value goes to its own callers only and never overwrites this one.
-        let _gate = self.writes.write().await;
-        self.flights().detach(&key);
+        // One that starts after this check is newer than this write, and may store.
+        let in_flight = self.flights().contains(&key);
+        let _gate = if in_flight {
+            Some(self.writes.write().await)
+        } else {
+            None
+        };
+        if in_flight {
+            self.flights().detach(&key);
+        }
         self.store(key, storing, now, |codec| codec.encode_owned(value))
             .await
     }
