@@ -225,3 +225,28 @@ fn attributes_on_the_function_reach_what_the_attribute_generates() {
     assert_eq!(with_lint_levels(3), 3);
     assert_eq!(WITH_LINT_LEVELS.cache_remove(3), Ok(true));
 }
+
+fn misses_of(controls: &impl CacheControls) -> u64 {
+    controls.cache_info().misses
+}
+
+#[ttl_cache]
+fn echo(word: &str) -> String {
+    word.to_string()
+}
+
+#[test]
+fn the_handle_itself_has_the_controls() {
+    echo("zed");
+    echo("zed");
+    assert_eq!(misses_of(&ECHO), 1);
+}
+
+#[tokio::test]
+async fn an_async_handle_itself_has_the_async_controls() {
+    async fn size_of(controls: &impl jwm_cache::AsyncCacheControls) -> usize {
+        controls.cache_info().await.current_size
+    }
+    word_length("ada").await;
+    assert!(size_of(&WORD_LENGTH).await >= 1);
+}

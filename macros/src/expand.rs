@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
 use crate::entries::Entries;
-use crate::handle::{Handle, identifier};
+use crate::handle::{self, Handle, identifier};
 use crate::key::{KeyParts, key};
 use crate::options::{Backend, Codec, Key, Options};
 use crate::signature::{self, Argument, Returns};
@@ -58,7 +58,10 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
             error: memoized.storage.error_type(&key.ty, returns.cached()),
             ttl: memoized.storage.ttl(),
         };
-        Some(entries.methods(key_with)?)
+        Some(handle::Entries {
+            cache: cache_type.clone(),
+            methods: entries.methods(key_with)?,
+        })
     } else {
         None
     };
@@ -209,7 +212,7 @@ impl<'a> Memoized<'a> {
     fn handle_and_cache(
         &self,
         cache_type: &TokenStream,
-        entries: Option<TokenStream>,
+        entries: Option<handle::Entries>,
     ) -> (TokenStream, TokenStream) {
         // Methods go by instantiation too: in a generic `impl` block, or a trait's default
         // method, one definition serves many receiver types, which must not share entries.
@@ -244,7 +247,7 @@ impl<'a> Memoized<'a> {
         &self,
         handle: &Handle<'_>,
         cache_type: &TokenStream,
-        entries: Option<TokenStream>,
+        entries: Option<handle::Entries>,
     ) -> (TokenStream, TokenStream) {
         let identifier = identifier(self.options, self.name);
         let build = self.storage.build(&quote!(__jwm_cache_identifier));

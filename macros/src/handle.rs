@@ -31,6 +31,12 @@ pub(crate) fn identifier(options: &Options, name: &Ident) -> TokenStream {
     }
 }
 
+/// What a plain function's handle adds: the cache's type, and the per-entry methods.
+pub(crate) struct Entries {
+    pub(crate) cache: TokenStream,
+    pub(crate) methods: TokenStream,
+}
+
 /// The handle on a function's cache: a static named after a function, or for a method
 /// an associated function `Type::method_cache()`.
 pub(crate) struct Handle<'a> {
@@ -52,7 +58,7 @@ impl Handle<'_> {
         &self,
         ty: TokenStream,
         init: TokenStream,
-        entries: Option<TokenStream>,
+        entries: Option<Entries>,
     ) -> (TokenStream, TokenStream) {
         let (name, vis, cfgs) = (self.name, self.vis, &self.cfgs);
         let awaited = if self.is_async { ".await" } else { "" };
@@ -81,7 +87,11 @@ impl Handle<'_> {
             let doc = format!(
                 " The cache of [`{name}`]: `cache_info(){awaited}`, `cache_clear(){awaited}` and `cache_parameters()`.{per_instantiation}"
             );
-            let Some(entries) = entries else {
+            let Some(Entries {
+                cache,
+                methods: entries,
+            }) = entries
+            else {
                 let declaration = quote! {
                     #(#cfgs)*
                     #[doc = #doc]
@@ -114,6 +124,20 @@ impl Handle<'_> {
 
                     fn deref(&self) -> &#ty {
                         &self.cache
+                    }
+                }
+
+                // The controls on the handle itself, so `&FIB` is an `impl CacheControls`.
+                #(#cfgs)*
+                impl ::jwm_cache::__private::Memo for #handle {
+                    type Cache = #cache;
+
+                    fn memo_cache(&self) -> ::jwm_cache::__private::CurrentCache<'_, Self::Cache> {
+                        ::jwm_cache::__private::Memo::memo_cache(&self.cache)
+                    }
+
+                    fn memo_ttl(&self) -> ::core::option::Option<::jwm_cache::Ttl> {
+                        ::jwm_cache::__private::Memo::memo_ttl(&self.cache)
                     }
                 }
 

@@ -85,9 +85,10 @@ use syn::{ItemFn, parse_macro_input};
 /// - **Cache options**: `capacity`, `shards` and `single_flight` take any expression and
 ///   are the cache builders' setters of the same name (see `jwm_cache::backend::Options`).
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`),
-///   of a type of the same name that derefs to a `jwm_cache::FnCache`: `cache_info()`,
-///   `cache_clear()` and `cache_parameters()` from `jwm_cache::CacheControls`
-///   (`AsyncCacheControls`, awaited, for an async function), and per-entry
+///   of a type of the same name that derefs to a `jwm_cache::FnCache` and has its
+///   controls: `cache_info()`, `cache_clear()` and `cache_parameters()` from
+///   `jwm_cache::CacheControls` (`AsyncCacheControls`, awaited, for an async function),
+///   so `&FIB` is an `impl CacheControls`; and per-entry
 ///   `cache_remove(args…)`, `cache_set(args…, value)` and `cache_prime(args…)` (calls
 ///   the function and stores its result), which take the function's own arguments and
 ///   compute its key as a call does. A generic function's handle is a

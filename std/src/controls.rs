@@ -89,7 +89,8 @@ pub(crate) mod memo {
         }
     }
 
-    /// What a wrapper tells the controls (sealed: implemented by this crate's wrappers).
+    /// What a wrapper tells the controls: implemented by this crate's wrappers, and by
+    /// the handle types `#[ttl_cache]` generates (through `__private`, not for users).
     pub trait Memo {
         /// The cache the results live in.
         type Cache;

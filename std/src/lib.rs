@@ -208,6 +208,7 @@ use jwm_cache_core::{Identity, MemoryBackend};
 /// changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::controls::memo::{CurrentCache, Memo};
     pub use crate::memoize::SyncControls;
     #[cfg(feature = "async")]
     pub use crate::memoize::{AsyncControls, DynAsyncCacheControls};

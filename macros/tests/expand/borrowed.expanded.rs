@@ -97,6 +97,15 @@ impl ::core::ops::Deref for FETCH {
         &self.cache
     }
 }
+impl ::jwm_cache::__private::Memo for FETCH {
+    type Cache = __JwmCache_fetch;
+    fn memo_cache(&self) -> ::jwm_cache::__private::CurrentCache<'_, Self::Cache> {
+        ::jwm_cache::__private::Memo::memo_cache(&self.cache)
+    }
+    fn memo_ttl(&self) -> ::core::option::Option<::jwm_cache::Ttl> {
+        ::jwm_cache::__private::Memo::memo_ttl(&self.cache)
+    }
+}
 impl FETCH {
     /// Removes the entry for these arguments; returns whether a live one was
     /// there. A computation in flight for them still answers its callers, but
@@ -264,6 +273,15 @@ impl ::core::ops::Deref for SHOUT {
     type Target = ::jwm_cache::FnCache<__JwmCache_shout>;
     fn deref(&self) -> &::jwm_cache::FnCache<__JwmCache_shout> {
         &self.cache
+    }
+}
+impl ::jwm_cache::__private::Memo for SHOUT {
+    type Cache = __JwmCache_shout;
+    fn memo_cache(&self) -> ::jwm_cache::__private::CurrentCache<'_, Self::Cache> {
+        ::jwm_cache::__private::Memo::memo_cache(&self.cache)
+    }
+    fn memo_ttl(&self) -> ::core::option::Option<::jwm_cache::Ttl> {
+        ::jwm_cache::__private::Memo::memo_ttl(&self.cache)
     }
 }
 impl SHOUT {

@@ -106,6 +106,15 @@ impl ::core::ops::Deref for RATES {
         &self.cache
     }
 }
+impl ::jwm_cache::__private::Memo for RATES {
+    type Cache = __JwmCache_rates;
+    fn memo_cache(&self) -> ::jwm_cache::__private::CurrentCache<'_, Self::Cache> {
+        ::jwm_cache::__private::Memo::memo_cache(&self.cache)
+    }
+    fn memo_ttl(&self) -> ::core::option::Option<::jwm_cache::Ttl> {
+        ::jwm_cache::__private::Memo::memo_ttl(&self.cache)
+    }
+}
 impl RATES {
     /// Removes the entry for these arguments; returns whether a live one was
     /// there. A computation in flight for them still answers its callers, but
