@@ -156,3 +156,20 @@ fn sync_redis_finds_a_string_key_by_str() {
     assert!(cache.remove("alice").unwrap());
     assert_eq!(cache.get("alice").unwrap(), None);
 }
+
+#[test]
+fn memoized_handles_remove_by_a_borrowed_argument() {
+    let greet = Memoized::new(|name: String| format!("hello {name}"));
+    greet.call("ada".into());
+    assert_eq!(greet.cache_remove("ada"), Ok(true));
+
+    // A sync function over an async store, through a bridge: the key crosses owned.
+    let bridge = Bridge::new().unwrap();
+    let shout = Memoized::builder(|word: String| word.to_uppercase()).build_with_async_backend(
+        bridge,
+        jwm_cache::backend::Sharded::new(2, MemoryBackend::<String, String>::new),
+    );
+    shout.call("hey".into());
+    assert!(shout.cache_remove("hey").unwrap());
+    assert!(!shout.cache_remove("hey").unwrap());
+}

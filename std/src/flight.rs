@@ -276,6 +276,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
     }
 
     /// Whether a computation for `key` is in flight.
+    #[cfg(feature = "async")]
     pub(crate) fn contains(&self, key: &K) -> bool {
         self.0.contains_key(key)
     }

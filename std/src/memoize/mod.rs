@@ -9,6 +9,7 @@ mod fn_cache;
 mod generic_fn_cache;
 mod method;
 mod registry;
+mod remove;
 mod store;
 
 use std::any::type_name;
@@ -292,20 +293,6 @@ impl<F: ?Sized, M: MemoStore> Memoized<F, M> {
     {
         self.cache
             .get_or_compute(args.clone(), self.ttl, || (self.function)(args))
-    }
-
-    /// Removes the entry for `args`; returns whether a live one was there. A computation
-    /// in flight for `args` still answers its callers, but its value is not stored.
-    ///
-    /// ```
-    /// use jwm_cache::Memoized;
-    ///
-    /// let greet = Memoized::new(|name: String| format!("hello {name}"));
-    /// greet.call("ada".to_string());
-    /// assert_eq!(greet.cache_remove(&"ada".to_string()), Ok(true));
-    /// ```
-    pub fn cache_remove(&self, args: &M::Key) -> Result<bool, M::Error> {
-        self.cache.remove_entry(args)
     }
 
     /// Stores `value` as the result for `args`, with this function's TTL, without

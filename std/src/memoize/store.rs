@@ -31,9 +31,6 @@ pub trait MemoStore: CacheControls {
         f: impl FnOnce() -> Result<Self::Value, E>,
     ) -> Result<Self::Value, E>;
 
-    /// Removes the entry under `key`; returns whether a live one was there.
-    fn remove_entry(&self, key: &Self::Key) -> Result<bool, Self::Error>;
-
     /// Stores `value` under `key` with `ttl` (the cache's own if `None`).
     fn insert_entry(
         &self,
@@ -59,10 +56,6 @@ macro_rules! memo_store_by_inherent_methods {
                 Some(ttl) => self.try_get_or_insert_with_ttl(key, ttl, f),
                 None => self.try_get_or_insert_with(key, f),
             }
-        }
-
-        fn remove_entry(&self, key: &K) -> Result<bool, Self::Error> {
-            self.remove(key)
         }
 
         fn insert_entry(&self, key: K, value: V, ttl: Option<Ttl>) -> Result<(), Self::Error> {
