@@ -240,13 +240,25 @@ fn the_handle_itself_has_the_controls() {
     echo("zed");
     echo("zed");
     assert_eq!(misses_of(&ECHO), 1);
+    assert_eq!(
+        ECHO.cache_info().hits,
+        1,
+        "the second call, by the borrowed form, hit"
+    );
+}
+
+#[ttl_cache]
+async fn async_echo(word: &str) -> String {
+    word.to_string()
 }
 
 #[tokio::test]
 async fn an_async_handle_itself_has_the_async_controls() {
-    async fn size_of(controls: &impl jwm_cache::AsyncCacheControls) -> usize {
-        controls.cache_info().await.current_size
+    async fn counts_of(controls: &impl jwm_cache::AsyncCacheControls) -> (u64, u64, usize) {
+        let info = controls.cache_info().await;
+        (info.hits, info.misses, info.current_size)
     }
-    word_length("ada").await;
-    assert!(size_of(&WORD_LENGTH).await >= 1);
+    async_echo("ada").await;
+    async_echo("ada").await;
+    assert_eq!(counts_of(&ASYNC_ECHO).await, (1, 1, 1));
 }

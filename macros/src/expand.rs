@@ -9,7 +9,8 @@ use syn::{Ident, ItemFn};
 use crate::entries::Entries;
 use crate::handle::{self, Handle, identifier};
 use crate::key::{KeyParts, key};
-use crate::options::{Backend, Codec, Key, Options};
+use crate::options::{Key, Options};
+use crate::refusals::{refuse_conflicts, refuse_misplaced_cache_none, refuse_unscopable};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
 
@@ -19,6 +20,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     let is_async = function.sig.asyncness.is_some();
     let method = function.sig.receiver().is_some();
     refuse_conflicts(&options, is_async, method)?;
+    refuse_unscopable(&options, method, &function)?;
     let name = function.sig.ident.clone();
     let (wrapper, arguments) = signature::arguments(&mut function);
     let returns = signature::returns(&function.sig.output, options.cache_none, options.result);
@@ -69,6 +71,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     // A key of one borrowed argument is looked up as it is, and made owned on a miss,
     // where the cache can (in memory, sync, errors shared).
     let by_ref = key.borrowed.is_some()
+        && memoized.type_params.is_empty()
         && memoized.storage.sync_in_memory()
         && (options.shared_errors || !matches!(returns, Returns::Result(_)));
     let call = memoized.call(&returns, &cache, &computed, by_ref);
@@ -139,7 +142,7 @@ impl<'a> Memoized<'a> {
             self.function
                 .attrs
                 .iter()
-                .filter(|a| is_lint_level(a))
+                .filter(|a| signature::is_lint_level(a))
                 .cloned(),
         );
         inner.attrs.extend(self.cfgs().cloned());
@@ -149,7 +152,7 @@ impl<'a> Memoized<'a> {
     /// The original's `cfg` and `cfg_attr` attributes, which every item generated beside
     /// it carries too, so that a function compiled out takes its cache with it.
     fn cfgs(&self) -> impl Iterator<Item = &syn::Attribute> {
-        self.function.attrs.iter().filter(|a| is_cfg(a))
+        self.function.attrs.iter().filter(|a| signature::is_cfg(a))
     }
 
     /// A call of the compute function `compute` with the wrapper's arguments.
@@ -404,73 +407,4 @@ impl<'a> Memoized<'a> {
             #call
         }
     }
-}
-
-/// `allow`, `warn`, `deny`, `forbid` or `expect`, clippy's included.
-fn is_lint_level(attribute: &syn::Attribute) -> bool {
-    ["allow", "warn", "deny", "forbid", "expect"]
-        .iter()
-        .any(|level| attribute.path().is_ident(level))
-}
-
-/// `cfg` or `cfg_attr`.
-fn is_cfg(attribute: &syn::Attribute) -> bool {
-    attribute.path().is_ident("cfg") || attribute.path().is_ident("cfg_attr")
-}
-
-/// Refuses `cache_none = false` on a function that returns no `Option`.
-fn refuse_misplaced_cache_none(options: &Options, returns: &Returns) -> syn::Result<()> {
-    if let (false, Some(span)) = (options.cache_none, options.cache_none_span) {
-        if !matches!(returns, Returns::SomeOnly(_)) {
-            return Err(syn::Error::new(
-                span,
-                "`cache_none = false` applies to a function whose return type is written `Option<T>`",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Refuses options that contradict each other or the function, at the option.
-fn refuse_conflicts(options: &Options, is_async: bool, method: bool) -> syn::Result<()> {
-    let redis = matches!(options.backend, Backend::Redis { .. });
-    if let Some((_, span)) = &options.bridge {
-        if is_async {
-            return Err(syn::Error::new(
-                *span,
-                "`bridge` is for a sync function: an async function reaches Redis on its caller's runtime",
-            ));
-        }
-        if !redis {
-            return Err(syn::Error::new(
-                *span,
-                "`bridge` is the runtime a sync function reaches Redis through: it needs `backend = redis(...)`",
-            ));
-        }
-    }
-    if let (true, Some((Codec::Identity, span))) = (redis, &options.serializer) {
-        return Err(syn::Error::new(
-            *span,
-            "Redis stores bytes: serializer = postcard (the default with Redis) or json",
-        ));
-    }
-    if let (true, Some(capacity)) = (redis, options.setter("capacity")) {
-        return Err(syn::Error::new_spanned(
-            capacity,
-            "`capacity` bounds the in-memory backend; a Redis server bounds itself (maxmemory)",
-        ));
-    }
-    if let (true, Some(shards)) = (redis, options.setter("shards")) {
-        return Err(syn::Error::new_spanned(
-            shards,
-            "`shards` divides the in-memory backend; a Redis server has none",
-        ));
-    }
-    if let (false, Some(Key::Receiver(projection))) = (method, &options.key) {
-        return Err(syn::Error::new_spanned(
-            projection,
-            "a closure projects a method's receiver; on a function, write the key as an expression over the arguments, such as `key = city.to_lowercase()`",
-        ));
-    }
-    Ok(())
 }

@@ -8,6 +8,7 @@ mod expand;
 mod handle;
 mod key;
 mod options;
+mod refusals;
 mod signature;
 mod storage;
 

@@ -47,8 +47,9 @@ pub(crate) enum Codec {
 pub(crate) enum Clock {
     System,
     Coarse,
-    /// `ScopedClock`: the system clock, or a test's manual clock on the test's thread.
-    Scoped,
+    /// `ScopedClock`: the system clock, or a test's manual clock on the test's thread;
+    /// with the option's span, for the refusals that name it.
+    Scoped(proc_macro2::Span),
     /// A `ManualClock`, cloned from the given static (or other expression that needs no
     /// local variable): tests move it instead of sleeping.
     Manual(Box<Expr>),
@@ -273,7 +274,7 @@ fn clock(value: &Expr) -> syn::Result<Clock> {
     match word(value)?.as_str() {
         "system" => Ok(Clock::System),
         "coarse" => Ok(Clock::Coarse),
-        "scoped" => Ok(Clock::Scoped),
+        "scoped" => Ok(Clock::Scoped(value.span())),
         _ => Err(syn::Error::new_spanned(
             value,
             "clock: system, coarse, scoped or manual(CLOCK)",

@@ -210,3 +210,15 @@ fn returns_spelled(ty: &Type, cache_none: bool) -> Returns {
     }
     Returns::Value(ty)
 }
+
+/// `allow`, `warn`, `deny`, `forbid` or `expect`, clippy's included.
+pub(crate) fn is_lint_level(attribute: &syn::Attribute) -> bool {
+    ["allow", "warn", "deny", "forbid", "expect"]
+        .iter()
+        .any(|level| attribute.path().is_ident(level))
+}
+
+/// `cfg` or `cfg_attr`.
+pub(crate) fn is_cfg(attribute: &syn::Attribute) -> bool {
+    attribute.path().is_ident("cfg") || attribute.path().is_ident("cfg_attr")
+}

@@ -78,14 +78,14 @@ impl Storage<'_> {
 
     /// Whether the clock is `ScopedClock`, whose tests get caches of their own.
     pub(crate) fn scoped_clock(&self) -> bool {
-        matches!(self.clock(), Clock::Scoped)
+        matches!(self.clock(), Clock::Scoped(_))
     }
 
     fn clock_type(&self) -> TokenStream {
         match self.clock() {
             Clock::System => quote!(::jwm_cache::SystemClock),
             Clock::Coarse => quote!(::jwm_cache::time::CoarseClock),
-            Clock::Scoped => quote!(::jwm_cache::ScopedClock),
+            Clock::Scoped(_) => quote!(::jwm_cache::ScopedClock),
             Clock::Manual(_) => quote!(::jwm_cache::ManualClock),
         }
     }

@@ -14,7 +14,8 @@ use super::SystemClock;
 struct Installation {
     id: u64,
     clock: ManualClock,
-    /// By the address of the function's handle (a `static`): each function's own cache.
+    /// By the address of the function's handle (a `static`) and the cache's type: each
+    /// function's own cache.
     caches: Vec<(usize, Box<dyn Any>)>,
 }
 
@@ -27,10 +28,12 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The [`SystemClock`], except on a thread where a test has installed a
 /// [`ManualClock`]: there, that clock's time. One attribute serves production and tests:
-/// `#[ttl_cache(clock = scoped)]`, with no `cfg_attr`.
+/// `#[ttl_cache(clock = scoped)]`, with no `cfg_attr`. (Plain in-memory functions only:
+/// on a method, a generic function or with Redis, the attribute refuses it.)
 ///
 /// While a clock is installed, every `clock = scoped` function called on that thread
-/// also gets a cache of its own, empty at first and dropped with the installation. So
+/// also gets a cache of its own, empty at first and dropped with the installation (even
+/// functions that share an identifier get one each). So
 /// tests running in parallel, each on its own thread, never see each other's entries or
 /// time, although they call the same function through the same static. (A thread the
 /// test spawns, or a multi-threaded runtime's worker, uses the system clock and the
@@ -105,29 +108,34 @@ pub(crate) fn installed_cache<M: Send + Sync + 'static>(
     handle: usize,
     fresh: fn() -> Arc<M>,
 ) -> Option<Arc<M>> {
-    let found = INSTALLED.try_with(|installed| {
+    let found = |installed: &RefCell<Vec<Installation>>| {
         let installed = installed.borrow();
         let installation = installed.last()?;
-        let cache = installation
-            .caches
-            .iter()
-            .find(|(at, _)| *at == handle)
-            .and_then(|(_, cache)| cache.downcast_ref::<Arc<M>>());
+        let cache = installation.caches.iter().find_map(|(at, cache)| {
+            (*at == handle)
+                .then(|| cache.downcast_ref::<Arc<M>>())
+                .flatten()
+        });
         Some(cache.cloned())
-    });
-    match found {
+    };
+    match INSTALLED.try_with(found) {
         Ok(Some(Some(cache))) => Some(cache),
         Ok(Some(None)) => {
-            // Built with no borrow held: building may read the clock.
+            // Built with no borrow held: building may read the clock, or call the
+            // function itself, which then makes the cache first.
             let cache = fresh();
-            INSTALLED.with(|installed| {
-                if let Some(installation) = installed.borrow_mut().last_mut() {
-                    installation
-                        .caches
-                        .push((handle, Box::new(Arc::clone(&cache))));
+            let made = INSTALLED.try_with(|installed| {
+                if let Some(Some(made)) = found(installed) {
+                    return Some(made);
                 }
+                let mut installed = installed.borrow_mut();
+                let installation = installed.last_mut()?;
+                installation
+                    .caches
+                    .push((handle, Box::new(Arc::clone(&cache))));
+                Some(cache)
             });
-            Some(cache)
+            made.ok().flatten()
         }
         _ => None,
     }

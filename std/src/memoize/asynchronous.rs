@@ -246,9 +246,15 @@ where
             .await
     }
 
-    /// Removes the entry for `args`; returns whether a live one was there. A computation
-    /// in flight for `args` still answers its callers, but its value is not stored.
-    pub async fn cache_remove(&self, args: &K) -> Result<bool, AsyncCacheError<K, V, B, S>> {
+    /// Removes the entry for `args`, or a borrowed form of them; returns whether a live
+    /// one was there. A computation in flight for `args` still answers its callers, but
+    /// its value is not stored.
+    pub async fn cache_remove<Q>(&self, args: &Q) -> Result<bool, AsyncCacheError<K, V, B, S>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + Sync + ?Sized,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
         self.cache.remove(args).await
     }
 

@@ -71,8 +71,9 @@ pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = 
     clock: C,
     counts: AtomicCounts,
     flights: Mutex<Flights<K, V>>,
-    /// Read by a computation's check-and-store, written by `clear` and `remove` around
-    /// detaching flights and their backend call: the two never interleave.
+    /// Read by a computation's check-and-store, written by `clear`, `remove` and an
+    /// `insert` that finds the key in flight, around detaching flights and their backend
+    /// call: the two never interleave.
     writes: tokio::sync::RwLock<()>,
     single_flight: bool,
 }

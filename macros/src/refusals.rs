@@ -1,0 +1,85 @@
+//! The option combinations `#[ttl_cache]` refuses, each at the option that breaks it.
+
+use syn::ItemFn;
+
+use crate::options::{Backend, Clock, Codec, Key, Options};
+use crate::signature::Returns;
+
+/// Refuses `cache_none = false` on a function that returns no `Option`.
+pub(crate) fn refuse_misplaced_cache_none(options: &Options, returns: &Returns) -> syn::Result<()> {
+    if let (false, Some(span)) = (options.cache_none, options.cache_none_span) {
+        if !matches!(returns, Returns::SomeOnly(_)) {
+            return Err(syn::Error::new(
+                span,
+                "`cache_none = false` applies to a function whose return type is written `Option<T>`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses `clock = scoped` where a test could not get a cache of its own: a method or a
+/// generic function (one cache per instantiation), or Redis (one namespace per
+/// identifier, shared by every process and test).
+pub(crate) fn refuse_unscopable(
+    options: &Options,
+    method: bool,
+    function: &ItemFn,
+) -> syn::Result<()> {
+    let Some(Clock::Scoped(span)) = &options.clock else {
+        return Ok(());
+    };
+    let generic = function.sig.generics.type_params().next().is_some();
+    let why = if matches!(options.backend, Backend::Redis { .. }) {
+        "`clock = scoped` gives each test a cache of its own in memory; with Redis every test would share one namespace: use a `ManualClock` (`clock = manual(CLOCK)`) and an identifier per test"
+    } else if method || generic {
+        "`clock = scoped` gives each test a cache of its own, which only a plain function's handle can: on a method or a generic function use `clock = manual(CLOCK)`"
+    } else {
+        return Ok(());
+    };
+    Err(syn::Error::new(*span, why))
+}
+
+/// Refuses options that contradict each other or the function, at the option.
+pub(crate) fn refuse_conflicts(options: &Options, is_async: bool, method: bool) -> syn::Result<()> {
+    let redis = matches!(options.backend, Backend::Redis { .. });
+    if let Some((_, span)) = &options.bridge {
+        if is_async {
+            return Err(syn::Error::new(
+                *span,
+                "`bridge` is for a sync function: an async function reaches Redis on its caller's runtime",
+            ));
+        }
+        if !redis {
+            return Err(syn::Error::new(
+                *span,
+                "`bridge` is the runtime a sync function reaches Redis through: it needs `backend = redis(...)`",
+            ));
+        }
+    }
+    if let (true, Some((Codec::Identity, span))) = (redis, &options.serializer) {
+        return Err(syn::Error::new(
+            *span,
+            "Redis stores bytes: serializer = postcard (the default with Redis) or json",
+        ));
+    }
+    if let (true, Some(capacity)) = (redis, options.setter("capacity")) {
+        return Err(syn::Error::new_spanned(
+            capacity,
+            "`capacity` bounds the in-memory backend; a Redis server bounds itself (maxmemory)",
+        ));
+    }
+    if let (true, Some(shards)) = (redis, options.setter("shards")) {
+        return Err(syn::Error::new_spanned(
+            shards,
+            "`shards` divides the in-memory backend; a Redis server has none",
+        ));
+    }
+    if let (false, Some(Key::Receiver(projection))) = (method, &options.key) {
+        return Err(syn::Error::new_spanned(
+            projection,
+            "a closure projects a method's receiver; on a function, write the key as an expression over the arguments, such as `key = city.to_lowercase()`",
+        ));
+    }
+    Ok(())
+}
