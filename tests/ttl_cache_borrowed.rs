@@ -262,3 +262,21 @@ async fn an_async_handle_itself_has_the_async_controls() {
     async_echo("ada").await;
     assert_eq!(counts_of(&ASYNC_ECHO).await, (1, 1, 1));
 }
+
+/// A key expression that reads one argument of two: the handle's methods take both, and
+/// the one they do not read raises no warning (CI's clippy runs with `-D warnings`).
+#[ttl_cache(key = id)]
+fn user_label(id: u64, verbose: bool) -> String {
+    if verbose {
+        format!("user number {id}")
+    } else {
+        format!("user {id}")
+    }
+}
+
+#[test]
+fn a_key_expression_names_entries_by_what_it_reads() {
+    assert_eq!(user_label(7, false), "user 7");
+    assert_eq!(user_label(7, true), "user 7", "the same key: a hit");
+    assert_eq!(USER_LABEL.cache_remove(7, true), Ok(true));
+}

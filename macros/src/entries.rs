@@ -48,12 +48,14 @@ impl Entries<'_> {
         let where_clause = &generics.where_clause;
         let inputs: Vec<&FnArg> = self.wrapper.inputs.iter().collect();
         // A database handle marked `#[ttl_cache::ignore]` is not needed to name an entry.
-        let keyed_inputs: Vec<&FnArg> = inputs
+        let (keyed_inputs, keyed_names): (Vec<&FnArg>, Vec<&Ident>) = inputs
             .iter()
             .zip(self.arguments)
             .filter(|(_, argument)| self.key_expression || !argument.ignored)
-            .map(|(input, _)| *input)
-            .collect();
+            .map(|(input, argument)| (*input, &argument.name))
+            .unzip();
+        // A `key = ...` expression need not read every argument it is given.
+        let used = quote!(#(let _ = &#keyed_names;)*);
         let cached = self.returns.cached();
         // `value` names the stored value unless an argument already has that name.
         let taken = self.arguments.iter().any(|a| a.name == "value");
@@ -82,15 +84,17 @@ impl Entries<'_> {
             /// its value is not stored.
             #[allow(clippy::too_many_arguments)]
             #vis #asyncness fn cache_remove #generics (&self, #(#keyed_inputs),*) -> ::core::result::Result<bool, #error> #where_clause {
+                #used
                 #remove_key
                 #cache.remove(&__jwm_cache_key) #awaited
             }
 
-            /// Stores `value` as the result for these arguments, with the function's
+            /// Stores the value as the result for these arguments, with the function's
             /// TTL, without calling the function. Under `key = ...`, arguments whose key
             /// cannot be encoded name no entry: nothing is stored.
             #[allow(clippy::too_many_arguments)]
             #vis #asyncness fn cache_set #generics (&self, #(#keyed_inputs,)* #set_value: #cached) -> ::core::result::Result<(), #error> #where_clause {
+                #used
                 #set_key
                 #cache.insert_with_ttl(__jwm_cache_key, #set_value, #ttl) #awaited
             }

@@ -121,10 +121,11 @@ impl LOOKUP {
             > as ::jwm_cache::codec::Serializer<Coords>>::Error,
         >,
     > {
+        let _ = &city;
         let __jwm_cache_key = ::core::clone::Clone::clone(&city);
         self.cache.cache().remove(&__jwm_cache_key).await
     }
-    /// Stores `value` as the result for these arguments, with the function's
+    /// Stores the value as the result for these arguments, with the function's
     /// TTL, without calling the function. Under `key = ...`, arguments whose key
     /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
@@ -142,6 +143,7 @@ impl LOOKUP {
             > as ::jwm_cache::codec::Serializer<Coords>>::Error,
         >,
     > {
+        let _ = &city;
         let __jwm_cache_key = ::core::clone::Clone::clone(&city);
         self.cache
             .cache()

@@ -107,10 +107,11 @@ impl FIB {
             <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
         >,
     > {
+        let _ = &n;
         let __jwm_cache_key = ::core::clone::Clone::clone(&n);
         self.cache.cache().remove(&__jwm_cache_key)
     }
-    /// Stores `value` as the result for these arguments, with the function's
+    /// Stores the value as the result for these arguments, with the function's
     /// TTL, without calling the function. Under `key = ...`, arguments whose key
     /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
@@ -125,6 +126,7 @@ impl FIB {
             <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
         >,
     > {
+        let _ = &n;
         let __jwm_cache_key = ::core::clone::Clone::clone(&n);
         self.cache
             .cache()

@@ -124,13 +124,15 @@ impl FETCH {
             >>::Error,
         >,
     > {
+        let _ = &url;
+        let _ = &retries;
         let __jwm_cache_key = (
             ::jwm_cache::__private::OwnedKey::owned_key(url),
             ::core::clone::Clone::clone(&retries),
         );
         self.cache.cache().remove(&__jwm_cache_key)
     }
-    /// Stores `value` as the result for these arguments, with the function's
+    /// Stores the value as the result for these arguments, with the function's
     /// TTL, without calling the function. Under `key = ...`, arguments whose key
     /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
@@ -148,6 +150,8 @@ impl FETCH {
             >>::Error,
         >,
     > {
+        let _ = &url;
+        let _ = &retries;
         let __jwm_cache_key = (
             ::jwm_cache::__private::OwnedKey::owned_key(url),
             ::core::clone::Clone::clone(&retries),
@@ -301,10 +305,11 @@ impl SHOUT {
             >>::Error,
         >,
     > {
+        let _ = &word;
         let __jwm_cache_key = ::jwm_cache::__private::OwnedKey::owned_key(word);
         self.cache.cache().remove(&__jwm_cache_key)
     }
-    /// Stores `value` as the result for these arguments, with the function's
+    /// Stores the value as the result for these arguments, with the function's
     /// TTL, without calling the function. Under `key = ...`, arguments whose key
     /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
@@ -321,6 +326,7 @@ impl SHOUT {
             >>::Error,
         >,
     > {
+        let _ = &word;
         let __jwm_cache_key = ::jwm_cache::__private::OwnedKey::owned_key(word);
         self.cache
             .cache()

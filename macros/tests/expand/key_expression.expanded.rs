@@ -104,6 +104,7 @@ impl POPULATION {
             <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
         >,
     > {
+        let _ = &city;
         let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &(city.to_lowercase()),
         ) else {
@@ -112,7 +113,7 @@ impl POPULATION {
         let __jwm_cache_key = __jwm_cache_digest;
         self.cache.cache().remove(&__jwm_cache_key)
     }
-    /// Stores `value` as the result for these arguments, with the function's
+    /// Stores the value as the result for these arguments, with the function's
     /// TTL, without calling the function. Under `key = ...`, arguments whose key
     /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
@@ -127,6 +128,7 @@ impl POPULATION {
             <::jwm_cache::codec::Identity as ::jwm_cache::codec::Serializer<u64>>::Error,
         >,
     > {
+        let _ = &city;
         let ::core::result::Result::Ok(__jwm_cache_digest) = ::jwm_cache::key::PersistentDigest::persistent_digest(
             &(city.to_lowercase()),
         ) else {

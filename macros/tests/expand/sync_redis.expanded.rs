@@ -135,10 +135,11 @@ impl RATES {
             >,
         >,
     > {
+        let _ = &currency;
         let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
         self.cache.cache().remove(&__jwm_cache_key)
     }
-    /// Stores `value` as the result for these arguments, with the function's
+    /// Stores the value as the result for these arguments, with the function's
     /// TTL, without calling the function. Under `key = ...`, arguments whose key
     /// cannot be encoded name no entry: nothing is stored.
     #[allow(clippy::too_many_arguments)]
@@ -158,6 +159,7 @@ impl RATES {
             >,
         >,
     > {
+        let _ = &currency;
         let __jwm_cache_key = ::core::clone::Clone::clone(&currency);
         self.cache
             .cache()
