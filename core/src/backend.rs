@@ -66,10 +66,10 @@ pub trait Backend<K, E> {
 ///
 /// Every backend implements `Lookup<K, K, E>`. Which other forms it accepts depends on
 /// how it finds an entry:
-/// - [`MemoryBackend`](crate::MemoryBackend) compares keys, so it takes every `Q` with
+/// - [`MemoryBackend`](crate::memory::MemoryBackend) compares keys, so it takes every `Q` with
 ///   `K: Borrow<Q>` and `Q: Hash + Eq`, as `HashMap` does;
 /// - a store shared across processes finds an entry by its key's
-///   [`PersistentHash`](crate::PersistentHash) digest, so it takes every `Q` with
+///   [`PersistentHash`](crate::key::PersistentHash) digest, so it takes every `Q` with
 ///   `K: Borrow<Q>` and `Q: PersistentHash`. The provided encodings give a borrowed form
 ///   the digest of its owner (`str` and `String`, `[T]` and `Vec<T>`, `T` and `Box<T>`).
 ///

@@ -46,7 +46,7 @@ impl<M> FnCache<M> {
     }
 
     /// Gives each test that installs a clock on its thread (see
-    /// [`ScopedClock`](crate::ScopedClock)) a cache of its own, from `fresh`.
+    /// [`ScopedClock`](crate::clock::ScopedClock)) a cache of its own, from `fresh`.
     #[doc(hidden)]
     pub const fn per_installation(mut self, fresh: fn() -> Arc<M>) -> Self {
         self.per_installation = Some(fresh);
