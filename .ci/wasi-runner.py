@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs a wasm32-wasip1 program under wasmtime, as cargo's runner for that target:
 `CARGO_TARGET_WASM32_WASIP1_RUNNER="python3 .ci/wasi-runner.py" cargo test --target wasm32-wasip1`.
-The program gets its arguments and the terminal's output; its exit code is ours."""
+The program gets its arguments, the terminal's output and the working directory (where
+proptest finds its regression files); its exit code is ours."""
 
 import sys
 
@@ -16,6 +17,7 @@ def main() -> int:
     wasi.argv = [program, *arguments]
     wasi.inherit_stdout()
     wasi.inherit_stderr()
+    wasi.preopen_dir(".", ".")
     store.set_wasi(wasi)
     linker = Linker(engine)
     linker.define_wasi()

@@ -52,7 +52,7 @@ const KEY: [u8; 32] = *b"jwm-cache persistent-hash v1\0\0\0\0";
 /// Every multi-byte number is written little-endian and `usize` is widened to 64 bits
 /// before it is written, and BLAKE3 is defined over bytes, so a digest is the same on
 /// 32- and 64-bit and on big- and little-endian targets by construction. The golden
-/// vectors in `tests/persistent_hash_golden.rs` pin it: any change to the encoding or
+/// vectors in `core/tests/persistent_hash_golden.rs` pin it: any change to the encoding or
 /// the algorithm fails CI.
 ///
 /// # Implementing it

@@ -27,7 +27,8 @@ impl Clock for EmbassyClock {
     }
 }
 
-#[cfg(test)]
+// Not on wasm: see the mock driver's dev-dependency in Cargo.toml.
+#[cfg(all(test, not(target_family = "wasm")))]
 mod tests {
     use super::*;
 

@@ -2,11 +2,8 @@
 
 use std::convert::Infallible;
 
-use jwm_cache::backend::{Deadline, Lookup};
-use jwm_cache::{
-    memory::{MemoryBackend, Sieve},
-    time::Instant,
-};
+use jwm_cache_core::{Deadline, Lookup};
+use jwm_cache_core::{Instant, MemoryBackend, Sieve};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]

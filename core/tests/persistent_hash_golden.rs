@@ -8,10 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache::{
-    PersistentHash,
-    key::{Digest, PersistentDigest, PostcardKey},
-};
+use jwm_cache_core::{Digest, PersistentDigest, PersistentHash, PostcardKey};
 use serde::Serialize;
 
 #[derive(Serialize)]

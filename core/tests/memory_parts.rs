@@ -8,10 +8,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use jwm_cache::backend::{Backend, Deadline, Lookup, Reclaimed};
-use jwm_cache::{
-    memory::{Eviction, MemoryBackend, RemovalCause, Sieve, Unbounded, UnitWeight, Weigher},
-    time::Instant,
+use jwm_cache_core::{Backend, Deadline, Lookup, Reclaimed};
+use jwm_cache_core::{
+    Eviction, Instant, MemoryBackend, RemovalCause, Sieve, Unbounded, UnitWeight, Weigher,
 };
 use proptest::prelude::*;
 

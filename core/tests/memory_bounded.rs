@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jwm_cache::{CacheBuilder, ManualClock};
+use jwm_cache_core::{CacheBuilder, ManualClock};
 
 /// The wheel's tick: entries are reclaimed at most one tick after their deadline.
 const TICK: Duration = Duration::from_nanos(1 << 20);

@@ -3,11 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use jwm_cache::backend::Backend;
-use jwm_cache::{
-    CacheBuilder, ManualClock, Ttl,
-    codec::{Json, Postcard, Serializer},
-};
+use jwm_cache_core::Backend;
+use jwm_cache_core::{CacheBuilder, Json, ManualClock, Postcard, Serializer, Ttl};
 use proptest::prelude::*;
 
 type Value = (String, Vec<u32>, Option<BTreeMap<u8, f64>>);
@@ -25,7 +22,7 @@ proptest! {
     fn a_corrupt_entry_is_recomputed_and_overwritten(bytes in proptest::collection::vec(any::<u8>(), 0..16)) {
         let clock = ManualClock::new();
         let mut cache = CacheBuilder::new(clock.clone()).serializer(Json).build::<u8, Vec<String>>();
-        let now = jwm_cache::time::Clock::now(&clock);
+        let now = jwm_cache_core::Clock::now(&clock);
         cache.backend_mut().set(1, bytes.clone(), Ttl::NEVER.deadline_from(now), now).unwrap();
         let fresh = vec!["fresh".to_string()];
         let value = cache.get_or_insert_with(1, || fresh.clone());

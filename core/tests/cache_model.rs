@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use jwm_cache::{
-    Cache, CacheBuilder, ManualClock, Ttl, codec::Identity, memory::MemoryBackend, time::Instant,
-};
+use jwm_cache_core::{Cache, CacheBuilder, Identity, Instant, ManualClock, MemoryBackend, Ttl};
 use proptest::prelude::*;
 
 type TestCache = Cache<u8, u16, MemoryBackend<u8, u16>, Identity, ManualClock>;

@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use jwm_cache::{PersistentHash, key::PersistentDigest};
+use jwm_cache_core::{PersistentDigest, PersistentHash};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-fn d<T: PersistentHash + ?Sized>(value: &T) -> jwm_cache::key::Digest {
+fn d<T: PersistentHash + ?Sized>(value: &T) -> jwm_cache_core::Digest {
     value.persistent_digest().unwrap()
 }
 
