@@ -1,0 +1,34 @@
+//! A cache in the browser: `square` is memoized for 30 s by `performance.now()`, through
+//! `PerformanceClock` (feature `web`). Build it with `cargo build --release` here, then
+//! `wasm-bindgen --target web` the `.wasm`, and call `square(12)` from JavaScript.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use jwm_cache::time::PerformanceClock;
+use jwm_cache::{Cache, CacheBuilder, codec::Identity, memory::MemoryBackend};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+type Squares = Cache<u32, u64, MemoryBackend<u32, u64>, Identity, PerformanceClock>;
+
+thread_local! {
+    // A page runs one thread: a `Cache` needs no lock here.
+    static SQUARES: RefCell<Squares> = RefCell::new(
+        CacheBuilder::new(PerformanceClock)
+            .ttl(Duration::from_secs(30))
+            .capacity(1_000)
+            .build(),
+    );
+}
+
+/// `n²`, computed once per 30 s.
+#[wasm_bindgen]
+pub fn square(n: u32) -> u64 {
+    SQUARES.with_borrow_mut(|squares| squares.get_or_insert_with(n, || u64::from(n).pow(2)))
+}
+
+/// How many calls of `square` were hits.
+#[wasm_bindgen]
+pub fn hits() -> u64 {
+    SQUARES.with_borrow_mut(|squares| squares.info().hits)
+}
