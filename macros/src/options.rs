@@ -266,10 +266,10 @@ fn call(value: &Expr) -> Option<(String, Vec<&Expr>)> {
 
 /// `system`, `coarse`, or `manual(CLOCK)`.
 fn clock(value: &Expr) -> syn::Result<Clock> {
-    if let Some((name, args)) = call(value) {
-        if let ("manual", [clock]) = (name.as_str(), args.as_slice()) {
-            return Ok(Clock::Manual(Box::new((*clock).clone())));
-        }
+    if let Some((name, args)) = call(value)
+        && let ("manual", [clock]) = (name.as_str(), args.as_slice())
+    {
+        return Ok(Clock::Manual(Box::new((*clock).clone())));
     }
     match word(value)?.as_str() {
         "system" => Ok(Clock::System),
@@ -285,10 +285,10 @@ fn clock(value: &Expr) -> syn::Result<Clock> {
 /// `memory`, or `redis(url = ..., prefix = "...", timeout = "250ms")`.
 fn backend(value: &Expr) -> syn::Result<Backend> {
     const EXPECTED: &str = "backend: memory, or redis(url = \"redis://127.0.0.1/\") with optional prefix = \"...\" and timeout = \"250ms\"";
-    if let Some((name, args)) = call(value) {
-        if name == "redis" {
-            return redis(value, &args);
-        }
+    if let Some((name, args)) = call(value)
+        && name == "redis"
+    {
+        return redis(value, &args);
     }
     match word(value).as_deref() {
         Ok("memory") => Ok(Backend::Memory),

@@ -7,13 +7,13 @@ use crate::signature::Returns;
 
 /// Refuses `cache_none = false` on a function that returns no `Option`.
 pub(crate) fn refuse_misplaced_cache_none(options: &Options, returns: &Returns) -> syn::Result<()> {
-    if let (false, Some(span)) = (options.cache_none, options.cache_none_span) {
-        if !matches!(returns, Returns::SomeOnly(_)) {
-            return Err(syn::Error::new(
-                span,
-                "`cache_none = false` applies to a function whose return type is written `Option<T>`",
-            ));
-        }
+    if let (false, Some(span)) = (options.cache_none, options.cache_none_span)
+        && !matches!(returns, Returns::SomeOnly(_))
+    {
+        return Err(syn::Error::new(
+            span,
+            "`cache_none = false` applies to a function whose return type is written `Option<T>`",
+        ));
     }
     Ok(())
 }

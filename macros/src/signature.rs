@@ -47,13 +47,13 @@ pub(crate) fn refuse_unsupported(sig: &Signature) -> syn::Result<()> {
             "#[ttl_cache] keeps one cache per instantiation by the type parameters' types; a const parameter has no type to tell instantiations apart: pass it as an argument",
         );
     }
-    if let Some(receiver) = sig.receiver() {
-        if receiver.reference.is_none() || receiver.mutability.is_some() {
-            return refuse(
-                receiver,
-                "#[ttl_cache] caches methods that take `&self`: a method that consumes or mutates its receiver is not a pure function of it",
-            );
-        }
+    if let Some(receiver) = sig.receiver()
+        && (receiver.reference.is_none() || receiver.mutability.is_some())
+    {
+        return refuse(
+            receiver,
+            "#[ttl_cache] caches methods that take `&self`: a method that consumes or mutates its receiver is not a pure function of it",
+        );
     }
     if let Some(variadic) = &sig.variadic {
         return refuse(variadic, "#[ttl_cache] cannot cache a variadic function");
@@ -83,10 +83,10 @@ pub(crate) fn arguments(function: &mut ItemFn) -> (Signature, Vec<Argument>) {
     let mut wrapper = function.sig.clone();
     let mut names = arguments.iter().map(|a| &a.name);
     for arg in &mut wrapper.inputs {
-        if let FnArg::Typed(typed) = arg {
-            if let Some(name) = names.next() {
-                *typed.pat = syn::parse_quote!(#name);
-            }
+        if let FnArg::Typed(typed) = arg
+            && let Some(name) = names.next()
+        {
+            *typed.pat = syn::parse_quote!(#name);
         }
     }
     (wrapper, arguments)
@@ -192,20 +192,20 @@ pub(crate) fn returns(output: &ReturnType, cache_none: bool, result: Option<bool
 /// How the return type is cached, by its spelling alone.
 fn returns_spelled(ty: &Type, cache_none: bool) -> Returns {
     let ty = ty.clone();
-    if let Type::Path(path) = &ty {
-        if let Some(last) = path.path.segments.last() {
-            let first = match &last.arguments {
-                PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
-                    GenericArgument::Type(t) => Some(t.clone()),
-                    _ => None,
-                }),
+    if let Type::Path(path) = &ty
+        && let Some(last) = path.path.segments.last()
+    {
+        let first = match &last.arguments {
+            PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => Some(t.clone()),
                 _ => None,
-            };
-            match (last.ident.to_string().as_str(), first) {
-                ("Result", Some(ok)) => return Returns::Result(ok),
-                ("Option", Some(some)) if !cache_none => return Returns::SomeOnly(some),
-                _ => {}
-            }
+            }),
+            _ => None,
+        };
+        match (last.ident.to_string().as_str(), first) {
+            ("Result", Some(ok)) => return Returns::Result(ok),
+            ("Option", Some(some)) if !cache_none => return Returns::SomeOnly(some),
+            _ => {}
         }
     }
     Returns::Value(ty)

@@ -148,7 +148,7 @@ impl Eviction for Sieve {
             }
         };
         self.links.push(link);
-        if index % 64 == 0 {
+        if index.is_multiple_of(64) {
             self.visited.push(0);
         }
         self.newest = index;
@@ -168,7 +168,7 @@ impl Eviction for Sieve {
         let moved_visited = self.is_visited(last);
         self.set_visited(index, moved_visited);
         self.set_visited(last, false);
-        if last % 64 == 0 {
+        if last.is_multiple_of(64) {
             self.visited.pop();
         }
         if index != last {

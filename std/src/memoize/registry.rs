@@ -156,12 +156,11 @@ where
     let entries = registry.entry(identifier.to_string()).or_default();
     for entry in entries.iter().filter(|e| e.entries_type == entries_type) {
         conflict(identifier, &entry.parameters, &wanted)?;
-        if entry.cache_type == cache_type {
-            if let Some(existing) = entry.cache.upgrade() {
-                if let Ok(existing) = existing.downcast::<T>() {
-                    return Ok(existing);
-                }
-            }
+        if entry.cache_type == cache_type
+            && let Some(existing) = entry.cache.upgrade()
+            && let Ok(existing) = existing.downcast::<T>()
+        {
+            return Ok(existing);
         }
     }
     let made = Arc::new(made);
