@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Runs a wasm32-wasip1 program under wasmtime, as cargo's runner for that target:
 `CARGO_TARGET_WASM32_WASIP1_RUNNER="python3 .ci/wasi-runner.py" cargo test --target wasm32-wasip1`.
-The program gets its arguments, the terminal's output and the working directory (where
-proptest finds its regression files); its exit code is ours."""
+The program gets its arguments and the terminal's output, and sees the workspace as `/`,
+its working directory: proptest finds its sources there, and their regression files.
+Its exit code is ours."""
 
 import sys
+from pathlib import Path
 
 from wasmtime import Engine, ExitTrap, Linker, Module, Store, WasiConfig
+
+WORKSPACE = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
@@ -17,7 +21,7 @@ def main() -> int:
     wasi.argv = [program, *arguments]
     wasi.inherit_stdout()
     wasi.inherit_stderr()
-    wasi.preopen_dir(".", ".")
+    wasi.preopen_dir(str(WORKSPACE), "/")
     store.set_wasi(wasi)
     linker = Linker(engine)
     linker.define_wasi()

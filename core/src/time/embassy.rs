@@ -27,7 +27,8 @@ impl Clock for EmbassyClock {
     }
 }
 
-// Not on wasm: see the mock driver's dev-dependency in Cargo.toml.
+// Not on wasm, where embassy-time's mock driver leaves its timer queue symbol unresolved:
+// wasm-ld makes it an import that no runtime provides (the host's linker drops it).
 #[cfg(all(test, not(target_family = "wasm")))]
 mod tests {
     use super::*;

@@ -6,12 +6,16 @@ use jwm_cache_core::Instant;
 /// page's (or worker's) time origin, monotonic, and there when `std::time::Instant`
 /// is not (on `wasm32-unknown-unknown` it panics).
 ///
-/// Feature `web`, on `wasm32` targets only. Browsers coarsen the reading, to between
-/// 5 µs and 1 ms, so an entry may outlive its TTL by that much. A tab in the background
-/// keeps counting: its time does not pause.
+/// Feature `web`, on `wasm32-unknown-unknown` only (WASI has `std::time::Instant`, and no
+/// JavaScript host). Browsers coarsen the reading, to between 5 µs and 1 ms, so an entry
+/// may outlive its TTL by that much. A tab in the background keeps counting, but some
+/// browsers stop the count while the machine sleeps, and then entries outlive their TTL
+/// by the sleep.
+///
+/// `tests/web/` builds this for the browser and runs it under Node:
 ///
 /// ```ignore
-/// // Builds for wasm32-unknown-unknown, with `jwm-cache = { features = ["web"] }`.
+/// // jwm-cache = { version = "…", features = ["web"] }, built for wasm32-unknown-unknown
 /// use std::time::Duration;
 /// use jwm_cache::{CacheBuilder, time::PerformanceClock};
 ///
@@ -22,11 +26,11 @@ use jwm_cache_core::Instant;
 /// cache.insert("greeting".into(), "hello".into()).unwrap();
 /// assert_eq!(cache.get("greeting").unwrap().as_deref(), Some("hello"));
 /// ```
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PerformanceClock;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod host {
     use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -38,7 +42,7 @@ mod host {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 impl jwm_cache_core::Clock for PerformanceClock {
     const NAME: &'static str = "performance";
 
@@ -50,7 +54,10 @@ impl jwm_cache_core::Clock for PerformanceClock {
 
 /// Milliseconds as a float, to an `Instant`; a reading that is not a number, or below
 /// zero, is 0 and one past `u64` nanoseconds (584 years) is the maximum.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_os = "unknown")),
+    allow(dead_code)
+)]
 fn instant_from_millis(millis: f64) -> Instant {
     // `as` saturates, and turns NaN into 0.
     Instant::from_nanos((millis * 1_000_000.0) as u64)

@@ -67,13 +67,20 @@ fn run() -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Spins until the timer passes `deadline`, or fails if it seems stopped.
+/// Spins until the timer passes `deadline`, or fails if it stops or runs backwards.
 fn wait_until(deadline: embassy_time::Instant) -> Result<(), &'static str> {
-    // About a second of emulated spinning: far more than any wait here needs.
-    for _ in 0..50_000_000u32 {
-        if embassy_time::Instant::now() >= deadline {
+    let mut last = embassy_time::Instant::now();
+    // About 3 s of emulated time (33 instructions an iteration, 16 ns each under
+    // `-icount shift=4`): far more than any wait here needs.
+    for _ in 0..5_000_000u32 {
+        let now = embassy_time::Instant::now();
+        if now < last {
+            return Err("the SysTick clock ran backwards");
+        }
+        if now >= deadline {
             return Ok(());
         }
+        last = now;
     }
     Err("the SysTick clock does not advance")
 }

@@ -10,9 +10,9 @@ use critical_section::Mutex;
 use embassy_time_driver::{Driver, TICK_HZ};
 use embassy_time_queue_utils::Queue;
 
-/// SysTick's reference clock on QEMU's lm3s6965evb: 3 s by this driver take 3 s of
-/// QEMU's virtual time.
-const CLOCK_HZ: u64 = 12_000_000;
+/// The core clock, which SysTick counts: QEMU's lm3s6965evb runs at its reset SYSCLK,
+/// the 200 MHz PLL divided by 16. (Stellaris parts have no external SysTick source.)
+const CLOCK_HZ: u64 = 12_500_000;
 const PERIODS_PER_SECOND: u64 = 1_000;
 const CYCLES_PER_PERIOD: u32 = (CLOCK_HZ / PERIODS_PER_SECOND) as u32;
 const TICKS_PER_PERIOD: u64 = TICK_HZ / PERIODS_PER_SECOND;
@@ -30,28 +30,29 @@ embassy_time_driver::time_driver_impl!(static DRIVER: SysTickDriver = SysTickDri
 
 /// Starts the timer from 0, with a 1 ms interrupt.
 pub fn start(mut syst: SYST) {
-    syst.set_clock_source(SystClkSource::External);
+    syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(CYCLES_PER_PERIOD - 1);
     syst.clear_current();
     syst.enable_interrupt();
     syst.enable_counter();
-    // The counter reads 0 until it first loads the reload value, which would read as the
-    // end of a period and then run time backwards.
-    while SYST::get_current() == 0 {}
 }
 
 impl Driver for SysTickDriver {
     fn now(&self) -> u64 {
         critical_section::with(|cs| {
             let mut periods = self.periods.borrow(cs).get();
-            let mut remaining = SYST::get_current();
-            // Interrupts are off in here, so a wrap since the last interrupt shows as a
-            // pending SysTick: count its period, and read the counter after the wrap.
+            let mut counter = SYST::get_current();
+            // A period ends as the counter reaches 0, which pends the interrupt; interrupts
+            // are off in here, so an uncounted period shows as a pending SysTick. Then
+            // count it, and read the counter again: that reading is after the wrap, and
+            // the reading before it may not be.
             if SCB::is_pendst_pending() {
                 periods += 1;
-                remaining = SYST::get_current();
+                counter = SYST::get_current();
             }
-            let elapsed_cycles = u64::from(CYCLES_PER_PERIOD - 1 - remaining);
+            // The counter runs from the reload value down to 0, and 0 is the next
+            // period's start.
+            let elapsed_cycles = u64::from((CYCLES_PER_PERIOD - counter) % CYCLES_PER_PERIOD);
             periods * TICKS_PER_PERIOD + elapsed_cycles * TICK_HZ / CLOCK_HZ
         })
     }
