@@ -1,7 +1,8 @@
 //! A failure is shared, not multiplied: callers waiting on a computation that fails get
 //! its error, so an outage costs one call, not one per waiter one after another. Each
 //! case runs 20 and 1,000 waiters on a failing 100 ms computation: exactly one call, and
-//! no caller waits as long as two.
+//! no caller waits much longer than it (waiters retrying one after another would wait
+//! 20 × 100 ms at least).
 
 mod common;
 
@@ -42,8 +43,10 @@ impl Run {
     fn check(&self, callers: usize) {
         assert_eq!(self.calls, 1, "one computation for {callers} callers");
         assert_eq!(self.errors, callers, "every caller got the shared error");
+        // Waking 1,000 threads on a loaded 2-core machine has taken 170 ms beyond the
+        // computation: the margin is for that, and far below one retry per waiter.
         assert!(
-            self.slowest < 2 * self.computation,
+            self.slowest < self.computation + Duration::from_secs(1),
             "slowest caller {:?}, one computation {:?}",
             self.slowest,
             self.computation
