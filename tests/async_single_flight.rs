@@ -49,8 +49,9 @@ async fn a_thousand_tasks_missing_one_key_run_it_once() {
     assert_eq!(runs.load(SeqCst), 1);
     let info = memo.cache_info().await;
     assert_eq!(
-        (info.hits + info.misses, info.current_size),
-        (TASKS as u64, 1)
+        (info.hits + info.coalesced, info.misses, info.current_size),
+        (TASKS as u64 - 1, 1, 1),
+        "one computation; every other call waited for it or found its value"
     );
 }
 
@@ -220,8 +221,8 @@ async fn tasks_on_two_threads_share_one_computation() {
         });
     }
     // Holds the computation until every task has missed (each joins the flight in the
-    // same poll that counts its miss); a permit is never lost.
-    while cache.info().await.misses < 64 {
+    // same poll that counts its miss, or its coalesced wait); a permit is never lost.
+    while cache.counters().misses + cache.counters().coalesced < 64 {
         tokio::task::yield_now().await;
     }
     gate.add_permits(64);
@@ -230,6 +231,11 @@ async fn tasks_on_two_threads_share_one_computation() {
         .expect("a task hung");
     assert_eq!(values, vec![42; 64]);
     assert_eq!(runs.load(SeqCst), 1);
+    let counters = cache.counters();
+    assert_eq!(
+        (counters.hits, counters.misses, counters.coalesced),
+        (0, 1, 63)
+    );
 }
 
 #[tokio::test(start_paused = true)]

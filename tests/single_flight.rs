@@ -74,13 +74,17 @@ fn held_race(
 ) {
     let cache: Arc<SyncCache<&str, u64>> = Arc::new(SyncCache::new());
     let (runs, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
-    // Every caller counts its miss under the shard lock in which it joins the flight, so
-    // THREADS misses mean every caller has joined: none can arrive after a failure and
-    // compute again. (Counting callers on entry left that window open.)
+    // Every caller counts its miss (or, joining, its coalesced wait) under the shard lock
+    // in which it joins the flight, so THREADS of them mean every caller has joined: none
+    // can arrive after a failure and compute again. (Counting callers on entry left that
+    // window open.)
     let opener = {
         let (cache, gate) = (cache.clone(), gate.clone());
         thread::spawn(move || {
-            wait_until(|| cache.info().misses == THREADS as u64);
+            wait_until(|| {
+                let info = cache.info();
+                info.misses + info.coalesced == THREADS as u64
+            });
             gate.open();
         })
     };
@@ -105,8 +109,9 @@ fn sixteen_threads_missing_one_key_run_it_once() {
     assert_eq!(runs, 1);
     let info = cache.info();
     assert_eq!(
-        (info.hits + info.misses, info.current_size),
-        (THREADS as u64, 1)
+        (info.hits, info.misses, info.coalesced, info.current_size),
+        (0, 1, THREADS as u64 - 1, 1),
+        "one computation, every other caller waited for it"
     );
 }
 
@@ -190,7 +195,7 @@ fn a_waiter_taking_over_does_not_serve_what_expired_while_it_waited() {
         thread::spawn(move || cache.get_or_insert_with("k", || 2))
     };
     // While both wait: another caller stores a value, which then expires.
-    while cache.info().misses < 2 {
+    while cache.info().misses + cache.info().coalesced < 2 {
         thread::yield_now();
     }
     cache.insert("k", 1).unwrap();

@@ -50,8 +50,8 @@ mod time;
 
 pub use backend::{Backend, Entry, Lookup, Reclaimed};
 pub use cache::{
-    Cache, CacheBuilder, CacheError, CacheInfo, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL, Options,
-    Parameters, Policy, Write,
+    Cache, CacheBuilder, CacheError, CacheInfo, Counters, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL,
+    Options, Parameters, Policy, Write,
 };
 
 /// What the crate's macros name from other crates.

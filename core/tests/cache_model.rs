@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use jwm_cache_core::{Cache, CacheBuilder, Identity, Instant, ManualClock, MemoryBackend, Ttl};
+use jwm_cache_core::{
+    Cache, CacheBuilder, CacheInfo, Counters, Identity, Instant, ManualClock, MemoryBackend, Ttl,
+};
 use proptest::prelude::*;
 
 type TestCache = Cache<u8, u16, MemoryBackend<u8, u16>, Identity, ManualClock>;
@@ -78,6 +80,8 @@ struct Model {
     entries: HashMap<u8, (u16, u64)>,
     hits: u64,
     misses: u64,
+    /// Hits and misses before the last clear, which the lifetime totals keep.
+    retired: (u64, u64),
 }
 
 impl Model {
@@ -132,6 +136,23 @@ fn run(ops: Vec<Op>, keys: u8, capacity: Option<usize>) -> Result<(), TestCaseEr
     let mut cache: TestCache = builder.build();
     let mut model = Model::default();
     let bounded = capacity.is_some();
+    // The lifetime totals of the last `info`: a clear never takes them back.
+    let mut last_lifetime = Counters::default();
+    let mut check_info = |model: &Model, info: CacheInfo| -> Result<(), TestCaseError> {
+        prop_assert_eq!(
+            (info.hits, info.misses, info.coalesced),
+            (model.hits, model.misses, 0)
+        );
+        prop_assert_eq!(
+            (info.lifetime.hits, info.lifetime.misses),
+            (model.retired.0 + model.hits, model.retired.1 + model.misses)
+        );
+        let lifetime = info.lifetime;
+        prop_assert!(lifetime.evictions >= last_lifetime.evictions.max(info.evictions));
+        prop_assert!(lifetime.expirations >= last_lifetime.expirations.max(info.expirations));
+        last_lifetime = lifetime;
+        Ok(())
+    };
 
     // A lookup must agree with the model; with a capacity, a live entry may be missing.
     let check = |model: &mut Model, key: u8, got: Option<u16>| -> Result<(), TestCaseError> {
@@ -188,6 +209,7 @@ fn run(ops: Vec<Op>, keys: u8, capacity: Option<usize>) -> Result<(), TestCaseEr
                 cache.clear().unwrap();
                 model = Model {
                     now: model.now,
+                    retired: (model.retired.0 + model.hits, model.retired.1 + model.misses),
                     ..Model::default()
                 };
             }
@@ -199,7 +221,7 @@ fn run(ops: Vec<Op>, keys: u8, capacity: Option<usize>) -> Result<(), TestCaseEr
                 // Only here and at the end: `info` reclaims every due entry, which would
                 // otherwise hide the wheel's budgeted, partial reclamation from the test.
                 let info = cache.info();
-                prop_assert_eq!((info.hits, info.misses), (model.hits, model.misses));
+                check_info(&model, info)?;
                 prop_assert_eq!(info.errors, 0);
                 if bounded {
                     // Evictions are invisible until observed; the size can only be smaller.
@@ -219,7 +241,7 @@ fn run(ops: Vec<Op>, keys: u8, capacity: Option<usize>) -> Result<(), TestCaseEr
         model.lookup(k);
     }
     let info = cache.info();
-    prop_assert_eq!((info.hits, info.misses), (model.hits, model.misses));
+    check_info(&model, info)?;
     if !bounded {
         prop_assert_eq!(info.current_size, model.len());
     }

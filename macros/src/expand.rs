@@ -257,7 +257,7 @@ impl<'a> Memoized<'a> {
         let make = if self.shares() {
             quote!(::jwm_cache::FnCache::shared(__jwm_cache_identifier, || #build))
         } else {
-            quote!(::std::sync::Arc::new(#build))
+            quote!(::jwm_cache::FnCache::listed(#build))
         };
         // The function's own TTL: functions sharing an identifier share a cache, not a TTL.
         let ttl = self.storage.ttl();
@@ -314,7 +314,7 @@ impl<'a> Memoized<'a> {
         let make = if self.shares() {
             quote!(::jwm_cache::FnCache::<_>::shared_as::<#instantiation>(&__jwm_cache_identifier, || #build))
         } else {
-            quote!(::std::sync::Arc::new(#build))
+            quote!(::jwm_cache::FnCache::listed(#build))
         };
         let cache = quote! {
             #handle.instance::<#instantiation, _>(|| {

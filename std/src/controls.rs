@@ -3,7 +3,7 @@
 #[cfg(feature = "async")]
 use std::future::Future;
 
-use jwm_cache_core::{CacheInfo, Parameters, Ttl};
+use jwm_cache_core::{CacheInfo, Counters, Parameters, Ttl};
 
 /// `cache_info`, `cache_clear` and `cache_parameters`: the counters, the reset and the
 /// settings of a sync cache ([`SyncCache`](crate::sync::SyncCache), or with the `async`
@@ -23,12 +23,14 @@ use jwm_cache_core::{CacheInfo, Parameters, Ttl};
 /// assert_eq!(square.cache_info().current_size, 0);
 /// ```
 pub trait CacheControls {
-    /// Hits, misses, current size, evictions, expirations and errors.
+    /// Hits, misses, coalesced waits, current size, evictions, expirations and errors
+    /// since the last clear, and the lifetime totals.
     ///
     /// Counters belong to the cache: functions sharing a cache share its counters.
     fn cache_info(&self) -> CacheInfo;
 
-    /// Empties the cache and resets its counters. On a shared cache this clears the
+    /// Empties the cache and resets its counters, but not their lifetime totals
+    /// ([`CacheInfo::lifetime`]). On a shared cache this clears the
     /// whole shared namespace, the entries of every function sharing it, and so resets
     /// the counters every sharer sees. A failure is counted in the cache's errors.
     fn cache_clear(&self);
@@ -53,10 +55,18 @@ pub trait CacheControls {
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub trait AsyncCacheControls {
-    /// Hits, misses, current size, evictions, expirations and errors.
+    /// Hits, misses, coalesced waits, current size, evictions, expirations and errors
+    /// since the last clear, and the lifetime totals.
     fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send;
 
-    /// Empties the cache and resets its counters; a failure is counted in its errors.
+    /// Every counter since the last clear, without `.await`: [`cache_info`] but for the
+    /// live size, which asks the backend.
+    ///
+    /// [`cache_info`]: Self::cache_info
+    fn cache_counters(&self) -> Counters;
+
+    /// Empties the cache and resets its counters, but not their lifetime totals; a
+    /// failure is counted in its errors.
     fn cache_clear(&self) -> impl Future<Output = ()> + Send;
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.
@@ -136,6 +146,10 @@ where
     fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {
         let cache = self.memo_cache();
         async move { cache.cache_info().await }
+    }
+
+    fn cache_counters(&self) -> Counters {
+        self.memo_cache().cache_counters()
     }
 
     fn cache_clear(&self) -> impl Future<Output = ()> + Send {

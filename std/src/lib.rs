@@ -172,6 +172,7 @@ mod memoize;
 pub mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+pub mod report;
 mod shards;
 mod sync;
 pub mod time;
@@ -185,7 +186,7 @@ pub use clock::{ScopedClock, SystemClock};
 pub use controls::AsyncCacheControls;
 pub use controls::CacheControls;
 pub use jwm_cache_core::{
-    Cache, CacheBuilder, CacheInfo, Error, ManualClock, Parameters, PersistentHash, Ttl,
+    Cache, CacheBuilder, CacheInfo, Counters, Error, ManualClock, Parameters, PersistentHash, Ttl,
 };
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

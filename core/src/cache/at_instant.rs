@@ -115,6 +115,15 @@ where
     pub fn info_at(&mut self, now: Instant) -> CacheInfo {
         let size = self.backend.len(now);
         self.counts += Counts::outcome(&size);
-        self.counts.info(size.ok(), self.backend.reclaimed())
+        let mut info = self.counts.info(size.ok(), self.backend.reclaimed());
+        info.lifetime += self.retired;
+        info
+    }
+
+    /// Recounts the last miss as coalesced: its caller found another caller computing
+    /// the key and waited for that value. For wrappers that add single-flight.
+    #[doc(hidden)]
+    pub fn coalesce_miss(&mut self) {
+        self.counts.coalesce_miss();
     }
 }

@@ -1,19 +1,44 @@
 //! What a cache reports about itself.
 
 use alloc::string::String;
+use core::fmt;
 
 use crate::time::Ttl;
 
+use super::counts::{Counters, hit_ratio};
+
 /// Counters and size, as of one call to [`Cache::info`](crate::Cache::info).
 ///
-/// Every lookup is exactly one hit or one miss, so `hits + misses` equals the number of
-/// lookups since the last clear, failed ones included.
+/// Every lookup is exactly one hit, one miss or one coalesced wait, so
+/// `hits + misses + coalesced` equals the number of lookups since the last clear, failed
+/// ones included. [`lifetime`](Self::lifetime) holds the same counters since the cache
+/// was built, for export: a clear resets the others, never those.
+///
+/// It prints as one line, and serializes with serde (`hit_ratio` included):
+///
+/// ```
+/// use jwm_cache_core::{Cache, ManualClock};
+///
+/// let mut cache = Cache::new(ManualClock::new());
+/// cache.get_or_insert_with("a", || 1);
+/// cache.get_or_insert_with("a", || 1);
+/// let info = cache.info();
+/// assert_eq!(info.hit_ratio(), 0.5);
+/// assert_eq!(
+///     info.to_string(),
+///     "hits 1, misses 1, coalesced 0, hit ratio 50.0%, size 1, evictions 0, expirations 0, errors 0"
+/// );
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheInfo {
     /// Lookups that returned a stored value.
     pub hits: u64,
-    /// Lookups that found nothing usable (absent, expired, or failed).
+    /// Lookups that found nothing usable (absent, expired, or failed), whose caller
+    /// computed the value.
     pub misses: u64,
+    /// Lookups that found nothing, whose caller waited for another caller's computation
+    /// of the same key (single-flight) instead of running its own.
+    pub coalesced: u64,
     /// Live entries now; expired ones are never counted.
     pub current_size: usize,
     /// Live entries the backend dropped to stay within capacity.
@@ -23,6 +48,29 @@ pub struct CacheInfo {
     /// Backend and codec failures, each also counted where it happened (a failed lookup
     /// is a miss).
     pub errors: u64,
+    /// Every counter since the cache was built: what it counted before its last clear,
+    /// plus the fields above. Monotonic, for export.
+    pub lifetime: Counters,
+}
+
+impl CacheInfo {
+    /// The counters since the last clear, without the size.
+    pub fn counters(&self) -> Counters {
+        Counters {
+            hits: self.hits,
+            misses: self.misses,
+            coalesced: self.coalesced,
+            errors: self.errors,
+            evictions: self.evictions,
+            expirations: self.expirations,
+        }
+    }
+
+    /// The share of lookups since the last clear that ran no computation of their own:
+    /// `(hits + coalesced) / (hits + misses + coalesced)`, and 1.0 before the first.
+    pub fn hit_ratio(&self) -> f64 {
+        hit_ratio(self.hits, self.misses, self.coalesced)
+    }
 }
 
 impl core::ops::Add for CacheInfo {
@@ -33,11 +81,50 @@ impl core::ops::Add for CacheInfo {
         CacheInfo {
             hits: self.hits + other.hits,
             misses: self.misses + other.misses,
+            coalesced: self.coalesced + other.coalesced,
             current_size: self.current_size + other.current_size,
             evictions: self.evictions + other.evictions,
             expirations: self.expirations + other.expirations,
             errors: self.errors + other.errors,
+            lifetime: self.lifetime + other.lifetime,
         }
+    }
+}
+
+/// `hits 1, misses 1, coalesced 0, hit ratio 50.0%, size 1, evictions 0, expirations 0,
+/// errors 0`: the counters since the last clear.
+impl fmt::Display for CacheInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "hits {}, misses {}, coalesced {}, hit ratio {:.1}%, size {}, evictions {}, expirations {}, errors {}",
+            self.hits,
+            self.misses,
+            self.coalesced,
+            100.0 * self.hit_ratio(),
+            self.current_size,
+            self.evictions,
+            self.expirations,
+            self.errors
+        )
+    }
+}
+
+impl serde::Serialize for CacheInfo {
+    /// Every field, `hit_ratio`, and `lifetime` as a nested struct.
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = serializer.serialize_struct("CacheInfo", 9)?;
+        fields.serialize_field("hits", &self.hits)?;
+        fields.serialize_field("misses", &self.misses)?;
+        fields.serialize_field("coalesced", &self.coalesced)?;
+        fields.serialize_field("hit_ratio", &self.hit_ratio())?;
+        fields.serialize_field("current_size", &self.current_size)?;
+        fields.serialize_field("evictions", &self.evictions)?;
+        fields.serialize_field("expirations", &self.expirations)?;
+        fields.serialize_field("errors", &self.errors)?;
+        fields.serialize_field("lifetime", &self.lifetime)?;
+        fields.end()
     }
 }
 

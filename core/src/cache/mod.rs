@@ -2,6 +2,7 @@
 
 mod at_instant;
 mod builder;
+mod counts;
 mod info;
 mod options;
 mod policy;
@@ -16,9 +17,10 @@ use crate::memory::MemoryBackend;
 use crate::time::{Clock, Instant, Ttl};
 
 pub use builder::CacheBuilder;
+pub use counts::{Counters, Counts};
 pub use info::{CacheInfo, Parameters};
 pub use options::{DEFAULT_IDENTIFIER, DEFAULT_TTL, Options};
-pub use policy::{Counts, Policy, Write};
+pub use policy::{Policy, Write};
 
 /// The error of a [`Cache`] over backend `B` and codec `S` storing `V`.
 pub type CacheError<K, V, B, S> =
@@ -61,7 +63,10 @@ pub struct Cache<K, V, B, S, C> {
     backend: B,
     policy: Policy<S>,
     clock: C,
+    /// Counted since the last clear.
     counts: Counts,
+    /// Counted before the last clear: `info().lifetime` adds the two.
+    retired: Counters,
     types: PhantomData<fn(K) -> V>,
 }
 
@@ -98,6 +103,7 @@ impl<K, V, B, S, C> Cache<K, V, B, S, C> {
             policy,
             clock,
             counts: Counts::default(),
+            retired: Counters::default(),
             types: PhantomData,
         }
     }
@@ -257,23 +263,28 @@ where
         self.remove_at(key, now)
     }
 
-    /// Empties this cache's namespace and resets every counter.
+    /// Empties this cache's namespace and resets every counter but the lifetime totals.
     ///
     /// ```
-    /// use jwm_cache_core::{Cache, CacheInfo, ManualClock};
+    /// use jwm_cache_core::{Cache, ManualClock};
     ///
     /// let mut cache = Cache::new(ManualClock::new());
     /// cache.get_or_insert_with(1, || 1);
     /// cache.clear().unwrap();
-    /// assert_eq!(cache.info(), CacheInfo::default());
+    /// let info = cache.info();
+    /// assert_eq!((info.misses, info.current_size), (0, 0));
+    /// assert_eq!(info.lifetime.misses, 1);
     /// ```
     pub fn clear(&mut self) -> Result<(), CacheError<K, V, B, S>> {
+        // The backend's reclaim counts restart with the clear: keep them first.
+        self.retired += Counters::of(self.counts, self.backend.reclaimed());
         let cleared = self.backend.clear().map_err(Error::Backend);
         self.counts = Counts::outcome(&cleared);
         cleared
     }
 
-    /// Hits, misses, live size and the backend's reclaim counts.
+    /// Hits, misses, live size and the backend's reclaim counts since the last clear,
+    /// and every counter since the cache was built ([`CacheInfo::lifetime`]).
     ///
     /// `current_size` never counts an expired entry. If the backend cannot report its
     /// size, `current_size` is 0 and the failure is counted in `errors`. Reclaiming

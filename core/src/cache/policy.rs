@@ -3,13 +3,12 @@
 
 use alloc::string::String;
 
-use crate::backend::Reclaimed;
 use crate::codec::Serializer;
 use crate::error::Error;
 use crate::time::{Deadline, Instant, Ttl};
 
+use super::Parameters;
 use super::options::Options;
-use super::{CacheInfo, Parameters};
 
 /// A cache's TTL, namespace and codec, and the rules applied around its backend's I/O.
 ///
@@ -165,68 +164,5 @@ impl<S> Policy<S> {
             codec: S::NAME,
             clock,
         }
-    }
-}
-
-/// Hits, misses and errors: what one operation adds, or what a cache has added up.
-///
-/// The counting rules live here once: a lookup is exactly one hit or one miss (a failed
-/// lookup is a miss), and every failure is also one error.
-///
-/// ```
-/// use jwm_cache_core::Counts;
-///
-/// let mut total = Counts::default();
-/// total += Counts::lookup(&Ok::<_, ()>(Some(1)));
-/// total += Counts::lookup(&Err::<Option<u8>, _>("down"));
-/// assert_eq!((total.hits, total.misses, total.errors), (1, 1, 1));
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Lookups that returned a stored value.
-    pub hits: u64,
-    /// Lookups that found nothing usable.
-    pub misses: u64,
-    /// Backend and codec failures.
-    pub errors: u64,
-}
-
-impl Counts {
-    /// What a lookup counts: a hit or a miss, and an error if it failed.
-    pub fn lookup<T, E>(found: &Result<Option<T>, E>) -> Self {
-        Counts {
-            hits: u64::from(matches!(found, Ok(Some(_)))),
-            misses: u64::from(!matches!(found, Ok(Some(_)))),
-            errors: u64::from(found.is_err()),
-        }
-    }
-
-    /// What any other operation counts: an error if it failed.
-    pub fn outcome<T, E>(result: &Result<T, E>) -> Self {
-        Counts {
-            errors: u64::from(result.is_err()),
-            ..Counts::default()
-        }
-    }
-
-    /// The report: these counts, the live `size` (`None` if the backend could not tell)
-    /// and what the backend reclaimed.
-    pub fn info(self, size: Option<usize>, reclaimed: Reclaimed) -> CacheInfo {
-        CacheInfo {
-            hits: self.hits,
-            misses: self.misses,
-            current_size: size.unwrap_or(0),
-            evictions: reclaimed.evictions,
-            expirations: reclaimed.expirations,
-            errors: self.errors,
-        }
-    }
-}
-
-impl core::ops::AddAssign for Counts {
-    fn add_assign(&mut self, other: Counts) {
-        self.hits += other.hits;
-        self.misses += other.misses;
-        self.errors += other.errors;
     }
 }

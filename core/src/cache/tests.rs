@@ -99,7 +99,7 @@ fn a_shorter_ttl_on_reinsert_shortens_the_life() {
 }
 
 #[test]
-fn counters_add_up_and_clear_resets_them() {
+fn counters_add_up_and_clear_resets_all_but_the_lifetime_totals() {
     let clock = ManualClock::new();
     let mut c = CacheBuilder::new(clock.clone())
         .ttl(SEC)
@@ -119,8 +119,22 @@ fn counters_add_up_and_clear_resets_them() {
 
     c.insert(9, 9).unwrap();
     c.clear().unwrap();
-    assert_eq!(c.info(), CacheInfo::default());
+    let cleared = c.info();
+    assert_eq!(cleared.counters(), Counters::default());
+    assert_eq!(cleared.current_size, 0);
+    // What was counted before the clear stays in the lifetime totals.
+    assert_eq!(cleared.lifetime, info.lifetime);
+    assert_eq!(
+        (
+            info.lifetime.hits,
+            info.lifetime.misses,
+            info.lifetime.evictions,
+            info.lifetime.expirations
+        ),
+        (2, 5, 2, 2)
+    );
     assert_eq!(c.get(&9).unwrap(), None);
+    assert_eq!(c.info().lifetime.misses, 6);
 }
 
 #[test]

@@ -75,7 +75,7 @@ static FETCH: FETCH = FETCH {
             let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
                 &__jwm_cache_named,
             );
-            ::std::sync::Arc::new(
+            ::jwm_cache::FnCache::listed(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
                     .ttl(::core::time::Duration::from_millis(60000u64))
@@ -258,7 +258,7 @@ static SHOUT: SHOUT = SHOUT {
             let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
                 &__jwm_cache_named,
             );
-            ::std::sync::Arc::new(
+            ::jwm_cache::FnCache::listed(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
                     .serializer(::jwm_cache::codec::Identity)

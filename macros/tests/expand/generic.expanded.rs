@@ -37,7 +37,7 @@ fn largest<T: Ord + Clone + Hash + Send + Sync + 'static>(items: Vec<T>) -> Opti
                     ::core::convert::AsRef::as_ref(&__jwm_cache_named),
                     &[::core::any::type_name::<T>()],
                 );
-            ::std::sync::Arc::new(
+            ::jwm_cache::FnCache::listed(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(&__jwm_cache_identifier)
                     .single_flight(false)

@@ -59,7 +59,7 @@ static POPULATION: POPULATION = POPULATION {
             let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
                 &__jwm_cache_named,
             );
-            ::std::sync::Arc::new(
+            ::jwm_cache::FnCache::listed(
                 ::jwm_cache::SyncCacheBuilder::new()
                     .identifier(__jwm_cache_identifier)
                     .serializer(::jwm_cache::codec::Identity)

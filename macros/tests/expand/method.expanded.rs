@@ -49,7 +49,7 @@ impl Shape {
                         ::core::convert::AsRef::as_ref(&__jwm_cache_named),
                         &[::core::any::type_name::<Self>()],
                     );
-                ::std::sync::Arc::new(
+                ::jwm_cache::FnCache::listed(
                     ::jwm_cache::SyncCacheBuilder::new()
                         .identifier(&__jwm_cache_identifier)
                         .ttl(::core::time::Duration::from_millis(250u64))

@@ -62,7 +62,7 @@ static RATES: RATES = RATES {
             let __jwm_cache_identifier: &str = ::core::convert::AsRef::as_ref(
                 &__jwm_cache_named,
             );
-            ::std::sync::Arc::new(
+            ::jwm_cache::FnCache::listed(
                 ::jwm_cache::BlockingCache::new(
                     ::std::sync::Arc::new(
                         ::jwm_cache::AsyncCacheBuilder::new()

@@ -151,7 +151,7 @@ where
         let cache = Arc::clone(&self.cache);
         self.bridge
             .run(async move { cache.info().await })
-            .unwrap_or_else(|_stopped| self.cache.counts().info(None, Default::default()))
+            .unwrap_or_else(|_stopped| self.cache.info_with_size(None))
     }
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.

@@ -82,6 +82,18 @@ impl<M> FnCache<M> {
         CurrentCache::Shared(&self.cache)
     }
 
+    /// `cache`, in the process-wide list of caches ([`reports`](crate::report::reports)):
+    /// the cache of a `#[ttl_cache]` function that shares none.
+    #[doc(hidden)]
+    pub fn listed(cache: M) -> Arc<M>
+    where
+        M: Shareable,
+    {
+        let cache = Arc::new(cache);
+        crate::report::enlist(&cache);
+        cache
+    }
+
     /// The cache registered under `identifier` in this process, or a new one from
     /// `make`: functions under one identifier (with the same types) share one cache.
     ///

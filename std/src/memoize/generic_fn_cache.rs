@@ -200,7 +200,7 @@ mod asynchronous {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use jwm_cache_core::{CacheInfo, Parameters};
+    use jwm_cache_core::{CacheInfo, Counters, Parameters};
 
     use super::GenericFnCache;
     use crate::controls::AsyncCacheControls;
@@ -215,6 +215,8 @@ mod asynchronous {
         fn boxed_info(&self) -> Boxed<'_, CacheInfo>;
         /// [`AsyncCacheControls::cache_clear`], boxed.
         fn boxed_clear(&self) -> Boxed<'_, ()>;
+        /// [`AsyncCacheControls::cache_counters`].
+        fn counters(&self) -> Counters;
         /// [`AsyncCacheControls::cache_parameters`].
         fn parameters(&self) -> Parameters;
     }
@@ -226,6 +228,10 @@ mod asynchronous {
 
         fn boxed_clear(&self) -> Boxed<'_, ()> {
             Box::pin(self.cache_clear())
+        }
+
+        fn counters(&self) -> Counters {
+            self.cache_counters()
         }
 
         fn parameters(&self) -> Parameters {
@@ -255,6 +261,15 @@ mod asynchronous {
                 sum = sum + controls.boxed_info().await;
             }
             sum
+        }
+
+        /// Every counter since the last clear, summed over every instantiation, without
+        /// `.await`.
+        pub fn cache_counters(&self) -> Counters {
+            self.controls()
+                .iter()
+                .map(|c| c.counters())
+                .fold(Counters::default(), |sum, c| sum + c)
         }
 
         /// Empties every instantiation's cache and resets its counters.

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use jwm_cache_core::{Clock, Lookup, Parameters, Serializer};
 
+use crate::report::{self, CacheReport};
 use crate::sync::SyncCache;
 
 mod sealed {
@@ -26,6 +27,10 @@ pub trait Shareable: Any + Send + Sync + sealed::Sealed {
 
     /// The settings to compare.
     fn parameters(&self) -> Parameters;
+
+    /// Its settings and counters, read without I/O: what
+    /// [`reports`](crate::report::reports) lists.
+    fn report(&self) -> CacheReport;
 }
 
 impl<K, V, B, S, C> Shareable for SyncCache<K, V, B, S, C>
@@ -41,6 +46,16 @@ where
 
     fn parameters(&self) -> Parameters {
         SyncCache::parameters(self)
+    }
+
+    fn report(&self) -> CacheReport {
+        let info = self.info();
+        CacheReport {
+            parameters: self.parameters(),
+            counters: info.counters(),
+            lifetime: info.lifetime,
+            size: Some(info.current_size),
+        }
     }
 }
 
@@ -61,6 +76,15 @@ where
     fn parameters(&self) -> Parameters {
         crate::asynch::AsyncCache::parameters(self)
     }
+
+    fn report(&self) -> CacheReport {
+        CacheReport {
+            parameters: self.parameters(),
+            counters: self.counters(),
+            lifetime: self.lifetime_counters(),
+            size: None,
+        }
+    }
 }
 
 #[cfg(feature = "async")]
@@ -79,6 +103,10 @@ where
 
     fn parameters(&self) -> Parameters {
         Shareable::parameters(&**self.cache())
+    }
+
+    fn report(&self) -> CacheReport {
+        Shareable::report(&**self.cache())
     }
 }
 
@@ -164,6 +192,7 @@ where
         }
     }
     let made = Arc::new(made);
+    report::enlist(&made);
     let erased: Arc<dyn Any + Send + Sync> = made.clone();
     entries.push(Entry {
         cache_type,

@@ -172,7 +172,12 @@ where
         ttl: Ttl,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        let mut next = Next::joined(self.join_or_lead(&mut shard, &key));
+        let role = self.join_or_lead(&mut shard, &key);
+        if matches!(role, Role::Wait(_)) {
+            // Under the lock that counted the miss, so `info` never sees it twice.
+            shard.cache.coalesce_miss();
+        }
+        let mut next = Next::joined(role);
         drop(shard);
         let lead = loop {
             next = match next {

@@ -93,7 +93,11 @@ where
         F: Future<Output = Result<V, Failure<E>>>,
     {
         let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
-        let mut next = Next::joined(self.join_or_lead(&key, joiner));
+        let role = self.join_or_lead(&key, joiner);
+        if matches!(role, Role::Wait(_)) {
+            self.counts.coalesce_miss();
+        }
+        let mut next = Next::joined(role);
         let lead = loop {
             next = match next {
                 Next::Serve(result) => {

@@ -1,5 +1,6 @@
 //! `AsyncCache`: the async shell over the core's policy.
 
+mod counters;
 mod get_or_insert;
 mod miss;
 
@@ -9,8 +10,8 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
-    CacheInfo, Clock, Counts, Error, Identity, Instant, MemoryBackend, Options, Parameters, Policy,
-    Serializer, Ttl, Write,
+    CacheInfo, Clock, Counters, Counts, Error, Identity, Instant, MemoryBackend, Options,
+    Parameters, Policy, Serializer, Ttl, Write,
 };
 
 pub(crate) use miss::Storing;
@@ -267,17 +268,22 @@ where
     pub async fn clear(&self) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let _gate = self.writes.write().await;
         self.flights().detach_all();
+        self.counts.retire(self.backend.reclaimed());
         let cleared = self.backend.clear().await.map_err(Error::Backend);
-        self.counts.reset(Counts::outcome(&cleared));
+        self.counts.add(Counts::outcome(&cleared));
         cleared
     }
 
-    /// Hits, misses, live size and the backend's reclaim counts.
+    /// Hits, misses, live size and the backend's reclaim counts since the last clear,
+    /// and every counter since the cache was built ([`CacheInfo::lifetime`]).
+    ///
+    /// Only the size asks the backend: [`counters`](Self::counters) reads the rest
+    /// without `.await`.
     pub async fn info(&self) -> CacheInfo {
         let now = self.clock.now();
         let size = self.backend.len(now).await;
         self.counts.add(Counts::outcome(&size));
-        self.counts.get().info(size.ok(), self.backend.reclaimed())
+        self.info_with_size(size.ok())
     }
 
     /// TTL, identifier, capacity, and the names of the backend, codec and clock.
@@ -353,11 +359,6 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
         self.policy.ttl()
     }
 
-    /// The counters as they stand, without asking the backend anything.
-    pub(crate) fn counts(&self) -> Counts {
-        self.counts.get()
-    }
-
     /// The clock.
     pub fn clock(&self) -> &C {
         &self.clock
@@ -384,6 +385,10 @@ where
 {
     fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {
         self.info()
+    }
+
+    fn cache_counters(&self) -> Counters {
+        self.counters()
     }
 
     async fn cache_clear(&self) {

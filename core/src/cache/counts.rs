@@ -1,0 +1,214 @@
+//! What a cache counts: the rules for one operation ([`Counts`]), and the totals a cache
+//! has added up since it was built ([`Counters`]).
+
+use core::fmt;
+
+use crate::backend::Reclaimed;
+
+use super::CacheInfo;
+
+/// Hits, misses, coalesced waits and errors: what one operation adds, or what a cache
+/// has added up.
+///
+/// The counting rules live here once: a lookup is exactly one hit or one miss (a failed
+/// lookup is a miss), and every failure is also one error. A miss whose caller then
+/// waited for another caller's computation, instead of running its own, is recounted
+/// as coalesced ([`coalesce_miss`](Self::coalesce_miss)), so every call is exactly one
+/// hit, miss or coalesced wait.
+///
+/// ```
+/// use jwm_cache_core::Counts;
+///
+/// let mut total = Counts::default();
+/// total += Counts::lookup(&Ok::<_, ()>(Some(1)));
+/// total += Counts::lookup(&Err::<Option<u8>, _>("down"));
+/// total += Counts::lookup(&Ok::<Option<u8>, ()>(None));
+/// total.coalesce_miss();
+/// assert_eq!((total.hits, total.misses, total.coalesced, total.errors), (1, 1, 1, 1));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Lookups that returned a stored value.
+    pub hits: u64,
+    /// Lookups that found nothing usable, whose caller computed the value (or failed).
+    pub misses: u64,
+    /// Lookups that found nothing, whose caller waited for another caller's computation.
+    pub coalesced: u64,
+    /// Backend and codec failures.
+    pub errors: u64,
+}
+
+impl Counts {
+    /// What a lookup counts: a hit or a miss, and an error if it failed.
+    pub fn lookup<T, E>(found: &Result<Option<T>, E>) -> Self {
+        Counts {
+            hits: u64::from(matches!(found, Ok(Some(_)))),
+            misses: u64::from(!matches!(found, Ok(Some(_)))),
+            coalesced: 0,
+            errors: u64::from(found.is_err()),
+        }
+    }
+
+    /// What any other operation counts: an error if it failed.
+    pub fn outcome<T, E>(result: &Result<T, E>) -> Self {
+        Counts {
+            errors: u64::from(result.is_err()),
+            ..Counts::default()
+        }
+    }
+
+    /// Recounts one miss as coalesced: its caller found a computation of the key in
+    /// flight and waited for it.
+    pub fn coalesce_miss(&mut self) {
+        self.misses = self.misses.saturating_sub(1);
+        self.coalesced += 1;
+    }
+
+    /// The report: these counts, the live `size` (`None` if the backend could not tell)
+    /// and what the backend reclaimed. Its lifetime totals are these same counts: a cache
+    /// that was cleared adds what it counted before.
+    pub fn info(self, size: Option<usize>, reclaimed: Reclaimed) -> CacheInfo {
+        CacheInfo {
+            hits: self.hits,
+            misses: self.misses,
+            coalesced: self.coalesced,
+            current_size: size.unwrap_or(0),
+            evictions: reclaimed.evictions,
+            expirations: reclaimed.expirations,
+            errors: self.errors,
+            lifetime: Counters::of(self, reclaimed),
+        }
+    }
+}
+
+impl core::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.coalesced += other.coalesced;
+        self.errors += other.errors;
+    }
+}
+
+/// Every counter of a cache, without its size: since the last clear in
+/// [`CacheInfo`]'s own fields, or since the cache was built in
+/// [`CacheInfo::lifetime`], which a clear never resets and so exports as monotonic
+/// counters.
+///
+/// ```
+/// use jwm_cache_core::{Cache, ManualClock};
+///
+/// let mut cache = Cache::new(ManualClock::new());
+/// cache.get_or_insert_with(1, || 1);
+/// cache.get_or_insert_with(1, || 1);
+/// cache.clear().unwrap();
+/// cache.get_or_insert_with(1, || 1);
+/// let info = cache.info();
+/// assert_eq!((info.hits, info.misses), (0, 1));
+/// assert_eq!((info.lifetime.hits, info.lifetime.misses), (1, 2));
+/// assert_eq!(info.lifetime.calls(), 3);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Lookups that returned a stored value.
+    pub hits: u64,
+    /// Lookups that found nothing usable, whose caller computed the value (or failed).
+    pub misses: u64,
+    /// Lookups that found nothing, whose caller waited for another caller's computation.
+    pub coalesced: u64,
+    /// Backend and codec failures.
+    pub errors: u64,
+    /// Live entries the backend dropped to stay within capacity.
+    pub evictions: u64,
+    /// Entries the backend dropped because their deadline passed.
+    pub expirations: u64,
+}
+
+impl Counters {
+    /// The counters of `counts` and `reclaimed` together.
+    pub fn of(counts: Counts, reclaimed: Reclaimed) -> Self {
+        Counters {
+            hits: counts.hits,
+            misses: counts.misses,
+            coalesced: counts.coalesced,
+            errors: counts.errors,
+            evictions: reclaimed.evictions,
+            expirations: reclaimed.expirations,
+        }
+    }
+
+    /// Lookups: `hits + misses + coalesced`.
+    pub fn calls(&self) -> u64 {
+        self.hits + self.misses + self.coalesced
+    }
+
+    /// The share of lookups that ran no computation of their own:
+    /// `(hits + coalesced) / calls`, and 1.0 before the first call.
+    pub fn hit_ratio(&self) -> f64 {
+        hit_ratio(self.hits, self.misses, self.coalesced)
+    }
+}
+
+impl core::ops::Add for Counters {
+    type Output = Counters;
+
+    /// The counters of two caches together, such as two shards.
+    fn add(self, other: Counters) -> Counters {
+        Counters {
+            hits: self.hits + other.hits,
+            misses: self.misses + other.misses,
+            coalesced: self.coalesced + other.coalesced,
+            errors: self.errors + other.errors,
+            evictions: self.evictions + other.evictions,
+            expirations: self.expirations + other.expirations,
+        }
+    }
+}
+
+impl core::ops::AddAssign for Counters {
+    fn add_assign(&mut self, other: Counters) {
+        *self = *self + other;
+    }
+}
+
+/// `(hits + coalesced) / calls`, 1.0 with no calls: nothing was missed yet.
+pub(super) fn hit_ratio(hits: u64, misses: u64, coalesced: u64) -> f64 {
+    let served = hits + coalesced;
+    match served + misses {
+        0 => 1.0,
+        calls => served as f64 / calls as f64,
+    }
+}
+
+/// `hits 3, misses 1, coalesced 0, hit ratio 75.0%, evictions 0, expirations 0, errors 0`
+impl fmt::Display for Counters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "hits {}, misses {}, coalesced {}, hit ratio {:.1}%, evictions {}, expirations {}, errors {}",
+            self.hits,
+            self.misses,
+            self.coalesced,
+            100.0 * self.hit_ratio(),
+            self.evictions,
+            self.expirations,
+            self.errors
+        )
+    }
+}
+
+impl serde::Serialize for Counters {
+    /// Every field, and `hit_ratio`.
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = serializer.serialize_struct("Counters", 7)?;
+        fields.serialize_field("hits", &self.hits)?;
+        fields.serialize_field("misses", &self.misses)?;
+        fields.serialize_field("coalesced", &self.coalesced)?;
+        fields.serialize_field("hit_ratio", &self.hit_ratio())?;
+        fields.serialize_field("evictions", &self.evictions)?;
+        fields.serialize_field("expirations", &self.expirations)?;
+        fields.serialize_field("errors", &self.errors)?;
+        fields.end()
+    }
+}

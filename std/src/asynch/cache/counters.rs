@@ -1,0 +1,45 @@
+//! An async cache's counters, read without `.await`: its atomics and the backend's
+//! reclaim counts, never its I/O.
+
+use jwm_cache_core::{CacheInfo, Counters, Serializer};
+
+use super::AsyncCache;
+use crate::asynch::backend::AsyncBackend;
+
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
+where
+    S: Serializer<V>,
+    B: AsyncBackend<K, S::Encoded>,
+{
+    /// Every counter since the last clear, read without `.await` or I/O: hits, misses,
+    /// coalesced waits, errors, and the backend's reclaim counts. For a synchronous
+    /// metrics exporter, or a `Display` in a log line.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache = jwm_cache::AsyncCache::new();
+    /// cache.get_or_insert_with(1, || async { 10 }).await;
+    /// cache.get_or_insert_with(1, || async { 10 }).await;
+    /// let counters = cache.counters();
+    /// assert_eq!((counters.hits, counters.misses), (1, 1));
+    /// assert_eq!(counters.hit_ratio(), 0.5);
+    /// # });
+    /// ```
+    pub fn counters(&self) -> Counters {
+        Counters::of(self.counts.get(), self.backend.reclaimed())
+    }
+
+    /// Every counter since the cache was built, read without `.await`: monotonic, as
+    /// [`CacheInfo::lifetime`].
+    pub fn lifetime_counters(&self) -> Counters {
+        self.counts.retired() + self.counters()
+    }
+
+    /// The report, with `size` for its live size (0 when `None`).
+    pub(crate) fn info_with_size(&self, size: Option<usize>) -> CacheInfo {
+        let reclaimed = self.backend.reclaimed();
+        let mut info = self.counts.get().info(size, reclaimed);
+        info.lifetime += self.counts.retired();
+        info
+    }
+}
