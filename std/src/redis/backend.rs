@@ -57,7 +57,9 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
 ///   computation. The connection manager reconnects by itself, so when a dead server
 ///   returns, hits resume with no action. A memoized call over this backend counts
-///   failures and still returns its function's value.
+///   failures and still returns its function's value. With feature `tracing`, a
+///   failure, the start of a pause and the recovery after it are events (target
+///   `jwm_cache::redis`); nothing is emitted on the way of a hit.
 ///
 /// Connections are made lazily, one per tokio runtime that uses the backend, on its
 /// first operation there: a backend can be opened anywhere, even while the server is

@@ -164,27 +164,47 @@ impl Link {
         }
         let pauses = failure == Failure::Pauses;
         let failure = match tokio::time::timeout(within, operation).await {
-            Ok(Ok(value)) => return Ok(value),
+            Ok(Ok(value)) => {
+                #[cfg(feature = "tracing")]
+                if self.pause.ended() {
+                    tracing::info!(target: "jwm_cache::redis", "redis backend recovered");
+                }
+                return Ok(value);
+            }
             Ok(Err(e)) if is_connection_failure(&e) => e.into(),
             Ok(Err(e)) => {
                 if e.kind() == redis::ErrorKind::AuthenticationFailed {
                     self.forget(runtime);
                 }
-                return Err(e.into());
+                let e = RedisBackendError::from(e);
+                #[cfg(feature = "tracing")]
+                tracing::warn!(target: "jwm_cache::redis", error = %e, "redis command failed");
+                return Err(e);
             }
             Err(_) => RedisBackendError::Timeout(self.timeout),
         };
-        if pauses && !self.pause_after_failure.is_zero() {
-            self.pause.start(self.pause_after_failure);
+        #[cfg(feature = "tracing")]
+        tracing::warn!(target: "jwm_cache::redis", error = %failure, "redis backend failed");
+        if pauses {
+            self.failed();
         }
         Err(failure)
     }
 
-    /// Starts the pause after a failure seen elsewhere (a batched lookup that timed out
-    /// waiting for its `MGET`).
+    /// Starts the pause after a failure, here or seen elsewhere (a batched lookup that
+    /// timed out waiting for its `MGET`).
     pub(crate) fn failed(&self) {
-        if !self.pause_after_failure.is_zero() {
-            self.pause.start(self.pause_after_failure);
+        if self.pause_after_failure.is_zero() {
+            return;
+        }
+        let _newly = self.pause.start(self.pause_after_failure);
+        #[cfg(feature = "tracing")]
+        if _newly {
+            tracing::warn!(
+                target: "jwm_cache::redis",
+                pause = ?self.pause_after_failure,
+                "redis backend paused after a failure: calls skip it until the pause ends"
+            );
         }
     }
 }
@@ -259,9 +279,23 @@ impl Pause {
         until != 0 && self.now() < until
     }
 
-    fn start(&self, pause: Duration) {
+    /// Pauses for `pause` from now; true if no pause was running.
+    fn start(&self, pause: Duration) -> bool {
         let pause = u64::try_from(pause.as_nanos()).unwrap_or(u64::MAX);
-        self.until
-            .store(self.now().saturating_add(pause).max(1), Relaxed);
+        let now = self.now();
+        let previous = self.until.swap(now.saturating_add(pause).max(1), Relaxed);
+        previous == 0 || previous <= now
+    }
+
+    /// After a success: forgets a pause that has run out, and says whether this call
+    /// did (once per pause, for the recovery's event).
+    #[cfg(feature = "tracing")]
+    fn ended(&self) -> bool {
+        let until = self.until.load(Relaxed);
+        until != 0
+            && self
+                .until
+                .compare_exchange(until, 0, Relaxed, Relaxed)
+                .is_ok()
     }
 }
