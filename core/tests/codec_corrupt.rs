@@ -34,6 +34,8 @@ proptest! {
                 prop_assert_eq!(cache.get(&1).unwrap(), Some(fresh));
                 let info = cache.info();
                 prop_assert_eq!((info.hits, info.misses, info.errors), (1, 1, 1));
+                // Counted as the codec's: the bytes were there, and would not decode.
+                prop_assert_eq!((info.codec_errors, info.lifetime.codec_errors), (1, 1));
             }
         }
     }

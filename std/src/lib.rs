@@ -170,6 +170,9 @@ mod flight;
 pub mod key;
 mod memoize;
 pub mod memory;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 #[cfg(feature = "redis")]
 mod redis;
 pub mod report;

@@ -114,7 +114,7 @@ where
     #[doc(hidden)]
     pub fn info_at(&mut self, now: Instant) -> CacheInfo {
         let size = self.backend.len(now);
-        self.counts += Counts::outcome(&size);
+        self.counts += Counts::backend(&size);
         let mut info = self.counts.info(size.ok(), self.backend.reclaimed());
         info.lifetime += self.retired;
         info

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::backend::Reclaimed;
+use crate::error::Error;
 
 use super::CacheInfo;
 
@@ -11,20 +12,24 @@ use super::CacheInfo;
 /// has added up.
 ///
 /// The counting rules live here once: a lookup is exactly one hit or one miss (a failed
-/// lookup is a miss), and every failure is also one error. A miss whose caller then
+/// lookup is a miss), and every failure is also one error, of the backend or of the
+/// codec. A miss whose caller then
 /// waited for another caller's computation, instead of running its own, is recounted
 /// as coalesced ([`coalesce_miss`](Self::coalesce_miss)), so every call is exactly one
 /// hit, miss or coalesced wait.
 ///
 /// ```
-/// use jwm_cache_core::Counts;
+/// use jwm_cache_core::{Counts, Error};
 ///
+/// type Found = Result<Option<u8>, Error<&'static str, &'static str>>;
 /// let mut total = Counts::default();
-/// total += Counts::lookup(&Ok::<_, ()>(Some(1)));
-/// total += Counts::lookup(&Err::<Option<u8>, _>("down"));
-/// total += Counts::lookup(&Ok::<Option<u8>, ()>(None));
+/// total += Counts::lookup(&Found::Ok(Some(1)));
+/// total += Counts::lookup(&Found::Err(Error::Backend("down")));
+/// total += Counts::lookup(&Found::Err(Error::Codec("corrupt")));
+/// total += Counts::lookup(&Found::Ok(None));
 /// total.coalesce_miss();
-/// assert_eq!((total.hits, total.misses, total.coalesced, total.errors), (1, 1, 1, 1));
+/// assert_eq!((total.hits, total.misses, total.coalesced), (1, 2, 1));
+/// assert_eq!((total.errors, total.codec_errors), (2, 1));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -36,21 +41,33 @@ pub struct Counts {
     pub coalesced: u64,
     /// Backend and codec failures.
     pub errors: u64,
+    /// The codec's failures among `errors`: a value that would not encode, or stored
+    /// bytes that would not decode.
+    pub codec_errors: u64,
 }
 
 impl Counts {
     /// What a lookup counts: a hit or a miss, and an error if it failed.
-    pub fn lookup<T, E>(found: &Result<Option<T>, E>) -> Self {
+    pub fn lookup<T, B, S>(found: &Result<Option<T>, Error<B, S>>) -> Self {
         Counts {
             hits: u64::from(matches!(found, Ok(Some(_)))),
             misses: u64::from(!matches!(found, Ok(Some(_)))),
-            coalesced: 0,
-            errors: u64::from(found.is_err()),
+            ..Counts::outcome(found)
         }
     }
 
     /// What any other operation counts: an error if it failed.
-    pub fn outcome<T, E>(result: &Result<T, E>) -> Self {
+    pub fn outcome<T, B, S>(result: &Result<T, Error<B, S>>) -> Self {
+        Counts {
+            errors: u64::from(result.is_err()),
+            codec_errors: u64::from(matches!(result, Err(Error::Codec(_)))),
+            ..Counts::default()
+        }
+    }
+
+    /// What an operation of the backend alone counts (asking its size, say): an error if
+    /// it failed.
+    pub fn backend<T, E>(result: &Result<T, E>) -> Self {
         Counts {
             errors: u64::from(result.is_err()),
             ..Counts::default()
@@ -76,6 +93,7 @@ impl Counts {
             evictions: reclaimed.evictions,
             expirations: reclaimed.expirations,
             errors: self.errors,
+            codec_errors: self.codec_errors,
             lifetime: Counters::of(self, reclaimed),
         }
     }
@@ -87,6 +105,7 @@ impl core::ops::AddAssign for Counts {
         self.misses += other.misses;
         self.coalesced += other.coalesced;
         self.errors += other.errors;
+        self.codec_errors += other.codec_errors;
     }
 }
 
@@ -118,6 +137,8 @@ pub struct Counters {
     pub coalesced: u64,
     /// Backend and codec failures.
     pub errors: u64,
+    /// The codec's failures among `errors`.
+    pub codec_errors: u64,
     /// Live entries the backend dropped to stay within capacity.
     pub evictions: u64,
     /// Entries the backend dropped because their deadline passed.
@@ -132,6 +153,7 @@ impl Counters {
             misses: counts.misses,
             coalesced: counts.coalesced,
             errors: counts.errors,
+            codec_errors: counts.codec_errors,
             evictions: reclaimed.evictions,
             expirations: reclaimed.expirations,
         }
@@ -159,6 +181,7 @@ impl core::ops::Add for Counters {
             misses: self.misses + other.misses,
             coalesced: self.coalesced + other.coalesced,
             errors: self.errors + other.errors,
+            codec_errors: self.codec_errors + other.codec_errors,
             evictions: self.evictions + other.evictions,
             expirations: self.expirations + other.expirations,
         }
@@ -201,7 +224,7 @@ impl serde::Serialize for Counters {
     /// Every field, and `hit_ratio`.
     fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         use serde::ser::SerializeStruct;
-        let mut fields = serializer.serialize_struct("Counters", 7)?;
+        let mut fields = serializer.serialize_struct("Counters", 8)?;
         fields.serialize_field("hits", &self.hits)?;
         fields.serialize_field("misses", &self.misses)?;
         fields.serialize_field("coalesced", &self.coalesced)?;
@@ -209,6 +232,7 @@ impl serde::Serialize for Counters {
         fields.serialize_field("evictions", &self.evictions)?;
         fields.serialize_field("expirations", &self.expirations)?;
         fields.serialize_field("errors", &self.errors)?;
+        fields.serialize_field("codec_errors", &self.codec_errors)?;
         fields.end()
     }
 }

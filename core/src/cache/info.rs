@@ -48,6 +48,9 @@ pub struct CacheInfo {
     /// Backend and codec failures, each also counted where it happened (a failed lookup
     /// is a miss).
     pub errors: u64,
+    /// The codec's failures among `errors`: a value that would not encode, or stored
+    /// bytes that would not decode (corrupt, or written by another version).
+    pub codec_errors: u64,
     /// Every counter since the cache was built: what it counted before its last clear,
     /// plus the fields above. Monotonic, for export.
     pub lifetime: Counters,
@@ -61,6 +64,7 @@ impl CacheInfo {
             misses: self.misses,
             coalesced: self.coalesced,
             errors: self.errors,
+            codec_errors: self.codec_errors,
             evictions: self.evictions,
             expirations: self.expirations,
         }
@@ -86,6 +90,7 @@ impl core::ops::Add for CacheInfo {
             evictions: self.evictions + other.evictions,
             expirations: self.expirations + other.expirations,
             errors: self.errors + other.errors,
+            codec_errors: self.codec_errors + other.codec_errors,
             lifetime: self.lifetime + other.lifetime,
         }
     }
@@ -114,7 +119,7 @@ impl serde::Serialize for CacheInfo {
     /// Every field, `hit_ratio`, and `lifetime` as a nested struct.
     fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         use serde::ser::SerializeStruct;
-        let mut fields = serializer.serialize_struct("CacheInfo", 9)?;
+        let mut fields = serializer.serialize_struct("CacheInfo", 10)?;
         fields.serialize_field("hits", &self.hits)?;
         fields.serialize_field("misses", &self.misses)?;
         fields.serialize_field("coalesced", &self.coalesced)?;
@@ -123,6 +128,7 @@ impl serde::Serialize for CacheInfo {
         fields.serialize_field("evictions", &self.evictions)?;
         fields.serialize_field("expirations", &self.expirations)?;
         fields.serialize_field("errors", &self.errors)?;
+        fields.serialize_field("codec_errors", &self.codec_errors)?;
         fields.serialize_field("lifetime", &self.lifetime)?;
         fields.end()
     }

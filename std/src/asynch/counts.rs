@@ -13,17 +13,19 @@ pub(crate) struct AtomicCounts {
     misses: AtomicU64,
     coalesced: AtomicU64,
     errors: AtomicU64,
+    codec_errors: AtomicU64,
     /// What was counted before the last clear.
     retired: Mutex<Counters>,
 }
 
 impl AtomicCounts {
-    fn counters(&self) -> [(&AtomicU64, fn(&Counts) -> u64); 4] {
+    fn counters(&self) -> [(&AtomicU64, fn(&Counts) -> u64); 5] {
         [
             (&self.hits, |c| c.hits),
             (&self.misses, |c| c.misses),
             (&self.coalesced, |c| c.coalesced),
             (&self.errors, |c| c.errors),
+            (&self.codec_errors, |c| c.codec_errors),
         ]
     }
 
@@ -51,6 +53,7 @@ impl AtomicCounts {
             misses: self.misses.swap(0, Relaxed),
             coalesced: self.coalesced.swap(0, Relaxed),
             errors: self.errors.swap(0, Relaxed),
+            codec_errors: self.codec_errors.swap(0, Relaxed),
         };
         *self.retired.lock().unwrap_or_else(PoisonError::into_inner) +=
             Counters::of(counts, reclaimed);
@@ -63,6 +66,7 @@ impl AtomicCounts {
             misses: self.misses.load(Relaxed),
             coalesced: self.coalesced.load(Relaxed),
             errors: self.errors.load(Relaxed),
+            codec_errors: self.codec_errors.load(Relaxed),
         }
     }
 

@@ -195,7 +195,16 @@ where
                 }
             };
         };
-        let value = match f() {
+        #[cfg(feature = "metrics")]
+        let computing = std::time::Instant::now();
+        let computed = f();
+        #[cfg(feature = "metrics")]
+        {
+            // Copied out, so that the recorder runs under none of our locks.
+            let identifier = self.lock(&key).cache.identifier().to_owned();
+            crate::metrics::computation_took(&identifier, computing.elapsed());
+        }
+        let value = match computed {
             Ok(value) => value,
             Err(e) => {
                 if let Some(lead) = lead {

@@ -118,7 +118,12 @@ where
                 }
             };
         };
-        let value = match f().await {
+        #[cfg(feature = "metrics")]
+        let computing = std::time::Instant::now();
+        let computed = f().await;
+        #[cfg(feature = "metrics")]
+        crate::metrics::computation_took(self.policy.identifier(), computing.elapsed());
+        let value = match computed {
             Ok(value) => value,
             Err(Failure::Error(e)) => {
                 if let Some(lead) = lead {

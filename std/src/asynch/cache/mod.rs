@@ -282,7 +282,7 @@ where
     pub async fn info(&self) -> CacheInfo {
         let now = self.clock.now();
         let size = self.backend.len(now).await;
-        self.counts.add(Counts::outcome(&size));
+        self.counts.add(Counts::backend(&size));
         self.info_with_size(size.ok())
     }
 

@@ -1,0 +1,77 @@
+//! Feature `metrics`: every listed cache's counters and size through the `metrics`
+//! facade, and each computation's duration as it ends.
+
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+
+use crate::report::{self, CacheReport};
+
+/// Records every cache of [`report::reports`] through the installed `metrics` recorder,
+/// labelled `identifier`:
+///
+/// | metric | kind | value |
+/// |---|---|---|
+/// | `jwm_cache_hits_total` | counter | lookups that found a value |
+/// | `jwm_cache_misses_total` | counter | lookups whose caller computed the value |
+/// | `jwm_cache_coalesced_total` | counter | lookups that waited for another caller's computation |
+/// | `jwm_cache_evictions_total` | counter | entries dropped for capacity |
+/// | `jwm_cache_expirations_total` | counter | entries dropped at their deadline |
+/// | `jwm_cache_errors_total` | counter | failures, labelled `kind`: `backend` or `codec` |
+/// | `jwm_cache_size` | gauge | live entries (not for async caches: that takes I/O) |
+///
+/// The counters are the lifetime totals, set with `absolute`: a clear never takes them
+/// back. Call this where the exporter collects, before a scrape, or every few seconds:
+/// it reads the caches, so nothing is recorded on a hit. Each computation's duration is
+/// recorded as it ends, in `jwm_cache_computation_seconds` (a histogram).
+///
+/// ```
+/// use jwm_cache::ttl_cache;
+///
+/// #[ttl_cache(identifier = "metrics_doc_square")]
+/// fn square(n: u64) -> u64 {
+///     n * n
+/// }
+///
+/// square(3);
+/// square(3);
+/// // With a recorder installed (a Prometheus exporter, say), before each scrape:
+/// jwm_cache::metrics::record();
+/// ```
+pub fn record() {
+    for report in report::reports() {
+        record_one(&report);
+    }
+}
+
+fn record_one(report: &CacheReport) {
+    let identifier = report.parameters.identifier.clone();
+    let lifetime = report.lifetime;
+    let counters = [
+        ("jwm_cache_hits_total", lifetime.hits),
+        ("jwm_cache_misses_total", lifetime.misses),
+        ("jwm_cache_coalesced_total", lifetime.coalesced),
+        ("jwm_cache_evictions_total", lifetime.evictions),
+        ("jwm_cache_expirations_total", lifetime.expirations),
+    ];
+    for (name, total) in counters {
+        counter!(name, "identifier" => identifier.clone()).absolute(total);
+    }
+    let errors = [
+        ("backend", lifetime.errors.saturating_sub(lifetime.codec_errors)),
+        ("codec", lifetime.codec_errors),
+    ];
+    for (kind, total) in errors {
+        counter!("jwm_cache_errors_total", "identifier" => identifier.clone(), "kind" => kind)
+            .absolute(total);
+    }
+    if let Some(size) = report.size {
+        gauge!("jwm_cache_size", "identifier" => identifier).set(size as f64);
+    }
+}
+
+/// Records one computation's duration, for the cache named `identifier`.
+pub(crate) fn computation_took(identifier: &str, elapsed: Duration) {
+    histogram!("jwm_cache_computation_seconds", "identifier" => identifier.to_owned())
+        .record(elapsed.as_secs_f64());
+}
