@@ -58,7 +58,10 @@ fn record_one(report: &CacheReport) {
         counter!(name, "identifier" => identifier.clone()).absolute(total);
     }
     let errors = [
-        ("backend", lifetime.errors.saturating_sub(lifetime.codec_errors)),
+        (
+            "backend",
+            lifetime.errors.saturating_sub(lifetime.codec_errors),
+        ),
         ("codec", lifetime.codec_errors),
     ];
     for (kind, total) in errors {
