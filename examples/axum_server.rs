@@ -71,14 +71,15 @@ async fn slug(State(state): State<AppState>, Path(title): Path<String>) -> Strin
     state.slug.call(title)
 }
 
-/// The profile cache's hits and misses, and the lookups that reached the store, as
-/// `hits=H misses=M lookups=L`. Callers who waited for another's lookup count as misses.
+/// The profile cache's counters, read without `.await`, and the lookups that reached
+/// the store, as `hits=H misses=M coalesced=C lookups=L`. A caller who waited for
+/// another's lookup is coalesced, not a miss.
 async fn stats(State(state): State<AppState>) -> String {
-    let info = state.profile.cache_info().await;
+    let counters = state.profile.cache_counters();
     let lookups = state.lookups.load(Ordering::Relaxed);
     format!(
-        "hits={} misses={} lookups={lookups}",
-        info.hits, info.misses
+        "hits={} misses={} coalesced={} lookups={lookups}",
+        counters.hits, counters.misses, counters.coalesced
     )
 }
 

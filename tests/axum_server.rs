@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// `(hits, misses, lookups)` from `/stats`.
-async fn stats(address: SocketAddr) -> (u64, u64, u64) {
+async fn stats(address: SocketAddr) -> (u64, u64, u64, u64) {
     let (_, body) = get(address, "/stats").await;
     let field = |name: &str| -> u64 {
         let start = body.find(name).expect(name) + name.len() + 1;
@@ -20,7 +20,12 @@ async fn stats(address: SocketAddr) -> (u64, u64, u64) {
             .collect();
         digits.parse().unwrap()
     };
-    (field("hits"), field("misses"), field("lookups"))
+    (
+        field("hits"),
+        field("misses"),
+        field("coalesced"),
+        field("lookups"),
+    )
 }
 
 /// `GET path` over a fresh HTTP/1.1 connection: the status code and the body.
@@ -44,27 +49,33 @@ async fn requests_share_the_memoized_handles_in_the_state() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     assert_eq!(get(address, "/users/7").await, (200, "user 7".to_string()));
-    assert_eq!(get(address, "/stats").await.1, "hits=0 misses=1 lookups=1");
+    assert_eq!(
+        get(address, "/stats").await.1,
+        "hits=0 misses=1 coalesced=0 lookups=1"
+    );
     assert_eq!(get(address, "/users/7").await, (200, "user 7".to_string()));
     assert_eq!(get(address, "/users/8").await, (200, "user 8".to_string()));
-    assert_eq!(get(address, "/stats").await.1, "hits=1 misses=2 lookups=2");
+    assert_eq!(
+        get(address, "/stats").await.1,
+        "hits=1 misses=2 coalesced=0 lookups=2"
+    );
 
-    // Concurrent requests for one new user: one lookup reaches the store. A request
-    // that arrives while it runs waits for it and counts as a miss; one that arrives
-    // after it is a hit.
+    // Concurrent requests for one new user: one lookup reaches the store, one miss. A
+    // request that arrives while it runs waits for it and is coalesced; one that
+    // arrives after it is a hit.
     let requests: Vec<_> = (0..8)
         .map(|_| tokio::spawn(get(address, "/users/9")))
         .collect();
     for request in requests {
         assert_eq!(request.await.unwrap(), (200, "user 9".to_string()));
     }
-    let (hits, misses, lookups) = stats(address).await;
-    assert_eq!((hits + misses, lookups), (11, 3));
+    let (hits, misses, coalesced, lookups) = stats(address).await;
+    assert_eq!((hits + misses + coalesced, misses, lookups), (11, 3, 3));
 
     // The state the server holds is the one the test holds: clones share the caches.
     assert_eq!(state.profile.cache_remove(&7).await, Ok(true));
     assert_eq!(get(address, "/users/7").await.1, "user 7");
-    let (hits_after, misses_after, lookups) = stats(address).await;
+    let (hits_after, misses_after, _, lookups) = stats(address).await;
     assert_eq!((hits_after, misses_after, lookups), (hits, misses + 1, 4));
 
     assert_eq!(get(address, "/slugs/Hello%20World").await.1, "hello-world");

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
 
+use jwm_cache_core::Counters;
+
 use crate::report::{self, CacheReport};
 
 /// Records every cache of [`report::reports`] through the installed `metrics` recorder,
@@ -39,14 +41,32 @@ use crate::report::{self, CacheReport};
 /// jwm_cache::metrics::record();
 /// ```
 pub fn record() {
+    // Caches of other key or value types may share an identifier: one series, summed.
+    let mut by_identifier: Vec<(String, Counters, Option<usize>)> = Vec::new();
     for report in report::reports() {
-        record_one(&report);
+        let CacheReport {
+            parameters,
+            lifetime,
+            size,
+            ..
+        } = report;
+        match by_identifier
+            .iter_mut()
+            .find(|(id, ..)| *id == parameters.identifier)
+        {
+            Some((_, total, total_size)) => {
+                *total += lifetime;
+                *total_size = total_size.zip(size).map(|(a, b)| a + b);
+            }
+            None => by_identifier.push((parameters.identifier, lifetime, size)),
+        }
+    }
+    for (identifier, lifetime, size) in by_identifier {
+        record_one(identifier, lifetime, size);
     }
 }
 
-fn record_one(report: &CacheReport) {
-    let identifier = report.parameters.identifier.clone();
-    let lifetime = report.lifetime;
+fn record_one(identifier: String, lifetime: Counters, size: Option<usize>) {
     let counters = [
         ("jwm_cache_hits_total", lifetime.hits),
         ("jwm_cache_misses_total", lifetime.misses),
@@ -68,7 +88,7 @@ fn record_one(report: &CacheReport) {
         counter!("jwm_cache_errors_total", "identifier" => identifier.clone(), "kind" => kind)
             .absolute(total);
     }
-    if let Some(size) = report.size {
+    if let Some(size) = size {
         gauge!("jwm_cache_size", "identifier" => identifier).set(size as f64);
     }
 }

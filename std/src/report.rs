@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use jwm_cache_core::{Counters, Parameters};
 
-use crate::memoize::Shareable;
+use crate::memoize::registry::Shareable;
 
 /// One listed cache, as [`reports`] read it: its settings and counters.
 ///
@@ -27,6 +27,7 @@ use crate::memoize::Shareable;
 /// assert_eq!(report.size, Some(1));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CacheReport {
     /// Identifier, TTL, capacity, and the names of the backend, codec and clock.
     pub parameters: Parameters,

@@ -74,8 +74,24 @@ impl Counts {
         }
     }
 
+    /// These counts without the miss: for a caller that counts its miss once it knows
+    /// whether it computes or waits for another's computation ([`missed`](Self::missed)).
+    pub fn deferring_miss(self) -> Self {
+        Counts { misses: 0, ..self }
+    }
+
+    /// A miss whose caller computes, or, if it `waited` for another caller's
+    /// computation, a coalesced wait.
+    pub fn missed(waited: bool) -> Self {
+        Counts {
+            misses: u64::from(!waited),
+            coalesced: u64::from(waited),
+            ..Counts::default()
+        }
+    }
+
     /// Recounts one miss as coalesced: its caller found a computation of the key in
-    /// flight and waited for it.
+    /// flight and waited for it. For a count kept under one lock with the lookup's.
     pub fn coalesce_miss(&mut self) {
         self.misses = self.misses.saturating_sub(1);
         self.coalesced += 1;
@@ -83,7 +99,8 @@ impl Counts {
 
     /// The report: these counts, the live `size` (`None` if the backend could not tell)
     /// and what the backend reclaimed. Its lifetime totals are these same counts: a cache
-    /// that was cleared adds what it counted before.
+    /// that was cleared must add what it counted before.
+    #[doc(hidden)]
     pub fn info(self, size: Option<usize>, reclaimed: Reclaimed) -> CacheInfo {
         CacheInfo {
             hits: self.hits,
@@ -128,6 +145,7 @@ impl core::ops::AddAssign for Counts {
 /// assert_eq!(info.lifetime.calls(), 3);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counters {
     /// Lookups that returned a stored value.
     pub hits: u64,

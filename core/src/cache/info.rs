@@ -30,6 +30,7 @@ use super::counts::{Counters, hit_ratio};
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheInfo {
     /// Lookups that returned a stored value.
     pub hits: u64,

@@ -10,7 +10,7 @@ mod policy;
 use core::borrow::Borrow;
 use core::marker::PhantomData;
 
-use crate::backend::{Backend, Lookup};
+use crate::backend::{Backend, Lookup, Reclaimed};
 use crate::codec::{Identity, Serializer};
 use crate::error::Error;
 use crate::memory::MemoryBackend;
@@ -276,9 +276,15 @@ where
     /// assert_eq!(info.lifetime.misses, 1);
     /// ```
     pub fn clear(&mut self) -> Result<(), CacheError<K, V, B, S>> {
-        // The backend's reclaim counts restart with the clear: keep them first.
-        self.retired += Counters::of(self.counts, self.backend.reclaimed());
+        let reclaimed = self.backend.reclaimed();
         let cleared = self.backend.clear().map_err(Error::Backend);
+        // The backend's clear restarted its reclaim counts, unless it failed.
+        let restarted = if cleared.is_ok() {
+            reclaimed
+        } else {
+            Reclaimed::default()
+        };
+        self.retired += Counters::of(self.counts, restarted);
         self.counts = Counts::outcome(&cleared);
         cleared
     }

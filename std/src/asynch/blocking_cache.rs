@@ -224,7 +224,8 @@ where
     }
 
     /// Looks `key` up at `now` on the bridge, charging the time to `storing`. A failed
-    /// lookup is a miss (and counted).
+    /// lookup is a miss, counted (with the error) when the miss half of the protocol
+    /// runs.
     fn look_up(
         &self,
         key: &K,
@@ -235,7 +236,7 @@ where
         storing.lookup_begins();
         let found = self
             .bridge
-            .run(async move { cache.lookup(&looked_up, now).await });
+            .run(async move { cache.lookup_before_flight(&looked_up, now).await });
         storing.lookup_ended();
         found.map(|found| found.ok().flatten())
     }

@@ -5,8 +5,11 @@ use std::sync::{Mutex, PoisonError};
 
 use jwm_cache_core::{Counters, Counts, Reclaimed};
 
-/// [`Counts`] in atomics: each operation adds what the core's counting rules say. A
-/// clear retires them into the lifetime totals.
+/// [`Counts`] in atomics: each operation adds what the core's counting rules say.
+///
+/// The atomics count since the cache was built and never go back: a clear records
+/// where they stood, and "since the last clear" is the difference. So the lifetime
+/// totals never dip or double, whatever a reader races with.
 #[derive(Default)]
 pub(crate) struct AtomicCounts {
     hits: AtomicU64,
@@ -14,53 +17,63 @@ pub(crate) struct AtomicCounts {
     coalesced: AtomicU64,
     errors: AtomicU64,
     codec_errors: AtomicU64,
-    /// What was counted before the last clear.
-    retired: Mutex<Counters>,
+    cleared: Mutex<Cleared>,
+}
+
+/// What the last clear left behind.
+#[derive(Clone, Copy, Default)]
+struct Cleared {
+    /// The atomics' values at the clear.
+    at: Counts,
+    /// The backend's reclaim counts before each clear, which restarts them.
+    reclaimed: Reclaimed,
 }
 
 impl AtomicCounts {
-    fn counters(&self) -> [(&AtomicU64, fn(&Counts) -> u64); 5] {
-        [
-            (&self.hits, |c| c.hits),
-            (&self.misses, |c| c.misses),
-            (&self.coalesced, |c| c.coalesced),
-            (&self.errors, |c| c.errors),
-            (&self.codec_errors, |c| c.codec_errors),
-        ]
-    }
-
     pub(crate) fn add(&self, counts: Counts) {
-        for (counter, field) in self.counters() {
-            let n = field(&counts);
+        for (counter, n) in [
+            (&self.hits, counts.hits),
+            (&self.misses, counts.misses),
+            (&self.coalesced, counts.coalesced),
+            (&self.errors, counts.errors),
+            (&self.codec_errors, counts.codec_errors),
+        ] {
             if n > 0 {
                 counter.fetch_add(n, Relaxed);
             }
         }
     }
 
-    /// Recounts one miss as coalesced: its caller waited for another's computation.
-    pub(crate) fn coalesce_miss(&self) {
-        self.coalesced.fetch_add(1, Relaxed);
-        self.misses.fetch_sub(1, Relaxed);
-    }
-
-    /// Starts counting again from 0, adding what was counted so far, and the backend's
-    /// `reclaimed` counts (which its clear restarts), to the lifetime totals. Each
-    /// counter is swapped, so a call counted at the same time lands on one side only.
-    pub(crate) fn retire(&self, reclaimed: Reclaimed) {
-        let counts = Counts {
-            hits: self.hits.swap(0, Relaxed),
-            misses: self.misses.swap(0, Relaxed),
-            coalesced: self.coalesced.swap(0, Relaxed),
-            errors: self.errors.swap(0, Relaxed),
-            codec_errors: self.codec_errors.swap(0, Relaxed),
-        };
-        *self.retired.lock().unwrap_or_else(PoisonError::into_inner) +=
-            Counters::of(counts, reclaimed);
+    /// Starts "since the last clear" from here, after the backend's clear that restarted
+    /// its reclaim counts from `reclaimed` (which the lifetime totals keep).
+    pub(crate) fn cleared(&self, reclaimed: Reclaimed) {
+        let at = self.totals();
+        let mut cleared = self.last_clear();
+        cleared.at = at;
+        cleared.reclaimed = cleared.reclaimed + reclaimed;
     }
 
     /// Counted since the last clear.
     pub(crate) fn get(&self) -> Counts {
+        let at = self.last_clear().at;
+        let now = self.totals();
+        Counts {
+            hits: now.hits.saturating_sub(at.hits),
+            misses: now.misses.saturating_sub(at.misses),
+            coalesced: now.coalesced.saturating_sub(at.coalesced),
+            errors: now.errors.saturating_sub(at.errors),
+            codec_errors: now.codec_errors.saturating_sub(at.codec_errors),
+        }
+    }
+
+    /// Counted since the cache was built, with the backend's reclaim counts `reclaimed`
+    /// since the last clear.
+    pub(crate) fn lifetime(&self, reclaimed: Reclaimed) -> Counters {
+        let retired = self.last_clear().reclaimed;
+        Counters::of(self.totals(), retired + reclaimed)
+    }
+
+    fn totals(&self) -> Counts {
         Counts {
             hits: self.hits.load(Relaxed),
             misses: self.misses.load(Relaxed),
@@ -70,8 +83,46 @@ impl AtomicCounts {
         }
     }
 
-    /// Counted before the last clear.
-    pub(crate) fn retired(&self) -> Counters {
-        *self.retired.lock().unwrap_or_else(PoisonError::into_inner)
+    fn last_clear(&self) -> std::sync::MutexGuard<'_, Cleared> {
+        self.cleared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clear_restarts_the_counts_and_the_lifetime_totals_keep_them() {
+        let counts = AtomicCounts::default();
+        counts.add(Counts {
+            hits: 3,
+            ..Counts::default()
+        });
+        // The backend had evicted 2 entries, and its clear restarted that count.
+        counts.cleared(Reclaimed {
+            evictions: 2,
+            expirations: 0,
+        });
+        counts.add(Counts::missed(false));
+        counts.add(Counts::missed(true));
+        assert_eq!(
+            counts.get(),
+            Counts {
+                misses: 1,
+                coalesced: 1,
+                ..Counts::default()
+            }
+        );
+        let since_the_clear = Reclaimed {
+            evictions: 1,
+            expirations: 4,
+        };
+        let lifetime = counts.lifetime(since_the_clear);
+        assert_eq!(
+            (lifetime.hits, lifetime.misses, lifetime.coalesced),
+            (3, 1, 1)
+        );
+        assert_eq!((lifetime.evictions, lifetime.expirations), (3, 4));
     }
 }

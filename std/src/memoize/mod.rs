@@ -8,7 +8,7 @@ mod builder;
 mod fn_cache;
 mod generic_fn_cache;
 mod method;
-mod registry;
+pub(crate) mod registry;
 mod remove;
 mod store;
 

@@ -292,7 +292,9 @@ impl Pause {
     #[cfg(feature = "tracing")]
     fn ended(&self) -> bool {
         let until = self.until.load(Relaxed);
+        // A success that began before the failure may end during the pause: not yet.
         until != 0
+            && self.now() >= until
             && self
                 .until
                 .compare_exchange(until, 0, Relaxed, Relaxed)

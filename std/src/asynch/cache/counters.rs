@@ -32,14 +32,14 @@ where
     /// Every counter since the cache was built, read without `.await`: monotonic, as
     /// [`CacheInfo::lifetime`].
     pub fn lifetime_counters(&self) -> Counters {
-        self.counts.retired() + self.counters()
+        self.counts.lifetime(self.backend.reclaimed())
     }
 
     /// The report, with `size` for its live size (0 when `None`).
     pub(crate) fn info_with_size(&self, size: Option<usize>) -> CacheInfo {
         let reclaimed = self.backend.reclaimed();
         let mut info = self.counts.get().info(size, reclaimed);
-        info.lifetime += self.counts.retired();
+        info.lifetime = self.counts.lifetime(reclaimed);
         info
     }
 }

@@ -125,7 +125,8 @@ where
             .policy
             .read_owned(AsyncLookup::<K, K, _>::get(&self.backend, &key, now).await);
         storing.lookup_ended();
-        self.counts.add(Counts::lookup(&found));
+        // A miss is counted by `compute_missing`, as a miss or as a coalesced wait.
+        self.counts.add(Counts::lookup(&found).deferring_miss());
         if let Ok(Some(value)) = found {
             return Ok(value);
         }
@@ -162,10 +163,16 @@ where
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, self.policy.ttl());
         storing.lookup_begins();
-        let found = self.lookup(&key, now).await;
+        let found = self.lookup_before_flight(&key, now).await;
         storing.lookup_ended();
-        if let Some(value) = found? {
-            return Ok(value);
+        match found {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(e) => {
+                // Returned without computing: a miss, not a flight's.
+                self.counts.add(Counts::missed(false));
+                return Err(e);
+            }
         }
         let computed = || async { Ok::<_, Failure<std::convert::Infallible>>(f().await) };
         let Ok(computed) =

@@ -77,8 +77,8 @@ where
     B: AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
 {
-    /// The miss half of the protocol, for a caller that looked `key` up at `now`
-    /// (and counted it) already. A waiter gets the leader's value or its error; a
+    /// The miss half of the protocol, for a caller that looked `key` up at `now` and
+    /// counted it with [`Counts::deferring_miss`]: the miss is counted here. A waiter gets the leader's value or its error; a
     /// leader that was cancelled, panicked or abandoned its computation hands over.
     pub(crate) async fn compute_missing<E, X, F>(
         &self,
@@ -94,9 +94,9 @@ where
     {
         let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
         let role = self.join_or_lead(&key, joiner);
-        if matches!(role, Role::Wait(_)) {
-            self.counts.coalesce_miss();
-        }
+        // The lookup counted no miss: it is counted here, once, as what it turned into.
+        self.counts
+            .add(Counts::missed(matches!(role, Role::Wait(_))));
         let mut next = Next::joined(role);
         let lead = loop {
             next = match next {

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
     CacheInfo, Clock, Counters, Counts, Error, Identity, Instant, MemoryBackend, Options,
-    Parameters, Policy, Serializer, Ttl, Write,
+    Parameters, Policy, Reclaimed, Serializer, Ttl, Write,
 };
 
 pub(crate) use miss::Storing;
@@ -268,8 +268,14 @@ where
     pub async fn clear(&self) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let _gate = self.writes.write().await;
         self.flights().detach_all();
-        self.counts.retire(self.backend.reclaimed());
+        let reclaimed = self.backend.reclaimed();
         let cleared = self.backend.clear().await.map_err(Error::Backend);
+        // A failed clear restarted nothing: its reclaim counts stay where they are.
+        self.counts.cleared(if cleared.is_ok() {
+            reclaimed
+        } else {
+            Reclaimed::default()
+        });
         self.counts.add(Counts::outcome(&cleared));
         cleared
     }
@@ -304,6 +310,19 @@ where
     {
         let found = self.read(key, now).await;
         self.counts.add(Counts::lookup(&found));
+        found
+    }
+
+    /// Looks up `key` at `now` for a caller that computes or waits on a miss: a hit and
+    /// an error are counted here, a miss by `compute_missing` once it is known whether
+    /// this caller computes or waits.
+    pub(crate) async fn lookup_before_flight(
+        &self,
+        key: &K,
+        now: Instant,
+    ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
+        let found = self.read(key, now).await;
+        self.counts.add(Counts::lookup(&found).deferring_miss());
         found
     }
 
