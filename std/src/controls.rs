@@ -3,7 +3,9 @@
 #[cfg(feature = "async")]
 use std::future::Future;
 
-use jwm_cache_core::{CacheInfo, Counters, Parameters, Ttl};
+#[cfg(feature = "async")]
+use jwm_cache_core::Counters;
+use jwm_cache_core::{CacheInfo, Parameters, Ttl};
 
 /// `cache_info`, `cache_clear` and `cache_parameters`: the counters, the reset and the
 /// settings of a sync cache ([`SyncCache`](crate::sync::SyncCache), or with the `async`
