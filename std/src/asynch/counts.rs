@@ -1,7 +1,7 @@
 //! Counters that tasks on many threads add to at once.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{Counters, Counts, Reclaimed};
 
@@ -83,7 +83,7 @@ impl AtomicCounts {
         }
     }
 
-    fn last_clear(&self) -> std::sync::MutexGuard<'_, Cleared> {
+    fn last_clear(&self) -> MutexGuard<'_, Cleared> {
         self.cleared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
