@@ -74,6 +74,8 @@ pub use error::Error;
 #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub use key::PostcardKey;
 pub use key::{Digest, KeyHasher, PersistentDigest, PersistentHash, UnhashableKey};
+#[cfg(target_has_atomic = "ptr")]
+pub use memory::WeightPool;
 pub use memory::{
     DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
     Unbounded, UnitWeight, Weigher,

@@ -1,6 +1,8 @@
 //! The memory backend's parts against a model: a listener hears every entry that leaves,
 //! exactly once and with the right cause; what it has not heard about is still held;
-//! the weight stays under the capacity; an unbounded policy never evicts.
+//! the weight stays under the capacity; an unbounded policy never evicts; with a
+//! time-to-idle, an entry expires at the sooner of its TTL and its last read plus the
+//! idle time.
 //!
 //! Time is an `Instant` the test moves itself: no clock, no sleeps.
 
@@ -10,7 +12,7 @@ use std::rc::Rc;
 
 use jwm_cache_core::{Backend, Deadline, Lookup, Reclaimed};
 use jwm_cache_core::{
-    Eviction, Instant, MemoryBackend, RemovalCause, Sieve, Unbounded, UnitWeight, Weigher,
+    Eviction, Instant, MemoryBackend, RemovalCause, Sieve, Ttl, Unbounded, UnitWeight, Weigher,
 };
 use proptest::prelude::*;
 
@@ -61,6 +63,8 @@ fn op() -> impl Strategy<Value = Op> {
 #[derive(Default)]
 struct Model {
     held: HashMap<u8, (u32, Deadline)>,
+    /// Each held entry's deadline from its TTL, which reads never extend past.
+    own: HashMap<u8, Deadline>,
     reclaimed: Reclaimed,
 }
 
@@ -78,12 +82,32 @@ where
     P: Eviction,
     W: Weigher<u8, u32> + Clone,
 {
+    check_idle(eviction, weigher, None, ops)
+}
+
+/// [`check`] with a time-to-idle of `idle` nanoseconds.
+fn check_idle<P, W>(
+    eviction: P,
+    weigher: W,
+    idle: Option<u64>,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError>
+where
+    P: Eviction,
+    W: Weigher<u8, u32> + Clone,
+{
     let reports = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&reports);
     let mut store = MemoryBackend::<u8, u32>::new()
         .with_eviction(eviction)
         .with_weigher(weigher.clone())
+        .with_time_to_idle(idle.map_or(Ttl::NEVER, Ttl::from_nanos))
         .with_listener(move |key, value, cause| sink.borrow_mut().push((key, value, cause)));
+    // The deadline of an entry whose own deadline is `own`, read or written at `at`.
+    let idle_from = |own: Deadline, at: Instant| match idle {
+        Some(idle) => own.min(Deadline::at(Instant::from_nanos(at.as_nanos() + idle))),
+        None => own,
+    };
     let capacity = store.capacity();
     let mut model = Model::default();
     let mut now = Instant::ZERO;
@@ -94,15 +118,21 @@ where
         match op {
             Op::Set(key, ttl) => {
                 values += 1;
-                let deadline = ttl.map_or(Deadline::NEVER, |ttl| {
+                let own = ttl.map_or(Deadline::NEVER, |ttl| {
                     Deadline::at(Instant::from_nanos(now.as_nanos() + ttl))
                 });
-                store.set(key, values, deadline, now).unwrap();
-                setting = Some((key, values, deadline));
+                store.set(key, values, own, now).unwrap();
+                setting = Some((key, values, idle_from(own, now)));
+                model.own.insert(key, own);
             }
             Op::Get(key) => {
                 let got = store.get(&key, now).unwrap().copied();
                 prop_assert_eq!(got, model.live(key, now), "get {}", key);
+                if got.is_some() {
+                    // A read extends the idle deadline, never back and never past its own.
+                    let held = model.held.get_mut(&key).unwrap();
+                    held.1 = held.1.max(idle_from(model.own[&key], now));
+                }
             }
             Op::Remove(key) => {
                 let removed = store.remove(&key, now).unwrap();
@@ -213,6 +243,24 @@ proptest! {
         capacity in 0usize..6,
     ) {
         check(Some(Sieve::new(capacity)), UnitWeight, ops)?;
+    }
+
+    #[test]
+    fn an_unread_entry_expires_at_its_idle_deadline(
+        ops in proptest::collection::vec(op(), 1..150),
+        capacity in 0usize..12,
+        idle in prop_oneof![
+            Just(0),
+            Just(1),
+            Just(TICK / 2),
+            Just(TICK),
+            Just(3 * TICK),
+            Just(64 * TICK),
+            0..5 * TICK,
+        ],
+    ) {
+        check_idle(Unbounded, UnitWeight, Some(idle), ops.clone())?;
+        check_idle(Sieve::new(capacity), by_value, Some(idle), ops)?;
     }
 
     #[test]

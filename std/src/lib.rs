@@ -165,6 +165,7 @@ pub mod backend;
 mod clock;
 pub mod codec;
 mod controls;
+mod departures;
 pub mod error;
 mod flight;
 pub mod key;

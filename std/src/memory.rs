@@ -8,5 +8,8 @@
 
 pub use jwm_cache_core::{
     DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
-    Unbounded, UnitWeight, Weigher,
+    Unbounded, UnitWeight, Weigher, WeightPool,
 };
+
+pub use crate::departures::{Listener, ListenerSetting, Queued};
+pub use crate::shards::ShardStore;

@@ -6,7 +6,11 @@
 
 use std::thread;
 
-use jwm_cache_core::{MemoryBackend, Options};
+use foldhash::fast::RandomState;
+use jwm_cache_core::{
+    DefaultEviction, MemoryBackend, NoListener, Options, RemovalListener, UnitWeight, Weigher,
+    WeightPool,
+};
 
 /// Shards hold at least this many entries each when a capacity is set, so per-shard
 /// eviction stays close to whole-cache eviction.
@@ -36,19 +40,41 @@ pub(crate) fn shard_count<S, C>(options: &Options<S, C>) -> usize {
     }
 }
 
-/// One in-memory backend per shard, splitting the capacity exactly: the first
-/// `capacity % shards` shards take one more entry.
-pub(crate) fn memory_backends<K, E, S, C>(
+/// The memory store of each shard of a cache a builder's `build()` makes, with its
+/// weigher `W` and listener part `L`: what to name in the cache's type, as in
+/// `SyncCache<K, V, ShardStore<K, V, UnitWeight, Queued<K, V>>>` for a cache with an
+/// eviction listener. With neither part it is `MemoryBackend<K, E>`.
+pub type ShardStore<K, E, W = UnitWeight, L = NoListener> =
+    MemoryBackend<K, E, RandomState, DefaultEviction, W, L>;
+
+/// One in-memory backend per shard. With a capacity, the shards share it through one
+/// [`WeightPool`], so it bounds the whole cache and none of it is lost to keys that
+/// spread unevenly; each shard reports an exact split of it as its own.
+pub(crate) fn memory_backends<K, E, S, C, W, L>(
     options: &Options<S, C>,
-) -> impl FnMut() -> MemoryBackend<K, E> + use<K, E, S, C> {
-    let (shards, capacity) = (shard_count(options), options.capacity);
+    weigher: W,
+    listener: L,
+) -> impl FnMut() -> ShardStore<K, E, W, L> + use<K, E, S, C, W, L>
+where
+    W: Weigher<K, E> + Clone,
+    L: RemovalListener<K, E> + Clone,
+{
+    let shards = shard_count(options);
+    let (capacity, time_to_idle) = (options.capacity, options.time_to_idle);
+    // One shard needs no pool: its own capacity is the whole bound.
+    let pool = capacity.filter(|_| shards > 1).map(WeightPool::new);
     let mut index = 0;
     move || {
-        let backend = match capacity {
-            Some(c) => MemoryBackend::with_capacity(c / shards + usize::from(index < c % shards)),
-            None => MemoryBackend::new(),
+        let store = match (capacity, &pool) {
+            (Some(c), Some(pool)) => MemoryBackend::with_capacity(c)
+                .in_pool(pool, c / shards + usize::from(index < c % shards)),
+            (Some(c), None) => MemoryBackend::with_capacity(c),
+            (None, _) => MemoryBackend::new(),
         };
         index += 1;
-        backend
+        store
+            .with_time_to_idle(time_to_idle)
+            .with_weigher(weigher.clone())
+            .with_listener(listener.clone())
     }
 }

@@ -70,7 +70,7 @@ impl<S, C> CacheBuilder<S, C> {
         CacheBuilder::from_options(f(self.options))
     }
 
-    crate::option_setters!(CacheBuilder[]; ttl, identifier, capacity, serializer, clock);
+    crate::option_setters!(CacheBuilder[]; ttl, time_to_idle, identifier, capacity, serializer, clock);
 
     /// A cache over the built-in [`MemoryBackend`], bounded by [`capacity`](Self::capacity).
     pub fn build<K, V>(self) -> Cache<K, V, MemoryBackend<K, S::Encoded>, S, C>
@@ -81,12 +81,14 @@ impl<S, C> CacheBuilder<S, C> {
             Some(capacity) => MemoryBackend::with_capacity(capacity),
             None => MemoryBackend::new(),
         };
+        let backend = backend.with_time_to_idle(self.options.time_to_idle);
         Cache::from_options(self.options, backend)
     }
 
     /// A cache over `backend`, which learns the cache's identifier (see
     /// [`Backend::use_identifier`]). Capacity is the backend's own business here, so the
-    /// builder's [`capacity`](Self::capacity) is not used.
+    /// builder's [`capacity`](Self::capacity) and [`time_to_idle`](Self::time_to_idle)
+    /// are not used.
     pub fn build_with_backend<K, V, B>(self, mut backend: B) -> Cache<K, V, B, S, C>
     where
         S: Serializer<V>,

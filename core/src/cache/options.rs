@@ -31,6 +31,9 @@ pub const DEFAULT_IDENTIFIER: &str = "default";
 pub struct Options<S, C> {
     /// The TTL of entries stored without one (default 60 s).
     pub ttl: Ttl,
+    /// How long an entry of the memory backend lives without a read (default
+    /// [`Ttl::NEVER`]: no limit).
+    pub time_to_idle: Ttl,
     /// The namespace of the cache's entries, if one was given.
     pub identifier: Option<String>,
     /// The most entries (or, with a weigher, the most weight) the memory backend holds.
@@ -51,6 +54,7 @@ impl<C> Options<Identity, C> {
     pub fn new(clock: C) -> Self {
         Options {
             ttl: DEFAULT_TTL,
+            time_to_idle: Ttl::NEVER,
             identifier: None,
             capacity: None,
             shards: None,
@@ -71,6 +75,13 @@ impl<S, C> Options<S, C> {
     /// (saturating) or a [`Ttl`], such as [`Ttl::NEVER`].
     pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
         self.ttl = ttl.into();
+        self
+    }
+
+    /// How long an entry of the memory backend lives without a read: each read
+    /// extends it, up to the entry's TTL. Whichever deadline comes first wins.
+    pub fn time_to_idle(mut self, limit: impl Into<Ttl>) -> Self {
+        self.time_to_idle = limit.into();
         self
     }
 
@@ -116,6 +127,7 @@ impl<S, C> Options<S, C> {
         let (serializer, clock) = f(self.serializer, self.clock);
         Options {
             ttl: self.ttl,
+            time_to_idle: self.time_to_idle,
             identifier: self.identifier,
             capacity: self.capacity,
             shards: self.shards,
@@ -129,73 +141,88 @@ impl<S, C> Options<S, C> {
 /// The setters of [`Options`], for a builder that holds one: written once here, so a
 /// new option reaches every builder at once.
 ///
-/// Invoke it inside `impl<.., S, C> Builder<.., S, C>`, naming the builder with its
-/// parameters before `S` and `C` in brackets (`option_setters!(MyBuilder[T,]; ttl, capacity)`), and
-/// listing the options the builder takes, or `all`. The builder provides
-/// `fn with_options<S2, C2>(self, f: impl FnOnce(Options<S, C>) -> Options<S2, C2>) -> MyBuilder<.., S2, C2>`.
+/// Invoke it inside `impl<.., S, C, ..> Builder<.., S, C, ..>`, naming the builder with
+/// its parameters before `S` and `C` in brackets, optionally those after them in a
+/// second pair (`option_setters!(MyBuilder[T,][, W]; ttl, capacity)`), and listing the
+/// options the builder takes, or `all`. The builder provides
+/// `fn with_options<S2, C2>(self, f: impl FnOnce(Options<S, C>) -> Options<S2, C2>) -> MyBuilder<.., S2, C2, ..>`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! option_setters {
     // Every option: the thread-safe caches' builders take them all.
-    ($builder:ident $params:tt; all) => {
+    ($builder:ident $params:tt; $($options:tt)*) => {
+        $crate::option_setters!($builder $params []; $($options)*);
+    };
+    ($builder:ident $params:tt $after:tt; all) => {
         $crate::option_setters!(
-            $builder $params; ttl, identifier, capacity, shards, single_flight, serializer, clock
+            $builder $params $after;
+            ttl, time_to_idle, identifier, capacity, shards, single_flight, serializer, clock
         );
     };
-    ($builder:ident $params:tt; $($option:ident),* $(,)?) => {
-        $($crate::option_setters!(@$option $builder $params);)*
+    ($builder:ident $params:tt $after:tt; $($option:ident),* $(,)?) => {
+        $($crate::option_setters!(@$option $builder $params $after);)*
     };
-    (@ttl $builder:ident [$($param:tt)*]) => {
+    (@ttl $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// The TTL of entries stored without one (default 60 s): a
         /// [`Duration`](core::time::Duration) (saturating) or a `Ttl`, such as `Ttl::NEVER`.
         pub fn ttl(self, ttl: impl ::core::convert::Into<$crate::Ttl>) -> Self {
             self.with_options(|options| options.ttl(ttl))
         }
     };
-    (@identifier $builder:ident [$($param:tt)*]) => {
+    (@time_to_idle $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
+        /// How long an entry of the built-in memory backend lives without a read (default:
+        /// no limit). Each read extends it, never past the entry's TTL: whichever deadline
+        /// comes first wins. Expiry by idleness is reclaimed as the TTL's is, by the timer
+        /// wheel, with no thread.
+        pub fn time_to_idle(self, limit: impl ::core::convert::Into<$crate::Ttl>) -> Self {
+            self.with_options(|options| options.time_to_idle(limit))
+        }
+    };
+    (@identifier $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// The namespace of the cache's entries (for memoized functions, naming one
         /// shares its cache with the others under that identifier).
         pub fn identifier(self, identifier: impl ::core::convert::Into<$crate::__private::String>) -> Self {
             self.with_options(|options| options.identifier(identifier))
         }
     };
-    (@capacity $builder:ident [$($param:tt)*]) => {
-        /// The most entries the built-in memory backend keeps; SIEVE evicts beyond it. A
-        /// sharded cache splits it across shards (at least 1024 entries each, so small
-        /// capacities use fewer).
+    (@capacity $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
+        /// The most entries the built-in memory backend keeps, or with a weigher the most
+        /// total weight; SIEVE evicts beyond it. A sharded cache's shards share it, each
+        /// evicting its own entries once the whole cache is full (a capacity also caps
+        /// the shards at one per 1024).
         pub fn capacity(self, capacity: usize) -> Self {
             self.with_options(|options| options.capacity(capacity))
         }
     };
-    (@shards $builder:ident [$($param:tt)*]) => {
+    (@shards $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// The number of shards, rounded up to a power of two and kept within 1..=4096.
         /// Each is one lock.
         pub fn shards(self, shards: usize) -> Self {
             self.with_options(|options| options.shards(shards))
         }
     };
-    (@single_flight $builder:ident [$($param:tt)*]) => {
+    (@single_flight $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// Whether concurrent misses on one key run the computation once (the default)
         /// or once per caller.
         pub fn single_flight(self, on: bool) -> Self {
             self.with_options(|options| options.single_flight(on))
         }
     };
-    (@serializer $builder:ident [$($param:tt)*]) => {
+    (@serializer $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// The codec (default `Identity`: values stored as they are).
-        pub fn serializer<S2>(self, serializer: S2) -> $builder<$($param)* S2, C> {
+        pub fn serializer<S2>(self, serializer: S2) -> $builder<$($param)* S2, C $($after)*> {
             self.with_options(|options| options.map_serializer(|_| serializer))
         }
 
         /// The codec, replaced by `f` of the current one: for a wrapper such as
         /// `Stamped`.
-        pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> $builder<$($param)* S2, C> {
+        pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> $builder<$($param)* S2, C $($after)*> {
             self.with_options(|options| options.map_serializer(f))
         }
     };
-    (@clock $builder:ident [$($param:tt)*]) => {
+    (@clock $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// The clock; a `ManualClock` makes tests deterministic.
-        pub fn clock<C2>(self, clock: C2) -> $builder<$($param)* S, C2> {
+        pub fn clock<C2>(self, clock: C2) -> $builder<$($param)* S, C2 $($after)*> {
             self.with_options(|options| options.clock(clock))
         }
     };

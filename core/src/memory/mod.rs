@@ -2,26 +2,34 @@
 //! parts for eviction, weight and listening.
 
 mod eviction;
+mod idle;
 mod listener;
 mod node;
+mod pool;
 mod sieve;
 mod store;
 mod weigher;
 mod wheel;
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use crate::backend::Reclaimed;
+use crate::time::Ttl;
 
 pub use eviction::{DefaultEviction, Eviction, Unbounded};
 pub use listener::{NoListener, RemovalCause, RemovalListener};
+#[cfg(target_has_atomic = "ptr")]
+pub use pool::WeightPool;
 pub use sieve::Sieve;
 pub use weigher::{UnitWeight, Weigher};
 
+use idle::Idle;
 use node::Node;
+use pool::Membership;
 use wheel::TimerWheel;
 
 /// The null link of the intrusive lists.
@@ -106,6 +114,11 @@ pub struct MemoryBackend<K, E, H = RandomState, P = DefaultEviction, W = UnitWei
     eviction: P,
     /// The weight of every node held, by `weigher`.
     weight: usize,
+    /// The budget this store shares with others, if any. Boxed, as `idle` is, so a
+    /// store without these parts stays small (a sharded cache holds one per shard).
+    pool: Option<Box<Membership>>,
+    /// Time-to-idle, if set.
+    idle: Option<Box<Idle>>,
     weigher: W,
     listener: L,
     hasher: H,
@@ -174,6 +187,8 @@ impl<K, E, H> MemoryBackend<K, E, H> {
             wheel: TimerWheel::new(),
             eviction: capacity.map(Sieve::new),
             weight: 0,
+            pool: None,
+            idle: None,
             weigher: UnitWeight,
             listener: NoListener,
             hasher,
@@ -205,6 +220,8 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             wheel: self.wheel,
             eviction,
             weight: self.weight,
+            pool: self.pool,
+            idle: self.idle,
             weigher: self.weigher,
             listener: self.listener,
             hasher: self.hasher,
@@ -228,12 +245,18 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
         let weight = self.nodes.iter().fold(0usize, |total, node| {
             total.saturating_add(weigher.weigh(&node.key, &node.value))
         });
+        if let Some(pool) = &self.pool {
+            pool.sub(self.weight);
+            pool.add(weight);
+        }
         MemoryBackend {
             table: self.table,
             nodes: self.nodes,
             wheel: self.wheel,
             eviction: self.eviction,
             weight,
+            pool: self.pool,
+            idle: self.idle,
             weigher,
             listener: self.listener,
             hasher: self.hasher,
@@ -266,11 +289,75 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             wheel: self.wheel,
             eviction: self.eviction,
             weight: self.weight,
+            pool: self.pool,
+            idle: self.idle,
             weigher: self.weigher,
             listener,
             hasher: self.hasher,
             reclaimed: self.reclaimed,
         }
+    }
+
+    /// The same store sharing `pool`'s budget with the pool's other stores (see
+    /// [`WeightPool`]), reporting `share` of it as its
+    /// [`capacity`](crate::backend::Backend::capacity). Its policy's capacity still
+    /// bounds it: give it the whole budget.
+    ///
+    /// Join before the first write: the pool counts what the store holds when it joins,
+    /// but the store never gives its weight back if it is dropped.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, MemoryBackend, WeightPool};
+    ///
+    /// let pool = WeightPool::new(1_000);
+    /// let shards: Vec<_> = (0..4)
+    ///     .map(|_| MemoryBackend::<u64, u64>::with_capacity(1_000).in_pool(&pool, 250))
+    ///     .collect();
+    /// assert_eq!(shards.iter().filter_map(|s| s.capacity()).sum::<usize>(), 1_000);
+    /// ```
+    #[cfg(target_has_atomic = "ptr")]
+    pub fn in_pool(mut self, pool: &alloc::sync::Arc<WeightPool>, share: usize) -> Self {
+        if let Some(old) = self.pool.take() {
+            old.sub(self.weight);
+        }
+        let membership = Membership::new(pool, share);
+        membership.add(self.weight);
+        self.pool = Some(Box::new(membership));
+        self
+    }
+
+    /// The same store expiring entries also after `limit` without a read: each read
+    /// moves an entry's deadline to the read plus `limit`, but never past the deadline
+    /// it was written with. [`Ttl::NEVER`] turns it off.
+    ///
+    /// Entries already held keep their deadlines until their next read.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
+    ///
+    /// let mut store = MemoryBackend::<u32, u32>::new().with_time_to_idle(Duration::from_secs(10));
+    /// let at = |secs: u64| Instant::from_nanos(secs * 1_000_000_000);
+    /// store.set(1, 1, Deadline::at(at(25)), at(0)).unwrap();
+    /// assert!(store.get(&1, at(9)).unwrap().is_some()); // read: idle until 19
+    /// assert!(store.get(&1, at(18)).unwrap().is_some()); // read: idle until 28, capped at 25
+    /// assert_eq!(store.get(&1, at(25)).unwrap(), None);
+    /// ```
+    pub fn with_time_to_idle(mut self, limit: impl Into<Ttl>) -> Self {
+        let limit = limit.into();
+        self.idle = (!limit.is_never()).then(|| {
+            let mut idle = Idle::new(limit);
+            for node in &self.nodes {
+                idle.inserted(node.deadline);
+            }
+            Box::new(idle)
+        });
+        self
+    }
+
+    /// The time-to-idle, if set.
+    pub fn time_to_idle(&self) -> Option<Ttl> {
+        self.idle.as_deref().map(Idle::limit)
     }
 
     /// The removal listener.
@@ -327,7 +414,7 @@ mod tests {
         // Sharded caches hold one store per shard: the wheel's slot heads (2 KiB) are
         // only allocated by the first insert.
         let size = core::mem::size_of::<MemoryBackend<u64, u64>>();
-        assert!(size <= 256, "{size} bytes");
+        assert!(size <= 264, "{size} bytes");
     }
 
     #[test]

@@ -29,6 +29,34 @@ impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
         }
         self.listener.on_removal(key, value, cause);
     }
+
+    fn gain_weight(&mut self, weight: usize) {
+        self.weight = self.weight.saturating_add(weight);
+        if let Some(pool) = &self.pool {
+            pool.add(weight);
+        }
+    }
+
+    fn lose_weight(&mut self, weight: usize) {
+        let weight = weight.min(self.weight);
+        self.weight -= weight;
+        if let Some(pool) = &self.pool {
+            pool.sub(weight);
+        }
+    }
+
+    /// The most weight this store may hold once `incoming` more arrives: its
+    /// `capacity`, less what the other stores of its pool hold, but never less than the
+    /// incoming entry, which the caller has checked fits `capacity` alone.
+    fn limit(&self, capacity: usize, incoming: usize) -> usize {
+        match &self.pool {
+            None => capacity,
+            Some(pool) => {
+                let others = pool.used().saturating_sub(self.weight);
+                capacity.saturating_sub(others).max(incoming)
+            }
+        }
+    }
 }
 
 /// `otherwise`, unless the entry had expired by `now`: then its deadline is why it left.
@@ -68,6 +96,9 @@ where
         let last = (self.nodes.len() - 1) as u32;
         let node = self.nodes.swap_remove(index as usize);
         self.eviction.removed(index, last);
+        if let Some(idle) = &mut self.idle {
+            idle.removed(index);
+        }
         if index != last {
             self.wheel.relocate(self.nodes.as_mut_slice(), last, index);
             let moved = self.hasher.hash_one(&self.nodes[index as usize].key);
@@ -76,7 +107,7 @@ where
             }
         }
         let weight = self.weigher.weigh(&node.key, &node.value);
-        self.weight = self.weight.saturating_sub(weight);
+        self.lose_weight(weight);
         node
     }
 
@@ -96,14 +127,27 @@ where
             .wheel
             .pop_expired(self.nodes.as_mut_slice(), now, &mut budget)
         {
-            self.remove_index(index, RemovalCause::Expired);
+            if self.nodes[index as usize].deadline.is_expired(now) {
+                self.remove_index(index, RemovalCause::Expired);
+            } else {
+                // Read since it was linked (time-to-idle): due later now.
+                self.wheel.insert(self.nodes.as_mut_slice(), index);
+            }
         }
     }
 
-    /// Evicts until `weight` more fits under `capacity` and `positions` more nodes fit.
-    fn make_room(&mut self, capacity: usize, weight: usize, positions: usize, now: Instant) {
+    /// The deadline an entry written at `now` with `own` expires at.
+    fn deadline_of(&self, own: Deadline, now: Instant) -> Deadline {
+        match &self.idle {
+            Some(idle) => idle.deadline(own, now),
+            None => own,
+        }
+    }
+
+    /// Evicts until `weight` more fits under `limit` and `positions` more nodes fit.
+    fn make_room(&mut self, limit: usize, weight: usize, positions: usize, now: Instant) {
         while !self.nodes.is_empty()
-            && (self.weight.saturating_add(weight) > capacity
+            && (self.weight.saturating_add(weight) > limit
                 || self.nodes.len() + positions > MAX_ENTRIES)
         {
             // A policy that tracks nothing is only over the position limit: any will do.
@@ -116,7 +160,11 @@ where
     /// Overwrites the live entry at `index` in place and returns the old value: the
     /// entry keeps its position and its place in the policy, which counts the write as
     /// an access.
-    fn replace(&mut self, index: u32, value: E, deadline: Deadline) -> E {
+    fn replace(&mut self, index: u32, value: E, own: Deadline, now: Instant) -> E {
+        if let Some(idle) = &mut self.idle {
+            idle.replaced(index, own);
+        }
+        let deadline = self.deadline_of(own, now);
         let node = &mut self.nodes[index as usize];
         let old = core::mem::replace(&mut node.value, value);
         if node.deadline != deadline {
@@ -168,9 +216,10 @@ where
                     .weight
                     .saturating_sub(old_weight)
                     .saturating_add(weight);
-                if total <= capacity {
-                    let old = self.replace(index, value, deadline);
-                    self.weight = total;
+                if total <= self.limit(capacity, weight) {
+                    let old = self.replace(index, value, deadline, now);
+                    self.lose_weight(old_weight);
+                    self.gain_weight(weight);
                     self.report(key, old, RemovalCause::Replaced);
                     return Ok(());
                 }
@@ -183,15 +232,20 @@ where
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());
         }
-        self.make_room(capacity, weight, 1, now);
+        self.make_room(self.limit(capacity, weight), weight, 1, now);
         let index = self.nodes.len() as u32;
+        let own = deadline;
+        let deadline = self.deadline_of(own, now);
+        if let Some(idle) = &mut self.idle {
+            idle.inserted(own);
+        }
         self.nodes.push(Node {
             key,
             value,
             deadline,
             wheel: WheelLink::UNLINKED,
         });
-        self.weight = self.weight.saturating_add(weight);
+        self.gain_weight(weight);
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.table
             .insert_unique(hash, index, |&i| hasher.hash_one(&nodes[i as usize].key));
@@ -206,7 +260,10 @@ where
         self.table.clear();
         self.wheel.clear();
         self.eviction.cleared();
-        self.weight = 0;
+        if let Some(idle) = &mut self.idle {
+            idle.cleared();
+        }
+        self.lose_weight(self.weight);
         // Taken out so each node can go through `report`; the allocation is kept.
         let mut nodes = core::mem::take(&mut self.nodes);
         for node in nodes.drain(..) {
@@ -226,7 +283,10 @@ where
     }
 
     fn capacity(&self) -> Option<usize> {
-        self.eviction.capacity()
+        match &self.pool {
+            Some(pool) => Some(pool.share()),
+            None => self.eviction.capacity(),
+        }
     }
 
     fn reclaimed(&self) -> Reclaimed {
@@ -257,6 +317,11 @@ where
         }
         // A policy without per-entry state compiles this away.
         self.eviction.accessed(index);
+        if let Some(idle) = &self.idle {
+            // Only later: the wheel relinks the entry when its old slot comes due.
+            let node = &mut self.nodes[index as usize];
+            node.deadline = node.deadline.max(idle.extended(index, now));
+        }
         let node = &self.nodes[index as usize];
         Ok(Some(Entry {
             value: &node.value,

@@ -5,7 +5,7 @@
 ///
 /// It must give an entry the same weight every time it is asked: the store weighs an
 /// entry when it comes in and again when it leaves, rather than storing the weight. Any
-/// `Fn(&K, &E) -> usize` is a weigher.
+/// `Fn(&K, &E) -> N` is a weigher, for an integer type `N` such as `u32` or `usize`.
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
@@ -39,10 +39,17 @@ impl<K, E> Weigher<K, E> for UnitWeight {
     }
 }
 
-impl<K, E, F: Fn(&K, &E) -> usize> Weigher<K, E> for F {
+/// A closure may return any integer type: `u32`, as moka's weigher does, or `usize`. A
+/// weight that does not fit in `usize` (a negative one) counts as `usize::MAX`, heavier
+/// than any capacity, so that entry is never stored.
+impl<K, E, N, F> Weigher<K, E> for F
+where
+    F: Fn(&K, &E) -> N,
+    N: TryInto<usize>,
+{
     #[inline]
     fn weigh(&self, key: &K, value: &E) -> usize {
-        self(key, value)
+        self(key, value).try_into().unwrap_or(usize::MAX)
     }
 }
 

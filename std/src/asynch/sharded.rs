@@ -9,6 +9,7 @@ use foldhash::fast::RandomState;
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed};
 
 use super::backend::{AsyncBackend, AsyncLookup};
+use crate::departures::Notify;
 
 /// A sync [`Backend`] that never blocks (in memory), made an [`AsyncBackend`]: keys are
 /// spread over shards, each a `Mutex` around one backend, and every operation runs
@@ -32,6 +33,8 @@ use super::backend::{AsyncBackend, AsyncLookup};
 pub struct Sharded<B> {
     shards: Box<[Mutex<B>]>,
     router: RandomState,
+    /// Tells the eviction listener, if any, what the stores recorded.
+    notify: Notify,
 }
 
 impl<B> Sharded<B> {
@@ -44,7 +47,15 @@ impl<B> Sharded<B> {
                 .map(Mutex::new)
                 .collect(),
             router: RandomState::default(),
+            notify: Notify::default(),
         }
+    }
+
+    /// The same shards, delivering their stores' removals through `notify` after each
+    /// release of a shard's lock.
+    pub(crate) fn notifying(mut self, notify: Notify) -> Self {
+        self.notify = notify;
+        self
     }
 
     /// The number of shards.
@@ -62,7 +73,15 @@ impl<B> Sharded<B> {
     /// Runs `op` on every shard; all run even if one fails, and the first failure wins.
     fn each<T, E>(&self, mut op: impl FnMut(&mut B) -> Result<T, E>) -> Result<Vec<T>, E> {
         let results: Vec<_> = self.shards.iter().map(|s| op(&mut lock(s))).collect();
+        self.notify.deliver();
         results.into_iter().collect()
+    }
+
+    /// `op` on `key`'s shard, then the removals it made, delivered with no lock held.
+    fn on_shard<Q: Hash + ?Sized, T>(&self, key: &Q, op: impl FnOnce(&mut B) -> T) -> T {
+        let result = op(&mut self.shard(key));
+        self.notify.deliver();
+        result
     }
 }
 
@@ -90,7 +109,10 @@ where
         now: Instant,
     ) -> impl Future<Output = Result<(), B::Error>> + Send {
         let mut shard = self.shard(&key);
-        ready(shard.set(key, value, deadline, now))
+        let stored = shard.set(key, value, deadline, now);
+        drop(shard);
+        self.notify.deliver();
+        ready(stored)
     }
 
     fn clear(&self) -> impl Future<Output = Result<(), B::Error>> + Send {
@@ -125,9 +147,10 @@ where
         key: &Q,
         now: Instant,
     ) -> impl Future<Output = Result<Option<Entry<E>>, B::Error>> + Send {
-        let mut shard = self.shard(key);
-        let entry = Lookup::<K, Q, E>::get_entry(&mut *shard, key, now);
-        ready(entry.map(|entry| entry.map(|entry| entry.map(E::clone))))
+        ready(self.on_shard(key, |shard| {
+            let entry = Lookup::<K, Q, E>::get_entry(shard, key, now);
+            entry.map(|entry| entry.map(|entry| entry.map(E::clone)))
+        }))
     }
 
     /// A ready future, as `get_entry`'s: the hit path stays one lock and one clone.
@@ -136,10 +159,12 @@ where
         key: &Q,
         now: Instant,
     ) -> impl Future<Output = Result<Option<E>, B::Error>> + Send {
-        ready(Lookup::<K, Q, E>::get(&mut *self.shard(key), key, now).map(Option::<&E>::cloned))
+        ready(self.on_shard(key, |shard| {
+            Lookup::<K, Q, E>::get(shard, key, now).map(Option::<&E>::cloned)
+        }))
     }
 
     fn remove(&self, key: &Q, now: Instant) -> impl Future<Output = Result<bool, B::Error>> + Send {
-        ready(Lookup::<K, Q, E>::remove(&mut *self.shard(key), key, now))
+        ready(self.on_shard(key, |shard| Lookup::<K, Q, E>::remove(shard, key, now)))
     }
 }

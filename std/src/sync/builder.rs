@@ -1,13 +1,17 @@
 //! Configuring a [`SyncCache`].
 
-use jwm_cache_core::{Backend, Identity, MemoryBackend, Options, Serializer};
+use jwm_cache_core::{
+    Backend, Identity, NoListener, Options, RemovalCause, Serializer, UnitWeight, Weigher,
+};
 
 use super::SyncCache;
 use crate::clock::SystemClock;
-use crate::shards;
+use crate::departures::{Listener, ListenerSetting};
+use crate::shards::{self, ShardStore};
 
 /// Configures a [`SyncCache`]: TTL, identifier, capacity, codec, clock, shards and
-/// single-flight, all held in one [`Options`] value.
+/// single-flight, all held in one [`Options`] value; and for the in-memory stores a
+/// [`weigher`](Self::weigher) and an [`eviction_listener`](Self::eviction_listener).
 ///
 /// ```
 /// use std::time::Duration;
@@ -22,8 +26,10 @@ use crate::shards;
 /// assert_eq!(cache.get("k").unwrap(), Some(vec![1, 2]));
 /// ```
 #[derive(Clone, Debug)]
-pub struct SyncCacheBuilder<S = Identity, C = SystemClock> {
+pub struct SyncCacheBuilder<S = Identity, C = SystemClock, W = UnitWeight, L = NoListener> {
     options: Options<S, C>,
+    weigher: W,
+    listener: L,
 }
 
 impl SyncCacheBuilder {
@@ -45,37 +51,16 @@ impl Default for SyncCacheBuilder {
 impl<S, C> SyncCacheBuilder<S, C> {
     /// A builder that starts from `options`.
     pub fn from_options(options: Options<S, C>) -> Self {
-        SyncCacheBuilder { options }
-    }
-
-    /// The options configured so far.
-    pub fn options(&self) -> &Options<S, C> {
-        &self.options
-    }
-
-    fn with_options<S2, C2>(
-        self,
-        f: impl FnOnce(Options<S, C>) -> Options<S2, C2>,
-    ) -> SyncCacheBuilder<S2, C2> {
-        SyncCacheBuilder::from_options(f(self.options))
-    }
-
-    jwm_cache_core::option_setters!(
-        SyncCacheBuilder[]; all
-    );
-
-    /// A cache over in-memory shards, splitting the capacity among them.
-    pub fn build<K, V>(self) -> SyncCache<K, V, MemoryBackend<K, S::Encoded>, S, C>
-    where
-        S: Serializer<V> + Clone,
-        C: Clone,
-    {
-        let backends = shards::memory_backends(&self.options);
-        SyncCache::from_options(self.options, backends)
+        SyncCacheBuilder {
+            options,
+            weigher: UnitWeight,
+            listener: NoListener,
+        }
     }
 
     /// A cache whose shards each get a backend from `backend`, which learns the cache's
-    /// identifier. Each backend bounds itself; the capacity only caps the shard count
+    /// identifier. A weigher or a listener is the backend's own part here, so this is
+    /// offered only on a builder given neither. Each backend bounds itself; the capacity only caps the shard count
     /// (at least 1024 entries each).
     pub fn build_with_backend<K, V, B>(
         self,
@@ -93,5 +78,107 @@ impl<S, C> SyncCacheBuilder<S, C> {
             backend
         };
         SyncCache::from_options(self.options, named)
+    }
+}
+
+impl<S, C, W, L> SyncCacheBuilder<S, C, W, L> {
+    /// The options configured so far.
+    pub fn options(&self) -> &Options<S, C> {
+        &self.options
+    }
+
+    fn with_options<S2, C2>(
+        self,
+        f: impl FnOnce(Options<S, C>) -> Options<S2, C2>,
+    ) -> SyncCacheBuilder<S2, C2, W, L> {
+        SyncCacheBuilder {
+            options: f(self.options),
+            weigher: self.weigher,
+            listener: self.listener,
+        }
+    }
+
+    jwm_cache_core::option_setters!(
+        SyncCacheBuilder[][, W, L]; all
+    );
+
+    /// Weighs each entry, so that [`capacity`](Self::capacity) bounds the total weight
+    /// (bytes, say) instead of the count. Any `Fn(&K, &E) -> u32` (or another integer
+    /// type) is a weigher, where `E` is what the store holds: the value itself with the
+    /// default codec, its bytes with another. An entry heavier than the whole capacity
+    /// is not stored; the call that computed it still returns it.
+    ///
+    /// ```
+    /// use jwm_cache::SyncCache;
+    ///
+    /// let pages = SyncCache::builder()
+    ///     .capacity(1_000)
+    ///     .weigher(|_: &u32, page: &String| page.len() as u32)
+    ///     .build::<u32, String>();
+    /// pages.insert(1, "x".repeat(600)).unwrap();
+    /// pages.insert(2, "x".repeat(600)).unwrap(); // over 1,000 bytes: one goes
+    /// pages.insert(3, "x".repeat(2_000)).unwrap(); // never fits
+    /// assert_eq!(pages.weighted_size(), 600);
+    /// assert_eq!(pages.get(&3).unwrap(), None);
+    /// ```
+    pub fn weigher<W2>(self, weigher: W2) -> SyncCacheBuilder<S, C, W2, L> {
+        SyncCacheBuilder {
+            options: self.options,
+            weigher,
+            listener: self.listener,
+        }
+    }
+
+    /// Tells `listener` about every entry that leaves the cache, with its key, its
+    /// stored value and why it left: expired, evicted, removed, replaced, cleared, or
+    /// rejected as heavier than the capacity.
+    ///
+    /// The listener runs on the thread whose call removed the entry, after that call
+    /// has released the cache's locks, so it may use the cache. One thread at a time
+    /// tells it, in the order the removals happened. An expired entry is reported when
+    /// the cache reclaims it, never before its deadline: when a write's bounded
+    /// reclaiming reaches it, a read finds it, or [`info`](super::SyncCache::info)
+    /// (which reclaims every due entry) runs. Call `info` on a timer to bound how late
+    /// an idle cache reports an expiry.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use jwm_cache::{SyncCache, memory::RemovalCause};
+    ///
+    /// let evicted = Arc::new(Mutex::new(Vec::new()));
+    /// let log = Arc::clone(&evicted);
+    /// let cache = SyncCache::builder()
+    ///     .capacity(2)
+    ///     .eviction_listener(move |key: u32, _value: String, cause| {
+    ///         log.lock().unwrap().push((key, cause));
+    ///     })
+    ///     .build::<u32, String>();
+    /// for key in 0..3 {
+    ///     cache.insert(key, key.to_string()).unwrap();
+    /// }
+    /// assert_eq!(*evicted.lock().unwrap(), [(0, RemovalCause::Evicted)]);
+    /// ```
+    pub fn eviction_listener<K, E, F>(self, listener: F) -> SyncCacheBuilder<S, C, W, Listener<F>>
+    where
+        F: Fn(K, E, RemovalCause) + Send + Sync + 'static,
+    {
+        SyncCacheBuilder {
+            options: self.options,
+            weigher: self.weigher,
+            listener: Listener(listener),
+        }
+    }
+
+    /// A cache over in-memory shards that share the capacity.
+    pub fn build<K, V>(self) -> SyncCache<K, V, ShardStore<K, S::Encoded, W, L::Part>, S, C>
+    where
+        S: Serializer<V> + Clone,
+        C: Clone,
+        W: Weigher<K, S::Encoded> + Clone,
+        L: ListenerSetting<K, S::Encoded>,
+    {
+        let (part, notify) = self.listener.into_part();
+        let backends = shards::memory_backends(&self.options, self.weigher, part);
+        SyncCache::from_options(self.options, backends).notifying(notify)
     }
 }

@@ -179,6 +179,8 @@ where
         }
         let mut next = Next::joined(role);
         drop(shard);
+        // The lookup may have found the key expired.
+        self.notify.deliver();
         let lead = loop {
             next = match next {
                 Next::Serve(result) => return result,
@@ -191,7 +193,10 @@ where
                     // Looked up and joined under one lock: no value is stored between.
                     let mut shard = self.lock(&key);
                     let found = shard.cache.peek_at(&key, now).ok().flatten();
-                    Next::looked(found, || self.join_or_lead(&mut shard, &key))
+                    let next = Next::looked(found, || self.join_or_lead(&mut shard, &key));
+                    drop(shard);
+                    self.notify.deliver();
+                    next
                 }
             };
         };
@@ -218,6 +223,7 @@ where
                 .lock(&key)
                 .cache
                 .insert_ref_with_ttl_at(key, &value, ttl, now);
+            self.notify.deliver();
             return Ok(value);
         };
         {
@@ -230,6 +236,7 @@ where
                 let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
         }
+        self.notify.deliver();
         lead.settle(&value);
         Ok(value)
     }

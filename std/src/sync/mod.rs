@@ -17,6 +17,7 @@ pub use builder::SyncCacheBuilder;
 
 use crate::clock::SystemClock;
 use crate::controls::CacheControls;
+use crate::departures::Notify;
 use crate::flight::{Flight, FlightTable, Flights};
 use crate::shards;
 
@@ -68,6 +69,8 @@ pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemCloc
     clock: C,
     ttl: Ttl,
     single_flight: bool,
+    /// Tells the eviction listener, if any, what the shards' stores recorded.
+    notify: Notify,
 }
 
 /// One lock's worth of the cache: the engine and the computations in flight.
@@ -142,7 +145,15 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
             clock,
             ttl,
             single_flight,
+            notify: Notify::default(),
         }
+    }
+
+    /// The same cache, delivering its stores' removals through `notify` after each
+    /// release of a shard's lock.
+    pub(crate) fn notifying(mut self, notify: Notify) -> Self {
+        self.notify = notify;
+        self
     }
 }
 
@@ -156,6 +167,7 @@ impl<K, V, B, S, C: Clone> Clone for SyncCache<K, V, B, S, C> {
             clock: self.clock.clone(),
             ttl: self.ttl,
             single_flight: self.single_flight,
+            notify: self.notify.clone(),
         }
     }
 }
@@ -193,7 +205,9 @@ where
         B: Lookup<K, Q, S::Encoded>,
     {
         let now = self.clock.now();
-        self.lock(key).cache.get_at(key, now)
+        let value = self.lock(key).cache.get_at(key, now);
+        self.notify.deliver();
+        value
     }
 
     /// Stores `value` under `key` with the cache's TTL.
@@ -215,7 +229,10 @@ where
         // A computation in flight for this key began before this write: its value now
         // goes to its own callers only, and never overwrites this one.
         shard.flights.detach(&key);
-        shard.cache.insert_with_ttl_at(key, value, ttl.into(), now)
+        let stored = shard.cache.insert_with_ttl_at(key, value, ttl.into(), now);
+        drop(shard);
+        self.notify.deliver();
+        stored
     }
 
     /// Removes the entry under `key`, which may be any borrowed form of the key type as
@@ -238,7 +255,10 @@ where
         let mut shard = self.lock(key);
         // A computation in flight for this key now yields only to its own callers.
         shard.flights.detach(key);
-        shard.cache.remove_at(key, now)
+        let removed = shard.cache.remove_at(key, now);
+        drop(shard);
+        self.notify.deliver();
+        removed
     }
 
     /// Empties every shard and resets every counter. All shards are cleared even if
@@ -250,6 +270,8 @@ where
             // Computations in flight now yield only to their own callers.
             shard.flights.detach_all();
             let cleared = shard.cache.clear();
+            drop(shard);
+            self.notify.deliver();
             if first_failure.is_ok() {
                 first_failure = cleared;
             }
@@ -263,10 +285,13 @@ where
     /// taken while other threads run is not atomic across shards.
     pub fn info(&self) -> CacheInfo {
         let now = self.clock.now();
-        self.shards
+        let info = self
+            .shards
             .iter()
             .map(|shard| lock_shard(shard).cache.info_at(now))
-            .fold(CacheInfo::default(), |sum, shard| sum + shard)
+            .fold(CacheInfo::default(), |sum, shard| sum + shard);
+        self.notify.deliver();
+        info
     }
 
     /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
@@ -305,6 +330,28 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
         // Shard counts are powers of two. A borrowed form of a key hashes as the key
         // does (the `Borrow` contract), so it finds the same shard.
         &self.shards[self.router.hash_one(key) as usize & (self.shards.len() - 1)]
+    }
+}
+
+impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>, S, C> {
+    /// The total weight of the entries in memory, summed over the shards: their count
+    /// without a weigher. Entries that expired but were not reclaimed yet still count;
+    /// [`info`](Self::info) reclaims them.
+    ///
+    /// ```
+    /// use jwm_cache::SyncCache;
+    ///
+    /// let cache = SyncCache::builder()
+    ///     .weigher(|_: &u8, value: &Vec<u8>| value.len())
+    ///     .build::<u8, Vec<u8>>();
+    /// cache.insert(1, vec![0; 40]).unwrap();
+    /// assert_eq!(cache.weighted_size(), 40);
+    /// ```
+    pub fn weighted_size(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| lock_shard(shard).cache.backend().weight())
+            .sum()
     }
 }
 

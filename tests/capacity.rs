@@ -1,0 +1,123 @@
+//! Capacity as a budget of count or weight: the shards of a thread-safe cache share it,
+//! so a sharded cache holds all of it, and never more.
+
+use std::thread;
+
+use jwm_cache::{AsyncCacheBuilder, SyncCache, SyncCacheBuilder};
+
+/// Deterministic weights in `1..=max`.
+fn weight_of(key: u64, max: u64) -> u64 {
+    key.wrapping_mul(0x9E37_79B9_7F4A_7C15) % max + 1
+}
+
+#[test]
+fn a_sharded_cache_holds_its_whole_count_budget() {
+    for capacity in [5_000, 100_000] {
+        let cache: SyncCache<u64, u64> = SyncCache::builder().capacity(capacity).build();
+        assert!(cache.shard_count() > 1);
+        for key in 0..capacity as u64 {
+            cache.insert(key, key).unwrap();
+        }
+        // Nothing is evicted before the whole cache is full.
+        assert_eq!(cache.info().current_size, capacity, "capacity {capacity}");
+        assert_eq!(cache.info().evictions, 0);
+        // At steady state, every write evicts one entry of its own shard.
+        for key in capacity as u64..4 * capacity as u64 {
+            cache.insert(key, key).unwrap();
+            if key % 997 == 0 {
+                let size = cache.info().current_size;
+                assert!(size <= capacity, "{size} > {capacity}");
+                assert!(size * 100 >= capacity * 99, "{size} of {capacity}");
+            }
+        }
+        assert_eq!(cache.parameters().capacity, Some(capacity));
+    }
+}
+
+#[test]
+fn a_sharded_cache_holds_its_whole_weight_budget() {
+    const BUDGET: usize = 1_000_000;
+    const HEAVIEST: u64 = 4_000;
+    let cache = SyncCacheBuilder::new()
+        .capacity(BUDGET)
+        .weigher(|key: &u64, _: &u64| weight_of(*key, HEAVIEST))
+        .build::<u64, u64>();
+    assert!(cache.shard_count() > 1);
+    let mut stored = 0;
+    for key in 0..5_000u64 {
+        cache.insert(key, key).unwrap();
+        stored += weight_of(key, HEAVIEST) as usize;
+        let held = cache.weighted_size();
+        // Exact: nothing leaves before the budget is reached.
+        if stored <= BUDGET {
+            assert_eq!(held, stored);
+        } else {
+            assert!(held <= BUDGET + HEAVIEST as usize, "{held}");
+            assert!(held >= BUDGET - HEAVIEST as usize, "{held}");
+        }
+    }
+    let held = cache.weighted_size();
+    assert!(held * 100 >= BUDGET * 99, "{held} of {BUDGET}");
+}
+
+#[test]
+fn threads_writing_at_once_settle_within_the_budget() {
+    const CAPACITY: usize = 20_000;
+    let cache: SyncCache<u64, u64> = SyncCache::builder().capacity(CAPACITY).shards(16).build();
+    let writers: Vec<_> = (0..4u64)
+        .map(|t| {
+            let cache = cache.clone();
+            thread::spawn(move || {
+                for k in 0..30_000 {
+                    cache.insert(t << 32 | k, k).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    // Overlapping writes may pass the budget by an entry each; the next ones evict it.
+    for key in 0..64 {
+        cache.insert(u64::MAX - key, key).unwrap();
+    }
+    let size = cache.info().current_size;
+    assert!(size <= CAPACITY, "{size}");
+    assert!(size * 100 >= CAPACITY * 99, "{size}");
+}
+
+#[test]
+fn an_entry_heavier_than_the_budget_is_returned_but_not_stored() {
+    let cache = SyncCacheBuilder::new()
+        .capacity(100)
+        .weigher(|_: &u8, value: &Vec<u8>| value.len() as u32)
+        .build::<u8, Vec<u8>>();
+    cache.insert(1, vec![1; 60]).unwrap();
+    assert_eq!(cache.get_or_insert_with(2, || vec![2; 101]).len(), 101);
+    assert_eq!(cache.get(&2).unwrap(), None);
+    // The entry already held stays.
+    assert_eq!(cache.get(&1).unwrap().map(|v| v.len()), Some(60));
+    assert_eq!(cache.weighted_size(), 60);
+}
+
+#[tokio::test]
+async fn the_async_cache_shares_its_budget_across_shards() {
+    const CAPACITY: usize = 8_192;
+    let cache = AsyncCacheBuilder::new()
+        .capacity(CAPACITY)
+        .build::<u64, u64>();
+    for key in 0..CAPACITY as u64 {
+        cache.insert(key, key).await.unwrap();
+    }
+    assert_eq!(cache.info().await.current_size, CAPACITY);
+    for key in 0..CAPACITY as u64 {
+        cache.insert((key + 1) << 40, key).await.unwrap();
+    }
+    let info = cache.info().await;
+    assert!(
+        info.current_size <= CAPACITY && info.current_size * 100 >= CAPACITY * 99,
+        "{}",
+        info.current_size
+    );
+    assert_eq!(cache.parameters().capacity, Some(CAPACITY));
+}

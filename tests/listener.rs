@@ -1,0 +1,187 @@
+//! The eviction listener of the thread-safe caches: every departure reported once, with
+//! its cause, after the cache's locks are released, so a listener may use the cache.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::Duration;
+
+use jwm_cache::memory::{Queued, RemovalCause, ShardStore, UnitWeight};
+use jwm_cache::{AsyncCacheBuilder, ManualClock, SyncCache, SyncCacheBuilder};
+
+type Log = Arc<Mutex<Vec<(u32, u32, RemovalCause)>>>;
+type Listened = SyncCache<u32, u32, ShardStore<u32, u32, UnitWeight, Queued<u32, u32>>>;
+
+fn recorder() -> (Log, impl Fn(u32, u32, RemovalCause) + Send + Sync + 'static) {
+    let log: Log = Arc::default();
+    let sink = Arc::clone(&log);
+    (log, move |key, value, cause| {
+        sink.lock().unwrap().push((key, value, cause))
+    })
+}
+
+#[test]
+fn each_cause_is_reported_with_its_key_and_value() {
+    let clock = ManualClock::new();
+    let (log, listener) = recorder();
+    let cache = SyncCacheBuilder::new()
+        .clock(clock.clone())
+        .ttl(Duration::from_secs(10))
+        .capacity(3)
+        .weigher(|_: &u32, value: &u32| if *value >= 100 { 4 } else { 1 })
+        .eviction_listener(listener)
+        .build::<u32, u32>();
+    cache.insert(9, 90).unwrap();
+    cache.insert(9, 91).unwrap(); // replaced
+    assert!(cache.remove(&9).unwrap()); // removed
+    cache.insert(1, 10).unwrap();
+    cache.insert(3, 30).unwrap();
+    cache.insert(4, 40).unwrap();
+    cache.insert(5, 50).unwrap(); // evicts 1, the oldest unread
+    cache.insert(6, 100).unwrap(); // weighs 4 > 3: rejected
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(cache.get(&3).unwrap(), None); // expired on read
+    cache.clear().unwrap(); // 4 and 5 expired, but a clear reports them as cleared
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            (9, 90, RemovalCause::Replaced),
+            (9, 91, RemovalCause::Removed),
+            (1, 10, RemovalCause::Evicted),
+            (6, 100, RemovalCause::Rejected),
+            (3, 30, RemovalCause::Expired),
+            (4, 40, RemovalCause::Cleared),
+            (5, 50, RemovalCause::Cleared),
+        ]
+    );
+}
+
+#[test]
+fn an_expired_entry_is_reported_when_reclaimed_never_before_its_deadline() {
+    let clock = ManualClock::new();
+    let (log, listener) = recorder();
+    let cache = SyncCacheBuilder::new()
+        .clock(clock.clone())
+        .ttl(Duration::from_secs(5))
+        .shards(1)
+        .eviction_listener(listener)
+        .build::<u32, u32>();
+    cache.insert(1, 1).unwrap();
+    clock.advance(Duration::from_millis(4_999));
+    cache.info();
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "reported before its deadline"
+    );
+    clock.advance(Duration::from_millis(1));
+    // Nothing touches the cache: nothing is reported yet.
+    assert!(log.lock().unwrap().is_empty());
+    cache.info(); // reclaims every due entry
+    assert_eq!(*log.lock().unwrap(), [(1, 1, RemovalCause::Expired)]);
+}
+
+#[test]
+fn a_listener_may_use_the_cache_it_listens_to() {
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let slot: Arc<OnceLock<Listened>> = Arc::default();
+        let inner = Arc::clone(&slot);
+        let heard = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&heard);
+        let cache = SyncCacheBuilder::new()
+            .capacity(4)
+            .eviction_listener(move |key: u32, value: u32, _| {
+                count.fetch_add(1, Ordering::Relaxed);
+                let cache = inner.get().expect("set before the first insert");
+                // Reads, writes (which evict in turn) and a full scan, all re-entrant.
+                let _ = cache.get(&key);
+                if key < 1_000 {
+                    cache.insert(key + 1_000, value).unwrap();
+                }
+                cache.info();
+            })
+            .build::<u32, u32>();
+        assert!(slot.set(cache.clone()).is_ok());
+        for key in 0..100 {
+            cache.insert(key, key).unwrap();
+            cache.get_or_insert_with(key + 500, || key);
+        }
+        cache.clear().unwrap();
+        done.send(heard.load(Ordering::Relaxed)).unwrap();
+    });
+    let heard = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a listener that uses the cache deadlocked it");
+    assert!(heard >= 200, "heard {heard}");
+}
+
+#[test]
+fn under_contention_every_entry_is_reported_exactly_once() {
+    const THREADS: u32 = 4;
+    const KEYS: u32 = 5_000;
+    let (log, listener) = recorder();
+    let cache = SyncCacheBuilder::new()
+        .capacity(2_048)
+        .shards(2)
+        .eviction_listener(listener)
+        .build::<u32, u32>();
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let cache = cache.clone();
+            thread::spawn(move || {
+                for k in 0..KEYS {
+                    let key = t * KEYS + k;
+                    cache.get_or_insert_with(key, || key);
+                    if k % 7 == 0 {
+                        cache.remove(&key).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    cache.clear().unwrap();
+    let log = log.lock().unwrap();
+    let mut keys: Vec<u32> = log
+        .iter()
+        .map(|&(key, value, _)| {
+            assert_eq!(key, value);
+            key
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), log.len(), "a key was reported twice");
+    assert_eq!(
+        log.len(),
+        (THREADS * KEYS) as usize,
+        "an entry left unreported"
+    );
+    let removed = log.iter().filter(|e| e.2 == RemovalCause::Removed).count();
+    assert_eq!(removed, (THREADS * KEYS.div_ceil(7)) as usize);
+}
+
+#[tokio::test]
+async fn the_async_cache_reports_after_its_shard_lock_is_released() {
+    let (log, listener) = recorder();
+    let cache = AsyncCacheBuilder::new()
+        .capacity(2)
+        .eviction_listener(listener)
+        .build::<u32, u32>();
+    for key in 0..3 {
+        cache.insert(key, key * 10).await.unwrap();
+    }
+    cache.insert(2, 21).await.unwrap();
+    cache.remove(&1).await.unwrap();
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            (0, 0, RemovalCause::Evicted),
+            (2, 20, RemovalCause::Replaced),
+            (1, 10, RemovalCause::Removed),
+        ]
+    );
+}
