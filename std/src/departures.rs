@@ -7,7 +7,8 @@
 
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::vec;
 
 use jwm_cache_core::{NoListener, RemovalCause, RemovalListener};
 
@@ -18,7 +19,9 @@ struct Departures<K, E> {
     pending: AtomicBool,
     /// Held by the one thread telling the listener: records reach it in the order the
     /// stores made them, and a listener that calls the cache never re-enters itself.
-    telling: Mutex<()>,
+    /// `pending` and `telling` are `SeqCst`: a thread that records and finds `telling`
+    /// taken relies on the teller seeing `pending` after letting go.
+    telling: AtomicBool,
     listener: Box<dyn Fn(K, E, RemovalCause) + Send + Sync>,
 }
 
@@ -36,7 +39,7 @@ impl<K, E> RemovalListener<K, E> for Queued<K, E> {
     fn on_removal(&mut self, key: K, value: E, cause: RemovalCause) {
         let departures = &self.0;
         lock(&departures.queue).push((key, value, cause));
-        departures.pending.store(true, Ordering::Release);
+        departures.pending.store(true, Ordering::SeqCst);
     }
 }
 
@@ -47,28 +50,61 @@ trait Deliver: Send + Sync {
 
 impl<K: Send, E: Send> Deliver for Departures<K, E> {
     fn deliver(&self) {
-        while self.pending.load(Ordering::Acquire) {
-            let _telling = match self.telling.try_lock() {
-                Ok(guard) => guard,
-                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        while self.pending.load(Ordering::SeqCst) {
+            if self.telling.swap(true, Ordering::SeqCst) {
                 // The thread telling now re-checks `pending` after it lets go, so what
                 // this call recorded is not left behind.
-                Err(TryLockError::WouldBlock) => return,
-            };
+                return;
+            }
+            let telling = Telling(self);
             loop {
                 let batch = {
                     let mut queue = lock(&self.queue);
-                    self.pending.store(false, Ordering::Release);
+                    self.pending.store(false, Ordering::SeqCst);
                     mem::take(&mut *queue)
                 };
                 if batch.is_empty() {
                     break;
                 }
-                for (key, value, cause) in batch {
+                let mut unsent = Unsent {
+                    departures: self,
+                    batch: batch.into_iter(),
+                };
+                for (key, value, cause) in unsent.batch.by_ref() {
                     (self.listener)(key, value, cause);
                 }
             }
+            drop(telling);
         }
+    }
+}
+
+/// Lets go of `telling`, even if the listener panics.
+struct Telling<'a, K, E>(&'a Departures<K, E>);
+
+impl<K, E> Drop for Telling<'_, K, E> {
+    fn drop(&mut self) {
+        self.0.telling.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The rest of a batch: if the listener panics, it goes back to the head of the queue
+/// for the next call to deliver, so no record is lost.
+struct Unsent<'a, K, E> {
+    departures: &'a Departures<K, E>,
+    batch: vec::IntoIter<(K, E, RemovalCause)>,
+}
+
+impl<K, E> Drop for Unsent<'_, K, E> {
+    fn drop(&mut self) {
+        if self.batch.len() == 0 {
+            return;
+        }
+        let mut queue = lock(&self.departures.queue);
+        let later = mem::take(&mut *queue);
+        queue.extend(self.batch.by_ref());
+        queue.extend(later);
+        self.departures.pending.store(true, Ordering::SeqCst);
     }
 }
 
@@ -89,7 +125,9 @@ impl Notify {
 
 /// A builder's listener setting: nothing ([`NoListener`]) or a user's function
 /// ([`Listener`]), made into the part each store gets and the cache's deliverer.
-pub trait ListenerSetting<K, E> {
+///
+/// Sealed: those two are the settings.
+pub trait ListenerSetting<K, E>: sealed::Sealed {
     /// The memory stores' listener part.
     type Part: RemovalListener<K, E> + Clone;
 
@@ -105,8 +143,15 @@ impl<K, E> ListenerSetting<K, E> for NoListener {
     }
 }
 
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for jwm_cache_core::NoListener {}
+    impl<F> Sealed for super::Listener<F> {}
+}
+
 /// A function told about every entry that leaves a thread-safe cache: set with a
-/// builder's `eviction_listener`.
+/// builder's `eviction_listener`. It is given the key and the value as the store holds
+/// it: the value itself with the default codec, its encoded bytes with another.
 #[derive(Clone, Copy, Debug)]
 pub struct Listener<F>(pub(crate) F);
 
@@ -122,7 +167,7 @@ where
         let departures = Arc::new(Departures {
             queue: Mutex::default(),
             pending: AtomicBool::new(false),
-            telling: Mutex::new(()),
+            telling: AtomicBool::new(false),
             listener: Box::new(self.0),
         });
         let notify = Notify(Some(Arc::clone(&departures) as Arc<dyn Deliver>));

@@ -297,7 +297,7 @@ pub type SharedCache<K, V> = SyncCache<K, V, MemoryBackend<K, V>, Identity, Syst
 #[cfg(feature = "postcard")]
 pub type BytesCache<K, V> = SyncCache<K, V, MemoryBackend<K, Vec<u8>>, Postcard, SystemClock>;
 
-// The README shows the async and Redis APIs too.
-#[cfg(all(doctest, feature = "redis", feature = "json"))]
+// The README shows the async, Redis and metrics APIs too.
+#[cfg(all(doctest, feature = "redis", feature = "json", feature = "metrics"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

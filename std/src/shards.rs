@@ -1,6 +1,6 @@
-//! How many locks a thread-safe cache spreads its keys over, and how its capacity is
-//! split among them: the sync cache's shards and the async cache's [`Sharded`] memory
-//! share these rules.
+//! How many locks a thread-safe cache spreads its keys over, and how its shards share
+//! its capacity: the sync cache's shards and the async cache's [`Sharded`] memory
+//! follow these rules.
 //!
 //! [`Sharded`]: crate::asynch::Sharded
 

@@ -32,7 +32,8 @@ pub struct Options<S, C> {
     /// The TTL of entries stored without one (default 60 s).
     pub ttl: Ttl,
     /// How long an entry of the memory backend lives without a read (default
-    /// [`Ttl::NEVER`]: no limit).
+    /// [`Ttl::NEVER`]: no limit). Only the built-in memory stores use it: a backend
+    /// handed to `build_with_backend` has its own.
     pub time_to_idle: Ttl,
     /// The namespace of the cache's entries, if one was given.
     pub identifier: Option<String>,

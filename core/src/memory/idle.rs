@@ -31,6 +31,10 @@ impl Idle {
         self.limit
     }
 
+    pub(super) fn set_limit(&mut self, limit: Ttl) {
+        self.limit = limit;
+    }
+
     /// The deadline of an entry whose own deadline is `own`, read or written at `now`.
     pub(super) fn deadline(&self, own: Deadline, now: Instant) -> Deadline {
         own.min(self.limit.deadline_from(now))

@@ -330,7 +330,9 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// moves an entry's deadline to the read plus `limit`, but never past the deadline
     /// it was written with. [`Ttl::NEVER`] turns it off.
     ///
-    /// Entries already held keep their deadlines until their next read.
+    /// Entries already held keep their deadlines until their next read. Setting it again
+    /// keeps each entry's own deadline; turning it off leaves entries with the deadline
+    /// their last read gave them.
     ///
     /// ```
     /// use core::time::Duration;
@@ -345,12 +347,19 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// ```
     pub fn with_time_to_idle(mut self, limit: impl Into<Ttl>) -> Self {
         let limit = limit.into();
-        self.idle = (!limit.is_never()).then(|| {
-            let mut idle = Idle::new(limit);
-            for node in &self.nodes {
-                idle.inserted(node.deadline);
+        let earlier = self.idle.take();
+        self.idle = (!limit.is_never()).then(|| match earlier {
+            Some(mut idle) => {
+                idle.set_limit(limit);
+                idle
             }
-            Box::new(idle)
+            None => {
+                let mut idle = Idle::new(limit);
+                for node in &self.nodes {
+                    idle.inserted(node.deadline);
+                }
+                Box::new(idle)
+            }
         });
         self
     }

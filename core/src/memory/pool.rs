@@ -49,7 +49,9 @@ mod shared {
     /// The total is exact for writes that do not overlap. When a write lands on a store
     /// that holds less than that entry's weight while the others fill the budget, or two
     /// stores write at the same instant, the total passes the budget by that entry until
-    /// the next write to another store evicts the excess.
+    /// writes to stores that hold more than the excess evict it. Once the budget is
+    /// full, each store keeps about the share it had: keys spread by hash fill the
+    /// stores evenly.
     ///
     /// ```
     /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, WeightPool};

@@ -31,9 +31,11 @@ impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
     }
 
     fn gain_weight(&mut self, weight: usize) {
+        let before = self.weight;
         self.weight = self.weight.saturating_add(weight);
         if let Some(pool) = &self.pool {
-            pool.add(weight);
+            // What the store gained, so that a saturated weight is given back exactly.
+            pool.add(self.weight - before);
         }
     }
 
@@ -127,9 +129,10 @@ where
             .wheel
             .pop_expired(self.nodes.as_mut_slice(), now, &mut budget)
         {
-            if self.nodes[index as usize].deadline.is_expired(now) {
+            let deadline = self.nodes[index as usize].deadline;
+            if deadline.is_expired(now) {
                 self.remove_index(index, RemovalCause::Expired);
-            } else {
+            } else if !deadline.is_never() {
                 // Read since it was linked (time-to-idle): due later now.
                 self.wheel.insert(self.nodes.as_mut_slice(), index);
             }

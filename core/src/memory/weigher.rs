@@ -41,7 +41,7 @@ impl<K, E> Weigher<K, E> for UnitWeight {
 
 /// A closure may return any integer type: `u32`, as moka's weigher does, or `usize`. A
 /// weight that does not fit in `usize` (a negative one) counts as `usize::MAX`, heavier
-/// than any capacity, so that entry is never stored.
+/// than any smaller capacity, so a bounded store never stores that entry.
 impl<K, E, N, F> Weigher<K, E> for F
 where
     F: Fn(&K, &E) -> N,

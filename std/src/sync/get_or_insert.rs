@@ -236,8 +236,9 @@ where
                 let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
         }
-        self.notify.deliver();
+        // Waiters first: they need not wait for the listener.
         lead.settle(&value);
+        self.notify.deliver();
         Ok(value)
     }
 

@@ -270,12 +270,12 @@ where
             // Computations in flight now yield only to their own callers.
             shard.flights.detach_all();
             let cleared = shard.cache.clear();
-            drop(shard);
-            self.notify.deliver();
             if first_failure.is_ok() {
                 first_failure = cleared;
             }
         }
+        // After every shard: a listener that panics cannot stop the clear.
+        self.notify.deliver();
         first_failure
     }
 
