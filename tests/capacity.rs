@@ -88,16 +88,22 @@ fn threads_writing_at_once_settle_within_the_budget() {
 
 #[test]
 fn an_entry_heavier_than_the_budget_is_returned_but_not_stored() {
+    const BUDGET: usize = 1 << 20;
     let cache = SyncCacheBuilder::new()
-        .capacity(100)
+        .capacity(BUDGET)
         .weigher(|_: &u8, value: &Vec<u8>| value.len() as u32)
         .build::<u8, Vec<u8>>();
-    cache.insert(1, vec![1; 60]).unwrap();
-    assert_eq!(cache.get_or_insert_with(2, || vec![2; 101]).len(), 101);
+    assert!(cache.shard_count() > 1);
+    cache.insert(1, vec![1; 600_000]).unwrap();
+    let heavy = cache.get_or_insert_with(2, || vec![2; BUDGET + 1]);
+    assert_eq!(heavy.len(), BUDGET + 1);
     assert_eq!(cache.get(&2).unwrap(), None);
+    // Lighter than the budget, though heavier than any shard's share: stored.
+    cache.insert(3, vec![3; 400_000]).unwrap();
+    assert_eq!(cache.get(&3).unwrap().map(|v| v.len()), Some(400_000));
     // The entry already held stays.
-    assert_eq!(cache.get(&1).unwrap().map(|v| v.len()), Some(60));
-    assert_eq!(cache.weighted_size(), 60);
+    assert_eq!(cache.get(&1).unwrap().map(|v| v.len()), Some(600_000));
+    assert_eq!(cache.weighted_size(), 1_000_000);
 }
 
 #[tokio::test]
@@ -120,4 +126,21 @@ async fn the_async_cache_shares_its_budget_across_shards() {
         info.current_size
     );
     assert_eq!(cache.parameters().capacity, Some(CAPACITY));
+}
+
+#[tokio::test]
+async fn the_async_cache_bounds_its_weight() {
+    const BUDGET: usize = 1 << 20;
+    let cache = AsyncCacheBuilder::new()
+        .capacity(BUDGET)
+        .weigher(|key: &u64, _: &u64| weight_of(*key, 4_000))
+        .build::<u64, u64>();
+    for key in 0..2_000 {
+        cache.insert(key, key).await.unwrap();
+    }
+    let held = cache.weighted_size();
+    assert!(
+        held <= BUDGET + 4_000 && held * 100 >= BUDGET * 99,
+        "{held}"
+    );
 }

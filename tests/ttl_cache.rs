@@ -333,6 +333,29 @@ fn a_manual_clock_makes_expiry_deterministic() {
     assert_eq!(STAMPED.cache_parameters().clock, "manual");
 }
 
+static IDLE_CLOCK: std::sync::LazyLock<jwm_cache::ManualClock> =
+    std::sync::LazyLock::new(jwm_cache::ManualClock::new);
+static IDLE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache(ttl = "1h", time_to_idle = "10s", clock = manual(IDLE_CLOCK))]
+fn idle_square(n: u32) -> u32 {
+    IDLE_RUNS.fetch_add(1, SeqCst);
+    n * n
+}
+
+#[test]
+fn time_to_idle_expires_an_unread_result_and_each_call_extends_it() {
+    idle_square(3);
+    for _ in 0..5 {
+        IDLE_CLOCK.advance(Duration::from_secs(9));
+        assert_eq!(idle_square(3), 9); // a hit: 10 s more
+    }
+    assert_eq!(IDLE_RUNS.load(SeqCst), 1);
+    IDLE_CLOCK.advance(Duration::from_secs(10));
+    assert_eq!(idle_square(3), 9);
+    assert_eq!(IDLE_RUNS.load(SeqCst), 2, "unread for 10 s: computed again");
+}
+
 #[test]
 fn compile_errors_point_at_the_offending_token() {
     trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");

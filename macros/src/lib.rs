@@ -22,6 +22,7 @@ use syn::{ItemFn, parse_macro_input};
 /// ```text
 /// #[ttl_cache]                                  // 60 s, in memory
 /// #[ttl_cache(ttl = "30s")]                     // also "250ms", "5m", "1h", "2d", "never"
+/// #[ttl_cache(ttl = "1h", time_to_idle = "5m")]  // also gone after 5 minutes unread
 /// #[ttl_cache(ttl_ms = 30_000, identifier = "geo", capacity = 10_000, shards = 16,
 ///             serializer = postcard, clock = system, single_flight = false, cache_none = false)]
 /// #[ttl_cache(ttl = "5m", backend = redis(url = "redis://127.0.0.1/", prefix = "app:",

@@ -11,6 +11,8 @@ use crate::duration::{self, Ttl};
 /// What `#[ttl_cache(...)]` asked for.
 pub(crate) struct Options {
     pub(crate) ttl: Option<Ttl>,
+    /// `time_to_idle = "5m"`, and where it was written.
+    pub(crate) time_to_idle: Option<(Ttl, Span)>,
     /// A string, or an expression of a `&str`-like type read on the first call.
     pub(crate) identifier: Option<Expr>,
     /// Options passed to the cache builder's setter of the same name, in the order written.
@@ -82,6 +84,7 @@ const SETTERS: &[&str] = &["capacity", "shards", "single_flight"];
 const OWN: &[&str] = &[
     "ttl",
     "ttl_ms",
+    "time_to_idle",
     "identifier",
     "serializer",
     "backend",
@@ -116,6 +119,7 @@ impl Parse for Options {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut options = Options {
             ttl: None,
+            time_to_idle: None,
             identifier: None,
             setters: Vec::new(),
             serializer: None,
@@ -144,6 +148,7 @@ impl Parse for Options {
             match name.as_str() {
                 "ttl" => options.ttl = Some(duration(value)?),
                 "ttl_ms" => options.ttl = Some(Ttl::Millis(integer(value)?)),
+                "time_to_idle" => options.time_to_idle = Some((duration(value)?, value.span())),
                 "identifier" => options.identifier = Some(value.clone()),
                 "serializer" => options.serializer = Some((codec(value)?, value.span())),
                 "clock" => options.clock = Some(clock(value)?),

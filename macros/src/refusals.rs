@@ -69,6 +69,12 @@ pub(crate) fn refuse_conflicts(options: &Options, is_async: bool, method: bool) 
             "`capacity` bounds the in-memory backend; a Redis server bounds itself (maxmemory)",
         ));
     }
+    if let (true, Some((_, span))) = (redis, &options.time_to_idle) {
+        return Err(syn::Error::new(
+            *span,
+            "`time_to_idle` expires entries of the in-memory backend; Redis keys expire by their TTL",
+        ));
+    }
     if let (true, Some(shards)) = (redis, options.setter("shards")) {
         return Err(syn::Error::new_spanned(
             shards,

@@ -194,6 +194,12 @@ impl Storage<'_> {
             Some(Ttl::Never) => builder.extend(quote!(.ttl(::jwm_cache::Ttl::NEVER))),
             None => {}
         }
+        match options.time_to_idle {
+            Some((Ttl::Millis(ms), _)) => builder.extend(quote!(
+                .time_to_idle(::core::time::Duration::from_millis(#ms))
+            )),
+            Some((Ttl::Never, _)) | None => {}
+        }
         for (setter, value) in &options.setters {
             builder.extend(quote_spanned!(value.span()=> .#setter(#value)));
         }

@@ -6,9 +6,10 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, MemoryBackend, Reclaimed};
 
 use super::backend::{AsyncBackend, AsyncLookup};
+use super::cache::AsyncCache;
 use crate::departures::Notify;
 
 /// A sync [`Backend`] that never blocks (in memory), made an [`AsyncBackend`]: keys are
@@ -82,6 +83,35 @@ impl<B> Sharded<B> {
         let result = op(&mut self.shard(key));
         self.notify.deliver();
         result
+    }
+}
+
+impl<K, E, H, P, W, L> Sharded<MemoryBackend<K, E, H, P, W, L>> {
+    /// The total weight of the entries in memory, summed over the shards: their count
+    /// without a weigher. Entries that expired but were not reclaimed yet still count.
+    pub fn weighted_size(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).weight()).sum()
+    }
+}
+
+impl<K, V, E, H, P, W, L, S, C> AsyncCache<K, V, Sharded<MemoryBackend<K, E, H, P, W, L>>, S, C> {
+    /// The total weight of the entries in memory, as
+    /// [`SyncCache::weighted_size`](crate::SyncCache::weighted_size); read without
+    /// `.await`.
+    ///
+    /// ```
+    /// use jwm_cache::AsyncCacheBuilder;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache = AsyncCacheBuilder::new()
+    ///     .weigher(|_: &u8, value: &String| value.len())
+    ///     .build::<u8, String>();
+    /// cache.insert(1, "four".into()).await.unwrap();
+    /// assert_eq!(cache.weighted_size(), 4);
+    /// # });
+    /// ```
+    pub fn weighted_size(&self) -> usize {
+        self.backend().weighted_size()
     }
 }
 
