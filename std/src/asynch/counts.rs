@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use jwm_cache_core::{Counters, Counts, Reclaimed};
+use jwm_cache_core::{Counters, Counts, Error, Reclaimed};
 
 /// [`Counts`] in atomics: each operation adds what the core's counting rules say.
 ///
@@ -30,6 +30,31 @@ struct Cleared {
 }
 
 impl AtomicCounts {
+    /// One hit: the hit path's only write, kept to a single add.
+    #[inline]
+    pub(crate) fn hit(&self) {
+        self.hits.fetch_add(1, Relaxed);
+    }
+
+    /// What a lookup found: a hit, or what `Counts::lookup` (with `deferring_miss` if
+    /// the caller counts its miss later) makes of anything else.
+    #[inline]
+    pub(crate) fn looked_up<V, B, S>(
+        &self,
+        found: &Result<Option<V>, Error<B, S>>,
+        deferring_miss: bool,
+    ) {
+        if let Ok(Some(_)) = found {
+            return self.hit();
+        }
+        let counts = Counts::lookup(found);
+        self.add(if deferring_miss {
+            counts.deferring_miss()
+        } else {
+            counts
+        });
+    }
+
     pub(crate) fn add(&self, counts: Counts) {
         for (counter, n) in [
             (&self.hits, counts.hits),

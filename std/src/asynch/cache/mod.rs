@@ -309,7 +309,7 @@ where
         B: AsyncLookup<K, Q, S::Encoded>,
     {
         let found = self.read(key, now).await;
-        self.counts.add(Counts::lookup(&found));
+        self.counts.looked_up(&found, false);
         found
     }
 
@@ -322,7 +322,7 @@ where
         now: Instant,
     ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
         let found = self.read(key, now).await;
-        self.counts.add(Counts::lookup(&found).deferring_miss());
+        self.counts.looked_up(&found, true);
         found
     }
 
