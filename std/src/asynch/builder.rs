@@ -62,8 +62,8 @@ impl<S, C> AsyncCacheBuilder<S, C> {
 
     /// A cache over `backend`, which learns the cache's identifier (see
     /// [`AsyncBackend::use_identifier`]). Capacity and shards are the backend's business
-    /// here, as are a weigher and a listener: this is offered only on a builder given
-    /// neither.
+    /// here, as are a weigher, a listener and a time-to-idle: this is offered only on a
+    /// builder given neither of the first two, and its `time_to_idle` is not used.
     pub fn build_with_backend<K, V, B>(self, mut backend: B) -> AsyncCache<K, V, B, S, C>
     where
         S: Serializer<V>,

@@ -59,9 +59,10 @@ impl<S, C> SyncCacheBuilder<S, C> {
     }
 
     /// A cache whose shards each get a backend from `backend`, which learns the cache's
-    /// identifier. A weigher or a listener is the backend's own part here, so this is
-    /// offered only on a builder given neither. Each backend bounds itself; the capacity only caps the shard count
-    /// (at least 1024 entries each).
+    /// identifier. Each backend bounds itself; the capacity only caps the shard count
+    /// (at least 1024 entries each). A weigher, a listener and a time-to-idle are the
+    /// backend's own parts here, so this is offered only on a builder given neither of
+    /// the first two, and the builder's `time_to_idle` is not used.
     pub fn build_with_backend<K, V, B>(
         self,
         mut backend: impl FnMut() -> B,
