@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use jwm_cache::{ManualClock, SyncCacheBuilder};
+use jwm_cache::{ManualClock, SyncCacheBuilder, Ttl};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -15,6 +15,7 @@ fn an_unread_entry_expires_after_the_idle_time() {
         .ttl(60 * SECOND)
         .time_to_idle(10 * SECOND)
         .build::<u32, u32>();
+    assert_eq!(cache.parameters().time_to_idle, Some(Ttl::from_secs(10)));
     cache.insert(1, 1).unwrap();
     cache.insert(2, 2).unwrap();
     for _ in 0..5 {
@@ -76,6 +77,7 @@ async fn the_async_cache_extends_on_read_too() {
         .clock(clock.clone())
         .time_to_idle(2 * SECOND)
         .build::<u32, u32>();
+    assert_eq!(cache.parameters().time_to_idle, Some(Ttl::from_secs(2)));
     cache.insert(1, 1).await.unwrap();
     clock.advance(SECOND);
     assert_eq!(cache.get(&1).await.unwrap(), Some(1));

@@ -192,7 +192,7 @@ fn panic_message(run: impl FnOnce() + panic::UnwindSafe) -> String {
 }
 
 #[test]
-fn a_shared_cache_asked_for_another_clock_or_capacity_says_so() {
+fn a_shared_cache_asked_for_another_clock_capacity_or_idle_time_says_so() {
     let first = Memoized::builder(|n: u64| n)
         .identifier("trust-conflict")
         .capacity(100)
@@ -222,6 +222,19 @@ fn a_shared_cache_asked_for_another_clock_or_capacity_says_so() {
     assert!(
         capacity.contains("capacity 100") && capacity.contains("capacity 5000"),
         "{capacity}"
+    );
+    let idle = panic_message(|| {
+        Memoized::builder(|n: u64| n)
+            .identifier("trust-conflict")
+            .capacity(100)
+            .time_to_idle(std::time::Duration::from_secs(5))
+            .clock(ManualClock::new())
+            .build()
+            .call(1);
+    });
+    assert!(
+        idle.contains("time_to_idle none") && idle.contains("time_to_idle 5s"),
+        "{idle}"
     );
     // Agreeing settings still share.
     let second = Memoized::builder(|n: u64| n * 2)

@@ -1,6 +1,6 @@
 //! The `Backend` and `Lookup` traits: where encoded entries live, and how they are found.
 
-use crate::time::{Deadline, Instant};
+use crate::time::{Deadline, Instant, Ttl};
 
 /// A store of encoded entries (`E`) by key (`K`), each with a [`Deadline`].
 ///
@@ -52,6 +52,11 @@ pub trait Backend<K, E> {
     /// The most entries this backend holds before evicting, if bounded (for a store that
     /// weighs its entries, the most total weight).
     fn capacity(&self) -> Option<usize> {
+        None
+    }
+
+    /// How long an entry lives without a read, if this backend expires idle entries.
+    fn time_to_idle(&self) -> Option<Ttl> {
         None
     }
 

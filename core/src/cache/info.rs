@@ -145,6 +145,8 @@ pub struct Parameters {
     pub identifier: String,
     /// The backend's capacity, if bounded.
     pub capacity: Option<usize>,
+    /// How long an entry lives without a read, if the backend expires idle entries.
+    pub time_to_idle: Option<Ttl>,
     /// The backend's name, such as `"memory"`.
     pub backend: &'static str,
     /// The codec's name, such as `"identity"` or `"postcard"`.

@@ -324,8 +324,12 @@ where
     /// assert_eq!((p.ttl, p.backend, p.codec, p.clock), (DEFAULT_TTL, "memory", "identity", "manual"));
     /// ```
     pub fn parameters(&self) -> Parameters {
-        self.policy
-            .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
+        Parameters {
+            time_to_idle: self.backend.time_to_idle(),
+            ..self
+                .policy
+                .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
+        }
     }
 
     pub(super) fn store(

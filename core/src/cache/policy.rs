@@ -160,6 +160,7 @@ impl<S> Policy<S> {
             ttl: self.ttl,
             identifier: self.identifier.clone(),
             capacity,
+            time_to_idle: None,
             backend,
             codec: S::NAME,
             clock,

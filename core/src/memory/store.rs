@@ -6,7 +6,7 @@ use core::convert::Infallible;
 use core::hash::{BuildHasher, Hash};
 
 use crate::backend::{Backend, Entry, Lookup, Reclaimed};
-use crate::time::{Deadline, Instant};
+use crate::time::{Deadline, Instant, Ttl};
 
 use super::eviction::Eviction;
 use super::listener::{RemovalCause, RemovalListener};
@@ -290,6 +290,10 @@ where
             Some(pool) => Some(pool.share()),
             None => self.eviction.capacity(),
         }
+    }
+
+    fn time_to_idle(&self) -> Option<Ttl> {
+        MemoryBackend::time_to_idle(self)
     }
 
     fn reclaimed(&self) -> Reclaimed {

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed};
+use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed, Ttl};
 
 /// A store of encoded entries (`E`) by key (`K`) that is reached through I/O: the async
 /// twin of [`Backend`](jwm_cache_core::Backend), with the same contract.
@@ -86,6 +86,11 @@ pub trait AsyncBackend<K, E>: Send + Sync {
 
     /// The most entries this backend holds before evicting, if bounded.
     fn capacity(&self) -> Option<usize> {
+        None
+    }
+
+    /// How long an entry lives without a read, if this backend expires idle entries.
+    fn time_to_idle(&self) -> Option<Ttl> {
         None
     }
 

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, MemoryBackend, Reclaimed};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, MemoryBackend, Reclaimed, Ttl};
 
 use super::backend::{AsyncBackend, AsyncLookup};
 use super::cache::AsyncCache;
@@ -155,6 +155,11 @@ where
 
     fn capacity(&self) -> Option<usize> {
         self.shards.iter().map(|s| lock(s).capacity()).sum()
+    }
+
+    /// Every shard is built with the same setting: the first one's.
+    fn time_to_idle(&self) -> Option<Ttl> {
+        lock(&self.shards[0]).time_to_idle()
     }
 
     fn reclaimed(&self) -> Reclaimed {

@@ -38,8 +38,9 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// cache of its own, named after the function's type and the place it was built. With
 /// one, every memoized function built under the same identifier, with the same key and
 /// value types and the same codec, backend and clock types, shares one cache in this
-/// process. Each stores its results with its own TTL. They must agree on the clock and the capacity: a later builder that asks a
-/// shared cache for another one panics with a [`SharedCacheConflict`](super::SharedCacheConflict)
+/// process. Each stores its results with its own TTL. They must agree on the clock, the
+/// capacity and the time-to-idle: a later builder that asks a shared cache for another
+/// one panics with a [`SharedCacheConflict`](super::SharedCacheConflict)
 /// naming both settings. Functions under one identifier but with other types get a
 /// cache of their own. Different identifiers never share. To share explicitly, hand the
 /// same cache to [`Memoized::with_cache`].

@@ -8,7 +8,7 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
-use jwm_cache_core::{Clock, Lookup, Parameters, Serializer};
+use jwm_cache_core::{Clock, Lookup, Parameters, Serializer, Ttl};
 
 use crate::report::{self, CacheReport};
 use crate::sync::SyncCache;
@@ -110,14 +110,14 @@ where
     }
 }
 
-/// A memoized function asked a cache shared under its identifier for another clock or
-/// capacity than the cache already has. Functions that share an identifier share one
-/// cache, so they must agree on these; each keeps its own TTL.
+/// A memoized function asked a cache shared under its identifier for another clock,
+/// capacity or time-to-idle than the cache already has. Functions that share an
+/// identifier share one cache, so they must agree on these; each keeps its own TTL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedCacheConflict {
     /// The shared identifier.
     pub identifier: String,
-    /// The setting in conflict: `"clock"` or `"capacity"`.
+    /// The setting in conflict: `"clock"`, `"capacity"` or `"time_to_idle"`.
     pub setting: &'static str,
     /// What the shared cache has.
     pub existing: String,
@@ -154,7 +154,7 @@ fn registry() -> &'static Mutex<HashMap<String, Vec<Entry>>> {
 
 /// The live cache of type `T` registered under `identifier` with `Tag`, or a new one
 /// from `make`; an error if a live cache under that identifier that differs at most in
-/// its clock type has another clock or capacity.
+/// its clock type has another clock, capacity or time-to-idle.
 ///
 /// Only caches of the same type can share, since entries must have the same key and
 /// value types; `Tag` keeps apart callers that must not share even then (the
@@ -231,6 +231,14 @@ fn conflict(
             "capacity",
             describe(existing.capacity),
             describe(wanted.capacity),
+        )
+    })
+    .or_else(|| {
+        let idle = |limit: Option<Ttl>| limit.map_or_else(|| "none".to_string(), |t| t.to_string());
+        differs(
+            "time_to_idle",
+            idle(existing.time_to_idle),
+            idle(wanted.time_to_idle),
         )
     });
     match found {

@@ -292,10 +292,15 @@ where
         self.info_with_size(size.ok())
     }
 
-    /// TTL, identifier, capacity, and the names of the backend, codec and clock.
+    /// TTL, identifier, capacity, time-to-idle, and the names of the backend, codec and
+    /// clock.
     pub fn parameters(&self) -> Parameters {
-        self.policy
-            .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
+        Parameters {
+            time_to_idle: self.backend.time_to_idle(),
+            ..self
+                .policy
+                .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
+        }
     }
 
     /// Looks up `key` at `now`, counted as a lookup.
