@@ -5,10 +5,12 @@ mod eviction;
 mod idle;
 mod listener;
 mod node;
+mod parts;
 mod pool;
 mod sieve;
 mod store;
 mod weigher;
+mod weight;
 mod wheel;
 
 use alloc::boxed::Box;
@@ -198,172 +200,6 @@ impl<K, E, H> MemoryBackend<K, E, H> {
 }
 
 impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
-    /// The same store under another eviction policy, which takes over the capacity.
-    ///
-    /// Entries already held join the policy in position order; if they exceed its
-    /// capacity, the next insert evicts down to it.
-    ///
-    /// ```
-    /// use jwm_cache_core::{Backend, Lookup, MemoryBackend, Sieve};
-    ///
-    /// let store = MemoryBackend::<u32, u32>::new().with_eviction(Sieve::new(100));
-    /// assert_eq!(store.capacity(), Some(100));
-    /// ```
-    pub fn with_eviction<Q: Eviction>(self, mut eviction: Q) -> MemoryBackend<K, E, H, Q, W, L> {
-        eviction.cleared();
-        for index in 0..self.nodes.len() as u32 {
-            eviction.inserted(index);
-        }
-        MemoryBackend {
-            table: self.table,
-            nodes: self.nodes,
-            wheel: self.wheel,
-            eviction,
-            weight: self.weight,
-            pool: self.pool,
-            idle: self.idle,
-            weigher: self.weigher,
-            listener: self.listener,
-            hasher: self.hasher,
-            reclaimed: self.reclaimed,
-        }
-    }
-
-    /// The same store weighing entries by `weigher`: the capacity then bounds their total
-    /// weight. Entries already held are weighed again.
-    ///
-    /// ```
-    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
-    ///
-    /// let mut store = MemoryBackend::<u32, u64>::with_capacity(100)
-    ///     .with_weigher(|_: &u32, value: &u64| *value as usize);
-    /// store.set(1, 60, Deadline::NEVER, Instant::ZERO).unwrap();
-    /// store.set(2, 60, Deadline::NEVER, Instant::ZERO).unwrap();
-    /// assert_eq!(store.weight(), 60);
-    /// ```
-    pub fn with_weigher<G: Weigher<K, E>>(self, weigher: G) -> MemoryBackend<K, E, H, P, G, L> {
-        let weight = self.nodes.iter().fold(0usize, |total, node| {
-            total.saturating_add(weigher.weigh(&node.key, &node.value))
-        });
-        if let Some(pool) = &self.pool {
-            pool.sub(self.weight);
-            pool.add(weight);
-        }
-        MemoryBackend {
-            table: self.table,
-            nodes: self.nodes,
-            wheel: self.wheel,
-            eviction: self.eviction,
-            weight,
-            pool: self.pool,
-            idle: self.idle,
-            weigher,
-            listener: self.listener,
-            hasher: self.hasher,
-            reclaimed: self.reclaimed,
-        }
-    }
-
-    /// The same store telling `listener` about every entry that leaves it from now on.
-    ///
-    /// ```
-    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend, RemovalCause};
-    ///
-    /// let mut causes = Vec::new();
-    /// let mut store = MemoryBackend::<u32, u32>::new()
-    ///     .with_listener(|_, _, cause| causes.push(cause));
-    /// store.set(1, 1, Deadline::at(Instant::from_nanos(5)), Instant::ZERO).unwrap();
-    /// store.set(2, 2, Deadline::NEVER, Instant::ZERO).unwrap();
-    /// assert_eq!(store.get(&1, Instant::from_nanos(5)).unwrap(), None);
-    /// store.remove(&2, Instant::from_nanos(5)).unwrap();
-    /// drop(store);
-    /// assert_eq!(causes, [RemovalCause::Expired, RemovalCause::Removed]);
-    /// ```
-    pub fn with_listener<M: RemovalListener<K, E>>(
-        self,
-        listener: M,
-    ) -> MemoryBackend<K, E, H, P, W, M> {
-        MemoryBackend {
-            table: self.table,
-            nodes: self.nodes,
-            wheel: self.wheel,
-            eviction: self.eviction,
-            weight: self.weight,
-            pool: self.pool,
-            idle: self.idle,
-            weigher: self.weigher,
-            listener,
-            hasher: self.hasher,
-            reclaimed: self.reclaimed,
-        }
-    }
-
-    /// The same store sharing `pool`'s budget with the pool's other stores (see
-    /// [`WeightPool`]), reporting `share` of it as its
-    /// [`capacity`](crate::backend::Backend::capacity). Its policy's capacity still
-    /// bounds it: give it the whole budget.
-    ///
-    /// Join before the first write: the pool counts what the store holds when it joins,
-    /// but the store never gives its weight back if it is dropped.
-    ///
-    /// ```
-    /// use jwm_cache_core::{Backend, MemoryBackend, WeightPool};
-    ///
-    /// let pool = WeightPool::new(1_000);
-    /// let shards: Vec<_> = (0..4)
-    ///     .map(|_| MemoryBackend::<u64, u64>::with_capacity(1_000).in_pool(&pool, 250))
-    ///     .collect();
-    /// assert_eq!(shards.iter().filter_map(|s| s.capacity()).sum::<usize>(), 1_000);
-    /// ```
-    #[cfg(target_has_atomic = "ptr")]
-    pub fn in_pool(mut self, pool: &alloc::sync::Arc<WeightPool>, share: usize) -> Self {
-        if let Some(old) = self.pool.take() {
-            old.sub(self.weight);
-        }
-        let membership = Membership::new(pool, share);
-        membership.add(self.weight);
-        self.pool = Some(Box::new(membership));
-        self
-    }
-
-    /// The same store expiring entries also after `limit` without a read: each read
-    /// moves an entry's deadline to the read plus `limit`, but never past the deadline
-    /// it was written with. [`Ttl::NEVER`] turns it off.
-    ///
-    /// Entries already held keep their deadlines until their next read. Setting it again
-    /// keeps each entry's own deadline; turning it off leaves entries with the deadline
-    /// their last read gave them.
-    ///
-    /// ```
-    /// use core::time::Duration;
-    /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
-    ///
-    /// let mut store = MemoryBackend::<u32, u32>::new().with_time_to_idle(Duration::from_secs(10));
-    /// let at = |secs: u64| Instant::from_nanos(secs * 1_000_000_000);
-    /// store.set(1, 1, Deadline::at(at(25)), at(0)).unwrap();
-    /// assert!(store.get(&1, at(9)).unwrap().is_some()); // read: idle until 19
-    /// assert!(store.get(&1, at(18)).unwrap().is_some()); // read: idle until 28, capped at 25
-    /// assert_eq!(store.get(&1, at(25)).unwrap(), None);
-    /// ```
-    pub fn with_time_to_idle(mut self, limit: impl Into<Ttl>) -> Self {
-        let limit = limit.into();
-        let earlier = self.idle.take();
-        self.idle = (!limit.is_never()).then(|| match earlier {
-            Some(mut idle) => {
-                idle.set_limit(limit);
-                idle
-            }
-            None => {
-                let mut idle = Idle::new(limit);
-                for node in &self.nodes {
-                    idle.inserted(node.deadline);
-                }
-                Box::new(idle)
-            }
-        });
-        self
-    }
-
     /// The time-to-idle, if set.
     pub fn time_to_idle(&self) -> Option<Ttl> {
         self.idle.as_deref().map(Idle::limit)
@@ -415,8 +251,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, Lookup};
-    use crate::time::{Deadline, Instant};
+    use crate::backend::Backend;
 
     #[test]
     fn an_empty_store_is_small() {
@@ -431,29 +266,5 @@ mod tests {
         let stores: [MemoryBackend<u8, u8>; 2] =
             [MemoryBackend::new(), MemoryBackend::with_capacity(3)];
         assert_eq!(stores.map(|s| s.capacity()), [None, Some(3)]);
-    }
-
-    #[test]
-    fn parts_chosen_at_compile_time_add_no_bytes() {
-        let unbounded = MemoryBackend::<u64, u64>::new().with_eviction(Unbounded);
-        assert!(
-            core::mem::size_of_val(&unbounded) < core::mem::size_of::<MemoryBackend<u64, u64>>()
-        );
-    }
-
-    #[test]
-    fn parts_set_on_a_filled_store_take_over_its_entries() {
-        let now = Instant::ZERO;
-        let mut store = MemoryBackend::<u32, u32>::new();
-        for k in 0..5 {
-            store.set(k, k, Deadline::NEVER, now).unwrap();
-        }
-        let mut store = store
-            .with_weigher(|_: &u32, value: &u32| *value as usize)
-            .with_eviction(Sieve::new(4));
-        assert_eq!(store.weight(), 10);
-        store.set(9, 1, Deadline::NEVER, now).unwrap();
-        assert!(store.weight() <= 4, "{}", store.weight());
-        assert_eq!(store.get(&9, now).unwrap(), Some(&1));
     }
 }

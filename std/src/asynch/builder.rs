@@ -96,7 +96,7 @@ impl<S, C, W, L> AsyncCacheBuilder<S, C, W, L> {
     );
 
     /// Weighs each entry, so that the capacity bounds the total weight: as
-    /// [`SyncCacheBuilder::weigher`](crate::SyncCacheBuilder::weigher).
+    /// [`SyncCacheBuilder::weigher`](crate::sync::SyncCacheBuilder::weigher).
     ///
     /// ```
     /// use jwm_cache::AsyncCacheBuilder;
@@ -120,7 +120,7 @@ impl<S, C, W, L> AsyncCacheBuilder<S, C, W, L> {
 
     /// Tells `listener` about every entry that leaves the cache, after the in-memory
     /// shard's lock is released: as
-    /// [`SyncCacheBuilder::eviction_listener`](crate::SyncCacheBuilder::eviction_listener).
+    /// [`SyncCacheBuilder::eviction_listener`](crate::sync::SyncCacheBuilder::eviction_listener).
     /// It runs inline in the task whose call removed the entry, so it should not block.
     ///
     /// ```

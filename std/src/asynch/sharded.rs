@@ -96,7 +96,7 @@ impl<K, E, H, P, W, L> Sharded<MemoryBackend<K, E, H, P, W, L>> {
 
 impl<K, V, E, H, P, W, L, S, C> AsyncCache<K, V, Sharded<MemoryBackend<K, E, H, P, W, L>>, S, C> {
     /// The total weight of the entries in memory, as
-    /// [`SyncCache::weighted_size`](crate::SyncCache::weighted_size); read without
+    /// [`SyncCache::weighted_size`](crate::sync::SyncCache::weighted_size); read without
     /// `.await`.
     ///
     /// ```

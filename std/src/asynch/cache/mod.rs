@@ -1,17 +1,17 @@
 //! `AsyncCache`: the async shell over the core's policy.
 
+mod controls;
 mod counters;
 mod get_or_insert;
 mod miss;
 
 use std::borrow::Borrow;
-use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
-    CacheInfo, Clock, Counters, Counts, Error, Identity, Instant, MemoryBackend, Options,
-    Parameters, Policy, Reclaimed, Serializer, Ttl, Write,
+    CacheInfo, Clock, Counts, Error, Identity, Instant, MemoryBackend, Options, Parameters, Policy,
+    Reclaimed, Serializer, Ttl, Write,
 };
 
 pub(crate) use miss::Storing;
@@ -21,7 +21,6 @@ use crate::asynch::builder::AsyncCacheBuilder;
 use crate::asynch::counts::AtomicCounts;
 use crate::asynch::sharded::Sharded;
 use crate::clock::SystemClock;
-use crate::controls::AsyncCacheControls;
 use crate::flight::Flights;
 
 /// The error of an [`AsyncCache`] over backend `B` and codec `S` storing `V`.
@@ -396,30 +395,5 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     pub(super) fn flights(&self) -> MutexGuard<'_, Flights<K, V>> {
         // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
         self.flights.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl<K, V, B, S, C> AsyncCacheControls for AsyncCache<K, V, B, S, C>
-where
-    K: Hash + Eq + Clone + Send + Sync,
-    V: Clone + Send + Sync,
-    S: Serializer<V> + Sync,
-    B: AsyncLookup<K, K, S::Encoded>,
-    C: Clock + Sync,
-{
-    fn cache_info(&self) -> impl Future<Output = CacheInfo> + Send {
-        self.info()
-    }
-
-    fn cache_counters(&self) -> Counters {
-        self.counters()
-    }
-
-    async fn cache_clear(&self) {
-        let _counted = self.clear().await;
-    }
-
-    fn cache_parameters(&self) -> Parameters {
-        self.parameters()
     }
 }
