@@ -49,6 +49,16 @@ pub trait Backend<K, E> {
         let _ = identifier;
     }
 
+    /// Tells a backend that the cache keeps each entry `window` past its TTL as a
+    /// stale fallback (`stale_if_error`): the deadlines it is given already include the
+    /// window. Builders call it once, before any operation. A backend that ignores it
+    /// (the default) works, as long as every reader of its entries uses the same
+    /// window; one shared across processes should store the TTL's deadline instead, as
+    /// Redis does, so that a reader with another window never serves a stale entry.
+    fn keep_stale_for(&mut self, window: Ttl) {
+        let _ = window;
+    }
+
     /// The most entries this backend holds before evicting, if bounded (for a store that
     /// weighs its entries, the most total weight).
     fn capacity(&self) -> Option<usize> {

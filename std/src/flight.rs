@@ -20,6 +20,9 @@ use foldhash::fast::RandomState;
 /// Who is calling: a computation that asks for its own key must not wait for itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Caller {
+    /// A refresh in the background: no caller's own call, so no caller runs alone for
+    /// fear of waiting on itself.
+    Refresh,
     Thread(ThreadId),
     #[cfg(feature = "async")]
     Task(tokio::task::Id),
@@ -311,17 +314,30 @@ pub(crate) trait FlightTable<K, V> {
     fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>);
 }
 
+impl<K, V, T: FlightTable<K, V> + ?Sized> FlightTable<K, V> for &T {
+    fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
+        (**self).withdraw(key, flight);
+    }
+}
+
+impl<K, V, T: FlightTable<K, V> + ?Sized> FlightTable<K, V> for Arc<T> {
+    fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
+        (**self).withdraw(key, flight);
+    }
+}
+
 /// The leader of a flight. Dropped unsettled (its computation panicked or was
 /// cancelled), it withdraws the flight and wakes the waiters so that one takes over.
-pub(crate) struct Lead<'a, T: FlightTable<K, V>, K, V: Clone> {
-    table: &'a T,
+pub(crate) struct Lead<T: FlightTable<K, V>, K, V: Clone> {
+    /// The table, borrowed by a caller's lead, owned by a refresh's in the background.
+    pub(crate) table: T,
     pub(crate) key: K,
     pub(crate) flight: Arc<Flight<V>>,
     settled: bool,
 }
 
-impl<'a, T: FlightTable<K, V>, K, V: Clone> Lead<'a, T, K, V> {
-    pub(crate) fn new(table: &'a T, flight: Arc<Flight<V>>, key: K) -> Self {
+impl<T: FlightTable<K, V>, K, V: Clone> Lead<T, K, V> {
+    pub(crate) fn new(table: T, flight: Arc<Flight<V>>, key: K) -> Self {
         Lead {
             table,
             key,
@@ -352,7 +368,7 @@ impl<'a, T: FlightTable<K, V>, K, V: Clone> Lead<'a, T, K, V> {
     }
 }
 
-impl<T: FlightTable<K, V>, K, V: Clone> Drop for Lead<'_, T, K, V> {
+impl<T: FlightTable<K, V>, K, V: Clone> Drop for Lead<T, K, V> {
     fn drop(&mut self) {
         if !self.settled {
             self.table.withdraw(&self.key, &self.flight);

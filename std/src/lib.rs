@@ -176,6 +176,7 @@ pub mod memory;
 pub mod metrics;
 #[cfg(feature = "redis")]
 mod redis;
+mod refresh_threads;
 pub mod report;
 mod shards;
 mod sync;

@@ -19,6 +19,9 @@ use crate::report::{self, CacheReport};
 /// | `jwm_cache_coalesced_total` | counter | lookups that waited for another caller's computation |
 /// | `jwm_cache_evictions_total` | counter | entries dropped for capacity |
 /// | `jwm_cache_expirations_total` | counter | entries dropped at their deadline |
+/// | `jwm_cache_refreshes_total` | counter | background refreshes started (`refresh_after`) |
+/// | `jwm_cache_refresh_failures_total` | counter | refreshes that failed, keeping the old value |
+/// | `jwm_cache_stale_served_total` | counter | failed computations answered with a stale value |
 /// | `jwm_cache_errors_total` | counter | failures, labelled `kind`: `backend` or `codec` |
 /// | `jwm_cache_size` | gauge | live entries (not for async caches: that takes I/O) |
 ///
@@ -73,6 +76,12 @@ fn record_one(identifier: String, lifetime: Counters, size: Option<usize>) {
         ("jwm_cache_coalesced_total", lifetime.coalesced),
         ("jwm_cache_evictions_total", lifetime.evictions),
         ("jwm_cache_expirations_total", lifetime.expirations),
+        ("jwm_cache_refreshes_total", lifetime.refreshes),
+        (
+            "jwm_cache_refresh_failures_total",
+            lifetime.refresh_failures,
+        ),
+        ("jwm_cache_stale_served_total", lifetime.stale_served),
     ];
     for (name, total) in counters {
         counter!(name, "identifier" => identifier.clone()).absolute(total);

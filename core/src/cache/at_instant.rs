@@ -5,7 +5,7 @@
 use core::borrow::Borrow;
 
 use crate::backend::Lookup;
-use crate::cache::{Cache, CacheError, CacheInfo, Counts};
+use crate::cache::{Cache, CacheError, CacheInfo, Counts, Found};
 use crate::codec::Serializer;
 use crate::error::Error;
 use crate::time::{Clock, Instant, Ttl};
@@ -35,9 +35,7 @@ where
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let found = self
-            .policy
-            .read(Lookup::<K, Q, _>::get(&mut self.backend, key, now));
+        let found = self.read_live(key, now);
         self.counts += Counts::lookup(&found);
         found
     }
@@ -52,11 +50,88 @@ where
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let found = self
-            .policy
-            .read(Lookup::<K, Q, _>::get(&mut self.backend, key, now));
+        let found = self.read_live(key, now);
         self.counts += Counts::outcome(&found);
         found
+    }
+
+    /// What a memoized call's lookup at `now` found under `key`, for an entry written
+    /// with `ttl`: a hit, a hit due for a refresh, a stale fallback, or nothing (a
+    /// failure counts as a miss and an error). Counted as [`get_at`](Self::get_at) is.
+    /// Without `refresh_after` and `stale_if_error` this is `get_at`, deadline unread.
+    #[doc(hidden)]
+    #[inline]
+    pub fn find_at<Q>(&mut self, key: &Q, ttl: Ttl, now: Instant) -> Found<V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
+        if self.policy.freshening().is_plain() {
+            return match self.get_at(key, now) {
+                Ok(Some(value)) => Found::Hit(value),
+                _ => Found::Absent,
+            };
+        }
+        let found = self.read_entry(key, ttl, now);
+        let live = matches!(found, Ok(Found::Hit(_) | Found::RefreshDue(_)));
+        self.counts += Counts {
+            hits: u64::from(live),
+            misses: u64::from(!live),
+            ..Counts::outcome(&found)
+        };
+        found.unwrap_or(Found::Absent)
+    }
+
+    /// Adds `counts` to the cache's: for what a shell counts outside a lookup, such as
+    /// a refresh or a stale value served.
+    #[doc(hidden)]
+    pub fn count(&mut self, counts: Counts) {
+        self.counts += counts;
+    }
+
+    /// The live value under `key` at `now`: the backend's, unless the cache keeps stale
+    /// entries, which it then tells apart by their deadline. Not counted.
+    #[inline]
+    fn read_live<Q>(&mut self, key: &Q, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
+        if self.policy.freshening().stale_if_error().is_zero() {
+            return self
+                .policy
+                .read(Lookup::<K, Q, _>::get(&mut self.backend, key, now));
+        }
+        let ttl = self.policy.ttl();
+        Ok(self.read_entry(key, ttl, now)?.live())
+    }
+
+    /// The entry under `key` at `now`, decoded and sorted by the cache's freshening, as
+    /// written with `ttl`. Not counted.
+    fn read_entry<Q>(
+        &mut self,
+        key: &Q,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<Found<V>, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
+        let freshening = *self.policy.freshening();
+        let entry = Lookup::<K, Q, _>::get_entry(&mut self.backend, key, now);
+        let Some(entry) = entry.map_err(Error::Backend)? else {
+            return Ok(Found::Absent);
+        };
+        let value = self
+            .policy
+            .serializer()
+            .decode(entry.value)
+            .map_err(Error::Codec)?;
+        Ok(freshening.sort(value, entry.deadline, ttl, now))
     }
 
     /// [`insert_with_ttl`](Self::insert_with_ttl) as of `now`.

@@ -95,6 +95,7 @@ impl<S, C> CacheBuilder<S, C> {
         B: Backend<K, S::Encoded>,
     {
         backend.use_identifier(self.options.identifier_or_default());
+        backend.keep_stale_for(self.options.stale_if_error);
         Cache::from_options(self.options, backend)
     }
 }

@@ -44,9 +44,40 @@ pub struct Counts {
     /// The codec's failures among `errors`: a value that would not encode, or stored
     /// bytes that would not decode.
     pub codec_errors: u64,
+    /// Background recomputations started by a hit past `refresh_after`.
+    pub refreshes: u64,
+    /// Refreshes whose computation failed or panicked: the old value stayed.
+    pub refresh_failures: u64,
+    /// Calls whose computation failed and that got a stale value instead
+    /// (`stale_if_error`); each is also counted as a miss or a coalesced wait.
+    pub stale_served: u64,
 }
 
 impl Counts {
+    /// One refresh started in the background.
+    pub fn refresh_started() -> Self {
+        Counts {
+            refreshes: 1,
+            ..Counts::default()
+        }
+    }
+
+    /// One refresh that failed, leaving the old value in place.
+    pub fn refresh_failed() -> Self {
+        Counts {
+            refresh_failures: 1,
+            ..Counts::default()
+        }
+    }
+
+    /// One call answered with a stale value after its computation failed.
+    pub fn served_stale() -> Self {
+        Counts {
+            stale_served: 1,
+            ..Counts::default()
+        }
+    }
+
     /// What a lookup counts: a hit or a miss, and an error if it failed.
     pub fn lookup<T, B, S>(found: &Result<Option<T>, Error<B, S>>) -> Self {
         Counts {
@@ -111,6 +142,9 @@ impl Counts {
             expirations: reclaimed.expirations,
             errors: self.errors,
             codec_errors: self.codec_errors,
+            refreshes: self.refreshes,
+            refresh_failures: self.refresh_failures,
+            stale_served: self.stale_served,
             lifetime: Counters::of(self, reclaimed),
         }
     }
@@ -123,6 +157,9 @@ impl core::ops::AddAssign for Counts {
         self.coalesced += other.coalesced;
         self.errors += other.errors;
         self.codec_errors += other.codec_errors;
+        self.refreshes += other.refreshes;
+        self.refresh_failures += other.refresh_failures;
+        self.stale_served += other.stale_served;
     }
 }
 
@@ -161,6 +198,12 @@ pub struct Counters {
     pub evictions: u64,
     /// Entries the backend dropped because their deadline passed.
     pub expirations: u64,
+    /// Background recomputations started by a hit past `refresh_after`.
+    pub refreshes: u64,
+    /// Refreshes that failed, leaving the old value in place.
+    pub refresh_failures: u64,
+    /// Calls answered with a stale value after their computation failed.
+    pub stale_served: u64,
 }
 
 impl Counters {
@@ -174,6 +217,9 @@ impl Counters {
             codec_errors: counts.codec_errors,
             evictions: reclaimed.evictions,
             expirations: reclaimed.expirations,
+            refreshes: counts.refreshes,
+            refresh_failures: counts.refresh_failures,
+            stale_served: counts.stale_served,
         }
     }
 
@@ -202,6 +248,9 @@ impl core::ops::Add for Counters {
             codec_errors: self.codec_errors + other.codec_errors,
             evictions: self.evictions + other.evictions,
             expirations: self.expirations + other.expirations,
+            refreshes: self.refreshes + other.refreshes,
+            refresh_failures: self.refresh_failures + other.refresh_failures,
+            stale_served: self.stale_served + other.stale_served,
         }
     }
 }
@@ -221,7 +270,8 @@ pub(super) fn hit_ratio(hits: u64, misses: u64, coalesced: u64) -> f64 {
     }
 }
 
-/// `hits 3, misses 1, coalesced 0, hit ratio 75.0%, evictions 0, expirations 0, errors 0`
+/// `hits 3, misses 1, coalesced 0, hit ratio 75.0%, evictions 0, expirations 0, errors 0`,
+/// then the refresh and stale counts if any is not zero.
 impl fmt::Display for Counters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -234,15 +284,33 @@ impl fmt::Display for Counters {
             self.evictions,
             self.expirations,
             self.errors
-        )
+        )?;
+        write_freshness(f, self.refreshes, self.refresh_failures, self.stale_served)
     }
+}
+
+/// `, refreshes 2, refresh failures 1, stale served 0`, or nothing if all are zero: a
+/// cache that neither refreshes nor serves stale prints as it always did.
+pub(super) fn write_freshness(
+    f: &mut fmt::Formatter<'_>,
+    refreshes: u64,
+    refresh_failures: u64,
+    stale_served: u64,
+) -> fmt::Result {
+    if refreshes + refresh_failures + stale_served == 0 {
+        return Ok(());
+    }
+    write!(
+        f,
+        ", refreshes {refreshes}, refresh failures {refresh_failures}, stale served {stale_served}"
+    )
 }
 
 impl serde::Serialize for Counters {
     /// Every field, and `hit_ratio`.
     fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         use serde::ser::SerializeStruct;
-        let mut fields = serializer.serialize_struct("Counters", 8)?;
+        let mut fields = serializer.serialize_struct("Counters", 11)?;
         fields.serialize_field("hits", &self.hits)?;
         fields.serialize_field("misses", &self.misses)?;
         fields.serialize_field("coalesced", &self.coalesced)?;
@@ -251,6 +319,9 @@ impl serde::Serialize for Counters {
         fields.serialize_field("expirations", &self.expirations)?;
         fields.serialize_field("errors", &self.errors)?;
         fields.serialize_field("codec_errors", &self.codec_errors)?;
+        fields.serialize_field("refreshes", &self.refreshes)?;
+        fields.serialize_field("refresh_failures", &self.refresh_failures)?;
+        fields.serialize_field("stale_served", &self.stale_served)?;
         fields.end()
     }
 }

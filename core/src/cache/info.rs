@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::time::Ttl;
 
-use super::counts::{Counters, hit_ratio};
+use super::counts::{Counters, hit_ratio, write_freshness};
 
 /// Counters and size, as of one call to [`Cache::info`](crate::Cache::info).
 ///
@@ -52,6 +52,13 @@ pub struct CacheInfo {
     /// The codec's failures among `errors`: a value that would not encode, or stored
     /// bytes that would not decode (corrupt, or written by another version).
     pub codec_errors: u64,
+    /// Background recomputations started by a hit past `refresh_after`.
+    pub refreshes: u64,
+    /// Refreshes whose computation failed or panicked: the old value stayed.
+    pub refresh_failures: u64,
+    /// Calls whose computation failed and that got a stale value instead
+    /// (`stale_if_error`); each is also a miss or a coalesced wait.
+    pub stale_served: u64,
     /// Every counter since the cache was built: what it counted before its last clear,
     /// plus the fields above. Monotonic, for export.
     pub lifetime: Counters,
@@ -68,6 +75,9 @@ impl CacheInfo {
             codec_errors: self.codec_errors,
             evictions: self.evictions,
             expirations: self.expirations,
+            refreshes: self.refreshes,
+            refresh_failures: self.refresh_failures,
+            stale_served: self.stale_served,
         }
     }
 
@@ -92,13 +102,17 @@ impl core::ops::Add for CacheInfo {
             expirations: self.expirations + other.expirations,
             errors: self.errors + other.errors,
             codec_errors: self.codec_errors + other.codec_errors,
+            refreshes: self.refreshes + other.refreshes,
+            refresh_failures: self.refresh_failures + other.refresh_failures,
+            stale_served: self.stale_served + other.stale_served,
             lifetime: self.lifetime + other.lifetime,
         }
     }
 }
 
 /// `hits 1, misses 1, coalesced 0, hit ratio 50.0%, size 1, evictions 0, expirations 0,
-/// errors 0`: the counters since the last clear.
+/// errors 0`: the counters since the last clear (then the refresh and stale counts, if
+/// any is not zero).
 impl fmt::Display for CacheInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -112,7 +126,8 @@ impl fmt::Display for CacheInfo {
             self.evictions,
             self.expirations,
             self.errors
-        )
+        )?;
+        write_freshness(f, self.refreshes, self.refresh_failures, self.stale_served)
     }
 }
 
@@ -120,7 +135,7 @@ impl serde::Serialize for CacheInfo {
     /// Every field, `hit_ratio`, and `lifetime` as a nested struct.
     fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         use serde::ser::SerializeStruct;
-        let mut fields = serializer.serialize_struct("CacheInfo", 10)?;
+        let mut fields = serializer.serialize_struct("CacheInfo", 13)?;
         fields.serialize_field("hits", &self.hits)?;
         fields.serialize_field("misses", &self.misses)?;
         fields.serialize_field("coalesced", &self.coalesced)?;
@@ -130,6 +145,9 @@ impl serde::Serialize for CacheInfo {
         fields.serialize_field("expirations", &self.expirations)?;
         fields.serialize_field("errors", &self.errors)?;
         fields.serialize_field("codec_errors", &self.codec_errors)?;
+        fields.serialize_field("refreshes", &self.refreshes)?;
+        fields.serialize_field("refresh_failures", &self.refresh_failures)?;
+        fields.serialize_field("stale_served", &self.stale_served)?;
         fields.serialize_field("lifetime", &self.lifetime)?;
         fields.end()
     }
@@ -147,6 +165,10 @@ pub struct Parameters {
     pub capacity: Option<usize>,
     /// How long an entry lives without a read, if the backend expires idle entries.
     pub time_to_idle: Option<Ttl>,
+    /// How old an entry must be for a hit to refresh it in the background, if set.
+    pub refresh_after: Option<Ttl>,
+    /// How long an expired entry is kept as a fallback for a failed computation, if set.
+    pub stale_if_error: Option<Ttl>,
     /// The backend's name, such as `"memory"`.
     pub backend: &'static str,
     /// The codec's name, such as `"identity"` or `"postcard"`.

@@ -3,6 +3,7 @@
 mod at_instant;
 mod builder;
 mod counts;
+mod freshness;
 mod info;
 mod options;
 mod policy;
@@ -18,6 +19,7 @@ use crate::time::{Clock, Instant, Ttl};
 
 pub use builder::CacheBuilder;
 pub use counts::{Counters, Counts};
+pub use freshness::{Found, Freshening, Freshness};
 pub use info::{CacheInfo, Parameters};
 pub use options::{DEFAULT_IDENTIFIER, DEFAULT_TTL, Options};
 pub use policy::{Policy, Write};

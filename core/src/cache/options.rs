@@ -35,6 +35,12 @@ pub struct Options<S, C> {
     /// [`Ttl::NEVER`]: no limit). Only the built-in memory stores use it: a backend
     /// handed to `build_with_backend` has its own.
     pub time_to_idle: Ttl,
+    /// How old an entry must be for a hit to recompute it in the background (default
+    /// `None`: never). Only memoized calls refresh: they own their function.
+    pub refresh_after: Option<Ttl>,
+    /// How long an entry is kept past its TTL, as the fallback for a computation that
+    /// fails (default zero: not kept).
+    pub stale_if_error: Ttl,
     /// The namespace of the cache's entries, if one was given.
     pub identifier: Option<String>,
     /// The most entries (or, with a weigher, the most weight) the memory backend holds.
@@ -56,6 +62,8 @@ impl<C> Options<Identity, C> {
         Options {
             ttl: DEFAULT_TTL,
             time_to_idle: Ttl::NEVER,
+            refresh_after: None,
+            stale_if_error: Ttl::ZERO,
             identifier: None,
             capacity: None,
             shards: None,
@@ -83,6 +91,20 @@ impl<S, C> Options<S, C> {
     /// extends it, up to the entry's TTL. Whichever deadline comes first wins.
     pub fn time_to_idle(mut self, limit: impl Into<Ttl>) -> Self {
         self.time_to_idle = limit.into();
+        self
+    }
+
+    /// How old an entry must be for a memoized hit to recompute it in the background;
+    /// the hit still returns the entry's value at once.
+    pub fn refresh_after(mut self, age: impl Into<Ttl>) -> Self {
+        self.refresh_after = Some(age.into());
+        self
+    }
+
+    /// How long an entry is kept past its TTL, not as a hit but as the value a memoized
+    /// call returns when its computation fails.
+    pub fn stale_if_error(mut self, window: impl Into<Ttl>) -> Self {
+        self.stale_if_error = window.into();
         self
     }
 
@@ -129,6 +151,8 @@ impl<S, C> Options<S, C> {
         Options {
             ttl: self.ttl,
             time_to_idle: self.time_to_idle,
+            refresh_after: self.refresh_after,
+            stale_if_error: self.stale_if_error,
             identifier: self.identifier,
             capacity: self.capacity,
             shards: self.shards,
@@ -157,7 +181,7 @@ macro_rules! option_setters {
     ($builder:ident $params:tt $after:tt; all) => {
         $crate::option_setters!(
             $builder $params $after;
-            ttl, time_to_idle, identifier, capacity, shards, single_flight, serializer, clock
+            ttl, time_to_idle, refresh_after, stale_if_error, identifier, capacity, shards, single_flight, serializer, clock
         );
     };
     ($builder:ident $params:tt $after:tt; $($option:ident),* $(,)?) => {
@@ -177,6 +201,27 @@ macro_rules! option_setters {
         /// wheel, with no thread.
         pub fn time_to_idle(self, limit: impl ::core::convert::Into<$crate::Ttl>) -> Self {
             self.with_options(|options| options.time_to_idle(limit))
+        }
+    };
+    (@refresh_after $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
+        /// How old an entry must be for a memoized hit to recompute it in the background
+        /// (default: never). The hit returns the cached value at once; one refresh runs
+        /// per key at a time, and its value replaces the old one with a fresh TTL. A
+        /// refresh that fails leaves the old value until its TTL ends, and is counted in
+        /// `refresh_failures`. Async functions refresh on a task of the caller's
+        /// runtime, sync ones on a small pool of the library's threads. An age at or
+        /// past the TTL never refreshes.
+        pub fn refresh_after(self, age: impl ::core::convert::Into<$crate::Ttl>) -> Self {
+            self.with_options(|options| options.refresh_after(age))
+        }
+    };
+    (@stale_if_error $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
+        /// How long an entry is kept past its TTL as a fallback (default: not kept). It
+        /// is no longer a hit, but a memoized call that misses and whose computation
+        /// fails returns it instead of the error (counted in `stale_served`). The
+        /// backend holds each entry that much longer, so it counts in its size.
+        pub fn stale_if_error(self, window: impl ::core::convert::Into<$crate::Ttl>) -> Self {
+            self.with_options(|options| options.stale_if_error(window))
         }
     };
     (@identifier $builder:ident [$($param:tt)*] [$($after:tt)*]) => {

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::time::{Deadline, Instant, Ttl};
 
 use super::Parameters;
+use super::freshness::Freshening;
 use super::options::Options;
 
 /// A cache's TTL, namespace and codec, and the rules applied around its backend's I/O.
@@ -35,6 +36,7 @@ pub struct Policy<S> {
     serializer: S,
     ttl: Ttl,
     identifier: String,
+    freshening: Freshening,
 }
 
 /// What storing a value asks of the backend.
@@ -58,7 +60,20 @@ impl<S> Policy<S> {
             serializer,
             ttl,
             identifier: identifier.into(),
+            freshening: Freshening::default(),
         }
+    }
+
+    /// This policy, refreshing and keeping stale entries by `freshening`.
+    pub fn with_freshening(mut self, freshening: Freshening) -> Self {
+        self.freshening = freshening;
+        self
+    }
+
+    /// When hits refresh entries, and how long expired ones are kept as fallbacks.
+    #[inline]
+    pub fn freshening(&self) -> &Freshening {
+        &self.freshening
     }
 
     /// The policy that `options` describe, and their clock, for a shell that drives its
@@ -66,8 +81,9 @@ impl<S> Policy<S> {
     /// single-flight) from the options first.
     pub fn from_options<C>(options: Options<S, C>) -> (Self, C) {
         let identifier = String::from(options.identifier_or_default());
+        let freshening = Freshening::new(options.refresh_after, options.stale_if_error);
         (
-            Policy::new(options.serializer, options.ttl, identifier),
+            Policy::new(options.serializer, options.ttl, identifier).with_freshening(freshening),
             options.clock,
         )
     }
@@ -88,7 +104,8 @@ impl<S> Policy<S> {
     }
 
     /// What storing a value with `ttl` at `now` asks of the backend; `encode` turns the
-    /// value into its stored form and runs only if something is stored.
+    /// value into its stored form and runs only if something is stored. With
+    /// `stale_if_error`, the backend keeps it that much longer (see [`Freshening`]).
     pub fn write<V>(
         &self,
         ttl: Ttl,
@@ -103,7 +120,7 @@ impl<S> Policy<S> {
         }
         Ok(Write::Set {
             value: encode(&self.serializer)?,
-            deadline: ttl.deadline_from(now),
+            deadline: self.freshening.kept_for(ttl).deadline_from(now),
         })
     }
 
@@ -161,6 +178,8 @@ impl<S> Policy<S> {
             identifier: self.identifier.clone(),
             capacity,
             time_to_idle: None,
+            refresh_after: self.freshening.refresh_after(),
+            stale_if_error: Some(self.freshening.stale_if_error()).filter(|w| !w.is_zero()),
             backend,
             codec: S::NAME,
             clock,

@@ -69,6 +69,31 @@ impl Ttl {
     pub const fn deadline_from(self, now: Instant) -> Deadline {
         Deadline(now.as_nanos().saturating_add(self.0))
     }
+
+    /// The TTL in nanoseconds (`u64::MAX` for [`Ttl::NEVER`]).
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// This TTL and `more` together, [`Ttl::NEVER`] if either is or the sum overflows.
+    ///
+    /// ```
+    /// use jwm_cache_core::Ttl;
+    ///
+    /// assert_eq!(Ttl::from_secs(1).saturating_add(Ttl::from_secs(2)), Ttl::from_secs(3));
+    /// assert_eq!(Ttl::NEVER.saturating_add(Ttl::from_secs(2)), Ttl::NEVER);
+    /// ```
+    pub const fn saturating_add(self, more: Ttl) -> Ttl {
+        Ttl(self.0.saturating_add(more.0))
+    }
+
+    /// This TTL less `less`, [`Ttl::ZERO`] at least; [`Ttl::NEVER`] stays never.
+    pub const fn saturating_sub(self, less: Ttl) -> Ttl {
+        if self.is_never() {
+            return self;
+        }
+        Ttl(self.0.saturating_sub(less.0))
+    }
 }
 
 impl From<Duration> for Ttl {

@@ -6,7 +6,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use jwm_cache_core::{CacheInfo, Clock, Instant, Parameters, Serializer, Ttl};
+use jwm_cache_core::{CacheInfo, Clock, Found, Instant, Parameters, Serializer, Ttl};
 use tokio::sync::oneshot;
 
 use super::backend::AsyncLookup;
@@ -35,8 +35,8 @@ use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 /// assert_eq!(blocking.info().hits, 1);
 /// ```
 pub struct BlockingCache<K, V, B, S, C> {
-    cache: Arc<AsyncCache<K, V, B, S, C>>,
-    bridge: Bridge,
+    pub(super) cache: Arc<AsyncCache<K, V, B, S, C>>,
+    pub(super) bridge: Bridge,
 }
 
 /// Where the calling thread is in a bridged call.
@@ -71,6 +71,11 @@ impl<K, V, B, S, C> BlockingCache<K, V, B, S, C> {
     /// The TTL of entries stored without one.
     pub fn ttl(&self) -> Ttl {
         self.cache.ttl()
+    }
+
+    /// How old an entry must be for a memoized hit to refresh it, if ever.
+    pub fn refresh_after(&self) -> Option<Ttl> {
+        self.cache.refresh_after()
     }
 }
 
@@ -208,19 +213,38 @@ where
         ttl: Ttl,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
+        self.try_get_or_refresh_as::<E, X>(key, ttl, f, |_, _| ())
+    }
+
+    /// [`try_get_or_insert_as`](Self::try_get_or_insert_as), calling `refresh` with the
+    /// key and the lookup's instant on a hit due for a refresh (`refresh_after`). With
+    /// `stale_if_error`, a failed computation returns the stale value found, if any.
+    pub(super) fn try_get_or_refresh_as<E: Send + 'static, X: ErrorSharing<E> + 'static>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        f: impl FnOnce() -> Result<V, E>,
+        refresh: impl FnOnce(K, Instant),
+    ) -> Result<V, E> {
         // A hit needs no more than a lookup.
         let now = self.cache.clock().now();
         let mut storing = Storing::new(self.cache.backend(), ttl);
-        match self.look_up(&key, now, &mut storing) {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
+        let stale = match self.look_up(&key, now, &mut storing) {
+            Ok(Found::Hit(value)) => return Ok(value),
+            Ok(Found::RefreshDue(value)) => {
+                refresh(key, now);
+                return Ok(value);
+            }
+            Ok(Found::Stale(value)) => Some(value),
+            Ok(Found::Absent) => None,
             Err(_stopped) => return f(),
-        }
+        };
         // On a miss the protocol runs on the bridge, and when this caller must compute,
         // the task asks for the value and this thread runs `f` itself: outside the
         // bridge's runtime, so `f` may start a runtime of its own.
         let from_task = self.spawn_miss::<E, X>(key, storing, now);
-        serve_task::<V, E, X>(&from_task, f)
+        self.cache
+            .or_stale(serve_task::<V, E, X>(&from_task, f), stale)
     }
 
     /// Looks `key` up at `now` on the bridge, charging the time to `storing`. A failed
@@ -231,14 +255,14 @@ where
         key: &K,
         now: Instant,
         storing: &mut Storing,
-    ) -> Result<Option<V>, BridgeError> {
-        let (cache, looked_up) = (Arc::clone(&self.cache), key.clone());
+    ) -> Result<Found<V>, BridgeError> {
+        let (cache, looked_up, ttl) = (Arc::clone(&self.cache), key.clone(), storing.ttl);
         storing.lookup_begins();
         let found = self
             .bridge
-            .run(async move { cache.lookup_before_flight(&looked_up, now).await });
+            .run(async move { cache.find_before_flight(&looked_up, ttl, now).await });
         storing.lookup_ended();
-        found.map(|found| found.ok().flatten())
+        found
     }
 
     /// Runs the miss half of the protocol for this caller on the bridge, in a task that

@@ -70,6 +70,7 @@ impl<S, C> AsyncCacheBuilder<S, C> {
         B: AsyncBackend<K, S::Encoded>,
     {
         backend.use_identifier(self.options.identifier_or_default());
+        backend.keep_stale_for(self.options.stale_if_error);
         AsyncCache::from_options(self.options, backend)
     }
 }

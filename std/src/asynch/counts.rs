@@ -17,6 +17,9 @@ pub(crate) struct AtomicCounts {
     coalesced: AtomicU64,
     errors: AtomicU64,
     codec_errors: AtomicU64,
+    refreshes: AtomicU64,
+    refresh_failures: AtomicU64,
+    stale_served: AtomicU64,
     cleared: Mutex<Cleared>,
 }
 
@@ -62,6 +65,9 @@ impl AtomicCounts {
             (&self.coalesced, counts.coalesced),
             (&self.errors, counts.errors),
             (&self.codec_errors, counts.codec_errors),
+            (&self.refreshes, counts.refreshes),
+            (&self.refresh_failures, counts.refresh_failures),
+            (&self.stale_served, counts.stale_served),
         ] {
             if n > 0 {
                 counter.fetch_add(n, Relaxed);
@@ -88,6 +94,9 @@ impl AtomicCounts {
             coalesced: now.coalesced.saturating_sub(at.coalesced),
             errors: now.errors.saturating_sub(at.errors),
             codec_errors: now.codec_errors.saturating_sub(at.codec_errors),
+            refreshes: now.refreshes.saturating_sub(at.refreshes),
+            refresh_failures: now.refresh_failures.saturating_sub(at.refresh_failures),
+            stale_served: now.stale_served.saturating_sub(at.stale_served),
         }
     }
 
@@ -105,6 +114,9 @@ impl AtomicCounts {
             coalesced: self.coalesced.load(Relaxed),
             errors: self.errors.load(Relaxed),
             codec_errors: self.codec_errors.load(Relaxed),
+            refreshes: self.refreshes.load(Relaxed),
+            refresh_failures: self.refresh_failures.load(Relaxed),
+            stale_served: self.stale_served.load(Relaxed),
         }
     }
 

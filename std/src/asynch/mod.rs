@@ -3,6 +3,7 @@
 
 mod backend;
 mod blocking_cache;
+mod blocking_refresh;
 mod bridge;
 mod builder;
 mod cache;

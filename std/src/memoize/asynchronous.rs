@@ -203,12 +203,32 @@ where
     B: AsyncLookup<K, K, S::Encoded>,
     C: Clock + Sync,
 {
-    /// The cached value for `args`, or the function's, stored on a miss.
+    /// The cached value for `args`, or the function's, stored on a miss. With
+    /// `refresh_after`, a hit on an older entry also refreshes it, on a task spawned
+    /// on the caller's runtime (see [`AsyncCache::try_get_or_refresh`]).
     pub async fn call<Fut>(&self, args: K) -> V
     where
-        F: Fn(K) -> Fut,
-        Fut: Future<Output = V>,
+        F: Fn(K) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = V> + Send + 'static,
+        K: 'static,
+        V: 'static,
+        S::Encoded: Send,
+        S::Error: Send,
+        AsyncCache<K, V, B, S, C>: Send + Sync + 'static,
     {
+        if self.cache.refresh_after().is_some() {
+            let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
+            let run = |f: &Arc<F>, args| {
+                let computing = f(args);
+                async move { Ok::<_, std::convert::Infallible>(computing.await) }
+            };
+            let owner = || Arc::clone(&self.cache);
+            let refreshing =
+                self.cache
+                    .try_get_or_refresh_by(args, ttl, &self.function, run, owner);
+            let Ok(value) = refreshing.await;
+            return value;
+        }
         let key = args.clone();
         let computed = || async { Ok::<_, std::convert::Infallible>((self.function)(args).await) };
         // The protocol itself rather than `get_or_insert_with`: one state machine fewer
@@ -233,14 +253,29 @@ where
             .await
     }
 
-    /// For a function returning `Result<V, E>`: only `Ok` is cached.
+    /// For a function returning `Result<V, E>`: only `Ok` is cached. An `Err` is
+    /// returned, or, if the cache keeps stale entries (`stale_if_error`) and had one
+    /// for `args`, that value is.
     pub async fn try_call<E, Fut>(&self, args: K) -> Result<V, E>
     where
         E: Clone + Send + 'static,
-        F: Fn(K) -> Fut,
-        Fut: Future<Output = Result<V, E>>,
+        F: Fn(K) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        K: 'static,
+        V: 'static,
+        S::Encoded: Send,
+        S::Error: Send,
+        AsyncCache<K, V, B, S, C>: Send + Sync + 'static,
     {
         let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
+        if self.cache.refresh_after().is_some() {
+            let run = |f: &Arc<F>, args| f(args);
+            let owner = || Arc::clone(&self.cache);
+            let refreshing =
+                self.cache
+                    .try_get_or_refresh_by(args, ttl, &self.function, run, owner);
+            return refreshing.await;
+        }
         self.cache
             .try_get_or_insert_with_ttl(args.clone(), ttl, || (self.function)(args))
             .await

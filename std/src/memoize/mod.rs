@@ -271,26 +271,44 @@ impl<F: ?Sized, M> Memoized<F, M> {
 }
 
 impl<F: ?Sized, M: MemoStore> Memoized<F, M> {
-    /// The cached value for `args`, or the function's, stored on a miss.
+    /// The cached value for `args`, or the function's, stored on a miss. With
+    /// `refresh_after`, a hit on an older entry also refreshes it in the background,
+    /// on the library's refresh threads (see [`MemoizedBuilder`]).
     pub fn call(&self, args: M::Key) -> M::Value
     where
-        F: Fn(M::Key) -> M::Value,
-        M::Key: Clone,
+        F: Fn(M::Key) -> M::Value + Send + Sync + 'static,
+        M: Clone + Send + 'static,
+        M::Key: Clone + Send + 'static,
+        M::Value: Send + 'static,
     {
-        let Ok::<_, std::convert::Infallible>(value) =
+        let Ok::<_, std::convert::Infallible>(value) = if self.cache.refreshes() {
+            let run = |f: &Arc<F>, args| Ok(f(args));
             self.cache
-                .get_or_compute(args.clone(), self.ttl, || Ok((self.function)(args)));
+                .get_or_refresh(args, self.ttl, &self.function, run)
+        } else {
+            self.cache
+                .get_or_compute(args.clone(), self.ttl, || Ok((self.function)(args)))
+        };
         value
     }
 
     /// For a function returning `Result<V, E>` (built with
     /// [`fallible`](Memoized::fallible)): the cached `Ok` value for `args`, or the
-    /// function's result. An `Err` is returned and never cached.
+    /// function's result. An `Err` is never cached: it is returned, or, if the cache
+    /// keeps stale entries (`stale_if_error`) and had one for `args`, that value is.
     pub fn try_call<E: Clone + Send + 'static>(&self, args: M::Key) -> Result<M::Value, E>
     where
-        F: Fn(M::Key) -> Result<M::Value, E>,
-        M::Key: Clone,
+        F: Fn(M::Key) -> Result<M::Value, E> + Send + Sync + 'static,
+        M: Clone + Send + 'static,
+        M::Key: Clone + Send + 'static,
+        M::Value: Send + 'static,
     {
+        if self.cache.refreshes() {
+            let run = |f: &Arc<F>, args| f(args);
+            return self
+                .cache
+                .get_or_refresh(args, self.ttl, &self.function, run);
+        }
         self.cache
             .get_or_compute(args.clone(), self.ttl, || (self.function)(args))
     }

@@ -117,7 +117,8 @@ where
 pub struct SharedCacheConflict {
     /// The shared identifier.
     pub identifier: String,
-    /// The setting in conflict: `"clock"`, `"capacity"` or `"time_to_idle"`.
+    /// The setting in conflict: `"clock"`, `"capacity"`, `"time_to_idle"`,
+    /// `"refresh_after"` or `"stale_if_error"`.
     pub setting: &'static str,
     /// What the shared cache has.
     pub existing: String,
@@ -234,15 +235,33 @@ fn conflict(
         )
     })
     .or_else(|| {
-        let idle = |limit: Option<Ttl>| limit.map_or_else(|| "none".to_string(), |t| t.to_string());
         differs(
             "time_to_idle",
-            idle(existing.time_to_idle),
-            idle(wanted.time_to_idle),
+            or_none(existing.time_to_idle),
+            or_none(wanted.time_to_idle),
+        )
+    })
+    .or_else(|| {
+        differs(
+            "refresh_after",
+            or_none(existing.refresh_after),
+            or_none(wanted.refresh_after),
+        )
+    })
+    .or_else(|| {
+        differs(
+            "stale_if_error",
+            or_none(existing.stale_if_error),
+            or_none(wanted.stale_if_error),
         )
     });
     match found {
         Some(conflict) => Err(conflict),
         None => Ok(()),
     }
+}
+
+/// A duration setting as a conflict names it.
+fn or_none(setting: Option<Ttl>) -> String {
+    setting.map_or_else(|| "none".to_string(), |t| t.to_string())
 }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache_core::{DEFAULT_IDENTIFIER, Deadline, Instant, PersistentHash, StampedBytes};
+use jwm_cache_core::{DEFAULT_IDENTIFIER, Deadline, Instant, PersistentHash, StampedBytes, Ttl};
 use redis::{Client, Cmd, FromRedisValue};
 
 use super::batch::Batcher;
@@ -84,6 +84,9 @@ pub struct RedisBackend<K> {
     pub(super) lookups: Arc<Batcher>,
     namespace: Namespace,
     options: RedisOptions,
+    /// How long past its TTL the cache keeps each entry (`stale_if_error`): the record
+    /// holds the TTL's deadline, the server's `PX` this much more.
+    pub(super) stale_window: Duration,
     keys: PhantomData<fn(&K)>,
 }
 
@@ -128,6 +131,7 @@ impl<K> RedisBackend<K> {
             lookups: Arc::default(),
             namespace: Namespace::new(&options.prefix, DEFAULT_IDENTIFIER),
             options,
+            stale_window: Duration::ZERO,
             keys: PhantomData,
         }
     }
@@ -221,7 +225,14 @@ impl<K> RedisBackend<K> {
             bytes += value.len();
             let name = self.name(key)?;
             pipeline
-                .add_command(record::set(name, value, deadline, now, wall_now))
+                .add_command(record::set(
+                    name,
+                    value,
+                    deadline,
+                    self.stale_window,
+                    now,
+                    wall_now,
+                ))
                 .ignore();
         }
         // Like a single store: its failure is its own, and a large batch travels apart.
@@ -252,6 +263,7 @@ impl<K> Clone for RedisBackend<K> {
             lookups: Arc::clone(&self.lookups),
             namespace: self.namespace.clone(),
             options: self.options.clone(),
+            stale_window: self.stale_window,
             keys: PhantomData,
         }
     }
@@ -270,6 +282,13 @@ where
 
     fn use_identifier(&mut self, identifier: &str) {
         *self = self.clone().with_identifier(identifier);
+    }
+
+    /// The record keeps the TTL's deadline and the server the entry `window` longer, so
+    /// that a reader of another window (another process's) never takes a stale entry
+    /// for a live one: see the type docs.
+    fn keep_stale_for(&mut self, window: Ttl) {
+        self.stale_window = window.as_duration().unwrap_or(Duration::MAX);
     }
 
     async fn set(
@@ -304,7 +323,8 @@ where
         let value = value.as_bytes();
         within(value, "value", self.options.max_value_bytes)?;
         let wall_now = record::wall_now();
-        let command = record::set(self.name(&key)?, value, deadline, now, wall_now);
+        let name = self.name(&key)?;
+        let command = record::set(name, value, deadline, self.stale_window, now, wall_now);
         let large = value.len() > LARGE_VALUE_BYTES;
         self.link.store(&command, budget, large).await
     }

@@ -33,7 +33,7 @@ where
             return Ok(None);
         };
         let len = bytes.len();
-        match record::read(bytes, now, wall_now) {
+        match record::read(bytes, self.stale_window, now, wall_now) {
             Some(entry) => Ok(Some(entry)),
             None => Err(RedisBackendError::Truncated { len }),
         }

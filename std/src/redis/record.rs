@@ -80,19 +80,50 @@ pub(crate) fn from_wall(stored: u64, now: Instant, wall_now: Duration) -> Deadli
     Deadline::at(now.saturating_add(left))
 }
 
+/// [`from_wall`] for a cache that keeps entries `window` past the deadline the record
+/// holds (`stale_if_error`): the deadline of the entry on the server, which the cache
+/// tells apart from the stored one by the same window. A stored deadline already past
+/// is not clamped first: the entry is then stale, not "due at once".
+pub(crate) fn from_wall_kept(
+    stored: u64,
+    window: Duration,
+    now: Instant,
+    wall_now: Duration,
+) -> Deadline {
+    if window.is_zero() || stored == NEVER {
+        return from_wall(stored, now, wall_now);
+    }
+    let left = Duration::from_millis(stored)
+        .saturating_add(window)
+        .checked_sub(wall_now)
+        .filter(|left| !left.is_zero())
+        .unwrap_or(Duration::from_nanos(1));
+    Deadline::at(now.saturating_add(left))
+}
+
 /// The `SET` of `name` to the record of `value` until `deadline`, for a store at `now`
-/// when the wall clock read `wall_now`. The server's expiry (`PX`) decides what is live.
+/// when the wall clock read `wall_now`. The server's expiry (`PX`) decides what is live:
+/// it is `deadline`, while the record holds `deadline` less the cache's stale `window`.
 pub(crate) fn set(
     name: String,
     value: &[u8],
     deadline: Deadline,
+    window: Duration,
     now: Instant,
     wall_now: Duration,
 ) -> Cmd {
     let mut command = redis::cmd("SET");
+    let expires = if deadline.is_never() {
+        deadline
+    } else {
+        let window = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+        Deadline::at(Instant::from_nanos(
+            deadline.as_nanos().saturating_sub(window),
+        ))
+    };
     command
         .arg(name)
-        .arg(Record::new(value, deadline, now, wall_now));
+        .arg(Record::new(value, expires, now, wall_now));
     if let Some(left) = deadline.remaining(now) {
         // Whole milliseconds, rounded up: a live entry never gets PX 0.
         let ms = left.as_nanos().div_ceil(1_000_000).max(1);
@@ -128,14 +159,16 @@ impl ToRedisArgs for Record<'_> {
 }
 
 /// The entry in `bytes`, as a lookup at `now` read them when the wall clock read
-/// `wall_now`; `None` if they are too short to hold a deadline.
+/// `wall_now`, for a cache that keeps entries `window` past their TTL; `None` if they
+/// are too short to hold a deadline.
 pub(crate) fn read<K>(
     bytes: Vec<u8>,
+    window: Duration,
     now: Instant,
     wall_now: Duration,
 ) -> Option<Entry<StampedBytes<K>>> {
     let (deadline, _) = bytes.split_first_chunk::<DEADLINE_LEN>()?;
-    let deadline = from_wall(u64::from_le_bytes(*deadline), now, wall_now);
+    let deadline = from_wall_kept(u64::from_le_bytes(*deadline), window, now, wall_now);
     Some(Entry {
         value: stamped(bytes)?,
         deadline,
@@ -263,17 +296,18 @@ mod tests {
         let wall = Duration::from_secs(100);
         let mut bytes = 101_000u64.to_le_bytes().to_vec();
         bytes.extend_from_slice(b"jw\x01rest");
-        let entry = read::<u64>(bytes.clone(), at(0), wall).unwrap();
+        let entry = read::<u64>(bytes.clone(), Duration::ZERO, at(0), wall).unwrap();
         assert_eq!(entry.value.as_bytes(), b"jw\x01rest");
         assert_eq!(entry.deadline, Deadline::at(at(1_000_000_000)));
         assert_eq!(value::<u64>(bytes).as_bytes(), b"jw\x01rest");
-        let empty = read::<u64>(u64::MAX.to_le_bytes().to_vec(), at(0), wall).unwrap();
+        let empty =
+            read::<u64>(u64::MAX.to_le_bytes().to_vec(), Duration::ZERO, at(0), wall).unwrap();
         assert_eq!(
             (empty.value.as_bytes(), empty.deadline),
             (&[][..], Deadline::NEVER)
         );
         for short in [&b""[..], b"\x01", b"garbage"] {
-            assert!(read::<u64>(short.to_vec(), at(0), wall).is_none());
+            assert!(read::<u64>(short.to_vec(), Duration::ZERO, at(0), wall).is_none());
             assert_eq!(value::<u64>(short.to_vec()).as_bytes(), short);
         }
     }
@@ -285,6 +319,36 @@ mod tests {
         assert_eq!(
             args,
             vec![[&u64::MAX.to_le_bytes()[..], b"jw\x01v"].concat()]
+        );
+    }
+
+    #[test]
+    fn a_stale_window_keeps_the_ttls_deadline_in_the_record_and_the_servers_past_it() {
+        let window = Duration::from_secs(10);
+        let wall = Duration::from_secs(1_000);
+        // Written at 0 with a 5 s TTL and a 10 s window: the backend's deadline is 15 s.
+        let kept = Deadline::at(at(15_000_000_000));
+        let command = set("k".into(), b"v", kept, window, at(0), wall);
+        let packed = command.get_packed_command();
+        let record = 1_005_000u64.to_le_bytes();
+        assert!(
+            packed.windows(8).any(|w| w == record),
+            "the record holds the TTL's deadline"
+        );
+        assert!(
+            packed.ends_with(b"$2\r\nPX\r\n$5\r\n15000\r\n"),
+            "the server keeps it 15 s"
+        );
+        // Read back 7 s later by a cache with the same window: the backend's deadline.
+        let later = wall + Duration::from_secs(7);
+        assert_eq!(
+            from_wall_kept(1_005_000, window, at(7), later),
+            Deadline::at(at(8_000_000_007))
+        );
+        // By one without a window: due at once, never a live entry past its TTL.
+        assert_eq!(
+            from_wall_kept(1_005_000, Duration::ZERO, at(7), later),
+            Deadline::at(at(8))
         );
     }
 }

@@ -3,7 +3,9 @@
 use std::borrow::Borrow;
 use std::sync::Arc;
 
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, PersistentHash, StampedBytes};
+use jwm_cache_core::{
+    Backend, Deadline, Entry, Instant, Lookup, PersistentHash, StampedBytes, Ttl,
+};
 
 use super::backend::RedisBackend;
 use super::error::RedisBackendError;
@@ -85,6 +87,13 @@ where
     fn use_identifier(&mut self, identifier: &str) {
         let named = (*self.redis).clone().with_identifier(identifier);
         self.redis = Arc::new(named);
+    }
+
+    /// Tells the async backend, which stores the TTL's deadline in the record.
+    fn keep_stale_for(&mut self, window: Ttl) {
+        let mut kept = (*self.redis).clone();
+        AsyncBackend::<K, StampedBytes<K>>::keep_stale_for(&mut kept, window);
+        self.redis = Arc::new(kept);
     }
 
     fn clear(&mut self) -> Result<(), RedisBackendError> {

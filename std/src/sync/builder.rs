@@ -73,9 +73,11 @@ impl<S, C> SyncCacheBuilder<S, C> {
         C: Clone,
     {
         let identifier = String::from(self.options.identifier_or_default());
+        let window = self.options.stale_if_error;
         let named = move || {
             let mut backend = backend();
             backend.use_identifier(&identifier);
+            backend.keep_stale_for(window);
             backend
         };
         SyncCache::from_options(self.options, named)

@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 use std::hash::Hash;
 use std::sync::MutexGuard;
 
-use jwm_cache_core::{Clock, Instant, Lookup, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, ErrorSharing, Joiner, Lead, Next, Role, Shared, Unshared};
@@ -122,10 +122,12 @@ where
         E: Clone + Send + 'static,
     {
         let now = self.clock.now();
-        match self.hit_or_shard(key, now) {
+        let ttl = ttl.into();
+        match self.hit_or_shard(key, ttl, now) {
             Ok(value) => Ok(value),
-            Err(shard) => {
-                self.compute_after_miss::<E, Shared>(shard, key.to_owned(), now, ttl.into(), f)
+            Err((shard, stale)) => {
+                let key = key.to_owned();
+                self.compute_after_miss::<E, Shared>(shard, key, now, ttl, stale, f)
             }
         }
     }
@@ -137,39 +139,62 @@ where
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         let now = self.clock.now();
-        match self.hit_or_shard(&key, now) {
+        match self.hit_or_shard(&key, ttl, now) {
             Ok(value) => Ok(value),
-            Err(shard) => self.compute_after_miss::<E, X>(shard, key, now, ttl, f),
+            Err((shard, stale)) => self.compute_after_miss::<E, X>(shard, key, now, ttl, stale, f),
         }
     }
 
-    /// The live value under `key`, or its shard, still locked, to join or lead the
-    /// key's computation under the same lock.
+    /// The live value under `key` (written with `ttl`), or its shard, still locked, to
+    /// join or lead the key's computation under the same lock, with the stale value the
+    /// call falls back on if that fails (`stale_if_error`).
+    #[allow(clippy::type_complexity)]
     fn hit_or_shard<Q>(
         &self,
         key: &Q,
+        ttl: Ttl,
         now: Instant,
-    ) -> Result<V, MutexGuard<'_, Shard<K, V, B, S, C>>>
+    ) -> Result<V, (MutexGuard<'_, Shard<K, V, B, S, C>>, Option<V>)>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
         let mut shard = self.lock(key);
-        match shard.cache.get_at(key, now) {
-            Ok(Some(value)) => Ok(value),
-            _ => Err(shard),
+        match shard.cache.find_at(key, ttl, now) {
+            Found::Hit(value) | Found::RefreshDue(value) => Ok(value),
+            Found::Stale(value) => Err((shard, Some(value))),
+            Found::Absent => Err((shard, None)),
+        }
+    }
+
+    /// `result`, or, if it is an `Err` and the call found a `stale` value, that value,
+    /// counted as served stale.
+    pub(super) fn or_stale<E>(
+        &self,
+        result: Result<V, E>,
+        stale: Option<V>,
+        key: &K,
+    ) -> Result<V, E> {
+        match (result, stale) {
+            (Err(_), Some(value)) => {
+                self.lock(key).cache.count(Counts::served_stale());
+                Ok(value)
+            }
+            (result, _) => result,
         }
     }
 
     /// After a miss on `shard`'s lock: joins or leads the computation for `key`, computes
-    /// with `f` if leading, stores, and settles the waiters.
-    fn compute_after_miss<E, X: ErrorSharing<E>>(
+    /// with `f` if leading, stores, and settles the waiters. If the computation fails,
+    /// the call returns `stale` instead, if the lookup found one.
+    pub(super) fn compute_after_miss<E, X: ErrorSharing<E>>(
         &self,
         mut shard: MutexGuard<'_, Shard<K, V, B, S, C>>,
         key: K,
         mut now: Instant,
         ttl: Ttl,
+        stale: Option<V>,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         let role = self.join_or_lead(&mut shard, &key);
@@ -183,7 +208,7 @@ where
         self.notify.deliver();
         let lead = loop {
             next = match next {
-                Next::Serve(result) => return result,
+                Next::Serve(result) => return self.or_stale(result, stale, &key),
                 Next::Compute(leading) => {
                     break leading.map(|(flight, key)| Lead::new(self, flight, key));
                 }
@@ -215,7 +240,7 @@ where
                 if let Some(lead) = lead {
                     lead.fail::<E, X>(&e);
                 }
-                return Err(e);
+                return self.or_stale(Err(e), stale, &key);
             }
         };
         let Some(lead) = lead else {

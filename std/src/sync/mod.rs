@@ -2,6 +2,7 @@
 
 mod builder;
 mod get_or_insert;
+mod refresh;
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -68,6 +69,8 @@ pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemCloc
     router: RandomState,
     clock: C,
     ttl: Ttl,
+    /// How old an entry must be for a memoized hit to refresh it, if ever.
+    refresh_after: Option<Ttl>,
     single_flight: bool,
     /// Tells the eviction listener, if any, what the shards' stores recorded.
     notify: Notify,
@@ -128,8 +131,12 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
         S: Clone,
         C: Clone,
     {
-        let (ttl, single_flight, clock) =
-            (options.ttl, options.single_flight, options.clock.clone());
+        let (ttl, refresh_after, single_flight, clock) = (
+            options.ttl,
+            options.refresh_after,
+            options.single_flight,
+            options.clock.clone(),
+        );
         let shards = (0..shards::shard_count(&options))
             .map(|_| {
                 let cache = Cache::from_options(options.clone(), backend());
@@ -144,6 +151,7 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
             router: Default::default(),
             clock,
             ttl,
+            refresh_after,
             single_flight,
             notify: Notify::default(),
         }
@@ -166,6 +174,7 @@ impl<K, V, B, S, C: Clone> Clone for SyncCache<K, V, B, S, C> {
             router: self.router.clone(),
             clock: self.clock.clone(),
             ttl: self.ttl,
+            refresh_after: self.refresh_after,
             single_flight: self.single_flight,
             notify: self.notify.clone(),
         }
@@ -314,6 +323,12 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     /// The TTL of entries stored without one.
     pub fn ttl(&self) -> Ttl {
         self.ttl
+    }
+
+    /// How old an entry must be for a hit of
+    /// [`try_get_or_refresh`](Self::try_get_or_refresh) to refresh it, if ever.
+    pub fn refresh_after(&self) -> Option<Ttl> {
+        self.refresh_after
     }
 
     /// The clock.

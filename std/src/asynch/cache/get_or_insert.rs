@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::hash::Hash;
 
-use jwm_cache_core::{Clock, Counts, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Found, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError, Storing};
 use crate::asynch::backend::AsyncLookup;
@@ -105,12 +105,30 @@ where
     /// The single-flight protocol, for `joiner`: a caller behind the bridge, or else
     /// the current task (looked up only on a miss: it costs a thread-local access). `X`
     /// says whether an error is handed to the waiters.
-    pub(crate) async fn try_get_or_insert_as<E, X, F>(
+    pub(crate) fn try_get_or_insert_as<E, X, F>(
         &self,
         joiner: Option<Joiner>,
         key: K,
         ttl: Ttl,
         f: impl FnOnce() -> F,
+    ) -> impl Future<Output = Result<V, E>>
+    where
+        X: ErrorSharing<E>,
+        F: Future<Output = Result<V, E>>,
+    {
+        self.try_get_or_refresh_as::<E, X, F>(joiner, key, ttl, f, |_| ())
+    }
+
+    /// [`try_get_or_insert_as`](Self::try_get_or_insert_as), calling `refresh` with the
+    /// key on a hit due for a refresh (`refresh_after`). With `stale_if_error`, a
+    /// failed computation returns the stale value the lookup found, if any.
+    pub(crate) async fn try_get_or_refresh_as<E, X, F>(
+        &self,
+        joiner: Option<Joiner>,
+        key: K,
+        ttl: Ttl,
+        f: impl FnOnce() -> F,
+        refresh: impl FnOnce(K),
     ) -> Result<V, E>
     where
         X: ErrorSharing<E>,
@@ -119,24 +137,37 @@ where
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, ttl);
         storing.lookup_begins();
-        // The lookup is written out rather than a call to `read`: one state machine
-        // fewer on the hit path.
-        let found = self
-            .policy
-            .read_owned(AsyncLookup::<K, K, _>::get(&self.backend, &key, now).await);
-        storing.lookup_ended();
-        // A miss is counted by `compute_missing`, as a miss or as a coalesced wait.
-        self.counts.add(Counts::lookup(&found).deferring_miss());
-        if let Ok(Some(value)) = found {
-            return Ok(value);
-        }
-        // Not held across the await below: a codec's error need not be `Send`.
-        drop(found);
+        let stale = if self.policy.freshening().is_plain() {
+            // The lookup is written out rather than a call to `read`: one state
+            // machine fewer on the hit path.
+            let found = self
+                .policy
+                .read_owned(AsyncLookup::<K, K, _>::get(&self.backend, &key, now).await);
+            storing.lookup_ended();
+            // A miss is counted by `compute_missing`, as a miss or as a coalesced wait.
+            self.counts.looked_up(&found, true);
+            if let Ok(Some(value)) = found {
+                return Ok(value);
+            }
+            None
+        } else {
+            let found = self.find(&key, ttl, now).await;
+            storing.lookup_ended();
+            match found {
+                Found::Hit(value) => return Ok(value),
+                Found::RefreshDue(value) => {
+                    refresh(key);
+                    return Ok(value);
+                }
+                Found::Stale(value) => Some(value),
+                Found::Absent => None,
+            }
+        };
         let f = || async { f().await.map_err(Failure::Error) };
         // Boxed so that the future of a hit stays small: a miss computes anyway.
         match Box::pin(self.compute_missing::<E, X, _>(joiner, key, storing, now, f)).await {
             Ok(computed) => Ok(computed.value),
-            Err(Failure::Error(e)) => Err(e),
+            Err(Failure::Error(e)) => self.or_stale(Err(e), stale),
             Err(Failure::Abandoned) => unreachable!("only the bridge abandons a computation"),
         }
     }

@@ -4,14 +4,15 @@ mod controls;
 mod counters;
 mod get_or_insert;
 mod miss;
+mod refresh;
 
 use std::borrow::Borrow;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
-    CacheInfo, Clock, Counts, Error, Identity, Instant, MemoryBackend, Options, Parameters, Policy,
-    Reclaimed, Serializer, Ttl, Write,
+    CacheInfo, Clock, Counts, Error, Found, Identity, Instant, MemoryBackend, Options, Parameters,
+    Policy, Reclaimed, Serializer, Ttl, Write,
 };
 
 pub(crate) use miss::Storing;
@@ -190,6 +191,9 @@ where
         S::Encoded: Send,
     {
         let now = self.clock.now();
+        if !self.policy.freshening().stale_if_error().is_zero() {
+            return self.get_each(keys, now).await;
+        }
         let entries = match AsyncLookup::<K, K, _>::get_many(&self.backend, keys, now).await {
             Ok(entries) => entries,
             Err(e) => {
@@ -340,6 +344,11 @@ where
         Q: Sync + ?Sized,
         B: AsyncLookup<K, Q, S::Encoded>,
     {
+        if !self.policy.freshening().stale_if_error().is_zero() {
+            // Only the deadline tells a stale entry from a live one.
+            let found = self.read_entry(key, self.policy.ttl(), now).await;
+            return found.map(Found::live);
+        }
         self.policy
             .read_owned(AsyncLookup::<K, Q, _>::get(&self.backend, key, now).await)
     }
@@ -377,6 +386,11 @@ where
 }
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
+    /// How old an entry must be for a memoized hit to refresh it, if ever.
+    pub fn refresh_after(&self) -> Option<Ttl> {
+        self.policy.freshening().refresh_after()
+    }
+
     /// The TTL of entries stored without one.
     pub fn ttl(&self) -> Ttl {
         self.policy.ttl()

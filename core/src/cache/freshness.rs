@@ -1,0 +1,193 @@
+//! Refresh-ahead and serve-stale, as pure rules on an entry's deadline: when a hit
+//! should refresh an entry, and when an entry is only a fallback for a failed
+//! computation.
+//!
+//! A cache that keeps stale entries for `stale_if_error` stores each one that much
+//! longer than its TTL: the backend's deadline is the TTL's plus that window, and the
+//! entry stops being served as a hit at the TTL's, which is the backend's less the
+//! window. So no backend has to know the difference, and one that is told
+//! ([`Backend::keep_stale_for`](crate::backend::Backend::keep_stale_for)) can store the
+//! TTL's deadline itself, as Redis does.
+
+use crate::time::{Deadline, Instant, Ttl};
+
+/// When a hit refreshes an entry, and how long an expired entry is kept as a fallback:
+/// the cache's `refresh_after` and `stale_if_error`.
+///
+/// ```
+/// use jwm_cache_core::{Freshening, Freshness, Instant, Ttl};
+///
+/// let ttl = Ttl::from_secs(60);
+/// let rules = Freshening::new(Some(Ttl::from_secs(45)), Ttl::from_secs(3600));
+/// // Written at 0: stored until 60 s + 1 h, fresh until 60 s, refreshed from 45 s on.
+/// let deadline = rules.kept_for(ttl).deadline_from(Instant::ZERO);
+/// let at = |secs: u64| Instant::from_nanos(secs * 1_000_000_000);
+/// assert_eq!(rules.of(deadline, ttl, at(44)), Freshness::Fresh);
+/// assert_eq!(rules.of(deadline, ttl, at(45)), Freshness::RefreshDue);
+/// assert_eq!(rules.of(deadline, ttl, at(60)), Freshness::Stale);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Freshening {
+    refresh_after: Option<Ttl>,
+    stale_if_error: Ttl,
+}
+
+/// What an entry a backend still holds is good for, as of some instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// A hit.
+    Fresh,
+    /// A hit, old enough that the cache should recompute it in the background.
+    RefreshDue,
+    /// Past its TTL, kept only as a fallback for a computation that fails.
+    Stale,
+}
+
+/// What a lookup found, for a shell that refreshes entries or serves stale ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found<V> {
+    /// A live value.
+    Hit(V),
+    /// A live value that is due for a refresh.
+    RefreshDue(V),
+    /// Nothing live; this expired value may stand in if the computation fails.
+    Stale(V),
+    /// Nothing (or a lookup that failed).
+    Absent,
+}
+
+impl Default for Freshening {
+    /// Never refreshes, keeps nothing stale.
+    fn default() -> Self {
+        Freshening::new(None, Ttl::ZERO)
+    }
+}
+
+impl Freshening {
+    /// Refresh entries older than `refresh_after` on a hit (never if `None`), and keep
+    /// each entry `stale_if_error` past its TTL as a fallback (not at all if zero).
+    pub const fn new(refresh_after: Option<Ttl>, stale_if_error: Ttl) -> Self {
+        Freshening {
+            refresh_after,
+            stale_if_error,
+        }
+    }
+
+    /// How old an entry must be for a hit to refresh it, if ever.
+    pub const fn refresh_after(&self) -> Option<Ttl> {
+        self.refresh_after
+    }
+
+    /// How long an entry is kept past its TTL as a fallback.
+    pub const fn stale_if_error(&self) -> Ttl {
+        self.stale_if_error
+    }
+
+    /// Neither refreshes nor keeps stale entries: lookups need no deadline.
+    #[inline]
+    pub const fn is_plain(&self) -> bool {
+        self.refresh_after.is_none() && self.stale_if_error.is_zero()
+    }
+
+    /// How long the backend keeps an entry written with `ttl`.
+    pub const fn kept_for(&self, ttl: Ttl) -> Ttl {
+        ttl.saturating_add(self.stale_if_error)
+    }
+
+    /// What an entry written with `ttl`, which the backend holds until `deadline`, is
+    /// good for at `now`. `refresh_after` at or past `ttl` never refreshes, and an
+    /// entry that never expires is never due: its age is unknown.
+    pub fn of(&self, deadline: Deadline, ttl: Ttl, now: Instant) -> Freshness {
+        if deadline.is_never() {
+            return Freshness::Fresh;
+        }
+        let expires = deadline
+            .as_nanos()
+            .saturating_sub(self.stale_if_error.as_nanos());
+        if expires <= now.as_nanos() {
+            return Freshness::Stale;
+        }
+        match self.refresh_after {
+            Some(after) if !ttl.is_never() && after < ttl => {
+                let due = expires.saturating_sub(ttl.as_nanos() - after.as_nanos());
+                if now.as_nanos() >= due {
+                    Freshness::RefreshDue
+                } else {
+                    Freshness::Fresh
+                }
+            }
+            _ => Freshness::Fresh,
+        }
+    }
+
+    /// `value`, found with `deadline`, sorted by [`of`](Self::of).
+    pub fn sort<V>(&self, value: V, deadline: Deadline, ttl: Ttl, now: Instant) -> Found<V> {
+        match self.of(deadline, ttl, now) {
+            Freshness::Fresh => Found::Hit(value),
+            Freshness::RefreshDue => Found::RefreshDue(value),
+            Freshness::Stale => Found::Stale(value),
+        }
+    }
+}
+
+impl<V> Found<V> {
+    /// The value, if it may be served as a hit.
+    pub fn live(self) -> Option<V> {
+        match self {
+            Found::Hit(value) | Found::RefreshDue(value) => Some(value),
+            Found::Stale(_) | Found::Absent => None,
+        }
+    }
+
+    /// The fallback for a failed computation, if the entry was stale.
+    pub fn stale(self) -> Option<V> {
+        match self {
+            Found::Stale(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TTL: Ttl = Ttl::from_secs(10);
+
+    fn at(secs: u64) -> Instant {
+        Instant::from_nanos(secs * 1_000_000_000)
+    }
+
+    #[test]
+    fn without_rules_an_entry_is_fresh_until_the_backend_drops_it() {
+        let plain = Freshening::default();
+        assert!(plain.is_plain());
+        let deadline = plain.kept_for(TTL).deadline_from(at(0));
+        assert_eq!(plain.of(deadline, TTL, at(9)), Freshness::Fresh);
+    }
+
+    #[test]
+    fn a_refresh_at_or_past_the_ttl_or_of_an_eternal_entry_never_comes_due() {
+        let late = Freshening::new(Some(TTL), Ttl::ZERO);
+        let deadline = TTL.deadline_from(at(0));
+        assert_eq!(late.of(deadline, TTL, at(9)), Freshness::Fresh);
+        let eager = Freshening::new(Some(Ttl::from_secs(1)), Ttl::from_secs(5));
+        assert_eq!(
+            eager.of(Deadline::NEVER, Ttl::NEVER, at(1_000)),
+            Freshness::Fresh
+        );
+    }
+
+    #[test]
+    fn stale_entries_are_told_apart_by_the_ttl_not_the_backends_deadline() {
+        let rules = Freshening::new(Some(Ttl::from_secs(8)), Ttl::from_secs(5));
+        let deadline = rules.kept_for(TTL).deadline_from(at(100));
+        assert_eq!(deadline, Deadline::at(at(115)));
+        assert_eq!(rules.sort(1, deadline, TTL, at(107)), Found::Hit(1));
+        assert_eq!(rules.sort(1, deadline, TTL, at(108)), Found::RefreshDue(1));
+        assert_eq!(rules.sort(1, deadline, TTL, at(110)), Found::Stale(1));
+        assert_eq!(Found::Stale(1).live(), None);
+        assert_eq!(Found::RefreshDue(1).live(), Some(1));
+        assert_eq!(Found::Stale(1).stale(), Some(1));
+    }
+}

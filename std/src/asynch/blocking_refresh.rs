@@ -1,0 +1,89 @@
+//! Refresh-ahead for `BlockingCache`: sync functions over an async backend refresh on
+//! the library's refresh threads, and store through the bridge.
+
+use std::hash::Hash;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+use jwm_cache_core::{Clock, Instant, Serializer, Ttl};
+
+use super::backend::AsyncLookup;
+use super::blocking_cache::BlockingCache;
+use super::cache::AsyncCache;
+use crate::flight::Shared;
+use crate::refresh_threads;
+
+impl<K, V, B, S, C> BlockingCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V> + Send + Sync + 'static,
+    B: AsyncLookup<K, K, S::Encoded> + 'static,
+    B::Error: 'static,
+    S::Encoded: Send,
+    S::Error: Send,
+    C: Clock + Send + Sync + 'static,
+    AsyncCache<K, V, B, S, C>: Send + Sync,
+{
+    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) with a function
+    /// of the key, `run` on `function`, that the cache may call again: a hit on an
+    /// entry older than the cache's `refresh_after` returns the stored value at once and
+    /// recomputes it on the library's refresh threads (as `SyncCache` does), then stores
+    /// it through the bridge.
+    #[doc(hidden)]
+    pub fn try_get_or_refresh_by<F, E>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        function: &F,
+        run: fn(&F, K) -> Result<V, E>,
+    ) -> Result<V, E>
+    where
+        F: Clone + Send + Sync + 'static,
+        E: Clone + Send + 'static,
+    {
+        let compute_key = key.clone();
+        let compute = || run(function, compute_key);
+        let refresh = |key, now| self.refresh_on_threads(key, ttl, now, function, run);
+        self.try_get_or_refresh_as::<E, Shared>(key, ttl, compute, refresh)
+    }
+
+    /// Queues the refresh of `key`, found due at `now`, unless one is in flight.
+    fn refresh_on_threads<F, E>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        now: Instant,
+        function: &F,
+        run: fn(&F, K) -> Result<V, E>,
+    ) where
+        F: Clone + Send + Sync + 'static,
+        E: Clone + Send + 'static,
+    {
+        let Some(lead) = self.cache.lead_refresh(key) else {
+            return;
+        };
+        let (bridge, function) = (self.bridge.clone(), function.clone());
+        let job = move || {
+            let key = lead.key.clone();
+            let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
+            let cache = Arc::clone(&lead.table);
+            match computed {
+                Ok(Ok(value)) => {
+                    let store = async move { cache.store_refreshed(lead, value, ttl, now).await };
+                    // A stopped bridge drops the store, and its lead withdraws the flight.
+                    let _ = bridge.run(store);
+                }
+                Ok(Err(e)) => {
+                    cache.refresh_failed();
+                    lead.fail::<E, Shared>(&e);
+                }
+                Err(_panicked) => cache.refresh_failed(),
+            }
+        };
+        if let Err(dropped) = refresh_threads::submit(Box::new(job)) {
+            drop(dropped);
+            self.cache.refresh_failed();
+        }
+    }
+}

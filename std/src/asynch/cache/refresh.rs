@@ -1,0 +1,280 @@
+//! Refresh-ahead and serve-stale for `AsyncCache`: lookups that read the entry's
+//! deadline, and refreshes run on a task of the caller's runtime.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use jwm_cache_core::{Clock, Counts, Error, Found, Instant, Serializer, Ttl};
+
+use super::{AsyncCache, AsyncCacheError, Storing};
+use crate::asynch::backend::AsyncLookup;
+use crate::flight::{Caller, FlightTable, Joiner, Lead, Role, Shared};
+
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+    V: Clone + Send + Sync,
+    S: Serializer<V> + Sync,
+    B: AsyncLookup<K, K, S::Encoded>,
+    C: Clock + Sync,
+{
+    /// What a memoized call's lookup at `now` found under `key`, for an entry written
+    /// with `ttl`. A hit and a failure are counted here; a miss by `compute_missing`.
+    pub(super) async fn find(&self, key: &K, ttl: Ttl, now: Instant) -> Found<V> {
+        let found = self.read_entry(key, ttl, now).await;
+        match found {
+            Ok(Found::Hit(_) | Found::RefreshDue(_)) => self.counts.hit(),
+            _ => self.counts.add(Counts::outcome(&found)),
+        }
+        found.unwrap_or(Found::Absent)
+    }
+
+    /// The entry under `key` at `now`, decoded and sorted by the cache's freshening, as
+    /// written with `ttl`. Not counted.
+    pub(super) async fn read_entry<Q>(
+        &self,
+        key: &Q,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<Found<V>, AsyncCacheError<K, V, B, S>>
+    where
+        Q: Sync + ?Sized,
+        B: AsyncLookup<K, Q, S::Encoded>,
+    {
+        let entry = AsyncLookup::<K, Q, _>::get_entry(&self.backend, key, now).await;
+        let Some(entry) = entry.map_err(Error::Backend)? else {
+            return Ok(Found::Absent);
+        };
+        let freshening = self.policy.freshening();
+        let value = self
+            .policy
+            .serializer()
+            .decode_owned(entry.value)
+            .map_err(Error::Codec)?;
+        Ok(freshening.sort(value, entry.deadline, ttl, now))
+    }
+
+    /// [`get_many`](Self::get_many) one key at a time, for a cache that keeps stale
+    /// entries: only each entry's deadline tells them from live ones.
+    pub(super) async fn get_each(
+        &self,
+        keys: &[K],
+        now: Instant,
+    ) -> Result<Vec<Option<V>>, AsyncCacheError<K, V, B, S>> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            let found = self.read(key, now).await;
+            self.counts.looked_up(&found, false);
+            match found {
+                Ok(value) => values.push(value),
+                // An entry that does not decode is a miss (and an error), as in `get_many`.
+                Err(Error::Codec(_)) => values.push(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(values)
+    }
+
+    /// What a memoized call's lookup at `now` found under `key`, written with `ttl`,
+    /// for a caller that computes or waits on a miss: a hit and an error are counted
+    /// here, a miss by `compute_missing`.
+    pub(crate) async fn find_before_flight(&self, key: &K, ttl: Ttl, now: Instant) -> Found<V> {
+        if !self.policy.freshening().is_plain() {
+            return self.find(key, ttl, now).await;
+        }
+        match self.lookup_before_flight(key, now).await {
+            Ok(Some(value)) => Found::Hit(value),
+            _ => Found::Absent,
+        }
+    }
+
+    /// `result`, or, if it is an `Err` and the call found a `stale` value, that value,
+    /// counted as served stale.
+    pub(crate) fn or_stale<E>(&self, result: Result<V, E>, stale: Option<V>) -> Result<V, E> {
+        match (result, stale) {
+            (Err(_), Some(value)) => {
+                self.counts.add(Counts::served_stale());
+                Ok(value)
+            }
+            (result, _) => result,
+        }
+    }
+}
+
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V> + Sync,
+    B: AsyncLookup<K, K, S::Encoded>,
+    C: Clock + Sync,
+    S::Encoded: Send,
+    S::Error: Send,
+    Self: Send + Sync + 'static,
+{
+    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) with a function
+    /// of the key that the cache may call again: a hit on an entry older than the
+    /// cache's `refresh_after` returns the stored value at once and recomputes it on a
+    /// task spawned on the caller's runtime (outside one, the refresh is dropped and
+    /// counted as failed). One refresh runs per key at a time. Its value replaces the
+    /// old one with a fresh TTL; if it fails (`Err` or panic) the old value stays until
+    /// its TTL ends, and `refresh_failures` counts it. A `clear`, `remove` or `insert`
+    /// of the key while it runs keeps its value out of the cache.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use jwm_cache::{AsyncCache, ManualClock};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let clock = ManualClock::new();
+    /// let cache = Arc::new(
+    ///     AsyncCache::builder()
+    ///         .ttl(Duration::from_secs(60))
+    ///         .refresh_after(Duration::from_secs(45))
+    ///         .clock(clock.clone())
+    ///         .build::<u32, u32>(),
+    /// );
+    /// let square = Arc::new(|n: u32| async move { Ok::<_, ()>(n * n) });
+    /// assert_eq!(cache.try_get_or_refresh(3, cache.ttl(), &square).await, Ok(9));
+    /// clock.advance(Duration::from_secs(50));
+    /// // Still a hit, at once; the refresh runs on a task of this runtime.
+    /// assert_eq!(cache.try_get_or_refresh(3, cache.ttl(), &square).await, Ok(9));
+    /// # });
+    /// ```
+    pub async fn try_get_or_refresh<F, E, Fut>(
+        self: &Arc<Self>,
+        key: K,
+        ttl: impl Into<Ttl>,
+        function: &Arc<F>,
+    ) -> Result<V, E>
+    where
+        F: Fn(K) -> Fut + Send + Sync + ?Sized + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        E: Clone + Send + 'static,
+    {
+        let run = |f: &Arc<F>, key| f(key);
+        let owner = || Arc::clone(self);
+        self.try_get_or_refresh_by(key, ttl.into(), function, run, owner)
+            .await
+    }
+
+    /// [`try_get_or_refresh`](Self::try_get_or_refresh) for a function that `run`
+    /// calls, and a cache that `owner` hands over as an `Arc` only when a refresh
+    /// starts: what memoized functions and `#[ttl_cache]` pass.
+    #[doc(hidden)]
+    pub async fn try_get_or_refresh_by<F, E, Fut, R>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        function: &F,
+        run: R,
+        owner: impl FnOnce() -> Arc<Self>,
+    ) -> Result<V, E>
+    where
+        F: Clone + Send + Sync + 'static,
+        R: Fn(&F, K) -> Fut + Copy + Send + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        E: Clone + Send + 'static,
+    {
+        let compute_key = key.clone();
+        let compute = || run(function, compute_key);
+        let refresh = |key| refresh_in_background(&owner(), key, ttl, function, run);
+        self.try_get_or_refresh_as::<E, Shared, _>(None, key, ttl, compute, refresh)
+            .await
+    }
+
+    /// Registers a refresh of `key` and counts it, unless a computation of it is in
+    /// flight. The lead, dropped unsettled (in a panic, or unrun), withdraws it.
+    pub(crate) fn lead_refresh(self: &Arc<Self>, key: K) -> Option<Lead<Arc<Self>, K, V>> {
+        let role = self
+            .flights()
+            .join_or_lead(&key, Joiner::patient(Caller::Refresh));
+        let Role::Lead(flight, key) = role else {
+            return None;
+        };
+        self.counts.add(Counts::refresh_started());
+        Some(Lead::new(Arc::clone(self), flight, key))
+    }
+
+    /// Counts a refresh that failed, or that never ran.
+    pub(crate) fn refresh_failed(&self) {
+        self.counts.add(Counts::refresh_failed());
+    }
+
+    /// Stores a refresh's value, unless a write withdrew its flight, and settles it.
+    pub(crate) async fn store_refreshed(
+        &self,
+        lead: Lead<Arc<Self>, K, V>,
+        value: V,
+        ttl: Ttl,
+        now: Instant,
+    ) {
+        let storing = Storing::new(&self.backend, ttl);
+        {
+            // Under the gate, as a miss stores: see `compute_missing`.
+            let _gate = self.writes.read().await;
+            let ours = self.flights().is_current(&lead.key, &lead.flight);
+            if ours {
+                let key = lead.key.clone();
+                let stored = self.store(key, storing, now, |c| c.encode(&value)).await;
+                if stored.is_err() {
+                    self.refresh_failed();
+                }
+            }
+        }
+        FlightTable::withdraw(self, &lead.key, &lead.flight);
+        lead.settle(&value);
+    }
+}
+
+/// Starts the refresh of `key` on a task of the caller's runtime, unless one is in
+/// flight for it.
+fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
+    cache: &Arc<AsyncCache<K, V, B, S, C>>,
+    key: K,
+    ttl: Ttl,
+    function: &F,
+    run: R,
+) where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V> + Sync,
+    B: AsyncLookup<K, K, S::Encoded>,
+    C: Clock + Sync,
+    S::Encoded: Send,
+    S::Error: Send,
+    AsyncCache<K, V, B, S, C>: Send + Sync + 'static,
+    F: Clone + Send + Sync + 'static,
+    R: Fn(&F, K) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<V, E>> + Send + 'static,
+    E: Clone + Send + 'static,
+{
+    let Some(lead) = cache.lead_refresh(key) else {
+        return;
+    };
+    let now = cache.clock.now();
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        drop(lead);
+        cache.refresh_failed();
+        return;
+    };
+    let computing = run(function, lead.key.clone());
+    runtime.spawn(async move {
+        // A task of its own, so that a panic is caught as the `JoinError`.
+        let computed = tokio::spawn(computing).await;
+        let cache = Arc::clone(&lead.table);
+        match computed {
+            Ok(Ok(value)) => cache.store_refreshed(lead, value, ttl, now).await,
+            Ok(Err(e)) => {
+                cache.refresh_failed();
+                lead.fail::<E, Shared>(&e);
+            }
+            Err(_panicked_or_cancelled) => {
+                cache.refresh_failed();
+                drop(lead);
+            }
+        }
+    });
+}

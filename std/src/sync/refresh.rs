@@ -1,0 +1,159 @@
+//! Refresh-ahead for `SyncCache`: a hit on an entry past `refresh_after` returns the
+//! value at once and recomputes it on the library's refresh threads.
+
+use std::hash::Hash;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
+
+use super::SyncCache;
+use crate::flight::{Caller, Flight, Joiner, Lead, Role, Shared};
+use crate::refresh_threads;
+
+impl<K, V, B, S, C> SyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone + Send + 'static,
+    V: Clone + Send + 'static,
+    S: Serializer<V>,
+    B: Lookup<K, K, S::Encoded>,
+    C: Clock,
+    Self: Clone + Send + 'static,
+{
+    /// [`try_get_or_insert_with_ttl`](Self::try_get_or_insert_with_ttl) with a function
+    /// of the key that the cache may call again: a hit on an entry older than the
+    /// cache's `refresh_after` returns the stored value at once and recomputes it on
+    /// one of the library's refresh threads (two per process, with a queue of 1024),
+    /// never on the caller's. One refresh runs per key at a time. Its value replaces
+    /// the old one with a fresh TTL; if it fails (`Err` or panic) the old value stays
+    /// until its TTL ends, and `refresh_failures` counts it, as it counts a refresh
+    /// dropped because the queue was full. A `clear`, `remove` or `insert` of the key
+    /// while it runs keeps its value out of the cache.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use jwm_cache::{ManualClock, SyncCache};
+    ///
+    /// let clock = ManualClock::new();
+    /// let cache = SyncCache::builder()
+    ///     .ttl(Duration::from_secs(60))
+    ///     .refresh_after(Duration::from_secs(45))
+    ///     .clock(clock.clone())
+    ///     .build::<u32, u32>();
+    /// let square = Arc::new(|n: u32| Ok::<_, ()>(n * n));
+    /// assert_eq!(cache.try_get_or_refresh(3, cache.ttl(), &square), Ok(9));
+    /// clock.advance(Duration::from_secs(50));
+    /// // Still a hit, at once; the refresh runs in the background.
+    /// assert_eq!(cache.try_get_or_refresh(3, cache.ttl(), &square), Ok(9));
+    /// ```
+    pub fn try_get_or_refresh<F, E>(
+        &self,
+        key: K,
+        ttl: impl Into<Ttl>,
+        function: &Arc<F>,
+    ) -> Result<V, E>
+    where
+        F: Fn(K) -> Result<V, E> + Send + Sync + ?Sized + 'static,
+        E: Clone + Send + 'static,
+    {
+        self.try_get_or_refresh_by(key, ttl.into(), function, |f: &Arc<F>, key| f(key))
+    }
+
+    /// [`try_get_or_refresh`](Self::try_get_or_refresh) for a function that `run`
+    /// calls: what memoized functions of either kind (`Fn(K) -> V` and
+    /// `Fn(K) -> Result<V, E>`) pass.
+    #[doc(hidden)]
+    pub fn try_get_or_refresh_by<F, E>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        function: &F,
+        run: fn(&F, K) -> Result<V, E>,
+    ) -> Result<V, E>
+    where
+        F: Clone + Send + Sync + 'static,
+        E: Clone + Send + 'static,
+    {
+        let now = self.clock.now();
+        let mut shard = self.lock(&key);
+        let stale = match shard.cache.find_at(&key, ttl, now) {
+            Found::Hit(value) => return Ok(value),
+            Found::RefreshDue(value) => {
+                let lead = match shard
+                    .flights
+                    .join_or_lead(&key, Joiner::patient(Caller::Refresh))
+                {
+                    Role::Lead(flight, key) => Some((flight, key)),
+                    // Already refreshing, or computing after a miss.
+                    Role::Wait(_) | Role::Solo => None,
+                };
+                if lead.is_some() {
+                    shard.cache.count(Counts::refresh_started());
+                }
+                drop(shard);
+                if let Some((flight, key)) = lead {
+                    self.refresh_in_background(flight, key, ttl, now, function.clone(), run);
+                }
+                return Ok(value);
+            }
+            Found::Stale(value) => Some(value),
+            Found::Absent => None,
+        };
+        let compute = || run(function, key.clone());
+        self.compute_after_miss::<E, Shared>(shard, key.clone(), now, ttl, stale, compute)
+    }
+
+    /// Queues the refresh of `key`, whose flight this call registered at `now`.
+    fn refresh_in_background<F, E>(
+        &self,
+        flight: Arc<Flight<V>>,
+        key: K,
+        ttl: Ttl,
+        now: Instant,
+        function: F,
+        run: fn(&F, K) -> Result<V, E>,
+    ) where
+        F: Clone + Send + Sync + 'static,
+        E: Clone + Send + 'static,
+    {
+        let kept = key.clone();
+        // Owned by the job: dropped unrun (the queue was full) or in a panic, it
+        // withdraws the flight, so that the key is never left refreshing.
+        let lead = Lead::new(self.clone(), flight, key);
+        let job = move || {
+            let key = lead.key.clone();
+            let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
+            let cache = lead.table.clone();
+            match computed {
+                Ok(Ok(value)) => {
+                    let mut shard = cache.lock(&lead.key);
+                    // Withdrawn by a `clear`, `remove` or `insert`: not ours to store.
+                    if shard.flights.withdraw(&lead.key, &lead.flight) {
+                        let key = lead.key.clone();
+                        let stored = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
+                        if stored.is_err() {
+                            shard.cache.count(Counts::refresh_failed());
+                        }
+                    }
+                    drop(shard);
+                    lead.settle(&value);
+                }
+                Ok(Err(e)) => {
+                    cache.lock(&lead.key).cache.count(Counts::refresh_failed());
+                    lead.fail::<E, Shared>(&e);
+                }
+                Err(_panicked) => {
+                    cache.lock(&lead.key).cache.count(Counts::refresh_failed());
+                    // Dropped unsettled: the flight is abandoned.
+                }
+            }
+            cache.notify.deliver();
+        };
+        if let Err(dropped) = refresh_threads::submit(Box::new(job)) {
+            // Its lead withdraws the flight as it goes.
+            drop(dropped);
+            self.lock(&kept).cache.count(Counts::refresh_failed());
+        }
+    }
+}
