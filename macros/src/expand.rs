@@ -10,6 +10,7 @@ use crate::entries::Entries;
 use crate::handle::{self, Handle, identifier};
 use crate::key::{KeyParts, key};
 use crate::options::{Key, Options};
+use crate::refresh::{Refreshing, refuse_unrefreshable};
 use crate::refusals::{refuse_conflicts, refuse_misplaced_cache_none, refuse_unscopable};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
@@ -33,6 +34,8 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     let key_with =
         |fallback: TokenStream| key(&options, &memoized.storage, method, &arguments, &fallback);
     let key = key_with(uncached)?;
+    let generic = !memoized.type_params.is_empty();
+    refuse_unrefreshable(&options, method, generic, &arguments, &returns)?;
     let mut cache_type = memoized.storage.cache_type(&key.ty, returns.cached());
     let mut cache_alias = quote!();
     if memoized.typed_handle() {
@@ -74,7 +77,19 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         && memoized.type_params.is_empty()
         && memoized.storage.sync_in_memory()
         && (options.shared_errors || !matches!(returns, Returns::Result(_)));
-    let call = memoized.call(&returns, &cache, &computed, by_ref);
+    let call = if options.refresh_after.is_some() {
+        let refreshing = Refreshing {
+            is_async,
+            key_type: &key.ty,
+            arguments: &arguments,
+            computed: &computed,
+            cache: &cache,
+            ttl: memoized.storage.ttl(),
+        };
+        refreshing.call(&returns)
+    } else {
+        memoized.call(&returns, &cache, &computed, by_ref)
+    };
     let body = memoized.body(&inner, &value_checks, &key, &call, by_ref);
     let beside = if memoized.compute_beside() {
         quote!(#inner)

@@ -8,6 +8,7 @@ mod expand;
 mod handle;
 mod key;
 mod options;
+mod refresh;
 mod refusals;
 mod signature;
 mod storage;
@@ -23,6 +24,8 @@ use syn::{ItemFn, parse_macro_input};
 /// #[ttl_cache]                                  // 60 s, in memory
 /// #[ttl_cache(ttl = "30s")]                     // also "250ms", "5m", "1h", "2d", "never"
 /// #[ttl_cache(ttl = "1h", time_to_idle = "5m")]  // also gone after 5 minutes unread
+/// #[ttl_cache(ttl = "5m", refresh_after = "4m", stale_if_error = "1h")]
+/// #[ttl_cache(backend = redis(url = "redis://127.0.0.1/"), lease = "10s")]
 /// #[ttl_cache(ttl_ms = 30_000, identifier = "geo", capacity = 10_000, shards = 16,
 ///             serializer = postcard, clock = system, single_flight = false, cache_none = false)]
 /// #[ttl_cache(ttl = "5m", backend = redis(url = "redis://127.0.0.1/", prefix = "app:",
@@ -84,6 +87,19 @@ use syn::{ItemFn, parse_macro_input};
 ///   atomic load instead of ~32 ns. `scoped` is `jwm_cache::ScopedClock`: the system
 ///   clock, except on a thread where a test installed a `ManualClock`, so one
 ///   attribute serves production and tests.
+/// - **Refresh ahead**: with `refresh_after = "4m"` (below the TTL), a hit on an entry
+///   older than that returns at once and recomputes it in the background, once per key:
+///   an async function on a task of the caller's runtime, a sync one on the library's
+///   refresh threads. A refresh that fails keeps the old value until its TTL ends. The
+///   function is called again from the key alone, so it must be a plain function of
+///   owned arguments, all in the key (no method, generic, `&` argument, `key = ...` or
+///   ignored argument).
+/// - **Serve stale on error**: with `stale_if_error = "1h"`, an entry is kept that long
+///   past its TTL, never as a hit, but returned when the function fails (`Err`, or
+///   `None` with `cache_none = false`) instead of the failure.
+/// - **One computation per key across processes**: with Redis, `lease = "10s"` lets the
+///   first process that misses compute while the others wait for its value (each at
+///   most the lease plus the timeout). Choose it longer than the computation.
 /// - **Cache options**: `capacity`, `shards` and `single_flight` take any expression and
 ///   are the cache builders' setters of the same name (see `jwm_cache::backend::Options`).
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`),
@@ -99,7 +115,8 @@ use syn::{ItemFn, parse_macro_input};
 /// - **Compile errors** point at the offending token: an unknown option, a bad or
 ///   negative duration, a key argument that is `&mut`, unhashable, `impl Trait` or a
 ///   borrow with no owned form (`&dyn Trait`), a `bridge`
-///   on an async function, an in-memory-only option with Redis.
+///   on an async function, an in-memory-only option with Redis, a `lease` without it,
+///   a `refresh_after` not below the TTL or on a function it cannot call again.
 #[proc_macro_attribute]
 pub fn ttl_cache(attribute: TokenStream, item: TokenStream) -> TokenStream {
     let options = parse_macro_input!(attribute as options::Options);

@@ -13,6 +13,12 @@ pub(crate) struct Options {
     pub(crate) ttl: Option<Ttl>,
     /// `time_to_idle = "5m"`, and where it was written.
     pub(crate) time_to_idle: Option<(Ttl, Span)>,
+    /// `refresh_after = "4m"`, and where it was written.
+    pub(crate) refresh_after: Option<(Ttl, Span)>,
+    /// `stale_if_error = "1h"`, and where it was written.
+    pub(crate) stale_if_error: Option<(Ttl, Span)>,
+    /// `lease = "10s"`: one computation per key across processes sharing Redis.
+    pub(crate) lease: Option<(Ttl, Span)>,
     /// A string, or an expression of a `&str`-like type read on the first call.
     pub(crate) identifier: Option<Expr>,
     /// Options passed to the cache builder's setter of the same name, in the order written.
@@ -85,6 +91,9 @@ const OWN: &[&str] = &[
     "ttl",
     "ttl_ms",
     "time_to_idle",
+    "refresh_after",
+    "stale_if_error",
+    "lease",
     "identifier",
     "serializer",
     "backend",
@@ -120,6 +129,9 @@ impl Parse for Options {
         let mut options = Options {
             ttl: None,
             time_to_idle: None,
+            refresh_after: None,
+            stale_if_error: None,
+            lease: None,
             identifier: None,
             setters: Vec::new(),
             serializer: None,
@@ -149,6 +161,11 @@ impl Parse for Options {
                 "ttl" => options.ttl = Some(duration(value)?),
                 "ttl_ms" => options.ttl = Some(Ttl::Millis(integer(value)?)),
                 "time_to_idle" => options.time_to_idle = Some((duration(value)?, value.span())),
+                "refresh_after" => options.refresh_after = Some((duration(value)?, value.span())),
+                "stale_if_error" => {
+                    options.stale_if_error = Some((duration(value)?, value.span()));
+                }
+                "lease" => options.lease = Some((duration(value)?, value.span())),
                 "identifier" => options.identifier = Some(value.clone()),
                 "serializer" => options.serializer = Some((codec(value)?, value.span())),
                 "clock" => options.clock = Some(clock(value)?),

@@ -2,8 +2,10 @@
 
 use syn::ItemFn;
 
+use crate::duration::Ttl;
 use crate::options::{Backend, Clock, Codec, Key, Options};
 use crate::signature::Returns;
+use crate::storage::DEFAULT_TTL_MS;
 
 /// Refuses `cache_none = false` on a function that returns no `Option`.
 pub(crate) fn refuse_misplaced_cache_none(options: &Options, returns: &Returns) -> syn::Result<()> {
@@ -74,6 +76,34 @@ pub(crate) fn refuse_conflicts(options: &Options, is_async: bool, method: bool) 
             *span,
             "`time_to_idle` expires entries of the in-memory backend; Redis keys expire by their TTL",
         ));
+    }
+    if let (false, Some((_, span))) = (redis, &options.lease) {
+        return Err(syn::Error::new(
+            *span,
+            "`lease` keeps one computation per key across the processes sharing a Redis server: it needs `backend = redis(...)`",
+        ));
+    }
+    if let Some((Ttl::Never, span)) = &options.lease {
+        return Err(syn::Error::new(
+            *span,
+            "a lease must end, so that a process that dies holding it frees the key: give it a duration longer than the computation",
+        ));
+    }
+    if let Some((refresh_after, span)) = &options.refresh_after {
+        let ttl = options.ttl.unwrap_or(Ttl::Millis(DEFAULT_TTL_MS));
+        let refused = match (*refresh_after, ttl) {
+            (Ttl::Never, _) => Some("`refresh_after` must be a duration below the TTL".to_string()),
+            (_, Ttl::Never) => Some(
+                "`refresh_after` needs a finite TTL: an entry that never expires has no age to refresh by".to_string(),
+            ),
+            (Ttl::Millis(after), Ttl::Millis(ttl)) if after >= ttl => Some(format!(
+                "`refresh_after` ({after} ms) must be below the TTL ({ttl} ms): entries would expire before a hit could refresh them"
+            )),
+            _ => None,
+        };
+        if let Some(why) = refused {
+            return Err(syn::Error::new(*span, why));
+        }
     }
     if let (true, Some(shards)) = (redis, options.setter("shards")) {
         return Err(syn::Error::new_spanned(

@@ -15,7 +15,7 @@ pub(crate) struct Storage<'a> {
 }
 
 /// The TTL when none is given, as `SyncCacheBuilder`'s.
-const DEFAULT_TTL_MS: u64 = 60_000;
+pub(crate) const DEFAULT_TTL_MS: u64 = 60_000;
 
 /// From this TTL up, the coarse clock's lag (its 1 ms period, plus any delay of its
 /// thread) is about 0.1% of an entry's life, and its reads cost one atomic load instead
@@ -199,6 +199,20 @@ impl Storage<'_> {
                 .time_to_idle(::core::time::Duration::from_millis(#ms))
             )),
             Some((Ttl::Never, _)) | None => {}
+        }
+        for (setter, option) in [
+            ("refresh_after", &options.refresh_after),
+            ("stale_if_error", &options.stale_if_error),
+            ("lease", &options.lease),
+        ] {
+            let setter = quote::format_ident!("{setter}");
+            match option {
+                Some((Ttl::Millis(ms), _)) => builder.extend(quote!(
+                    .#setter(::core::time::Duration::from_millis(#ms))
+                )),
+                Some((Ttl::Never, _)) => builder.extend(quote!(.#setter(::jwm_cache::Ttl::NEVER))),
+                None => {}
+            }
         }
         for (setter, value) in &options.setters {
             builder.extend(quote_spanned!(value.span()=> .#setter(#value)));

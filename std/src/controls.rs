@@ -85,9 +85,19 @@ pub(crate) mod memo {
     /// a test installed a clock) the test's. Derefs to the cache.
     pub enum CurrentCache<'a, M> {
         /// The function's cache, shared by every thread.
-        Shared(&'a M),
+        Shared(&'a Arc<M>),
         /// The cache of a test's installed clock, on this thread only.
         Installed(Arc<M>),
+    }
+
+    impl<M> CurrentCache<'_, M> {
+        /// The cache, owned: what a refresh running after the call holds.
+        pub fn owned(&self) -> Arc<M> {
+            match self {
+                CurrentCache::Shared(cache) => Arc::clone(cache),
+                CurrentCache::Installed(cache) => Arc::clone(cache),
+            }
+        }
     }
 
     impl<M> std::ops::Deref for CurrentCache<'_, M> {

@@ -41,6 +41,11 @@ pub struct Options<S, C> {
     /// How long an entry is kept past its TTL, as the fallback for a computation that
     /// fails (default zero: not kept).
     pub stale_if_error: Ttl,
+    /// How long a process that computes a missing key holds its lease in a backend
+    /// shared across processes (Redis), so that one computation per key runs in the
+    /// whole fleet (default `None`: each process computes on its own). In-memory stores
+    /// ignore it.
+    pub lease: Option<Ttl>,
     /// The namespace of the cache's entries, if one was given.
     pub identifier: Option<String>,
     /// The most entries (or, with a weigher, the most weight) the memory backend holds.
@@ -64,6 +69,7 @@ impl<C> Options<Identity, C> {
             time_to_idle: Ttl::NEVER,
             refresh_after: None,
             stale_if_error: Ttl::ZERO,
+            lease: None,
             identifier: None,
             capacity: None,
             shards: None,
@@ -105,6 +111,13 @@ impl<S, C> Options<S, C> {
     /// call returns when its computation fails.
     pub fn stale_if_error(mut self, window: impl Into<Ttl>) -> Self {
         self.stale_if_error = window.into();
+        self
+    }
+
+    /// How long the process computing a missing key holds the key's lease in a backend
+    /// shared across processes: longer than the computation.
+    pub fn lease(mut self, lease: impl Into<Ttl>) -> Self {
+        self.lease = Some(lease.into());
         self
     }
 
@@ -153,6 +166,7 @@ impl<S, C> Options<S, C> {
             time_to_idle: self.time_to_idle,
             refresh_after: self.refresh_after,
             stale_if_error: self.stale_if_error,
+            lease: self.lease,
             identifier: self.identifier,
             capacity: self.capacity,
             shards: self.shards,
@@ -181,7 +195,7 @@ macro_rules! option_setters {
     ($builder:ident $params:tt $after:tt; all) => {
         $crate::option_setters!(
             $builder $params $after;
-            ttl, time_to_idle, refresh_after, stale_if_error, identifier, capacity, shards, single_flight, serializer, clock
+            ttl, time_to_idle, refresh_after, stale_if_error, lease, identifier, capacity, shards, single_flight, serializer, clock
         );
     };
     ($builder:ident $params:tt $after:tt; $($option:ident),* $(,)?) => {
@@ -222,6 +236,17 @@ macro_rules! option_setters {
         /// backend holds each entry that much longer, so it counts in its size.
         pub fn stale_if_error(self, window: impl ::core::convert::Into<$crate::Ttl>) -> Self {
             self.with_options(|options| options.stale_if_error(window))
+        }
+    };
+    (@lease $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
+        /// One computation per key across the processes that share a backend (Redis):
+        /// the process that misses first takes the key's lease for this long, computes,
+        /// stores and gives it back; the others wait for its value, each at most the
+        /// lease plus the backend's timeout. Choose it longer than the computation: a
+        /// holder that dies frees the key only when its lease ends. If the server cannot
+        /// be reached, each process computes once on its own. In-memory stores ignore it.
+        pub fn lease(self, lease: impl ::core::convert::Into<$crate::Ttl>) -> Self {
+            self.with_options(|options| options.lease(lease))
         }
     };
     (@identifier $builder:ident [$($param:tt)*] [$($after:tt)*]) => {

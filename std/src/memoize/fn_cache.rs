@@ -62,7 +62,7 @@ impl<M> FnCache<M> {
 
     /// The cache a call on this thread uses: the function's, or, for `clock = scoped`
     /// under a test's installed clock, the test's own.
-    pub fn cache(&self) -> impl std::ops::Deref<Target = M> + '_
+    pub fn cache(&self) -> CurrentCache<'_, M>
     where
         M: Send + Sync,
     {
