@@ -155,7 +155,7 @@ async fn a_value_too_short_for_its_deadline_is_a_counted_miss_and_overwritten() 
     // In a batch, such a key alone is a miss and an error: shorter than a deadline, or
     // a deadline with nothing after it.
     let _: () = raw.set(name("short", 7), b"garbage").unwrap();
-    let _: () = raw.set(name("short", 8), &[0u8; DEADLINE_LEN]).unwrap();
+    let _: () = raw.set(name("short", 8), &u64::MAX.to_le_bytes()).unwrap();
     let cache: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
         AsyncCacheBuilder::new()
             .identifier("short")
@@ -182,26 +182,28 @@ async fn a_value_too_short_for_its_deadline_is_a_counted_miss_and_overwritten() 
 }
 
 #[tokio::test]
-async fn a_deadline_already_past_on_a_live_entry_is_served_as_due() {
+async fn a_deadline_already_past_on_an_entry_the_server_holds_is_a_miss() {
     let server = RedisServer::start();
-    // Written by a host whose clock ran far behind: the server still holds it.
+    // Past its TTL, as a writer's stale window (or a clock far behind) leaves it: the
+    // server still holds it, and the record says it is over.
     let record = [&1u64.to_le_bytes()[..], stamped(&70).as_bytes()].concat();
     let _: () = server.client(0).set(name("skew", 7), record).unwrap();
     let redis = RedisBackend::<u64>::open(&server.url(0))
         .unwrap()
         .with_identifier("skew");
     let now = Instant::from_nanos(5_000);
-    let entry = redis.get_entry(&7, now).await.unwrap().unwrap();
-    assert_eq!(entry.value, stamped(&70));
-    assert_eq!(entry.deadline, Deadline::at(Instant::from_nanos(5_001)));
-    let seventy = AsyncMemoized::builder(|_: u64| async move { 0u64 })
+    assert_eq!(redis.get_entry(&7, now).await.unwrap(), None);
+    assert_eq!(
+        AsyncLookup::<u64, u64, _>::get(&redis, &7, now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(redis.get_many(&[7]).await.unwrap(), vec![None]);
+    let computed = AsyncMemoized::builder(|_: u64| async move { 0u64 })
         .identifier("skew")
         .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
-    assert_eq!(
-        seventy.call(7).await,
-        70,
-        "the server's expiry decides: a hit"
-    );
+    assert_eq!(computed.call(7).await, 0, "the record decides: a miss");
 }
 
 /// `INFO commandstats`, as command name and calls.

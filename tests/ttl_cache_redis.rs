@@ -201,3 +201,110 @@ fn the_handles_entry_methods_reach_redis_from_sync_and_async_functions() {
     assert!(runtime.block_on(SHOUT_ASYNC.cache_remove("hey")).unwrap());
     assert!(!SHOUT.cache_remove("hey").unwrap());
 }
+
+static LEASE_URL: OnceLock<String> = OnceLock::new();
+static LEASE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache(identifier = "leased", backend = redis(url = url(&LEASE_URL)), lease = "10s")]
+fn leased(n: u64) -> u64 {
+    LEASE_RUNS.fetch_add(1, SeqCst);
+    n + 1
+}
+
+/// Calls of `EVAL` the server has run: each is a look of a process waiting for a lease.
+fn evals(raw: &mut redis::Connection) -> u64 {
+    let stats: String = redis::cmd("INFO").arg("commandstats").query(raw).unwrap();
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_eval:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().unwrap())
+}
+
+#[test]
+fn a_sync_function_with_a_lease_waits_while_another_process_holds_it() {
+    let server = RedisServer::start();
+    LEASE_URL.set(server.url(0)).unwrap();
+    let mut raw = server.client(0);
+    let lease = format!(
+        "jwm-cache:leased:{}:lease",
+        7u64.persistent_digest().unwrap()
+    );
+    // Another process's lease on the key, as if it were computing it.
+    let _: () = raw.set_ex(&lease, "another-process", 60).unwrap();
+    let caller = std::thread::spawn(|| leased(7));
+    let began = std::time::Instant::now();
+    while evals(&mut raw) < 3 {
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(60),
+            "never waited"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(LEASE_RUNS.load(SeqCst), 0, "waiting, not computing");
+    // The other process gives its lease back without a value: this one takes over.
+    let _: () = raw.del(&lease).unwrap();
+    assert_eq!(caller.join().unwrap(), 8);
+    assert_eq!(LEASE_RUNS.load(SeqCst), 1);
+    assert!(
+        !raw.exists::<_, bool>(&lease).unwrap(),
+        "given back after the store"
+    );
+    assert_eq!(leased(7), 8, "stored");
+}
+
+static STALE_URL: OnceLock<String> = OnceLock::new();
+static STALE_DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[ttl_cache(identifier = "stale", ttl = "300ms", stale_if_error = "1h", backend = redis(url = url(&STALE_URL)))]
+fn flaky(n: u64) -> Result<u64, String> {
+    if STALE_DOWN.load(SeqCst) {
+        return Err("down".into());
+    }
+    Ok(n * 3)
+}
+
+#[test]
+fn redis_keeps_a_stale_entry_past_its_ttl_and_only_a_failing_call_gets_it() {
+    let server = RedisServer::start();
+    STALE_URL.set(server.url(0)).unwrap();
+    let mut raw = server.client(0);
+    let name = format!("jwm-cache:stale:{}", 5u64.persistent_digest().unwrap());
+    let wall = |offset: u64| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + offset
+    };
+    let before = wall(0);
+    assert_eq!(flaky(5), Ok(15));
+    // The server keeps it for the TTL and the window; the record holds the TTL's end.
+    let px: i64 = raw.pttl(&name).unwrap();
+    assert!((3_600_000..=3_600_300).contains(&px), "PX {px}");
+    let stored: Vec<u8> = raw.get(&name).unwrap();
+    let deadline = u64::from_le_bytes(stored[..DEADLINE_LEN].try_into().unwrap());
+    assert!((before + 300..=wall(300)).contains(&deadline), "{deadline}");
+    // A reader with no stale window, sharing the namespace, sees it expire at its TTL.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let plain = jwm_cache::AsyncCacheBuilder::new()
+        .identifier("stale")
+        .serializer(jwm_cache::codec::Stamped::new(jwm_cache::codec::Postcard))
+        .build_with_backend::<u64, u64, _>(jwm_cache::RedisBackend::open(&server.url(0)).unwrap());
+    assert_eq!(runtime.block_on(plain.get(&5)).unwrap(), Some(15));
+    STALE_DOWN.store(true, SeqCst);
+    let began = std::time::Instant::now();
+    while FLAKY.cache_info().stale_served == 0 {
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(10),
+            "never stale"
+        );
+        assert_eq!(flaky(5), Ok(15), "a hit, then the stale value");
+    }
+    assert_eq!(
+        runtime.block_on(plain.get(&5)).unwrap(),
+        None,
+        "expired for it"
+    );
+    assert!(raw.exists::<_, bool>(&name).unwrap(), "still on the server");
+}

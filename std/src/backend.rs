@@ -35,7 +35,9 @@
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use crate::asynch::{AsyncBackend, AsyncLookup, OffloadError, Offloaded, Sharded};
+pub use crate::asynch::{
+    AsyncBackend, AsyncLookup, Claim, Lease, NoLease, OffloadError, Offloaded, Sharded,
+};
 pub use crate::memoize::{MemoStore, Shareable};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -4,6 +4,8 @@ use std::future::Future;
 
 use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed, Ttl};
 
+use super::claim::{Claim, Lease, NoLease};
+
 /// A store of encoded entries (`E`) by key (`K`) that is reached through I/O: the async
 /// twin of [`Backend`](jwm_cache_core::Backend), with the same contract.
 ///
@@ -92,6 +94,31 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// Redis does, so that a reader with another window never serves a stale entry.
     fn keep_stale_for(&mut self, window: Ttl) {
         let _ = window;
+    }
+
+    /// Tells a backend shared across processes how long a process that computes a
+    /// missing key holds the key's lease (`lease`). Builders call it once, before any
+    /// operation; a backend that no other process shares ignores it.
+    fn use_lease(&mut self, lease: Ttl) {
+        let _ = lease;
+    }
+
+    /// Called by the one caller in this process about to compute the missing `key` (the
+    /// single-flight leader) before it computes: a backend shared across processes may
+    /// make it wait while another process computes, and hand over that value
+    /// ([`Claim::Found`]), or grant it the key's lease. The default grants nothing: each
+    /// process computes on its own.
+    fn claim(&self, key: &K, now: Instant) -> impl Future<Output = Claim<E>> + Send {
+        let _ = (key, now);
+        NoLease::default()
+    }
+
+    /// Gives back a lease [`claim`](Self::claim) granted, once the value is stored or the
+    /// computation failed, if it is still this process's. A holder that dies never
+    /// calls it: its lease then ends by itself.
+    fn release(&self, lease: Lease) -> impl Future<Output = ()> + Send {
+        let _ = lease;
+        std::future::ready(())
     }
 
     /// The most entries this backend holds before evicting, if bounded.

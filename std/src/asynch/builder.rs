@@ -71,6 +71,9 @@ impl<S, C> AsyncCacheBuilder<S, C> {
     {
         backend.use_identifier(self.options.identifier_or_default());
         backend.keep_stale_for(self.options.stale_if_error);
+        if let Some(lease) = self.options.lease {
+            backend.use_lease(lease);
+        }
         AsyncCache::from_options(self.options, backend)
     }
 }

@@ -10,11 +10,12 @@ use redis::{Client, Cmd, FromRedisValue};
 
 use super::batch::Batcher;
 use super::error::RedisBackendError;
+use super::lease;
 use super::link::Link;
 use super::namespace::Namespace;
 use super::options::RedisOptions;
 use super::record;
-use crate::asynch::AsyncBackend;
+use crate::asynch::{AsyncBackend, Claim, Lease};
 
 /// Values larger than this are stored over a connection of their own, so that lookups
 /// and small stores never queue behind their bytes.
@@ -39,15 +40,29 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   | 8..19 | the stamped header ([`HEADER_LEN`](jwm_cache_core::HEADER_LEN) bytes) |
 ///   | 19.. | the codec's bytes |
 ///
-///   The server's expiry decides what is live; a TTL of "never" sets none. The stored
-///   deadline gives a lookup ([`get_entry`](crate::backend::AsyncLookup::get_entry)) the entry's
-///   deadline without a `PTTL`: the cache's clock is its own timeline, so the deadline is
-///   stored on the wall clock (`wall_now + (deadline - now)` when set) and read back onto
-///   the reader's (`now + (stored - wall_now)`, saturating). It is as exact as the
-///   writer's and reader's wall clocks agree. A stored deadline already past on an entry
-///   the server still holds (the writer's clock runs behind) is served, with a deadline
-///   just after `now`. A value too short to hold a deadline is a miss counted as an
-///   error ([`RedisBackendError::Truncated`]).
+///   The stored deadline is the TTL's end, and what a reader goes by: an entry whose
+///   stored deadline has passed on the reader's wall clock is a miss, even if the server
+///   still holds it. The server's expiry (`PX`) only frees memory: it is the TTL, plus
+///   the stale window of a cache with `stale_if_error`, which keeps entries past their
+///   TTL as fallbacks for failed computations (such a cache reads them as stale, never
+///   as hits; a reader without a window, in another process, misses them). The cache's
+///   clock is its own timeline, so the deadline is stored on the wall clock
+///   (`wall_now + (deadline - now)` when set) and read back onto the reader's
+///   (`now + (stored - wall_now)`, saturating): it is as exact as the writer's and
+///   reader's wall clocks agree. Clocks that NTP keeps within a few milliseconds of each
+///   other move each entry's end by that much, earlier or later; a host whose clock runs
+///   far ahead of a writer's misses that writer's entries early, and recomputes them,
+///   rather than serve one it might take for live past its TTL. A TTL of "never" sets no
+///   expiry. A value too short to hold a deadline is a miss counted as an error
+///   ([`RedisBackendError::Truncated`]).
+/// - **Leases** (with the builders' `lease`): the one caller in each process about to
+///   compute a missing key first asks for the key's lease, `<name>:lease`, which
+///   `SET NX PX` gives one process at a time, with a token of its own. The holder
+///   computes, stores, and gives the lease back by compare-and-delete; the others look
+///   again, after 2, 4, 8, 16, then every 32 ms, until the value lands (a hit for them)
+///   or the lease is free again (the holder died or failed: one of them takes it). Each
+///   waits at most the lease plus the timeout, then computes without one, as every
+///   process does at once if the server cannot be reached.
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
 ///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
@@ -87,6 +102,8 @@ pub struct RedisBackend<K> {
     /// How long past its TTL the cache keeps each entry (`stale_if_error`): the record
     /// holds the TTL's deadline, the server's `PX` this much more.
     pub(super) stale_window: Duration,
+    /// How long a process computing a missing key holds its lease, if the cache leases.
+    lease: Option<Duration>,
     keys: PhantomData<fn(&K)>,
 }
 
@@ -132,6 +149,7 @@ impl<K> RedisBackend<K> {
             namespace: Namespace::new(&options.prefix, DEFAULT_IDENTIFIER),
             options,
             stale_window: Duration::ZERO,
+            lease: None,
             keys: PhantomData,
         }
     }
@@ -198,10 +216,12 @@ impl<K> RedisBackend<K> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut command = redis::cmd("MGET");
         command.arg(names);
+        let wall_now = record::wall_now();
         let found: Vec<Option<Vec<u8>>> = self.query(&command).await?;
+        let live = |bytes: &Vec<u8>| record::is_live(bytes, self.stale_window, wall_now);
         Ok(found
             .into_iter()
-            .map(|bytes| bytes.map(record::value))
+            .map(|bytes| bytes.filter(live).map(record::value))
             .collect())
     }
 
@@ -264,6 +284,7 @@ impl<K> Clone for RedisBackend<K> {
             namespace: self.namespace.clone(),
             options: self.options.clone(),
             stale_window: self.stale_window,
+            lease: self.lease,
             keys: PhantomData,
         }
     }
@@ -289,6 +310,32 @@ where
     /// for a live one: see the type docs.
     fn keep_stale_for(&mut self, window: Ttl) {
         self.stale_window = window.as_duration().unwrap_or(Duration::MAX);
+    }
+
+    /// A lease must end, so that a holder that dies frees the key: [`Ttl::NEVER`]
+    /// leases nothing.
+    fn use_lease(&mut self, lease: Ttl) {
+        self.lease = lease.as_duration().filter(|lease| !lease.is_zero());
+    }
+
+    /// The key's lease, or the value another process stored while this one waited: see
+    /// the type docs. Without a lease set, or for a key that has no name, nothing.
+    async fn claim(&self, key: &K, _now: Instant) -> Claim<StampedBytes<K>> {
+        let (Some(lease), Ok(name)) = (self.lease, self.name(key)) else {
+            return Claim::Compute(None);
+        };
+        let timeout = self.options.timeout;
+        match lease::claim(&self.link, name, lease, timeout).await {
+            Claim::Found(bytes) => match record::stamped(bytes) {
+                Some(value) => Claim::Found(value),
+                None => Claim::Compute(None),
+            },
+            Claim::Compute(held) => Claim::Compute(held),
+        }
+    }
+
+    async fn release(&self, lease: Lease) {
+        lease::release(&self.link, lease).await;
     }
 
     async fn set(

@@ -32,26 +32,27 @@ where
         let Some(bytes) = self.lookups.get(&self.link, name).await? else {
             return Ok(None);
         };
-        let len = bytes.len();
-        match record::read(bytes, self.stale_window, now, wall_now) {
-            Some(entry) => Ok(Some(entry)),
-            None => Err(RedisBackendError::Truncated { len }),
-        }
+        record::read(bytes, self.stale_window, now, wall_now)
+            .map_err(|len| RedisBackendError::Truncated { len })
     }
 
-    /// `GET` without the deadline, as every memoized lookup asks: no wall clock read.
+    /// `GET`, and the record's deadline checked against the wall clock (see the type
+    /// docs): nothing else.
     async fn get(
         &self,
         key: &Q,
-        _now: Instant,
+        now: Instant,
     ) -> Result<Option<StampedBytes<K>>, RedisBackendError> {
-        let Some(bytes) = self.lookups.get(&self.link, self.name(key)?).await? else {
+        let name = self.name(key)?;
+        let wall_now = record::wall_now();
+        let Some(bytes) = self.lookups.get(&self.link, name).await? else {
             return Ok(None);
         };
-        let len = bytes.len();
-        record::stamped(bytes)
-            .map(Some)
-            .ok_or(RedisBackendError::Truncated { len })
+        let entry = record::read(bytes, self.stale_window, now, wall_now);
+        match entry {
+            Ok(entry) => Ok(entry.map(|entry| entry.value)),
+            Err(len) => Err(RedisBackendError::Truncated { len }),
+        }
     }
 
     async fn remove(&self, key: &Q, _now: Instant) -> Result<bool, RedisBackendError> {

@@ -4,6 +4,7 @@ mod backend;
 mod batch;
 mod codec;
 mod error;
+mod lease;
 mod link;
 mod lookup;
 mod namespace;

@@ -56,49 +56,34 @@ pub(crate) fn to_wall(deadline: Deadline, now: Instant, wall_now: Duration) -> u
 }
 
 /// The deadline, on the reading cache's timeline, of an entry stored with `stored`,
-/// read at `now` when the wall clock read `wall_now`. Saturates: a deadline past the end
-/// of the timeline is [`Deadline::NEVER`], as [`Ttl::deadline_from`] makes it.
+/// read at `now` when the wall clock read `wall_now`, by a cache that keeps entries
+/// `window` past their TTL (zero without `stale_if_error`); `None` if it has passed.
+/// Saturates: a deadline past the end of the timeline is [`Deadline::NEVER`], as
+/// [`Ttl::deadline_from`] makes it.
 ///
-/// A stored deadline at or before `wall_now`, on an entry the server still holds,
-/// means the writer's clock runs behind this host's (or the entry expires this very
-/// millisecond). The server's expiry decides what is live, as it does without the
-/// record, so the entry is served, with a deadline just after `now`: the backend
-/// contract forbids one at or before `now`, and "due at once" is the safe reading for
-/// whoever keeps or refreshes entries by their deadline. A miss instead would make
-/// every host whose clock runs ahead recompute, and overwrite, every value written by
-/// one whose clock runs behind.
+/// The record holds the TTL's deadline, and the server may hold the entry longer, for a
+/// writer's stale window: so the record, not the server, says whether an entry is
+/// live. Each reader compares it with its own wall clock. Hosts whose clocks disagree by
+/// a few milliseconds (NTP keeps them so) see an entry expire that much earlier or later
+/// than its writer meant; a host whose clock runs far ahead of a writer's misses its
+/// entries early and computes them again. A cache that might serve an expired value
+/// misses instead.
 ///
 /// [`Ttl::deadline_from`]: jwm_cache_core::Ttl::deadline_from
-pub(crate) fn from_wall(stored: u64, now: Instant, wall_now: Duration) -> Deadline {
-    if stored == NEVER {
-        return Deadline::NEVER;
-    }
-    let left = Duration::from_millis(stored)
-        .checked_sub(wall_now)
-        .filter(|left| !left.is_zero())
-        .unwrap_or(Duration::from_nanos(1));
-    Deadline::at(now.saturating_add(left))
-}
-
-/// [`from_wall`] for a cache that keeps entries `window` past the deadline the record
-/// holds (`stale_if_error`): the deadline of the entry on the server, which the cache
-/// tells apart from the stored one by the same window. A stored deadline already past
-/// is not clamped first: the entry is then stale, not "due at once".
-pub(crate) fn from_wall_kept(
+pub(crate) fn from_wall(
     stored: u64,
     window: Duration,
     now: Instant,
     wall_now: Duration,
-) -> Deadline {
-    if window.is_zero() || stored == NEVER {
-        return from_wall(stored, now, wall_now);
+) -> Option<Deadline> {
+    if stored == NEVER {
+        return Some(Deadline::NEVER);
     }
     let left = Duration::from_millis(stored)
         .saturating_add(window)
         .checked_sub(wall_now)
-        .filter(|left| !left.is_zero())
-        .unwrap_or(Duration::from_nanos(1));
-    Deadline::at(now.saturating_add(left))
+        .filter(|left| !left.is_zero())?;
+    Some(Deadline::at(now.saturating_add(left)))
 }
 
 /// The `SET` of `name` to the record of `value` until `deadline`, for a store at `now`
@@ -159,20 +144,39 @@ impl ToRedisArgs for Record<'_> {
 }
 
 /// The entry in `bytes`, as a lookup at `now` read them when the wall clock read
-/// `wall_now`, for a cache that keeps entries `window` past their TTL; `None` if they
-/// are too short to hold a deadline.
+/// `wall_now`, for a cache that keeps entries `window` past their TTL: `Ok(None)` if it
+/// has expired, `Err` with the length of bytes too short to hold a deadline.
 pub(crate) fn read<K>(
     bytes: Vec<u8>,
     window: Duration,
     now: Instant,
     wall_now: Duration,
-) -> Option<Entry<StampedBytes<K>>> {
-    let (deadline, _) = bytes.split_first_chunk::<DEADLINE_LEN>()?;
-    let deadline = from_wall_kept(u64::from_le_bytes(*deadline), window, now, wall_now);
-    Some(Entry {
-        value: stamped(bytes)?,
-        deadline,
-    })
+) -> Result<Option<Entry<StampedBytes<K>>>, usize> {
+    let Some((deadline, _)) = bytes.split_first_chunk::<DEADLINE_LEN>() else {
+        return Err(bytes.len());
+    };
+    let Some(deadline) = from_wall(u64::from_le_bytes(*deadline), window, now, wall_now) else {
+        return Ok(None);
+    };
+    let len = bytes.len();
+    let value = stamped(bytes).ok_or(len)?;
+    Ok(Some(Entry { value, deadline }))
+}
+
+/// Whether the record `bytes` is still live for a cache that keeps entries `window`
+/// past their TTL, when the wall clock reads `wall_now` (see [`from_wall`]). Bytes too
+/// short to hold a deadline are "live": the codec then refuses them, as an error.
+pub(crate) fn is_live(bytes: &[u8], window: Duration, wall_now: Duration) -> bool {
+    match bytes.split_first_chunk::<DEADLINE_LEN>() {
+        Some((deadline, _)) => from_wall(
+            u64::from_le_bytes(*deadline),
+            window,
+            Instant::ZERO,
+            wall_now,
+        )
+        .is_some(),
+        None => true,
+    }
 }
 
 /// The stamped bytes behind the deadline in `bytes`; `None` if they are too short to
@@ -225,7 +229,7 @@ mod tests {
             assert_eq!(u128::from(stored), (wall + left).as_millis());
             // Read back by another clock's timeline at the same moment.
             let elsewhere = at(42);
-            let back = from_wall(stored, elsewhere, wall);
+            let back = from_wall(stored, Duration::ZERO, elsewhere, wall).unwrap();
             let expected = elsewhere.saturating_add(left);
             assert!(back.as_nanos() <= expected.as_nanos(), "{left:?}: later");
             assert!(
@@ -238,7 +242,10 @@ mod tests {
     #[test]
     fn never_is_reserved_both_ways() {
         assert_eq!(to_wall(Deadline::NEVER, at(7), Duration::ZERO), u64::MAX);
-        assert_eq!(from_wall(u64::MAX, at(7), Duration::MAX), Deadline::NEVER);
+        assert_eq!(
+            from_wall(u64::MAX, Duration::ZERO, at(7), Duration::MAX),
+            Some(Deadline::NEVER)
+        );
         // A finite deadline, however far, is stored finite.
         let far = Deadline::at(at(u64::MAX - 1));
         assert_eq!(to_wall(far, Instant::ZERO, Duration::MAX), u64::MAX - 1);
@@ -249,35 +256,39 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_deadline_already_past_is_just_after_now() {
+    fn a_stored_deadline_already_past_is_expired_whatever_the_server_holds() {
         let now = at(1_000);
-        let just_after = Deadline::at(at(1_001));
         let wall = Duration::from_secs(1_764_000_000);
-        assert_eq!(from_wall(0, now, wall), just_after, "the epoch");
-        let past = u64::try_from((wall - MS).as_millis()).unwrap();
-        assert_eq!(from_wall(past, now, wall), just_after, "skew");
-        let this_ms = u64::try_from(wall.as_millis()).unwrap();
-        assert_eq!(from_wall(this_ms, now, wall), just_after, "due now");
-        assert_eq!(from_wall(u64::MAX - 1, now, Duration::MAX), just_after);
-        // At the end of the timeline, only "never" is after now.
-        assert_eq!(from_wall(0, Instant::MAX, wall), Deadline::NEVER);
+        let expired = |stored| from_wall(stored, Duration::ZERO, now, wall).is_none();
+        assert!(expired(0), "the epoch");
+        assert!(
+            expired(u64::try_from((wall - MS).as_millis()).unwrap()),
+            "skew"
+        );
+        assert!(expired(u64::try_from(wall.as_millis()).unwrap()), "due now");
+        let next_ms = u64::try_from((wall + MS).as_millis()).unwrap();
+        assert_eq!(
+            from_wall(next_ms, Duration::ZERO, now, wall),
+            Some(Deadline::at(at(1_001_000)))
+        );
+        assert!(from_wall(u64::MAX - 1, Duration::ZERO, now, Duration::MAX).is_none());
     }
 
     #[test]
     fn far_deadlines_saturate_to_never_on_the_readers_timeline() {
         let late = at(u64::MAX - 10);
         assert_eq!(
-            from_wall(u64::MAX - 1, late, Duration::ZERO),
-            Deadline::NEVER
+            from_wall(u64::MAX - 1, Duration::ZERO, late, Duration::ZERO),
+            Some(Deadline::NEVER)
         );
         assert_eq!(
-            from_wall(u64::MAX - 1, Instant::ZERO, Duration::ZERO),
-            Deadline::NEVER
+            from_wall(u64::MAX - 1, Duration::ZERO, Instant::ZERO, Duration::ZERO),
+            Some(Deadline::NEVER)
         );
         // A wall clock before the epoch reads as the epoch.
         assert_eq!(
-            from_wall(5, at(10), Duration::ZERO),
-            Deadline::at(at(5_000_010))
+            from_wall(5, Duration::ZERO, at(10), Duration::ZERO),
+            Some(Deadline::at(at(5_000_010)))
         );
     }
 
@@ -296,18 +307,20 @@ mod tests {
         let wall = Duration::from_secs(100);
         let mut bytes = 101_000u64.to_le_bytes().to_vec();
         bytes.extend_from_slice(b"jw\x01rest");
-        let entry = read::<u64>(bytes.clone(), Duration::ZERO, at(0), wall).unwrap();
+        let entry = read::<u64>(bytes.clone(), Duration::ZERO, at(0), wall);
+        let entry = entry.unwrap().unwrap();
         assert_eq!(entry.value.as_bytes(), b"jw\x01rest");
         assert_eq!(entry.deadline, Deadline::at(at(1_000_000_000)));
         assert_eq!(value::<u64>(bytes).as_bytes(), b"jw\x01rest");
-        let empty =
-            read::<u64>(u64::MAX.to_le_bytes().to_vec(), Duration::ZERO, at(0), wall).unwrap();
+        let empty = read::<u64>(u64::MAX.to_le_bytes().to_vec(), Duration::ZERO, at(0), wall);
+        let empty = empty.unwrap().unwrap();
         assert_eq!(
             (empty.value.as_bytes(), empty.deadline),
             (&[][..], Deadline::NEVER)
         );
         for short in [&b""[..], b"\x01", b"garbage"] {
-            assert!(read::<u64>(short.to_vec(), Duration::ZERO, at(0), wall).is_none());
+            let read = read::<u64>(short.to_vec(), Duration::ZERO, at(0), wall);
+            assert_eq!(read.map(|_| ()), Err(short.len()));
             assert_eq!(value::<u64>(short.to_vec()).as_bytes(), short);
         }
     }
@@ -342,13 +355,13 @@ mod tests {
         // Read back 7 s later by a cache with the same window: the backend's deadline.
         let later = wall + Duration::from_secs(7);
         assert_eq!(
-            from_wall_kept(1_005_000, window, at(7), later),
-            Deadline::at(at(8_000_000_007))
+            from_wall(1_005_000, window, at(7), later),
+            Some(Deadline::at(at(8_000_000_007)))
         );
-        // By one without a window: due at once, never a live entry past its TTL.
-        assert_eq!(
-            from_wall_kept(1_005_000, Duration::ZERO, at(7), later),
-            Deadline::at(at(8))
-        );
+        // By one without a window: expired, never a live entry past its TTL.
+        assert_eq!(from_wall(1_005_000, Duration::ZERO, at(7), later), None);
+        let record = [&1_005_000u64.to_le_bytes()[..], b"jw"].concat();
+        assert!(is_live(&record, window, later));
+        assert!(!is_live(&record, Duration::ZERO, later));
     }
 }

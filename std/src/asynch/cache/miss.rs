@@ -9,6 +9,7 @@ use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
+use crate::asynch::claim::Claim;
 use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
@@ -118,6 +119,25 @@ where
                 }
             };
         };
+        // The leader asks a backend shared across processes for the key's lease: another
+        // process may be computing it already, and hand its value over.
+        let mut lease = None;
+        if let Some(leading) = &lead {
+            match self.backend.claim(&key, now).await {
+                Claim::Compute(granted) => lease = granted,
+                Claim::Found(encoded) => {
+                    let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
+                    self.counts.add(Counts::outcome(&found));
+                    if let Ok(Some(value)) = found {
+                        FlightTable::withdraw(self, &leading.key, &leading.flight);
+                        if let Some(lead) = lead {
+                            lead.settle(&value);
+                        }
+                        return Ok(Computed::elsewhere(value));
+                    }
+                }
+            }
+        }
         #[cfg(feature = "metrics")]
         let computing = std::time::Instant::now();
         let computed = f().await;
@@ -125,14 +145,17 @@ where
         crate::metrics::computation_took(self.policy.identifier(), computing.elapsed());
         let value = match computed {
             Ok(value) => value,
-            Err(Failure::Error(e)) => {
-                if let Some(lead) = lead {
-                    lead.fail::<E, X>(&e);
+            Err(failure) => {
+                // Given back at once: another process may compute instead.
+                if let Some(lease) = lease {
+                    self.backend.release(lease).await;
                 }
-                return Err(Failure::Error(e));
+                if let (Failure::Error(e), Some(lead)) = (&failure, lead) {
+                    lead.fail::<E, X>(e);
+                }
+                // Dropped unsettled, an abandoned lead hands over to a waiter.
+                return Err(failure);
             }
-            // Dropping the lead hands the computation over to a waiter.
-            Err(Failure::Abandoned) => return Err(Failure::Abandoned),
         };
         let mut stored = Ok(());
         {
@@ -145,6 +168,10 @@ where
             if ours {
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
+        }
+        // Stored first, so that a process waiting for the lease finds the value.
+        if let Some(lease) = lease {
+            self.backend.release(lease).await;
         }
         if let Some(lead) = lead {
             // Withdrawn only now, so callers arriving during the store waited for it.

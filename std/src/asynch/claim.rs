@@ -1,0 +1,63 @@
+//! What a backend shared across processes answers a process about to compute a
+//! missing key: compute (under the key's lease, if it grants one), or take the value
+//! another process stored meanwhile.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The answer to [`AsyncBackend::claim`](crate::asynch::AsyncBackend::claim).
+#[derive(Debug)]
+pub enum Claim<E> {
+    /// Compute. With `Some`, this process holds the key's lease and gives it back
+    /// ([`release`](crate::asynch::AsyncBackend::release)) once the value is stored or
+    /// the computation failed; with `None`, it computes without one (the backend leases
+    /// nothing, could not be reached, or the wait ran out).
+    Compute(Option<Lease>),
+    /// Another process stored the value while this one waited for the lease.
+    Found(E),
+}
+
+/// The lease on one key's computation that a backend granted this process: the lease's
+/// name in the store, and the token that proves the lease is still this process's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    name: String,
+    token: String,
+}
+
+impl Lease {
+    /// The lease `name` held with `token`.
+    pub fn new(name: String, token: String) -> Self {
+        Lease { name, token }
+    }
+
+    /// The lease's name in the store.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The token it was taken with.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// A ready [`Claim::Compute`] without a lease: what a backend that leases nothing
+/// answers, whatever its entry type (`Send` even if `E` is not).
+pub struct NoLease<E>(PhantomData<fn() -> E>);
+
+impl<E> Default for NoLease<E> {
+    fn default() -> Self {
+        NoLease(PhantomData)
+    }
+}
+
+impl<E> Future for NoLease<E> {
+    type Output = Claim<E>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Claim<E>> {
+        Poll::Ready(Claim::Compute(None))
+    }
+}

@@ -1,0 +1,177 @@
+//! One computation per key across the processes sharing a server: the key's lease.
+//!
+//! The leader of a miss in each process runs [`CLAIM`], one script: the value if it is
+//! there, else the lease (`SET <name>:lease <token> NX PX <lease>`), else nothing. The
+//! process that takes the lease computes, stores, and gives the lease back with
+//! [`RELEASE`], a compare-and-delete that never frees a lease another process took
+//! after this one's ran out. The others look again after 2 ms, then 4, 8, 16 and every
+//! 32 ms: a waiter finds the value at most 32 ms after it lands, and a lease whose
+//! holder died at most 32 ms after it ends. Polling was chosen over pub/sub: it needs
+//! no connection of its own per runtime, nothing to resubscribe after a reconnection,
+//! and a waiter that misses a message cannot wait forever; at one script per 32 ms per
+//! waiting process, its load is small. A wait ends after the lease plus the timeout;
+//! the waiter then computes without a lease, as it does at once if the server cannot
+//! be reached: the fleet is never blocked on a lease nobody can see.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use redis::Value;
+
+use super::link::Link;
+use super::record;
+use crate::asynch::{Claim, Lease};
+
+/// The value under `KEYS[1]` (`{1, value}`), else the lease `KEYS[2]` taken with token
+/// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0}`: atomic, so a value stored between a
+/// waiter's looks is never computed again.
+const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
+    if value then return {1, value} end \
+    if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end \
+    return {0}";
+
+/// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`.
+const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+    return redis.call('DEL', KEYS[1]) end return 0";
+
+const FIRST_PAUSE: Duration = Duration::from_millis(2);
+const LONGEST_PAUSE: Duration = Duration::from_millis(32);
+
+/// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
+/// pattern (which ends in exactly the digest), so `clear` and `len` never see it.
+pub(super) fn lease_name(name: &str) -> String {
+    format!("{name}:lease")
+}
+
+/// Waits for the value of the entry `name` or its lease, as above, for at most `lease`
+/// plus `timeout`. A value past its TTL (kept for a stale window) is no answer: the
+/// lease is taken over it.
+pub(super) async fn claim(
+    link: &Link,
+    name: String,
+    lease: Duration,
+    timeout: Duration,
+) -> Claim<Vec<u8>> {
+    let ends = tokio::time::Instant::now() + lease + timeout;
+    let (lease_name, token) = (lease_name(&name), token());
+    let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
+    let mut pause = FIRST_PAUSE;
+    loop {
+        let mut script = redis::cmd("EVAL");
+        script.arg(CLAIM).arg(2).arg(&name).arg(&lease_name);
+        script.arg(&token).arg(lease_ms);
+        let answer = match link.query::<Value>(&script).await {
+            Ok(answer) => answer,
+            // Unreachable: each process computes on its own.
+            Err(_) => return Claim::Compute(None),
+        };
+        match read(answer) {
+            Looked::Leased => return Claim::Compute(Some(Lease::new(lease_name, token))),
+            Looked::Value(bytes) if record::is_live(&bytes, Duration::ZERO, record::wall_now()) => {
+                return Claim::Found(bytes);
+            }
+            Looked::Value(_) => {
+                if take_over_stale(link, &lease_name, &token, lease_ms).await {
+                    return Claim::Compute(Some(Lease::new(lease_name, token)));
+                }
+            }
+            Looked::Busy => {}
+            Looked::Unreadable => return Claim::Compute(None),
+        }
+        if tokio::time::Instant::now() + pause > ends {
+            return Claim::Compute(None);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// Gives `lease` back if it is still this process's; a failure leaves it to expire.
+pub(super) async fn release(link: &Link, lease: Lease) {
+    let mut script = redis::cmd("EVAL");
+    script
+        .arg(RELEASE)
+        .arg(1)
+        .arg(lease.name())
+        .arg(lease.token());
+    let _released: Result<i64, _> = link.query(&script).await;
+}
+
+/// What one run of [`CLAIM`] found.
+enum Looked {
+    Value(Vec<u8>),
+    Leased,
+    Busy,
+    Unreadable,
+}
+
+fn read(answer: Value) -> Looked {
+    let Value::Array(mut parts) = answer else {
+        return Looked::Unreadable;
+    };
+    match (parts.first(), parts.len()) {
+        (Some(Value::Int(1)), 2) => match parts.pop() {
+            Some(Value::BulkString(bytes)) => Looked::Value(bytes),
+            _ => Looked::Unreadable,
+        },
+        (Some(Value::Int(2)), 1) => Looked::Leased,
+        (Some(Value::Int(0)), 1) => Looked::Busy,
+        _ => Looked::Unreadable,
+    }
+}
+
+/// Takes the lease next to a value past its TTL, if nobody holds it.
+async fn take_over_stale(link: &Link, lease_name: &str, token: &str, lease_ms: u64) -> bool {
+    let mut take = redis::cmd("SET");
+    take.arg(lease_name)
+        .arg(token)
+        .arg("NX")
+        .arg("PX")
+        .arg(lease_ms);
+    matches!(link.query::<Value>(&take).await, Ok(Value::Okay))
+}
+
+/// A token no other claim in any process is likely to draw: the process, a count, and
+/// 64 random bits.
+fn token() -> String {
+    static CLAIMS: AtomicU64 = AtomicU64::new(0);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!(
+        "{:x}.{:x}.{random:016x}",
+        std::process::id(),
+        CLAIMS.fetch_add(1, Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_read_as_value_lease_or_busy() {
+        let value = Value::Array(vec![Value::Int(1), Value::BulkString(b"v".to_vec())]);
+        assert!(matches!(read(value), Looked::Value(v) if v == b"v"));
+        assert!(matches!(
+            read(Value::Array(vec![Value::Int(2)])),
+            Looked::Leased
+        ));
+        assert!(matches!(
+            read(Value::Array(vec![Value::Int(0)])),
+            Looked::Busy
+        ));
+        assert!(matches!(read(Value::Nil), Looked::Unreadable));
+        assert!(matches!(
+            read(Value::Array(vec![Value::Int(7)])),
+            Looked::Unreadable
+        ));
+    }
+
+    #[test]
+    fn tokens_differ_and_leases_sit_outside_the_namespace() {
+        assert_ne!(token(), token());
+        assert_eq!(lease_name("app:f:00"), "app:f:00:lease");
+    }
+}
