@@ -30,9 +30,9 @@ async fn one_process_of_the_fleet() {
         .unwrap();
     let runs_file = std::env::var("JWM_FLEET_RUNS_FILE").ok();
     let gated = std::env::var("JWM_FLEET_GATE").is_ok();
-    let counter = url.clone();
+    let (counter, recorded) = (url.clone(), runs_file.clone());
     let compute = move |n: u64| {
-        let (counter, runs_file) = (counter.clone(), runs_file.clone());
+        let (counter, runs_file) = (counter.clone(), recorded.clone());
         async move {
             tokio::task::spawn_blocking(move || record_run(&counter, runs_file, gated))
                 .await
@@ -53,6 +53,13 @@ async fn one_process_of_the_fleet() {
         counters.misses + counters.coalesced
     };
     let _ = CALLERS_COUNTED.set(Box::new(counted));
+    if runs_file.is_none() {
+        let mut redis = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let _: u64 = redis.incr("fleet-test:arrived", 1).unwrap();
+    }
     let calls: Vec<_> = (0..TASKS)
         .map(|_| {
             let memo = memo.clone();
@@ -169,15 +176,32 @@ fn eventually<T>(what: &str, mut look: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// Calls of `EVAL` the server has run: the claim script's, and the lease's release.
+fn evals(redis: &mut redis::Connection) -> u64 {
+    let stats: String = redis::cmd("INFO").arg("commandstats").query(redis).unwrap();
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_eval:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().unwrap())
+}
+
 #[test]
 fn eight_processes_of_sixteen_tasks_compute_a_missing_key_once() {
     let server = RedisServer::start();
     let mut redis = server.client(0);
     let fleet = start_fleet(&server.url(0), Duration::from_secs(10), None, true);
-    // The first run holds at the gate until every process has started.
-    eventually("a process computes", || {
+    // The first run holds at the gate until every process has called and the others
+    // are looking for the lease (each waiting process runs the claim script again and
+    // again).
+    eventually("every process calls, one computes", || {
+        let arrived: Option<u64> = redis.get("fleet-test:arrived").unwrap();
         let runs: Option<u64> = redis.get("fleet-test:runs").unwrap();
-        runs.filter(|&runs| runs >= 1)
+        (arrived == Some(PROCESSES as u64) && runs >= Some(1)).then_some(())
+    });
+    let waited = evals(&mut redis);
+    eventually("the others wait for the lease", || {
+        (evals(&mut redis) >= waited + 2 * (PROCESSES as u64 - 1)).then_some(())
     });
     let _: () = redis.lpush("fleet-test:gate", "open").unwrap();
     for child in fleet {
@@ -245,4 +269,38 @@ fn with_the_server_down_each_process_computes_once() {
         PROCESSES,
         "each process ran once: {recorded}"
     );
+}
+
+#[tokio::test]
+async fn a_lease_is_given_back_when_the_computation_panics_or_is_cancelled() {
+    let server = RedisServer::start();
+    let mut redis = server.client(0);
+    let compute = |n: u64| async move {
+        if n == 1 {
+            panic!("the computation panics");
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await; // cancelled before it ends
+        n
+    };
+    let memo = AsyncMemoized::builder(compute)
+        .identifier("given-back")
+        .lease(Duration::from_secs(60))
+        .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    let panicked = tokio::spawn({
+        let memo = memo.clone();
+        async move { memo.call(1).await }
+    });
+    assert!(panicked.await.unwrap_err().is_panic());
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), memo.call(2)).await;
+    assert!(cancelled.is_err(), "the caller gave up");
+    // Given back in the background, long before the 60 s lease would end.
+    let began = Instant::now();
+    loop {
+        let leases: Vec<String> = redis.keys("*:lease").unwrap();
+        if leases.is_empty() {
+            break;
+        }
+        assert!(began.elapsed() < PATIENCE, "still held: {leases:?}");
+        tokio::task::yield_now().await;
+    }
 }

@@ -1,10 +1,10 @@
 //! Serve stale on error in memory: after its TTL an entry is kept for `stale_if_error`,
 //! never as a hit, but as what a call returns when its computation fails.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jwm_cache::{
     AsyncCacheControls, AsyncMemoized, CacheControls, ManualClock, Memoized, SyncCache, Ttl,
@@ -81,13 +81,20 @@ fn callers_waiting_on_a_failed_computation_get_the_stale_value_too() {
         .build::<u32, u32>();
     cache.insert(1, 1).unwrap();
     clock.advance(SECOND);
-    let start = Arc::new(Barrier::new(8));
     let callers: Vec<_> = (0..8)
         .map(|_| {
-            let (cache, start) = (cache.clone(), Arc::clone(&start));
+            let cache = cache.clone();
             thread::spawn(move || {
-                start.wait();
-                cache.try_get_or_insert_with(1, || Err::<u32, _>("down"))
+                let waiting = cache.clone();
+                cache.try_get_or_insert_with(1, move || {
+                    // Fails only once the seven other callers wait for this computation.
+                    let began = Instant::now();
+                    while waiting.info().coalesced < 7 {
+                        assert!(began.elapsed() < Duration::from_secs(60));
+                        thread::yield_now();
+                    }
+                    Err::<u32, _>("down")
+                })
             })
         })
         .collect();
@@ -95,8 +102,7 @@ fn callers_waiting_on_a_failed_computation_get_the_stale_value_too() {
         assert_eq!(caller.join().unwrap(), Ok(1));
     }
     let info = cache.info();
-    assert_eq!(info.misses + info.coalesced, 8);
-    assert_eq!(info.stale_served, 8);
+    assert_eq!((info.misses, info.coalesced, info.stale_served), (1, 7, 8));
 }
 
 #[tokio::test]
@@ -126,7 +132,7 @@ async fn an_async_function_falls_back_on_the_stale_value() {
 #[test]
 fn refresh_and_stale_together_refresh_before_the_ttl_and_fall_back_after_it() {
     let clock = ManualClock::new();
-    let failing = Arc::new(AtomicBool::new(true));
+    let failing = Arc::new(AtomicBool::new(false));
     let down = Arc::clone(&failing);
     let memo = Memoized::fallible_builder(move |n: u32| {
         if down.load(SeqCst) {
@@ -140,11 +146,30 @@ fn refresh_and_stale_together_refresh_before_the_ttl_and_fall_back_after_it() {
     .stale_if_error(SECOND)
     .clock(clock.clone())
     .build();
-    memo.cache_set(3, 3).unwrap();
-    clock.advance(10 * SECOND);
+    assert_eq!(memo.try_call(3), Ok(3));
+    failing.store(true, SeqCst);
+    clock.advance(6 * SECOND);
+    assert_eq!(memo.try_call(3), Ok(3), "a hit; its refresh fails");
+    let began = Instant::now();
+    while memo.cache_info().refresh_failures == 0 {
+        assert!(began.elapsed() < Duration::from_secs(60), "no refresh ran");
+        thread::yield_now();
+    }
+    assert_eq!(memo.cache_info().refreshes, 1);
+    clock.advance(4 * SECOND);
     assert_eq!(memo.try_call(3), Ok(3), "stale, and the function failed");
+    assert_eq!(memo.cache_info().stale_served, 1);
     clock.advance(SECOND);
-    assert_eq!(memo.try_call(3), Err("down"));
+    assert_eq!(memo.try_call(3), Err("down"), "past the window");
     failing.store(false, SeqCst);
     assert_eq!(memo.try_call(3), Ok(3));
+}
+
+#[test]
+fn time_to_idle_is_not_used_with_freshening() {
+    let cache = SyncCache::builder()
+        .time_to_idle(SECOND)
+        .stale_if_error(SECOND)
+        .build::<u32, u32>();
+    assert_eq!(cache.parameters().time_to_idle, None);
 }

@@ -51,7 +51,7 @@ mod time;
 pub use backend::{Backend, Entry, Lookup, Reclaimed};
 pub use cache::{
     Cache, CacheBuilder, CacheError, CacheInfo, Counters, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL,
-    Found, Freshening, Freshness, Options, Parameters, Policy, Write,
+    Found, Freshening, Freshness, LONGEST_STALE_WINDOW, Options, Parameters, Policy, Write,
 };
 
 /// What the crate's macros name from other crates.

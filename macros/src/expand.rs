@@ -6,11 +6,11 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
+use crate::call::{Refreshing, plain_call, refuse_unrefreshable};
 use crate::entries::Entries;
 use crate::handle::{self, Handle, identifier};
 use crate::key::{KeyParts, key};
 use crate::options::{Key, Options};
-use crate::refresh::{Refreshing, refuse_unrefreshable};
 use crate::refusals::{refuse_conflicts, refuse_misplaced_cache_none, refuse_unscopable};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
@@ -88,7 +88,17 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
         };
         refreshing.call(&returns)
     } else {
-        memoized.call(&returns, &cache, &computed, by_ref)
+        let ttl = memoized.storage.ttl();
+        let shared_errors = options.shared_errors;
+        plain_call(
+            &returns,
+            &cache,
+            &computed,
+            by_ref,
+            &ttl,
+            is_async,
+            shared_errors,
+        )
     };
     let body = memoized.body(&inner, &value_checks, &key, &call, by_ref);
     let beside = if memoized.compute_beside() {
@@ -342,55 +352,6 @@ impl<'a> Memoized<'a> {
             })
         };
         (declaration, cache)
-    }
-
-    /// The call of `cache` that computes with `computed` on a miss, as the function's
-    /// return type: only `Ok` or `Some` values are kept, where they are asked for.
-    /// `by_ref`: the key is a borrowed form, looked up through
-    /// `try_get_or_insert_with_ttl_by_ref`.
-    fn call(
-        &self,
-        returns: &Returns,
-        cache: &TokenStream,
-        computed: &TokenStream,
-        by_ref: bool,
-    ) -> TokenStream {
-        let (ttl, awaited) = (self.storage.ttl(), self.awaited());
-        let try_get_or_insert_with_ttl = if by_ref {
-            format_ident!("try_get_or_insert_with_ttl_by_ref")
-        } else {
-            format_ident!("try_get_or_insert_with_ttl")
-        };
-        match returns {
-            Returns::Value(_) if self.is_async => quote! {
-                match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async {
-                    ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed.await)
-                }).await {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(never) => match never {},
-                }
-            },
-            Returns::Value(_) => quote! {
-                match #cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || {
-                    ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed)
-                }) {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(never) => match never {},
-                }
-            },
-            Returns::Result(_) if self.options.shared_errors => {
-                quote!(#cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
-            }
-            Returns::Result(_) => {
-                quote!(#cache.try_get_or_insert_unshared(__jwm_cache_key, #ttl, || #computed) #awaited)
-            }
-            Returns::SomeOnly(_) if self.is_async => quote! {
-                #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async { #computed.await.ok_or(()) }).await.ok()
-            },
-            Returns::SomeOnly(_) => quote! {
-                #cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed.ok_or(())).ok()
-            },
-        }
     }
 
     /// The wrapper's body: the compute function (unless it sits beside a method), the

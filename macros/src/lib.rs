@@ -2,13 +2,13 @@
 //! [jwm-cache](https://docs.rs/jwm-cache), whose docs describe it.
 #![deny(missing_docs)]
 
+mod call;
 mod duration;
 mod entries;
 mod expand;
 mod handle;
 mod key;
 mod options;
-mod refresh;
 mod refusals;
 mod signature;
 mod storage;

@@ -89,6 +89,32 @@ pub(crate) fn refuse_conflicts(options: &Options, is_async: bool, method: bool) 
             "a lease must end, so that a process that dies holding it frees the key: give it a duration longer than the computation",
         ));
     }
+    if let Some((Ttl::Never, span)) = &options.stale_if_error {
+        return Err(syn::Error::new(
+            *span,
+            "`stale_if_error` keeps an entry past its TTL for a while: give it a duration (at most ten years)",
+        ));
+    }
+    for (option, name) in [
+        (&options.refresh_after, "refresh_after"),
+        (&options.lease, "lease"),
+    ] {
+        if let Some((Ttl::Millis(0), span)) = option {
+            return Err(syn::Error::new(
+                *span,
+                format!("`{name}` must be a positive duration"),
+            ));
+        }
+    }
+    if let (Some((_, span)), true) = (
+        &options.time_to_idle,
+        options.refresh_after.is_some() || options.stale_if_error.is_some(),
+    ) {
+        return Err(syn::Error::new(
+            *span,
+            "`time_to_idle` cannot be combined with `refresh_after` or `stale_if_error`, which go by an entry's age since it was written",
+        ));
+    }
     if let Some((refresh_after, span)) = &options.refresh_after {
         let ttl = options.ttl.unwrap_or(Ttl::Millis(DEFAULT_TTL_MS));
         let refused = match (*refresh_after, ttl) {

@@ -11,6 +11,9 @@
 
 use crate::time::{Deadline, Instant, Ttl};
 
+/// The longest `stale_if_error` window: ten years.
+pub const LONGEST_STALE_WINDOW: Ttl = Ttl::from_secs(10 * 365 * 86_400);
+
 /// When a hit refreshes an entry, and how long an expired entry is kept as a fallback:
 /// the cache's `refresh_after` and `stale_if_error`.
 ///
@@ -65,8 +68,15 @@ impl Default for Freshening {
 
 impl Freshening {
     /// Refresh entries older than `refresh_after` on a hit (never if `None`), and keep
-    /// each entry `stale_if_error` past its TTL as a fallback (not at all if zero).
+    /// each entry `stale_if_error` past its TTL as a fallback (not at all if zero; at
+    /// most [`LONGEST_STALE_WINDOW`], which [`Ttl::NEVER`] means here: an entry kept
+    /// forever would have no deadline left to tell its TTL's end by).
     pub const fn new(refresh_after: Option<Ttl>, stale_if_error: Ttl) -> Self {
+        let stale_if_error = if stale_if_error.as_nanos() > LONGEST_STALE_WINDOW.as_nanos() {
+            LONGEST_STALE_WINDOW
+        } else {
+            stale_if_error
+        };
         Freshening {
             refresh_after,
             stale_if_error,
@@ -164,6 +174,16 @@ mod tests {
         assert!(plain.is_plain());
         let deadline = plain.kept_for(TTL).deadline_from(at(0));
         assert_eq!(plain.of(deadline, TTL, at(9)), Freshness::Fresh);
+    }
+
+    #[test]
+    fn an_endless_window_is_the_longest_one_so_an_entry_still_expires() {
+        let rules = Freshening::new(None, Ttl::NEVER);
+        assert_eq!(rules.stale_if_error(), LONGEST_STALE_WINDOW);
+        let deadline = rules.kept_for(TTL).deadline_from(at(0));
+        assert!(!deadline.is_never());
+        assert_eq!(rules.of(deadline, TTL, at(9)), Freshness::Fresh);
+        assert_eq!(rules.of(deadline, TTL, at(10)), Freshness::Stale);
     }
 
     #[test]

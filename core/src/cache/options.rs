@@ -43,8 +43,9 @@ pub struct Options<S, C> {
     pub stale_if_error: Ttl,
     /// How long a process that computes a missing key holds its lease in a backend
     /// shared across processes (Redis), so that one computation per key runs in the
-    /// whole fleet (default `None`: each process computes on its own). In-memory stores
-    /// ignore it.
+    /// whole fleet (default `None`: each process computes on its own). Only async
+    /// backends that implement leases use it (`RedisBackend`, also under a sync
+    /// function's `BlockingCache`), and only with single-flight on.
     pub lease: Option<Ttl>,
     /// The namespace of the cache's entries, if one was given.
     pub identifier: Option<String>,
@@ -212,7 +213,8 @@ macro_rules! option_setters {
         /// How long an entry of the built-in memory backend lives without a read (default:
         /// no limit). Each read extends it, never past the entry's TTL: whichever deadline
         /// comes first wins. Expiry by idleness is reclaimed as the TTL's is, by the timer
-        /// wheel, with no thread.
+        /// wheel, with no thread. Not used with `refresh_after` or `stale_if_error`,
+        /// which go by an entry's age since its write.
         pub fn time_to_idle(self, limit: impl ::core::convert::Into<$crate::Ttl>) -> Self {
             self.with_options(|options| options.time_to_idle(limit))
         }
@@ -244,7 +246,8 @@ macro_rules! option_setters {
         /// stores and gives it back; the others wait for its value, each at most the
         /// lease plus the backend's timeout. Choose it longer than the computation: a
         /// holder that dies frees the key only when its lease ends. If the server cannot
-        /// be reached, each process computes once on its own. In-memory stores ignore it.
+        /// be reached, each process computes once on its own. Only backends that lease
+        /// (`RedisBackend`) use it, and only with single-flight on.
         pub fn lease(self, lease: impl ::core::convert::Into<$crate::Ttl>) -> Self {
             self.with_options(|options| options.lease(lease))
         }

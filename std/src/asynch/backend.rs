@@ -113,12 +113,19 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         NoLease::default()
     }
 
-    /// Gives back a lease [`claim`](Self::claim) granted, once the value is stored or the
-    /// computation failed, if it is still this process's. A holder that dies never
-    /// calls it: its lease then ends by itself.
+    /// Gives back a lease [`claim`](Self::claim) granted, if it is still this
+    /// process's, once the value is stored or the computation failed. A holder that
+    /// dies never calls it: its lease then ends by itself.
     fn release(&self, lease: Lease) -> impl Future<Output = ()> + Send {
         let _ = lease;
         std::future::ready(())
+    }
+
+    /// [`release`](Self::release) for a holder that cannot wait: its computation
+    /// panicked, or its caller's future was dropped. A backend that needs I/O starts it
+    /// on the current runtime; the default lets the lease end by itself.
+    fn release_in_background(&self, lease: Lease) {
+        let _ = lease;
     }
 
     /// The most entries this backend holds before evicting, if bounded.

@@ -213,18 +213,18 @@ where
         ttl: Ttl,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        self.try_get_or_refresh_as::<E, X>(key, ttl, f, |_, _| ())
+        self.try_get_or_refresh_as::<E, X>(key, ttl, f, |_| ())
     }
 
     /// [`try_get_or_insert_as`](Self::try_get_or_insert_as), calling `refresh` with the
-    /// key and the lookup's instant on a hit due for a refresh (`refresh_after`). With
+    /// key on a hit due for a refresh (`refresh_after`). With
     /// `stale_if_error`, a failed computation returns the stale value found, if any.
     pub(super) fn try_get_or_refresh_as<E: Send + 'static, X: ErrorSharing<E> + 'static>(
         &self,
         key: K,
         ttl: Ttl,
         f: impl FnOnce() -> Result<V, E>,
-        refresh: impl FnOnce(K, Instant),
+        refresh: impl FnOnce(K),
     ) -> Result<V, E> {
         // A hit needs no more than a lookup.
         let now = self.cache.clock().now();
@@ -232,7 +232,7 @@ where
         let stale = match self.look_up(&key, now, &mut storing) {
             Ok(Found::Hit(value)) => return Ok(value),
             Ok(Found::RefreshDue(value)) => {
-                refresh(key, now);
+                refresh(key);
                 return Ok(value);
             }
             Ok(Found::Stale(value)) => Some(value),

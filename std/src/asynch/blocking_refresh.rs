@@ -5,7 +5,7 @@ use std::hash::Hash;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use jwm_cache_core::{Clock, Instant, Serializer, Ttl};
+use jwm_cache_core::{Clock, Serializer, Ttl};
 
 use super::backend::AsyncLookup;
 use super::blocking_cache::BlockingCache;
@@ -44,16 +44,15 @@ where
     {
         let compute_key = key.clone();
         let compute = || run(function, compute_key);
-        let refresh = |key, now| self.refresh_on_threads(key, ttl, now, function, run);
+        let refresh = |key| self.refresh_on_threads(key, ttl, function, run);
         self.try_get_or_refresh_as::<E, Shared>(key, ttl, compute, refresh)
     }
 
-    /// Queues the refresh of `key`, found due at `now`, unless one is in flight.
+    /// Queues the refresh of `key`, unless one is in flight.
     fn refresh_on_threads<F, E>(
         &self,
         key: K,
         ttl: Ttl,
-        now: Instant,
         function: &F,
         run: fn(&F, K) -> Result<V, E>,
     ) where
@@ -66,13 +65,18 @@ where
         let (bridge, function) = (self.bridge.clone(), function.clone());
         let job = move || {
             let key = lead.key.clone();
-            let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
             let cache = Arc::clone(&lead.table);
+            // The new value's TTL counts from when its computation starts.
+            let now = cache.clock().now();
+            let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
             match computed {
                 Ok(Ok(value)) => {
-                    let store = async move { cache.store_refreshed(lead, value, ttl, now).await };
+                    let storing = Arc::clone(&cache);
+                    let store = async move { storing.store_refreshed(lead, value, ttl, now).await };
                     // A stopped bridge drops the store, and its lead withdraws the flight.
-                    let _ = bridge.run(store);
+                    if bridge.run(store).is_err() {
+                        cache.refresh_failed();
+                    }
                 }
                 Ok(Err(e)) => {
                     cache.refresh_failed();

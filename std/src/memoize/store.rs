@@ -33,7 +33,8 @@ pub trait MemoStore: CacheControls {
 
     /// [`get_or_compute`](Self::get_or_compute) with a function of the key, `run` on
     /// `function`, that the cache may call again in the background to refresh an entry
-    /// past its `refresh_after`, on the library's refresh threads.
+    /// past its `refresh_after`, on the library's refresh threads. The default computes
+    /// as `get_or_compute` does and never refreshes.
     fn get_or_refresh<F, E>(
         &self,
         key: Self::Key,
@@ -43,14 +44,19 @@ pub trait MemoStore: CacheControls {
     ) -> Result<Self::Value, E>
     where
         Self: Clone + Send + 'static,
-        Self::Key: Send + 'static,
+        Self::Key: Clone + Send + 'static,
         Self::Value: Send + 'static,
         F: Clone + Send + Sync + 'static,
-        E: Clone + Send + 'static;
+        E: Clone + Send + 'static,
+    {
+        self.get_or_compute(key.clone(), ttl, || run(function, key))
+    }
 
     /// Whether a hit may refresh its entry (the cache has a `refresh_after`): only then
-    /// does a memoized call hand the cache its function.
-    fn refreshes(&self) -> bool;
+    /// does a memoized call hand the cache its function. The default: never.
+    fn refreshes(&self) -> bool {
+        false
+    }
 
     /// Stores `value` under `key` with `ttl` (the cache's own if `None`).
     fn insert_entry(
@@ -86,6 +92,24 @@ macro_rules! memo_store_by_inherent_methods {
         fn insert_entry(&self, key: K, value: V, ttl: Option<Ttl>) -> Result<(), Self::Error> {
             self.insert_with_ttl(key, value, ttl.unwrap_or_else(|| self.ttl()))
         }
+
+        fn get_or_refresh<F, E>(
+            &self,
+            key: K,
+            ttl: Option<Ttl>,
+            function: &F,
+            run: fn(&F, K) -> Result<V, E>,
+        ) -> Result<V, E>
+        where
+            Self: Clone + Send + 'static,
+            K: Clone + Send + 'static,
+            V: Send + 'static,
+            F: Clone + Send + Sync + 'static,
+            E: Clone + Send + 'static,
+        {
+            let ttl = ttl.unwrap_or_else(|| self.ttl());
+            self.try_get_or_refresh_by(key, ttl, function, run)
+        }
     };
 }
 
@@ -99,23 +123,6 @@ where
 {
     type Error = CacheError<K, V, B, S>;
     memo_store_by_inherent_methods!();
-
-    fn get_or_refresh<F, E>(
-        &self,
-        key: K,
-        ttl: Option<Ttl>,
-        function: &F,
-        run: fn(&F, K) -> Result<V, E>,
-    ) -> Result<V, E>
-    where
-        Self: Clone + Send + 'static,
-        K: Send + 'static,
-        V: Send + 'static,
-        F: Clone + Send + Sync + 'static,
-        E: Clone + Send + 'static,
-    {
-        self.try_get_or_refresh_by(key, ttl.unwrap_or_else(|| self.ttl()), function, run)
-    }
 }
 
 #[cfg(feature = "async")]
@@ -132,20 +139,4 @@ where
 {
     type Error = BridgeError<AsyncCacheError<K, V, B, S>>;
     memo_store_by_inherent_methods!();
-
-    fn get_or_refresh<F, E>(
-        &self,
-        key: K,
-        ttl: Option<Ttl>,
-        function: &F,
-        run: fn(&F, K) -> Result<V, E>,
-    ) -> Result<V, E>
-    where
-        Self: Clone + Send + 'static,
-        F: Clone + Send + Sync + 'static,
-        E: Clone + Send + 'static,
-    {
-        let ttl = ttl.unwrap_or_else(|| self.ttl());
-        self.try_get_or_refresh_by(key, ttl, function, run)
-    }
 }

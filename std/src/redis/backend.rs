@@ -59,8 +59,8 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   compute a missing key first asks for the key's lease, `<name>:lease`, which
 ///   `SET NX PX` gives one process at a time, with a token of its own. The holder
 ///   computes, stores, and gives the lease back by compare-and-delete; the others look
-///   again, after 2, 4, 8, 16, then every 32 ms, until the value lands (a hit for them)
-///   or the lease is free again (the holder died or failed: one of them takes it). Each
+///   again, after 2, 4, 8, 16, then every 32 ms, until the value lands (their calls
+///   return it, counted as misses) or the lease is free again (the holder died or failed: one of them takes it). Each
 ///   waits at most the lease plus the timeout, then computes without one, as every
 ///   process does at once if the server cannot be reached.
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
@@ -98,7 +98,7 @@ pub struct RedisBackend<K> {
     pub(super) link: Arc<Link>,
     pub(super) lookups: Arc<Batcher>,
     namespace: Namespace,
-    options: RedisOptions,
+    pub(super) options: RedisOptions,
     /// How long past its TTL the cache keeps each entry (`stale_if_error`): the record
     /// holds the TTL's deadline, the server's `PX` this much more.
     pub(super) stale_window: Duration,
@@ -166,7 +166,10 @@ impl<K> RedisBackend<K> {
         &self.options
     }
 
-    async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, RedisBackendError> {
+    pub(super) async fn query<T: FromRedisValue>(
+        &self,
+        command: &Cmd,
+    ) -> Result<T, RedisBackendError> {
         self.link.query(command).await
     }
 
@@ -199,71 +202,9 @@ impl<K> RedisBackend<K> {
             .arg(1000);
         self.query(&command).await
     }
-
-    /// The values under `keys`, in one round trip (`MGET`), unchecked: a cache's codec
-    /// checks each one's header as it decodes it (a value too short to hold its deadline
-    /// is handed on whole, and the codec refuses it).
-    pub async fn get_many<Q: PersistentHash>(
-        &self,
-        keys: &[Q],
-    ) -> Result<Vec<Option<StampedBytes<K>>>, RedisBackendError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let names = keys
-            .iter()
-            .map(|k| self.name(k))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut command = redis::cmd("MGET");
-        command.arg(names);
-        let wall_now = record::wall_now();
-        let found: Vec<Option<Vec<u8>>> = self.query(&command).await?;
-        let live = |bytes: &Vec<u8>| record::is_live(bytes, self.stale_window, wall_now);
-        Ok(found
-            .into_iter()
-            .map(|bytes| bytes.filter(live).map(record::value))
-            .collect())
-    }
-
-    /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline).
-    /// Values are stamped: encode them with a [`Stamped`](jwm_cache_core::Stamped) codec.
-    pub async fn set_many(
-        &self,
-        entries: Vec<(K, StampedBytes<K>)>,
-        deadline: Deadline,
-        now: Instant,
-    ) -> Result<(), RedisBackendError>
-    where
-        K: PersistentHash,
-    {
-        let mut pipeline = redis::pipe();
-        let mut bytes = 0;
-        let wall_now = record::wall_now();
-        for (key, value) in &entries {
-            let value = value.as_bytes();
-            within(value, "value", self.options.max_value_bytes)?;
-            bytes += value.len();
-            let name = self.name(key)?;
-            pipeline
-                .add_command(record::set(
-                    name,
-                    value,
-                    deadline,
-                    self.stale_window,
-                    now,
-                    wall_now,
-                ))
-                .ignore();
-        }
-        // Like a single store: its failure is its own, and a large batch travels apart.
-        let large = bytes > LARGE_VALUE_BYTES;
-        self.link
-            .store(&pipeline, self.options.timeout, large)
-            .await
-    }
 }
 
-fn within(
+pub(super) fn within(
     bytes: impl AsRef<[u8]>,
     what: &'static str,
     limit: usize,
@@ -336,6 +277,15 @@ where
 
     async fn release(&self, lease: Lease) {
         lease::release(&self.link, lease).await;
+    }
+
+    /// Starts the compare-and-delete on the current runtime; without one, or if it
+    /// fails, the lease ends by itself.
+    fn release_in_background(&self, lease: Lease) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let link = Arc::clone(&self.link);
+            runtime.spawn(async move { lease::release(&link, lease).await });
+        }
     }
 
     async fn set(

@@ -53,7 +53,14 @@ pub(super) async fn claim(
     lease: Duration,
     timeout: Duration,
 ) -> Claim<Vec<u8>> {
-    let ends = tokio::time::Instant::now() + lease + timeout;
+    // A wait never outlasts the lease plus the timeout, so a lease that changes hands
+    // (its holder died) may leave some waiters computing on their own: more work, never
+    // a wrong value, and never an unbounded wait.
+    let started = tokio::time::Instant::now();
+    let ends = lease
+        .checked_add(timeout)
+        .and_then(|wait| started.checked_add(wait))
+        .unwrap_or_else(|| started + Duration::from_secs(86_400 * 365));
     let (lease_name, token) = (lease_name(&name), token());
     let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
     let mut pause = FIRST_PAUSE;
@@ -73,7 +80,15 @@ pub(super) async fn claim(
             }
             Looked::Value(_) => {
                 if take_over_stale(link, &lease_name, &token, lease_ms).await {
-                    return Claim::Compute(Some(Lease::new(lease_name, token)));
+                    let held = Lease::new(lease_name, token);
+                    // A holder may have stored between the two commands.
+                    return match fresh_value(link, &name).await {
+                        Some(bytes) => {
+                            release(link, held).await;
+                            Claim::Found(bytes)
+                        }
+                        None => Claim::Compute(Some(held)),
+                    };
                 }
             }
             Looked::Busy => {}
@@ -130,6 +145,14 @@ async fn take_over_stale(link: &Link, lease_name: &str, token: &str, lease_ms: u
         .arg("PX")
         .arg(lease_ms);
     matches!(link.query::<Value>(&take).await, Ok(Value::Okay))
+}
+
+/// The value of the entry `name`, if it is there and not past its TTL.
+async fn fresh_value(link: &Link, name: &str) -> Option<Vec<u8>> {
+    let mut get = redis::cmd("GET");
+    get.arg(name);
+    let bytes: Vec<u8> = link.query::<Option<Vec<u8>>>(&get).await.ok()??;
+    record::is_live(&bytes, Duration::ZERO, record::wall_now()).then_some(bytes)
 }
 
 /// A token no other claim in any process is likely to draw: the process, a count, and

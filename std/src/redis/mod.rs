@@ -7,6 +7,7 @@ mod error;
 mod lease;
 mod link;
 mod lookup;
+mod many;
 mod namespace;
 mod options;
 mod record;

@@ -87,8 +87,9 @@ pub(crate) fn from_wall(
 }
 
 /// The `SET` of `name` to the record of `value` until `deadline`, for a store at `now`
-/// when the wall clock read `wall_now`. The server's expiry (`PX`) decides what is live:
-/// it is `deadline`, while the record holds `deadline` less the cache's stale `window`.
+/// when the wall clock read `wall_now`. The record holds `deadline` less the cache's
+/// stale `window`, the TTL's end, which decides what is live; the server's expiry
+/// (`PX`) is `deadline`, when it frees the memory.
 pub(crate) fn set(
     name: String,
     value: &[u8],

@@ -5,7 +5,7 @@ use std::hash::Hash;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Found, Lookup, Serializer, Ttl};
 
 use super::SyncCache;
 use crate::flight::{Caller, Flight, Joiner, Lead, Role, Shared};
@@ -93,7 +93,7 @@ where
                 }
                 drop(shard);
                 if let Some((flight, key)) = lead {
-                    self.refresh_in_background(flight, key, ttl, now, function.clone(), run);
+                    self.refresh_in_background(flight, key, ttl, function.clone(), run);
                 }
                 return Ok(value);
             }
@@ -104,13 +104,12 @@ where
         self.compute_after_miss::<E, Shared>(shard, key.clone(), now, ttl, stale, compute)
     }
 
-    /// Queues the refresh of `key`, whose flight this call registered at `now`.
+    /// Queues the refresh of `key`, whose flight this call registered.
     fn refresh_in_background<F, E>(
         &self,
         flight: Arc<Flight<V>>,
         key: K,
         ttl: Ttl,
-        now: Instant,
         function: F,
         run: fn(&F, K) -> Result<V, E>,
     ) where
@@ -123,8 +122,10 @@ where
         let lead = Lead::new(self.clone(), flight, key);
         let job = move || {
             let key = lead.key.clone();
-            let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
             let cache = lead.table.clone();
+            // The new value's TTL counts from when its computation starts.
+            let now = cache.clock.now();
+            let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
             match computed {
                 Ok(Ok(value)) => {
                     let mut shard = cache.lock(&lead.key);

@@ -22,15 +22,40 @@ fn main() {
         .ttl(ttl)
         .clock(CoarseClock)
         .build::<u64, u64>();
+    // The same hit with `refresh_after` and `stale_if_error` set: the entries are fresh,
+    // so no refresh runs; what is measured is what reading the deadline costs.
+    let refreshing = Memoized::builder(square)
+        .ttl(ttl)
+        .refresh_after(ttl / 2)
+        .clock(CoarseClock)
+        .build();
+    let keeping_stale = Memoized::builder(square)
+        .ttl(ttl)
+        .stale_if_error(ttl)
+        .clock(CoarseClock)
+        .build();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
+    let async_memo = jwm_cache::AsyncMemoized::builder(|n: u64| async move { n * n })
+        .ttl(ttl)
+        .clock(CoarseClock)
+        .build();
+    let async_refreshing = jwm_cache::AsyncMemoized::builder(|n: u64| async move { n * n })
+        .ttl(ttl)
+        .refresh_after(ttl / 2)
+        .clock(CoarseClock)
+        .build();
     let async_cache = jwm_cache::AsyncCacheBuilder::new()
         .ttl(ttl)
         .clock(CoarseClock)
         .build::<u64, u64>();
     for n in 0..KEYS {
         memo.call(n);
+        refreshing.call(n);
+        keeping_stale.call(n);
+        rt.block_on(async_memo.call(n));
+        rt.block_on(async_refreshing.call(n));
         cache.insert(n, n * n).unwrap();
         rt.block_on(async_cache.insert(n, n * n)).unwrap();
     }
@@ -41,6 +66,10 @@ fn main() {
             k = (k + 7) % KEYS;
             sum = sum.wrapping_add(match which.as_str() {
                 "memo" => memo.call(std::hint::black_box(k)),
+                "memo_refresh" => refreshing.call(std::hint::black_box(k)),
+                "memo_stale" => keeping_stale.call(std::hint::black_box(k)),
+                "async_memo" => async_memo.call(std::hint::black_box(k)).await,
+                "async_memo_refresh" => async_refreshing.call(std::hint::black_box(k)).await,
                 "get" => cache.get(&std::hint::black_box(k)).unwrap().unwrap(),
                 "async" => async_cache
                     .get(&std::hint::black_box(k))

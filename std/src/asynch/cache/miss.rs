@@ -3,13 +3,14 @@
 
 use std::future::Future;
 use std::hash::Hash;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
-use crate::asynch::claim::Claim;
+use crate::asynch::claim::{Claim, Lease};
 use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
@@ -121,10 +122,10 @@ where
         };
         // The leader asks a backend shared across processes for the key's lease: another
         // process may be computing it already, and hand its value over.
-        let mut lease = None;
+        let mut lease = Held::<K, _, _>::new(&self.backend);
         if let Some(leading) = &lead {
             match self.backend.claim(&key, now).await {
-                Claim::Compute(granted) => lease = granted,
+                Claim::Compute(granted) => lease.lease = granted,
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
                     self.counts.add(Counts::outcome(&found));
@@ -147,9 +148,7 @@ where
             Ok(value) => value,
             Err(failure) => {
                 // Given back at once: another process may compute instead.
-                if let Some(lease) = lease {
-                    self.backend.release(lease).await;
-                }
+                lease.give_back().await;
                 if let (Failure::Error(e), Some(lead)) = (&failure, lead) {
                     lead.fail::<E, X>(e);
                 }
@@ -170,9 +169,7 @@ where
             }
         }
         // Stored first, so that a process waiting for the lease finds the value.
-        if let Some(lease) = lease {
-            self.backend.release(lease).await;
-        }
+        lease.give_back().await;
         if let Some(lead) = lead {
             // Withdrawn only now, so callers arriving during the store waited for it.
             FlightTable::withdraw(self, &lead.key, &lead.flight);
@@ -192,5 +189,40 @@ where
 impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for AsyncCache<K, V, B, S, C> {
     fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
         self.flights().withdraw(key, flight);
+    }
+}
+
+/// The key's lease while this process computes it: given back after the store or on a
+/// failure, and also, in the background, when the computation panics or its caller's
+/// future is dropped. Only a process that dies leaves its lease to expire.
+struct Held<'a, K, E, B: AsyncBackend<K, E>> {
+    backend: &'a B,
+    lease: Option<Lease>,
+    entries: PhantomData<fn(K) -> E>,
+}
+
+impl<'a, K, E, B: AsyncBackend<K, E>> Held<'a, K, E, B> {
+    fn new(backend: &'a B) -> Self {
+        Held {
+            backend,
+            lease: None,
+            entries: PhantomData,
+        }
+    }
+}
+
+impl<K, E, B: AsyncBackend<K, E>> Held<'_, K, E, B> {
+    async fn give_back(mut self) {
+        if let Some(lease) = self.lease.take() {
+            self.backend.release(lease).await;
+        }
+    }
+}
+
+impl<K, E, B: AsyncBackend<K, E>> Drop for Held<'_, K, E, B> {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            self.backend.release_in_background(lease);
+        }
     }
 }

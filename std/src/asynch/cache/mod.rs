@@ -3,6 +3,7 @@
 mod controls;
 mod counters;
 mod get_or_insert;
+mod many;
 mod miss;
 mod refresh;
 
@@ -110,8 +111,11 @@ impl AsyncCache<(), ()> {
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     /// The cache `options` describe, over `backend` as it is: unlike
-    /// [`AsyncCacheBuilder::build_with_backend`], the backend is not told the identifier.
-    /// The options' capacity and shards are the backend's business.
+    /// [`AsyncCacheBuilder::build_with_backend`], the backend is not told the identifier,
+    /// the stale window or the lease (call [`AsyncBackend::use_identifier`],
+    /// [`keep_stale_for`](AsyncBackend::keep_stale_for) and
+    /// [`use_lease`](AsyncBackend::use_lease) first on a backend that other processes
+    /// share). The options' capacity and shards are the backend's business.
     ///
     /// ```
     /// use jwm_cache::backend::Sharded;
@@ -173,48 +177,6 @@ where
         B: AsyncLookup<K, Q, S::Encoded>,
     {
         self.lookup(key, self.clock.now()).await
-    }
-
-    /// The values under `keys`, in order, each counted as a hit or a miss; one round
-    /// trip on a backend that batches lookups (Redis's `MGET`). An entry that does not
-    /// decode is a miss and an error; a failed round trip fails the whole call.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let cache = jwm_cache::AsyncCache::new();
-    /// cache.insert(1, "one").await.unwrap();
-    /// assert_eq!(cache.get_many(&[1, 2]).await.unwrap(), vec![Some("one"), None]);
-    /// # });
-    /// ```
-    pub async fn get_many(&self, keys: &[K]) -> Result<Vec<Option<V>>, AsyncCacheError<K, V, B, S>>
-    where
-        S::Encoded: Send,
-    {
-        let now = self.clock.now();
-        if !self.policy.freshening().stale_if_error().is_zero() {
-            return self.get_each(keys, now).await;
-        }
-        let entries = match AsyncLookup::<K, K, _>::get_many(&self.backend, keys, now).await {
-            Ok(entries) => entries,
-            Err(e) => {
-                // One failure, and every key a miss.
-                self.counts.add(Counts {
-                    misses: keys.len() as u64,
-                    errors: 1,
-                    ..Counts::default()
-                });
-                return Err(Error::Backend(e));
-            }
-        };
-        let mut values = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let found: Result<Option<V>, AsyncCacheError<K, V, B, S>> =
-                self.policy.read_owned(Ok(entry));
-            self.counts.add(Counts::lookup(&found));
-            // An entry that does not decode is a miss (and an error), like in `get`.
-            values.push(found.ok().flatten());
-        }
-        Ok(values)
     }
 
     /// Stores `value` under `key` with the cache's TTL.

@@ -55,27 +55,6 @@ where
         Ok(freshening.sort(value, entry.deadline, ttl, now))
     }
 
-    /// [`get_many`](Self::get_many) one key at a time, for a cache that keeps stale
-    /// entries: only each entry's deadline tells them from live ones.
-    pub(super) async fn get_each(
-        &self,
-        keys: &[K],
-        now: Instant,
-    ) -> Result<Vec<Option<V>>, AsyncCacheError<K, V, B, S>> {
-        let mut values = Vec::with_capacity(keys.len());
-        for key in keys {
-            let found = self.read(key, now).await;
-            self.counts.looked_up(&found, false);
-            match found {
-                Ok(value) => values.push(value),
-                // An entry that does not decode is a miss (and an error), as in `get_many`.
-                Err(Error::Codec(_)) => values.push(None),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(values)
-    }
-
     /// What a memoized call's lookup at `now` found under `key`, written with `ttl`,
     /// for a caller that computes or waits on a miss: a hit and an error are counted
     /// here, a miss by `compute_missing`.
@@ -188,6 +167,10 @@ where
     /// Registers a refresh of `key` and counts it, unless a computation of it is in
     /// flight. The lead, dropped unsettled (in a panic, or unrun), withdraws it.
     pub(crate) fn lead_refresh(self: &Arc<Self>, key: K) -> Option<Lead<Arc<Self>, K, V>> {
+        // Registered under the gate's read side: a `clear` or `remove` under way (which
+        // holds the write side) gets no refresh started behind it, and one that starts
+        // after this withdraws the flight.
+        let _gate = self.writes.try_read().ok()?;
         let role = self
             .flights()
             .join_or_lead(&key, Joiner::patient(Caller::Refresh));
@@ -254,17 +237,19 @@ fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
     let Some(lead) = cache.lead_refresh(key) else {
         return;
     };
-    let now = cache.clock.now();
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         drop(lead);
         cache.refresh_failed();
         return;
     };
-    let computing = run(function, lead.key.clone());
+    let (function, key) = (function.clone(), lead.key.clone());
     runtime.spawn(async move {
-        // A task of its own, so that a panic is caught as the `JoinError`.
-        let computed = tokio::spawn(computing).await;
         let cache = Arc::clone(&lead.table);
+        // The new value's TTL counts from when its computation starts.
+        let now = cache.clock.now();
+        // A task of its own, even for the function's synchronous part, so that a
+        // panic is caught as the `JoinError`, never on a caller's task.
+        let computed = tokio::spawn(async move { run(&function, key).await }).await;
         match computed {
             Ok(Ok(value)) => cache.store_refreshed(lead, value, ttl, now).await,
             Ok(Err(e)) => {

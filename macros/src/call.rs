@@ -1,12 +1,65 @@
-//! `refresh_after`: the call that hands the cache a function of the key, which it runs
-//! again in the background to refresh an entry, and the shapes of function it refuses.
+//! The cache call a wrapper makes: the plain one, which computes with the function's
+//! body on a miss, and with `refresh_after` the one that hands the cache a function of
+//! the key to run again in the background, with the shapes of function it refuses.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::Type;
 
 use crate::options::Options;
 use crate::signature::{self, Argument, Returns};
+
+/// The call of `cache` that computes with `computed` on a miss, as the function's
+/// return type: only `Ok` or `Some` values are kept, where they are asked for.
+/// `by_ref`: the key is a borrowed form, looked up through
+/// `try_get_or_insert_with_ttl_by_ref`. `shared_errors`: callers waiting on a failed
+/// computation get its error.
+pub(crate) fn plain_call(
+    returns: &Returns,
+    cache: &TokenStream,
+    computed: &TokenStream,
+    by_ref: bool,
+    ttl: &TokenStream,
+    is_async: bool,
+    shared_errors: bool,
+) -> TokenStream {
+    let awaited = if is_async { quote!(.await) } else { quote!() };
+    let try_get_or_insert_with_ttl = if by_ref {
+        format_ident!("try_get_or_insert_with_ttl_by_ref")
+    } else {
+        format_ident!("try_get_or_insert_with_ttl")
+    };
+    match returns {
+        Returns::Value(_) if is_async => quote! {
+            match #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async {
+                ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed.await)
+            }).await {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(never) => match never {},
+            }
+        },
+        Returns::Value(_) => quote! {
+            match #cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || {
+                ::core::result::Result::Ok::<_, ::core::convert::Infallible>(#computed)
+            }) {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(never) => match never {},
+            }
+        },
+        Returns::Result(_) if shared_errors => {
+            quote!(#cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed) #awaited)
+        }
+        Returns::Result(_) => {
+            quote!(#cache.try_get_or_insert_unshared(__jwm_cache_key, #ttl, || #computed) #awaited)
+        }
+        Returns::SomeOnly(_) if is_async => quote! {
+            #cache.try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || async { #computed.await.ok_or(()) }).await.ok()
+        },
+        Returns::SomeOnly(_) => quote! {
+            #cache.#try_get_or_insert_with_ttl(__jwm_cache_key, #ttl, || #computed.ok_or(())).ok()
+        },
+    }
+}
 
 /// Refuses `refresh_after` on a function the cache could not call again from the key
 /// alone, at the option.
