@@ -35,9 +35,10 @@ where
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let found = self.read_live(key, now);
-        self.counts += Counts::lookup(&found);
-        found
+        let ttl = self.policy.ttl();
+        let found = self.find(key, ttl, now);
+        self.count_found(&found);
+        found.map(Found::live)
     }
 
     /// Like [`get_at`](Self::get_at), but not counted as a hit or a miss (a failure is
@@ -50,15 +51,15 @@ where
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let found = self.read_live(key, now);
+        let ttl = self.policy.ttl();
+        let found = self.find(key, ttl, now);
         self.counts += Counts::outcome(&found);
-        found
+        found.map(Found::live)
     }
 
     /// What a memoized call's lookup at `now` found under `key`, for an entry written
     /// with `ttl`: a hit, a hit due for a refresh, a stale fallback, or nothing (a
     /// failure counts as a miss and an error). Counted as [`get_at`](Self::get_at) is.
-    /// Without `refresh_after` and `stale_if_error` this is `get_at`, deadline unread.
     #[doc(hidden)]
     #[inline]
     pub fn find_at<Q>(&mut self, key: &Q, ttl: Ttl, now: Instant) -> Found<V>
@@ -67,19 +68,8 @@ where
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        if self.policy.freshening().is_plain() {
-            return match self.get_at(key, now) {
-                Ok(Some(value)) => Found::Hit(value),
-                _ => Found::Absent,
-            };
-        }
-        let found = self.read_entry(key, ttl, now);
-        let live = matches!(found, Ok(Found::Hit(_) | Found::RefreshDue(_)));
-        self.counts += Counts {
-            hits: u64::from(live),
-            misses: u64::from(!live),
-            ..Counts::outcome(&found)
-        };
+        let found = self.find(key, ttl, now);
+        self.count_found(&found);
         found.unwrap_or(Found::Absent)
     }
 
@@ -90,27 +80,10 @@ where
         self.counts += counts;
     }
 
-    /// The live value under `key` at `now`: the backend's, unless the cache keeps stale
-    /// entries, which it then tells apart by their deadline. Not counted.
+    /// The entry under `key` at `now`, decoded and sorted as written with `ttl`. Not
+    /// counted.
     #[inline]
-    fn read_live<Q>(&mut self, key: &Q, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>>
-    where
-        K: Borrow<Q>,
-        Q: ?Sized,
-        B: Lookup<K, Q, S::Encoded>,
-    {
-        if self.policy.freshening().stale_if_error().is_zero() {
-            return self
-                .policy
-                .read(Lookup::<K, Q, _>::get(&mut self.backend, key, now));
-        }
-        let ttl = self.policy.ttl();
-        Ok(self.read_entry(key, ttl, now)?.live())
-    }
-
-    /// The entry under `key` at `now`, decoded and sorted by the cache's freshening, as
-    /// written with `ttl`. Not counted.
-    fn read_entry<Q>(
+    fn find<Q>(
         &mut self,
         key: &Q,
         ttl: Ttl,
@@ -121,17 +94,17 @@ where
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let freshening = *self.policy.freshening();
         let entry = Lookup::<K, Q, _>::get_entry(&mut self.backend, key, now);
-        let Some(entry) = entry.map_err(Error::Backend)? else {
-            return Ok(Found::Absent);
-        };
-        let value = self
-            .policy
-            .serializer()
-            .decode(entry.value)
-            .map_err(Error::Codec)?;
-        Ok(freshening.sort(value, entry.deadline, ttl, now))
+        self.policy.sort(entry, ttl, now)
+    }
+
+    /// Counts a lookup: a hit with one add, the hit path's only write.
+    #[inline]
+    fn count_found(&mut self, found: &Result<Found<V>, CacheError<K, V, B, S>>) {
+        match found {
+            Ok(Found::Hit(_) | Found::RefreshDue(_)) => self.counts.hits += 1,
+            _ => self.counts += Counts::found(found),
+        }
     }
 
     /// [`insert_with_ttl`](Self::insert_with_ttl) as of `now`.

@@ -7,6 +7,7 @@ use crate::backend::Reclaimed;
 use crate::error::Error;
 
 use super::CacheInfo;
+use super::freshness::Found;
 
 /// Hits, misses, coalesced waits and errors: what one operation adds, or what a cache
 /// has added up.
@@ -83,6 +84,17 @@ impl Counts {
         Counts {
             hits: u64::from(matches!(found, Ok(Some(_)))),
             misses: u64::from(!matches!(found, Ok(Some(_)))),
+            ..Counts::outcome(found)
+        }
+    }
+
+    /// What a lookup that sorts its entry counts: a hit if it may serve it (fresh, or
+    /// due for a refresh), else a miss, and an error if it failed.
+    pub fn found<V, B, S>(found: &Result<Found<V>, Error<B, S>>) -> Self {
+        let hit = matches!(found, Ok(Found::Hit(_) | Found::RefreshDue(_)));
+        Counts {
+            hits: u64::from(hit),
+            misses: u64::from(!hit),
             ..Counts::outcome(found)
         }
     }

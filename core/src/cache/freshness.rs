@@ -31,7 +31,8 @@ pub const LONGEST_STALE_WINDOW: Ttl = Ttl::from_secs(10 * 365 * 86_400);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Freshening {
-    refresh_after: Option<Ttl>,
+    /// [`Ttl::NEVER`] for none: no entry is ever that old before its TTL ends.
+    refresh_after: Ttl,
     stale_if_error: Ttl,
 }
 
@@ -77,6 +78,10 @@ impl Freshening {
         } else {
             stale_if_error
         };
+        let refresh_after = match refresh_after {
+            Some(after) => after,
+            None => Ttl::NEVER,
+        };
         Freshening {
             refresh_after,
             stale_if_error,
@@ -85,7 +90,11 @@ impl Freshening {
 
     /// How old an entry must be for a hit to refresh it, if ever.
     pub const fn refresh_after(&self) -> Option<Ttl> {
-        self.refresh_after
+        if self.refresh_after.is_never() {
+            None
+        } else {
+            Some(self.refresh_after)
+        }
     }
 
     /// How long an entry is kept past its TTL as a fallback.
@@ -96,7 +105,7 @@ impl Freshening {
     /// Neither refreshes nor keeps stale entries: lookups need no deadline.
     #[inline]
     pub const fn is_plain(&self) -> bool {
-        self.refresh_after.is_none() && self.stale_if_error.is_zero()
+        self.refresh_after.is_never() && self.stale_if_error.is_zero()
     }
 
     /// How long the backend keeps an entry written with `ttl`.
@@ -107,30 +116,27 @@ impl Freshening {
     /// What an entry written with `ttl`, which the backend holds until `deadline`, is
     /// good for at `now`. `refresh_after` at or past `ttl` never refreshes, and an
     /// entry that never expires is never due: its age is unknown.
+    #[inline]
     pub fn of(&self, deadline: Deadline, ttl: Ttl, now: Instant) -> Freshness {
-        if deadline.is_never() {
+        let (deadline, now, ttl) = (deadline.as_nanos(), now.as_nanos(), ttl.as_nanos());
+        if deadline == u64::MAX {
             return Freshness::Fresh;
         }
-        let expires = deadline
-            .as_nanos()
-            .saturating_sub(self.stale_if_error.as_nanos());
-        if expires <= now.as_nanos() {
+        let expires = deadline.saturating_sub(self.stale_if_error.as_nanos());
+        if expires <= now {
             return Freshness::Stale;
         }
-        match self.refresh_after {
-            Some(after) if !ttl.is_never() && after < ttl => {
-                let due = expires.saturating_sub(ttl.as_nanos() - after.as_nanos());
-                if now.as_nanos() >= due {
-                    Freshness::RefreshDue
-                } else {
-                    Freshness::Fresh
-                }
-            }
-            _ => Freshness::Fresh,
+        // Without `refresh_after` the age is `u64::MAX`, never below a TTL; a TTL of
+        // "never" has no age to go by.
+        let after = self.refresh_after.as_nanos();
+        if after < ttl && ttl != u64::MAX && now >= expires.saturating_sub(ttl - after) {
+            return Freshness::RefreshDue;
         }
+        Freshness::Fresh
     }
 
     /// `value`, found with `deadline`, sorted by [`of`](Self::of).
+    #[inline]
     pub fn sort<V>(&self, value: V, deadline: Deadline, ttl: Ttl, now: Instant) -> Found<V> {
         match self.of(deadline, ttl, now) {
             Freshness::Fresh => Found::Hit(value),

@@ -3,12 +3,13 @@
 
 use alloc::string::String;
 
+use crate::backend::Entry;
 use crate::codec::Serializer;
 use crate::error::Error;
 use crate::time::{Deadline, Instant, Ttl};
 
 use super::Parameters;
-use super::freshness::Freshening;
+use super::freshness::{Found, Freshening};
 use super::options::Options;
 
 /// A cache's TTL, namespace and codec, and the rules applied around its backend's I/O.
@@ -122,6 +123,59 @@ impl<S> Policy<S> {
             value: encode(&self.serializer)?,
             deadline: self.freshening.kept_for(ttl).deadline_from(now),
         })
+    }
+
+    /// The entry a backend lookup found (written with `ttl`), decoded and sorted by the
+    /// freshening as of `now`: a plain cache's is always a hit.
+    #[inline]
+    pub fn sort<V, BE>(
+        &self,
+        found: Result<Option<Entry<&S::Encoded>>, BE>,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<Found<V>, Error<BE, S::Error>>
+    where
+        S: Serializer<V>,
+    {
+        self.sort_with(found, ttl, now, S::decode)
+    }
+
+    /// [`sort`](Self::sort) for a backend that hands over what it found, as async ones do.
+    #[inline]
+    pub fn sort_owned<V, BE>(
+        &self,
+        found: Result<Option<Entry<S::Encoded>>, BE>,
+        ttl: Ttl,
+        now: Instant,
+    ) -> Result<Found<V>, Error<BE, S::Error>>
+    where
+        S: Serializer<V>,
+    {
+        self.sort_with(found, ttl, now, S::decode_owned)
+    }
+
+    #[inline]
+    fn sort_with<T, V, BE>(
+        &self,
+        found: Result<Option<Entry<T>>, BE>,
+        ttl: Ttl,
+        now: Instant,
+        decode: impl FnOnce(&S, T) -> Result<V, S::Error>,
+    ) -> Result<Found<V>, Error<BE, S::Error>>
+    where
+        S: Serializer<V>,
+    {
+        match found {
+            Ok(Some(entry)) => {
+                let value = decode(&self.serializer, entry.value).map_err(Error::Codec)?;
+                if self.freshening.is_plain() {
+                    return Ok(Found::Hit(value));
+                }
+                Ok(self.freshening.sort(value, entry.deadline, ttl, now))
+            }
+            Ok(None) => Ok(Found::Absent),
+            Err(e) => Err(Error::Backend(e)),
+        }
     }
 
     /// The value a backend lookup found, decoded, with the failure typed by its source.

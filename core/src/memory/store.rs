@@ -282,7 +282,7 @@ where
     W: Weigher<K, E>,
     L: RemovalListener<K, E>,
 {
-    #[inline]
+    #[inline(always)]
     fn get_entry(&mut self, key: &Q, now: Instant) -> Result<Option<Entry<&E>>, Infallible> {
         let hash = self.hasher.hash_one(key);
         let Some(index) = self.find(hash, key) else {

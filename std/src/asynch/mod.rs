@@ -16,6 +16,7 @@ pub use backend::{AsyncBackend, AsyncLookup};
 pub use blocking_cache::BlockingCache;
 pub use bridge::{Bridge, BridgeError};
 pub use builder::AsyncCacheBuilder;
+pub(crate) use cache::refresh_in_background;
 pub use cache::{AsyncCache, AsyncCacheError};
 pub use claim::{Claim, Lease, NoLease};
 pub use offloaded::{OffloadError, Offloaded};

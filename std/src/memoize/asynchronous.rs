@@ -9,8 +9,11 @@ use jwm_cache_core::{Clock, Serializer, Ttl};
 
 use super::builder::{AsyncFunction, MemoizedBuilder};
 use super::default_identifier;
-use crate::asynch::{AsyncCache, AsyncCacheBuilder, AsyncCacheError, AsyncLookup};
+use crate::asynch::{
+    AsyncCache, AsyncCacheBuilder, AsyncCacheError, AsyncLookup, refresh_in_background,
+};
 use crate::controls::memo::{CurrentCache, Memo};
+use crate::flight::Shared;
 
 /// A memoized async function: [`Memoized`](crate::memoize::Memoized) for
 /// `Fn(Args) -> impl Future<Output = V>`, with the same builder and methods, awaited.
@@ -216,27 +219,20 @@ where
         S::Error: Send,
         AsyncCache<K, V, B, S, C>: Send + Sync + 'static,
     {
-        if self.cache.refresh_after().is_some() {
-            let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
-            let run = |f: &Arc<F>, args| {
-                let computing = f(args);
-                async move { Ok::<_, std::convert::Infallible>(computing.await) }
-            };
-            let owner = || Arc::clone(&self.cache);
-            let refreshing =
-                self.cache
-                    .try_get_or_refresh_by(args, ttl, &self.function, run, owner);
-            let Ok(value) = refreshing.await;
-            return value;
-        }
         let key = args.clone();
         let computed = || async { Ok::<_, std::convert::Infallible>((self.function)(args).await) };
+        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
+        let run = |f: &Arc<F>, args| {
+            let computing = f(args);
+            async move { Ok::<_, std::convert::Infallible>(computing.await) }
+        };
+        // Only a hit due for a refresh calls it, so only with `refresh_after`.
+        let refresh = |key| refresh_in_background(&self.cache, key, ttl, &self.function, run);
         // The protocol itself rather than `get_or_insert_with`: one state machine fewer
         // on the hit path.
-        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
         let Ok(value) = self
             .cache
-            .try_get_or_insert_as::<_, crate::flight::Shared, _>(None, key, ttl, computed)
+            .try_get_or_refresh_as::<_, Shared, _>(None, key, ttl, computed, refresh)
             .await;
         value
     }
@@ -268,16 +264,12 @@ where
         AsyncCache<K, V, B, S, C>: Send + Sync + 'static,
     {
         let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
-        if self.cache.refresh_after().is_some() {
-            let run = |f: &Arc<F>, args| f(args);
-            let owner = || Arc::clone(&self.cache);
-            let refreshing =
-                self.cache
-                    .try_get_or_refresh_by(args, ttl, &self.function, run, owner);
-            return refreshing.await;
-        }
+        let key = args.clone();
+        let computed = || (self.function)(args);
+        let run = |f: &Arc<F>, args| f(args);
+        let refresh = |key| refresh_in_background(&self.cache, key, ttl, &self.function, run);
         self.cache
-            .try_get_or_insert_with_ttl(args.clone(), ttl, || (self.function)(args))
+            .try_get_or_refresh_as::<E, Shared, _>(None, key, ttl, computed, refresh)
             .await
     }
 

@@ -3,11 +3,11 @@
 
 use std::hash::Hash;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
-use jwm_cache_core::{Clock, Counts, Found, Lookup, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
 
-use super::SyncCache;
+use super::{Shard, SyncCache};
 use crate::flight::{Caller, Flight, Joiner, Lead, Role, Shared};
 use crate::refresh_threads;
 
@@ -31,7 +31,7 @@ where
     /// while it runs keeps its value out of the cache.
     ///
     /// ```
-    /// use std::sync::Arc;
+    /// use std::sync::{Arc, MutexGuard};
     /// use std::time::Duration;
     /// use jwm_cache::{ManualClock, SyncCache};
     ///
@@ -80,26 +80,57 @@ where
         let stale = match shard.cache.find_at(&key, ttl, now) {
             Found::Hit(value) => return Ok(value),
             Found::RefreshDue(value) => {
-                let lead = match shard
-                    .flights
-                    .join_or_lead(&key, Joiner::patient(Caller::Refresh))
-                {
-                    Role::Lead(flight, key) => Some((flight, key)),
-                    // Already refreshing, or computing after a miss.
-                    Role::Wait(_) | Role::Solo => None,
-                };
-                if lead.is_some() {
-                    shard.cache.count(Counts::refresh_started());
-                }
-                drop(shard);
-                if let Some((flight, key)) = lead {
-                    self.refresh_in_background(flight, key, ttl, function.clone(), run);
-                }
+                self.start_refresh(shard, key, ttl, function, run);
                 return Ok(value);
             }
             Found::Stale(value) => Some(value),
             Found::Absent => None,
         };
+        self.compute_missing_with(shard, key, now, ttl, stale, function, run)
+    }
+
+    /// Registers the refresh of `key` under its shard's lock, unless a computation of it
+    /// is in flight, and queues it. Out of line: a hit that is not due never pays for it.
+    #[cold]
+    #[inline(never)]
+    fn start_refresh<F, E>(
+        &self,
+        mut shard: MutexGuard<'_, Shard<K, V, B, S, C>>,
+        key: K,
+        ttl: Ttl,
+        function: &F,
+        run: fn(&F, K) -> Result<V, E>,
+    ) where
+        F: Clone + Send + Sync + 'static,
+        E: Clone + Send + 'static,
+    {
+        let caller = Joiner::patient(Caller::Refresh);
+        let Role::Lead(flight, key) = shard.flights.join_or_lead(&key, caller) else {
+            // Already refreshing, or computing after a miss.
+            return;
+        };
+        shard.cache.count(Counts::refresh_started());
+        drop(shard);
+        self.refresh_in_background(flight, key, ttl, function.clone(), run);
+    }
+
+    /// The miss half, computing with `function`. Out of line, as `start_refresh`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn compute_missing_with<F, E>(
+        &self,
+        shard: MutexGuard<'_, Shard<K, V, B, S, C>>,
+        key: K,
+        now: Instant,
+        ttl: Ttl,
+        stale: Option<V>,
+        function: &F,
+        run: fn(&F, K) -> Result<V, E>,
+    ) -> Result<V, E>
+    where
+        F: Clone + Send + Sync + 'static,
+        E: Clone + Send + 'static,
+    {
         let compute = || run(function, key.clone());
         self.compute_after_miss::<E, Shared>(shard, key.clone(), now, ttl, stale, compute)
     }

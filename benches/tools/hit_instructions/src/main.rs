@@ -59,26 +59,42 @@ fn main() {
         cache.insert(n, n * n).unwrap();
         rt.block_on(async_cache.insert(n, n * n)).unwrap();
     }
-    let mut k = 0;
+    // One loop per mode, so that every mode's loop costs the same (`none` measures it).
     let mut sum = 0u64;
-    rt.block_on(async {
-        for _ in 0..iterations {
-            k = (k + 7) % KEYS;
-            sum = sum.wrapping_add(match which.as_str() {
-                "memo" => memo.call(std::hint::black_box(k)),
-                "memo_refresh" => refreshing.call(std::hint::black_box(k)),
-                "memo_stale" => keeping_stale.call(std::hint::black_box(k)),
-                "async_memo" => async_memo.call(std::hint::black_box(k)).await,
-                "async_memo_refresh" => async_refreshing.call(std::hint::black_box(k)).await,
-                "get" => cache.get(&std::hint::black_box(k)).unwrap().unwrap(),
-                "async" => async_cache
-                    .get(&std::hint::black_box(k))
-                    .await
-                    .unwrap()
-                    .unwrap(),
-                _ => 0,
-            });
+    let mut k = 0;
+    let mut next = move || {
+        k = (k + 7) % KEYS;
+        std::hint::black_box(k)
+    };
+    macro_rules! hits {
+        ($hit:expr) => {
+            for _ in 0..iterations {
+                sum = sum.wrapping_add($hit(next()));
+            }
+        };
+    }
+    macro_rules! async_hits {
+        ($hit:expr) => {
+            rt.block_on(async {
+                for _ in 0..iterations {
+                    sum = sum.wrapping_add($hit(next()).await);
+                }
+            })
+        };
+    }
+    match which.as_str() {
+        "memo" => hits!(|k| memo.call(k)),
+        "memo_refresh" => hits!(|k| refreshing.call(k)),
+        "memo_stale" => hits!(|k| keeping_stale.call(k)),
+        "get" => hits!(|k| cache.get(&k).unwrap().unwrap()),
+        "async_memo" => async_hits!(|k| async_memo.call(k)),
+        "async_memo_refresh" => async_hits!(|k| async_refreshing.call(k)),
+        "async" => {
+            let async_cache = &async_cache;
+            async_hits!(|k| async move { async_cache.get(&k).await.unwrap().unwrap() })
         }
-    });
+        "async_none" => async_hits!(|k| async move { k }),
+        _ => hits!(|k| k),
+    }
     println!("{sum}");
 }

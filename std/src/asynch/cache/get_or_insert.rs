@@ -137,31 +137,27 @@ where
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, ttl);
         storing.lookup_begins();
-        let stale = if self.policy.freshening().is_plain() {
-            // The lookup is written out rather than a call to `read`: one state
-            // machine fewer on the hit path.
-            let found = self
-                .policy
-                .read_owned(AsyncLookup::<K, K, _>::get(&self.backend, &key, now).await);
-            storing.lookup_ended();
+        // One lookup, the entry's deadline with it, written out rather than a call (one
+        // state machine fewer on the hit path): plain, refreshing and stale-keeping
+        // caches share it, so a hit costs each the same.
+        let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, &key, now).await;
+        storing.lookup_ended();
+        let found = self.policy.sort_owned(entry, ttl, now);
+        match &found {
+            Ok(Found::Hit(_) | Found::RefreshDue(_)) => self.counts.hit(),
             // A miss is counted by `compute_missing`, as a miss or as a coalesced wait.
-            self.counts.looked_up(&found, true);
-            if let Ok(Some(value)) = found {
+            _ => self.counts.add(Counts::outcome(&found)),
+        }
+        // Not held across the await below: a codec's error need not be `Send`.
+        let found = found.unwrap_or(Found::Absent);
+        let stale = match found {
+            Found::Hit(value) => return Ok(value),
+            Found::RefreshDue(value) => {
+                refresh(key);
                 return Ok(value);
             }
-            None
-        } else {
-            let found = self.find(&key, ttl, now).await;
-            storing.lookup_ended();
-            match found {
-                Found::Hit(value) => return Ok(value),
-                Found::RefreshDue(value) => {
-                    refresh(key);
-                    return Ok(value);
-                }
-                Found::Stale(value) => Some(value),
-                Found::Absent => None,
-            }
+            Found::Stale(value) => Some(value),
+            Found::Absent => None,
         };
         let f = || async { f().await.map_err(Failure::Error) };
         // Boxed so that the future of a hit stays small: a miss computes anyway.

@@ -17,6 +17,7 @@ use jwm_cache_core::{
 };
 
 pub(crate) use miss::Storing;
+pub(crate) use refresh::refresh_in_background;
 
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::builder::AsyncCacheBuilder;
@@ -306,13 +307,10 @@ where
         Q: Sync + ?Sized,
         B: AsyncLookup<K, Q, S::Encoded>,
     {
-        if !self.policy.freshening().stale_if_error().is_zero() {
-            // Only the deadline tells a stale entry from a live one.
-            let found = self.read_entry(key, self.policy.ttl(), now).await;
-            return found.map(Found::live);
-        }
-        self.policy
-            .read_owned(AsyncLookup::<K, Q, _>::get(&self.backend, key, now).await)
+        let entry = AsyncLookup::<K, Q, _>::get_entry(&self.backend, key, now).await;
+        // Sorted by the entry's deadline: a stale one is no live value.
+        let found = self.policy.sort_owned(entry, self.policy.ttl(), now);
+        found.map(Found::live)
     }
 
     pub(super) async fn store(

@@ -5,9 +5,9 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use jwm_cache_core::{Clock, Counts, Error, Found, Instant, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Found, Instant, Serializer, Ttl};
 
-use super::{AsyncCache, AsyncCacheError, Storing};
+use super::{AsyncCache, Storing};
 use crate::asynch::backend::AsyncLookup;
 use crate::flight::{Caller, FlightTable, Joiner, Lead, Role, Shared};
 
@@ -20,9 +20,11 @@ where
     C: Clock + Sync,
 {
     /// What a memoized call's lookup at `now` found under `key`, for an entry written
-    /// with `ttl`. A hit and a failure are counted here; a miss by `compute_missing`.
+    /// with `ttl`. A hit (one add) and a failure are counted here; a miss by
+    /// `compute_missing`, once it is known whether this caller computes or waits.
     pub(super) async fn find(&self, key: &K, ttl: Ttl, now: Instant) -> Found<V> {
-        let found = self.read_entry(key, ttl, now).await;
+        let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, key, now).await;
+        let found = self.policy.sort_owned(entry, ttl, now);
         match found {
             Ok(Found::Hit(_) | Found::RefreshDue(_)) => self.counts.hit(),
             _ => self.counts.add(Counts::outcome(&found)),
@@ -30,42 +32,10 @@ where
         found.unwrap_or(Found::Absent)
     }
 
-    /// The entry under `key` at `now`, decoded and sorted by the cache's freshening, as
-    /// written with `ttl`. Not counted.
-    pub(super) async fn read_entry<Q>(
-        &self,
-        key: &Q,
-        ttl: Ttl,
-        now: Instant,
-    ) -> Result<Found<V>, AsyncCacheError<K, V, B, S>>
-    where
-        Q: Sync + ?Sized,
-        B: AsyncLookup<K, Q, S::Encoded>,
-    {
-        let entry = AsyncLookup::<K, Q, _>::get_entry(&self.backend, key, now).await;
-        let Some(entry) = entry.map_err(Error::Backend)? else {
-            return Ok(Found::Absent);
-        };
-        let freshening = self.policy.freshening();
-        let value = self
-            .policy
-            .serializer()
-            .decode_owned(entry.value)
-            .map_err(Error::Codec)?;
-        Ok(freshening.sort(value, entry.deadline, ttl, now))
-    }
-
     /// What a memoized call's lookup at `now` found under `key`, written with `ttl`,
-    /// for a caller that computes or waits on a miss: a hit and an error are counted
-    /// here, a miss by `compute_missing`.
+    /// for a caller that computes or waits on a miss (the bridge's): as [`find`](Self::find).
     pub(crate) async fn find_before_flight(&self, key: &K, ttl: Ttl, now: Instant) -> Found<V> {
-        if !self.policy.freshening().is_plain() {
-            return self.find(key, ttl, now).await;
-        }
-        match self.lookup_before_flight(key, now).await {
-            Ok(Some(value)) => Found::Hit(value),
-            _ => Found::Absent,
-        }
+        self.find(key, ttl, now).await
     }
 
     /// `result`, or, if it is an `Err` and the call found a `stale` value, that value,
@@ -214,7 +184,7 @@ where
 
 /// Starts the refresh of `key` on a task of the caller's runtime, unless one is in
 /// flight for it.
-fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
+pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
     cache: &Arc<AsyncCache<K, V, B, S, C>>,
     key: K,
     ttl: Ttl,
