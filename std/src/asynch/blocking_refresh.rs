@@ -59,7 +59,7 @@ where
         F: Clone + Send + Sync + 'static,
         E: Clone + Send + 'static,
     {
-        let Some(lead) = self.cache.lead_refresh(key) else {
+        let Some((lead, mark)) = self.cache.lead_refresh(key) else {
             return;
         };
         let (bridge, function) = (self.bridge.clone(), function.clone());
@@ -84,10 +84,12 @@ where
                 }
                 Err(_panicked) => cache.refresh_failed(),
             }
+            cache.refresh_ended(mark);
         };
         if let Err(dropped) = refresh_threads::submit(Box::new(job)) {
             drop(dropped);
             self.cache.refresh_failed();
+            self.cache.refresh_ended(mark);
         }
     }
 }

@@ -3,6 +3,7 @@
 mod controls;
 mod counters;
 mod get_or_insert;
+mod in_flight;
 mod many;
 mod miss;
 mod refresh;
@@ -74,6 +75,8 @@ pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = 
     clock: C,
     counts: AtomicCounts,
     flights: Mutex<Flights<K, V>>,
+    /// Which keys' refreshes run: what a hit on a due key asks first.
+    refreshing: in_flight::RefreshesInFlight,
     /// Read by a computation's check-and-store, written by `clear`, `remove` and an
     /// `insert` that finds the key in flight, around detaching flights and their backend
     /// call: the two never interleave.
@@ -139,6 +142,7 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
             clock,
             counts: Default::default(),
             flights: Default::default(),
+            refreshing: Default::default(),
             writes: Default::default(),
             single_flight,
         }

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, TryLockError};
 
 use jwm_cache_core::{Clock, Counts, Found, Instant, Serializer, Ttl};
 
@@ -72,7 +72,7 @@ where
     /// of the key while it runs keeps its value out of the cache.
     ///
     /// ```
-    /// use std::sync::Arc;
+    /// use std::sync::{Arc, TryLockError};
     /// use std::time::Duration;
     /// use jwm_cache::{AsyncCache, ManualClock};
     ///
@@ -136,19 +136,35 @@ where
 
     /// Registers a refresh of `key` and counts it, unless a computation of it is in
     /// flight. The lead, dropped unsettled (in a panic, or unrun), withdraws it.
-    pub(crate) fn lead_refresh(self: &Arc<Self>, key: K) -> Option<Lead<Arc<Self>, K, V>> {
+    pub(crate) fn lead_refresh(self: &Arc<Self>, key: K) -> Option<(Lead<Arc<Self>, K, V>, u64)> {
+        let mark = self.refreshing.mark(&key);
+        if self.refreshing.contains(mark) {
+            return None;
+        }
         // Registered under the gate's read side: a `clear` or `remove` under way (which
         // holds the write side) gets no refresh started behind it, and one that starts
         // after this withdraws the flight.
         let _gate = self.writes.try_read().ok()?;
-        let role = self
-            .flights()
-            .join_or_lead(&key, Joiner::patient(Caller::Refresh));
+        // Every hit on a due key comes here until its refresh lands: one that finds the
+        // table busy leaves the refresh to the next, rather than wait for the lock.
+        let mut flights = match self.flights.try_lock() {
+            Ok(flights) => flights,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        let role = flights.join_or_lead(&key, Joiner::patient(Caller::Refresh));
+        drop(flights);
         let Role::Lead(flight, key) = role else {
             return None;
         };
         self.counts.add(Counts::refresh_started());
-        Some(Lead::new(Arc::clone(self), flight, key))
+        self.refreshing.started(mark);
+        Some((Lead::new(Arc::clone(self), flight, key), mark))
+    }
+
+    /// The refresh marked `mark` has ended, whichever way.
+    pub(crate) fn refresh_ended(&self, mark: u64) {
+        self.refreshing.ended(mark);
     }
 
     /// Counts a refresh that failed, or that never ran.
@@ -204,32 +220,52 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
     Fut: Future<Output = Result<V, E>> + Send + 'static,
     E: Clone + Send + 'static,
 {
-    let Some(lead) = cache.lead_refresh(key) else {
+    let Some((lead, mark)) = cache.lead_refresh(key) else {
         return;
     };
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         drop(lead);
         cache.refresh_failed();
+        cache.refresh_ended(mark);
         return;
     };
     let (function, key) = (function.clone(), lead.key.clone());
+    // The whole function runs on the task, its synchronous part included, so that a
+    // panic unwinds the task (which tokio catches), never a caller's.
     runtime.spawn(async move {
         let cache = Arc::clone(&lead.table);
         // The new value's TTL counts from when its computation starts.
         let now = cache.clock.now();
-        // A task of its own, even for the function's synchronous part, so that a
-        // panic is caught as the `JoinError`, never on a caller's task.
-        let computed = tokio::spawn(async move { run(&function, key).await }).await;
+        // Counts the failure if the function panics (or the runtime drops the task);
+        // the lead, dropped unsettled, abandons the flight.
+        let unfinished = OnDrop(Some(|| cache.refresh_failed()));
+        let ended = OnDrop(Some(|| cache.refresh_ended(mark)));
+        let computed = run(&function, key).await;
+        unfinished.disarm();
         match computed {
-            Ok(Ok(value)) => cache.store_refreshed(lead, value, ttl, now).await,
-            Ok(Err(e)) => {
+            Ok(value) => cache.store_refreshed(lead, value, ttl, now).await,
+            Err(e) => {
                 cache.refresh_failed();
                 lead.fail::<E, Shared>(&e);
             }
-            Err(_panicked_or_cancelled) => {
-                cache.refresh_failed();
-                drop(lead);
-            }
         }
+        drop(ended);
     });
+}
+
+/// Runs its closure when dropped, unless disarmed.
+struct OnDrop<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> OnDrop<F> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<F: FnOnce()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
 }
