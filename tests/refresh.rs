@@ -105,6 +105,12 @@ fn a_failing_or_panicking_refresh_keeps_the_old_value_until_its_ttl() {
     });
     assert_eq!(memo.cache().get(&7).unwrap(), Some(7));
     assert_eq!(memo.cache_info().refreshes, 2);
+    // Nothing is left behind: the next hit starts a refresh again.
+    assert_eq!(memo.try_call(7), Ok(7));
+    eventually("refresh 3 fails", || {
+        memo.cache_info().refresh_failures == 3
+    });
+    assert_eq!(memo.cache_info().refreshes, 3);
     clock.advance(4 * SECOND);
     assert_eq!(memo.cache().get(&7).unwrap(), None, "gone at its TTL");
 }
@@ -256,6 +262,53 @@ async fn an_async_refresh_that_fails_keeps_the_old_value() {
             tokio::task::yield_now().await;
         }
         assert_eq!(memo.cache_counters().refresh_failures, failures);
+        // Each failure frees the key: the next hit starts the next refresh.
+        assert_eq!(memo.cache_counters().refreshes, failures);
     }
     assert_eq!(memo.cache().get(&7).await.unwrap(), Some(7));
+}
+
+#[test]
+fn a_refresh_dropped_with_its_runtime_leaves_the_key_free_to_refresh() {
+    let clock = ManualClock::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let memo = AsyncMemoized::builder(move |n: u32| {
+        let run = counted.fetch_add(1, SeqCst);
+        async move {
+            if run > 0 {
+                std::future::pending::<()>().await; // a refresh that never ends
+            }
+            n
+        }
+    })
+    .ttl(10 * SECOND)
+    .refresh_after(5 * SECOND)
+    .clock(clock.clone())
+    .build();
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let first = runtime();
+    assert_eq!(first.block_on(memo.call(1)), 1);
+    clock.advance(6 * SECOND);
+    assert_eq!(
+        first.block_on(memo.call(1)),
+        1,
+        "a hit that starts a refresh"
+    );
+    // The refresh's task goes with its runtime, run or not.
+    drop(first);
+    let counters = memo.cache_counters();
+    assert_eq!((counters.refreshes, counters.refresh_failures), (1, 1));
+    let second = runtime();
+    assert_eq!(second.block_on(memo.call(1)), 1);
+    assert_eq!(
+        memo.cache_counters().refreshes,
+        2,
+        "the key refreshes again"
+    );
 }

@@ -9,7 +9,7 @@ use jwm_cache_core::{Clock, Serializer, Ttl};
 
 use super::backend::AsyncLookup;
 use super::blocking_cache::BlockingCache;
-use super::cache::AsyncCache;
+use super::cache::{AsyncCache, RefreshEnding};
 use crate::flight::Shared;
 use crate::refresh_threads;
 
@@ -62,6 +62,8 @@ where
         let Some((lead, mark)) = self.cache.lead_refresh(key) else {
             return;
         };
+        // Moved into the job: a job dropped unrun (the queue was full) ends too.
+        let mut ending = RefreshEnding::new(Arc::clone(&self.cache), mark);
         let (bridge, function) = (self.bridge.clone(), function.clone());
         let job = move || {
             let key = lead.key.clone();
@@ -71,25 +73,19 @@ where
             let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
             match computed {
                 Ok(Ok(value)) => {
-                    let storing = Arc::clone(&cache);
-                    let store = async move { storing.store_refreshed(lead, value, ttl, now).await };
+                    let store = async move { cache.store_refreshed(lead, value, ttl, now).await };
                     // A stopped bridge drops the store, and its lead withdraws the flight.
-                    if bridge.run(store).is_err() {
-                        cache.refresh_failed();
+                    if bridge.run(store).is_ok() {
+                        ending.succeeded();
                     }
                 }
-                Ok(Err(e)) => {
-                    cache.refresh_failed();
-                    lead.fail::<E, Shared>(&e);
-                }
-                Err(_panicked) => cache.refresh_failed(),
+                Ok(Err(e)) => lead.fail::<E, Shared>(&e),
+                // Dropped unsettled: the flight is abandoned.
+                Err(_panicked) => drop(lead),
             }
-            cache.refresh_ended(mark);
+            drop(ending);
         };
-        if let Err(dropped) = refresh_threads::submit(Box::new(job)) {
-            drop(dropped);
-            self.cache.refresh_failed();
-            self.cache.refresh_ended(mark);
-        }
+        // A refused job is dropped here, and ends as above.
+        let _ = refresh_threads::submit(Box::new(job));
     }
 }

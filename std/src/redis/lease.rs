@@ -14,10 +14,12 @@
 //! be reached: the fleet is never blocked on a lease nobody can see.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use redis::Value;
+use tokio::runtime::Handle;
 
 use super::link::Link;
 use super::record;
@@ -48,7 +50,7 @@ pub(super) fn lease_name(name: &str) -> String {
 /// plus `timeout`. A value past its TTL (kept for a stale window) is no answer: the
 /// lease is taken over it.
 pub(super) async fn claim(
-    link: &Link,
+    link: &Arc<Link>,
     name: String,
     lease: Duration,
     timeout: Duration,
@@ -62,6 +64,13 @@ pub(super) async fn claim(
         .and_then(|wait| started.checked_add(wait))
         .unwrap_or_else(|| started + Duration::from_secs(86_400 * 365));
     let (lease_name, token) = (lease_name(&name), token());
+    // The server may grant the lease to a script whose answer never arrives (its call
+    // timed out, or its caller's future was dropped): unless the claim ends with the
+    // lease handed over, it is given back.
+    let mut unclaimed = Unclaimed {
+        link: Arc::clone(link),
+        lease: Some(Lease::new(lease_name.clone(), token.clone())),
+    };
     let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
     let mut pause = FIRST_PAUSE;
     loop {
@@ -74,20 +83,18 @@ pub(super) async fn claim(
             Err(_) => return Claim::Compute(None),
         };
         match read(answer) {
-            Looked::Leased => return Claim::Compute(Some(Lease::new(lease_name, token))),
+            Looked::Leased => return Claim::Compute(unclaimed.hand_over()),
             Looked::Value(bytes) if record::is_live(&bytes, Duration::ZERO, record::wall_now()) => {
+                unclaimed.lease = None;
                 return Claim::Found(bytes);
             }
             Looked::Value(_) => {
                 if take_over_stale(link, &lease_name, &token, lease_ms).await {
-                    let held = Lease::new(lease_name, token);
-                    // A holder may have stored between the two commands.
+                    // A holder may have stored between the two commands: if so, the
+                    // lease goes back as `unclaimed` drops.
                     return match fresh_value(link, &name).await {
-                        Some(bytes) => {
-                            release(link, held).await;
-                            Claim::Found(bytes)
-                        }
-                        None => Claim::Compute(Some(held)),
+                        Some(bytes) => Claim::Found(bytes),
+                        None => Claim::Compute(unclaimed.hand_over()),
                     };
                 }
             }
@@ -99,6 +106,29 @@ pub(super) async fn claim(
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// A lease the server may have granted to a claim that has not handed it over: given
+/// back in the background when dropped (a compare-and-delete, so harmless if it was
+/// never granted).
+struct Unclaimed {
+    link: Arc<Link>,
+    lease: Option<Lease>,
+}
+
+impl Unclaimed {
+    fn hand_over(&mut self) -> Option<Lease> {
+        self.lease.take()
+    }
+}
+
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let (Some(lease), Ok(runtime)) = (self.lease.take(), Handle::try_current()) {
+            let link = Arc::clone(&self.link);
+            runtime.spawn(async move { release(&link, lease).await });
+        }
     }
 }
 

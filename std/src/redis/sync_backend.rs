@@ -133,7 +133,7 @@ where
             .map(|(value, deadline)| Entry { value, deadline }))
     }
 
-    /// A lookup that wants no deadline, as the cache's own: one `GET`, no wall clock read.
+    /// A lookup that wants no deadline: one `GET`, its record's deadline checked.
     fn get(
         &mut self,
         key: &Q,

@@ -171,13 +171,18 @@ where
                     drop(shard);
                     lead.settle(&value);
                 }
+                // Counted once the flight is settled or withdrawn, so that a caller told
+                // of the failure finds the key free to refresh again.
                 Ok(Err(e)) => {
-                    cache.lock(&lead.key).cache.count(Counts::refresh_failed());
+                    let key = lead.key.clone();
                     lead.fail::<E, Shared>(&e);
+                    cache.lock(&key).cache.count(Counts::refresh_failed());
                 }
                 Err(_panicked) => {
-                    cache.lock(&lead.key).cache.count(Counts::refresh_failed());
+                    let key = lead.key.clone();
                     // Dropped unsettled: the flight is abandoned.
+                    drop(lead);
+                    cache.lock(&key).cache.count(Counts::refresh_failed());
                 }
             }
             cache.notify.deliver();

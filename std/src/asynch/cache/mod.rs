@@ -18,7 +18,7 @@ use jwm_cache_core::{
 };
 
 pub(crate) use miss::Storing;
-pub(crate) use refresh::refresh_in_background;
+pub(crate) use refresh::{RefreshEnding, refresh_in_background};
 
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::builder::AsyncCacheBuilder;

@@ -135,7 +135,9 @@ where
     }
 
     /// Registers a refresh of `key` and counts it, unless a computation of it is in
-    /// flight. The lead, dropped unsettled (in a panic, or unrun), withdraws it.
+    /// flight, its mark says one is, or the flights table is busy (a due hit then
+    /// starts none: the next one will). The lead, dropped unsettled (in a panic, or
+    /// unrun), withdraws the flight; the caller ends the mark (`RefreshEnding`).
     pub(crate) fn lead_refresh(self: &Arc<Self>, key: K) -> Option<(Lead<Arc<Self>, K, V>, u64)> {
         let mark = self.refreshing.mark(&key);
         if self.refreshing.contains(mark) {
@@ -160,11 +162,6 @@ where
         self.counts.add(Counts::refresh_started());
         self.refreshing.started(mark);
         Some((Lead::new(Arc::clone(self), flight, key), mark))
-    }
-
-    /// The refresh marked `mark` has ended, whichever way.
-    pub(crate) fn refresh_ended(&self, mark: u64) {
-        self.refreshing.ended(mark);
     }
 
     /// Counts a refresh that failed, or that never ran.
@@ -223,10 +220,10 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
     let Some((lead, mark)) = cache.lead_refresh(key) else {
         return;
     };
+    // Made before the task, so that even a task dropped unpolled (its runtime shut
+    // down) ends the refresh: its lead withdraws the flight, its mark clears the hint.
+    let mut ending = RefreshEnding::new(Arc::clone(cache), mark);
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        drop(lead);
-        cache.refresh_failed();
-        cache.refresh_ended(mark);
         return;
     };
     let (function, key) = (function.clone(), lead.key.clone());
@@ -236,36 +233,46 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
         let cache = Arc::clone(&lead.table);
         // The new value's TTL counts from when its computation starts.
         let now = cache.clock.now();
-        // Counts the failure if the function panics (or the runtime drops the task);
-        // the lead, dropped unsettled, abandons the flight.
-        let unfinished = OnDrop(Some(|| cache.refresh_failed()));
-        let ended = OnDrop(Some(|| cache.refresh_ended(mark)));
-        let computed = run(&function, key).await;
-        unfinished.disarm();
-        match computed {
-            Ok(value) => cache.store_refreshed(lead, value, ttl, now).await,
-            Err(e) => {
-                cache.refresh_failed();
-                lead.fail::<E, Shared>(&e);
+        match run(&function, key).await {
+            Ok(value) => {
+                cache.store_refreshed(lead, value, ttl, now).await;
+                ending.succeeded();
             }
+            Err(e) => lead.fail::<E, Shared>(&e),
         }
-        drop(ended);
     });
 }
 
-/// Runs its closure when dropped, unless disarmed.
-struct OnDrop<F: FnOnce()>(Option<F>);
+/// The end of a refresh, however it comes (a value, an error, a panic, a task never
+/// run): clears its mark in the hint, and counts it as failed unless it stored.
+pub(crate) struct RefreshEnding<K, V, B, S, C> {
+    cache: Arc<AsyncCache<K, V, B, S, C>>,
+    mark: u64,
+    stored: bool,
+}
 
-impl<F: FnOnce()> OnDrop<F> {
-    fn disarm(mut self) {
-        self.0 = None;
+impl<K, V, B, S, C> RefreshEnding<K, V, B, S, C> {
+    pub(crate) fn new(cache: Arc<AsyncCache<K, V, B, S, C>>, mark: u64) -> Self {
+        RefreshEnding {
+            cache,
+            mark,
+            stored: false,
+        }
+    }
+
+    /// The refresh stored its value.
+    pub(crate) fn succeeded(&mut self) {
+        self.stored = true;
     }
 }
 
-impl<F: FnOnce()> Drop for OnDrop<F> {
+impl<K, V, B, S, C> Drop for RefreshEnding<K, V, B, S, C> {
     fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
+        // After the flight was settled or withdrawn, so that a caller told of the
+        // failure finds the key free to refresh again.
+        self.cache.refreshing.ended(self.mark);
+        if !self.stored {
+            self.cache.counts.add(Counts::refresh_failed());
         }
     }
 }
