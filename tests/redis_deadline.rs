@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::redis_server::RedisServer;
+use common::redis_server::{RedisServer, command_calls};
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, DEADLINE_LEN, Deadline, Lookup};
 use jwm_cache::{
     AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheBuilder,
@@ -204,17 +203,6 @@ async fn a_deadline_already_past_on_an_entry_the_server_holds_is_a_miss() {
         .identifier("skew")
         .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
     assert_eq!(computed.call(7).await, 0, "the record decides: a miss");
-}
-
-/// `INFO commandstats`, as command name and calls.
-fn command_calls(raw: &mut redis::Connection) -> BTreeMap<String, u64> {
-    let info: String = redis::cmd("INFO").arg("commandstats").query(raw).unwrap();
-    let calls = |line: &str| {
-        let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-        let calls = stats.strip_prefix("calls=")?.split(',').next()?;
-        Some((name.to_string(), calls.parse().ok()?))
-    };
-    info.lines().filter_map(calls).collect()
 }
 
 #[test]

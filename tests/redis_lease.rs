@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::redis_server::RedisServer;
+use common::redis_server::{RedisServer, command_calls};
 use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
 use redis::Commands;
 
@@ -176,16 +176,6 @@ fn eventually<T>(what: &str, mut look: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-/// Calls of `EVAL` the server has run: the claim script's, and the lease's release.
-fn evals(redis: &mut redis::Connection) -> u64 {
-    let stats: String = redis::cmd("INFO").arg("commandstats").query(redis).unwrap();
-    stats
-        .lines()
-        .find_map(|l| l.strip_prefix("cmdstat_eval:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .map_or(0, |calls| calls.parse().unwrap())
-}
-
 #[test]
 fn eight_processes_of_sixteen_tasks_compute_a_missing_key_once() {
     let server = RedisServer::start();
@@ -199,9 +189,11 @@ fn eight_processes_of_sixteen_tasks_compute_a_missing_key_once() {
         let runs: Option<u64> = redis.get("fleet-test:runs").unwrap();
         (arrived == Some(PROCESSES as u64) && runs >= Some(1)).then_some(())
     });
-    let waited = evals(&mut redis);
+    let waited = command_calls(&mut redis).get("eval").copied().unwrap_or(0);
     eventually("the others wait for the lease", || {
-        (evals(&mut redis) >= waited + 2 * (PROCESSES as u64 - 1)).then_some(())
+        (command_calls(&mut redis).get("eval").copied().unwrap_or(0)
+            >= waited + 2 * (PROCESSES as u64 - 1))
+            .then_some(())
     });
     let _: () = redis.lpush("fleet-test:gate", "open").unwrap();
     for child in fleet {

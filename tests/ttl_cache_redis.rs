@@ -7,7 +7,7 @@ mod common;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::redis_server::{RedisServer, free_port};
+use common::redis_server::{RedisServer, command_calls, free_port};
 use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
 use jwm_cache::{AsyncCacheControls, CacheControls, key::PersistentDigest, ttl_cache};
 use redis::Commands;
@@ -211,16 +211,6 @@ fn leased(n: u64) -> u64 {
     n + 1
 }
 
-/// Calls of `EVAL` the server has run: each is a look of a process waiting for a lease.
-fn evals(raw: &mut redis::Connection) -> u64 {
-    let stats: String = redis::cmd("INFO").arg("commandstats").query(raw).unwrap();
-    stats
-        .lines()
-        .find_map(|l| l.strip_prefix("cmdstat_eval:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .map_or(0, |calls| calls.parse().unwrap())
-}
-
 #[test]
 fn a_sync_function_with_a_lease_waits_while_another_process_holds_it() {
     let server = RedisServer::start();
@@ -234,7 +224,7 @@ fn a_sync_function_with_a_lease_waits_while_another_process_holds_it() {
     let _: () = raw.set_ex(&lease, "another-process", 60).unwrap();
     let caller = std::thread::spawn(|| leased(7));
     let began = std::time::Instant::now();
-    while evals(&mut raw) < 3 {
+    while command_calls(&mut raw).get("eval").copied().unwrap_or(0) < 3 {
         assert!(
             began.elapsed() < std::time::Duration::from_secs(60),
             "never waited"

@@ -165,3 +165,16 @@ pub(crate) fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free loopback port")
 }
+
+/// `INFO commandstats`, as command name and calls.
+pub(crate) fn command_calls(
+    raw: &mut redis::Connection,
+) -> std::collections::BTreeMap<String, u64> {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(raw).unwrap();
+    let calls = |line: &str| {
+        let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+        let calls = stats.strip_prefix("calls=")?.split(',').next()?;
+        Some((name.to_string(), calls.parse().ok()?))
+    };
+    info.lines().filter_map(calls).collect()
+}
