@@ -131,8 +131,9 @@ where
         F: Clone + Send + Sync + 'static,
         E: Clone + Send + 'static,
     {
-        let compute = || run(function, key.clone());
-        self.compute_after_miss::<E, Shared>(shard, key.clone(), now, ttl, stale, compute)
+        let computed_key = key.clone();
+        let compute = || run(function, computed_key);
+        self.compute_after_miss::<E, Shared>(shard, key, now, ttl, stale, compute)
     }
 
     /// Queues the refresh of `key`, whose flight this call registered.

@@ -142,14 +142,8 @@ where
         // caches share it, so a hit costs each the same.
         let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, &key, now).await;
         storing.lookup_ended();
-        let found = self.policy.sort_owned(entry, ttl, now);
-        match &found {
-            Ok(Found::Hit(_) | Found::RefreshDue(_)) => self.counts.hit(),
-            // A miss is counted by `compute_missing`, as a miss or as a coalesced wait.
-            _ => self.counts.add(Counts::outcome(&found)),
-        }
         // Not held across the await below: a codec's error need not be `Send`.
-        let found = found.unwrap_or(Found::Absent);
+        let found = self.count_found(self.policy.sort_owned(entry, ttl, now));
         let stale = match found {
             Found::Hit(value) => return Ok(value),
             Found::RefreshDue(value) => {

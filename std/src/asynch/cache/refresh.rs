@@ -7,7 +7,7 @@ use std::sync::{Arc, TryLockError};
 
 use jwm_cache_core::{Clock, Counts, Found, Instant, Serializer, Ttl};
 
-use super::{AsyncCache, Storing};
+use super::{AsyncCache, AsyncCacheError, Storing};
 use crate::asynch::backend::AsyncLookup;
 use crate::flight::{Caller, FlightTable, Joiner, Lead, Role, Shared};
 
@@ -20,22 +20,25 @@ where
     C: Clock + Sync,
 {
     /// What a memoized call's lookup at `now` found under `key`, for an entry written
-    /// with `ttl`. A hit (one add) and a failure are counted here; a miss by
-    /// `compute_missing`, once it is known whether this caller computes or waits.
-    pub(super) async fn find(&self, key: &K, ttl: Ttl, now: Instant) -> Found<V> {
+    /// with `ttl`, for a caller that computes or waits on a miss (the bridge's): counted
+    /// as [`count_found`](Self::count_found) says.
+    pub(crate) async fn find_before_flight(&self, key: &K, ttl: Ttl, now: Instant) -> Found<V> {
         let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, key, now).await;
-        let found = self.policy.sort_owned(entry, ttl, now);
-        match found {
+        self.count_found(self.policy.sort_owned(entry, ttl, now))
+    }
+
+    /// Counts a memoized call's lookup: a hit with one add, a failure as an error; a
+    /// miss is left to `compute_missing`, once it is known whether this caller computes
+    /// or waits. A failed lookup is then nothing found.
+    pub(super) fn count_found(
+        &self,
+        found: Result<Found<V>, AsyncCacheError<K, V, B, S>>,
+    ) -> Found<V> {
+        match &found {
             Ok(Found::Hit(_) | Found::RefreshDue(_)) => self.counts.hit(),
             _ => self.counts.add(Counts::outcome(&found)),
         }
         found.unwrap_or(Found::Absent)
-    }
-
-    /// What a memoized call's lookup at `now` found under `key`, written with `ttl`,
-    /// for a caller that computes or waits on a miss (the bridge's): as [`find`](Self::find).
-    pub(crate) async fn find_before_flight(&self, key: &K, ttl: Ttl, now: Instant) -> Found<V> {
-        self.find(key, ttl, now).await
     }
 
     /// `result`, or, if it is an `Err` and the call found a `stale` value, that value,
