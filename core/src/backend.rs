@@ -143,13 +143,17 @@ impl<E> Entry<E> {
     }
 }
 
-/// Entries a backend removed on its own, by cause.
+/// What a backend counted on its own: the entries it removed, by cause, and the hits
+/// a near tier served from process memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reclaimed {
     /// Entries dropped because their deadline passed.
     pub expirations: u64,
     /// Live entries dropped to stay within capacity.
     pub evictions: u64,
+    /// Lookups a near tier answered from its copies in process memory, with no I/O
+    /// (a remote backend with one; 0 for any other).
+    pub near_hits: u64,
 }
 
 impl core::ops::Add for Reclaimed {
@@ -160,6 +164,7 @@ impl core::ops::Add for Reclaimed {
         Reclaimed {
             expirations: self.expirations + other.expirations,
             evictions: self.evictions + other.evictions,
+            near_hits: self.near_hits + other.near_hits,
         }
     }
 }

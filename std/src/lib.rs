@@ -196,13 +196,16 @@ pub use jwm_cache_core::{
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use jwm_cache_macros::ttl_cache;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use memoize::NearRedisCache;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use memoize::{AsyncMemoized, AsyncMemoizedFn, AsyncMemoizedMethod};
 pub use memoize::{FnCache, GenericFnCache, Memoized, MemoizedBuilder, MemoizedFn, MemoizedMethod};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{RedisBackend, RedisOptions};
+pub use redis::{NearBackend, RedisBackend, RedisOptions};
 pub use sync::{SyncCache, SyncCacheBuilder};
 
 // What the aliases below are made of.

@@ -22,6 +22,7 @@ use crate::report::{self, CacheReport};
 /// | `jwm_cache_refreshes_total` | counter | background refreshes started (`refresh_after`) |
 /// | `jwm_cache_refresh_failures_total` | counter | refreshes that failed, keeping the old value |
 /// | `jwm_cache_stale_served_total` | counter | failed computations answered with a stale value |
+/// | `jwm_cache_near_hits_total` | counter | hits a near tier answered from process memory |
 /// | `jwm_cache_errors_total` | counter | failures, labelled `kind`: `backend` or `codec` |
 /// | `jwm_cache_size` | gauge | live entries (not for async caches: that takes I/O) |
 ///
@@ -82,6 +83,7 @@ fn record_one(identifier: String, lifetime: Counters, size: Option<usize>) {
             lifetime.refresh_failures,
         ),
         ("jwm_cache_stale_served_total", lifetime.stale_served),
+        ("jwm_cache_near_hits_total", lifetime.near_hits),
     ];
     for (name, total) in counters {
         counter!(name, "identifier" => identifier.clone()).absolute(total);

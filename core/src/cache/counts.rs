@@ -157,6 +157,7 @@ impl Counts {
             refreshes: self.refreshes,
             refresh_failures: self.refresh_failures,
             stale_served: self.stale_served,
+            near_hits: reclaimed.near_hits,
             lifetime: Counters::of(self, reclaimed),
         }
     }
@@ -216,6 +217,9 @@ pub struct Counters {
     pub refresh_failures: u64,
     /// Calls answered with a stale value after their computation failed.
     pub stale_served: u64,
+    /// Hits a near tier answered from process memory, among `hits` (jwm-cache's
+    /// `NearBackend` in front of Redis); the other hits read the backend.
+    pub near_hits: u64,
 }
 
 impl Counters {
@@ -232,6 +236,7 @@ impl Counters {
             refreshes: counts.refreshes,
             refresh_failures: counts.refresh_failures,
             stale_served: counts.stale_served,
+            near_hits: reclaimed.near_hits,
         }
     }
 
@@ -263,6 +268,7 @@ impl core::ops::Add for Counters {
             refreshes: self.refreshes + other.refreshes,
             refresh_failures: self.refresh_failures + other.refresh_failures,
             stale_served: self.stale_served + other.stale_served,
+            near_hits: self.near_hits + other.near_hits,
         }
     }
 }
@@ -297,7 +303,8 @@ impl fmt::Display for Counters {
             self.expirations,
             self.errors
         )?;
-        write_freshness(f, self.refreshes, self.refresh_failures, self.stale_served)
+        write_freshness(f, self.refreshes, self.refresh_failures, self.stale_served)?;
+        write_near_hits(f, self.near_hits)
     }
 }
 
@@ -318,11 +325,19 @@ pub(super) fn write_freshness(
     )
 }
 
+/// `, near hits 5`, or nothing without a near tier's hits.
+pub(super) fn write_near_hits(f: &mut fmt::Formatter<'_>, near_hits: u64) -> fmt::Result {
+    if near_hits == 0 {
+        return Ok(());
+    }
+    write!(f, ", near hits {near_hits}")
+}
+
 impl serde::Serialize for Counters {
     /// Every field, and `hit_ratio`.
     fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         use serde::ser::SerializeStruct;
-        let mut fields = serializer.serialize_struct("Counters", 11)?;
+        let mut fields = serializer.serialize_struct("Counters", 12)?;
         fields.serialize_field("hits", &self.hits)?;
         fields.serialize_field("misses", &self.misses)?;
         fields.serialize_field("coalesced", &self.coalesced)?;
@@ -334,6 +349,7 @@ impl serde::Serialize for Counters {
         fields.serialize_field("refreshes", &self.refreshes)?;
         fields.serialize_field("refresh_failures", &self.refresh_failures)?;
         fields.serialize_field("stale_served", &self.stale_served)?;
+        fields.serialize_field("near_hits", &self.near_hits)?;
         fields.end()
     }
 }

@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::time::Ttl;
 
-use super::counts::{Counters, hit_ratio, write_freshness};
+use super::counts::{Counters, hit_ratio, write_freshness, write_near_hits};
 
 /// Counters and size, as of one call to [`Cache::info`](crate::Cache::info).
 ///
@@ -59,6 +59,9 @@ pub struct CacheInfo {
     /// Calls whose computation failed and that got a stale value instead
     /// (`stale_if_error`); each is also a miss or a coalesced wait.
     pub stale_served: u64,
+    /// Hits a near tier answered from process memory, among `hits` (jwm-cache's
+    /// `NearBackend` in front of Redis); the other hits read the backend.
+    pub near_hits: u64,
     /// Every counter since the cache was built: what it counted before its last clear,
     /// plus the fields above. Monotonic, for export.
     pub lifetime: Counters,
@@ -78,6 +81,7 @@ impl CacheInfo {
             refreshes: self.refreshes,
             refresh_failures: self.refresh_failures,
             stale_served: self.stale_served,
+            near_hits: self.near_hits,
         }
     }
 
@@ -105,6 +109,7 @@ impl core::ops::Add for CacheInfo {
             refreshes: self.refreshes + other.refreshes,
             refresh_failures: self.refresh_failures + other.refresh_failures,
             stale_served: self.stale_served + other.stale_served,
+            near_hits: self.near_hits + other.near_hits,
             lifetime: self.lifetime + other.lifetime,
         }
     }
@@ -112,7 +117,7 @@ impl core::ops::Add for CacheInfo {
 
 /// `hits 1, misses 1, coalesced 0, hit ratio 50.0%, size 1, evictions 0, expirations 0,
 /// errors 0`: the counters since the last clear (then the refresh and stale counts, if
-/// any is not zero).
+/// any is not zero, and the near hits, if any).
 impl fmt::Display for CacheInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -127,7 +132,8 @@ impl fmt::Display for CacheInfo {
             self.expirations,
             self.errors
         )?;
-        write_freshness(f, self.refreshes, self.refresh_failures, self.stale_served)
+        write_freshness(f, self.refreshes, self.refresh_failures, self.stale_served)?;
+        write_near_hits(f, self.near_hits)
     }
 }
 
@@ -135,7 +141,7 @@ impl serde::Serialize for CacheInfo {
     /// Every field, `hit_ratio`, and `lifetime` as a nested struct.
     fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         use serde::ser::SerializeStruct;
-        let mut fields = serializer.serialize_struct("CacheInfo", 13)?;
+        let mut fields = serializer.serialize_struct("CacheInfo", 14)?;
         fields.serialize_field("hits", &self.hits)?;
         fields.serialize_field("misses", &self.misses)?;
         fields.serialize_field("coalesced", &self.coalesced)?;
@@ -148,6 +154,7 @@ impl serde::Serialize for CacheInfo {
         fields.serialize_field("refreshes", &self.refreshes)?;
         fields.serialize_field("refresh_failures", &self.refresh_failures)?;
         fields.serialize_field("stale_served", &self.stale_served)?;
+        fields.serialize_field("near_hits", &self.near_hits)?;
         fields.serialize_field("lifetime", &self.lifetime)?;
         fields.end()
     }

@@ -150,19 +150,27 @@ impl<S, C> Options<S, C> {
     /// The codec, replaced by `f` of the current one: for a wrapper such as
     /// [`Stamped`](crate::Stamped).
     pub fn map_serializer<S2>(self, f: impl FnOnce(S) -> S2) -> Options<S2, C> {
-        self.with_parts(|serializer, clock| (f(serializer), clock))
+        self.with_parts(|serializer, clock| (f(serializer), clock, ()))
+            .0
+    }
+
+    /// The codec, taken out, and these settings with `replacement` in its place: for a
+    /// backend that encodes values itself (a near tier stores decoded ones).
+    pub fn swap_serializer<S2>(self, replacement: S2) -> (Options<S2, C>, S) {
+        self.with_parts(|serializer, clock| (replacement, clock, serializer))
     }
 
     /// The clock.
     pub fn clock<C2>(self, clock: C2) -> Options<S, C2> {
-        self.with_parts(|serializer, _| (serializer, clock))
+        self.with_parts(|serializer, _| (serializer, clock, ())).0
     }
 
-    /// The same settings with the codec and clock `f` makes of these: the one place
-    /// that lists every field, since Rust has no type-changing struct update.
-    fn with_parts<S2, C2>(self, f: impl FnOnce(S, C) -> (S2, C2)) -> Options<S2, C2> {
-        let (serializer, clock) = f(self.serializer, self.clock);
-        Options {
+    /// The same settings with the codec and clock `f` makes of these, and what else `f`
+    /// returns: the one place that lists every field, since Rust has no type-changing
+    /// struct update.
+    fn with_parts<S2, C2, X>(self, f: impl FnOnce(S, C) -> (S2, C2, X)) -> (Options<S2, C2>, X) {
+        let (serializer, clock, extra) = f(self.serializer, self.clock);
+        let options = Options {
             ttl: self.ttl,
             time_to_idle: self.time_to_idle,
             refresh_after: self.refresh_after,
@@ -174,7 +182,8 @@ impl<S, C> Options<S, C> {
             single_flight: self.single_flight,
             serializer,
             clock,
-        }
+        };
+        (options, extra)
     }
 }
 

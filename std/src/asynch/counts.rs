@@ -140,6 +140,7 @@ mod tests {
         counts.cleared(Reclaimed {
             evictions: 2,
             expirations: 0,
+            near_hits: 5,
         });
         counts.add(Counts::missed(false));
         counts.add(Counts::missed(true));
@@ -154,6 +155,7 @@ mod tests {
         let since_the_clear = Reclaimed {
             evictions: 1,
             expirations: 4,
+            near_hits: 2,
         };
         let lifetime = counts.lifetime(since_the_clear);
         assert_eq!(
@@ -161,5 +163,6 @@ mod tests {
             (3, 1, 1)
         );
         assert_eq!((lifetime.evictions, lifetime.expirations), (3, 4));
+        assert_eq!(lifetime.near_hits, 7);
     }
 }

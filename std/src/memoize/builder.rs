@@ -86,6 +86,22 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
         MemoizedBuilder[T, Args, V,]; all
     );
 
+    /// The codec, taken out, and this builder with `replacement` in its place.
+    #[cfg(feature = "redis")]
+    pub(super) fn swap_serializer<S2>(
+        self,
+        replacement: S2,
+    ) -> (MemoizedBuilder<T, Args, V, S2, C>, S) {
+        let (options, codec) = self.options.swap_serializer(replacement);
+        let builder = MemoizedBuilder {
+            target: self.target,
+            options,
+            default_identifier: self.default_identifier,
+            types: PhantomData,
+        };
+        (builder, codec)
+    }
+
     /// The cache `make` builds from these options: shared through the registry under
     /// an explicit identifier, else new; and the function's own TTL.
     ///

@@ -8,6 +8,8 @@ mod builder;
 mod fn_cache;
 mod generic_fn_cache;
 mod method;
+#[cfg(feature = "redis")]
+mod near;
 pub(crate) mod registry;
 mod remove;
 mod store;
@@ -29,6 +31,8 @@ pub use fn_cache::FnCache;
 pub use generic_fn_cache::{AsyncControls, DynAsyncCacheControls};
 pub use generic_fn_cache::{GenericFnCache, SyncControls};
 pub use method::MemoizedMethod;
+#[cfg(feature = "redis")]
+pub use near::NearRedisCache;
 pub use registry::{Shareable, SharedCacheConflict};
 pub use store::MemoStore;
 

@@ -186,6 +186,28 @@ impl<K> RedisBackend<K> {
         Ok(name)
     }
 
+    /// `set_within` for the key named `name`.
+    pub(super) async fn set_named(
+        &self,
+        name: String,
+        value: &StampedBytes<K>,
+        deadline: Deadline,
+        now: Instant,
+        budget: Duration,
+    ) -> Result<(), RedisBackendError> {
+        let value = value.as_bytes();
+        within(value, "value", self.options.max_value_bytes)?;
+        let wall_now = record::wall_now();
+        let command = record::set(name, value, deadline, self.stale_window, now, wall_now);
+        let large = value.len() > LARGE_VALUE_BYTES;
+        self.link.store(&command, budget, large).await
+    }
+
+    /// `{prefix}{identifier}:`, what every key name of this cache starts with.
+    pub(super) fn head(&self) -> &str {
+        self.namespace.head()
+    }
+
     /// One page of this namespace's key names: the next cursor (0 when done) and the
     /// names. `len` and `clear` both walk the namespace page by page.
     async fn scan_page(
@@ -317,13 +339,8 @@ where
         now: Instant,
         budget: Duration,
     ) -> Result<(), RedisBackendError> {
-        let value = value.as_bytes();
-        within(value, "value", self.options.max_value_bytes)?;
-        let wall_now = record::wall_now();
         let name = self.name(&key)?;
-        let command = record::set(name, value, deadline, self.stale_window, now, wall_now);
-        let large = value.len() > LARGE_VALUE_BYTES;
-        self.link.store(&command, budget, large).await
+        self.set_named(name, &value, deadline, now, budget).await
     }
 
     /// `SCAN MATCH` this namespace, `UNLINK` every batch; a failure stops the sweep and

@@ -74,6 +74,11 @@ impl Link {
         Ok((runtime, manager))
     }
 
+    /// The client, or why the URL could not make one.
+    pub(crate) fn client(&self) -> Result<&Client, &RedisBackendError> {
+        self.client.as_ref()
+    }
+
     /// The bound on any one operation.
     pub(crate) fn timeout(&self) -> Duration {
         self.timeout

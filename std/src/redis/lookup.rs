@@ -26,14 +26,7 @@ where
         key: &Q,
         now: Instant,
     ) -> Result<Option<Entry<StampedBytes<K>>>, RedisBackendError> {
-        let name = self.name(key)?;
-        // Read with `now`, before the round trip, so both describe one moment.
-        let wall_now = record::wall_now();
-        let Some(bytes) = self.lookups.get(&self.link, name).await? else {
-            return Ok(None);
-        };
-        record::read(bytes, self.stale_window, now, wall_now)
-            .map_err(|len| RedisBackendError::Truncated { len })
+        self.entry_named(self.name(key)?, now).await
     }
 
     /// `GET`, and the record's deadline checked against the wall clock (see the type
@@ -56,10 +49,7 @@ where
     }
 
     async fn remove(&self, key: &Q, _now: Instant) -> Result<bool, RedisBackendError> {
-        let mut command = redis::cmd("UNLINK");
-        command.arg(self.name(key)?);
-        let removed: usize = self.link.remove(&command).await?;
-        Ok(removed > 0)
+        self.remove_named(self.name(key)?).await
     }
 
     async fn get_many(
@@ -72,5 +62,30 @@ where
         StampedBytes<K>: Send,
     {
         RedisBackend::get_many(self, keys).await
+    }
+}
+
+impl<K> RedisBackend<K> {
+    /// `get_entry` of the key named `name`.
+    pub(super) async fn entry_named(
+        &self,
+        name: String,
+        now: Instant,
+    ) -> Result<Option<Entry<StampedBytes<K>>>, RedisBackendError> {
+        // Read with `now`, before the round trip, so both describe one moment.
+        let wall_now = record::wall_now();
+        let Some(bytes) = self.lookups.get(&self.link, name).await? else {
+            return Ok(None);
+        };
+        record::read(bytes, self.stale_window, now, wall_now)
+            .map_err(|len| RedisBackendError::Truncated { len })
+    }
+
+    /// `remove` of the key named `name`.
+    pub(super) async fn remove_named(&self, name: String) -> Result<bool, RedisBackendError> {
+        let mut command = redis::cmd("UNLINK");
+        command.arg(name);
+        let removed: usize = self.link.remove(&command).await?;
+        Ok(removed > 0)
     }
 }

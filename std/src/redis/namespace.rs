@@ -19,6 +19,11 @@ impl Namespace {
         }
     }
 
+    /// `{prefix}{identifier}:`
+    pub(crate) fn head(&self) -> &str {
+        &self.head
+    }
+
     /// The Redis key of `key`.
     pub(crate) fn key<K: PersistentHash + ?Sized>(&self, key: &K) -> Result<String, UnhashableKey> {
         Ok(self.key_of(key.persistent_digest()?))

@@ -1,0 +1,196 @@
+//! Which near copies may still be served: counters that the server's invalidations
+//! advance, read before each Redis read and checked on each hit.
+//!
+//! A copy is tagged, before the read that fetched it was sent, with the tracking
+//! generation and its key's stripe epoch. It is served only while both are unchanged:
+//! an invalidation that arrives at any time after the tag was taken (even while the
+//! read's reply is in flight, or before the copy is stored) bumps the stripe, and the
+//! copy is never served. Nothing has to be found or removed by the invalidation itself,
+//! so the connection's driver applies it in a few atomic adds.
+
+use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
+
+/// Fewest and most stripes: a key's invalidation also retires the copies of other keys
+/// in its stripe, so there are a few per copy the near tier can hold.
+const FEWEST_STRIPES: usize = 1 << 10;
+const MOST_STRIPES: usize = 1 << 20;
+
+/// The tracking generation and the stripes' epochs of one near tier.
+pub(crate) struct Epochs {
+    /// Even while tracking is on (every invalidation since it started reaches us), odd
+    /// while it is not. A flush adds 2; losing the connection makes it odd; tracking
+    /// back on makes it even again. Any change retires every copy.
+    generation: AtomicU64,
+    /// Which tracking connection may turn tracking off (see `go_dark`): an old one's
+    /// late disconnection must not.
+    session: AtomicU64,
+    stripes: Box<[AtomicU64]>,
+}
+
+/// What a copy was fetched under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tag {
+    generation: u64,
+    epoch: u64,
+    stripe: u32,
+}
+
+impl Epochs {
+    /// Epochs for a near tier of `capacity` copies, with tracking off.
+    pub(crate) fn new(capacity: usize) -> Self {
+        let stripes = capacity
+            .saturating_mul(2)
+            .next_power_of_two()
+            .clamp(FEWEST_STRIPES, MOST_STRIPES);
+        Epochs {
+            generation: AtomicU64::new(1),
+            session: AtomicU64::new(0),
+            stripes: (0..stripes).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// The stripe of the key named `name`: from its digest's last hex digits, which are
+    /// uniform. A name that is not one of this tier's key names (a lease's, say) has
+    /// none; no copy is ever stored under it.
+    pub(crate) fn stripe_of(&self, name: &[u8], head: &str) -> Option<u32> {
+        let digest = name.strip_prefix(head.as_bytes())?;
+        if digest.len() != 32 {
+            return None;
+        }
+        let low = std::str::from_utf8(&digest[16..]).ok()?;
+        let low = u64::from_str_radix(low, 16).ok()?;
+        // The mask keeps it below the stripe count, at most 2^20.
+        Some((low & (self.stripes.len() as u64 - 1)) as u32)
+    }
+
+    /// The tag for a copy of a key in `stripe`, taken before its read is sent; `None`
+    /// while tracking is off, when no copy may be stored.
+    pub(crate) fn tag(&self, stripe: u32) -> Option<Tag> {
+        let generation = self.generation.load(Acquire);
+        if generation % 2 == 1 {
+            return None;
+        }
+        let epoch = self.stripes[stripe as usize].load(Acquire);
+        Some(Tag {
+            generation,
+            epoch,
+            stripe,
+        })
+    }
+
+    /// Whether a copy tagged `tag` may be served: nothing invalidated its stripe, and
+    /// tracking stayed on, since the tag was taken.
+    #[inline]
+    pub(crate) fn is_current(&self, tag: Tag) -> bool {
+        self.stripes[tag.stripe as usize].load(Acquire) == tag.epoch
+            && self.generation.load(Acquire) == tag.generation
+    }
+
+    /// A key in `stripe` changed (or may have): its copies are retired.
+    pub(crate) fn invalidate(&self, stripe: u32) {
+        self.stripes[stripe as usize].fetch_add(1, AcqRel);
+    }
+
+    /// Every key may have changed (a flush, a clear): every copy is retired.
+    pub(crate) fn invalidate_all(&self) {
+        self.generation.fetch_add(2, AcqRel);
+    }
+
+    /// A new tracking connection is about to start: the ones before it may no longer
+    /// turn tracking off. Returns its session.
+    pub(crate) fn next_session(&self) -> u64 {
+        self.session.fetch_add(1, AcqRel) + 1
+    }
+
+    /// Tracking is on for the current session: copies may be stored again.
+    pub(crate) fn go_live(&self) {
+        // Only the tracker turns tracking on, and only from off.
+        let _ = self.generation.fetch_update(AcqRel, Acquire, |generation| {
+            (generation % 2 == 1).then_some(generation + 1)
+        });
+    }
+
+    /// Session `session`'s connection is gone, or failed: invalidations may be missed
+    /// from now on, so every copy is retired and none is stored, until tracking is on
+    /// again. A later session is not affected: returns whether `session` is current.
+    pub(crate) fn go_dark(&self, session: u64) -> bool {
+        let current = self.session.load(Acquire) == session;
+        if current {
+            self.generation.fetch_or(1, AcqRel);
+        }
+        current
+    }
+
+    /// Whether tracking is on.
+    pub(crate) fn is_live(&self) -> bool {
+        self.generation.load(Acquire) % 2 == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "p:id:";
+
+    fn name(low: u64) -> String {
+        format!("{HEAD}{:016x}{low:016x}", 0xabcdu64)
+    }
+
+    #[test]
+    fn nothing_is_tagged_while_dark() {
+        let epochs = Epochs::new(10);
+        assert_eq!(epochs.tag(0), None);
+        let session = epochs.next_session();
+        epochs.go_live();
+        let tag = epochs.tag(0).unwrap();
+        assert!(epochs.is_current(tag));
+        epochs.go_dark(session);
+        assert!(!epochs.is_current(tag));
+        assert_eq!(epochs.tag(0), None);
+    }
+
+    #[test]
+    fn an_invalidation_retires_its_stripe_only() {
+        let epochs = Epochs::new(10);
+        epochs.next_session();
+        epochs.go_live();
+        let (a, b) = (
+            epochs.stripe_of(name(1).as_bytes(), HEAD).unwrap(),
+            epochs.stripe_of(name(2).as_bytes(), HEAD).unwrap(),
+        );
+        assert_ne!(a, b);
+        let (tag_a, tag_b) = (epochs.tag(a).unwrap(), epochs.tag(b).unwrap());
+        epochs.invalidate(a);
+        assert!(!epochs.is_current(tag_a));
+        assert!(epochs.is_current(tag_b));
+        epochs.invalidate_all();
+        assert!(!epochs.is_current(tag_b));
+        assert!(epochs.is_live(), "a flush keeps tracking on");
+    }
+
+    #[test]
+    fn an_old_session_cannot_turn_tracking_off() {
+        let epochs = Epochs::new(10);
+        let old = epochs.next_session();
+        epochs.go_live();
+        epochs.go_dark(old);
+        let _new = epochs.next_session();
+        epochs.go_live();
+        epochs.go_dark(old);
+        assert!(epochs.is_live());
+    }
+
+    #[test]
+    fn only_key_names_of_the_namespace_have_stripes() {
+        let epochs = Epochs::new(10);
+        assert!(epochs.stripe_of(name(7).as_bytes(), HEAD).is_some());
+        assert_eq!(
+            epochs.stripe_of(format!("{}:lease", name(7)).as_bytes(), HEAD),
+            None
+        );
+        assert_eq!(epochs.stripe_of(b"other:id:00", HEAD), None);
+        let not_hex = format!("{HEAD}{}", "z".repeat(32));
+        assert_eq!(epochs.stripe_of(not_hex.as_bytes(), HEAD), None);
+    }
+}

@@ -1,0 +1,216 @@
+//! `NearBackend`: decoded copies of hot Redis entries in process memory, kept coherent
+//! across processes by the server's invalidations.
+
+mod backend;
+mod epochs;
+mod error;
+mod memory;
+#[cfg(test)]
+mod model;
+mod tracking;
+
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use jwm_cache_core::{Postcard, Stamped};
+
+use self::epochs::Epochs;
+use self::memory::NearMemory;
+use self::tracking::{Signals, Tracked};
+use super::backend::RedisBackend;
+use crate::asynch::Bridge;
+
+pub use self::error::NearError;
+
+/// How often an idle tracking connection is checked, by default.
+const HEARTBEAT: Duration = Duration::from_millis(500);
+
+/// A near tier in front of a [`RedisBackend`]: the values this process read from Redis
+/// most recently, decoded, in process memory, so that a hit on one costs an in-memory
+/// lookup and no I/O; every other process's write, removal, expiry or flush of an
+/// entry retires this process's copy.
+///
+/// - **Reads.** A lookup serves the copy if there is one and nothing retired it (below).
+///   Otherwise it reads Redis (one `GET`, batched with other tasks' as
+///   [`RedisBackend`]'s are), decodes the value, and keeps a copy until the record's
+///   own deadline: a copy never outlives its Redis entry's TTL (nor its stale window,
+///   with `stale_if_error`). At most `capacity` copies are kept, evicted as an
+///   in-memory cache of that capacity evicts.
+/// - **Writes, removals and `clear`** go to Redis, then retire this process's copies of
+///   what they touched. They never store a copy: the next read does, under a tag taken
+///   after the write.
+/// - **Coherence.** A connection of its own, over RESP3, runs
+///   `CLIENT TRACKING ON BCAST PREFIX {prefix}{identifier}:`: the server pushes the name
+///   of every key of the namespace that any client changes (a write, a removal, an
+///   expiry, an eviction), and a null after `FLUSHALL`/`FLUSHDB`. The connection's
+///   driver applies each push as it reads it, in a few atomic adds and no lock: the key's
+///   stripe epoch (one of at least 1,024, twice the capacity rounded up to a power of two)
+///   moves on, or, for a flush, every copy's generation does.
+/// - **No stale copy survives a race.** Each copy carries the generation and its stripe's
+///   epoch as they were *before* the read that fetched it was sent, and a hit serves it
+///   only while both are unchanged. An invalidation that the server sent after
+///   answering that read, which may arrive before or after the reply is handled,
+///   therefore always retires it. (An invalidation of another key in the same stripe
+///   retires it too: a rare extra miss, never a stale hit.)
+/// - **While tracking is off, nothing is served from memory.** Until the tracking
+///   connection is up with tracking on, and from the moment it is lost (the driver sees
+///   the connection close, a `CLIENT KILL` included) or fails its heartbeat `PING`,
+///   every copy is retired and dropped, no copy is stored, and every lookup reads
+///   Redis. A new connection turns tracking on again, retrying after 50 ms, doubling to
+///   at most 1 s.
+/// - **The bound on staleness.** A copy is served after another process's write
+///   returned for as long as the invalidation takes to reach this process: on loopback,
+///   the p99 is under a millisecond (BENCHMARKS.md). A connection that goes silent
+///   without closing (a network partition) is noticed by its heartbeat: within the
+///   heartbeat (500 ms by default) plus the timeout.
+///
+/// The tracker runs on the process-wide [`Bridge`]'s runtime, started by the first
+/// lookup that misses; if that runtime cannot start, or the URL was malformed, the
+/// near tier stays off and every lookup reads Redis.
+///
+/// ```no_run
+/// use jwm_cache::{AsyncMemoized, RedisBackend};
+///
+/// # async fn demo() {
+/// let redis = RedisBackend::open("redis://127.0.0.1:6379/0").unwrap();
+/// let square = AsyncMemoized::builder(|n: u64| async move { n * n })
+///     .identifier("squares")
+///     .build_with_near_redis(redis, 10_000);
+/// assert_eq!(square.call(12).await, 144); // computed, stored in Redis
+/// assert_eq!(square.call(12).await, 144); // read from Redis, copied
+/// assert_eq!(square.call(12).await, 144); // from the copy: no I/O
+/// # }
+/// ```
+pub struct NearBackend<K, V, S = Stamped<Postcard, K>> {
+    redis: RedisBackend<K>,
+    codec: S,
+    near: Arc<Near<K, V>>,
+    capacity: usize,
+    heartbeat: Duration,
+    values: PhantomData<fn() -> V>,
+}
+
+/// One namespace's copies, and their tracker.
+struct Near<K, V> {
+    memory: Arc<NearMemory<K, V>>,
+    epochs: Arc<Epochs>,
+    /// The tracker's way to drop every copy; it holds it weakly, and ends once it is
+    /// gone.
+    forget: Arc<dyn Fn() + Send + Sync>,
+    /// The tracker's signals, once it is started.
+    tracker: OnceLock<Option<Arc<Signals>>>,
+}
+
+impl<K, V> Drop for Near<K, V> {
+    fn drop(&mut self) {
+        if let Some(Some(signals)) = self.tracker.get() {
+            signals.stop();
+        }
+    }
+}
+
+impl<K, V> Near<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(capacity: usize) -> Self {
+        let memory = Arc::new(NearMemory::new(capacity));
+        let forgotten = Arc::clone(&memory);
+        Near {
+            memory,
+            epochs: Arc::new(Epochs::new(capacity)),
+            forget: Arc::new(move || forgotten.forget()),
+            tracker: OnceLock::new(),
+        }
+    }
+}
+
+impl<K, V> NearBackend<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A near tier of at most `capacity` copies in front of `redis`, with postcard
+    /// values behind their type header, as `build_with_redis` stores them.
+    pub fn new(redis: RedisBackend<K>, capacity: usize) -> Self {
+        Self::with_codec(redis, capacity, Stamped::new(Postcard))
+    }
+}
+
+impl<K, V, S> NearBackend<K, V, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// [`new`](NearBackend::new), with values stored by `codec`.
+    pub fn with_codec(redis: RedisBackend<K>, capacity: usize, codec: S) -> Self {
+        NearBackend {
+            redis,
+            codec,
+            near: Arc::new(Near::new(capacity)),
+            capacity,
+            heartbeat: HEARTBEAT,
+            values: PhantomData,
+        }
+    }
+
+    /// How often the tracking connection is checked with a `PING` while no
+    /// invalidation arrives (500 ms by default): with the timeout, the longest a
+    /// silently broken connection goes unnoticed.
+    pub fn heartbeat(mut self, every: Duration) -> Self {
+        self.heartbeat = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The most copies kept.
+    pub fn near_capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether tracking is on, so that copies are served.
+    pub fn is_tracking(&self) -> bool {
+        self.near.epochs.is_live()
+    }
+
+    /// The Redis backend behind the copies.
+    pub fn redis(&self) -> &RedisBackend<K> {
+        &self.redis
+    }
+
+    /// Starts the tracker, once: on the shared bridge's runtime, with a RESP3 client
+    /// for the server.
+    fn track(&self) {
+        self.near.tracker.get_or_init(|| {
+            let client = tracking::resp3(self.redis.link.client().ok()?).ok()?;
+            let bridge = Bridge::shared().ok()?;
+            let signals = Arc::new(Signals::default());
+            let tracked = Tracked {
+                client,
+                head: Arc::from(self.redis.head()),
+                epochs: Arc::clone(&self.near.epochs),
+                forget: Arc::downgrade(&self.near.forget),
+                timeout: self.redis.options.timeout,
+                heartbeat: self.heartbeat,
+            };
+            drop(bridge.spawn(tracking::track(tracked, Arc::clone(&signals))));
+            Some(signals)
+        });
+    }
+}
+
+impl<K, V, S: Clone> Clone for NearBackend<K, V, S> {
+    /// Another handle on the same copies, tracker and Redis connection.
+    fn clone(&self) -> Self {
+        NearBackend {
+            redis: self.redis.clone(),
+            codec: self.codec.clone(),
+            near: Arc::clone(&self.near),
+            capacity: self.capacity,
+            heartbeat: self.heartbeat,
+            values: PhantomData,
+        }
+    }
+}

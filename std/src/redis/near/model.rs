@@ -1,0 +1,238 @@
+//! A model of the near tier's invalidation, checked against the real epochs and
+//! copies over random interleavings of reads in flight, writes here and elsewhere,
+//! invalidations delivered late, flushes and lost connections.
+//!
+//! The rule checked on every hit: a copy served is at least as new as the newest write
+//! this process has been told of (an invalidation delivered, its own write returned),
+//! and, after tracking came back, as new as the server was then. Nothing is served
+//! while tracking is off.
+
+use std::collections::VecDeque;
+
+use jwm_cache_core::{Deadline, Instant};
+use proptest::prelude::*;
+
+use super::epochs::{Epochs, Tag};
+use super::memory::NearMemory;
+
+const HEAD: &str = "p:near:";
+const KEYS: u8 = 4;
+
+/// Keys 0 and 2 share a stripe, as do 1 and 3: the name's low digits are `k & 1`.
+fn name(key: u8) -> String {
+    format!("{HEAD}{:016x}{:016x}", u64::from(key), u64::from(key & 1))
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    /// A read of the key is sent: its tag is taken.
+    Send(u8),
+    /// The server answers the `n`th read in flight with what it holds now.
+    Answer(usize),
+    /// The `n`th answered read's reply is handled: the copy is stored under its tag.
+    Handle(usize),
+    /// Another process writes the key; its invalidation is queued.
+    WriteElsewhere(u8),
+    /// This process writes the key: the server's value changes, and once the write
+    /// returns, the copy is retired here (the server's invalidation comes too).
+    WriteHere(u8),
+    /// `FLUSHALL`: every key changes; one invalidation without names is queued.
+    Flush,
+    /// The oldest queued invalidation reaches the driver.
+    Deliver,
+    /// The tracking connection is lost: queued invalidations with it.
+    Lose,
+    /// A new tracking connection has tracking on.
+    Reconnect,
+    /// A lookup of the key.
+    Hit(u8),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0..KEYS).prop_map(Step::Send),
+        3 => (0..8usize).prop_map(Step::Answer),
+        3 => (0..8usize).prop_map(Step::Handle),
+        2 => (0..KEYS).prop_map(Step::WriteElsewhere),
+        1 => (0..KEYS).prop_map(Step::WriteHere),
+        1 => Just(Step::Flush),
+        3 => Just(Step::Deliver),
+        1 => Just(Step::Lose),
+        1 => Just(Step::Reconnect),
+        4 => (0..KEYS).prop_map(Step::Hit),
+    ]
+}
+
+enum Invalidation {
+    Key(u8, u64),
+    All(u64),
+}
+
+struct Read {
+    key: u8,
+    tag: Option<Tag>,
+    answer: Option<u64>,
+}
+
+struct World {
+    epochs: Epochs,
+    memory: NearMemory<u8, u64>,
+    /// The version each key holds on the server; versions only grow.
+    server: [u64; KEYS as usize],
+    next_version: u64,
+    queued: VecDeque<Invalidation>,
+    reads: Vec<Read>,
+    /// The oldest version a hit may serve, per key.
+    floor: [u64; KEYS as usize],
+    session: u64,
+}
+
+impl World {
+    fn new() -> Self {
+        let epochs = Epochs::new(16);
+        let session = epochs.next_session();
+        epochs.go_live();
+        World {
+            epochs,
+            memory: NearMemory::new(16),
+            server: [0; KEYS as usize],
+            next_version: 1,
+            queued: VecDeque::new(),
+            reads: Vec::new(),
+            floor: [0; KEYS as usize],
+            session,
+        }
+    }
+
+    fn stripe(&self, key: u8) -> u32 {
+        self.epochs.stripe_of(name(key).as_bytes(), HEAD).unwrap()
+    }
+
+    fn write(&mut self, key: u8) -> u64 {
+        let version = self.next_version;
+        self.next_version += 1;
+        self.server[usize::from(key)] = version;
+        self.queued.push_back(Invalidation::Key(key, version));
+        version
+    }
+
+    fn run(&mut self, step: Step) -> Result<(), TestCaseError> {
+        match step {
+            Step::Send(key) => {
+                let tag = self.epochs.tag(self.stripe(key));
+                self.reads.push(Read {
+                    key,
+                    tag,
+                    answer: None,
+                });
+            }
+            Step::Answer(n) => {
+                let unanswered = self.reads.iter_mut().filter(|r| r.answer.is_none());
+                if let Some(read) = unanswered.into_iter().nth(n) {
+                    read.answer = Some(self.server[usize::from(read.key)]);
+                }
+            }
+            Step::Handle(n) => {
+                let answered = self
+                    .reads
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.answer.is_some());
+                if let Some((i, _)) = answered.into_iter().nth(n) {
+                    let read = self.reads.remove(i);
+                    if let (Some(tag), Some(version)) = (read.tag, read.answer) {
+                        let (deadline, now) = (Deadline::NEVER, Instant::ZERO);
+                        self.memory
+                            .insert(read.key, version, tag, deadline, now, &self.epochs);
+                    }
+                }
+            }
+            Step::WriteElsewhere(key) => {
+                self.write(key);
+            }
+            Step::WriteHere(key) => {
+                let version = self.write(key);
+                self.epochs.invalidate(self.stripe(key));
+                self.memory.remove(&key);
+                let floor = &mut self.floor[usize::from(key)];
+                *floor = (*floor).max(version);
+            }
+            Step::Flush => {
+                let version = self.next_version;
+                self.next_version += 1;
+                self.server = [version; KEYS as usize];
+                self.queued.push_back(Invalidation::All(version));
+            }
+            Step::Deliver => match self.queued.pop_front() {
+                Some(Invalidation::Key(key, version)) => {
+                    self.epochs.invalidate(self.stripe(key));
+                    let floor = &mut self.floor[usize::from(key)];
+                    *floor = (*floor).max(version);
+                }
+                Some(Invalidation::All(version)) => {
+                    self.epochs.invalidate_all();
+                    for floor in &mut self.floor {
+                        *floor = (*floor).max(version);
+                    }
+                }
+                None => {}
+            },
+            Step::Lose => {
+                self.queued.clear();
+                self.epochs.go_dark(self.session);
+                self.memory.forget();
+            }
+            Step::Reconnect => {
+                if !self.epochs.is_live() {
+                    self.session = self.epochs.next_session();
+                    self.epochs.go_live();
+                    self.floor = self.server;
+                }
+            }
+            Step::Hit(key) => {
+                let found = self.memory.get(&key, Instant::ZERO, &self.epochs);
+                if !self.epochs.is_live() {
+                    prop_assert!(found.is_none(), "a copy served while tracking was off");
+                }
+                if let Some(entry) = found {
+                    let floor = self.floor[usize::from(key)];
+                    prop_assert!(
+                        entry.value >= floor,
+                        "key {key}: served version {} after version {floor} was known",
+                        entry.value
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn no_copy_older_than_what_this_process_was_told(steps in prop::collection::vec(step(), 1..120)) {
+        let mut world = World::new();
+        for step in steps {
+            world.run(step)?;
+        }
+    }
+}
+
+/// The race the tags exist for, spelled out: the reply is handled after the
+/// invalidation of a write the server made after answering.
+#[test]
+fn an_invalidation_before_the_reply_is_handled_retires_the_copy() {
+    let mut world = World::new();
+    for step in [
+        Step::Send(0),
+        Step::Answer(0),
+        Step::WriteElsewhere(0),
+        Step::Deliver,
+        Step::Handle(0),
+    ] {
+        world.run(step).unwrap();
+    }
+    assert!(world.memory.get(&0, Instant::ZERO, &world.epochs).is_none());
+}

@@ -1,0 +1,210 @@
+//! The tracking connection: `CLIENT TRACKING ON BCAST PREFIX <namespace>` over RESP3,
+//! whose invalidation pushes retire near copies as the connection's driver reads them.
+
+use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use redis::aio::{AsyncPushSender, MultiplexedConnection, SendError};
+use redis::{AsyncConnectionConfig, Client, ProtocolVersion, PushInfo, PushKind, Value};
+use tokio::sync::Notify;
+
+use super::epochs::Epochs;
+
+/// The first and the longest wait before connecting again after a failure.
+const FIRST_RETRY: Duration = Duration::from_millis(50);
+const LONGEST_RETRY: Duration = Duration::from_secs(1);
+
+/// What the tracker needs to know, and to reach, of its near tier.
+pub(crate) struct Tracked {
+    /// A RESP3 client for the backend's server.
+    pub(crate) client: Client,
+    /// `{prefix}{identifier}:`, the namespace tracked.
+    pub(crate) head: Arc<str>,
+    pub(crate) epochs: Arc<Epochs>,
+    /// Drops every copy: when tracking is lost, they are retired already, and this frees
+    /// their memory.
+    pub(crate) forget: Weak<dyn Fn() + Send + Sync>,
+    /// Each step (connect, `CLIENT TRACKING`, a `PING`) is bounded by this.
+    pub(crate) timeout: Duration,
+    /// How often an idle tracking connection is checked with a `PING`.
+    pub(crate) heartbeat: Duration,
+}
+
+/// Tells the tracker that its near tier is gone, or its connection is.
+#[derive(Default)]
+pub(crate) struct Signals {
+    wake: Notify,
+    stopped: AtomicBool,
+    lost: AtomicBool,
+}
+
+impl Signals {
+    /// The near tier is dropped: the tracker ends, and its connection closes.
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Release);
+        self.wake.notify_one();
+    }
+
+    /// The current connection is gone.
+    fn lose(&self) {
+        self.lost.store(true, Release);
+        self.wake.notify_one();
+    }
+
+    /// Waits for a signal, at most `most`.
+    async fn wait(&self, most: Duration) {
+        let _ = tokio::time::timeout(most, self.wake.notified()).await;
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopped.load(Acquire)
+    }
+}
+
+/// A RESP3 client for `client`'s server: tracking pushes need RESP3.
+pub(crate) fn resp3(client: &Client) -> redis::RedisResult<Client> {
+    let info = client.get_connection_info().clone();
+    let settings = info
+        .redis_settings()
+        .clone()
+        .set_protocol(ProtocolVersion::RESP3);
+    Client::open(info.set_redis_settings(settings))
+}
+
+/// Keeps tracking on until `signals` says stop: connects, turns tracking on, then
+/// `PING`s every heartbeat. A lost connection or a failed `PING` turns tracking off
+/// (every copy retired and forgotten) until a new connection has it on again.
+pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
+    let mut retry = FIRST_RETRY;
+    loop {
+        let session = tracked.epochs.next_session();
+        signals.lost.store(false, Release);
+        let handler = Invalidations {
+            epochs: Arc::clone(&tracked.epochs),
+            head: Arc::clone(&tracked.head),
+            session,
+            signals: Arc::clone(&signals),
+        };
+        let started = tokio::time::timeout(tracked.timeout, start(&tracked, handler)).await;
+        if let Ok(Ok(connection)) = started {
+            tracked.epochs.go_live();
+            retry = FIRST_RETRY;
+            #[cfg(feature = "tracing")]
+            tracing::info!(target: "jwm_cache::redis", head = %tracked.head, "near tier tracking on");
+            let stopped = watch(connection, &tracked, &signals).await;
+            tracked.epochs.go_dark(session);
+            forget(&tracked);
+            #[cfg(feature = "tracing")]
+            tracing::warn!(target: "jwm_cache::redis", head = %tracked.head, "near tier tracking lost: serving nothing from memory until it is back");
+            if stopped {
+                return;
+            }
+        } else {
+            tracked.epochs.go_dark(session);
+        }
+        signals.wait(retry).await;
+        if signals.stopped() {
+            return;
+        }
+        retry = (retry * 2).min(LONGEST_RETRY);
+    }
+}
+
+/// A connection with tracking on, its invalidations going to `handler`.
+async fn start(
+    tracked: &Tracked,
+    handler: Invalidations,
+) -> redis::RedisResult<MultiplexedConnection> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(tracked.timeout))
+        .set_response_timeout(Some(tracked.timeout))
+        .set_push_sender(handler);
+    let mut connection = tracked
+        .client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
+    let mut on = redis::cmd("CLIENT");
+    on.arg("TRACKING")
+        .arg("ON")
+        .arg("BCAST")
+        .arg("PREFIX")
+        .arg(&*tracked.head);
+    on.query_async::<()>(&mut connection).await?;
+    Ok(connection)
+}
+
+/// Waits until the connection is lost or fails a `PING` (false), or the tier is
+/// dropped (true).
+async fn watch(
+    mut connection: MultiplexedConnection,
+    tracked: &Tracked,
+    signals: &Signals,
+) -> bool {
+    loop {
+        signals.wait(tracked.heartbeat).await;
+        if signals.stopped() {
+            return true;
+        }
+        if signals.lost.swap(false, AcqRel) {
+            return false;
+        }
+        let ping = redis::cmd("PING");
+        let ping = ping.query_async::<()>(&mut connection);
+        if !matches!(
+            tokio::time::timeout(tracked.timeout, ping).await,
+            Ok(Ok(()))
+        ) {
+            return false;
+        }
+        if tracked.forget.strong_count() == 0 {
+            return true;
+        }
+    }
+}
+
+fn forget(tracked: &Tracked) {
+    if let Some(forget) = tracked.forget.upgrade() {
+        forget();
+    }
+}
+
+/// The push handler of one tracking connection: run by its driver, as it reads.
+struct Invalidations {
+    epochs: Arc<Epochs>,
+    head: Arc<str>,
+    session: u64,
+    signals: Arc<Signals>,
+}
+
+impl AsyncPushSender for Invalidations {
+    fn send(&self, info: PushInfo) -> Result<(), SendError> {
+        match info.kind {
+            PushKind::Invalidate => match info.data.first() {
+                Some(Value::Array(names)) => {
+                    for name in names {
+                        match name {
+                            // A name outside the namespace's key names has no copy.
+                            Value::BulkString(name) => {
+                                if let Some(stripe) = self.epochs.stripe_of(name, &self.head) {
+                                    self.epochs.invalidate(stripe);
+                                }
+                            }
+                            // Not a name: whatever it meant, nothing is trusted.
+                            _ => self.epochs.invalidate_all(),
+                        }
+                    }
+                }
+                // FLUSHALL or FLUSHDB: the server names no key.
+                _ => self.epochs.invalidate_all(),
+            },
+            PushKind::Disconnection => {
+                if self.epochs.go_dark(self.session) {
+                    self.signals.lose();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
