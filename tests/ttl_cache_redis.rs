@@ -7,16 +7,11 @@ mod common;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::redis_server::{RedisServer, command_calls, free_port};
+use common::redis_server::{RedisServer, command_calls, free_port, url_in as url};
 use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
 use jwm_cache::{AsyncCacheControls, CacheControls, key::PersistentDigest, ttl_cache};
 use redis::Commands;
 use serde::{Deserialize, Serialize};
-
-/// The URL a test put in `cell` (an unused port until then).
-fn url(cell: &OnceLock<String>) -> &str {
-    cell.get().map_or("redis://127.0.0.1:1/", String::as_str)
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Coords {

@@ -26,6 +26,7 @@ use syn::{ItemFn, parse_macro_input};
 /// #[ttl_cache(ttl = "1h", time_to_idle = "5m")]  // also gone after 5 minutes unread
 /// #[ttl_cache(ttl = "5m", refresh_after = "4m", stale_if_error = "1h")]
 /// #[ttl_cache(backend = redis(url = "redis://127.0.0.1/"), lease = "10s")]
+/// #[ttl_cache(backend = redis(url = "redis://127.0.0.1/", near = 10_000))]
 /// #[ttl_cache(ttl_ms = 30_000, identifier = "geo", capacity = 10_000, shards = 16,
 ///             serializer = postcard, clock = system, single_flight = false, cache_none = false)]
 /// #[ttl_cache(ttl = "5m", backend = redis(url = "redis://127.0.0.1/", prefix = "app:",
@@ -77,7 +78,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   named), or `redis(url = ...)`, where `url` is any expression of a `&str`-like type,
 ///   evaluated on the first call; values are postcard (default) or JSON. A malformed URL
 ///   or a dead server costs counted errors (`cache_info().errors`), never a wrong value:
-///   the function computes. A sync function reaches Redis through
+///   the function computes. `near = 10_000` puts a near tier in front
+///   (`jwm_cache::NearBackend`): up to that many decoded values in process memory, hit
+///   with no I/O, and retired when any process changes them. A sync function reaches Redis through
 ///   `jwm_cache::Bridge::shared()`, or `bridge = <expression>`; its first call panics
 ///   only if the OS cannot start that bridge's thread.
 /// - **Clock**: as named; by default `coarse` for TTLs of a second or more and `system`

@@ -66,11 +66,13 @@ pub(crate) enum Clock {
 /// Where entries live.
 pub(crate) enum Backend {
     Memory,
-    /// `redis(url = ..., prefix = "...", timeout = "250ms")`.
+    /// `redis(url = ..., prefix = "...", timeout = "250ms", near = 10_000)`.
     Redis {
         url: Box<Expr>,
         prefix: Option<LitStr>,
         timeout_ms: Option<u64>,
+        /// The near tier's capacity, if it has one.
+        near: Option<usize>,
     },
 }
 
@@ -244,6 +246,20 @@ fn integer(value: &Expr) -> syn::Result<u64> {
     }
 }
 
+/// `near = 10_000`: how many values the near tier keeps, at least one.
+fn near_capacity(value: &Expr) -> syn::Result<usize> {
+    const EXPECTED: &str = "`near` is how many values the near tier keeps in memory: a number of at least 1, such as 10_000";
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(n), ..
+        }) => match n.base10_parse::<usize>() {
+            Ok(0) | Err(_) => Err(syn::Error::new_spanned(value, EXPECTED)),
+            Ok(capacity) => Ok(capacity),
+        },
+        _ => Err(syn::Error::new_spanned(value, EXPECTED)),
+    }
+}
+
 fn boolean(value: &Expr) -> syn::Result<bool> {
     match value {
         Expr::Lit(ExprLit {
@@ -304,9 +320,9 @@ fn clock(value: &Expr) -> syn::Result<Clock> {
     }
 }
 
-/// `memory`, or `redis(url = ..., prefix = "...", timeout = "250ms")`.
+/// `memory`, or `redis(url = ..., prefix = "...", timeout = "250ms", near = 10_000)`.
 fn backend(value: &Expr) -> syn::Result<Backend> {
-    const EXPECTED: &str = "backend: memory, or redis(url = \"redis://127.0.0.1/\") with optional prefix = \"...\" and timeout = \"250ms\"";
+    const EXPECTED: &str = "backend: memory, or redis(url = \"redis://127.0.0.1/\") with optional prefix = \"...\", timeout = \"250ms\" and near = 10_000";
     if let Some((name, args)) = call(value)
         && name == "redis"
     {
@@ -319,12 +335,12 @@ fn backend(value: &Expr) -> syn::Result<Backend> {
 }
 
 fn redis(value: &Expr, args: &[&Expr]) -> syn::Result<Backend> {
-    let (mut url, mut prefix, mut timeout_ms) = (None, None, None);
+    let (mut url, mut prefix, mut timeout_ms, mut near) = (None, None, None, None);
     for arg in args {
         let Expr::Assign(assign) = arg else {
             return Err(syn::Error::new_spanned(
                 arg,
-                "expected `url = ...`, `prefix = \"...\"` or `timeout = \"250ms\"`",
+                "expected `url = ...`, `prefix = \"...\"`, `timeout = \"250ms\"` or `near = 10_000`",
             ));
         };
         match word(&assign.left).as_deref() {
@@ -339,10 +355,11 @@ fn redis(value: &Expr, args: &[&Expr]) -> syn::Result<Backend> {
                 }
                 Ttl::Millis(ms) => timeout_ms = Some(ms),
             },
+            Ok("near") => near = Some(near_capacity(&assign.right)?),
             _ => {
                 return Err(syn::Error::new_spanned(
                     &assign.left,
-                    "redis options: url, prefix, timeout",
+                    "redis options: url, prefix, timeout, near",
                 ));
             }
         }
@@ -357,5 +374,6 @@ fn redis(value: &Expr, args: &[&Expr]) -> syn::Result<Backend> {
         url,
         prefix,
         timeout_ms,
+        near,
     })
 }

@@ -27,11 +27,28 @@ impl Storage<'_> {
         matches!(self.options.backend, Backend::Redis { .. })
     }
 
-    /// The codec's type: as asked, else values as they are in memory and postcard in
-    /// Redis. In Redis it is stamped, so every value carries its header.
+    /// The near tier's capacity, with Redis and `near = ...`.
+    fn near(&self) -> Option<usize> {
+        match self.options.backend {
+            Backend::Redis { near, .. } => near,
+            Backend::Memory => None,
+        }
+    }
+
+    /// The cache's codec: [`stored_codec`](Self::stored_codec), except over a near
+    /// tier, which keeps values decoded (and stores them with that codec itself).
+    fn codec(&self, key: &TokenStream) -> TokenStream {
+        match self.near() {
+            Some(_) => quote!(::jwm_cache::codec::Identity),
+            None => self.stored_codec(key),
+        }
+    }
+
+    /// The codec values are stored with: as asked, else values as they are in memory
+    /// and postcard in Redis. In Redis it is stamped, so every value carries its header.
     /// `key` is the cache's key type, which a stamped codec names (`()` where only the
     /// value type matters).
-    fn codec(&self, key: &TokenStream) -> TokenStream {
+    fn stored_codec(&self, key: &TokenStream) -> TokenStream {
         let codec = match self.options.serializer.map(|(codec, _)| codec) {
             Some(Codec::Identity) => quote!(::jwm_cache::codec::Identity),
             Some(Codec::Json) => quote!(::jwm_cache::codec::Json),
@@ -48,6 +65,14 @@ impl Storage<'_> {
 
     /// The codec's value, of the type [`codec`](Self::codec) names.
     fn codec_value(&self) -> TokenStream {
+        if self.near().is_some() {
+            return quote!(::jwm_cache::codec::Identity);
+        }
+        self.stored_codec_value()
+    }
+
+    /// The stored codec's value, of the type [`stored_codec`](Self::stored_codec) names.
+    fn stored_codec_value(&self) -> TokenStream {
         if self.redis() {
             let codec = match self.options.serializer.map(|(codec, _)| codec) {
                 Some(Codec::Json) => quote!(::jwm_cache::codec::Json),
@@ -110,7 +135,7 @@ impl Storage<'_> {
 
     /// Checks, spanned at the value's type, that the cache can keep it.
     pub(crate) fn value_checks(&self, value: &Type) -> TokenStream {
-        let codec = self.codec(&quote!(()));
+        let codec = self.stored_codec(&quote!(()));
         quote_spanned! {value.span()=>
             {
                 fn __jwm_cache_value_is_fit<V: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>()
@@ -147,7 +172,11 @@ impl Storage<'_> {
             (Backend::Memory, true) => {
                 quote!(::jwm_cache::backend::Sharded<::jwm_cache::memory::MemoryBackend<#key, <#codec as ::jwm_cache::codec::Serializer<#value>>::Encoded>>)
             }
-            (Backend::Redis { .. }, _) => quote!(::jwm_cache::RedisBackend<#key>),
+            (Backend::Redis { near: None, .. }, _) => quote!(::jwm_cache::RedisBackend<#key>),
+            (Backend::Redis { near: Some(_), .. }, _) => {
+                let stored = self.stored_codec(key);
+                quote!(::jwm_cache::NearBackend<#key, #value, #stored>)
+            }
         };
         match (&self.options.backend, self.is_async) {
             (Backend::Redis { .. }, false) => {
@@ -161,20 +190,24 @@ impl Storage<'_> {
     /// The error of the cache's per-entry operations, named without the key's bounds, so
     /// that an unfit key is reported once, by the key checks, not by every method.
     pub(crate) fn error_type(&self, key: &TokenStream, value: &Type) -> TokenStream {
-        let codec = self.codec(key);
+        let codec = self.stored_codec(key);
         let codec_error = quote!(<#codec as ::jwm_cache::codec::Serializer<#value>>::Error);
-        match (&self.options.backend, self.is_async) {
-            (Backend::Memory, _) => {
-                quote!(::jwm_cache::Error<::core::convert::Infallible, #codec_error>)
+        let error = match &self.options.backend {
+            Backend::Memory => {
+                return quote!(::jwm_cache::Error<::core::convert::Infallible, #codec_error>);
             }
-            (Backend::Redis { .. }, true) => {
+            // The near tier decodes: the cache's own codec is `Identity`.
+            Backend::Redis { near: Some(_), .. } => quote! {
+                ::jwm_cache::Error<::jwm_cache::error::NearError<#codec_error>, ::core::convert::Infallible>
+            },
+            Backend::Redis { near: None, .. } => {
                 quote!(::jwm_cache::Error<::jwm_cache::error::RedisBackendError, #codec_error>)
             }
-            (Backend::Redis { .. }, false) => quote! {
-                ::jwm_cache::error::BridgeError<
-                    ::jwm_cache::Error<::jwm_cache::error::RedisBackendError, #codec_error>
-                >
-            },
+        };
+        if self.is_async {
+            error
+        } else {
+            quote!(::jwm_cache::error::BridgeError<#error>)
         }
     }
 
@@ -223,7 +256,7 @@ impl Storage<'_> {
             url,
             prefix,
             timeout_ms,
-            ..
+            near,
         } = &options.backend
         else {
             return quote!(#builder.build());
@@ -236,11 +269,13 @@ impl Storage<'_> {
             redis_options.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
         }
         let url = quote_spanned!(url.span()=> ::core::convert::AsRef::<str>::as_ref(&(#url)));
-        let cache = quote! {
-            #builder.build_with_backend(
-                ::jwm_cache::RedisBackend::open_deferring_errors(#url, #redis_options),
-            )
-        };
+        let mut backend =
+            quote!(::jwm_cache::RedisBackend::open_deferring_errors(#url, #redis_options));
+        if let Some(capacity) = near {
+            let stored = self.stored_codec_value();
+            backend = quote!(::jwm_cache::NearBackend::with_codec(#backend, #capacity, #stored));
+        }
+        let cache = quote!(#builder.build_with_backend(#backend));
         if self.is_async {
             return cache;
         }

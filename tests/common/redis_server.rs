@@ -178,3 +178,9 @@ pub(crate) fn command_calls(
     };
     info.lines().filter_map(calls).collect()
 }
+
+/// The URL a test put in `cell` (an unused port until then): for `#[ttl_cache]`
+/// functions, whose caches are statics built on their first call.
+pub(crate) fn url_in(cell: &std::sync::OnceLock<String>) -> &str {
+    cell.get().map_or("redis://127.0.0.1:1/", String::as_str)
+}

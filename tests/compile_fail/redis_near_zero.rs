@@ -1,0 +1,6 @@
+#[jwm_cache::ttl_cache(backend = redis(url = "redis://127.0.0.1/", near = 0))]
+fn f(x: u64) -> u64 {
+    x
+}
+
+fn main() {}
