@@ -167,6 +167,19 @@ pub trait AsyncLookup<K, Q: ?Sized, E>: AsyncBackend<K, E> {
         now: Instant,
     ) -> impl Future<Output = Result<Option<Entry<E>>, Self::Error>> + Send;
 
+    /// [`get_entry`](Self::get_entry)'s answer if it needs no waiting, else `None`: a
+    /// store in memory (or a near tier's copy) answers here, so that a sync caller
+    /// (a [`BlockingCache`](crate::asynch::BlockingCache)) reaches it with no runtime.
+    /// `None` only says "ask `get_entry`", never "absent". The default is `None`.
+    fn get_entry_inline(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> Option<Result<Option<Entry<E>>, Self::Error>> {
+        let _ = (key, now);
+        None
+    }
+
     /// The live value under `key` at `now`, if any.
     fn get(
         &self,

@@ -256,12 +256,17 @@ where
         now: Instant,
         storing: &mut Storing,
     ) -> Result<Found<V>, BridgeError> {
+        if let Some(found) = self.cache.find_inline(key, storing.ttl, now) {
+            return Ok(found);
+        }
         let (cache, looked_up, ttl) = (Arc::clone(&self.cache), key.clone(), storing.ttl);
-        storing.lookup_begins();
+        storing.lookup_begins(now);
         let found = self
             .bridge
             .run(async move { cache.find_before_flight(&looked_up, ttl, now).await });
-        storing.lookup_ended();
+        if !matches!(found, Ok(Found::Hit(_) | Found::RefreshDue(_))) {
+            storing.lookup_ended(|| self.cache.clock().now());
+        }
         found
     }
 

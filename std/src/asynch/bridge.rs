@@ -5,8 +5,10 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
+use std::pin::pin;
 use std::sync::mpsc::{self, Receiver, RecvError};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
 use tokio::task::JoinHandle;
@@ -118,7 +120,7 @@ impl Bridge {
         future: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, BridgeError> {
         if Handle::try_current().is_err() {
-            let polled = panic::catch_unwind(AssertUnwindSafe(|| self.handle.block_on(future)));
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| self.poll_here(future)));
             return polled.map_err(|_| BridgeError::Stopped);
         }
         let (done, result) = mpsc::sync_channel(1);
@@ -127,6 +129,23 @@ impl Bridge {
             let _ = done.send(future.await);
         });
         wait(&result).map_err(|RecvError| BridgeError::Stopped)
+    }
+
+    /// Runs `future` on this thread, outside any runtime: polled once in the bridge's
+    /// context first, so that one ready at once (an in-memory hit) costs no
+    /// `block_on`; if it is not, `block_on` polls it on, with a waker that works.
+    fn poll_here<T>(&self, future: impl Future<Output = T>) -> T {
+        let mut future = pin!(future);
+        let first = {
+            let _context = self.handle.enter();
+            future
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+        };
+        match first {
+            Poll::Ready(value) => value,
+            Poll::Pending => self.handle.block_on(future),
+        }
     }
 
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>

@@ -188,6 +188,17 @@ where
         }))
     }
 
+    fn get_entry_inline(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> Option<Result<Option<Entry<E>>, B::Error>> {
+        Some(self.on_shard(key, |shard| {
+            let entry = Lookup::<K, Q, E>::get_entry(shard, key, now);
+            entry.map(|entry| entry.map(|entry| entry.map(E::clone)))
+        }))
+    }
+
     /// A ready future, as `get_entry`'s: the hit path stays one lock and one clone.
     fn get(
         &self,

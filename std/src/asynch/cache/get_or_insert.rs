@@ -136,12 +136,11 @@ where
     {
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, ttl);
-        storing.lookup_begins();
+        storing.lookup_begins(now);
         // One lookup, the entry's deadline with it, written out rather than a call (one
         // state machine fewer on the hit path): plain, refreshing and stale-keeping
         // caches share it, so a hit costs each the same.
         let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, &key, now).await;
-        storing.lookup_ended();
         // Not held across the await below: a codec's error need not be `Send`.
         let found = self.count_found(self.policy.sort_owned(entry, ttl, now));
         let stale = match found {
@@ -153,6 +152,7 @@ where
             Found::Stale(value) => Some(value),
             Found::Absent => None,
         };
+        storing.lookup_ended(|| self.clock.now());
         let f = || async { f().await.map_err(Failure::Error) };
         // Boxed so that the future of a hit stays small: a miss computes anyway.
         match Box::pin(self.compute_missing::<E, X, _>(joiner, key, storing, now, f)).await {
@@ -183,12 +183,11 @@ where
     {
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, self.policy.ttl());
-        storing.lookup_begins();
+        storing.lookup_begins(now);
         let found = self.lookup_before_flight(&key, now).await;
-        storing.lookup_ended();
         match found {
             Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
+            Ok(None) => storing.lookup_ended(|| self.clock.now()),
             Err(e) => {
                 // Returned without computing: a miss, not a flight's.
                 self.counts.add(Counts::missed(false));

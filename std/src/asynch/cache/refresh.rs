@@ -27,6 +27,13 @@ where
         self.count_found(self.policy.sort_owned(entry, ttl, now))
     }
 
+    /// [`find_before_flight`](Self::find_before_flight) if the backend answers without
+    /// waiting (see [`AsyncLookup::get_entry_inline`]), else `None`, counting nothing.
+    pub(crate) fn find_inline(&self, key: &K, ttl: Ttl, now: Instant) -> Option<Found<V>> {
+        let entry = AsyncLookup::<K, K, _>::get_entry_inline(&self.backend, key, now)?;
+        Some(self.count_found(self.policy.sort_owned(entry, ttl, now)))
+    }
+
     /// Counts a memoized call's lookup: a hit with one add, a failure as an error; a
     /// miss is left to `compute_missing`, once it is known whether this caller computes
     /// or waits. A failed lookup is then nothing found.

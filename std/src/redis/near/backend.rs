@@ -1,8 +1,11 @@
 //! The near tier as an async backend of decoded values: copies first, then Redis.
 
 use std::borrow::Borrow;
+use std::future::Future;
 use std::hash::Hash;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use jwm_cache_core::{
@@ -130,32 +133,25 @@ where
 {
     /// The copy, if one may be served; else Redis's entry, decoded, and copied if
     /// tracking was on when the read was sent.
-    async fn get_entry(&self, key: &Q, now: Instant) -> Result<Option<Entry<V>>, Self::Error> {
-        if let Some(entry) = self.near.memory.get(key, now, &self.near.epochs) {
-            return Ok(Some(entry));
+    fn get_entry(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> impl Future<Output = Result<Option<Entry<V>>, Self::Error>> + Send {
+        match self.near.memory.get(key, now, &self.near.epochs) {
+            Some(copy) => Lookup::Copied(Some(copy)),
+            None => Lookup::Fetching(Box::pin(self.fetch(key, now))),
         }
-        self.track();
-        let name = self.redis.name(key)?;
-        // Before the read is sent: an invalidation sent after it is answered retires
-        // the copy, whenever it arrives.
-        let tag = self.stripe(&name).and_then(|s| self.near.epochs.tag(s));
-        let Some(entry) = self.redis.entry_named(name, now).await? else {
-            return Ok(None);
-        };
-        let value = self
-            .codec
-            .decode_owned(entry.value)
-            .map_err(NearError::Codec)?;
-        if let Some(tag) = tag {
-            let copy = value.clone();
-            let memory = &self.near.memory;
-            let owned = key.to_owned().into();
-            memory.insert(owned, copy, tag, entry.deadline, now, &self.near.epochs);
-        }
-        Ok(Some(Entry {
-            value,
-            deadline: entry.deadline,
-        }))
+    }
+
+    /// The copy, if one may be served.
+    fn get_entry_inline(
+        &self,
+        key: &Q,
+        now: Instant,
+    ) -> Option<Result<Option<Entry<V>>, Self::Error>> {
+        let copy = self.near.memory.get(key, now, &self.near.epochs)?;
+        Some(Ok(Some(copy)))
     }
 
     /// Redis's `UNLINK`, then this process's copy retired.
@@ -198,6 +194,46 @@ where
 
 impl<K, V, S> NearBackend<K, V, S>
 where
+    K: PersistentHash + Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: Serializer<V, Encoded = StampedBytes<K>> + Send + Sync,
+    S::Error: Send,
+{
+    /// Redis's entry for `key`, decoded, and copied if tracking was on when the read
+    /// was sent.
+    async fn fetch<Q>(&self, key: &Q, now: Instant) -> Result<Option<Entry<V>>, NearError<S::Error>>
+    where
+        K: Borrow<Q>,
+        Q: ToOwned + PersistentHash + Hash + Eq + Sync + ?Sized,
+        Q::Owned: Into<K>,
+    {
+        self.track();
+        let name = self.redis.name(key)?;
+        // Before the read is sent: an invalidation sent after it is answered retires
+        // the copy, whenever it arrives.
+        let tag = self.stripe(&name).and_then(|s| self.near.epochs.tag(s));
+        let Some(entry) = self.redis.entry_named(name, now).await? else {
+            return Ok(None);
+        };
+        let value = self
+            .codec
+            .decode_owned(entry.value)
+            .map_err(NearError::Codec)?;
+        if let Some(tag) = tag {
+            let copy = value.clone();
+            let memory = &self.near.memory;
+            let owned = key.to_owned().into();
+            memory.insert(owned, copy, tag, entry.deadline, now, &self.near.epochs);
+        }
+        Ok(Some(Entry {
+            value,
+            deadline: entry.deadline,
+        }))
+    }
+}
+
+impl<K, V, S> NearBackend<K, V, S>
+where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
@@ -219,5 +255,29 @@ where
             self.near.epochs.invalidate(stripe);
         }
         self.near.memory.remove(key);
+    }
+}
+
+/// A lookup's future: ready with the copy, or the boxed read of Redis. A hit's future
+/// is this small: the read's, far larger, is only made for a miss.
+enum Lookup<V, F> {
+    Copied(Option<Entry<V>>),
+    Fetching(Pin<Box<F>>),
+}
+
+// The copy is only ever moved out, never pinned: pinning is not structural.
+impl<V, F> Unpin for Lookup<V, F> {}
+
+impl<V, E, F> Future for Lookup<V, F>
+where
+    F: Future<Output = Result<Option<Entry<V>>, E>>,
+{
+    type Output = Result<Option<Entry<V>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Lookup::Copied(copy) => Poll::Ready(Ok(copy.take())),
+            Lookup::Fetching(fetch) => fetch.as_mut().poll(cx),
+        }
     }
 }
