@@ -5,7 +5,9 @@
 //!   hit, and redis-rs's `cache-aio` client-side cache hit; sync and async;
 //! - throughput of 64 tasks over a hot set of 1,000 keys that fits in the near tier;
 //! - the invalidation delay: from another connection's `SET` returning to the copy's
-//!   retirement here, p50 and p99.
+//!   retirement here, p50 and p99;
+//! - what BCAST tracking costs writers: stores/s with ten tracking connections on the
+//!   namespace against none.
 //!
 //! `cargo bench -p jwm-cache-benches --bench near` (needs `redis-server` on PATH)
 //!
@@ -369,6 +371,60 @@ fn invalidation_delay(rt: &Runtime, server: &RedisServer) {
     );
 }
 
+/// What BCAST tracking costs writers: stores per second from 64 tasks, with no process
+/// tracking the namespace and with ten near tiers (ten tracking connections) on it.
+fn tracking_cost(server: &RedisServer) {
+    const STORES: u64 = 100;
+    const TRACKERS: usize = 10;
+    let url = server.url(0);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let writer: Arc<AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>> = Arc::new(
+        AsyncCacheBuilder::new()
+            .identifier("near-tracked")
+            .ttl(Duration::from_secs(600))
+            .serializer(Stamped::new(Postcard))
+            .build_with_backend(RedisBackend::open(&url).unwrap()),
+    );
+    let stores = |rt: &Runtime| {
+        let writer = Arc::clone(&writer);
+        run_tasks(rt, STORES, move |k| {
+            let writer = Arc::clone(&writer);
+            async move { writer.insert(k, k).await.unwrap() }
+        })
+    };
+    let (mut alone, mut tracked) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        alone.push(stores(&rt));
+        let trackers: Vec<AsyncCache<u64, u64, NearBackend<u64, u64>>> = (0..TRACKERS)
+            .map(|_| {
+                AsyncCacheBuilder::new()
+                    .identifier("near-tracked")
+                    .build_with_backend(NearBackend::new(RedisBackend::open(&url).unwrap(), 1_000))
+            })
+            .collect();
+        rt.block_on(async {
+            for tracker in &trackers {
+                while !tracker.backend().is_tracking() {
+                    let _ = tracker.get(&0).await;
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        tracked.push(stores(&rt));
+        drop(trackers);
+    }
+    let (alone, tracked) = (median(alone), median(tracked));
+    println!(
+        "\n## Stores/s from {TASKS} tasks: {alone:.0} with no tracker, {tracked:.0} with {TRACKERS} \
+         BCAST trackers on the namespace ({:.3}x), median of {ROUNDS} interleaved rounds",
+        tracked / alone
+    );
+}
+
 fn main() {
     let server = RedisServer::start();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -396,4 +452,5 @@ fn main() {
     hits(&rt, &all);
     throughput(&all);
     invalidation_delay(&rt, &server);
+    tracking_cost(&server);
 }

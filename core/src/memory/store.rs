@@ -375,7 +375,8 @@ mod tests {
             store.reclaimed(),
             Reclaimed {
                 expirations: 1,
-                evictions: 0
+                evictions: 0,
+                near_hits: 0
             }
         );
         store
@@ -385,7 +386,8 @@ mod tests {
             store.reclaimed(),
             Reclaimed {
                 expirations: 1,
-                evictions: 1
+                evictions: 1,
+                near_hits: 0
             }
         );
     }

@@ -67,7 +67,7 @@ impl Epochs {
     /// while tracking is off, when no copy may be stored.
     pub(crate) fn tag(&self, stripe: u32) -> Option<Tag> {
         let generation = self.generation.load(Acquire);
-        if generation % 2 == 1 {
+        if !generation.is_multiple_of(2) {
             return None;
         }
         let epoch = self.stripes[stripe as usize].load(Acquire);
@@ -106,7 +106,7 @@ impl Epochs {
     pub(crate) fn go_live(&self) {
         // Only the tracker turns tracking on, and only from off.
         let _ = self.generation.fetch_update(AcqRel, Acquire, |generation| {
-            (generation % 2 == 1).then_some(generation + 1)
+            (!generation.is_multiple_of(2)).then_some(generation + 1)
         });
     }
 
@@ -123,7 +123,7 @@ impl Epochs {
 
     /// Whether tracking is on.
     pub(crate) fn is_live(&self) -> bool {
-        self.generation.load(Acquire) % 2 == 0
+        self.generation.load(Acquire).is_multiple_of(2)
     }
 }
 

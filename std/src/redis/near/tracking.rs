@@ -198,11 +198,7 @@ impl AsyncPushSender for Invalidations {
                 // FLUSHALL or FLUSHDB: the server names no key.
                 _ => self.epochs.invalidate_all(),
             },
-            PushKind::Disconnection => {
-                if self.epochs.go_dark(self.session) {
-                    self.signals.lose();
-                }
-            }
+            PushKind::Disconnection if self.epochs.go_dark(self.session) => self.signals.lose(),
             _ => {}
         }
         Ok(())
