@@ -3,11 +3,10 @@
 //! over the rounds):
 //! - a hit: the near tier's copy, an in-memory memoized hit (same clock), a plain Redis
 //!   hit, and redis-rs's `cache-aio` client-side cache hit; sync and async;
-//! - throughput of 64 tasks over a hot set of 1,000 keys that fits in the near tier;
-//! - the invalidation delay: from another connection's `SET` returning to the copy's
-//!   retirement here, p50 and p99;
-//! - what BCAST tracking costs writers: stores/s with ten tracking connections on the
-//!   namespace against none.
+//! - throughput of 64 tasks over a hot set of 1,000 keys that fits in the near tier.
+//!
+//! `--bench near_invalidation` measures the invalidation delay and what tracking costs
+//! writers.
 //!
 //! `cargo bench -p jwm-cache-benches --bench near` (needs `redis-server` on PATH)
 //!
@@ -17,6 +16,7 @@
 #[path = "../tests/common/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;
+mod rounds;
 
 use std::hint::black_box;
 use std::pin::Pin;
@@ -25,16 +25,14 @@ use std::time::{Duration, Instant};
 
 use jwm_cache::codec::{Identity, Postcard, Stamped};
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, CacheControls, Memoized,
-    NearBackend, NearRedisCache, RedisBackend, SyncCache, backend::Sharded, memory::MemoryBackend,
+    AsyncCache, AsyncMemoized, BlockingCache, Bridge, CacheControls, Memoized, NearBackend,
+    NearRedisCache, RedisBackend, SyncCache, backend::Sharded, memory::MemoryBackend,
 };
 use redis::aio::MultiplexedConnection;
 use redis_server::RedisServer;
 use tokio::runtime::Runtime;
 
-const KEYS: u64 = 1_000;
-const ROUNDS: usize = 11;
-const TASKS: usize = 64;
+use rounds::{KEYS, ROUNDS, TASKS, median, run_tasks};
 
 type Boxed = Pin<Box<dyn Future<Output = u64> + Send>>;
 type AsyncSquare = fn(u64) -> Boxed;
@@ -158,11 +156,6 @@ fn per_call(calls: u64, mut f: impl FnMut(u64)) -> f64 {
         f(i % KEYS);
     }
     start.elapsed().as_nanos() as f64 / calls as f64
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 /// One hit of each contender, interleaved: ns per call, medians of `ROUNDS`.
@@ -293,138 +286,6 @@ fn throughput(all: &Contenders) {
     }
 }
 
-/// Calls per second of `TASKS` tasks making `calls` calls each.
-fn run_tasks<F, Fut>(rt: &Runtime, calls: u64, call: F) -> f64
-where
-    F: Fn(u64) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    rt.block_on(async {
-        let start = Instant::now();
-        let tasks: Vec<_> = (0..TASKS as u64)
-            .map(|t| {
-                let call = call.clone();
-                tokio::spawn(async move {
-                    for i in 0..calls {
-                        call((t * 7919 + i) % KEYS).await;
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        (TASKS as u64 * calls) as f64 / start.elapsed().as_secs_f64()
-    })
-}
-
-/// From another connection's `SET` returning to this process's copy being retired
-/// (the first lookup that is no near hit), over `SAMPLES` writes.
-fn invalidation_delay(rt: &Runtime, server: &RedisServer) {
-    const SAMPLES: u64 = 1_000;
-    let url = server.url(0);
-    let delays = rt.block_on(async {
-        let reader: AsyncCache<u64, u64, NearBackend<u64, u64>> = AsyncCacheBuilder::new()
-            .identifier("near-delay")
-            .ttl(Duration::from_secs(600))
-            .build_with_backend(NearBackend::new(RedisBackend::open(&url).unwrap(), 1_000));
-        let writer: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
-            AsyncCacheBuilder::new()
-                .identifier("near-delay")
-                .ttl(Duration::from_secs(600))
-                .serializer(Stamped::new(Postcard))
-                .build_with_backend(RedisBackend::open(&url).unwrap());
-        let mut delays = Vec::new();
-        for version in 0..SAMPLES {
-            writer.insert(1, version).await.unwrap();
-            // Until the copy of this version serves.
-            loop {
-                let near_hits = reader.counters().near_hits;
-                let found = reader.get(&1).await.unwrap();
-                if found == Some(version) && reader.counters().near_hits > near_hits {
-                    break;
-                }
-            }
-            writer.insert(1, version + SAMPLES).await.unwrap();
-            let written = Instant::now();
-            loop {
-                let near_hits = reader.counters().near_hits;
-                let looked = Instant::now();
-                let _ = reader.get(&1).await.unwrap();
-                if reader.counters().near_hits == near_hits {
-                    delays.push(looked.saturating_duration_since(written));
-                    break;
-                }
-            }
-        }
-        delays
-    });
-    let mut delays = delays;
-    delays.sort();
-    let at = |q: usize| delays[(delays.len() - 1) * q / 100];
-    println!(
-        "\n## Invalidation delay, {} writes by another connection: p50 {:?}, p99 {:?}, max {:?}",
-        delays.len(),
-        at(50),
-        at(99),
-        delays[delays.len() - 1]
-    );
-}
-
-/// What BCAST tracking costs writers: stores per second from 64 tasks, with no process
-/// tracking the namespace and with ten near tiers (ten tracking connections) on it.
-fn tracking_cost(server: &RedisServer) {
-    const STORES: u64 = 100;
-    const TRACKERS: usize = 10;
-    let url = server.url(0);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let writer: Arc<AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>> = Arc::new(
-        AsyncCacheBuilder::new()
-            .identifier("near-tracked")
-            .ttl(Duration::from_secs(600))
-            .serializer(Stamped::new(Postcard))
-            .build_with_backend(RedisBackend::open(&url).unwrap()),
-    );
-    let stores = |rt: &Runtime| {
-        let writer = Arc::clone(&writer);
-        run_tasks(rt, STORES, move |k| {
-            let writer = Arc::clone(&writer);
-            async move { writer.insert(k, k).await.unwrap() }
-        })
-    };
-    let (mut alone, mut tracked) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        alone.push(stores(&rt));
-        let trackers: Vec<AsyncCache<u64, u64, NearBackend<u64, u64>>> = (0..TRACKERS)
-            .map(|_| {
-                AsyncCacheBuilder::new()
-                    .identifier("near-tracked")
-                    .build_with_backend(NearBackend::new(RedisBackend::open(&url).unwrap(), 1_000))
-            })
-            .collect();
-        rt.block_on(async {
-            for tracker in &trackers {
-                while !tracker.backend().is_tracking() {
-                    let _ = tracker.get(&0).await;
-                    tokio::task::yield_now().await;
-                }
-            }
-        });
-        tracked.push(stores(&rt));
-        drop(trackers);
-    }
-    let (alone, tracked) = (median(alone), median(tracked));
-    println!(
-        "\n## Stores/s from {TASKS} tasks: {alone:.0} with no tracker, {tracked:.0} with {TRACKERS} \
-         BCAST trackers on the namespace ({:.3}x), median of {ROUNDS} interleaved rounds",
-        tracked / alone
-    );
-}
-
 fn main() {
     let server = RedisServer::start();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -451,6 +312,4 @@ fn main() {
     }
     hits(&rt, &all);
     throughput(&all);
-    invalidation_delay(&rt, &server);
-    tracking_cost(&server);
 }

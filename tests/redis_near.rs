@@ -1,94 +1,20 @@
 //! The near tier against a real server, in one process: copies serve hits without I/O,
-//! another connection's writes, removals, flushes and expiries retire them, and a lost
-//! tracking connection (killed, refused, or its server restarted) leaves no stale copy.
-//! The writer is a plain Redis cache on connections of its own, as another process's.
+//! another connection's writes, removals, clears and expiries retire them, a read racing
+//! an invalidation keeps no stale copy, and a weigher bounds them. The writer is a plain
+//! Redis cache on connections of its own, as another process's. The faults are in
+//! `redis_near_faults.rs`.
 
 mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::near::{BOUND, ONE_SHOT, copied, reader, tracking_on, until, writer};
 use common::redis_server::{RedisServer, command_calls};
-use jwm_cache::codec::{Postcard, Stamped};
 use jwm_cache::{
     AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, ManualClock, NearBackend,
     RedisBackend,
 };
-
-/// How long any wait of these tests may take before it fails them.
-const PATIENCE: Duration = Duration::from_secs(10);
-/// How long after a write returns a reader may still see the old value: generous
-/// for a shared machine; the measured delays are far below it (BENCHMARKS.md).
-const BOUND: Duration = Duration::from_millis(50);
-
-type Reader = AsyncCache<u64, u64, NearBackend<u64, u64>>;
-type Writer = AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>;
-
-fn reader(server: &RedisServer, identifier: &str) -> Reader {
-    let redis = RedisBackend::open(&server.url(0)).unwrap();
-    AsyncCacheBuilder::new()
-        .identifier(identifier)
-        .ttl(Duration::from_secs(60))
-        .build_with_backend(NearBackend::new(redis, 1_000))
-}
-
-fn writer(server: &RedisServer, identifier: &str) -> Writer {
-    let redis = RedisBackend::open(&server.url(0)).unwrap();
-    AsyncCacheBuilder::new()
-        .identifier(identifier)
-        .ttl(Duration::from_secs(60))
-        .serializer(Stamped::new(Postcard))
-        .build_with_backend(redis)
-}
-
-/// Polls `done` every millisecond until it holds; fails the test after [`PATIENCE`].
-async fn until<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < PATIENCE, "waited {PATIENCE:?} for {what}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-/// Reads `key` until tracking is on: its first miss starts the tracker.
-async fn tracking_on(reader: &Reader, key: u64) {
-    until("tracking on", || async {
-        let _ = reader.get(&key).await;
-        reader.backend().is_tracking()
-    })
-    .await;
-}
-
-/// Reads `key` until the copy serves it, and returns what it served.
-async fn copied(reader: &Reader, key: u64) -> Option<u64> {
-    tracking_on(reader, key).await;
-    let before = reader.counters().near_hits;
-    let start = Instant::now();
-    loop {
-        let found = reader.get(&key).await.unwrap();
-        if reader.counters().near_hits > before {
-            return found;
-        }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "waited {PATIENCE:?} for a near hit"
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-/// The client id of the tracking connection, from `CLIENT LIST`.
-fn tracking_client(raw: &mut redis::Connection) -> Option<u64> {
-    let clients: String = redis::cmd("CLIENT").arg("LIST").query(raw).unwrap();
-    clients.lines().find_map(|line| {
-        let field = |name: &str| {
-            line.split(' ')
-                .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
-        };
-        field("flags")?.contains('t').then_some(())?;
-        field("id")?.parse().ok()
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_serves_hits_with_no_io_and_cache_info_tells_them_apart() {
@@ -169,7 +95,7 @@ async fn another_connection_s_writes_removals_and_clears_retire_the_copies() {
         reader.get(&3).await.unwrap().is_none()
     })
     .await;
-    assert!(removed.elapsed() < BOUND);
+    assert!(removed.elapsed() < ONE_SHOT);
 
     assert_eq!(copied(&reader, 4).await, Some(200));
     writer.clear().await.unwrap();
@@ -178,7 +104,7 @@ async fn another_connection_s_writes_removals_and_clears_retire_the_copies() {
         reader.get(&4).await.unwrap().is_none()
     })
     .await;
-    assert!(cleared.elapsed() < BOUND);
+    assert!(cleared.elapsed() < ONE_SHOT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,150 +123,6 @@ async fn this_process_s_own_write_is_read_back_at_once() {
     assert_eq!(copied(&reader, 2).await, Some(20));
     reader.clear().await.unwrap();
     assert_eq!(reader.get(&2).await.unwrap(), None);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flushall_retires_every_copy() {
-    let server = RedisServer::start();
-    let (reader, writer) = (reader(&server, "near-flush"), writer(&server, "near-flush"));
-    for key in 0..10 {
-        writer.insert(key, key + 100).await.unwrap();
-        assert_eq!(copied(&reader, key).await, Some(key + 100));
-    }
-    let _: () = redis::cmd("FLUSHALL").query(&mut server.client(0)).unwrap();
-    let flushed = Instant::now();
-    until("the flush", || async {
-        let mut gone = true;
-        for key in 0..10 {
-            gone &= reader.get(&key).await.unwrap().is_none();
-        }
-        gone
-    })
-    .await;
-    assert!(flushed.elapsed() < BOUND);
-    assert!(reader.backend().is_tracking(), "a flush keeps tracking on");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_tracking_connection_leaves_no_stale_copy() {
-    let server = RedisServer::start();
-    let (reader, writer) = (reader(&server, "near-kill"), writer(&server, "near-kill"));
-    let mut raw = server.client(0);
-    writer.insert(1, 1).await.unwrap();
-    assert_eq!(copied(&reader, 1).await, Some(1));
-    let id = tracking_client(&mut raw).expect("a tracking connection");
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("ID")
-        .arg(id)
-        .query(&mut raw)
-        .unwrap();
-    // Written while this process may be between connections: no invalidation reaches it.
-    writer.insert(1, 2).await.unwrap();
-    let written = Instant::now();
-    until("the new value", || async {
-        reader.get(&1).await.unwrap() == Some(2)
-    })
-    .await;
-    assert!(written.elapsed() < BOUND);
-    // Tracking comes back on a new connection, and copies are served again.
-    assert_eq!(copied(&reader, 1).await, Some(2));
-    assert_ne!(tracking_client(&mut raw), Some(id));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn while_tracking_is_refused_nothing_is_served_from_memory() {
-    let server = RedisServer::start();
-    let (reader, writer) = (
-        reader(&server, "near-refused"),
-        writer(&server, "near-refused"),
-    );
-    let mut raw = server.client(0);
-    writer.insert(1, 1).await.unwrap();
-    assert_eq!(copied(&reader, 1).await, Some(1));
-    // The default user may no longer turn tracking on; GET and SET still work.
-    let acl = |rule: &str| {
-        redis::cmd("ACL")
-            .arg("SETUSER")
-            .arg("default")
-            .arg(rule)
-            .clone()
-    };
-    let _: () = acl("-client|tracking").query(&mut raw).unwrap();
-    let id = tracking_client(&mut raw).unwrap();
-    let _: () = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("ID")
-        .arg(id)
-        .query(&mut raw)
-        .unwrap();
-    until("tracking off", || async { !reader.backend().is_tracking() }).await;
-    let near_hits = reader.counters().near_hits;
-    let gets = command_calls(&mut raw).get("get").copied().unwrap_or(0);
-    for version in 2..50 {
-        writer.insert(1, version).await.unwrap();
-        assert_eq!(reader.get(&1).await.unwrap(), Some(version));
-    }
-    assert_eq!(
-        reader.counters().near_hits,
-        near_hits,
-        "served from memory while dark"
-    );
-    assert!(command_calls(&mut raw)["get"] >= gets + 48);
-    assert!(!reader.backend().is_tracking());
-    // Allowed again: tracking comes back by itself, and so do near hits.
-    let _: () = acl("+client|tracking").query(&mut raw).unwrap();
-    assert_eq!(copied(&reader, 1).await, Some(49));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_server_leaves_no_stale_copy_and_calls_stay_right() {
-    let mut server = RedisServer::start();
-    let calls = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counted = Arc::clone(&calls);
-    let redis = RedisBackend::open(&server.url(0)).unwrap();
-    let versioned = AsyncMemoized::builder(move |n: u64| {
-        let calls = Arc::clone(&counted);
-        async move { n * 1000 + calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) }
-    })
-    .identifier("near-restart")
-    .build_with_near_redis(redis, 100);
-    let first = versioned.call(1).await;
-    until("a near hit", || async {
-        versioned.call(1).await;
-        versioned.cache_info().await.near_hits > 0
-    })
-    .await;
-    server.kill();
-    let killed = Instant::now();
-    until("tracking off", || async {
-        !versioned.cache().backend().is_tracking()
-    })
-    .await;
-    assert!(killed.elapsed() < BOUND);
-    // While the server is down: each call computes, bounded by the timeout.
-    for _ in 0..5 {
-        let start = Instant::now();
-        let value = versioned.call(1).await;
-        assert_ne!(value, first, "the copy outlived its server's connection");
-        assert!(start.elapsed() < Duration::from_millis(250) + Duration::from_millis(100));
-    }
-    server.restart();
-    let mut raw = server.client(0);
-    // The restarted server is empty: the first call computes, and no older value
-    // comes back once a newer one was returned.
-    let mut last = versioned.call(1).await;
-    assert_ne!(last, first);
-    until("tracking back", || async {
-        versioned.cache().backend().is_tracking()
-    })
-    .await;
-    for _ in 0..200 {
-        let value = versioned.call(1).await;
-        assert!(value >= last, "{value} after {last}");
-        last = value;
-    }
-    let _: () = redis::cmd("PING").query(&mut raw).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,6 +157,51 @@ async fn a_copy_ends_at_its_redis_entry_s_deadline() {
         near_hits + 1,
         "a copy outlived its deadline"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_is_never_served_in_its_stale_window() {
+    // A 300 ms TTL kept an hour as a fallback (`stale_if_error`): past the TTL, the
+    // function fails and the stale value is Redis's to serve, never the copy's.
+    let server = RedisServer::start();
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let fails = Arc::clone(&failing);
+    let flaky = AsyncMemoized::fallible_builder(move |n: u64| {
+        let fails = fails.load(std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if fails {
+                Err("down".to_string())
+            } else {
+                Ok(n + 1)
+            }
+        }
+    })
+    .identifier("near-stale")
+    .ttl(Duration::from_millis(300))
+    .stale_if_error(Duration::from_secs(3600))
+    .build_with_near_redis(RedisBackend::open(&server.url(0)).unwrap(), 100);
+    assert_eq!(flaky.try_call(1).await, Ok(2));
+    until("a near hit", || async {
+        assert_eq!(flaky.try_call(1).await, Ok(2));
+        flaky.cache().counters().near_hits > 0
+    })
+    .await;
+    failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    until("the stale value", || async {
+        assert_eq!(flaky.try_call(1).await, Ok(2));
+        flaky.cache().counters().stale_served > 0
+    })
+    .await;
+    let counters = flaky.cache().counters();
+    for _ in 0..20 {
+        assert_eq!(flaky.try_call(1).await, Ok(2));
+    }
+    let after = flaky.cache().counters();
+    assert_eq!(
+        after.near_hits, counters.near_hits,
+        "a copy served in its stale window"
+    );
+    assert_eq!(after.stale_served, counters.stale_served + 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -455,10 +282,13 @@ async fn get_many_reads_copies_and_redis_together() {
         .get("mget")
         .copied()
         .unwrap_or(0);
+    let near_hits = reader.counters().near_hits;
     let found = reader.get_many(&[0, 1, 2, 3, 9]).await.unwrap();
     assert_eq!(found, [Some(0), Some(10), Some(20), Some(30), None]);
+    // Key 1 from its copy, the other four in one MGET.
+    assert_eq!(reader.counters().near_hits, near_hits + 1);
     assert_eq!(command_calls(&mut server.client(0))["mget"], mgets + 1);
-    // Only the copy served key 1.
+    // A write elsewhere retires the copy that get_many reads.
     writer.insert(1, 11).await.unwrap();
     until("the write", || async {
         reader.get_many(&[1]).await.unwrap() == [Some(11)]
@@ -467,29 +297,36 @@ async fn get_many_reads_copies_and_redis_together() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_frozen_server_fails_the_heartbeat_and_tracking_goes_dark() {
+async fn a_weigher_bounds_the_copies_by_weight() {
     let server = RedisServer::start();
-    let redis = RedisBackend::open_with(
-        &server.url(0),
-        jwm_cache::RedisOptions::default().timeout(Duration::from_millis(100)),
-    )
-    .unwrap();
-    let near = NearBackend::new(redis, 100).heartbeat(Duration::from_millis(100));
-    let reader: Reader = AsyncCacheBuilder::new()
-        .identifier("near-frozen")
+    let mut raw = server.client(0);
+    let redis = RedisBackend::open(&server.url(0)).unwrap();
+    // At most 100 bytes of values in memory.
+    let near = NearBackend::<u64, String>::new(redis, 100).weigher(|_: &u64, v: &String| v.len());
+    let cache = AsyncCacheBuilder::new()
+        .identifier("near-weight")
         .build_with_backend(near);
-    reader.insert(1, 1).await.unwrap();
-    assert_eq!(copied(&reader, 1).await, Some(1));
-    // A connection that goes silent without closing: only the heartbeat can tell.
-    server.freeze();
-    let frozen = Instant::now();
-    until("tracking off", || async { !reader.backend().is_tracking() }).await;
-    let noticed = frozen.elapsed();
-    server.thaw();
-    eprintln!("a silent tracking connection noticed after {noticed:?}");
-    assert!(
-        noticed < Duration::from_millis(100 + 100) + BOUND,
-        "{noticed:?}"
+    cache.insert(1, "x".repeat(10)).await.unwrap();
+    cache.insert(2, "y".repeat(200)).await.unwrap();
+    until("a near hit", || async {
+        let _ = cache.get(&1).await;
+        cache.counters().near_hits > 0
+    })
+    .await;
+    // Heavier than the whole capacity: never kept, so every read is a GET.
+    let (near_hits, gets) = (cache.counters().near_hits, command_calls(&mut raw)["get"]);
+    for _ in 0..50 {
+        assert_eq!(cache.get(&2).await.unwrap().unwrap().len(), 200);
+    }
+    assert_eq!(cache.counters().near_hits, near_hits);
+    assert!(command_calls(&mut raw)["get"] >= gets + 50);
+    assert_eq!(
+        cache.get(&1).await.unwrap().as_deref(),
+        Some("x".repeat(10).as_str())
     );
-    assert_eq!(copied(&reader, 1).await, Some(1));
+    assert_eq!(
+        cache.counters().near_hits,
+        near_hits + 1,
+        "the light copy stays"
+    );
 }

@@ -90,6 +90,8 @@ fn sync_and_async_functions_share_one_namespace_of_json_values() {
 
 static GENERIC_URL: OnceLock<String> = OnceLock::new();
 
+/// The line of the attribute below, which names the function's default identifier.
+const ECHO_LINE: u32 = line!() + 1;
 #[ttl_cache(backend = redis(url = url(&GENERIC_URL)))]
 async fn echo<T>(value: T) -> T
 where
@@ -109,7 +111,7 @@ async fn each_instantiation_of_a_generic_function_has_its_own_namespace() {
     assert_eq!(ECHO.cache_info().await.hits, 1);
     let mut keys: Vec<String> = server.client(0).keys("*").unwrap();
     keys.sort();
-    let base = concat!(module_path!(), "::echo@", file!(), ":98:1");
+    let base = format!("{}::echo@{}:{ECHO_LINE}:1", module_path!(), file!());
     assert_eq!(
         keys,
         [

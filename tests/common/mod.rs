@@ -2,6 +2,10 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "redis")]
+pub(crate) mod near;
+#[cfg(feature = "redis")]
+pub(crate) mod processes;
+#[cfg(feature = "redis")]
 pub(crate) mod redis_server;
 
 use std::convert::Infallible;

@@ -19,7 +19,6 @@ use alloc::vec::Vec;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use crate::backend::Reclaimed;
 use crate::time::Ttl;
 
 pub use eviction::{DefaultEviction, Eviction, Unbounded};
@@ -124,7 +123,10 @@ pub struct MemoryBackend<K, E, H = RandomState, P = DefaultEviction, W = UnitWei
     weigher: W,
     listener: L,
     hasher: H,
-    reclaimed: Reclaimed,
+    /// Entries removed at their deadline and for capacity, since the last clear: what
+    /// [`Backend::reclaimed`](crate::Backend::reclaimed) reports.
+    expired: u64,
+    evicted: u64,
 }
 
 impl<K, E> MemoryBackend<K, E> {
@@ -194,7 +196,8 @@ impl<K, E, H> MemoryBackend<K, E, H> {
             weigher: UnitWeight,
             listener: NoListener,
             hasher,
-            reclaimed: Reclaimed::default(),
+            expired: 0,
+            evicted: 0,
         }
     }
 }

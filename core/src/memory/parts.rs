@@ -38,7 +38,8 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             weigher: self.weigher,
             listener: self.listener,
             hasher: self.hasher,
-            reclaimed: self.reclaimed,
+            expired: self.expired,
+            evicted: self.evicted,
         }
     }
 
@@ -73,7 +74,8 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             weigher,
             listener: self.listener,
             hasher: self.hasher,
-            reclaimed: self.reclaimed,
+            expired: self.expired,
+            evicted: self.evicted,
         }
     }
 
@@ -107,7 +109,8 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             weigher: self.weigher,
             listener,
             hasher: self.hasher,
-            reclaimed: self.reclaimed,
+            expired: self.expired,
+            evicted: self.evicted,
         }
     }
 

@@ -20,8 +20,8 @@ impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
     /// [`Reclaimed`] counts and the listener hang off this one place.
     fn report(&mut self, key: K, value: E, cause: RemovalCause) {
         match cause {
-            RemovalCause::Expired => self.reclaimed.expirations += 1,
-            RemovalCause::Evicted => self.reclaimed.evictions += 1,
+            RemovalCause::Expired => self.expired += 1,
+            RemovalCause::Evicted => self.evicted += 1,
             RemovalCause::Removed
             | RemovalCause::Replaced
             | RemovalCause::Cleared
@@ -243,7 +243,7 @@ where
             self.report(node.key, node.value, RemovalCause::Cleared);
         }
         self.nodes = nodes;
-        self.reclaimed = Reclaimed::default();
+        (self.expired, self.evicted) = (0, 0);
         Ok(())
     }
 
@@ -267,7 +267,11 @@ where
     }
 
     fn reclaimed(&self) -> Reclaimed {
-        self.reclaimed
+        Reclaimed {
+            expirations: self.expired,
+            evictions: self.evicted,
+            near_hits: 0,
+        }
     }
 }
 

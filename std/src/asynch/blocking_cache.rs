@@ -260,13 +260,11 @@ where
             return Ok(found);
         }
         let (cache, looked_up, ttl) = (Arc::clone(&self.cache), key.clone(), storing.ttl);
-        storing.lookup_begins(now);
+        storing.lookup_begins();
         let found = self
             .bridge
             .run(async move { cache.find_before_flight(&looked_up, ttl, now).await });
-        if !matches!(found, Ok(Found::Hit(_) | Found::RefreshDue(_))) {
-            storing.lookup_ended(|| self.cache.clock().now());
-        }
+        storing.lookup_ended();
         found
     }
 

@@ -169,6 +169,22 @@ where
     }
 }
 
+impl<B> Sharded<B> {
+    /// The entry under `key` at `now`, cloned out of its shard.
+    fn entry<K, Q, E>(&self, key: &Q, now: Instant) -> Result<Option<Entry<E>>, B::Error>
+    where
+        K: Borrow<Q>,
+        Q: Hash + ?Sized,
+        E: Clone,
+        B: Lookup<K, Q, E>,
+    {
+        self.on_shard(key, |shard| {
+            let entry = Lookup::<K, Q, E>::get_entry(shard, key, now);
+            entry.map(|entry| entry.map(|entry| entry.map(E::clone)))
+        })
+    }
+}
+
 impl<K, Q, E, B> AsyncLookup<K, Q, E> for Sharded<B>
 where
     K: Hash + Borrow<Q>,
@@ -182,21 +198,16 @@ where
         key: &Q,
         now: Instant,
     ) -> impl Future<Output = Result<Option<Entry<E>>, B::Error>> + Send {
-        ready(self.on_shard(key, |shard| {
-            let entry = Lookup::<K, Q, E>::get_entry(shard, key, now);
-            entry.map(|entry| entry.map(|entry| entry.map(E::clone)))
-        }))
+        ready(self.entry(key, now))
     }
 
+    /// Always answered: the shards are in memory.
     fn get_entry_inline(
         &self,
         key: &Q,
         now: Instant,
     ) -> Option<Result<Option<Entry<E>>, B::Error>> {
-        Some(self.on_shard(key, |shard| {
-            let entry = Lookup::<K, Q, E>::get_entry(shard, key, now);
-            entry.map(|entry| entry.map(|entry| entry.map(E::clone)))
-        }))
+        Some(self.entry(key, now))
     }
 
     /// A ready future, as `get_entry`'s: the hit path stays one lock and one clone.

@@ -3,7 +3,7 @@
 use jwm_cache_core::{Digest, PersistentDigest, PersistentHash, UnhashableKey};
 
 /// Hex digits of a 128-bit digest.
-const DIGEST_HEX: usize = 32;
+pub(crate) const DIGEST_HEX: usize = 32;
 
 /// The names of one cache's keys.
 #[derive(Clone, Debug)]

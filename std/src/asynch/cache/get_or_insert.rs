@@ -136,11 +136,19 @@ where
     {
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, ttl);
-        storing.lookup_begins(now);
         // One lookup, the entry's deadline with it, written out rather than a call (one
         // state machine fewer on the hit path): plain, refreshing and stale-keeping
-        // caches share it, so a hit costs each the same.
-        let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, &key, now).await;
+        // caches share it, so a hit costs each the same. A backend that answers at once
+        // (memory, a near copy) is asked inline, and its lookup is not timed.
+        let entry = match AsyncLookup::<K, K, _>::get_entry_inline(&self.backend, &key, now) {
+            Some(entry) => entry,
+            None => {
+                storing.lookup_begins();
+                let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, &key, now).await;
+                storing.lookup_ended();
+                entry
+            }
+        };
         // Not held across the await below: a codec's error need not be `Send`.
         let found = self.count_found(self.policy.sort_owned(entry, ttl, now));
         let stale = match found {
@@ -152,7 +160,6 @@ where
             Found::Stale(value) => Some(value),
             Found::Absent => None,
         };
-        storing.lookup_ended(|| self.clock.now());
         let f = || async { f().await.map_err(Failure::Error) };
         // Boxed so that the future of a hit stays small: a miss computes anyway.
         match Box::pin(self.compute_missing::<E, X, _>(joiner, key, storing, now, f)).await {
@@ -183,11 +190,12 @@ where
     {
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, self.policy.ttl());
-        storing.lookup_begins(now);
+        storing.lookup_begins();
         let found = self.lookup_before_flight(&key, now).await;
+        storing.lookup_ended();
         match found {
             Ok(Some(value)) => return Ok(value),
-            Ok(None) => storing.lookup_ended(|| self.clock.now()),
+            Ok(None) => {}
             Err(e) => {
                 // Returned without computing: a miss, not a flight's.
                 self.counts.add(Counts::missed(false));

@@ -30,17 +30,16 @@ impl<V, Err> Computed<V, Err> {
 
 /// How a miss's value is stored: with which TTL, and within what the call's lookups
 /// left of its time on a bounded backend (see [`AsyncBackend::call_budget`]). The
-/// computation's own time is not the backend's, so only lookups are charged, as the
-/// cache's clock measures them: a hit reads no clock for it, and a cache on a
-/// `ManualClock` charges only what its test moves the clock by.
+/// computation's own time is not the backend's, so only lookups that wait are charged,
+/// in wall-clock time: a hit answered at once (memory, a near copy) reads no clock.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Storing {
     pub(crate) ttl: Ttl,
     /// What is left for the store; `None` on an unbounded backend, which then reads no
     /// clock at all.
     left: Option<std::time::Duration>,
-    /// When the lookup being charged began, on the cache's clock.
-    lookup_began: Option<Instant>,
+    /// When the lookup being charged began.
+    lookup_began: Option<std::time::Instant>,
 }
 
 impl Storing {
@@ -53,10 +52,10 @@ impl Storing {
         }
     }
 
-    /// A lookup begins at `now`: it will be charged to the budget if it misses.
-    pub(crate) fn lookup_begins(&mut self, now: Instant) {
+    /// A lookup that waits begins: it will be charged to the budget.
+    pub(crate) fn lookup_begins(&mut self) {
         if self.left.is_some() {
-            self.lookup_began = Some(now);
+            self.lookup_began = Some(std::time::Instant::now());
         }
     }
 
@@ -65,11 +64,10 @@ impl Storing {
         self.left
     }
 
-    /// The lookup ended, missing, at `now` (read only on a bounded backend): what it
-    /// took comes off the budget.
-    pub(crate) fn lookup_ended(&mut self, now: impl FnOnce() -> Instant) {
+    /// The lookup ended: what it took comes off the budget.
+    pub(crate) fn lookup_ended(&mut self) {
         if let (Some(left), Some(began)) = (self.left, self.lookup_began.take()) {
-            self.left = Some(left.saturating_sub(now().saturating_duration_since(began)));
+            self.left = Some(left.saturating_sub(began.elapsed()));
         }
     }
 }
@@ -114,9 +112,9 @@ where
                 Next::Wait(flight) => Next::settled(flight.settled::<E, X>().await),
                 Next::LookAgain => {
                     now = self.clock.now();
-                    storing.lookup_begins(now);
+                    storing.lookup_begins();
                     let found = self.read(&key, now).await;
-                    storing.lookup_ended(|| self.clock.now());
+                    storing.lookup_ended();
                     // A second look: the miss is this call's lookup, counted already.
                     self.counts.add(Counts::outcome(&found));
                     Next::looked(found.ok().flatten(), || self.join_or_lead(&key, joiner))

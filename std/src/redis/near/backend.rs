@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use jwm_cache_core::{
-    Deadline, Entry, Instant, PersistentHash, Reclaimed, Serializer, StampedBytes, Ttl,
+    Deadline, Entry, Instant, PersistentHash, Reclaimed, Serializer, StampedBytes, Ttl, Weigher,
 };
 
 use super::error::NearError;
@@ -19,20 +19,25 @@ use crate::asynch::{AsyncBackend, AsyncLookup, Claim, Lease};
 /// Values are decoded: build the cache over this backend with the
 /// [`Identity`](jwm_cache_core::Identity) codec (the builders' `build_with_near_redis`
 /// does); the codec `S` stores them in Redis.
-impl<K, V, S> AsyncBackend<K, V> for NearBackend<K, V, S>
+impl<K, V, S, W> AsyncBackend<K, V> for NearBackend<K, V, S, W>
 where
     K: PersistentHash + Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: Serializer<V, Encoded = StampedBytes<K>> + Send + Sync,
     S::Error: Send,
+    W: Weigher<K, V> + Clone + Send + Sync + 'static,
 {
     type Error = NearError<S::Error>;
     const NAME: &'static str = "redis+near";
 
-    /// A new namespace has copies of its own.
+    /// A new namespace has copies of its own: this handle's, if no copy was made yet
+    /// (the builders name a backend before its first lookup) and no clone shares them.
     fn use_identifier(&mut self, identifier: &str) {
         AsyncBackend::<K, StampedBytes<K>>::use_identifier(&mut self.redis, identifier);
-        self.near = Arc::new(Near::new(self.capacity));
+        let unused = Arc::get_mut(&mut self.near).is_some_and(|near| near.tracker.get().is_none());
+        if !unused {
+            self.near = Arc::new(Near::new(self.capacity, self.weigher.clone()));
+        }
     }
 
     fn keep_stale_for(&mut self, window: Ttl) {
@@ -99,16 +104,26 @@ where
         Ok(stored?)
     }
 
-    /// Redis's `clear`, then every copy dropped.
+    /// Redis's `clear`, then every copy dropped; the near hits restart only if the
+    /// clear succeeded, as the cache's other counts do.
     async fn clear(&self) -> Result<(), Self::Error> {
         let cleared = AsyncBackend::<K, StampedBytes<K>>::clear(&self.redis).await;
         self.near.epochs.invalidate_all();
-        self.near.memory.clear();
+        self.near.memory.forget();
+        if cleared.is_ok() {
+            self.near.memory.restart_hits();
+        }
         Ok(cleared?)
     }
 
     async fn len(&self, now: Instant) -> Result<usize, Self::Error> {
         Ok(AsyncBackend::<K, StampedBytes<K>>::len(&self.redis, now).await?)
+    }
+
+    /// The copies' capacity: it names the near tier in `cache_parameters()`, and
+    /// functions sharing an identifier must agree on it.
+    fn capacity(&self) -> Option<usize> {
+        Some(self.capacity)
     }
 
     /// The near hits since the last clear.
@@ -122,7 +137,7 @@ where
 
 /// Lookups by any borrowed form of the key that has the key's digest, as on
 /// [`RedisBackend`](crate::redis::RedisBackend); a copy is kept under its owned form.
-impl<K, Q, V, S> AsyncLookup<K, Q, V> for NearBackend<K, V, S>
+impl<K, Q, V, S, W> AsyncLookup<K, Q, V> for NearBackend<K, V, S, W>
 where
     K: Borrow<Q> + PersistentHash + Hash + Eq + Send + Sync + 'static,
     Q: ToOwned + PersistentHash + Hash + Eq + Sync + ?Sized,
@@ -130,6 +145,7 @@ where
     V: Clone + Send + Sync + 'static,
     S: Serializer<V, Encoded = StampedBytes<K>> + Send + Sync,
     S::Error: Send,
+    W: Weigher<K, V> + Clone + Send + Sync + 'static,
 {
     /// The copy, if one may be served; else Redis's entry, decoded, and copied if
     /// tracking was on when the read was sent.
@@ -138,9 +154,9 @@ where
         key: &Q,
         now: Instant,
     ) -> impl Future<Output = Result<Option<Entry<V>>, Self::Error>> + Send {
-        match self.near.memory.get(key, now, &self.near.epochs) {
-            Some(copy) => Lookup::Copied(Some(copy)),
-            None => Lookup::Fetching(Box::pin(self.fetch(key, now))),
+        match self.copy(key, now) {
+            Some(copy) => NearLookup::Copied(Some(copy)),
+            None => NearLookup::Fetching(Box::pin(self.fetch(key, now))),
         }
     }
 
@@ -150,8 +166,7 @@ where
         key: &Q,
         now: Instant,
     ) -> Option<Result<Option<Entry<V>>, Self::Error>> {
-        let copy = self.near.memory.get(key, now, &self.near.epochs)?;
-        Some(Ok(Some(copy)))
+        Some(Ok(Some(self.copy(key, now)?)))
     }
 
     /// Redis's `UNLINK`, then this process's copy retired.
@@ -163,8 +178,9 @@ where
         Ok(removed?)
     }
 
-    /// Copies where they may be served; the rest in one `MGET`, not copied (the reply
-    /// carries no deadline to copy them until). A value that does not decode is a miss.
+    /// Copies where they may be served; the rest in one `MGET`, not copied (this path
+    /// reads no deadline to copy them until). A value that does not decode is a miss,
+    /// not counted as an error here (a lookup of its key alone counts it).
     async fn get_many(&self, keys: &[Q], now: Instant) -> Result<Vec<Option<V>>, Self::Error>
     where
         Q: Sized + Sync,
@@ -173,7 +189,12 @@ where
         let epochs = &self.near.epochs;
         let mut found: Vec<Option<V>> = keys
             .iter()
-            .map(|key| self.near.memory.get(key, now, epochs).map(|e| e.value))
+            .map(|key| {
+                self.near
+                    .memory
+                    .get(key, now, epochs)
+                    .map(|copy| copy.value)
+            })
             .collect();
         let missing: Vec<&Q> = keys
             .iter()
@@ -192,12 +213,13 @@ where
     }
 }
 
-impl<K, V, S> NearBackend<K, V, S>
+impl<K, V, S, W> NearBackend<K, V, S, W>
 where
     K: PersistentHash + Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     S: Serializer<V, Encoded = StampedBytes<K>> + Send + Sync,
     S::Error: Send,
+    W: Weigher<K, V> + Clone + Send + Sync + 'static,
 {
     /// Redis's entry for `key`, decoded, and copied if tracking was on when the read
     /// was sent.
@@ -220,10 +242,10 @@ where
             .decode_owned(entry.value)
             .map_err(NearError::Codec)?;
         if let Some(tag) = tag {
-            let copy = value.clone();
-            let memory = &self.near.memory;
-            let owned = key.to_owned().into();
-            memory.insert(owned, copy, tag, entry.deadline, now, &self.near.epochs);
+            // Until the TTL's end: a stale fallback is Redis's to serve.
+            let until = ttl_end(entry.deadline, self.redis.stale_window);
+            let (memory, owned) = (&self.near.memory, key.to_owned().into());
+            memory.insert(owned, value.clone(), tag, until, now, &self.near.epochs);
         }
         Ok(Some(Entry {
             value,
@@ -232,11 +254,27 @@ where
     }
 }
 
-impl<K, V, S> NearBackend<K, V, S>
+impl<K, V, S, W> NearBackend<K, V, S, W>
 where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
+    W: Weigher<K, V>,
 {
+    /// The copy of `key` if one may be served, with its deadline as the cache reads
+    /// deadlines (the stale window included).
+    #[inline]
+    fn copy<Q>(&self, key: &Q, now: Instant) -> Option<Entry<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let copy = self.near.memory.get(key, now, &self.near.epochs)?;
+        Some(Entry {
+            value: copy.value,
+            deadline: with_window(copy.deadline, self.redis.stale_window),
+        })
+    }
+
     /// The stripe of the key named `name`.
     fn stripe(&self, name: &str) -> Option<u32> {
         self.near
@@ -258,17 +296,38 @@ where
     }
 }
 
+/// The TTL's end of an entry whose `deadline` includes the stale `window`.
+fn ttl_end(deadline: Deadline, window: Duration) -> Deadline {
+    shifted(deadline, window, u64::saturating_sub)
+}
+
+/// The deadline, stale `window` included, of an entry live until `ttl_end`.
+#[inline]
+fn with_window(ttl_end: Deadline, window: Duration) -> Deadline {
+    shifted(ttl_end, window, u64::saturating_add)
+}
+
+/// `deadline` moved by `window` with `by`; "never" stays never.
+#[inline]
+fn shifted(deadline: Deadline, window: Duration, by: fn(u64, u64) -> u64) -> Deadline {
+    if deadline.is_never() || window.is_zero() {
+        return deadline;
+    }
+    let window = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+    Deadline::at(Instant::from_nanos(by(deadline.as_nanos(), window)))
+}
+
 /// A lookup's future: ready with the copy, or the boxed read of Redis. A hit's future
 /// is this small: the read's, far larger, is only made for a miss.
-enum Lookup<V, F> {
+enum NearLookup<V, F> {
     Copied(Option<Entry<V>>),
     Fetching(Pin<Box<F>>),
 }
 
 // The copy is only ever moved out, never pinned: pinning is not structural.
-impl<V, F> Unpin for Lookup<V, F> {}
+impl<V, F> Unpin for NearLookup<V, F> {}
 
-impl<V, E, F> Future for Lookup<V, F>
+impl<V, E, F> Future for NearLookup<V, F>
 where
     F: Future<Output = Result<Option<Entry<V>>, E>>,
 {
@@ -276,8 +335,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
-            Lookup::Copied(copy) => Poll::Ready(Ok(copy.take())),
-            Lookup::Fetching(fetch) => fetch.as_mut().poll(cx),
+            NearLookup::Copied(copy) => Poll::Ready(Ok(copy.take())),
+            NearLookup::Fetching(fetch) => fetch.as_mut().poll(cx),
         }
     }
 }

@@ -9,6 +9,9 @@
 //! so the connection's driver applies it in a few atomic adds.
 
 use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::redis::namespace::DIGEST_HEX;
 
 /// Fewest and most stripes: a key's invalidation also retires the copies of other keys
 /// in its stripe, so there are a few per copy the near tier can hold.
@@ -21,10 +24,19 @@ pub(crate) struct Epochs {
     /// while it is not. A flush adds 2; losing the connection makes it odd; tracking
     /// back on makes it even again. Any change retires every copy.
     generation: AtomicU64,
-    /// Which tracking connection may turn tracking off (see `go_dark`): an old one's
-    /// late disconnection must not.
-    session: AtomicU64,
+    /// Which tracking connection may turn tracking on and off, and whether it was lost
+    /// already: changed under this lock, so that a connection lost between its
+    /// `CLIENT TRACKING` reply and `go_live` never turns tracking on, and an old one's
+    /// late disconnection never turns it off.
+    session: Mutex<Session>,
     stripes: Box<[AtomicU64]>,
+}
+
+/// The current tracking connection.
+#[derive(Default)]
+struct Session {
+    id: u64,
+    lost: bool,
 }
 
 /// What a copy was fetched under.
@@ -40,11 +52,12 @@ impl Epochs {
     pub(crate) fn new(capacity: usize) -> Self {
         let stripes = capacity
             .saturating_mul(2)
-            .next_power_of_two()
+            .checked_next_power_of_two()
+            .unwrap_or(MOST_STRIPES)
             .clamp(FEWEST_STRIPES, MOST_STRIPES);
         Epochs {
             generation: AtomicU64::new(1),
-            session: AtomicU64::new(0),
+            session: Mutex::default(),
             stripes: (0..stripes).map(|_| AtomicU64::new(0)).collect(),
         }
     }
@@ -54,10 +67,10 @@ impl Epochs {
     /// none; no copy is ever stored under it.
     pub(crate) fn stripe_of(&self, name: &[u8], head: &str) -> Option<u32> {
         let digest = name.strip_prefix(head.as_bytes())?;
-        if digest.len() != 32 {
+        if digest.len() != DIGEST_HEX {
             return None;
         }
-        let low = std::str::from_utf8(&digest[16..]).ok()?;
+        let low = std::str::from_utf8(&digest[DIGEST_HEX - 16..]).ok()?;
         let low = u64::from_str_radix(low, 16).ok()?;
         // The mask keeps it below the stripe count, at most 2^20.
         Some((low & (self.stripes.len() as u64 - 1)) as u32)
@@ -97,28 +110,44 @@ impl Epochs {
     }
 
     /// A new tracking connection is about to start: the ones before it may no longer
-    /// turn tracking off. Returns its session.
+    /// turn tracking on or off. Returns its session.
     pub(crate) fn next_session(&self) -> u64 {
-        self.session.fetch_add(1, AcqRel) + 1
+        let mut current = self.session();
+        *current = Session {
+            id: current.id + 1,
+            lost: false,
+        };
+        current.id
     }
 
-    /// Tracking is on for the current session: copies may be stored again.
-    pub(crate) fn go_live(&self) {
-        // Only the tracker turns tracking on, and only from off.
-        let _ = self.generation.fetch_update(AcqRel, Acquire, |generation| {
-            (!generation.is_multiple_of(2)).then_some(generation + 1)
-        });
+    /// Tracking is on for `session`: copies may be stored again, unless `session` is
+    /// no longer current or its connection was lost meanwhile.
+    pub(crate) fn go_live(&self, session: u64) {
+        let current = self.session();
+        if current.id == session && !current.lost {
+            let _ = self.generation.fetch_update(AcqRel, Acquire, |generation| {
+                (!generation.is_multiple_of(2)).then_some(generation + 1)
+            });
+        }
     }
 
     /// Session `session`'s connection is gone, or failed: invalidations may be missed
-    /// from now on, so every copy is retired and none is stored, until tracking is on
-    /// again. A later session is not affected: returns whether `session` is current.
+    /// from now on, so every copy is retired and none is stored, until a new session
+    /// has tracking on. A later session is not affected: returns whether `session` is
+    /// current.
     pub(crate) fn go_dark(&self, session: u64) -> bool {
-        let current = self.session.load(Acquire) == session;
-        if current {
-            self.generation.fetch_or(1, AcqRel);
+        let mut current = self.session();
+        if current.id != session {
+            return false;
         }
-        current
+        current.lost = true;
+        self.generation.fetch_or(1, AcqRel);
+        true
+    }
+
+    fn session(&self) -> MutexGuard<'_, Session> {
+        // Two plain stores under the lock: nothing can leave it half-changed.
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether tracking is on.
@@ -142,7 +171,7 @@ mod tests {
         let epochs = Epochs::new(10);
         assert_eq!(epochs.tag(0), None);
         let session = epochs.next_session();
-        epochs.go_live();
+        epochs.go_live(session);
         let tag = epochs.tag(0).unwrap();
         assert!(epochs.is_current(tag));
         epochs.go_dark(session);
@@ -153,8 +182,8 @@ mod tests {
     #[test]
     fn an_invalidation_retires_its_stripe_only() {
         let epochs = Epochs::new(10);
-        epochs.next_session();
-        epochs.go_live();
+        let session = epochs.next_session();
+        epochs.go_live(session);
         let (a, b) = (
             epochs.stripe_of(name(1).as_bytes(), HEAD).unwrap(),
             epochs.stripe_of(name(2).as_bytes(), HEAD).unwrap(),
@@ -173,12 +202,29 @@ mod tests {
     fn an_old_session_cannot_turn_tracking_off() {
         let epochs = Epochs::new(10);
         let old = epochs.next_session();
-        epochs.go_live();
+        epochs.go_live(old);
         epochs.go_dark(old);
-        let _new = epochs.next_session();
-        epochs.go_live();
-        epochs.go_dark(old);
+        let new = epochs.next_session();
+        epochs.go_live(new);
+        assert!(!epochs.go_dark(old));
         assert!(epochs.is_live());
+    }
+
+    #[test]
+    fn a_session_lost_before_going_live_never_does() {
+        let epochs = Epochs::new(10);
+        let session = epochs.next_session();
+        // The connection closed after its CLIENT TRACKING reply, before go_live.
+        assert!(epochs.go_dark(session));
+        epochs.go_live(session);
+        assert!(!epochs.is_live());
+        assert_eq!(epochs.tag(0), None);
+    }
+
+    #[test]
+    fn a_huge_capacity_has_the_most_stripes() {
+        assert_eq!(Epochs::new(usize::MAX).stripes.len(), MOST_STRIPES);
+        assert_eq!(Epochs::new(0).stripes.len(), FEWEST_STRIPES);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The near copies: decoded values in sharded memory, each with the tag it was fetched
-//! under, bounded by a capacity.
+//! under, bounded by a capacity: a count, or a total weight.
 
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, NoListener, Options, UnitWeight};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, NoListener, Options, Weigher};
 
 use super::epochs::{Epochs, Tag};
 use crate::shards::{ShardStore, memory_backends, shard_count};
@@ -17,25 +17,37 @@ pub(crate) struct NearCopy<V> {
     tag: Tag,
 }
 
+/// A weigher of values, weighing copies.
+#[derive(Clone)]
+pub(crate) struct ByValue<W>(pub(crate) W);
+
+impl<K, V, W: Weigher<K, V>> Weigher<K, NearCopy<V>> for ByValue<W> {
+    #[inline]
+    fn weigh(&self, key: &K, copy: &NearCopy<V>) -> usize {
+        self.0.weigh(key, &copy.value)
+    }
+}
+
 /// One lock's share of the copies, and the hits it served.
-struct Shard<K, V> {
-    copies: ShardStore<K, NearCopy<V>>,
+struct Shard<K, V, W> {
+    copies: ShardStore<K, NearCopy<V>, ByValue<W>>,
     hits: u64,
 }
 
 /// The near tier's memory.
-pub(crate) struct NearMemory<K, V> {
-    shards: Box<[Mutex<Shard<K, V>>]>,
+pub(crate) struct NearMemory<K, V, W> {
+    shards: Box<[Mutex<Shard<K, V, W>>]>,
     router: RandomState,
 }
 
-impl<K, V> NearMemory<K, V> {
-    /// At most `capacity` copies, over as many locks as an in-memory cache of that
-    /// capacity has, evicting as it does.
-    pub(crate) fn new(capacity: usize) -> Self {
+impl<K, V, W: Weigher<K, V> + Clone> NearMemory<K, V, W> {
+    /// Copies of at most `capacity` in total weight (their count, with `UnitWeight`),
+    /// over as many locks as an in-memory cache of that capacity has, evicting as it
+    /// does.
+    pub(crate) fn new(capacity: usize, weigher: W) -> Self {
         let mut options = Options::new(());
         options.capacity = Some(capacity);
-        let mut make = memory_backends(&options, UnitWeight, NoListener);
+        let mut make = memory_backends(&options, ByValue(weigher), NoListener);
         let shards = (0..shard_count(&options))
             .map(|_| {
                 Mutex::new(Shard {
@@ -49,8 +61,10 @@ impl<K, V> NearMemory<K, V> {
             router: RandomState::default(),
         }
     }
+}
 
-    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V>> {
+impl<K, V, W> NearMemory<K, V, W> {
+    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V, W>> {
         let index = self.router.hash_one(key) as usize & (self.shards.len() - 1);
         lock(&self.shards[index])
     }
@@ -61,7 +75,7 @@ impl<K, V> NearMemory<K, V> {
     }
 }
 
-impl<K: Hash + Eq, V: Clone> NearMemory<K, V> {
+impl<K: Hash + Eq, V: Clone, W: Weigher<K, V>> NearMemory<K, V, W> {
     /// The copy of `key` live at `now`, if tracking has not retired it since its fetch.
     /// A retired copy is dropped.
     #[inline]
@@ -115,19 +129,17 @@ impl<K: Hash + Eq, V: Clone> NearMemory<K, V> {
         let _ = Lookup::<K, Q, NearCopy<V>>::remove(&mut shard.copies, key, Instant::ZERO);
     }
 
-    /// Drops every copy, and restarts the hit count.
-    pub(crate) fn clear(&self) {
-        for shard in self.shards.iter() {
-            let mut shard = lock(shard);
-            let _ = shard.copies.clear();
-            shard.hits = 0;
-        }
-    }
-
     /// Drops every copy; the hit count stays.
     pub(crate) fn forget(&self) {
         for shard in self.shards.iter() {
             let _ = lock(shard).copies.clear();
+        }
+    }
+
+    /// Restarts the hit count, after a clear.
+    pub(crate) fn restart_hits(&self) {
+        for shard in self.shards.iter() {
+            lock(shard).hits = 0;
         }
     }
 }

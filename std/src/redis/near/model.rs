@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use jwm_cache_core::{Deadline, Instant};
+use jwm_cache_core::{Deadline, Instant, UnitWeight};
 use proptest::prelude::*;
 
 use super::epochs::{Epochs, Tag};
@@ -44,6 +44,9 @@ enum Step {
     Lose,
     /// A new tracking connection has tracking on.
     Reconnect,
+    /// A new tracking connection answers `CLIENT TRACKING`, but is lost before the
+    /// tracker turns tracking on.
+    ReconnectLost,
     /// A lookup of the key.
     Hit(u8),
 }
@@ -59,6 +62,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => Just(Step::Deliver),
         1 => Just(Step::Lose),
         1 => Just(Step::Reconnect),
+        1 => Just(Step::ReconnectLost),
         4 => (0..KEYS).prop_map(Step::Hit),
     ]
 }
@@ -76,7 +80,7 @@ struct Read {
 
 struct World {
     epochs: Epochs,
-    memory: NearMemory<u8, u64>,
+    memory: NearMemory<u8, u64, UnitWeight>,
     /// The version each key holds on the server; versions only grow.
     server: [u64; KEYS as usize],
     next_version: u64,
@@ -91,10 +95,10 @@ impl World {
     fn new() -> Self {
         let epochs = Epochs::new(16);
         let session = epochs.next_session();
-        epochs.go_live();
+        epochs.go_live(session);
         World {
             epochs,
-            memory: NearMemory::new(16),
+            memory: NearMemory::new(16, UnitWeight),
             server: [0; KEYS as usize],
             next_version: 1,
             queued: VecDeque::new(),
@@ -185,9 +189,15 @@ impl World {
             Step::Reconnect => {
                 if !self.epochs.is_live() {
                     self.session = self.epochs.next_session();
-                    self.epochs.go_live();
+                    self.epochs.go_live(self.session);
                     self.floor = self.server;
                 }
+            }
+            Step::ReconnectLost => {
+                self.queued.clear();
+                self.session = self.epochs.next_session();
+                self.epochs.go_dark(self.session);
+                self.epochs.go_live(self.session);
             }
             Step::Hit(key) => {
                 let found = self.memory.get(&key, Instant::ZERO, &self.epochs);

@@ -88,13 +88,17 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
         };
         let started = tokio::time::timeout(tracked.timeout, start(&tracked, handler)).await;
         if let Ok(Ok(connection)) = started {
-            tracked.epochs.go_live();
-            retry = FIRST_RETRY;
+            tracked.epochs.go_live(session);
+            let began = std::time::Instant::now();
             #[cfg(feature = "tracing")]
             tracing::info!(target: "jwm_cache::redis", head = %tracked.head, "near tier tracking on");
             let stopped = watch(connection, &tracked, &signals).await;
             tracked.epochs.go_dark(session);
             forget(&tracked);
+            // A connection that keeps dropping at once is retried ever more slowly.
+            if began.elapsed() >= LONGEST_RETRY {
+                retry = FIRST_RETRY;
+            }
             #[cfg(feature = "tracing")]
             tracing::warn!(target: "jwm_cache::redis", head = %tracked.head, "near tier tracking lost: serving nothing from memory until it is back");
             if stopped {
@@ -202,5 +206,101 @@ impl AsyncPushSender for Invalidations {
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "p:near:";
+
+    fn name(low: u64) -> Value {
+        Value::BulkString(format!("{HEAD}{:032x}", low).into_bytes())
+    }
+
+    /// A live tier's push handler, and a tag of stripe `stripe_of(name(1))`.
+    fn live_handler() -> (Invalidations, Arc<Signals>, super::super::epochs::Tag) {
+        let epochs = Arc::new(Epochs::new(16));
+        let session = epochs.next_session();
+        epochs.go_live(session);
+        let signals = Arc::new(Signals::default());
+        let Value::BulkString(one) = name(1) else {
+            unreachable!()
+        };
+        let tag = epochs.tag(epochs.stripe_of(&one, HEAD).unwrap()).unwrap();
+        let handler = Invalidations {
+            epochs,
+            head: Arc::from(HEAD),
+            session,
+            signals: Arc::clone(&signals),
+        };
+        (handler, signals, tag)
+    }
+
+    fn push(kind: PushKind, data: Vec<Value>) -> PushInfo {
+        PushInfo { kind, data }
+    }
+
+    #[test]
+    fn a_named_key_retires_its_stripe_and_a_foreign_name_nothing() {
+        let (handler, _, tag) = live_handler();
+        let foreign = Value::BulkString(b"other:near:1".to_vec());
+        let lease = Value::BulkString(format!("{HEAD}{:032x}:lease", 1).into_bytes());
+        handler
+            .send(push(
+                PushKind::Invalidate,
+                vec![Value::Array(vec![foreign, lease, name(2)])],
+            ))
+            .unwrap();
+        assert!(handler.epochs.is_current(tag));
+        handler
+            .send(push(
+                PushKind::Invalidate,
+                vec![Value::Array(vec![name(1)])],
+            ))
+            .unwrap();
+        assert!(!handler.epochs.is_current(tag));
+    }
+
+    #[test]
+    fn a_flush_or_a_push_of_unknown_shape_retires_everything() {
+        for data in [
+            vec![Value::Nil],
+            vec![],
+            vec![Value::Array(vec![Value::Int(7)])],
+            vec![Value::SimpleString("?".into())],
+        ] {
+            let (handler, _, tag) = live_handler();
+            handler
+                .send(push(PushKind::Invalidate, data.clone()))
+                .unwrap();
+            assert!(!handler.epochs.is_current(tag), "{data:?}");
+            assert!(handler.epochs.is_live(), "a flush keeps tracking on");
+        }
+    }
+
+    #[test]
+    fn a_disconnection_turns_tracking_off_unless_a_newer_session_runs() {
+        let (handler, signals, tag) = live_handler();
+        handler.send(push(PushKind::Disconnection, vec![])).unwrap();
+        assert!(!handler.epochs.is_live() && !handler.epochs.is_current(tag));
+        assert!(signals.lost.load(Acquire));
+
+        let (old, signals, _) = live_handler();
+        let newer = old.epochs.next_session();
+        old.epochs.go_live(newer);
+        old.send(push(PushKind::Disconnection, vec![])).unwrap();
+        assert!(old.epochs.is_live());
+        assert!(!signals.lost.load(Acquire));
+    }
+
+    #[test]
+    fn other_pushes_change_nothing() {
+        let (handler, signals, tag) = live_handler();
+        handler
+            .send(push(PushKind::Message, vec![name(1)]))
+            .unwrap();
+        assert!(handler.epochs.is_current(tag) && !signals.lost.load(Acquire));
     }
 }

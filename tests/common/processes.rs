@@ -1,0 +1,65 @@
+//! What the near tier's multi-process tests share: children are this test binary, re-run
+//! with one ignored test selected and its settings in the environment.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jwm_cache::{AsyncCache, AsyncCacheBuilder, NearBackend, RedisBackend};
+
+/// How long after a write returns another process may still read the old value: the
+/// bound these tests hold the near tier to, generous for a shared 2-core machine (the
+/// measured delays are in BENCHMARKS.md).
+pub(crate) const BOUND: Duration = Duration::from_millis(50);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
+
+pub(crate) type Near = AsyncCache<u64, u64, NearBackend<u64, u64>>;
+
+pub(crate) fn near(url: &str, identifier: &str) -> Near {
+    AsyncCacheBuilder::new()
+        .identifier(identifier)
+        .ttl(Duration::from_secs(600))
+        .build_with_backend(NearBackend::new(RedisBackend::open(url).unwrap(), 10_000))
+}
+
+pub(crate) fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+pub(crate) fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name}: run by a parent test"))
+}
+
+/// Runs the child test `name` with `vars`.
+pub(crate) fn child(name: &str, vars: &[(&str, String)]) -> Child {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (var, value) in vars {
+        command.env(var, value);
+    }
+    command.spawn().unwrap()
+}
+
+/// What a child printed, after it succeeded.
+pub(crate) fn output_of(child: Child) -> String {
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "a child process failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
