@@ -257,3 +257,44 @@ fn a_hit_sends_the_server_one_get_and_nothing_else() {
     }
     assert_eq!(runtime.block_on(double.cache_info()).hits, 30);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_window_of_never_still_ends_the_ttl() {
+    // `stale_if_error(Ttl::NEVER)` keeps entries as long as the cache can (10 years): the
+    // record must still hold the TTL's end, for this reader and for a near tier.
+    let server = RedisServer::start();
+    let plain: AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>> =
+        AsyncCacheBuilder::new()
+            .identifier("never-stale")
+            .ttl(Duration::from_millis(200))
+            .stale_if_error(Ttl::NEVER)
+            .serializer(Stamped::new(Postcard))
+            .build_with_backend(RedisBackend::open(&server.url(0)).unwrap());
+    let near: AsyncCache<u64, u64, jwm_cache::NearBackend<u64, u64>> = AsyncCacheBuilder::new()
+        .identifier("never-stale")
+        .ttl(Duration::from_millis(200))
+        .stale_if_error(Ttl::NEVER)
+        .build_with_backend(jwm_cache::NearBackend::new(
+            RedisBackend::open(&server.url(0)).unwrap(),
+            100,
+        ));
+    plain.insert(1, 10).await.unwrap();
+    assert_eq!(plain.get(&1).await.unwrap(), Some(10));
+    assert_eq!(near.get(&1).await.unwrap(), Some(10));
+    // Past the TTL on the wall clock (bounded polling): no hit in either, ever after.
+    let began = std::time::Instant::now();
+    while plain.get(&1).await.unwrap().is_some() || near.get(&1).await.unwrap().is_some() {
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "a 200 ms TTL never ended"
+        );
+        tokio::time::sleep(10 * MS).await;
+    }
+    for _ in 0..10 {
+        assert_eq!(plain.get(&1).await.unwrap(), None);
+        assert_eq!(near.get(&1).await.unwrap(), None);
+    }
+    // The server keeps it as the fallback.
+    let kept: bool = server.client(0).exists(name("never-stale", 1)).unwrap();
+    assert!(kept);
+}

@@ -53,6 +53,11 @@ async fn a_copy_serves_hits_with_no_io_and_cache_info_tells_them_apart() {
         info.hits > info.near_hits,
         "the read from Redis is a hit too"
     );
+    let parameters = triple.cache_parameters();
+    assert_eq!(
+        (parameters.backend, parameters.capacity),
+        ("redis+near", Some(100))
+    );
     assert!(
         info.to_string()
             .ends_with(&format!("near hits {}", info.near_hits)),

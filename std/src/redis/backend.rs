@@ -5,7 +5,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache_core::{DEFAULT_IDENTIFIER, Deadline, Instant, PersistentHash, StampedBytes, Ttl};
+use jwm_cache_core::{
+    DEFAULT_IDENTIFIER, Deadline, Instant, LONGEST_STALE_WINDOW, PersistentHash, StampedBytes, Ttl,
+};
 use redis::{Client, Cmd, FromRedisValue};
 
 use super::batch::Batcher;
@@ -271,8 +273,12 @@ where
     /// The record keeps the TTL's deadline and the server the entry `window` longer, so
     /// that a reader of another window (another process's) never takes a stale entry
     /// for a live one: see the type docs.
+    /// The window is capped as the cache caps it ([`LONGEST_STALE_WINDOW`], which
+    /// [`Ttl::NEVER`] means), so that the record's TTL end is the deadline the cache
+    /// gave less the very window it added.
     fn keep_stale_for(&mut self, window: Ttl) {
-        self.stale_window = window.as_duration().unwrap_or(Duration::MAX);
+        let longest = LONGEST_STALE_WINDOW.as_duration().unwrap_or(Duration::MAX);
+        self.stale_window = window.as_duration().unwrap_or(longest).min(longest);
     }
 
     /// A lease must end, so that a holder that dies frees the key: [`Ttl::NEVER`]

@@ -36,7 +36,7 @@ where
         AsyncBackend::<K, StampedBytes<K>>::use_identifier(&mut self.redis, identifier);
         let unused = Arc::get_mut(&mut self.near).is_some_and(|near| near.tracker.get().is_none());
         if !unused {
-            self.near = Arc::new(Near::new(self.capacity, self.weigher.clone()));
+            self.near = Arc::new(Near::new(self.capacity, self.weigher.clone(), self.copies));
         }
     }
 
@@ -241,9 +241,10 @@ where
             .codec
             .decode_owned(entry.value)
             .map_err(NearError::Codec)?;
-        if let Some(tag) = tag {
-            // Until the TTL's end: a stale fallback is Redis's to serve.
-            let until = ttl_end(entry.deadline, self.redis.stale_window);
+        // Until the TTL's end: a stale fallback is Redis's to serve, and never takes a
+        // live copy's room.
+        let until = ttl_end(entry.deadline, self.redis.stale_window);
+        if let Some(tag) = tag.filter(|_| !until.is_expired(now)) {
             let (memory, owned) = (&self.near.memory, key.to_owned().into());
             memory.insert(owned, value.clone(), tag, until, now, &self.near.epochs);
         }
@@ -314,7 +315,9 @@ fn shifted(deadline: Deadline, window: Duration, by: fn(u64, u64) -> u64) -> Dea
         return deadline;
     }
     let window = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
-    Deadline::at(Instant::from_nanos(by(deadline.as_nanos(), window)))
+    // Short of `u64::MAX`, which means never: a shifted deadline stays a deadline.
+    let shifted = by(deadline.as_nanos(), window).min(u64::MAX - 1);
+    Deadline::at(Instant::from_nanos(shifted))
 }
 
 /// A lookup's future: ready with the copy, or the boxed read of Redis. A hit's future

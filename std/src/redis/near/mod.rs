@@ -24,6 +24,9 @@ use crate::asynch::Bridge;
 
 pub use self::error::NearError;
 
+/// The copies a weighed near tier's stripes are sized for.
+const WEIGHED_COPIES: usize = 1 << 16;
+
 /// How often an idle tracking connection is checked, by default.
 const HEARTBEAT: Duration = Duration::from_millis(500);
 
@@ -48,7 +51,7 @@ const HEARTBEAT: Duration = Duration::from_millis(500);
 ///   `CLIENT TRACKING ON BCAST PREFIX {prefix}{identifier}:`: the server pushes the name
 ///   of every key of the namespace that any client changes (a write, a removal, an
 ///   expiry, an eviction), and a null after `FLUSHALL`/`FLUSHDB`. The connection's
-///   driver applies each push as it reads it, in a few atomic adds and no lock: the key's
+///   driver applies each invalidation as it reads it, in atomic adds and no lock: the key's
 ///   stripe epoch (one of 2^10 to 2^20 stripes, twice the capacity rounded up to a power
 ///   of two) moves on, or, for a flush, every copy's generation does.
 /// - **No stale copy survives a race.** Each copy carries the generation and its stripe's
@@ -103,6 +106,8 @@ pub struct NearBackend<K, V, S = Stamped<Postcard, K>, W = UnitWeight> {
     codec: S,
     near: Arc<Near<K, V, W>>,
     capacity: usize,
+    /// How many copies the stripes are sized for: the capacity, unless it is a weight.
+    copies: usize,
     weigher: W,
     heartbeat: Duration,
     values: PhantomData<fn() -> V>,
@@ -133,12 +138,13 @@ where
     V: Clone + Send + Sync + 'static,
     W: Weigher<K, V> + Clone + Send + Sync + 'static,
 {
-    fn new(capacity: usize, weigher: W) -> Self {
+    /// Copies within `capacity`, with stripes for about `copies` of them.
+    fn new(capacity: usize, weigher: W, copies: usize) -> Self {
         let memory = Arc::new(NearMemory::new(capacity, weigher));
         let forgotten = Arc::clone(&memory);
         Near {
             memory,
-            epochs: Arc::new(Epochs::new(capacity)),
+            epochs: Arc::new(Epochs::new(copies)),
             forget: Arc::new(move || forgotten.forget()),
             tracker: OnceLock::new(),
         }
@@ -167,8 +173,9 @@ where
         NearBackend {
             redis,
             codec,
-            near: Arc::new(Near::new(capacity, UnitWeight)),
+            near: Arc::new(Near::new(capacity, UnitWeight, capacity)),
             capacity,
+            copies: capacity,
             weigher: UnitWeight,
             heartbeat: HEARTBEAT,
             values: PhantomData,
@@ -184,7 +191,9 @@ where
 {
     /// Copies weighed by `weigher` (a closure `|key, value| weight`, as the memory
     /// backend's), so that `capacity` bounds their total weight instead of their count.
-    /// A copy heavier than the capacity is never kept: its hits read Redis.
+    /// A copy heavier than the capacity is never kept: its hits read Redis. The
+    /// invalidation stripes are then sized for up to 65,536 copies (2^17 stripes, 1 MiB),
+    /// since a weight says nothing of how many copies fit.
     ///
     /// ```no_run
     /// use jwm_cache::{NearBackend, RedisBackend};
@@ -198,11 +207,13 @@ where
     where
         W2: Weigher<K, V> + Clone + Send + Sync + 'static,
     {
+        let copies = self.capacity.min(WEIGHED_COPIES);
         NearBackend {
             redis: self.redis,
             codec: self.codec,
-            near: Arc::new(Near::new(self.capacity, weigher.clone())),
+            near: Arc::new(Near::new(self.capacity, weigher.clone(), copies)),
             capacity: self.capacity,
+            copies,
             weigher,
             heartbeat: self.heartbeat,
             values: PhantomData,
@@ -260,6 +271,7 @@ impl<K, V, S: Clone, W: Clone> Clone for NearBackend<K, V, S, W> {
             codec: self.codec.clone(),
             near: Arc::clone(&self.near),
             capacity: self.capacity,
+            copies: self.copies,
             weigher: self.weigher.clone(),
             heartbeat: self.heartbeat,
             values: PhantomData,
