@@ -27,6 +27,7 @@ use syn::{ItemFn, parse_macro_input};
 /// #[ttl_cache(ttl = "5m", refresh_after = "4m", stale_if_error = "1h")]
 /// #[ttl_cache(backend = redis(url = "redis://127.0.0.1/"), lease = "10s")]
 /// #[ttl_cache(backend = redis(url = "redis://127.0.0.1/", near = 10_000))]
+/// #[ttl_cache(backend = redis(cluster = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]))]
 /// #[ttl_cache(ttl_ms = 30_000, identifier = "geo", capacity = 10_000, shards = 16,
 ///             serializer = postcard, clock = system, single_flight = false, cache_none = false)]
 /// #[ttl_cache(ttl = "5m", backend = redis(url = "redis://127.0.0.1/", prefix = "app:",
@@ -76,7 +77,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   as any panicking static initializer does.
 /// - **Backend**: `memory` (default; values stored as they are unless a serializer is
 ///   named), or `redis(url = ...)`, where `url` is any expression of a `&str`-like type,
-///   evaluated on the first call; values are postcard (default) or JSON. A malformed URL
+///   evaluated on the first call, or `redis(cluster = [...])`, the seed URLs of a Redis
+///   Cluster (any expression that is `AsRef<[S]>`, `S: AsRef<str>`: an array, a `Vec`,
+///   a slice); values are postcard (default) or JSON. A malformed URL
 ///   or a dead server costs counted errors (`cache_info().errors`), never a wrong value:
 ///   the function computes. `near = 10_000` puts a near tier in front
 ///   (`jwm_cache::NearBackend`): up to that many decoded values in process memory, hit

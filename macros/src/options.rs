@@ -66,14 +66,23 @@ pub(crate) enum Clock {
 /// Where entries live.
 pub(crate) enum Backend {
     Memory,
-    /// `redis(url = ..., prefix = "...", timeout = "250ms", near = 10_000)`.
+    /// `redis(url = ..., prefix = "...", timeout = "250ms", near = 10_000)`, or
+    /// `cluster = [...]` in place of `url`.
     Redis {
-        url: Box<Expr>,
+        server: Server,
         prefix: Option<LitStr>,
         timeout_ms: Option<u64>,
         /// The near tier's capacity, if it has one.
         near: Option<usize>,
     },
+}
+
+/// Which Redis: one server, or a cluster.
+pub(crate) enum Server {
+    /// `url = ...`: a `&str`-like expression.
+    Url(Box<Expr>),
+    /// `cluster = [...]`: seed URLs, any expression that is `AsRef<[S]>` with `S: AsRef<str>`.
+    Cluster(Box<Expr>),
 }
 
 /// `key = ...`: a projection of a method's receiver, or the whole key.
@@ -322,7 +331,7 @@ fn clock(value: &Expr) -> syn::Result<Clock> {
 
 /// `memory`, or `redis(url = ..., prefix = "...", timeout = "250ms", near = 10_000)`.
 fn backend(value: &Expr) -> syn::Result<Backend> {
-    const EXPECTED: &str = "backend: memory, or redis(url = \"redis://127.0.0.1/\") with optional prefix = \"...\", timeout = \"250ms\" and near = 10_000";
+    const EXPECTED: &str = "backend: memory, or redis(url = \"redis://127.0.0.1/\") or redis(cluster = [\"redis://10.0.0.1:7000\", ...]), with optional prefix = \"...\", timeout = \"250ms\" and near = 10_000";
     if let Some((name, args)) = call(value)
         && name == "redis"
     {
@@ -335,16 +344,28 @@ fn backend(value: &Expr) -> syn::Result<Backend> {
 }
 
 fn redis(value: &Expr, args: &[&Expr]) -> syn::Result<Backend> {
-    let (mut url, mut prefix, mut timeout_ms, mut near) = (None, None, None, None);
+    let (mut server, mut prefix, mut timeout_ms, mut near) = (None, None, None, None);
     for arg in args {
         let Expr::Assign(assign) = arg else {
             return Err(syn::Error::new_spanned(
                 arg,
-                "expected `url = ...`, `prefix = \"...\"`, `timeout = \"250ms\"` or `near = 10_000`",
+                "expected `url = ...`, `cluster = [...]`, `prefix = \"...\"`, `timeout = \"250ms\"` or `near = 10_000`",
             ));
         };
         match word(&assign.left).as_deref() {
-            Ok("url") => url = Some(assign.right.clone()),
+            Ok(which @ ("url" | "cluster")) => {
+                if server.is_some() {
+                    return Err(syn::Error::new_spanned(
+                        &assign.left,
+                        "redis takes one server: `url = ...` or `cluster = [...]`, not both",
+                    ));
+                }
+                let right = assign.right.clone();
+                server = Some(match which {
+                    "url" => Server::Url(right),
+                    _ => Server::Cluster(right),
+                });
+            }
             Ok("prefix") => prefix = Some(string(&assign.right)?),
             Ok("timeout") => match duration(&assign.right)? {
                 Ttl::Millis(0) | Ttl::Never => {
@@ -359,19 +380,19 @@ fn redis(value: &Expr, args: &[&Expr]) -> syn::Result<Backend> {
             _ => {
                 return Err(syn::Error::new_spanned(
                     &assign.left,
-                    "redis options: url, prefix, timeout, near",
+                    "redis options: url, cluster, prefix, timeout, near",
                 ));
             }
         }
     }
-    let Some(url) = url else {
+    let Some(server) = server else {
         return Err(syn::Error::new_spanned(
             value,
-            "redis needs a server: redis(url = \"redis://127.0.0.1/\")",
+            "redis needs a server: redis(url = \"redis://127.0.0.1/\") or redis(cluster = [\"redis://10.0.0.1:7000\"])",
         ));
     };
     Ok(Backend::Redis {
-        url,
+        server,
         prefix,
         timeout_ms,
         near,

@@ -6,7 +6,7 @@ use syn::Type;
 use syn::spanned::Spanned;
 
 use crate::duration::Ttl;
-use crate::options::{Backend, Clock, Codec, Options};
+use crate::options::{Backend, Clock, Codec, Options, Server};
 
 /// The cache a function gets from its options, sync or async.
 pub(crate) struct Storage<'a> {
@@ -253,7 +253,7 @@ impl Storage<'_> {
         let (codec, clock) = (self.codec_value(), self.clock_value());
         builder.extend(quote!(.serializer(#codec).clock(#clock)));
         let Backend::Redis {
-            url,
+            server,
             prefix,
             timeout_ms,
             near,
@@ -268,9 +268,18 @@ impl Storage<'_> {
         if let Some(ms) = timeout_ms {
             redis_options.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
         }
-        let url = quote_spanned!(url.span()=> ::core::convert::AsRef::<str>::as_ref(&(#url)));
-        let mut backend =
-            quote!(::jwm_cache::RedisBackend::open_deferring_errors(#url, #redis_options));
+        let mut backend = match server {
+            Server::Url(url) => {
+                let url =
+                    quote_spanned!(url.span()=> ::core::convert::AsRef::<str>::as_ref(&(#url)));
+                quote!(::jwm_cache::RedisBackend::open_deferring_errors(#url, #redis_options))
+            }
+            Server::Cluster(seeds) => {
+                let seeds =
+                    quote_spanned!(seeds.span()=> ::core::convert::AsRef::<[_]>::as_ref(&(#seeds)));
+                quote!(::jwm_cache::RedisBackend::open_cluster_deferring_errors(#seeds, #redis_options))
+            }
+        };
         if let Some(capacity) = near {
             let stored = self.stored_codec_value();
             backend = quote!(::jwm_cache::NearBackend::with_codec(#backend, #capacity, #stored));

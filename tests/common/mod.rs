@@ -6,6 +6,8 @@ pub(crate) mod near;
 #[cfg(feature = "redis")]
 pub(crate) mod processes;
 #[cfg(feature = "redis")]
+pub(crate) mod redis_cluster;
+#[cfg(feature = "redis")]
 pub(crate) mod redis_server;
 
 use std::convert::Infallible;

@@ -1,6 +1,5 @@
 //! The backend itself: one connection manager, bounded operations.
 
-use std::collections::HashSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,15 +7,17 @@ use std::time::Duration;
 use jwm_cache_core::{
     DEFAULT_IDENTIFIER, Deadline, Instant, LONGEST_STALE_WINDOW, PersistentHash, StampedBytes, Ttl,
 };
-use redis::{Client, Cmd, FromRedisValue};
+use redis::{Cmd, FromRedisValue};
 
 use super::batch::Batcher;
+use super::endpoint::Endpoint;
 use super::error::RedisBackendError;
 use super::lease;
 use super::link::Link;
 use super::namespace::Namespace;
 use super::options::RedisOptions;
 use super::record;
+use super::walk::Walk;
 use crate::asynch::{AsyncBackend, Claim, Lease};
 
 /// Values larger than this are stored over a connection of their own, so that lookups
@@ -99,7 +100,7 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 pub struct RedisBackend<K> {
     pub(super) link: Arc<Link>,
     pub(super) lookups: Arc<Batcher>,
-    namespace: Namespace,
+    pub(super) namespace: Namespace,
     pub(super) options: RedisOptions,
     /// How long past its TTL the cache keeps each entry (`stale_if_error`): the record
     /// holds the TTL's deadline, the server's `PX` this much more.
@@ -120,8 +121,7 @@ impl<K> RedisBackend<K> {
 
     /// [`open`](Self::open) with options.
     pub fn open_with(url: &str, options: RedisOptions) -> Result<Self, RedisBackendError> {
-        let client = Client::open(url)?;
-        Ok(Self::over(Ok(client), options))
+        Ok(Self::over(Ok(Endpoint::single(url)?), options))
     }
 
     /// [`open_with`](Self::open_with), except that a malformed URL is reported by every
@@ -140,13 +140,61 @@ impl<K> RedisBackend<K> {
     /// assert!(runtime.block_on(square.cache_info()).errors >= 2);
     /// ```
     pub fn open_deferring_errors(url: &str, options: RedisOptions) -> Self {
-        let client = Client::open(url).map_err(RedisBackendError::from);
-        Self::over(client, options)
+        Self::over(Endpoint::single(url), options)
     }
 
-    fn over(client: Result<Client, RedisBackendError>, options: RedisOptions) -> Self {
+    /// A backend over the Redis Cluster that the nodes at `seeds` belong to (URLs as
+    /// for [`open`](Self::open); one live seed is enough), with default options.
+    ///
+    /// Keys keep their names and spread over the cluster's slots by them, so one cache
+    /// is served by every primary. redis-rs's cluster client routes each command to
+    /// its slot's primary, follows `MOVED` and `ASK` redirections, and finds the new
+    /// primary after a failover; every operation stays bounded by the timeout, retries
+    /// included. Batched lookups (`MGET`) are split by slot and each caller gets its own
+    /// key's answer; `set_many` sends one pipeline per slot, concurrently; `len` and
+    /// `clear` walk every primary (see [`RedisBackendError::Unsettled`]).
+    ///
+    /// Fails only on a malformed URL or an empty list; the cluster is contacted on
+    /// first use.
+    ///
+    /// ```no_run
+    /// use jwm_cache::{AsyncMemoized, RedisBackend};
+    ///
+    /// # async fn demo() {
+    /// let seeds = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"];
+    /// let redis = RedisBackend::open_cluster(&seeds).unwrap();
+    /// let square = AsyncMemoized::builder(|n: u64| async move { n * n })
+    ///     .identifier("squares")
+    ///     .build_with_redis(redis);
+    /// assert_eq!(square.call(12).await, 144);
+    /// # }
+    /// ```
+    pub fn open_cluster<S: AsRef<str>>(seeds: &[S]) -> Result<Self, RedisBackendError> {
+        Self::open_cluster_with(seeds, RedisOptions::default())
+    }
+
+    /// [`open_cluster`](Self::open_cluster) with options.
+    pub fn open_cluster_with<S: AsRef<str>>(
+        seeds: &[S],
+        options: RedisOptions,
+    ) -> Result<Self, RedisBackendError> {
+        let endpoint = Endpoint::cluster(seeds, options.timeout)?;
+        Ok(Self::over(Ok(endpoint), options))
+    }
+
+    /// [`open_cluster_with`](Self::open_cluster_with), reporting a malformed URL or an
+    /// empty list from every operation instead, as
+    /// [`open_deferring_errors`](Self::open_deferring_errors) does.
+    pub fn open_cluster_deferring_errors<S: AsRef<str>>(
+        seeds: &[S],
+        options: RedisOptions,
+    ) -> Self {
+        Self::over(Endpoint::cluster(seeds, options.timeout), options)
+    }
+
+    fn over(endpoint: Result<Endpoint, RedisBackendError>, options: RedisOptions) -> Self {
         RedisBackend {
-            link: Arc::new(Link::new(client, options.timeout, options.pause)),
+            link: Arc::new(Link::new(endpoint, options.timeout, options.pause)),
             lookups: Arc::default(),
             namespace: Namespace::new(&options.prefix, DEFAULT_IDENTIFIER),
             options,
@@ -208,23 +256,6 @@ impl<K> RedisBackend<K> {
     /// `{prefix}{identifier}:`, what every key name of this cache starts with.
     pub(super) fn head(&self) -> &str {
         self.namespace.head()
-    }
-
-    /// One page of this namespace's key names: the next cursor (0 when done) and the
-    /// names. `len` and `clear` both walk the namespace page by page.
-    async fn scan_page(
-        &self,
-        pattern: &str,
-        cursor: u64,
-    ) -> Result<(u64, Vec<Vec<u8>>), RedisBackendError> {
-        let mut command = redis::cmd("SCAN");
-        command
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(pattern)
-            .arg("COUNT")
-            .arg(1000);
-        self.query(&command).await
     }
 }
 
@@ -349,38 +380,15 @@ where
         self.set_named(name, &value, deadline, now, budget).await
     }
 
-    /// `SCAN MATCH` this namespace, `UNLINK` every batch; a failure stops the sweep and
-    /// is returned (what was unlinked stays unlinked).
+    /// `SCAN MATCH` this namespace, `UNLINK` every batch (on a cluster, on every
+    /// primary); a failure stops the sweep and is returned (what was unlinked stays
+    /// unlinked).
     async fn clear(&self) -> Result<(), RedisBackendError> {
-        let pattern = self.namespace.pattern();
-        let mut cursor = 0;
-        loop {
-            let (next, batch) = self.scan_page(&pattern, cursor).await?;
-            if !batch.is_empty() {
-                let mut unlink = redis::cmd("UNLINK");
-                unlink.arg(batch);
-                let _unlinked: usize = self.link.remove(&unlink).await?;
-            }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
-        }
+        self.walk(Walk::Unlink).await.map(drop)
     }
 
     /// This namespace's keys; each was live when the server listed it.
     async fn len(&self, _now: Instant) -> Result<usize, RedisBackendError> {
-        let pattern = self.namespace.pattern();
-        // SCAN may list a name twice; a set counts it once.
-        let mut names = HashSet::new();
-        let mut cursor = 0;
-        loop {
-            let (next, batch) = self.scan_page(&pattern, cursor).await?;
-            names.extend(batch);
-            if next == 0 {
-                return Ok(names.len());
-            }
-            cursor = next;
-        }
+        self.walk(Walk::Count).await
     }
 }

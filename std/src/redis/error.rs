@@ -38,6 +38,12 @@ pub enum RedisBackendError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A cluster backend was opened with no seed nodes to find the cluster by.
+    NoSeeds,
+    /// On a cluster, slots kept moving between nodes (a resharding or a failover)
+    /// while `len` or `clear` walked every primary, so no walk could be trusted to have
+    /// seen every key once; each walk is retried a few times before this is returned.
+    Unsettled,
 }
 
 impl fmt::Display for RedisBackendError {
@@ -52,6 +58,10 @@ impl fmt::Display for RedisBackendError {
                 f,
                 "redis: a stored value of {len} bytes is too short to hold its deadline"
             ),
+            RedisBackendError::NoSeeds => f.write_str("redis: a cluster needs a seed node"),
+            RedisBackendError::Unsettled => {
+                f.write_str("redis: the cluster's slots kept moving during the walk")
+            }
             RedisBackendError::TooLarge { what, len, limit } => {
                 write!(
                     f,
@@ -71,7 +81,9 @@ impl std::error::Error for RedisBackendError {
             | RedisBackendError::Unavailable
             | RedisBackendError::Malformed
             | RedisBackendError::Truncated { .. }
-            | RedisBackendError::TooLarge { .. } => None,
+            | RedisBackendError::TooLarge { .. }
+            | RedisBackendError::NoSeeds
+            | RedisBackendError::Unsettled => None,
         }
     }
 }

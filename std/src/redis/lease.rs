@@ -41,9 +41,22 @@ const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
 
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
-/// pattern (which ends in exactly the digest), so `clear` and `len` never see it.
-pub(super) fn lease_name(name: &str) -> String {
-    format!("{name}:lease")
+/// pattern (which ends in exactly the digest), so `clear` and `len` never see it, and in
+/// the same cluster slot, so that one script may touch both. A name without a hash tag
+/// is hashed whole, so wrapping it in one keeps its slot (`{name}:lease`); a name with
+/// one keeps it (`name:lease`). A name that has a `}` but no hash tag has no lease name
+/// in its slot: `None`, and its key is computed without a lease.
+pub(super) fn lease_name(name: &str) -> Option<String> {
+    let tagged = name
+        .find('{')
+        .is_some_and(|open| name[open + 1..].find('}').is_some_and(|close| close > 0));
+    if tagged {
+        Some(format!("{name}:lease"))
+    } else if name.contains('}') {
+        None
+    } else {
+        Some(format!("{{{name}}}:lease"))
+    }
 }
 
 /// Waits for the value of the entry `name` or its lease, as above, for at most `lease`
@@ -63,7 +76,10 @@ pub(super) async fn claim(
         .checked_add(timeout)
         .and_then(|wait| started.checked_add(wait))
         .unwrap_or_else(|| started + Duration::from_secs(86_400 * 365));
-    let (lease_name, token) = (lease_name(&name), token());
+    let Some(lease_name) = lease_name(&name) else {
+        return Claim::Compute(None);
+    };
+    let token = token();
     // The server may grant the lease to a script whose answer never arrives (its call
     // timed out, or its caller's future was dropped): unless the claim ends with the
     // lease handed over, it is given back.
@@ -202,6 +218,7 @@ fn token() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redis::cluster_routing::Slot;
 
     #[test]
     fn claims_read_as_value_lease_or_busy() {
@@ -225,6 +242,18 @@ mod tests {
     #[test]
     fn tokens_differ_and_leases_sit_outside_the_namespace() {
         assert_ne!(token(), token());
-        assert_eq!(lease_name("app:f:00"), "app:f:00:lease");
+        assert_eq!(lease_name("app:f:00").unwrap(), "{app:f:00}:lease");
+        assert_eq!(lease_name("{app}:f:00").unwrap(), "{app}:f:00:lease");
+        // An empty tag is no tag: the whole name is hashed.
+        assert_eq!(lease_name("app:{}:00"), None);
+        assert_eq!(lease_name("app}:00"), None);
+        for name in ["app:f:00", "{app}:f:00", "a}b{c}:0", "a{b}c{d}:0"] {
+            let lease = lease_name(name).unwrap();
+            assert_eq!(
+                Slot::for_key(name),
+                Slot::for_key(&lease),
+                "{name} and {lease}"
+            );
+        }
     }
 }

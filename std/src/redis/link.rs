@@ -5,23 +5,26 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Cmd, FromRedisValue, Pipeline};
+use redis::aio::ConnectionManagerConfig;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{Cmd, FromRedisValue, Pipeline};
 use tokio::runtime::{self, Handle};
 
 use super::RedisBackendError;
+use super::endpoint::{Connection, Endpoint};
 
-/// The connection to one server, shared by every handle on a backend (and its batcher).
+/// The connection to the server or cluster, shared by every handle on a backend (and
+/// its batcher).
 pub(crate) struct Link {
-    /// The client, or why the URL could not make one: then every operation fails with
+    /// The server, or why the URL could not name one: then every operation fails with
     /// that error (see `RedisBackend::open_deferring_errors`).
-    client: Result<Client, RedisBackendError>,
+    endpoint: Result<Endpoint, RedisBackendError>,
     config: ConnectionManagerConfig,
     /// One connection manager per runtime and lane that uses the backend, made on its
     /// first operation there: a manager's tasks (its connection's driver, its
     /// reconnections) run on the runtime that made it, so sharing one across runtimes
     /// would tie every caller to the first runtime's life and schedule.
-    connections: Mutex<Vec<(runtime::Id, Lane, ConnectionManager)>>,
+    connections: Mutex<Vec<(runtime::Id, Lane, Connection)>>,
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
@@ -29,7 +32,7 @@ pub(crate) struct Link {
 
 impl Link {
     pub(crate) fn new(
-        client: Result<Client, RedisBackendError>,
+        endpoint: Result<Endpoint, RedisBackendError>,
         timeout: Duration,
         pause: Duration,
     ) -> Self {
@@ -41,7 +44,7 @@ impl Link {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(100));
         Link {
-            client,
+            endpoint,
             config,
             connections: Mutex::new(Vec::new()),
             timeout,
@@ -51,10 +54,7 @@ impl Link {
     }
 
     /// This runtime's connection manager for `lane`, made on its first use here.
-    fn connection(
-        &self,
-        lane: Lane,
-    ) -> Result<(runtime::Id, ConnectionManager), RedisBackendError> {
+    fn connection(&self, lane: Lane) -> Result<(runtime::Id, Connection), RedisBackendError> {
         let runtime = Handle::try_current()
             .map_err(|_| RedisBackendError::Unavailable)?
             .id();
@@ -68,15 +68,20 @@ impl Link {
         if let Some((_, _, manager)) = found {
             return Ok((runtime, manager.clone()));
         }
-        let client = self.client.as_ref().map_err(Clone::clone)?;
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), self.config.clone())?;
-        connections.push((runtime, lane, manager.clone()));
-        Ok((runtime, manager))
+        let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
+        let connection = endpoint.connect_lazily(&self.config)?;
+        connections.push((runtime, lane, connection.clone()));
+        Ok((runtime, connection))
     }
 
-    /// The client, or why the URL could not make one.
-    pub(crate) fn client(&self) -> Result<&Client, &RedisBackendError> {
-        self.client.as_ref()
+    /// The server, or why the URL could not name one.
+    pub(crate) fn endpoint(&self) -> Result<&Endpoint, &RedisBackendError> {
+        self.endpoint.as_ref()
+    }
+
+    /// Whether the server is a cluster.
+    pub(crate) fn is_cluster(&self) -> bool {
+        self.endpoint.as_ref().is_ok_and(Endpoint::is_cluster)
     }
 
     /// The bound on any one operation.
@@ -105,6 +110,28 @@ impl Link {
             .await
     }
 
+    /// Runs `command` on the cluster node at `node` (`host`, `port`), bounded by the
+    /// timeout; on a single server, on the server.
+    pub(crate) async fn query_node<T: FromRedisValue>(
+        &self,
+        command: &Cmd,
+        node: &(String, u16),
+    ) -> Result<T, RedisBackendError> {
+        let (runtime, connection) = self.connection(Lane::Shared)?;
+        let Connection::Cluster(mut cluster) = connection else {
+            return self.query(command).await;
+        };
+        let (host, port) = node.clone();
+        let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port });
+        let operation = async move {
+            let reply = cluster.route_command(command.clone(), routing).await?;
+            Ok(redis::from_redis_value(reply))
+        };
+        self.bounded(runtime, operation, self.timeout, Failure::Pauses)
+            .await?
+            .map_err(|_| RedisBackendError::Malformed)
+    }
+
     /// Runs `command`, a removal (`UNLINK`), on the shared connection, then again on this
     /// runtime's bulk connection if it has one: there it queues behind any large store
     /// still in flight, so a store that timed out cannot land after the removal that
@@ -124,7 +151,7 @@ impl Link {
     }
 
     /// This runtime's connection for `lane`, if one was made.
-    fn open(&self, lane: Lane) -> Option<(runtime::Id, ConnectionManager)> {
+    fn open(&self, lane: Lane) -> Option<(runtime::Id, Connection)> {
         let runtime = Handle::try_current().ok()?.id();
         let connections = self
             .connections
@@ -192,6 +219,13 @@ impl Link {
         tracing::warn!(target: "jwm_cache::redis", error = %failure, "redis backend failed");
         if pauses {
             self.failed();
+            // redis-rs's cluster client rereads the slot map only when a node answers
+            // MOVED, and a dead primary answers nothing: it would retry that address
+            // forever. A new connection reads the map afresh (after the pause), so
+            // calls find the promoted replica once the cluster has failed over.
+            if self.is_cluster() {
+                self.forget(runtime);
+            }
         }
         Err(failure)
     }
@@ -219,18 +253,18 @@ pub(crate) trait Store: Sync {
     /// Sends it, ignoring the replies.
     fn send(
         &self,
-        connection: &mut ConnectionManager,
+        connection: &mut Connection,
     ) -> impl Future<Output = redis::RedisResult<()>> + Send;
 }
 
 impl Store for Cmd {
-    async fn send(&self, connection: &mut ConnectionManager) -> redis::RedisResult<()> {
+    async fn send(&self, connection: &mut Connection) -> redis::RedisResult<()> {
         self.query_async(connection).await
     }
 }
 
 impl Store for Pipeline {
-    async fn send(&self, connection: &mut ConnectionManager) -> redis::RedisResult<()> {
+    async fn send(&self, connection: &mut Connection) -> redis::RedisResult<()> {
         self.query_async(connection).await
     }
 }

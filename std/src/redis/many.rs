@@ -1,6 +1,11 @@
 //! Many entries in one round trip: `MGET` and a pipeline of `SET`s.
 
+use std::collections::HashMap;
+
+use futures_util::future::join_all;
 use jwm_cache_core::{Deadline, Instant, PersistentHash, StampedBytes};
+use redis::Pipeline;
+use redis::cluster_routing::Slot;
 
 use super::backend::{LARGE_VALUE_BYTES, RedisBackend, within};
 use super::error::RedisBackendError;
@@ -32,8 +37,9 @@ impl<K> RedisBackend<K> {
             .collect())
     }
 
-    /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline).
-    /// Values are stamped: encode them with a [`Stamped`](jwm_cache_core::Stamped) codec.
+    /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline; on
+    /// a cluster, one pipeline per slot, all at once). Values are stamped: encode them
+    /// with a [`Stamped`](jwm_cache_core::Stamped) codec.
     pub async fn set_many(
         &self,
         entries: Vec<(K, StampedBytes<K>)>,
@@ -43,29 +49,27 @@ impl<K> RedisBackend<K> {
     where
         K: PersistentHash,
     {
-        let mut pipeline = redis::pipe();
-        let mut bytes = 0;
+        // A pipeline and its bytes, per slot on a cluster (where a pipeline must not
+        // cross slots), else one.
+        let mut pipelines: HashMap<Option<Slot>, (Pipeline, usize)> = HashMap::new();
+        let cluster = self.link.is_cluster();
         let wall_now = record::wall_now();
         for (key, value) in &entries {
             let value = value.as_bytes();
             within(value, "value", self.options.max_value_bytes)?;
-            bytes += value.len();
             let name = self.name(key)?;
-            pipeline
-                .add_command(record::set(
-                    name,
-                    value,
-                    deadline,
-                    self.stale_window,
-                    now,
-                    wall_now,
-                ))
-                .ignore();
+            let slot = cluster.then(|| Slot::for_key(&name));
+            let (pipeline, bytes) = pipelines.entry(slot).or_insert_with(|| (redis::pipe(), 0));
+            *bytes += value.len();
+            let set = record::set(name, value, deadline, self.stale_window, now, wall_now);
+            pipeline.add_command(set).ignore();
         }
         // Like a single store: its failure is its own, and a large batch travels apart.
-        let large = bytes > LARGE_VALUE_BYTES;
-        self.link
-            .store(&pipeline, self.options.timeout, large)
-            .await
+        let timeout = self.options.timeout;
+        let stores = pipelines.values().map(|(pipeline, bytes)| {
+            self.link
+                .store(pipeline, timeout, *bytes > LARGE_VALUE_BYTES)
+        });
+        join_all(stores).await.into_iter().collect()
     }
 }

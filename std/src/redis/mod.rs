@@ -3,6 +3,7 @@
 mod backend;
 mod batch;
 mod codec;
+mod endpoint;
 mod error;
 mod lease;
 mod link;
@@ -13,6 +14,8 @@ mod near;
 mod options;
 mod record;
 mod sync_backend;
+mod topology;
+mod walk;
 
 pub use backend::{LARGE_VALUE_BYTES, RedisBackend};
 pub use codec::RedisCodec;

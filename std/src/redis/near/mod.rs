@@ -18,7 +18,7 @@ use jwm_cache_core::{Postcard, Stamped, UnitWeight, Weigher};
 
 use self::epochs::Epochs;
 use self::memory::NearMemory;
-use self::tracking::{Signals, Tracked};
+use self::tracking::{Server, Signals, Tracked};
 use super::backend::RedisBackend;
 use crate::asynch::Bridge;
 
@@ -66,6 +66,15 @@ const HEARTBEAT: Duration = Duration::from_millis(500);
 ///   every copy is retired and dropped, no copy is stored, and every lookup reads
 ///   Redis. A new connection turns tracking on again, retrying after 50 ms, doubling to
 ///   at most 1 s.
+/// - **Over a Redis Cluster** ([`RedisBackend::open_cluster`]), tracking runs on a
+///   connection to every node that is up, primaries and replicas, found through the
+///   seeds (or the nodes last tracked, if every seed is gone). A replica pushes
+///   invalidations for the writes it replicates, so a failover, even a manual one that
+///   keeps the old primary up, loses none. Tracking is on only while every one of these
+///   connections is; losing any of them, or a heartbeat that finds the cluster's nodes
+///   changed (a node added, a failed one back), turns it off until a new session tracks
+///   the new set. Slots moving between tracked nodes need nothing: a migrated key's
+///   removal from its old node is itself an invalidation.
 /// - **The bound on staleness.** A copy is served after another process's write
 ///   returned for as long as the invalidation takes to reach this process: on loopback,
 ///   under 25 µs at the p99 in one process, and about 2 ms across two busy processes on 2
@@ -74,9 +83,15 @@ const HEARTBEAT: Duration = Duration::from_millis(500);
 ///   (500 ms by default) plus the timeout.
 ///
 /// **What it assumes.**
-/// - Every connection reaches the same server: one Redis endpoint, not replicas behind
-///   a load balancer, nor a name that failover may point elsewhere while the old server
-///   stays up. The tracking connection hears only of writes to the server it is on.
+/// - Every connection reaches the same server: one Redis endpoint (or the nodes of one
+///   cluster), not replicas behind a load balancer, nor a name that failover may point
+///   elsewhere while the old server stays up. A tracking connection hears only of
+///   writes to the server it is on.
+/// - On a cluster, a node that joins and takes slots is tracked from the first
+///   heartbeat after the node that the heartbeat asks learns of it (the cluster
+///   gossips a new node within a second or so, normally long before slots move to it).
+///   Writes it takes before then could leave a copy stale: add nodes before moving
+///   slots to them, as `redis-cli --cluster add-node` and `reshard` do.
 /// - A key's `Eq` agrees with its [`PersistentHash`](jwm_cache_core::PersistentHash):
 ///   copies are found by `Eq`, Redis entries by digest, as for any key shared across
 ///   processes.
@@ -246,11 +261,11 @@ where
             return;
         }
         self.near.tracker.get_or_init(|| {
-            let client = tracking::resp3(self.redis.link.client().ok()?).ok()?;
+            let server = Server::of(self.redis.link.endpoint().ok()?).ok()?;
             let bridge = Bridge::shared().ok()?;
             let signals = Arc::new(Signals::default());
             let tracked = Tracked {
-                client,
+                server,
                 head: Arc::from(self.redis.head()),
                 epochs: Arc::clone(&self.near.epochs),
                 forget: Arc::downgrade(&self.near.forget),

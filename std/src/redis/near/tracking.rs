@@ -1,15 +1,25 @@
-//! The tracking connection: `CLIENT TRACKING ON BCAST PREFIX <namespace>` over RESP3,
-//! whose invalidation pushes retire near copies as the connection's driver reads them.
+//! The tracking connections: `CLIENT TRACKING ON BCAST PREFIX <namespace>` over RESP3,
+//! whose invalidation pushes retire near copies as each connection's driver reads them.
+//! One connection to a single server; on a cluster, one to every node that is up,
+//! primaries and replicas (a replica pushes invalidations for the writes it
+//! replicates, so copies stay coherent through a failover, even one that keeps the old
+//! primary alive).
 
 use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use redis::aio::{AsyncPushSender, MultiplexedConnection, SendError};
-use redis::{AsyncConnectionConfig, Client, ProtocolVersion, PushInfo, PushKind, Value};
+use redis::{
+    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, ProtocolVersion, PushInfo,
+    PushKind, Value,
+};
 use tokio::sync::Notify;
 
 use super::epochs::Epochs;
+use crate::redis::endpoint::Endpoint;
+use crate::redis::topology::{Node, Topology};
 
 /// The first and the longest wait before connecting again after a failure.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
@@ -17,8 +27,8 @@ const LONGEST_RETRY: Duration = Duration::from_secs(1);
 
 /// What the tracker needs to know, and to reach, of its near tier.
 pub(crate) struct Tracked {
-    /// A RESP3 client for the backend's server.
-    pub(crate) client: Client,
+    /// What to track, reached over RESP3.
+    pub(crate) server: Server,
     /// `{prefix}{identifier}:`, the namespace tracked.
     pub(crate) head: Arc<str>,
     pub(crate) epochs: Arc<Epochs>,
@@ -62,14 +72,53 @@ impl Signals {
     }
 }
 
-/// A RESP3 client for `client`'s server: tracking pushes need RESP3.
-pub(crate) fn resp3(client: &Client) -> redis::RedisResult<Client> {
-    let info = client.get_connection_info().clone();
+/// What a near tier tracks: one server, or every node of a cluster.
+pub(crate) enum Server {
+    Single(Box<Client>),
+    /// The cluster's seeds: every tracking session asks one of them for the nodes.
+    Cluster(Vec<ConnectionInfo>),
+}
+
+impl Server {
+    /// RESP3 clients for `endpoint` (tracking pushes need RESP3).
+    pub(crate) fn of(endpoint: &Endpoint) -> redis::RedisResult<Self> {
+        Ok(match endpoint {
+            Endpoint::Single(client) => {
+                let info = resp3(client.get_connection_info().clone());
+                Server::Single(Box::new(Client::open(info)?))
+            }
+            Endpoint::Cluster { seeds, .. } => {
+                Server::Cluster(seeds.iter().cloned().map(resp3).collect())
+            }
+        })
+    }
+}
+
+/// `info` over RESP3.
+fn resp3(info: ConnectionInfo) -> ConnectionInfo {
     let settings = info
         .redis_settings()
         .clone()
         .set_protocol(ProtocolVersion::RESP3);
-    Client::open(info.set_redis_settings(settings))
+    info.set_redis_settings(settings)
+}
+
+/// `info` (a seed's credentials and TLS) for the node at `host:port`.
+fn at(info: &ConnectionInfo, (host, port): &Node) -> ConnectionInfo {
+    let addr = match info.addr().clone() {
+        ConnectionAddr::TcpTls {
+            insecure,
+            tls_params,
+            ..
+        } => ConnectionAddr::TcpTls {
+            host: host.clone(),
+            port: *port,
+            insecure,
+            tls_params,
+        },
+        _ => ConnectionAddr::Tcp(host.clone(), *port),
+    };
+    info.clone().set_addr(addr)
 }
 
 /// Keeps tracking on until `signals` says stop: connects, turns tracking on, then
@@ -77,6 +126,7 @@ pub(crate) fn resp3(client: &Client) -> redis::RedisResult<Client> {
 /// (every copy retired and forgotten) until a new connection has it on again.
 pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
     let mut retry = FIRST_RETRY;
+    let mut known = Vec::new();
     loop {
         let session = tracked.epochs.next_session();
         signals.lost.store(false, Release);
@@ -86,7 +136,9 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
             session,
             signals: Arc::clone(&signals),
         };
-        let started = tokio::time::timeout(tracked.timeout, start(&tracked, handler)).await;
+        // A cluster's session may try a dead seed before a live one.
+        let within = tracked.timeout.saturating_mul(3);
+        let started = tokio::time::timeout(within, start(&tracked, handler, &mut known)).await;
         if let Ok(Ok(connection)) = started {
             tracked.epochs.go_live(session);
             let began = std::time::Instant::now();
@@ -115,17 +167,86 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
     }
 }
 
-/// A connection with tracking on, its invalidations going to `handler`.
+/// Connections with tracking on, and, on a cluster, the nodes they reach.
+struct Session {
+    connections: Vec<MultiplexedConnection>,
+    nodes: Option<Vec<Node>>,
+}
+
+/// Tracking on, its invalidations going to `handler`: on the server, or on every node
+/// of the cluster that is up.
 async fn start(
     tracked: &Tracked,
+    handler: Invalidations,
+    known: &mut Vec<Node>,
+) -> redis::RedisResult<Session> {
+    match &tracked.server {
+        Server::Single(client) => Ok(Session {
+            connections: vec![tracking_on(tracked, client, handler).await?],
+            nodes: None,
+        }),
+        Server::Cluster(seeds) => {
+            let mut failure = None;
+            // The seeds, then the nodes the last session tracked: a seed may be the
+            // very primary that failed.
+            let template = seeds.first();
+            let last = known.iter().filter_map(|node| Some(at(template?, node)));
+            for seed in seeds.iter().cloned().chain(last) {
+                let seed = &seed;
+                match nodes_through(tracked, seed).await {
+                    Ok(nodes) => {
+                        let on = nodes.iter().map(|node| async {
+                            let client = Client::open(at(seed, node))?;
+                            tracking_on(tracked, &client, handler.clone()).await
+                        });
+                        let connections =
+                            join_all(on).await.into_iter().collect::<Result<_, _>>()?;
+                        known.clone_from(&nodes);
+                        return Ok(Session {
+                            connections,
+                            nodes: Some(nodes),
+                        });
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+            Err(failure.unwrap_or_else(|| {
+                redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "no seed"))
+            }))
+        }
+    }
+}
+
+/// The nodes that are up, as the node at `seed` knows them.
+async fn nodes_through(tracked: &Tracked, seed: &ConnectionInfo) -> redis::RedisResult<Vec<Node>> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(tracked.timeout))
+        .set_response_timeout(Some(tracked.timeout));
+    let mut connection = Client::open(seed.clone())?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
+    nodes_seen(&mut connection).await
+}
+
+async fn nodes_seen(connection: &mut MultiplexedConnection) -> redis::RedisResult<Vec<Node>> {
+    let reply: String = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query_async(connection)
+        .await?;
+    Ok(Topology::read(&reply).reachable)
+}
+
+/// A connection to `client`'s server with tracking on.
+async fn tracking_on(
+    tracked: &Tracked,
+    client: &Client,
     handler: Invalidations,
 ) -> redis::RedisResult<MultiplexedConnection> {
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(tracked.timeout))
         .set_response_timeout(Some(tracked.timeout))
         .set_push_sender(handler);
-    let mut connection = tracked
-        .client
+    let mut connection = client
         .get_multiplexed_async_connection_with_config(&config)
         .await?;
     let mut on = redis::cmd("CLIENT");
@@ -138,13 +259,10 @@ async fn start(
     Ok(connection)
 }
 
-/// Waits until the connection is lost or fails a `PING` (false), or the tier is
-/// dropped (true).
-async fn watch(
-    mut connection: MultiplexedConnection,
-    tracked: &Tracked,
-    signals: &Signals,
-) -> bool {
+/// Waits until a connection is lost or fails a `PING`, or a cluster's nodes change
+/// (false), or the tier is dropped (true). A node that joins the cluster is tracked
+/// from the next session on: it is noticed within one heartbeat.
+async fn watch(mut session: Session, tracked: &Tracked, signals: &Signals) -> bool {
     loop {
         signals.wait(tracked.heartbeat).await;
         if signals.stopped() {
@@ -153,13 +271,19 @@ async fn watch(
         if signals.lost.swap(false, AcqRel) {
             return false;
         }
-        let ping = redis::cmd("PING");
-        let ping = ping.query_async::<()>(&mut connection);
-        if !matches!(
-            tokio::time::timeout(tracked.timeout, ping).await,
-            Ok(Ok(()))
-        ) {
+        let pings = session.connections.iter_mut().map(|connection| {
+            let ping = redis::cmd("PING");
+            async move { ping.query_async::<()>(connection).await }
+        });
+        let answered = tokio::time::timeout(tracked.timeout, join_all(pings)).await;
+        if !answered.is_ok_and(|pings| pings.iter().all(Result::is_ok)) {
             return false;
+        }
+        if let (Some(nodes), Some(first)) = (&session.nodes, session.connections.first_mut()) {
+            let seen = tokio::time::timeout(tracked.timeout, nodes_seen(first)).await;
+            if !seen.is_ok_and(|seen| seen.as_ref().is_ok_and(|seen| seen == nodes)) {
+                return false;
+            }
         }
         if tracked.forget.strong_count() == 0 {
             return true;
@@ -174,6 +298,7 @@ fn forget(tracked: &Tracked) {
 }
 
 /// The push handler of one tracking connection: run by its driver, as it reads.
+#[derive(Clone)]
 struct Invalidations {
     epochs: Arc<Epochs>,
     head: Arc<str>,

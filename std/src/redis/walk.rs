@@ -1,0 +1,107 @@
+//! `clear` and `len`: walking this namespace's keys with `SCAN`, on one server or on
+//! every primary of a cluster.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::RedisBackendError;
+use super::backend::RedisBackend;
+use super::topology::{Node, Topology};
+
+/// What a walk does with the names it finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Walk {
+    /// Unlinks them (`clear`).
+    Unlink,
+    /// Counts them, each once (`len`).
+    Count,
+}
+
+/// How many times a cluster walk starts again because slots moved under it.
+const WALKS: u32 = 8;
+
+impl<K> RedisBackend<K> {
+    /// Walks every key name of this namespace: see [`Walk`]. Returns how many names
+    /// were found (for `Unlink`, how many were unlinked).
+    ///
+    /// On a cluster each primary is scanned in turn. Keys only move between nodes while
+    /// a slot migrates or after the slot map changes, so a walk counts only if every
+    /// primary showed the same slot map before and after its own scan and was
+    /// migrating no slot: then no key moved between a scanned and an unscanned node.
+    /// Otherwise the walk starts again (a `clear` has unlinked what it found, which
+    /// stays unlinked), up to [`WALKS`] times, then fails with
+    /// [`RedisBackendError::Unsettled`].
+    pub(super) async fn walk(&self, walk: Walk) -> Result<usize, RedisBackendError> {
+        if !self.link.is_cluster() {
+            let mut names = HashSet::new();
+            self.walk_node(None, walk, &mut names).await?;
+            return Ok(names.len());
+        }
+        for attempt in 0..WALKS {
+            if attempt > 0 {
+                // A migration or failover takes a while: give it some.
+                tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
+            }
+            let map = Topology::read(&self.cluster_nodes(None).await?);
+            let mut names = HashSet::new();
+            let mut settled = !map.primaries.is_empty() && !map.unsettled;
+            for primary in &map.primaries {
+                let before = self.cluster_nodes(Some(primary)).await?;
+                self.walk_node(Some(primary), walk, &mut names).await?;
+                let after = self.cluster_nodes(Some(primary)).await?;
+                settled &= [before, after].iter().all(|view| {
+                    let view = Topology::read(view);
+                    view.same_slots(&map) && !view.unsettled
+                });
+            }
+            if settled {
+                return Ok(names.len());
+            }
+        }
+        Err(RedisBackendError::Unsettled)
+    }
+
+    /// `CLUSTER NODES`, as `node` (or any node) sees the cluster.
+    async fn cluster_nodes(&self, node: Option<&Node>) -> Result<String, RedisBackendError> {
+        let command = redis::cmd("CLUSTER").arg("NODES").to_owned();
+        match node {
+            Some(node) => self.link.query_node(&command, node).await,
+            None => self.link.query(&command).await,
+        }
+    }
+
+    /// Scans `node` (or the one server) page by page, unlinking each page or adding it
+    /// to `names`. SCAN may list a name twice; the set counts it once.
+    async fn walk_node(
+        &self,
+        node: Option<&Node>,
+        walk: Walk,
+        names: &mut HashSet<Vec<u8>>,
+    ) -> Result<(), RedisBackendError> {
+        let pattern = self.namespace.pattern();
+        let mut cursor = 0u64;
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000);
+            let (next, page): (u64, Vec<Vec<u8>>) = match node {
+                Some(node) => self.link.query_node(&scan, node).await?,
+                None => self.link.query(&scan).await?,
+            };
+            if walk == Walk::Unlink && !page.is_empty() {
+                let mut unlink = redis::cmd("UNLINK");
+                unlink.arg(&page);
+                // On a cluster, split by slot and sent to each slot's primary.
+                let _unlinked: usize = self.link.remove(&unlink).await?;
+            }
+            names.extend(page);
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+}

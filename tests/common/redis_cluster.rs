@@ -1,0 +1,331 @@
+//! A real Redis Cluster on loopback: 6 `redis-server` processes (3 primaries, 3
+//! replicas) on free ports, joined by `redis-cli --cluster create`, stopped when dropped.
+//! Shared by the tests and the benchmarks.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use redis::Commands;
+
+/// How long the cluster may take to start, settle, or fail over, before a test gives up.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// One node: its client port, cluster bus port and process.
+struct Node {
+    port: u16,
+    bus: u16,
+    child: Option<Child>,
+}
+
+/// A running cluster; every node is killed when dropped.
+pub(crate) struct RedisCluster {
+    nodes: Vec<Node>,
+    dir: PathBuf,
+}
+
+impl RedisCluster {
+    /// Starts 6 nodes, creates the cluster with one replica per primary, and waits until
+    /// every node says `cluster_state:ok` and knows every other node, and every replica
+    /// is in sync with its primary.
+    pub(crate) fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "jwm-cache-cluster-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("a directory for the nodes' files");
+        let mut cluster = RedisCluster {
+            nodes: Vec::new(),
+            dir,
+        };
+        for _ in 0..6 {
+            let (port, bus) = (free_port(), free_port());
+            let mut node = Node {
+                port,
+                bus,
+                child: None,
+            };
+            cluster.spawn(&mut node);
+            cluster.nodes.push(node);
+        }
+        for node in &cluster.nodes {
+            wait_for(PATIENCE, &format!("node {} to answer", node.port), || {
+                client(node.port).is_some()
+            });
+        }
+        let addresses: Vec<String> = cluster.addresses();
+        let created = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli (Debian's redis-tools) on PATH");
+        assert!(created.success(), "redis-cli --cluster create failed");
+        cluster.wait_until_settled();
+        cluster
+    }
+
+    fn spawn(&self, node: &mut Node) {
+        let config = self.dir.join(format!("nodes-{}.conf", node.port));
+        let child = Command::new("redis-server")
+            .args(["--port", &node.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--cluster-enabled", "yes"])
+            .args(["--cluster-port", &node.bus.to_string()])
+            .args(["--cluster-config-file", config.to_str().unwrap()])
+            .args(["--cluster-node-timeout", "1000"])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(["--dir", self.dir.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (apt-get install -y redis-server)");
+        node.child = Some(child);
+    }
+
+    /// `host:port` of every node.
+    pub(crate) fn addresses(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect()
+    }
+
+    /// Seed URLs: every node's.
+    pub(crate) fn urls(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("redis://127.0.0.1:{}", n.port))
+            .collect()
+    }
+
+    /// The ports of the nodes that are primaries now, each with the slot count it serves.
+    pub(crate) fn primaries(&self) -> Vec<(u16, usize)> {
+        let nodes = self.cluster_nodes().unwrap_or_default();
+        let mut primaries: Vec<(u16, usize)> = nodes
+            .lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let flags = fields.get(2)?;
+                if !flags.contains("master") || flags.contains("fail") {
+                    return None;
+                }
+                let port = fields[1].split(['@', ',']).next()?.rsplit_once(':')?.1;
+                let slots = fields[8..]
+                    .iter()
+                    .filter(|s| !s.starts_with('['))
+                    .map(|range| match range.split_once('-') {
+                        Some((a, b)) => {
+                            b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1
+                        }
+                        None => 1,
+                    })
+                    .sum();
+                Some((port.parse().ok()?, slots))
+            })
+            .collect();
+        primaries.sort();
+        primaries
+    }
+
+    /// The node id of the node on `port`.
+    pub(crate) fn id_of(&self, port: u16) -> String {
+        let mut raw = client(port).expect("a live node");
+        redis::cmd("CLUSTER").arg("MYID").query(&mut raw).unwrap()
+    }
+
+    /// `CLUSTER NODES`, from the first node that answers.
+    fn cluster_nodes(&self) -> Option<String> {
+        self.live_ports().into_iter().find_map(|port| {
+            let mut raw = client(port)?;
+            redis::cmd("CLUSTER").arg("NODES").query(&mut raw).ok()
+        })
+    }
+
+    fn live_ports(&self) -> Vec<u16> {
+        self.nodes
+            .iter()
+            .filter(|n| n.child.is_some())
+            .map(|n| n.port)
+            .collect()
+    }
+
+    /// Kills the node on `port` at once (SIGKILL), as a crash would.
+    pub(crate) fn kill(&mut self, port: u16) {
+        let node = self.nodes.iter_mut().find(|n| n.port == port).unwrap();
+        if let Some(mut child) = node.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits until every live node says `cluster_state:ok`, agrees on the nodes, knows
+    /// no failing node but the dead ones, and every live replica's link to its primary
+    /// is up.
+    pub(crate) fn wait_until_settled(&self) {
+        let live = self.live_ports();
+        wait_for(PATIENCE, "the cluster to settle", || {
+            live.iter().all(|&port| {
+                let Some(mut raw) = client(port) else {
+                    return false;
+                };
+                let info: String = redis::cmd("CLUSTER")
+                    .arg("INFO")
+                    .query(&mut raw)
+                    .unwrap_or_default();
+                let replication: String = redis::cmd("INFO")
+                    .arg("replication")
+                    .query(&mut raw)
+                    .unwrap_or_default();
+                let nodes: String = redis::cmd("CLUSTER")
+                    .arg("NODES")
+                    .query(&mut raw)
+                    .unwrap_or_default();
+                let known = nodes.lines().count() == self.nodes.len();
+                let handshaking = nodes.contains("handshake") || nodes.contains("noaddr");
+                let in_sync = !replication.contains("role:slave")
+                    || replication.contains("master_link_status:up");
+                info.contains("cluster_state:ok") && known && !handshaking && in_sync
+            })
+        });
+    }
+
+    /// Whether the primary on `port` serves the key named `name`.
+    pub(crate) fn serves(&self, port: u16, name: &str) -> bool {
+        let mut raw = client(port).expect("a live node");
+        let slot: i64 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(name)
+            .query(&mut raw)
+            .unwrap();
+        let ranges: Vec<redis::Value> = redis::cmd("CLUSTER").arg("SLOTS").query(&mut raw).unwrap();
+        ranges.iter().any(|range| {
+            let redis::Value::Array(range) = range else {
+                return false;
+            };
+            let int = |v: Option<&redis::Value>| match v {
+                Some(redis::Value::Int(n)) => *n,
+                _ => -1,
+            };
+            let owner = match range.get(2) {
+                Some(redis::Value::Array(node)) => int(node.get(1)) == i64::from(port),
+                _ => false,
+            };
+            owner && (int(range.first())..=int(range.get(1))).contains(&slot)
+        })
+    }
+
+    /// Waits until every replica has every write its primary took.
+    pub(crate) fn wait_until_replicated(&self) {
+        let live = self.live_ports();
+        wait_for(PATIENCE, "the replicas to catch up", || {
+            live.iter().all(|&port| {
+                let Some(mut raw) = client(port) else {
+                    return false;
+                };
+                let info: String = redis::cmd("INFO")
+                    .arg("replication")
+                    .query(&mut raw)
+                    .unwrap_or_default();
+                // A primary lists each replica's offset; each must equal its own.
+                let own = field(&info, "master_repl_offset");
+                info.lines()
+                    .filter(|l| l.starts_with("slave") && l.contains("offset="))
+                    .all(|l| l.split(',').any(|kv| kv == format!("offset={own}")))
+            })
+        });
+    }
+
+    /// Moves `slots` slots from the primary on `from` to the one on `to` with
+    /// `redis-cli --cluster reshard`, and waits for it to finish.
+    pub(crate) fn reshard(&self, from: u16, to: u16, slots: usize) {
+        let status = Command::new("redis-cli")
+            .args(["--cluster", "reshard", &format!("127.0.0.1:{from}")])
+            .args(["--cluster-from", &self.id_of(from)])
+            .args(["--cluster-to", &self.id_of(to)])
+            .args(["--cluster-slots", &slots.to_string()])
+            .args(["--cluster-yes", "--cluster-pipeline", "10"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli on PATH");
+        assert!(status.success(), "redis-cli --cluster reshard failed");
+    }
+
+    /// A synchronous cluster client, to look at what the cache stored.
+    pub(crate) fn client(&self) -> redis::cluster::ClusterConnection {
+        redis::cluster::ClusterClient::new(self.urls())
+            .and_then(|c| c.get_connection())
+            .expect("a raw cluster connection")
+    }
+
+    /// Every key name on every primary, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for (port, _) in self.primaries() {
+            let mut raw = client(port).expect("a live primary");
+            names.extend(raw.keys::<_, Vec<String>>("*").unwrap());
+        }
+        names.sort();
+        names
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The value of `name` in an `INFO` reply.
+fn field<'a>(info: &'a str, name: &str) -> &'a str {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .unwrap_or_default()
+        .trim()
+}
+
+/// A plain connection to the node on `port`, if it answers within a second.
+pub(crate) fn client(port: u16) -> Option<redis::Connection> {
+    let url = format!("redis://127.0.0.1:{port}");
+    let connection = redis::Client::open(url)
+        .ok()?
+        .get_connection_with_timeout(Duration::from_secs(1))
+        .ok()?;
+    connection
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .ok()?;
+    Some(connection)
+}
+
+/// Polls `done` every 20 ms until it holds; panics after `patience`.
+pub(crate) fn wait_for(patience: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < patience,
+            "gave up waiting for {what} after {patience:?}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}

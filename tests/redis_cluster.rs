@@ -1,0 +1,321 @@
+//! The Redis backend over a real 6-node Redis Cluster on loopback: the single-node
+//! contract, batches across nodes, the lease, the sync flavour, the attribute and two
+//! processes sharing. One cluster serves every part (starting one takes seconds).
+
+mod common;
+
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use common::redis_cluster::RedisCluster;
+use jwm_cache::backend::DEADLINE_LEN;
+use jwm_cache::key::PersistentDigest;
+use jwm_cache::time::Instant as CacheInstant;
+use jwm_cache::{
+    AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheControls,
+    Memoized, RedisBackend, RedisOptions, Ttl,
+    codec::{Postcard, Serializer, Stamped, StampedBytes},
+    error::RedisBackendError,
+    ttl_cache,
+};
+use redis::Commands;
+use redis::cluster_routing::Slot;
+
+type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;
+
+/// A cache over the cluster, with a timeout that lets an unoptimized build store
+/// thousands of keys in one `set_many` (one pipeline per slot).
+fn cache(seeds: &[String], identifier: &str) -> Cache<u64> {
+    let options = RedisOptions::default().timeout(Duration::from_secs(5));
+    AsyncCacheBuilder::new()
+        .identifier(identifier)
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(RedisBackend::open_cluster_with(seeds, options).unwrap())
+}
+
+fn name(identifier: &str, key: u64) -> String {
+    format!(
+        "jwm-cache:{identifier}:{}",
+        key.persistent_digest().unwrap()
+    )
+}
+
+fn stamped(value: &u64) -> Vec<u8> {
+    Stamped::<_, u64>::new(Postcard)
+        .encode(value)
+        .unwrap()
+        .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_single_node_contract_holds_on_a_cluster() {
+    let cluster = RedisCluster::start();
+    let seeds = cluster.urls();
+    get_set_remove_spread_over_every_primary(&cluster, &seeds).await;
+    ttls_expire_on_the_server(&cluster, &seeds).await;
+    clear_and_len_walk_every_primary_and_keep_to_their_namespace(&cluster, &seeds).await;
+    batches_cross_nodes_and_each_caller_gets_its_own_value(&seeds).await;
+    corrupt_bytes_are_a_counted_miss_and_overwritten(&cluster, &seeds).await;
+    a_lease_gives_one_computation_per_key(&seeds).await;
+    assert!(matches!(
+        RedisBackend::<u64>::open_cluster::<&str>(&[]),
+        Err(RedisBackendError::NoSeeds)
+    ));
+    assert!(RedisBackend::<u64>::open_cluster(&["not a url"]).is_err());
+}
+
+async fn get_set_remove_spread_over_every_primary(cluster: &RedisCluster, seeds: &[String]) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let square = AsyncMemoized::builder(move |n: u64| {
+        counted.fetch_add(1, SeqCst);
+        async move { n * n }
+    })
+    .identifier("squares")
+    .build_with_redis(RedisBackend::open_cluster(seeds).unwrap());
+    for n in 0..300 {
+        assert_eq!(square.call(n).await, n * n);
+    }
+    for n in 0..300 {
+        assert_eq!(square.call(n).await, n * n);
+    }
+    assert_eq!(runs.load(SeqCst), 300);
+    let info = square.cache_info().await;
+    assert_eq!((info.hits, info.misses, info.errors), (300, 300, 0));
+    assert_eq!(info.current_size, 300);
+    // The names are the single-node names: no hash tag pins the namespace to one node.
+    let mut raw = cluster.client();
+    let stored: Vec<u8> = raw.get(name("squares", 12)).unwrap();
+    assert_eq!(stored[DEADLINE_LEN..], stamped(&144));
+    for (port, _) in cluster.primaries() {
+        let mut node = common::redis_cluster::client(port).unwrap();
+        let there: Vec<String> = node.keys("jwm-cache:squares:*").unwrap();
+        assert!(
+            there.len() > 50,
+            "primary {port} holds {} keys",
+            there.len()
+        );
+    }
+    let cache = cache(seeds, "squares");
+    assert!(cache.remove(&12).await.unwrap());
+    assert!(!raw.exists::<_, bool>(name("squares", 12)).unwrap());
+    assert_eq!(cache.get(&13).await.unwrap(), Some(169));
+}
+
+async fn ttls_expire_on_the_server(cluster: &RedisCluster, seeds: &[String]) {
+    let cache = cache(seeds, "ttl");
+    cache
+        .insert_with_ttl(1, 10, Duration::from_millis(150))
+        .await
+        .unwrap();
+    cache.insert_with_ttl(2, 20, Ttl::NEVER).await.unwrap();
+    cache.insert_with_ttl(3, 30, Ttl::ZERO).await.unwrap();
+    let mut raw = cluster.client();
+    let pttl: i64 = raw.pttl(name("ttl", 1)).unwrap();
+    assert!((1..=150).contains(&pttl), "PX set from the TTL, got {pttl}");
+    assert_eq!(raw.pttl::<_, i64>(name("ttl", 2)).unwrap(), -1);
+    assert!(
+        !raw.exists::<_, bool>(name("ttl", 3)).unwrap(),
+        "zero: not stored"
+    );
+    // The server's own expiry, observed by bounded polling.
+    let started = Instant::now();
+    while cache.get(&1).await.unwrap().is_some() || raw.exists::<_, bool>(name("ttl", 1)).unwrap() {
+        assert!(started.elapsed() < Duration::from_secs(5), "never expired");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(cache.get(&2).await.unwrap(), Some(20));
+}
+
+async fn clear_and_len_walk_every_primary_and_keep_to_their_namespace(
+    cluster: &RedisCluster,
+    seeds: &[String],
+) {
+    let spaces = ["ns", "ns2", "ns:x", "n*", "n?", "[ns]", "ns\\", "{ns}"];
+    let caches: Vec<Cache<u64>> = spaces.iter().map(|id| cache(seeds, id)).collect();
+    // 6,000 keys in `ns`: about 2,000 per primary, more than one SCAN batch on each.
+    let many: Vec<(u64, StampedBytes<u64>)> = (0..6_000)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&k))))
+        .collect();
+    let now = CacheInstant::ZERO;
+    caches[0]
+        .backend()
+        .set_many(many, Ttl::NEVER.deadline_from(now), now)
+        .await
+        .unwrap();
+    for cache in &caches[1..] {
+        for k in 0..50 {
+            cache.insert(k, k).await.unwrap();
+        }
+    }
+    assert_eq!(caches[0].info().await.current_size, 6_000);
+    assert_eq!(caches[1].info().await.current_size, 50);
+    caches[0].clear().await.unwrap();
+    assert_eq!(caches[0].info().await.current_size, 0);
+    let ours = |names: Vec<String>| {
+        names
+            .into_iter()
+            .filter(|n| n.starts_with("jwm-cache:") && !n.contains("squares") && !n.contains("ttl"))
+            .count()
+    };
+    assert_eq!(ours(cluster.names()), 50 * (spaces.len() - 1));
+    for cache in &caches[1..] {
+        assert_eq!(cache.info().await.current_size, 50);
+    }
+    caches[3].clear().await.unwrap(); // "n*": its glob characters are literal
+    assert_eq!(caches[4].info().await.current_size, 50); // "n?" survives
+    caches[7].clear().await.unwrap(); // "{ns}": a hash tag in the identifier
+    assert_eq!(caches[7].info().await.current_size, 0);
+    assert_eq!(ours(cluster.names()), 50 * (spaces.len() - 3));
+}
+
+async fn batches_cross_nodes_and_each_caller_gets_its_own_value(seeds: &[String]) {
+    let cache = Arc::new(cache(seeds, "batch"));
+    let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
+        .collect();
+    let slots: std::collections::HashSet<Slot> =
+        (0..100).map(|k| Slot::for_key(name("batch", k))).collect();
+    assert!(slots.len() > 90, "the keys span many slots");
+    let now = CacheInstant::ZERO;
+    cache
+        .backend()
+        .set_many(entries, Ttl::from_secs(60).deadline_from(now), now)
+        .await
+        .unwrap();
+    let keys: Vec<u64> = (0..110).collect();
+    let values = cache.get_many(&keys).await.unwrap();
+    let expected: Vec<Option<u64>> = (0..110).map(|k| (k < 100).then_some(k * 2)).collect();
+    assert_eq!(values, expected);
+    // Concurrent lookups gather into MGETs, split by slot.
+    let lookups: Vec<_> = (0..100)
+        .map(|k| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move { (k, cache.get(&k).await.unwrap()) })
+        })
+        .collect();
+    for lookup in lookups {
+        let (k, value) = lookup.await.unwrap();
+        assert_eq!(value, Some(k * 2), "key {k} got another key's value");
+    }
+}
+
+async fn corrupt_bytes_are_a_counted_miss_and_overwritten(
+    cluster: &RedisCluster,
+    seeds: &[String],
+) {
+    let cache = cache(seeds, "corrupt");
+    let mut raw = cluster.client();
+    let _: () = raw
+        .set(name("corrupt", 5), b"\xff\xff\xff not postcard".as_slice())
+        .unwrap();
+    let _: () = raw.set(name("corrupt", 6), b"\x01".as_slice()).unwrap();
+    assert_eq!(cache.get_or_insert_with(5, || async { 55 }).await, 55);
+    assert_eq!(cache.get_or_insert_with(6, || async { 66 }).await, 66);
+    assert_eq!(cache.info().await.errors, 2);
+    let stored: Vec<u8> = raw.get(name("corrupt", 5)).unwrap();
+    assert_eq!(stored[DEADLINE_LEN..], stamped(&55));
+}
+
+async fn a_lease_gives_one_computation_per_key(seeds: &[String]) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memos: Vec<_> = (0..4)
+        .map(|_| {
+            let counted = Arc::clone(&runs);
+            Arc::new(
+                AsyncMemoized::builder(move |n: u64| {
+                    counted.fetch_add(1, SeqCst);
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        n + 1
+                    }
+                })
+                .identifier("leased")
+                .lease(Duration::from_secs(5))
+                .build_with_redis(RedisBackend::open_cluster(seeds).unwrap()),
+            )
+        })
+        .collect();
+    // Four caches stand for four processes: each asks for the same key at once.
+    let calls: Vec<_> = memos
+        .iter()
+        .map(|memo| {
+            let memo = Arc::clone(memo);
+            tokio::spawn(async move { memo.call(41).await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap(), 42);
+    }
+    assert_eq!(runs.load(SeqCst), 1, "one computation across the caches");
+}
+
+static SEEDS: OnceLock<Vec<String>> = OnceLock::new();
+
+fn seeds() -> &'static [String] {
+    SEEDS.get().map_or(&[], Vec::as_slice)
+}
+
+static CUBED: AtomicUsize = AtomicUsize::new(0);
+
+#[ttl_cache(identifier = "cubes", backend = redis(cluster = seeds(), timeout = "1s"))]
+fn cube(n: u64) -> u64 {
+    CUBED.fetch_add(1, SeqCst);
+    n * n * n
+}
+
+#[test]
+fn the_attribute_and_the_sync_flavour_and_two_processes_share_a_cluster() {
+    let cluster = RedisCluster::start();
+    SEEDS.set(cluster.urls()).unwrap();
+    // A sync function through the attribute.
+    assert_eq!((cube(3), cube(3)), (27, 27));
+    assert_eq!(CUBED.load(SeqCst), 1);
+    let info = CUBE.cache_info();
+    assert_eq!((info.hits, info.misses, info.errors), (1, 1, 0));
+
+    // A sync function over the async backend, through a bridge.
+    let bridge = Bridge::new().unwrap();
+    let seeds = cluster.urls();
+    let backend = bridge
+        .run(async move { RedisBackend::<u64>::open_cluster_with(&seeds, RedisOptions::default()) })
+        .unwrap()
+        .unwrap();
+    let memo = Memoized::builder(|n: u64| n * 5)
+        .identifier("sync-over-cluster")
+        .serializer(Stamped::new(Postcard))
+        .build_with_async_backend(bridge, backend);
+    assert_eq!((memo.call(2), memo.call(2)), (10, 10));
+    assert_eq!(memo.cache_info().hits, 1);
+
+    // Two OS processes, one identifier.
+    let example = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("examples").join("redis_shared"))
+        .unwrap();
+    assert!(
+        example.exists(),
+        "build the example first: {}",
+        example.display()
+    );
+    let seeds = cluster.urls().join(",");
+    let run = |identifier: &str| {
+        let out = Command::new(&example)
+            .args([&seeds, identifier, "10"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(run("shared"), "computed=10 hits=0 misses=10 errors=0");
+    assert_eq!(run("shared"), "computed=0 hits=10 misses=0 errors=0");
+    assert_eq!(run("other"), "computed=10 hits=0 misses=10 errors=0");
+}

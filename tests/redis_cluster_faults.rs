@@ -1,0 +1,214 @@
+//! A Redis Cluster failing over and resharding under load: no wrong value, every call
+//! within its timeout, and hits back without user action. Each test starts its own
+//! 6-node cluster on loopback; every wait is bounded.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use common::redis_cluster::RedisCluster;
+use jwm_cache::backend::AsyncBackend;
+use jwm_cache::error::RedisBackendError;
+use jwm_cache::key::PersistentDigest;
+use jwm_cache::time::Instant as CacheInstant;
+use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
+
+const TIMEOUT: Duration = Duration::from_millis(250);
+const KEYS: u64 = 1_000;
+const TASKS: usize = 64;
+
+fn value_of(n: u64) -> u64 {
+    n.wrapping_mul(0x9e37_79b9).rotate_left(7) ^ 0x5555
+}
+
+/// What 64 tasks calling over the keys saw.
+#[derive(Default)]
+struct Load {
+    calls: AtomicU64,
+    wrong: AtomicU64,
+    /// The slowest call, in microseconds.
+    slowest_us: AtomicU64,
+    computed: AtomicUsize,
+}
+
+macro_rules! memoized_over {
+    ($seeds:expr, $load:expr) => {{
+        let load = Arc::clone(&$load);
+        let options = RedisOptions::default().timeout(TIMEOUT);
+        Arc::new(
+            AsyncMemoized::builder(move |n: u64| {
+                load.computed.fetch_add(1, SeqCst);
+                async move { value_of(n) }
+            })
+            .identifier("failover")
+            .build_with_redis(RedisBackend::open_cluster_with(&$seeds, options).unwrap()),
+        )
+    }};
+}
+
+/// Starts `TASKS` tasks calling `memo` over every key until `stop`; each checks its value
+/// and times its call.
+macro_rules! start_load {
+    ($memo:expr, $load:expr, $stop:expr) => {{
+        (0..TASKS)
+            .map(|task| {
+                let (memo, load, stop) =
+                    (Arc::clone(&$memo), Arc::clone(&$load), Arc::clone(&$stop));
+                tokio::spawn(async move {
+                    let mut n = task as u64 * 15;
+                    while !stop.load(SeqCst) {
+                        n = (n + 7) % KEYS;
+                        let began = Instant::now();
+                        let got = memo.call(n).await;
+                        let took = began.elapsed().as_micros() as u64;
+                        load.slowest_us.fetch_max(took, SeqCst);
+                        load.calls.fetch_add(1, SeqCst);
+                        if got != value_of(n) {
+                            load.wrong.fetch_add(1, SeqCst);
+                        }
+                    }
+                })
+            })
+            .collect::<Vec<_>>()
+    }};
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
+    let mut cluster = RedisCluster::start();
+    let seeds = cluster.urls();
+    let load = Arc::new(Load::default());
+    let memo = memoized_over!(seeds, load);
+    for n in 0..KEYS {
+        assert_eq!(memo.call(n).await, value_of(n));
+    }
+    cluster.wait_until_replicated();
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks = start_load!(memo, load, stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = memo.cache_info().await;
+
+    // A key served by the primary about to die.
+    let (victim, _) = cluster.primaries()[0];
+    let probe = (0..KEYS)
+        .find(|n| cluster.serves(victim, &name(*n)))
+        .expect("a key on the victim");
+    let killed = Instant::now();
+    cluster.kill(victim);
+    // Hits are back when the probe key reads from the promoted replica with no
+    // computation: looked up through the same cache the load uses.
+    let mut resumed = None;
+    while killed.elapsed() < Duration::from_secs(20) {
+        match memo.cache().get(&probe).await {
+            Ok(Some(found)) => {
+                assert_eq!(found, value_of(probe));
+                resumed = Some(killed.elapsed());
+                break;
+            }
+            // Paused, or the slot's primary still dead: a miss, never a wrong value.
+            Ok(None) | Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let resumed = resumed.expect("hits never came back after the failover");
+    let promoted = cluster.primaries();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, SeqCst);
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let after = memo.cache_info().await;
+    let slowest = Duration::from_micros(load.slowest_us.load(SeqCst));
+    println!(
+        "failover: {} calls, {} wrong, slowest {slowest:?}, hits back {resumed:?} after the kill; \
+         {} hits, {} misses, {} errors during it; primaries now {promoted:?}",
+        load.calls.load(SeqCst),
+        load.wrong.load(SeqCst),
+        after.hits - before.hits,
+        after.misses - before.misses,
+        after.errors - before.errors,
+    );
+    assert_eq!(load.wrong.load(SeqCst), 0, "wrong values");
+    assert!(
+        slowest <= TIMEOUT + TIMEOUT / 10,
+        "a call took {slowest:?}, over the timeout plus 10%"
+    );
+    assert!(!promoted.iter().any(|(port, _)| *port == victim));
+    assert_eq!(
+        promoted.len(),
+        3,
+        "a replica took over the dead primary's slots"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_once() {
+    let cluster = RedisCluster::start();
+    let seeds = cluster.urls();
+    let load = Arc::new(Load::default());
+    let memo = memoized_over!(seeds, load);
+    for n in 0..KEYS {
+        assert_eq!(memo.call(n).await, value_of(n));
+    }
+    let computed_before = load.computed.load(SeqCst);
+    let before = memo.cache_info().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks = start_load!(memo, load, stop);
+    let primaries = cluster.primaries();
+    let (from, to) = (primaries[0].0, primaries[1].0);
+    let moved = tokio::task::spawn_blocking(move || {
+        cluster.reshard(from, to, 2_000);
+        cluster
+    });
+    // While slots move, every walk either sees each key once or says it could not.
+    let (mut counted, mut unsettled) = (0, 0);
+    while !moved.is_finished() {
+        match memo.cache().backend().len(CacheInstant::ZERO).await {
+            Ok(len) => {
+                assert_eq!(len, KEYS as usize, "a walk missed or doubled a key");
+                counted += 1;
+            }
+            Err(RedisBackendError::Unsettled) => unsettled += 1,
+            Err(e) => panic!("a walk failed: {e}"),
+        }
+    }
+    let cluster = moved.await.unwrap();
+    stop.store(true, SeqCst);
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let after = memo.cache_info().await;
+    println!(
+        "resharding 2,000 slots: {} calls, {} wrong, {} computed again, {} errors; \
+         walks during it: {counted} counted, {unsettled} unsettled; primaries now {:?}",
+        load.calls.load(SeqCst),
+        load.wrong.load(SeqCst),
+        load.computed.load(SeqCst) - computed_before,
+        after.errors - before.errors,
+        cluster.primaries(),
+    );
+    assert_eq!(load.wrong.load(SeqCst), 0, "wrong values");
+    assert_eq!(
+        after.errors - before.errors,
+        0,
+        "errors past the client's retries"
+    );
+    assert_eq!(
+        cluster.primaries().iter().map(|p| p.1).sum::<usize>(),
+        16_384
+    );
+    let backend = memo.cache().backend();
+    assert_eq!(
+        backend.len(CacheInstant::ZERO).await.unwrap(),
+        KEYS as usize
+    );
+    backend.clear().await.unwrap();
+    assert_eq!(backend.len(CacheInstant::ZERO).await.unwrap(), 0);
+    assert!(cluster.names().is_empty(), "{:?}", cluster.names());
+}
+
+fn name(n: u64) -> String {
+    format!("jwm-cache:failover:{}", n.persistent_digest().unwrap())
+}
