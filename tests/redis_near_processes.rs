@@ -8,7 +8,8 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::processes::{BOUND, PATIENCE, child, env, near, output_of, wall_ns};
+use common::processes::{BOUND, PATIENCE, child, env, near, output_of, raw, wall_ns};
+use common::redis_cluster::RedisCluster;
 use common::redis_server::RedisServer;
 
 /// The operations, and the keys.
@@ -62,10 +63,7 @@ fn state_after(i: u64) -> Vec<Option<u64>> {
 async fn process_a_writes() {
     let url = env("JWM_NEAR_URL");
     let cache = near(&url, "near-pair");
-    let mut raw = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut raw = raw(&url);
     for i in 1..=OPS {
         match op(i) {
             Op::Write(key, value) => cache.insert(key, value).await.unwrap(),
@@ -77,7 +75,7 @@ async fn process_a_writes() {
         loop {
             let seen: Option<u64> = redis::cmd("GET")
                 .arg("near-pair-progress")
-                .query(&mut raw)
+                .query(&mut *raw)
                 .unwrap();
             if seen >= Some(i) {
                 break;
@@ -97,10 +95,7 @@ async fn process_a_writes() {
 async fn process_b_reads() {
     let url = env("JWM_NEAR_URL");
     let cache = near(&url, "near-pair");
-    let mut raw = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut raw = raw(&url);
     let mut before = state_after(0);
     for i in 1..=OPS {
         let after = state_after(i);
@@ -143,7 +138,7 @@ async fn process_b_reads() {
         let _: () = redis::cmd("SET")
             .arg("near-pair-progress")
             .arg(i)
-            .query(&mut raw)
+            .query(&mut *raw)
             .unwrap();
         before = after;
     }
@@ -154,7 +149,23 @@ async fn process_b_reads() {
 #[test]
 fn near_tiers_in_two_processes() {
     let server = RedisServer::start();
-    let url = server.url(0);
+    two_processes(server.url(0), "one server");
+}
+
+#[test]
+fn near_tiers_in_two_processes_over_a_cluster() {
+    let cluster = RedisCluster::start();
+    two_processes(cluster.urls().join(","), "a cluster");
+}
+
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A and B over `url` (one server's, or a cluster's seeds joined by commas).
+fn two_processes(url: String, over: &str) {
+    // Alone: the bound is measured on a machine the other variant would share.
+    let _alone = ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let vars = [("JWM_NEAR_URL", url)];
     let b = child("process_b_reads", &vars);
     let a = child("process_a_writes", &vars);
@@ -170,7 +181,7 @@ fn near_tiers_in_two_processes() {
         delays[delays.len() - 1],
     );
     eprintln!(
-        "another process saw each of {OPS} writes, removals and clears after: p50 {:?}, p99 {:?}, max {:?}; {}",
+        "over {over}, another process saw each of {OPS} writes, removals and clears after: p50 {:?}, p99 {:?}, max {:?}; {}",
         Duration::from_nanos(p50),
         Duration::from_nanos(p99),
         Duration::from_nanos(max),

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::processes::{BOUND, child, env, near, output_of, wall_ns};
+use common::redis_cluster::RedisCluster;
 use common::redis_server::RedisServer;
 
 /// The processes, tasks per process, keys and length.
@@ -94,8 +95,28 @@ struct Acked {
 #[test]
 fn no_read_is_older_than_a_write_acknowledged_a_bound_before_it() {
     let server = RedisServer::start();
-    let url = server.url(0);
-    let dir = std::env::temp_dir().join(format!("jwm-near-stress-{}", std::process::id()));
+    stress(server.url(0), "one server");
+}
+
+#[test]
+fn no_read_is_older_than_a_write_acknowledged_a_bound_before_it_over_a_cluster() {
+    let cluster = RedisCluster::start();
+    stress(cluster.urls().join(","), "a cluster");
+}
+
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The check over `url` (one server's, or a cluster's seeds joined by commas).
+fn stress(url: String, over: &str) {
+    // Alone: the bound is measured on a machine the other variant would share.
+    let _alone = ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = std::env::temp_dir().join(format!(
+        "jwm-near-stress-{}-{}",
+        std::process::id(),
+        over.len()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let logs: Vec<_> = (0..STRESSED)
         .map(|p| dir.join(format!("{p}.log")))
@@ -187,7 +208,7 @@ fn no_read_is_older_than_a_write_acknowledged_a_bound_before_it() {
     }
     let total_writes: usize = writes.values().map(Vec::len).sum();
     eprintln!(
-        "{STRESSED} processes x {TASKS} tasks, {STRESS_FOR:?}: {total_writes} writes, {} reads \
+        "over {over}, {STRESSED} processes x {TASKS} tasks, {STRESS_FOR:?}: {total_writes} writes, {} reads \
          ({near_hits} near hits); reads older than a write already returned: {stale_reads}, \
          the oldest by {:?}; violations of the {BOUND:?} bound: {}",
         reads.len(),

@@ -14,11 +14,33 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 pub(crate) type Near = AsyncCache<u64, u64, NearBackend<u64, u64>>;
 
+/// A near tier over the server at `url`, or over the cluster whose comma-separated
+/// seeds `url` lists.
 pub(crate) fn near(url: &str, identifier: &str) -> Near {
+    let redis = match url.contains(',') {
+        true => RedisBackend::open_cluster(&url.split(',').collect::<Vec<_>>()).unwrap(),
+        false => RedisBackend::open(url).unwrap(),
+    };
     AsyncCacheBuilder::new()
         .identifier(identifier)
         .ttl(Duration::from_secs(600))
-        .build_with_backend(NearBackend::new(RedisBackend::open(url).unwrap(), 10_000))
+        .build_with_backend(NearBackend::new(redis, 10_000))
+}
+
+/// A plain synchronous connection to the server or cluster at `url` (as for [`near`]).
+pub(crate) fn raw(url: &str) -> Box<dyn redis::ConnectionLike> {
+    match url.contains(',') {
+        true => Box::new(
+            redis::cluster::ClusterClient::new(url.split(',').collect::<Vec<_>>())
+                .and_then(|c| c.get_connection())
+                .unwrap(),
+        ),
+        false => Box::new(
+            redis::Client::open(url)
+                .and_then(|c| c.get_connection())
+                .unwrap(),
+        ),
+    }
 }
 
 pub(crate) fn wall_ns() -> u64 {

@@ -134,6 +134,36 @@ impl RedisCluster {
         primaries
     }
 
+    /// The port of a replica of the primary on `primary`.
+    pub(crate) fn replica_of(&self, primary: u16) -> u16 {
+        let id = self.id_of(primary);
+        let nodes = self.cluster_nodes().expect("a live node");
+        nodes
+            .lines()
+            .find_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let replica = fields.get(2)?.contains("slave") && *fields.get(3)? == id;
+                let port = fields[1].split(['@', ',']).next()?.rsplit_once(':')?.1;
+                replica.then(|| port.parse().ok()).flatten()
+            })
+            .expect("a replica")
+    }
+
+    /// A manual failover (`CLUSTER FAILOVER` on the replica on `replica`): the replica
+    /// becomes a primary and its primary, still up, its replica. Waits until the
+    /// cluster settles.
+    pub(crate) fn failover_to(&self, replica: u16) {
+        let mut raw = client(replica).expect("a live replica");
+        let _: () = redis::cmd("CLUSTER")
+            .arg("FAILOVER")
+            .query(&mut raw)
+            .unwrap();
+        wait_for(PATIENCE, "the manual failover", || {
+            self.primaries().iter().any(|(port, _)| *port == replica)
+        });
+        self.wait_until_settled();
+    }
+
     /// The node id of the node on `port`.
     pub(crate) fn id_of(&self, port: u16) -> String {
         let mut raw = client(port).expect("a live node");
