@@ -221,24 +221,27 @@ async fn corrupt_bytes_are_a_counted_miss_and_overwritten(
 
 async fn a_lease_gives_one_computation_per_key(seeds: &[String]) {
     let runs = Arc::new(AtomicUsize::new(0));
+    // Four caches of their own (not shared by identifier, as memoized functions built
+    // in one process would be) stand for four processes.
     let memos: Vec<_> = (0..4)
         .map(|_| {
             let counted = Arc::clone(&runs);
-            Arc::new(
-                AsyncMemoized::builder(move |n: u64| {
-                    counted.fetch_add(1, SeqCst);
-                    async move {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        n + 1
-                    }
-                })
+            let cache: Cache<u64> = AsyncCacheBuilder::new()
                 .identifier("leased")
                 .lease(Duration::from_secs(5))
-                .build_with_redis(RedisBackend::open_cluster(seeds).unwrap()),
-            )
+                .serializer(Stamped::new(Postcard))
+                .build_with_backend(RedisBackend::open_cluster(seeds).unwrap());
+            let compute = move |n: u64| {
+                counted.fetch_add(1, SeqCst);
+                async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    n + 1
+                }
+            };
+            Arc::new(AsyncMemoized::with_cache(compute, Arc::new(cache)))
         })
         .collect();
-    // Four caches stand for four processes: each asks for the same key at once.
+    // Each asks for the same key at once.
     let calls: Vec<_> = memos
         .iter()
         .map(|memo| {

@@ -33,8 +33,10 @@ struct Load {
     computed: AtomicUsize,
 }
 
+/// A memoized function over the cluster, named `identifier` (each test its own: memoized
+/// functions in one process share a cache by identifier).
 macro_rules! memoized_over {
-    ($seeds:expr, $load:expr) => {{
+    ($seeds:expr, $load:expr, $identifier:expr) => {{
         let load = Arc::clone(&$load);
         let options = RedisOptions::default().timeout(TIMEOUT);
         Arc::new(
@@ -42,7 +44,7 @@ macro_rules! memoized_over {
                 load.computed.fetch_add(1, SeqCst);
                 async move { value_of(n) }
             })
-            .identifier("failover")
+            .identifier($identifier)
             .build_with_redis(RedisBackend::open_cluster_with(&$seeds, options).unwrap()),
         )
     }};
@@ -80,7 +82,7 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
     let mut cluster = RedisCluster::start();
     let seeds = cluster.urls();
     let load = Arc::new(Load::default());
-    let memo = memoized_over!(seeds, load);
+    let memo = memoized_over!(seeds, load, "failover");
     for n in 0..KEYS {
         assert_eq!(memo.call(n).await, value_of(n));
     }
@@ -145,7 +147,7 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
     let cluster = RedisCluster::start();
     let seeds = cluster.urls();
     let load = Arc::new(Load::default());
-    let memo = memoized_over!(seeds, load);
+    let memo = memoized_over!(seeds, load, "resharding");
     for n in 0..KEYS {
         assert_eq!(memo.call(n).await, value_of(n));
     }

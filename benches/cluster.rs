@@ -1,0 +1,280 @@
+//! The Redis backend over a 6-node Redis Cluster (3 primaries, 3 replicas) against raw
+//! redis-rs and against one server, all started by this benchmark on loopback, in
+//! interleaved rounds (every contender once per round, medians over the rounds):
+//! - a hit, one call at a time: a memoized call over the cluster against a raw
+//!   redis-rs cluster `GET` of the same key, and the same pair on one server;
+//! - throughput of 64 tasks over 1,000 warmed keys: the cluster, one server, and
+//!   cached's `AsyncRedisCache` on that server;
+//! - the server's own ceiling: `redis-benchmark -c 64 -P 16 -t get` on the single
+//!   server, in the same run.
+//!
+//! `cargo bench -p jwm-cache-benches --bench cluster` (needs `redis-server`,
+//! `redis-cli` and `redis-benchmark` on PATH)
+
+#[path = "../tests/common/redis_cluster.rs"]
+mod redis_cluster;
+#[path = "../tests/common/redis_server.rs"]
+#[allow(dead_code)]
+mod redis_server;
+mod rounds;
+
+use std::hint::black_box;
+use std::pin::Pin;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cached::IOCachedAsync;
+use jwm_cache::codec::{Postcard, Stamped};
+use jwm_cache::key::PersistentDigest;
+use jwm_cache::{AsyncCache, AsyncMemoized, RedisBackend};
+use redis::aio::ConnectionLike;
+use redis_cluster::RedisCluster;
+use redis_server::RedisServer;
+use tokio::runtime::Runtime;
+
+use rounds::{KEYS, ROUNDS, median, run_tasks};
+
+type Boxed = Pin<Box<dyn Future<Output = u64> + Send>>;
+type Square = fn(u64) -> Boxed;
+type Memo = AsyncMemoized<Square, AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>>;
+
+fn square(n: u64) -> Boxed {
+    Box::pin(async move { n * n })
+}
+
+/// A memoized function named `identifier`: each contender its own, since memoized
+/// functions in one process share a cache by identifier.
+fn memo(identifier: &str, backend: RedisBackend<u64>) -> Arc<Memo> {
+    Arc::new(
+        AsyncMemoized::builder(square as Square)
+            .identifier(identifier)
+            .ttl(Duration::from_secs(3_600))
+            .build_with_redis(backend),
+    )
+}
+
+/// The key names the memoized function `identifier` stores.
+fn names(identifier: &str) -> Arc<Vec<String>> {
+    let name = |n: u64| format!("jwm-cache:{identifier}:{}", n.persistent_digest().unwrap());
+    Arc::new((0..KEYS).map(name).collect())
+}
+
+/// Mean nanoseconds per call of `calls` calls in a row.
+fn latency<F, Fut>(rt: &Runtime, calls: u64, call: F) -> f64
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        for i in 0..calls {
+            call((i * 7) % KEYS).await;
+        }
+        start.elapsed().as_nanos() as f64 / calls as f64
+    })
+}
+
+/// A raw `GET` of `name` on `connection`.
+async fn raw_get(mut connection: impl ConnectionLike, name: &str) {
+    let bytes: Option<Vec<u8>> = redis::cmd("GET")
+        .arg(name)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    black_box(bytes);
+}
+
+/// `redis-benchmark -c 64 -P 16 -t get` on `port`: GETs per second.
+fn pipelined_ceiling(port: u16) -> f64 {
+    let out = Command::new("redis-benchmark")
+        .args(["-p", &port.to_string(), "-c", "64", "-P", "16", "-t", "get"])
+        .args(["-n", "2000000", "-q"])
+        .output()
+        .expect("redis-benchmark on PATH");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "GET: 1234567.00 requests per second, p50=..." after carriage-return progress.
+    text.rsplit('\r')
+        .chain(text.lines())
+        .find_map(|part| {
+            let rest = part.trim().strip_prefix("GET: ")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let cluster = RedisCluster::start();
+    let server = RedisServer::start();
+    let one = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let two = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeds = cluster.urls();
+    let url = server.url(0);
+    let on_cluster = memo("on-cluster", RedisBackend::open_cluster(&seeds).unwrap());
+    let on_server = memo("on-server", RedisBackend::open(&url).unwrap());
+    // Raw connections of each runtime, made on it, as the memoized functions' are.
+    let raw = |rt: &Runtime| {
+        rt.block_on(async {
+            let cluster = redis::cluster::ClusterClient::new(seeds.clone())
+                .unwrap()
+                .get_async_connection()
+                .await
+                .unwrap();
+            let server = redis::Client::open(url.as_str())
+                .unwrap()
+                .get_connection_manager()
+                .await
+                .unwrap();
+            (cluster, server)
+        })
+    };
+    let (one_cluster, one_server) = raw(&one);
+    let (raw_cluster, raw_server) = raw(&two);
+    let cached = two.block_on(async {
+        for n in 0..KEYS {
+            on_cluster.call(n).await;
+            on_server.call(n).await;
+        }
+        let cached = cached::AsyncRedisCache::new("cached-bench:", Duration::from_secs(3_600))
+            .set_connection_string(&url)
+            .build()
+            .await
+            .unwrap();
+        for n in 0..KEYS {
+            cached.cache_set(n, n * n).await.unwrap();
+        }
+        Arc::new(cached)
+    });
+    let (cluster_names, server_names) = (names("on-cluster"), names("on-server"));
+    // `PROFILE=server|cluster`: only that memoized function's throughput, for a profiler.
+    if let Ok(which) = std::env::var("PROFILE") {
+        let memo = if which == "cluster" {
+            &on_cluster
+        } else {
+            &on_server
+        };
+        for _ in 0..40 {
+            let memo = Arc::clone(memo);
+            let rate = run_tasks(&two, 2_000, move |n| {
+                let memo = Arc::clone(&memo);
+                async move {
+                    black_box(memo.call(n).await);
+                }
+            });
+            println!("{which}: {:.0} k calls/s", rate / 1e3);
+        }
+        return;
+    }
+
+    // Hits one at a time, on a current-thread runtime each; every contender per round.
+    let calls = 2_000;
+    let mut hits: [Vec<f64>; 4] = Default::default();
+    let (cluster_memo, server_memo) = (&on_cluster, &on_server);
+    for _ in 0..ROUNDS {
+        hits[0].push(latency(&one, calls, |n| async move {
+            black_box(cluster_memo.call(n).await);
+        }));
+        hits[1].push(latency(&one, calls, |n| {
+            raw_get(one_cluster.clone(), &cluster_names[n as usize])
+        }));
+        hits[2].push(latency(&one, calls, |n| async move {
+            black_box(server_memo.call(n).await);
+        }));
+        hits[3].push(latency(&one, calls, |n| {
+            raw_get(one_server.clone(), &server_names[n as usize])
+        }));
+    }
+    let [cluster_hit, raw_cluster_hit, server_hit, raw_server_hit] = hits.map(median);
+    println!("A hit, one call at a time (median of {ROUNDS} rounds of {calls} calls)");
+    println!("| contender | µs | ÷ raw GET on the same |");
+    println!("|---|---:|---:|");
+    let row = |name: &str, ns: f64, raw: f64| {
+        println!("| {name} | {:.1} | {:.2} |", ns / 1e3, ns / raw);
+    };
+    row("AsyncMemoized::call, cluster", cluster_hit, raw_cluster_hit);
+    row("raw redis-rs cluster GET", raw_cluster_hit, raw_cluster_hit);
+    row(
+        "AsyncMemoized::call, one server",
+        server_hit,
+        raw_server_hit,
+    );
+    row(
+        "raw redis-rs GET (ConnectionManager)",
+        raw_server_hit,
+        raw_server_hit,
+    );
+
+    // 64 tasks at once on 2 workers.
+    let per_task = 400;
+    let mut rates: [Vec<f64>; 5] = Default::default();
+    for _ in 0..ROUNDS {
+        let memo = Arc::clone(&on_cluster);
+        rates[0].push(run_tasks(&two, per_task, move |n| {
+            let memo = Arc::clone(&memo);
+            async move {
+                black_box(memo.call(n).await);
+            }
+        }));
+        let (raw, names_) = (raw_cluster.clone(), Arc::clone(&cluster_names));
+        rates[1].push(run_tasks(&two, per_task, move |n| {
+            let (raw, names) = (raw.clone(), Arc::clone(&names_));
+            async move { raw_get(raw, &names[n as usize]).await }
+        }));
+        let memo = Arc::clone(&on_server);
+        rates[2].push(run_tasks(&two, per_task, move |n| {
+            let memo = Arc::clone(&memo);
+            async move {
+                black_box(memo.call(n).await);
+            }
+        }));
+        let (raw, names_) = (raw_server.clone(), Arc::clone(&server_names));
+        rates[3].push(run_tasks(&two, per_task, move |n| {
+            let (raw, names) = (raw.clone(), Arc::clone(&names_));
+            async move { raw_get(raw, &names[n as usize]).await }
+        }));
+        let cached = Arc::clone(&cached);
+        rates[4].push(run_tasks(&two, per_task, move |n| {
+            let cached = Arc::clone(&cached);
+            async move {
+                black_box(cached.cache_get(&n).await.unwrap());
+            }
+        }));
+    }
+    let ceiling = pipelined_ceiling(server.port);
+    let [
+        cluster_rate,
+        raw_cluster_rate,
+        server_rate,
+        raw_server_rate,
+        cached_rate,
+    ] = rates.map(median);
+    println!();
+    println!("Throughput, 64 tasks over {KEYS} keys, 2 workers (median of {ROUNDS} rounds)");
+    println!("| contender | calls/s | ÷ one server's memoized |");
+    println!("|---|---:|---:|");
+    let row = |name: &str, rate: f64| {
+        println!(
+            "| {name} | {:.0} k | {:.2} |",
+            rate / 1e3,
+            rate / server_rate
+        );
+    };
+    row("AsyncMemoized::call, cluster", cluster_rate);
+    row("raw redis-rs cluster GET", raw_cluster_rate);
+    row("AsyncMemoized::call, one server", server_rate);
+    row("raw redis-rs GET (ConnectionManager)", raw_server_rate);
+    row("cached AsyncRedisCache::cache_get", cached_rate);
+    row("redis-benchmark -c 64 -P 16 -t get (ceiling)", ceiling);
+    println!(
+        "\none server's memoized calls: {:.2}x cached, {:.2} of the pipelined ceiling",
+        server_rate / cached_rate,
+        server_rate / ceiling
+    );
+}
