@@ -36,9 +36,11 @@ pub(crate) struct Batcher {
 
 impl Batcher {
     /// The value under `name`: a `GET` when alone, else a place in the next `MGET`.
+    /// On a cluster always a `GET`: an `MGET` there splits into one command per slot,
+    /// and a batch's keys rarely share one, so batching would only add a hop.
     pub(crate) async fn get(&self, link: &Arc<Link>, name: String) -> Found {
         let in_flight = InFlight::enter(&self.in_flight);
-        if in_flight.alone {
+        if in_flight.alone || link.is_cluster() {
             return link.query(Cmd::new().arg("GET").arg(&name)).await;
         }
         let (reply, found) = oneshot::channel();
