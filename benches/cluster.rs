@@ -277,4 +277,81 @@ fn main() {
         server_rate / cached_rate,
         server_rate / ceiling
     );
+    drop((cluster, server));
+    scaling(&two);
+}
+
+/// Throughput and memory as primaries are added: one server, then clusters of 3 and
+/// 6 primaries without replicas, each holding the same 100,000 entries; all up at once,
+/// in interleaved rounds.
+fn scaling(two: &Runtime) {
+    const ENTRIES: u64 = 100_000;
+    let server = RedisServer::start();
+    let clusters = [
+        RedisCluster::start_with(3, 0),
+        RedisCluster::start_with(6, 0),
+    ];
+    let server_memory = || {
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query(&mut server.client(0))
+            .unwrap();
+        used_memory(&info)
+    };
+    let memory = |i: usize| match i {
+        0 => server_memory(),
+        _ => clusters[i - 1].used_memory(),
+    };
+    let memos = [
+        memo("scaling-1", RedisBackend::open(&server.url(0)).unwrap()),
+        memo(
+            "scaling-3",
+            RedisBackend::open_cluster(&clusters[0].urls()).unwrap(),
+        ),
+        memo(
+            "scaling-6",
+            RedisBackend::open_cluster(&clusters[1].urls()).unwrap(),
+        ),
+    ];
+    let mut used = [0u64; 3];
+    for (i, memo) in memos.iter().enumerate() {
+        let empty = memory(i);
+        two.block_on(async {
+            for n in 0..ENTRIES {
+                memo.call(n).await;
+            }
+        });
+        used[i] = memory(i).saturating_sub(empty);
+    }
+    let mut rates: [Vec<f64>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        for (i, memo) in memos.iter().enumerate() {
+            let memo = Arc::clone(memo);
+            rates[i].push(run_tasks(two, 400, move |n| {
+                let memo = Arc::clone(&memo);
+                async move {
+                    black_box(memo.call(n).await);
+                }
+            }));
+        }
+    }
+    println!();
+    println!("Primaries: 64 tasks over {KEYS} keys, and the memory of {ENTRIES} entries");
+    println!("| primaries | calls/s | used_memory, all primaries | bytes per entry |");
+    println!("|---:|---:|---:|---:|");
+    for (i, primaries) in [1, 3, 6].into_iter().enumerate() {
+        println!(
+            "| {primaries} | {:.0} k | {:.1} MiB | {:.0} |",
+            median(rates[i].clone()) / 1e3,
+            used[i] as f64 / (1 << 20) as f64,
+            used[i] as f64 / ENTRIES as f64
+        );
+    }
+}
+
+fn used_memory(info: &str) -> u64 {
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }

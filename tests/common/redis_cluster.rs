@@ -32,6 +32,12 @@ impl RedisCluster {
     /// every node says `cluster_state:ok` and knows every other node, and every replica
     /// is in sync with its primary.
     pub(crate) fn start() -> Self {
+        Self::start_with(3, 1)
+    }
+
+    /// A cluster of `primaries` primaries (at least 3, as `redis-cli` requires) with
+    /// `replicas` replicas each.
+    pub(crate) fn start_with(primaries: usize, replicas: usize) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "jwm-cache-cluster-{}-{}",
             std::process::id(),
@@ -42,7 +48,7 @@ impl RedisCluster {
             nodes: Vec::new(),
             dir,
         };
-        for _ in 0..6 {
+        for _ in 0..primaries * (1 + replicas) {
             let (port, bus) = (free_port(), free_port());
             let mut node = Node {
                 port,
@@ -62,7 +68,7 @@ impl RedisCluster {
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -286,6 +292,18 @@ impl RedisCluster {
             .status()
             .expect("redis-cli on PATH");
         assert!(status.success(), "redis-cli --cluster reshard failed");
+    }
+
+    /// `used_memory` of every primary, summed.
+    pub(crate) fn used_memory(&self) -> u64 {
+        self.primaries()
+            .iter()
+            .map(|(port, _)| {
+                let mut raw = client(*port).expect("a live primary");
+                let info: String = redis::cmd("INFO").arg("memory").query(&mut raw).unwrap();
+                field(&info, "used_memory").parse::<u64>().unwrap_or(0)
+            })
+            .sum()
     }
 
     /// A synchronous cluster client, to look at what the cache stored.
