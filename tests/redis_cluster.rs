@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::redis_cluster::RedisCluster;
+use jwm_cache::backend::AsyncBackend;
 use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::key::PersistentDigest;
 use jwm_cache::time::Instant as CacheInstant;
@@ -59,6 +60,7 @@ async fn the_single_node_contract_holds_on_a_cluster() {
     batches_cross_nodes_and_each_caller_gets_its_own_value(&seeds).await;
     corrupt_bytes_are_a_counted_miss_and_overwritten(&cluster, &seeds).await;
     a_lease_gives_one_computation_per_key(&seeds).await;
+    a_walk_never_trusts_a_slot_in_migration(&cluster, &seeds).await;
     assert!(matches!(
         RedisBackend::<u64>::open_cluster::<&str>(&[]),
         Err(RedisBackendError::NoSeeds)
@@ -253,6 +255,64 @@ async fn a_lease_gives_one_computation_per_key(seeds: &[String]) {
         assert_eq!(call.await.unwrap(), 42);
     }
     assert_eq!(runs.load(SeqCst), 1, "one computation across the caches");
+}
+
+/// A slot in migration, its keys split between two primaries: `len` and `clear` report
+/// `Unsettled` rather than a count they cannot vouch for, lookups follow ASK to the
+/// moved keys, and once the slot has moved every key is counted once.
+async fn a_walk_never_trusts_a_slot_in_migration(cluster: &RedisCluster, seeds: &[String]) {
+    let cache = cache(seeds, "moving");
+    // Enough keys that some slot holds several.
+    let many: Vec<(u64, StampedBytes<u64>)> = (0..20_000)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&k))))
+        .collect();
+    let now = CacheInstant::ZERO;
+    let backend = cache.backend();
+    backend
+        .set_many(many, Ttl::NEVER.deadline_from(now), now)
+        .await
+        .unwrap();
+    let mut by_slot: std::collections::HashMap<Slot, Vec<u64>> = Default::default();
+    for k in 0..20_000 {
+        by_slot
+            .entry(Slot::for_key(name("moving", k)))
+            .or_default()
+            .push(k);
+    }
+    let crowded = by_slot
+        .values()
+        .find(|keys| keys.len() >= 4)
+        .expect("a crowded slot");
+    let slot = cluster.slot_of(&name("moving", crowded[0]));
+    let from = cluster.owner_of(slot);
+    let to = cluster
+        .primaries()
+        .into_iter()
+        .map(|(p, _)| p)
+        .find(|p| *p != from)
+        .unwrap();
+
+    cluster.open_migration(slot, from, to);
+    assert_eq!(
+        cluster.migrate_keys(slot, from, to, crowded.len() / 2),
+        crowded.len() / 2
+    );
+    assert!(matches!(
+        backend.len(now).await,
+        Err(RedisBackendError::Unsettled)
+    ));
+    for &k in crowded {
+        assert_eq!(
+            cache.get(&k).await.unwrap(),
+            Some(k),
+            "key {k} of the moving slot"
+        );
+    }
+    cluster.migrate_keys(slot, from, to, crowded.len());
+    cluster.close_migration(slot, to);
+    assert_eq!(backend.len(now).await.unwrap(), 20_000);
+    backend.clear().await.unwrap();
+    assert_eq!(backend.len(now).await.unwrap(), 0);
 }
 
 static SEEDS: OnceLock<Vec<String>> = OnceLock::new();

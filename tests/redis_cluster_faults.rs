@@ -16,6 +16,9 @@ use jwm_cache::time::Instant as CacheInstant;
 use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
 
 const TIMEOUT: Duration = Duration::from_millis(250);
+
+/// One test at a time: each runs a 6-node cluster and 64 busy tasks, and times calls.
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const KEYS: u64 = 1_000;
 const TASKS: usize = 64;
 
@@ -36,9 +39,9 @@ struct Load {
 /// A memoized function over the cluster, named `identifier` (each test its own: memoized
 /// functions in one process share a cache by identifier).
 macro_rules! memoized_over {
-    ($seeds:expr, $load:expr, $identifier:expr) => {{
+    ($seeds:expr, $load:expr, $identifier:expr, $timeout:expr) => {{
         let load = Arc::clone(&$load);
-        let options = RedisOptions::default().timeout(TIMEOUT);
+        let options = RedisOptions::default().timeout($timeout);
         Arc::new(
             AsyncMemoized::builder(move |n: u64| {
                 load.computed.fetch_add(1, SeqCst);
@@ -79,10 +82,11 @@ macro_rules! start_load {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
+    let _alone = ALONE.lock().await;
     let mut cluster = RedisCluster::start();
     let seeds = cluster.urls();
     let load = Arc::new(Load::default());
-    let memo = memoized_over!(seeds, load, "failover");
+    let memo = memoized_over!(seeds, load, "failover", TIMEOUT);
     for n in 0..KEYS {
         assert_eq!(memo.call(n).await, value_of(n));
     }
@@ -144,10 +148,11 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_once() {
+    let _alone = ALONE.lock().await;
     let cluster = RedisCluster::start();
     let seeds = cluster.urls();
     let load = Arc::new(Load::default());
-    let memo = memoized_over!(seeds, load, "resharding");
+    let memo = memoized_over!(seeds, load, "resharding", TIMEOUT);
     for n in 0..KEYS {
         assert_eq!(memo.call(n).await, value_of(n));
     }
@@ -157,14 +162,21 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
     let tasks = start_load!(memo, load, stop);
     let primaries = cluster.primaries();
     let (from, to) = (primaries[0].0, primaries[1].0);
+    let began = Instant::now();
     let moved = tokio::task::spawn_blocking(move || {
         cluster.reshard(from, to, 2_000);
-        cluster
+        (cluster, began.elapsed())
     });
-    // While slots move, every walk either sees each key once or says it could not.
+    // While slots move, every walk either sees each key once or says it could not. The
+    // walks have a backend of their own, with a longer timeout than the calls' (one
+    // page of SCAN may wait behind 64 busy tasks in an unoptimized build).
+    let options = RedisOptions::default().timeout(Duration::from_secs(2));
+    let walker = RedisBackend::<u64>::open_cluster_with(&seeds, options)
+        .unwrap()
+        .with_identifier("resharding");
     let (mut counted, mut unsettled) = (0, 0);
     while !moved.is_finished() {
-        match memo.cache().backend().len(CacheInstant::ZERO).await {
+        match walker.len(CacheInstant::ZERO).await {
             Ok(len) => {
                 assert_eq!(len, KEYS as usize, "a walk missed or doubled a key");
                 counted += 1;
@@ -172,15 +184,17 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
             Err(RedisBackendError::Unsettled) => unsettled += 1,
             Err(e) => panic!("a walk failed: {e}"),
         }
+        // Paced, so that the walks do not starve the calls of a 2-core machine.
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let cluster = moved.await.unwrap();
+    let (cluster, took) = moved.await.unwrap();
     stop.store(true, SeqCst);
     for task in tasks {
         task.await.unwrap();
     }
     let after = memo.cache_info().await;
     println!(
-        "resharding 2,000 slots: {} calls, {} wrong, {} computed again, {} errors; \
+        "resharding 2,000 slots took {took:?}: {} calls, {} wrong, {} computed again, {} errors; \
          walks during it: {counted} counted, {unsettled} unsettled; primaries now {:?}",
         load.calls.load(SeqCst),
         load.wrong.load(SeqCst),

@@ -12,6 +12,7 @@
 //! | tests that never sleep | [`ManualClock`], [`ScopedClock`] | time moves when the test says; `#[ttl_cache(clock = scoped)]` reads the system clock in production and a test's installed `ManualClock` in tests |
 //! | one cache for many processes | [`RedisBackend`] | `#[ttl_cache(backend = redis(url = "..."))]`, or `build_with_redis` on a builder; feature `redis` |
 //! | … with hot entries in process memory, kept coherent | [`NearBackend`] | `#[ttl_cache(backend = redis(url = "...", near = 10_000))]`, or `build_with_near_redis` |
+//! | … on a Redis Cluster | [`RedisBackend::open_cluster`] | `#[ttl_cache(backend = redis(cluster = ["...", "..."]))]`; the near tier works on it too |
 //!
 //! Every cache and memoized function has the controls of [`CacheControls`]:
 //! `cache_info()`, `cache_clear()` and `cache_parameters()` ([`AsyncCacheControls`],

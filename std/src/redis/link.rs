@@ -28,7 +28,12 @@ pub(crate) struct Link {
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
+    /// When a cluster's connections were last dropped to be made anew.
+    rebuilt: Pause,
 }
+
+/// The least time between two rebuilds of a cluster's connections.
+const REBUILD_EVERY: Duration = Duration::from_millis(500);
 
 impl Link {
     pub(crate) fn new(
@@ -50,6 +55,7 @@ impl Link {
             timeout,
             pause_after_failure: pause,
             pause: Pause::new(),
+            rebuilt: Pause::new(),
         }
     }
 
@@ -219,15 +225,23 @@ impl Link {
         tracing::warn!(target: "jwm_cache::redis", error = %failure, "redis backend failed");
         if pauses {
             self.failed();
-            // redis-rs's cluster client rereads the slot map only when a node answers
-            // MOVED, and a dead primary answers nothing: it would retry that address
-            // forever. A new connection reads the map afresh (after the pause), so
-            // calls find the promoted replica once the cluster has failed over.
             if self.is_cluster() {
-                self.forget(runtime);
+                self.rebuild(runtime);
             }
         }
         Err(failure)
+    }
+
+    /// After a timeout or a connection failure on a cluster, with the pause: a new
+    /// connection for `runtime`, made by the first operation after the pause, at most
+    /// once per [`REBUILD_EVERY`]. redis-rs's cluster client rereads the slot map only
+    /// when a node answers MOVED, and a dead primary answers nothing: it would retry that
+    /// address forever. A new connection reads the map afresh, so calls find the
+    /// promoted replica once the cluster has failed over.
+    fn rebuild(&self, runtime: runtime::Id) {
+        if self.rebuilt.start(REBUILD_EVERY) {
+            self.forget(runtime);
+        }
     }
 
     /// Starts the pause after a failure, here or seen elsewhere (a batched lookup that
