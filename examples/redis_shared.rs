@@ -66,15 +66,17 @@ async fn main() {
     let _first = CONFIG.set(config).is_ok();
 
     for n in 0..keys {
-        let cube = match cluster {
-            true => slow_cube_in_a_cluster(n).await,
-            false => slow_cube(n).await,
+        let cube = if cluster {
+            slow_cube_in_a_cluster(n).await
+        } else {
+            slow_cube(n).await
         };
         assert_eq!(cube, n * n * n);
     }
-    let info = match cluster {
-        true => SLOW_CUBE_IN_A_CLUSTER.cache_info().await,
-        false => SLOW_CUBE.cache_info().await,
+    let info = if cluster {
+        SLOW_CUBE_IN_A_CLUSTER.cache_info().await
+    } else {
+        SLOW_CUBE.cache_info().await
     };
     println!(
         "computed={} hits={} misses={} errors={}",

@@ -203,6 +203,7 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
         cluster.primaries(),
     );
     assert_eq!(load.wrong.load(SeqCst), 0, "wrong values");
+    assert!(counted + unsettled > 0, "no walk ran while slots moved");
     assert_eq!(
         after.errors - before.errors,
         0,

@@ -38,7 +38,7 @@ fn writer(cluster: &RedisCluster, identifier: &str) -> Writer {
 /// Writes `value + key` to every key, and copies each into the reader.
 async fn write_and_copy(writer: &Writer, reader: &Reader, value: u64) {
     for key in 0..KEYS {
-        retry("a write", || async {
+        until("a write", || async {
             writer.insert(key, value + key).await.is_ok()
         })
         .await;
@@ -52,7 +52,7 @@ async fn write_and_copy(writer: &Writer, reader: &Reader, value: u64) {
 /// value within the bound (after the writes, its copies are all retired).
 async fn overwrite_and_check(writer: &Writer, reader: &Reader, value: u64) {
     for key in 0..KEYS {
-        retry("a write", || async {
+        until("a write", || async {
             writer.insert(key, value + key).await.is_ok()
         })
         .await;
@@ -62,11 +62,6 @@ async fn overwrite_and_check(writer: &Writer, reader: &Reader, value: u64) {
         let found = reader.get(&key).await.unwrap();
         assert_eq!(found, Some(value + key), "key {key} kept a stale copy");
     }
-}
-
-/// Retries `done` until it succeeds: writes fail while a slot has no primary.
-async fn retry<F: std::future::Future<Output = bool>>(what: &str, done: impl FnMut() -> F) {
-    until(what, done).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

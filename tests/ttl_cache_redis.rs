@@ -214,7 +214,7 @@ fn a_sync_function_with_a_lease_waits_while_another_process_holds_it() {
     LEASE_URL.set(server.url(0)).unwrap();
     let mut raw = server.client(0);
     let lease = format!(
-        "{{jwm-cache:leased:{}}}:lease",
+        "jwm-cache:leased:{}:lease",
         7u64.persistent_digest().unwrap()
     );
     // Another process's lease on the key, as if it were computing it.

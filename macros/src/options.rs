@@ -357,7 +357,7 @@ fn redis(value: &Expr, args: &[&Expr]) -> syn::Result<Backend> {
                 if server.is_some() {
                     return Err(syn::Error::new_spanned(
                         &assign.left,
-                        "redis takes one server: `url = ...` or `cluster = [...]`, not both",
+                        "redis takes one server: one `url = ...` or one `cluster = [...]`",
                     ));
                 }
                 let right = assign.right.clone();

@@ -8,6 +8,8 @@ pub(crate) mod processes;
 #[cfg(feature = "redis")]
 pub(crate) mod redis_cluster;
 #[cfg(feature = "redis")]
+pub(crate) mod redis_cluster_slots;
+#[cfg(feature = "redis")]
 pub(crate) mod redis_server;
 
 use std::convert::Infallible;

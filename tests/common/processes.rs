@@ -17,9 +17,10 @@ pub(crate) type Near = AsyncCache<u64, u64, NearBackend<u64, u64>>;
 /// A near tier over the server at `url`, or over the cluster whose comma-separated
 /// seeds `url` lists.
 pub(crate) fn near(url: &str, identifier: &str) -> Near {
-    let redis = match url.contains(',') {
-        true => RedisBackend::open_cluster(&url.split(',').collect::<Vec<_>>()).unwrap(),
-        false => RedisBackend::open(url).unwrap(),
+    let redis = if url.contains(',') {
+        RedisBackend::open_cluster(&url.split(',').collect::<Vec<_>>()).unwrap()
+    } else {
+        RedisBackend::open(url).unwrap()
     };
     AsyncCacheBuilder::new()
         .identifier(identifier)
@@ -29,17 +30,16 @@ pub(crate) fn near(url: &str, identifier: &str) -> Near {
 
 /// A plain synchronous connection to the server or cluster at `url` (as for [`near`]).
 pub(crate) fn raw(url: &str) -> Box<dyn redis::ConnectionLike> {
-    match url.contains(',') {
-        true => Box::new(
-            redis::cluster::ClusterClient::new(url.split(',').collect::<Vec<_>>())
-                .and_then(|c| c.get_connection())
-                .unwrap(),
-        ),
-        false => Box::new(
+    if url.contains(',') {
+        let seeds: Vec<&str> = url.split(',').collect();
+        let cluster = redis::cluster::ClusterClient::new(seeds).and_then(|c| c.get_connection());
+        Box::new(cluster.unwrap())
+    } else {
+        Box::new(
             redis::Client::open(url)
                 .and_then(|c| c.get_connection())
                 .unwrap(),
-        ),
+        )
     }
 }
 

@@ -1,4 +1,4 @@
-//! The backend itself: one connection manager, bounded operations.
+//! The backend itself: a server or a cluster behind one link, bounded operations.
 
 use std::marker::PhantomData;
 use std::sync::Arc;

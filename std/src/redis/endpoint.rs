@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, ConnectionInfo, IntoConnectionInfo, Pipeline, RedisFuture, Value};
 
@@ -61,14 +61,20 @@ impl Endpoint {
     pub(crate) fn connect_lazily(
         &self,
         config: &ConnectionManagerConfig,
+        timeout: Duration,
     ) -> Result<Connection, RedisBackendError> {
         Ok(match self {
             Endpoint::Single(client) => Connection::Single(
                 ConnectionManager::new_lazy_with_config(client.clone(), config.clone())?,
             ),
-            Endpoint::Cluster { client, .. } => Connection::Cluster(
-                client.get_pending_async_connection_with_config(Default::default()),
-            ),
+            // The config's timeouts replace the client's (a default config would
+            // leave requests to a hung node unbounded inside redis-rs).
+            Endpoint::Cluster { client, .. } => {
+                let config = ClusterConfig::new()
+                    .set_connection_timeout(timeout)
+                    .set_response_timeout(timeout);
+                Connection::Cluster(client.get_pending_async_connection_with_config(config))
+            }
         })
     }
 
@@ -81,7 +87,9 @@ impl Endpoint {
 /// A multiplexed connection to one server or to every node of a cluster; cheap to clone.
 #[derive(Clone)]
 pub(crate) enum Connection {
+    /// To one server, reconnecting by itself.
     Single(ConnectionManager),
+    /// To every node of a cluster, routing each command to its slot's node.
     Cluster(ClusterConnection),
 }
 

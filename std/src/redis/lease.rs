@@ -41,16 +41,17 @@ const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
 
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
-/// pattern (which ends in exactly the digest), so `clear` and `len` never see it, and in
-/// the same cluster slot, so that one script may touch both. A name without a hash tag
-/// is hashed whole, so wrapping it in one keeps its slot (`{name}:lease`); a name with
-/// one keeps it (`name:lease`). A name that has a `}` but no hash tag has no lease name
-/// in its slot: `None`, and its key is computed without a lease.
-pub(super) fn lease_name(name: &str) -> Option<String> {
+/// pattern (which ends in exactly the digest), so `clear` and `len` never see it:
+/// `name:lease`. On a cluster it must also hash to its value's slot, so that one script
+/// may touch both. A name without a hash tag is hashed whole, so wrapping it in one
+/// keeps its slot (`{name}:lease`); a name with one keeps it (`name:lease`); a name
+/// that has a `}` but no hash tag has no lease name in its slot: `None`, and its key is
+/// computed without a lease.
+pub(super) fn lease_name(name: &str, cluster: bool) -> Option<String> {
     let tagged = name
         .find('{')
         .is_some_and(|open| name[open + 1..].find('}').is_some_and(|close| close > 0));
-    if tagged {
+    if !cluster || tagged {
         Some(format!("{name}:lease"))
     } else if name.contains('}') {
         None
@@ -76,7 +77,7 @@ pub(super) async fn claim(
         .checked_add(timeout)
         .and_then(|wait| started.checked_add(wait))
         .unwrap_or_else(|| started + Duration::from_secs(86_400 * 365));
-    let Some(lease_name) = lease_name(&name) else {
+    let Some(lease_name) = lease_name(&name, link.is_cluster()) else {
         return Claim::Compute(None);
     };
     let token = token();
@@ -242,13 +243,17 @@ mod tests {
     #[test]
     fn tokens_differ_and_leases_sit_outside_the_namespace() {
         assert_ne!(token(), token());
-        assert_eq!(lease_name("app:f:00").unwrap(), "{app:f:00}:lease");
-        assert_eq!(lease_name("{app}:f:00").unwrap(), "{app}:f:00:lease");
+        // One server: always beside the name.
+        assert_eq!(lease_name("app:f:00", false).unwrap(), "app:f:00:lease");
+        assert_eq!(lease_name("app}:00", false).unwrap(), "app}:00:lease");
+        // A cluster: in the name's slot.
+        assert_eq!(lease_name("app:f:00", true).unwrap(), "{app:f:00}:lease");
+        assert_eq!(lease_name("{app}:f:00", true).unwrap(), "{app}:f:00:lease");
         // An empty tag is no tag: the whole name is hashed.
-        assert_eq!(lease_name("app:{}:00"), None);
-        assert_eq!(lease_name("app}:00"), None);
+        assert_eq!(lease_name("app:{}:00", true), None);
+        assert_eq!(lease_name("app}:00", true), None);
         for name in ["app:f:00", "{app}:f:00", "a}b{c}:0", "a{b}c{d}:0"] {
-            let lease = lease_name(name).unwrap();
+            let lease = lease_name(name, true).unwrap();
             assert_eq!(
                 Slot::for_key(name),
                 Slot::for_key(&lease),

@@ -20,19 +20,26 @@ pub(crate) struct Link {
     /// that error (see `RedisBackend::open_deferring_errors`).
     endpoint: Result<Endpoint, RedisBackendError>,
     config: ConnectionManagerConfig,
-    /// One connection manager per runtime and lane that uses the backend, made on its
-    /// first operation there: a manager's tasks (its connection's driver, its
+    /// One connection (a manager, or a cluster connection) per runtime and lane that uses
+    /// the backend, made on its first operation there: its tasks (its connection's driver, its
     /// reconnections) run on the runtime that made it, so sharing one across runtimes
     /// would tie every caller to the first runtime's life and schedule.
-    connections: Mutex<Vec<(runtime::Id, Lane, Connection)>>,
+    connections: Mutex<Vec<Made>>,
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
-    /// When a cluster's connections were last dropped to be made anew.
-    rebuilt: Pause,
 }
 
-/// The least time between two rebuilds of a cluster's connections.
+/// A connection of one runtime and lane, and when it was made.
+struct Made {
+    runtime: runtime::Id,
+    lane: Lane,
+    connection: Connection,
+    at: std::time::Instant,
+}
+
+/// The youngest a cluster connection may be and still be dropped to be made anew: so
+/// that a burst of failures (every caller of a dead node at once) rebuilds it once.
 const REBUILD_EVERY: Duration = Duration::from_millis(500);
 
 impl Link {
@@ -55,11 +62,10 @@ impl Link {
             timeout,
             pause_after_failure: pause,
             pause: Pause::new(),
-            rebuilt: Pause::new(),
         }
     }
 
-    /// This runtime's connection manager for `lane`, made on its first use here.
+    /// This runtime's connection for `lane`, made on its first use here.
     fn connection(&self, lane: Lane) -> Result<(runtime::Id, Connection), RedisBackendError> {
         let runtime = Handle::try_current()
             .map_err(|_| RedisBackendError::Unavailable)?
@@ -70,13 +76,18 @@ impl Link {
             .unwrap_or_else(PoisonError::into_inner);
         let found = connections
             .iter()
-            .find(|(id, on, _)| *id == runtime && *on == lane);
-        if let Some((_, _, manager)) = found {
-            return Ok((runtime, manager.clone()));
+            .find(|made| made.runtime == runtime && made.lane == lane);
+        if let Some(made) = found {
+            return Ok((runtime, made.connection.clone()));
         }
         let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
-        let connection = endpoint.connect_lazily(&self.config)?;
-        connections.push((runtime, lane, connection.clone()));
+        let connection = endpoint.connect_lazily(&self.config, self.timeout)?;
+        connections.push(Made {
+            runtime,
+            lane,
+            connection: connection.clone(),
+            at: std::time::Instant::now(),
+        });
         Ok((runtime, connection))
     }
 
@@ -95,14 +106,14 @@ impl Link {
         self.timeout
     }
 
-    /// Forgets `runtime`'s manager after a failure that it would not recover from by
+    /// Forgets `runtime`'s connections after a failure that it would not recover from by
     /// itself (it reconnects only after I/O errors; a refused login, say, would stick).
     fn forget(&self, runtime: runtime::Id) {
         let mut connections = self
             .connections
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        connections.retain(|(id, _, _)| *id != runtime);
+        connections.retain(|made| made.runtime != runtime);
     }
 
     /// Runs `command`, bounded by the timeout.
@@ -130,8 +141,9 @@ impl Link {
         let (host, port) = node.clone();
         let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port });
         let operation = async move {
+            // An error reply that redis-rs does not act on comes back as a value.
             let reply = cluster.route_command(command.clone(), routing).await?;
-            Ok(redis::from_redis_value(reply))
+            Ok(redis::from_redis_value(reply.extract_error()?))
         };
         self.bounded(runtime, operation, self.timeout, Failure::Pauses)
             .await?
@@ -156,6 +168,46 @@ impl Link {
         Ok(removed)
     }
 
+    /// Unlinks `names`, all served by the cluster node at `node`, in one round trip: a
+    /// pipeline of `UNLINK`s sent to that node (one `UNLINK` of many names would cross
+    /// slots). As [`remove`](Self::remove), on the shared connection, then on the bulk
+    /// one if there is one. A name that moved meanwhile answers MOVED and stays: the
+    /// walk that found it starts again when slots move.
+    pub(crate) async fn unlink_on_node(
+        &self,
+        names: &[Vec<u8>],
+        node: &(String, u16),
+    ) -> Result<(), RedisBackendError> {
+        let mut pipeline = redis::pipe();
+        for name in names {
+            pipeline.cmd("UNLINK").arg(name);
+        }
+        let (host, port) = node.clone();
+        let to_node = SingleNodeRoutingInfo::ByAddress { host, port };
+        let send = |connection: Connection| {
+            let (pipeline, to_node) = (pipeline.clone(), to_node.clone());
+            async move {
+                let Connection::Cluster(mut cluster) = connection else {
+                    return Ok(());
+                };
+                let count = names.len();
+                cluster
+                    .route_pipeline(pipeline, 0, count, to_node)
+                    .await
+                    .map(drop)
+            }
+        };
+        let (runtime, shared) = self.connection(Lane::Shared)?;
+        self.bounded(runtime, send(shared), self.timeout, Failure::Pauses)
+            .await?;
+        if let Some((runtime, bulk)) = self.open(Lane::Bulk) {
+            let _second = self
+                .bounded(runtime, send(bulk), self.timeout, Failure::Alone)
+                .await;
+        }
+        Ok(())
+    }
+
     /// This runtime's connection for `lane`, if one was made.
     fn open(&self, lane: Lane) -> Option<(runtime::Id, Connection)> {
         let runtime = Handle::try_current().ok()?.id();
@@ -165,8 +217,8 @@ impl Link {
             .unwrap_or_else(PoisonError::into_inner);
         connections
             .iter()
-            .find(|(id, on, _)| *id == runtime && *on == lane)
-            .map(|(_, _, manager)| (runtime, manager.clone()))
+            .find(|made| made.runtime == runtime && made.lane == lane)
+            .map(|made| (runtime, made.connection.clone()))
     }
 
     /// Stores with `command`, bounded by `within` (at most the timeout). A store's
@@ -233,15 +285,17 @@ impl Link {
     }
 
     /// After a timeout or a connection failure on a cluster, with the pause: a new
-    /// connection for `runtime`, made by the first operation after the pause, at most
-    /// once per [`REBUILD_EVERY`]. redis-rs's cluster client rereads the slot map only
-    /// when a node answers MOVED, and a dead primary answers nothing: it would retry that
-    /// address forever. A new connection reads the map afresh, so calls find the
-    /// promoted replica once the cluster has failed over.
+    /// connection for `runtime`, made by the first operation after the pause, unless
+    /// its connections are younger than [`REBUILD_EVERY`]. redis-rs's cluster client
+    /// rereads the slot map only when a node answers MOVED, and a dead primary answers
+    /// nothing: it would retry that address forever. A new connection reads the map
+    /// afresh, so calls find the promoted replica once the cluster has failed over.
     fn rebuild(&self, runtime: runtime::Id) {
-        if self.rebuilt.start(REBUILD_EVERY) {
-            self.forget(runtime);
-        }
+        let mut connections = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        connections.retain(|made| made.runtime != runtime || made.at.elapsed() < REBUILD_EVERY);
     }
 
     /// Starts the pause after a failure, here or seen elsewhere (a batched lookup that

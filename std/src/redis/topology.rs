@@ -3,19 +3,30 @@
 /// A node's address, as the cluster announces it.
 pub(crate) type Node = (String, u16);
 
+/// Where one node sits: what decides which keys it holds.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Placement {
+    id: String,
+    address: String,
+    primary: bool,
+    slots: Vec<String>,
+}
+
 /// The cluster as one node sees it: each node's id, address, role and slots, sorted,
 /// leaving out what changes without moving keys (pings, epochs, links, which node
 /// answered).
 #[derive(Debug)]
 pub(crate) struct Topology {
-    nodes: Vec<(String, String, bool, Vec<String>)>,
+    nodes: Vec<Placement>,
     /// The primaries that serve slots.
     pub(crate) primaries: Vec<Node>,
     /// Every node that is up: the primaries and their replicas.
     pub(crate) reachable: Vec<Node>,
-    /// Whether the map cannot be trusted to place every key: the answering node is
-    /// migrating or importing a slot, or a primary is failing or has no address.
-    pub(crate) unsettled: bool,
+    /// Whether the answering node is migrating or importing a slot.
+    pub(crate) migrating: bool,
+    /// Whether some slot's primary is failing or has no address: its keys are served
+    /// by nobody this map names.
+    pub(crate) uncovered: bool,
 }
 
 impl Topology {
@@ -25,7 +36,8 @@ impl Topology {
             nodes: Vec::new(),
             primaries: Vec::new(),
             reachable: Vec::new(),
-            unsettled: false,
+            migrating: false,
+            uncovered: false,
         };
         for line in reply.lines() {
             let fields: Vec<&str> = line.split_whitespace().collect();
@@ -37,7 +49,7 @@ impl Topology {
                 _ping,
                 _pong,
                 _epoch,
-                link,
+                _link,
                 slots @ ..,
             ] = fields.as_slice()
             else {
@@ -45,21 +57,18 @@ impl Topology {
             };
             let flags: Vec<&str> = flags.split(',').collect();
             let primary = flags.contains(&"master");
+            // Only what the cluster agreed on: `fail?` and the link state are the
+            // answering node's own opinion, and such a node may still take writes.
             let up = !flags
                 .iter()
-                .any(|f| f.starts_with("fail") || *f == "handshake" || *f == "noaddr")
-                && *link == "connected";
+                .any(|f| matches!(*f, "fail" | "handshake" | "noaddr"));
             let (migrations, slots): (Vec<&str>, Vec<&str>) =
                 slots.iter().partition(|s| s.starts_with('['));
             if flags.contains(&"myself") && !migrations.is_empty() {
-                map.unsettled = true;
+                map.migrating = true;
             }
-            // `host:port@bus[,hostname]`
+            let node = announced(address);
             let address = address.split(['@', ',']).next().unwrap_or_default();
-            let node = address
-                .rsplit_once(':')
-                .and_then(|(host, port)| Some((host.to_string(), port.parse::<u16>().ok()?)))
-                .filter(|(host, _)| !host.is_empty());
             match node {
                 Some(node) if up => {
                     if primary && !slots.is_empty() {
@@ -69,12 +78,15 @@ impl Topology {
                 }
                 // A primary that is failing, or has no address, serves its slots to
                 // nobody: the map is not one to trust.
-                _ if primary && !slots.is_empty() => map.unsettled = true,
+                _ if primary && !slots.is_empty() => map.uncovered = true,
                 _ => {}
             }
-            let slots = slots.iter().map(|s| s.to_string()).collect();
-            map.nodes
-                .push((id.to_string(), address.to_string(), primary, slots));
+            map.nodes.push(Placement {
+                id: id.to_string(),
+                address: address.to_string(),
+                primary,
+                slots: slots.iter().map(|s| s.to_string()).collect(),
+            });
         }
         map.nodes.sort();
         map.primaries.sort();
@@ -82,10 +94,31 @@ impl Topology {
         map
     }
 
-    /// Whether `other` places every slot on the same node, and knows the same nodes.
-    pub(crate) fn same_slots(&self, other: &Topology) -> bool {
+    /// Whether this map may be walked as it is: every slot's primary named and up, and
+    /// no slot moving in or out of the answering node.
+    pub(crate) fn settled(&self) -> bool {
+        !self.primaries.is_empty() && !self.migrating && !self.uncovered
+    }
+
+    /// Whether `other` knows the same nodes, in the same roles, at the same addresses,
+    /// serving the same slots.
+    pub(crate) fn same_placement(&self, other: &Topology) -> bool {
         self.nodes == other.nodes
     }
+}
+
+/// The address clients reach a node at, from `host:port@bus[,hostname]`: the hostname if
+/// the cluster announces one (redis-rs then routes by it), else the host; none if
+/// the node does not know its own address yet.
+fn announced(address: &str) -> Option<Node> {
+    let (endpoint, hostname) = match address.split_once(',') {
+        Some((endpoint, hostname)) => (endpoint, Some(hostname)),
+        None => (address, None),
+    };
+    let endpoint = endpoint.split('@').next()?;
+    let (host, port) = endpoint.rsplit_once(':')?;
+    let host = hostname.filter(|h| !h.is_empty()).unwrap_or(host);
+    (!host.is_empty()).then(|| Some((host.to_string(), port.parse().ok()?)))?
 }
 
 #[cfg(test)]
@@ -109,7 +142,7 @@ ed60 127.0.0.1:7006@7106 slave 8109 0 1796212844134 6 connected
         let map = Topology::read(NODES);
         assert_eq!(map.primaries, vec![node(7001), node(7002), node(7003)]);
         assert_eq!(map.reachable.len(), 5);
-        assert!(!map.unsettled);
+        assert!(map.settled());
         // Another node's view: other pings, another `myself`.
         let other = NODES
             .replace("myself,master", "master")
@@ -118,23 +151,54 @@ ed60 127.0.0.1:7006@7106 slave 8109 0 1796212844134 6 connected
                 "1c9c 127.0.0.1:7002@7102 myself,master",
             )
             .replace("1796212844134", "1796212849999");
-        assert!(map.same_slots(&Topology::read(&other)));
+        assert!(map.same_placement(&Topology::read(&other)));
     }
 
     #[test]
     fn migrations_failures_and_moved_slots_unsettle_or_differ() {
         let migrating = NODES.replace("0-5460", "0-5460 [5460->-1c9c]");
-        assert!(Topology::read(&migrating).unsettled);
+        assert!(Topology::read(&migrating).migrating);
         let failing = NODES.replace(
             "8109 127.0.0.1:7003@7103 master",
             "8109 127.0.0.1:7003@7103 master,fail",
         );
         let failing = Topology::read(&failing);
-        assert!(failing.unsettled && failing.primaries.len() == 2);
+        assert!(failing.uncovered && failing.primaries.len() == 2);
         let moved = NODES
             .replace("0-5460", "0-5459")
             .replace("5461-10922", "5460-10922");
-        assert!(!Topology::read(NODES).same_slots(&Topology::read(&moved)));
+        assert!(!Topology::read(NODES).same_placement(&Topology::read(&moved)));
         assert!(Topology::read("garbage\n\n").primaries.is_empty());
+    }
+
+    #[test]
+    fn only_agreed_failures_count_and_addresses_come_as_announced() {
+        // A suspected failure or a broken link is one node's opinion: still up.
+        let suspected = NODES
+            .replace(
+                "8109 127.0.0.1:7003@7103 master",
+                "8109 127.0.0.1:7003@7103 master,fail?",
+            )
+            .replace("134 3 connected 10923", "134 3 disconnected 10923");
+        let map = Topology::read(&suspected);
+        assert!(map.settled() && map.primaries.len() == 3);
+        // A primary with no address yet, or one without slots in handshake.
+        let lone = NODES.replace("127.0.0.1:7001@7101", ":7001@7101");
+        assert!(Topology::read(&lone).uncovered);
+        let noaddr = NODES.replace(
+            "1c9c 127.0.0.1:7002@7102 master",
+            "1c9c 127.0.0.1:7002@7102 master,noaddr",
+        );
+        assert!(Topology::read(&noaddr).uncovered);
+        // A hostname, when announced, is how clients reach the node.
+        let named = NODES.replace("127.0.0.1:7003@7103", "10.0.0.3:7003@7103,cache-3");
+        assert!(
+            Topology::read(&named)
+                .primaries
+                .contains(&("cache-3".to_string(), 7003))
+        );
+        // A migration shown on another node's line is not the answering node's.
+        let theirs = NODES.replace("10923-16383", "10923-16383 [10923->-1c9c]");
+        assert!(Topology::read(&theirs).settled());
     }
 }

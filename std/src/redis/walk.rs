@@ -22,7 +22,7 @@ const WALKS: u32 = 8;
 
 impl<K> RedisBackend<K> {
     /// Walks every key name of this namespace: see [`Walk`]. Returns how many names
-    /// were found (for `Unlink`, how many were unlinked).
+    /// were found (for `Unlink`, zero: a clear keeps no names).
     ///
     /// On a cluster each primary is scanned in turn. Keys only move between nodes while
     /// a slot migrates or after the slot map changes, so a walk counts only if every
@@ -44,14 +44,14 @@ impl<K> RedisBackend<K> {
             }
             let map = Topology::read(&self.cluster_nodes(None).await?);
             let mut names = HashSet::new();
-            let mut settled = !map.primaries.is_empty() && !map.unsettled;
+            let mut settled = map.settled();
             for primary in &map.primaries {
                 let before = self.cluster_nodes(Some(primary)).await?;
                 self.walk_node(Some(primary), walk, &mut names).await?;
                 let after = self.cluster_nodes(Some(primary)).await?;
                 settled &= [before, after].iter().all(|view| {
                     let view = Topology::read(view);
-                    view.same_slots(&map) && !view.unsettled
+                    view.same_placement(&map) && view.settled()
                 });
             }
             if settled {
@@ -92,12 +92,19 @@ impl<K> RedisBackend<K> {
                 None => self.link.query(&scan).await?,
             };
             if walk == Walk::Unlink && !page.is_empty() {
-                let mut unlink = redis::cmd("UNLINK");
-                unlink.arg(&page);
-                // On a cluster, split by slot and sent to each slot's primary.
-                let _unlinked: usize = self.link.remove(&unlink).await?;
+                match node {
+                    Some(node) => self.link.unlink_on_node(&page, node).await?,
+                    None => {
+                        let mut unlink = redis::cmd("UNLINK");
+                        unlink.arg(&page);
+                        let _unlinked: usize = self.link.remove(&unlink).await?;
+                    }
+                }
             }
-            names.extend(page);
+            match walk {
+                Walk::Count => names.extend(page),
+                Walk::Unlink => {}
+            }
             if next == 0 {
                 return Ok(());
             }

@@ -7,6 +7,7 @@ mod error;
 mod memory;
 #[cfg(test)]
 mod model;
+mod nodes;
 mod tracking;
 
 use std::hash::Hash;
@@ -18,7 +19,8 @@ use jwm_cache_core::{Postcard, Stamped, UnitWeight, Weigher};
 
 use self::epochs::Epochs;
 use self::memory::NearMemory;
-use self::tracking::{Server, Signals, Tracked};
+use self::nodes::Server;
+use self::tracking::{Signals, Tracked};
 use super::backend::RedisBackend;
 use crate::asynch::Bridge;
 
@@ -68,7 +70,8 @@ const HEARTBEAT: Duration = Duration::from_millis(500);
 ///   at most 1 s.
 /// - **Over a Redis Cluster** ([`RedisBackend::open_cluster`]), tracking runs on a
 ///   connection to every node that is up, primaries and replicas, found through the
-///   seeds (or the nodes last tracked, if every seed is gone). A replica pushes
+///   nodes the last session tracked, then the seeds (a session starts only if every
+///   slot's primary is among them). A replica pushes
 ///   invalidations for the writes it replicates, so a failover, even a manual one that
 ///   keeps the old primary up, loses none. Tracking is on only while every one of these
 ///   connections is; losing any of them, or a heartbeat that finds the cluster's nodes

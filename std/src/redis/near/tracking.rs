@@ -10,16 +10,12 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use redis::aio::{AsyncPushSender, MultiplexedConnection, SendError};
-use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, ProtocolVersion, PushInfo,
-    PushKind, Value,
-};
+use redis::aio::{AsyncPushSender, SendError};
+use redis::{PushInfo, PushKind, Value};
 use tokio::sync::Notify;
 
 use super::epochs::Epochs;
-use crate::redis::endpoint::Endpoint;
-use crate::redis::topology::{Node, Topology};
+use super::nodes::{Server, Session, nodes_seen, start};
 
 /// The first and the longest wait before connecting again after a failure.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
@@ -72,55 +68,6 @@ impl Signals {
     }
 }
 
-/// What a near tier tracks: one server, or every node of a cluster.
-pub(crate) enum Server {
-    Single(Box<Client>),
-    /// The cluster's seeds: every tracking session asks one of them for the nodes.
-    Cluster(Vec<ConnectionInfo>),
-}
-
-impl Server {
-    /// RESP3 clients for `endpoint` (tracking pushes need RESP3).
-    pub(crate) fn of(endpoint: &Endpoint) -> redis::RedisResult<Self> {
-        Ok(match endpoint {
-            Endpoint::Single(client) => {
-                let info = resp3(client.get_connection_info().clone());
-                Server::Single(Box::new(Client::open(info)?))
-            }
-            Endpoint::Cluster { seeds, .. } => {
-                Server::Cluster(seeds.iter().cloned().map(resp3).collect())
-            }
-        })
-    }
-}
-
-/// `info` over RESP3.
-fn resp3(info: ConnectionInfo) -> ConnectionInfo {
-    let settings = info
-        .redis_settings()
-        .clone()
-        .set_protocol(ProtocolVersion::RESP3);
-    info.set_redis_settings(settings)
-}
-
-/// `info` (a seed's credentials and TLS) for the node at `host:port`.
-fn at(info: &ConnectionInfo, (host, port): &Node) -> ConnectionInfo {
-    let addr = match info.addr().clone() {
-        ConnectionAddr::TcpTls {
-            insecure,
-            tls_params,
-            ..
-        } => ConnectionAddr::TcpTls {
-            host: host.clone(),
-            port: *port,
-            insecure,
-            tls_params,
-        },
-        _ => ConnectionAddr::Tcp(host.clone(), *port),
-    };
-    info.clone().set_addr(addr)
-}
-
 /// Keeps tracking on until `signals` says stop: connects, turns tracking on, then
 /// `PING`s every heartbeat. A lost connection or a failed `PING` turns tracking off
 /// (every copy retired and forgotten) until a new connection has it on again.
@@ -167,98 +114,6 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
     }
 }
 
-/// Connections with tracking on, and, on a cluster, the nodes they reach.
-struct Session {
-    connections: Vec<MultiplexedConnection>,
-    nodes: Option<Vec<Node>>,
-}
-
-/// Tracking on, its invalidations going to `handler`: on the server, or on every node
-/// of the cluster that is up.
-async fn start(
-    tracked: &Tracked,
-    handler: Invalidations,
-    known: &mut Vec<Node>,
-) -> redis::RedisResult<Session> {
-    match &tracked.server {
-        Server::Single(client) => Ok(Session {
-            connections: vec![tracking_on(tracked, client, handler).await?],
-            nodes: None,
-        }),
-        Server::Cluster(seeds) => {
-            let mut failure = None;
-            // The seeds, then the nodes the last session tracked: a seed may be the
-            // very primary that failed.
-            let template = seeds.first();
-            let last = known.iter().filter_map(|node| Some(at(template?, node)));
-            for seed in seeds.iter().cloned().chain(last) {
-                let seed = &seed;
-                match nodes_through(tracked, seed).await {
-                    Ok(nodes) => {
-                        let on = nodes.iter().map(|node| async {
-                            let client = Client::open(at(seed, node))?;
-                            tracking_on(tracked, &client, handler.clone()).await
-                        });
-                        let connections =
-                            join_all(on).await.into_iter().collect::<Result<_, _>>()?;
-                        known.clone_from(&nodes);
-                        return Ok(Session {
-                            connections,
-                            nodes: Some(nodes),
-                        });
-                    }
-                    Err(e) => failure = Some(e),
-                }
-            }
-            Err(failure.unwrap_or_else(|| {
-                redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "no seed"))
-            }))
-        }
-    }
-}
-
-/// The nodes that are up, as the node at `seed` knows them.
-async fn nodes_through(tracked: &Tracked, seed: &ConnectionInfo) -> redis::RedisResult<Vec<Node>> {
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(tracked.timeout))
-        .set_response_timeout(Some(tracked.timeout));
-    let mut connection = Client::open(seed.clone())?
-        .get_multiplexed_async_connection_with_config(&config)
-        .await?;
-    nodes_seen(&mut connection).await
-}
-
-async fn nodes_seen(connection: &mut MultiplexedConnection) -> redis::RedisResult<Vec<Node>> {
-    let reply: String = redis::cmd("CLUSTER")
-        .arg("NODES")
-        .query_async(connection)
-        .await?;
-    Ok(Topology::read(&reply).reachable)
-}
-
-/// A connection to `client`'s server with tracking on.
-async fn tracking_on(
-    tracked: &Tracked,
-    client: &Client,
-    handler: Invalidations,
-) -> redis::RedisResult<MultiplexedConnection> {
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(tracked.timeout))
-        .set_response_timeout(Some(tracked.timeout))
-        .set_push_sender(handler);
-    let mut connection = client
-        .get_multiplexed_async_connection_with_config(&config)
-        .await?;
-    let mut on = redis::cmd("CLIENT");
-    on.arg("TRACKING")
-        .arg("ON")
-        .arg("BCAST")
-        .arg("PREFIX")
-        .arg(&*tracked.head);
-    on.query_async::<()>(&mut connection).await?;
-    Ok(connection)
-}
-
 /// Waits until a connection is lost or fails a `PING`, or a cluster's nodes change
 /// (false), or the tier is dropped (true). A node that joins the cluster is tracked
 /// from the next session on: it is noticed within one heartbeat.
@@ -299,7 +154,7 @@ fn forget(tracked: &Tracked) {
 
 /// The push handler of one tracking connection: run by its driver, as it reads.
 #[derive(Clone)]
-struct Invalidations {
+pub(super) struct Invalidations {
     epochs: Arc<Epochs>,
     head: Arc<str>,
     session: u64,
