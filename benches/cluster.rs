@@ -28,7 +28,8 @@ use cached::IOCachedAsync;
 use jwm_cache::codec::{Postcard, Stamped};
 use jwm_cache::key::PersistentDigest;
 use jwm_cache::{AsyncCache, AsyncMemoized, RedisBackend};
-use redis::aio::ConnectionLike;
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::cluster_async::ClusterConnection;
 use redis_cluster::RedisCluster;
 use redis_server::RedisServer;
 use tokio::runtime::Runtime;
@@ -103,9 +104,23 @@ fn pipelined_ceiling(port: u16) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn main() {
-    let cluster = RedisCluster::start();
-    let server = RedisServer::start();
+/// Every contender, warmed: memoized functions on the cluster and on one server, raw
+/// connections made on each runtime, and cached's client on the server.
+struct Contenders {
+    one: Runtime,
+    two: Runtime,
+    on_cluster: Arc<Memo>,
+    on_server: Arc<Memo>,
+    /// Raw connections of the current-thread runtime (cluster, server).
+    raw_one: (ClusterConnection, ConnectionManager),
+    /// Raw connections of the 2-worker runtime (cluster, server).
+    raw_two: (ClusterConnection, ConnectionManager),
+    cached: Arc<cached::AsyncRedisCache<u64, u64>>,
+    cluster_names: Arc<Vec<String>>,
+    server_names: Arc<Vec<String>>,
+}
+
+fn contenders(seeds: &[String], url: &str) -> Contenders {
     let one = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -115,19 +130,17 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let seeds = cluster.urls();
-    let url = server.url(0);
-    let on_cluster = memo("on-cluster", RedisBackend::open_cluster(&seeds).unwrap());
-    let on_server = memo("on-server", RedisBackend::open(&url).unwrap());
+    let on_cluster = memo("on-cluster", RedisBackend::open_cluster(seeds).unwrap());
+    let on_server = memo("on-server", RedisBackend::open(url).unwrap());
     // Raw connections of each runtime, made on it, as the memoized functions' are.
     let raw = |rt: &Runtime| {
         rt.block_on(async {
-            let cluster = redis::cluster::ClusterClient::new(seeds.clone())
+            let cluster = redis::cluster::ClusterClient::new(seeds.to_vec())
                 .unwrap()
                 .get_async_connection()
                 .await
                 .unwrap();
-            let server = redis::Client::open(url.as_str())
+            let server = redis::Client::open(url)
                 .unwrap()
                 .get_connection_manager()
                 .await
@@ -135,15 +148,14 @@ fn main() {
             (cluster, server)
         })
     };
-    let (one_cluster, one_server) = raw(&one);
-    let (raw_cluster, raw_server) = raw(&two);
+    let (raw_one, raw_two) = (raw(&one), raw(&two));
     let cached = two.block_on(async {
         for n in 0..KEYS {
             on_cluster.call(n).await;
             on_server.call(n).await;
         }
         let cached = cached::AsyncRedisCache::new("cached-bench:", Duration::from_secs(3_600))
-            .set_connection_string(&url)
+            .set_connection_string(url)
             .build()
             .await
             .unwrap();
@@ -152,43 +164,71 @@ fn main() {
         }
         Arc::new(cached)
     });
-    let (cluster_names, server_names) = (names("on-cluster"), names("on-server"));
+    Contenders {
+        one,
+        two,
+        on_cluster,
+        on_server,
+        raw_one,
+        raw_two,
+        cached,
+        cluster_names: names("on-cluster"),
+        server_names: names("on-server"),
+    }
+}
+
+fn main() {
+    let cluster = RedisCluster::start();
+    let server = RedisServer::start();
+    let all = contenders(&cluster.urls(), &server.url(0));
     // `PROFILE=server|cluster`: only that memoized function's throughput, for a profiler.
     if let Ok(which) = std::env::var("PROFILE") {
         let memo = if which == "cluster" {
-            &on_cluster
+            &all.on_cluster
         } else {
-            &on_server
+            &all.on_server
         };
         for _ in 0..40 {
-            let memo = Arc::clone(memo);
-            let rate = run_tasks(&two, 2_000, move |n| {
-                let memo = Arc::clone(&memo);
-                async move {
-                    black_box(memo.call(n).await);
-                }
-            });
+            let rate = memoized_rate(&all.two, memo, 2_000);
             println!("{which}: {:.0} k calls/s", rate / 1e3);
         }
         return;
     }
+    hits(&all);
+    throughput(&all, server.port);
+    drop((all, cluster, server));
+    scaling();
+}
 
-    // Hits one at a time, on a current-thread runtime each; every contender per round.
+/// `memo`'s calls per second from 64 tasks making `per_task` calls each.
+fn memoized_rate(rt: &Runtime, memo: &Arc<Memo>, per_task: u64) -> f64 {
+    let memo = Arc::clone(memo);
+    run_tasks(rt, per_task, move |n| {
+        let memo = Arc::clone(&memo);
+        async move {
+            black_box(memo.call(n).await);
+        }
+    })
+}
+
+/// Hits one at a time, on a current-thread runtime; every contender once per round.
+fn hits(all: &Contenders) {
     let calls = 2_000;
     let mut hits: [Vec<f64>; 4] = Default::default();
-    let (cluster_memo, server_memo) = (&on_cluster, &on_server);
+    let (cluster_memo, server_memo) = (&all.on_cluster, &all.on_server);
+    let (cluster_names, server_names) = (&all.cluster_names, &all.server_names);
     for _ in 0..ROUNDS {
-        hits[0].push(latency(&one, calls, |n| async move {
+        hits[0].push(latency(&all.one, calls, |n| async move {
             black_box(cluster_memo.call(n).await);
         }));
-        hits[1].push(latency(&one, calls, |n| {
-            raw_get(one_cluster.clone(), &cluster_names[n as usize])
+        hits[1].push(latency(&all.one, calls, |n| {
+            raw_get(all.raw_one.0.clone(), &cluster_names[n as usize])
         }));
-        hits[2].push(latency(&one, calls, |n| async move {
+        hits[2].push(latency(&all.one, calls, |n| async move {
             black_box(server_memo.call(n).await);
         }));
-        hits[3].push(latency(&one, calls, |n| {
-            raw_get(one_server.clone(), &server_names[n as usize])
+        hits[3].push(latency(&all.one, calls, |n| {
+            raw_get(all.raw_one.1.clone(), &server_names[n as usize])
         }));
     }
     let [cluster_hit, raw_cluster_hit, server_hit, raw_server_hit] = hits.map(median);
@@ -210,82 +250,67 @@ fn main() {
         raw_server_hit,
         raw_server_hit,
     );
+}
 
-    // 64 tasks at once on 2 workers.
+/// 64 tasks at once on 2 workers, every contender once per round; then the server's
+/// pipelined ceiling.
+fn throughput(all: &Contenders, port: u16) {
     let per_task = 400;
+    let two = &all.two;
     let mut rates: [Vec<f64>; 5] = Default::default();
     for _ in 0..ROUNDS {
-        let memo = Arc::clone(&on_cluster);
-        rates[0].push(run_tasks(&two, per_task, move |n| {
-            let memo = Arc::clone(&memo);
-            async move {
-                black_box(memo.call(n).await);
-            }
-        }));
-        let (raw, names_) = (raw_cluster.clone(), Arc::clone(&cluster_names));
-        rates[1].push(run_tasks(&two, per_task, move |n| {
+        rates[0].push(memoized_rate(two, &all.on_cluster, per_task));
+        let (raw, names_) = (all.raw_two.0.clone(), Arc::clone(&all.cluster_names));
+        rates[1].push(run_tasks(two, per_task, move |n| {
             let (raw, names) = (raw.clone(), Arc::clone(&names_));
             async move { raw_get(raw, &names[n as usize]).await }
         }));
-        let memo = Arc::clone(&on_server);
-        rates[2].push(run_tasks(&two, per_task, move |n| {
-            let memo = Arc::clone(&memo);
-            async move {
-                black_box(memo.call(n).await);
-            }
-        }));
-        let (raw, names_) = (raw_server.clone(), Arc::clone(&server_names));
-        rates[3].push(run_tasks(&two, per_task, move |n| {
+        rates[2].push(memoized_rate(two, &all.on_server, per_task));
+        let (raw, names_) = (all.raw_two.1.clone(), Arc::clone(&all.server_names));
+        rates[3].push(run_tasks(two, per_task, move |n| {
             let (raw, names) = (raw.clone(), Arc::clone(&names_));
             async move { raw_get(raw, &names[n as usize]).await }
         }));
-        let cached = Arc::clone(&cached);
-        rates[4].push(run_tasks(&two, per_task, move |n| {
+        let cached = Arc::clone(&all.cached);
+        rates[4].push(run_tasks(two, per_task, move |n| {
             let cached = Arc::clone(&cached);
             async move {
                 black_box(cached.cache_get(&n).await.unwrap());
             }
         }));
     }
-    let ceiling = pipelined_ceiling(server.port);
-    let [
-        cluster_rate,
-        raw_cluster_rate,
-        server_rate,
-        raw_server_rate,
-        cached_rate,
-    ] = rates.map(median);
+    let ceiling = pipelined_ceiling(port);
+    let [cluster, raw_cluster, server, raw_server, cached] = rates.map(median);
     println!();
     println!("Throughput, 64 tasks over {KEYS} keys, 2 workers (median of {ROUNDS} rounds)");
     println!("| contender | calls/s | ÷ one server's memoized |");
     println!("|---|---:|---:|");
     let row = |name: &str, rate: f64| {
-        println!(
-            "| {name} | {:.0} k | {:.2} |",
-            rate / 1e3,
-            rate / server_rate
-        );
+        println!("| {name} | {:.0} k | {:.2} |", rate / 1e3, rate / server);
     };
-    row("AsyncMemoized::call, cluster", cluster_rate);
-    row("raw redis-rs cluster GET", raw_cluster_rate);
-    row("AsyncMemoized::call, one server", server_rate);
-    row("raw redis-rs GET (ConnectionManager)", raw_server_rate);
-    row("cached AsyncRedisCache::cache_get", cached_rate);
+    row("AsyncMemoized::call, cluster", cluster);
+    row("raw redis-rs cluster GET", raw_cluster);
+    row("AsyncMemoized::call, one server", server);
+    row("raw redis-rs GET (ConnectionManager)", raw_server);
+    row("cached AsyncRedisCache::cache_get", cached);
     row("redis-benchmark -c 64 -P 16 -t get (ceiling)", ceiling);
     println!(
         "\none server's memoized calls: {:.2}x cached, {:.2} of the pipelined ceiling",
-        server_rate / cached_rate,
-        server_rate / ceiling
+        server / cached,
+        server / ceiling
     );
-    drop((cluster, server));
-    scaling(&two);
 }
 
 /// Throughput and memory as primaries are added: one server, then clusters of 3 and
 /// 6 primaries without replicas, each holding the same 100,000 entries; all up at once,
 /// in interleaved rounds.
-fn scaling(two: &Runtime) {
+fn scaling() {
     const ENTRIES: u64 = 100_000;
+    let two = &tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let server = RedisServer::start();
     let clusters = [
         RedisCluster::start_with(3, 0),
@@ -326,13 +351,7 @@ fn scaling(two: &Runtime) {
     let mut rates: [Vec<f64>; 3] = Default::default();
     for _ in 0..ROUNDS {
         for (i, memo) in memos.iter().enumerate() {
-            let memo = Arc::clone(memo);
-            rates[i].push(run_tasks(two, 400, move |n| {
-                let memo = Arc::clone(&memo);
-                async move {
-                    black_box(memo.call(n).await);
-                }
-            }));
+            rates[i].push(memoized_rate(two, memo, 400));
         }
     }
     println!();

@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use common::redis_server::{RedisServer, free_port};
+use common::redis_server::{RedisServer, free_port, run_shared_example};
 use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::{
     AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, Error, Memoized, RedisBackend,
@@ -396,29 +395,8 @@ async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_
 #[test]
 fn two_processes_share_results_under_one_identifier_only() {
     let server = RedisServer::start();
-    let example = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("examples").join("redis_shared"))
-        .unwrap();
-    assert!(
-        example.exists(),
-        "build the example first: {}",
-        example.display()
-    );
-    let run = |identifier: &str| {
-        let out = Command::new(&example)
-            .args([&server.url(0), identifier, "10"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
+    let url = server.url(0);
+    let run = |identifier: &str| run_shared_example(&url, identifier, 10);
     assert_eq!(run("shared"), "computed=10 hits=0 misses=10 errors=0");
     assert_eq!(
         run("shared"),

@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::redis_cluster::RedisCluster;
+use common::redis_server::run_shared_example;
 use jwm_cache::backend::AsyncBackend;
 use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::key::PersistentDigest;
@@ -354,30 +354,8 @@ fn the_attribute_and_the_sync_flavour_and_two_processes_share_a_cluster() {
     assert_eq!(memo.cache_info().hits, 1);
 
     // Two OS processes, one identifier.
-    let example = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("examples").join("redis_shared"))
-        .unwrap();
-    assert!(
-        example.exists(),
-        "build the example first: {}",
-        example.display()
-    );
     let seeds = cluster.urls().join(",");
-    let run = |identifier: &str| {
-        let out = Command::new(&example)
-            .args([&seeds, identifier, "10"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
+    let run = |identifier: &str| run_shared_example(&seeds, identifier, 10);
     assert_eq!(run("shared"), "computed=10 hits=0 misses=10 errors=0");
     assert_eq!(run("shared"), "computed=0 hits=10 misses=0 errors=0");
     assert_eq!(run("other"), "computed=10 hits=0 misses=10 errors=0");

@@ -184,3 +184,30 @@ pub(crate) fn command_calls(
 pub(crate) fn url_in(cell: &std::sync::OnceLock<String>) -> &str {
     cell.get().map_or("redis://127.0.0.1:1/", String::as_str)
 }
+
+/// Runs the `redis_shared` example (built beside the test binaries) on `target`, a
+/// server's URL or a cluster's seeds joined by commas, over `keys` keys under
+/// `identifier`; its one line, `computed=C hits=H misses=M errors=E`.
+pub(crate) fn run_shared_example(target: &str, identifier: &str, keys: u64) -> String {
+    let example = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("examples").join("redis_shared"))
+        .unwrap();
+    assert!(
+        example.exists(),
+        "build the example first: {}",
+        example.display()
+    );
+    let out = Command::new(&example)
+        .args([target, identifier, &keys.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
