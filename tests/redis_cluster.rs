@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::redis_cluster::RedisCluster;
-use common::redis_server::run_shared_example;
+use common::redis_server::{command_calls, run_shared_example};
 use jwm_cache::backend::AsyncBackend;
 use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::key::PersistentDigest;
@@ -57,7 +57,7 @@ async fn the_single_node_contract_holds_on_a_cluster() {
     get_set_remove_spread_over_every_primary(&cluster, &seeds).await;
     ttls_expire_on_the_server(&cluster, &seeds).await;
     clear_and_len_walk_every_primary_and_keep_to_their_namespace(&cluster, &seeds).await;
-    batches_cross_nodes_and_each_caller_gets_its_own_value(&seeds).await;
+    batches_cross_nodes_and_each_caller_gets_its_own_value(&cluster, &seeds).await;
     corrupt_bytes_are_a_counted_miss_and_overwritten(&cluster, &seeds).await;
     a_lease_gives_one_computation_per_key(&seeds).await;
     a_walk_never_trusts_a_slot_in_migration(&cluster, &seeds).await;
@@ -108,15 +108,18 @@ async fn get_set_remove_spread_over_every_primary(cluster: &RedisCluster, seeds:
 
 async fn ttls_expire_on_the_server(cluster: &RedisCluster, seeds: &[String]) {
     let cache = cache(seeds, "ttl");
+    let mut raw = cluster.client();
     cache
-        .insert_with_ttl(1, 10, Duration::from_millis(150))
+        .insert_with_ttl(1, 10, Duration::from_secs(1))
         .await
         .unwrap();
+    let pttl: i64 = raw.pttl(name("ttl", 1)).unwrap();
+    assert!(
+        (1..=1_000).contains(&pttl),
+        "PX set from the TTL, got {pttl}"
+    );
     cache.insert_with_ttl(2, 20, Ttl::NEVER).await.unwrap();
     cache.insert_with_ttl(3, 30, Ttl::ZERO).await.unwrap();
-    let mut raw = cluster.client();
-    let pttl: i64 = raw.pttl(name("ttl", 1)).unwrap();
-    assert!((1..=150).contains(&pttl), "PX set from the TTL, got {pttl}");
     assert_eq!(raw.pttl::<_, i64>(name("ttl", 2)).unwrap(), -1);
     assert!(
         !raw.exists::<_, bool>(name("ttl", 3)).unwrap(),
@@ -173,7 +176,10 @@ async fn clear_and_len_walk_every_primary_and_keep_to_their_namespace(
     assert_eq!(ours(cluster.names()), 50 * (spaces.len() - 3));
 }
 
-async fn batches_cross_nodes_and_each_caller_gets_its_own_value(seeds: &[String]) {
+async fn batches_cross_nodes_and_each_caller_gets_its_own_value(
+    cluster: &RedisCluster,
+    seeds: &[String],
+) {
     let cache = Arc::new(cache(seeds, "batch"));
     let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
         .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
@@ -192,6 +198,7 @@ async fn batches_cross_nodes_and_each_caller_gets_its_own_value(seeds: &[String]
     let expected: Vec<Option<u64>> = (0..110).map(|k| (k < 100).then_some(k * 2)).collect();
     assert_eq!(values, expected);
     // Concurrent lookups gather into MGETs, split by slot.
+    let before = mgets(cluster);
     let lookups: Vec<_> = (0..100)
         .map(|k| {
             let cache = Arc::clone(&cache);
@@ -202,6 +209,23 @@ async fn batches_cross_nodes_and_each_caller_gets_its_own_value(seeds: &[String]
         let (k, value) = lookup.await.unwrap();
         assert_eq!(value, Some(k * 2), "key {k} got another key's value");
     }
+    let after = mgets(cluster);
+    assert!(
+        after > before,
+        "the concurrent lookups were not batched into MGETs"
+    );
+}
+
+/// `MGET`s the primaries have served.
+fn mgets(cluster: &RedisCluster) -> u64 {
+    cluster
+        .primaries()
+        .iter()
+        .map(|(port, _)| {
+            let mut raw = common::redis_cluster::client(*port).unwrap();
+            command_calls(&mut raw).get("mget").copied().unwrap_or(0)
+        })
+        .sum()
 }
 
 async fn corrupt_bytes_are_a_counted_miss_and_overwritten(
@@ -311,6 +335,30 @@ async fn a_walk_never_trusts_a_slot_in_migration(cluster: &RedisCluster, seeds: 
     cluster.migrate_keys(slot, from, to, crowded.len());
     cluster.close_migration(slot, to);
     assert_eq!(backend.len(now).await.unwrap(), 20_000);
+
+    // A clear during another migration says it could not finish; once the slot has
+    // moved, it does.
+    let other = by_slot
+        .values()
+        .filter(|keys| keys.len() >= 4)
+        .map(|keys| cluster.slot_of(&name("moving", keys[0])))
+        .find(|s| *s != slot)
+        .expect("another crowded slot");
+    let from = cluster.owner_of(other);
+    let to = cluster
+        .primaries()
+        .into_iter()
+        .map(|(p, _)| p)
+        .find(|p| *p != from)
+        .unwrap();
+    cluster.open_migration(other, from, to);
+    cluster.migrate_keys(other, from, to, 2);
+    assert!(matches!(
+        backend.clear().await,
+        Err(RedisBackendError::Unsettled)
+    ));
+    cluster.migrate_keys(other, from, to, 1_000);
+    cluster.close_migration(other, to);
     backend.clear().await.unwrap();
     assert_eq!(backend.len(now).await.unwrap(), 0);
 }

@@ -116,6 +116,10 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let resumed = resumed.expect("hits never came back after the failover");
+    // Every node's view of the promotion, not just the one that served the probe.
+    common::redis_cluster::wait_for(Duration::from_secs(30), "the promotion", || {
+        cluster.primaries().len() == 3
+    });
     let promoted = cluster.primaries();
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, SeqCst);

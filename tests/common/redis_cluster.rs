@@ -64,16 +64,13 @@ impl RedisCluster {
             });
         }
         let addresses: Vec<String> = cluster.addresses();
-        let created = Command::new("redis-cli")
+        let mut create = Command::new("redis-cli");
+        create
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("redis-cli (Debian's redis-tools) on PATH");
-        assert!(created.success(), "redis-cli --cluster create failed");
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"]);
+        run_bounded(&mut create, "redis-cli --cluster create");
         cluster.wait_until_settled();
         cluster
     }
@@ -315,6 +312,28 @@ pub(crate) fn client(port: u16) -> Option<redis::Connection> {
         .set_read_timeout(Some(Duration::from_secs(1)))
         .ok()?;
     Some(connection)
+}
+
+/// Runs `command` (quietly) to its end, for at most [`PATIENCE`]; panics if it fails or
+/// takes longer (then it is killed).
+pub(crate) fn run_bounded(command: &mut Command, what: &str) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e} (redis-cli, Debian's redis-tools, on PATH?)"));
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{what} failed");
+            return;
+        }
+        if started.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("{what} did not end within {PATIENCE:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Polls `done` every 20 ms until it holds; panics after `patience`.

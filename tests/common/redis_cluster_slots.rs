@@ -2,10 +2,10 @@
 //! with `redis-cli --cluster reshard`.
 #![allow(dead_code)]
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use super::redis_cluster::{RedisCluster, client, wait_for};
+use super::redis_cluster::{RedisCluster, client, run_bounded, wait_for};
 
 impl RedisCluster {
     /// Whether the primary on `port` serves the key named `name`.
@@ -132,17 +132,14 @@ impl RedisCluster {
     /// Moves `slots` slots from the primary on `from` to the one on `to` with
     /// `redis-cli --cluster reshard`, and waits for it to finish.
     pub(crate) fn reshard(&self, from: u16, to: u16, slots: usize) {
-        let status = Command::new("redis-cli")
+        let mut reshard = Command::new("redis-cli");
+        reshard
             .args(["--cluster", "reshard", &format!("127.0.0.1:{from}")])
             .args(["--cluster-from", &self.id_of(from)])
             .args(["--cluster-to", &self.id_of(to)])
             .args(["--cluster-slots", &slots.to_string()])
-            .args(["--cluster-yes", "--cluster-pipeline", "10"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("redis-cli on PATH");
-        assert!(status.success(), "redis-cli --cluster reshard failed");
+            .args(["--cluster-yes", "--cluster-pipeline", "10"]);
+        run_bounded(&mut reshard, "redis-cli --cluster reshard");
     }
 }
 

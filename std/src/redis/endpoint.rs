@@ -32,9 +32,9 @@ impl Endpoint {
     }
 
     /// The cluster that any of `seeds` belongs to. Every operation is bounded by
-    /// `timeout`; within it the client retries a request whose node moved or failed,
-    /// after a jittered wait of 10 to at most 100 ms (growing as 10 ms × 2^try), so that
-    /// a failover is picked up soon after the cluster settles.
+    /// `timeout`; within it the client follows MOVED and ASK at once, and retries a
+    /// request whose node failed after a jittered wait of 10 to at most 100 ms (growing
+    /// as 10 ms × 2^try), so that a failover is picked up soon after the cluster settles.
     pub(crate) fn cluster<S: AsRef<str>>(
         seeds: &[S],
         timeout: Duration,

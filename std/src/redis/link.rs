@@ -168,16 +168,14 @@ impl Link {
         Ok(removed)
     }
 
-    /// Unlinks `names`, all served by the cluster node at `node`, in one round trip: a
+    /// Unlinks `names`, listed by the cluster node at `node`, in one round trip: a
     /// pipeline of `UNLINK`s sent to that node (one `UNLINK` of many names would cross
     /// slots). As [`remove`](Self::remove), on the shared connection, then on the bulk
-    /// one if there is one. A name that moved meanwhile answers MOVED and stays: the
-    /// walk that found it starts again when slots move.
-    pub(crate) async fn unlink_on_node(
-        &self,
-        names: &[Vec<u8>],
-        node: &(String, u16),
-    ) -> Result<(), RedisBackendError> {
+    /// one if there is one. Whether it was done: a node importing a slot lists names it
+    /// does not serve yet, which answer MOVED (redis-rs then resends the whole pipeline
+    /// to the slot's owner, where the others answer MOVED in turn, until it gives up),
+    /// so a failure here is the walk's cue to start again, not the backend's trouble.
+    pub(crate) async fn unlink_on_node(&self, names: &[Vec<u8>], node: &(String, u16)) -> bool {
         let mut pipeline = redis::pipe();
         for name in names {
             pipeline.cmd("UNLINK").arg(name);
@@ -197,15 +195,19 @@ impl Link {
                     .map(drop)
             }
         };
-        let (runtime, shared) = self.connection(Lane::Shared)?;
-        self.bounded(runtime, send(shared), self.timeout, Failure::Pauses)
-            .await?;
+        let Ok((runtime, shared)) = self.connection(Lane::Shared) else {
+            return false;
+        };
+        let done = self
+            .bounded(runtime, send(shared), self.timeout, Failure::Alone)
+            .await
+            .is_ok();
         if let Some((runtime, bulk)) = self.open(Lane::Bulk) {
             let _second = self
                 .bounded(runtime, send(bulk), self.timeout, Failure::Alone)
                 .await;
         }
-        Ok(())
+        done
     }
 
     /// This runtime's connection for `lane`, if one was made.

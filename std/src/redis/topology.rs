@@ -107,9 +107,10 @@ impl Topology {
     }
 }
 
-/// The address clients reach a node at, from `host:port@bus[,hostname]`: the hostname if
-/// the cluster announces one (redis-rs then routes by it), else the host; none if
-/// the node does not know its own address yet.
+/// The address clients reach a node at, from `ip:port@bus[,hostname]`: the IP, as
+/// redis-rs names its connections by the preferred endpoint that `CLUSTER SLOTS` gives
+/// (the IP unless the cluster is set to prefer hostnames); the hostname only if there
+/// is no IP; none if the node does not know its own address yet.
 fn announced(address: &str) -> Option<Node> {
     let (endpoint, hostname) = match address.split_once(',') {
         Some((endpoint, hostname)) => (endpoint, Some(hostname)),
@@ -117,7 +118,10 @@ fn announced(address: &str) -> Option<Node> {
     };
     let endpoint = endpoint.split('@').next()?;
     let (host, port) = endpoint.rsplit_once(':')?;
-    let host = hostname.filter(|h| !h.is_empty()).unwrap_or(host);
+    let host = Some(host)
+        .filter(|h| !h.is_empty())
+        .or(hostname)
+        .unwrap_or_default();
     (!host.is_empty()).then(|| Some((host.to_string(), port.parse().ok()?)))?
 }
 
@@ -190,13 +194,13 @@ ed60 127.0.0.1:7006@7106 slave 8109 0 1796212844134 6 connected
             "1c9c 127.0.0.1:7002@7102 master,noaddr",
         );
         assert!(Topology::read(&noaddr).uncovered);
-        // A hostname, when announced, is how clients reach the node.
+        // The IP, as redis-rs routes by default; a hostname only where there is no IP.
         let named = NODES.replace("127.0.0.1:7003@7103", "10.0.0.3:7003@7103,cache-3");
-        assert!(
-            Topology::read(&named)
-                .primaries
-                .contains(&("cache-3".to_string(), 7003))
-        );
+        let ip = ("10.0.0.3".to_string(), 7003);
+        assert!(Topology::read(&named).primaries.contains(&ip));
+        let name_only = NODES.replace("127.0.0.1:7003@7103", ":7003@7103,cache-3");
+        let hostname = ("cache-3".to_string(), 7003);
+        assert!(Topology::read(&name_only).primaries.contains(&hostname));
         // A migration shown on another node's line is not the answering node's.
         let theirs = NODES.replace("10923-16383", "10923-16383 [10923->-1c9c]");
         assert!(Topology::read(&theirs).settled());

@@ -47,7 +47,7 @@ impl<K> RedisBackend<K> {
             let mut settled = map.settled();
             for primary in &map.primaries {
                 let before = self.cluster_nodes(Some(primary)).await?;
-                self.walk_node(Some(primary), walk, &mut names).await?;
+                settled &= self.walk_node(Some(primary), walk, &mut names).await?;
                 let after = self.cluster_nodes(Some(primary)).await?;
                 settled &= [before, after].iter().all(|view| {
                     let view = Topology::read(view);
@@ -71,13 +71,16 @@ impl<K> RedisBackend<K> {
     }
 
     /// Scans `node` (or the one server) page by page, unlinking each page or adding it
-    /// to `names`. SCAN may list a name twice; the set counts it once.
+    /// to `names`. SCAN may list a name twice; the set counts it once. Returns whether
+    /// every page of a cluster node was unlinked: a name that node lists but no longer
+    /// serves (a slot half moved to it) answers MOVED, and the walk must start again.
     async fn walk_node(
         &self,
         node: Option<&Node>,
         walk: Walk,
         names: &mut HashSet<Vec<u8>>,
-    ) -> Result<(), RedisBackendError> {
+    ) -> Result<bool, RedisBackendError> {
+        let mut unlinked = true;
         let pattern = self.namespace.pattern();
         let mut cursor = 0u64;
         loop {
@@ -93,7 +96,7 @@ impl<K> RedisBackend<K> {
             };
             if walk == Walk::Unlink && !page.is_empty() {
                 match node {
-                    Some(node) => self.link.unlink_on_node(&page, node).await?,
+                    Some(node) => unlinked &= self.link.unlink_on_node(&page, node).await,
                     None => {
                         let mut unlink = redis::cmd("UNLINK");
                         unlink.arg(&page);
@@ -106,7 +109,7 @@ impl<K> RedisBackend<K> {
                 Walk::Unlink => {}
             }
             if next == 0 {
-                return Ok(());
+                return Ok(unlinked);
             }
             cursor = next;
         }

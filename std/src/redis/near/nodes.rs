@@ -103,6 +103,8 @@ pub(super) async fn start(
                     nodes: Some(nodes),
                 });
             }
+            // Asked from the seeds next time: the last nodes may be the ones gone.
+            known.clear();
             Err(failure.unwrap_or_else(|| unsettled("no seed")))
         }
     }
