@@ -309,12 +309,7 @@ async fn a_walk_never_trusts_a_slot_in_migration(cluster: &RedisCluster, seeds: 
         .expect("a crowded slot");
     let slot = cluster.slot_of(&name("moving", crowded[0]));
     let from = cluster.owner_of(slot);
-    let to = cluster
-        .primaries()
-        .into_iter()
-        .map(|(p, _)| p)
-        .find(|p| *p != from)
-        .unwrap();
+    let to = cluster.other_primary(from);
 
     cluster.open_migration(slot, from, to);
     assert_eq!(
@@ -345,12 +340,7 @@ async fn a_walk_never_trusts_a_slot_in_migration(cluster: &RedisCluster, seeds: 
         .find(|s| *s != slot)
         .expect("another crowded slot");
     let from = cluster.owner_of(other);
-    let to = cluster
-        .primaries()
-        .into_iter()
-        .map(|(p, _)| p)
-        .find(|p| *p != from)
-        .unwrap();
+    let to = cluster.other_primary(from);
     cluster.open_migration(other, from, to);
     cluster.migrate_keys(other, from, to, 2);
     assert!(matches!(

@@ -175,10 +175,8 @@ impl RedisCluster {
 
     /// `CLUSTER NODES`, from the first node that answers.
     fn cluster_nodes(&self) -> Option<String> {
-        self.live_ports().into_iter().find_map(|port| {
-            let mut raw = client(port)?;
-            redis::cmd("CLUSTER").arg("NODES").query(&mut raw).ok()
-        })
+        let nodes = |port| Some(text(&mut client(port)?, &["CLUSTER", "NODES"]));
+        self.live_ports().into_iter().find_map(nodes)
     }
 
     pub(crate) fn live_ports(&self) -> Vec<u16> {
@@ -202,51 +200,42 @@ impl RedisCluster {
     /// no failing node but the dead ones, and every live replica's link to its primary
     /// is up.
     pub(crate) fn wait_until_settled(&self) {
-        let live = self.live_ports();
-        wait_for(PATIENCE, "the cluster to settle", || {
-            live.iter().all(|&port| {
-                let Some(mut raw) = client(port) else {
-                    return false;
-                };
-                let info: String = redis::cmd("CLUSTER")
-                    .arg("INFO")
-                    .query(&mut raw)
-                    .unwrap_or_default();
-                let replication: String = redis::cmd("INFO")
-                    .arg("replication")
-                    .query(&mut raw)
-                    .unwrap_or_default();
-                let nodes: String = redis::cmd("CLUSTER")
-                    .arg("NODES")
-                    .query(&mut raw)
-                    .unwrap_or_default();
-                let known = nodes.lines().count() == self.nodes.len();
-                let handshaking = nodes.contains("handshake") || nodes.contains("noaddr");
-                let in_sync = !replication.contains("role:slave")
-                    || replication.contains("master_link_status:up");
-                info.contains("cluster_state:ok") && known && !handshaking && in_sync
-            })
+        self.wait_for_every_node("the cluster to settle", |raw| {
+            let nodes = text(raw, &["CLUSTER", "NODES"]);
+            let replication = text(raw, &["INFO", "replication"]);
+            let known = nodes.lines().count() == self.nodes.len();
+            let handshaking = nodes.contains("handshake") || nodes.contains("noaddr");
+            let in_sync = !replication.contains("role:slave")
+                || replication.contains("master_link_status:up");
+            text(raw, &["CLUSTER", "INFO"]).contains("cluster_state:ok")
+                && known
+                && !handshaking
+                && in_sync
         });
     }
 
     /// Waits until every replica has every write its primary took.
     pub(crate) fn wait_until_replicated(&self) {
+        self.wait_for_every_node("the replicas to catch up", |raw| {
+            let info = text(raw, &["INFO", "replication"]);
+            // A primary lists each replica's offset; each must equal its own.
+            let own = field(&info, "master_repl_offset");
+            info.lines()
+                .filter(|l| l.starts_with("slave") && l.contains("offset="))
+                .all(|l| l.split(',').any(|kv| kv == format!("offset={own}")))
+        });
+    }
+
+    /// Waits until `holds` is true of every live node, each asked on a new connection.
+    pub(crate) fn wait_for_every_node(
+        &self,
+        what: &str,
+        holds: impl Fn(&mut redis::Connection) -> bool,
+    ) {
         let live = self.live_ports();
-        wait_for(PATIENCE, "the replicas to catch up", || {
-            live.iter().all(|&port| {
-                let Some(mut raw) = client(port) else {
-                    return false;
-                };
-                let info: String = redis::cmd("INFO")
-                    .arg("replication")
-                    .query(&mut raw)
-                    .unwrap_or_default();
-                // A primary lists each replica's offset; each must equal its own.
-                let own = field(&info, "master_repl_offset");
-                info.lines()
-                    .filter(|l| l.starts_with("slave") && l.contains("offset="))
-                    .all(|l| l.split(',').any(|kv| kv == format!("offset={own}")))
-            })
+        wait_for(PATIENCE, what, || {
+            live.iter()
+                .all(|&port| client(port).is_some_and(|mut raw| holds(&mut raw)))
         });
     }
 
@@ -291,6 +280,14 @@ impl Drop for RedisCluster {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The text reply of `command` on `raw`; empty if it fails.
+pub(crate) fn text(raw: &mut redis::Connection, command: &[&str]) -> String {
+    redis::cmd(command[0])
+        .arg(&command[1..])
+        .query(raw)
+        .unwrap_or_default()
 }
 
 /// The value of `name` in an `INFO` reply.

@@ -3,9 +3,8 @@
 #![allow(dead_code)]
 
 use std::process::Command;
-use std::time::Duration;
 
-use super::redis_cluster::{RedisCluster, client, run_bounded, wait_for};
+use super::redis_cluster::{RedisCluster, client, run_bounded, text};
 
 impl RedisCluster {
     /// Whether the primary on `port` serves the key named `name`.
@@ -72,7 +71,6 @@ impl RedisCluster {
     /// every node says so.
     pub(crate) fn close_migration(&self, slot: i64, to: u16) {
         let to_id = self.id_of(to);
-        let live = self.live_ports();
         let mut ports: Vec<u16> = self.primaries().into_iter().map(|(p, _)| p).collect();
         ports.sort_by_key(|p| *p != to);
         for port in ports {
@@ -82,22 +80,9 @@ impl RedisCluster {
                 .query(&mut raw)
                 .unwrap();
         }
-        wait_for(
-            Duration::from_secs(30),
-            "every node to agree on the slot",
-            || {
-                live.iter().all(|&port| {
-                    let Some(mut raw) = client(port) else {
-                        return false;
-                    };
-                    let nodes: String = redis::cmd("CLUSTER")
-                        .arg("NODES")
-                        .query(&mut raw)
-                        .unwrap_or_default();
-                    owns(&nodes, &to_id, slot)
-                })
-            },
-        );
+        self.wait_for_every_node("every node to agree on the slot", |raw| {
+            owns(&text(raw, &["CLUSTER", "NODES"]), &to_id, slot)
+        });
     }
 
     /// The slot of the key named `name`.
@@ -108,6 +93,15 @@ impl RedisCluster {
             .arg(name)
             .query(&mut raw)
             .unwrap()
+    }
+
+    /// A primary other than the one on `port`.
+    pub(crate) fn other_primary(&self, port: u16) -> u16 {
+        let others = self.primaries().into_iter().map(|(p, _)| p);
+        others
+            .into_iter()
+            .find(|p| *p != port)
+            .expect("another primary")
     }
 
     /// The primary (its port) that serves `slot` now.

@@ -124,7 +124,7 @@ pub struct MemoryBackend<K, E, H = RandomState, P = DefaultEviction, W = UnitWei
     listener: L,
     hasher: H,
     /// Entries removed at their deadline and for capacity, since the last clear: what
-    /// [`Backend::reclaimed`](crate::Backend::reclaimed) reports.
+    /// [`Backend::reclaimed`](crate::backend::Backend::reclaimed) reports.
     expired: u64,
     evicted: u64,
 }

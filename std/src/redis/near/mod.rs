@@ -103,7 +103,7 @@ const HEARTBEAT: Duration = Duration::from_millis(500);
 /// caller uses), started by the first lookup that misses; if that runtime cannot start,
 /// or the URL was malformed, the near tier stays off and every lookup reads Redis.
 /// Builders name a backend (and so give it copies and a tracker of its own) when they
-/// build the cache: ask the cache's [`backend`](crate::AsyncCache::backend), not a clone
+/// build the cache: ask the cache's [`backend`](crate::asynch::AsyncCache::backend), not a clone
 /// kept from before, whether it is tracking.
 ///
 /// ```no_run
