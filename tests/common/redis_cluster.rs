@@ -196,21 +196,28 @@ impl RedisCluster {
         }
     }
 
-    /// Waits until every live node says `cluster_state:ok`, agrees on the nodes, knows
-    /// no failing node but the dead ones, and every live replica's link to its primary
-    /// is up.
+    /// Waits until every live node says `cluster_state:ok`, knows every node, knows
+    /// no failing node but the dead ones, sees the same roles and slots as every other
+    /// (as `redis-cli --cluster` requires before it moves slots), and every live
+    /// replica's link to its primary is up.
     pub(crate) fn wait_until_settled(&self) {
-        self.wait_for_every_node("the cluster to settle", |raw| {
-            let nodes = text(raw, &["CLUSTER", "NODES"]);
-            let replication = text(raw, &["INFO", "replication"]);
-            let known = nodes.lines().count() == self.nodes.len();
-            let handshaking = nodes.contains("handshake") || nodes.contains("noaddr");
-            let in_sync = !replication.contains("role:slave")
-                || replication.contains("master_link_status:up");
-            text(raw, &["CLUSTER", "INFO"]).contains("cluster_state:ok")
-                && known
-                && !handshaking
-                && in_sync
+        let live = self.live_ports();
+        wait_for(PATIENCE, "the cluster to settle", || {
+            let views: Option<Vec<Vec<String>>> = live
+                .iter()
+                .map(|&port| {
+                    let mut raw = client(port)?;
+                    let nodes = text(&mut raw, &["CLUSTER", "NODES"]);
+                    let replication = text(&mut raw, &["INFO", "replication"]);
+                    let known = nodes.lines().count() == self.nodes.len();
+                    let handshaking = nodes.contains("handshake") || nodes.contains("noaddr");
+                    let in_sync = !replication.contains("role:slave")
+                        || replication.contains("master_link_status:up");
+                    let ok = text(&mut raw, &["CLUSTER", "INFO"]).contains("cluster_state:ok");
+                    (ok && known && !handshaking && in_sync).then(|| placement(&nodes))
+                })
+                .collect();
+            views.is_some_and(|views| views.windows(2).all(|pair| pair[0] == pair[1]))
         });
     }
 
@@ -280,6 +287,27 @@ impl Drop for RedisCluster {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Each node's id, role and slots in a `CLUSTER NODES` reply, sorted: what every node
+/// of a settled cluster agrees on.
+fn placement(nodes: &str) -> Vec<String> {
+    let mut lines: Vec<String> = nodes
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let role = if fields.get(2)?.contains("master") {
+                "primary"
+            } else {
+                "replica"
+            };
+            let slots = fields.get(8..)?.iter().filter(|s| !s.starts_with('['));
+            let slots: Vec<&str> = slots.copied().collect();
+            Some(format!("{} {role} {}", fields[0], slots.join(" ")))
+        })
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// The text reply of `command` on `raw`; empty if it fails.
