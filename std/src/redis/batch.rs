@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use futures_util::future::join_all;
 use redis::Cmd;
 use tokio::runtime::{self, Handle};
 use tokio::sync::{mpsc, oneshot};
@@ -103,10 +104,51 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
                     let _ = lookup.reply.send(Ok(value));
                 }
             }
+            Ok(_) if link.is_cluster() => look_up_each_apart(&link, &mut batch),
             Ok(_) => reply_all(&mut batch, &RedisBackendError::Malformed),
+            Err(e) if link.is_cluster() && splits_badly(&e) => {
+                look_up_each_apart(&link, &mut batch)
+            }
             Err(e) => reply_all(&mut batch, &e),
         }
     }
+}
+
+/// Whether a cluster's `MGET` failed as a whole for want of one part, as redis-rs's
+/// split `MGET` does when it has no connection to one slot's node: it leaves that
+/// part out and then refuses the mismatched reply, failing every caller. A timeout
+/// or a lost connection is not retried: the backend pauses instead.
+pub(crate) fn splits_badly(e: &RedisBackendError) -> bool {
+    match e {
+        RedisBackendError::Redis(e) => !e.is_io_error() && !e.is_timeout(),
+        RedisBackendError::Malformed => true,
+        _ => false,
+    }
+}
+
+/// Answers each lookup of `batch` by a `GET` of its own, on a task of its own so that
+/// later batches do not wait: a `GET` finds its node (connecting if need be) and is
+/// redirected on its own, so only a key that truly fails fails.
+fn look_up_each_apart(link: &Arc<Link>, batch: &mut Vec<Lookup>) {
+    let (link, batch) = (Arc::clone(link), std::mem::take(batch));
+    tokio::spawn(async move {
+        let names = batch.iter().map(|lookup| lookup.name.as_str());
+        let founds = get_each(&link, names).await;
+        for (lookup, found) in batch.into_iter().zip(founds) {
+            let _ = lookup.reply.send(found);
+        }
+    });
+}
+
+/// The value under each name, by a `GET` each, all at once.
+pub(crate) async fn get_each<'a>(
+    link: &Link,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<Found> {
+    let gets = names
+        .into_iter()
+        .map(|name| async move { link.query(Cmd::new().arg("GET").arg(name)).await });
+    join_all(gets).await
 }
 
 fn reply_all(batch: &mut Vec<Lookup>, error: &RedisBackendError) {

@@ -8,6 +8,7 @@ use redis::Pipeline;
 use redis::cluster_routing::Slot;
 
 use super::backend::{LARGE_VALUE_BYTES, RedisBackend, within};
+use super::batch::{get_each, splits_badly};
 use super::error::RedisBackendError;
 use super::record;
 
@@ -27,9 +28,24 @@ impl<K> RedisBackend<K> {
             .map(|k| self.name(k))
             .collect::<Result<Vec<_>, _>>()?;
         let mut command = redis::cmd("MGET");
-        command.arg(names);
+        command.arg(&names);
         let wall_now = record::wall_now();
-        let found: Vec<Option<Vec<u8>>> = self.query(&command).await?;
+        let found = self.query::<Vec<Option<Vec<u8>>>>(&command).await;
+        let found = found.and_then(|found| match found.len() == names.len() {
+            true => Ok(found),
+            false => Err(RedisBackendError::Malformed),
+        });
+        let found = match found {
+            // See `splits_badly`: the keys apart, then.
+            Err(e) if self.link.is_cluster() && splits_badly(&e) => {
+                let names = names.iter().map(String::as_str);
+                get_each(&self.link, names)
+                    .await
+                    .into_iter()
+                    .collect::<Result<_, _>>()?
+            }
+            found => found?,
+        };
         let live = |bytes: &Vec<u8>| record::is_live(bytes, self.stale_window, wall_now);
         Ok(found
             .into_iter()
