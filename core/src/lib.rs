@@ -78,7 +78,7 @@ pub use key::{Digest, KeyHasher, PersistentDigest, PersistentHash, UnhashableKey
 pub use memory::WeightPool;
 pub use memory::{
     DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
-    Unbounded, UnitWeight, Weigher,
+    TinyLfu, Unbounded, UnitWeight, Weigher,
 };
 #[cfg(feature = "embassy-time")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]

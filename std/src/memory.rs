@@ -8,7 +8,7 @@
 
 pub use jwm_cache_core::{
     DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
-    Unbounded, UnitWeight, Weigher, WeightPool,
+    TinyLfu, Unbounded, UnitWeight, Weigher, WeightPool,
 };
 
 pub use crate::departures::{Listener, ListenerSetting, Queued};

@@ -34,19 +34,23 @@ pub trait Eviction {
     /// the default [`UnitWeight`](crate::memory::UnitWeight), weight counts entries.
     fn capacity(&self) -> Option<usize>;
 
-    /// An entry was stored at `index`, the next free position.
-    fn inserted(&mut self, index: u32);
+    /// An entry was stored at `index`, the next free position; `hash` is its key's
+    /// hash, from the store's hasher.
+    fn inserted(&mut self, index: u32, hash: u64);
 
-    /// The entry at `index` was read, or its value was replaced in place.
-    fn accessed(&mut self, index: u32);
+    /// The entry at `index`, whose key hashes to `hash`, was read, or its value was
+    /// replaced in place.
+    fn accessed(&mut self, index: u32, hash: u64);
 
     /// The entry at `index` left the store, and the entry at `last` moved into its
     /// position (unless `index == last`).
     fn removed(&mut self, index: u32, last: u32);
 
     /// The entry to evict next, or `None` if the policy tracks none. The store then
-    /// removes it, telling the policy through [`removed`](Self::removed).
-    fn victim(&mut self) -> Option<u32>;
+    /// removes it, telling the policy through [`removed`](Self::removed). `hash_of`
+    /// gives the key hash of the entry at a position, for policies that weigh
+    /// candidates by key (the store hashes the key again: evictions only).
+    fn victim(&mut self, hash_of: &dyn Fn(u32) -> u64) -> Option<u32>;
 
     /// Every entry left the store.
     fn cleared(&mut self);
@@ -92,16 +96,16 @@ impl Eviction for Unbounded {
     }
 
     #[inline]
-    fn inserted(&mut self, _: u32) {}
+    fn inserted(&mut self, _: u32, _: u64) {}
 
     #[inline]
-    fn accessed(&mut self, _: u32) {}
+    fn accessed(&mut self, _: u32, _: u64) {}
 
     #[inline]
     fn removed(&mut self, _: u32, _: u32) {}
 
     #[inline]
-    fn victim(&mut self) -> Option<u32> {
+    fn victim(&mut self, _: &dyn Fn(u32) -> u64) -> Option<u32> {
         None
     }
 
@@ -117,16 +121,16 @@ impl<P: Eviction> Eviction for Option<P> {
     }
 
     #[inline]
-    fn inserted(&mut self, index: u32) {
+    fn inserted(&mut self, index: u32, hash: u64) {
         if let Some(policy) = self {
-            policy.inserted(index);
+            policy.inserted(index, hash);
         }
     }
 
     #[inline]
-    fn accessed(&mut self, index: u32) {
+    fn accessed(&mut self, index: u32, hash: u64) {
         if let Some(policy) = self {
-            policy.accessed(index);
+            policy.accessed(index, hash);
         }
     }
 
@@ -138,8 +142,8 @@ impl<P: Eviction> Eviction for Option<P> {
     }
 
     #[inline]
-    fn victim(&mut self) -> Option<u32> {
-        self.as_mut().and_then(P::victim)
+    fn victim(&mut self, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
+        self.as_mut().and_then(|policy| policy.victim(hash_of))
     }
 
     #[inline]
@@ -168,10 +172,10 @@ mod tests {
     fn none_never_evicts() {
         let mut policy: Option<Sieve> = None;
         for index in 0..4 {
-            policy.inserted(index);
+            policy.inserted(index, u64::from(index));
         }
-        policy.accessed(2);
+        policy.accessed(2, 2);
         policy.removed(1, 3);
-        assert_eq!((policy.capacity(), policy.victim()), (None, None));
+        assert_eq!((policy.capacity(), policy.victim(&u64::from)), (None, None));
     }
 }

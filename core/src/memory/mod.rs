@@ -9,6 +9,7 @@ mod parts;
 mod pool;
 mod sieve;
 mod store;
+mod tinylfu;
 mod weigher;
 mod weight;
 mod wheel;
@@ -26,6 +27,7 @@ pub use listener::{NoListener, RemovalCause, RemovalListener};
 #[cfg(target_has_atomic = "ptr")]
 pub use pool::WeightPool;
 pub use sieve::Sieve;
+pub use tinylfu::TinyLfu;
 pub use weigher::{UnitWeight, Weigher};
 
 use idle::Idle;

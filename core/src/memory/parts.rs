@@ -2,6 +2,7 @@
 //! part, taking over the entries it already holds.
 
 use alloc::boxed::Box;
+use core::hash::{BuildHasher, Hash};
 
 use crate::time::Ttl;
 
@@ -22,10 +23,14 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// let store = MemoryBackend::<u32, u32>::new().with_eviction(Sieve::new(100));
     /// assert_eq!(store.capacity(), Some(100));
     /// ```
-    pub fn with_eviction<Q: Eviction>(self, mut eviction: Q) -> MemoryBackend<K, E, H, Q, W, L> {
+    pub fn with_eviction<Q: Eviction>(self, mut eviction: Q) -> MemoryBackend<K, E, H, Q, W, L>
+    where
+        K: Hash,
+        H: BuildHasher,
+    {
         eviction.cleared();
-        for index in 0..self.nodes.len() as u32 {
-            eviction.inserted(index);
+        for (index, node) in self.nodes.iter().enumerate() {
+            eviction.inserted(index as u32, self.hasher.hash_one(&node.key));
         }
         MemoryBackend {
             table: self.table,

@@ -130,7 +130,7 @@ impl Eviction for Sieve {
         Some(self.capacity)
     }
 
-    fn inserted(&mut self, index: u32) {
+    fn inserted(&mut self, index: u32, _: u64) {
         debug_assert_eq!(index as usize, self.links.len());
         let link = match self.newest {
             NIL => Link {
@@ -156,7 +156,7 @@ impl Eviction for Sieve {
 
     /// Stores only on a change: a hit on a visited entry must not dirty a cache line.
     #[inline]
-    fn accessed(&mut self, index: u32) {
+    fn accessed(&mut self, index: u32, _: u64) {
         if !self.is_visited(index) {
             self.set_visited(index, true);
         }
@@ -177,7 +177,7 @@ impl Eviction for Sieve {
     }
 
     /// Leaves the hand on the victim, so the search resumes past it.
-    fn victim(&mut self) -> Option<u32> {
+    fn victim(&mut self, _: &dyn Fn(u32) -> u64) -> Option<u32> {
         let mut hand = match self.hand {
             NIL => self.oldest(),
             hand => hand,
@@ -223,7 +223,7 @@ mod tests {
                 names: Vec::new(),
             };
             for name in names.chars() {
-                queue.sieve.inserted(queue.names.len() as u32);
+                queue.sieve.inserted(queue.names.len() as u32, 0);
                 queue.names.push(name);
             }
             queue
@@ -231,11 +231,11 @@ mod tests {
 
         fn visit(&mut self, name: char) {
             let index = self.names.iter().position(|&n| n == name).unwrap();
-            self.sieve.accessed(index as u32);
+            self.sieve.accessed(index as u32, 0);
         }
 
         fn evict(&mut self) -> Option<char> {
-            let index = self.sieve.victim()?;
+            let index = self.sieve.victim(&u64::from)?;
             let last = self.names.len() as u32 - 1;
             self.sieve.removed(index, last);
             Some(self.names.swap_remove(index as usize))

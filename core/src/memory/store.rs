@@ -124,7 +124,9 @@ where
                 || self.nodes.len() + positions > MAX_ENTRIES)
         {
             // A policy that tracks nothing is only over the position limit: any will do.
-            let victim = self.eviction.victim().unwrap_or(0);
+            let (nodes, hasher) = (&self.nodes, &self.hasher);
+            let hash_of = |index: u32| hasher.hash_one(&nodes[index as usize].key);
+            let victim = self.eviction.victim(&hash_of).unwrap_or(0);
             let deadline = self.nodes[victim as usize].deadline;
             self.remove_index(victim, cause_at(deadline, now, RemovalCause::Evicted));
         }
@@ -133,7 +135,7 @@ where
     /// Overwrites the live entry at `index` in place and returns the old value: the
     /// entry keeps its position and its place in the policy, which counts the write as
     /// an access.
-    fn replace(&mut self, index: u32, value: E, own: Deadline, now: Instant) -> E {
+    fn replace(&mut self, index: u32, hash: u64, value: E, own: Deadline, now: Instant) -> E {
         if let Some(idle) = &mut self.idle {
             idle.replaced(index, own);
         }
@@ -147,7 +149,7 @@ where
                 self.wheel.insert(self.nodes.as_mut_slice(), index);
             }
         }
-        self.eviction.accessed(index);
+        self.eviction.accessed(index, hash);
         old
     }
 }
@@ -190,7 +192,7 @@ where
                     .saturating_sub(old_weight)
                     .saturating_add(weight);
                 if total <= self.limit(capacity, weight) {
-                    let old = self.replace(index, value, deadline, now);
+                    let old = self.replace(index, hash, value, deadline, now);
                     self.lose_weight(old_weight);
                     self.gain_weight(weight);
                     self.report(key, old, RemovalCause::Replaced);
@@ -225,7 +227,7 @@ where
         if !deadline.is_never() {
             self.wheel.insert(self.nodes.as_mut_slice(), index);
         }
-        self.eviction.inserted(index);
+        self.eviction.inserted(index, hash);
         Ok(())
     }
 
@@ -297,7 +299,7 @@ where
             return Ok(None);
         }
         // A policy without per-entry state compiles this away.
-        self.eviction.accessed(index);
+        self.eviction.accessed(index, hash);
         if let Some(idle) = &self.idle {
             // Only later: the wheel relinks the entry when its old slot comes due.
             let node = &mut self.nodes[index as usize];

@@ -12,8 +12,8 @@ use alloc::string::String;
 use core::time::Duration;
 
 use jwm_cache_core::{
-    Backend, CacheBuilder, Deadline, Instant, ManualClock, MemoryBackend, PersistentDigest,
-    Postcard, RemovalCause, Sieve, Ttl,
+    Backend, CacheBuilder, Deadline, Instant, Lookup, ManualClock, MemoryBackend, PersistentDigest,
+    Postcard, RemovalCause, Sieve, TinyLfu, Ttl,
 };
 
 unsafe extern "C" {
@@ -68,6 +68,17 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     assert_eq!((weighed.stored(), weighed.weight()), (2, 6));
     drop(weighed);
     assert_eq!(evicted, 2);
+
+    // W-TinyLFU: a key read often stays while one-time keys stream through.
+    let mut frequent = MemoryBackend::<u32, u32>::new().with_eviction(TinyLfu::new(16));
+    frequent.set(0, 0, Deadline::NEVER, Instant::ZERO).unwrap();
+    for key in 1..200 {
+        assert_eq!(frequent.get(&0, Instant::ZERO).unwrap(), Some(&0));
+        frequent
+            .set(key, key, Deadline::NEVER, Instant::ZERO)
+            .unwrap();
+    }
+    assert_eq!(frequent.stored(), 16);
 
     #[cfg(feature = "all")]
     all_features::run();

@@ -1,0 +1,218 @@
+//! Hit ratios on the ARC block traces and on synthetic workloads, beside the peers.
+//!
+//! `cargo bench -p jwm-cache-benches --bench hit_ratio` (add `-- --quick` for the
+//! traces' first capacity and shorter synthetic runs). Every contender gets the same
+//! capacity and the same accesses: look the key up, and insert it on a miss.
+//!
+//! The traces are `../shared/traces/*.lis.zst` beside the repository (or the folder
+//! named by `JWM_CACHE_TRACES`); they are from the ARC paper (Megiddo and Modha, FAST
+//! 2003), whose licence asks for that citation.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[path = "tools/workloads.rs"]
+mod workloads;
+
+use jwm_cache::SyncCache;
+use jwm_cache::backend::{Backend, Deadline, Instant as At, Lookup};
+use jwm_cache::memory::{Eviction, MemoryBackend, Sieve, TinyLfu};
+use workloads::{scan_mix, zipf};
+
+/// A cache under test: looks `key` up, inserts it on a miss, and says whether it hit.
+trait Contender {
+    fn access(&mut self, key: u64) -> bool;
+}
+
+/// The core's memory backend under the eviction policy `P`.
+struct Core<P>(MemoryBackend<u64, (), foldhash::fast::RandomState, P>);
+
+impl<P: Eviction> Contender for Core<P> {
+    fn access(&mut self, key: u64) -> bool {
+        if let Ok(Some(())) = self.0.get(&key, At::ZERO) {
+            return true;
+        }
+        let _ = self.0.set(key, (), Deadline::NEVER, At::ZERO);
+        false
+    }
+}
+
+/// `SyncCache`, whose shards split the capacity.
+struct Sharded(SyncCache<u64, ()>);
+
+impl Contender for Sharded {
+    fn access(&mut self, key: u64) -> bool {
+        if let Ok(Some(())) = self.0.get(&key) {
+            return true;
+        }
+        let _ = self.0.insert(key, ());
+        false
+    }
+}
+
+struct Moka(moka::sync::Cache<u64, ()>);
+
+impl Contender for Moka {
+    fn access(&mut self, key: u64) -> bool {
+        if self.0.get(&key).is_some() {
+            return true;
+        }
+        self.0.insert(key, ());
+        false
+    }
+}
+
+struct QuickCache(quick_cache::unsync::Cache<u64, ()>);
+
+impl Contender for QuickCache {
+    fn access(&mut self, key: u64) -> bool {
+        if self.0.get(&key).is_some() {
+            return true;
+        }
+        self.0.insert(key, ());
+        false
+    }
+}
+
+struct Lru(lru::LruCache<u64, ()>);
+
+impl Contender for Lru {
+    fn access(&mut self, key: u64) -> bool {
+        if self.0.get(&key).is_some() {
+            return true;
+        }
+        self.0.put(key, ());
+        false
+    }
+}
+
+/// Every contender's name and a cache of `capacity`, ours first.
+fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
+    let store = || MemoryBackend::with_hasher(None, foldhash::fast::RandomState::default());
+    vec![
+        (
+            "jwm TinyLfu",
+            Box::new(Core(store().with_eviction(TinyLfu::new(capacity)))),
+        ),
+        (
+            "jwm SyncCache",
+            Box::new(Sharded(
+                SyncCache::builder().capacity(capacity).build::<u64, ()>(),
+            )),
+        ),
+        (
+            "jwm Sieve",
+            Box::new(Core(store().with_eviction(Sieve::new(capacity)))),
+        ),
+        (
+            "moka",
+            Box::new(Moka(moka::sync::Cache::new(capacity as u64))),
+        ),
+        (
+            "quick_cache",
+            Box::new(QuickCache(quick_cache::unsync::Cache::new(capacity))),
+        ),
+        (
+            "lru",
+            Box::new(Lru(lru::LruCache::new(
+                NonZeroUsize::new(capacity).expect("a capacity above 0"),
+            ))),
+        ),
+    ]
+}
+
+/// The first `OURS` contenders are ours, judged against the peers from `PEERS` on;
+/// between them, SIEVE, our policy before, for reference.
+const OURS: usize = 2;
+const PEERS: usize = 3;
+
+/// Replays `accesses` on every contender at `capacity` and prints one row.
+fn row(workload: &str, capacity: usize, accesses: &[u64]) {
+    let mut cells = Vec::new();
+    for (_, mut cache) in contenders(capacity) {
+        let hits = accesses.iter().filter(|&&key| cache.access(key)).count();
+        cells.push(100.0 * hits as f64 / accesses.len() as f64);
+    }
+    let best_peer = cells[PEERS..].iter().copied().fold(f64::MIN, f64::max);
+    let worst_of_ours = cells[..OURS].iter().copied().fold(f64::MAX, f64::min);
+    let verdict = if worst_of_ours >= best_peer - 0.5 {
+        "ok"
+    } else {
+        "BEHIND"
+    };
+    let cells: Vec<String> = cells.iter().map(|c| format!("{c:.2}")).collect();
+    println!(
+        "| {workload} | {capacity} | {} | {:+.2} | {verdict} |",
+        cells.join(" | "),
+        worst_of_ours - best_peer
+    );
+}
+
+fn header() {
+    let names: Vec<&str> = contenders(16).into_iter().map(|(name, _)| name).collect();
+    println!(
+        "| workload | capacity | {} | ours - best peer | |",
+        names.join(" | ")
+    );
+    println!("|---|---:|{}---:|---|", "---:|".repeat(names.len()));
+}
+
+fn traces_folder() -> PathBuf {
+    std::env::var_os("JWM_CACHE_TRACES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces"))
+}
+
+/// A trace's block accesses: each line `start count _ _` is `count` blocks from `start`.
+fn trace(name: &str) -> Option<Vec<u64>> {
+    let path = traces_folder().join(format!("{name}.lis.zst"));
+    let file = File::open(&path)
+        .map_err(|e| eprintln!("skipping {name}: {}: {e}", path.display()))
+        .ok()?;
+    let decoder = ruzstd::decoding::StreamingDecoder::new(BufReader::new(file)).ok()?;
+    let mut accesses = Vec::new();
+    for line in BufReader::new(decoder).lines() {
+        let line = line.ok()?;
+        let mut fields = line.split_whitespace().map(str::parse::<u64>);
+        let (Some(Ok(start)), Some(Ok(count))) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        accesses.extend(start..start + count);
+    }
+    Some(accesses)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let began = Instant::now();
+    header();
+    let traces: [(&str, &[usize]); 2] = [
+        ("OLTP", &[1_000, 2_000, 5_000, 10_000, 15_000]),
+        ("P3", &[10_000, 50_000, 100_000, 200_000, 400_000]),
+    ];
+    for (name, capacities) in traces {
+        let Some(accesses) = trace(name) else {
+            continue;
+        };
+        let capacities = if quick { &capacities[..1] } else { capacities };
+        for &capacity in capacities {
+            row(name, capacity, &accesses);
+        }
+    }
+    let keys = 1_000_000;
+    let length = if quick { 1_000_000 } else { 4_000_000 };
+    for alpha in [0.7, 0.9, 1.1] {
+        let accesses = zipf(keys, alpha, length, 7);
+        for capacity in [keys as usize / 100, keys as usize / 10] {
+            row(&format!("Zipf {alpha}, 1M keys"), capacity, &accesses);
+        }
+    }
+    for capacity in [10_000, 100_000] {
+        let accesses = scan_mix(capacity, length, 11);
+        row("hot 10% + scans", capacity, &accesses);
+    }
+    eprintln!("took {:.1?}", began.elapsed());
+}

@@ -1,0 +1,69 @@
+//! Synthetic access sequences for hit-ratio runs, deterministic from a seed: the
+//! hit-ratio bench and the hit-ratio regression test replay the same ones.
+#![allow(dead_code)]
+
+/// SplitMix64: a small, fast, well-mixed generator, enough for workloads.
+pub(crate) struct SplitMix(u64);
+
+impl SplitMix {
+    pub(crate) fn new(seed: u64) -> Self {
+        SplitMix(seed)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix(self.0)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub(crate) fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The SplitMix64 finalizer: a bijection, so distinct ranks stay distinct keys.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `length` accesses over `keys` keys whose popularity follows Zipf's law with exponent
+/// `alpha` (rank `r` drawn with probability proportional to `1 / r^alpha`). Ranks are
+/// scattered over the key space, so that no policy gains from key order.
+pub(crate) fn zipf(keys: u64, alpha: f64, length: usize, seed: u64) -> Vec<u64> {
+    let mut cumulative = Vec::with_capacity(keys as usize);
+    let mut total = 0.0;
+    for rank in 1..=keys {
+        total += 1.0 / (rank as f64).powf(alpha);
+        cumulative.push(total);
+    }
+    let mut random = SplitMix::new(seed);
+    (0..length)
+        .map(|_| {
+            let target = random.next_f64() * total;
+            let rank = cumulative.partition_point(|&c| c < target) as u64;
+            mix(rank.min(keys - 1) ^ seed)
+        })
+        .collect()
+}
+
+/// `length` accesses for a cache of `capacity`: one in ten goes to a hot set of
+/// `capacity / 2` keys (uniformly), the rest are a scan of fresh keys, each read once.
+/// A scan-resistant policy keeps the hot set and hits on close to 10% of the accesses;
+/// LRU keeps flushing it.
+pub(crate) fn scan_mix(capacity: usize, length: usize, seed: u64) -> Vec<u64> {
+    let hot = (capacity / 2).max(1) as u64;
+    let mut random = SplitMix::new(seed);
+    let mut fresh = 1u64 << 40;
+    (0..length)
+        .map(|_| {
+            if random.next_u64().is_multiple_of(10) {
+                mix(random.next_u64() % hot)
+            } else {
+                fresh += 1;
+                mix(fresh)
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,169 @@
+//! How often each key was seen lately: a count-min sketch of 4-bit counters that
+//! halves itself as it fills, after Caffeine's `FrequencySketch`.
+//!
+//! A key's four counters lie in one 64-byte block of the table, so an increment or an
+//! estimate touches one cache line. Every `10 × table length` increments, all counters
+//! halve: old popularity fades, and the 4 bits never need more.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Counters per table word.
+const COUNTERS: u32 = 16;
+/// The largest count a counter holds.
+const MOST: u64 = 15;
+/// Each counter's low bit, to count the odd ones a halving rounds down.
+const LOW_BITS: u64 = 0x1111_1111_1111_1111;
+/// What a counter keeps of its bits once shifted right by one.
+const HALVED: u64 = 0x7777_7777_7777_7777;
+/// Words per block: one 64-byte cache line.
+const BLOCK: usize = 8;
+
+/// A frequency sketch sized for at most `most` keys at a time.
+#[derive(Clone, Debug)]
+pub(super) struct Sketch {
+    /// Empty until the first increment; grows with the number of entries held.
+    table: Vec<u64>,
+    /// Increments since the last halving.
+    additions: usize,
+}
+
+impl Sketch {
+    pub(super) const fn new() -> Self {
+        Sketch {
+            table: Vec::new(),
+            additions: 0,
+        }
+    }
+
+    /// Makes room for counting about `keys` keys (a power of two of words, one per
+    /// key, at least one block), starting over if the table grows. Bounded by `most`.
+    pub(super) fn ensure(&mut self, keys: usize, most: usize) {
+        let words = keys.min(most).max(BLOCK).next_power_of_two();
+        if words > self.table.len() {
+            self.table = vec![0; words];
+            self.additions = 0;
+        }
+    }
+
+    /// The block of `hash` and the word offset and counter of each of its four counters.
+    #[inline]
+    fn counters(&self, hash: u64) -> [(usize, u32); 4] {
+        let blocks = self.table.len() / BLOCK;
+        let block = ((hash >> 32) as usize & (blocks - 1)) * BLOCK;
+        // The counter bits come from the other half of the hash, remixed.
+        let bits = (hash as u32).wrapping_mul(0x9e37_79b9) ^ (hash >> 47) as u32;
+        core::array::from_fn(|i| {
+            let h = bits >> (i * 8);
+            let word = block + (h & 1) as usize + i * 2;
+            (word, (h >> 1) % COUNTERS)
+        })
+    }
+
+    /// The estimated number of recent sightings of `hash`, at most 15.
+    pub(super) fn frequency(&self, hash: u64) -> u8 {
+        if self.table.is_empty() {
+            return 0;
+        }
+        self.counters(hash)
+            .iter()
+            .map(|&(word, counter)| (self.table[word] >> (counter * 4)) & MOST)
+            .min()
+            .unwrap_or(0) as u8
+    }
+
+    /// Counts one sighting of `hash`; halves every counter once the table has taken
+    /// ten increments per word.
+    #[inline]
+    pub(super) fn increment(&mut self, hash: u64) {
+        if self.table.is_empty() {
+            return;
+        }
+        let mut added = false;
+        for (word, counter) in self.counters(hash) {
+            let shift = counter * 4;
+            if (self.table[word] >> shift) & MOST != MOST {
+                self.table[word] += 1 << shift;
+                added = true;
+            }
+        }
+        if added {
+            self.additions += 1;
+            if self.additions >= 10 * self.table.len() {
+                self.halve();
+            }
+        }
+    }
+
+    /// Halves every counter, and the count of additions by as much as was lost.
+    fn halve(&mut self) {
+        let mut odd = 0;
+        for word in &mut self.table {
+            odd += (*word & LOW_BITS).count_ones() as usize;
+            *word = (*word >> 1) & HALVED;
+        }
+        self.additions = self.additions.saturating_sub(odd / 4) / 2;
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.table.iter_mut().for_each(|word| *word = 0);
+        self.additions = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spread(n: u64) -> u64 {
+        n.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
+    }
+
+    #[test]
+    fn counts_up_to_fifteen() {
+        let mut sketch = Sketch::new();
+        sketch.ensure(64, usize::MAX);
+        for n in 1..=20 {
+            sketch.increment(spread(1));
+            assert_eq!(sketch.frequency(spread(1)), n.min(15));
+        }
+    }
+
+    #[test]
+    fn an_empty_sketch_counts_nothing() {
+        let mut sketch = Sketch::new();
+        sketch.increment(7);
+        assert_eq!(sketch.frequency(7), 0);
+    }
+
+    #[test]
+    fn halving_fades_old_counts() {
+        let mut sketch = Sketch::new();
+        sketch.ensure(64, usize::MAX);
+        for _ in 0..8 {
+            sketch.increment(spread(1));
+        }
+        // Enough other keys to fill the sample and halve once.
+        for n in 2..(10 * 64 + 2) {
+            sketch.increment(spread(n));
+        }
+        let left = sketch.frequency(spread(1));
+        assert!((3..=5).contains(&left), "{left}");
+    }
+
+    #[test]
+    fn keys_seen_once_rarely_look_frequent() {
+        let mut sketch = Sketch::new();
+        sketch.ensure(1024, usize::MAX);
+        for n in 0..512 {
+            sketch.increment(spread(n));
+        }
+        let frequent = (0..512)
+            .filter(|&n| sketch.frequency(spread(n)) > 2)
+            .count();
+        assert!(
+            frequent < 8,
+            "{frequent} of 512 keys seen once look frequent"
+        );
+    }
+}
