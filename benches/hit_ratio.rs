@@ -20,7 +20,7 @@ mod workloads;
 use jwm_cache::SyncCache;
 use jwm_cache::backend::{Backend, Deadline, Instant as At, Lookup};
 use jwm_cache::memory::{Eviction, MemoryBackend, Sieve, TinyLfu};
-use workloads::{scan_mix, zipf};
+use workloads::{scan_mix, shifting, zipf};
 
 /// A cache under test: looks `key` up, inserts it on a miss, and says whether it hit.
 trait Contender {
@@ -213,6 +213,11 @@ fn main() {
     for capacity in [10_000, 100_000] {
         let accesses = scan_mix(capacity, length, 11);
         row("hot 10% + scans", capacity, &accesses);
+    }
+    for capacity in [10_000, 100_000] {
+        // Working sets of 80% of the capacity, replaced every 10 capacities of accesses.
+        let accesses = shifting(capacity as u64 * 8 / 10, capacity * 10, length, 13);
+        row("shifting sets", capacity, &accesses);
     }
     eprintln!("took {:.1?}", began.elapsed());
 }

@@ -67,3 +67,16 @@ pub(crate) fn scan_mix(capacity: usize, length: usize, seed: u64) -> Vec<u64> {
         })
         .collect()
 }
+
+/// `length` accesses in phases of `phase` accesses, each uniform over a working set of
+/// `set` keys that no other phase uses: recency matters, and frequency learnt in one
+/// phase is worthless in the next.
+pub(crate) fn shifting(set: u64, phase: usize, length: usize, seed: u64) -> Vec<u64> {
+    let mut random = SplitMix::new(seed);
+    (0..length)
+        .map(|n| {
+            let base = (n / phase) as u64 * set;
+            mix(base + random.next_u64() % set)
+        })
+        .collect()
+}

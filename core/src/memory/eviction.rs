@@ -46,11 +46,12 @@ pub trait Eviction {
     /// position (unless `index == last`).
     fn removed(&mut self, index: u32, last: u32);
 
-    /// The entry to evict next, or `None` if the policy tracks none. The store then
-    /// removes it, telling the policy through [`removed`](Self::removed). `hash_of`
-    /// gives the key hash of the entry at a position, for policies that weigh
-    /// candidates by key (the store hashes the key again: evictions only).
-    fn victim(&mut self, hash_of: &dyn Fn(u32) -> u64) -> Option<u32>;
+    /// The entry to evict next, to make room for one whose key hashes to `incoming`,
+    /// or `None` if the policy tracks none. The store then removes it, telling the
+    /// policy through [`removed`](Self::removed). `hash_of` gives the key hash of the
+    /// entry at a position, for policies that weigh candidates by key (the store
+    /// hashes the key again: evictions only).
+    fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32>;
 
     /// Every entry left the store.
     fn cleared(&mut self);
@@ -105,7 +106,7 @@ impl Eviction for Unbounded {
     fn removed(&mut self, _: u32, _: u32) {}
 
     #[inline]
-    fn victim(&mut self, _: &dyn Fn(u32) -> u64) -> Option<u32> {
+    fn victim(&mut self, _: u64, _: &dyn Fn(u32) -> u64) -> Option<u32> {
         None
     }
 
@@ -142,8 +143,9 @@ impl<P: Eviction> Eviction for Option<P> {
     }
 
     #[inline]
-    fn victim(&mut self, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
-        self.as_mut().and_then(|policy| policy.victim(hash_of))
+    fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
+        self.as_mut()
+            .and_then(|policy| policy.victim(incoming, hash_of))
     }
 
     #[inline]
@@ -176,6 +178,9 @@ mod tests {
         }
         policy.accessed(2, 2);
         policy.removed(1, 3);
-        assert_eq!((policy.capacity(), policy.victim(&u64::from)), (None, None));
+        assert_eq!(
+            (policy.capacity(), policy.victim(0, &u64::from)),
+            (None, None)
+        );
     }
 }

@@ -177,7 +177,7 @@ impl Eviction for Sieve {
     }
 
     /// Leaves the hand on the victim, so the search resumes past it.
-    fn victim(&mut self, _: &dyn Fn(u32) -> u64) -> Option<u32> {
+    fn victim(&mut self, _: u64, _: &dyn Fn(u32) -> u64) -> Option<u32> {
         let mut hand = match self.hand {
             NIL => self.oldest(),
             hand => hand,
@@ -235,7 +235,7 @@ mod tests {
         }
 
         fn evict(&mut self) -> Option<char> {
-            let index = self.sieve.victim(&u64::from)?;
+            let index = self.sieve.victim(0, &u64::from)?;
             let last = self.names.len() as u32 - 1;
             self.sieve.removed(index, last);
             Some(self.names.swap_remove(index as usize))

@@ -117,8 +117,16 @@ where
         }
     }
 
-    /// Evicts until `weight` more fits under `limit` and `positions` more nodes fit.
-    fn make_room(&mut self, limit: usize, weight: usize, positions: usize, now: Instant) {
+    /// Evicts until `weight` more fits under `limit` and `positions` more nodes fit,
+    /// for an entry whose key hashes to `incoming`.
+    fn make_room(
+        &mut self,
+        incoming: u64,
+        limit: usize,
+        weight: usize,
+        positions: usize,
+        now: Instant,
+    ) {
         while !self.nodes.is_empty()
             && (self.weight.saturating_add(weight) > limit
                 || self.nodes.len() + positions > MAX_ENTRIES)
@@ -126,7 +134,7 @@ where
             // A policy that tracks nothing is only over the position limit: any will do.
             let (nodes, hasher) = (&self.nodes, &self.hasher);
             let hash_of = |index: u32| hasher.hash_one(&nodes[index as usize].key);
-            let victim = self.eviction.victim(&hash_of).unwrap_or(0);
+            let victim = self.eviction.victim(incoming, &hash_of).unwrap_or(0);
             let deadline = self.nodes[victim as usize].deadline;
             self.remove_index(victim, cause_at(deadline, now, RemovalCause::Evicted));
         }
@@ -207,7 +215,7 @@ where
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());
         }
-        self.make_room(self.limit(capacity, weight), weight, 1, now);
+        self.make_room(hash, self.limit(capacity, weight), weight, 1, now);
         let index = self.nodes.len() as u32;
         let own = deadline;
         let deadline = self.deadline_of(own, now);

@@ -1,41 +1,40 @@
 //! W-TinyLFU (Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient Cache
-//! Admission Policy", ACM ToS 2017), with Caffeine's adaptive window.
+//! Admission Policy", ACM ToS 2017), with a window sized by a running split test.
 //!
 //! New entries enter a small LRU *window*. When it overflows, its oldest entry is a
 //! candidate for *main*, a segmented LRU (probation, then protected once read again),
 //! and must beat main's next victim on estimated frequency, from a [`Sketch`] of
 //! recent accesses, misses included. So a burst of one-time keys (a scan) passes
-//! through the window without flushing main, while a key seen often gets in. A hill
-//! climber moves the split between window and main towards whichever hits more, so
-//! recency-biased workloads get a large window and frequency-biased ones a small one.
+//! through the window without flushing main, while a key seen often gets in.
+//!
+//! The best window is small for frequency-biased workloads and large for
+//! recency-biased ones. Caffeine finds it with a hill climber that compares one
+//! sample's hit rate with the last; on these traces that mistook the workload's own
+//! drift for the effect of its steps. Here the key space is split in two halves by
+//! hash, each a W-TinyLFU of half the entries, one with a smaller window than the
+//! other; both see the same drift, so their hit rates compare fairly, and after each
+//! sample the split moves towards the winner (see [`Split`]).
 
-mod climber;
 #[cfg(test)]
 mod model;
 mod queues;
 mod sketch;
+mod split;
 
-use climber::{Climber, WHOLE};
-use queues::{Queues, Region};
+use queues::{Queue, Queues, Region};
 use sketch::Sketch;
+use split::Split;
 
 use super::eviction::Eviction;
 
-/// The window's share of the entries to begin with: 1%, as Caffeine's.
-const FIRST_WINDOW: i64 = WHOLE / 100;
-/// Protected's share of main.
+/// Protected's share of main, in percent.
 const PROTECTED: usize = 80;
-/// Requests per sample of the climber, per entry: Caffeine's 10.
-const SAMPLE: usize = 10;
-/// The most entries one adjustment of the window moves between queues.
-const MOST_MOVES: usize = 1_000;
 /// A candidate this frequent may win against an equal or more frequent victim, at
 /// random, 1 time in 128: otherwise keys crafted to collide with a hot victim's
 /// counters could keep every new entry out.
 const FLOODING: u8 = 6;
 
-/// The W-TinyLFU policy, with an adaptive window: the memory backend's default once
-/// a capacity is set.
+/// The W-TinyLFU policy, with an adaptive window.
 ///
 /// It costs a bounded store 9 bytes per entry in queues, and a sketch of 8 bytes per
 /// entry (4-bit counters, 4 per key) that grows with the entries held.
@@ -59,13 +58,17 @@ pub struct TinyLfu {
     capacity: usize,
     queues: Queues,
     sketch: Sketch,
-    climber: Climber,
-    /// The window's share of the entries, in millionths.
-    window_share: i64,
+    split: Split,
     /// How many entries the store held when it last had to evict: its size when full.
     full: usize,
     /// Xorshift state for the admission's coin.
     coin: u32,
+}
+
+/// The half of the key space `hash` falls in.
+#[inline]
+fn half_of(hash: u64) -> usize {
+    (hash >> 63) as usize
 }
 
 impl TinyLfu {
@@ -75,25 +78,25 @@ impl TinyLfu {
             capacity,
             queues: Queues::new(),
             sketch: Sketch::new(),
-            climber: Climber::new(),
-            window_share: FIRST_WINDOW,
+            split: Split::new(),
             full: 0,
             coin: 0x2545_f491,
         }
     }
 
-    /// The entries the queues are sized against: as many as when the store was last
-    /// full (its capacity in entries, with unit weights), or all held until it fills.
-    fn size(&self) -> usize {
-        self.queues.total().max(self.full)
+    /// The entries a half's queues are sized against: half of those the store held
+    /// when last full (its capacity in entries, with unit weights), or of all it holds
+    /// until it fills.
+    fn half_size(&self) -> usize {
+        self.queues.total().max(self.full).div_ceil(2)
     }
 
-    fn window_target(&self) -> usize {
-        ((self.size() as u128 * self.window_share as u128 / WHOLE as u128) as usize).max(1)
+    fn window_target(&self, half: usize) -> usize {
+        self.split.window(half, self.half_size())
     }
 
-    fn protected_target(&self) -> usize {
-        self.size().saturating_sub(self.window_target()) * PROTECTED / 100
+    fn protected_target(&self, half: usize) -> usize {
+        self.half_size().saturating_sub(self.window_target(half)) * PROTECTED / 100
     }
 
     /// Whether the window's `candidate` should replace main's `victim`.
@@ -114,53 +117,36 @@ impl TinyLfu {
         x
     }
 
-    /// Moves the protected queue's oldest entries back to probation while it is over
-    /// its share.
-    fn demote_protected(&mut self) {
-        let target = self.protected_target();
-        while self.queues.len(Region::Protected) > target {
-            let Some(oldest) = self.queues.oldest(Region::Protected) else {
-                return;
-            };
-            self.queues.move_to_newest(oldest, Region::Probation);
+    /// Moves the oldest entry of `from` to the newest of `to`, if there is one.
+    fn shift(&mut self, from: Queue, to: Queue) {
+        if let Some(oldest) = self.queues.oldest(from) {
+            self.queues.move_to_newest(oldest, to);
         }
     }
 
-    /// After each sample of requests, lets the climber move the window's share, and
-    /// moves entries between the window and main towards it.
-    fn climb(&mut self) {
-        let Some(amount) = self.climber.adjustment(SAMPLE * self.size()) else {
-            return;
-        };
-        let share = self.window_share + amount;
-        if !(0..WHOLE).contains(&share) {
-            // Against a wall: the next step goes the other way.
-            self.climber.turn();
+    /// Moves a half's oldest protected entries back to probation while it holds more
+    /// than its share.
+    fn demote(&mut self, half: usize) {
+        let protected = Queue::new(half, Region::Protected);
+        while self.queues.len(protected) > self.protected_target(half) {
+            self.shift(protected, Queue::new(half, Region::Probation));
         }
-        self.window_share = share.clamp(0, WHOLE - 1);
-        let target = self.window_target();
-        for _ in 0..MOST_MOVES {
-            let window = self.queues.len(Region::Window);
-            if window > target {
-                let oldest = self.queues.oldest(Region::Window);
-                self.make_newest(oldest, Region::Probation);
-            } else if window < target {
-                let oldest = self.queues.oldest(Region::Probation);
-                let oldest = oldest.or(self.queues.oldest(Region::Protected));
-                if oldest.is_none() {
-                    break;
-                }
-                self.make_newest(oldest, Region::Window);
-            } else {
-                break;
-            }
-        }
-        self.demote_protected();
     }
 
-    fn make_newest(&mut self, index: Option<u32>, region: Region) {
-        if let Some(index) = index {
-            self.queues.move_to_newest(index, region);
+    /// Main's next victim in `half`: probation's oldest, else protected's.
+    fn main_victim(&self, half: usize) -> Option<u32> {
+        let probation = self.queues.oldest(Queue::new(half, Region::Probation));
+        probation.or(self.queues.oldest(Queue::new(half, Region::Protected)))
+    }
+
+    /// Counts a request for the split test, once the store has filled. Requests for
+    /// keys at the sketch's highest count are left out: a few such keys can carry a
+    /// large share of the requests, always hit, and would make the half they fall in
+    /// look better whatever its window.
+    fn record(&mut self, half: usize, hit: bool) {
+        if self.full > 0 {
+            let sample = self.queues.total().max(self.full);
+            self.split.record(half, hit, sample);
         }
     }
 }
@@ -172,57 +158,68 @@ impl Eviction for TinyLfu {
     }
 
     fn inserted(&mut self, index: u32, hash: u64) {
+        let half = half_of(hash);
         self.sketch.ensure(self.queues.total() + 1, self.capacity);
-        self.sketch.increment(hash);
-        if self.full > 0 {
-            self.climber.record(false);
+        if self.sketch.increment(hash) {
+            self.record(half, false);
         }
-        self.queues.push(index, Region::Window);
+        let window = Queue::new(half, Region::Window);
+        self.queues.push(index, window);
         // Filling up, or after the window shrank: its overflow joins main unopposed.
-        if self.queues.len(Region::Window) > self.window_target() {
-            let oldest = self.queues.oldest(Region::Window);
-            self.make_newest(oldest, Region::Probation);
+        if self.queues.len(window) > self.window_target(half) {
+            self.shift(window, Queue::new(half, Region::Probation));
         }
-        self.climb();
     }
 
     #[inline]
     fn accessed(&mut self, index: u32, hash: u64) {
-        self.sketch.increment(hash);
-        if self.full > 0 {
-            self.climber.record(true);
+        let counted = self.sketch.increment(hash);
+        let queue = self.queues.queue(index);
+        if counted {
+            self.record(queue.half, true);
         }
-        match self.queues.region(index) {
-            Region::Window => self.queues.move_to_newest(index, Region::Window),
+        match queue.region {
+            Region::Window | Region::Protected => self.queues.move_to_newest(index, queue),
             Region::Probation => {
-                self.queues.move_to_newest(index, Region::Protected);
-                self.demote_protected();
+                let protected = Queue::new(queue.half, Region::Protected);
+                self.queues.move_to_newest(index, protected);
+                self.demote(queue.half);
             }
-            Region::Protected => self.queues.move_to_newest(index, Region::Protected),
         }
-        self.climb();
     }
 
     fn removed(&mut self, index: u32, last: u32) {
         self.queues.removed(index, last);
     }
 
-    /// With the window full, its oldest entry contests main's next victim, and the
-    /// less frequent goes; otherwise (the window may grow) main's next victim goes.
-    fn victim(&mut self, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
+    /// Evicts from the incoming key's half, unless it holds none, or fewer entries
+    /// than the other by more than a little: then the other gives way, so that the
+    /// halves stay even. With the half's window full, the window's oldest entry contests main's
+    /// next victim, and the less frequent goes; otherwise (the window may grow) main's
+    /// next victim goes.
+    fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
         self.full = self.queues.total();
-        let main = self.queues.oldest(Region::Probation);
-        let main = main.or(self.queues.oldest(Region::Protected));
-        let window = self.queues.len(Region::Window);
-        if window == 0 || window < self.window_target() {
-            return main.or(self.queues.oldest(Region::Window));
+        let mut half = half_of(incoming);
+        let slack = 1 + self.full / 64;
+        let (mine, other) = (self.queues.half_len(half), self.queues.half_len(1 - half));
+        if mine == 0 || mine + slack < other {
+            half = 1 - half;
+            let window = self.queues.oldest(Queue::new(half, Region::Window));
+            return self.main_victim(half).or(window);
         }
-        let candidate = self.queues.oldest(Region::Window)?;
+        let window = Queue::new(half, Region::Window);
+        let main = self.main_victim(half);
+        let window_len = self.queues.len(window);
+        if window_len == 0 || window_len < self.window_target(half) {
+            return main.or(self.queues.oldest(window));
+        }
+        let candidate = self.queues.oldest(window)?;
         let Some(victim) = main else {
             return Some(candidate);
         };
         if self.admit(hash_of(candidate), hash_of(victim)) {
-            self.queues.move_to_newest(candidate, Region::Probation);
+            self.queues
+                .move_to_newest(candidate, Queue::new(half, Region::Probation));
             Some(victim)
         } else {
             Some(candidate)
@@ -232,8 +229,8 @@ impl Eviction for TinyLfu {
     fn cleared(&mut self) {
         self.queues.clear();
         self.sketch.clear();
-        // The window's share stays: what it learnt of the workload outlives a clear.
-        self.climber.clear();
+        // The split stays: what it learnt of the workload outlives a clear.
+        self.split.restart();
         self.full = 0;
     }
 }

@@ -1,17 +1,17 @@
-//! The memory backend under [`TinyLfu`] against a literal W-TinyLFU: three queues of
-//! keys, oldest first, moved as the algorithm says. The reference shares only the
-//! sketch and the climber (tested on their own), so this checks the position-linked
-//! queues, the admission and the window's moves, through removals that relocate
-//! entries.
+//! The memory backend under [`TinyLfu`] against a literal W-TinyLFU: per half of the
+//! key space, three queues of keys, oldest first, moved as the algorithm says. The
+//! reference shares only the sketch and the split test (each tested on its own), so
+//! this checks the position-linked queues, the halves, the admission and the window's
+//! moves, through removals that relocate entries.
 
 use alloc::collections::VecDeque;
 use core::hash::{BuildHasher, Hasher};
 
 use proptest::prelude::*;
 
-use super::climber::{Climber, WHOLE};
 use super::sketch::Sketch;
-use super::{FIRST_WINDOW, FLOODING, MOST_MOVES, PROTECTED, SAMPLE, TinyLfu};
+use super::split::Split;
+use super::{FLOODING, PROTECTED, TinyLfu, half_of};
 use crate::{Backend, Deadline, Instant, Lookup, MemoryBackend};
 
 /// A fixed hasher, so that the reference can hash keys as the store does.
@@ -44,101 +44,82 @@ fn hash(key: u8) -> u64 {
     Fixed.hash_one(key)
 }
 
-/// W-TinyLFU as Caffeine describes it, on queues of keys.
+const WINDOW: usize = 0;
+const PROBATION: usize = 1;
+const PROTECTED_Q: usize = 2;
+
+/// W-TinyLFU on queues of keys: `queues[half][region]`, oldest first.
 struct Reference {
     capacity: usize,
-    /// Window, probation, protected: oldest first.
-    queues: [VecDeque<u8>; 3],
+    queues: [[VecDeque<u8>; 3]; 2],
     sketch: Sketch,
-    climber: Climber,
-    share: i64,
+    split: Split,
     full: usize,
     coin: u32,
     evictions: u64,
 }
 
-const WINDOW: usize = 0;
-const PROBATION: usize = 1;
-const PROTECTED_Q: usize = 2;
-
 impl Reference {
     fn new(capacity: usize) -> Self {
         Reference {
             capacity,
-            queues: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
+            queues: Default::default(),
             sketch: Sketch::new(),
-            climber: Climber::new(),
-            share: FIRST_WINDOW,
+            split: Split::new(),
             full: 0,
             coin: 0x2545_f491,
             evictions: 0,
         }
     }
 
+    fn half_len(&self, half: usize) -> usize {
+        self.queues[half].iter().map(VecDeque::len).sum()
+    }
+
     fn total(&self) -> usize {
-        self.queues.iter().map(VecDeque::len).sum()
+        self.half_len(0) + self.half_len(1)
     }
 
-    fn size(&self) -> usize {
-        self.total().max(self.full)
+    fn half_size(&self) -> usize {
+        self.total().max(self.full).div_ceil(2)
     }
 
-    fn window_target(&self) -> usize {
-        (self.size() * self.share as usize / WHOLE as usize).max(1)
+    fn window_target(&self, half: usize) -> usize {
+        self.split.window(half, self.half_size())
     }
 
-    fn protected_target(&self) -> usize {
-        self.size().saturating_sub(self.window_target()) * PROTECTED / 100
+    fn protected_target(&self, half: usize) -> usize {
+        self.half_size().saturating_sub(self.window_target(half)) * PROTECTED / 100
     }
 
-    fn find(&self, key: u8) -> Option<(usize, usize)> {
-        (0..3).find_map(|q| Some((q, self.queues[q].iter().position(|&k| k == key)?)))
+    fn find(&self, key: u8) -> Option<(usize, usize, usize)> {
+        let half = half_of(hash(key));
+        (0..3).find_map(|q| {
+            Some((
+                half,
+                q,
+                self.queues[half][q].iter().position(|&k| k == key)?,
+            ))
+        })
     }
 
     fn take(&mut self, key: u8) -> Option<usize> {
-        let (q, i) = self.find(key)?;
-        self.queues[q].remove(i);
+        let (half, q, i) = self.find(key)?;
+        self.queues[half][q].remove(i);
         Some(q)
     }
 
-    /// Moves the oldest of `from` to the newest of `to`.
-    fn shift(&mut self, from: usize, to: usize) {
-        if let Some(key) = self.queues[from].pop_front() {
-            self.queues[to].push_back(key);
+    fn shift(&mut self, half: usize, from: usize, to: usize) {
+        if let Some(key) = self.queues[half][from].pop_front() {
+            self.queues[half][to].push_back(key);
         }
     }
 
-    fn demote(&mut self) {
-        while self.queues[PROTECTED_Q].len() > self.protected_target() {
-            self.shift(PROTECTED_Q, PROBATION);
+    fn record(&mut self, half: usize, hit: bool) {
+        if self.full > 0 {
+            let sample = self.total().max(self.full);
+            self.split.record(half, hit, sample);
         }
-    }
-
-    fn climb(&mut self) {
-        let Some(amount) = self.climber.adjustment(SAMPLE * self.size()) else {
-            return;
-        };
-        let share = self.share + amount;
-        if !(0..WHOLE).contains(&share) {
-            self.climber.turn();
-        }
-        self.share = share.clamp(0, WHOLE - 1);
-        for _ in 0..MOST_MOVES {
-            let (window, target) = (self.queues[WINDOW].len(), self.window_target());
-            if window > target {
-                self.shift(WINDOW, PROBATION);
-            } else if window < target && self.total() > window {
-                let from = if self.queues[PROBATION].is_empty() {
-                    PROTECTED_Q
-                } else {
-                    PROBATION
-                };
-                self.shift(from, WINDOW);
-            } else {
-                break;
-            }
-        }
-        self.demote();
     }
 
     /// A read or an in-place write of a held key.
@@ -146,16 +127,17 @@ impl Reference {
         let Some(q) = self.take(key) else {
             return false;
         };
-        self.sketch.increment(hash(key));
-        if self.full > 0 {
-            self.climber.record(true);
+        let half = half_of(hash(key));
+        if self.sketch.increment(hash(key)) {
+            self.record(half, true);
         }
         let to = if q == WINDOW { WINDOW } else { PROTECTED_Q };
-        self.queues[to].push_back(key);
+        self.queues[half][to].push_back(key);
         if q == PROBATION {
-            self.demote();
+            while self.queues[half][PROTECTED_Q].len() > self.protected_target(half) {
+                self.shift(half, PROTECTED_Q, PROBATION);
+            }
         }
-        self.climb();
         true
     }
 
@@ -168,30 +150,39 @@ impl Reference {
         x
     }
 
-    fn evict(&mut self) {
+    fn evict(&mut self, incoming: u8) {
         self.full = self.total();
-        let main = [PROBATION, PROTECTED_Q]
-            .into_iter()
-            .find(|&q| !self.queues[q].is_empty());
-        let window = self.queues[WINDOW].len();
-        let gone = if window == 0 || window < self.window_target() {
-            let q = main.unwrap_or(WINDOW);
-            self.queues[q].pop_front()
+        let mut half = half_of(hash(incoming));
+        let slack = 1 + self.full / 64;
+        let main = |r: &Self, half: usize| {
+            [PROBATION, PROTECTED_Q]
+                .into_iter()
+                .find(|&q| !r.queues[half][q].is_empty())
+        };
+        let (mine, other) = (self.half_len(half), self.half_len(1 - half));
+        let gone = if mine == 0 || mine + slack < other {
+            half = 1 - half;
+            let q = main(self, half).unwrap_or(WINDOW);
+            self.queues[half][q].pop_front()
         } else {
-            let candidate = self.queues[WINDOW][0];
-            match main {
-                None => self.queues[WINDOW].pop_front(),
+            let window = self.queues[half][WINDOW].len();
+            match main(self, half) {
+                main if window == 0 || window < self.window_target(half) => {
+                    self.queues[half][main.unwrap_or(WINDOW)].pop_front()
+                }
+                None => self.queues[half][WINDOW].pop_front(),
                 Some(q) => {
-                    let victim = self.queues[q][0];
+                    let (candidate, victim) =
+                        (self.queues[half][WINDOW][0], self.queues[half][q][0]);
                     let (c, v) = (
                         self.sketch.frequency(hash(candidate)),
                         self.sketch.frequency(hash(victim)),
                     );
                     if c > v || (c >= FLOODING && self.flip() & 127 == 0) {
-                        self.shift(WINDOW, PROBATION);
-                        self.queues[q].pop_front()
+                        self.shift(half, WINDOW, PROBATION);
+                        self.queues[half][q].pop_front()
                     } else {
-                        self.queues[WINDOW].pop_front()
+                        self.queues[half][WINDOW].pop_front()
                     }
                 }
             }
@@ -205,18 +196,17 @@ impl Reference {
             return;
         }
         if self.total() >= self.capacity {
-            self.evict();
+            self.evict(key);
         }
+        let half = half_of(hash(key));
         self.sketch.ensure(self.total() + 1, self.capacity);
-        self.sketch.increment(hash(key));
-        if self.full > 0 {
-            self.climber.record(false);
+        if self.sketch.increment(hash(key)) {
+            self.record(half, false);
         }
-        self.queues[WINDOW].push_back(key);
-        if self.queues[WINDOW].len() > self.window_target() {
-            self.shift(WINDOW, PROBATION);
+        self.queues[half][WINDOW].push_back(key);
+        if self.queues[half][WINDOW].len() > self.window_target(half) {
+            self.shift(half, WINDOW, PROBATION);
         }
-        self.climb();
     }
 }
 
@@ -240,8 +230,8 @@ proptest! {
 
     #[test]
     fn evicts_exactly_like_w_tinylfu(
-        ops in proptest::collection::vec(op(24), 1..600),
-        capacity in 0usize..10,
+        ops in proptest::collection::vec(op(40), 1..800),
+        capacity in 0usize..16,
     ) {
         let now = Instant::ZERO;
         let mut store = MemoryBackend::<u8, u8, Fixed>::with_hasher(None, Fixed)
@@ -265,7 +255,7 @@ proptest! {
             prop_assert_eq!(store.len(now).unwrap(), reference.total());
             prop_assert_eq!(store.reclaimed().evictions, reference.evictions);
         }
-        for k in 0..24 {
+        for k in 0..40 {
             let held = store.get(&k, now).unwrap().is_some();
             prop_assert_eq!(held, reference.find(k).is_some(), "key {}", k);
         }

@@ -1,10 +1,11 @@
-//! The three LRU queues of W-TinyLFU, linked through the store's dense positions.
+//! The LRU queues of W-TinyLFU, three per half of the key space, linked through the
+//! store's dense positions.
 
 use alloc::vec::Vec;
 
 use crate::memory::NIL;
 
-/// Which queue an entry is in.
+/// Which of its half's queues an entry is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(super) enum Region {
@@ -23,6 +24,32 @@ struct Link {
     newer: u32,
 }
 
+/// A queue: a region of one half.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Queue {
+    pub(super) half: usize,
+    pub(super) region: Region,
+}
+
+impl Queue {
+    pub(super) const fn new(half: usize, region: Region) -> Self {
+        Queue { half, region }
+    }
+
+    fn id(self) -> usize {
+        self.half * 3 + self.region as usize
+    }
+
+    fn from_id(id: u8) -> Self {
+        let region = match id % 3 {
+            0 => Region::Window,
+            1 => Region::Probation,
+            _ => Region::Protected,
+        };
+        Queue::new(usize::from(id / 3), region)
+    }
+}
+
 /// One queue's ends and length.
 #[derive(Clone, Copy, Debug)]
 struct Ends {
@@ -37,20 +64,21 @@ const EMPTY: Ends = Ends {
     len: 0,
 };
 
-/// Every entry in one of three doubly linked queues, by position.
+/// Every entry in one of six doubly linked queues, by position.
 #[derive(Clone, Debug)]
 pub(super) struct Queues {
     links: Vec<Link>,
-    regions: Vec<Region>,
-    ends: [Ends; 3],
+    /// Each entry's queue, by id.
+    queues: Vec<u8>,
+    ends: [Ends; 6],
 }
 
 impl Queues {
     pub(super) const fn new() -> Self {
         Queues {
             links: Vec::new(),
-            regions: Vec::new(),
-            ends: [EMPTY; 3],
+            queues: Vec::new(),
+            ends: [EMPTY; 6],
         }
     }
 
@@ -59,49 +87,57 @@ impl Queues {
         self.links.len()
     }
 
-    pub(super) fn len(&self, region: Region) -> usize {
-        self.ends[region as usize].len as usize
+    pub(super) fn len(&self, queue: Queue) -> usize {
+        self.ends[queue.id()].len as usize
     }
 
-    /// The next to leave `region`, if any.
-    pub(super) fn oldest(&self, region: Region) -> Option<u32> {
-        match self.ends[region as usize].oldest {
+    /// How many entries a half holds.
+    pub(super) fn half_len(&self, half: usize) -> usize {
+        self.ends[half * 3..half * 3 + 3]
+            .iter()
+            .map(|ends| ends.len as usize)
+            .sum()
+    }
+
+    /// The next to leave `queue`, if any.
+    pub(super) fn oldest(&self, queue: Queue) -> Option<u32> {
+        match self.ends[queue.id()].oldest {
             NIL => None,
             oldest => Some(oldest),
         }
     }
 
     #[inline]
-    pub(super) fn region(&self, index: u32) -> Region {
-        self.regions[index as usize]
+    pub(super) fn queue(&self, index: u32) -> Queue {
+        Queue::from_id(self.queues[index as usize])
     }
 
-    /// A new entry at position `index` (the next free one) joins `region` as its newest.
-    pub(super) fn push(&mut self, index: u32, region: Region) {
+    /// A new entry at position `index` (the next free one) joins `queue` as its newest.
+    pub(super) fn push(&mut self, index: u32, queue: Queue) {
         debug_assert_eq!(index as usize, self.links.len());
         self.links.push(Link {
             older: NIL,
             newer: NIL,
         });
-        self.regions.push(region);
-        self.link_newest(index, region);
+        self.queues.push(0);
+        self.link_newest(index, queue.id());
     }
 
-    /// Makes `index` the newest of `region`, from wherever it was.
+    /// Makes `index` the newest of `queue`, from wherever it was.
     #[inline]
-    pub(super) fn move_to_newest(&mut self, index: u32, region: Region) {
+    pub(super) fn move_to_newest(&mut self, index: u32, queue: Queue) {
         self.unlink(index);
-        self.link_newest(index, region);
+        self.link_newest(index, queue.id());
     }
 
     /// The entry at `index` left, and the one at `last` moved into its position.
     pub(super) fn removed(&mut self, index: u32, last: u32) {
         self.unlink(index);
         if index != last {
-            let (link, region) = (self.links[last as usize], self.regions[last as usize]);
+            let (link, queue) = (self.links[last as usize], self.queues[last as usize]);
             self.links[index as usize] = link;
-            self.regions[index as usize] = region;
-            let ends = &mut self.ends[region as usize];
+            self.queues[index as usize] = queue;
+            let ends = &mut self.ends[usize::from(queue)];
             match link.older {
                 NIL => ends.oldest = index,
                 older => self.links[older as usize].newer = index,
@@ -112,19 +148,19 @@ impl Queues {
             }
         }
         self.links.pop();
-        self.regions.pop();
+        self.queues.pop();
     }
 
     pub(super) fn clear(&mut self) {
         self.links.clear();
-        self.regions.clear();
-        self.ends = [EMPTY; 3];
+        self.queues.clear();
+        self.ends = [EMPTY; 6];
     }
 
     #[inline]
     fn unlink(&mut self, index: u32) {
         let link = self.links[index as usize];
-        let ends = &mut self.ends[self.regions[index as usize] as usize];
+        let ends = &mut self.ends[usize::from(self.queues[index as usize])];
         match link.older {
             NIL => ends.oldest = link.newer,
             older => self.links[older as usize].newer = link.newer,
@@ -137,8 +173,8 @@ impl Queues {
     }
 
     #[inline]
-    fn link_newest(&mut self, index: u32, region: Region) {
-        let ends = &mut self.ends[region as usize];
+    fn link_newest(&mut self, index: u32, id: usize) {
+        let ends = &mut self.ends[id];
         let newest = ends.newest;
         self.links[index as usize] = Link {
             older: newest,
@@ -150,14 +186,14 @@ impl Queues {
         }
         ends.newest = index;
         ends.len += 1;
-        self.regions[index as usize] = region;
+        self.queues[index as usize] = id as u8;
     }
 
-    /// Every position of `region`, oldest first (for tests).
+    /// Every position of `queue`, oldest first (for tests).
     #[cfg(test)]
-    pub(super) fn order(&self, region: Region) -> Vec<u32> {
+    pub(super) fn order(&self, queue: Queue) -> Vec<u32> {
         let mut order = Vec::new();
-        let mut at = self.ends[region as usize].oldest;
+        let mut at = self.ends[queue.id()].oldest;
         while at != NIL {
             order.push(at);
             at = self.links[at as usize].newer;
@@ -171,34 +207,39 @@ mod tests {
     use super::Region::*;
     use super::*;
 
+    const WINDOW: Queue = Queue::new(0, Window);
+    const PROBATION: Queue = Queue::new(0, Probation);
+    const PROTECTED: Queue = Queue::new(1, Protected);
+
     #[test]
     fn entries_move_between_queues_in_order() {
         let mut queues = Queues::new();
         for index in 0..4 {
-            queues.push(index, Window);
+            queues.push(index, WINDOW);
         }
-        queues.move_to_newest(1, Probation);
-        queues.move_to_newest(0, Window);
-        assert_eq!(queues.order(Window), [2, 3, 0]);
-        assert_eq!(queues.order(Probation), [1]);
-        assert_eq!(queues.oldest(Window), Some(2));
-        assert_eq!((queues.len(Window), queues.len(Protected)), (3, 0));
+        queues.move_to_newest(1, PROBATION);
+        queues.move_to_newest(0, WINDOW);
+        assert_eq!(queues.order(WINDOW), [2, 3, 0]);
+        assert_eq!(queues.order(PROBATION), [1]);
+        assert_eq!(queues.oldest(WINDOW), Some(2));
+        assert_eq!((queues.len(WINDOW), queues.len(PROTECTED)), (3, 0));
+        assert_eq!((queues.half_len(0), queues.half_len(1)), (4, 0));
     }
 
     #[test]
     fn a_removal_moves_the_last_entry_into_the_hole() {
         let mut queues = Queues::new();
         for index in 0..4 {
-            queues.push(index, Window);
+            queues.push(index, WINDOW);
         }
-        queues.move_to_newest(3, Protected);
-        // 0 leaves; 3 (protected) takes position 0.
+        queues.move_to_newest(3, PROTECTED);
+        // 0 leaves; 3 (protected, the other half) takes position 0.
         queues.removed(0, 3);
-        assert_eq!(queues.order(Window), [1, 2]);
-        assert_eq!(queues.order(Protected), [0]);
-        assert_eq!(queues.region(0), Protected);
+        assert_eq!(queues.order(WINDOW), [1, 2]);
+        assert_eq!(queues.order(PROTECTED), [0]);
+        assert_eq!(queues.queue(0), PROTECTED);
         queues.removed(2, 2);
-        assert_eq!(queues.order(Window), [1]);
+        assert_eq!(queues.order(WINDOW), [1]);
         assert_eq!(queues.total(), 2);
     }
 }

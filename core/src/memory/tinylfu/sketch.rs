@@ -73,11 +73,12 @@ impl Sketch {
     }
 
     /// Counts one sighting of `hash`; halves every counter once the table has taken
-    /// ten increments per word.
+    /// ten increments per word. False if the key's count was already the most a
+    /// counter holds (or there is no table yet): a key that hot tells little.
     #[inline]
-    pub(super) fn increment(&mut self, hash: u64) {
+    pub(super) fn increment(&mut self, hash: u64) -> bool {
         if self.table.is_empty() {
-            return;
+            return false;
         }
         let mut added = false;
         for (word, counter) in self.counters(hash) {
@@ -93,6 +94,7 @@ impl Sketch {
                 self.halve();
             }
         }
+        added
     }
 
     /// Halves every counter, and the count of additions by as much as was lost.
