@@ -1,11 +1,18 @@
 //! W-TinyLFU (Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient Cache
 //! Admission Policy", ACM ToS 2017), with a window sized by a running split test.
 //!
-//! New entries enter a small LRU *window*. When it overflows, its oldest entry is a
-//! candidate for *main*, a segmented LRU (probation, then protected once read again),
-//! and must beat main's next victim on estimated frequency, from a [`Sketch`] of
-//! recent accesses, misses included. So a burst of one-time keys (a scan) passes
+//! New entries enter a small *window*. When it overflows, its oldest entry is a
+//! candidate for *main*, a segmented queue (probation, then protected once read
+//! again), and must beat main's next victim on estimated frequency, from a [`Sketch`]
+//! of recent accesses, misses included. So a burst of one-time keys (a scan) passes
 //! through the window without flushing main, while a key seen often gets in.
+//!
+//! A hit only counts a read in the entry's byte (up to 3), as SIEVE sets its visited
+//! bit: no queue moves, no sketch update, so a hit costs about what SIEVE's does. The
+//! queues are FIFOs with second chances (CLOCK): when the policy next looks at an entry
+//! that was read, at its queue's end, it adds the reads to the sketch and moves the
+//! entry on (back into the window, or from probation to protected) instead of letting
+//! it go. That approximates the LRU order of Caffeine's queues.
 //!
 //! The best window is small for frequency-biased workloads and large for
 //! recency-biased ones. Caffeine finds it with a hill climber that compares one
@@ -13,7 +20,9 @@
 //! drift for the effect of its steps. Here the key space is split in two halves by
 //! hash, each a W-TinyLFU of half the entries, one with a smaller window than the
 //! other; both see the same drift, so their hit rates compare fairly, and after each
-//! sample the split moves towards the winner (see [`Split`]).
+//! sample the split moves towards the winner (see [`Split`]). A hit counts for the
+//! test only if it is the entry's first read since the policy last looked, so a few
+//! very hot keys, which always hit, weigh little.
 
 #[cfg(test)]
 mod model;
@@ -36,8 +45,9 @@ const FLOODING: u8 = 6;
 
 /// The W-TinyLFU policy, with an adaptive window.
 ///
-/// It costs a bounded store 9 bytes per entry in queues, and a sketch of 8 bytes per
-/// entry (4-bit counters, 4 per key) that grows with the entries held.
+/// It costs a bounded store 9 bytes per entry in queues (links, and a byte for the
+/// queue and the reads), and a sketch of 8 bytes per entry (4-bit counters, 4 per key)
+/// that grows with the entries held.
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Deadline, Instant, Lookup, MemoryBackend, TinyLfu};
@@ -117,36 +127,73 @@ impl TinyLfu {
         x
     }
 
-    /// Moves the oldest entry of `from` to the newest of `to`, if there is one.
-    fn shift(&mut self, from: Queue, to: Queue) {
-        if let Some(oldest) = self.queues.oldest(from) {
-            self.queues.move_to_newest(oldest, to);
+    /// Adds the reads of `index` since the policy last looked to the sketch; whether
+    /// there were any.
+    fn settle(&mut self, index: u32, hash_of: &dyn Fn(u32) -> u64) -> bool {
+        let visits = self.queues.take_visits(index);
+        if visits > 0 {
+            let hash = hash_of(index);
+            for _ in 0..visits {
+                self.sketch.increment(hash);
+            }
+        }
+        visits > 0
+    }
+
+    /// The oldest entry of the window of `half` that was not read since the policy last
+    /// looked; those read go back to the window's newest end.
+    fn window_candidate(&mut self, half: usize, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
+        let window = Queue::new(half, Region::Window);
+        loop {
+            let oldest = self.queues.oldest(window)?;
+            if !self.settle(oldest, hash_of) {
+                return Some(oldest);
+            }
+            self.queues.move_to_newest(oldest, window);
         }
     }
 
-    /// Moves a half's oldest protected entries back to probation while it holds more
-    /// than its share.
-    fn demote(&mut self, half: usize) {
+    /// Main's next victim in `half`: the oldest entry of probation not read since the
+    /// policy last looked (those read move to protected), else of protected (those
+    /// read go back to its newest end).
+    fn main_victim(&mut self, half: usize, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
+        let (probation, protected) = (
+            Queue::new(half, Region::Probation),
+            Queue::new(half, Region::Protected),
+        );
+        while let Some(oldest) = self.queues.oldest(probation) {
+            if !self.settle(oldest, hash_of) {
+                return Some(oldest);
+            }
+            self.queues.move_to_newest(oldest, protected);
+            self.demote(half, hash_of);
+        }
+        loop {
+            let oldest = self.queues.oldest(protected)?;
+            if !self.settle(oldest, hash_of) {
+                return Some(oldest);
+            }
+            self.queues.move_to_newest(oldest, protected);
+        }
+    }
+
+    /// Moves protected's oldest entries back to probation while it holds more than its
+    /// share; one read since the policy last looked keeps an entry in protected.
+    fn demote(&mut self, half: usize, hash_of: &dyn Fn(u32) -> u64) {
         let protected = Queue::new(half, Region::Protected);
+        let mut chances = self.queues.len(protected);
         while self.queues.len(protected) > self.protected_target(half) {
-            self.shift(protected, Queue::new(half, Region::Probation));
-        }
-    }
-
-    /// Main's next victim in `half`: probation's oldest, else protected's.
-    fn main_victim(&self, half: usize) -> Option<u32> {
-        let probation = self.queues.oldest(Queue::new(half, Region::Probation));
-        probation.or(self.queues.oldest(Queue::new(half, Region::Protected)))
-    }
-
-    /// Counts a request for the split test, once the store has filled. Requests for
-    /// keys at the sketch's highest count are left out: a few such keys can carry a
-    /// large share of the requests, always hit, and would make the half they fall in
-    /// look better whatever its window.
-    fn record(&mut self, half: usize, hit: bool) {
-        if self.full > 0 {
-            let sample = self.queues.total().max(self.full);
-            self.split.record(half, hit, sample);
+            let Some(oldest) = self.queues.oldest(protected) else {
+                return;
+            };
+            let read = chances > 0 && self.settle(oldest, hash_of);
+            chances = chances.saturating_sub(1);
+            let to = if read {
+                protected
+            } else {
+                Queue::new(half, Region::Probation)
+            };
+            self.queues.move_to_newest(oldest, to);
         }
     }
 }
@@ -160,31 +207,28 @@ impl Eviction for TinyLfu {
     fn inserted(&mut self, index: u32, hash: u64) {
         let half = half_of(hash);
         self.sketch.ensure(self.queues.total() + 1, self.capacity);
-        if self.sketch.increment(hash) {
-            self.record(half, false);
+        self.sketch.increment(hash);
+        if self.full > 0 {
+            let sample = self.queues.total().max(self.full);
+            self.split.miss(half, sample);
         }
         let window = Queue::new(half, Region::Window);
         self.queues.push(index, window);
         // Filling up, or after the window shrank: its overflow joins main unopposed.
-        if self.queues.len(window) > self.window_target(half) {
-            self.shift(window, Queue::new(half, Region::Probation));
+        if self.queues.len(window) > self.window_target(half)
+            && let Some(oldest) = self.queues.oldest(window)
+        {
+            self.queues
+                .move_to_newest(oldest, Queue::new(half, Region::Probation));
         }
     }
 
+    /// Counts the read in the entry's byte, and, if it is the first since the policy
+    /// last looked, a hit for the split test.
     #[inline]
     fn accessed(&mut self, index: u32, hash: u64) {
-        let counted = self.sketch.increment(hash);
-        let queue = self.queues.queue(index);
-        if counted {
-            self.record(queue.half, true);
-        }
-        match queue.region {
-            Region::Window | Region::Protected => self.queues.move_to_newest(index, queue),
-            Region::Probation => {
-                let protected = Queue::new(queue.half, Region::Protected);
-                self.queues.move_to_newest(index, protected);
-                self.demote(queue.half);
-            }
+        if self.queues.visit(index) && self.full > 0 {
+            self.split.hit(half_of(hash));
         }
     }
 
@@ -194,35 +238,32 @@ impl Eviction for TinyLfu {
 
     /// Evicts from the incoming key's half, unless it holds none, or fewer entries
     /// than the other by more than a little: then the other gives way, so that the
-    /// halves stay even. With the half's window full, the window's oldest entry contests main's
-    /// next victim, and the less frequent goes; otherwise (the window may grow) main's
-    /// next victim goes.
+    /// halves stay even. With the half's window full, the window's oldest unread entry
+    /// contests main's next victim, and the less frequent goes; otherwise (the window
+    /// may grow) main's next victim goes.
     fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
         self.full = self.queues.total();
         let mut half = half_of(incoming);
         let slack = 1 + self.full / 64;
         let (mine, other) = (self.queues.half_len(half), self.queues.half_len(1 - half));
+        let window_len = self.queues.len(Queue::new(half, Region::Window));
         if mine == 0 || mine + slack < other {
             half = 1 - half;
-            let window = self.queues.oldest(Queue::new(half, Region::Window));
-            return self.main_victim(half).or(window);
-        }
-        let window = Queue::new(half, Region::Window);
-        let main = self.main_victim(half);
-        let window_len = self.queues.len(window);
-        if window_len == 0 || window_len < self.window_target(half) {
-            return main.or(self.queues.oldest(window));
-        }
-        let candidate = self.queues.oldest(window)?;
-        let Some(victim) = main else {
+        } else if window_len > 0 && window_len >= self.window_target(half) {
+            let candidate = self.window_candidate(half, hash_of)?;
+            let Some(victim) = self.main_victim(half, hash_of) else {
+                return Some(candidate);
+            };
+            if self.admit(hash_of(candidate), hash_of(victim)) {
+                self.queues
+                    .move_to_newest(candidate, Queue::new(half, Region::Probation));
+                return Some(victim);
+            }
             return Some(candidate);
-        };
-        if self.admit(hash_of(candidate), hash_of(victim)) {
-            self.queues
-                .move_to_newest(candidate, Queue::new(half, Region::Probation));
-            Some(victim)
-        } else {
-            Some(candidate)
+        }
+        match self.main_victim(half, hash_of) {
+            Some(victim) => Some(victim),
+            None => self.window_candidate(half, hash_of),
         }
     }
 

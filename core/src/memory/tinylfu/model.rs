@@ -1,8 +1,9 @@
 //! The memory backend under [`TinyLfu`] against a literal W-TinyLFU: per half of the
 //! key space, three queues of keys, oldest first, moved as the algorithm says. The
 //! reference shares only the sketch and the split test (each tested on its own), so
-//! this checks the position-linked queues, the halves, the admission and the window's
-//! moves, through removals that relocate entries.
+//! this checks the position-linked queues, the reads counted in each entry's byte, the
+//! second chances, the halves and the admission, through removals that relocate
+//! entries.
 
 use alloc::collections::VecDeque;
 use core::hash::{BuildHasher, Hasher};
@@ -48,10 +49,12 @@ const WINDOW: usize = 0;
 const PROBATION: usize = 1;
 const PROTECTED_Q: usize = 2;
 
-/// W-TinyLFU on queues of keys: `queues[half][region]`, oldest first.
+/// W-TinyLFU on queues of keys: `queues[half][region]`, oldest first, with each key's
+/// reads since the policy last looked at it.
 struct Reference {
     capacity: usize,
     queues: [[VecDeque<u8>; 3]; 2],
+    visits: [u8; 256],
     sketch: Sketch,
     split: Split,
     full: usize,
@@ -64,6 +67,7 @@ impl Reference {
         Reference {
             capacity,
             queues: Default::default(),
+            visits: [0; 256],
             sketch: Sketch::new(),
             split: Split::new(),
             full: 0,
@@ -109,36 +113,68 @@ impl Reference {
         Some(q)
     }
 
-    fn shift(&mut self, half: usize, from: usize, to: usize) {
-        if let Some(key) = self.queues[half][from].pop_front() {
-            self.queues[half][to].push_back(key);
-        }
+    /// Moves `key` to the newest end of `to` in its half.
+    fn move_to(&mut self, key: u8, to: usize) {
+        self.take(key);
+        self.queues[half_of(hash(key))][to].push_back(key);
     }
 
-    fn record(&mut self, half: usize, hit: bool) {
-        if self.full > 0 {
-            let sample = self.total().max(self.full);
-            self.split.record(half, hit, sample);
-        }
-    }
-
-    /// A read or an in-place write of a held key.
+    /// A read or an in-place write of a held key: counted, nothing moves.
     fn access(&mut self, key: u8) -> bool {
-        let Some(q) = self.take(key) else {
+        if self.find(key).is_none() {
             return false;
-        };
-        let half = half_of(hash(key));
-        if self.sketch.increment(hash(key)) {
-            self.record(half, true);
         }
-        let to = if q == WINDOW { WINDOW } else { PROTECTED_Q };
-        self.queues[half][to].push_back(key);
-        if q == PROBATION {
-            while self.queues[half][PROTECTED_Q].len() > self.protected_target(half) {
-                self.shift(half, PROTECTED_Q, PROBATION);
-            }
+        let first = self.visits[usize::from(key)] == 0;
+        self.visits[usize::from(key)] = (self.visits[usize::from(key)] + 1).min(3);
+        if first && self.full > 0 {
+            self.split.hit(half_of(hash(key)));
         }
         true
+    }
+
+    fn settle(&mut self, key: u8) -> bool {
+        let visits = core::mem::take(&mut self.visits[usize::from(key)]);
+        for _ in 0..visits {
+            self.sketch.increment(hash(key));
+        }
+        visits > 0
+    }
+
+    fn window_candidate(&mut self, half: usize) -> Option<u8> {
+        loop {
+            let oldest = *self.queues[half][WINDOW].front()?;
+            if !self.settle(oldest) {
+                return Some(oldest);
+            }
+            self.move_to(oldest, WINDOW);
+        }
+    }
+
+    fn main_victim(&mut self, half: usize) -> Option<u8> {
+        while let Some(&oldest) = self.queues[half][PROBATION].front() {
+            if !self.settle(oldest) {
+                return Some(oldest);
+            }
+            self.move_to(oldest, PROTECTED_Q);
+            self.demote(half);
+        }
+        loop {
+            let oldest = *self.queues[half][PROTECTED_Q].front()?;
+            if !self.settle(oldest) {
+                return Some(oldest);
+            }
+            self.move_to(oldest, PROTECTED_Q);
+        }
+    }
+
+    fn demote(&mut self, half: usize) {
+        let mut chances = self.queues[half][PROTECTED_Q].len();
+        while self.queues[half][PROTECTED_Q].len() > self.protected_target(half) {
+            let oldest = self.queues[half][PROTECTED_Q][0];
+            let read = chances > 0 && self.settle(oldest);
+            chances = chances.saturating_sub(1);
+            self.move_to(oldest, if read { PROTECTED_Q } else { PROBATION });
+        }
     }
 
     fn flip(&mut self) -> u32 {
@@ -150,45 +186,34 @@ impl Reference {
         x
     }
 
-    fn evict(&mut self, incoming: u8) {
+    /// The key evicted to make room for `incoming`.
+    fn victim(&mut self, incoming: u8) -> u8 {
         self.full = self.total();
         let mut half = half_of(hash(incoming));
         let slack = 1 + self.full / 64;
-        let main = |r: &Self, half: usize| {
-            [PROBATION, PROTECTED_Q]
-                .into_iter()
-                .find(|&q| !r.queues[half][q].is_empty())
-        };
         let (mine, other) = (self.half_len(half), self.half_len(1 - half));
-        let gone = if mine == 0 || mine + slack < other {
+        let window = self.queues[half][WINDOW].len();
+        if mine == 0 || mine + slack < other {
             half = 1 - half;
-            let q = main(self, half).unwrap_or(WINDOW);
-            self.queues[half][q].pop_front()
-        } else {
-            let window = self.queues[half][WINDOW].len();
-            match main(self, half) {
-                main if window == 0 || window < self.window_target(half) => {
-                    self.queues[half][main.unwrap_or(WINDOW)].pop_front()
-                }
-                None => self.queues[half][WINDOW].pop_front(),
-                Some(q) => {
-                    let (candidate, victim) =
-                        (self.queues[half][WINDOW][0], self.queues[half][q][0]);
-                    let (c, v) = (
-                        self.sketch.frequency(hash(candidate)),
-                        self.sketch.frequency(hash(victim)),
-                    );
-                    if c > v || (c >= FLOODING && self.flip() & 127 == 0) {
-                        self.shift(half, WINDOW, PROBATION);
-                        self.queues[half][q].pop_front()
-                    } else {
-                        self.queues[half][WINDOW].pop_front()
-                    }
-                }
+        } else if window > 0 && window >= self.window_target(half) {
+            let candidate = self.window_candidate(half).unwrap();
+            let Some(victim) = self.main_victim(half) else {
+                return candidate;
+            };
+            let (c, v) = (
+                self.sketch.frequency(hash(candidate)),
+                self.sketch.frequency(hash(victim)),
+            );
+            if c > v || (c >= FLOODING && self.flip() & 127 == 0) {
+                self.move_to(candidate, PROBATION);
+                return victim;
             }
-        };
-        assert!(gone.is_some());
-        self.evictions += 1;
+            return candidate;
+        }
+        match self.main_victim(half) {
+            Some(victim) => victim,
+            None => self.window_candidate(half).unwrap(),
+        }
     }
 
     fn set(&mut self, key: u8) {
@@ -196,17 +221,29 @@ impl Reference {
             return;
         }
         if self.total() >= self.capacity {
-            self.evict(key);
+            let victim = self.victim(key);
+            self.take(victim).unwrap();
+            self.visits[usize::from(victim)] = 0;
+            self.evictions += 1;
         }
         let half = half_of(hash(key));
         self.sketch.ensure(self.total() + 1, self.capacity);
-        if self.sketch.increment(hash(key)) {
-            self.record(half, false);
+        self.sketch.increment(hash(key));
+        if self.full > 0 {
+            let sample = self.total().max(self.full);
+            self.split.miss(half, sample);
         }
         self.queues[half][WINDOW].push_back(key);
+        self.visits[usize::from(key)] = 0;
         if self.queues[half][WINDOW].len() > self.window_target(half) {
-            self.shift(half, WINDOW, PROBATION);
+            let oldest = self.queues[half][WINDOW][0];
+            self.move_to(oldest, PROBATION);
         }
+    }
+
+    fn remove(&mut self, key: u8) -> bool {
+        self.visits[usize::from(key)] = 0;
+        self.take(key).is_some()
     }
 }
 
@@ -249,7 +286,7 @@ proptest! {
                 }
                 Op::Remove(k) => {
                     let removed = store.remove(&k, now).unwrap();
-                    prop_assert_eq!(removed, reference.take(k).is_some(), "remove {}", k);
+                    prop_assert_eq!(removed, reference.remove(k), "remove {}", k);
                 }
             }
             prop_assert_eq!(store.len(now).unwrap(), reference.total());

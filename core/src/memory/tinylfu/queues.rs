@@ -40,6 +40,7 @@ impl Queue {
         self.half * 3 + self.region as usize
     }
 
+    #[cfg(test)]
     fn from_id(id: u8) -> Self {
         let region = match id % 3 {
             0 => Region::Window,
@@ -64,12 +65,20 @@ const EMPTY: Ends = Ends {
     len: 0,
 };
 
-/// Every entry in one of six doubly linked queues, by position.
+/// The low bits of an entry's byte: its queue's id.
+const QUEUE_BITS: u8 = 0b111;
+/// One read, in the byte's high bits.
+const VISIT: u8 = 1 << 3;
+/// The most reads an entry's byte counts between two looks of the policy.
+pub(super) const MOST_VISITS: u8 = 3;
+
+/// Every entry in one of six doubly linked queues, by position, with the reads it had
+/// since the policy last looked at it.
 #[derive(Clone, Debug)]
 pub(super) struct Queues {
     links: Vec<Link>,
-    /// Each entry's queue, by id.
-    queues: Vec<u8>,
+    /// Each entry's byte: its queue's id, and its reads (0 to 3) above.
+    meta: Vec<u8>,
     ends: [Ends; 6],
 }
 
@@ -77,7 +86,7 @@ impl Queues {
     pub(super) const fn new() -> Self {
         Queues {
             links: Vec::new(),
-            queues: Vec::new(),
+            meta: Vec::new(),
             ends: [EMPTY; 6],
         }
     }
@@ -107,9 +116,30 @@ impl Queues {
         }
     }
 
-    #[inline]
+    #[cfg(test)]
     pub(super) fn queue(&self, index: u32) -> Queue {
-        Queue::from_id(self.queues[index as usize])
+        Queue::from_id(self.meta[index as usize] & QUEUE_BITS)
+    }
+
+    /// Counts a read of `index` (up to [`MOST_VISITS`]); true if it is the first since
+    /// the policy last looked. Stores only on a change, like SIEVE's visited bit.
+    #[inline]
+    pub(super) fn visit(&mut self, index: u32) -> bool {
+        let meta = &mut self.meta[index as usize];
+        let visits = *meta / VISIT;
+        if visits < MOST_VISITS {
+            *meta += VISIT;
+        }
+        visits == 0
+    }
+
+    /// The reads of `index` since the policy last looked, which it now forgets.
+    #[inline]
+    pub(super) fn take_visits(&mut self, index: u32) -> u8 {
+        let meta = &mut self.meta[index as usize];
+        let visits = *meta / VISIT;
+        *meta &= QUEUE_BITS;
+        visits
     }
 
     /// A new entry at position `index` (the next free one) joins `queue` as its newest.
@@ -119,7 +149,7 @@ impl Queues {
             older: NIL,
             newer: NIL,
         });
-        self.queues.push(0);
+        self.meta.push(0);
         self.link_newest(index, queue.id());
     }
 
@@ -134,10 +164,10 @@ impl Queues {
     pub(super) fn removed(&mut self, index: u32, last: u32) {
         self.unlink(index);
         if index != last {
-            let (link, queue) = (self.links[last as usize], self.queues[last as usize]);
+            let (link, meta) = (self.links[last as usize], self.meta[last as usize]);
             self.links[index as usize] = link;
-            self.queues[index as usize] = queue;
-            let ends = &mut self.ends[usize::from(queue)];
+            self.meta[index as usize] = meta;
+            let ends = &mut self.ends[usize::from(meta & QUEUE_BITS)];
             match link.older {
                 NIL => ends.oldest = index,
                 older => self.links[older as usize].newer = index,
@@ -148,19 +178,19 @@ impl Queues {
             }
         }
         self.links.pop();
-        self.queues.pop();
+        self.meta.pop();
     }
 
     pub(super) fn clear(&mut self) {
         self.links.clear();
-        self.queues.clear();
+        self.meta.clear();
         self.ends = [EMPTY; 6];
     }
 
     #[inline]
     fn unlink(&mut self, index: u32) {
         let link = self.links[index as usize];
-        let ends = &mut self.ends[usize::from(self.queues[index as usize])];
+        let ends = &mut self.ends[usize::from(self.meta[index as usize] & QUEUE_BITS)];
         match link.older {
             NIL => ends.oldest = link.newer,
             older => self.links[older as usize].newer = link.newer,
@@ -186,7 +216,8 @@ impl Queues {
         }
         ends.newest = index;
         ends.len += 1;
-        self.queues[index as usize] = id as u8;
+        let meta = &mut self.meta[index as usize];
+        *meta = (*meta & !QUEUE_BITS) | id as u8;
     }
 
     /// Every position of `queue`, oldest first (for tests).
@@ -224,6 +255,25 @@ mod tests {
         assert_eq!(queues.oldest(WINDOW), Some(2));
         assert_eq!((queues.len(WINDOW), queues.len(PROTECTED)), (3, 0));
         assert_eq!((queues.half_len(0), queues.half_len(1)), (4, 0));
+    }
+
+    #[test]
+    fn reads_are_counted_up_to_three_and_move_with_their_entry() {
+        let mut queues = Queues::new();
+        for index in 0..3 {
+            queues.push(index, WINDOW);
+        }
+        assert!(queues.visit(2));
+        assert!(!queues.visit(2));
+        queues.move_to_newest(2, PROTECTED);
+        for _ in 0..5 {
+            queues.visit(2);
+        }
+        queues.removed(0, 2);
+        assert_eq!(queues.queue(0), PROTECTED);
+        assert_eq!(queues.take_visits(0), MOST_VISITS);
+        assert_eq!(queues.take_visits(0), 0);
+        assert_eq!(queues.queue(0), PROTECTED);
     }
 
     #[test]

@@ -10,9 +10,10 @@
 const WHOLE: u128 = 1_000_000;
 /// The choice to begin with: a window of 1%, as Caffeine's.
 const FIRST: u128 = WHOLE / 100;
-/// The choice stays within 0.3% and 60% (so the larger window stays within 90%).
+/// The choice stays within 0.3% and 90% (the larger window within 99.9%).
 const LEAST: u128 = 3_000;
-const MOST: u128 = 600_000;
+const MOST: u128 = 900_000;
+const LARGEST: u128 = WHOLE - WHOLE / 1_000;
 
 #[derive(Clone, Debug)]
 pub(super) struct Split {
@@ -36,7 +37,7 @@ impl Split {
     fn share(&self, half: usize) -> u128 {
         match half {
             0 => self.choice * 2 / 3,
-            _ => self.choice * 3 / 2,
+            _ => (self.choice * 3 / 2).min(LARGEST),
         }
     }
 
@@ -46,11 +47,16 @@ impl Split {
         ((entries as u128 * self.share(half) / WHOLE) as usize).max(1)
     }
 
-    /// Counts a request of `half`, and decides once `sample` requests were counted.
+    /// Counts a hit in `half`.
     #[inline]
-    pub(super) fn record(&mut self, half: usize, hit: bool, sample: usize) {
+    pub(super) fn hit(&mut self, half: usize) {
         self.requests[half] += 1;
-        self.hits[half] += u64::from(hit);
+        self.hits[half] += 1;
+    }
+
+    /// Counts a miss in `half`, and decides once `sample` requests were counted.
+    pub(super) fn miss(&mut self, half: usize, sample: usize) {
+        self.requests[half] += 1;
         if self.requests[0] + self.requests[1] >= sample as u64 {
             self.decide();
         }
@@ -88,7 +94,11 @@ mod tests {
     fn sample(split: &mut Split, hits: [u64; 2], requests: u64) {
         for (half, hits) in hits.into_iter().enumerate() {
             for n in 0..requests {
-                split.record(half, n < hits, usize::MAX);
+                if n < hits {
+                    split.hit(half);
+                } else {
+                    split.miss(half, usize::MAX);
+                }
             }
         }
         split.decide();
@@ -119,7 +129,7 @@ mod tests {
             sample(&mut split, [0, 1_000], 1_000);
         }
         assert_eq!(split.choice, MOST);
-        assert!(split.window(1, 1_000) <= 900);
+        assert!(split.window(1, 1_000) <= 999);
         for _ in 0..40 {
             sample(&mut split, [1_000, 0], 1_000);
         }
