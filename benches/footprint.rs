@@ -78,6 +78,17 @@ fn main() {
         }
         cache
     });
+    per_entry("jwm-cache MemoryBackend (ttl, TinyLfu)", || {
+        let backend = jwm_cache::memory::MemoryBackend::<u64, u64>::new()
+            .with_eviction(jwm_cache::memory::TinyLfu::new(N as usize));
+        let mut cache = CacheBuilder::new(SystemClock)
+            .ttl(TTL)
+            .build_with_backend(backend);
+        for k in 0..N {
+            cache.insert(k, k).unwrap();
+        }
+        cache
+    });
     let moka = per_entry("moka::sync::Cache (ttl)", || {
         let cache = moka::sync::Cache::builder().time_to_live(TTL).build();
         for k in 0..N {
