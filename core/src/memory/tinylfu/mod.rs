@@ -20,9 +20,7 @@
 //! drift for the effect of its steps. Here the key space is split in two halves by
 //! hash, each a W-TinyLFU of half the entries, one with a smaller window than the
 //! other; both see the same drift, so their hit rates compare fairly, and after each
-//! sample the split moves towards the winner (see [`Split`]). A hit counts for the
-//! test only if it is the entry's first read since the policy last looked, so a few
-//! very hot keys, which always hit, weigh little.
+//! sample the split moves towards the winner (see [`Split`]).
 
 #[cfg(test)]
 mod model;
@@ -214,8 +212,10 @@ impl Eviction for TinyLfu {
         }
         let window = Queue::new(half, Region::Window);
         self.queues.push(index, window);
-        // Filling up, or after the window shrank: its overflow joins main unopposed.
-        if self.queues.len(window) > self.window_target(half)
+        // Filling up, its overflow joins main unopposed; once full, an overflow (after
+        // the window shrank) contests main at the next eviction.
+        if self.full == 0
+            && self.queues.len(window) > self.window_target(half)
             && let Some(oldest) = self.queues.oldest(window)
         {
             self.queues
@@ -223,11 +223,11 @@ impl Eviction for TinyLfu {
         }
     }
 
-    /// Counts the read in the entry's byte, and, if it is the first since the policy
-    /// last looked, a hit for the split test.
+    /// Counts the read in the entry's byte, and a hit for the split test.
     #[inline]
     fn accessed(&mut self, index: u32, hash: u64) {
-        if self.queues.visit(index) && self.full > 0 {
+        self.queues.visit(index);
+        if self.full > 0 {
             self.split.hit(half_of(hash));
         }
     }

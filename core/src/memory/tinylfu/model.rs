@@ -124,9 +124,8 @@ impl Reference {
         if self.find(key).is_none() {
             return false;
         }
-        let first = self.visits[usize::from(key)] == 0;
         self.visits[usize::from(key)] = (self.visits[usize::from(key)] + 1).min(3);
-        if first && self.full > 0 {
+        if self.full > 0 {
             self.split.hit(half_of(hash(key)));
         }
         true
@@ -235,7 +234,7 @@ impl Reference {
         }
         self.queues[half][WINDOW].push_back(key);
         self.visits[usize::from(key)] = 0;
-        if self.queues[half][WINDOW].len() > self.window_target(half) {
+        if self.full == 0 && self.queues[half][WINDOW].len() > self.window_target(half) {
             let oldest = self.queues[half][WINDOW][0];
             self.move_to(oldest, PROBATION);
         }

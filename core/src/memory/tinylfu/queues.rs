@@ -121,16 +121,14 @@ impl Queues {
         Queue::from_id(self.meta[index as usize] & QUEUE_BITS)
     }
 
-    /// Counts a read of `index` (up to [`MOST_VISITS`]); true if it is the first since
-    /// the policy last looked. Stores only on a change, like SIEVE's visited bit.
+    /// Counts a read of `index`, up to [`MOST_VISITS`]. Stores only on a change, like
+    /// SIEVE's visited bit: a hit on an entry read often must not dirty a cache line.
     #[inline]
-    pub(super) fn visit(&mut self, index: u32) -> bool {
+    pub(super) fn visit(&mut self, index: u32) {
         let meta = &mut self.meta[index as usize];
-        let visits = *meta / VISIT;
-        if visits < MOST_VISITS {
+        if *meta / VISIT < MOST_VISITS {
             *meta += VISIT;
         }
-        visits == 0
     }
 
     /// The reads of `index` since the policy last looked, which it now forgets.
@@ -263,8 +261,9 @@ mod tests {
         for index in 0..3 {
             queues.push(index, WINDOW);
         }
-        assert!(queues.visit(2));
-        assert!(!queues.visit(2));
+        queues.visit(2);
+        queues.visit(2);
+        assert_eq!(queues.take_visits(2), 2);
         queues.move_to_newest(2, PROTECTED);
         for _ in 0..5 {
             queues.visit(2);

@@ -73,12 +73,11 @@ impl Sketch {
     }
 
     /// Counts one sighting of `hash`; halves every counter once the table has taken
-    /// ten increments per word. False if the key's count was already the most a
-    /// counter holds (or there is no table yet): a key that hot tells little.
+    /// ten increments per word.
     #[inline]
-    pub(super) fn increment(&mut self, hash: u64) -> bool {
+    pub(super) fn increment(&mut self, hash: u64) {
         if self.table.is_empty() {
-            return false;
+            return;
         }
         let mut added = false;
         for (word, counter) in self.counters(hash) {
@@ -94,7 +93,6 @@ impl Sketch {
                 self.halve();
             }
         }
-        added
     }
 
     /// Halves every counter, and the count of additions by as much as was lost.

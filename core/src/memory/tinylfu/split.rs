@@ -1,8 +1,11 @@
 //! How large the window should be, by a split test: one half of the key space runs
 //! with a window a third smaller than the current choice, the other with one half
-//! larger. After each sample of requests, the choice moves to the half that hit more,
-//! if by more than chance (two standard errors): a workload's own drift affects both
-//! halves alike, so it cannot pass for the effect of the window.
+//! larger, and the halves swap roles after every sample of requests. After each pair
+//! of samples, the choice moves to the role that hit more, if by more than chance
+//! (two standard errors). A workload's own drift affects both halves alike, so it
+//! cannot pass for the effect of the window; and as each half plays each role for a
+//! sample, a half whose keys are simply more popular favours neither. The first
+//! quarter of a sample after a swap is not counted: the windows are still moving.
 //!
 //! Integers only: the core has no floating point functions without `std`.
 
@@ -15,28 +18,56 @@ const LEAST: u128 = 3_000;
 const MOST: u128 = 900_000;
 const LARGEST: u128 = WHOLE - WHOLE / 1_000;
 
+/// The part of a sample after a swap that is not counted, as a divisor.
+const SETTLE: u64 = 4;
+
+/// The roles, as indices of the counts.
+const SMALLER: usize = 0;
+const LARGER: usize = 1;
+
 #[derive(Clone, Debug)]
 pub(super) struct Split {
     /// The current choice of the window's share.
     choice: u128,
-    /// Requests and hits of each half in this sample.
+    /// The half that runs the larger window this sample.
+    larger: usize,
+    /// Requests and hits under each role in this pair of samples.
     requests: [u64; 2],
     hits: [u64; 2],
+    /// Whether this is the pair's second sample.
+    second: bool,
+    /// Requests since the roles last swapped: the first quarter of a sample, while the
+    /// windows move to their new sizes, is not counted.
+    since_swap: u64,
+    /// Requests a sample counts (after as many settling).
+    sample: u64,
 }
 
 impl Split {
     pub(super) const fn new() -> Self {
         Split {
             choice: FIRST,
+            larger: 1,
             requests: [0; 2],
             hits: [0; 2],
+            second: false,
+            since_swap: 0,
+            sample: u64::MAX,
         }
     }
 
-    /// The window's share in `half`: the smaller one in half 0, the larger in half 1.
+    fn settling(&self) -> bool {
+        self.since_swap <= self.sample / SETTLE
+    }
+
+    fn role(&self, half: usize) -> usize {
+        if half == self.larger { LARGER } else { SMALLER }
+    }
+
+    /// The window's share in `half`, by its role this sample.
     fn share(&self, half: usize) -> u128 {
-        match half {
-            0 => self.choice * 2 / 3,
+        match self.role(half) {
+            SMALLER => self.choice * 2 / 3,
             _ => (self.choice * 3 / 2).min(LARGEST),
         }
     }
@@ -50,22 +81,39 @@ impl Split {
     /// Counts a hit in `half`.
     #[inline]
     pub(super) fn hit(&mut self, half: usize) {
-        self.requests[half] += 1;
-        self.hits[half] += 1;
+        self.since_swap += 1;
+        if self.settling() {
+            return;
+        }
+        let role = self.role(half);
+        self.requests[role] += 1;
+        self.hits[role] += 1;
     }
 
-    /// Counts a miss in `half`, and decides once `sample` requests were counted.
+    /// Counts a miss in `half`; once the sample holds `sample` requests, swaps the
+    /// roles, and after a pair of samples decides.
     pub(super) fn miss(&mut self, half: usize, sample: usize) {
-        self.requests[half] += 1;
-        if self.requests[0] + self.requests[1] >= sample as u64 {
-            self.decide();
+        self.since_swap += 1;
+        self.sample = sample as u64;
+        if !self.settling() {
+            let role = self.role(half);
+            self.requests[role] += 1;
+        }
+        if self.since_swap >= self.sample + self.sample / SETTLE {
+            self.since_swap = 0;
+            self.larger = 1 - self.larger;
+            if self.second {
+                self.decide();
+            }
+            self.second = !self.second;
         }
     }
 
     fn decide(&mut self) {
         let [n0, n1] = self.requests.map(u128::from);
         let [h0, h1] = self.hits.map(u128::from);
-        self.restart();
+        self.requests = [0; 2];
+        self.hits = [0; 2];
         if n0 == 0 || n1 == 0 {
             return;
         }
@@ -80,10 +128,12 @@ impl Split {
         }
     }
 
-    /// Starts a new sample, keeping the choice.
+    /// Starts a new pair of samples, keeping the choice.
     pub(super) fn restart(&mut self) {
         self.requests = [0; 2];
         self.hits = [0; 2];
+        self.second = false;
+        self.since_swap = 0;
     }
 }
 
@@ -91,34 +141,54 @@ impl Split {
 mod tests {
     use super::*;
 
-    fn sample(split: &mut Split, hits: [u64; 2], requests: u64) {
-        for (half, hits) in hits.into_iter().enumerate() {
-            for n in 0..requests {
-                if n < hits {
-                    split.hit(half);
-                } else {
-                    split.miss(half, usize::MAX);
-                }
+    const SAMPLE: usize = 1_000;
+
+    /// One sample: its settling requests, then 500 counted requests per role, of which
+    /// `smaller` and `larger` hit. Its last request (a miss) ends it.
+    fn sample(split: &mut Split, smaller: u64, larger: u64) {
+        let big = split.larger;
+        for _ in 0..SAMPLE as u64 / SETTLE {
+            split.miss(big, SAMPLE);
+        }
+        for (half, hits) in [(1 - big, smaller), (big, larger)] {
+            for _ in 0..hits {
+                split.hit(half);
+            }
+            for _ in hits..500 {
+                split.miss(half, SAMPLE);
             }
         }
-        split.decide();
+    }
+
+    fn pair(split: &mut Split, smaller: u64, larger: u64) {
+        sample(split, smaller, larger);
+        sample(split, smaller, larger);
     }
 
     #[test]
-    fn moves_towards_the_half_that_hits_more() {
+    fn the_halves_swap_roles_after_each_sample() {
         let mut split = Split::new();
         assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (6, 15));
-        sample(&mut split, [400, 500], 1_000);
+        sample(&mut split, 0, 0);
+        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (15, 6));
+    }
+
+    #[test]
+    fn moves_towards_the_role_that_hits_more() {
+        let mut split = Split::new();
+        sample(&mut split, 200, 250);
+        assert_eq!(split.choice, FIRST, "decides after a pair of samples");
+        sample(&mut split, 200, 250);
         assert_eq!(split.choice, FIRST * 3 / 2);
-        sample(&mut split, [500, 400], 1_000);
-        sample(&mut split, [500, 400], 1_000);
+        pair(&mut split, 250, 200);
+        pair(&mut split, 250, 200);
         assert_eq!(split.choice, FIRST * 3 / 2 * 2 / 3 * 2 / 3);
     }
 
     #[test]
     fn stays_when_the_difference_is_chance() {
         let mut split = Split::new();
-        sample(&mut split, [500, 510], 1_000);
+        pair(&mut split, 250, 255);
         assert_eq!(split.choice, FIRST);
     }
 
@@ -126,14 +196,14 @@ mod tests {
     fn stays_within_its_bounds() {
         let mut split = Split::new();
         for _ in 0..40 {
-            sample(&mut split, [0, 1_000], 1_000);
+            pair(&mut split, 0, 499);
         }
         assert_eq!(split.choice, MOST);
-        assert!(split.window(1, 1_000) <= 999);
+        assert!(split.window(split.larger, 1_000) <= 999);
         for _ in 0..40 {
-            sample(&mut split, [1_000, 0], 1_000);
+            pair(&mut split, 499, 0);
         }
         assert_eq!(split.choice, LEAST);
-        assert_eq!(split.window(0, 100), 1);
+        assert_eq!(split.window(1 - split.larger, 100), 1);
     }
 }
