@@ -27,8 +27,9 @@ trait Contender {
     fn access(&mut self, key: u64) -> bool;
 }
 
-/// The core's memory backend under the eviction policy `P`.
-struct Core<P>(MemoryBackend<u64, (), foldhash::fast::RandomState, P>);
+/// The core's memory backend under the eviction policy `P`, with a fixed hasher seed
+/// so that a run can be repeated (TinyLfu's halves and sketch follow the hashes).
+struct Core<P>(MemoryBackend<u64, (), foldhash::fast::FixedState, P>);
 
 impl<P: Eviction> Contender for Core<P> {
     fn access(&mut self, key: u64) -> bool {
@@ -91,7 +92,7 @@ impl Contender for Lru {
 
 /// Every contender's name and a cache of `capacity`, ours first.
 fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
-    let store = || MemoryBackend::with_hasher(None, foldhash::fast::RandomState::default());
+    let store = || MemoryBackend::with_hasher(None, foldhash::fast::FixedState::with_seed(SEED));
     vec![
         (
             "jwm TinyLfu",
@@ -123,6 +124,9 @@ fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
         ),
     ]
 }
+
+/// The hasher seed of our core contenders.
+const SEED: u64 = 0x6a77_6d2d_6361_6368;
 
 /// The first `OURS` contenders are ours, judged against the peers from `PEERS` on;
 /// between them, SIEVE, our policy before, for reference.

@@ -14,7 +14,7 @@ use tokio::runtime::{self, Handle};
 use tokio::sync::{mpsc, oneshot};
 
 use super::RedisBackendError;
-use super::link::Link;
+use super::link::{Link, is_connection_failure};
 
 /// The most keys in one `MGET`.
 const MOST_KEYS: usize = 256;
@@ -120,7 +120,7 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
 /// or a lost connection is not retried: the backend pauses instead.
 pub(crate) fn splits_badly(e: &RedisBackendError) -> bool {
     match e {
-        RedisBackendError::Redis(e) => !e.is_io_error() && !e.is_timeout(),
+        RedisBackendError::Redis(e) => !is_connection_failure(e),
         RedisBackendError::Malformed => true,
         _ => false,
     }

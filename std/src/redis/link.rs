@@ -359,7 +359,7 @@ enum Failure {
 
 /// A failure of the server or the connection, rather than of one command (a reply that
 /// does not parse, say, must not pause everyone).
-fn is_connection_failure(e: &redis::RedisError) -> bool {
+pub(crate) fn is_connection_failure(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
 }
 

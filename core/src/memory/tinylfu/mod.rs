@@ -4,7 +4,7 @@
 //! New entries enter a small *window*. When it overflows, its oldest entry is a
 //! candidate for *main*, a segmented queue (probation, then protected once read
 //! again), and must beat main's next victim on estimated frequency, from a [`Sketch`]
-//! of recent accesses, misses included. So a burst of one-time keys (a scan) passes
+//! of recent accesses, inserts included. So a burst of one-time keys (a scan) passes
 //! through the window without flushing main, while a key seen often gets in.
 //!
 //! A hit only counts a read in the entry's byte (up to 3), as SIEVE sets its visited
@@ -19,8 +19,9 @@
 //! sample's hit rate with the last; on these traces that mistook the workload's own
 //! drift for the effect of its steps. Here the key space is split in two halves by
 //! hash, each a W-TinyLFU of half the entries, one with a smaller window than the
-//! other; both see the same drift, so their hit rates compare fairly, and after each
-//! sample the split moves towards the winner (see [`Split`]).
+//! other, swapping roles every sample; both see the same drift, so their hit rates
+//! compare fairly. After each pair of samples the choice moves towards the role that
+//! hit more, if by more than chance (see [`Split`]).
 
 #[cfg(test)]
 mod model;
@@ -44,8 +45,8 @@ const FLOODING: u8 = 6;
 /// The W-TinyLFU policy, with an adaptive window.
 ///
 /// It costs a bounded store 9 bytes per entry in queues (links, and a byte for the
-/// queue and the reads), and a sketch of 8 bytes per entry (4-bit counters, 4 per key)
-/// that grows with the entries held.
+/// queue and the reads), and a sketch of 8 to 16 bytes per entry (4-bit counters, 4
+/// per key, in a power-of-two table).
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Deadline, Instant, Lookup, MemoryBackend, TinyLfu};
@@ -212,10 +213,10 @@ impl Eviction for TinyLfu {
         }
         let window = Queue::new(half, Region::Window);
         self.queues.push(index, window);
-        // Filling up, its overflow joins main unopposed; once full, an overflow (after
-        // the window shrank) contests main at the next eviction.
-        if self.full == 0
-            && self.queues.len(window) > self.window_target(half)
+        // Over its target (filling up, or after the window shrank), the window's
+        // oldest joins main unopposed, as in Caffeine: so main regrows after removals,
+        // and a window that shrinks gives its entries to main rather than losing them.
+        if self.queues.len(window) > self.window_target(half)
             && let Some(oldest) = self.queues.oldest(window)
         {
             self.queues

@@ -6,10 +6,12 @@
 //! entries.
 
 use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::hash::{BuildHasher, Hasher};
 
 use proptest::prelude::*;
 
+use super::queues::{Queue, Region};
 use super::sketch::Sketch;
 use super::split::Split;
 use super::{FLOODING, PROTECTED, TinyLfu, half_of};
@@ -234,10 +236,21 @@ impl Reference {
         }
         self.queues[half][WINDOW].push_back(key);
         self.visits[usize::from(key)] = 0;
-        if self.full == 0 && self.queues[half][WINDOW].len() > self.window_target(half) {
+        if self.queues[half][WINDOW].len() > self.window_target(half) {
             let oldest = self.queues[half][WINDOW][0];
             self.move_to(oldest, PROBATION);
         }
+    }
+
+    /// As the policy's `cleared` (the split test keeps its choice); the store's clear
+    /// restarts its eviction count.
+    fn clear(&mut self) {
+        self.evictions = 0;
+        self.queues = Default::default();
+        self.visits = [0; 256];
+        self.sketch.clear();
+        self.split.restart();
+        self.full = 0;
     }
 
     fn remove(&mut self, key: u8) -> bool {
@@ -251,13 +264,15 @@ enum Op {
     Set(u8),
     Get(u8),
     Remove(u8),
+    Clear,
 }
 
 fn op(keys: u8) -> impl Strategy<Value = Op> {
     prop_oneof![
-        5 => (0..keys).prop_map(Op::Set),
-        5 => (0..keys).prop_map(Op::Get),
-        1 => (0..keys).prop_map(Op::Remove),
+        50 => (0..keys).prop_map(Op::Set),
+        50 => (0..keys).prop_map(Op::Get),
+        10 => (0..keys).prop_map(Op::Remove),
+        1 => Just(Op::Clear),
     ]
 }
 
@@ -287,9 +302,30 @@ proptest! {
                     let removed = store.remove(&k, now).unwrap();
                     prop_assert_eq!(removed, reference.remove(k), "remove {}", k);
                 }
+                Op::Clear => {
+                    store.clear().unwrap();
+                    reference.clear();
+                }
             }
             prop_assert_eq!(store.len(now).unwrap(), reference.total());
             prop_assert_eq!(store.reclaimed().evictions, reference.evictions);
+            // Every queue holds the same keys in the same order as the reference's.
+            for half in 0..2 {
+                for (q, region) in [Region::Window, Region::Probation, Region::Protected]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let order: Vec<u8> = store
+                        .eviction
+                        .queues
+                        .order(Queue::new(half, region))
+                        .into_iter()
+                        .map(|index| store.nodes[index as usize].key)
+                        .collect();
+                    let expected: Vec<u8> = reference.queues[half][q].iter().copied().collect();
+                    prop_assert_eq!(order, expected, "half {} queue {:?}", half, region);
+                }
+            }
         }
         for k in 0..40 {
             let held = store.get(&k, now).unwrap().is_some();

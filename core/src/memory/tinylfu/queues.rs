@@ -1,5 +1,5 @@
-//! The LRU queues of W-TinyLFU, three per half of the key space, linked through the
-//! store's dense positions.
+//! The queues of W-TinyLFU, three per half of the key space, linked through the
+//! store's dense positions: FIFOs, to which the policy gives second chances.
 
 use alloc::vec::Vec;
 
@@ -9,7 +9,8 @@ use crate::memory::NIL;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(super) enum Region {
-    /// New entries, kept by recency alone: they have not yet earned a place in main.
+    /// New entries, kept by recency alone (a FIFO with second chances): they have not
+    /// yet earned a place in main.
     Window = 0,
     /// Main entries not read since they entered main; the first to go.
     Probation = 1,

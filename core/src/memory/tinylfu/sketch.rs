@@ -19,7 +19,7 @@ const HALVED: u64 = 0x7777_7777_7777_7777;
 /// Words per block: one 64-byte cache line.
 const BLOCK: usize = 8;
 
-/// A frequency sketch sized for at most `most` keys at a time.
+/// A frequency sketch: about one 64-bit word (16 counters) per key counted.
 #[derive(Clone, Debug)]
 pub(super) struct Sketch {
     /// Empty until the first increment; grows with the number of entries held.
@@ -36,10 +36,20 @@ impl Sketch {
         }
     }
 
-    /// Makes room for counting about `keys` keys (a power of two of words, one per
-    /// key, at least one block), starting over if the table grows. Bounded by `most`.
+    /// Makes room for counting `keys` keys, of at most `most`: a power of two of words,
+    /// one per key, at least one block. Growing starts the counts over, so the table
+    /// grows four times over at once, and to `most` once `keys` reaches half of it (as
+    /// Caffeine sizes its sketch when the cache is half full).
     pub(super) fn ensure(&mut self, keys: usize, most: usize) {
-        let words = keys.min(most).max(BLOCK).next_power_of_two();
+        if keys <= self.table.len() {
+            return;
+        }
+        let words = if keys >= most / 2 {
+            most
+        } else {
+            keys.saturating_mul(4)
+        };
+        let words = words.min(most).max(keys).max(BLOCK).next_power_of_two();
         if words > self.table.len() {
             self.table = vec![0; words];
             self.additions = 0;
@@ -130,6 +140,24 @@ mod tests {
     }
 
     #[test]
+    fn grows_four_times_over_then_to_the_most_at_half() {
+        let mut sketch = Sketch::new();
+        sketch.ensure(10, 1_000);
+        assert_eq!(sketch.table.len(), 64);
+        sketch.ensure(64, 1_000);
+        assert_eq!(sketch.table.len(), 64);
+        sketch.ensure(65, 1_000);
+        assert_eq!(sketch.table.len(), 512);
+        sketch.ensure(512, 1_000);
+        assert_eq!(sketch.table.len(), 512);
+        // Past half the most: straight to it.
+        sketch.ensure(513, 1_000);
+        assert_eq!(sketch.table.len(), 1_024);
+        sketch.ensure(1_000, 1_000);
+        assert_eq!(sketch.table.len(), 1_024);
+    }
+
+    #[test]
     fn an_empty_sketch_counts_nothing() {
         let mut sketch = Sketch::new();
         sketch.increment(7);
@@ -139,7 +167,7 @@ mod tests {
     #[test]
     fn halving_fades_old_counts() {
         let mut sketch = Sketch::new();
-        sketch.ensure(64, usize::MAX);
+        sketch.ensure(64, 64);
         for _ in 0..8 {
             sketch.increment(spread(1));
         }
