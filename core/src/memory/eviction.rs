@@ -14,9 +14,9 @@ use super::sieve::Sieve;
 /// [`Vec::swap_remove`](alloc::vec::Vec::swap_remove) does. A policy that keeps
 /// per-entry state keeps it in a side table indexed the same way.
 ///
-/// Built in: [`Sieve`] (SIEVE, by capacity), [`TinyLfu`] (W-TinyLFU: frequency-based
-/// admission, scan-resistant), [`Unbounded`] (never evicts, zero-sized), and
-/// `Option<P>` of any policy, off when `None`. The default, [`DefaultEviction`], is
+/// Built in: [`Sieve`] (SIEVE, by capacity), [`TinyLfu`](crate::TinyLfu) (W-TinyLFU:
+/// frequency-based admission, scan-resistant), [`Unbounded`] (never evicts,
+/// zero-sized), and `Option<P>` of any policy, off when `None`. The default, [`DefaultEviction`], is
 /// `Option<Sieve>`: [`new`](crate::memory::MemoryBackend::new) gives `None`,
 /// [`with_capacity`](crate::memory::MemoryBackend::with_capacity) gives `Some`.
 ///

@@ -74,6 +74,16 @@ pub struct TinyLfu {
     coin: u32,
 }
 
+/// The next state of a xorshift generator: the admission's coin.
+fn flip(coin: &mut u32) -> u32 {
+    let mut x = *coin;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *coin = x;
+    x
+}
+
 /// The half of the key space `hash` falls in.
 #[inline]
 fn half_of(hash: u64) -> usize {
@@ -114,16 +124,7 @@ impl TinyLfu {
         if candidate > self.sketch.frequency(victim) {
             return true;
         }
-        candidate >= FLOODING && self.flip() & 127 == 0
-    }
-
-    fn flip(&mut self) -> u32 {
-        let mut x = self.coin;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.coin = x;
-        x
+        candidate >= FLOODING && flip(&mut self.coin) & 127 == 0
     }
 
     /// Adds the reads of `index` since the policy last looked to the sketch; whether

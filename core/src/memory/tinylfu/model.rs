@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use super::queues::{Queue, Region};
 use super::sketch::Sketch;
 use super::split::Split;
-use super::{FLOODING, PROTECTED, TinyLfu, half_of};
+use super::{FLOODING, PROTECTED, TinyLfu, flip, half_of};
 use crate::{Backend, Deadline, Instant, Lookup, MemoryBackend};
 
 /// A fixed hasher, so that the reference can hash keys as the store does.
@@ -178,15 +178,6 @@ impl Reference {
         }
     }
 
-    fn flip(&mut self) -> u32 {
-        let mut x = self.coin;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.coin = x;
-        x
-    }
-
     /// The key evicted to make room for `incoming`.
     fn victim(&mut self, incoming: u8) -> u8 {
         self.full = self.total();
@@ -205,7 +196,7 @@ impl Reference {
                 self.sketch.frequency(hash(candidate)),
                 self.sketch.frequency(hash(victim)),
             );
-            if c > v || (c >= FLOODING && self.flip() & 127 == 0) {
+            if c > v || (c >= FLOODING && flip(&mut self.coin) & 127 == 0) {
                 self.move_to(candidate, PROBATION);
                 return victim;
             }
