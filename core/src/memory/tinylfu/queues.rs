@@ -28,8 +28,8 @@ struct Link {
 /// A queue: a region of one half.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Queue {
-    pub(super) half: usize,
-    pub(super) region: Region,
+    half: usize,
+    region: Region,
 }
 
 impl Queue {
@@ -71,7 +71,7 @@ const QUEUE_BITS: u8 = 0b111;
 /// One read, in the byte's high bits.
 const VISIT: u8 = 1 << 3;
 /// The most reads an entry's byte counts between two looks of the policy.
-pub(super) const MOST_VISITS: u8 = 3;
+const MOST_VISITS: u8 = 3;
 
 /// Every entry in one of six doubly linked queues, by position, with the reads it had
 /// since the policy last looked at it.
