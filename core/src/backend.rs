@@ -1,5 +1,6 @@
 //! The `Backend` and `Lookup` traits: where encoded entries live, and how they are found.
 
+use crate::memory::KeyHash;
 use crate::time::{Deadline, Instant, Ttl};
 
 /// A store of encoded entries (`E`) by key (`K`), each with a [`Deadline`].
@@ -102,6 +103,22 @@ pub trait Lookup<K, Q: ?Sized, E>: Backend<K, E> {
     /// cache needs to fill its copy, refresh-ahead to see an entry is due, and
     /// time-to-idle to extend it.
     fn get_entry(&mut self, key: &Q, now: Instant) -> Result<Option<Entry<&E>>, Self::Error>;
+
+    /// [`get_entry`](Self::get_entry) for a caller that hashed `key` already, to pick a
+    /// shard: a store that hashes with the same [`SharedHasher`] uses `hash` and skips
+    /// its own. Any other store (the default) ignores it.
+    ///
+    /// [`SharedHasher`]: crate::memory::SharedHasher
+    #[inline]
+    fn get_entry_hashed(
+        &mut self,
+        key: &Q,
+        hash: KeyHash,
+        now: Instant,
+    ) -> Result<Option<Entry<&E>>, Self::Error> {
+        let _ = hash;
+        self.get_entry(key, now)
+    }
 
     /// The live value under `key` at `now`, if any.
     #[inline]

@@ -77,8 +77,8 @@ pub use key::{Digest, KeyHasher, PersistentDigest, PersistentHash, UnhashableKey
 #[cfg(target_has_atomic = "ptr")]
 pub use memory::WeightPool;
 pub use memory::{
-    DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
-    TinyLfu, Unbounded, UnitWeight, Weigher,
+    DefaultEviction, Eviction, KeyHash, MemoryBackend, NoListener, RemovalCause, RemovalListener,
+    SharedHasher, Sieve, TinyLfu, Unbounded, UnitWeight, Weigher,
 };
 #[cfg(feature = "embassy-time")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]

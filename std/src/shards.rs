@@ -50,8 +50,12 @@ pub type ShardStore<K, E, W = UnitWeight, L = NoListener> =
 /// One in-memory backend per shard. With a capacity, the shards share it through one
 /// [`WeightPool`], so it bounds the whole cache and none of it is lost to keys that
 /// spread unevenly; each shard reports an exact split of it as its own.
+///
+/// Every store hashes with a clone of `hasher`: a router that shares it (and picks
+/// shards by bits the tables do not use) hashes each key once.
 pub(crate) fn memory_backends<K, E, S, C, W, L>(
     options: &Options<S, C>,
+    hasher: &RandomState,
     weigher: W,
     listener: L,
 ) -> impl FnMut() -> ShardStore<K, E, W, L> + use<K, E, S, C, W, L>
@@ -71,13 +75,15 @@ where
     };
     // One shard needs no pool: its own capacity is the whole bound.
     let pool = capacity.filter(|_| shards > 1).map(WeightPool::new);
+    let hasher = hasher.clone();
     let mut index = 0;
     move || {
+        let store = MemoryBackend::with_hasher(capacity, hasher.clone());
         let store = match (capacity, &pool) {
-            (Some(c), Some(pool)) => MemoryBackend::with_capacity(c)
-                .in_pool(pool, c / shards + usize::from(index < c % shards)),
-            (Some(c), None) => MemoryBackend::with_capacity(c),
-            (None, _) => MemoryBackend::new(),
+            (Some(c), Some(pool)) => {
+                store.in_pool(pool, c / shards + usize::from(index < c % shards))
+            }
+            _ => store,
         };
         index += 1;
         store

@@ -8,6 +8,7 @@ use crate::backend::Lookup;
 use crate::cache::{Cache, CacheError, CacheInfo, Counts, Found};
 use crate::codec::Serializer;
 use crate::error::Error;
+use crate::memory::KeyHash;
 use crate::time::{Clock, Instant, Ttl};
 
 impl<K, V, B, S, C> Cache<K, V, B, S, C>
@@ -29,14 +30,34 @@ where
     /// assert_eq!(cache.get_at(&1, now).unwrap(), Some("one"));
     /// ```
     #[doc(hidden)]
+    #[inline]
     pub fn get_at<Q>(&mut self, key: &Q, now: Instant) -> Result<Option<V>, CacheError<K, V, B, S>>
     where
         K: Borrow<Q>,
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
+        self.get_hashed_at(key, None, now)
+    }
+
+    /// [`get_at`](Self::get_at) for a key the caller hashed with a
+    /// [`SharedHasher`](crate::memory::SharedHasher), if `hash` is given: a backend that
+    /// shares that hasher does not hash `key` again.
+    #[doc(hidden)]
+    #[inline]
+    pub fn get_hashed_at<Q>(
+        &mut self,
+        key: &Q,
+        hash: Option<KeyHash>,
+        now: Instant,
+    ) -> Result<Option<V>, CacheError<K, V, B, S>>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized,
+        B: Lookup<K, Q, S::Encoded>,
+    {
         let ttl = self.policy.ttl();
-        let found = self.find(key, ttl, now);
+        let found = self.find(key, hash, ttl, now);
         self.count_found(&found);
         found.map(Found::live)
     }
@@ -52,23 +73,24 @@ where
         B: Lookup<K, Q, S::Encoded>,
     {
         let ttl = self.policy.ttl();
-        let found = self.find(key, ttl, now);
+        let found = self.find(key, None, ttl, now);
         self.counts += Counts::outcome(&found);
         found.map(Found::live)
     }
 
     /// What a memoized call's lookup at `now` found under `key`, for an entry written
     /// with `ttl`: a hit, a hit due for a refresh, a stale fallback, or nothing (a
-    /// failure counts as a miss and an error). Counted as [`get_at`](Self::get_at) is.
+    /// failure counts as a miss and an error). Counted as [`get_at`](Self::get_at) is;
+    /// `hash` as for [`get_hashed_at`](Self::get_hashed_at).
     #[doc(hidden)]
     #[inline]
-    pub fn find_at<Q>(&mut self, key: &Q, ttl: Ttl, now: Instant) -> Found<V>
+    pub fn find_at<Q>(&mut self, key: &Q, hash: Option<KeyHash>, ttl: Ttl, now: Instant) -> Found<V>
     where
         K: Borrow<Q>,
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let found = self.find(key, ttl, now);
+        let found = self.find(key, hash, ttl, now);
         self.count_found(&found);
         found.unwrap_or(Found::Absent)
     }
@@ -86,6 +108,7 @@ where
     fn find<Q>(
         &mut self,
         key: &Q,
+        hash: Option<KeyHash>,
         ttl: Ttl,
         now: Instant,
     ) -> Result<Found<V>, CacheError<K, V, B, S>>
@@ -94,7 +117,10 @@ where
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let entry = Lookup::<K, Q, _>::get_entry(&mut self.backend, key, now);
+        let entry = match hash {
+            Some(hash) => Lookup::<K, Q, _>::get_entry_hashed(&mut self.backend, key, hash, now),
+            None => Lookup::<K, Q, _>::get_entry(&mut self.backend, key, now),
+        };
         self.policy.sort(entry, ttl, now)
     }
 

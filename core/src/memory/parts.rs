@@ -43,6 +43,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             weigher: self.weigher,
             listener: self.listener,
             hasher: self.hasher,
+            hasher_fingerprint: self.hasher_fingerprint,
             expired: self.expired,
             evicted: self.evicted,
         }
@@ -79,6 +80,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             weigher,
             listener: self.listener,
             hasher: self.hasher,
+            hasher_fingerprint: self.hasher_fingerprint,
             expired: self.expired,
             evicted: self.evicted,
         }
@@ -114,6 +116,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
             weigher: self.weigher,
             listener,
             hasher: self.hasher,
+            hasher_fingerprint: self.hasher_fingerprint,
             expired: self.expired,
             evicted: self.evicted,
         }

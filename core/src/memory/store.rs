@@ -9,6 +9,7 @@ use crate::backend::{Backend, Entry, Lookup, Reclaimed};
 use crate::time::{Deadline, Instant, Ttl};
 
 use super::eviction::Eviction;
+use super::key_hash::KeyHash;
 use super::listener::{RemovalCause, RemovalListener};
 use super::node::Node;
 use super::weigher::Weigher;
@@ -56,6 +57,37 @@ where
         self.table
             .find(hash, |&i| nodes[i as usize].key.borrow() == key)
             .copied()
+    }
+
+    /// The live entry under `key`, whose hash is `hash`, at `now`.
+    #[inline(always)]
+    fn entry_hashed<Q: Eq + ?Sized>(
+        &mut self,
+        key: &Q,
+        hash: u64,
+        now: Instant,
+    ) -> Option<Entry<&E>>
+    where
+        K: Borrow<Q>,
+    {
+        let index = self.find(hash, key)?;
+        if self.nodes[index as usize].deadline.is_expired(now) {
+            // Hashed again: a hash a caller passed in only finds entries.
+            self.remove_index(index, RemovalCause::Expired);
+            return None;
+        }
+        // A policy without per-entry state compiles this away.
+        self.eviction.accessed(index, hash);
+        if let Some(idle) = &self.idle {
+            // Only later: the wheel relinks the entry when its old slot comes due.
+            let node = &mut self.nodes[index as usize];
+            node.deadline = node.deadline.max(idle.extended(index, now));
+        }
+        let node = &self.nodes[index as usize];
+        Some(Entry {
+            value: &node.value,
+            deadline: node.deadline,
+        })
     }
 
     /// Takes the node at `index` out of the table, the wheel and the policy, moving the
@@ -299,25 +331,21 @@ where
     #[inline(always)]
     fn get_entry(&mut self, key: &Q, now: Instant) -> Result<Option<Entry<&E>>, Infallible> {
         let hash = self.hasher.hash_one(key);
-        let Some(index) = self.find(hash, key) else {
-            return Ok(None);
+        Ok(self.entry_hashed(key, hash, now))
+    }
+
+    #[inline(always)]
+    fn get_entry_hashed(
+        &mut self,
+        key: &Q,
+        hash: KeyHash,
+        now: Instant,
+    ) -> Result<Option<Entry<&E>>, Infallible> {
+        let hash = match hash.if_hashed_by(self.hasher_fingerprint) {
+            Some(hash) => hash,
+            None => self.hasher.hash_one(key),
         };
-        if self.nodes[index as usize].deadline.is_expired(now) {
-            self.remove_at(index, hash, RemovalCause::Expired);
-            return Ok(None);
-        }
-        // A policy without per-entry state compiles this away.
-        self.eviction.accessed(index, hash);
-        if let Some(idle) = &self.idle {
-            // Only later: the wheel relinks the entry when its old slot comes due.
-            let node = &mut self.nodes[index as usize];
-            node.deadline = node.deadline.max(idle.extended(index, now));
-        }
-        let node = &self.nodes[index as usize];
-        Ok(Some(Entry {
-            value: &node.value,
-            deadline: node.deadline,
-        }))
+        Ok(self.entry_hashed(key, hash, now))
     }
 
     fn remove(&mut self, key: &Q, now: Instant) -> Result<bool, Infallible> {

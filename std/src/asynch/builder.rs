@@ -169,7 +169,8 @@ impl<S, C, W, L> AsyncCacheBuilder<S, C, W, L> {
         let (part, notify) = self.listener.into_part();
         let shards = Sharded::new(
             shards::shard_count(&self.options),
-            shards::memory_backends(&self.options, self.weigher, part),
+            // Its own hasher: `Sharded` routes by bits the stores' tables use.
+            shards::memory_backends(&self.options, &Default::default(), self.weigher, part),
         )
         .notifying(notify);
         AsyncCache::from_options(self.options, shards)

@@ -34,13 +34,52 @@ pub const COARSE_CLOCK_PERIOD: Duration = Duration::from_millis(1);
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CoarseClock;
 
-static NOW: AtomicU64 = AtomicU64::new(0);
+/// The shared reading, in nanoseconds, with its lowest bit as a mode: 0 while the
+/// thread refreshes it, 1 if reads must refresh it themselves. So a read is one load,
+/// and 0 (not started) or an odd value sends it down the slow path.
+static NOW: Reading = Reading(AtomicU64::new(0));
+
+/// The reading, alone in its cache line: the thread's writes then never evict what
+/// readers keep beside it (foldhash's global seed, say, read by every hash).
+#[repr(align(128))]
+struct Reading(AtomicU64);
+
+impl core::ops::Deref for Reading {
+    type Target = AtomicU64;
+
+    fn deref(&self) -> &AtomicU64 {
+        &self.0
+    }
+}
 static START: Once = Once::new();
 /// Set if the refreshing thread could not be spawned: reads then refresh themselves.
 static SELF_REFRESH: AtomicBool = AtomicBool::new(false);
 
-fn refresh() {
-    NOW.fetch_max(SystemClock.now().as_nanos(), Ordering::Release);
+/// Moves the reading forward (never back), tagged with the mode; returns it untagged.
+fn refresh() -> u64 {
+    let mode = u64::from(SELF_REFRESH.load(Ordering::Relaxed));
+    let reading = (SystemClock.now().as_nanos() & !1) | mode;
+    NOW.fetch_max(reading, Ordering::AcqRel).max(reading) & !1
+}
+
+/// The first read, and every read when no thread could be spawned.
+#[cold]
+fn slow_now() -> Instant {
+    START.call_once(|| {
+        let spawned = thread::Builder::new()
+            .name("jwm-cache-coarse-clock".into())
+            .spawn(|| {
+                loop {
+                    thread::sleep(COARSE_CLOCK_PERIOD);
+                    refresh();
+                }
+            });
+        if spawned.is_err() {
+            SELF_REFRESH.store(true, Ordering::Relaxed);
+        }
+        refresh();
+    });
+    Instant::from_nanos(refresh())
 }
 
 impl Clock for CoarseClock {
@@ -48,24 +87,11 @@ impl Clock for CoarseClock {
 
     #[inline]
     fn now(&self) -> Instant {
-        START.call_once(|| {
-            refresh();
-            let spawned = thread::Builder::new()
-                .name("jwm-cache-coarse-clock".into())
-                .spawn(|| {
-                    loop {
-                        thread::sleep(COARSE_CLOCK_PERIOD);
-                        refresh();
-                    }
-                });
-            if spawned.is_err() {
-                SELF_REFRESH.store(true, Ordering::Relaxed);
-            }
-        });
-        if SELF_REFRESH.load(Ordering::Relaxed) {
-            refresh();
+        let reading = NOW.load(Ordering::Acquire);
+        if reading & 1 == 0 && reading != 0 {
+            return Instant::from_nanos(reading);
         }
-        Instant::from_nanos(NOW.load(Ordering::Acquire))
+        slow_now()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Configuring a [`SyncCache`].
 
 use jwm_cache_core::{
-    Backend, Identity, NoListener, Options, RemovalCause, Serializer, UnitWeight, Weigher,
+    Backend, Identity, NoListener, Options, RemovalCause, Serializer, SharedHasher, UnitWeight,
+    Weigher,
 };
 
 use super::SyncCache;
@@ -181,7 +182,9 @@ impl<S, C, W, L> SyncCacheBuilder<S, C, W, L> {
         L: ListenerSetting<K, S::Encoded>,
     {
         let (part, notify) = self.listener.into_part();
-        let backends = shards::memory_backends(&self.options, self.weigher, part);
-        SyncCache::from_options(self.options, backends).notifying(notify)
+        // The stores hash with the router's hasher, so a key is hashed once per call.
+        let router = SharedHasher::default();
+        let backends = shards::memory_backends(&self.options, router.hasher(), self.weigher, part);
+        SyncCache::routed(self.options, router, backends).notifying(notify)
     }
 }

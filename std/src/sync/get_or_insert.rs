@@ -160,8 +160,8 @@ where
         Q: Hash + Eq + ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let mut shard = self.lock(key);
-        match shard.cache.find_at(key, ttl, now) {
+        let (mut shard, hash) = self.lock_hashed(key);
+        match shard.cache.find_at(key, Some(hash), ttl, now) {
             Found::Hit(value) | Found::RefreshDue(value) => Ok(value),
             Found::Stale(value) => Err((shard, Some(value))),
             Found::Absent => Err((shard, None)),

@@ -5,13 +5,13 @@ mod get_or_insert;
 mod refresh;
 
 use std::borrow::Borrow;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
-    Cache, CacheError, CacheInfo, Clock, Identity, Lookup, MemoryBackend, Options, Parameters,
-    Serializer, Ttl,
+    Cache, CacheError, CacheInfo, Clock, Identity, KeyHash, Lookup, MemoryBackend, Options,
+    Parameters, Serializer, SharedHasher, Ttl,
 };
 
 pub use builder::SyncCacheBuilder;
@@ -66,7 +66,7 @@ use crate::shards;
 /// ```
 pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemClock> {
     shards: Arc<[Mutex<Shard<K, V, B, S, C>>]>,
-    router: RandomState,
+    router: SharedHasher<RandomState>,
     clock: C,
     ttl: Ttl,
     /// How old an entry must be for a memoized hit to refresh it, if ever.
@@ -127,7 +127,21 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     /// cache.insert(3u64, 9u64).unwrap();
     /// assert_eq!(cache.parameters().capacity, Some(400));
     /// ```
-    pub fn from_options(options: Options<S, C>, mut backend: impl FnMut() -> B) -> Self
+    pub fn from_options(options: Options<S, C>, backend: impl FnMut() -> B) -> Self
+    where
+        S: Clone,
+        C: Clone,
+    {
+        Self::routed(options, SharedHasher::default(), backend)
+    }
+
+    /// [`from_options`](Self::from_options), picking shards by `router`: stores that
+    /// hash with its hasher take a key's hash from the router rather than hash again.
+    pub(crate) fn routed(
+        options: Options<S, C>,
+        router: SharedHasher<RandomState>,
+        mut backend: impl FnMut() -> B,
+    ) -> Self
     where
         S: Clone,
         C: Clone,
@@ -149,7 +163,7 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
             .collect();
         SyncCache {
             shards,
-            router: Default::default(),
+            router,
             clock,
             ttl,
             refresh_after,
@@ -215,7 +229,9 @@ where
         B: Lookup<K, Q, S::Encoded>,
     {
         let now = self.clock.now();
-        let value = self.lock(key).cache.get_at(key, now);
+        let (mut shard, hash) = self.lock_hashed(key);
+        let value = shard.cache.get_hashed_at(key, Some(hash), now);
+        drop(shard);
         self.notify.deliver();
         value
     }
@@ -318,6 +334,16 @@ where
     fn lock<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
         lock_shard(self.shard_of(key))
     }
+
+    /// `key`'s shard, locked, and its hash: a lookup passes the hash on, for the shard's
+    /// store not to hash the key again.
+    fn lock_hashed<Q: Hash + ?Sized>(
+        &self,
+        key: &Q,
+    ) -> (MutexGuard<'_, Shard<K, V, B, S, C>>, KeyHash) {
+        let hash = self.router.hash(key);
+        (lock_shard(self.shard_at(hash)), hash)
+    }
 }
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
@@ -343,9 +369,17 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     }
 
     fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<Shard<K, V, B, S, C>> {
-        // Shard counts are powers of two. A borrowed form of a key hashes as the key
-        // does (the `Borrow` contract), so it finds the same shard.
-        &self.shards[self.router.hash_one(key) as usize & (self.shards.len() - 1)]
+        // A borrowed form of a key hashes as the key does (the `Borrow` contract), so
+        // it finds the same shard.
+        self.shard_at(self.router.hash(key))
+    }
+
+    fn shard_at(&self, hash: KeyHash) -> &Mutex<Shard<K, V, B, S, C>> {
+        // Shard counts are powers of two. The stores' tables may hash as the router
+        // does, and they use a hash's low bits (bucket) and top 7 (tag): picking by
+        // bits 32 and up leaves both as varied within a shard as across the cache.
+        let bits = (hash.value() >> 32) as usize;
+        &self.shards[bits & (self.shards.len() - 1)]
     }
 }
 

@@ -76,8 +76,8 @@ where
         E: Clone + Send + 'static,
     {
         let now = self.clock.now();
-        let mut shard = self.lock(&key);
-        let stale = match shard.cache.find_at(&key, ttl, now) {
+        let (mut shard, hash) = self.lock_hashed(&key);
+        let stale = match shard.cache.find_at(&key, Some(hash), ttl, now) {
             Found::Hit(value) => return Ok(value),
             Found::RefreshDue(value) => {
                 self.start_refresh(shard, key, ttl, function, run);

@@ -47,7 +47,10 @@ impl<K, V, W: Weigher<K, V> + Clone> NearMemory<K, V, W> {
     pub(crate) fn new(capacity: usize, weigher: W) -> Self {
         let mut options = Options::new(());
         options.capacity = Some(capacity);
-        let mut make = memory_backends(&options, ByValue(weigher), NoListener);
+        // A hasher of their own: the router picks shards by low bits, which a shared
+        // one would leave the same for every key of a shard's table.
+        let hasher = RandomState::default();
+        let mut make = memory_backends(&options, &hasher, ByValue(weigher), NoListener);
         let shards = (0..shard_count(&options))
             .map(|_| {
                 Mutex::new(Shard {
