@@ -126,7 +126,10 @@ mod tests {
         let same = fingerprint(shared.hasher());
         let other = fingerprint(&RandomState::default());
         let hash = shared.hash(&7u64);
-        assert_eq!(hash.if_hashed_by(same), Some(shared.hasher().hash_one(7u64)));
+        assert_eq!(
+            hash.if_hashed_by(same),
+            Some(shared.hasher().hash_one(7u64))
+        );
         assert_ne!(same, other);
         assert_eq!(hash.if_hashed_by(other), None);
     }

@@ -10,13 +10,13 @@
 //! Integers only: the core has no floating point functions without `std`.
 
 /// Shares are in millionths of a half's entries.
-const WHOLE: u128 = 1_000_000;
+const WHOLE: u64 = 1_000_000;
 /// The choice to begin with: a window of 1%, as Caffeine's.
-const FIRST: u128 = WHOLE / 100;
+const FIRST: u64 = WHOLE / 100;
 /// The choice stays within 0.3% and 90% (the larger window within 99.9%).
-const LEAST: u128 = 3_000;
-const MOST: u128 = 900_000;
-const LARGEST: u128 = WHOLE - WHOLE / 1_000;
+const LEAST: u64 = 3_000;
+const MOST: u64 = 900_000;
+const LARGEST: u64 = WHOLE - WHOLE / 1_000;
 
 /// The part of a sample after a swap that is not counted, as a divisor.
 const SETTLE: u64 = 4;
@@ -28,7 +28,7 @@ const LARGER: usize = 1;
 #[derive(Clone, Debug)]
 pub(super) struct Split {
     /// The current choice of the window's share.
-    choice: u128,
+    choice: u64,
     /// The half that runs the larger window this sample.
     larger: usize,
     /// Requests and hits under each role in this pair of samples.
@@ -65,7 +65,7 @@ impl Split {
     }
 
     /// The window's share in `half`, by its role this sample.
-    fn share(&self, half: usize) -> u128 {
+    fn share(&self, half: usize) -> u64 {
         match self.role(half) {
             SMALLER => self.choice * 2 / 3,
             _ => (self.choice * 3 / 2).min(LARGEST),
@@ -73,9 +73,11 @@ impl Split {
     }
 
     /// How many entries the window of `half` holds, of its `entries`: at least one.
+    /// In `u64`: a store holds under 2^32 entries and a share is under 2^20, and a
+    /// division of a `u128` would be a call on every insert.
     #[inline]
     pub(super) fn window(&self, half: usize, entries: usize) -> usize {
-        ((entries as u128 * self.share(half) / WHOLE) as usize).max(1)
+        ((entries as u64).saturating_mul(self.share(half)) / WHOLE).max(1) as usize
     }
 
     /// Counts a hit in `half`.
@@ -117,10 +119,11 @@ impl Split {
         if n0 == 0 || n1 == 0 {
             return;
         }
-        let (p0, p1) = (h0 * WHOLE / n0, h1 * WHOLE / n1);
-        let p = (h0 + h1) * WHOLE / (n0 + n1);
+        let whole = u128::from(WHOLE);
+        let (p0, p1) = (h0 * whole / n0, h1 * whole / n1);
+        let p = (h0 + h1) * whole / (n0 + n1);
         // The standard error of p1 - p0 under "no difference", in millionths.
-        let error = (p * (WHOLE - p) * (n0 + n1) / (n0 * n1)).isqrt();
+        let error = (p * (whole - p) * (n0 + n1) / (n0 * n1)).isqrt();
         if p1 > p0 + 2 * error {
             self.choice = (self.choice * 3 / 2).min(MOST);
         } else if p0 > p1 + 2 * error {
