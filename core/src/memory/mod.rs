@@ -268,10 +268,11 @@ mod tests {
     #[test]
     fn an_empty_store_is_small() {
         // Sharded caches hold one store per shard: the wheel's slot heads (2 KiB) are
-        // only allocated by the first insert. 8 of these bytes are the hasher's
-        // fingerprint, which saves a sharded cache a second hash per lookup.
+        // only allocated by the first insert. 16 of these bytes save time on hot
+        // paths: the hasher's fingerprint (a sharded cache hashes a key once) and the
+        // wheel's first due tick (an insert need not scan the wheel).
         let size = core::mem::size_of::<MemoryBackend<u64, u64>>();
-        assert!(size <= 272, "{size} bytes");
+        assert!(size <= 280, "{size} bytes");
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub(crate) struct TimerWheel {
     occupied: [u64; LEVELS],
     /// Every slot before this tick has been processed.
     elapsed: u64,
+    /// No slot is due before this tick (a lower bound): until then, reclaiming is one
+    /// comparison rather than a scan of every level's bitmap, on every insert.
+    due_from: u64,
 }
 
 impl TimerWheel {
@@ -69,6 +72,7 @@ impl TimerWheel {
             heads: Vec::new(),
             occupied: [0; LEVELS],
             elapsed: 0,
+            due_from: u64::MAX,
         }
     }
 
@@ -76,6 +80,7 @@ impl TimerWheel {
     pub(crate) fn clear(&mut self) {
         self.heads.fill([NIL; SLOTS]);
         self.occupied = [0; LEVELS];
+        self.due_from = u64::MAX;
     }
 
     /// Links `index`, whose deadline must not be [`Deadline::NEVER`].
@@ -99,6 +104,7 @@ impl TimerWheel {
         }
         self.heads[level][slot % SLOTS] = index;
         self.occupied[level] |= 1 << (slot % SLOTS);
+        self.due_from = self.due_from.min(due_tick(level, tick));
     }
 
     /// Unlinks `index` if it is linked.
@@ -150,11 +156,22 @@ impl TimerWheel {
         budget: &mut usize,
     ) -> Option<u32> {
         let now_tick = tick_of(now.as_nanos());
+        if now_tick < self.due_from {
+            self.elapsed = self.elapsed.max(now_tick);
+            return None;
+        }
         loop {
             if *budget == 0 {
                 return None;
             }
-            let due = self.next_slot().filter(|&(level, _, start)| {
+            let next = self.next_slot();
+            // If something is due, this is at most `now_tick`: the next call looks again.
+            self.due_from = match next {
+                Some((level, _, start)) if level == 0 => start + 1,
+                Some((_, _, start)) => start,
+                None => u64::MAX,
+            };
+            let due = next.filter(|&(level, _, start)| {
                 // A level-0 slot is due once its tick has passed; a higher slot is
                 // cascaded as soon as it begins, so its entries reach their own tick.
                 if level == 0 {
@@ -227,6 +244,15 @@ impl TimerWheel {
     }
 }
 
+/// The first tick at which a slot of `level` holding `tick` is due: a level-0 slot once
+/// its tick has passed, a higher one (to cascade) as soon as it begins.
+fn due_tick(level: usize, tick: u64) -> u64 {
+    match level {
+        0 => tick + 1,
+        _ => tick >> (SLOT_BITS * level as u32) << (SLOT_BITS * level as u32),
+    }
+}
+
 /// The level of the highest base-64 digit in which `tick` differs from `elapsed`.
 fn level_for(elapsed: u64, tick: u64) -> usize {
     let differing = (elapsed ^ tick) | (SLOTS as u64 - 1);
@@ -237,6 +263,9 @@ fn level_for(elapsed: u64, tick: u64) -> usize {
 fn slot_at(tick: u64, level: usize) -> usize {
     ((tick >> (SLOT_BITS * level as u32)) as usize) & (SLOTS - 1)
 }
+
+#[cfg(test)]
+mod model;
 
 #[cfg(test)]
 mod tests {
