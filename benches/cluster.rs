@@ -194,8 +194,14 @@ fn main() {
         }
         return;
     }
-    hits(&all);
+    // `THROUGHPUT=1`: only the 64-task throughput table, for quick comparisons.
+    if std::env::var_os("THROUGHPUT").is_none() {
+        hits(&all);
+    }
     throughput(&all, server.port);
+    if std::env::var_os("THROUGHPUT").is_some() {
+        return;
+    }
     drop((all, cluster, server));
     scaling();
 }

@@ -167,7 +167,7 @@ impl TimerWheel {
             let next = self.next_slot();
             // If something is due, this is at most `now_tick`: the next call looks again.
             self.due_from = match next {
-                Some((level, _, start)) if level == 0 => start + 1,
+                Some((0, _, start)) => start + 1,
                 Some((_, _, start)) => start,
                 None => u64::MAX,
             };
