@@ -9,6 +9,7 @@
 //! 2003), whose licence asks for that citation.
 
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -50,6 +51,40 @@ impl Contender for Sharded {
             return true;
         }
         let _ = self.0.insert(key, ());
+        false
+    }
+}
+
+/// TinyLfu split over shards as a `SyncCache` of `capacity` splits it (a power of two
+/// of shards, at least 1024 entries each, at most 64 here), each shard with its own
+/// policy and an even share: what TinyLfu as the default would give a `SyncCache`.
+struct ShardedTinyLfu(Vec<MemoryBackend<u64, (), foldhash::fast::FixedState, TinyLfu>>);
+
+impl ShardedTinyLfu {
+    fn new(capacity: usize) -> Self {
+        let most = (capacity / 1024).max(1);
+        let shards = (1 << (usize::BITS - 1 - most.leading_zeros())).min(64);
+        ShardedTinyLfu(
+            (0..shards)
+                .map(|i| {
+                    let share = capacity / shards + usize::from(i < capacity % shards);
+                    MemoryBackend::with_hasher(None, foldhash::fast::FixedState::with_seed(SEED))
+                        .with_eviction(TinyLfu::new(share))
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Contender for ShardedTinyLfu {
+    fn access(&mut self, key: u64) -> bool {
+        let hash = foldhash::fast::FixedState::with_seed(!SEED).hash_one(key);
+        let shard = (hash >> 32) as usize & (self.0.len() - 1);
+        let store = &mut self.0[shard];
+        if let Ok(Some(())) = store.get(&key, At::ZERO) {
+            return true;
+        }
+        let _ = store.set(key, (), Deadline::NEVER, At::ZERO);
         false
     }
 }
@@ -99,6 +134,10 @@ fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
             Box::new(Core(store().with_eviction(TinyLfu::new(capacity)))),
         ),
         (
+            "jwm TinyLfu, shards as SyncCache",
+            Box::new(ShardedTinyLfu::new(capacity)),
+        ),
+        (
             "jwm SyncCache (default policy)",
             Box::new(Sharded(
                 SyncCache::builder().capacity(capacity).build::<u64, ()>(),
@@ -129,10 +168,11 @@ fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
 const SEED: u64 = 0x6a77_6d2d_6361_6368;
 
 /// The first `OURS` contenders are judged against the peers from `PEERS` on: TinyLfu.
-/// Between them, for reference, SyncCache under the default policy (SIEVE while
-/// TinyLfu is opt-in) and SIEVE in the core.
+/// Between them, for reference: TinyLfu split over shards as a `SyncCache` would split
+/// it, SyncCache under the default policy (SIEVE while TinyLfu is opt-in), and SIEVE in
+/// the core.
 const OURS: usize = 1;
-const PEERS: usize = 3;
+const PEERS: usize = 4;
 
 /// Replays `accesses` on every contender at `capacity` and prints one row.
 fn row(workload: &str, capacity: usize, accesses: &[u64]) {
