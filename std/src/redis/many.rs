@@ -30,6 +30,8 @@ impl<K> RedisBackend<K> {
         let mut command = redis::cmd("MGET");
         command.arg(&names);
         let wall_now = record::wall_now();
+        // One timeout for the whole call, the fallback below included.
+        let deadline = tokio::time::Instant::now() + self.link.timeout();
         let found = self.query::<Vec<Option<Vec<u8>>>>(&command).await;
         let found = found.and_then(|found| match found.len() == names.len() {
             true => Ok(found),
@@ -39,10 +41,14 @@ impl<K> RedisBackend<K> {
             // See `splits_badly`: the keys apart, then.
             Err(e) if self.link.is_cluster() && splits_badly(&e) => {
                 let names = names.iter().map(String::as_str);
-                get_each(&self.link, names)
-                    .await
-                    .into_iter()
-                    .collect::<Result<_, _>>()?
+                let Ok(founds) =
+                    tokio::time::timeout_at(deadline, get_each(&self.link, names)).await
+                else {
+                    // As the lookups would have on their own: a stalled server pauses.
+                    self.link.failed();
+                    return Err(RedisBackendError::Timeout(self.link.timeout()));
+                };
+                founds.into_iter().collect::<Result<_, _>>()?
             }
             found => found?,
         };
