@@ -78,7 +78,8 @@ impl ShardedTinyLfu {
 
 impl Contender for ShardedTinyLfu {
     fn access(&mut self, key: u64) -> bool {
-        let hash = foldhash::fast::FixedState::with_seed(!SEED).hash_one(key);
+        // Routed as `SyncCache` routes: the stores' own hasher, bits 32 and up.
+        let hash = foldhash::fast::FixedState::with_seed(SEED).hash_one(key);
         let shard = (hash >> 32) as usize & (self.0.len() - 1);
         let store = &mut self.0[shard];
         if let Ok(Some(())) = store.get(&key, At::ZERO) {

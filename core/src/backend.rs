@@ -1,6 +1,6 @@
 //! The `Backend` and `Lookup` traits: where encoded entries live, and how they are found.
 
-use crate::memory::KeyHash;
+use crate::key_hash::KeyHash;
 use crate::time::{Deadline, Instant, Ttl};
 
 /// A store of encoded entries (`E`) by key (`K`), each with a [`Deadline`].
@@ -106,9 +106,10 @@ pub trait Lookup<K, Q: ?Sized, E>: Backend<K, E> {
 
     /// [`get_entry`](Self::get_entry) for a caller that hashed `key` already, to pick a
     /// shard: a store that hashes with the same [`SharedHasher`] uses `hash` and skips
-    /// its own. Any other store (the default) ignores it.
+    /// its own. Any other store (the default) ignores it. `hash` must be `key`'s: with
+    /// another key's, the lookup may miss (it never returns another key's entry).
     ///
-    /// [`SharedHasher`]: crate::memory::SharedHasher
+    /// [`SharedHasher`]: crate::SharedHasher
     #[inline]
     fn get_entry_hashed(
         &mut self,

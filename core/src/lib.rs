@@ -45,6 +45,7 @@ mod cache;
 mod codec;
 mod error;
 mod key;
+mod key_hash;
 mod memory;
 mod time;
 
@@ -74,11 +75,12 @@ pub use error::Error;
 #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub use key::PostcardKey;
 pub use key::{Digest, KeyHasher, PersistentDigest, PersistentHash, UnhashableKey};
+pub use key_hash::{KeyHash, SharedHasher};
 #[cfg(target_has_atomic = "ptr")]
 pub use memory::WeightPool;
 pub use memory::{
-    DefaultEviction, Eviction, KeyHash, MemoryBackend, NoListener, RemovalCause, RemovalListener,
-    SharedHasher, Sieve, TinyLfu, Unbounded, UnitWeight, Weigher,
+    DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
+    TinyLfu, Unbounded, UnitWeight, Weigher,
 };
 #[cfg(feature = "embassy-time")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]

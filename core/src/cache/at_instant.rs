@@ -8,7 +8,7 @@ use crate::backend::Lookup;
 use crate::cache::{Cache, CacheError, CacheInfo, Counts, Found};
 use crate::codec::Serializer;
 use crate::error::Error;
-use crate::memory::KeyHash;
+use crate::key_hash::KeyHash;
 use crate::time::{Clock, Instant, Ttl};
 
 impl<K, V, B, S, C> Cache<K, V, B, S, C>
@@ -41,7 +41,7 @@ where
     }
 
     /// [`get_at`](Self::get_at) for a key the caller hashed with a
-    /// [`SharedHasher`](crate::memory::SharedHasher), if `hash` is given: a backend that
+    /// [`SharedHasher`](crate::SharedHasher), if `hash` is given: a backend that
     /// shares that hasher does not hash `key` again.
     #[doc(hidden)]
     #[inline]

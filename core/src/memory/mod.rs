@@ -3,7 +3,6 @@
 
 mod eviction;
 mod idle;
-mod key_hash;
 mod listener;
 mod node;
 mod parts;
@@ -26,7 +25,6 @@ use hashbrown::HashTable;
 use crate::time::Ttl;
 
 pub use eviction::{DefaultEviction, Eviction, Unbounded};
-pub use key_hash::{KeyHash, SharedHasher};
 pub use listener::{NoListener, RemovalCause, RemovalListener};
 #[cfg(target_has_atomic = "ptr")]
 pub use pool::WeightPool;
@@ -203,7 +201,7 @@ impl<K, E, H: BuildHasher> MemoryBackend<K, E, H> {
             idle: None,
             weigher: UnitWeight,
             listener: NoListener,
-            hasher_fingerprint: key_hash::fingerprint(&hasher),
+            hasher_fingerprint: crate::key_hash::fingerprint(&hasher),
             hasher,
             expired: 0,
             evicted: 0,

@@ -44,13 +44,6 @@ static NOW: Reading = Reading(AtomicU64::new(0));
 #[repr(align(128))]
 struct Reading(AtomicU64);
 
-impl core::ops::Deref for Reading {
-    type Target = AtomicU64;
-
-    fn deref(&self) -> &AtomicU64 {
-        &self.0
-    }
-}
 static START: Once = Once::new();
 /// Set if the refreshing thread could not be spawned: reads then refresh themselves.
 static SELF_REFRESH: AtomicBool = AtomicBool::new(false);
@@ -58,8 +51,16 @@ static SELF_REFRESH: AtomicBool = AtomicBool::new(false);
 /// Moves the reading forward (never back), tagged with the mode; returns it untagged.
 fn refresh() -> u64 {
     let mode = u64::from(SELF_REFRESH.load(Ordering::Relaxed));
-    let reading = (SystemClock.now().as_nanos() & !1) | mode;
-    NOW.fetch_max(reading, Ordering::AcqRel).max(reading) & !1
+    // At least 2: the system clock starts at 0, which would read as "not started".
+    let reading = (SystemClock.now().as_nanos().max(2) & !1) | mode;
+    NOW.0.fetch_max(reading, Ordering::AcqRel).max(reading) & !1
+}
+
+/// The reading `tagged` holds, if a read may take it as it is: not 0 (not started) and
+/// not odd (reads refresh it themselves).
+#[inline]
+fn usable(tagged: u64) -> Option<u64> {
+    (tagged & 1 == 0 && tagged != 0).then_some(tagged)
 }
 
 /// The first read, and every read when no thread could be spawned.
@@ -87,17 +88,23 @@ impl Clock for CoarseClock {
 
     #[inline]
     fn now(&self) -> Instant {
-        let reading = NOW.load(Ordering::Acquire);
-        if reading & 1 == 0 && reading != 0 {
-            return Instant::from_nanos(reading);
+        match usable(NOW.0.load(Ordering::Acquire)) {
+            Some(reading) => Instant::from_nanos(reading),
+            None => slow_now(),
         }
-        slow_now()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_takes_only_an_even_started_reading() {
+        assert_eq!(usable(0), None, "not started");
+        assert_eq!(usable(7), None, "self-refreshing");
+        assert_eq!(usable(8), Some(8));
+    }
 
     #[test]
     fn follows_the_system_clock_within_its_period() {

@@ -182,7 +182,7 @@ impl<S, C, W, L> SyncCacheBuilder<S, C, W, L> {
         L: ListenerSetting<K, S::Encoded>,
     {
         let (part, notify) = self.listener.into_part();
-        // The stores hash with the router's hasher, so a key is hashed once per call.
+        // The stores hash with the router's hasher, so a lookup hashes its key once.
         let router = SharedHasher::default();
         let backends = shards::memory_backends(&self.options, router.hasher(), self.weigher, part);
         SyncCache::routed(self.options, router, backends).notifying(notify)

@@ -3,15 +3,16 @@
 mod builder;
 mod get_or_insert;
 mod refresh;
+mod route;
 
 use std::borrow::Borrow;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
-    Cache, CacheError, CacheInfo, Clock, Identity, KeyHash, Lookup, MemoryBackend, Options,
-    Parameters, Serializer, SharedHasher, Ttl,
+    Cache, CacheError, CacheInfo, Clock, Identity, Lookup, MemoryBackend, Options, Parameters,
+    Serializer, SharedHasher, Ttl,
 };
 
 pub use builder::SyncCacheBuilder;
@@ -21,6 +22,8 @@ use crate::controls::CacheControls;
 use crate::departures::Notify;
 use crate::flight::{Flight, FlightTable, Flights};
 use crate::shards;
+
+use route::lock_shard;
 
 /// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
 ///
@@ -330,20 +333,6 @@ where
             .sum();
         parameters
     }
-
-    fn lock<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
-        lock_shard(self.shard_of(key))
-    }
-
-    /// `key`'s shard, locked, and its hash: a lookup passes the hash on, for the shard's
-    /// store not to hash the key again.
-    fn lock_hashed<Q: Hash + ?Sized>(
-        &self,
-        key: &Q,
-    ) -> (MutexGuard<'_, Shard<K, V, B, S, C>>, KeyHash) {
-        let hash = self.router.hash(key);
-        (lock_shard(self.shard_at(hash)), hash)
-    }
 }
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
@@ -367,20 +356,6 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     pub fn shard_count(&self) -> usize {
         self.shards.len()
     }
-
-    fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<Shard<K, V, B, S, C>> {
-        // A borrowed form of a key hashes as the key does (the `Borrow` contract), so
-        // it finds the same shard.
-        self.shard_at(self.router.hash(key))
-    }
-
-    fn shard_at(&self, hash: KeyHash) -> &Mutex<Shard<K, V, B, S, C>> {
-        // Shard counts are powers of two. The stores' tables may hash as the router
-        // does, and they use a hash's low bits (bucket) and top 7 (tag): picking by
-        // bits 32 and up leaves both as varied within a shard as across the cache.
-        let bits = (hash.value() >> 32) as usize;
-        &self.shards[bits & (self.shards.len() - 1)]
-    }
 }
 
 impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>, S, C> {
@@ -403,13 +378,6 @@ impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>,
             .map(|shard| lock_shard(shard).cache.backend().weight())
             .sum()
     }
-}
-
-/// Locks a shard. A panic while a shard was locked can only come from user code
-/// (a key's `Hash`/`Eq` or a value's `Clone`), never from a computation, which runs
-/// unlocked; the cache's state stays usable, so poisoning is ignored.
-fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for SyncCache<K, V, B, S, C> {

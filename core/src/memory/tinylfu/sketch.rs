@@ -60,7 +60,10 @@ impl Sketch {
     #[inline]
     fn counters(&self, hash: u64) -> [(usize, u32); 4] {
         let blocks = self.table.len() / BLOCK;
-        let block = ((hash >> 32) as usize & (blocks - 1)) * BLOCK;
+        // Remixed: a sharded cache picks a key's shard by bits 32 and up, so within
+        // one shard those bits alone would name only a few blocks.
+        let block =
+            ((hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (blocks - 1)) * BLOCK;
         // The counter bits come from the other half of the hash, remixed.
         let bits = (hash as u32).wrapping_mul(0x9e37_79b9) ^ (hash >> 47) as u32;
         core::array::from_fn(|i| {
@@ -193,5 +196,24 @@ mod tests {
             frequent < 8,
             "{frequent} of 512 keys seen once look frequent"
         );
+    }
+
+    #[test]
+    fn keys_of_one_shard_spread_over_every_block() {
+        // Hashes that agree on bits 32..44, as the keys of one shard of 4096 do.
+        let mut sketch = Sketch::new();
+        sketch.ensure(1 << 12, 1 << 12);
+        let blocks = sketch.table.len() / BLOCK;
+        let mut used = alloc::vec![false; blocks];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..blocks * 8 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let hash = (x & !(0xfff << 32)) | (0x5a5 << 32);
+            used[sketch.counters(hash)[0].0 / BLOCK] = true;
+        }
+        let share = used.iter().filter(|&&u| u).count() * 100 / blocks;
+        assert!(share >= 95, "{share}% of the blocks used");
     }
 }

@@ -272,8 +272,8 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    /// Deadlines by index, with their links.
-    struct Entries(Vec<(Deadline, WheelLink)>);
+    /// Deadlines by index, with their links (the model test's too).
+    pub(super) struct Entries(pub(super) Vec<(Deadline, WheelLink)>);
 
     impl WheelNodes for Entries {
         fn wheel_link(&mut self, index: u32) -> &mut WheelLink {

@@ -7,19 +7,9 @@ use alloc::vec::Vec;
 
 use proptest::prelude::*;
 
-use super::{TICK_SHIFT, TimerWheel, WheelLink, WheelNodes, tick_of};
+use super::tests::Entries;
+use super::{TICK_SHIFT, TimerWheel, WheelLink, tick_of};
 use crate::time::{Deadline, Instant};
-
-struct Entries(Vec<(Deadline, WheelLink)>);
-
-impl WheelNodes for Entries {
-    fn wheel_link(&mut self, index: u32) -> &mut WheelLink {
-        &mut self.0[index as usize].1
-    }
-    fn deadline(&self, index: u32) -> Deadline {
-        self.0[index as usize].0
-    }
-}
 
 #[derive(Clone, Debug)]
 enum Op {

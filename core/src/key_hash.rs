@@ -6,9 +6,16 @@ use core::hash::{BuildHasher, Hash};
 /// it alike are taken to hash everything alike.
 const PROBE: u64 = 0x6a77_6d2d_6361_6368;
 
-/// The fingerprint of `hasher`: its hash of a fixed probe.
-pub(super) fn fingerprint<H: BuildHasher>(hasher: &H) -> u64 {
-    hasher.hash_one(PROBE)
+/// The fingerprint of `hasher`: its hash of a fixed probe, mixed with its type's name,
+/// so that hashers of two types that happen to agree on the probe still differ.
+pub(crate) fn fingerprint<H: BuildHasher>(hasher: &H) -> u64 {
+    // FNV-1a over the name: the same on every run, whatever `H` does.
+    let name = core::any::type_name::<H>()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    hasher.hash_one(PROBE) ^ name
 }
 
 /// A hasher that a router and the stores behind it share, so a key hashed once to pick
@@ -16,10 +23,12 @@ pub(super) fn fingerprint<H: BuildHasher>(hasher: &H) -> u64 {
 /// clone of [`hasher`](Self::hasher) and look up with [`Lookup::get_entry_hashed`].
 ///
 /// A store uses a [`KeyHash`] only if the hasher's fingerprint (its hash of a fixed
-/// probe) matches its own, and hashes the key itself otherwise; and it still compares
-/// keys. So a hash from another hasher costs time, never a wrong entry.
+/// probe, and its type) matches its own, and hashes the key itself otherwise; and it
+/// still compares keys. So a hash from another hasher costs time, never a wrong entry.
+/// The hash must be the looked-up key's: another key's sends the store to the wrong
+/// place, and the lookup misses.
 ///
-/// [`Lookup::get_entry_hashed`]: crate::backend::Lookup::get_entry_hashed
+/// [`Lookup::get_entry_hashed`]: crate::Lookup::get_entry_hashed
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Deadline, Instant, Lookup, MemoryBackend, SharedHasher};
@@ -84,7 +93,7 @@ impl KeyHash {
 
     /// The hash, if it came from a hasher with this `fingerprint`.
     #[inline]
-    pub(super) fn if_hashed_by(self, fingerprint: u64) -> Option<u64> {
+    pub(crate) fn if_hashed_by(self, fingerprint: u64) -> Option<u64> {
         (self.fingerprint == fingerprint).then_some(self.value)
     }
 }
@@ -92,9 +101,7 @@ impl KeyHash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, Lookup};
-    use crate::memory::MemoryBackend;
-    use crate::time::{Deadline, Instant};
+    use crate::{Backend, Deadline, Instant, Lookup, MemoryBackend};
     use foldhash::fast::{FixedState, RandomState};
 
     #[test]
@@ -132,5 +139,30 @@ mod tests {
         );
         assert_ne!(same, other);
         assert_eq!(hash.if_hashed_by(other), None);
+    }
+
+    #[test]
+    fn hashers_of_two_types_differ_even_if_they_hash_alike() {
+        use core::hash::{BuildHasherDefault, Hasher};
+        #[derive(Default)]
+        struct Zero;
+        impl Hasher for Zero {
+            fn finish(&self) -> u64 {
+                0
+            }
+            fn write(&mut self, _: &[u8]) {}
+        }
+        #[derive(Default)]
+        struct AlsoZero;
+        impl Hasher for AlsoZero {
+            fn finish(&self) -> u64 {
+                0
+            }
+            fn write(&mut self, _: &[u8]) {}
+        }
+        let zero = fingerprint(&BuildHasherDefault::<Zero>::default());
+        let also_zero = fingerprint(&BuildHasherDefault::<AlsoZero>::default());
+        assert_ne!(zero, also_zero);
+        assert_eq!(zero, fingerprint(&BuildHasherDefault::<Zero>::default()));
     }
 }
