@@ -37,18 +37,16 @@ impl Sketch {
     }
 
     /// Makes room for counting `keys` keys, of at most `most`: a power of two of words,
-    /// one per key, at least one block. Growing starts the counts over, so the table
-    /// grows four times over at once, and to `most` once `keys` reaches half of it (as
-    /// Caffeine sizes its sketch when the cache is half full).
+    /// one per key, at least one block. The table doubles as the keys outgrow it, and
+    /// goes to `most` once `keys` reaches half of it (as Caffeine sizes its sketch when
+    /// the cache is half full). Growing starts the counts over. Not faster: a store in
+    /// a shared pool (a `SyncCache` shard) has the whole cache's `most` and holds a
+    /// fraction of it, so a sketch sized ahead would cost it several words per entry.
     pub(super) fn ensure(&mut self, keys: usize, most: usize) {
         if keys <= self.table.len() {
             return;
         }
-        let words = if keys >= most / 2 {
-            most
-        } else {
-            keys.saturating_mul(4)
-        };
+        let words = if keys >= most / 2 { most } else { keys };
         let words = words.min(most).max(keys).max(BLOCK).next_power_of_two();
         if words > self.table.len() {
             self.table = vec![0; words];
@@ -143,21 +141,25 @@ mod tests {
     }
 
     #[test]
-    fn grows_four_times_over_then_to_the_most_at_half() {
+    fn doubles_with_the_keys_then_goes_to_the_most_at_half() {
         let mut sketch = Sketch::new();
-        sketch.ensure(10, 1_000);
-        assert_eq!(sketch.table.len(), 64);
-        sketch.ensure(64, 1_000);
-        assert_eq!(sketch.table.len(), 64);
+        sketch.ensure(5, 1_000);
+        assert_eq!(sketch.table.len(), BLOCK, "at least one block");
         sketch.ensure(65, 1_000);
-        assert_eq!(sketch.table.len(), 512);
-        sketch.ensure(512, 1_000);
-        assert_eq!(sketch.table.len(), 512);
+        assert_eq!(sketch.table.len(), 128);
+        sketch.ensure(128, 1_000);
+        assert_eq!(sketch.table.len(), 128);
+        sketch.ensure(129, 1_000);
+        assert_eq!(sketch.table.len(), 256);
         // Past half the most: straight to it.
-        sketch.ensure(513, 1_000);
+        sketch.ensure(500, 1_000);
         assert_eq!(sketch.table.len(), 1_024);
         sketch.ensure(1_000, 1_000);
         assert_eq!(sketch.table.len(), 1_024);
+        // A store holding a small part of a large pool: a word or two per key.
+        let mut shard = Sketch::new();
+        shard.ensure(1_600, 1 << 20);
+        assert_eq!(shard.table.len(), 2_048);
     }
 
     #[test]
