@@ -84,6 +84,9 @@ fn hits(n: u64) {
     let sieve_keys = held(&mut |k| sieve.get(&k).unwrap().is_some());
     let mut tinylfu = filled(TinyLfu::new(n as usize), given);
     let tinylfu_keys = held(&mut |k| tinylfu.get(&k).unwrap().is_some());
+    // The default: the same policy, boxed, behind an `Option`.
+    let mut default = filled(Some(Box::new(TinyLfu::new(n as usize))), given);
+    let default_keys = held(&mut |k| default.get(&k).unwrap().is_some());
     let mut unbounded = filled(None::<Sieve>, n);
     let unbounded_keys = shuffled(n);
     let mut quick = quick_cache::unsync::Cache::new(n as usize);
@@ -103,6 +106,10 @@ fn hits(n: u64) {
             (
                 "TinyLfu",
                 Box::new(|| time(|i| _ = black_box(tinylfu.get(&at(&tinylfu_keys, i))))),
+            ),
+            (
+                "default (TinyLfu, boxed)",
+                Box::new(|| time(|i| _ = black_box(default.get(&at(&default_keys, i))))),
             ),
             (
                 "unbounded",

@@ -68,7 +68,7 @@ fn main() {
         }
         cache
     });
-    let ours_bounded = per_entry("jwm-cache MemoryBackend (ttl, cap)", || {
+    let ours_bounded = per_entry("jwm-cache MemoryBackend (ttl, cap: TinyLfu)", || {
         let mut cache = CacheBuilder::new(SystemClock)
             .ttl(TTL)
             .capacity(N as usize)
@@ -78,12 +78,22 @@ fn main() {
         }
         cache
     });
-    per_entry("jwm-cache MemoryBackend (ttl, TinyLfu)", || {
+    per_entry("jwm-cache MemoryBackend (ttl, SIEVE)", || {
         let backend = jwm_cache::memory::MemoryBackend::<u64, u64>::new()
-            .with_eviction(jwm_cache::memory::TinyLfu::new(N as usize));
+            .with_eviction(jwm_cache::memory::Sieve::new(N as usize));
         let mut cache = CacheBuilder::new(SystemClock)
             .ttl(TTL)
             .build_with_backend(backend);
+        for k in 0..N {
+            cache.insert(k, k).unwrap();
+        }
+        cache
+    });
+    per_entry("jwm-cache SyncCache (ttl, cap, shards)", || {
+        let cache = jwm_cache::SyncCache::builder()
+            .ttl(TTL)
+            .capacity(N as usize)
+            .build::<u64, u64>();
         for k in 0..N {
             cache.insert(k, k).unwrap();
         }

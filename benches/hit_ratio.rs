@@ -57,7 +57,8 @@ impl Contender for Sharded {
 
 /// TinyLfu split over shards as a `SyncCache` of `capacity` splits it (a power of two
 /// of shards, at least 1024 entries each, at most 64 here), each shard with its own
-/// policy and an even share: what TinyLfu as the default would give a `SyncCache`.
+/// policy and an even share, and no pool between them: to set beside `SyncCache`, whose
+/// shards share one capacity.
 struct ShardedTinyLfu(Vec<MemoryBackend<u64, (), foldhash::fast::FixedState, TinyLfu>>);
 
 impl ShardedTinyLfu {
@@ -135,14 +136,14 @@ fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
             Box::new(Core(store().with_eviction(TinyLfu::new(capacity)))),
         ),
         (
-            "jwm TinyLfu, shards as SyncCache",
-            Box::new(ShardedTinyLfu::new(capacity)),
-        ),
-        (
-            "jwm SyncCache (default policy)",
+            "jwm SyncCache (default: TinyLfu)",
             Box::new(Sharded(
                 SyncCache::builder().capacity(capacity).build::<u64, ()>(),
             )),
+        ),
+        (
+            "jwm TinyLfu, shards as SyncCache",
+            Box::new(ShardedTinyLfu::new(capacity)),
         ),
         (
             "jwm Sieve",
@@ -168,11 +169,11 @@ fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
 /// The hasher seed of our core contenders.
 const SEED: u64 = 0x6a77_6d2d_6361_6368;
 
-/// The first `OURS` contenders are judged against the peers from `PEERS` on: TinyLfu.
-/// Between them, for reference: TinyLfu split over shards as a `SyncCache` would split
-/// it, SyncCache under the default policy (SIEVE while TinyLfu is opt-in), and SIEVE in
-/// the core.
-const OURS: usize = 1;
+/// The first `OURS` contenders are judged against the peers from `PEERS` on: TinyLfu in
+/// the core, and `SyncCache` under the default policy (TinyLfu per shard, the shards
+/// sharing the capacity). Between them, for reference: TinyLfu split over shards with
+/// even shares, and SIEVE in the core.
+const OURS: usize = 2;
 const PEERS: usize = 4;
 
 /// Replays `accesses` on every contender at `capacity` and prints one row.

@@ -3,7 +3,7 @@
 //!
 //! - [`Cache`] holds the policy: TTL semantics, counters, one clock read per operation.
 //! - [`MemoryBackend`] stores entries in a hash table with a timer wheel for expiry; its
-//!   parts are an [`Eviction`] policy ([`Sieve`] for a capacity), a [`Weigher`] and a
+//!   parts are an [`Eviction`] policy ([`TinyLfu`] for a capacity), a [`Weigher`] and a
 //!   [`RemovalListener`].
 //! - [`Identity`], [`Postcard`] and [`Json`] are the codecs.
 //! - [`ManualClock`] drives time in tests; [`EmbassyClock`] reads an embedded timer.

@@ -117,12 +117,14 @@ proptest! {
         if std::env::var_os("PROPTEST_CASES").is_some() { ProptestConfig::default().cases } else { 1000 }
     ))]
 
+    /// SIEVE switched on at run time (`Option<Sieve>`).
     #[test]
     fn evicts_exactly_like_sieve(
         ops in proptest::collection::vec(op(), 1..120),
         capacity in 0usize..7,
     ) {
-        matches_the_reference(MemoryBackend::<u8, u8>::with_capacity(capacity), capacity, ops)?;
+        let store = MemoryBackend::<u8, u8>::new().with_eviction(Some(Sieve::new(capacity)));
+        matches_the_reference(store, capacity, ops)?;
     }
 
     /// The policy named as a type, not chosen at run time, evicts the same way.

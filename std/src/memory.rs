@@ -2,9 +2,9 @@
 //!
 //! [`MemoryBackend`] keeps entries in a hash table, with a timer wheel that reclaims
 //! expired ones as it goes. A capacity (`.capacity(..)` on a builder) bounds it with
-//! [`Sieve`] eviction; [`TinyLfu`] (W-TinyLFU) is the scan-resistant alternative, chosen
-//! with `MemoryBackend::new().with_eviction(TinyLfu::new(n))` (BENCHMARKS.md compares
-//! their hit ratios); a [`Weigher`] makes the capacity a total weight instead of a
+//! [`TinyLfu`] (W-TinyLFU) eviction, scan-resistant; [`Sieve`] is the alternative with
+//! cheaper inserts, chosen with `MemoryBackend::new().with_eviction(Sieve::new(n))`
+//! (BENCHMARKS.md compares their hit ratios); a [`Weigher`] makes the capacity a total weight instead of a
 //! count; a [`RemovalListener`] hears every entry that leaves, with its
 //! [`RemovalCause`]. Hand a store built this way to a builder's `build_with_backend`.
 

@@ -128,7 +128,7 @@ impl<S, C> Options<S, C> {
         self
     }
 
-    /// The most entries the memory backend holds; SIEVE evicts beyond it.
+    /// The most entries the memory backend holds; W-TinyLFU evicts beyond it.
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = Some(capacity);
         self
@@ -270,7 +270,7 @@ macro_rules! option_setters {
     };
     (@capacity $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// The most entries the built-in memory backend keeps, or with a weigher the most
-        /// total weight; SIEVE evicts beyond it. A sharded cache's shards share it, each
+        /// total weight; W-TinyLFU evicts beyond it. A sharded cache's shards share it, each
         /// evicting its own entries once the whole cache is full (a capacity also caps
         /// the shards at one per 1024).
         pub fn capacity(self, capacity: usize) -> Self {

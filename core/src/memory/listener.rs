@@ -91,7 +91,9 @@ mod tests {
     #[test]
     fn every_removal_reports_its_cause() {
         let mut causes = Vec::new();
-        let mut store = MemoryBackend::<u32, u32>::with_capacity(2)
+        // SIEVE, whose victim is known: the causes are the subject here.
+        let mut store = MemoryBackend::<u32, u32>::new()
+            .with_eviction(crate::memory::Sieve::new(2))
             .with_listener(|key, value, cause| causes.push((key, value, cause)));
         let (t0, t1) = (Instant::ZERO, Instant::from_nanos(5));
         let soon = Deadline::at(t1);

@@ -58,7 +58,7 @@ const RECLAIM_BUDGET: usize = 8;
 ///   O(1), so a stream of unique keys at rate r with TTL t holds about r·t entries.
 ///   [`len`](crate::backend::Backend::len) reclaims every due entry first, so it never
 ///   counts one; it is the one call whose cost grows with the backlog of expired entries.
-/// - **Capacity**: when full, an insert evicts by the policy, SIEVE by default. An
+/// - **Capacity**: when full, an insert evicts by the policy, W-TinyLFU by default. An
 ///   expired victim counts as an expiration, a live one as an eviction. A capacity of 0
 ///   stores nothing; with a weigher the capacity bounds the total weight, and an entry
 ///   heavier than all of it is not stored. Without a capacity, at most 2^32 − 2 entries
@@ -69,9 +69,10 @@ const RECLAIM_BUDGET: usize = 8;
 /// costs nothing, so `MemoryBackend<K, E>` is what most code writes:
 ///
 /// - `P: `[`Eviction`], the policy, which owns the capacity and its per-entry state.
-///   The default, [`DefaultEviction`], is `Option<Sieve>`: [`new`](Self::new) leaves it
-///   `None` (no per-entry bytes), [`with_capacity`](Self::with_capacity) makes it SIEVE,
-///   so both return the same type. Name [`Sieve`] or [`Unbounded`] with
+///   The default, [`DefaultEviction`], is `Option<Box<TinyLfu>>`: [`new`](Self::new)
+///   leaves it `None` (no per-entry bytes), [`with_capacity`](Self::with_capacity) makes
+///   it [`TinyLfu`], so both return the same type. Name [`TinyLfu`], [`Sieve`] (cheaper
+///   inserts, not scan-resistant) or [`Unbounded`] with
 ///   [`with_eviction`](Self::with_eviction) to fix the choice at compile time.
 /// - `W: `[`Weigher`], what an entry costs against the capacity; [`UnitWeight`] (1 per
 ///   entry) by default. Set with [`with_weigher`](Self::with_weigher).
@@ -87,11 +88,10 @@ const RECLAIM_BUDGET: usize = 8;
 /// let forever = Ttl::NEVER.deadline_from(now);
 /// store.set(1, "one", forever, now).unwrap();
 /// store.set(2, "two", forever, now).unwrap();
-/// store.get(&1, now).unwrap(); // visited: SIEVE keeps it
 /// store.set(3, "three", forever, now).unwrap();
-/// assert_eq!(store.get(&2, now).unwrap(), None);
 /// assert_eq!(store.len(now).unwrap(), 2);
 /// assert_eq!(store.reclaimed().evictions, 1);
+/// assert_eq!(store.get(&3, now).unwrap(), Some(&"three")); // the newest stays
 /// ```
 ///
 /// With every part named:
@@ -149,7 +149,8 @@ impl<K, E> MemoryBackend<K, E> {
         Self::with_hasher(None, RandomState::default())
     }
 
-    /// A store holding at most `capacity` entries (0 stores nothing), evicting by SIEVE.
+    /// A store holding at most `capacity` entries (0 stores nothing), evicting by
+    /// W-TinyLFU ([`TinyLfu`]).
     ///
     /// ```
     /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
@@ -195,7 +196,7 @@ impl<K, E, H: BuildHasher> MemoryBackend<K, E, H> {
             table: HashTable::new(),
             nodes: Vec::new(),
             wheel: TimerWheel::new(),
-            eviction: capacity.map(Sieve::new),
+            eviction: capacity.map(|capacity| Box::new(TinyLfu::new(capacity))),
             weight: 0,
             pool: None,
             idle: None,
