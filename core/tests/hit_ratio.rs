@@ -53,6 +53,30 @@ fn tinylfu_keeps_its_ratio_on_zipf() {
 }
 
 #[test]
+fn the_default_policy_of_a_capacity_resists_scans() {
+    // `with_hasher(Some(n), ..)` is what `with_capacity` builds, with a fixed hasher:
+    // the default policy, replayed deterministically. SIEVE scores 8.50% here.
+    let accesses = workloads::scan_mix(1_000, 200_000, 5);
+    let mut store = MemoryBackend::<u64, (), Fixed>::with_hasher(Some(1_000), Fixed::default());
+    let now = Instant::ZERO;
+    let hits = accesses
+        .iter()
+        .filter(|&&key| {
+            let hit = store.get(&key, now).unwrap().is_some();
+            if !hit {
+                store.set(key, (), Deadline::NEVER, now).unwrap();
+            }
+            hit
+        })
+        .count();
+    at_least(
+        "the default policy, hot set and scans",
+        100.0 * hits as f64 / accesses.len() as f64,
+        8.9,
+    );
+}
+
+#[test]
 fn tinylfu_resists_scans() {
     let accesses = workloads::scan_mix(1_000, 200_000, 5);
     at_least(

@@ -12,7 +12,8 @@ use std::rc::Rc;
 
 use jwm_cache_core::{Backend, Deadline, Lookup, Reclaimed};
 use jwm_cache_core::{
-    Eviction, Instant, MemoryBackend, RemovalCause, Sieve, Ttl, Unbounded, UnitWeight, Weigher,
+    DefaultEviction, Eviction, Instant, MemoryBackend, RemovalCause, Sieve, TinyLfu, Ttl,
+    Unbounded, UnitWeight, Weigher,
 };
 use proptest::prelude::*;
 
@@ -242,7 +243,8 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..150),
         capacity in 0usize..6,
     ) {
-        check(Some(Sieve::new(capacity)), UnitWeight, ops)?;
+        check(Some(Sieve::new(capacity)), UnitWeight, ops.clone())?;
+        check(DefaultEviction::Some(Box::new(TinyLfu::new(capacity))), UnitWeight, ops)?;
     }
 
     #[test]
@@ -260,7 +262,8 @@ proptest! {
         ],
     ) {
         check_idle(Unbounded, UnitWeight, Some(idle), ops.clone())?;
-        check_idle(Sieve::new(capacity), by_value, Some(idle), ops)?;
+        check_idle(Sieve::new(capacity), by_value, Some(idle), ops.clone())?;
+        check_idle(TinyLfu::new(capacity), by_value, Some(idle), ops)?;
     }
 
     #[test]
@@ -268,6 +271,7 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..150),
         capacity in 0usize..12,
     ) {
-        check(Sieve::new(capacity), by_value, ops)?;
+        check(Sieve::new(capacity), by_value, ops.clone())?;
+        check(TinyLfu::new(capacity), by_value, ops)?;
     }
 }

@@ -1,4 +1,5 @@
-//! SIEVE eviction (Zhang et al., NSDI 2024): the capacity policy of the memory backend.
+//! SIEVE eviction (Zhang et al., NSDI 2024): a capacity policy of the memory backend,
+//! by name (the default is W-TinyLFU): cheaper inserts, not scan-resistant.
 //!
 //! Entries form a queue from newest (head) to oldest (tail). A hit only sets the entry's
 //! `visited` bit, so hits never reorder anything. To evict, a hand walks from where it
