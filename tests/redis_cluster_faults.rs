@@ -230,3 +230,102 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
 fn name(n: u64) -> String {
     format!("jwm-cache:failover:{}", n.persistent_digest().unwrap())
 }
+
+/// A batched lookup whose keys share a slot that is mid-migration, one key moved and one
+/// not: the node answers that `MGET` part TRYAGAIN, which redis-rs retries with waits
+/// that outlast the timeout. The lookups must still be answered, within the timeout, and
+/// the backend must not pause (a pause during a resharding fails every call for its
+/// length).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_in_a_slot_being_migrated_is_answered_without_a_pause() {
+    let _alone = ALONE.lock().await;
+    let cluster = RedisCluster::start();
+    let load = Arc::new(Load::default());
+    let memo = memoized_over!(cluster.urls(), load, "migrating", TIMEOUT);
+    let named = |n: u64| format!("jwm-cache:migrating:{}", n.persistent_digest().unwrap());
+    let primaries = cluster.primaries();
+    let mut raw = common::redis_cluster::client(primaries[0].0).unwrap();
+    let slot_of = |raw: &mut redis::Connection, n: u64| -> u16 {
+        redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(named(n))
+            .query(raw)
+            .unwrap()
+    };
+    // Two keys in one slot (a birthday search over the 16,384 slots).
+    let mut seen = std::collections::HashMap::new();
+    let (first, second, slot) = (0..5_000u64)
+        .find_map(|n| {
+            let slot = slot_of(&mut raw, n);
+            seen.insert(slot, n).map(|other| (other, n, slot))
+        })
+        .expect("two keys in one slot");
+    let third = (0..).find(|&n| slot_of(&mut raw, n) != slot).unwrap();
+    for n in [first, second, third] {
+        assert_eq!(memo.call(n).await, value_of(n));
+    }
+    // The slot's owner starts moving it to another primary, and moves `first` only.
+    let owner = primaries
+        .iter()
+        .map(|p| p.0)
+        .find(|&port| {
+            let mut node = common::redis_cluster::client(port).unwrap();
+            let count: u64 = redis::cmd("CLUSTER")
+                .arg("COUNTKEYSINSLOT")
+                .arg(slot)
+                .query(&mut node)
+                .unwrap();
+            count == 2
+        })
+        .expect("the slot's owner");
+    let target = primaries.iter().map(|p| p.0).find(|&p| p != owner).unwrap();
+    let mut to = common::redis_cluster::client(target).unwrap();
+    let mut from = common::redis_cluster::client(owner).unwrap();
+    let setslot = |node: &mut redis::Connection, state: &str, id: String| {
+        let _: () = redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(state)
+            .arg(id)
+            .query(node)
+            .unwrap();
+    };
+    // Counted while the slots are settled: a count walks the cluster, and refuses to
+    // while a slot moves.
+    let before = memo.cache_info().await;
+    setslot(&mut to, "IMPORTING", cluster.id_of(owner));
+    setslot(&mut from, "MIGRATING", cluster.id_of(target));
+    let _: () = redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(target)
+        .arg(named(first))
+        .arg(0)
+        .arg(5_000)
+        .query(&mut from)
+        .unwrap();
+    // Three at once: the first goes alone as a `GET`, the other two share an `MGET`.
+    let began = Instant::now();
+    let got = tokio::join!(memo.call(third), memo.call(first), memo.call(second));
+    let took = began.elapsed();
+    assert_eq!(got, (value_of(third), value_of(first), value_of(second)));
+    assert!(took < TIMEOUT + TIMEOUT / 10, "took {took:?}");
+    // Not paused: the next calls still read the cluster.
+    for n in [third, first, second] {
+        assert_eq!(memo.call(n).await, value_of(n));
+    }
+    // The move ends: `second` follows, and both nodes give the slot to the target.
+    let _: () = redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(target)
+        .arg(named(second))
+        .arg(0)
+        .arg(5_000)
+        .query(&mut from)
+        .unwrap();
+    setslot(&mut to, "NODE", cluster.id_of(target));
+    setslot(&mut from, "NODE", cluster.id_of(target));
+    cluster.wait_until_settled();
+    let after = memo.cache_info().await;
+    assert_eq!(after.errors - before.errors, 0, "errors");
+    assert_eq!(after.misses - before.misses, 0, "computed again");
+}

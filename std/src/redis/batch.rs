@@ -97,7 +97,13 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         for lookup in &batch {
             command.arg(&lookup.name);
         }
-        match link.query::<Vec<Option<Vec<u8>>>>(&command).await {
+        let Some(found) =
+            within_half_on_a_cluster(&link, link.query::<Vec<Option<Vec<u8>>>>(&command)).await
+        else {
+            look_up_each_apart(&link, &mut batch);
+            continue;
+        };
+        match found {
             Ok(values) if values.len() == batch.len() => {
                 for (lookup, value) in batch.drain(..).zip(values) {
                     // A caller that gave up no longer listens.
@@ -112,6 +118,21 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
             Err(e) => reply_all(&mut batch, &e),
         }
     }
+}
+
+/// `query`'s outcome; on a cluster, `None` if it took half the timeout. A node answers
+/// an `MGET` part TRYAGAIN while its slot migrates with some of the keys gone, and
+/// redis-rs retries that with waits that outlast the timeout: the callers would time
+/// out and pause the backend, failing every call for the pause. A `GET` per key is
+/// redirected at once instead (ASK), within the half left.
+pub(crate) async fn within_half_on_a_cluster<T>(
+    link: &Link,
+    query: impl Future<Output = T>,
+) -> Option<T> {
+    if !link.is_cluster() {
+        return Some(query.await);
+    }
+    tokio::time::timeout(link.timeout() / 2, query).await.ok()
 }
 
 /// Whether a cluster's `MGET` failed as a whole for want of one part, as redis-rs's
