@@ -27,7 +27,9 @@ pub enum RemovalCause {
     Replaced,
     /// Dropped by [`Backend::clear`](crate::backend::Backend::clear).
     Cleared,
-    /// Never stored: it alone outweighs the capacity (any entry, with a capacity of 0).
+    /// Never stored: it alone outweighs the capacity (any entry, with a capacity of 0),
+    /// or the other stores sharing the capacity (a sharded cache's other shards) alone
+    /// hold more than all of it.
     Rejected,
 }
 

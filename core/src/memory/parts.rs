@@ -218,4 +218,26 @@ mod tests {
         assert!(store.weight() <= 4, "{}", store.weight());
         assert_eq!(store.get(&9, now).unwrap(), Some(&1));
     }
+
+    #[cfg(target_has_atomic = "ptr")]
+    #[test]
+    fn a_pool_goes_over_by_one_entry_at_most() {
+        use crate::memory::WeightPool;
+        let now = Instant::ZERO;
+        let pool = WeightPool::new(10);
+        let store = |share| {
+            MemoryBackend::<u32, u32>::with_capacity(10)
+                .in_pool(&pool, share)
+                .with_weigher(|_: &u32, value: &u32| *value as usize)
+        };
+        let (mut a, mut b, mut c) = (store(4), store(3), store(3));
+        a.set(1, 10, Deadline::NEVER, now).unwrap();
+        // The others leave no room, but are within the budget: stored, 4 over.
+        b.set(2, 4, Deadline::NEVER, now).unwrap();
+        assert_eq!(pool.used(), 14);
+        // Now the others alone are over: not stored, so the overshoot does not grow.
+        c.set(3, 4, Deadline::NEVER, now).unwrap();
+        assert_eq!(c.get(&3, now).unwrap(), None);
+        assert_eq!(pool.used(), 14);
+    }
 }

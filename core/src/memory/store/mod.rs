@@ -248,7 +248,13 @@ where
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());
         }
-        self.make_room(hash, self.limit(capacity, weight), weight, 1, now);
+        let limit = self.limit(capacity, weight);
+        self.make_room(hash, limit, weight, 1, now);
+        if self.weight.saturating_add(weight) > limit {
+            // The pool's other stores alone are over its budget (see `limit`).
+            self.report(key, value, RemovalCause::Rejected);
+            return Ok(());
+        }
         let index = self.nodes.len() as u32;
         let own = deadline;
         let deadline = self.deadline_of(own, now);
