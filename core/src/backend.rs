@@ -109,7 +109,7 @@ pub trait Lookup<K, Q: ?Sized, E>: Backend<K, E> {
     /// its own. Any other store (the default) ignores it. `hash` must be `key`'s: with
     /// another key's, the lookup may miss (it never returns another key's entry).
     ///
-    /// [`SharedHasher`]: crate::SharedHasher
+    /// [`SharedHasher`]: crate::key_hash::SharedHasher
     #[inline]
     fn get_entry_hashed(
         &mut self,

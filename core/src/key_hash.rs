@@ -28,7 +28,7 @@ pub(crate) fn fingerprint<H: BuildHasher>(hasher: &H) -> u64 {
 /// The hash must be the looked-up key's: another key's sends the store to the wrong
 /// place, and the lookup misses.
 ///
-/// [`Lookup::get_entry_hashed`]: crate::Lookup::get_entry_hashed
+/// [`Lookup::get_entry_hashed`]: crate::backend::Lookup::get_entry_hashed
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Deadline, Instant, Lookup, MemoryBackend, SharedHasher};
@@ -101,7 +101,9 @@ impl KeyHash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Backend, Deadline, Instant, Lookup, MemoryBackend};
+    use crate::backend::{Backend, Lookup};
+    use crate::memory::MemoryBackend;
+    use crate::time::{Deadline, Instant};
     use foldhash::fast::{FixedState, RandomState};
 
     #[test]

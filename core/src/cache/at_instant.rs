@@ -41,7 +41,7 @@ where
     }
 
     /// [`get_at`](Self::get_at) for a key the caller hashed with a
-    /// [`SharedHasher`](crate::SharedHasher), if `hash` is given: a backend that
+    /// [`SharedHasher`](crate::key_hash::SharedHasher), if `hash` is given: a backend that
     /// shares that hasher does not hash `key` again.
     #[doc(hidden)]
     #[inline]

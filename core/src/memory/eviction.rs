@@ -17,7 +17,7 @@ use super::tinylfu::TinyLfu;
 /// per-entry state keeps it in a side table indexed the same way.
 ///
 /// Built in: [`TinyLfu`] (W-TinyLFU: frequency-based admission, scan-resistant, the
-/// default), [`Sieve`](crate::Sieve) (SIEVE: cheaper inserts, not scan-resistant),
+/// default), [`Sieve`](crate::memory::Sieve) (SIEVE: cheaper inserts, not scan-resistant),
 /// [`Unbounded`] (never evicts, zero-sized), `Option<P>` of any policy, off when
 /// `None`, and `Box<P>`. The default, [`DefaultEviction`], is `Option<Box<TinyLfu>>`:
 /// [`new`](crate::memory::MemoryBackend::new) gives `None`,

@@ -49,7 +49,7 @@ pub(super) fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use jwm_cache_core::Clock;
 
-    use crate::SyncCache;
+    use crate::sync::SyncCache;
 
     #[test]
     fn the_builders_stores_take_the_routers_hash() {
