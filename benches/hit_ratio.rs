@@ -55,16 +55,17 @@ impl Contender for Sharded {
     }
 }
 
-/// TinyLfu split over shards as a `SyncCache` of `capacity` splits it (a power of two
-/// of shards, at least 1024 entries each, at most 64 here), each shard with its own
-/// policy and an even share, and no pool between them: to set beside `SyncCache`, whose
-/// shards share one capacity.
+/// TinyLfu split over as many shards as a `SyncCache` of `capacity` has, each shard
+/// with its own policy and an even share, and no pool between them: to set beside
+/// `SyncCache`, whose shards share one capacity.
 struct ShardedTinyLfu(Vec<MemoryBackend<u64, (), foldhash::fast::FixedState, TinyLfu>>);
 
 impl ShardedTinyLfu {
     fn new(capacity: usize) -> Self {
-        let most = (capacity / 1024).max(1);
-        let shards = (1 << (usize::BITS - 1 - most.leading_zeros())).min(64);
+        let shards = SyncCache::builder()
+            .capacity(capacity)
+            .build::<u64, ()>()
+            .shard_count();
         ShardedTinyLfu(
             (0..shards)
                 .map(|i| {

@@ -293,16 +293,19 @@ async fn a_batch_in_a_slot_being_migrated_is_answered_without_a_pause() {
     // Counted while the slots are settled: a count walks the cluster, and refuses to
     // while a slot moves.
     let before = memo.cache_info().await;
+    let migrate = |from: &mut redis::Connection, n: u64| {
+        let _: () = redis::cmd("MIGRATE")
+            .arg("127.0.0.1")
+            .arg(target)
+            .arg(named(n))
+            .arg(0)
+            .arg(5_000)
+            .query(from)
+            .unwrap();
+    };
     setslot(&mut to, "IMPORTING", cluster.id_of(owner));
     setslot(&mut from, "MIGRATING", cluster.id_of(target));
-    let _: () = redis::cmd("MIGRATE")
-        .arg("127.0.0.1")
-        .arg(target)
-        .arg(named(first))
-        .arg(0)
-        .arg(5_000)
-        .query(&mut from)
-        .unwrap();
+    migrate(&mut from, first);
     // Three at once: the first goes alone as a `GET`, the other two share an `MGET`.
     let began = Instant::now();
     let got = tokio::join!(memo.call(third), memo.call(first), memo.call(second));
@@ -314,14 +317,7 @@ async fn a_batch_in_a_slot_being_migrated_is_answered_without_a_pause() {
         assert_eq!(memo.call(n).await, value_of(n));
     }
     // The move ends: `second` follows, and both nodes give the slot to the target.
-    let _: () = redis::cmd("MIGRATE")
-        .arg("127.0.0.1")
-        .arg(target)
-        .arg(named(second))
-        .arg(0)
-        .arg(5_000)
-        .query(&mut from)
-        .unwrap();
+    migrate(&mut from, second);
     setslot(&mut to, "NODE", cluster.id_of(target));
     setslot(&mut from, "NODE", cluster.id_of(target));
     cluster.wait_until_settled();

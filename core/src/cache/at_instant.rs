@@ -81,16 +81,16 @@ where
     /// What a memoized call's lookup at `now` found under `key`, for an entry written
     /// with `ttl`: a hit, a hit due for a refresh, a stale fallback, or nothing (a
     /// failure counts as a miss and an error). Counted as [`get_at`](Self::get_at) is;
-    /// `hash` as for [`get_hashed_at`](Self::get_hashed_at).
+    /// `hash` is the key's, as for [`get_hashed_at`](Self::get_hashed_at).
     #[doc(hidden)]
     #[inline]
-    pub fn find_at<Q>(&mut self, key: &Q, hash: Option<KeyHash>, ttl: Ttl, now: Instant) -> Found<V>
+    pub fn find_at<Q>(&mut self, key: &Q, hash: KeyHash, ttl: Ttl, now: Instant) -> Found<V>
     where
         K: Borrow<Q>,
         Q: ?Sized,
         B: Lookup<K, Q, S::Encoded>,
     {
-        let found = self.find(key, hash, ttl, now);
+        let found = self.find(key, Some(hash), ttl, now);
         self.count_found(&found);
         found.unwrap_or(Found::Absent)
     }

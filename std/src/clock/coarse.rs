@@ -37,12 +37,7 @@ pub struct CoarseClock;
 /// The shared reading, in nanoseconds, with its lowest bit as a mode: 0 while the
 /// thread refreshes it, 1 if reads must refresh it themselves. So a read is one load,
 /// and 0 (not started) or an odd value sends it down the slow path.
-static NOW: Reading = Reading(AtomicU64::new(0));
-
-/// The reading, alone in its cache line: the thread's writes then never evict what
-/// readers keep beside it (foldhash's global seed, say, read by every hash).
-#[repr(align(128))]
-struct Reading(AtomicU64);
+static NOW: AtomicU64 = AtomicU64::new(0);
 
 static START: Once = Once::new();
 /// Set if the refreshing thread could not be spawned: reads then refresh themselves.
@@ -53,7 +48,7 @@ fn refresh() -> u64 {
     let mode = u64::from(SELF_REFRESH.load(Ordering::Relaxed));
     // At least 2: the system clock starts at 0, which would read as "not started".
     let reading = (SystemClock.now().as_nanos().max(2) & !1) | mode;
-    NOW.0.fetch_max(reading, Ordering::AcqRel).max(reading) & !1
+    NOW.fetch_max(reading, Ordering::AcqRel).max(reading) & !1
 }
 
 /// The reading `tagged` holds, if a read may take it as it is: not 0 (not started) and
@@ -88,7 +83,7 @@ impl Clock for CoarseClock {
 
     #[inline]
     fn now(&self) -> Instant {
-        match usable(NOW.0.load(Ordering::Acquire)) {
+        match usable(NOW.load(Ordering::Acquire)) {
             Some(reading) => Instant::from_nanos(reading),
             None => slow_now(),
         }

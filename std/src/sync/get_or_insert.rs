@@ -161,7 +161,7 @@ where
         B: Lookup<K, Q, S::Encoded>,
     {
         let (mut shard, hash) = self.lock_hashed(key);
-        match shard.cache.find_at(key, Some(hash), ttl, now) {
+        match shard.cache.find_at(key, hash, ttl, now) {
             Found::Hit(value) | Found::RefreshDue(value) => Ok(value),
             Found::Stale(value) => Err((shard, Some(value))),
             Found::Absent => Err((shard, None)),

@@ -77,7 +77,7 @@ where
     {
         let now = self.clock.now();
         let (mut shard, hash) = self.lock_hashed(&key);
-        let stale = match shard.cache.find_at(&key, Some(hash), ttl, now) {
+        let stale = match shard.cache.find_at(&key, hash, ttl, now) {
             Found::Hit(value) => return Ok(value),
             Found::RefreshDue(value) => {
                 self.start_refresh(shard, key, ttl, function, run);
