@@ -32,6 +32,15 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 /// `alpha` (rank `r` drawn with probability proportional to `1 / r^alpha`). Ranks are
 /// scattered over the key space, so that no policy gains from key order.
 pub(crate) fn zipf(keys: u64, alpha: f64, length: usize, seed: u64) -> Vec<u64> {
+    zipf_ranks(keys, alpha, length, seed)
+        .into_iter()
+        .map(|rank| mix(rank ^ seed))
+        .collect()
+}
+
+/// `length` ranks under `keys`, rank `r` drawn with probability proportional to
+/// `1 / r^alpha`.
+fn zipf_ranks(keys: u64, alpha: f64, length: usize, seed: u64) -> Vec<u64> {
     let mut cumulative = Vec::with_capacity(keys as usize);
     let mut total = 0.0;
     for rank in 1..=keys {
@@ -43,7 +52,7 @@ pub(crate) fn zipf(keys: u64, alpha: f64, length: usize, seed: u64) -> Vec<u64> 
         .map(|_| {
             let target = random.next_f64() * total;
             let rank = cumulative.partition_point(|&c| c < target) as u64;
-            mix(rank.min(keys - 1) ^ seed)
+            rank.min(keys - 1)
         })
         .collect()
 }
@@ -78,5 +87,18 @@ pub(crate) fn shifting(set: u64, phase: usize, length: usize, seed: u64) -> Vec<
             let base = (n / phase) as u64 * set;
             mix(base + random.next_u64() % set)
         })
+        .collect()
+}
+
+/// `length` accesses whose popularity follows Zipf's law with exponent `alpha` over
+/// `keys` ranks, as [`zipf`], but drifting: every `drift` accesses, each rank moves on
+/// to the next key. So a key is popular for a while, then fades: recency matters
+/// more than the frequency a key once had.
+pub(crate) fn drifting(keys: u64, alpha: f64, drift: usize, length: usize, seed: u64) -> Vec<u64> {
+    let ranks = zipf_ranks(keys, alpha, length, seed);
+    ranks
+        .into_iter()
+        .enumerate()
+        .map(|(n, rank)| mix((rank + (n / drift) as u64) ^ seed))
         .collect()
 }
