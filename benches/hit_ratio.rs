@@ -20,8 +20,8 @@ mod workloads;
 
 use jwm_cache::SyncCache;
 use jwm_cache::backend::{Backend, Deadline, Instant as At, Lookup};
-use jwm_cache::memory::{Eviction, MemoryBackend, Sieve, TinyLfu};
-use workloads::{scan_mix, shifting, zipf};
+use jwm_cache::memory::{Eviction, MemoryBackend, SharedWindow, Sieve, TinyLfu};
+use workloads::{drifting, scan_mix, shifting, zipf};
 
 /// A cache under test: looks `key` up, inserts it on a miss, and says whether it hit.
 trait Contender {
@@ -56,8 +56,9 @@ impl Contender for Sharded {
 }
 
 /// TinyLfu split over as many shards as a `SyncCache` of `capacity` has, each shard
-/// with its own policy and an even share, and no pool between them: to set beside
-/// `SyncCache`, whose shards share one capacity.
+/// with its own policy and an even share, and no pool between them (but one window
+/// choice, as in `SyncCache`): to set beside `SyncCache`, whose shards share one
+/// capacity.
 struct ShardedTinyLfu(Vec<MemoryBackend<u64, (), foldhash::fast::FixedState, TinyLfu>>);
 
 impl ShardedTinyLfu {
@@ -66,12 +67,13 @@ impl ShardedTinyLfu {
             .capacity(capacity)
             .build::<u64, ()>()
             .shard_count();
+        let window = SharedWindow::new(shards);
         ShardedTinyLfu(
             (0..shards)
                 .map(|i| {
                     let share = capacity / shards + usize::from(i < capacity % shards);
                     MemoryBackend::with_hasher(None, foldhash::fast::FixedState::with_seed(SEED))
-                        .with_eviction(TinyLfu::new(share))
+                        .with_eviction(TinyLfu::new(share).with_shared_window(&window))
                 })
                 .collect(),
         )
@@ -179,6 +181,9 @@ const PEERS: usize = 4;
 
 /// Replays `accesses` on every contender at `capacity` and prints one row.
 fn row(workload: &str, capacity: usize, accesses: &[u64]) {
+    if !chosen(workload, capacity) {
+        return;
+    }
     let mut cells = Vec::new();
     for (_, mut cache) in contenders(capacity) {
         let hits = accesses.iter().filter(|&&key| cache.access(key)).count();
@@ -197,6 +202,18 @@ fn row(workload: &str, capacity: usize, accesses: &[u64]) {
         cells.join(" | "),
         worst_of_ours - best_peer
     );
+}
+
+/// Whether the row was asked for: `JWM_BENCH_ROWS` lists rows as `workload:capacity`
+/// (the workload by prefix), separated by commas; unset, every row runs.
+fn chosen(workload: &str, capacity: usize) -> bool {
+    let Ok(rows) = std::env::var("JWM_BENCH_ROWS") else {
+        return true;
+    };
+    rows.split(',').any(|row| {
+        let (name, at) = row.split_once(':').unwrap_or((row, ""));
+        workload.starts_with(name) && (at.is_empty() || at == capacity.to_string())
+    })
 }
 
 fn header() {
@@ -257,6 +274,11 @@ fn main() {
         for capacity in [keys as usize / 100, keys as usize / 10] {
             row(&format!("Zipf {alpha}, 1M keys"), capacity, &accesses);
         }
+    }
+    // Zipf 0.8 whose ranks move on to the next key on every access: recency-biased.
+    let accesses = drifting(keys, 0.8, 1, length, 17);
+    for capacity in [keys as usize / 100, keys as usize / 10] {
+        row("drifting Zipf 0.8, 1M keys", capacity, &accesses);
     }
     for capacity in [10_000, 100_000] {
         let accesses = scan_mix(capacity, length, 11);

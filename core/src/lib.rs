@@ -76,12 +76,12 @@ pub use error::Error;
 pub use key::PostcardKey;
 pub use key::{Digest, KeyHasher, PersistentDigest, PersistentHash, UnhashableKey};
 pub use key_hash::{KeyHash, SharedHasher};
-#[cfg(target_has_atomic = "ptr")]
-pub use memory::WeightPool;
 pub use memory::{
     DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
     TinyLfu, Unbounded, UnitWeight, Weigher,
 };
+#[cfg(target_has_atomic = "ptr")]
+pub use memory::{SharedWindow, WeightPool};
 #[cfg(feature = "embassy-time")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
 pub use time::EmbassyClock;

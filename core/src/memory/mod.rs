@@ -29,6 +29,8 @@ pub use listener::{NoListener, RemovalCause, RemovalListener};
 #[cfg(target_has_atomic = "ptr")]
 pub use pool::WeightPool;
 pub use sieve::Sieve;
+#[cfg(target_has_atomic = "ptr")]
+pub use tinylfu::SharedWindow;
 pub use tinylfu::TinyLfu;
 pub use weigher::{UnitWeight, Weigher};
 

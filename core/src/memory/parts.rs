@@ -9,6 +9,8 @@ use crate::time::Ttl;
 use super::idle::Idle;
 #[cfg(target_has_atomic = "ptr")]
 use super::pool::{Membership, WeightPool};
+#[cfg(target_has_atomic = "ptr")]
+use super::{DefaultEviction, SharedWindow};
 use super::{Eviction, MemoryBackend, RemovalListener, Weigher};
 
 impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
@@ -149,7 +151,37 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
         self.pool = Some(Box::new(membership));
         self
     }
+}
 
+#[cfg(target_has_atomic = "ptr")]
+impl<K, E, H, W, L> MemoryBackend<K, E, H, DefaultEviction, W, L> {
+    /// The same store, its [`TinyLfu`](super::TinyLfu) choosing its window with the
+    /// other stores' that join `window`: for the shards of one cache, which each see
+    /// only a slice of its requests (see [`SharedWindow`]). Without a capacity there is
+    /// no policy, and nothing to share.
+    ///
+    /// ```
+    /// use jwm_cache_core::{MemoryBackend, SharedWindow, WeightPool};
+    ///
+    /// let (pool, window) = (WeightPool::new(1_000), SharedWindow::new(4));
+    /// let shards: Vec<_> = (0..4)
+    ///     .map(|_| {
+    ///         MemoryBackend::<u64, u64>::with_capacity(1_000)
+    ///             .with_shared_window(&window)
+    ///             .in_pool(&pool, 250)
+    ///     })
+    ///     .collect();
+    /// # assert_eq!(shards.len(), 4);
+    /// ```
+    pub fn with_shared_window(mut self, window: &alloc::sync::Arc<SharedWindow>) -> Self {
+        if let Some(policy) = self.eviction.as_deref_mut() {
+            policy.join(window);
+        }
+        self
+    }
+}
+
+impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// The same store expiring entries also after `limit` without a read: each read
     /// moves an entry's deadline to the read plus `limit`, but never past the deadline
     /// it was written with. [`Ttl::NEVER`] turns it off.

@@ -21,13 +21,18 @@
 //! hash, each a W-TinyLFU of half the entries, one with a smaller window than the
 //! other, swapping roles every sample; both see the same drift, so their hit rates
 //! compare fairly. After each pair of samples the choice moves towards the role that
-//! hit more, if by more than chance (see [`Split`]).
+//! hit more, if by more than chance (see [`Split`]). The shards of a thread-safe cache
+//! decide together, through a [`SharedWindow`].
 
 #[cfg(test)]
 mod model;
 mod queues;
+mod shared;
 mod sketch;
 mod split;
+
+#[cfg(target_has_atomic = "ptr")]
+pub use shared::SharedWindow;
 
 use queues::{Queue, Queues, Region};
 use sketch::Sketch;
@@ -101,6 +106,19 @@ impl TinyLfu {
             full: 0,
             coin: 0x2545_f491,
         }
+    }
+
+    /// Chooses the window together with the other policies that join `window`: the
+    /// shards of one cache, each seeing a slice of its requests (see [`SharedWindow`]).
+    #[cfg(target_has_atomic = "ptr")]
+    pub fn with_shared_window(mut self, window: &alloc::sync::Arc<SharedWindow>) -> Self {
+        self.join(window);
+        self
+    }
+
+    #[cfg(target_has_atomic = "ptr")]
+    pub(in crate::memory) fn join(&mut self, window: &alloc::sync::Arc<SharedWindow>) {
+        self.split.decide_with(shared::Sharing::joined(window));
     }
 
     /// The entries a half's queues are sized against: half of those the store held

@@ -2,17 +2,22 @@
 //! with a window a third smaller than the current choice, the other with one half
 //! larger, and the halves swap roles after every sample of requests. After each pair
 //! of samples, the choice moves to the role that hit more, if by more than chance
-//! (two standard errors). A workload's own drift affects both halves alike, so it
+//! (two standard errors), and three times as far if by far more (eight). A workload's own drift affects both halves alike, so it
 //! cannot pass for the effect of the window; and as each half plays each role for a
 //! sample, a half whose keys are simply more popular favours neither. The first
 //! quarter of a sample after a swap is not counted: the windows are still moving.
 //!
+//! The shards of a thread-safe cache each see a slice of the requests; they pool their
+//! counts through a [`SharedWindow`](super::SharedWindow) and decide together.
+//!
 //! Integers only: the core has no floating point functions without `std`.
+
+use super::shared::Sharing;
 
 /// Shares are in millionths of a half's entries.
 const WHOLE: u64 = 1_000_000;
 /// The choice to begin with: a window of 1%, as Caffeine's.
-const FIRST: u64 = WHOLE / 100;
+pub(super) const FIRST: u64 = WHOLE / 100;
 /// The choice stays within 0.3% and 90% (the larger window within 99.9%).
 const LEAST: u64 = 3_000;
 const MOST: u64 = 900_000;
@@ -32,8 +37,7 @@ pub(super) struct Split {
     /// The half that runs the larger window this sample.
     larger: usize,
     /// Requests and hits under each role in this pair of samples.
-    requests: [u64; 2],
-    hits: [u64; 2],
+    tally: Tally,
     /// Whether this is the pair's second sample.
     second: bool,
     /// Requests since the roles last swapped: the first quarter of a sample, while the
@@ -41,6 +45,15 @@ pub(super) struct Split {
     since_swap: u64,
     /// Requests a sample counts (after as many settling).
     sample: u64,
+    /// The choice this policy shares with others, if any.
+    sharing: Sharing,
+}
+
+/// Requests and hits under each role in a pair of samples.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Tally {
+    pub(super) requests: [u64; 2],
+    pub(super) hits: [u64; 2],
 }
 
 impl Split {
@@ -48,12 +61,20 @@ impl Split {
         Split {
             choice: FIRST,
             larger: 1,
-            requests: [0; 2],
-            hits: [0; 2],
+            tally: Tally {
+                requests: [0; 2],
+                hits: [0; 2],
+            },
             second: false,
             since_swap: 0,
             sample: u64::MAX,
+            sharing: Sharing::ALONE,
         }
+    }
+
+    /// Decides with the others that share `sharing`.
+    pub(super) fn decide_with(&mut self, sharing: Sharing) {
+        self.sharing = sharing;
     }
 
     fn settling(&self) -> bool {
@@ -64,11 +85,13 @@ impl Split {
         if half == self.larger { LARGER } else { SMALLER }
     }
 
-    /// The window's share in `half`, by its role this sample.
+    /// The window's share in `half`, by its role this sample, around the shared choice
+    /// if any: when the shards decide, they all move at once.
     fn share(&self, half: usize) -> u64 {
+        let choice = self.sharing.choice().unwrap_or(self.choice);
         match self.role(half) {
-            SMALLER => self.choice * 2 / 3,
-            _ => (self.choice * 3 / 2).min(LARGEST),
+            SMALLER => choice * 2 / 3,
+            _ => (choice * 3 / 2).min(LARGEST),
         }
     }
 
@@ -88,8 +111,8 @@ impl Split {
             return;
         }
         let role = self.role(half);
-        self.requests[role] += 1;
-        self.hits[role] += 1;
+        self.tally.requests[role] += 1;
+        self.tally.hits[role] += 1;
     }
 
     /// Counts a miss in `half`; once the sample holds `sample` requests, swaps the
@@ -99,7 +122,7 @@ impl Split {
         self.sample = sample as u64;
         if !self.settling() {
             let role = self.role(half);
-            self.requests[role] += 1;
+            self.tally.requests[role] += 1;
         }
         if self.since_swap >= self.sample + self.sample / SETTLE {
             self.since_swap = 0;
@@ -112,31 +135,48 @@ impl Split {
     }
 
     fn decide(&mut self) {
+        let tally = core::mem::take(&mut self.tally);
+        self.choice = match self.sharing.vote(tally) {
+            Some(shared) => shared,
+            None => tally.verdict(self.choice),
+        };
+    }
+
+    /// Starts a new pair of samples, keeping the choice.
+    pub(super) fn restart(&mut self) {
+        self.tally = Tally::default();
+        self.second = false;
+        self.since_swap = 0;
+    }
+}
+
+impl Tally {
+    /// The choice after this pair, from `choice`: towards the role that hit more, if by
+    /// more than chance, and further if by far more.
+    pub(super) fn verdict(&self, choice: u64) -> u64 {
         let [n0, n1] = self.requests.map(u128::from);
         let [h0, h1] = self.hits.map(u128::from);
-        self.requests = [0; 2];
-        self.hits = [0; 2];
         if n0 == 0 || n1 == 0 {
-            return;
+            return choice;
         }
         let whole = u128::from(WHOLE);
         let (p0, p1) = (h0 * whole / n0, h1 * whole / n1);
         let p = (h0 + h1) * whole / (n0 + n1);
         // The standard error of p1 - p0 under "no difference", in millionths.
         let error = (p * (whole - p) * (n0 + n1) / (n0 * n1)).isqrt();
-        if p1 > p0 + 2 * error {
-            self.choice = (self.choice * 3 / 2).min(MOST);
+        // Far past chance (8 errors: the workload plainly favours one side), a bigger
+        // step: a recency-biased workload may need a window 50 times the first.
+        if p1 > p0 + 8 * error {
+            (choice * 3).min(MOST)
+        } else if p1 > p0 + 2 * error {
+            (choice * 3 / 2).min(MOST)
+        } else if p0 > p1 + 8 * error {
+            (choice / 3).max(LEAST)
         } else if p0 > p1 + 2 * error {
-            self.choice = (self.choice * 2 / 3).max(LEAST);
+            (choice * 2 / 3).max(LEAST)
+        } else {
+            choice
         }
-    }
-
-    /// Starts a new pair of samples, keeping the choice.
-    pub(super) fn restart(&mut self) {
-        self.requests = [0; 2];
-        self.hits = [0; 2];
-        self.second = false;
-        self.since_swap = 0;
     }
 }
 
@@ -189,6 +229,15 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_difference_takes_a_bigger_step() {
+        let mut split = Split::new();
+        pair(&mut split, 100, 400);
+        assert_eq!(split.choice, FIRST * 3);
+        pair(&mut split, 400, 100);
+        assert_eq!(split.choice, FIRST);
+    }
+
+    #[test]
     fn stays_when_the_difference_is_chance() {
         let mut split = Split::new();
         pair(&mut split, 250, 255);
@@ -208,5 +257,32 @@ mod tests {
         }
         assert_eq!(split.choice, LEAST);
         assert_eq!(split.window(1 - split.larger, 100), 1);
+    }
+
+    #[cfg(target_has_atomic = "ptr")]
+    #[test]
+    fn shared_counts_decide_what_each_alone_could_not() {
+        use crate::memory::tinylfu::shared::{SharedWindow, Sharing};
+
+        // 4 points apart on 1,000 requests per role is chance; on 2,000 it is not.
+        let mut alone = Split::new();
+        pair(&mut alone, 250, 270);
+        assert_eq!(alone.choice, FIRST);
+
+        let window = SharedWindow::new(2);
+        let [mut first, mut second] = [Split::new(), Split::new()];
+        first.decide_with(Sharing::joined(&window));
+        second.decide_with(Sharing::joined(&window));
+        let windows = |split: &Split| (split.window(0, 100_000), split.window(1, 100_000));
+        pair(&mut first, 250, 270);
+        assert_eq!(
+            windows(&first),
+            (666, 1_500),
+            "the round waits for every vote"
+        );
+        pair(&mut second, 250, 270);
+        // Both move at once, the first without a vote of its own.
+        assert_eq!(windows(&second), (1_000, 2_250));
+        assert_eq!(windows(&first), windows(&second));
     }
 }
