@@ -49,19 +49,8 @@ impl RedisCluster {
             dir,
         };
         for _ in 0..primaries * (1 + replicas) {
-            let (port, bus) = (free_port(), free_port());
-            let mut node = Node {
-                port,
-                bus,
-                child: None,
-            };
-            cluster.spawn(&mut node);
+            let node = cluster.start_node();
             cluster.nodes.push(node);
-        }
-        for node in &cluster.nodes {
-            wait_for(PATIENCE, &format!("node {} to answer", node.port), || {
-                client(node.port).is_some()
-            });
         }
         let addresses: Vec<String> = cluster.addresses();
         let mut create = Command::new("redis-cli");
@@ -73,6 +62,47 @@ impl RedisCluster {
         run_bounded(&mut create, "redis-cli --cluster create");
         cluster.wait_until_settled();
         cluster
+    }
+
+    /// A new node on free ports, once it answers. A port found free may be taken by
+    /// another test's server before the node binds it: then the node exits (or another
+    /// process answers), and it starts again on other ports.
+    fn start_node(&self) -> Node {
+        for _ in 0..5 {
+            let mut node = Node {
+                port: free_port(),
+                bus: free_port(),
+                child: None,
+            };
+            self.spawn(&mut node);
+            let pid = node.child.as_ref().map(Child::id);
+            let started = Instant::now();
+            while started.elapsed() < PATIENCE {
+                let exited = node
+                    .child
+                    .as_mut()
+                    .is_some_and(|child| !matches!(child.try_wait(), Ok(None)));
+                if exited {
+                    break;
+                }
+                if let Some(mut raw) = client(node.port) {
+                    let info: String = redis::cmd("INFO")
+                        .arg("server")
+                        .query(&mut raw)
+                        .unwrap_or_default();
+                    let ours = pid.is_some_and(|pid| info.contains(&format!("process_id:{pid}\r")));
+                    if ours {
+                        return node;
+                    }
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            if let Some(mut child) = node.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        panic!("no redis-server node answered on free ports in 5 tries");
     }
 
     fn spawn(&self, node: &mut Node) {
