@@ -1,8 +1,9 @@
 //! Hit ratios on the ARC block traces and on synthetic workloads, beside the peers.
 //!
 //! `cargo bench -p jwm-cache-benches --bench hit_ratio` (add `-- --quick` for the
-//! traces' first capacity and shorter synthetic runs). Every contender gets the same
-//! capacity and the same accesses: look the key up, and insert it on a miss.
+//! traces' first capacity and shorter synthetic runs; set `JWM_BENCH_ROWS` to, say,
+//! `OLTP:15000,P3` for only those rows). Every contender gets the same capacity and the
+//! same accesses: look the key up, and insert it on a miss.
 //!
 //! The traces are `../shared/traces/*.lis.zst` beside the repository (or the folder
 //! named by `JWM_CACHE_TRACES`); they are from the ARC paper (Megiddo and Modha, FAST
@@ -20,7 +21,7 @@ mod workloads;
 
 use jwm_cache::SyncCache;
 use jwm_cache::backend::{Backend, Deadline, Instant as At, Lookup};
-use jwm_cache::memory::{Eviction, MemoryBackend, SharedWindow, Sieve, TinyLfu};
+use jwm_cache::memory::{Eviction, MemoryBackend, Sieve, TinyLfu, WindowChoice};
 use workloads::{drifting, scan_mix, shifting, zipf};
 
 /// A cache under test: looks `key` up, inserts it on a miss, and says whether it hit.
@@ -67,13 +68,13 @@ impl ShardedTinyLfu {
             .capacity(capacity)
             .build::<u64, ()>()
             .shard_count();
-        let window = SharedWindow::new(shards);
+        let window = WindowChoice::new(shards);
         ShardedTinyLfu(
             (0..shards)
                 .map(|i| {
                     let share = capacity / shards + usize::from(i < capacity % shards);
                     MemoryBackend::with_hasher(None, foldhash::fast::FixedState::with_seed(SEED))
-                        .with_eviction(TinyLfu::new(share).with_shared_window(&window))
+                        .with_eviction(TinyLfu::new(share).with_window_choice(&window))
                 })
                 .collect(),
         )

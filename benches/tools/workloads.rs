@@ -91,14 +91,15 @@ pub(crate) fn shifting(set: u64, phase: usize, length: usize, seed: u64) -> Vec<
 }
 
 /// `length` accesses whose popularity follows Zipf's law with exponent `alpha` over
-/// `keys` ranks, as [`zipf`], but drifting: every `drift` accesses, each rank moves on
-/// to the next key. So a key is popular for a while, then fades: recency matters
-/// more than the frequency a key once had.
+/// `keys` ranks, as [`zipf`], but drifting: every `drift` accesses (at least 1) a new
+/// key takes the top rank and every other key moves one rank down. So a key is at its
+/// hottest when new and fades as it ages, as in a feed: recency matters more than the
+/// frequency a key once had. Each key gets about `drift` accesses in all.
 pub(crate) fn drifting(keys: u64, alpha: f64, drift: usize, length: usize, seed: u64) -> Vec<u64> {
-    let ranks = zipf_ranks(keys, alpha, length, seed);
-    ranks
+    assert!(drift >= 1, "a drift of at least one access");
+    zipf_ranks(keys, alpha, length, seed)
         .into_iter()
         .enumerate()
-        .map(|(n, rank)| mix((rank + (n / drift) as u64) ^ seed))
+        .map(|(n, rank)| mix(((n / drift) as u64 + keys - rank) ^ seed))
         .collect()
 }

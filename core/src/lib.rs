@@ -81,7 +81,7 @@ pub use memory::{
     TinyLfu, Unbounded, UnitWeight, Weigher,
 };
 #[cfg(target_has_atomic = "ptr")]
-pub use memory::{SharedWindow, WeightPool};
+pub use memory::{WeightPool, WindowChoice};
 #[cfg(feature = "embassy-time")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-time")))]
 pub use time::EmbassyClock;

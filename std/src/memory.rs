@@ -9,8 +9,8 @@
 //! [`RemovalCause`]. Hand a store built this way to a builder's `build_with_backend`.
 
 pub use jwm_cache_core::{
-    DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener,
-    SharedWindow, Sieve, TinyLfu, Unbounded, UnitWeight, Weigher, WeightPool,
+    DefaultEviction, Eviction, MemoryBackend, NoListener, RemovalCause, RemovalListener, Sieve,
+    TinyLfu, Unbounded, UnitWeight, Weigher, WeightPool, WindowChoice,
 };
 
 pub use crate::departures::{Listener, ListenerSetting, Queued};

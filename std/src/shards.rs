@@ -8,8 +8,8 @@ use std::thread;
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
-    DefaultEviction, MemoryBackend, NoListener, Options, RemovalListener, SharedWindow, Ttl,
-    UnitWeight, Weigher, WeightPool,
+    DefaultEviction, MemoryBackend, NoListener, Options, RemovalListener, Ttl, UnitWeight, Weigher,
+    WeightPool, WindowChoice,
 };
 
 /// Shards hold at least this many entries each when a capacity is set, so per-shard
@@ -50,8 +50,8 @@ pub type ShardStore<K, E, W = UnitWeight, L = NoListener> =
 /// One in-memory backend per shard. With a capacity, the shards share it through one
 /// [`WeightPool`], so it bounds the whole cache and none of it is lost to keys that
 /// spread unevenly; each shard reports an exact split of it as its own. Their policies
-/// choose their window together through one [`SharedWindow`]: a shard alone sees too
-/// few requests to tell windows apart.
+/// choose their window size together through one [`WindowChoice`]: a shard alone sees
+/// too few requests to tell sizes apart.
 ///
 /// Every store hashes with a clone of `hasher`: a router that shares it (and picks
 /// shards by bits the tables do not use) hashes each key once.
@@ -77,14 +77,15 @@ where
     };
     // One shard needs no pool: its own capacity is the whole bound.
     let pool = capacity.filter(|_| shards > 1).map(WeightPool::new);
-    let window = SharedWindow::new(shards);
+    // Likewise their policies' window size.
+    let choice = pool.as_ref().map(|_| WindowChoice::new(shards));
     let hasher = hasher.clone();
     let mut index = 0;
     move || {
         let store = MemoryBackend::with_hasher(capacity, hasher.clone());
-        let store = match (capacity, &pool) {
-            (Some(c), Some(pool)) => store
-                .with_shared_window(&window)
+        let store = match (capacity, &pool, &choice) {
+            (Some(c), Some(pool), Some(choice)) => store
+                .with_window_choice(choice)
                 .in_pool(pool, c / shards + usize::from(index < c % shards)),
             _ => store,
         };

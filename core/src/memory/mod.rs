@@ -29,9 +29,9 @@ pub use listener::{NoListener, RemovalCause, RemovalListener};
 #[cfg(target_has_atomic = "ptr")]
 pub use pool::WeightPool;
 pub use sieve::Sieve;
-#[cfg(target_has_atomic = "ptr")]
-pub use tinylfu::SharedWindow;
 pub use tinylfu::TinyLfu;
+#[cfg(target_has_atomic = "ptr")]
+pub use tinylfu::WindowChoice;
 pub use weigher::{UnitWeight, Weigher};
 
 use idle::Idle;

@@ -10,7 +10,7 @@ use super::idle::Idle;
 #[cfg(target_has_atomic = "ptr")]
 use super::pool::{Membership, WeightPool};
 #[cfg(target_has_atomic = "ptr")]
-use super::{DefaultEviction, SharedWindow};
+use super::{DefaultEviction, WindowChoice};
 use super::{Eviction, MemoryBackend, RemovalListener, Weigher};
 
 impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
@@ -151,37 +151,6 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
         self.pool = Some(Box::new(membership));
         self
     }
-}
-
-#[cfg(target_has_atomic = "ptr")]
-impl<K, E, H, W, L> MemoryBackend<K, E, H, DefaultEviction, W, L> {
-    /// The same store, its [`TinyLfu`](super::TinyLfu) choosing its window with the
-    /// other stores' that join `window`: for the shards of one cache, which each see
-    /// only a slice of its requests (see [`SharedWindow`]). Without a capacity there is
-    /// no policy, and nothing to share.
-    ///
-    /// ```
-    /// use jwm_cache_core::{MemoryBackend, SharedWindow, WeightPool};
-    ///
-    /// let (pool, window) = (WeightPool::new(1_000), SharedWindow::new(4));
-    /// let shards: Vec<_> = (0..4)
-    ///     .map(|_| {
-    ///         MemoryBackend::<u64, u64>::with_capacity(1_000)
-    ///             .with_shared_window(&window)
-    ///             .in_pool(&pool, 250)
-    ///     })
-    ///     .collect();
-    /// # assert_eq!(shards.len(), 4);
-    /// ```
-    pub fn with_shared_window(mut self, window: &alloc::sync::Arc<SharedWindow>) -> Self {
-        if let Some(policy) = self.eviction.as_deref_mut() {
-            policy.join(window);
-        }
-        self
-    }
-}
-
-impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// The same store expiring entries also after `limit` without a read: each read
     /// moves an entry's deadline to the read plus `limit`, but never past the deadline
     /// it was written with. [`Ttl::NEVER`] turns it off.
@@ -217,6 +186,37 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
                 Box::new(idle)
             }
         });
+        self
+    }
+}
+
+#[cfg(target_has_atomic = "ptr")]
+impl<K, E, H, W, L> MemoryBackend<K, E, H, DefaultEviction, W, L> {
+    /// The same store, its [`TinyLfu`](super::TinyLfu) choosing its window size with
+    /// the other stores' that join `choice`: for the shards of one cache, which each see
+    /// only a slice of its requests (see [`WindowChoice`]). Without a capacity there is
+    /// no policy, and nothing to share. A store under a `TinyLfu` by name joins through
+    /// [`TinyLfu::with_window_choice`](super::TinyLfu::with_window_choice).
+    ///
+    /// ```
+    /// use jwm_cache_core::{Backend, MemoryBackend, WeightPool, WindowChoice};
+    ///
+    /// // Four shards of one cache of 1,000: one budget, one window size.
+    /// let (pool, choice) = (WeightPool::new(1_000), WindowChoice::new(4));
+    /// let shards: Vec<_> = (0..4)
+    ///     .map(|_| {
+    ///         MemoryBackend::<u64, u64>::with_capacity(1_000)
+    ///             .with_window_choice(&choice)
+    ///             .in_pool(&pool, 250)
+    ///     })
+    ///     .collect();
+    /// assert_eq!(shards.iter().filter_map(|s| s.capacity()).sum::<usize>(), 1_000);
+    /// assert_eq!(choice.millionths(), 10_000); // 1% until the shards' votes move it
+    /// ```
+    pub fn with_window_choice(mut self, choice: &alloc::sync::Arc<WindowChoice>) -> Self {
+        if let Some(policy) = self.eviction.as_deref_mut() {
+            policy.join(choice);
+        }
         self
     }
 }

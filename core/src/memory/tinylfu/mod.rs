@@ -22,17 +22,17 @@
 //! other, swapping roles every sample; both see the same drift, so their hit rates
 //! compare fairly. After each pair of samples the choice moves towards the role that
 //! hit more, if by more than chance (see [`Split`]). The shards of a thread-safe cache
-//! decide together, through a [`SharedWindow`].
+//! decide together, through a `WindowChoice`.
 
 #[cfg(test)]
 mod model;
 mod queues;
-mod shared;
 mod sketch;
 mod split;
+mod window_choice;
 
 #[cfg(target_has_atomic = "ptr")]
-pub use shared::SharedWindow;
+pub use window_choice::WindowChoice;
 
 use queues::{Queue, Queues, Region};
 use sketch::Sketch;
@@ -108,17 +108,19 @@ impl TinyLfu {
         }
     }
 
-    /// Chooses the window together with the other policies that join `window`: the
-    /// shards of one cache, each seeing a slice of its requests (see [`SharedWindow`]).
+    /// Chooses the window size together with the other policies that join `choice`:
+    /// the shards of one cache, each seeing a slice of its requests (see
+    /// [`WindowChoice`]).
     #[cfg(target_has_atomic = "ptr")]
-    pub fn with_shared_window(mut self, window: &alloc::sync::Arc<SharedWindow>) -> Self {
-        self.join(window);
+    pub fn with_window_choice(mut self, choice: &alloc::sync::Arc<WindowChoice>) -> Self {
+        self.join(choice);
         self
     }
 
     #[cfg(target_has_atomic = "ptr")]
-    pub(in crate::memory) fn join(&mut self, window: &alloc::sync::Arc<SharedWindow>) {
-        self.split.decide_with(shared::Sharing::joined(window));
+    pub(in crate::memory) fn join(&mut self, choice: &alloc::sync::Arc<WindowChoice>) {
+        self.split
+            .decide_with(window_choice::Sharing::joined(choice));
     }
 
     /// The entries a half's queues are sized against: half of those the store held

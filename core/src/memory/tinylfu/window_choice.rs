@@ -6,9 +6,9 @@
 use super::split::Tally;
 
 #[cfg(target_has_atomic = "ptr")]
-pub use atomic::SharedWindow;
-#[cfg(target_has_atomic = "ptr")]
 pub(super) use atomic::Sharing;
+#[cfg(target_has_atomic = "ptr")]
+pub use atomic::WindowChoice;
 
 /// Without pointer-sized atomics a policy shares nothing: it decides alone.
 #[cfg(not(target_has_atomic = "ptr"))]
@@ -36,47 +36,46 @@ mod atomic {
     use super::Tally;
     use crate::memory::tinylfu::split;
 
-    /// A window choice shared by the policies that join it with
-    /// [`TinyLfu::with_shared_window`](crate::memory::TinyLfu::with_shared_window).
+    /// One choice of window size for the policies that join it with
+    /// [`TinyLfu::with_window_choice`](crate::memory::TinyLfu::with_window_choice) or
+    /// [`MemoryBackend::with_window_choice`](crate::memory::MemoryBackend::with_window_choice).
     ///
     /// Each policy still runs its own split test (see [`TinyLfu`](crate::TinyLfu)),
     /// and at the end of each pair of samples adds its counts here instead of
-    /// deciding. The vote that completes a round (one vote per member) decides for all
-    /// on the summed counts, and each policy takes up the choice when its halves next
-    /// swap roles. Votes that race a decision count in this round or the next.
+    /// deciding. Every `voters`-th vote closes a round and decides for all on the
+    /// summed counts; each policy takes up the choice when its halves next swap roles.
+    /// A vote that races a decision counts in this round or the next.
     ///
     /// ```
-    /// use jwm_cache_core::{Backend, Deadline, Instant, MemoryBackend, SharedWindow, TinyLfu};
+    /// use jwm_cache_core::{MemoryBackend, TinyLfu, WindowChoice};
     ///
-    /// let window = SharedWindow::new(2);
-    /// let mut shards: Vec<_> = (0..2)
+    /// let choice = WindowChoice::new(2);
+    /// let shards: Vec<_> = (0..2)
     ///     .map(|_| {
     ///         MemoryBackend::<u32, u32>::new()
-    ///             .with_eviction(TinyLfu::new(50).with_shared_window(&window))
+    ///             .with_eviction(TinyLfu::new(50).with_window_choice(&choice))
     ///     })
     ///     .collect();
-    /// let now = Instant::ZERO;
-    /// for key in 0..1_000u32 {
-    ///     let shard = &mut shards[key as usize % 2];
-    ///     shard.set(key, key, Deadline::NEVER, now).unwrap();
-    /// }
-    /// assert_eq!(shards[0].stored() + shards[1].stored(), 100);
+    /// // A window of 1% of the entries to begin with, as Caffeine's.
+    /// assert_eq!(choice.millionths(), 10_000);
+    /// # drop(shards);
     /// ```
     #[derive(Debug)]
-    pub struct SharedWindow {
-        members: usize,
-        /// The window's share, in millionths of a policy's entries.
+    pub struct WindowChoice {
+        /// Votes per round: one per policy, if they vote at the same pace.
+        voters: usize,
+        /// The window's share, in millionths of a half's entries.
         choice: AtomicUsize,
         requests: [AtomicUsize; 2],
         hits: [AtomicUsize; 2],
         votes: AtomicUsize,
     }
 
-    impl SharedWindow {
-        /// A choice for `members` policies (at least 1), shared through the `Arc`.
-        pub fn new(members: usize) -> Arc<Self> {
-            Arc::new(SharedWindow {
-                members: members.max(1),
+    impl WindowChoice {
+        /// A choice for `voters` policies (at least 1), shared through the `Arc`.
+        pub fn new(voters: usize) -> Arc<Self> {
+            Arc::new(WindowChoice {
+                voters: voters.max(1),
                 choice: AtomicUsize::new(split::FIRST as usize),
                 requests: [AtomicUsize::new(0), AtomicUsize::new(0)],
                 hits: [AtomicUsize::new(0), AtomicUsize::new(0)],
@@ -84,35 +83,36 @@ mod atomic {
             })
         }
 
-        // Relaxed throughout: the counts are evidence, not guards of other memory; a
-        // vote that lands in the wrong round moves nothing but the statistics.
-        fn choice(&self) -> u64 {
-            self.choice.load(Ordering::Relaxed) as u64
+        /// The window's current share of each policy's entries, in millionths.
+        pub fn millionths(&self) -> u32 {
+            self.choice.load(Ordering::Relaxed) as u32
         }
 
+        // Relaxed throughout: the counts are evidence, not guards of other memory. A
+        // vote that races the decision may land in either round, even split between
+        // them (hits without their requests): `verdict` caps hits at requests.
         fn vote(&self, tally: Tally) -> u64 {
+            // A round holds a few times the entries in counts: far under `usize::MAX`.
             let add = |into: &[AtomicUsize; 2], counts: [u64; 2]| {
                 for (into, count) in into.iter().zip(counts) {
-                    into.fetch_add(
-                        usize::try_from(count).unwrap_or(usize::MAX),
-                        Ordering::Relaxed,
-                    );
+                    into.fetch_add(count as usize, Ordering::Relaxed);
                 }
             };
             add(&self.requests, tally.requests);
             add(&self.hits, tally.hits);
-            if self.votes.fetch_add(1, Ordering::Relaxed) + 1 < self.members {
-                return self.choice();
+            // Exactly one vote in `voters` decides.
+            if !(self.votes.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(self.voters) {
+                return u64::from(self.millionths());
             }
-            self.votes.store(0, Ordering::Relaxed);
             let take = |from: &[AtomicUsize; 2]| {
-                from.each_ref().map(|c| c.swap(0, Ordering::Relaxed) as u64)
+                from.each_ref()
+                    .map(|count| count.swap(0, Ordering::Relaxed) as u64)
             };
             let round = Tally {
                 requests: take(&self.requests),
                 hits: take(&self.hits),
             };
-            let next = round.verdict(self.choice());
+            let next = round.verdict(u64::from(self.millionths()));
             self.choice.store(next as usize, Ordering::Relaxed);
             next
         }
@@ -120,23 +120,25 @@ mod atomic {
 
     /// A policy's link to a shared choice, if it joined one.
     #[derive(Clone, Debug)]
-    pub(in crate::memory::tinylfu) struct Sharing(Option<Arc<SharedWindow>>);
+    pub(in crate::memory::tinylfu) struct Sharing(Option<Arc<WindowChoice>>);
 
     impl Sharing {
         pub(in crate::memory::tinylfu) const ALONE: Sharing = Sharing(None);
 
-        pub(in crate::memory::tinylfu) fn joined(window: &Arc<SharedWindow>) -> Self {
-            Sharing(Some(Arc::clone(window)))
+        pub(in crate::memory::tinylfu) fn joined(choice: &Arc<WindowChoice>) -> Self {
+            Sharing(Some(Arc::clone(choice)))
         }
 
         /// The shared choice, if any.
         pub(in crate::memory::tinylfu) fn choice(&self) -> Option<u64> {
-            self.0.as_deref().map(SharedWindow::choice)
+            self.0
+                .as_deref()
+                .map(|choice| u64::from(choice.millionths()))
         }
 
         /// Adds a pair's counts to the shared round; the choice after the vote, if shared.
         pub(in crate::memory::tinylfu) fn vote(&self, tally: Tally) -> Option<u64> {
-            self.0.as_deref().map(|window| window.vote(tally))
+            self.0.as_deref().map(|choice| choice.vote(tally))
         }
     }
 }
