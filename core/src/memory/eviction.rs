@@ -14,7 +14,9 @@ use super::tinylfu::TinyLfu;
 /// Entries are known by position: positions are dense (`0..len`), a new entry takes
 /// position `len`, and a removal moves the last entry into the hole, as
 /// [`Vec::swap_remove`](alloc::vec::Vec::swap_remove) does. A policy that keeps
-/// per-entry state keeps it in a side table indexed the same way.
+/// per-entry state keeps it in a side table indexed the same way. A policy that
+/// implements [`replaced`](Self::replaced) lets an insert that evicts put the new entry
+/// in the victim's position instead, moving nothing.
 ///
 /// Built in: [`TinyLfu`] (W-TinyLFU: frequency-based admission, scan-resistant, the
 /// default), [`Sieve`](crate::memory::Sieve) (SIEVE: cheaper inserts, not scan-resistant),
@@ -56,6 +58,17 @@ pub trait Eviction {
     /// entry at a position, for policies that weigh candidates by key (the store
     /// hashes the key again: evictions only).
     fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32>;
+
+    /// The victim at `index` is about to give its position to a new entry whose key
+    /// hashes to `hash`: as [`removed`](Self::removed) then
+    /// [`inserted`](Self::inserted), with no entry moved. Returns whether the policy
+    /// took it so. The default takes nothing and returns `false`: the store then
+    /// removes the victim and inserts the entry at the end, moving its last entry into
+    /// the hole.
+    fn replaced(&mut self, index: u32, hash: u64) -> bool {
+        let _ = (index, hash);
+        false
+    }
 
     /// Every entry left the store.
     fn cleared(&mut self);
@@ -150,6 +163,11 @@ impl<P: Eviction + ?Sized> Eviction for Box<P> {
     }
 
     #[inline]
+    fn replaced(&mut self, index: u32, hash: u64) -> bool {
+        (**self).replaced(index, hash)
+    }
+
+    #[inline]
     fn cleared(&mut self) {
         (**self).cleared();
     }
@@ -187,6 +205,12 @@ impl<P: Eviction> Eviction for Option<P> {
     fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
         self.as_mut()
             .and_then(|policy| policy.victim(incoming, hash_of))
+    }
+
+    #[inline]
+    fn replaced(&mut self, index: u32, hash: u64) -> bool {
+        self.as_mut()
+            .is_some_and(|policy| policy.replaced(index, hash))
     }
 
     #[inline]

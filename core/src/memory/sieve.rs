@@ -103,6 +103,27 @@ impl Sieve {
         }
     }
 
+    /// Links `index`, whose own link is unused, as the newest entry.
+    fn link_newest(&mut self, index: u32) {
+        let link = match self.newest {
+            NIL => Link {
+                newer: index,
+                older: index,
+            },
+            newest => {
+                let oldest = self.links[newest as usize].newer;
+                self.links[newest as usize].newer = index;
+                self.links[oldest as usize].older = index;
+                Link {
+                    newer: oldest,
+                    older: newest,
+                }
+            }
+        };
+        self.links[index as usize] = link;
+        self.newest = index;
+    }
+
     /// Points the queue at an entry whose link moved from `from` to `to`.
     fn relocate(&mut self, from: u32, to: u32) {
         let link = self.links[to as usize];
@@ -133,26 +154,22 @@ impl Eviction for Sieve {
 
     fn inserted(&mut self, index: u32, _: u64) {
         debug_assert_eq!(index as usize, self.links.len());
-        let link = match self.newest {
-            NIL => Link {
-                newer: index,
-                older: index,
-            },
-            newest => {
-                let oldest = self.links[newest as usize].newer;
-                self.links[newest as usize].newer = index;
-                self.links[oldest as usize].older = index;
-                Link {
-                    newer: oldest,
-                    older: newest,
-                }
-            }
-        };
-        self.links.push(link);
+        self.links.push(Link {
+            newer: index,
+            older: index,
+        });
         if index.is_multiple_of(64) {
             self.visited.push(0);
         }
-        self.newest = index;
+        self.link_newest(index);
+    }
+
+    /// Takes the new entry into the victim's position, as the newest and not visited.
+    fn replaced(&mut self, index: u32, _: u64) -> bool {
+        self.unlink(index);
+        self.set_visited(index, false);
+        self.link_newest(index);
+        true
     }
 
     /// Stores only on a change: a hit on a visited entry must not dirty a cache line.

@@ -150,27 +150,68 @@ where
         }
     }
 
-    /// Evicts until `weight` more fits under `limit` and `positions` more nodes fit,
-    /// for an entry whose key hashes to `incoming`.
+    /// Evicts until `weight` more fits under `limit` and one more node fits, for an
+    /// entry whose key hashes to `incoming`. Returns the position of the last victim if
+    /// the policy gave it to the entry (see [`Eviction::replaced`]): the victim is
+    /// still there, for [`overwrite`](Self::overwrite) to evict.
     fn make_room(
         &mut self,
         incoming: u64,
         limit: usize,
         weight: usize,
-        positions: usize,
         now: Instant,
-    ) {
+    ) -> Option<u32> {
         while !self.nodes.is_empty()
-            && (self.weight.saturating_add(weight) > limit
-                || self.nodes.len() + positions > MAX_ENTRIES)
+            && (self.weight.saturating_add(weight) > limit || self.nodes.len() >= MAX_ENTRIES)
         {
             // A policy that tracks nothing is only over the position limit: any will do.
             let (nodes, hasher) = (&self.nodes, &self.hasher);
             let hash_of = |index: u32| hasher.hash_one(&nodes[index as usize].key);
             let victim = self.eviction.victim(incoming, &hash_of).unwrap_or(0);
-            let deadline = self.nodes[victim as usize].deadline;
+            let node = &self.nodes[victim as usize];
+            let rest = self
+                .weight
+                .saturating_sub(self.weigher.weigh(&node.key, &node.value));
+            if rest.saturating_add(weight) <= limit && self.eviction.replaced(victim, incoming) {
+                return Some(victim);
+            }
+            let deadline = node.deadline;
             self.remove_index(victim, cause_at(deadline, now, RemovalCause::Evicted));
         }
+        None
+    }
+
+    /// Evicts the victim at `index` and writes the new entry in its position, which the
+    /// policy already gave it: nothing else moves, unlike a removal, which moves the
+    /// last entry into the hole.
+    fn overwrite(&mut self, index: u32, hash: u64, key: K, value: E, own: Deadline, now: Instant) {
+        let old_hash = self.hasher.hash_one(&self.nodes[index as usize].key);
+        self.wheel.unlink(self.nodes.as_mut_slice(), index);
+        if let Ok(entry) = self.table.find_entry(old_hash, |&i| i == index) {
+            entry.remove();
+        }
+        if let Some(idle) = &mut self.idle {
+            idle.replaced(index, own);
+        }
+        let deadline = self.deadline_of(own, now);
+        let weight = self.weigher.weigh(&key, &value);
+        let node = Node {
+            key,
+            value,
+            deadline,
+            wheel: WheelLink::UNLINKED,
+        };
+        let old = core::mem::replace(&mut self.nodes[index as usize], node);
+        self.lose_weight(self.weigher.weigh(&old.key, &old.value));
+        self.gain_weight(weight);
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.table
+            .insert_unique(hash, index, |&i| hasher.hash_one(&nodes[i as usize].key));
+        if !deadline.is_never() {
+            self.wheel.insert(self.nodes.as_mut_slice(), index);
+        }
+        let cause = cause_at(old.deadline, now, RemovalCause::Evicted);
+        self.report(old.key, old.value, cause);
     }
 
     /// Overwrites the live entry at `index` in place and returns the old value: the
@@ -249,7 +290,10 @@ where
             return Ok(());
         }
         let limit = self.limit(capacity, weight);
-        self.make_room(hash, limit, weight, 1, now);
+        if let Some(victim) = self.make_room(hash, limit, weight, now) {
+            self.overwrite(victim, hash, key, value, deadline, now);
+            return Ok(());
+        }
         if self.weight.saturating_add(weight) > limit {
             // The pool's other stores alone are over its budget (see `limit`).
             self.report(key, value, RemovalCause::Rejected);

@@ -1,6 +1,8 @@
 //! The store's own cases: collisions, capacity zero, and how a victim is counted.
 
 use super::*;
+use crate::memory::{Sieve, TinyLfu};
+use alloc::vec::Vec;
 use core::hash::{BuildHasherDefault, Hasher};
 
 /// Every key hashes to 0: the worst possible collisions.
@@ -69,4 +71,50 @@ fn an_expired_victim_counts_as_an_expiration() {
             near_hits: 0
         }
     );
+}
+
+type Store<P> = MemoryBackend<u32, u32, foldhash::fast::RandomState, P>;
+
+/// Every key's position, by key.
+fn positions<P: Eviction>(store: &Store<P>) -> Vec<(u32, u32)> {
+    let mut positions: Vec<(u32, u32)> = (0..store.nodes.len())
+        .map(|i| (store.nodes[i].key, i as u32))
+        .collect();
+    positions.sort_unstable();
+    positions
+}
+
+#[test]
+fn an_evicting_insert_takes_the_victims_position_and_moves_no_other_entry() {
+    fn check<P: Eviction>(mut store: Store<P>) {
+        let now = Instant::ZERO;
+        let until = |k: u32| Deadline::at(Instant::from_nanos(1_000 + u64::from(k)));
+        for k in 0..64 {
+            store.set(k, k, until(k), now).unwrap();
+        }
+        for k in 64..96 {
+            let before = positions(&store);
+            store.set(k, k, Deadline::NEVER, now).unwrap();
+            let after = positions(&store);
+            let gone: Vec<_> = before.iter().filter(|p| !after.contains(p)).collect();
+            let came: Vec<_> = after.iter().filter(|p| !before.contains(p)).collect();
+            assert_eq!((gone.len(), came.len()), (1, 1), "one entry out, one in");
+            assert_eq!(*came[0], (k, gone[0].1), "in the victim's position");
+            // The table and the policy agree with the nodes.
+            assert_eq!(store.get(&k, now).unwrap(), Some(&k));
+            assert_eq!(store.get(&gone[0].0, now).unwrap(), None);
+        }
+        // The timed survivors expire on time: the wheel lost none of them.
+        let timed = store
+            .nodes
+            .iter()
+            .filter(|n| !n.deadline.is_never())
+            .count();
+        assert!(timed > 0);
+        let later = Instant::from_nanos(2_000);
+        assert_eq!(store.len(later).unwrap(), 64 - timed);
+        assert_eq!(store.reclaimed().expirations, timed as u64);
+    }
+    check(MemoryBackend::new().with_eviction(TinyLfu::new(64)));
+    check(MemoryBackend::new().with_eviction(Sieve::new(64)));
 }

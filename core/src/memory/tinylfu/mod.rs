@@ -123,6 +123,34 @@ impl TinyLfu {
             .decide_with(window_choice::Sharing::joined(choice));
     }
 
+    /// A new entry at `index`, pushed at the end or in a victim's position (`reused`):
+    /// counted in the sketch and the split test, and the newest of its window.
+    fn enter(&mut self, index: u32, hash: u64, reused: bool) {
+        let half = half_of(hash);
+        self.sketch
+            .ensure(self.queues.total() + usize::from(!reused), self.capacity);
+        self.sketch.increment(hash);
+        if self.full > 0 {
+            let sample = self.queues.total().max(self.full);
+            self.split.miss(half, sample);
+        }
+        let window = Queue::new(half, Region::Window);
+        if reused {
+            self.queues.reuse(index, window);
+        } else {
+            self.queues.push(index, window);
+        }
+        // Over its target (filling up, or after the window shrank), the window's
+        // oldest joins main unopposed, as in Caffeine: so main regrows after removals,
+        // and a window that shrinks gives its entries to main rather than losing them.
+        if self.queues.len(window) > self.window_target(half)
+            && let Some(oldest) = self.queues.oldest(window)
+        {
+            self.queues
+                .move_to_newest(oldest, Queue::new(half, Region::Probation));
+        }
+    }
+
     /// The entries a half's queues are sized against: half of those the store held
     /// when last full (its capacity in entries, with unit weights), or of all it holds
     /// until it fills.
@@ -225,26 +253,14 @@ impl Eviction for TinyLfu {
     }
 
     fn inserted(&mut self, index: u32, hash: u64) {
-        let half = half_of(hash);
-        self.sketch.ensure(self.queues.total() + 1, self.capacity);
-        self.sketch.increment(hash);
-        if self.full > 0 {
-            let sample = self.queues.total().max(self.full);
-            self.split.miss(half, sample);
-        }
-        let window = Queue::new(half, Region::Window);
-        self.queues.push(index, window);
-        // Over its target (filling up, or after the window shrank), the window's
-        // oldest joins main unopposed, as in Caffeine: so main regrows after removals,
-        // and a window that shrinks gives its entries to main rather than losing them.
-        if self.queues.len(window) > self.window_target(half)
-            && let Some(oldest) = self.queues.oldest(window)
-        {
-            self.queues
-                .move_to_newest(oldest, Queue::new(half, Region::Probation));
-        }
+        self.enter(index, hash, false);
     }
 
+    /// Takes the new entry into the victim's position.
+    fn replaced(&mut self, index: u32, hash: u64) -> bool {
+        self.enter(index, hash, true);
+        true
+    }
     /// Counts the read in the entry's byte, and a hit for the split test.
     #[inline]
     fn accessed(&mut self, index: u32, hash: u64) {

@@ -152,6 +152,14 @@ impl Queues {
         self.link_newest(index, queue.id());
     }
 
+    /// A new entry takes position `index` from the one there, and joins `queue` as its
+    /// newest, with no reads.
+    pub(super) fn reuse(&mut self, index: u32, queue: Queue) {
+        self.unlink(index);
+        self.meta[index as usize] = 0;
+        self.link_newest(index, queue.id());
+    }
+
     /// Makes `index` the newest of `queue`, from wherever it was.
     #[inline]
     pub(super) fn move_to_newest(&mut self, index: u32, queue: Queue) {
@@ -291,5 +299,19 @@ mod tests {
         queues.removed(2, 2);
         assert_eq!(queues.order(WINDOW), [1]);
         assert_eq!(queues.total(), 2);
+    }
+
+    #[test]
+    fn a_reused_position_joins_its_new_queue_as_newest_with_no_reads() {
+        let mut queues = Queues::new();
+        for index in 0..4 {
+            queues.push(index, WINDOW);
+        }
+        queues.move_to_newest(1, PROBATION);
+        queues.visit(1);
+        queues.reuse(1, WINDOW);
+        assert_eq!(queues.order(WINDOW), [0, 2, 3, 1]);
+        assert_eq!(queues.len(PROBATION), 0);
+        assert_eq!((queues.take_visits(1), queues.total()), (0, 4));
     }
 }
