@@ -15,8 +15,8 @@ use super::tinylfu::TinyLfu;
 /// position `len`, and a removal moves the last entry into the hole, as
 /// [`Vec::swap_remove`](alloc::vec::Vec::swap_remove) does. A policy that keeps
 /// per-entry state keeps it in a side table indexed the same way. A policy that
-/// implements [`replaced`](Self::replaced) lets an insert that evicts put the new entry
-/// in the victim's position instead, moving nothing.
+/// implements [`replaced`](Self::replaced) lets an insert put the new entry in its last
+/// victim's position instead, moving nothing.
 ///
 /// Built in: [`TinyLfu`] (W-TinyLFU: frequency-based admission, scan-resistant, the
 /// default), [`Sieve`](crate::memory::Sieve) (SIEVE: cheaper inserts, not scan-resistant),
@@ -54,17 +54,19 @@ pub trait Eviction {
 
     /// The entry to evict next, to make room for one whose key hashes to `incoming`,
     /// or `None` if the policy tracks none. The store then removes it, telling the
-    /// policy through [`removed`](Self::removed). `hash_of` gives the key hash of the
+    /// policy through [`removed`](Self::removed), or, if evicting it alone makes room,
+    /// first offers its position to the new entry through [`replaced`](Self::replaced). `hash_of` gives the key hash of the
     /// entry at a position, for policies that weigh candidates by key (the store
     /// hashes the key again: evictions only).
     fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32>;
 
-    /// The victim at `index` is about to give its position to a new entry whose key
-    /// hashes to `hash`: as [`removed`](Self::removed) then
-    /// [`inserted`](Self::inserted), with no entry moved. Returns whether the policy
-    /// took it so. The default takes nothing and returns `false`: the store then
-    /// removes the victim and inserts the entry at the end, moving its last entry into
-    /// the hole.
+    /// The victim at `index`, just named by [`victim`](Self::victim), would give its
+    /// position to a new entry whose key hashes to `hash`, as evicting it alone makes
+    /// room. Returns whether the policy took that: then it has done what
+    /// [`removed`](Self::removed) then [`inserted`](Self::inserted) would, with no entry
+    /// moved, and neither follows. On `false` it must have changed nothing; the store
+    /// then removes the victim and inserts the entry at the end, moving its last entry
+    /// into the hole. The default returns `false`.
     fn replaced(&mut self, index: u32, hash: u64) -> bool {
         let _ = (index, hash);
         false
@@ -82,7 +84,7 @@ pub trait Eviction {
 /// out of a store without a capacity (a pointer's worth); name [`Unbounded`] to drop the
 /// check too. Chosen by hit ratio (BENCHMARKS.md, issue 19): on the ARC traces and
 /// Zipf, scan and shifting workloads it is ahead of SIEVE nearly everywhere, by up to
-/// 11 points; an insert that evicts costs about twice SIEVE's.
+/// 11 points; an insert that evicts costs 2.6 to 3.4 times SIEVE's.
 ///
 /// ```
 /// use jwm_cache_core::{Backend, DefaultEviction, MemoryBackend};

@@ -151,29 +151,33 @@ where
     }
 
     /// Evicts until `weight` more fits under `limit` and one more node fits, for an
-    /// entry whose key hashes to `incoming`. Returns the position of the last victim if
-    /// the policy gave it to the entry (see [`Eviction::replaced`]): the victim is
-    /// still there, for [`overwrite`](Self::overwrite) to evict.
+    /// entry whose key hashes to `incoming`. If evicting the last victim alone makes
+    /// room and the policy gives its position to the entry (see
+    /// [`Eviction::replaced`]), returns that position and the victim's weight: the
+    /// victim is still there, for [`overwrite`](Self::overwrite) to evict.
     fn make_room(
         &mut self,
         incoming: u64,
         limit: usize,
         weight: usize,
         now: Instant,
-    ) -> Option<u32> {
+    ) -> Option<(u32, usize)> {
         while !self.nodes.is_empty()
             && (self.weight.saturating_add(weight) > limit || self.nodes.len() >= MAX_ENTRIES)
         {
-            // A policy that tracks nothing is only over the position limit: any will do.
             let (nodes, hasher) = (&self.nodes, &self.hasher);
             let hash_of = |index: u32| hasher.hash_one(&nodes[index as usize].key);
-            let victim = self.eviction.victim(incoming, &hash_of).unwrap_or(0);
+            let Some(victim) = self.eviction.victim(incoming, &hash_of) else {
+                // A policy that tracks nothing is only over the position limit: any will do.
+                let deadline = self.nodes[0].deadline;
+                self.remove_index(0, cause_at(deadline, now, RemovalCause::Evicted));
+                continue;
+            };
             let node = &self.nodes[victim as usize];
-            let rest = self
-                .weight
-                .saturating_sub(self.weigher.weigh(&node.key, &node.value));
+            let victim_weight = self.weigher.weigh(&node.key, &node.value);
+            let rest = self.weight.saturating_sub(victim_weight);
             if rest.saturating_add(weight) <= limit && self.eviction.replaced(victim, incoming) {
-                return Some(victim);
+                return Some((victim, victim_weight));
             }
             let deadline = node.deadline;
             self.remove_index(victim, cause_at(deadline, now, RemovalCause::Evicted));
@@ -181,10 +185,17 @@ where
         None
     }
 
-    /// Evicts the victim at `index` and writes the new entry in its position, which the
-    /// policy already gave it: nothing else moves, unlike a removal, which moves the
-    /// last entry into the hole.
-    fn overwrite(&mut self, index: u32, hash: u64, key: K, value: E, own: Deadline, now: Instant) {
+    /// Evicts the victim at `index`, of `victim_weight`, and writes the new entry, of
+    /// `weight`, in its position, which the policy already gave it: nothing else moves,
+    /// where a removal moves the last entry into the hole.
+    fn overwrite(
+        &mut self,
+        (index, victim_weight): (u32, usize),
+        hash: u64,
+        (key, value, weight): (K, E, usize),
+        own: Deadline,
+        now: Instant,
+    ) {
         let old_hash = self.hasher.hash_one(&self.nodes[index as usize].key);
         self.wheel.unlink(self.nodes.as_mut_slice(), index);
         if let Ok(entry) = self.table.find_entry(old_hash, |&i| i == index) {
@@ -194,7 +205,6 @@ where
             idle.replaced(index, own);
         }
         let deadline = self.deadline_of(own, now);
-        let weight = self.weigher.weigh(&key, &value);
         let node = Node {
             key,
             value,
@@ -202,7 +212,7 @@ where
             wheel: WheelLink::UNLINKED,
         };
         let old = core::mem::replace(&mut self.nodes[index as usize], node);
-        self.lose_weight(self.weigher.weigh(&old.key, &old.value));
+        self.lose_weight(victim_weight);
         self.gain_weight(weight);
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.table
@@ -291,7 +301,7 @@ where
         }
         let limit = self.limit(capacity, weight);
         if let Some(victim) = self.make_room(hash, limit, weight, now) {
-            self.overwrite(victim, hash, key, value, deadline, now);
+            self.overwrite(victim, hash, (key, value, weight), deadline, now);
             return Ok(());
         }
         if self.weight.saturating_add(weight) > limit {

@@ -94,27 +94,42 @@ fn an_evicting_insert_takes_the_victims_position_and_moves_no_other_entry() {
         }
         for k in 64..96 {
             let before = positions(&store);
-            store.set(k, k, Deadline::NEVER, now).unwrap();
+            // Half the new entries are timed too, far later.
+            let deadline = if k % 2 == 0 {
+                until(k + 10_000)
+            } else {
+                Deadline::NEVER
+            };
+            store.set(k, k, deadline, now).unwrap();
             let after = positions(&store);
             let gone: Vec<_> = before.iter().filter(|p| !after.contains(p)).collect();
             let came: Vec<_> = after.iter().filter(|p| !before.contains(p)).collect();
             assert_eq!((gone.len(), came.len()), (1, 1), "one entry out, one in");
             assert_eq!(*came[0], (k, gone[0].1), "in the victim's position");
-            // The table and the policy agree with the nodes.
-            assert_eq!(store.get(&k, now).unwrap(), Some(&k));
-            assert_eq!(store.get(&gone[0].0, now).unwrap(), None);
+            // The table holds one slot per node, each found at its own position.
+            assert_eq!(store.table.len(), store.nodes.len());
+            for (i, node) in store.nodes.iter().enumerate() {
+                let hash = store.hasher.hash_one(node.key);
+                assert_eq!(store.find(hash, &node.key), Some(i as u32));
+            }
         }
-        // The timed survivors expire on time: the wheel lost none of them.
+        assert_eq!(store.reclaimed().evictions, 32);
+        // The first entries' survivors expire on time: the wheel lost none of them.
+        let early = Instant::from_nanos(2_000);
         let timed = store
             .nodes
             .iter()
-            .filter(|n| !n.deadline.is_never())
+            .filter(|n| n.deadline.is_expired(early))
             .count();
         assert!(timed > 0);
-        let later = Instant::from_nanos(2_000);
-        assert_eq!(store.len(later).unwrap(), 64 - timed);
+        assert_eq!(store.len(early).unwrap(), 64 - timed);
         assert_eq!(store.reclaimed().expirations, timed as u64);
+        let untimed = store.nodes.iter().filter(|n| n.deadline.is_never()).count();
+        assert_eq!(store.len(Instant::from_nanos(20_000)).unwrap(), untimed);
     }
     check(MemoryBackend::new().with_eviction(TinyLfu::new(64)));
     check(MemoryBackend::new().with_eviction(Sieve::new(64)));
+    // Through the `Option` and the `Box` of the default policy.
+    check(MemoryBackend::with_capacity(64));
+    check(MemoryBackend::new().with_eviction(Some(Sieve::new(64))));
 }

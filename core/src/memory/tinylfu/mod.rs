@@ -261,6 +261,7 @@ impl Eviction for TinyLfu {
         self.enter(index, hash, true);
         true
     }
+
     /// Counts the read in the entry's byte, and a hit for the split test.
     #[inline]
     fn accessed(&mut self, index: u32, hash: u64) {
