@@ -1,6 +1,7 @@
 //! The wheel against a literal model: a list of deadlines. Whatever the inserts,
-//! unlinks, budgets and steps of time, reclaiming returns exactly the entries whose
-//! tick has passed, each once.
+//! unlinks, clears, budgets and steps of time, reclaiming returns exactly the entries
+//! whose tick has passed, each once, and draining the current tick exactly those of
+//! its entries already due.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -20,6 +21,10 @@ enum Op {
     /// Moves time on by this many nanoseconds, then reclaims with this budget per call
     /// until nothing is due.
     Reclaim(u64, usize),
+    /// Drains the current tick's entries that are due now (after a reclaim ran dry).
+    Drain,
+    /// Forgets every entry.
+    Clear,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -27,9 +32,13 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => prop_oneof![0..tick * 70, 0..tick * 70 * 64, 0..tick * 64 * 64 * 64]
             .prop_map(Op::Insert),
+        // Within the current tick, for drains to find several.
+        2 => (0..tick).prop_map(Op::Insert),
         1 => any::<usize>().prop_map(Op::Unlink),
-        3 => (prop_oneof![0..tick * 3, 0..tick * 200, 0..tick * 64 * 64 * 8], 1..20usize)
+        3 => (prop_oneof![0..tick / 2, 0..tick * 3, 0..tick * 200, 0..tick * 64 * 64 * 8], 1..20usize)
             .prop_map(|(step, budget)| Op::Reclaim(step, budget)),
+        1 => Just(Op::Drain),
+        1 => Just(Op::Clear),
     ]
 }
 
@@ -79,6 +88,28 @@ proptest! {
                         .filter(|&(_, &deadline)| tick_of(deadline) < tick_of(now))
                         .collect();
                     prop_assert!(left_behind.is_empty(), "due but kept: {left_behind:?}");
+                }
+                Op::Drain => {
+                    // Time only moves in a reclaim, which runs dry: a drain's condition.
+                    let drained = wheel.drain_current(&mut nodes, Instant::from_nanos(now));
+                    let mut due: Vec<u32> = linked
+                        .iter()
+                        .filter(|&(_, &deadline)| deadline <= now && tick_of(deadline) == tick_of(now))
+                        .map(|(&index, _)| index)
+                        .collect();
+                    due.sort_unstable_by(|a, b| b.cmp(a));
+                    prop_assert_eq!(&drained, &due, "drained, in descending order");
+                    for index in drained {
+                        linked.remove(&index);
+                    }
+                }
+                Op::Clear => {
+                    wheel.clear();
+                    linked.clear();
+                    // The nodes stay, unlinked as far as the wheel knows; new ones follow.
+                    for node in &mut nodes.0 {
+                        node.1 = WheelLink::UNLINKED;
+                    }
                 }
             }
         }
