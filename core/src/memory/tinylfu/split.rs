@@ -3,10 +3,10 @@
 //! larger, and the halves swap roles after every sample of requests. After each pair
 //! of samples, the choice moves to the role that hit more, if by more than chance
 //! (two standard errors): ×3/2 or ×2/3, and ×3 or ×1/3 if by far more (eight). A
-//! workload's own drift affects both halves alike, so it
-//! cannot pass for the effect of the window; and as each half plays each role for a
-//! sample, a half whose keys are simply more popular favours neither. The first
-//! quarter of a sample after a swap is not counted: the windows are still moving.
+//! workload's own drift affects both halves alike, so it cannot pass for the effect of
+//! the window; and as each half plays each role for a sample, a half whose keys are
+//! simply more popular favours neither. The first quarter of a sample after a swap is
+//! not counted: the windows are still moving.
 //!
 //! The shards of a thread-safe cache each see a slice of the requests; they pool their
 //! counts through a `WindowChoice` and decide together.
@@ -288,10 +288,10 @@ mod tests {
         pair(&mut alone, 250, 270);
         assert_eq!(alone.choice, FIRST);
 
-        let window = WindowChoice::new(2);
+        let choice = WindowChoice::new(2);
         let [mut first, mut second] = [Split::new(), Split::new()];
-        first.decide_with(Sharing::joined(&window));
-        second.decide_with(Sharing::joined(&window));
+        first.decide_with(Sharing::joined(&choice));
+        second.decide_with(Sharing::joined(&choice));
         pair(&mut first, 250, 270);
         assert_eq!(first.choice, FIRST, "the round waits for every vote");
         pair(&mut second, 250, 270);
