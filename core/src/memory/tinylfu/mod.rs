@@ -23,10 +23,17 @@
 //! compare fairly. After each pair of samples the choice moves towards the role that
 //! hit more, if by more than chance (see [`Split`]). The shards of a thread-safe cache
 //! decide together, through a `WindowChoice`.
+//!
+//! A large cache (over 128 Ki entries in all) decides too rarely for those steps to
+//! cross a range of window sizes that all hit alike, so it sizes its window by
+//! miniature simulation instead: a sample of its keys replayed through small caches
+//! with windows from 1% to 70%, the best of which is the choice (see [`Simulation`]).
+//! Of the shards, the first to fill simulates for all.
 
 #[cfg(test)]
 mod model;
 mod queues;
+mod simulation;
 mod sketch;
 mod split;
 mod window_choice;
@@ -35,6 +42,7 @@ mod window_choice;
 pub use window_choice::WindowChoice;
 
 use queues::{Queue, Queues, Region};
+use simulation::Simulation;
 use sketch::Sketch;
 use split::Split;
 
@@ -51,7 +59,9 @@ const FLOODING: u8 = 6;
 ///
 /// It costs a bounded store 9 bytes per entry in queues (links, and a byte for the
 /// queue and the reads), and a sketch of 8 to 16 bytes per entry (4-bit counters, 4
-/// per key, in a power-of-two table).
+/// per key, in a power-of-two table). A cache of 128 Ki entries or more also keeps six
+/// miniature caches of 2 to 4 Ki entries each, and replays 1 access in 64 or fewer
+/// through them.
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Deadline, Instant, Lookup, MemoryBackend, TinyLfu};
@@ -77,6 +87,10 @@ pub struct TinyLfu {
     full: usize,
     /// Xorshift state for the admission's coin.
     coin: u32,
+    /// Whether the store was full once: then the policy chose how to size its window.
+    began: bool,
+    /// The miniature simulation that sizes the window, in a large cache.
+    simulation: Option<alloc::boxed::Box<Simulation>>,
 }
 
 /// The next state of a xorshift generator: the admission's coin.
@@ -105,6 +119,43 @@ impl TinyLfu {
             split: Split::new(),
             full: 0,
             coin: 0x2545_f491,
+            began: false,
+            simulation: None,
+        }
+    }
+
+    /// A policy whose window keeps `share` millionths of each half's entries.
+    fn fixed(capacity: usize, share: u64) -> Self {
+        TinyLfu {
+            split: Split::fixed(share),
+            began: true,
+            ..TinyLfu::new(capacity)
+        }
+    }
+
+    /// Chooses, once full, how the window is sized: by a miniature simulation in a
+    /// large cache (one policy simulates for all that share the choice), by the split
+    /// test otherwise. A policy's size when full is its share of a pooled capacity.
+    fn begin(&mut self) {
+        self.began = true;
+        let whole = self.full.saturating_mul(self.split.sharers());
+        if whole < simulation::LEAST_WHOLE {
+            return;
+        }
+        self.split.follow();
+        if self.split.claim_simulation() {
+            self.simulation = Simulation::of(self.full, whole).map(alloc::boxed::Box::new);
+        }
+    }
+
+    /// Replays an access to the simulation, if it samples `hash`.
+    #[inline]
+    fn simulate(&mut self, hash: u64) {
+        if let Some(simulation) = &mut self.simulation
+            && simulation.samples(hash)
+            && let Some(share) = simulation.access(hash)
+        {
+            self.split.take_up(share);
         }
     }
 
@@ -126,6 +177,7 @@ impl TinyLfu {
     /// A new entry at `index`, pushed at the end or in a victim's position (`reused`):
     /// counted in the sketch and the split test, and the newest of its window.
     fn enter(&mut self, index: u32, hash: u64, reused: bool) {
+        self.simulate(hash);
         let half = half_of(hash);
         self.sketch
             .ensure(self.queues.total() + usize::from(!reused), self.capacity);
@@ -266,6 +318,7 @@ impl Eviction for TinyLfu {
     #[inline]
     fn accessed(&mut self, index: u32, hash: u64) {
         self.queues.visit(index);
+        self.simulate(hash);
         if self.full > 0 {
             self.split.hit(half_of(hash));
         }
@@ -282,6 +335,9 @@ impl Eviction for TinyLfu {
     /// may grow) main's next victim goes.
     fn victim(&mut self, incoming: u64, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
         self.full = self.queues.total();
+        if !self.began {
+            self.begin();
+        }
         let mut half = half_of(incoming);
         let slack = 1 + self.full / 64;
         let (mine, other) = (self.queues.half_len(half), self.queues.half_len(1 - half));

@@ -48,6 +48,9 @@ pub(super) struct Split {
     sample: u64,
     /// The choice this policy shares with others, if any.
     sharing: Sharing,
+    /// Whether the choice is made elsewhere, by a simulation: then both halves run
+    /// it, and nothing is counted.
+    follows: bool,
 }
 
 /// Requests and hits under each role in a pair of samples.
@@ -67,7 +70,40 @@ impl Split {
             since_swap: 0,
             sample: u64::MAX,
             sharing: Sharing::ALONE,
+            follows: false,
         }
+    }
+
+    /// A window of `share` for both halves, never changed.
+    pub(super) fn fixed(share: u64) -> Self {
+        Split {
+            choice: share,
+            follows: true,
+            ..Split::new()
+        }
+    }
+
+    /// How many policies share this one's choice (1 alone).
+    pub(super) fn sharers(&self) -> usize {
+        self.sharing.sharers()
+    }
+
+    /// Stops the split test: the choice comes from a simulation from now on, this
+    /// policy's own or one that another sharer runs.
+    pub(super) fn follow(&mut self) {
+        self.follows = true;
+    }
+
+    /// Whether this policy should run the simulation for all that share its choice:
+    /// the first to ask does.
+    pub(super) fn claim_simulation(&self) -> bool {
+        self.sharing.claim_simulation()
+    }
+
+    /// Takes up the choice of this policy's simulation, for all that share it.
+    pub(super) fn take_up(&mut self, share: u64) {
+        self.choice = share;
+        self.sharing.publish(share);
     }
 
     /// Decides with the others that share `sharing`.
@@ -86,6 +122,9 @@ impl Split {
 
     /// The window's share in `half`, by its role this sample.
     fn share(&self, half: usize) -> u64 {
+        if self.follows {
+            return self.choice;
+        }
         match self.role(half) {
             SMALLER => self.choice * 2 / 3,
             _ => (self.choice * 3 / 2).min(LARGEST),
@@ -103,6 +142,9 @@ impl Split {
     /// Counts a hit in `half`.
     #[inline]
     pub(super) fn hit(&mut self, half: usize) {
+        if self.follows {
+            return;
+        }
         self.since_swap += 1;
         if self.settling() {
             return;
@@ -115,6 +157,12 @@ impl Split {
     /// Counts a miss in `half`; once the sample holds `sample` requests, swaps the
     /// roles, and after a pair of samples decides.
     pub(super) fn miss(&mut self, half: usize, sample: usize) {
+        if self.follows {
+            if let Some(shared) = self.sharing.choice() {
+                self.choice = shared;
+            }
+            return;
+        }
         self.since_swap += 1;
         self.sample = sample as u64;
         if !self.settling() {

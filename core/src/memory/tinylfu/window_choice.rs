@@ -26,12 +26,22 @@ impl Sharing {
     pub(super) fn vote(&self, _: Tally) -> Option<u64> {
         None
     }
+
+    pub(super) fn sharers(&self) -> usize {
+        1
+    }
+
+    pub(super) fn claim_simulation(&self) -> bool {
+        true
+    }
+
+    pub(super) fn publish(&self, _: u64) {}
 }
 
 #[cfg(target_has_atomic = "ptr")]
 mod atomic {
     use alloc::sync::Arc;
-    use core::sync::atomic::{AtomicUsize, Ordering};
+    use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     use super::Tally;
     use crate::memory::tinylfu::split;
@@ -45,6 +55,10 @@ mod atomic {
     /// deciding. Every `voters`-th vote closes a round and decides for all on the
     /// summed counts; each policy takes up the choice when its halves next swap roles.
     /// A vote that races a decision counts in this round or the next.
+    ///
+    /// If the policies hold 128 Ki entries or more in all, the first to fill runs a
+    /// miniature simulation of its keys for all instead, and the others take up its
+    /// choice at their next insert.
     ///
     /// ```
     /// use jwm_cache_core::{MemoryBackend, TinyLfu, WindowChoice};
@@ -69,6 +83,8 @@ mod atomic {
         requests: [AtomicUsize; 2],
         hits: [AtomicUsize; 2],
         votes: AtomicUsize,
+        /// Whether a policy runs the simulation for all (a large cache's).
+        simulated: AtomicBool,
     }
 
     impl WindowChoice {
@@ -80,6 +96,7 @@ mod atomic {
                 requests: [AtomicUsize::new(0), AtomicUsize::new(0)],
                 hits: [AtomicUsize::new(0), AtomicUsize::new(0)],
                 votes: AtomicUsize::new(0),
+                simulated: AtomicBool::new(false),
             })
         }
 
@@ -139,6 +156,25 @@ mod atomic {
         /// Adds a pair's counts to the shared round; the choice after the vote, if shared.
         pub(in crate::memory::tinylfu) fn vote(&self, tally: Tally) -> Option<u64> {
             self.0.as_deref().map(|choice| choice.vote(tally))
+        }
+
+        /// How many policies share the choice (1 alone).
+        pub(in crate::memory::tinylfu) fn sharers(&self) -> usize {
+            self.0.as_deref().map_or(1, |choice| choice.voters)
+        }
+
+        /// Whether the caller is the first to ask (always, alone).
+        pub(in crate::memory::tinylfu) fn claim_simulation(&self) -> bool {
+            self.0
+                .as_deref()
+                .is_none_or(|choice| !choice.simulated.swap(true, Ordering::Relaxed))
+        }
+
+        /// Sets the shared choice, if any.
+        pub(in crate::memory::tinylfu) fn publish(&self, share: u64) {
+            if let Some(choice) = self.0.as_deref() {
+                choice.choice.store(share as usize, Ordering::Relaxed);
+            }
         }
     }
 }

@@ -1,0 +1,256 @@
+//! How large the window should be, for a large cache, by miniature simulation
+//! (Waldspurger, Saemundsson, Ahmad and Park, "Cache Modeling and Optimization using
+//! Miniature Simulations", USENIX ATC 2017): the keys whose hash falls in a sample,
+//! replayed through small W-TinyLFU caches, one per window share, each the whole cache
+//! scaled down by the sampling rate. Each one's hit ratio estimates the whole cache's
+//! with its share, so the best share is the choice.
+//!
+//! The split test moves the choice a step at a time, towards the side that hits more;
+//! where hit ratios are flat over a range of shares (P3 at 200,000 entries: within a
+//! point from 1% to 20%, 5 points better at 70%) it cannot tell which way to go, and a
+//! large cache decides too rarely to walk far. A simulation sees every share at once.
+//! It costs six caches of 2 to 4 Ki entries and, for 1 access in 64 or fewer, an
+//! access to each; so only a cache of [`LEAST_WHOLE`] entries or more simulates.
+
+use alloc::vec::Vec;
+
+use hashbrown::HashTable;
+
+use super::TinyLfu;
+use crate::memory::eviction::Eviction;
+
+/// The window shares simulated, in millionths: a geometric range, 1% to 70%.
+const SHARES: [u64; 6] = [10_000, 30_000, 80_000, 200_000, 400_000, 700_000];
+/// Each miniature cache holds at least this many entries, and under twice as many.
+const MINIATURE: usize = 2_048;
+/// The fewest accesses per sampled one: the six replays then cost an access a tenth
+/// of a miniature access, on average.
+const SPARSEST: usize = 64;
+/// Scores keep the hits of past periods, each period's weighing 7/8 of the next's: a
+/// memory of about eight periods (each as many sampled accesses as a miniature holds),
+/// so that a phase of a workload must last to move the choice.
+const DECAY: u64 = 8;
+/// A share replaces the chosen one when its score is ahead by more than 1/64.
+const MARGIN: u64 = 64;
+/// The smallest cache that simulates.
+pub(super) const LEAST_WHOLE: usize = MINIATURE * SPARSEST;
+
+/// Small caches over a sample of the keys, one per share of [`SHARES`].
+#[derive(Clone, Debug)]
+pub(super) struct Simulation {
+    /// Keys whose hash has these bits (from bit 40) clear are sampled.
+    mask: u64,
+    caches: Vec<Miniature>,
+    /// Sampled accesses in this period, and per period: each cache's entries.
+    accesses: usize,
+    period: usize,
+    /// Periods simulated: the first, while the caches fill, decides nothing.
+    periods: usize,
+    /// The share chosen, as an index of [`SHARES`].
+    chosen: usize,
+}
+
+impl Simulation {
+    /// A simulation for a policy of `capacity` entries, or `None` if the policy should
+    /// not simulate: `whole` is the capacity of the cache it is part of.
+    pub(super) fn of(capacity: usize, whole: usize) -> Option<Self> {
+        if whole < LEAST_WHOLE || capacity == 0 {
+            return None;
+        }
+        // A power of two, so that a mask samples; 1 when this policy holds only a
+        // fraction of the whole cache (the shards of a thread-safe one), which then
+        // samples by shard.
+        let rate = (capacity / MINIATURE).max(1);
+        let rate = 1usize << rate.ilog2();
+        let entries = capacity / rate;
+        Some(Simulation {
+            mask: (rate - 1) as u64,
+            caches: SHARES
+                .iter()
+                .map(|&share| Miniature::new(entries, share))
+                .collect(),
+            accesses: 0,
+            period: entries,
+            periods: 0,
+            chosen: 0,
+        })
+    }
+
+    /// Whether the key of `hash` is in the sample.
+    #[inline]
+    pub(super) fn samples(&self, hash: u64) -> bool {
+        (hash >> 40) & self.mask == 0
+    }
+
+    /// Replays an access to a sampled key; at the end of a period, the share to take
+    /// up if it changed.
+    pub(super) fn access(&mut self, hash: u64) -> Option<u64> {
+        for cache in &mut self.caches {
+            cache.access(hash);
+        }
+        self.accesses += 1;
+        if self.accesses < self.period {
+            return None;
+        }
+        self.accesses = 0;
+        self.periods += 1;
+        for cache in &mut self.caches {
+            cache.score = cache.score - cache.score / DECAY + cache.hits;
+            cache.hits = 0;
+        }
+        if self.periods < 2 {
+            return None;
+        }
+        let score = |index: usize| self.caches[index].score;
+        let best = (0..self.caches.len()).max_by_key(|&i| score(i))?;
+        let (ahead, held) = (score(best), score(self.chosen));
+        // Past chance: the caches see the same keys, so their scores differ by far
+        // less than two independent counts would; two standard errors of one count.
+        if best != self.chosen && ahead > held + held / MARGIN {
+            self.chosen = best;
+            return Some(SHARES[best]);
+        }
+        None
+    }
+}
+
+/// A W-TinyLFU cache of sampled key hashes, with a window of a fixed share.
+#[derive(Clone, Debug)]
+struct Miniature {
+    /// Positions in `keys`, by the key's remixed hash.
+    table: HashTable<u32>,
+    keys: Vec<u64>,
+    policy: TinyLfu,
+    capacity: usize,
+    hits: u64,
+    /// Hits over the past periods, each weighing half the next.
+    score: u64,
+}
+
+/// A second hash of a sampled key's hash, for the miniature's table and policy: the
+/// sampled keys share the bits that chose them, and the policy splits by the top bit.
+fn remix(hash: u64) -> u64 {
+    let mut z = hash ^ 0x9e37_79b9_7f4a_7c15;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Miniature {
+    fn new(capacity: usize, share: u64) -> Self {
+        Miniature {
+            table: HashTable::with_capacity(capacity),
+            keys: Vec::with_capacity(capacity),
+            policy: TinyLfu::fixed(capacity, share),
+            capacity,
+            hits: 0,
+            score: 0,
+        }
+    }
+
+    /// Looks `key` up, and stores it on a miss, evicting as the policy says.
+    fn access(&mut self, key: u64) {
+        let hash = remix(key);
+        let keys = &self.keys;
+        if let Some(&index) = self.table.find(hash, |&i| keys[i as usize] == key) {
+            self.policy.accessed(index, hash);
+            self.hits += 1;
+            return;
+        }
+        if self.keys.len() < self.capacity {
+            let index = self.keys.len() as u32;
+            self.keys.push(key);
+            let keys = &self.keys;
+            self.table
+                .insert_unique(hash, index, |&i| remix(keys[i as usize]));
+            self.policy.inserted(index, hash);
+            return;
+        }
+        let keys = &self.keys;
+        let Some(victim) = self.policy.victim(hash, &|i| remix(keys[i as usize])) else {
+            return;
+        };
+        let old = remix(self.keys[victim as usize]);
+        if let Ok(entry) = self.table.find_entry(old, |&i| i == victim) {
+            entry.remove();
+        }
+        // TinyLfu always takes the victim's position.
+        let taken = self.policy.replaced(victim, hash);
+        debug_assert!(taken);
+        self.keys[victim as usize] = key;
+        let keys = &self.keys;
+        self.table
+            .insert_unique(hash, victim, |&i| remix(keys[i as usize]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_large_cache_simulates() {
+        assert!(Simulation::of(LEAST_WHOLE - 1, LEAST_WHOLE - 1).is_none());
+        let alone = Simulation::of(LEAST_WHOLE, LEAST_WHOLE).unwrap();
+        assert_eq!(alone.mask, SPARSEST as u64 - 1);
+        assert_eq!(alone.period, MINIATURE);
+        let large = Simulation::of(1_000_000, 1_000_000).unwrap();
+        assert_eq!((large.mask, large.period), (255, 3_906));
+        // A shard of a large cache samples its own keys, all of them if it is small.
+        let shard = Simulation::of(3_125, 200_000).unwrap();
+        assert_eq!((shard.mask, shard.period), (0, 3_125));
+    }
+
+    #[test]
+    fn a_miniature_holds_its_capacity_and_hits_what_it_holds() {
+        let mut cache = Miniature::new(100, 10_000);
+        for key in 0..1_000u64 {
+            cache.access(key);
+        }
+        assert_eq!(cache.keys.len(), 100);
+        assert_eq!(cache.table.len(), 100);
+        assert_eq!(cache.hits, 0);
+        let held: Vec<u64> = cache.keys.clone();
+        for &key in &held {
+            cache.access(key);
+        }
+        assert_eq!(cache.hits, 100);
+    }
+
+    /// Replays `accesses` (sampled hashes: under 2^40) and returns the last share chosen.
+    fn replay(simulation: &mut Simulation, accesses: impl Iterator<Item = u64>) -> Option<u64> {
+        let mut chosen = None;
+        for hash in accesses {
+            assert!(simulation.samples(hash));
+            chosen = simulation.access(hash).or(chosen);
+        }
+        chosen
+    }
+
+    /// Phases of new keys, each set read three times over and then never again: a
+    /// small window lets none of them into main, whose older keys were read as often,
+    /// while a window that holds a whole set hits on its second and third reads.
+    fn phases(entries: u64, first: u64) -> impl Iterator<Item = u64> {
+        let set = entries * 6 / 10;
+        (first..first + 30).flat_map(move |phase| {
+            (0..3).flat_map(move |_| (0..set).map(move |key| phase * set + key))
+        })
+    }
+
+    /// Hot keys, 90% of the capacity's worth, each read between two keys seen once:
+    /// only a main large enough for the hot set keeps it.
+    fn hot_and_once(entries: u64, first: u64) -> impl Iterator<Item = u64> {
+        let hot = entries * 9 / 10;
+        (0..30 * entries).flat_map(move |i| [i % hot, first + 2 * i, first + 2 * i + 1])
+    }
+
+    #[test]
+    fn the_choice_follows_the_workload_both_ways() {
+        let mut simulation = Simulation::of(LEAST_WHOLE, LEAST_WHOLE).unwrap();
+        let entries = simulation.period as u64;
+        let large = replay(&mut simulation, phases(entries, 1)).expect("a choice");
+        assert!(large >= 200_000, "chose {large}");
+        let small = replay(&mut simulation, hot_and_once(entries, 1 << 30)).expect("a choice");
+        assert!(small <= 30_000, "chose {small}");
+    }
+}
