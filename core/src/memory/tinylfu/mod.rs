@@ -24,7 +24,7 @@
 //! hit more, if by more than chance (see [`Split`]). The shards of a thread-safe cache
 //! decide together, through a `WindowChoice`.
 //!
-//! A large cache (over 128 Ki entries in all) decides too rarely for those steps to
+//! A large cache (128 Ki entries or more in all) decides too rarely for those steps to
 //! cross a range of window sizes that all hit alike, so it sizes its window by
 //! miniature simulation instead: a sample of its keys replayed through small caches
 //! with windows from 1% to 70%, the best of which is the choice (see [`Simulation`]).
@@ -45,6 +45,7 @@ use queues::{Queue, Queues, Region};
 use simulation::Simulation;
 use sketch::Sketch;
 use split::Split;
+use window_choice::Sizing;
 
 use super::eviction::Eviction;
 
@@ -60,7 +61,7 @@ const FLOODING: u8 = 6;
 /// It costs a bounded store 9 bytes per entry in queues (links, and a byte for the
 /// queue and the reads), and a sketch of 8 to 16 bytes per entry (4-bit counters, 4
 /// per key, in a power-of-two table). A cache of 128 Ki entries or more also keeps six
-/// miniature caches of 2 to 4 Ki entries each, and replays 1 access in 64 or fewer
+/// miniature caches of 1 to 2 Ki entries each, and replays 1 access in 64 or fewer
 /// through them.
 ///
 /// ```
@@ -91,6 +92,8 @@ pub struct TinyLfu {
     began: bool,
     /// The miniature simulation that sizes the window, in a large cache.
     simulation: Option<alloc::boxed::Box<Simulation>>,
+    /// The simulation's sample mask, here so that a hit need not follow the box.
+    sampled: u64,
 }
 
 /// The next state of a xorshift generator: the admission's coin.
@@ -121,6 +124,7 @@ impl TinyLfu {
             coin: 0x2545_f491,
             began: false,
             simulation: None,
+            sampled: 0,
         }
     }
 
@@ -138,21 +142,33 @@ impl TinyLfu {
     /// test otherwise. A policy's size when full is its share of a pooled capacity.
     fn begin(&mut self) {
         self.began = true;
-        let whole = self.full.saturating_mul(self.split.sharers());
-        if whole < simulation::LEAST_WHOLE {
-            return;
-        }
-        self.split.follow();
-        if self.split.claim_simulation() {
-            self.simulation = Simulation::of(self.full, whole).map(alloc::boxed::Box::new);
+        let whole = (self.full as u64).saturating_mul(self.split.sharers() as u64);
+        match self.split.sizing(whole >= simulation::LEAST_WHOLE) {
+            Sizing::SplitTest => {}
+            Sizing::Follow => self.split.follow(),
+            Sizing::Simulation => {
+                self.split.follow();
+                if let Some(simulation) = Simulation::of(self.full, whole) {
+                    self.sampled = simulation.mask;
+                    self.simulation = Some(alloc::boxed::Box::new(simulation));
+                }
+            }
         }
     }
 
-    /// Replays an access to the simulation, if it samples `hash`.
+    /// Replays an access to the simulation, if there is one and it samples `hash`.
     #[inline]
     fn simulate(&mut self, hash: u64) {
+        if self.simulation.is_some() && hash & self.sampled == 0 {
+            self.replay(hash);
+        }
+    }
+
+    /// Off the hit path: 1 access in 64 or fewer comes here.
+    #[cold]
+    #[inline(never)]
+    fn replay(&mut self, hash: u64) {
         if let Some(simulation) = &mut self.simulation
-            && simulation.samples(hash)
             && let Some(share) = simulation.access(hash)
         {
             self.split.take_up(share);

@@ -9,8 +9,11 @@
 //! where hit ratios are flat over a range of shares (P3 at 200,000 entries: within a
 //! point from 1% to 20%, 5 points better at 70%) it cannot tell which way to go, and a
 //! large cache decides too rarely to walk far. A simulation sees every share at once.
-//! It costs six caches of 2 to 4 Ki entries and, for 1 access in 64 or fewer, an
-//! access to each; so only a cache of [`LEAST_WHOLE`] entries or more simulates.
+//! It costs six caches of 1 to 2 Ki entries (about 40 bytes each: 250 to 500 KB) and,
+//! for 1 access in 64 or fewer, an access to each; so only a cache of [`LEAST_WHOLE`]
+//! entries or more simulates. A shard of a thread-safe cache that simulates for the
+//! others samples its own keys, all of them if it holds fewer than 3 Ki: its accesses
+//! then cost up to seven times as much, and the others' nothing.
 
 use alloc::vec::Vec;
 
@@ -21,7 +24,13 @@ use crate::memory::eviction::Eviction;
 
 /// The window shares simulated, in millionths: a geometric range, 1% to 70%.
 const SHARES: [u64; 6] = [10_000, 30_000, 80_000, 200_000, 400_000, 700_000];
-/// Each miniature cache holds at least this many entries, and under twice as many.
+const _: () = assert!(
+    SHARES[0] == super::split::FIRST,
+    "a simulation starts from the first choice"
+);
+/// Each miniature cache holds at most this many entries, and over half as many
+/// (unless its policy holds fewer): more would cost a large cache's hits memory
+/// traffic, fewer its choices accuracy.
 const MINIATURE: usize = 2_048;
 /// The fewest accesses per sampled one: the six replays then cost an access a tenth
 /// of a miniature access, on average.
@@ -32,36 +41,39 @@ const SPARSEST: usize = 64;
 const DECAY: u64 = 8;
 /// A share replaces the chosen one when its score is ahead by more than 1/64.
 const MARGIN: u64 = 64;
-/// The smallest cache that simulates.
-pub(super) const LEAST_WHOLE: usize = MINIATURE * SPARSEST;
+/// The smallest cache that simulates (in `u64`: over a 16-bit `usize`).
+pub(super) const LEAST_WHOLE: u64 = MINIATURE as u64 * SPARSEST as u64;
 
 /// Small caches over a sample of the keys, one per share of [`SHARES`].
 #[derive(Clone, Debug)]
 pub(super) struct Simulation {
-    /// Keys whose hash has these bits (from bit 40) clear are sampled.
-    mask: u64,
+    /// Keys whose hash has these low bits clear are sampled: bits that no store
+    /// or shard router sorts keys by, so a shard's keys are sampled as any others.
+    pub(super) mask: u64,
+    /// One cache per share of [`SHARES`], in order.
     caches: Vec<Miniature>,
-    /// Sampled accesses in this period, and per period: each cache's entries.
+    /// Sampled accesses in this period.
     accesses: usize,
+    /// Sampled accesses per period: as many as a miniature holds.
     period: usize,
     /// Periods simulated: the first, while the caches fill, decides nothing.
     periods: usize,
-    /// The share chosen, as an index of [`SHARES`].
+    /// The share chosen, as an index of [`SHARES`]: at first the policy's first
+    /// choice, 1%.
     chosen: usize,
 }
 
 impl Simulation {
     /// A simulation for a policy of `capacity` entries, or `None` if the policy should
     /// not simulate: `whole` is the capacity of the cache it is part of.
-    pub(super) fn of(capacity: usize, whole: usize) -> Option<Self> {
+    pub(super) fn of(capacity: usize, whole: u64) -> Option<Self> {
         if whole < LEAST_WHOLE || capacity == 0 {
             return None;
         }
         // A power of two, so that a mask samples; 1 when this policy holds only a
         // fraction of the whole cache (the shards of a thread-safe one), which then
         // samples by shard.
-        let rate = (capacity / MINIATURE).max(1);
-        let rate = 1usize << rate.ilog2();
+        let rate = (capacity / MINIATURE).max(1).next_power_of_two();
         let entries = capacity / rate;
         Some(Simulation {
             mask: (rate - 1) as u64,
@@ -77,9 +89,9 @@ impl Simulation {
     }
 
     /// Whether the key of `hash` is in the sample.
-    #[inline]
-    pub(super) fn samples(&self, hash: u64) -> bool {
-        (hash >> 40) & self.mask == 0
+    #[cfg(test)]
+    fn samples(&self, hash: u64) -> bool {
+        hash & self.mask == 0
     }
 
     /// Replays an access to a sampled key; at the end of a period, the share to take
@@ -94,19 +106,24 @@ impl Simulation {
         }
         self.accesses = 0;
         self.periods += 1;
+        // The first period's hits are the caches filling: none is kept.
+        let warming = self.periods < 2;
         for cache in &mut self.caches {
-            cache.score = cache.score - cache.score / DECAY + cache.hits;
+            cache.score = if warming {
+                0
+            } else {
+                cache.score - cache.score / DECAY + cache.hits
+            };
             cache.hits = 0;
         }
-        if self.periods < 2 {
+        if warming {
             return None;
         }
         let score = |index: usize| self.caches[index].score;
         let best = (0..self.caches.len()).max_by_key(|&i| score(i))?;
-        let (ahead, held) = (score(best), score(self.chosen));
-        // Past chance: the caches see the same keys, so their scores differ by far
-        // less than two independent counts would; two standard errors of one count.
-        if best != self.chosen && ahead > held + held / MARGIN {
+        // A margin, so that shares that hit alike do not take turns.
+        let held = score(self.chosen);
+        if best != self.chosen && score(best) > held + held / MARGIN {
             self.chosen = best;
             return Some(SHARES[best]);
         }
@@ -119,11 +136,15 @@ impl Simulation {
 struct Miniature {
     /// Positions in `keys`, by the key's remixed hash.
     table: HashTable<u32>,
+    /// The sampled keys held (their hashes in the whole cache), by position.
     keys: Vec<u64>,
+    /// W-TinyLFU over the positions, with a fixed window.
     policy: TinyLfu,
+    /// The most keys held.
     capacity: usize,
+    /// Hits in this period.
     hits: u64,
-    /// Hits over the past periods, each weighing half the next.
+    /// Hits over the past periods, each period's weighing 7/8 of the next's.
     score: u64,
 }
 
@@ -137,6 +158,7 @@ fn remix(hash: u64) -> u64 {
 }
 
 impl Miniature {
+    /// An empty cache of `capacity` keys, with a window of `share` millionths.
     fn new(capacity: usize, share: u64) -> Self {
         Miniature {
             table: HashTable::with_capacity(capacity),
@@ -190,12 +212,13 @@ mod tests {
 
     #[test]
     fn only_a_large_cache_simulates() {
-        assert!(Simulation::of(LEAST_WHOLE - 1, LEAST_WHOLE - 1).is_none());
-        let alone = Simulation::of(LEAST_WHOLE, LEAST_WHOLE).unwrap();
+        let least = LEAST_WHOLE as usize;
+        assert!(Simulation::of(least - 1, LEAST_WHOLE - 1).is_none());
+        let alone = Simulation::of(least, LEAST_WHOLE).unwrap();
         assert_eq!(alone.mask, SPARSEST as u64 - 1);
         assert_eq!(alone.period, MINIATURE);
         let large = Simulation::of(1_000_000, 1_000_000).unwrap();
-        assert_eq!((large.mask, large.period), (255, 3_906));
+        assert_eq!((large.mask, large.period), (511, 1_953));
         // A shard of a large cache samples its own keys, all of them if it is small.
         let shard = Simulation::of(3_125, 200_000).unwrap();
         assert_eq!((shard.mask, shard.period), (0, 3_125));
@@ -215,12 +238,20 @@ mod tests {
             cache.access(key);
         }
         assert_eq!(cache.hits, 100);
+        for (index, &key) in cache.keys.iter().enumerate() {
+            let found = cache
+                .table
+                .find(remix(key), |&i| cache.keys[i as usize] == key);
+            assert_eq!(found, Some(&(index as u32)));
+        }
     }
 
-    /// Replays `accesses` (sampled hashes: under 2^40) and returns the last share chosen.
+    /// Replays `accesses` (keys, as hashes the sample takes) and returns the last share
+    /// chosen.
     fn replay(simulation: &mut Simulation, accesses: impl Iterator<Item = u64>) -> Option<u64> {
         let mut chosen = None;
-        for hash in accesses {
+        for key in accesses {
+            let hash = key << 16;
             assert!(simulation.samples(hash));
             chosen = simulation.access(hash).or(chosen);
         }
@@ -246,7 +277,7 @@ mod tests {
 
     #[test]
     fn the_choice_follows_the_workload_both_ways() {
-        let mut simulation = Simulation::of(LEAST_WHOLE, LEAST_WHOLE).unwrap();
+        let mut simulation = Simulation::of(LEAST_WHOLE as usize, LEAST_WHOLE).unwrap();
         let entries = simulation.period as u64;
         let large = replay(&mut simulation, phases(entries, 1)).expect("a choice");
         assert!(large >= 200_000, "chose {large}");

@@ -13,7 +13,7 @@
 //!
 //! Integers only: the core has no floating point functions without `std`.
 
-use super::window_choice::Sharing;
+use super::window_choice::{Sharing, Sizing};
 
 /// Shares are in millionths of a half's entries.
 const WHOLE: u64 = 1_000_000;
@@ -94,10 +94,10 @@ impl Split {
         self.follows = true;
     }
 
-    /// Whether this policy should run the simulation for all that share its choice:
-    /// the first to ask does.
-    pub(super) fn claim_simulation(&self) -> bool {
-        self.sharing.claim_simulation()
+    /// How this policy sizes its window, for a cache that should `simulate` or not:
+    /// the first of those that share its choice to ask decides for all.
+    pub(super) fn sizing(&self, simulate: bool) -> Sizing {
+        self.sharing.sizing(simulate)
     }
 
     /// Takes up the choice of this policy's simulation, for all that share it.

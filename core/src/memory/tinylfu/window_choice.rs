@@ -5,6 +5,17 @@
 
 use super::split::Tally;
 
+/// How a policy sizes its window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sizing {
+    /// By its split test (pooled with the others that share its choice).
+    SplitTest,
+    /// By its miniature simulation, for all that share its choice.
+    Simulation,
+    /// By the simulation another policy that shares its choice runs.
+    Follow,
+}
+
 #[cfg(target_has_atomic = "ptr")]
 pub(super) use atomic::Sharing;
 #[cfg(target_has_atomic = "ptr")]
@@ -31,8 +42,12 @@ impl Sharing {
         1
     }
 
-    pub(super) fn claim_simulation(&self) -> bool {
-        true
+    pub(super) fn sizing(&self, simulate: bool) -> Sizing {
+        if simulate {
+            Sizing::Simulation
+        } else {
+            Sizing::SplitTest
+        }
     }
 
     pub(super) fn publish(&self, _: u64) {}
@@ -41,9 +56,9 @@ impl Sharing {
 #[cfg(target_has_atomic = "ptr")]
 mod atomic {
     use alloc::sync::Arc;
-    use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use core::sync::atomic::{AtomicUsize, Ordering};
 
-    use super::Tally;
+    use super::{Sizing, Tally};
     use crate::memory::tinylfu::split;
 
     /// One choice of window size for the policies that join it with
@@ -83,8 +98,8 @@ mod atomic {
         requests: [AtomicUsize; 2],
         hits: [AtomicUsize; 2],
         votes: AtomicUsize,
-        /// Whether a policy runs the simulation for all (a large cache's).
-        simulated: AtomicBool,
+        /// How the policies size their window: decided by the first to fill.
+        sizing: AtomicUsize,
     }
 
     impl WindowChoice {
@@ -96,7 +111,7 @@ mod atomic {
                 requests: [AtomicUsize::new(0), AtomicUsize::new(0)],
                 hits: [AtomicUsize::new(0), AtomicUsize::new(0)],
                 votes: AtomicUsize::new(0),
-                simulated: AtomicBool::new(false),
+                sizing: AtomicUsize::new(UNDECIDED),
             })
         }
 
@@ -135,6 +150,9 @@ mod atomic {
         }
     }
 
+    /// `WindowChoice::sizing` before any policy filled.
+    const UNDECIDED: usize = usize::MAX;
+
     /// A policy's link to a shared choice, if it joined one.
     #[derive(Clone, Debug)]
     pub(in crate::memory::tinylfu) struct Sharing(Option<Arc<WindowChoice>>);
@@ -163,11 +181,28 @@ mod atomic {
             self.0.as_deref().map_or(1, |choice| choice.voters)
         }
 
-        /// Whether the caller is the first to ask (always, alone).
-        pub(in crate::memory::tinylfu) fn claim_simulation(&self) -> bool {
-            self.0
-                .as_deref()
-                .is_none_or(|choice| !choice.simulated.swap(true, Ordering::Relaxed))
+        /// How the caller sizes its window: the first policy to ask decides for all,
+        /// by whether it should `simulate`, and runs the simulation if so.
+        pub(in crate::memory::tinylfu) fn sizing(&self, simulate: bool) -> Sizing {
+            let mine = if simulate {
+                Sizing::Simulation
+            } else {
+                Sizing::SplitTest
+            };
+            let Some(choice) = self.0.as_deref() else {
+                return mine;
+            };
+            let decided = choice.sizing.compare_exchange(
+                UNDECIDED,
+                mine as usize,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            match decided {
+                Ok(_) => mine,
+                Err(first) if first == Sizing::Simulation as usize => Sizing::Follow,
+                Err(_) => Sizing::SplitTest,
+            }
         }
 
         /// Sets the shared choice, if any.
@@ -176,5 +211,29 @@ mod atomic {
                 choice.choice.store(share as usize, Ordering::Relaxed);
             }
         }
+    }
+}
+
+#[cfg(all(test, target_has_atomic = "ptr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_policy_to_fill_decides_how_all_size_their_window() {
+        let large = WindowChoice::new(3);
+        let [first, second, third] = [(); 3].map(|_| Sharing::joined(&large));
+        assert_eq!(first.sizing(true), Sizing::Simulation);
+        // The others follow, even those that alone would not simulate.
+        assert_eq!(second.sizing(false), Sizing::Follow);
+        assert_eq!(third.sizing(true), Sizing::Follow);
+        first.publish(400_000);
+        assert_eq!(second.choice(), Some(400_000));
+        assert_eq!(large.millionths(), 400_000);
+
+        let small = WindowChoice::new(2);
+        let [first, second] = [(); 2].map(|_| Sharing::joined(&small));
+        assert_eq!(first.sizing(false), Sizing::SplitTest);
+        assert_eq!(second.sizing(true), Sizing::SplitTest);
+        assert_eq!(Sharing::ALONE.sizing(true), Sizing::Simulation);
     }
 }
