@@ -78,6 +78,18 @@ fn main() {
         }
         cache
     });
+    // A tenth more keys than the capacity: full, and past its first eviction, the
+    // policy holds what it does in use (a cache of 128 Ki or more, its simulation).
+    per_entry("jwm-cache MemoryBackend (cap, after evicting)", || {
+        let mut cache = CacheBuilder::new(SystemClock)
+            .ttl(TTL)
+            .capacity(N as usize)
+            .build::<u64, u64>();
+        for k in 0..N + N / 10 {
+            cache.insert(k, k).unwrap();
+        }
+        cache
+    });
     per_entry("jwm-cache MemoryBackend (ttl, SIEVE)", || {
         let backend = jwm_cache::memory::MemoryBackend::<u64, u64>::new()
             .with_eviction(jwm_cache::memory::Sieve::new(N as usize));

@@ -92,7 +92,8 @@ pub struct TinyLfu {
     began: bool,
     /// The miniature simulation that sizes the window, in a large cache.
     simulation: Option<alloc::boxed::Box<Simulation>>,
-    /// The simulation's sample mask, here so that a hit need not follow the box.
+    /// The simulation's sample mask, here so that a hit need not follow the box; all
+    /// ones without a simulation.
     sampled: u64,
 }
 
@@ -124,7 +125,7 @@ impl TinyLfu {
             coin: 0x2545_f491,
             began: false,
             simulation: None,
-            sampled: 0,
+            sampled: u64::MAX,
         }
     }
 
@@ -156,10 +157,11 @@ impl TinyLfu {
         }
     }
 
-    /// Replays an access to the simulation, if there is one and it samples `hash`.
+    /// Replays an access to the simulation, if there is one and it samples `hash`: one
+    /// test on the hit path, as without a simulation no hash but 0 passes the mask.
     #[inline]
     fn simulate(&mut self, hash: u64) {
-        if self.simulation.is_some() && hash & self.sampled == 0 {
+        if hash & self.sampled == 0 {
             self.replay(hash);
         }
     }

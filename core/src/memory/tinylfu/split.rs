@@ -92,6 +92,9 @@ impl Split {
     /// policy's own or one that another sharer runs.
     pub(super) fn follow(&mut self) {
         self.follows = true;
+        // Settling from now on: a hit then counts nothing, with no test of its own.
+        self.since_swap = 0;
+        self.sample = u64::MAX;
     }
 
     /// How this policy sizes its window, for a cache that should `simulate` or not:
@@ -142,9 +145,6 @@ impl Split {
     /// Counts a hit in `half`.
     #[inline]
     pub(super) fn hit(&mut self, half: usize) {
-        if self.follows {
-            return;
-        }
         self.since_swap += 1;
         if self.settling() {
             return;
