@@ -62,7 +62,7 @@ const FLOODING: u8 = 6;
 /// queue and the reads), and a sketch of 8 to 16 bytes per entry (4-bit counters, 4
 /// per key, in a power-of-two table). A cache of 128 Ki entries or more also keeps six
 /// miniature caches of 1 to 2 Ki entries each, and replays 1 access in 64 or fewer
-/// through them.
+/// through them (in a sharded cache, one shard does, for all).
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Deadline, Instant, Lookup, MemoryBackend, TinyLfu};

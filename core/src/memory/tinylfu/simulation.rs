@@ -12,8 +12,9 @@
 //! It costs six caches of 1 to 2 Ki entries (about 40 bytes each: 250 to 500 KB) and,
 //! for 1 access in 64 or fewer, an access to each; so only a cache of [`LEAST_WHOLE`]
 //! entries or more simulates. A shard of a thread-safe cache that simulates for the
-//! others samples its own keys, all of them if it holds fewer than 3 Ki: its accesses
-//! then cost up to seven times as much, and the others' nothing.
+//! others samples its own keys, all of them if it holds fewer than 4 Ki (into
+//! miniatures as large as itself): its accesses then cost up to seven times as much,
+//! and the others' nothing.
 
 use alloc::vec::Vec;
 
@@ -29,8 +30,8 @@ const _: () = assert!(
     "a simulation starts from the first choice"
 );
 /// Each miniature cache holds at most this many entries, and over half as many
-/// (unless its policy holds fewer): more would cost a large cache's hits memory
-/// traffic, fewer its choices accuracy.
+/// (unless its policy holds under twice as many: then as many as the policy): more
+/// would cost a large cache's hits memory traffic, fewer its choices accuracy.
 const MINIATURE: usize = 2_048;
 /// The fewest accesses per sampled one: the six replays then cost an access a tenth
 /// of a miniature access, on average.
@@ -47,8 +48,9 @@ pub(super) const LEAST_WHOLE: u64 = MINIATURE as u64 * SPARSEST as u64;
 /// Small caches over a sample of the keys, one per share of [`SHARES`].
 #[derive(Clone, Debug)]
 pub(super) struct Simulation {
-    /// Keys whose hash has these low bits clear are sampled: bits that no store
-    /// or shard router sorts keys by, so a shard's keys are sampled as any others.
+    /// Keys whose hash has these low bits clear are sampled: bits the shard router
+    /// does not use (it picks by bits 32 and up), so a shard's keys are sampled as
+    /// any others.
     pub(super) mask: u64,
     /// One cache per share of [`SHARES`], in order.
     caches: Vec<Miniature>,
