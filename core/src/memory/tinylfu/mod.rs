@@ -24,7 +24,8 @@
 //! hit more, if by more than chance (see [`Split`]). The shards of a thread-safe cache
 //! decide together, through a `WindowChoice`.
 //!
-//! A large cache (128 Ki entries or more in all) decides too rarely for those steps to
+//! A large cache (128 Ki entries or more; for shards, the first to fill times their
+//! number) decides too rarely for those steps to
 //! cross a range of window sizes that all hit alike, so it sizes its window by
 //! miniature simulation instead: a sample of its keys replayed through small caches
 //! with windows from 1% to 70%, the best of which is the choice (see [`Simulation`]).
@@ -61,8 +62,9 @@ const FLOODING: u8 = 6;
 /// It costs a bounded store 9 bytes per entry in queues (links, and a byte for the
 /// queue and the reads), and a sketch of 8 to 16 bytes per entry (4-bit counters, 4
 /// per key, in a power-of-two table). A cache of 128 Ki entries or more also keeps six
-/// miniature caches of 1 to 2 Ki entries each, and replays 1 access in 64 or fewer
-/// through them (in a sharded cache, one shard does, for all).
+/// miniature caches of about 1 to 2 Ki entries each, and replays 1 of its accesses in
+/// 64 or fewer through them (in a sharded cache, one shard does, for all, on its own
+/// keys: all of them if it holds under 4 Ki).
 ///
 /// ```
 /// use jwm_cache_core::{Backend, Deadline, Instant, Lookup, MemoryBackend, TinyLfu};
@@ -166,7 +168,7 @@ impl TinyLfu {
         }
     }
 
-    /// Off the hit path: 1 access in 64 or fewer comes here.
+    /// Off the hit path: 1 of the cache's accesses in 64 or fewer comes here.
     #[cold]
     #[inline(never)]
     fn replay(&mut self, hash: u64) {

@@ -9,12 +9,12 @@
 //! where hit ratios are flat over a range of shares (P3 at 200,000 entries: within a
 //! point from 1% to 20%, 5 points better at 70%) it cannot tell which way to go, and a
 //! large cache decides too rarely to walk far. A simulation sees every share at once.
-//! It costs six caches of 1 to 2 Ki entries (about 40 bytes each: 250 to 500 KB) and,
-//! for 1 access in 64 or fewer, an access to each; so only a cache of [`LEAST_WHOLE`]
-//! entries or more simulates. A shard of a thread-safe cache that simulates for the
-//! others samples its own keys, all of them if it holds fewer than 4 Ki (into
-//! miniatures as large as itself): its accesses then cost up to seven times as much,
-//! and the others' nothing.
+//! It costs six caches of about 1 to 2 Ki entries (about 40 bytes each once full: 250
+//! to 500 KB) and, for 1 access in 64 or fewer, an access to each; so only a cache of
+//! [`LEAST_WHOLE`] entries or more simulates. A shard of a thread-safe cache that
+//! simulates for the others samples its own keys, all of them if it holds fewer than
+//! 4 Ki (into miniatures as large as itself): its accesses then cost up to seven times
+//! as much, and the others' nothing.
 
 use alloc::vec::Vec;
 
@@ -29,9 +29,10 @@ const _: () = assert!(
     SHARES[0] == super::split::FIRST,
     "a simulation starts from the first choice"
 );
-/// Each miniature cache holds at most this many entries, and over half as many
-/// (unless its policy holds under twice as many: then as many as the policy): more
-/// would cost a large cache's hits memory traffic, fewer its choices accuracy.
+/// About as many entries as each miniature cache holds: the policy's size over a
+/// power of two, from just over half this to just over this (a policy under twice
+/// this: its own size). More would cost a large cache's hits memory traffic, fewer
+/// its choices accuracy.
 const MINIATURE: usize = 2_048;
 /// The fewest accesses per sampled one: the six replays then cost an access a tenth
 /// of a miniature access, on average.

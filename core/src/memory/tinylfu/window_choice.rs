@@ -71,9 +71,9 @@ mod atomic {
     /// summed counts; each policy takes up the choice when its halves next swap roles.
     /// A vote that races a decision counts in this round or the next.
     ///
-    /// If the policies hold 128 Ki entries or more in all, the first to fill runs a
-    /// miniature simulation of its keys for all instead, and the others take up its
-    /// choice at their next insert.
+    /// If the first policy to fill holds, times their number, 128 Ki entries or more,
+    /// it runs a miniature simulation of its keys for all instead, and each of the
+    /// others takes up its choice at every insert once it has filled too.
     ///
     /// ```
     /// use jwm_cache_core::{MemoryBackend, TinyLfu, WindowChoice};
