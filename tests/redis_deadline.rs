@@ -32,10 +32,16 @@ fn name(identifier: &str, key: u64) -> String {
 }
 
 /// `found` is `expected` rounded down to the millisecond, less the wall time that
-/// passed between the store's clock readings and the lookup's (at most `took`).
-fn assert_near(found: Deadline, expected: Deadline, took: Duration) {
+/// passed between the store's clock readings and the lookup's (at most `took`), plus
+/// at most `late`: the time between the writer's `now` and its `SET`, which the stored
+/// deadline carries (see `record::to_wall`).
+fn assert_near(found: Deadline, expected: Deadline, took: Duration, late: Duration) {
     let slack = u64::try_from((took + MS).as_nanos()).unwrap();
-    assert!(found <= expected, "{found:?} is after {expected:?}");
+    let late = u64::try_from(late.as_nanos()).unwrap();
+    assert!(
+        found.as_nanos() <= expected.as_nanos() + late,
+        "{found:?} is more than {late} ns after {expected:?}"
+    );
     assert!(
         found.as_nanos() + slack >= expected.as_nanos(),
         "{found:?} is more than {took:?} + 1 ms before {expected:?}"
@@ -55,13 +61,14 @@ async fn the_async_backend_returns_the_deadline_that_was_set() {
     redis.set(1, stamped(&10), deadline, now).await.unwrap();
     let entry = redis.get_entry(&1, now).await.unwrap().unwrap();
     assert_eq!(entry.value, stamped(&10));
-    assert_near(entry.deadline, deadline, started.elapsed());
+    // The store and the lookup share `now`: no time passes between them on its timeline.
+    assert_near(entry.deadline, deadline, started.elapsed(), Duration::ZERO);
     // A process whose clock reads 1,000 s at this moment sees the same deadline on its
     // own timeline.
     let elsewhere = Instant::from_nanos(1_000_000_000_000);
     let there = redis.get_entry(&1, elsewhere).await.unwrap().unwrap();
     let expected = Ttl::from_secs(60).deadline_from(elsewhere);
-    assert_near(there.deadline, expected, started.elapsed());
+    assert_near(there.deadline, expected, started.elapsed(), Duration::ZERO);
 
     // The stored deadline is wall-clock milliseconds: the server's own expiry, give or
     // take the round trip.
@@ -108,14 +115,16 @@ fn the_sync_backend_returns_the_deadline_that_was_set() {
     let redis = bridge.run(async move { RedisBackend::<u64>::open(&url) });
     let mut sync = SyncRedisBackend::new(redis.unwrap().unwrap(), bridge);
     sync.use_identifier("sync-deadlines");
+    let started = std::time::Instant::now();
     let now = SystemClock.now();
     let deadline = Ttl::from_millis(90_500).deadline_from(now);
-    let started = std::time::Instant::now();
     sync.set(1, stamped(&10), deadline, now).unwrap();
+    let stored = started.elapsed();
     let later = SystemClock.now();
     let entry = sync.get_entry(&1, later).unwrap().unwrap();
     assert_eq!(*entry.value, stamped(&10));
-    assert_near(entry.deadline, deadline, started.elapsed());
+    // The deadline read back runs late by up to the time from `now` to the `SET`.
+    assert_near(entry.deadline, deadline, started.elapsed(), stored);
 
     sync.set(2, stamped(&20), Deadline::NEVER, now).unwrap();
     let entry = sync.get_entry(&2, later).unwrap().unwrap();
