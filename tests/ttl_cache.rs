@@ -355,8 +355,3 @@ fn time_to_idle_expires_an_unread_result_and_each_call_extends_it() {
     assert_eq!(idle_square(3), 9);
     assert_eq!(IDLE_RUNS.load(SeqCst), 2, "unread for 10 s: computed again");
 }
-
-#[test]
-fn compile_errors_point_at_the_offending_token() {
-    trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");
-}
