@@ -41,7 +41,8 @@ const SPARSEST: usize = 64;
 /// memory of about eight periods (each as many sampled accesses as a miniature holds),
 /// so that a phase of a workload must last to move the choice.
 const DECAY: u64 = 8;
-/// A share replaces the chosen one when its score is ahead by more than 1/64.
+/// A share replaces the chosen one when its score is ahead by more than 1/64 at two
+/// period ends in a row.
 const MARGIN: u64 = 64;
 /// The smallest cache that simulates (in `u64`: over a 16-bit `usize`).
 pub(super) const LEAST_WHOLE: u64 = MINIATURE as u64 * SPARSEST as u64;
@@ -64,6 +65,9 @@ pub(super) struct Simulation {
     /// The share chosen, as an index of [`SHARES`]: at first the policy's first
     /// choice, 1%.
     chosen: usize,
+    /// The share that led the chosen one by the margin at the last period's end: a
+    /// share must lead at two ends in a row to be chosen.
+    leader: Option<usize>,
 }
 
 impl Simulation {
@@ -88,6 +92,7 @@ impl Simulation {
             period: entries,
             periods: 0,
             chosen: 0,
+            leader: None,
         })
     }
 
@@ -108,6 +113,11 @@ impl Simulation {
             return None;
         }
         self.accesses = 0;
+        self.end_period()
+    }
+
+    /// Scores the period's hits; the share to take up if it changed.
+    fn end_period(&mut self) -> Option<u64> {
         self.periods += 1;
         // The first period's hits are the caches filling: none is kept.
         let warming = self.periods < 2;
@@ -124,9 +134,14 @@ impl Simulation {
         }
         let score = |index: usize| self.caches[index].score;
         let best = (0..self.caches.len()).max_by_key(|&i| score(i))?;
-        // A margin, so that shares that hit alike do not take turns.
+        // A margin, so that shares that hit alike do not take turns; and a lead kept
+        // over two period ends, as a switch costs the cache its window's contents (a
+        // window that shrinks hands its entries to main, one that grows fills again):
+        // a phase shorter than a period does not pay for it.
         let held = score(self.chosen);
-        if best != self.chosen && score(best) > held + held / MARGIN {
+        let leader = (best != self.chosen && score(best) > held + held / MARGIN).then_some(best);
+        let led = core::mem::replace(&mut self.leader, leader);
+        if leader.is_some() && leader == led {
             self.chosen = best;
             return Some(SHARES[best]);
         }
@@ -276,6 +291,40 @@ mod tests {
     fn hot_and_once(entries: u64, first: u64) -> impl Iterator<Item = u64> {
         let hot = entries * 9 / 10;
         (0..30 * entries).flat_map(move |i| [i % hot, first + 2 * i, first + 2 * i + 1])
+    }
+
+    /// Ends a period in which the miniatures hit `hits` times each, in share order.
+    fn end_with(simulation: &mut Simulation, hits: [u64; 6]) -> Option<u64> {
+        for (cache, hits) in simulation.caches.iter_mut().zip(hits) {
+            cache.hits = hits;
+        }
+        simulation.end_period()
+    }
+
+    #[test]
+    fn a_share_is_chosen_once_it_leads_at_two_period_ends_in_a_row() {
+        let mut simulation = Simulation::of(LEAST_WHOLE as usize, LEAST_WHOLE).unwrap();
+        let large = [100, 100, 100, 100, 100, 200];
+        let medium = [100, 100, 100, 300, 100, 100];
+        assert_eq!(end_with(&mut simulation, large), None, "warming up");
+        assert_eq!(end_with(&mut simulation, large), None, "a first lead");
+        assert_eq!(end_with(&mut simulation, large), Some(SHARES[5]));
+        // A burst for 20% puts it ahead at one period end, not the next: the choice
+        // holds.
+        assert_eq!(end_with(&mut simulation, [0, 0, 0, 400, 0, 0]), None);
+        assert_eq!(end_with(&mut simulation, [0, 0, 0, 0, 0, 400]), None);
+        assert_eq!(simulation.chosen, 5);
+        // Leading twice in a row, 20% is chosen.
+        for _ in 0..8 {
+            end_with(&mut simulation, medium);
+        }
+        assert_eq!(simulation.chosen, 3);
+        // Shares within the margin of the chosen one do not replace it.
+        let close = [100, 100, 100, 100, 100, 100];
+        for _ in 0..20 {
+            assert_eq!(end_with(&mut simulation, close), None);
+        }
+        assert_eq!(simulation.chosen, 3);
     }
 
     #[test]
