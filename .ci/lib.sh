@@ -2,6 +2,9 @@
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# Prints a step's heading, with the seconds since the calling script started.
+step() { printf '\n=== %s (%s at %ss)\n' "$*" "${0##*/}" "$SECONDS"; }
+
 # Runs a command as root: directly when root, through sudo when it is there.
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"

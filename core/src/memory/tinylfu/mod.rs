@@ -25,11 +25,11 @@
 //! decide together, through a `WindowChoice`.
 //!
 //! A large cache (128 Ki entries or more; for shards, the first to fill times their
-//! number) decides too rarely for those steps to
-//! cross a range of window sizes that all hit alike, so it sizes its window by
-//! miniature simulation instead: a sample of its keys replayed through small caches
-//! with windows from 1% to 70%, the best of which is the choice (see [`Simulation`]).
-//! Of the shards, the first to fill simulates for all.
+//! number) decides too rarely for those steps to cross a range of window sizes that
+//! all hit alike, so it sizes its window by miniature simulation instead: a sample of
+//! its keys replayed through small caches with windows from 1% to 70%, the best of
+//! which is the choice (see [`Simulation`]). Of the shards, the first to fill
+//! simulates for all.
 
 #[cfg(test)]
 mod model;
