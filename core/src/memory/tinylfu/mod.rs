@@ -143,6 +143,8 @@ impl TinyLfu {
     /// Chooses, once full, how the window is sized: by a miniature simulation in a
     /// large cache (one policy simulates for all that share the choice), by the split
     /// test otherwise. A policy's size when full is its share of a pooled capacity.
+    #[cold]
+    #[inline(never)]
     fn begin(&mut self) {
         self.began = true;
         let whole = (self.full as u64).saturating_mul(self.split.sharers() as u64);
@@ -196,6 +198,7 @@ impl TinyLfu {
 
     /// A new entry at `index`, pushed at the end or in a victim's position (`reused`):
     /// counted in the sketch and the split test, and the newest of its window.
+    #[inline]
     fn enter(&mut self, index: u32, hash: u64, reused: bool) {
         self.simulate(hash);
         let half = half_of(hash);
@@ -249,19 +252,27 @@ impl TinyLfu {
 
     /// Adds the reads of `index` since the policy last looked to the sketch; whether
     /// there were any.
+    #[inline]
     fn settle(&mut self, index: u32, hash_of: &dyn Fn(u32) -> u64) -> bool {
         let visits = self.queues.take_visits(index);
         if visits > 0 {
-            let hash = hash_of(index);
-            for _ in 0..visits {
-                self.sketch.increment(hash);
-            }
+            self.count_visits(hash_of(index), visits);
         }
         visits > 0
     }
 
+    /// Out of line, so that the unread entry's path stays small where `settle` is
+    /// inlined.
+    #[inline(never)]
+    fn count_visits(&mut self, hash: u64, visits: u8) {
+        for _ in 0..visits {
+            self.sketch.increment(hash);
+        }
+    }
+
     /// The oldest entry of the window of `half` that was not read since the policy last
     /// looked; those read go back to the window's newest end.
+    #[inline(always)]
     fn window_candidate(&mut self, half: usize, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
         let window = Queue::new(half, Region::Window);
         loop {
@@ -276,6 +287,7 @@ impl TinyLfu {
     /// Main's next victim in `half`: the oldest entry of probation not read since the
     /// policy last looked (those read move to protected), else of protected (those
     /// read go back to its newest end).
+    #[inline(always)]
     fn main_victim(&mut self, half: usize, hash_of: &dyn Fn(u32) -> u64) -> Option<u32> {
         let (probation, protected) = (
             Queue::new(half, Region::Probation),
@@ -299,6 +311,7 @@ impl TinyLfu {
 
     /// Moves protected's oldest entries back to probation while it holds more than its
     /// share; one read since the policy last looked keeps an entry in protected.
+    #[inline(never)]
     fn demote(&mut self, half: usize, hash_of: &dyn Fn(u32) -> u64) {
         let protected = Queue::new(half, Region::Protected);
         let mut chances = self.queues.len(protected);

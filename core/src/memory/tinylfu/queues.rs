@@ -80,7 +80,9 @@ pub(super) struct Queues {
     links: Vec<Link>,
     /// Each entry's byte: its queue's id, and its reads (0 to 3) above.
     meta: Vec<u8>,
-    ends: [Ends; 6],
+    /// Six queues' ends, and two never used: any id the queue bits can hold indexes
+    /// this without a bounds check.
+    ends: [Ends; 8],
 }
 
 impl Queues {
@@ -88,7 +90,7 @@ impl Queues {
         Queues {
             links: Vec::new(),
             meta: Vec::new(),
-            ends: [EMPTY; 6],
+            ends: [EMPTY; 8],
         }
     }
 
@@ -154,6 +156,7 @@ impl Queues {
 
     /// A new entry takes position `index` from the one there, and joins `queue` as its
     /// newest, with no reads.
+    #[inline]
     pub(super) fn reuse(&mut self, index: u32, queue: Queue) {
         self.unlink(index);
         self.meta[index as usize] = 0;
@@ -191,7 +194,7 @@ impl Queues {
     pub(super) fn clear(&mut self) {
         self.links.clear();
         self.meta.clear();
-        self.ends = [EMPTY; 6];
+        self.ends = [EMPTY; 8];
     }
 
     #[inline]

@@ -19,13 +19,20 @@ const HALVED: u64 = 0x7777_7777_7777_7777;
 /// Words per block: one 64-byte cache line.
 const BLOCK: usize = 8;
 
+/// One cache line of counters; a key's four all lie in one.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(align(64))]
+struct Block([u64; BLOCK]);
+
 /// A frequency sketch: about one 64-bit word (16 counters) per key counted.
 #[derive(Clone, Debug)]
 pub(super) struct Sketch {
     /// Empty until the first increment; grows with the number of entries held.
-    table: Vec<u64>,
+    table: Vec<Block>,
     /// Increments since the last halving.
     additions: usize,
+    /// Increments between two halvings: ten per word.
+    period: usize,
 }
 
 impl Sketch {
@@ -33,7 +40,12 @@ impl Sketch {
         Sketch {
             table: Vec::new(),
             additions: 0,
+            period: 0,
         }
+    }
+
+    fn words(&self) -> usize {
+        self.table.len() * BLOCK
     }
 
     /// Makes room for counting `keys` keys, of at most `most`: a power of two of words,
@@ -42,74 +54,87 @@ impl Sketch {
     /// the cache is half full). Growing starts the counts over. Not faster: a store in
     /// a shared pool (a `SyncCache` shard) has the whole cache's `most` and holds a
     /// fraction of it, so a sketch sized ahead would cost it several words per entry.
+    #[inline]
     pub(super) fn ensure(&mut self, keys: usize, most: usize) {
-        if keys <= self.table.len() {
-            return;
-        }
-        let words = if keys >= most / 2 { most } else { keys };
-        let words = words.min(most).max(keys).max(BLOCK).next_power_of_two();
-        if words > self.table.len() {
-            self.table = vec![0; words];
-            self.additions = 0;
+        if keys > self.words() {
+            self.grow(keys, most);
         }
     }
 
-    /// The block of `hash` and the word offset and counter of each of its four counters.
-    #[inline]
-    fn counters(&self, hash: u64) -> [(usize, u32); 4] {
-        let blocks = self.table.len() / BLOCK;
+    #[cold]
+    fn grow(&mut self, keys: usize, most: usize) {
+        let words = if keys >= most / 2 { most } else { keys };
+        let words = words.min(most).max(keys).max(BLOCK).next_power_of_two();
+        if words > self.words() {
+            self.table = vec![Block::default(); words / BLOCK];
+            self.additions = 0;
+            self.period = 10 * words;
+        }
+    }
+
+    /// The block of `hash`, and the bits that place its four counters there.
+    #[inline(always)]
+    fn place(&self, hash: u64) -> (usize, u32) {
         // Remixed: a sharded cache picks a key's shard by bits 32 and up, so within
-        // one shard those bits alone would name only a few blocks.
-        let block =
-            ((hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (blocks - 1)) * BLOCK;
+        // one shard those bits alone would name only a few blocks. An empty table
+        // gives a block that `get` finds missing.
+        let block = (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize
+            & self.table.len().wrapping_sub(1);
         // The counter bits come from the other half of the hash, remixed.
         let bits = (hash as u32).wrapping_mul(0x9e37_79b9) ^ (hash >> 47) as u32;
-        core::array::from_fn(|i| {
-            let h = bits >> (i * 8);
-            let word = block + (h & 1) as usize + i * 2;
-            (word, (h >> 1) % COUNTERS)
-        })
+        (block, bits)
+    }
+
+    /// Counter `i` (0 to 3) of the key whose bits are `bits`: its word in the block,
+    /// one of a pair, and the shift of its 4 bits there.
+    #[inline(always)]
+    fn counter(bits: u32, i: usize) -> (usize, u32) {
+        let h = bits >> (i * 8);
+        ((h & 1) as usize + i * 2, (h >> 1) % COUNTERS * 4)
     }
 
     /// The estimated number of recent sightings of `hash`, at most 15.
+    #[inline]
     pub(super) fn frequency(&self, hash: u64) -> u8 {
-        if self.table.is_empty() {
+        let (block, bits) = self.place(hash);
+        let Some(Block(words)) = self.table.get(block) else {
             return 0;
+        };
+        let mut least = MOST;
+        for i in 0..4 {
+            let (word, shift) = Self::counter(bits, i);
+            least = least.min((words[word] >> shift) & MOST);
         }
-        self.counters(hash)
-            .iter()
-            .map(|&(word, counter)| (self.table[word] >> (counter * 4)) & MOST)
-            .min()
-            .unwrap_or(0) as u8
+        least as u8
     }
 
     /// Counts one sighting of `hash`; halves every counter once the table has taken
     /// ten increments per word.
     #[inline]
     pub(super) fn increment(&mut self, hash: u64) {
-        if self.table.is_empty() {
+        let (block, bits) = self.place(hash);
+        let Some(Block(words)) = self.table.get_mut(block) else {
             return;
+        };
+        let mut added = 0;
+        for i in 0..4 {
+            let (word, shift) = Self::counter(bits, i);
+            // 1 unless the counter is full.
+            let room = u64::from((words[word] >> shift) & MOST != MOST);
+            words[word] += room << shift;
+            added |= room;
         }
-        let mut added = false;
-        for (word, counter) in self.counters(hash) {
-            let shift = counter * 4;
-            if (self.table[word] >> shift) & MOST != MOST {
-                self.table[word] += 1 << shift;
-                added = true;
-            }
-        }
-        if added {
-            self.additions += 1;
-            if self.additions >= 10 * self.table.len() {
-                self.halve();
-            }
+        self.additions += added as usize;
+        if self.additions >= self.period {
+            self.halve();
         }
     }
 
     /// Halves every counter, and the count of additions by as much as was lost.
+    #[cold]
     fn halve(&mut self) {
         let mut odd = 0;
-        for word in &mut self.table {
+        for word in self.table.iter_mut().flat_map(|Block(words)| words) {
             odd += (*word & LOW_BITS).count_ones() as usize;
             *word = (*word >> 1) & HALVED;
         }
@@ -117,7 +142,7 @@ impl Sketch {
     }
 
     pub(super) fn clear(&mut self) {
-        self.table.iter_mut().for_each(|word| *word = 0);
+        self.table.fill(Block::default());
         self.additions = 0;
     }
 }
@@ -144,22 +169,31 @@ mod tests {
     fn doubles_with_the_keys_then_goes_to_the_most_at_half() {
         let mut sketch = Sketch::new();
         sketch.ensure(5, 1_000);
-        assert_eq!(sketch.table.len(), BLOCK, "at least one block");
+        assert_eq!(sketch.words(), BLOCK, "at least one block");
         sketch.ensure(65, 1_000);
-        assert_eq!(sketch.table.len(), 128);
+        assert_eq!(sketch.words(), 128);
         sketch.ensure(128, 1_000);
-        assert_eq!(sketch.table.len(), 128);
+        assert_eq!(sketch.words(), 128);
         sketch.ensure(129, 1_000);
-        assert_eq!(sketch.table.len(), 256);
+        assert_eq!(sketch.words(), 256);
         // Past half the most: straight to it.
         sketch.ensure(500, 1_000);
-        assert_eq!(sketch.table.len(), 1_024);
+        assert_eq!(sketch.words(), 1_024);
         sketch.ensure(1_000, 1_000);
-        assert_eq!(sketch.table.len(), 1_024);
+        assert_eq!(sketch.words(), 1_024);
         // A store holding a small part of a large pool: a word or two per key.
         let mut shard = Sketch::new();
         shard.ensure(1_600, 1 << 20);
-        assert_eq!(shard.table.len(), 2_048);
+        assert_eq!(shard.words(), 2_048);
+    }
+
+    #[test]
+    fn each_block_is_one_cache_line() {
+        let mut sketch = Sketch::new();
+        sketch.ensure(1 << 12, 1 << 12);
+        // An unaligned block would straddle two lines: two misses per estimate.
+        assert_eq!(sketch.table.as_ptr() as usize % 64, 0);
+        assert_eq!(core::mem::size_of::<Block>(), 64);
     }
 
     #[test]
@@ -205,7 +239,7 @@ mod tests {
         // Hashes that agree on bits 32..44, as the keys of one shard of 4096 do.
         let mut sketch = Sketch::new();
         sketch.ensure(1 << 12, 1 << 12);
-        let blocks = sketch.table.len() / BLOCK;
+        let blocks = sketch.table.len();
         let mut used = alloc::vec![false; blocks];
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..blocks * 8 {
@@ -213,7 +247,7 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let hash = (x & !(0xfff << 32)) | (0x5a5 << 32);
-            used[sketch.counters(hash)[0].0 / BLOCK] = true;
+            used[sketch.place(hash).0] = true;
         }
         let share = used.iter().filter(|&&u| u).count() * 100 / blocks;
         assert!(share >= 95, "{share}% of the blocks used");
