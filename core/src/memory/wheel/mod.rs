@@ -149,6 +149,7 @@ impl TimerWheel {
     /// Unlinks and returns one entry whose whole slot lies before `now`, cascading higher
     /// levels on the way. Each entry unlinked or cascaded costs one unit of `budget`;
     /// `None` means nothing is due or the budget is spent.
+    #[inline]
     pub(crate) fn pop_expired<N: WheelNodes + ?Sized>(
         &mut self,
         nodes: &mut N,
@@ -160,6 +161,18 @@ impl TimerWheel {
             self.elapsed = self.elapsed.max(now_tick);
             return None;
         }
+        self.pop_due(nodes, now_tick, budget)
+    }
+
+    /// [`pop_expired`](Self::pop_expired) once something may be due: out of line, so
+    /// that every write's check that nothing is stays a few instructions.
+    #[inline(never)]
+    fn pop_due<N: WheelNodes + ?Sized>(
+        &mut self,
+        nodes: &mut N,
+        now_tick: u64,
+        budget: &mut usize,
+    ) -> Option<u32> {
         loop {
             if *budget == 0 {
                 return None;
