@@ -34,6 +34,8 @@ pub struct Freshening {
     /// [`Ttl::NEVER`] for none: no entry is ever that old before its TTL ends.
     refresh_after: Ttl,
     stale_if_error: Ttl,
+    /// Neither of the two: kept, as every hit asks.
+    plain: bool,
 }
 
 /// What an entry a backend still holds is good for, as of some instant.
@@ -85,6 +87,7 @@ impl Freshening {
         Freshening {
             refresh_after,
             stale_if_error,
+            plain: refresh_after.is_never() && stale_if_error.is_zero(),
         }
     }
 
@@ -105,7 +108,7 @@ impl Freshening {
     /// Neither refreshes nor keeps stale entries: lookups need no deadline.
     #[inline]
     pub const fn is_plain(&self) -> bool {
-        self.refresh_after.is_never() && self.stale_if_error.is_zero()
+        self.plain
     }
 
     /// How long the backend keeps an entry written with `ttl`.

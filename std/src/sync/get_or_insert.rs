@@ -1,9 +1,9 @@
 //! The single-flight entry points of `SyncCache`: look up, compute on a miss once per
 //! key across threads with no lock held, store, and hand the value to every waiter.
 
+use parking_lot::MutexGuard;
 use std::borrow::Borrow;
 use std::hash::Hash;
-use std::sync::MutexGuard;
 
 use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
 

@@ -7,13 +7,14 @@ mod route;
 
 use std::borrow::Borrow;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
     Cache, CacheError, CacheInfo, Clock, Identity, Lookup, MemoryBackend, Options, Parameters,
     Serializer, SharedHasher, Ttl,
 };
+use parking_lot::Mutex;
 
 pub use builder::SyncCacheBuilder;
 

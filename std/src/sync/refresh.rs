@@ -3,9 +3,10 @@
 
 use std::hash::Hash;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
+use parking_lot::MutexGuard;
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, Flight, Joiner, Lead, Role, Shared};

@@ -1,7 +1,7 @@
 //! Which shard holds a key, and taking its lock.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::hash::Hash;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::KeyHash;
 
@@ -40,9 +40,9 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
 
 /// Locks a shard. A panic while a shard was locked can only come from user code
 /// (a key's `Hash`/`Eq` or a value's `Clone`), never from a computation, which runs
-/// unlocked; the cache's state stays usable, so poisoning is ignored.
+/// unlocked; the cache's state stays usable, so a lock that does not poison fits.
 pub(super) fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
+    shard.lock()
 }
 
 #[cfg(test)]
