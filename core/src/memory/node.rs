@@ -6,7 +6,7 @@ use super::wheel::{WheelLink, WheelNodes};
 
 /// An entry of the memory backend. Nodes live densely in a `Vec`; the hash table, the
 /// wheel and the eviction policy refer to them by `u32` position, which keeps a
-/// `u64 -> u64` node at 40 bytes. The policy keeps its own per-entry state, so an
+/// `u64 -> u64` node at 32 bytes. The policy keeps its own per-entry state, so an
 /// unbounded store pays nothing for eviction.
 pub(crate) struct Node<K, E> {
     pub(crate) key: K,
@@ -32,7 +32,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_u64_entry_takes_40_bytes() {
-        assert_eq!(core::mem::size_of::<Node<u64, u64>>(), 40);
+    fn a_u64_entry_takes_32_bytes() {
+        assert_eq!(core::mem::size_of::<Node<u64, u64>>(), 32);
     }
 }

@@ -24,22 +24,31 @@ const SLOT_BITS: u32 = 6;
 const SLOTS: usize = 1 << SLOT_BITS;
 /// 8 levels of 6 bits cover every tick of a `u64` nanosecond timeline (64 - 20 = 44 bits).
 const LEVELS: usize = 8;
-const UNLINKED: u16 = u16::MAX;
+/// The `prev` of an entry first in its slot: this plus the slot's number (level × 64 +
+/// slot), so that a link needs no field of its own to find its slot's head. Positions
+/// stay below it (see `MAX_ENTRIES`); `NIL` marks an unlinked entry.
+pub(super) const FIRST_IN_SLOT: u32 = NIL - (LEVELS * SLOTS) as u32;
 
-/// An entry's place in the wheel: its neighbours in the slot's list and the slot itself.
+/// An entry's place in the wheel: its neighbours in the slot's list, or for the first
+/// in its slot, the slot in place of the previous one. 8 bytes: with a `u64` key and
+/// value, a node is 32.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WheelLink {
     prev: u32,
     next: u32,
-    slot: u16,
 }
 
 impl WheelLink {
     pub(crate) const UNLINKED: WheelLink = WheelLink {
         prev: NIL,
         next: NIL,
-        slot: UNLINKED,
     };
+}
+
+/// The level and slot a first entry's `prev` names.
+fn slot_named(prev: u32) -> (usize, usize) {
+    let id = (prev - FIRST_IN_SLOT) as usize;
+    (id / SLOTS, id % SLOTS)
 }
 
 /// How the wheel reaches the entries it indexes.
@@ -89,32 +98,31 @@ impl TimerWheel {
         // current slot, which is the next to be reclaimed.
         let tick = tick_of(nodes.deadline(index).as_nanos()).max(self.elapsed);
         let level = level_for(self.elapsed, tick);
-        let slot = level * SLOTS + slot_at(tick, level);
+        let slot = slot_at(tick, level);
         if self.heads.is_empty() {
             self.heads = alloc::vec![[NIL; SLOTS]; LEVELS];
         }
-        let head = self.heads[level][slot % SLOTS];
+        let head = self.heads[level][slot];
         *nodes.wheel_link(index) = WheelLink {
-            prev: NIL,
+            prev: FIRST_IN_SLOT + (level * SLOTS + slot) as u32,
             next: head,
-            slot: slot as u16,
         };
         if head != NIL {
             nodes.wheel_link(head).prev = index;
         }
-        self.heads[level][slot % SLOTS] = index;
-        self.occupied[level] |= 1 << (slot % SLOTS);
+        self.heads[level][slot] = index;
+        self.occupied[level] |= 1 << slot;
         self.due_from = self.due_from.min(due_tick(level, tick));
     }
 
     /// Unlinks `index` if it is linked.
     pub(crate) fn unlink<N: WheelNodes + ?Sized>(&mut self, nodes: &mut N, index: u32) {
         let link = *nodes.wheel_link(index);
-        if link.slot == UNLINKED {
+        if link.prev == NIL {
             return;
         }
-        let (level, slot) = (link.slot as usize / SLOTS, link.slot as usize % SLOTS);
-        if link.prev == NIL {
+        if link.prev >= FIRST_IN_SLOT {
+            let (level, slot) = slot_named(link.prev);
             self.heads[level][slot] = link.next;
             if link.next == NIL {
                 self.occupied[level] &= !(1 << slot);
@@ -123,6 +131,7 @@ impl TimerWheel {
             nodes.wheel_link(link.prev).next = link.next;
         }
         if link.next != NIL {
+            // The next becomes the first, if this was: it takes the slot's mark.
             nodes.wheel_link(link.next).prev = link.prev;
         }
         *nodes.wheel_link(index) = WheelLink::UNLINKED;
@@ -131,11 +140,11 @@ impl TimerWheel {
     /// Points the neighbours of an entry that moved from `from` to `to` at its new place.
     pub(crate) fn relocate<N: WheelNodes + ?Sized>(&mut self, nodes: &mut N, from: u32, to: u32) {
         let link = *nodes.wheel_link(to);
-        if link.slot == UNLINKED {
+        if link.prev == NIL {
             return;
         }
-        if link.prev == NIL {
-            let (level, slot) = (link.slot as usize / SLOTS, link.slot as usize % SLOTS);
+        if link.prev >= FIRST_IN_SLOT {
+            let (level, slot) = slot_named(link.prev);
             debug_assert_eq!(self.heads[level][slot], from);
             self.heads[level][slot] = to;
         } else {

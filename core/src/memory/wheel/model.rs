@@ -1,5 +1,5 @@
 //! The wheel against a literal model: a list of deadlines. Whatever the inserts,
-//! unlinks, clears, budgets and steps of time, reclaiming returns exactly the entries
+//! unlinks, swap-removals, clears, budgets and steps of time, reclaiming returns exactly the entries
 //! whose tick has passed, each once, and draining the current tick exactly those of
 //! its entries already due.
 
@@ -18,6 +18,9 @@ enum Op {
     Insert(u64),
     /// Unlinks the n-th linked entry, if any.
     Unlink(usize),
+    /// Removes the n-th node, linked or not, as the store does: the last node moves into
+    /// its position, and the wheel is told.
+    SwapRemove(usize),
     /// Moves time on by this many nanoseconds, then reclaims with this budget per call
     /// until nothing is due.
     Reclaim(u64, usize),
@@ -35,6 +38,7 @@ fn op() -> impl Strategy<Value = Op> {
         // Within the current tick, for drains to find several.
         2 => (0..tick).prop_map(Op::Insert),
         1 => any::<usize>().prop_map(Op::Unlink),
+        2 => any::<usize>().prop_map(Op::SwapRemove),
         3 => (prop_oneof![0..tick / 2, 0..tick * 3, 0..tick * 200, 0..tick * 64 * 64 * 8], 1..20usize)
             .prop_map(|(step, budget)| Op::Reclaim(step, budget)),
         1 => Just(Op::Drain),
@@ -63,6 +67,22 @@ proptest! {
                     if let Some(&index) = linked.keys().nth(n % linked.len().max(1)) {
                         wheel.unlink(&mut nodes, index);
                         linked.remove(&index);
+                    }
+                }
+                Op::SwapRemove(n) => {
+                    if nodes.0.is_empty() {
+                        continue;
+                    }
+                    let index = (n % nodes.0.len()) as u32;
+                    let last = (nodes.0.len() - 1) as u32;
+                    wheel.unlink(&mut nodes, index);
+                    linked.remove(&index);
+                    nodes.0.swap_remove(index as usize);
+                    if index != last {
+                        wheel.relocate(&mut nodes, last, index);
+                        if let Some(deadline) = linked.remove(&last) {
+                            linked.insert(index, deadline);
+                        }
                     }
                 }
                 Op::Reclaim(step, budget) => {
