@@ -12,6 +12,8 @@
 //! - `JWM_BENCH_THREADS` (1): each hit loop is split over this many threads, and the
 //!   time is wall time per hit (so on 2 threads perfect scaling halves it). Contenders
 //!   that are not thread-safe are left out above 1.
+//! - `JWM_BENCH_SHARDS` (8) and `JWM_BENCH_MORE_SHARDS` (64): the shard counts of two
+//!   `SyncCache` rows beside the default's.
 //! - `JWM_BENCH_PAD_KB` (0): memory taken and touched before the caches are built, so
 //!   they land on other physical pages; compare medians over several pads.
 use jwm_cache::{CacheBuilder, ManualClock, SyncCacheBuilder, time::CoarseClock};
@@ -73,7 +75,10 @@ fn main() {
     };
     let default_shards = sync(None);
     let one_shard = sync(Some(1));
-    let eight_shards = sync(Some(8));
+    let fewer = setting("JWM_BENCH_SHARDS", 8);
+    let more = setting("JWM_BENCH_MORE_SHARDS", 64);
+    let fewer_shards = sync(Some(fewer));
+    let more_shards = sync(Some(more));
     let manual = SyncCacheBuilder::new()
         .ttl(ttl)
         .clock(ManualClock::new())
@@ -84,17 +89,21 @@ fn main() {
     for k in 0..n {
         default_shards.insert(k, k).unwrap();
         one_shard.insert(k, k).unwrap();
-        eight_shards.insert(k, k).unwrap();
+        fewer_shards.insert(k, k).unwrap();
+        more_shards.insert(k, k).unwrap();
         manual.insert(k, k).unwrap();
         quick.insert(k, k);
         local.insert(k, k).unwrap();
         locked.insert(k, k).unwrap();
     }
     let locked = Mutex::new(locked);
+    let fewer_name = format!("SyncCache coarse, {fewer} shards");
+    let more_name = format!("SyncCache coarse, {more} shards");
     let names = [
         "quick_cache::sync",
         "SyncCache coarse, default shards",
-        "SyncCache coarse, 8 shards",
+        &fewer_name,
+        &more_name,
         "SyncCache coarse, 1 shard",
         "SyncCache manual clock",
         "Mutex<Cache> coarse",
@@ -109,15 +118,18 @@ fn main() {
             black_box(default_shards.get(&k).unwrap());
         }));
         rounds[2].push(time(threads, &keys, &|k| {
-            black_box(eight_shards.get(&k).unwrap());
+            black_box(fewer_shards.get(&k).unwrap());
         }));
         rounds[3].push(time(threads, &keys, &|k| {
-            black_box(one_shard.get(&k).unwrap());
+            black_box(more_shards.get(&k).unwrap());
         }));
         rounds[4].push(time(threads, &keys, &|k| {
-            black_box(manual.get(&k).unwrap());
+            black_box(one_shard.get(&k).unwrap());
         }));
         rounds[5].push(time(threads, &keys, &|k| {
+            black_box(manual.get(&k).unwrap());
+        }));
+        rounds[6].push(time(threads, &keys, &|k| {
             black_box(locked.lock().unwrap().get(&k).unwrap());
         }));
         if threads == 1 {
@@ -125,7 +137,7 @@ fn main() {
             for &k in &keys {
                 black_box(local.get(&k).unwrap());
             }
-            rounds[6].push(started.elapsed().as_nanos() as f64 / keys.len() as f64);
+            rounds[7].push(started.elapsed().as_nanos() as f64 / keys.len() as f64);
         }
     }
     println!(

@@ -44,7 +44,7 @@ where
     /// [`SharedHasher`](crate::key_hash::SharedHasher), if `hash` is given: a backend that
     /// shares that hasher does not hash `key` again.
     #[doc(hidden)]
-    #[inline]
+    #[inline(always)]
     pub fn get_hashed_at<Q>(
         &mut self,
         key: &Q,

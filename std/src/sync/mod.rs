@@ -226,6 +226,7 @@ where
     /// cache.insert("alice".to_string(), 1).unwrap();
     /// assert_eq!(cache.get("alice").unwrap(), Some(1));
     /// ```
+    #[inline]
     pub fn get<Q>(&self, key: &Q) -> Result<Option<V>, CacheError<K, V, B, S>>
     where
         K: Borrow<Q>,
