@@ -97,8 +97,9 @@ fn main() {
         locked.insert(k, k).unwrap();
     }
     let locked = Mutex::new(locked);
-    let fewer_name = format!("SyncCache coarse, {fewer} shards");
-    let more_name = format!("SyncCache coarse, {more} shards");
+    // As built: the builder rounds a count to a power of two.
+    let fewer_name = format!("SyncCache coarse, {} shards", fewer_shards.shard_count());
+    let more_name = format!("SyncCache coarse, {} shards", more_shards.shard_count());
     let names = [
         "quick_cache::sync",
         "SyncCache coarse, default shards",

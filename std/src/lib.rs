@@ -180,6 +180,7 @@ pub mod metrics;
 mod redis;
 mod refresh_threads;
 pub mod report;
+mod shard_lock;
 mod shards;
 mod sync;
 pub mod time;

@@ -34,7 +34,7 @@ pub struct Freshening {
     /// [`Ttl::NEVER`] for none: no entry is ever that old before its TTL ends.
     refresh_after: Ttl,
     stale_if_error: Ttl,
-    /// Neither of the two: kept, as every hit asks.
+    /// `refresh_after` never and `stale_if_error` zero, worked out once: every hit asks.
     plain: bool,
 }
 

@@ -98,7 +98,7 @@ pub type DefaultEviction = Option<Box<TinyLfu>>;
 /// A policy that never evicts and keeps no state: zero-sized, so every call compiles
 /// away.
 ///
-/// A store under it still holds at most 2^32 − 1025 entries; past that it drops an
+/// A store under it still holds at most 2^32 − 513 entries; past that it drops an
 /// arbitrary one, as an eviction.
 ///
 /// ```

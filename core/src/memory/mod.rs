@@ -41,10 +41,9 @@ use wheel::TimerWheel;
 
 /// The null link of the intrusive lists.
 const NIL: u32 = u32::MAX;
-/// Positions are `u32`, below the values the wheel reserves to mark a slot's first entry
-/// (see `wheel::FIRST_IN_SLOT`) and [`NIL`].
-const MAX_ENTRIES: usize = (u32::MAX - 1024) as usize;
-const _: () = assert!(MAX_ENTRIES <= wheel::FIRST_IN_SLOT as usize);
+/// Positions are `u32`, below the 512 values the wheel reserves to mark a slot's first
+/// entry, and [`NIL`].
+const MAX_ENTRIES: usize = wheel::FIRST_IN_SLOT as usize;
 /// Wheel work (expiries and cascades) an insert may do, so a backlog never stalls one.
 const RECLAIM_BUDGET: usize = 8;
 
@@ -65,7 +64,7 @@ const RECLAIM_BUDGET: usize = 8;
 /// - **Capacity**: when full, an insert evicts by the policy, W-TinyLFU by default. An
 ///   expired victim counts as an expiration, a live one as an eviction. A capacity of 0
 ///   stores nothing; with a weigher the capacity bounds the total weight, and an entry
-///   heavier than all of it is not stored. Without a capacity, at most 2^32 − 1025 entries
+///   heavier than all of it is not stored. Without a capacity, at most 2^32 − 513 entries
 ///   are held; beyond that an arbitrary one is evicted.
 ///
 /// # Parts

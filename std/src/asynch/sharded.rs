@@ -3,7 +3,6 @@
 use std::borrow::Borrow;
 use std::future::{Future, ready};
 use std::hash::{BuildHasher, Hash};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, MemoryBackend, Reclaimed, Ttl};
@@ -11,6 +10,7 @@ use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, MemoryBackend, R
 use super::backend::{AsyncBackend, AsyncLookup};
 use super::cache::AsyncCache;
 use crate::departures::Notify;
+use crate::shard_lock::{Mutex, MutexGuard, lock};
 
 /// A sync [`Backend`] that never blocks (in memory), made an [`AsyncBackend`]: keys are
 /// spread over shards, each a `Mutex` around one backend, and every operation runs
@@ -113,12 +113,6 @@ impl<K, V, E, H, P, W, L, S, C> AsyncCache<K, V, Sharded<MemoryBackend<K, E, H, 
     pub fn weighted_size(&self) -> usize {
         self.backend().weighted_size()
     }
-}
-
-/// A panic under a shard's lock can only come from a key's `Hash`/`Eq` or a value's
-/// `Clone`; the backend stays usable, so poisoning is ignored.
-fn lock<B>(shard: &Mutex<B>) -> MutexGuard<'_, B> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<K, E, B> AsyncBackend<K, E> for Sharded<B>

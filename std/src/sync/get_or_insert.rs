@@ -1,7 +1,6 @@
 //! The single-flight entry points of `SyncCache`: look up, compute on a miss once per
 //! key across threads with no lock held, store, and hand the value to every waiter.
 
-use parking_lot::MutexGuard;
 use std::borrow::Borrow;
 use std::hash::Hash;
 
@@ -9,6 +8,7 @@ use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, ErrorSharing, Joiner, Lead, Next, Role, Shared, Unshared};
+use crate::shard_lock::MutexGuard;
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C>
 where

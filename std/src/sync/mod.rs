@@ -14,7 +14,6 @@ use jwm_cache_core::{
     Cache, CacheError, CacheInfo, Clock, Identity, Lookup, MemoryBackend, Options, Parameters,
     Serializer, SharedHasher, Ttl,
 };
-use parking_lot::Mutex;
 
 pub use builder::SyncCacheBuilder;
 
@@ -22,6 +21,7 @@ use crate::clock::SystemClock;
 use crate::controls::CacheControls;
 use crate::departures::Notify;
 use crate::flight::{Flight, FlightTable, Flights};
+use crate::shard_lock::Mutex;
 use crate::shards;
 
 use route::lock_shard;

@@ -6,11 +6,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
-use parking_lot::MutexGuard;
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, Flight, Joiner, Lead, Role, Shared};
 use crate::refresh_threads;
+use crate::shard_lock::MutexGuard;
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C>
 where

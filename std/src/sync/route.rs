@@ -1,11 +1,11 @@
 //! Which shard holds a key, and taking its lock.
 
-use parking_lot::{Mutex, MutexGuard};
 use std::hash::Hash;
 
 use jwm_cache_core::KeyHash;
 
 use super::{Shard, SyncCache};
+use crate::shard_lock::{self, Mutex, MutexGuard};
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     pub(super) fn lock<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
@@ -38,11 +38,9 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     }
 }
 
-/// Locks a shard. A panic while a shard was locked can only come from user code
-/// (a key's `Hash`/`Eq` or a value's `Clone`), never from a computation, which runs
-/// unlocked; the cache's state stays usable, so a lock that does not poison fits.
+/// Locks a shard. A computation never runs under it (see [`shard_lock`]).
 pub(super) fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
-    shard.lock()
+    shard_lock::lock(shard)
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! halves itself as it fills, after Caffeine's `FrequencySketch`.
 //!
 //! A key's four counters lie in one 64-byte block of the table, so an increment or an
-//! estimate touches one cache line. Every `10 × table length` increments, all counters
-//! halve: old popularity fades, and the 4 bits never need more.
+//! estimate touches one cache line. Every ten increments per word (`period`), all
+//! counters halve: old popularity fades, and the 4 bits never need more.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -62,6 +62,7 @@ impl Sketch {
     }
 
     #[cold]
+    #[inline(never)]
     fn grow(&mut self, keys: usize, most: usize) {
         let words = if keys >= most / 2 { most } else { keys };
         let words = words.min(most).max(keys).max(BLOCK).next_power_of_two();
@@ -185,6 +186,35 @@ mod tests {
         let mut shard = Sketch::new();
         shard.ensure(1_600, 1 << 20);
         assert_eq!(shard.words(), 2_048);
+    }
+
+    #[test]
+    fn keys_map_to_the_counters_they_always_had() {
+        // The layout before blocks were cache lines, word by word: a change here would
+        // move every key's counters, and every hit ratio with them.
+        fn flat(hash: u64, words: usize) -> [(usize, u32); 4] {
+            let blocks = words / BLOCK;
+            let block =
+                ((hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (blocks - 1)) * BLOCK;
+            let bits = (hash as u32).wrapping_mul(0x9e37_79b9) ^ (hash >> 47) as u32;
+            core::array::from_fn(|i| {
+                let h = bits >> (i * 8);
+                (block + (h & 1) as usize + i * 2, (h >> 1) % COUNTERS * 4)
+            })
+        }
+        for words in [8, 64, 1 << 12, 1 << 20] {
+            let mut sketch = Sketch::new();
+            sketch.ensure(words, words);
+            for n in 0..2_000 {
+                let hash = spread(n) ^ n << 40;
+                let (block, bits) = sketch.place(hash);
+                let counters: [(usize, u32); 4] = core::array::from_fn(|i| {
+                    let (word, shift) = Sketch::counter(bits, i);
+                    (block * BLOCK + word, shift)
+                });
+                assert_eq!(counters, flat(hash, words), "{hash:#x} over {words} words");
+            }
+        }
     }
 
     #[test]

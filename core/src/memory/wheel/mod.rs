@@ -103,6 +103,7 @@ impl TimerWheel {
             self.heads = alloc::vec![[NIL; SLOTS]; LEVELS];
         }
         let head = self.heads[level][slot];
+        debug_assert!(index < FIRST_IN_SLOT);
         *nodes.wheel_link(index) = WheelLink {
             prev: FIRST_IN_SLOT + (level * SLOTS + slot) as u32,
             next: head,
@@ -121,15 +122,7 @@ impl TimerWheel {
         if link.prev == NIL {
             return;
         }
-        if link.prev >= FIRST_IN_SLOT {
-            let (level, slot) = slot_named(link.prev);
-            self.heads[level][slot] = link.next;
-            if link.next == NIL {
-                self.occupied[level] &= !(1 << slot);
-            }
-        } else {
-            nodes.wheel_link(link.prev).next = link.next;
-        }
+        self.point_prev_at(nodes, link.prev, link.next);
         if link.next != NIL {
             // The next becomes the first, if this was: it takes the slot's mark.
             nodes.wheel_link(link.next).prev = link.prev;
@@ -143,15 +136,28 @@ impl TimerWheel {
         if link.prev == NIL {
             return;
         }
-        if link.prev >= FIRST_IN_SLOT {
+        debug_assert!(to < FIRST_IN_SLOT);
+        if cfg!(debug_assertions) && link.prev >= FIRST_IN_SLOT {
             let (level, slot) = slot_named(link.prev);
-            debug_assert_eq!(self.heads[level][slot], from);
-            self.heads[level][slot] = to;
-        } else {
-            nodes.wheel_link(link.prev).next = to;
+            assert_eq!(self.heads[level][slot], from);
         }
+        self.point_prev_at(nodes, link.prev, to);
         if link.next != NIL {
             nodes.wheel_link(link.next).prev = to;
+        }
+    }
+
+    /// Points what comes before an entry, `prev` (the previous entry, or the head of
+    /// the slot it marks), at `to`; a slot left empty is marked so.
+    fn point_prev_at<N: WheelNodes + ?Sized>(&mut self, nodes: &mut N, prev: u32, to: u32) {
+        if prev >= FIRST_IN_SLOT {
+            let (level, slot) = slot_named(prev);
+            self.heads[level][slot] = to;
+            if to == NIL {
+                self.occupied[level] &= !(1 << slot);
+            }
+        } else {
+            nodes.wheel_link(prev).next = to;
         }
     }
 
@@ -395,6 +401,71 @@ mod tests {
             per_call.push(popped);
         }
         assert_eq!(per_call, [2, 2, 2, 2, 2, 0]);
+    }
+
+    #[test]
+    fn positions_just_under_the_slot_marks_link_like_any_other() {
+        // The highest positions a store may hold, in the last slot a deadline can reach
+        // (level 7, slot 3: ticks have 44 bits) and the first (level 0, slot 0).
+        struct Sparse(alloc::collections::BTreeMap<u32, (Deadline, WheelLink)>);
+        impl WheelNodes for Sparse {
+            fn wheel_link(&mut self, index: u32) -> &mut WheelLink {
+                &mut self.0.get_mut(&index).unwrap().1
+            }
+            fn deadline(&self, index: u32) -> Deadline {
+                self.0[&index].0
+            }
+        }
+        let (top, next) = (FIRST_IN_SLOT - 1, FIRST_IN_SLOT - 2);
+        let last = u64::MAX - 1;
+        let (late, soon) = (
+            Deadline::at(Instant::from_nanos(last)),
+            Deadline::at(Instant::ZERO),
+        );
+        let mut nodes = Sparse(
+            [(top, late), (next, late), (0, soon), (1, soon)]
+                .into_iter()
+                .map(|(i, d)| (i, (d, WheelLink::UNLINKED)))
+                .collect(),
+        );
+        let mut wheel = TimerWheel::new();
+        for index in [top, next, 0, 1] {
+            wheel.insert(&mut nodes, index);
+        }
+        let last_mark = FIRST_IN_SLOT + (7 * SLOTS + 3) as u32;
+        assert_eq!(
+            nodes.wheel_link(next).prev,
+            last_mark,
+            "first in level 7's slot 3"
+        );
+        assert_eq!(
+            nodes.wheel_link(1).prev,
+            FIRST_IN_SLOT,
+            "first in level 0's slot 0"
+        );
+        // `next` (first in its slot) leaves; `top` takes the mark.
+        wheel.unlink(&mut nodes, next);
+        assert_eq!(nodes.wheel_link(top).prev, last_mark);
+        // `top` moves to position 7, as a swap-remove would move it.
+        let moved = nodes.0.remove(&top).unwrap();
+        nodes.0.insert(7, moved);
+        wheel.relocate(&mut nodes, top, 7);
+        let popped = |wheel: &mut TimerWheel, nodes: &mut Sparse, at: u64| {
+            let (mut budget, now) = (usize::MAX, Instant::from_nanos(at));
+            let mut due = Vec::new();
+            while let Some(index) = wheel.pop_expired(nodes, now, &mut budget) {
+                due.push(index);
+            }
+            due.extend(wheel.drain_current(nodes, now));
+            due.sort_unstable();
+            due
+        };
+        assert_eq!(
+            popped(&mut wheel, &mut nodes, 1 << (TICK_SHIFT + 1)),
+            vec![0, 1]
+        );
+        assert_eq!(popped(&mut wheel, &mut nodes, last), vec![7]);
+        assert_eq!(wheel.occupied, [0; LEVELS]);
     }
 
     #[test]

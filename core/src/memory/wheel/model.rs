@@ -1,7 +1,7 @@
 //! The wheel against a literal model: a list of deadlines. Whatever the inserts,
-//! unlinks, swap-removals, clears, budgets and steps of time, reclaiming returns exactly the entries
-//! whose tick has passed, each once, and draining the current tick exactly those of
-//! its entries already due.
+//! unlinks, swap-removals, clears, budgets and steps of time, reclaiming returns
+//! exactly the entries whose tick has passed, each once, and draining the current tick
+//! exactly those of its entries already due.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
