@@ -323,7 +323,7 @@ mod tests {
         )
     }
 
-    fn drain(wheel: &mut TimerWheel, nodes: &mut Entries, now: u64) -> Vec<u32> {
+    fn drain<N: WheelNodes>(wheel: &mut TimerWheel, nodes: &mut N, now: u64) -> Vec<u32> {
         let mut budget = usize::MAX;
         let now = Instant::from_nanos(now);
         let mut out = Vec::new();
@@ -450,21 +450,11 @@ mod tests {
         let moved = nodes.0.remove(&top).unwrap();
         nodes.0.insert(7, moved);
         wheel.relocate(&mut nodes, top, 7);
-        let popped = |wheel: &mut TimerWheel, nodes: &mut Sparse, at: u64| {
-            let (mut budget, now) = (usize::MAX, Instant::from_nanos(at));
-            let mut due = Vec::new();
-            while let Some(index) = wheel.pop_expired(nodes, now, &mut budget) {
-                due.push(index);
-            }
-            due.extend(wheel.drain_current(nodes, now));
-            due.sort_unstable();
-            due
-        };
         assert_eq!(
-            popped(&mut wheel, &mut nodes, 1 << (TICK_SHIFT + 1)),
+            drain(&mut wheel, &mut nodes, 1 << (TICK_SHIFT + 1)),
             vec![0, 1]
         );
-        assert_eq!(popped(&mut wheel, &mut nodes, last), vec![7]);
+        assert_eq!(drain(&mut wheel, &mut nodes, last), vec![7]);
         assert_eq!(wheel.occupied, [0; LEVELS]);
     }
 
