@@ -97,7 +97,10 @@ fn record_run(url: &str, runs_file: Option<String>, gated: bool) {
             .create(true)
             .open(path)
             .unwrap();
-        writeln!(file, "{}", std::process::id()).unwrap();
+        // One write: `writeln!` may make two (the number, then the newline), and
+        // another process's line could land between them.
+        file.write_all(format!("{}\n", std::process::id()).as_bytes())
+            .unwrap();
         return;
     }
     let mut redis = redis::Client::open(url).unwrap().get_connection().unwrap();
