@@ -11,13 +11,27 @@ pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(all(target_family = "wasm", target_feature = "atomics"))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
-/// Locks a shard.
-#[inline]
-pub(crate) fn lock<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
-    #[cfg(not(all(target_family = "wasm", target_feature = "atomics")))]
-    return shard.lock();
-    #[cfg(all(target_family = "wasm", target_feature = "atomics"))]
-    return shard
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+/// A shard and its lock, starting a cache line: a hit reads the lock byte and the
+/// shard's first lines (see the core `Cache`'s layout), which then hold nothing of
+/// another shard's, so a cache of many small shards touches as few lines as it can,
+/// and two threads on neighbouring shards never write to one line.
+#[repr(align(64))]
+pub(crate) struct ShardLock<T>(Mutex<T>);
+
+impl<T> ShardLock<T> {
+    pub(crate) fn new(shard: T) -> Self {
+        ShardLock(Mutex::new(shard))
+    }
+
+    /// Locks the shard. The caches never run a computation under it.
+    #[inline]
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        #[cfg(not(all(target_family = "wasm", target_feature = "atomics")))]
+        return self.0.lock();
+        #[cfg(all(target_family = "wasm", target_feature = "atomics"))]
+        return self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
 }

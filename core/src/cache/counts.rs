@@ -32,7 +32,9 @@ use super::freshness::Found;
 /// assert_eq!((total.hits, total.misses, total.coalesced), (1, 2, 1));
 /// assert_eq!((total.errors, total.codec_errors), (2, 1));
 /// ```
+// `hits` first: a hit counts in the line its policy is read from (see `Cache`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Counts {
     /// Lookups that returned a stored value.
     pub hits: u64,

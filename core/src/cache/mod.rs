@@ -61,12 +61,17 @@ pub type CacheError<K, V, B, S> =
 /// let info = cache.info();
 /// assert_eq!((info.hits, info.misses, info.current_size), (1, 2, 0));
 /// ```
+// In this order, behind a shard's lock byte: a hit reads the policy's TTL and
+// freshening and counts in `counts.hits`, all in the first cache line, then reads a
+// `MemoryBackend`'s fields, which fill the second. A sharded cache holds many `Cache`s
+// that compete for L1, so each hit should touch as few lines as it can.
+#[repr(C)]
 pub struct Cache<K, V, B, S, C> {
-    backend: B,
     policy: Policy<S>,
-    clock: C,
     /// Counted since the last clear.
     counts: Counts,
+    backend: B,
+    clock: C,
     /// Counted before the last clear: `info().lifetime` adds the two.
     retired: Counters,
     types: PhantomData<fn(K) -> V>,
@@ -383,5 +388,7 @@ impl<K, V, B, S, C> Cache<K, V, B, S, C> {
     }
 }
 
+#[cfg(test)]
+mod layout;
 #[cfg(test)]
 mod tests;

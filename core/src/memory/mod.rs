@@ -114,24 +114,29 @@ const RECLAIM_BUDGET: usize = 8;
 /// drop(store);
 /// assert_eq!(evicted, 1);
 /// ```
+// A hit with a `KeyHash` reads the fields from `eviction` to the table's mask and
+// control bytes, which lead it: with a boxed policy, 64 bytes. `weight`, which only
+// writes read, comes before them, so that behind a shard's lock byte and a `Cache`'s
+// first 112 bytes they start a cache line (a test in `cache` checks it).
+#[repr(C)]
 pub struct MemoryBackend<K, E, H = RandomState, P = DefaultEviction, W = UnitWeight, L = NoListener>
 {
-    table: HashTable<u32>,
-    nodes: Vec<Node<K, E>>,
-    wheel: TimerWheel,
-    eviction: P,
     /// The weight of every node held, by `weigher`.
     weight: usize,
+    eviction: P,
+    /// Time-to-idle, if set.
+    idle: Option<Box<Idle>>,
+    /// `hasher`'s fingerprint: a [`KeyHash`] with the same one was hashed alike.
+    hasher_fingerprint: u64,
+    nodes: Vec<Node<K, E>>,
+    table: HashTable<u32>,
+    hasher: H,
+    wheel: TimerWheel,
     /// The budget this store shares with others, if any. Boxed, as `idle` is, so a
     /// store without these parts stays small (a sharded cache holds one per shard).
     pool: Option<Box<Membership>>,
-    /// Time-to-idle, if set.
-    idle: Option<Box<Idle>>,
     weigher: W,
     listener: L,
-    hasher: H,
-    /// `hasher`'s fingerprint: a [`KeyHash`] with the same one was hashed alike.
-    hasher_fingerprint: u64,
     /// Entries removed at their deadline and for capacity, since the last clear: what
     /// [`Backend::reclaimed`](crate::backend::Backend::reclaimed) reports.
     expired: u64,
@@ -260,6 +265,15 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     pub fn weight(&self) -> usize {
         self.weight
     }
+}
+
+/// The bytes of a default store that a hit with a [`KeyHash`] reads: from `eviction`
+/// to the end of the table's control pointer and mask (for the layout test in `cache`).
+#[cfg(test)]
+pub(crate) fn read_on_hit() -> core::ops::Range<usize> {
+    use core::mem::offset_of;
+    type Store = MemoryBackend<u64, u64>;
+    offset_of!(Store, eviction)..offset_of!(Store, table) + 16
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, MemoryBackend, R
 use super::backend::{AsyncBackend, AsyncLookup};
 use super::cache::AsyncCache;
 use crate::departures::Notify;
-use crate::shard_lock::{Mutex, MutexGuard, lock};
+use crate::shard_lock::{MutexGuard, ShardLock};
 
 /// A sync [`Backend`] that never blocks (in memory), made an [`AsyncBackend`]: keys are
 /// spread over shards, each a `Mutex` around one backend, and every operation runs
@@ -32,7 +32,7 @@ use crate::shard_lock::{Mutex, MutexGuard, lock};
 /// # });
 /// ```
 pub struct Sharded<B> {
-    shards: Box<[Mutex<B>]>,
+    shards: Box<[ShardLock<B>]>,
     router: RandomState,
     /// Tells the eviction listener, if any, what the stores recorded.
     notify: Notify,
@@ -45,7 +45,7 @@ impl<B> Sharded<B> {
         Sharded {
             shards: std::iter::repeat_with(make)
                 .take(count)
-                .map(Mutex::new)
+                .map(ShardLock::new)
                 .collect(),
             router: RandomState::default(),
             notify: Notify::default(),
@@ -68,12 +68,12 @@ impl<B> Sharded<B> {
         // Shard counts are powers of two. A borrowed form of a key hashes as the key
         // does (the `Borrow` contract), so it finds the same shard.
         let index = self.router.hash_one(key) as usize & (self.shards.len() - 1);
-        lock(&self.shards[index])
+        self.shards[index].lock()
     }
 
     /// Runs `op` on every shard; all run even if one fails, and the first failure wins.
     fn each<T, E>(&self, mut op: impl FnMut(&mut B) -> Result<T, E>) -> Result<Vec<T>, E> {
-        let results: Vec<_> = self.shards.iter().map(|s| op(&mut lock(s))).collect();
+        let results: Vec<_> = self.shards.iter().map(|s| op(&mut s.lock())).collect();
         self.notify.deliver();
         results.into_iter().collect()
     }
@@ -90,7 +90,7 @@ impl<K, E, H, P, W, L> Sharded<MemoryBackend<K, E, H, P, W, L>> {
     /// The total weight of the entries in memory, summed over the shards: their count
     /// without a weigher. Entries that expired but were not reclaimed yet still count.
     pub fn weighted_size(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).weight()).sum()
+        self.shards.iter().map(|s| s.lock().weight()).sum()
     }
 }
 
@@ -148,18 +148,18 @@ where
     }
 
     fn capacity(&self) -> Option<usize> {
-        self.shards.iter().map(|s| lock(s).capacity()).sum()
+        self.shards.iter().map(|s| s.lock().capacity()).sum()
     }
 
     /// Every shard is built with the same setting: the first one's.
     fn time_to_idle(&self) -> Option<Ttl> {
-        lock(&self.shards[0]).time_to_idle()
+        self.shards[0].lock().time_to_idle()
     }
 
     fn reclaimed(&self) -> Reclaimed {
         self.shards
             .iter()
-            .fold(Reclaimed::default(), |sum, s| sum + lock(s).reclaimed())
+            .fold(Reclaimed::default(), |sum, s| sum + s.lock().reclaimed())
     }
 }
 

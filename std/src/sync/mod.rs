@@ -21,10 +21,8 @@ use crate::clock::SystemClock;
 use crate::controls::CacheControls;
 use crate::departures::Notify;
 use crate::flight::{Flight, FlightTable, Flights};
-use crate::shard_lock::Mutex;
+use crate::shard_lock::ShardLock;
 use crate::shards;
-
-use route::lock_shard;
 
 /// A thread-safe TTL cache: `&self` operations, `Send + Sync`, for many threads at once.
 ///
@@ -69,7 +67,7 @@ use route::lock_shard;
 /// assert_eq!(info.hits + info.coalesced, 3);
 /// ```
 pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemClock> {
-    shards: Arc<[Mutex<Shard<K, V, B, S, C>>]>,
+    shards: Arc<[ShardLock<Shard<K, V, B, S, C>>]>,
     router: SharedHasher<RandomState>,
     clock: C,
     ttl: Ttl,
@@ -80,7 +78,9 @@ pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemCloc
     notify: Notify,
 }
 
-/// One lock's worth of the cache: the engine and the computations in flight.
+/// One lock's worth of the cache: the engine, whose first lines a hit reads right
+/// after the lock byte, and the computations in flight.
+#[repr(C)]
 struct Shard<K, V, B, S, C> {
     cache: Cache<K, V, B, S, C>,
     flights: Flights<K, V>,
@@ -159,7 +159,7 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
         let shards = (0..shards::shard_count(&options))
             .map(|_| {
                 let cache = Cache::from_options(options.clone(), backend());
-                Mutex::new(Shard {
+                ShardLock::new(Shard {
                     cache,
                     flights: Default::default(),
                 })
@@ -297,7 +297,7 @@ where
     pub fn clear(&self) -> Result<(), CacheError<K, V, B, S>> {
         let mut first_failure = Ok(());
         for shard in self.shards.iter() {
-            let mut shard = lock_shard(shard);
+            let mut shard = shard.lock();
             // Computations in flight now yield only to their own callers.
             shard.flights.detach_all();
             let cleared = shard.cache.clear();
@@ -319,7 +319,7 @@ where
         let info = self
             .shards
             .iter()
-            .map(|shard| lock_shard(shard).cache.info_at(now))
+            .map(|shard| shard.lock().cache.info_at(now))
             .fold(CacheInfo::default(), |sum, shard| sum + shard);
         self.notify.deliver();
         info
@@ -327,11 +327,11 @@ where
 
     /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
     pub fn parameters(&self) -> Parameters {
-        let mut parameters = lock_shard(&self.shards[0]).cache.parameters();
+        let mut parameters = self.shards[0].lock().cache.parameters();
         parameters.capacity = self
             .shards
             .iter()
-            .map(|shard| lock_shard(shard).cache.parameters().capacity)
+            .map(|shard| shard.lock().cache.parameters().capacity)
             .sum();
         parameters
     }
@@ -377,14 +377,14 @@ impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>,
     pub fn weighted_size(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| lock_shard(shard).cache.backend().weight())
+            .map(|shard| shard.lock().cache.backend().weight())
             .sum()
     }
 }
 
 impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for SyncCache<K, V, B, S, C> {
     fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
-        lock_shard(self.shard_of(key)).flights.withdraw(key, flight);
+        self.shard_of(key).lock().flights.withdraw(key, flight);
     }
 }
 

@@ -5,11 +5,11 @@ use std::hash::Hash;
 use jwm_cache_core::KeyHash;
 
 use super::{Shard, SyncCache};
-use crate::shard_lock::{self, Mutex, MutexGuard};
+use crate::shard_lock::{MutexGuard, ShardLock};
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     pub(super) fn lock<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V, B, S, C>> {
-        lock_shard(self.shard_of(key))
+        self.shard_of(key).lock()
     }
 
     /// `key`'s shard, locked, and its hash: a lookup passes the hash on, for the shard's
@@ -19,16 +19,16 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
         key: &Q,
     ) -> (MutexGuard<'_, Shard<K, V, B, S, C>>, KeyHash) {
         let hash = self.router.hash(key);
-        (lock_shard(self.shard_at(hash)), hash)
+        (self.shard_at(hash).lock(), hash)
     }
 
-    pub(super) fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> &Mutex<Shard<K, V, B, S, C>> {
+    pub(super) fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> &ShardLock<Shard<K, V, B, S, C>> {
         // A borrowed form of a key hashes as the key does (the `Borrow` contract), so
         // it finds the same shard.
         self.shard_at(self.router.hash(key))
     }
 
-    pub(super) fn shard_at(&self, hash: KeyHash) -> &Mutex<Shard<K, V, B, S, C>> {
+    pub(super) fn shard_at(&self, hash: KeyHash) -> &ShardLock<Shard<K, V, B, S, C>> {
         // Shard counts are powers of two. The stores may hash as the router does: their
         // tables use a hash's low bits (bucket) and top 7 (tag), TinyLfu bit 63 and a
         // remix for its sketch, so picking by bits 32 and up leaves those as varied
@@ -36,11 +36,6 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
         let bits = (hash.value() >> 32) as usize;
         &self.shards[bits & (self.shards.len() - 1)]
     }
-}
-
-/// Locks a shard. A computation never runs under it (see [`shard_lock`]).
-pub(super) fn lock_shard<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
-    shard_lock::lock(shard)
 }
 
 #[cfg(test)]
@@ -58,7 +53,7 @@ mod tests {
         let now = cache.clock().now();
         let found = |k: u64, hashed: u64| {
             let hash = cache.router.hash(&hashed);
-            let mut shard = super::lock_shard(cache.shard_of(&k));
+            let mut shard = cache.shard_of(&k).lock();
             shard.cache.get_hashed_at(&k, Some(hash), now).unwrap()
         };
         assert!((0..200).all(|k| found(k, k) == Some(k)));
