@@ -5,6 +5,12 @@
 //! `OLTP:15000,P3` for only those rows). Every contender gets the same capacity and the
 //! same accesses: look the key up, and insert it on a miss.
 //!
+//! The core TinyLfu hashes with a fixed seed, so a run repeats; `SyncCache` seeds at
+//! random. The seed decides which keys share a half of the split test and which share
+//! sketch counters, so one run shows one draw. `JWM_BENCH_SEEDS=6` adds five more
+//! seeds of the core TinyLfu, as columns after the peers, judged with ours: a row is
+//! "ok" only if every seed is.
+//!
 //! The traces are `../shared/traces/*.lis.zst` beside the repository (or the folder
 //! named by `JWM_CACHE_TRACES`); they are from the ARC paper (Megiddo and Modha, FAST
 //! 2003), whose licence asks for that citation.
@@ -131,13 +137,15 @@ impl Contender for Lru {
     }
 }
 
-/// Every contender's name and a cache of `capacity`, ours first.
-fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
-    let store = || MemoryBackend::with_hasher(None, foldhash::fast::FixedState::with_seed(SEED));
-    vec![
+/// Every contender's name and a cache of `capacity`: ours, SIEVE, the peers, then
+/// the core TinyLfu under the other seeds asked for (see [`seeds`]).
+fn contenders(capacity: usize) -> Vec<(String, Box<dyn Contender>)> {
+    let store =
+        |seed| MemoryBackend::with_hasher(None, foldhash::fast::FixedState::with_seed(seed));
+    let mut all: Vec<(&str, Box<dyn Contender>)> = vec![
         (
             "jwm TinyLfu",
-            Box::new(Core(store().with_eviction(TinyLfu::new(capacity)))),
+            Box::new(Core(store(SEED).with_eviction(TinyLfu::new(capacity)))),
         ),
         (
             "jwm SyncCache (default: TinyLfu)",
@@ -151,7 +159,7 @@ fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
         ),
         (
             "jwm Sieve",
-            Box::new(Core(store().with_eviction(Sieve::new(capacity)))),
+            Box::new(Core(store(SEED).with_eviction(Sieve::new(capacity)))),
         ),
         (
             "moka",
@@ -167,18 +175,42 @@ fn contenders(capacity: usize) -> Vec<(&'static str, Box<dyn Contender>)> {
                 NonZeroUsize::new(capacity).expect("a capacity above 0"),
             ))),
         ),
-    ]
+    ];
+    let mut all: Vec<(String, Box<dyn Contender>)> = all
+        .drain(..)
+        .map(|(name, cache)| (name.to_string(), cache))
+        .collect();
+    for (n, seed) in seeds().into_iter().enumerate().skip(1) {
+        let cache = Core(store(seed).with_eviction(TinyLfu::new(capacity)));
+        all.push((format!("jwm TinyLfu, seed {}", n + 1), Box::new(cache)));
+    }
+    all
+}
+
+/// The core TinyLfu's seeds: [`SEED`], then as many more as `JWM_BENCH_SEEDS` asks
+/// for in all.
+fn seeds() -> Vec<u64> {
+    let count = std::env::var("JWM_BENCH_SEEDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
+    (0..count as u64)
+        .map(|n| SEED.wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+        .collect()
 }
 
 /// The hasher seed of our core contenders.
 const SEED: u64 = 0x6a77_6d2d_6361_6368;
 
-/// The first `OURS` contenders are judged against the peers from `PEERS` on: TinyLfu in
-/// the core, and `SyncCache` under the default policy (TinyLfu per shard, the shards
-/// sharing the capacity). Between them, for reference: TinyLfu split over shards with
-/// even shares, and SIEVE in the core.
+/// The first `OURS` contenders, and those after the peers (more seeds), are judged
+/// against the peers from `PEERS` to `PEERS_END`: TinyLfu in the core, and `SyncCache`
+/// under the default policy (TinyLfu per shard, the shards sharing the capacity).
+/// Between them, for reference: TinyLfu split over shards with even shares, and SIEVE
+/// in the core.
 const OURS: usize = 2;
 const PEERS: usize = 4;
+const PEERS_END: usize = 7;
 
 /// Replays `accesses` on every contender at `capacity` and prints one row.
 fn row(workload: &str, capacity: usize, accesses: &[u64]) {
@@ -190,8 +222,15 @@ fn row(workload: &str, capacity: usize, accesses: &[u64]) {
         let hits = accesses.iter().filter(|&&key| cache.access(key)).count();
         cells.push(100.0 * hits as f64 / accesses.len() as f64);
     }
-    let best_peer = cells[PEERS..].iter().copied().fold(f64::MIN, f64::max);
-    let worst_of_ours = cells[..OURS].iter().copied().fold(f64::MAX, f64::min);
+    let best_peer = cells[PEERS..PEERS_END]
+        .iter()
+        .copied()
+        .fold(f64::MIN, f64::max);
+    let worst_of_ours = cells[..OURS]
+        .iter()
+        .chain(&cells[PEERS_END..])
+        .copied()
+        .fold(f64::MAX, f64::min);
     let verdict = if worst_of_ours >= best_peer - 0.5 {
         "ok"
     } else {
@@ -218,7 +257,7 @@ fn chosen(workload: &str, capacity: usize) -> bool {
 }
 
 fn header() {
-    let names: Vec<&str> = contenders(16).into_iter().map(|(name, _)| name).collect();
+    let names: Vec<String> = contenders(16).into_iter().map(|(name, _)| name).collect();
     println!(
         "| workload | capacity | {} | ours - best peer | |",
         names.join(" | ")
