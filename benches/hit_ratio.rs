@@ -137,12 +137,13 @@ impl Contender for Lru {
     }
 }
 
-/// Every contender's name and a cache of `capacity`: ours, SIEVE, the peers, then
-/// the core TinyLfu under the other seeds asked for (see [`seeds`]).
+/// Every contender's name and a cache of `capacity`: ours, TinyLfu split over shards,
+/// SIEVE, the peers, then the core TinyLfu under the other seeds asked for (see
+/// [`seeds`]).
 fn contenders(capacity: usize) -> Vec<(String, Box<dyn Contender>)> {
     let store =
         |seed| MemoryBackend::with_hasher(None, foldhash::fast::FixedState::with_seed(seed));
-    let mut all: Vec<(&str, Box<dyn Contender>)> = vec![
+    let all: Vec<(&str, Box<dyn Contender>)> = vec![
         (
             "jwm TinyLfu",
             Box::new(Core(store(SEED).with_eviction(TinyLfu::new(capacity)))),
@@ -176,8 +177,9 @@ fn contenders(capacity: usize) -> Vec<(String, Box<dyn Contender>)> {
             ))),
         ),
     ];
+    debug_assert_eq!(all.len(), PEERS_END, "the contenders' ranges moved");
     let mut all: Vec<(String, Box<dyn Contender>)> = all
-        .drain(..)
+        .into_iter()
         .map(|(name, cache)| (name.to_string(), cache))
         .collect();
     for (n, seed) in seeds().into_iter().enumerate().skip(1) {
@@ -209,7 +211,9 @@ const SEED: u64 = 0x6a77_6d2d_6361_6368;
 /// Between them, for reference: TinyLfu split over shards with even shares, and SIEVE
 /// in the core.
 const OURS: usize = 2;
+/// The peers: moka, quick_cache and lru.
 const PEERS: usize = 4;
+/// Where the peers end and the core TinyLfu's other seeds begin.
 const PEERS_END: usize = 7;
 
 /// Replays `accesses` on every contender at `capacity` and prints one row.

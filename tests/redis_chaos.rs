@@ -5,13 +5,14 @@
 //! entries of the namespace with garbage (keeping their TTL).
 //!
 //! It checks that no call ever returns a wrong value, nothing panics or hangs, every
-//! call returns within the Redis timeout plus 50% and all but 1 in 10,000 within the
-//! timeout plus 10%, and the process's RSS grows by less than 10% from the end of the
-//! warm-up (the first 15% of the run) to the end. The 1 in 10,000 is the scheduler's:
-//! when a freeze times out every caller at once, 8 threads and 64 tasks wake together
-//! on CI's 2 cores, and a few calls have come back 1-3 ms past the 10% (222.9 ms once).
-//! Two timeouts in a row, or a call that waits twice, take twice the timeout, past
-//! either bound.
+//! call returns within the Redis timeout plus 50% and, on each side (async, sync), all
+//! but 1 in 10,000 of its calls within the timeout plus 10%, and the process's RSS
+//! grows by less than 10% from the end of the warm-up (the first 15% of the run) to
+//! the end. The 1 in 10,000 is the scheduler's: when a freeze times out every caller
+//! at once, 8 threads and 64 tasks wake together on CI's 2 cores, and a few sync calls
+//! have come back 1-3 ms past the 10% (222.9 ms at most, 3 of about 99,000). Two
+//! timeouts in a row, or a call that waits twice, take twice the timeout, past either
+//! bound.
 //!
 //! Knobs: `JWM_CACHE_SOAK_SECS` (default 100) sets the duration, e.g.
 //! `JWM_CACHE_SOAK_SECS=3600` for a long local run; `JWM_CACHE_SOAK_SEED` replays a
@@ -39,8 +40,9 @@ use tokio::runtime::Runtime;
 const TIMEOUT: Duration = Duration::from_millis(200);
 /// A whole call's bound: the timeout plus 10% (the function itself is instant)...
 const CALL_BOUND: Duration = Duration::from_millis(220);
-/// ...which at most this share of the calls may pass, if the scheduler delays them...
-const OVER_BOUND_PER_CALL: f64 = 1e-4;
+/// ...which at most this share of each side's calls may pass, if the scheduler delays
+/// them...
+const OVER_BOUND_SHARE: f64 = 1e-4;
 /// ...and no call passes this one: the timeout plus 50%.
 const HARD_BOUND: Duration = Duration::from_millis(300);
 const TTL: Duration = Duration::from_secs(20);
@@ -139,7 +141,7 @@ struct Stats {
     max_micros: AtomicU64,
     /// Calls over [`CALL_BOUND`], by the fault under way when they began or ended.
     over_bound: [AtomicU64; 4],
-    /// Calls taking ≤ 50 ms, ≤ 220 ms, ≤ 450 ms, more.
+    /// Calls taking ≤ 50 ms, ≤ 220 ms, ≤ 300 ms, more.
     buckets: [AtomicU64; 4],
 }
 
@@ -155,7 +157,7 @@ impl Stats {
         }
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         self.max_micros.fetch_max(micros, Relaxed);
-        let limits = [50_000, 220_000, 450_000];
+        let limits = [50_000, 220_000, 300_000];
         let bucket = limits.iter().position(|&l| micros <= l).unwrap_or(3);
         self.buckets[bucket].fetch_add(1, Relaxed);
     }
@@ -169,7 +171,7 @@ impl Stats {
         let over: Vec<_> = FAULTS.iter().zip(load(&self.over_bound)).collect();
         format!(
             "calls={} wrong={} max={:?} over_{CALL_BOUND:?}_by_fault={over:?} \
-             latency<=50ms/220ms/450ms/more={:?}",
+             latency<=50ms/220ms/300ms/more={:?}",
             self.calls.load(Relaxed),
             self.wrong.load(Relaxed),
             Duration::from_micros(self.max_micros.load(Relaxed)),
@@ -379,10 +381,14 @@ fn the_redis_tier_survives_kills_stalls_and_garbage_without_wrong_values_or_slow
         failures.push(format!("{panics} panicked, {hung} hung"));
     }
     let slowest = format!("the slowest {max_latency:?}");
-    if over_bound as f64 > OVER_BOUND_PER_CALL * calls as f64 {
-        failures.push(format!(
-            "{over_bound} of {calls} calls over {CALL_BOUND:?}, {slowest}"
-        ));
+    for (side, stats) in [("async", &async_stats), ("sync", &sync_stats)] {
+        let (over, calls) = (stats.over_bound(), stats.calls.load(Relaxed));
+        let allowed = (OVER_BOUND_SHARE * calls as f64) as u64;
+        if over > allowed {
+            failures.push(format!(
+                "{over} of {calls} {side} calls over {CALL_BOUND:?} ({allowed} allowed), {slowest}"
+            ));
+        }
     }
     if max_latency > HARD_BOUND {
         failures.push(format!("a call over {HARD_BOUND:?}: {slowest}"));

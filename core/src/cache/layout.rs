@@ -1,6 +1,8 @@
 //! Where a hit's fields lie. A sharded cache holds one `Cache` per shard, each behind
 //! its lock on a cache line of its own; with many small shards, their state competes
 //! with the entries for L1, so a hit should read two lines of it, not four or five.
+//! The layout is arranged for 64-bit targets (8-byte pointers); on others the fields
+//! are smaller and lie elsewhere.
 
 use core::mem::offset_of;
 use core::ops::Range;

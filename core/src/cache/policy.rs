@@ -33,7 +33,8 @@ use super::options::Options;
 /// // A zero TTL stores nothing: it removes any previous value.
 /// assert!(matches!(policy.write::<u8>(Ttl::ZERO, now, |_| Ok(7)), Ok(Write::Remove)));
 /// ```
-// What a hit reads first, in 48 bytes (see `Cache`'s layout).
+// The TTL and freshening, which a hit reads, first; 48 bytes in all with a zero-sized
+// codec (see `Cache`'s layout).
 #[derive(Clone, Debug)]
 #[repr(C)]
 pub struct Policy<S> {
@@ -59,7 +60,7 @@ pub enum Write<E> {
 
 /// The bytes of a policy that a hit reads: its TTL and freshening (for the layout test
 /// in `cache`).
-#[cfg(test)]
+#[cfg(all(test, target_pointer_width = "64"))]
 pub(super) fn read_on_hit() -> core::ops::Range<usize> {
     use core::mem::{offset_of, size_of};
     let freshening = offset_of!(Policy<crate::Identity>, freshening);
