@@ -31,6 +31,8 @@
 //! which is the choice (see [`Simulation`]). Of the shards, the first to fill
 //! simulates for all.
 
+mod choice;
+mod evidence;
 #[cfg(test)]
 mod model;
 mod queues;

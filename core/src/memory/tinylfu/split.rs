@@ -1,28 +1,32 @@
 //! How large the window should be, by a split test: one half of the key space runs
-//! with a window a third smaller than the current choice, the other with one half
-//! larger, and the halves swap roles after every sample of requests. After each pair
-//! of samples, the choice moves to the role that hit more, if by more than chance
-//! (two standard errors): ×3/2 or ×2/3, and ×3 or ×1/3 if by far more (eight). A
-//! workload's own drift affects both halves alike, so it cannot pass for the effect of
-//! the window; and as each half plays each role for a sample, a half whose keys are
-//! simply more popular favours neither. The first quarter of a sample after a swap is
-//! not counted: the windows are still moving.
+//! with a window smaller than the current choice, the other with one larger, and the
+//! halves swap roles after every sample of requests. After each pair of samples, the
+//! choice moves to the role that hit more, if by more than chance (two standard
+//! errors, see [`evidence`](super::evidence)): ×3/2 or ×2/3, and ×3 or ×1/3 if by far
+//! more (eight). A workload's own drift affects both halves alike, so it cannot pass
+//! for the effect of the window; and as each half plays each role for a sample, a half
+//! whose keys are simply more popular favours neither. The first quarter of a sample
+//! after a swap is not counted: the windows are still moving.
+//!
+//! The roles start far apart, at a third and three times the choice, and close in to
+//! a third smaller and half larger at the first decision that leaves the choice where
+//! it was (no difference, or a bound). Near a small choice, close roles hit alike even
+//! where a window many times larger would hit plainly more: far apart, the first pairs
+//! see the slope.
 //!
 //! The shards of a thread-safe cache each see a slice of the requests; they pool their
-//! counts through a `WindowChoice` and decide together.
+//! evidence through a `WindowChoice` and decide together, once a round.
+//!
+//! A policy with under `2 * MIN_BLOCK` entries has too few requests per sample for two
+//! blocks: it keeps its first window.
 //!
 //! Integers only: the core has no floating point functions without `std`.
 
+use super::choice::{Choice, WHOLE};
+#[cfg(test)]
+use super::choice::{FIRST, LEAST, MOST};
+use super::evidence::{BLOCKS, Block, MIN_BLOCK, Tally};
 use super::window_choice::{Sharing, Sizing};
-
-/// Shares are in millionths of a half's entries.
-const WHOLE: u64 = 1_000_000;
-/// The choice to begin with: a window of 1%, as Caffeine's.
-pub(super) const FIRST: u64 = WHOLE / 100;
-/// The choice stays within 0.3% and 90% (the larger window within 99.9%).
-const LEAST: u64 = 3_000;
-const MOST: u64 = 900_000;
-const LARGEST: u64 = WHOLE - WHOLE / 1_000;
 
 /// The part of a sample after a swap that is not counted, as a divisor.
 const SETTLE: u64 = 4;
@@ -33,54 +37,57 @@ const LARGER: usize = 1;
 
 #[derive(Clone, Debug)]
 pub(super) struct Split {
-    /// The current choice of the window's share.
-    choice: u64,
+    /// The current choice.
+    choice: Choice,
     /// The half that runs the larger window this sample.
     larger: usize,
-    /// Requests and hits under each role in this pair of samples.
+    /// Requests and hits under each role in the current block of the sample.
+    block: Block,
+    /// Requests the current block still takes: 0 once it is full, or before the
+    /// sample's first.
+    left: u64,
+    /// The differences of this pair's blocks so far.
     tally: Tally,
     /// Whether this is the pair's second sample.
     second: bool,
     /// Requests since the roles last swapped: the first quarter of a sample, while the
     /// windows move to their new sizes, is not counted.
     since_swap: u64,
-    /// Requests a sample counts (after as many settling).
+    /// Requests a sample counts, after a quarter as many settling: one per entry.
     sample: u64,
     /// The choice this policy shares with others, if any.
     sharing: Sharing,
     /// Whether the choice is made elsewhere, by a simulation: then both halves run
     /// it, and nothing is counted.
     follows: bool,
-}
-
-/// Requests and hits under each role in a pair of samples.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Tally {
-    pub(super) requests: [u64; 2],
-    pub(super) hits: [u64; 2],
+    /// Each half's window share this sample, by its role: kept, as an insert reads it
+    /// several times.
+    shares: [u64; 2],
 }
 
 impl Split {
     pub(super) const fn new() -> Self {
         Split {
-            choice: FIRST,
+            choice: Choice::FIRST,
             larger: 1,
+            block: Block::EMPTY,
+            left: 0,
             tally: Tally::EMPTY,
             second: false,
             since_swap: 0,
             sample: u64::MAX,
             sharing: Sharing::ALONE,
             follows: false,
+            shares: Choice::FIRST.roles(),
         }
     }
 
     /// A window of `share` for both halves, never changed.
     pub(super) fn fixed(share: u64) -> Self {
-        Split {
-            choice: share,
-            follows: true,
-            ..Split::new()
-        }
+        let mut split = Split::new();
+        split.follow();
+        split.choose(Choice { share, wide: false });
+        split
     }
 
     /// How many policies share this one's choice (1 alone).
@@ -92,6 +99,7 @@ impl Split {
     /// policy's own or one that another sharer runs.
     pub(super) fn follow(&mut self) {
         self.follows = true;
+        self.choose(self.choice);
         // Settling from now on: a hit then counts nothing, with no test of its own.
         self.since_swap = 0;
         self.sample = u64::MAX;
@@ -105,8 +113,24 @@ impl Split {
 
     /// Takes up the choice of this policy's simulation, for all that share it.
     pub(super) fn take_up(&mut self, share: u64) {
-        self.choice = share;
+        self.choose(Choice {
+            share,
+            ..self.choice
+        });
         self.sharing.publish(share);
+    }
+
+    /// Takes up `choice`, and sizes each half's window by its role.
+    fn choose(&mut self, choice: Choice) {
+        self.choice = choice;
+        self.shares = if self.follows {
+            [choice.share; 2]
+        } else {
+            let [smaller, larger] = choice.roles();
+            let mut shares = [smaller; 2];
+            shares[self.larger] = larger;
+            shares
+        };
     }
 
     /// Decides with the others that share `sharing`.
@@ -123,23 +147,12 @@ impl Split {
         if half == self.larger { LARGER } else { SMALLER }
     }
 
-    /// The window's share in `half`, by its role this sample.
-    fn share(&self, half: usize) -> u64 {
-        if self.follows {
-            return self.choice;
-        }
-        match self.role(half) {
-            SMALLER => self.choice * 2 / 3,
-            _ => (self.choice * 3 / 2).min(LARGEST),
-        }
-    }
-
     /// How many entries the window of `half` holds, of its `entries`: at least one.
     /// In `u64`: a store holds under 2^32 entries and a share is under 2^20, and a
     /// division of a `u128` would be a call on every insert.
     #[inline]
     pub(super) fn window(&self, half: usize, entries: usize) -> usize {
-        ((entries as u64).saturating_mul(self.share(half)) / WHOLE).max(1) as usize
+        ((entries as u64).saturating_mul(self.shares[half]) / WHOLE).max(1) as usize
     }
 
     /// Counts a hit in `half`.
@@ -149,92 +162,94 @@ impl Split {
         if self.settling() {
             return;
         }
-        let role = self.role(half);
-        self.tally.requests[role] += 1;
-        self.tally.hits[role] += 1;
+        self.count(half, true);
     }
 
-    /// Counts a miss in `half`; once the sample holds `sample` requests, swaps the
-    /// roles, and after a pair of samples decides.
+    /// Counts a request past the settling part of a sample, in blocks of a
+    /// [`BLOCKS`]th of the sample (at least [`MIN_BLOCK`] requests).
+    #[inline]
+    fn count(&mut self, half: usize, hit: bool) {
+        if self.left == 0 {
+            self.next_block();
+        }
+        self.block.count(self.role(half), hit);
+        self.left -= 1;
+    }
+
+    /// Adds the current block, now full, to the tally, and starts the next.
+    #[cold]
+    fn next_block(&mut self) {
+        self.close_block();
+        self.left = (self.sample / BLOCKS).max(MIN_BLOCK);
+    }
+
+    /// Adds the current block to the tally if it is full (a block cut short by a swap
+    /// is dropped: it would count as much as a full one on fewer requests), and empties
+    /// it.
+    fn close_block(&mut self) {
+        if self.left == 0 {
+            self.tally.add(&self.block, self.larger);
+        }
+        self.block = Block::EMPTY;
+    }
+
+    /// Counts a miss in `half`; once the sample holds its settling requests and
+    /// `sample` more, swaps the roles, and after a pair of samples decides.
     pub(super) fn miss(&mut self, half: usize, sample: usize) {
         if self.follows {
-            if let Some(shared) = self.sharing.choice() {
-                self.choice = shared;
+            if let Some(shared) = self.sharing.choice()
+                && shared.share != self.choice.share
+            {
+                self.choose(shared);
             }
             return;
         }
         self.since_swap += 1;
         self.sample = sample as u64;
         if !self.settling() {
-            let role = self.role(half);
-            self.tally.requests[role] += 1;
+            self.count(half, false);
         }
         if self.since_swap >= self.sample + self.sample / SETTLE {
             self.since_swap = 0;
+            self.close_block();
+            self.left = 0;
             self.larger = 1 - self.larger;
-            if self.second {
-                self.decide();
-            } else if let Some(shared) = self.sharing.choice() {
-                // Others may have decided since this policy last voted.
-                self.choice = shared;
-            }
-            self.second = !self.second;
+            let choice = if self.second {
+                self.second = false;
+                self.decide()
+            } else if let Some(shared) = self.sharing.choice()
+                && shared != self.choice
+            {
+                // Others decided since this policy last voted: the sample just ended
+                // probed the old choice, so the pair starts over around the new one.
+                self.tally = Tally::EMPTY;
+                shared
+            } else {
+                self.second = true;
+                self.choice
+            };
+            // Each half's window by its new role.
+            self.choose(choice);
         }
     }
 
-    fn decide(&mut self) {
-        let tally = core::mem::replace(&mut self.tally, Tally::EMPTY);
-        self.choice = match self.sharing.vote(tally) {
-            Some(shared) => shared,
-            None => tally.verdict(self.choice),
-        };
+    /// The choice after this pair.
+    fn decide(&mut self) -> Choice {
+        let evidence = core::mem::replace(&mut self.tally, Tally::EMPTY).evidence();
+        match (self.sharing.vote(evidence), evidence) {
+            (Some(shared), _) => shared,
+            (None, Some(evidence)) => self.choice.after(evidence, 1),
+            (None, None) => self.choice,
+        }
     }
 
     /// Starts a new pair of samples, keeping the choice.
     pub(super) fn restart(&mut self) {
+        self.block = Block::EMPTY;
+        self.left = 0;
         self.tally = Tally::EMPTY;
         self.second = false;
         self.since_swap = 0;
-    }
-}
-
-impl Tally {
-    pub(super) const EMPTY: Tally = Tally {
-        requests: [0; 2],
-        hits: [0; 2],
-    };
-
-    /// The choice after this pair, from `choice`: towards the role that hit more, if by
-    /// more than chance, and further if by far more.
-    pub(super) fn verdict(&self, choice: u64) -> u64 {
-        let [n0, n1] = self.requests.map(u128::from);
-        // Capped: a vote split by a race may leave a round more hits than requests.
-        let [h0, h1] = [
-            self.hits[0].min(self.requests[0]),
-            self.hits[1].min(self.requests[1]),
-        ]
-        .map(u128::from);
-        if n0 == 0 || n1 == 0 {
-            return choice;
-        }
-        let whole = u128::from(WHOLE);
-        let (p0, p1) = (h0 * whole / n0, h1 * whole / n1);
-        let p = (h0 + h1) * whole / (n0 + n1);
-        // The standard error of p1 - p0 under "no difference", in millionths.
-        let error = (p * (whole - p) * (n0 + n1) / (n0 * n1)).isqrt();
-        // Far past chance (8 errors: the workload plainly favours one side), a bigger
-        // step: a recency-biased workload may need a window 50 times the first.
-        if p1 > p0 + 8 * error {
-            (choice * 3).min(MOST)
-        } else if p1 > p0 + 2 * error {
-            (choice * 3 / 2).min(MOST)
-        } else if p0 > p1 + 8 * error {
-            (choice / 3).max(LEAST)
-        } else if p0 > p1 + 2 * error {
-            (choice * 2 / 3).max(LEAST)
-        } else {
-            choice
-        }
     }
 }
 
@@ -242,110 +257,159 @@ impl Tally {
 mod tests {
     use super::*;
 
-    const SAMPLE: usize = 1_000;
+    /// Requests a sample counts: 16 blocks of 100.
+    const SAMPLE: usize = 1_600;
 
-    /// One sample: its settling requests, then 500 counted requests per role, of which
-    /// `smaller` and `larger` hit. Its last request (a miss) ends it.
-    fn sample(split: &mut Split, smaller: u64, larger: u64) {
-        let big = split.larger;
-        for _ in 0..SAMPLE as u64 / SETTLE {
-            split.miss(big, SAMPLE);
-        }
-        for (half, hits) in [(1 - big, smaller), (big, larger)] {
-            for _ in 0..hits {
+    /// One sample: its settling requests, then its counted ones, the halves taking
+    /// turns. A request in block `b` under role `r` hits with a chance of
+    /// `per_mille(b, r)` in 1,000. Its last request (a miss) ends it.
+    fn sample(split: &mut Split, coin: &mut u32, per_mille: impl Fn(u64, usize) -> u32) {
+        sample_of(SAMPLE, split, coin, per_mille);
+    }
+
+    /// One sample of `size` counted requests, as [`sample`] describes.
+    fn sample_of(
+        size: usize,
+        split: &mut Split,
+        coin: &mut u32,
+        per_mille: impl Fn(u64, usize) -> u32,
+    ) {
+        let settling = size as u64 / SETTLE;
+        let total = size as u64 + settling;
+        let block = (size as u64 / BLOCKS).max(MIN_BLOCK);
+        for request in 0..total {
+            let half = (request % 2) as usize;
+            let counted = request.saturating_sub(settling);
+            let chance = per_mille(counted / block, split.role(half));
+            let hit = request + 1 < total && super::super::flip(coin) % 1_000 < chance;
+            if hit {
                 split.hit(half);
-            }
-            for _ in hits..500 {
-                split.miss(half, SAMPLE);
+            } else {
+                split.miss(half, size);
             }
         }
     }
 
-    fn pair(split: &mut Split, smaller: u64, larger: u64) {
-        sample(split, smaller, larger);
-        sample(split, smaller, larger);
+    /// A pair of samples in which each role hits at its own steady rate.
+    fn pair(split: &mut Split, coin: &mut u32, smaller: u32, larger: u32) {
+        for _ in 0..2 {
+            sample(split, coin, |_, role| [smaller, larger][role]);
+        }
     }
 
     #[test]
     fn the_halves_swap_roles_after_each_sample() {
         let mut split = Split::new();
-        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (6, 15));
-        sample(&mut split, 0, 0);
-        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (15, 6));
+        // Far apart at first: a third and three times 1%.
+        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (3, 30));
+        sample(&mut split, &mut 7, |_, _| 0);
+        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (30, 3));
     }
 
     #[test]
-    fn moves_towards_the_role_that_hits_more() {
+    fn moves_towards_the_role_that_hits_more_then_probes_closer() {
         let mut split = Split::new();
-        sample(&mut split, 200, 250);
-        assert_eq!(split.choice, FIRST, "decides after a pair of samples");
-        sample(&mut split, 200, 250);
-        assert_eq!(split.choice, FIRST * 3 / 2);
-        pair(&mut split, 250, 200);
-        pair(&mut split, 250, 200);
-        assert_eq!(split.choice, FIRST * 3 / 2 * 2 / 3 * 2 / 3);
+        let coin = &mut 7;
+        sample(&mut split, coin, |_, role| [300, 600][role]);
+        assert_eq!(
+            split.choice,
+            Choice::FIRST,
+            "decides after a pair of samples"
+        );
+        sample(&mut split, coin, |_, role| [300, 600][role]);
+        // 30 points apart: far past chance, a bigger step.
+        assert_eq!(split.choice.share, FIRST * 3);
+        assert!(split.choice.wide);
+        pair(&mut split, coin, 400, 330);
+        assert_eq!(split.choice.share, FIRST * 3 * 2 / 3);
+        // No difference: the choice stays, and the roles close in.
+        pair(&mut split, coin, 400, 400);
+        assert_eq!(
+            split.choice,
+            Choice {
+                share: FIRST * 2,
+                wide: false
+            }
+        );
+        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (13, 30));
     }
 
     #[test]
-    fn a_plain_difference_takes_a_bigger_step() {
+    fn correlated_runs_of_hits_are_not_taken_for_an_effect() {
         let mut split = Split::new();
-        pair(&mut split, 100, 400);
-        assert_eq!(split.choice, FIRST * 3);
-        pair(&mut split, 400, 100);
-        assert_eq!(split.choice, FIRST);
+        let coin = &mut 7;
+        // The larger role hits 8 points more on average, but in runs: 80% in one
+        // block, 12% in the next. Taken as independent requests, that would be over
+        // four binomial errors; the spread of the blocks makes it about one.
+        for _ in 0..2 {
+            sample(&mut split, coin, |block, role| match role {
+                SMALLER => 380,
+                _ if block % 2 == 0 => 800,
+                _ => 120,
+            });
+        }
+        assert_eq!(split.choice.share, FIRST);
+        // The same 8 points, steadily, move it.
+        pair(&mut split, coin, 380, 460);
+        assert_eq!(split.choice.share, FIRST * 3 / 2);
     }
 
     #[test]
-    fn a_round_with_more_hits_than_requests_is_read_as_all_hits() {
-        let tally = Tally {
-            requests: [100, 100],
-            hits: [150, 40],
-        };
-        assert_eq!(tally.verdict(FIRST), FIRST / 3);
-    }
-
-    #[test]
-    fn stays_when_the_difference_is_chance() {
+    fn a_sample_counts_its_full_blocks_and_drops_a_partial_one() {
         let mut split = Split::new();
-        pair(&mut split, 250, 255);
-        assert_eq!(split.choice, FIRST);
+        let coin = &mut 7;
+        // 1,650 requests: 16 blocks of 103, and 2 left over.
+        sample_of(1_650, &mut split, coin, |_, role| [300, 400][role]);
+        assert_eq!(split.tally.blocks(), [0, 16]);
+        sample_of(1_650, &mut split, coin, |_, role| [300, 400][role]);
+        // The pair decided, and a new one began.
+        assert_eq!(split.tally.blocks(), [0, 0]);
+        assert_ne!(split.choice, Choice::FIRST);
+        // A small policy's blocks hold at least `MIN_BLOCK` requests: 40 give two.
+        let mut small = Split::new();
+        sample_of(40, &mut small, coin, |_, _| 500);
+        assert_eq!(small.tally.blocks(), [0, 2]);
     }
 
     #[test]
     fn stays_within_its_bounds() {
         let mut split = Split::new();
-        for _ in 0..40 {
-            pair(&mut split, 0, 499);
+        let coin = &mut 7;
+        for _ in 0..12 {
+            pair(&mut split, coin, 0, 999);
         }
-        assert_eq!(split.choice, MOST);
+        assert_eq!(split.choice.share, MOST);
         assert!(split.window(split.larger, 1_000) <= 999);
-        for _ in 0..40 {
-            pair(&mut split, 499, 0);
+        for _ in 0..12 {
+            pair(&mut split, coin, 999, 0);
         }
-        assert_eq!(split.choice, LEAST);
+        assert_eq!(split.choice.share, LEAST);
         assert_eq!(split.window(1 - split.larger, 100), 1);
     }
 
     #[cfg(target_has_atomic = "ptr")]
     #[test]
-    fn shared_counts_decide_what_each_alone_could_not() {
+    fn shared_evidence_decides_what_each_alone_could_not() {
         use crate::memory::tinylfu::window_choice::{Sharing, WindowChoice};
 
-        // 4 points apart on 1,000 requests per role is chance; on 2,000 it is not.
-        let mut alone = Split::new();
-        pair(&mut alone, 250, 270);
-        assert_eq!(alone.choice, FIRST);
-
         let choice = WindowChoice::new(2);
-        let [mut first, mut second] = [Split::new(), Split::new()];
-        first.decide_with(Sharing::joined(&choice));
-        second.decide_with(Sharing::joined(&choice));
-        pair(&mut first, 250, 270);
-        assert_eq!(first.choice, FIRST, "the round waits for every vote");
-        pair(&mut second, 250, 270);
-        assert_eq!(second.choice, FIRST * 3 / 2);
-        // The first takes up the choice when its halves next swap roles.
-        sample(&mut first, 0, 0);
-        assert_eq!(first.choice, FIRST * 3 / 2);
+        let [first, second] = [(); 2].map(|_| Sharing::joined(&choice));
+        assert_eq!(
+            first.vote(Some(1_600)),
+            Some(Choice::FIRST),
+            "the round waits"
+        );
+        let decided = second.vote(Some(1_600)).unwrap();
+        assert_eq!(decided.share, FIRST * 3 / 2);
+        assert_eq!(first.choice(), Some(decided));
+        // A round with no evidence decides nothing.
+        assert_eq!(first.vote(None), Some(decided));
+        assert_eq!(second.vote(None), Some(decided));
+
+        // A policy takes up the shared choice when its halves next swap roles.
+        let mut split = Split::new();
+        split.decide_with(first);
+        sample(&mut split, &mut 7, |_, _| 0);
+        assert_eq!(split.choice, decided);
     }
 }

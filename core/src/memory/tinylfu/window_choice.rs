@@ -1,9 +1,9 @@
 //! One window choice for several [`TinyLfu`](super::TinyLfu) policies: the shards of
 //! a thread-safe cache. A shard sees only its slice of the requests, so its own split
 //! test has a fraction of the evidence and rarely tells the windows apart; pooled, the
-//! shards' counts weigh as much as one whole cache's would.
+//! shards' evidence weighs as much as one whole cache's would.
 
-use super::split::Tally;
+use super::choice::Choice;
 
 /// How a policy sizes its window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,7 +12,9 @@ pub(super) enum Sizing {
     SplitTest,
     /// By its miniature simulation, for all that share its choice.
     Simulation,
-    /// By the simulation another policy that shares its choice runs.
+    /// By the simulation another policy that shares its choice runs (only a policy
+    /// that shares its choice, through atomics, can be told to).
+    #[cfg_attr(not(target_has_atomic = "ptr"), allow(dead_code))]
     Follow,
 }
 
@@ -30,11 +32,11 @@ pub(super) struct Sharing;
 impl Sharing {
     pub(super) const ALONE: Sharing = Sharing;
 
-    pub(super) fn choice(&self) -> Option<u64> {
+    pub(super) fn choice(&self) -> Option<Choice> {
         None
     }
 
-    pub(super) fn vote(&self, _: Tally) -> Option<u64> {
+    pub(super) fn vote(&self, _: Option<i64>) -> Option<Choice> {
         None
     }
 
@@ -56,20 +58,19 @@ impl Sharing {
 #[cfg(target_has_atomic = "ptr")]
 mod atomic {
     use alloc::sync::Arc;
-    use core::sync::atomic::{AtomicUsize, Ordering};
+    use core::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-    use super::{Sizing, Tally};
-    use crate::memory::tinylfu::split;
+    use super::{Choice, Sizing};
 
     /// One choice of window size for the policies that join it with
     /// [`TinyLfu::with_window_choice`](crate::memory::TinyLfu::with_window_choice) or
     /// [`MemoryBackend::with_window_choice`](crate::memory::MemoryBackend::with_window_choice).
     ///
     /// Each policy still runs its own split test (see [`TinyLfu`](crate::TinyLfu)),
-    /// and at the end of each pair of samples adds its counts here instead of
+    /// and at the end of each pair of samples adds its evidence here instead of
     /// deciding. Every `voters`-th vote closes a round and decides for all on the
-    /// summed counts; each policy takes up the choice when its halves next swap roles.
-    /// A vote that races a decision counts in this round or the next.
+    /// summed evidence; each policy takes up the choice when its halves next swap
+    /// roles. A vote that races a decision counts in this round or the next.
     ///
     /// If the first policy to fill holds, times their number, 128 Ki entries or more,
     /// it runs a miniature simulation of its keys for all instead, and each of the
@@ -93,10 +94,13 @@ mod atomic {
     pub struct WindowChoice {
         /// Votes per round: one per policy, if they vote at the same pace.
         voters: usize,
-        /// The window's share, in millionths of a half's entries.
+        /// The [`Choice`], packed (see [`pack`]), so that one update changes it whole.
         choice: AtomicUsize,
-        requests: [AtomicUsize; 2],
-        hits: [AtomicUsize; 2],
+        /// The round's evidence, summed (saturating).
+        evidence: AtomicIsize,
+        /// How many of the round's votes brought evidence.
+        counted: AtomicUsize,
+        /// Votes in all, over every round.
         votes: AtomicUsize,
         /// How the policies size their window: decided by the first to fill.
         sizing: AtomicUsize,
@@ -107,9 +111,9 @@ mod atomic {
         pub fn new(voters: usize) -> Arc<Self> {
             Arc::new(WindowChoice {
                 voters: voters.max(1),
-                choice: AtomicUsize::new(split::FIRST as usize),
-                requests: [AtomicUsize::new(0), AtomicUsize::new(0)],
-                hits: [AtomicUsize::new(0), AtomicUsize::new(0)],
+                choice: AtomicUsize::new(pack(Choice::FIRST)),
+                evidence: AtomicIsize::new(0),
+                counted: AtomicUsize::new(0),
                 votes: AtomicUsize::new(0),
                 sizing: AtomicUsize::new(UNDECIDED),
             })
@@ -117,36 +121,64 @@ mod atomic {
 
         /// The window's current share of each policy's entries, in millionths.
         pub fn millionths(&self) -> u32 {
-            self.choice.load(Ordering::Relaxed) as u32
+            self.current().share as u32
         }
 
-        // Relaxed throughout: the counts are evidence, not guards of other memory. A
+        /// The current choice.
+        fn current(&self) -> Choice {
+            unpack(self.choice.load(Ordering::Relaxed))
+        }
+
+        // Relaxed throughout: the sums are evidence, not guards of other memory. A
         // vote that races the decision may land in either round, even split between
-        // them (hits without their requests): `verdict` caps hits at requests.
-        fn vote(&self, tally: Tally) -> u64 {
-            // A round holds a few times the entries in counts: far under `usize::MAX`.
-            let add = |into: &[AtomicUsize; 2], counts: [u64; 2]| {
-                for (into, count) in into.iter().zip(counts) {
-                    into.fetch_add(count as usize, Ordering::Relaxed);
-                }
-            };
-            add(&self.requests, tally.requests);
-            add(&self.hits, tally.hits);
+        // them (its evidence in one, its count in the other): a round then weighs
+        // it a little off, and one with evidence but no count decides nothing.
+        fn vote(&self, evidence: Option<i64>) -> Choice {
+            if let Some(evidence) = evidence {
+                // At most ±16,000 a vote; saturating, for a choice shared by more
+                // policies than a 32-bit `isize` can sum.
+                let add = |sum: isize| Some(sum.saturating_add(evidence as isize));
+                let _ = self
+                    .evidence
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, add);
+                self.counted.fetch_add(1, Ordering::Relaxed);
+            }
             // Exactly one vote in `voters` decides.
             if !(self.votes.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(self.voters) {
-                return u64::from(self.millionths());
+                return self.current();
             }
-            let take = |from: &[AtomicUsize; 2]| {
-                from.each_ref()
-                    .map(|count| count.swap(0, Ordering::Relaxed) as u64)
-            };
-            let round = Tally {
-                requests: take(&self.requests),
-                hits: take(&self.hits),
-            };
-            let next = round.verdict(u64::from(self.millionths()));
-            self.choice.store(next as usize, Ordering::Relaxed);
+            let evidence = self.evidence.swap(0, Ordering::Relaxed) as i64;
+            let counted = self.counted.swap(0, Ordering::Relaxed) as u64;
+            if counted == 0 {
+                return self.current();
+            }
+            // From the choice as it is: a decider of an earlier round may have been
+            // slower than this one.
+            let mut next = self.current();
+            let _ = self
+                .choice
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |packed| {
+                    next = unpack(packed).after(evidence, counted);
+                    Some(pack(next))
+                });
             next
+        }
+    }
+
+    /// Marks a wide choice in its packed form: the top bit, above any share (at most a
+    /// million).
+    const WIDE: usize = 1 << (usize::BITS - 1);
+
+    /// A choice as one word, for one atomic.
+    const fn pack(choice: Choice) -> usize {
+        choice.share as usize | if choice.wide { WIDE } else { 0 }
+    }
+
+    /// The choice [`pack`] made `packed` of.
+    fn unpack(packed: usize) -> Choice {
+        Choice {
+            share: (packed & !WIDE) as u64,
+            wide: packed & WIDE != 0,
         }
     }
 
@@ -165,15 +197,14 @@ mod atomic {
         }
 
         /// The shared choice, if any.
-        pub(in crate::memory::tinylfu) fn choice(&self) -> Option<u64> {
-            self.0
-                .as_deref()
-                .map(|choice| u64::from(choice.millionths()))
+        pub(in crate::memory::tinylfu) fn choice(&self) -> Option<Choice> {
+            self.0.as_deref().map(WindowChoice::current)
         }
 
-        /// Adds a pair's counts to the shared round; the choice after the vote, if shared.
-        pub(in crate::memory::tinylfu) fn vote(&self, tally: Tally) -> Option<u64> {
-            self.0.as_deref().map(|choice| choice.vote(tally))
+        /// Adds a pair's evidence (if it had enough blocks) to the shared round; the
+        /// choice after the vote, if shared.
+        pub(in crate::memory::tinylfu) fn vote(&self, evidence: Option<i64>) -> Option<Choice> {
+            self.0.as_deref().map(|choice| choice.vote(evidence))
         }
 
         /// How many policies share the choice (1 alone).
@@ -208,7 +239,8 @@ mod atomic {
         /// Sets the shared choice, if any.
         pub(in crate::memory::tinylfu) fn publish(&self, share: u64) {
             if let Some(choice) = self.0.as_deref() {
-                choice.choice.store(share as usize, Ordering::Relaxed);
+                let packed = pack(Choice { share, wide: false });
+                choice.choice.store(packed, Ordering::Relaxed);
             }
         }
     }
@@ -227,13 +259,34 @@ mod tests {
         assert_eq!(second.sizing(false), Sizing::Follow);
         assert_eq!(third.sizing(true), Sizing::Follow);
         first.publish(400_000);
-        assert_eq!(second.choice(), Some(400_000));
+        assert_eq!(second.choice().map(|choice| choice.share), Some(400_000));
         assert_eq!(large.millionths(), 400_000);
+
+        // The simulation's choice is never wide.
+        assert_eq!(second.choice().map(|choice| choice.wide), Some(false));
 
         let small = WindowChoice::new(2);
         let [first, second] = [(); 2].map(|_| Sharing::joined(&small));
         assert_eq!(first.sizing(false), Sizing::SplitTest);
         assert_eq!(second.sizing(true), Sizing::SplitTest);
         assert_eq!(Sharing::ALONE.sizing(true), Sizing::Simulation);
+    }
+
+    #[test]
+    fn a_round_moves_the_share_and_narrows_the_roles_together() {
+        let choice = WindowChoice::new(1);
+        let policy = Sharing::joined(&choice);
+        let first = policy.choice().unwrap();
+        assert!(first.wide);
+        // Past eight errors: three times the share, the roles still wide.
+        let moved = policy.vote(Some(9_000)).unwrap();
+        assert_eq!((moved.share, moved.wide), (first.share * 3, true));
+        // No difference: the share stays and the roles close in, in one update.
+        let stayed = policy.vote(Some(100)).unwrap();
+        assert_eq!((stayed.share, stayed.wide), (moved.share, false));
+        assert_eq!(policy.choice(), Some(stayed));
+        assert_eq!(u64::from(choice.millionths()), stayed.share);
+        // A vote without evidence decides nothing.
+        assert_eq!(policy.vote(None), Some(stayed));
     }
 }

@@ -1,0 +1,88 @@
+//! The split test's choice of the window's share, and how it moves on the evidence
+//! of a pair of samples, or of a round of them pooled from several policies.
+
+/// Shares are in millionths of a half's entries.
+pub(super) const WHOLE: u64 = 1_000_000;
+/// The choice to begin with: a window of 1%, as Caffeine's.
+pub(super) const FIRST: u64 = WHOLE / 100;
+/// The choice stays within 0.3% and 90% (the larger window within 99.9%).
+pub(super) const LEAST: u64 = 3_000;
+pub(super) const MOST: u64 = 900_000;
+const LARGEST: u64 = WHOLE - WHOLE / 1_000;
+
+/// A choice of the window's share, and how far apart the roles probe around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Choice {
+    /// The window's share, in millionths of a half's entries.
+    pub(super) share: u64,
+    /// Whether the roles are still far apart: a third and three times the share.
+    pub(super) wide: bool,
+}
+
+impl Choice {
+    /// A window of 1%, as Caffeine's, probed far around.
+    pub(super) const FIRST: Choice = Choice {
+        share: FIRST,
+        wide: true,
+    };
+
+    /// The smaller and the larger role's window shares around this choice.
+    pub(super) const fn roles(self) -> [u64; 2] {
+        let Choice { share, wide } = self;
+        let (smaller, larger) = if wide {
+            (share / 3, share * 3)
+        } else {
+            (share * 2 / 3, share * 3 / 2)
+        };
+        let larger = if larger < LARGEST { larger } else { LARGEST };
+        [smaller, larger]
+    }
+
+    /// The choice after `votes` pairs whose summed `evidence` (thousandths of a
+    /// standard error, see [`Tally::evidence`](super::evidence::Tally::evidence)) is given: towards the role that hit
+    /// more, if by more than two errors, and further if by more than eight. Summed over
+    /// pairs, the evidence is weighed by Stouffer's method: its sum over the root of
+    /// their number. The roles close in once the choice stays.
+    pub(super) fn after(self, evidence: i64, votes: u64) -> Choice {
+        // Compares squares: |evidence| / sqrt(votes) > errors * 1000.
+        let past = |errors: i128| {
+            i128::from(evidence).pow(2) > (errors * 1_000).pow(2) * i128::from(votes)
+        };
+        let share = self.share;
+        let share = match (evidence > 0, past(8), past(2)) {
+            // Far past chance (the workload plainly favours one side), a bigger step:
+            // a recency-biased workload may need a window 50 times the first.
+            (true, true, _) => (share * 3).min(MOST),
+            (true, false, true) => (share * 3 / 2).min(MOST),
+            (false, true, _) => (share / 3).max(LEAST),
+            (false, false, true) => (share * 2 / 3).max(LEAST),
+            _ => share,
+        };
+        Choice {
+            share,
+            wide: self.wide && share != self.share,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_summed_over_pairs_weighs_by_the_root_of_their_number() {
+        let first = Choice::FIRST;
+        // 1.6 errors alone is chance; twice that over two pairs is 2.26 errors.
+        assert_eq!(
+            first.after(1_600, 1),
+            Choice {
+                wide: false,
+                ..first
+            }
+        );
+        assert_eq!(first.after(3_200, 2).share, FIRST * 3 / 2);
+        assert_eq!(first.after(-3_200, 2).share, FIRST * 2 / 3);
+        assert_eq!(first.after(-8_100, 1).share, FIRST / 3);
+        assert_eq!(first.after(3_200, 3).share, FIRST);
+    }
+}
