@@ -191,4 +191,40 @@ mod tests {
         let far = [399_000, 400_000, 401_000];
         assert_eq!(tally(&far, &far).evidence(), Some(CAP));
     }
+
+    proptest::proptest! {
+        /// The integer evidence against the formula in floating point, wherever the
+        /// blocks spread by more than a hundredth of a point.
+        #[test]
+        fn evidence_matches_the_formula_in_floating_point(
+            first in proptest::collection::vec(-500_000i64..=500_000, 0..24),
+            second in proptest::collection::vec(-500_000i64..=500_000, 0..24),
+        ) {
+            extern crate std;
+            use alloc::vec::Vec;
+
+            let got = tally(&first, &second).evidence();
+            if first.len() < 2 || second.len() < 2 {
+                proptest::prop_assert_eq!(got, None);
+                return Ok(());
+            }
+            let mean = |v: &[i64]| v.iter().sum::<i64>() as f64 / v.len() as f64;
+            let squares = |v: &[i64]| {
+                let m = mean(v);
+                v.iter().map(|&d| (d as f64 - m).powi(2)).sum::<f64>()
+            };
+            let (k0, k1) = (first.len() as f64, second.len() as f64);
+            let variance = (squares(&first) + squares(&second)) / (k0 + k1 - 2.0);
+            proptest::prop_assume!(variance >= 10_000.0 * 10_000.0);
+            let difference = (mean(&first) + mean(&second)) / 2.0;
+            let error = (variance * (1.0 / k0 + 1.0 / k1) / 4.0).sqrt();
+            let expected = (difference / error * 1_000.0).clamp(-16_000.0, 16_000.0);
+            let got = got.unwrap() as f64;
+            let all: Vec<i64> = first.iter().chain(&second).copied().collect();
+            proptest::prop_assert!(
+                (got - expected).abs() <= 1.0 + expected.abs() / 1_000.0,
+                "{got} against {expected} for {all:?}"
+            );
+        }
+    }
 }

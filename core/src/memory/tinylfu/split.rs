@@ -412,4 +412,33 @@ mod tests {
         sample(&mut split, &mut 7, |_, _| 0);
         assert_eq!(split.choice, decided);
     }
+
+    proptest::proptest! {
+        /// Whatever the requests, each half's window follows its role around the
+        /// choice, and the choice stays within its bounds.
+        #[test]
+        fn the_windows_follow_the_roles_and_the_choice_its_bounds(
+            size in 1usize..3_000,
+            requests in proptest::collection::vec((0usize..2, 0u32..1_000), 1..12_000),
+            larger_hits in 0u32..1_000,
+            smaller_hits in 0u32..1_000,
+        ) {
+            let mut split = Split::new();
+            for (half, chance) in requests {
+                let hits = [smaller_hits, larger_hits][split.role(half)];
+                if chance < hits {
+                    split.hit(half);
+                } else {
+                    split.miss(half, size);
+                }
+                let Choice { share, .. } = split.choice;
+                proptest::prop_assert!((LEAST..=MOST).contains(&share));
+                let [smaller, larger] = split.choice.roles();
+                let mut shares = [smaller; 2];
+                shares[split.larger] = larger;
+                proptest::prop_assert_eq!(split.shares, shares);
+                proptest::prop_assert!(split.left <= (size as u64 / BLOCKS).max(MIN_BLOCK));
+            }
+        }
+    }
 }
