@@ -3,11 +3,13 @@
 
 /// Shares are in millionths of a half's entries.
 pub(super) const WHOLE: u64 = 1_000_000;
-/// The choice to begin with: a window of 1%, as Caffeine's.
-pub(super) const FIRST: u64 = WHOLE / 100;
-/// The choice stays within 0.3% and 90% (the larger window within 99.9%).
+/// The share to begin with: a window of 1%, as Caffeine's.
+pub(super) const FIRST_SHARE: u64 = WHOLE / 100;
+/// The least share the choice takes: 0.3%.
 pub(super) const LEAST: u64 = 3_000;
+/// The most share the choice takes: 90%.
 pub(super) const MOST: u64 = 900_000;
+/// The most share the larger role takes: 99.9%.
 const LARGEST: u64 = WHOLE - WHOLE / 1_000;
 
 /// A choice of the window's share, and how far apart the roles probe around it.
@@ -22,7 +24,7 @@ pub(super) struct Choice {
 impl Choice {
     /// A window of 1%, as Caffeine's, probed far around.
     pub(super) const FIRST: Choice = Choice {
-        share: FIRST,
+        share: FIRST_SHARE,
         wide: true,
     };
 
@@ -38,12 +40,14 @@ impl Choice {
         [smaller, larger]
     }
 
-    /// The choice after `votes` pairs whose summed `evidence` (thousandths of a
-    /// standard error, see [`Tally::evidence`](super::evidence::Tally::evidence)) is given: towards the role that hit
-    /// more, if by more than two errors, and further if by more than eight. Summed over
-    /// pairs, the evidence is weighed by Stouffer's method: its sum over the root of
-    /// their number. The roles close in once the choice stays.
+    /// The choice after `votes` pairs (at least one) whose summed `evidence`
+    /// (thousandths of a standard error, see
+    /// [`Tally::evidence`](super::evidence::Tally::evidence)) is given: towards the
+    /// role that hit more, if by more than two errors, and further if by more than
+    /// eight. Summed over pairs, the evidence is weighed by Stouffer's method: its sum
+    /// over the root of their number. The roles close in once the choice stays.
     pub(super) fn after(self, evidence: i64, votes: u64) -> Choice {
+        debug_assert!(votes > 0, "no pair voted");
         // Compares squares: |evidence| / sqrt(votes) > errors * 1000.
         let past = |errors: i128| {
             i128::from(evidence).pow(2) > (errors * 1_000).pow(2) * i128::from(votes)
@@ -80,9 +84,9 @@ mod tests {
                 ..first
             }
         );
-        assert_eq!(first.after(3_200, 2).share, FIRST * 3 / 2);
-        assert_eq!(first.after(-3_200, 2).share, FIRST * 2 / 3);
-        assert_eq!(first.after(-8_100, 1).share, FIRST / 3);
-        assert_eq!(first.after(3_200, 3).share, FIRST);
+        assert_eq!(first.after(3_200, 2).share, FIRST_SHARE * 3 / 2);
+        assert_eq!(first.after(-3_200, 2).share, FIRST_SHARE * 2 / 3);
+        assert_eq!(first.after(-8_100, 1).share, FIRST_SHARE / 3);
+        assert_eq!(first.after(3_200, 3).share, FIRST_SHARE);
     }
 }

@@ -8,18 +8,25 @@
 //! over and lets one lucky run pass for the effect of the window. So each sample is cut
 //! into [`BLOCKS`] blocks of requests, each block gives one difference of hit ratios,
 //! and the spread of those differences gives the error, whatever the correlation within
-//! a block.
+//! a block. Runs longer than a block (a sixteenth of a sample) still weigh more than
+//! they should, as neighbouring blocks then move together.
 //!
 //! A half's own keys may be more popular than the other's: that adds to the
 //! differences of the sample in which it runs the larger window and takes the same from
 //! the other's. So the spread is taken within each sample, and the mean weighs both
 //! samples alike.
 
-/// The blocks a sample is cut into.
+/// The blocks a sample is cut into: a pair's 32 leave 30 degrees of freedom, so the
+/// ratio of mean to error is close enough to normal for the thresholds of
+/// [`Choice::after`](super::choice::Choice::after).
 pub(super) const BLOCKS: u64 = 16;
 /// The fewest requests in a block: fewer would often leave a role with none, or
 /// ratios of only 0 and 1.
 pub(super) const MIN_BLOCK: u64 = 16;
+/// The fewest blocks per sample that give evidence: with fewer, the ratio's tails are
+/// too heavy for thresholds set for a normal one (at 14 degrees of freedom, 6.5% of
+/// pairs pass two errors by chance, against 4.6%).
+pub(super) const MIN_BLOCKS: u64 = 8;
 
 /// A pair's evidence is capped at this many standard errors, in thousandths, so that no
 /// one policy's pair outweighs many others' in a shared round.
@@ -29,7 +36,9 @@ const CAP: i64 = 16_000;
 /// block of a sample.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Block {
+    /// Requests under each role.
     requests: [u64; 2],
+    /// Hits under each role.
     hits: [u64; 2],
 }
 
@@ -62,8 +71,11 @@ impl Block {
 /// window: their number, sum and sum of squares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Tally {
+    /// Blocks tallied.
     blocks: [u64; 2],
+    /// Their differences, summed.
     sums: [i64; 2],
+    /// Their differences, squared and summed.
     /// A square is at most 10^12, so a `u64` holds over ten million blocks' worth.
     squares: [u64; 2],
 }
@@ -93,11 +105,12 @@ impl Tally {
     }
 
     /// How far the larger window hit more (or less, below zero), in thousandths of a
-    /// standard error, capped at ±16 errors; `None` with fewer than two blocks from
+    /// standard error, capped at ±16 errors; `None` with fewer than [`MIN_BLOCKS`] from
     /// either sample.
     pub(super) fn evidence(&self) -> Option<i64> {
         let [k0, k1] = self.blocks.map(i128::from);
-        if k0 < 2 || k1 < 2 {
+        let least = i128::from(MIN_BLOCKS);
+        if k0 < least || k1 < least {
             return None;
         }
         let [s0, s1] = self.sums.map(i128::from);
@@ -155,17 +168,21 @@ mod tests {
         assert_eq!((tally.blocks, tally.sums), ([1, 0], [500_000, 0]));
     }
 
+    /// Eight blocks: differences of 1, 3, 5 and 7 points, twice.
+    const POINTS: [i64; 8] = [
+        10_000, 30_000, 50_000, 70_000, 10_000, 30_000, 50_000, 70_000,
+    ];
+
     #[test]
     fn evidence_is_the_mean_difference_over_its_standard_error() {
-        // Differences 1, 3 and 5 points in each sample: mean 3 points, spread within
-        // each sample 2 points (variance 4 over 4 degrees of freedom, as both samples
-        // pool theirs), so the mean's error is 2 / sqrt(6) and the evidence is
-        // 3 / (2 / sqrt(6)) = 3.674 errors.
-        let points = [10_000, 30_000, 50_000];
-        assert_eq!(tally(&points, &points).evidence(), Some(3_674));
+        // Both samples [`POINTS`]: mean 4 points; squared deviations 40 in each, 80
+        // over 14 degrees of freedom (both samples pool theirs): variance 5.714. The
+        // mean's error is the root of 5.714 (1/8 + 1/8) / 4 = 0.598, and the evidence
+        // 4 / 0.598 = 6.693 errors.
+        assert_eq!(tally(&POINTS, &POINTS).evidence(), Some(6_693));
         // The same against the larger window.
-        let against = points.map(|d| -d);
-        assert_eq!(tally(&against, &against).evidence(), Some(-3_674));
+        let against = POINTS.map(|d| -d);
+        assert_eq!(tally(&against, &against).evidence(), Some(-6_693));
     }
 
     #[test]
@@ -173,28 +190,25 @@ mod tests {
         // Half 1's keys hit 20 points more whatever its window: that adds 20 to the
         // differences of the sample in which it runs the larger window, and takes 20
         // from the other's. Neither the mean nor the spread within a sample moves.
-        let points = [10_000, 30_000, 50_000];
-        let skewed = tally(&points.map(|d| d - 200_000), &points.map(|d| d + 200_000));
-        assert_eq!(skewed.evidence(), Some(3_674));
+        let skewed = tally(&POINTS.map(|d| d - 200_000), &POINTS.map(|d| d + 200_000));
+        assert_eq!(skewed.evidence(), Some(6_693));
     }
 
     #[test]
     fn too_few_blocks_say_nothing_and_no_spread_says_the_most() {
-        assert_eq!(tally(&[10_000], &[10_000, 10_000]).evidence(), None);
-        assert_eq!(
-            tally(&[10_000, 10_000], &[10_000, 10_000]).evidence(),
-            Some(CAP)
-        );
-        assert_eq!(tally(&[-5, -5], &[-5, -5]).evidence(), Some(-CAP));
-        assert_eq!(tally(&[0, 0], &[0, 0]).evidence(), Some(0));
-        // Far past the cap: 40 points apart with a spread of about one.
-        let far = [399_000, 400_000, 401_000];
+        assert_eq!(tally(&POINTS[1..], &POINTS).evidence(), None);
+        let same = |d: i64| [d; MIN_BLOCKS as usize];
+        assert_eq!(tally(&same(10_000), &same(10_000)).evidence(), Some(CAP));
+        assert_eq!(tally(&same(-5), &same(-5)).evidence(), Some(-CAP));
+        assert_eq!(tally(&same(0), &same(0)).evidence(), Some(0));
+        // Far past the cap: 40 points apart, spread by hundredths of a point.
+        let far = POINTS.map(|d| 400_000 + d / 50);
         assert_eq!(tally(&far, &far).evidence(), Some(CAP));
     }
 
     proptest::proptest! {
         /// The integer evidence against the formula in floating point, wherever the
-        /// blocks spread by more than a hundredth of a point.
+        /// blocks spread by a point or more.
         #[test]
         fn evidence_matches_the_formula_in_floating_point(
             first in proptest::collection::vec(-500_000i64..=500_000, 0..24),
@@ -204,7 +218,8 @@ mod tests {
             use alloc::vec::Vec;
 
             let got = tally(&first, &second).evidence();
-            if first.len() < 2 || second.len() < 2 {
+            let least = MIN_BLOCKS as usize;
+            if first.len() < least || second.len() < least {
                 proptest::prop_assert_eq!(got, None);
                 return Ok(());
             }

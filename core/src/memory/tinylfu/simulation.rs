@@ -26,7 +26,7 @@ use crate::memory::eviction::Eviction;
 /// The window shares simulated, in millionths: a geometric range, 1% to 70%.
 const SHARES: [u64; 6] = [10_000, 30_000, 80_000, 200_000, 400_000, 700_000];
 const _: () = assert!(
-    SHARES[0] == super::choice::FIRST,
+    SHARES[0] == super::choice::FIRST_SHARE,
     "a simulation starts from the first choice"
 );
 /// About as many entries as each miniature cache holds: the policy's size over a

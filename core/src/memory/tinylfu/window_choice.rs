@@ -30,20 +30,25 @@ pub(super) struct Sharing;
 
 #[cfg(not(target_has_atomic = "ptr"))]
 impl Sharing {
+    /// A policy's own choice.
     pub(super) const ALONE: Sharing = Sharing;
 
+    /// No shared choice.
     pub(super) fn choice(&self) -> Option<Choice> {
         None
     }
 
+    /// No round to vote in: the caller decides alone.
     pub(super) fn vote(&self, _: Option<i64>) -> Option<Choice> {
         None
     }
 
+    /// The policy alone.
     pub(super) fn sharers(&self) -> usize {
         1
     }
 
+    /// By simulation if the cache is large enough, else by the split test.
     pub(super) fn sizing(&self, simulate: bool) -> Sizing {
         if simulate {
             Sizing::Simulation
@@ -52,6 +57,7 @@ impl Sharing {
         }
     }
 
+    /// Nothing to publish to.
     pub(super) fn publish(&self, _: u64) {}
 }
 
@@ -68,8 +74,9 @@ mod atomic {
     ///
     /// Each policy still runs its own split test (see [`TinyLfu`](crate::TinyLfu)),
     /// and at the end of each pair of samples adds its evidence here instead of
-    /// deciding. Every `voters`-th vote closes a round and decides for all on the
-    /// summed evidence; each policy takes up the choice when its halves next swap
+    /// deciding. Every `voters`-th vote closes a round and decides for all by
+    /// Stouffer's method: the summed evidence over the root of the number of votes
+    /// that brought some. Each policy takes up the choice when its halves next swap
     /// roles. A vote that races a decision counts in this round or the next.
     ///
     /// If the first policy to fill holds, times their number, 128 Ki entries or more,
@@ -144,7 +151,10 @@ mod atomic {
                 self.counted.fetch_add(1, Ordering::Relaxed);
             }
             // Exactly one vote in `voters` decides.
-            if !(self.votes.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(self.voters) {
+            // Wrapping: a tiny policy votes often, and a 32-bit count can run out (a
+            // round of another length then, once).
+            let votes = self.votes.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            if !votes.is_multiple_of(self.voters) {
                 return self.current();
             }
             let evidence = self.evidence.swap(0, Ordering::Relaxed) as i64;
@@ -168,14 +178,16 @@ mod atomic {
     /// Marks a wide choice in its packed form: the top bit, above any share (at most a
     /// million).
     const WIDE: usize = 1 << (usize::BITS - 1);
+    // Every share fits under it (a 16-bit `usize` could not hold the shares).
+    const _: () = assert!((crate::memory::tinylfu::choice::MOST as usize) < WIDE);
 
     /// A choice as one word, for one atomic.
-    const fn pack(choice: Choice) -> usize {
+    pub(super) const fn pack(choice: Choice) -> usize {
         choice.share as usize | if choice.wide { WIDE } else { 0 }
     }
 
     /// The choice [`pack`] made `packed` of.
-    fn unpack(packed: usize) -> Choice {
+    pub(super) fn unpack(packed: usize) -> Choice {
         Choice {
             share: (packed & !WIDE) as u64,
             wide: packed & WIDE != 0,
@@ -288,5 +300,17 @@ mod tests {
         assert_eq!(u64::from(choice.millionths()), stayed.share);
         // A vote without evidence decides nothing.
         assert_eq!(policy.vote(None), Some(stayed));
+    }
+
+    #[test]
+    fn a_packed_choice_unpacks_to_itself() {
+        use crate::memory::tinylfu::choice::{LEAST, MOST};
+
+        for share in [LEAST, Choice::FIRST.share, MOST] {
+            for wide in [false, true] {
+                let choice = Choice { share, wide };
+                assert_eq!(atomic::unpack(atomic::pack(choice)), choice);
+            }
+        }
     }
 }

@@ -17,24 +17,25 @@
 //! The shards of a thread-safe cache each see a slice of the requests; they pool their
 //! evidence through a `WindowChoice` and decide together, once a round.
 //!
-//! A policy with under `2 * MIN_BLOCK` entries has too few requests per sample for two
-//! blocks: it keeps its first window.
+//! A policy alone with under 128 entries has too few requests per sample for the
+//! blocks its evidence needs (`MIN_BLOCKS` of `MIN_BLOCK` requests): it keeps its first
+//! window. One that shares its choice takes up the others'.
 //!
 //! Integers only: the core has no floating point functions without `std`.
 
 use super::choice::{Choice, WHOLE};
-#[cfg(test)]
-use super::choice::{FIRST, LEAST, MOST};
 use super::evidence::{BLOCKS, Block, MIN_BLOCK, Tally};
 use super::window_choice::{Sharing, Sizing};
 
 /// The part of a sample after a swap that is not counted, as a divisor.
 const SETTLE: u64 = 4;
 
-/// The roles, as indices of the counts.
+/// The role with the smaller window, as an index of a [`Block`]'s requests and hits.
 const SMALLER: usize = 0;
+/// The role with the larger window.
 const LARGER: usize = 1;
 
+/// A policy's split test: the choice, and the sample of requests under way.
 #[derive(Clone, Debug)]
 pub(super) struct Split {
     /// The current choice.
@@ -66,6 +67,7 @@ pub(super) struct Split {
 }
 
 impl Split {
+    /// A split test from the first choice, alone until told to share it.
     pub(super) const fn new() -> Self {
         Split {
             choice: Choice::FIRST,
@@ -78,6 +80,7 @@ impl Split {
             sample: u64::MAX,
             sharing: Sharing::ALONE,
             follows: false,
+            // `[smaller, larger]`: half 1 runs the larger window first.
             shares: Choice::FIRST.roles(),
         }
     }
@@ -139,10 +142,12 @@ impl Split {
         self.sharing = sharing;
     }
 
+    /// Whether the sample is still in its settling part, which counts nothing.
     fn settling(&self) -> bool {
         self.since_swap <= self.sample / SETTLE
     }
 
+    /// The role `half` plays this sample.
     fn role(&self, half: usize) -> usize {
         if half == self.larger { LARGER } else { SMALLER }
     }
@@ -235,7 +240,16 @@ impl Split {
 
     /// The choice after this pair.
     fn decide(&mut self) -> Choice {
-        let evidence = core::mem::replace(&mut self.tally, Tally::EMPTY).evidence();
+        let mut evidence = core::mem::replace(&mut self.tally, Tally::EMPTY).evidence();
+        if self
+            .sharing
+            .choice()
+            .is_some_and(|shared| shared != self.choice)
+        {
+            // Others decided during this pair's second sample: its evidence is about a
+            // choice that is gone. The vote still counts towards the round's length.
+            evidence = None;
+        }
         match (self.sharing.vote(evidence), evidence) {
             (Some(shared), _) => shared,
             (None, Some(evidence)) => self.choice.after(evidence, 1),
@@ -254,191 +268,4 @@ impl Split {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Requests a sample counts: 16 blocks of 100.
-    const SAMPLE: usize = 1_600;
-
-    /// One sample: its settling requests, then its counted ones, the halves taking
-    /// turns. A request in block `b` under role `r` hits with a chance of
-    /// `per_mille(b, r)` in 1,000. Its last request (a miss) ends it.
-    fn sample(split: &mut Split, coin: &mut u32, per_mille: impl Fn(u64, usize) -> u32) {
-        sample_of(SAMPLE, split, coin, per_mille);
-    }
-
-    /// One sample of `size` counted requests, as [`sample`] describes.
-    fn sample_of(
-        size: usize,
-        split: &mut Split,
-        coin: &mut u32,
-        per_mille: impl Fn(u64, usize) -> u32,
-    ) {
-        let settling = size as u64 / SETTLE;
-        let total = size as u64 + settling;
-        let block = (size as u64 / BLOCKS).max(MIN_BLOCK);
-        for request in 0..total {
-            let half = (request % 2) as usize;
-            let counted = request.saturating_sub(settling);
-            let chance = per_mille(counted / block, split.role(half));
-            let hit = request + 1 < total && super::super::flip(coin) % 1_000 < chance;
-            if hit {
-                split.hit(half);
-            } else {
-                split.miss(half, size);
-            }
-        }
-    }
-
-    /// A pair of samples in which each role hits at its own steady rate.
-    fn pair(split: &mut Split, coin: &mut u32, smaller: u32, larger: u32) {
-        for _ in 0..2 {
-            sample(split, coin, |_, role| [smaller, larger][role]);
-        }
-    }
-
-    #[test]
-    fn the_halves_swap_roles_after_each_sample() {
-        let mut split = Split::new();
-        // Far apart at first: a third and three times 1%.
-        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (3, 30));
-        sample(&mut split, &mut 7, |_, _| 0);
-        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (30, 3));
-    }
-
-    #[test]
-    fn moves_towards_the_role_that_hits_more_then_probes_closer() {
-        let mut split = Split::new();
-        let coin = &mut 7;
-        sample(&mut split, coin, |_, role| [300, 600][role]);
-        assert_eq!(
-            split.choice,
-            Choice::FIRST,
-            "decides after a pair of samples"
-        );
-        sample(&mut split, coin, |_, role| [300, 600][role]);
-        // 30 points apart: far past chance, a bigger step.
-        assert_eq!(split.choice.share, FIRST * 3);
-        assert!(split.choice.wide);
-        pair(&mut split, coin, 400, 330);
-        assert_eq!(split.choice.share, FIRST * 3 * 2 / 3);
-        // No difference: the choice stays, and the roles close in.
-        pair(&mut split, coin, 400, 400);
-        assert_eq!(
-            split.choice,
-            Choice {
-                share: FIRST * 2,
-                wide: false
-            }
-        );
-        assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (13, 30));
-    }
-
-    #[test]
-    fn correlated_runs_of_hits_are_not_taken_for_an_effect() {
-        let mut split = Split::new();
-        let coin = &mut 7;
-        // The larger role hits 8 points more on average, but in runs: 80% in one
-        // block, 12% in the next. Taken as independent requests, that would be over
-        // four binomial errors; the spread of the blocks makes it about one.
-        for _ in 0..2 {
-            sample(&mut split, coin, |block, role| match role {
-                SMALLER => 380,
-                _ if block % 2 == 0 => 800,
-                _ => 120,
-            });
-        }
-        assert_eq!(split.choice.share, FIRST);
-        // The same 8 points, steadily, move it.
-        pair(&mut split, coin, 380, 460);
-        assert_eq!(split.choice.share, FIRST * 3 / 2);
-    }
-
-    #[test]
-    fn a_sample_counts_its_full_blocks_and_drops_a_partial_one() {
-        let mut split = Split::new();
-        let coin = &mut 7;
-        // 1,650 requests: 16 blocks of 103, and 2 left over.
-        sample_of(1_650, &mut split, coin, |_, role| [300, 400][role]);
-        assert_eq!(split.tally.blocks(), [0, 16]);
-        sample_of(1_650, &mut split, coin, |_, role| [300, 400][role]);
-        // The pair decided, and a new one began.
-        assert_eq!(split.tally.blocks(), [0, 0]);
-        assert_ne!(split.choice, Choice::FIRST);
-        // A small policy's blocks hold at least `MIN_BLOCK` requests: 40 give two.
-        let mut small = Split::new();
-        sample_of(40, &mut small, coin, |_, _| 500);
-        assert_eq!(small.tally.blocks(), [0, 2]);
-    }
-
-    #[test]
-    fn stays_within_its_bounds() {
-        let mut split = Split::new();
-        let coin = &mut 7;
-        for _ in 0..12 {
-            pair(&mut split, coin, 0, 999);
-        }
-        assert_eq!(split.choice.share, MOST);
-        assert!(split.window(split.larger, 1_000) <= 999);
-        for _ in 0..12 {
-            pair(&mut split, coin, 999, 0);
-        }
-        assert_eq!(split.choice.share, LEAST);
-        assert_eq!(split.window(1 - split.larger, 100), 1);
-    }
-
-    #[cfg(target_has_atomic = "ptr")]
-    #[test]
-    fn shared_evidence_decides_what_each_alone_could_not() {
-        use crate::memory::tinylfu::window_choice::{Sharing, WindowChoice};
-
-        let choice = WindowChoice::new(2);
-        let [first, second] = [(); 2].map(|_| Sharing::joined(&choice));
-        assert_eq!(
-            first.vote(Some(1_600)),
-            Some(Choice::FIRST),
-            "the round waits"
-        );
-        let decided = second.vote(Some(1_600)).unwrap();
-        assert_eq!(decided.share, FIRST * 3 / 2);
-        assert_eq!(first.choice(), Some(decided));
-        // A round with no evidence decides nothing.
-        assert_eq!(first.vote(None), Some(decided));
-        assert_eq!(second.vote(None), Some(decided));
-
-        // A policy takes up the shared choice when its halves next swap roles.
-        let mut split = Split::new();
-        split.decide_with(first);
-        sample(&mut split, &mut 7, |_, _| 0);
-        assert_eq!(split.choice, decided);
-    }
-
-    proptest::proptest! {
-        /// Whatever the requests, each half's window follows its role around the
-        /// choice, and the choice stays within its bounds.
-        #[test]
-        fn the_windows_follow_the_roles_and_the_choice_its_bounds(
-            size in 1usize..3_000,
-            requests in proptest::collection::vec((0usize..2, 0u32..1_000), 1..12_000),
-            larger_hits in 0u32..1_000,
-            smaller_hits in 0u32..1_000,
-        ) {
-            let mut split = Split::new();
-            for (half, chance) in requests {
-                let hits = [smaller_hits, larger_hits][split.role(half)];
-                if chance < hits {
-                    split.hit(half);
-                } else {
-                    split.miss(half, size);
-                }
-                let Choice { share, .. } = split.choice;
-                proptest::prop_assert!((LEAST..=MOST).contains(&share));
-                let [smaller, larger] = split.choice.roles();
-                let mut shares = [smaller; 2];
-                shares[split.larger] = larger;
-                proptest::prop_assert_eq!(split.shares, shares);
-                proptest::prop_assert!(split.left <= (size as u64 / BLOCKS).max(MIN_BLOCK));
-            }
-        }
-    }
-}
+mod tests;
