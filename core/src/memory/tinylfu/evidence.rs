@@ -75,8 +75,8 @@ pub(super) struct Tally {
     blocks: [u64; 2],
     /// Their differences, summed.
     sums: [i64; 2],
-    /// Their differences, squared and summed.
-    /// A square is at most 10^12, so a `u64` holds over ten million blocks' worth.
+    /// Their differences, squared and summed: a square is at most 10^12, so a `u64`
+    /// holds over ten million blocks' worth.
     squares: [u64; 2],
 }
 

@@ -150,9 +150,8 @@ mod atomic {
                     .fetch_update(Ordering::Relaxed, Ordering::Relaxed, add);
                 self.counted.fetch_add(1, Ordering::Relaxed);
             }
-            // Exactly one vote in `voters` decides.
-            // Wrapping: a tiny policy votes often, and a 32-bit count can run out (a
-            // round of another length then, once).
+            // Exactly one vote in `voters` decides. The count wraps: a tiny policy votes
+            // often, and a 32-bit count can run out (one round then has another length).
             let votes = self.votes.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
             if !votes.is_multiple_of(self.voters) {
                 return self.current();

@@ -198,6 +198,12 @@ impl Split {
         self.block = Block::EMPTY;
     }
 
+    /// Closes the current block, and sizes the next at its first request.
+    fn end_block(&mut self) {
+        self.close_block();
+        self.left = 0;
+    }
+
     /// Counts a miss in `half`; once the sample holds its settling requests and
     /// `sample` more, swaps the roles, and after a pair of samples decides.
     pub(super) fn miss(&mut self, half: usize, sample: usize) {
@@ -216,8 +222,7 @@ impl Split {
         }
         if self.since_swap >= self.sample + self.sample / SETTLE {
             self.since_swap = 0;
-            self.close_block();
-            self.left = 0;
+            self.end_block();
             self.larger = 1 - self.larger;
             let choice = if self.second {
                 self.second = false;
@@ -259,8 +264,7 @@ impl Split {
 
     /// Starts a new pair of samples, keeping the choice.
     pub(super) fn restart(&mut self) {
-        self.block = Block::EMPTY;
-        self.left = 0;
+        self.end_block();
         self.tally = Tally::EMPTY;
         self.second = false;
         self.since_swap = 0;
