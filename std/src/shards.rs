@@ -16,14 +16,14 @@ use jwm_cache_core::{
 /// eviction stays close to whole-cache eviction.
 const MIN_ENTRIES_PER_SHARD: usize = 1024;
 
-/// The shards `options` ask for: as given, else 32 per available core (a power of two,
+/// The shards `options` ask for: as given, else 16 per available core (a power of two,
 /// at most 256), since with fewer, two threads collide on a lock often enough to show
 /// (BENCHMARKS.md). A capacity caps the count so each shard holds at least
 /// [`MIN_ENTRIES_PER_SHARD`].
 pub(crate) fn shard_count<S, C>(options: &Options<S, C>) -> usize {
     let default = || {
         let cores = thread::available_parallelism().map_or(1, usize::from);
-        (cores * 32).next_power_of_two().min(256)
+        (cores * 16).next_power_of_two().min(256)
     };
     // The field is public: normalise what the setter would have.
     let wanted = options

@@ -35,7 +35,7 @@ pub struct SyncCacheBuilder<S = Identity, C = SystemClock, W = UnitWeight, L = N
 
 impl SyncCacheBuilder {
     /// Defaults: 60 s TTL, unbounded, [`Identity`], [`SystemClock`], single-flight on,
-    /// and 32 shards per available core (rounded to a power of two, at most 256): with
+    /// and 16 shards per available core (rounded to a power of two, at most 256): with
     /// fewer, two threads collide on a lock often enough to show (BENCHMARKS.md). An
     /// empty shard costs a few hundred bytes.
     pub fn new() -> Self {

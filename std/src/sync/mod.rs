@@ -226,7 +226,10 @@ where
     /// cache.insert("alice".to_string(), 1).unwrap();
     /// assert_eq!(cache.get("alice").unwrap(), Some(1));
     /// ```
-    #[inline]
+    // Always: called from several places, it was kept out of line, and the call, its
+    // saved registers and the shard count's bounds check took a hit from 104 to 134
+    // instructions.
+    #[inline(always)]
     pub fn get<Q>(&self, key: &Q) -> Result<Option<V>, CacheError<K, V, B, S>>
     where
         K: Borrow<Q>,
