@@ -37,12 +37,11 @@ const MINIATURE: usize = 2_048;
 /// The fewest accesses per sampled one: the six replays then cost an access a tenth
 /// of a miniature access, on average.
 const SPARSEST: usize = 64;
-/// Scores keep the hits of past periods, each period's weighing 7/8 of the next's: a
-/// memory of about eight periods (each as many sampled accesses as a miniature holds),
-/// so that a phase of a workload must last to move the choice.
-const DECAY: u64 = 8;
-/// The chosen share gives way to the best when it trails it by more than 1/64 at two
-/// period ends in a row.
+/// The chosen share gives way to the best when it trails it by more than 1/64 of its
+/// hits over the last two periods, at two period ends in a row. Two periods, not a
+/// long memory: one that kept 7/8 of each period's hits (tried before) switched to a
+/// large window several periods late, after the bursts of reuse only it catches had
+/// passed. Not one period alone: one with few hits could then move the choice.
 const MARGIN: u64 = 64;
 /// The smallest cache that simulates (in `u64`: over a 16-bit `usize`).
 pub(super) const LEAST_WHOLE: u64 = MINIATURE as u64 * SPARSEST as u64;
@@ -68,6 +67,8 @@ pub(super) struct Simulation {
     /// Whether the chosen share trailed the best by the margin at the last period's
     /// end: it gives way when it trails at two ends in a row.
     behind: bool,
+    /// Each miniature's hits in the period before the current one.
+    previous: [u64; SHARES.len()],
 }
 
 impl Simulation {
@@ -93,6 +94,7 @@ impl Simulation {
             periods: 0,
             chosen: 0,
             behind: false,
+            previous: [0; SHARES.len()],
         })
     }
 
@@ -116,30 +118,24 @@ impl Simulation {
         self.end_period()
     }
 
-    /// Scores the period's hits; the share to take up if it changed.
+    /// Compares the hits of the last two periods; the share to take up if it changed.
     fn end_period(&mut self) -> Option<u64> {
         self.periods += 1;
-        // The first period's hits are the caches filling: none is kept.
-        let warming = self.periods < 2;
-        for cache in &mut self.caches {
-            cache.score = if warming {
-                0
-            } else {
-                cache.score - cache.score / DECAY + cache.hits
-            };
-            cache.hits = 0;
-        }
-        if warming {
+        let latest: [u64; SHARES.len()] =
+            core::array::from_fn(|i| core::mem::take(&mut self.caches[i].hits));
+        // The first period's hits are the caches filling: they decide nothing.
+        if self.periods < 2 {
             return None;
         }
-        let score = |index: usize| self.caches[index].score;
-        let best = (0..self.caches.len()).max_by_key(|&i| score(i))?;
+        let hits: [u64; SHARES.len()] = core::array::from_fn(|i| self.previous[i] + latest[i]);
+        self.previous = latest;
+        let best = (0..hits.len()).max_by_key(|&i| hits[i])?;
         // A margin, so that shares that hit alike do not take turns; and two period
         // ends in a row behind, as a switch disturbs the cache (a window that shrinks
         // pushes its entries into main, one that grows must fill again): a lead that
         // does not outlast one end does not pay for it.
-        let held = score(self.chosen);
-        let behind = best != self.chosen && score(best) > held + held / MARGIN;
+        let held = hits[self.chosen];
+        let behind = best != self.chosen && hits[best] > held + held / MARGIN;
         if behind && self.behind {
             self.chosen = best;
             self.behind = false;
@@ -163,8 +159,6 @@ struct Miniature {
     capacity: usize,
     /// Hits in this period.
     hits: u64,
-    /// Hits over the past periods, each period's weighing 7/8 of the next's.
-    score: u64,
 }
 
 /// A second hash of a sampled key's hash, for the miniature's table and policy: the
@@ -185,7 +179,6 @@ impl Miniature {
             policy: TinyLfu::fixed(capacity, share),
             capacity,
             hits: 0,
-            score: 0,
         }
     }
 
@@ -314,7 +307,9 @@ mod tests {
         assert_eq!(end_with(&mut simulation, [0, 0, 0, 400, 0, 0]), None);
         assert_eq!(end_with(&mut simulation, [0, 0, 0, 0, 0, 400]), None);
         assert_eq!(simulation.chosen, 5);
-        // Behind at two ends in a row, it gives way.
+        // Behind at two ends in a row (the first end still counts the 400 for 70%),
+        // it gives way.
+        assert_eq!(end_with(&mut simulation, medium), None);
         assert_eq!(end_with(&mut simulation, medium), None);
         assert_eq!(end_with(&mut simulation, medium), Some(SHARES[3]));
         // Behind one share, then another: the second, the best, is chosen.
@@ -323,10 +318,33 @@ mod tests {
             end_with(&mut simulation, [0, 0, 0, 0, 0, 4_000]),
             Some(SHARES[5])
         );
-        // Shares whose scores come within the margin of the chosen one's do not
+        // Shares whose hits come within the margin of the chosen one's do not
         // replace it.
         for _ in 0..60 {
             assert_eq!(end_with(&mut simulation, [100; 6]), None);
+        }
+        assert_eq!(simulation.chosen, 5);
+    }
+
+    #[test]
+    fn the_choice_weighs_the_last_two_periods_and_no_more() {
+        let mut simulation = Simulation::of(LEAST_WHOLE as usize, LEAST_WHOLE).unwrap();
+        let small = [200, 180, 160, 140, 120, 100];
+        let large = [100, 100, 100, 100, 100, 200];
+        for _ in 0..40 {
+            assert_eq!(end_with(&mut simulation, small), None);
+        }
+        // However long 1% led before: once 70% leads over the last two periods, at two
+        // ends in a row, it takes over.
+        assert_eq!(end_with(&mut simulation, large), None, "even with 1%");
+        assert_eq!(end_with(&mut simulation, large), None, "ahead once");
+        assert_eq!(end_with(&mut simulation, large), Some(SHARES[5]));
+        // Two periods with few hits, in which 8% leads, weigh as little as they hold:
+        // next to a period of many hits for 70%, they do not move the window.
+        let busy = [900, 900, 900, 900, 900, 1_000];
+        let quiet = [30, 30, 60, 30, 30, 20];
+        for period in [busy, busy, quiet, quiet, busy, busy] {
+            assert_eq!(end_with(&mut simulation, period), None);
         }
         assert_eq!(simulation.chosen, 5);
     }
