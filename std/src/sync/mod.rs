@@ -226,9 +226,8 @@ where
     /// cache.insert("alice".to_string(), 1).unwrap();
     /// assert_eq!(cache.get("alice").unwrap(), Some(1));
     /// ```
-    // Always: called from several places, it was kept out of line, and the call, its
-    // saved registers and the shard count's bounds check took a hit from 104 to 134
-    // instructions.
+    // Always: called from two places in one binary, it was kept out of line, which
+    // took a hit from 104 to 134 instructions (BENCHMARKS.md, "A sixth pass").
     #[inline(always)]
     pub fn get<Q>(&self, key: &Q) -> Result<Option<V>, CacheError<K, V, B, S>>
     where

@@ -38,10 +38,7 @@ const MINIATURE: usize = 2_048;
 /// of a miniature access, on average.
 const SPARSEST: usize = 64;
 /// The chosen share gives way to the best when it trails it by more than 1/64 of its
-/// hits over the last two periods, at two period ends in a row. Two periods, not a
-/// long memory: one that kept 7/8 of each period's hits (tried before) switched to a
-/// large window several periods late, after the bursts of reuse only it catches had
-/// passed. Not one period alone: one with few hits could then move the choice.
+/// hits over the last two periods, at two period ends in a row.
 const MARGIN: u64 = 64;
 /// The smallest cache that simulates (in `u64`: over a 16-bit `usize`).
 pub(super) const LEAST_WHOLE: u64 = MINIATURE as u64 * SPARSEST as u64;
@@ -67,7 +64,11 @@ pub(super) struct Simulation {
     /// Whether the chosen share trailed the best by the margin at the last period's
     /// end: it gives way when it trails at two ends in a row.
     behind: bool,
-    /// Each miniature's hits in the period before the current one.
+    /// Each miniature's hits in the period before the last, which the choice weighs
+    /// with the last. Not a longer memory: one that kept 7/8 of each period's hits
+    /// (tried before) moved to a large window several periods late, after the bursts
+    /// of reuse that a large window catches had passed. Not the last period alone:
+    /// two quiet ones in a row could then move the choice.
     previous: [u64; SHARES.len()],
 }
 
@@ -307,8 +308,8 @@ mod tests {
         assert_eq!(end_with(&mut simulation, [0, 0, 0, 400, 0, 0]), None);
         assert_eq!(end_with(&mut simulation, [0, 0, 0, 0, 0, 400]), None);
         assert_eq!(simulation.chosen, 5);
-        // Behind at two ends in a row (the first end still counts the 400 for 70%),
-        // it gives way.
+        // Behind at two ends in a row (not at the first, which still counts the 400
+        // for 70%), it gives way.
         assert_eq!(end_with(&mut simulation, medium), None);
         assert_eq!(end_with(&mut simulation, medium), None);
         assert_eq!(end_with(&mut simulation, medium), Some(SHARES[3]));
@@ -318,16 +319,17 @@ mod tests {
             end_with(&mut simulation, [0, 0, 0, 0, 0, 4_000]),
             Some(SHARES[5])
         );
-        // Shares whose hits come within the margin of the chosen one's do not
-        // replace it.
+        // A share that leads the chosen one by less than the margin does not replace
+        // it (202 hits over two periods, against 200 and a margin of 3).
+        let close = [100, 100, 100, 100, 101, 100];
         for _ in 0..60 {
-            assert_eq!(end_with(&mut simulation, [100; 6]), None);
+            assert_eq!(end_with(&mut simulation, close), None);
         }
         assert_eq!(simulation.chosen, 5);
     }
 
     #[test]
-    fn the_choice_weighs_the_last_two_periods_and_no_more() {
+    fn the_choice_weighs_the_last_two_periods() {
         let mut simulation = Simulation::of(LEAST_WHOLE as usize, LEAST_WHOLE).unwrap();
         let small = [200, 180, 160, 140, 120, 100];
         let large = [100, 100, 100, 100, 100, 200];
