@@ -90,6 +90,15 @@ pub(crate) fn shifting(set: u64, phase: usize, length: usize, seed: u64) -> Vec<
         .collect()
 }
 
+/// `length` accesses to sets of `set` new keys, each set read in order twice over and
+/// then never again: every key is as rare as any other, so only a cache that keeps the
+/// newest `set` keys by recency (a window larger than a set) catches the second reads.
+pub(crate) fn read_twice(set: u64, length: usize) -> Vec<u64> {
+    (0..length as u64)
+        .map(|n| mix(n / (2 * set) * set + n % set))
+        .collect()
+}
+
 /// `length` accesses whose popularity follows Zipf's law with exponent `alpha` over
 /// `keys` ranks, as [`zipf`], but drifting: every `drift` accesses (at least 1) a new
 /// key takes the top rank and every other key moves one rank down. So a key is at its

@@ -146,7 +146,7 @@ fn shards_that_share_a_window_follow_a_drifting_workload() {
     let whole = sharded_hit_ratio(1, 8_000, false, &accesses);
     let shared = sharded_hit_ratio(8, 8_000, true, &accesses);
     let apart = sharded_hit_ratio(8, 8_000, false, &accesses);
-    at_least("1 store, drifting Zipf", whole, 15.9);
+    at_least("1 store, drifting Zipf", whole, 15.5);
     at_least("8 shards, one window, drifting Zipf", shared, 15.4);
     println!("8 shards, a window each, drifting Zipf: {apart:.2}%");
     assert!(
@@ -157,21 +157,34 @@ fn shards_that_share_a_window_follow_a_drifting_workload() {
 }
 
 #[test]
+fn the_split_test_finds_a_large_window_for_shifting_sets() {
+    // Working sets of 80% of the capacity, each for ten capacities of accesses: every
+    // window from 0.3% to 3% hits alike, and only a window of most of the cache lets a
+    // set in at once. Roles at three times the first 1% never saw that: 39.6%.
+    let accesses = workloads::shifting(8_000, 100_000, 1_200_000, 5);
+    at_least(
+        "TinyLfu, split test, shifting sets",
+        hit_ratio(TinyLfu::new(10_000), &accesses),
+        85.1,
+    );
+}
+
+#[test]
 fn a_large_cache_sizes_its_window_by_simulation() {
-    // Working sets of 80% of the capacity, each for three capacities of accesses: the
-    // window must grow far past its first 1% for a set to settle in before it is
-    // replaced, and a large cache's split test decides too rarely to get there. One
+    // Sets of 40% of the capacity, each read twice over: only a window larger than a
+    // set catches the second reads (about 43% with a window of 70%, 7-9% with one of 1%
+    // to 20%), past the largest window the split test probes from its first choice. One
     // entry less and the cache is under the size that simulates.
     let capacity = 1 << 17;
-    let accesses = workloads::shifting(capacity as u64 * 8 / 10, 3 * capacity, 12 * capacity, 5);
+    let accesses = workloads::read_twice(capacity as u64 * 4 / 10, 12 * capacity);
     let simulated = hit_ratio(TinyLfu::new(capacity), &accesses);
     let split = hit_ratio(TinyLfu::new(capacity - 1), &accesses);
     // Shards: one simulates, and all take up its choice. A little more capacity, so
     // that the first shard to fill is past the size that simulates.
     let shards = sharded_hit_ratio(8, capacity + capacity / 8, true, &accesses);
-    at_least("TinyLfu, simulated, shifting sets", simulated, 47.4);
-    at_least("8 shards, one simulating, shifting sets", shards, 50.0);
-    println!("TinyLfu, split test, shifting sets: {split:.2}%");
+    at_least("TinyLfu, simulated, sets read twice", simulated, 29.5);
+    at_least("8 shards, one simulating, sets read twice", shards, 23.6);
+    println!("TinyLfu, split test, sets read twice: {split:.2}%");
     for (what, ratio) in [("1 store", simulated), ("8 shards", shards)] {
         assert!(
             ratio > split + 10.0,

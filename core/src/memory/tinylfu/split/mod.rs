@@ -8,7 +8,7 @@
 //! whose keys are simply more popular favours neither. The first quarter of a sample
 //! after a swap is not counted: the windows are still moving.
 //!
-//! The roles start far apart, at a third and three times the choice, and close in to
+//! The roles start far apart, at a third and twenty times the choice, and close in to
 //! a third smaller and half larger at the first decision that leaves the choice where
 //! it was (no difference, or a bound). Near a small choice, close roles hit alike even
 //! where a window many times larger would hit plainly more: far apart, the first pairs

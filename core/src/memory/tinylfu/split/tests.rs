@@ -45,10 +45,10 @@ fn pair(split: &mut Split, coin: &mut u32, smaller: u32, larger: u32) {
 #[test]
 fn the_halves_swap_roles_after_each_sample() {
     let mut split = Split::new();
-    // Far apart at first: a third and three times 1%.
-    assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (3, 30));
+    // Far apart at first: a third and twenty times 1%.
+    assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (3, 200));
     sample(&mut split, &mut 7, |_, _| 0);
-    assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (30, 3));
+    assert_eq!((split.window(0, 1_000), split.window(1, 1_000)), (200, 3));
 }
 
 #[test]
