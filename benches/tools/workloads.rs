@@ -94,6 +94,7 @@ pub(crate) fn shifting(set: u64, phase: usize, length: usize, seed: u64) -> Vec<
 /// then never again: every key is as rare as any other, so only a cache that keeps the
 /// newest `set` keys by recency (a window larger than a set) catches the second reads.
 pub(crate) fn read_twice(set: u64, length: usize) -> Vec<u64> {
+    assert!(set >= 1, "sets of at least one key");
     (0..length as u64)
         .map(|n| mix(n / (2 * set) * set + n % set))
         .collect()
