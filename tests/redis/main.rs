@@ -1,7 +1,10 @@
 //! The Redis backend against a real `redis-server` that each test starts on a free
-//! loopback port and kills: commands, namespaces, cross-process sharing, faults.
+//! loopback port and kills: commands and namespaces here, then faults and sharing.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod faults;
+mod sharing;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -32,7 +35,6 @@ where
         .build_with_backend(RedisBackend::open(url).unwrap())
 }
 
-/// Our key names in `db`, sorted.
 /// What the cache stores for `value`: the header, then postcard.
 fn stamped(value: &u64) -> Vec<u8> {
     let codec = Stamped::<_, u64>::new(Postcard);
@@ -41,6 +43,7 @@ fn stamped(value: &u64) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Our key names in `db`, sorted.
 fn names(server: &RedisServer, db: u8) -> Vec<String> {
     let mut names: Vec<String> = server.client(db).keys("*").unwrap();
     names.sort();
@@ -288,278 +291,4 @@ async fn values_and_keys_over_the_limits_are_not_stored() {
             ..
         }))
     ));
-}
-
-#[tokio::test]
-async fn a_server_down_at_start_still_yields_values_within_the_timeout() {
-    let url = format!("redis://127.0.0.1:{}/0", free_port());
-    let memo = AsyncMemoized::builder(|n: u64| async move { n * 3 })
-        .identifier("down")
-        .serializer(Stamped::new(Postcard))
-        .build_with_backend(RedisBackend::open(&url).unwrap());
-    let started = Instant::now();
-    for n in 0..5 {
-        assert_eq!(memo.call(n).await, n * 3);
-    }
-    // Two operations per call, each bounded by the 250 ms default.
-    assert!(
-        started.elapsed() < Duration::from_millis(5 * 2 * 250 + 500),
-        "{:?}",
-        started.elapsed()
-    );
-    let info = memo.cache_info().await;
-    // Five lookups, five stores, and the size `cache_info` itself asked for.
-    assert_eq!((info.misses, info.errors), (5, 11));
-    assert!(
-        matches!(memo.call_strict(1).await, Err(Error::Backend(_))),
-        "strict callers get the error"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_restart() {
-    let mut server = RedisServer::start();
-    let timeout = Duration::from_millis(200);
-    let runs = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&runs);
-    let memo = Arc::new(
-        AsyncMemoized::builder(move |n: u64| {
-            counted.fetch_add(1, SeqCst);
-            async move { n + 1_000 }
-        })
-        .identifier("faults")
-        .serializer(Stamped::new(Postcard))
-        .build_with_backend(
-            RedisBackend::open_with(&server.url(0), RedisOptions::default().timeout(timeout))
-                .unwrap(),
-        ),
-    );
-    for n in 0..20 {
-        memo.call(n).await;
-    }
-    // Callers keep calling while the server dies under them: it is killed once a tenth
-    // of their calls are done, so most run during the outage.
-    let done = Arc::new(AtomicUsize::new(0));
-    let callers: Vec<_> = (0..8)
-        .map(|t| {
-            let (memo, done) = (Arc::clone(&memo), Arc::clone(&done));
-            tokio::spawn(async move {
-                let mut slowest = Duration::ZERO;
-                for i in 0..200u64 {
-                    let n = (t * 7 + i) % 40;
-                    let started = Instant::now();
-                    assert_eq!(memo.call(n).await, n + 1_000);
-                    slowest = slowest.max(started.elapsed());
-                    done.fetch_add(1, SeqCst);
-                }
-                slowest
-            })
-        })
-        .collect();
-    while done.load(SeqCst) < 160 {
-        tokio::task::yield_now().await;
-    }
-    server.kill();
-    for caller in callers {
-        let slowest = caller.await.unwrap();
-        // A lookup and a store, each bounded by the timeout, plus scheduling slack.
-        assert!(
-            slowest < 2 * timeout + Duration::from_millis(300),
-            "a call took {slowest:?}"
-        );
-    }
-    // Misses during the outage failed their lookups and stores (the size query adds one).
-    assert!(
-        memo.cache_info().await.errors > 100,
-        "the outage was counted"
-    );
-
-    server.restart();
-    // The manager reconnects by itself: a value stored after the restart is a hit.
-    let started = Instant::now();
-    loop {
-        memo.call(99).await;
-        let before = runs.load(SeqCst);
-        memo.call(99).await;
-        if runs.load(SeqCst) == before {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "hits did not resume"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-#[test]
-fn two_processes_share_results_under_one_identifier_only() {
-    let server = RedisServer::start();
-    let url = server.url(0);
-    let run = |identifier: &str| run_shared_example(&url, identifier, 10);
-    assert_eq!(run("shared"), "computed=10 hits=0 misses=10 errors=0");
-    assert_eq!(
-        run("shared"),
-        "computed=0 hits=10 misses=0 errors=0",
-        "the second process hits"
-    );
-    assert_eq!(
-        run("other"),
-        "computed=10 hits=0 misses=10 errors=0",
-        "another identifier misses"
-    );
-}
-
-#[test]
-fn a_sync_function_over_redis_works_outside_and_inside_runtimes() {
-    let server = RedisServer::start();
-    let bridge = Bridge::new().unwrap();
-    let url = server.url(0);
-    // The connection manager is created on the bridge, which drives it.
-    let backend = bridge
-        .run(async move { RedisBackend::<u64>::open(&url) })
-        .unwrap()
-        .unwrap();
-    let runs = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&runs);
-    let memo = Memoized::builder(move |n: u64| {
-        counted.fetch_add(1, SeqCst);
-        n * 5
-    })
-    .identifier("sync-over-redis")
-    .serializer(Stamped::new(Postcard))
-    .build_with_async_backend(bridge, backend);
-    assert_eq!((memo.call(2), memo.call(2)), (10, 10));
-    let current_thread = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    assert_eq!(current_thread.block_on(async { memo.call(2) }), 10);
-    let multi_thread = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    assert_eq!(multi_thread.block_on(async { memo.call(3) }), 15);
-    assert_eq!(runs.load(SeqCst), 2);
-    assert_eq!(memo.cache_info().current_size, 2);
-}
-
-#[test]
-fn the_sync_flavour_serves_sync_and_async_functions() {
-    let server = RedisServer::start();
-    let bridge = Bridge::new().unwrap();
-    let url = server.url(0);
-    let redis = bridge
-        .run(async move { RedisBackend::<u64>::open(&url) })
-        .unwrap()
-        .unwrap();
-    let sync_backend =
-        || SyncRedisBackend::new(redis.clone().with_identifier("flavour"), bridge.clone());
-
-    // A sync function over the sync backend, in a one-shard SyncCache.
-    let cache = SyncCacheBuilder::new()
-        .identifier("flavour")
-        .shards(1)
-        .serializer(Stamped::new(Postcard))
-        .build_with_backend(sync_backend);
-    let triple = Memoized::with_cache(|n: u64| n * 3, Arc::new(cache));
-    assert_eq!((triple.call(4), triple.call(4)), (12, 12));
-    let info = triple.cache_info();
-    assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
-
-    // An async function over the same sync backend, kept off the executor by Offloaded.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let also_triple = AsyncMemoized::builder(|n: u64| async move { n * 3 })
-            .identifier("flavour")
-            .serializer(Stamped::new(Postcard))
-            .build_with_backend(jwm_cache::backend::Offloaded::new(sync_backend()));
-        assert_eq!(also_triple.call(4).await, 12);
-        assert_eq!(
-            also_triple.cache_info().await.hits,
-            1,
-            "it found the sync function's entry"
-        );
-    });
-}
-
-/// `rediss://` is accepted with the `redis-tls` feature; against a port with no TLS
-/// server the call still returns its value and the failure is counted.
-#[cfg(feature = "redis-tls")]
-#[tokio::test]
-async fn a_rediss_url_opens_and_a_failed_handshake_only_costs_a_counted_error() {
-    let url = format!("rediss://127.0.0.1:{}/0", free_port());
-    let memo = AsyncMemoized::builder(|n: u64| async move { n + 7 })
-        .identifier("tls")
-        .serializer(Stamped::new(Postcard))
-        .build_with_backend(RedisBackend::open(&url).unwrap());
-    assert_eq!(memo.call(1).await, 8);
-    assert!(memo.cache_info().await.errors >= 2);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_server_costs_each_call_at_most_the_timeouts_and_then_recovers() {
-    let server = RedisServer::start();
-    let timeout = Duration::from_millis(150);
-    let options = RedisOptions::default().timeout(timeout);
-    let memo = AsyncMemoized::builder(|n: u64| async move { n * 11 })
-        .identifier("stalled")
-        .build_with_redis(RedisBackend::open_with(&server.url(0), options).unwrap());
-    memo.call(1).await;
-    server.freeze();
-    let started = Instant::now();
-    assert_eq!(memo.call(2).await, 22);
-    let first = started.elapsed();
-    assert!(
-        first >= timeout && first < 2 * timeout + Duration::from_millis(200),
-        "{first:?}"
-    );
-    // Paused: the next calls do not wait for the frozen server at all.
-    let started = Instant::now();
-    for n in 3..20 {
-        assert_eq!(memo.call(n).await, n * 11);
-    }
-    assert!(started.elapsed() < timeout, "{:?}", started.elapsed());
-    server.thaw();
-    let started = Instant::now();
-    loop {
-        memo.call(1).await; // stored before the stall
-        if memo.cache_info().await.hits > 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "hits did not resume"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_lookups_share_an_mget_and_each_gets_its_own_value() {
-    let server = RedisServer::start();
-    let cache: Arc<Cache<u64>> = Arc::new(cache(&server.url(0), "mget"));
-    for k in 0..200 {
-        cache.insert(k, k * 10).await.unwrap();
-    }
-    let lookups: Vec<_> = (0..200)
-        .map(|k| {
-            let cache = Arc::clone(&cache);
-            tokio::spawn(async move { (k, cache.get(&k).await.unwrap()) })
-        })
-        .collect();
-    for lookup in lookups {
-        let (k, value) = lookup.await.unwrap();
-        assert_eq!(value, Some(k * 10), "key {k} got another key's value");
-    }
-    let stats: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(&mut server.client(0))
-        .unwrap();
-    assert!(stats.contains("cmdstat_mget"), "no MGET was sent: {stats}");
 }

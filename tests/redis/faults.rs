@@ -1,0 +1,157 @@
+//! Faults: a server down at start, killed, stalled, or speaking no TLS.
+
+use super::*;
+
+#[tokio::test]
+async fn a_server_down_at_start_still_yields_values_within_the_timeout() {
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    let memo = AsyncMemoized::builder(|n: u64| async move { n * 3 })
+        .identifier("down")
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(RedisBackend::open(&url).unwrap());
+    let started = Instant::now();
+    for n in 0..5 {
+        assert_eq!(memo.call(n).await, n * 3);
+    }
+    // Two operations per call, each bounded by the 250 ms default.
+    assert!(
+        started.elapsed() < Duration::from_millis(5 * 2 * 250 + 500),
+        "{:?}",
+        started.elapsed()
+    );
+    let info = memo.cache_info().await;
+    // Five lookups, five stores, and the size `cache_info` itself asked for.
+    assert_eq!((info.misses, info.errors), (5, 11));
+    assert!(
+        matches!(memo.call_strict(1).await, Err(Error::Backend(_))),
+        "strict callers get the error"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_restart() {
+    let mut server = RedisServer::start();
+    let timeout = Duration::from_millis(200);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let memo = Arc::new(
+        AsyncMemoized::builder(move |n: u64| {
+            counted.fetch_add(1, SeqCst);
+            async move { n + 1_000 }
+        })
+        .identifier("faults")
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(
+            RedisBackend::open_with(&server.url(0), RedisOptions::default().timeout(timeout))
+                .unwrap(),
+        ),
+    );
+    for n in 0..20 {
+        memo.call(n).await;
+    }
+    // Callers keep calling while the server dies under them: it is killed once a tenth
+    // of their calls are done, so most run during the outage.
+    let done = Arc::new(AtomicUsize::new(0));
+    let callers: Vec<_> = (0..8)
+        .map(|t| {
+            let (memo, done) = (Arc::clone(&memo), Arc::clone(&done));
+            tokio::spawn(async move {
+                let mut slowest = Duration::ZERO;
+                for i in 0..200u64 {
+                    let n = (t * 7 + i) % 40;
+                    let started = Instant::now();
+                    assert_eq!(memo.call(n).await, n + 1_000);
+                    slowest = slowest.max(started.elapsed());
+                    done.fetch_add(1, SeqCst);
+                }
+                slowest
+            })
+        })
+        .collect();
+    while done.load(SeqCst) < 160 {
+        tokio::task::yield_now().await;
+    }
+    server.kill();
+    for caller in callers {
+        let slowest = caller.await.unwrap();
+        // A lookup and a store, each bounded by the timeout, plus scheduling slack.
+        assert!(
+            slowest < 2 * timeout + Duration::from_millis(300),
+            "a call took {slowest:?}"
+        );
+    }
+    // Misses during the outage failed their lookups and stores (the size query adds one).
+    assert!(
+        memo.cache_info().await.errors > 100,
+        "the outage was counted"
+    );
+
+    server.restart();
+    // The manager reconnects by itself: a value stored after the restart is a hit.
+    let started = Instant::now();
+    loop {
+        memo.call(99).await;
+        let before = runs.load(SeqCst);
+        memo.call(99).await;
+        if runs.load(SeqCst) == before {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "hits did not resume"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `rediss://` is accepted with the `redis-tls` feature; against a port with no TLS
+/// server the call still returns its value and the failure is counted.
+#[cfg(feature = "redis-tls")]
+#[tokio::test]
+async fn a_rediss_url_opens_and_a_failed_handshake_only_costs_a_counted_error() {
+    let url = format!("rediss://127.0.0.1:{}/0", free_port());
+    let memo = AsyncMemoized::builder(|n: u64| async move { n + 7 })
+        .identifier("tls")
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(RedisBackend::open(&url).unwrap());
+    assert_eq!(memo.call(1).await, 8);
+    assert!(memo.cache_info().await.errors >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_costs_each_call_at_most_the_timeouts_and_then_recovers() {
+    let server = RedisServer::start();
+    let timeout = Duration::from_millis(150);
+    let options = RedisOptions::default().timeout(timeout);
+    let memo = AsyncMemoized::builder(|n: u64| async move { n * 11 })
+        .identifier("stalled")
+        .build_with_redis(RedisBackend::open_with(&server.url(0), options).unwrap());
+    memo.call(1).await;
+    server.freeze();
+    let started = Instant::now();
+    assert_eq!(memo.call(2).await, 22);
+    let first = started.elapsed();
+    assert!(
+        first >= timeout && first < 2 * timeout + Duration::from_millis(200),
+        "{first:?}"
+    );
+    // Paused: the next calls do not wait for the frozen server at all.
+    let started = Instant::now();
+    for n in 3..20 {
+        assert_eq!(memo.call(n).await, n * 11);
+    }
+    assert!(started.elapsed() < timeout, "{:?}", started.elapsed());
+    server.thaw();
+    let started = Instant::now();
+    loop {
+        memo.call(1).await; // stored before the stall
+        if memo.cache_info().await.hits > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "hits did not resume"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,123 @@
+//! Sharing: across processes, with sync callers, and in one `MGET` across tasks.
+
+use super::*;
+
+#[test]
+fn two_processes_share_results_under_one_identifier_only() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let run = |identifier: &str| run_shared_example(&url, identifier, 10);
+    assert_eq!(run("shared"), "computed=10 hits=0 misses=10 errors=0");
+    assert_eq!(
+        run("shared"),
+        "computed=0 hits=10 misses=0 errors=0",
+        "the second process hits"
+    );
+    assert_eq!(
+        run("other"),
+        "computed=10 hits=0 misses=10 errors=0",
+        "another identifier misses"
+    );
+}
+
+#[test]
+fn a_sync_function_over_redis_works_outside_and_inside_runtimes() {
+    let server = RedisServer::start();
+    let bridge = Bridge::new().unwrap();
+    let url = server.url(0);
+    // The connection manager is created on the bridge, which drives it.
+    let backend = bridge
+        .run(async move { RedisBackend::<u64>::open(&url) })
+        .unwrap()
+        .unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let memo = Memoized::builder(move |n: u64| {
+        counted.fetch_add(1, SeqCst);
+        n * 5
+    })
+    .identifier("sync-over-redis")
+    .serializer(Stamped::new(Postcard))
+    .build_with_async_backend(bridge, backend);
+    assert_eq!((memo.call(2), memo.call(2)), (10, 10));
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(current_thread.block_on(async { memo.call(2) }), 10);
+    let multi_thread = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(multi_thread.block_on(async { memo.call(3) }), 15);
+    assert_eq!(runs.load(SeqCst), 2);
+    assert_eq!(memo.cache_info().current_size, 2);
+}
+
+#[test]
+fn the_sync_flavour_serves_sync_and_async_functions() {
+    let server = RedisServer::start();
+    let bridge = Bridge::new().unwrap();
+    let url = server.url(0);
+    let redis = bridge
+        .run(async move { RedisBackend::<u64>::open(&url) })
+        .unwrap()
+        .unwrap();
+    let sync_backend =
+        || SyncRedisBackend::new(redis.clone().with_identifier("flavour"), bridge.clone());
+
+    // A sync function over the sync backend, in a one-shard SyncCache.
+    let cache = SyncCacheBuilder::new()
+        .identifier("flavour")
+        .shards(1)
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(sync_backend);
+    let triple = Memoized::with_cache(|n: u64| n * 3, Arc::new(cache));
+    assert_eq!((triple.call(4), triple.call(4)), (12, 12));
+    let info = triple.cache_info();
+    assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
+
+    // An async function over the same sync backend, kept off the executor by Offloaded.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let also_triple = AsyncMemoized::builder(|n: u64| async move { n * 3 })
+            .identifier("flavour")
+            .serializer(Stamped::new(Postcard))
+            .build_with_backend(jwm_cache::backend::Offloaded::new(sync_backend()));
+        assert_eq!(also_triple.call(4).await, 12);
+        assert_eq!(
+            also_triple.cache_info().await.hits,
+            1,
+            "it found the sync function's entry"
+        );
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_lookups_share_an_mget_and_each_gets_its_own_value() {
+    let server = RedisServer::start();
+    let cache: Arc<Cache<u64>> = Arc::new(cache(&server.url(0), "mget"));
+    for k in 0..200 {
+        cache.insert(k, k * 10).await.unwrap();
+    }
+    let lookups: Vec<_> = (0..200)
+        .map(|k| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move { (k, cache.get(&k).await.unwrap()) })
+        })
+        .collect();
+    for lookup in lookups {
+        let (k, value) = lookup.await.unwrap();
+        assert_eq!(value, Some(k * 10), "key {k} got another key's value");
+    }
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut server.client(0))
+        .unwrap();
+    assert!(stats.contains("cmdstat_mget"), "no MGET was sent: {stats}");
+}
