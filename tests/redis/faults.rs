@@ -1,4 +1,4 @@
-//! Faults: a server down at start, killed, stalled, or speaking no TLS.
+//! Faults: a server down at start, killed or stalled, and nothing behind a `rediss://` URL.
 
 use super::*;
 

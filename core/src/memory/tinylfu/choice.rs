@@ -13,8 +13,8 @@ pub(super) const MOST: u64 = 900_000;
 const LARGEST: u64 = WHOLE - WHOLE / 1_000;
 /// How many times the choice the larger role's window is while the roles are far
 /// apart: a recency-biased workload may hit alike with every small window and pull
-/// ahead only with a large one, which roles three times apart never reach
-/// (BENCHMARKS.md, "a seventh pass").
+/// ahead only with a large one, which a larger role at three times the choice never
+/// reaches (BENCHMARKS.md, "a seventh pass").
 const FAR: u64 = 20;
 
 /// A choice of the window's share, and how far apart the roles probe around it.
@@ -98,6 +98,13 @@ mod tests {
     #[test]
     fn the_larger_role_probes_twenty_times_the_first_choice() {
         assert_eq!(Choice::FIRST.roles(), [3_333, 200_000]);
+        // A move keeps the roles far apart; a choice that stays brings them close.
+        let moved = Choice::FIRST.after(8_100, 1);
+        assert_eq!((moved.share, moved.wide), (30_000, true));
+        assert_eq!(moved.roles(), [10_000, 600_000]);
+        let stayed = moved.after(100, 1);
+        assert_eq!((stayed.share, stayed.wide), (30_000, false));
+        assert_eq!(stayed.roles(), [20_000, 45_000]);
         // The larger role never takes the whole half.
         let most = Choice {
             share: MOST,
