@@ -15,8 +15,8 @@ use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::key::PersistentDigest;
 use jwm_cache::time::Instant as CacheInstant;
 use jwm_cache::{
-    AsyncCache, AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheControls,
-    Memoized, RedisBackend, RedisOptions, Ttl,
+    AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheControls, Memoized,
+    RedisBackend, RedisOptions, Ttl,
     codec::{Postcard, Serializer, Stamped, StampedBytes},
     error::RedisBackendError,
     ttl_cache,
@@ -24,7 +24,7 @@ use jwm_cache::{
 use redis::Commands;
 use redis::cluster_routing::Slot;
 
-type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;
+use common::lookups::{RedisCache as Cache, each_gets_its_own_value};
 
 /// A cache over the cluster, with a timeout that lets an unoptimized build store
 /// thousands of keys in one `set_many` (one pipeline per slot).
@@ -199,16 +199,7 @@ async fn batches_cross_nodes_and_each_caller_gets_its_own_value(
     assert_eq!(values, expected);
     // Concurrent lookups gather into MGETs, split by slot.
     let before = mgets(cluster);
-    let lookups: Vec<_> = (0..100)
-        .map(|k| {
-            let cache = Arc::clone(&cache);
-            tokio::spawn(async move { (k, cache.get(&k).await.unwrap()) })
-        })
-        .collect();
-    for lookup in lookups {
-        let (k, value) = lookup.await.unwrap();
-        assert_eq!(value, Some(k * 2), "key {k} got another key's value");
-    }
+    each_gets_its_own_value(&cache, 0..100, |k| k * 2).await;
     let after = mgets(cluster);
     assert!(
         after > before,

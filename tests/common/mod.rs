@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "redis")]
+pub(crate) mod lookups;
+#[cfg(feature = "redis")]
 pub(crate) mod near;
 #[cfg(feature = "redis")]
 pub(crate) mod processes;

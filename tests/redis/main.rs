@@ -22,7 +22,7 @@ use jwm_cache::{
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use redis::Commands;
 
-type Cache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;
+use common::lookups::{RedisCache as Cache, each_gets_its_own_value};
 
 fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
 where
