@@ -8,7 +8,7 @@ use std::thread;
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
-    DefaultEviction, MemoryBackend, NoListener, Options, RemovalListener, Ttl, UnitWeight, Weigher,
+    DefaultEviction, MemoryBackend, NoListener, Options, RemovalListener, UnitWeight, Weigher,
     WeightPool, WindowChoice,
 };
 
@@ -67,14 +67,7 @@ where
 {
     let shards = shard_count(options);
     let capacity = options.capacity;
-    // Refresh-ahead and serve-stale go by an entry's age since its write, which an idle
-    // deadline would hide: with either, entries expire by their TTL alone.
-    let freshening = options.refresh_after.is_some() || !options.stale_if_error.is_zero();
-    let time_to_idle = if freshening {
-        Ttl::NEVER
-    } else {
-        options.time_to_idle
-    };
+    let time_to_idle = options.idle_limit();
     // One shard needs no pool: its own capacity is the whole bound.
     let pool = capacity.filter(|_| shards > 1).map(WeightPool::new);
     // Likewise their policies' window size.

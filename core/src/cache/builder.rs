@@ -81,7 +81,7 @@ impl<S, C> CacheBuilder<S, C> {
             Some(capacity) => MemoryBackend::with_capacity(capacity),
             None => MemoryBackend::new(),
         };
-        let backend = backend.with_time_to_idle(self.options.time_to_idle);
+        let backend = backend.with_time_to_idle(self.options.idle_limit());
         Cache::from_options(self.options, backend)
     }
 
@@ -97,5 +97,31 @@ impl<S, C> CacheBuilder<S, C> {
         backend.use_identifier(self.options.identifier_or_default());
         backend.keep_stale_for(self.options.stale_if_error);
         Cache::from_options(self.options, backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::time::Duration;
+
+    use super::CacheBuilder;
+    use crate::{ManualClock, Options};
+
+    #[test]
+    fn serve_stale_turns_time_to_idle_off_as_in_the_thread_safe_caches() {
+        let clock = ManualClock::new();
+        let options = Options::new(clock.clone())
+            .ttl(Duration::from_secs(10))
+            .time_to_idle(Duration::from_secs(5))
+            .stale_if_error(Duration::from_secs(60));
+        let mut cache = CacheBuilder::from_options(options).build::<u32, u32>();
+        cache.insert(1, 1).unwrap();
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(cache.get(&1).unwrap(), Some(1));
+        // Unread for longer than the idle time, within the TTL: a hit by the TTL alone.
+        clock.advance(Duration::from_secs(8));
+        assert_eq!(cache.get(&1).unwrap(), Some(1));
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(cache.get(&1).unwrap(), None);
     }
 }

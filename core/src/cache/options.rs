@@ -33,7 +33,8 @@ pub struct Options<S, C> {
     pub ttl: Ttl,
     /// How long an entry of the memory backend lives without a read (default
     /// [`Ttl::NEVER`]: no limit). Only the built-in memory stores use it: a backend
-    /// handed to `build_with_backend` has its own.
+    /// handed to `build_with_backend` has its own. Not with `refresh_after` or
+    /// `stale_if_error` (see [`idle_limit`](Self::idle_limit)).
     pub time_to_idle: Ttl,
     /// How old an entry must be for a hit to recompute it in the background (default
     /// `None`: never). Only memoized calls refresh: they own their function.
@@ -82,6 +83,29 @@ impl<C> Options<Identity, C> {
 }
 
 impl<S, C> Options<S, C> {
+    /// The time to idle the built-in memory stores apply: [`time_to_idle`](Self::time_to_idle),
+    /// unless `refresh_after` or `stale_if_error` is set. Those go by an entry's age
+    /// since its write, which an idle deadline would hide (a stale entry would look
+    /// expired, and every read would miss): with either, entries expire by their TTL
+    /// alone.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use jwm_cache_core::{ManualClock, Options, Ttl};
+    ///
+    /// let idle = Options::new(ManualClock::new()).time_to_idle(Duration::from_secs(5));
+    /// assert_eq!(idle.idle_limit(), Ttl::from_secs(5));
+    /// let stale = idle.stale_if_error(Duration::from_secs(60));
+    /// assert_eq!(stale.idle_limit(), Ttl::NEVER);
+    /// ```
+    pub fn idle_limit(&self) -> Ttl {
+        if self.refresh_after.is_some() || !self.stale_if_error.is_zero() {
+            Ttl::NEVER
+        } else {
+            self.time_to_idle
+        }
+    }
+
     /// The identifier: the one given, else [`DEFAULT_IDENTIFIER`].
     pub fn identifier_or_default(&self) -> &str {
         self.identifier.as_deref().unwrap_or(DEFAULT_IDENTIFIER)
