@@ -105,6 +105,34 @@ async fn corrupt_bytes_are_a_miss_and_are_overwritten() {
     assert_eq!(cache.get(&1).await.unwrap(), Some(vec!["ok".to_string()]));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_miss_returns_within_the_call_budget_while_a_clear_runs() {
+    // A clear walking a large keyspace holds the write gate for a minute.
+    let backend = slow()
+        .with_clear_latency(Duration::from_secs(60))
+        .with_call_budget(Duration::from_millis(100));
+    let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend));
+    let clearing = tokio::spawn({
+        let cache = Arc::clone(&cache);
+        async move { cache.clear().await }
+    });
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let began = tokio::time::Instant::now();
+    let value = cache
+        .get_or_insert_with(7, || async { "seven".to_string() })
+        .await;
+    assert_eq!(value, "seven");
+    // The lookup's 5 ms, then at most the budget for the gate.
+    assert!(
+        began.elapsed() <= Duration::from_millis(110),
+        "{:?}",
+        began.elapsed()
+    );
+    clearing.await.unwrap().unwrap();
+    // Not stored: the clear under way withdrew the flight, as it would have anyway.
+    assert_eq!(cache.get(&7).await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn futures_are_send_so_calls_can_be_spawned() {
     let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(slow()));

@@ -32,6 +32,9 @@ pub(crate) struct SlowBackend<K, E> {
     store: Mutex<MemoryBackend<K, E>>,
     latency: Duration,
     write_latency: Duration,
+    clear_latency: Duration,
+    /// What it reports as a call's budget (see `AsyncBackend::call_budget`).
+    budget: Option<Duration>,
     down: AtomicBool,
     /// Operations that reached the store.
     pub(crate) ops: AtomicUsize,
@@ -60,10 +63,24 @@ impl<K, E> SlowBackend<K, E> {
             store: Mutex::new(MemoryBackend::new()),
             latency,
             write_latency,
+            clear_latency: latency,
+            budget: None,
             down: AtomicBool::new(false),
             ops: AtomicUsize::new(0),
             sets_started: AtomicUsize::new(0),
         }
+    }
+
+    /// A `clear` takes `latency`, as one walking a large keyspace would.
+    pub(crate) fn with_clear_latency(mut self, latency: Duration) -> Self {
+        self.clear_latency = latency;
+        self
+    }
+
+    /// Reports `budget` as a call's, as a backend with a timeout does.
+    pub(crate) fn with_call_budget(mut self, budget: Duration) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     pub(crate) fn set_down(&self, down: bool) {
@@ -111,7 +128,11 @@ where
     }
 
     fn clear(&self) -> impl Future<Output = Result<(), Down>> + Send {
-        self.io(self.latency, |s| s.clear())
+        self.io(self.clear_latency, |s| s.clear())
+    }
+
+    fn call_budget(&self) -> Option<Duration> {
+        self.budget
     }
 
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Down>> + Send {

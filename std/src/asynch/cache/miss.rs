@@ -28,6 +28,23 @@ impl<V, Err> Computed<V, Err> {
     }
 }
 
+impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
+    /// The write gate's read side, waited for within `left` of the call's budget if it
+    /// has one: a `clear` walking a large keyspace holds the write side for as long as
+    /// it takes, and a call must not wait that out. Without the gate the value is not
+    /// stored, as if a write had withdrawn its flight (a `clear` would have): the call
+    /// still returns it.
+    async fn gate_within(
+        &self,
+        left: Option<std::time::Duration>,
+    ) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
+        match left {
+            None => Some(self.writes.read().await),
+            Some(left) => tokio::time::timeout(left, self.writes.read()).await.ok(),
+        }
+    }
+}
+
 /// How a miss's value is stored: with which TTL, and within what the call's lookups
 /// left of its time on a bounded backend (see [`AsyncBackend::call_budget`]). The
 /// computation's own time is not the backend's, so only lookups that wait are charged,
@@ -161,10 +178,13 @@ where
         {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.
-            let _gate = self.writes.read().await;
-            let ours = lead
-                .as_ref()
-                .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
+            storing.lookup_begins();
+            let gate = self.gate_within(storing.left()).await;
+            storing.lookup_ended();
+            let ours = gate.is_some()
+                && lead
+                    .as_ref()
+                    .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
             if ours {
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
