@@ -155,3 +155,17 @@ async fn a_stalled_server_costs_each_call_at_most_the_timeouts_and_then_recovers
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn an_endless_timeout_sets_no_deadline_and_panics_nowhere() {
+    let server = RedisServer::start();
+    let options = RedisOptions::default().timeout(Duration::MAX);
+    let cache: Cache<u64> = AsyncCacheBuilder::new()
+        .identifier("endless")
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap());
+    cache.insert(1, 10).await.unwrap();
+    assert_eq!(cache.get(&1).await.unwrap(), Some(10));
+    // A batch computes one deadline for its whole call.
+    assert_eq!(cache.get_many(&[1, 2]).await.unwrap(), [Some(10), None]);
+}

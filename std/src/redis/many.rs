@@ -31,7 +31,8 @@ impl<K> RedisBackend<K> {
         command.arg(&names);
         let wall_now = record::wall_now();
         // One timeout for the whole call, the fallback below included.
-        let deadline = tokio::time::Instant::now() + self.link.timeout();
+        // A timeout too long for the clock (`Duration::MAX`) sets no deadline.
+        let deadline = tokio::time::Instant::now().checked_add(self.link.timeout());
         // A cluster's `MGET` that takes half the timeout goes key by key (`Malformed`
         // stands for "split badly" here), as a batch's does: see `within_half_on_a_cluster`.
         let found =
@@ -46,9 +47,12 @@ impl<K> RedisBackend<K> {
             // See `splits_badly`: the keys apart, then.
             Err(e) if self.link.is_cluster() && splits_badly(&e) => {
                 let names = names.iter().map(String::as_str);
-                let Ok(founds) =
-                    tokio::time::timeout_at(deadline, get_each(&self.link, names)).await
-                else {
+                let each = get_each(&self.link, names);
+                let founds = match deadline {
+                    Some(deadline) => tokio::time::timeout_at(deadline, each).await,
+                    None => Ok(each.await),
+                };
+                let Ok(founds) = founds else {
                     // As the lookups would have on their own: a stalled server pauses.
                     self.link.failed();
                     return Err(RedisBackendError::Timeout(self.link.timeout()));
