@@ -128,18 +128,28 @@ where
 
     /// Reclaims due entries, at most `budget` units of wheel work.
     fn reclaim(&mut self, now: Instant, mut budget: usize) {
+        while self.reclaim_one(now, &mut budget) {}
+    }
+
+    /// Removes one entry the wheel finds expired, within `budget` units of wheel work:
+    /// whether there was one.
+    #[inline]
+    fn reclaim_one(&mut self, now: Instant, budget: &mut usize) -> bool {
         while let Some(index) = self
             .wheel
-            .pop_expired(self.nodes.as_mut_slice(), now, &mut budget)
+            .pop_expired(self.nodes.as_mut_slice(), now, budget)
         {
             let deadline = self.nodes[index as usize].deadline;
             if deadline.is_expired(now) {
                 self.remove_index(index, RemovalCause::Expired);
-            } else if !deadline.is_never() {
+                return true;
+            }
+            if !deadline.is_never() {
                 // Read since it was linked (time-to-idle): due later now.
                 self.wheel.insert(self.nodes.as_mut_slice(), index);
             }
         }
+        false
     }
 
     /// The deadline an entry written at `now` with `own` expires at.
@@ -165,6 +175,14 @@ where
         while !self.nodes.is_empty()
             && (self.weight.saturating_add(weight) > limit || self.nodes.len() >= MAX_ENTRIES)
         {
+            // An expired entry goes before any live victim: what the insert's budget
+            // left due is reclaimed first, until one is found or nothing is due. Only
+            // here may an insert do more wheel work than its budget: at most a slot's
+            // cascade, each entry cascading at most once per level.
+            let mut unbounded = usize::MAX;
+            if self.wheel.may_be_due(now) && self.reclaim_one(now, &mut unbounded) {
+                continue;
+            }
             let (nodes, hasher) = (&self.nodes, &self.hasher);
             let hash_of = |index: u32| hasher.hash_one(&nodes[index as usize].key);
             let Some(victim) = self.eviction.victim(incoming, &hash_of) else {

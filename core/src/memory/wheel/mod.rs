@@ -161,6 +161,13 @@ impl TimerWheel {
         }
     }
 
+    /// Whether anything may be due at `now`: [`pop_expired`](Self::pop_expired)'s first
+    /// test, for a caller that would rather not call it.
+    #[inline]
+    pub(crate) fn may_be_due(&self, now: Instant) -> bool {
+        tick_of(now.as_nanos()) >= self.due_from
+    }
+
     /// Unlinks and returns one entry whose whole slot lies before `now`, cascading higher
     /// levels on the way. Each entry unlinked or cascaded costs one unit of `budget`;
     /// `None` means nothing is due or the budget is spent.
@@ -217,7 +224,10 @@ impl TimerWheel {
             let index = self.heads[level][slot];
             self.unlink(nodes, index);
             *budget -= 1;
-            if level == 0 {
+            // A cascaded entry whose tick has passed goes at once, as from level 0: a
+            // large slot cascading over several calls must not hold an expired entry
+            // while the store evicts live ones.
+            if level == 0 || tick_of(nodes.deadline(index).as_nanos()) < now_tick {
                 return Some(index);
             }
             self.insert(nodes, index);
