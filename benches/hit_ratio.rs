@@ -28,7 +28,7 @@ mod workloads;
 use jwm_cache::SyncCache;
 use jwm_cache::backend::{Backend, Deadline, Instant as At, Lookup};
 use jwm_cache::memory::{Eviction, MemoryBackend, Sieve, TinyLfu, WindowChoice};
-use workloads::{drifting, scan_mix, shifting, zipf};
+use workloads::{drifting, looping, scan_mix, shifting, zipf};
 
 /// A cache under test: looks `key` up, inserts it on a miss, and says whether it hit.
 trait Contender {
@@ -332,6 +332,24 @@ fn main() {
         // Working sets of 80% of the capacity, replaced every 10 capacities of accesses.
         let accesses = shifting(capacity as u64 * 8 / 10, capacity * 10, length, 13);
         row("shifting sets", capacity, &accesses);
+    }
+    // Beyond the rows: loops longer than the cache, alone and under Zipf.
+    for capacity in [10_000, 100_000] {
+        let cap = capacity as u64;
+        let loops = [
+            ("loop of 3x the capacity", looping(cap * 3, 0, length, 23)),
+            (
+                "loop of 1.5x + half Zipf",
+                looping(cap * 3 / 2, 2, length, 29),
+            ),
+            (
+                "loop of 1.1x + 1/4 Zipf",
+                looping(cap * 11 / 10, 4, length, 31),
+            ),
+        ];
+        for (name, accesses) in loops {
+            row(name, capacity, &accesses);
+        }
     }
     eprintln!("took {:.1?}", began.elapsed());
 }

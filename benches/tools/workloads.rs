@@ -113,3 +113,30 @@ pub(crate) fn drifting(keys: u64, alpha: f64, drift: usize, length: usize, seed:
         .map(|(n, rank)| mix(((n / drift) as u64 + keys - rank) ^ seed))
         .collect()
 }
+
+/// `length` accesses: each, with probability `1 / every`, a draw of Zipf 0.9 over 1M
+/// keys, and otherwise the next key of a loop over `keys` keys, in order, again and
+/// again (`every` 0: the loop alone). A loop longer than the cache defeats recency
+/// (LRU hits nothing); every looped key is equally frequent, so a policy does best by
+/// holding one set of them still.
+pub(crate) fn looping(keys: u64, every: u64, length: usize, seed: u64) -> Vec<u64> {
+    assert!(keys >= 1, "a loop of at least one key");
+    let popular = if every > 0 {
+        zipf(1_000_000, 0.9, length, seed)
+    } else {
+        Vec::new()
+    };
+    let mut random = SplitMix::new(seed);
+    let mut at = 0;
+    (0..length)
+        .map(|n| {
+            if every > 0 && random.next_u64().is_multiple_of(every) {
+                // Apart from the loop's keys.
+                popular[n] ^ (1 << 63)
+            } else {
+                at = (at + 1) % keys;
+                mix(at ^ seed)
+            }
+        })
+        .collect()
+}
