@@ -46,6 +46,9 @@ const NIL: u32 = u32::MAX;
 const MAX_ENTRIES: usize = wheel::FIRST_IN_SLOT as usize;
 /// Wheel work (expiries and cascades) an insert may do, so a backlog never stalls one.
 const RECLAIM_BUDGET: usize = 8;
+/// Wheel work a full store may do more, per victim, looking for an expired entry to
+/// take the victim's place.
+const VICTIM_RECLAIM_BUDGET: usize = 64;
 
 /// An in-memory store of `K -> E` with per-entry deadlines and an optional capacity.
 ///

@@ -13,7 +13,7 @@ use super::listener::{RemovalCause, RemovalListener};
 use super::node::Node;
 use super::weigher::Weigher;
 use super::wheel::WheelLink;
-use super::{MAX_ENTRIES, MemoryBackend, RECLAIM_BUDGET};
+use super::{MAX_ENTRIES, MemoryBackend, RECLAIM_BUDGET, VICTIM_RECLAIM_BUDGET};
 use crate::key_hash::KeyHash;
 
 impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
@@ -175,12 +175,11 @@ where
         while !self.nodes.is_empty()
             && (self.weight.saturating_add(weight) > limit || self.nodes.len() >= MAX_ENTRIES)
         {
-            // An expired entry goes before any live victim: what the insert's budget
-            // left due is reclaimed first, until one is found or nothing is due. Only
-            // here may an insert do more wheel work than its budget: at most a slot's
-            // cascade, each entry cascading at most once per level.
-            let mut unbounded = usize::MAX;
-            if self.wheel.may_be_due(now) && self.reclaim_one(now, &mut unbounded) {
+            // An expired entry goes before a live victim: what the insert's budget left
+            // due is searched first, within a bound of its own, so that an insert
+            // still never stalls behind a large slot's cascade.
+            let mut budget = VICTIM_RECLAIM_BUDGET;
+            if self.wheel.may_be_due(now) && self.reclaim_one(now, &mut budget) {
                 continue;
             }
             let (nodes, hasher) = (&self.nodes, &self.hasher);

@@ -134,9 +134,9 @@ fn an_evicting_insert_takes_the_victims_position_and_moves_no_other_entry() {
     check(MemoryBackend::new().with_eviction(Some(Sieve::new(64))));
 }
 
-/// The instant at wheel tick `tick` (2^20 ns).
-fn tick(tick: u64) -> Instant {
-    Instant::from_nanos(tick << 20)
+/// The instant at wheel tick `n` (2^20 ns).
+fn at_tick(n: u64) -> Instant {
+    Instant::from_nanos(n << 20)
 }
 
 #[test]
@@ -144,7 +144,9 @@ fn an_expired_entry_goes_before_a_live_one_while_its_slot_cascades() {
     for expired_first in [true, false] {
         let mut store = MemoryBackend::<u32, u32>::new().with_eviction(Sieve::new(32));
         let expired = |store: &mut MemoryBackend<u32, u32, _, Sieve>| {
-            store.set(99, 0, Deadline::at(tick(64)), tick(0)).unwrap()
+            store
+                .set(99, 0, Deadline::at(at_tick(64)), at_tick(0))
+                .unwrap()
         };
         // All 32 in one level-1 slot (ticks 64 to 127): more than an insert's budget
         // cascades, with the expired one at either end of the slot's list.
@@ -152,20 +154,22 @@ fn an_expired_entry_goes_before_a_live_one_while_its_slot_cascades() {
             expired(&mut store);
         }
         for k in 0..31 {
-            store.set(k, k, Deadline::at(tick(100)), tick(0)).unwrap();
+            store
+                .set(k, k, Deadline::at(at_tick(100)), at_tick(0))
+                .unwrap();
         }
         if !expired_first {
             expired(&mut store);
         }
         // Read while live, so that the policy would spare it and pick a live victim.
-        assert_eq!(store.get(&99, tick(0)).unwrap(), Some(&0));
-        store.set(200, 0, Deadline::NEVER, tick(65)).unwrap();
+        assert_eq!(store.get(&99, at_tick(0)).unwrap(), Some(&0));
+        store.set(200, 0, Deadline::NEVER, at_tick(65)).unwrap();
         let reclaimed = store.reclaimed();
         assert_eq!(
             (reclaimed.expirations, reclaimed.evictions),
             (1, 0),
             "expired first: {expired_first}"
         );
-        assert!((0..31).all(|k| store.get(&k, tick(65)).unwrap() == Some(&k)));
+        assert!((0..31).all(|k| store.get(&k, at_tick(65)).unwrap() == Some(&k)));
     }
 }

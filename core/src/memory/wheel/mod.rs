@@ -4,7 +4,8 @@
 //! (2^20 ns, about 1 ms); each level above has 64 slots, each as wide as the whole level
 //! below. An entry sits at the level of the highest base-64 digit in which its deadline
 //! tick differs from `elapsed`, so inserting and unlinking are O(1). As time passes, a
-//! due slot of a higher level is cascaded: its entries move down a level or more. Each
+//! due slot of a higher level is cascaded: its entries move down a level or more, or,
+//! if their tick has passed already, are handed out as expired. Each
 //! entry is therefore touched at most once per level (8 levels) before it expires, which
 //! makes reclamation amortized O(1) per insert. Work is handed out under a budget, so no
 //! single call pays for a backlog.
@@ -168,9 +169,10 @@ impl TimerWheel {
         tick_of(now.as_nanos()) >= self.due_from
     }
 
-    /// Unlinks and returns one entry whose whole slot lies before `now`, cascading higher
-    /// levels on the way. Each entry unlinked or cascaded costs one unit of `budget`;
-    /// `None` means nothing is due or the budget is spent.
+    /// Unlinks and returns one entry whose tick lies before `now`: from a level-0 slot
+    /// that lies wholly before it, or met while a higher slot cascades. Each entry
+    /// unlinked or cascaded costs one unit of `budget`; `None` means nothing is due or
+    /// the budget is spent.
     #[inline]
     pub(crate) fn pop_expired<N: WheelNodes + ?Sized>(
         &mut self,

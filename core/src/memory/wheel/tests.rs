@@ -176,3 +176,24 @@ fn unlink_and_relocate_keep_lists_consistent() {
     wheel.relocate(&mut nodes, 2, 1);
     assert_eq!(drain(&mut wheel, &mut nodes, 4 * TICK), vec![0, 1]);
 }
+
+#[test]
+fn a_cascading_slot_hands_out_an_entry_whose_tick_has_passed_at_once() {
+    // Index 0 is due at tick 64, the others at tick 100: all in level 1's slot 1, and
+    // 0 last in its list (an insert goes first).
+    let mut deadlines = vec![64 * TICK];
+    deadlines.extend([100 * TICK; 5]);
+    let mut nodes = entries(&deadlines);
+    let mut wheel = TimerWheel::new();
+    for index in 0..6 {
+        wheel.insert(&mut nodes, index);
+    }
+    let now = Instant::from_nanos(65 * TICK);
+    // Five cascades move the others down; the sixth unit meets 0, already due.
+    let mut budget = 6;
+    assert_eq!(wheel.pop_expired(&mut nodes, now, &mut budget), Some(0));
+    assert_eq!(budget, 0);
+    let mut budget = usize::MAX;
+    assert_eq!(wheel.pop_expired(&mut nodes, now, &mut budget), None);
+    assert_eq!(drain(&mut wheel, &mut nodes, 101 * TICK), [1, 2, 3, 4, 5]);
+}
