@@ -129,7 +129,8 @@ async fn a_miss_returns_within_the_call_budget_while_a_clear_runs() {
         began.elapsed()
     );
     clearing.await.unwrap().unwrap();
-    // Not stored: the clear under way withdrew the flight, as it would have anyway.
+    // Not stored: the budget ran out before the gate was free. A store missed, which
+    // the next call makes.
     assert_eq!(cache.get(&7).await.unwrap(), None);
 }
 

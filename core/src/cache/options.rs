@@ -119,7 +119,8 @@ impl<S, C> Options<S, C> {
     }
 
     /// How long an entry of the memory backend lives without a read: each read
-    /// extends it, up to the entry's TTL. Whichever deadline comes first wins.
+    /// extends it, up to the entry's TTL. Whichever deadline comes first wins. Not with
+    /// `refresh_after` or `stale_if_error`: see [`idle_limit`](Self::idle_limit).
     pub fn time_to_idle(mut self, limit: impl Into<Ttl>) -> Self {
         self.time_to_idle = limit.into();
         self

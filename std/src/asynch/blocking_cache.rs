@@ -260,11 +260,11 @@ where
             return Ok(found);
         }
         let (cache, looked_up, ttl) = (Arc::clone(&self.cache), key.clone(), storing.ttl);
-        storing.lookup_begins();
+        storing.wait_begins();
         let found = self
             .bridge
             .run(async move { cache.find_before_flight(&looked_up, ttl, now).await });
-        storing.lookup_ended();
+        storing.wait_ended();
         found
     }
 

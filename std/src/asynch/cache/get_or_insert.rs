@@ -143,9 +143,9 @@ where
         let entry = match AsyncLookup::<K, K, _>::get_entry_inline(&self.backend, &key, now) {
             Some(entry) => entry,
             None => {
-                storing.lookup_begins();
+                storing.wait_begins();
                 let entry = AsyncLookup::<K, K, _>::get_entry(&self.backend, &key, now).await;
-                storing.lookup_ended();
+                storing.wait_ended();
                 entry
             }
         };
@@ -190,9 +190,9 @@ where
     {
         let now = self.clock.now();
         let mut storing = Storing::new(&self.backend, self.policy.ttl());
-        storing.lookup_begins();
+        storing.wait_begins();
         let found = self.lookup_before_flight(&key, now).await;
-        storing.lookup_ended();
+        storing.wait_ended();
         match found {
             Ok(Some(value)) => return Ok(value),
             Ok(None) => {}

@@ -31,13 +31,16 @@ impl<V, Err> Computed<V, Err> {
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     /// The write gate's read side, waited for within `left` of the call's budget if it
     /// has one: a `clear` walking a large keyspace holds the write side for as long as
-    /// it takes, and a call must not wait that out. Without the gate the value is not
-    /// stored, as if a write had withdrawn its flight (a `clear` would have): the call
-    /// still returns it.
+    /// it takes, and a call must not wait that out. `None` if the budget ran out first:
+    /// then the value is returned and not stored, a store missed and never a wrong one.
     async fn gate_within(
         &self,
         left: Option<std::time::Duration>,
     ) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
+        // Free, as it nearly always is: no timer.
+        if let Ok(gate) = self.writes.try_read() {
+            return Some(gate);
+        }
         match left {
             None => Some(self.writes.read().await),
             Some(left) => tokio::time::timeout(left, self.writes.read()).await.ok(),
@@ -46,17 +49,18 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
 }
 
 /// How a miss's value is stored: with which TTL, and within what the call's lookups
-/// left of its time on a bounded backend (see [`AsyncBackend::call_budget`]). The
-/// computation's own time is not the backend's, so only lookups that wait are charged,
-/// in wall-clock time: a hit answered at once (memory, a near copy) reads no clock.
+/// (and its wait for the write gate) left of its time on a bounded backend (see
+/// [`AsyncBackend::call_budget`]). The computation's own time is not the backend's, so
+/// only waits are charged, in wall-clock time: a hit answered at once (memory, a near
+/// copy) reads no clock.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Storing {
     pub(crate) ttl: Ttl,
     /// What is left for the store; `None` on an unbounded backend, which then reads no
     /// clock at all.
     left: Option<std::time::Duration>,
-    /// When the lookup being charged began.
-    lookup_began: Option<std::time::Instant>,
+    /// When the wait being charged began.
+    wait_began: Option<std::time::Instant>,
 }
 
 impl Storing {
@@ -65,14 +69,14 @@ impl Storing {
         Storing {
             ttl,
             left: backend.call_budget(),
-            lookup_began: None,
+            wait_began: None,
         }
     }
 
-    /// A lookup that waits begins: it will be charged to the budget.
-    pub(crate) fn lookup_begins(&mut self) {
+    /// A wait begins (a lookup, or for the write gate): it will be charged to the budget.
+    pub(crate) fn wait_begins(&mut self) {
         if self.left.is_some() {
-            self.lookup_began = Some(std::time::Instant::now());
+            self.wait_began = Some(std::time::Instant::now());
         }
     }
 
@@ -81,9 +85,9 @@ impl Storing {
         self.left
     }
 
-    /// The lookup ended: what it took comes off the budget.
-    pub(crate) fn lookup_ended(&mut self) {
-        if let (Some(left), Some(began)) = (self.left, self.lookup_began.take()) {
+    /// The wait ended: what it took comes off the budget.
+    pub(crate) fn wait_ended(&mut self) {
+        if let (Some(left), Some(began)) = (self.left, self.wait_began.take()) {
             self.left = Some(left.saturating_sub(began.elapsed()));
         }
     }
@@ -129,9 +133,9 @@ where
                 Next::Wait(flight) => Next::settled(flight.settled::<E, X>().await),
                 Next::LookAgain => {
                     now = self.clock.now();
-                    storing.lookup_begins();
+                    storing.wait_begins();
                     let found = self.read(&key, now).await;
-                    storing.lookup_ended();
+                    storing.wait_ended();
                     // A second look: the miss is this call's lookup, counted already.
                     self.counts.add(Counts::outcome(&found));
                     Next::looked(found.ok().flatten(), || self.join_or_lead(&key, joiner))
@@ -178,9 +182,9 @@ where
         {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.
-            storing.lookup_begins();
+            storing.wait_begins();
             let gate = self.gate_within(storing.left()).await;
-            storing.lookup_ended();
+            storing.wait_ended();
             let ours = gate.is_some()
                 && lead
                     .as_ref()
