@@ -169,3 +169,87 @@ async fn an_endless_timeout_sets_no_deadline_and_panics_nowhere() {
     // A batch computes one deadline for its whole call.
     assert_eq!(cache.get_many(&[1, 2]).await.unwrap(), [Some(10), None]);
 }
+
+/// How many `cmd` commands the server has run, from `INFO commandstats`.
+fn calls(server: &RedisServer, cmd: &str) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut server.client(0))
+        .unwrap();
+    let prefix = format!("cmdstat_{cmd}:calls=");
+    info.lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().unwrap())
+}
+
+/// Polls (`polls` times 5 ms at most) until the server has run `count` `SET`s; whether
+/// it did.
+async fn sets_reach(server: &RedisServer, count: u64, polls: u32) -> bool {
+    for _ in 0..polls {
+        if calls(server, "set") >= count {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+/// A cache of `identifier` on `server` that times out after `timeout`, and takes
+/// values up to 16 MiB.
+fn transit(server: &RedisServer, identifier: &str, timeout: Duration) -> Cache<Vec<u8>> {
+    let options = RedisOptions::default()
+        .timeout(timeout)
+        .max_value_bytes(16 << 20);
+    AsyncCacheBuilder::new()
+        .identifier(identifier)
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap())
+}
+
+/// Whether `result` is a timeout: the backend's own, or redis-rs's.
+fn timed_out<T, E>(result: Result<T, Error<RedisBackendError, E>>) -> bool {
+    match result {
+        Err(Error::Backend(RedisBackendError::Timeout(_))) => true,
+        Err(Error::Backend(RedisBackendError::Redis(e))) => e.is_timeout(),
+        _ => false,
+    }
+}
+
+/// A clear's scan cannot list a store still on its way: it is unlinked behind it. The
+/// server holds writes (`CLIENT PAUSE … WRITE`), so the store times out sent and lands
+/// once the pause ends, after the clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_store_that_timed_out_does_not_outlive_a_clear() {
+    let server = RedisServer::start();
+    let cache = transit(&server, "transit", Duration::from_millis(100));
+    let check = transit(&server, "transit", Duration::from_secs(5));
+    let large = vec![7; jwm_cache::backend::LARGE_VALUE_BYTES + 1];
+    let before = calls(&server, "set");
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1_000)
+        .arg("WRITE")
+        .query(&mut server.client(0))
+        .unwrap();
+    assert!(
+        timed_out(cache.insert(1, large).await),
+        "the store did not time out"
+    );
+    // The scan reads, which the pause lets through; nothing has landed to list.
+    cache.clear().await.unwrap();
+    assert!(
+        sets_reach(&server, before + 1, 400).await,
+        "the store never landed"
+    );
+    // The unlink behind it follows at once: bounded polling.
+    let mut left = check.get(&1).await.unwrap();
+    for _ in 0..100 {
+        if left.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        left = check.get(&1).await.unwrap();
+    }
+    assert!(left.is_none(), "the store outlived the clear");
+}

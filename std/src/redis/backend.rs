@@ -248,9 +248,9 @@ impl<K> RedisBackend<K> {
         let value = value.as_bytes();
         within(value, "value", self.options.max_value_bytes)?;
         let wall_now = record::wall_now();
-        let command = record::set(name, value, deadline, self.stale_window, now, wall_now);
+        let command = record::set(&name, value, deadline, self.stale_window, now, wall_now);
         let large = value.len() > LARGE_VALUE_BYTES;
-        self.link.store(&command, budget, large).await
+        self.link.store(&command, &[&name], budget, large).await
     }
 
     /// `{prefix}{identifier}:`, what every key name of this cache starts with.
@@ -384,7 +384,10 @@ where
     /// primary); a failure stops the sweep and is returned (what was unlinked stays
     /// unlinked).
     async fn clear(&self) -> Result<(), RedisBackendError> {
-        self.walk(Walk::Unlink).await.map(drop)
+        self.walk(Walk::Unlink).await?;
+        // A store that timed out may land after the scan passed: unlinked behind it.
+        self.link.unlink_in_transit(self.head());
+        Ok(())
     }
 
     /// This namespace's keys; each was live when the server listed it.

@@ -1,8 +1,9 @@
 //! The connection to the server: bounded operations, and a pause after a failure.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::ConnectionManagerConfig;
@@ -28,6 +29,9 @@ pub(crate) struct Link {
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
+    /// Names whose store on a bulk lane timed out: it may still land, until a later
+    /// command on that lane answers. A `clear` unlinks them there, behind it.
+    in_transit: Arc<Mutex<HashSet<String>>>,
 }
 
 /// A connection of one runtime and lane, and when it was made.
@@ -37,6 +41,10 @@ struct Made {
     connection: Connection,
     at: std::time::Instant,
 }
+
+/// How many times a follower asks again after a timeout before it lets a name go: with
+/// its waits, over 10 s whatever the timeout.
+const FOLLOW_TRIES: u32 = 24;
 
 /// The youngest a cluster connection may be and still be dropped to be made anew: so
 /// that a burst of failures (every caller of a dead node at once) rebuilds it once.
@@ -62,6 +70,7 @@ impl Link {
             timeout,
             pause_after_failure: pause,
             pause: Pause::new(),
+            in_transit: Arc::default(),
         }
     }
 
@@ -223,22 +232,92 @@ impl Link {
             .map(|made| (runtime, made.connection.clone()))
     }
 
-    /// Stores with `command`, bounded by `within` (at most the timeout). A store's
-    /// failure is its value's alone: it never pauses the backend for other keys (a slow
-    /// or refused value says nothing of the server), and a large value travels on a
-    /// connection of its own, so that no lookup waits behind its bytes.
+    /// Stores with `command` under `names`, bounded by `within` (at most the timeout).
+    /// A store's failure is its values' alone: it never pauses the backend for other
+    /// keys (a slow or refused value says nothing of the server), and a large store
+    /// travels on a connection of its own, so that no lookup waits behind its bytes.
     pub(crate) async fn store(
         &self,
         command: &impl Store,
+        names: &[&str],
         within: Duration,
         large: bool,
     ) -> Result<(), RedisBackendError> {
         let lane = if large { Lane::Bulk } else { Lane::Shared };
         let (runtime, mut connection) = self.connection(lane)?;
+        let bulk = connection.clone();
         let operation = command.send(&mut connection);
         let within = within.min(self.timeout);
-        self.bounded(runtime, operation, within, Failure::Alone)
-            .await
+        let stored = self
+            .bounded(runtime, operation, within, Failure::Alone)
+            .await;
+        if large && stored.as_ref().is_err_and(may_still_land) {
+            self.follow_in_transit(names, bulk);
+        }
+        stored
+    }
+
+    /// Counts `names`, stored on `bulk`, as in transit until a command sent after that
+    /// store answers there (or the connection fails, taking the store along). The names
+    /// of one store share a slot on a cluster, so one `EXISTS` reaches their node.
+    fn follow_in_transit(&self, names: &[&str], mut bulk: Connection) {
+        let names: Vec<String> = names.iter().map(|&name| name.to_owned()).collect();
+        let in_transit = Arc::clone(&self.in_transit);
+        in_transit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(names.iter().cloned());
+        let mut wait = self.timeout;
+        tokio::spawn(async move {
+            let exists = redis::cmd("EXISTS").arg(&names).to_owned();
+            // Each try ends at the connection's own response timeout; the next waits
+            // twice as long first (a large value may take a while), up to a second.
+            for _ in 0..FOLLOW_TRIES {
+                match exists.query_async::<redis::Value>(&mut bulk).await {
+                    Err(e) if e.is_timeout() => {
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(1));
+                    }
+                    _ => break,
+                }
+            }
+            let mut in_transit = in_transit.lock().unwrap_or_else(PoisonError::into_inner);
+            for name in &names {
+                in_transit.remove(name);
+            }
+        });
+    }
+
+    /// Unlinks every name that starts with `head` and whose store may still be in
+    /// transit, on this runtime's bulk lane, behind that store: a `clear`'s scan cannot
+    /// list what has not landed. Not awaited, as the store ahead may take a while; a
+    /// task of its own sees that it is sent.
+    pub(crate) fn unlink_in_transit(&self, head: &str) {
+        let names: Vec<String> = {
+            let in_transit = self
+                .in_transit
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            in_transit
+                .iter()
+                .filter(|name| name.starts_with(head))
+                .cloned()
+                .collect()
+        };
+        let Some((_, bulk)) = self.open(Lane::Bulk).filter(|_| !names.is_empty()) else {
+            return;
+        };
+        tokio::spawn(async move {
+            // One command each: on a cluster, names of several slots cannot share one.
+            let unlinks = names.iter().map(|name| {
+                let mut bulk = bulk.clone();
+                async move {
+                    let unlink = redis::cmd("UNLINK").arg(name).to_owned();
+                    let _unlinked = unlink.query_async::<redis::Value>(&mut bulk).await;
+                }
+            });
+            futures_util::future::join_all(unlinks).await;
+        });
     }
 
     async fn bounded<T>(
@@ -361,6 +440,16 @@ enum Failure {
 /// does not parse, say, must not pause everyone).
 pub(crate) fn is_connection_failure(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
+}
+
+/// Whether a command that failed with `e` may still have been sent: it timed out,
+/// here or in redis-rs.
+fn may_still_land(e: &RedisBackendError) -> bool {
+    match e {
+        RedisBackendError::Timeout(_) => true,
+        RedisBackendError::Redis(e) => e.is_timeout(),
+        _ => false,
+    }
 }
 
 /// When operations may try the server again, after a connection failure.

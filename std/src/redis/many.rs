@@ -82,7 +82,7 @@ impl<K> RedisBackend<K> {
     {
         // A pipeline and its bytes, per slot on a cluster (where a pipeline must not
         // cross slots), else one.
-        let mut pipelines: HashMap<Option<Slot>, (Pipeline, usize)> = HashMap::new();
+        let mut pipelines: HashMap<Option<Slot>, (Pipeline, usize, Vec<String>)> = HashMap::new();
         let cluster = self.link.is_cluster();
         let wall_now = record::wall_now();
         for (key, value) in &entries {
@@ -90,17 +90,24 @@ impl<K> RedisBackend<K> {
             within(value, "value", self.options.max_value_bytes)?;
             let name = self.name(key)?;
             let slot = cluster.then(|| Slot::for_key(&name));
-            let (pipeline, bytes) = pipelines.entry(slot).or_insert_with(|| (redis::pipe(), 0));
+            let (pipeline, bytes, names) = pipelines
+                .entry(slot)
+                .or_insert_with(|| (redis::pipe(), 0, Vec::new()));
             *bytes += value.len();
-            let set = record::set(name, value, deadline, self.stale_window, now, wall_now);
+            let set = record::set(&name, value, deadline, self.stale_window, now, wall_now);
             pipeline.add_command(set).ignore();
+            names.push(name);
         }
         // Like a single store: its failure is its own, and a large batch travels apart.
         let timeout = self.options.timeout;
-        let stores = pipelines.values().map(|(pipeline, bytes)| {
-            self.link
-                .store(pipeline, timeout, *bytes > LARGE_VALUE_BYTES)
-        });
+        let stores = pipelines
+            .values()
+            .map(|(pipeline, bytes, names)| async move {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                self.link
+                    .store(pipeline, &names, timeout, *bytes > LARGE_VALUE_BYTES)
+                    .await
+            });
         join_all(stores).await.into_iter().collect()
     }
 }

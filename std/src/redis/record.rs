@@ -91,7 +91,7 @@ pub(crate) fn from_wall(
 /// stale `window`, the TTL's end, which decides what is live; the server's expiry
 /// (`PX`) is `deadline`, when it frees the memory.
 pub(crate) fn set(
-    name: String,
+    name: &str,
     value: &[u8],
     deadline: Deadline,
     window: Duration,
@@ -342,7 +342,7 @@ mod tests {
         let wall = Duration::from_secs(1_000);
         // Written at 0 with a 5 s TTL and a 10 s window: the backend's deadline is 15 s.
         let kept = Deadline::at(at(15_000_000_000));
-        let command = set("k".into(), b"v", kept, window, at(0), wall);
+        let command = set("k", b"v", kept, window, at(0), wall);
         let packed = command.get_packed_command();
         let record = 1_005_000u64.to_le_bytes();
         assert!(
