@@ -126,7 +126,8 @@ pub(crate) fn looping(keys: u64, every: u64, length: usize, seed: u64) -> Vec<u6
     } else {
         Vec::new()
     };
-    let mut random = SplitMix::new(seed);
+    // Its own stream: the Zipf draws come from `seed`'s.
+    let mut random = SplitMix::new(mix(seed));
     let mut at = 0;
     (0..length)
         .map(|n| {
