@@ -216,15 +216,18 @@ fn timed_out<T, E>(result: Result<T, Error<RedisBackendError, E>>) -> bool {
     }
 }
 
-/// A clear's scan cannot list a store still on its way: it is unlinked behind it. The
-/// server holds writes (`CLIENT PAUSE … WRITE`), so the store times out sent and lands
-/// once the pause ends, after the clear.
+/// A clear's scan cannot list a store still on its way, so a clear waits for it to land
+/// or fails. The server holds writes (`CLIENT PAUSE … WRITE`), so the store times out
+/// sent and lands once the pause ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_store_that_timed_out_does_not_outlive_a_clear() {
     let server = RedisServer::start();
     let cache = transit(&server, "transit", Duration::from_millis(100));
     let check = transit(&server, "transit", Duration::from_secs(5));
     let large = vec![7; jwm_cache::backend::LARGE_VALUE_BYTES + 1];
+    // Both connections made before the pause: a store and a removal.
+    cache.insert(100, large.clone()).await.unwrap();
+    assert!(cache.remove(&100).await.unwrap());
     let before = calls(&server, "set");
     let _: () = redis::cmd("CLIENT")
         .arg("PAUSE")
@@ -236,20 +239,28 @@ async fn a_large_store_that_timed_out_does_not_outlive_a_clear() {
         timed_out(cache.insert(1, large).await),
         "the store did not time out"
     );
-    // The scan reads, which the pause lets through; nothing has landed to list.
-    cache.clear().await.unwrap();
+    // The scan reads, which the pause lets through, and would find nothing to unlink.
+    assert!(
+        timed_out(cache.clear().await),
+        "a clear passed a store in transit"
+    );
     assert!(
         sets_reach(&server, before + 1, 400).await,
         "the store never landed"
     );
-    // The unlink behind it follows at once: bounded polling.
-    let mut left = check.get(&1).await.unwrap();
-    for _ in 0..100 {
-        if left.is_none() {
+    // Once it has landed, and its follower has seen it: bounded polling.
+    let mut cleared = false;
+    for _ in 0..200 {
+        if cache.clear().await.is_ok() {
+            cleared = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
-        left = check.get(&1).await.unwrap();
     }
-    assert!(left.is_none(), "the store outlived the clear");
+    assert!(cleared, "no clear succeeded after the store landed");
+    assert_eq!(
+        check.get(&1).await.unwrap(),
+        None,
+        "the store outlived the clear"
+    );
 }

@@ -1,6 +1,6 @@
 //! The connection to the server: bounded operations, and a pause after a failure.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,9 +29,11 @@ pub(crate) struct Link {
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
-    /// Names whose store on a bulk lane timed out: it may still land, until a later
-    /// command on that lane answers. A `clear` unlinks them there, behind it.
-    in_transit: Arc<Mutex<HashSet<String>>>,
+    /// Names whose store on a bulk lane timed out, with how many such stores: one may
+    /// still land, until a later command on that lane answers. A `clear` waits for them.
+    in_transit: Arc<Mutex<HashMap<String, usize>>>,
+    /// Told whenever names leave `in_transit`.
+    landed: Arc<tokio::sync::Notify>,
 }
 
 /// A connection of one runtime and lane, and when it was made.
@@ -42,9 +44,8 @@ struct Made {
     at: std::time::Instant,
 }
 
-/// How many times a follower asks again after a timeout before it lets a name go: with
-/// its waits, over 10 s whatever the timeout.
-const FOLLOW_TRIES: u32 = 24;
+/// How long a follower asks after a store in transit before it lets its names go.
+const FOLLOW_FOR: Duration = Duration::from_secs(10);
 
 /// The youngest a cluster connection may be and still be dropped to be made anew: so
 /// that a burst of failures (every caller of a dead node at once) rebuilds it once.
@@ -71,6 +72,7 @@ impl Link {
             pause_after_failure: pause,
             pause: Pause::new(),
             in_transit: Arc::default(),
+            landed: Arc::default(),
         }
     }
 
@@ -251,7 +253,8 @@ impl Link {
         let stored = self
             .bounded(runtime, operation, within, Failure::Alone)
             .await;
-        if large && stored.as_ref().is_err_and(may_still_land) {
+        // With no time left, nothing was sent.
+        if large && !within.is_zero() && stored.as_ref().is_err_and(may_still_land) {
             self.follow_in_transit(names, bulk);
         }
         stored
@@ -262,62 +265,67 @@ impl Link {
     /// of one store share a slot on a cluster, so one `EXISTS` reaches their node.
     fn follow_in_transit(&self, names: &[&str], mut bulk: Connection) {
         let names: Vec<String> = names.iter().map(|&name| name.to_owned()).collect();
-        let in_transit = Arc::clone(&self.in_transit);
-        in_transit
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(names.iter().cloned());
-        let mut wait = self.timeout;
+        let (in_transit, landed) = (Arc::clone(&self.in_transit), Arc::clone(&self.landed));
+        {
+            let mut in_transit = in_transit.lock().unwrap_or_else(PoisonError::into_inner);
+            for name in &names {
+                *in_transit.entry(name.clone()).or_default() += 1;
+            }
+        }
+        let pause = self.timeout.min(Duration::from_millis(50));
         tokio::spawn(async move {
             let exists = redis::cmd("EXISTS").arg(&names).to_owned();
-            // Each try ends at the connection's own response timeout; the next waits
-            // twice as long first (a large value may take a while), up to a second.
-            for _ in 0..FOLLOW_TRIES {
+            let began = tokio::time::Instant::now();
+            // Each try ends at the connection's own response timeout (redis-rs sends
+            // none whose caller left before its turn, so each is a new one, behind).
+            while began.elapsed() < FOLLOW_FOR {
                 match exists.query_async::<redis::Value>(&mut bulk).await {
-                    Err(e) if e.is_timeout() => {
-                        tokio::time::sleep(wait).await;
-                        wait = (wait * 2).min(Duration::from_secs(1));
-                    }
+                    Err(e) if e.is_timeout() => tokio::time::sleep(pause).await,
                     _ => break,
                 }
             }
             let mut in_transit = in_transit.lock().unwrap_or_else(PoisonError::into_inner);
             for name in &names {
-                in_transit.remove(name);
+                if let Some(stores) = in_transit.get_mut(name) {
+                    *stores -= 1;
+                    if *stores == 0 {
+                        in_transit.remove(name);
+                    }
+                }
             }
+            drop(in_transit);
+            landed.notify_waiters();
         });
     }
 
-    /// Unlinks every name that starts with `head` and whose store may still be in
-    /// transit, on this runtime's bulk lane, behind that store: a `clear`'s scan cannot
-    /// list what has not landed. Not awaited, as the store ahead may take a while; a
-    /// task of its own sees that it is sent.
-    pub(crate) fn unlink_in_transit(&self, head: &str) {
-        let names: Vec<String> = {
-            let in_transit = self
-                .in_transit
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            in_transit
-                .iter()
-                .filter(|name| name.starts_with(head))
-                .cloned()
-                .collect()
-        };
-        let Some((_, bulk)) = self.open(Lane::Bulk).filter(|_| !names.is_empty()) else {
-            return;
-        };
-        tokio::spawn(async move {
-            // One command each: on a cluster, names of several slots cannot share one.
-            let unlinks = names.iter().map(|name| {
-                let mut bulk = bulk.clone();
-                async move {
-                    let unlink = redis::cmd("UNLINK").arg(name).to_owned();
-                    let _unlinked = unlink.query_async::<redis::Value>(&mut bulk).await;
+    /// Waits, at most the timeout, until no store of a name that `owns` may still
+    /// land: a `clear`'s scan cannot list what has not landed, and would leave it.
+    pub(crate) async fn until_landed(
+        &self,
+        owns: impl Fn(&str) -> bool,
+    ) -> Result<(), RedisBackendError> {
+        let waiting = async {
+            loop {
+                let notified = self.landed.notified();
+                tokio::pin!(notified);
+                // Registered before the check, so a landing in between is not missed.
+                notified.as_mut().enable();
+                let pending = {
+                    let in_transit = self
+                        .in_transit
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    in_transit.keys().any(|name| owns(name))
+                };
+                if !pending {
+                    return;
                 }
-            });
-            futures_util::future::join_all(unlinks).await;
-        });
+                notified.await;
+            }
+        };
+        tokio::time::timeout(self.timeout, waiting)
+            .await
+            .map_err(|_| RedisBackendError::Timeout(self.timeout))
     }
 
     async fn bounded<T>(

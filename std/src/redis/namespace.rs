@@ -36,6 +36,12 @@ impl Namespace {
         name
     }
 
+    /// Whether `name` is one of this namespace's keys: what [`pattern`](Self::pattern)
+    /// matches.
+    pub(crate) fn owns(&self, name: &str) -> bool {
+        name.len() == self.head.len() + DIGEST_HEX && name.starts_with(self.head.as_str())
+    }
+
     /// A SCAN pattern matching this namespace's keys and nothing else: the head with
     /// every glob character escaped, then exactly one digest's worth of characters, so
     /// that neither `ns2:…` nor `ns:x:…` matches the namespace `ns`.
@@ -85,12 +91,14 @@ mod tests {
             let space = Namespace::new("jwm:", own);
             let key = space.key(&7u64).unwrap();
             assert!(matches(&space.pattern(), &key), "{own} misses its own key");
+            assert!(space.owns(&key), "{own} does not own its key");
             for other in names.iter().filter(|o| **o != own) {
                 let theirs = Namespace::new("jwm:", other).key(&7u64).unwrap();
                 assert!(
                     !matches(&space.pattern(), &theirs),
                     "{own} matches {other}'s key"
                 );
+                assert!(!space.owns(&theirs), "{own} owns {other}'s key");
             }
         }
     }
