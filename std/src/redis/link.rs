@@ -1,9 +1,7 @@
 //! The connection to the server: bounded operations, and a pause after a failure.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::ConnectionManagerConfig;
@@ -13,6 +11,8 @@ use tokio::runtime::{self, Handle};
 
 use super::RedisBackendError;
 use super::endpoint::{Connection, Endpoint};
+use super::in_transit::InTransit;
+use super::pause::Pause;
 
 /// The connection to the server or cluster, shared by every handle on a backend (and
 /// its batcher).
@@ -29,11 +29,8 @@ pub(crate) struct Link {
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
-    /// Names whose store on a bulk lane timed out, with how many such stores: one may
-    /// still land, until a later command on that lane answers. A `clear` waits for them.
-    in_transit: Arc<Mutex<HashMap<String, usize>>>,
-    /// Told whenever names leave `in_transit`.
-    landed: Arc<tokio::sync::Notify>,
+    /// Large stores that timed out and may still land, which a `clear` waits for.
+    in_transit: InTransit,
 }
 
 /// A connection of one runtime and lane, and when it was made.
@@ -43,9 +40,6 @@ struct Made {
     connection: Connection,
     at: std::time::Instant,
 }
-
-/// How long a follower asks after a store in transit before it lets its names go.
-const FOLLOW_FOR: Duration = Duration::from_secs(10);
 
 /// The youngest a cluster connection may be and still be dropped to be made anew: so
 /// that a burst of failures (every caller of a dead node at once) rebuilds it once.
@@ -71,8 +65,7 @@ impl Link {
             timeout,
             pause_after_failure: pause,
             pause: Pause::new(),
-            in_transit: Arc::default(),
-            landed: Arc::default(),
+            in_transit: InTransit::default(),
         }
     }
 
@@ -255,47 +248,9 @@ impl Link {
             .await;
         // With no time left, nothing was sent.
         if large && !within.is_zero() && stored.as_ref().is_err_and(may_still_land) {
-            self.follow_in_transit(names, bulk);
+            self.in_transit.follow(names, bulk, self.timeout);
         }
         stored
-    }
-
-    /// Counts `names`, stored on `bulk`, as in transit until a command sent after that
-    /// store answers there (or the connection fails, taking the store along). The names
-    /// of one store share a slot on a cluster, so one `EXISTS` reaches their node.
-    fn follow_in_transit(&self, names: &[&str], mut bulk: Connection) {
-        let names: Vec<String> = names.iter().map(|&name| name.to_owned()).collect();
-        let (in_transit, landed) = (Arc::clone(&self.in_transit), Arc::clone(&self.landed));
-        {
-            let mut in_transit = in_transit.lock().unwrap_or_else(PoisonError::into_inner);
-            for name in &names {
-                *in_transit.entry(name.clone()).or_default() += 1;
-            }
-        }
-        let pause = self.timeout.min(Duration::from_millis(50));
-        tokio::spawn(async move {
-            let exists = redis::cmd("EXISTS").arg(&names).to_owned();
-            let began = tokio::time::Instant::now();
-            // Each try ends at the connection's own response timeout (redis-rs sends
-            // none whose caller left before its turn, so each is a new one, behind).
-            while began.elapsed() < FOLLOW_FOR {
-                match exists.query_async::<redis::Value>(&mut bulk).await {
-                    Err(e) if e.is_timeout() => tokio::time::sleep(pause).await,
-                    _ => break,
-                }
-            }
-            let mut in_transit = in_transit.lock().unwrap_or_else(PoisonError::into_inner);
-            for name in &names {
-                if let Some(stores) = in_transit.get_mut(name) {
-                    *stores -= 1;
-                    if *stores == 0 {
-                        in_transit.remove(name);
-                    }
-                }
-            }
-            drop(in_transit);
-            landed.notify_waiters();
-        });
     }
 
     /// Waits, at most the timeout, until no store of a name that `owns` may still
@@ -304,26 +259,7 @@ impl Link {
         &self,
         owns: impl Fn(&str) -> bool,
     ) -> Result<(), RedisBackendError> {
-        let waiting = async {
-            loop {
-                let notified = self.landed.notified();
-                tokio::pin!(notified);
-                // Registered before the check, so a landing in between is not missed.
-                notified.as_mut().enable();
-                let pending = {
-                    let in_transit = self
-                        .in_transit
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
-                    in_transit.keys().any(|name| owns(name))
-                };
-                if !pending {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(self.timeout, waiting)
+        tokio::time::timeout(self.timeout, self.in_transit.until_landed(owns))
             .await
             .map_err(|_| RedisBackendError::Timeout(self.timeout))
     }
@@ -457,53 +393,5 @@ fn may_still_land(e: &RedisBackendError) -> bool {
         RedisBackendError::Timeout(_) => true,
         RedisBackendError::Redis(e) => e.is_timeout(),
         _ => false,
-    }
-}
-
-/// When operations may try the server again, after a connection failure.
-struct Pause {
-    origin: std::time::Instant,
-    /// Nanoseconds after `origin`; 0 while the server is not paused.
-    until: AtomicU64,
-}
-
-impl Pause {
-    fn new() -> Self {
-        Pause {
-            origin: std::time::Instant::now(),
-            until: AtomicU64::new(0),
-        }
-    }
-
-    fn now(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    fn active(&self) -> bool {
-        // Cheap while healthy: one relaxed load, and the clock only when paused.
-        let until = self.until.load(Relaxed);
-        until != 0 && self.now() < until
-    }
-
-    /// Pauses for `pause` from now; true if no pause was running.
-    fn start(&self, pause: Duration) -> bool {
-        let pause = u64::try_from(pause.as_nanos()).unwrap_or(u64::MAX);
-        let now = self.now();
-        let previous = self.until.swap(now.saturating_add(pause).max(1), Relaxed);
-        previous == 0 || previous <= now
-    }
-
-    /// After a success: forgets a pause that has run out, and says whether this call
-    /// did (once per pause, for the recovery's event).
-    #[cfg(feature = "tracing")]
-    fn ended(&self) -> bool {
-        let until = self.until.load(Relaxed);
-        // A success that began before the failure may end during the pause: not yet.
-        until != 0
-            && self.now() >= until
-            && self
-                .until
-                .compare_exchange(until, 0, Relaxed, Relaxed)
-                .is_ok()
     }
 }
