@@ -385,7 +385,8 @@ where
 
     /// `SCAN MATCH` this namespace, `UNLINK` every batch (on a cluster, on every
     /// primary); a failure stops the sweep and is returned (what was unlinked stays
-    /// unlinked).
+    /// unlinked). First waits, at most the timeout, for large stores of this namespace
+    /// that timed out and may still land, and fails with `Timeout` if one has not.
     async fn clear(&self) -> Result<(), RedisBackendError> {
         // A store that timed out may land after the scan passed, and outlive the clear:
         // it lands first, or the clear fails with a timeout.

@@ -25,9 +25,10 @@ pub(crate) struct InTransit {
 }
 
 impl InTransit {
-    /// Counts `names`, stored on `connection` by a store that timed out after
-    /// `timeout`, until a command sent after that store answers there. The names of one
-    /// store share a slot on a cluster, so one `EXISTS` reaches their node.
+    /// Counts `names`, stored on `connection` by a store whose caller gave up, until a
+    /// command sent after that store answers there; `timeout`, the connection's, paces
+    /// the tries. The names of one store share a slot on a cluster, so one `EXISTS`
+    /// reaches their node.
     pub(crate) fn follow(&self, names: &[&str], mut connection: Connection, timeout: Duration) {
         let names: Vec<String> = names.iter().map(|&name| name.to_owned()).collect();
         {
@@ -36,30 +37,27 @@ impl InTransit {
                 *counts.entry(name.clone()).or_default() += 1;
             }
         }
-        let (counts, landed) = (Arc::clone(&self.names), Arc::clone(&self.landed));
+        // Lets the names go however the task ends: with its runtime too, whose
+        // connection goes with it, taking the store along.
+        let release = Release {
+            names,
+            counts: Arc::clone(&self.names),
+            landed: Arc::clone(&self.landed),
+        };
         let pause = timeout.min(Duration::from_millis(50));
         tokio::spawn(async move {
-            let exists = redis::cmd("EXISTS").arg(&names).to_owned();
+            let exists = redis::cmd("EXISTS").arg(&release.names).to_owned();
             let began = tokio::time::Instant::now();
             // Each try ends at the connection's own response timeout (redis-rs sends
             // none whose caller left before its turn, so each is a new one, behind).
+            // Checked between tries: a follow lasts `FOLLOW_FOR` and one try more.
             while began.elapsed() < FOLLOW_FOR {
                 match exists.query_async::<redis::Value>(&mut connection).await {
                     Err(e) if e.is_timeout() => tokio::time::sleep(pause).await,
                     _ => break,
                 }
             }
-            let mut counts = counts.lock().unwrap_or_else(PoisonError::into_inner);
-            for name in &names {
-                if let Some(stores) = counts.get_mut(name) {
-                    *stores -= 1;
-                    if *stores == 0 {
-                        counts.remove(name);
-                    }
-                }
-            }
-            drop(counts);
-            landed.notify_waiters();
+            drop(release);
         });
     }
 
@@ -79,5 +77,28 @@ impl InTransit {
             }
             notified.await;
         }
+    }
+}
+
+/// One store's names, let go when dropped.
+struct Release {
+    names: Vec<String>,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    landed: Arc<Notify>,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        for name in &self.names {
+            if let Some(stores) = counts.get_mut(name) {
+                *stores -= 1;
+                if *stores == 0 {
+                    counts.remove(name);
+                }
+            }
+        }
+        drop(counts);
+        self.landed.notify_waiters();
     }
 }

@@ -240,14 +240,17 @@ impl Link {
     ) -> Result<(), RedisBackendError> {
         let lane = if large { Lane::Bulk } else { Lane::Shared };
         let (runtime, mut connection) = self.connection(lane)?;
-        let bulk = connection.clone();
+        let bulk = large.then(|| connection.clone());
         let operation = command.send(&mut connection);
         let within = within.min(self.timeout);
         let stored = self
             .bounded(runtime, operation, within, Failure::Alone)
             .await;
         // With no time left, nothing was sent.
-        if large && !within.is_zero() && stored.as_ref().is_err_and(may_still_land) {
+        if let Some(bulk) = bulk
+            && !within.is_zero()
+            && stored.as_ref().is_err_and(may_still_land)
+        {
             self.in_transit.follow(names, bulk, self.timeout);
         }
         stored

@@ -29,22 +29,26 @@ impl<V, Err> Computed<V, Err> {
 }
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
-    /// The write gate's read side, waited for within `left` of the call's budget if it
-    /// has one: a `clear` walking a large keyspace holds the write side for as long as
-    /// it takes, and a call must not wait that out. `None` if the budget ran out first:
-    /// then the value is returned and not stored, a store missed and never a wrong one.
+    /// The write gate's read side, waited for within what is left of the call's budget
+    /// if it has one (and charged to it): a `clear` walking a large keyspace holds the
+    /// write side for as long as it takes, and a call must not wait that out. `None` if
+    /// the budget ran out first: then the value is returned and not stored, a store
+    /// missed and never a wrong one.
     async fn gate_within(
         &self,
-        left: Option<std::time::Duration>,
+        storing: &mut Storing,
     ) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
-        // Free, as it nearly always is: no timer.
+        // Free, as it nearly always is: no clock, no timer.
         if let Ok(gate) = self.writes.try_read() {
             return Some(gate);
         }
-        match left {
+        storing.wait_begins();
+        let gate = match storing.left() {
             None => Some(self.writes.read().await),
             Some(left) => tokio::time::timeout(left, self.writes.read()).await.ok(),
-        }
+        };
+        storing.wait_ended();
+        gate
     }
 }
 
@@ -182,9 +186,7 @@ where
         {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.
-            storing.wait_begins();
-            let gate = self.gate_within(storing.left()).await;
-            storing.wait_ended();
+            let gate = self.gate_within(&mut storing).await;
             let ours = gate.is_some()
                 && lead
                     .as_ref()
