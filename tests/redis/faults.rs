@@ -160,51 +160,29 @@ async fn a_stalled_server_costs_each_call_at_most_the_timeouts_and_then_recovers
 async fn an_endless_timeout_sets_no_deadline_and_panics_nowhere() {
     let server = RedisServer::start();
     let options = RedisOptions::default().timeout(Duration::MAX);
-    let cache: Cache<u64> = AsyncCacheBuilder::new()
-        .identifier("endless")
-        .serializer(Stamped::new(Postcard))
-        .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap());
+    let cache: Cache<u64> = cache_with(&server.url(0), "endless", options);
     cache.insert(1, 10).await.unwrap();
     assert_eq!(cache.get(&1).await.unwrap(), Some(10));
     // A batch computes one deadline for its whole call.
     assert_eq!(cache.get_many(&[1, 2]).await.unwrap(), [Some(10), None]);
 }
 
-/// How many `cmd` commands the server has run, from `INFO commandstats`.
-fn calls(server: &RedisServer, cmd: &str) -> u64 {
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(&mut server.client(0))
-        .unwrap();
-    let prefix = format!("cmdstat_{cmd}:calls=");
-    info.lines()
-        .find_map(|line| line.strip_prefix(prefix.as_str()))
-        .and_then(|rest| rest.split(',').next())
-        .map_or(0, |calls| calls.parse().unwrap())
+/// How many `SET`s the server has run.
+fn sets(server: &RedisServer) -> u64 {
+    let calls = command_calls(&mut server.client(0));
+    calls.get("set").copied().unwrap_or(0)
 }
 
 /// Polls (`polls` times 5 ms at most) until the server has run `count` `SET`s; whether
 /// it did.
 async fn sets_reach(server: &RedisServer, count: u64, polls: u32) -> bool {
     for _ in 0..polls {
-        if calls(server, "set") >= count {
+        if sets(server) >= count {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     false
-}
-
-/// A cache of `identifier` on `server` that times out after `timeout`, and takes
-/// values up to 16 MiB.
-fn transit(server: &RedisServer, identifier: &str, timeout: Duration) -> Cache<Vec<u8>> {
-    let options = RedisOptions::default()
-        .timeout(timeout)
-        .max_value_bytes(16 << 20);
-    AsyncCacheBuilder::new()
-        .identifier(identifier)
-        .serializer(Stamped::new(Postcard))
-        .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap())
 }
 
 /// Whether `result` is a timeout: the backend's own, or redis-rs's.
@@ -222,13 +200,15 @@ fn timed_out<T, E>(result: Result<T, Error<RedisBackendError, E>>) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_store_that_timed_out_does_not_outlive_a_clear() {
     let server = RedisServer::start();
-    let cache = transit(&server, "transit", Duration::from_millis(100));
-    let check = transit(&server, "transit", Duration::from_secs(5));
+    let url = server.url(0);
+    let check: Cache<Vec<u8>> = cache(&url, "transit");
+    let options = RedisOptions::default().timeout(Duration::from_millis(100));
+    let cache: Cache<Vec<u8>> = cache_with(&url, "transit", options);
     let large = vec![7; jwm_cache::backend::LARGE_VALUE_BYTES + 1];
     // Both connections made before the pause: a store and a removal.
     cache.insert(100, large.clone()).await.unwrap();
     assert!(cache.remove(&100).await.unwrap());
-    let before = calls(&server, "set");
+    let before = sets(&server);
     let _: () = redis::cmd("CLIENT")
         .arg("PAUSE")
         .arg(1_000)

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use common::redis_server::{RedisServer, free_port, run_shared_example};
+use common::redis_server::{RedisServer, command_calls, free_port, run_shared_example};
 use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::{
     AsyncCache, AsyncCacheBuilder, AsyncMemoized, Bridge, Error, Memoized, RedisBackend,
@@ -29,10 +29,19 @@ where
     Stamped<Postcard, u64>:
         jwm_cache::codec::Serializer<V, Encoded = jwm_cache::codec::StampedBytes<u64>>,
 {
+    cache_with(url, identifier, RedisOptions::default())
+}
+
+/// [`cache`] with `options`.
+fn cache_with<V: Clone>(url: &str, identifier: &str, options: RedisOptions) -> Cache<V>
+where
+    Stamped<Postcard, u64>:
+        jwm_cache::codec::Serializer<V, Encoded = jwm_cache::codec::StampedBytes<u64>>,
+{
     AsyncCacheBuilder::new()
         .identifier(identifier)
         .serializer(Stamped::new(Postcard))
-        .build_with_backend(RedisBackend::open(url).unwrap())
+        .build_with_backend(RedisBackend::open_with(url, options).unwrap())
 }
 
 /// What the cache stores for `value`: the header, then postcard.
