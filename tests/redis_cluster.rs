@@ -17,14 +17,16 @@ use jwm_cache::time::Instant as CacheInstant;
 use jwm_cache::{
     AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, Bridge, CacheControls, Memoized,
     RedisBackend, RedisOptions, Ttl,
-    codec::{Postcard, Serializer, Stamped, StampedBytes},
+    codec::{Postcard, Stamped, StampedBytes},
     error::RedisBackendError,
     ttl_cache,
 };
 use redis::Commands;
 use redis::cluster_routing::Slot;
 
-use common::lookups::{RedisCache as Cache, each_gets_its_own_value};
+use common::lookups::{
+    RedisCache as Cache, each_gets_its_own_value, fill_then_clear_the_first, stamped,
+};
 
 /// A cache over the cluster, with a timeout that lets an unoptimized build store
 /// thousands of keys in one `set_many` (one pipeline per slot).
@@ -41,13 +43,6 @@ fn name(identifier: &str, key: u64) -> String {
         "jwm-cache:{identifier}:{}",
         key.persistent_digest().unwrap()
     )
-}
-
-fn stamped(value: &u64) -> Vec<u8> {
-    Stamped::<_, u64>::new(Postcard)
-        .encode(value)
-        .unwrap()
-        .into_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,24 +136,7 @@ async fn clear_and_len_walk_every_primary_and_keep_to_their_namespace(
     let spaces = ["ns", "ns2", "ns:x", "n*", "n?", "[ns]", "ns\\", "{ns}"];
     let caches: Vec<Cache<u64>> = spaces.iter().map(|id| cache(seeds, id)).collect();
     // 6,000 keys in `ns`: about 2,000 per primary, more than one SCAN batch on each.
-    let many: Vec<(u64, StampedBytes<u64>)> = (0..6_000)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&k))))
-        .collect();
-    let now = CacheInstant::ZERO;
-    caches[0]
-        .backend()
-        .set_many(many, Ttl::NEVER.deadline_from(now), now)
-        .await
-        .unwrap();
-    for cache in &caches[1..] {
-        for k in 0..50 {
-            cache.insert(k, k).await.unwrap();
-        }
-    }
-    assert_eq!(caches[0].info().await.current_size, 6_000);
-    assert_eq!(caches[1].info().await.current_size, 50);
-    caches[0].clear().await.unwrap();
-    assert_eq!(caches[0].info().await.current_size, 0);
+    fill_then_clear_the_first(&caches, 6_000).await;
     let ours = |names: Vec<String>| {
         names
             .into_iter()

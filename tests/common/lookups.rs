@@ -1,11 +1,12 @@
-//! Lookups many tasks make at once over a Redis backend: the check the single-node
-//! and the cluster tests share.
+//! What the single-node and the cluster tests share: the cache they use, lookups many
+//! tasks make at once, and namespaces filled side by side.
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use jwm_cache::codec::{Postcard, Stamped};
-use jwm_cache::{AsyncCache, RedisBackend};
+use jwm_cache::codec::{Postcard, Serializer, Stamped, StampedBytes};
+use jwm_cache::time::Instant;
+use jwm_cache::{AsyncCache, RedisBackend, Ttl};
 
 /// An async cache of `u64` keys over Redis, its values stamped and in postcard.
 pub(crate) type RedisCache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;
@@ -27,4 +28,38 @@ pub(crate) async fn each_gets_its_own_value(
         let (k, found) = lookup.await.unwrap();
         assert_eq!(found, Some(value(k)), "key {k} got another key's value");
     }
+}
+
+/// What the cache stores for `value`: the header, then postcard.
+pub(crate) fn stamped(value: &u64) -> Vec<u8> {
+    Stamped::<_, u64>::new(Postcard)
+        .encode(value)
+        .unwrap()
+        .into_bytes()
+}
+
+/// Stores keys `0..count` in the first of `caches` (in one `set_many`) and 50 keys in
+/// each other, checks that each counts its own, then clears the first.
+pub(crate) async fn fill_then_clear_the_first(caches: &[RedisCache<u64>], count: u64) {
+    let many: Vec<(u64, StampedBytes<u64>)> = (0..count)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&k))))
+        .collect();
+    caches[0]
+        .backend()
+        .set_many(many, Ttl::NEVER.deadline_from(Instant::ZERO), Instant::ZERO)
+        .await
+        .unwrap();
+    for cache in &caches[1..] {
+        for k in 0..50 {
+            cache.insert(k, k).await.unwrap();
+        }
+    }
+    assert_eq!(caches[0].info().await.current_size, count as usize);
+    assert_eq!(
+        caches[1].info().await.current_size,
+        50,
+        "counts its own namespace only"
+    );
+    caches[0].clear().await.unwrap();
+    assert_eq!(caches[0].info().await.current_size, 0);
 }

@@ -22,7 +22,9 @@ use jwm_cache::{
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use redis::Commands;
 
-use common::lookups::{RedisCache as Cache, each_gets_its_own_value};
+use common::lookups::{
+    RedisCache as Cache, each_gets_its_own_value, fill_then_clear_the_first, stamped,
+};
 
 fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
 where
@@ -42,14 +44,6 @@ where
         .identifier(identifier)
         .serializer(Stamped::new(Postcard))
         .build_with_backend(RedisBackend::open_with(url, options).unwrap())
-}
-
-/// What the cache stores for `value`: the header, then postcard.
-fn stamped(value: &u64) -> Vec<u8> {
-    let codec = Stamped::<_, u64>::new(Postcard);
-    jwm_cache::codec::Serializer::encode(&codec, value)
-        .unwrap()
-        .into_bytes()
 }
 
 /// Our key names in `db`, sorted.
@@ -136,31 +130,7 @@ async fn clear_removes_every_batch_of_its_namespace_and_nothing_else() {
     let spaces = ["ns", "ns2", "ns:x", "n*", "n?", "[ns]", "ns\\"];
     let caches: Vec<Cache<u64>> = spaces.iter().map(|id| cache(&url, id)).collect();
     // 2,500 keys in `ns`: several SCAN batches (the original cleared only the last).
-    let many: Vec<(u64, StampedBytes<u64>)> = (0..2_500)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&k))))
-        .collect();
-    caches[0]
-        .backend()
-        .set_many(
-            many,
-            Ttl::NEVER.deadline_from(jwm_cache::time::Instant::ZERO),
-            jwm_cache::time::Instant::ZERO,
-        )
-        .await
-        .unwrap();
-    for cache in &caches[1..] {
-        for k in 0..50 {
-            cache.insert(k, k).await.unwrap();
-        }
-    }
-    assert_eq!(caches[0].info().await.current_size, 2_500);
-    assert_eq!(
-        caches[1].info().await.current_size,
-        50,
-        "counts its own namespace only"
-    );
-    caches[0].clear().await.unwrap();
-    assert_eq!(caches[0].info().await.current_size, 0);
+    fill_then_clear_the_first(&caches, 2_500).await;
     assert_eq!(names(&server, 0).len(), 50 * (spaces.len() - 1));
     for cache in &caches[1..] {
         assert_eq!(
