@@ -13,9 +13,10 @@ use jwm_cache::{AsyncCacheBuilder, NearBackend, RedisBackend, RedisOptions};
 
 const KEYS: u64 = 60;
 
-/// A reader whose heartbeat never runs during the test: coherence through a manual
-/// failover and a resharding must come from the invalidations themselves, not from a
-/// heartbeat noticing that the cluster changed and dropping every copy.
+/// A reader whose heartbeat never compares the cluster's nodes during the test:
+/// coherence through a manual failover and a resharding must come from the
+/// invalidations themselves, not from a heartbeat noticing that the cluster changed
+/// and dropping every copy. (Its `PING`s, which confirm the copies, still run.)
 fn reader(cluster: &RedisCluster, identifier: &str) -> Reader {
     let redis = RedisBackend::open_cluster(&cluster.urls()).unwrap();
     let near = NearBackend::new(redis, 1_000).heartbeat(Duration::from_secs(3_600));

@@ -7,9 +7,13 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::near::{ONE_SHOT, Reader, copied, reader, tracking_client, until, writer};
+use common::near::{BOUND, ONE_SHOT, Reader, copied, reader, tracking_client, until, writer};
 use common::redis_server::{RedisServer, command_calls};
-use jwm_cache::{AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, NearBackend, RedisBackend};
+use jwm_cache::backend::AsyncLookup;
+use jwm_cache::time::Clock;
+use jwm_cache::{
+    AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, NearBackend, RedisBackend, SystemClock,
+};
 
 /// Kills the tracking connection with `CLIENT KILL`; returns its client id.
 fn kill_tracking(raw: &mut redis::Connection) -> u64 {
@@ -181,4 +185,41 @@ async fn a_frozen_server_fails_the_heartbeat_and_tracking_goes_dark() {
         "{noticed:?}"
     );
     assert_eq!(copied(&reader, 1).await, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_stops_the_copies_within_the_staleness_bound() {
+    let server = RedisServer::start();
+    // A `PING` may wait 5 s before tracking ends: only the bound can stop the copy sooner.
+    let redis = RedisBackend::open_with(
+        &server.url(0),
+        jwm_cache::RedisOptions::default().timeout(Duration::from_secs(5)),
+    )
+    .unwrap();
+    let near = NearBackend::new(redis, 100).staleness_bound(BOUND);
+    let reader: Reader = AsyncCacheBuilder::new()
+        .identifier("near-silent")
+        .build_with_backend(near);
+    reader.insert(1, 1).await.unwrap();
+    assert_eq!(copied(&reader, 1).await, Some(1));
+    // Whether the copy would be served now, asked without any I/O.
+    let served = || {
+        let now = SystemClock.now();
+        matches!(
+            reader.backend().get_entry_inline(&1, now),
+            Some(Ok(Some(_)))
+        )
+    };
+    // Invalidations it may have sent can no longer reach this process.
+    server.freeze();
+    let frozen = Instant::now();
+    until("the copy withheld", || async { !served() }).await;
+    let withheld = frozen.elapsed();
+    let tracking = reader.backend().is_tracking();
+    server.thaw();
+    eprintln!("a silent server's copies withheld after {withheld:?}");
+    assert!(tracking, "tracking ended before the copy was withheld");
+    assert!(withheld < BOUND + ONE_SHOT, "{withheld:?}");
+    // Answered again, the copy is served again: nothing invalidated it.
+    until("the copy served again", || async { served() }).await;
 }

@@ -1,7 +1,9 @@
 //! The near tier's stress check across real OS processes (this test binary, re-run as
 //! children): four processes write and read 100 keys at random for 10 s (one op in ten
 //! a write); no read returns a value older than the newest write acknowledged more than
-//! the bound before that read started.
+//! the bound before that read started. Meanwhile each process in turn is stopped for
+//! twice the bound, as a busy machine may stop it: its invalidations wait unread, and
+//! the bound must still hold when it runs again.
 
 mod common;
 
@@ -20,6 +22,9 @@ const STRESSED: usize = 4;
 const TASKS: usize = 2;
 const STRESS_KEYS: u64 = 100;
 const STRESS_FOR: Duration = Duration::from_secs(10);
+/// How long each stop lasts, and how long the processes run between two stops.
+const STOPPED_FOR: Duration = Duration::from_millis(100);
+const RUNNING_FOR: Duration = Duration::from_millis(400);
 
 /// One stressed process: `TASKS` tasks write (a tenth of their ops) and read 100 keys at
 /// random until the time is up, logging `w key id start ack` and `r key start id`.
@@ -135,6 +140,7 @@ fn stress(url: String, over: &str) {
             )
         })
         .collect();
+    let stops = stop_in_turn(children.iter().map(std::process::Child::id).collect());
     let near_hits: u64 = children
         .into_iter()
         .map(|c| {
@@ -207,10 +213,12 @@ fn stress(url: String, over: &str) {
         }
     }
     let total_writes: usize = writes.values().map(Vec::len).sum();
+    let stops = stops.join().unwrap();
     eprintln!(
-        "over {over}, {STRESSED} processes x {TASKS} tasks, {STRESS_FOR:?}: {total_writes} writes, {} reads \
-         ({near_hits} near hits); reads older than a write already returned: {stale_reads}, \
-         the oldest by {:?}; violations of the {BOUND:?} bound: {}",
+        "over {over}, {STRESSED} processes x {TASKS} tasks, {STRESS_FOR:?}, {stops} stops of \
+         {STOPPED_FOR:?}: {total_writes} writes, {} reads ({near_hits} near hits); reads older \
+         than a write already returned: {stale_reads}, the oldest by {:?}; violations of the \
+         {BOUND:?} bound: {}",
         reads.len(),
         Duration::from_nanos(worst),
         violations.len()
@@ -220,9 +228,36 @@ fn stress(url: String, over: &str) {
         "too little happened"
     );
     assert!(near_hits > 0, "the near tiers served nothing");
+    assert!(stops >= STRESSED, "only {stops} stops");
     assert!(
         violations.is_empty(),
         "{:?}",
         &violations[..violations.len().min(10)]
     );
+}
+
+/// Stops the processes `pids` in turn (SIGSTOP, then SIGCONT after [`STOPPED_FOR`]) while
+/// they run; returns how many stops were made.
+fn stop_in_turn(pids: Vec<u32>) -> std::thread::JoinHandle<usize> {
+    let started = Instant::now();
+    let signal = |signal: &str, pid: u32| {
+        std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    std::thread::spawn(move || {
+        let mut stops = 0;
+        for pid in pids.iter().cycle() {
+            std::thread::sleep(RUNNING_FOR);
+            // Well before the processes end, so that no pid is stopped once reaped.
+            if started.elapsed() + RUNNING_FOR > STRESS_FOR || !signal("-STOP", *pid) {
+                return stops;
+            }
+            std::thread::sleep(STOPPED_FOR);
+            signal("-CONT", *pid);
+            stops += 1;
+        }
+        stops
+    })
 }

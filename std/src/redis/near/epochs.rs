@@ -7,9 +7,16 @@
 //! read's reply is in flight, or before the copy is stored) bumps the stripe, and the
 //! copy is never served. Nothing has to be found or removed by the invalidation itself,
 //! so the connection's driver applies it in a few atomic adds.
+//!
+//! A copy is also served only while the tracker has recently confirmed that no
+//! invalidation is waiting to be read (see [`Epochs::confirm`]), so a driver that falls
+//! behind, or a server that goes silent, cannot stretch the bound on staleness.
 
-use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use jwm_cache_core::Instant;
 
 use crate::redis::namespace::DIGEST_HEX;
 
@@ -24,6 +31,10 @@ pub(crate) struct Epochs {
     /// while it is not. A flush adds 2; losing the connection makes it odd; tracking
     /// back on makes it even again. Any change retires every copy.
     generation: AtomicU64,
+    /// Copies are served while the cache's clock reads below this (nanoseconds on
+    /// [`SystemClock`](crate::SystemClock)'s timeline): the last confirmation's send
+    /// time plus the bound on staleness.
+    confirmed_until: AtomicU64,
     /// Which tracking connection may turn tracking on and off, and whether it was lost
     /// already: changed under this lock, so that a connection lost between its
     /// `CLIENT TRACKING` reply and `go_live` never turns tracking on, and an old one's
@@ -57,6 +68,7 @@ impl Epochs {
             .clamp(FEWEST_STRIPES, MOST_STRIPES);
         Epochs {
             generation: AtomicU64::new(1),
+            confirmed_until: AtomicU64::new(0),
             session: Mutex::default(),
             stripes: (0..stripes).map(|_| AtomicU64::new(0)).collect(),
         }
@@ -97,6 +109,22 @@ impl Epochs {
     pub(crate) fn is_current(&self, tag: Tag) -> bool {
         self.stripes[tag.stripe as usize].load(Acquire) == tag.epoch
             && self.generation.load(Acquire) == tag.generation
+    }
+
+    /// Every invalidation that the server sent before it read a `PING` sent at `sent`
+    /// has been applied (the driver hands pushes over in the order they arrive, so the
+    /// `PONG`'s arrival proves it). A write that returned before `sent` has therefore
+    /// retired its copies, and copies may be served until `sent + bound`.
+    pub(crate) fn confirm(&self, sent: Instant, bound: Duration) {
+        let bound = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+        let until = sent.as_nanos().saturating_add(bound);
+        self.confirmed_until.store(until, Release);
+    }
+
+    /// Whether copies may be served at `now`: a confirmation came within the bound.
+    #[inline]
+    pub(crate) fn is_confirmed(&self, now: Instant) -> bool {
+        now.as_nanos() < self.confirmed_until.load(Acquire)
     }
 
     /// A key in `stripe` changed (or may have): its copies are retired.
@@ -219,6 +247,21 @@ mod tests {
         epochs.go_live(session);
         assert!(!epochs.is_live());
         assert_eq!(epochs.tag(0), None);
+    }
+
+    #[test]
+    fn copies_are_served_only_within_the_bound_of_a_confirmation() {
+        let epochs = Epochs::new(10);
+        let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
+        assert!(!epochs.is_confirmed(at(0)), "nothing confirmed yet");
+        epochs.confirm(at(1_000), Duration::from_millis(50));
+        assert!(epochs.is_confirmed(at(1_049)));
+        assert!(!epochs.is_confirmed(at(1_050)));
+        epochs.confirm(at(1_040), Duration::from_millis(50));
+        assert!(epochs.is_confirmed(at(1_089)));
+        // An absurd bound saturates: served, never a panic.
+        epochs.confirm(at(2_000), Duration::MAX);
+        assert!(epochs.is_confirmed(Instant::from_nanos(u64::MAX - 1)));
     }
 
     #[test]

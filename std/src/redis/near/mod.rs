@@ -29,8 +29,11 @@ pub use self::error::NearError;
 /// The copies a weighed near tier's stripes are sized for.
 const WEIGHED_COPIES: usize = 1 << 16;
 
-/// How often an idle tracking connection is checked, by default.
+/// How often a cluster's nodes are compared with those tracked, by default.
 const HEARTBEAT: Duration = Duration::from_millis(500);
+
+/// The longest a copy is served after another process's write returned, by default.
+const STALENESS_BOUND: Duration = Duration::from_millis(100);
 
 /// A near tier in front of a [`RedisBackend`]: the values this process read from Redis
 /// most recently, decoded, in process memory, so that a hit on one costs an in-memory
@@ -81,9 +84,15 @@ const HEARTBEAT: Duration = Duration::from_millis(500);
 /// - **The bound on staleness.** A copy is served after another process's write
 ///   returned for as long as the invalidation takes to reach this process: on loopback,
 ///   under 25 µs at the p99 in one process, and about 2 ms across two busy processes on 2
-///   cores, re-read included (BENCHMARKS.md). A connection that goes silent without
-///   closing (a network partition) is noticed by its heartbeat: within the heartbeat
-///   (500 ms by default) plus the timeout.
+///   cores, re-read included (BENCHMARKS.md). That is what happens; what is guaranteed is
+///   [`staleness_bound`](NearBackend::staleness_bound) (100 ms by default), however late
+///   the invalidation: the tracker `PING`s every tracking connection four times per
+///   bound, and a `PONG` arrives only after every invalidation the server sent before
+///   it, so once all are answered, every write that returned before the `PING`s were
+///   sent has retired its copies. A copy is served only within the bound of the last
+///   such confirmation; past it (a stalled process, a slow driver, a server gone
+///   silent), lookups read Redis until a `PING` is answered again. A connection that
+///   fails a `PING`, or does not answer one within the timeout, ends tracking.
 ///
 /// **What it assumes.**
 /// - Every connection reaches the same server: one Redis endpoint (or the nodes of one
@@ -128,6 +137,7 @@ pub struct NearBackend<K, V, S = Stamped<Postcard, K>, W = UnitWeight> {
     copies: usize,
     weigher: W,
     heartbeat: Duration,
+    staleness_bound: Duration,
     values: PhantomData<fn() -> V>,
 }
 
@@ -196,6 +206,7 @@ where
             copies: capacity,
             weigher: UnitWeight,
             heartbeat: HEARTBEAT,
+            staleness_bound: STALENESS_BOUND,
             values: PhantomData,
         }
     }
@@ -234,15 +245,42 @@ where
             copies,
             weigher,
             heartbeat: self.heartbeat,
+            staleness_bound: self.staleness_bound,
             values: PhantomData,
         }
     }
 
-    /// How often the tracking connection is checked with a `PING` while no
-    /// invalidation arrives (500 ms by default): with the timeout, the longest a
-    /// silently broken connection goes unnoticed.
+    /// How often a cluster's tracked nodes are compared with the nodes that are up
+    /// (500 ms by default), and the longest gap between two `PING`s of the tracking
+    /// connections (which otherwise come four times per
+    /// [`staleness_bound`](Self::staleness_bound)).
     pub fn heartbeat(mut self, every: Duration) -> Self {
         self.heartbeat = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The longest a copy is served after another process's write (or removal, or
+    /// flush) returned: 100 ms by default, at least 1 ms. It holds however late the
+    /// server's invalidation arrives (see the type's docs), as the cache's clock
+    /// measures it: exactly with [`SystemClock`](crate::SystemClock), the builders'
+    /// default, and within its lag with [`CoarseClock`](crate::time::CoarseClock).
+    /// (Under a [`ManualClock`](crate::ManualClock), copies are served while its
+    /// reading is below the system clock's at the last confirmation, plus the bound.)
+    ///
+    /// The cost is four `PING`s per bound on each tracking connection: 40 a second
+    /// by default, to the server (or to each node of a cluster).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use jwm_cache::{NearBackend, RedisBackend};
+    ///
+    /// let redis = RedisBackend::open("redis://127.0.0.1:6379").unwrap();
+    /// // Never serve a copy more than 20 ms after another process's write returned.
+    /// let near = NearBackend::<u64, String>::new(redis, 10_000)
+    ///     .staleness_bound(Duration::from_millis(20));
+    /// ```
+    pub fn staleness_bound(mut self, bound: Duration) -> Self {
+        self.staleness_bound = bound.max(Duration::from_millis(1));
         self
     }
 
@@ -274,6 +312,7 @@ where
                 forget: Arc::downgrade(&self.near.forget),
                 timeout: self.redis.options.timeout,
                 heartbeat: self.heartbeat,
+                bound: self.staleness_bound,
             };
             drop(bridge.spawn(tracking::track(tracked, Arc::clone(&signals))));
             Some(signals)
@@ -292,6 +331,7 @@ impl<K, V, S: Clone, W: Clone> Clone for NearBackend<K, V, S, W> {
             copies: self.copies,
             weigher: self.weigher.clone(),
             heartbeat: self.heartbeat,
+            staleness_bound: self.staleness_bound,
             values: PhantomData,
         }
     }

@@ -1,13 +1,16 @@
 //! A model of the near tier's invalidation, checked against the real epochs and
 //! copies over random interleavings of reads in flight, writes here and elsewhere,
-//! invalidations delivered late, flushes and lost connections.
+//! invalidations delivered late, `PING`s answered, time passing, flushes and lost
+//! connections.
 //!
-//! The rule checked on every hit: a copy served is at least as new as the newest write
+//! The rules checked on every hit: a copy served is at least as new as the newest write
 //! this process has been told of (an invalidation delivered, its own write returned),
-//! and, after tracking came back, as new as the server was then. Nothing is served
-//! while tracking is off.
+//! and, after tracking came back, as new as the server was then; and it is at least as
+//! new as every write that returned the bound before, however late its invalidation.
+//! Nothing is served while tracking is off.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use jwm_cache_core::{Deadline, Instant, UnitWeight};
 use proptest::prelude::*;
@@ -17,6 +20,8 @@ use super::memory::NearMemory;
 
 const HEAD: &str = "p:near:";
 const KEYS: u8 = 4;
+/// The bound on staleness, in the model's milliseconds.
+const BOUND_MS: u64 = 50;
 
 /// Keys 0 and 2 share a stripe, as do 1 and 3: the name's low digits are `k & 1`.
 fn name(key: u8) -> String {
@@ -38,7 +43,11 @@ enum Step {
     WriteHere(u8),
     /// `FLUSHALL`: every key changes; one invalidation without names is queued.
     Flush,
-    /// The oldest queued invalidation reaches the driver.
+    /// The tracker sends a `PING`; its answer is queued behind the invalidations.
+    Ping,
+    /// Time passes, in milliseconds.
+    Tick(u64),
+    /// The oldest queued invalidation, or `PING` answer, reaches the driver.
     Deliver,
     /// The tracking connection is lost: queued invalidations with it.
     Lose,
@@ -60,6 +69,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..KEYS).prop_map(Step::WriteHere),
         1 => Just(Step::Flush),
         3 => Just(Step::Deliver),
+        2 => Just(Step::Ping),
+        2 => (1..2 * BOUND_MS).prop_map(Step::Tick),
         1 => Just(Step::Lose),
         1 => Just(Step::Reconnect),
         1 => Just(Step::ReconnectLost),
@@ -67,9 +78,12 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// What the tracking connection carries, in order.
 enum Invalidation {
     Key(u8, u64),
     All(u64),
+    /// The answer to a `PING` sent at this time.
+    Pong(u64),
 }
 
 struct Read {
@@ -89,12 +103,17 @@ struct World {
     /// The oldest version a hit may serve, per key.
     floor: [u64; KEYS as usize],
     session: u64,
+    /// The model's clock, in milliseconds.
+    now: u64,
+    /// Every write (`None`: a flush), its version and when it returned.
+    returned: Vec<(Option<u8>, u64, u64)>,
 }
 
 impl World {
     fn new() -> Self {
         let epochs = Epochs::new(16);
         let session = epochs.next_session();
+        epochs.confirm(at(0), BOUND);
         epochs.go_live(session);
         World {
             epochs,
@@ -105,7 +124,19 @@ impl World {
             reads: Vec::new(),
             floor: [0; KEYS as usize],
             session,
+            now: 0,
+            returned: Vec::new(),
         }
+    }
+
+    /// The newest version of `key` whose write returned the bound or more before now.
+    fn bound_floor(&self, key: u8) -> u64 {
+        self.returned
+            .iter()
+            .filter(|(k, _, at)| k.is_none_or(|k| k == key) && at + BOUND_MS <= self.now)
+            .map(|(_, version, _)| *version)
+            .max()
+            .unwrap_or(0)
     }
 
     fn stripe(&self, key: u8) -> u32 {
@@ -117,6 +148,7 @@ impl World {
         self.next_version += 1;
         self.server[usize::from(key)] = version;
         self.queued.push_back(Invalidation::Key(key, version));
+        self.returned.push((Some(key), version, self.now));
         version
     }
 
@@ -145,7 +177,7 @@ impl World {
                 if let Some((i, _)) = answered.into_iter().nth(n) {
                     let read = self.reads.remove(i);
                     if let (Some(tag), Some(version)) = (read.tag, read.answer) {
-                        let (deadline, now) = (Deadline::NEVER, Instant::ZERO);
+                        let (deadline, now) = (Deadline::NEVER, at(self.now));
                         self.memory
                             .insert(read.key, version, tag, deadline, now, &self.epochs);
                     }
@@ -166,6 +198,7 @@ impl World {
                 self.next_version += 1;
                 self.server = [version; KEYS as usize];
                 self.queued.push_back(Invalidation::All(version));
+                self.returned.push((None, version, self.now));
             }
             Step::Deliver => match self.queued.pop_front() {
                 Some(Invalidation::Key(key, version)) => {
@@ -179,8 +212,11 @@ impl World {
                         *floor = (*floor).max(version);
                     }
                 }
+                Some(Invalidation::Pong(sent)) => self.epochs.confirm(at(sent), BOUND),
                 None => {}
             },
+            Step::Ping => self.queued.push_back(Invalidation::Pong(self.now)),
+            Step::Tick(ms) => self.now += ms,
             Step::Lose => {
                 self.queued.clear();
                 self.epochs.go_dark(self.session);
@@ -189,6 +225,7 @@ impl World {
             Step::Reconnect => {
                 if !self.epochs.is_live() {
                     self.session = self.epochs.next_session();
+                    self.epochs.confirm(at(self.now), BOUND);
                     self.epochs.go_live(self.session);
                     self.floor = self.server;
                 }
@@ -197,10 +234,11 @@ impl World {
                 self.queued.clear();
                 self.session = self.epochs.next_session();
                 self.epochs.go_dark(self.session);
+                self.epochs.confirm(at(self.now), BOUND);
                 self.epochs.go_live(self.session);
             }
             Step::Hit(key) => {
-                let found = self.memory.get(&key, Instant::ZERO, &self.epochs);
+                let found = self.memory.get(&key, at(self.now), &self.epochs);
                 if !self.epochs.is_live() {
                     prop_assert!(found.is_none(), "a copy served while tracking was off");
                 }
@@ -211,11 +249,26 @@ impl World {
                         "key {key}: served version {} after version {floor} was known",
                         entry.value
                     );
+                    let bound_floor = self.bound_floor(key);
+                    prop_assert!(
+                        entry.value >= bound_floor,
+                        "key {key}: served version {} at {} ms, after version {bound_floor} \
+                         returned the bound before",
+                        entry.value,
+                        self.now
+                    );
                 }
             }
         }
         Ok(())
     }
+}
+
+const BOUND: Duration = Duration::from_millis(BOUND_MS);
+
+/// The model's time `ms` as the cache's clock reads it.
+fn at(ms: u64) -> Instant {
+    Instant::from_nanos(ms * 1_000_000)
 }
 
 proptest! {
@@ -244,5 +297,25 @@ fn an_invalidation_before_the_reply_is_handled_retires_the_copy() {
     ] {
         world.run(step).unwrap();
     }
-    assert!(world.memory.get(&0, Instant::ZERO, &world.epochs).is_none());
+    assert!(world.memory.get(&0, at(world.now), &world.epochs).is_none());
+}
+
+/// The race the confirmations exist for: a write returned, its invalidation is still
+/// unread, and the bound has passed. A `PING` sent after the write, answered, serves the
+/// copy again only once the invalidation ahead of it has retired it.
+#[test]
+fn past_the_bound_an_unread_invalidation_withholds_the_copy() {
+    let mut world = World::new();
+    for step in [Step::Send(0), Step::Answer(0), Step::Handle(0)] {
+        world.run(step).unwrap();
+    }
+    let served = |world: &World| world.memory.get(&0, at(world.now), &world.epochs);
+    assert_eq!(served(&world).map(|e| e.value), Some(0));
+    world.run(Step::WriteElsewhere(0)).unwrap();
+    world.run(Step::Tick(BOUND_MS)).unwrap();
+    assert!(served(&world).is_none(), "served past the bound");
+    world.run(Step::Ping).unwrap();
+    world.run(Step::Deliver).unwrap();
+    world.run(Step::Deliver).unwrap();
+    assert!(served(&world).is_none(), "the invalidation retired it");
 }

@@ -4,18 +4,23 @@
 //! primaries and replicas (a replica pushes invalidations for the writes it
 //! replicates, so copies stay coherent through a failover, even one that keeps the old
 //! primary alive).
+//!
+//! A `PING` on every connection, answered, confirms that the invalidations sent before
+//! it were applied: copies are served only within the bound of the last confirmation.
 
 use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use jwm_cache_core::Clock;
 use redis::aio::{AsyncPushSender, SendError};
 use redis::{PushInfo, PushKind, Value};
 use tokio::sync::Notify;
 
 use super::epochs::Epochs;
 use super::nodes::{Server, Session, nodes_seen, start};
+use crate::SystemClock;
 
 /// The first and the longest wait before connecting again after a failure.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
@@ -33,8 +38,19 @@ pub(crate) struct Tracked {
     pub(crate) forget: Weak<dyn Fn() + Send + Sync>,
     /// Each step (connect, `CLIENT TRACKING`, a `PING`) is bounded by this.
     pub(crate) timeout: Duration,
-    /// How often an idle tracking connection is checked with a `PING`.
+    /// How often a cluster's nodes are compared with those tracked, and the longest
+    /// gap between `PING`s.
     pub(crate) heartbeat: Duration,
+    /// The longest a copy is served after the last confirmation was sent.
+    pub(crate) bound: Duration,
+}
+
+impl Tracked {
+    /// How often the connections are `PING`ed: four times within the bound, so that a
+    /// late answer or two does not stop the copies being served.
+    fn renewal(&self) -> Duration {
+        self.heartbeat.min(self.bound / 4)
+    }
 }
 
 /// Tells the tracker that its near tier is gone, or its connection is.
@@ -85,8 +101,12 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
         };
         // A cluster's session may try a dead seed before a live one.
         let within = tracked.timeout.saturating_mul(3);
+        // No copy predates the session, and every read after it sees the writes that
+        // returned before it: so it starts confirmed as of now.
+        let sent = SystemClock.now();
         let started = tokio::time::timeout(within, start(&tracked, handler, &mut known)).await;
         if let Ok(Ok(connection)) = started {
+            tracked.epochs.confirm(sent, tracked.bound);
             tracked.epochs.go_live(session);
             let began = std::time::Instant::now();
             #[cfg(feature = "tracing")]
@@ -114,18 +134,22 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
     }
 }
 
-/// Waits until a connection is lost or fails a `PING`, or a cluster's nodes change
-/// (false), or the tier is dropped (true). A node that joins the cluster is tracked
-/// from the next session on: it is noticed within one heartbeat.
+/// `PING`s every connection each renewal, confirming the copies when all answer, until
+/// a connection is lost or fails a `PING`, or a cluster's nodes change (false), or the
+/// tier is dropped (true). A node that joins the cluster is tracked from the next
+/// session on: it is noticed within one heartbeat.
 async fn watch(mut session: Session, tracked: &Tracked, signals: &Signals) -> bool {
+    let mut nodes_compared = std::time::Instant::now();
     loop {
-        signals.wait(tracked.heartbeat).await;
+        signals.wait(tracked.renewal()).await;
         if signals.stopped() {
             return true;
         }
         if signals.lost.swap(false, AcqRel) {
             return false;
         }
+        // Read before any `PING` is sent: what their answers confirm.
+        let sent = SystemClock.now();
         let pings = session.connections.iter_mut().map(|connection| {
             let ping = redis::cmd("PING");
             async move { ping.query_async::<()>(connection).await }
@@ -134,10 +158,14 @@ async fn watch(mut session: Session, tracked: &Tracked, signals: &Signals) -> bo
         if !answered.is_ok_and(|pings| pings.iter().all(Result::is_ok)) {
             return false;
         }
-        if let (Some(nodes), Some(first)) = (&session.nodes, session.connections.first_mut()) {
-            let seen = tokio::time::timeout(tracked.timeout, nodes_seen(first)).await;
-            if !seen.is_ok_and(|seen| seen.as_ref().is_ok_and(|seen| seen == nodes)) {
-                return false;
+        tracked.epochs.confirm(sent, tracked.bound);
+        if nodes_compared.elapsed() >= tracked.heartbeat {
+            nodes_compared = std::time::Instant::now();
+            if let (Some(nodes), Some(first)) = (&session.nodes, session.connections.first_mut()) {
+                let seen = tokio::time::timeout(tracked.timeout, nodes_seen(first)).await;
+                if !seen.is_ok_and(|seen| seen.as_ref().is_ok_and(|seen| seen == nodes)) {
+                    return false;
+                }
             }
         }
         if tracked.forget.strong_count() == 0 {
