@@ -2,12 +2,12 @@
 //! under, bounded by a capacity: a count, or a total weight.
 
 use std::hash::{BuildHasher, Hash};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, NoListener, Options, Weigher};
 
 use super::epochs::{Epochs, Tag};
+use crate::shard_lock::{MutexGuard, ShardLock};
 use crate::shards::{ShardStore, memory_backends, shard_count};
 
 /// A decoded value, and what it was fetched under.
@@ -36,7 +36,7 @@ struct Shard<K, V, W> {
 
 /// The near tier's memory.
 pub(crate) struct NearMemory<K, V, W> {
-    shards: Box<[Mutex<Shard<K, V, W>>]>,
+    shards: Box<[ShardLock<Shard<K, V, W>>]>,
     router: RandomState,
 }
 
@@ -53,7 +53,7 @@ impl<K, V, W: Weigher<K, V> + Clone> NearMemory<K, V, W> {
         let mut make = memory_backends(&options, &hasher, ByValue(weigher), NoListener);
         let shards = (0..shard_count(&options))
             .map(|_| {
-                Mutex::new(Shard {
+                ShardLock::new(Shard {
                     copies: make(),
                     hits: 0,
                 })
@@ -69,12 +69,12 @@ impl<K, V, W: Weigher<K, V> + Clone> NearMemory<K, V, W> {
 impl<K, V, W> NearMemory<K, V, W> {
     fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, Shard<K, V, W>> {
         let index = self.router.hash_one(key) as usize & (self.shards.len() - 1);
-        lock(&self.shards[index])
+        self.shards[index].lock()
     }
 
     /// The hits served since the last `clear`.
     pub(crate) fn hits(&self) -> u64 {
-        self.shards.iter().map(|shard| lock(shard).hits).sum()
+        self.shards.iter().map(|shard| shard.lock().hits).sum()
     }
 }
 
@@ -141,20 +141,14 @@ impl<K: Hash + Eq, V: Clone, W: Weigher<K, V>> NearMemory<K, V, W> {
     /// Drops every copy; the hit count stays.
     pub(crate) fn forget(&self) {
         for shard in self.shards.iter() {
-            let _ = lock(shard).copies.clear();
+            let _ = shard.lock().copies.clear();
         }
     }
 
     /// Restarts the hit count, after a clear.
     pub(crate) fn restart_hits(&self) {
         for shard in self.shards.iter() {
-            lock(shard).hits = 0;
+            shard.lock().hits = 0;
         }
     }
-}
-
-/// A panic under a lock can only come from a key's `Hash`/`Eq` or a value's `Clone`;
-/// the copies stay usable, so poisoning is ignored.
-fn lock<T>(shard: &Mutex<T>) -> MutexGuard<'_, T> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
