@@ -1,0 +1,149 @@
+//! How entries leave the store: removed, reclaimed when expired, or evicted to make
+//! room, each reported once with its cause.
+
+use core::hash::{BuildHasher, Hash};
+
+use crate::time::{Deadline, Instant};
+
+use crate::memory::eviction::Eviction;
+use crate::memory::listener::{RemovalCause, RemovalListener};
+use crate::memory::node::Node;
+use crate::memory::weigher::Weigher;
+use crate::memory::{MAX_ENTRIES, MemoryBackend, VICTIM_RECLAIM_BUDGET};
+
+impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
+    /// Every entry that leaves the store passes here exactly once, with its cause: the
+    /// [`Reclaimed`] counts and the listener hang off this one place.
+    pub(super) fn report(&mut self, key: K, value: E, cause: RemovalCause) {
+        match cause {
+            RemovalCause::Expired => self.expired += 1,
+            RemovalCause::Evicted => self.evicted += 1,
+            RemovalCause::Removed
+            | RemovalCause::Replaced
+            | RemovalCause::Cleared
+            | RemovalCause::Rejected => {}
+        }
+        self.listener.on_removal(key, value, cause);
+    }
+}
+
+/// `otherwise`, unless the entry had expired by `now`: then its deadline is why it left.
+pub(super) fn cause_at(deadline: Deadline, now: Instant, otherwise: RemovalCause) -> RemovalCause {
+    if deadline.is_expired(now) {
+        RemovalCause::Expired
+    } else {
+        otherwise
+    }
+}
+
+impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L>
+where
+    K: Hash + Eq,
+    H: BuildHasher,
+    P: Eviction,
+    W: Weigher<K, E>,
+    L: RemovalListener<K, E>,
+{
+    /// Takes the node at `index` out of the table, the wheel and the policy, moving the
+    /// last node into its place.
+    pub(super) fn detach(&mut self, index: u32, hash: u64) -> Node<K, E> {
+        self.wheel.unlink(self.nodes.as_mut_slice(), index);
+        if let Ok(entry) = self.table.find_entry(hash, |&i| i == index) {
+            entry.remove();
+        }
+        let last = (self.nodes.len() - 1) as u32;
+        let node = self.nodes.swap_remove(index as usize);
+        self.eviction.removed(index, last);
+        if let Some(idle) = &mut self.idle {
+            idle.removed(index);
+        }
+        if index != last {
+            self.wheel.relocate(self.nodes.as_mut_slice(), last, index);
+            let moved = self.hasher.hash_one(&self.nodes[index as usize].key);
+            if let Some(slot) = self.table.find_mut(moved, |&i| i == last) {
+                *slot = index;
+            }
+        }
+        let weight = self.weigher.weigh(&node.key, &node.value);
+        self.lose_weight(weight);
+        node
+    }
+
+    pub(super) fn remove_at(&mut self, index: u32, hash: u64, cause: RemovalCause) {
+        let node = self.detach(index, hash);
+        self.report(node.key, node.value, cause);
+    }
+
+    pub(super) fn remove_index(&mut self, index: u32, cause: RemovalCause) {
+        let hash = self.hasher.hash_one(&self.nodes[index as usize].key);
+        self.remove_at(index, hash, cause);
+    }
+
+    /// Reclaims due entries, at most `budget` units of wheel work.
+    pub(super) fn reclaim(&mut self, now: Instant, mut budget: usize) {
+        while self.reclaim_one(now, &mut budget) {}
+    }
+
+    /// Removes one entry the wheel finds expired, within `budget` units of wheel work:
+    /// whether there was one.
+    #[inline]
+    pub(super) fn reclaim_one(&mut self, now: Instant, budget: &mut usize) -> bool {
+        while let Some(index) = self
+            .wheel
+            .pop_expired(self.nodes.as_mut_slice(), now, budget)
+        {
+            let deadline = self.nodes[index as usize].deadline;
+            if deadline.is_expired(now) {
+                self.remove_index(index, RemovalCause::Expired);
+                return true;
+            }
+            if !deadline.is_never() {
+                // Read since it was linked (time-to-idle): due later now.
+                self.wheel.insert(self.nodes.as_mut_slice(), index);
+            }
+        }
+        false
+    }
+
+    /// Evicts until `weight` more fits under `limit` and one more node fits, for an
+    /// entry whose key hashes to `incoming`. If evicting the last victim alone makes
+    /// room and the policy gives its position to the entry (see
+    /// [`Eviction::replaced`]), returns that position and the victim's weight: the
+    /// victim is still there, for [`overwrite`](Self::overwrite) to evict.
+    pub(super) fn make_room(
+        &mut self,
+        incoming: u64,
+        limit: usize,
+        weight: usize,
+        now: Instant,
+    ) -> Option<(u32, usize)> {
+        while !self.nodes.is_empty()
+            && (self.weight.saturating_add(weight) > limit || self.nodes.len() >= MAX_ENTRIES)
+        {
+            // An expired entry goes before a live victim: what the insert's budget left
+            // due is searched first, within a bound of its own, so that an insert
+            // still never stalls behind a large slot's cascade.
+            let mut budget = VICTIM_RECLAIM_BUDGET;
+            if self.wheel.may_be_due(now) && self.reclaim_one(now, &mut budget) {
+                continue;
+            }
+            let (nodes, hasher) = (&self.nodes, &self.hasher);
+            let hash_of = |index: u32| hasher.hash_one(&nodes[index as usize].key);
+            let Some(victim) = self.eviction.victim(incoming, &hash_of) else {
+                // A policy that tracks nothing is only over the position limit: any will do.
+                let deadline = self.nodes[0].deadline;
+                self.remove_index(0, cause_at(deadline, now, RemovalCause::Evicted));
+                continue;
+            };
+            let node = &self.nodes[victim as usize];
+            let victim_weight = self.weigher.weigh(&node.key, &node.value);
+            let rest = self.weight.saturating_sub(victim_weight);
+            if rest.saturating_add(weight) <= limit && self.eviction.replaced(victim, incoming) {
+                return Some((victim, victim_weight));
+            }
+            let deadline = node.deadline;
+            self.remove_index(victim, cause_at(deadline, now, RemovalCause::Evicted));
+        }
+        None
+    }
+}
