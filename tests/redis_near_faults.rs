@@ -12,7 +12,8 @@ use common::redis_server::{RedisServer, command_calls};
 use jwm_cache::backend::AsyncLookup;
 use jwm_cache::time::Clock;
 use jwm_cache::{
-    AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, NearBackend, RedisBackend, SystemClock,
+    AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, ManualClock, NearBackend, RedisBackend,
+    SystemClock,
 };
 
 /// Kills the tracking connection with `CLIENT KILL`; returns its client id.
@@ -160,20 +161,21 @@ async fn a_restarted_server_leaves_no_stale_copy_and_calls_stay_right() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_frozen_server_fails_the_heartbeat_and_tracking_goes_dark() {
+async fn a_frozen_server_fails_a_ping_and_tracking_goes_dark() {
     let server = RedisServer::start();
     let redis = RedisBackend::open_with(
         &server.url(0),
         jwm_cache::RedisOptions::default().timeout(Duration::from_millis(100)),
     )
     .unwrap();
-    let near = NearBackend::new(redis, 100).heartbeat(Duration::from_millis(100));
+    // `PING`ed four times per bound, each answered within the timeout.
+    let near = NearBackend::new(redis, 100).staleness_bound(Duration::from_millis(100));
     let reader: Reader = AsyncCacheBuilder::new()
         .identifier("near-frozen")
         .build_with_backend(near);
     reader.insert(1, 1).await.unwrap();
     assert_eq!(copied(&reader, 1).await, Some(1));
-    // A connection that goes silent without closing: only the heartbeat can tell.
+    // A connection that goes silent without closing: only a `PING` can tell.
     server.freeze();
     let frozen = Instant::now();
     until("tracking off", || async { !reader.backend().is_tracking() }).await;
@@ -181,7 +183,7 @@ async fn a_frozen_server_fails_the_heartbeat_and_tracking_goes_dark() {
     server.thaw();
     eprintln!("a silent tracking connection noticed after {noticed:?}");
     assert!(
-        noticed < Duration::from_millis(100 + 100) + ONE_SHOT,
+        noticed < Duration::from_millis(25 + 100) + ONE_SHOT,
         "{noticed:?}"
     );
     assert_eq!(copied(&reader, 1).await, Some(1));
@@ -189,6 +191,21 @@ async fn a_frozen_server_fails_the_heartbeat_and_tracking_goes_dark() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_server_stops_the_copies_within_the_staleness_bound() {
+    copies_withheld_from_a_silent_server(SystemClock, "near-silent").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_staleness_bound_holds_in_real_time_under_a_clock_that_stands_still() {
+    // The cache's clock never moves: the bound is checked against the system's.
+    copies_withheld_from_a_silent_server(ManualClock::new(), "near-silent-manual").await;
+}
+
+/// Copies a value, freezes the server, and checks that the copy is withheld within the
+/// bound, while tracking is still on, and served again once the server answers.
+async fn copies_withheld_from_a_silent_server<C>(clock: C, identifier: &str)
+where
+    C: Clock + Clone + Send + Sync + 'static,
+{
     let server = RedisServer::start();
     // A `PING` may wait 5 s before tracking ends: only the bound can stop the copy sooner.
     let redis = RedisBackend::open_with(
@@ -196,17 +213,21 @@ async fn a_silent_server_stops_the_copies_within_the_staleness_bound() {
         jwm_cache::RedisOptions::default().timeout(Duration::from_secs(5)),
     )
     .unwrap();
-    let near = NearBackend::new(redis, 100).staleness_bound(BOUND);
-    let reader: Reader = AsyncCacheBuilder::new()
-        .identifier("near-silent")
+    let near = NearBackend::<u64, u64>::new(redis, 100).staleness_bound(BOUND);
+    let reader = AsyncCacheBuilder::new()
+        .identifier(identifier)
+        .clock(clock.clone())
         .build_with_backend(near);
     reader.insert(1, 1).await.unwrap();
-    assert_eq!(copied(&reader, 1).await, Some(1));
-    // Whether the copy would be served now, asked without any I/O.
+    until("a near hit", || async {
+        let _ = reader.get(&1).await;
+        reader.counters().near_hits > 0
+    })
+    .await;
+    // Whether the copy would be served now, on the cache's clock, asked without I/O.
     let served = || {
-        let now = SystemClock.now();
         matches!(
-            reader.backend().get_entry_inline(&1, now),
+            reader.backend().get_entry_inline(&1, clock.now()),
             Some(Ok(Some(_)))
         )
     };
@@ -217,7 +238,10 @@ async fn a_silent_server_stops_the_copies_within_the_staleness_bound() {
     let withheld = frozen.elapsed();
     let tracking = reader.backend().is_tracking();
     server.thaw();
-    eprintln!("a silent server's copies withheld after {withheld:?}");
+    eprintln!(
+        "a silent server's copies withheld after {withheld:?} ({})",
+        C::NAME
+    );
     assert!(tracking, "tracking ended before the copy was withheld");
     assert!(withheld < BOUND + ONE_SHOT, "{withheld:?}");
     // Answered again, the copy is served again: nothing invalidated it.

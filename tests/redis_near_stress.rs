@@ -140,7 +140,10 @@ fn stress(url: String, over: &str) {
             )
         })
         .collect();
-    let stops = stop_in_turn(children.iter().map(std::process::Child::id).collect());
+    // Joined before any child is reaped, so that no pid it signals can be reused.
+    let stops = stop_in_turn(children.iter().map(std::process::Child::id).collect())
+        .join()
+        .unwrap();
     let near_hits: u64 = children
         .into_iter()
         .map(|c| {
@@ -213,7 +216,6 @@ fn stress(url: String, over: &str) {
         }
     }
     let total_writes: usize = writes.values().map(Vec::len).sum();
-    let stops = stops.join().unwrap();
     eprintln!(
         "over {over}, {STRESSED} processes x {TASKS} tasks, {STRESS_FOR:?}, {stops} stops of \
          {STOPPED_FOR:?}: {total_writes} writes, {} reads ({near_hits} near hits); reads older \
@@ -237,7 +239,7 @@ fn stress(url: String, over: &str) {
 }
 
 /// Stops the processes `pids` in turn (SIGSTOP, then SIGCONT after [`STOPPED_FOR`]) while
-/// they run; returns how many stops were made.
+/// they run, and lets every one run at the end; returns how many stops were made.
 fn stop_in_turn(pids: Vec<u32>) -> std::thread::JoinHandle<usize> {
     let started = Instant::now();
     let signal = |signal: &str, pid: u32| {
@@ -248,15 +250,18 @@ fn stop_in_turn(pids: Vec<u32>) -> std::thread::JoinHandle<usize> {
     };
     std::thread::spawn(move || {
         let mut stops = 0;
-        for pid in pids.iter().cycle() {
+        for &pid in pids.iter().cycle() {
             std::thread::sleep(RUNNING_FOR);
-            // Well before the processes end, so that no pid is stopped once reaped.
-            if started.elapsed() + RUNNING_FOR > STRESS_FOR || !signal("-STOP", *pid) {
-                return stops;
+            // Ends before the processes do.
+            if started.elapsed() + RUNNING_FOR > STRESS_FOR || !signal("-STOP", pid) {
+                break;
             }
             std::thread::sleep(STOPPED_FOR);
-            signal("-CONT", *pid);
+            assert!(signal("-CONT", pid), "process {pid} left stopped");
             stops += 1;
+        }
+        for &pid in &pids {
+            signal("-CONT", pid);
         }
         stops
     })

@@ -16,6 +16,7 @@ pub(crate) type Near = AsyncCache<u64, u64, NearBackend<u64, u64>>;
 
 /// A near tier over the server at `url`, or over the cluster whose comma-separated
 /// seeds `url` lists.
+///
 /// Operations may take 2 s: a child that its test stops for a while does not fail them.
 pub(crate) fn near(url: &str, identifier: &str) -> Near {
     let options = RedisOptions::default().timeout(Duration::from_secs(2));

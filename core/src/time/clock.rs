@@ -30,10 +30,18 @@ pub trait Clock {
     /// [`ManualClock::set`](crate::ManualClock::set)), expiry stays correct but entries
     /// already reclaimed stay reclaimed.
     fn now(&self) -> Instant;
+
+    /// Whether every reading is the system's monotonic time at the call, on the
+    /// timeline of the std crate's `SystemClock`: not a cached reading, nor one driven
+    /// by hand. A backend that must bound real time (the near tier's staleness bound)
+    /// trusts the cache's readings only then, and otherwise reads the system clock
+    /// itself. No by default.
+    const READS_SYSTEM_TIME: bool = false;
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
     const NAME: &'static str = C::NAME;
+    const READS_SYSTEM_TIME: bool = C::READS_SYSTEM_TIME;
     fn now(&self) -> Instant {
         (**self).now()
     }

@@ -86,6 +86,14 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         let _ = identifier;
     }
 
+    /// Tells a backend whether the cache's readings of `now` are the system time at the
+    /// call ([`Clock::READS_SYSTEM_TIME`](jwm_cache_core::Clock::READS_SYSTEM_TIME)).
+    /// Builders call it once, before any operation. A backend that bounds real time
+    /// reads the system clock itself unless they are; others ignore it (the default).
+    fn use_system_time(&mut self, now_is_system_time: bool) {
+        let _ = now_is_system_time;
+    }
+
     /// Tells a backend that the cache keeps each entry `window` past its TTL as a
     /// stale fallback (`stale_if_error`): the deadlines it is given already include the
     /// window. Builders call it once, before any operation. A backend that ignores it

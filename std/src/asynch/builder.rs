@@ -1,7 +1,7 @@
 //! Configuring an [`AsyncCache`].
 
 use jwm_cache_core::{
-    Identity, NoListener, Options, RemovalCause, Serializer, UnitWeight, Weigher,
+    Clock, Identity, NoListener, Options, RemovalCause, Serializer, UnitWeight, Weigher,
 };
 
 use super::backend::AsyncBackend;
@@ -68,8 +68,10 @@ impl<S, C> AsyncCacheBuilder<S, C> {
     where
         S: Serializer<V>,
         B: AsyncBackend<K, S::Encoded>,
+        C: Clock,
     {
         backend.use_identifier(self.options.identifier_or_default());
+        backend.use_system_time(C::READS_SYSTEM_TIME);
         backend.keep_stale_for(self.options.stale_if_error);
         if let Some(lease) = self.options.lease {
             backend.use_lease(lease);

@@ -26,6 +26,7 @@ fn origin() -> std::time::Instant {
 
 impl Clock for SystemClock {
     const NAME: &'static str = "system";
+    const READS_SYSTEM_TIME: bool = true;
 
     #[inline]
     fn now(&self) -> Instant {

@@ -173,6 +173,7 @@ where
     where
         B: AsyncLookup<Args, Args, S::Encoded>,
         AsyncCache<Args, V, B, S, C>: Shareable,
+        C: jwm_cache_core::Clock,
     {
         let (Function(function), cache, ttl) =
             self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
@@ -211,6 +212,7 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
         AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
         S::Stamped: Clone,
         C: Clone,
+        C: jwm_cache_core::Clock,
     {
         self.map_serializer(crate::redis::RedisCodec::stamped)
             .build_with_async_backend(bridge, redis)
@@ -281,6 +283,7 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
         crate::redis::RedisBackend<Args>:
             AsyncLookup<Args, Args, jwm_cache_core::StampedBytes<Args>>,
         AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
+        C: jwm_cache_core::Clock,
     {
         self.map_serializer(crate::redis::RedisCodec::stamped)
             .build_with_backend(redis)
@@ -308,6 +311,7 @@ where
     where
         B: AsyncLookup<Args, Args, S::Encoded>,
         AsyncCache<Args, V, B, S, C>: Shareable,
+        C: jwm_cache_core::Clock,
     {
         let (AsyncFunction(function), cache, ttl) =
             self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
@@ -338,6 +342,7 @@ where
     where
         B: AsyncLookup<(RK, Args), (RK, Args), S::Encoded>,
         AsyncCache<(RK, Args), V, B, S, C>: Shareable,
+        C: jwm_cache_core::Clock,
     {
         let (AsyncMethod(key, function), cache, ttl) =
             self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));

@@ -2,7 +2,7 @@
 
 use std::hash::Hash;
 
-use jwm_cache_core::Identity;
+use jwm_cache_core::{Clock, Identity};
 
 use super::Memoized;
 use super::asynchronous::AsyncMemoized;
@@ -46,6 +46,7 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
         V: Clone + Send + Sync + 'static,
         NearBackend<Args, V, S::Stamped>: AsyncLookup<Args, Args, V>,
         NearRedisCache<Args, V, S::Stamped, C>: Shareable,
+        C: Clock,
     {
         let (builder, codec) = self.swap_serializer(Identity);
         builder.build_with_backend(NearBackend::with_codec(redis, capacity, codec.stamped()))
@@ -80,6 +81,7 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
         C: Clone,
         NearBackend<Args, V, S::Stamped>: AsyncLookup<Args, Args, V>,
         NearRedisCache<Args, V, S::Stamped, C>: Shareable,
+        C: Clock,
     {
         let (builder, codec) = self.swap_serializer(Identity);
         let near = NearBackend::with_codec(redis, capacity, codec.stamped());

@@ -9,11 +9,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use jwm_cache_core::{
-    Deadline, Entry, Instant, PersistentHash, Reclaimed, Serializer, StampedBytes, Ttl, Weigher,
+    Clock, Deadline, Entry, Instant, PersistentHash, Reclaimed, Serializer, StampedBytes, Ttl,
+    Weigher,
 };
 
 use super::error::NearError;
 use super::{Near, NearBackend};
+use crate::SystemClock;
 use crate::asynch::{AsyncBackend, AsyncLookup, Claim, Lease};
 
 /// Values are decoded: build the cache over this backend with the
@@ -42,6 +44,10 @@ where
 
     fn keep_stale_for(&mut self, window: Ttl) {
         AsyncBackend::<K, StampedBytes<K>>::keep_stale_for(&mut self.redis, window);
+    }
+
+    fn use_system_time(&mut self, now_is_system_time: bool) {
+        self.now_is_system_time = now_is_system_time;
     }
 
     fn use_lease(&mut self, lease: Ttl) {
@@ -186,13 +192,13 @@ where
         Q: Sized + Sync,
         V: Send,
     {
-        let epochs = &self.near.epochs;
+        let (epochs, system_now) = (&self.near.epochs, self.system_now(now));
         let mut found: Vec<Option<V>> = keys
             .iter()
             .map(|key| {
                 self.near
                     .memory
-                    .get(key, now, epochs)
+                    .get(key, now, system_now, epochs)
                     .map(|copy| copy.value)
             })
             .collect();
@@ -269,11 +275,26 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let copy = self.near.memory.get(key, now, &self.near.epochs)?;
+        let system_now = self.system_now(now);
+        let copy = self
+            .near
+            .memory
+            .get(key, now, system_now, &self.near.epochs)?;
         Some(Entry {
             value: copy.value,
             deadline: with_window(copy.deadline, self.redis.stale_window),
         })
+    }
+
+    /// The system time, to check the staleness bound against: the cache's `now` if it
+    /// is that.
+    #[inline]
+    fn system_now(&self, now: Instant) -> Instant {
+        if self.now_is_system_time {
+            now
+        } else {
+            SystemClock.now()
+        }
     }
 
     /// The stripe of the key named `name`.

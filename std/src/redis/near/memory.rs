@@ -79,18 +79,24 @@ impl<K, V, W> NearMemory<K, V, W> {
 }
 
 impl<K: Hash + Eq, V: Clone, W: Weigher<K, V>> NearMemory<K, V, W> {
-    /// The copy of `key` live at `now`, if tracking has not retired it since its fetch
-    /// and has confirmed within the bound that no invalidation waits. A retired copy is
-    /// dropped.
+    /// The copy of `key` live at `now` (the cache's clock), if tracking has not retired
+    /// it since its fetch and, at `system_now`, has confirmed within the bound that no
+    /// invalidation waits. A retired copy is dropped.
     #[inline]
-    pub(crate) fn get<Q>(&self, key: &Q, now: Instant, epochs: &Epochs) -> Option<Entry<V>>
+    pub(crate) fn get<Q>(
+        &self,
+        key: &Q,
+        now: Instant,
+        system_now: Instant,
+        epochs: &Epochs,
+    ) -> Option<Entry<V>>
     where
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         // First: a confirmation seen here makes the invalidations before it visible to
         // the tag check below.
-        if !epochs.is_confirmed(now) {
+        if !epochs.is_confirmed(system_now) {
             return None;
         }
         let mut shard = self.shard(key);

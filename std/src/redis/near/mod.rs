@@ -67,7 +67,7 @@ const STALENESS_BOUND: Duration = Duration::from_millis(100);
 ///   retires it too: a rare extra miss, never a stale hit.)
 /// - **While tracking is off, nothing is served from memory.** Until the tracking
 ///   connection is up with tracking on, and from the moment it is lost (the driver sees
-///   the connection close, a `CLIENT KILL` included) or fails its heartbeat `PING`,
+///   the connection close, a `CLIENT KILL` included) or fails a `PING`,
 ///   every copy is retired and dropped, no copy is stored, and every lookup reads
 ///   Redis. A new connection turns tracking on again, retrying after 50 ms, doubling to
 ///   at most 1 s.
@@ -138,6 +138,9 @@ pub struct NearBackend<K, V, S = Stamped<Postcard, K>, W = UnitWeight> {
     weigher: W,
     heartbeat: Duration,
     staleness_bound: Duration,
+    /// Whether the cache's `now` is the system time at the call: else the bound is
+    /// checked against a reading of its own.
+    now_is_system_time: bool,
     values: PhantomData<fn() -> V>,
 }
 
@@ -207,6 +210,7 @@ where
             weigher: UnitWeight,
             heartbeat: HEARTBEAT,
             staleness_bound: STALENESS_BOUND,
+            now_is_system_time: false,
             values: PhantomData,
         }
     }
@@ -246,6 +250,7 @@ where
             weigher,
             heartbeat: self.heartbeat,
             staleness_bound: self.staleness_bound,
+            now_is_system_time: self.now_is_system_time,
             values: PhantomData,
         }
     }
@@ -260,12 +265,12 @@ where
     }
 
     /// The longest a copy is served after another process's write (or removal, or
-    /// flush) returned: 100 ms by default, at least 1 ms. It holds however late the
-    /// server's invalidation arrives (see the type's docs), as the cache's clock
-    /// measures it: exactly with [`SystemClock`](crate::SystemClock), the builders'
-    /// default, and within its lag with [`CoarseClock`](crate::time::CoarseClock).
-    /// (Under a [`ManualClock`](crate::ManualClock), copies are served while its
-    /// reading is below the system clock's at the last confirmation, plus the bound.)
+    /// flush) returned: 100 ms by default, at least 10 ms. It holds however late the
+    /// server's invalidation arrives (see the type's docs), in real time: a cache whose
+    /// clock is [`SystemClock`](crate::SystemClock), the builders' default, checks it
+    /// with the reading it takes anyway; under any other clock (a
+    /// [`CoarseClock`](crate::time::CoarseClock), whose reading lags a stopped process,
+    /// or a [`ManualClock`](crate::ManualClock)), a hit reads the system clock too.
     ///
     /// The cost is four `PING`s per bound on each tracking connection: 40 a second
     /// by default, to the server (or to each node of a cluster).
@@ -280,7 +285,8 @@ where
     ///     .staleness_bound(Duration::from_millis(20));
     /// ```
     pub fn staleness_bound(mut self, bound: Duration) -> Self {
-        self.staleness_bound = bound.max(Duration::from_millis(1));
+        // Below it, a round of `PING`s (four per bound) would not fit tokio's timers.
+        self.staleness_bound = bound.max(Duration::from_millis(10));
         self
     }
 
@@ -332,6 +338,7 @@ impl<K, V, S: Clone, W: Clone> Clone for NearBackend<K, V, S, W> {
             weigher: self.weigher.clone(),
             heartbeat: self.heartbeat,
             staleness_bound: self.staleness_bound,
+            now_is_system_time: self.now_is_system_time,
             values: PhantomData,
         }
     }

@@ -22,6 +22,7 @@ const HEAD: &str = "p:near:";
 const KEYS: u8 = 4;
 /// The bound on staleness, in the model's milliseconds.
 const BOUND_MS: u64 = 50;
+const BOUND: Duration = Duration::from_millis(BOUND_MS);
 
 /// Keys 0 and 2 share a stripe, as do 1 and 3: the name's low digits are `k & 1`.
 fn name(key: u8) -> String {
@@ -238,7 +239,9 @@ impl World {
                 self.epochs.go_live(self.session);
             }
             Step::Hit(key) => {
-                let found = self.memory.get(&key, at(self.now), &self.epochs);
+                let found = self
+                    .memory
+                    .get(&key, at(self.now), at(self.now), &self.epochs);
                 if !self.epochs.is_live() {
                     prop_assert!(found.is_none(), "a copy served while tracking was off");
                 }
@@ -263,8 +266,6 @@ impl World {
         Ok(())
     }
 }
-
-const BOUND: Duration = Duration::from_millis(BOUND_MS);
 
 /// The model's time `ms` as the cache's clock reads it.
 fn at(ms: u64) -> Instant {
@@ -297,7 +298,12 @@ fn an_invalidation_before_the_reply_is_handled_retires_the_copy() {
     ] {
         world.run(step).unwrap();
     }
-    assert!(world.memory.get(&0, at(world.now), &world.epochs).is_none());
+    assert!(
+        world
+            .memory
+            .get(&0, at(world.now), at(world.now), &world.epochs)
+            .is_none()
+    );
 }
 
 /// The race the confirmations exist for: a write returned, its invalidation is still
@@ -309,7 +315,11 @@ fn past_the_bound_an_unread_invalidation_withholds_the_copy() {
     for step in [Step::Send(0), Step::Answer(0), Step::Handle(0)] {
         world.run(step).unwrap();
     }
-    let served = |world: &World| world.memory.get(&0, at(world.now), &world.epochs);
+    let served = |world: &World| {
+        world
+            .memory
+            .get(&0, at(world.now), at(world.now), &world.epochs)
+    };
     assert_eq!(served(&world).map(|e| e.value), Some(0));
     world.run(Step::WriteElsewhere(0)).unwrap();
     world.run(Step::Tick(BOUND_MS)).unwrap();

@@ -85,7 +85,7 @@ impl Signals {
 }
 
 /// Keeps tracking on until `signals` says stop: connects, turns tracking on, then
-/// `PING`s every heartbeat. A lost connection or a failed `PING` turns tracking off
+/// `PING`s every renewal (see [`watch`]). A lost connection or a failed `PING` turns tracking off
 /// (every copy retired and forgotten) until a new connection has it on again.
 pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
     let mut retry = FIRST_RETRY;
@@ -101,12 +101,11 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
         };
         // A cluster's session may try a dead seed before a live one.
         let within = tracked.timeout.saturating_mul(3);
-        // No copy predates the session, and every read after it sees the writes that
-        // returned before it: so it starts confirmed as of now.
-        let sent = SystemClock.now();
         let started = tokio::time::timeout(within, start(&tracked, handler, &mut known)).await;
         if let Ok(Ok(connection)) = started {
-            tracked.epochs.confirm(sent, tracked.bound);
+            // Confirmed as of now: no copy is tagged before `go_live`, and every read
+            // after it sees the writes that returned before.
+            tracked.epochs.confirm(SystemClock.now(), tracked.bound);
             tracked.epochs.go_live(session);
             let began = std::time::Instant::now();
             #[cfg(feature = "tracing")]
@@ -158,6 +157,9 @@ async fn watch(mut session: Session, tracked: &Tracked, signals: &Signals) -> bo
         if !answered.is_ok_and(|pings| pings.iter().all(Result::is_ok)) {
             return false;
         }
+        // redis-rs's driver hands each push to the handler as it reads it, before it
+        // completes a later reply (`PipelineSink::send_result`, redis 1.8): a PONG read
+        // means the invalidations queued before it are applied.
         tracked.epochs.confirm(sent, tracked.bound);
         if nodes_compared.elapsed() >= tracked.heartbeat {
             nodes_compared = std::time::Instant::now();
