@@ -244,3 +244,119 @@ async fn a_large_store_that_timed_out_does_not_outlive_a_clear() {
         "the store outlived the clear"
     );
 }
+
+/// A lookup queued behind another's `MGET` may run out of time while the server answers
+/// every command within the timeout: its caller's budget is spent, but nothing says the
+/// server failed, so the backend does not pause. The server holds every command
+/// (`CLIENT PAUSE … ALL`) twice in a row: the second pause runs just after the first
+/// batch is answered, so the queued lookup's `MGET` answers within its own timeout, but
+/// after its caller gave up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let options = RedisOptions::default().timeout(Duration::from_millis(1_000));
+    let cache: Arc<Cache<u64>> = Arc::new(cache_with(&url, "queued", options));
+    cache.insert(1, 10).await.unwrap();
+    // Both made before the first pause, which would hold their handshakes.
+    let connect = || {
+        redis::Client::open(url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    };
+    let (mut first, mut second) = (connect(), connect());
+    pause_all(&mut first, 600);
+    let started = Instant::now();
+    let get = |key: u64| {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move { cache.get(&key).await })
+    };
+    // Alone, a `GET`; then an `MGET` of its own; then one queued behind that `MGET`.
+    let lone = get(1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let batched = get(2);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let queued = get(3);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Held too, it runs as the first pause ends, before the queued lookup's `MGET` is sent.
+    let second = std::thread::spawn(move || pause_all(&mut second, 600));
+    assert_eq!(lone.await.unwrap().unwrap(), Some(10));
+    assert_eq!(batched.await.unwrap().unwrap(), None);
+    assert!(
+        timed_out(queued.await.unwrap()),
+        "the queued lookup did not time out"
+    );
+    second.join().unwrap();
+    // Once the second pause is over (about 1.2 s in) and the queued `MGET` answered.
+    tokio::time::sleep(Duration::from_millis(1_350).saturating_sub(started.elapsed())).await;
+    let after = cache.get(&1).await;
+    assert!(
+        matches!(after, Ok(Some(10))),
+        "a lookup that waited out another's batch paused the backend: {after:?}"
+    );
+}
+
+/// Holds every client's commands for `ms` (`CLIENT PAUSE … ALL`), sent over `raw`.
+fn pause_all(raw: &mut redis::Connection, ms: u64) {
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(ms)
+        .arg("ALL")
+        .query(raw)
+        .unwrap();
+}
+
+/// A large store that timed out is followed by a task on its caller's runtime; if that
+/// runtime ends, the task and the connection go with it, the server drops the store
+/// unrun, and a `clear` elsewhere must not wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_in_transit_on_a_runtime_that_ended_holds_up_no_clear() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let check: Cache<Vec<u8>> = cache(&url, "ended");
+    let options = RedisOptions::default().timeout(Duration::from_millis(100));
+    let cache: Arc<Cache<Vec<u8>>> = Arc::new(cache_with(&url, "ended", options));
+    let before = sets(&server);
+    // Its own runtime, made and dropped on a thread of its own (a runtime cannot be
+    // dropped inside another): the store times out under the pause and is followed.
+    let (ended, pauser) = (Arc::clone(&cache), server.client(0));
+    std::thread::spawn(move || {
+        let mut pauser = pauser;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            // The store's connection made before the pause.
+            let large = vec![7; jwm_cache::backend::LARGE_VALUE_BYTES + 1];
+            ended.insert(100, large.clone()).await.unwrap();
+            ended.remove(&100).await.unwrap();
+            let _: () = redis::cmd("CLIENT")
+                .arg("PAUSE")
+                .arg(1_000)
+                .arg("WRITE")
+                .query(&mut pauser)
+                .unwrap();
+            assert!(
+                timed_out(ended.insert(1, large).await),
+                "the store did not time out"
+            );
+        });
+    })
+    .join()
+    .unwrap();
+    // Writes are still held; the namespace holds nothing a clear would unlink.
+    assert!(
+        cache.clear().await.is_ok(),
+        "a clear waited for a store whose runtime had ended"
+    );
+    // After the pause: the store went with its connection, unrun.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(
+        check.get(&1).await.unwrap(),
+        None,
+        "the dropped store landed"
+    );
+    assert_eq!(sets(&server), before + 1, "only the first store ran");
+}

@@ -48,16 +48,15 @@ impl Batcher {
         }
         let (reply, found) = oneshot::channel();
         match self.enqueue(link, Lookup { name, reply }) {
-            // Bounded like any operation: an `MGET` ahead of this one may be slow.
+            // Bounded like any operation: an `MGET` ahead of this one may be slow. Its
+            // time includes that wait, so running out says nothing of the server and
+            // does not pause the backend: its `MGET`, bounded on its own, pauses it if
+            // the server fails that.
             Ok(()) => match tokio::time::timeout(link.timeout(), found).await {
                 Ok(Ok(found)) => found,
                 // The driver went with its runtime.
                 Ok(Err(_)) => Err(RedisBackendError::Unavailable),
-                Err(_) => {
-                    // As a lookup of its own would have: a stalled server pauses.
-                    link.failed();
-                    Err(RedisBackendError::Timeout(link.timeout()))
-                }
+                Err(_) => Err(RedisBackendError::Timeout(link.timeout())),
             },
             // No runtime to drive a batch: look it up alone after all.
             Err(Lookup { name, .. }) => link.query(Cmd::new().arg("GET").arg(&name)).await,
