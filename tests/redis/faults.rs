@@ -360,3 +360,67 @@ async fn a_store_in_transit_on_a_runtime_that_ended_holds_up_no_clear() {
     );
     assert_eq!(sets(&server), before + 1, "only the first store ran");
 }
+
+/// A small store that timed out on one runtime's connection may land after a clear on
+/// another's has scanned (the clear does not queue behind it): the clear waits for it,
+/// or fails. The server holds writes (`CLIENT PAUSE … WRITE`) and lets the scan through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_store_in_transit_on_another_runtime_does_not_outlive_a_clear() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let check: Cache<u64> = cache(&url, "small-transit");
+    let options = RedisOptions::default().timeout(Duration::from_millis(100));
+    let cache: Arc<Cache<u64>> = Arc::new(cache_with(&url, "small-transit", options));
+    // The clear's connection, made here before the pause.
+    cache.clear().await.unwrap();
+    let other = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let storing = Arc::clone(&cache);
+    // That runtime's connection, made before the pause too.
+    other
+        .spawn(async move { storing.insert(100, 1).await })
+        .await
+        .unwrap()
+        .unwrap();
+    // Nothing left for the clear to unlink, which the pause would hold.
+    assert!(cache.remove(&100).await.unwrap());
+    let before = sets(&server);
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1_000)
+        .arg("WRITE")
+        .query(&mut server.client(0))
+        .unwrap();
+    let storing = Arc::clone(&cache);
+    let stored = other.spawn(async move { storing.insert(1, 10).await });
+    assert!(
+        timed_out(stored.await.unwrap()),
+        "the store did not time out"
+    );
+    assert!(
+        timed_out(cache.clear().await),
+        "a clear passed a store in transit"
+    );
+    assert!(
+        sets_reach(&server, before + 1, 400).await,
+        "the store never landed"
+    );
+    let mut cleared = false;
+    for _ in 0..200 {
+        if cache.clear().await.is_ok() {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    other.shutdown_background();
+    assert!(cleared, "no clear succeeded after the store landed");
+    assert_eq!(
+        check.get(&1).await.unwrap(),
+        None,
+        "the store outlived the clear"
+    );
+}

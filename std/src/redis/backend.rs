@@ -69,10 +69,10 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
 ///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
-///   trip per SCAN batch, each bounded by the timeout. A store of a large value that
-///   timed out may still land later, which a scan cannot see coming: `clear` first waits
-///   for such stores of its namespace to land, at most the timeout, and otherwise
-///   fails with [`RedisBackendError::Timeout`].
+///   trip per SCAN batch, each bounded by the timeout. A store that timed out may still
+///   land later, which a scan cannot see coming: `clear` first waits for such stores
+///   of its namespace to land, at most the timeout, and otherwise fails with
+///   [`RedisBackendError::Timeout`].
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
 ///   timeout or a connection failure, operations fail at once for
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
@@ -385,8 +385,8 @@ where
 
     /// `SCAN MATCH` this namespace, `UNLINK` every batch (on a cluster, on every
     /// primary); a failure stops the sweep and is returned (what was unlinked stays
-    /// unlinked). First waits, at most the timeout, for large stores of this namespace
-    /// that timed out and may still land, and fails with `Timeout` if one has not.
+    /// unlinked). First waits, at most the timeout, for stores of this namespace that
+    /// timed out and may still land, and fails with `Timeout` if one has not.
     async fn clear(&self) -> Result<(), RedisBackendError> {
         // A store that timed out may land after the scan passed, and outlive the clear:
         // it lands first, or the clear fails with a timeout.

@@ -1,5 +1,6 @@
-//! Large stores that timed out but may still land: a `clear` must wait for them, as
-//! its scan cannot list what has not landed yet.
+//! Stores that timed out but may still land: a `clear` must wait for them, as its scan
+//! cannot list what has not landed yet (on another connection than the store's, it
+//! does not queue behind it).
 //!
 //! A store whose caller gave up may still reach the server if redis-rs had begun to send
 //! it (it drops one it had not). Its names are followed until a command sent after it

@@ -29,7 +29,7 @@ pub(crate) struct Link {
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
-    /// Large stores that timed out and may still land, which a `clear` waits for.
+    /// Stores that timed out and may still land, which a `clear` waits for.
     in_transit: InTransit,
 }
 
@@ -240,18 +240,14 @@ impl Link {
     ) -> Result<(), RedisBackendError> {
         let lane = if large { Lane::Bulk } else { Lane::Shared };
         let (runtime, mut connection) = self.connection(lane)?;
-        let bulk = large.then(|| connection.clone());
         let operation = command.send(&mut connection);
         let within = within.min(self.timeout);
         let stored = self
             .bounded(runtime, operation, within, Failure::Alone)
             .await;
         // With no time left, nothing was sent.
-        if let Some(bulk) = bulk
-            && !within.is_zero()
-            && stored.as_ref().is_err_and(may_still_land)
-        {
-            self.in_transit.follow(names, bulk, self.timeout);
+        if !within.is_zero() && stored.as_ref().is_err_and(may_still_land) {
+            self.in_transit.follow(names, connection, self.timeout);
         }
         stored
     }
