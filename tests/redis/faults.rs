@@ -276,9 +276,10 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     let lone = get(1);
     tokio::time::sleep(Duration::from_millis(20)).await;
     let batched = get(2);
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let queued = get(3);
+    // Time for the driver to take it: the next waits for another `MGET`.
     tokio::time::sleep(Duration::from_millis(100)).await;
+    let queued = get(3);
+    tokio::time::sleep(Duration::from_millis(130)).await;
     // Held too, it runs as the first pause ends, before the queued lookup's `MGET` is sent.
     let second = std::thread::spawn(move || pause_all(&mut second, 600));
     assert_eq!(lone.await.unwrap().unwrap(), Some(10));
@@ -288,8 +289,10 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
         "the queued lookup did not time out"
     );
     second.join().unwrap();
-    // Once the second pause is over (about 1.2 s in) and the queued `MGET` answered.
-    tokio::time::sleep(Duration::from_millis(1_350).saturating_sub(started.elapsed())).await;
+    // Once the second pause is over (1.2-1.4 s in: a pause ends on the server's next
+    // tick) and the queued `MGET` answered; a backend paused at 1.12 s would be until
+    // 1.62 s.
+    tokio::time::sleep(Duration::from_millis(1_450).saturating_sub(started.elapsed())).await;
     let after = cache.get(&1).await;
     assert!(
         matches!(after, Ok(Some(10))),
@@ -423,4 +426,54 @@ async fn a_small_store_in_transit_on_another_runtime_does_not_outlive_a_clear() 
         None,
         "the store outlived the clear"
     );
+}
+
+/// However many stores time out at once, their connection carries one probe at a
+/// time: a follower per connection, not per store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_timing_out_together_share_one_follower() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let options = RedisOptions::default().timeout(Duration::from_millis(100));
+    let cache: Arc<Cache<u64>> = Arc::new(cache_with(&url, "followed", options));
+    cache.insert(1_000, 1).await.unwrap();
+    assert!(cache.remove(&1_000).await.unwrap());
+    let exists = || {
+        let calls = command_calls(&mut server.client(0));
+        calls.get("exists").copied().unwrap_or(0)
+    };
+    let before = (sets(&server), exists());
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1_000)
+        .arg("WRITE")
+        .query(&mut server.client(0))
+        .unwrap();
+    let stores: Vec<_> = (0..64)
+        .map(|key| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move { cache.insert(key, key).await })
+        })
+        .collect();
+    for store in stores {
+        assert!(timed_out(store.await.unwrap()), "a store did not time out");
+    }
+    assert!(
+        sets_reach(&server, before.0 + 64, 400).await,
+        "the stores never landed"
+    );
+    // Once every store is known to have landed, a clear goes through.
+    let mut cleared = false;
+    for _ in 0..200 {
+        if cache.clear().await.is_ok() {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(cleared, "no clear succeeded after the stores landed");
+    // One probe per try: the pause (1 s) saw a handful, not one per store per try.
+    let probes = exists() - before.1;
+    eprintln!("{probes} probes for 64 stores");
+    assert!(probes <= 16, "{probes} probes for 64 stores");
 }

@@ -35,7 +35,7 @@ pub trait Clock {
     /// timeline of the std crate's `SystemClock`: not a cached reading, nor one driven
     /// by hand. A backend that must bound real time (the near tier's staleness bound)
     /// trusts the cache's readings only then, and otherwise reads the system clock
-    /// itself. No by default.
+    /// itself. False by default.
     const READS_SYSTEM_TIME: bool = false;
 }
 

@@ -90,8 +90,8 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// call ([`Clock::READS_SYSTEM_TIME`](jwm_cache_core::Clock::READS_SYSTEM_TIME)).
     /// Builders call it once, before any operation. A backend that bounds real time
     /// reads the system clock itself unless they are; others ignore it (the default).
-    fn use_system_time(&mut self, now_is_system_time: bool) {
-        let _ = now_is_system_time;
+    fn now_is_system_time(&mut self, is: bool) {
+        let _ = is;
     }
 
     /// Tells a backend that the cache keeps each entry `window` past its TTL as a

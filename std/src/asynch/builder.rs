@@ -71,7 +71,7 @@ impl<S, C> AsyncCacheBuilder<S, C> {
         C: Clock,
     {
         backend.use_identifier(self.options.identifier_or_default());
-        backend.use_system_time(C::READS_SYSTEM_TIME);
+        backend.now_is_system_time(C::READS_SYSTEM_TIME);
         backend.keep_stale_for(self.options.stale_if_error);
         if let Some(lease) = self.options.lease {
             backend.use_lease(lease);

@@ -50,8 +50,8 @@ impl Batcher {
         match self.enqueue(link, Lookup { name, reply }) {
             // Bounded like any operation: an `MGET` ahead of this one may be slow. Its
             // time includes that wait, so running out says nothing of the server and
-            // does not pause the backend: its `MGET`, bounded on its own, pauses it if
-            // the server fails that.
+            // does not pause the backend: its `MGET` (on a cluster, the `GET`s it falls
+            // back to), bounded on its own, pauses it if the server fails that.
             Ok(()) => match tokio::time::timeout(link.timeout(), found).await {
                 Ok(Ok(found)) => found,
                 // The driver went with its runtime.
@@ -121,8 +121,8 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
 
 /// `query`'s outcome; on a cluster, `None` if it took half the timeout. A node answers
 /// an `MGET` part TRYAGAIN while its slot migrates with some of the keys gone, and
-/// redis-rs retries that with waits that outlast the timeout: the callers would time
-/// out and pause the backend, failing every call for the pause. A `GET` per key is
+/// redis-rs retries that with waits that outlast the timeout: the `MGET` would time out
+/// and pause the backend, failing every call for the pause. A `GET` per key is
 /// redirected at once instead (ASK), within the half left.
 pub(crate) async fn within_half_on_a_cluster<T>(
     link: &Link,

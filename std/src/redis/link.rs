@@ -31,6 +31,8 @@ pub(crate) struct Link {
     pause: Pause,
     /// Stores that timed out and may still land, which a `clear` waits for.
     in_transit: InTransit,
+    /// How many connections were made: each one's serial.
+    made: std::sync::atomic::AtomicU64,
 }
 
 /// A connection of one runtime and lane, and when it was made.
@@ -39,6 +41,8 @@ struct Made {
     lane: Lane,
     connection: Connection,
     at: std::time::Instant,
+    /// Tells it from the connections made before and after it.
+    serial: u64,
 }
 
 /// The youngest a cluster connection may be and still be dropped to be made anew: so
@@ -66,11 +70,21 @@ impl Link {
             pause_after_failure: pause,
             pause: Pause::new(),
             in_transit: InTransit::default(),
+            made: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     /// This runtime's connection for `lane`, made on its first use here.
     fn connection(&self, lane: Lane) -> Result<(runtime::Id, Connection), RedisBackendError> {
+        self.connection_and_serial(lane)
+            .map(|(runtime, connection, _)| (runtime, connection))
+    }
+
+    /// [`connection`](Self::connection), and its serial.
+    fn connection_and_serial(
+        &self,
+        lane: Lane,
+    ) -> Result<(runtime::Id, Connection, u64), RedisBackendError> {
         let runtime = Handle::try_current()
             .map_err(|_| RedisBackendError::Unavailable)?
             .id();
@@ -82,17 +96,19 @@ impl Link {
             .iter()
             .find(|made| made.runtime == runtime && made.lane == lane);
         if let Some(made) = found {
-            return Ok((runtime, made.connection.clone()));
+            return Ok((runtime, made.connection.clone(), made.serial));
         }
         let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
         let connection = endpoint.connect_lazily(&self.config, self.timeout)?;
+        let serial = self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         connections.push(Made {
             runtime,
             lane,
             connection: connection.clone(),
             at: std::time::Instant::now(),
+            serial,
         });
-        Ok((runtime, connection))
+        Ok((runtime, connection, serial))
     }
 
     /// The server, or why the URL could not name one.
@@ -239,7 +255,7 @@ impl Link {
         large: bool,
     ) -> Result<(), RedisBackendError> {
         let lane = if large { Lane::Bulk } else { Lane::Shared };
-        let (runtime, mut connection) = self.connection(lane)?;
+        let (runtime, mut connection, serial) = self.connection_and_serial(lane)?;
         let operation = command.send(&mut connection);
         let within = within.min(self.timeout);
         let stored = self
@@ -247,18 +263,16 @@ impl Link {
             .await;
         // With no time left, nothing was sent.
         if !within.is_zero() && stored.as_ref().is_err_and(may_still_land) {
-            self.in_transit.follow(names, connection, self.timeout);
+            self.in_transit
+                .follow(names, connection, serial, self.timeout);
         }
         stored
     }
 
-    /// Waits, at most the timeout, until no store of a name that `owns` may still
+    /// Waits, at most the timeout, until no store of the namespace `head` may still
     /// land: a `clear`'s scan cannot list what has not landed, and would leave it.
-    pub(crate) async fn until_landed(
-        &self,
-        owns: impl Fn(&str) -> bool,
-    ) -> Result<(), RedisBackendError> {
-        tokio::time::timeout(self.timeout, self.in_transit.until_landed(owns))
+    pub(crate) async fn until_landed(&self, head: &str) -> Result<(), RedisBackendError> {
+        tokio::time::timeout(self.timeout, self.in_transit.until_landed(head))
             .await
             .map_err(|_| RedisBackendError::Timeout(self.timeout))
     }

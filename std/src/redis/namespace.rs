@@ -36,12 +36,6 @@ impl Namespace {
         name
     }
 
-    /// Whether `name` is one of this namespace's keys: what [`pattern`](Self::pattern)
-    /// matches.
-    pub(crate) fn owns(&self, name: &str) -> bool {
-        name.len() == self.head.len() + DIGEST_HEX && name.starts_with(self.head.as_str())
-    }
-
     /// A SCAN pattern matching this namespace's keys and nothing else: the head with
     /// every glob character escaped, then exactly one digest's worth of characters, so
     /// that neither `ns2:…` nor `ns:x:…` matches the namespace `ns`.
@@ -56,6 +50,16 @@ impl Namespace {
         pattern.extend(std::iter::repeat_n('?', DIGEST_HEX));
         pattern
     }
+}
+
+/// The head of the namespace whose key `name` is: all but its digest. Equal to a
+/// namespace's [`head`](Namespace::head) exactly when its [`pattern`](Namespace::pattern)
+/// matches `name` (a name too short for a digest is its own head).
+pub(crate) fn head_of(name: &str) -> &str {
+    name.len()
+        .checked_sub(DIGEST_HEX)
+        .and_then(|end| name.get(..end))
+        .unwrap_or(name)
 }
 
 #[cfg(test)]
@@ -91,14 +95,14 @@ mod tests {
             let space = Namespace::new("jwm:", own);
             let key = space.key(&7u64).unwrap();
             assert!(matches(&space.pattern(), &key), "{own} misses its own key");
-            assert!(space.owns(&key), "{own} does not own its key");
+            assert_eq!(head_of(&key), space.head(), "{own} does not own its key");
             for other in names.iter().filter(|o| **o != own) {
                 let theirs = Namespace::new("jwm:", other).key(&7u64).unwrap();
                 assert!(
                     !matches(&space.pattern(), &theirs),
                     "{own} matches {other}'s key"
                 );
-                assert!(!space.owns(&theirs), "{own} owns {other}'s key");
+                assert_ne!(head_of(&theirs), space.head(), "{own} owns {other}'s key");
             }
         }
     }

@@ -46,8 +46,8 @@ where
         AsyncBackend::<K, StampedBytes<K>>::keep_stale_for(&mut self.redis, window);
     }
 
-    fn use_system_time(&mut self, now_is_system_time: bool) {
-        self.now_is_system_time = now_is_system_time;
+    fn now_is_system_time(&mut self, is: bool) {
+        self.now_is_system_time = is;
     }
 
     fn use_lease(&mut self, lease: Ttl) {
