@@ -38,6 +38,75 @@ fn cache(seeds: &[String], identifier: &str) -> Cache<u64> {
         .build_with_backend(RedisBackend::open_cluster_with(seeds, options).unwrap())
 }
 
+/// Stores that timed out on one runtime's connection, over every primary's slots, hold
+/// up a clear on another runtime's (which does not queue behind them) until each node
+/// has answered for its own; none outlives the clear. The primaries hold writes
+/// (`CLIENT PAUSE … WRITE`) and let the clear's scans through.
+async fn stores_in_transit_hold_up_a_clear_until_each_node_answers(
+    cluster: &RedisCluster,
+    seeds: &[String],
+) {
+    let options = RedisOptions::default().timeout(Duration::from_millis(200));
+    let cache: Arc<Cache<u64>> = Arc::new(
+        AsyncCacheBuilder::new()
+            .identifier("transit")
+            .serializer(Stamped::new(Postcard))
+            .build_with_backend(RedisBackend::open_cluster_with(seeds, options).unwrap()),
+    );
+    // Both runtimes' connections made before the pause.
+    cache.clear().await.unwrap();
+    let other = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let storing = Arc::clone(&cache);
+    let made = other.spawn(async move { storing.insert(1_000, 1).await });
+    made.await.unwrap().unwrap();
+    assert!(cache.remove(&1_000).await.unwrap());
+    for (port, _) in cluster.primaries() {
+        let mut node = common::redis_cluster::client(port).expect("a primary");
+        let _: () = redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(1_000)
+            .arg("WRITE")
+            .query(&mut node)
+            .unwrap();
+    }
+    let stores: Vec<_> = (0..32u64)
+        .map(|key| {
+            let storing = Arc::clone(&cache);
+            other.spawn(async move { storing.insert(key, key).await })
+        })
+        .collect();
+    for store in stores {
+        assert!(
+            store.await.unwrap().is_err(),
+            "a store went through the pause"
+        );
+    }
+    assert!(
+        cache.clear().await.is_err(),
+        "a clear passed stores in transit"
+    );
+    let mut cleared = false;
+    for _ in 0..400 {
+        if cache.clear().await.is_ok() {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    other.shutdown_background();
+    assert!(cleared, "no clear succeeded after the stores landed");
+    let keys: Vec<u64> = (0..32).collect();
+    assert_eq!(
+        cache.get_many(&keys).await.unwrap(),
+        vec![None; 32],
+        "a store outlived the clear"
+    );
+}
+
 fn name(identifier: &str, key: u64) -> String {
     format!(
         "jwm-cache:{identifier}:{}",
@@ -56,6 +125,7 @@ async fn the_single_node_contract_holds_on_a_cluster() {
     corrupt_bytes_are_a_counted_miss_and_overwritten(&cluster, &seeds).await;
     a_lease_gives_one_computation_per_key(&seeds).await;
     a_walk_never_trusts_a_slot_in_migration(&cluster, &seeds).await;
+    stores_in_transit_hold_up_a_clear_until_each_node_answers(&cluster, &seeds).await;
     assert!(matches!(
         RedisBackend::<u64>::open_cluster::<&str>(&[]),
         Err(RedisBackendError::NoSeeds)

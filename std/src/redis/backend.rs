@@ -71,8 +71,8 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
 ///   trip per SCAN batch, each bounded by the timeout. A store that timed out may still
 ///   land later, which a scan cannot see coming: `clear` first waits for such stores
-///   of its namespace to land (each is followed for up to 10 s), at most the timeout,
-///   and otherwise fails with [`RedisBackendError::Timeout`].
+///   of its namespace to land (each is followed for up to about 20 s), at most the
+///   timeout, and otherwise fails with [`RedisBackendError::Timeout`].
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
 ///   timeout or a connection failure, operations fail at once for
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the

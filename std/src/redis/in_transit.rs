@@ -6,24 +6,29 @@
 //! it (it drops one it had not). A command answered later on the same connection proves
 //! that every store sent before it has landed, or was lost with the connection. So one
 //! follower per connection probes with an `EXISTS` of the names stored since its last
-//! probe: however many stores time out at once, each connection carries at most one
-//! probe at a time.
+//! probe (on a cluster, one per slot, so that each node answers for its own stores):
+//! however many stores time out at once, each connection carries one probe at a time.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use futures_util::future::join_all;
+use redis::cluster_routing::Slot;
+use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use super::endpoint::Connection;
 use super::namespace::head_of;
 
-/// How long a probe is retried before its names are let go.
+/// How long a probe is retried before its names are let go: names stored while one is
+/// out wait for the next, so a name is followed for up to about twice this.
 const FOLLOW_FOR: Duration = Duration::from_secs(10);
-/// The wait between two tries of a probe: the first, and the longest.
+/// The wait between two tries of a probe: the first, and the longest (so a clear waits
+/// at most about this long after the server answers again).
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
-const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+const LONGEST_PAUSE: Duration = Duration::from_millis(250);
 
 /// The stores that may still land, and their followers.
 #[derive(Default)]
@@ -50,7 +55,9 @@ impl State {
 
     fn let_go(&mut self, names: impl IntoIterator<Item = String>) {
         for name in names {
-            if let Some(count) = self.heads.get_mut(head_of(&name)) {
+            let count = self.heads.get_mut(head_of(&name));
+            debug_assert!(count.is_some(), "{name} let go more often than counted");
+            if let Some(count) = count {
                 *count -= 1;
                 if *count == 0 {
                     self.heads.remove(head_of(&name));
@@ -61,14 +68,13 @@ impl State {
 }
 
 impl InTransit {
-    /// Counts `names`, stored on `connection` (whose serial is `serial`) by a store whose
-    /// caller gave up, until a probe sent after that store answers there; `timeout`,
-    /// the connection's, bounds each try.
+    /// Counts `names`, stored on `connection` (whose serial is `serial`, made on
+    /// `runtime`) by a store whose caller gave up, until a probe sent after that store
+    /// answers there; `timeout`, the connection's, bounds each try.
     pub(crate) fn follow(
         &self,
         names: &[&str],
-        connection: Connection,
-        serial: u64,
+        (connection, serial, runtime): (Connection, u64, &Handle),
         timeout: Duration,
     ) {
         let mut state = lock(&self.state);
@@ -86,15 +92,17 @@ impl InTransit {
                 vacant.insert(names.collect());
             }
         }
+        // Unlocked first: a runtime shutting down drops the task at once, and the
+        // follower's drop takes the lock.
         drop(state);
         let follower = Follower {
             serial,
             state: Arc::clone(&self.state),
             landed: Arc::clone(&self.landed),
-            probing: Vec::new(),
             done: false,
         };
-        tokio::spawn(follower.run(connection, timeout));
+        // On the connection's runtime, whose end takes the connection, and the stores.
+        drop(runtime.spawn(follower.run(connection, timeout)));
     }
 
     /// Returns once no store of the namespace `head` may still land; the caller bounds
@@ -118,53 +126,44 @@ struct Follower {
     serial: u64,
     state: Arc<Mutex<State>>,
     landed: Arc<Notify>,
-    /// The names its probe in flight covers.
-    probing: Vec<String>,
     /// It took its connection's entry out itself: a newer follower may own it now.
     done: bool,
 }
 
 impl Follower {
-    async fn run(mut self, mut connection: Connection, timeout: Duration) {
+    async fn run(mut self, connection: Connection, timeout: Duration) {
+        let cluster = matches!(connection, Connection::Cluster(_));
         loop {
-            {
+            let names = {
                 let mut state = lock(&self.state);
-                let waiting = state.waiting.get_mut(&self.serial).map(std::mem::take);
-                match waiting {
-                    Some(names) if !names.is_empty() => self.probing = names,
+                match state.waiting.get_mut(&self.serial).map(std::mem::take) {
+                    Some(names) if !names.is_empty() => names,
                     _ => {
                         state.waiting.remove(&self.serial);
                         self.done = true;
                         return;
                     }
                 }
-            }
-            let exists = redis::cmd("EXISTS").arg(&self.probing).to_owned();
-            let began = tokio::time::Instant::now();
-            let mut pause = timeout.min(FIRST_PAUSE);
-            // Each try ends at the connection's own response timeout (redis-rs sends
-            // none whose caller left before its turn, so each is a new one, behind).
-            while began.elapsed() < FOLLOW_FOR {
-                match exists.query_async::<redis::Value>(&mut connection).await {
-                    Err(e) if e.is_timeout() => tokio::time::sleep(pause).await,
-                    _ => break,
-                }
-                pause = (pause * 2).min(LONGEST_PAUSE);
-            }
-            let landed = std::mem::take(&mut self.probing);
-            lock(&self.state).let_go(landed);
-            self.landed.notify_waiters();
+            };
+            let probes = by_slot(names, cluster).into_iter().map(|names| {
+                let covered = Covered {
+                    names,
+                    state: Arc::clone(&self.state),
+                    landed: Arc::clone(&self.landed),
+                };
+                probe(covered, connection.clone(), timeout)
+            });
+            join_all(probes).await;
         }
     }
 }
 
 impl Drop for Follower {
     /// However the task ends (with its runtime too, whose connection goes with it,
-    /// taking the stores along), its names are let go.
+    /// taking the stores along), the names waiting for it are let go; its probes' go
+    /// with them.
     fn drop(&mut self) {
         let mut state = lock(&self.state);
-        let probing = std::mem::take(&mut self.probing);
-        state.let_go(probing);
         if !self.done
             && let Some(waiting) = state.waiting.remove(&self.serial)
         {
@@ -173,6 +172,53 @@ impl Drop for Follower {
         drop(state);
         self.landed.notify_waiters();
     }
+}
+
+/// On a cluster, `names` by slot: each part of an `EXISTS` goes to its slot's node, and
+/// answers for that node's stores only.
+fn by_slot(names: Vec<String>, cluster: bool) -> Vec<Vec<String>> {
+    if !cluster {
+        return vec![names];
+    }
+    let mut slots: HashMap<Slot, Vec<String>> = HashMap::new();
+    for name in names {
+        slots.entry(Slot::for_key(&name)).or_default().push(name);
+    }
+    slots.into_values().collect()
+}
+
+/// The names one probe covers, let go once it is answered, given up, or dropped.
+struct Covered {
+    names: Vec<String>,
+    state: Arc<Mutex<State>>,
+    landed: Arc<Notify>,
+}
+
+impl Drop for Covered {
+    fn drop(&mut self) {
+        lock(&self.state).let_go(std::mem::take(&mut self.names));
+        self.landed.notify_waiters();
+    }
+}
+
+/// Sends an `EXISTS` of `covered`'s names until it is answered (or fails otherwise),
+/// retrying a timeout for up to [`FOLLOW_FOR`].
+async fn probe(covered: Covered, mut connection: Connection, timeout: Duration) {
+    let exists = redis::cmd("EXISTS").arg(&covered.names).to_owned();
+    let began = tokio::time::Instant::now();
+    let mut pause = timeout.min(FIRST_PAUSE);
+    // Each try ends at the connection's own response timeout (redis-rs sends none whose
+    // caller left before its turn, so each is a new one, behind).
+    loop {
+        match exists.query_async::<redis::Value>(&mut connection).await {
+            Err(e) if e.is_timeout() && began.elapsed() < FOLLOW_FOR => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(LONGEST_PAUSE);
+            }
+            _ => break,
+        }
+    }
+    drop(covered);
 }
 
 /// The state is a few maps, changed in whole steps: a panic cannot leave it half-done.

@@ -1,6 +1,7 @@
 //! The connection to the server: bounded operations, and a pause after a failure.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ pub(crate) struct Link {
     /// Stores that timed out and may still land, which a `clear` waits for.
     in_transit: InTransit,
     /// How many connections were made: each one's serial.
-    made: std::sync::atomic::AtomicU64,
+    made: AtomicU64,
 }
 
 /// A connection of one runtime and lane, and when it was made.
@@ -70,24 +71,23 @@ impl Link {
             pause_after_failure: pause,
             pause: Pause::new(),
             in_transit: InTransit::default(),
-            made: std::sync::atomic::AtomicU64::new(0),
+            made: AtomicU64::new(0),
         }
     }
 
     /// This runtime's connection for `lane`, made on its first use here.
     fn connection(&self, lane: Lane) -> Result<(runtime::Id, Connection), RedisBackendError> {
         self.connection_and_serial(lane)
-            .map(|(runtime, connection, _)| (runtime, connection))
+            .map(|(runtime, connection, _)| (runtime.id(), connection))
     }
 
-    /// [`connection`](Self::connection), and its serial.
+    /// [`connection`](Self::connection), and its serial, with the runtime's handle.
     fn connection_and_serial(
         &self,
         lane: Lane,
-    ) -> Result<(runtime::Id, Connection, u64), RedisBackendError> {
-        let runtime = Handle::try_current()
-            .map_err(|_| RedisBackendError::Unavailable)?
-            .id();
+    ) -> Result<(Handle, Connection, u64), RedisBackendError> {
+        let handle = Handle::try_current().map_err(|_| RedisBackendError::Unavailable)?;
+        let runtime = handle.id();
         let mut connections = self
             .connections
             .lock()
@@ -96,11 +96,11 @@ impl Link {
             .iter()
             .find(|made| made.runtime == runtime && made.lane == lane);
         if let Some(made) = found {
-            return Ok((runtime, made.connection.clone(), made.serial));
+            return Ok((handle, made.connection.clone(), made.serial));
         }
         let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
         let connection = endpoint.connect_lazily(&self.config, self.timeout)?;
-        let serial = self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let serial = self.made.fetch_add(1, Relaxed);
         connections.push(Made {
             runtime,
             lane,
@@ -108,7 +108,7 @@ impl Link {
             at: std::time::Instant::now(),
             serial,
         });
-        Ok((runtime, connection, serial))
+        Ok((handle, connection, serial))
     }
 
     /// The server, or why the URL could not name one.
@@ -259,12 +259,12 @@ impl Link {
         let operation = command.send(&mut connection);
         let within = within.min(self.timeout);
         let stored = self
-            .bounded(runtime, operation, within, Failure::Alone)
+            .bounded(runtime.id(), operation, within, Failure::Alone)
             .await;
         // With no time left, nothing was sent.
         if !within.is_zero() && stored.as_ref().is_err_and(may_still_land) {
-            self.in_transit
-                .follow(names, connection, serial, self.timeout);
+            let sent_on = (connection, serial, &runtime);
+            self.in_transit.follow(names, sent_on, self.timeout);
         }
         stored
     }

@@ -52,9 +52,9 @@ impl Namespace {
     }
 }
 
-/// The head of the namespace whose key `name` is: all but its digest. Equal to a
-/// namespace's [`head`](Namespace::head) exactly when its [`pattern`](Namespace::pattern)
-/// matches `name` (a name too short for a digest is its own head).
+/// The head of the namespace whose key `name` is: all but its digest. For a name made by
+/// [`Namespace::key`], its namespace's [`head`](Namespace::head); any other name (too
+/// short for a digest) is its own.
 pub(crate) fn head_of(name: &str) -> &str {
     name.len()
         .checked_sub(DIGEST_HEX)
