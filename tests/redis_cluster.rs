@@ -25,7 +25,8 @@ use redis::Commands;
 use redis::cluster_routing::Slot;
 
 use common::lookups::{
-    RedisCache as Cache, each_gets_its_own_value, fill_then_clear_the_first, stamped,
+    RedisCache as Cache, another_runtime, each_gets_its_own_value, fill_then_clear_the_first,
+    stamped, succeeds_within,
 };
 
 /// A cache over the cluster, with a timeout that lets an unoptimized build store
@@ -55,11 +56,7 @@ async fn stores_in_transit_hold_up_a_clear_until_each_node_answers(
     );
     // Both runtimes' connections made before the pause.
     cache.clear().await.unwrap();
-    let other = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let other = another_runtime();
     let storing = Arc::clone(&cache);
     let made = other.spawn(async move { storing.insert(1_000, 1).await });
     made.await.unwrap().unwrap();
@@ -89,14 +86,7 @@ async fn stores_in_transit_hold_up_a_clear_until_each_node_answers(
         cache.clear().await.is_err(),
         "a clear passed stores in transit"
     );
-    let mut cleared = false;
-    for _ in 0..400 {
-        if cache.clear().await.is_ok() {
-            cleared = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let cleared = succeeds_within(400, || cache.clear()).await;
     other.shutdown_background();
     assert!(cleared, "no clear succeeded after the stores landed");
     let keys: Vec<u64> = (0..32).collect();

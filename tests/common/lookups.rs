@@ -1,6 +1,7 @@
 //! What the single-node and the cluster tests share: the cache they use, lookups many
 //! tasks make at once, and namespaces filled side by side.
 
+use std::future::Future;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -62,4 +63,29 @@ pub(crate) async fn fill_then_clear_the_first(caches: &[RedisCache<u64>], count:
     );
     caches[0].clear().await.unwrap();
     assert_eq!(caches[0].info().await.current_size, 0);
+}
+
+/// Tries `attempt` every 5 ms until it succeeds, `polls` times at most: whether it did.
+/// For a `clear`, which fails while a store that timed out may still land.
+pub(crate) async fn succeeds_within<T, E, F: Future<Output = Result<T, E>>>(
+    polls: u32,
+    mut attempt: impl FnMut() -> F,
+) -> bool {
+    for _ in 0..polls {
+        if attempt().await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    false
+}
+
+/// A runtime of one worker beside the test's: its connections are its own, so its
+/// commands do not queue behind the test runtime's, nor theirs behind its.
+pub(crate) fn another_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
 }

@@ -208,39 +208,44 @@ async fn a_large_store_that_timed_out_does_not_outlive_a_clear() {
     // Both connections made before the pause: a store and a removal.
     cache.insert(100, large.clone()).await.unwrap();
     assert!(cache.remove(&100).await.unwrap());
-    let before = sets(&server);
+    let stored = cache.insert(1, large);
+    a_clear_waits_for_the_store(&server, &cache, &check, stored).await;
+}
+
+/// Holds writes (`CLIENT PAUSE … WRITE`, 1 s) while `store`, of key 1, times out; then a
+/// clear fails while it may still land (its scan reads, which the pause lets through,
+/// and finds nothing), and once it has landed a clear succeeds and leaves nothing.
+async fn a_clear_waits_for_the_store<V, E>(
+    server: &RedisServer,
+    cache: &Cache<V>,
+    check: &Cache<V>,
+    store: impl Future<Output = Result<(), Error<RedisBackendError, E>>>,
+) where
+    V: Clone + Send + Sync + 'static,
+    Stamped<Postcard, u64>:
+        jwm_cache::codec::Serializer<V, Encoded = jwm_cache::codec::StampedBytes<u64>>,
+{
+    let before = sets(server);
     let _: () = redis::cmd("CLIENT")
         .arg("PAUSE")
         .arg(1_000)
         .arg("WRITE")
         .query(&mut server.client(0))
         .unwrap();
-    assert!(
-        timed_out(cache.insert(1, large).await),
-        "the store did not time out"
-    );
-    // The scan reads, which the pause lets through, and would find nothing to unlink.
+    assert!(timed_out(store.await), "the store did not time out");
     assert!(
         timed_out(cache.clear().await),
         "a clear passed a store in transit"
     );
     assert!(
-        sets_reach(&server, before + 1, 400).await,
+        sets_reach(server, before + 1, 400).await,
         "the store never landed"
     );
-    // Once it has landed, and its follower has seen it: bounded polling.
-    let mut cleared = false;
-    for _ in 0..200 {
-        if cache.clear().await.is_ok() {
-            cleared = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Once it has landed, and its follower has seen it.
+    let cleared = succeeds_within(200, || cache.clear()).await;
     assert!(cleared, "no clear succeeded after the store landed");
-    assert_eq!(
-        check.get(&1).await.unwrap(),
-        None,
+    assert!(
+        matches!(check.get(&1).await, Ok(None)),
         "the store outlived the clear"
     );
 }
@@ -376,11 +381,7 @@ async fn a_small_store_in_transit_on_another_runtime_does_not_outlive_a_clear() 
     let cache: Arc<Cache<u64>> = Arc::new(cache_with(&url, "small-transit", options));
     // The clear's connection, made here before the pause.
     cache.clear().await.unwrap();
-    let other = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let other = another_runtime();
     let storing = Arc::clone(&cache);
     // That runtime's connection, made before the pause too.
     other
@@ -390,42 +391,14 @@ async fn a_small_store_in_transit_on_another_runtime_does_not_outlive_a_clear() 
         .unwrap();
     // Nothing left for the clear to unlink, which the pause would hold.
     assert!(cache.remove(&100).await.unwrap());
-    let before = sets(&server);
-    let _: () = redis::cmd("CLIENT")
-        .arg("PAUSE")
-        .arg(1_000)
-        .arg("WRITE")
-        .query(&mut server.client(0))
-        .unwrap();
-    let storing = Arc::clone(&cache);
-    let stored = other.spawn(async move { storing.insert(1, 10).await });
-    assert!(
-        timed_out(stored.await.unwrap()),
-        "the store did not time out"
-    );
-    assert!(
-        timed_out(cache.clear().await),
-        "a clear passed a store in transit"
-    );
-    assert!(
-        sets_reach(&server, before + 1, 400).await,
-        "the store never landed"
-    );
-    let mut cleared = false;
-    for _ in 0..200 {
-        if cache.clear().await.is_ok() {
-            cleared = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (storing, on_the_other) = (Arc::clone(&cache), &other);
+    // Sent once the pause is on; the runtime lives on, so that its follower does.
+    let stored = async move {
+        let store = async move { storing.insert(1, 10).await };
+        on_the_other.spawn(store).await.unwrap()
+    };
+    a_clear_waits_for_the_store(&server, &cache, &check, stored).await;
     other.shutdown_background();
-    assert!(cleared, "no clear succeeded after the store landed");
-    assert_eq!(
-        check.get(&1).await.unwrap(),
-        None,
-        "the store outlived the clear"
-    );
 }
 
 /// However many stores time out at once, their connection carries one probe at a
@@ -463,14 +436,7 @@ async fn stores_timing_out_together_share_one_follower() {
         "the stores never landed"
     );
     // Once every store is known to have landed, a clear goes through.
-    let mut cleared = false;
-    for _ in 0..200 {
-        if cache.clear().await.is_ok() {
-            cleared = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let cleared = succeeds_within(200, || cache.clear()).await;
     assert!(cleared, "no clear succeeded after the stores landed");
     // One probe per try: the pause (1 s) saw a handful, not one per store per try.
     let probes = exists() - before.1;

@@ -23,7 +23,8 @@ use jwm_cache::{AsyncCacheControls, CacheControls};
 use redis::Commands;
 
 use common::lookups::{
-    RedisCache as Cache, each_gets_its_own_value, fill_then_clear_the_first, stamped,
+    RedisCache as Cache, another_runtime, each_gets_its_own_value, fill_then_clear_the_first,
+    stamped, succeeds_within,
 };
 
 fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
