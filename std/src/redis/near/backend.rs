@@ -15,8 +15,8 @@ use jwm_cache_core::{
 
 use super::error::NearError;
 use super::{Near, NearBackend};
-use crate::SystemClock;
 use crate::asynch::{AsyncBackend, AsyncLookup, Claim, Lease};
+use crate::clock::SystemClock;
 
 /// Values are decoded: build the cache over this backend with the
 /// [`Identity`](jwm_cache_core::Identity) codec (the builders' `build_with_near_redis`

@@ -32,7 +32,7 @@ pub(crate) struct Epochs {
     /// back on makes it even again. Any change retires every copy.
     generation: AtomicU64,
     /// Copies are served while the cache's clock reads below this (nanoseconds on
-    /// [`SystemClock`](crate::SystemClock)'s timeline): the last confirmation's send
+    /// [`SystemClock`](crate::clock::SystemClock)'s timeline): the last confirmation's send
     /// time plus the bound on staleness.
     confirmed_until: AtomicU64,
     /// Which tracking connection may turn tracking on and off, and whether it was lost

@@ -267,10 +267,10 @@ where
     /// The longest a copy is served after another process's write (or removal, or
     /// flush) returned: 1 s by default, at least 10 ms. It holds however late the
     /// server's invalidation arrives (see the type's docs), in real time: a cache whose
-    /// clock is [`SystemClock`](crate::SystemClock), the builders' default, checks it
+    /// clock is [`SystemClock`](crate::clock::SystemClock), the builders' default, checks it
     /// with the reading it takes anyway; under any other clock (a
-    /// [`CoarseClock`](crate::time::CoarseClock), whose reading lags a stopped process,
-    /// or a [`ManualClock`](crate::ManualClock)), a hit reads the system clock too.
+    /// [`CoarseClock`](crate::clock::CoarseClock), whose reading lags a stopped process,
+    /// or a [`ManualClock`](jwm_cache_core::ManualClock)), a hit reads the system clock too.
     ///
     /// The cost is four `PING`s per bound on each tracking connection (one per near
     /// tier, or per node of a cluster): 4 a second by default, 400 at 10 ms. A lapse

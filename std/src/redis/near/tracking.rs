@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use super::epochs::Epochs;
 use super::nodes::{Server, Session, nodes_seen, start};
-use crate::SystemClock;
+use crate::clock::SystemClock;
 
 /// The first and the longest wait before connecting again after a failure.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
