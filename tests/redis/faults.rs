@@ -226,12 +226,7 @@ async fn a_clear_waits_for_the_store<V, E>(
         jwm_cache::codec::Serializer<V, Encoded = jwm_cache::codec::StampedBytes<u64>>,
 {
     let before = sets(server);
-    let _: () = redis::cmd("CLIENT")
-        .arg("PAUSE")
-        .arg(1_000)
-        .arg("WRITE")
-        .query(&mut server.client(0))
-        .unwrap();
+    pause(&mut server.client(0), 1_000, "WRITE");
     assert!(timed_out(store.await), "the store did not time out");
     assert!(
         timed_out(cache.clear().await),
@@ -271,7 +266,7 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
             .unwrap()
     };
     let (mut first, mut second) = (connect(), connect());
-    pause_all(&mut first, 600);
+    pause(&mut first, 600, "ALL");
     let started = Instant::now();
     let get = |key: u64| {
         let cache = Arc::clone(&cache);
@@ -286,7 +281,7 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     let queued = get(3);
     tokio::time::sleep(Duration::from_millis(130)).await;
     // Held too, it runs as the first pause ends, before the queued lookup's `MGET` is sent.
-    let second = std::thread::spawn(move || pause_all(&mut second, 600));
+    let second = std::thread::spawn(move || pause(&mut second, 600, "ALL"));
     assert_eq!(lone.await.unwrap().unwrap(), Some(10));
     assert_eq!(batched.await.unwrap().unwrap(), None);
     assert!(
@@ -305,12 +300,13 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     );
 }
 
-/// Holds every client's commands for `ms` (`CLIENT PAUSE … ALL`), sent over `raw`.
-fn pause_all(raw: &mut redis::Connection, ms: u64) {
+/// Holds clients' commands for `ms`, sent over `raw`: `ALL` of them, or only `WRITE`s
+/// (`CLIENT PAUSE`).
+fn pause(raw: &mut redis::Connection, ms: u64, what: &str) {
     let _: () = redis::cmd("CLIENT")
         .arg("PAUSE")
         .arg(ms)
-        .arg("ALL")
+        .arg(what)
         .query(raw)
         .unwrap();
 }
@@ -340,12 +336,7 @@ async fn a_store_in_transit_on_a_runtime_that_ended_holds_up_no_clear() {
             let large = vec![7; jwm_cache::backend::LARGE_VALUE_BYTES + 1];
             ended.insert(100, large.clone()).await.unwrap();
             ended.remove(&100).await.unwrap();
-            let _: () = redis::cmd("CLIENT")
-                .arg("PAUSE")
-                .arg(1_000)
-                .arg("WRITE")
-                .query(&mut pauser)
-                .unwrap();
+            pause(&mut pauser, 1_000, "WRITE");
             assert!(
                 timed_out(ended.insert(1, large).await),
                 "the store did not time out"
@@ -416,12 +407,7 @@ async fn stores_timing_out_together_share_one_follower() {
         calls.get("exists").copied().unwrap_or(0)
     };
     let before = (sets(&server), exists());
-    let _: () = redis::cmd("CLIENT")
-        .arg("PAUSE")
-        .arg(1_000)
-        .arg("WRITE")
-        .query(&mut server.client(0))
-        .unwrap();
+    pause(&mut server.client(0), 1_000, "WRITE");
     let stores: Vec<_> = (0..64)
         .map(|key| {
             let cache = Arc::clone(&cache);
