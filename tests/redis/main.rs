@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod faults;
+mod in_transit;
 mod sharing;
 
 use std::sync::Arc;

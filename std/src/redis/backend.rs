@@ -12,6 +12,7 @@ use redis::{Cmd, FromRedisValue};
 use super::batch::Batcher;
 use super::endpoint::Endpoint;
 use super::error::RedisBackendError;
+use super::in_transit::Awaited;
 use super::lease;
 use super::link::Link;
 use super::namespace::Namespace;
@@ -72,7 +73,9 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   trip per SCAN batch, each bounded by the timeout. A store that timed out may still
 ///   land later, which a scan cannot see coming: `clear` first waits for such stores
 ///   of its namespace to land (each is followed for up to about 20 s), at most the
-///   timeout, and otherwise fails with [`RedisBackendError::Timeout`].
+///   timeout, and otherwise fails with [`RedisBackendError::Timeout`]. A removal
+///   (`UNLINK`) waits in the same way for a store of its key that timed out, within its
+///   timeout: it could land after the removal, on another runtime's connection.
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
 ///   timeout or a connection failure, operations fail at once for
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
@@ -390,7 +393,9 @@ where
     async fn clear(&self) -> Result<(), RedisBackendError> {
         // A store that timed out may land after the scan passed, and outlive the clear:
         // it lands first, or the clear fails with a timeout.
-        self.link.until_landed(self.namespace.head()).await?;
+        self.link
+            .until_landed(Awaited::Namespace(self.namespace.head()))
+            .await?;
         self.walk(Walk::Unlink).await.map(drop)
     }
 

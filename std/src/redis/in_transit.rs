@@ -1,6 +1,7 @@
-//! Stores that timed out but may still land: a `clear` must wait for them, as its scan
-//! cannot list what has not landed yet (on another connection than the store's, it
-//! does not queue behind it).
+//! Stores that timed out but may still land: a `clear` or a removal must wait for them,
+//! as neither can remove what has not landed yet (on another connection than the
+//! store's, it does not queue behind it), and a store that lands after it would outlive
+//! it.
 //!
 //! A store whose caller gave up may still reach the server if redis-rs had begun to send
 //! it (it drops one it had not). A command answered later on the same connection proves
@@ -43,26 +44,51 @@ struct State {
     /// How many names of stores that may still land each namespace has, by its
     /// `{prefix}{identifier}:` head: a clear asks for its own in one lookup.
     heads: HashMap<String, usize>,
+    /// How many stores that may still land each name has: a removal asks for its own.
+    names: HashMap<String, usize>,
     /// For each connection (by serial) that has a follower, the names stored on it
     /// since that follower's last probe was sent.
     waiting: HashMap<u64, Vec<String>>,
 }
 
+/// What a caller waits for to land: every store of a namespace, or of one name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Awaited<'a> {
+    /// The namespace whose `{prefix}{identifier}:` head this is.
+    Namespace(&'a str),
+    /// The key of this name.
+    Name(&'a str),
+}
+
 impl State {
     fn count(&mut self, name: &str) {
         *self.heads.entry(head_of(name).to_owned()).or_default() += 1;
+        *self.names.entry(name.to_owned()).or_default() += 1;
     }
 
     fn let_go(&mut self, names: impl IntoIterator<Item = String>) {
         for name in names {
-            let count = self.heads.get_mut(head_of(&name));
-            debug_assert!(count.is_some(), "{name} let go more often than counted");
-            if let Some(count) = count {
-                *count -= 1;
-                if *count == 0 {
-                    self.heads.remove(head_of(&name));
-                }
-            }
+            uncount(&mut self.heads, head_of(&name));
+            uncount(&mut self.names, &name);
+        }
+    }
+
+    fn holds(&self, awaited: Awaited<'_>) -> bool {
+        match awaited {
+            Awaited::Namespace(head) => self.heads.contains_key(head),
+            Awaited::Name(name) => self.names.contains_key(name),
+        }
+    }
+}
+
+/// One less under `key`, which goes at zero.
+fn uncount(counts: &mut HashMap<String, usize>, key: &str) {
+    let count = counts.get_mut(key);
+    debug_assert!(count.is_some(), "{key} let go more often than counted");
+    if let Some(count) = count {
+        *count -= 1;
+        if *count == 0 {
+            counts.remove(key);
         }
     }
 }
@@ -105,15 +131,19 @@ impl InTransit {
         drop(runtime.spawn(follower.run(connection, timeout)));
     }
 
-    /// Returns once no store of the namespace `head` may still land; the caller bounds
-    /// it.
-    pub(crate) async fn until_landed(&self, head: &str) {
+    /// Whether a store of `awaited` may still land.
+    pub(crate) fn holds(&self, awaited: Awaited<'_>) -> bool {
+        lock(&self.state).holds(awaited)
+    }
+
+    /// Returns once no store of `awaited` may still land; the caller bounds it.
+    pub(crate) async fn until_landed(&self, awaited: Awaited<'_>) {
         loop {
             let notified = self.landed.notified();
             tokio::pin!(notified);
             // Registered before the check, so a landing in between is not missed.
             notified.as_mut().enable();
-            if !lock(&self.state).heads.contains_key(head) {
+            if !self.holds(awaited) {
                 return;
             }
             notified.await;

@@ -12,7 +12,7 @@ use tokio::runtime::{self, Handle};
 
 use super::RedisBackendError;
 use super::endpoint::{Connection, Endpoint};
-use super::in_transit::InTransit;
+use super::in_transit::{Awaited, InTransit};
 use super::pause::Pause;
 
 /// The connection to the server or cluster, shared by every handle on a backend (and
@@ -30,7 +30,7 @@ pub(crate) struct Link {
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
-    /// Stores that timed out and may still land, which a `clear` waits for.
+    /// Stores that timed out and may still land, which a `clear` or a removal waits for.
     in_transit: InTransit,
     /// How many connections were made: each one's serial.
     made: AtomicU64,
@@ -170,28 +170,30 @@ impl Link {
             .map_err(|_| RedisBackendError::Malformed)
     }
 
-    /// Runs `command`, a removal (`UNLINK`), on the shared connection, then again on this
-    /// runtime's bulk connection if it has one: there it queues behind any large store
-    /// still in flight, so a store that timed out cannot land after the removal that
-    /// followed it (as on one connection, where commands keep their order).
+    /// Runs `command`, the removal (`UNLINK`) of `name`, once no store of `name` that
+    /// timed out may still land: on another connection than the removal's, such a store
+    /// could land after it and outlive it. The wait and the removal share the timeout.
     pub(crate) async fn remove<T: FromRedisValue>(
         &self,
         command: &Cmd,
+        name: &str,
     ) -> Result<T, RedisBackendError> {
-        let removed = self.query(command).await?;
-        if let Some((runtime, mut bulk)) = self.open(Lane::Bulk) {
-            let operation = async move { command.query_async::<redis::Value>(&mut bulk).await };
-            let _second = self
-                .bounded(runtime, operation, self.timeout, Failure::Alone)
-                .await;
+        let awaited = Awaited::Name(name);
+        if !self.in_transit.holds(awaited) {
+            return self.query(command).await;
         }
-        Ok(removed)
+        let began = tokio::time::Instant::now();
+        self.until_landed(awaited).await?;
+        let (runtime, mut connection) = self.connection(Lane::Shared)?;
+        let operation = async move { command.query_async(&mut connection).await };
+        let left = self.timeout.saturating_sub(began.elapsed());
+        // Out of time for having waited, which says nothing of the server.
+        self.bounded(runtime, operation, left, Failure::Alone).await
     }
 
     /// Unlinks `names`, listed by the cluster node at `node`, in one round trip: a
     /// pipeline of `UNLINK`s sent to that node (one `UNLINK` of many names would cross
-    /// slots). As [`remove`](Self::remove), on the shared connection, then on the bulk
-    /// one if there is one. Whether it was done: a node importing a slot lists names it
+    /// slots). Whether it was done: a node importing a slot lists names it
     /// does not serve yet, which answer MOVED (redis-rs then resends the whole pipeline
     /// to the slot's owner, where the others answer MOVED in turn, until it gives up),
     /// so a failure here is the walk's cue to start again, not the backend's trouble.
@@ -202,45 +204,19 @@ impl Link {
         }
         let (host, port) = node.clone();
         let to_node = SingleNodeRoutingInfo::ByAddress { host, port };
-        let send = |connection: Connection| {
-            let (pipeline, to_node) = (pipeline.clone(), to_node.clone());
-            async move {
-                let Connection::Cluster(mut cluster) = connection else {
-                    return Ok(());
-                };
-                let count = names.len();
-                cluster
-                    .route_pipeline(pipeline, 0, count, to_node)
-                    .await
-                    .map(drop)
-            }
-        };
-        let Ok((runtime, shared)) = self.connection(Lane::Shared) else {
+        let Ok((runtime, Connection::Cluster(mut cluster))) = self.connection(Lane::Shared) else {
             return false;
         };
-        let done = self
-            .bounded(runtime, send(shared), self.timeout, Failure::Alone)
+        let count = names.len();
+        let send = async move {
+            cluster
+                .route_pipeline(pipeline, 0, count, to_node)
+                .await
+                .map(drop)
+        };
+        self.bounded(runtime, send, self.timeout, Failure::Alone)
             .await
-            .is_ok();
-        if let Some((runtime, bulk)) = self.open(Lane::Bulk) {
-            let _second = self
-                .bounded(runtime, send(bulk), self.timeout, Failure::Alone)
-                .await;
-        }
-        done
-    }
-
-    /// This runtime's connection for `lane`, if one was made.
-    fn open(&self, lane: Lane) -> Option<(runtime::Id, Connection)> {
-        let runtime = Handle::try_current().ok()?.id();
-        let connections = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        connections
-            .iter()
-            .find(|made| made.runtime == runtime && made.lane == lane)
-            .map(|made| (runtime, made.connection.clone()))
+            .is_ok()
     }
 
     /// Stores with `command` under `names`, bounded by `within` (at most the timeout).
@@ -269,10 +245,10 @@ impl Link {
         stored
     }
 
-    /// Waits, at most the timeout, until no store of the namespace `head` may still
-    /// land: a `clear`'s scan cannot list what has not landed, and would leave it.
-    pub(crate) async fn until_landed(&self, head: &str) -> Result<(), RedisBackendError> {
-        tokio::time::timeout(self.timeout, self.in_transit.until_landed(head))
+    /// Waits, at most the timeout, until no store of `awaited` may still land: a
+    /// `clear`'s scan cannot list what has not landed, and would leave it.
+    pub(crate) async fn until_landed(&self, awaited: Awaited<'_>) -> Result<(), RedisBackendError> {
+        tokio::time::timeout(self.timeout, self.in_transit.until_landed(awaited))
             .await
             .map_err(|_| RedisBackendError::Timeout(self.timeout))
     }

@@ -48,6 +48,8 @@ where
         }
     }
 
+    /// `UNLINK`, once no store of the key that timed out may still land (see the type
+    /// docs): within the timeout, or [`RedisBackendError::Timeout`].
     async fn remove(&self, key: &Q, _now: Instant) -> Result<bool, RedisBackendError> {
         self.remove_named(self.name(key)?).await
     }
@@ -84,8 +86,8 @@ impl<K> RedisBackend<K> {
     /// `remove` of the key named `name`.
     pub(super) async fn remove_named(&self, name: String) -> Result<bool, RedisBackendError> {
         let mut command = redis::cmd("UNLINK");
-        command.arg(name);
-        let removed: usize = self.link.remove(&command).await?;
+        command.arg(&name);
+        let removed: usize = self.link.remove(&command, &name).await?;
         Ok(removed > 0)
     }
 }

@@ -100,7 +100,8 @@ impl<K> RedisBackend<K> {
                     None => {
                         let mut unlink = redis::cmd("UNLINK");
                         unlink.arg(&page);
-                        let _unlinked: usize = self.link.remove(&unlink).await?;
+                        // The clear waited for stores in transit before its walk.
+                        let _unlinked: usize = self.link.query(&unlink).await?;
                     }
                 }
             }
