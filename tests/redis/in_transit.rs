@@ -245,3 +245,49 @@ async fn a_store_in_transit_on_another_runtime_does_not_outlive_a_removal() {
     );
     other.shutdown_background();
 }
+
+/// A store that timed out on one connection could land after a later store of its key
+/// on another, and put the older value back: the later store waits for it to land, or
+/// fails. Both are on one runtime here: the first, too large for the lookups'
+/// connection, travels on one of its own. The server is frozen as for a removal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_in_transit_does_not_overwrite_a_later_one() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let check: Cache<Vec<u8>> = cache(&url, "overwrite");
+    let options = RedisOptions::default()
+        .timeout(Duration::from_millis(300))
+        .max_value_bytes(64 << 20);
+    let cache: Arc<Cache<Vec<u8>>> = Arc::new(cache_with(&url, "overwrite", options));
+    let large = vec![7; 32 << 20];
+    // Both connections made before the freeze.
+    cache.insert(100, large.clone()).await.unwrap();
+    cache.insert(100, vec![1]).await.unwrap();
+    let before = sets(&server);
+    server.freeze();
+    assert!(
+        timed_out(cache.insert(1, large).await),
+        "the store did not time out"
+    );
+    // Sent while the server is frozen, so that it is in the server's hands first.
+    let storing = Arc::clone(&cache);
+    let newer = tokio::spawn(async move { storing.insert(1, vec![2]).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.thaw();
+    let stored = newer.await.unwrap();
+    if stored.is_err() {
+        // It gave up waiting: once the first has landed, a store goes through.
+        let retried = succeeds_within(200, || cache.insert(1, vec![2])).await;
+        assert!(retried, "no store succeeded after the first landed");
+    }
+    // Both have run, however long the first took to land.
+    assert!(
+        sets_reach(&server, before + 2, 400).await,
+        "the stores never landed"
+    );
+    assert_eq!(
+        check.get(&1).await.unwrap(),
+        Some(vec![2]),
+        "the store in transit overwrote a later one ({stored:?})"
+    );
+}

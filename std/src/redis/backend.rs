@@ -74,8 +74,10 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   land later, which a scan cannot see coming: `clear` first waits for such stores
 ///   of its namespace to land (each is followed for up to about 20 s), at most the
 ///   timeout, and otherwise fails with [`RedisBackendError::Timeout`]. A removal
-///   (`UNLINK`) waits in the same way for a store of its key that timed out, within its
-///   timeout: it could land after the removal, on another runtime's connection.
+///   (`UNLINK`) or a store waits in the same way, within its timeout, for an earlier
+///   store of its key that timed out: on another connection (another runtime's, or the
+///   one large values take), that store could land after it, and outlive the removal
+///   or put the older value back.
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
 ///   timeout or a connection failure, operations fail at once for
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
@@ -373,7 +375,7 @@ where
     /// `SET`, bounded by `budget`. A slow or refused store fails for its value alone and
     /// never pauses the backend; values over [`LARGE_VALUE_BYTES`] travel on a
     /// connection of their own. A store that timed out may still land: its header makes
-    /// it safe to read.
+    /// it safe to read, and a later store of its key waits for it (see the type docs).
     async fn set_within(
         &self,
         key: K,

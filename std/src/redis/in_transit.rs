@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -34,9 +36,18 @@ const LONGEST_PAUSE: Duration = Duration::from_millis(250);
 /// The stores that may still land, and their followers.
 #[derive(Default)]
 pub(crate) struct InTransit {
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
+}
+
+/// What the followers and the callers waiting for them share.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// How many names `state` counts, so that a store or a removal finds none (the
+    /// usual case) without the lock.
+    followed: AtomicUsize,
     /// Told whenever names are let go.
-    landed: Arc<Notify>,
+    landed: Notify,
 }
 
 #[derive(Default)]
@@ -51,13 +62,13 @@ struct State {
     waiting: HashMap<u64, Vec<String>>,
 }
 
-/// What a caller waits for to land: every store of a namespace, or of one name.
+/// What a caller waits for to land: every store of a namespace, or of some names.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Awaited<'a> {
     /// The namespace whose `{prefix}{identifier}:` head this is.
     Namespace(&'a str),
-    /// The key of this name.
-    Name(&'a str),
+    /// The keys of these names.
+    Names(&'a [&'a str]),
 }
 
 impl State {
@@ -76,7 +87,7 @@ impl State {
     fn holds(&self, awaited: Awaited<'_>) -> bool {
         match awaited {
             Awaited::Namespace(head) => self.heads.contains_key(head),
-            Awaited::Name(name) => self.names.contains_key(name),
+            Awaited::Names(names) => names.iter().any(|&name| self.names.contains_key(name)),
         }
     }
 }
@@ -103,10 +114,11 @@ impl InTransit {
         (connection, serial, runtime): (Connection, u64, &Handle),
         timeout: Duration,
     ) {
-        let mut state = lock(&self.state);
+        let mut state = self.shared.lock();
         for name in names {
             state.count(name);
         }
+        self.shared.publish(&state);
         let names = names.iter().map(|&name| name.to_owned());
         match state.waiting.entry(serial) {
             // Its follower takes them with its next probe.
@@ -123,8 +135,7 @@ impl InTransit {
         drop(state);
         let follower = Follower {
             serial,
-            state: Arc::clone(&self.state),
-            landed: Arc::clone(&self.landed),
+            shared: Arc::clone(&self.shared),
             done: false,
         };
         // On the connection's runtime, whose end takes the connection, and the stores.
@@ -133,13 +144,13 @@ impl InTransit {
 
     /// Whether a store of `awaited` may still land.
     pub(crate) fn holds(&self, awaited: Awaited<'_>) -> bool {
-        lock(&self.state).holds(awaited)
+        self.shared.followed.load(Acquire) > 0 && self.shared.lock().holds(awaited)
     }
 
     /// Returns once no store of `awaited` may still land; the caller bounds it.
     pub(crate) async fn until_landed(&self, awaited: Awaited<'_>) {
         loop {
-            let notified = self.landed.notified();
+            let notified = self.shared.landed.notified();
             tokio::pin!(notified);
             // Registered before the check, so a landing in between is not missed.
             notified.as_mut().enable();
@@ -154,8 +165,7 @@ impl InTransit {
 /// One connection's follower.
 struct Follower {
     serial: u64,
-    state: Arc<Mutex<State>>,
-    landed: Arc<Notify>,
+    shared: Arc<Shared>,
     /// It took its connection's entry out itself: a newer follower may own it now.
     done: bool,
 }
@@ -165,7 +175,7 @@ impl Follower {
         let cluster = matches!(connection, Connection::Cluster(_));
         loop {
             let names = {
-                let mut state = lock(&self.state);
+                let mut state = self.shared.lock();
                 match state.waiting.get_mut(&self.serial).map(std::mem::take) {
                     Some(names) if !names.is_empty() => names,
                     _ => {
@@ -178,8 +188,7 @@ impl Follower {
             let probes = by_slot(names, cluster).into_iter().map(|names| {
                 let covered = Covered {
                     names,
-                    state: Arc::clone(&self.state),
-                    landed: Arc::clone(&self.landed),
+                    shared: Arc::clone(&self.shared),
                 };
                 probe(covered, connection.clone(), timeout)
             });
@@ -193,14 +202,15 @@ impl Drop for Follower {
     /// taking the stores along), the names waiting for it are let go; its probes' go
     /// with them.
     fn drop(&mut self) {
-        let mut state = lock(&self.state);
+        let mut state = self.shared.lock();
         if !self.done
             && let Some(waiting) = state.waiting.remove(&self.serial)
         {
             state.let_go(waiting);
+            self.shared.publish(&state);
         }
         drop(state);
-        self.landed.notify_waiters();
+        self.shared.landed.notify_waiters();
     }
 }
 
@@ -220,14 +230,16 @@ fn by_slot(names: Vec<String>, cluster: bool) -> Vec<Vec<String>> {
 /// The names one probe covers, let go once it is answered, given up, or dropped.
 struct Covered {
     names: Vec<String>,
-    state: Arc<Mutex<State>>,
-    landed: Arc<Notify>,
+    shared: Arc<Shared>,
 }
 
 impl Drop for Covered {
     fn drop(&mut self) {
-        lock(&self.state).let_go(std::mem::take(&mut self.names));
-        self.landed.notify_waiters();
+        let mut state = self.shared.lock();
+        state.let_go(std::mem::take(&mut self.names));
+        self.shared.publish(&state);
+        drop(state);
+        self.shared.landed.notify_waiters();
     }
 }
 
@@ -251,7 +263,15 @@ async fn probe(covered: Covered, mut connection: Connection, timeout: Duration) 
     drop(covered);
 }
 
-/// The state is a few maps, changed in whole steps: a panic cannot leave it half-done.
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
+impl Shared {
+    /// The state is a few maps, changed in whole steps: a panic cannot leave it
+    /// half-done.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes `state`'s count of names readable without the lock.
+    fn publish(&self, state: &State) {
+        self.followed.store(state.names.len(), Release);
+    }
 }

@@ -178,7 +178,7 @@ impl Link {
         command: &Cmd,
         name: &str,
     ) -> Result<T, RedisBackendError> {
-        let awaited = Awaited::Name(name);
+        let awaited = Awaited::Names(&[name]);
         if !self.in_transit.holds(awaited) {
             return self.query(command).await;
         }
@@ -219,7 +219,8 @@ impl Link {
             .is_ok()
     }
 
-    /// Stores with `command` under `names`, bounded by `within` (at most the timeout).
+    /// Stores with `command` under `names`, bounded by `within` (at most the timeout),
+    /// once no earlier store of those names that timed out may still land.
     /// A store's failure is its values' alone: it never pauses the backend for other
     /// keys (a slow or refused value says nothing of the server), and a large store
     /// travels on a connection of its own, so that no lookup waits behind its bytes.
@@ -230,10 +231,21 @@ impl Link {
         within: Duration,
         large: bool,
     ) -> Result<(), RedisBackendError> {
+        let mut within = within.min(self.timeout);
+        let awaited = Awaited::Names(names);
+        if self.in_transit.holds(awaited) {
+            // An earlier store of one of these keys that timed out could land after this
+            // one, on another connection, and overwrite it: it lands first, or this fails.
+            let began = tokio::time::Instant::now();
+            let landed = tokio::time::timeout(within, self.in_transit.until_landed(awaited));
+            if landed.await.is_err() {
+                return Err(RedisBackendError::Timeout(self.timeout));
+            }
+            within = within.saturating_sub(began.elapsed());
+        }
         let lane = if large { Lane::Bulk } else { Lane::Shared };
         let (runtime, mut connection, serial) = self.connection_and_serial(lane)?;
         let operation = command.send(&mut connection);
-        let within = within.min(self.timeout);
         let stored = self
             .bounded(runtime.id(), operation, within, Failure::Alone)
             .await;
