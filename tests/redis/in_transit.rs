@@ -1,18 +1,18 @@
-//! Stores that timed out and may still land: a clear or a removal waits for them, and
-//! one follower per connection watches them land.
+//! Stores that timed out and may still land: a clear waits for them, and one follower
+//! per connection watches them land.
 
 use super::faults::{pause, timed_out};
 use super::*;
 
 /// How many `SET`s the server has run.
-fn sets(server: &RedisServer) -> u64 {
+pub(super) fn sets(server: &RedisServer) -> u64 {
     let calls = command_calls(&mut server.client(0));
     calls.get("set").copied().unwrap_or(0)
 }
 
 /// Polls (`polls` times 5 ms at most) until the server has run `count` `SET`s; whether
 /// it did.
-async fn sets_reach(server: &RedisServer, count: u64, polls: u32) -> bool {
+pub(super) async fn sets_reach(server: &RedisServer, count: u64, polls: u32) -> bool {
     for _ in 0..polls {
         if sets(server) >= count {
             return true;
@@ -190,104 +190,4 @@ async fn stores_timing_out_together_share_one_follower() {
     let probes = exists() - before.1;
     eprintln!("{probes} probes for 64 stores");
     assert!(probes <= 16, "{probes} probes for 64 stores");
-}
-
-/// A removal on one runtime's connection does not queue behind a store that timed out
-/// on another's, which could land after it and outlive it: the removal waits for the
-/// store to land, or fails. The server is frozen (SIGSTOP) while a store too large for
-/// the sockets' buffers times out; thawed, it reads the store in pieces over many
-/// rounds of its event loop, and runs a removal sent meanwhile in the first.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_in_transit_on_another_runtime_does_not_outlive_a_removal() {
-    let server = RedisServer::start();
-    let url = server.url(0);
-    let check: Cache<Vec<u8>> = cache(&url, "removal");
-    let options = RedisOptions::default()
-        .timeout(Duration::from_millis(300))
-        .max_value_bytes(64 << 20);
-    let cache: Arc<Cache<Vec<u8>>> = Arc::new(cache_with(&url, "removal", options));
-    let large = vec![7; 32 << 20];
-    // The removal's connection, made here; the store's, on the other runtime.
-    cache.insert(100, vec![1]).await.unwrap();
-    assert!(cache.remove(&100).await.unwrap());
-    let other = another_runtime();
-    let storing = Arc::clone(&cache);
-    let first = large.clone();
-    let store = async move { storing.insert(100, first).await };
-    other.spawn(store).await.unwrap().unwrap();
-    assert!(cache.remove(&100).await.unwrap());
-    let before = sets(&server);
-    server.freeze();
-    let storing = Arc::clone(&cache);
-    let store = async move { storing.insert(1, large).await };
-    let stored = other.spawn(store).await.unwrap();
-    assert!(timed_out(stored), "the store did not time out");
-    // Sent while the server is frozen, so that it is in the server's hands first.
-    let removing = Arc::clone(&cache);
-    let removal = tokio::spawn(async move { removing.remove(&1).await });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    server.thaw();
-    let removed = removal.await.unwrap();
-    assert!(
-        sets_reach(&server, before + 1, 400).await,
-        "the store never landed"
-    );
-    if removed.is_err() {
-        // It gave up waiting: once the store has landed, a removal goes through.
-        assert!(
-            succeeds_within(200, || cache.remove(&1)).await,
-            "no removal succeeded after the store landed"
-        );
-    }
-    assert!(
-        matches!(check.get(&1).await, Ok(None)),
-        "the store outlived the removal ({removed:?})"
-    );
-    other.shutdown_background();
-}
-
-/// A store that timed out on one connection could land after a later store of its key
-/// on another, and put the older value back: the later store waits for it to land, or
-/// fails. Both are on one runtime here: the first, too large for the lookups'
-/// connection, travels on one of its own. The server is frozen as for a removal.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_in_transit_does_not_overwrite_a_later_one() {
-    let server = RedisServer::start();
-    let url = server.url(0);
-    let check: Cache<Vec<u8>> = cache(&url, "overwrite");
-    let options = RedisOptions::default()
-        .timeout(Duration::from_millis(300))
-        .max_value_bytes(64 << 20);
-    let cache: Arc<Cache<Vec<u8>>> = Arc::new(cache_with(&url, "overwrite", options));
-    let large = vec![7; 32 << 20];
-    // Both connections made before the freeze.
-    cache.insert(100, large.clone()).await.unwrap();
-    cache.insert(100, vec![1]).await.unwrap();
-    let before = sets(&server);
-    server.freeze();
-    assert!(
-        timed_out(cache.insert(1, large).await),
-        "the store did not time out"
-    );
-    // Sent while the server is frozen, so that it is in the server's hands first.
-    let storing = Arc::clone(&cache);
-    let newer = tokio::spawn(async move { storing.insert(1, vec![2]).await });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    server.thaw();
-    let stored = newer.await.unwrap();
-    if stored.is_err() {
-        // It gave up waiting: once the first has landed, a store goes through.
-        let retried = succeeds_within(200, || cache.insert(1, vec![2])).await;
-        assert!(retried, "no store succeeded after the first landed");
-    }
-    // Both have run, however long the first took to land.
-    assert!(
-        sets_reach(&server, before + 2, 400).await,
-        "the stores never landed"
-    );
-    assert_eq!(
-        check.get(&1).await.unwrap(),
-        Some(vec![2]),
-        "the store in transit overwrote a later one ({stored:?})"
-    );
 }

@@ -5,6 +5,7 @@
 mod common;
 mod faults;
 mod in_transit;
+mod late_stores;
 mod sharing;
 
 use std::sync::Arc;

@@ -72,12 +72,13 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
 ///   trip per SCAN batch, each bounded by the timeout. A store that timed out may still
 ///   land later, which a scan cannot see coming: `clear` first waits for such stores
-///   of its namespace to land (each is followed for up to about 20 s), at most the
+///   of its namespace to land (each is waited for at most 20 s in all), at most the
 ///   timeout, and otherwise fails with [`RedisBackendError::Timeout`]. A removal
-///   (`UNLINK`) or a store waits in the same way, within its timeout, for an earlier
-///   store of its key that timed out: on another connection (another runtime's, or the
-///   one large values take), that store could land after it, and outlive the removal
-///   or put the older value back.
+///   (`UNLINK`) or a store waits in the same way, within its own time, for an earlier
+///   store of its key that timed out or whose caller gave up: on another connection
+///   (another runtime's, or the one large values take), that store could land after
+///   it, and outlive the removal or put the older value back. A lease whose holder's
+///   store may still land is given back once it lands, or left to expire.
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
 ///   timeout or a connection failure, operations fail at once for
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
@@ -342,7 +343,12 @@ where
         }
     }
 
+    /// The compare-and-delete; in the background if a store of the entry may still
+    /// land, which it then waits for (see `lease::release`).
     async fn release(&self, lease: Lease) {
+        if lease::waits_to_release(&self.link, &lease) {
+            return self.release_in_background(lease);
+        }
         lease::release(&self.link, lease).await;
     }
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 use redis::Value;
 use tokio::runtime::Handle;
 
+use super::in_transit::Awaited;
 use super::link::Link;
 use super::record;
 use crate::asynch::{Claim, Lease};
@@ -149,8 +150,19 @@ impl Drop for Unclaimed {
     }
 }
 
-/// Gives `lease` back if it is still this process's; a failure leaves it to expire.
+/// Gives `lease` back if it is still this process's; a failure leaves it to expire. A
+/// store of its entry that may still land (it timed out) is waited for first, at most
+/// the timeout, and otherwise the lease is left to expire: a process that took it at
+/// once would compute and store, and the late store would put the older value back.
 pub(super) async fn release(link: &Link, lease: Lease) {
+    let entries = entries_of(lease.name());
+    let stored = Awaited::Names {
+        names: &entries,
+        besides: None,
+    };
+    if link.until_landed(stored).await.is_err() {
+        return;
+    }
     let mut script = redis::cmd("EVAL");
     script
         .arg(RELEASE)
@@ -158,6 +170,26 @@ pub(super) async fn release(link: &Link, lease: Lease) {
         .arg(lease.name())
         .arg(lease.token());
     let _released: Result<i64, _> = link.query(&script).await;
+}
+
+/// Whether a store of the entry of `lease` may still land, so that releasing it waits.
+pub(super) fn waits_to_release(link: &Link, lease: &Lease) -> bool {
+    let entries = entries_of(lease.name());
+    link.may_land(Awaited::Names {
+        names: &entries,
+        besides: None,
+    })
+}
+
+/// The names of the entry whose lease is named `lease_name`, as [`lease_name`] makes
+/// it: both readings of `{name}:lease` (the name wrapped, or a name with that tag).
+fn entries_of(lease_name: &str) -> [&str; 2] {
+    let whole = lease_name.strip_suffix(":lease").unwrap_or(lease_name);
+    let unwrapped = whole
+        .strip_prefix('{')
+        .and_then(|name| name.strip_suffix('}'))
+        .unwrap_or(whole);
+    [whole, unwrapped]
 }
 
 /// What one run of [`CLAIM`] found.
@@ -259,6 +291,10 @@ mod tests {
                 Slot::for_key(&lease),
                 "{name} and {lease}"
             );
+            for cluster in [false, true] {
+                let lease = lease_name(name, cluster).unwrap();
+                assert!(entries_of(&lease).contains(&name), "{lease} of {name}");
+            }
         }
     }
 }

@@ -85,9 +85,7 @@ impl<K> RedisBackend<K> {
 
     /// `remove` of the key named `name`.
     pub(super) async fn remove_named(&self, name: String) -> Result<bool, RedisBackendError> {
-        let mut command = redis::cmd("UNLINK");
-        command.arg(&name);
-        let removed: usize = self.link.remove(&command, &name).await?;
+        let removed = self.link.remove(&name).await?;
         Ok(removed > 0)
     }
 }

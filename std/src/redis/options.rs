@@ -38,7 +38,13 @@ impl Default for RedisOptions {
 }
 
 impl RedisOptions {
-    /// What every key name starts with, before the cache's identifier.
+    /// What every key name starts with, before the cache's identifier. A cache's keys
+    /// are named `{prefix}{identifier}:{digest}`, so two caches whose
+    /// `{prefix}{identifier}` read the same share their entries, as caches that share an
+    /// identifier do: prefix `app:` with identifier `a:b` and prefix `app:a:` with
+    /// identifier `b`. Their values' type headers keep them from reading each other's
+    /// values as another type, but not two functions of the same types. Give each
+    /// application a prefix that no other's starts with.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self

@@ -1,5 +1,7 @@
 //! The connection to the server: bounded operations, and a pause after a failure.
 
+mod writes;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
@@ -7,12 +9,12 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManagerConfig;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{Cmd, FromRedisValue, Pipeline};
+use redis::{Cmd, FromRedisValue};
 use tokio::runtime::{self, Handle};
 
 use super::RedisBackendError;
 use super::endpoint::{Connection, Endpoint};
-use super::in_transit::{Awaited, InTransit};
+use super::in_transit::InTransit;
 use super::pause::Pause;
 
 /// The connection to the server or cluster, shared by every handle on a backend (and
@@ -30,7 +32,7 @@ pub(crate) struct Link {
     timeout: Duration,
     pause_after_failure: Duration,
     pause: Pause,
-    /// Stores that timed out and may still land, which a `clear` or a removal waits for.
+    /// Stores that may still land, which a `clear`, a removal or a later store waits for.
     in_transit: InTransit,
     /// How many connections were made: each one's serial.
     made: AtomicU64,
@@ -170,27 +172,6 @@ impl Link {
             .map_err(|_| RedisBackendError::Malformed)
     }
 
-    /// Runs `command`, the removal (`UNLINK`) of `name`, once no store of `name` that
-    /// timed out may still land: on another connection than the removal's, such a store
-    /// could land after it and outlive it. The wait and the removal share the timeout.
-    pub(crate) async fn remove<T: FromRedisValue>(
-        &self,
-        command: &Cmd,
-        name: &str,
-    ) -> Result<T, RedisBackendError> {
-        let awaited = Awaited::Names(&[name]);
-        if !self.in_transit.holds(awaited) {
-            return self.query(command).await;
-        }
-        let began = tokio::time::Instant::now();
-        self.until_landed(awaited).await?;
-        let (runtime, mut connection) = self.connection(Lane::Shared)?;
-        let operation = async move { command.query_async(&mut connection).await };
-        let left = self.timeout.saturating_sub(began.elapsed());
-        // Out of time for having waited, which says nothing of the server.
-        self.bounded(runtime, operation, left, Failure::Alone).await
-    }
-
     /// Unlinks `names`, listed by the cluster node at `node`, in one round trip: a
     /// pipeline of `UNLINK`s sent to that node (one `UNLINK` of many names would cross
     /// slots). Whether it was done: a node importing a slot lists names it
@@ -217,52 +198,6 @@ impl Link {
         self.bounded(runtime, send, self.timeout, Failure::Alone)
             .await
             .is_ok()
-    }
-
-    /// Stores with `command` under `names`, bounded by `within` (at most the timeout),
-    /// once no earlier store of those names that timed out may still land.
-    /// A store's failure is its values' alone: it never pauses the backend for other
-    /// keys (a slow or refused value says nothing of the server), and a large store
-    /// travels on a connection of its own, so that no lookup waits behind its bytes.
-    pub(crate) async fn store(
-        &self,
-        command: &impl Store,
-        names: &[&str],
-        within: Duration,
-        large: bool,
-    ) -> Result<(), RedisBackendError> {
-        let mut within = within.min(self.timeout);
-        let awaited = Awaited::Names(names);
-        if self.in_transit.holds(awaited) {
-            // An earlier store of one of these keys that timed out could land after this
-            // one, on another connection, and overwrite it: it lands first, or this fails.
-            let began = tokio::time::Instant::now();
-            let landed = tokio::time::timeout(within, self.in_transit.until_landed(awaited));
-            if landed.await.is_err() {
-                return Err(RedisBackendError::Timeout(self.timeout));
-            }
-            within = within.saturating_sub(began.elapsed());
-        }
-        let lane = if large { Lane::Bulk } else { Lane::Shared };
-        let (runtime, mut connection, serial) = self.connection_and_serial(lane)?;
-        let operation = command.send(&mut connection);
-        let stored = self
-            .bounded(runtime.id(), operation, within, Failure::Alone)
-            .await;
-        // With no time left, nothing was sent.
-        if !within.is_zero() && stored.as_ref().is_err_and(may_still_land) {
-            let sent_on = (connection, serial, &runtime);
-            self.in_transit.follow(names, sent_on, self.timeout);
-        }
-        stored
-    }
-
-    /// Waits, at most the timeout, until no store of `awaited` may still land: a
-    /// `clear`'s scan cannot list what has not landed, and would leave it.
-    pub(crate) async fn until_landed(&self, awaited: Awaited<'_>) -> Result<(), RedisBackendError> {
-        tokio::time::timeout(self.timeout, self.in_transit.until_landed(awaited))
-            .await
-            .map_err(|_| RedisBackendError::Timeout(self.timeout))
     }
 
     async fn bounded<T>(
@@ -342,27 +277,6 @@ impl Link {
     }
 }
 
-/// A store: one `SET`, or a pipeline of them.
-pub(crate) trait Store: Sync {
-    /// Sends it, ignoring the replies.
-    fn send(
-        &self,
-        connection: &mut Connection,
-    ) -> impl Future<Output = redis::RedisResult<()>> + Send;
-}
-
-impl Store for Cmd {
-    async fn send(&self, connection: &mut Connection) -> redis::RedisResult<()> {
-        self.query_async(connection).await
-    }
-}
-
-impl Store for Pipeline {
-    async fn send(&self, connection: &mut Connection) -> redis::RedisResult<()> {
-        self.query_async(connection).await
-    }
-}
-
 /// Which connection an operation uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Lane {
@@ -385,14 +299,4 @@ enum Failure {
 /// does not parse, say, must not pause everyone).
 pub(crate) fn is_connection_failure(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
-}
-
-/// Whether a command that failed with `e` may still have been sent: it timed out,
-/// here or in redis-rs.
-fn may_still_land(e: &RedisBackendError) -> bool {
-    match e {
-        RedisBackendError::Timeout(_) => true,
-        RedisBackendError::Redis(e) => e.is_timeout(),
-        _ => false,
-    }
 }

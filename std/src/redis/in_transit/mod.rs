@@ -1,7 +1,7 @@
-//! Stores that timed out but may still land: a `clear` or a removal must wait for them,
-//! as neither can remove what has not landed yet (on another connection than the
-//! store's, it does not queue behind it), and a store that lands after it would outlive
-//! it.
+//! Stores that timed out, or whose caller gave up, but may still land: a `clear`, a
+//! removal or a later store of one of their keys must wait for them. On another
+//! connection than theirs, it does not queue behind them, and they could land after it:
+//! outlive the `clear` or removal, or put an older value back.
 //!
 //! A store whose caller gave up may still reach the server if redis-rs had begun to send
 //! it (it drops one it had not). A command answered later on the same connection proves
@@ -9,6 +9,10 @@
 //! follower per connection probes with an `EXISTS` of the names stored since its last
 //! probe (on a cluster, one per slot, so that each node answers for its own stores):
 //! however many stores time out at once, each connection carries one probe at a time.
+//! A store is waited for at most [`GIVEN_UP_AFTER`](state::GIVEN_UP_AFTER), however its
+//! follower fares.
+
+mod state;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -23,10 +27,12 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use super::endpoint::Connection;
-use super::namespace::head_of;
+pub(crate) use state::Awaited;
+use state::State;
 
 /// How long a probe is retried before its names are let go: names stored while one is
-/// out wait for the next, so a name is followed for up to about twice this.
+/// out wait for the next, so a name is followed for up to about twice this (and never
+/// waited for past [`GIVEN_UP_AFTER`](state::GIVEN_UP_AFTER)).
 const FOLLOW_FOR: Duration = Duration::from_secs(10);
 /// The wait between two tries of a probe: the first, and the longest (so a clear waits
 /// at most about this long after the server answers again).
@@ -50,60 +56,6 @@ struct Shared {
     landed: Notify,
 }
 
-#[derive(Default)]
-struct State {
-    /// How many names of stores that may still land each namespace has, by its
-    /// `{prefix}{identifier}:` head: a clear asks for its own in one lookup.
-    heads: HashMap<String, usize>,
-    /// How many stores that may still land each name has: a removal asks for its own.
-    names: HashMap<String, usize>,
-    /// For each connection (by serial) that has a follower, the names stored on it
-    /// since that follower's last probe was sent.
-    waiting: HashMap<u64, Vec<String>>,
-}
-
-/// What a caller waits for to land: every store of a namespace, or of some names.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Awaited<'a> {
-    /// The namespace whose `{prefix}{identifier}:` head this is.
-    Namespace(&'a str),
-    /// The keys of these names.
-    Names(&'a [&'a str]),
-}
-
-impl State {
-    fn count(&mut self, name: &str) {
-        *self.heads.entry(head_of(name).to_owned()).or_default() += 1;
-        *self.names.entry(name.to_owned()).or_default() += 1;
-    }
-
-    fn let_go(&mut self, names: impl IntoIterator<Item = String>) {
-        for name in names {
-            uncount(&mut self.heads, head_of(&name));
-            uncount(&mut self.names, &name);
-        }
-    }
-
-    fn holds(&self, awaited: Awaited<'_>) -> bool {
-        match awaited {
-            Awaited::Namespace(head) => self.heads.contains_key(head),
-            Awaited::Names(names) => names.iter().any(|&name| self.names.contains_key(name)),
-        }
-    }
-}
-
-/// One less under `key`, which goes at zero.
-fn uncount(counts: &mut HashMap<String, usize>, key: &str) {
-    let count = counts.get_mut(key);
-    debug_assert!(count.is_some(), "{key} let go more often than counted");
-    if let Some(count) = count {
-        *count -= 1;
-        if *count == 0 {
-            counts.remove(key);
-        }
-    }
-}
-
 impl InTransit {
     /// Counts `names`, stored on `connection` (whose serial is `serial`, made on
     /// `runtime`) by a store whose caller gave up, until a probe sent after that store
@@ -115,8 +67,9 @@ impl InTransit {
         timeout: Duration,
     ) {
         let mut state = self.shared.lock();
+        let now = std::time::Instant::now();
         for name in names {
-            state.count(name);
+            state.count(name, serial, now);
         }
         self.shared.publish(&state);
         let names = names.iter().map(|&name| name.to_owned());
@@ -142,9 +95,35 @@ impl InTransit {
         drop(runtime.spawn(follower.run(connection, timeout)));
     }
 
+    /// A store of `names` about to be sent on `sent_on`: followed unless
+    /// [`settled`](Sending::settled), so that one whose caller gives up mid-way is
+    /// followed too.
+    pub(crate) fn sending<'a>(
+        &'a self,
+        names: &'a [&'a str],
+        sent_on: (Connection, u64, Handle),
+        timeout: Duration,
+    ) -> Sending<'a> {
+        Sending {
+            in_transit: self,
+            names,
+            sent_on: Some(sent_on),
+            timeout,
+        }
+    }
+
     /// Whether a store of `awaited` may still land.
     pub(crate) fn holds(&self, awaited: Awaited<'_>) -> bool {
-        self.shared.followed.load(Acquire) > 0 && self.shared.lock().holds(awaited)
+        self.pending(awaited).is_some()
+    }
+
+    /// When the last store of `awaited` that may still land is given up on.
+    fn pending(&self, awaited: Awaited<'_>) -> Option<std::time::Instant> {
+        if self.shared.followed.load(Acquire) == 0 {
+            return None;
+        }
+        let now = std::time::Instant::now();
+        self.shared.lock().pending(awaited, now)
     }
 
     /// Returns once no store of `awaited` may still land; the caller bounds it.
@@ -154,10 +133,35 @@ impl InTransit {
             tokio::pin!(notified);
             // Registered before the check, so a landing in between is not missed.
             notified.as_mut().enable();
-            if !self.holds(awaited) {
+            let Some(given_up) = self.pending(awaited) else {
                 return;
-            }
-            notified.await;
+            };
+            let given_up = tokio::time::Instant::from_std(given_up);
+            let _either = tokio::time::timeout_at(given_up, notified).await;
+        }
+    }
+}
+
+/// A store under way, followed when dropped unless settled.
+pub(crate) struct Sending<'a> {
+    in_transit: &'a InTransit,
+    names: &'a [&'a str],
+    sent_on: Option<(Connection, u64, Handle)>,
+    timeout: Duration,
+}
+
+impl Sending<'_> {
+    /// The store was answered, or failed before it was sent: it cannot land later.
+    pub(crate) fn settled(mut self) {
+        self.sent_on = None;
+    }
+}
+
+impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        if let Some((connection, serial, runtime)) = self.sent_on.take() {
+            let sent_on = (connection, serial, &runtime);
+            self.in_transit.follow(self.names, sent_on, self.timeout);
         }
     }
 }
@@ -188,6 +192,7 @@ impl Follower {
             let probes = by_slot(names, cluster).into_iter().map(|names| {
                 let covered = Covered {
                     names,
+                    serial: self.serial,
                     shared: Arc::clone(&self.shared),
                 };
                 probe(covered, connection.clone(), timeout)
@@ -206,7 +211,7 @@ impl Drop for Follower {
         if !self.done
             && let Some(waiting) = state.waiting.remove(&self.serial)
         {
-            state.let_go(waiting);
+            state.let_go(waiting, self.serial);
             self.shared.publish(&state);
         }
         drop(state);
@@ -230,13 +235,15 @@ fn by_slot(names: Vec<String>, cluster: bool) -> Vec<Vec<String>> {
 /// The names one probe covers, let go once it is answered, given up, or dropped.
 struct Covered {
     names: Vec<String>,
+    /// Their connection's.
+    serial: u64,
     shared: Arc<Shared>,
 }
 
 impl Drop for Covered {
     fn drop(&mut self) {
         let mut state = self.shared.lock();
-        state.let_go(std::mem::take(&mut self.names));
+        state.let_go(std::mem::take(&mut self.names), self.serial);
         self.shared.publish(&state);
         drop(state);
         self.shared.landed.notify_waiters();
@@ -272,6 +279,6 @@ impl Shared {
 
     /// Makes `state`'s count of names readable without the lock.
     fn publish(&self, state: &State) {
-        self.followed.store(state.names.len(), Release);
+        self.followed.store(state.len(), Release);
     }
 }

@@ -1,0 +1,143 @@
+//! Writes that a store still in transit must not be overtaken by: stores, removals,
+//! and the waits of a `clear` or a lease's release.
+
+use std::future::Future;
+use std::time::Duration;
+
+use redis::{Cmd, Pipeline};
+
+use super::{Failure, Lane, Link};
+use crate::redis::RedisBackendError;
+use crate::redis::endpoint::Connection;
+use crate::redis::in_transit::Awaited;
+
+impl Link {
+    /// `UNLINK`s `name`, once no store of it that timed out may still land on another
+    /// connection: there it could land after the removal, and outlive it. The wait and
+    /// the removal share the timeout. How many keys it removed.
+    pub(crate) async fn remove(&self, name: &str) -> Result<usize, RedisBackendError> {
+        let mut command = redis::cmd("UNLINK");
+        command.arg(name);
+        let (runtime, mut connection, serial) = self.connection_and_serial(Lane::Shared)?;
+        let awaited = [name];
+        let awaited = Awaited::Names {
+            names: &awaited,
+            besides: Some(serial),
+        };
+        if !self.in_transit.holds(awaited) {
+            return self.query(&command).await;
+        }
+        self.not_paused()?;
+        let began = tokio::time::Instant::now();
+        self.until_landed(awaited).await?;
+        let operation = async move { command.query_async(&mut connection).await };
+        let left = self.timeout.saturating_sub(began.elapsed());
+        // Out of time for having waited, which says nothing of the server.
+        self.bounded(runtime.id(), operation, left, Failure::Alone)
+            .await
+    }
+
+    /// Stores with `command` under `names`, bounded by `within` (at most the timeout),
+    /// once no earlier store of those names may still land on another connection: there
+    /// it could land after this one and put the older value back.
+    ///
+    /// A store's failure is its values' alone: it never pauses the backend for other
+    /// keys (a slow or refused value says nothing of the server), and a large store
+    /// travels on a connection of its own, so that no lookup waits behind its bytes. A
+    /// store that timed out, or whose caller gave up, is followed until it lands.
+    pub(crate) async fn store(
+        &self,
+        command: &impl Store,
+        names: &[&str],
+        within: Duration,
+        large: bool,
+    ) -> Result<(), RedisBackendError> {
+        let lane = if large { Lane::Bulk } else { Lane::Shared };
+        let (runtime, mut connection, serial) = self.connection_and_serial(lane)?;
+        let mut within = within.min(self.timeout);
+        let awaited = Awaited::Names {
+            names,
+            besides: Some(serial),
+        };
+        if self.in_transit.holds(awaited) {
+            self.not_paused()?;
+            let began = tokio::time::Instant::now();
+            let landed = tokio::time::timeout(within, self.in_transit.until_landed(awaited));
+            if landed.await.is_err() {
+                return Err(RedisBackendError::Timeout(self.timeout));
+            }
+            within = within.saturating_sub(began.elapsed());
+        }
+        // With no time left, nothing is sent.
+        if within.is_zero() {
+            return Err(RedisBackendError::Timeout(self.timeout));
+        }
+        let sent_on = (connection.clone(), serial, runtime.clone());
+        let sending = self.in_transit.sending(names, sent_on, self.timeout);
+        let operation = command.send(&mut connection);
+        let stored = self
+            .bounded(runtime.id(), operation, within, Failure::Alone)
+            .await;
+        if !stored.as_ref().is_err_and(may_still_land) {
+            sending.settled();
+        }
+        stored
+    }
+
+    /// Waits, at most the timeout, until no store of `awaited` may still land: a
+    /// `clear`'s scan cannot list what has not landed, and would leave it; a lease given
+    /// back before its holder's store lands lets another process store first. While the
+    /// backend is paused, fails at once.
+    pub(crate) async fn until_landed(&self, awaited: Awaited<'_>) -> Result<(), RedisBackendError> {
+        if self.in_transit.holds(awaited) {
+            self.not_paused()?;
+        }
+        tokio::time::timeout(self.timeout, self.in_transit.until_landed(awaited))
+            .await
+            .map_err(|_| RedisBackendError::Timeout(self.timeout))
+    }
+
+    /// Whether a store of `awaited` may still land.
+    pub(crate) fn may_land(&self, awaited: Awaited<'_>) -> bool {
+        self.in_transit.holds(awaited)
+    }
+
+    /// `Unavailable` while the backend is paused: an operation fails at once.
+    fn not_paused(&self) -> Result<(), RedisBackendError> {
+        match self.pause.active() {
+            true => Err(RedisBackendError::Unavailable),
+            false => Ok(()),
+        }
+    }
+}
+
+/// A store: one `SET`, or a pipeline of them.
+pub(crate) trait Store: Sync {
+    /// Sends it, ignoring the replies.
+    fn send(
+        &self,
+        connection: &mut Connection,
+    ) -> impl Future<Output = redis::RedisResult<()>> + Send;
+}
+
+impl Store for Cmd {
+    async fn send(&self, connection: &mut Connection) -> redis::RedisResult<()> {
+        self.query_async(connection).await
+    }
+}
+
+impl Store for Pipeline {
+    async fn send(&self, connection: &mut Connection) -> redis::RedisResult<()> {
+        self.query_async(connection).await
+    }
+}
+
+/// Whether a command that failed with `e` may still have been sent: it timed out,
+/// here or in redis-rs.
+fn may_still_land(e: &RedisBackendError) -> bool {
+    match e {
+        RedisBackendError::Timeout(_) => true,
+        RedisBackendError::Redis(e) => e.is_timeout(),
+        _ => false,
+    }
+}
