@@ -73,7 +73,8 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   trip per SCAN batch, each bounded by the timeout. A store that timed out may still
 ///   land later, which a scan cannot see coming: `clear` first waits for such stores
 ///   of its namespace to land (each is waited for at most 20 s in all), at most the
-///   timeout, and otherwise fails with [`RedisBackendError::Timeout`]. A removal
+///   timeout, and otherwise fails with [`RedisBackendError::Timeout`] (at once with
+///   [`RedisBackendError::Unavailable`] while the backend is paused). A removal
 ///   (`UNLINK`) or a store waits in the same way, within its own time, for an earlier
 ///   store of its key that timed out or whose caller gave up: on another connection
 ///   (another runtime's, or the one large values take), that store could land after
@@ -352,12 +353,13 @@ where
         lease::release(&self.link, lease).await;
     }
 
-    /// Starts the compare-and-delete on the current runtime; without one, or if it
-    /// fails, the lease ends by itself.
+    /// Starts the compare-and-delete on the current runtime, once a store of the entry
+    /// that may still land has landed; without a runtime, or if it fails, the lease ends
+    /// by itself.
     fn release_in_background(&self, lease: Lease) {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let link = Arc::clone(&self.link);
-            runtime.spawn(async move { lease::release(&link, lease).await });
+            runtime.spawn(async move { lease::release_once_landed(&link, lease).await });
         }
     }
 

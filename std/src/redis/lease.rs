@@ -150,19 +150,22 @@ impl Drop for Unclaimed {
     }
 }
 
-/// Gives `lease` back if it is still this process's; a failure leaves it to expire. A
-/// store of its entry that may still land (it timed out) is waited for first, at most
-/// the timeout, and otherwise the lease is left to expire: a process that took it at
-/// once would compute and store, and the late store would put the older value back.
-pub(super) async fn release(link: &Link, lease: Lease) {
+/// [`release`], once no store of the lease's entry may still land (it timed out, or its
+/// caller gave up), or each was given up on: given back earlier, the lease would let
+/// another process compute and store, and the late store would put the older value
+/// back. For a task of its own.
+pub(super) async fn release_once_landed(link: &Link, lease: Lease) {
     let entries = entries_of(lease.name());
     let stored = Awaited::Names {
         names: &entries,
         besides: None,
     };
-    if link.until_landed(stored).await.is_err() {
-        return;
-    }
+    link.until_landed_or_given_up(stored).await;
+    release(link, lease).await;
+}
+
+/// Gives `lease` back if it is still this process's; a failure leaves it to expire.
+pub(super) async fn release(link: &Link, lease: Lease) {
     let mut script = redis::cmd("EVAL");
     script
         .arg(RELEASE)

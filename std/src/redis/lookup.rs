@@ -49,7 +49,8 @@ where
     }
 
     /// `UNLINK`, once no store of the key that timed out may still land (see the type
-    /// docs): within the timeout, or [`RedisBackendError::Timeout`].
+    /// docs): within the timeout, or [`RedisBackendError::Timeout`] (at once
+    /// [`RedisBackendError::Unavailable`] while the backend is paused).
     async fn remove(&self, key: &Q, _now: Instant) -> Result<bool, RedisBackendError> {
         self.remove_named(self.name(key)?).await
     }

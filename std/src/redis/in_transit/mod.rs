@@ -1,11 +1,13 @@
 //! Stores that timed out, or whose caller gave up, but may still land: a `clear`, a
-//! removal or a later store of one of their keys must wait for them. On another
-//! connection than theirs, it does not queue behind them, and they could land after it:
-//! outlive the `clear` or removal, or put an older value back.
+//! removal or a later store of one of their keys, and the release of their key's lease,
+//! must wait for them. On another connection than theirs, it does not queue behind
+//! them, and they could land after it: outlive the `clear` or removal, or put an older
+//! value back.
 //!
 //! A store whose caller gave up may still reach the server if redis-rs had begun to send
-//! it (it drops one it had not). A command answered later on the same connection proves
-//! that every store sent before it has landed, or was lost with the connection. So one
+//! it (it drops one it had not). A command answered later on the same connection (one
+//! manager or cluster connection; redis-rs keeps its socket across response timeouts)
+//! proves that every store sent before it has landed, or was lost with the connection. So one
 //! follower per connection probes with an `EXISTS` of the names stored since its last
 //! probe (on a cluster, one per slot, so that each node answers for its own stores):
 //! however many stores time out at once, each connection carries one probe at a time.
@@ -34,8 +36,8 @@ use state::State;
 /// out wait for the next, so a name is followed for up to about twice this (and never
 /// waited for past [`GIVEN_UP_AFTER`](state::GIVEN_UP_AFTER)).
 const FOLLOW_FOR: Duration = Duration::from_secs(10);
-/// The wait between two tries of a probe: the first, and the longest (so a clear waits
-/// at most about this long after the server answers again).
+/// The wait between two tries of a probe: the first, and the longest (so a waiting write
+/// waits at most about this long after the server answers again).
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const LONGEST_PAUSE: Duration = Duration::from_millis(250);
 
@@ -60,7 +62,7 @@ impl InTransit {
     /// Counts `names`, stored on `connection` (whose serial is `serial`, made on
     /// `runtime`) by a store whose caller gave up, until a probe sent after that store
     /// answers there; `timeout`, the connection's, bounds each try.
-    pub(crate) fn follow(
+    fn follow(
         &self,
         names: &[&str],
         (connection, serial, runtime): (Connection, u64, &Handle),
@@ -136,8 +138,9 @@ impl InTransit {
             let Some(given_up) = self.pending(awaited) else {
                 return;
             };
-            let given_up = tokio::time::Instant::from_std(given_up);
-            let _either = tokio::time::timeout_at(given_up, notified).await;
+            // On the std clock, which `given_up` is on (tokio's may be paused).
+            let left = given_up.saturating_duration_since(std::time::Instant::now());
+            let _either = tokio::time::timeout(left, notified).await;
         }
     }
 }
@@ -151,7 +154,8 @@ pub(crate) struct Sending<'a> {
 }
 
 impl Sending<'_> {
-    /// The store was answered, or failed before it was sent: it cannot land later.
+    /// The store was answered, or failed otherwise than by a timeout: it cannot land
+    /// later.
     pub(crate) fn settled(mut self) {
         self.sent_on = None;
     }

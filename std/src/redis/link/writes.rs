@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::{Cmd, Pipeline};
 
-use super::{Failure, Lane, Link};
+use super::{Failure, Lane, Link, is_connection_failure};
 use crate::redis::RedisBackendError;
 use crate::redis::endpoint::Connection;
 use crate::redis::in_transit::Awaited;
@@ -24,17 +24,27 @@ impl Link {
             names: &awaited,
             besides: Some(serial),
         };
+        // On the connection checked: a store in transit on it is ordered before this.
+        let operation = async move { command.query_async(&mut connection).await };
         if !self.in_transit.holds(awaited) {
-            return self.query(&command).await;
+            return (self.bounded(runtime.id(), operation, self.timeout, Failure::Pauses)).await;
         }
         self.not_paused()?;
         let began = tokio::time::Instant::now();
         self.until_landed(awaited).await?;
-        let operation = async move { command.query_async(&mut connection).await };
         let left = self.timeout.saturating_sub(began.elapsed());
-        // Out of time for having waited, which says nothing of the server.
-        self.bounded(runtime.id(), operation, left, Failure::Alone)
-            .await
+        // Out of time for having waited says nothing of the server; a failed connection
+        // does.
+        let removed = self
+            .bounded(runtime.id(), operation, left, Failure::Alone)
+            .await;
+        if let Err(RedisBackendError::Redis(e)) = &removed
+            && is_connection_failure(e)
+            && !e.is_timeout()
+        {
+            self.failed();
+        }
+        removed
     }
 
     /// Stores with `command` under `names`, bounded by `within` (at most the timeout),
@@ -100,6 +110,12 @@ impl Link {
     /// Whether a store of `awaited` may still land.
     pub(crate) fn may_land(&self, awaited: Awaited<'_>) -> bool {
         self.in_transit.holds(awaited)
+    }
+
+    /// Returns once no store of `awaited` may still land, or each was given up on
+    /// (`GIVEN_UP_AFTER`): for a task nobody waits for, paused backend or not.
+    pub(crate) async fn until_landed_or_given_up(&self, awaited: Awaited<'_>) {
+        self.in_transit.until_landed(awaited).await;
     }
 
     /// `Unavailable` while the backend is paused: an operation fails at once.
