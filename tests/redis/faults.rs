@@ -182,12 +182,13 @@ pub(super) fn timed_out<T, E>(result: Result<T, Error<RedisBackendError, E>>) ->
 /// server failed, so the backend does not pause. The server holds every command
 /// (`CLIENT PAUSE … ALL`) twice in a row: the second pause runs just after the first
 /// batch is answered, so the queued lookup's `MGET` answers within its own timeout, but
-/// after its caller gave up.
+/// after its caller's time is up. The caller is answered then, not when its `MGET` is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     let server = RedisServer::start();
     let url = server.url(0);
-    let options = RedisOptions::default().timeout(Duration::from_millis(1_000));
+    let timeout = Duration::from_millis(1_000);
+    let options = RedisOptions::default().timeout(timeout);
     let cache: Arc<Cache<u64>> = Arc::new(cache_with(&url, "queued", options));
     cache.insert(1, 10).await.unwrap();
     // Both made before the first pause, which would hold their handshakes.
@@ -202,7 +203,10 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     let started = Instant::now();
     let get = |key: u64| {
         let cache = Arc::clone(&cache);
-        tokio::spawn(async move { cache.get(&key).await })
+        tokio::spawn(async move {
+            let asked = Instant::now();
+            (cache.get(&key).await, asked.elapsed())
+        })
     };
     // Alone, a `GET`; then an `MGET` of its own; then one queued behind that `MGET`.
     let lone = get(1);
@@ -212,18 +216,21 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let queued = get(3);
     tokio::time::sleep(Duration::from_millis(130)).await;
-    // Held too, it runs as the first pause ends, before the queued lookup's `MGET` is sent.
-    let second = std::thread::spawn(move || pause(&mut second, 600, "ALL"));
-    assert_eq!(lone.await.unwrap().unwrap(), Some(10));
-    assert_eq!(batched.await.unwrap().unwrap(), None);
+    // Held too, it runs as the first pause ends (at 0.6-0.7 s), just before the queued
+    // lookup's `MGET` is sent, and holds that `MGET` for 0.7-0.8 s of its 1 s.
+    let second = std::thread::spawn(move || pause(&mut second, 700, "ALL"));
+    assert_eq!(lone.await.unwrap().0.unwrap(), Some(10));
+    assert_eq!(batched.await.unwrap().0.unwrap(), None);
+    let (found, took) = queued.await.unwrap();
+    assert!(timed_out(found), "the queued lookup did not time out");
+    // Its `MGET` answers 1.2-1.4 s after it was asked.
     assert!(
-        timed_out(queued.await.unwrap()),
-        "the queued lookup did not time out"
+        took < timeout.mul_f64(1.1),
+        "the queued lookup took {took:?}, past its time"
     );
     second.join().unwrap();
-    // Once the second pause is over (1.2-1.4 s in: a pause ends on the server's next
-    // tick) and the queued `MGET` answered; a backend paused at 1.12 s would be until
-    // 1.62 s.
+    // While the queued `MGET` is held or just answered (1.3-1.5 s in); a backend paused
+    // when the queued lookup's time ran out, at 1.12 s, would be until 1.62 s.
     tokio::time::sleep(Duration::from_millis(1_450).saturating_sub(started.elapsed())).await;
     let after = cache.get(&1).await;
     assert!(

@@ -3,15 +3,20 @@
 //! A lookup with no other in flight is a plain `GET`, so a lone caller pays nothing.
 //! Lookups that arrive while others are in flight queue for a driver task, which sends
 //! everything queued as one `MGET` and hands each caller its value: the server and
-//! the client then handle one command for many keys.
+//! the client then handle one command for many keys. The driver also keeps each
+//! caller's time limit, with one timer for the batch rather than one per caller.
 
+use std::pin::pin;
+use std::slice;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use futures_util::future::join_all;
+use futures_util::future::{Either, join_all, select};
 use redis::Cmd;
 use tokio::runtime::{self, Handle};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::RedisBackendError;
 use super::link::{Link, is_connection_failure};
@@ -21,9 +26,34 @@ const MOST_KEYS: usize = 256;
 
 type Found = Result<Option<Vec<u8>>, RedisBackendError>;
 
+/// A queued lookup: its key's name, and its caller, until answered.
 struct Lookup {
     name: String,
-    reply: oneshot::Sender<Found>,
+    /// When its caller's time is up (`None`: never), counted from when it queued.
+    deadline: Option<Instant>,
+    /// `None` once answered.
+    reply: Option<oneshot::Sender<Found>>,
+}
+
+impl Lookup {
+    fn answer(&mut self, found: Found) {
+        if let Some(reply) = self.reply.take() {
+            // A caller that gave up no longer listens.
+            let _ = reply.send(found);
+        }
+    }
+
+    /// Answers `Timeout` if its time is up at `now`.
+    fn expire(&mut self, now: Instant, timeout: Duration) {
+        if self.deadline.is_some_and(|deadline| deadline <= now) {
+            self.answer(Err(RedisBackendError::Timeout(timeout)));
+        }
+    }
+
+    /// Its deadline, while unanswered.
+    fn pending_deadline(&self) -> Option<Instant> {
+        self.reply.as_ref().and(self.deadline)
+    }
 }
 
 /// Gathers concurrent lookups; shared by every handle on a backend.
@@ -47,17 +77,18 @@ impl Batcher {
             return link.query(Cmd::new().arg("GET").arg(&name)).await;
         }
         let (reply, found) = oneshot::channel();
-        match self.enqueue(link, Lookup { name, reply }) {
-            // Bounded like any operation: an `MGET` ahead of this one may be slow. Its
-            // time includes that wait, so running out says nothing of the server and
-            // does not pause the backend: its `MGET` (on a cluster, the `GET`s it falls
-            // back to), bounded on its own, pauses it if the server fails that.
-            Ok(()) => match tokio::time::timeout(link.timeout(), found).await {
-                Ok(Ok(found)) => found,
-                // The driver went with its runtime.
-                Ok(Err(_)) => Err(RedisBackendError::Unavailable),
-                Err(_) => Err(RedisBackendError::Timeout(link.timeout())),
-            },
+        let lookup = Lookup {
+            name,
+            deadline: Instant::now().checked_add(link.timeout()),
+            reply: Some(reply),
+        };
+        match self.enqueue(link, lookup) {
+            // The driver answers within the timeout, a wait for an `MGET` ahead of this
+            // one included (that `MGET` is bounded by the timeout too); running out says
+            // nothing of the server, so it does not pause the backend: its `MGET` (on a
+            // cluster, the `GET`s it falls back to), bounded on its own, pauses it if the
+            // server fails that.
+            Ok(()) => found.await.unwrap_or(Err(RedisBackendError::Unavailable)),
             // No runtime to drive a batch: look it up alone after all.
             Err(Lookup { name, .. }) => link.query(Cmd::new().arg("GET").arg(&name)).await,
         }
@@ -89,25 +120,36 @@ impl Batcher {
 
 /// Sends whatever is queued as one `MGET`, again and again.
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
+    let timeout = link.timeout();
     let mut batch = Vec::with_capacity(MOST_KEYS);
     while queue.recv_many(&mut batch, MOST_KEYS).await > 0 {
+        take_latecomers(&mut queue, &mut batch).await;
+        // Those whose time ran out in the queue, behind the last `MGET`.
+        let now = Instant::now();
+        batch.retain_mut(|lookup| {
+            lookup.expire(now, timeout);
+            lookup.reply.is_some()
+        });
+        if batch.is_empty() {
+            continue;
+        }
         let mut command = Cmd::new();
         command.arg("MGET");
         for lookup in &batch {
             command.arg(&lookup.name);
         }
-        let Some(found) =
-            within_half_on_a_cluster(&link, link.query::<Vec<Option<Vec<u8>>>>(&command)).await
-        else {
+        let query = link.query::<Vec<Option<Vec<u8>>>>(&command);
+        let within_half = within_half_on_a_cluster(&link, query);
+        let Some(found) = keeping_deadlines(&mut batch, within_half, timeout).await else {
             look_up_each_apart(&link, &mut batch);
             continue;
         };
         match found {
             Ok(values) if values.len() == batch.len() => {
-                for (lookup, value) in batch.drain(..).zip(values) {
-                    // A caller that gave up no longer listens.
-                    let _ = lookup.reply.send(Ok(value));
+                for (lookup, value) in batch.iter_mut().zip(values) {
+                    lookup.answer(Ok(value));
                 }
+                batch.clear();
             }
             Ok(_) if link.is_cluster() => look_up_each_apart(&link, &mut batch),
             Ok(_) => reply_all(&mut batch, &RedisBackendError::Malformed),
@@ -115,6 +157,45 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
                 look_up_each_apart(&link, &mut batch)
             }
             Err(e) => reply_all(&mut batch, &e),
+        }
+    }
+}
+
+/// Adds to `batch` the lookups queued within one pass of the scheduler. Under load, the
+/// callers that the last batch's answers woke call again at once: without this they
+/// would make up a batch of their own while this one is at the server, and two half
+/// batches alternate, each a round trip, a write and a wake-up for half the keys.
+async fn take_latecomers(queue: &mut mpsc::UnboundedReceiver<Lookup>, batch: &mut Vec<Lookup>) {
+    tokio::task::yield_now().await;
+    while batch.len() < MOST_KEYS {
+        let Ok(lookup) = queue.try_recv() else {
+            return;
+        };
+        batch.push(lookup);
+    }
+}
+
+/// `query`'s outcome, while answering `Timeout` to each lookup of `batch` whose time
+/// runs out first. The query goes on: its own bound decides whether the server failed.
+async fn keeping_deadlines<T>(
+    batch: &mut [Lookup],
+    query: impl Future<Output = T>,
+    timeout: Duration,
+) -> T {
+    let mut query = pin!(query);
+    loop {
+        let Some(earliest) = batch.iter().filter_map(Lookup::pending_deadline).min() else {
+            return query.await;
+        };
+        let sleep = pin!(tokio::time::sleep_until(earliest));
+        match select(query.as_mut(), sleep).await {
+            Either::Left((outcome, _)) => return outcome,
+            Either::Right(((), _)) => {
+                let now = Instant::now();
+                for lookup in batch.iter_mut() {
+                    lookup.expire(now, timeout);
+                }
+            }
         }
     }
 }
@@ -148,15 +229,25 @@ pub(crate) fn splits_badly(e: &RedisBackendError) -> bool {
 
 /// Answers each lookup of `batch` by a `GET` of its own, on a task of its own so that
 /// later batches do not wait: a `GET` finds its node (connecting if need be) and is
-/// redirected on its own, so only a key that truly fails fails.
+/// redirected on its own, so only a key that truly fails fails. Each is answered as its
+/// `GET` returns, or `Timeout` when its caller's time is up, whichever comes first.
 fn look_up_each_apart(link: &Arc<Link>, batch: &mut Vec<Lookup>) {
     let (link, batch) = (Arc::clone(link), std::mem::take(batch));
     tokio::spawn(async move {
-        let names = batch.iter().map(|lookup| lookup.name.as_str());
-        let founds = get_each(&link, names).await;
-        for (lookup, found) in batch.into_iter().zip(founds) {
-            let _ = lookup.reply.send(found);
-        }
+        let timeout = link.timeout();
+        let gets = batch.into_iter().map(|mut lookup| {
+            let link = &link;
+            async move {
+                let mut command = Cmd::new();
+                command.arg("GET").arg(&lookup.name);
+                // Not dropped when its caller's time is up: its own bound decides
+                // whether the node failed, which pauses and rebuilds the connection.
+                let get = link.query(&command);
+                let found = keeping_deadlines(slice::from_mut(&mut lookup), get, timeout).await;
+                lookup.answer(found);
+            }
+        });
+        join_all(gets).await;
     });
 }
 
@@ -172,8 +263,8 @@ pub(crate) async fn get_each<'a>(
 }
 
 fn reply_all(batch: &mut Vec<Lookup>, error: &RedisBackendError) {
-    for lookup in batch.drain(..) {
-        let _ = lookup.reply.send(Err(error.clone()));
+    for mut lookup in batch.drain(..) {
+        lookup.answer(Err(error.clone()));
     }
 }
 

@@ -32,7 +32,12 @@ impl Namespace {
     fn key_of(&self, digest: Digest) -> String {
         let mut name = String::with_capacity(self.head.len() + DIGEST_HEX);
         name.push_str(&self.head);
-        name.extend(digest.hex().map(char::from));
+        let hex = digest.hex();
+        match core::str::from_utf8(&hex) {
+            Ok(hex) => name.push_str(hex),
+            // Never: the digits are ASCII. Char by char costs more, and is as right.
+            Err(_) => name.extend(hex.map(char::from)),
+        }
         name
     }
 
