@@ -166,6 +166,9 @@ async fn an_endless_timeout_sets_no_deadline_and_panics_nowhere() {
     assert_eq!(cache.get(&1).await.unwrap(), Some(10));
     // A batch computes one deadline for its whole call.
     assert_eq!(cache.get_many(&[1, 2]).await.unwrap(), [Some(10), None]);
+    // Together, the second is queued for the driver with no deadline.
+    let (first, second) = tokio::join!(cache.get(&1), cache.get(&2));
+    assert_eq!((first.unwrap(), second.unwrap()), (Some(10), None));
 }
 
 /// Whether `result` is a timeout: the backend's own, or redis-rs's.

@@ -4,7 +4,8 @@
 //! Lookups that arrive while others are in flight queue for a driver task, which sends
 //! everything queued as one `MGET` and hands each caller its value: the server and
 //! the client then handle one command for many keys. The driver also keeps each
-//! caller's time limit, with one timer for the batch rather than one per caller.
+//! caller's time limit, with one timer for the batch rather than one per caller (in a
+//! cluster's fallback to a `GET` per key, one per `GET`).
 
 use std::pin::pin;
 use std::slice;
@@ -28,7 +29,8 @@ const MOST_KEYS: usize = 256;
 /// with none, 50 with one pass, 59 with up to four.
 const LATECOMER_PASSES: usize = 4;
 
-type Found = Result<Option<Vec<u8>>, RedisBackendError>;
+/// A lookup's answer: the value, if any, or why there is none.
+pub(crate) type Found = Result<Option<Vec<u8>>, RedisBackendError>;
 
 /// A queued lookup: its key's name, and its caller, until answered.
 struct Lookup {
@@ -92,6 +94,7 @@ impl Batcher {
             // nothing of the server, so it does not pause the backend: its `MGET` (on a
             // cluster, the `GET`s it falls back to), bounded on its own, pauses it if the
             // server fails that.
+            // An error: the driver went with its runtime.
             Ok(()) => found.await.unwrap_or(Err(RedisBackendError::Unavailable)),
             // No runtime to drive a batch: look it up alone after all.
             Err(Lookup { name, .. }) => link.query(Cmd::new().arg("GET").arg(&name)).await,
@@ -122,23 +125,32 @@ impl Batcher {
     }
 }
 
-/// Sends whatever is queued as one `MGET`, again and again.
+/// Sends whatever is queued as one `MGET`, again and again. A lookup still in the queue
+/// has no timer: it waits at most for the query in flight, which is bounded by the
+/// timeout from its start, so every query awaited here must be.
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     let timeout = link.timeout();
     let mut batch = Vec::with_capacity(MOST_KEYS);
+    // How many callers the last batch answered at once: those may come back at once.
+    let mut woken = 0;
     while queue.recv_many(&mut batch, MOST_KEYS).await > 0 {
         // Not on a cluster: during a resharding, batches of 50-60 keys fell back to
         // `GET`s that stalled behind redis-rs's slot-map refreshes, paused the backend
         // and failed most calls for the pause; batches of about 31 did not.
-        if !link.is_cluster() {
+        if woken > 1 && !link.is_cluster() {
             take_latecomers(&mut queue, &mut batch).await;
         }
-        // Those whose time ran out in the queue, behind the last `MGET`.
+        // Those whose time ran out in the queue, behind the last `MGET` (their deadline
+        // would fire at once anyway), and those whose callers gave up.
         let now = Instant::now();
         batch.retain_mut(|lookup| {
             lookup.expire(now, timeout);
-            lookup.reply.is_some()
+            lookup
+                .reply
+                .as_ref()
+                .is_some_and(|reply| !reply.is_closed())
         });
+        woken = 0;
         if batch.is_empty() {
             continue;
         }
@@ -155,6 +167,7 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         };
         match found {
             Ok(values) if values.len() == batch.len() => {
+                woken = batch.len();
                 for (lookup, value) in batch.iter_mut().zip(values) {
                     lookup.answer(Ok(value));
                 }
@@ -176,6 +189,9 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
 /// up a batch of their own while this one is at the server, and two half batches would
 /// alternate, each a write, a round trip and wake-ups for half the keys.
 async fn take_latecomers(queue: &mut mpsc::UnboundedReceiver<Lookup>, batch: &mut Vec<Lookup>) {
+    if batch.len() == MOST_KEYS {
+        return;
+    }
     for _ in 0..LATECOMER_PASSES {
         tokio::task::yield_now().await;
         let before = batch.len();
@@ -247,6 +263,8 @@ pub(crate) fn splits_badly(e: &RedisBackendError) -> bool {
 /// later batches do not wait: a `GET` finds its node (connecting if need be) and is
 /// redirected on its own, so only a key that truly fails fails. Each is answered as its
 /// `GET` returns, or `Timeout` when its caller's time is up, whichever comes first.
+/// Lookups already answered `Timeout` are sent too: a dead node is found by their
+/// `GET`s timing out, which pauses the backend and rebuilds the connection.
 fn look_up_each_apart(link: &Arc<Link>, batch: &mut Vec<Lookup>) {
     let (link, batch) = (Arc::clone(link), std::mem::take(batch));
     tokio::spawn(async move {
@@ -265,17 +283,6 @@ fn look_up_each_apart(link: &Arc<Link>, batch: &mut Vec<Lookup>) {
         });
         join_all(gets).await;
     });
-}
-
-/// The value under each name, by a `GET` each, all at once.
-pub(crate) async fn get_each<'a>(
-    link: &Link,
-    names: impl IntoIterator<Item = &'a str>,
-) -> Vec<Found> {
-    let gets = names
-        .into_iter()
-        .map(|name| async move { link.query(Cmd::new().arg("GET").arg(name)).await });
-    join_all(gets).await
 }
 
 fn reply_all(batch: &mut Vec<Lookup>, error: &RedisBackendError) {

@@ -33,7 +33,7 @@ impl Namespace {
         let mut name = String::with_capacity(self.head.len() + DIGEST_HEX);
         name.push_str(&self.head);
         let hex = digest.hex();
-        match core::str::from_utf8(&hex) {
+        match std::str::from_utf8(&hex) {
             Ok(hex) => name.push_str(hex),
             // Never: the digits are ASCII. Char by char costs more, and is as right.
             Err(_) => name.extend(hex.map(char::from)),
