@@ -53,11 +53,14 @@ macro_rules! memoized_over {
     }};
 }
 
-/// Starts `TASKS` tasks calling `memo` over every key until `stop`; each checks its value
-/// and times its call.
+/// Starts `tasks` tasks (`TASKS` unless given) calling `memo` over every key until
+/// `stop`; each checks its value and times its call.
 macro_rules! start_load {
-    ($memo:expr, $load:expr, $stop:expr) => {{
-        (0..TASKS)
+    ($memo:expr, $load:expr, $stop:expr) => {
+        start_load!($memo, $load, $stop, TASKS)
+    };
+    ($memo:expr, $load:expr, $stop:expr, $tasks:expr) => {{
+        (0..$tasks)
             .map(|task| {
                 let (memo, load, stop) =
                     (Arc::clone(&$memo), Arc::clone(&$load), Arc::clone(&$stop));
@@ -152,6 +155,21 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_once() {
+    reshard_under_load(TASKS).await;
+}
+
+/// A known limit, kept to reproduce it: with 128 tasks the batches' fallback `GET`s
+/// stall behind redis-rs's slot-map refreshes past the timeout, which pauses the
+/// backend, and most calls in the pause fail (to their function: no wrong value). It
+/// failed 4 runs of 4 (35,849-189,689 errors), on this code and on the code before the
+/// batch driver kept deadlines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known limit: resharding under 128 tasks pauses the backend"]
+async fn resharding_under_heavier_load_gives_no_errors() {
+    reshard_under_load(2 * TASKS).await;
+}
+
+async fn reshard_under_load(task_count: usize) {
     let _alone = ALONE.lock().await;
     let cluster = RedisCluster::start();
     let seeds = cluster.urls();
@@ -163,7 +181,7 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
     let computed_before = load.computed.load(SeqCst);
     let before = memo.cache_info().await;
     let stop = Arc::new(AtomicBool::new(false));
-    let tasks = start_load!(memo, load, stop);
+    let tasks = start_load!(memo, load, stop, task_count);
     let primaries = cluster.primaries();
     let (from, to) = (primaries[0].0, primaries[1].0);
     let began = Instant::now();
