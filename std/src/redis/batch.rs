@@ -24,6 +24,12 @@ use super::link::{Link, is_connection_failure};
 
 /// The most keys in one `MGET`.
 const MOST_KEYS: usize = 256;
+/// The most keys in one `MGET` on a cluster, where redis-rs splits it into a command per
+/// slot. During a resharding each part may answer MOVED, and each MOVED starts a refresh
+/// of the slot map, during which the connection sends nothing: with 128 tasks calling,
+/// batches of up to 111 keys held every request past the timeout and paused the backend
+/// (4 runs of 4); capped at 32, none did, with 128 or 256 tasks (5 runs of 5).
+const CLUSTER_MOST_KEYS: usize = 32;
 /// The most times the driver lets the other tasks run before an `MGET`, to take their
 /// lookups too (see `take_latecomers`). With 64 tasks calling, an `MGET` took 31 keys
 /// with none, 50 with one pass, 59 with up to four.
@@ -131,12 +137,14 @@ impl Batcher {
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     let timeout = link.timeout();
     let mut batch = Vec::with_capacity(MOST_KEYS);
+    let most = match link.is_cluster() {
+        true => CLUSTER_MOST_KEYS,
+        false => MOST_KEYS,
+    };
     // How many callers the last batch answered at once: those may come back at once.
     let mut woken = 0;
-    while queue.recv_many(&mut batch, MOST_KEYS).await > 0 {
-        // Not on a cluster: during a resharding, batches of 50-60 keys fell back to
-        // `GET`s that stalled behind redis-rs's slot-map refreshes, paused the backend
-        // and failed most calls for the pause; batches of about 31 did not.
+    while queue.recv_many(&mut batch, most).await > 0 {
+        // Not on a cluster, whose batches are capped anyway (see `CLUSTER_MOST_KEYS`).
         if woken > 1 && !link.is_cluster() {
             take_latecomers(&mut queue, &mut batch).await;
         }
