@@ -17,7 +17,8 @@ use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
 
 const TIMEOUT: Duration = Duration::from_millis(250);
 
-/// One test at a time: each runs a 6-node cluster and 64 busy tasks, and times calls.
+/// One test at a time: each runs a 6-node cluster and 64 or 128 busy tasks, and times
+/// calls.
 static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const KEYS: u64 = 1_000;
 const TASKS: usize = 64;
@@ -26,7 +27,7 @@ fn value_of(n: u64) -> u64 {
     n.wrapping_mul(0x9e37_79b9).rotate_left(7) ^ 0x5555
 }
 
-/// What 64 tasks calling over the keys saw.
+/// What the tasks calling over the keys saw.
 #[derive(Default)]
 struct Load {
     calls: AtomicU64,
@@ -173,7 +174,8 @@ async fn reshard_under_load(task_count: usize) {
     let cluster = RedisCluster::start();
     let seeds = cluster.urls();
     let load = Arc::new(Load::default());
-    let memo = memoized_over!(seeds, load, "resharding", TIMEOUT);
+    let identifier = format!("resharding-{task_count}");
+    let memo = memoized_over!(seeds, load, &identifier, TIMEOUT);
     for n in 0..KEYS {
         assert_eq!(memo.call(n).await, value_of(n));
     }
@@ -190,11 +192,11 @@ async fn reshard_under_load(task_count: usize) {
     });
     // While slots move, every walk either sees each key once or says it could not. The
     // walks have a backend of their own, with a longer timeout than the calls' (one
-    // page of SCAN may wait behind 64 busy tasks in an unoptimized build).
-    let options = RedisOptions::default().timeout(Duration::from_secs(2));
+    // page of SCAN may wait behind 128 busy tasks in an unoptimized build).
+    let options = RedisOptions::default().timeout(Duration::from_secs(5));
     let walker = RedisBackend::<u64>::open_cluster_with(&seeds, options)
         .unwrap()
-        .with_identifier("resharding");
+        .with_identifier(&identifier);
     let (mut counted, mut unsettled) = (0, 0);
     while !moved.is_finished() {
         match walker.len(CacheInstant::ZERO).await {

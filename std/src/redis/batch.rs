@@ -25,10 +25,10 @@ use super::link::{Link, is_connection_failure};
 /// The most keys in one `MGET`.
 const MOST_KEYS: usize = 256;
 /// The most keys in one `MGET` on a cluster, where redis-rs splits it into a command per
-/// slot. During a resharding each part may answer MOVED, and each MOVED starts a refresh
-/// of the slot map, during which the connection sends nothing: with 128 tasks calling,
-/// batches of up to 111 keys held every request past the timeout and paused the backend
-/// (4 runs of 4); capped at 32, none did, with 128 or 256 tasks (5 runs of 5).
+/// slot. During a resharding a part may answer MOVED, which starts a refresh of the slot
+/// map, during which the connection sends nothing. Measured, not derived: with 128 tasks
+/// calling, batches of up to 111 keys held every request past the timeout and paused the
+/// backend (4 runs of 4); capped at 32, none did, with 128 or 256 tasks (5 runs of 5).
 const CLUSTER_MOST_KEYS: usize = 32;
 /// The most times the driver lets the other tasks run before an `MGET`, to take their
 /// lookups too (see `take_latecomers`). With 64 tasks calling, an `MGET` took 31 keys
@@ -82,7 +82,8 @@ impl Batcher {
     /// On a cluster too: redis-rs splits an `MGET` into a command per slot, which costs
     /// throughput (about 165 k against 200 k calls/s for plain `GET`s from 64 tasks),
     /// but plain `GET`s during a resharding each answered MOVED made it reread the slot
-    /// map while holding every request, for over a second; split `MGET`s did not.
+    /// map while holding every request, for over a second; split `MGET`s of at most 32
+    /// keys did not (see `CLUSTER_MOST_KEYS`).
     pub(crate) async fn get(&self, link: &Arc<Link>, name: String) -> Found {
         let in_flight = InFlight::enter(&self.in_flight);
         if in_flight.alone {
@@ -100,6 +101,7 @@ impl Batcher {
             // nothing of the server, so it does not pause the backend: its `MGET` (on a
             // cluster, the `GET`s it falls back to), bounded on its own, pauses it if the
             // server fails that.
+            //
             // An error: the driver went with its runtime.
             Ok(()) => found.await.unwrap_or(Err(RedisBackendError::Unavailable)),
             // No runtime to drive a batch: look it up alone after all.
@@ -133,20 +135,21 @@ impl Batcher {
 
 /// Sends whatever is queued as one `MGET`, again and again. A lookup still in the queue
 /// has no timer: it waits at most for the query in flight, which is bounded by the
-/// timeout from its start, so every query awaited here must be.
+/// timeout from its start (plus the driver's few synchronous steps before it), so every
+/// query awaited here must be.
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     let timeout = link.timeout();
-    let mut batch = Vec::with_capacity(MOST_KEYS);
     let most = match link.is_cluster() {
         true => CLUSTER_MOST_KEYS,
         false => MOST_KEYS,
     };
+    let mut batch = Vec::with_capacity(most);
     // How many callers the last batch answered at once: those may come back at once.
     let mut woken = 0;
     while queue.recv_many(&mut batch, most).await > 0 {
         // Not on a cluster, whose batches are capped anyway (see `CLUSTER_MOST_KEYS`).
         if woken > 1 && !link.is_cluster() {
-            take_latecomers(&mut queue, &mut batch).await;
+            take_latecomers(&mut queue, &mut batch, most).await;
         }
         // Those whose time ran out in the queue, behind the last `MGET` (their deadline
         // would fire at once anyway), and those whose callers gave up.
@@ -175,7 +178,7 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         };
         match found {
             Ok(values) if values.len() == batch.len() => {
-                woken = batch.len();
+                woken = batch.iter().filter(|lookup| lookup.reply.is_some()).count();
                 for (lookup, value) in batch.iter_mut().zip(values) {
                     lookup.answer(Ok(value));
                 }
@@ -196,27 +199,32 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
 /// that the last batch's answers woke call again at once: without this they would make
 /// up a batch of their own while this one is at the server, and two half batches would
 /// alternate, each a write, a round trip and wake-ups for half the keys.
-async fn take_latecomers(queue: &mut mpsc::UnboundedReceiver<Lookup>, batch: &mut Vec<Lookup>) {
-    if batch.len() == MOST_KEYS {
+async fn take_latecomers(
+    queue: &mut mpsc::UnboundedReceiver<Lookup>,
+    batch: &mut Vec<Lookup>,
+    most: usize,
+) {
+    if batch.len() == most {
         return;
     }
     for _ in 0..LATECOMER_PASSES {
         tokio::task::yield_now().await;
         let before = batch.len();
-        while batch.len() < MOST_KEYS {
+        while batch.len() < most {
             let Ok(lookup) = queue.try_recv() else {
                 break;
             };
             batch.push(lookup);
         }
-        if batch.len() == before || batch.len() == MOST_KEYS {
+        if batch.len() == before || batch.len() == most {
             return;
         }
     }
 }
 
 /// `query`'s outcome, while answering `Timeout` to each lookup of `batch` whose time
-/// runs out first. The query goes on: its own bound decides whether the server failed.
+/// runs out first. The query goes on: its own bound (on a cluster, half the timeout,
+/// then the fallback `GET`s' own) decides whether the server failed.
 async fn keeping_deadlines<T>(
     batch: &mut [Lookup],
     query: impl Future<Output = T>,
