@@ -87,7 +87,7 @@ impl Batcher {
     pub(crate) async fn get(&self, link: &Arc<Link>, name: String) -> Found {
         let in_flight = InFlight::enter(&self.in_flight);
         if in_flight.alone {
-            return link.query(Cmd::new().arg("GET").arg(&name)).await;
+            return link.get(&name).await;
         }
         let (reply, found) = oneshot::channel();
         let lookup = Lookup {
@@ -105,7 +105,7 @@ impl Batcher {
             // An error: the driver went with its runtime.
             Ok(()) => found.await.unwrap_or(Err(RedisBackendError::Unavailable)),
             // No runtime to drive a batch: look it up alone after all.
-            Err(Lookup { name, .. }) => link.query(Cmd::new().arg("GET").arg(&name)).await,
+            Err(Lookup { name, .. }) => link.get(&name).await,
         }
     }
 
@@ -138,8 +138,8 @@ impl Batcher {
 /// timeout from its start (plus the driver's few synchronous steps before it), so every
 /// query awaited here must be.
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
-    let timeout = link.timeout();
-    let most = match link.is_cluster() {
+    let (timeout, cluster) = (link.timeout(), link.is_cluster());
+    let most = match cluster {
         true => CLUSTER_MOST_KEYS,
         false => MOST_KEYS,
     };
@@ -148,7 +148,7 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     let mut woken = 0;
     while queue.recv_many(&mut batch, most).await > 0 {
         // Not on a cluster, whose batches are capped anyway (see `CLUSTER_MOST_KEYS`).
-        if woken > 1 && !link.is_cluster() {
+        if woken > 1 && !cluster {
             take_latecomers(&mut queue, &mut batch, most).await;
         }
         // Those whose time ran out in the queue, behind the last `MGET` (their deadline
@@ -184,11 +184,9 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
                 }
                 batch.clear();
             }
-            Ok(_) if link.is_cluster() => look_up_each_apart(&link, &mut batch),
+            Ok(_) if cluster => look_up_each_apart(&link, &mut batch),
             Ok(_) => reply_all(&mut batch, &RedisBackendError::Malformed),
-            Err(e) if link.is_cluster() && splits_badly(&e) => {
-                look_up_each_apart(&link, &mut batch)
-            }
+            Err(e) if cluster && splits_badly(&e) => look_up_each_apart(&link, &mut batch),
             Err(e) => reply_all(&mut batch, &e),
         }
     }
@@ -288,11 +286,10 @@ fn look_up_each_apart(link: &Arc<Link>, batch: &mut Vec<Lookup>) {
         let gets = batch.into_iter().map(|mut lookup| {
             let link = &link;
             async move {
-                let mut command = Cmd::new();
-                command.arg("GET").arg(&lookup.name);
+                let name = std::mem::take(&mut lookup.name);
                 // Not dropped when its caller's time is up: its own bound decides
                 // whether the node failed, which pauses and rebuilds the connection.
-                let get = link.query(&command);
+                let get = link.get(&name);
                 let found = keeping_deadlines(slice::from_mut(&mut lookup), get, timeout).await;
                 lookup.answer(found);
             }

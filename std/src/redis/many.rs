@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use futures_util::future::join_all;
 use jwm_cache_core::{Deadline, Instant, PersistentHash, StampedBytes};
+use redis::Pipeline;
 use redis::cluster_routing::Slot;
-use redis::{Cmd, Pipeline};
 
 use super::backend::{LARGE_VALUE_BYTES, RedisBackend, within};
 use super::batch::{Found, splits_badly, within_half_on_a_cluster};
@@ -115,8 +115,6 @@ impl<K> RedisBackend<K> {
 
 /// The value under each name, by a `GET` each, all at once.
 async fn get_each<'a>(link: &Link, names: impl IntoIterator<Item = &'a str>) -> Vec<Found> {
-    let gets = names
-        .into_iter()
-        .map(|name| async move { link.query(Cmd::new().arg("GET").arg(name)).await });
+    let gets = names.into_iter().map(|name| link.get(name));
     join_all(gets).await
 }

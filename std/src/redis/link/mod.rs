@@ -149,6 +149,11 @@ impl Link {
             .await
     }
 
+    /// The value under `name` (`GET`), bounded by the timeout.
+    pub(crate) async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, RedisBackendError> {
+        self.query(Cmd::new().arg("GET").arg(name)).await
+    }
+
     /// Runs `command` on the cluster node at `node` (`host`, `port`), bounded by the
     /// timeout; on a single server, on the server.
     pub(crate) async fn query_node<T: FromRedisValue>(
