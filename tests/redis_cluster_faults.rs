@@ -156,8 +156,14 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_once() {
-    reshard_under_load(TASKS).await;
+    reshard_under_load(TASKS, MANY_KEYS).await;
 }
+
+/// Keys in each `get_many` of the task that reads many at a time during the first
+/// resharding. Before a cluster's `get_many` joined the batched lookups, one such task
+/// (100 keys a call, or 32) beside 64 calling tasks saw thousands of its calls fail,
+/// and paused the backend for the others (33,055-125,791 errors).
+const MANY_KEYS: usize = 100;
 
 /// With 128 tasks, batches of up to 111 keys: each part of a batch's `MGET` that
 /// answered MOVED started a refresh of redis-rs's slot map, which held every request
@@ -166,10 +172,12 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
 /// now capped at 32 keys.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resharding_under_heavier_load_gives_no_errors() {
-    reshard_under_load(2 * TASKS).await;
+    reshard_under_load(2 * TASKS, 0).await;
 }
 
-async fn reshard_under_load(task_count: usize) {
+/// Slots move between primaries while `task_count` tasks call, and (unless
+/// `many_keys` is 0) one task reads `many_keys` keys at a time with `get_many`.
+async fn reshard_under_load(task_count: usize, many_keys: usize) {
     let _alone = ALONE.lock().await;
     let cluster = RedisCluster::start();
     let seeds = cluster.urls();
@@ -183,6 +191,14 @@ async fn reshard_under_load(task_count: usize) {
     let before = memo.cache_info().await;
     let stop = Arc::new(AtomicBool::new(false));
     let tasks = start_load!(memo, load, stop, task_count);
+    let many = (many_keys > 0).then(|| {
+        let (memo, stop) = (Arc::clone(&memo), Arc::clone(&stop));
+        let get_many = move |keys: Vec<u64>| {
+            let memo = Arc::clone(&memo);
+            async move { memo.cache().get_many(&keys).await.ok() }
+        };
+        tokio::spawn(async move { read_many_until(get_many, many_keys, &stop).await })
+    });
     let primaries = cluster.primaries();
     let (from, to) = (primaries[0].0, primaries[1].0);
     let began = Instant::now();
@@ -215,10 +231,15 @@ async fn reshard_under_load(task_count: usize) {
     for task in tasks {
         task.await.unwrap();
     }
+    let many = match many {
+        Some(task) => task.await.unwrap(),
+        None => ManyReads::default(),
+    };
     let after = memo.cache_info().await;
     println!(
         "resharding 2,000 slots took {took:?}: {} calls, {} wrong, {} computed again, {} errors; \
-         walks during it: {counted} counted, {unsettled} unsettled; primaries now {:?}",
+         walks during it: {counted} counted, {unsettled} unsettled; primaries now {:?}; \
+         get_many of {many_keys}: {many:?}",
         load.calls.load(SeqCst),
         load.wrong.load(SeqCst),
         load.computed.load(SeqCst) - computed_before,
@@ -226,6 +247,11 @@ async fn reshard_under_load(task_count: usize) {
         cluster.primaries(),
     );
     assert_eq!(load.wrong.load(SeqCst), 0, "wrong values");
+    assert_eq!(
+        (many.wrong, many.missed, many.failed),
+        (0, 0, 0),
+        "{many:?}"
+    );
     assert!(counted + unsettled > 0, "no walk ran while slots moved");
     assert_eq!(
         after.errors - before.errors,
@@ -244,6 +270,44 @@ async fn reshard_under_load(task_count: usize) {
     backend.clear().await.unwrap();
     assert_eq!(backend.len(CacheInstant::ZERO).await.unwrap(), 0);
     assert!(cluster.names().is_empty(), "{:?}", cluster.names());
+}
+
+/// What the task reading many keys at a time saw.
+#[derive(Debug, Default)]
+struct ManyReads {
+    calls: u64,
+    wrong: u64,
+    missed: u64,
+    failed: u64,
+}
+
+/// `get_many` (`None`: it failed) of `keys` keys at a time, from a different place each
+/// call, until `stop`.
+async fn read_many_until<F, Fut>(get_many: F, keys: usize, stop: &AtomicBool) -> ManyReads
+where
+    F: Fn(Vec<u64>) -> Fut,
+    Fut: Future<Output = Option<Vec<Option<u64>>>>,
+{
+    let mut seen = ManyReads::default();
+    let mut first = 0;
+    while !stop.load(SeqCst) {
+        let keys: Vec<u64> = (first..first + keys as u64).map(|n| n % KEYS).collect();
+        first = (first + 37) % KEYS;
+        seen.calls += 1;
+        match get_many(keys.clone()).await {
+            Some(values) => {
+                for (n, value) in keys.iter().zip(values) {
+                    match value {
+                        Some(value) if value != value_of(*n) => seen.wrong += 1,
+                        Some(_) => {}
+                        None => seen.missed += 1,
+                    }
+                }
+            }
+            None => seen.failed += 1,
+        }
+    }
+    seen
 }
 
 fn name(n: u64) -> String {

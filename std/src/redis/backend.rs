@@ -161,7 +161,8 @@ impl<K> RedisBackend<K> {
     /// its slot's primary, follows `MOVED` and `ASK` redirections, and finds the new
     /// primary after a failover; every operation stays bounded by the timeout, retries
     /// included. Batched lookups (`MGET`) are split by slot and each caller gets its own
-    /// key's answer; `set_many` sends one pipeline per slot, concurrently; `len` and
+    /// key's answer; `get_many` joins those batches, key by key; `set_many` sends one
+    /// pipeline per slot, concurrently; `len` and
     /// `clear` walk every primary (see [`RedisBackendError::Unsettled`]).
     ///
     /// Fails only on a malformed URL or an empty list; the cluster is contacted on

@@ -251,10 +251,7 @@ async fn keeping_deadlines<T>(
 /// redis-rs retries that with waits that outlast the timeout: the `MGET` would time out
 /// and pause the backend, failing every call for the pause. A `GET` per key is
 /// redirected at once instead (ASK), within the half left.
-pub(crate) async fn within_half_on_a_cluster<T>(
-    link: &Link,
-    query: impl Future<Output = T>,
-) -> Option<T> {
+async fn within_half_on_a_cluster<T>(link: &Link, query: impl Future<Output = T>) -> Option<T> {
     if !link.is_cluster() {
         return Some(query.await);
     }
@@ -265,7 +262,7 @@ pub(crate) async fn within_half_on_a_cluster<T>(
 /// split `MGET` does when it has no connection to one slot's node: it leaves that
 /// part out and then refuses the mismatched reply, failing every caller. A timeout
 /// or a lost connection is not retried: the backend pauses instead.
-pub(crate) fn splits_badly(e: &RedisBackendError) -> bool {
+fn splits_badly(e: &RedisBackendError) -> bool {
     match e {
         RedisBackendError::Redis(e) => !is_connection_failure(e),
         RedisBackendError::Malformed => true,

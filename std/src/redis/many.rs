@@ -1,4 +1,4 @@
-//! Many entries in one round trip: `MGET` and a pipeline of `SET`s.
+//! Many entries at once: `MGET` (on a cluster, batched lookups) and pipelines of `SET`s.
 
 use std::collections::HashMap;
 
@@ -8,15 +8,18 @@ use redis::Pipeline;
 use redis::cluster_routing::Slot;
 
 use super::backend::{LARGE_VALUE_BYTES, RedisBackend, within};
-use super::batch::{Found, splits_badly, within_half_on_a_cluster};
 use super::error::RedisBackendError;
-use super::link::Link;
 use super::record;
 
 impl<K> RedisBackend<K> {
     /// The values under `keys`, in one round trip (`MGET`), unchecked: a cache's codec
     /// checks each one's header as it decodes it (a value too short to hold its deadline
     /// is handed on whole, and the codec refuses it).
+    ///
+    /// On a cluster the keys join the lookups batched from every task instead (at most
+    /// 32 keys per `MGET`), within one timeout for the whole call: an `MGET` of its own,
+    /// split by redis-rs into a command per slot, failed most calls during a resharding
+    /// and paused the backend for every other caller (see `CLUSTER_MOST_KEYS`).
     pub async fn get_many<Q: PersistentHash>(
         &self,
         keys: &[Q],
@@ -28,45 +31,43 @@ impl<K> RedisBackend<K> {
             .iter()
             .map(|k| self.name(k))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut command = redis::cmd("MGET");
-        command.arg(&names);
         let wall_now = record::wall_now();
-        // One timeout for the whole call, the fallback below included.
-        // A timeout too long for the clock (`Duration::MAX`) sets no deadline.
-        let deadline = tokio::time::Instant::now().checked_add(self.link.timeout());
-        // A cluster's `MGET` that takes half the timeout goes key by key (`Malformed`
-        // stands for "split badly" here), as a batch's does: see `within_half_on_a_cluster`.
-        let found =
-            within_half_on_a_cluster(&self.link, self.query::<Vec<Option<Vec<u8>>>>(&command))
-                .await
-                .unwrap_or(Err(RedisBackendError::Malformed));
-        let found = found.and_then(|found| match found.len() == names.len() {
-            true => Ok(found),
-            false => Err(RedisBackendError::Malformed),
-        });
-        let found = match found {
-            // See `splits_badly`: the keys apart, then.
-            Err(e) if self.link.is_cluster() && splits_badly(&e) => {
-                let names = names.iter().map(String::as_str);
-                let each = get_each(&self.link, names);
-                let founds = match deadline {
-                    Some(deadline) => tokio::time::timeout_at(deadline, each).await,
-                    None => Ok(each.await),
-                };
-                let Ok(founds) = founds else {
-                    // As the lookups would have on their own: a stalled server pauses.
-                    self.link.failed();
-                    return Err(RedisBackendError::Timeout(self.link.timeout()));
-                };
-                founds.into_iter().collect::<Result<_, _>>()?
-            }
-            found => found?,
+        let found = match self.link.is_cluster() {
+            true => self.look_up_batched(names).await?,
+            false => self.look_up_at_once(&names).await?,
         };
         let live = |bytes: &Vec<u8>| record::is_live(bytes, self.stale_window, wall_now);
         Ok(found
             .into_iter()
             .map(|bytes| bytes.filter(live).map(record::value))
             .collect())
+    }
+
+    /// The bytes under `names`, by one `MGET`.
+    async fn look_up_at_once(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError> {
+        let mut command = redis::cmd("MGET");
+        command.arg(names);
+        let found = self.query::<Vec<Option<Vec<u8>>>>(&command).await?;
+        match found.len() == names.len() {
+            true => Ok(found),
+            false => Err(RedisBackendError::Malformed),
+        }
+    }
+
+    /// The bytes under `names`, each a lookup batched with every other task's: the
+    /// batches keep a cluster's limits (see `Batcher`), and each lookup's deadline, all
+    /// set as they queue at once.
+    async fn look_up_batched(
+        &self,
+        names: Vec<String>,
+    ) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError> {
+        let lookups = names
+            .into_iter()
+            .map(|name| self.lookups.get(&self.link, name));
+        join_all(lookups).await.into_iter().collect()
     }
 
     /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline; on
@@ -111,10 +112,4 @@ impl<K> RedisBackend<K> {
             });
         join_all(stores).await.into_iter().collect()
     }
-}
-
-/// The value under each name, by a `GET` each, all at once.
-async fn get_each<'a>(link: &Link, names: impl IntoIterator<Item = &'a str>) -> Vec<Found> {
-    let gets = names.into_iter().map(|name| link.get(name));
-    join_all(gets).await
 }

@@ -264,8 +264,8 @@ impl Link {
         connections.retain(|made| made.runtime != runtime || made.at.elapsed() < REBUILD_EVERY);
     }
 
-    /// Starts the pause after a failure, here or seen elsewhere (a cluster's `get_many`
-    /// whose key-by-key fallback ran out of time).
+    /// Starts the pause after a failure, here or seen elsewhere (a removal whose
+    /// connection failed).
     pub(crate) fn failed(&self) {
         if self.pause_after_failure.is_zero() {
             return;
