@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use common::redis_cluster::RedisCluster;
 use jwm_cache::backend::AsyncBackend;
+use jwm_cache::codec::{Postcard, Serializer, Stamped, StampedBytes};
 use jwm_cache::error::RedisBackendError;
 use jwm_cache::key::PersistentDigest;
 use jwm_cache::time::Instant as CacheInstant;
-use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
+use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions, Ttl};
 
 const TIMEOUT: Duration = Duration::from_millis(250);
 
@@ -160,9 +161,11 @@ async fn resharding_under_load_gives_no_wrong_value_and_walks_count_every_key_on
 }
 
 /// Keys in each `get_many` of the task that reads many at a time during the first
-/// resharding. Before a cluster's `get_many` joined the batched lookups, one such task
-/// (100 keys a call, or 32) beside 64 calling tasks saw thousands of its calls fail,
-/// and paused the backend for the others (33,055-125,791 errors).
+/// resharding, and in each `set_many` of the task that writes many. Before a cluster's
+/// `get_many` joined the batched lookups, one such reader (100 keys a call, or 32)
+/// beside 64 calling tasks saw thousands of its calls fail, and paused the backend for
+/// the others (33,055-125,791 errors). Before a cluster's `set_many` had a connection
+/// of its own, one such writer failed 64,709 of the others' calls.
 const MANY_KEYS: usize = 100;
 
 /// With 128 tasks, batches of up to 111 keys: each part of a batch's `MGET` that
@@ -176,7 +179,8 @@ async fn resharding_under_heavier_load_gives_no_errors() {
 }
 
 /// Slots move between primaries while `task_count` tasks call, and (unless
-/// `many_keys` is 0) one task reads `many_keys` keys at a time with `get_many`.
+/// `many_keys` is 0) one task reads `many_keys` keys at a time with `get_many` and
+/// another writes as many with `set_many`.
 async fn reshard_under_load(task_count: usize, many_keys: usize) {
     let _alone = ALONE.lock().await;
     let cluster = RedisCluster::start();
@@ -198,6 +202,12 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
             async move { memo.cache().get_many(&keys).await.ok() }
         };
         tokio::spawn(async move { read_many_until(get_many, many_keys, &stop).await })
+    });
+    let writes = (many_keys > 0).then(|| {
+        let (memo, stop) = (Arc::clone(&memo), Arc::clone(&stop));
+        tokio::spawn(
+            async move { write_many_until(memo.cache().backend(), many_keys, &stop).await },
+        )
     });
     let primaries = cluster.primaries();
     let (from, to) = (primaries[0].0, primaries[1].0);
@@ -235,11 +245,15 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
         Some(task) => task.await.unwrap(),
         None => ManyReads::default(),
     };
+    let writes = match writes {
+        Some(task) => task.await.unwrap(),
+        None => ManyWrites::default(),
+    };
     let after = memo.cache_info().await;
     println!(
         "resharding 2,000 slots took {took:?}: {} calls, {} wrong, {} computed again, {} errors; \
          walks during it: {counted} counted, {unsettled} unsettled; primaries now {:?}; \
-         get_many of {many_keys}: {many:?}",
+         get_many of {many_keys}: {many:?}; set_many of {many_keys}: {writes:?}",
         load.calls.load(SeqCst),
         load.wrong.load(SeqCst),
         load.computed.load(SeqCst) - computed_before,
@@ -252,6 +266,9 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
         (0, 0, 0),
         "{many:?}"
     );
+    // A writer's stores may time out while its connection rereads the slot map; no
+    // other failure, and none of the others' calls (counted above).
+    assert_eq!(writes.failed, writes.timed_out, "{writes:?}");
     assert!(counted + unsettled > 0, "no walk ran while slots moved");
     assert_eq!(
         after.errors - before.errors,
@@ -263,11 +280,20 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
         16_384
     );
     let backend = memo.cache().backend();
-    assert_eq!(
-        backend.len(CacheInstant::ZERO).await.unwrap(),
-        KEYS as usize
-    );
-    backend.clear().await.unwrap();
+    let count = once_landed(|| backend.len(CacheInstant::ZERO)).await;
+    assert_eq!(count, KEYS as usize);
+    if many_keys > 0 {
+        // A cluster connection that kept meeting redirections may time out every request
+        // from then on: the writer's is replaced after a timeout, so it writes again.
+        // Keys of its own, which no store in transit holds up.
+        let fresh = || KEYS..KEYS + many_keys as u64;
+        let mut tries = 0;
+        while write_many(backend, fresh()).await.is_err() {
+            tries += 1;
+            assert!(tries < 3, "set_many still fails after the resharding");
+        }
+    }
+    once_landed(|| backend.clear()).await;
     assert_eq!(backend.len(CacheInstant::ZERO).await.unwrap(), 0);
     assert!(cluster.names().is_empty(), "{:?}", cluster.names());
 }
@@ -308,6 +334,78 @@ where
         }
     }
     seen
+}
+
+/// What the task writing many keys at a time saw.
+#[derive(Debug, Default)]
+struct ManyWrites {
+    calls: u64,
+    failed: u64,
+    timed_out: u64,
+}
+
+/// `set_many` of `keys` keys at a time, each its memoized value, from a different place
+/// each call, until `stop`.
+async fn write_many_until(
+    backend: &RedisBackend<u64>,
+    keys: usize,
+    stop: &AtomicBool,
+) -> ManyWrites {
+    let mut seen = ManyWrites::default();
+    let mut first = 0;
+    while !stop.load(SeqCst) {
+        seen.calls += 1;
+        let written = write_many(backend, (first..first + keys as u64).map(|n| n % KEYS)).await;
+        first = (first + 37) % KEYS;
+        match written {
+            Ok(()) => {}
+            Err(e) => {
+                seen.failed += 1;
+                // The backend's own timeout, or redis-rs's.
+                let timed_out = match e {
+                    RedisBackendError::Timeout(_) => true,
+                    RedisBackendError::Redis(e) => e.is_timeout(),
+                    _ => false,
+                };
+                seen.timed_out += u64::from(timed_out);
+            }
+        }
+    }
+    seen
+}
+
+/// `set_many` of `keys`, each its memoized value.
+async fn write_many(
+    backend: &RedisBackend<u64>,
+    keys: impl Iterator<Item = u64>,
+) -> Result<(), RedisBackendError> {
+    let codec = Stamped::<_, u64>::new(Postcard);
+    let entries: Vec<(u64, StampedBytes<u64>)> = keys
+        .map(|n| {
+            let bytes = codec.encode(&value_of(n)).unwrap().into_bytes();
+            (n, StampedBytes::from_stored(bytes))
+        })
+        .collect();
+    let now = CacheInstant::ZERO;
+    let deadline = Ttl::from_secs(3_600).deadline_from(now);
+    backend.set_many(entries, deadline, now).await
+}
+
+/// `operation`'s outcome once the stores that timed out have landed: until then a count
+/// or a clear refuses (`Timeout`), as it cannot list what has not landed. Polled, bounded.
+async fn once_landed<T, F, Fut>(operation: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, RedisBackendError>>,
+{
+    for _ in 0..80 {
+        match operation().await {
+            Ok(outcome) => return outcome,
+            Err(RedisBackendError::Timeout(_)) => {}
+            Err(e) => panic!("failed: {e}"),
+        }
+    }
+    panic!("stores still in transit after 80 tries")
 }
 
 fn name(n: u64) -> String {

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 use jwm_cache_core::{Deadline, Instant, PersistentHash, StampedBytes};
 use redis::Pipeline;
 use redis::cluster_routing::Slot;
@@ -10,6 +11,11 @@ use redis::cluster_routing::Slot;
 use super::backend::{LARGE_VALUE_BYTES, RedisBackend, within};
 use super::error::RedisBackendError;
 use super::record;
+
+/// The most per-slot pipelines one cluster `set_many` has in flight. Measured, not
+/// derived: on an idle cluster, 10,000 keys took 92 ms at 64 (128 ms with no limit,
+/// 120 ms at 32), and 100 keys 1.3 ms (0.7-1.0 ms with no limit, 2.0 ms at 16).
+const CLUSTER_STORES_AT_ONCE: usize = 64;
 
 impl<K> RedisBackend<K> {
     /// The values under `keys`, in one round trip (`MGET`), unchecked: a cache's codec
@@ -70,9 +76,16 @@ impl<K> RedisBackend<K> {
         join_all(lookups).await.into_iter().collect()
     }
 
-    /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline; on
-    /// a cluster, one pipeline per slot, all at once). Values are stamped: encode them
-    /// with a [`Stamped`](jwm_cache_core::Stamped) codec.
+    /// Stores every `(key, value)` until `deadline`, in one round trip (a pipeline), within
+    /// one timeout for the whole call. Values are stamped: encode them with a
+    /// [`Stamped`](jwm_cache_core::Stamped) codec.
+    ///
+    /// On a cluster a pipeline may not cross slots: the call sends one per slot, at most
+    /// 64 at a time, on a connection of its own. During a resharding each that answers
+    /// MOVED makes redis-rs reread the slot map, holding every request on that
+    /// connection meanwhile: on the lookups' connection, a `set_many` of 100 keys at a
+    /// time failed most calls of 64 busy tasks. On its own, only its own stores may time
+    /// out.
     pub async fn set_many(
         &self,
         entries: Vec<(K, StampedBytes<K>)>,
@@ -82,8 +95,7 @@ impl<K> RedisBackend<K> {
     where
         K: PersistentHash,
     {
-        // A pipeline and its bytes, per slot on a cluster (where a pipeline must not
-        // cross slots), else one.
+        // A pipeline and its bytes, per slot on a cluster, else one.
         let mut pipelines: HashMap<Option<Slot>, (Pipeline, usize, Vec<String>)> = HashMap::new();
         let cluster = self.link.is_cluster();
         let wall_now = record::wall_now();
@@ -100,16 +112,23 @@ impl<K> RedisBackend<K> {
             pipeline.add_command(set).ignore();
             names.push(name);
         }
-        // Like a single store: its failure is its own, and a large batch travels apart.
+        // Like a single store: its failure is its own; a large batch, or any on a
+        // cluster, travels apart.
         let timeout = self.options.timeout;
+        let started = tokio::time::Instant::now();
         let stores = pipelines
-            .values()
+            .into_values()
             .map(|(pipeline, bytes, names)| async move {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                self.link
-                    .store(pipeline, &names, timeout, *bytes > LARGE_VALUE_BYTES)
-                    .await
+                let left = timeout.saturating_sub(started.elapsed());
+                let apart = cluster || bytes > LARGE_VALUE_BYTES;
+                self.link.store(&pipeline, &names, left, apart).await
             });
-        join_all(stores).await.into_iter().collect()
+        stream::iter(stores)
+            .buffer_unordered(CLUSTER_STORES_AT_ONCE)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
     }
 }

@@ -264,6 +264,19 @@ impl Link {
         connections.retain(|made| made.runtime != runtime || made.at.elapsed() < REBUILD_EVERY);
     }
 
+    /// After a store timed out on a cluster's store-only connection: a new one in place
+    /// of the one with `serial`, unless it is younger than [`REBUILD_EVERY`]. One whose
+    /// stores kept meeting redirections during a resharding was seen to time out every
+    /// request from then on (for 15 s and more after the slots had settled), and stores
+    /// do not pause the backend and rebuild, as lookups do.
+    fn replace(&self, serial: u64) {
+        let mut connections = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        connections.retain(|made| made.serial != serial || made.at.elapsed() < REBUILD_EVERY);
+    }
+
     /// Starts the pause after a failure, here or seen elsewhere (a removal whose
     /// connection failed).
     pub(crate) fn failed(&self) {
@@ -287,7 +300,8 @@ impl Link {
 enum Lane {
     /// Lookups, small stores and everything else, multiplexed.
     Shared,
-    /// Large stores, which would hold up everyone behind their bytes.
+    /// Stores that would hold up everyone else: large values, behind their bytes, and a
+    /// cluster's `set_many`, behind its redirections.
     Bulk,
 }
 

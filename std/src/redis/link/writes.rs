@@ -52,17 +52,19 @@ impl Link {
     /// it could land after this one and put the older value back.
     ///
     /// A store's failure is its values' alone: it never pauses the backend for other
-    /// keys (a slow or refused value says nothing of the server), and a large store
-    /// travels on a connection of its own, so that no lookup waits behind its bytes. A
-    /// store that timed out, or whose caller gave up, is followed until it lands.
+    /// keys (a slow or refused value says nothing of the server). One sent `apart`
+    /// travels on a connection of its own, so that no lookup waits behind it: a large
+    /// value's bytes, or a cluster's `set_many`, whose redirections hold up the
+    /// connection. A store that timed out, or whose caller gave up, is followed until it
+    /// lands.
     pub(crate) async fn store(
         &self,
         command: &impl Store,
         names: &[&str],
         within: Duration,
-        large: bool,
+        apart: bool,
     ) -> Result<(), RedisBackendError> {
-        let lane = if large { Lane::Bulk } else { Lane::Shared };
+        let lane = if apart { Lane::Bulk } else { Lane::Shared };
         let (runtime, mut connection, serial) = self.connection_and_serial(lane)?;
         let mut within = within.min(self.timeout);
         let awaited = Awaited::Names {
@@ -88,8 +90,11 @@ impl Link {
         let stored = self
             .bounded(runtime.id(), operation, within, Failure::Alone)
             .await;
-        if !stored.as_ref().is_err_and(may_still_land) {
-            sending.settled();
+        match stored.as_ref().is_err_and(may_still_land) {
+            // Lookups replace the shared connection themselves (see `rebuild`).
+            true if self.is_cluster() && lane == Lane::Bulk => self.replace(serial),
+            true => {}
+            false => sending.settled(),
         }
         stored
     }
