@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
+use common::many_keys::{KeySpace, ManyReads, ManyWrites, once_landed};
 use common::redis_cluster::RedisCluster;
 use jwm_cache::backend::AsyncBackend;
-use jwm_cache::codec::{Postcard, Serializer, Stamped, StampedBytes};
 use jwm_cache::error::RedisBackendError;
 use jwm_cache::key::PersistentDigest;
 use jwm_cache::time::Instant as CacheInstant;
-use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions, Ttl};
+use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
 
 const TIMEOUT: Duration = Duration::from_millis(250);
 
@@ -23,6 +23,12 @@ const TIMEOUT: Duration = Duration::from_millis(250);
 static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const KEYS: u64 = 1_000;
 const TASKS: usize = 64;
+
+/// The keys the tasks call over, each with its value.
+const SPACE: KeySpace = KeySpace {
+    len: KEYS,
+    value_of,
+};
 
 fn value_of(n: u64) -> u64 {
     n.wrapping_mul(0x9e37_79b9).rotate_left(7) ^ 0x5555
@@ -201,13 +207,14 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
             let memo = Arc::clone(&memo);
             async move { memo.cache().get_many(&keys).await.ok() }
         };
-        tokio::spawn(async move { read_many_until(get_many, many_keys, &stop).await })
+        tokio::spawn(async move { SPACE.read_until(get_many, many_keys, &stop).await })
     });
     let writes = (many_keys > 0).then(|| {
         let (memo, stop) = (Arc::clone(&memo), Arc::clone(&stop));
-        tokio::spawn(
-            async move { write_many_until(memo.cache().backend(), many_keys, &stop).await },
-        )
+        tokio::spawn(async move {
+            let backend = memo.cache().backend();
+            SPACE.write_until(backend, many_keys, &stop).await
+        })
     });
     let primaries = cluster.primaries();
     let (from, to) = (primaries[0].0, primaries[1].0);
@@ -269,6 +276,13 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
     // A writer's stores may time out while its connection rereads the slot map; no
     // other failure, and none of the others' calls (counted above).
     assert_eq!(writes.failed, writes.timed_out, "{writes:?}");
+    if many_keys > 0 {
+        assert!(many.calls > 0, "the reader never ran");
+        assert!(
+            writes.calls > writes.failed,
+            "no write succeeded: {writes:?}"
+        );
+    }
     assert!(counted + unsettled > 0, "no walk ran while slots moved");
     assert_eq!(
         after.errors - before.errors,
@@ -280,132 +294,29 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
         16_384
     );
     let backend = memo.cache().backend();
-    let count = once_landed(|| backend.len(CacheInstant::ZERO)).await;
-    assert_eq!(count, KEYS as usize);
+    assert_eq!(
+        backend.len(CacheInstant::ZERO).await.unwrap(),
+        KEYS as usize
+    );
     if many_keys > 0 {
         // A cluster connection that kept meeting redirections may time out every request
         // from then on: the writer's is replaced after a timeout, so it writes again.
-        // Keys of its own, which no store in transit holds up.
-        let fresh = || KEYS..KEYS + many_keys as u64;
+        // Each try on keys of its own, which no store in transit holds up.
         let mut tries = 0;
-        while write_many(backend, fresh()).await.is_err() {
+        loop {
+            let fresh = KEYS * (2 + tries)..KEYS * (2 + tries) + many_keys as u64;
+            if SPACE.write(backend, fresh).await.is_ok() {
+                break;
+            }
             tries += 1;
             assert!(tries < 3, "set_many still fails after the resharding");
         }
     }
+    // A clear waits for the stores that timed out (on a replaced connection, until its
+    // follower gives up on them).
     once_landed(|| backend.clear()).await;
     assert_eq!(backend.len(CacheInstant::ZERO).await.unwrap(), 0);
     assert!(cluster.names().is_empty(), "{:?}", cluster.names());
-}
-
-/// What the task reading many keys at a time saw.
-#[derive(Debug, Default)]
-struct ManyReads {
-    calls: u64,
-    wrong: u64,
-    missed: u64,
-    failed: u64,
-}
-
-/// `get_many` (`None`: it failed) of `keys` keys at a time, from a different place each
-/// call, until `stop`.
-async fn read_many_until<F, Fut>(get_many: F, keys: usize, stop: &AtomicBool) -> ManyReads
-where
-    F: Fn(Vec<u64>) -> Fut,
-    Fut: Future<Output = Option<Vec<Option<u64>>>>,
-{
-    let mut seen = ManyReads::default();
-    let mut first = 0;
-    while !stop.load(SeqCst) {
-        let keys: Vec<u64> = (first..first + keys as u64).map(|n| n % KEYS).collect();
-        first = (first + 37) % KEYS;
-        seen.calls += 1;
-        match get_many(keys.clone()).await {
-            Some(values) => {
-                for (n, value) in keys.iter().zip(values) {
-                    match value {
-                        Some(value) if value != value_of(*n) => seen.wrong += 1,
-                        Some(_) => {}
-                        None => seen.missed += 1,
-                    }
-                }
-            }
-            None => seen.failed += 1,
-        }
-    }
-    seen
-}
-
-/// What the task writing many keys at a time saw.
-#[derive(Debug, Default)]
-struct ManyWrites {
-    calls: u64,
-    failed: u64,
-    timed_out: u64,
-}
-
-/// `set_many` of `keys` keys at a time, each its memoized value, from a different place
-/// each call, until `stop`.
-async fn write_many_until(
-    backend: &RedisBackend<u64>,
-    keys: usize,
-    stop: &AtomicBool,
-) -> ManyWrites {
-    let mut seen = ManyWrites::default();
-    let mut first = 0;
-    while !stop.load(SeqCst) {
-        seen.calls += 1;
-        let written = write_many(backend, (first..first + keys as u64).map(|n| n % KEYS)).await;
-        first = (first + 37) % KEYS;
-        match written {
-            Ok(()) => {}
-            Err(e) => {
-                seen.failed += 1;
-                // The backend's own timeout, or redis-rs's.
-                let timed_out = match e {
-                    RedisBackendError::Timeout(_) => true,
-                    RedisBackendError::Redis(e) => e.is_timeout(),
-                    _ => false,
-                };
-                seen.timed_out += u64::from(timed_out);
-            }
-        }
-    }
-    seen
-}
-
-/// `set_many` of `keys`, each its memoized value.
-async fn write_many(
-    backend: &RedisBackend<u64>,
-    keys: impl Iterator<Item = u64>,
-) -> Result<(), RedisBackendError> {
-    let codec = Stamped::<_, u64>::new(Postcard);
-    let entries: Vec<(u64, StampedBytes<u64>)> = keys
-        .map(|n| {
-            let bytes = codec.encode(&value_of(n)).unwrap().into_bytes();
-            (n, StampedBytes::from_stored(bytes))
-        })
-        .collect();
-    let now = CacheInstant::ZERO;
-    let deadline = Ttl::from_secs(3_600).deadline_from(now);
-    backend.set_many(entries, deadline, now).await
-}
-
-/// `operation`'s outcome once the stores that timed out have landed: until then a count
-/// or a clear refuses (`Timeout`), as it cannot list what has not landed. Polled, bounded.
-async fn once_landed<T, F, Fut>(operation: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, RedisBackendError>>,
-{
-    for _ in 0..80 {
-        match operation().await {
-            Ok(outcome) => return outcome,
-            Err(RedisBackendError::Timeout(_)) => {}
-            Err(e) => panic!("failed: {e}"),
-        }
-    }
-    panic!("stores still in transit after 80 tries")
 }
 
 fn name(n: u64) -> String {

@@ -4,6 +4,8 @@
 #[cfg(feature = "redis")]
 pub(crate) mod lookups;
 #[cfg(feature = "redis")]
+pub(crate) mod many_keys;
+#[cfg(feature = "redis")]
 pub(crate) mod near;
 #[cfg(feature = "redis")]
 pub(crate) mod processes;

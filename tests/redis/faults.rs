@@ -242,6 +242,47 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     );
 }
 
+/// Lookups queued while an `MGET` is held, more than the next batch takes (256), are
+/// answered by their deadline: those left out of that batch wait for it to return, but
+/// their time is kept with its callers'. Without the pause after a failure, the next
+/// batch is sent when the held one times out, and is held too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_left_out_of_a_full_batch_are_answered_by_their_deadline() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let timeout = Duration::from_millis(500);
+    let options = RedisOptions::default()
+        .timeout(timeout)
+        .pause_after_failure(Duration::ZERO);
+    let cache: Arc<Cache<u64>> = Arc::new(cache_with(&url, "left-out", options));
+    cache.insert(1, 10).await.unwrap();
+    let mut raw = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    pause(&mut raw, 1_600, "ALL");
+    let get = |key: u64| {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move {
+            let asked = Instant::now();
+            (cache.get(&key).await, asked.elapsed())
+        })
+    };
+    // Alone, a `GET`; then an `MGET` of its own, held; then 300 queued behind it.
+    let lone = get(1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let batched = get(2);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let queued: Vec<_> = (3..303).map(get).collect();
+    for task in [lone, batched].into_iter().chain(queued) {
+        let (found, took) = task.await.unwrap();
+        assert!(timed_out(found), "a held lookup did not time out");
+        // Left out of the second batch, sent at 0.52 s and held until 1.02 s, a lookup
+        // asked at 0.07 s was answered at 1.02 s, past its time.
+        assert!(took < timeout.mul_f64(1.1), "a lookup took {took:?}");
+    }
+}
+
 /// Holds clients' commands for `ms`, sent over `raw`: `ALL` of them, or only `WRITE`s
 /// (`CLIENT PAUSE`).
 pub(super) fn pause(raw: &mut redis::Connection, ms: u64, what: &str) {

@@ -77,7 +77,8 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   [`RedisBackendError::Unavailable`] while the backend is paused). A removal
 ///   (`UNLINK`) or a store waits in the same way, within its own time, for an earlier
 ///   store of its key that timed out or whose caller gave up: on another connection
-///   (another runtime's, or the one large values take), that store could land after
+///   (another runtime's, or the one large values and a cluster's `set_many` take),
+///   that store could land after
 ///   it, and outlive the removal or put the older value back. A lease whose holder's
 ///   store may still land is given back once it lands, or left to expire.
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
@@ -162,7 +163,7 @@ impl<K> RedisBackend<K> {
     /// primary after a failover; every operation stays bounded by the timeout, retries
     /// included. Batched lookups (`MGET`) are split by slot and each caller gets its own
     /// key's answer; `get_many` joins those batches, key by key; `set_many` sends one
-    /// pipeline per slot, concurrently; `len` and
+    /// pipeline per slot, at most 64 at a time, on a connection of its own; `len` and
     /// `clear` walk every primary (see [`RedisBackendError::Unsettled`]).
     ///
     /// Fails only on a malformed URL or an empty list; the cluster is contacted on

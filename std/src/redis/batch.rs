@@ -133,10 +133,11 @@ impl Batcher {
     }
 }
 
-/// Sends whatever is queued as one `MGET`, again and again. A lookup still in the queue
-/// has no timer: it waits at most for the query in flight, which is bounded by the
-/// timeout from its start (plus the driver's few synchronous steps before it), so every
-/// query awaited here must be.
+/// Sends whatever is queued as one `MGET` (at most `most` keys), again and again. A
+/// lookup that queues while a query is in flight waits at most for it, which is bounded
+/// by the timeout from its start (plus the driver's few synchronous steps before it), so
+/// every query awaited here must be. Those queued before a query starts but left out of
+/// its batch wait for the next: their deadlines are kept with the batch's.
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     let (timeout, cluster) = (link.timeout(), link.is_cluster());
     let most = match cluster {
@@ -144,9 +145,19 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         false => MOST_KEYS,
     };
     let mut batch = Vec::with_capacity(most);
+    // Lookups left out of the last batch, oldest first: the next batch's.
+    let mut waiting: Vec<Lookup> = Vec::new();
     // How many callers the last batch answered at once: those may come back at once.
     let mut woken = 0;
-    while queue.recv_many(&mut batch, most).await > 0 {
+    loop {
+        if waiting.is_empty() {
+            if queue.recv_many(&mut batch, most).await == 0 {
+                return;
+            }
+        } else {
+            batch.extend(waiting.drain(..waiting.len().min(most)));
+            take_queued(&mut queue, &mut batch, most);
+        }
         // Not on a cluster, whose batches are capped anyway (see `CLUSTER_MOST_KEYS`).
         if woken > 1 && !cluster {
             take_latecomers(&mut queue, &mut batch, most).await;
@@ -165,6 +176,7 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         if batch.is_empty() {
             continue;
         }
+        take_queued(&mut queue, &mut waiting, usize::MAX);
         let mut command = Cmd::new();
         command.arg("MGET");
         for lookup in &batch {
@@ -172,7 +184,8 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         }
         let query = link.query::<Vec<Option<Vec<u8>>>>(&command);
         let within_half = within_half_on_a_cluster(&link, query);
-        let Some(found) = keeping_deadlines(&mut batch, within_half, timeout).await else {
+        let watched = &mut [&mut batch[..], &mut waiting[..]];
+        let Some(found) = keeping_deadlines(watched, within_half, timeout).await else {
             look_up_each_apart(&link, &mut batch);
             continue;
         };
@@ -192,6 +205,20 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     }
 }
 
+/// Moves what is queued into `lookups`, without waiting, until it holds `most`.
+fn take_queued(
+    queue: &mut mpsc::UnboundedReceiver<Lookup>,
+    lookups: &mut Vec<Lookup>,
+    most: usize,
+) {
+    while lookups.len() < most {
+        let Ok(lookup) = queue.try_recv() else {
+            return;
+        };
+        lookups.push(lookup);
+    }
+}
+
 /// Adds to `batch` the lookups queued while the scheduler runs the other tasks, for as
 /// long as each pass brings more (at most [`LATECOMER_PASSES`]). Under load, the callers
 /// that the last batch's answers woke call again at once: without this they would make
@@ -208,29 +235,25 @@ async fn take_latecomers(
     for _ in 0..LATECOMER_PASSES {
         tokio::task::yield_now().await;
         let before = batch.len();
-        while batch.len() < most {
-            let Ok(lookup) = queue.try_recv() else {
-                break;
-            };
-            batch.push(lookup);
-        }
+        take_queued(queue, batch, most);
         if batch.len() == before || batch.len() == most {
             return;
         }
     }
 }
 
-/// `query`'s outcome, while answering `Timeout` to each lookup of `batch` whose time
+/// `query`'s outcome, while answering `Timeout` to each lookup of `watched` whose time
 /// runs out first. The query goes on: its own bound (on a cluster, half the timeout,
 /// then the fallback `GET`s' own) decides whether the server failed.
 async fn keeping_deadlines<T>(
-    batch: &mut [Lookup],
+    watched: &mut [&mut [Lookup]],
     query: impl Future<Output = T>,
     timeout: Duration,
 ) -> T {
     let mut query = pin!(query);
     loop {
-        let Some(earliest) = batch.iter().filter_map(Lookup::pending_deadline).min() else {
+        let deadlines = watched.iter().flat_map(|lookups| lookups.iter());
+        let Some(earliest) = deadlines.filter_map(Lookup::pending_deadline).min() else {
             return query.await;
         };
         let sleep = pin!(tokio::time::sleep_until(earliest));
@@ -238,7 +261,7 @@ async fn keeping_deadlines<T>(
             Either::Left((outcome, _)) => return outcome,
             Either::Right(((), _)) => {
                 let now = Instant::now();
-                for lookup in batch.iter_mut() {
+                for lookup in watched.iter_mut().flat_map(|lookups| lookups.iter_mut()) {
                     lookup.expire(now, timeout);
                 }
             }
@@ -287,7 +310,8 @@ fn look_up_each_apart(link: &Arc<Link>, batch: &mut Vec<Lookup>) {
                 // Not dropped when its caller's time is up: its own bound decides
                 // whether the node failed, which pauses and rebuilds the connection.
                 let get = link.get(&name);
-                let found = keeping_deadlines(slice::from_mut(&mut lookup), get, timeout).await;
+                let watched = &mut [slice::from_mut(&mut lookup)];
+                let found = keeping_deadlines(watched, get, timeout).await;
                 lookup.answer(found);
             }
         });

@@ -16,7 +16,8 @@ where
     C: Clock + Sync,
 {
     /// The values under `keys`, in order, each counted as a hit or a miss; one round
-    /// trip on a backend that batches lookups (Redis's `MGET`), except with
+    /// trip on a backend that batches lookups (one Redis server's `MGET`; a cluster's
+    /// takes one per 32 keys), except with
     /// `stale_if_error`, where each key is looked up with its deadline. An entry that does not
     /// decode is a miss and an error; a failed round trip fails the whole call.
     ///

@@ -90,9 +90,11 @@ impl Link {
         let stored = self
             .bounded(runtime.id(), operation, within, Failure::Alone)
             .await;
+        // Lookups replace the shared connection themselves (see `rebuild`); a store
+        // given only the end of a call's time says little of its connection.
+        let telling = self.is_cluster() && lane == Lane::Bulk && within >= self.timeout / 2;
         match stored.as_ref().is_err_and(may_still_land) {
-            // Lookups replace the shared connection themselves (see `rebuild`).
-            true if self.is_cluster() && lane == Lane::Bulk => self.replace(serial),
+            true if telling => self.replace(serial),
             true => {}
             false => sending.settled(),
         }

@@ -184,7 +184,8 @@ where
         Ok(removed?)
     }
 
-    /// Copies where they may be served; the rest in one `MGET`, not copied (this path
+    /// Copies where they may be served; the rest by the backend's `get_many` (one `MGET`
+    /// on a server, batches of 32 keys on a cluster), not copied (this path
     /// reads no deadline to copy them until). A value that does not decode is a miss,
     /// not counted as an error here (a lookup of its key alone counts it).
     async fn get_many(&self, keys: &[Q], now: Instant) -> Result<Vec<Option<V>>, Self::Error>
