@@ -171,13 +171,9 @@ async fn an_endless_timeout_sets_no_deadline_and_panics_nowhere() {
     assert_eq!((first.unwrap(), second.unwrap()), (Some(10), None));
 }
 
-/// Whether `result` is a timeout: the backend's own, or redis-rs's.
+/// Whether `result` is a timeout (redis-rs's own response timeout included).
 pub(super) fn timed_out<T, E>(result: Result<T, Error<RedisBackendError, E>>) -> bool {
-    match result {
-        Err(Error::Backend(RedisBackendError::Timeout(_))) => true,
-        Err(Error::Backend(RedisBackendError::Redis(e))) => e.is_timeout(),
-        _ => false,
-    }
+    matches!(result, Err(Error::Backend(RedisBackendError::Timeout(_))))
 }
 
 /// A lookup queued behind another's `MGET` may run out of time while the server answers

@@ -227,6 +227,8 @@ impl Link {
                 }
                 return Ok(value);
             }
+            // redis-rs's own response timeout, the same bound: one error for both.
+            Ok(Err(e)) if e.is_timeout() => RedisBackendError::Timeout(self.timeout),
             Ok(Err(e)) if is_connection_failure(&e) => e.into(),
             Ok(Err(e)) => {
                 if e.kind() == redis::ErrorKind::AuthenticationFailed {
