@@ -217,6 +217,18 @@ impl RedisCluster {
             .collect()
     }
 
+    /// Freezes (`-STOP`) or thaws (`-CONT`) the node on `port`: while frozen its
+    /// connections stay open and nothing answers. Keep it well under the node timeout.
+    pub(crate) fn signal(&self, port: u16, signal: &str) {
+        let node = self.nodes.iter().find(|n| n.port == port).unwrap();
+        let pid = node.child.as_ref().expect("a live node").id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status();
+        assert!(
+            sent.is_ok_and(|s| s.success()),
+            "kill {signal} {pid} failed"
+        );
+    }
+
     /// Kills the node on `port` at once (SIGKILL), as a crash would.
     pub(crate) fn kill(&mut self, port: u16) {
         let node = self.nodes.iter_mut().find(|n| n.port == port).unwrap();
