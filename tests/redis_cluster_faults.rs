@@ -2,13 +2,15 @@
 //! within its timeout, and hits back without user action. Each test starts its own
 //! 6-node cluster on loopback; every wait is bounded.
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use common::many_keys::{KeySpace, ManyReads, ManyWrites, once_landed};
+use common::cluster_load::{KEYS, Load, SPACE, TASKS, value_of};
+use common::many_keys::{ManyReads, ManyWrites, once_landed};
 use common::redis_cluster::RedisCluster;
 use jwm_cache::backend::AsyncBackend;
 use jwm_cache::error::RedisBackendError;
@@ -21,76 +23,6 @@ const TIMEOUT: Duration = Duration::from_millis(250);
 /// One test at a time: each runs a 6-node cluster and 64 or 128 busy tasks, and times
 /// calls.
 static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-const KEYS: u64 = 1_000;
-const TASKS: usize = 64;
-
-/// The keys the tasks call over, each with its value.
-const SPACE: KeySpace = KeySpace {
-    len: KEYS,
-    value_of,
-};
-
-fn value_of(n: u64) -> u64 {
-    n.wrapping_mul(0x9e37_79b9).rotate_left(7) ^ 0x5555
-}
-
-/// What the tasks calling over the keys saw.
-#[derive(Default)]
-struct Load {
-    calls: AtomicU64,
-    wrong: AtomicU64,
-    /// The slowest call, in microseconds.
-    slowest_us: AtomicU64,
-    computed: AtomicUsize,
-}
-
-/// A memoized function over the cluster, named `identifier` (each test its own: memoized
-/// functions in one process share a cache by identifier).
-macro_rules! memoized_over {
-    ($seeds:expr, $load:expr, $identifier:expr, $timeout:expr) => {{
-        let load = Arc::clone(&$load);
-        let options = RedisOptions::default().timeout($timeout);
-        Arc::new(
-            AsyncMemoized::builder(move |n: u64| {
-                load.computed.fetch_add(1, SeqCst);
-                async move { value_of(n) }
-            })
-            .identifier($identifier)
-            .build_with_redis(RedisBackend::open_cluster_with(&$seeds, options).unwrap()),
-        )
-    }};
-}
-
-/// Starts `tasks` tasks (`TASKS` unless given) calling `memo` over every key until
-/// `stop`; each checks its value and times its call.
-macro_rules! start_load {
-    ($memo:expr, $load:expr, $stop:expr) => {
-        start_load!($memo, $load, $stop, TASKS)
-    };
-    ($memo:expr, $load:expr, $stop:expr, $tasks:expr) => {{
-        (0..$tasks)
-            .map(|task| {
-                let (memo, load, stop) =
-                    (Arc::clone(&$memo), Arc::clone(&$load), Arc::clone(&$stop));
-                tokio::spawn(async move {
-                    let mut n = task as u64 * 15;
-                    while !stop.load(SeqCst) {
-                        n = (n + 7) % KEYS;
-                        let began = Instant::now();
-                        let got = memo.call(n).await;
-                        let took = began.elapsed().as_micros() as u64;
-                        load.slowest_us.fetch_max(took, SeqCst);
-                        load.calls.fetch_add(1, SeqCst);
-                        if got != value_of(n) {
-                            load.wrong.fetch_add(1, SeqCst);
-                        }
-                    }
-                })
-            })
-            .collect::<Vec<_>>()
-    }};
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
     let _alone = ALONE.lock().await;
@@ -104,6 +36,7 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
     cluster.wait_until_replicated();
     let stop = Arc::new(AtomicBool::new(false));
     let tasks = start_load!(memo, load, stop);
+    let (reads, writes) = read_and_write_many!(memo, MANY_KEYS, stop);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = memo.cache_info().await;
 
@@ -136,6 +69,35 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
     stop.store(true, SeqCst);
     for task in tasks {
         task.await.unwrap();
+    }
+    let (reads, writes) = (reads.await.unwrap(), writes.await.unwrap());
+    println!("failover: get_many of {MANY_KEYS}: {reads:?}; set_many: {writes:?}");
+    assert_eq!(reads.wrong, 0, "wrong values read many at a time");
+    for slowest in [reads.slowest, writes.slowest] {
+        assert!(slowest <= TIMEOUT + TIMEOUT / 10, "a call took {slowest:?}");
+    }
+    // Many keys at a time work again: the batches, and `set_many`'s own connection,
+    // which stores that timed out on the dead node replaced.
+    let mut tries = 0;
+    loop {
+        let keys: Vec<u64> = (0..MANY_KEYS as u64).collect();
+        let read = memo.cache().get_many(&keys).await;
+        let fresh = KEYS * (2 + tries)..KEYS * (2 + tries) + MANY_KEYS as u64;
+        let written = SPACE.write(memo.cache().backend(), fresh).await;
+        if let (Ok(values), Ok(())) = (&read, &written) {
+            assert!(
+                keys.iter()
+                    .zip(values)
+                    .all(|(n, v)| *v == Some(value_of(*n)))
+            );
+            break;
+        }
+        tries += 1;
+        assert!(
+            tries < 20,
+            "many keys still fail after the failover: {read:?} {written:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let after = memo.cache_info().await;
     let slowest = Duration::from_micros(load.slowest_us.load(SeqCst));
@@ -201,21 +163,13 @@ async fn reshard_under_load(task_count: usize, many_keys: usize) {
     let before = memo.cache_info().await;
     let stop = Arc::new(AtomicBool::new(false));
     let tasks = start_load!(memo, load, stop, task_count);
-    let many = (many_keys > 0).then(|| {
-        let (memo, stop) = (Arc::clone(&memo), Arc::clone(&stop));
-        let get_many = move |keys: Vec<u64>| {
-            let memo = Arc::clone(&memo);
-            async move { memo.cache().get_many(&keys).await.ok() }
-        };
-        tokio::spawn(async move { SPACE.read_until(get_many, many_keys, &stop).await })
-    });
-    let writes = (many_keys > 0).then(|| {
-        let (memo, stop) = (Arc::clone(&memo), Arc::clone(&stop));
-        tokio::spawn(async move {
-            let backend = memo.cache().backend();
-            SPACE.write_until(backend, many_keys, &stop).await
-        })
-    });
+    let (many, writes) = match many_keys > 0 {
+        true => {
+            let (reads, writes) = read_and_write_many!(memo, many_keys, stop);
+            (Some(reads), Some(writes))
+        }
+        false => (None, None),
+    };
     let primaries = cluster.primaries();
     let (from, to) = (primaries[0].0, primaries[1].0);
     let began = Instant::now();

@@ -2,6 +2,7 @@
 //! moves a cluster's slots, and the wait for stores in transit after it.
 
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::time::Duration;
 
 use jwm_cache::codec::{Postcard, Serializer, Stamped, StampedBytes};
 use jwm_cache::error::RedisBackendError;
@@ -22,6 +23,7 @@ pub(crate) struct ManyReads {
     pub(crate) wrong: u64,
     pub(crate) missed: u64,
     pub(crate) failed: u64,
+    pub(crate) slowest: Duration,
 }
 
 /// What a task writing many keys at a time saw.
@@ -31,6 +33,7 @@ pub(crate) struct ManyWrites {
     pub(crate) failed: u64,
     /// Of those failed, by a timeout.
     pub(crate) timed_out: u64,
+    pub(crate) slowest: Duration,
 }
 
 impl KeySpace {
@@ -57,7 +60,10 @@ impl KeySpace {
             let keys: Vec<u64> = self.keys(first, count).collect();
             first = (first + 37) % self.len;
             seen.calls += 1;
-            let Some(values) = get_many(keys.clone()).await else {
+            let began = std::time::Instant::now();
+            let found = get_many(keys.clone()).await;
+            seen.slowest = seen.slowest.max(began.elapsed());
+            let Some(values) = found else {
                 seen.failed += 1;
                 continue;
             };
@@ -84,7 +90,9 @@ impl KeySpace {
         let mut first = 0;
         while !stop.load(SeqCst) {
             seen.calls += 1;
+            let began = std::time::Instant::now();
             let written = self.write(backend, self.keys(first, count)).await;
+            seen.slowest = seen.slowest.max(began.elapsed());
             first = (first + 37) % self.len;
             if let Err(e) = written {
                 seen.failed += 1;

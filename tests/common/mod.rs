@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "redis")]
+#[macro_use]
+pub(crate) mod cluster_load;
+#[cfg(feature = "redis")]
 pub(crate) mod lookups;
 #[cfg(feature = "redis")]
 pub(crate) mod many_keys;

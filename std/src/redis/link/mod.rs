@@ -213,6 +213,9 @@ impl Link {
         failure: Failure,
     ) -> Result<T, RedisBackendError> {
         if self.pause.active() {
+            // Failing at once touches no tokio resource: without this a task calling in
+            // a loop never yields while the pause runs, and starves the others.
+            tokio::task::consume_budget().await;
             return Err(RedisBackendError::Unavailable);
         }
         if within.is_zero() {
