@@ -200,13 +200,7 @@ async fn a_lookup_queued_too_long_does_not_pause_the_backend() {
     let (mut first, mut second) = (connect(), connect());
     pause(&mut first, 600, "ALL");
     let started = Instant::now();
-    let get = |key: u64| {
-        let cache = Arc::clone(&cache);
-        tokio::spawn(async move {
-            let asked = Instant::now();
-            (cache.get(&key).await, asked.elapsed())
-        })
-    };
+    let get = |key: u64| timed_get(&cache, key);
     // Alone, a `GET`; then an `MGET` of its own; then one queued behind that `MGET`.
     let lone = get(1);
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -257,13 +251,7 @@ async fn lookups_left_out_of_a_full_batch_are_answered_by_their_deadline() {
         .get_connection()
         .unwrap();
     pause(&mut raw, 1_600, "ALL");
-    let get = |key: u64| {
-        let cache = Arc::clone(&cache);
-        tokio::spawn(async move {
-            let asked = Instant::now();
-            (cache.get(&key).await, asked.elapsed())
-        })
-    };
+    let get = |key: u64| timed_get(&cache, key);
     // Alone, a `GET`; then an `MGET` of its own, held; then 300 queued behind it.
     let lone = get(1);
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -277,6 +265,21 @@ async fn lookups_left_out_of_a_full_batch_are_answered_by_their_deadline() {
         // asked at 0.07 s was answered at 1.02 s, past its time.
         assert!(took < timeout.mul_f64(1.1), "a lookup took {took:?}");
     }
+}
+
+/// A lookup's outcome.
+type Got = Result<
+    Option<u64>,
+    jwm_cache::error::AsyncCacheError<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>,
+>;
+
+/// A lookup of `key` on a task of its own: its outcome, and how long it took.
+fn timed_get(cache: &Arc<Cache<u64>>, key: u64) -> tokio::task::JoinHandle<(Got, Duration)> {
+    let cache = Arc::clone(cache);
+    tokio::spawn(async move {
+        let asked = Instant::now();
+        (cache.get(&key).await, asked.elapsed())
+    })
 }
 
 /// Holds clients' commands for `ms`, sent over `raw`: `ALL` of them, or only `WRITE`s
