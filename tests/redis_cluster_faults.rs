@@ -85,11 +85,11 @@ async fn a_killed_primary_fails_over_with_no_wrong_value_and_hits_come_back() {
         let fresh = KEYS * (2 + tries)..KEYS * (2 + tries) + MANY_KEYS as u64;
         let written = SPACE.write(memo.cache().backend(), fresh).await;
         if let (Ok(values), Ok(())) = (&read, &written) {
-            assert!(
-                keys.iter()
-                    .zip(values)
-                    .all(|(n, v)| *v == Some(value_of(*n)))
-            );
+            let right = keys
+                .iter()
+                .zip(values)
+                .all(|(n, v)| *v == Some(value_of(*n)));
+            assert!(right, "a key read many at a time was missing or wrong");
             break;
         }
         tries += 1;

@@ -28,12 +28,17 @@ fn sets(port: u16) -> u64 {
     calls.get("set").copied().unwrap_or(0)
 }
 
-/// `set_many` of `key` to `value`.
-async fn set_one(cache: &Cache<Vec<u8>>, key: u64, value: &[u8]) -> Result<(), RedisBackendError> {
-    let bytes = Stamped::<_, u64>::new(Postcard)
-        .encode(&value.to_vec())
-        .unwrap();
-    let entries = vec![(key, StampedBytes::from_stored(bytes.into_bytes()))];
+/// The entries of a `set_many` of `key` to `value`.
+fn entries(key: u64, value: Vec<u8>) -> Vec<(u64, StampedBytes<u64>)> {
+    let bytes = Stamped::<_, u64>::new(Postcard).encode(&value).unwrap();
+    vec![(key, StampedBytes::from_stored(bytes.into_bytes()))]
+}
+
+/// `set_many` of `entries`.
+async fn set_many(
+    cache: &Cache<Vec<u8>>,
+    entries: Vec<(u64, StampedBytes<u64>)>,
+) -> Result<(), RedisBackendError> {
     let now = Instant::ZERO;
     let deadline = Ttl::from_secs(60).deadline_from(now);
     cache.backend().set_many(entries, deadline, now).await
@@ -53,7 +58,7 @@ async fn a_set_many_in_transit_does_not_overwrite_a_later_store() {
             .build_with_backend(backend),
     );
     // Both connections made before the freeze.
-    set_one(&cache, 100, &[1]).await.unwrap();
+    set_many(&cache, entries(100, vec![1])).await.unwrap();
     cache.insert(100, vec![1]).await.unwrap();
     // The primary that holds key 1: the others answer a `GET` of it MOVED.
     let name = format!("jwm-cache:late:{}", 1u64.persistent_digest().unwrap());
@@ -69,12 +74,20 @@ async fn a_set_many_in_transit_does_not_overwrite_a_later_store() {
         })
         .expect("the key's primary");
     let landed = sets(owner) + 2;
+    // Encoded first: the node stays frozen well under the cluster's 1 s node timeout.
+    let huge = entries(1, vec![7; HUGE]);
     cluster.signal(owner, "-STOP");
-    let first = set_one(&cache, 1, &vec![7; HUGE]).await;
+    let frozen = std::time::Instant::now();
+    let first = set_many(&cache, huge).await;
     let storing = Arc::clone(&cache);
     let later = tokio::spawn(async move { storing.insert(1, vec![2]).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     cluster.signal(owner, "-CONT");
+    let froze = frozen.elapsed();
+    assert!(
+        froze < Duration::from_millis(800),
+        "frozen {froze:?}: a failover may start"
+    );
     assert!(
         matches!(first, Err(RedisBackendError::Timeout(_))),
         "the set_many was answered: {first:?}"

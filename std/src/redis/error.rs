@@ -12,8 +12,8 @@ use jwm_cache_core::UnhashableKey;
 pub enum RedisBackendError {
     /// The server or the connection failed (refused, dropped, an error reply).
     Redis(redis::RedisError),
-    /// No answer within the operation timeout, whether the backend's timer or redis-rs's
-    /// own response timeout (set to the same bound) saw it first.
+    /// No answer within the operation timeout, whether the backend's timer or one of
+    /// redis-rs's own timeouts (set to the same bound) saw it first.
     Timeout(Duration),
     /// The server's reply did not have the shape of the command's answer.
     Malformed,

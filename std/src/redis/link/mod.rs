@@ -212,12 +212,7 @@ impl Link {
         within: Duration,
         failure: Failure,
     ) -> Result<T, RedisBackendError> {
-        if self.pause.active() {
-            // Failing at once touches no tokio resource: without this a task calling in
-            // a loop never yields while the pause runs, and starves the others.
-            tokio::task::consume_budget().await;
-            return Err(RedisBackendError::Unavailable);
-        }
+        self.not_paused().await?;
         if within.is_zero() {
             return Err(RedisBackendError::Timeout(self.timeout));
         }
@@ -267,6 +262,18 @@ impl Link {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         connections.retain(|made| made.runtime != runtime || made.at.elapsed() < REBUILD_EVERY);
+    }
+
+    /// `Unavailable` while the backend is paused: an operation fails at once, and spends
+    /// a unit of tokio's cooperative budget. Failing touches no tokio resource: without
+    /// it a task calling in a loop never yields while the pause runs, and starves the
+    /// others.
+    async fn not_paused(&self) -> Result<(), RedisBackendError> {
+        if !self.pause.active() {
+            return Ok(());
+        }
+        tokio::task::consume_budget().await;
+        Err(RedisBackendError::Unavailable)
     }
 
     /// After a store timed out on a cluster's store-only connection: a new one in place

@@ -29,7 +29,7 @@ impl Link {
         if !self.in_transit.holds(awaited) {
             return (self.bounded(runtime.id(), operation, self.timeout, Failure::Pauses)).await;
         }
-        self.not_paused()?;
+        self.not_paused().await?;
         let began = tokio::time::Instant::now();
         self.until_landed(awaited).await?;
         let left = self.timeout.saturating_sub(began.elapsed());
@@ -72,7 +72,7 @@ impl Link {
             besides: Some(serial),
         };
         if self.in_transit.holds(awaited) {
-            self.not_paused()?;
+            self.not_paused().await?;
             let began = tokio::time::Instant::now();
             let landed = tokio::time::timeout(within, self.in_transit.until_landed(awaited));
             if landed.await.is_err() {
@@ -107,7 +107,7 @@ impl Link {
     /// backend is paused, fails at once.
     pub(crate) async fn until_landed(&self, awaited: Awaited<'_>) -> Result<(), RedisBackendError> {
         if self.in_transit.holds(awaited) {
-            self.not_paused()?;
+            self.not_paused().await?;
         }
         tokio::time::timeout(self.timeout, self.in_transit.until_landed(awaited))
             .await
@@ -123,14 +123,6 @@ impl Link {
     /// (`GIVEN_UP_AFTER`): for a task nobody waits for, paused backend or not.
     pub(crate) async fn until_landed_or_given_up(&self, awaited: Awaited<'_>) {
         self.in_transit.until_landed(awaited).await;
-    }
-
-    /// `Unavailable` while the backend is paused: an operation fails at once.
-    fn not_paused(&self) -> Result<(), RedisBackendError> {
-        match self.pause.active() {
-            true => Err(RedisBackendError::Unavailable),
-            false => Ok(()),
-        }
     }
 }
 
@@ -160,6 +152,7 @@ impl Store for Pipeline {
 fn may_still_land(e: &RedisBackendError) -> bool {
     match e {
         RedisBackendError::Timeout(_) => true,
+        // Mapped to `Timeout` by `bounded`; kept should another path return it.
         RedisBackendError::Redis(e) => e.is_timeout(),
         _ => false,
     }
