@@ -52,6 +52,13 @@ struct Made {
 /// that a burst of failures (every caller of a dead node at once) rebuilds it once.
 const REBUILD_EVERY: Duration = Duration::from_millis(500);
 
+impl Made {
+    /// Old enough to be dropped and made anew (see [`REBUILD_EVERY`]).
+    fn rebuildable(&self) -> bool {
+        self.at.elapsed() >= REBUILD_EVERY
+    }
+}
+
 impl Link {
     pub(crate) fn new(
         endpoint: Result<Endpoint, RedisBackendError>,
@@ -131,11 +138,17 @@ impl Link {
     /// Forgets `runtime`'s connections after a failure that it would not recover from by
     /// itself (it reconnects only after I/O errors; a refused login, say, would stick).
     fn forget(&self, runtime: runtime::Id) {
+        self.drop_connections(|made| made.runtime == runtime);
+    }
+
+    /// Drops the connections `dropped` picks: the next operation of their runtime and
+    /// lane makes a new one (those in use finish on theirs).
+    fn drop_connections(&self, dropped: impl Fn(&Made) -> bool) {
         let mut connections = self
             .connections
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        connections.retain(|made| made.runtime != runtime);
+        connections.retain(|made| !dropped(made));
     }
 
     /// Runs `command`, bounded by the timeout.
@@ -257,11 +270,7 @@ impl Link {
     /// nothing: it would retry that address forever. A new connection reads the map
     /// afresh, so calls find the promoted replica once the cluster has failed over.
     fn rebuild(&self, runtime: runtime::Id) {
-        let mut connections = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        connections.retain(|made| made.runtime != runtime || made.at.elapsed() < REBUILD_EVERY);
+        self.drop_connections(|made| made.runtime == runtime && made.rebuildable());
     }
 
     /// `Unavailable` while the backend is paused: an operation fails at once, and spends
@@ -282,11 +291,7 @@ impl Link {
     /// request from then on (for 15 s and more after the slots had settled), and stores
     /// do not pause the backend and rebuild, as lookups do.
     fn replace(&self, serial: u64) {
-        let mut connections = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        connections.retain(|made| made.serial != serial || made.at.elapsed() < REBUILD_EVERY);
+        self.drop_connections(|made| made.serial == serial && made.rebuildable());
     }
 
     /// Starts the pause after a failure, here or seen elsewhere (a removal whose

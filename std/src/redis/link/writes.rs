@@ -90,11 +90,12 @@ impl Link {
         let stored = self
             .bounded(runtime.id(), operation, within, Failure::Alone)
             .await;
-        // Lookups replace the shared connection themselves (see `rebuild`); a store
-        // given only the end of a call's time says little of its connection.
-        let telling = self.is_cluster() && lane == Lane::Bulk && within >= self.timeout / 2;
         match stored.as_ref().is_err_and(may_still_land) {
-            true if telling => self.replace(serial),
+            // Lookups replace the shared connection themselves (see `rebuild`); a store
+            // given only the end of a call's time says little of its connection.
+            true if self.is_cluster() && lane == Lane::Bulk && within >= self.timeout / 2 => {
+                self.replace(serial)
+            }
             true => {}
             false => sending.settled(),
         }
