@@ -292,3 +292,54 @@ pub(super) fn pause(raw: &mut redis::Connection, ms: u64, what: &str) {
         .query(raw)
         .unwrap();
 }
+
+/// A backend whose URL names no server fails every operation at once, touching no tokio
+/// resource: each failure must still spend the cooperative budget, or a task calling
+/// one operation in a loop never yields and starves the others on its worker.
+#[tokio::test(flavor = "current_thread")]
+async fn failing_at_once_on_a_bad_url_still_yields_to_other_tasks() {
+    use jwm_cache::backend::AsyncBackend;
+
+    const ROUNDS: usize = 2_000;
+    let broken = RedisBackend::open_deferring_errors("not a url", RedisOptions::default());
+    let cache: Cache<u64> = AsyncCacheBuilder::new()
+        .identifier("bad-url")
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(broken);
+    let now = jwm_cache::time::Instant::ZERO;
+    let deadline = Ttl::from_secs(1).deadline_from(now);
+    let operations = [
+        "insert", "get", "remove", "clear", "len", "get_many", "set_many",
+    ];
+    for (operation, name) in operations.into_iter().enumerate() {
+        let done = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let done = Arc::clone(&done);
+            // Runs only once the looping task yields.
+            tokio::spawn(async move { done.load(SeqCst) })
+        };
+        for round in 0..ROUNDS {
+            let key = round as u64;
+            let failed = match operation {
+                0 => cache.insert(key, 1).await.is_err(),
+                1 => cache.get(&key).await.is_err(),
+                2 => cache.remove(&key).await.is_err(),
+                3 => cache.clear().await.is_err(),
+                4 => AsyncBackend::len(cache.backend(), now).await.is_err(),
+                5 => cache.get_many(&[key, key + 1]).await.is_err(),
+                _ => {
+                    let entries = vec![(key, StampedBytes::from_stored(stamped(&2u64)))];
+                    let stored = cache.backend().set_many(entries, deadline, now).await;
+                    stored.is_err()
+                }
+            };
+            assert!(failed, "{name}, round {round}");
+            done.fetch_add(1, SeqCst);
+        }
+        let seen = other.await.unwrap();
+        assert!(
+            seen < ROUNDS / 4,
+            "{name}: the other task first ran after {seen} of {ROUNDS} calls"
+        );
+    }
+}

@@ -85,16 +85,26 @@ impl Link {
     }
 
     /// This runtime's connection for `lane`, made on its first use here.
-    fn connection(&self, lane: Lane) -> Result<(runtime::Id, Connection), RedisBackendError> {
-        self.connection_and_serial(lane)
-            .map(|(runtime, connection, _)| (runtime.id(), connection))
+    async fn connection(&self, lane: Lane) -> Result<(runtime::Id, Connection), RedisBackendError> {
+        let (runtime, connection, _) = self.connection_and_serial(lane).await?;
+        Ok((runtime.id(), connection))
     }
 
-    /// [`connection`](Self::connection), and its serial, with the runtime's handle.
-    fn connection_and_serial(
+    /// [`connection`](Self::connection), and its serial, with the runtime's handle. A
+    /// failure (a bad URL, no runtime) spends a unit of tokio's cooperative budget, as
+    /// failing for the pause does (see [`not_paused`](Self::not_paused)).
+    async fn connection_and_serial(
         &self,
         lane: Lane,
     ) -> Result<(Handle, Connection, u64), RedisBackendError> {
+        let made = self.find_or_make(lane);
+        if made.is_err() {
+            tokio::task::consume_budget().await;
+        }
+        made
+    }
+
+    fn find_or_make(&self, lane: Lane) -> Result<(Handle, Connection, u64), RedisBackendError> {
         let handle = Handle::try_current().map_err(|_| RedisBackendError::Unavailable)?;
         let runtime = handle.id();
         let mut connections = self
@@ -156,7 +166,7 @@ impl Link {
         &self,
         command: &Cmd,
     ) -> Result<T, RedisBackendError> {
-        let (runtime, mut connection) = self.connection(Lane::Shared)?;
+        let (runtime, mut connection) = self.connection(Lane::Shared).await?;
         let operation = async move { command.query_async(&mut connection).await };
         self.bounded(runtime, operation, self.timeout, Failure::Pauses)
             .await
@@ -174,7 +184,7 @@ impl Link {
         command: &Cmd,
         node: &(String, u16),
     ) -> Result<T, RedisBackendError> {
-        let (runtime, connection) = self.connection(Lane::Shared)?;
+        let (runtime, connection) = self.connection(Lane::Shared).await?;
         let Connection::Cluster(mut cluster) = connection else {
             return self.query(command).await;
         };
@@ -203,7 +213,8 @@ impl Link {
         }
         let (host, port) = node.clone();
         let to_node = SingleNodeRoutingInfo::ByAddress { host, port };
-        let Ok((runtime, Connection::Cluster(mut cluster))) = self.connection(Lane::Shared) else {
+        let Ok((runtime, Connection::Cluster(mut cluster))) = self.connection(Lane::Shared).await
+        else {
             return false;
         };
         let count = names.len();

@@ -18,7 +18,7 @@ impl Link {
     pub(crate) async fn remove(&self, name: &str) -> Result<usize, RedisBackendError> {
         let mut command = redis::cmd("UNLINK");
         command.arg(name);
-        let (runtime, mut connection, serial) = self.connection_and_serial(Lane::Shared)?;
+        let (runtime, mut connection, serial) = self.connection_and_serial(Lane::Shared).await?;
         let awaited = [name];
         let awaited = Awaited::Names {
             names: &awaited,
@@ -65,7 +65,7 @@ impl Link {
         apart: bool,
     ) -> Result<(), RedisBackendError> {
         let lane = if apart { Lane::Bulk } else { Lane::Shared };
-        let (runtime, mut connection, serial) = self.connection_and_serial(lane)?;
+        let (runtime, mut connection, serial) = self.connection_and_serial(lane).await?;
         let mut within = within.min(self.timeout);
         let awaited = Awaited::Names {
             names,
