@@ -2,6 +2,8 @@
 //! contract, batches across nodes, the lease, the sync flavour, the attribute and two
 //! processes sharing. One cluster serves every part (starting one takes seconds).
 
+#[path = "redis_cluster/batches.rs"]
+mod batches;
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -9,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::redis_cluster::RedisCluster;
-use common::redis_server::{command_calls, run_shared_example};
+use common::redis_server::run_shared_example;
 use jwm_cache::backend::AsyncBackend;
 use jwm_cache::backend::DEADLINE_LEN;
 use jwm_cache::key::PersistentDigest;
@@ -111,7 +113,8 @@ async fn the_single_node_contract_holds_on_a_cluster() {
     get_set_remove_spread_over_every_primary(&cluster, &seeds).await;
     ttls_expire_on_the_server(&cluster, &seeds).await;
     clear_and_len_walk_every_primary_and_keep_to_their_namespace(&cluster, &seeds).await;
-    batches_cross_nodes_and_each_caller_gets_its_own_value(&cluster, &seeds).await;
+    batches::cross_nodes_and_each_caller_gets_its_own_value(&cluster, &seeds).await;
+    batches::a_large_get_many_does_not_hold_up_single_lookups(&seeds).await;
     corrupt_bytes_are_a_counted_miss_and_overwritten(&cluster, &seeds).await;
     a_lease_gives_one_computation_per_key(&seeds).await;
     a_walk_never_trusts_a_slot_in_migration(&cluster, &seeds).await;
@@ -212,49 +215,6 @@ async fn clear_and_len_walk_every_primary_and_keep_to_their_namespace(
     caches[7].clear().await.unwrap(); // "{ns}": a hash tag in the identifier
     assert_eq!(caches[7].info().await.current_size, 0);
     assert_eq!(ours(cluster.names()), 50 * (spaces.len() - 3));
-}
-
-async fn batches_cross_nodes_and_each_caller_gets_its_own_value(
-    cluster: &RedisCluster,
-    seeds: &[String],
-) {
-    let cache = Arc::new(cache(seeds, "batch"));
-    let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
-        .collect();
-    let slots: std::collections::HashSet<Slot> =
-        (0..100).map(|k| Slot::for_key(name("batch", k))).collect();
-    assert!(slots.len() > 90, "the keys span many slots");
-    let now = CacheInstant::ZERO;
-    cache
-        .backend()
-        .set_many(entries, Ttl::from_secs(60).deadline_from(now), now)
-        .await
-        .unwrap();
-    let keys: Vec<u64> = (0..110).collect();
-    let values = cache.get_many(&keys).await.unwrap();
-    let expected: Vec<Option<u64>> = (0..110).map(|k| (k < 100).then_some(k * 2)).collect();
-    assert_eq!(values, expected);
-    // Concurrent lookups gather into MGETs, split by slot.
-    let before = mgets(cluster);
-    each_gets_its_own_value(&cache, 0..100, |k| k * 2).await;
-    let after = mgets(cluster);
-    assert!(
-        after > before,
-        "the concurrent lookups were not batched into MGETs"
-    );
-}
-
-/// `MGET`s the primaries have served.
-fn mgets(cluster: &RedisCluster) -> u64 {
-    cluster
-        .primaries()
-        .iter()
-        .map(|(port, _)| {
-            let mut raw = common::redis_cluster::client(*port).unwrap();
-            command_calls(&mut raw).get("mget").copied().unwrap_or(0)
-        })
-        .sum()
 }
 
 async fn corrupt_bytes_are_a_counted_miss_and_overwritten(

@@ -65,14 +65,15 @@ impl<K> RedisBackend<K> {
 
     /// The bytes under `names`, each a lookup batched with every other task's: the
     /// batches keep a cluster's limits (see `Batcher`), and each lookup's deadline, all
-    /// set as they queue at once.
+    /// set as they queue at once. They share each batch half and half with single
+    /// lookups, so a call of thousands of keys does not hold up every other caller.
     async fn look_up_batched(
         &self,
         names: Vec<String>,
     ) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError> {
         let lookups = names
             .into_iter()
-            .map(|name| self.lookups.get(&self.link, name));
+            .map(|name| self.lookups.get_among_many(&self.link, name));
         join_all(lookups).await.into_iter().collect()
     }
 

@@ -7,7 +7,8 @@
 //! caller's time limit, with one timer for the batch rather than one per caller (in a
 //! cluster's fallback to a `GET` per key, one per `GET`).
 
-use std::collections::VecDeque;
+mod waiting;
+
 use std::pin::pin;
 use std::slice;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -22,6 +23,7 @@ use tokio::time::Instant;
 
 use super::RedisBackendError;
 use super::link::{Link, is_connection_failure};
+use waiting::Waiting;
 
 /// The most keys in one `MGET`.
 const MOST_KEYS: usize = 256;
@@ -46,6 +48,9 @@ struct Lookup {
     deadline: Option<Instant>,
     /// `None` once answered.
     reply: Option<oneshot::Sender<Found>>,
+    /// One of a many-key call's: it shares each batch with single lookups (see
+    /// [`Waiting`]), rather than taking whole batches ahead of them.
+    bulk: bool,
 }
 
 impl Lookup {
@@ -86,6 +91,16 @@ impl Batcher {
     /// map while holding every request, for over a second; split `MGET`s of at most 32
     /// keys did not (see `CLUSTER_MOST_KEYS`).
     pub(crate) async fn get(&self, link: &Arc<Link>, name: String) -> Found {
+        self.look_up(link, name, false).await
+    }
+
+    /// [`get`](Self::get) for one key of a many-key call: while single lookups wait
+    /// too, such keys take at most half of each batch.
+    pub(crate) async fn get_among_many(&self, link: &Arc<Link>, name: String) -> Found {
+        self.look_up(link, name, true).await
+    }
+
+    async fn look_up(&self, link: &Arc<Link>, name: String, bulk: bool) -> Found {
         let in_flight = InFlight::enter(&self.in_flight);
         if in_flight.alone {
             return link.get(&name).await;
@@ -95,6 +110,7 @@ impl Batcher {
             name,
             deadline: Instant::now().checked_add(link.timeout()),
             reply: Some(reply),
+            bulk,
         };
         match self.enqueue(link, lookup) {
             // The driver answers within the timeout, a wait for an `MGET` ahead of this
@@ -134,11 +150,11 @@ impl Batcher {
     }
 }
 
-/// Sends whatever is queued as one `MGET` (at most `most` keys), again and again. A
-/// lookup that queues while a query is in flight waits at most for it, which is bounded
-/// by the timeout from its start (plus the driver's few synchronous steps before it), so
-/// every query awaited here must be. Those queued before a query starts but left out of
-/// its batch wait for the next: their deadlines are kept with the batch's.
+/// Sends what is queued as one `MGET` (at most `most` keys, single lookups first), again
+/// and again. A lookup that queues while a query is in flight waits at most for it,
+/// which is bounded by the timeout from its start (plus the driver's few synchronous
+/// steps before it), so every query awaited here must be. Those taken off the queue but
+/// left out of a batch wait for the next: their deadlines are kept with the batch's.
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     let (timeout, cluster) = (link.timeout(), link.is_cluster());
     let most = match cluster {
@@ -146,8 +162,7 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         false => MOST_KEYS,
     };
     let mut batch = Vec::with_capacity(most);
-    // Lookups left out of the last batch, oldest first: the next batch's.
-    let mut waiting: VecDeque<Lookup> = VecDeque::new();
+    let mut waiting = Waiting::default();
     // How many callers the last batch answered at once: those may come back at once.
     let mut woken = 0;
     loop {
@@ -155,31 +170,19 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
             if queue.recv_many(&mut batch, most).await == 0 {
                 return;
             }
-        } else {
-            batch.extend(waiting.drain(..waiting.len().min(most)));
-            take_queued(&mut queue, &mut batch, most);
+            batch.drain(..).for_each(|lookup| waiting.push(lookup));
         }
+        waiting.take_queued(&mut queue);
         // Not on a cluster, whose batches are capped anyway (see `CLUSTER_MOST_KEYS`).
         if woken > 1 && !cluster {
-            take_latecomers(&mut queue, &mut batch, most).await;
+            take_latecomers(&mut queue, &mut waiting, most).await;
         }
-        // Those whose time ran out in the queue, behind the last `MGET` (their deadline
-        // would fire at once anyway), and those whose callers gave up.
-        let now = Instant::now();
-        batch.retain_mut(|lookup| {
-            lookup.expire(now, timeout);
-            lookup
-                .reply
-                .as_ref()
-                .is_some_and(|reply| !reply.is_closed())
-        });
+        // Without those whose time ran out behind the last `MGET` (their deadline would
+        // fire at once anyway), and those whose callers gave up.
+        waiting.fill(&mut batch, most, Instant::now(), timeout);
         woken = 0;
         if batch.is_empty() {
             continue;
-        }
-        // Rarely any on one server, whose batches take 256.
-        while let Ok(lookup) = queue.try_recv() {
-            waiting.push_back(lookup);
         }
         let mut command = Cmd::new();
         command.arg("MGET");
@@ -188,8 +191,14 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         }
         let query = link.query::<Vec<Option<Vec<u8>>>>(&command);
         let within_half = within_half_on_a_cluster(&link, query);
-        let (older, newer) = waiting.as_mut_slices();
-        let watched = &mut [&mut batch[..], older, newer];
+        let [single_older, single_newer, bulk_older, bulk_newer] = waiting.slices();
+        let watched = &mut [
+            &mut batch[..],
+            single_older,
+            single_newer,
+            bulk_older,
+            bulk_newer,
+        ];
         let Some(found) = keeping_deadlines(watched, within_half, timeout).await else {
             look_up_each_apart(&link, &mut batch);
             continue;
@@ -210,38 +219,25 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     }
 }
 
-/// Moves what is queued into `lookups`, without waiting, until it holds `most`.
-fn take_queued(
-    queue: &mut mpsc::UnboundedReceiver<Lookup>,
-    lookups: &mut Vec<Lookup>,
-    most: usize,
-) {
-    while lookups.len() < most {
-        let Ok(lookup) = queue.try_recv() else {
-            return;
-        };
-        lookups.push(lookup);
-    }
-}
-
-/// Adds to `batch` the lookups queued while the scheduler runs the other tasks, for as
-/// long as each pass brings more (at most [`LATECOMER_PASSES`]). Under load, the callers
-/// that the last batch's answers woke call again at once: without this they would make
-/// up a batch of their own while this one is at the server, and two half batches would
-/// alternate, each a write, a round trip and wake-ups for half the keys.
+/// Adds to `waiting` the lookups queued while the scheduler runs the other tasks, for
+/// as long as each pass brings more and the next batch is not full (at most
+/// [`LATECOMER_PASSES`]). Under load, the callers that the last batch's answers woke
+/// call again at once: without this they would make up a batch of their own while this
+/// one is at the server, and two half batches would alternate, each a write, a round
+/// trip and wake-ups for half the keys.
 async fn take_latecomers(
     queue: &mut mpsc::UnboundedReceiver<Lookup>,
-    batch: &mut Vec<Lookup>,
+    waiting: &mut Waiting,
     most: usize,
 ) {
-    if batch.len() == most {
+    if waiting.len() >= most {
         return;
     }
     for _ in 0..LATECOMER_PASSES {
         tokio::task::yield_now().await;
-        let before = batch.len();
-        take_queued(queue, batch, most);
-        if batch.len() == before || batch.len() == most {
+        let before = waiting.len();
+        waiting.take_queued(queue);
+        if waiting.len() == before || waiting.len() >= most {
             return;
         }
     }

@@ -1,0 +1,95 @@
+//! The lookups a driver holds between batches, in two lines: single lookups, and the
+//! keys of many-key calls (a cluster's `get_many`, which joins the batches key by key).
+//! While both wait, each batch takes half of its keys from each line: a `get_many` of
+//! thousands of keys does not hold up every other caller for its whole length, and 64
+//! busy callers do not starve a `get_many` either (with single lookups always first,
+//! one of 100 keys during a resharding timed out 12 calls of 13).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::Lookup;
+
+/// Lookups taken off the queue and not yet sent, oldest first in each kind.
+#[derive(Default)]
+pub(super) struct Waiting {
+    single: VecDeque<Lookup>,
+    bulk: VecDeque<Lookup>,
+}
+
+impl Waiting {
+    pub(super) fn is_empty(&self) -> bool {
+        self.single.is_empty() && self.bulk.is_empty()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.single.len() + self.bulk.len()
+    }
+
+    pub(super) fn push(&mut self, lookup: Lookup) {
+        match lookup.bulk {
+            true => self.bulk.push_back(lookup),
+            false => self.single.push_back(lookup),
+        }
+    }
+
+    /// Takes everything queued now, without waiting.
+    pub(super) fn take_queued(&mut self, queue: &mut mpsc::UnboundedReceiver<Lookup>) {
+        while let Ok(lookup) = queue.try_recv() {
+            self.push(lookup);
+        }
+    }
+
+    /// Fills `batch` up to `most` keys: single lookups up to half of it, then the
+    /// many-key calls' up to the whole, then single lookups again, each line oldest
+    /// first. Lookups whose time ran out at `now` are answered `Timeout` and left out,
+    /// as are those whose callers gave up, so the batch goes out full if enough are
+    /// live.
+    pub(super) fn fill(
+        &mut self,
+        batch: &mut Vec<Lookup>,
+        most: usize,
+        now: Instant,
+        timeout: Duration,
+    ) {
+        let half = most - most / 2;
+        let turns = [(&mut self.single, half), (&mut self.bulk, most)];
+        for (line, up_to) in turns {
+            take_live(line, batch, up_to, now, timeout);
+        }
+        take_live(&mut self.single, batch, most, now, timeout);
+    }
+
+    /// Every waiting lookup, for their deadlines to be kept while a batch is out.
+    pub(super) fn slices(&mut self) -> [&mut [Lookup]; 4] {
+        let (single_older, single_newer) = self.single.as_mut_slices();
+        let (bulk_older, bulk_newer) = self.bulk.as_mut_slices();
+        [single_older, single_newer, bulk_older, bulk_newer]
+    }
+}
+
+/// Moves live lookups from the front of `line` into `batch` until it holds `up_to`.
+fn take_live(
+    line: &mut VecDeque<Lookup>,
+    batch: &mut Vec<Lookup>,
+    up_to: usize,
+    now: Instant,
+    timeout: Duration,
+) {
+    while batch.len() < up_to {
+        let Some(mut lookup) = line.pop_front() else {
+            return;
+        };
+        lookup.expire(now, timeout);
+        if lookup
+            .reply
+            .as_ref()
+            .is_some_and(|reply| !reply.is_closed())
+        {
+            batch.push(lookup);
+        }
+    }
+}

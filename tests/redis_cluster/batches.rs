@@ -1,0 +1,105 @@
+//! Batched lookups on a cluster: split by slot, each caller's own answer, and a large
+//! `get_many` sharing the batches fairly with single lookups.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jwm_cache::Ttl;
+use jwm_cache::codec::StampedBytes;
+use jwm_cache::time::Instant as CacheInstant;
+use redis::cluster_routing::Slot;
+
+use super::common;
+use super::common::redis_cluster::RedisCluster;
+use super::common::redis_server::command_calls;
+use super::{cache, each_gets_its_own_value, name, stamped};
+
+pub(crate) async fn cross_nodes_and_each_caller_gets_its_own_value(
+    cluster: &RedisCluster,
+    seeds: &[String],
+) {
+    let cache = Arc::new(cache(seeds, "batch"));
+    let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
+        .collect();
+    let slots: std::collections::HashSet<Slot> =
+        (0..100).map(|k| Slot::for_key(name("batch", k))).collect();
+    assert!(slots.len() > 90, "the keys span many slots");
+    let now = CacheInstant::ZERO;
+    cache
+        .backend()
+        .set_many(entries, Ttl::from_secs(60).deadline_from(now), now)
+        .await
+        .unwrap();
+    let keys: Vec<u64> = (0..110).collect();
+    let values = cache.get_many(&keys).await.unwrap();
+    let expected: Vec<Option<u64>> = (0..110).map(|k| (k < 100).then_some(k * 2)).collect();
+    assert_eq!(values, expected);
+    // Concurrent lookups gather into MGETs, split by slot.
+    let before = mgets(cluster);
+    each_gets_its_own_value(&cache, 0..100, |k| k * 2).await;
+    let after = mgets(cluster);
+    assert!(
+        after > before,
+        "the concurrent lookups were not batched into MGETs"
+    );
+}
+
+/// `MGET`s the primaries have served.
+fn mgets(cluster: &RedisCluster) -> u64 {
+    cluster
+        .primaries()
+        .iter()
+        .map(|(port, _)| {
+            let mut raw = common::redis_cluster::client(*port).unwrap();
+            command_calls(&mut raw).get("mget").copied().unwrap_or(0)
+        })
+        .sum()
+}
+
+/// A `get_many` of thousands of keys queues them for the batches (at most 32 keys per
+/// `MGET` on a cluster, one `MGET` at a time): a single lookup that arrives behind them
+/// still goes in the next batch, not after all of theirs.
+pub(crate) async fn a_large_get_many_does_not_hold_up_single_lookups(seeds: &[String]) {
+    const MANY: u64 = 4_000;
+    const SINGLES: u64 = 8;
+    let cache = cache(seeds, "fair");
+    let entries: Vec<(u64, StampedBytes<u64>)> = (0..MANY)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&(k + 7)))))
+        .collect();
+    let now = CacheInstant::ZERO;
+    let deadline = Ttl::from_secs(60).deadline_from(now);
+    cache
+        .backend()
+        .set_many(entries, deadline, now)
+        .await
+        .unwrap();
+    let keys: Vec<u64> = (0..MANY).collect();
+    let started = Instant::now();
+    let many = async {
+        let values = cache.get_many(&keys).await.unwrap();
+        (values, started.elapsed())
+    };
+    // Polled after `many`, whose first poll queues all its keys.
+    let singles = async {
+        let mut slowest = Duration::ZERO;
+        for k in 0..SINGLES {
+            tokio::task::yield_now().await;
+            let asked = Instant::now();
+            assert_eq!(cache.get(&(k * 97)).await.unwrap(), Some(k * 97 + 7));
+            slowest = slowest.max(asked.elapsed());
+        }
+        (slowest, started.elapsed())
+    };
+    let ((values, many_took), (slowest, singles_took)) = tokio::join!(many, singles);
+    assert!(values.iter().zip(0..).all(|(v, k)| *v == Some(k + 7)));
+    println!(
+        "get_many of {MANY}: {many_took:?}; single lookups: slowest {slowest:?}, all {singles_took:?}"
+    );
+    // 125 `MGET`s for the many; a single waits for at most the one in flight and its own.
+    assert!(
+        slowest < many_took / 8 && singles_took < many_took / 2,
+        "single lookups took up to {slowest:?} ({singles_took:?} for all {SINGLES}) \
+         beside a get_many of {MANY} keys that took {many_took:?}"
+    );
+}
