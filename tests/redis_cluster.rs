@@ -115,6 +115,7 @@ async fn the_single_node_contract_holds_on_a_cluster() {
     clear_and_len_walk_every_primary_and_keep_to_their_namespace(&cluster, &seeds).await;
     batches::cross_nodes_and_each_caller_gets_its_own_value(&cluster, &seeds).await;
     batches::a_large_get_many_does_not_hold_up_single_lookups(&seeds).await;
+    batches::a_busy_node_fails_only_its_own_keys(&cluster, &seeds).await;
     corrupt_bytes_are_a_counted_miss_and_overwritten(&cluster, &seeds).await;
     a_lease_gives_one_computation_per_key(&seeds).await;
     a_walk_never_trusts_a_slot_in_migration(&cluster, &seeds).await;

@@ -10,7 +10,7 @@ use jwm_cache::time::Instant as CacheInstant;
 use redis::cluster_routing::Slot;
 
 use super::common;
-use super::common::redis_cluster::RedisCluster;
+use super::common::redis_cluster::{RedisCluster, client, wait_for};
 use super::common::redis_server::command_calls;
 use super::{cache, each_gets_its_own_value, name, stamped};
 
@@ -102,4 +102,82 @@ pub(crate) async fn a_large_get_many_does_not_hold_up_single_lookups(seeds: &[St
         "single lookups took up to {slowest:?} ({singles_took:?} for all {SINGLES}) \
          beside a get_many of {MANY} keys that took {many_took:?}"
     );
+}
+
+/// A primary running a long script answers every other command `BUSY`, an error redis-rs
+/// hands back as a value. Lookups batched across slots then fail for that node's keys
+/// only: the other nodes' keys still hit, no value is wrong, and all hit once the script
+/// is killed.
+pub(crate) async fn a_busy_node_fails_only_its_own_keys(cluster: &RedisCluster, seeds: &[String]) {
+    const KEYS: u64 = 300;
+    let cache = Arc::new(cache(seeds, "busy"));
+    let entries: Vec<(u64, StampedBytes<u64>)> = (0..KEYS)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&(k + 11)))))
+        .collect();
+    let now = CacheInstant::ZERO;
+    let deadline = Ttl::from_secs(60).deadline_from(now);
+    cache
+        .backend()
+        .set_many(entries, deadline, now)
+        .await
+        .unwrap();
+    let (busy, _) = cluster.primaries()[0];
+    let on_busy: Vec<bool> = (0..KEYS)
+        .map(|k| cluster.serves(busy, &name("busy", k)))
+        .collect();
+    let mut admin = client(busy).unwrap();
+    let threshold = |ms: &str| {
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("busy-reply-threshold")
+            .arg(ms)
+            .to_owned()
+    };
+    threshold("10").exec(&mut admin).unwrap();
+    // A script that never ends, on a thread of its own: it ends when killed.
+    let script = std::thread::spawn(move || {
+        let mut raw = client(busy).unwrap();
+        let _killed = redis::cmd("EVAL")
+            .arg("while true do end")
+            .arg(0)
+            .exec(&mut raw);
+    });
+    wait_for(Duration::from_secs(5), "the node to answer BUSY", || {
+        let ping = redis::cmd("PING").exec(&mut client(busy).unwrap());
+        ping.is_err_and(|e| e.code() == Some("BUSY"))
+    });
+    let lookups: Vec<_> = (0..KEYS)
+        .map(|k| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move { (k, cache.get(&k).await) })
+        })
+        .collect();
+    let (mut hits, mut failed_elsewhere) = (0, Vec::new());
+    for lookup in lookups {
+        let (k, found) = lookup.await.unwrap();
+        match found {
+            Ok(Some(value)) => {
+                assert_eq!(value, k + 11, "key {k}");
+                hits += 1;
+            }
+            _ if on_busy[k as usize] => {}
+            other => failed_elsewhere.push((k, other.map_err(|e| e.to_string()))),
+        }
+    }
+    redis::cmd("SCRIPT")
+        .arg("KILL")
+        .exec(&mut client(busy).unwrap())
+        .unwrap();
+    script.join().unwrap();
+    threshold("5000").exec(&mut client(busy).unwrap()).unwrap();
+    let elsewhere = on_busy.iter().filter(|on| !**on).count();
+    println!(
+        "a busy node: {hits} hits of {elsewhere} keys elsewhere, {} failed there",
+        failed_elsewhere.len()
+    );
+    assert!(
+        failed_elsewhere.is_empty(),
+        "keys on healthy nodes failed: {failed_elsewhere:?}"
+    );
+    each_gets_its_own_value(&cache, 0..KEYS, |k| k + 11).await;
 }

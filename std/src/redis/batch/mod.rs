@@ -7,6 +7,7 @@
 //! caller's time limit, with one timer for the batch rather than one per caller (in a
 //! cluster's fallback to a `GET` per key, one per `GET`).
 
+mod slots;
 mod waiting;
 
 use std::pin::pin;
@@ -22,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::RedisBackendError;
-use super::link::{Link, is_connection_failure};
+use super::link::Link;
 use waiting::Waiting;
 
 /// The most keys in one `MGET`.
@@ -184,26 +185,20 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
         if batch.is_empty() {
             continue;
         }
-        let mut command = Cmd::new();
-        command.arg("MGET");
-        for lookup in &batch {
-            command.arg(&lookup.name);
-        }
-        let query = link.query::<Vec<Option<Vec<u8>>>>(&command);
-        let within_half = within_half_on_a_cluster(&link, query);
-        let [single_older, single_newer, bulk_older, bulk_newer] = waiting.slices();
-        let watched = &mut [
-            &mut batch[..],
-            single_older,
-            single_newer,
-            bulk_older,
-            bulk_newer,
-        ];
-        let Some(found) = keeping_deadlines(watched, within_half, timeout).await else {
-            look_up_each_apart(&link, &mut batch);
+        if cluster {
+            let parts = slots::group_by_slot(&mut batch);
+            let runs: Vec<usize> = parts.iter().map(|(_, keys)| keys.len()).collect();
+            let query = link.query_parts(mget(batch.iter()), parts);
+            let within_half = within_half(&link, query);
+            let watched = &mut watched(&mut batch, &mut waiting);
+            let replies = keeping_deadlines(watched, within_half, timeout).await;
+            slots::answer(&link, &mut batch, &runs, replies);
             continue;
-        };
-        match found {
+        }
+        let command = mget(batch.iter());
+        let query = link.query::<Vec<Option<Vec<u8>>>>(&command);
+        let watched = &mut watched(&mut batch, &mut waiting);
+        match keeping_deadlines(watched, query, timeout).await {
             Ok(values) if values.len() == batch.len() => {
                 woken = batch.iter().filter(|lookup| lookup.reply.is_some()).count();
                 for (lookup, value) in batch.iter_mut().zip(values) {
@@ -211,12 +206,27 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
                 }
                 batch.clear();
             }
-            Ok(_) if cluster => look_up_each_apart(&link, &mut batch),
             Ok(_) => reply_all(&mut batch, &RedisBackendError::Malformed),
-            Err(e) if cluster && splits_badly(&e) => look_up_each_apart(&link, &mut batch),
             Err(e) => reply_all(&mut batch, &e),
         }
     }
+}
+
+/// An `MGET` of `lookups`' names.
+fn mget<'a>(lookups: impl Iterator<Item = &'a Lookup>) -> Cmd {
+    let mut command = Cmd::new();
+    command.arg("MGET");
+    for lookup in lookups {
+        command.arg(&lookup.name);
+    }
+    command
+}
+
+/// The lookups whose deadlines are kept while `batch` is out: its own, and those
+/// waiting.
+fn watched<'a>(batch: &'a mut [Lookup], waiting: &'a mut Waiting) -> [&'a mut [Lookup]; 5] {
+    let [single_older, single_newer, bulk_older, bulk_newer] = waiting.slices();
+    [batch, single_older, single_newer, bulk_older, bulk_newer]
 }
 
 /// Adds to `waiting` the lookups queued while the scheduler runs the other tasks, for
@@ -270,28 +280,13 @@ async fn keeping_deadlines<T>(
     }
 }
 
-/// `query`'s outcome; on a cluster, `None` if it took half the timeout. A node answers
-/// an `MGET` part TRYAGAIN while its slot migrates with some of the keys gone, and
-/// redis-rs retries that with waits that outlast the timeout: the `MGET` would time out
-/// and pause the backend, failing every call for the pause. A `GET` per key is
-/// redirected at once instead (ASK), within the half left.
-async fn within_half_on_a_cluster<T>(link: &Link, query: impl Future<Output = T>) -> Option<T> {
-    if !link.is_cluster() {
-        return Some(query.await);
-    }
+/// `query`'s outcome, or `None` if it took half the timeout. A cluster's node answers
+/// an `MGET` TRYAGAIN while its slot migrates with some of the keys gone, and redis-rs
+/// retries that with waits that outlast the timeout: the `MGET` would time out and
+/// pause the backend, failing every call for the pause. A `GET` per key is redirected
+/// at once instead (ASK), within the half left.
+async fn within_half<T>(link: &Link, query: impl Future<Output = T>) -> Option<T> {
     tokio::time::timeout(link.timeout() / 2, query).await.ok()
-}
-
-/// Whether a cluster's `MGET` failed as a whole for want of one part, as redis-rs's
-/// split `MGET` does when it has no connection to one slot's node: it leaves that
-/// part out and then refuses the mismatched reply, failing every caller. A timeout
-/// or a lost connection is not retried: the backend pauses instead.
-fn splits_badly(e: &RedisBackendError) -> bool {
-    match e {
-        RedisBackendError::Redis(e) => !is_connection_failure(e),
-        RedisBackendError::Malformed => true,
-        _ => false,
-    }
 }
 
 /// Answers each lookup of `batch` by a `GET` of its own, on a task of its own so that

@@ -8,8 +8,11 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::ConnectionManagerConfig;
-use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{Cmd, FromRedisValue};
+use redis::cluster_routing::{
+    MultiSlotArgPattern, MultipleNodeRoutingInfo, ResponsePolicy, Route, RoutingInfo,
+    SingleNodeRoutingInfo,
+};
+use redis::{Cmd, FromRedisValue, Value};
 use tokio::runtime::{self, Handle};
 
 use super::RedisBackendError;
@@ -170,6 +173,37 @@ impl Link {
         let operation = async move { command.query_async(&mut connection).await };
         self.bounded(runtime, operation, self.timeout, Failure::Pauses)
             .await
+    }
+
+    /// Runs `command`, whose keys (arguments after the first) lie in several slots, on a
+    /// cluster as one command per slot: `parts` gives each slot's route and its keys'
+    /// indices. Each part's reply, in `parts`' order, an error reply as a
+    /// `Value::ServerError`: redis-rs would combine the parts itself, but panics on a
+    /// part's error reply (see `batch::slots`). `Malformed` if a part was not sent (its
+    /// node is unknown) or on a single server; bounded by the timeout.
+    pub(crate) async fn query_parts(
+        &self,
+        command: Cmd,
+        parts: Vec<(Route, Vec<usize>)>,
+    ) -> Result<Vec<Value>, RedisBackendError> {
+        let (runtime, connection) = self.connection(Lane::Shared).await?;
+        let Connection::Cluster(mut cluster) = connection else {
+            return Err(RedisBackendError::Malformed);
+        };
+        let count = parts.len();
+        let split = MultipleNodeRoutingInfo::MultiSlot((parts, MultiSlotArgPattern::KeysOnly));
+        // `Special`: each part's reply as it is, beside its node's address.
+        let routing = RoutingInfo::MultiNode((split, Some(ResponsePolicy::Special)));
+        let operation = async move { cluster.route_command(command, routing).await };
+        match self
+            .bounded(runtime, operation, self.timeout, Failure::Pauses)
+            .await?
+        {
+            Value::Map(replies) if replies.len() == count => {
+                Ok(replies.into_iter().map(|(_node, reply)| reply).collect())
+            }
+            _ => Err(RedisBackendError::Malformed),
+        }
     }
 
     /// The value under `name` (`GET`), bounded by the timeout.
