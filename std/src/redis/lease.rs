@@ -21,6 +21,7 @@ use std::time::Duration;
 use redis::Value;
 use tokio::runtime::Handle;
 
+use super::RedisBackendError;
 use super::in_transit::Awaited;
 use super::link::Link;
 use super::record;
@@ -40,6 +41,9 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
+/// How many times a release that met the backend's pause tries again, each as a pause
+/// ends.
+const RELEASE_TRIES: usize = 3;
 
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
 /// pattern (which ends in exactly the digest), so `clear` and `len` never see it:
@@ -154,7 +158,7 @@ impl Drop for Unclaimed {
 /// caller gave up), or each was given up on: given back earlier, the lease would let
 /// another process compute and store, and the late store would put the older value
 /// back. For a task of its own.
-pub(super) async fn release_once_landed(link: &Link, lease: Lease) {
+pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease) {
     let entries = entries_of(lease.name());
     let stored = Awaited::Names {
         names: &entries,
@@ -164,15 +168,45 @@ pub(super) async fn release_once_landed(link: &Link, lease: Lease) {
     release(link, lease).await;
 }
 
-/// Gives `lease` back if it is still this process's; a failure leaves it to expire.
-pub(super) async fn release(link: &Link, lease: Lease) {
+/// Gives `lease` back if it is still this process's. A release that meets the
+/// backend's pause (which the failure that left a claim unanswered may have started)
+/// tries again on a task of its own as the pause ends, up to [`RELEASE_TRIES`] times:
+/// given up, the lease would hold every other process's callers of its key for its
+/// whole length. Any other failure leaves it to expire.
+pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
+    if !met_the_pause(compare_and_delete(link, &lease).await) {
+        return;
+    }
+    if let Ok(runtime) = Handle::try_current() {
+        let link = Arc::clone(link);
+        runtime.spawn(async move { release_after_pauses(&link, &lease).await });
+    }
+}
+
+async fn release_after_pauses(link: &Link, lease: &Lease) {
+    for _ in 0..RELEASE_TRIES {
+        if let Some(left) = link.pause_left() {
+            tokio::time::sleep(left).await;
+        }
+        if !met_the_pause(compare_and_delete(link, lease).await) {
+            return;
+        }
+    }
+}
+
+fn met_the_pause(released: Result<(), RedisBackendError>) -> bool {
+    matches!(released, Err(RedisBackendError::Unavailable))
+}
+
+/// Runs [`RELEASE`] for `lease`.
+async fn compare_and_delete(link: &Link, lease: &Lease) -> Result<(), RedisBackendError> {
     let mut script = redis::cmd("EVAL");
     script
         .arg(RELEASE)
         .arg(1)
         .arg(lease.name())
         .arg(lease.token());
-    let _released: Result<i64, _> = link.query(&script).await;
+    link.query::<i64>(&script).await.map(drop)
 }
 
 /// Whether a store of the entry of `lease` may still land, so that releasing it waits.

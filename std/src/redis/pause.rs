@@ -29,6 +29,13 @@ impl Pause {
         until != 0 && self.now() < until
     }
 
+    /// How long the pause has to run, if one is running.
+    pub(crate) fn left(&self) -> Option<Duration> {
+        let until = self.until.load(Relaxed);
+        let now = self.now();
+        (until != 0 && now < until).then(|| Duration::from_nanos(until - now))
+    }
+
     /// Pauses for `pause` from now; true if no pause was running.
     pub(crate) fn start(&self, pause: Duration) -> bool {
         let pause = u64::try_from(pause.as_nanos()).unwrap_or(u64::MAX);

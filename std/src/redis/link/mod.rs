@@ -330,6 +330,11 @@ impl Link {
         Err(RedisBackendError::Unavailable)
     }
 
+    /// How long the pause after a failure has to run, if one is running.
+    pub(crate) fn pause_left(&self) -> Option<Duration> {
+        self.pause.left()
+    }
+
     /// After a store timed out on a cluster's store-only connection: a new one in place
     /// of the one with `serial`, unless it is younger than [`REBUILD_EVERY`]. One whose
     /// stores kept meeting redirections during a resharding was seen to time out every
