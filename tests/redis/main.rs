@@ -6,6 +6,7 @@ mod common;
 mod faults;
 mod in_transit;
 mod late_stores;
+mod leases;
 mod sharing;
 
 use std::sync::Arc;

@@ -82,6 +82,21 @@ pub(super) async fn claim(
         .checked_add(timeout)
         .and_then(|wait| started.checked_add(wait))
         .unwrap_or_else(|| started + Duration::from_secs(86_400 * 365));
+    // Each look is bounded by the timeout, but a look begun just before the end, and the
+    // take-over after it, would outlast it: the whole wait is bounded too. A lease the
+    // server granted to a look cut short is given back (see `Unclaimed`).
+    tokio::time::timeout_at(ends, look_until(link, name, lease, ends))
+        .await
+        .unwrap_or(Claim::Compute(None))
+}
+
+/// [`claim`]'s looks, until `ends`.
+async fn look_until(
+    link: &Arc<Link>,
+    name: String,
+    lease: Duration,
+    ends: tokio::time::Instant,
+) -> Claim<Vec<u8>> {
     let Some(lease_name) = lease_name(&name, link.is_cluster()) else {
         return Claim::Compute(None);
     };
