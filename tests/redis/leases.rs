@@ -1,7 +1,7 @@
 //! The lease's faults on one server: a release that meets the pause, and a wait whose
 //! last look is slow.
 
-use jwm_cache::backend::{AsyncBackend, Claim};
+use jwm_cache::backend::{AsyncBackend, AsyncLookup, Claim};
 
 use super::*;
 
@@ -29,11 +29,16 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
     let failed = AsyncBackend::len(&backend, now).await;
     server.thaw();
     assert!(failed.is_err());
+    let paused = AsyncLookup::get(&backend, &7, now).await;
+    assert!(
+        matches!(paused, Err(RedisBackendError::Unavailable)),
+        "the backend is not paused: {paused:?}"
+    );
     let released = Instant::now();
     backend.release(lease.clone()).await;
     assert!(
-        released.elapsed() < Duration::from_millis(50),
-        "the release waited"
+        released.elapsed() < Duration::from_millis(150),
+        "the release waited for the pause"
     );
     // Polled on the server, for up to the pause and a second.
     let patience = pause + Duration::from_secs(1);

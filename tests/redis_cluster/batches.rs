@@ -125,23 +125,9 @@ pub(crate) async fn a_busy_node_fails_only_its_own_keys(cluster: &RedisCluster, 
     let on_busy: Vec<bool> = (0..KEYS)
         .map(|k| cluster.serves(busy, &name("busy", k)))
         .collect();
-    let mut admin = client(busy).unwrap();
-    let threshold = |ms: &str| {
-        redis::cmd("CONFIG")
-            .arg("SET")
-            .arg("busy-reply-threshold")
-            .arg(ms)
-            .to_owned()
-    };
-    threshold("10").exec(&mut admin).unwrap();
-    // A script that never ends, on a thread of its own: it ends when killed.
-    let script = std::thread::spawn(move || {
-        let mut raw = client(busy).unwrap();
-        let _killed = redis::cmd("EVAL")
-            .arg("while true do end")
-            .arg(0)
-            .exec(&mut raw);
-    });
+    // Ends the script and the low threshold however this part ends, so that a failure
+    // here does not leave the node busy for the parts after it.
+    let busy_node = BusyNode::start(busy);
     wait_for(Duration::from_secs(5), "the node to answer BUSY", || {
         let ping = redis::cmd("PING").exec(&mut client(busy).unwrap());
         ping.is_err_and(|e| e.code() == Some("BUSY"))
@@ -164,12 +150,7 @@ pub(crate) async fn a_busy_node_fails_only_its_own_keys(cluster: &RedisCluster, 
             other => failed_elsewhere.push((k, other.map_err(|e| e.to_string()))),
         }
     }
-    redis::cmd("SCRIPT")
-        .arg("KILL")
-        .exec(&mut client(busy).unwrap())
-        .unwrap();
-    script.join().unwrap();
-    threshold("5000").exec(&mut client(busy).unwrap()).unwrap();
+    drop(busy_node);
     let elsewhere = on_busy.iter().filter(|on| !**on).count();
     println!(
         "a busy node: {hits} hits of {elsewhere} keys elsewhere, {} failed there",
@@ -180,4 +161,57 @@ pub(crate) async fn a_busy_node_fails_only_its_own_keys(cluster: &RedisCluster, 
         "keys on healthy nodes failed: {failed_elsewhere:?}"
     );
     each_gets_its_own_value(&cache, 0..KEYS, |k| k + 11).await;
+}
+
+/// A primary running a script that never ends, with a short `busy-reply-threshold`, so
+/// that it answers `BUSY` at once; the script is killed and the threshold restored when
+/// dropped.
+struct BusyNode {
+    port: u16,
+    script: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BusyNode {
+    fn start(port: u16) -> Self {
+        set_busy_threshold(port, "10");
+        // On a thread of its own: the call returns when the script is killed.
+        let script = std::thread::spawn(move || {
+            let mut raw = client(port).unwrap();
+            let _killed = redis::cmd("EVAL")
+                .arg("while true do end")
+                .arg(0)
+                .exec(&mut raw);
+        });
+        BusyNode {
+            port,
+            script: Some(script),
+        }
+    }
+}
+
+impl Drop for BusyNode {
+    fn drop(&mut self) {
+        // Killed until its thread ends (a kill before the script began misses it), for
+        // at most 5 s: then the thread is left, rather than a join that may hang.
+        if let Some(script) = self.script.take() {
+            let started = std::time::Instant::now();
+            while !script.is_finished() && started.elapsed() < Duration::from_secs(5) {
+                if let Some(mut raw) = client(self.port) {
+                    let _ = redis::cmd("SCRIPT").arg("KILL").exec(&mut raw);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        set_busy_threshold(self.port, "5000");
+    }
+}
+
+fn set_busy_threshold(port: u16, ms: &str) {
+    if let Some(mut raw) = client(port) {
+        let _ = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("busy-reply-threshold")
+            .arg(ms)
+            .exec(&mut raw);
+    }
 }

@@ -198,6 +198,8 @@ pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
     }
 }
 
+/// The pause runs on the std clock: under tokio's paused clock (`test-util`) the
+/// sleeps end at once, and the tries come back to back.
 async fn release_after_pauses(link: &Link, lease: &Lease) {
     for _ in 0..RELEASE_TRIES {
         if let Some(left) = link.pause_left() {

@@ -28,8 +28,8 @@ use waiting::Waiting;
 
 /// The most keys in one `MGET`.
 const MOST_KEYS: usize = 256;
-/// The most keys in one `MGET` on a cluster, where redis-rs splits it into a command per
-/// slot. During a resharding a part may answer MOVED, which starts a refresh of the slot
+/// The most keys in one `MGET` on a cluster, where it is split into a command per slot
+/// (see `slots`). During a resharding a part may answer MOVED, which starts a refresh of the slot
 /// map, during which the connection sends nothing. Measured, not derived: with 128 tasks
 /// calling, batches of up to 111 keys held every request past the timeout and paused the
 /// backend (4 runs of 4); capped at 32, none did, with 128 or 256 tasks (5 runs of 5).
@@ -49,9 +49,9 @@ struct Lookup {
     deadline: Option<Instant>,
     /// `None` once answered.
     reply: Option<oneshot::Sender<Found>>,
-    /// One of a many-key call's: it shares each batch with single lookups (see
+    /// One of a many-key call's keys: it shares each batch with single lookups (see
     /// [`Waiting`]), rather than taking whole batches ahead of them.
-    bulk: bool,
+    among_many: bool,
 }
 
 impl Lookup {
@@ -86,7 +86,7 @@ pub(crate) struct Batcher {
 
 impl Batcher {
     /// The value under `name`: a `GET` when alone, else a place in the next `MGET`.
-    /// On a cluster too: redis-rs splits an `MGET` into a command per slot, which costs
+    /// On a cluster too: an `MGET` split into a command per slot (see `slots`) costs
     /// throughput (about 165 k against 200 k calls/s for plain `GET`s from 64 tasks),
     /// but plain `GET`s during a resharding each answered MOVED made it reread the slot
     /// map while holding every request, for over a second; split `MGET`s of at most 32
@@ -101,7 +101,7 @@ impl Batcher {
         self.look_up(link, name, true).await
     }
 
-    async fn look_up(&self, link: &Arc<Link>, name: String, bulk: bool) -> Found {
+    async fn look_up(&self, link: &Arc<Link>, name: String, among_many: bool) -> Found {
         let in_flight = InFlight::enter(&self.in_flight);
         if in_flight.alone {
             return link.get(&name).await;
@@ -111,7 +111,7 @@ impl Batcher {
             name,
             deadline: Instant::now().checked_add(link.timeout()),
             reply: Some(reply),
-            bulk,
+            among_many,
         };
         match self.enqueue(link, lookup) {
             // The driver answers within the timeout, a wait for an `MGET` ahead of this
@@ -151,8 +151,8 @@ impl Batcher {
     }
 }
 
-/// Sends what is queued as one `MGET` (at most `most` keys, single lookups first), again
-/// and again. A lookup that queues while a query is in flight waits at most for it,
+/// Sends what is queued as one `MGET` (at most `most` keys, half from each line while
+/// both wait: see [`Waiting::fill`]), again and again. A lookup that queues while a query is in flight waits at most for it,
 /// which is bounded by the timeout from its start (plus the driver's few synchronous
 /// steps before it), so every query awaited here must be. Those taken off the queue but
 /// left out of a batch wait for the next: their deadlines are kept with the batch's.
@@ -225,8 +225,8 @@ fn mget<'a>(lookups: impl Iterator<Item = &'a Lookup>) -> Cmd {
 /// The lookups whose deadlines are kept while `batch` is out: its own, and those
 /// waiting.
 fn watched<'a>(batch: &'a mut [Lookup], waiting: &'a mut Waiting) -> [&'a mut [Lookup]; 5] {
-    let [single_older, single_newer, bulk_older, bulk_newer] = waiting.slices();
-    [batch, single_older, single_newer, bulk_older, bulk_newer]
+    let [single_older, single_newer, many_older, many_newer] = waiting.slices();
+    [batch, single_older, single_newer, many_older, many_newer]
 }
 
 /// Adds to `waiting` the lookups queued while the scheduler runs the other tasks, for

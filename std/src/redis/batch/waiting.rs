@@ -3,7 +3,10 @@
 //! While both wait, each batch takes half of its keys from each line: a `get_many` of
 //! thousands of keys does not hold up every other caller for its whole length, and 64
 //! busy callers do not starve a `get_many` either (with single lookups always first,
-//! one of 100 keys during a resharding timed out 12 calls of 13).
+//! one of 100 keys during a resharding timed out 12 calls of 13). The price: beside
+//! busy callers a large `get_many` gets half of each batch, so it takes up to twice as
+//! long, within its one timeout for the whole call; and the many-key calls' line is
+//! first in, first out, so a small `get_many` waits behind a large one.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -17,21 +20,21 @@ use super::Lookup;
 #[derive(Default)]
 pub(super) struct Waiting {
     single: VecDeque<Lookup>,
-    bulk: VecDeque<Lookup>,
+    many: VecDeque<Lookup>,
 }
 
 impl Waiting {
     pub(super) fn is_empty(&self) -> bool {
-        self.single.is_empty() && self.bulk.is_empty()
+        self.single.is_empty() && self.many.is_empty()
     }
 
     pub(super) fn len(&self) -> usize {
-        self.single.len() + self.bulk.len()
+        self.single.len() + self.many.len()
     }
 
     pub(super) fn push(&mut self, lookup: Lookup) {
-        match lookup.bulk {
-            true => self.bulk.push_back(lookup),
+        match lookup.among_many {
+            true => self.many.push_back(lookup),
             false => self.single.push_back(lookup),
         }
     }
@@ -56,7 +59,7 @@ impl Waiting {
         timeout: Duration,
     ) {
         let half = most - most / 2;
-        let turns = [(&mut self.single, half), (&mut self.bulk, most)];
+        let turns = [(&mut self.single, half), (&mut self.many, most)];
         for (line, up_to) in turns {
             take_live(line, batch, up_to, now, timeout);
         }
@@ -66,8 +69,8 @@ impl Waiting {
     /// Every waiting lookup, for their deadlines to be kept while a batch is out.
     pub(super) fn slices(&mut self) -> [&mut [Lookup]; 4] {
         let (single_older, single_newer) = self.single.as_mut_slices();
-        let (bulk_older, bulk_newer) = self.bulk.as_mut_slices();
-        [single_older, single_newer, bulk_older, bulk_newer]
+        let (many_older, many_newer) = self.many.as_mut_slices();
+        [single_older, single_newer, many_older, many_newer]
     }
 }
 
