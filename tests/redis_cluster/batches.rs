@@ -12,7 +12,7 @@ use redis::cluster_routing::Slot;
 use super::common;
 use super::common::redis_cluster::{RedisCluster, client, wait_for};
 use super::common::redis_server::command_calls;
-use super::{cache, each_gets_its_own_value, name, stamped};
+use super::{Cache, cache, each_gets_its_own_value, name, stamped};
 
 pub(crate) async fn cross_nodes_and_each_caller_gets_its_own_value(
     cluster: &RedisCluster,
@@ -64,16 +64,7 @@ pub(crate) async fn a_large_get_many_does_not_hold_up_single_lookups(seeds: &[St
     const MANY: u64 = 4_000;
     const SINGLES: u64 = 8;
     let cache = cache(seeds, "fair");
-    let entries: Vec<(u64, StampedBytes<u64>)> = (0..MANY)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&(k + 7)))))
-        .collect();
-    let now = CacheInstant::ZERO;
-    let deadline = Ttl::from_secs(60).deadline_from(now);
-    cache
-        .backend()
-        .set_many(entries, deadline, now)
-        .await
-        .unwrap();
+    store_keys(&cache, MANY, |k| k + 7).await;
     let keys: Vec<u64> = (0..MANY).collect();
     let started = Instant::now();
     let many = async {
@@ -111,16 +102,7 @@ pub(crate) async fn a_large_get_many_does_not_hold_up_single_lookups(seeds: &[St
 pub(crate) async fn a_busy_node_fails_only_its_own_keys(cluster: &RedisCluster, seeds: &[String]) {
     const KEYS: u64 = 300;
     let cache = Arc::new(cache(seeds, "busy"));
-    let entries: Vec<(u64, StampedBytes<u64>)> = (0..KEYS)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&(k + 11)))))
-        .collect();
-    let now = CacheInstant::ZERO;
-    let deadline = Ttl::from_secs(60).deadline_from(now);
-    cache
-        .backend()
-        .set_many(entries, deadline, now)
-        .await
-        .unwrap();
+    store_keys(&cache, KEYS, |k| k + 11).await;
     let (busy, _) = cluster.primaries()[0];
     let on_busy: Vec<bool> = (0..KEYS)
         .map(|k| cluster.serves(busy, &name("busy", k)))
@@ -214,4 +196,18 @@ fn set_busy_threshold(port: u16, ms: &str) {
             .arg(ms)
             .exec(&mut raw);
     }
+}
+
+/// Stores keys `0..count` with `value(k)` for a minute, in one `set_many`.
+async fn store_keys(cache: &Cache<u64>, count: u64, value: fn(u64) -> u64) {
+    let entries: Vec<(u64, StampedBytes<u64>)> = (0..count)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&value(k)))))
+        .collect();
+    let now = CacheInstant::ZERO;
+    let deadline = Ttl::from_secs(60).deadline_from(now);
+    cache
+        .backend()
+        .set_many(entries, deadline, now)
+        .await
+        .unwrap();
 }
