@@ -1,6 +1,7 @@
 //! The near tier's faults against a real server: a flush, a killed tracking
-//! connection, tracking refused, a restarted server and a frozen one each leave no
-//! stale copy, and calls keep returning right values within the timeout.
+//! connection, tracking refused, a restarted server, a frozen one and a write given up
+//! mid-way each leave no stale copy, and calls keep returning right values within the
+//! timeout.
 
 mod common;
 
@@ -246,4 +247,36 @@ where
     assert!(withheld < BOUND + ONE_SHOT, "{withheld:?}");
     // Answered again, the copy is served again: nothing invalidated it.
     until("the copy served again", || async { served() }).await;
+}
+
+/// A write whose caller gives it up mid-way (it may still land) retires this process's
+/// copy at once, as a finished one does: the copy is not served while the write is held
+/// (`CLIENT PAUSE … WRITE`), before any invalidation could come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_given_up_mid_way_retires_the_copy() {
+    let server = RedisServer::start();
+    let writer = writer(&server, "near-given-up");
+    // A staleness bound far past the test: only the retirement can drop the copy.
+    let redis = RedisBackend::open(&server.url(0)).unwrap();
+    let near = NearBackend::new(redis, 1_000).staleness_bound(Duration::from_secs(60));
+    let reader: Reader = AsyncCacheBuilder::new()
+        .identifier("near-given-up")
+        .ttl(Duration::from_secs(60))
+        .build_with_backend(near);
+    writer.insert(1, 1).await.unwrap();
+    assert_eq!(copied(&reader, 1).await, Some(1));
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(2_000)
+        .arg("WRITE")
+        .query(&mut server.client(0))
+        .unwrap();
+    let given_up = tokio::time::timeout(Duration::from_millis(50), reader.insert(1, 2)).await;
+    assert!(given_up.is_err(), "the write was not held");
+    let copy = reader.backend().get_entry_inline(&1, reader.clock().now());
+    let _: () = redis::cmd("CLIENT")
+        .arg("UNPAUSE")
+        .query(&mut server.client(0))
+        .unwrap();
+    assert!(copy.is_none(), "the copy was still served: {copy:?}");
 }

@@ -90,7 +90,7 @@ where
     }
 
     /// Redis's `SET`, then this process's copy retired, whether it landed or not (one
-    /// that timed out may still land).
+    /// that timed out may still land), and also if the caller gives the write up.
     async fn set_within(
         &self,
         key: K,
@@ -102,11 +102,11 @@ where
         let encoded = self.codec.encode_owned(value).map_err(NearError::Codec)?;
         let name = self.redis.name(&key)?;
         let stripe = self.stripe(&name);
+        let _retired = Retire(|| self.retire(&key, stripe));
         let stored = self
             .redis
             .set_named(name, &encoded, deadline, now, budget)
             .await;
-        self.retire(&key, stripe);
         Ok(stored?)
     }
 
@@ -175,12 +175,13 @@ where
         Some(Ok(Some(self.copy(key, now)?)))
     }
 
-    /// Redis's `UNLINK`, then this process's copy retired.
+    /// Redis's `UNLINK`, then this process's copy retired (also if the caller gives the
+    /// removal up).
     async fn remove(&self, key: &Q, _now: Instant) -> Result<bool, Self::Error> {
         let name = self.redis.name(key)?;
         let stripe = self.stripe(&name);
+        let _retired = Retire(|| self.retire(key, stripe));
         let removed = self.redis.remove_named(name).await;
-        self.retire(key, stripe);
         Ok(removed?)
     }
 
@@ -316,6 +317,17 @@ where
             self.near.epochs.invalidate(stripe);
         }
         self.near.memory.remove(key);
+    }
+}
+
+/// Retires a key's copy when dropped: once its write or removal returns, or when the
+/// caller gives it up mid-way (it may still land, and this process's own invalidation
+/// could come only later).
+struct Retire<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Retire<F> {
+    fn drop(&mut self) {
+        (self.0)();
     }
 }
 
