@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::Lookup;
 
-/// Lookups taken off the queue and not yet sent, oldest first in each kind.
+/// Lookups taken off the queue and not yet sent, oldest first in each line.
 #[derive(Default)]
 pub(super) struct Waiting {
     single: VecDeque<Lookup>,
@@ -94,5 +94,96 @@ fn take_live(
         {
             batch.push(lookup);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::oneshot;
+
+    use super::*;
+    use crate::redis::batch::Found;
+
+    const TIMEOUT: Duration = Duration::from_millis(250);
+
+    /// A lookup of `name`, due at `deadline`, and its caller's end.
+    fn lookup(
+        name: &str,
+        among_many: bool,
+        deadline: Instant,
+    ) -> (Lookup, oneshot::Receiver<Found>) {
+        let (reply, found) = oneshot::channel();
+        let lookup = Lookup {
+            name: name.to_owned(),
+            deadline: Some(deadline),
+            reply: Some(reply),
+            among_many,
+        };
+        (lookup, found)
+    }
+
+    fn names(batch: &[Lookup]) -> Vec<&str> {
+        batch.iter().map(|lookup| lookup.name.as_str()).collect()
+    }
+
+    #[test]
+    fn while_both_lines_wait_each_gives_half_a_batch_oldest_first() {
+        let now = Instant::now();
+        let later = now + TIMEOUT;
+        let mut waiting = Waiting::default();
+        let mut callers = Vec::new();
+        for n in 0..6 {
+            let (single, found) = lookup(&format!("s{n}"), false, later);
+            callers.push(found);
+            waiting.push(single);
+            let (many, found) = lookup(&format!("m{n}"), true, later);
+            callers.push(found);
+            waiting.push(many);
+        }
+        let mut batch = Vec::new();
+        waiting.fill(&mut batch, 4, now, TIMEOUT);
+        assert_eq!(names(&batch), ["s0", "s1", "m0", "m1"]);
+        batch.clear();
+        // An odd size gives the single lookups the larger half.
+        waiting.fill(&mut batch, 5, now, TIMEOUT);
+        assert_eq!(names(&batch), ["s2", "s3", "s4", "m2", "m3"]);
+        batch.clear();
+        // A line that runs short leaves the rest of the batch to the other.
+        waiting.fill(&mut batch, 4, now, TIMEOUT);
+        assert_eq!(names(&batch), ["s5", "m4", "m5"]);
+        assert!(waiting.is_empty());
+        batch.clear();
+        for n in 6..9 {
+            let (single, found) = lookup(&format!("s{n}"), false, later);
+            callers.push(found);
+            waiting.push(single);
+        }
+        waiting.fill(&mut batch, 4, now, TIMEOUT);
+        assert_eq!(names(&batch), ["s6", "s7", "s8"]);
+    }
+
+    #[test]
+    fn lookups_past_their_deadline_or_given_up_are_left_out_and_the_batch_still_fills() {
+        let now = Instant::now();
+        let mut waiting = Waiting::default();
+        let (late, mut late_found) = lookup("late", false, now);
+        waiting.push(late);
+        let (gone, gone_found) = lookup("gone", false, now + TIMEOUT);
+        drop(gone_found);
+        waiting.push(gone);
+        let mut callers = Vec::new();
+        for n in 0..3 {
+            let (single, found) = lookup(&format!("s{n}"), false, now + TIMEOUT);
+            callers.push(found);
+            waiting.push(single);
+        }
+        let mut batch = Vec::new();
+        waiting.fill(&mut batch, 2, now, TIMEOUT);
+        assert_eq!(names(&batch), ["s0", "s1"]);
+        assert!(matches!(
+            late_found.try_recv(),
+            Ok(Err(crate::redis::RedisBackendError::Timeout(_)))
+        ));
+        assert_eq!(waiting.len(), 1);
     }
 }
