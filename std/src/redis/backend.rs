@@ -162,7 +162,9 @@ impl<K> RedisBackend<K> {
     /// its slot's primary, follows `MOVED` and `ASK` redirections, and finds the new
     /// primary after a failover; every operation stays bounded by the timeout, retries
     /// included. Batched lookups (`MGET`) are split by slot and each caller gets its own
-    /// key's answer; `get_many` joins those batches, key by key; `set_many` sends one
+    /// key's answer (a node's error reply, `BUSY` say, fails its own slot's keys only);
+    /// `get_many` joins those batches, key by key, sharing each with single lookups;
+    /// `set_many` sends one
     /// pipeline per slot, at most 64 at a time, on a connection of its own; `len` and
     /// `clear` walk every primary (see [`RedisBackendError::Unsettled`]).
     ///
