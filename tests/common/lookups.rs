@@ -39,6 +39,20 @@ pub(crate) fn stamped(value: &u64) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Stores keys `0..count` with `value(k)` for a minute, in one `set_many`.
+pub(crate) async fn store_keys(cache: &RedisCache<u64>, count: u64, value: fn(u64) -> u64) {
+    let entries: Vec<(u64, StampedBytes<u64>)> = (0..count)
+        .map(|k| (k, StampedBytes::from_stored(stamped(&value(k)))))
+        .collect();
+    let now = Instant::ZERO;
+    let deadline = Ttl::from_secs(60).deadline_from(now);
+    cache
+        .backend()
+        .set_many(entries, deadline, now)
+        .await
+        .unwrap();
+}
+
 /// Stores keys `0..count` in the first of `caches` (in one `set_many`) and 50 keys in
 /// each other, checks that each counts its own, then clears the first.
 pub(crate) async fn fill_then_clear_the_first(caches: &[RedisCache<u64>], count: u64) {

@@ -27,7 +27,7 @@ use redis::Commands;
 
 use common::lookups::{
     RedisCache as Cache, another_runtime, each_gets_its_own_value, fill_then_clear_the_first,
-    stamped, succeeds_within,
+    stamped, store_keys, succeeds_within,
 };
 
 fn cache<V: Clone>(url: &str, identifier: &str) -> Cache<V>
@@ -154,15 +154,7 @@ async fn clear_removes_every_batch_of_its_namespace_and_nothing_else() {
 async fn get_many_is_one_mget_and_set_many_one_pipeline() {
     let server = RedisServer::start();
     let cache: Cache<u64> = cache(&server.url(0), "batch");
-    let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
-        .collect();
-    let now = jwm_cache::time::Instant::ZERO;
-    cache
-        .backend()
-        .set_many(entries, Ttl::from_secs(60).deadline_from(now), now)
-        .await
-        .unwrap();
+    store_keys(&cache, 100, |k| k * 2).await;
     let keys: Vec<u64> = (0..110).collect();
     let values = cache.get_many(&keys).await.unwrap();
     assert_eq!(

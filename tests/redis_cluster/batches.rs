@@ -4,33 +4,23 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jwm_cache::Ttl;
-use jwm_cache::codec::StampedBytes;
-use jwm_cache::time::Instant as CacheInstant;
 use redis::cluster_routing::Slot;
 
 use super::common;
+use super::common::lookups::store_keys;
 use super::common::redis_cluster::{RedisCluster, client, wait_for};
 use super::common::redis_server::command_calls;
-use super::{Cache, cache, each_gets_its_own_value, name, stamped};
+use super::{cache, each_gets_its_own_value, name};
 
 pub(crate) async fn cross_nodes_and_each_caller_gets_its_own_value(
     cluster: &RedisCluster,
     seeds: &[String],
 ) {
     let cache = Arc::new(cache(seeds, "batch"));
-    let entries: Vec<(u64, StampedBytes<u64>)> = (0..100)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&(k * 2)))))
-        .collect();
     let slots: std::collections::HashSet<Slot> =
         (0..100).map(|k| Slot::for_key(name("batch", k))).collect();
     assert!(slots.len() > 90, "the keys span many slots");
-    let now = CacheInstant::ZERO;
-    cache
-        .backend()
-        .set_many(entries, Ttl::from_secs(60).deadline_from(now), now)
-        .await
-        .unwrap();
+    store_keys(&cache, 100, |k| k * 2).await;
     let keys: Vec<u64> = (0..110).collect();
     let values = cache.get_many(&keys).await.unwrap();
     let expected: Vec<Option<u64>> = (0..110).map(|k| (k < 100).then_some(k * 2)).collect();
@@ -196,18 +186,4 @@ fn set_busy_threshold(port: u16, ms: &str) {
             .arg(ms)
             .exec(&mut raw);
     }
-}
-
-/// Stores keys `0..count` with `value(k)` for a minute, in one `set_many`.
-async fn store_keys(cache: &Cache<u64>, count: u64, value: fn(u64) -> u64) {
-    let entries: Vec<(u64, StampedBytes<u64>)> = (0..count)
-        .map(|k| (k, StampedBytes::from_stored(stamped(&value(k)))))
-        .collect();
-    let now = CacheInstant::ZERO;
-    let deadline = Ttl::from_secs(60).deadline_from(now);
-    cache
-        .backend()
-        .set_many(entries, deadline, now)
-        .await
-        .unwrap();
 }

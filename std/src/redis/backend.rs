@@ -164,9 +164,9 @@ impl<K> RedisBackend<K> {
     /// included. Batched lookups (`MGET`) are split by slot and each caller gets its own
     /// key's answer (a node's error reply, `BUSY` say, fails its own slot's keys only);
     /// `get_many` joins those batches, key by key, sharing each with single lookups;
-    /// `set_many` sends one
-    /// pipeline per slot, at most 64 at a time, on a connection of its own; `len` and
-    /// `clear` walk every primary (see [`RedisBackendError::Unsettled`]).
+    /// `set_many` sends one pipeline per slot, at most 64 at a time, on a connection of
+    /// its own; `len` and `clear` walk every primary (see
+    /// [`RedisBackendError::Unsettled`]).
     ///
     /// Fails only on a malformed URL or an empty list; the cluster is contacted on
     /// first use.

@@ -24,16 +24,18 @@ impl Pause {
     }
 
     pub(crate) fn active(&self) -> bool {
-        // Cheap while healthy: one relaxed load, and the clock only when paused.
-        let until = self.until.load(Relaxed);
-        until != 0 && self.now() < until
+        self.left().is_some()
     }
 
     /// How long the pause has to run, if one is running.
     pub(crate) fn left(&self) -> Option<Duration> {
+        // Cheap while healthy: one relaxed load, and the clock only when paused.
         let until = self.until.load(Relaxed);
+        if until == 0 {
+            return None;
+        }
         let now = self.now();
-        (until != 0 && now < until).then(|| Duration::from_nanos(until - now))
+        (now < until).then(|| Duration::from_nanos(until - now))
     }
 
     /// Pauses for `pause` from now; true if no pause was running.

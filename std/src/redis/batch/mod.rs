@@ -29,10 +29,11 @@ use waiting::Waiting;
 /// The most keys in one `MGET`.
 const MOST_KEYS: usize = 256;
 /// The most keys in one `MGET` on a cluster, where it is split into a command per slot
-/// (see `slots`). During a resharding a part may answer MOVED, which starts a refresh of the slot
-/// map, during which the connection sends nothing. Measured, not derived: with 128 tasks
-/// calling, batches of up to 111 keys held every request past the timeout and paused the
-/// backend (4 runs of 4); capped at 32, none did, with 128 or 256 tasks (5 runs of 5).
+/// (see `slots`). During a resharding a part may answer MOVED, which starts a refresh of
+/// the slot map, during which the connection sends nothing. Measured, not derived: with
+/// 128 tasks calling, batches of up to 111 keys held every request past the timeout and
+/// paused the backend (4 runs of 4); capped at 32, none did, with 128 or 256 tasks (5
+/// runs of 5).
 const CLUSTER_MOST_KEYS: usize = 32;
 /// The most times the driver lets the other tasks run before an `MGET`, to take their
 /// lookups too (see `take_latecomers`). With 64 tasks calling, an `MGET` took 31 keys
@@ -152,10 +153,11 @@ impl Batcher {
 }
 
 /// Sends what is queued as one `MGET` (at most `most` keys, half from each line while
-/// both wait: see [`Waiting::fill`]), again and again. A lookup that queues while a query is in flight waits at most for it,
-/// which is bounded by the timeout from its start (plus the driver's few synchronous
-/// steps before it), so every query awaited here must be. Those taken off the queue but
-/// left out of a batch wait for the next: their deadlines are kept with the batch's.
+/// both wait: see [`Waiting::fill`]), again and again. A lookup that queues while a
+/// query is in flight waits at most for it, which is bounded by the timeout from its
+/// start (plus the driver's few synchronous steps before it), so every query awaited
+/// here must be. Those taken off the queue but left out of a batch wait for the next:
+/// their deadlines are kept with the batch's.
 async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
     let (timeout, cluster) = (link.timeout(), link.is_cluster());
     let most = match cluster {
