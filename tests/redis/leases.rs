@@ -1,5 +1,5 @@
-//! The lease's faults on one server: a release that meets the pause, and a wait whose
-//! last look is slow.
+//! The lease's faults on one server: a release that meets the pause, a wait whose last
+//! look is slow, and the lease taken over a value past its TTL.
 
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Claim};
 
@@ -87,4 +87,102 @@ async fn a_wait_for_a_lease_ends_in_time_when_its_last_look_is_slow() {
         waited < lease + timeout + Duration::from_millis(100),
         "waited {waited:?} for a lease of {lease:?} with a timeout of {timeout:?}"
     );
+}
+
+/// A record of `value` whose deadline (1 ms after the epoch) is long past, as a writer's
+/// stale window leaves it: the server still holds it, and it is no answer.
+fn past_its_ttl(value: u64) -> Vec<u8> {
+    [&1u64.to_le_bytes()[..], &stamped(&value)[..]].concat()
+}
+
+fn entry_name(identifier: &str, key: u64) -> String {
+    format!(
+        "jwm-cache:{identifier}:{}",
+        jwm_cache::key::PersistentDigest::persistent_digest(&key).unwrap()
+    )
+}
+
+/// A backend on `url` with a lease of `lease` and a timeout of 200 ms.
+fn leasing(url: &str, identifier: &str, lease: Duration) -> RedisBackend<u64> {
+    let options = RedisOptions::default().timeout(Duration::from_millis(200));
+    let mut backend = RedisBackend::<u64>::open_with(url, options)
+        .unwrap()
+        .with_identifier(identifier);
+    backend.use_lease(Ttl::from(lease));
+    backend
+}
+
+/// Over a value past its TTL the lease is taken, and held while another process
+/// holds it, until a fresh value lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_past_its_ttl_is_no_answer_and_its_lease_is_taken_over() {
+    let server = RedisServer::start();
+    let backend = leasing(&server.url(0), "stale", Duration::from_secs(30));
+    let mut raw = server.client(0);
+    let now = jwm_cache::time::Instant::ZERO;
+    let _: () = raw.set(entry_name("stale", 1), past_its_ttl(10)).unwrap();
+    let Claim::Compute(Some(lease)) = backend.claim(&1, now).await else {
+        panic!("the lease beside a value past its TTL was not taken");
+    };
+    let holder: String = raw.get(lease.name()).unwrap();
+    assert_eq!(holder, lease.token());
+
+    // Another process holds the lease of key 2: a look finds the old value and waits,
+    // until the holder stores a fresh one.
+    let name = entry_name("stale", 2);
+    let _: () = raw.set(&name, past_its_ttl(20)).unwrap();
+    let _: () = raw
+        .set_options(
+            format!("{name}:lease"),
+            "another process",
+            redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(30_000)),
+        )
+        .unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        let fresh = [&u64::MAX.to_le_bytes()[..], &stamped(&21)[..]].concat();
+        let _: () = raw.set(&name, fresh).unwrap();
+    });
+    let began = Instant::now();
+    let claimed = backend.claim(&2, now).await;
+    writer.join().unwrap();
+    match claimed {
+        Claim::Found(value) => assert_eq!(value.as_bytes(), stamped(&21)),
+        other => panic!("the fresh value was not found: {other:?}"),
+    }
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+}
+
+/// A take-over the server refuses (here an ACL that denies `SET`; as well, one whose
+/// answer is lost after the server granted it) ends the wait at once, as a failed look
+/// does. Polling on, the process would wait out the whole lease: in the lost answer's
+/// case, its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_take_over_computes_at_once() {
+    let server = RedisServer::start();
+    let mut raw = server.client(0);
+    let _: () = redis::cmd("ACL")
+        .arg(&[
+            "SETUSER", "noset", "on", ">secret", "~*", "&*", "+@all", "-set",
+        ])
+        .query(&mut raw)
+        .unwrap();
+    let _: () = raw.set(entry_name("refused", 3), past_its_ttl(30)).unwrap();
+    let url = format!("redis://noset:secret@127.0.0.1:{}/0", server.port);
+    let lease = Duration::from_secs(3);
+    let backend = leasing(&url, "refused", lease);
+    let began = Instant::now();
+    let claimed = backend.claim(&3, jwm_cache::time::Instant::ZERO).await;
+    let waited = began.elapsed();
+    assert!(matches!(claimed, Claim::Compute(None)), "{claimed:?}");
+    assert!(
+        waited < Duration::from_millis(500),
+        "waited {waited:?} after the take-over failed, with a lease of {lease:?}"
+    );
+    let leases: Vec<String> = raw.keys("*:lease").unwrap();
+    assert!(leases.is_empty(), "{leases:?}");
 }

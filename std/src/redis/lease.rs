@@ -125,16 +125,21 @@ async fn look_until(
                 unclaimed.lease = None;
                 return Claim::Found(bytes);
             }
-            Looked::Value(_) => {
-                if take_over_stale(link, &lease_name, &token, lease_ms).await {
-                    // A holder may have stored between the two commands: if so, the
-                    // lease goes back as `unclaimed` drops.
+            Looked::Value(_) => match take_over_stale(link, &lease_name, &token, lease_ms).await {
+                // A holder may have stored between the two commands: if so, the lease
+                // goes back as `unclaimed` drops.
+                Ok(true) => {
                     return match fresh_value(link, &name).await {
                         Some(bytes) => Claim::Found(bytes),
                         None => Claim::Compute(unclaimed.hand_over()),
                     };
                 }
-            }
+                Ok(false) => {}
+                // As for a look: the server may have granted the lease to a take-over
+                // whose answer was lost, and polling again would only find this
+                // process's own lease until it ran out. `unclaimed` gives it back.
+                Err(_) => return Claim::Compute(None),
+            },
             Looked::Busy => {}
             Looked::Unreadable => return Claim::Compute(None),
         }
@@ -269,15 +274,20 @@ fn read(answer: Value) -> Looked {
     }
 }
 
-/// Takes the lease next to a value past its TTL, if nobody holds it.
-async fn take_over_stale(link: &Link, lease_name: &str, token: &str, lease_ms: u64) -> bool {
+/// Takes the lease next to a value past its TTL, if nobody holds it: whether it did.
+async fn take_over_stale(
+    link: &Link,
+    lease_name: &str,
+    token: &str,
+    lease_ms: u64,
+) -> Result<bool, RedisBackendError> {
     let mut take = redis::cmd("SET");
     take.arg(lease_name)
         .arg(token)
         .arg("NX")
         .arg("PX")
         .arg(lease_ms);
-    matches!(link.query::<Value>(&take).await, Ok(Value::Okay))
+    Ok(matches!(link.query::<Value>(&take).await?, Value::Okay))
 }
 
 /// The value of the entry `name`, if it is there and not past its TTL.
