@@ -232,12 +232,23 @@ where
             Some(Ok(Some(_)))
         )
     };
+    // A time read before the freeze, as by a caller that then awaited other lookups.
+    let before = clock.now();
     // Invalidations it may have sent can no longer reach this process.
     server.freeze();
     let frozen = Instant::now();
     until("the copy withheld", || async { !served() }).await;
     let withheld = frozen.elapsed();
     let tracking = reader.backend().is_tracking();
+    // Nor is it served to a lookup given that earlier time: the bound is in real time.
+    // (Not a copy, the lookup goes to the frozen server: pending.)
+    let late = std::pin::pin!(reader.backend().get_entry(&1, before))
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    assert!(
+        !matches!(late, std::task::Poll::Ready(Ok(Some(_)))),
+        "a copy past the bound served at a time read before it"
+    );
     server.thaw();
     eprintln!(
         "a silent server's copies withheld after {withheld:?} ({})",

@@ -160,7 +160,10 @@ where
         key: &Q,
         now: Instant,
     ) -> impl Future<Output = Result<Option<Entry<V>>, Self::Error>> + Send {
-        match self.copy(key, now) {
+        // The bound is checked against the system time read here, not `now`, even where
+        // `now` is system time: a caller may have read it before awaiting other lookups
+        // (`get_many` with a stale window goes key by key), and the bound is in real time.
+        match self.copy_at(key, now, SystemClock.now()) {
             Some(copy) => NearLookup::Copied(Some(copy)),
             None => NearLookup::Fetching(Box::pin(self.fetch(key, now))),
         }
@@ -194,7 +197,8 @@ where
         Q: Sized + Sync,
         V: Send,
     {
-        let (epochs, system_now) = (&self.near.epochs, self.system_now(now));
+        // Read here, as in `get_entry`: `now` may have been read before an await.
+        let (epochs, system_now) = (&self.near.epochs, SystemClock.now());
         let mut found: Vec<Option<V>> = keys
             .iter()
             .map(|key| {
@@ -277,7 +281,16 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let system_now = self.system_now(now);
+        self.copy_at(key, now, self.system_now(now))
+    }
+
+    /// [`copy`](Self::copy), with the staleness bound checked at `system_now`.
+    #[inline]
+    fn copy_at<Q>(&self, key: &Q, now: Instant, system_now: Instant) -> Option<Entry<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let copy = self
             .near
             .memory
