@@ -104,6 +104,10 @@ const STALENESS_BOUND: Duration = Duration::from_secs(1);
 ///   gossips a new node within a second or so, normally long before slots move to it).
 ///   Writes it takes before then could leave a copy stale: add nodes before moving
 ///   slots to them, as `redis-cli --cluster add-node` and `reshard` do.
+/// - Values change only by commands on keys, or by `FLUSHALL`/`FLUSHDB` (which retire
+///   every copy). `SWAPDB` replaces a whole database and the server sends no
+///   invalidation for it (checked on Redis 7.0): never swap a database a near tier
+///   reads, or its copies are served until their TTL.
 /// - A key's `Eq` agrees with its [`PersistentHash`](jwm_cache_core::PersistentHash):
 ///   copies are found by `Eq`, Redis entries by digest, as for any key shared across
 ///   processes.
