@@ -1,10 +1,13 @@
 //! The connection to the server: bounded operations, and a pause after a failure.
 
+mod connections;
 mod writes;
 
+use connections::{Lane, Made};
+
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use redis::aio::ConnectionManagerConfig;
@@ -13,7 +16,7 @@ use redis::cluster_routing::{
     SingleNodeRoutingInfo,
 };
 use redis::{Cmd, FromRedisValue, Value};
-use tokio::runtime::{self, Handle};
+use tokio::runtime;
 
 use super::RedisBackendError;
 use super::endpoint::{Connection, Endpoint};
@@ -41,27 +44,6 @@ pub(crate) struct Link {
     made: AtomicU64,
 }
 
-/// A connection of one runtime and lane, and when it was made.
-struct Made {
-    runtime: runtime::Id,
-    lane: Lane,
-    connection: Connection,
-    at: std::time::Instant,
-    /// Tells it from the connections made before and after it.
-    serial: u64,
-}
-
-/// The youngest a cluster connection may be and still be dropped to be made anew: so
-/// that a burst of failures (every caller of a dead node at once) rebuilds it once.
-const REBUILD_EVERY: Duration = Duration::from_millis(500);
-
-impl Made {
-    /// Old enough to be dropped and made anew (see [`REBUILD_EVERY`]).
-    fn rebuildable(&self) -> bool {
-        self.at.elapsed() >= REBUILD_EVERY
-    }
-}
-
 impl Link {
     pub(crate) fn new(
         endpoint: Result<Endpoint, RedisBackendError>,
@@ -87,52 +69,6 @@ impl Link {
         }
     }
 
-    /// This runtime's connection for `lane`, made on its first use here.
-    async fn connection(&self, lane: Lane) -> Result<(runtime::Id, Connection), RedisBackendError> {
-        let (runtime, connection, _) = self.connection_and_serial(lane).await?;
-        Ok((runtime.id(), connection))
-    }
-
-    /// [`connection`](Self::connection), and its serial, with the runtime's handle. A
-    /// failure (a bad URL, no runtime) spends a unit of tokio's cooperative budget, as
-    /// failing for the pause does (see [`not_paused`](Self::not_paused)).
-    async fn connection_and_serial(
-        &self,
-        lane: Lane,
-    ) -> Result<(Handle, Connection, u64), RedisBackendError> {
-        let made = self.find_or_make(lane);
-        if made.is_err() {
-            tokio::task::consume_budget().await;
-        }
-        made
-    }
-
-    fn find_or_make(&self, lane: Lane) -> Result<(Handle, Connection, u64), RedisBackendError> {
-        let handle = Handle::try_current().map_err(|_| RedisBackendError::Unavailable)?;
-        let runtime = handle.id();
-        let mut connections = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let found = connections
-            .iter()
-            .find(|made| made.runtime == runtime && made.lane == lane);
-        if let Some(made) = found {
-            return Ok((handle, made.connection.clone(), made.serial));
-        }
-        let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
-        let connection = endpoint.connect_lazily(&self.config, self.timeout)?;
-        let serial = self.made.fetch_add(1, Relaxed);
-        connections.push(Made {
-            runtime,
-            lane,
-            connection: connection.clone(),
-            at: std::time::Instant::now(),
-            serial,
-        });
-        Ok((handle, connection, serial))
-    }
-
     /// The server, or why the URL could not name one.
     pub(crate) fn endpoint(&self) -> Result<&Endpoint, &RedisBackendError> {
         self.endpoint.as_ref()
@@ -146,22 +82,6 @@ impl Link {
     /// The bound on any one operation.
     pub(crate) fn timeout(&self) -> Duration {
         self.timeout
-    }
-
-    /// Forgets `runtime`'s connections after a failure that it would not recover from by
-    /// itself (it reconnects only after I/O errors; a refused login, say, would stick).
-    fn forget(&self, runtime: runtime::Id) {
-        self.drop_connections(|made| made.runtime == runtime);
-    }
-
-    /// Drops the connections `dropped` picks: the next operation of their runtime and
-    /// lane makes a new one (those in use finish on theirs).
-    fn drop_connections(&self, dropped: impl Fn(&Made) -> bool) {
-        let mut connections = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        connections.retain(|made| !dropped(made));
     }
 
     /// Runs `command`, bounded by the timeout.
@@ -308,16 +228,6 @@ impl Link {
         Err(failure)
     }
 
-    /// After a timeout or a connection failure on a cluster, with the pause: a new
-    /// connection for `runtime`, made by the first operation after the pause, unless
-    /// its connections are younger than [`REBUILD_EVERY`]. redis-rs's cluster client
-    /// rereads the slot map only when a node answers MOVED, and a dead primary answers
-    /// nothing: it would retry that address forever. A new connection reads the map
-    /// afresh, so calls find the promoted replica once the cluster has failed over.
-    fn rebuild(&self, runtime: runtime::Id) {
-        self.drop_connections(|made| made.runtime == runtime && made.rebuildable());
-    }
-
     /// `Unavailable` while the backend is paused: an operation fails at once, and spends
     /// a unit of tokio's cooperative budget. Failing touches no tokio resource: without
     /// it a task calling in a loop never yields while the pause runs, and starves the
@@ -333,15 +243,6 @@ impl Link {
     /// How long the pause after a failure has to run, if one is running.
     pub(crate) fn pause_left(&self) -> Option<Duration> {
         self.pause.left()
-    }
-
-    /// After a store timed out on a cluster's store-only connection: a new one in place
-    /// of the one with `serial`, unless it is younger than [`REBUILD_EVERY`]. One whose
-    /// stores kept meeting redirections during a resharding was seen to time out every
-    /// request from then on (for 15 s and more after the slots had settled), and stores
-    /// do not pause the backend and rebuild, as lookups do.
-    fn replace(&self, serial: u64) {
-        self.drop_connections(|made| made.serial == serial && made.rebuildable());
     }
 
     /// Starts the pause after a failure, here or seen elsewhere (a removal whose
@@ -360,16 +261,6 @@ impl Link {
             );
         }
     }
-}
-
-/// Which connection an operation uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lane {
-    /// Lookups, small stores and everything else, multiplexed.
-    Shared,
-    /// Stores that would hold up everyone else: large values, behind their bytes, and a
-    /// cluster's `set_many`, behind its redirections.
-    Bulk,
 }
 
 /// What an operation's failure does to the others.

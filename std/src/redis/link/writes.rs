@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use redis::{Cmd, Pipeline};
 
-use super::{Failure, Lane, Link, is_connection_failure};
+use super::connections::Lane;
+use super::{Failure, Link, is_connection_failure};
 use crate::redis::RedisBackendError;
 use crate::redis::endpoint::Connection;
 use crate::redis::in_transit::Awaited;
