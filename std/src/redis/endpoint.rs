@@ -5,6 +5,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
+use redis::io::tcp::TcpSettings;
 use redis::{Client, Cmd, ConnectionInfo, IntoConnectionInfo, Pipeline, RedisFuture, Value};
 
 use super::RedisBackendError;
@@ -28,7 +29,9 @@ pub(crate) enum Endpoint {
 impl Endpoint {
     /// The server at `url`.
     pub(crate) fn single(url: &str) -> Result<Self, RedisBackendError> {
-        Ok(Endpoint::Single(Client::open(url)?))
+        Ok(Endpoint::Single(Client::open(with_our_tcp(
+            url.into_connection_info()?,
+        ))?))
     }
 
     /// The cluster that any of `seeds` belongs to. Every operation is bounded by
@@ -44,9 +47,10 @@ impl Endpoint {
         }
         let seeds = seeds
             .iter()
-            .map(|seed| seed.as_ref().into_connection_info())
+            .map(|seed| seed.as_ref().into_connection_info().map(with_our_tcp))
             .collect::<Result<Vec<_>, _>>()?;
         let client = ClusterClientBuilder::new(seeds.clone())
+            .tcp_settings(tcp_settings())
             .connection_timeout(timeout)
             .response_timeout(timeout)
             .retries(16)
@@ -84,6 +88,33 @@ impl Endpoint {
     }
 }
 
+/// How long data sent on a connection may go unacknowledged before the kernel drops
+/// the connection (`TCP_USER_TIMEOUT`, Linux). A server that vanishes without a reset
+/// (a partition, a host gone) would otherwise keep its connection "up" until the kernel
+/// gives up retransmitting, about 15 minutes: every call would time out on it (only an
+/// I/O error makes a connection reconnect), and a store given up on might land when the
+/// path came back, after newer writes. Dropped within this time, a store either reached
+/// the server's kernel (and runs in order) or never will; and a connection's stores are
+/// followed for longer (`in_transit`'s probes: 10 s). A slow server still acknowledges
+/// at once: only a dead path trips it.
+#[cfg(target_os = "linux")]
+pub(crate) const UNACKNOWLEDGED_FOR: Duration = Duration::from_secs(5);
+
+/// The TCP settings of every connection: no Nagle delay (a small command would wait for
+/// the acknowledgement of the one before), and [`UNACKNOWLEDGED_FOR`] where there is
+/// such a setting.
+pub(crate) fn tcp_settings() -> TcpSettings {
+    let settings = TcpSettings::default().set_nodelay(true);
+    #[cfg(target_os = "linux")]
+    let settings = settings.set_user_timeout(UNACKNOWLEDGED_FOR);
+    settings
+}
+
+/// `info` with [`tcp_settings`].
+fn with_our_tcp(info: ConnectionInfo) -> ConnectionInfo {
+    info.set_tcp_settings(tcp_settings())
+}
+
 /// A multiplexed connection to one server or to every node of a cluster; cheap to clone.
 #[derive(Clone)]
 pub(crate) enum Connection {
@@ -117,6 +148,33 @@ impl ConnectionLike for Connection {
         match self {
             Connection::Single(c) => c.get_db(),
             Connection::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_ours(settings: &TcpSettings) {
+        assert!(settings.nodelay());
+        #[cfg(target_os = "linux")]
+        assert_eq!(settings.user_timeout(), Some(UNACKNOWLEDGED_FOR));
+    }
+
+    #[test]
+    fn connections_send_at_once_and_drop_a_dead_path() {
+        let Ok(Endpoint::Single(client)) = Endpoint::single("redis://127.0.0.1:1/") else {
+            panic!("not one server");
+        };
+        assert_ours(client.get_connection_info().tcp_settings());
+        let seeds = ["redis://127.0.0.1:1/", "redis://127.0.0.1:2/"];
+        let Ok(Endpoint::Cluster { seeds, .. }) = Endpoint::cluster(&seeds, Duration::from_secs(1))
+        else {
+            panic!("not a cluster");
+        };
+        for seed in &seeds {
+            assert_ours(seed.tcp_settings());
         }
     }
 }
