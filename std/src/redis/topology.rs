@@ -107,6 +107,16 @@ impl Topology {
     }
 }
 
+/// Whether a `CLUSTER INFO` reply says the answering node sees the cluster up
+/// (`cluster_state:ok`). A primary cut off from the others' majority says `fail` once
+/// the node timeout has passed, while its own `CLUSTER NODES` still lists everyone as
+/// up (their failure is only suspected, `fail?`, from its side).
+pub(crate) fn cluster_state_ok(info: &str) -> bool {
+    info.lines()
+        .find_map(|line| line.strip_prefix("cluster_state:"))
+        .is_some_and(|state| state.trim() == "ok")
+}
+
 /// The address clients reach a node at, from `ip:port@bus[,hostname]`: the IP, as
 /// redis-rs names its connections by the preferred endpoint that `CLUSTER SLOTS` gives
 /// (the IP unless the cluster is set to prefer hostnames); the hostname only if there
@@ -139,6 +149,19 @@ ed60 127.0.0.1:7006@7106 slave 8109 0 1796212844134 6 connected
 
     fn node(port: u16) -> Node {
         ("127.0.0.1".to_string(), port)
+    }
+
+    #[test]
+    fn the_cluster_state_is_read_from_cluster_info() {
+        let info = |state: &str| {
+            format!(
+                "cluster_enabled:1\r\ncluster_state:{state}\r\ncluster_slots_assigned:16384\r\n"
+            )
+        };
+        assert!(cluster_state_ok(&info("ok")));
+        assert!(!cluster_state_ok(&info("fail")));
+        assert!(!cluster_state_ok("cluster_slots_assigned:16384\r\n"));
+        assert!(!cluster_state_ok(""));
     }
 
     #[test]

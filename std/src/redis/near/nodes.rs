@@ -7,7 +7,7 @@ use redis::{AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, Proto
 
 use super::tracking::{Invalidations, Tracked};
 use crate::redis::endpoint::Endpoint;
-use crate::redis::topology::{Node, Topology};
+use crate::redis::topology::{Node, Topology, cluster_state_ok};
 
 /// What a near tier tracks: one server, or every node of a cluster.
 pub(crate) enum Server {
@@ -124,14 +124,23 @@ async fn nodes_through(tracked: &Tracked, seed: &ConnectionInfo) -> redis::Redis
 
 /// Every node that is up, as the node on `connection` sees the cluster; an error unless
 /// every slot has a primary that is up and has an address, which the list then holds:
-/// tracking fewer nodes than take writes would miss invalidations.
+/// tracking fewer nodes than take writes would miss invalidations. An error too unless
+/// that node sees the cluster up: one cut off from the majority still lists every node
+/// as up, while the others may promote its replica, whose values its copies no longer
+/// match (see [`cluster_state_ok`]).
 pub(super) async fn nodes_seen(
     connection: &mut MultiplexedConnection,
 ) -> redis::RedisResult<Vec<Node>> {
-    let reply: String = redis::cmd("CLUSTER")
+    let (info, reply): (String, String) = redis::pipe()
+        .cmd("CLUSTER")
+        .arg("INFO")
+        .cmd("CLUSTER")
         .arg("NODES")
         .query_async(connection)
         .await?;
+    if !cluster_state_ok(&info) {
+        return Err(unsettled("the node sees the cluster down"));
+    }
     // A slot moving between nodes that are tracked needs nothing: the key's removal
     // from the old node is an invalidation.
     let topology = Topology::read(&reply);
