@@ -256,3 +256,47 @@ async fn a_clear_during_a_slow_store_is_not_overtaken_by_it() {
     assert_eq!(leader.await.unwrap(), 10);
     assert_eq!(cache.get(&1).await, Ok(None), "the clear came last");
 }
+
+/// A leader holding a lease settles its waiters before it gives the lease back: they
+/// get its value, or its error, without waiting for that round trip (here 10 s).
+#[tokio::test(start_paused = true)]
+async fn waiters_do_not_wait_for_the_leader_to_give_its_lease_back() {
+    for fails in [false, true] {
+        let backend = common::SlowBackend::<u64, u64>::new(Duration::from_millis(1))
+            .with_lease(Duration::from_secs(10));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let how = if fails {
+            || Err("down".to_string())
+        } else {
+            || Ok(7)
+        };
+        let memo = Arc::new(
+            AsyncMemoized::fallible_builder(first_run_fails(&runs, how))
+                .build_with_backend(backend),
+        );
+        let began = tokio::time::Instant::now();
+        let leader = {
+            let memo = Arc::clone(&memo);
+            tokio::spawn(async move { memo.try_call(5).await })
+        };
+        settle().await;
+        let waiter = {
+            let memo = Arc::clone(&memo);
+            tokio::spawn(async move { (memo.try_call(5).await, began.elapsed()) })
+        };
+        let (value, waited) = waiter.await.unwrap();
+        let expected = if fails {
+            Err("down".to_string())
+        } else {
+            Ok(7)
+        };
+        assert_eq!(value, expected);
+        assert!(
+            waited < Duration::from_secs(5),
+            "the waiter took {waited:?}"
+        );
+        assert_eq!(leader.await.unwrap(), expected);
+        assert_eq!(memo.cache().backend().released.load(SeqCst), 1);
+        assert_eq!(runs.load(SeqCst), 1);
+    }
+}

@@ -28,7 +28,9 @@ use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, Deadline, Entry, Lookup};
+use jwm_cache::backend::{
+    AsyncBackend, AsyncLookup, Backend, Claim, Deadline, Entry, Lease, Lookup,
+};
 use jwm_cache::{memory::MemoryBackend, time::Instant};
 
 /// An async backend over memory that yields and sleeps before every operation, as a
@@ -41,6 +43,10 @@ pub(crate) struct SlowBackend<K, E> {
     /// What it reports as a call's budget (see `AsyncBackend::call_budget`).
     budget: Option<Duration>,
     down: AtomicBool,
+    /// With `Some`, every claim is granted a lease, whose release takes this long.
+    release_latency: Option<Duration>,
+    /// Leases given back.
+    pub(crate) released: AtomicUsize,
     /// Operations that reached the store.
     pub(crate) ops: AtomicUsize,
     /// Stores begun, whether or not they have landed.
@@ -71,6 +77,8 @@ impl<K, E> SlowBackend<K, E> {
             clear_latency: latency,
             budget: None,
             down: AtomicBool::new(false),
+            release_latency: None,
+            released: AtomicUsize::new(0),
             ops: AtomicUsize::new(0),
             sets_started: AtomicUsize::new(0),
         }
@@ -79,6 +87,13 @@ impl<K, E> SlowBackend<K, E> {
     /// A `clear` takes `latency`, as one walking a large keyspace would.
     pub(crate) fn with_clear_latency(mut self, latency: Duration) -> Self {
         self.clear_latency = latency;
+        self
+    }
+
+    /// Grants a lease to every claim, as a backend shared across processes does; giving
+    /// one back takes `latency`.
+    pub(crate) fn with_lease(mut self, latency: Duration) -> Self {
+        self.release_latency = Some(latency);
         self
     }
 
@@ -138,6 +153,21 @@ where
 
     fn call_budget(&self) -> Option<Duration> {
         self.budget
+    }
+
+    fn claim(&self, _: &K, _: Instant) -> impl Future<Output = Claim<E>> + Send {
+        let lease = self
+            .release_latency
+            .map(|_| Lease::new("lease".into(), "token".into()));
+        std::future::ready(Claim::Compute(lease))
+    }
+
+    fn release(&self, _: Lease) -> impl Future<Output = ()> + Send {
+        let latency = self.release_latency.unwrap_or_default();
+        async move {
+            tokio::time::sleep(latency).await;
+            self.released.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Down>> + Send {

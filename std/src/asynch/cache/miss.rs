@@ -173,12 +173,14 @@ where
         let value = match computed {
             Ok(value) => value,
             Err(failure) => {
-                // Given back at once: another process may compute instead.
-                lease.give_back().await;
+                // Dropped unsettled, an abandoned lead hands over to a waiter.
                 if let (Failure::Error(e), Some(lead)) = (&failure, lead) {
                     lead.fail::<E, X>(e);
                 }
-                // Dropped unsettled, an abandoned lead hands over to a waiter.
+                // Given back at once, so that another process may compute instead; after
+                // this process's waiters have the error, so they neither wait for the
+                // round trip nor, if this call is dropped during it, compute again.
+                lease.give_back().await;
                 return Err(failure);
             }
         };
@@ -195,13 +197,14 @@ where
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
         }
-        // Stored first, so that a process waiting for the lease finds the value.
-        lease.give_back().await;
         if let Some(lead) = lead {
             // Withdrawn only now, so callers arriving during the store waited for it.
             FlightTable::withdraw(self, &lead.key, &lead.flight);
             lead.settle(&value);
         }
+        // After the store, so that a process waiting for the lease finds the value; after
+        // the settling, so that this process's waiters do not wait for the round trip.
+        lease.give_back().await;
         Ok(Computed { value, stored })
     }
 
