@@ -300,3 +300,38 @@ async fn waiters_do_not_wait_for_the_leader_to_give_its_lease_back() {
         assert_eq!(runs.load(SeqCst), 1);
     }
 }
+
+/// Without single-flight, a computation under way when its key is removed, cleared or
+/// written keeps its value out of the cache, as a detached flight does: it read what
+/// the write was meant to replace. Its caller still gets it.
+#[tokio::test(start_paused = true)]
+async fn without_single_flight_a_write_during_a_computation_keeps_its_value_out() {
+    for write in ["remove", "clear", "insert"] {
+        let cache: Arc<AsyncCache<u32, u32>> =
+            Arc::new(AsyncCache::builder().single_flight(false).build());
+        let computing = {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move {
+                cache
+                    .get_or_insert_with(1, || async {
+                        sleep(Duration::from_secs(1)).await;
+                        10
+                    })
+                    .await
+            })
+        };
+        settle().await;
+        match write {
+            "remove" => drop(cache.remove(&1).await.unwrap()),
+            "clear" => cache.clear().await.unwrap(),
+            _ => cache.insert(1, 20).await.unwrap(),
+        }
+        assert_eq!(computing.await.unwrap(), 10, "{write}");
+        let left = (write == "insert").then_some(20);
+        assert_eq!(cache.get(&1).await, Ok(left), "after a {write}");
+        // A computation begun after the write stores as usual.
+        cache.remove(&1).await.unwrap();
+        assert_eq!(cache.get_or_insert_with(1, || async { 30 }).await, 30);
+        assert_eq!(cache.get(&1).await, Ok(Some(30)));
+    }
+}

@@ -312,3 +312,52 @@ fn a_refresh_dropped_with_its_runtime_leaves_the_key_free_to_refresh() {
         "the key refreshes again"
     );
 }
+
+/// A refresh still running when its entry expires and a caller computes the key anew
+/// (alone: it does not wait for a refresh) does not overwrite that newer value.
+#[tokio::test]
+async fn a_slow_refresh_does_not_overwrite_a_newer_value() {
+    let clock = ManualClock::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (counted, shut) = (Arc::clone(&runs), Arc::clone(&gate));
+    let memo = AsyncMemoized::builder(move |n: u32| {
+        let (run, shut) = (counted.fetch_add(1, SeqCst), Arc::clone(&shut));
+        async move {
+            if run == 1 {
+                let _pass = shut.acquire().await.unwrap();
+            }
+            n * 10 + run as u32
+        }
+    })
+    .ttl(60 * SECOND)
+    .refresh_after(45 * SECOND)
+    .clock(clock.clone())
+    .build();
+    assert_eq!(memo.call(1).await, 10);
+    clock.advance(50 * SECOND);
+    // Due: the old value, and a refresh (run 1) that waits at the gate.
+    assert_eq!(memo.call(1).await, 10);
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(runs.load(SeqCst), 2, "the refresh is running");
+    // Expired while the refresh runs: this call computes run 2 and stores it.
+    clock.advance(20 * SECOND);
+    assert_eq!(memo.call(1).await, 12);
+    gate.add_permits(1);
+    for _ in 0..10_000 {
+        if memo.cache_counters().refreshes + memo.cache_counters().refresh_failures > 1 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..10_000 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        memo.cache().get(&1).await.unwrap(),
+        Some(12),
+        "the older refresh overwrote the newer value"
+    );
+}

@@ -246,3 +246,25 @@ fn a_computation_asking_for_its_own_key_does_not_wait_for_itself() {
     let value = cache.get_or_insert_with(1, || cache.get_or_insert_with(1, || 10) + 1);
     assert_eq!(value, 11);
 }
+
+#[test]
+fn without_single_flight_a_removal_during_a_computation_keeps_its_value_out() {
+    let cache: Arc<SyncCache<&str, u64>> =
+        Arc::new(SyncCacheBuilder::new().single_flight(false).build());
+    let (entered, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
+    let computing = {
+        let (cache, entered, gate) = (cache.clone(), entered.clone(), gate.clone());
+        thread::spawn(move || {
+            cache.get_or_insert_with("k", || {
+                entered.fetch_add(1, Ordering::SeqCst);
+                gate.wait();
+                1
+            })
+        })
+    };
+    wait_until(|| entered.load(Ordering::SeqCst) == 1);
+    cache.remove(&"k").unwrap();
+    gate.open();
+    assert_eq!(computing.join().unwrap(), 1, "its caller still gets it");
+    assert_eq!(cache.get(&"k").unwrap(), None, "but it is not stored");
+}

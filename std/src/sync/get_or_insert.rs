@@ -225,6 +225,11 @@ where
                 }
             };
         };
+        // Alone, the computation's value is kept out by a write of the key meanwhile, as
+        // a detached flight's is.
+        let alone = lead
+            .is_none()
+            .then(|| self.lock(&key).flights.solo_ticket(&key));
         #[cfg(feature = "metrics")]
         let computing = std::time::Instant::now();
         let computed = f();
@@ -244,10 +249,11 @@ where
             }
         };
         let Some(lead) = lead else {
-            let _counted = self
-                .lock(&key)
-                .cache
-                .insert_ref_with_ttl_at(key, &value, ttl, now);
+            let mut shard = self.lock(&key);
+            if alone.is_none_or(|ticket| shard.flights.solo_may_store(&key, ticket)) {
+                let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
+            }
+            drop(shard);
             self.notify.deliver();
             return Ok(value);
         };

@@ -38,8 +38,8 @@ use crate::shards;
 /// returns `Err`, one waiter takes over; nobody hangs and errors are never cached.
 /// The function always runs without any lock held, so it may itself use the cache, recursion included (a computation
 /// that asks for its own key runs that inner call alone). `clear` and `remove`
-/// detach computations in flight: their result still reaches their callers but is
-/// not stored.
+/// detach computations in flight, single-flight or not: their result still reaches
+/// their callers but is not stored.
 ///
 /// A `SyncCache` is cheap to clone, and clones share everything: keep one in
 /// application state and clone it into each thread.

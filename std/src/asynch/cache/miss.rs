@@ -4,14 +4,16 @@
 use std::future::Future;
 use std::hash::Hash;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::claim::{Claim, Lease};
-use crate::flight::{Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role};
+use crate::flight::{
+    Caller, ErrorSharing, Failure, Flight, FlightTable, Flights, Joiner, Lead, Next, Role, Ticket,
+};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
 pub(crate) struct Computed<V, Err> {
@@ -146,6 +148,9 @@ where
                 }
             };
         };
+        // Alone, the computation is counted, so that a write of the key meanwhile keeps
+        // its value out as it keeps out a detached flight's.
+        let alone = lead.is_none().then(|| Alone::begin(&self.flights, &key));
         // The leader asks a backend shared across processes for the key's lease: another
         // process may be computing it already, and hand its value over.
         let mut lease = Held::<K, _, _>::new(&self.backend);
@@ -190,9 +195,11 @@ where
             // the flight cannot land between the check and the store.
             let gate = self.gate_within(&mut storing).await;
             let ours = gate.is_some()
-                && lead
-                    .as_ref()
-                    .is_none_or(|lead| self.flights().is_current(&lead.key, &lead.flight));
+                && match (&lead, &alone) {
+                    (Some(lead), _) => self.flights().is_current(&lead.key, &lead.flight),
+                    (None, Some(alone)) => self.flights().solo_may_store(&key, alone.ticket),
+                    (None, None) => true,
+                };
             if ours {
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
@@ -220,6 +227,30 @@ impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for AsyncCache<K
     fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
         self.flights().withdraw(key, flight);
     }
+}
+
+/// A computation outside any flight, counted while it runs (see `Flights::begin_solo`).
+struct Alone<'a, K: Hash + Eq + Clone, V: Clone> {
+    flights: &'a Mutex<Flights<K, V>>,
+    ticket: Ticket,
+}
+
+impl<'a, K: Hash + Eq + Clone, V: Clone> Alone<'a, K, V> {
+    fn begin(flights: &'a Mutex<Flights<K, V>>, key: &K) -> Self {
+        let ticket = lock(flights).begin_solo(key);
+        Alone { flights, ticket }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Drop for Alone<'_, K, V> {
+    fn drop(&mut self) {
+        lock(self.flights).end_solo(self.ticket);
+    }
+}
+
+fn lock<K, V>(flights: &Mutex<Flights<K, V>>) -> MutexGuard<'_, Flights<K, V>> {
+    // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
+    flights.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The key's lease while this process computes it: given back after the store or on a

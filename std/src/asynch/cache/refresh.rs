@@ -79,7 +79,8 @@ where
     /// counted as failed). One refresh runs per key at a time. Its value replaces the
     /// old one with a fresh TTL; if it fails (`Err` or panic) the old value stays until
     /// its TTL ends, and `refresh_failures` counts it. A `clear`, `remove` or `insert`
-    /// of the key while it runs keeps its value out of the cache.
+    /// of the key while it runs keeps its value out of the cache, and so does a newer
+    /// value a caller computed for the key meanwhile (the entry expired).
     ///
     /// ```
     /// use std::sync::{Arc, TryLockError};
