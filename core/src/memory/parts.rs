@@ -155,7 +155,9 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// moves an entry's deadline to the read plus `limit`, but never past the deadline
     /// it was written with. [`Ttl::NEVER`] turns it off.
     ///
-    /// Entries already held keep their deadlines until their next read. Setting it again
+    /// Entries already held keep the deadlines they were written with (a read never
+    /// moves a deadline past that): only entries written from now on idle out. Set it
+    /// before the first write, as the cache builders do. Setting it again
     /// keeps each entry's own deadline; turning it off leaves entries with the deadline
     /// their last read gave them.
     ///

@@ -27,6 +27,19 @@ impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
     }
 }
 
+/// Whether an entry of `weight` can never be stored under `capacity`: it alone weighs
+/// more, or the capacity is 0, which stores nothing, entries that weigh 0 included.
+pub(super) fn never_fits(weight: usize, capacity: usize) -> bool {
+    weight > capacity || capacity == 0
+}
+
+/// Whether `more` weight on top of `held` goes over `limit`: a sum past `usize::MAX`
+/// does (saturated, it would look equal to a limit of `usize::MAX`, and the total held
+/// would drift from the true sum).
+pub(super) fn over(held: usize, more: usize, limit: usize) -> bool {
+    held.checked_add(more).is_none_or(|total| total > limit)
+}
+
 /// `otherwise`, unless the entry had expired by `now`: then its deadline is why it left.
 pub(super) fn cause_at(deadline: Deadline, now: Instant, otherwise: RemovalCause) -> RemovalCause {
     if deadline.is_expired(now) {
@@ -118,7 +131,7 @@ where
         now: Instant,
     ) -> Option<(u32, usize)> {
         while !self.nodes.is_empty()
-            && (self.weight.saturating_add(weight) > limit || self.nodes.len() >= MAX_ENTRIES)
+            && (over(self.weight, weight, limit) || self.nodes.len() >= MAX_ENTRIES)
         {
             // An expired entry goes before a live victim: what the insert's budget left
             // due is searched first, within a bound of its own, so that an insert
@@ -138,7 +151,7 @@ where
             let node = &self.nodes[victim as usize];
             let victim_weight = self.weigher.weigh(&node.key, &node.value);
             let rest = self.weight.saturating_sub(victim_weight);
-            if rest.saturating_add(weight) <= limit && self.eviction.replaced(victim, incoming) {
+            if !over(rest, weight, limit) && self.eviction.replaced(victim, incoming) {
                 return Some((victim, victim_weight));
             }
             let deadline = node.deadline;

@@ -8,7 +8,7 @@ use core::hash::{BuildHasher, Hash};
 use crate::backend::{Backend, Entry, Lookup, Reclaimed};
 use crate::time::{Deadline, Instant, Ttl};
 
-use self::leave::cause_at;
+use self::leave::{cause_at, never_fits, over};
 use super::eviction::Eviction;
 use super::listener::{RemovalCause, RemovalListener};
 use super::node::Node;
@@ -161,7 +161,7 @@ where
         if let Some(index) = self.find(hash, &key) {
             if self.nodes[index as usize].deadline.is_expired(now) {
                 self.remove_at(index, hash, RemovalCause::Expired);
-            } else if weight > capacity {
+            } else if never_fits(weight, capacity) {
                 // The old value is replaced by one that can never be stored.
                 self.remove_at(index, hash, RemovalCause::Replaced);
                 self.report(key, value, RemovalCause::Rejected);
@@ -169,11 +169,8 @@ where
             } else {
                 let node = &self.nodes[index as usize];
                 let old_weight = self.weigher.weigh(&node.key, &node.value);
-                let total = self
-                    .weight
-                    .saturating_sub(old_weight)
-                    .saturating_add(weight);
-                if total <= self.limit(capacity, weight) {
+                let held = self.weight.saturating_sub(old_weight);
+                if !over(held, weight, self.limit(capacity, weight)) {
                     let old = self.replace(index, hash, value, deadline, now);
                     self.lose_weight(old_weight);
                     self.gain_weight(weight);
@@ -185,7 +182,7 @@ where
                 self.remove_at(index, hash, RemovalCause::Replaced);
             }
         }
-        if weight > capacity {
+        if never_fits(weight, capacity) {
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());
         }
@@ -194,7 +191,7 @@ where
             self.overwrite(victim, hash, (key, value, weight), deadline, now);
             return Ok(());
         }
-        if self.weight.saturating_add(weight) > limit {
+        if over(self.weight, weight, limit) {
             // The pool's other stores alone are over its budget (see `limit`).
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());
@@ -242,7 +239,7 @@ where
 
     fn len(&mut self, now: Instant) -> Result<usize, Infallible> {
         self.reclaim(now, usize::MAX);
-        for index in self.wheel.drain_current(self.nodes.as_mut_slice(), now) {
+        for index in self.wheel.expired_current(self.nodes.as_mut_slice(), now) {
             self.remove_index(index, RemovalCause::Expired);
         }
         Ok(self.nodes.len())

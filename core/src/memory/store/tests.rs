@@ -40,6 +40,13 @@ fn capacity_zero_stores_nothing() {
     store.set(1, 1, Deadline::NEVER, Instant::ZERO).unwrap();
     assert_eq!(store.len(Instant::ZERO).unwrap(), 0);
     assert_eq!(store.reclaimed(), Reclaimed::default());
+    // Not even entries that weigh nothing.
+    let mut weightless =
+        MemoryBackend::<u32, u32>::with_capacity(0).with_weigher(|_: &u32, _: &u32| 0u32);
+    weightless
+        .set(1, 1, Deadline::NEVER, Instant::ZERO)
+        .unwrap();
+    assert_eq!(weightless.len(Instant::ZERO).unwrap(), 0);
 }
 
 #[test]
@@ -172,4 +179,47 @@ fn an_expired_entry_goes_before_a_live_one_while_its_slot_cascades() {
         );
         assert!((0..31).all(|k| store.get(&k, at_tick(65)).unwrap() == Some(&k)));
     }
+}
+
+/// A removal listener that panics in `len`, which removes the current tick's expired
+/// entries one by one, leaves the others linked in the wheel: a later `len` reclaims
+/// them, rather than count them forever.
+#[cfg(feature = "std")]
+#[test]
+fn a_panicking_listener_leaves_no_expired_entry_unreclaimable() {
+    let mut store =
+        MemoryBackend::<u32, u32>::new().with_listener(|key: u32, _: u32, cause: RemovalCause| {
+            if cause == RemovalCause::Expired && key == 1 {
+                panic!("listener");
+            }
+        });
+    let (at, later) = (Instant::from_nanos(5), Instant::from_nanos(10));
+    for key in 0..4 {
+        store
+            .set(key, key, Deadline::at(at), Instant::ZERO)
+            .unwrap();
+    }
+    let panicked =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.len(later).unwrap()));
+    assert!(panicked.is_err(), "the listener panicked");
+    assert_eq!(
+        store.len(later).unwrap(),
+        0,
+        "every expired entry reclaimed"
+    );
+}
+
+/// Weights whose sum passes `usize::MAX` are over a capacity of `usize::MAX`, rather than
+/// saturate to look equal to it: the total held stays the true sum.
+#[test]
+fn weights_past_usize_max_are_over_the_largest_capacity() {
+    let mut store = MemoryBackend::<u32, usize>::new()
+        .with_eviction(Sieve::new(usize::MAX))
+        .with_weigher(|_: &u32, weight: &usize| *weight);
+    store
+        .set(1, usize::MAX, Deadline::NEVER, Instant::ZERO)
+        .unwrap();
+    store.set(2, 1, Deadline::NEVER, Instant::ZERO).unwrap();
+    // The first had to go for the second: together they weigh more than any capacity.
+    assert_eq!((store.stored(), store.weight()), (1, 1));
 }

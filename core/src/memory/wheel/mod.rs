@@ -239,8 +239,25 @@ impl TimerWheel {
     /// Unlinks the entries of the current tick's slot that are expired at `now`, exactly,
     /// and returns them in descending index order (safe to swap-remove one by one).
     /// Call after [`pop_expired`](Self::pop_expired) has run dry for the same `now`.
+    #[cfg(test)]
     pub(crate) fn drain_current<N: WheelNodes + ?Sized>(
         &mut self,
+        nodes: &mut N,
+        now: Instant,
+    ) -> Vec<u32> {
+        let expired = self.expired_current(nodes, now);
+        for &index in &expired {
+            self.unlink(nodes, index);
+        }
+        expired
+    }
+
+    /// The entries of the current tick's slot that are expired at `now`, exactly, in
+    /// descending index order, left linked: removing each (which unlinks it, and
+    /// relocates the last entry, never one of those left, into its place) leaves the
+    /// rest linked however the removals end, a removal listener's panic included.
+    pub(crate) fn expired_current<N: WheelNodes + ?Sized>(
+        &self,
         nodes: &mut N,
         now: Instant,
     ) -> Vec<u32> {
@@ -254,9 +271,6 @@ impl TimerWheel {
                 expired.push(cursor);
             }
             cursor = nodes.wheel_link(cursor).next;
-        }
-        for &index in &expired {
-            self.unlink(nodes, index);
         }
         expired.sort_unstable_by(|a, b| b.cmp(a));
         expired
