@@ -174,3 +174,49 @@ fn time_to_idle_is_not_used_with_freshening() {
         .build::<u32, u32>();
     assert_eq!(cache.parameters().time_to_idle, None);
 }
+
+/// The window is checked when the stale value would be served: a computation that fails
+/// after the window ended gets its error, though the value was within it when found.
+#[test]
+fn a_computation_failing_after_the_window_gets_its_error() {
+    let clock = ManualClock::new();
+    let cache = SyncCache::builder()
+        .ttl(10 * SECOND)
+        .stale_if_error(5 * SECOND)
+        .clock(clock.clone())
+        .build::<u32, u32>();
+    cache.insert(1, 1).unwrap();
+    clock.advance(14 * SECOND);
+    let slow_failure = || {
+        // Found 1 s before the window's end; fails 2 s later.
+        clock.advance(2 * SECOND);
+        Err::<u32, _>("down")
+    };
+    assert_eq!(cache.try_get_or_insert_with(1, slow_failure), Err("down"));
+    assert_eq!(cache.info().stale_served, 0);
+}
+
+#[tokio::test]
+async fn an_async_computation_failing_after_the_window_gets_its_error() {
+    let clock = ManualClock::new();
+    let advancing = clock.clone();
+    let memo = AsyncMemoized::fallible_builder(move |_: u32| {
+        let clock = advancing.clone();
+        async move {
+            clock.advance(2 * SECOND);
+            Err::<u32, _>("down")
+        }
+    })
+    .ttl(10 * SECOND)
+    .stale_if_error(5 * SECOND)
+    .clock(clock.clone())
+    .build();
+    memo.cache().insert(1, 1).await.unwrap();
+    clock.advance(14 * SECOND);
+    assert_eq!(memo.try_call(1).await, Err("down"));
+    assert_eq!(memo.cache_info().await.stale_served, 0);
+    // Within the window all along: the stale value.
+    memo.cache().insert(2, 2).await.unwrap();
+    clock.advance(10 * SECOND);
+    assert_eq!(memo.try_call(2).await, Ok(2));
+}

@@ -52,7 +52,8 @@ mod time;
 pub use backend::{Backend, Entry, Lookup, Reclaimed};
 pub use cache::{
     Cache, CacheBuilder, CacheError, CacheInfo, Counters, Counts, DEFAULT_IDENTIFIER, DEFAULT_TTL,
-    Found, Freshening, Freshness, LONGEST_STALE_WINDOW, Options, Parameters, Policy, Write,
+    Fallback, Found, Freshening, Freshness, LONGEST_STALE_WINDOW, Options, Parameters, Policy,
+    Write,
 };
 
 /// What the crate's macros name from other crates.

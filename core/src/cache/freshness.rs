@@ -56,8 +56,9 @@ pub enum Found<V> {
     Hit(V),
     /// A live value that is due for a refresh.
     RefreshDue(V),
-    /// Nothing live; this expired value may stand in if the computation fails.
-    Stale(V),
+    /// Nothing live; this expired value may stand in if the computation fails, until
+    /// its stale window ends.
+    Stale(Fallback<V>),
     /// Nothing (or a lookup that failed).
     Absent,
 }
@@ -144,7 +145,10 @@ impl Freshening {
         match self.of(deadline, ttl, now) {
             Freshness::Fresh => Found::Hit(value),
             Freshness::RefreshDue => Found::RefreshDue(value),
-            Freshness::Stale => Found::Stale(value),
+            Freshness::Stale => Found::Stale(Fallback {
+                value,
+                until: deadline,
+            }),
         }
     }
 }
@@ -159,11 +163,40 @@ impl<V> Found<V> {
     }
 
     /// The fallback for a failed computation, if the entry was stale.
-    pub fn stale(self) -> Option<V> {
+    pub fn stale(self) -> Option<Fallback<V>> {
         match self {
-            Found::Stale(value) => Some(value),
+            Found::Stale(fallback) => Some(fallback),
             _ => None,
         }
+    }
+}
+
+/// An entry past its TTL that may stand in for a failed computation until `until`, the
+/// end of its stale window. Checked when it is served, not only when it was found: a
+/// computation that fails after the window ended gets its error.
+///
+/// ```
+/// use jwm_cache_core::{Deadline, Fallback, Instant};
+///
+/// let fallback = Fallback::new(7, Deadline::at(Instant::from_nanos(10)));
+/// assert_eq!(fallback.clone().at(Instant::from_nanos(9)), Some(7));
+/// assert_eq!(fallback.at(Instant::from_nanos(10)), None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fallback<V> {
+    value: V,
+    until: Deadline,
+}
+
+impl<V> Fallback<V> {
+    /// `value`, a fallback until `until`.
+    pub fn new(value: V, until: Deadline) -> Self {
+        Fallback { value, until }
+    }
+
+    /// The value, if its stale window is still open at `now`.
+    pub fn at(self, now: Instant) -> Option<V> {
+        (!self.until.is_expired(now)).then_some(self.value)
     }
 }
 
@@ -214,9 +247,12 @@ mod tests {
         assert_eq!(deadline, Deadline::at(at(115)));
         assert_eq!(rules.sort(1, deadline, TTL, at(107)), Found::Hit(1));
         assert_eq!(rules.sort(1, deadline, TTL, at(108)), Found::RefreshDue(1));
-        assert_eq!(rules.sort(1, deadline, TTL, at(110)), Found::Stale(1));
-        assert_eq!(Found::Stale(1).live(), None);
+        let stale = Found::Stale(Fallback::new(1, deadline));
+        assert_eq!(rules.sort(1, deadline, TTL, at(110)), stale);
+        assert_eq!(stale.clone().live(), None);
         assert_eq!(Found::RefreshDue(1).live(), Some(1));
-        assert_eq!(Found::Stale(1).stale(), Some(1));
+        let fallback = stale.stale().unwrap();
+        assert_eq!(fallback.clone().at(at(114)), Some(1));
+        assert_eq!(fallback.at(at(115)), None, "served only within the window");
     }
 }

@@ -19,7 +19,7 @@ use crate::time::{Clock, Instant, Ttl};
 
 pub use builder::CacheBuilder;
 pub use counts::{Counters, Counts};
-pub use freshness::{Found, Freshening, Freshness, LONGEST_STALE_WINDOW};
+pub use freshness::{Fallback, Found, Freshening, Freshness, LONGEST_STALE_WINDOW};
 pub use info::{CacheInfo, Parameters};
 pub use options::{DEFAULT_IDENTIFIER, DEFAULT_TTL, Options};
 pub use policy::{Policy, Write};

@@ -235,7 +235,7 @@ where
                 refresh(key);
                 return Ok(value);
             }
-            Ok(Found::Stale(value)) => Some(value),
+            Ok(Found::Stale(fallback)) => Some(fallback),
             Ok(Found::Absent) => None,
             Err(_stopped) => return f(),
         };

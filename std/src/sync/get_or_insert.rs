@@ -4,7 +4,7 @@
 use std::borrow::Borrow;
 use std::hash::Hash;
 
-use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Lookup, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, ErrorSharing, Joiner, Lead, Next, Role, Shared, Unshared};
@@ -154,7 +154,7 @@ where
         key: &Q,
         ttl: Ttl,
         now: Instant,
-    ) -> Result<V, (MutexGuard<'_, Shard<K, V, B, S, C>>, Option<V>)>
+    ) -> Result<V, (MutexGuard<'_, Shard<K, V, B, S, C>>, Option<Fallback<V>>)>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -163,25 +163,28 @@ where
         let (mut shard, hash) = self.lock_hashed(key);
         match shard.cache.find_at(key, hash, ttl, now) {
             Found::Hit(value) | Found::RefreshDue(value) => Ok(value),
-            Found::Stale(value) => Err((shard, Some(value))),
+            Found::Stale(fallback) => Err((shard, Some(fallback))),
             Found::Absent => Err((shard, None)),
         }
     }
 
-    /// `result`, or, if it is an `Err` and the call found a `stale` value, that value,
-    /// counted as served stale.
+    /// `result`, or, if it is an `Err` and the call found a `stale` value whose window
+    /// is still open, that value, counted as served stale.
     pub(super) fn or_stale<E>(
         &self,
         result: Result<V, E>,
-        stale: Option<V>,
+        stale: Option<Fallback<V>>,
         key: &K,
     ) -> Result<V, E> {
-        match (result, stale) {
-            (Err(_), Some(value)) => {
+        let Err(e) = result else {
+            return result;
+        };
+        match stale.and_then(|fallback| fallback.at(self.clock.now())) {
+            Some(value) => {
                 self.lock(key).cache.count(Counts::served_stale());
                 Ok(value)
             }
-            (result, _) => result,
+            None => Err(e),
         }
     }
 
@@ -194,7 +197,7 @@ where
         key: K,
         mut now: Instant,
         ttl: Ttl,
-        stale: Option<V>,
+        stale: Option<Fallback<V>>,
         f: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         let role = self.join_or_lead(&mut shard, &key);

@@ -5,7 +5,7 @@ use std::hash::Hash;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use jwm_cache_core::{Clock, Counts, Found, Instant, Lookup, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Lookup, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
 use crate::flight::{Caller, Flight, Joiner, Lead, Role, Shared};
@@ -84,7 +84,7 @@ where
                 self.start_refresh(shard, key, ttl, function, run);
                 return Ok(value);
             }
-            Found::Stale(value) => Some(value),
+            Found::Stale(fallback) => Some(fallback),
             Found::Absent => None,
         };
         self.compute_missing_with(shard, key, now, ttl, stale, function, run)
@@ -124,7 +124,7 @@ where
         key: K,
         now: Instant,
         ttl: Ttl,
-        stale: Option<V>,
+        stale: Option<Fallback<V>>,
         function: &F,
         run: fn(&F, K) -> Result<V, E>,
     ) -> Result<V, E>

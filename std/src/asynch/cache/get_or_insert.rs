@@ -157,7 +157,7 @@ where
                 refresh(key);
                 return Ok(value);
             }
-            Found::Stale(value) => Some(value),
+            Found::Stale(fallback) => Some(fallback),
             Found::Absent => None,
         };
         let f = || async { f().await.map_err(Failure::Error) };

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, TryLockError};
 
-use jwm_cache_core::{Clock, Counts, Found, Instant, Serializer, Ttl};
+use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError, Storing};
 use crate::asynch::backend::AsyncLookup;
@@ -48,15 +48,22 @@ where
         found.unwrap_or(Found::Absent)
     }
 
-    /// `result`, or, if it is an `Err` and the call found a `stale` value, that value,
-    /// counted as served stale.
-    pub(crate) fn or_stale<E>(&self, result: Result<V, E>, stale: Option<V>) -> Result<V, E> {
-        match (result, stale) {
-            (Err(_), Some(value)) => {
+    /// `result`, or, if it is an `Err` and the call found a `stale` value whose window
+    /// is still open, that value, counted as served stale.
+    pub(crate) fn or_stale<E>(
+        &self,
+        result: Result<V, E>,
+        stale: Option<Fallback<V>>,
+    ) -> Result<V, E> {
+        let Err(e) = result else {
+            return result;
+        };
+        match stale.and_then(|fallback| fallback.at(self.clock.now())) {
+            Some(value) => {
                 self.counts.add(Counts::served_stale());
                 Ok(value)
             }
-            (result, _) => result,
+            None => Err(e),
         }
     }
 }
