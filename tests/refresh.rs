@@ -314,7 +314,7 @@ fn a_refresh_dropped_with_its_runtime_leaves_the_key_free_to_refresh() {
 }
 
 /// A refresh still running when its entry expires and a caller computes the key anew
-/// (alone: it does not wait for a refresh) does not overwrite that newer value.
+/// (alone: single-flight is off) does not overwrite that newer value.
 #[tokio::test]
 async fn a_slow_refresh_does_not_overwrite_a_newer_value() {
     let clock = ManualClock::new();
@@ -332,6 +332,7 @@ async fn a_slow_refresh_does_not_overwrite_a_newer_value() {
     })
     .ttl(60 * SECOND)
     .refresh_after(45 * SECOND)
+    .single_flight(false)
     .clock(clock.clone())
     .build();
     assert_eq!(memo.call(1).await, 10);
@@ -360,4 +361,52 @@ async fn a_slow_refresh_does_not_overwrite_a_newer_value() {
         Some(12),
         "the older refresh overwrote the newer value"
     );
+}
+
+/// Callers that miss a key while its refresh runs (the entry expired meanwhile) wait for
+/// the refresh, as for any computation in flight, rather than each compute it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_of_a_key_expired_during_its_refresh_wait_for_the_refresh() {
+    let clock = ManualClock::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (counted, shut) = (Arc::clone(&runs), Arc::clone(&gate));
+    let memo = AsyncMemoized::builder(move |n: u32| {
+        let (run, shut) = (counted.fetch_add(1, SeqCst), Arc::clone(&shut));
+        async move {
+            if run == 1 {
+                let _pass = shut.acquire().await.unwrap();
+            }
+            n * 10 + run as u32
+        }
+    })
+    .ttl(60 * SECOND)
+    .refresh_after(45 * SECOND)
+    .clock(clock.clone())
+    .build();
+    assert_eq!(memo.call(1).await, 10);
+    clock.advance(50 * SECOND);
+    assert_eq!(memo.call(1).await, 10);
+    let began = Instant::now();
+    while runs.load(SeqCst) < 2 {
+        assert!(began.elapsed() < PATIENCE, "the refresh never started");
+        tokio::task::yield_now().await;
+    }
+    clock.advance(20 * SECOND);
+    let callers: Vec<_> = (0..32)
+        .map(|_| {
+            let memo = memo.clone();
+            tokio::spawn(async move { memo.call(1).await })
+        })
+        .collect();
+    for _ in 0..1_000 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(runs.load(SeqCst), 2, "a caller computed beside the refresh");
+    gate.add_permits(1);
+    for caller in callers {
+        assert_eq!(caller.await.unwrap(), 11, "the refresh's value");
+    }
+    assert_eq!(runs.load(SeqCst), 2);
+    assert_eq!(memo.cache().get(&1).await.unwrap(), Some(11));
 }

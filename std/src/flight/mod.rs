@@ -73,6 +73,9 @@ pub(crate) struct Flight<V> {
     #[cfg(feature = "async")]
     settled_async: tokio::sync::Notify,
     leader: Caller,
+    /// The task a refresh runs on, once spawned: callers on other tasks may wait for it.
+    #[cfg(feature = "async")]
+    runner: std::sync::OnceLock<Caller>,
 }
 
 enum State<V> {
@@ -149,7 +152,24 @@ impl<V: Clone> Flight<V> {
             #[cfg(feature = "async")]
             settled_async: tokio::sync::Notify::new(),
             leader,
+            #[cfg(feature = "async")]
+            runner: std::sync::OnceLock::new(),
         })
+    }
+
+    /// A refresh's flight: the task it runs on, now that it is spawned.
+    #[cfg(feature = "async")]
+    pub(crate) fn runs_on(&self, task: Caller) {
+        let _ = self.runner.set(task);
+    }
+
+    /// Who computes: the leader, or for a refresh the task it runs on, if known.
+    fn computing(&self) -> Caller {
+        #[cfg(feature = "async")]
+        if let Some(&runner) = self.runner.get() {
+            return runner;
+        }
+        self.leader
     }
 
     /// Blocks until the leader settles: its result, or `None` if it gave up.
@@ -272,10 +292,11 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
     /// Joins the flight for `key`, or starts one led by the joiner.
     pub(crate) fn join_or_lead(&mut self, key: &K, joiner: Joiner) -> Role<K, V> {
         if let Some(flight) = self.map.get(key) {
-            // A refresh may wait in a queue, and may ask for its own key: a caller
-            // computes alone rather than wait for one.
-            let refreshing = flight.leader == Caller::Refresh;
-            if refreshing || flight.leader == joiner.caller || !joiner.may_wait {
+            // A refresh may wait in a queue, and may ask for its own key: a caller computes
+            // alone rather than wait for one, unless the refresh is on a task of its own
+            // (an async cache spawns it at once) and the caller is not that task.
+            let computing = flight.computing();
+            if computing == Caller::Refresh || computing == joiner.caller || !joiner.may_wait {
                 return Role::Solo;
             }
             return Role::Wait(Arc::clone(flight));

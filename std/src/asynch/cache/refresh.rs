@@ -245,9 +245,10 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
         return;
     };
     let (function, key) = (function.clone(), lead.key.clone());
+    let flight = Arc::clone(&lead.flight);
     // The whole function runs on the task, its synchronous part included, so that a
     // panic unwinds the task (which tokio catches), never a caller's.
-    runtime.spawn(async move {
+    let task = runtime.spawn(async move {
         let cache = Arc::clone(&lead.table);
         // The new value's TTL counts from when its computation starts.
         let now = cache.clock.now();
@@ -259,6 +260,10 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
             Err(e) => lead.fail::<E, Shared>(&e),
         }
     });
+    // From now on a caller that misses the key (its entry expired while the refresh
+    // runs) waits for the refresh, rather than compute it again beside it; the
+    // refresh's own task, asking for its key, still computes alone.
+    flight.runs_on(Caller::Task(task.id()));
 }
 
 /// The end of a refresh, however it comes (a value, an error, a panic, a task never
