@@ -11,24 +11,22 @@
 
 mod lead;
 mod solo;
+mod table;
 
 use std::any::Any;
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, ThreadId};
 
-use foldhash::fast::RandomState;
-
 pub(crate) use lead::{FlightTable, Lead};
-use solo::Solos;
 pub(crate) use solo::Ticket;
+pub(crate) use table::Flights;
 
 /// Who is calling: a computation that asks for its own key must not wait for itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Caller {
-    /// A refresh in the background: no caller's own call, so no caller runs alone for
-    /// fear of waiting on itself.
+    /// A refresh in the background, which may sit in a queue or ask for its own key: a
+    /// caller computes alone beside it, unless the task it runs on is known (see
+    /// [`Flight::runs_on`]).
     Refresh,
     Thread(ThreadId),
     #[cfg(feature = "async")]
@@ -228,7 +226,8 @@ pub(crate) enum Role<K, V> {
     /// Wait for another caller's computation.
     Wait(Arc<Flight<V>>),
     /// Compute alone: single-flight is off, this caller leads the key's flight already
-    /// (a computation asking for its own key would wait for itself), or it may not wait.
+    /// (a computation asking for its own key would wait for itself), it may not wait,
+    /// or the key's refresh is one nobody may wait for.
     Solo,
 }
 
@@ -270,117 +269,6 @@ impl<K, V, E> Next<K, V, E> {
             Some(value) => Next::Serve(Ok(value)),
             None => Next::joined(rejoin()),
         }
-    }
-}
-
-/// The computations in flight, by key, and those that run alone.
-pub(crate) struct Flights<K, V> {
-    map: HashMap<K, Arc<Flight<V>>, RandomState>,
-    solos: Solos,
-}
-
-impl<K, V> Default for Flights<K, V> {
-    fn default() -> Self {
-        Flights {
-            map: HashMap::default(),
-            solos: Solos::default(),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
-    /// Joins the flight for `key`, or starts one led by the joiner.
-    pub(crate) fn join_or_lead(&mut self, key: &K, joiner: Joiner) -> Role<K, V> {
-        if let Some(flight) = self.map.get(key) {
-            // A refresh may wait in a queue, and may ask for its own key: a caller computes
-            // alone rather than wait for one, unless the refresh is on a task of its own
-            // (an async cache spawns it at once) and the caller is not that task.
-            let computing = flight.computing();
-            if computing == Caller::Refresh || computing == joiner.caller || !joiner.may_wait {
-                return Role::Solo;
-            }
-            return Role::Wait(Arc::clone(flight));
-        }
-        // Both clones happen before the flight is registered, so a panicking `clone`
-        // leaves nothing behind.
-        let (registered, guarded) = (key.clone(), key.clone());
-        let flight = Flight::new(joiner.caller);
-        self.map.insert(registered, Arc::clone(&flight));
-        Role::Lead(flight, guarded)
-    }
-
-    /// Whether `flight` is still the one registered for `key`: a `clear` or `remove`
-    /// withdraws it, and its result must then not be stored.
-    pub(crate) fn is_current(&self, key: &K, flight: &Arc<Flight<V>>) -> bool {
-        self.map.get(key).is_some_and(|f| Arc::ptr_eq(f, flight))
-    }
-
-    /// Whether a computation for `key` may be in flight: its flight, or one alone of a
-    /// key of its bucket (see [`begin_solo`](Self::begin_solo)).
-    #[cfg(feature = "async")]
-    pub(crate) fn contains(&self, key: &K) -> bool {
-        self.map.contains_key(key) || self.solos.running(key)
-    }
-
-    /// A computation of `key` outside any flight begins; `end_solo` it. While it runs,
-    /// [`contains`](Self::contains) says so, for a write that takes the gate only then.
-    #[cfg(feature = "async")]
-    pub(crate) fn begin_solo(&mut self, key: &K) -> Ticket {
-        self.solos.begin(key)
-    }
-
-    #[cfg(feature = "async")]
-    pub(crate) fn end_solo(&mut self, ticket: Ticket) {
-        self.solos.end(ticket);
-    }
-
-    /// [`begin_solo`](Self::begin_solo) where every write of the key detaches under the
-    /// same lock as the store, so nobody needs to know it runs.
-    pub(crate) fn solo_ticket(&self, key: &K) -> Ticket {
-        self.solos.ticket(key)
-    }
-
-    /// Whether a computation of `key` outside any flight, begun with `ticket`, may store
-    /// its value: no write of its key (or bucket) came since. If so, a refresh of the
-    /// key still under way, older than the value, is withdrawn: its value must not
-    /// overwrite this one.
-    pub(crate) fn solo_may_store(&mut self, key: &K, ticket: Ticket) -> bool {
-        if !self.solos.may_store(ticket) {
-            return false;
-        }
-        if self
-            .map
-            .get(key)
-            .is_some_and(|flight| flight.leader == Caller::Refresh)
-        {
-            self.map.remove(key);
-        }
-        true
-    }
-
-    /// Unregisters `flight` if it is still the one for `key`; returns whether it was.
-    pub(crate) fn withdraw(&mut self, key: &K, flight: &Arc<Flight<V>>) -> bool {
-        let current = self.is_current(key, flight);
-        if current {
-            self.map.remove(key);
-        }
-        current
-    }
-
-    /// Detaches the flight for `key` (or a borrowed form of it): its result then reaches
-    /// only its own callers. A computation of the key alone does not store either.
-    pub(crate) fn detach<Q: Hash + Eq + ?Sized>(&mut self, key: &Q)
-    where
-        K: std::borrow::Borrow<Q>,
-    {
-        self.map.remove(key);
-        self.solos.written(key);
-    }
-
-    /// Detaches every flight, and keeps out the values of those computing alone.
-    pub(crate) fn detach_all(&mut self) {
-        self.map.clear();
-        self.solos.all_written();
     }
 }
 

@@ -1,120 +1,133 @@
 //! Computations that run outside single-flight (solo): single-flight is off, a
-//! computation asks for its own key, a caller may not wait, or the key's refresh is
-//! running. Nobody can join them, but a write of their key must still keep their value
-//! out of the cache, as it keeps out a detached flight's: a computation that began
-//! before a `remove` read what the removal was meant to drop.
+//! computation asks for its own key, a caller may not wait, or a refresh of the key
+//! that nobody may wait for (a sync one, or an async one not yet spawned) is running. Nobody can join them, but a write of their key
+//! must still keep their value out of the cache, as it keeps out a detached flight's:
+//! a computation that began before a `remove` read what the removal was meant to drop.
 
-use std::hash::{BuildHasher, Hash};
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
-/// Keys are counted in this many buckets, by hash: a write of one key keeps out the
-/// values of solo computations of every key in its bucket (a later miss computes them
-/// again), never of other buckets.
-const BUCKETS: usize = 16;
+use super::Flight;
 
-/// Solo computations and the writes that detach them, by bucket of keys.
-pub(crate) struct Solos {
-    /// Solo computations under way (counted only where a write must know).
-    #[cfg(feature = "async")]
-    running: [u32; BUCKETS],
-    /// Writes (removals, inserts over a computation, clears) so far.
-    writes: [u32; BUCKETS],
-    hasher: RandomState,
+/// The keys being computed alone, each while at least one such computation runs.
+pub(crate) struct Solos<K, V> {
+    running: HashMap<K, Running, RandomState>,
+    /// Clears so far: a clear keeps out every solo value under way.
+    clears: u64,
+    values: std::marker::PhantomData<fn() -> V>,
 }
 
-impl Default for Solos {
+/// One key's solo computations: how many run, and the writes of the key since the
+/// first of them began.
+struct Running {
+    count: u32,
+    writes: u64,
+}
+
+/// What a solo computation took when it began.
+pub(crate) struct Ticket<V> {
+    writes: u64,
+    clears: u64,
+    /// The key's refresh under way then, if any: older than this computation.
+    pub(crate) refresh: Option<Arc<Flight<V>>>,
+}
+
+impl<K, V> Default for Solos<K, V> {
     fn default() -> Self {
         Solos {
-            #[cfg(feature = "async")]
-            running: [0; BUCKETS],
-            writes: [0; BUCKETS],
-            hasher: RandomState::default(),
+            running: HashMap::default(),
+            clears: 0,
+            values: std::marker::PhantomData,
         }
     }
 }
 
-/// What a solo computation took when it began: its bucket, and the bucket's writes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ticket {
-    bucket: usize,
-    writes: u32,
-}
-
-impl Solos {
-    fn bucket<Q: Hash + ?Sized>(&self, key: &Q) -> usize {
-        (self.hasher.hash_one(key) % BUCKETS as u64) as usize
-    }
-
-    /// A solo computation of `key` begins; [`end`](Self::end) it.
-    #[cfg(feature = "async")]
-    pub(crate) fn begin<Q: Hash + ?Sized>(&mut self, key: &Q) -> Ticket {
-        let ticket = self.ticket(key);
-        self.running[ticket.bucket] += 1;
-        ticket
-    }
-
-    #[cfg(feature = "async")]
-    pub(crate) fn end(&mut self, ticket: Ticket) {
-        let running = &mut self.running[ticket.bucket];
-        *running = running.saturating_sub(1);
-    }
-
-    /// A ticket for a solo computation of `key` that nobody needs to know is running.
-    pub(crate) fn ticket<Q: Hash + ?Sized>(&self, key: &Q) -> Ticket {
-        let bucket = self.bucket(key);
+impl<K: Hash + Eq + Clone, V> Solos<K, V> {
+    /// A solo computation of `key` begins, with the key's `refresh` under way if any;
+    /// [`end`](Self::end) it.
+    pub(crate) fn begin(&mut self, key: &K, refresh: Option<Arc<Flight<V>>>) -> Ticket<V> {
+        let running = self.running.entry(key.clone()).or_insert(Running {
+            count: 0,
+            writes: 0,
+        });
+        running.count += 1;
         Ticket {
-            bucket,
-            writes: self.writes[bucket],
+            writes: running.writes,
+            clears: self.clears,
+            refresh,
         }
     }
 
-    /// Whether no write of its bucket came since `ticket` was taken.
-    pub(crate) fn may_store(&self, ticket: Ticket) -> bool {
-        self.writes[ticket.bucket] == ticket.writes
+    pub(crate) fn end(&mut self, key: &K) {
+        if let Some(running) = self.running.get_mut(key) {
+            running.count -= 1;
+            if running.count == 0 {
+                self.running.remove(key);
+            }
+        }
     }
 
-    /// Whether a solo computation of a key in `key`'s bucket is under way.
+    /// Whether no write of `key` and no clear came since `ticket` was taken.
+    pub(crate) fn may_store(&self, key: &K, ticket: &Ticket<V>) -> bool {
+        self.clears == ticket.clears
+            && self
+                .running
+                .get(key)
+                .is_some_and(|running| running.writes == ticket.writes)
+    }
+
+    /// Whether a computation of `key` runs alone.
     #[cfg(feature = "async")]
-    pub(crate) fn running<Q: Hash + ?Sized>(&self, key: &Q) -> bool {
-        self.running[self.bucket(key)] > 0
+    pub(crate) fn running(&self, key: &K) -> bool {
+        self.running.contains_key(key)
     }
 
-    /// A write of `key`: solo computations of its bucket under way may not store.
-    pub(crate) fn written<Q: Hash + ?Sized>(&mut self, key: &Q) {
-        let bucket = self.bucket(key);
-        self.writes[bucket] = self.writes[bucket].wrapping_add(1);
+    /// A write of `key` (or a borrowed form of it): its solo computations under way may
+    /// not store.
+    pub(crate) fn written<Q: Hash + Eq + ?Sized>(&mut self, key: &Q)
+    where
+        K: Borrow<Q>,
+    {
+        if let Some(running) = self.running.get_mut(key) {
+            running.writes += 1;
+        }
     }
 
     /// A write of every key (a clear).
     pub(crate) fn all_written(&mut self) {
-        for writes in &mut self.writes {
-            *writes = writes.wrapping_add(1);
-        }
+        self.clears += 1;
     }
 }
 
-#[cfg(all(test, feature = "async"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_write_keeps_out_its_buckets_solo_values_and_no_others() {
-        let mut solos = Solos::default();
-        let other = (1..1_000u32)
-            .find(|k| solos.bucket(k) != solos.bucket(&0))
-            .unwrap();
-        let (zero, one) = (solos.begin(&0u32), solos.begin(&other));
-        assert!(solos.running(&0u32) && solos.running(&other));
-        solos.written(&0u32);
-        assert!(!solos.may_store(zero));
-        assert!(solos.may_store(one));
+    fn a_write_keeps_out_its_keys_solo_values_and_no_others() {
+        let mut solos = Solos::<u32, u32>::default();
+        let (zero, one) = (solos.begin(&0, None), solos.begin(&1, None));
+        solos.written(&0);
+        assert!(!solos.may_store(&0, &zero));
+        assert!(solos.may_store(&1, &one));
         // Begun after the write: newer than it.
-        assert!(solos.may_store(solos.ticket(&0u32)));
+        let again = solos.begin(&0, None);
+        assert!(solos.may_store(&0, &again));
         solos.all_written();
-        assert!(!solos.may_store(one));
-        solos.end(zero);
-        solos.end(one);
-        assert!(!solos.running(&0u32) && !solos.running(&other));
+        assert!(!solos.may_store(&1, &one));
+        for key in [0, 1, 0] {
+            solos.end(&key);
+        }
+        assert!(
+            solos.running.is_empty(),
+            "a key is forgotten with its last computation"
+        );
+        // A write of a key nobody computes alone is nothing to remember.
+        solos.written(&7);
+        assert!(solos.running.is_empty());
     }
 }

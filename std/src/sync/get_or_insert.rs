@@ -7,7 +7,9 @@ use std::hash::Hash;
 use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Lookup, Serializer, Ttl};
 
 use super::{Shard, SyncCache};
-use crate::flight::{Caller, ErrorSharing, Joiner, Lead, Next, Role, Shared, Unshared};
+use crate::flight::{
+    Caller, ErrorSharing, Flights, Joiner, Lead, Next, Role, Shared, Ticket, Unshared,
+};
 use crate::shard_lock::MutexGuard;
 
 impl<K, V, B, S, C> SyncCache<K, V, B, S, C>
@@ -230,9 +232,7 @@ where
         };
         // Alone, the computation's value is kept out by a write of the key meanwhile, as
         // a detached flight's is.
-        let alone = lead
-            .is_none()
-            .then(|| self.lock(&key).flights.solo_ticket(&key));
+        let alone = lead.is_none().then(|| Alone::begin(self, &key));
         #[cfg(feature = "metrics")]
         let computing = std::time::Instant::now();
         let computed = f();
@@ -253,7 +253,8 @@ where
         };
         let Some(lead) = lead else {
             let mut shard = self.lock(&key);
-            if alone.is_none_or(|ticket| shard.flights.solo_may_store(&key, ticket)) {
+            let ours = alone.is_none_or(|alone| alone.end(&mut shard.flights));
+            if ours {
                 let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
             drop(shard);
@@ -283,5 +284,45 @@ where
         shard
             .flights
             .join_or_lead(key, Joiner::patient(Caller::thread()))
+    }
+}
+
+/// A computation outside any flight, registered in its shard while it runs, however it
+/// ends (see `Flights::begin_solo`).
+struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
+    cache: &'a SyncCache<K, V, B, S, C>,
+    /// `None` once ended.
+    key: Option<K>,
+    ticket: Ticket<V>,
+}
+
+impl<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> Alone<'a, K, V, B, S, C> {
+    fn begin(cache: &'a SyncCache<K, V, B, S, C>, key: &K) -> Self {
+        // Cloned first: a panicking `clone` leaves nothing registered.
+        let key = key.clone();
+        let ticket = cache.lock(&key).flights.begin_solo(&key);
+        Alone {
+            cache,
+            key: Some(key),
+            ticket,
+        }
+    }
+
+    /// Ends it under the shard's lock, held for the store: whether it may store.
+    fn end(mut self, flights: &mut Flights<K, V>) -> bool {
+        let Some(key) = self.key.take() else {
+            return false;
+        };
+        let ours = flights.solo_may_store(&key, &self.ticket);
+        flights.end_solo(&key);
+        ours
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone, B, S, C> Drop for Alone<'_, K, V, B, S, C> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.cache.lock(&key).flights.end_solo(&key);
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::hash::Hash;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
@@ -12,7 +12,7 @@ use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::claim::{Claim, Lease};
 use crate::flight::{
-    Caller, ErrorSharing, Failure, Flight, FlightTable, Flights, Joiner, Lead, Next, Role, Ticket,
+    Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role, Ticket,
 };
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
@@ -150,7 +150,7 @@ where
         };
         // Alone, the computation is counted, so that a write of the key meanwhile keeps
         // its value out as it keeps out a detached flight's.
-        let alone = lead.is_none().then(|| Alone::begin(&self.flights, &key));
+        let alone = lead.is_none().then(|| Alone::begin(self, &key));
         // The leader asks a backend shared across processes for the key's lease: another
         // process may be computing it already, and hand its value over.
         let mut lease = Held::<K, _, _>::new(&self.backend);
@@ -197,7 +197,7 @@ where
             let ours = gate.is_some()
                 && match (&lead, &alone) {
                     (Some(lead), _) => self.flights().is_current(&lead.key, &lead.flight),
-                    (None, Some(alone)) => self.flights().solo_may_store(&key, alone.ticket),
+                    (None, Some(alone)) => self.flights().solo_may_store(&key, &alone.ticket),
                     (None, None) => true,
                 };
             if ours {
@@ -210,7 +210,9 @@ where
             lead.settle(&value);
         }
         // After the store, so that a process waiting for the lease finds the value; after
-        // the settling, so that this process's waiters do not wait for the round trip.
+        // the settling, so that this process's waiters do not wait for the round trip. A
+        // caller of the key arriving in between leads anew, and waits for this lease like
+        // another process's: only when the store was skipped or failed, and only latency.
         lease.give_back().await;
         Ok(Computed { value, stored })
     }
@@ -229,28 +231,27 @@ impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for AsyncCache<K
     }
 }
 
-/// A computation outside any flight, counted while it runs (see `Flights::begin_solo`).
-struct Alone<'a, K: Hash + Eq + Clone, V: Clone> {
-    flights: &'a Mutex<Flights<K, V>>,
-    ticket: Ticket,
+/// A computation outside any flight, registered while it runs, however it ends (see
+/// `Flights::begin_solo`).
+struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
+    cache: &'a AsyncCache<K, V, B, S, C>,
+    key: K,
+    ticket: Ticket<V>,
 }
 
-impl<'a, K: Hash + Eq + Clone, V: Clone> Alone<'a, K, V> {
-    fn begin(flights: &'a Mutex<Flights<K, V>>, key: &K) -> Self {
-        let ticket = lock(flights).begin_solo(key);
-        Alone { flights, ticket }
+impl<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> Alone<'a, K, V, B, S, C> {
+    fn begin(cache: &'a AsyncCache<K, V, B, S, C>, key: &K) -> Self {
+        // Cloned first: a panicking `clone` leaves nothing registered.
+        let key = key.clone();
+        let ticket = cache.flights().begin_solo(&key);
+        Alone { cache, key, ticket }
     }
 }
 
-impl<K: Hash + Eq + Clone, V: Clone> Drop for Alone<'_, K, V> {
+impl<K: Hash + Eq + Clone, V: Clone, B, S, C> Drop for Alone<'_, K, V, B, S, C> {
     fn drop(&mut self) {
-        lock(self.flights).end_solo(self.ticket);
+        self.cache.flights().end_solo(&self.key);
     }
-}
-
-fn lock<K, V>(flights: &Mutex<Flights<K, V>>) -> MutexGuard<'_, Flights<K, V>> {
-    // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
-    flights.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The key's lease while this process computes it: given back after the store or on a

@@ -47,8 +47,8 @@ pub type AsyncCacheError<K, V, B, S> = Error<
 /// returns `Err`, every waiting task gets that error (cloned), and it is not cached: the
 /// next call computes again. If the leading task is cancelled (its future dropped) or
 /// panics, one waiter takes over and the others still get a value; nobody hangs. `clear` and `remove` detach computations in flight: their results reach
-/// their callers but are not stored. So do computations that run alone (single-flight
-/// off, a call that may not wait), and an `insert` over one of them.
+/// their callers but are not stored, and so does an `insert` of the key. A computation
+/// that runs alone (single-flight off, a caller that may not wait) is kept out too.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -262,8 +262,12 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
     });
     // From now on a caller that misses the key (its entry expired while the refresh
     // runs) waits for the refresh, rather than compute it again beside it; the
-    // refresh's own task, asking for its key, still computes alone.
-    flight.runs_on(Caller::Task(task.id()));
+    // refresh's own task, asking for its key, still computes alone. Only on a
+    // multi-thread runtime: a current-thread one runs its tasks only while someone
+    // drives it (inside `block_on`), and a caller elsewhere could wait for nothing.
+    if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        flight.runs_on(Caller::Task(task.id()));
+    }
 }
 
 /// The end of a refresh, however it comes (a value, an error, a panic, a task never

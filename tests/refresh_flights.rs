@@ -1,0 +1,120 @@
+//! A refresh among the other computations of its key: callers that miss the key while
+//! an async refresh runs wait for it, and a value computed alone meanwhile is not
+//! overwritten by the older refresh.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use jwm_cache::{AsyncCacheControls, AsyncMemoized, ManualClock};
+
+const SECOND: Duration = Duration::from_secs(1);
+/// How long a test waits for tasks before failing: never reached when the code works.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A refresh still running when its entry expires and a caller computes the key anew
+/// (alone: single-flight is off) does not overwrite that newer value.
+#[tokio::test]
+async fn a_slow_refresh_does_not_overwrite_a_newer_value() {
+    let clock = ManualClock::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (counted, shut) = (Arc::clone(&runs), Arc::clone(&gate));
+    let memo = AsyncMemoized::builder(move |n: u32| {
+        let (run, shut) = (counted.fetch_add(1, SeqCst), Arc::clone(&shut));
+        async move {
+            if run == 1 {
+                shut.acquire().await.unwrap().forget();
+            }
+            n * 10 + run as u32
+        }
+    })
+    .ttl(60 * SECOND)
+    .refresh_after(45 * SECOND)
+    .single_flight(false)
+    .clock(clock.clone())
+    .build();
+    assert_eq!(memo.call(1).await, 10);
+    clock.advance(50 * SECOND);
+    // Due: the old value, and a refresh (run 1) that waits at the gate.
+    assert_eq!(memo.call(1).await, 10);
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(runs.load(SeqCst), 2, "the refresh is running");
+    // Expired while the refresh runs: this call computes run 2 and stores it.
+    clock.advance(20 * SECOND);
+    assert_eq!(memo.call(1).await, 12);
+    gate.add_permits(1);
+    // On this current-thread runtime nothing else runs: the refresh task passes the
+    // gate and tries its store within a few of these turns.
+    for _ in 0..1_000 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        gate.available_permits(),
+        0,
+        "the refresh went past the gate"
+    );
+    assert_eq!(
+        memo.cache().get(&1).await.unwrap(),
+        Some(12),
+        "the older refresh overwrote the newer value"
+    );
+}
+
+/// Callers that miss a key while its refresh runs (the entry expired meanwhile) wait for
+/// the refresh, as for any computation in flight, rather than each compute it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_of_a_key_expired_during_its_refresh_wait_for_the_refresh() {
+    let clock = ManualClock::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (counted, shut) = (Arc::clone(&runs), Arc::clone(&gate));
+    let memo = AsyncMemoized::builder(move |n: u32| {
+        let (run, shut) = (counted.fetch_add(1, SeqCst), Arc::clone(&shut));
+        async move {
+            if run == 1 {
+                let _pass = shut.acquire().await.unwrap();
+            }
+            n * 10 + run as u32
+        }
+    })
+    .ttl(60 * SECOND)
+    .refresh_after(45 * SECOND)
+    .clock(clock.clone())
+    .build();
+    assert_eq!(memo.call(1).await, 10);
+    clock.advance(50 * SECOND);
+    assert_eq!(memo.call(1).await, 10);
+    let began = Instant::now();
+    while runs.load(SeqCst) < 2 {
+        assert!(began.elapsed() < PATIENCE, "the refresh never started");
+        tokio::task::yield_now().await;
+    }
+    clock.advance(20 * SECOND);
+    let callers: Vec<_> = (0..32)
+        .map(|_| {
+            let memo = memo.clone();
+            tokio::spawn(async move { memo.call(1).await })
+        })
+        .collect();
+    // Every caller waits for the refresh: counted as a coalesced miss, none computes.
+    let began = Instant::now();
+    while memo.cache_counters().coalesced < 32 {
+        assert!(
+            began.elapsed() < PATIENCE,
+            "{} of 32 callers waited; runs: {}",
+            memo.cache_counters().coalesced,
+            runs.load(SeqCst)
+        );
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(runs.load(SeqCst), 2, "a caller computed beside the refresh");
+    gate.add_permits(1);
+    for caller in callers {
+        assert_eq!(caller.await.unwrap(), 11, "the refresh's value");
+    }
+    assert_eq!(runs.load(SeqCst), 2);
+    assert_eq!(memo.cache().get(&1).await.unwrap(), Some(11));
+}
