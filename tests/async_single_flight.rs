@@ -178,21 +178,26 @@ async fn cancelled_waiters_leave_the_flight_intact() {
     assert_eq!(memo.try_call(5).await, Ok(7));
 }
 
+/// A task computing key 1 (as 10, in a second of paused time) on `cache`, returned once
+/// its computation has begun.
+async fn computing_for_a_second(cache: &Arc<AsyncCache<u32, u32>>) -> tokio::task::JoinHandle<u32> {
+    let cache = Arc::clone(cache);
+    let computing = tokio::spawn(async move {
+        cache
+            .get_or_insert_with(1, || async {
+                sleep(Duration::from_secs(1)).await;
+                10
+            })
+            .await
+    });
+    settle().await;
+    computing
+}
+
 #[tokio::test(start_paused = true)]
 async fn clear_detaches_a_flight_and_its_value_is_not_stored() {
     let cache: Arc<AsyncCache<u32, u32>> = Arc::new(AsyncCache::new());
-    let leader = {
-        let cache = Arc::clone(&cache);
-        tokio::spawn(async move {
-            cache
-                .get_or_insert_with(1, || async {
-                    sleep(Duration::from_secs(1)).await;
-                    10
-                })
-                .await
-        })
-    };
-    settle().await;
+    let leader = computing_for_a_second(&cache).await;
     cache.clear().await.unwrap();
     assert_eq!(leader.await.unwrap(), 10, "the caller still gets its value");
     assert_eq!(
@@ -309,18 +314,7 @@ async fn without_single_flight_a_write_during_a_computation_keeps_its_value_out(
     for write in ["remove", "clear", "insert"] {
         let cache: Arc<AsyncCache<u32, u32>> =
             Arc::new(AsyncCache::builder().single_flight(false).build());
-        let computing = {
-            let cache = Arc::clone(&cache);
-            tokio::spawn(async move {
-                cache
-                    .get_or_insert_with(1, || async {
-                        sleep(Duration::from_secs(1)).await;
-                        10
-                    })
-                    .await
-            })
-        };
-        settle().await;
+        let computing = computing_for_a_second(&cache).await;
         match write {
             "remove" => drop(cache.remove(&1).await.unwrap()),
             "clear" => cache.clear().await.unwrap(),

@@ -2,38 +2,48 @@
 //! an async refresh runs wait for it, and a value computed alone meanwhile is not
 //! overwritten by the older refresh.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use jwm_cache::{AsyncCacheControls, AsyncMemoized, ManualClock};
+use tokio::sync::Semaphore;
 
 const SECOND: Duration = Duration::from_secs(1);
 /// How long a test waits for tasks before failing: never reached when the code works.
 const PATIENCE: Duration = Duration::from_secs(60);
+
+/// `n * 10 + run`, counting its runs; the second run (the refresh) waits at `gate`
+/// until a permit is added, and keeps it.
+fn refresh_waits_at(
+    runs: &Arc<AtomicUsize>,
+    gate: &Arc<Semaphore>,
+) -> impl Fn(u32) -> Pin<Box<dyn Future<Output = u32> + Send>> + Send + Sync + 'static {
+    let (runs, gate) = (Arc::clone(runs), Arc::clone(gate));
+    move |n| {
+        let (run, gate) = (runs.fetch_add(1, SeqCst), Arc::clone(&gate));
+        Box::pin(async move {
+            if run == 1 {
+                gate.acquire().await.unwrap().forget();
+            }
+            n * 10 + run as u32
+        })
+    }
+}
 
 /// A refresh still running when its entry expires and a caller computes the key anew
 /// (alone: single-flight is off) does not overwrite that newer value.
 #[tokio::test]
 async fn a_slow_refresh_does_not_overwrite_a_newer_value() {
     let clock = ManualClock::new();
-    let runs = Arc::new(AtomicUsize::new(0));
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let (counted, shut) = (Arc::clone(&runs), Arc::clone(&gate));
-    let memo = AsyncMemoized::builder(move |n: u32| {
-        let (run, shut) = (counted.fetch_add(1, SeqCst), Arc::clone(&shut));
-        async move {
-            if run == 1 {
-                shut.acquire().await.unwrap().forget();
-            }
-            n * 10 + run as u32
-        }
-    })
-    .ttl(60 * SECOND)
-    .refresh_after(45 * SECOND)
-    .single_flight(false)
-    .clock(clock.clone())
-    .build();
+    let (runs, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Semaphore::new(0)));
+    let memo = AsyncMemoized::builder(refresh_waits_at(&runs, &gate))
+        .ttl(60 * SECOND)
+        .refresh_after(45 * SECOND)
+        .single_flight(false)
+        .clock(clock.clone())
+        .build();
     assert_eq!(memo.call(1).await, 10);
     clock.advance(50 * SECOND);
     // Due: the old value, and a refresh (run 1) that waits at the gate.
@@ -68,22 +78,12 @@ async fn a_slow_refresh_does_not_overwrite_a_newer_value() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_of_a_key_expired_during_its_refresh_wait_for_the_refresh() {
     let clock = ManualClock::new();
-    let runs = Arc::new(AtomicUsize::new(0));
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let (counted, shut) = (Arc::clone(&runs), Arc::clone(&gate));
-    let memo = AsyncMemoized::builder(move |n: u32| {
-        let (run, shut) = (counted.fetch_add(1, SeqCst), Arc::clone(&shut));
-        async move {
-            if run == 1 {
-                let _pass = shut.acquire().await.unwrap();
-            }
-            n * 10 + run as u32
-        }
-    })
-    .ttl(60 * SECOND)
-    .refresh_after(45 * SECOND)
-    .clock(clock.clone())
-    .build();
+    let (runs, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Semaphore::new(0)));
+    let memo = AsyncMemoized::builder(refresh_waits_at(&runs, &gate))
+        .ttl(60 * SECOND)
+        .refresh_after(45 * SECOND)
+        .clock(clock.clone())
+        .build();
     assert_eq!(memo.call(1).await, 10);
     clock.advance(50 * SECOND);
     assert_eq!(memo.call(1).await, 10);

@@ -209,21 +209,30 @@ fn a_waiter_taking_over_does_not_serve_what_expired_while_it_waited() {
     );
 }
 
+/// A thread computing `"k"` (as 1) on `cache`, held inside its computation until `gate`
+/// opens; returned once the computation has begun.
+fn computing_behind(
+    cache: &Arc<SyncCache<&'static str, u64>>,
+    gate: &Arc<Gate>,
+) -> thread::JoinHandle<u64> {
+    let entered = Arc::new(AtomicUsize::new(0));
+    let (cache, counted, gate) = (cache.clone(), entered.clone(), gate.clone());
+    let computing = thread::spawn(move || {
+        cache.get_or_insert_with("k", || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            gate.wait();
+            1
+        })
+    });
+    wait_until(|| entered.load(Ordering::SeqCst) == 1);
+    computing
+}
+
 #[test]
 fn clear_detaches_a_computation_in_flight() {
     let cache: Arc<SyncCache<&str, u64>> = Arc::new(SyncCache::new());
-    let (entered, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
-    let leader = {
-        let (cache, entered, gate) = (cache.clone(), entered.clone(), gate.clone());
-        thread::spawn(move || {
-            cache.get_or_insert_with("k", || {
-                entered.fetch_add(1, Ordering::SeqCst);
-                gate.wait();
-                1
-            })
-        })
-    };
-    wait_until(|| entered.load(Ordering::SeqCst) == 1);
+    let gate = Arc::new(Gate::default());
+    let leader = computing_behind(&cache, &gate);
     cache.clear().unwrap();
     // After the clear, a new caller computes afresh instead of joining the old flight.
     assert_eq!(cache.get_or_insert_with("k", || 2), 2);
@@ -251,18 +260,8 @@ fn a_computation_asking_for_its_own_key_does_not_wait_for_itself() {
 fn without_single_flight_a_removal_during_a_computation_keeps_its_value_out() {
     let cache: Arc<SyncCache<&str, u64>> =
         Arc::new(SyncCacheBuilder::new().single_flight(false).build());
-    let (entered, gate) = (Arc::new(AtomicUsize::new(0)), Arc::new(Gate::default()));
-    let computing = {
-        let (cache, entered, gate) = (cache.clone(), entered.clone(), gate.clone());
-        thread::spawn(move || {
-            cache.get_or_insert_with("k", || {
-                entered.fetch_add(1, Ordering::SeqCst);
-                gate.wait();
-                1
-            })
-        })
-    };
-    wait_until(|| entered.load(Ordering::SeqCst) == 1);
+    let gate = Arc::new(Gate::default());
+    let computing = computing_behind(&cache, &gate);
     cache.remove(&"k").unwrap();
     gate.open();
     assert_eq!(computing.join().unwrap(), 1, "its caller still gets it");
