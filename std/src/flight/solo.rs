@@ -1,8 +1,9 @@
 //! Computations that run outside single-flight (solo): single-flight is off, a
-//! computation asks for its own key, a caller may not wait, or a refresh of the key
-//! that nobody may wait for (a sync one, or an async one not yet spawned) is running. Nobody can join them, but a write of their key
-//! must still keep their value out of the cache, as it keeps out a detached flight's:
-//! a computation that began before a `remove` read what the removal was meant to drop.
+//! computation asks for its own key, a caller may not wait, or a refresh of the key that
+//! nobody may wait for (a sync one, or an async one not yet spawned) is running. Nobody
+//! can join them, but a write of their key must still keep their value out of the
+//! cache, as it keeps out a detached flight's: a computation that began before a
+//! `remove` read what the removal was meant to drop.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
