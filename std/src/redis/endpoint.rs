@@ -49,6 +49,8 @@ impl Endpoint {
             .iter()
             .map(|seed| seed.as_ref().into_connection_info().map(with_our_tcp))
             .collect::<Result<Vec<_>, _>>()?;
+        // The client connects to nodes with the builder's settings; the seeds' own
+        // reach the near tier's trackers, which connect from them.
         let client = ClusterClientBuilder::new(seeds.clone())
             .tcp_settings(tcp_settings())
             .connection_timeout(timeout)
@@ -98,12 +100,12 @@ impl Endpoint {
 /// followed for longer (`in_transit`'s probes: 10 s). A slow server still acknowledges
 /// at once: only a dead path trips it.
 #[cfg(target_os = "linux")]
-pub(crate) const UNACKNOWLEDGED_FOR: Duration = Duration::from_secs(5);
+const UNACKNOWLEDGED_FOR: Duration = Duration::from_secs(5);
 
 /// The TCP settings of every connection: no Nagle delay (a small command would wait for
 /// the acknowledgement of the one before), and [`UNACKNOWLEDGED_FOR`] where there is
 /// such a setting.
-pub(crate) fn tcp_settings() -> TcpSettings {
+fn tcp_settings() -> TcpSettings {
     let settings = TcpSettings::default().set_nodelay(true);
     #[cfg(target_os = "linux")]
     let settings = settings.set_user_timeout(UNACKNOWLEDGED_FOR);
