@@ -187,24 +187,3 @@ async fn sync_backends_serve_async_calls() {
     assert_eq!(bounded.parameters().capacity, Some(4096));
     let _: &Sharded<MemoryBackend<u32, u32>> = bounded.backend();
 }
-
-#[test]
-fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
-    let store = Offloaded::new(MemoryBackend::<u32, u32>::new());
-    let result = tokio_free_poll(jwm_cache::backend::AsyncBackend::len(
-        &store,
-        jwm_cache::time::Instant::ZERO,
-    ));
-    assert_eq!(result, Err(jwm_cache::backend::OffloadError::NoRuntime));
-}
-
-/// Polls a future to completion without any runtime (it must not need one).
-fn tokio_free_poll<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}

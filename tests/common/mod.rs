@@ -4,6 +4,7 @@
 #[cfg(feature = "redis")]
 #[macro_use]
 pub(crate) mod cluster_load;
+pub(crate) mod gated;
 #[cfg(feature = "redis")]
 pub(crate) mod lookups;
 #[cfg(feature = "redis")]

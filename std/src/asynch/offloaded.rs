@@ -1,19 +1,23 @@
 //! `Offloaded`: a sync backend that blocks on I/O, run on tokio's blocking pool.
 
 use std::borrow::Borrow;
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed};
 use tokio::runtime::Handle;
+use tokio::sync::oneshot;
 
 use super::backend::{AsyncBackend, AsyncLookup};
 
-/// A sync [`Backend`] that blocks on I/O, made an [`AsyncBackend`]: each operation runs
-/// on tokio's blocking pool (`spawn_blocking`), so no executor thread ever waits on the
-/// backend's I/O. The backend sits behind one lock; wrap a pool of connections in it
-/// for parallel I/O.
+/// A sync [`Backend`] that blocks on I/O, made an [`AsyncBackend`]: operations run on
+/// tokio's blocking pool (`spawn_blocking`), so no executor thread ever waits on the
+/// backend's I/O. They run one at a time, in the order they were called, even when a
+/// caller stops waiting for one: a store whose caller was cancelled cannot land after
+/// a later `remove` of its key. Wrap a pool of connections in it for parallel I/O.
 ///
 /// An in-memory backend does not need this; [`Sharded`](crate::asynch::Sharded) runs it inline.
 ///
@@ -28,11 +32,27 @@ use super::backend::{AsyncBackend, AsyncLookup};
 /// # });
 /// ```
 pub struct Offloaded<B> {
-    inner: Arc<Mutex<B>>,
+    shared: Arc<Shared<B>>,
     capacity: Option<usize>,
+}
+
+/// What the callers and the blocking task that runs their operations share.
+struct Shared<B> {
+    backend: Mutex<B>,
+    queue: Mutex<Queue<B>>,
     /// The backend's reclaim counts after its last operation: reading them must not
     /// wait behind an operation's I/O.
-    reclaimed: Arc<Mutex<Reclaimed>>,
+    reclaimed: Mutex<Reclaimed>,
+}
+
+/// An operation, with the channel its result goes back by.
+type Job<B> = Box<dyn FnOnce(&mut B) + Send>;
+
+/// Operations called and not yet run, oldest first.
+struct Queue<B> {
+    jobs: VecDeque<Job<B>>,
+    /// Whether a blocking task is running them: at most one is.
+    draining: bool,
 }
 
 /// Why an [`Offloaded`] operation failed.
@@ -74,12 +94,19 @@ impl<B> Offloaded<B> {
     {
         Offloaded {
             capacity: backend.capacity(),
-            reclaimed: Arc::new(Mutex::new(backend.reclaimed())),
-            inner: Arc::new(Mutex::new(backend)),
+            shared: Arc::new(Shared {
+                reclaimed: Mutex::new(backend.reclaimed()),
+                backend: Mutex::new(backend),
+                queue: Mutex::new(Queue {
+                    jobs: VecDeque::new(),
+                    draining: false,
+                }),
+            }),
         }
     }
 
-    /// Runs `op` on the blocking pool of the runtime driving this call.
+    /// Queues `op` behind the operations called before it, at once (not when the
+    /// future is first polled), and answers when it has run.
     fn run<T, E, K, En>(
         &self,
         op: impl FnOnce(&mut B) -> Result<T, E> + Send + 'static,
@@ -89,25 +116,93 @@ impl<B> Offloaded<B> {
         T: Send + 'static,
         E: Send + 'static,
     {
-        let (inner, reclaimed) = (Arc::clone(&self.inner), Arc::clone(&self.reclaimed));
-        let spawned = Handle::try_current().map(|runtime| {
-            runtime.spawn_blocking(move || {
-                let mut backend = lock(&inner);
-                let result = op(&mut backend);
-                *lock(&reclaimed) = backend.reclaimed();
-                result
-            })
+        let (answer, answered) = oneshot::channel();
+        let job: Job<B> = Box::new(move |backend| {
+            // Caught here, so that the operations queued behind it still run.
+            let result = panic::catch_unwind(AssertUnwindSafe(|| op(backend)));
+            let _ = answer.send(result.map_err(drop));
         });
+        let queued = self.submit(job);
         async move {
-            match spawned {
-                Ok(task) => match task.await {
-                    Ok(result) => result.map_err(OffloadError::Backend),
-                    Err(join) if join.is_panic() => Err(OffloadError::Panicked),
-                    Err(_) => Err(OffloadError::NoRuntime),
-                },
+            if !queued {
+                return Err(OffloadError::NoRuntime);
+            }
+            match answered.await {
+                Ok(Ok(result)) => result.map_err(OffloadError::Backend),
+                Ok(Err(())) => Err(OffloadError::Panicked),
+                // Dropped unrun: the runtime shut down first.
                 Err(_) => Err(OffloadError::NoRuntime),
             }
         }
+    }
+
+    /// Queues `job`, and starts a blocking task to run the queue if none is; false
+    /// without a runtime.
+    fn submit<K, En>(&self, job: Job<B>) -> bool
+    where
+        B: Backend<K, En> + Send + 'static,
+    {
+        let Ok(runtime) = Handle::try_current() else {
+            return false;
+        };
+        let mut queue = lock(&self.shared.queue);
+        queue.jobs.push_back(job);
+        if !queue.draining {
+            queue.draining = true;
+            drop(queue);
+            let drainer = Drainer {
+                shared: Arc::clone(&self.shared),
+                done: false,
+            };
+            runtime.spawn_blocking(move || drainer.drain());
+        }
+        true
+    }
+}
+
+/// The blocking task that runs the queue until it is empty.
+struct Drainer<B> {
+    shared: Arc<Shared<B>>,
+    /// Set once the queue was found empty and handed back.
+    done: bool,
+}
+
+impl<B> Drainer<B> {
+    fn drain<K, E>(mut self)
+    where
+        B: Backend<K, E>,
+    {
+        loop {
+            let job = {
+                let mut queue = lock(&self.shared.queue);
+                let Some(job) = queue.jobs.pop_front() else {
+                    queue.draining = false;
+                    self.done = true;
+                    return;
+                };
+                job
+            };
+            let mut backend = lock(&self.shared.backend);
+            job(&mut backend);
+            *lock(&self.shared.reclaimed) = backend.reclaimed();
+        }
+    }
+}
+
+/// A drainer dropped before it emptied the queue (its runtime shut down before the task
+/// ran): the queued operations are dropped, so their callers get `NoRuntime`, and the
+/// next call starts a drainer of its own.
+impl<B> Drop for Drainer<B> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let jobs = {
+            let mut queue = lock(&self.shared.queue);
+            queue.draining = false;
+            std::mem::take(&mut queue.jobs)
+        };
+        drop(jobs);
     }
 }
 
@@ -150,7 +245,7 @@ where
 
     /// The backend's counts as of its last completed operation.
     fn reclaimed(&self) -> Reclaimed {
-        *lock(&self.reclaimed)
+        *lock(&self.shared.reclaimed)
     }
 }
 

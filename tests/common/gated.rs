@@ -1,0 +1,55 @@
+//! A sync backend whose lookups block until a gate opens.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use jwm_cache::backend::{Backend, Deadline, Lookup};
+use jwm_cache::memory::MemoryBackend;
+use jwm_cache::time::Instant;
+
+/// A sync backend whose lookups block their thread until the gate opens, as blocking
+/// network I/O does.
+pub(crate) struct GatedBackend {
+    pub(crate) store: MemoryBackend<u64, u64>,
+    pub(crate) gate: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Backend<u64, u64> for GatedBackend {
+    type Error = std::convert::Infallible;
+    const NAME: &'static str = "gated";
+
+    fn set(
+        &mut self,
+        key: u64,
+        value: u64,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), Self::Error> {
+        self.store.set(key, value, deadline, now)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.store.clear()
+    }
+    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
+        self.store.len(now)
+    }
+}
+
+impl Lookup<u64, u64, u64> for GatedBackend {
+    fn get_entry(
+        &mut self,
+        key: &u64,
+        now: Instant,
+    ) -> Result<Option<jwm_cache::backend::Entry<&u64>>, Self::Error> {
+        let (open, opened) = &*self.gate;
+        drop(
+            opened
+                .wait_while(open.lock().unwrap(), |open| !*open)
+                .unwrap(),
+        );
+        self.store.get_entry(key, now)
+    }
+
+    fn remove(&mut self, key: &u64, now: Instant) -> Result<bool, Self::Error> {
+        self.store.remove(key, now)
+    }
+}

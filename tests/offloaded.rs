@@ -1,0 +1,131 @@
+//! `Offloaded`, a sync backend run on tokio's blocking pool: operations run in the order
+//! they were called, a panic fails one, and a missing or dead runtime is an error.
+#![cfg(feature = "async")]
+
+mod common;
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use common::gated::GatedBackend;
+use common::within;
+use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, Deadline, OffloadError, Offloaded};
+use jwm_cache::{memory::MemoryBackend, time::Instant};
+
+#[test]
+fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
+    let store = Offloaded::new(MemoryBackend::<u32, u32>::new());
+    let result = poll_to_end(AsyncBackend::len(&store, Instant::ZERO));
+    assert_eq!(result, Err(OffloadError::NoRuntime));
+}
+
+#[test]
+fn a_blocking_backend_runs_operations_in_the_order_they_were_called() {
+    within(60, || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let gate = Arc::new((Mutex::new(false), Condvar::new()));
+            let store = Offloaded::new(GatedBackend {
+                store: MemoryBackend::new(),
+                gate: Arc::clone(&gate),
+            });
+            let now = Instant::ZERO;
+            // A lookup that holds the backend until the gate opens, so that everything
+            // below waits together.
+            let held = AsyncLookup::get(&store, &u64::MAX, now);
+            let keys: Vec<u64> = (0..64).collect();
+            let mut removals = Vec::new();
+            for key in &keys {
+                // Stores whose callers gave up at once: each still runs, but before the
+                // removal called after it, never after.
+                drop(AsyncBackend::set(&store, *key, *key, Deadline::NEVER, now));
+                removals.push(AsyncLookup::remove(&store, key, now));
+            }
+            let (open, opened) = &*gate;
+            *open.lock().unwrap() = true;
+            opened.notify_all();
+            assert_eq!(held.await, Ok(None));
+            for removal in removals {
+                assert_eq!(removal.await, Ok(true), "the store ran before its removal");
+            }
+            assert_eq!(AsyncBackend::len(&store, now).await, Ok(0));
+        });
+    });
+}
+
+#[test]
+fn a_blocking_backend_called_on_a_runtime_that_shut_down_fails_and_stays_usable() {
+    within(60, || {
+        let store = Offloaded::new(MemoryBackend::<u64, u64>::new());
+        let now = Instant::ZERO;
+        let gone = tokio::runtime::Runtime::new().unwrap();
+        let handle = gone.handle().clone();
+        drop(gone);
+        {
+            let _entered = handle.enter();
+            // Queued, but the task that would run it is dropped unrun.
+            let store_call = AsyncBackend::set(&store, 1, 1, Deadline::NEVER, now);
+            let answer = poll_to_end(store_call);
+            assert_eq!(answer, Err(OffloadError::NoRuntime));
+        }
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            AsyncBackend::set(&store, 2, 2, Deadline::NEVER, now)
+                .await
+                .unwrap();
+            assert_eq!(AsyncBackend::len(&store, now).await, Ok(1));
+        });
+    });
+}
+
+/// Polls `future` to completion on this thread, with no runtime.
+fn poll_to_end<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..1_000_000 {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
+    panic!("never answered");
+}
+
+/// A backend whose stores of 0 panic.
+struct PanickingBackend(MemoryBackend<u64, u64>);
+
+impl Backend<u64, u64> for PanickingBackend {
+    type Error = std::convert::Infallible;
+    const NAME: &'static str = "panicking";
+
+    fn set(
+        &mut self,
+        key: u64,
+        value: u64,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), Self::Error> {
+        assert_ne!(key, 0, "a store of 0");
+        self.0.set(key, value, deadline, now)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.0.clear()
+    }
+    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
+        self.0.len(now)
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_blocking_backend_fails_one_operation_and_runs_the_next() {
+    let store = Offloaded::new(PanickingBackend(MemoryBackend::new()));
+    let now = Instant::ZERO;
+    let failed = AsyncBackend::set(&store, 0, 0, Deadline::NEVER, now);
+    let stored = AsyncBackend::set(&store, 1, 1, Deadline::NEVER, now);
+    assert_eq!(failed.await, Err(OffloadError::Panicked));
+    assert_eq!(stored.await, Ok(()));
+    assert_eq!(AsyncBackend::len(&store, now).await, Ok(1));
+}
