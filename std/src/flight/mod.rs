@@ -25,8 +25,8 @@ pub(crate) use table::Flights;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Caller {
     /// A refresh in the background, which may sit in a queue or ask for its own key: a
-    /// caller computes alone beside it, unless the task it runs on is known (see
-    /// [`Flight::runs_on`]).
+    /// caller computes alone beside it, unless the task or thread it runs on is known
+    /// (see [`Flight::runs_on`]).
     Refresh,
     Thread(ThreadId),
     #[cfg(feature = "async")]
@@ -71,8 +71,8 @@ pub(crate) struct Flight<V> {
     #[cfg(feature = "async")]
     settled_async: tokio::sync::Notify,
     leader: Caller,
-    /// The task a refresh runs on, once spawned: callers on other tasks may wait for it.
-    #[cfg(feature = "async")]
+    /// The task or thread a refresh runs on, once known: callers elsewhere may wait
+    /// for it.
     runner: std::sync::OnceLock<Caller>,
 }
 
@@ -150,20 +150,18 @@ impl<V: Clone> Flight<V> {
             #[cfg(feature = "async")]
             settled_async: tokio::sync::Notify::new(),
             leader,
-            #[cfg(feature = "async")]
             runner: std::sync::OnceLock::new(),
         })
     }
 
-    /// A refresh's flight: the task it runs on, now that it is spawned.
-    #[cfg(feature = "async")]
-    pub(crate) fn runs_on(&self, task: Caller) {
-        let _ = self.runner.set(task);
+    /// A refresh's flight: the task it was spawned as, or the refresh thread that took
+    /// it from the queue.
+    pub(crate) fn runs_on(&self, runner: Caller) {
+        let _ = self.runner.set(runner);
     }
 
-    /// Who computes: the leader, or for a refresh the task it runs on, if known.
+    /// Who computes: the leader, or for a refresh what it runs on, if known.
     fn computing(&self) -> Caller {
-        #[cfg(feature = "async")]
         if let Some(&runner) = self.runner.get() {
             return runner;
         }

@@ -29,8 +29,8 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
     pub(crate) fn join_or_lead(&mut self, key: &K, joiner: Joiner) -> Role<K, V> {
         if let Some(flight) = self.map.get(key) {
             // A refresh may wait in a queue, and may ask for its own key: a caller computes
-            // alone rather than wait for one, unless the refresh runs on a task of its own
-            // that is known (see `Flight::runs_on`) and the caller is not that task.
+            // alone rather than wait for one, unless the task or thread the refresh runs
+            // on is known (see `Flight::runs_on`) and the caller is not it.
             let computing = flight.computing();
             if computing == Caller::Refresh || computing == joiner.caller || !joiner.may_wait {
                 return Role::Solo;

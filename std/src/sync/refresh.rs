@@ -25,7 +25,10 @@ where
     /// of the key that the cache may call again: a hit on an entry older than the
     /// cache's `refresh_after` returns the stored value at once and recomputes it on
     /// one of the library's refresh threads (two per process, with a queue of 1024),
-    /// never on the caller's. One refresh runs per key at a time. Its value replaces
+    /// never on the caller's. One refresh runs per key at a time, and a caller that
+    /// misses the key while it runs (its entry expired meanwhile) waits for it, as for
+    /// any computation in flight; while it is still queued, such a caller computes
+    /// alone. Its value replaces
     /// the old one with a fresh TTL; if it fails (`Err` or panic) the old value stays
     /// until its TTL ends, and `refresh_failures` counts it, as it counts a refresh
     /// dropped because the queue was full. A `clear`, `remove` or `insert` of the key
@@ -154,6 +157,10 @@ where
         // withdraws the flight, so that the key is never left refreshing.
         let lead = Lead::new(self.clone(), flight, key);
         let job = move || {
+            // Taken from the queue: from now on a caller that misses the key (its entry
+            // expired meanwhile) waits for this refresh rather than compute beside it;
+            // the refresh's own function, asking for its key here, still computes alone.
+            lead.flight.runs_on(Caller::thread());
             let key = lead.key.clone();
             let cache = lead.table.clone();
             // The new value's TTL counts from when its computation starts.
