@@ -227,3 +227,30 @@ fn a_listener_that_panics_loses_no_record_and_stops_no_clear() {
     keys.sort_unstable();
     assert_eq!(keys, (0..64).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_listener_that_panics_during_a_miss_leaves_no_flight_behind() {
+    let clock = ManualClock::new();
+    let cache = SyncCacheBuilder::new()
+        .clock(clock.clone())
+        .ttl(Duration::from_secs(1))
+        .eviction_listener(|_: u32, _: u32, cause| {
+            assert_ne!(cause, RemovalCause::Expired, "the listener fails on expiry")
+        })
+        .build::<u32, u32>();
+    cache.insert(1, 10).unwrap();
+    clock.advance(Duration::from_secs(1));
+    // This miss finds the entry expired: its removal is told to the listener, which
+    // panics in the caller.
+    let missed = cache.clone();
+    assert!(
+        thread::spawn(move || missed.get_or_insert_with(1, || 11))
+            .join()
+            .is_err()
+    );
+    // The next caller computes; it waited for ever on the first one's flight before.
+    let (answer, answered) = mpsc::channel();
+    let next = cache.clone();
+    thread::spawn(move || answer.send(next.get_or_insert_with(1, || 12)).unwrap());
+    assert_eq!(answered.recv_timeout(Duration::from_secs(30)), Ok(12));
+}

@@ -209,15 +209,22 @@ where
         }
         let mut next = Next::joined(role);
         drop(shard);
-        // The lookup may have found the key expired.
-        self.notify.deliver();
+        // The lookups may have found the key expired: their removals are told once no
+        // flight of this call's is left without its guard, so that a panicking listener
+        // cannot leave one registered that nobody will settle.
         let lead = loop {
             next = match next {
-                Next::Serve(result) => return self.or_stale(result, stale, &key),
+                Next::Serve(result) => {
+                    self.notify.deliver();
+                    return self.or_stale(result, stale, &key);
+                }
                 Next::Compute(leading) => {
                     break leading.map(|(flight, key)| Lead::new(self, flight, key));
                 }
-                Next::Wait(flight) => Next::settled(flight.wait::<E, X>()),
+                Next::Wait(flight) => {
+                    self.notify.deliver();
+                    Next::settled(flight.wait::<E, X>())
+                }
                 Next::LookAgain => {
                     now = self.clock.now();
                     // Looked up and joined under one lock: no value is stored between.
@@ -225,11 +232,11 @@ where
                     let found = shard.cache.peek_at(&key, now).ok().flatten();
                     let next = Next::looked(found, || self.join_or_lead(&mut shard, &key));
                     drop(shard);
-                    self.notify.deliver();
                     next
                 }
             };
         };
+        self.notify.deliver();
         // Alone, the computation's value is kept out by a write of the key meanwhile, as
         // a detached flight's is.
         let alone = lead.is_none().then(|| Alone::begin(self, &key));
