@@ -144,3 +144,23 @@ async fn the_async_cache_bounds_its_weight() {
         "{held}"
     );
 }
+
+#[test]
+fn sums_over_shards_saturate_rather_than_overflow() {
+    use jwm_cache::{SystemClock, backend::Options, memory::MemoryBackend};
+    // Each of two shards bounded at `usize::MAX`: the total is no more than that.
+    let options = Options::new(SystemClock).shards(2);
+    let cache = SyncCache::from_options(options, || {
+        MemoryBackend::<u64, u64>::with_capacity(usize::MAX)
+    });
+    assert_eq!(cache.parameters().capacity, Some(usize::MAX));
+    // Unbounded, with entries as heavy as can be, in more than one shard.
+    let heavy = SyncCacheBuilder::new()
+        .shards(4)
+        .weigher(|_: &u64, _: &u64| usize::MAX)
+        .build::<u64, u64>();
+    for key in 0..64 {
+        heavy.insert(key, key).unwrap();
+    }
+    assert_eq!(heavy.weighted_size(), usize::MAX);
+}

@@ -4,6 +4,7 @@
 //!
 //! [`Sharded`]: crate::asynch::Sharded
 
+use std::sync::OnceLock;
 use std::thread;
 
 use foldhash::fast::RandomState;
@@ -21,9 +22,14 @@ const MIN_ENTRIES_PER_SHARD: usize = 1024;
 /// (BENCHMARKS.md). A capacity caps the count so each shard holds at least
 /// [`MIN_ENTRIES_PER_SHARD`].
 pub(crate) fn shard_count<S, C>(options: &Options<S, C>) -> usize {
+    // Read once per process: a cache's builder asks twice (for the capacity's shares
+    // and for the shards), and a changed CPU quota in between would split it unevenly.
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
     let default = || {
-        let cores = thread::available_parallelism().map_or(1, usize::from);
-        (cores * 16).next_power_of_two().min(256)
+        *DEFAULT.get_or_init(|| {
+            let cores = thread::available_parallelism().map_or(1, usize::from);
+            (cores * 16).next_power_of_two().min(256)
+        })
     };
     // The field is public: normalise what the setter would have.
     let wanted = options

@@ -330,11 +330,12 @@ where
     /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
     pub fn parameters(&self) -> Parameters {
         let mut parameters = self.shards[0].lock().cache.parameters();
+        // Saturating: shares of `usize::MAX` each would overflow a plain sum.
         parameters.capacity = self
             .shards
             .iter()
             .map(|shard| shard.lock().cache.parameters().capacity)
-            .sum();
+            .try_fold(0usize, |sum, share| Some(sum.saturating_add(share?)));
         parameters
     }
 }
@@ -380,7 +381,7 @@ impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>,
         self.shards
             .iter()
             .map(|shard| shard.lock().cache.backend().weight())
-            .sum()
+            .fold(0, usize::saturating_add)
     }
 }
 

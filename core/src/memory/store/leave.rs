@@ -60,24 +60,30 @@ where
     /// Takes the node at `index` out of the table, the wheel and the policy, moving the
     /// last node into its place.
     pub(super) fn detach(&mut self, index: u32, hash: u64) -> Node<K, E> {
+        let last = (self.nodes.len() - 1) as u32;
+        // The user's code first, the weigher and the moved key's `Hash`: if either
+        // panics, the store is as it was, with no weight counted twice or slot left
+        // pointing past the end.
+        let weight = {
+            let node = &self.nodes[index as usize];
+            self.weigher.weigh(&node.key, &node.value)
+        };
+        let moved = (index != last).then(|| self.hasher.hash_one(&self.nodes[last as usize].key));
         self.wheel.unlink(self.nodes.as_mut_slice(), index);
         if let Ok(entry) = self.table.find_entry(hash, |&i| i == index) {
             entry.remove();
         }
-        let last = (self.nodes.len() - 1) as u32;
         let node = self.nodes.swap_remove(index as usize);
         self.eviction.removed(index, last);
         if let Some(idle) = &mut self.idle {
             idle.removed(index);
         }
-        if index != last {
+        if let Some(moved) = moved {
             self.wheel.relocate(self.nodes.as_mut_slice(), last, index);
-            let moved = self.hasher.hash_one(&self.nodes[index as usize].key);
             if let Some(slot) = self.table.find_mut(moved, |&i| i == last) {
                 *slot = index;
             }
         }
-        let weight = self.weigher.weigh(&node.key, &node.value);
         self.lose_weight(weight);
         node
     }

@@ -223,3 +223,36 @@ fn weights_past_usize_max_are_over_the_largest_capacity() {
     // The first had to go for the second: together they weigh more than any capacity.
     assert_eq!((store.stored(), store.weight()), (1, 1));
 }
+
+/// A weigher that panics while an entry leaves: the store is as it was, its weight
+/// counted once, and the entry still there for a later removal.
+#[cfg(all(feature = "std", panic = "unwind"))]
+#[test]
+fn a_weigher_that_panics_as_an_entry_leaves_leaves_the_store_as_it_was() {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static FAIL: AtomicBool = AtomicBool::new(false);
+    let mut store = MemoryBackend::<u32, usize>::new()
+        .with_eviction(Sieve::new(100))
+        .with_weigher(|_: &u32, weight: &usize| {
+            assert!(!FAIL.load(Ordering::SeqCst), "the weigher fails");
+            *weight
+        });
+    for key in 0..3 {
+        store.set(key, 5, Deadline::NEVER, Instant::ZERO).unwrap();
+    }
+    FAIL.store(true, Ordering::SeqCst);
+    let removing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.remove(&0, Instant::ZERO).unwrap()
+    }));
+    assert!(removing.is_err());
+    FAIL.store(false, Ordering::SeqCst);
+    assert_eq!(store.weight(), 15, "no weight lost or counted twice");
+    assert_eq!(
+        store.get(&2, Instant::ZERO).unwrap(),
+        Some(&5),
+        "the last entry found"
+    );
+    assert!(store.remove(&0, Instant::ZERO).unwrap());
+    assert_eq!(store.weight(), 10);
+    assert_eq!(store.len(Instant::ZERO).unwrap(), 2);
+}
