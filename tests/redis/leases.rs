@@ -51,6 +51,49 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
     }
 }
 
+/// Claims made while the backend is paused never reach the server, so nothing is given
+/// back for them: a release each would all reach it together as the pause ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_during_the_pause_leave_nothing_to_release() {
+    let server = RedisServer::start();
+    let pause = Duration::from_millis(300);
+    let options = RedisOptions::default()
+        .timeout(Duration::from_millis(100))
+        .pause_after_failure(pause);
+    let mut backend = RedisBackend::<u64>::open_with(&server.url(0), options).unwrap();
+    backend.use_lease(Ttl::from_secs(30));
+    let now = jwm_cache::time::Instant::ZERO;
+    server.freeze();
+    let failed = AsyncBackend::len(&backend, now).await;
+    server.thaw();
+    assert!(failed.is_err());
+    let mut raw = server.client(0);
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut raw)
+        .unwrap();
+    let paused = Instant::now();
+    for key in 0..200 {
+        assert!(matches!(
+            backend.claim(&key, now).await,
+            Claim::Compute(None)
+        ));
+    }
+    assert!(paused.elapsed() < pause, "the claims outlasted the pause");
+    // Watched until well past the pause's end, when the releases would have gone.
+    let evals = |raw: &mut redis::Connection| {
+        let stats: String = redis::cmd("INFO").arg("commandstats").query(raw).unwrap();
+        stats.contains("cmdstat_eval:")
+    };
+    while paused.elapsed() < pause + Duration::from_millis(500) {
+        assert!(
+            !evals(&mut raw),
+            "releases reached the server after the pause"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A wait for another process's lease ends by the lease plus the timeout, even when
 /// its last look at the server is slow: the server freezes just before the wait ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

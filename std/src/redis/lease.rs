@@ -116,6 +116,13 @@ async fn look_until(
         script.arg(&token).arg(lease_ms);
         let answer = match link.query::<Value>(&script).await {
             Ok(answer) => answer,
+            // Not sent, as the backend is paused; and every look before this one was
+            // answered and took nothing: no lease to give back. A release for each
+            // would all reach the server together as the pause ends.
+            Err(RedisBackendError::Unavailable) => {
+                unclaimed.lease = None;
+                return Claim::Compute(None);
+            }
             // Unreachable: each process computes on its own.
             Err(_) => return Claim::Compute(None),
         };
