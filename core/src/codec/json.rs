@@ -12,7 +12,10 @@ use super::{ByteCodec, Serializer};
 /// names Rust types: other programs can read the JSON after the first 11 bytes, but
 /// cannot write values the cache accepts.
 ///
-/// Decoding is strict: one JSON value, with nothing but whitespace around it.
+/// Decoding is strict: one JSON value, with nothing but whitespace around it. Floats
+/// come back bit for bit. What JSON would read back as another value is refused when
+/// encoded (so not stored): a float that is not finite, and a `Some` of anything JSON
+/// writes as `null` (`Some(())`, `Some(None)`), which would come back as `None`.
 ///
 /// ```
 /// use jwm_cache_core::{Json, Serializer};
@@ -53,6 +56,8 @@ impl<V: Serialize + DeserializeOwned> Serializer<V> for Json {
 
 impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Json {
     fn encode_after(&self, value: &V, mut out: Vec<u8>) -> Result<Vec<u8>, JsonError> {
+        // Nothing JSON would read back as another value: a miss, never a wrong hit.
+        super::json_probe::check(value).map_err(JsonError)?;
         // `to_writer` needs serde_json's std feature; one copy is cheap beside JSON.
         let body = serde_json::to_vec(value).map_err(JsonError)?;
         if out.is_empty() {

@@ -3,6 +3,8 @@
 mod identity;
 #[cfg(feature = "json")]
 mod json;
+#[cfg(feature = "json")]
+mod json_probe;
 #[cfg(feature = "postcard")]
 mod postcard;
 mod stamped;
