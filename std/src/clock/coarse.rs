@@ -23,7 +23,8 @@ pub const COARSE_CLOCK_PERIOD: Duration = Duration::from_millis(1);
 /// plus however long the OS delays the refreshing thread. Both the insert's reading
 /// and the read's lag, so an entry's life differs from its TTL by at most that much,
 /// either way. It shares [`SystemClock`]'s timeline and never goes backwards. The
-/// thread starts on the first read and lives for the process.
+/// thread starts on the first read and lives for the process; in a child of `fork`,
+/// which has no such thread, every read reads the system clock.
 ///
 /// ```
 /// use jwm_cache::{SystemClock, time::{Clock, CoarseClock}};
@@ -62,6 +63,8 @@ fn usable(tagged: u64) -> Option<u64> {
 #[cold]
 fn slow_now() -> Instant {
     START.call_once(|| {
+        #[cfg(unix)]
+        fork::watch();
         let spawned = thread::Builder::new()
             .name("jwm-cache-coarse-clock".into())
             .spawn(|| {
@@ -76,6 +79,42 @@ fn slow_now() -> Instant {
         refresh();
     });
     Instant::from_nanos(refresh())
+}
+
+/// A child of `fork` has only the thread that forked: without the refreshing thread,
+/// the reading would stop at the fork, and entries would never expire there.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+mod fork {
+    use std::ffi::c_int;
+    use std::sync::atomic::Ordering;
+
+    use super::{NOW, SELF_REFRESH};
+
+    unsafe extern "C" {
+        fn pthread_atfork(
+            prepare: Option<unsafe extern "C" fn()>,
+            parent: Option<unsafe extern "C" fn()>,
+            child: Option<unsafe extern "C" fn()>,
+        ) -> c_int;
+    }
+
+    /// Run in the child by `fork`: reads refresh the reading themselves from now on.
+    /// Only atomic operations, as a handler run by `fork` must be async-signal-safe.
+    unsafe extern "C" fn in_child() {
+        SELF_REFRESH.store(true, Ordering::Relaxed);
+        // Odd: every read takes the slow path. The reading itself stays, so it never
+        // goes back.
+        NOW.fetch_or(1, Ordering::AcqRel);
+    }
+
+    /// Registers [`in_child`], once, as the refreshing thread starts.
+    pub(super) fn watch() {
+        // SAFETY: `pthread_atfork` only records the handlers; `in_child` touches
+        // nothing but two atomics, which is allowed in a child of a threaded process.
+        // If registering fails (no memory), a forked child's reading stops, as before.
+        let _ = unsafe { pthread_atfork(None, None, Some(in_child)) };
+    }
 }
 
 impl Clock for CoarseClock {
