@@ -237,6 +237,25 @@ fn identifiers_share_and_isolate_and_clear_resets() {
     assert_eq!((info.hits, info.misses, info.current_size), (0, 0, 0));
 }
 
+#[ttl_cache(identifier = "cubes")]
+fn cube(n: u64) -> u64 {
+    n * n * n
+}
+
+// A TTL under a second, which alone would pick the system clock: under a named
+// identifier both take the coarse one, and share.
+#[ttl_cache(identifier = "cubes", ttl = "500ms")]
+fn quick_cube(n: u64) -> u64 {
+    n.pow(3)
+}
+
+#[test]
+fn functions_sharing_an_identifier_with_different_ttls_share_one_clock() {
+    assert_eq!(cube(3), 27);
+    assert_eq!(quick_cube(3), 27);
+    assert_eq!(QUICK_CUBE.cache_info().hits, 1);
+}
+
 #[ttl_cache(ttl = "5m", serializer = json)]
 async fn fetch(city: String) -> usize {
     tokio::task::yield_now().await;

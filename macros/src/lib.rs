@@ -87,7 +87,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   `jwm_cache::Bridge::shared()`, or `bridge = <expression>`; its first call panics
 ///   only if the OS cannot start that bridge's thread.
 /// - **Clock**: as named; by default `coarse` for TTLs of a second or more and `system`
-///   for shorter ones. The coarse clock's reading lags by its 1 ms period plus any delay
+///   for shorter ones, and `coarse` for any TTL under a named identifier (so that the
+///   functions sharing it agree). The coarse clock's reading lags by its 1 ms period plus any delay
 ///   the OS gives its refreshing thread (a background thread woken every millisecond),
 ///   so an entry's life is off by about 0.1% of a one-second TTL; a read costs one
 ///   atomic load instead of ~32 ns. `scoped` is `jwm_cache::ScopedClock`: the system

@@ -85,9 +85,14 @@ impl Storage<'_> {
     }
 
     /// The clock: as asked, else the coarse clock for TTLs of a second or more (and
-    /// "never") and the system clock below.
+    /// "never") and the system clock below. Under a named identifier the coarse clock
+    /// whatever the TTL: functions sharing a cache must agree on its clock, and each may
+    /// store with a TTL of its own.
     fn clock(&self) -> Clock {
         self.options.clock.clone().unwrap_or_else(|| {
+            if self.options.identifier.is_some() {
+                return Clock::Coarse;
+            }
             match self.options.ttl.unwrap_or(Ttl::Millis(DEFAULT_TTL_MS)) {
                 Ttl::Millis(ms) if ms < COARSE_FROM_MS => Clock::System,
                 _ => Clock::Coarse,
