@@ -22,7 +22,9 @@ pub(crate) fn refuse_misplaced_cache_none(options: &Options, returns: &Returns) 
 
 /// Refuses `clock = scoped` where a test could not get a cache of its own: a method or a
 /// generic function (one cache per instantiation), or Redis (one namespace per
-/// identifier, shared by every process and test).
+/// identifier, shared by every process and test); and with `refresh_after`, whose
+/// refreshes run on threads where no test installed its clock, and would store on the
+/// system's timeline into the test's cache.
 pub(crate) fn refuse_unscopable(
     options: &Options,
     method: bool,
@@ -36,6 +38,8 @@ pub(crate) fn refuse_unscopable(
         "`clock = scoped` gives each test a cache of its own in memory; with Redis every test would share one namespace: use a `ManualClock` (`clock = manual(CLOCK)`) and an identifier per test"
     } else if method || generic {
         "`clock = scoped` gives each test a cache of its own, which only a plain function's handle can: on a method or a generic function use `clock = manual(CLOCK)`"
+    } else if options.refresh_after.is_some() {
+        "`clock = scoped` reads the clock a test installed on its own thread, and a refresh runs on another, where it would read the system's: with `refresh_after` use `clock = manual(CLOCK)`"
     } else {
         return Ok(());
     };

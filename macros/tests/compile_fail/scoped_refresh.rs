@@ -1,0 +1,6 @@
+#[jwm_cache::ttl_cache(ttl = "1m", refresh_after = "30s", clock = scoped)]
+fn quote(n: u64) -> u64 {
+    n
+}
+
+fn main() {}
