@@ -1,7 +1,9 @@
 //! One computation per key across the processes sharing a server: the key's lease.
 //!
 //! The leader of a miss in each process runs [`CLAIM`], one script: the value if it is
-//! there, else the lease (`SET <name>:lease <token> NX PX <lease>`), else nothing. The
+//! there, else the lease (`SET <name>:lease <token> NX PX <lease>`), else nothing. On a
+//! cluster it runs the same as two commands of one key each, lease then value (see
+//! [`look_by_key`]), which a slot being migrated can redirect. The
 //! process that takes the lease computes, stores, and gives the lease back with
 //! [`RELEASE`], a compare-and-delete that never frees a lease another process took
 //! after this one's ran out. The others look again after 2 ms, then 4, 8, 16 and every
@@ -29,11 +31,21 @@ use crate::asynch::{Claim, Lease};
 
 /// The value under `KEYS[1]` (`{1, value}`), else the lease `KEYS[2]` taken with token
 /// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0}`: atomic, so a value stored between a
-/// waiter's looks is never computed again.
+/// waiter's looks is never computed again. A lease that already holds the token is
+/// this claim's own (a run whose answer was lost, sent again): taken.
 const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
     if value then return {1, value} end \
+    if redis.call('GET', KEYS[2]) == ARGV[1] then return {2} end \
     if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end \
     return {0}";
+
+/// The lease `KEYS[1]` taken with token `ARGV[1]` for `ARGV[2]` ms (1), or already held
+/// with it (1: a run whose answer was lost, sent again), else 0. One key: on a cluster,
+/// a slot being migrated redirects it (`ASK`), where a script of two keys, one of them
+/// missing, is refused (`TRYAGAIN`) until the migration ends.
+const TAKE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end \
+    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end \
+    return 0";
 
 /// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`.
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -111,11 +123,16 @@ async fn look_until(
     let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
     let mut pause = FIRST_PAUSE;
     loop {
-        let mut script = redis::cmd("EVAL");
-        script.arg(CLAIM).arg(2).arg(&name).arg(&lease_name);
-        script.arg(&token).arg(lease_ms);
-        let answer = match link.query::<Value>(&script).await {
-            Ok(answer) => answer,
+        let looked = if link.is_cluster() {
+            look_by_key(link, &name, &lease_name, &token, lease_ms).await
+        } else {
+            let mut script = redis::cmd("EVAL");
+            script.arg(CLAIM).arg(2).arg(&name).arg(&lease_name);
+            script.arg(&token).arg(lease_ms);
+            link.query::<Value>(&script).await.map(read)
+        };
+        let looked = match looked {
+            Ok(looked) => looked,
             // Not sent, as the backend is paused; and every look before this one was
             // answered and took nothing: no lease to give back. A release for each
             // would all reach the server together as the pause ends.
@@ -126,13 +143,15 @@ async fn look_until(
             // Unreachable: each process computes on its own.
             Err(_) => return Claim::Compute(None),
         };
-        match read(answer) {
+        match looked {
             Looked::Leased => return Claim::Compute(unclaimed.hand_over()),
+            // Taken after a holder stored and gave it back: `unclaimed` gives it back.
+            Looked::LeasedOver(bytes) => return Claim::Found(bytes),
             Looked::Value(bytes) if record::is_live(&bytes, Duration::ZERO, record::wall_now()) => {
                 unclaimed.lease = None;
                 return Claim::Found(bytes);
             }
-            Looked::Value(_) => match take_over_stale(link, &lease_name, &token, lease_ms).await {
+            Looked::Value(_) => match take(link, &lease_name, &token, lease_ms).await {
                 // A holder may have stored between the two commands: if so, the lease
                 // goes back as `unclaimed` drops.
                 Ok(true) => {
@@ -258,12 +277,57 @@ fn entries_of(lease_name: &str) -> [&str; 2] {
     [whole, unwrapped]
 }
 
-/// What one run of [`CLAIM`] found.
+/// What one look found.
 enum Looked {
+    /// A value, and the lease not taken.
     Value(Vec<u8>),
+    /// The lease taken, and no live value.
     Leased,
+    /// The lease taken, and a live value after all: its holder stored and gave it back
+    /// between this look's two commands (a cluster's).
+    LeasedOver(Vec<u8>),
     Busy,
     Unreadable,
+}
+
+/// A look on a cluster, one key per command (see [`TAKE`]): the lease, then the value.
+/// In that order, a waiter that takes the lease sees the value its holder stored, as
+/// a holder stores before it gives the lease back.
+async fn look_by_key(
+    link: &Link,
+    name: &str,
+    lease_name: &str,
+    token: &str,
+    lease_ms: u64,
+) -> Result<Looked, RedisBackendError> {
+    let taken = take(link, lease_name, token, lease_ms).await?;
+    let live = |bytes: Option<Vec<u8>>| {
+        bytes.filter(|bytes| record::is_live(bytes, Duration::ZERO, record::wall_now()))
+    };
+    Ok(match (taken, link.get(name).await) {
+        (true, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedOver),
+        // Held, and the value unknown: computed, as after a look that failed.
+        (true, Err(_)) => Looked::Leased,
+        (false, Ok(bytes)) => live(bytes).map_or(Looked::Busy, Looked::Value),
+        (false, Err(e)) => return Err(e),
+    })
+}
+
+/// Runs [`TAKE`]: whether the lease is this claim's now.
+async fn take(
+    link: &Link,
+    lease_name: &str,
+    token: &str,
+    lease_ms: u64,
+) -> Result<bool, RedisBackendError> {
+    let mut script = redis::cmd("EVAL");
+    script
+        .arg(TAKE)
+        .arg(1)
+        .arg(lease_name)
+        .arg(token)
+        .arg(lease_ms);
+    Ok(link.query::<i64>(&script).await? == 1)
 }
 
 fn read(answer: Value) -> Looked {
@@ -279,22 +343,6 @@ fn read(answer: Value) -> Looked {
         (Some(Value::Int(0)), 1) => Looked::Busy,
         _ => Looked::Unreadable,
     }
-}
-
-/// Takes the lease next to a value past its TTL, if nobody holds it: whether it did.
-async fn take_over_stale(
-    link: &Link,
-    lease_name: &str,
-    token: &str,
-    lease_ms: u64,
-) -> Result<bool, RedisBackendError> {
-    let mut take = redis::cmd("SET");
-    take.arg(lease_name)
-        .arg(token)
-        .arg("NX")
-        .arg("PX")
-        .arg(lease_ms);
-    Ok(matches!(link.query::<Value>(&take).await?, Value::Okay))
 }
 
 /// The value of the entry `name`, if it is there and not past its TTL.

@@ -1,0 +1,71 @@
+//! The lease on a Redis Cluster while a slot moves: its commands touch one key each, so
+//! a migration redirects them (ASK) rather than refusing them (TRYAGAIN), and a leased
+//! miss takes the lease at once instead of spending its timeout and pausing the backend.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use common::redis_cluster::RedisCluster;
+use jwm_cache::key::PersistentDigest;
+use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
+
+const TIMEOUT: Duration = Duration::from_millis(250);
+
+fn name(n: u64) -> String {
+    format!(
+        "jwm-cache:leased-migrating:{}",
+        n.persistent_digest().unwrap()
+    )
+}
+
+/// A leased miss in a slot whose migration has begun, with none of its keys moved: the
+/// source has neither the value nor the lease, and answers ASK; the target, importing,
+/// refused a script over both keys (TRYAGAIN), which redis-rs retried past the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leased_miss_in_a_slot_being_migrated_takes_the_lease_without_a_pause() {
+    let cluster = RedisCluster::start();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let options = RedisOptions::default().timeout(TIMEOUT);
+    let memo = AsyncMemoized::builder(move |n: u64| {
+        counted.fetch_add(1, SeqCst);
+        async move { n * 3 }
+    })
+    .identifier("leased-migrating")
+    .lease(Duration::from_secs(30))
+    .build_with_redis(RedisBackend::open_cluster_with(&cluster.urls(), options).unwrap());
+    let (key, other) = (1, 2);
+    let slot = cluster.slot_of(&name(key));
+    assert_ne!(cluster.slot_of(&name(other)), slot);
+    assert_eq!(memo.call(other).await, 6);
+    // A key of the slot, so that its owner can be found; the entry's own names stay
+    // missing on both nodes.
+    let tag = format!("{{{}}}:owner", name(key));
+    let _: () = redis::cmd("SET")
+        .arg(&tag)
+        .arg(1)
+        .query(&mut cluster.client())
+        .unwrap();
+    let owner = cluster.owner_of(slot);
+    let target = cluster.other_primary(owner);
+    cluster.open_migration(slot, owner, target);
+    let before = memo.cache_counters();
+    let began = Instant::now();
+    assert_eq!(memo.call(key).await, 3);
+    let took = began.elapsed();
+    assert!(took < TIMEOUT / 2, "took {took:?}");
+    // Not paused: the other key is still a hit, and nothing failed.
+    assert_eq!(memo.call(other).await, 6);
+    let after = memo.cache_counters();
+    assert_eq!(after.errors - before.errors, 0, "errors");
+    assert_eq!(after.hits - before.hits, 1, "hits");
+    assert_eq!(runs.load(SeqCst), 2);
+    // The value and the lease went to the target (ASK); the move ends there.
+    cluster.migrate_keys(slot, owner, target, 10);
+    cluster.close_migration(slot, target);
+    assert_eq!(memo.call(key).await, 3);
+    assert_eq!(runs.load(SeqCst), 2, "stored, and found after the move");
+}
