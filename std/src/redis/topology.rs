@@ -1,5 +1,9 @@
 //! A Redis Cluster's nodes and slots, as `CLUSTER NODES` tells them.
 
+use std::collections::HashMap;
+
+use redis::Value;
+
 /// A node's address, as the cluster announces it.
 pub(crate) type Node = (String, u16);
 
@@ -32,6 +36,13 @@ pub(crate) struct Topology {
 impl Topology {
     /// Reads a `CLUSTER NODES` reply; lines it does not understand are left out.
     pub(crate) fn read(reply: &str) -> Self {
+        Self::read_routed(reply, &HashMap::new())
+    }
+
+    /// [`read`](Self::read), with each primary named as `endpoints` names it (by node
+    /// id), where it does: the names redis-rs keys its connections by, from
+    /// `CLUSTER SLOTS` (see [`endpoints`]).
+    pub(crate) fn read_routed(reply: &str, endpoints: &HashMap<String, Node>) -> Self {
         let mut map = Topology {
             nodes: Vec::new(),
             primaries: Vec::new(),
@@ -67,7 +78,11 @@ impl Topology {
             if flags.contains(&"myself") && !migrations.is_empty() {
                 map.migrating = true;
             }
-            let node = announced(address);
+            let node = endpoints
+                .get(*id)
+                .filter(|_| primary)
+                .cloned()
+                .or_else(|| announced(address));
             let address = address.split(['@', ',']).next().unwrap_or_default();
             match node {
                 Some(node) if up => {
@@ -115,6 +130,42 @@ pub(crate) fn cluster_state_ok(info: &str) -> bool {
     info.lines()
         .find_map(|line| line.strip_prefix("cluster_state:"))
         .is_some_and(|state| state.trim() == "ok")
+}
+
+/// Each primary's endpoint by node id, from a `CLUSTER SLOTS` reply, as redis-rs reads
+/// it to name its connections: the IP, or the hostname when the cluster prefers
+/// hostnames (`cluster-preferred-endpoint-type`). Entries redis-rs would name by the
+/// answering node (an empty or wildcard host) or not at all (`?`) are left out.
+pub(crate) fn endpoints(reply: &Value) -> HashMap<String, Node> {
+    let mut endpoints = HashMap::new();
+    let Value::Array(ranges) = reply else {
+        return endpoints;
+    };
+    for range in ranges {
+        let Value::Array(range) = range else {
+            continue;
+        };
+        let Some(Value::Array(primary)) = range.get(2) else {
+            continue;
+        };
+        let (Some(Value::BulkString(host)), Some(Value::Int(port)), Some(Value::BulkString(id))) =
+            (primary.first(), primary.get(1), primary.get(2))
+        else {
+            continue;
+        };
+        let (Ok(host), Ok(id), Ok(port)) = (
+            std::str::from_utf8(host),
+            std::str::from_utf8(id),
+            u16::try_from(*port),
+        ) else {
+            continue;
+        };
+        if host.is_empty() || host == "?" || matches!(host, "0.0.0.0" | "::") {
+            continue;
+        }
+        endpoints.insert(id.to_string(), (host.to_string(), port));
+    }
+    endpoints
 }
 
 /// The address clients reach a node at, from `ip:port@bus[,hostname]`: the IP, as
@@ -196,6 +247,32 @@ ed60 127.0.0.1:7006@7106 slave 8109 0 1796212844134 6 connected
             .replace("5461-10922", "5460-10922");
         assert!(!Topology::read(NODES).same_placement(&Topology::read(&moved)));
         assert!(Topology::read("garbage\n\n").primaries.is_empty());
+    }
+
+    #[test]
+    fn primaries_are_named_as_cluster_slots_names_them() {
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let range = |start, end, host: &str, port, id: &str| {
+            Value::Array(vec![
+                Value::Int(start),
+                Value::Int(end),
+                Value::Array(vec![bulk(host), Value::Int(port), bulk(id)]),
+            ])
+        };
+        let slots = Value::Array(vec![
+            range(0, 5460, "cache-1", 7001, "0f7e"),
+            range(5461, 10922, "?", 7002, "1c9c"),
+            range(10923, 16383, "", 7003, "8109"),
+        ]);
+        let endpoints = endpoints(&slots);
+        assert_eq!(endpoints.len(), 1, "unknown and empty hosts left out");
+        let map = Topology::read_routed(NODES, &endpoints);
+        assert!(map.primaries.contains(&("cache-1".to_string(), 7001)));
+        // The others as `CLUSTER NODES` announces them.
+        assert!(map.primaries.contains(&("127.0.0.1".to_string(), 7002)));
+        // Placements compare the same, however a primary is named for routing.
+        assert!(map.same_placement(&Topology::read(NODES)));
+        assert!(super::endpoints(&Value::Nil).is_empty());
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! `clear` and `len`: walking this namespace's keys with `SCAN`, on one server or on
 //! every primary of a cluster.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::RedisBackendError;
 use super::backend::RedisBackend;
-use super::topology::{Node, Topology};
+use super::topology::{self, Node, Topology};
 
 /// What a walk does with the names it finds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,8 @@ impl<K> RedisBackend<K> {
                 // A migration or failover takes a while: give it some.
                 tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
             }
-            let map = Topology::read(&self.cluster_nodes(None).await?);
+            let map =
+                Topology::read_routed(&self.cluster_nodes(None).await?, &self.endpoints().await);
             let mut names = HashSet::new();
             let mut settled = map.settled();
             for primary in &map.primaries {
@@ -59,6 +60,17 @@ impl<K> RedisBackend<K> {
             }
         }
         Err(RedisBackendError::Unsettled)
+    }
+
+    /// Each primary's endpoint as redis-rs names its connection (see
+    /// [`topology::endpoints`]); empty if `CLUSTER SLOTS` fails, and the walk then
+    /// names the primaries as `CLUSTER NODES` announces them.
+    async fn endpoints(&self) -> HashMap<String, Node> {
+        let command = redis::cmd("CLUSTER").arg("SLOTS").to_owned();
+        match self.link.query::<redis::Value>(&command).await {
+            Ok(reply) => topology::endpoints(&reply),
+            Err(_) => HashMap::new(),
+        }
     }
 
     /// `CLUSTER NODES`, as `node` (or any node) sees the cluster.
