@@ -19,6 +19,8 @@ const exports = new WebAssembly.Instance(module, imports).exports;
 const exported = (name) => exports[Object.keys(exports).find((key) => key.startsWith(`${name}_`))];
 const square = exported('square');
 const hits = exported('hits');
+const cube = exported('memoized_cube');
+const cubeHits = exported('memoized_hits');
 
 assert.equal(square(12), 144n);
 assert.equal(hits(), 0n);
@@ -28,4 +30,14 @@ assert.equal(hits(), 1n, 'a hit before the TTL');
 now += 0.1; // the TTL has passed, by performance.now()
 assert.equal(square(12), 144n);
 assert.equal(hits(), 1n, 'a miss once the TTL has passed');
+
+// `#[ttl_cache]` with its default clock reads the same `performance.now()`.
+assert.equal(cube(3), 27n);
+assert.equal(cubeHits(), 0n);
+now += 29_999.9;
+assert.equal(cube(3), 27n);
+assert.equal(cubeHits(), 1n, 'a hit before the TTL');
+now += 0.2;
+assert.equal(cube(3), 27n);
+assert.equal(cubeHits(), 1n, 'a miss once the TTL has passed');
 console.log('web: PerformanceClock drives expiry in wasm32-unknown-unknown');

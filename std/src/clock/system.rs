@@ -1,5 +1,6 @@
 //! The wall-independent clock of std programs.
 
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown", feature = "web")))]
 use std::sync::OnceLock;
 
 use jwm_cache_core::{Clock, Instant};
@@ -8,6 +9,11 @@ use jwm_cache_core::{Clock, Instant};
 ///
 /// Its origin is the first reading in the process, shared by every `SystemClock`, so
 /// instants from different caches compare meaningfully. It never goes backwards.
+///
+/// On `wasm32-unknown-unknown`, where `std::time::Instant` panics, it reads
+/// `performance.now()` with feature `web` (as `PerformanceClock` does), so the
+/// defaults of `#[ttl_cache]` and the builders work in a browser too; without the
+/// feature it panics there.
 ///
 /// ```
 /// use jwm_cache::{SystemClock, time::Clock};
@@ -19,9 +25,19 @@ use jwm_cache_core::{Clock, Instant};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 
-fn origin() -> std::time::Instant {
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown", feature = "web")))]
+fn read() -> Instant {
     static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
-    *ORIGIN.get_or_init(std::time::Instant::now)
+    let nanos = ORIGIN
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos();
+    Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "web"))]
+fn read() -> Instant {
+    super::PerformanceClock.now()
 }
 
 impl Clock for SystemClock {
@@ -30,7 +46,6 @@ impl Clock for SystemClock {
 
     #[inline]
     fn now(&self) -> Instant {
-        let nanos = origin().elapsed().as_nanos();
-        Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+        read()
     }
 }

@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use jwm_cache::time::PerformanceClock;
-use jwm_cache::{Cache, CacheBuilder, codec::Identity, memory::MemoryBackend};
+use jwm_cache::{
+    Cache, CacheBuilder, CacheControls, codec::Identity, memory::MemoryBackend, ttl_cache,
+};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 type Squares = Cache<u32, u64, MemoryBackend<u32, u64>, Identity, PerformanceClock>;
@@ -31,4 +33,23 @@ pub fn square(n: u32) -> u64 {
 #[wasm_bindgen]
 pub fn hits() -> u64 {
     SQUARES.with_borrow_mut(|squares| squares.info().hits)
+}
+
+/// `n³`, memoized for 30 s by `#[ttl_cache]` on its default clock (the coarse clock, which
+/// here has no thread to refresh it and reads the system clock, `performance.now()`).
+#[ttl_cache(ttl = "30s")]
+fn cube_of(n: u32) -> u64 {
+    u64::from(n).pow(3)
+}
+
+/// `n³`, computed once per 30 s.
+#[wasm_bindgen]
+pub fn memoized_cube(n: u32) -> u64 {
+    cube_of(n)
+}
+
+/// How many calls of `cube` were hits.
+#[wasm_bindgen]
+pub fn memoized_hits() -> u64 {
+    CUBE_OF.cache_info().hits
 }
