@@ -239,22 +239,3 @@ fn a_generic_method_keeps_one_cache_per_instantiation() {
     assert_eq!((info.hits, info.misses, info.current_size), (1, 2, 2));
     assert_eq!(Scaler::scaled_cache().cache_parameters().len(), 2);
 }
-
-#[ttl_cache(identifier = "by-key-expression", key = id)]
-fn by_id(id: u64) -> String {
-    format!("id {id}")
-}
-
-#[ttl_cache(identifier = "by-key-expression", key = (a, b))]
-fn by_pair(a: u32, b: u32) -> String {
-    format!("pair {a},{b}")
-}
-
-#[test]
-fn key_expressions_of_different_types_under_one_identifier_stay_apart() {
-    // `1u64` and `(1u32, 0u32)` encode alike: their types keep them apart.
-    assert_eq!(by_id(1), "id 1");
-    assert_eq!(by_pair(1, 0), "pair 1,0");
-    assert_eq!(by_id(1), "id 1");
-    assert_eq!(BY_PAIR.cache_info().current_size, 2);
-}

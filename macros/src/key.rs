@@ -78,22 +78,15 @@ pub(crate) fn key(
 ) -> syn::Result<KeyParts> {
     let digest = format_ident!("__jwm_cache_digest");
     if let Some(Key::Whole(expression)) = &options.key {
-        // The expression's type goes into the digest with its value: the key type is
-        // `Digest` whatever the expression, so functions sharing an identifier would
-        // otherwise read each other's entries where two types encode alike (`1u64` and
-        // `(1u32, 0u32)`).
-        let of = format_ident!("__jwm_cache_key_of");
-        let bound = quote_spanned!(expression.span()=> let #of = &(#expression););
-        let digested = digest_or_compute(
-            &digest,
-            quote!(&(::core::any::type_name_of_val(#of), #of)),
-            uncached,
-        );
         return Ok(KeyParts {
             ty: quote!(::jwm_cache::key::Digest),
             borrowed: None,
             checks: Vec::new(),
-            prelude: quote!(#bound #digested),
+            prelude: digest_or_compute(
+                &digest,
+                quote_spanned!(expression.span()=> &(#expression)),
+                uncached,
+            ),
             value: quote!(#digest),
         });
     }
