@@ -46,7 +46,10 @@ use syn::{ItemFn, parse_macro_input};
 ///   hit whatever buffer they come from. What is kept must be
 ///   `Hash + Eq + Clone + Send + Sync + 'static` (and `PersistentHash` over Redis).
 ///   `key = <expression>` replaces them: the key is the expression's `PersistentHash`
-///   digest.
+///   digest, which does not name its type (so `&str` and `String` keys share), as a
+///   Redis name must stay the same across builds and compilers. Functions sharing a
+///   named identifier with key expressions should give them one type: values of two
+///   types that encode alike (`1u64` and `(1u32, 0u32)`) share an entry.
 /// - **Methods**: `key = |shape| shape.id` projects the receiver, whose digest enters the
 ///   key with the arguments (the whole receiver's, without `key`); an expression may
 ///   also name `self`. The cache is `Shape::area_cache()`. Each receiver type keeps its
@@ -88,7 +91,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   only if the OS cannot start that bridge's thread.
 /// - **Clock**: as named; by default `coarse` for TTLs of a second or more and `system`
 ///   for shorter ones, and `coarse` for any TTL under a named identifier (so that the
-///   functions sharing it agree). The coarse clock's reading lags by its 1 ms period plus any delay
+///   functions sharing it agree without naming one; name it on all of them, or on
+///   none). The coarse clock's reading lags by its 1 ms period plus any delay
 ///   the OS gives its refreshing thread (a background thread woken every millisecond),
 ///   so an entry's life is off by about 0.1% of a one-second TTL; a read costs one
 ///   atomic load instead of ~32 ns. `scoped` is `jwm_cache::ScopedClock`: the system
