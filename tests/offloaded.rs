@@ -129,3 +129,122 @@ async fn a_panicking_blocking_backend_fails_one_operation_and_runs_the_next() {
     assert_eq!(stored.await, Ok(()));
     assert_eq!(AsyncBackend::len(&store, now).await, Ok(1));
 }
+
+/// Records the runtime each `len` runs on; its lookups wait for the gate.
+struct RuntimeRecorder {
+    gated: GatedBackend,
+    runtimes: Arc<Mutex<Vec<tokio::runtime::Id>>>,
+}
+
+impl Backend<u64, u64> for RuntimeRecorder {
+    type Error = std::convert::Infallible;
+    const NAME: &'static str = "recorder";
+
+    fn set(
+        &mut self,
+        key: u64,
+        value: u64,
+        deadline: Deadline,
+        now: Instant,
+    ) -> Result<(), Self::Error> {
+        self.gated.set(key, value, deadline, now)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.gated.clear()
+    }
+    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
+        let runtime = tokio::runtime::Handle::current().id();
+        self.runtimes.lock().unwrap().push(runtime);
+        self.gated.len(now)
+    }
+}
+
+impl jwm_cache::backend::Lookup<u64, u64, u64> for RuntimeRecorder {
+    fn get_entry(
+        &mut self,
+        key: &u64,
+        now: Instant,
+    ) -> Result<Option<jwm_cache::backend::Entry<&u64>>, Self::Error> {
+        self.gated.get_entry(key, now)
+    }
+    fn remove(&mut self, key: &u64, now: Instant) -> Result<bool, Self::Error> {
+        self.gated.remove(key, now)
+    }
+}
+
+/// An operation called on one runtime, queued behind another runtime's, runs on its own
+/// runtime's blocking pool: a runtime that shuts down must not wait for the others'.
+#[test]
+fn each_operation_runs_on_the_runtime_it_was_called_on() {
+    within(60, || {
+        let runtime = || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .build()
+                .unwrap()
+        };
+        let (first, second) = (runtime(), runtime());
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let runtimes = Arc::default();
+        let store = Offloaded::new(RuntimeRecorder {
+            gated: GatedBackend {
+                store: MemoryBackend::new(),
+                gate: Arc::clone(&gate),
+            },
+            runtimes: Arc::clone(&runtimes),
+        });
+        let now = Instant::ZERO;
+        // The first runtime's lookup holds the queue until the gate opens.
+        let held = {
+            let _entered = first.enter();
+            AsyncLookup::get(&store, &1, now)
+        };
+        let counted = {
+            let _entered = second.enter();
+            AsyncBackend::len(&store, now)
+        };
+        let (open, opened) = &*gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+        assert_eq!(first.block_on(held), Ok(None));
+        assert_eq!(second.block_on(counted), Ok(0));
+        assert_eq!(*runtimes.lock().unwrap(), [second.handle().id()]);
+    });
+}
+
+/// An operation called on a runtime that shut down before its turn fails with
+/// `NoRuntime`; those queued behind it, called on live runtimes, still run.
+#[test]
+fn an_operation_of_a_runtime_gone_before_its_turn_fails_alone() {
+    within(60, || {
+        let live = tokio::runtime::Runtime::new().unwrap();
+        let gone = tokio::runtime::Runtime::new().unwrap();
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let store = Offloaded::new(GatedBackend {
+            store: MemoryBackend::new(),
+            gate: Arc::clone(&gate),
+        });
+        let now = Instant::ZERO;
+        let held = {
+            let _entered = live.enter();
+            AsyncLookup::get(&store, &1, now)
+        };
+        let orphaned = {
+            let _entered = gone.enter();
+            AsyncBackend::set(&store, 1, 1, Deadline::NEVER, now)
+        };
+        let stored = {
+            let _entered = live.enter();
+            AsyncBackend::set(&store, 2, 2, Deadline::NEVER, now)
+        };
+        drop(gone);
+        let (open, opened) = &*gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+        assert_eq!(live.block_on(held), Ok(None));
+        assert_eq!(poll_to_end(orphaned), Err(OffloadError::NoRuntime));
+        assert_eq!(live.block_on(stored), Ok(()));
+        let found = live.block_on(async { AsyncLookup::get(&store, &2, now).await });
+        assert_eq!(found, Ok(Some(2)));
+    });
+}

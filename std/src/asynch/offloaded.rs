@@ -8,7 +8,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed};
-use tokio::runtime::Handle;
+use tokio::runtime::{self, Handle};
 use tokio::sync::oneshot;
 
 use super::backend::{AsyncBackend, AsyncLookup};
@@ -17,7 +17,8 @@ use super::backend::{AsyncBackend, AsyncLookup};
 /// tokio's blocking pool (`spawn_blocking`), so no executor thread ever waits on the
 /// backend's I/O. They run one at a time, in the order they were called, even when a
 /// caller stops waiting for one: a store whose caller was cancelled cannot land after
-/// a later `remove` of its key. Wrap a pool of connections in it for parallel I/O.
+/// a later `remove` of its key. Each runs on the blocking pool of the runtime it was
+/// called on, so a runtime that shuts down waits for no other runtime's operations.
 ///
 /// An in-memory backend does not need this; [`Sharded`](crate::asynch::Sharded) runs it inline.
 ///
@@ -32,21 +33,27 @@ use super::backend::{AsyncBackend, AsyncLookup};
 /// # });
 /// ```
 pub struct Offloaded<B> {
-    shared: Arc<Shared<B>>,
+    shared: Arc<Queued<B>>,
     capacity: Option<usize>,
 }
 
 /// What the callers and the blocking task that runs their operations share.
-struct Shared<B> {
+struct Queued<B> {
     backend: Mutex<B>,
     queue: Mutex<Queue<B>>,
     /// The backend's reclaim counts after its last operation: reading them must not
     /// wait behind an operation's I/O.
     reclaimed: Mutex<Reclaimed>,
+    /// `Backend::reclaimed`, taken where the key and value types are known.
+    reclaim_counts: fn(&B) -> Reclaimed,
 }
 
-/// An operation, with the channel its result goes back by.
-type Job<B> = Box<dyn FnOnce(&mut B) + Send>;
+/// An operation, and the runtime it was called on.
+struct Job<B> {
+    /// Runs the operation and sends its result to the caller.
+    run: Box<dyn FnOnce(&mut B) + Send>,
+    runtime: Handle,
+}
 
 /// Operations called and not yet run, oldest first.
 struct Queue<B> {
@@ -94,8 +101,9 @@ impl<B> Offloaded<B> {
     {
         Offloaded {
             capacity: backend.capacity(),
-            shared: Arc::new(Shared {
+            shared: Arc::new(Queued {
                 reclaimed: Mutex::new(backend.reclaimed()),
+                reclaim_counts: <B as Backend<K, E>>::reclaimed,
                 backend: Mutex::new(backend),
                 queue: Mutex::new(Queue {
                     jobs: VecDeque::new(),
@@ -117,12 +125,11 @@ impl<B> Offloaded<B> {
         E: Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job<B> = Box::new(move |backend| {
+        let queued = self.submit(Box::new(move |backend| {
             // Caught here, so that the operations queued behind it still run.
             let result = panic::catch_unwind(AssertUnwindSafe(|| op(backend)));
             let _ = answer.send(result.map_err(drop));
-        });
-        let queued = self.submit(job);
+        }));
         async move {
             if !queued {
                 return Err(OffloadError::NoRuntime);
@@ -136,73 +143,103 @@ impl<B> Offloaded<B> {
         }
     }
 
-    /// Queues `job`, and starts a blocking task to run the queue if none is; false
+    /// Queues `run`, and starts a blocking task to run the queue if none is; false
     /// without a runtime.
-    fn submit<K, En>(&self, job: Job<B>) -> bool
+    fn submit(&self, run: Box<dyn FnOnce(&mut B) + Send>) -> bool
     where
-        B: Backend<K, En> + Send + 'static,
+        B: Send + 'static,
     {
         let Ok(runtime) = Handle::try_current() else {
             return false;
         };
         let mut queue = lock(&self.shared.queue);
-        queue.jobs.push_back(job);
-        if !queue.draining {
-            queue.draining = true;
-            drop(queue);
-            let drainer = Drainer {
-                shared: Arc::clone(&self.shared),
-                done: false,
-            };
-            runtime.spawn_blocking(move || drainer.drain());
+        let idle = !queue.draining;
+        queue.draining = true;
+        queue.jobs.push_back(Job {
+            run,
+            runtime: runtime.clone(),
+        });
+        drop(queue);
+        if idle {
+            Drainer::start(&self.shared, &runtime);
         }
         true
     }
 }
 
-/// The blocking task that runs the queue until it is empty.
-struct Drainer<B> {
-    shared: Arc<Shared<B>>,
-    /// Set once the queue was found empty and handed back.
+/// The blocking task that runs the queue, on one runtime's pool: until the queue is
+/// empty, or its next operation was called on another runtime, whose pool a successor
+/// then runs on. Bounded on the struct, as its `Drop` starts a successor.
+struct Drainer<B: Send + 'static> {
+    shared: Arc<Queued<B>>,
+    runtime: runtime::Id,
+    /// Set once it handed the queue back, or on to a successor.
     done: bool,
 }
 
-impl<B> Drainer<B> {
-    fn drain<K, E>(mut self)
-    where
-        B: Backend<K, E>,
-    {
+impl<B: Send + 'static> Drainer<B> {
+    /// Spawns a drainer on `runtime`'s blocking pool; the queue is marked draining.
+    fn start(shared: &Arc<Queued<B>>, runtime: &Handle) {
+        let drainer = Drainer {
+            shared: Arc::clone(shared),
+            runtime: runtime.id(),
+            done: false,
+        };
+        // On a runtime that shut down, the drainer is dropped unrun (see `Drop`).
+        runtime.spawn_blocking(move || drainer.drain());
+    }
+
+    fn drain(mut self) {
         loop {
-            let job = {
-                let mut queue = lock(&self.shared.queue);
-                let Some(job) = queue.jobs.pop_front() else {
-                    queue.draining = false;
-                    self.done = true;
-                    return;
-                };
-                job
+            let mut queue = lock(&self.shared.queue);
+            let Some(job) = queue.jobs.pop_front() else {
+                queue.draining = false;
+                self.done = true;
+                return;
             };
+            if job.runtime.id() != self.runtime {
+                let next = job.runtime.clone();
+                queue.jobs.push_front(job);
+                drop(queue);
+                self.done = true;
+                Drainer::start(&self.shared, &next);
+                return;
+            }
+            drop(queue);
             let mut backend = lock(&self.shared.backend);
-            job(&mut backend);
-            *lock(&self.shared.reclaimed) = backend.reclaimed();
+            (job.run)(&mut backend);
+            *lock(&self.shared.reclaimed) = (self.shared.reclaim_counts)(&backend);
         }
     }
 }
 
-/// A drainer dropped before it emptied the queue (its runtime shut down before the task
-/// ran): the queued operations are dropped, so their callers get `NoRuntime`, and the
-/// next call starts a drainer of its own.
-impl<B> Drop for Drainer<B> {
+/// A drainer dropped unrun (its runtime shut down first): the operations called on that
+/// runtime at the head of the queue are dropped, so their callers get `NoRuntime`, and
+/// a successor runs the rest on their own runtime.
+impl<B: Send + 'static> Drop for Drainer<B> {
     fn drop(&mut self) {
         if self.done {
             return;
         }
-        let jobs = {
+        let mut dropped = Vec::new();
+        let next = {
             let mut queue = lock(&self.shared.queue);
-            queue.draining = false;
-            std::mem::take(&mut queue.jobs)
+            while queue
+                .jobs
+                .front()
+                .is_some_and(|job| job.runtime.id() == self.runtime)
+            {
+                dropped.extend(queue.jobs.pop_front());
+            }
+            let next = queue.jobs.front().map(|job| job.runtime.clone());
+            queue.draining = next.is_some();
+            next
         };
-        drop(jobs);
+        // Outside the lock: a caller's channel wakes it as it drops.
+        drop(dropped);
+        if let Some(next) = next {
+            Drainer::start(&self.shared, &next);
+        }
     }
 }
 
