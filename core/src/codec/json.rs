@@ -15,7 +15,8 @@ use super::{ByteCodec, Serializer};
 /// Decoding is strict: one JSON value, with nothing but whitespace around it. Floats
 /// come back bit for bit. What JSON would read back as another value is refused when
 /// encoded (so not stored): a float that is not finite, and a `Some` of anything JSON
-/// writes as `null` (`Some(())`, `Some(None)`), which would come back as `None`.
+/// writes as `null` (`Some(())`, `Some(None)`), which would come back as `None`,
+/// unless the type's own serde reads it back as it was.
 ///
 /// ```
 /// use jwm_cache_core::{Json, Serializer};
@@ -56,10 +57,17 @@ impl<V: Serialize + DeserializeOwned> Serializer<V> for Json {
 
 impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Json {
     fn encode_after(&self, value: &V, mut out: Vec<u8>) -> Result<Vec<u8>, JsonError> {
-        // Nothing JSON would read back as another value: a miss, never a wrong hit.
-        super::json_probe::check(value).map_err(JsonError)?;
         // `to_writer` needs serde_json's std feature; one copy is cheap beside JSON.
         let body = serde_json::to_vec(value).map_err(JsonError)?;
+        // Nothing JSON would read back as another value: a miss, never a wrong hit.
+        if let Err(lossy) = super::json_probe::check(value) {
+            // The walk objects to what serde_json's plain encoding loses; a type's own
+            // serde may still give it back (a double `Option` read with
+            // `deserialize_with`): kept if the round trip gives back the same value.
+            if !super::json_probe::comes_back(value, &body) {
+                return Err(JsonError(lossy));
+            }
+        }
         if out.is_empty() {
             return Ok(body);
         }

@@ -3,6 +3,7 @@
 //! so a `Some` of anything written `null` (`()`, `None`, a unit struct) reads back as
 //! `None`; and a float that is not finite is written `null`.
 
+use serde::de::DeserializeOwned;
 use serde::ser::{self, Error as _, Serialize};
 
 /// How a value is written in JSON, as far as the walk cares.
@@ -24,9 +25,22 @@ fn walk<T: Serialize + ?Sized>(value: &T) -> Walked {
     value.serialize(Probe)
 }
 
-/// Refuses `value` if JSON would read it back as another value.
+/// Refuses `value` if JSON would read it back as another value, as serde_json writes
+/// it; a type's own serde may read it back after all (see [`comes_back`]).
 pub(super) fn check<T: Serialize + ?Sized>(value: &T) -> Result<(), serde_json::Error> {
     walk(value).map(drop)
+}
+
+/// Whether `json`, the JSON of `value`, reads back as `value`: compared by their postcard
+/// encodings, which keep what JSON's `null` merges (`None`, `Some(None)`, `()`).
+pub(super) fn comes_back<T: Serialize + DeserializeOwned>(value: &T, json: &[u8]) -> bool {
+    let Ok(back) = serde_json::from_slice::<T>(json) else {
+        return false;
+    };
+    match (postcard::to_allocvec(value), postcard::to_allocvec(&back)) {
+        (Ok(sent), Ok(received)) => sent == received,
+        _ => false,
+    }
 }
 
 fn finite(finite: bool) -> Walked {
@@ -168,49 +182,34 @@ impl ser::Serializer for Probe {
     }
 }
 
-impl ser::SerializeSeq for Parts {
-    type Ok = Written;
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        check(value)
-    }
-    fn end(self) -> Walked {
-        Ok(Written::Other)
-    }
+/// Each part of a compound value is walked in turn; the whole is not `null`.
+macro_rules! walk_parts {
+    ($($trait:ident :: $method:ident ($($name:ty)?)),* $(,)?) => {$(
+        impl ser::$trait for Parts {
+            type Ok = Written;
+            type Error = serde_json::Error;
+            fn $method<T: Serialize + ?Sized>(
+                &mut self,
+                $(_: $name,)?
+                value: &T,
+            ) -> Result<(), Self::Error> {
+                check(value)
+            }
+            fn end(self) -> Walked {
+                Ok(Written::Other)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Parts {
-    type Ok = Written;
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        check(value)
-    }
-    fn end(self) -> Walked {
-        Ok(Written::Other)
-    }
-}
-
-impl ser::SerializeTupleStruct for Parts {
-    type Ok = Written;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        check(value)
-    }
-    fn end(self) -> Walked {
-        Ok(Written::Other)
-    }
-}
-
-impl ser::SerializeTupleVariant for Parts {
-    type Ok = Written;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        check(value)
-    }
-    fn end(self) -> Walked {
-        Ok(Written::Other)
-    }
-}
+walk_parts!(
+    SerializeSeq::serialize_element(),
+    SerializeTuple::serialize_element(),
+    SerializeTupleStruct::serialize_field(),
+    SerializeTupleVariant::serialize_field(),
+    SerializeStruct::serialize_field(&'static str),
+    SerializeStructVariant::serialize_field(&'static str),
+);
 
 impl ser::SerializeMap for Parts {
     type Ok = Written;
@@ -219,36 +218,6 @@ impl ser::SerializeMap for Parts {
         check(key)
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        check(value)
-    }
-    fn end(self) -> Walked {
-        Ok(Written::Other)
-    }
-}
-
-impl ser::SerializeStruct for Parts {
-    type Ok = Written;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
-        check(value)
-    }
-    fn end(self) -> Walked {
-        Ok(Written::Other)
-    }
-}
-
-impl ser::SerializeStructVariant for Parts {
-    type Ok = Written;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
         check(value)
     }
     fn end(self) -> Walked {
@@ -315,6 +284,37 @@ mod tests {
         assert_eq!(back, readings);
         assert!(check(&None::<()>).is_ok());
         assert!(check(&Some(Some(1u8))).is_ok());
+    }
+
+    /// A double `Option` read with `deserialize_with`, as JSON Merge Patch structs are:
+    /// `Some(None)` is written `null` and read back as it was.
+    #[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Patch {
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "present"
+        )]
+        name: Option<Option<u8>>,
+    }
+
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u8>>, D::Error> {
+        serde::Deserialize::deserialize(d).map(Some)
+    }
+
+    #[test]
+    fn a_type_that_reads_its_null_back_faithfully_is_written() {
+        for patch in [
+            Patch { name: None },
+            Patch { name: Some(None) },
+            Patch {
+                name: Some(Some(1)),
+            },
+        ] {
+            assert!(check(&patch).is_err() == (patch.name == Some(None)));
+            let back: Patch = Json.decode(&Json.encode(&patch).unwrap()).unwrap();
+            assert_eq!(back, patch);
+        }
     }
 
     #[test]
