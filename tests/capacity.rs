@@ -163,4 +163,31 @@ fn sums_over_shards_saturate_rather_than_overflow() {
         heavy.insert(key, key).unwrap();
     }
     assert_eq!(heavy.weighted_size(), usize::MAX);
+    // The async shell's shards, likewise.
+    use jwm_cache::backend::{AsyncBackend, Sharded};
+    let sharded = Sharded::new(2, || MemoryBackend::<u64, u64>::with_capacity(usize::MAX));
+    assert_eq!(
+        AsyncBackend::<u64, u64>::capacity(&sharded),
+        Some(usize::MAX)
+    );
+    let weighed = Sharded::new(4, || {
+        MemoryBackend::<u64, u64>::new().with_weigher(|_: &u64, _: &u64| usize::MAX)
+    });
+    let now = jwm_cache::time::Instant::ZERO;
+    run_ready(async {
+        for key in 0..64 {
+            let deadline = jwm_cache::backend::Deadline::NEVER;
+            AsyncBackend::set(&weighed, key, key, deadline, now)
+                .await
+                .unwrap();
+        }
+    });
+    assert_eq!(weighed.weighted_size(), usize::MAX);
+}
+
+/// Runs a future that never waits (the in-memory shards answer at once).
+fn run_ready(future: impl std::future::Future<Output = ()>) {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_ready());
 }

@@ -95,3 +95,14 @@ where
             .with_listener(listener.clone())
     }
 }
+
+/// The shards' weights added up, at most `usize::MAX`: a plain sum overflows on entries
+/// that weigh that much.
+pub(crate) fn total_weight(weights: impl Iterator<Item = usize>) -> usize {
+    weights.fold(0, usize::saturating_add)
+}
+
+/// The shards' capacities added up, at most `usize::MAX`; unbounded if any one is.
+pub(crate) fn total_capacity(mut capacities: impl Iterator<Item = Option<usize>>) -> Option<usize> {
+    capacities.try_fold(0usize, |sum, share| Some(sum.saturating_add(share?)))
+}

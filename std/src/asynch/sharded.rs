@@ -90,7 +90,7 @@ impl<K, E, H, P, W, L> Sharded<MemoryBackend<K, E, H, P, W, L>> {
     /// The total weight of the entries in memory, summed over the shards: their count
     /// without a weigher. Entries that expired but were not reclaimed yet still count.
     pub fn weighted_size(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().weight()).sum()
+        crate::shards::total_weight(self.shards.iter().map(|s| s.lock().weight()))
     }
 }
 
@@ -148,7 +148,7 @@ where
     }
 
     fn capacity(&self) -> Option<usize> {
-        self.shards.iter().map(|s| s.lock().capacity()).sum()
+        crate::shards::total_capacity(self.shards.iter().map(|s| s.lock().capacity()))
     }
 
     /// Every shard is built with the same setting: the first one's.

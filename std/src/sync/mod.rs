@@ -330,12 +330,11 @@ where
     /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
     pub fn parameters(&self) -> Parameters {
         let mut parameters = self.shards[0].lock().cache.parameters();
-        // Saturating: shares of `usize::MAX` each would overflow a plain sum.
-        parameters.capacity = self
-            .shards
-            .iter()
-            .map(|shard| shard.lock().cache.parameters().capacity)
-            .try_fold(0usize, |sum, share| Some(sum.saturating_add(share?)));
+        parameters.capacity = shards::total_capacity(
+            self.shards
+                .iter()
+                .map(|shard| shard.lock().cache.parameters().capacity),
+        );
         parameters
     }
 }
@@ -378,10 +377,11 @@ impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>,
     /// assert_eq!(cache.weighted_size(), 40);
     /// ```
     pub fn weighted_size(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| shard.lock().cache.backend().weight())
-            .fold(0, usize::saturating_add)
+        shards::total_weight(
+            self.shards
+                .iter()
+                .map(|shard| shard.lock().cache.backend().weight()),
+        )
     }
 }
 
