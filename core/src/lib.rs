@@ -34,6 +34,8 @@
 //!   needs std.
 #![no_std]
 #![deny(missing_docs)]
+// The workspace only denies it: the std crate allows it in one module.
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;

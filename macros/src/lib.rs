@@ -1,6 +1,7 @@
 //! `#[ttl_cache]`: memoize a function with a TTL, in one line. Re-exported by
 //! [jwm-cache](https://docs.rs/jwm-cache), whose docs describe it.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod call;
 mod duration;

@@ -23,8 +23,8 @@ pub const COARSE_CLOCK_PERIOD: Duration = Duration::from_millis(1);
 /// plus however long the OS delays the refreshing thread. Both the insert's reading
 /// and the read's lag, so an entry's life differs from its TTL by at most that much,
 /// either way. It shares [`SystemClock`]'s timeline and never goes backwards. The
-/// thread starts on the first read and lives for the process; in a child of `fork`,
-/// which has no such thread, every read reads the system clock.
+/// thread starts on the first read and lives for the process; a child of `fork`, which
+/// has no such thread, starts its own on its first read.
 ///
 /// ```
 /// use jwm_cache::{SystemClock, time::{Clock, CoarseClock}};
@@ -43,6 +43,8 @@ static NOW: AtomicU64 = AtomicU64::new(0);
 static START: Once = Once::new();
 /// Set if the refreshing thread could not be spawned: reads then refresh themselves.
 static SELF_REFRESH: AtomicBool = AtomicBool::new(false);
+/// Set in a child of `fork`, which has no refreshing thread: its next read starts one.
+static FORKED: AtomicBool = AtomicBool::new(false);
 
 /// Moves the reading forward (never back), tagged with the mode; returns it untagged.
 fn refresh() -> u64 {
@@ -59,26 +61,35 @@ fn usable(tagged: u64) -> Option<u64> {
     (tagged & 1 == 0 && tagged != 0).then_some(tagged)
 }
 
-/// The first read, and every read when no thread could be spawned.
+/// The first read, the first in a child of `fork`, and every read when no thread could
+/// be spawned.
 #[cold]
 fn slow_now() -> Instant {
     START.call_once(|| {
         #[cfg(unix)]
-        fork::watch();
-        let spawned = thread::Builder::new()
-            .name("jwm-cache-coarse-clock".into())
-            .spawn(|| {
-                loop {
-                    thread::sleep(COARSE_CLOCK_PERIOD);
-                    refresh();
-                }
-            });
-        if spawned.is_err() {
+        fork::register_handler();
+        if !spawn_refresher() {
             SELF_REFRESH.store(true, Ordering::Relaxed);
         }
         refresh();
     });
+    if FORKED.swap(false, Ordering::AcqRel) && spawn_refresher() {
+        SELF_REFRESH.store(false, Ordering::Relaxed);
+    }
     Instant::from_nanos(refresh())
+}
+
+/// Starts the thread that refreshes the reading every period; whether it started.
+fn spawn_refresher() -> bool {
+    thread::Builder::new()
+        .name("jwm-cache-coarse-clock".into())
+        .spawn(|| {
+            loop {
+                thread::sleep(COARSE_CLOCK_PERIOD);
+                refresh();
+            }
+        })
+        .is_ok()
 }
 
 /// A child of `fork` has only the thread that forked: without the refreshing thread,
@@ -89,8 +100,9 @@ mod fork {
     use std::ffi::c_int;
     use std::sync::atomic::Ordering;
 
-    use super::{NOW, SELF_REFRESH};
+    use super::{FORKED, NOW, SELF_REFRESH};
 
+    // SAFETY: the signature of POSIX's `pthread_atfork`, in every unix libc.
     unsafe extern "C" {
         fn pthread_atfork(
             prepare: Option<unsafe extern "C" fn()>,
@@ -99,9 +111,11 @@ mod fork {
         ) -> c_int;
     }
 
-    /// Run in the child by `fork`: reads refresh the reading themselves from now on.
-    /// Only atomic operations, as a handler run by `fork` must be async-signal-safe.
+    /// Run in the child by `fork`: reads refresh the reading themselves until the next
+    /// one starts a refreshing thread. Only atomic operations, as a handler run by
+    /// `fork` must be async-signal-safe.
     unsafe extern "C" fn in_child() {
+        FORKED.store(true, Ordering::Release);
         SELF_REFRESH.store(true, Ordering::Relaxed);
         // Odd: every read takes the slow path. The reading itself stays, so it never
         // goes back.
@@ -109,7 +123,7 @@ mod fork {
     }
 
     /// Registers [`in_child`], once, as the refreshing thread starts.
-    pub(super) fn watch() {
+    pub(super) fn register_handler() {
         // SAFETY: `pthread_atfork` only records the handlers; `in_child` touches
         // nothing but two atomics, which is allowed in a child of a threaded process.
         // If registering fails (no memory), a forked child's reading stops, as before.
