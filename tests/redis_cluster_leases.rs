@@ -56,7 +56,8 @@ async fn a_leased_miss_in_a_slot_being_migrated_takes_the_lease_without_a_pause(
     let began = Instant::now();
     assert_eq!(memo.call(key).await, 3);
     let took = began.elapsed();
-    assert!(took < TIMEOUT / 2, "took {took:?}");
+    // The fault spent the whole timeout (and then paused the backend).
+    assert!(took < TIMEOUT, "took {took:?}");
     // Not paused: the other key is still a hit, and nothing failed.
     assert_eq!(memo.call(other).await, 6);
     let after = memo.cache_counters();

@@ -20,32 +20,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use redis::Value;
 use tokio::runtime::Handle;
 
+mod look;
+
+use self::look::{Looked, fresh_value, look, take};
 use super::RedisBackendError;
 use super::in_transit::Awaited;
 use super::link::Link;
 use super::record;
 use crate::asynch::{Claim, Lease};
-
-/// The value under `KEYS[1]` (`{1, value}`), else the lease `KEYS[2]` taken with token
-/// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0}`: atomic, so a value stored between a
-/// waiter's looks is never computed again. A lease that already holds the token is
-/// this claim's own (a run whose answer was lost, sent again): taken.
-const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
-    if value then return {1, value} end \
-    if redis.call('GET', KEYS[2]) == ARGV[1] then return {2} end \
-    if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end \
-    return {0}";
-
-/// The lease `KEYS[1]` taken with token `ARGV[1]` for `ARGV[2]` ms (1), or already held
-/// with it (1: a run whose answer was lost, sent again), else 0. One key: on a cluster,
-/// a slot being migrated redirects it (`ASK`), where a script of two keys, one of them
-/// missing, is refused (`TRYAGAIN`) until the migration ends.
-const TAKE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end \
-    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end \
-    return 0";
 
 /// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`.
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -123,15 +107,7 @@ async fn look_until(
     let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
     let mut pause = FIRST_PAUSE;
     loop {
-        let looked = if link.is_cluster() {
-            look_by_key(link, &name, &lease_name, &token, lease_ms).await
-        } else {
-            let mut script = redis::cmd("EVAL");
-            script.arg(CLAIM).arg(2).arg(&name).arg(&lease_name);
-            script.arg(&token).arg(lease_ms);
-            link.query::<Value>(&script).await.map(read)
-        };
-        let looked = match looked {
+        let looked = match look(link, &name, &lease_name, &token, lease_ms).await {
             Ok(looked) => looked,
             // Not sent, as the backend is paused; and every look before this one was
             // answered and took nothing: no lease to give back. A release for each
@@ -146,7 +122,7 @@ async fn look_until(
         match looked {
             Looked::Leased => return Claim::Compute(unclaimed.hand_over()),
             // Taken after a holder stored and gave it back: `unclaimed` gives it back.
-            Looked::LeasedOver(bytes) => return Claim::Found(bytes),
+            Looked::LeasedButFound(bytes) => return Claim::Found(bytes),
             Looked::Value(bytes) if record::is_live(&bytes, Duration::ZERO, record::wall_now()) => {
                 unclaimed.lease = None;
                 return Claim::Found(bytes);
@@ -277,82 +253,6 @@ fn entries_of(lease_name: &str) -> [&str; 2] {
     [whole, unwrapped]
 }
 
-/// What one look found.
-enum Looked {
-    /// A value, and the lease not taken.
-    Value(Vec<u8>),
-    /// The lease taken, and no live value.
-    Leased,
-    /// The lease taken, and a live value after all: its holder stored and gave it back
-    /// between this look's two commands (a cluster's).
-    LeasedOver(Vec<u8>),
-    Busy,
-    Unreadable,
-}
-
-/// A look on a cluster, one key per command (see [`TAKE`]): the lease, then the value.
-/// In that order, a waiter that takes the lease sees the value its holder stored, as
-/// a holder stores before it gives the lease back.
-async fn look_by_key(
-    link: &Link,
-    name: &str,
-    lease_name: &str,
-    token: &str,
-    lease_ms: u64,
-) -> Result<Looked, RedisBackendError> {
-    let taken = take(link, lease_name, token, lease_ms).await?;
-    let live = |bytes: Option<Vec<u8>>| {
-        bytes.filter(|bytes| record::is_live(bytes, Duration::ZERO, record::wall_now()))
-    };
-    Ok(match (taken, link.get(name).await) {
-        (true, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedOver),
-        // Held, and the value unknown: computed, as after a look that failed.
-        (true, Err(_)) => Looked::Leased,
-        (false, Ok(bytes)) => live(bytes).map_or(Looked::Busy, Looked::Value),
-        (false, Err(e)) => return Err(e),
-    })
-}
-
-/// Runs [`TAKE`]: whether the lease is this claim's now.
-async fn take(
-    link: &Link,
-    lease_name: &str,
-    token: &str,
-    lease_ms: u64,
-) -> Result<bool, RedisBackendError> {
-    let mut script = redis::cmd("EVAL");
-    script
-        .arg(TAKE)
-        .arg(1)
-        .arg(lease_name)
-        .arg(token)
-        .arg(lease_ms);
-    Ok(link.query::<i64>(&script).await? == 1)
-}
-
-fn read(answer: Value) -> Looked {
-    let Value::Array(mut parts) = answer else {
-        return Looked::Unreadable;
-    };
-    match (parts.first(), parts.len()) {
-        (Some(Value::Int(1)), 2) => match parts.pop() {
-            Some(Value::BulkString(bytes)) => Looked::Value(bytes),
-            _ => Looked::Unreadable,
-        },
-        (Some(Value::Int(2)), 1) => Looked::Leased,
-        (Some(Value::Int(0)), 1) => Looked::Busy,
-        _ => Looked::Unreadable,
-    }
-}
-
-/// The value of the entry `name`, if it is there and not past its TTL.
-async fn fresh_value(link: &Link, name: &str) -> Option<Vec<u8>> {
-    let mut get = redis::cmd("GET");
-    get.arg(name);
-    let bytes: Vec<u8> = link.query::<Option<Vec<u8>>>(&get).await.ok()??;
-    record::is_live(&bytes, Duration::ZERO, record::wall_now()).then_some(bytes)
-}
-
 /// A token no other claim in any process is likely to draw: the process, a count, and
 /// 64 random bits.
 fn token() -> String {
@@ -371,25 +271,6 @@ fn token() -> String {
 mod tests {
     use super::*;
     use redis::cluster_routing::Slot;
-
-    #[test]
-    fn claims_read_as_value_lease_or_busy() {
-        let value = Value::Array(vec![Value::Int(1), Value::BulkString(b"v".to_vec())]);
-        assert!(matches!(read(value), Looked::Value(v) if v == b"v"));
-        assert!(matches!(
-            read(Value::Array(vec![Value::Int(2)])),
-            Looked::Leased
-        ));
-        assert!(matches!(
-            read(Value::Array(vec![Value::Int(0)])),
-            Looked::Busy
-        ));
-        assert!(matches!(read(Value::Nil), Looked::Unreadable));
-        assert!(matches!(
-            read(Value::Array(vec![Value::Int(7)])),
-            Looked::Unreadable
-        ));
-    }
 
     #[test]
     fn tokens_differ_and_leases_sit_outside_the_namespace() {
