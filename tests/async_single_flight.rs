@@ -227,7 +227,11 @@ async fn tasks_on_two_threads_share_one_computation() {
     }
     // Holds the computation until every task has missed (each joins the flight in the
     // same poll that counts its miss, or its coalesced wait); a permit is never lost.
-    while cache.counters().calls() < 64 {
+    for turn in 0.. {
+        if cache.counters().calls() == 64 {
+            break;
+        }
+        assert!(turn < 1_000_000, "{} of 64 calls", cache.counters().calls());
         tokio::task::yield_now().await;
     }
     gate.add_permits(64);
@@ -254,7 +258,11 @@ async fn a_clear_during_a_slow_store_is_not_overtaken_by_it() {
         let cache = Arc::clone(&cache);
         tokio::spawn(async move { cache.get_or_insert_with(1, || async { 10 }).await })
     };
-    while cache.backend().sets_started.load(SeqCst) == 0 {
+    for turn in 0.. {
+        if cache.backend().sets_started.load(SeqCst) > 0 {
+            break;
+        }
+        assert!(turn < 100_000, "the store never started");
         sleep(Duration::from_micros(100)).await;
     }
     cache.clear().await.unwrap();

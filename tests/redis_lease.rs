@@ -150,7 +150,7 @@ fn start_fleet(url: &str, lease: Duration, runs_file: Option<&str>, gated: bool)
 
 /// What a process of the fleet printed: every task's value.
 fn values_of(child: Child) -> Vec<u64> {
-    let out = child.wait_with_output().unwrap();
+    let out = common::redis_server::output_within(child, 120);
     assert!(
         out.status.success(),
         "a process of the fleet failed: {}",
@@ -286,6 +286,7 @@ async fn a_lease_is_given_back_when_the_computation_panics_or_is_cancelled() {
         async move { memo.call(1).await }
     });
     assert!(panicked.await.unwrap_err().is_panic());
+    no_lease_soon(&mut redis).await;
     let cancelled = tokio::spawn({
         let memo = memo.clone();
         async move { memo.call(2).await }
@@ -293,17 +294,25 @@ async fn a_lease_is_given_back_when_the_computation_panics_or_is_cancelled() {
     let began = Instant::now();
     while redis.keys::<_, Vec<String>>("*:lease").unwrap().is_empty() {
         assert!(began.elapsed() < PATIENCE, "the lease was never taken");
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     cancelled.abort(); // the caller gives up while its computation holds the lease
-    // Given back in the background, long before the 60 s lease would end.
+    no_lease_soon(&mut redis).await;
+}
+
+/// Polls until no lease is held, for a few seconds: the leases given back in the
+/// background would otherwise hold for 60.
+async fn no_lease_soon(redis: &mut redis::Connection) {
     let began = Instant::now();
     loop {
         let leases: Vec<String> = redis.keys("*:lease").unwrap();
         if leases.is_empty() {
-            break;
+            return;
         }
-        assert!(began.elapsed() < PATIENCE, "still held: {leases:?}");
-        tokio::task::yield_now().await;
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "still held: {leases:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -207,8 +207,11 @@ fn two_processes_of_one_build_share_under_the_default_identifier() {
                 "--nocapture",
             ])
             .env("JWM_CACHE_TRUST_CHILD_URL", server.url(0))
-            .output()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        let out = common::redis_server::output_within(out, 120);
         assert!(
             out.status.success(),
             "{}",

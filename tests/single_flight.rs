@@ -48,7 +48,12 @@ fn race<T: Send + 'static>(call: impl Fn() -> T + Send + Sync + 'static) -> Vec<
 }
 
 fn wait_until(what: impl Fn() -> bool) {
+    let began = std::time::Instant::now();
     while !what() {
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(60),
+            "never happened"
+        );
         thread::yield_now();
     }
 }
@@ -195,9 +200,7 @@ fn a_waiter_taking_over_does_not_serve_what_expired_while_it_waited() {
         thread::spawn(move || cache.get_or_insert_with("k", || 2))
     };
     // While both wait: another caller stores a value, which then expires.
-    while cache.info().counters().calls() < 2 {
-        thread::yield_now();
-    }
+    wait_until(|| cache.info().counters().calls() == 2);
     cache.insert("k", 1).unwrap();
     clock.advance(Duration::from_secs(5));
     gate.open();

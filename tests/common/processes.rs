@@ -80,7 +80,7 @@ pub(crate) fn child(name: &str, vars: &[(&str, String)]) -> Child {
 
 /// What a child printed, after it succeeded.
 pub(crate) fn output_of(child: Child) -> String {
-    let out = child.wait_with_output().unwrap();
+    let out = super::redis_server::output_within(child, 120);
     assert!(
         out.status.success(),
         "a child process failed: {}\n{}",

@@ -1,7 +1,6 @@
 //! A real `redis-server` on a free loopback port, started and killed by the tests.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -90,45 +89,24 @@ impl RedisServer {
         self.wait_until_ready();
     }
 
-    /// Polls with PING, for at most 10 s.
-    fn wait_until_ready(&self) {
+    /// Polls until this server, not another on the port, answers: its `INFO` names the
+    /// child's process. At most 10 s; fails at once if the child exits (the port was
+    /// taken between `free_port` and the start, say).
+    fn wait_until_ready(&mut self) {
         let started = Instant::now();
+        let (url, port) = (self.url(0), self.port);
+        let child = self.child.as_mut().expect("a started server");
+        let pid = child.id();
         while started.elapsed() < Duration::from_secs(10) {
-            if self.ping() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("redis-server on port {port} exited at its start ({status})");
+            }
+            if answers_as(&url, pid) {
                 return;
             }
             thread::sleep(Duration::from_millis(10));
         }
-        panic!(
-            "redis-server on port {} did not answer within 10 s",
-            self.port
-        );
-    }
-
-    fn ping(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-        let command = match &self.password {
-            Some(p) => format!("AUTH {p}\r\nPING\r\n"),
-            None => "PING\r\n".to_string(),
-        };
-        if stream.write_all(command.as_bytes()).is_err() {
-            return false;
-        }
-        let mut reply = [0u8; 64];
-        let mut read = 0;
-        while read < reply.len() {
-            match stream.read(&mut reply[read..]) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => read += n,
-            }
-            if String::from_utf8_lossy(&reply[..read]).contains("PONG") {
-                return true;
-            }
-        }
-        false
+        panic!("redis-server on port {port} did not answer within 10 s");
     }
 
     /// A plain synchronous client that gives up after `timeout` connecting, reading or
@@ -156,6 +134,22 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Whether the server at `url` answers as the process `pid`.
+fn answers_as(url: &str, pid: u32) -> bool {
+    let connection = redis::Client::open(url)
+        .and_then(|client| client.get_connection_with_timeout(Duration::from_secs(1)));
+    let Ok(mut connection) = connection else {
+        return false;
+    };
+    let _ = connection.set_read_timeout(Some(Duration::from_secs(1)));
+    let info: String = match redis::cmd("INFO").arg("server").query(&mut connection) {
+        Ok(info) => info,
+        Err(_) => return false,
+    };
+    info.lines()
+        .any(|line| line.trim() == format!("process_id:{pid}"))
 }
 
 /// A port nobody listens on now.
@@ -200,14 +194,50 @@ pub(crate) fn run_shared_example(target: &str, identifier: &str, keys: u64) -> S
         "build the example first: {}",
         example.display()
     );
-    let out = Command::new(&example)
+    let child = Command::new(&example)
         .args([target, identifier, &keys.to_string()])
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let out = output_within(child, 120);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// What `child` printed and how it ended, once it exits; killed, failing the test, if it
+/// runs past `seconds`. Its pipes are drained meanwhile, so a chatty child never blocks.
+pub(crate) fn output_within(mut child: std::process::Child, seconds: u64) -> std::process::Output {
+    use std::io::Read;
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let began = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if began.elapsed() > Duration::from_secs(seconds) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a child process ran past {seconds} s");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }

@@ -69,7 +69,13 @@ async fn a_killed_server_costs_no_wrong_value_and_no_hang_and_hits_resume_after_
             })
         })
         .collect();
+    let began = Instant::now();
     while done.load(SeqCst) < 160 {
+        // A caller that failed its check stops counting: end, not spin.
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "the callers stopped"
+        );
         tokio::task::yield_now().await;
     }
     server.kill();
