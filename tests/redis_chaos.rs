@@ -180,7 +180,9 @@ impl Stats {
     }
 }
 
-/// Every 3-5 s until `until` (less the longest fault), one fault at random. Returns
+/// Every 3-5 s until `until` (less the longest fault), one fault: kill, freeze and
+/// garbage in turn first, so that a run long enough for three has each, then at random.
+/// Returns
 /// the server, the faults injected by kind (indexed as [`FAULTS`]) and the entries
 /// overwritten with garbage.
 fn chaos(mut server: RedisServer, seed: u64, until: Instant) -> (RedisServer, [u64; 4], u64) {
@@ -191,7 +193,8 @@ fn chaos(mut server: RedisServer, seed: u64, until: Instant) -> (RedisServer, [u
             return (server, faults, garbage_keys);
         }
         thread::sleep(gap);
-        let fault = 1 + rng.below(3) as usize;
+        let done: u64 = faults.iter().sum();
+        let fault = 1 + if done < 3 { done } else { rng.below(3) } as usize;
         FAULT.store(fault, Relaxed);
         match FAULTS[fault] {
             "kill" => {
@@ -395,6 +398,12 @@ fn the_redis_tier_survives_kills_stalls_and_garbage_without_wrong_values_or_slow
     }
     if growth >= 10.0 {
         failures.push(format!("RSS grew {growth:.1}% after warm-up"));
+    }
+    // Long enough for the three faults in turn (3-5 s apart, 2 s before the end).
+    if duration >= Duration::from_secs(30) && (faults[1..].contains(&0) || garbage_keys == 0) {
+        failures.push(format!(
+            "not every fault was injected: {injected:?}, {garbage_keys} garbage keys"
+        ));
     }
     let failures = failures.join("; ");
     assert!(failures.is_empty(), "chaos soak failed: {failures}");

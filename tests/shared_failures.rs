@@ -7,12 +7,12 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use jwm_cache::backend::Sharded;
-use jwm_cache::{AsyncMemoized, Bridge, Memoized, memory::MemoryBackend};
+use jwm_cache::{AsyncMemoized, Bridge, CacheControls, Memoized, memory::MemoryBackend};
 
 const ONE_CALL: Duration = Duration::from_millis(100);
 
@@ -54,37 +54,42 @@ impl Run {
     }
 }
 
-/// A computation that fails after 100 ms, once every caller has set out, so that all of
-/// them find it in flight.
+/// A computation that fails after 100 ms, once every caller has joined it: counted by
+/// the cache (each miss or coalesced wait is counted as its caller joins), so that none
+/// finds it ended and computes again.
 struct Failing {
     calls: AtomicUsize,
-    setting_out: AtomicUsize,
     callers: usize,
     took: Mutex<Duration>,
+    /// The callers the cache has counted; set once the memoized function exists.
+    joined: OnceLock<Box<dyn Fn() -> usize + Send + Sync>>,
 }
 
 impl Failing {
     fn new(callers: usize) -> Arc<Self> {
         Arc::new(Failing {
             calls: AtomicUsize::new(0),
-            setting_out: AtomicUsize::new(0),
             callers,
             took: Mutex::new(Duration::ZERO),
+            joined: OnceLock::new(),
         })
     }
 
-    fn set_out(&self) -> Instant {
-        self.setting_out.fetch_add(1, SeqCst);
-        Instant::now()
+    /// Counts the callers as `memo`'s cache does.
+    fn counted_by(&self, memo: impl CacheControls + Send + Sync + 'static) {
+        let joined = move || {
+            let info = memo.cache_info();
+            (info.misses + info.coalesced) as usize
+        };
+        assert!(self.joined.set(Box::new(joined)).is_ok());
     }
 
     /// The blocking computation, for threads.
     fn compute(&self) -> Result<u64, String> {
         let started = Instant::now();
         self.calls.fetch_add(1, SeqCst);
-        while self.setting_out.load(SeqCst) < self.callers
-            && started.elapsed() < Duration::from_secs(10)
-        {
+        let joined = self.joined.get().expect("counted_by before the calls");
+        while joined() < self.callers && started.elapsed() < Duration::from_secs(10) {
             thread::sleep(Duration::from_millis(1));
         }
         thread::sleep(ONE_CALL);
@@ -110,10 +115,10 @@ fn threads(
     let (call, start) = (Arc::new(call), Arc::new(Barrier::new(callers)));
     let handles: Vec<_> = (0..callers)
         .map(|_| {
-            let (call, start, failing) = (call.clone(), start.clone(), failing.clone());
+            let (call, start) = (call.clone(), start.clone());
             thread::spawn(move || {
                 start.wait();
-                let began = failing.set_out();
+                let began = Instant::now();
                 let result = call();
                 (result, began.elapsed())
             })
@@ -127,6 +132,7 @@ fn memoized_threads(callers: usize) {
     let failing = Failing::new(callers);
     let inner = failing.clone();
     let memo = Memoized::fallible(move |_: u64| inner.compute());
+    failing.counted_by(memo.clone());
     threads(callers, &failing, move || memo.try_call(1)).check(callers);
 }
 
@@ -146,6 +152,7 @@ fn bridged_threads(callers: usize) {
     let backend = Sharded::new(4, MemoryBackend::<u64, u64>::new);
     let memo = Memoized::fallible_builder(move |_: u64| inner.compute())
         .build_with_async_backend(Bridge::new().unwrap(), backend);
+    failing.counted_by(memo.clone());
     threads(callers, &failing, move || memo.try_call(1)).check(callers);
 }
 
@@ -199,17 +206,29 @@ async fn a_thousand_tasks_share_one_failure() {
 mod over_redis {
     use super::*;
     use crate::common::redis_server::RedisServer;
-    use jwm_cache::RedisBackend;
+    use jwm_cache::{AsyncCacheControls, RedisBackend};
 
     /// Tasks of a Redis-backed function, in real time: the server is real.
     async fn redis_tasks(callers: usize) {
         let server = RedisServer::start();
         let calls = Arc::new(AtomicUsize::new(0));
         let counted = calls.clone();
+        // The callers the cache has counted, as they join the computation.
+        let joined: Arc<OnceLock<Box<dyn Fn() -> u64 + Send + Sync>>> = Arc::default();
+        let joining = Arc::clone(&joined);
         let memo = Arc::new(
             AsyncMemoized::fallible_builder(move |_: u64| {
                 counted.fetch_add(1, SeqCst);
-                async {
+                let joined = Arc::clone(&joining);
+                async move {
+                    // Held until every caller has joined, then 100 ms.
+                    let began = Instant::now();
+                    let all = callers as u64;
+                    while joined.get().is_none_or(|joined| joined() < all)
+                        && began.elapsed() < Duration::from_secs(10)
+                    {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
                     tokio::time::sleep(ONE_CALL).await;
                     Err::<u64, _>("upstream down".to_string())
                 }
@@ -218,6 +237,12 @@ mod over_redis {
             .identifier(format!("shared-failure-{callers}"))
             .build_with_redis(RedisBackend::open(&server.url(0)).unwrap()),
         );
+        let counting = Arc::clone(&memo);
+        let counters = move || {
+            let counters = counting.cache_counters();
+            counters.misses + counters.coalesced
+        };
+        assert!(joined.set(Box::new(counters)).is_ok());
         let start = Arc::new(tokio::sync::Barrier::new(callers));
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..callers {

@@ -254,6 +254,8 @@ fn functions_sharing_an_identifier_with_different_ttls_share_one_clock() {
     assert_eq!(cube(3), 27);
     assert_eq!(quick_cube(3), 27);
     assert_eq!(QUICK_CUBE.cache_info().hits, 1);
+    assert_eq!(CUBE.cache_parameters().clock, "coarse");
+    assert_eq!(QUICK_CUBE.cache_parameters().clock, "coarse");
 }
 
 #[ttl_cache(ttl = "5m", serializer = json)]

@@ -114,16 +114,25 @@ async fn a_wait_for_a_lease_ends_in_time_when_its_last_look_is_slow() {
     };
     let began = Instant::now();
     let frozen = Arc::clone(&server);
+    let froze = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let freezing = Arc::clone(&froze);
     let freezer = std::thread::spawn(move || {
         // Just before the wait's end (the lease plus the timeout, 500 ms), for longer
         // than a look's timeout.
         std::thread::sleep(Duration::from_millis(430));
         frozen.freeze();
+        freezing.store(true, std::sync::atomic::Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(400));
         frozen.thaw();
     });
     let claimed = waiter.claim(&9, now).await;
     let waited = began.elapsed();
+    // Frozen before the wait ended: else its last look was not slow, and the test says
+    // nothing.
+    assert!(
+        froze.load(std::sync::atomic::Ordering::SeqCst),
+        "the server froze only after the wait ended ({waited:?})"
+    );
     freezer.join().unwrap();
     assert!(matches!(claimed, Claim::Compute(None)), "{claimed:?}");
     assert!(
