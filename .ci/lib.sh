@@ -8,7 +8,7 @@ step() { printf '\n=== %s (%s at %ss)\n' "$*" "${0##*/}" "$SECONDS"; }
 # Runs a command as root: directly when root, through sudo when it is there.
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
-  elif have sudo; then sudo "$@"
+  elif have sudo; then sudo -n "$@"
   else return 1
   fi
 }
