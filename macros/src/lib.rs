@@ -38,6 +38,27 @@ use syn::{ItemFn, parse_macro_input};
 /// #[ttl_cache(clock = scoped)]                  // system time, or a test's installed clock
 /// ```
 ///
+/// For example, with a clock the test moves:
+///
+/// ```
+/// use std::time::Duration;
+/// use jwm_cache::{CacheControls, ManualClock, ttl_cache};
+///
+/// static CLOCK: ManualClock = ManualClock::new();
+///
+/// #[ttl_cache(ttl = "30s", clock = manual(CLOCK))]
+/// fn square(n: u64) -> u64 {
+///     n * n
+/// }
+///
+/// assert_eq!(square(12), 144); // computed
+/// assert_eq!(square(12), 144); // a hit
+/// assert_eq!(SQUARE.cache_info().hits, 1);
+/// CLOCK.advance(Duration::from_secs(30));
+/// assert_eq!(square(12), 144); // expired: computed again
+/// assert_eq!(SQUARE.cache_info().misses, 2);
+/// ```
+///
 /// - **Functions**: sync and `async`, generic or not, and `&self` methods. The function
 ///   keeps its signature, attributes and visibility.
 /// - **Key**: every argument, as a tuple; `#[ttl_cache::ignore]` on a parameter leaves
@@ -74,8 +95,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   (methods and generic functions add the type names), unique to the function and the
 ///   same in every process running the build. A named identifier (a string, or an
 ///   expression read on the first call) shares a cache between the functions under it
-///   with the same types, each storing with its own TTL; they must agree on the clock
-///   and capacity, or the first call panics naming both. A default one never shares in
+///   with the same types, each storing with its own TTL; they must agree on the clock,
+///   capacity, time-to-idle, `refresh_after` and `stale_if_error`, or the first call
+///   panics naming both. A default one never shares in
 ///   memory.
 ///   An `identifier` or `url` expression that panics poisons the function's static,
 ///   as any panicking static initializer does.

@@ -311,7 +311,7 @@ fn call(value: &Expr) -> Option<(String, Vec<&Expr>)> {
     Some((name, call.args.iter().collect()))
 }
 
-/// `system`, `coarse`, or `manual(CLOCK)`.
+/// `system`, `coarse`, `scoped`, or `manual(CLOCK)`.
 fn clock(value: &Expr) -> syn::Result<Clock> {
     if let Some((name, args)) = call(value)
         && let ("manual", [clock]) = (name.as_str(), args.as_slice())

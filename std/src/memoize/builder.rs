@@ -39,7 +39,8 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// one, every memoized function built under the same identifier, with the same key and
 /// value types and the same codec, backend and clock types, shares one cache in this
 /// process. Each stores its results with its own TTL. They must agree on the clock, the
-/// capacity and the time-to-idle: a later builder that asks a shared cache for another
+/// capacity, the time-to-idle, `refresh_after` and `stale_if_error`: a later builder
+/// that asks a shared cache for another
 /// one panics with a [`SharedCacheConflict`](super::SharedCacheConflict)
 /// naming both settings. Functions under one identifier but with other types get a
 /// cache of their own. Different identifiers never share. To share explicitly, hand the
@@ -106,7 +107,7 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     /// an explicit identifier, else new; and the function's own TTL.
     ///
     /// A conflict panics: a builder has no error to return, and two functions under one
-    /// identifier that disagree on the clock or capacity are a bug to fix, not to run.
+    /// identifier that disagree on a shared setting are a bug to fix, not to run.
     fn cache<Cache>(self, make: impl FnOnce(Options<S, C>) -> Cache) -> (T, Arc<Cache>, Ttl)
     where
         Cache: Shareable,

@@ -111,7 +111,8 @@ where
 }
 
 /// A memoized function asked a cache shared under its identifier for another clock,
-/// capacity or time-to-idle than the cache already has. Functions that share an
+/// capacity, time-to-idle, `refresh_after` or `stale_if_error` than the cache already
+/// has. Functions that share an
 /// identifier share one cache, so they must agree on these; each keeps its own TTL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedCacheConflict {
@@ -155,7 +156,8 @@ fn registry() -> &'static Mutex<HashMap<String, Vec<Entry>>> {
 
 /// The live cache of type `T` registered under `identifier` with `Tag`, or a new one
 /// from `make`; an error if a live cache under that identifier that differs at most in
-/// its clock type has another clock, capacity or time-to-idle.
+/// its clock type has another clock, capacity, time-to-idle, `refresh_after` or
+/// `stale_if_error`.
 ///
 /// Only caches of the same type can share, since entries must have the same key and
 /// value types; `Tag` keeps apart callers that must not share even then (the

@@ -68,10 +68,13 @@ impl RedisOptions {
         self.timeout
     }
 
-    /// After a timeout or a connection failure, operations fail at once with
+    /// After a lookup's (or a `clear`'s, `len`'s or lease's) timeout or connection
+    /// failure, operations fail at once with
     /// [`RedisBackendError::Unavailable`](crate::redis::RedisBackendError::Unavailable) for
     /// this long, instead of each waiting out the timeout; the first operation after
-    /// the pause tries the server again. Zero disables the pause.
+    /// the pause tries the server again. A store that fails does not start a pause (it
+    /// fails alone: a large value may take its whole timeout on a healthy server). Zero
+    /// disables the pause.
     pub fn pause_after_failure(mut self, pause: Duration) -> Self {
         self.pause = pause;
         self
