@@ -304,6 +304,28 @@ pub type SharedCache<K, V> = SyncCache<K, V, MemoryBackend<K, V>, Identity, Syst
 #[cfg(feature = "postcard")]
 pub type BytesCache<K, V> = SyncCache<K, V, MemoryBackend<K, Vec<u8>>, Postcard, SystemClock>;
 
+/// An async cache shared through Redis, from `K` to `V`: [`AsyncCache`] over a
+/// [`RedisBackend`], its values postcard bytes behind the header that keeps other types'
+/// entries out (`Stamped`), on the system clock.
+///
+/// ```no_run
+/// use jwm_cache::codec::{Postcard, Stamped};
+/// use jwm_cache::{AsyncCacheBuilder, RedisBackend, RedisCache};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let cache: RedisCache<u64, String> = AsyncCacheBuilder::new()
+///     .identifier("users")
+///     .serializer(Stamped::new(Postcard))
+///     .build_with_backend(RedisBackend::open("redis://127.0.0.1/").unwrap());
+/// cache.insert(1, "ada".into()).await.unwrap();
+/// assert_eq!(cache.get(&1).await.unwrap().as_deref(), Some("ada"));
+/// # });
+/// ```
+#[cfg(all(feature = "redis", feature = "postcard"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "redis", feature = "postcard"))))]
+pub type RedisCache<K, V> =
+    AsyncCache<K, V, RedisBackend<K>, jwm_cache_core::Stamped<Postcard, K>, SystemClock>;
+
 // The README shows the async, Redis and metrics APIs too.
 #[cfg(all(doctest, feature = "redis", feature = "json", feature = "metrics"))]
 #[doc = include_str!("../../README.md")]

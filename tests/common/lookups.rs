@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use jwm_cache::codec::{Postcard, Serializer, Stamped, StampedBytes};
 use jwm_cache::time::Instant;
-use jwm_cache::{AsyncCache, RedisBackend, Ttl};
+use jwm_cache::Ttl;
 
 /// An async cache of `u64` keys over Redis, its values stamped and in postcard.
-pub(crate) type RedisCache<V> = AsyncCache<u64, V, RedisBackend<u64>, Stamped<Postcard, u64>>;
+pub(crate) type RedisCache<V> = jwm_cache::RedisCache<u64, V>;
 
 /// Looks up every key of `keys` from its own task at once, which the backend gathers
 /// into `MGET`s, and asserts that each got `value(key)`, not another key's.
