@@ -5,9 +5,9 @@ use std::future::Future;
 use std::ops::Range;
 use std::sync::Arc;
 
+use jwm_cache::Ttl;
 use jwm_cache::codec::{Postcard, Serializer, Stamped, StampedBytes};
 use jwm_cache::time::Instant;
-use jwm_cache::Ttl;
 
 /// An async cache of `u64` keys over Redis, its values stamped and in postcard.
 pub(crate) type RedisCache<V> = jwm_cache::RedisCache<u64, V>;
