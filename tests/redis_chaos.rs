@@ -200,7 +200,7 @@ fn chaos(mut server: RedisServer, seed: u64, until: Instant) -> (RedisServer, [u
             "kill" => {
                 server.kill();
                 thread::sleep(rng.millis(500, 1_000));
-                server.restart(); // waits for PING, at most 10 s
+                server.restart(); // waits for its INFO to name the child, at most 10 s
             }
             "freeze" => {
                 server.freeze();

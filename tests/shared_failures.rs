@@ -75,10 +75,11 @@ impl Failing {
         })
     }
 
-    /// Counts the callers as `memo`'s cache does.
-    fn counted_by(&self, memo: impl CacheControls + Send + Sync + 'static) {
+    /// Counts the callers as `cache` does: the memoized function's cache, which does
+    /// not hold the function (which holds this), so nothing keeps the other alive.
+    fn counted_by<C: CacheControls + Send + Sync + 'static>(&self, cache: Arc<C>) {
         let joined = move || {
-            let info = memo.cache_info();
+            let info = cache.cache_info();
             (info.misses + info.coalesced) as usize
         };
         assert!(self.joined.set(Box::new(joined)).is_ok());
@@ -89,7 +90,13 @@ impl Failing {
         let started = Instant::now();
         self.calls.fetch_add(1, SeqCst);
         let joined = self.joined.get().expect("counted_by before the calls");
-        while joined() < self.callers && started.elapsed() < Duration::from_secs(10) {
+        while joined() < self.callers {
+            let late = joined();
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{late} of {} callers joined",
+                self.callers
+            );
             thread::sleep(Duration::from_millis(1));
         }
         thread::sleep(ONE_CALL);
@@ -132,7 +139,7 @@ fn memoized_threads(callers: usize) {
     let failing = Failing::new(callers);
     let inner = failing.clone();
     let memo = Memoized::fallible(move |_: u64| inner.compute());
-    failing.counted_by(memo.clone());
+    failing.counted_by(Arc::clone(memo.cache()));
     threads(callers, &failing, move || memo.try_call(1)).check(callers);
 }
 
@@ -152,7 +159,7 @@ fn bridged_threads(callers: usize) {
     let backend = Sharded::new(4, MemoryBackend::<u64, u64>::new);
     let memo = Memoized::fallible_builder(move |_: u64| inner.compute())
         .build_with_async_backend(Bridge::new().unwrap(), backend);
-    failing.counted_by(memo.clone());
+    failing.counted_by(Arc::clone(memo.cache()));
     threads(callers, &failing, move || memo.try_call(1)).check(callers);
 }
 
@@ -224,9 +231,11 @@ mod over_redis {
                     // Held until every caller has joined, then 100 ms.
                     let began = Instant::now();
                     let all = callers as u64;
-                    while joined.get().is_none_or(|joined| joined() < all)
-                        && began.elapsed() < Duration::from_secs(10)
-                    {
+                    while joined.get().is_none_or(|joined| joined() < all) {
+                        assert!(
+                            began.elapsed() < Duration::from_secs(60),
+                            "not every caller joined"
+                        );
                         tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                     tokio::time::sleep(ONE_CALL).await;
@@ -237,7 +246,8 @@ mod over_redis {
             .identifier(format!("shared-failure-{callers}"))
             .build_with_redis(RedisBackend::open(&server.url(0)).unwrap()),
         );
-        let counting = Arc::clone(&memo);
+        // The cache, not the function (which holds this): nothing keeps the other alive.
+        let counting = Arc::clone(memo.cache());
         let counters = move || {
             let counters = counting.cache_counters();
             counters.misses + counters.coalesced

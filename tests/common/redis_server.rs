@@ -18,15 +18,20 @@ impl RedisServer {
         Self::start_with(None)
     }
 
-    /// Starts a server that requires `password`.
+    /// Starts a server that requires `password`. A port another process took between
+    /// `free_port` and the start is given up for another, a few times.
     pub(crate) fn start_with(password: Option<&str>) -> Self {
-        let mut server = RedisServer {
-            port: free_port(),
-            password: password.map(str::to_string),
-            child: None,
-        };
-        server.restart();
-        server
+        for _ in 0..4 {
+            let mut server = RedisServer {
+                port: free_port(),
+                password: password.map(str::to_string),
+                child: None,
+            };
+            if server.try_restart() {
+                return server;
+            }
+        }
+        panic!("redis-server could not start on four free ports in a row");
     }
 
     /// `redis://127.0.0.1:port/db`, with the password if any.
@@ -69,6 +74,15 @@ impl RedisServer {
 
     /// Starts the server again on the same port (empty: it keeps nothing on disk).
     pub(crate) fn restart(&mut self) {
+        assert!(
+            self.try_restart(),
+            "redis-server on port {} exited at its start: the port was taken",
+            self.port
+        );
+    }
+
+    /// [`restart`](Self::restart), false if the server exited at its start.
+    fn try_restart(&mut self) -> bool {
         self.kill();
         let mut command = Command::new("redis-server");
         command
@@ -86,27 +100,32 @@ impl RedisServer {
             )
         });
         self.child = Some(child);
-        self.wait_until_ready();
+        self.wait_until_ready()
     }
 
     /// Polls until this server, not another on the port, answers: its `INFO` names the
-    /// child's process. At most 10 s; fails at once if the child exits (the port was
+    /// child's process. At most 10 s; false at once if the child exits (the port was
     /// taken between `free_port` and the start, say).
-    fn wait_until_ready(&mut self) {
+    fn wait_until_ready(&mut self) -> bool {
         let started = Instant::now();
         let (url, port) = (self.url(0), self.port);
         let child = self.child.as_mut().expect("a started server");
         let pid = child.id();
+        let mut answered = None;
         while started.elapsed() < Duration::from_secs(10) {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("redis-server on port {port} exited at its start ({status})");
+            if child.try_wait().unwrap().is_some() {
+                return false;
             }
-            if answers_as(&url, pid) {
-                return;
+            answered = process_id(&url);
+            if answered == Some(pid) {
+                return true;
             }
             thread::sleep(Duration::from_millis(10));
         }
-        panic!("redis-server on port {port} did not answer within 10 s");
+        panic!(
+            "redis-server (pid {pid}) on port {port} did not answer within 10 s; \
+             the port answered as pid {answered:?}"
+        );
     }
 
     /// A plain synchronous client that gives up after `timeout` connecting, reading or
@@ -136,20 +155,21 @@ impl Drop for RedisServer {
     }
 }
 
-/// Whether the server at `url` answers as the process `pid`.
-fn answers_as(url: &str, pid: u32) -> bool {
-    let connection = redis::Client::open(url)
-        .and_then(|client| client.get_connection_with_timeout(Duration::from_secs(1)));
-    let Ok(mut connection) = connection else {
-        return false;
-    };
-    let _ = connection.set_read_timeout(Some(Duration::from_secs(1)));
-    let info: String = match redis::cmd("INFO").arg("server").query(&mut connection) {
-        Ok(info) => info,
-        Err(_) => return false,
-    };
+/// The process id the server at `url` reports, if it answers.
+fn process_id(url: &str) -> Option<u32> {
+    let client = redis::Client::open(url).ok()?;
+    let mut connection = client
+        .get_connection_with_timeout(Duration::from_secs(1))
+        .ok()?;
+    connection
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .ok()?;
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut connection)
+        .ok()?;
     info.lines()
-        .any(|line| line.trim() == format!("process_id:{pid}"))
+        .find_map(|line| line.trim().strip_prefix("process_id:")?.parse().ok())
 }
 
 /// A port nobody listens on now.

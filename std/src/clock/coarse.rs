@@ -125,7 +125,7 @@ mod fork {
     /// Registers [`in_child`], once, as the refreshing thread starts.
     pub(super) fn register_handler() {
         // SAFETY: `pthread_atfork` only records the handlers; `in_child` touches
-        // nothing but two atomics, which is allowed in a child of a threaded process.
+        // nothing but atomics, which is allowed in a child of a threaded process.
         // If registering fails (no memory), a forked child's reading stops, as before.
         let _ = unsafe { pthread_atfork(None, None, Some(in_child)) };
     }

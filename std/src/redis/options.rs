@@ -68,8 +68,8 @@ impl RedisOptions {
         self.timeout
     }
 
-    /// After a lookup's (or a `clear`'s, `len`'s or lease's) timeout or connection
-    /// failure, operations fail at once with
+    /// After a timeout or connection failure of any operation but a store, operations
+    /// fail at once with
     /// [`RedisBackendError::Unavailable`](crate::redis::RedisBackendError::Unavailable) for
     /// this long, instead of each waiting out the timeout; the first operation after
     /// the pause tries the server again. A store that fails does not start a pause (it
