@@ -4,6 +4,7 @@ mod builder;
 mod get_or_insert;
 mod refresh;
 mod route;
+mod settings;
 
 use std::borrow::Borrow;
 use std::hash::Hash;
@@ -18,7 +19,6 @@ use jwm_cache_core::{
 pub use builder::SyncCacheBuilder;
 
 use crate::clock::SystemClock;
-use crate::controls::CacheControls;
 use crate::departures::Notify;
 use crate::flight::{Flight, FlightTable, Flights};
 use crate::shard_lock::ShardLock;
@@ -244,6 +244,14 @@ where
     }
 
     /// Stores `value` under `key` with the cache's TTL.
+    ///
+    /// ```
+    /// use jwm_cache::SharedCache;
+    ///
+    /// let cache: SharedCache<u32, &str> = SharedCache::new();
+    /// cache.insert(1, "one").unwrap();
+    /// assert_eq!(cache.get(&1), Ok(Some("one")));
+    /// ```
     pub fn insert(&self, key: K, value: V) -> Result<(), CacheError<K, V, B, S>> {
         self.insert_with_ttl(key, value, self.ttl)
     }
@@ -251,6 +259,17 @@ where
     /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing. A
     /// computation in flight for `key` still answers its callers, but its value, older
     /// than this one, is not stored.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwm_cache::{ManualClock, SyncCache};
+    ///
+    /// let clock = ManualClock::new();
+    /// let cache = SyncCache::builder().clock(clock.clone()).build::<u32, u32>();
+    /// cache.insert_with_ttl(1, 10, Duration::from_secs(5)).unwrap();
+    /// clock.advance(Duration::from_secs(5));
+    /// assert_eq!(cache.get(&1), Ok(None), "expired at its own TTL");
+    /// ```
     pub fn insert_with_ttl(
         &self,
         key: K,
@@ -296,6 +315,15 @@ where
 
     /// Empties every shard and resets every counter. All shards are cleared even if
     /// one fails; the first failure is returned.
+    ///
+    /// ```
+    /// use jwm_cache::SharedCache;
+    ///
+    /// let cache: SharedCache<u32, u32> = SharedCache::new();
+    /// cache.insert(1, 1).unwrap();
+    /// cache.clear().unwrap();
+    /// assert_eq!(cache.info().current_size, 0);
+    /// ```
     pub fn clear(&self) -> Result<(), CacheError<K, V, B, S>> {
         let mut first_failure = Ok(());
         for shard in self.shards.iter() {
@@ -316,6 +344,17 @@ where
     ///
     /// Each counter is exact; the shards are read one after another, so a snapshot
     /// taken while other threads run is not atomic across shards.
+    ///
+    /// ```
+    /// use jwm_cache::SharedCache;
+    ///
+    /// let cache: SharedCache<u32, u32> = SharedCache::new();
+    /// cache.insert(1, 1).unwrap();
+    /// cache.get(&1).unwrap();
+    /// cache.get(&2).unwrap();
+    /// let info = cache.info();
+    /// assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
+    /// ```
     pub fn info(&self) -> CacheInfo {
         let now = self.clock.now();
         let info = self
@@ -328,6 +367,13 @@ where
     }
 
     /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
+    ///
+    /// ```
+    /// use jwm_cache::SyncCache;
+    ///
+    /// let cache = SyncCache::builder().capacity(10_000).build::<u32, u32>();
+    /// assert_eq!(cache.parameters().capacity, Some(10_000));
+    /// ```
     pub fn parameters(&self) -> Parameters {
         let mut parameters = self.shards[0].lock().cache.parameters();
         parameters.capacity = shards::total_capacity(
@@ -339,75 +385,8 @@ where
     }
 }
 
-impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
-    /// The TTL of entries stored without one.
-    pub fn ttl(&self) -> Ttl {
-        self.ttl
-    }
-
-    /// How old an entry must be for a hit of
-    /// [`try_get_or_refresh`](Self::try_get_or_refresh) to refresh it, if ever.
-    pub fn refresh_after(&self) -> Option<Ttl> {
-        self.refresh_after
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &C {
-        &self.clock
-    }
-
-    /// The number of shards.
-    pub fn shard_count(&self) -> usize {
-        self.shards.len()
-    }
-}
-
-impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>, S, C> {
-    /// The total weight of the entries in memory, summed over the shards: their count
-    /// without a weigher. Entries that expired but were not reclaimed yet still count;
-    /// [`info`](Self::info) reclaims them.
-    ///
-    /// ```
-    /// use jwm_cache::SyncCache;
-    ///
-    /// let cache = SyncCache::builder()
-    ///     .weigher(|_: &u8, value: &Vec<u8>| value.len())
-    ///     .build::<u8, Vec<u8>>();
-    /// cache.insert(1, vec![0; 40]).unwrap();
-    /// assert_eq!(cache.weighted_size(), 40);
-    /// ```
-    pub fn weighted_size(&self) -> usize {
-        shards::total_weight(
-            self.shards
-                .iter()
-                .map(|shard| shard.lock().cache.backend().weight()),
-        )
-    }
-}
-
 impl<K: Hash + Eq + Clone, V: Clone, B, S, C> FlightTable<K, V> for SyncCache<K, V, B, S, C> {
     fn withdraw(&self, key: &K, flight: &Arc<Flight<V>>) {
         self.shard_of(key).lock().flights.withdraw(key, flight);
-    }
-}
-
-impl<K, V, B, S, C> CacheControls for SyncCache<K, V, B, S, C>
-where
-    K: Hash + Eq + Clone,
-    V: Clone,
-    S: Serializer<V>,
-    B: Lookup<K, K, S::Encoded>,
-    C: Clock,
-{
-    fn cache_info(&self) -> CacheInfo {
-        self.info()
-    }
-
-    fn cache_clear(&self) {
-        let _counted = self.clear();
-    }
-
-    fn cache_parameters(&self) -> Parameters {
-        self.parameters()
     }
 }

@@ -13,8 +13,8 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
-    CacheInfo, Clock, Counts, Error, Found, Identity, Instant, MemoryBackend, Options, Parameters,
-    Policy, Reclaimed, Serializer, Ttl, Write,
+    Clock, Counts, Error, Found, Identity, Instant, MemoryBackend, Options, Policy, Reclaimed,
+    Serializer, Ttl, Write,
 };
 
 pub(crate) use miss::Storing;
@@ -186,6 +186,14 @@ where
     }
 
     /// Stores `value` under `key` with the cache's TTL.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache: jwm_cache::AsyncCache<u32, &str> = jwm_cache::AsyncCache::new();
+    /// cache.insert(1, "one").await.unwrap();
+    /// assert_eq!(cache.get(&1).await.unwrap(), Some("one"));
+    /// # });
+    /// ```
     pub async fn insert(&self, key: K, value: V) -> Result<(), AsyncCacheError<K, V, B, S>> {
         self.insert_with_ttl(key, value, self.policy.ttl()).await
     }
@@ -193,6 +201,19 @@ where
     /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing and
     /// removes a previous value. A computation in flight for `key` still answers its
     /// callers, but its value, older than this one, is not stored.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwm_cache::{AsyncCache, ManualClock};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let clock = ManualClock::new();
+    /// let cache = AsyncCache::builder().clock(clock.clone()).build::<u32, u32>();
+    /// cache.insert_with_ttl(1, 10, Duration::from_secs(5)).await.unwrap();
+    /// clock.advance(Duration::from_secs(5));
+    /// assert_eq!(cache.get(&1).await.unwrap(), None, "expired at its own TTL");
+    /// # });
+    /// ```
     pub async fn insert_with_ttl(
         &self,
         key: K,
@@ -219,6 +240,15 @@ where
 
     /// Removes the entry under `key`, which may be any borrowed form of the key type as
     /// for [`get`](Self::get); returns whether a live one was there.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache: jwm_cache::AsyncCache<String, u32> = jwm_cache::AsyncCache::new();
+    /// cache.insert("alice".to_string(), 1).await.unwrap();
+    /// assert_eq!(cache.remove("alice").await.unwrap(), true);
+    /// assert_eq!(cache.get("alice").await.unwrap(), None);
+    /// # });
+    /// ```
     pub async fn remove<Q>(&self, key: &Q) -> Result<bool, AsyncCacheError<K, V, B, S>>
     where
         K: Borrow<Q>,
@@ -236,6 +266,15 @@ where
     }
 
     /// Empties the cache's namespace and resets every counter.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cache: jwm_cache::AsyncCache<u32, u32> = jwm_cache::AsyncCache::new();
+    /// cache.insert(1, 1).await.unwrap();
+    /// cache.clear().await.unwrap();
+    /// assert_eq!(cache.info().await.current_size, 0);
+    /// # });
+    /// ```
     pub async fn clear(&self) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let _gate = self.writes.write().await;
         self.flights().detach_all();
@@ -249,29 +288,6 @@ where
         });
         self.counts.add(Counts::outcome(&cleared));
         cleared
-    }
-
-    /// Hits, misses, live size and the backend's reclaim counts since the last clear,
-    /// and every counter since the cache was built ([`CacheInfo::lifetime`]).
-    ///
-    /// Only the size asks the backend: [`counters`](Self::counters) reads the rest
-    /// without `.await`.
-    pub async fn info(&self) -> CacheInfo {
-        let now = self.clock.now();
-        let size = self.backend.len(now).await;
-        self.counts.add(Counts::backend(&size));
-        self.info_with_size(size.ok())
-    }
-
-    /// TTL, identifier, capacity, time-to-idle, and the names of the backend, codec and
-    /// clock.
-    pub fn parameters(&self) -> Parameters {
-        Parameters {
-            time_to_idle: self.backend.time_to_idle(),
-            ..self
-                .policy
-                .parameters::<V>(self.backend.capacity(), B::NAME, C::NAME)
-        }
     }
 
     /// Looks up `key` at `now`, counted as a lookup.
@@ -351,26 +367,6 @@ where
 }
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
-    /// How old an entry must be for a memoized hit to refresh it, if ever.
-    pub fn refresh_after(&self) -> Option<Ttl> {
-        self.policy.freshening().refresh_after()
-    }
-
-    /// The TTL of entries stored without one.
-    pub fn ttl(&self) -> Ttl {
-        self.policy.ttl()
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &C {
-        &self.clock
-    }
-
-    /// The backend.
-    pub fn backend(&self) -> &B {
-        &self.backend
-    }
-
     pub(super) fn flights(&self) -> MutexGuard<'_, Flights<K, V>> {
         // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
         self.flights.lock().unwrap_or_else(PoisonError::into_inner)

@@ -1,0 +1,77 @@
+//! What a `SyncCache` says of itself: its settings, its weight, and its controls, which
+//! memoized functions forward to.
+
+use std::hash::Hash;
+
+use jwm_cache_core::{CacheInfo, Clock, Lookup, MemoryBackend, Parameters, Serializer, Ttl};
+
+use super::SyncCache;
+use crate::controls::CacheControls;
+use crate::shards;
+
+impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
+    /// The TTL of entries stored without one.
+    pub fn ttl(&self) -> Ttl {
+        self.ttl
+    }
+
+    /// How old an entry must be for a hit of
+    /// [`try_get_or_refresh`](Self::try_get_or_refresh) to refresh it, if ever.
+    pub fn refresh_after(&self) -> Option<Ttl> {
+        self.refresh_after
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The number of shards.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+}
+
+impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>, S, C> {
+    /// The total weight of the entries in memory, summed over the shards: their count
+    /// without a weigher. Entries that expired but were not reclaimed yet still count;
+    /// [`info`](Self::info) reclaims them.
+    ///
+    /// ```
+    /// use jwm_cache::SyncCache;
+    ///
+    /// let cache = SyncCache::builder()
+    ///     .weigher(|_: &u8, value: &Vec<u8>| value.len())
+    ///     .build::<u8, Vec<u8>>();
+    /// cache.insert(1, vec![0; 40]).unwrap();
+    /// assert_eq!(cache.weighted_size(), 40);
+    /// ```
+    pub fn weighted_size(&self) -> usize {
+        shards::total_weight(
+            self.shards
+                .iter()
+                .map(|shard| shard.lock().cache.backend().weight()),
+        )
+    }
+}
+
+impl<K, V, B, S, C> CacheControls for SyncCache<K, V, B, S, C>
+where
+    K: Hash + Eq + Clone,
+    V: Clone,
+    S: Serializer<V>,
+    B: Lookup<K, K, S::Encoded>,
+    C: Clock,
+{
+    fn cache_info(&self) -> CacheInfo {
+        self.info()
+    }
+
+    fn cache_clear(&self) {
+        let _counted = self.clear();
+    }
+
+    fn cache_parameters(&self) -> Parameters {
+        self.parameters()
+    }
+}
