@@ -10,10 +10,7 @@ use std::time::Duration;
 use common::gated::GatedBackend;
 use common::{SlowBackend, within};
 use jwm_cache::backend::Offloaded;
-use jwm_cache::{
-    AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, ManualClock, Memoized,
-    memory::MemoryBackend,
-};
+use jwm_cache::{AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, ManualClock, Memoized};
 use jwm_cache::{AsyncCacheControls, CacheControls};
 
 fn slow() -> SlowBackend<u64, u64> {
@@ -68,10 +65,7 @@ fn async_function_blocking_sync_backend_never_blocks_the_executor() {
             .unwrap();
         runtime.block_on(async {
             let gate = Arc::new((Mutex::new(false), Condvar::new()));
-            let backend = GatedBackend {
-                store: MemoryBackend::new(),
-                gate: Arc::clone(&gate),
-            };
+            let backend = GatedBackend::new(&gate);
             let memo = AsyncMemoized::builder(|n: u64| async move { n + 1 })
                 .build_with_backend(Offloaded::new(backend));
             let open_gate = async {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use common::gated::GatedBackend;
 use common::within;
-use jwm_cache::backend::{AsyncBackend, AsyncLookup, Backend, Deadline, OffloadError, Offloaded};
+use jwm_cache::backend::{AsyncBackend, AsyncLookup, Deadline, OffloadError, Offloaded};
 use jwm_cache::{memory::MemoryBackend, time::Instant};
 
 #[test]
@@ -28,10 +28,7 @@ fn a_blocking_backend_runs_operations_in_the_order_they_were_called() {
             .unwrap();
         runtime.block_on(async {
             let gate = Arc::new((Mutex::new(false), Condvar::new()));
-            let store = Offloaded::new(GatedBackend {
-                store: MemoryBackend::new(),
-                gate: Arc::clone(&gate),
-            });
+            let store = Offloaded::new(GatedBackend::new(&gate));
             let now = Instant::ZERO;
             // A lookup that holds the backend until the gate opens, so that everything
             // below waits together.
@@ -94,82 +91,21 @@ fn poll_to_end<F: std::future::Future>(future: F) -> F::Output {
     panic!("never answered");
 }
 
-/// A backend whose stores of 0 panic.
-struct PanickingBackend(MemoryBackend<u64, u64>);
-
-impl Backend<u64, u64> for PanickingBackend {
-    type Error = std::convert::Infallible;
-    const NAME: &'static str = "panicking";
-
-    fn set(
-        &mut self,
-        key: u64,
-        value: u64,
-        deadline: Deadline,
-        now: Instant,
-    ) -> Result<(), Self::Error> {
-        assert_ne!(key, 0, "a store of 0");
-        self.0.set(key, value, deadline, now)
-    }
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.0.clear()
-    }
-    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
-        self.0.len(now)
-    }
-}
-
 #[tokio::test]
 async fn a_panicking_blocking_backend_fails_one_operation_and_runs_the_next() {
-    let store = Offloaded::new(PanickingBackend(MemoryBackend::new()));
+    // A weigher that panics on key 0: the store of 0 panics.
+    let store = Offloaded::new(MemoryBackend::<u64, u64>::new().with_weigher(
+        |key: &u64, _: &u64| {
+            assert_ne!(*key, 0, "a store of 0");
+            1
+        },
+    ));
     let now = Instant::ZERO;
     let failed = AsyncBackend::set(&store, 0, 0, Deadline::NEVER, now);
     let stored = AsyncBackend::set(&store, 1, 1, Deadline::NEVER, now);
     assert_eq!(failed.await, Err(OffloadError::Panicked));
     assert_eq!(stored.await, Ok(()));
     assert_eq!(AsyncBackend::len(&store, now).await, Ok(1));
-}
-
-/// Records the runtime each `len` runs on; its lookups wait for the gate.
-struct RuntimeRecorder {
-    gated: GatedBackend,
-    runtimes: Arc<Mutex<Vec<tokio::runtime::Id>>>,
-}
-
-impl Backend<u64, u64> for RuntimeRecorder {
-    type Error = std::convert::Infallible;
-    const NAME: &'static str = "recorder";
-
-    fn set(
-        &mut self,
-        key: u64,
-        value: u64,
-        deadline: Deadline,
-        now: Instant,
-    ) -> Result<(), Self::Error> {
-        self.gated.set(key, value, deadline, now)
-    }
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.gated.clear()
-    }
-    fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
-        let runtime = tokio::runtime::Handle::current().id();
-        self.runtimes.lock().unwrap().push(runtime);
-        self.gated.len(now)
-    }
-}
-
-impl jwm_cache::backend::Lookup<u64, u64, u64> for RuntimeRecorder {
-    fn get_entry(
-        &mut self,
-        key: &u64,
-        now: Instant,
-    ) -> Result<Option<jwm_cache::backend::Entry<&u64>>, Self::Error> {
-        self.gated.get_entry(key, now)
-    }
-    fn remove(&mut self, key: &u64, now: Instant) -> Result<bool, Self::Error> {
-        self.gated.remove(key, now)
-    }
 }
 
 /// An operation called on one runtime, queued behind another runtime's, runs on its own
@@ -185,14 +121,9 @@ fn each_operation_runs_on_the_runtime_it_was_called_on() {
         };
         let (first, second) = (runtime(), runtime());
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
-        let runtimes = Arc::default();
-        let store = Offloaded::new(RuntimeRecorder {
-            gated: GatedBackend {
-                store: MemoryBackend::new(),
-                gate: Arc::clone(&gate),
-            },
-            runtimes: Arc::clone(&runtimes),
-        });
+        let backend = GatedBackend::new(&gate);
+        let runtimes = Arc::clone(&backend.lens_ran_on);
+        let store = Offloaded::new(backend);
         let now = Instant::ZERO;
         // The first runtime's lookup holds the queue until the gate opens.
         let held = {
@@ -220,10 +151,7 @@ fn an_operation_of_a_runtime_gone_before_its_turn_fails_alone() {
         let live = tokio::runtime::Runtime::new().unwrap();
         let gone = tokio::runtime::Runtime::new().unwrap();
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
-        let store = Offloaded::new(GatedBackend {
-            store: MemoryBackend::new(),
-            gate: Arc::clone(&gate),
-        });
+        let store = Offloaded::new(GatedBackend::new(&gate));
         let now = Instant::ZERO;
         let held = {
             let _entered = live.enter();

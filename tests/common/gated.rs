@@ -11,6 +11,19 @@ use jwm_cache::time::Instant;
 pub(crate) struct GatedBackend {
     pub(crate) store: MemoryBackend<u64, u64>,
     pub(crate) gate: Arc<(Mutex<bool>, Condvar)>,
+    /// The tokio runtime each `len` ran on, if any.
+    pub(crate) lens_ran_on: Arc<Mutex<Vec<tokio::runtime::Id>>>,
+}
+
+impl GatedBackend {
+    /// An empty store behind `gate`.
+    pub(crate) fn new(gate: &Arc<(Mutex<bool>, Condvar)>) -> Self {
+        GatedBackend {
+            store: MemoryBackend::new(),
+            gate: Arc::clone(gate),
+            lens_ran_on: Arc::default(),
+        }
+    }
 }
 
 impl Backend<u64, u64> for GatedBackend {
@@ -30,6 +43,9 @@ impl Backend<u64, u64> for GatedBackend {
         self.store.clear()
     }
     fn len(&mut self, now: Instant) -> Result<usize, Self::Error> {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            self.lens_ran_on.lock().unwrap().push(runtime.id());
+        }
         self.store.len(now)
     }
 }

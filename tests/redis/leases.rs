@@ -5,18 +5,34 @@ use jwm_cache::backend::{AsyncBackend, AsyncLookup, Claim};
 
 use super::*;
 
+/// How long the backend of [`pausing`] pauses after a failure.
+const PAUSE: Duration = Duration::from_millis(300);
+
+/// A backend on `server` with 30 s leases, a 100 ms timeout and a pause of [`PAUSE`].
+fn pausing(server: &RedisServer) -> RedisBackend<u64> {
+    let options = RedisOptions::default()
+        .timeout(Duration::from_millis(100))
+        .pause_after_failure(PAUSE);
+    let mut backend = RedisBackend::<u64>::open_with(&server.url(0), options).unwrap();
+    backend.use_lease(Ttl::from_secs(30));
+    backend
+}
+
+/// Starts `backend`'s pause: a lookup that times out on the frozen server.
+async fn start_the_pause(server: &RedisServer, backend: &RedisBackend<u64>) {
+    server.freeze();
+    let failed = AsyncBackend::len(backend, jwm_cache::time::Instant::ZERO).await;
+    server.thaw();
+    assert!(failed.is_err());
+}
+
 /// A lease given back while the backend is paused (a failure of this process's, as
 /// the timeout of the very claim that took it can be) is given back once the pause
 /// ends: left to run out, it would hold every other process's callers of its key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
     let server = RedisServer::start();
-    let pause = Duration::from_millis(300);
-    let options = RedisOptions::default()
-        .timeout(Duration::from_millis(100))
-        .pause_after_failure(pause);
-    let mut backend = RedisBackend::<u64>::open_with(&server.url(0), options).unwrap();
-    backend.use_lease(Ttl::from_secs(30));
+    let backend = pausing(&server);
     let now = jwm_cache::time::Instant::ZERO;
     let Claim::Compute(Some(lease)) = backend.claim(&7, now).await else {
         panic!("no lease taken");
@@ -24,11 +40,7 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
     let mut raw = server.client(0);
     let held = |raw: &mut redis::Connection| raw.exists::<_, bool>(lease.name()).unwrap();
     assert!(held(&mut raw));
-    // A lookup that times out on the frozen server starts the pause.
-    server.freeze();
-    let failed = AsyncBackend::len(&backend, now).await;
-    server.thaw();
-    assert!(failed.is_err());
+    start_the_pause(&server, &backend).await;
     let paused = AsyncLookup::get(&backend, &7, now).await;
     assert!(
         matches!(paused, Err(RedisBackendError::Unavailable)),
@@ -41,7 +53,7 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
         "the release waited for the pause"
     );
     // Polled on the server, for up to the pause and a second.
-    let patience = pause + Duration::from_secs(1);
+    let patience = PAUSE + Duration::from_secs(1);
     while held(&mut raw) {
         assert!(
             released.elapsed() < patience,
@@ -56,17 +68,9 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_during_the_pause_leave_nothing_to_release() {
     let server = RedisServer::start();
-    let pause = Duration::from_millis(300);
-    let options = RedisOptions::default()
-        .timeout(Duration::from_millis(100))
-        .pause_after_failure(pause);
-    let mut backend = RedisBackend::<u64>::open_with(&server.url(0), options).unwrap();
-    backend.use_lease(Ttl::from_secs(30));
+    let backend = pausing(&server);
     let now = jwm_cache::time::Instant::ZERO;
-    server.freeze();
-    let failed = AsyncBackend::len(&backend, now).await;
-    server.thaw();
-    assert!(failed.is_err());
+    start_the_pause(&server, &backend).await;
     let mut raw = server.client(0);
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
@@ -79,13 +83,13 @@ async fn claims_during_the_pause_leave_nothing_to_release() {
             Claim::Compute(None)
         ));
     }
-    assert!(paused.elapsed() < pause, "the claims outlasted the pause");
+    assert!(paused.elapsed() < PAUSE, "the claims outlasted the pause");
     // Watched until well past the pause's end, when the releases would have gone.
     let evals = |raw: &mut redis::Connection| {
         let stats: String = redis::cmd("INFO").arg("commandstats").query(raw).unwrap();
         stats.contains("cmdstat_eval:")
     };
-    while paused.elapsed() < pause + Duration::from_millis(500) {
+    while paused.elapsed() < PAUSE + Duration::from_millis(500) {
         assert!(
             !evals(&mut raw),
             "releases reached the server after the pause"

@@ -73,7 +73,8 @@ fn slow_now() -> Instant {
         }
         refresh();
     });
-    if FORKED.swap(false, Ordering::AcqRel) && spawn_refresher() {
+    // Loaded first: reads that refresh themselves (no thread) do not all write the flag.
+    if FORKED.load(Ordering::Acquire) && FORKED.swap(false, Ordering::AcqRel) && spawn_refresher() {
         SELF_REFRESH.store(false, Ordering::Relaxed);
     }
     Instant::from_nanos(refresh())
