@@ -113,6 +113,10 @@ where
         {
             let deadline = self.nodes[index as usize].deadline;
             if deadline.is_expired(now) {
+                // Linked again, in the next slot to reclaim, while the removal runs the
+                // user's code (the key's `Hash`, the weigher): if that panics, the
+                // entry is still in the wheel, and reclaimed later.
+                self.wheel.insert(self.nodes.as_mut_slice(), index);
                 self.remove_index(index, RemovalCause::Expired);
                 return true;
             }

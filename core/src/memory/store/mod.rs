@@ -75,6 +75,16 @@ where
         }
     }
 
+    /// Grows the table, if it must, for one more index, before anything else changes:
+    /// growing hashes every stored key again, and a key's `Hash` that panics there
+    /// then leaves the store as it was (the old table stays whole).
+    #[inline]
+    fn make_table_room(&mut self) {
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.table
+            .reserve(1, |&i| hasher.hash_one(&nodes[i as usize].key));
+    }
+
     /// Evicts the victim at `index`, of `victim_weight`, and writes the new entry, of
     /// `weight`, in its position, which the policy already gave it: nothing else moves,
     /// where a removal moves the last entry into the hole.
@@ -87,6 +97,7 @@ where
         now: Instant,
     ) {
         let old_hash = self.hasher.hash_one(&self.nodes[index as usize].key);
+        self.make_table_room();
         self.wheel.unlink(self.nodes.as_mut_slice(), index);
         if let Ok(entry) = self.table.find_entry(old_hash, |&i| i == index) {
             entry.remove();
@@ -196,6 +207,7 @@ where
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());
         }
+        self.make_table_room();
         let index = self.nodes.len() as u32;
         let own = deadline;
         let deadline = self.deadline_of(own, now);

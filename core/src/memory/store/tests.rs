@@ -256,3 +256,75 @@ fn a_weigher_that_panics_as_an_entry_leaves_leaves_the_store_as_it_was() {
     assert_eq!(store.weight(), 10);
     assert_eq!(store.len(Instant::ZERO).unwrap(), 2);
 }
+
+/// A key whose `Hash` panics while the table grows (which hashes every stored key
+/// again): the insert fails whole, and the store stays consistent, every entry found
+/// and the policy in step.
+#[cfg(all(feature = "std", panic = "unwind"))]
+#[test]
+fn a_hash_that_panics_as_the_table_grows_leaves_the_store_as_it_was() {
+    use core::sync::atomic::{AtomicU32, Ordering};
+    static FAIL: AtomicU32 = AtomicU32::new(u32::MAX);
+    #[derive(PartialEq, Eq)]
+    struct Key(u32);
+    impl Hash for Key {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            assert_ne!(self.0, FAIL.load(Ordering::SeqCst), "the key's hash fails");
+            self.0.hash(state);
+        }
+    }
+    let now = Instant::ZERO;
+    let mut store = MemoryBackend::<Key, u32>::new().with_eviction(TinyLfu::new(1_000));
+    store.set(Key(0), 0, Deadline::NEVER, now).unwrap();
+    // Only growing hashes key 0 again.
+    FAIL.store(0, Ordering::SeqCst);
+    let mut next = 1;
+    let set = |store: &mut MemoryBackend<Key, u32, _, TinyLfu>, k: u32| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.set(Key(k), k, Deadline::NEVER, now).unwrap();
+        }))
+    };
+    while set(&mut store, next).is_ok() {
+        next += 1;
+        assert!(next < 1_000, "the table never grew");
+    }
+    FAIL.store(u32::MAX, Ordering::SeqCst);
+    assert_eq!(
+        store.stored(),
+        next as usize,
+        "the failed insert stored nothing"
+    );
+    let found = (0..=next)
+        .filter(|&k| store.get(&Key(k), now).unwrap().is_some())
+        .count();
+    assert_eq!(found, store.stored(), "every stored entry found by its key");
+    // The policy is in step: inserts past the capacity evict as usual.
+    for k in next..2_000 {
+        store.set(Key(k), k, Deadline::NEVER, now).unwrap();
+    }
+    assert_eq!(store.stored(), 1_000);
+}
+
+/// A weigher that panics while an expired entry is reclaimed: the entry stays in the
+/// wheel, and a later reclaim removes it.
+#[cfg(all(feature = "std", panic = "unwind"))]
+#[test]
+fn a_weigher_that_panics_as_an_entry_expires_leaves_it_reclaimable() {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static FAIL: AtomicBool = AtomicBool::new(false);
+    let mut store = MemoryBackend::<u32, u32>::new().with_weigher(|_: &u32, _: &u32| {
+        assert!(!FAIL.load(Ordering::SeqCst), "the weigher fails");
+        1usize
+    });
+    store
+        .set(1, 1, Deadline::at(at_tick(1)), Instant::ZERO)
+        .unwrap();
+    store.set(2, 2, Deadline::NEVER, Instant::ZERO).unwrap();
+    let later = at_tick(1 << 10);
+    FAIL.store(true, Ordering::SeqCst);
+    let counting = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.len(later)));
+    assert!(counting.is_err());
+    FAIL.store(false, Ordering::SeqCst);
+    assert_eq!(store.len(later).unwrap(), 1, "the expired entry reclaimed");
+    assert_eq!(store.weight(), 1);
+}
