@@ -248,11 +248,15 @@ async fn functions_sharing_an_identifier_store_with_their_own_ttls() {
         .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
     short.call(1).await;
     long.call(2).await;
+    // The strict call too: created first, the shared cache has the short TTL.
+    long.call_strict(3).await.unwrap();
     let mut raw = server.client(0);
     let short_ms: i64 = raw.pttl(key("rates", 1)).unwrap();
     let long_ms: i64 = raw.pttl(key("rates", 2)).unwrap();
+    let strict_ms: i64 = raw.pttl(key("rates", 3)).unwrap();
     assert!((900..=1000).contains(&short_ms), "{short_ms}");
     assert!((3_599_000..=3_600_000).contains(&long_ms), "{long_ms}");
+    assert!((3_599_000..=3_600_000).contains(&strict_ms), "{strict_ms}");
     assert_eq!(long.cache_parameters().ttl, jwm_cache::Ttl::from_secs(3600));
 }
 

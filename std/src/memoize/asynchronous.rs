@@ -244,8 +244,9 @@ where
         F: Fn(K) -> Fut,
         Fut: Future<Output = V>,
     {
+        let ttl = self.ttl.unwrap_or_else(|| self.cache.ttl());
         self.cache
-            .get_or_insert_strict(args.clone(), || (self.function)(args))
+            .get_or_insert_strict_with_ttl(args.clone(), ttl, || (self.function)(args))
             .await
     }
 

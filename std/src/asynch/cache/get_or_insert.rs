@@ -188,8 +188,23 @@ where
     where
         F: Future<Output = V>,
     {
+        self.get_or_insert_strict_with_ttl(key, self.policy.ttl(), f)
+            .await
+    }
+
+    /// [`get_or_insert_strict`](Self::get_or_insert_strict), storing with `ttl`: for
+    /// memoized functions that share a cache but not a TTL.
+    pub(crate) async fn get_or_insert_strict_with_ttl<F>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        f: impl FnOnce() -> F,
+    ) -> Result<V, AsyncCacheError<K, V, B, S>>
+    where
+        F: Future<Output = V>,
+    {
         let now = self.clock.now();
-        let mut storing = Storing::new(&self.backend, self.policy.ttl());
+        let mut storing = Storing::new(&self.backend, ttl);
         storing.wait_begins();
         let found = self.lookup_before_flight(&key, now).await;
         storing.wait_ended();
