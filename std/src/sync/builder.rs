@@ -137,9 +137,12 @@ impl<S, C, W, L> SyncCacheBuilder<S, C, W, L> {
     /// stored value and why it left: expired, evicted, removed, replaced, cleared, or
     /// rejected as heavier than the capacity.
     ///
-    /// The listener runs on the thread whose call removed the entry, after that call
-    /// has released the cache's locks, so it may use the cache. One thread at a time
-    /// tells it, in the order the removals happened. An expired entry is reported when
+    /// The listener runs after the call that removed the entry has released the
+    /// cache's locks, so it may use the cache. One thread at a time tells it, in the
+    /// order the removals happened: the removing thread, or, while another is telling,
+    /// that one, which takes over what others recorded. So removals queue without bound
+    /// behind a listener slower than they come (as behind Caffeine's removal listener):
+    /// hand slow work to a bounded channel of your own. An expired entry is reported when
     /// the cache reclaims it, never before its deadline: when a write's bounded
     /// reclaiming reaches it, a read finds it, or [`info`](super::SyncCache::info)
     /// (which reclaims every due entry) runs. Call `info` on a timer to bound how late
