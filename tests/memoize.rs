@@ -325,3 +325,22 @@ fn a_failing_backend_still_gives_the_right_value() {
     );
     assert_eq!(f.cache_parameters().backend, "down");
 }
+
+/// The default identifier of a memoized function built by a helper from a closure.
+fn identifier_of(function: impl Fn(u64) -> u64) -> String {
+    Memoized::builder(function)
+        .build()
+        .cache_parameters()
+        .identifier
+}
+
+#[test]
+fn closures_given_to_one_helper_get_identifiers_of_their_own() {
+    // One enclosing function, one place of construction: only the closures differ.
+    let (add, double) = (identifier_of(|n| n + 1), identifier_of(|n| n * 2));
+    assert_ne!(add, double);
+    // One closure, built twice: one identifier, so the two share.
+    let same: Vec<String> = (0..2).map(|_| identifier_of(|n| n + 3)).collect();
+    assert_eq!(same[0], same[1]);
+    assert!(add.contains("closure#"), "{add}");
+}

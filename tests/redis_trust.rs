@@ -193,6 +193,9 @@ async fn child_process_of_the_two_process_test() {
         square.cache_parameters().identifier,
         info.hits
     );
+    // A closure's default identifier has a digest of its type: the same in each process.
+    let closure = jwm_cache::Memoized::builder(|n: u64| n + 1).build();
+    println!("closure={}", closure.cache_parameters().identifier);
 }
 
 #[test]
@@ -218,13 +221,15 @@ fn two_processes_of_one_build_share_under_the_default_identifier() {
             String::from_utf8_lossy(&out.stderr)
         );
         let stdout = String::from_utf8(out.stdout).unwrap();
-        stdout
-            .lines()
-            .find(|l| l.starts_with("identifier="))
-            .expect("the child's report")
-            .to_string()
+        let line = |tag: &str| {
+            let found = stdout.lines().find(|l| l.starts_with(tag));
+            found.expect("the child's report").to_string()
+        };
+        (line("identifier="), line("closure="))
     };
-    let (first, second) = (run(), run());
+    let ((first, first_closure), (second, second_closure)) = (run(), run());
+    assert_eq!(first_closure, second_closure);
+    assert!(first_closure.contains("closure#"), "{first_closure}");
     let identifier = first.trim_end_matches(" hits=0");
     assert!(first.ends_with(" hits=0"), "{first}");
     assert_eq!(

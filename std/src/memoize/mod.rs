@@ -15,6 +15,7 @@ mod remove;
 mod store;
 
 use std::any::type_name;
+use std::hash::{Hash, Hasher};
 use std::panic::Location;
 use std::sync::Arc;
 
@@ -43,10 +44,10 @@ use crate::sync::{SyncCache, SyncCacheBuilder};
 /// of one build, so that two processes of one binary share a Redis namespace without
 /// configuration, and distinct for every function type and place of construction.
 ///
-/// It names the function's type (a closure's names its enclosing function), the place
-/// the wrapper was built (`#[track_caller]`: two closures built in one function differ),
-/// and the argument and value types. One place that builds wrappers for several
-/// functions of one type (a helper taking closures from one function, a loop over `fn`
+/// It names the function's type (a closure's names its enclosing function, with a
+/// digest of the closure's `TypeId`: closures of one function share a name), the place
+/// the wrapper was built (`#[track_caller]`), and the argument and value types. One
+/// place that builds wrappers for several functions of one type (a loop over `fn`
 /// pointers) gives them one identifier: name each. Programs built from other sources
 /// share only through an explicit identifier.
 #[track_caller]
@@ -54,7 +55,7 @@ pub(crate) fn default_identifier<F, Args, V>() -> String {
     let at = Location::caller();
     let full = format!(
         "{}({})->{}@{}:{}:{}",
-        type_name::<F>(),
+        function_name::<F>(),
         type_name::<Args>(),
         type_name::<V>(),
         at.file(),
@@ -64,6 +65,20 @@ pub(crate) fn default_identifier<F, Args, V>() -> String {
     // Braces would make Redis Cluster hash only what they enclose (`{{closure}}`).
     let full = full.replace(['{', '}'], "");
     shortened(full)
+}
+
+/// The type name of `F`, and for a closure a digest of its `TypeId` too: a helper that
+/// builds memoized functions from closures it is given builds them all in one place,
+/// and every closure of one function has the same type name.
+fn function_name<F: ?Sized>() -> String {
+    let name = type_name::<F>();
+    if !name.contains("{{closure}}") {
+        return name.to_string();
+    }
+    // `DefaultHasher::new` has fixed keys: the same digest in every process of a build.
+    let mut hasher = std::hash::DefaultHasher::new();
+    typeid::of::<F>().hash(&mut hasher);
+    format!("{name}#{:08x}", hasher.finish() as u32)
 }
 
 /// The longest default identifier kept whole; a longer one (deeply generic types) keeps
