@@ -23,13 +23,15 @@ impl<K, V, T: FlightTable<K, V> + ?Sized> FlightTable<K, V> for Arc<T> {
 }
 
 /// The leader of a flight. Dropped unsettled (its computation panicked or was
-/// cancelled), it withdraws the flight and wakes the waiters so that one takes over.
+/// cancelled), it withdraws the flight and wakes the waiters so that one takes over;
+/// dropped settled but still registered, it withdraws the flight.
 pub(crate) struct Lead<T: FlightTable<K, V>, K, V: Clone> {
     /// The table, borrowed by a caller's lead, owned by a refresh's in the background.
     pub(crate) table: T,
     pub(crate) key: K,
     pub(crate) flight: Arc<Flight<V>>,
     settled: bool,
+    withdrawn: bool,
 }
 
 impl<T: FlightTable<K, V>, K, V: Clone> Lead<T, K, V> {
@@ -39,16 +41,36 @@ impl<T: FlightTable<K, V>, K, V: Clone> Lead<T, K, V> {
             key,
             flight,
             settled: false,
+            withdrawn: false,
         }
     }
 
     /// Hands `value` to the waiters. The caller has already withdrawn the flight.
     pub(crate) fn settle(mut self, value: &V) {
+        self.withdrawn = true;
+        self.settle_registered(value);
+    }
+
+    /// Hands `value` to the waiters, and to callers that join before the flight is
+    /// withdrawn (by [`withdraw`](Self::withdraw), or on drop): while the value is
+    /// stored, callers get it at once instead of waiting for the store.
+    pub(crate) fn settle_registered(&mut self, value: &V) {
         // Cloned before the flight counts as settled: if `clone` panics, `drop` still
         // settles it (as abandoned), so no waiter is left behind.
         let handed = value.clone();
         self.settled = true;
         self.flight.settle(State::Done(handed));
+    }
+
+    /// Whether the waiters have their outcome.
+    pub(crate) fn is_settled(&self) -> bool {
+        self.settled
+    }
+
+    /// Unregisters the settled flight.
+    pub(crate) fn withdraw(mut self) {
+        self.table.withdraw(&self.key, &self.flight);
+        self.withdrawn = true;
     }
 
     /// Hands the computation's `error` to the waiters, and withdraws the flight: an
@@ -59,15 +81,17 @@ impl<T: FlightTable<K, V>, K, V: Clone> Lead<T, K, V> {
             return; // dropped unsettled: abandoned
         };
         self.table.withdraw(&self.key, &self.flight);
-        self.settled = true;
+        (self.withdrawn, self.settled) = (true, true);
         self.flight.settle(State::Failed(handed));
     }
 }
 
 impl<T: FlightTable<K, V>, K, V: Clone> Drop for Lead<T, K, V> {
     fn drop(&mut self) {
-        if !self.settled {
+        if !self.withdrawn {
             self.table.withdraw(&self.key, &self.flight);
+        }
+        if !self.settled {
             self.flight.settle(State::Abandoned);
         }
     }

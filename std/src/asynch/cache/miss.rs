@@ -128,7 +128,7 @@ where
         self.counts
             .add(Counts::missed(matches!(role, Role::Wait(_))));
         let mut next = Next::joined(role);
-        let lead = loop {
+        let mut lead = loop {
             next = match next {
                 Next::Serve(result) => {
                     return result.map(Computed::elsewhere).map_err(Failure::Error);
@@ -201,13 +201,23 @@ where
                     (None, None) => true,
                 };
             if ours {
+                // Settled first: waiters, and callers that join during the store, get
+                // the value at once rather than wait for the store (a stalled server's
+                // timeout); withdrawn after it, so that none of them misses meanwhile
+                // and computes again.
+                if let Some(lead) = &mut lead {
+                    lead.settle_registered(&value);
+                }
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
         }
         if let Some(lead) = lead {
-            // Withdrawn only now, so callers arriving during the store waited for it.
-            FlightTable::withdraw(self, &lead.key, &lead.flight);
-            lead.settle(&value);
+            if lead.is_settled() {
+                lead.withdraw();
+            } else {
+                FlightTable::withdraw(self, &lead.key, &lead.flight);
+                lead.settle(&value);
+            }
         }
         // After the store, so that a process waiting for the lease finds the value; after
         // the settling, so that this process's waiters do not wait for the round trip. A
