@@ -21,9 +21,16 @@ fn backend(url: &str) -> RedisBackend<u64> {
     RedisBackend::open_with(url, RedisOptions::default().timeout(TIMEOUT)).unwrap()
 }
 
-/// The slowest of `tasks` tasks calling a memoized function over keys 0..50 for `run`,
-/// with the backend's pause after a failure on or off.
-async fn slowest_call(tasks: usize, url: &str, run: Duration, pause: bool) -> Duration {
+/// How `tasks` tasks calling at once fared: the slowest call, and how many calls but
+/// each task's first waited on the server (took half the timeout or more).
+struct Fared {
+    slowest: Duration,
+    waited_after_first: usize,
+}
+
+/// How `tasks` tasks calling a memoized function over keys 0..50 for `run` fared, with
+/// the backend's pause after a failure on or off.
+async fn slowest_call(tasks: usize, url: &str, run: Duration, pause: bool) -> Fared {
     let mut options = RedisOptions::default().timeout(TIMEOUT);
     if !pause {
         options = options.pause_after_failure(Duration::ZERO);
@@ -41,16 +48,26 @@ async fn slowest_call(tasks: usize, url: &str, run: Duration, pause: bool) -> Du
         let memo = memo.clone();
         set.spawn(async move {
             let (began, mut slowest, mut n) = (Instant::now(), Duration::ZERO, task);
+            let mut waited = 0;
             while began.elapsed() < run {
                 let call = Instant::now();
                 assert_eq!(memo.call(n % 50).await, (n % 50) * 3);
-                slowest = slowest.max(call.elapsed());
+                let took = call.elapsed();
+                slowest = slowest.max(took);
+                waited += usize::from(took >= TIMEOUT / 2 && n != task);
                 n += 7;
+                // A millisecond between calls: 64 tasks failing at once in a loop with
+                // nothing else to do would only measure the scheduler's queue.
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
-            slowest
+            (slowest, waited)
         });
     }
-    set.join_all().await.into_iter().max().unwrap()
+    let fared = set.join_all().await;
+    Fared {
+        slowest: fared.iter().map(|&(slowest, _)| slowest).max().unwrap(),
+        waited_after_first: fared.iter().map(|&(_, waited)| waited).sum(),
+    }
 }
 
 /// A stalled server, with the pause after a failure on (the default) and off: the pause
@@ -60,16 +77,25 @@ async fn stalled(tasks: usize) {
     let url = server.url(0);
     for pause in [true, false] {
         let before = slowest_call(tasks, &url, Duration::from_millis(200), pause).await;
-        assert!(before < bound(), "healthy: {before:?}");
+        assert!(before.slowest < bound(), "healthy: {:?}", before.slowest);
         server.freeze();
         let frozen = slowest_call(tasks, &url, Duration::from_millis(1500), pause).await;
         server.thaw();
+        let (slowest, waited) = (frozen.slowest, frozen.waited_after_first);
         assert!(
-            frozen <= bound(),
-            "{tasks} tasks, pause {pause}, stalled server: slowest call {frozen:?}, bound {:?}",
+            slowest <= bound(),
+            "{tasks} tasks, pause {pause}, stalled server: slowest call {slowest:?}, bound {:?}",
             bound()
         );
-        eprintln!("stalled server, {tasks} tasks, pause {pause}: slowest call {frozen:?}");
+        eprintln!(
+            "stalled server, {tasks} tasks, pause {pause}: slowest call {slowest:?}, \
+             {waited} later calls waited"
+        );
+        // Once the first calls failed, the server is tried by one call per pause (500
+        // ms, then a timeout): about 2 in 1.5 s, whatever the number of tasks.
+        if pause {
+            assert!(waited <= 4, "{tasks} tasks: {waited} later calls waited");
+        }
     }
 }
 
@@ -81,6 +107,27 @@ async fn a_stalled_server_costs_one_task_at_most_one_timeout_per_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_server_costs_64_tasks_at_most_one_timeout_per_call() {
     stalled(64).await;
+}
+
+/// Stores alone, with nothing looked up: the first that the stalled server fails
+/// pauses the backend, and the others fail at once instead of each waiting it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_alone_against_a_stalled_server_wait_once() {
+    let server = RedisServer::start();
+    let cache: jwm_cache::RedisCache<u64, u64> = jwm_cache::AsyncCacheBuilder::new()
+        .identifier("stores-alone")
+        .serializer(jwm_cache::codec::Stamped::new(jwm_cache::codec::Postcard))
+        .build_with_backend(backend(&server.url(0)));
+    cache.insert(0, 0).await.unwrap();
+    server.freeze();
+    let mut waited = 0;
+    for n in 1..=20 {
+        let began = Instant::now();
+        assert!(cache.insert(n, n).await.is_err(), "the server is stalled");
+        waited += usize::from(began.elapsed() >= TIMEOUT / 2);
+    }
+    server.thaw();
+    assert_eq!(waited, 1, "only the first store waited");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,13 +68,15 @@ impl RedisOptions {
         self.timeout
     }
 
-    /// After a timeout or connection failure of any operation but a store, operations
-    /// fail at once with
+    /// After a timeout or connection failure, operations fail at once with
     /// [`RedisBackendError::Unavailable`](crate::redis::RedisBackendError::Unavailable) for
-    /// this long, instead of each waiting out the timeout; the first operation after
-    /// the pause tries the server again. A store that fails does not start a pause (it
-    /// fails alone: a large value may take its whole timeout on a healthy server). Zero
-    /// disables the pause.
+    /// this long, instead of each waiting out the timeout. Then, on one server, a
+    /// `PING` in the background tries it while operations still fail at once: its
+    /// answer ends the pause, its failure starts another; a cluster is tried by every
+    /// operation. On a cluster, a store's failure, and on one server that of a large
+    /// value's store or of one left less than half the timeout by its call's lookup,
+    /// starts no pause (a large value may take its whole timeout on a healthy
+    /// server). Zero disables the pause.
     pub fn pause_after_failure(mut self, pause: Duration) -> Self {
         self.pause = pause;
         self

@@ -62,7 +62,10 @@ impl Link {
         made
     }
 
-    fn find_or_make(&self, lane: Lane) -> Result<(Handle, Connection, u64), RedisBackendError> {
+    pub(super) fn find_or_make(
+        &self,
+        lane: Lane,
+    ) -> Result<(Handle, Connection, u64), RedisBackendError> {
         let handle = Handle::try_current().map_err(|_| RedisBackendError::Unavailable)?;
         let runtime = handle.id();
         let mut connections = self

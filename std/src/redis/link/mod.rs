@@ -6,8 +6,8 @@ mod writes;
 use connections::{Lane, Made};
 
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::ConnectionManagerConfig;
@@ -21,7 +21,7 @@ use tokio::runtime;
 use super::RedisBackendError;
 use super::endpoint::{Connection, Endpoint};
 use super::in_transit::InTransit;
-use super::pause::Pause;
+use super::pause::{Admission, Pause, Probe};
 
 /// The connection to the server or cluster, shared by every handle on a backend (and
 /// its batcher).
@@ -37,7 +37,7 @@ pub(crate) struct Link {
     connections: Mutex<Vec<Made>>,
     timeout: Duration,
     pause_after_failure: Duration,
-    pause: Pause,
+    pause: Arc<Pause>,
     /// Stores that may still land, which a `clear`, a removal or a later store waits for.
     in_transit: InTransit,
     /// How many connections were made: each one's serial.
@@ -63,7 +63,7 @@ impl Link {
             connections: Mutex::new(Vec::new()),
             timeout,
             pause_after_failure: pause,
-            pause: Pause::new(),
+            pause: Arc::new(Pause::new()),
             in_transit: InTransit::default(),
             made: AtomicU64::new(0),
         }
@@ -190,19 +190,26 @@ impl Link {
         within: Duration,
         failure: Failure,
     ) -> Result<T, RedisBackendError> {
-        self.not_paused().await?;
+        match self.pause.admit() {
+            Admission::Healthy => {}
+            Admission::Refused => return self.refused().await,
+            // A cluster is tried again by every operation, as the pause ends: one node's
+            // failure says little of the others, and a probe (`PING` goes to every
+            // primary) would keep the pause on while any one is down.
+            Admission::Probe(probe) if self.is_cluster() => {
+                probe.answered();
+            }
+            Admission::Probe(probe) => {
+                self.start_probe(probe);
+                return self.refused().await;
+            }
+        }
         if within.is_zero() {
             return Err(RedisBackendError::Timeout(self.timeout));
         }
         let pauses = failure == Failure::Pauses;
         let failure = match tokio::time::timeout(within, operation).await {
-            Ok(Ok(value)) => {
-                #[cfg(feature = "tracing")]
-                if self.pause.ended() {
-                    tracing::info!(target: "jwm_cache::redis", "redis backend recovered");
-                }
-                return Ok(value);
-            }
+            Ok(Ok(value)) => return Ok(value),
             // redis-rs's own response timeout, the same bound: one error for both.
             Ok(Err(e)) if e.is_timeout() => RedisBackendError::Timeout(self.timeout),
             Ok(Err(e)) if is_connection_failure(&e) => e.into(),
@@ -233,16 +240,50 @@ impl Link {
     /// it a task calling in a loop never yields while the pause runs, and starves the
     /// others.
     async fn not_paused(&self) -> Result<(), RedisBackendError> {
-        if !self.pause.active() {
+        if !self.pause.refuses() {
             return Ok(());
         }
+        self.refused().await
+    }
+
+    async fn refused<T>(&self) -> Result<T, RedisBackendError> {
         tokio::task::consume_budget().await;
         Err(RedisBackendError::Unavailable)
     }
 
-    /// How long the pause after a failure has to run, if one is running.
+    /// Tries the server with a `PING`, bounded by the timeout, in a task of its own, on
+    /// the connection lookups share: an answer (an error reply too) ends the pause, a
+    /// timeout or a lost connection starts another. No caller waits for it: until it
+    /// answers, operations still fail at once. (When a caller's operation probed, every
+    /// caller of its key waited for it, and the server's stall cost them the timeout
+    /// after each pause.)
+    fn start_probe(&self, probe: Probe) {
+        let Ok((handle, mut connection, _)) = self.find_or_make(Lane::Shared) else {
+            return; // No runtime, or no server to name: the next operation tries again.
+        };
+        let (timeout, pause) = (self.timeout, self.pause_after_failure);
+        handle.spawn(async move {
+            let ping = redis::cmd("PING");
+            let answer = tokio::time::timeout(timeout, ping.query_async::<Value>(&mut connection));
+            match answer.await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) if !is_connection_failure(&e) => {}
+                Ok(Err(_)) | Err(_) => {
+                    probe.failed(pause);
+                    return;
+                }
+            }
+            if probe.answered() {
+                #[cfg(feature = "tracing")]
+                tracing::info!(target: "jwm_cache::redis", "redis backend recovered");
+            }
+        });
+    }
+
+    /// How long the pause after a failure has to run, if one is running (after it, a
+    /// timeout while an operation tries the server).
     pub(crate) fn pause_left(&self) -> Option<Duration> {
-        self.pause.left()
+        self.pause.left(self.timeout)
     }
 
     /// Starts the pause after a failure, here or seen elsewhere (a removal whose

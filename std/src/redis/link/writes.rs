@@ -52,11 +52,12 @@ impl Link {
     /// once no earlier store of those names may still land on another connection: there
     /// it could land after this one and put the older value back.
     ///
-    /// A store's failure is its values' alone: it never pauses the backend for other
-    /// keys (a slow or refused value says nothing of the server). One sent `apart`
-    /// travels on a connection of its own, so that no lookup waits behind it: a large
-    /// value's bytes, or a cluster's `set_many`, whose redirections hold up the
-    /// connection. A store that timed out, or whose caller gave up, is followed until it
+    /// A refused value, or one sent `apart`, fails alone: it never pauses the backend
+    /// for other keys (it says nothing of the server). One sent `apart` travels on a
+    /// connection of its own, so that no lookup waits behind it: a large value's bytes,
+    /// or a cluster's `set_many`, whose redirections hold up the connection. A small
+    /// value's store that times out, or loses the connection, with at least half the
+    /// timeout to run, pauses the backend as a lookup would. A store that timed out, or whose caller gave up, is followed until it
     /// lands.
     pub(crate) async fn store(
         &self,
@@ -88,9 +89,17 @@ impl Link {
         let sent_on = (connection.clone(), serial, runtime.clone());
         let sending = self.in_transit.sending(names, sent_on, self.timeout);
         let operation = command.send(&mut connection);
-        let stored = self
-            .bounded(runtime.id(), operation, within, Failure::Alone)
-            .await;
+        // On one server's connection that lookups share, and with time enough (not
+        // only the end of a call's), a store that the connection fails says what a
+        // lookup's failure says: without this, stores alone against a stalled server
+        // would each wait the timeout. On a cluster such a store says as little of the
+        // other nodes as of the connection (see below).
+        let shared = lane == Lane::Shared && !self.is_cluster();
+        let failure = match shared && within >= self.timeout / 2 {
+            true => Failure::Pauses,
+            false => Failure::Alone,
+        };
+        let stored = self.bounded(runtime.id(), operation, within, failure).await;
         match stored.as_ref().is_err_and(may_still_land) {
             // Lookups replace the shared connection themselves (see `rebuild`); a store
             // given only the end of a call's time says little of its connection.
