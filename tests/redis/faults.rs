@@ -349,3 +349,48 @@ async fn failing_at_once_on_a_bad_url_still_yields_to_other_tasks() {
         );
     }
 }
+
+/// Polls `future` on this thread, outside any runtime, until it is ready.
+fn block_on_without_runtime<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park_timeout(Duration::from_millis(10));
+    }
+}
+
+/// Outside a tokio runtime every operation fails with `Unavailable`; none panics (a
+/// `clear` did, on its wait for stores in transit).
+#[test]
+fn operations_outside_a_runtime_fail_without_panicking() {
+    use jwm_cache::backend::AsyncBackend;
+    let server = RedisServer::start();
+    let backend = RedisBackend::<u64>::open(&server.url(0)).unwrap();
+    let unavailable = |outcome: Result<(), RedisBackendError>| {
+        assert!(
+            matches!(outcome, Err(RedisBackendError::Unavailable)),
+            "{outcome:?}"
+        );
+    };
+    unavailable(block_on_without_runtime(AsyncBackend::<
+        u64,
+        jwm_cache::codec::StampedBytes<u64>,
+    >::clear(&backend)));
+    let counted = block_on_without_runtime(
+        AsyncBackend::<u64, jwm_cache::codec::StampedBytes<u64>>::len(
+            &backend,
+            jwm_cache::time::Instant::ZERO,
+        ),
+    );
+    unavailable(counted.map(drop));
+}

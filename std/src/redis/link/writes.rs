@@ -117,8 +117,13 @@ impl Link {
     /// back before its holder's store lands lets another process store first. While the
     /// backend is paused, fails at once.
     pub(crate) async fn until_landed(&self, awaited: Awaited<'_>) -> Result<(), RedisBackendError> {
-        if self.in_transit.holds(awaited) {
-            self.not_paused().await?;
+        if !self.in_transit.holds(awaited) {
+            return Ok(());
+        }
+        self.not_paused().await?;
+        // The wait needs a runtime's timer, which panics outside one.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(RedisBackendError::Unavailable);
         }
         tokio::time::timeout(self.timeout, self.in_transit.until_landed(awaited))
             .await
