@@ -81,9 +81,12 @@ pub(super) async fn start(
         Server::Cluster(seeds) => {
             let mut failure = None;
             // The nodes the last session tracked, then the seeds: a seed may be the very
-            // primary that failed, and one that drops packets costs a timeout.
+            // primary that failed, and one that drops packets costs a timeout. Taken
+            // out, so that a start cut short (nodes that hang each cost a timeout) asks
+            // the seeds next time, rather than the same hung nodes for ever.
             let template = seeds.first();
-            let last = known.iter().filter_map(|node| Some(at(template?, node)));
+            let last = std::mem::take(known);
+            let last = last.iter().filter_map(|node| Some(at(template?, node)));
             for seed in last.collect::<Vec<_>>().iter().chain(seeds) {
                 let nodes = match nodes_through(tracked, seed).await {
                     Ok(nodes) => nodes,
@@ -103,8 +106,6 @@ pub(super) async fn start(
                     nodes: Some(nodes),
                 });
             }
-            // Asked from the seeds next time: the last nodes may be the ones gone.
-            known.clear();
             Err(failure.unwrap_or_else(|| unsettled("no seed")))
         }
     }
@@ -174,4 +175,50 @@ async fn tracking_on(
         .arg(&*tracked.head);
     on.query_async::<()>(&mut connection).await?;
     Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Weak};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::redis::near::epochs::Epochs;
+
+    /// A start cut short while it waits on a node that accepts connections and never
+    /// answers leaves no node to try first next time: the seeds come first then.
+    #[test]
+    fn a_start_cut_short_asks_the_seeds_next_time() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(cut_short());
+    }
+
+    async fn cut_short() {
+        let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = hung.local_addr().unwrap().port();
+        let seed =
+            redis::IntoConnectionInfo::into_connection_info(format!("redis://127.0.0.1:{port}"))
+                .unwrap();
+        let forget: Weak<dyn Fn() + Send + Sync> = Weak::<fn()>::new();
+        let tracked = Tracked {
+            server: Server::Cluster(vec![seed]),
+            head: Arc::from("p:near:"),
+            epochs: Arc::new(Epochs::new(16)),
+            forget,
+            timeout: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(1),
+            bound: Duration::from_secs(1),
+        };
+        let handler = super::super::tracking::Invalidations::for_tests(&tracked);
+        let mut known = vec![("127.0.0.1".to_string(), port)];
+        let cut_short = tokio::time::timeout(
+            Duration::from_millis(50),
+            start(&tracked, handler, &mut known),
+        );
+        assert!(cut_short.await.is_err(), "the hung node answered");
+        assert!(known.is_empty(), "the hung node is still tried first");
+    }
 }

@@ -191,6 +191,19 @@ pub(super) struct Invalidations {
     signals: Arc<Signals>,
 }
 
+#[cfg(test)]
+impl Invalidations {
+    /// A handler for `tracked`'s next session, with signals of its own.
+    pub(super) fn for_tests(tracked: &Tracked) -> Self {
+        Invalidations {
+            epochs: Arc::clone(&tracked.epochs),
+            head: Arc::clone(&tracked.head),
+            session: tracked.epochs.next_session(),
+            signals: Arc::new(Signals::default()),
+        }
+    }
+}
+
 impl AsyncPushSender for Invalidations {
     fn send(&self, info: PushInfo) -> Result<(), SendError> {
         match info.kind {
