@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
+use jwm_cache::backend::Offloaded;
+use jwm_cache::memory::MemoryBackend;
 use jwm_cache::{AsyncCacheControls, AsyncMemoized, CacheControls, ManualClock, Memoized};
 use tokio::sync::Semaphore;
 
@@ -119,55 +121,70 @@ async fn callers_of_a_key_expired_during_its_refresh_wait_for_the_refresh() {
 }
 
 /// The same for a sync memoized function, whose refresh runs on the library's refresh
-/// threads: callers wait for it once a refresh thread has taken it from the queue.
+/// threads: callers wait for it once a refresh thread has taken it from the queue. Built
+/// by `$build` from `$builder`.
+macro_rules! sync_callers_wait_for_the_refresh {
+    ($builder:ident => $build:expr) => {{
+        let clock = ManualClock::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (open, opened) = std::sync::mpsc::channel::<()>();
+        let opened = std::sync::Mutex::new(opened);
+        let counted = Arc::clone(&runs);
+        let $builder = Memoized::builder(move |n: u32| {
+            let run = counted.fetch_add(1, SeqCst);
+            if run == 1 {
+                let _ = opened.lock().unwrap().recv_timeout(PATIENCE);
+            }
+            n * 10 + run as u32
+        })
+        .ttl(60 * SECOND)
+        .refresh_after(45 * SECOND)
+        .clock(clock.clone());
+        let memo = $build;
+        assert_eq!(memo.call(1), 10);
+        clock.advance(50 * SECOND);
+        assert_eq!(memo.call(1), 10);
+        let began = Instant::now();
+        while runs.load(SeqCst) < 2 {
+            assert!(began.elapsed() < PATIENCE, "the refresh never started");
+            std::thread::yield_now();
+        }
+        clock.advance(20 * SECOND);
+        let callers: Vec<_> = (0..8)
+            .map(|_| {
+                let memo = memo.clone();
+                std::thread::spawn(move || memo.call(1))
+            })
+            .collect();
+        let began = Instant::now();
+        while memo.cache_info().coalesced < 8 {
+            assert_eq!(runs.load(SeqCst), 2, "a caller computed beside the refresh");
+            assert!(
+                began.elapsed() < PATIENCE,
+                "{} of 8 callers waited; runs: {}",
+                memo.cache_info().coalesced,
+                runs.load(SeqCst)
+            );
+            std::thread::yield_now();
+        }
+        assert_eq!(runs.load(SeqCst), 2, "a caller computed beside the refresh");
+        open.send(()).unwrap();
+        for caller in callers {
+            assert_eq!(caller.join().unwrap(), 11, "the refresh's value");
+        }
+        assert_eq!(runs.load(SeqCst), 2);
+    }};
+}
+
 #[test]
 fn sync_callers_of_a_key_expired_during_its_refresh_wait_for_the_refresh() {
-    let clock = ManualClock::new();
-    let runs = Arc::new(AtomicUsize::new(0));
-    let (open, opened) = std::sync::mpsc::channel::<()>();
-    let opened = std::sync::Mutex::new(opened);
-    let counted = Arc::clone(&runs);
-    let memo = Memoized::builder(move |n: u32| {
-        let run = counted.fetch_add(1, SeqCst);
-        if run == 1 {
-            let _ = opened.lock().unwrap().recv_timeout(PATIENCE);
-        }
-        n * 10 + run as u32
-    })
-    .ttl(60 * SECOND)
-    .refresh_after(45 * SECOND)
-    .clock(clock.clone())
-    .build();
-    assert_eq!(memo.call(1), 10);
-    clock.advance(50 * SECOND);
-    assert_eq!(memo.call(1), 10);
-    let began = Instant::now();
-    while runs.load(SeqCst) < 2 {
-        assert!(began.elapsed() < PATIENCE, "the refresh never started");
-        std::thread::yield_now();
-    }
-    clock.advance(20 * SECOND);
-    let callers: Vec<_> = (0..8)
-        .map(|_| {
-            let memo = memo.clone();
-            std::thread::spawn(move || memo.call(1))
-        })
-        .collect();
-    let began = Instant::now();
-    while memo.cache_info().coalesced < 8 {
-        assert_eq!(runs.load(SeqCst), 2, "a caller computed beside the refresh");
-        assert!(
-            began.elapsed() < PATIENCE,
-            "{} of 8 callers waited; runs: {}",
-            memo.cache_info().coalesced,
-            runs.load(SeqCst)
-        );
-        std::thread::yield_now();
-    }
-    assert_eq!(runs.load(SeqCst), 2, "a caller computed beside the refresh");
-    open.send(()).unwrap();
-    for caller in callers {
-        assert_eq!(caller.join().unwrap(), 11, "the refresh's value");
-    }
-    assert_eq!(runs.load(SeqCst), 2);
+    sync_callers_wait_for_the_refresh!(builder => builder.build());
+}
+
+/// The same over an async backend, through a bridge.
+#[test]
+fn sync_callers_over_an_async_backend_wait_for_the_refresh() {
+    let bridge = jwm_cache::Bridge::new().unwrap();
+    let backend = Offloaded::new(MemoryBackend::new());
+    sync_callers_wait_for_the_refresh!(builder => builder.build_with_async_backend(bridge, backend));
 }

@@ -10,7 +10,7 @@ use jwm_cache_core::{Clock, Serializer, Ttl};
 use super::backend::AsyncLookup;
 use super::blocking_cache::BlockingCache;
 use super::cache::{AsyncCache, RefreshEnding};
-use crate::flight::Shared;
+use crate::flight::{Caller, Shared};
 use crate::refresh_threads;
 
 impl<K, V, B, S, C> BlockingCache<K, V, B, S, C>
@@ -66,6 +66,9 @@ where
         let mut ending = RefreshEnding::new(Arc::clone(&self.cache), mark);
         let (bridge, function) = (self.bridge.clone(), function.clone());
         let job = move || {
+            // Taken from the queue: callers that miss the key now wait for this refresh,
+            // as a `SyncCache`'s do (see `sync::refresh`).
+            lead.flight.runs_on(Caller::thread());
             let key = lead.key.clone();
             let cache = Arc::clone(&lead.table);
             // The new value's TTL counts from when its computation starts.
