@@ -112,8 +112,9 @@ fn shortened(identifier: String) -> String {
 /// field can name.
 ///
 /// Results live in `M`, a [`MemoStore`]: by default an in-memory [`SyncCache`] with a
-/// 60 s TTL, [`Identity`](jwm_cache_core::Identity), [`SystemClock`](crate::clock::SystemClock), and the
-/// function's type name as identifier; see [`Memoized::builder`] for the rest,
+/// 60 s TTL, [`Identity`](jwm_cache_core::Identity), [`SystemClock`](crate::clock::SystemClock), and an
+/// identifier of its own (the function's type, where it was built, and the argument
+/// and value types); see [`Memoized::builder`] for the rest,
 /// including (feature `async`) a sync function over an async backend.
 ///
 /// ```

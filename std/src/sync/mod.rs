@@ -34,8 +34,10 @@ use crate::shards;
 /// [`get_or_insert_with`](SyncCache::get_or_insert_with) is **single-flight** by
 /// default: when several threads miss on the same key at once, the function runs once
 /// and the others wait for its value (freshly computed during their call, so it is
-/// handed over even if the TTL is shorter than the computation). If it panics or
-/// returns `Err`, one waiter takes over; nobody hangs and errors are never cached.
+/// handed over even if the TTL is shorter than the computation). If it returns `Err`,
+/// the waiters get that error (one whose type cannot be shared makes one waiter take
+/// over); if it panics, one waiter takes over. Nobody hangs, and errors are never
+/// cached.
 /// The function always runs without any lock held, so it may itself use the cache, recursion included (a computation
 /// that asks for its own key runs that inner call alone). `clear` and `remove`
 /// detach computations in flight, single-flight or not: their result still reaches

@@ -113,7 +113,8 @@ const STALENESS_BOUND: Duration = Duration::from_secs(1);
 ///   processes.
 ///
 /// The tracker runs on the process-wide [`Bridge`]'s runtime (whatever bridge a sync
-/// caller uses), started by the first lookup that misses; if that runtime cannot start,
+/// caller uses), started by the first single lookup that misses (a `get_many` keeps
+/// no copies, and starts none); if that runtime cannot start,
 /// or the URL was malformed, the near tier stays off and every lookup reads Redis.
 /// Builders name a backend (and so give it copies and a tracker of its own) when they
 /// build the cache: ask the cache's [`backend`](crate::asynch::AsyncCache::backend), not a clone
