@@ -344,3 +344,17 @@ fn closures_given_to_one_helper_get_identifiers_of_their_own() {
     assert_eq!(same[0], same[1]);
     assert!(add.contains("closure#"), "{add}");
 }
+
+/// A method's receiver is borrowed for its call only: a refresh could not call it
+/// later, so `refresh_after` is refused when the method is built, not ignored.
+#[test]
+#[should_panic(expected = "a memoized method cannot refresh ahead")]
+fn a_method_refuses_refresh_after() {
+    struct Shape {
+        side: u64,
+    }
+    let area = MemoizedMethod::builder(|s: &Shape| s.side, |s: &Shape, k: u64| s.side * k)
+        .refresh_after(Duration::from_secs(10))
+        .build();
+    area.call(&Shape { side: 2 }, 3);
+}

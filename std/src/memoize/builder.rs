@@ -103,6 +103,20 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
         (builder, codec)
     }
 
+    /// These options for a method: a method's receiver is borrowed for its call only,
+    /// so no refresh can run it later.
+    ///
+    /// # Panics
+    /// With `refresh_after` set.
+    fn for_a_method(self) -> Self {
+        assert!(
+            self.options.refresh_after.is_none(),
+            "a memoized method cannot refresh ahead (`refresh_after`): its receiver is \
+             borrowed for the call only, so no later refresh can call it"
+        );
+        self
+    }
+
     /// The cache `make` builds from these options: shared through the registry under
     /// an explicit identifier, else new; and the function's own TTL.
     ///
@@ -226,18 +240,27 @@ where
     C: Clone,
 {
     /// The memoized method, in memory.
+    ///
+    /// # Panics
+    /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
+    /// no refresh can call it later.
     pub fn build(
         self,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>>
     where
         SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>: Shareable,
     {
-        let (Method(key, function), cache, ttl) =
-            self.cache(|o| SyncCacheBuilder::from_options(o).build());
+        let (Method(key, function), cache, ttl) = self
+            .for_a_method()
+            .cache(|o| SyncCacheBuilder::from_options(o).build());
         MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
     /// The memoized method over backends made by `backend`, one per shard.
+    ///
+    /// # Panics
+    /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
+    /// no refresh can call it later.
     pub fn build_with_backend<B>(
         self,
         backend: impl FnMut() -> B,
@@ -246,8 +269,9 @@ where
         B: Lookup<(RK, Args), (RK, Args), S::Encoded>,
         SyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
-        let (Method(key, function), cache, ttl) =
-            self.cache(|o| SyncCacheBuilder::from_options(o).build_with_backend(backend));
+        let (Method(key, function), cache, ttl) = self
+            .for_a_method()
+            .cache(|o| SyncCacheBuilder::from_options(o).build_with_backend(backend));
         MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }
@@ -326,16 +350,25 @@ where
     S: Serializer<V>,
 {
     /// The memoized async method, in memory.
+    ///
+    /// # Panics
+    /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
+    /// no refresh can call it later.
     pub fn build(self) -> AsyncMemoizedMethod<P, F, AsyncInMemory<(RK, Args), V, S, C>>
     where
         AsyncInMemory<(RK, Args), V, S, C>: Shareable,
     {
-        let (AsyncMethod(key, function), cache, ttl) =
-            self.cache(|o| AsyncCacheBuilder::from_options(o).build());
+        let (AsyncMethod(key, function), cache, ttl) = self
+            .for_a_method()
+            .cache(|o| AsyncCacheBuilder::from_options(o).build());
         AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
     /// The memoized async method over `backend`.
+    ///
+    /// # Panics
+    /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
+    /// no refresh can call it later.
     pub fn build_with_backend<B>(
         self,
         backend: B,
@@ -345,8 +378,9 @@ where
         AsyncCache<(RK, Args), V, B, S, C>: Shareable,
         C: jwm_cache_core::Clock,
     {
-        let (AsyncMethod(key, function), cache, ttl) =
-            self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
+        let (AsyncMethod(key, function), cache, ttl) = self
+            .for_a_method()
+            .cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
         AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }
