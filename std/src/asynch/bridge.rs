@@ -22,7 +22,9 @@ use tokio::task::JoinHandle;
 /// runtime's worker the wait goes through `block_in_place`, letting that runtime move
 /// its other tasks elsewhere, and a current-thread runtime's one thread simply waits,
 /// as for any blocking call. The future never needs the caller's runtime, so there is
-/// no "cannot start a runtime from within a runtime" panic and no deadlock. An async
+/// no "cannot start a runtime from within a runtime" panic, and no deadlock unless the
+/// future waits on a task of the blocked runtime (see
+/// [`BlockingCache`](crate::asynch::BlockingCache)). An async
 /// backend whose connections need a runtime to drive them should be created on this
 /// one, with [`run`](Bridge::run).
 ///
