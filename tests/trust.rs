@@ -236,6 +236,20 @@ fn a_shared_cache_asked_for_another_clock_capacity_or_idle_time_says_so() {
         idle.contains("time_to_idle none") && idle.contains("time_to_idle 5s"),
         "{idle}"
     );
+    let single_flight = panic_message(|| {
+        Memoized::builder(|n: u64| n)
+            .identifier("trust-conflict")
+            .capacity(100)
+            .single_flight(false)
+            .clock(ManualClock::new())
+            .build()
+            .call(1);
+    });
+    assert!(
+        single_flight.contains("single_flight true")
+            && single_flight.contains("single_flight false"),
+        "{single_flight}"
+    );
     // Agreeing settings still share.
     let second = Memoized::builder(|n: u64| n * 2)
         .identifier("trust-conflict")
@@ -248,6 +262,24 @@ fn a_shared_cache_asked_for_another_clock_capacity_or_idle_time_says_so() {
         "shared: the second hits"
     );
     assert!(Arc::ptr_eq(first.cache(), second.cache()));
+}
+
+#[test]
+fn functions_sharing_a_cache_agree_on_its_lease() {
+    let first = jwm_cache::AsyncMemoized::builder(|n: u64| async move { n })
+        .identifier("trust-lease")
+        .lease(Duration::from_secs(10))
+        .build();
+    let other = panic_message(|| {
+        let _ = jwm_cache::AsyncMemoized::builder(|n: u64| async move { n + 1 })
+            .identifier("trust-lease")
+            .build();
+    });
+    assert!(
+        other.contains("lease 10s") && other.contains("lease none"),
+        "{other}"
+    );
+    drop(first);
 }
 
 static READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

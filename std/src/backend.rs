@@ -38,6 +38,8 @@
 pub use crate::asynch::{
     AsyncBackend, AsyncLookup, Claim, Lease, NoLease, OffloadError, Offloaded, Sharded,
 };
+#[doc(hidden)]
+pub use crate::memoize::Computing;
 pub use crate::memoize::{MemoStore, Shareable};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -38,11 +38,12 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// cache of its own, named after the function's type and the place it was built. With
 /// one, every memoized function built under the same identifier, with the same key and
 /// value types and the same codec, backend and clock types, shares one cache in this
-/// process. Each stores its results with its own TTL. They must agree on the clock, the
-/// capacity, the time-to-idle, `refresh_after` and `stale_if_error`: a later builder
-/// that asks a shared cache for another
+/// process. Each stores its results with its own TTL. They must agree on the clock
+/// kind, the capacity, the time-to-idle, `refresh_after`, `stale_if_error`,
+/// single-flight and the lease: a later builder that asks a shared cache for another
 /// one panics with a [`SharedCacheConflict`](super::SharedCacheConflict)
-/// naming both settings. Functions under one identifier but with other types get a
+/// naming both settings. The shared cache keeps the first builder's clock: functions
+/// sharing under a `ManualClock` must be given one clock (clones of it). Functions under one identifier but with other types get a
 /// cache of their own. Different identifiers never share. To share explicitly, hand the
 /// same cache to [`Memoized::with_cache`].
 ///

@@ -34,7 +34,7 @@ pub use generic_fn_cache::{GenericFnCache, SyncControls};
 pub use method::MemoizedMethod;
 #[cfg(feature = "redis")]
 pub use near::NearRedisCache;
-pub use registry::{Shareable, SharedCacheConflict};
+pub use registry::{Computing, Shareable, SharedCacheConflict};
 pub use store::MemoStore;
 
 use crate::controls::memo::{CurrentCache, Memo};

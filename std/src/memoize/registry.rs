@@ -28,6 +28,10 @@ pub trait Shareable: Any + Send + Sync + sealed::Sealed {
     /// The settings to compare.
     fn parameters(&self) -> Parameters;
 
+    /// How its misses are computed, to compare too.
+    #[doc(hidden)]
+    fn computing(&self) -> Computing;
+
     /// Its settings and counters, read without I/O: what
     /// [`reports`](crate::report::reports) lists.
     fn report(&self) -> CacheReport;
@@ -46,6 +50,10 @@ where
 
     fn parameters(&self) -> Parameters {
         SyncCache::parameters(self)
+    }
+
+    fn computing(&self) -> Computing {
+        SyncCache::computing(self)
     }
 
     fn report(&self) -> CacheReport {
@@ -77,6 +85,10 @@ where
         crate::asynch::AsyncCache::parameters(self)
     }
 
+    fn computing(&self) -> Computing {
+        crate::asynch::AsyncCache::computing(self)
+    }
+
     fn report(&self) -> CacheReport {
         CacheReport {
             parameters: self.parameters(),
@@ -105,21 +117,37 @@ where
         Shareable::parameters(&**self.cache())
     }
 
+    fn computing(&self) -> Computing {
+        Shareable::computing(&**self.cache())
+    }
+
     fn report(&self) -> CacheReport {
         Shareable::report(&**self.cache())
     }
 }
 
-/// A memoized function asked a cache shared under its identifier for another clock,
-/// capacity, time-to-idle, `refresh_after` or `stale_if_error` than the cache already
-/// has. Functions that share an
-/// identifier share one cache, so they must agree on these; each keeps its own TTL.
+/// How a cache computes its misses, which functions sharing it must agree on.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Computing {
+    /// Whether concurrent misses of a key share one computation.
+    pub single_flight: bool,
+    /// The lease a computing process holds in a shared backend, if any.
+    pub lease: Option<Ttl>,
+}
+
+/// A memoized function asked a cache shared under its identifier for another clock
+/// kind, capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight or
+/// lease than the cache already has. Functions that share an identifier share one
+/// cache, so they must agree on these; each keeps its own TTL. Clocks are compared by
+/// kind: the shared cache keeps the first function's clock, so functions that share
+/// under a [`ManualClock`](crate::ManualClock) must share one clock (clones of it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedCacheConflict {
     /// The shared identifier.
     pub identifier: String,
     /// The setting in conflict: `"clock"`, `"capacity"`, `"time_to_idle"`,
-    /// `"refresh_after"` or `"stale_if_error"`.
+    /// `"refresh_after"`, `"stale_if_error"`, `"single_flight"` or `"lease"`.
     pub setting: &'static str,
     /// What the shared cache has.
     pub existing: String,
@@ -146,6 +174,7 @@ struct Entry {
     /// `TypeId` of `(Tag, T::Entries)`: caches that would share but for their clocks.
     entries_type: TypeId,
     parameters: Parameters,
+    computing: Computing,
     cache: Weak<dyn Any + Send + Sync>,
 }
 
@@ -156,8 +185,8 @@ fn registry() -> &'static Mutex<HashMap<String, Vec<Entry>>> {
 
 /// The live cache of type `T` registered under `identifier` with `Tag`, or a new one
 /// from `make`; an error if a live cache under that identifier that differs at most in
-/// its clock type has another clock, capacity, time-to-idle, `refresh_after` or
-/// `stale_if_error`.
+/// its clock type has another clock kind, capacity, time-to-idle, `refresh_after`,
+/// `stale_if_error`, single-flight or lease.
 ///
 /// Only caches of the same type can share, since entries must have the same key and
 /// value types; `Tag` keeps apart callers that must not share even then (the
@@ -175,7 +204,7 @@ where
     Tag: ?Sized + 'static,
 {
     let made = make();
-    let wanted = made.parameters();
+    let wanted = (made.parameters(), made.computing());
     let cache_type = TypeId::of::<(PhantomData<Tag>, T)>();
     let entries_type = TypeId::of::<(PhantomData<Tag>, T::Entries)>();
     let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
@@ -186,7 +215,7 @@ where
     });
     let entries = registry.entry(identifier.to_string()).or_default();
     for entry in entries.iter().filter(|e| e.entries_type == entries_type) {
-        conflict(identifier, &entry.parameters, &wanted)?;
+        conflict(identifier, (&entry.parameters, entry.computing), &wanted)?;
         if entry.cache_type == cache_type
             && let Some(existing) = entry.cache.upgrade()
             && let Ok(existing) = existing.downcast::<T>()
@@ -200,7 +229,8 @@ where
     entries.push(Entry {
         cache_type,
         entries_type,
-        parameters: wanted,
+        parameters: wanted.0,
+        computing: wanted.1,
         cache: Arc::downgrade(&erased),
     });
     Ok(made)
@@ -209,8 +239,8 @@ where
 /// The first setting in which `wanted` differs from the shared cache's `existing`.
 fn conflict(
     identifier: &str,
-    existing: &Parameters,
-    wanted: &Parameters,
+    (existing, existing_computing): (&Parameters, Computing),
+    (wanted, wanted_computing): &(Parameters, Computing),
 ) -> Result<(), SharedCacheConflict> {
     let differs = |setting, existing: String, requested: String| {
         (existing != requested).then(|| SharedCacheConflict {
@@ -255,6 +285,20 @@ fn conflict(
             "stale_if_error",
             or_none(existing.stale_if_error),
             or_none(wanted.stale_if_error),
+        )
+    })
+    .or_else(|| {
+        differs(
+            "single_flight",
+            existing_computing.single_flight.to_string(),
+            wanted_computing.single_flight.to_string(),
+        )
+    })
+    .or_else(|| {
+        differs(
+            "lease",
+            or_none(existing_computing.lease),
+            or_none(wanted_computing.lease),
         )
     });
     match found {

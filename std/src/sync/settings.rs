@@ -30,6 +30,15 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     pub fn shard_count(&self) -> usize {
         self.shards.len()
     }
+
+    /// How its misses are computed: whether single-flight (a sync engine takes no
+    /// lease).
+    pub(crate) fn computing(&self) -> crate::memoize::Computing {
+        crate::memoize::Computing {
+            single_flight: self.single_flight,
+            lease: None,
+        }
+    }
 }
 
 impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>, S, C> {

@@ -83,6 +83,8 @@ pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = 
     /// call: the two never interleave.
     writes: tokio::sync::RwLock<()>,
     single_flight: bool,
+    /// The lease the backend was given, for functions sharing the cache to agree on.
+    lease: Option<Ttl>,
 }
 
 impl<K, V> AsyncCache<K, V> {
@@ -135,7 +137,7 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     /// # });
     /// ```
     pub fn from_options(options: Options<S, C>, backend: B) -> Self {
-        let single_flight = options.single_flight;
+        let (single_flight, lease) = (options.single_flight, options.lease);
         let (policy, clock) = Policy::from_options(options);
         AsyncCache {
             backend,
@@ -146,6 +148,15 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
             refreshing: Default::default(),
             writes: Default::default(),
             single_flight,
+            lease,
+        }
+    }
+
+    /// How its misses are computed: whether single-flight, under what lease.
+    pub(crate) fn computing(&self) -> crate::memoize::Computing {
+        crate::memoize::Computing {
+            single_flight: self.single_flight,
+            lease: self.lease,
         }
     }
 }
