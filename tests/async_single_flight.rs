@@ -272,48 +272,6 @@ async fn a_clear_during_a_slow_store_is_not_overtaken_by_it() {
     assert_eq!(cache.get(&1).await, Ok(None), "the clear came last");
 }
 
-/// Callers that miss while the leader stores its value (here 10 s) get the value at
-/// once, and nothing runs again: the flight is settled before the store, withdrawn
-/// after it.
-#[tokio::test(start_paused = true)]
-async fn callers_during_a_slow_store_get_the_value_at_once() {
-    let backend = common::SlowBackend::<u32, u32>::with_write_latency(
-        Duration::from_millis(1),
-        Duration::from_secs(10),
-    );
-    let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u32, u32, _>(backend));
-    let runs = Arc::new(AtomicUsize::new(0));
-    let call = |cache: &Arc<AsyncCache<u32, u32, _, _, _>>| {
-        let (cache, runs) = (Arc::clone(cache), Arc::clone(&runs));
-        tokio::spawn(async move {
-            let began = tokio::time::Instant::now();
-            let value = cache
-                .get_or_insert_with(1, || async move {
-                    runs.fetch_add(1, SeqCst);
-                    10
-                })
-                .await;
-            (value, began.elapsed())
-        })
-    };
-    let leader = call(&cache);
-    for turn in 0.. {
-        if cache.backend().sets_started.load(SeqCst) > 0 {
-            break;
-        }
-        assert!(turn < 100_000, "the store never started");
-        sleep(Duration::from_micros(100)).await;
-    }
-    let (value, took) = call(&cache).await.unwrap();
-    assert_eq!(value, 10);
-    assert!(
-        took < Duration::from_secs(1),
-        "waited for the store: {took:?}"
-    );
-    assert_eq!(leader.await.unwrap().0, 10);
-    assert_eq!(runs.load(SeqCst), 1, "computed once");
-}
-
 /// A leader holding a lease settles its waiters before it gives the lease back: they
 /// get its value, or its error, without waiting for that round trip (here 10 s).
 #[tokio::test(start_paused = true)]

@@ -63,11 +63,13 @@ impl<T: FlightTable<K, V>, K, V: Clone> Lead<T, K, V> {
     }
 
     /// Whether the waiters have their outcome.
+    #[cfg(feature = "async")]
     pub(crate) fn is_settled(&self) -> bool {
         self.settled
     }
 
     /// Unregisters the settled flight.
+    #[cfg(feature = "async")]
     pub(crate) fn withdraw(mut self) {
         self.table.withdraw(&self.key, &self.flight);
         self.withdrawn = true;

@@ -190,7 +190,7 @@ where
     /// Stores a refresh's value, unless a write withdrew its flight, and settles it.
     pub(crate) async fn store_refreshed(
         &self,
-        lead: Lead<Arc<Self>, K, V>,
+        mut lead: Lead<Arc<Self>, K, V>,
         value: V,
         ttl: Ttl,
         now: Instant,
@@ -201,6 +201,9 @@ where
             let _gate = self.writes.read().await;
             let ours = self.flights().is_current(&lead.key, &lead.flight);
             if ours {
+                // Settled first, as a miss is: callers waiting for the refresh get its
+                // value without waiting for the store.
+                lead.settle_registered(&value);
                 let key = lead.key.clone();
                 let stored = self.store(key, storing, now, |c| c.encode(&value)).await;
                 if stored.is_err() {
@@ -208,8 +211,12 @@ where
                 }
             }
         }
-        FlightTable::withdraw(self, &lead.key, &lead.flight);
-        lead.settle(&value);
+        if lead.is_settled() {
+            lead.withdraw();
+        } else {
+            FlightTable::withdraw(self, &lead.key, &lead.flight);
+            lead.settle(&value);
+        }
     }
 }
 
