@@ -91,8 +91,9 @@ async fn stalled(tasks: usize) {
             "stalled server, {tasks} tasks, pause {pause}: slowest call {slowest:?}, \
              {waited} later calls waited"
         );
-        // Once the first calls failed, the server is tried by one call per pause (500
-        // ms, then a timeout): about 2 in 1.5 s, whatever the number of tasks.
+        // Once the first calls failed, no call waits on the server: a probe in the
+        // background tries it after each pause. A few are let through for the
+        // scheduler's delays.
         if pause {
             assert!(waited <= 4, "{tasks} tasks: {waited} later calls waited");
         }
@@ -128,6 +129,42 @@ async fn stores_alone_against_a_stalled_server_wait_once() {
     }
     server.thaw();
     assert_eq!(waited, 1, "only the first store waited");
+}
+
+/// Each call on a runtime of its own, which ends with the call: the pause after a
+/// failure still ends once the server is back (its probe runs on the process-wide
+/// bridge; on the caller's runtime it died with it, and every call failed for good).
+#[test]
+fn a_runtime_per_call_sees_the_pause_end() {
+    let server = RedisServer::start();
+    let options = RedisOptions::default()
+        .timeout(Duration::from_millis(100))
+        .pause_after_failure(Duration::from_millis(200));
+    let cache: Arc<jwm_cache::RedisCache<u64, u64>> = Arc::new(
+        jwm_cache::AsyncCacheBuilder::new()
+            .identifier("runtime-per-call")
+            .serializer(jwm_cache::codec::Stamped::new(jwm_cache::codec::Postcard))
+            .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap()),
+    );
+    let call = || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(cache.get(&1))
+    };
+    assert!(matches!(call(), Ok(None)));
+    server.freeze();
+    assert!(call().is_err(), "the stalled server failed the call");
+    server.thaw();
+    let began = Instant::now();
+    while call().is_err() {
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "the pause never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

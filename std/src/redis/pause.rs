@@ -3,7 +3,7 @@
 //! still fail at once, until its answer says whether the server is back.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// When operations may try the server again, after a connection failure.
@@ -12,8 +12,10 @@ pub(crate) struct Pause {
     /// Nanoseconds after `origin`; 0 while the server is not paused. Past, and not 0,
     /// once the pause ran out and no probe has answered yet.
     until: AtomicU64,
-    /// Whether an operation is out trying the server for the pause that ran out.
-    probing: AtomicBool,
+    /// Until when (nanoseconds after `origin`) the probe out after the pause that ran
+    /// out may answer; 0 with none out. A probe not back by then counts as lost (its
+    /// runtime ended, or nothing polls it), and the next operation starts another.
+    probing: AtomicU64,
 }
 
 /// What an operation may do.
@@ -33,6 +35,8 @@ pub(crate) struct Probe {
     pause: Arc<Pause>,
     /// The pause it tries to end: a later one, started by another failure, stays.
     until: u64,
+    /// Its own deadline, as `probing` holds it.
+    lost_at: u64,
 }
 
 impl Probe {
@@ -54,7 +58,11 @@ impl Probe {
 
 impl Drop for Probe {
     fn drop(&mut self) {
-        self.pause.probing.store(false, Relaxed);
+        // Unless a later probe took over from this one, counted lost.
+        let _ = self
+            .pause
+            .probing
+            .compare_exchange(self.lost_at, 0, Relaxed, Relaxed);
     }
 }
 
@@ -63,7 +71,7 @@ impl Pause {
         Pause {
             origin: std::time::Instant::now(),
             until: AtomicU64::new(0),
-            probing: AtomicBool::new(false),
+            probing: AtomicU64::new(0),
         }
     }
 
@@ -76,25 +84,45 @@ impl Pause {
     pub(crate) fn refuses(&self) -> bool {
         // Cheap while healthy: one relaxed load, and the clock only when paused.
         let until = self.until.load(Relaxed);
-        until != 0 && (self.now() < until || self.probing.load(Relaxed))
+        if until == 0 {
+            return false;
+        }
+        let now = self.now();
+        now < until || now < self.probing.load(Relaxed)
     }
 
-    /// Whether an operation may go to the server.
-    pub(crate) fn admit(self: &Arc<Self>) -> Admission {
+    /// Whether an operation may go to the server; a probe, if it is the one to start
+    /// it, that counts as lost once `probe_life` has passed.
+    pub(crate) fn admit(self: &Arc<Self>, probe_life: Duration) -> Admission {
         let until = self.until.load(Relaxed);
         if until == 0 {
             return Admission::Healthy;
         }
-        if self.now() < until || self.probing.swap(true, Relaxed) {
+        let now = self.now();
+        let probing = self.probing.load(Relaxed);
+        if now < until || now < probing {
             return Admission::Refused;
         }
+        let life = u64::try_from(probe_life.as_nanos()).unwrap_or(u64::MAX);
+        let lost_at = now.saturating_add(life).max(1);
+        if self
+            .probing
+            .compare_exchange(probing, lost_at, Relaxed, Relaxed)
+            .is_err()
+        {
+            return Admission::Refused; // Another operation started it.
+        }
         let pause = Arc::clone(self);
-        Admission::Probe(Probe { pause, until })
+        Admission::Probe(Probe {
+            pause,
+            until,
+            lost_at,
+        })
     }
 
     /// How long the pause has to run, if one is running; while a probe is out after
-    /// it, `probing`, the time the probe may take.
-    pub(crate) fn left(&self, probing: Duration) -> Option<Duration> {
+    /// it, `step`.
+    pub(crate) fn left(&self, step: Duration) -> Option<Duration> {
         let until = self.until.load(Relaxed);
         if until == 0 {
             return None;
@@ -103,7 +131,7 @@ impl Pause {
         if now < until {
             return Some(Duration::from_nanos(until - now));
         }
-        self.probing.load(Relaxed).then_some(probing)
+        (now < self.probing.load(Relaxed)).then_some(step)
     }
 
     /// Pauses for `pause` from now; true if no pause was running.
@@ -119,41 +147,66 @@ impl Pause {
 mod tests {
     use super::*;
 
+    const LIFE: Duration = Duration::from_secs(60);
+
     #[test]
     fn one_probe_at_a_time_after_the_pause() {
         let pause = Arc::new(Pause::new());
-        assert!(matches!(pause.admit(), Admission::Healthy));
+        assert!(matches!(pause.admit(LIFE), Admission::Healthy));
         pause.start(Duration::from_secs(60));
-        assert!(pause.refuses() && matches!(pause.admit(), Admission::Refused));
+        assert!(pause.refuses() && matches!(pause.admit(LIFE), Admission::Refused));
         pause.start(Duration::ZERO);
         assert!(!pause.refuses(), "ran out, no probe yet");
-        let Admission::Probe(probe) = pause.admit() else {
+        let Admission::Probe(probe) = pause.admit(LIFE) else {
             panic!("the first operation starts a probe");
         };
-        assert!(pause.refuses() && matches!(pause.admit(), Admission::Refused));
+        assert!(pause.refuses() && matches!(pause.admit(LIFE), Admission::Refused));
         assert_eq!(
             pause.left(Duration::from_secs(1)),
             Some(Duration::from_secs(1))
         );
         drop(probe);
-        let Admission::Probe(probe) = pause.admit() else {
+        let Admission::Probe(probe) = pause.admit(LIFE) else {
             panic!("a probe dropped unanswered lets the next start one");
         };
         assert!(probe.answered());
-        assert!(matches!(pause.admit(), Admission::Healthy));
+        assert!(matches!(pause.admit(LIFE), Admission::Healthy));
         assert_eq!(pause.left(Duration::from_secs(1)), None);
+    }
+
+    #[test]
+    fn a_probe_that_never_answers_counts_as_lost() {
+        let pause = Arc::new(Pause::new());
+        pause.start(Duration::ZERO);
+        let Admission::Probe(lost) = pause.admit(Duration::ZERO) else {
+            panic!("the first operation starts a probe");
+        };
+        // Its task is never polled again, and never dropped: the next one probes.
+        let Admission::Probe(next) = pause.admit(LIFE) else {
+            panic!("a lost probe lets the next operation start one");
+        };
+        drop(lost);
+        assert!(
+            pause.refuses(),
+            "the lost probe's drop leaves the new one out"
+        );
+        assert!(next.answered());
+        assert!(matches!(pause.admit(LIFE), Admission::Healthy));
     }
 
     #[test]
     fn a_probe_does_not_end_a_later_pause() {
         let pause = Arc::new(Pause::new());
         pause.start(Duration::ZERO);
-        let Admission::Probe(probe) = pause.admit() else {
+        let Admission::Probe(probe) = pause.admit(LIFE) else {
             panic!("the first operation starts a probe");
         };
         // Another operation failed meanwhile.
         pause.start(Duration::from_secs(60));
         assert!(!probe.answered());
-        assert!(matches!(pause.admit(), Admission::Refused), "still paused");
+        assert!(
+            matches!(pause.admit(LIFE), Admission::Refused),
+            "still paused"
+        );
     }
 }

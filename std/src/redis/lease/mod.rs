@@ -38,8 +38,9 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
 /// How many times a release that met the backend's pause tries again, each as a pause
-/// ends.
-const RELEASE_TRIES: usize = 3;
+/// ends: two per pause, since the first try after one may only start the probe that
+/// ends it (see `Link::pause_left`).
+const RELEASE_TRIES: usize = 6;
 
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
 /// pattern (which ends in exactly the digest), so `clear` and `len` never see it:
@@ -192,7 +193,8 @@ pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease) {
 
 /// Gives `lease` back if it is still this process's. A release that meets the
 /// backend's pause (which the failure that left a claim unanswered may have started)
-/// tries again on a task of its own as the pause ends, up to [`RELEASE_TRIES`] times:
+/// tries again on a task of its own as the pause ends (three pauses'
+/// worth, [`RELEASE_TRIES`]):
 /// given up, the lease would hold every other process's callers of its key for its
 /// whole length. Any other failure leaves it to expire.
 pub(super) async fn release(link: &Arc<Link>, lease: Lease) {

@@ -62,10 +62,7 @@ impl Link {
         made
     }
 
-    pub(super) fn find_or_make(
-        &self,
-        lane: Lane,
-    ) -> Result<(Handle, Connection, u64), RedisBackendError> {
+    fn find_or_make(&self, lane: Lane) -> Result<(Handle, Connection, u64), RedisBackendError> {
         let handle = Handle::try_current().map_err(|_| RedisBackendError::Unavailable)?;
         let runtime = handle.id();
         let mut connections = self

@@ -10,6 +10,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// How often a lease's release looks again while the probe after a pause is out.
+const PROBE_POLL: Duration = Duration::from_millis(10);
+
 use redis::aio::ConnectionManagerConfig;
 use redis::cluster_routing::{
     MultiSlotArgPattern, MultipleNodeRoutingInfo, ResponsePolicy, Route, RoutingInfo,
@@ -190,13 +193,18 @@ impl Link {
         within: Duration,
         failure: Failure,
     ) -> Result<T, RedisBackendError> {
-        match self.pause.admit() {
+        match self.pause.admit(self.probe_life()) {
             Admission::Healthy => {}
             Admission::Refused => return self.refused().await,
             // A cluster is tried again by every operation, as the pause ends: one node's
             // failure says little of the others, and a probe (`PING` goes to every
             // primary) would keep the pause on while any one is down.
             Admission::Probe(probe) if self.is_cluster() => {
+                #[cfg(feature = "tracing")]
+                if probe.answered() {
+                    tracing::info!(target: "jwm_cache::redis", "redis backend pause over");
+                }
+                #[cfg(not(feature = "tracing"))]
                 probe.answered();
             }
             Admission::Probe(probe) => {
@@ -251,25 +259,37 @@ impl Link {
         Err(RedisBackendError::Unavailable)
     }
 
-    /// Tries the server with a `PING`, bounded by the timeout, in a task of its own, on
-    /// the connection lookups share: an answer (an error reply too) ends the pause, a
-    /// timeout or a lost connection starts another. No caller waits for it: until it
-    /// answers, operations still fail at once. (When a caller's operation probed, every
-    /// caller of its key waited for it, and the server's stall cost them the timeout
-    /// after each pause.)
+    /// Tries the server with a `PING` on a connection of its own, in a task on the
+    /// process-wide [`Bridge`](crate::Bridge)'s runtime (a caller's runtime may end, or
+    /// stop polling, before it answers), bounded by the timeout for connecting and for
+    /// the answer: an answer (an error reply too) ends the pause, a timeout or a failed
+    /// connection starts another. No caller waits for it: until it answers, operations
+    /// still fail at once. (When a caller's operation probed, every caller of its key
+    /// waited for it, and the server's stall cost them the timeout after each pause.)
     fn start_probe(&self, probe: Probe) {
-        let Ok((handle, mut connection, _)) = self.find_or_make(Lane::Shared) else {
-            return; // No runtime, or no server to name: the next operation tries again.
+        let Ok(Endpoint::Single(client)) = &self.endpoint else {
+            return; // Only one server is probed; no probe, the next operation tries.
         };
-        let (timeout, pause) = (self.timeout, self.pause_after_failure);
-        handle.spawn(async move {
-            let ping = redis::cmd("PING");
-            let answer = tokio::time::timeout(timeout, ping.query_async::<Value>(&mut connection));
-            match answer.await {
+        let (client, timeout, pause) = (client.clone(), self.timeout, self.pause_after_failure);
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout));
+        let ping = async move {
+            let tried = async {
+                let mut connection = client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await?;
+                redis::cmd("PING")
+                    .query_async::<Value>(&mut connection)
+                    .await
+            };
+            match tokio::time::timeout(timeout.saturating_mul(2), tried).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) if !is_connection_failure(&e) => {}
                 Ok(Err(_)) | Err(_) => {
                     probe.failed(pause);
+                    #[cfg(feature = "tracing")]
+                    tracing::warn!(target: "jwm_cache::redis", "redis backend still failing: paused again");
                     return;
                 }
             }
@@ -277,13 +297,29 @@ impl Link {
                 #[cfg(feature = "tracing")]
                 tracing::info!(target: "jwm_cache::redis", "redis backend recovered");
             }
-        });
+        };
+        match crate::asynch::Bridge::shared() {
+            Ok(bridge) => drop(bridge.spawn(ping)),
+            Err(_) => {
+                if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                    drop(handle.spawn(ping));
+                }
+            }
+        }
     }
 
-    /// How long the pause after a failure has to run, if one is running (after it, a
-    /// timeout while an operation tries the server).
+    /// How long a probe may take before it counts as lost: connecting and the answer,
+    /// each bounded by the timeout, and a margin for its task to be run.
+    fn probe_life(&self) -> Duration {
+        self.timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_millis(100))
+    }
+
+    /// How long the pause after a failure has to run, if one is running; while the
+    /// probe after it is out, a short step, to look again as soon as it answers.
     pub(crate) fn pause_left(&self) -> Option<Duration> {
-        self.pause.left(self.timeout)
+        self.pause.left(PROBE_POLL.min(self.timeout))
     }
 
     /// Starts the pause after a failure, here or seen elsewhere (a removal whose

@@ -55,9 +55,9 @@ impl Link {
     /// A refused value, or one sent `apart`, fails alone: it never pauses the backend
     /// for other keys (it says nothing of the server). One sent `apart` travels on a
     /// connection of its own, so that no lookup waits behind it: a large value's bytes,
-    /// or a cluster's `set_many`, whose redirections hold up the connection. A small
-    /// value's store that times out, or loses the connection, with at least half the
-    /// timeout to run, pauses the backend as a lookup would. A store that timed out, or whose caller gave up, is followed until it
+    /// or a cluster's `set_many`, whose redirections hold up the connection. On one
+    /// server, a small value's store that times out, or loses the connection, with at
+    /// least half the timeout to run, pauses the backend as a lookup would. A store that timed out, or whose caller gave up, is followed until it
     /// lands.
     pub(crate) async fn store(
         &self,
