@@ -24,13 +24,11 @@ use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 /// thread (it need not be `Send`), and takes part in the async cache's single-flight:
 /// sync callers and async tasks on the same cache wait for one another's computations.
 ///
-/// On a current-thread runtime's thread a call blocks that runtime while it waits, so
-/// it must not wait on that runtime's own tasks. Single-flight sees to that (such a
-/// caller computes alone rather than wait for a task's computation), but the write
-/// gate does not: while an async `insert`, `remove`, `clear` or store of the same
-/// cache by a task of that runtime is in flight, a call that needs the gate (a write,
-/// or a miss's store) waits for ever. Do not share one cache between a current-thread
-/// runtime's tasks and sync calls made on its thread.
+/// A call on a current-thread runtime's thread blocks that runtime, so it must not wait
+/// on its tasks: single-flight sees to that, the write gate does not. While a task of
+/// that runtime writes or stores to the same cache, a call needing the gate (a write,
+/// a miss's store) waits for ever: do not share one cache between such tasks and sync
+/// calls on their runtime's thread.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -75,9 +75,11 @@ where
         }
     }
 
-    /// Grows the table, if it must, for one more index, before anything else changes:
-    /// growing hashes every stored key again, and a key's `Hash` that panics there
-    /// then leaves the store as it was (the old table stays whole).
+    /// Makes room in the table for one more index before anything else changes: that
+    /// may hash every stored key again, and a key's `Hash` that panics there then
+    /// finds nothing else changed. Growing into a new table leaves the old one whole;
+    /// a rehash in place (after many removals) loses, in hashbrown, the indices it had
+    /// not reached, whose entries can then no longer be found by key.
     #[inline]
     fn make_table_room(&mut self) {
         let (nodes, hasher) = (&self.nodes, &self.hasher);
