@@ -12,6 +12,10 @@ pub(crate) struct Pause {
     /// Nanoseconds after `origin`; 0 while the server is not paused. Past, and not 0,
     /// once the pause ran out and no probe has answered yet.
     until: AtomicU64,
+    /// Set when a probe ended a pause, until an operation reports the recovery in its
+    /// caller's context (a probe runs on another runtime, outside it).
+    #[cfg(feature = "tracing")]
+    recovered: std::sync::atomic::AtomicBool,
     /// Until when (nanoseconds after `origin`) the probe out after the pause that ran
     /// out may answer; 0 with none out. A probe not back by then counts as lost (its
     /// runtime ended, or nothing polls it), and the next operation starts another.
@@ -42,10 +46,16 @@ pub(crate) struct Probe {
 impl Probe {
     /// The server answered: the pause ends. Whether this call ended it.
     pub(crate) fn answered(self) -> bool {
-        self.pause
+        let ended = self
+            .pause
             .until
             .compare_exchange(self.until, 0, Relaxed, Relaxed)
-            .is_ok()
+            .is_ok();
+        #[cfg(feature = "tracing")]
+        if ended {
+            self.pause.recovered.store(true, Relaxed);
+        }
+        ended
     }
 }
 
@@ -71,6 +81,8 @@ impl Pause {
         Pause {
             origin: std::time::Instant::now(),
             until: AtomicU64::new(0),
+            #[cfg(feature = "tracing")]
+            recovered: std::sync::atomic::AtomicBool::new(false),
             probing: AtomicU64::new(0),
         }
     }
@@ -132,6 +144,12 @@ impl Pause {
             return Some(Duration::from_nanos(until - now));
         }
         (now < self.probing.load(Relaxed)).then_some(step)
+    }
+
+    /// Whether a probe ended a pause since the last call: once per recovery.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn take_recovered(&self) -> bool {
+        self.recovered.load(Relaxed) && self.recovered.swap(false, Relaxed)
     }
 
     /// Pauses for `pause` from now; true if no pause was running.

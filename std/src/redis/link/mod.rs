@@ -194,17 +194,19 @@ impl Link {
         failure: Failure,
     ) -> Result<T, RedisBackendError> {
         match self.pause.admit(self.probe_life()) {
-            Admission::Healthy => {}
+            Admission::Healthy => {
+                // Reported here, in the caller's context: the probe that ended the
+                // pause ran on the bridge's runtime.
+                #[cfg(feature = "tracing")]
+                if self.pause.take_recovered() {
+                    tracing::info!(target: "jwm_cache::redis", "redis backend recovered");
+                }
+            }
             Admission::Refused => return self.refused().await,
             // A cluster is tried again by every operation, as the pause ends: one node's
             // failure says little of the others, and a probe (`PING` goes to every
             // primary) would keep the pause on while any one is down.
             Admission::Probe(probe) if self.is_cluster() => {
-                #[cfg(feature = "tracing")]
-                if probe.answered() {
-                    tracing::info!(target: "jwm_cache::redis", "redis backend pause over");
-                }
-                #[cfg(not(feature = "tracing"))]
                 probe.answered();
             }
             Admission::Probe(probe) => {
@@ -286,17 +288,10 @@ impl Link {
             match tokio::time::timeout(timeout.saturating_mul(2), tried).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) if !is_connection_failure(&e) => {}
-                Ok(Err(_)) | Err(_) => {
-                    probe.failed(pause);
-                    #[cfg(feature = "tracing")]
-                    tracing::warn!(target: "jwm_cache::redis", "redis backend still failing: paused again");
-                    return;
-                }
+                Ok(Err(_)) | Err(_) => return probe.failed(pause),
             }
-            if probe.answered() {
-                #[cfg(feature = "tracing")]
-                tracing::info!(target: "jwm_cache::redis", "redis backend recovered");
-            }
+            // The recovery is reported by the next operation admitted.
+            probe.answered();
         };
         match crate::asynch::Bridge::shared() {
             Ok(bridge) => drop(bridge.spawn(ping)),
