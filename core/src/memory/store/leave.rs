@@ -113,11 +113,7 @@ where
         {
             let deadline = self.nodes[index as usize].deadline;
             if deadline.is_expired(now) {
-                // Linked again, in the next slot to reclaim, while the removal runs the
-                // user's code (the key's `Hash`, the weigher): if that panics, the
-                // entry is still in the wheel, and reclaimed later.
-                self.wheel.insert(self.nodes.as_mut_slice(), index);
-                self.remove_index(index, RemovalCause::Expired);
+                self.remove_expired(index);
                 return true;
             }
             if !deadline.is_never() {
@@ -126,6 +122,17 @@ where
             }
         }
         false
+    }
+
+    /// Removes the expired entry at `index`, which the wheel just let go. Out of line,
+    /// so that every write's check that nothing is due stays small where it is inlined.
+    #[inline(never)]
+    fn remove_expired(&mut self, index: u32) {
+        // Linked again, in the next slot to reclaim, while the removal runs the user's
+        // code (the key's `Hash`, the weigher): if that panics, the entry is still in
+        // the wheel, and reclaimed later.
+        self.wheel.insert(self.nodes.as_mut_slice(), index);
+        self.remove_index(index, RemovalCause::Expired);
     }
 
     /// Evicts until `weight` more fits under `limit` and one more node fits, for an
