@@ -57,9 +57,7 @@ impl Probe {
         }
         ended
     }
-}
 
-impl Probe {
     /// The server failed the probe: another pause.
     pub(crate) fn failed(self, pause: Duration) {
         self.pause.start(pause);
