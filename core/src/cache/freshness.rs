@@ -117,6 +117,28 @@ impl Freshening {
         ttl.saturating_add(self.stale_if_error)
     }
 
+    /// The backend's deadline for an entry written at `now` with `ttl`: never only for
+    /// an entry whose TTL's own deadline is never. Where the window alone would carry
+    /// it past the timeline's end, it stops short of never, so the entry still goes
+    /// stale ([`of`](Self::of) reads a deadline of never as fresh for ever); earlier
+    /// than it should, which is a miss, not a wrong value.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Freshening, Instant, Ttl};
+    ///
+    /// let rules = Freshening::new(None, Ttl::from_secs(60));
+    /// let late = Instant::from_nanos(u64::MAX - 2_000_000_000);
+    /// assert!(!rules.kept_until(Ttl::from_secs(1), late).is_never());
+    /// assert!(rules.kept_until(Ttl::NEVER, late).is_never());
+    /// ```
+    pub const fn kept_until(&self, ttl: Ttl, now: Instant) -> Deadline {
+        let kept = self.kept_for(ttl).deadline_from(now);
+        if kept.is_never() && !ttl.deadline_from(now).is_never() {
+            return Deadline::at(Instant::from_nanos(u64::MAX - 1));
+        }
+        kept
+    }
+
     /// What an entry written with `ttl`, which the backend holds until `deadline`, is
     /// good for at `now`. `refresh_after` at or past `ttl` never refreshes, and an
     /// entry that never expires is never due: its age is unknown.
@@ -254,5 +276,18 @@ mod tests {
         let fallback = stale.stale().unwrap();
         assert_eq!(fallback.clone().at(at(114)), Some(1));
         assert_eq!(fallback.at(at(115)), None, "served only within the window");
+    }
+
+    #[test]
+    fn a_window_past_the_timelines_end_still_lets_the_entry_go_stale() {
+        let rules = Freshening::new(None, Ttl::from_secs(60));
+        let written = Instant::from_nanos(u64::MAX - 2_000_000_000);
+        let ttl = Ttl::from_secs(1);
+        let deadline = rules.kept_until(ttl, written);
+        assert_eq!(rules.of(deadline, ttl, written), Freshness::Stale);
+        let written = Instant::from_nanos(u64::MAX - 100_000_000_000);
+        let deadline = rules.kept_until(ttl, written);
+        assert_eq!(deadline, rules.kept_for(ttl).deadline_from(written));
+        assert_eq!(rules.of(deadline, ttl, written), Freshness::Fresh);
     }
 }

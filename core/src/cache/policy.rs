@@ -134,7 +134,7 @@ impl<S> Policy<S> {
         }
         Ok(Write::Set {
             value: encode(&self.serializer)?,
-            deadline: self.freshening.kept_for(ttl).deadline_from(now),
+            deadline: self.freshening.kept_until(ttl, now),
         })
     }
 

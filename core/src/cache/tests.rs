@@ -319,3 +319,18 @@ fn parameters_name_every_part() {
     );
     assert_eq!(c.backend().reclaimed(), Reclaimed::default());
 }
+
+/// Near the timeline's end, a stale window that carries the backend's deadline past it
+/// must not make the entry live for ever: it goes stale (early, a miss), never
+/// served as a hit past its TTL.
+#[test]
+fn a_stale_window_past_the_timelines_end_does_not_keep_an_entry_fresh() {
+    let clock = ManualClock::starting_at(Instant::from_nanos(u64::MAX - 2_000_000_000));
+    let options = Options::new(clock.clone())
+        .ttl(SEC)
+        .stale_if_error(60 * SEC);
+    let mut c = CacheBuilder::from_options(options).build::<u32, String>();
+    c.insert(1, "a".into()).unwrap();
+    clock.advance(SEC + SEC / 2);
+    assert_eq!(c.get(&1).unwrap(), None);
+}

@@ -58,8 +58,8 @@ pub(crate) fn to_wall(deadline: Deadline, now: Instant, wall_now: Duration) -> u
 /// The deadline, on the reading cache's timeline, of an entry stored with `stored`,
 /// read at `now` when the wall clock read `wall_now`, by a cache that keeps entries
 /// `window` past their TTL (zero without `stale_if_error`); `None` if it has passed.
-/// Saturates: a deadline past the end of the timeline is [`Deadline::NEVER`], as
-/// [`Ttl::deadline_from`] makes it.
+/// Only a record stored without a deadline is [`Deadline::NEVER`]: one past the end of
+/// the timeline stops short of it.
 ///
 /// The record holds the TTL's deadline, and the server may hold the entry longer, for a
 /// writer's stale window: so the record, not the server, says whether an entry is
@@ -68,8 +68,6 @@ pub(crate) fn to_wall(deadline: Deadline, now: Instant, wall_now: Duration) -> u
 /// than its writer meant; a host whose clock runs far ahead of a writer's misses its
 /// entries early and computes them again. A cache that might serve an expired value
 /// misses instead.
-///
-/// [`Ttl::deadline_from`]: jwm_cache_core::Ttl::deadline_from
 pub(crate) fn from_wall(
     stored: u64,
     window: Duration,
@@ -83,7 +81,10 @@ pub(crate) fn from_wall(
         .saturating_add(window)
         .checked_sub(wall_now)
         .filter(|left| !left.is_zero())?;
-    Some(Deadline::at(now.saturating_add(left)))
+    // Short of never, which a reader takes as fresh for ever: past the timeline's end
+    // the entry goes stale early, a miss.
+    let until = now.saturating_add(left).as_nanos().min(u64::MAX - 1);
+    Some(Deadline::at(Instant::from_nanos(until)))
 }
 
 /// The `SET` of `name` to the record of `value` until `deadline`, for a store at `now`
@@ -276,16 +277,22 @@ mod tests {
     }
 
     #[test]
-    fn far_deadlines_saturate_to_never_on_the_readers_timeline() {
+    fn far_deadlines_stop_short_of_never_on_the_readers_timeline() {
         let late = at(u64::MAX - 10);
+        let last = Some(Deadline::at(Instant::from_nanos(u64::MAX - 1)));
         assert_eq!(
             from_wall(u64::MAX - 1, Duration::ZERO, late, Duration::ZERO),
-            Some(Deadline::NEVER)
+            last
         );
         assert_eq!(
             from_wall(u64::MAX - 1, Duration::ZERO, Instant::ZERO, Duration::ZERO),
-            Some(Deadline::NEVER)
+            last
         );
+        // Only the window carries it past the end: never would serve it for ever.
+        let soon = u64::try_from(Duration::from_secs(1).as_millis()).unwrap();
+        let window = Duration::from_secs(3_600);
+        let written = Instant::from_nanos(u64::MAX - 2_000_000_000);
+        assert_eq!(from_wall(soon, window, written, Duration::ZERO), last);
         // A wall clock before the epoch reads as the epoch.
         assert_eq!(
             from_wall(5, Duration::ZERO, at(10), Duration::ZERO),
