@@ -177,12 +177,12 @@ pub struct Reclaimed {
 impl core::ops::Add for Reclaimed {
     type Output = Reclaimed;
 
-    /// The counts of two stores together, such as two shards.
+    /// The counts of two stores together, such as two shards; each saturates.
     fn add(self, other: Reclaimed) -> Reclaimed {
         Reclaimed {
-            expirations: self.expirations + other.expirations,
-            evictions: self.evictions + other.evictions,
-            near_hits: self.near_hits + other.near_hits,
+            expirations: self.expirations.saturating_add(other.expirations),
+            evictions: self.evictions.saturating_add(other.evictions),
+            near_hits: self.near_hits.saturating_add(other.near_hits),
         }
     }
 }

@@ -167,14 +167,14 @@ impl Counts {
 
 impl core::ops::AddAssign for Counts {
     fn add_assign(&mut self, other: Counts) {
-        self.hits += other.hits;
-        self.misses += other.misses;
-        self.coalesced += other.coalesced;
-        self.errors += other.errors;
-        self.codec_errors += other.codec_errors;
-        self.refreshes += other.refreshes;
-        self.refresh_failures += other.refresh_failures;
-        self.stale_served += other.stale_served;
+        self.hits = self.hits.saturating_add(other.hits);
+        self.misses = self.misses.saturating_add(other.misses);
+        self.coalesced = self.coalesced.saturating_add(other.coalesced);
+        self.errors = self.errors.saturating_add(other.errors);
+        self.codec_errors = self.codec_errors.saturating_add(other.codec_errors);
+        self.refreshes = self.refreshes.saturating_add(other.refreshes);
+        self.refresh_failures = self.refresh_failures.saturating_add(other.refresh_failures);
+        self.stale_served = self.stale_served.saturating_add(other.stale_served);
     }
 }
 
@@ -244,7 +244,9 @@ impl Counters {
 
     /// Lookups: `hits + misses + coalesced`.
     pub fn calls(&self) -> u64 {
-        self.hits + self.misses + self.coalesced
+        self.hits
+            .saturating_add(self.misses)
+            .saturating_add(self.coalesced)
     }
 
     /// The share of lookups that ran no computation of their own:
@@ -260,17 +262,17 @@ impl core::ops::Add for Counters {
     /// The counters of two caches together, such as two shards.
     fn add(self, other: Counters) -> Counters {
         Counters {
-            hits: self.hits + other.hits,
-            misses: self.misses + other.misses,
-            coalesced: self.coalesced + other.coalesced,
-            errors: self.errors + other.errors,
-            codec_errors: self.codec_errors + other.codec_errors,
-            evictions: self.evictions + other.evictions,
-            expirations: self.expirations + other.expirations,
-            refreshes: self.refreshes + other.refreshes,
-            refresh_failures: self.refresh_failures + other.refresh_failures,
-            stale_served: self.stale_served + other.stale_served,
-            near_hits: self.near_hits + other.near_hits,
+            hits: self.hits.saturating_add(other.hits),
+            misses: self.misses.saturating_add(other.misses),
+            coalesced: self.coalesced.saturating_add(other.coalesced),
+            errors: self.errors.saturating_add(other.errors),
+            codec_errors: self.codec_errors.saturating_add(other.codec_errors),
+            evictions: self.evictions.saturating_add(other.evictions),
+            expirations: self.expirations.saturating_add(other.expirations),
+            refreshes: self.refreshes.saturating_add(other.refreshes),
+            refresh_failures: self.refresh_failures.saturating_add(other.refresh_failures),
+            stale_served: self.stale_served.saturating_add(other.stale_served),
+            near_hits: self.near_hits.saturating_add(other.near_hits),
         }
     }
 }
@@ -283,8 +285,8 @@ impl core::ops::AddAssign for Counters {
 
 /// `(hits + coalesced) / calls`, 1.0 with no calls: nothing was missed yet.
 pub(super) fn hit_ratio(hits: u64, misses: u64, coalesced: u64) -> f64 {
-    let served = hits + coalesced;
-    match served + misses {
+    let served = hits.saturating_add(coalesced);
+    match served.saturating_add(misses) {
         0 => 1.0,
         calls => served as f64 / calls as f64,
     }
@@ -318,7 +320,7 @@ pub(super) fn write_freshness(
     refresh_failures: u64,
     stale_served: u64,
 ) -> fmt::Result {
-    if refreshes + refresh_failures + stale_served == 0 {
+    if refreshes == 0 && refresh_failures == 0 && stale_served == 0 {
         return Ok(());
     }
     write!(

@@ -334,3 +334,23 @@ fn a_stale_window_past_the_timelines_end_does_not_keep_an_entry_fresh() {
     clock.advance(SEC + SEC / 2);
     assert_eq!(c.get(&1).unwrap(), None);
 }
+
+/// Sums of counts saturate: a backend may report any count of its own.
+#[test]
+fn summed_counts_saturate() {
+    let most = Reclaimed {
+        expirations: u64::MAX,
+        evictions: u64::MAX,
+        near_hits: u64::MAX,
+    };
+    assert_eq!(most + most, most);
+    let mut lifetime = Counters {
+        hits: u64::MAX,
+        misses: 1,
+        ..Counters::default()
+    };
+    lifetime += lifetime;
+    assert_eq!((lifetime.hits, lifetime.misses), (u64::MAX, 2));
+    assert_eq!(lifetime.calls(), u64::MAX);
+    assert!(lifetime.hit_ratio() <= 1.0);
+}
