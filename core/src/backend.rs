@@ -89,6 +89,12 @@ pub trait Backend<K, E> {
 ///   `K: Borrow<Q>` and `Q: PersistentHash`. The provided encodings give a borrowed form
 ///   the digest of its owner (`str` and `String`, `[T]` and `Vec<T>`, `T` and `Box<T>`).
 ///
+/// A *live* entry is one before the deadline it was stored with. For a cache with a
+/// `stale_if_error` window, that deadline includes the window: the cache, not the
+/// backend, tells a fresh entry from a stale one, by the deadline
+/// [`get_entry`](Self::get_entry) gives. So a backend's own lookups may return an entry
+/// the cache would only serve as a fallback.
+///
 /// ```
 /// use jwm_cache_core::{Backend, Instant, Lookup, MemoryBackend, Ttl};
 ///

@@ -23,7 +23,9 @@ pub use stamped::{
 /// Turns a `V` into what a backend stores, and back.
 ///
 /// Decoding must never panic: bytes that are corrupt, foreign or from an older version
-/// give `Err`, which the cache counts and treats as a miss.
+/// give `Err`, which the cache counts and treats as a miss. "Corrupt" is what fails to
+/// decode: a codec with no checksum (the provided ones have none) reads bytes changed
+/// into another valid encoding as that value (see [`Stamped`]).
 ///
 /// ```
 /// use jwm_cache_core::Serializer;

@@ -33,6 +33,13 @@ pub const HEADER_LEN: usize = 11;
 /// decoding catches many such changes, not all). Bump [`schema`](Self::schema) when a
 /// stored type changes shape.
 ///
+/// The body carries no checksum: bytes changed inside it into another valid encoding
+/// of the type (a flipped digit, say) decode as that value. The header and strict
+/// decoding catch what goes wrong between programs (another type, codec, version,
+/// truncation, trailing bytes); the integrity of bytes at rest and in transit is the
+/// store's and TCP's, as it is for every Redis client, and a checksum would not stop a
+/// program that can write the store from writing a valid value.
+///
 /// In-process stores whose value type the compiler fixes (the memory backend) don't need
 /// it and don't pay for it.
 ///

@@ -154,7 +154,8 @@ pub trait AsyncBackend<K, E>: Send + Sync {
 
 /// Reading and removing entries of an [`AsyncBackend`] by `&Q`, a borrowed form of its
 /// key `K`: the async twin of [`Lookup`](jwm_cache_core::Lookup), which says which forms
-/// each kind of store takes.
+/// each kind of store takes, and what a live entry is (with a `stale_if_error` window,
+/// the window is live to the backend: the cache tells stale from fresh).
 ///
 /// ```
 /// use jwm_cache::backend::{AsyncBackend, AsyncLookup, Sharded};
