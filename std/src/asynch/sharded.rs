@@ -39,9 +39,17 @@ pub struct Sharded<B> {
 }
 
 impl<B> Sharded<B> {
-    /// `shards` backends (rounded up to a power of two, at least 1), each from `make`.
+    /// `shards` backends (rounded up to a power of two and kept within 1..=4096, as a
+    /// builder's shard count is), each from `make`.
+    ///
+    /// ```
+    /// use jwm_cache::{backend::Sharded, memory::MemoryBackend};
+    ///
+    /// assert_eq!(Sharded::new(3, MemoryBackend::<u8, u8>::new).shard_count(), 4);
+    /// assert_eq!(Sharded::new(usize::MAX, MemoryBackend::<u8, u8>::new).shard_count(), 4096);
+    /// ```
     pub fn new(shards: usize, make: impl FnMut() -> B) -> Self {
-        let count = shards.max(1).next_power_of_two();
+        let count = shards.clamp(1, 4096).next_power_of_two();
         Sharded {
             shards: std::iter::repeat_with(make)
                 .take(count)
