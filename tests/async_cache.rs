@@ -4,6 +4,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use common::{Down, SlowBackend};
@@ -132,6 +133,107 @@ async fn a_miss_returns_within_the_call_budget_while_a_clear_runs() {
     // Not stored: the budget ran out before the gate was free. A store missed, which
     // the next call makes.
     assert_eq!(cache.get(&7).await.unwrap(), None);
+}
+
+/// A lease claim that the backend never answered (it timed out) is charged to the
+/// call's budget, so the store after the computation is not given as long again: the
+/// call takes about one timeout, not two. Real time: the budget is wall-clock time.
+#[tokio::test]
+async fn an_unanswered_lease_claim_leaves_the_store_no_budget() {
+    let budget = Duration::from_millis(400);
+    let backend = SlowBackend::<u32, String>::with_write_latency(
+        Duration::from_millis(1),
+        Duration::from_secs(10),
+    )
+    .with_call_budget(budget)
+    .with_unanswered_claims(budget);
+    let cache = AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend);
+    let began = std::time::Instant::now();
+    let value = cache
+        .get_or_insert_with(7, || async { "seven".to_string() })
+        .await;
+    let took = began.elapsed();
+    assert_eq!(value, "seven");
+    // The claim's 400 ms; before, the store's 400 ms more.
+    assert!(took < budget.mul_f64(1.5), "{took:?}");
+    assert_eq!(cache.counters().errors, 1, "the store failed, unsent");
+}
+
+/// A caller that joined a refresh gets its value within the call's budget while a
+/// `clear` holds the write gate: the refresh waits for the gate only that long, and
+/// settles its callers whether or not it stores. Real time, on a multi-thread runtime,
+/// where callers wait for a refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_of_a_refresh_do_not_wait_out_a_clear() {
+    let clock = ManualClock::new();
+    let backend = SlowBackend::<u32, u32>::new(Duration::from_millis(1))
+        .with_clear_latency(Duration::from_secs(5))
+        .with_call_budget(Duration::from_millis(200));
+    let refreshing = Arc::new(tokio::sync::Semaphore::new(0));
+    let (go, runs) = (Arc::clone(&refreshing), Arc::new(AtomicUsize::new(0)));
+    let counted = Arc::clone(&runs);
+    let memo = Arc::new(
+        AsyncMemoized::builder(move |n: u32| {
+            let (go, run) = (Arc::clone(&go), counted.fetch_add(1, SeqCst) as u32);
+            async move {
+                if run > 0 {
+                    go.acquire().await.unwrap().forget();
+                }
+                n * 10 + run
+            }
+        })
+        .ttl(Duration::from_secs(60))
+        .refresh_after(Duration::from_secs(45))
+        .clock(clock.clone())
+        .build_with_backend(backend),
+    );
+    assert_eq!(memo.call(1).await, 10);
+    clock.advance(Duration::from_secs(50));
+    // Due: the old value, and a refresh that computes until let go.
+    assert_eq!(memo.call(1).await, 10);
+    wait_until("the refresh runs", || runs.load(SeqCst) == 2).await;
+    // Expired: this caller joins the refresh.
+    clock.advance(Duration::from_secs(20));
+    let joined = tokio::spawn({
+        let memo = Arc::clone(&memo);
+        async move {
+            let value = memo.call(1).await;
+            (value, std::time::Instant::now())
+        }
+    });
+    wait_until("the caller joins", || {
+        memo.cache().counters().coalesced == 1
+    })
+    .await;
+    let clearing = tokio::spawn({
+        let memo = Arc::clone(&memo);
+        async move { memo.cache().clear().await }
+    });
+    let backend = memo.cache().backend();
+    wait_until("the clear starts", || {
+        backend.clears_started.load(SeqCst) == 1
+    })
+    .await;
+    let computed = std::time::Instant::now();
+    refreshing.add_permits(1);
+    let (value, answered) = joined.await.unwrap();
+    assert_eq!(value, 11, "the refresh's value");
+    let waited = answered - computed;
+    assert!(
+        waited < Duration::from_secs(2),
+        "waited out the clear: {waited:?}"
+    );
+    assert_eq!(runs.load(SeqCst), 2, "nothing computed beside the refresh");
+    clearing.abort();
+}
+
+/// Polls `done` every millisecond, for at most 10 s.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let began = std::time::Instant::now();
+    while !done() {
+        assert!(began.elapsed() < Duration::from_secs(10), "{what}: never");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 #[tokio::test]

@@ -46,12 +46,17 @@ pub(crate) struct SlowBackend<K, E> {
     down: AtomicBool,
     /// With `Some`, every claim is granted a lease, whose release takes this long.
     release_latency: Option<Duration>,
+    /// With `Some`, every claim waits this long and grants nothing, as one whose server
+    /// does not answer.
+    unanswered_claims: Option<Duration>,
     /// Leases given back.
     pub(crate) released: AtomicUsize,
     /// Operations that reached the store.
     pub(crate) ops: AtomicUsize,
     /// Stores begun, whether or not they have landed.
     pub(crate) sets_started: AtomicUsize,
+    /// Clears begun, whether or not they have ended.
+    pub(crate) clears_started: AtomicUsize,
 }
 
 /// The error of a [`SlowBackend`] that is down.
@@ -79,9 +84,11 @@ impl<K, E> SlowBackend<K, E> {
             budget: None,
             down: AtomicBool::new(false),
             release_latency: None,
+            unanswered_claims: None,
             released: AtomicUsize::new(0),
             ops: AtomicUsize::new(0),
             sets_started: AtomicUsize::new(0),
+            clears_started: AtomicUsize::new(0),
         }
     }
 
@@ -98,7 +105,15 @@ impl<K, E> SlowBackend<K, E> {
         self
     }
 
-    /// Reports `budget` as a call's, as a backend with a timeout does.
+    /// Every claim waits `latency` and grants no lease, as one whose server does not
+    /// answer.
+    pub(crate) fn with_unanswered_claims(mut self, latency: Duration) -> Self {
+        self.unanswered_claims = Some(latency);
+        self
+    }
+
+    /// Reports `budget` as a call's, and fails a store that outlasts what is left of it,
+    /// as a backend with a timeout does.
     pub(crate) fn with_call_budget(mut self, budget: Duration) -> Self {
         self.budget = Some(budget);
         self
@@ -148,7 +163,20 @@ where
         })
     }
 
+    fn set_within(
+        &self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+        budget: Duration,
+    ) -> impl Future<Output = Result<(), Down>> + Send {
+        let set = self.set(key, value, deadline, now);
+        async move { tokio::time::timeout(budget, set).await.unwrap_or(Err(Down)) }
+    }
+
     fn clear(&self) -> impl Future<Output = Result<(), Down>> + Send {
+        self.clears_started.fetch_add(1, Ordering::SeqCst);
         self.io(self.clear_latency, |s| s.clear())
     }
 
@@ -160,7 +188,16 @@ where
         let lease = self
             .release_latency
             .map(|_| Lease::new("lease".into(), "token".into()));
-        std::future::ready(Claim::Compute(lease))
+        let unanswered = self.unanswered_claims;
+        async move {
+            match unanswered {
+                Some(latency) => {
+                    tokio::time::sleep(latency).await;
+                    Claim::Compute(None)
+                }
+                None => Claim::Compute(lease),
+            }
+        }
     }
 
     fn release(&self, _: Lease) -> impl Future<Output = ()> + Send {

@@ -246,3 +246,32 @@ async fn a_failed_take_over_computes_at_once() {
     let leases: Vec<String> = raw.keys("*:lease").unwrap();
     assert!(leases.is_empty(), "{leases:?}");
 }
+
+/// A call whose lookup used its whole timeout (the server froze, and no pause turns the
+/// claim away) computes at once, without asking for the lease: the claim's look would
+/// wait as long again before the computation began.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_lookup_timed_out_claims_no_lease() {
+    let server = RedisServer::start();
+    let timeout = Duration::from_millis(300);
+    let options = RedisOptions::default()
+        .timeout(timeout)
+        .pause_after_failure(Duration::ZERO);
+    let cache: Cache<u64> = AsyncCacheBuilder::new()
+        .identifier("spent")
+        .lease(Duration::from_secs(30))
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap());
+    // Connected before the freeze.
+    cache.insert(1, 1).await.unwrap();
+    server.freeze();
+    let began = Instant::now();
+    let value = cache.get_or_insert_with(2, || async { 20 }).await;
+    let took = began.elapsed();
+    server.thaw();
+    assert_eq!(value, 20);
+    assert!(
+        took < timeout.mul_f64(1.5),
+        "took {took:?} with a timeout of {timeout:?}"
+    );
+}

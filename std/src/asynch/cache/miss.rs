@@ -36,7 +36,7 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     /// write side for as long as it takes, and a call must not wait that out. `None` if
     /// the budget ran out first: then the value is returned and not stored, a store
     /// missed and never a wrong one.
-    async fn gate_within(
+    pub(super) async fn gate_within(
         &self,
         storing: &mut Storing,
     ) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
@@ -86,9 +86,19 @@ impl Storing {
         }
     }
 
+    /// The wait ended, and is not charged: it was for another's work, not the backend.
+    pub(crate) fn wait_not_charged(&mut self) {
+        self.wait_began = None;
+    }
+
     /// What is left for the store: `None` on an unbounded backend.
     pub(crate) fn left(&self) -> Option<std::time::Duration> {
         self.left
+    }
+
+    /// Whether the waits took all of a bounded backend's budget.
+    pub(crate) fn spent(&self) -> bool {
+        self.left.is_some_and(|left| left.is_zero())
     }
 
     /// The wait ended: what it took comes off the budget.
@@ -152,10 +162,23 @@ where
         // its value out as it keeps out a detached flight's.
         let alone = lead.is_none().then(|| Alone::begin(self, &key));
         // The leader asks a backend shared across processes for the key's lease: another
-        // process may be computing it already, and hand its value over.
+        // process may be computing it already, and hand its value over. Not if the
+        // lookups spent the call's budget: the backend did not answer in time, and a
+        // claim would wait as long again before the computation could begin.
         let mut lease = Held::<K, _, _>::new(&self.backend);
-        if let Some(leading) = &lead {
-            match self.backend.claim(&key, now).await {
+        if let Some(leading) = &lead
+            && !storing.spent()
+        {
+            storing.wait_begins();
+            let claimed = self.backend.claim(&key, now).await;
+            // A claim that granted no lease may have waited on a backend that did not
+            // answer: charged, so that the store does not wait as long again. A lease,
+            // or a value handed over, was waited for, as a flight's waiter waits.
+            match &claimed {
+                Claim::Compute(None) => storing.wait_ended(),
+                _ => storing.wait_not_charged(),
+            }
+            match claimed {
                 Claim::Compute(granted) => lease.lease = granted,
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));

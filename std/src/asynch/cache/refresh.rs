@@ -195,11 +195,13 @@ where
         ttl: Ttl,
         now: Instant,
     ) {
-        let storing = Storing::new(&self.backend, ttl);
+        let mut storing = Storing::new(&self.backend, ttl);
         {
-            // Under the gate, as a miss stores: see `compute_missing`.
-            let _gate = self.writes.read().await;
-            let ours = self.flights().is_current(&lead.key, &lead.flight);
+            // Under the gate, as a miss stores, and waited for within the budget as a
+            // miss waits: callers that joined the refresh must not wait out a `clear`
+            // walking a large keyspace. Past the budget the value is not stored.
+            let gate = self.gate_within(&mut storing).await;
+            let ours = gate.is_some() && self.flights().is_current(&lead.key, &lead.flight);
             if ours {
                 // Settled first, as a miss is: callers waiting for the refresh get its
                 // value without waiting for the store.
