@@ -63,6 +63,44 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
     }
 }
 
+/// A claim sent just as the server froze runs when the server wakes, however long the
+/// freeze: here 1.5 s, five pauses and their probes. Its lease is given back then, not
+/// left to hold every other process's callers of its key for its 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_run_after_a_long_freeze_is_given_back() {
+    let server = RedisServer::start();
+    let backend = pausing(&server);
+    let now = jwm_cache::time::Instant::ZERO;
+    let mut raw = server.client(0);
+    // Connected before the freeze.
+    assert!(AsyncBackend::len(&backend, now).await.is_ok());
+    server.freeze();
+    let claimed = backend.claim(&9, now).await;
+    assert!(matches!(claimed, Claim::Compute(None)), "{claimed:?}");
+    // The fault: the server stays frozen for 1.5 s.
+    let frozen = Instant::now();
+    while frozen.elapsed() < Duration::from_millis(1_500) {
+        assert!(AsyncLookup::get(&backend, &9, now).await.is_err());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.thaw();
+    let thawed = Instant::now();
+    let evals = |raw: &mut redis::Connection| command_calls(raw).get("eval").copied();
+    let leases = |raw: &mut redis::Connection| raw.keys::<_, Vec<String>>("*:lease").unwrap();
+    // The claim, then its release; within a pause and a lost probe's life of the thaw.
+    loop {
+        let (ran, held) = (evals(&mut raw), leases(&mut raw));
+        if ran == Some(2) && held.is_empty() {
+            break;
+        }
+        assert!(
+            thawed.elapsed() < Duration::from_secs(3),
+            "after the thaw: {ran:?} scripts run, leases held: {held:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Claims made while the backend is paused never reach the server, so nothing is given
 /// back for them: a release each would all reach it together as the pause ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,8 +16,8 @@
 //! be reached: the fleet is never blocked on a lease nobody can see.
 
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -37,10 +37,10 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
-/// How many times a release that met the backend's pause tries again, each as a pause
-/// ends: two per pause, since the first try after one may only start the probe that
-/// ends it (see `Link::pause_left`).
-const RELEASE_TRIES: usize = 6;
+/// At most how many times a release that met the backend's pause tries again: a bound
+/// for where tokio's clock is paused (`test-util`) and its sleeps end at once. In real
+/// time each try waits for a pause to end, or a probe's step (see `Link::pause_left`).
+const RELEASE_TRIES: usize = 4_096;
 
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
 /// pattern (which ends in exactly the digest), so `clear` and `len` never see it:
@@ -193,28 +193,35 @@ pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease) {
 
 /// Gives `lease` back if it is still this process's. A release that meets the
 /// backend's pause (which the failure that left a claim unanswered may have started)
-/// tries again on a task of its own as the pause ends (three pauses'
-/// worth, [`RELEASE_TRIES`]):
-/// given up, the lease would hold every other process's callers of its key for its
-/// whole length. Any other failure leaves it to expire.
+/// tries again on a task of its own as each pause ends, until it is sent or the backend
+/// is dropped: a stalled server runs the claim it was sent once it wakes, however long
+/// that takes, and a lease given up on would then hold every other process's callers
+/// of its key for its whole length. Any other failure leaves it to expire.
 pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
     if !met_the_pause(compare_and_delete(link, &lease).await) {
         return;
     }
     if let Ok(runtime) = Handle::try_current() {
-        let link = Arc::clone(link);
+        let link = Arc::downgrade(link);
         runtime.spawn(async move { release_after_pauses(&link, &lease).await });
     }
 }
 
 /// The pause runs on the std clock: under tokio's paused clock (`test-util`) the
-/// sleeps end at once, and the tries come back to back.
-async fn release_after_pauses(link: &Link, lease: &Lease) {
+/// sleeps end at once, and the tries come back to back, [`RELEASE_TRIES`] at most.
+async fn release_after_pauses(link: &Weak<Link>, lease: &Lease) {
     for _ in 0..RELEASE_TRIES {
-        if let Some(left) = link.pause_left() {
+        // Not held while asleep: a backend dropped meanwhile ends the task.
+        let Some(left) = link.upgrade().map(|link| link.pause_left()) else {
+            return;
+        };
+        if let Some(left) = left {
             tokio::time::sleep(left).await;
         }
-        if !met_the_pause(compare_and_delete(link, lease).await) {
+        let Some(link) = link.upgrade() else {
+            return;
+        };
+        if !met_the_pause(compare_and_delete(&link, lease).await) {
             return;
         }
     }
