@@ -291,7 +291,7 @@ async fn a_failed_take_over_computes_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_whose_lookup_timed_out_claims_no_lease() {
     let server = RedisServer::start();
-    let timeout = Duration::from_millis(300);
+    let timeout = Duration::from_millis(500);
     let options = RedisOptions::default()
         .timeout(timeout)
         .pause_after_failure(Duration::ZERO);

@@ -54,7 +54,8 @@ impl RedisOptions {
     /// included, whatever is ahead of it); a slower one fails with
     /// [`RedisBackendError::Timeout`](crate::redis::RedisBackendError::Timeout). A memoized
     /// call's lookup and store share one such timeout, so with a dead or stalled server
-    /// it returns within this plus its own computation. `len` and `clear` make one
+    /// it returns within this plus its own computation (over the async backend; see
+    /// [`SyncRedisBackend`](crate::backend::SyncRedisBackend) for the sync one). `len` and `clear` make one
     /// bounded round trip per SCAN batch; on a cluster, per batch on each primary, with
     /// two `CLUSTER NODES` per primary, and up to 8 walks (about 2.5 s of pauses in all)
     /// while slots move.

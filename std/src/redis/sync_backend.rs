@@ -20,7 +20,11 @@ use crate::asynch::{AsyncBackend, AsyncLookup, Bridge};
 ///
 /// For memoized sync functions, [`Memoized::builder`](crate::memoize::Memoized::builder)'s
 /// `build_with_async_backend` over a plain `RedisBackend` needs no lock around the I/O
-/// and is the better choice.
+/// and is the better choice. It also shares one timeout between a call's lookup and its
+/// store: here each operation has its own, so with the pause after a failure disabled, a
+/// miss on a stalled server may take twice the timeout, and callers queue behind the
+/// shard's lock meanwhile (with the pause, the failed lookup pauses the backend and the
+/// store fails at once).
 ///
 /// ```no_run
 /// use jwm_cache::{Bridge, CacheBuilder, RedisBackend, SystemClock, backend::SyncRedisBackend, codec::{Postcard, Stamped}};
