@@ -55,7 +55,10 @@ impl RedisOptions {
     /// [`RedisBackendError::Timeout`](crate::redis::RedisBackendError::Timeout). A memoized
     /// call's lookup and store share one such timeout, so with a dead or stalled server
     /// it returns within this plus its own computation (over the async backend; see
-    /// [`SyncRedisBackend`](crate::backend::SyncRedisBackend) for the sync one). `len` and `clear` make one
+    /// [`SyncRedisBackend`](crate::backend::SyncRedisBackend) for the sync one). Keep it
+    /// below any timeout callers put around their calls: an operation dropped before
+    /// this timeout fires does not pause the backend, so on a stalled server each such
+    /// call waits out its own timeout instead of failing at once. `len` and `clear` make one
     /// bounded round trip per SCAN batch; on a cluster, per batch on each primary, with
     /// two `CLUSTER NODES` per primary, and up to 8 walks (about 2.5 s of pauses in all)
     /// while slots move.
