@@ -51,6 +51,8 @@ pub(crate) struct SlowBackend<K, E> {
     unanswered_claims: Option<Duration>,
     /// Leases given back.
     pub(crate) released: AtomicUsize,
+    /// Leases handed to `release_in_background`.
+    pub(crate) released_in_background: AtomicUsize,
     /// Operations that reached the store.
     pub(crate) ops: AtomicUsize,
     /// Stores begun, whether or not they have landed.
@@ -86,6 +88,7 @@ impl<K, E> SlowBackend<K, E> {
             release_latency: None,
             unanswered_claims: None,
             released: AtomicUsize::new(0),
+            released_in_background: AtomicUsize::new(0),
             ops: AtomicUsize::new(0),
             sets_started: AtomicUsize::new(0),
             clears_started: AtomicUsize::new(0),
@@ -206,6 +209,10 @@ where
             tokio::time::sleep(latency).await;
             self.released.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    fn release_in_background(&self, _: Lease) {
+        self.released_in_background.fetch_add(1, Ordering::SeqCst);
     }
 
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Down>> + Send {

@@ -62,12 +62,6 @@ impl<T: FlightTable<K, V>, K, V: Clone> Lead<T, K, V> {
         self.flight.settle(State::Done(handed));
     }
 
-    /// Whether the waiters have their outcome.
-    #[cfg(feature = "async")]
-    pub(crate) fn is_settled(&self) -> bool {
-        self.settled
-    }
-
     /// Unregisters the settled flight.
     #[cfg(feature = "async")]
     pub(crate) fn withdraw(mut self) {

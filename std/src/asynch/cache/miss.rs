@@ -212,6 +212,15 @@ where
                 return Err(failure);
             }
         };
+        // Settled first: waiters, and callers that join while this call waits for the
+        // gate and stores, get the value at once rather than wait (for a `clear` that
+        // holds the gate, a stalled server's timeout), and none computes again if this
+        // call is dropped meanwhile. Withdrawn after the store, so that none of them
+        // misses meanwhile. A `clear` or `remove` detaches the flight under the gate:
+        // no caller after it joins.
+        if let Some(lead) = &mut lead {
+            lead.settle_registered(&value);
+        }
         let mut stored = Ok(());
         {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
@@ -224,23 +233,11 @@ where
                     (None, None) => true,
                 };
             if ours {
-                // Settled first: waiters, and callers that join during the store, get
-                // the value at once rather than wait for the store (a stalled server's
-                // timeout); withdrawn after it, so that none of them misses meanwhile
-                // and computes again.
-                if let Some(lead) = &mut lead {
-                    lead.settle_registered(&value);
-                }
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
         }
         if let Some(lead) = lead {
-            if lead.is_settled() {
-                lead.withdraw();
-            } else {
-                FlightTable::withdraw(self, &lead.key, &lead.flight);
-                lead.settle(&value);
-            }
+            lead.withdraw();
         }
         // After the store, so that a process waiting for the lease finds the value; after
         // the settling, so that this process's waiters do not wait for the round trip. A
@@ -307,9 +304,12 @@ impl<'a, K, E, B: AsyncBackend<K, E>> Held<'a, K, E, B> {
 }
 
 impl<K, E, B: AsyncBackend<K, E>> Held<'_, K, E, B> {
+    /// Kept until the release ends: dropped during it (its caller's timeout), the
+    /// lease is given back in the background. A second compare-and-delete is harmless.
     async fn give_back(mut self) {
-        if let Some(lease) = self.lease.take() {
+        if let Some(lease) = self.lease.clone() {
             self.backend.release(lease).await;
+            self.lease = None;
         }
     }
 }

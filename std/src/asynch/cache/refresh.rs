@@ -9,7 +9,7 @@ use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Serializer, Ttl};
 
 use super::{AsyncCache, AsyncCacheError, Storing};
 use crate::asynch::backend::AsyncLookup;
-use crate::flight::{Caller, FlightTable, Joiner, Lead, Role, Shared};
+use crate::flight::{Caller, Joiner, Lead, Role, Shared};
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
 where
@@ -195,17 +195,17 @@ where
         ttl: Ttl,
         now: Instant,
     ) {
+        // Settled first, as a miss is: callers waiting for the refresh get its value
+        // without waiting for the gate or the store.
+        lead.settle_registered(&value);
         let mut storing = Storing::new(&self.backend, ttl);
         {
             // Under the gate, as a miss stores, and waited for within the budget as a
-            // miss waits: callers that joined the refresh must not wait out a `clear`
-            // walking a large keyspace. Past the budget the value is not stored.
+            // miss waits. Past the budget (a `clear` walking a large keyspace) the value
+            // is not stored.
             let gate = self.gate_within(&mut storing).await;
             let ours = gate.is_some() && self.flights().is_current(&lead.key, &lead.flight);
             if ours {
-                // Settled first, as a miss is: callers waiting for the refresh get its
-                // value without waiting for the store.
-                lead.settle_registered(&value);
                 let key = lead.key.clone();
                 let stored = self.store(key, storing, now, |c| c.encode(&value)).await;
                 if stored.is_err() {
@@ -213,12 +213,7 @@ where
                 }
             }
         }
-        if lead.is_settled() {
-            lead.withdraw();
-        } else {
-            FlightTable::withdraw(self, &lead.key, &lead.flight);
-            lead.settle(&value);
-        }
+        lead.withdraw();
     }
 }
 
