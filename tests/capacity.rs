@@ -191,3 +191,49 @@ fn run_ready(future: impl std::future::Future<Output = ()>) {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     assert!(future.as_mut().poll(&mut cx).is_ready());
 }
+
+/// A computation slower than its TTL gives a value that would expire on arrival: it is
+/// not stored, so it takes no live entry's place in a full cache.
+#[test]
+fn a_value_expired_on_arrival_evicts_nothing() {
+    let clock = jwm_cache::ManualClock::new();
+    let cache: SyncCache<u64, u64, _, _, _> = SyncCacheBuilder::new()
+        .capacity(1)
+        .clock(clock.clone())
+        .build();
+    let hour = std::time::Duration::from_secs(3_600);
+    cache.insert_with_ttl(1, 1, hour).unwrap();
+    let second = std::time::Duration::from_secs(1);
+    let slow = || {
+        clock.advance(2 * second);
+        Ok::<_, ()>(2)
+    };
+    assert_eq!(cache.try_get_or_insert_with_ttl(2, second, slow), Ok(2));
+    assert_eq!(cache.info().evictions, 0);
+    assert_eq!(cache.get(&1).unwrap(), Some(1), "the live entry stays");
+}
+
+/// The same for the async cache.
+#[tokio::test]
+async fn an_async_value_expired_on_arrival_evicts_nothing() {
+    let clock = jwm_cache::ManualClock::new();
+    let cache = AsyncCacheBuilder::new()
+        .capacity(1)
+        .clock(clock.clone())
+        .build::<u64, u64>();
+    let hour = std::time::Duration::from_secs(3_600);
+    cache.insert_with_ttl(1, 1, hour).await.unwrap();
+    let second = std::time::Duration::from_secs(1);
+    let slow = || async {
+        clock.advance(2 * second);
+        Ok::<_, ()>(2)
+    };
+    let computed = cache.try_get_or_insert_with_ttl(2, second, slow).await;
+    assert_eq!(computed, Ok(2));
+    assert_eq!(cache.info().await.evictions, 0);
+    assert_eq!(
+        cache.get(&1).await.unwrap(),
+        Some(1),
+        "the live entry stays"
+    );
+}

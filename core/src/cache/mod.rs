@@ -199,7 +199,9 @@ where
     /// Never fails: if the lookup or the store fails (a dead backend, corrupt bytes), the
     /// failure is counted in [`CacheInfo::errors`] and `f`'s value is still returned. The
     /// deadline counts from the lookup, so a value is never served more than one TTL
-    /// after its computation began.
+    /// after its computation began. The clock is read once per call: a computation
+    /// slower than the TTL stores a value already expired, which the thread-safe caches,
+    /// reading the clock again after a miss, do not store.
     ///
     /// ```
     /// use jwm_cache_core::{Cache, ManualClock};
@@ -367,6 +369,12 @@ impl<K, V, B, S, C> Cache<K, V, B, S, C> {
     /// The TTL of entries inserted without one.
     pub fn ttl(&self) -> Ttl {
         self.policy.ttl()
+    }
+
+    /// See [`Policy::expired_on_arrival`]: for a shell that stores a computed value.
+    #[doc(hidden)]
+    pub fn expired_on_arrival(&self, ttl: Ttl, looked_up: Instant, now: Instant) -> bool {
+        self.policy.expired_on_arrival(ttl, looked_up, now)
     }
 
     /// The namespace of this cache's entries.

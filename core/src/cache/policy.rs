@@ -90,6 +90,14 @@ impl<S> Policy<S> {
         &self.freshening
     }
 
+    /// Whether a value computed for a lookup at `looked_up`, stored with `ttl`, would
+    /// already be gone at `now`, its stale window included: a computation slower than
+    /// that. Stored, it would take the place of a live entry in a full store, for
+    /// nothing. A zero TTL is not: its store removes the key.
+    pub fn expired_on_arrival(&self, ttl: Ttl, looked_up: Instant, now: Instant) -> bool {
+        !ttl.is_zero() && self.freshening.kept_until(ttl, looked_up).is_expired(now)
+    }
+
     /// The policy that `options` describe, and their clock, for a shell that drives its
     /// backend itself. The shell reads what else it needs (capacity, shards,
     /// single-flight) from the options first.

@@ -258,10 +258,12 @@ where
                 return self.or_stale(Err(e), stale, &key);
             }
         };
+        // A computation slower than the TTL: its value, stored, would expire at once.
+        let arrived = self.clock.now();
         let Some(lead) = lead else {
             let mut shard = self.lock(&key);
             let ours = alone.is_none_or(|alone| alone.end(&mut shard.flights));
-            if ours {
+            if ours && !shard.cache.expired_on_arrival(ttl, now, arrived) {
                 let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
             drop(shard);
@@ -274,7 +276,9 @@ where
             let mut shard = self.lock(&key);
             // A `clear` or `remove` during the computation withdrew the flight: the
             // value is still this call's (and its waiters') result, not the cache's.
-            if shard.flights.withdraw(&lead.key, &lead.flight) {
+            if shard.flights.withdraw(&lead.key, &lead.flight)
+                && !shard.cache.expired_on_arrival(ttl, now, arrived)
+            {
                 let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
         }

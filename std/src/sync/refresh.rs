@@ -168,9 +168,12 @@ where
             let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
             match computed {
                 Ok(Ok(value)) => {
+                    let arrived = cache.clock.now();
                     let mut shard = cache.lock(&lead.key);
                     // Withdrawn by a `clear`, `remove` or `insert`: not ours to store.
-                    if shard.flights.withdraw(&lead.key, &lead.flight) {
+                    if shard.flights.withdraw(&lead.key, &lead.flight)
+                        && !shard.cache.expired_on_arrival(ttl, now, arrived)
+                    {
                         let key = lead.key.clone();
                         let stored = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
                         if stored.is_err() {

@@ -232,7 +232,12 @@ where
                     (None, Some(alone)) => self.flights().solo_may_store(&key, &alone.ticket),
                     (None, None) => true,
                 };
-            if ours {
+            // A computation slower than the TTL: its value, stored, would expire at once.
+            let expired = || {
+                self.policy
+                    .expired_on_arrival(storing.ttl, now, self.clock.now())
+            };
+            if ours && !expired() {
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
         }

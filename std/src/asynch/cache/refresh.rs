@@ -205,7 +205,7 @@ where
             // is not stored.
             let gate = self.gate_within(&mut storing).await;
             let ours = gate.is_some() && self.flights().is_current(&lead.key, &lead.flight);
-            if ours {
+            if ours && !self.policy.expired_on_arrival(ttl, now, self.clock.now()) {
                 let key = lead.key.clone();
                 let stored = self.store(key, storing, now, |c| c.encode(&value)).await;
                 if stored.is_err() {
