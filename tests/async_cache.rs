@@ -135,33 +135,28 @@ async fn a_miss_returns_within_the_call_budget_while_a_clear_runs() {
     assert_eq!(cache.get(&7).await.unwrap(), None);
 }
 
-/// A lease claim that the backend never answered (it timed out) is charged to the
-/// call's budget, so the store after the computation is not given as long again: the
-/// call takes about one timeout, not two. Real time: the budget is wall-clock time.
+/// A claim that waited out another process's lease, longer than the call's budget, and
+/// granted nothing is not charged to that budget: the value computed after it is still
+/// stored. Real time: the budget is wall-clock time.
 #[tokio::test]
-async fn an_unanswered_lease_claim_leaves_the_store_no_budget() {
-    let budget = Duration::from_millis(400);
-    let backend = SlowBackend::<u32, String>::with_write_latency(
-        Duration::from_millis(1),
-        Duration::from_secs(10),
-    )
-    .with_call_budget(budget)
-    .with_unanswered_claims(budget);
+async fn a_long_wait_for_a_lease_leaves_the_store_its_budget() {
+    let budget = Duration::from_millis(300);
+    let backend = SlowBackend::<u32, String>::new(Duration::from_millis(1))
+        .with_call_budget(budget)
+        .with_slow_claims(budget * 2);
     let cache = AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend);
-    let began = std::time::Instant::now();
     let value = cache
         .get_or_insert_with(7, || async { "seven".to_string() })
         .await;
-    let took = began.elapsed();
     assert_eq!(value, "seven");
-    // The claim's 400 ms; before, the store's 400 ms more.
-    assert!(took < budget.mul_f64(1.5), "{took:?}");
-    assert_eq!(cache.counters().errors, 1, "the store failed, unsent");
+    assert_eq!(cache.get(&7).await.unwrap().as_deref(), Some("seven"));
+    assert_eq!(cache.counters().errors, 0);
 }
 
-/// A caller that joined a refresh gets its value within the call's budget while a
-/// `clear` holds the write gate: the refresh waits for the gate only that long, and
-/// settles its callers whether or not it stores. Real time, on a multi-thread runtime,
+/// A caller that joined a refresh gets its value at once while a `clear` holds the
+/// write gate: the refresh settles its callers before it waits for the gate (which it
+/// waits for only within the budget; the clear detached its flight, so no caller sees
+/// that wait). Real time, on a multi-thread runtime,
 /// where callers wait for a refresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_of_a_refresh_do_not_wait_out_a_clear() {

@@ -46,9 +46,9 @@ pub(crate) struct SlowBackend<K, E> {
     down: AtomicBool,
     /// With `Some`, every claim is granted a lease, whose release takes this long.
     release_latency: Option<Duration>,
-    /// With `Some`, every claim waits this long and grants nothing, as one whose server
-    /// does not answer.
-    unanswered_claims: Option<Duration>,
+    /// With `Some`, every claim waits this long and grants nothing, as one that waited
+    /// out another process's lease.
+    slow_claims: Option<Duration>,
     /// Leases given back.
     pub(crate) released: AtomicUsize,
     /// Leases handed to `release_in_background`.
@@ -86,7 +86,7 @@ impl<K, E> SlowBackend<K, E> {
             budget: None,
             down: AtomicBool::new(false),
             release_latency: None,
-            unanswered_claims: None,
+            slow_claims: None,
             released: AtomicUsize::new(0),
             released_in_background: AtomicUsize::new(0),
             ops: AtomicUsize::new(0),
@@ -108,10 +108,10 @@ impl<K, E> SlowBackend<K, E> {
         self
     }
 
-    /// Every claim waits `latency` and grants no lease, as one whose server does not
-    /// answer.
-    pub(crate) fn with_unanswered_claims(mut self, latency: Duration) -> Self {
-        self.unanswered_claims = Some(latency);
+    /// Every claim waits `latency` and grants no lease, as one that waited out another
+    /// process's lease.
+    pub(crate) fn with_slow_claims(mut self, latency: Duration) -> Self {
+        self.slow_claims = Some(latency);
         self
     }
 
@@ -191,9 +191,9 @@ where
         let lease = self
             .release_latency
             .map(|_| Lease::new("lease".into(), "token".into()));
-        let unanswered = self.unanswered_claims;
+        let slow = self.slow_claims;
         async move {
-            match unanswered {
+            match slow {
                 Some(latency) => {
                     tokio::time::sleep(latency).await;
                     Claim::Compute(None)

@@ -79,16 +79,12 @@ impl Storing {
         }
     }
 
-    /// A wait begins (a lookup, or for the write gate): it will be charged to the budget.
+    /// A wait begins (a lookup, or for the write gate; not a lease claim, which may wait
+    /// for another process): it will be charged to the budget.
     pub(crate) fn wait_begins(&mut self) {
         if self.left.is_some() {
             self.wait_began = Some(std::time::Instant::now());
         }
-    }
-
-    /// The wait ended, and is not charged: it was for another's work, not the backend.
-    pub(crate) fn wait_not_charged(&mut self) {
-        self.wait_began = None;
     }
 
     /// What is left for the store: `None` on an unbounded backend.
@@ -169,16 +165,9 @@ where
         if let Some(leading) = &lead
             && !storing.spent()
         {
-            storing.wait_begins();
-            let claimed = self.backend.claim(&key, now).await;
-            // A claim that granted no lease may have waited on a backend that did not
-            // answer: charged, so that the store does not wait as long again. A lease,
-            // or a value handed over, was waited for, as a flight's waiter waits.
-            match &claimed {
-                Claim::Compute(None) => storing.wait_ended(),
-                _ => storing.wait_not_charged(),
-            }
-            match claimed {
+            // Not charged to the budget: a claim may wait for another process's lease,
+            // as a flight's waiter waits, and then compute and store.
+            match self.backend.claim(&key, now).await {
                 Claim::Compute(granted) => lease.lease = granted,
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
@@ -226,18 +215,20 @@ where
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.
             let gate = self.gate_within(&mut storing).await;
+            // A computation slower than the TTL: its value, stored, would expire at once.
+            // Asked first, so that such a value withdraws no refresh (`solo_may_store`).
+            let expired = || {
+                self.policy
+                    .expired_on_arrival(storing.ttl, now, self.clock.now())
+            };
             let ours = gate.is_some()
+                && !expired()
                 && match (&lead, &alone) {
                     (Some(lead), _) => self.flights().is_current(&lead.key, &lead.flight),
                     (None, Some(alone)) => self.flights().solo_may_store(&key, &alone.ticket),
                     (None, None) => true,
                 };
-            // A computation slower than the TTL: its value, stored, would expire at once.
-            let expired = || {
-                self.policy
-                    .expired_on_arrival(storing.ttl, now, self.clock.now())
-            };
-            if ours && !expired() {
+            if ours {
                 stored = self.store(key, storing, now, |c| c.encode(&value)).await;
             }
         }
