@@ -37,10 +37,10 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
-/// At most how many times a release that met the backend's pause tries again: a bound
-/// for where tokio's clock is paused (`test-util`) and its sleeps end at once. In real
-/// time each try waits for a pause to end, or a probe's step (see `Link::pause_left`).
-const RELEASE_TRIES: usize = 4_096;
+/// At most how many times a release that met the backend's pause tries again without
+/// the time it waited for passing: where tokio's clock is paused (`test-util`), its
+/// sleeps end at once. Tries in real time do not count.
+const RELEASE_SPINS: usize = 4_096;
 
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
 /// pattern (which ends in exactly the digest), so `clear` and `len` never see it:
@@ -208,15 +208,20 @@ pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
 }
 
 /// The pause runs on the std clock: under tokio's paused clock (`test-util`) the
-/// sleeps end at once, and the tries come back to back, [`RELEASE_TRIES`] at most.
+/// sleeps end at once, and the tries come back to back, [`RELEASE_SPINS`] at most.
 async fn release_after_pauses(link: &Weak<Link>, lease: &Lease) {
-    for _ in 0..RELEASE_TRIES {
+    let mut spins = 0;
+    while spins < RELEASE_SPINS {
         // Not held while asleep: a backend dropped meanwhile ends the task.
         let Some(left) = link.upgrade().map(|link| link.pause_left()) else {
             return;
         };
+        let asleep = std::time::Instant::now();
         if let Some(left) = left {
             tokio::time::sleep(left).await;
+        }
+        if left.is_none_or(|left| asleep.elapsed() < left / 2) {
+            spins += 1;
         }
         let Some(link) = link.upgrade() else {
             return;
