@@ -95,21 +95,21 @@ impl CacheInfo {
 impl core::ops::Add for CacheInfo {
     type Output = CacheInfo;
 
-    /// The report of two caches together, such as two shards.
+    /// The report of two caches together, such as two shards; each count saturates.
     fn add(self, other: CacheInfo) -> CacheInfo {
         CacheInfo {
-            hits: self.hits + other.hits,
-            misses: self.misses + other.misses,
-            coalesced: self.coalesced + other.coalesced,
-            current_size: self.current_size + other.current_size,
-            evictions: self.evictions + other.evictions,
-            expirations: self.expirations + other.expirations,
-            errors: self.errors + other.errors,
-            codec_errors: self.codec_errors + other.codec_errors,
-            refreshes: self.refreshes + other.refreshes,
-            refresh_failures: self.refresh_failures + other.refresh_failures,
-            stale_served: self.stale_served + other.stale_served,
-            near_hits: self.near_hits + other.near_hits,
+            hits: self.hits.saturating_add(other.hits),
+            misses: self.misses.saturating_add(other.misses),
+            coalesced: self.coalesced.saturating_add(other.coalesced),
+            current_size: self.current_size.saturating_add(other.current_size),
+            evictions: self.evictions.saturating_add(other.evictions),
+            expirations: self.expirations.saturating_add(other.expirations),
+            errors: self.errors.saturating_add(other.errors),
+            codec_errors: self.codec_errors.saturating_add(other.codec_errors),
+            refreshes: self.refreshes.saturating_add(other.refreshes),
+            refresh_failures: self.refresh_failures.saturating_add(other.refresh_failures),
+            stale_served: self.stale_served.saturating_add(other.stale_served),
+            near_hits: self.near_hits.saturating_add(other.near_hits),
             lifetime: self.lifetime + other.lifetime,
         }
     }

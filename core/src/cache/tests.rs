@@ -353,4 +353,15 @@ fn summed_counts_saturate() {
     assert_eq!((lifetime.hits, lifetime.misses), (u64::MAX, 2));
     assert_eq!(lifetime.calls(), u64::MAX);
     assert!(lifetime.hit_ratio() <= 1.0);
+    let shard = CacheInfo {
+        evictions: u64::MAX,
+        current_size: usize::MAX,
+        lifetime,
+        ..CacheInfo::default()
+    };
+    let whole = shard + shard;
+    assert_eq!(
+        (whole.evictions, whole.current_size),
+        (u64::MAX, usize::MAX)
+    );
 }
