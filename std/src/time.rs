@@ -1,6 +1,7 @@
 //! Clocks: what a cache reads to tell when an entry expires.
 //!
-//! A cache reads its clock once per operation. [`SystemClock`] is the default.
+//! A cache reads its clock once per operation (the thread-safe ones once more after a
+//! miss's computation). [`SystemClock`] is the default.
 //! [`CoarseClock`] makes a read one atomic load, with entry lifetimes exact to about a
 //! millisecond; `#[ttl_cache]` picks it for TTLs of a second or more. [`ManualClock`]
 //! moves only when a test moves it, and [`ScopedClock`] is the system clock except on a

@@ -29,7 +29,9 @@ use crate::shards;
 /// Keys are spread over shards, each a `Mutex` around one core [`Cache`], the same
 /// engine as the single-threaded cache (never a copy of it). Counters live in the
 /// shards, under their locks, so they stay exact under contention; [`info`] sums them.
-/// The clock is read once per call, before any lock is taken.
+/// The clock is read once per call, before any lock is taken, and once more after a
+/// miss's computation: a value computed slower than its TTL (and stale window) would
+/// expire on arrival, and is returned but not stored.
 ///
 /// [`get_or_insert_with`](SyncCache::get_or_insert_with) is **single-flight** by
 /// default: when several threads miss on the same key at once, the function runs once

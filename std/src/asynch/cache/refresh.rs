@@ -275,7 +275,10 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
 }
 
 /// The end of a refresh, however it comes (a value, an error, a panic, a task never
-/// run): clears its mark in the hint, and counts it as failed unless it stored.
+/// run): clears its mark in the hint, and counts it as failed unless it computed a
+/// value. A store that failed counts as a failure of its own; one skipped (a write
+/// withdrew the refresh, the value expired on arrival, or a `clear` held the gate past
+/// the budget) counts as none.
 pub(crate) struct RefreshEnding<K, V, B, S, C> {
     cache: Arc<AsyncCache<K, V, B, S, C>>,
     mark: u64,
@@ -291,7 +294,7 @@ impl<K, V, B, S, C> RefreshEnding<K, V, B, S, C> {
         }
     }
 
-    /// The refresh stored its value.
+    /// The refresh computed its value.
     pub(crate) fn succeeded(&mut self) {
         self.stored = true;
     }
