@@ -179,7 +179,13 @@ fn functions_sharing_an_identifier_keep_their_own_ttls() {
     assert_eq!(long.cache_parameters().ttl, jwm_cache::Ttl::from_secs(3600));
 }
 
+/// The panic hook is the process's: tests that swap it take turns.
+static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn panic_message(run: impl FnOnce() + panic::UnwindSafe) -> String {
+    let _turn = HOOK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let hook = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
     let caught = panic::catch_unwind(run);

@@ -350,7 +350,8 @@ async fn failing_at_once_on_a_bad_url_still_yields_to_other_tasks() {
     }
 }
 
-/// Polls `future` on this thread, outside any runtime, until it is ready.
+/// Polls `future` on this thread, outside any runtime, until it is ready; fails the
+/// test after 10 s.
 fn block_on_without_runtime<F: std::future::Future>(future: F) -> F::Output {
     struct Unpark(std::thread::Thread);
     impl std::task::Wake for Unpark {
@@ -361,10 +362,15 @@ fn block_on_without_runtime<F: std::future::Future>(future: F) -> F::Output {
     let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut context = std::task::Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
+    let began = Instant::now();
     loop {
         if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
             return output;
         }
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "still pending after 10 s"
+        );
         std::thread::park_timeout(Duration::from_millis(10));
     }
 }

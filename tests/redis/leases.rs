@@ -90,7 +90,7 @@ async fn a_claim_run_after_a_long_freeze_is_given_back() {
     // The claim, then its release; within a pause and a lost probe's life of the thaw.
     loop {
         let (ran, held) = (evals(&mut raw), leases(&mut raw));
-        if ran == Some(2) && held.is_empty() {
+        if ran >= Some(2) && held.is_empty() {
             break;
         }
         assert!(
