@@ -148,6 +148,32 @@ fn a_refresh_never_stores_after_a_clear() {
     assert_eq!(memo.cache_info().lifetime.refreshes, 1);
 }
 
+/// A refresh slower than the TTL gives a value that would expire on arrival: it is not
+/// stored (its TTL counts from the refresh's start), so nothing keeps it.
+#[test]
+fn a_refresh_slower_than_its_ttl_stores_nothing() {
+    let clock = ManualClock::new();
+    let computed: Arc<Mutex<Option<Weak<u32>>>> = Arc::default();
+    let (ticking, kept) = (clock.clone(), Arc::clone(&computed));
+    let memo = Memoized::builder(move |n: u32| {
+        ticking.advance(20 * SECOND);
+        let value = Arc::new(n * 10);
+        *kept.lock().unwrap() = Some(Arc::downgrade(&value));
+        value
+    })
+    .ttl(10 * SECOND)
+    .refresh_after(SECOND)
+    .clock(clock.clone())
+    .build();
+    memo.cache_set(2, Arc::new(2)).unwrap();
+    clock.advance(2 * SECOND);
+    assert_eq!(*memo.call(2), 2, "a hit past refresh_after");
+    eventually("the refresh's value is dropped", || {
+        let weak = computed.lock().unwrap().clone();
+        weak.is_some_and(|weak| weak.strong_count() == 0)
+    });
+}
+
 #[test]
 fn without_refresh_after_a_hit_never_recomputes() {
     let clock = ManualClock::new();

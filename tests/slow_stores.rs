@@ -97,3 +97,31 @@ async fn callers_during_a_refresh_store_get_the_value_at_once() {
     );
     assert_eq!(runs.load(SeqCst), 2);
 }
+
+/// A refresh slower than the TTL gives a value that would expire on arrival: it is not
+/// stored (the new value's TTL counts from the refresh's start).
+#[tokio::test(start_paused = true)]
+async fn a_refresh_slower_than_its_ttl_stores_nothing() {
+    let clock = jwm_cache::ManualClock::new();
+    let backend = common::SlowBackend::<u32, u32>::new(Duration::from_millis(1));
+    let (ticking, runs) = (clock.clone(), Arc::new(AtomicUsize::new(0)));
+    let counted = Arc::clone(&runs);
+    let memo = AsyncMemoized::builder(move |n: u32| {
+        let run = counted.fetch_add(1, SeqCst) as u32;
+        if run > 0 {
+            ticking.advance(Duration::from_secs(100));
+        }
+        async move { n * 10 + run }
+    })
+    .ttl(Duration::from_secs(60))
+    .refresh_after(Duration::from_secs(45))
+    .clock(clock.clone())
+    .build_with_backend(backend);
+    assert_eq!(memo.call(1).await, 10);
+    clock.advance(Duration::from_secs(50));
+    assert_eq!(memo.call(1).await, 10, "due: the old value, and a refresh");
+    // Long enough, on the paused clock, for the refresh to run and store.
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(runs.load(SeqCst), 2, "the refresh ran");
+    assert_eq!(memo.cache().backend().sets_started.load(SeqCst), 1);
+}
