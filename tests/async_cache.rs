@@ -135,6 +135,29 @@ async fn a_miss_returns_within_the_call_budget_while_a_clear_runs() {
     assert_eq!(cache.get(&7).await.unwrap(), None);
 }
 
+/// A claim that failed (its server did not answer) is charged to the call's budget,
+/// so the store after the computation is not given as long again: the call takes about
+/// one timeout, not two. Real time: the budget is wall-clock time.
+#[tokio::test]
+async fn a_failed_lease_claim_leaves_the_store_no_budget() {
+    let budget = Duration::from_millis(400);
+    let backend = SlowBackend::<u32, String>::with_write_latency(
+        Duration::from_millis(1),
+        Duration::from_secs(10),
+    )
+    .with_call_budget(budget)
+    .with_failing_claims(budget);
+    let cache = AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend);
+    let began = std::time::Instant::now();
+    let value = cache
+        .get_or_insert_with(7, || async { "seven".to_string() })
+        .await;
+    let took = began.elapsed();
+    assert_eq!(value, "seven");
+    // The claim's 400 ms; before, the store's 400 ms more.
+    assert!(took < budget.mul_f64(1.5), "{took:?}");
+}
+
 /// A claim that waited out another process's lease, longer than the call's budget, and
 /// granted nothing is not charged to that budget: the value computed after it is still
 /// stored. Real time: the budget is wall-clock time.

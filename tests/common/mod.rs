@@ -49,6 +49,9 @@ pub(crate) struct SlowBackend<K, E> {
     /// With `Some`, every claim waits this long and grants nothing, as one that waited
     /// out another process's lease.
     slow_claims: Option<Duration>,
+    /// With `Some`, every claim waits this long and fails, as one whose server does not
+    /// answer.
+    failing_claims: Option<Duration>,
     /// Leases given back.
     pub(crate) released: AtomicUsize,
     /// Leases handed to `release_in_background`.
@@ -87,6 +90,7 @@ impl<K, E> SlowBackend<K, E> {
             down: AtomicBool::new(false),
             release_latency: None,
             slow_claims: None,
+            failing_claims: None,
             released: AtomicUsize::new(0),
             released_in_background: AtomicUsize::new(0),
             ops: AtomicUsize::new(0),
@@ -112,6 +116,12 @@ impl<K, E> SlowBackend<K, E> {
     /// process's lease.
     pub(crate) fn with_slow_claims(mut self, latency: Duration) -> Self {
         self.slow_claims = Some(latency);
+        self
+    }
+
+    /// Every claim waits `latency` and fails, as one whose server does not answer.
+    pub(crate) fn with_failing_claims(mut self, latency: Duration) -> Self {
+        self.failing_claims = Some(latency);
         self
     }
 
@@ -191,8 +201,12 @@ where
         let lease = self
             .release_latency
             .map(|_| Lease::new("lease".into(), "token".into()));
-        let slow = self.slow_claims;
+        let (slow, failing) = (self.slow_claims, self.failing_claims);
         async move {
+            if let Some(latency) = failing {
+                tokio::time::sleep(latency).await;
+                return Claim::Failed;
+            }
             match slow {
                 Some(latency) => {
                     tokio::time::sleep(latency).await;

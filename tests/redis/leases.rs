@@ -76,7 +76,7 @@ async fn a_claim_run_after_a_long_freeze_is_given_back() {
     assert!(AsyncBackend::len(&backend, now).await.is_ok());
     server.freeze();
     let claimed = backend.claim(&9, now).await;
-    assert!(matches!(claimed, Claim::Compute(None)), "{claimed:?}");
+    assert!(matches!(claimed, Claim::Failed), "{claimed:?}");
     // The fault: the server stays frozen for 1.5 s.
     let frozen = Instant::now();
     while frozen.elapsed() < Duration::from_millis(1_500) {
@@ -177,7 +177,9 @@ async fn a_wait_for_a_lease_ends_in_time_when_its_last_look_is_slow() {
         if !in_time {
             continue;
         }
-        assert!(matches!(claimed, Claim::Compute(None)), "{claimed:?}");
+        // Its wait ran out, or its last look did.
+        let computes = matches!(claimed, Claim::Compute(None) | Claim::Failed);
+        assert!(computes, "{claimed:?}");
         assert!(
             waited < lease + timeout + Duration::from_millis(100),
             "waited {waited:?} for a lease of {lease:?} with a timeout of {timeout:?}"
@@ -276,7 +278,7 @@ async fn a_failed_take_over_computes_at_once() {
     let began = Instant::now();
     let claimed = backend.claim(&3, jwm_cache::time::Instant::ZERO).await;
     let waited = began.elapsed();
-    assert!(matches!(claimed, Claim::Compute(None)), "{claimed:?}");
+    assert!(matches!(claimed, Claim::Failed), "{claimed:?}");
     assert!(
         waited < Duration::from_millis(1_500),
         "waited {waited:?} after the take-over failed, with a lease of {lease:?}"

@@ -13,8 +13,12 @@ pub enum Claim<E> {
     /// Compute. With `Some`, this process holds the key's lease and gives it back
     /// ([`release`](crate::asynch::AsyncBackend::release)) once the value is stored or
     /// the computation failed; with `None`, it computes without one (the backend leases
-    /// nothing, could not be reached, or the wait ran out).
+    /// nothing, was paused, or the wait for another process's lease ran out).
     Compute(Option<Lease>),
+    /// Compute, without a lease: the claim failed (a timeout, a failed connection, an
+    /// error reply). The time it took is charged to the call's budget, so that the store
+    /// after the computation does not wait on a server in trouble as long again.
+    Failed,
     /// Another process stored the value while this one waited for the lease.
     Found(E),
 }

@@ -345,6 +345,7 @@ where
                 None => Claim::Compute(None),
             },
             Claim::Compute(held) => Claim::Compute(held),
+            Claim::Failed => Claim::Failed,
         }
     }
 

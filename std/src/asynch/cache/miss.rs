@@ -79,12 +79,17 @@ impl Storing {
         }
     }
 
-    /// A wait begins (a lookup, or for the write gate; not a lease claim, which may wait
-    /// for another process): it will be charged to the budget.
+    /// A wait begins (a lookup, a lease claim, or for the write gate): it will be
+    /// charged to the budget when it ends, unless it was not the backend's.
     pub(crate) fn wait_begins(&mut self) {
         if self.left.is_some() {
             self.wait_began = Some(std::time::Instant::now());
         }
+    }
+
+    /// The wait ended, and is not charged: it was for another's work, not the backend.
+    pub(crate) fn wait_not_charged(&mut self) {
+        self.wait_began = None;
     }
 
     /// What is left for the store: `None` on an unbounded backend.
@@ -165,10 +170,18 @@ where
         if let Some(leading) = &lead
             && !storing.spent()
         {
-            // Not charged to the budget: a claim may wait for another process's lease,
-            // as a flight's waiter waits, and then compute and store.
-            match self.backend.claim(&key, now).await {
+            // Charged to the budget only if the claim failed: a claim may wait
+            // for another process's lease, as a flight's waiter waits, and then compute
+            // and store as usual.
+            storing.wait_begins();
+            let claimed = self.backend.claim(&key, now).await;
+            match claimed {
+                Claim::Failed => storing.wait_ended(),
+                _ => storing.wait_not_charged(),
+            }
+            match claimed {
                 Claim::Compute(granted) => lease.lease = granted,
+                Claim::Failed => {}
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
                     self.counts.add(Counts::outcome(&found));

@@ -118,7 +118,7 @@ async fn look_until(
                 return Claim::Compute(None);
             }
             // Unreachable: each process computes on its own.
-            Err(_) => return Claim::Compute(None),
+            Err(_) => return Claim::Failed,
         };
         match looked {
             Looked::Leased => return Claim::Compute(unclaimed.hand_over()),
@@ -141,7 +141,7 @@ async fn look_until(
                 // As for a look: the server may have granted the lease to a take-over
                 // whose answer was lost, and polling again would only find this
                 // process's own lease until it ran out. `unclaimed` gives it back.
-                Err(_) => return Claim::Compute(None),
+                Err(_) => return Claim::Failed,
             },
             Looked::Busy => {}
             Looked::Unreadable => return Claim::Compute(None),

@@ -63,6 +63,7 @@ where
                 Err(_) => Claim::Compute(None),
             },
             Claim::Compute(lease) => Claim::Compute(lease),
+            Claim::Failed => Claim::Failed,
         }
     }
 
