@@ -115,18 +115,34 @@ fn a_failing_or_panicking_refresh_keeps_the_old_value_until_its_ttl() {
     assert_eq!(memo.cache().get(&7).unwrap(), None, "gone at its TTL");
 }
 
+/// The last value a computation made, held weakly: once nothing else holds it, the
+/// cache did not keep it.
+#[derive(Clone, Default)]
+struct LastValue(Arc<Mutex<Option<Weak<u32>>>>);
+
+impl LastValue {
+    fn made(&self, value: u32) -> Arc<u32> {
+        let value = Arc::new(value);
+        *self.0.lock().unwrap() = Some(Arc::downgrade(&value));
+        value
+    }
+
+    fn dropped(&self) -> bool {
+        let weak = self.0.lock().unwrap().clone();
+        weak.is_some_and(|weak| weak.strong_count() == 0)
+    }
+}
+
 #[test]
 fn a_refresh_never_stores_after_a_clear() {
     let clock = ManualClock::new();
     let (runs, gate) = (Arc::new(AtomicUsize::new(0)), Gate::default());
-    let computed: Arc<Mutex<Option<Weak<u32>>>> = Arc::default();
-    let (counted, shut, kept) = (Arc::clone(&runs), gate.clone(), Arc::clone(&computed));
+    let last = LastValue::default();
+    let (counted, shut, kept) = (Arc::clone(&runs), gate.clone(), last.clone());
     let memo = Memoized::builder(move |n: u32| {
         counted.fetch_add(1, SeqCst);
         shut.pass();
-        let value = Arc::new(n * 10);
-        *kept.lock().unwrap() = Some(Arc::downgrade(&value));
-        value
+        kept.made(n * 10)
     })
     .ttl(10 * SECOND)
     .refresh_after(SECOND)
@@ -140,10 +156,7 @@ fn a_refresh_never_stores_after_a_clear() {
     memo.cache_clear();
     drop(closed);
     // Once its job ends, nothing holds the refresh's value: the cache did not keep it.
-    eventually("the refresh's value is dropped", || {
-        let weak = computed.lock().unwrap().clone();
-        weak.is_some_and(|weak| weak.strong_count() == 0)
-    });
+    eventually("the refresh's value is dropped", || last.dropped());
     assert_eq!(memo.cache().get(&2).unwrap(), None);
     assert_eq!(memo.cache_info().lifetime.refreshes, 1);
 }
@@ -153,13 +166,11 @@ fn a_refresh_never_stores_after_a_clear() {
 #[test]
 fn a_refresh_slower_than_its_ttl_stores_nothing() {
     let clock = ManualClock::new();
-    let computed: Arc<Mutex<Option<Weak<u32>>>> = Arc::default();
-    let (ticking, kept) = (clock.clone(), Arc::clone(&computed));
+    let last = LastValue::default();
+    let (ticking, kept) = (clock.clone(), last.clone());
     let memo = Memoized::builder(move |n: u32| {
         ticking.advance(20 * SECOND);
-        let value = Arc::new(n * 10);
-        *kept.lock().unwrap() = Some(Arc::downgrade(&value));
-        value
+        kept.made(n * 10)
     })
     .ttl(10 * SECOND)
     .refresh_after(SECOND)
@@ -168,10 +179,7 @@ fn a_refresh_slower_than_its_ttl_stores_nothing() {
     memo.cache_set(2, Arc::new(2)).unwrap();
     clock.advance(2 * SECOND);
     assert_eq!(*memo.call(2), 2, "a hit past refresh_after");
-    eventually("the refresh's value is dropped", || {
-        let weak = computed.lock().unwrap().clone();
-        weak.is_some_and(|weak| weak.strong_count() == 0)
-    });
+    eventually("the refresh's value is dropped", || last.dropped());
 }
 
 #[test]
