@@ -262,7 +262,7 @@ impl Link {
     }
 
     /// Tries the server with a `PING` on a connection of its own, in a task on the
-    /// process-wide [`Bridge`](crate::Bridge)'s runtime (a caller's runtime may end, or
+    /// process-wide [`Bridge`](crate::asynch::Bridge)'s runtime (a caller's runtime may end, or
     /// stop polling, before it answers), bounded by the timeout for connecting and for
     /// the answer: an answer (an error reply too) ends the pause, a timeout or a failed
     /// connection starts another. No caller waits for it: until it answers, operations
