@@ -176,3 +176,14 @@ fn an_operation_of_a_runtime_gone_before_its_turn_fails_alone() {
         assert_eq!(found, Ok(Some(2)));
     });
 }
+
+#[test]
+fn a_blocking_backend_reports_the_time_to_idle_of_the_store_it_wraps() {
+    let idle = jwm_cache::Ttl::from_secs(5);
+    let store = MemoryBackend::<u32, u32>::new().with_time_to_idle(idle);
+    let offloaded = Offloaded::new(store);
+    assert_eq!(
+        AsyncBackend::<u32, u32>::time_to_idle(&offloaded),
+        Some(idle)
+    );
+}

@@ -112,3 +112,53 @@ async fn concurrent_lookups_share_an_mget_and_each_gets_its_own_value() {
         .unwrap();
     assert!(stats.contains("cmdstat_mget"), "no MGET was sent: {stats}");
 }
+
+/// `Offloaded` passes the cache's identifier and stale window on to the sync backend it
+/// wraps: without them, caches of one server shared one namespace (and, with the same
+/// types, each other's values), and a record kept for a stale window read as fresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_flavour_offloaded_learns_the_identifier_and_the_stale_window() {
+    let server = RedisServer::start();
+    let bridge = Bridge::new().unwrap();
+    let url = server.url(0);
+    let redis = bridge
+        .run(async move { RedisBackend::<u64>::open(&url) })
+        .unwrap()
+        .unwrap();
+    let offloaded =
+        || jwm_cache::backend::Offloaded::new(SyncRedisBackend::new(redis.clone(), bridge.clone()));
+    let (ttl, window) = (Duration::from_secs(60), Duration::from_secs(3_600));
+    let cache_named = |identifier: &str| {
+        AsyncCacheBuilder::new()
+            .identifier(identifier)
+            .ttl(ttl)
+            .stale_if_error(window)
+            .serializer(Stamped::new(Postcard))
+            .build_with_backend::<u64, u64, _>(offloaded())
+    };
+    let (left, right) = (
+        cache_named("offloaded-left"),
+        cache_named("offloaded-right"),
+    );
+    left.insert(1, 10).await.unwrap();
+    right.insert(2, 20).await.unwrap();
+    assert_eq!(left.get(&1).await.unwrap(), Some(10));
+    assert_eq!(right.get(&1).await.unwrap(), None, "another cache's entry");
+    assert_eq!(left.get(&2).await.unwrap(), None, "another cache's entry");
+
+    // The record holds the TTL's deadline; the server keeps it for the window too.
+    let mut raw = server.client(0);
+    let key = names(&server, 0)
+        .into_iter()
+        .find(|name| name.starts_with("jwm-cache:offloaded-left:"))
+        .expect("the left cache's key is named after it");
+    let stored: Vec<u8> = raw.get(&key).unwrap();
+    let (wall, _) = stored.split_first_chunk::<DEADLINE_LEN>().unwrap();
+    let wall = u64::from_le_bytes(*wall);
+    let expires: u64 = redis::cmd("PEXPIRETIME").arg(&key).query(&mut raw).unwrap();
+    let window_ms = u64::try_from(window.as_millis()).unwrap();
+    assert!(
+        expires.abs_diff(wall + window_ms) < 10_000,
+        "the record's deadline {wall} is not the TTL's: the server expires it at {expires}"
+    );
+}

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed};
+use jwm_cache_core::{Backend, Deadline, Entry, Instant, Lookup, Reclaimed, Ttl};
 use tokio::runtime::{self, Handle};
 use tokio::sync::oneshot;
 
@@ -35,6 +35,7 @@ use super::backend::{AsyncBackend, AsyncLookup};
 pub struct Offloaded<B> {
     shared: Arc<Queued<B>>,
     capacity: Option<usize>,
+    time_to_idle: Option<Ttl>,
 }
 
 /// What the callers and the blocking task that runs their operations share.
@@ -101,6 +102,7 @@ impl<B> Offloaded<B> {
     {
         Offloaded {
             capacity: backend.capacity(),
+            time_to_idle: backend.time_to_idle(),
             shared: Arc::new(Queued {
                 reclaimed: Mutex::new(backend.reclaimed()),
                 reclaim_counts: <B as Backend<K, E>>::reclaimed,
@@ -276,8 +278,22 @@ where
         self.run(move |b| b.len(now))
     }
 
+    /// Passed on: a shared backend (Redis) names its namespace after it.
+    fn use_identifier(&mut self, identifier: &str) {
+        Backend::<K, E>::use_identifier(&mut *lock(&self.shared.backend), identifier);
+    }
+
+    /// Passed on: a shared backend (Redis) then stores the TTL's deadline.
+    fn keep_stale_for(&mut self, window: Ttl) {
+        Backend::<K, E>::keep_stale_for(&mut *lock(&self.shared.backend), window);
+    }
+
     fn capacity(&self) -> Option<usize> {
         self.capacity
+    }
+
+    fn time_to_idle(&self) -> Option<Ttl> {
+        self.time_to_idle
     }
 
     /// The backend's counts as of its last completed operation.
