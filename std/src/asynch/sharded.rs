@@ -155,6 +155,20 @@ where
         ready(self.each(|b| b.len(now)).map(|lens| lens.into_iter().sum()))
     }
 
+    /// Passed on to every shard, as [`Offloaded`](crate::asynch::Offloaded) does.
+    fn use_identifier(&mut self, identifier: &str) {
+        self.shards
+            .iter()
+            .for_each(|s| s.lock().use_identifier(identifier));
+    }
+
+    /// Passed on to every shard.
+    fn keep_stale_for(&mut self, window: Ttl) {
+        self.shards
+            .iter()
+            .for_each(|s| s.lock().keep_stale_for(window));
+    }
+
     fn capacity(&self) -> Option<usize> {
         crate::shards::total_capacity(self.shards.iter().map(|s| s.lock().capacity()))
     }
