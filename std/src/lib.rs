@@ -170,6 +170,7 @@ mod controls;
 mod departures;
 pub mod error;
 mod flight;
+mod forks;
 pub mod key;
 mod memoize;
 pub mod memory;

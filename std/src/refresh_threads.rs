@@ -5,11 +5,14 @@
 //! most [`QUEUE`] jobs. A job that finds the queue full is given back, and its refresh
 //! is dropped: the entry then lives out its TTL, and the next hit past `refresh_after`
 //! tries again. A job's panic is caught: it never reaches a caller, nor stops a thread.
+//! A child of `fork`, which has none of the threads, starts its own.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+
+use crate::forks;
 
 /// How many threads refresh sync functions' entries, for the whole process.
 pub(crate) const THREADS: usize = 2;
@@ -19,12 +22,28 @@ pub(crate) const QUEUE: usize = 1024;
 /// A refresh to run.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
-static JOBS: OnceLock<Option<SyncSender<Job>>> = OnceLock::new();
+/// The queue to the threads, if they started, and the process (see [`forks`]) they
+/// started in.
+struct Started {
+    generation: u64,
+    jobs: Option<SyncSender<Job>>,
+}
+
+static STARTED: Mutex<Option<Started>> = Mutex::new(None);
 
 /// Runs `job` on one of the threads; gives it back if the queue is full or no thread
 /// could be started.
 pub(crate) fn submit(job: Job) -> Result<(), Job> {
-    let Some(jobs) = JOBS.get_or_init(start) else {
+    let generation = forks::generation();
+    let mut started = STARTED.lock().unwrap_or_else(PoisonError::into_inner);
+    let here = started.as_ref().is_some_and(|s| s.generation == generation);
+    if !here {
+        let jobs = start();
+        // Started before a fork: the threads are gone here, and the queue's jobs with
+        // them. Not dropped: they belong to a process that no longer runs here.
+        std::mem::forget(started.replace(Started { generation, jobs }));
+    }
+    let Some(jobs) = started.as_ref().and_then(|s| s.jobs.as_ref()) else {
         return Err(job);
     };
     jobs.try_send(job).map_err(|refused| match refused {

@@ -13,6 +13,8 @@ use std::task::{Context, Poll, Waker};
 use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
 use tokio::task::JoinHandle;
 
+use crate::forks;
+
 /// A tokio runtime owned by the bridge, with one worker thread, on which sync callers
 /// run async backends (see [`BlockingCache`](crate::asynch::BlockingCache)).
 ///
@@ -29,7 +31,9 @@ use tokio::task::JoinHandle;
 /// one, with [`run`](Bridge::run).
 ///
 /// Cloning shares the runtime; it shuts down, without blocking, when the last clone
-/// goes.
+/// goes. In a child of `fork`, which has none of the parent's threads, a bridge made
+/// before the fork runs its work on the child's own process-wide bridge
+/// ([`shared`](Bridge::shared)).
 ///
 /// ```
 /// use jwm_cache::Bridge;
@@ -41,16 +45,24 @@ use tokio::task::JoinHandle;
 pub struct Bridge {
     handle: Handle,
     _runtime: Arc<Background>,
+    /// The process it was made in (see [`forks`]).
+    generation: u64,
 }
 
 /// The runtime, shut down in the background on drop: dropping a `Runtime` the usual way
 /// blocks, and panics inside another runtime. (`Option` only so that drop can take it.)
-struct Background(Option<Runtime>);
+struct Background(Option<Runtime>, u64);
 
 impl Drop for Background {
     fn drop(&mut self) {
         if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
+            if self.1 == forks::generation() {
+                runtime.shutdown_background();
+            } else {
+                // A parent's runtime, in a child of `fork`: its threads, and whatever
+                // state they held mid-way, are not here to shut down.
+                std::mem::forget(runtime);
+            }
         }
     }
 }
@@ -88,6 +100,7 @@ impl<E: std::error::Error + 'static> std::error::Error for BridgeError<E> {
 impl Bridge {
     /// Starts a bridge with its own runtime (one worker thread, timers and I/O on).
     pub fn new() -> io::Result<Self> {
+        let generation = forks::generation();
         let runtime = Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("jwm-cache-bridge")
@@ -95,20 +108,30 @@ impl Bridge {
             .build()?;
         Ok(Bridge {
             handle: runtime.handle().clone(),
-            _runtime: Arc::new(Background(Some(runtime))),
+            _runtime: Arc::new(Background(Some(runtime), generation)),
+            generation,
         })
     }
 
-    /// The process-wide bridge, started on first use.
+    /// The process-wide bridge, started on first use (in a child of `fork`, on its
+    /// first use there).
     pub fn shared() -> io::Result<Self> {
         static SHARED: Mutex<Option<Bridge>> = Mutex::new(None);
         let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(bridge) = &*shared {
+        if let Some(bridge) = &*shared
+            && !bridge.made_before_a_fork()
+        {
             return Ok(bridge.clone());
         }
         let bridge = Bridge::new()?;
         *shared = Some(bridge.clone());
         Ok(bridge)
+    }
+
+    /// Whether this process is a child of `fork` and the bridge its parent's, whose
+    /// worker thread is not here.
+    fn made_before_a_fork(&self) -> bool {
+        self.generation != forks::generation()
     }
 
     /// Runs `future` with the bridge's runtime and blocks this thread until it is done.
@@ -121,6 +144,10 @@ impl Bridge {
         &self,
         future: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, BridgeError> {
+        if self.made_before_a_fork() {
+            let here = Bridge::shared().map_err(|_| BridgeError::Stopped)?;
+            return here.run(future);
+        }
         if Handle::try_current().is_err() {
             let polled = panic::catch_unwind(AssertUnwindSafe(|| self.poll_here(future)));
             return polled.map_err(|_| BridgeError::Stopped);
@@ -155,7 +182,14 @@ impl Bridge {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handle.spawn(future)
+        match self.made_before_a_fork() {
+            true => match Bridge::shared() {
+                Ok(here) => here.handle.spawn(future),
+                // No runtime could start here: the task never runs, as a dead one's.
+                Err(_) => self.handle.spawn(future),
+            },
+            false => self.handle.spawn(future),
+        }
     }
 }
 

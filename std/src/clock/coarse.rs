@@ -8,6 +8,7 @@ use std::time::Duration;
 use jwm_cache_core::{Clock, Instant};
 
 use super::SystemClock;
+use crate::forks;
 
 /// How often the background thread refreshes the shared reading.
 pub const COARSE_CLOCK_PERIOD: Duration = Duration::from_millis(1);
@@ -66,8 +67,7 @@ fn usable(tagged: u64) -> Option<u64> {
 #[cold]
 fn slow_now() -> Instant {
     START.call_once(|| {
-        #[cfg(unix)]
-        fork::register_handler();
+        forks::in_each_child(in_child);
         if !spawn_refresher() {
             SELF_REFRESH.store(true, Ordering::Relaxed);
         }
@@ -93,43 +93,16 @@ fn spawn_refresher() -> bool {
         .is_ok()
 }
 
-/// A child of `fork` has only the thread that forked: without the refreshing thread,
-/// the reading would stop at the fork, and entries would never expire there.
-#[cfg(unix)]
-#[allow(unsafe_code)]
-mod fork {
-    use std::ffi::c_int;
-    use std::sync::atomic::Ordering;
-
-    use super::{FORKED, NOW, SELF_REFRESH};
-
-    // SAFETY: the signature of POSIX's `pthread_atfork`, in every unix libc.
-    unsafe extern "C" {
-        fn pthread_atfork(
-            prepare: Option<unsafe extern "C" fn()>,
-            parent: Option<unsafe extern "C" fn()>,
-            child: Option<unsafe extern "C" fn()>,
-        ) -> c_int;
-    }
-
-    /// Run in the child by `fork`: reads refresh the reading themselves until the next
-    /// one starts a refreshing thread. Only atomic operations, as a handler run by
-    /// `fork` must be async-signal-safe.
-    unsafe extern "C" fn in_child() {
-        FORKED.store(true, Ordering::Release);
-        SELF_REFRESH.store(true, Ordering::Relaxed);
-        // Odd: every read takes the slow path. The reading itself stays, so it never
-        // goes back.
-        NOW.fetch_or(1, Ordering::AcqRel);
-    }
-
-    /// Registers [`in_child`], once, as the refreshing thread starts.
-    pub(super) fn register_handler() {
-        // SAFETY: `pthread_atfork` only records the handlers; `in_child` touches
-        // nothing but atomics, which is allowed in a child of a threaded process.
-        // If registering fails (no memory), a forked child's reading stops, as before.
-        let _ = unsafe { pthread_atfork(None, None, Some(in_child)) };
-    }
+/// Run in a child of `fork`, which has no refreshing thread: reads refresh the reading
+/// themselves until the next one starts a refreshing thread, or the reading would stop
+/// at the fork and entries would never expire there. Only atomics (see
+/// [`forks::in_each_child`]).
+extern "C" fn in_child() {
+    FORKED.store(true, Ordering::Release);
+    SELF_REFRESH.store(true, Ordering::Relaxed);
+    // Odd: every read takes the slow path. The reading itself stays, so it never goes
+    // back.
+    NOW.fetch_or(1, Ordering::AcqRel);
 }
 
 impl Clock for CoarseClock {
