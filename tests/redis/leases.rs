@@ -63,6 +63,42 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
     }
 }
 
+/// The same, given back from a runtime made for the call and dropped at once: the
+/// release waits for the pause on the process-wide bridge, not on the caller's runtime,
+/// which takes its tasks with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_given_back_from_a_runtime_that_ends_is_released_once_the_pause_ends() {
+    let server = RedisServer::start();
+    let backend = pausing(&server);
+    let now = jwm_cache::time::Instant::ZERO;
+    let Claim::Compute(Some(lease)) = backend.claim(&8, now).await else {
+        panic!("no lease taken");
+    };
+    let mut raw = server.client(0);
+    let held = |raw: &mut redis::Connection| raw.exists::<_, bool>(lease.name()).unwrap();
+    start_the_pause(&server, &backend).await;
+    let released = Instant::now();
+    let (giving, given) = (backend.clone(), lease.clone());
+    std::thread::spawn(move || {
+        let per_call = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        per_call.block_on(giving.release(given));
+        // Dropped here, with whatever the release left on it.
+    })
+    .join()
+    .unwrap();
+    let patience = PAUSE + Duration::from_secs(1);
+    while held(&mut raw) {
+        assert!(
+            released.elapsed() < patience,
+            "the lease was still held {patience:?} after its release"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A claim sent just as the server froze runs when the server wakes, however long the
 /// freeze: here 1.5 s, five pauses and their probes. Its lease is given back then, not
 /// left to hold every other process's callers of its key for its 30 s.

@@ -131,7 +131,9 @@ pub trait AsyncBackend<K, E>: Send + Sync {
 
     /// [`release`](Self::release) for a holder that cannot wait: its computation
     /// panicked, or its caller's future was dropped. A backend that needs I/O starts it
-    /// on the current runtime; the default lets the lease end by itself.
+    /// in the background, on a runtime that outlives the caller's (Redis: the
+    /// process-wide [`Bridge`](crate::asynch::Bridge)'s); the default lets the lease
+    /// end by itself.
     fn release_in_background(&self, lease: Lease) {
         let _ = lease;
     }

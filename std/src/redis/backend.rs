@@ -14,7 +14,7 @@ use super::endpoint::Endpoint;
 use super::error::RedisBackendError;
 use super::in_transit::Awaited;
 use super::lease;
-use super::link::Link;
+use super::link::{Link, in_background};
 use super::namespace::Namespace;
 use super::options::RedisOptions;
 use super::record;
@@ -358,14 +358,12 @@ where
         lease::release(&self.link, lease).await;
     }
 
-    /// Starts the compare-and-delete on the current runtime, once a store of the entry
-    /// that may still land has landed; without a runtime, or if it fails, the lease ends
-    /// by itself.
+    /// Starts the compare-and-delete on the process-wide bridge's runtime (the
+    /// caller's may end first), once a store of the entry that may still land has
+    /// landed; if it fails, the lease ends by itself.
     fn release_in_background(&self, lease: Lease) {
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let link = Arc::clone(&self.link);
-            runtime.spawn(async move { lease::release_once_landed(&link, lease).await });
-        }
+        let link = Arc::clone(&self.link);
+        in_background(async move { lease::release_once_landed(&link, lease).await });
     }
 
     async fn set(

@@ -20,14 +20,12 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use tokio::runtime::Handle;
-
 mod look;
 
 use self::look::{Looked, fresh_value, look, take};
 use super::RedisBackendError;
 use super::in_transit::Awaited;
-use super::link::Link;
+use super::link::{Link, in_background};
 use super::record;
 use crate::asynch::{Claim, Lease};
 
@@ -170,9 +168,9 @@ impl Unclaimed {
 
 impl Drop for Unclaimed {
     fn drop(&mut self) {
-        if let (Some(lease), Ok(runtime)) = (self.lease.take(), Handle::try_current()) {
+        if let Some(lease) = self.lease.take() {
             let link = Arc::clone(&self.link);
-            runtime.spawn(async move { release(&link, lease).await });
+            in_background(async move { release(&link, lease).await });
         }
     }
 }
@@ -201,10 +199,8 @@ pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
     if !met_the_pause(compare_and_delete(link, &lease).await) {
         return;
     }
-    if let Ok(runtime) = Handle::try_current() {
-        let link = Arc::downgrade(link);
-        runtime.spawn(async move { release_after_pauses(&link, &lease).await });
-    }
+    let link = Arc::downgrade(link);
+    in_background(async move { release_after_pauses(&link, &lease).await });
 }
 
 /// The pause runs on the std clock: under tokio's paused clock (`test-util`) the

@@ -293,14 +293,7 @@ impl Link {
             // The recovery is reported by the next operation admitted.
             probe.answered();
         };
-        match crate::asynch::Bridge::shared() {
-            Ok(bridge) => drop(bridge.spawn(ping)),
-            Err(_) => {
-                if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                    drop(handle.spawn(ping));
-                }
-            }
-        }
+        in_background(ping);
     }
 
     /// How long a probe may take before it counts as lost: connecting and the answer,
@@ -348,4 +341,18 @@ enum Failure {
 /// does not parse, say, must not pause everyone).
 pub(crate) fn is_connection_failure(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
+}
+
+/// Runs `task` on the process-wide [`Bridge`](crate::asynch::Bridge)'s runtime: work no
+/// caller waits for must not end with the caller's runtime (one made per call, say).
+/// If no bridge can start, on the caller's runtime; without one either, not at all.
+pub(crate) fn in_background(task: impl Future<Output = ()> + Send + 'static) {
+    match crate::asynch::Bridge::shared() {
+        Ok(bridge) => drop(bridge.spawn(task)),
+        Err(_) => {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                drop(handle.spawn(task));
+            }
+        }
+    }
 }
