@@ -86,3 +86,56 @@ async fn the_async_cache_extends_on_read_too() {
     clock.advance(2 * SECOND);
     assert_eq!(cache.get(&1).await.unwrap(), None);
 }
+
+/// A store given its own time-to-idle, under a cache that times a stale window or a
+/// refresh from each entry's deadline: the builder turns the store's idle time off, as
+/// it does for the stores it makes. Cut short by the idle time, the deadline read as
+/// past the TTL (a miss for a live entry), or as due for a refresh at every hit.
+#[test]
+fn a_given_store_keeps_no_idle_time_under_a_stale_window_or_a_refresh() {
+    use jwm_cache::{CacheControls, Memoized, memory::MemoryBackend};
+
+    let clock = ManualClock::new();
+    let idle = || MemoryBackend::new().with_time_to_idle(5 * SECOND);
+    let stale = SyncCacheBuilder::new()
+        .clock(clock.clone())
+        .ttl(60 * SECOND)
+        .stale_if_error(60 * SECOND)
+        .build_with_backend(idle);
+    stale.insert(1, 1).unwrap();
+    assert_eq!(stale.get(&1).unwrap(), Some(1), "a live entry");
+    assert_eq!(stale.parameters().time_to_idle, None);
+
+    let refreshing = Memoized::builder(|n: u32| n * 2)
+        .clock(clock.clone())
+        .ttl(60 * SECOND)
+        .refresh_after(45 * SECOND)
+        .build_with_backend(idle);
+    for _ in 0..3 {
+        assert_eq!(refreshing.call(1), 2);
+        clock.advance(SECOND);
+    }
+    let info = refreshing.cache_info();
+    assert_eq!(
+        (info.hits, info.refreshes),
+        (2, 0),
+        "no refresh before 45 s"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_given_async_store_keeps_no_idle_time_under_a_stale_window() {
+    use jwm_cache::{AsyncCacheBuilder, backend::Sharded, memory::MemoryBackend};
+
+    let clock = ManualClock::new();
+    let cache = AsyncCacheBuilder::new()
+        .clock(clock.clone())
+        .ttl(60 * SECOND)
+        .stale_if_error(60 * SECOND)
+        .build_with_backend::<u32, u32, _>(Sharded::new(2, || {
+            MemoryBackend::new().with_time_to_idle(5 * SECOND)
+        }));
+    cache.insert(1, 1).await.unwrap();
+    assert_eq!(cache.get(&1).await.unwrap(), Some(1), "a live entry");
+    assert_eq!(cache.parameters().time_to_idle, None);
+}

@@ -60,6 +60,14 @@ pub trait Backend<K, E> {
         let _ = window;
     }
 
+    /// Tells a backend that the cache reads each entry's deadline as the end of its TTL
+    /// (plus any stale window), to time a refresh (`refresh_after`) or the stale window
+    /// (`stale_if_error`): a store that ends idle entries earlier (time-to-idle) stops
+    /// doing so, as the builders' own stores do with those options. Otherwise a live
+    /// entry would read as stale, or as due for a refresh at every hit. Builders call
+    /// it once, before any operation, when either option is set.
+    fn keep_deadlines_as_written(&mut self) {}
+
     /// The most entries this backend holds before evicting, if bounded (for a store that
     /// weighs its entries, the most total weight).
     fn capacity(&self) -> Option<usize> {

@@ -96,6 +96,9 @@ impl<S, C> CacheBuilder<S, C> {
     {
         backend.use_identifier(self.options.identifier_or_default());
         backend.keep_stale_for(self.options.stale_if_error);
+        if self.options.reads_ttl_from_deadlines() {
+            backend.keep_deadlines_as_written();
+        }
         Cache::from_options(self.options, backend)
     }
 }

@@ -99,11 +99,18 @@ impl<S, C> Options<S, C> {
     /// assert_eq!(stale.idle_limit(), Ttl::NEVER);
     /// ```
     pub fn idle_limit(&self) -> Ttl {
-        if self.refresh_after.is_some() || !self.stale_if_error.is_zero() {
+        if self.reads_ttl_from_deadlines() {
             Ttl::NEVER
         } else {
             self.time_to_idle
         }
+    }
+
+    /// Whether the cache reads an entry's deadline as the end of its TTL (plus the stale
+    /// window), to time a refresh or the stale window: `refresh_after` or
+    /// `stale_if_error` is set. Time-to-idle would cut those deadlines short.
+    pub fn reads_ttl_from_deadlines(&self) -> bool {
+        self.refresh_after.is_some() || !self.stale_if_error.is_zero()
     }
 
     /// The identifier: the one given, else [`DEFAULT_IDENTIFIER`].

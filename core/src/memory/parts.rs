@@ -161,6 +161,10 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// keeps each entry's own deadline; turning it off leaves entries with the deadline
     /// their last read gave them.
     ///
+    /// A cache with `refresh_after` or `stale_if_error` turns it off in a store it is
+    /// given ([`Backend::keep_deadlines_as_written`](crate::Backend::keep_deadlines_as_written)):
+    /// those read an entry's deadline as its TTL's end.
+    ///
     /// ```
     /// use core::time::Duration;
     /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};

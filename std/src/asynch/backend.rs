@@ -104,6 +104,12 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         let _ = window;
     }
 
+    /// The async twin of
+    /// [`Backend::keep_deadlines_as_written`](jwm_cache_core::Backend::keep_deadlines_as_written):
+    /// a store that ends idle entries early stops doing so, as the cache times a
+    /// refresh or a stale window from each entry's deadline.
+    fn keep_deadlines_as_written(&mut self) {}
+
     /// Tells a backend shared across processes how long a process that computes a
     /// missing key holds the key's lease (`lease`). Builders call it once, before any
     /// operation; a backend that no other process shares ignores it.

@@ -73,6 +73,9 @@ impl<S, C> AsyncCacheBuilder<S, C> {
         backend.use_identifier(self.options.identifier_or_default());
         backend.now_is_system_time(C::READS_SYSTEM_TIME);
         backend.keep_stale_for(self.options.stale_if_error);
+        if self.options.reads_ttl_from_deadlines() {
+            backend.keep_deadlines_as_written();
+        }
         if let Some(lease) = self.options.lease {
             backend.use_lease(lease);
         }

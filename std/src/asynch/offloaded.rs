@@ -288,6 +288,13 @@ where
         Backend::<K, E>::keep_stale_for(&mut *lock(&self.shared.backend), window);
     }
 
+    /// Passed on; the backend's time-to-idle, if any, is then off.
+    fn keep_deadlines_as_written(&mut self) {
+        let mut backend = lock(&self.shared.backend);
+        Backend::<K, E>::keep_deadlines_as_written(&mut *backend);
+        self.time_to_idle = Backend::<K, E>::time_to_idle(&*backend);
+    }
+
     fn capacity(&self) -> Option<usize> {
         self.capacity
     }

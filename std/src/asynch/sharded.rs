@@ -169,6 +169,13 @@ where
             .for_each(|s| s.lock().keep_stale_for(window));
     }
 
+    /// Passed on to every shard.
+    fn keep_deadlines_as_written(&mut self) {
+        self.shards
+            .iter()
+            .for_each(|s| s.lock().keep_deadlines_as_written());
+    }
+
     fn capacity(&self) -> Option<usize> {
         crate::shards::total_capacity(self.shards.iter().map(|s| s.lock().capacity()))
     }

@@ -75,10 +75,14 @@ impl<S, C> SyncCacheBuilder<S, C> {
     {
         let identifier = String::from(self.options.identifier_or_default());
         let window = self.options.stale_if_error;
+        let as_written = self.options.reads_ttl_from_deadlines();
         let named = move || {
             let mut backend = backend();
             backend.use_identifier(&identifier);
             backend.keep_stale_for(window);
+            if as_written {
+                backend.keep_deadlines_as_written();
+            }
             backend
         };
         SyncCache::from_options(self.options, named)

@@ -270,6 +270,11 @@ where
         MemoryBackend::time_to_idle(self)
     }
 
+    /// Turns time-to-idle off.
+    fn keep_deadlines_as_written(&mut self) {
+        self.idle = None;
+    }
+
     fn reclaimed(&self) -> Reclaimed {
         Reclaimed {
             expirations: self.expired,
