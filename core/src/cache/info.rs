@@ -40,7 +40,9 @@ pub struct CacheInfo {
     /// Lookups that found nothing, whose caller waited for another caller's computation
     /// of the same key (single-flight) instead of running its own.
     pub coalesced: u64,
-    /// Live entries now; expired ones are never counted.
+    /// Live entries now; expired ones are never counted. With `stale_if_error`, an entry
+    /// past its TTL but inside the stale window is still held (it is the fallback), so
+    /// it counts here although a lookup misses it.
     pub current_size: usize,
     /// Live entries the backend dropped to stay within capacity.
     pub evictions: u64,
@@ -50,7 +52,9 @@ pub struct CacheInfo {
     /// is a miss).
     pub errors: u64,
     /// The codec's failures among `errors`: a value that would not encode, or stored
-    /// bytes that would not decode (corrupt, or written by another version).
+    /// bytes that would not decode (corrupt, or written by another version). A near
+    /// tier decodes inside the backend: there such a failure counts among `errors` as
+    /// the backend's, and in `get_many` it is a miss alone.
     pub codec_errors: u64,
     /// Background recomputations started by a hit past `refresh_after`.
     pub refreshes: u64,

@@ -288,7 +288,10 @@ macro_rules! option_setters {
         /// lease plus the backend's timeout. Choose it longer than the computation: a
         /// holder that dies frees the key only when its lease ends. If the server cannot
         /// be reached, each process computes once on its own. Only backends that lease
-        /// (`RedisBackend`) use it, and only with single-flight on.
+        /// (`RedisBackend`) use it, and only with single-flight on. A lease of zero, or
+        /// one that never ends ([`Ttl::NEVER`](crate::Ttl::NEVER), or a `Duration` too
+        /// long for a `Ttl`), is no lease: a holder that died would hold its key for
+        /// ever.
         pub fn lease(self, lease: impl ::core::convert::Into<$crate::Ttl>) -> Self {
             self.with_options(|options| options.lease(lease))
         }

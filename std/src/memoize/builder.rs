@@ -149,6 +149,11 @@ where
     C: Clone,
 {
     /// The memoized function, in memory.
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build(self) -> Memoized<F, SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>>
     where
         SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Shareable,
@@ -159,6 +164,11 @@ where
     }
 
     /// The memoized function over backends made by `backend`, one per shard.
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_backend<B>(
         self,
         backend: impl FnMut() -> B,
@@ -179,6 +189,11 @@ where
     /// Create a backend whose connections need a runtime on the bridge, with
     /// [`Bridge::run`](crate::asynch::Bridge::run), so that a caller blocking its own runtime
     /// cannot stall them.
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     #[cfg(feature = "async")]
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn build_with_async_backend<B>(
@@ -216,6 +231,11 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     ///     .build_with_redis(bridge, redis.unwrap().unwrap());
     /// assert_eq!(square.call(12), 144);
     /// ```
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_redis(
         self,
         bridge: Bridge,
@@ -245,6 +265,10 @@ where
     /// # Panics
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
+    ///
+    /// Also under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build(
         self,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>>
@@ -262,6 +286,10 @@ where
     /// # Panics
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
+    ///
+    /// Also under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_backend<B>(
         self,
         backend: impl FnMut() -> B,
@@ -300,6 +328,11 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     /// profile.call(7).await;
     /// # }
     /// ```
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_redis(
         self,
         redis: crate::redis::RedisBackend<Args>,
@@ -322,6 +355,11 @@ where
     S: Serializer<V>,
 {
     /// The memoized async function, in memory.
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build(self) -> AsyncMemoized<F, AsyncInMemory<Args, V, S, C>>
     where
         AsyncInMemory<Args, V, S, C>: Shareable,
@@ -333,6 +371,11 @@ where
 
     /// The memoized async function over `backend`: an [`AsyncBackend`](crate::asynch::AsyncBackend),
     /// or a sync one through [`Sharded`] or [`Offloaded`](crate::asynch::Offloaded).
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
         B: AsyncLookup<Args, Args, S::Encoded>,
@@ -355,6 +398,10 @@ where
     /// # Panics
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
+    ///
+    /// Also under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build(self) -> AsyncMemoizedMethod<P, F, AsyncInMemory<(RK, Args), V, S, C>>
     where
         AsyncInMemory<(RK, Args), V, S, C>: Shareable,
@@ -370,6 +417,10 @@ where
     /// # Panics
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
+    ///
+    /// Also under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_backend<B>(
         self,
         backend: B,

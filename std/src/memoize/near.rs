@@ -35,6 +35,11 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     /// println!("{} hits, {} of them from memory", info.hits, info.near_hits);
     /// # }
     /// ```
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_near_redis(
         self,
         redis: RedisBackend<Args>,
@@ -68,6 +73,11 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     ///     .build_with_near_redis(bridge, redis.unwrap().unwrap(), 10_000);
     /// assert_eq!(square.call(12), 144);
     /// ```
+    ///
+    /// # Panics
+    /// Under an [`identifier`](Self::identifier) another function already uses, if
+    /// the two disagree on a setting they share (see
+    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
     pub fn build_with_near_redis(
         self,
         bridge: Bridge,

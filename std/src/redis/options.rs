@@ -61,7 +61,8 @@ impl RedisOptions {
     /// call waits out its own timeout instead of failing at once. `len` and `clear` make one
     /// bounded round trip per SCAN batch; on a cluster, per batch on each primary, with
     /// two `CLUSTER NODES` per primary, and up to 8 walks (about 2.5 s of pauses in all)
-    /// while slots move.
+    /// while slots move. A zero timeout fails every operation at once (`#[ttl_cache]`
+    /// refuses it).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
