@@ -27,6 +27,10 @@ pub trait Backend<K, E> {
     type Error;
     /// A short name for [`Cache::parameters`](crate::Cache::parameters).
     const NAME: &'static str;
+    /// Whether every instance sees all of its namespace's entries, as the backends of
+    /// one server do: a sharded cache over such a backend makes one shard, as each
+    /// shard would otherwise count, and clear, them all.
+    const SEES_WHOLE_NAMESPACE: bool = false;
 
     /// Stores `value` under `key` until `deadline`, replacing any previous entry.
     fn set(

@@ -162,3 +162,28 @@ async fn the_sync_flavour_offloaded_learns_the_identifier_and_the_stale_window()
         "the record's deadline {wall} is not the TTL's: the server expires it at {expires}"
     );
 }
+
+/// Every `SyncRedisBackend` sees the whole namespace, so a sharded cache over it makes
+/// one shard: with eight, each counted (and cleared) every entry.
+#[test]
+fn a_sync_cache_over_the_sync_flavour_has_one_shard() {
+    let server = RedisServer::start();
+    let bridge = Bridge::new().unwrap();
+    let url = server.url(0);
+    let redis = bridge
+        .run(async move { RedisBackend::<u64>::open(&url) })
+        .unwrap()
+        .unwrap();
+    let cache = SyncCacheBuilder::new()
+        .identifier("one-shard")
+        .shards(8)
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend::<u64, u64, _>(|| SyncRedisBackend::new(redis.clone(), bridge.clone()));
+    assert_eq!(cache.shard_count(), 1);
+    for k in 0..3 {
+        cache.insert(k, k).unwrap();
+    }
+    assert_eq!(cache.info().current_size, 3);
+    cache.clear().unwrap();
+    assert_eq!(cache.info().current_size, 0);
+}

@@ -14,8 +14,9 @@ use crate::asynch::{AsyncBackend, AsyncLookup, Bridge};
 /// The sync flavour of [`RedisBackend`]: the same keys, commands, timeouts and pause,
 /// behind the core's synchronous [`Backend`] trait, with each operation run on a
 /// [`Bridge`]. It plugs Redis into the sync engine ([`Cache`](jwm_cache_core::Cache)), into a
-/// one-shard [`SyncCache`](crate::sync::SyncCache) (every shard would see the whole
-/// namespace, so `len` and `clear` want exactly one), and into async code through
+/// [`SyncCache`](crate::sync::SyncCache) of one shard (every shard would see the whole
+/// namespace, so `len` and `clear` want exactly one: its builder gives it one), and
+/// into async code through
 /// [`Offloaded`](crate::asynch::Offloaded).
 ///
 /// For memoized sync functions, [`Memoized::builder`](crate::memoize::Memoized::builder)'s
@@ -75,6 +76,7 @@ where
 {
     type Error = RedisBackendError;
     const NAME: &'static str = "redis";
+    const SEES_WHOLE_NAMESPACE: bool = true;
 
     fn set(
         &mut self,

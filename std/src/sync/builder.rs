@@ -63,7 +63,9 @@ impl<S, C> SyncCacheBuilder<S, C> {
     /// identifier. Each backend bounds itself; the capacity only caps the shard count
     /// (at least 1024 entries each). A weigher, a listener and a time-to-idle are the
     /// backend's own parts here, so this is offered only on a builder given neither of
-    /// the first two, and the builder's `time_to_idle` is not used.
+    /// the first two, and the builder's `time_to_idle` is not used. A backend that sees
+    /// its whole namespace from every instance (`SyncRedisBackend`; see
+    /// [`Backend::SEES_WHOLE_NAMESPACE`]) gets one shard.
     pub fn build_with_backend<K, V, B>(
         self,
         mut backend: impl FnMut() -> B,
@@ -73,9 +75,13 @@ impl<S, C> SyncCacheBuilder<S, C> {
         B: Backend<K, S::Encoded>,
         C: Clone,
     {
-        let identifier = String::from(self.options.identifier_or_default());
-        let window = self.options.stale_if_error;
-        let as_written = self.options.reads_ttl_from_deadlines();
+        let options = match B::SEES_WHOLE_NAMESPACE {
+            true => self.options.shards(1),
+            false => self.options,
+        };
+        let identifier = String::from(options.identifier_or_default());
+        let window = options.stale_if_error;
+        let as_written = options.reads_ttl_from_deadlines();
         let named = move || {
             let mut backend = backend();
             backend.use_identifier(&identifier);
@@ -85,7 +91,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
             }
             backend
         };
-        SyncCache::from_options(self.options, named)
+        SyncCache::from_options(options, named)
     }
 }
 
