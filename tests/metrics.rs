@@ -153,3 +153,74 @@ fn an_async_cache_reports_its_counters_but_no_size() {
     };
     assert_eq!(durations.len(), 1);
 }
+
+/// A refresh's computation is recorded too, sync (on the refresh threads) and async (on
+/// a task): through the global recorder, as they run on threads of their own.
+#[test]
+fn refreshes_record_their_computations() {
+    use std::time::{Duration, Instant};
+
+    use jwm_cache::ManualClock;
+
+    let recorder = DebuggingRecorder::new();
+    let snapshots = recorder.snapshotter();
+    metrics::set_global_recorder(recorder).unwrap();
+    // A snapshot drains the histograms: counted as they come.
+    let seen = std::cell::RefCell::new(HashMap::<String, usize>::new());
+    let durations = |identifier: &str| {
+        for (key, .., value) in snapshots.snapshot().into_vec() {
+            if let DebugValue::Histogram(durations) = value
+                && key.key().name() == "jwm_cache_computation_seconds"
+                && let [(_, id)] = label_pairs(key.key()).as_slice()
+            {
+                *seen.borrow_mut().entry(id.clone()).or_default() += durations.len();
+            }
+        }
+        seen.borrow().get(identifier).copied().unwrap_or(0)
+    };
+    // Polled: each refresh runs on a thread or task of its own.
+    let eventually = |identifier: &str, count: usize| {
+        let began = Instant::now();
+        while durations(identifier) < count {
+            assert!(
+                began.elapsed() < Duration::from_secs(30),
+                "{identifier}: {} computations recorded, not {count}",
+                durations(identifier)
+            );
+            std::thread::yield_now();
+        }
+    };
+    let (clock, second) = (ManualClock::new(), Duration::from_secs(1));
+
+    let sync = Memoized::builder(|n: u64| n + 1)
+        .identifier("metrics_sync_refresh")
+        .clock(clock.clone())
+        .ttl(60 * second)
+        .refresh_after(5 * second)
+        .build();
+    sync.call(1);
+    clock.advance(6 * second);
+    sync.call(1);
+    eventually("metrics_sync_refresh", 2);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let async_ = AsyncMemoized::builder(|n: u64| async move { n + 2 })
+        .identifier("metrics_async_refresh")
+        .clock(clock.clone())
+        .ttl(60 * second)
+        .refresh_after(5 * second)
+        .build();
+    runtime.block_on(async_.call(1));
+    clock.advance(6 * second);
+    runtime.block_on(async_.call(1));
+    eventually("metrics_async_refresh", 2);
+}
+
+fn label_pairs(key: &metrics::Key) -> Vec<(String, String)> {
+    key.labels()
+        .map(|l| (l.key().to_string(), l.value().to_string()))
+        .collect()
+}

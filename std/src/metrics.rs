@@ -29,7 +29,8 @@ use crate::report::{self, CacheReport};
 /// The counters are the lifetime totals, set with `absolute`: a clear never takes them
 /// back. Call this where the exporter collects, before a scrape, or every few seconds:
 /// it reads the caches, so nothing is recorded on a hit. Each computation's duration is
-/// recorded as it ends, in `jwm_cache_computation_seconds` (a histogram).
+/// recorded as it ends (a background refresh's too), in `jwm_cache_computation_seconds`
+/// (a histogram).
 ///
 /// ```
 /// use jwm_cache::ttl_cache;

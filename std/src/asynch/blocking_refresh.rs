@@ -73,7 +73,11 @@ where
             let cache = Arc::clone(&lead.table);
             // The new value's TTL counts from when its computation starts.
             let now = cache.clock().now();
+            #[cfg(feature = "metrics")]
+            let computing = std::time::Instant::now();
             let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
+            #[cfg(feature = "metrics")]
+            crate::metrics::computation_took(cache.identifier(), computing.elapsed());
             match computed {
                 Ok(Ok(value)) => {
                     let store = async move { cache.store_refreshed(lead, value, ttl, now).await };

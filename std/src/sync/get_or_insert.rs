@@ -244,11 +244,7 @@ where
         let computing = std::time::Instant::now();
         let computed = f();
         #[cfg(feature = "metrics")]
-        {
-            // Copied out, so that the recorder runs under none of our locks.
-            let identifier = self.lock(&key).cache.identifier().to_owned();
-            crate::metrics::computation_took(&identifier, computing.elapsed());
-        }
+        self.computation_took(&key, computing.elapsed());
         let value = match computed {
             Ok(value) => value,
             Err(e) => {

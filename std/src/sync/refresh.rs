@@ -165,7 +165,11 @@ where
             let cache = lead.table.clone();
             // The new value's TTL counts from when its computation starts.
             let now = cache.clock.now();
+            #[cfg(feature = "metrics")]
+            let computing = std::time::Instant::now();
             let computed = panic::catch_unwind(AssertUnwindSafe(|| run(&function, key)));
+            #[cfg(feature = "metrics")]
+            cache.computation_took(&lead.key, computing.elapsed());
             match computed {
                 Ok(Ok(value)) => {
                     let arrived = cache.clock.now();

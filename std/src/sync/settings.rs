@@ -31,6 +31,17 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
         self.shards.len()
     }
 
+    /// Records a computation of `key` that took `took` (feature `metrics`), under the
+    /// cache's identifier, copied out so that the recorder runs under none of our locks.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn computation_took(&self, key: &K, took: std::time::Duration)
+    where
+        K: Hash,
+    {
+        let identifier = self.lock(key).cache.identifier().to_owned();
+        crate::metrics::computation_took(&identifier, took);
+    }
+
     /// How its misses are computed: whether single-flight (a sync engine takes no
     /// lease).
     pub(crate) fn computing(&self) -> crate::memoize::Computing {

@@ -73,6 +73,12 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     pub fn backend(&self) -> &B {
         &self.backend
     }
+
+    /// The identifier, for what is recorded of its computations (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn identifier(&self) -> &str {
+        self.policy.identifier()
+    }
 }
 
 impl<K, V, B, S, C> AsyncCacheControls for AsyncCache<K, V, B, S, C>

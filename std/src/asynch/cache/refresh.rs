@@ -256,7 +256,12 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
         let cache = Arc::clone(&lead.table);
         // The new value's TTL counts from when its computation starts.
         let now = cache.clock.now();
-        match run(&function, key).await {
+        #[cfg(feature = "metrics")]
+        let computing = std::time::Instant::now();
+        let computed = run(&function, key).await;
+        #[cfg(feature = "metrics")]
+        crate::metrics::computation_took(cache.policy.identifier(), computing.elapsed());
+        match computed {
             Ok(value) => {
                 cache.store_refreshed(lead, value, ttl, now).await;
                 ending.succeeded();
