@@ -123,9 +123,11 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     /// The cache `options` describe, one shard per [`shards`](Options::shards) (see
     /// [`SyncCacheBuilder::new`] for the default), each over a backend from `backend` as
     /// it is: unlike [`SyncCacheBuilder::build_with_backend`], the backends are not told
-    /// the identifier or the stale window (see `Backend::keep_stale_for`). Each backend
-    /// bounds itself; the options' capacity only caps the shard count (at least 1024
-    /// entries each).
+    /// the identifier, the stale window (see `Backend::keep_stale_for`) or to keep
+    /// their deadlines as written (`Backend::keep_deadlines_as_written`), and a backend
+    /// that sees its whole namespace (`SyncRedisBackend`) is not given one shard. Each
+    /// backend bounds itself; the options' capacity only caps the shard count (at least
+    /// 1024 entries each).
     ///
     /// ```
     /// use jwm_cache::{SyncCache, SystemClock, backend::Options, memory::MemoryBackend};

@@ -123,7 +123,10 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     /// the stale window or the lease (call [`AsyncBackend::use_identifier`],
     /// [`keep_stale_for`](AsyncBackend::keep_stale_for) and
     /// [`use_lease`](AsyncBackend::use_lease) first on a backend that other processes
-    /// share). The options' capacity and shards are the backend's business.
+    /// share), nor to keep its deadlines as written with `refresh_after` or
+    /// `stale_if_error` ([`keep_deadlines_as_written`](AsyncBackend::keep_deadlines_as_written),
+    /// which a store with time-to-idle needs then). The options' capacity and shards
+    /// are the backend's business.
     ///
     /// ```
     /// use jwm_cache::backend::Sharded;
