@@ -291,7 +291,7 @@ where
             caller: Caller::task(),
             may_wait: !bridge::on_current_thread_runtime(),
         };
-        let _task = self.bridge.spawn(async move {
+        self.bridge.spawn(async move {
             let ask = to_caller.clone();
             let compute = || ask_caller(ask);
             let outcome = cache

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
-use tokio::task::JoinHandle;
 
 use crate::forks;
 
@@ -33,7 +32,8 @@ use crate::forks;
 /// Cloning shares the runtime; it shuts down, without blocking, when the last clone
 /// goes. In a child of `fork`, which has none of the parent's threads, a bridge made
 /// before the fork runs its work on the child's own process-wide bridge
-/// ([`shared`](Bridge::shared)).
+/// ([`shared`](Bridge::shared)); fork while no other thread is inside the library, as
+/// a lock held at the fork stays held in the child.
 ///
 /// ```
 /// use jwm_cache::Bridge;
@@ -44,25 +44,29 @@ use crate::forks;
 #[derive(Clone)]
 pub struct Bridge {
     handle: Handle,
-    _runtime: Arc<Background>,
-    /// The process it was made in (see [`forks`]).
-    generation: u64,
+    runtime: Arc<Background>,
 }
 
 /// The runtime, shut down in the background on drop: dropping a `Runtime` the usual way
-/// blocks, and panics inside another runtime. (`Option` only so that drop can take it.)
-struct Background(Option<Runtime>, u64);
+/// blocks, and panics inside another runtime.
+struct Background {
+    /// `Option` only so that drop can take it.
+    runtime: Option<Runtime>,
+    /// The copy of the process it was made in (see [`forks`]).
+    generation: u64,
+}
 
 impl Drop for Background {
     fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            if self.1 == forks::generation() {
-                runtime.shutdown_background();
-            } else {
-                // A parent's runtime, in a child of `fork`: its threads, and whatever
-                // state they held mid-way, are not here to shut down.
-                std::mem::forget(runtime);
-            }
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        if self.generation == forks::generation() {
+            runtime.shutdown_background();
+        } else {
+            // A parent's runtime, in a child of `fork`: its threads, and whatever state
+            // they held mid-way, are not here to shut down.
+            std::mem::forget(runtime);
         }
     }
 }
@@ -108,8 +112,10 @@ impl Bridge {
             .build()?;
         Ok(Bridge {
             handle: runtime.handle().clone(),
-            _runtime: Arc::new(Background(Some(runtime), generation)),
-            generation,
+            runtime: Arc::new(Background {
+                runtime: Some(runtime),
+                generation,
+            }),
         })
     }
 
@@ -117,21 +123,44 @@ impl Bridge {
     /// first use there).
     pub fn shared() -> io::Result<Self> {
         static SHARED: Mutex<Option<Bridge>> = Mutex::new(None);
-        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(bridge) = &*shared
-            && !bridge.made_before_a_fork()
-        {
-            return Ok(bridge.clone());
+        let current = |shared: &Option<Bridge>| {
+            shared
+                .as_ref()
+                .filter(|bridge| !bridge.made_before_a_fork())
+                .cloned()
+        };
+        if let Some(bridge) = current(&SHARED.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return Ok(bridge);
         }
-        let bridge = Bridge::new()?;
-        *shared = Some(bridge.clone());
-        Ok(bridge)
+        // Made outside the lock: a thread that forks while another holds it would leave
+        // the child's first call waiting for ever.
+        let made = Bridge::new()?;
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another thread may have made one meanwhile: the first stays.
+        Ok(current(&shared).unwrap_or_else(|| {
+            *shared = Some(made.clone());
+            made
+        }))
+    }
+
+    /// Runs `task` on the process-wide bridge's runtime: work no caller waits for must
+    /// not end with the caller's runtime (one made per call, say). If no bridge can
+    /// start, on the caller's runtime; without one either, not at all.
+    pub(crate) fn in_background(task: impl Future<Output = ()> + Send + 'static) {
+        match Bridge::shared() {
+            Ok(bridge) => bridge.spawn(task),
+            Err(_) => {
+                if let Ok(handle) = Handle::try_current() {
+                    drop(handle.spawn(task));
+                }
+            }
+        }
     }
 
     /// Whether this process is a child of `fork` and the bridge its parent's, whose
     /// worker thread is not here.
     fn made_before_a_fork(&self) -> bool {
-        self.generation != forks::generation()
+        self.runtime.generation != forks::generation()
     }
 
     /// Runs `future` with the bridge's runtime and blocks this thread until it is done.
@@ -153,7 +182,7 @@ impl Bridge {
             return polled.map_err(|_| BridgeError::Stopped);
         }
         let (done, result) = mpsc::sync_channel(1);
-        let _task = self.spawn(async move {
+        self.spawn(async move {
             // The caller may have gone; nothing is owed to it then.
             let _ = done.send(future.await);
         });
@@ -177,18 +206,17 @@ impl Bridge {
         }
     }
 
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    /// Runs `future` on the bridge's runtime, not waiting for it. In a child of `fork`,
+    /// on the child's own bridge; if none can start there, the future is dropped.
+    pub(crate) fn spawn<F>(&self, future: F)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match self.made_before_a_fork() {
-            true => match Bridge::shared() {
-                Ok(here) => here.handle.spawn(future),
-                // No runtime could start here: the task never runs, as a dead one's.
-                Err(_) => self.handle.spawn(future),
-            },
-            false => self.handle.spawn(future),
+        if !self.made_before_a_fork() {
+            drop(self.handle.spawn(future));
+        } else if let Ok(here) = Bridge::shared() {
+            drop(here.handle.spawn(future));
         }
     }
 }

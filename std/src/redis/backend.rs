@@ -14,12 +14,12 @@ use super::endpoint::Endpoint;
 use super::error::RedisBackendError;
 use super::in_transit::Awaited;
 use super::lease;
-use super::link::{Link, in_background};
+use super::link::Link;
 use super::namespace::Namespace;
 use super::options::RedisOptions;
 use super::record;
 use super::walk::Walk;
-use crate::asynch::{AsyncBackend, Claim, Lease};
+use crate::asynch::{AsyncBackend, Bridge, Claim, Lease};
 
 /// Values larger than this are stored over a connection of their own, so that lookups
 /// and small stores never queue behind their bytes.
@@ -363,7 +363,7 @@ where
     /// landed; if it fails, the lease ends by itself.
     fn release_in_background(&self, lease: Lease) {
         let link = Arc::clone(&self.link);
-        in_background(async move { lease::release_once_landed(&link, lease).await });
+        Bridge::in_background(async move { lease::release_once_landed(&link, lease).await });
     }
 
     async fn set(

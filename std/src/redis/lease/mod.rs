@@ -20,14 +20,16 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use tokio::runtime::Handle;
+
 mod look;
 
 use self::look::{Looked, fresh_value, look, take};
 use super::RedisBackendError;
 use super::in_transit::Awaited;
-use super::link::{Link, in_background};
+use super::link::Link;
 use super::record;
-use crate::asynch::{Claim, Lease};
+use crate::asynch::{Bridge, Claim, Lease};
 
 /// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`.
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -167,10 +169,14 @@ impl Unclaimed {
 }
 
 impl Drop for Unclaimed {
+    /// On the caller's runtime, not the bridge's: its connection is the one the claim
+    /// went out on, so the release reaches the server after the claim. On another
+    /// connection it could arrive first, delete nothing, and leave the claim to take a
+    /// lease nobody holds.
     fn drop(&mut self) {
-        if let Some(lease) = self.lease.take() {
+        if let (Some(lease), Ok(runtime)) = (self.lease.take(), Handle::try_current()) {
             let link = Arc::clone(&self.link);
-            in_background(async move { release(&link, lease).await });
+            runtime.spawn(async move { release(&link, lease).await });
         }
     }
 }
@@ -200,11 +206,12 @@ pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
         return;
     }
     let link = Arc::downgrade(link);
-    in_background(async move { release_after_pauses(&link, &lease).await });
+    Bridge::in_background(async move { release_after_pauses(&link, &lease).await });
 }
 
-/// The pause runs on the std clock: under tokio's paused clock (`test-util`) the
-/// sleeps end at once, and the tries come back to back, [`RELEASE_SPINS`] at most.
+/// The pause runs on the std clock. On a runtime whose clock is paused (`test-util`;
+/// the caller's, if no bridge could start) the sleeps end at once, and the tries come
+/// back to back, [`RELEASE_SPINS`] at most.
 async fn release_after_pauses(link: &Weak<Link>, lease: &Lease) {
     let mut spins = 0;
     while spins < RELEASE_SPINS {

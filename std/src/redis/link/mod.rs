@@ -25,6 +25,7 @@ use super::RedisBackendError;
 use super::endpoint::{Connection, Endpoint};
 use super::in_transit::InTransit;
 use super::pause::{Admission, Pause, Probe};
+use crate::asynch::Bridge;
 
 /// The connection to the server or cluster, shared by every handle on a backend (and
 /// its batcher).
@@ -262,7 +263,7 @@ impl Link {
     }
 
     /// Tries the server with a `PING` on a connection of its own, in a task on the
-    /// process-wide [`Bridge`](crate::asynch::Bridge)'s runtime (a caller's runtime may end, or
+    /// process-wide [`Bridge`]'s runtime (a caller's runtime may end, or
     /// stop polling, before it answers), bounded by the timeout for connecting and for
     /// the answer: an answer (an error reply too) ends the pause, a timeout or a failed
     /// connection starts another. No caller waits for it: until it answers, operations
@@ -293,7 +294,7 @@ impl Link {
             // The recovery is reported by the next operation admitted.
             probe.answered();
         };
-        in_background(ping);
+        Bridge::in_background(ping);
     }
 
     /// How long a probe may take before it counts as lost: connecting and the answer,
@@ -341,18 +342,4 @@ enum Failure {
 /// does not parse, say, must not pause everyone).
 pub(crate) fn is_connection_failure(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
-}
-
-/// Runs `task` on the process-wide [`Bridge`](crate::asynch::Bridge)'s runtime: work no
-/// caller waits for must not end with the caller's runtime (one made per call, say).
-/// If no bridge can start, on the caller's runtime; without one either, not at all.
-pub(crate) fn in_background(task: impl Future<Output = ()> + Send + 'static) {
-    match crate::asynch::Bridge::shared() {
-        Ok(bridge) => drop(bridge.spawn(task)),
-        Err(_) => {
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                drop(handle.spawn(task));
-            }
-        }
-    }
 }

@@ -327,7 +327,7 @@ where
                 heartbeat: self.heartbeat,
                 bound: self.staleness_bound,
             };
-            drop(bridge.spawn(tracking::track(tracked, Arc::clone(&signals))));
+            bridge.spawn(tracking::track(tracked, Arc::clone(&signals)));
             Some(signals)
         });
     }
