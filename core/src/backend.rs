@@ -28,8 +28,9 @@ pub trait Backend<K, E> {
     /// A short name for [`Cache::parameters`](crate::Cache::parameters).
     const NAME: &'static str;
     /// Whether every instance sees all of its namespace's entries, as the backends of
-    /// one server do: a sharded cache over such a backend makes one shard, as each
-    /// shard would otherwise count, and clear, them all.
+    /// one server do: a sharded cache over such a backend counts and clears them
+    /// through its first shard only, as each shard would otherwise count, and clear,
+    /// them all.
     const SEES_WHOLE_NAMESPACE: bool = false;
 
     /// Stores `value` under `key` until `deadline`, replacing any previous entry.

@@ -163,10 +163,10 @@ async fn the_sync_flavour_offloaded_learns_the_identifier_and_the_stale_window()
     );
 }
 
-/// Every `SyncRedisBackend` sees the whole namespace, so a sharded cache over it makes
-/// one shard: with eight, each counted (and cleared) every entry.
+/// Every `SyncRedisBackend` sees the whole namespace, so a sharded cache over it counts
+/// and clears it through one shard: each of eight counted (and cleared) every entry.
 #[test]
-fn a_sync_cache_over_the_sync_flavour_has_one_shard() {
+fn a_sync_cache_over_the_sync_flavour_counts_its_namespace_once() {
     let server = RedisServer::start();
     let bridge = Bridge::new().unwrap();
     let url = server.url(0);
@@ -175,15 +175,26 @@ fn a_sync_cache_over_the_sync_flavour_has_one_shard() {
         .unwrap()
         .unwrap();
     let cache = SyncCacheBuilder::new()
-        .identifier("one-shard")
+        .identifier("whole-namespace")
         .shards(8)
         .serializer(Stamped::new(Postcard))
         .build_with_backend::<u64, u64, _>(|| SyncRedisBackend::new(redis.clone(), bridge.clone()));
-    assert_eq!(cache.shard_count(), 1);
+    assert_eq!(
+        cache.shard_count(),
+        8,
+        "the shards stay, for concurrent callers"
+    );
     for k in 0..3 {
         cache.insert(k, k).unwrap();
     }
-    assert_eq!(cache.info().current_size, 3);
+    assert_eq!(cache.get(&2).unwrap(), Some(2));
+    let info = cache.info();
+    assert_eq!((info.current_size, info.hits), (3, 1));
     cache.clear().unwrap();
-    assert_eq!(cache.info().current_size, 0);
+    let info = cache.info();
+    assert_eq!(
+        (info.current_size, info.hits, info.lifetime.hits),
+        (0, 0, 1)
+    );
+    assert_eq!(cache.get(&2).unwrap(), None);
 }

@@ -196,6 +196,16 @@ where
         info
     }
 
+    /// [`info_at`](Self::info_at) without asking the backend its size (`current_size` is
+    /// 0): for a wrapper whose caches share one backend's entries (one server's
+    /// namespace) and ask one of them.
+    #[doc(hidden)]
+    pub fn info_without_size(&self) -> CacheInfo {
+        let mut info = self.counts.info(Some(0), self.backend.reclaimed());
+        info.lifetime += self.retired;
+        info
+    }
+
     /// Recounts the last miss as coalesced: its caller found another caller computing
     /// the key and waited for that value. For wrappers that add single-flight.
     #[doc(hidden)]

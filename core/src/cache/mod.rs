@@ -300,6 +300,15 @@ where
         cleared
     }
 
+    /// What [`clear`](Self::clear) does to the counters, leaving the backend as it is:
+    /// for a wrapper whose caches share one backend's entries (one server's namespace)
+    /// and clear them through one of those caches.
+    #[doc(hidden)]
+    pub fn restart_counts(&mut self) {
+        self.retired += Counters::of(self.counts, Reclaimed::default());
+        self.counts = Counts::default();
+    }
+
     /// Hits, misses, live size and the backend's reclaim counts since the last clear,
     /// and every counter since the cache was built ([`CacheInfo::lifetime`]).
     ///

@@ -14,9 +14,9 @@ use crate::asynch::{AsyncBackend, AsyncLookup, Bridge};
 /// The sync flavour of [`RedisBackend`]: the same keys, commands, timeouts and pause,
 /// behind the core's synchronous [`Backend`] trait, with each operation run on a
 /// [`Bridge`]. It plugs Redis into the sync engine ([`Cache`](jwm_cache_core::Cache)), into a
-/// [`SyncCache`](crate::sync::SyncCache) of one shard (every shard would see the whole
-/// namespace, so `len` and `clear` want exactly one: its builder gives it one), and
-/// into async code through
+/// [`SyncCache`](crate::sync::SyncCache) (every shard sees the whole namespace, so the
+/// cache counts and clears it through its first shard: see
+/// [`Backend::SEES_WHOLE_NAMESPACE`]), and into async code through
 /// [`Offloaded`](crate::asynch::Offloaded).
 ///
 /// For memoized sync functions, [`Memoized::builder`](crate::memoize::Memoized::builder)'s

@@ -63,9 +63,9 @@ impl<S, C> SyncCacheBuilder<S, C> {
     /// identifier. Each backend bounds itself; the capacity only caps the shard count
     /// (at least 1024 entries each). A weigher, a listener and a time-to-idle are the
     /// backend's own parts here, so this is offered only on a builder given neither of
-    /// the first two, and the builder's `time_to_idle` is not used. A backend that sees
-    /// its whole namespace from every instance (`SyncRedisBackend`; see
-    /// [`Backend::SEES_WHOLE_NAMESPACE`]) gets one shard.
+    /// the first two, and the builder's `time_to_idle` is not used (with `refresh_after`
+    /// or `stale_if_error`, the backend's own is turned off: see
+    /// [`Backend::keep_deadlines_as_written`]).
     pub fn build_with_backend<K, V, B>(
         self,
         mut backend: impl FnMut() -> B,
@@ -75,10 +75,7 @@ impl<S, C> SyncCacheBuilder<S, C> {
         B: Backend<K, S::Encoded>,
         C: Clone,
     {
-        let options = match B::SEES_WHOLE_NAMESPACE {
-            true => self.options.shards(1),
-            false => self.options,
-        };
+        let options = self.options;
         let identifier = String::from(options.identifier_or_default());
         let window = options.stale_if_error;
         let as_written = options.reads_ttl_from_deadlines();

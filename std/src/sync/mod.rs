@@ -124,8 +124,7 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     /// [`SyncCacheBuilder::new`] for the default), each over a backend from `backend` as
     /// it is: unlike [`SyncCacheBuilder::build_with_backend`], the backends are not told
     /// the identifier, the stale window (see `Backend::keep_stale_for`) or to keep
-    /// their deadlines as written (`Backend::keep_deadlines_as_written`), and a backend
-    /// that sees its whole namespace (`SyncRedisBackend`) is not given one shard. Each
+    /// their deadlines as written (`Backend::keep_deadlines_as_written`). Each
     /// backend bounds itself; the options' capacity only caps the shard count (at least
     /// 1024 entries each).
     ///
@@ -332,10 +331,15 @@ where
     /// ```
     pub fn clear(&self) -> Result<(), CacheError<K, V, B, S>> {
         let mut first_failure = Ok(());
-        for shard in self.shards.iter() {
+        for (n, shard) in self.shards.iter().enumerate() {
             let mut shard = shard.lock();
             // Computations in flight now yield only to their own callers.
             shard.flights.detach_all();
+            // Shards that share one namespace clear it once, through the first.
+            if n > 0 && B::SEES_WHOLE_NAMESPACE {
+                shard.cache.restart_counts();
+                continue;
+            }
             let cleared = shard.cache.clear();
             if first_failure.is_ok() {
                 first_failure = cleared;
@@ -366,7 +370,15 @@ where
         let info = self
             .shards
             .iter()
-            .map(|shard| shard.lock().cache.info_at(now))
+            .enumerate()
+            .map(|(n, shard)| {
+                // Shards that share one namespace count its entries once.
+                if n > 0 && B::SEES_WHOLE_NAMESPACE {
+                    shard.lock().cache.info_without_size()
+                } else {
+                    shard.lock().cache.info_at(now)
+                }
+            })
             .fold(CacheInfo::default(), |sum, shard| sum + shard);
         self.notify.deliver();
         info
