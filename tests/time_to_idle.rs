@@ -123,19 +123,26 @@ fn a_given_store_keeps_no_idle_time_under_a_stale_window_or_a_refresh() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_given_async_store_keeps_no_idle_time_under_a_stale_window() {
-    use jwm_cache::{AsyncCacheBuilder, backend::Sharded, memory::MemoryBackend};
+    use jwm_cache::backend::{Offloaded, Sharded};
+    use jwm_cache::{AsyncCacheBuilder, memory::MemoryBackend};
 
     let clock = ManualClock::new();
-    let cache = AsyncCacheBuilder::new()
-        .clock(clock.clone())
-        .ttl(60 * SECOND)
-        .stale_if_error(60 * SECOND)
-        .build_with_backend::<u32, u32, _>(Sharded::new(2, || {
-            MemoryBackend::new().with_time_to_idle(5 * SECOND)
-        }));
-    cache.insert(1, 1).await.unwrap();
-    assert_eq!(cache.get(&1).await.unwrap(), Some(1), "a live entry");
-    assert_eq!(cache.parameters().time_to_idle, None);
+    let idle = || MemoryBackend::new().with_time_to_idle(5 * SECOND);
+    let builder = || {
+        AsyncCacheBuilder::new()
+            .clock(clock.clone())
+            .ttl(60 * SECOND)
+            .stale_if_error(60 * SECOND)
+    };
+    let sharded = builder().build_with_backend::<u32, u32, _>(Sharded::new(2, idle));
+    let offloaded = builder().build_with_backend::<u32, u32, _>(Offloaded::new(idle()));
+    sharded.insert(1, 1).await.unwrap();
+    offloaded.insert(1, 1).await.unwrap();
+    clock.advance(10 * SECOND);
+    assert_eq!(sharded.get(&1).await.unwrap(), Some(1), "a live entry");
+    assert_eq!(offloaded.get(&1).await.unwrap(), Some(1), "a live entry");
+    assert_eq!(sharded.parameters().time_to_idle, None);
+    assert_eq!(offloaded.parameters().time_to_idle, None);
 }

@@ -109,6 +109,15 @@ impl<S, C> Options<S, C> {
     /// Whether the cache reads an entry's deadline as the end of its TTL (plus the stale
     /// window), to time a refresh or the stale window: `refresh_after` or
     /// `stale_if_error` is set. Time-to-idle would cut those deadlines short.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use jwm_cache_core::{ManualClock, Options};
+    ///
+    /// let options = Options::new(ManualClock::new());
+    /// assert!(!options.reads_ttl_from_deadlines());
+    /// assert!(options.refresh_after(Duration::from_secs(5)).reads_ttl_from_deadlines());
+    /// ```
     pub fn reads_ttl_from_deadlines(&self) -> bool {
         self.refresh_after.is_some() || !self.stale_if_error.is_zero()
     }

@@ -58,6 +58,11 @@ impl Idle {
         self.own.swap_remove(index as usize);
     }
 
+    /// Each entry's own deadline, by position.
+    pub(super) fn own(&self) -> &[Deadline] {
+        &self.own
+    }
+
     pub(super) fn cleared(&mut self) {
         self.own.clear();
     }

@@ -270,9 +270,14 @@ where
         MemoryBackend::time_to_idle(self)
     }
 
-    /// Turns time-to-idle off.
+    /// Turns time-to-idle off. Entries already held go back to their own deadlines:
+    /// only ever later, which the wheel links them at once their slot comes due.
     fn keep_deadlines_as_written(&mut self) {
-        self.idle = None;
+        if let Some(idle) = self.idle.take() {
+            for (node, own) in self.nodes.iter_mut().zip(idle.own()) {
+                node.deadline = *own;
+            }
+        }
     }
 
     fn reclaimed(&self) -> Reclaimed {

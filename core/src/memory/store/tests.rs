@@ -328,3 +328,20 @@ fn a_weigher_that_panics_as_an_entry_expires_leaves_it_reclaimable() {
     assert_eq!(store.len(later).unwrap(), 1, "the expired entry reclaimed");
     assert_eq!(store.weight(), 1);
 }
+
+#[test]
+fn turning_idle_time_off_gives_held_entries_their_own_deadlines_back() {
+    let at = |secs: u64| Instant::from_nanos(secs * 1_000_000_000);
+    let mut store = MemoryBackend::<u32, u32>::new().with_time_to_idle(Ttl::from_secs(5));
+    store.set(1, 1, Deadline::at(at(60)), at(0)).unwrap();
+    store.set(2, 2, Deadline::NEVER, at(0)).unwrap();
+    store.keep_deadlines_as_written();
+    assert_eq!(store.time_to_idle(), None);
+    // Idle for 10 s: with the idle time, both would be gone.
+    assert_eq!(store.get(&1, at(10)).unwrap(), Some(&1));
+    assert_eq!(store.get(&2, at(10)).unwrap(), Some(&2));
+    assert_eq!(store.len(at(30)).unwrap(), 2);
+    // Their own deadlines still hold.
+    assert_eq!(store.get(&1, at(60)).unwrap(), None);
+    assert_eq!(store.len(at(1_000)).unwrap(), 1);
+}
