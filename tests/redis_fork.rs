@@ -28,6 +28,7 @@ const SECOND: Duration = Duration::from_secs(1);
 const HUNG: i32 = 2;
 const WRONG_OVER_REDIS: i32 = 3;
 const NO_REFRESH: i32 = 4;
+const PANICKED: i32 = 5;
 
 #[test]
 fn a_forked_child_runs_sync_calls_over_redis_and_refreshes_on_threads_of_its_own() {
@@ -72,21 +73,31 @@ fn a_forked_child_runs_sync_calls_over_redis_and_refreshes_on_threads_of_its_own
             // SAFETY: ends the child at once, running none of the parent's exit handlers.
             unsafe { _exit(HUNG) };
         });
-        let calls = (over_redis.call(1), over_redis.call(2), over_redis.call(2));
-        if calls != (3, 6, 6) || over_redis.cache_info().hits != 2 {
-            // SAFETY: as above.
-            unsafe { _exit(WRONG_OVER_REDIS) };
-        }
-        clock.advance(6 * SECOND);
-        let old = refreshed.call(1);
-        let landed = eventually(|| refreshed.cache().get(&1).unwrap() == Some(12));
+        // A panic must not unwind into the parent's test code (which would stop the
+        // server it shares): it ends the child with a code of its own.
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let calls = (over_redis.call(1), over_redis.call(2), over_redis.call(2));
+            if calls != (3, 6, 6) || over_redis.cache_info().hits != 2 {
+                return WRONG_OVER_REDIS;
+            }
+            clock.advance(6 * SECOND);
+            let old = refreshed.call(1);
+            let landed = eventually(|| refreshed.cache().get(&1).unwrap() == Some(12));
+            if old == 11 && landed { 0 } else { NO_REFRESH }
+        }));
         // SAFETY: as above.
-        unsafe { _exit(if old == 11 && landed { 0 } else { NO_REFRESH }) };
+        unsafe { _exit(code.unwrap_or(PANICKED)) };
     }
     let mut status = 0;
     // SAFETY: waits for the child just forked, into a local.
     let waited = unsafe { waitpid(child, &mut status, 0) };
     assert_eq!(waited, child);
+    assert_eq!(
+        status & 0x7f,
+        0,
+        "the child was killed by signal {}",
+        status & 0x7f
+    );
     let code = (status >> 8) & 0xff;
     assert_eq!(
         code,
@@ -96,6 +107,7 @@ fn a_forked_child_runs_sync_calls_over_redis_and_refreshes_on_threads_of_its_own
             HUNG => "a call hung",
             WRONG_OVER_REDIS => "wrong values or no hits over Redis",
             NO_REFRESH => "no refresh",
+            PANICKED => "it panicked",
             _ => "?",
         }
     );
@@ -108,7 +120,7 @@ fn eventually(mut done: impl FnMut() -> bool) -> bool {
         if began.elapsed() > 10 * SECOND {
             return false;
         }
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(1));
     }
     true
 }
