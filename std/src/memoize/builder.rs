@@ -6,14 +6,10 @@ use std::sync::Arc;
 use jwm_cache_core::{Identity, Lookup, MemoryBackend, Options, Serializer, Ttl};
 
 use super::Memoized;
-#[cfg(feature = "async")]
-use super::async_method::AsyncMemoizedMethod;
-#[cfg(feature = "async")]
-use super::asynchronous::AsyncMemoized;
 use super::method::MemoizedMethod;
 use super::registry::{self, Shareable};
 #[cfg(feature = "async")]
-use crate::asynch::{AsyncCache, AsyncCacheBuilder, AsyncLookup, BlockingCache, Bridge, Sharded};
+use crate::asynch::{AsyncCache, AsyncCacheBuilder, AsyncLookup, BlockingCache, Bridge};
 use crate::clock::SystemClock;
 use crate::sync::{SyncCache, SyncCacheBuilder};
 
@@ -109,7 +105,7 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     ///
     /// # Panics
     /// With `refresh_after` set.
-    fn for_a_method(self) -> Self {
+    pub(super) fn for_a_method(self) -> Self {
         assert!(
             self.options.refresh_after.is_none(),
             "a memoized method cannot refresh ahead (`refresh_after`): its receiver is \
@@ -123,7 +119,10 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     ///
     /// A conflict panics: a builder has no error to return, and two functions under one
     /// identifier that disagree on a shared setting are a bug to fix, not to run.
-    fn cache<Cache>(self, make: impl FnOnce(Options<S, C>) -> Cache) -> (T, Arc<Cache>, Ttl)
+    pub(super) fn cache<Cache>(
+        self,
+        make: impl FnOnce(Options<S, C>) -> Cache,
+    ) -> (T, Arc<Cache>, Ttl)
     where
         Cache: Shareable,
     {
@@ -151,9 +150,8 @@ where
     /// The memoized function, in memory.
     ///
     /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// On a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build(self) -> Memoized<F, SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>>
     where
         SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Shareable,
@@ -166,9 +164,8 @@ where
     /// The memoized function over backends made by `backend`, one per shard.
     ///
     /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// On a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_backend<B>(
         self,
         backend: impl FnMut() -> B,
@@ -191,9 +188,8 @@ where
     /// cannot stall them.
     ///
     /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// On a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     #[cfg(feature = "async")]
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn build_with_async_backend<B>(
@@ -233,9 +229,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     /// ```
     ///
     /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// On a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_redis(
         self,
         bridge: Bridge,
@@ -266,9 +261,8 @@ where
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
     ///
-    /// Also under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// Also on a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build(
         self,
     ) -> MemoizedMethod<P, F, SyncCache<(RK, Args), V, MemoryBackend<(RK, Args), S::Encoded>, S, C>>
@@ -287,9 +281,8 @@ where
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
     ///
-    /// Also under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// Also on a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_backend<B>(
         self,
         backend: impl FnMut() -> B,
@@ -302,137 +295,5 @@ where
             .for_a_method()
             .cache(|o| SyncCacheBuilder::from_options(o).build_with_backend(backend));
         MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
-    }
-}
-
-/// The async cache in memory that `build` makes.
-#[cfg(feature = "async")]
-type AsyncInMemory<K, V, S, C> =
-    AsyncCache<K, V, Sharded<MemoryBackend<K, <S as Serializer<V>>::Encoded>>, S, C>;
-
-/// The Redis-backed memoized function, with postcard as the default codec.
-#[cfg(feature = "redis")]
-impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
-    /// The memoized async function over `redis`. Values are stored with the builder's
-    /// codec, [stamped](jwm_cache_core::Stamped) with the header that says which type and codec
-    /// wrote them; the in-memory default, [`Identity`], stores postcard bytes. For JSON,
-    /// call `.serializer(Json)` first.
-    ///
-    /// ```no_run
-    /// use jwm_cache::{AsyncMemoized, RedisBackend};
-    ///
-    /// # async fn demo() {
-    /// let profile = AsyncMemoized::builder(|id: u64| async move { format!("user {id}") })
-    ///     .identifier("profiles")
-    ///     .build_with_redis(RedisBackend::open("redis://127.0.0.1:6379").unwrap());
-    /// profile.call(7).await;
-    /// # }
-    /// ```
-    ///
-    /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
-    pub fn build_with_redis(
-        self,
-        redis: crate::redis::RedisBackend<Args>,
-    ) -> AsyncMemoized<F, AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>>
-    where
-        S: crate::redis::RedisCodec<Args, V>,
-        crate::redis::RedisBackend<Args>:
-            AsyncLookup<Args, Args, jwm_cache_core::StampedBytes<Args>>,
-        AsyncCache<Args, V, crate::redis::RedisBackend<Args>, S::Stamped, C>: Shareable,
-        C: jwm_cache_core::Clock,
-    {
-        self.map_serializer(crate::redis::RedisCodec::stamped)
-            .build_with_backend(redis)
-    }
-}
-
-#[cfg(feature = "async")]
-impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C>
-where
-    S: Serializer<V>,
-{
-    /// The memoized async function, in memory.
-    ///
-    /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
-    pub fn build(self) -> AsyncMemoized<F, AsyncInMemory<Args, V, S, C>>
-    where
-        AsyncInMemory<Args, V, S, C>: Shareable,
-    {
-        let (AsyncFunction(function), cache, ttl) =
-            self.cache(|o| AsyncCacheBuilder::from_options(o).build());
-        AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
-    }
-
-    /// The memoized async function over `backend`: an [`AsyncBackend`](crate::asynch::AsyncBackend),
-    /// or a sync one through [`Sharded`] or [`Offloaded`](crate::asynch::Offloaded).
-    ///
-    /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
-    pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
-    where
-        B: AsyncLookup<Args, Args, S::Encoded>,
-        AsyncCache<Args, V, B, S, C>: Shareable,
-        C: jwm_cache_core::Clock,
-    {
-        let (AsyncFunction(function), cache, ttl) =
-            self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
-        AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
-    }
-}
-
-#[cfg(feature = "async")]
-impl<P, F, RK, Args, V, S, C> MemoizedBuilder<AsyncMethod<P, F>, (RK, Args), V, S, C>
-where
-    S: Serializer<V>,
-{
-    /// The memoized async method, in memory.
-    ///
-    /// # Panics
-    /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
-    /// no refresh can call it later.
-    ///
-    /// Also under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
-    pub fn build(self) -> AsyncMemoizedMethod<P, F, AsyncInMemory<(RK, Args), V, S, C>>
-    where
-        AsyncInMemory<(RK, Args), V, S, C>: Shareable,
-    {
-        let (AsyncMethod(key, function), cache, ttl) = self
-            .for_a_method()
-            .cache(|o| AsyncCacheBuilder::from_options(o).build());
-        AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
-    }
-
-    /// The memoized async method over `backend`.
-    ///
-    /// # Panics
-    /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
-    /// no refresh can call it later.
-    ///
-    /// Also under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
-    pub fn build_with_backend<B>(
-        self,
-        backend: B,
-    ) -> AsyncMemoizedMethod<P, F, AsyncCache<(RK, Args), V, B, S, C>>
-    where
-        B: AsyncLookup<(RK, Args), (RK, Args), S::Encoded>,
-        AsyncCache<(RK, Args), V, B, S, C>: Shareable,
-        C: jwm_cache_core::Clock,
-    {
-        let (AsyncMethod(key, function), cache, ttl) = self
-            .for_a_method()
-            .cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
-        AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }

@@ -1,6 +1,8 @@
 //! Memoized functions and methods: values that wrap a function with a cache.
 
 #[cfg(feature = "async")]
+mod async_builds;
+#[cfg(feature = "async")]
 mod async_method;
 #[cfg(feature = "async")]
 mod asynchronous;

@@ -37,9 +37,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     /// ```
     ///
     /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// On a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_near_redis(
         self,
         redis: RedisBackend<Args>,
@@ -75,9 +74,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     /// ```
     ///
     /// # Panics
-    /// Under an [`identifier`](Self::identifier) another function already uses, if
-    /// the two disagree on a setting they share (see
-    /// [`SharedCacheConflict`](crate::error::SharedCacheConflict)).
+    /// On a conflict with another function under its identifier: see
+    /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_near_redis(
         self,
         bridge: Bridge,
