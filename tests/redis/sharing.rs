@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// A bridge, and a backend on `server` made on it: its connections are driven by the
+/// bridge's runtime, so callers blocking their own runtime cannot stall them.
+fn on_a_bridge(server: &RedisServer) -> (Bridge, RedisBackend<u64>) {
+    let bridge = Bridge::new().unwrap();
+    let url = server.url(0);
+    let backend = bridge
+        .run(async move { RedisBackend::<u64>::open(&url) })
+        .unwrap()
+        .unwrap();
+    (bridge, backend)
+}
+
 #[test]
 fn two_processes_share_results_under_one_identifier_only() {
     let server = RedisServer::start();
@@ -23,13 +35,7 @@ fn two_processes_share_results_under_one_identifier_only() {
 #[test]
 fn a_sync_function_over_redis_works_outside_and_inside_runtimes() {
     let server = RedisServer::start();
-    let bridge = Bridge::new().unwrap();
-    let url = server.url(0);
-    // The connection manager is created on the bridge, which drives it.
-    let backend = bridge
-        .run(async move { RedisBackend::<u64>::open(&url) })
-        .unwrap()
-        .unwrap();
+    let (bridge, backend) = on_a_bridge(&server);
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&runs);
     let memo = Memoized::builder(move |n: u64| {
@@ -58,12 +64,7 @@ fn a_sync_function_over_redis_works_outside_and_inside_runtimes() {
 #[test]
 fn the_sync_flavour_serves_sync_and_async_functions() {
     let server = RedisServer::start();
-    let bridge = Bridge::new().unwrap();
-    let url = server.url(0);
-    let redis = bridge
-        .run(async move { RedisBackend::<u64>::open(&url) })
-        .unwrap()
-        .unwrap();
+    let (bridge, redis) = on_a_bridge(&server);
     let sync_backend =
         || SyncRedisBackend::new(redis.clone().with_identifier("flavour"), bridge.clone());
 
@@ -119,12 +120,7 @@ async fn concurrent_lookups_share_an_mget_and_each_gets_its_own_value() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sync_flavour_offloaded_learns_the_identifier_and_the_stale_window() {
     let server = RedisServer::start();
-    let bridge = Bridge::new().unwrap();
-    let url = server.url(0);
-    let redis = bridge
-        .run(async move { RedisBackend::<u64>::open(&url) })
-        .unwrap()
-        .unwrap();
+    let (bridge, redis) = on_a_bridge(&server);
     let offloaded =
         || jwm_cache::backend::Offloaded::new(SyncRedisBackend::new(redis.clone(), bridge.clone()));
     let (ttl, window) = (Duration::from_secs(60), Duration::from_secs(3_600));
@@ -168,12 +164,7 @@ async fn the_sync_flavour_offloaded_learns_the_identifier_and_the_stale_window()
 #[test]
 fn a_sync_cache_over_the_sync_flavour_counts_its_namespace_once() {
     let server = RedisServer::start();
-    let bridge = Bridge::new().unwrap();
-    let url = server.url(0);
-    let redis = bridge
-        .run(async move { RedisBackend::<u64>::open(&url) })
-        .unwrap()
-        .unwrap();
+    let (bridge, redis) = on_a_bridge(&server);
     let cache = SyncCacheBuilder::new()
         .identifier("whole-namespace")
         .shards(8)
