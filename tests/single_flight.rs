@@ -270,3 +270,120 @@ fn without_single_flight_a_removal_during_a_computation_keeps_its_value_out() {
     assert_eq!(computing.join().unwrap(), 1, "its caller still gets it");
     assert_eq!(cache.get(&"k").unwrap(), None, "but it is not stored");
 }
+
+/// The shards of a cache over a backend that sees its whole namespace share its
+/// entries: each records which keys it looked up, and its `clear` waits at a gate.
+struct Whole {
+    shard: usize,
+    store: Arc<Mutex<jwm_cache::memory::MemoryBackend<u32, u32>>>,
+    looked_up: Arc<Mutex<Vec<(u32, usize)>>>,
+    clearing: Arc<Gate>,
+    cleared: Arc<Gate>,
+    found: Option<u32>,
+}
+
+impl jwm_cache::backend::Backend<u32, u32> for Whole {
+    type Error = std::convert::Infallible;
+    const NAME: &'static str = "whole";
+    const SEES_WHOLE_NAMESPACE: bool = true;
+
+    fn set(
+        &mut self,
+        key: u32,
+        value: u32,
+        deadline: jwm_cache::backend::Deadline,
+        now: jwm_cache::time::Instant,
+    ) -> Result<(), Self::Error> {
+        self.store.lock().unwrap().set(key, value, deadline, now)
+    }
+    /// Clears, then waits: as a server's clear whose walk has passed a key.
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.store.lock().unwrap().clear()?;
+        self.clearing.open();
+        self.cleared.wait();
+        Ok(())
+    }
+    fn len(&mut self, now: jwm_cache::time::Instant) -> Result<usize, Self::Error> {
+        self.store.lock().unwrap().len(now)
+    }
+}
+
+impl jwm_cache::backend::Lookup<u32, u32, u32> for Whole {
+    fn get_entry(
+        &mut self,
+        key: &u32,
+        now: jwm_cache::time::Instant,
+    ) -> Result<Option<jwm_cache::backend::Entry<&u32>>, Self::Error> {
+        self.looked_up.lock().unwrap().push((*key, self.shard));
+        let mut store = self.store.lock().unwrap();
+        let found = store.get_entry(key, now)?;
+        let deadline = found.as_ref().map(|entry| entry.deadline);
+        self.found = found.map(|entry| *entry.value);
+        drop(store);
+        Ok(self
+            .found
+            .as_ref()
+            .zip(deadline)
+            .map(|(value, deadline)| jwm_cache::backend::Entry { value, deadline }))
+    }
+    fn remove(&mut self, key: &u32, now: jwm_cache::time::Instant) -> Result<bool, Self::Error> {
+        self.store.lock().unwrap().remove(key, now)
+    }
+}
+
+/// A clear of shards that share one namespace detaches every shard's computations
+/// before it clears the namespace (through the first shard): a computation begun
+/// before the clear, on another shard, stored after it when that shard's turn came
+/// only after the namespace was cleared.
+#[test]
+fn a_clear_of_a_shared_namespace_outlives_no_computation_begun_before_it() {
+    let (store, looked_up) = (Arc::default(), Arc::new(Mutex::new(Vec::new())));
+    let (clearing, cleared) = (Arc::new(Gate::default()), Arc::new(Gate::default()));
+    let mut made = 0;
+    let cache = SyncCacheBuilder::new().shards(2).build_with_backend(|| {
+        made += 1;
+        Whole {
+            shard: made - 1,
+            store: Arc::clone(&store),
+            looked_up: Arc::clone(&looked_up),
+            clearing: Arc::clone(&clearing),
+            cleared: Arc::clone(&cleared),
+            found: None,
+        }
+    });
+    // A key of the second shard, found by the shard that looks it up.
+    let key = (0..64u32)
+        .find(|k| {
+            cache.get(k).unwrap();
+            looked_up.lock().unwrap().last() == Some(&(*k, 1))
+        })
+        .expect("no key of 64 in the second shard");
+    let (computing, release) = (Arc::new(Gate::default()), Arc::new(Gate::default()));
+    let leader = {
+        let (cache, computing, release) = (cache.clone(), computing.clone(), release.clone());
+        thread::spawn(move || {
+            cache.get_or_insert_with(key, || {
+                computing.open();
+                release.wait();
+                7
+            })
+        })
+    };
+    computing.wait();
+    let clear = {
+        let cache = cache.clone();
+        thread::spawn(move || cache.clear().unwrap())
+    };
+    // The namespace is cleared, the clear not yet returned: the computation ends, and
+    // tries to store.
+    clearing.wait();
+    release.open();
+    assert_eq!(leader.join().unwrap(), 7);
+    cleared.open();
+    clear.join().unwrap();
+    assert_eq!(
+        cache.get(&key).unwrap(),
+        None,
+        "a value computed before the clear"
+    );
+}

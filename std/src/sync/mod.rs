@@ -330,16 +330,23 @@ where
     /// assert_eq!(cache.info().current_size, 0);
     /// ```
     pub fn clear(&self) -> Result<(), CacheError<K, V, B, S>> {
+        let mut clearing = &self.shards[..];
+        if B::SEES_WHOLE_NAMESPACE {
+            // Shards that share one namespace (a server's) clear it once, through the
+            // first; every other shard's computations in flight are detached before,
+            // so that none begun before the clear stores after the namespace is.
+            for shard in &self.shards[1..] {
+                let mut shard = shard.lock();
+                shard.flights.detach_all();
+                shard.cache.restart_counts();
+            }
+            clearing = &self.shards[..1];
+        }
         let mut first_failure = Ok(());
-        for (n, shard) in self.shards.iter().enumerate() {
+        for shard in clearing {
             let mut shard = shard.lock();
             // Computations in flight now yield only to their own callers.
             shard.flights.detach_all();
-            // Shards that share one namespace clear it once, through the first.
-            if n > 0 && B::SEES_WHOLE_NAMESPACE {
-                shard.cache.restart_counts();
-                continue;
-            }
             let cleared = shard.cache.clear();
             if first_failure.is_ok() {
                 first_failure = cleared;
