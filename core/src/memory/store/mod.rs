@@ -170,6 +170,13 @@ where
         self.reclaim(now, RECLAIM_BUDGET);
         let capacity = self.eviction.capacity().unwrap_or(usize::MAX);
         let weight = self.weigher.weigh(&key, &value);
+        // Without a capacity, weights bound nothing (they are only reported): a sum past
+        // `usize::MAX`, easy on a 32-bit target, must not evict.
+        let bounding = if self.eviction.capacity().is_some() || self.pool.is_some() {
+            weight
+        } else {
+            0
+        };
         let hash = self.hasher.hash_one(&key);
         if let Some(index) = self.find(hash, &key) {
             if self.nodes[index as usize].deadline.is_expired(now) {
@@ -183,7 +190,7 @@ where
                 let node = &self.nodes[index as usize];
                 let old_weight = self.weigher.weigh(&node.key, &node.value);
                 let held = self.weight.saturating_sub(old_weight);
-                if !over(held, weight, self.limit(capacity, weight)) {
+                if !over(held, bounding, self.limit(capacity, bounding)) {
                     let old = self.replace(index, hash, value, deadline, now);
                     self.lose_weight(old_weight);
                     self.gain_weight(weight);
@@ -199,12 +206,12 @@ where
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());
         }
-        let limit = self.limit(capacity, weight);
-        if let Some(victim) = self.make_room(hash, limit, weight, now) {
+        let limit = self.limit(capacity, bounding);
+        if let Some(victim) = self.make_room(hash, limit, bounding, now) {
             self.overwrite(victim, hash, (key, value, weight), deadline, now);
             return Ok(());
         }
-        if over(self.weight, weight, limit) {
+        if over(self.weight, bounding, limit) {
             // The pool's other stores alone are over its budget (see `limit`).
             self.report(key, value, RemovalCause::Rejected);
             return Ok(());

@@ -345,3 +345,13 @@ fn turning_idle_time_off_gives_held_entries_their_own_deadlines_back() {
     assert_eq!(store.get(&1, at(60)).unwrap(), None);
     assert_eq!(store.len(at(1_000)).unwrap(), 1);
 }
+
+#[test]
+fn weights_past_usize_max_evict_nothing_from_a_store_without_a_capacity() {
+    let heavy = usize::MAX / 2 + 1;
+    let mut store = MemoryBackend::<u32, usize>::new().with_weigher(|_: &u32, v: &usize| *v);
+    store.set(1, heavy, Deadline::NEVER, Instant::ZERO).unwrap();
+    store.set(2, heavy, Deadline::NEVER, Instant::ZERO).unwrap();
+    assert_eq!(store.stored(), 2);
+    assert_eq!(store.reclaimed(), Reclaimed::default());
+}
