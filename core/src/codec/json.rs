@@ -16,7 +16,11 @@ use super::{ByteCodec, Serializer};
 /// come back bit for bit. What JSON would read back as another value is refused when
 /// encoded (so not stored): a float that is not finite, and a `Some` of anything JSON
 /// writes as `null` (`Some(())`, `Some(None)`), which would come back as `None`,
-/// unless the type's own serde reads it back as it was.
+/// unless the type's own serde reads it back as it was. One ambiguity is the type's to
+/// avoid: an untagged enum whose variants JSON writes alike (`I(3)` and `F(3.0)` are
+/// both `3`) reads back as the first variant that fits, so tag such enums, or use
+/// postcard. serde_json also refuses to read values nested deeper
+/// than 128 levels: those are stored, and each read is a miss and a codec error.
 ///
 /// ```
 /// use jwm_cache_core::{Json, Serializer};

@@ -13,6 +13,12 @@ use super::{ByteCodec, Serializer};
 /// Decoding is strict: the bytes must hold one value and nothing after it. (postcard's
 /// own `from_bytes` ignores trailing bytes, so `b"garbage"` would read as the `u64` 103.)
 ///
+/// postcard sets no depth limit: a recursive type (a tree of `Box`es) decodes with one
+/// stack frame per level, so a value nested deeper than the reading thread's stack
+/// allows (one written on a larger stack, or bytes planted in a shared store by someone
+/// who may write it) overflows the stack, which aborts the process. Bound the depth of
+/// recursive values you cache.
+///
 /// ```
 /// use jwm_cache_core::{Postcard, PostcardError, Serializer};
 ///

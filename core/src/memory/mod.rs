@@ -55,10 +55,13 @@ const VICTIM_RECLAIM_BUDGET: usize = 64;
 /// - **Lookups compare keys**: the table holds positions and checks the stored key, so a
 ///   hash collision can never return another key's value. The default hasher is
 ///   foldhash with a per-table seed, measured faster than FNV on the hit path
-///   (BENCHMARKS.md). With the core's `std` feature (on in `jwm-cache`) the seed draws
-///   on OS entropy, so keys cannot be precomputed to collide as they can with FNV;
-///   without it the seed comes from addresses only. Any `BuildHasher` can be given to
-///   [`with_hasher`](MemoryBackend::with_hasher).
+///   (BENCHMARKS.md). The seed is foldhash's: addresses (so address-space
+///   randomisation) and, with the core's `std` feature, the time, not OS entropy; on a
+///   target without address randomisation (wasm, a microcontroller) every run of a
+///   build may hash alike. Collisions cost time, never a wrong value. A service that
+///   caches keys an attacker chooses can give
+///   [`with_hasher`](MemoryBackend::with_hasher) std's `RandomState`, which is seeded
+///   from the OS.
 /// - **Expiry without reads**: deadlines are indexed by a hierarchical timer wheel (see
 ///   ARCHITECTURE.md); each insert reclaims a bounded number of due entries, amortized
 ///   O(1), so a stream of unique keys at rate r with TTL t holds about r·t entries.

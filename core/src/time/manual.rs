@@ -16,7 +16,8 @@ use super::{Clock, Instant};
 ///
 /// Where the target has 64-bit atomics, the timeline is an `Arc<AtomicU64>` and the
 /// clock is `Send + Sync`; elsewhere (thumbv6m, thumbv7em, riscv32imc) it is an
-/// `Rc<Cell<u64>>`, for single-threaded simulations.
+/// `Rc<Cell<u64>>`, for single-threaded simulations, and not `Sync`, so not for a
+/// `static` there.
 ///
 /// ```
 /// use core::time::Duration;

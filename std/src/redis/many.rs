@@ -87,6 +87,11 @@ impl<K> RedisBackend<K> {
     /// connection meanwhile: on the lookups' connection, a `set_many` of 100 keys at a
     /// time failed most calls of 64 busy tasks. On its own, only its own stores may time
     /// out.
+    ///
+    /// A backend's write, not a cache's: it does not cancel the computations in flight
+    /// of a cache over this backend, so a computation of one of these keys begun before
+    /// may store its older value after it. Write through the cache (`insert`) where
+    /// that matters.
     pub async fn set_many(
         &self,
         entries: Vec<(K, StampedBytes<K>)>,
