@@ -41,6 +41,9 @@ const LONGEST_PAUSE: Duration = Duration::from_millis(32);
 /// the time it waited for passing: where tokio's clock is paused (`test-util`), its
 /// sleeps end at once. Tries in real time do not count.
 const RELEASE_SPINS: usize = 4_096;
+/// At most how many times a release that timed out is sent again: a stalled server may
+/// run a claim it was sent once it wakes, and the release must reach it after that.
+const RELEASE_TIMEOUTS: usize = 8;
 
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
 /// pattern (which ends in exactly the digest), so `clear` and `len` never see it:
@@ -104,11 +107,15 @@ async fn look_until(
     let mut unclaimed = Unclaimed {
         link: Arc::clone(link),
         lease: Some(Lease::new(lease_name.clone(), token.clone())),
+        in_flight: false,
     };
     let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
     let mut pause = FIRST_PAUSE;
     loop {
-        let looked = match look(link, &name, &lease_name, &token, lease_ms).await {
+        let looked = unclaimed
+            .answered(look(link, &name, &lease_name, &token, lease_ms))
+            .await;
+        let looked = match looked {
             Ok(looked) => looked,
             // Not sent, as the backend is paused; and every look before this one was
             // answered and took nothing: no lease to give back. A release for each
@@ -128,7 +135,10 @@ async fn look_until(
                 unclaimed.lease = None;
                 return Claim::Found(bytes);
             }
-            Looked::Value(_) => match take(link, &lease_name, &token, lease_ms).await {
+            Looked::Value(_) => match unclaimed
+                .answered(take(link, &lease_name, &token, lease_ms))
+                .await
+            {
                 // A holder may have stored between the two commands: if so, the lease
                 // goes back as `unclaimed` drops.
                 Ok(true) => {
@@ -160,23 +170,43 @@ async fn look_until(
 struct Unclaimed {
     link: Arc<Link>,
     lease: Option<Lease>,
+    /// Whether a look or take may still be on its way to the server: its caller gave
+    /// up on it (dropped, or timed out).
+    in_flight: bool,
 }
 
 impl Unclaimed {
     fn hand_over(&mut self) -> Option<Lease> {
         self.lease.take()
     }
+
+    /// `sent`'s answer, marking it in flight until it comes (a timeout leaves it so).
+    async fn answered<T>(
+        &mut self,
+        sent: impl Future<Output = Result<T, RedisBackendError>>,
+    ) -> Result<T, RedisBackendError> {
+        self.in_flight = true;
+        let answer = sent.await;
+        self.in_flight = matches!(answer, Err(RedisBackendError::Timeout(_)));
+        answer
+    }
 }
 
 impl Drop for Unclaimed {
-    /// On the caller's runtime, not the bridge's: its connection is the one the claim
-    /// went out on, so the release reaches the server after the claim. On another
-    /// connection it could arrive first, delete nothing, and leave the claim to take a
-    /// lease nobody holds.
+    /// With a claim still in flight, on the caller's runtime: its connection is the one
+    /// the claim went out on, so the release reaches the server after the claim (on
+    /// another it could arrive first, delete nothing, and leave the claim a lease
+    /// nobody holds). With every claim answered, on the bridge, which outlives a
+    /// caller's runtime made for one call.
     fn drop(&mut self) {
-        if let (Some(lease), Ok(runtime)) = (self.lease.take(), Handle::try_current()) {
-            let link = Arc::clone(&self.link);
-            runtime.spawn(async move { release(&link, lease).await });
+        let Some(lease) = self.lease.take() else {
+            return;
+        };
+        let link = Arc::clone(&self.link);
+        let give_back = async move { release(&link, lease).await };
+        match (self.in_flight, Handle::try_current()) {
+            (true, Ok(runtime)) => drop(runtime.spawn(give_back)),
+            _ => Bridge::in_background(give_back),
         }
     }
 }
@@ -200,9 +230,11 @@ pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease) {
 /// tries again on a task of its own as each pause ends, until it is sent or the backend
 /// is dropped: a stalled server runs the claim it was sent once it wakes, however long
 /// that takes, and a lease given up on would then hold every other process's callers
-/// of its key for its whole length. Any other failure leaves it to expire.
+/// of its key for its whole length. One that times out (a cluster's node has no probe
+/// to wait for) is sent again too, up to [`RELEASE_TIMEOUTS`] times. Any other failure
+/// leaves it to expire.
 pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
-    if !met_the_pause(compare_and_delete(link, &lease).await) {
+    if !worth_another_try(compare_and_delete(link, &lease).await) {
         return;
     }
     let link = Arc::downgrade(link);
@@ -213,8 +245,8 @@ pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
 /// the caller's, if no bridge could start) the sleeps end at once, and the tries come
 /// back to back, [`RELEASE_SPINS`] at most.
 async fn release_after_pauses(link: &Weak<Link>, lease: &Lease) {
-    let mut spins = 0;
-    while spins < RELEASE_SPINS {
+    let (mut spins, mut timeouts) = (0, 0);
+    while spins < RELEASE_SPINS && timeouts < RELEASE_TIMEOUTS {
         // Not held while asleep: a backend dropped meanwhile ends the task.
         let Some(left) = link.upgrade().map(|link| link.pause_left()) else {
             return;
@@ -229,14 +261,23 @@ async fn release_after_pauses(link: &Weak<Link>, lease: &Lease) {
         let Some(link) = link.upgrade() else {
             return;
         };
-        if !met_the_pause(compare_and_delete(&link, lease).await) {
+        let released = compare_and_delete(&link, lease).await;
+        if matches!(released, Err(RedisBackendError::Timeout(_))) {
+            timeouts += 1;
+        }
+        if !worth_another_try(released) {
             return;
         }
     }
 }
 
-fn met_the_pause(released: Result<(), RedisBackendError>) -> bool {
-    matches!(released, Err(RedisBackendError::Unavailable))
+/// Whether a release failed in a way a later try may not: it met the pause (not sent),
+/// or timed out (a claim it must follow may still be on its way).
+fn worth_another_try(released: Result<(), RedisBackendError>) -> bool {
+    matches!(
+        released,
+        Err(RedisBackendError::Unavailable | RedisBackendError::Timeout(_))
+    )
 }
 
 /// Runs [`RELEASE`] for `lease`.
