@@ -18,9 +18,15 @@ struct Gate {
 }
 
 impl Gate {
+    /// Waits until the gate opens; fails the test after a minute instead of hanging.
     fn wait(&self) {
         let open = self.open.lock().unwrap();
-        drop(self.opened.wait_while(open, |open| !*open).unwrap());
+        let (open, waited) = self
+            .opened
+            .wait_timeout_while(open, Duration::from_secs(60), |open| !*open)
+            .unwrap();
+        drop(open);
+        assert!(!waited.timed_out(), "a gate never opened");
     }
     fn open(&self) {
         *self.open.lock().unwrap() = true;

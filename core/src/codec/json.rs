@@ -17,8 +17,8 @@ use super::{ByteCodec, Serializer};
 /// encoded (so not stored): a float that is not finite, and a `Some` of anything JSON
 /// writes as `null` (`Some(())`, `Some(None)`), which would come back as `None`,
 /// unless the type's own serde reads it back as it was. One ambiguity is the type's to
-/// avoid: an untagged enum whose variants JSON writes alike (`I(3)` and `F(3.0)` are
-/// both `3`) reads back as the first variant that fits, so tag such enums, or use
+/// avoid: an untagged enum reads back as the first variant that fits, so with `F(f64)`
+/// before `I(i64)`, `I(3)`, written `3`, comes back as `F(3.0)`. Tag such enums, or use
 /// postcard. serde_json also refuses to read values nested deeper
 /// than 128 levels: those are stored, and each read is a miss and a codec error.
 ///

@@ -146,6 +146,7 @@ impl Bridge {
     /// Runs `task` on the process-wide bridge's runtime: work no caller waits for must
     /// not end with the caller's runtime (one made per call, say). If no bridge can
     /// start, on the caller's runtime; without one either, not at all.
+    #[cfg(feature = "redis")]
     pub(crate) fn in_background(task: impl Future<Output = ()> + Send + 'static) {
         match Bridge::shared() {
             Ok(bridge) => bridge.spawn(task),
@@ -208,11 +209,7 @@ impl Bridge {
 
     /// Runs `future` on the bridge's runtime, not waiting for it. In a child of `fork`,
     /// on the child's own bridge; if none can start there, the future is dropped.
-    pub(crate) fn spawn<F>(&self, future: F)
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
+    pub(crate) fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
         if !self.made_before_a_fork() {
             drop(self.handle.spawn(future));
         } else if let Ok(here) = Bridge::shared() {

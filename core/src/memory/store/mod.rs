@@ -278,7 +278,9 @@ where
     }
 
     /// Turns time-to-idle off. Entries already held go back to their own deadlines:
-    /// only ever later, which the wheel links them at once their slot comes due.
+    /// only ever later, which the wheel links them at once their slot comes due. (One
+    /// that idled out but was not yet reclaimed lives again until its own deadline: call
+    /// it before the first write, as the builders do.)
     fn keep_deadlines_as_written(&mut self) {
         if let Some(idle) = self.idle.take() {
             for (node, own) in self.nodes.iter_mut().zip(idle.own()) {
