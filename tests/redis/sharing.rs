@@ -3,12 +3,15 @@
 use super::*;
 
 /// A bridge, and a backend on `server` made on it: its connections are driven by the
-/// bridge's runtime, so callers blocking their own runtime cannot stall them.
+/// bridge's runtime, so callers blocking their own runtime cannot stall them. The
+/// timeout is generous: these tests count hits, which a loaded machine's slow call
+/// would turn into misses.
 fn on_a_bridge(server: &RedisServer) -> (Bridge, RedisBackend<u64>) {
     let bridge = Bridge::new().unwrap();
     let url = server.url(0);
+    let options = RedisOptions::default().timeout(Duration::from_secs(2));
     let backend = bridge
-        .run(async move { RedisBackend::<u64>::open(&url) })
+        .run(async move { RedisBackend::<u64>::open_with(&url, options) })
         .unwrap()
         .unwrap();
     (bridge, backend)
