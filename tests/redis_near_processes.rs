@@ -148,24 +148,29 @@ async fn process_b_reads() {
 
 #[test]
 fn near_tiers_in_two_processes() {
+    let _alone = alone();
     let server = RedisServer::start();
     two_processes(server.url(0), "one server");
 }
 
 #[test]
 fn near_tiers_in_two_processes_over_a_cluster() {
+    let _alone = alone();
     let cluster = RedisCluster::start();
     two_processes(cluster.urls().join(","), "a cluster");
 }
 
-static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Held by each variant from before it starts its servers: the bound is measured on a
+/// machine the other variant (its servers too) would share.
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// A and B over `url` (one server's, or a cluster's seeds joined by commas).
 fn two_processes(url: String, over: &str) {
-    // Alone: the bound is measured on a machine the other variant would share.
-    let _alone = ALONE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let vars = [("JWM_NEAR_URL", url)];
     let b = child("process_b_reads", &vars);
     let a = child("process_a_writes", &vars);

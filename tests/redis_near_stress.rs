@@ -99,24 +99,29 @@ struct Acked {
 
 #[test]
 fn no_read_is_older_than_a_write_acknowledged_a_bound_before_it() {
+    let _alone = alone();
     let server = RedisServer::start();
     stress(server.url(0), "one server");
 }
 
 #[test]
 fn no_read_is_older_than_a_write_acknowledged_a_bound_before_it_over_a_cluster() {
+    let _alone = alone();
     let cluster = RedisCluster::start();
     stress(cluster.urls().join(","), "a cluster");
 }
 
-static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Held by each variant from before it starts its servers: the bound is measured on a
+/// machine the other variant (its servers too) would share.
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// The check over `url` (one server's, or a cluster's seeds joined by commas).
 fn stress(url: String, over: &str) {
-    // Alone: the bound is measured on a machine the other variant would share.
-    let _alone = ALONE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = std::env::temp_dir().join(format!(
         "jwm-near-stress-{}-{}",
         std::process::id(),
