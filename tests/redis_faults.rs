@@ -179,7 +179,9 @@ async fn a_server_down_at_start_costs_the_first_call_at_most_one_timeout() {
         let began = Instant::now();
         assert_eq!(memo.call(n).await, n + 1);
         let took = began.elapsed();
-        assert!(took <= timeout + timeout / 10, "call {n} took {took:?}");
+        // 1.4 timeouts: room for a loaded machine, and still short of the manager's
+        // retry delay (100 ms) that a call waiting on it would add.
+        assert!(took <= timeout * 7 / 5, "call {n} took {took:?}");
         eprintln!("server down, call {n}: {took:?}");
     }
     assert!(memo.cache_info().await.errors >= 1);

@@ -10,9 +10,14 @@ const PAUSE: Duration = Duration::from_millis(300);
 
 /// A backend on `server` with 30 s leases, a 100 ms timeout and a pause of [`PAUSE`].
 fn pausing(server: &RedisServer) -> RedisBackend<u64> {
+    pausing_for(server, PAUSE)
+}
+
+/// [`pausing`], with a pause of `pause`.
+fn pausing_for(server: &RedisServer, pause: Duration) -> RedisBackend<u64> {
     let options = RedisOptions::default()
         .timeout(Duration::from_millis(100))
-        .pause_after_failure(PAUSE);
+        .pause_after_failure(pause);
     let mut backend = RedisBackend::<u64>::open_with(&server.url(0), options).unwrap();
     backend.use_lease(Ttl::from_secs(30));
     backend
@@ -144,28 +149,31 @@ async fn a_claim_run_after_a_long_freeze_is_given_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_during_the_pause_leave_nothing_to_release() {
     let server = RedisServer::start();
-    let backend = pausing(&server);
+    // A long pause: the claims, and the statistics reset before them, fit in it on a
+    // loaded machine.
+    let pause = Duration::from_secs(2);
+    let backend = pausing_for(&server, pause);
     let now = jwm_cache::time::Instant::ZERO;
-    start_the_pause(&server, &backend).await;
     let mut raw = server.client(0);
+    start_the_pause(&server, &backend).await;
+    let paused = Instant::now();
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query(&mut raw)
         .unwrap();
-    let paused = Instant::now();
     for key in 0..200 {
         assert!(matches!(
             backend.claim(&key, now).await,
             Claim::Compute(None)
         ));
     }
-    assert!(paused.elapsed() < PAUSE, "the claims outlasted the pause");
+    assert!(paused.elapsed() < pause, "the claims outlasted the pause");
     // Watched until well past the pause's end, when the releases would have gone.
     let evals = |raw: &mut redis::Connection| {
         let stats: String = redis::cmd("INFO").arg("commandstats").query(raw).unwrap();
         stats.contains("cmdstat_eval:")
     };
-    while paused.elapsed() < PAUSE + Duration::from_millis(500) {
+    while paused.elapsed() < pause + Duration::from_millis(500) {
         assert!(
             !evals(&mut raw),
             "releases reached the server after the pause"
