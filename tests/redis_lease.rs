@@ -232,8 +232,10 @@ fn when_the_holder_is_killed_another_process_computes_once_its_lease_ends() {
     let first: u64 = redis.get("fleet-test:started:1").unwrap();
     let second: u64 = redis.get("fleet-test:started:2").unwrap();
     let took = second - first;
+    // Half a lease of room for eight processes on a loaded machine: waiting for a
+    // second lease, or for the whole wait, would take twice as long.
     assert!(
-        took <= lease.as_millis() as u64 + 100,
+        took <= lease.as_millis() as u64 * 3 / 2,
         "taken over {took} ms after the holder started, with a lease of {lease:?}"
     );
 }
