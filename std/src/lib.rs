@@ -225,6 +225,9 @@ pub mod __private {
     pub use crate::memoize::SyncControls;
     #[cfg(feature = "async")]
     pub use crate::memoize::{AsyncControls, DynAsyncCacheControls};
+    /// The lease's scripts, for tests that run them on a server.
+    #[cfg(feature = "redis")]
+    pub use crate::redis::{CLAIM as LEASE_CLAIM, RELEASE as LEASE_RELEASE, TAKE as LEASE_TAKE};
 
     /// The parts of a `Result` type, for `#[ttl_cache(result = true)]` over an alias.
     #[diagnostic::on_unimplemented(

@@ -237,6 +237,12 @@ impl<K> RedisBackend<K> {
         self.link.query(command).await
     }
 
+    /// The lease's length in milliseconds, which a release's tombstone lasts too (a
+    /// minute if none is set: then no claim takes one, and none is given back).
+    fn lease_ms(&self) -> u64 {
+        lease::millis(self.lease.unwrap_or(Duration::from_secs(60)))
+    }
+
     /// The key name of `key`, within the size limit.
     pub(super) fn name<Q: PersistentHash + ?Sized>(
         &self,
@@ -355,15 +361,17 @@ where
         if lease::waits_to_release(&self.link, &lease) {
             return self.release_in_background(lease);
         }
-        lease::release(&self.link, lease).await;
+        lease::release(&self.link, lease, self.lease_ms()).await;
     }
 
     /// Starts the compare-and-delete on the process-wide bridge's runtime (the
     /// caller's may end first), once a store of the entry that may still land has
     /// landed; if it fails, the lease ends by itself.
     fn release_in_background(&self, lease: Lease) {
-        let link = Arc::clone(&self.link);
-        Bridge::in_background(async move { lease::release_once_landed(&link, lease).await });
+        let (link, lease_ms) = (Arc::clone(&self.link), self.lease_ms());
+        Bridge::in_background(async move {
+            lease::release_once_landed(&link, lease, lease_ms).await;
+        });
     }
 
     async fn set(

@@ -12,20 +12,29 @@ use crate::redis::record;
 /// The value under `KEYS[1]` (`{1, value}`), else the lease `KEYS[2]` taken with token
 /// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0}`: atomic, so a value stored between a
 /// waiter's looks is never computed again. A lease that already holds the token is
-/// this claim's own (a run whose answer was lost, sent again): taken.
-const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
+/// this claim's own (a run whose answer was lost, sent again): taken. A tombstone of
+/// another token's release is free; one of this token's means this claim was given
+/// back before it arrived: refused (see [`RELEASE`](super::RELEASE)).
+pub const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
     if value then return {1, value} end \
-    if redis.call('GET', KEYS[2]) == ARGV[1] then return {2} end \
-    if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end \
-    return {0}";
+    local held = redis.call('GET', KEYS[2]) \
+    if held == ARGV[1] then return {2} end \
+    if held and (held == 'gone:' .. ARGV[1] or string.sub(held, 1, 5) ~= 'gone:') then \
+    return {0} end \
+    redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) \
+    return {2}";
 
 /// The lease `KEYS[1]` taken with token `ARGV[1]` for `ARGV[2]` ms (1), or already held
-/// with it (1: a run whose answer was lost, sent again), else 0. One key: on a cluster,
-/// a slot being migrated redirects it (`ASK`), where a script of two keys, one of them
-/// missing, is refused (`TRYAGAIN`) until the migration ends.
-const TAKE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end \
-    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end \
-    return 0";
+/// with it (1: a run whose answer was lost, sent again), else 0; tombstones as in
+/// [`CLAIM`]. One key: on a cluster, a slot being migrated redirects it (`ASK`), where a
+/// script of two keys, one of them missing, is refused (`TRYAGAIN`) until the migration
+/// ends.
+pub const TAKE: &str = "local held = redis.call('GET', KEYS[1]) \
+    if held == ARGV[1] then return 1 end \
+    if held and (held == 'gone:' .. ARGV[1] or string.sub(held, 1, 5) ~= 'gone:') then \
+    return 0 end \
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) \
+    return 1";
 
 /// Looks at the entry `name` and its lease `lease_name`, taking the lease with `token`
 /// for `lease_ms` if it is free: on one server in one script ([`CLAIM`]), on a cluster

@@ -25,15 +25,23 @@ use tokio::runtime::Handle;
 mod look;
 
 use self::look::{Looked, fresh_value, look, take};
+// For tests that run the scripts on a server (`__private`).
+pub use self::look::{CLAIM, TAKE};
 use super::RedisBackendError;
 use super::in_transit::Awaited;
 use super::link::Link;
 use super::record;
 use crate::asynch::{Bridge, Claim, Lease};
 
-/// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`.
-const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
-    return redis.call('DEL', KEYS[1]) end return 0";
+/// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`. If
+/// nobody holds it, leaves a tombstone, `gone:` and the token, for `ARGV[2]` ms: a claim
+/// with that token still on its way (sent on another connection, to a stalled server)
+/// is refused when it comes, rather than take a lease nobody would give back. Other
+/// tokens' claims take the lease over a tombstone (see [`look`]).
+pub const RELEASE: &str = "local held = redis.call('GET', KEYS[1]) \
+    if held == ARGV[1] then return redis.call('DEL', KEYS[1]) end \
+    if not held then redis.call('SET', KEYS[1], 'gone:' .. ARGV[1], 'PX', ARGV[2]) end \
+    return 0";
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
@@ -104,12 +112,13 @@ async fn look_until(
     // The server may grant the lease to a script whose answer never arrives (its call
     // timed out, or its caller's future was dropped): unless the claim ends with the
     // lease handed over, it is given back.
+    let lease_ms = millis(lease);
     let mut unclaimed = Unclaimed {
         link: Arc::clone(link),
         lease: Some(Lease::new(lease_name.clone(), token.clone())),
+        lease_ms,
         in_flight: false,
     };
-    let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
     let mut pause = FIRST_PAUSE;
     loop {
         let looked = unclaimed
@@ -170,6 +179,8 @@ async fn look_until(
 struct Unclaimed {
     link: Arc<Link>,
     lease: Option<Lease>,
+    /// The lease's length, which a tombstone left by its release lasts too.
+    lease_ms: u64,
     /// Whether a look or take may still be on its way to the server: its caller gave
     /// up on it (dropped, or timed out).
     in_flight: bool,
@@ -202,8 +213,8 @@ impl Drop for Unclaimed {
         let Some(lease) = self.lease.take() else {
             return;
         };
-        let link = Arc::clone(&self.link);
-        let give_back = async move { release(&link, lease).await };
+        let (link, lease_ms) = (Arc::clone(&self.link), self.lease_ms);
+        let give_back = async move { release(&link, lease, lease_ms).await };
         match (self.in_flight, Handle::try_current()) {
             (true, Ok(runtime)) => drop(runtime.spawn(give_back)),
             _ => Bridge::in_background(give_back),
@@ -215,14 +226,14 @@ impl Drop for Unclaimed {
 /// caller gave up), or each was given up on: given back earlier, the lease would let
 /// another process compute and store, and the late store would put the older value
 /// back. For a task of its own.
-pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease) {
+pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease, lease_ms: u64) {
     let entries = entries_of(lease.name());
     let stored = Awaited::Names {
         names: &entries,
         besides: None,
     };
     link.until_landed_or_given_up(stored).await;
-    release(link, lease).await;
+    release(link, lease, lease_ms).await;
 }
 
 /// Gives `lease` back if it is still this process's. A release that meets the
@@ -233,18 +244,18 @@ pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease) {
 /// of its key for its whole length. One that times out (a cluster's node has no probe
 /// to wait for) is sent again too, up to [`RELEASE_TIMEOUTS`] times. Any other failure
 /// leaves it to expire.
-pub(super) async fn release(link: &Arc<Link>, lease: Lease) {
-    if !worth_another_try(compare_and_delete(link, &lease).await) {
+pub(super) async fn release(link: &Arc<Link>, lease: Lease, lease_ms: u64) {
+    if !worth_another_try(compare_and_delete(link, &lease, lease_ms).await) {
         return;
     }
     let link = Arc::downgrade(link);
-    Bridge::in_background(async move { release_after_pauses(&link, &lease).await });
+    Bridge::in_background(async move { release_after_pauses(&link, &lease, lease_ms).await });
 }
 
 /// The pause runs on the std clock. On a runtime whose clock is paused (`test-util`;
 /// the caller's, if no bridge could start) the sleeps end at once, and the tries come
 /// back to back, [`RELEASE_SPINS`] at most.
-async fn release_after_pauses(link: &Weak<Link>, lease: &Lease) {
+async fn release_after_pauses(link: &Weak<Link>, lease: &Lease, lease_ms: u64) {
     let (mut spins, mut timeouts) = (0, 0);
     while spins < RELEASE_SPINS && timeouts < RELEASE_TIMEOUTS {
         // Not held while asleep: a backend dropped meanwhile ends the task.
@@ -261,7 +272,7 @@ async fn release_after_pauses(link: &Weak<Link>, lease: &Lease) {
         let Some(link) = link.upgrade() else {
             return;
         };
-        let released = compare_and_delete(&link, lease).await;
+        let released = compare_and_delete(&link, lease, lease_ms).await;
         if matches!(released, Err(RedisBackendError::Timeout(_))) {
             timeouts += 1;
         }
@@ -280,15 +291,25 @@ fn worth_another_try(released: Result<(), RedisBackendError>) -> bool {
     )
 }
 
-/// Runs [`RELEASE`] for `lease`.
-async fn compare_and_delete(link: &Link, lease: &Lease) -> Result<(), RedisBackendError> {
+/// Runs [`RELEASE`] for `lease`, whose tombstone (if nobody holds it) lasts `lease_ms`.
+async fn compare_and_delete(
+    link: &Link,
+    lease: &Lease,
+    lease_ms: u64,
+) -> Result<(), RedisBackendError> {
     let mut script = redis::cmd("EVAL");
     script
         .arg(RELEASE)
         .arg(1)
         .arg(lease.name())
-        .arg(lease.token());
+        .arg(lease.token())
+        .arg(lease_ms);
     link.query::<i64>(&script).await.map(drop)
+}
+
+/// `lease` in whole milliseconds, at least 1: a `PX`.
+pub(super) fn millis(lease: Duration) -> u64 {
+    u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 /// Whether a store of the entry of `lease` may still land, so that releasing it waits.
