@@ -335,3 +335,29 @@ async fn a_weigher_bounds_the_copies_by_weight() {
         "the light copy stays"
     );
 }
+
+/// Bytes that do not decode, read through the near tier (which decodes them itself):
+/// a miss, counted as a codec error, as the cache's own codec's failure is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_the_near_tier_cannot_decode_count_as_codec_errors() {
+    use redis::Commands;
+
+    let server = RedisServer::start();
+    let mut raw = server.client(0);
+    let name = format!(
+        "jwm-cache:near-corrupt:{}",
+        jwm_cache::key::PersistentDigest::persistent_digest(&4u64).unwrap()
+    );
+    // A record that never expires, whose stamped bytes are not a value's.
+    let mut record = vec![0xff; jwm_cache::backend::DEADLINE_LEN];
+    record.extend_from_slice(b"not a stamped value");
+    let _: () = raw.set(&name, record).unwrap();
+    let redis = RedisBackend::open(&server.url(0)).unwrap();
+    let triple = AsyncMemoized::builder(|n: u64| async move { n * 3 })
+        .identifier("near-corrupt")
+        .build_with_near_redis(redis, 100);
+    assert_eq!(triple.call(4).await, 12);
+    let info = triple.cache_info().await;
+    assert_eq!((info.misses, info.codec_errors), (1, 1));
+    assert!(info.errors >= 1);
+}

@@ -52,9 +52,9 @@ pub struct CacheInfo {
     /// is a miss).
     pub errors: u64,
     /// The codec's failures among `errors`: a value that would not encode, or stored
-    /// bytes that would not decode (corrupt, or written by another version). A near
-    /// tier decodes inside the backend: there such a failure counts among `errors` as
-    /// the backend's, and in `get_many` it is a miss alone.
+    /// bytes that would not decode (corrupt, or written by another version), a near
+    /// tier's own codec included. In a near tier's `get_many`, an entry that does not
+    /// decode is a miss alone.
     pub codec_errors: u64,
     /// Background recomputations started by a hit past `refresh_after`.
     pub refreshes: u64,

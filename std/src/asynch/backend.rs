@@ -144,6 +144,14 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         let _ = lease;
     }
 
+    /// Whether `error` is a failure of the backend's own codec, for a backend that
+    /// encodes and decodes values itself (a near tier): the cache counts it among
+    /// `codec_errors`, as its own codec's. The default: none is.
+    fn is_codec_error(error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
+
     /// The most entries this backend holds before evicting, if bounded.
     fn capacity(&self) -> Option<usize> {
         None

@@ -69,7 +69,7 @@ where
         let mut values = Vec::with_capacity(keys.len());
         for key in keys {
             let found = self.read(key, now).await;
-            self.counts.looked_up(&found, false);
+            self.count_lookup(&found, false);
             match found {
                 Ok(value) => values.push(value),
                 // An entry that does not decode is a miss (and an error), as in `get_many`.

@@ -154,7 +154,7 @@ where
                     let found = self.read(&key, now).await;
                     storing.wait_ended();
                     // A second look: the miss is this call's lookup, counted already.
-                    self.counts.add(Counts::outcome(&found));
+                    self.count_outcome(&found);
                     Next::looked(found.ok().flatten(), || self.join_or_lead(&key, joiner))
                 }
             };
@@ -184,7 +184,7 @@ where
                 Claim::Failed => {}
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
-                    self.counts.add(Counts::outcome(&found));
+                    self.count_outcome(&found);
                     if let Ok(Some(value)) = found {
                         FlightTable::withdraw(self, &leading.key, &leading.flight);
                         if let Some(lead) = lead {

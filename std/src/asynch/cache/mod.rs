@@ -13,8 +13,8 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
-    Clock, Counts, Error, Found, Identity, Instant, MemoryBackend, Options, Policy, Reclaimed,
-    Serializer, Ttl, Write,
+    Clock, Error, Found, Identity, Instant, MemoryBackend, Options, Policy, Reclaimed, Serializer,
+    Ttl, Write,
 };
 
 pub(crate) use miss::Storing;
@@ -276,7 +276,7 @@ where
         let removed = AsyncLookup::<K, Q, _>::remove(&self.backend, key, now)
             .await
             .map_err(Error::Backend);
-        self.counts.add(Counts::outcome(&removed));
+        self.count_outcome(&removed);
         removed
     }
 
@@ -301,7 +301,7 @@ where
         } else {
             Reclaimed::default()
         });
-        self.counts.add(Counts::outcome(&cleared));
+        self.count_outcome(&cleared);
         cleared
     }
 
@@ -316,7 +316,7 @@ where
         B: AsyncLookup<K, Q, S::Encoded>,
     {
         let found = self.read(key, now).await;
-        self.counts.looked_up(&found, false);
+        self.count_lookup(&found, false);
         found
     }
 
@@ -329,7 +329,7 @@ where
         now: Instant,
     ) -> Result<Option<V>, AsyncCacheError<K, V, B, S>> {
         let found = self.read(key, now).await;
-        self.counts.looked_up(&found, true);
+        self.count_lookup(&found, true);
         found
     }
 
@@ -376,7 +376,7 @@ where
         &self,
         result: Result<T, AsyncCacheError<K, V, B, S>>,
     ) -> Result<T, AsyncCacheError<K, V, B, S>> {
-        self.counts.add(Counts::outcome(&result));
+        self.count_outcome(&result);
         result
     }
 }

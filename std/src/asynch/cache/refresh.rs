@@ -43,7 +43,7 @@ where
     ) -> Found<V> {
         match &found {
             Ok(Found::Hit(_) | Found::RefreshDue(_)) => self.counts.hit(),
-            _ => self.counts.add(Counts::outcome(&found)),
+            _ => self.count_outcome(&found),
         }
         found.unwrap_or(Found::Absent)
     }

@@ -32,6 +32,12 @@ where
     type Error = NearError<S::Error>;
     const NAME: &'static str = "redis+near";
 
+    /// The tier encodes and decodes itself: its codec's failures are the cache's codec
+    /// errors.
+    fn is_codec_error(error: &Self::Error) -> bool {
+        matches!(error, NearError::Codec(_))
+    }
+
     /// A new namespace has copies of its own: this handle's, if no copy was made yet
     /// (the builders name a backend before its first lookup) and no clone shares them.
     fn use_identifier(&mut self, identifier: &str) {
