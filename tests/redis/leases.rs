@@ -363,64 +363,67 @@ async fn a_call_whose_lookup_timed_out_claims_no_lease() {
 }
 
 /// A release that reaches the server before its own claim (sent on another connection
-/// to a stalled server) leaves a tombstone: the late claim is refused, rather than take
-/// a lease nobody would give back, while other processes' claims take the lease over
-/// it. Run on the server as the backend runs them.
+/// to a stalled server) leaves a tombstone naming its token: the late claim is refused,
+/// rather than take a lease nobody would give back, while other processes' claims take
+/// the lease over it. Run on the server as the backend runs them.
 #[test]
 fn a_claim_that_arrives_after_its_release_is_refused() {
     use jwm_cache::__private::{LEASE_CLAIM, LEASE_RELEASE, LEASE_TAKE};
+    use redis::Value;
 
     let server = RedisServer::start();
     let mut raw = server.client(0);
     let run = |raw: &mut redis::Connection, script: &str, keys: &[&str], args: &[&str]| {
         let mut command = redis::cmd("EVAL");
         command.arg(script).arg(keys.len()).arg(keys).arg(args);
-        command.query::<redis::Value>(raw).unwrap()
+        command.query::<Value>(raw).unwrap()
     };
-    let claimed = |value: redis::Value| match value {
-        redis::Value::Array(parts) => parts.first() == Some(&redis::Value::Int(2)),
-        other => panic!("{other:?}"),
+    // Whether a claim (a look, or a take-over on `take`) took the lease.
+    let claim = |raw: &mut redis::Connection, take: bool, lease: &str, token: &str| {
+        if take {
+            match run(raw, LEASE_TAKE, &[lease], &[token, "30000"]) {
+                Value::Int(taken) => taken == 1,
+                other => panic!("{other:?}"),
+            }
+        } else {
+            match run(raw, LEASE_CLAIM, &["entry", lease], &[token, "30000"]) {
+                Value::Array(parts) if parts == [Value::Int(2)] => true,
+                Value::Array(parts) if parts == [Value::Int(0)] => false,
+                other => panic!("{other:?}"),
+            }
+        }
     };
-    for (lease, late, other) in [
-        ("one:lease", "late-claim", "other-claim"),
-        ("two:lease", "late-take", "other-take"),
-    ] {
-        // Released before it was claimed: nobody holds it, so a tombstone stays.
-        run(&mut raw, LEASE_RELEASE, &[lease], &[late, "30000"]);
-        let tomb: String = raw.get(lease).unwrap();
-        assert_eq!(tomb, format!("gone:{late}"));
+    let release = |raw: &mut redis::Connection, lease: &str, token: &str, in_flight: bool| {
+        let flag = if in_flight { "1" } else { "0" };
+        run(raw, LEASE_RELEASE, &[lease], &[token, "30000", flag]);
+    };
+    let held =
+        |raw: &mut redis::Connection, lease: &str| raw.get::<_, Option<String>>(lease).unwrap();
+    for (take, lease) in [(false, "one:lease"), (true, "two:lease")] {
+        // A release whose claim was answered leaves nothing.
+        release(&mut raw, lease, "answered", false);
+        assert_eq!(held(&mut raw, lease), None);
+        // Two released before their claims arrived: both named in one tombstone.
+        release(&mut raw, lease, "late-a", true);
+        release(&mut raw, lease, "late-b", true);
+        assert_eq!(held(&mut raw, lease).unwrap(), "gone: late-a late-b");
+        for late in ["late-a", "late-b"] {
+            assert!(
+                !claim(&mut raw, take, lease, late),
+                "{lease}: {late} took it"
+            );
+        }
+        // Another token takes it over the tombstone, for the lease's length.
+        assert!(claim(&mut raw, take, lease, "other"), "{lease}: kept out");
+        assert_eq!(held(&mut raw, lease).unwrap(), "other");
         let pttl: i64 = raw.pttl(lease).unwrap();
-        assert!((1..=30_000).contains(&pttl), "{pttl}");
-        // The late claim (or take-over) is refused.
-        let taken = if lease == "one:lease" {
-            claimed(run(
-                &mut raw,
-                LEASE_CLAIM,
-                &["one", lease],
-                &[late, "30000"],
-            ))
-        } else {
-            run(&mut raw, LEASE_TAKE, &[lease], &[late, "30000"]) == redis::Value::Int(1)
-        };
-        assert!(!taken, "{lease}: a claim after its release took the lease");
-        assert_eq!(raw.get::<_, String>(lease).unwrap(), format!("gone:{late}"));
-        // Another token's takes it over the tombstone, and keeps it against a third.
-        let taken = if lease == "one:lease" {
-            claimed(run(
-                &mut raw,
-                LEASE_CLAIM,
-                &["one", lease],
-                &[other, "30000"],
-            ))
-        } else {
-            run(&mut raw, LEASE_TAKE, &[lease], &[other, "30000"]) == redis::Value::Int(1)
-        };
-        assert!(taken, "{lease}: a tombstone kept another claim out");
-        assert_eq!(raw.get::<_, String>(lease).unwrap(), other);
-        let third = run(&mut raw, LEASE_TAKE, &[lease], &["third", "30000"]);
-        assert_eq!(third, redis::Value::Int(0), "{lease}: a held lease taken");
-        // Its holder's release deletes it, with no tombstone.
-        run(&mut raw, LEASE_RELEASE, &[lease], &[other, "30000"]);
-        assert!(!raw.exists::<_, bool>(lease).unwrap());
+        assert!((1..=30_000).contains(&pttl), "{lease}: {pttl}");
+        // Held: neither a third claim nor another token's release changes it.
+        assert!(!claim(&mut raw, take, lease, "third"));
+        release(&mut raw, lease, "third", true);
+        assert_eq!(held(&mut raw, lease).unwrap(), "other");
+        // Its holder's release deletes it, leaving no tombstone.
+        release(&mut raw, lease, "other", false);
+        assert_eq!(held(&mut raw, lease), None);
     }
 }

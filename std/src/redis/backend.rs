@@ -361,7 +361,7 @@ where
         if lease::waits_to_release(&self.link, &lease) {
             return self.release_in_background(lease);
         }
-        lease::release(&self.link, lease, self.lease_ms()).await;
+        lease::release(&self.link, lease, self.lease_ms(), false).await;
     }
 
     /// Starts the compare-and-delete on the process-wide bridge's runtime (the

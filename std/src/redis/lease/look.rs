@@ -12,15 +12,15 @@ use crate::redis::record;
 /// The value under `KEYS[1]` (`{1, value}`), else the lease `KEYS[2]` taken with token
 /// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0}`: atomic, so a value stored between a
 /// waiter's looks is never computed again. A lease that already holds the token is
-/// this claim's own (a run whose answer was lost, sent again): taken. A tombstone of
-/// another token's release is free; one of this token's means this claim was given
-/// back before it arrived: refused (see [`RELEASE`](super::RELEASE)).
+/// this claim's own (a run whose answer was lost, sent again): taken. A tombstone is
+/// free, unless it names this token: then this claim was given back before it
+/// arrived, and is refused (see [`RELEASE`](super::RELEASE)).
 pub const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
     if value then return {1, value} end \
     local held = redis.call('GET', KEYS[2]) \
     if held == ARGV[1] then return {2} end \
-    if held and (held == 'gone:' .. ARGV[1] or string.sub(held, 1, 5) ~= 'gone:') then \
-    return {0} end \
+    if held and (string.sub(held, 1, 5) ~= 'gone:' \
+    or string.find(held .. ' ', ' ' .. ARGV[1] .. ' ', 1, true)) then return {0} end \
     redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) \
     return {2}";
 
@@ -31,8 +31,8 @@ pub const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
 /// ends.
 pub const TAKE: &str = "local held = redis.call('GET', KEYS[1]) \
     if held == ARGV[1] then return 1 end \
-    if held and (held == 'gone:' .. ARGV[1] or string.sub(held, 1, 5) ~= 'gone:') then \
-    return 0 end \
+    if held and (string.sub(held, 1, 5) ~= 'gone:' \
+    or string.find(held .. ' ', ' ' .. ARGV[1] .. ' ', 1, true)) then return 0 end \
     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) \
     return 1";
 

@@ -1,7 +1,8 @@
 //! One computation per key across the processes sharing a server: the key's lease.
 //!
 //! The leader of a miss in each process runs [`CLAIM`], one script: the value if it is
-//! there, else the lease (`SET <name>:lease <token> NX PX <lease>`), else nothing. On a
+//! there, else the lease (`SET <name>:lease <token> PX <lease>`, unless another holds
+//! it), else nothing. On a
 //! cluster it runs the same as two commands of one key each, lease then value (see
 //! [`look_by_key`]), which a slot being migrated can redirect. The
 //! process that takes the lease computes, stores, and gives the lease back with
@@ -20,8 +21,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use tokio::runtime::Handle;
-
 mod look;
 
 use self::look::{Looked, fresh_value, look, take};
@@ -34,13 +33,15 @@ use super::record;
 use crate::asynch::{Bridge, Claim, Lease};
 
 /// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`. If
-/// nobody holds it, leaves a tombstone, `gone:` and the token, for `ARGV[2]` ms: a claim
-/// with that token still on its way (sent on another connection, to a stalled server)
-/// is refused when it comes, rather than take a lease nobody would give back. Other
-/// tokens' claims take the lease over a tombstone (see [`look`]).
+/// nobody holds it and `ARGV[3]` is `1` (a claim with the token may still be on its
+/// way: sent, its answer lost), adds the token to a tombstone, `gone:` and the tokens
+/// each after a space, kept `ARGV[2]` ms: such a claim arriving late (sent on another
+/// connection, to a stalled server) is refused, rather than take a lease nobody would
+/// give back. Other tokens' claims take the lease over a tombstone (see [`look`]).
 pub const RELEASE: &str = "local held = redis.call('GET', KEYS[1]) \
     if held == ARGV[1] then return redis.call('DEL', KEYS[1]) end \
-    if not held then redis.call('SET', KEYS[1], 'gone:' .. ARGV[1], 'PX', ARGV[2]) end \
+    if ARGV[3] == '1' and (not held or string.sub(held, 1, 5) == 'gone:') then \
+    redis.call('SET', KEYS[1], (held or 'gone:') .. ' ' .. ARGV[1], 'PX', ARGV[2]) end \
     return 0";
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
@@ -118,6 +119,7 @@ async fn look_until(
         lease: Some(Lease::new(lease_name.clone(), token.clone())),
         lease_ms,
         in_flight: false,
+        granted: false,
     };
     let mut pause = FIRST_PAUSE;
     loop {
@@ -139,7 +141,10 @@ async fn look_until(
         match looked {
             Looked::Leased => return Claim::Compute(unclaimed.hand_over()),
             // Taken after a holder stored and gave it back: `unclaimed` gives it back.
-            Looked::LeasedButFound(bytes) => return Claim::Found(bytes),
+            Looked::LeasedButFound(bytes) => {
+                unclaimed.granted = true;
+                return Claim::Found(bytes);
+            }
             Looked::Value(bytes) if record::is_live(&bytes, Duration::ZERO, record::wall_now()) => {
                 unclaimed.lease = None;
                 return Claim::Found(bytes);
@@ -151,6 +156,7 @@ async fn look_until(
                 // A holder may have stored between the two commands: if so, the lease
                 // goes back as `unclaimed` drops.
                 Ok(true) => {
+                    unclaimed.granted = true;
                     return match fresh_value(link, &name).await {
                         Some(bytes) => Claim::Found(bytes),
                         None => Claim::Compute(unclaimed.hand_over()),
@@ -173,17 +179,21 @@ async fn look_until(
     }
 }
 
-/// A lease the server may have granted to a claim that has not handed it over: given
-/// back in the background when dropped (a compare-and-delete, so harmless if it was
-/// never granted).
+/// A lease the server may have granted a claim that has not handed it over: given back
+/// in the background when dropped, on the process-wide bridge (which outlives a caller's
+/// runtime made for one call). A look or take still in flight may yet take it, after a
+/// release sent on another connection: that release leaves a tombstone, which refuses
+/// it (see [`RELEASE`]).
 struct Unclaimed {
     link: Arc<Link>,
     lease: Option<Lease>,
     /// The lease's length, which a tombstone left by its release lasts too.
     lease_ms: u64,
-    /// Whether a look or take may still be on its way to the server: its caller gave
-    /// up on it (dropped, or timed out).
+    /// Whether a look or take was sent and its answer did not come (it timed out or
+    /// failed, or its caller gave up): it may still run.
     in_flight: bool,
+    /// Whether an answer granted this claim the lease.
+    granted: bool,
 }
 
 impl Unclaimed {
@@ -191,34 +201,29 @@ impl Unclaimed {
         self.lease.take()
     }
 
-    /// `sent`'s answer, marking it in flight until it comes (a timeout leaves it so).
+    /// `sent`'s answer, marking it in flight until it comes: one not sent (the pause)
+    /// is not.
     async fn answered<T>(
         &mut self,
         sent: impl Future<Output = Result<T, RedisBackendError>>,
     ) -> Result<T, RedisBackendError> {
         self.in_flight = true;
         let answer = sent.await;
-        self.in_flight = matches!(answer, Err(RedisBackendError::Timeout(_)));
+        self.in_flight = !matches!(answer, Ok(_) | Err(RedisBackendError::Unavailable));
         answer
     }
 }
 
 impl Drop for Unclaimed {
-    /// With a claim still in flight, on the caller's runtime: its connection is the one
-    /// the claim went out on, so the release reaches the server after the claim (on
-    /// another it could arrive first, delete nothing, and leave the claim a lease
-    /// nobody holds). With every claim answered, on the bridge, which outlives a
-    /// caller's runtime made for one call.
     fn drop(&mut self) {
         let Some(lease) = self.lease.take() else {
             return;
         };
-        let (link, lease_ms) = (Arc::clone(&self.link), self.lease_ms);
-        let give_back = async move { release(&link, lease, lease_ms).await };
-        match (self.in_flight, Handle::try_current()) {
-            (true, Ok(runtime)) => drop(runtime.spawn(give_back)),
-            _ => Bridge::in_background(give_back),
+        if !(self.in_flight || self.granted) {
+            return; // Every answer came, and none granted it.
         }
+        let (link, lease_ms, tombstone) = (Arc::clone(&self.link), self.lease_ms, self.in_flight);
+        Bridge::in_background(async move { release(&link, lease, lease_ms, tombstone).await });
     }
 }
 
@@ -233,7 +238,7 @@ pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease, lease_ms
         besides: None,
     };
     link.until_landed_or_given_up(stored).await;
-    release(link, lease, lease_ms).await;
+    release(link, lease, lease_ms, false).await;
 }
 
 /// Gives `lease` back if it is still this process's. A release that meets the
@@ -244,18 +249,23 @@ pub(super) async fn release_once_landed(link: &Arc<Link>, lease: Lease, lease_ms
 /// of its key for its whole length. One that times out (a cluster's node has no probe
 /// to wait for) is sent again too, up to [`RELEASE_TIMEOUTS`] times. Any other failure
 /// leaves it to expire.
-pub(super) async fn release(link: &Arc<Link>, lease: Lease, lease_ms: u64) {
-    if !worth_another_try(compare_and_delete(link, &lease, lease_ms).await) {
+pub(super) async fn release(link: &Arc<Link>, lease: Lease, lease_ms: u64, tombstone: bool) {
+    let giving = Giving {
+        lease,
+        lease_ms,
+        tombstone,
+    };
+    if !worth_another_try(compare_and_delete(link, &giving).await) {
         return;
     }
     let link = Arc::downgrade(link);
-    Bridge::in_background(async move { release_after_pauses(&link, &lease, lease_ms).await });
+    Bridge::in_background(async move { release_after_pauses(&link, &giving).await });
 }
 
 /// The pause runs on the std clock. On a runtime whose clock is paused (`test-util`;
 /// the caller's, if no bridge could start) the sleeps end at once, and the tries come
 /// back to back, [`RELEASE_SPINS`] at most.
-async fn release_after_pauses(link: &Weak<Link>, lease: &Lease, lease_ms: u64) {
+async fn release_after_pauses(link: &Weak<Link>, giving: &Giving) {
     let (mut spins, mut timeouts) = (0, 0);
     while spins < RELEASE_SPINS && timeouts < RELEASE_TIMEOUTS {
         // Not held while asleep: a backend dropped meanwhile ends the task.
@@ -272,7 +282,7 @@ async fn release_after_pauses(link: &Weak<Link>, lease: &Lease, lease_ms: u64) {
         let Some(link) = link.upgrade() else {
             return;
         };
-        let released = compare_and_delete(&link, lease, lease_ms).await;
+        let released = compare_and_delete(&link, giving).await;
         if matches!(released, Err(RedisBackendError::Timeout(_))) {
             timeouts += 1;
         }
@@ -291,19 +301,24 @@ fn worth_another_try(released: Result<(), RedisBackendError>) -> bool {
     )
 }
 
-/// Runs [`RELEASE`] for `lease`, whose tombstone (if nobody holds it) lasts `lease_ms`.
-async fn compare_and_delete(
-    link: &Link,
-    lease: &Lease,
+/// A lease being given back: its length, and whether a claim with its token may still
+/// be on its way, so that the release leaves a tombstone (see [`RELEASE`]).
+struct Giving {
+    lease: Lease,
     lease_ms: u64,
-) -> Result<(), RedisBackendError> {
+    tombstone: bool,
+}
+
+/// Runs [`RELEASE`] for `giving`.
+async fn compare_and_delete(link: &Link, giving: &Giving) -> Result<(), RedisBackendError> {
     let mut script = redis::cmd("EVAL");
     script
         .arg(RELEASE)
         .arg(1)
-        .arg(lease.name())
-        .arg(lease.token())
-        .arg(lease_ms);
+        .arg(giving.lease.name())
+        .arg(giving.lease.token())
+        .arg(giving.lease_ms)
+        .arg(u8::from(giving.tombstone));
     link.query::<i64>(&script).await.map(drop)
 }
 
