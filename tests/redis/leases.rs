@@ -403,9 +403,10 @@ fn a_claim_that_arrives_after_its_release_is_refused() {
         // A release whose claim was answered leaves nothing.
         release(&mut raw, lease, "answered", false);
         assert_eq!(held(&mut raw, lease), None);
-        // Two released before their claims arrived: both named in one tombstone.
+        // Two released before their claims arrived: both named in one tombstone, once.
         release(&mut raw, lease, "late-a", true);
         release(&mut raw, lease, "late-b", true);
+        release(&mut raw, lease, "late-a", true);
         assert_eq!(held(&mut raw, lease).unwrap(), "gone: late-a late-b");
         for late in ["late-a", "late-b"] {
             assert!(
@@ -413,17 +414,41 @@ fn a_claim_that_arrives_after_its_release_is_refused() {
                 "{lease}: {late} took it"
             );
         }
-        // Another token takes it over the tombstone, for the lease's length.
+        // Another token takes it over the tombstone, for the lease's length, and carries
+        // the tombstone.
         assert!(claim(&mut raw, take, lease, "other"), "{lease}: kept out");
-        assert_eq!(held(&mut raw, lease).unwrap(), "other");
+        assert_eq!(held(&mut raw, lease).unwrap(), "other gone: late-a late-b");
         let pttl: i64 = raw.pttl(lease).unwrap();
         assert!((1..=30_000).contains(&pttl), "{lease}: {pttl}");
-        // Held: neither a third claim nor another token's release changes it.
+        // Held: a third claim is refused; a third token released before its claim
+        // arrived is named too, and its holder keeps it.
         assert!(!claim(&mut raw, take, lease, "third"));
         release(&mut raw, lease, "third", true);
-        assert_eq!(held(&mut raw, lease).unwrap(), "other");
-        // Its holder's release deletes it, leaving no tombstone.
+        assert_eq!(
+            held(&mut raw, lease).unwrap(),
+            "other gone: late-a late-b third"
+        );
+        assert!(claim(&mut raw, take, lease, "other"), "its holder's own");
+        // Its holder's release leaves the tombstone, which still refuses the late.
         release(&mut raw, lease, "other", false);
-        assert_eq!(held(&mut raw, lease), None);
+        assert_eq!(held(&mut raw, lease).unwrap(), "gone: late-a late-b third");
+        for late in ["late-a", "third"] {
+            assert!(
+                !claim(&mut raw, take, lease, late),
+                "{lease}: {late} took it"
+            );
+        }
+        let _: () = raw.del(lease).unwrap();
     }
+    // A tombstone keeps about 2 KiB of tokens, the newest.
+    for n in 0..200 {
+        release(&mut raw, "many:lease", &format!("token-{n:03}"), true);
+    }
+    let tomb = held(&mut raw, "many:lease").unwrap();
+    assert!(
+        tomb.len() <= 2048 && tomb.starts_with("gone: token-"),
+        "{tomb}"
+    );
+    assert!(tomb.ends_with(" token-199"), "{tomb}");
+    assert!(!claim(&mut raw, false, "many:lease", "token-199"));
 }

@@ -38,7 +38,7 @@ pub type AsyncCacheError<K, V, B, S> = Error<
 ///
 /// It is a thin shell: it reads the clock once per call (and once more after a miss's
 /// computation, which is not stored if it outlasted its TTL), awaits the backend, and applies
-/// the core's [`Policy`] (TTL, codec) and [`Counts`] (counting rules) around that I/O,
+/// the core's [`Policy`] (TTL, codec) and [`Counts`](jwm_cache_core::Counts) (counting rules) around that I/O,
 /// exactly as the sync [`Cache`](jwm_cache_core::Cache) does around its own. Its futures are
 /// `Send`, so calls can be spawned.
 ///

@@ -9,32 +9,58 @@ use crate::redis::RedisBackendError;
 use crate::redis::link::Link;
 use crate::redis::record;
 
+/// Lua, for each lease script: `held(v)` splits a lease key's value into its holder's
+/// token and its tombstone (`gone:` and the tokens released before a claim of theirs
+/// arrived, each after a space), either absent; `named(tomb, token)` says whether a
+/// tombstone names `token`. A holder carries the tombstone it took the lease over, so
+/// that a late claim of a token in it stays refused after the holder gives it back.
+macro_rules! lease_lua {
+    ($body:literal) => {
+        concat!(
+            "local function held(v) \
+                if not v then return nil, nil end \
+                if string.sub(v, 1, 5) == 'gone:' then return nil, v end \
+                local space = string.find(v, ' ', 1, true) \
+                if not space then return v, nil end \
+                return string.sub(v, 1, space - 1), string.sub(v, space + 1) \
+            end \
+            local function named(tomb, token) \
+                return tomb and string.find(tomb .. ' ', ' ' .. token .. ' ', 1, true) \
+            end ",
+            $body
+        )
+    };
+}
+pub(super) use lease_lua;
+
 /// The value under `KEYS[1]` (`{1, value}`), else the lease `KEYS[2]` taken with token
 /// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0}`: atomic, so a value stored between a
 /// waiter's looks is never computed again. A lease that already holds the token is
 /// this claim's own (a run whose answer was lost, sent again): taken. A tombstone is
 /// free, unless it names this token: then this claim was given back before it
 /// arrived, and is refused (see [`RELEASE`](super::RELEASE)).
-pub const CLAIM: &str = "local value = redis.call('GET', KEYS[1]) \
+pub const CLAIM: &str = lease_lua!(
+    "local value = redis.call('GET', KEYS[1]) \
     if value then return {1, value} end \
-    local held = redis.call('GET', KEYS[2]) \
-    if held == ARGV[1] then return {2} end \
-    if held and (string.sub(held, 1, 5) ~= 'gone:' \
-    or string.find(held .. ' ', ' ' .. ARGV[1] .. ' ', 1, true)) then return {0} end \
-    redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) \
-    return {2}";
+    local holder, tomb = held(redis.call('GET', KEYS[2])) \
+    if holder == ARGV[1] then return {2} end \
+    if holder or named(tomb, ARGV[1]) then return {0} end \
+    redis.call('SET', KEYS[2], tomb and (ARGV[1] .. ' ' .. tomb) or ARGV[1], 'PX', ARGV[2]) \
+    return {2}"
+);
 
 /// The lease `KEYS[1]` taken with token `ARGV[1]` for `ARGV[2]` ms (1), or already held
 /// with it (1: a run whose answer was lost, sent again), else 0; tombstones as in
 /// [`CLAIM`]. One key: on a cluster, a slot being migrated redirects it (`ASK`), where a
 /// script of two keys, one of them missing, is refused (`TRYAGAIN`) until the migration
 /// ends.
-pub const TAKE: &str = "local held = redis.call('GET', KEYS[1]) \
-    if held == ARGV[1] then return 1 end \
-    if held and (string.sub(held, 1, 5) ~= 'gone:' \
-    or string.find(held .. ' ', ' ' .. ARGV[1] .. ' ', 1, true)) then return 0 end \
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) \
-    return 1";
+pub const TAKE: &str = lease_lua!(
+    "local holder, tomb = held(redis.call('GET', KEYS[1])) \
+    if holder == ARGV[1] then return 1 end \
+    if holder or named(tomb, ARGV[1]) then return 0 end \
+    redis.call('SET', KEYS[1], tomb and (ARGV[1] .. ' ' .. tomb) or ARGV[1], 'PX', ARGV[2]) \
+    return 1"
+);
 
 /// Looks at the entry `name` and its lease `lease_name`, taking the lease with `token`
 /// for `lease_ms` if it is free: on one server in one script ([`CLAIM`]), on a cluster

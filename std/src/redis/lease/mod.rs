@@ -28,21 +28,37 @@ use self::look::{Looked, fresh_value, look, take};
 pub use self::look::{CLAIM, TAKE};
 use super::RedisBackendError;
 use super::in_transit::Awaited;
-use super::link::Link;
+use super::link::{Link, is_connection_failure};
 use super::record;
 use crate::asynch::{Bridge, Claim, Lease};
 
-/// Deletes the lease `KEYS[1]` if it still holds this process's token `ARGV[1]`. If
-/// nobody holds it and `ARGV[3]` is `1` (a claim with the token may still be on its
-/// way: sent, its answer lost), adds the token to a tombstone, `gone:` and the tokens
-/// each after a space, kept `ARGV[2]` ms: such a claim arriving late (sent on another
-/// connection, to a stalled server) is refused, rather than take a lease nobody would
-/// give back. Other tokens' claims take the lease over a tombstone (see [`look`]).
-pub const RELEASE: &str = "local held = redis.call('GET', KEYS[1]) \
-    if held == ARGV[1] then return redis.call('DEL', KEYS[1]) end \
-    if ARGV[3] == '1' and (not held or string.sub(held, 1, 5) == 'gone:') then \
-    redis.call('SET', KEYS[1], (held or 'gone:') .. ' ' .. ARGV[1], 'PX', ARGV[2]) end \
-    return 0";
+/// Gives the lease `KEYS[1]` back if it still holds this process's token `ARGV[1]`:
+/// deleted, or left as the tombstone its holder carried, for `ARGV[2]` ms. If
+/// `ARGV[3]` is `1` (a claim with the token may still be on its way: sent, its answer
+/// lost), the token is added to the key's tombstone, whoever holds it, for at least
+/// `ARGV[2]` ms: such a claim arriving late (sent on another connection, to a stalled
+/// server) is refused, rather than take a lease nobody would give back. Other tokens'
+/// claims take the lease over a tombstone (see `look`); at most about 2 KiB of tokens
+/// are kept, the oldest dropped first.
+pub const RELEASE: &str = self::look::lease_lua!(
+    "local holder, tomb = held(redis.call('GET', KEYS[1])) \
+    if holder == ARGV[1] then \
+        if tomb then redis.call('SET', KEYS[1], tomb, 'PX', ARGV[2]) \
+        else redis.call('DEL', KEYS[1]) end \
+        return 1 \
+    end \
+    if ARGV[3] == '1' and not named(tomb, ARGV[1]) then \
+        tomb = (tomb or 'gone:') .. ' ' .. ARGV[1] \
+        while #tomb > 2048 do \
+            local cut = string.find(tomb, ' ', 7, true) \
+            if not cut then break end \
+            tomb = 'gone:' .. string.sub(tomb, cut) \
+        end \
+        local px = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2])) \
+        redis.call('SET', KEYS[1], holder and (holder .. ' ' .. tomb) or tomb, 'PX', px) \
+    end \
+    return 0"
+);
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
@@ -201,15 +217,19 @@ impl Unclaimed {
         self.lease.take()
     }
 
-    /// `sent`'s answer, marking it in flight until it comes: one not sent (the pause)
-    /// is not.
+    /// `sent`'s answer, marking it in flight until it comes, and after if it timed out
+    /// or its connection failed (an error reply, or one not sent, is not).
     async fn answered<T>(
         &mut self,
         sent: impl Future<Output = Result<T, RedisBackendError>>,
     ) -> Result<T, RedisBackendError> {
         self.in_flight = true;
         let answer = sent.await;
-        self.in_flight = !matches!(answer, Ok(_) | Err(RedisBackendError::Unavailable));
+        self.in_flight = match &answer {
+            Err(RedisBackendError::Timeout(_)) => true,
+            Err(RedisBackendError::Redis(e)) => is_connection_failure(e),
+            _ => false,
+        };
         answer
     }
 }
