@@ -51,8 +51,11 @@ where
         deferring_miss: bool,
     ) {
         self.counts.looked_up(found, deferring_miss);
-        self.counts
-            .add(self.backend_codec(Counts::default(), found));
+        // Only a failure can be the backend codec's: a hit or a miss adds nothing more.
+        if found.is_err() {
+            self.counts
+                .add(self.backend_codec(Counts::default(), found));
+        }
     }
 
     /// `counts`, with a failure of the backend's own codec among its codec errors.
