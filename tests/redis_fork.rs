@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::redis_server::RedisServer;
 use jwm_cache::codec::{Postcard, Stamped};
-use jwm_cache::{Bridge, CacheControls, ManualClock, Memoized, RedisBackend, RedisOptions};
+use jwm_cache::{Bridge, CacheControls, ManualClock, Memoized};
 
 unsafe extern "C" {
     fn fork() -> i32;
@@ -34,13 +34,7 @@ const PANICKED: i32 = 5;
 fn a_forked_child_runs_sync_calls_over_redis_and_refreshes_on_threads_of_its_own() {
     let server = RedisServer::start();
     let bridge = Bridge::shared().unwrap();
-    let url = server.url(0);
-    // A generous timeout: the child's first call connects anew, on a loaded machine.
-    let options = RedisOptions::default().timeout(Duration::from_secs(2));
-    let redis = bridge
-        .run(async move { RedisBackend::<u64>::open_with(&url, options) })
-        .unwrap()
-        .unwrap();
+    let redis = server.backend_on(&bridge);
     let over_redis = Memoized::builder(|n: u64| n * 3)
         .identifier("forked")
         .serializer(Stamped::new(Postcard))

@@ -35,6 +35,19 @@ impl RedisServer {
     }
 
     /// `redis://127.0.0.1:port/db`, with the password if any.
+    /// A backend on this server (db 0), made on `bridge`, whose runtime then drives its
+    /// connections, so callers blocking their own runtime cannot stall them. Its timeout
+    /// is generous: tests that count hits must not see a loaded machine's slow call, or
+    /// a forked child's first connection, as a miss.
+    pub(crate) fn backend_on(&self, bridge: &jwm_cache::Bridge) -> jwm_cache::RedisBackend<u64> {
+        let url = self.url(0);
+        let options = jwm_cache::RedisOptions::default().timeout(Duration::from_secs(2));
+        bridge
+            .run(async move { jwm_cache::RedisBackend::<u64>::open_with(&url, options) })
+            .unwrap()
+            .unwrap()
+    }
+
     pub(crate) fn url(&self, db: u8) -> String {
         match &self.password {
             Some(p) => format!("redis://:{p}@127.0.0.1:{}/{db}", self.port),

@@ -2,18 +2,10 @@
 
 use super::*;
 
-/// A bridge, and a backend on `server` made on it: its connections are driven by the
-/// bridge's runtime, so callers blocking their own runtime cannot stall them. The
-/// timeout is generous: these tests count hits, which a loaded machine's slow call
-/// would turn into misses.
+/// A bridge of its own, and a backend on `server` made on it.
 fn on_a_bridge(server: &RedisServer) -> (Bridge, RedisBackend<u64>) {
     let bridge = Bridge::new().unwrap();
-    let url = server.url(0);
-    let options = RedisOptions::default().timeout(Duration::from_secs(2));
-    let backend = bridge
-        .run(async move { RedisBackend::<u64>::open_with(&url, options) })
-        .unwrap()
-        .unwrap();
+    let backend = server.backend_on(&bridge);
     (bridge, backend)
 }
 
