@@ -31,6 +31,27 @@ async fn start_the_pause(server: &RedisServer, backend: &RedisBackend<u64>) {
     assert!(failed.is_err());
 }
 
+/// The lease of `key`, claimed on `backend`.
+async fn leased(backend: &RedisBackend<u64>, key: u64) -> jwm_cache::backend::Lease {
+    let now = jwm_cache::time::Instant::ZERO;
+    let Claim::Compute(Some(lease)) = backend.claim(&key, now).await else {
+        panic!("no lease taken");
+    };
+    lease
+}
+
+/// Polls the server until `lease` is gone, failing if it is still held `patience` after
+/// `released`.
+fn gone_within(raw: &mut redis::Connection, lease: &str, released: Instant, patience: Duration) {
+    while raw.exists::<_, bool>(lease).unwrap() {
+        assert!(
+            released.elapsed() < patience,
+            "the lease was still held {patience:?} after its release"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A lease given back while the backend is paused (a failure of this process's, as
 /// the timeout of the very claim that took it can be) is given back once the pause
 /// ends: left to run out, it would hold every other process's callers of its key.
@@ -39,12 +60,9 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
     let server = RedisServer::start();
     let backend = pausing(&server);
     let now = jwm_cache::time::Instant::ZERO;
-    let Claim::Compute(Some(lease)) = backend.claim(&7, now).await else {
-        panic!("no lease taken");
-    };
+    let lease = leased(&backend, 7).await;
     let mut raw = server.client(0);
-    let held = |raw: &mut redis::Connection| raw.exists::<_, bool>(lease.name()).unwrap();
-    assert!(held(&mut raw));
+    assert!(raw.exists::<_, bool>(lease.name()).unwrap());
     start_the_pause(&server, &backend).await;
     let paused = AsyncLookup::get(&backend, &7, now).await;
     assert!(
@@ -58,14 +76,12 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
         "the release waited for the pause"
     );
     // Polled on the server, for up to the pause and a second.
-    let patience = PAUSE + Duration::from_secs(1);
-    while held(&mut raw) {
-        assert!(
-            released.elapsed() < patience,
-            "the lease was still held {patience:?} after its release"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    gone_within(
+        &mut raw,
+        lease.name(),
+        released,
+        PAUSE + Duration::from_secs(1),
+    );
 }
 
 /// The same, given back from a runtime made for the call and dropped at once: the
@@ -75,12 +91,8 @@ async fn a_lease_given_back_during_the_pause_is_released_once_it_ends() {
 async fn a_lease_given_back_from_a_runtime_that_ends_is_released_once_the_pause_ends() {
     let server = RedisServer::start();
     let backend = pausing(&server);
-    let now = jwm_cache::time::Instant::ZERO;
-    let Claim::Compute(Some(lease)) = backend.claim(&8, now).await else {
-        panic!("no lease taken");
-    };
+    let lease = leased(&backend, 8).await;
     let mut raw = server.client(0);
-    let held = |raw: &mut redis::Connection| raw.exists::<_, bool>(lease.name()).unwrap();
     start_the_pause(&server, &backend).await;
     let released = Instant::now();
     let (giving, given) = (backend.clone(), lease.clone());
@@ -96,14 +108,12 @@ async fn a_lease_given_back_from_a_runtime_that_ends_is_released_once_the_pause_
     .unwrap();
     // Within the pause and a lost probe's life, with room for a loaded machine; the
     // lease lasts 30 s.
-    let patience = PAUSE + Duration::from_secs(3);
-    while held(&mut raw) {
-        assert!(
-            released.elapsed() < patience,
-            "the lease was still held {patience:?} after its release"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    gone_within(
+        &mut raw,
+        lease.name(),
+        released,
+        PAUSE + Duration::from_secs(3),
+    );
 }
 
 /// A claim sent just as the server froze runs when the server wakes, however long the
