@@ -139,17 +139,11 @@ fn a_refresh_never_stores_after_a_clear() {
     let (runs, gate) = (Arc::new(AtomicUsize::new(0)), Gate::default());
     let last = LastValue::default();
     let (counted, shut, kept) = (Arc::clone(&runs), gate.clone(), last.clone());
-    let memo = Memoized::builder(move |n: u32| {
+    let memo = due_for_refresh(&clock, move |n: u32| {
         counted.fetch_add(1, SeqCst);
         shut.pass();
         kept.made(n * 10)
-    })
-    .ttl(10 * SECOND)
-    .refresh_after(SECOND)
-    .clock(clock.clone())
-    .build();
-    memo.cache_set(2, Arc::new(2)).unwrap();
-    clock.advance(2 * SECOND);
+    });
     let closed = gate.0.lock().unwrap();
     assert_eq!(*memo.call(2), 2, "a hit past refresh_after");
     eventually("the refresh starts", || runs.load(SeqCst) == 1);
@@ -168,19 +162,37 @@ fn a_refresh_slower_than_its_ttl_stores_nothing() {
     let clock = ManualClock::new();
     let last = LastValue::default();
     let (ticking, kept) = (clock.clone(), last.clone());
-    let memo = Memoized::builder(move |n: u32| {
+    let memo = due_for_refresh(&clock, move |n: u32| {
         ticking.advance(20 * SECOND);
         kept.made(n * 10)
-    })
-    .ttl(10 * SECOND)
-    .refresh_after(SECOND)
-    .clock(clock.clone())
-    .build();
-    memo.cache_set(2, Arc::new(2)).unwrap();
-    clock.advance(2 * SECOND);
+    });
     assert_eq!(*memo.call(2), 2, "a hit past refresh_after");
     eventually("the refresh's value is dropped", || last.dropped());
 }
+
+/// `f` memoized with a TTL of 10 s and `refresh_after` 1 s, key 2 holding 2 written
+/// 2 s ago: the next hit on it starts a refresh.
+fn due_for_refresh<F>(clock: &ManualClock, f: F) -> Memoized<F, RefreshedCache>
+where
+    F: Fn(u32) -> Arc<u32> + Send + Sync + 'static,
+{
+    let memo = Memoized::builder(f)
+        .ttl(10 * SECOND)
+        .refresh_after(SECOND)
+        .clock(clock.clone())
+        .build();
+    memo.cache_set(2, Arc::new(2)).unwrap();
+    clock.advance(2 * SECOND);
+    memo
+}
+
+type RefreshedCache = SyncCache<
+    u32,
+    Arc<u32>,
+    jwm_cache::memory::MemoryBackend<u32, Arc<u32>>,
+    jwm_cache::codec::Identity,
+    ManualClock,
+>;
 
 #[test]
 fn without_refresh_after_a_hit_never_recomputes() {
