@@ -2,12 +2,12 @@
 //!
 //! The leader of a miss in each process runs [`CLAIM`], one script: the value if it is
 //! there, else the lease (`SET <name>:lease <token> PX <lease>`, unless another holds
-//! it), else nothing. On a
-//! cluster it runs the same as two commands of one key each, lease then value (see
-//! [`look_by_key`]), which a slot being migrated can redirect. The
-//! process that takes the lease computes, stores, and gives the lease back with
+//! it), else nothing. On a cluster it runs the same as two commands of one key each,
+//! lease then value (see [`look_by_key`]), which a slot being migrated can redirect.
+//! The process that takes the lease computes, stores, and gives the lease back with
 //! [`RELEASE`], a compare-and-delete that never frees a lease another process took
-//! after this one's ran out. The others look again after 2 ms, then 4, 8, 16 and every
+//! after this one's ran out (and leaves a tombstone for a claim of its token still in
+//! flight). The others look again after 2 ms, then 4, 8, 16 and every
 //! 32 ms: a waiter finds the value at most 32 ms after it lands, and a lease whose
 //! holder died at most 32 ms after it ends. Polling was chosen over pub/sub: it needs
 //! no connection of its own per runtime, nothing to resubscribe after a reconnection,
