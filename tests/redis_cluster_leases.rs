@@ -1,6 +1,8 @@
-//! The lease on a Redis Cluster while a slot moves: its commands touch one key each, so
-//! a migration redirects them (ASK) rather than refusing them (TRYAGAIN), and a leased
-//! miss takes the lease at once instead of spending its timeout and pausing the backend.
+//! The lease on a Redis Cluster: a write by another process while a holder computes
+//! keeps the holder's older value out, as on one server; while a slot moves, the claim's
+//! commands touch one key each, so a migration redirects them (ASK) rather than refusing
+//! them (TRYAGAIN), and a leased miss takes the lease at once instead of spending its
+//! timeout and pausing the backend.
 
 mod common;
 
@@ -8,9 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
+use common::fencing::writes_keep_a_holders_older_value_out;
 use common::redis_cluster::RedisCluster;
+use jwm_cache::codec::{Postcard, Stamped};
 use jwm_cache::key::PersistentDigest;
-use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
+use jwm_cache::{AsyncCacheBuilder, AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
+use redis::Commands;
 
 const TIMEOUT: Duration = Duration::from_millis(250);
 
@@ -21,9 +26,39 @@ fn name(n: u64) -> String {
     )
 }
 
+/// The single server's test (`tests/redis/fencing.rs`) on a cluster, where a write
+/// revokes the lease with a command of its own before it writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_while_another_process_computes_keeps_its_older_value_out() {
+    let cluster = RedisCluster::start();
+    let mut raw = cluster.client();
+    let process = || {
+        let options = RedisOptions::default().timeout(Duration::from_secs(2));
+        let backend = RedisBackend::open_cluster_with(&cluster.urls(), options).unwrap();
+        let cache = AsyncCacheBuilder::new()
+            .identifier("fenced")
+            .serializer(Stamped::new(Postcard))
+            .ttl(Duration::from_secs(60))
+            .lease(Duration::from_secs(30))
+            .build_with_backend(backend);
+        Arc::new(cache)
+    };
+    let leased = |key: u64| {
+        let name = format!(
+            "{{jwm-cache:fenced:{}}}:lease",
+            key.persistent_digest().unwrap()
+        );
+        raw.exists::<_, bool>(name).unwrap()
+    };
+    writes_keep_a_holders_older_value_out(process, leased).await;
+}
+
 /// A leased miss in a slot whose migration has begun, with none of its keys moved: the
 /// source has neither the value nor the lease, and answers ASK; the target, importing,
 /// refused a script over both keys (TRYAGAIN), which redis-rs retried past the timeout.
+/// The claim takes the lease at once. The store under the lease is such a script: it
+/// fails alone within the call's timeout, the value not stored until the move ends
+/// (see `SET_HELD`), and pauses nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leased_miss_in_a_slot_being_migrated_takes_the_lease_without_a_pause() {
     let cluster = RedisCluster::start();
@@ -56,17 +91,20 @@ async fn a_leased_miss_in_a_slot_being_migrated_takes_the_lease_without_a_pause(
     let began = Instant::now();
     assert_eq!(memo.call(key).await, 3);
     let took = began.elapsed();
-    // The fault spent the whole timeout (and then paused the backend).
-    assert!(took < TIMEOUT, "took {took:?}");
-    // Not paused: the other key is still a hit, and nothing failed.
+    // The lookup and the store share one timeout; the claim's fault spent a whole one
+    // more (and then paused the backend).
+    assert!(took < TIMEOUT + TIMEOUT / 2, "took {took:?}");
+    // Not paused: the other key is still a hit; only the fenced store failed.
     assert_eq!(memo.call(other).await, 6);
     let after = memo.cache_counters();
-    assert_eq!(after.errors - before.errors, 0, "errors");
+    assert_eq!(after.errors - before.errors, 1, "errors");
     assert_eq!(after.hits - before.hits, 1, "hits");
     assert_eq!(runs.load(SeqCst), 2);
-    // The value and the lease went to the target (ASK); the move ends there.
+    // The lease went to the target (ASK); the move ends there, and the key is computed
+    // and stored again, then found.
     cluster.migrate_keys(slot, owner, target, 10);
     cluster.close_migration(slot, target);
     assert_eq!(memo.call(key).await, 3);
-    assert_eq!(runs.load(SeqCst), 2, "stored, and found after the move");
+    assert_eq!(memo.call(key).await, 3);
+    assert_eq!(runs.load(SeqCst), 3, "stored after the move");
 }

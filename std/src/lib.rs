@@ -227,7 +227,11 @@ pub mod __private {
     pub use crate::memoize::{AsyncControls, DynAsyncCacheControls};
     /// The lease's scripts, for tests that run them on a server.
     #[cfg(feature = "redis")]
-    pub use crate::redis::{CLAIM as LEASE_CLAIM, RELEASE as LEASE_RELEASE, TAKE as LEASE_TAKE};
+    pub use crate::redis::{
+        CLAIM as LEASE_CLAIM, RELEASE as LEASE_RELEASE, RENEW as LEASE_RENEW,
+        REVOKE as LEASE_REVOKE, SET_HELD as LEASE_SET_HELD, SET_REVOKING as LEASE_SET_REVOKING,
+        TAKE as LEASE_TAKE, UNLINK_REVOKING as LEASE_UNLINK_REVOKING,
+    };
 
     /// The parts of a `Result` type, for `#[ttl_cache(result = true)]` over an alias.
     #[diagnostic::on_unimplemented(

@@ -4,6 +4,8 @@
 #[cfg(feature = "redis")]
 #[macro_use]
 pub(crate) mod cluster_load;
+#[cfg(feature = "redis")]
+pub(crate) mod fencing;
 pub(crate) mod gated;
 #[cfg(feature = "redis")]
 pub(crate) mod lookups;

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod faults;
+mod fencing;
 mod in_transit;
 mod late_stores;
 mod leases;

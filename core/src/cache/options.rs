@@ -156,8 +156,10 @@ impl<S, C> Options<S, C> {
         self
     }
 
-    /// How long the process computing a missing key holds the key's lease in a backend
-    /// shared across processes: longer than the computation.
+    /// How long a key's lease in a backend shared across processes outlives its
+    /// holder, the process computing the missing key: the holder renews it while it
+    /// computes (Redis does), so one that dies frees the key within this long, and the
+    /// other processes wait for its value at most this plus the backend's timeout.
     pub fn lease(mut self, lease: impl Into<Ttl>) -> Self {
         self.lease = Some(lease.into());
         self

@@ -144,6 +144,35 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         let _ = lease;
     }
 
+    /// Keeps `lease` while its holder computes: the cache polls this future beside the
+    /// computation and drops it when the computation ends. A backend whose leases end
+    /// by themselves renews it here, so that a computation longer than the lease keeps
+    /// it; the future may end early, once the lease is lost. The default renews
+    /// nothing and never ends.
+    fn keep_lease(&self, lease: &Lease) -> impl Future<Output = ()> + Send {
+        let _ = lease;
+        std::future::pending()
+    }
+
+    /// [`set_within`](Self::set_within) for the holder of `lease`, which
+    /// [`claim`](Self::claim) granted: a backend shared across processes stores the value
+    /// only while the lease is still this process's. A write of the key by another
+    /// process while this one computed takes the lease, so the older value computed
+    /// before that write never lands after it. The default stores as `set_within`
+    /// does.
+    fn set_leased(
+        &self,
+        key: K,
+        value: E,
+        deadline: Deadline,
+        now: Instant,
+        budget: std::time::Duration,
+        lease: &Lease,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = lease;
+        self.set_within(key, value, deadline, now, budget)
+    }
+
     /// Whether `error` is a failure of the backend's own codec, for a backend that
     /// encodes and decodes values itself (a near tier): the cache counts it among
     /// `codec_errors`, as its own codec's. The default: none is.

@@ -10,11 +10,19 @@ use std::task::{Context, Poll};
 /// The answer to [`AsyncBackend::claim`](crate::asynch::AsyncBackend::claim).
 #[derive(Debug)]
 pub enum Claim<E> {
-    /// Compute. With `Some`, this process holds the key's lease and gives it back
+    /// Compute. With `Some`, this process holds the key's lease: it keeps it while it
+    /// computes ([`keep_lease`](crate::asynch::AsyncBackend::keep_lease)), stores under
+    /// it ([`set_leased`](crate::asynch::AsyncBackend::set_leased)) and gives it back
     /// ([`release`](crate::asynch::AsyncBackend::release)) once the value is stored or
     /// the computation failed; with `None`, it computes without one (the backend leases
-    /// nothing, was paused, or the wait for another process's lease ran out).
+    /// nothing, or was paused).
     Compute(Option<Lease>),
+    /// Compute: the wait for another process's lease ran out while that process still
+    /// held it. Store only under its lease
+    /// ([`set_leased`](crate::asynch::AsyncBackend::set_leased)), which this process
+    /// never keeps or gives back: the value lands only if nobody wrote the key since the
+    /// wait began, as a write takes the lease from its holder.
+    Outwaited(Lease),
     /// Compute, without a lease: the claim failed (a timeout, a failed connection, an
     /// error reply). The time it took is charged to the call's budget, so that the store
     /// after the computation does not wait on a server in trouble as long again.

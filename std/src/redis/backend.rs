@@ -17,7 +17,7 @@ use super::lease;
 use super::link::Link;
 use super::namespace::Namespace;
 use super::options::RedisOptions;
-use super::record;
+use super::record::{self, Stored};
 use super::walk::Walk;
 use crate::asynch::{AsyncBackend, Bridge, Claim, Lease};
 
@@ -60,13 +60,23 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   expiry. A value too short to hold a deadline is a miss counted as an error
 ///   ([`RedisBackendError::Truncated`]).
 /// - **Leases** (with the builders' `lease`): the one caller in each process about to
-///   compute a missing key first asks for the key's lease, `<name>:lease`, which
-///   `SET NX PX` gives one process at a time, with a token of its own. The holder
-///   computes, stores, and gives the lease back by compare-and-delete; the others look
-///   again, after 2, 4, 8, 16, then every 32 ms, until the value lands (their calls
-///   return it, counted as misses) or the lease is free again (the holder died or failed: one of them takes it). Each
-///   waits at most the lease plus the timeout, then computes without one, as every
-///   process does at once if the server cannot be reached.
+///   compute a missing key first asks for the key's lease, `<name>:lease`, which a
+///   script gives one process at a time, with a token of its own. The holder renews it
+///   every third of its length while it computes, stores, and gives the lease back by
+///   compare-and-delete; the others look again, after 2, 4, 8, 16, then every 32 ms,
+///   until the value lands (their calls return it, counted as misses) or the lease is
+///   free again (the holder died or failed: one of them takes it). Each waits at most
+///   the lease plus the timeout, then computes, and stores only under the holder's
+///   lease; every process computes without one at once if the server cannot be
+///   reached.
+/// - **Fencing** (with a lease): the holder's store is one script that stores only
+///   while the lease is still its own, and every other write of the key (a store, a
+///   removal, `set_many`) takes the lease from its holder, atomically with the write on
+///   one server, just before it on a cluster; `clear` unlinks every lease of the
+///   namespace before the keys. So a process that began computing from older data
+///   before another process's write never puts its value back after that write. On a
+///   cluster, while a slot is being migrated, the holder's store may be refused
+///   (`TRYAGAIN`) until the move ends: the value is then not stored.
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
 ///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
@@ -256,7 +266,8 @@ impl<K> RedisBackend<K> {
         Ok(name)
     }
 
-    /// `set_within` for the key named `name`.
+    /// `set_within` for the key named `name`, which the holder of `held` computed (see
+    /// [`store_command`](Self::store_command)).
     pub(super) async fn set_named(
         &self,
         name: String,
@@ -264,13 +275,78 @@ impl<K> RedisBackend<K> {
         deadline: Deadline,
         now: Instant,
         budget: Duration,
+        held: Option<&Lease>,
     ) -> Result<(), RedisBackendError> {
         let value = value.as_bytes();
         within(value, "value", self.options.max_value_bytes)?;
-        let wall_now = record::wall_now();
-        let command = record::set(&name, value, deadline, self.stale_window, now, wall_now);
+        let budget = match held {
+            Some(_) => budget,
+            None => self.revoke_first(&name, budget).await?,
+        };
+        let stored = Stored::new(value, deadline, self.stale_window, now, record::wall_now());
+        let command = self.store_command(&name, stored, held);
         let large = value.len() > LARGE_VALUE_BYTES;
         self.link.store(&command, &[&name], budget, large).await
+    }
+
+    /// The command that stores `stored` under `name`: for the holder of `held`, only
+    /// while it holds it; otherwise, if the cache leases, one that also revokes the
+    /// key's lease on one server (on a cluster, [`revoke_first`](Self::revoke_first) did),
+    /// so that its holder's older value cannot land after this write (see
+    /// `lease::fence`).
+    pub(super) fn store_command(
+        &self,
+        name: &str,
+        stored: Stored<'_>,
+        held: Option<&Lease>,
+    ) -> Cmd {
+        match (held, self.lease_of(name)) {
+            (Some(held), _) => lease::set_held(name, held, stored),
+            (None, Some(lease_name)) if !self.link.is_cluster() => {
+                lease::set_revoking(name, &lease_name, stored)
+            }
+            _ => record::set(name, stored),
+        }
+    }
+
+    /// The command that removes `name`: on one server, revoking its lease too if the
+    /// cache leases (on a cluster, [`revoke_first`](Self::revoke_first) did).
+    pub(super) fn remove_command(&self, name: &str) -> Cmd {
+        match self.lease_of(name) {
+            Some(lease_name) if !self.link.is_cluster() => {
+                lease::unlink_revoking(name, &lease_name)
+            }
+            _ => redis::cmd("UNLINK").arg(name).to_owned(),
+        }
+    }
+
+    /// On a cluster, a write of `name` by a cache that leases first revokes the key's
+    /// lease, a command of its own (see `lease::REVOKE`): what is left of `budget`
+    /// after it. A write whose revocation failed fails with it: sent anyway, a holder's
+    /// older value could land after it.
+    pub(super) async fn revoke_first(
+        &self,
+        name: &str,
+        budget: Duration,
+    ) -> Result<Duration, RedisBackendError> {
+        let Some(lease_name) = self.lease_of(name).filter(|_| self.link.is_cluster()) else {
+            return Ok(budget);
+        };
+        let began = tokio::time::Instant::now();
+        self.link.query::<i64>(&lease::revoke(&lease_name)).await?;
+        Ok(budget.saturating_sub(began.elapsed()))
+    }
+
+    /// The name of the lease of the entry `name`, if the cache leases and the name has
+    /// one.
+    pub(super) fn lease_of(&self, name: &str) -> Option<String> {
+        self.lease?;
+        lease::lease_name(name, self.link.is_cluster())
+    }
+
+    /// How long a process computing a missing key holds its lease, if the cache leases.
+    pub(super) fn leases(&self) -> Option<Duration> {
+        self.lease
     }
 
     /// `{prefix}{identifier}:`, what every key name of this cache starts with.
@@ -351,6 +427,7 @@ where
                 None => Claim::Compute(None),
             },
             Claim::Compute(held) => Claim::Compute(held),
+            Claim::Outwaited(lease) => Claim::Outwaited(lease),
             Claim::Failed => Claim::Failed,
         }
     }
@@ -404,7 +481,32 @@ where
         budget: Duration,
     ) -> Result<(), RedisBackendError> {
         let name = self.name(&key)?;
-        self.set_named(name, &value, deadline, now, budget).await
+        self.set_named(name, &value, deadline, now, budget, None)
+            .await
+    }
+
+    /// `set_within`, if `lease` is still this process's: another process's store or
+    /// removal of the key, or a `clear`, took it (see the type docs).
+    async fn set_leased(
+        &self,
+        key: K,
+        value: StampedBytes<K>,
+        deadline: Deadline,
+        now: Instant,
+        budget: Duration,
+        lease: &Lease,
+    ) -> Result<(), RedisBackendError> {
+        let name = self.name(&key)?;
+        self.set_named(name, &value, deadline, now, budget, Some(lease))
+            .await
+    }
+
+    /// Renews the lease every third of its length, until it is found taken.
+    async fn keep_lease(&self, lease: &Lease) {
+        if let Some(length) = self.lease {
+            lease::keep(&self.link, lease, length).await;
+        }
+        std::future::pending().await
     }
 
     /// `SCAN MATCH` this namespace, `UNLINK` every batch (on a cluster, on every
@@ -417,6 +519,9 @@ where
         self.link
             .until_landed(Awaited::Namespace(self.namespace.head()))
             .await?;
+        // Leases first: a holder's store that lands before its lease is unlinked lands
+        // before the keys' walk begins, which then finds it.
+        self.unlink_leases().await?;
         self.walk(Walk::Unlink).await.map(drop)
     }
 

@@ -86,7 +86,11 @@ impl<K> RedisBackend<K> {
 
     /// `remove` of the key named `name`.
     pub(super) async fn remove_named(&self, name: String) -> Result<bool, RedisBackendError> {
-        let removed = self.link.remove(&name).await?;
+        let left = self.revoke_first(&name, self.options.timeout).await?;
+        let removed = self
+            .link
+            .remove(&name, self.remove_command(&name), left)
+            .await?;
         Ok(removed > 0)
     }
 }

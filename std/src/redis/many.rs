@@ -10,7 +10,8 @@ use redis::cluster_routing::Slot;
 
 use super::backend::{LARGE_VALUE_BYTES, RedisBackend, within};
 use super::error::RedisBackendError;
-use super::record;
+use super::lease;
+use super::record::{self, Stored};
 
 /// The most per-slot pipelines one cluster `set_many` has in flight. Measured, not
 /// derived: on an idle cluster, 10,000 keys took 92 ms at 64 (128 ms with no limit,
@@ -90,8 +91,10 @@ impl<K> RedisBackend<K> {
     ///
     /// A backend's write, not a cache's: it does not cancel the computations in flight
     /// of a cache over this backend, so a computation of one of these keys begun before
-    /// may store its older value after it. Write through the cache (`insert`) where
-    /// that matters.
+    /// may store its older value after it, unless the cache leases: then the write takes
+    /// each key's lease from the process computing it, whose store is refused (on a
+    /// cluster, a pipeline of revocations per slot goes first). Write through the cache
+    /// (`insert`) where that matters.
     pub async fn set_many(
         &self,
         entries: Vec<(K, StampedBytes<K>)>,
@@ -101,8 +104,9 @@ impl<K> RedisBackend<K> {
     where
         K: PersistentHash,
     {
-        // A pipeline and its bytes, per slot on a cluster, else one.
-        let mut pipelines: HashMap<Option<Slot>, (Pipeline, usize, Vec<String>)> = HashMap::new();
+        // Per slot on a cluster (else one): the stores, their bytes and names, and the
+        // leases to revoke first.
+        let mut pipelines: HashMap<Option<Slot>, SlotWrites> = HashMap::new();
         let cluster = self.link.is_cluster();
         let wall_now = record::wall_now();
         for (key, value) in &entries {
@@ -110,26 +114,30 @@ impl<K> RedisBackend<K> {
             within(value, "value", self.options.max_value_bytes)?;
             let name = self.name(key)?;
             let slot = cluster.then(|| Slot::for_key(&name));
-            let (pipeline, bytes, names) = pipelines
-                .entry(slot)
-                .or_insert_with(|| (redis::pipe(), 0, Vec::new()));
-            *bytes += value.len();
-            let set = record::set(&name, value, deadline, self.stale_window, now, wall_now);
-            pipeline.add_command(set).ignore();
-            names.push(name);
+            let writes = pipelines.entry(slot).or_default();
+            writes.bytes += value.len();
+            let stored = Stored::new(value, deadline, self.stale_window, now, wall_now);
+            let set = self.store_command(&name, stored, None);
+            writes.stores.add_command(set).ignore();
+            if let Some(lease_name) = self.lease_of(&name).filter(|_| cluster) {
+                let revocations = writes.revocations.get_or_insert_with(redis::pipe);
+                revocations.add_command(lease::revoke(&lease_name)).ignore();
+            }
+            writes.names.push(name);
         }
         // Like a single store: its failure is its own; a large batch, or any on a
         // cluster, travels apart.
         let timeout = self.options.timeout;
         let started = tokio::time::Instant::now();
-        let stores = pipelines
-            .into_values()
-            .map(|(pipeline, bytes, names)| async move {
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                let left = timeout.saturating_sub(started.elapsed());
-                let apart = cluster || bytes > LARGE_VALUE_BYTES;
-                self.link.store(&pipeline, &names, left, apart).await
-            });
+        let stores = pipelines.into_values().map(|writes| async move {
+            let left = || timeout.saturating_sub(started.elapsed());
+            if let Some(revocations) = &writes.revocations {
+                self.link.store(revocations, &[], left(), true).await?;
+            }
+            let names: Vec<&str> = writes.names.iter().map(String::as_str).collect();
+            let apart = cluster || writes.bytes > LARGE_VALUE_BYTES;
+            self.link.store(&writes.stores, &names, left(), apart).await
+        });
         stream::iter(stores)
             .buffer_unordered(CLUSTER_STORES_AT_ONCE)
             .collect::<Vec<_>>()
@@ -137,4 +145,15 @@ impl<K> RedisBackend<K> {
             .into_iter()
             .collect()
     }
+}
+
+/// One slot's share of a `set_many`.
+#[derive(Default)]
+struct SlotWrites {
+    stores: Pipeline,
+    /// The stores' bytes.
+    bytes: usize,
+    names: Vec<String>,
+    /// On a cluster, if the cache leases: the keys' leases, revoked before the stores.
+    revocations: Option<Pipeline>,
 }

@@ -22,7 +22,7 @@ mod walk;
 pub use backend::{LARGE_VALUE_BYTES, RedisBackend};
 pub use codec::RedisCodec;
 pub use error::RedisBackendError;
-pub use lease::{CLAIM, RELEASE, TAKE};
+pub use lease::{CLAIM, RELEASE, RENEW, REVOKE, SET_HELD, SET_REVOKING, TAKE, UNLINK_REVOKING};
 pub use near::{NearBackend, NearError};
 pub use options::RedisOptions;
 pub use record::DEADLINE_LEN;

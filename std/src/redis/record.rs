@@ -87,41 +87,57 @@ pub(crate) fn from_wall(
     Some(Deadline::at(Instant::from_nanos(until)))
 }
 
-/// The `SET` of `name` to the record of `value` until `deadline`, for a store at `now`
-/// when the wall clock read `wall_now`. The record holds `deadline` less the cache's
-/// stale `window`, the TTL's end, which decides what is live; the server's expiry
-/// (`PX`) is `deadline`, when it frees the memory.
-pub(crate) fn set(
-    name: &str,
-    value: &[u8],
-    deadline: Deadline,
-    window: Duration,
-    now: Instant,
-    wall_now: Duration,
-) -> Cmd {
+/// The `SET` of `name` to `stored`.
+pub(crate) fn set(name: &str, stored: Stored<'_>) -> Cmd {
     let mut command = redis::cmd("SET");
-    let expires = if deadline.is_never() {
-        deadline
-    } else {
-        let window = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
-        Deadline::at(Instant::from_nanos(
-            deadline.as_nanos().saturating_sub(window),
-        ))
-    };
-    command
-        .arg(name)
-        .arg(Record::new(value, expires, now, wall_now));
-    if let Some(left) = deadline.remaining(now) {
-        // Whole milliseconds, rounded up: a live entry never gets PX 0.
-        let ms = left.as_nanos().div_ceil(1_000_000).max(1);
-        command.arg("PX").arg(u64::try_from(ms).unwrap_or(u64::MAX));
+    command.arg(name).arg(stored.record);
+    if let Some(ms) = stored.px {
+        command.arg("PX").arg(ms);
     }
     command
 }
 
+/// What a store of `value` until `deadline`, at `now` when the wall clock read
+/// `wall_now`, writes: the record, which holds `deadline`
+/// less the cache's stale `window` (the TTL's end, which decides what is live), and the
+/// server's expiry (`PX`, in whole milliseconds), `deadline`, when it frees the memory;
+/// none for a deadline of never.
+pub(crate) struct Stored<'a> {
+    pub(crate) record: Record<'a>,
+    pub(crate) px: Option<u64>,
+}
+
+impl<'a> Stored<'a> {
+    pub(crate) fn new(
+        value: &'a [u8],
+        deadline: Deadline,
+        window: Duration,
+        now: Instant,
+        wall_now: Duration,
+    ) -> Self {
+        let expires = if deadline.is_never() {
+            deadline
+        } else {
+            let window = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+            Deadline::at(Instant::from_nanos(
+                deadline.as_nanos().saturating_sub(window),
+            ))
+        };
+        // Whole milliseconds, rounded up: a live entry never gets PX 0.
+        let px = deadline.remaining(now).map(|left| {
+            let ms = left.as_nanos().div_ceil(1_000_000).max(1);
+            u64::try_from(ms).unwrap_or(u64::MAX)
+        });
+        Stored {
+            record: Record::new(value, expires, now, wall_now),
+            px,
+        }
+    }
+}
+
 /// A value and its stored deadline, written as the single value argument of a `SET`
 /// straight into the command's buffer (no copy of the value on the way).
-struct Record<'a> {
+pub(crate) struct Record<'a> {
     deadline: u64,
     value: &'a [u8],
 }
@@ -349,7 +365,7 @@ mod tests {
         let wall = Duration::from_secs(1_000);
         // Written at 0 with a 5 s TTL and a 10 s window: the backend's deadline is 15 s.
         let kept = Deadline::at(at(15_000_000_000));
-        let command = set("k", b"v", kept, window, at(0), wall);
+        let command = set("k", Stored::new(b"v", kept, window, at(0), wall));
         let packed = command.get_packed_command();
         let record = 1_005_000u64.to_le_bytes();
         assert!(

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::RedisBackendError;
 use super::backend::RedisBackend;
+use super::lease;
 use super::topology::{self, Node, Topology};
 
 /// What a walk does with the names it finds.
@@ -32,9 +33,31 @@ impl<K> RedisBackend<K> {
     /// stays unlinked), up to [`WALKS`] times, then fails with
     /// [`RedisBackendError::Unsettled`].
     pub(super) async fn walk(&self, walk: Walk) -> Result<usize, RedisBackendError> {
+        self.walk_matching(walk, &self.namespace.pattern()).await
+    }
+
+    /// Unlinks every lease of this namespace's keys, if the cache leases: their
+    /// holders' stores are then refused (see `lease::fence`). The lease names are the
+    /// key names' pattern made a lease name as each key name is (see
+    /// `lease::lease_name`): a head without a hash tag has none, so on a cluster
+    /// `{pattern}:lease` matches what it wraps.
+    pub(super) async fn unlink_leases(&self) -> Result<(), RedisBackendError> {
+        let cluster = self.link.is_cluster();
+        let pattern = self.namespace.pattern();
+        match self
+            .leases()
+            .and_then(|_| lease::lease_name(&pattern, cluster))
+        {
+            Some(leases) => self.walk_matching(Walk::Unlink, &leases).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// [`walk`](Self::walk) over the names `pattern` matches.
+    async fn walk_matching(&self, walk: Walk, pattern: &str) -> Result<usize, RedisBackendError> {
         if !self.link.is_cluster() {
             let mut names = HashSet::new();
-            self.walk_node(None, walk, &mut names).await?;
+            self.walk_node(None, walk, pattern, &mut names).await?;
             return Ok(names.len());
         }
         for attempt in 0..WALKS {
@@ -48,7 +71,7 @@ impl<K> RedisBackend<K> {
             let mut settled = map.settled();
             for primary in &map.primaries {
                 let before = self.cluster_nodes(Some(primary)).await?;
-                settled &= self.walk_node(Some(primary), walk, &mut names).await?;
+                settled &= (self.walk_node(Some(primary), walk, pattern, &mut names)).await?;
                 let after = self.cluster_nodes(Some(primary)).await?;
                 settled &= [before, after].iter().all(|view| {
                     let view = Topology::read(view);
@@ -90,16 +113,16 @@ impl<K> RedisBackend<K> {
         &self,
         node: Option<&Node>,
         walk: Walk,
+        pattern: &str,
         names: &mut HashSet<Vec<u8>>,
     ) -> Result<bool, RedisBackendError> {
         let mut unlinked = true;
-        let pattern = self.namespace.pattern();
         let mut cursor = 0u64;
         loop {
             let mut scan = redis::cmd("SCAN");
             scan.arg(cursor)
                 .arg("MATCH")
-                .arg(&pattern)
+                .arg(pattern)
                 .arg("COUNT")
                 .arg(1000);
             let (next, page): (u64, Vec<Vec<u8>>) = match node {

@@ -1,10 +1,12 @@
 //! The miss half of `AsyncCache`'s protocol: join the key's flight or lead it, compute,
 //! store within what is left of the call's budget, and settle the flight.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::hash::Hash;
 use std::marker::PhantomData;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
@@ -167,6 +169,9 @@ where
         // lookups spent the call's budget: the backend did not answer in time, and a
         // claim would wait as long again before the computation could begin.
         let mut lease = Held::<K, _, _>::new(&self.backend);
+        // Another process's lease, which this one waited for until the wait ran out: the
+        // value is stored only under it.
+        let mut outwaited = None;
         if let Some(leading) = &lead
             && !storing.spent()
         {
@@ -181,6 +186,7 @@ where
             }
             match claimed {
                 Claim::Compute(granted) => lease.lease = granted,
+                Claim::Outwaited(theirs) => outwaited = Some(theirs),
                 Claim::Failed => {}
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
@@ -197,7 +203,7 @@ where
         }
         #[cfg(feature = "metrics")]
         let computing = std::time::Instant::now();
-        let computed = f().await;
+        let computed = lease.keeping(f()).await;
         #[cfg(feature = "metrics")]
         crate::metrics::computation_took(self.policy.identifier(), computing.elapsed());
         let value = match computed {
@@ -242,7 +248,8 @@ where
                     (None, None) => true,
                 };
             if ours {
-                stored = self.store(key, storing, now, |c| c.encode(&value)).await;
+                let fence = lease.lease.as_ref().or(outwaited.as_ref());
+                stored = (self.store(key, storing, now, fence, |c| c.encode(&value))).await;
             }
         }
         if let Some(lead) = lead {
@@ -313,6 +320,27 @@ impl<'a, K, E, B: AsyncBackend<K, E>> Held<'a, K, E, B> {
 }
 
 impl<K, E, B: AsyncBackend<K, E>> Held<'_, K, E, B> {
+    /// `work`, with the lease kept while it runs (see [`AsyncBackend::keep_lease`]).
+    async fn keeping<T>(&self, work: impl Future<Output = T>) -> T {
+        let Some(lease) = &self.lease else {
+            return work.await;
+        };
+        let mut work = pin!(work);
+        let mut keep = pin!(self.backend.keep_lease(lease));
+        let mut kept = true;
+        poll_fn(|cx| {
+            if let Poll::Ready(done) = work.as_mut().poll(cx) {
+                return Poll::Ready(done);
+            }
+            // Ended, as the lease was lost: never polled again.
+            if kept && keep.as_mut().poll(cx).is_ready() {
+                kept = false;
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
     /// Kept until the release ends: dropped during it (its caller's timeout), the
     /// lease is given back in the background. A second compare-and-delete is harmless.
     async fn give_back(mut self) {

@@ -22,6 +22,7 @@ pub(crate) use refresh::{RefreshEnding, refresh_in_background};
 
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::builder::AsyncCacheBuilder;
+use crate::asynch::claim::Lease;
 use crate::asynch::counts::AtomicCounts;
 use crate::asynch::sharded::Sharded;
 use crate::clock::SystemClock;
@@ -249,7 +250,7 @@ where
         if in_flight {
             self.flights().detach(&key);
         }
-        self.store(key, storing, now, |codec| codec.encode_owned(value))
+        self.store(key, storing, now, None, |codec| codec.encode_owned(value))
             .await
     }
 
@@ -349,20 +350,31 @@ where
         found.map(Found::live)
     }
 
+    /// Stores what `encode` makes of the value under `key`, with `storing`'s TTL and
+    /// within its budget; under `fence`, a lease, only while that lease is held (see
+    /// [`AsyncBackend::set_leased`]).
     pub(super) async fn store(
         &self,
         key: K,
         storing: Storing,
         now: Instant,
+        fence: Option<&Lease>,
         encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
-            Ok(Write::Set { value, deadline }) => match storing.left() {
-                Some(budget) => {
+            Ok(Write::Set { value, deadline }) => match (storing.left(), fence) {
+                (budget, Some(lease)) => {
+                    let budget = budget.unwrap_or(std::time::Duration::MAX);
+                    let set = self
+                        .backend
+                        .set_leased(key, value, deadline, now, budget, lease);
+                    set.await
+                }
+                (Some(budget), None) => {
                     let set = self.backend.set_within(key, value, deadline, now, budget);
                     set.await
                 }
-                None => self.backend.set(key, value, deadline, now).await,
+                (None, None) => self.backend.set(key, value, deadline, now).await,
             },
             Ok(Write::Remove) => AsyncLookup::<K, K, _>::remove(&self.backend, &key, now)
                 .await

@@ -207,7 +207,9 @@ where
             let ours = gate.is_some() && self.flights().is_current(&lead.key, &lead.flight);
             if ours && !self.policy.expired_on_arrival(ttl, now, self.clock.now()) {
                 let key = lead.key.clone();
-                let stored = self.store(key, storing, now, |c| c.encode(&value)).await;
+                let stored = self
+                    .store(key, storing, now, None, |c| c.encode(&value))
+                    .await;
                 if stored.is_err() {
                     self.refresh_failed();
                 }

@@ -15,7 +15,7 @@ use crate::redis::record;
 /// tombstone names `token`. A holder carries the tombstone it took the lease over, so
 /// that a late claim of a token in it stays refused after the holder gives it back.
 macro_rules! lease_lua {
-    ($body:literal) => {
+    ($($body:literal),+) => {
         concat!(
             "local function held(v) \
                 if not v then return nil, nil end \
@@ -27,37 +27,39 @@ macro_rules! lease_lua {
             local function named(tomb, token) \
                 return tomb and string.find(tomb .. ' ', ' ' .. token .. ' ', 1, true) \
             end ",
-            $body
+            $($body),+
         )
     };
 }
 pub(super) use lease_lua;
 
 /// The value under `KEYS[1]` (`{1, value}`), else the lease `KEYS[2]` taken with token
-/// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0}`: atomic, so a value stored between a
-/// waiter's looks is never computed again. A lease that already holds the token is
-/// this claim's own (a run whose answer was lost, sent again): taken. A tombstone is
-/// free, unless it names this token: then this claim was given back before it
-/// arrived, and is refused (see [`RELEASE`](super::RELEASE)).
+/// `ARGV[1]` for `ARGV[2]` ms (`{2}`), else `{0, holder}`, or `{0}` if it has none: atomic,
+/// so a value stored between a waiter's looks is never computed again. A lease that
+/// already holds the token is this claim's own (a run whose answer was lost, sent
+/// again): taken. A tombstone is free, unless it names this token: then this claim was
+/// given back before it arrived, and is refused (see [`RELEASE`](super::RELEASE)).
 pub const CLAIM: &str = lease_lua!(
     "local value = redis.call('GET', KEYS[1]) \
     if value then return {1, value} end \
     local holder, tomb = held(redis.call('GET', KEYS[2])) \
     if holder == ARGV[1] then return {2} end \
-    if holder or named(tomb, ARGV[1]) then return {0} end \
+    if holder then return {0, holder} end \
+    if named(tomb, ARGV[1]) then return {0} end \
     redis.call('SET', KEYS[2], tomb and (ARGV[1] .. ' ' .. tomb) or ARGV[1], 'PX', ARGV[2]) \
     return {2}"
 );
 
 /// The lease `KEYS[1]` taken with token `ARGV[1]` for `ARGV[2]` ms (1), or already held
-/// with it (1: a run whose answer was lost, sent again), else 0; tombstones as in
-/// [`CLAIM`]. One key: on a cluster, a slot being migrated redirects it (`ASK`), where a
-/// script of two keys, one of them missing, is refused (`TRYAGAIN`) until the migration
-/// ends.
+/// with it (1: a run whose answer was lost, sent again), else its holder's token, or 0
+/// if it has none; tombstones as in [`CLAIM`]. One key: on a cluster, a slot being
+/// migrated redirects it (`ASK`), where a script of two keys, one of them missing, is
+/// refused (`TRYAGAIN`) until the migration ends.
 pub const TAKE: &str = lease_lua!(
     "local holder, tomb = held(redis.call('GET', KEYS[1])) \
     if holder == ARGV[1] then return 1 end \
-    if holder or named(tomb, ARGV[1]) then return 0 end \
+    if holder then return holder end \
+    if named(tomb, ARGV[1]) then return 0 end \
     redis.call('SET', KEYS[1], tomb and (ARGV[1] .. ' ' .. tomb) or ARGV[1], 'PX', ARGV[2]) \
     return 1"
 );
@@ -90,8 +92,18 @@ pub(super) enum Looked {
     /// The lease taken, and a live value after all: its holder stored and gave it back
     /// between this look's two commands (a cluster's).
     LeasedButFound(Vec<u8>),
-    Busy,
+    /// Held by another claim: its token, if it is held (not a tombstone refusing this
+    /// claim's token).
+    Busy(Option<String>),
     Unreadable,
+}
+
+/// What a [`take`] found.
+pub(super) enum Taken {
+    /// The lease is this claim's.
+    Yes,
+    /// Held by another claim: its token, as in [`Looked::Busy`].
+    No(Option<String>),
 }
 
 /// A look on a cluster, one key per command (see [`TAKE`]): the lease, then the value.
@@ -109,11 +121,11 @@ async fn look_by_key(
         bytes.filter(|bytes| record::is_live(bytes, Duration::ZERO, record::wall_now()))
     };
     Ok(match (taken, link.get(name).await) {
-        (true, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedButFound),
+        (Taken::Yes, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedButFound),
         // Held, and the value unknown: computed, as after a look that failed.
-        (true, Err(_)) => Looked::Leased,
-        (false, Ok(bytes)) => live(bytes).map_or(Looked::Busy, Looked::Value),
-        (false, Err(e)) => return Err(e),
+        (Taken::Yes, Err(_)) => Looked::Leased,
+        (Taken::No(holder), Ok(bytes)) => live(bytes).map_or(Looked::Busy(holder), Looked::Value),
+        (Taken::No(_), Err(e)) => return Err(e),
     })
 }
 
@@ -123,7 +135,7 @@ pub(super) async fn take(
     lease_name: &str,
     token: &str,
     lease_ms: u64,
-) -> Result<bool, RedisBackendError> {
+) -> Result<Taken, RedisBackendError> {
     let mut script = redis::cmd("EVAL");
     script
         .arg(TAKE)
@@ -131,7 +143,11 @@ pub(super) async fn take(
         .arg(lease_name)
         .arg(token)
         .arg(lease_ms);
-    Ok(link.query::<i64>(&script).await? == 1)
+    Ok(match link.query::<Value>(&script).await? {
+        Value::Int(1) => Taken::Yes,
+        Value::BulkString(holder) => Taken::No(String::from_utf8(holder).ok()),
+        _ => Taken::No(None),
+    })
 }
 
 fn read(answer: Value) -> Looked {
@@ -144,7 +160,11 @@ fn read(answer: Value) -> Looked {
             _ => Looked::Unreadable,
         },
         (Some(Value::Int(2)), 1) => Looked::Leased,
-        (Some(Value::Int(0)), 1) => Looked::Busy,
+        (Some(Value::Int(0)), 1) => Looked::Busy(None),
+        (Some(Value::Int(0)), 2) => match parts.pop() {
+            Some(Value::BulkString(holder)) => Looked::Busy(String::from_utf8(holder).ok()),
+            _ => Looked::Unreadable,
+        },
         _ => Looked::Unreadable,
     }
 }
@@ -171,8 +191,10 @@ mod tests {
         ));
         assert!(matches!(
             read(Value::Array(vec![Value::Int(0)])),
-            Looked::Busy
+            Looked::Busy(None)
         ));
+        let held = Value::Array(vec![Value::Int(0), Value::BulkString(b"t".to_vec())]);
+        assert!(matches!(read(held), Looked::Busy(Some(t)) if t == "t"));
         assert!(matches!(read(Value::Nil), Looked::Unreadable));
         assert!(matches!(
             read(Value::Array(vec![Value::Int(7)])),

@@ -4,16 +4,18 @@
 //! there, else the lease (`SET <name>:lease <token> PX <lease>`, unless another holds
 //! it), else nothing. On a cluster it runs the same as two commands of one key each,
 //! lease then value (see [`look_by_key`]), which a slot being migrated can redirect.
-//! The process that takes the lease computes, stores, and gives the lease back with
-//! [`RELEASE`], a compare-and-delete that never frees a lease another process took
-//! after this one's ran out (and leaves a tombstone for a claim of its token still in
-//! flight). The others look again after 2 ms, then 4, 8, 16 and every
-//! 32 ms: a waiter finds the value at most 32 ms after it lands, and a lease whose
-//! holder died at most 32 ms after it ends. Polling was chosen over pub/sub: it needs
+//! The process that takes the lease computes (renewing the lease), stores under it
+//! (see `fence`: a store lands only while its lease holds, and other writes take it),
+//! and gives the lease back with [`RELEASE`], a compare-and-delete that never frees a
+//! lease another process took after this one's ran out (and leaves a tombstone for a
+//! claim of its token still in flight). The others look again after 2 ms, then 4, 8,
+//! 16 and every 32 ms: a waiter finds the value at most 32 ms after it lands, and a
+//! lease whose holder died at most 32 ms after it ends. Polling was chosen over pub/sub: it needs
 //! no connection of its own per runtime, nothing to resubscribe after a reconnection,
 //! and a waiter that misses a message cannot wait forever; at one script per 32 ms per
 //! waiting process, its load is small. A wait ends after the lease plus the timeout;
-//! the waiter then computes without a lease, as it does at once if the server cannot
+//! the waiter then computes, and stores only under the holder's lease (see
+//! `Claim::Outwaited`). A process computes without a lease at once if the server cannot
 //! be reached: the fleet is never blocked on a lease nobody can see.
 
 use std::hash::{BuildHasher, Hasher};
@@ -21,10 +23,13 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+mod fence;
 mod look;
 
-use self::look::{Looked, fresh_value, look, take};
+use self::look::{Looked, Taken, fresh_value, look, take};
 // For tests that run the scripts on a server (`__private`).
+pub use self::fence::{RENEW, REVOKE, SET_HELD, SET_REVOKING, UNLINK_REVOKING};
+pub(super) use self::fence::{keep, revoke, set_held, set_revoking, unlink_revoking};
 pub use self::look::{CLAIM, TAKE};
 use super::RedisBackendError;
 use super::in_transit::Awaited;
@@ -99,9 +104,13 @@ pub(super) async fn claim(
     lease: Duration,
     timeout: Duration,
 ) -> Claim<Vec<u8>> {
-    // A wait never outlasts the lease plus the timeout, so a lease that changes hands
-    // (its holder died) may leave some waiters computing on their own: more work, never
-    // a wrong value, and never an unbounded wait.
+    let Some(lease_name) = lease_name(&name, link.is_cluster()) else {
+        return Claim::Compute(None);
+    };
+    // A wait never outlasts the lease plus the timeout, so a holder that computes for
+    // longer leaves the waiters computing on their own: more work, never an unbounded
+    // wait. They store under its lease (`Claim::Outwaited`), so never over a write
+    // made since they last saw it held.
     let started = tokio::time::Instant::now();
     let ends = lease
         .checked_add(timeout)
@@ -110,21 +119,27 @@ pub(super) async fn claim(
     // Each look is bounded by the timeout, but a look begun just before the end, and the
     // take-over after it, would outlast it: the whole wait is bounded too. A lease the
     // server granted to a look cut short is given back (see `Unclaimed`).
-    tokio::time::timeout_at(ends, look_until(link, name, lease, ends))
-        .await
-        .unwrap_or(Claim::Compute(None))
+    let mut holder = None;
+    let looks = look_until(link, &name, &lease_name, lease, ends, &mut holder);
+    match tokio::time::timeout_at(ends, looks).await {
+        Ok(Some(claim)) => claim,
+        Ok(None) | Err(_) => match holder {
+            Some(token) => Claim::Outwaited(Lease::new(lease_name, token)),
+            None => Claim::Compute(None),
+        },
+    }
 }
 
-/// [`claim`]'s looks, until `ends`.
+/// [`claim`]'s looks, until `ends`: `None` if the wait ran out, with the last holder
+/// seen in `holder`.
 async fn look_until(
     link: &Arc<Link>,
-    name: String,
+    name: &str,
+    lease_name: &str,
     lease: Duration,
     ends: tokio::time::Instant,
-) -> Claim<Vec<u8>> {
-    let Some(lease_name) = lease_name(&name, link.is_cluster()) else {
-        return Claim::Compute(None);
-    };
+    holder: &mut Option<String>,
+) -> Option<Claim<Vec<u8>>> {
     let token = token();
     // The server may grant the lease to a script whose answer never arrives (its call
     // timed out, or its caller's future was dropped): unless the claim ends with the
@@ -132,7 +147,7 @@ async fn look_until(
     let lease_ms = millis(lease);
     let mut unclaimed = Unclaimed {
         link: Arc::clone(link),
-        lease: Some(Lease::new(lease_name.clone(), token.clone())),
+        lease: Some(Lease::new(lease_name.to_owned(), token.clone())),
         lease_ms,
         in_flight: false,
         granted: false,
@@ -140,7 +155,7 @@ async fn look_until(
     let mut pause = FIRST_PAUSE;
     loop {
         let looked = unclaimed
-            .answered(look(link, &name, &lease_name, &token, lease_ms))
+            .answered(look(link, name, lease_name, &token, lease_ms))
             .await;
         let looked = match looked {
             Ok(looked) => looked,
@@ -149,46 +164,49 @@ async fn look_until(
             // would all reach the server together as the pause ends.
             Err(RedisBackendError::Unavailable) => {
                 unclaimed.lease = None;
-                return Claim::Compute(None);
+                return Some(Claim::Compute(None));
             }
             // Unreachable: each process computes on its own.
-            Err(_) => return Claim::Failed,
+            Err(_) => return Some(Claim::Failed),
         };
-        match looked {
-            Looked::Leased => return Claim::Compute(unclaimed.hand_over()),
+        let busy = match looked {
+            Looked::Leased => return Some(Claim::Compute(unclaimed.hand_over())),
             // Taken after a holder stored and gave it back: `unclaimed` gives it back.
             Looked::LeasedButFound(bytes) => {
                 unclaimed.granted = true;
-                return Claim::Found(bytes);
+                return Some(Claim::Found(bytes));
             }
             Looked::Value(bytes) if record::is_live(&bytes, Duration::ZERO, record::wall_now()) => {
                 unclaimed.lease = None;
-                return Claim::Found(bytes);
+                return Some(Claim::Found(bytes));
             }
             Looked::Value(_) => match unclaimed
-                .answered(take(link, &lease_name, &token, lease_ms))
+                .answered(take(link, lease_name, &token, lease_ms))
                 .await
             {
                 // A holder may have stored between the two commands: if so, the lease
                 // goes back as `unclaimed` drops.
-                Ok(true) => {
+                Ok(Taken::Yes) => {
                     unclaimed.granted = true;
-                    return match fresh_value(link, &name).await {
+                    return Some(match fresh_value(link, name).await {
                         Some(bytes) => Claim::Found(bytes),
                         None => Claim::Compute(unclaimed.hand_over()),
-                    };
+                    });
                 }
-                Ok(false) => {}
+                Ok(Taken::No(holder)) => holder,
                 // As for a look: the server may have granted the lease to a take-over
                 // whose answer was lost, and polling again would only find this
                 // process's own lease until it ran out. `unclaimed` gives it back.
-                Err(_) => return Claim::Failed,
+                Err(_) => return Some(Claim::Failed),
             },
-            Looked::Busy => {}
-            Looked::Unreadable => return Claim::Compute(None),
+            Looked::Busy(holder) => holder,
+            Looked::Unreadable => return Some(Claim::Compute(None)),
+        };
+        if busy.is_some() {
+            *holder = busy;
         }
         if tokio::time::Instant::now() + pause > ends {
-            return Claim::Compute(None);
+            return None;
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(LONGEST_PAUSE);

@@ -13,12 +13,17 @@ use crate::redis::endpoint::Connection;
 use crate::redis::in_transit::Awaited;
 
 impl Link {
-    /// `UNLINK`s `name`, once no store of it that timed out may still land on another
-    /// connection: there it could land after the removal, and outlive it. The wait and
-    /// the removal share the timeout. How many keys it removed.
-    pub(crate) async fn remove(&self, name: &str) -> Result<usize, RedisBackendError> {
-        let mut command = redis::cmd("UNLINK");
-        command.arg(name);
+    /// Runs `command`, which unlinks `name` (and may revoke its lease), once no store of
+    /// it that timed out may still land on another connection: there it could land after
+    /// the removal, and outlive it. The wait and the removal share `within` (at most the
+    /// timeout). How many keys it removed.
+    pub(crate) async fn remove(
+        &self,
+        name: &str,
+        command: Cmd,
+        within: Duration,
+    ) -> Result<usize, RedisBackendError> {
+        let within = within.min(self.timeout);
         let (runtime, mut connection, serial) = self.connection_and_serial(Lane::Shared).await?;
         let awaited = [name];
         let awaited = Awaited::Names {
@@ -28,12 +33,13 @@ impl Link {
         // On the connection checked: a store in transit on it is ordered before this.
         let operation = async move { command.query_async(&mut connection).await };
         if !self.in_transit.holds(awaited) {
-            return (self.bounded(runtime.id(), operation, self.timeout, Failure::Pauses)).await;
+            return (self.bounded(runtime.id(), operation, within, Failure::Pauses)).await;
         }
         self.not_paused().await?;
         let began = tokio::time::Instant::now();
-        self.until_landed(awaited).await?;
-        let left = self.timeout.saturating_sub(began.elapsed());
+        let landed = tokio::time::timeout(within, self.until_landed(awaited)).await;
+        landed.map_err(|_| RedisBackendError::Timeout(self.timeout))??;
+        let left = within.saturating_sub(began.elapsed());
         // Out of time for having waited says nothing of the server; a failed connection
         // does.
         let removed = self

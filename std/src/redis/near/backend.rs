@@ -69,6 +69,7 @@ where
                 Err(_) => Claim::Compute(None),
             },
             Claim::Compute(lease) => Claim::Compute(lease),
+            Claim::Outwaited(lease) => Claim::Outwaited(lease),
             Claim::Failed => Claim::Failed,
         }
     }
@@ -106,15 +107,26 @@ where
         now: Instant,
         budget: Duration,
     ) -> Result<(), Self::Error> {
-        let encoded = self.codec.encode_owned(value).map_err(NearError::Codec)?;
-        let name = self.redis.name(&key)?;
-        let stripe = self.stripe(&name);
-        let _retired = Retire(|| self.retire(&key, stripe));
-        let stored = self
-            .redis
-            .set_named(name, &encoded, deadline, now, budget)
-            .await;
-        Ok(stored?)
+        self.store(key, value, deadline, now, budget, None).await
+    }
+
+    /// Redis's store under the lease (only while it is held), then the copy retired as
+    /// by `set_within`.
+    async fn set_leased(
+        &self,
+        key: K,
+        value: V,
+        deadline: Deadline,
+        now: Instant,
+        budget: Duration,
+        lease: &Lease,
+    ) -> Result<(), Self::Error> {
+        self.store(key, value, deadline, now, budget, Some(lease))
+            .await
+    }
+
+    async fn keep_lease(&self, lease: &Lease) {
+        AsyncBackend::<K, StampedBytes<K>>::keep_lease(&self.redis, lease).await;
     }
 
     /// Redis's `clear`, then every copy dropped; the near hits restart only if the
@@ -271,6 +283,29 @@ where
             value,
             deadline: entry.deadline,
         }))
+    }
+
+    /// Redis's store of `key` (under `held`, only while it is held), then this
+    /// process's copy retired, whether it landed or not (one that timed out may still
+    /// land), and also if the caller gives the write up.
+    async fn store(
+        &self,
+        key: K,
+        value: V,
+        deadline: Deadline,
+        now: Instant,
+        budget: Duration,
+        held: Option<&Lease>,
+    ) -> Result<(), NearError<S::Error>> {
+        let encoded = self.codec.encode_owned(value).map_err(NearError::Codec)?;
+        let name = self.redis.name(&key)?;
+        let stripe = self.stripe(&name);
+        let _retired = Retire(|| self.retire(&key, stripe));
+        let stored = self
+            .redis
+            .set_named(name, &encoded, deadline, now, budget, held)
+            .await;
+        Ok(stored?)
     }
 }
 
