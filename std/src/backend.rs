@@ -36,7 +36,8 @@
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use crate::asynch::{
-    AsyncBackend, AsyncLookup, Claim, Lease, NoLease, OffloadError, Offloaded, Sharded,
+    AsyncBackend, AsyncLookup, Claim, Lease, NoLease, OffloadError, Offloaded, RefreshClaim,
+    Sharded,
 };
 #[doc(hidden)]
 pub use crate::memoize::Computing;

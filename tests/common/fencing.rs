@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::lookups::RedisCache;
+use jwm_cache::Ttl;
+use jwm_cache::codec::StampedBytes;
+use jwm_cache::time::Instant;
+
+use super::lookups::{RedisCache, stamped};
 
 /// Starts computing `key` on `cache`: the computation says when it has begun (so holds
 /// the key's lease, on a cache that leases), then returns `value` once the returned
@@ -30,31 +34,37 @@ pub(crate) async fn computing(
     (open, call)
 }
 
-/// A removal, a store or a clear by another process (a cache `process` makes, with a
-/// backend of its own) while a holder computes a key takes the holder's lease (which
-/// `leased` tells, by key), and the holder's value, computed from older data, is never
-/// stored after it: its callers get it, and the store keeps the write's outcome.
+/// A removal, a store (one, or a backend's `set_many`) or a clear by another process (a
+/// cache `process` makes, with a backend of its own) while a holder computes a key
+/// takes the holder's lease (which `leased` tells, by key), and the holder's value,
+/// computed from older data, is never stored after it: its callers get it, and the
+/// store keeps the write's outcome.
 pub(crate) async fn writes_keep_a_holders_older_value_out(
     process: impl Fn() -> Arc<RedisCache<u64>>,
     mut leased: impl FnMut(u64) -> bool,
 ) {
-    for (key, write) in [(1, "remove"), (2, "insert"), (3, "clear")] {
+    let writes = [(1, "remove"), (2, "insert"), (3, "set_many"), (4, "clear")];
+    for (key, write) in writes {
         let (holder, writer) = (process(), process());
         let (open, call) = computing(&holder, key, 100).await;
         assert!(leased(key), "{write}: the holder holds no lease");
         match write {
             "remove" => drop(writer.remove(&key).await.unwrap()),
             "insert" => writer.insert(key, 200).await.unwrap(),
+            "set_many" => {
+                let entries = vec![(key, StampedBytes::from_stored(stamped(&200)))];
+                let now = Instant::ZERO;
+                let deadline = Ttl::from_secs(60).deadline_from(now);
+                let stored = writer.backend().set_many(entries, deadline, now);
+                stored.await.unwrap();
+            }
             _ => writer.clear().await.unwrap(),
         }
         assert!(!leased(key), "{write} left the holder its lease");
         open.send(()).unwrap();
-        assert_eq!(
-            call.await.unwrap(),
-            100,
-            "the holder's callers get its value"
-        );
-        let written = (write == "insert").then_some(200);
+        let computed = call.await.unwrap();
+        assert_eq!(computed, 100, "the holder's callers get its value");
+        let written = matches!(write, "insert" | "set_many").then_some(200);
         for cache in [&writer, &holder] {
             assert_eq!(cache.get(&key).await.unwrap(), written, "after {write}");
         }

@@ -1,6 +1,7 @@
 //! The lease as a fence across processes: a write of a key while another process
 //! computes it keeps that process's older value out; a holder keeps its lease for as
-//! long as it computes; a process that outwaited a lease stores only under it. Each
+//! long as it computes; a process that outwaited a lease stores only under it; a
+//! background refresh runs in one process at a time, under the lease. Each
 //! cache has a backend of its own, so a connection and tokens of its own, as a process
 //! has.
 
@@ -53,7 +54,7 @@ async fn a_write_while_another_process_computes_keeps_its_older_value_out() {
 async fn a_holder_keeps_its_lease_while_it_computes_and_stores_past_it() {
     let server = RedisServer::start();
     let mut raw = server.client(0);
-    let lease = Duration::from_millis(300);
+    let lease = Duration::from_millis(600);
     let holder = process(&server, lease, Duration::from_secs(2));
     let (open, call) = computing(&holder, 4, 400).await;
     let held = the_lease(&mut raw);
@@ -81,14 +82,16 @@ async fn a_process_that_outwaited_a_lease_stores_only_under_it() {
     let server = RedisServer::start();
     // The waiter waits at most its lease plus its timeout: 300 ms.
     let (lease, timeout) = (Duration::from_millis(200), Duration::from_millis(100));
+    let (long_lease, long_timeout) = (Duration::from_secs(30), Duration::from_secs(2));
     for (key, written) in [(5, false), (6, true)] {
-        let holder = process(&server, lease, Duration::from_secs(2));
+        let holder = process(&server, long_lease, long_timeout);
         let (open_holder, holding) = computing(&holder, key, 100).await;
         // Begins computing once its wait ran out.
         let waiter = process(&server, lease, timeout);
         let (open_waiter, waiting) = computing(&waiter, key, 300).await;
         if written {
-            process(&server, lease, timeout).remove(&key).await.unwrap();
+            let writer = process(&server, long_lease, long_timeout);
+            writer.remove(&key).await.unwrap();
         }
         open_waiter.send(()).unwrap();
         assert_eq!(waiting.await.unwrap(), 300);
@@ -106,5 +109,209 @@ async fn a_process_that_outwaited_a_lease_stores_only_under_it() {
             stored,
             "written: {written}"
         );
+    }
+}
+
+/// A value computed without the lease (here by a process with single-flight off,
+/// which claims none) is stored as it is, and leaves a holder its lease: the holder's
+/// store, which began no earlier, lands after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_computed_without_the_lease_leaves_the_holder_its_lease() {
+    let server = RedisServer::start();
+    let mut raw = server.client(0);
+    let (lease, timeout) = (Duration::from_secs(30), Duration::from_secs(2));
+    let holder = process(&server, lease, timeout);
+    let (open, holding) = computing(&holder, 8, 100).await;
+    let held = the_lease(&mut raw);
+    let options = RedisOptions::default().timeout(timeout);
+    let alone: Cache<u64> = AsyncCacheBuilder::new()
+        .identifier("fenced")
+        .serializer(Stamped::new(Postcard))
+        .ttl(Duration::from_secs(60))
+        .lease(lease)
+        .single_flight(false)
+        .build_with_backend(RedisBackend::open_with(&server.url(0), options).unwrap());
+    let computed = alone.get_or_insert_with(8, || async { 200 }).await;
+    assert_eq!(computed, 200);
+    assert_eq!(alone.get(&8).await.unwrap(), Some(200));
+    assert!(
+        raw.exists::<_, bool>(&held).unwrap(),
+        "the holder lost its lease"
+    );
+    open.send(()).unwrap();
+    assert_eq!(holding.await.unwrap(), 100);
+    assert_eq!(
+        alone.get(&8).await.unwrap(),
+        Some(100),
+        "the holder's store"
+    );
+}
+
+/// A memoized function on a backend of its own on `$server` ("a process"), leasing
+/// for 30 s, refreshing entries older than 30 s of their 60 s TTL: each run is counted
+/// in `$runs` and waits for a permit of `$gate`, then returns 100.
+macro_rules! refreshing {
+    ($server:expr, $runs:expr, $gate:expr) => {{
+        let (runs, gate) = (Arc::clone($runs), Arc::clone($gate));
+        let options = RedisOptions::default().timeout(Duration::from_secs(2));
+        let backend = RedisBackend::open_with(&$server.url(0), options).unwrap();
+        // A cache of its own: memoized functions of one identifier share one per process.
+        let cache = AsyncCacheBuilder::new()
+            .identifier("refreshed")
+            .serializer(Stamped::new(Postcard))
+            .ttl(Duration::from_secs(60))
+            .refresh_after(Duration::from_secs(30))
+            .lease(Duration::from_secs(30))
+            .build_with_backend(backend);
+        let function = move |_: u64| {
+            runs.fetch_add(1, SeqCst);
+            let gate = Arc::clone(&gate);
+            async move {
+                gate.acquire().await.unwrap().forget();
+                100
+            }
+        };
+        AsyncMemoized::with_cache(function, Arc::new(cache))
+    }};
+}
+
+/// A background refresh takes the key's lease at once or not at all: while one
+/// process refreshes a key, another's refresh does not run; and a write by another
+/// process while it runs keeps its value out, as a miss's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_runs_in_one_process_under_the_lease_and_never_undoes_a_write() {
+    use tokio::sync::Semaphore;
+
+    let server = RedisServer::start();
+    let (a_runs, b_runs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (a_gate, b_gate) = (Arc::new(Semaphore::new(0)), Arc::new(Semaphore::new(0)));
+    let a = refreshing!(&server, &a_runs, &a_gate);
+    let b = refreshing!(&server, &b_runs, &b_gate);
+    // Stored 40 s ago, as its deadline and the TTL say: due for a refresh.
+    let due = Duration::from_secs(20);
+    a.cache().insert_with_ttl(7, 1, due).await.unwrap();
+    assert_eq!(a.call(7).await, 1, "a hit");
+    let patience = Instant::now();
+    while a_runs.load(SeqCst) == 0 {
+        assert!(patience.elapsed() < Duration::from_secs(10), "no refresh");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // B's due hits start refreshes of their own, one at a time: a second starts only
+    // once the first has ended, which it did without running.
+    while b.cache_info().await.refreshes < 2 {
+        assert_eq!(b.call(7).await, 1);
+        let runs = b_runs.load(SeqCst);
+        assert!(
+            patience.elapsed() < Duration::from_secs(10),
+            "B's refresh never ended ({runs} runs)"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(b_runs.load(SeqCst), 0, "B refreshed beside A");
+    assert_eq!(b.cache_info().await.refresh_failures, 0);
+    // B writes the key while A's refresh computes; then A's refresh ends.
+    b.cache().insert_with_ttl(7, 2, due).await.unwrap();
+    a_gate.add_permits(1);
+    // Once A's refresh has ended, A's due hits start another.
+    loop {
+        let found = a.cache().get(&7).await.unwrap();
+        if found == Some(100) || a.cache_info().await.refreshes >= 2 {
+            assert_eq!(found, Some(2), "A's refresh undid B's write");
+            break;
+        }
+        assert_eq!(a.call(7).await, 2);
+        assert!(
+            patience.elapsed() < Duration::from_secs(10),
+            "A's refresh never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A gate sync functions wait at: each pass takes a permit.
+#[derive(Default)]
+struct Gate {
+    permits: std::sync::Mutex<usize>,
+    added: std::sync::Condvar,
+}
+
+impl Gate {
+    fn pass(&self) {
+        let permits = self.permits.lock().unwrap();
+        let mut permits = self.added.wait_while(permits, |p| *p == 0).unwrap();
+        *permits -= 1;
+    }
+
+    fn open_once(&self) {
+        *self.permits.lock().unwrap() += 1;
+        self.added.notify_all();
+    }
+}
+
+/// A sync memoized function over Redis, on a bridge and a cache of their own ("a
+/// process"), as [`refreshing!`] makes an async one.
+macro_rules! refreshing_sync {
+    ($server:expr, $runs:expr, $gate:expr) => {{
+        let (runs, gate) = (Arc::clone($runs), Arc::clone($gate));
+        let bridge = Bridge::new().unwrap();
+        let cache = AsyncCacheBuilder::new()
+            .identifier("refreshed-sync")
+            .serializer(Stamped::new(Postcard))
+            .ttl(Duration::from_secs(60))
+            .refresh_after(Duration::from_secs(30))
+            .lease(Duration::from_secs(30))
+            .build_with_backend($server.backend_on(&bridge));
+        let cache = Arc::new(jwm_cache::BlockingCache::new(Arc::new(cache), bridge));
+        let function = move |_: u64| {
+            runs.fetch_add(1, SeqCst);
+            gate.pass();
+            100
+        };
+        (Memoized::with_cache(function, Arc::clone(&cache)), cache)
+    }};
+}
+
+/// [`a_refresh_runs_in_one_process_under_the_lease_and_never_undoes_a_write`] for sync
+/// functions, which refresh on the library's threads and keep the lease on their
+/// bridge meanwhile.
+#[test]
+fn a_sync_refresh_runs_in_one_process_under_the_lease_and_never_undoes_a_write() {
+    let server = RedisServer::start();
+    let (a_runs, b_runs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (a_gate, b_gate) = (Arc::new(Gate::default()), Arc::new(Gate::default()));
+    let (a, a_cache) = refreshing_sync!(&server, &a_runs, &a_gate);
+    let (b, b_cache) = refreshing_sync!(&server, &b_runs, &b_gate);
+    let due = Duration::from_secs(20);
+    a_cache.insert_with_ttl(7, 1, due).unwrap();
+    assert_eq!(a.call(7), 1, "a hit");
+    let patience = Instant::now();
+    let wait = |what: &str| {
+        assert!(patience.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    while a_runs.load(SeqCst) == 0 {
+        wait("no refresh");
+    }
+    while b.cache_info().refreshes < 2 {
+        assert_eq!(b.call(7), 1);
+        wait("B's refresh never ended");
+    }
+    assert_eq!(b_runs.load(SeqCst), 0, "B refreshed beside A");
+    assert_eq!(b.cache_info().refresh_failures, 0);
+    b_cache.insert_with_ttl(7, 2, due).unwrap();
+    a_gate.open_once();
+    loop {
+        let found = a_cache.get(&7).unwrap();
+        if found == Some(100) || a.cache_info().refreshes >= 2 {
+            assert_eq!(found, Some(2), "A's refresh undid B's write");
+            break;
+        }
+        assert_eq!(a.call(7), 2);
+        wait("A's refresh never ended");
+    }
+    // The threads left waiting at their gates are let go.
+    for _ in 0..4 {
+        a_gate.open_once();
+        b_gate.open_once();
     }
 }

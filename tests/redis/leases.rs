@@ -378,10 +378,11 @@ async fn a_call_whose_lookup_timed_out_claims_no_lease() {
 /// A release that reaches the server before its own claim (sent on another connection
 /// to a stalled server) leaves a tombstone naming its token: the late claim is refused,
 /// rather than take a lease nobody would give back, while other processes' claims take
-/// the lease over it. Run on the server as the backend runs them.
+/// the lease over it. A renewal is its holder's alone, and a write's revocation keeps
+/// the tombstone. Run on the server as the backend runs them.
 #[test]
 fn a_claim_that_arrives_after_its_release_is_refused() {
-    use jwm_cache::__private::{LEASE_CLAIM, LEASE_RELEASE, LEASE_TAKE};
+    use jwm_cache::__private::{LEASE_CLAIM, LEASE_RELEASE, LEASE_RENEW, LEASE_REVOKE, LEASE_TAKE};
     use redis::Value;
 
     let server = RedisServer::start();
@@ -445,6 +446,24 @@ fn a_claim_that_arrives_after_its_release_is_refused() {
             "other gone: late-a late-b third"
         );
         assert!(claim(&mut raw, take, lease, "other"), "its holder's own");
+        // Only its holder renews it; a write revokes it, keeping the tombstone and
+        // its time; the holder takes it again here, as a claim may.
+        let renew = |raw: &mut redis::Connection, token: &str| {
+            run(raw, LEASE_RENEW, &[lease], &[token, "60000"]) == Value::Int(1)
+        };
+        assert!(!renew(&mut raw, "third"), "{lease}: renewed by another");
+        assert!(
+            renew(&mut raw, "other"),
+            "{lease}: not renewed by its holder"
+        );
+        let pttl: i64 = raw.pttl(lease).unwrap();
+        assert!((30_001..=60_000).contains(&pttl), "{lease}: {pttl}");
+        run(&mut raw, LEASE_REVOKE, &[lease], &[]);
+        assert_eq!(held(&mut raw, lease).unwrap(), "gone: late-a late-b third");
+        let kept: i64 = raw.pttl(lease).unwrap();
+        assert!((30_001..=pttl).contains(&kept), "{lease}: {kept}");
+        assert!(!renew(&mut raw, "other"), "{lease}: renewed once revoked");
+        assert!(claim(&mut raw, take, lease, "other"), "{lease}: kept out");
         // Its holder's release leaves the tombstone, which still refuses the late.
         release(&mut raw, lease, "other", false);
         assert_eq!(held(&mut raw, lease).unwrap(), "gone: late-a late-b third");

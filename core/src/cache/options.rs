@@ -42,11 +42,13 @@ pub struct Options<S, C> {
     /// How long an entry is kept past its TTL, as the fallback for a computation that
     /// fails (default zero: not kept).
     pub stale_if_error: Ttl,
-    /// How long a process that computes a missing key holds its lease in a backend
-    /// shared across processes (Redis), so that one computation per key runs in the
-    /// whole fleet (default `None`: each process computes on its own). Only async
-    /// backends that implement leases use it (`RedisBackend`, also under a sync
-    /// function's `BlockingCache`), and only with single-flight on.
+    /// How long a key's lease in a backend shared across processes (Redis) outlives the
+    /// process that holds it, which renews it while it computes the missing key, so
+    /// that one computation per key runs in the whole fleet and a write by any process
+    /// keeps a computation begun before it from storing (default `None`: each process
+    /// computes on its own, unfenced). Only async backends that implement leases use it
+    /// (`RedisBackend`, also under a sync function's `BlockingCache`); misses take
+    /// leases only with single-flight on, while writes revoke them regardless.
     pub lease: Option<Ttl>,
     /// The namespace of the cache's entries, if one was given.
     pub identifier: Option<String>,
@@ -294,12 +296,17 @@ macro_rules! option_setters {
     };
     (@lease $builder:ident [$($param:tt)*] [$($after:tt)*]) => {
         /// One computation per key across the processes that share a backend (Redis):
-        /// the process that misses first takes the key's lease for this long, computes,
-        /// stores and gives it back; the others wait for its value, each at most the
-        /// lease plus the backend's timeout. Choose it longer than the computation: a
-        /// holder that dies frees the key only when its lease ends. If the server cannot
-        /// be reached, each process computes once on its own. Only backends that lease
-        /// (`RedisBackend`) use it, and only with single-flight on. A lease of zero, or
+        /// the process that misses first takes the key's lease, renews it while it
+        /// computes, stores under it and gives it back; the others wait for its value,
+        /// each at most the lease plus the backend's timeout (then they compute, and
+        /// store only under the holder's lease). A holder that dies frees the key within
+        /// this long. A write of the key by any process (`insert`, `remove`, `clear`)
+        /// takes the lease, and the holder's store is then refused: a value computed
+        /// before a write never lands after it. A background refresh takes the lease
+        /// too, or is skipped while another process holds it. If the server cannot be
+        /// reached, each process computes once on its own. Only backends that lease
+        /// (`RedisBackend`) use it; misses take leases only with single-flight on. A
+        /// lease of zero, or
         /// one that never ends ([`Ttl::NEVER`](crate::Ttl::NEVER), or a `Duration` too
         /// long for a `Ttl`), is no lease: a holder that died would hold its key for
         /// ever.

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use jwm_cache_core::{Deadline, Entry, Instant, Reclaimed, Ttl};
 
-use super::claim::{Claim, Lease, NoLease};
+use super::claim::{Claim, Lease, NoLease, RefreshClaim};
 
 /// A store of encoded entries (`E`) by key (`K`) that is reached through I/O: the async
 /// twin of [`Backend`](jwm_cache_core::Backend), with the same contract.
@@ -144,6 +144,15 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         let _ = lease;
     }
 
+    /// Called before a background refresh of `key`, whose value is live, computes: a
+    /// backend shared across processes grants the key's lease at once, so that one
+    /// process refreshes it and its store is fenced as a miss's, or says to skip the
+    /// refresh. The default refreshes without a lease.
+    fn claim_refresh(&self, key: &K) -> impl Future<Output = RefreshClaim> + Send {
+        let _ = key;
+        std::future::ready(RefreshClaim::Unleased)
+    }
+
     /// Keeps `lease` while its holder computes: the cache polls this future beside the
     /// computation and drops it when the computation ends. A backend whose leases end
     /// by themselves renews it here, so that a computation longer than the lease keeps
@@ -154,20 +163,26 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         std::future::pending()
     }
 
-    /// [`set_within`](Self::set_within) for the holder of `lease`, which
-    /// [`claim`](Self::claim) granted: a backend shared across processes stores the value
-    /// only while the lease is still this process's. A write of the key by another
-    /// process while this one computed takes the lease, so the older value computed
-    /// before that write never lands after it. The default stores as `set_within`
-    /// does.
-    fn set_leased(
+    /// [`set_within`](Self::set_within) for a value this process computed (a miss's or
+    /// a refresh's), where `set` and `set_within` are writes: a backend shared across
+    /// processes takes the key's lease from its holder on a write, never on this. Under
+    /// `lease` (what [`claim`](Self::claim) or [`claim_refresh`](Self::claim_refresh)
+    /// granted, or [`Claim::Outwaited`] named), the value is stored only while that
+    /// lease still holds: a write of the key by another process while this one computed
+    /// took it, and the older value computed before that write never lands after it.
+    /// The default stores as `set_within` does.
+    ///
+    /// A wrapper that passes [`claim`](Self::claim) on must pass this and
+    /// [`keep_lease`](Self::keep_lease) on too: otherwise its stores are writes, which
+    /// take the lease they were computed under, and its leases are not renewed.
+    fn set_computed(
         &self,
         key: K,
         value: E,
         deadline: Deadline,
         now: Instant,
         budget: std::time::Duration,
-        lease: &Lease,
+        lease: Option<&Lease>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         let _ = lease;
         self.set_within(key, value, deadline, now, budget)

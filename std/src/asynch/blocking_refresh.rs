@@ -7,9 +7,13 @@ use std::sync::Arc;
 
 use jwm_cache_core::{Clock, Serializer, Ttl};
 
-use super::backend::AsyncLookup;
+use tokio::sync::oneshot;
+
+use super::backend::{AsyncBackend, AsyncLookup};
 use super::blocking_cache::BlockingCache;
-use super::cache::{AsyncCache, RefreshEnding};
+use super::bridge::Bridge;
+use super::cache::{AsyncCache, RefreshEnding, beside};
+use super::claim::{Lease, RefreshClaim};
 use crate::flight::{Caller, Shared};
 use crate::refresh_threads;
 
@@ -71,6 +75,20 @@ where
             lead.flight.runs_on(Caller::thread());
             let key = lead.key.clone();
             let cache = Arc::clone(&lead.table);
+            let claimed = bridge.run({
+                let (cache, key) = (Arc::clone(&cache), key.clone());
+                async move { cache.backend().claim_refresh(&key).await }
+            });
+            let lease = match claimed {
+                Ok(RefreshClaim::Unleased) => None,
+                Ok(RefreshClaim::Leased(lease)) => Some(lease),
+                // Another process computes the key: its store will land. A stopped
+                // bridge could not store this refresh's value either.
+                Ok(RefreshClaim::Skip) | Err(_) => return ending.skipped(),
+            };
+            // Kept on the bridge while the function runs here and its value is stored;
+            // dropped, `keeping` ends.
+            let keeping = lease.as_ref().map(|lease| keep_on(&bridge, &cache, lease));
             // The new value's TTL counts from when its computation starts.
             let now = cache.clock().now();
             #[cfg(feature = "metrics")]
@@ -80,7 +98,13 @@ where
             crate::metrics::computation_took(cache.identifier(), computing.elapsed());
             match computed {
                 Ok(Ok(value)) => {
-                    let store = async move { cache.store_refreshed(lead, value, ttl, now).await };
+                    let store = {
+                        let (cache, lease) = (Arc::clone(&cache), lease.clone());
+                        async move {
+                            let fence = lease.as_ref();
+                            cache.store_refreshed(lead, value, ttl, now, fence).await;
+                        }
+                    };
                     // A stopped bridge drops the store, and its lead withdraws the flight.
                     if bridge.run(store).is_ok() {
                         ending.succeeded();
@@ -90,9 +114,34 @@ where
                 // Dropped unsettled: the flight is abandoned.
                 Err(_panicked) => drop(lead),
             }
+            // Kept until the value is stored, as a miss keeps it.
+            drop(keeping);
+            if let Some(lease) = lease {
+                cache.backend().release_in_background(lease);
+            }
             drop(ending);
         };
         // A refused job is dropped here, and ends as above.
         let _ = refresh_threads::submit(Box::new(job));
     }
+}
+
+/// Keeps `lease` (see [`AsyncBackend::keep_lease`]) on `bridge`, for a function that
+/// runs on this thread, until the returned sender is dropped.
+fn keep_on<K, V, B, S, C>(
+    bridge: &Bridge,
+    cache: &Arc<AsyncCache<K, V, B, S, C>>,
+    lease: &Lease,
+) -> oneshot::Sender<()>
+where
+    B: AsyncBackend<K, S::Encoded> + 'static,
+    S: Serializer<V>,
+    AsyncCache<K, V, B, S, C>: Send + Sync + 'static,
+{
+    let (keeping, stopped) = oneshot::channel();
+    let (cache, lease) = (Arc::clone(cache), lease.clone());
+    bridge.spawn(async move {
+        let _ = beside(stopped, cache.backend().keep_lease(&lease)).await;
+    });
+    keeping
 }

@@ -12,14 +12,15 @@ use std::task::{Context, Poll};
 pub enum Claim<E> {
     /// Compute. With `Some`, this process holds the key's lease: it keeps it while it
     /// computes ([`keep_lease`](crate::asynch::AsyncBackend::keep_lease)), stores under
-    /// it ([`set_leased`](crate::asynch::AsyncBackend::set_leased)) and gives it back
+    /// it ([`set_computed`](crate::asynch::AsyncBackend::set_computed)) and gives it back
     /// ([`release`](crate::asynch::AsyncBackend::release)) once the value is stored or
-    /// the computation failed; with `None`, it computes without one (the backend leases
-    /// nothing, or was paused).
+    /// the computation failed; with `None`, it computes without one, unfenced (the
+    /// backend leases nothing, was paused, answered what it could not read, or the key
+    /// has no lease; or the wait ran out before any holder was seen).
     Compute(Option<Lease>),
     /// Compute: the wait for another process's lease ran out while that process still
     /// held it. Store only under its lease
-    /// ([`set_leased`](crate::asynch::AsyncBackend::set_leased)), which this process
+    /// ([`set_computed`](crate::asynch::AsyncBackend::set_computed)), which this process
     /// never keeps or gives back: the value lands only if nobody wrote the key since the
     /// wait began, as a write takes the lease from its holder.
     Outwaited(Lease),
@@ -29,6 +30,21 @@ pub enum Claim<E> {
     Failed,
     /// Another process stored the value while this one waited for the lease.
     Found(E),
+}
+
+/// The answer to
+/// [`AsyncBackend::claim_refresh`](crate::asynch::AsyncBackend::claim_refresh): whether
+/// and how to refresh a key whose value is still live.
+#[derive(Debug)]
+pub enum RefreshClaim {
+    /// Refresh, without a lease: the backend leases nothing.
+    Unleased,
+    /// Refresh under this lease, kept, stored under and given back as a miss's.
+    Leased(Lease),
+    /// Do not refresh: another process holds the key's lease (it computes or refreshes
+    /// the key, and its store will land), or the backend could not tell. The live
+    /// value stays, and a later hit may try again.
+    Skip,
 }
 
 /// The lease on one key's computation that a backend granted this process: the lease's

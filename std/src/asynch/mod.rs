@@ -18,6 +18,6 @@ pub use bridge::{Bridge, BridgeError};
 pub use builder::AsyncCacheBuilder;
 pub(crate) use cache::refresh_in_background;
 pub use cache::{AsyncCache, AsyncCacheError};
-pub use claim::{Claim, Lease, NoLease};
+pub use claim::{Claim, Lease, NoLease, RefreshClaim};
 pub use offloaded::{OffloadError, Offloaded};
 pub use sharded::Sharded;

@@ -4,22 +4,20 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwm_cache_core::{
-    DEFAULT_IDENTIFIER, Deadline, Instant, LONGEST_STALE_WINDOW, PersistentHash, StampedBytes, Ttl,
-};
+use jwm_cache_core::{Deadline, Instant, LONGEST_STALE_WINDOW, PersistentHash, StampedBytes, Ttl};
 use redis::{Cmd, FromRedisValue};
 
 use super::batch::Batcher;
-use super::endpoint::Endpoint;
 use super::error::RedisBackendError;
 use super::in_transit::Awaited;
 use super::lease;
 use super::link::Link;
 use super::namespace::Namespace;
 use super::options::RedisOptions;
-use super::record::{self, Stored};
+use super::record;
 use super::walk::Walk;
-use crate::asynch::{AsyncBackend, Bridge, Claim, Lease};
+use super::writes::Writer;
+use crate::asynch::{AsyncBackend, Bridge, Claim, Lease, RefreshClaim};
 
 /// Values larger than this are stored over a connection of their own, so that lookups
 /// and small stores never queue behind their bytes.
@@ -70,17 +68,26 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   lease; every process computes without one at once if the server cannot be
 ///   reached.
 /// - **Fencing** (with a lease): the holder's store is one script that stores only
-///   while the lease is still its own, and every other write of the key (a store, a
-///   removal, `set_many`) takes the lease from its holder, atomically with the write on
-///   one server, just before it on a cluster; `clear` unlinks every lease of the
-///   namespace before the keys. So a process that began computing from older data
-///   before another process's write never puts its value back after that write. On a
-///   cluster, while a slot is being migrated, the holder's store may be refused
-///   (`TRYAGAIN`) until the move ends: the value is then not stored.
+///   while the lease is still its own, and every write of the key through a cache that
+///   leases (`insert`, `remove`, this backend's `set_many`) takes the lease from its
+///   holder, atomically with the write on one server, just before it on a cluster;
+///   `clear` unlinks every lease of the namespace (their tombstones too) before the
+///   keys. So a computation under the lease that began from older data before such a
+///   write never puts its value back after it. A background refresh takes the lease
+///   too, at once or not at all (then another process computes the key, and the
+///   refresh is skipped), and stores under it. A value computed without the lease (the
+///   claim failed, single-flight is off) is stored plainly, unfenced, and takes no
+///   lease. A refused store is no error: it is not counted. Writes by caches that do
+///   not lease (a `SyncRedisBackend`'s) take no lease. A holder renews for as long as
+///   its computation runs, so one that hangs keeps its key: other processes compute
+///   after their wait and store under its lease. On a cluster, while a slot is being
+///   migrated, the holder's store may be refused (`TRYAGAIN`) until the move ends: the
+///   value is then not stored.
 /// - **`clear`** runs `SCAN MATCH` over this namespace only (its pattern is escaped and
 ///   matches exactly one digest after the identifier) and `UNLINK`s every batch; it
 ///   never runs `FLUSHDB`. `len` counts this namespace's keys only. Both make one round
-///   trip per SCAN batch, each bounded by the timeout. A store that timed out may still
+///   trip per SCAN batch, each bounded by the timeout (a `clear` with leases walks the
+///   leases first, in a scan of their own). A store that timed out may still
 ///   land later, which a scan cannot see coming: `clear` first waits for such stores
 ///   of its namespace to land (each is waited for at most 20 s in all), at most the
 ///   timeout, and otherwise fails with [`RedisBackendError::Timeout`] (at once with
@@ -127,107 +134,11 @@ pub struct RedisBackend<K> {
     /// holds the TTL's deadline, the server's `PX` this much more.
     pub(super) stale_window: Duration,
     /// How long a process computing a missing key holds its lease, if the cache leases.
-    lease: Option<Duration>,
-    keys: PhantomData<fn(&K)>,
+    pub(super) lease: Option<Duration>,
+    pub(super) keys: PhantomData<fn(&K)>,
 }
 
 impl<K> RedisBackend<K> {
-    /// A backend for the server at `url` (`redis://[user:password@]host[:port][/db]`,
-    /// or `rediss://` with the `redis-tls` feature), with default [`RedisOptions`].
-    ///
-    /// Fails only on a malformed URL; the server is contacted on first use.
-    pub fn open(url: &str) -> Result<Self, RedisBackendError> {
-        Self::open_with(url, RedisOptions::default())
-    }
-
-    /// [`open`](Self::open) with options.
-    pub fn open_with(url: &str, options: RedisOptions) -> Result<Self, RedisBackendError> {
-        Ok(Self::over(Ok(Endpoint::single(url)?), options))
-    }
-
-    /// [`open_with`](Self::open_with), except that a malformed URL is reported by every
-    /// operation instead (as [`RedisBackendError::Redis`]). A memoized function over
-    /// such a backend computes every call and counts each failure in `cache_info()`:
-    /// this is how `#[ttl_cache(backend = redis(url = ...))]` opens its backend on first
-    /// use, where there is no caller to return an error to.
-    ///
-    /// ```
-    /// use jwm_cache::{AsyncCacheControls, AsyncMemoized, RedisBackend, RedisOptions};
-    ///
-    /// let broken = RedisBackend::open_deferring_errors("not a url", RedisOptions::default());
-    /// let square = AsyncMemoized::builder(|n: u64| async move { n * n }).build_with_redis(broken);
-    /// let runtime = tokio::runtime::Runtime::new().unwrap();
-    /// assert_eq!(runtime.block_on(square.call(12)), 144); // computed: the URL is bad
-    /// assert!(runtime.block_on(square.cache_info()).errors >= 2);
-    /// ```
-    pub fn open_deferring_errors(url: &str, options: RedisOptions) -> Self {
-        Self::over(Endpoint::single(url), options)
-    }
-
-    /// A backend over the Redis Cluster that the nodes at `seeds` belong to (URLs as
-    /// for [`open`](Self::open); one live seed is enough), with default options.
-    ///
-    /// Keys keep their names and spread over the cluster's slots by them, so one cache
-    /// is served by every primary. redis-rs's cluster client routes each command to
-    /// its slot's primary, follows `MOVED` and `ASK` redirections, and finds the new
-    /// primary after a failover; every operation stays bounded by the timeout, retries
-    /// included. Batched lookups (`MGET`) are split by slot and each caller gets its own
-    /// key's answer (a node's error reply, `BUSY` say, fails its own slot's keys only);
-    /// `get_many` joins those batches, key by key, sharing each with single lookups;
-    /// `set_many` sends one pipeline per slot, at most 64 at a time, on a connection of
-    /// its own; `len` and `clear` walk every primary (see
-    /// [`RedisBackendError::Unsettled`]).
-    ///
-    /// Fails only on a malformed URL or an empty list; the cluster is contacted on
-    /// first use.
-    ///
-    /// ```no_run
-    /// use jwm_cache::{AsyncMemoized, RedisBackend};
-    ///
-    /// # async fn demo() {
-    /// let seeds = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"];
-    /// let redis = RedisBackend::open_cluster(&seeds).unwrap();
-    /// let square = AsyncMemoized::builder(|n: u64| async move { n * n })
-    ///     .identifier("squares")
-    ///     .build_with_redis(redis);
-    /// assert_eq!(square.call(12).await, 144);
-    /// # }
-    /// ```
-    pub fn open_cluster<S: AsRef<str>>(seeds: &[S]) -> Result<Self, RedisBackendError> {
-        Self::open_cluster_with(seeds, RedisOptions::default())
-    }
-
-    /// [`open_cluster`](Self::open_cluster) with options.
-    pub fn open_cluster_with<S: AsRef<str>>(
-        seeds: &[S],
-        options: RedisOptions,
-    ) -> Result<Self, RedisBackendError> {
-        let endpoint = Endpoint::cluster(seeds, options.timeout)?;
-        Ok(Self::over(Ok(endpoint), options))
-    }
-
-    /// [`open_cluster_with`](Self::open_cluster_with), reporting a malformed URL or an
-    /// empty list from every operation instead, as
-    /// [`open_deferring_errors`](Self::open_deferring_errors) does.
-    pub fn open_cluster_deferring_errors<S: AsRef<str>>(
-        seeds: &[S],
-        options: RedisOptions,
-    ) -> Self {
-        Self::over(Endpoint::cluster(seeds, options.timeout), options)
-    }
-
-    fn over(endpoint: Result<Endpoint, RedisBackendError>, options: RedisOptions) -> Self {
-        RedisBackend {
-            link: Arc::new(Link::new(endpoint, options.timeout, options.pause)),
-            lookups: Arc::default(),
-            namespace: Namespace::new(&options.prefix, DEFAULT_IDENTIFIER),
-            options,
-            stale_window: Duration::ZERO,
-            lease: None,
-            keys: PhantomData,
-        }
-    }
-
     /// The backend for the cache named `identifier`. Cache builders name an async
     /// backend themselves; a [`SyncRedisBackend`](crate::redis::SyncRedisBackend) is named here.
     pub fn with_identifier(mut self, identifier: &str) -> Self {
@@ -264,84 +175,6 @@ impl<K> RedisBackend<K> {
             .map_err(RedisBackendError::Unhashable)?;
         within(&name, "key", self.options.max_key_bytes)?;
         Ok(name)
-    }
-
-    /// `set_within` for the key named `name`, which the holder of `held` computed (see
-    /// [`store_command`](Self::store_command)).
-    pub(super) async fn set_named(
-        &self,
-        name: String,
-        value: &StampedBytes<K>,
-        deadline: Deadline,
-        now: Instant,
-        budget: Duration,
-        held: Option<&Lease>,
-    ) -> Result<(), RedisBackendError> {
-        let value = value.as_bytes();
-        within(value, "value", self.options.max_value_bytes)?;
-        let budget = match held {
-            Some(_) => budget,
-            None => self.revoke_first(&name, budget).await?,
-        };
-        let stored = Stored::new(value, deadline, self.stale_window, now, record::wall_now());
-        let command = self.store_command(&name, stored, held);
-        let large = value.len() > LARGE_VALUE_BYTES;
-        self.link.store(&command, &[&name], budget, large).await
-    }
-
-    /// The command that stores `stored` under `name`: for the holder of `held`, only
-    /// while it holds it; otherwise, if the cache leases, one that also revokes the
-    /// key's lease on one server (on a cluster, [`revoke_first`](Self::revoke_first) did),
-    /// so that its holder's older value cannot land after this write (see
-    /// `lease::fence`).
-    pub(super) fn store_command(
-        &self,
-        name: &str,
-        stored: Stored<'_>,
-        held: Option<&Lease>,
-    ) -> Cmd {
-        match (held, self.lease_of(name)) {
-            (Some(held), _) => lease::set_held(name, held, stored),
-            (None, Some(lease_name)) if !self.link.is_cluster() => {
-                lease::set_revoking(name, &lease_name, stored)
-            }
-            _ => record::set(name, stored),
-        }
-    }
-
-    /// The command that removes `name`: on one server, revoking its lease too if the
-    /// cache leases (on a cluster, [`revoke_first`](Self::revoke_first) did).
-    pub(super) fn remove_command(&self, name: &str) -> Cmd {
-        match self.lease_of(name) {
-            Some(lease_name) if !self.link.is_cluster() => {
-                lease::unlink_revoking(name, &lease_name)
-            }
-            _ => redis::cmd("UNLINK").arg(name).to_owned(),
-        }
-    }
-
-    /// On a cluster, a write of `name` by a cache that leases first revokes the key's
-    /// lease, a command of its own (see `lease::REVOKE`): what is left of `budget`
-    /// after it. A write whose revocation failed fails with it: sent anyway, a holder's
-    /// older value could land after it.
-    pub(super) async fn revoke_first(
-        &self,
-        name: &str,
-        budget: Duration,
-    ) -> Result<Duration, RedisBackendError> {
-        let Some(lease_name) = self.lease_of(name).filter(|_| self.link.is_cluster()) else {
-            return Ok(budget);
-        };
-        let began = tokio::time::Instant::now();
-        self.link.query::<i64>(&lease::revoke(&lease_name)).await?;
-        Ok(budget.saturating_sub(began.elapsed()))
-    }
-
-    /// The name of the lease of the entry `name`, if the cache leases and the name has
-    /// one.
-    pub(super) fn lease_of(&self, name: &str) -> Option<String> {
-        self.lease?;
-        lease::lease_name(name, self.link.is_cluster())
     }
 
     /// How long a process computing a missing key holds its lease, if the cache leases.
@@ -432,6 +265,15 @@ where
         }
     }
 
+    /// The key's lease for a refresh, at once or not at all (see the type docs);
+    /// without a lease set, or for a key that has no name, no lease.
+    async fn claim_refresh(&self, key: &K) -> RefreshClaim {
+        match (self.lease, self.name(key)) {
+            (Some(lease), Ok(name)) => lease::claim_refresh(&self.link, &name, lease).await,
+            _ => RefreshClaim::Unleased,
+        }
+    }
+
     /// The compare-and-delete; in the background if a store of the entry may still
     /// land, which it then waits for (see `lease::release`).
     async fn release(&self, lease: Lease) {
@@ -481,23 +323,25 @@ where
         budget: Duration,
     ) -> Result<(), RedisBackendError> {
         let name = self.name(&key)?;
-        self.set_named(name, &value, deadline, now, budget, None)
+        self.set_named(name, &value, deadline, now, budget, Writer::User)
             .await
     }
 
-    /// `set_within`, if `lease` is still this process's: another process's store or
-    /// removal of the key, or a `clear`, took it (see the type docs).
-    async fn set_leased(
+    /// `set_within` for a value this process computed: under `lease`, only if it is
+    /// still the lease's holder (another process's write, or a `clear`, took it); never
+    /// taking the key's lease from another process (see the type docs).
+    async fn set_computed(
         &self,
         key: K,
         value: StampedBytes<K>,
         deadline: Deadline,
         now: Instant,
         budget: Duration,
-        lease: &Lease,
+        lease: Option<&Lease>,
     ) -> Result<(), RedisBackendError> {
         let name = self.name(&key)?;
-        self.set_named(name, &value, deadline, now, budget, Some(lease))
+        let writer = lease.map_or(Writer::Computed, Writer::Holder);
+        self.set_named(name, &value, deadline, now, budget, writer)
             .await
     }
 
@@ -510,7 +354,8 @@ where
     }
 
     /// `SCAN MATCH` this namespace, `UNLINK` every batch (on a cluster, on every
-    /// primary); a failure stops the sweep and is returned (what was unlinked stays
+    /// primary), the leases first if the cache leases; a failure stops the sweep and is
+    /// returned (what was unlinked stays
     /// unlinked). First waits, at most the timeout, for stores of this namespace that
     /// timed out and may still land, and fails with `Timeout` if one has not.
     async fn clear(&self) -> Result<(), RedisBackendError> {

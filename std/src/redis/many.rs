@@ -12,6 +12,7 @@ use super::backend::{LARGE_VALUE_BYTES, RedisBackend, within};
 use super::error::RedisBackendError;
 use super::lease;
 use super::record::{self, Stored};
+use super::writes::Writer;
 
 /// The most per-slot pipelines one cluster `set_many` has in flight. Measured, not
 /// derived: on an idle cluster, 10,000 keys took 92 ms at 64 (128 ms with no limit,
@@ -117,7 +118,7 @@ impl<K> RedisBackend<K> {
             let writes = pipelines.entry(slot).or_default();
             writes.bytes += value.len();
             let stored = Stored::new(value, deadline, self.stale_window, now, wall_now);
-            let set = self.store_command(&name, stored, None);
+            let set = self.store_command(&name, stored, Writer::User);
             writes.stores.add_command(set).ignore();
             if let Some(lease_name) = self.lease_of(&name).filter(|_| cluster) {
                 let revocations = writes.revocations.get_or_insert_with(redis::pipe);

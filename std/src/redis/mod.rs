@@ -12,12 +12,14 @@ mod lookup;
 mod many;
 mod namespace;
 mod near;
+mod open;
 mod options;
 mod pause;
 mod record;
 mod sync_backend;
 mod topology;
 mod walk;
+mod writes;
 
 pub use backend::{LARGE_VALUE_BYTES, RedisBackend};
 pub use codec::RedisCodec;

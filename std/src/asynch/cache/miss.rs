@@ -1,18 +1,16 @@
 //! The miss half of `AsyncCache`'s protocol: join the key's flight or lead it, compute,
 //! store within what is left of the call's budget, and settle the flight.
 
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::hash::Hash;
-use std::marker::PhantomData;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
 
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
-use super::{AsyncCache, AsyncCacheError};
+use super::held::Held;
+use super::{AsyncCache, AsyncCacheError, Origin};
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
-use crate::asynch::claim::{Claim, Lease};
+use crate::asynch::claim::Claim;
 use crate::flight::{
     Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role, Ticket,
 };
@@ -168,7 +166,7 @@ where
         // process may be computing it already, and hand its value over. Not if the
         // lookups spent the call's budget: the backend did not answer in time, and a
         // claim would wait as long again before the computation could begin.
-        let mut lease = Held::<K, _, _>::new(&self.backend);
+        let mut lease = Held::<K, _, _>::new(&self.backend, None);
         // Another process's lease, which this one waited for until the wait ran out: the
         // value is stored only under it.
         let mut outwaited = None;
@@ -229,8 +227,10 @@ where
         if let Some(lead) = &mut lead {
             lead.settle_registered(&value);
         }
-        let mut stored = Ok(());
-        {
+        // The lease is kept while the store waits for the gate and is sent too: a lease
+        // that ran out meanwhile would refuse it.
+        let fence = lease.lease.as_ref().or(outwaited.as_ref());
+        let stored = lease.keeping(async {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.
             let gate = self.gate_within(&mut storing).await;
@@ -247,11 +247,14 @@ where
                     (None, Some(alone)) => self.flights().solo_may_store(&key, &alone.ticket),
                     (None, None) => true,
                 };
-            if ours {
-                let fence = lease.lease.as_ref().or(outwaited.as_ref());
-                stored = (self.store(key, storing, now, fence, |c| c.encode(&value))).await;
+            if !ours {
+                return Ok(());
             }
-        }
+            let origin = Origin::Computed(fence);
+            self.store(key, storing, now, origin, |c| c.encode(&value))
+                .await
+        });
+        let stored = stored.await;
         if let Some(lead) = lead {
             lead.withdraw();
         }
@@ -297,64 +300,5 @@ impl<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> Alone<'a, K, V, B, S, C> {
 impl<K: Hash + Eq + Clone, V: Clone, B, S, C> Drop for Alone<'_, K, V, B, S, C> {
     fn drop(&mut self) {
         self.cache.flights().end_solo(&self.key);
-    }
-}
-
-/// The key's lease while this process computes it: given back after the store or on a
-/// failure, and also, in the background, when the computation panics or its caller's
-/// future is dropped. Only a process that dies leaves its lease to expire.
-struct Held<'a, K, E, B: AsyncBackend<K, E>> {
-    backend: &'a B,
-    lease: Option<Lease>,
-    entries: PhantomData<fn(K) -> E>,
-}
-
-impl<'a, K, E, B: AsyncBackend<K, E>> Held<'a, K, E, B> {
-    fn new(backend: &'a B) -> Self {
-        Held {
-            backend,
-            lease: None,
-            entries: PhantomData,
-        }
-    }
-}
-
-impl<K, E, B: AsyncBackend<K, E>> Held<'_, K, E, B> {
-    /// `work`, with the lease kept while it runs (see [`AsyncBackend::keep_lease`]).
-    async fn keeping<T>(&self, work: impl Future<Output = T>) -> T {
-        let Some(lease) = &self.lease else {
-            return work.await;
-        };
-        let mut work = pin!(work);
-        let mut keep = pin!(self.backend.keep_lease(lease));
-        let mut kept = true;
-        poll_fn(|cx| {
-            if let Poll::Ready(done) = work.as_mut().poll(cx) {
-                return Poll::Ready(done);
-            }
-            // Ended, as the lease was lost: never polled again.
-            if kept && keep.as_mut().poll(cx).is_ready() {
-                kept = false;
-            }
-            Poll::Pending
-        })
-        .await
-    }
-
-    /// Kept until the release ends: dropped during it (its caller's timeout), the
-    /// lease is given back in the background. A second compare-and-delete is harmless.
-    async fn give_back(mut self) {
-        if let Some(lease) = self.lease.clone() {
-            self.backend.release(lease).await;
-            self.lease = None;
-        }
-    }
-}
-
-impl<K, E, B: AsyncBackend<K, E>> Drop for Held<'_, K, E, B> {
-    fn drop(&mut self) {
-        if let Some(lease) = self.lease.take() {
-            self.backend.release_in_background(lease);
-        }
     }
 }

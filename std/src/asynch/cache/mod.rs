@@ -3,6 +3,7 @@
 mod controls;
 mod counters;
 mod get_or_insert;
+mod held;
 mod in_flight;
 mod many;
 mod miss;
@@ -17,6 +18,7 @@ use jwm_cache_core::{
     Ttl, Write,
 };
 
+pub(crate) use held::beside;
 pub(crate) use miss::Storing;
 pub(crate) use refresh::{RefreshEnding, refresh_in_background};
 
@@ -250,7 +252,7 @@ where
         if in_flight {
             self.flights().detach(&key);
         }
-        self.store(key, storing, now, None, |codec| codec.encode_owned(value))
+        self.store(key, storing, now, Origin::Write, |c| c.encode_owned(value))
             .await
     }
 
@@ -351,30 +353,27 @@ where
     }
 
     /// Stores what `encode` makes of the value under `key`, with `storing`'s TTL and
-    /// within its budget; under `fence`, a lease, only while that lease is held (see
-    /// [`AsyncBackend::set_leased`]).
+    /// within its budget, as a write or as a computed value (see [`Origin`]).
     pub(super) async fn store(
         &self,
         key: K,
         storing: Storing,
         now: Instant,
-        fence: Option<&Lease>,
+        origin: Origin<'_>,
         encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
-            Ok(Write::Set { value, deadline }) => match (storing.left(), fence) {
-                (budget, Some(lease)) => {
+            Ok(Write::Set { value, deadline }) => match (origin, storing.left()) {
+                (Origin::Computed(lease), budget) => {
                     let budget = budget.unwrap_or(std::time::Duration::MAX);
-                    let set = self
-                        .backend
-                        .set_leased(key, value, deadline, now, budget, lease);
+                    let set = (self.backend).set_computed(key, value, deadline, now, budget, lease);
                     set.await
                 }
-                (Some(budget), None) => {
+                (Origin::Write, Some(budget)) => {
                     let set = self.backend.set_within(key, value, deadline, now, budget);
                     set.await
                 }
-                (None, None) => self.backend.set(key, value, deadline, now).await,
+                (Origin::Write, None) => self.backend.set(key, value, deadline, now).await,
             },
             Ok(Write::Remove) => AsyncLookup::<K, K, _>::remove(&self.backend, &key, now)
                 .await
@@ -398,4 +397,13 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
         // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
         self.flights.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Whose value a store writes: the caller's (`insert`), which takes the key's lease from
+/// any process computing it, or one this process computed, under the lease it held or
+/// outwaited, if any (see [`AsyncBackend::set_computed`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    Write,
+    Computed(Option<&'a Lease>),
 }

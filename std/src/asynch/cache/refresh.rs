@@ -7,8 +7,10 @@ use std::sync::{Arc, TryLockError};
 
 use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Serializer, Ttl};
 
-use super::{AsyncCache, AsyncCacheError, Storing};
+use super::held::Held;
+use super::{AsyncCache, AsyncCacheError, Origin, Storing};
 use crate::asynch::backend::AsyncLookup;
+use crate::asynch::claim::{Lease, RefreshClaim};
 use crate::flight::{Caller, Joiner, Lead, Role, Shared};
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
@@ -187,13 +189,15 @@ where
         self.counts.add(Counts::refresh_failed());
     }
 
-    /// Stores a refresh's value, unless a write withdrew its flight, and settles it.
+    /// Stores a refresh's value, unless a write withdrew its flight (under `fence`, the
+    /// key's lease, only while it holds), and settles it.
     pub(crate) async fn store_refreshed(
         &self,
         mut lead: Lead<Arc<Self>, K, V>,
         value: V,
         ttl: Ttl,
         now: Instant,
+        fence: Option<&Lease>,
     ) {
         // Settled first, as a miss is: callers waiting for the refresh get its value
         // without waiting for the gate or the store.
@@ -208,7 +212,9 @@ where
             if ours && !self.policy.expired_on_arrival(ttl, now, self.clock.now()) {
                 let key = lead.key.clone();
                 let stored = self
-                    .store(key, storing, now, None, |c| c.encode(&value))
+                    .store(key, storing, now, Origin::Computed(fence), |c| {
+                        c.encode(&value)
+                    })
                     .await;
                 if stored.is_err() {
                     self.refresh_failed();
@@ -256,20 +262,31 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
     // panic unwinds the task (which tokio catches), never a caller's.
     let task = runtime.spawn(async move {
         let cache = Arc::clone(&lead.table);
+        let lease = match cache.backend.claim_refresh(&lead.key).await {
+            RefreshClaim::Unleased => None,
+            RefreshClaim::Leased(lease) => Some(lease),
+            // Another process computes the key: its store will land.
+            RefreshClaim::Skip => return ending.skipped(),
+        };
+        let held = Held::new(&cache.backend, lease);
         // The new value's TTL counts from when its computation starts.
         let now = cache.clock.now();
         #[cfg(feature = "metrics")]
         let computing = std::time::Instant::now();
-        let computed = run(&function, key).await;
+        let computed = held.keeping(run(&function, key)).await;
         #[cfg(feature = "metrics")]
         crate::metrics::computation_took(cache.policy.identifier(), computing.elapsed());
         match computed {
             Ok(value) => {
-                cache.store_refreshed(lead, value, ttl, now).await;
+                // The lease kept until the value is stored, as a miss keeps it.
+                let fence = held.lease.as_ref();
+                let stored = cache.store_refreshed(lead, value, ttl, now, fence);
+                held.keeping(stored).await;
                 ending.succeeded();
             }
             Err(e) => lead.fail::<E, Shared>(&e),
         }
+        held.give_back().await;
     });
     // From now on a caller that misses the key (its entry expired while the refresh
     // runs) waits for the refresh, rather than compute it again beside it; the
@@ -303,6 +320,12 @@ impl<K, V, B, S, C> RefreshEnding<K, V, B, S, C> {
 
     /// The refresh computed its value.
     pub(crate) fn succeeded(&mut self) {
+        self.stored = true;
+    }
+
+    /// The refresh did not run: another process computes the key (see
+    /// [`RefreshClaim::Skip`]). Not a failure.
+    pub(crate) fn skipped(mut self) {
         self.stored = true;
     }
 }

@@ -35,7 +35,7 @@ use super::RedisBackendError;
 use super::in_transit::Awaited;
 use super::link::{Link, is_connection_failure};
 use super::record;
-use crate::asynch::{Bridge, Claim, Lease};
+use crate::asynch::{Bridge, Claim, Lease, RefreshClaim};
 
 /// Gives the lease `KEYS[1]` back if it still holds this process's token `ARGV[1]`:
 /// deleted, or left as the tombstone its holder carried, for `ARGV[2]` ms. If
@@ -210,6 +210,32 @@ async fn look_until(
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// The lease of the entry `name` for a refresh of its live value, taken at once or
+/// not at all: a refresh never waits, as the process that holds the lease computes
+/// the key and its store will land. A take whose answer was lost is given back (see
+/// `Unclaimed`); one that failed skips the refresh, whose store could not be fenced.
+pub(super) async fn claim_refresh(link: &Arc<Link>, name: &str, lease: Duration) -> RefreshClaim {
+    let Some(lease_name) = lease_name(name, link.is_cluster()) else {
+        return RefreshClaim::Unleased;
+    };
+    let (token, lease_ms) = (token(), millis(lease));
+    let mut unclaimed = Unclaimed {
+        link: Arc::clone(link),
+        lease: Some(Lease::new(lease_name.clone(), token.clone())),
+        lease_ms,
+        in_flight: false,
+        granted: false,
+    };
+    let taken = take(link, &lease_name, &token, lease_ms);
+    match (unclaimed.answered(taken).await, unclaimed.hand_over()) {
+        (Ok(Taken::Yes), Some(lease)) => RefreshClaim::Leased(lease),
+        (_, lease) => {
+            unclaimed.lease = lease;
+            RefreshClaim::Skip
+        }
     }
 }
 

@@ -33,7 +33,13 @@ impl Link {
         // On the connection checked: a store in transit on it is ordered before this.
         let operation = async move { command.query_async(&mut connection).await };
         if !self.in_transit.holds(awaited) {
-            return (self.bounded(runtime.id(), operation, within, Failure::Pauses)).await;
+            // Given only the end of its time (a revocation took the rest), a removal
+            // that times out says little of the server, as a store's does.
+            let failure = match within >= self.timeout / 2 {
+                true => Failure::Pauses,
+                false => Failure::Alone,
+            };
+            return (self.bounded(runtime.id(), operation, within, failure)).await;
         }
         self.not_paused().await?;
         let began = tokio::time::Instant::now();

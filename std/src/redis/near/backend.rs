@@ -15,8 +15,9 @@ use jwm_cache_core::{
 
 use super::error::NearError;
 use super::{Near, NearBackend};
-use crate::asynch::{AsyncBackend, AsyncLookup, Claim, Lease};
+use crate::asynch::{AsyncBackend, AsyncLookup, Claim, Lease, RefreshClaim};
 use crate::clock::SystemClock;
+use crate::redis::writes::Writer;
 
 /// Values are decoded: build the cache over this backend with the
 /// [`Identity`](jwm_cache_core::Identity) codec (the builders' `build_with_near_redis`
@@ -74,6 +75,10 @@ where
         }
     }
 
+    async fn claim_refresh(&self, key: &K) -> RefreshClaim {
+        AsyncBackend::<K, StampedBytes<K>>::claim_refresh(&self.redis, key).await
+    }
+
     async fn release(&self, lease: Lease) {
         AsyncBackend::<K, StampedBytes<K>>::release(&self.redis, lease).await;
     }
@@ -107,22 +112,23 @@ where
         now: Instant,
         budget: Duration,
     ) -> Result<(), Self::Error> {
-        self.store(key, value, deadline, now, budget, None).await
+        self.store(key, value, deadline, now, budget, Writer::User)
+            .await
     }
 
-    /// Redis's store under the lease (only while it is held), then the copy retired as
-    /// by `set_within`.
-    async fn set_leased(
+    /// Redis's store of a computed value (under `lease`, only while it is held), then
+    /// the copy retired as by `set_within`.
+    async fn set_computed(
         &self,
         key: K,
         value: V,
         deadline: Deadline,
         now: Instant,
         budget: Duration,
-        lease: &Lease,
+        lease: Option<&Lease>,
     ) -> Result<(), Self::Error> {
-        self.store(key, value, deadline, now, budget, Some(lease))
-            .await
+        let writer = lease.map_or(Writer::Computed, Writer::Holder);
+        self.store(key, value, deadline, now, budget, writer).await
     }
 
     async fn keep_lease(&self, lease: &Lease) {
@@ -285,9 +291,9 @@ where
         }))
     }
 
-    /// Redis's store of `key` (under `held`, only while it is held), then this
-    /// process's copy retired, whether it landed or not (one that timed out may still
-    /// land), and also if the caller gives the write up.
+    /// Redis's store of `key` as `writer` stores it, then this process's copy retired,
+    /// whether it landed or not (one that timed out may still land), and also if the
+    /// caller gives the write up.
     async fn store(
         &self,
         key: K,
@@ -295,7 +301,7 @@ where
         deadline: Deadline,
         now: Instant,
         budget: Duration,
-        held: Option<&Lease>,
+        writer: Writer<'_>,
     ) -> Result<(), NearError<S::Error>> {
         let encoded = self.codec.encode_owned(value).map_err(NearError::Codec)?;
         let name = self.redis.name(&key)?;
@@ -303,7 +309,7 @@ where
         let _retired = Retire(|| self.retire(&key, stripe));
         let stored = self
             .redis
-            .set_named(name, &encoded, deadline, now, budget, held)
+            .set_named(name, &encoded, deadline, now, budget, writer)
             .await;
         Ok(stored?)
     }
