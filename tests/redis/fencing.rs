@@ -7,6 +7,7 @@
 
 use jwm_cache::key::PersistentDigest;
 
+use super::in_transit::{calls, calls_reach};
 use super::*;
 use common::fencing::{computing, writes_keep_a_holders_older_value_out};
 
@@ -54,13 +55,13 @@ async fn a_write_while_another_process_computes_keeps_its_older_value_out() {
 async fn a_holder_keeps_its_lease_while_it_computes_and_stores_past_it() {
     let server = RedisServer::start();
     let mut raw = server.client(0);
-    let lease = Duration::from_millis(600);
+    let lease = Duration::from_millis(900);
     let holder = process(&server, lease, Duration::from_secs(2));
     let (open, call) = computing(&holder, 4, 400).await;
     let held = the_lease(&mut raw);
     let began = Instant::now();
-    // Polling the server's own expiry: the lease would have ended four times over.
-    while began.elapsed() < lease * 4 {
+    // Polling the server's own expiry: the lease would have ended three times over.
+    while began.elapsed() < lease * 3 {
         assert!(
             raw.exists::<_, bool>(&held).unwrap(),
             "the lease ended {:?} into the computation",
@@ -80,8 +81,8 @@ async fn a_holder_keeps_its_lease_while_it_computes_and_stores_past_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_that_outwaited_a_lease_stores_only_under_it() {
     let server = RedisServer::start();
-    // The waiter waits at most its lease plus its timeout: 300 ms.
-    let (lease, timeout) = (Duration::from_millis(200), Duration::from_millis(100));
+    // The waiter waits at most its lease plus its timeout: 1.2 s.
+    let (lease, timeout) = (Duration::from_millis(200), Duration::from_secs(1));
     let (long_lease, long_timeout) = (Duration::from_secs(30), Duration::from_secs(2));
     for (key, written) in [(5, false), (6, true)] {
         let holder = process(&server, long_lease, long_timeout);
@@ -196,36 +197,52 @@ async fn a_refresh_runs_in_one_process_under_the_lease_and_never_undoes_a_write(
         assert!(patience.elapsed() < Duration::from_secs(10), "no refresh");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    // B's due hits start refreshes of their own, one at a time: a second starts only
-    // once the first has ended, which it did without running.
-    while b.cache_info().await.refreshes < 2 {
+    // B's due hit starts a refresh, which asks for the lease once and finds A's: it
+    // does not run, and B's due hits ask no more for a quarter of the lease.
+    let (lease, evals) = a_holds(&server);
+    assert_eq!(b.call(7).await, 1);
+    assert!(
+        calls_reach(&server, "eval", evals + 1, 2_000).await,
+        "B never asked"
+    );
+    for _ in 0..20 {
         assert_eq!(b.call(7).await, 1);
-        let runs = b_runs.load(SeqCst);
-        assert!(
-            patience.elapsed() < Duration::from_secs(10),
-            "B's refresh never ended ({runs} runs)"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(b_runs.load(SeqCst), 0, "B refreshed beside A");
-    assert_eq!(b.cache_info().await.refresh_failures, 0);
-    // B writes the key while A's refresh computes; then A's refresh ends.
+    b_stayed_out(&server, &lease, evals, b_runs.load(SeqCst));
+    let counts = b.cache_info().await;
+    assert_eq!((counts.refreshes, counts.refresh_failures), (1, 0));
+    // B writes the key while A's refresh computes; then A's refresh ends, its store
+    // refused, and A's due hits start another.
     b.cache().insert_with_ttl(7, 2, due).await.unwrap();
     a_gate.add_permits(1);
-    // Once A's refresh has ended, A's due hits start another.
-    loop {
-        let found = a.cache().get(&7).await.unwrap();
-        if found == Some(100) || a.cache_info().await.refreshes >= 2 {
-            assert_eq!(found, Some(2), "A's refresh undid B's write");
-            break;
-        }
-        assert_eq!(a.call(7).await, 2);
+    while a.cache_info().await.refreshes < 2 {
+        assert_eq!(a.call(7).await, 2, "A's refresh undid B's write");
         assert!(
             patience.elapsed() < Duration::from_secs(10),
             "A's refresh never ended"
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let found = a.cache().get(&7).await.unwrap();
+    assert_eq!(found, Some(2), "A's refresh undid B's write");
+}
+
+/// The one lease on `server` (A's), its value (A's token), and how many scripts the
+/// server has run.
+fn a_holds(server: &RedisServer) -> ((String, String), u64) {
+    let mut raw = server.client(0);
+    let name = the_lease(&mut raw);
+    let token: String = raw.get(&name).unwrap();
+    ((name, token), calls(server, "eval"))
+}
+
+/// B asked for the lease once (one script since `evals`), and neither took it nor ran
+/// its function (`b_runs`).
+fn b_stayed_out(server: &RedisServer, (name, token): &(String, String), evals: u64, b_runs: usize) {
+    assert_eq!(calls(server, "eval"), evals + 1, "B asked again");
+    let held: String = server.client(0).get(name).unwrap();
+    assert_eq!(&held, token, "B took the lease");
+    assert_eq!(b_runs, 0, "B refreshed beside A");
 }
 
 /// A gate sync functions wait at: each pass takes a permit.
@@ -292,23 +309,28 @@ fn a_sync_refresh_runs_in_one_process_under_the_lease_and_never_undoes_a_write()
     while a_runs.load(SeqCst) == 0 {
         wait("no refresh");
     }
-    while b.cache_info().refreshes < 2 {
-        assert_eq!(b.call(7), 1);
-        wait("B's refresh never ended");
+    let (lease, evals) = a_holds(&server);
+    assert_eq!(b.call(7), 1);
+    while calls(&server, "eval") == evals {
+        wait("B never asked");
     }
-    assert_eq!(b_runs.load(SeqCst), 0, "B refreshed beside A");
-    assert_eq!(b.cache_info().refresh_failures, 0);
+    for _ in 0..20 {
+        assert_eq!(b.call(7), 1);
+    }
+    b_stayed_out(&server, &lease, evals, b_runs.load(SeqCst));
+    let counts = b.cache_info();
+    assert_eq!((counts.refreshes, counts.refresh_failures), (1, 0));
     b_cache.insert_with_ttl(7, 2, due).unwrap();
     a_gate.open_once();
-    loop {
-        let found = a_cache.get(&7).unwrap();
-        if found == Some(100) || a.cache_info().refreshes >= 2 {
-            assert_eq!(found, Some(2), "A's refresh undid B's write");
-            break;
-        }
-        assert_eq!(a.call(7), 2);
+    while a.cache_info().refreshes < 2 {
+        assert_eq!(a.call(7), 2, "A's refresh undid B's write");
         wait("A's refresh never ended");
     }
+    assert_eq!(
+        a_cache.get(&7).unwrap(),
+        Some(2),
+        "A's refresh undid B's write"
+    );
     // The threads left waiting at their gates are let go.
     for _ in 0..4 {
         a_gate.open_once();

@@ -6,15 +6,31 @@ use super::*;
 
 /// How many `SET`s the server has run.
 pub(super) fn sets(server: &RedisServer) -> u64 {
+    calls(server, "set")
+}
+
+/// How many times the server has run `command` (lower case, as `INFO commandstats`
+/// names it).
+pub(super) fn calls(server: &RedisServer, command: &str) -> u64 {
     let calls = command_calls(&mut server.client(0));
-    calls.get("set").copied().unwrap_or(0)
+    calls.get(command).copied().unwrap_or(0)
 }
 
 /// Polls (`polls` times 5 ms at most) until the server has run `count` `SET`s; whether
 /// it did.
 pub(super) async fn sets_reach(server: &RedisServer, count: u64, polls: u32) -> bool {
+    calls_reach(server, "set", count, polls).await
+}
+
+/// [`sets_reach`] for any `command`.
+pub(super) async fn calls_reach(
+    server: &RedisServer,
+    command: &str,
+    count: u64,
+    polls: u32,
+) -> bool {
     for _ in 0..polls {
-        if sets(server) >= count {
+        if calls(server, command) >= count {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

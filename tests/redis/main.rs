@@ -7,6 +7,7 @@ mod faults;
 mod fencing;
 mod in_transit;
 mod late_stores;
+mod lease_scripts;
 mod leases;
 mod sharing;
 

@@ -44,11 +44,12 @@ pub struct Options<S, C> {
     pub stale_if_error: Ttl,
     /// How long a key's lease in a backend shared across processes (Redis) outlives the
     /// process that holds it, which renews it while it computes the missing key, so
-    /// that one computation per key runs in the whole fleet and a write by any process
-    /// keeps a computation begun before it from storing (default `None`: each process
-    /// computes on its own, unfenced). Only async backends that implement leases use it
-    /// (`RedisBackend`, also under a sync function's `BlockingCache`); misses take
-    /// leases only with single-flight on, while writes revoke them regardless.
+    /// that one computation per key runs in the whole fleet and a write through a
+    /// leasing cache keeps a computation under the lease begun before it from storing
+    /// (default `None`: each process computes on its own, unfenced). Only async
+    /// backends that implement leases use it (`RedisBackend`, also under a sync
+    /// function's `BlockingCache`); misses take leases only with single-flight on,
+    /// while writes revoke them regardless.
     pub lease: Option<Ttl>,
     /// The namespace of the cache's entries, if one was given.
     pub identifier: Option<String>,
@@ -300,13 +301,14 @@ macro_rules! option_setters {
         /// computes, stores under it and gives it back; the others wait for its value,
         /// each at most the lease plus the backend's timeout (then they compute, and
         /// store only under the holder's lease). A holder that dies frees the key within
-        /// this long. A write of the key by any process (`insert`, `remove`, `clear`)
-        /// takes the lease, and the holder's store is then refused: a value computed
-        /// before a write never lands after it. A background refresh takes the lease
-        /// too, or is skipped while another process holds it. If the server cannot be
-        /// reached, each process computes once on its own. Only backends that lease
-        /// (`RedisBackend`) use it; misses take leases only with single-flight on. A
-        /// lease of zero, or
+        /// this long. A write of the key through a cache that leases (`insert`,
+        /// `remove`, `clear`), in any process, takes the lease, and the holder's store
+        /// is then refused: a value computed under the lease before such a write never
+        /// lands after it (see the backend's docs for what is not fenced). A background
+        /// refresh takes the lease too; it is skipped while another process holds it,
+        /// and fails if the backend cannot tell. If the server cannot be reached, each
+        /// process computes once on its own. Only backends that lease (`RedisBackend`)
+        /// use it; misses take leases only with single-flight on. A lease of zero, or
         /// one that never ends ([`Ttl::NEVER`](crate::Ttl::NEVER), or a `Duration` too
         /// long for a `Ttl`), is no lease: a holder that died would hold its key for
         /// ever.

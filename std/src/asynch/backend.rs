@@ -153,8 +153,9 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         std::future::ready(RefreshClaim::Unleased)
     }
 
-    /// Keeps `lease` while its holder computes: the cache polls this future beside the
-    /// computation and drops it when the computation ends. A backend whose leases end
+    /// Keeps `lease` while its holder computes and stores: the cache polls this future
+    /// beside the computation, the wait for its write gate and the store (a sync
+    /// refresh, on its bridge), and drops it once the value is stored. A backend whose leases end
     /// by themselves renews it here, so that a computation longer than the lease keeps
     /// it; the future may end early, once the lease is lost. The default renews
     /// nothing and never ends.
@@ -170,11 +171,14 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// granted, or [`Claim::Outwaited`] named), the value is stored only while that
     /// lease still holds: a write of the key by another process while this one computed
     /// took it, and the older value computed before that write never lands after it.
-    /// The default stores as `set_within` does.
+    /// The default stores as `set_within` does. A cache calls it with a `budget` when
+    /// the backend has a [`call_budget`](Self::call_budget), and for a lease granted by a
+    /// backend without one, with [`Duration::MAX`](std::time::Duration::MAX).
     ///
-    /// A wrapper that passes [`claim`](Self::claim) on must pass this and
-    /// [`keep_lease`](Self::keep_lease) on too: otherwise its stores are writes, which
-    /// take the lease they were computed under, and its leases are not renewed.
+    /// A wrapper that passes [`claim`](Self::claim) on must pass this,
+    /// [`keep_lease`](Self::keep_lease) and [`claim_refresh`](Self::claim_refresh) on
+    /// too: otherwise its computed stores are writes, which take the lease they were
+    /// computed under, its leases are not renewed, and its refreshes are not fenced.
     fn set_computed(
         &self,
         key: K,

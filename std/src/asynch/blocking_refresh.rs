@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use super::backend::{AsyncBackend, AsyncLookup};
 use super::blocking_cache::BlockingCache;
 use super::bridge::Bridge;
-use super::cache::{AsyncCache, RefreshEnding, beside};
+use super::cache::{AsyncCache, Held, RefreshEnding, polled_beside};
 use super::claim::{Lease, RefreshClaim};
 use crate::flight::{Caller, Shared};
 use crate::refresh_threads;
@@ -82,13 +82,26 @@ where
             let lease = match claimed {
                 Ok(RefreshClaim::Unleased) => None,
                 Ok(RefreshClaim::Leased(lease)) => Some(lease),
-                // Another process computes the key: its store will land. A stopped
-                // bridge could not store this refresh's value either.
-                Ok(RefreshClaim::Skip) | Err(_) => return ending.skipped(),
+                // Another process computes the key, and its store will land. The key's
+                // mark is kept meanwhile, on the bridge rather than this thread.
+                Ok(RefreshClaim::Busy(backoff)) => {
+                    drop(lead);
+                    ending.skipped();
+                    let kept = async move {
+                        tokio::time::sleep(backoff).await;
+                        drop(ending);
+                    };
+                    return bridge.spawn(kept);
+                }
+                // Counted as failed as `ending` drops, after the flight is withdrawn; a
+                // stopped bridge could not have stored the value either.
+                Ok(RefreshClaim::Failed) | Err(_) => return drop(lead),
             };
+            // Given back however the job ends, a panic included.
+            let held = Held::new(cache.backend(), lease);
             // Kept on the bridge while the function runs here and its value is stored;
             // dropped, `keeping` ends.
-            let keeping = lease.as_ref().map(|lease| keep_on(&bridge, &cache, lease));
+            let keeping = (held.lease.as_ref()).map(|lease| keep_lease_on(&bridge, &cache, lease));
             // The new value's TTL counts from when its computation starts.
             let now = cache.clock().now();
             #[cfg(feature = "metrics")]
@@ -99,7 +112,7 @@ where
             match computed {
                 Ok(Ok(value)) => {
                     let store = {
-                        let (cache, lease) = (Arc::clone(&cache), lease.clone());
+                        let (cache, lease) = (Arc::clone(&cache), held.lease.clone());
                         async move {
                             let fence = lease.as_ref();
                             cache.store_refreshed(lead, value, ttl, now, fence).await;
@@ -116,9 +129,7 @@ where
             }
             // Kept until the value is stored, as a miss keeps it.
             drop(keeping);
-            if let Some(lease) = lease {
-                cache.backend().release_in_background(lease);
-            }
+            drop(held);
             drop(ending);
         };
         // A refused job is dropped here, and ends as above.
@@ -128,7 +139,7 @@ where
 
 /// Keeps `lease` (see [`AsyncBackend::keep_lease`]) on `bridge`, for a function that
 /// runs on this thread, until the returned sender is dropped.
-fn keep_on<K, V, B, S, C>(
+fn keep_lease_on<K, V, B, S, C>(
     bridge: &Bridge,
     cache: &Arc<AsyncCache<K, V, B, S, C>>,
     lease: &Lease,
@@ -141,7 +152,7 @@ where
     let (keeping, stopped) = oneshot::channel();
     let (cache, lease) = (Arc::clone(cache), lease.clone());
     bridge.spawn(async move {
-        let _ = beside(stopped, cache.backend().keep_lease(&lease)).await;
+        let _ = polled_beside(stopped, cache.backend().keep_lease(&lease)).await;
     });
     keeping
 }

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 /// The answer to [`AsyncBackend::claim`](crate::asynch::AsyncBackend::claim).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Claim<E> {
     /// Compute. With `Some`, this process holds the key's lease: it keeps it while it
     /// computes ([`keep_lease`](crate::asynch::AsyncBackend::keep_lease)), stores under
@@ -21,8 +22,10 @@ pub enum Claim<E> {
     /// Compute: the wait for another process's lease ran out while that process still
     /// held it. Store only under its lease
     /// ([`set_computed`](crate::asynch::AsyncBackend::set_computed)), which this process
-    /// never keeps or gives back: the value lands only if nobody wrote the key since the
-    /// wait began, as a write takes the lease from its holder.
+    /// never keeps or gives back: the value lands only while that lease still holds,
+    /// so not if anybody wrote the key since this process last saw it held (a write
+    /// takes the lease from its holder), nor once the holder has stored and given it
+    /// back (its value is there).
     Outwaited(Lease),
     /// Compute, without a lease: the claim failed (a timeout, a failed connection, an
     /// error reply). The time it took is charged to the call's budget, so that the store
@@ -36,15 +39,20 @@ pub enum Claim<E> {
 /// [`AsyncBackend::claim_refresh`](crate::asynch::AsyncBackend::claim_refresh): whether
 /// and how to refresh a key whose value is still live.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RefreshClaim {
     /// Refresh, without a lease: the backend leases nothing.
     Unleased,
     /// Refresh under this lease, kept, stored under and given back as a miss's.
     Leased(Lease),
     /// Do not refresh: another process holds the key's lease (it computes or refreshes
-    /// the key, and its store will land), or the backend could not tell. The live
-    /// value stays, and a later hit may try again.
-    Skip,
+    /// the key, and its store will land). The live value stays, and this process
+    /// starts no refresh of the key for this long, so that its hits do not ask again
+    /// each time.
+    Busy(core::time::Duration),
+    /// Do not refresh: the backend could not tell whether another process holds the
+    /// lease, and a store could not be fenced. Counted as a failed refresh.
+    Failed,
 }
 
 /// The lease on one key's computation that a backend granted this process: the lease's

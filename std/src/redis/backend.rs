@@ -96,8 +96,8 @@ pub const LARGE_VALUE_BYTES: usize = 256 << 10;
 ///   store of its key that timed out or whose caller gave up: on another connection
 ///   (another runtime's, or the one large values and a cluster's `set_many` take),
 ///   that store could land after
-///   it, and outlive the removal or put the older value back. A lease whose holder's
-///   store may still land is given back once it lands, or left to expire.
+///   it, and outlive the removal or put the older value back. A lease is given back
+///   at once, even if its holder's store may still land: that store is then refused.
 /// - **Faults**: every operation is bounded by [`RedisOptions::timeout`]. After a
 ///   timeout or a connection failure, operations fail at once for
 ///   [`RedisOptions::pause_after_failure`], so an outage costs callers nothing but the
@@ -133,7 +133,8 @@ pub struct RedisBackend<K> {
     /// How long past its TTL the cache keeps each entry (`stale_if_error`): the record
     /// holds the TTL's deadline, the server's `PX` this much more.
     pub(super) stale_window: Duration,
-    /// How long a process computing a missing key holds its lease, if the cache leases.
+    /// How long a key's lease outlives its holder, if the cache leases: also how often
+    /// the holder renews it (a third of it) and how long a tombstone lasts.
     pub(super) lease: Option<Duration>,
     pub(super) keys: PhantomData<fn(&K)>,
 }
@@ -274,22 +275,18 @@ where
         }
     }
 
-    /// The compare-and-delete; in the background if a store of the entry may still
-    /// land, which it then waits for (see `lease::release`).
+    /// The compare-and-delete (see `lease::release`), at once even if the holder's
+    /// store may still land: fenced, it is refused once the lease is given back.
     async fn release(&self, lease: Lease) {
-        if lease::waits_to_release(&self.link, &lease) {
-            return self.release_in_background(lease);
-        }
         lease::release(&self.link, lease, self.lease_ms(), false).await;
     }
 
     /// Starts the compare-and-delete on the process-wide bridge's runtime (the
-    /// caller's may end first), once a store of the entry that may still land has
-    /// landed; if it fails, the lease ends by itself.
+    /// caller's may end first); if it fails, the lease ends by itself.
     fn release_in_background(&self, lease: Lease) {
         let (link, lease_ms) = (Arc::clone(&self.link), self.lease_ms());
         Bridge::in_background(async move {
-            lease::release_once_landed(&link, lease, lease_ms).await;
+            lease::release(&link, lease, lease_ms, false).await;
         });
     }
 
@@ -340,7 +337,7 @@ where
         lease: Option<&Lease>,
     ) -> Result<(), RedisBackendError> {
         let name = self.name(&key)?;
-        let writer = lease.map_or(Writer::Computed, Writer::Holder);
+        let writer = Writer::computed(lease);
         self.set_named(name, &value, deadline, now, budget, writer)
             .await
     }

@@ -21,10 +21,17 @@ pub(crate) enum Writer<'a> {
     User,
     /// This process, which computed the value without a lease: a plain `SET`. A holder
     /// computing meanwhile stores after it, and its lease is left alone.
-    Computed,
+    Unleased,
     /// The holder of this lease, or a process that outwaited it: stored only while the
     /// lease holds.
     Holder(&'a Lease),
+}
+
+impl<'a> Writer<'a> {
+    /// Who stores a value this process computed, under `lease` if any.
+    pub(crate) fn computed(lease: Option<&'a Lease>) -> Self {
+        lease.map_or(Writer::Unleased, Writer::Holder)
+    }
 }
 
 impl<K> RedisBackend<K> {
@@ -42,7 +49,7 @@ impl<K> RedisBackend<K> {
         within(value, "value", self.options.max_value_bytes)?;
         let budget = match writer {
             Writer::User => self.revoke_first(&name, budget).await?,
-            Writer::Computed | Writer::Holder(_) => budget,
+            Writer::Unleased | Writer::Holder(_) => budget,
         };
         let stored = Stored::new(value, deadline, self.stale_window, now, record::wall_now());
         let command = self.store_command(&name, stored, writer);
@@ -63,7 +70,7 @@ impl<K> RedisBackend<K> {
                 }
                 _ => record::set(name, stored),
             },
-            Writer::Computed => record::set(name, stored),
+            Writer::Unleased => record::set(name, stored),
         }
     }
 

@@ -32,7 +32,7 @@ impl<K, E, B: AsyncBackend<K, E>> Held<'_, K, E, B> {
     /// `work`, with the lease kept while it runs (see [`AsyncBackend::keep_lease`]).
     pub(crate) async fn keeping<T>(&self, work: impl Future<Output = T>) -> T {
         match &self.lease {
-            Some(lease) => beside(work, self.backend.keep_lease(lease)).await,
+            Some(lease) => polled_beside(work, self.backend.keep_lease(lease)).await,
             None => work.await,
         }
     }
@@ -57,7 +57,10 @@ impl<K, E, B: AsyncBackend<K, E>> Drop for Held<'_, K, E, B> {
 
 /// `work`'s output, with `keep` polled beside it until `work` ends: once `keep` has
 /// ended (the lease was lost), it is not polled again.
-pub(crate) async fn beside<T>(work: impl Future<Output = T>, keep: impl Future<Output = ()>) -> T {
+pub(crate) async fn polled_beside<T>(
+    work: impl Future<Output = T>,
+    keep: impl Future<Output = ()>,
+) -> T {
     let mut work = pin!(work);
     let mut keep = pin!(keep);
     let mut kept = true;

@@ -166,7 +166,7 @@ where
         // process may be computing it already, and hand its value over. Not if the
         // lookups spent the call's budget: the backend did not answer in time, and a
         // claim would wait as long again before the computation could begin.
-        let mut lease = Held::<K, _, _>::new(&self.backend, None);
+        let mut held = Held::<K, _, _>::new(&self.backend, None);
         // Another process's lease, which this one waited for until the wait ran out: the
         // value is stored only under it.
         let mut outwaited = None;
@@ -183,7 +183,7 @@ where
                 _ => storing.wait_not_charged(),
             }
             match claimed {
-                Claim::Compute(granted) => lease.lease = granted,
+                Claim::Compute(granted) => held.lease = granted,
                 Claim::Outwaited(theirs) => outwaited = Some(theirs),
                 Claim::Failed => {}
                 Claim::Found(encoded) => {
@@ -201,7 +201,7 @@ where
         }
         #[cfg(feature = "metrics")]
         let computing = std::time::Instant::now();
-        let computed = lease.keeping(f()).await;
+        let computed = held.keeping(f()).await;
         #[cfg(feature = "metrics")]
         crate::metrics::computation_took(self.policy.identifier(), computing.elapsed());
         let value = match computed {
@@ -214,7 +214,7 @@ where
                 // Given back at once, so that another process may compute instead; after
                 // this process's waiters have the error, so they neither wait for the
                 // round trip nor, if this call is dropped during it, compute again.
-                lease.give_back().await;
+                held.give_back().await;
                 return Err(failure);
             }
         };
@@ -229,8 +229,8 @@ where
         }
         // The lease is kept while the store waits for the gate and is sent too: a lease
         // that ran out meanwhile would refuse it.
-        let fence = lease.lease.as_ref().or(outwaited.as_ref());
-        let stored = lease.keeping(async {
+        let fence = held.lease.as_ref().or(outwaited.as_ref());
+        let stored = held.keeping(async {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.
             let gate = self.gate_within(&mut storing).await;
@@ -262,7 +262,7 @@ where
         // the settling, so that this process's waiters do not wait for the round trip. A
         // caller of the key arriving in between leads anew, and waits for this lease like
         // another process's: only when the store was skipped or failed, and only latency.
-        lease.give_back().await;
+        held.give_back().await;
         Ok(Computed { value, stored })
     }
 

@@ -18,7 +18,7 @@ use jwm_cache_core::{
     Ttl, Write,
 };
 
-pub(crate) use held::beside;
+pub(crate) use held::{Held, polled_beside};
 pub(crate) use miss::Storing;
 pub(crate) use refresh::{RefreshEnding, refresh_in_background};
 
@@ -364,16 +364,21 @@ where
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
             Ok(Write::Set { value, deadline }) => match (origin, storing.left()) {
-                (Origin::Computed(lease), budget) => {
+                (Origin::Computed(lease @ Some(_)), budget) => {
                     let budget = budget.unwrap_or(std::time::Duration::MAX);
                     let set = (self.backend).set_computed(key, value, deadline, now, budget, lease);
+                    set.await
+                }
+                (Origin::Computed(None), Some(budget)) => {
+                    let set = (self.backend).set_computed(key, value, deadline, now, budget, None);
                     set.await
                 }
                 (Origin::Write, Some(budget)) => {
                     let set = self.backend.set_within(key, value, deadline, now, budget);
                     set.await
                 }
-                (Origin::Write, None) => self.backend.set(key, value, deadline, now).await,
+                // An unbounded backend, which leases nothing: as before leases.
+                (_, None) => self.backend.set(key, value, deadline, now).await,
             },
             Ok(Write::Remove) => AsyncLookup::<K, K, _>::remove(&self.backend, &key, now)
                 .await

@@ -265,8 +265,15 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
         let lease = match cache.backend.claim_refresh(&lead.key).await {
             RefreshClaim::Unleased => None,
             RefreshClaim::Leased(lease) => Some(lease),
-            // Another process computes the key: its store will land.
-            RefreshClaim::Skip => return ending.skipped(),
+            // Another process computes the key, and its store will land. The key's mark
+            // is kept meanwhile: due hits here start no refresh, nor ask again.
+            RefreshClaim::Busy(backoff) => {
+                drop(lead);
+                ending.skipped();
+                return tokio::time::sleep(backoff).await;
+            }
+            // Counted as failed as `ending` drops, after the flight is withdrawn.
+            RefreshClaim::Failed => return drop(lead),
         };
         let held = Held::new(&cache.backend, lease);
         // The new value's TTL counts from when its computation starts.
@@ -323,9 +330,10 @@ impl<K, V, B, S, C> RefreshEnding<K, V, B, S, C> {
         self.stored = true;
     }
 
-    /// The refresh did not run: another process computes the key (see
-    /// [`RefreshClaim::Skip`]). Not a failure.
-    pub(crate) fn skipped(mut self) {
+    /// The refresh does not run: another process computes the key (see
+    /// [`RefreshClaim::Busy`]). Not a failure; the key's mark is cleared when this
+    /// drops.
+    pub(crate) fn skipped(&mut self) {
         self.stored = true;
     }
 }

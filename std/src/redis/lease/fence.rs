@@ -78,41 +78,36 @@ pub const RENEW: &str = lease_lua!(
     return 1"
 );
 
+/// `EVAL script` over `keys`, its arguments to follow.
+fn eval(script: &str, keys: &[&str]) -> Cmd {
+    let mut command = redis::cmd("EVAL");
+    command.arg(script).arg(keys.len()).arg(keys);
+    command
+}
+
 /// The store of `stored` under `name` if `lease` is still held ([`SET_HELD`]).
 pub(in crate::redis) fn set_held(name: &str, lease: &Lease, stored: Stored<'_>) -> Cmd {
-    let mut script = redis::cmd("EVAL");
-    script.arg(SET_HELD).arg(2).arg(name).arg(lease.name());
-    script.arg(lease.token()).arg(stored.record);
-    if let Some(px) = stored.px {
-        script.arg(px);
-    }
+    let mut script = eval(SET_HELD, &[name, lease.name()]);
+    script.arg(lease.token()).arg(stored.record).arg(stored.px);
     script
 }
 
 /// The store of `stored` under `name` that revokes the lease `lease_name`
 /// ([`SET_REVOKING`]).
 pub(in crate::redis) fn set_revoking(name: &str, lease_name: &str, stored: Stored<'_>) -> Cmd {
-    let mut script = redis::cmd("EVAL");
-    script.arg(SET_REVOKING).arg(2).arg(name).arg(lease_name);
-    script.arg(stored.record);
-    if let Some(px) = stored.px {
-        script.arg(px);
-    }
+    let mut script = eval(SET_REVOKING, &[name, lease_name]);
+    script.arg(stored.record).arg(stored.px);
     script
 }
 
 /// The revocation of the lease `lease_name` ([`REVOKE`]).
 pub(in crate::redis) fn revoke(lease_name: &str) -> Cmd {
-    let mut script = redis::cmd("EVAL");
-    script.arg(REVOKE).arg(1).arg(lease_name);
-    script
+    eval(REVOKE, &[lease_name])
 }
 
 /// The removal of `name` that revokes the lease `lease_name` ([`UNLINK_REVOKING`]).
 pub(in crate::redis) fn unlink_revoking(name: &str, lease_name: &str) -> Cmd {
-    let mut script = redis::cmd("EVAL");
-    script.arg(UNLINK_REVOKING).arg(2).arg(name).arg(lease_name);
-    script
+    eval(UNLINK_REVOKING, &[name, lease_name])
 }
 
 /// Renews `lease` every third of its `length` until it is found taken (revoked, or
@@ -133,8 +128,7 @@ pub(in crate::redis) async fn keep(link: &Link, lease: &Lease, length: Duration)
 
 /// Runs [`RENEW`]: whether `lease` is still held.
 async fn renew(link: &Link, lease: &Lease, ms: u64) -> Result<bool, RedisBackendError> {
-    let mut script = redis::cmd("EVAL");
-    script.arg(RENEW).arg(1).arg(lease.name());
+    let mut script = eval(RENEW, &[lease.name()]);
     script.arg(lease.token()).arg(ms);
     Ok(link.query::<i64>(&script).await? == 1)
 }

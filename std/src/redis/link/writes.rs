@@ -1,5 +1,5 @@
 //! Writes that a store still in transit must not be overtaken by: stores, removals,
-//! and the waits of a `clear` or a lease's release.
+//! and the wait of a `clear`.
 
 use std::future::Future;
 use std::time::Duration;
@@ -140,17 +140,6 @@ impl Link {
         tokio::time::timeout(self.timeout, self.in_transit.until_landed(awaited))
             .await
             .map_err(|_| RedisBackendError::Timeout(self.timeout))
-    }
-
-    /// Whether a store of `awaited` may still land.
-    pub(crate) fn may_land(&self, awaited: Awaited<'_>) -> bool {
-        self.in_transit.holds(awaited)
-    }
-
-    /// Returns once no store of `awaited` may still land, or each was given up on
-    /// (`GIVEN_UP_AFTER`): for a task nobody waits for, paused backend or not.
-    pub(crate) async fn until_landed_or_given_up(&self, awaited: Awaited<'_>) {
-        self.in_transit.until_landed(awaited).await;
     }
 }
 

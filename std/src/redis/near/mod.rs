@@ -2,6 +2,7 @@
 //! across processes by the server's invalidations.
 
 mod backend;
+mod copies;
 mod epochs;
 mod error;
 mod memory;
