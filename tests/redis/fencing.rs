@@ -148,9 +148,13 @@ async fn a_value_computed_without_the_lease_leaves_the_holder_its_lease() {
     );
 }
 
+/// The refresh tests' lease: long enough that no renewal (every 40 s) runs among the
+/// scripts they count; a busy key is left alone for a minute.
+const REFRESH_LEASE: Duration = Duration::from_secs(120);
+
 /// A memoized function on a backend of its own on `$server` ("a process"), leasing
-/// for 30 s, refreshing entries older than 30 s of their 60 s TTL: each run is counted
-/// in `$runs` and waits for a permit of `$gate`, then returns 100.
+/// for [`REFRESH_LEASE`], refreshing entries older than 30 s of their 60 s TTL: each
+/// run is counted in `$runs` and waits for a permit of `$gate`, then returns 100.
 macro_rules! refreshing {
     ($server:expr, $runs:expr, $gate:expr) => {{
         let (runs, gate) = (Arc::clone($runs), Arc::clone($gate));
@@ -162,7 +166,7 @@ macro_rules! refreshing {
             .serializer(Stamped::new(Postcard))
             .ttl(Duration::from_secs(60))
             .refresh_after(Duration::from_secs(30))
-            .lease(Duration::from_secs(30))
+            .lease(REFRESH_LEASE)
             .build_with_backend(backend);
         let function = move |_: u64| {
             runs.fetch_add(1, SeqCst);
@@ -276,7 +280,7 @@ macro_rules! refreshing_sync {
             .serializer(Stamped::new(Postcard))
             .ttl(Duration::from_secs(60))
             .refresh_after(Duration::from_secs(30))
-            .lease(Duration::from_secs(30))
+            .lease(REFRESH_LEASE)
             .build_with_backend($server.backend_on(&bridge));
         let cache = Arc::new(jwm_cache::BlockingCache::new(Arc::new(cache), bridge));
         let function = move |_: u64| {

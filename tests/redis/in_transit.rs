@@ -16,6 +16,18 @@ pub(super) fn calls(server: &RedisServer, command: &str) -> u64 {
     calls.get(command).copied().unwrap_or(0)
 }
 
+/// How many bytes the server has read from its clients.
+pub(super) fn input_bytes(server: &RedisServer) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query(&mut server.client(0))
+        .unwrap();
+    info.lines()
+        .find_map(|line| line.strip_prefix("total_net_input_bytes:"))
+        .and_then(|bytes| bytes.trim().parse().ok())
+        .expect("INFO stats gives total_net_input_bytes")
+}
+
 /// Polls (`polls` times 5 ms at most) until the server has run `count` `SET`s; whether
 /// it did.
 pub(super) async fn sets_reach(server: &RedisServer, count: u64, polls: u32) -> bool {

@@ -67,6 +67,9 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// [`set`](Self::set), failing (with the backend's timeout error) if it takes longer
     /// than `budget`: what is left of a memoized call's [`call_budget`](Self::call_budget)
     /// after its lookup. The default ignores the budget, as an unbounded backend may.
+    /// A budget of [`Duration::MAX`](std::time::Duration::MAX) is no bound (a value a
+    /// cache computed, stored through [`set_computed`](Self::set_computed) on a backend
+    /// without a call budget).
     fn set_within(
         &self,
         key: K,
@@ -146,8 +149,9 @@ pub trait AsyncBackend<K, E>: Send + Sync {
 
     /// Called before a background refresh of `key`, whose value is live, computes: a
     /// backend shared across processes grants the key's lease at once, so that one
-    /// process refreshes it and its store is fenced as a miss's, or says to skip the
-    /// refresh. The default refreshes without a lease.
+    /// process refreshes it and its store is fenced as a miss's, or answers that
+    /// another process holds it ([`RefreshClaim::Busy`]) or that it cannot tell
+    /// ([`RefreshClaim::Failed`]). The default refreshes without a lease.
     fn claim_refresh(&self, key: &K) -> impl Future<Output = RefreshClaim> + Send {
         let _ = key;
         std::future::ready(RefreshClaim::Unleased)
@@ -176,9 +180,11 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// backend without one, with [`Duration::MAX`](std::time::Duration::MAX).
     ///
     /// A wrapper that passes [`claim`](Self::claim) on must pass this,
-    /// [`keep_lease`](Self::keep_lease) and [`claim_refresh`](Self::claim_refresh) on
-    /// too: otherwise its computed stores are writes, which take the lease they were
-    /// computed under, its leases are not renewed, and its refreshes are not fenced.
+    /// [`keep_lease`](Self::keep_lease), [`claim_refresh`](Self::claim_refresh),
+    /// [`release`](Self::release), [`release_in_background`](Self::release_in_background)
+    /// and [`call_budget`](Self::call_budget) on too: otherwise its computed stores are
+    /// writes, which take the lease they were computed under, its leases are neither
+    /// renewed nor given back, and its refreshes are not fenced.
     fn set_computed(
         &self,
         key: K,

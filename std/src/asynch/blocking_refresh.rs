@@ -82,23 +82,18 @@ where
             let lease = match claimed {
                 Ok(RefreshClaim::Unleased) => None,
                 Ok(RefreshClaim::Leased(lease)) => Some(lease),
-                // Another process computes the key, and its store will land. The key's
-                // mark is kept meanwhile, on the bridge rather than this thread.
+                // Another process computes the key, and its store will land: due hits
+                // here start no refresh of it, nor ask again, for a while.
                 Ok(RefreshClaim::Busy(backoff)) => {
                     drop(lead);
-                    ending.skipped();
-                    let kept = async move {
-                        tokio::time::sleep(backoff).await;
-                        drop(ending);
-                    };
-                    return bridge.spawn(kept);
+                    return ending.back_off(backoff);
                 }
                 // Counted as failed as `ending` drops, after the flight is withdrawn; a
                 // stopped bridge could not have stored the value either.
                 Ok(RefreshClaim::Failed) | Err(_) => return drop(lead),
             };
             // Given back however the job ends, a panic included.
-            let held = Held::new(cache.backend(), lease);
+            let mut held = Held::new(cache.backend(), lease);
             // Kept on the bridge while the function runs here and its value is stored;
             // dropped, `keeping` ends.
             let keeping = (held.lease.as_ref()).map(|lease| keep_lease_on(&bridge, &cache, lease));
@@ -127,8 +122,14 @@ where
                 // Dropped unsettled: the flight is abandoned.
                 Err(_panicked) => drop(lead),
             }
-            // Kept until the value is stored, as a miss keeps it.
+            // Kept until the value is stored, as a miss keeps it; given back before the
+            // refresh ends, so that the next one does not find this one's lease.
             drop(keeping);
+            if let Some(lease) = held.lease.take() {
+                let cache = Arc::clone(&cache);
+                // A stopped bridge gives nothing back: the lease ends by itself.
+                let _ = bridge.run(async move { cache.backend().release(lease).await });
+            }
             drop(held);
             drop(ending);
         };

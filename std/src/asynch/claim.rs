@@ -24,8 +24,8 @@ pub enum Claim<E> {
     /// ([`set_computed`](crate::asynch::AsyncBackend::set_computed)), which this process
     /// never keeps or gives back: the value lands only while that lease still holds,
     /// so not if anybody wrote the key since this process last saw it held (a write
-    /// takes the lease from its holder), nor once the holder has stored and given it
-    /// back (its value is there).
+    /// takes the lease from its holder), nor once the holder has given it back (its
+    /// value stored, or its store given up on).
     Outwaited(Lease),
     /// Compute, without a lease: the claim failed (a timeout, a failed connection, an
     /// error reply). The time it took is charged to the call's budget, so that the store
@@ -48,7 +48,8 @@ pub enum RefreshClaim {
     /// Do not refresh: another process holds the key's lease (it computes or refreshes
     /// the key, and its store will land). The live value stays, and this process
     /// starts no refresh of the key for this long, so that its hits do not ask again
-    /// each time.
+    /// each time (it remembers up to 4,096 such keys; past that, a key may ask once
+    /// more).
     Busy(core::time::Duration),
     /// Do not refresh: the backend could not tell whether another process holds the
     /// lease, and a store could not be fenced. Counted as a failed refresh.

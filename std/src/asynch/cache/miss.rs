@@ -262,7 +262,12 @@ where
         // the settling, so that this process's waiters do not wait for the round trip. A
         // caller of the key arriving in between leads anew, and waits for this lease like
         // another process's: only when the store was skipped or failed, and only latency.
-        held.give_back().await;
+        // Not waited for after a failed store: the server may be the trouble, and the
+        // call has spent its time.
+        match &stored {
+            Ok(()) => held.give_back().await,
+            Err(_) => drop(held),
+        }
         Ok(Computed { value, stored })
     }
 

@@ -1,5 +1,6 @@
 //! `AsyncCache`: the async shell over the core's policy.
 
+mod backoffs;
 mod controls;
 mod counters;
 mod get_or_insert;
@@ -82,6 +83,8 @@ pub struct AsyncCache<K, V, B = Sharded<MemoryBackend<K, V>>, S = Identity, C = 
     flights: Mutex<Flights<K, V>>,
     /// Which keys' refreshes run: what a hit on a due key asks first.
     refreshing: in_flight::RefreshesInFlight,
+    /// Keys another process refreshes, which this one leaves alone for a while.
+    refresh_backoffs: backoffs::RefreshBackoffs,
     /// Read by a computation's check-and-store, written by `clear`, `remove` and an
     /// `insert` that finds the key in flight, around detaching flights and their backend
     /// call: the two never interleave.
@@ -153,6 +156,7 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
             counts: Default::default(),
             flights: Default::default(),
             refreshing: Default::default(),
+            refresh_backoffs: Default::default(),
             writes: Default::default(),
             single_flight,
             lease,
@@ -364,21 +368,16 @@ where
     ) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
             Ok(Write::Set { value, deadline }) => match (origin, storing.left()) {
-                (Origin::Computed(lease @ Some(_)), budget) => {
+                (Origin::Computed(lease), budget) => {
                     let budget = budget.unwrap_or(std::time::Duration::MAX);
                     let set = (self.backend).set_computed(key, value, deadline, now, budget, lease);
-                    set.await
-                }
-                (Origin::Computed(None), Some(budget)) => {
-                    let set = (self.backend).set_computed(key, value, deadline, now, budget, None);
                     set.await
                 }
                 (Origin::Write, Some(budget)) => {
                     let set = self.backend.set_within(key, value, deadline, now, budget);
                     set.await
                 }
-                // An unbounded backend, which leases nothing: as before leases.
-                (_, None) => self.backend.set(key, value, deadline, now).await,
+                (Origin::Write, None) => self.backend.set(key, value, deadline, now).await,
             },
             Ok(Write::Remove) => AsyncLookup::<K, K, _>::remove(&self.backend, &key, now)
                 .await

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, TryLockError};
+use std::time::Duration;
 
 use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Serializer, Ttl};
 
@@ -160,7 +161,8 @@ where
     /// unrun), withdraws the flight; the caller ends the mark (`RefreshEnding`).
     pub(crate) fn lead_refresh(self: &Arc<Self>, key: K) -> Option<(Lead<Arc<Self>, K, V>, u64)> {
         let mark = self.refreshing.mark(&key);
-        if self.refreshing.contains(mark) {
+        let backing_off = || self.refresh_backoffs.holds(mark, || self.clock.now());
+        if self.refreshing.contains(mark) || backing_off() {
             return None;
         }
         // Registered under the gate's read side: a `clear` or `remove` under way (which
@@ -265,12 +267,11 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
         let lease = match cache.backend.claim_refresh(&lead.key).await {
             RefreshClaim::Unleased => None,
             RefreshClaim::Leased(lease) => Some(lease),
-            // Another process computes the key, and its store will land. The key's mark
-            // is kept meanwhile: due hits here start no refresh, nor ask again.
+            // Another process computes the key, and its store will land: due hits here
+            // start no refresh of it, nor ask again, for a while.
             RefreshClaim::Busy(backoff) => {
                 drop(lead);
-                ending.skipped();
-                return tokio::time::sleep(backoff).await;
+                return ending.back_off(backoff);
             }
             // Counted as failed as `ending` drops, after the flight is withdrawn.
             RefreshClaim::Failed => return drop(lead),
@@ -329,11 +330,15 @@ impl<K, V, B, S, C> RefreshEnding<K, V, B, S, C> {
     pub(crate) fn succeeded(&mut self) {
         self.stored = true;
     }
+}
 
+impl<K, V, B, S, C: Clock> RefreshEnding<K, V, B, S, C> {
     /// The refresh does not run: another process computes the key (see
-    /// [`RefreshClaim::Busy`]). Not a failure; the key's mark is cleared when this
-    /// drops.
-    pub(crate) fn skipped(&mut self) {
+    /// [`RefreshClaim::Busy`]), and this one starts no refresh of it for `backoff`. Not
+    /// a failure.
+    pub(crate) fn back_off(mut self, backoff: Duration) {
+        let now = self.cache.clock.now();
+        (self.cache.refresh_backoffs).wait(self.mark, now, backoff);
         self.stored = true;
     }
 }

@@ -13,10 +13,10 @@
 //! lease whose holder died at most 32 ms after it ends. Polling was chosen over
 //! pub/sub: it needs no connection of its own per runtime, nothing to resubscribe after
 //! a reconnection, and a waiter that misses a message cannot wait forever; at one
-//! script per 32 ms per waiting process, its load is small. A wait ends after the lease plus the timeout;
-//! the waiter then computes, and stores only under the holder's lease (see
-//! `Claim::Outwaited`). A process computes without a lease at once if the server cannot
-//! be reached: the fleet is never blocked on a lease nobody can see.
+//! script per 32 ms per waiting process, its load is small. A wait ends after the
+//! lease plus the timeout; the waiter then computes, and stores only under the holder's
+//! lease (see `Claim::Outwaited`). A process computes without a lease at once if the
+//! server cannot be reached: the fleet is never blocked on a lease nobody can see.
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -42,6 +42,9 @@ use super::record;
 use crate::asynch::{Claim, Lease, RefreshClaim};
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
+/// The longest a process leaves a key that another process refreshes before it asks
+/// again: a quarter of the lease, at most a minute.
+const LONGEST_BACKOFF: Duration = Duration::from_secs(60);
 const LONGEST_PAUSE: Duration = Duration::from_millis(32);
 /// The lease's name for the entry `name`: beside it, outside the namespace's SCAN
 /// pattern (which ends in exactly the digest), so `clear` and `len` never see it:
@@ -179,7 +182,7 @@ async fn look_until(
 /// The lease of the entry `name` for a refresh of its live value, taken at once or
 /// not at all: a refresh never waits. Held by another process, which computes the key
 /// and whose store will land: this process starts no refresh of it for a quarter of
-/// the lease. A take whose answer was lost is given back (see [`Unclaimed`]); one that
+/// the lease, at most [`LONGEST_BACKOFF`]. A take whose answer was lost is given back (see [`Unclaimed`]); one that
 /// failed fails the refresh, whose store could not be fenced.
 pub(super) async fn claim_refresh(link: &Arc<Link>, name: &str, lease: Duration) -> RefreshClaim {
     let Some(lease_name) = lease_name(name, link.is_cluster()) else {
@@ -199,7 +202,7 @@ pub(super) async fn claim_refresh(link: &Arc<Link>, name: &str, lease: Duration)
             Some(lease) => RefreshClaim::Leased(lease),
             None => RefreshClaim::Failed,
         },
-        Ok(Taken::No(_)) => RefreshClaim::Busy(lease / 4),
+        Ok(Taken::No(_)) => RefreshClaim::Busy((lease / 4).min(LONGEST_BACKOFF)),
         Err(_) => RefreshClaim::Failed,
     }
 }
