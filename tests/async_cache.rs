@@ -306,3 +306,49 @@ async fn sync_backends_serve_async_calls() {
     assert_eq!(bounded.parameters().capacity, Some(4096));
     let _: &Sharded<MemoryBackend<u32, u32>> = bounded.backend();
 }
+
+/// A refresh that finds the key's lease held by another process does not run, and its
+/// process starts no refresh of the key, nor asks again, until the backoff has passed
+/// on the cache's clock. On a current-thread runtime, a refresh task runs only when
+/// the test yields.
+#[tokio::test(flavor = "current_thread")]
+async fn a_refresh_that_finds_the_lease_held_backs_off_on_the_cache_s_clock() {
+    let clock = ManualClock::new();
+    let backend =
+        SlowBackend::<u32, u32>::new(Duration::ZERO).with_busy_refreshes(Duration::from_secs(10));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let memo = AsyncMemoized::builder(move |n: u32| {
+        counted.fetch_add(1, SeqCst);
+        async move { n * 10 }
+    })
+    .identifier("backs-off")
+    .ttl(Duration::from_secs(60))
+    .refresh_after(Duration::from_secs(30))
+    .clock(clock.clone())
+    .build_with_backend(backend);
+    let asked = || memo.cache().backend().refresh_claims.load(SeqCst);
+    let due_hits = || async {
+        for _ in 0..20 {
+            assert_eq!(memo.call(1).await, 10);
+            tokio::task::yield_now().await;
+        }
+    };
+    assert_eq!(memo.call(1).await, 10);
+    clock.advance(Duration::from_secs(40));
+    due_hits().await;
+    assert_eq!(
+        (asked(), runs.load(SeqCst)),
+        (1, 1),
+        "asked once, refreshed never"
+    );
+    // The backoff counts from the refresh's start, at 40 s.
+    clock.advance(Duration::from_secs(9));
+    due_hits().await;
+    assert_eq!(asked(), 1, "asked again within the backoff");
+    clock.advance(Duration::from_secs(1));
+    due_hits().await;
+    assert_eq!(asked(), 2, "never asked again");
+    let counters = memo.cache().counters();
+    assert_eq!((counters.refreshes, counters.refresh_failures), (2, 0));
+}

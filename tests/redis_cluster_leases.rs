@@ -92,9 +92,8 @@ async fn a_leased_miss_in_a_slot_being_migrated_takes_the_lease_without_a_pause(
     assert_eq!(memo.call(key).await, 3);
     let took = began.elapsed();
     // The lookup and the store share one timeout, which the store spends; the lease
-    // is given back without waiting. The claim's fault spent a whole timeout more (and
-    // then paused the backend, which the next call checks).
-    assert!(took < TIMEOUT + TIMEOUT / 2, "took {took:?}");
+    // is given back without waiting.
+    assert!(took < TIMEOUT * 7 / 4, "took {took:?}");
     // Not paused: the other key is still a hit; only the fenced store failed.
     assert_eq!(memo.call(other).await, 6);
     let after = memo.cache_counters();

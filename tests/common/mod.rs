@@ -32,7 +32,7 @@ use std::thread;
 use std::time::Duration;
 
 use jwm_cache::backend::{
-    AsyncBackend, AsyncLookup, Backend, Claim, Deadline, Entry, Lease, Lookup,
+    AsyncBackend, AsyncLookup, Backend, Claim, Deadline, Entry, Lease, Lookup, RefreshClaim,
 };
 use jwm_cache::{memory::MemoryBackend, time::Instant};
 
@@ -54,6 +54,11 @@ pub(crate) struct SlowBackend<K, E> {
     /// With `Some`, every claim waits this long and fails, as one whose server does not
     /// answer.
     failing_claims: Option<Duration>,
+    /// With `Some`, every refresh's claim answers that another process holds the lease,
+    /// to be left alone this long.
+    busy_refreshes: Option<Duration>,
+    /// Refreshes' claims.
+    pub(crate) refresh_claims: AtomicUsize,
     /// Leases given back.
     pub(crate) released: AtomicUsize,
     /// Leases handed to `release_in_background`.
@@ -93,6 +98,8 @@ impl<K, E> SlowBackend<K, E> {
             release_latency: None,
             slow_claims: None,
             failing_claims: None,
+            busy_refreshes: None,
+            refresh_claims: AtomicUsize::new(0),
             released: AtomicUsize::new(0),
             released_in_background: AtomicUsize::new(0),
             ops: AtomicUsize::new(0),
@@ -124,6 +131,13 @@ impl<K, E> SlowBackend<K, E> {
     /// Every claim waits `latency` and fails, as one whose server does not answer.
     pub(crate) fn with_failing_claims(mut self, latency: Duration) -> Self {
         self.failing_claims = Some(latency);
+        self
+    }
+
+    /// Every refresh's claim answers that another process holds the lease, to be left
+    /// alone for `backoff`.
+    pub(crate) fn with_busy_refreshes(mut self, backoff: Duration) -> Self {
+        self.busy_refreshes = Some(backoff);
         self
     }
 
@@ -217,6 +231,14 @@ where
                 None => Claim::Compute(lease),
             }
         }
+    }
+
+    fn claim_refresh(&self, _: &K) -> impl Future<Output = RefreshClaim> + Send {
+        self.refresh_claims.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(match self.busy_refreshes {
+            Some(backoff) => RefreshClaim::Busy(backoff),
+            None => RefreshClaim::Unleased,
+        })
     }
 
     fn release(&self, _: Lease) -> impl Future<Output = ()> + Send {

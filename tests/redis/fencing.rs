@@ -113,6 +113,57 @@ async fn a_process_that_outwaited_a_lease_stores_only_under_it() {
     }
 }
 
+/// A near tier passes the lease on: its holder renews it past its length, stores under
+/// it, and a removal by another process while it computes keeps its value out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_near_tier_holder_keeps_its_lease_and_stores_under_it() {
+    let server = RedisServer::start();
+    let mut raw = server.client(0);
+    let lease = Duration::from_millis(900);
+    let near = jwm_cache::NearBackend::new(RedisBackend::open(&server.url(0)).unwrap(), 100);
+    let holder: AsyncCache<u64, u64, jwm_cache::NearBackend<u64, u64>> = AsyncCacheBuilder::new()
+        .identifier("fenced")
+        .ttl(Duration::from_secs(60))
+        .lease(lease)
+        .build_with_backend(near);
+    let (open, gate) = tokio::sync::oneshot::channel::<()>();
+    let holder = Arc::new(holder);
+    let holding = tokio::spawn({
+        let holder = Arc::clone(&holder);
+        async move {
+            let compute = || async move {
+                gate.await.unwrap();
+                100
+            };
+            holder.get_or_insert_with(9, compute).await
+        }
+    });
+    let began = Instant::now();
+    let held = loop {
+        let leases: Vec<String> = raw.keys("*:lease").unwrap();
+        if let [held] = leases.as_slice() {
+            break held.clone();
+        }
+        assert!(began.elapsed() < Duration::from_secs(10), "no lease taken");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    // Polling the server's own expiry: renewed, the lease outlives its length.
+    let began = Instant::now();
+    while began.elapsed() < lease * 2 {
+        assert!(raw.exists::<_, bool>(&held).unwrap(), "the lease ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let writer = process(&server, lease, Duration::from_secs(2));
+    writer.remove(&9).await.unwrap();
+    open.send(()).unwrap();
+    assert_eq!(holding.await.unwrap(), 100);
+    assert_eq!(
+        writer.get(&9).await.unwrap(),
+        None,
+        "the holder's value landed"
+    );
+}
+
 /// A value computed without the lease (here by a process with single-flight off,
 /// which claims none) is stored as it is, and leaves a holder its lease: the holder's
 /// store, which began no earlier, lands after it.
@@ -149,7 +200,7 @@ async fn a_value_computed_without_the_lease_leaves_the_holder_its_lease() {
 }
 
 /// The refresh tests' lease: long enough that no renewal (every 40 s) runs among the
-/// scripts they count; a busy key is left alone for a minute.
+/// scripts they count; a busy key is left alone for a quarter of it, 30 s.
 const REFRESH_LEASE: Duration = Duration::from_secs(120);
 
 /// A memoized function on a backend of its own on `$server` ("a process"), leasing

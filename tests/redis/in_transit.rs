@@ -16,6 +16,25 @@ pub(super) fn calls(server: &RedisServer, command: &str) -> u64 {
     calls.get(command).copied().unwrap_or(0)
 }
 
+/// Whether no client of the server has a command of a mebibyte or more half read (its
+/// query buffer and arguments, `CLIENT LIST`'s `qbuf` and `argv-mem`).
+pub(super) fn nothing_half_read(server: &RedisServer) -> bool {
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(&mut server.client(0))
+        .unwrap();
+    clients.lines().all(|client| {
+        let field = |name: &str| {
+            client
+                .split(' ')
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|value| value.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        field("qbuf") + field("argv-mem") < 1 << 20
+    })
+}
+
 /// How many bytes the server has read from its clients.
 pub(super) fn input_bytes(server: &RedisServer) -> u64 {
     let info: String = redis::cmd("INFO")

@@ -6,7 +6,7 @@
 //! loop, and runs in the first round whatever was sent meanwhile on another connection.
 
 use super::faults::timed_out;
-use super::in_transit::{input_bytes, sets, sets_reach};
+use super::in_transit::{calls, input_bytes, nothing_half_read, sets, sets_reach};
 use super::*;
 use jwm_cache::codec::Serializer;
 
@@ -189,11 +189,10 @@ async fn a_paused_backend_fails_at_once_what_would_wait_for_a_store_in_transit()
     assert!(took < Duration::from_millis(250), "{took:?}");
 }
 
-/// A holder whose store timed out gives its lease back at once: the store is fenced, so
-/// if it lands after another process took the lease, computed and stored, it is
-/// refused rather than put the older value back. Whichever value the other process
-/// got (the holder's, landed first, or its own), the store keeps it. The two caches
-/// here share no state, as two processes.
+/// A holder whose store timed out gives its lease back at once: another process takes
+/// it, computes and stores, and the holder's store, fenced, lands after that and is
+/// refused rather than put the older value back. The two caches here share no state,
+/// as two processes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holders_late_store_never_lands_over_a_later_one() {
     let server = RedisServer::start();
@@ -232,7 +231,9 @@ async fn a_holders_late_store_never_lands_over_a_later_one() {
         assert!(began.elapsed() < Duration::from_secs(10), "no lease taken");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let read = input_bytes(&server);
+    // Scripts and plain stores alike: what the holder's store is sent as does not matter.
+    let commands = || calls(&server, "eval") + calls(&server, "set");
+    let (read, sent) = (input_bytes(&server), commands());
     server.freeze();
     computing.add_permits(1);
     // Its store timed out: the lease could be given back now (a round trip the server
@@ -257,9 +258,16 @@ async fn a_holders_late_store_never_lands_over_a_later_one() {
     // The holder's release (a few bytes) ran before its store, whose 32 MiB the server
     // reads over many rounds: the other process took the lease, computed and stored.
     assert_eq!(called, vec![2], "the other process did not compute");
-    // Once the server has read the holder's store, it has run it.
+    // Once the server has read at least the holder's store, run at least five commands
+    // (the holder's store and release, the other's claim, store and release) and holds
+    // no client's bytes half read, it has run the store.
     let patience = Instant::now();
-    while input_bytes(&server) < read + HUGE as u64 {
+    let ran = || {
+        input_bytes(&server) >= read + HUGE as u64
+            && commands() >= sent + 5
+            && nothing_half_read(&server)
+    };
+    while !ran() {
         assert!(patience.elapsed() < Duration::from_secs(10), "never read");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

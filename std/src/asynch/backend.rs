@@ -139,7 +139,8 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     }
 
     /// [`release`](Self::release) for a holder that cannot wait: its computation
-    /// panicked, or its caller's future was dropped. A backend that needs I/O starts it
+    /// panicked, its caller's future was dropped, or its store failed (the server may
+    /// be the trouble, and the call has spent its time). A backend that needs I/O starts it
     /// in the background, on a runtime that outlives the caller's (Redis: the
     /// process-wide [`Bridge`](crate::asynch::Bridge)'s); the default lets the lease
     /// end by itself.
@@ -176,8 +177,8 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// lease still holds: a write of the key by another process while this one computed
     /// took it, and the older value computed before that write never lands after it.
     /// The default stores as `set_within` does. A cache calls it with a `budget` when
-    /// the backend has a [`call_budget`](Self::call_budget), and for a lease granted by a
-    /// backend without one, with [`Duration::MAX`](std::time::Duration::MAX).
+    /// the backend has a [`call_budget`](Self::call_budget), and with
+    /// [`Duration::MAX`](std::time::Duration::MAX) when it has none.
     ///
     /// A wrapper that passes [`claim`](Self::claim) on must pass this,
     /// [`keep_lease`](Self::keep_lease), [`claim_refresh`](Self::claim_refresh),

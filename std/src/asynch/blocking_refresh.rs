@@ -122,16 +122,17 @@ where
                 // Dropped unsettled: the flight is abandoned.
                 Err(_panicked) => drop(lead),
             }
-            // Kept until the value is stored, as a miss keeps it; given back before the
-            // refresh ends, so that the next one does not find this one's lease.
+            // Kept until the value is stored, as a miss keeps it; given back on the bridge,
+            // not this thread (a stalled server would hold it a timeout more), and the
+            // refresh ends once it is, so that the next one does not find this lease.
             drop(keeping);
             if let Some(lease) = held.lease.take() {
                 let cache = Arc::clone(&cache);
-                // A stopped bridge gives nothing back: the lease ends by itself.
-                let _ = bridge.run(async move { cache.backend().release(lease).await });
+                bridge.spawn(async move {
+                    cache.backend().release(lease).await;
+                    drop(ending);
+                });
             }
-            drop(held);
-            drop(ending);
         };
         // A refused job is dropped here, and ends as above.
         let _ = refresh_threads::submit(Box::new(job));

@@ -47,9 +47,9 @@ pub enum RefreshClaim {
     Leased(Lease),
     /// Do not refresh: another process holds the key's lease (it computes or refreshes
     /// the key, and its store will land). The live value stays, and this process
-    /// starts no refresh of the key for this long, so that its hits do not ask again
-    /// each time (it remembers up to 4,096 such keys; past that, a key may ask once
-    /// more).
+    /// starts no refresh of the key for this long from the refresh's start, on the
+    /// cache's clock, so that its hits do not ask again each time (it remembers up to
+    /// 4,096 such keys; past that, a key may ask once more).
     Busy(core::time::Duration),
     /// Do not refresh: the backend could not tell whether another process holds the
     /// lease, and a store could not be fenced. Counted as a failed refresh.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use jwm_cache_core::Instant;
 
-/// The most keys remembered: past it, those whose time has passed are dropped, then
-/// all (their refreshes may then ask once more, no more).
+/// The most keys remembered: past it, those whose time has passed are dropped, and all
+/// if that leaves more than three quarters (their refreshes may then ask once more).
 const MOST: usize = 4_096;
 
 /// Each key's time, by its refresh mark (see `RefreshesInFlight::mark`).
@@ -17,7 +17,14 @@ const MOST: usize = 4_096;
 pub(super) struct RefreshBackoffs {
     /// Whether any key is remembered: a due hit reads only this, unless one is.
     any: AtomicBool,
-    until: Mutex<HashMap<u64, Instant>>,
+    keys: Mutex<Remembered>,
+}
+
+#[derive(Default)]
+struct Remembered {
+    until: HashMap<u64, Instant>,
+    /// The latest of their times: past it, all are forgotten at once.
+    latest: Instant,
 }
 
 impl RefreshBackoffs {
@@ -26,28 +33,38 @@ impl RefreshBackoffs {
         if !self.any.load(Relaxed) {
             return false;
         }
-        let mut until = self.until.lock().unwrap_or_else(PoisonError::into_inner);
-        match until.get(&mark) {
-            Some(&end) if now() < end => true,
+        let now = now();
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        if now >= keys.latest {
+            keys.until.clear();
+            self.any.store(false, Relaxed);
+            return false;
+        }
+        match keys.until.get(&mark) {
+            Some(&end) if now < end => true,
             Some(_) => {
-                until.remove(&mark);
-                self.any.store(!until.is_empty(), Relaxed);
+                keys.until.remove(&mark);
                 false
             }
             None => false,
         }
     }
 
-    /// The key marked `mark` waits `backoff` from `now`.
-    pub(super) fn wait(&self, mark: u64, now: Instant, backoff: Duration) {
-        let mut until = self.until.lock().unwrap_or_else(PoisonError::into_inner);
-        if until.len() >= MOST {
-            until.retain(|_, end| now < *end);
-            if until.len() >= MOST {
-                until.clear();
+    /// The key marked `mark` waits `backoff` from `since`.
+    pub(super) fn wait(&self, mark: u64, since: Instant, backoff: Duration) {
+        let end = since.saturating_add(backoff);
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        if keys.until.len() >= MOST {
+            keys.until.retain(|_, until| since < *until);
+            if keys.until.len() > MOST * 3 / 4 {
+                keys.until.clear();
             }
         }
-        until.insert(mark, now.saturating_add(backoff));
+        if keys.until.is_empty() {
+            keys.latest = end;
+        }
+        keys.until.insert(mark, end);
+        keys.latest = keys.latest.max(end);
         self.any.store(true, Relaxed);
     }
 }
@@ -65,10 +82,17 @@ mod tests {
         assert!(backoffs.holds(7, || at(9)));
         assert!(!backoffs.holds(8, || at(9)), "another key");
         assert!(!backoffs.holds(7, || at(10)));
-        assert!(!backoffs.any.load(Relaxed), "forgotten once past");
+        assert!(
+            !backoffs.any.load(Relaxed),
+            "all forgotten once past the latest"
+        );
+        backoffs.wait(1, at(0), Duration::from_millis(10));
+        backoffs.wait(2, at(0), Duration::from_millis(20));
+        assert!(!backoffs.holds(1, || at(15)));
+        assert!(backoffs.holds(2, || at(15)), "one past, not the other");
         for mark in 0..(MOST as u64 + 10) {
             backoffs.wait(mark, at(0), Duration::from_millis(10));
         }
-        assert!(backoffs.until.lock().unwrap().len() <= MOST);
+        assert!(backoffs.keys.lock().unwrap().until.len() <= MOST);
     }
 }

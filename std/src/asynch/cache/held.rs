@@ -10,8 +10,9 @@ use crate::asynch::backend::AsyncBackend;
 use crate::asynch::claim::Lease;
 
 /// The key's lease while this process computes it: given back after the store or on a
-/// failure, and also, in the background, when the computation panics or its caller's
-/// future is dropped. Only a process that dies leaves its lease to expire.
+/// failure, and also, in the background, when the computation panics, its caller's
+/// future is dropped, or its store failed. Only a process that dies leaves its lease to
+/// expire.
 pub(crate) struct Held<'a, K, E, B: AsyncBackend<K, E>> {
     backend: &'a B,
     pub(crate) lease: Option<Lease>,

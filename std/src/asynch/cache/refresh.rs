@@ -156,7 +156,8 @@ where
     }
 
     /// Registers a refresh of `key` and counts it, unless a computation of it is in
-    /// flight, its mark says one is, or the flights table is busy (a due hit then
+    /// flight, its mark says one is, another process refreshes it (see
+    /// [`RefreshEnding::back_off`]), or the flights table is busy (a due hit then
     /// starts none: the next one will). The lead, dropped unsettled (in a panic, or
     /// unrun), withdraws the flight; the caller ends the mark (`RefreshEnding`).
     pub(crate) fn lead_refresh(self: &Arc<Self>, key: K) -> Option<(Lead<Arc<Self>, K, V>, u64)> {
@@ -314,18 +315,13 @@ pub(crate) fn refresh_in_background<K, V, B, S, C, F, E, Fut, R>(
 pub(crate) struct RefreshEnding<K, V, B, S, C> {
     cache: Arc<AsyncCache<K, V, B, S, C>>,
     mark: u64,
+    /// When the refresh was started, on the cache's clock read by the caller that
+    /// started it (a backoff counts from here).
+    started: Instant,
     stored: bool,
 }
 
 impl<K, V, B, S, C> RefreshEnding<K, V, B, S, C> {
-    pub(crate) fn new(cache: Arc<AsyncCache<K, V, B, S, C>>, mark: u64) -> Self {
-        RefreshEnding {
-            cache,
-            mark,
-            stored: false,
-        }
-    }
-
     /// The refresh computed its value.
     pub(crate) fn succeeded(&mut self) {
         self.stored = true;
@@ -333,12 +329,22 @@ impl<K, V, B, S, C> RefreshEnding<K, V, B, S, C> {
 }
 
 impl<K, V, B, S, C: Clock> RefreshEnding<K, V, B, S, C> {
+    /// The end of the refresh marked `mark`, started now.
+    pub(crate) fn new(cache: Arc<AsyncCache<K, V, B, S, C>>, mark: u64) -> Self {
+        let started = cache.clock.now();
+        RefreshEnding {
+            cache,
+            mark,
+            started,
+            stored: false,
+        }
+    }
+
     /// The refresh does not run: another process computes the key (see
-    /// [`RefreshClaim::Busy`]), and this one starts no refresh of it for `backoff`. Not
-    /// a failure.
+    /// [`RefreshClaim::Busy`]), and this one starts no refresh of it for `backoff`
+    /// from the refresh's start, on the cache's clock. Not a failure.
     pub(crate) fn back_off(mut self, backoff: Duration) {
-        let now = self.cache.clock.now();
-        (self.cache.refresh_backoffs).wait(self.mark, now, backoff);
+        (self.cache.refresh_backoffs).wait(self.mark, self.started, backoff);
         self.stored = true;
     }
 }

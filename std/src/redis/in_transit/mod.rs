@@ -1,8 +1,8 @@
 //! Stores that timed out, or whose caller gave up, but may still land: a `clear`, a
 //! removal or a later store of one of their keys must wait for them (a lease's release
-//! need not: a holder's store is fenced, and refused once the lease is given back). On another connection than theirs, it does not queue behind
-//! them, and they could land after it: outlive the `clear` or removal, or put an older
-//! value back.
+//! need not: a holder's store is fenced, and refused once the lease is given back). On
+//! another connection than theirs, it does not queue behind them, and they could land
+//! after it: outlive the `clear` or removal, or put an older value back.
 //!
 //! A store whose caller gave up may still reach the server if redis-rs had begun to send
 //! it (it drops one it had not). A command answered later on the same connection (one

@@ -182,8 +182,9 @@ async fn look_until(
 /// The lease of the entry `name` for a refresh of its live value, taken at once or
 /// not at all: a refresh never waits. Held by another process, which computes the key
 /// and whose store will land: this process starts no refresh of it for a quarter of
-/// the lease, at most [`LONGEST_BACKOFF`]. A take whose answer was lost is given back (see [`Unclaimed`]); one that
-/// failed fails the refresh, whose store could not be fenced.
+/// the lease, at most [`LONGEST_BACKOFF`]. A take whose answer was lost is given back
+/// (see [`Unclaimed`]); one that failed fails the refresh, whose store could not be
+/// fenced.
 pub(super) async fn claim_refresh(link: &Arc<Link>, name: &str, lease: Duration) -> RefreshClaim {
     let Some(lease_name) = lease_name(name, link.is_cluster()) else {
         return RefreshClaim::Unleased;
