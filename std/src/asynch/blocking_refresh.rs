@@ -122,13 +122,15 @@ where
                 // Dropped unsettled: the flight is abandoned.
                 Err(_panicked) => drop(lead),
             }
-            // Kept until the value is stored, as a miss keeps it; given back on the bridge,
-            // not this thread (a stalled server would hold it a timeout more), and the
-            // refresh ends once it is, so that the next one does not find this lease.
+            // Kept until the value is stored, as a miss keeps it; given back in the
+            // background, not on this thread (a stalled server would hold it a timeout
+            // more), on the process-wide bridge (this cache's own may be dropped with the
+            // job); the refresh ends once it is, so that the next one does not find this
+            // lease. If no bridge can run it, the lease ends by itself.
             drop(keeping);
             if let Some(lease) = held.lease.take() {
                 let cache = Arc::clone(&cache);
-                bridge.spawn(async move {
+                Bridge::in_background(async move {
                     cache.backend().release(lease).await;
                     drop(ending);
                 });

@@ -146,7 +146,6 @@ impl Bridge {
     /// Runs `task` on the process-wide bridge's runtime: work no caller waits for must
     /// not end with the caller's runtime (one made per call, say). If no bridge can
     /// start, on the caller's runtime; without one either, not at all.
-    #[cfg(feature = "redis")]
     pub(crate) fn in_background(task: impl Future<Output = ()> + Send + 'static) {
         match Bridge::shared() {
             Ok(bridge) => bridge.spawn(task),

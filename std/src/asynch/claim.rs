@@ -49,7 +49,8 @@ pub enum RefreshClaim {
     /// the key, and its store will land). The live value stays, and this process
     /// starts no refresh of the key for this long from the refresh's start, on the
     /// cache's clock, so that its hits do not ask again each time (it remembers up to
-    /// 4,096 such keys; past that, a key may ask once more).
+    /// 4,096 such keys; past that, keys may ask once more). A backend should bound it:
+    /// the key is not refreshed here until it has passed.
     Busy(core::time::Duration),
     /// Do not refresh: the backend could not tell whether another process holds the
     /// lease, and a store could not be fenced. Counted as a failed refresh.

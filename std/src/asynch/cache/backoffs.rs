@@ -3,19 +3,19 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 use jwm_cache_core::Instant;
 
-/// The most keys remembered: past it, those whose time has passed are dropped, and all
-/// if that leaves more than three quarters (their refreshes may then ask once more).
+/// The most keys remembered: at it, those whose time has passed are dropped, and all if
+/// that leaves more than three quarters (their refreshes may then ask once more).
 const MOST: usize = 4_096;
 
 /// Each key's time, by its refresh mark (see `RefreshesInFlight::mark`).
 #[derive(Default)]
 pub(super) struct RefreshBackoffs {
-    /// Whether any key is remembered: a due hit reads only this, unless one is.
+    /// Whether a key may be remembered: a due hit reads only this, unless one may be.
     any: AtomicBool,
     keys: Mutex<Remembered>,
 }
@@ -34,7 +34,13 @@ impl RefreshBackoffs {
             return false;
         }
         let now = now();
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        // Busy (another due hit, or a refresh remembering its key): this hit starts no
+        // refresh, and the next one may.
+        let mut keys = match self.keys.try_lock() {
+            Ok(keys) => keys,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return true,
+        };
         if now >= keys.latest {
             keys.until.clear();
             self.any.store(false, Relaxed);
@@ -90,9 +96,20 @@ mod tests {
         backoffs.wait(2, at(0), Duration::from_millis(20));
         assert!(!backoffs.holds(1, || at(15)));
         assert!(backoffs.holds(2, || at(15)), "one past, not the other");
-        for mark in 0..(MOST as u64 + 10) {
-            backoffs.wait(mark, at(0), Duration::from_millis(10));
+        // Full, half of them past their time: those are dropped, the rest kept.
+        for mark in 0..MOST as u64 {
+            let backoff = if mark % 2 == 0 { 10 } else { 100 };
+            backoffs.wait(mark, at(0), Duration::from_millis(backoff));
         }
-        assert!(backoffs.keys.lock().unwrap().until.len() <= MOST);
+        backoffs.wait(u64::MAX, at(50), Duration::from_millis(10));
+        assert_eq!(backoffs.keys.lock().unwrap().until.len(), MOST / 2 + 1);
+        assert!(backoffs.holds(1, || at(50)), "a live key forgotten");
+        assert!(!backoffs.holds(2, || at(50)));
+        // Full, all live: all are dropped.
+        for mark in 0..MOST as u64 {
+            backoffs.wait(mark, at(50), Duration::from_millis(100));
+        }
+        backoffs.wait(u64::MAX - 1, at(50), Duration::from_millis(100));
+        assert!(backoffs.keys.lock().unwrap().until.len() <= MOST / 2);
     }
 }

@@ -11,8 +11,8 @@ use crate::asynch::claim::Lease;
 
 /// The key's lease while this process computes it: given back after the store or on a
 /// failure, and also, in the background, when the computation panics, its caller's
-/// future is dropped, or its store failed. Only a process that dies leaves its lease to
-/// expire.
+/// future is dropped, or its store failed. A lease that cannot be given back (the
+/// process died, or no runtime can run the release) ends by itself.
 pub(crate) struct Held<'a, K, E, B: AsyncBackend<K, E>> {
     backend: &'a B,
     pub(crate) lease: Option<Lease>,
