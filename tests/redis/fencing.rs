@@ -203,6 +203,18 @@ async fn a_value_computed_without_the_lease_leaves_the_holder_its_lease() {
 /// scripts they count; a busy key is left alone for a quarter of it, 30 s.
 const REFRESH_LEASE: Duration = Duration::from_secs(120);
 
+/// A cache named `identifier` over `backend`, leasing for [`REFRESH_LEASE`] and
+/// refreshing entries older than 30 s of their 60 s TTL.
+fn refreshed(identifier: &str, backend: RedisBackend<u64>) -> Cache<u64> {
+    AsyncCacheBuilder::new()
+        .identifier(identifier)
+        .serializer(Stamped::new(Postcard))
+        .ttl(Duration::from_secs(60))
+        .refresh_after(Duration::from_secs(30))
+        .lease(REFRESH_LEASE)
+        .build_with_backend(backend)
+}
+
 /// A memoized function on a backend of its own on `$server` ("a process"), leasing
 /// for [`REFRESH_LEASE`], refreshing entries older than 30 s of their 60 s TTL: each
 /// run is counted in `$runs` and waits for a permit of `$gate`, then returns 100.
@@ -212,13 +224,7 @@ macro_rules! refreshing {
         let options = RedisOptions::default().timeout(Duration::from_secs(2));
         let backend = RedisBackend::open_with(&$server.url(0), options).unwrap();
         // A cache of its own: memoized functions of one identifier share one per process.
-        let cache = AsyncCacheBuilder::new()
-            .identifier("refreshed")
-            .serializer(Stamped::new(Postcard))
-            .ttl(Duration::from_secs(60))
-            .refresh_after(Duration::from_secs(30))
-            .lease(REFRESH_LEASE)
-            .build_with_backend(backend);
+        let cache = refreshed("refreshed", backend);
         let function = move |_: u64| {
             runs.fetch_add(1, SeqCst);
             let gate = Arc::clone(&gate);
@@ -326,13 +332,7 @@ macro_rules! refreshing_sync {
     ($server:expr, $runs:expr, $gate:expr) => {{
         let (runs, gate) = (Arc::clone($runs), Arc::clone($gate));
         let bridge = Bridge::new().unwrap();
-        let cache = AsyncCacheBuilder::new()
-            .identifier("refreshed-sync")
-            .serializer(Stamped::new(Postcard))
-            .ttl(Duration::from_secs(60))
-            .refresh_after(Duration::from_secs(30))
-            .lease(REFRESH_LEASE)
-            .build_with_backend($server.backend_on(&bridge));
+        let cache = refreshed("refreshed-sync", $server.backend_on(&bridge));
         let cache = Arc::new(jwm_cache::BlockingCache::new(Arc::new(cache), bridge));
         let function = move |_: u64| {
             runs.fetch_add(1, SeqCst);

@@ -93,7 +93,7 @@ impl<K> RedisBackend<K> {
     /// A backend's write, not a cache's: it does not cancel the computations in flight
     /// of a cache over this backend, so a computation of one of these keys begun before
     /// may store its older value after it, unless the backend leases (the cache's own,
-    /// [`AsyncCache::backend`](crate::AsyncCache::backend), once built with a lease; a
+    /// [`AsyncCache::backend`](crate::asynch::AsyncCache::backend), once built with a lease; a
     /// handle opened apart does not): then the write takes each key's lease from the
     /// process computing it, whose store is refused (on a cluster, a pipeline of
     /// revocations per slot goes first). Write through the cache (`insert`) where that
