@@ -376,3 +376,20 @@ fn time_to_idle_expires_an_unread_result_and_each_call_extends_it() {
     assert_eq!(idle_square(3), 9);
     assert_eq!(IDLE_RUNS.load(SeqCst), 2, "unread for 10 s: computed again");
 }
+
+// An `expect` must be met in the body, which the compute function keeps, and not also
+// on the wrapper, which uses every argument (clippy's `-D warnings` would report it
+// unmet there).
+#[ttl_cache]
+#[expect(unused_variables, reason = "met in the body")]
+fn with_expectation(n: u32) -> u32 {
+    let unused = n;
+    n + 1
+}
+
+#[test]
+fn an_expectation_is_met_in_the_body() {
+    assert_eq!(with_expectation(1), 2);
+    assert_eq!(with_expectation(1), 2);
+    assert_eq!(WITH_EXPECTATION.cache_info().hits, 1);
+}

@@ -106,7 +106,8 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     } else {
         quote!()
     };
-    let (vis, attrs) = (&function.vis, &function.attrs);
+    let vis = &function.vis;
+    let attrs = function.attrs.iter().map(signature::on_wrapper);
     // The wrapper first: its checks name what is wrong with a key or a value before
     // the handle's methods trip over the same types.
     Ok(quote! {

@@ -59,8 +59,13 @@ use syn::{ItemFn, parse_macro_input};
 /// assert_eq!(SQUARE.cache_info().misses, 2);
 /// ```
 ///
-/// - **Functions**: sync and `async`, generic or not, and `&self` methods. The function
-///   keeps its signature, attributes and visibility.
+/// - **Functions**: sync and `async`, generic or not, and `&self` methods of inherent
+///   `impl` blocks. The function keeps its signature, attributes and visibility (an
+///   `expect` stays on the body; the wrapper gets it as an `allow`). Not in a trait's
+///   `impl` block or definition, nor an associated function without `self`: the
+///   attribute adds items beside the function (its handle, and a method's compute
+///   function), which those places do not take; wrap such a function in a
+///   `jwm_cache::Memoized` or `MemoizedMethod` instead.
 /// - **Key**: every argument, as a tuple; `#[ttl_cache::ignore]` on a parameter leaves
 ///   it out. An owned argument is cloned into the key; a borrowed one (`&str`, `&[T]`,
 ///   `&Path`, `&T`) is kept in its owned form (`String`, `Vec<T>`, `PathBuf`, `T`, by
@@ -78,7 +83,11 @@ use syn::{ItemFn, parse_macro_input};
 ///   own cache (a generic `impl` block serves many), so it must be `'static`.
 /// - **Generic functions and methods** keep one cache per instantiation, told apart by
 ///   the type arguments' `TypeId`s (`largest::<u32>` never shares with `largest::<u64>`,
-///   nor one closure argument's instantiation with another's); the identifier of each is
+///   nor one closure argument's instantiation with another's); an `impl Trait`
+///   argument left out of the key (ignored, or under `key = ...`) is not a type
+///   parameter one can name, so its types share one cache, as suits a logger: name
+///   it as a type parameter (`F: Fn(u32) -> u32`) when its type changes the result.
+///   The identifier of each is
 ///   the function's with the type names appended. Type parameters must be `'static`;
 ///   const parameters are refused. In Redis, instantiations are told apart by those
 ///   names: two closures in one function have the same name, so give such functions a
@@ -96,7 +105,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   same in every process running the build. A named identifier (a string, or an
 ///   expression read on the first call) shares a cache between the functions under it
 ///   with the same types, each storing with its own TTL; they must agree on the clock,
-///   capacity, time-to-idle, `refresh_after` and `stale_if_error`, or the first call
+///   capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight and
+///   lease, or the first call
 ///   panics naming both. A default one never shares in
 ///   memory.
 ///   An `identifier` or `url` expression that panics poisons the function's static,

@@ -218,6 +218,19 @@ pub(crate) fn is_lint_level(attribute: &syn::Attribute) -> bool {
         .any(|level| attribute.path().is_ident(level))
 }
 
+/// `attribute` as the wrapper carries it: an `expect` becomes an `allow`, since the
+/// lint it expects fires in the original body, which the compute function keeps (with
+/// the `expect`), and an unfulfilled expectation on the wrapper would warn.
+pub(crate) fn on_wrapper(attribute: &syn::Attribute) -> syn::Attribute {
+    let mut attribute = attribute.clone();
+    if let syn::Meta::List(list) = &mut attribute.meta
+        && list.path.is_ident("expect")
+    {
+        list.path = syn::parse_quote!(allow);
+    }
+    attribute
+}
+
 /// `cfg` or `cfg_attr`.
 pub(crate) fn is_cfg(attribute: &syn::Attribute) -> bool {
     attribute.path().is_ident("cfg") || attribute.path().is_ident("cfg_attr")

@@ -144,6 +144,12 @@
 //! - `redis`: [`RedisBackend`], one cache for every process on a Redis server (turns on
 //!   `async` and `postcard`); `redis-tls` adds `rediss://` URLs.
 //! - `embassy-time`: [`time::EmbassyClock`], for a cache on a microcontroller.
+//! - `tracing`: a Redis backend's failures, pauses and recoveries as `tracing` events
+//!   (target `jwm_cache::redis`); never on a hit.
+//! - `metrics`: `metrics::record()`, every listed cache's counters and size through
+//!   the `metrics` facade, and a histogram of computation time.
+//! - `web`: `time::PerformanceClock`, `performance.now()` in the browser
+//!   (`wasm32-unknown-unknown` only).
 //!
 //! # Where the rest is
 //!
