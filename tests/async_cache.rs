@@ -20,6 +20,21 @@ fn slow() -> SlowBackend<u32, String> {
 
 fn assert_send<T: Send>(_: &T) {}
 
+/// A cache over `backend`, and how long (in real time) its first call took: key 7,
+/// computed as "seven".
+async fn first_call(
+    backend: SlowBackend<u32, String>,
+) -> (AsyncCache<u32, String, SlowBackend<u32, String>>, Duration) {
+    let cache = AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend);
+    let began = std::time::Instant::now();
+    let value = cache
+        .get_or_insert_with(7, || async { "seven".to_string() })
+        .await;
+    let took = began.elapsed();
+    assert_eq!(value, "seven");
+    (cache, took)
+}
+
 #[tokio::test(start_paused = true)]
 async fn ttl_counters_and_clear_match_the_sync_cache() {
     let clock = ManualClock::new();
@@ -147,15 +162,60 @@ async fn a_failed_lease_claim_leaves_the_store_no_budget() {
     )
     .with_call_budget(budget)
     .with_failing_claims(budget);
-    let cache = AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend);
-    let began = std::time::Instant::now();
-    let value = cache
-        .get_or_insert_with(7, || async { "seven".to_string() })
-        .await;
-    let took = began.elapsed();
-    assert_eq!(value, "seven");
+    let (_, took) = first_call(backend).await;
     // The claim's 400 ms; before, the store's 400 ms more.
     assert!(took < budget.mul_f64(1.5), "{took:?}");
+}
+
+/// A leased call over a backend that answers slowly, each step within its timeout,
+/// spends at most its budget there: the claim's round trip is charged as a lookup's,
+/// so the store is given what is left, and the lease goes back in the background once
+/// that is spent. Real time: the budget is wall-clock time.
+#[tokio::test]
+async fn a_leased_call_over_a_slow_backend_spends_at_most_its_budget() {
+    let (budget, step) = (Duration::from_millis(400), Duration::from_millis(150));
+    let backend = SlowBackend::<u32, String>::new(step)
+        .with_call_budget(budget)
+        .with_claim_latency(step)
+        .with_lease(step);
+    let (_, took) = first_call(backend).await;
+    // The lookup's and the claim's 300 ms, then the store's 100 ms left; before, the
+    // store's 150 ms and the release's 150 ms more (600 ms).
+    assert!(took < budget.mul_f64(1.25), "{took:?}");
+}
+
+/// A leader gives its lease back within what is left of the call's budget after its
+/// store; past that, in the background. Real time: the budget is wall-clock time.
+#[tokio::test]
+async fn a_slow_release_waits_at_most_the_rest_of_the_budget() {
+    let budget = Duration::from_millis(300);
+    let backend = SlowBackend::<u32, String>::new(Duration::from_millis(1))
+        .with_call_budget(budget)
+        .with_lease(Duration::from_secs(10));
+    let (cache, took) = first_call(backend).await;
+    assert_eq!(cache.get(&7).await.unwrap().as_deref(), Some("seven"));
+    // Before, the release's 10 s.
+    assert!(took < budget.mul_f64(1.5), "{took:?}");
+}
+
+/// A value computed with a zero TTL is returned and not stored, and no removal is sent
+/// for it: the call's lookup found no live entry, and a removal would be a round trip
+/// past the call's budget. A write with a zero TTL still removes the key.
+#[tokio::test(start_paused = true)]
+async fn a_zero_ttl_computation_sends_no_removal() {
+    let cache = AsyncCacheBuilder::new()
+        .ttl(Ttl::ZERO)
+        .build_with_backend::<u32, String, _>(slow());
+    for _ in 0..2 {
+        let value = cache
+            .get_or_insert_with(7, || async { "seven".into() })
+            .await;
+        assert_eq!(value, "seven");
+    }
+    // One lookup per call; before, a removal each too.
+    assert_eq!(cache.backend().ops.load(SeqCst), 2);
+    cache.insert(7, "seven".into()).await.unwrap();
+    assert_eq!(cache.backend().ops.load(SeqCst), 3, "the write's removal");
 }
 
 /// A claim that waited out another process's lease, longer than the call's budget, and

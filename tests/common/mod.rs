@@ -51,6 +51,8 @@ pub(crate) struct SlowBackend<K, E> {
     /// With `Some`, every claim waits this long and grants nothing, as one that waited
     /// out another process's lease.
     slow_claims: Option<Duration>,
+    /// Every claim's round trip, which the call's budget bounds.
+    claim_latency: Duration,
     /// With `Some`, every claim waits this long and fails, as one whose server does not
     /// answer.
     failing_claims: Option<Duration>,
@@ -97,6 +99,7 @@ impl<K, E> SlowBackend<K, E> {
             down: AtomicBool::new(false),
             release_latency: None,
             slow_claims: None,
+            claim_latency: Duration::ZERO,
             failing_claims: None,
             busy_refreshes: None,
             refresh_claims: AtomicUsize::new(0),
@@ -125,6 +128,13 @@ impl<K, E> SlowBackend<K, E> {
     /// process's lease.
     pub(crate) fn with_slow_claims(mut self, latency: Duration) -> Self {
         self.slow_claims = Some(latency);
+        self
+    }
+
+    /// Every claim's round trip takes `latency`, and fails if the call's budget is
+    /// shorter, as a slow server's does.
+    pub(crate) fn with_claim_latency(mut self, latency: Duration) -> Self {
+        self.claim_latency = latency;
         self
     }
 
@@ -213,20 +223,31 @@ where
         self.budget
     }
 
-    fn claim(&self, _: &K, _: Instant) -> impl Future<Output = Claim<E>> + Send {
+    fn claim(
+        &self,
+        _: &K,
+        _: Instant,
+        budget: Option<Duration>,
+    ) -> impl Future<Output = Claim<E>> + Send {
         let lease = self
             .release_latency
             .map(|_| Lease::new("lease".into(), "token".into()));
-        let (slow, failing) = (self.slow_claims, self.failing_claims);
+        let (slow, failing, round_trip) =
+            (self.slow_claims, self.failing_claims, self.claim_latency);
         async move {
             if let Some(latency) = failing {
                 tokio::time::sleep(latency).await;
                 return Claim::Failed;
             }
+            if budget.is_some_and(|budget| budget < round_trip) {
+                tokio::time::sleep(budget.unwrap_or_default()).await;
+                return Claim::Failed;
+            }
+            tokio::time::sleep(round_trip).await;
             match slow {
                 Some(latency) => {
                     tokio::time::sleep(latency).await;
-                    Claim::Compute(None)
+                    Claim::ComputeAfterWait(None)
                 }
                 None => Claim::Compute(lease),
             }

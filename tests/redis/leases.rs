@@ -31,10 +31,29 @@ async fn start_the_pause(server: &RedisServer, backend: &RedisBackend<u64>) {
     assert!(failed.is_err());
 }
 
+/// Waits, at most 3 s, until the server behind `raw`, just thawed, has run a claim's
+/// script and its release's, and holds no lease.
+async fn claimed_then_given_back(raw: &mut redis::Connection) {
+    let thawed = Instant::now();
+    let evals = |raw: &mut redis::Connection| command_calls(raw).get("eval").copied();
+    let leases = |raw: &mut redis::Connection| raw.keys::<_, Vec<String>>("*:lease").unwrap();
+    loop {
+        let (ran, held) = (evals(raw), leases(raw));
+        if ran >= Some(2) && held.is_empty() {
+            return;
+        }
+        assert!(
+            thawed.elapsed() < Duration::from_secs(3),
+            "after the thaw: {ran:?} scripts run, leases held: {held:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// The lease of `key`, claimed on `backend`.
 async fn leased(backend: &RedisBackend<u64>, key: u64) -> jwm_cache::backend::Lease {
     let now = jwm_cache::time::Instant::ZERO;
-    let Claim::Compute(Some(lease)) = backend.claim(&key, now).await else {
+    let Claim::Compute(Some(lease)) = backend.claim(&key, now, None).await else {
         panic!("no lease taken");
     };
     lease
@@ -128,7 +147,7 @@ async fn a_claim_run_after_a_long_freeze_is_given_back() {
     // Connected before the freeze.
     assert!(AsyncBackend::len(&backend, now).await.is_ok());
     server.freeze();
-    let claimed = backend.claim(&9, now).await;
+    let claimed = backend.claim(&9, now, None).await;
     assert!(matches!(claimed, Claim::Failed), "{claimed:?}");
     // The fault: the server stays frozen for 1.5 s.
     let frozen = Instant::now();
@@ -137,21 +156,37 @@ async fn a_claim_run_after_a_long_freeze_is_given_back() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.thaw();
-    let thawed = Instant::now();
-    let evals = |raw: &mut redis::Connection| command_calls(raw).get("eval").copied();
-    let leases = |raw: &mut redis::Connection| raw.keys::<_, Vec<String>>("*:lease").unwrap();
-    // The claim, then its release; within a pause and a lost probe's life of the thaw.
-    loop {
-        let (ran, held) = (evals(&mut raw), leases(&mut raw));
-        if ran >= Some(2) && held.is_empty() {
-            break;
-        }
-        assert!(
-            thawed.elapsed() < Duration::from_secs(3),
-            "after the thaw: {ran:?} scripts run, leases held: {held:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Within a pause and a lost probe's life of the thaw.
+    claimed_then_given_back(&mut raw).await;
+}
+
+/// A claim's own looks, before any wait for another process, end within what the
+/// call's lookups left of its budget: on a server that stalls, the claim fails by then,
+/// not after a timeout of its own on top of the lookup's. The look the server runs when
+/// it wakes takes the lease, which is given back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claims_looks_end_within_the_calls_budget() {
+    let server = RedisServer::start();
+    let options = RedisOptions::default()
+        .timeout(Duration::from_millis(400))
+        .pause_after_failure(Duration::ZERO);
+    let mut backend = RedisBackend::<u64>::open_with(&server.url(0), options).unwrap();
+    backend.use_lease(Ttl::from_secs(30));
+    let now = jwm_cache::time::Instant::ZERO;
+    let mut raw = server.client(0);
+    // Connected before the freeze.
+    assert!(AsyncBackend::len(&backend, now).await.is_ok());
+    server.freeze();
+    let began = Instant::now();
+    let claimed = backend
+        .claim(&9, now, Some(Duration::from_millis(50)))
+        .await;
+    let took = began.elapsed();
+    server.thaw();
+    assert!(matches!(claimed, Claim::Failed), "{claimed:?}");
+    // Before, the look waited out its own 400 ms timeout.
+    assert!(took < Duration::from_millis(300), "the claim took {took:?}");
+    claimed_then_given_back(&mut raw).await;
 }
 
 /// Claims made while the backend is paused never reach the server, so nothing is given
@@ -173,7 +208,7 @@ async fn claims_during_the_pause_leave_nothing_to_release() {
         .unwrap();
     for key in 0..200 {
         assert!(matches!(
-            backend.claim(&key, now).await,
+            backend.claim(&key, now, None).await,
             Claim::Compute(None)
         ));
     }
@@ -210,7 +245,7 @@ async fn a_wait_for_a_lease_ends_in_time_when_its_last_look_is_slow() {
     // before the freeze, which tests nothing: tried again, on another key, a few times.
     for key in 9..14 {
         // The holder takes a lease longer than the wait, and never gives it back.
-        let Claim::Compute(Some(held)) = holder.claim(&key, now).await else {
+        let Claim::Compute(Some(held)) = holder.claim(&key, now, None).await else {
             panic!("no lease taken");
         };
         let began = Instant::now();
@@ -226,7 +261,7 @@ async fn a_wait_for_a_lease_ends_in_time_when_its_last_look_is_slow() {
             std::thread::sleep(Duration::from_millis(400));
             frozen.thaw();
         });
-        let claimed = waiter.claim(&key, now).await;
+        let claimed = waiter.claim(&key, now, None).await;
         let waited = began.elapsed();
         let in_time = froze.load(std::sync::atomic::Ordering::SeqCst);
         freezer.join().unwrap();
@@ -280,7 +315,7 @@ async fn a_value_past_its_ttl_is_no_answer_and_its_lease_is_taken_over() {
     let mut raw = server.client(0);
     let now = jwm_cache::time::Instant::ZERO;
     let _: () = raw.set(entry_name("stale", 1), past_its_ttl(10)).unwrap();
-    let Claim::Compute(Some(lease)) = backend.claim(&1, now).await else {
+    let Claim::Compute(Some(lease)) = backend.claim(&1, now, None).await else {
         panic!("the lease beside a value past its TTL was not taken");
     };
     let holder: String = raw.get(lease.name()).unwrap();
@@ -303,7 +338,7 @@ async fn a_value_past_its_ttl_is_no_answer_and_its_lease_is_taken_over() {
         let _: () = raw.set(&name, fresh).unwrap();
     });
     let began = Instant::now();
-    let claimed = backend.claim(&2, now).await;
+    let claimed = backend.claim(&2, now, None).await;
     writer.join().unwrap();
     match claimed {
         Claim::Found(value) => assert_eq!(value.as_bytes(), stamped(&21)),
@@ -335,7 +370,9 @@ async fn a_failed_take_over_computes_at_once() {
     let lease = Duration::from_secs(3);
     let backend = leasing(&url, "refused", lease);
     let began = Instant::now();
-    let claimed = backend.claim(&3, jwm_cache::time::Instant::ZERO).await;
+    let claimed = backend
+        .claim(&3, jwm_cache::time::Instant::ZERO, None)
+        .await;
     let waited = began.elapsed();
     assert!(matches!(claimed, Claim::Failed), "{claimed:?}");
     assert!(

@@ -123,10 +123,18 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// Called by the one caller in this process about to compute the missing `key` (the
     /// single-flight leader) before it computes: a backend shared across processes may
     /// make it wait while another process computes, and hand over that value
-    /// ([`Claim::Found`]), or grant it the key's lease. The default grants nothing: each
-    /// process computes on its own.
-    fn claim(&self, key: &K, now: Instant) -> impl Future<Output = Claim<E>> + Send {
-        let _ = (key, now);
+    /// ([`Claim::Found`]), or grant it the key's lease. `budget` is what the call's
+    /// lookups left of its [`call_budget`](Self::call_budget) (`None`: no bound): the
+    /// claim's own round trips, until it answers or begins to wait for another
+    /// process, end within it, or it answers [`Claim::Failed`]; that wait is not
+    /// bounded by it. The default grants nothing: each process computes on its own.
+    fn claim(
+        &self,
+        key: &K,
+        now: Instant,
+        budget: Option<std::time::Duration>,
+    ) -> impl Future<Output = Claim<E>> + Send {
+        let _ = (key, now, budget);
         NoLease::default()
     }
 

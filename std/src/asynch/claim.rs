@@ -11,14 +11,21 @@ use std::task::{Context, Poll};
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Claim<E> {
-    /// Compute. With `Some`, this process holds the key's lease: it keeps it while it
-    /// computes ([`keep_lease`](crate::asynch::AsyncBackend::keep_lease)), stores under
-    /// it ([`set_computed`](crate::asynch::AsyncBackend::set_computed)) and gives it back
+    /// Compute, answered without waiting for another process: the claim's time is
+    /// charged to the call's budget, as a lookup's. With `Some`, this process holds the
+    /// key's lease: it keeps it while it computes
+    /// ([`keep_lease`](crate::asynch::AsyncBackend::keep_lease)), stores under it
+    /// ([`set_computed`](crate::asynch::AsyncBackend::set_computed)) and gives it back
     /// ([`release`](crate::asynch::AsyncBackend::release)) once the value is stored or
     /// the computation failed; with `None`, it computes without one, unfenced (the
     /// backend leases nothing, was paused, answered what it could not read, or the key
-    /// has no lease; or the wait ran out before any holder was seen).
+    /// has no lease).
     Compute(Option<Lease>),
+    /// [`Compute`](Self::Compute), after waiting for another process's lease: its holder
+    /// gave it back without a value (with `Some`, this process holds it now), or the
+    /// wait ran out before any holder was seen (`None`). The wait was for another's
+    /// work, as a flight's waiter's is, so it is not charged to the call's budget.
+    ComputeAfterWait(Option<Lease>),
     /// Compute: the wait for another process's lease ran out while that process still
     /// held it. Store only under its lease
     /// ([`set_computed`](crate::asynch::AsyncBackend::set_computed)), which this process
@@ -33,6 +40,23 @@ pub enum Claim<E> {
     Failed,
     /// Another process stored the value while this one waited for the lease.
     Found(E),
+}
+
+impl<E> Claim<E> {
+    /// The same answer with a found value made into `F` by `found`, which gives `None`
+    /// for one it cannot read: then compute, without a lease.
+    pub fn map_found<F>(self, found: impl FnOnce(E) -> Option<F>) -> Claim<F> {
+        match self {
+            Claim::Found(value) => match found(value) {
+                Some(value) => Claim::Found(value),
+                None => Claim::Compute(None),
+            },
+            Claim::Compute(lease) => Claim::Compute(lease),
+            Claim::ComputeAfterWait(lease) => Claim::ComputeAfterWait(lease),
+            Claim::Outwaited(lease) => Claim::Outwaited(lease),
+            Claim::Failed => Claim::Failed,
+        }
+    }
 }
 
 /// The answer to

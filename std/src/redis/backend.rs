@@ -250,20 +250,18 @@ where
 
     /// The key's lease, or the value another process stored while this one waited: see
     /// the type docs. Without a lease set, or for a key that has no name, nothing.
-    async fn claim(&self, key: &K, _now: Instant) -> Claim<StampedBytes<K>> {
+    async fn claim(
+        &self,
+        key: &K,
+        _now: Instant,
+        budget: Option<Duration>,
+    ) -> Claim<StampedBytes<K>> {
         let (Some(lease), Ok(name)) = (self.lease, self.name(key)) else {
             return Claim::Compute(None);
         };
         let timeout = self.options.timeout;
-        match lease::claim(&self.link, name, lease, timeout).await {
-            Claim::Found(bytes) => match record::stamped(bytes) {
-                Some(value) => Claim::Found(value),
-                None => Claim::Compute(None),
-            },
-            Claim::Compute(held) => Claim::Compute(held),
-            Claim::Outwaited(lease) => Claim::Outwaited(lease),
-            Claim::Failed => Claim::Failed,
-        }
+        let claimed = lease::claim(&self.link, name, lease, timeout, budget).await;
+        claimed.map_found(record::stamped)
     }
 
     /// The key's lease for a refresh, at once or not at all (see the type docs);

@@ -46,6 +46,15 @@ impl<K, E, B: AsyncBackend<K, E>> Held<'_, K, E, B> {
             self.lease = None;
         }
     }
+
+    /// [`give_back`](Self::give_back), waited for at most `budget` (`None`: no bound);
+    /// past it, the lease is given back in the background.
+    pub(crate) async fn give_back_within(self, budget: Option<std::time::Duration>) {
+        match budget {
+            Some(budget) => _ = tokio::time::timeout(budget, self.give_back()).await,
+            None => self.give_back().await,
+        }
+    }
 }
 
 impl<K, E, B: AsyncBackend<K, E>> Drop for Held<'_, K, E, B> {

@@ -173,17 +173,19 @@ where
         if let Some(leading) = &lead
             && !storing.spent()
         {
-            // Charged to the budget only if the claim failed: a claim may wait
-            // for another process's lease, as a flight's waiter waits, and then compute
-            // and store as usual.
+            // Charged to the budget, as a lookup is, unless the claim waited for another
+            // process's lease, as a flight's waiter waits: then this process computes
+            // and stores as usual.
             storing.wait_begins();
-            let claimed = self.backend.claim(&key, now).await;
+            let claimed = self.backend.claim(&key, now, storing.left()).await;
             match claimed {
-                Claim::Failed => storing.wait_ended(),
-                _ => storing.wait_not_charged(),
+                Claim::ComputeAfterWait(_) | Claim::Outwaited(_) => storing.wait_not_charged(),
+                _ => storing.wait_ended(),
             }
             match claimed {
-                Claim::Compute(granted) => held.lease = granted,
+                Claim::Compute(granted) | Claim::ComputeAfterWait(granted) => {
+                    held.lease = granted;
+                }
                 Claim::Outwaited(theirs) => outwaited = Some(theirs),
                 Claim::Failed => {}
                 Claim::Found(encoded) => {
@@ -214,7 +216,7 @@ where
                 // Given back at once, so that another process may compute instead; after
                 // this process's waiters have the error, so they neither wait for the
                 // round trip nor, if this call is dropped during it, compute again.
-                held.give_back().await;
+                held.give_back_within(storing.left()).await;
                 return Err(failure);
             }
         };
@@ -251,8 +253,12 @@ where
                 return Ok(());
             }
             let origin = Origin::Computed(fence);
-            self.store(key, storing, now, origin, |c| c.encode(&value))
-                .await
+            // Charged: what is left after it bounds the wait for the release.
+            storing.wait_begins();
+            let stored = self.store(key, storing, now, origin, |c| c.encode(&value));
+            let stored = stored.await;
+            storing.wait_ended();
+            stored
         });
         let stored = stored.await;
         if let Some(lead) = lead {
@@ -263,9 +269,10 @@ where
         // caller of the key arriving in between leads anew, and waits for this lease like
         // another process's: only when the store was skipped or failed, and only latency.
         // Not waited for after a failed store: the server may be the trouble, and the
-        // call has spent its time.
+        // call has spent its time. Nor past the call's budget (the store's time came off
+        // it): what is left of the release goes on in the background.
         match &stored {
-            Ok(()) => held.give_back().await,
+            Ok(()) => held.give_back_within(storing.left()).await,
             Err(_) => drop(held),
         }
         Ok(Computed { value, stored })

@@ -379,6 +379,9 @@ where
                 }
                 (Origin::Write, None) => self.backend.set(key, value, deadline, now).await,
             },
+            // A computed value with a zero TTL is not stored, and the call's lookup found
+            // no live entry: a removal would be one more round trip, past the budget.
+            Ok(Write::Remove) if matches!(origin, Origin::Computed(_)) => Ok(()),
             Ok(Write::Remove) => AsyncLookup::<K, K, _>::remove(&self.backend, &key, now)
                 .await
                 .map(drop),

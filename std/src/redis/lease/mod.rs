@@ -68,12 +68,14 @@ pub(super) fn lease_name(name: &str, cluster: bool) -> Option<String> {
 
 /// Waits for the value of the entry `name` or its lease, as above, for at most `lease`
 /// plus `timeout`. A value past its TTL (kept for a stale window) is no answer: the
-/// lease is taken over it.
+/// lease is taken over it. The looks before the first wait are the call's: they end
+/// within `budget`, or the claim fails.
 pub(super) async fn claim(
     link: &Arc<Link>,
     name: String,
     lease: Duration,
     timeout: Duration,
+    budget: Option<Duration>,
 ) -> Claim<Vec<u8>> {
     let Some(lease_name) = lease_name(&name, link.is_cluster()) else {
         return Claim::Compute(None);
@@ -91,24 +93,27 @@ pub(super) async fn claim(
     // take-over after it, would outlast it: the whole wait is bounded too. A lease the
     // server granted to a look cut short is given back (see `Unclaimed`).
     let mut holder = None;
-    let looks = look_until(link, &name, &lease_name, lease, ends, &mut holder);
+    let first = budget.and_then(|budget| started.checked_add(budget));
+    let looks = look_until(link, &name, &lease_name, lease, (first, ends), &mut holder);
     match tokio::time::timeout_at(ends, looks).await {
         Ok(Some(claim)) => claim,
+        // Only a wait reaches the end: the looks before it end within the timeout.
         Ok(None) | Err(_) => match holder {
             Some(token) => Claim::Outwaited(Lease::new(lease_name, token)),
-            None => Claim::Compute(None),
+            None => Claim::ComputeAfterWait(None),
         },
     }
 }
 
-/// [`claim`]'s looks, until `ends`: `None` if the wait ran out, with the last holder
-/// seen in `holder`.
+/// [`claim`]'s looks, those before the first wait by `first` (the end of the call's
+/// budget, if it has one), all by `ends`: `None` if the wait ran out, with the last
+/// holder seen in `holder`.
 async fn look_until(
     link: &Arc<Link>,
     name: &str,
     lease_name: &str,
     lease: Duration,
-    ends: tokio::time::Instant,
+    (mut first, ends): (Option<tokio::time::Instant>, tokio::time::Instant),
     holder: &mut Option<String>,
 ) -> Option<Claim<Vec<u8>>> {
     let token = token();
@@ -119,9 +124,19 @@ async fn look_until(
     let lease = Lease::new(lease_name.to_owned(), token.clone());
     let mut unclaimed = Unclaimed::new(link, lease, lease_ms);
     let mut pause = FIRST_PAUSE;
+    let mut waited = false;
+    let compute = |waited: bool, lease| match waited {
+        true => Claim::ComputeAfterWait(lease),
+        false => Claim::Compute(lease),
+    };
+    let timeout = link.timeout();
     loop {
         let looked = unclaimed
-            .answered(look(link, name, lease_name, &token, lease_ms))
+            .answered(by(
+                first,
+                timeout,
+                look(link, name, lease_name, &token, lease_ms),
+            ))
             .await;
         let looked = match looked {
             Ok(looked) => looked,
@@ -130,13 +145,13 @@ async fn look_until(
             // would all reach the server together as the pause ends.
             Err(RedisBackendError::Unavailable) => {
                 unclaimed.lease = None;
-                return Some(Claim::Compute(None));
+                return Some(compute(waited, None));
             }
             // Unreachable: each process computes on its own.
             Err(_) => return Some(Claim::Failed),
         };
         let busy = match looked {
-            Looked::Leased => return Some(Claim::Compute(unclaimed.hand_over())),
+            Looked::Leased => return Some(compute(waited, unclaimed.hand_over())),
             // Taken after a holder stored and gave it back: `unclaimed` gives it back.
             Looked::LeasedButFound(bytes) => {
                 unclaimed.granted = true;
@@ -147,16 +162,19 @@ async fn look_until(
                 return Some(Claim::Found(bytes));
             }
             Looked::Value(_) => match unclaimed
-                .answered(take(link, lease_name, &token, lease_ms))
+                .answered(by(first, timeout, take(link, lease_name, &token, lease_ms)))
                 .await
             {
                 // A holder may have stored between the two commands: if so, the lease
                 // goes back as `unclaimed` drops.
                 Ok(Taken::Yes) => {
                     unclaimed.granted = true;
-                    return Some(match fresh_value(link, name).await {
+                    let fresh = by(first, timeout, async {
+                        Ok::<_, RedisBackendError>(fresh_value(link, name).await)
+                    });
+                    return Some(match fresh.await.ok().flatten() {
                         Some(bytes) => Claim::Found(bytes),
-                        None => Claim::Compute(unclaimed.hand_over()),
+                        None => compute(waited, unclaimed.hand_over()),
                     });
                 }
                 Ok(Taken::No(holder)) => holder,
@@ -166,7 +184,7 @@ async fn look_until(
                 Err(_) => return Some(Claim::Failed),
             },
             Looked::Busy(holder) => holder,
-            Looked::Unreadable => return Some(Claim::Compute(None)),
+            Looked::Unreadable => return Some(compute(waited, None)),
         };
         if busy.is_some() {
             *holder = busy;
@@ -176,6 +194,23 @@ async fn look_until(
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(LONGEST_PAUSE);
+        // Waiting for another process now: its looks are not the call's.
+        (waited, first) = (true, None);
+    }
+}
+
+/// `sent`, ended by `deadline` if there is one (answering `Timeout`, as the link does
+/// after its own timeout).
+async fn by<T>(
+    deadline: Option<tokio::time::Instant>,
+    timeout: Duration,
+    sent: impl Future<Output = Result<T, RedisBackendError>>,
+) -> Result<T, RedisBackendError> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, sent)
+            .await
+            .unwrap_or(Err(RedisBackendError::Timeout(timeout))),
+        None => sent.await,
     }
 }
 

@@ -64,16 +64,9 @@ where
 
     /// Redis's lease (see [`RedisBackend`](crate::redis::RedisBackend)); a value another
     /// process stored meanwhile is decoded, not copied.
-    async fn claim(&self, key: &K, now: Instant) -> Claim<V> {
-        match self.redis.claim(key, now).await {
-            Claim::Found(bytes) => match self.codec.decode_owned(bytes) {
-                Ok(value) => Claim::Found(value),
-                Err(_) => Claim::Compute(None),
-            },
-            Claim::Compute(lease) => Claim::Compute(lease),
-            Claim::Outwaited(lease) => Claim::Outwaited(lease),
-            Claim::Failed => Claim::Failed,
-        }
+    async fn claim(&self, key: &K, now: Instant, budget: Option<Duration>) -> Claim<V> {
+        let claimed = self.redis.claim(key, now, budget).await;
+        claimed.map_found(|bytes| self.codec.decode_owned(bytes).ok())
     }
 
     async fn claim_refresh(&self, key: &K) -> RefreshClaim {
