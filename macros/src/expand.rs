@@ -11,7 +11,9 @@ use crate::entries::Entries;
 use crate::handle::{self, Handle, identifier};
 use crate::key::{KeyParts, key};
 use crate::options::{Key, Options};
-use crate::refusals::{refuse_conflicts, refuse_misplaced_cache_none, refuse_unscopable};
+use crate::refusals::{
+    refuse_call_reads, refuse_conflicts, refuse_misplaced_cache_none, refuse_unscopable,
+};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
 
@@ -24,6 +26,7 @@ pub(crate) fn expand(options: Options, mut function: ItemFn) -> syn::Result<Toke
     refuse_unscopable(&options, method, &function)?;
     let name = function.sig.ident.clone();
     let (wrapper, arguments) = signature::arguments(&mut function);
+    refuse_call_reads(&options, &arguments)?;
     let returns = signature::returns(&function.sig.output, options.cache_none, options.result);
     refuse_misplaced_cache_none(&options, &returns)?;
     let memoized = Memoized::new(&options, &function, &name, is_async, method);

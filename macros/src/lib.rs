@@ -158,7 +158,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   is `Type::method_cache()`. Neither has the per-entry methods yet.
 /// - **Compile errors** point at the offending token: an unknown option, a bad or
 ///   negative duration, a key argument that is `&mut`, unhashable, `impl Trait` or a
-///   borrow with no owned form (`&dyn Trait`), a `bridge`
+///   borrow with no owned form (`&dyn Trait`), an option that reads `self` or an
+///   argument (options are read once, on the first call), a `bridge`
 ///   on an async function, an in-memory-only option with Redis, a `lease` without it,
 ///   a `refresh_after` not below the TTL or on a function it cannot call again.
 #[proc_macro_attribute]

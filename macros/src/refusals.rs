@@ -1,10 +1,12 @@
 //! The option combinations `#[ttl_cache]` refuses, each at the option that breaks it.
 
-use syn::ItemFn;
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{Expr, ItemFn};
 
 use crate::duration::Ttl;
-use crate::options::{Backend, Clock, Codec, Key, Options};
-use crate::signature::Returns;
+use crate::options::{Backend, Clock, Codec, Key, Options, Server};
+use crate::signature::{Argument, Returns};
 use crate::storage::DEFAULT_TTL_MS;
 
 /// Refuses `cache_none = false` on a function that returns no `Option`.
@@ -148,4 +150,60 @@ pub(crate) fn refuse_conflicts(options: &Options, is_async: bool, method: bool) 
         ));
     }
     Ok(())
+}
+
+/// Refuses an option expression that reads `self` or an argument: options are read
+/// once, on the first call (of each instantiation), so every later call would get
+/// what the first call's receiver or arguments gave. On a plain function they are read
+/// in a static, where neither is in scope; on a method or a generic function they
+/// would compile, and be wrong.
+pub(crate) fn refuse_call_reads(options: &Options, arguments: &[Argument]) -> syn::Result<()> {
+    let mut read_once: Vec<&Expr> = options.setters.iter().map(|(_, e)| e).collect();
+    read_once.extend(&options.identifier);
+    read_once.extend(options.bridge.as_ref().map(|(e, _)| e));
+    if let Some(Clock::Manual(clock)) = &options.clock {
+        read_once.push(clock);
+    }
+    if let Backend::Redis { server, .. } = &options.backend {
+        read_once.push(match server {
+            Server::Url(url) => url,
+            Server::Cluster(seeds) => seeds,
+        });
+    }
+    let locals: Vec<String> = arguments.iter().map(|a| a.name.to_string()).collect();
+    for expression in read_once {
+        if let Some(local) = local_read(expression.to_token_stream(), &locals) {
+            return Err(syn::Error::new_spanned(
+                local,
+                "an option is read once, on the first call, so it cannot use `self` or an argument: every later call would get the first call's; read it from a static, or make it part of the key",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first `self`, or name in `locals`, that `tokens` read as a variable (not a field,
+/// a method or a path's segment, which follow a `.` or a `:`).
+fn local_read(tokens: TokenStream, locals: &[String]) -> Option<proc_macro2::Ident> {
+    let mut after_path_or_field = false;
+    for token in tokens {
+        match token {
+            TokenTree::Group(group) => {
+                if let Some(found) = local_read(group.stream(), locals) {
+                    return Some(found);
+                }
+                after_path_or_field = false;
+            }
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                if !after_path_or_field && (name == "self" || locals.contains(&name)) {
+                    return Some(ident);
+                }
+                after_path_or_field = false;
+            }
+            TokenTree::Punct(punct) => after_path_or_field = matches!(punct.as_char(), '.' | ':'),
+            TokenTree::Literal(_) => after_path_or_field = false,
+        }
+    }
+    None
 }

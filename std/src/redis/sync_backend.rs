@@ -25,7 +25,9 @@ use crate::asynch::{AsyncBackend, AsyncLookup, Bridge};
 /// store: here each operation has its own, so with the pause after a failure disabled, a
 /// miss on a stalled server may take twice the timeout, and callers queue behind the
 /// shard's lock meanwhile (with the pause, the failed lookup pauses the backend and the
-/// store fails at once).
+/// store fails at once). Likewise a `SyncCache`'s `info` (which counts the namespace)
+/// and `clear` walk the whole namespace under its first shard's lock, a round trip per
+/// `SCAN` page: calls on that shard's keys wait for the walk.
 ///
 /// ```no_run
 /// use jwm_cache::{Bridge, CacheBuilder, RedisBackend, SystemClock, backend::SyncRedisBackend, codec::{Postcard, Stamped}};
