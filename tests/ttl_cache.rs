@@ -393,3 +393,28 @@ fn an_expectation_is_met_in_the_body() {
     assert_eq!(with_expectation(1), 2);
     assert_eq!(WITH_EXPECTATION.cache_info().hits, 1);
 }
+
+/// A facade that re-exports jwm-cache, as a workspace's own crate may (or a dependency
+/// renamed in `Cargo.toml`): `crate = ...` says where the expansion finds it.
+mod facade {
+    pub(crate) use jwm_cache as cache;
+}
+
+#[ttl_cache(crate = crate::facade::cache)]
+fn through_a_facade(n: u32) -> u32 {
+    n * 2
+}
+
+#[ttl_cache(crate = "crate::facade::cache", ttl = "1h")]
+fn generic_through_a_facade<T: Clone + std::hash::Hash + Eq + Send + Sync + 'static>(t: T) -> T {
+    t
+}
+
+#[test]
+fn a_crate_path_reaches_jwm_cache_through_a_facade() {
+    assert_eq!((through_a_facade(2), through_a_facade(2)), (4, 4));
+    assert_eq!(THROUGH_A_FACADE.cache_info().hits, 1);
+    assert_eq!(generic_through_a_facade(3u8), 3);
+    assert_eq!(generic_through_a_facade(3u8), 3);
+    assert_eq!(GENERIC_THROUGH_A_FACADE.cache_info().hits, 1);
+}

@@ -101,3 +101,28 @@ fn committed_expansions_are_current() {
         "expansions changed: {stale:?}; review with JWM_CACHE_EXPAND=overwrite and git diff"
     );
 }
+
+/// With `crate = ...`, no path of the expansion goes through `::jwm_cache`: every
+/// committed case, functions and methods, rebased.
+#[test]
+fn a_crate_path_replaces_every_absolute_path() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expand");
+    let facade: syn::Path = syn::parse_quote!(::facade::cache);
+    for entry in fs::read_dir(&dir).expect("tests/expand") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".rs") || name.ends_with(".expanded.rs") {
+            continue;
+        }
+        let expanded = expand_file(&fs::read_to_string(&path).expect("a case"));
+        assert!(
+            expanded.contains("::jwm_cache::"),
+            "{name} names no path to rebase"
+        );
+        let tokens: TokenStream = expanded.parse().expect("tokens");
+        let rebased = crate::crate_path::rebased(tokens, &facade).to_string();
+        let rebased = rebased.replace(' ', "");
+        assert!(!rebased.contains("::jwm_cache::"), "{name}: {rebased}");
+        assert!(rebased.contains("::facade::cache::"), "{name}");
+    }
+}

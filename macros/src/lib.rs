@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod call;
+mod crate_path;
 mod duration;
 mod entries;
 mod expand;
@@ -144,6 +145,9 @@ use syn::{ItemFn, parse_macro_input};
 /// - **One computation per key across processes**: with Redis, `lease = "10s"` lets the
 ///   first process that misses compute while the others wait for its value (each at
 ///   most the lease plus the timeout). Choose it longer than the computation.
+/// - **Crate path**: the expansion names jwm-cache as `::jwm_cache`; `crate =
+///   ::facade::cache` (or `crate = "facade::cache"`) names it where a `Cargo.toml`
+///   renames it or another crate re-exports it.
 /// - **Cache options**: `capacity`, `shards` and `single_flight` take any expression and
 ///   are the cache builders' setters of the same name (see `jwm_cache::backend::Options`).
 /// - **Handle**: a static named after the function in upper case (`fib` → `FIB`),
@@ -166,9 +170,13 @@ use syn::{ItemFn, parse_macro_input};
 pub fn ttl_cache(attribute: TokenStream, item: TokenStream) -> TokenStream {
     let options = parse_macro_input!(attribute as options::Options);
     let function = parse_macro_input!(item as ItemFn);
-    expand::expand(options, function)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    let path = options.crate_path.clone();
+    let expansion =
+        expand::expand(options, function).unwrap_or_else(syn::Error::into_compile_error);
+    match path {
+        Some(path) => crate_path::rebased(expansion, &path).into(),
+        None => expansion.into(),
+    }
 }
 
 #[cfg(test)]

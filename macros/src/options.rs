@@ -40,6 +40,8 @@ pub(crate) struct Options {
     /// cached, stated outright (`None`: decided by the spelling `Result<T, E>`).
     pub(crate) result: Option<bool>,
     pub(crate) key: Option<Key>,
+    /// `crate = ...`: the path of jwm-cache, if not `::jwm_cache`.
+    pub(crate) crate_path: Option<syn::Path>,
 }
 
 /// How values are stored.
@@ -114,6 +116,7 @@ const OWN: &[&str] = &[
     "cache_none",
     "result",
     "key",
+    "crate",
 ];
 
 /// Every option, for error messages.
@@ -154,6 +157,7 @@ impl Parse for Options {
             cache_none_span: None,
             result: None,
             key: None,
+            crate_path: None,
         };
         for meta in Punctuated::<Meta, Token![,]>::parse_terminated(input)? {
             let Meta::NameValue(pair) = &meta else {
@@ -194,6 +198,7 @@ impl Parse for Options {
                     options.cache_none = boolean(value)?;
                     options.cache_none_span = Some(pair.path.span());
                 }
+                "crate" => options.crate_path = Some(crate_path(value)?),
                 "key" => {
                     options.key = Some(match value {
                         Expr::Closure(_) => Key::Receiver(Box::new(value.clone())),
@@ -213,6 +218,21 @@ impl Parse for Options {
             }
         }
         Ok(options)
+    }
+}
+
+/// `crate = ::facade::cache` or `crate = "facade::cache"`.
+fn crate_path(value: &Expr) -> syn::Result<syn::Path> {
+    match value {
+        Expr::Path(path) => Ok(path.path.clone()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(path),
+            ..
+        }) => path.parse(),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "expected the path jwm-cache is reached by, such as `crate = ::facade::cache`",
+        )),
     }
 }
 

@@ -1,0 +1,103 @@
+//! `crate = ...`: where the expansion finds jwm-cache when it is not a dependency named
+//! `jwm_cache` (renamed in `Cargo.toml`, or re-exported by a facade crate).
+
+use proc_macro2::{Spacing, TokenStream, TokenTree};
+use quote::ToTokens;
+
+/// `expansion` with every absolute `::jwm_cache` path starting at `path` instead.
+pub(crate) fn rebased(expansion: TokenStream, path: &syn::Path) -> TokenStream {
+    let tokens: Vec<TokenTree> = expansion.into_iter().collect();
+    let mut out = TokenStream::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        if let TokenTree::Group(group) = &tokens[i] {
+            let mut inner =
+                proc_macro2::Group::new(group.delimiter(), rebased(group.stream(), path));
+            inner.set_span(group.span());
+            out.extend([TokenTree::Group(inner)]);
+            i += 1;
+            continue;
+        }
+        // A path's leading `::` (not one after a segment), then `jwm_cache`.
+        let leading = !continues_path(&tokens[..i]);
+        if leading && starts_jwm_cache(&tokens[i..]) {
+            path.to_tokens(&mut out);
+            i += 3;
+            continue;
+        }
+        out.extend([tokens[i].clone()]);
+        i += 1;
+    }
+    out
+}
+
+/// Whether `tokens` start with `:: jwm_cache`.
+fn starts_jwm_cache(tokens: &[TokenTree]) -> bool {
+    match tokens {
+        [
+            TokenTree::Punct(first),
+            TokenTree::Punct(second),
+            TokenTree::Ident(name),
+            ..,
+        ] => {
+            first.as_char() == ':'
+                && first.spacing() == Spacing::Joint
+                && second.as_char() == ':'
+                && name == "jwm_cache"
+        }
+        _ => false,
+    }
+}
+
+/// Keywords that a path may follow (`where ::a::B: C`, `as ::a::B`, `impl ::a::B`),
+/// which a `::` after them starts, where after any other word it continues one.
+const BEFORE_PATHS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "static", "struct", "trait", "type", "unsafe", "use", "where", "while",
+];
+
+/// Whether a `::` after `before` continues a path (`a::`, `Vec<T>::`) rather than
+/// starting one (`-> ::`, `=> ::`, `where ::`).
+fn continues_path(before: &[TokenTree]) -> bool {
+    match before {
+        [.., TokenTree::Punct(arrow), TokenTree::Punct(close)]
+            if close.as_char() == '>'
+                && arrow.spacing() == Spacing::Joint
+                && matches!(arrow.as_char(), '-' | '=') =>
+        {
+            false
+        }
+        [.., TokenTree::Ident(word)] => !BEFORE_PATHS.iter().any(|keyword| word == keyword),
+        [.., TokenTree::Punct(punct)] => punct.as_char() == '>',
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn absolute_paths_move_and_others_stay() {
+        let path: syn::Path = syn::parse_quote!(::facade::cache);
+        let expansion = quote! {
+            let a: ::jwm_cache::Ttl = ::jwm_cache::Ttl::ZERO;
+            let b = other::jwm_cache::Thing;
+            fn f() -> Vec<::jwm_cache::Digest> { (::jwm_cache::f)() }
+            impl ::jwm_cache::Memo for X where ::jwm_cache::T: Clone {}
+            fn g() -> ::jwm_cache::Ttl { match 1 { _ => ::jwm_cache::Ttl::ZERO } }
+            let c = <T as X>::jwm_cache::y;
+        };
+        let expected = quote! {
+            let a: ::facade::cache::Ttl = ::facade::cache::Ttl::ZERO;
+            let b = other::jwm_cache::Thing;
+            fn f() -> Vec<::facade::cache::Digest> { (::facade::cache::f)() }
+            impl ::facade::cache::Memo for X where ::facade::cache::T: Clone {}
+            fn g() -> ::facade::cache::Ttl { match 1 { _ => ::facade::cache::Ttl::ZERO } }
+            let c = <T as X>::jwm_cache::y;
+        };
+        assert_eq!(rebased(expansion, &path).to_string(), expected.to_string());
+    }
+}
