@@ -387,11 +387,25 @@ fn with_expectation(n: u32) -> u32 {
     n + 1
 }
 
+/// The same on a method, whose compute function sits beside the wrapper.
+struct Doubler;
+
+impl Doubler {
+    #[ttl_cache(key = |_: &Doubler| 0u8)]
+    #[expect(unused_variables, reason = "met in the body")]
+    fn doubled(&self, n: u32) -> u32 {
+        let unused = n;
+        n * 2
+    }
+}
+
 #[test]
 fn an_expectation_is_met_in_the_body() {
     assert_eq!(with_expectation(1), 2);
     assert_eq!(with_expectation(1), 2);
     assert_eq!(WITH_EXPECTATION.cache_info().hits, 1);
+    assert_eq!((Doubler.doubled(2), Doubler.doubled(2)), (4, 4));
+    assert_eq!(Doubler::doubled_cache().cache_info().hits, 1);
 }
 
 /// A facade that re-exports jwm-cache, as a workspace's own crate may (or a dependency

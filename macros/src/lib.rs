@@ -66,7 +66,8 @@ use syn::{ItemFn, parse_macro_input};
 ///   `impl` block or definition, nor an associated function without `self`: the
 ///   attribute adds items beside the function (its handle, and a method's compute
 ///   function), which those places do not take; wrap such a function in a
-///   `jwm_cache::Memoized` or `MemoizedMethod` instead.
+///   `jwm_cache::Memoized` or `MemoizedMethod` instead (`AsyncMemoized`,
+///   `AsyncMemoizedMethod` for an `async fn`).
 /// - **Key**: every argument, as a tuple; `#[ttl_cache::ignore]` on a parameter leaves
 ///   it out. An owned argument is cloned into the key; a borrowed one (`&str`, `&[T]`,
 ///   `&Path`, `&T`) is kept in its owned form (`String`, `Vec<T>`, `PathBuf`, `T`, by

@@ -239,8 +239,8 @@ where
                 tokio::time::sleep(latency).await;
                 return Claim::Failed;
             }
-            if budget.is_some_and(|budget| budget < round_trip) {
-                tokio::time::sleep(budget.unwrap_or_default()).await;
+            if let Some(budget) = budget.filter(|budget| *budget < round_trip) {
+                tokio::time::sleep(budget).await;
                 return Claim::Failed;
             }
             tokio::time::sleep(round_trip).await;

@@ -1,5 +1,6 @@
 //! The lease's faults on one server: a release that meets the pause, a wait whose last
-//! look is slow, and the lease taken over a value past its TTL.
+//! look is slow, and the lease taken over a value past its TTL. A claim's own faults
+//! are in `claims`.
 
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Claim};
 
@@ -9,7 +10,7 @@ use super::*;
 const PAUSE: Duration = Duration::from_millis(300);
 
 /// A backend on `server` with 30 s leases, a 100 ms timeout and a pause of [`PAUSE`].
-fn pausing(server: &RedisServer) -> RedisBackend<u64> {
+pub(super) fn pausing(server: &RedisServer) -> RedisBackend<u64> {
     pausing_for(server, PAUSE)
 }
 
@@ -29,25 +30,6 @@ async fn start_the_pause(server: &RedisServer, backend: &RedisBackend<u64>) {
     let failed = AsyncBackend::len(backend, jwm_cache::time::Instant::ZERO).await;
     server.thaw();
     assert!(failed.is_err());
-}
-
-/// Waits, at most 3 s, until the server behind `raw`, just thawed, has run a claim's
-/// script and its release's, and holds no lease.
-async fn claimed_then_given_back(raw: &mut redis::Connection) {
-    let thawed = Instant::now();
-    let evals = |raw: &mut redis::Connection| command_calls(raw).get("eval").copied();
-    let leases = |raw: &mut redis::Connection| raw.keys::<_, Vec<String>>("*:lease").unwrap();
-    loop {
-        let (ran, held) = (evals(raw), leases(raw));
-        if ran >= Some(2) && held.is_empty() {
-            return;
-        }
-        assert!(
-            thawed.elapsed() < Duration::from_secs(3),
-            "after the thaw: {ran:?} scripts run, leases held: {held:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// The lease of `key`, claimed on `backend`.
@@ -133,60 +115,6 @@ async fn a_lease_given_back_from_a_runtime_that_ends_is_released_once_the_pause_
         released,
         PAUSE + Duration::from_secs(3),
     );
-}
-
-/// A claim sent just as the server froze runs when the server wakes, however long the
-/// freeze: here 1.5 s, five pauses and their probes. Its lease is given back then, not
-/// left to hold every other process's callers of its key for its 30 s.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claim_run_after_a_long_freeze_is_given_back() {
-    let server = RedisServer::start();
-    let backend = pausing(&server);
-    let now = jwm_cache::time::Instant::ZERO;
-    let mut raw = server.client(0);
-    // Connected before the freeze.
-    assert!(AsyncBackend::len(&backend, now).await.is_ok());
-    server.freeze();
-    let claimed = backend.claim(&9, now, None).await;
-    assert!(matches!(claimed, Claim::Failed), "{claimed:?}");
-    // The fault: the server stays frozen for 1.5 s.
-    let frozen = Instant::now();
-    while frozen.elapsed() < Duration::from_millis(1_500) {
-        assert!(AsyncLookup::get(&backend, &9, now).await.is_err());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    server.thaw();
-    // Within a pause and a lost probe's life of the thaw.
-    claimed_then_given_back(&mut raw).await;
-}
-
-/// A claim's own looks, before any wait for another process, end within what the
-/// call's lookups left of its budget: on a server that stalls, the claim fails by then,
-/// not after a timeout of its own on top of the lookup's. The look the server runs when
-/// it wakes takes the lease, which is given back.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claims_looks_end_within_the_calls_budget() {
-    let server = RedisServer::start();
-    let options = RedisOptions::default()
-        .timeout(Duration::from_millis(400))
-        .pause_after_failure(Duration::ZERO);
-    let mut backend = RedisBackend::<u64>::open_with(&server.url(0), options).unwrap();
-    backend.use_lease(Ttl::from_secs(30));
-    let now = jwm_cache::time::Instant::ZERO;
-    let mut raw = server.client(0);
-    // Connected before the freeze.
-    assert!(AsyncBackend::len(&backend, now).await.is_ok());
-    server.freeze();
-    let began = Instant::now();
-    let claimed = backend
-        .claim(&9, now, Some(Duration::from_millis(50)))
-        .await;
-    let took = began.elapsed();
-    server.thaw();
-    assert!(matches!(claimed, Claim::Failed), "{claimed:?}");
-    // Before, the look waited out its own 400 ms timeout.
-    assert!(took < Duration::from_millis(300), "the claim took {took:?}");
-    claimed_then_given_back(&mut raw).await;
 }
 
 /// Claims made while the backend is paused never reach the server, so nothing is given

@@ -1,6 +1,7 @@
 //! The Redis backend against a real `redis-server` that each test starts on a free
 //! loopback port and kills: commands and namespaces here, then faults and sharing.
 
+mod claims;
 #[path = "../common/mod.rs"]
 mod common;
 mod faults;

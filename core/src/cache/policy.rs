@@ -93,7 +93,8 @@ impl<S> Policy<S> {
     /// Whether a value computed for a lookup at `looked_up`, stored with `ttl`, would
     /// already be gone at `now`, its stale window included: a computation slower than
     /// that. Stored, it would take the place of a live entry in a full store, for
-    /// nothing. A zero TTL is not: its store removes the key.
+    /// nothing. A zero TTL is not: it stores nothing (a write with one removes the
+    /// key).
     pub fn expired_on_arrival(&self, ttl: Ttl, looked_up: Instant, now: Instant) -> bool {
         !ttl.is_zero() && self.freshening.kept_until(ttl, looked_up).is_expired(now)
     }

@@ -140,7 +140,11 @@ pub trait AsyncBackend<K, E>: Send + Sync {
 
     /// Gives back a lease [`claim`](Self::claim) granted, if it is still this
     /// process's, once the value is stored or the computation failed. A holder that
-    /// dies never calls it: its lease then ends by itself.
+    /// dies never calls it: its lease then ends by itself. A cache with a
+    /// [`call_budget`](Self::call_budget) waits for it at most what is left of the call's
+    /// budget, then drops it and calls
+    /// [`release_in_background`](Self::release_in_background): a backend that gives
+    /// leases back overrides both.
     fn release(&self, lease: Lease) -> impl Future<Output = ()> + Send {
         let _ = lease;
         std::future::ready(())

@@ -44,12 +44,14 @@ pub enum Claim<E> {
 
 impl<E> Claim<E> {
     /// The same answer with a found value made into `F` by `found`, which gives `None`
-    /// for one it cannot read: then compute, without a lease.
-    pub fn map_found<F>(self, found: impl FnOnce(E) -> Option<F>) -> Claim<F> {
+    /// for one it cannot read: then compute, without a lease, after a wait if the claim
+    /// `waited` (so that the wait is not charged).
+    pub(crate) fn map_found<F>(self, waited: bool, found: impl FnOnce(E) -> Option<F>) -> Claim<F> {
         match self {
-            Claim::Found(value) => match found(value) {
-                Some(value) => Claim::Found(value),
-                None => Claim::Compute(None),
+            Claim::Found(value) => match (found(value), waited) {
+                (Some(value), _) => Claim::Found(value),
+                (None, false) => Claim::Compute(None),
+                (None, true) => Claim::ComputeAfterWait(None),
             },
             Claim::Compute(lease) => Claim::Compute(lease),
             Claim::ComputeAfterWait(lease) => Claim::ComputeAfterWait(lease),

@@ -14,7 +14,6 @@ use super::lease;
 use super::link::Link;
 use super::namespace::Namespace;
 use super::options::RedisOptions;
-use super::record;
 use super::walk::Walk;
 use super::writes::Writer;
 use crate::asynch::{AsyncBackend, Bridge, Claim, Lease, RefreshClaim};
@@ -256,12 +255,7 @@ where
         _now: Instant,
         budget: Option<Duration>,
     ) -> Claim<StampedBytes<K>> {
-        let (Some(lease), Ok(name)) = (self.lease, self.name(key)) else {
-            return Claim::Compute(None);
-        };
-        let timeout = self.options.timeout;
-        let claimed = lease::claim(&self.link, name, lease, timeout, budget).await;
-        claimed.map_found(record::stamped)
+        self.claim_waiting(key, budget).await.0
     }
 
     /// The key's lease for a refresh, at once or not at all (see the type docs);

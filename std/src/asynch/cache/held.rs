@@ -50,6 +50,9 @@ impl<K, E, B: AsyncBackend<K, E>> Held<'_, K, E, B> {
     /// [`give_back`](Self::give_back), waited for at most `budget` (`None`: no bound);
     /// past it, the lease is given back in the background.
     pub(crate) async fn give_back_within(self, budget: Option<std::time::Duration>) {
+        if self.lease.is_none() {
+            return; // No timer for nothing to give back.
+        }
         match budget {
             Some(budget) => _ = tokio::time::timeout(budget, self.give_back()).await,
             None => self.give_back().await,

@@ -54,16 +54,18 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
     }
 }
 
-/// How a miss's value is stored: with which TTL, and within what the call's lookups
-/// (and its wait for the write gate) left of its time on a bounded backend (see
-/// [`AsyncBackend::call_budget`]). The computation's own time is not the backend's, so
-/// only waits are charged, in wall-clock time: a hit answered at once (memory, a near
-/// copy) reads no clock.
+/// How a miss's value is stored: with which TTL, and within what is left of the call's
+/// time on a bounded backend (see [`AsyncBackend::call_budget`]), which its lookups, its
+/// lease claim (unless it waited for another process), its wait for the write gate and
+/// its store each take from. What is left after the store bounds the wait for the
+/// lease's release. The computation's own time is not the backend's, so only those are
+/// charged, in wall-clock time: a hit answered at once (memory, a near copy) reads no
+/// clock.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Storing {
     pub(crate) ttl: Ttl,
-    /// What is left for the store; `None` on an unbounded backend, which then reads no
-    /// clock at all.
+    /// What is left of the call's time; `None` on an unbounded backend, which then reads
+    /// no clock at all.
     left: Option<std::time::Duration>,
     /// When the wait being charged began.
     wait_began: Option<std::time::Instant>,
@@ -79,7 +81,7 @@ impl Storing {
         }
     }
 
-    /// A wait begins (a lookup, a lease claim, or for the write gate): it will be
+    /// A wait begins (a lookup, a lease claim, for the write gate, or a store): it will be
     /// charged to the budget when it ends, unless it was not the backend's.
     pub(crate) fn wait_begins(&mut self) {
         if self.left.is_some() {
@@ -92,7 +94,7 @@ impl Storing {
         self.wait_began = None;
     }
 
-    /// What is left for the store: `None` on an unbounded backend.
+    /// What is left of the call's time: `None` on an unbounded backend.
     pub(crate) fn left(&self) -> Option<std::time::Duration> {
         self.left
     }
@@ -249,7 +251,9 @@ where
                     (None, Some(alone)) => self.flights().solo_may_store(&key, &alone.ticket),
                     (None, None) => true,
                 };
-            if !ours {
+            // A zero TTL stores nothing, and the lookup found no live entry to remove: a
+            // removal would be one more round trip on the call's time.
+            if !ours || storing.ttl.is_zero() {
                 return Ok(());
             }
             let origin = Origin::Computed(fence);

@@ -9,6 +9,7 @@ mod in_flight;
 mod many;
 mod miss;
 mod refresh;
+mod store;
 
 use std::borrow::Borrow;
 use std::hash::Hash;
@@ -16,16 +17,16 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
     Clock, Error, Found, Identity, Instant, MemoryBackend, Options, Policy, Reclaimed, Serializer,
-    Ttl, Write,
+    Ttl,
 };
 
 pub(crate) use held::{Held, polled_beside};
 pub(crate) use miss::Storing;
 pub(crate) use refresh::{RefreshEnding, refresh_in_background};
+pub(crate) use store::Origin;
 
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::builder::AsyncCacheBuilder;
-use crate::asynch::claim::Lease;
 use crate::asynch::counts::AtomicCounts;
 use crate::asynch::sharded::Sharded;
 use crate::clock::SystemClock;
@@ -355,48 +356,6 @@ where
         let found = self.policy.sort_owned(entry, self.policy.ttl(), now);
         found.map(Found::live)
     }
-
-    /// Stores what `encode` makes of the value under `key`, with `storing`'s TTL and
-    /// within its budget, as a write or as a computed value (see [`Origin`]).
-    pub(super) async fn store(
-        &self,
-        key: K,
-        storing: Storing,
-        now: Instant,
-        origin: Origin<'_>,
-        encode: impl FnOnce(&S) -> Result<S::Encoded, S::Error>,
-    ) -> Result<(), AsyncCacheError<K, V, B, S>> {
-        let stored = match self.policy.write::<V>(storing.ttl, now, encode) {
-            Ok(Write::Set { value, deadline }) => match (origin, storing.left()) {
-                (Origin::Computed(lease), budget) => {
-                    let budget = budget.unwrap_or(std::time::Duration::MAX);
-                    let set = (self.backend).set_computed(key, value, deadline, now, budget, lease);
-                    set.await
-                }
-                (Origin::Write, Some(budget)) => {
-                    let set = self.backend.set_within(key, value, deadline, now, budget);
-                    set.await
-                }
-                (Origin::Write, None) => self.backend.set(key, value, deadline, now).await,
-            },
-            // A computed value with a zero TTL is not stored, and the call's lookup found
-            // no live entry: a removal would be one more round trip, past the budget.
-            Ok(Write::Remove) if matches!(origin, Origin::Computed(_)) => Ok(()),
-            Ok(Write::Remove) => AsyncLookup::<K, K, _>::remove(&self.backend, &key, now)
-                .await
-                .map(drop),
-            Err(e) => return self.counted(Err(Error::Codec(e))),
-        };
-        self.counted(stored.map_err(Error::Backend))
-    }
-
-    pub(super) fn counted<T>(
-        &self,
-        result: Result<T, AsyncCacheError<K, V, B, S>>,
-    ) -> Result<T, AsyncCacheError<K, V, B, S>> {
-        self.count_outcome(&result);
-        result
-    }
 }
 
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
@@ -404,13 +363,4 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
         // A panic under this lock (a key's `Hash` or `Clone`) leaves the table whole.
         self.flights.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// Whose value a store writes: the caller's (`insert`), which takes the key's lease from
-/// any process computing it, or one this process computed, under the lease it held or
-/// outwaited, if any (see [`AsyncBackend::set_computed`]).
-#[derive(Clone, Copy)]
-pub(crate) enum Origin<'a> {
-    Write,
-    Computed(Option<&'a Lease>),
 }

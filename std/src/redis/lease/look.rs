@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use redis::Value;
 
 use crate::redis::RedisBackendError;
@@ -69,18 +71,19 @@ pub const TAKE: &str = lease_lua!(
 /// in two commands of one key each (see [`TAKE`]).
 pub(super) async fn look(
     link: &Link,
-    name: &str,
-    lease_name: &str,
+    (name, lease_name): (&str, &str),
     token: &str,
     lease_ms: u64,
+    by_then: Option<Instant>,
 ) -> Result<Looked, RedisBackendError> {
     if link.is_cluster() {
-        return look_by_key(link, name, lease_name, token, lease_ms).await;
+        return look_by_key(link, (name, lease_name), token, lease_ms, by_then).await;
     }
     let mut script = redis::cmd("EVAL");
     script.arg(CLAIM).arg(2).arg(name).arg(lease_name);
     script.arg(token).arg(lease_ms);
-    link.query::<Value>(&script).await.map(read)
+    let answer = by(by_then, link.timeout(), link.query::<Value>(&script));
+    answer.await.map(read)
 }
 
 /// What one look found.
@@ -111,16 +114,18 @@ pub(super) enum Taken {
 /// a holder stores before it gives the lease back.
 async fn look_by_key(
     link: &Link,
-    name: &str,
-    lease_name: &str,
+    (name, lease_name): (&str, &str),
     token: &str,
     lease_ms: u64,
+    by_then: Option<Instant>,
 ) -> Result<Looked, RedisBackendError> {
-    let taken = take(link, lease_name, token, lease_ms).await?;
+    let timeout = link.timeout();
+    let taken = by(by_then, timeout, take(link, lease_name, token, lease_ms)).await?;
     let live = |bytes: Option<Vec<u8>>| {
         bytes.filter(|bytes| record::is_live(bytes, Duration::ZERO, record::wall_now()))
     };
-    Ok(match (taken, link.get(name).await) {
+    // A read cut short by the budget after the take is a failed one: the lease is kept.
+    Ok(match (taken, by(by_then, timeout, link.get(name)).await) {
         (Taken::Yes, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedButFound),
         // Held, and the value unknown: computed, as after a look that failed.
         (Taken::Yes, Err(_)) => Looked::Leased,
@@ -175,6 +180,21 @@ pub(super) async fn fresh_value(link: &Link, name: &str) -> Option<Vec<u8>> {
     get.arg(name);
     let bytes: Vec<u8> = link.query::<Option<Vec<u8>>>(&get).await.ok()??;
     record::is_live(&bytes, Duration::ZERO, record::wall_now()).then_some(bytes)
+}
+
+/// `sent`, ended by `deadline` if there is one (answering `Timeout`, as the link does
+/// after its own timeout).
+pub(super) async fn by<T>(
+    deadline: Option<tokio::time::Instant>,
+    timeout: Duration,
+    sent: impl Future<Output = Result<T, RedisBackendError>>,
+) -> Result<T, RedisBackendError> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, sent)
+            .await
+            .unwrap_or(Err(RedisBackendError::Timeout(timeout))),
+        None => sent.await,
+    }
 }
 
 #[cfg(test)]

@@ -23,12 +23,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use jwm_cache_core::{PersistentHash, StampedBytes};
+
 mod fence;
 mod look;
 mod release;
 mod unclaimed;
 
-use self::look::{Looked, Taken, fresh_value, look, take};
+use self::look::{Looked, Taken, by, fresh_value, look, take};
 // For tests that run the scripts on a server (`__private`).
 pub use self::fence::{RENEW, REVOKE, SET_HELD, SET_REVOKING, UNLINK_REVOKING};
 pub(super) use self::fence::{keep, revoke, set_held, set_revoking, unlink_revoking};
@@ -36,9 +38,9 @@ pub use self::look::{CLAIM, TAKE};
 pub use self::release::RELEASE;
 pub(super) use self::release::release;
 use self::unclaimed::Unclaimed;
-use super::RedisBackendError;
 use super::link::Link;
 use super::record;
+use super::{RedisBackend, RedisBackendError};
 use crate::asynch::{Claim, Lease, RefreshClaim};
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
@@ -66,19 +68,41 @@ pub(super) fn lease_name(name: &str, cluster: bool) -> Option<String> {
     }
 }
 
+impl<K> RedisBackend<K> {
+    /// `claim`'s answer for `key` (see [`claim`]), its value read as a record, and
+    /// whether it waited for another process. Without a lease set, or for a key that has
+    /// no name, compute without one.
+    pub(crate) async fn claim_waiting(
+        &self,
+        key: &K,
+        budget: Option<Duration>,
+    ) -> (Claim<StampedBytes<K>>, bool)
+    where
+        K: PersistentHash,
+    {
+        let (Some(lease), Ok(name)) = (self.lease, self.name(key)) else {
+            return (Claim::Compute(None), false);
+        };
+        let timeout = self.options.timeout;
+        let (claimed, waited) = claim(&self.link, name, lease, timeout, budget).await;
+        (claimed.map_found(waited, record::stamped), waited)
+    }
+}
+
 /// Waits for the value of the entry `name` or its lease, as above, for at most `lease`
-/// plus `timeout`. A value past its TTL (kept for a stale window) is no answer: the
-/// lease is taken over it. The looks before the first wait are the call's: they end
-/// within `budget`, or the claim fails.
+/// plus `timeout`, looks before the wait included; and whether it waited. A value past
+/// its TTL (kept for a stale window) is no answer: the lease is taken over it. The
+/// looks before the first wait are the call's: they end within `budget`, or the claim
+/// fails.
 pub(super) async fn claim(
     link: &Arc<Link>,
     name: String,
     lease: Duration,
     timeout: Duration,
     budget: Option<Duration>,
-) -> Claim<Vec<u8>> {
+) -> (Claim<Vec<u8>>, bool) {
     let Some(lease_name) = lease_name(&name, link.is_cluster()) else {
-        return Claim::Compute(None);
+        return (Claim::Compute(None), false);
     };
     // A wait never outlasts the lease plus the timeout, so a holder that computes for
     // longer leaves the waiters computing on their own: more work, never an unbounded
@@ -92,29 +116,35 @@ pub(super) async fn claim(
     // Each look is bounded by the timeout, but a look begun just before the end, and the
     // take-over after it, would outlast it: the whole wait is bounded too. A lease the
     // server granted to a look cut short is given back (see `Unclaimed`).
-    let mut holder = None;
+    let (mut holder, mut waited) = (None, false);
     let first = budget.and_then(|budget| started.checked_add(budget));
-    let looks = look_until(link, &name, &lease_name, lease, (first, ends), &mut holder);
+    let looks = look_until(
+        link,
+        (&name, &lease_name),
+        lease,
+        (first, ends),
+        (&mut holder, &mut waited),
+    );
     match tokio::time::timeout_at(ends, looks).await {
-        Ok(Some(claim)) => claim,
-        // Only a wait reaches the end: the looks before it end within the timeout.
+        Ok(Some(claim)) => (claim, waited),
+        // Only a wait reaches the end: a look before it ends within the budget, or
+        // without one within the timeout (its take-over and the value's read too, each).
         Ok(None) | Err(_) => match holder {
-            Some(token) => Claim::Outwaited(Lease::new(lease_name, token)),
-            None => Claim::ComputeAfterWait(None),
+            Some(token) => (Claim::Outwaited(Lease::new(lease_name, token)), true),
+            None => (Claim::ComputeAfterWait(None), true),
         },
     }
 }
 
 /// [`claim`]'s looks, those before the first wait by `first` (the end of the call's
 /// budget, if it has one), all by `ends`: `None` if the wait ran out, with the last
-/// holder seen in `holder`.
+/// holder seen in `holder`, and whether it waited in `waited`.
 async fn look_until(
     link: &Arc<Link>,
-    name: &str,
-    lease_name: &str,
+    (name, lease_name): (&str, &str),
     lease: Duration,
     (mut first, ends): (Option<tokio::time::Instant>, tokio::time::Instant),
-    holder: &mut Option<String>,
+    (holder, waited): (&mut Option<String>, &mut bool),
 ) -> Option<Claim<Vec<u8>>> {
     let token = token();
     // The server may grant the lease to a script whose answer never arrives (its call
@@ -124,19 +154,17 @@ async fn look_until(
     let lease = Lease::new(lease_name.to_owned(), token.clone());
     let mut unclaimed = Unclaimed::new(link, lease, lease_ms);
     let mut pause = FIRST_PAUSE;
-    let mut waited = false;
-    let compute = |waited: bool, lease| match waited {
-        true => Claim::ComputeAfterWait(lease),
-        false => Claim::Compute(lease),
+    let compute = |waited: bool, lease| {
+        if waited {
+            Claim::ComputeAfterWait(lease)
+        } else {
+            Claim::Compute(lease)
+        }
     };
     let timeout = link.timeout();
     loop {
         let looked = unclaimed
-            .answered(by(
-                first,
-                timeout,
-                look(link, name, lease_name, &token, lease_ms),
-            ))
+            .answered(look(link, (name, lease_name), &token, lease_ms, first))
             .await;
         let looked = match looked {
             Ok(looked) => looked,
@@ -145,13 +173,13 @@ async fn look_until(
             // would all reach the server together as the pause ends.
             Err(RedisBackendError::Unavailable) => {
                 unclaimed.lease = None;
-                return Some(compute(waited, None));
+                return Some(compute(*waited, None));
             }
             // Unreachable: each process computes on its own.
             Err(_) => return Some(Claim::Failed),
         };
         let busy = match looked {
-            Looked::Leased => return Some(compute(waited, unclaimed.hand_over())),
+            Looked::Leased => return Some(compute(*waited, unclaimed.hand_over())),
             // Taken after a holder stored and gave it back: `unclaimed` gives it back.
             Looked::LeasedButFound(bytes) => {
                 unclaimed.granted = true;
@@ -174,7 +202,7 @@ async fn look_until(
                     });
                     return Some(match fresh.await.ok().flatten() {
                         Some(bytes) => Claim::Found(bytes),
-                        None => compute(waited, unclaimed.hand_over()),
+                        None => compute(*waited, unclaimed.hand_over()),
                     });
                 }
                 Ok(Taken::No(holder)) => holder,
@@ -184,7 +212,7 @@ async fn look_until(
                 Err(_) => return Some(Claim::Failed),
             },
             Looked::Busy(holder) => holder,
-            Looked::Unreadable => return Some(compute(waited, None)),
+            Looked::Unreadable => return Some(compute(*waited, None)),
         };
         if busy.is_some() {
             *holder = busy;
@@ -195,22 +223,7 @@ async fn look_until(
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(LONGEST_PAUSE);
         // Waiting for another process now: its looks are not the call's.
-        (waited, first) = (true, None);
-    }
-}
-
-/// `sent`, ended by `deadline` if there is one (answering `Timeout`, as the link does
-/// after its own timeout).
-async fn by<T>(
-    deadline: Option<tokio::time::Instant>,
-    timeout: Duration,
-    sent: impl Future<Output = Result<T, RedisBackendError>>,
-) -> Result<T, RedisBackendError> {
-    match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, sent)
-            .await
-            .unwrap_or(Err(RedisBackendError::Timeout(timeout))),
-        None => sent.await,
+        (*waited, first) = (true, None);
     }
 }
 

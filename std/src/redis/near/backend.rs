@@ -64,9 +64,9 @@ where
 
     /// Redis's lease (see [`RedisBackend`](crate::redis::RedisBackend)); a value another
     /// process stored meanwhile is decoded, not copied.
-    async fn claim(&self, key: &K, now: Instant, budget: Option<Duration>) -> Claim<V> {
-        let claimed = self.redis.claim(key, now, budget).await;
-        claimed.map_found(|bytes| self.codec.decode_owned(bytes).ok())
+    async fn claim(&self, key: &K, _now: Instant, budget: Option<Duration>) -> Claim<V> {
+        let (claimed, waited) = self.redis.claim_waiting(key, budget).await;
+        claimed.map_found(waited, |bytes| self.codec.decode_owned(bytes).ok())
     }
 
     async fn claim_refresh(&self, key: &K) -> RefreshClaim {
