@@ -110,6 +110,31 @@ async fn a_slow_release_waits_at_most_the_rest_of_the_budget() {
     assert_eq!(released(&backend.released_in_background), 1);
 }
 
+/// A lease granted by a claim that took the rest of the call's budget is given back
+/// before the function computes, not held through it: the store it would fence has no
+/// time left, and other processes would wait for nothing. Real time.
+#[tokio::test]
+async fn a_lease_claimed_with_no_budget_left_is_given_back_before_the_computation() {
+    let backend = SlowBackend::<u32, String>::new(Duration::from_millis(1))
+        .with_call_budget(Duration::from_millis(100))
+        .with_claims_taking_the_budget()
+        .with_lease(Duration::from_secs(10));
+    let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend));
+    let released = |cache: &AsyncCache<u32, String, SlowBackend<u32, String>>| {
+        cache.backend().released_in_background.load(SeqCst)
+    };
+    let watched = Arc::clone(&cache);
+    let value = cache
+        .get_or_insert_with(7, || async move {
+            // Before, still held here: given back only once the store failed.
+            assert_eq!(released(&watched), 1, "held through the computation");
+            "seven".to_string()
+        })
+        .await;
+    assert_eq!(value, "seven");
+    assert_eq!(released(&cache), 1);
+}
+
 /// A value computed with a zero TTL is returned and not stored, and no removal is sent
 /// for it: the call's lookup found no live entry, and a removal would be a round trip
 /// past the call's budget. A write with a zero TTL still removes the key.

@@ -58,7 +58,7 @@ const BEFORE_PATHS: &[&str] = &[
 ];
 
 /// Whether a `::` after `before` continues a path (`a::`, `Vec<T>::`) rather than
-/// starting one (`-> ::`, `=> ::`, `where ::`).
+/// starting one (`-> ::`, `=> ::`, `where ::`, `&'a ::`, `impl<T> ::`, `for<'a> ::`).
 fn continues_path(before: &[TokenTree]) -> bool {
     match before {
         [.., TokenTree::Punct(arrow), TokenTree::Punct(close)]
@@ -68,10 +68,36 @@ fn continues_path(before: &[TokenTree]) -> bool {
         {
             false
         }
+        // A lifetime's name.
+        [.., TokenTree::Punct(tick), TokenTree::Ident(_)] if tick.as_char() == '\'' => false,
         [.., TokenTree::Ident(word)] => !BEFORE_PATHS.iter().any(|keyword| word == keyword),
-        [.., TokenTree::Punct(punct)] => punct.as_char() == '>',
+        [rest @ .., TokenTree::Punct(close)] if close.as_char() == '>' => {
+            !closes_impl_or_for_generics(rest)
+        }
         _ => false,
     }
+}
+
+/// Whether the `>` after `before` closes the generics of an `impl` or a `for`.
+fn closes_impl_or_for_generics(before: &[TokenTree]) -> bool {
+    let mut depth = 1;
+    for (i, token) in before.iter().enumerate().rev() {
+        let TokenTree::Punct(punct) = token else {
+            continue;
+        };
+        let arrow = i > 0
+            && matches!(&before[i - 1], TokenTree::Punct(p)
+                if p.spacing() == Spacing::Joint && matches!(p.as_char(), '-' | '='));
+        match punct.as_char() {
+            '>' if !arrow => depth += 1,
+            '<' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return matches!(&before[..i], [.., TokenTree::Ident(word)] if word == "impl" || word == "for");
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -89,6 +115,8 @@ mod tests {
             impl ::jwm_cache::Memo for X where ::jwm_cache::T: Clone {}
             fn g() -> ::jwm_cache::Ttl { match 1 { _ => ::jwm_cache::Ttl::ZERO } }
             let c = <T as X>::jwm_cache::y;
+            impl<T> ::jwm_cache::Memo for Vec<T> {}
+            fn h<'a>(x: &'a ::jwm_cache::Ttl, f: &dyn for<'b> ::jwm_cache::F<'b>) {}
         };
         let expected = quote! {
             let a: ::facade::cache::Ttl = ::facade::cache::Ttl::ZERO;
@@ -97,6 +125,8 @@ mod tests {
             impl ::facade::cache::Memo for X where ::facade::cache::T: Clone {}
             fn g() -> ::facade::cache::Ttl { match 1 { _ => ::facade::cache::Ttl::ZERO } }
             let c = <T as X>::jwm_cache::y;
+            impl<T> ::facade::cache::Memo for Vec<T> {}
+            fn h<'a>(x: &'a ::facade::cache::Ttl, f: &dyn for<'b> ::facade::cache::F<'b>) {}
         };
         assert_eq!(rebased(expansion, &path).to_string(), expected.to_string());
     }

@@ -1,6 +1,6 @@
 //! The option combinations `#[ttl_cache]` refuses, each at the option that breaks it.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Expr, ItemFn};
 
@@ -172,38 +172,135 @@ pub(crate) fn refuse_call_reads(options: &Options, arguments: &[Argument]) -> sy
     }
     let locals: Vec<String> = arguments.iter().map(|a| a.name.to_string()).collect();
     for expression in read_once {
-        if let Some(local) = local_read(expression.to_token_stream(), &locals) {
-            return Err(syn::Error::new_spanned(
-                local,
-                "an option is read once, on the first call, so it cannot use `self` or an argument: every later call would get the first call's; read it from a static, or make it part of the key",
+        if let Some(read) = local_read(expression.to_token_stream(), &locals) {
+            return Err(syn::Error::new(
+                read,
+                "an option is read once, on the first call, so it cannot use `self` or an argument (nor a name of one's, in a closure or a format string): every later call would get the first call's; read it from a static, or make it part of the key",
             ));
         }
     }
     Ok(())
 }
 
-/// The first `self`, or name in `locals`, that `tokens` read as a variable (not a field,
-/// a method or a path's segment, which follow a `.` or a `:`).
-fn local_read(tokens: TokenStream, locals: &[String]) -> Option<proc_macro2::Ident> {
-    let mut after_path_or_field = false;
-    for token in tokens {
-        match token {
-            TokenTree::Group(group) => {
-                if let Some(found) = local_read(group.stream(), locals) {
-                    return Some(found);
-                }
-                after_path_or_field = false;
-            }
+/// Where `tokens` first read `self` or a name in `locals` as a variable: not as a field
+/// or method (after `.`), a path's segment (after `::`), a field's or a parameter's name
+/// (before `:`) or a macro's (before `!`); inside a format string too (`{name}`). A
+/// closure parameter or binding of an argument's name counts as a read of it.
+fn local_read(tokens: TokenStream, locals: &[String]) -> Option<Span> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let found = match token {
+            TokenTree::Group(group) => local_read(group.stream(), locals),
             TokenTree::Ident(ident) => {
                 let name = ident.to_string();
-                if !after_path_or_field && (name == "self" || locals.contains(&name)) {
-                    return Some(ident);
-                }
-                after_path_or_field = false;
+                let local = name == "self" || locals.contains(&name);
+                let read = !names_a_member(&tokens[..i]) && !is_named_here(&tokens[i + 1..]);
+                (local && read).then(|| ident.span())
             }
-            TokenTree::Punct(punct) => after_path_or_field = matches!(punct.as_char(), '.' | ':'),
-            TokenTree::Literal(_) => after_path_or_field = false,
+            TokenTree::Literal(literal) => {
+                let text = syn::parse2::<syn::LitStr>(literal.to_token_stream()).ok();
+                let placeholders = text
+                    .map(|text| placeholders(&text.value()))
+                    .unwrap_or_default();
+                let read = placeholders.iter().any(|name| locals.contains(name));
+                read.then(|| literal.span())
+            }
+            TokenTree::Punct(_) => None,
+        };
+        if found.is_some() {
+            return found;
         }
     }
     None
+}
+
+/// Whether a name after `before` is a field, a method or a path's segment: after a `.`
+/// (not a `..`, which reads what follows) or a `::`.
+fn names_a_member(before: &[TokenTree]) -> bool {
+    match before {
+        [.., TokenTree::Punct(first), TokenTree::Punct(second)]
+            if first.spacing() == Spacing::Joint && second.as_char() == first.as_char() =>
+        {
+            first.as_char() == ':'
+        }
+        [.., TokenTree::Punct(dot)] => dot.as_char() == '.',
+        _ => false,
+    }
+}
+
+/// Whether a name before `after` is being named, not read: a field or a parameter
+/// (`name: ...`), a macro (`name!`) or a path's first segment (`name::`).
+fn is_named_here(after: &[TokenTree]) -> bool {
+    match after {
+        [TokenTree::Punct(next), ..] => match next.as_char() {
+            ':' => true,
+            '!' => next.spacing() == Spacing::Alone,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The names a format string reads: `{name}`, `{name:?}` (not `{{`).
+fn placeholders(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(escaped) = rest.strip_prefix('{') {
+            rest = escaped;
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            names.push(name);
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(expression: &str) -> bool {
+        let tokens: TokenStream = expression.parse().unwrap();
+        let locals = ["limit".to_string(), "tenant".to_string()];
+        local_read(tokens, &locals).is_some()
+    }
+
+    #[test]
+    fn reads_of_self_and_arguments_are_found() {
+        for read in [
+            "self.url.as_str()",
+            "limit as usize",
+            "Cfg { n: limit }",
+            "(0..limit).count()",
+            "Opts { ..self.base }",
+            "format!(\"t-{tenant}\")",
+            "format!(\"{limit:?}\")",
+            "limit != 0",
+            "SIZES.iter().map(|limit| limit * 2).sum()",
+        ] {
+            assert!(reads(read), "{read}");
+        }
+    }
+
+    #[test]
+    fn fields_paths_names_and_strings_are_not_reads() {
+        for not_read in [
+            "CONFIG.limit",
+            "config::limit()",
+            "Cfg { limit: 4 }",
+            "limit!()",
+            "\"limit\"",
+            "format!(\"{{tenant}}\")",
+            "limit::DEFAULT",
+        ] {
+            assert!(!reads(not_read), "{not_read}");
+        }
+    }
 }

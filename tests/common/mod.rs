@@ -53,6 +53,8 @@ pub(crate) struct SlowBackend<K, E> {
     slow_claims: Option<Duration>,
     /// Every claim's round trip, which the call's budget bounds.
     claim_latency: Duration,
+    /// Every claim is granted just as the call's budget ends.
+    claims_take_the_budget: bool,
     /// With `Some`, every claim waits this long and fails, as one whose server does not
     /// answer.
     failing_claims: Option<Duration>,
@@ -100,6 +102,7 @@ impl<K, E> SlowBackend<K, E> {
             release_latency: None,
             slow_claims: None,
             claim_latency: Duration::ZERO,
+            claims_take_the_budget: false,
             failing_claims: None,
             busy_refreshes: None,
             refresh_claims: AtomicUsize::new(0),
@@ -135,6 +138,12 @@ impl<K, E> SlowBackend<K, E> {
     /// shorter, as a slow server's does.
     pub(crate) fn with_claim_latency(mut self, latency: Duration) -> Self {
         self.claim_latency = latency;
+        self
+    }
+
+    /// Every claim is granted its lease just as the call's budget ends.
+    pub(crate) fn with_claims_taking_the_budget(mut self) -> Self {
+        self.claims_take_the_budget = true;
         self
     }
 
@@ -232,8 +241,11 @@ where
         let lease = self
             .release_latency
             .map(|_| Lease::new("lease".into(), "token".into()));
-        let (slow, failing, round_trip) =
-            (self.slow_claims, self.failing_claims, self.claim_latency);
+        let (slow, failing) = (self.slow_claims, self.failing_claims);
+        let round_trip = match (self.claims_take_the_budget, budget) {
+            (true, Some(budget)) => budget,
+            _ => self.claim_latency,
+        };
         async move {
             if let Some(latency) = failing {
                 tokio::time::sleep(latency).await;

@@ -177,14 +177,20 @@ where
         {
             // Charged to the budget, as a lookup is, unless the claim waited for another
             // process's lease, as a flight's waiter waits: then this process computes
-            // and stores as usual.
+            // and stores as usual. A value found is returned (a wait's, maybe; one that
+            // does not decode is computed and stored as after a wait).
             storing.wait_begins();
             let claimed = self.backend.claim(&key, now, storing.left()).await;
             match claimed {
-                Claim::ComputeAfterWait(_) | Claim::Outwaited(_) => storing.wait_not_charged(),
-                _ => storing.wait_ended(),
+                Claim::Compute(_) | Claim::Failed => storing.wait_ended(),
+                _ => storing.wait_not_charged(),
             }
             match claimed {
+                // A lease whose claim took the rest of the budget fences a store that will
+                // not be sent: given back at once, so others need not wait for it.
+                Claim::Compute(Some(granted)) if storing.spent() => {
+                    self.backend.release_in_background(granted);
+                }
                 Claim::Compute(granted) | Claim::ComputeAfterWait(granted) => {
                     held.lease = granted;
                 }

@@ -127,11 +127,12 @@ pub(super) async fn claim(
     );
     match tokio::time::timeout_at(ends, looks).await {
         Ok(Some(claim)) => (claim, waited),
-        // Only a wait reaches the end: a look before it ends within the budget, or
-        // without one within the timeout (its take-over and the value's read too, each).
-        Ok(None) | Err(_) => match holder {
-            Some(token) => (Claim::Outwaited(Lease::new(lease_name, token)), true),
-            None => (Claim::ComputeAfterWait(None), true),
+        // A holder seen means a wait. Without a budget, the first looks (a cluster's
+        // take-over and value read, each a timeout) may reach the end too.
+        Ok(None) | Err(_) => match (holder, waited) {
+            (Some(token), _) => (Claim::Outwaited(Lease::new(lease_name, token)), true),
+            (None, true) => (Claim::ComputeAfterWait(None), true),
+            (None, false) => (Claim::Compute(None), false),
         },
     }
 }
