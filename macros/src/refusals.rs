@@ -183,21 +183,32 @@ pub(crate) fn refuse_call_reads(options: &Options, arguments: &[Argument]) -> sy
 }
 
 /// Where `tokens` first read `self` or a name in `locals` as a variable: not as a field
-/// or method (after `.`), a path's segment (after `::`), a field's or a parameter's name
-/// (before `:`) or a macro's (before `!`); inside a format string too (`{name}`). A
-/// closure parameter or binding of an argument's name counts as a read of it.
+/// or method (after `.`), a path's segment (after `::`), a field's or a typed
+/// parameter's name (before `:`), a macro's (before `!`) or a label (after `'`); inside
+/// a macro's format string too (`{name}`, `{:name$}`). A closure's parameter or a
+/// binding of an argument's name counts as a read of it.
 fn local_read(tokens: TokenStream, locals: &[String]) -> Option<Span> {
+    local_read_in(tokens, locals, false)
+}
+
+/// [`local_read`], whose string literals are a macro's arguments if `in_macro`.
+fn local_read_in(tokens: TokenStream, locals: &[String], in_macro: bool) -> Option<Span> {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     for (i, token) in tokens.iter().enumerate() {
         let found = match token {
-            TokenTree::Group(group) => local_read(group.stream(), locals),
+            TokenTree::Group(group) => {
+                let macro_arguments = matches!(&tokens[..i],
+                    [.., TokenTree::Ident(_), TokenTree::Punct(bang)] if bang.as_char() == '!');
+                local_read_in(group.stream(), locals, macro_arguments)
+            }
             TokenTree::Ident(ident) => {
                 let name = ident.to_string();
                 let local = name == "self" || locals.contains(&name);
                 let read = !names_a_member(&tokens[..i]) && !is_named_here(&tokens[i + 1..]);
                 (local && read).then(|| ident.span())
             }
-            TokenTree::Literal(literal) => {
+            // Only a macro's: a plain string such as a hash tag, `"{tenant}"`, reads nothing.
+            TokenTree::Literal(literal) if in_macro => {
                 let text = syn::parse2::<syn::LitStr>(literal.to_token_stream()).ok();
                 let placeholders = text
                     .map(|text| placeholders(&text.value()))
@@ -205,7 +216,7 @@ fn local_read(tokens: TokenStream, locals: &[String]) -> Option<Span> {
                 let read = placeholders.iter().any(|name| locals.contains(name));
                 read.then(|| literal.span())
             }
-            TokenTree::Punct(_) => None,
+            TokenTree::Literal(_) | TokenTree::Punct(_) => None,
         };
         if found.is_some() {
             return found;
@@ -214,10 +225,11 @@ fn local_read(tokens: TokenStream, locals: &[String]) -> Option<Span> {
     None
 }
 
-/// Whether a name after `before` is a field, a method or a path's segment: after a `.`
-/// (not a `..`, which reads what follows) or a `::`.
+/// Whether a name after `before` is a field, a method, a path's segment or a label:
+/// after a `.` (not a `..`, which reads what follows), a `::` or a `'`.
 fn names_a_member(before: &[TokenTree]) -> bool {
     match before {
+        [.., TokenTree::Punct(tick)] if tick.as_char() == '\'' => true,
         [.., TokenTree::Punct(first), TokenTree::Punct(second)]
             if first.spacing() == Spacing::Joint && second.as_char() == first.as_char() =>
         {
@@ -241,8 +253,10 @@ fn is_named_here(after: &[TokenTree]) -> bool {
     }
 }
 
-/// The names a format string reads: `{name}`, `{name:?}` (not `{{`).
+/// The names a format string reads: `{name}`, `{name:?}`, and a width or precision
+/// `{:name$}`, `{:.name$}` (not `{{`).
 fn placeholders(text: &str) -> Vec<String> {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
     let mut names = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -251,12 +265,14 @@ fn placeholders(text: &str) -> Vec<String> {
             rest = escaped;
             continue;
         }
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() {
-            names.push(name);
+        let spec = &rest[..rest.find('}').unwrap_or(rest.len())];
+        let name: String = spec.chars().take_while(|c| is_name(*c)).collect();
+        names.extend((!name.is_empty()).then_some(name));
+        // Each `name$` in the spec: a width or precision read from a variable.
+        for (at, _) in spec.match_indices('$') {
+            let before = &spec[..at];
+            let start = before.rfind(|c: char| !is_name(c)).map_or(0, |i| i + 1);
+            names.extend((start < at).then(|| before[start..].to_string()));
         }
     }
     names
@@ -282,6 +298,8 @@ mod tests {
             "Opts { ..self.base }",
             "format!(\"t-{tenant}\")",
             "format!(\"{limit:?}\")",
+            "format!(\"{:>limit$}\", 1)",
+            "format!(\"{:.limit$}\", 1.0)",
             "limit != 0",
             "SIZES.iter().map(|limit| limit * 2).sum()",
         ] {
@@ -299,6 +317,8 @@ mod tests {
             "\"limit\"",
             "format!(\"{{tenant}}\")",
             "limit::DEFAULT",
+            "\"{tenant}\"",
+            "loop { break 'limit; }",
         ] {
             assert!(!reads(not_read), "{not_read}");
         }

@@ -187,8 +187,10 @@ where
             }
             match claimed {
                 // A lease whose claim took the rest of the budget fences a store that will
-                // not be sent: given back at once, so others need not wait for it.
+                // not be sent: given back at once, so others need not wait for it. Still the
+                // fence: a store under a lease given back is refused.
                 Claim::Compute(Some(granted)) if storing.spent() => {
+                    outwaited = Some(granted.clone());
                     self.backend.release_in_background(granted);
                 }
                 Claim::Compute(granted) | Claim::ComputeAfterWait(granted) => {

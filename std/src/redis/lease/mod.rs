@@ -128,11 +128,11 @@ pub(super) async fn claim(
     match tokio::time::timeout_at(ends, looks).await {
         Ok(Some(claim)) => (claim, waited),
         // A holder seen means a wait. Without a budget, the first looks (a cluster's
-        // take-over and value read, each a timeout) may reach the end too.
+        // take-over and value read, each a timeout) may reach the end too: timed out.
         Ok(None) | Err(_) => match (holder, waited) {
             (Some(token), _) => (Claim::Outwaited(Lease::new(lease_name, token)), true),
             (None, true) => (Claim::ComputeAfterWait(None), true),
-            (None, false) => (Claim::Compute(None), false),
+            (None, false) => (Claim::Failed, false),
         },
     }
 }
