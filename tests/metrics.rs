@@ -155,9 +155,14 @@ fn an_async_cache_reports_its_counters_but_no_size() {
 }
 
 /// A refresh's computation is recorded too, sync (on the refresh threads) and async (on
-/// a task): through the global recorder, as they run on threads of their own.
+/// a task): through the global recorder, as they run on threads of their own. Each
+/// refresh is waited for by its value (each computation returns one more than the last),
+/// which it stores after recording its duration; the histogram is read only then, as
+/// metrics-util's snapshot, which drains it, can lose a value recorded during the drain.
 #[test]
 fn refreshes_record_their_computations() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
     use std::time::{Duration, Instant};
 
     use jwm_cache::ManualClock;
@@ -165,58 +170,60 @@ fn refreshes_record_their_computations() {
     let recorder = DebuggingRecorder::new();
     let snapshots = recorder.snapshotter();
     metrics::set_global_recorder(recorder).unwrap();
-    // A snapshot drains the histograms: counted as they come.
-    let seen = std::cell::RefCell::new(HashMap::<String, usize>::new());
     let durations = |identifier: &str| {
+        let mut count = 0;
         for (key, .., value) in snapshots.snapshot().into_vec() {
             if let DebugValue::Histogram(durations) = value
                 && key.key().name() == "jwm_cache_computation_seconds"
                 && let [(_, id)] = label_pairs(key.key()).as_slice()
+                && id == identifier
             {
-                *seen.borrow_mut().entry(id.clone()).or_default() += durations.len();
+                count += durations.len();
             }
         }
-        seen.borrow().get(identifier).copied().unwrap_or(0)
+        count
     };
     // Polled: each refresh runs on a thread or task of its own.
-    let eventually = |identifier: &str, count: usize| {
+    let until_refreshed = |mut call: Box<dyn FnMut() -> u64 + '_>, refreshed: u64| {
         let began = Instant::now();
-        while durations(identifier) < count {
-            assert!(
-                began.elapsed() < Duration::from_secs(30),
-                "{identifier}: {} computations recorded, not {count}",
-                durations(identifier)
-            );
+        while call() != refreshed {
+            assert!(began.elapsed() < Duration::from_secs(30), "never refreshed");
             std::thread::yield_now();
         }
     };
     let (clock, second) = (ManualClock::new(), Duration::from_secs(1));
+    let runs = Arc::new(AtomicU64::new(0));
 
-    let sync = Memoized::builder(|n: u64| n + 1)
+    let counted = Arc::clone(&runs);
+    let sync = Memoized::builder(move |n: u64| n + counted.fetch_add(1, SeqCst))
         .identifier("metrics_sync_refresh")
         .clock(clock.clone())
         .ttl(60 * second)
         .refresh_after(5 * second)
         .build();
-    sync.call(1);
+    assert_eq!(sync.call(1), 1);
     clock.advance(6 * second);
-    sync.call(1);
-    eventually("metrics_sync_refresh", 2);
+    until_refreshed(Box::new(|| sync.call(1)), 2);
+    assert_eq!(durations("metrics_sync_refresh"), 2);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
-    let async_ = AsyncMemoized::builder(|n: u64| async move { n + 2 })
-        .identifier("metrics_async_refresh")
-        .clock(clock.clone())
-        .ttl(60 * second)
-        .refresh_after(5 * second)
-        .build();
-    runtime.block_on(async_.call(1));
+    let counted = Arc::clone(&runs);
+    let async_ = AsyncMemoized::builder(move |n: u64| {
+        let run = counted.fetch_add(1, SeqCst);
+        async move { n + run }
+    })
+    .identifier("metrics_async_refresh")
+    .clock(clock.clone())
+    .ttl(60 * second)
+    .refresh_after(5 * second)
+    .build();
+    assert_eq!(runtime.block_on(async_.call(1)), 3);
     clock.advance(6 * second);
-    runtime.block_on(async_.call(1));
-    eventually("metrics_async_refresh", 2);
+    until_refreshed(Box::new(|| runtime.block_on(async_.call(1))), 4);
+    assert_eq!(durations("metrics_async_refresh"), 2);
 }
 
 fn label_pairs(key: &metrics::Key) -> Vec<(String, String)> {
