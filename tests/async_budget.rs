@@ -7,12 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
-use common::SlowBackend;
+use common::{SlowBackend, slow};
 use jwm_cache::{AsyncCache, AsyncCacheBuilder, Ttl};
-
-fn slow() -> SlowBackend<u32, String> {
-    SlowBackend::new(Duration::from_millis(5))
-}
 
 /// A cache over `backend`, and how long (in real time) its first call took: key 7,
 /// computed as "seven".
@@ -164,11 +160,7 @@ async fn a_long_wait_for_a_lease_leaves_the_store_its_budget() {
     let backend = SlowBackend::<u32, String>::new(Duration::from_millis(1))
         .with_call_budget(budget)
         .with_slow_claims(budget * 2);
-    let cache = AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend);
-    let value = cache
-        .get_or_insert_with(7, || async { "seven".to_string() })
-        .await;
-    assert_eq!(value, "seven");
+    let (cache, _) = first_call(backend).await;
     assert_eq!(cache.get(&7).await.unwrap().as_deref(), Some("seven"));
     assert_eq!(cache.counters().errors, 0);
 }

@@ -7,16 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{Down, SlowBackend};
+use common::{Down, SlowBackend, slow};
 use jwm_cache::backend::{Offloaded, Sharded};
 use jwm_cache::{
     AsyncCache, AsyncCacheBuilder, AsyncMemoized, Error, ManualClock, Ttl, codec::Postcard,
     memory::MemoryBackend,
 };
-
-fn slow() -> SlowBackend<u32, String> {
-    SlowBackend::new(Duration::from_millis(5))
-}
 
 fn assert_send<T: Send>(_: &T) {}
 

@@ -3,6 +3,22 @@
 
 use proc_macro2::{Spacing, TokenStream, TokenTree};
 use quote::ToTokens;
+use syn::{Expr, ExprLit, Lit};
+
+/// `crate = ::facade::cache` or `crate = "facade::cache"`.
+pub(crate) fn parse(value: &Expr) -> syn::Result<syn::Path> {
+    match value {
+        Expr::Path(path) => Ok(path.path.clone()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(path),
+            ..
+        }) => path.parse(),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "expected the path jwm-cache is reached by, such as `crate = ::facade::cache`",
+        )),
+    }
+}
 
 /// `expansion` with every absolute `::jwm_cache` path starting at `path` instead.
 pub(crate) fn rebased(expansion: TokenStream, path: &syn::Path) -> TokenStream {
@@ -61,11 +77,7 @@ const BEFORE_PATHS: &[&str] = &[
 /// starting one (`-> ::`, `=> ::`, `where ::`, `&'a ::`, `impl<T> ::`, `for<'a> ::`).
 fn continues_path(before: &[TokenTree]) -> bool {
     match before {
-        [.., TokenTree::Punct(arrow), TokenTree::Punct(close)]
-            if close.as_char() == '>'
-                && arrow.spacing() == Spacing::Joint
-                && matches!(arrow.as_char(), '-' | '=') =>
-        {
+        [rest @ .., TokenTree::Punct(close)] if close.as_char() == '>' && ends_an_arrow(rest) => {
             false
         }
         // A lifetime's name.
@@ -78,6 +90,12 @@ fn continues_path(before: &[TokenTree]) -> bool {
     }
 }
 
+/// Whether a `>` after `before` ends an `->` or a `=>`.
+fn ends_an_arrow(before: &[TokenTree]) -> bool {
+    matches!(before, [.., TokenTree::Punct(p)]
+        if p.spacing() == Spacing::Joint && matches!(p.as_char(), '-' | '='))
+}
+
 /// Whether the `>` after `before` closes the generics of an `impl` or a `for`.
 fn closes_impl_or_for_generics(before: &[TokenTree]) -> bool {
     let mut depth = 1;
@@ -85,11 +103,8 @@ fn closes_impl_or_for_generics(before: &[TokenTree]) -> bool {
         let TokenTree::Punct(punct) = token else {
             continue;
         };
-        let arrow = i > 0
-            && matches!(&before[i - 1], TokenTree::Punct(p)
-                if p.spacing() == Spacing::Joint && matches!(p.as_char(), '-' | '='));
         match punct.as_char() {
-            '>' if !arrow => depth += 1,
+            '>' if !ends_an_arrow(&before[..i]) => depth += 1,
             '<' => depth -= 1,
             _ => {}
         }

@@ -6,6 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Meta, Token};
 
+use crate::crate_path;
 use crate::duration::{self, Ttl};
 
 /// What `#[ttl_cache(...)]` asked for.
@@ -198,7 +199,7 @@ impl Parse for Options {
                     options.cache_none = boolean(value)?;
                     options.cache_none_span = Some(pair.path.span());
                 }
-                "crate" => options.crate_path = Some(crate_path(value)?),
+                "crate" => options.crate_path = Some(crate_path::parse(value)?),
                 "key" => {
                     options.key = Some(match value {
                         Expr::Closure(_) => Key::Receiver(Box::new(value.clone())),
@@ -218,21 +219,6 @@ impl Parse for Options {
             }
         }
         Ok(options)
-    }
-}
-
-/// `crate = ::facade::cache` or `crate = "facade::cache"`.
-fn crate_path(value: &Expr) -> syn::Result<syn::Path> {
-    match value {
-        Expr::Path(path) => Ok(path.path.clone()),
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(path),
-            ..
-        }) => path.parse(),
-        _ => Err(syn::Error::new_spanned(
-            value,
-            "expected the path jwm-cache is reached by, such as `crate = ::facade::cache`",
-        )),
     }
 }
 

@@ -75,6 +75,11 @@ pub(crate) struct SlowBackend<K, E> {
     pub(crate) clears_started: AtomicUsize,
 }
 
+/// A backend whose operations each take 5 ms.
+pub(crate) fn slow() -> SlowBackend<u32, String> {
+    SlowBackend::new(Duration::from_millis(5))
+}
+
 /// The error of a [`SlowBackend`] that is down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Down;

@@ -127,7 +127,10 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     /// lookups left of its [`call_budget`](Self::call_budget) (`None`: no bound): the
     /// claim's own round trips, until it answers or begins to wait for another
     /// process, end within it, or it answers [`Claim::Failed`]; that wait is not
-    /// bounded by it. The default grants nothing: each process computes on its own.
+    /// bounded by it. A claim that waited says so ([`Claim::ComputeAfterWait`],
+    /// [`Claim::Outwaited`]), as the cache charges the time of one that answers
+    /// [`Claim::Compute`] to the call's budget. The default grants nothing: each process
+    /// computes on its own.
     fn claim(
         &self,
         key: &K,

@@ -22,9 +22,10 @@ pub enum Claim<E> {
     /// has no lease).
     Compute(Option<Lease>),
     /// [`Compute`](Self::Compute), after waiting for another process's lease: its holder
-    /// gave it back without a value (with `Some`, this process holds it now), or the
-    /// wait ran out before any holder was seen (`None`). The wait was for another's
-    /// work, as a flight's waiter's is, so it is not charged to the call's budget.
+    /// gave it back without a value (with `Some`, this process holds it now), or, with
+    /// `None`, any reason `Compute(None)` gives met after the wait, or the wait ran out
+    /// before any holder was seen. The wait was for another's work, as a flight's
+    /// waiter's is, so it is not charged to the call's budget.
     ComputeAfterWait(Option<Lease>),
     /// Compute: the wait for another process's lease ran out while that process still
     /// held it. Store only under its lease
@@ -38,20 +39,30 @@ pub enum Claim<E> {
     /// error reply). The time it took is charged to the call's budget, so that the store
     /// after the computation does not wait on a server in trouble as long again.
     Failed,
-    /// Another process stored the value while this one waited for the lease.
+    /// The value, stored by another process: found by the claim's first look, or
+    /// while it waited for the lease. Not charged to the call's budget, as it is
+    /// returned at once.
     Found(E),
 }
 
 impl<E> Claim<E> {
+    /// Compute, under `lease` if any: after a wait for another process if `waited`.
+    pub(crate) fn compute(waited: bool, lease: Option<Lease>) -> Self {
+        if waited {
+            Claim::ComputeAfterWait(lease)
+        } else {
+            Claim::Compute(lease)
+        }
+    }
+
     /// The same answer with a found value made into `F` by `found`, which gives `None`
     /// for one it cannot read: then compute, without a lease, after a wait if the claim
     /// `waited` (so that the wait is not charged).
     pub(crate) fn map_found<F>(self, waited: bool, found: impl FnOnce(E) -> Option<F>) -> Claim<F> {
         match self {
-            Claim::Found(value) => match (found(value), waited) {
-                (Some(value), _) => Claim::Found(value),
-                (None, false) => Claim::Compute(None),
-                (None, true) => Claim::ComputeAfterWait(None),
+            Claim::Found(value) => match found(value) {
+                Some(value) => Claim::Found(value),
+                None => Claim::compute(waited, None),
             },
             Claim::Compute(lease) => Claim::Compute(lease),
             Claim::ComputeAfterWait(lease) => Claim::ComputeAfterWait(lease),

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use jwm_cache_core::{Clock, Counts, Instant, Serializer, Ttl};
 
 use super::held::Held;
-use super::{AsyncCache, AsyncCacheError, Origin};
+use super::store::Origin;
+use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::claim::Claim;
 use crate::flight::{
@@ -169,16 +170,17 @@ where
         // lookups spent the call's budget: the backend did not answer in time, and a
         // claim would wait as long again before the computation could begin.
         let mut held = Held::<K, _, _>::new(&self.backend, None);
-        // Another process's lease, which this one waited for until the wait ran out: the
-        // value is stored only under it.
-        let mut outwaited = None;
+        // A lease the value is stored under that this process does not hold: another
+        // process's, which it waited for until the wait ran out, or its own, given back
+        // before the computation. A store under it lands only while it still holds.
+        let mut fence_only = None;
         if let Some(leading) = &lead
             && !storing.spent()
         {
             // Charged to the budget, as a lookup is, unless the claim waited for another
             // process's lease, as a flight's waiter waits: then this process computes
-            // and stores as usual. A value found is returned (a wait's, maybe; one that
-            // does not decode is computed and stored as after a wait).
+            // and stores as usual. Nor is a value found (returned at once; one that does
+            // not decode is computed and stored as after a wait).
             storing.wait_begins();
             let claimed = self.backend.claim(&key, now, storing.left()).await;
             match claimed {
@@ -186,17 +188,18 @@ where
                 _ => storing.wait_not_charged(),
             }
             match claimed {
-                // A lease whose claim took the rest of the budget fences a store that will
-                // not be sent: given back at once, so others need not wait for it. Still the
-                // fence: a store under a lease given back is refused.
+                // The claim took the rest of the budget, so the store has none (Redis then
+                // sends nothing): the lease is given back at once, so that others need not
+                // wait for this computation, and stays the fence for a backend that sends
+                // a store anyway (one under a lease given back is refused).
                 Claim::Compute(Some(granted)) if storing.spent() => {
-                    outwaited = Some(granted.clone());
+                    fence_only = Some(granted.clone());
                     self.backend.release_in_background(granted);
                 }
                 Claim::Compute(granted) | Claim::ComputeAfterWait(granted) => {
                     held.lease = granted;
                 }
-                Claim::Outwaited(theirs) => outwaited = Some(theirs),
+                Claim::Outwaited(theirs) => fence_only = Some(theirs),
                 Claim::Failed => {}
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
@@ -241,7 +244,7 @@ where
         }
         // The lease is kept while the store waits for the gate and is sent too: a lease
         // that ran out meanwhile would refuse it.
-        let fence = held.lease.as_ref().or(outwaited.as_ref());
+        let fence = held.lease.as_ref().or(fence_only.as_ref());
         let stored = held.keeping(async {
             // Checked and stored under the gate, so a `clear` or `remove` that withdraws
             // the flight cannot land between the check and the store.

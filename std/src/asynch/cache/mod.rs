@@ -23,7 +23,7 @@ use jwm_cache_core::{
 pub(crate) use held::{Held, polled_beside};
 pub(crate) use miss::Storing;
 pub(crate) use refresh::{RefreshEnding, refresh_in_background};
-pub(crate) use store::Origin;
+use store::Origin;
 
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::builder::AsyncCacheBuilder;

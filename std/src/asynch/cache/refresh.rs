@@ -9,7 +9,8 @@ use std::time::Duration;
 use jwm_cache_core::{Clock, Counts, Fallback, Found, Instant, Serializer, Ttl};
 
 use super::held::Held;
-use super::{AsyncCache, AsyncCacheError, Origin, Storing};
+use super::store::Origin;
+use super::{AsyncCache, AsyncCacheError, Storing};
 use crate::asynch::backend::AsyncLookup;
 use crate::asynch::claim::{Lease, RefreshClaim};
 use crate::flight::{Caller, Joiner, Lead, Role, Shared};

@@ -5,7 +5,8 @@ use std::hash::Hash;
 
 use jwm_cache_core::{Clock, Error, Instant, Serializer, Write};
 
-use super::{AsyncCache, AsyncCacheError, Storing};
+use super::miss::Storing;
+use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::AsyncLookup;
 use crate::asynch::claim::Lease;
 

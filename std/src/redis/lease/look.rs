@@ -74,15 +74,15 @@ pub(super) async fn look(
     (name, lease_name): (&str, &str),
     token: &str,
     lease_ms: u64,
-    by_then: Option<Instant>,
+    budget_ends: Option<Instant>,
 ) -> Result<Looked, RedisBackendError> {
     if link.is_cluster() {
-        return look_by_key(link, (name, lease_name), token, lease_ms, by_then).await;
+        return look_by_key(link, (name, lease_name), token, lease_ms, budget_ends).await;
     }
     let mut script = redis::cmd("EVAL");
     script.arg(CLAIM).arg(2).arg(name).arg(lease_name);
     script.arg(token).arg(lease_ms);
-    let answer = by(by_then, link.timeout(), link.query::<Value>(&script));
+    let answer = within_deadline(budget_ends, link.timeout(), link.query::<Value>(&script));
     answer.await.map(read)
 }
 
@@ -117,21 +117,33 @@ async fn look_by_key(
     (name, lease_name): (&str, &str),
     token: &str,
     lease_ms: u64,
-    by_then: Option<Instant>,
+    budget_ends: Option<Instant>,
 ) -> Result<Looked, RedisBackendError> {
     let timeout = link.timeout();
-    let taken = by(by_then, timeout, take(link, lease_name, token, lease_ms)).await?;
+    let taken = within_deadline(
+        budget_ends,
+        timeout,
+        take(link, lease_name, token, lease_ms),
+    )
+    .await?;
     let live = |bytes: Option<Vec<u8>>| {
         bytes.filter(|bytes| record::is_live(bytes, Duration::ZERO, record::wall_now()))
     };
     // A read cut short by the budget after the take is a failed one: the lease is kept.
-    Ok(match (taken, by(by_then, timeout, link.get(name)).await) {
-        (Taken::Yes, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedButFound),
-        // Held, and the value unknown: computed, as after a look that failed.
-        (Taken::Yes, Err(_)) => Looked::Leased,
-        (Taken::No(holder), Ok(bytes)) => live(bytes).map_or(Looked::Busy(holder), Looked::Value),
-        (Taken::No(_), Err(e)) => return Err(e),
-    })
+    Ok(
+        match (
+            taken,
+            within_deadline(budget_ends, timeout, link.get(name)).await,
+        ) {
+            (Taken::Yes, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedButFound),
+            // Held, and the value unknown: computed, as after a look that failed.
+            (Taken::Yes, Err(_)) => Looked::Leased,
+            (Taken::No(holder), Ok(bytes)) => {
+                live(bytes).map_or(Looked::Busy(holder), Looked::Value)
+            }
+            (Taken::No(_), Err(e)) => return Err(e),
+        },
+    )
 }
 
 /// Runs [`TAKE`]: whether the lease is this claim's now.
@@ -184,8 +196,8 @@ pub(super) async fn fresh_value(link: &Link, name: &str) -> Option<Vec<u8>> {
 
 /// `sent`, ended by `deadline` if there is one (answering `Timeout`, as the link does
 /// after its own timeout).
-pub(super) async fn by<T>(
-    deadline: Option<tokio::time::Instant>,
+pub(super) async fn within_deadline<T>(
+    deadline: Option<Instant>,
     timeout: Duration,
     sent: impl Future<Output = Result<T, RedisBackendError>>,
 ) -> Result<T, RedisBackendError> {

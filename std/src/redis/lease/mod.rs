@@ -30,7 +30,7 @@ mod look;
 mod release;
 mod unclaimed;
 
-use self::look::{Looked, Taken, by, fresh_value, look, take};
+use self::look::{Looked, Taken, fresh_value, look, take, within_deadline};
 // For tests that run the scripts on a server (`__private`).
 pub use self::fence::{RENEW, REVOKE, SET_HELD, SET_REVOKING, UNLINK_REVOKING};
 pub(super) use self::fence::{keep, revoke, set_held, set_revoking, unlink_revoking};
@@ -38,9 +38,10 @@ pub use self::look::{CLAIM, TAKE};
 pub use self::release::RELEASE;
 pub(super) use self::release::release;
 use self::unclaimed::Unclaimed;
+use super::RedisBackendError;
+use super::backend::RedisBackend;
 use super::link::Link;
 use super::record;
-use super::{RedisBackend, RedisBackendError};
 use crate::asynch::{Claim, Lease, RefreshClaim};
 
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
@@ -117,12 +118,12 @@ pub(super) async fn claim(
     // take-over after it, would outlast it: the whole wait is bounded too. A lease the
     // server granted to a look cut short is given back (see `Unclaimed`).
     let (mut holder, mut waited) = (None, false);
-    let first = budget.and_then(|budget| started.checked_add(budget));
+    let budget_ends = budget.and_then(|budget| started.checked_add(budget));
     let looks = look_until(
         link,
         (&name, &lease_name),
         lease,
-        (first, ends),
+        (budget_ends, ends),
         (&mut holder, &mut waited),
     );
     match tokio::time::timeout_at(ends, looks).await {
@@ -137,14 +138,14 @@ pub(super) async fn claim(
     }
 }
 
-/// [`claim`]'s looks, those before the first wait by `first` (the end of the call's
+/// [`claim`]'s looks, those before the first wait by `budget_ends` (the end of the call's
 /// budget, if it has one), all by `ends`: `None` if the wait ran out, with the last
 /// holder seen in `holder`, and whether it waited in `waited`.
 async fn look_until(
     link: &Arc<Link>,
     (name, lease_name): (&str, &str),
     lease: Duration,
-    (mut first, ends): (Option<tokio::time::Instant>, tokio::time::Instant),
+    (mut budget_ends, ends): (Option<tokio::time::Instant>, tokio::time::Instant),
     (holder, waited): (&mut Option<String>, &mut bool),
 ) -> Option<Claim<Vec<u8>>> {
     let token = token();
@@ -155,17 +156,16 @@ async fn look_until(
     let lease = Lease::new(lease_name.to_owned(), token.clone());
     let mut unclaimed = Unclaimed::new(link, lease, lease_ms);
     let mut pause = FIRST_PAUSE;
-    let compute = |waited: bool, lease| {
-        if waited {
-            Claim::ComputeAfterWait(lease)
-        } else {
-            Claim::Compute(lease)
-        }
-    };
     let timeout = link.timeout();
     loop {
         let looked = unclaimed
-            .answered(look(link, (name, lease_name), &token, lease_ms, first))
+            .answered(look(
+                link,
+                (name, lease_name),
+                &token,
+                lease_ms,
+                budget_ends,
+            ))
             .await;
         let looked = match looked {
             Ok(looked) => looked,
@@ -174,13 +174,13 @@ async fn look_until(
             // would all reach the server together as the pause ends.
             Err(RedisBackendError::Unavailable) => {
                 unclaimed.lease = None;
-                return Some(compute(*waited, None));
+                return Some(Claim::compute(*waited, None));
             }
             // Unreachable: each process computes on its own.
             Err(_) => return Some(Claim::Failed),
         };
         let busy = match looked {
-            Looked::Leased => return Some(compute(*waited, unclaimed.hand_over())),
+            Looked::Leased => return Some(Claim::compute(*waited, unclaimed.hand_over())),
             // Taken after a holder stored and gave it back: `unclaimed` gives it back.
             Looked::LeasedButFound(bytes) => {
                 unclaimed.granted = true;
@@ -191,19 +191,23 @@ async fn look_until(
                 return Some(Claim::Found(bytes));
             }
             Looked::Value(_) => match unclaimed
-                .answered(by(first, timeout, take(link, lease_name, &token, lease_ms)))
+                .answered(within_deadline(
+                    budget_ends,
+                    timeout,
+                    take(link, lease_name, &token, lease_ms),
+                ))
                 .await
             {
                 // A holder may have stored between the two commands: if so, the lease
                 // goes back as `unclaimed` drops.
                 Ok(Taken::Yes) => {
                     unclaimed.granted = true;
-                    let fresh = by(first, timeout, async {
+                    let fresh = within_deadline(budget_ends, timeout, async {
                         Ok::<_, RedisBackendError>(fresh_value(link, name).await)
                     });
                     return Some(match fresh.await.ok().flatten() {
                         Some(bytes) => Claim::Found(bytes),
-                        None => compute(*waited, unclaimed.hand_over()),
+                        None => Claim::compute(*waited, unclaimed.hand_over()),
                     });
                 }
                 Ok(Taken::No(holder)) => holder,
@@ -213,7 +217,7 @@ async fn look_until(
                 Err(_) => return Some(Claim::Failed),
             },
             Looked::Busy(holder) => holder,
-            Looked::Unreadable => return Some(compute(*waited, None)),
+            Looked::Unreadable => return Some(Claim::compute(*waited, None)),
         };
         if busy.is_some() {
             *holder = busy;
@@ -224,7 +228,7 @@ async fn look_until(
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(LONGEST_PAUSE);
         // Waiting for another process now: its looks are not the call's.
-        (*waited, first) = (true, None);
+        (*waited, budget_ends) = (true, None);
     }
 }
 
