@@ -131,6 +131,50 @@ async fn a_lease_claimed_with_no_budget_left_is_given_back_before_the_computatio
     assert_eq!(released(&cache), 1);
 }
 
+/// A waiter whose leader was cancelled looks the key up again within what is left of
+/// its call's budget, not a fresh timeout: past it, it computes. Real time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_look_after_a_cancelled_leader_spends_only_the_rest_of_the_budget() {
+    let (budget, lookup) = (Duration::from_millis(500), Duration::from_millis(400));
+    let backend = SlowBackend::<u32, String>::new(lookup).with_call_budget(budget);
+    let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend::<u32, String, _>(backend));
+    let (started, computing) = tokio::sync::oneshot::channel();
+    let leader = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move {
+            cache
+                .get_or_insert_with(7, || async move {
+                    let _ = started.send(());
+                    std::future::pending::<String>().await
+                })
+                .await
+        })
+    };
+    computing.await.unwrap();
+    let waiter = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move {
+            let value = cache
+                .get_or_insert_with(7, || async { "seven".into() })
+                .await;
+            (value, std::time::Instant::now())
+        })
+    };
+    // The waiter has looked (400 ms of its 500) and joined the leader's flight.
+    let began = std::time::Instant::now();
+    while cache.counters().coalesced == 0 {
+        assert!(began.elapsed() < Duration::from_secs(10), "never joined");
+        tokio::task::yield_now().await;
+    }
+    leader.abort();
+    let aborted = std::time::Instant::now();
+    let (value, answered) = waiter.await.unwrap();
+    assert_eq!(value, "seven");
+    // At most the 100 ms left; before, another 400 ms lookup.
+    let took = answered.duration_since(aborted);
+    assert!(took < Duration::from_millis(250), "{took:?}");
+}
+
 /// A value computed with a zero TTL is returned and not stored, and no removal is sent
 /// for it: the call's lookup found no live entry, and a removal would be a round trip
 /// past the call's budget. A write with a zero TTL still removes the key.

@@ -154,11 +154,19 @@ where
                 Next::LookAgain => {
                     now = self.clock.now();
                     storing.wait_begins();
-                    let found = self.read(&key, now).await;
+                    // Within what is left of the call's budget: past it, a miss, computed
+                    // here (and not stored, as nothing is left for that either).
+                    let found = match storing.left() {
+                        Some(left) => tokio::time::timeout(left, self.read(&key, now)).await.ok(),
+                        None => Some(self.read(&key, now).await),
+                    };
                     storing.wait_ended();
                     // A second look: the miss is this call's lookup, counted already.
-                    self.count_outcome(&found);
-                    Next::looked(found.ok().flatten(), || self.join_or_lead(&key, joiner))
+                    if let Some(found) = &found {
+                        self.count_outcome(found);
+                    }
+                    let found = found.and_then(|found| found.ok().flatten());
+                    Next::looked(found, || self.join_or_lead(&key, joiner))
                 }
             };
         };
