@@ -14,7 +14,11 @@ async fn claimed_then_given_back(raw: &mut redis::Connection) {
     let evals = |raw: &mut redis::Connection| command_calls(raw).get("eval").copied();
     let leases = |raw: &mut redis::Connection| {
         let names = raw.keys::<_, Vec<String>>("*:lease").unwrap();
-        let held = |name: &String| !raw.get::<_, String>(name).unwrap().starts_with("gone:");
+        // Gone since the listing: given back meanwhile.
+        let held = |name: &String| {
+            let value: Option<String> = raw.get(name).unwrap();
+            value.is_some_and(|value| !value.starts_with("gone:"))
+        };
         names.into_iter().filter(held).collect::<Vec<_>>()
     };
     loop {
