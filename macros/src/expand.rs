@@ -10,10 +10,9 @@ use crate::call::{Refreshing, plain_call, refuse_unrefreshable};
 use crate::entries::Entries;
 use crate::handle::{self, Handle, identifier};
 use crate::key::{KeyParts, key};
+use crate::option_reads::refuse_call_reads;
 use crate::options::{Key, Options};
-use crate::refusals::{
-    refuse_call_reads, refuse_conflicts, refuse_misplaced_cache_none, refuse_unscopable,
-};
+use crate::refusals::{refuse_conflicts, refuse_misplaced_cache_none, refuse_unscopable};
 use crate::signature::{self, Argument, Returns};
 use crate::storage::Storage;
 

@@ -10,6 +10,7 @@ mod entries;
 mod expand;
 mod handle;
 mod key;
+mod option_reads;
 mod options;
 mod refusals;
 mod signature;
@@ -89,8 +90,7 @@ use syn::{ItemFn, parse_macro_input};
 ///   argument left out of the key (ignored, or under `key = ...`) is not a type
 ///   parameter one can name, so its types share one cache, as suits a logger: name
 ///   it as a type parameter (`F: Fn(u32) -> u32`) when its type changes the result.
-///   The identifier of each is
-///   the function's with the type names appended. Type parameters must be `'static`;
+///   The identifier of each is the function's with the type names appended. Type parameters must be `'static`;
 ///   const parameters are refused. In Redis, instantiations are told apart by those
 ///   names: two closures in one function have the same name, so give such functions a
 ///   key that tells them apart.
@@ -108,8 +108,7 @@ use syn::{ItemFn, parse_macro_input};
 ///   expression read on the first call) shares a cache between the functions under it
 ///   with the same types, each storing with its own TTL; they must agree on the clock,
 ///   capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight and
-///   lease, or the first call
-///   panics naming both. A default one never shares in
+///   lease, or the first call panics naming both. A default one never shares in
 ///   memory.
 ///   An `identifier` or `url` expression that panics poisons the function's static,
 ///   as any panicking static initializer does.

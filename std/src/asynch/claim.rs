@@ -45,6 +45,8 @@ pub enum Claim<E> {
     Found(E),
 }
 
+// For the Redis backend and its near tier, which claim by look.
+#[cfg(feature = "redis")]
 impl<E> Claim<E> {
     /// Compute, under `lease` if any: after a wait for another process if `waited`.
     pub(crate) fn compute(waited: bool, lease: Option<Lease>) -> Self {

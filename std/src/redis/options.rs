@@ -80,9 +80,8 @@ impl RedisOptions {
     /// answer ends the pause, its failure starts another; a cluster is tried by every
     /// operation. On a cluster, a store's failure, and on one server that of a large
     /// value's store or of one left less than half the timeout by its call's lookups,
-    /// lease claim and wait for the write gate,
-    /// starts no pause (a large value may take its whole timeout on a healthy
-    /// server). Zero disables the pause.
+    /// lease claim and wait for the write gate, starts no pause (a large value may take
+    /// its whole timeout on a healthy server). Zero disables the pause.
     pub fn pause_after_failure(mut self, pause: Duration) -> Self {
         self.pause = pause;
         self

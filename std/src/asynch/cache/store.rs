@@ -1,22 +1,18 @@
 //! How the async cache stores a value: as a write, or as a value it computed, within
 //! what is left of the call's budget.
 
-use std::hash::Hash;
-
-use jwm_cache_core::{Clock, Error, Instant, Serializer, Write};
+use jwm_cache_core::{Error, Instant, Serializer, Write};
 
 use super::miss::Storing;
 use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::AsyncLookup;
 use crate::asynch::claim::Lease;
 
+/// Only what a store needs: the codec, and a backend that can remove.
 impl<K, V, B, S, C> AsyncCache<K, V, B, S, C>
 where
-    K: Hash + Eq + Clone + Send + Sync,
-    V: Clone + Send + Sync,
-    S: Serializer<V> + Sync,
+    S: Serializer<V>,
     B: AsyncLookup<K, K, S::Encoded>,
-    C: Clock + Sync,
 {
     /// Stores what `encode` makes of the value under `key`, with `storing`'s TTL and
     /// within its budget, as a write or as a computed value (see [`Origin`]).

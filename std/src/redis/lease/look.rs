@@ -82,7 +82,7 @@ pub(super) async fn look(
     let mut script = redis::cmd("EVAL");
     script.arg(CLAIM).arg(2).arg(name).arg(lease_name);
     script.arg(token).arg(lease_ms);
-    let answer = within_deadline(budget_ends, link.timeout(), link.query::<Value>(&script));
+    let answer = within_deadline(link, budget_ends, link.query::<Value>(&script));
     answer.await.map(read)
 }
 
@@ -119,31 +119,20 @@ async fn look_by_key(
     lease_ms: u64,
     budget_ends: Option<Instant>,
 ) -> Result<Looked, RedisBackendError> {
-    let timeout = link.timeout();
-    let taken = within_deadline(
-        budget_ends,
-        timeout,
-        take(link, lease_name, token, lease_ms),
-    )
-    .await?;
+    let taken = within_deadline(link, budget_ends, take(link, lease_name, token, lease_ms));
+    let taken = taken.await?;
     let live = |bytes: Option<Vec<u8>>| {
         bytes.filter(|bytes| record::is_live(bytes, Duration::ZERO, record::wall_now()))
     };
     // A read cut short by the budget after the take is a failed one: the lease is kept.
-    Ok(
-        match (
-            taken,
-            within_deadline(budget_ends, timeout, link.get(name)).await,
-        ) {
-            (Taken::Yes, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedButFound),
-            // Held, and the value unknown: computed, as after a look that failed.
-            (Taken::Yes, Err(_)) => Looked::Leased,
-            (Taken::No(holder), Ok(bytes)) => {
-                live(bytes).map_or(Looked::Busy(holder), Looked::Value)
-            }
-            (Taken::No(_), Err(e)) => return Err(e),
-        },
-    )
+    let value = within_deadline(link, budget_ends, link.get(name)).await;
+    Ok(match (taken, value) {
+        (Taken::Yes, Ok(bytes)) => live(bytes).map_or(Looked::Leased, Looked::LeasedButFound),
+        // Held, and the value unknown: computed, as after a look that failed.
+        (Taken::Yes, Err(_)) => Looked::Leased,
+        (Taken::No(holder), Ok(bytes)) => live(bytes).map_or(Looked::Busy(holder), Looked::Value),
+        (Taken::No(_), Err(e)) => return Err(e),
+    })
 }
 
 /// Runs [`TAKE`]: whether the lease is this claim's now.
@@ -194,17 +183,17 @@ pub(super) async fn fresh_value(link: &Link, name: &str) -> Option<Vec<u8>> {
     record::is_live(&bytes, Duration::ZERO, record::wall_now()).then_some(bytes)
 }
 
-/// `sent`, ended by `deadline` if there is one (answering `Timeout`, as the link does
-/// after its own timeout).
+/// `sent` on `link`, ended by `deadline` if there is one (answering `Timeout`, as the
+/// link does after its own timeout).
 pub(super) async fn within_deadline<T>(
+    link: &Link,
     deadline: Option<Instant>,
-    timeout: Duration,
     sent: impl Future<Output = Result<T, RedisBackendError>>,
 ) -> Result<T, RedisBackendError> {
     match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline, sent)
             .await
-            .unwrap_or(Err(RedisBackendError::Timeout(timeout))),
+            .unwrap_or(Err(RedisBackendError::Timeout(link.timeout()))),
         None => sent.await,
     }
 }

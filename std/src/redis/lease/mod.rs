@@ -156,7 +156,6 @@ async fn look_until(
     let lease = Lease::new(lease_name.to_owned(), token.clone());
     let mut unclaimed = Unclaimed::new(link, lease, lease_ms);
     let mut pause = FIRST_PAUSE;
-    let timeout = link.timeout();
     loop {
         let looked = unclaimed
             .answered(look(
@@ -192,8 +191,8 @@ async fn look_until(
             }
             Looked::Value(_) => match unclaimed
                 .answered(within_deadline(
+                    link,
                     budget_ends,
-                    timeout,
                     take(link, lease_name, &token, lease_ms),
                 ))
                 .await
@@ -202,7 +201,7 @@ async fn look_until(
                 // goes back as `unclaimed` drops.
                 Ok(Taken::Yes) => {
                     unclaimed.granted = true;
-                    let fresh = within_deadline(budget_ends, timeout, async {
+                    let fresh = within_deadline(link, budget_ends, async {
                         Ok::<_, RedisBackendError>(fresh_value(link, name).await)
                     });
                     return Some(match fresh.await.ok().flatten() {
