@@ -1,5 +1,6 @@
 //! The eviction listener of the thread-safe caches: every departure reported once, with
-//! its cause, after the cache's locks are released, so a listener may use the cache.
+//! its cause, after the cache's locks are released, so a listener may use the cache; and
+//! the lifetime eviction counts agree with it while clears race the writes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -7,8 +8,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
+use jwm_cache::backend::{AsyncLookup, Offloaded};
+use jwm_cache::memory::MemoryBackend;
 use jwm_cache::memory::{Queued, RemovalCause, ShardStore, UnitWeight};
-use jwm_cache::{AsyncCacheBuilder, ManualClock, SyncCache, SyncCacheBuilder};
+use jwm_cache::{AsyncCache, AsyncCacheBuilder, ManualClock, SyncCache, SyncCacheBuilder};
 
 type Log = Arc<Mutex<Vec<(u32, u32, RemovalCause)>>>;
 type Listened = SyncCache<u32, u32, ShardStore<u32, u32, UnitWeight, Queued<u32, u32>>>;
@@ -253,4 +256,81 @@ fn a_listener_that_panics_during_a_miss_leaves_no_flight_behind() {
     let next = cache.clone();
     thread::spawn(move || answer.send(next.get_or_insert_with(1, || 12)).unwrap());
     assert_eq!(answered.recv_timeout(Duration::from_secs(30)), Ok(12));
+}
+
+/// Inserts `writes` new keys into `cache` from one thread while another clears it
+/// after every 256 of them, then checks the lifetime evictions against those `heard`.
+fn evictions_racing_clears<B>(cache: AsyncCache<u32, u32, B>, heard: &AtomicUsize, writes: u32)
+where
+    B: AsyncLookup<u32, u32, u32> + 'static,
+    B::Error: std::fmt::Debug,
+{
+    // Between two clears: enough writes to fill the store and evict.
+    const BETWEEN_CLEARS: usize = 256;
+    let cache = Arc::new(cache);
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    };
+    let written = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (cache, written) = (Arc::clone(&cache), Arc::clone(&written));
+        thread::spawn(move || {
+            runtime().block_on(async {
+                for key in 0..writes {
+                    cache.insert(key, key).await.unwrap();
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+    };
+    let clearer = runtime();
+    let (mut clears, mut cleared_at) = (0, 0);
+    while !writer.is_finished() {
+        let now = written.load(Ordering::Relaxed);
+        if now < cleared_at + BETWEEN_CLEARS {
+            thread::yield_now();
+            continue;
+        }
+        clearer.block_on(cache.clear()).unwrap();
+        (clears, cleared_at) = (clears + 1, now);
+    }
+    writer.join().unwrap();
+    let lifetime = cache.lifetime_counters();
+    let heard = heard.load(Ordering::Relaxed) as u64;
+    assert!(
+        clears > 0 && heard > 0,
+        "{clears} clears, {heard} evictions"
+    );
+    assert_eq!(lifetime.evictions, heard, "after {clears} clears");
+}
+
+/// A listener that counts evictions in `heard`.
+fn counting_evictions(heard: &Arc<AtomicUsize>) -> impl Fn(u32, u32, RemovalCause) + use<> {
+    let heard = Arc::clone(heard);
+    move |_, _, cause| {
+        if cause == RemovalCause::Evicted {
+            heard.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[test]
+fn evictions_racing_a_clear_stay_in_the_async_lifetime_totals() {
+    // A clear reads each shard's counts as it restarts them, so none of the writer's
+    // evictions falls between the two.
+    let heard = Arc::new(AtomicUsize::new(0));
+    let cache = AsyncCacheBuilder::new()
+        .capacity(64)
+        .shards(64)
+        .eviction_listener(counting_evictions(&heard))
+        .build::<u32, u32>();
+    evictions_racing_clears(cache, &heard, 200_000);
+
+    // Read in the clear's own turn on the backend, after the writes queued before it.
+    let heard = Arc::new(AtomicUsize::new(0));
+    let store = MemoryBackend::with_capacity(64).with_listener(counting_evictions(&heard));
+    let cache = AsyncCacheBuilder::new().build_with_backend(Offloaded::new(store));
+    evictions_racing_clears(cache, &heard, 20_000);
 }

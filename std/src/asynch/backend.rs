@@ -236,6 +236,25 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     fn reclaimed(&self) -> Reclaimed {
         Reclaimed::default()
     }
+
+    /// [`clear`](Self::clear), with the [`Reclaimed`] counts it restarted (nothing if
+    /// it failed): a cache adds them to its lifetime totals. The default reads
+    /// [`reclaimed`](Self::reclaimed) before clearing, so what concurrent writes
+    /// reclaim in between is lost to those totals; a backend that can read its counts
+    /// as it restarts them (under the lock of each store's clear) overrides it.
+    fn clear_counted(&self) -> impl Future<Output = (Reclaimed, Result<(), Self::Error>)> + Send {
+        let before = self.reclaimed();
+        let clear = self.clear();
+        async move {
+            let cleared = clear.await;
+            let restarted = if cleared.is_ok() {
+                before
+            } else {
+                Reclaimed::default()
+            };
+            (restarted, cleared)
+        }
+    }
 }
 
 /// Reading and removing entries of an [`AsyncBackend`] by `&Q`, a borrowed form of its

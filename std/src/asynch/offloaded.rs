@@ -274,6 +274,21 @@ where
         self.run(B::clear)
     }
 
+    /// The counts are read in the clear's own turn on the backend, which no other
+    /// operation shares.
+    fn clear_counted(&self) -> impl Future<Output = (Reclaimed, Result<(), Self::Error>)> + Send {
+        let cleared = self.run(|backend: &mut B| {
+            let before = backend.reclaimed();
+            backend.clear().map(|()| before)
+        });
+        async move {
+            match cleared.await {
+                Ok(restarted) => (restarted, Ok(())),
+                Err(error) => (Reclaimed::default(), Err(error)),
+            }
+        }
+    }
+
     fn len(&self, now: Instant) -> impl Future<Output = Result<usize, Self::Error>> + Send {
         self.run(move |b| b.len(now))
     }

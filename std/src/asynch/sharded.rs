@@ -190,6 +190,19 @@ where
             .iter()
             .fold(Reclaimed::default(), |sum, s| sum + s.lock().reclaimed())
     }
+
+    /// Each shard's counts are read under the lock of its clear, so no write's reclaim
+    /// falls between the reading and the restart.
+    fn clear_counted(&self) -> impl Future<Output = (Reclaimed, Result<(), B::Error>)> + Send {
+        let mut restarted = Reclaimed::default();
+        let cleared = self.each(|shard| {
+            let before = shard.reclaimed();
+            shard.clear()?;
+            restarted = restarted + before;
+            Ok(())
+        });
+        ready((restarted, cleared.map(drop)))
+    }
 }
 
 impl<B> Sharded<B> {

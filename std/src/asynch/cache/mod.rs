@@ -16,8 +16,7 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jwm_cache_core::{
-    Clock, Error, Found, Identity, Instant, MemoryBackend, Options, Policy, Reclaimed, Serializer,
-    Ttl,
+    Clock, Error, Found, Identity, Instant, MemoryBackend, Options, Policy, Serializer, Ttl,
 };
 
 pub(crate) use held::{Held, polled_beside};
@@ -301,14 +300,9 @@ where
     pub async fn clear(&self) -> Result<(), AsyncCacheError<K, V, B, S>> {
         let _gate = self.writes.write().await;
         self.flights().detach_all();
-        let reclaimed = self.backend.reclaimed();
-        let cleared = self.backend.clear().await.map_err(Error::Backend);
-        // A failed clear restarted nothing: its reclaim counts stay where they are.
-        self.counts.cleared(if cleared.is_ok() {
-            reclaimed
-        } else {
-            Reclaimed::default()
-        });
+        let (restarted, cleared) = self.backend.clear_counted().await;
+        let cleared = cleared.map_err(Error::Backend);
+        self.counts.cleared(restarted);
         self.count_outcome(&cleared);
         cleared
     }

@@ -129,16 +129,28 @@ where
         AsyncBackend::<K, StampedBytes<K>>::keep_lease(&self.redis, lease).await;
     }
 
-    /// Redis's `clear`, then every copy dropped; the near hits restart only if the
-    /// clear succeeded, as the cache's other counts do.
     async fn clear(&self) -> Result<(), Self::Error> {
+        self.clear_counted().await.1
+    }
+
+    /// Redis's `clear`, then every copy dropped; the near hits restart only if the
+    /// clear succeeded, as the cache's other counts do, and those served during
+    /// Redis's clear count before it.
+    async fn clear_counted(&self) -> (Reclaimed, Result<(), Self::Error>) {
         let cleared = AsyncBackend::<K, StampedBytes<K>>::clear(&self.redis).await;
         self.near.epochs.invalidate_all();
         self.near.memory.forget();
-        if cleared.is_ok() {
-            self.near.memory.restart_hits();
+        match cleared {
+            Ok(()) => {
+                let near_hits = self.near.memory.take_hits();
+                let restarted = Reclaimed {
+                    near_hits,
+                    ..Reclaimed::default()
+                };
+                (restarted, Ok(()))
+            }
+            Err(error) => (Reclaimed::default(), Err(error.into())),
         }
-        Ok(cleared?)
     }
 
     async fn len(&self, now: Instant) -> Result<usize, Self::Error> {

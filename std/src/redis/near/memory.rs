@@ -151,10 +151,11 @@ impl<K: Hash + Eq, V: Clone, W: Weigher<K, V>> NearMemory<K, V, W> {
         }
     }
 
-    /// Restarts the hit count, after a clear.
-    pub(crate) fn restart_hits(&self) {
-        for shard in self.shards.iter() {
-            shard.lock().hits = 0;
-        }
+    /// Restarts the hit count, after a clear; the hits it counted until then.
+    pub(crate) fn take_hits(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|shard| core::mem::take(&mut shard.lock().hits))
+            .sum()
     }
 }
