@@ -108,6 +108,62 @@ async fn two_closures_built_in_one_function_get_their_own_namespaces() {
     assert_eq!((m1.call(5), m100.call(5)), (6, 500));
 }
 
+/// A memoized price with `rate` captured, built in one place for every rate.
+fn priced_at(
+    rate: u64,
+    url: &str,
+    identifier: Option<&str>,
+) -> AsyncMemoized<
+    impl Fn(u64) -> std::future::Ready<u64> + use<>,
+    jwm_cache::AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>,
+> {
+    let builder = AsyncMemoized::builder(move |n: u64| std::future::ready(n * rate));
+    match identifier {
+        Some(identifier) => builder.identifier(identifier),
+        None => builder,
+    }
+    .build_with_redis(RedisBackend::open(url).unwrap())
+}
+
+#[test]
+fn a_closure_that_captures_needs_a_name_over_redis() {
+    // Built twice in one place with other captures, both would read one namespace:
+    // the second rate's calls would return the first's products. No server is
+    // needed: the builder refuses before any I/O.
+    let refused = std::panic::catch_unwind(|| priced_at(3, "redis://127.0.0.1:1", None));
+    let payload = refused.err().unwrap();
+    let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(message.contains("needs an identifier"), "{message}");
+    // A `fn` pointer holds state as well.
+    let pointer: fn(u64) -> u64 = |n| n + 1;
+    let refused = std::panic::catch_unwind(|| {
+        jwm_cache::Memoized::builder(pointer).build_with_redis(
+            jwm_cache::Bridge::shared().unwrap(),
+            RedisBackend::open("redis://127.0.0.1:1").unwrap(),
+        )
+    });
+    assert!(refused.is_err());
+}
+
+#[tokio::test]
+async fn named_closures_with_other_captures_keep_their_own_values() {
+    let server = RedisServer::start();
+    let url = server.url(0);
+    let (triple, double) = (
+        priced_at(3, &url, Some("price-at-3")),
+        priced_at(2, &url, Some("price-at-2")),
+    );
+    assert_eq!(triple.call(5).await, 15);
+    assert_eq!(double.call(5).await, 10, "not the other rate's entry");
+    // In memory, and over Redis when the closure captures nothing, no name is needed.
+    let rate = 4;
+    let in_memory = jwm_cache::Memoized::builder(move |n: u64| n * rate).build();
+    assert_eq!(in_memory.call(5), 20);
+    let plain = AsyncMemoized::builder(|n: u64| std::future::ready(n * 5))
+        .build_with_redis(RedisBackend::open(&url).unwrap());
+    assert_eq!(plain.call(5).await, 25);
+}
+
 static NESTED_URL: OnceLock<String> = OnceLock::new();
 
 fn nested_url() -> &'static str {
@@ -171,12 +227,13 @@ fn same_named_nested_functions_get_their_own_namespaces() {
 
 /// Built in one place, so its default identifier is the same in every process of this
 /// build.
-fn default_named_square(url: &str) -> AsyncMemoized<SquareFn, SquareCache> {
-    let square: SquareFn = |n| std::future::ready(n * n);
-    AsyncMemoized::builder(square).build_with_redis(RedisBackend::open(url).unwrap())
+fn default_named_square(
+    url: &str,
+) -> AsyncMemoized<impl Fn(u64) -> std::future::Ready<u64> + use<>, SquareCache> {
+    AsyncMemoized::builder(|n: u64| std::future::ready(n * n))
+        .build_with_redis(RedisBackend::open(url).unwrap())
 }
 
-type SquareFn = fn(u64) -> std::future::Ready<u64>;
 type SquareCache = jwm_cache::AsyncCache<u64, u64, RedisBackend<u64>, Stamped<Postcard, u64>>;
 
 /// Not a test of its own: the child process of the one below, which runs it with

@@ -41,6 +41,11 @@ pub trait AsyncBackend<K, E>: Send + Sync {
     type Error: Send;
     /// A short name for `parameters()`.
     const NAME: &'static str;
+    /// Whether other caches, in this process or in others, read and write this
+    /// backend's entries under the same identifier, as a server's: a memoized function
+    /// that holds state (a closure that captures, a `fn` pointer) must then be named,
+    /// since another instance built in the same place would share its entries.
+    const SHARED: bool = false;
 
     /// Stores `value` under `key` until `deadline`, replacing any previous entry.
     fn set(

@@ -259,6 +259,7 @@ where
 {
     type Error = OffloadError<B::Error>;
     const NAME: &'static str = B::NAME;
+    const SHARED: bool = B::SEES_WHOLE_NAMESPACE;
 
     fn set(
         &self,

@@ -132,6 +132,7 @@ where
 {
     type Error = B::Error;
     const NAME: &'static str = B::NAME;
+    const SHARED: bool = B::SEES_WHOLE_NAMESPACE;
 
     fn set(
         &self,

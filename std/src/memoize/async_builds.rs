@@ -65,7 +65,7 @@ where
         AsyncInMemory<Args, V, S, C>: Shareable,
     {
         let (AsyncFunction(function), cache, ttl) =
-            self.cache(|o| AsyncCacheBuilder::from_options(o).build());
+            self.cache(false, |o| AsyncCacheBuilder::from_options(o).build());
         AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
     }
 
@@ -81,8 +81,9 @@ where
         AsyncCache<Args, V, B, S, C>: Shareable,
         C: jwm_cache_core::Clock,
     {
-        let (AsyncFunction(function), cache, ttl) =
-            self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
+        let (AsyncFunction(function), cache, ttl) = self.cache(B::SHARED, |o| {
+            AsyncCacheBuilder::from_options(o).build_with_backend(backend)
+        });
         AsyncMemoized::with_cache(function, cache).with_ttl(ttl)
     }
 }
@@ -105,7 +106,7 @@ where
     {
         let (AsyncMethod(key, function), cache, ttl) = self
             .for_a_method()
-            .cache(|o| AsyncCacheBuilder::from_options(o).build());
+            .cache(false, |o| AsyncCacheBuilder::from_options(o).build());
         AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
@@ -126,9 +127,9 @@ where
         AsyncCache<(RK, Args), V, B, S, C>: Shareable,
         C: jwm_cache_core::Clock,
     {
-        let (AsyncMethod(key, function), cache, ttl) = self
-            .for_a_method()
-            .cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
+        let (AsyncMethod(key, function), cache, ttl) = self.for_a_method().cache(B::SHARED, |o| {
+            AsyncCacheBuilder::from_options(o).build_with_backend(backend)
+        });
         AsyncMemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }

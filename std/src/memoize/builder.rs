@@ -43,6 +43,12 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// cache of their own. Different identifiers never share. To share explicitly, hand the
 /// same cache to [`Memoized::with_cache`].
 ///
+/// **Functions that hold state.** Over a backend that other caches share under one
+/// identifier (Redis, its near tier), a function that holds state (a closure that
+/// captures, a `fn` pointer) needs an identifier, or the build panics: its default
+/// identifier names only its type and place, so another instance built there with
+/// other captures would read its values.
+///
 /// The builder requires the cache to be [`Shareable`] (`Send + Sync + 'static`), which
 /// the registry needs; [`Memoized::new`] and [`Memoized::with_cache`] do not.
 pub struct MemoizedBuilder<T, Args = (), V = (), S = Identity, C = SystemClock> {
@@ -115,17 +121,24 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     }
 
     /// The cache `make` builds from these options: shared through the registry under
-    /// an explicit identifier, else new; and the function's own TTL.
+    /// an explicit identifier, else new; and the function's own TTL. `shared`: whether
+    /// other caches read the backend's entries under the same identifier (a server).
     ///
     /// A conflict panics: a builder has no error to return, and two functions under one
-    /// identifier that disagree on a shared setting are a bug to fix, not to run.
+    /// identifier that disagree on a shared setting are a bug to fix, not to run. So
+    /// does a function that holds state, unnamed, over a shared backend: see
+    /// [`refuse_unnamed_state`].
     pub(super) fn cache<Cache>(
         self,
+        shared: bool,
         make: impl FnOnce(Options<S, C>) -> Cache,
     ) -> (T, Arc<Cache>, Ttl)
     where
         Cache: Shareable,
     {
+        if shared && self.options.identifier.is_none() {
+            refuse_unnamed_state::<T>();
+        }
         let MemoizedBuilder {
             target,
             options,
@@ -140,6 +153,20 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
         };
         (target, cache, ttl)
     }
+}
+
+/// Panics if `T`, a function to memoize, holds state (a closure that captures, a `fn`
+/// pointer): its default identifier names its type and the place it was built, so two
+/// instances built in one place with other captures (`make(0.9)`, `make(0.8)`) would
+/// read each other's values from a shared backend. Zero-sized functions (`fn` items,
+/// closures that capture nothing) are the same function wherever they are built.
+fn refuse_unnamed_state<T>() {
+    assert!(
+        size_of::<T>() == 0,
+        "a memoized function that holds state (a closure that captures, a `fn` pointer) \
+         needs an identifier (`.identifier(..)`) over a shared backend (Redis): another \
+         instance built in the same place, with other captures, would share its entries"
+    );
 }
 
 impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C>
@@ -157,7 +184,7 @@ where
         SyncCache<Args, V, MemoryBackend<Args, S::Encoded>, S, C>: Shareable,
     {
         let (Function(function), cache, ttl) =
-            self.cache(|o| SyncCacheBuilder::from_options(o).build());
+            self.cache(false, |o| SyncCacheBuilder::from_options(o).build());
         Memoized::with_cache(function, cache).with_ttl(ttl)
     }
 
@@ -174,8 +201,9 @@ where
         B: Lookup<Args, Args, S::Encoded>,
         SyncCache<Args, V, B, S, C>: Shareable,
     {
-        let (Function(function), cache, ttl) =
-            self.cache(|o| SyncCacheBuilder::from_options(o).build_with_backend(backend));
+        let (Function(function), cache, ttl) = self.cache(B::SEES_WHOLE_NAMESPACE, |o| {
+            SyncCacheBuilder::from_options(o).build_with_backend(backend)
+        });
         Memoized::with_cache(function, cache).with_ttl(ttl)
     }
 
@@ -202,8 +230,9 @@ where
         AsyncCache<Args, V, B, S, C>: Shareable,
         C: jwm_cache_core::Clock,
     {
-        let (Function(function), cache, ttl) =
-            self.cache(|o| AsyncCacheBuilder::from_options(o).build_with_backend(backend));
+        let (Function(function), cache, ttl) = self.cache(B::SHARED, |o| {
+            AsyncCacheBuilder::from_options(o).build_with_backend(backend)
+        });
         Memoized::with_cache(function, Arc::new(BlockingCache::new(cache, bridge))).with_ttl(ttl)
     }
 }
@@ -271,7 +300,7 @@ where
     {
         let (Method(key, function), cache, ttl) = self
             .for_a_method()
-            .cache(|o| SyncCacheBuilder::from_options(o).build());
+            .cache(false, |o| SyncCacheBuilder::from_options(o).build());
         MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 
@@ -291,9 +320,10 @@ where
         B: Lookup<(RK, Args), (RK, Args), S::Encoded>,
         SyncCache<(RK, Args), V, B, S, C>: Shareable,
     {
-        let (Method(key, function), cache, ttl) = self
-            .for_a_method()
-            .cache(|o| SyncCacheBuilder::from_options(o).build_with_backend(backend));
+        let (Method(key, function), cache, ttl) =
+            self.for_a_method().cache(B::SEES_WHOLE_NAMESPACE, |o| {
+                SyncCacheBuilder::from_options(o).build_with_backend(backend)
+            });
         MemoizedMethod::with_cache(key, function, cache).with_ttl(ttl)
     }
 }

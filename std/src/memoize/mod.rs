@@ -50,8 +50,10 @@ use crate::sync::{SyncCache, SyncCacheBuilder};
 /// digest of the closure's `TypeId`: closures of one function share a name), the place
 /// the wrapper was built (`#[track_caller]`), and the argument and value types. One
 /// place that builds wrappers for several functions of one type (a loop over `fn`
-/// pointers) gives them one identifier: name each. Programs built from other sources
-/// share only through an explicit identifier.
+/// pointers) gives them one identifier: name each (over a shared backend, the builders
+/// refuse a function that holds state without a name). Other builds share it as long as
+/// the function keeps its name, place and types: a new identifier is how a changed
+/// computation stops reading the old one's values.
 #[track_caller]
 pub(crate) fn default_identifier<F, Args, V>() -> String {
     let at = Location::caller();

@@ -225,6 +225,7 @@ where
 {
     type Error = RedisBackendError;
     const NAME: &'static str = "redis";
+    const SHARED: bool = true;
 
     fn use_identifier(&mut self, identifier: &str) {
         *self = self.clone().with_identifier(identifier);

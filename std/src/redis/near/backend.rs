@@ -33,6 +33,7 @@ where
 {
     type Error = NearError<S::Error>;
     const NAME: &'static str = "redis+near";
+    const SHARED: bool = true;
 
     /// The tier encodes and decodes itself: its codec's failures are the cache's codec
     /// errors.
