@@ -213,6 +213,53 @@ fn a_value_expired_on_arrival_evicts_nothing() {
     assert_eq!(cache.get(&1).unwrap(), Some(1), "the live entry stays");
 }
 
+/// With a time-to-idle shorter than the computation, the value would arrive already
+/// idle (the store counts idleness from the lookup): not stored either, while the live
+/// entry read meanwhile stays.
+#[test]
+fn a_value_idle_on_arrival_evicts_nothing() {
+    let clock = jwm_cache::ManualClock::new();
+    let second = std::time::Duration::from_secs(1);
+    let cache: SyncCache<u64, u64, _, _, _> = SyncCacheBuilder::new()
+        .capacity(1)
+        .ttl(3_600 * second)
+        .time_to_idle(10 * second)
+        .clock(clock.clone())
+        .build();
+    cache.insert(1, 1).unwrap();
+    let slow = || {
+        for _ in 0..3 {
+            clock.advance(5 * second);
+            assert_eq!(cache.get(&1).unwrap(), Some(1), "read, so never idle");
+        }
+        2
+    };
+    assert_eq!(cache.get_or_insert_with(2, slow), 2);
+    assert_eq!(cache.info().evictions, 0);
+    assert_eq!(cache.get(&1).unwrap(), Some(1), "the live entry stays");
+
+    // The async cache's miss too.
+    let cache = AsyncCacheBuilder::new()
+        .capacity(1)
+        .ttl(3_600 * second)
+        .time_to_idle(10 * second)
+        .clock(clock.clone())
+        .build::<u64, u64>();
+    run_ready(async {
+        cache.insert(1, 1).await.unwrap();
+        let slow = || async {
+            for _ in 0..3 {
+                clock.advance(5 * second);
+                assert_eq!(cache.get(&1).await.unwrap(), Some(1));
+            }
+            2
+        };
+        assert_eq!(cache.get_or_insert_with(2, slow).await, 2);
+        assert_eq!(cache.info().await.evictions, 0);
+        assert_eq!(cache.get(&1).await.unwrap(), Some(1));
+    });
+}
+
 /// The same for the async cache.
 #[tokio::test]
 async fn an_async_value_expired_on_arrival_evicts_nothing() {

@@ -124,6 +124,14 @@ where
     B: Lookup<K, K, S::Encoded>,
     C: Clock,
 {
+    /// See [`Policy::expired_on_arrival`], with the backend's time-to-idle: for a
+    /// shell that stores a computed value.
+    #[doc(hidden)]
+    pub fn expired_on_arrival(&self, ttl: Ttl, looked_up: Instant, now: Instant) -> bool {
+        let idle = self.backend.time_to_idle();
+        self.policy.expired_on_arrival(ttl, idle, looked_up, now)
+    }
+
     /// The value under `key`, if a live one is stored.
     ///
     /// `key` may be any borrowed form of the key type, as with `HashMap::get`: a
@@ -378,12 +386,6 @@ impl<K, V, B, S, C> Cache<K, V, B, S, C> {
     /// The TTL of entries inserted without one.
     pub fn ttl(&self) -> Ttl {
         self.policy.ttl()
-    }
-
-    /// See [`Policy::expired_on_arrival`]: for a shell that stores a computed value.
-    #[doc(hidden)]
-    pub fn expired_on_arrival(&self, ttl: Ttl, looked_up: Instant, now: Instant) -> bool {
-        self.policy.expired_on_arrival(ttl, looked_up, now)
     }
 
     /// The namespace of this cache's entries.

@@ -91,12 +91,20 @@ impl<S> Policy<S> {
     }
 
     /// Whether a value computed for a lookup at `looked_up`, stored with `ttl`, would
-    /// already be gone at `now`, its stale window included: a computation slower than
-    /// that. Stored, it would take the place of a live entry in a full store, for
-    /// nothing. A zero TTL is not: it stores nothing (a write with one removes the
-    /// key).
-    pub fn expired_on_arrival(&self, ttl: Ttl, looked_up: Instant, now: Instant) -> bool {
-        !ttl.is_zero() && self.freshening.kept_until(ttl, looked_up).is_expired(now)
+    /// already be gone at `now`, its stale window included, or idle past `idle` (the
+    /// backend's time-to-idle, which the store counts from `looked_up` too): a
+    /// computation slower than that. Stored, it would take the place of a live entry in
+    /// a full store, for nothing. A zero TTL is not: it stores nothing (a write with one
+    /// removes the key).
+    pub fn expired_on_arrival(
+        &self,
+        ttl: Ttl,
+        idle: Option<Ttl>,
+        looked_up: Instant,
+        now: Instant,
+    ) -> bool {
+        let idled = idle.is_some_and(|idle| idle.deadline_from(looked_up).is_expired(now));
+        !ttl.is_zero() && (idled || self.freshening.kept_until(ttl, looked_up).is_expired(now))
     }
 
     /// The policy that `options` describe, and their clock, for a shell that drives its

@@ -242,8 +242,8 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         Reclaimed::default()
     }
 
-    /// [`clear`](Self::clear), with the [`Reclaimed`] counts it restarted (nothing if
-    /// it failed): a cache adds them to its lifetime totals. The default reads
+    /// [`clear`](Self::clear), with the [`Reclaimed`] counts it restarted (by default
+    /// none if it failed): a cache adds them to its lifetime totals. The default reads
     /// [`reclaimed`](Self::reclaimed) before clearing, so what concurrent writes
     /// reclaim in between is lost to those totals; a backend that can read its counts
     /// as it restarts them (under the lock of each store's clear) overrides it.

@@ -260,8 +260,9 @@ where
             // A computation slower than the TTL: its value, stored, would expire at once.
             // Asked first, so that such a value withdraws no refresh (`solo_may_store`).
             let expired = || {
+                let idle = self.backend.time_to_idle();
                 self.policy
-                    .expired_on_arrival(storing.ttl, now, self.clock.now())
+                    .expired_on_arrival(storing.ttl, idle, now, self.clock.now())
             };
             let ours = gate.is_some()
                 && !expired()

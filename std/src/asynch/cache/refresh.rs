@@ -213,7 +213,12 @@ where
             // is not stored.
             let gate = self.gate_within(&mut storing).await;
             let ours = gate.is_some() && self.flights().is_current(&lead.key, &lead.flight);
-            if ours && !self.policy.expired_on_arrival(ttl, now, self.clock.now()) {
+            let idle = self.backend.time_to_idle();
+            if ours
+                && !self
+                    .policy
+                    .expired_on_arrival(ttl, idle, now, self.clock.now())
+            {
                 let key = lead.key.clone();
                 let stored = self
                     .store(key, storing, now, Origin::Computed(fence), |c| {

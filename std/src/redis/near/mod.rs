@@ -304,7 +304,10 @@ where
         self.capacity
     }
 
-    /// Whether tracking is on, so that copies are served.
+    /// Whether tracking is on. Copies are served while it is and the server confirmed,
+    /// within the staleness bound, that no invalidation waits: a stalled connection
+    /// leaves it on while nothing is served. In a forked child it stays as the parent
+    /// left it, and the child's tier serves nothing.
     pub fn is_tracking(&self) -> bool {
         self.near.epochs.is_live()
     }
