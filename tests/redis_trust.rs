@@ -164,6 +164,36 @@ async fn named_closures_with_other_captures_keep_their_own_values() {
     assert_eq!(plain.call(5).await, 25);
 }
 
+#[test]
+fn functions_sharing_an_identifier_must_agree_on_their_server() {
+    // Built alike but for the server or the prefix, the second function would get the
+    // first one's cache, and so its backend. No server is needed: the builder
+    // compares before any I/O.
+    let build = |url: &str, prefix: &str| {
+        std::panic::catch_unwind(|| {
+            let options = jwm_cache::RedisOptions::default().prefix(prefix);
+            AsyncMemoized::builder(|n: u64| std::future::ready(n))
+                .identifier("agreed")
+                .build_with_redis(RedisBackend::open_with(url, options).unwrap())
+        })
+    };
+    let first = build("redis://:secret@127.0.0.1:1", "a:").ok().unwrap();
+    let same = build("redis://:secret@127.0.0.1:1", "a:").ok().unwrap();
+    for (url, prefix) in [
+        ("redis://:secret@127.0.0.1:2", "a:"),
+        ("redis://:secret@127.0.0.1:1", "b:"),
+    ] {
+        let refused = build(url, prefix).err().unwrap();
+        let message = refused.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains("has backend server 127.0.0.1:1"),
+            "{message}"
+        );
+        assert!(!message.contains("secret"), "no credentials: {message}");
+    }
+    drop((first, same));
+}
+
 static NESTED_URL: OnceLock<String> = OnceLock::new();
 
 fn nested_url() -> &'static str {

@@ -1,5 +1,7 @@
 //! The `Backend` and `Lookup` traits: where encoded entries live, and how they are found.
 
+use alloc::string::String;
+
 use crate::key_hash::KeyHash;
 use crate::time::{Deadline, Instant, Ttl};
 
@@ -87,6 +89,13 @@ pub trait Backend<K, E> {
     /// Entries this backend removed on its own since the last [`clear`](Backend::clear).
     fn reclaimed(&self) -> Reclaimed {
         Reclaimed::default()
+    }
+
+    /// Where and how this backend keeps entries, beyond its type, as caches that share
+    /// one by identifier must agree on it (a server's address, key prefix and timeout).
+    /// Empty by default: nothing to agree on.
+    fn settings(&self) -> String {
+        String::new()
     }
 }
 

@@ -242,6 +242,14 @@ pub trait AsyncBackend<K, E>: Send + Sync {
         Reclaimed::default()
     }
 
+    /// Where and how this backend keeps entries, beyond its type, as functions that
+    /// share a cache by identifier must agree on it (a server's address, key prefix and
+    /// timeout; a near tier's bound): the second one's backend would be dropped for the
+    /// first's. Empty by default: nothing to agree on.
+    fn settings(&self) -> String {
+        String::new()
+    }
+
     /// [`clear`](Self::clear), with the [`Reclaimed`] counts it restarted (by default
     /// none if it failed): a cache adds them to its lifetime totals. The default reads
     /// [`reclaimed`](Self::reclaimed) before clearing, so what concurrent writes

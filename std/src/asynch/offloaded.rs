@@ -323,6 +323,10 @@ where
     fn reclaimed(&self) -> Reclaimed {
         *lock(&self.shared.reclaimed)
     }
+
+    fn settings(&self) -> String {
+        lock(&self.shared.backend).settings()
+    }
 }
 
 /// The key goes to the blocking pool in its owned form (`Q::to_owned`): one allocation

@@ -192,6 +192,11 @@ where
             .fold(Reclaimed::default(), |sum, s| sum + s.lock().reclaimed())
     }
 
+    /// Every shard is built alike: the first one's.
+    fn settings(&self) -> String {
+        self.shards[0].lock().settings()
+    }
+
     /// Each shard's counts are read under the lock of its clear, so no write's reclaim
     /// falls between the reading and the restart.
     fn clear_counted(&self) -> impl Future<Output = (Reclaimed, Result<(), B::Error>)> + Send {

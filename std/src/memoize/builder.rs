@@ -36,8 +36,9 @@ pub struct AsyncMethod<P, F>(pub(crate) P, pub(crate) F);
 /// value types and the same codec, backend and clock types, shares one cache in this
 /// process. Each stores its results with its own TTL. They must agree on the clock
 /// kind, the capacity, the time-to-idle, `refresh_after`, `stale_if_error`,
-/// single-flight and the lease: a later builder that asks a shared cache for another
-/// one panics with a [`SharedCacheConflict`](super::SharedCacheConflict)
+/// single-flight, the lease and the backend's settings (a server's address, key prefix
+/// and timeout, a near tier's bound): a later builder that asks a shared cache for
+/// another one panics with a [`SharedCacheConflict`](super::SharedCacheConflict)
 /// naming both settings. The shared cache keeps the first builder's clock: functions
 /// sharing under a `ManualClock` must be given one clock (clones of it). Functions under one identifier but with other types get a
 /// cache of their own. Different identifiers never share. To share explicitly, hand the

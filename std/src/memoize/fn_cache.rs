@@ -98,7 +98,7 @@ impl<M> FnCache<M> {
     /// `make`: functions under one identifier (with the same types) share one cache.
     ///
     /// # Panics
-    /// If the shared cache has another clock kind, capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight or lease: see [`SharedCacheConflict`](super::SharedCacheConflict).
+    /// If the shared cache has another clock kind, capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight, lease or backend settings: see [`SharedCacheConflict`](super::SharedCacheConflict).
     #[doc(hidden)]
     pub fn shared(identifier: &str, make: impl FnOnce() -> M) -> Arc<M>
     where

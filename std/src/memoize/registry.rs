@@ -126,19 +126,23 @@ where
     }
 }
 
-/// How a cache computes its misses, which functions sharing it must agree on.
+/// How a cache computes its misses, and where it keeps their values, which functions
+/// sharing it must agree on.
 #[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Computing {
     /// Whether concurrent misses of a key share one computation.
     pub single_flight: bool,
     /// The lease a computing process holds in a shared backend, if any.
     pub lease: Option<Ttl>,
+    /// The backend's settings (`AsyncBackend::settings`, `Backend::settings`).
+    pub backend: String,
 }
 
 /// A memoized function asked a cache shared under its identifier for another clock
-/// kind, capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight or
-/// lease than the cache already has. Functions that share an identifier share one
+/// kind, capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight,
+/// lease or backend (another server, key prefix, timeout or near tier bound) than the
+/// cache already has. Functions that share an identifier share one
 /// cache, so they must agree on these; each keeps its own TTL. Clocks are compared by
 /// kind: the shared cache keeps the first function's clock, so functions that share
 /// under a [`ManualClock`](crate::ManualClock) must share one clock (clones of it).
@@ -147,7 +151,8 @@ pub struct SharedCacheConflict {
     /// The shared identifier.
     pub identifier: String,
     /// The setting in conflict: `"clock"`, `"capacity"`, `"time_to_idle"`,
-    /// `"refresh_after"`, `"stale_if_error"`, `"single_flight"` or `"lease"`.
+    /// `"refresh_after"`, `"stale_if_error"`, `"single_flight"`, `"lease"` or
+    /// `"backend"`.
     pub setting: &'static str,
     /// What the shared cache has.
     pub existing: String,
@@ -186,7 +191,7 @@ fn registry() -> &'static Mutex<HashMap<String, Vec<Entry>>> {
 /// The live cache of type `T` registered under `identifier` with `Tag`, or a new one
 /// from `make`; an error if a live cache under that identifier that differs at most in
 /// its clock type has another clock kind, capacity, time-to-idle, `refresh_after`,
-/// `stale_if_error`, single-flight or lease.
+/// `stale_if_error`, single-flight, lease or backend settings.
 ///
 /// Only caches of the same type can share, since entries must have the same key and
 /// value types; `Tag` keeps apart callers that must not share even then (the
@@ -215,7 +220,7 @@ where
     });
     let entries = registry.entry(identifier.to_string()).or_default();
     for entry in entries.iter().filter(|e| e.entries_type == entries_type) {
-        conflict(identifier, (&entry.parameters, entry.computing), &wanted)?;
+        conflict(identifier, (&entry.parameters, &entry.computing), &wanted)?;
         if entry.cache_type == cache_type
             && let Some(existing) = entry.cache.upgrade()
             && let Ok(existing) = existing.downcast::<T>()
@@ -239,7 +244,7 @@ where
 /// The first setting in which `wanted` differs from the shared cache's `existing`.
 fn conflict(
     identifier: &str,
-    (existing, existing_computing): (&Parameters, Computing),
+    (existing, existing_computing): (&Parameters, &Computing),
     (wanted, wanted_computing): &(Parameters, Computing),
 ) -> Result<(), SharedCacheConflict> {
     let differs = |setting, existing: String, requested: String| {
@@ -299,6 +304,13 @@ fn conflict(
             "lease",
             or_none(existing_computing.lease),
             or_none(wanted_computing.lease),
+        )
+    })
+    .or_else(|| {
+        differs(
+            "backend",
+            existing_computing.backend.clone(),
+            wanted_computing.backend.clone(),
         )
     });
     match found {

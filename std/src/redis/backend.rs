@@ -151,6 +151,20 @@ impl<K> RedisBackend<K> {
         &self.options
     }
 
+    /// The server (a single one's address, without credentials; a cluster's seeds may
+    /// differ between sharers), the key prefix and the timeout: what functions sharing
+    /// a cache over Redis must agree on.
+    pub(super) fn settings_text(&self) -> String {
+        let server = match self.link.endpoint() {
+            Ok(endpoint) => endpoint.describe(),
+            Err(error) => format!("unusable ({error})"),
+        };
+        format!(
+            "{server}, prefix {:?}, timeout {:?}",
+            self.options.prefix, self.options.timeout
+        )
+    }
+
     pub(super) async fn query<T: FromRedisValue>(
         &self,
         command: &Cmd,
@@ -229,6 +243,10 @@ where
 
     fn use_identifier(&mut self, identifier: &str) {
         *self = self.clone().with_identifier(identifier);
+    }
+
+    fn settings(&self) -> String {
+        self.settings_text()
     }
 
     /// The record keeps the TTL's deadline and the server the entry `window` longer, so

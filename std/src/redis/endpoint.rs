@@ -88,6 +88,19 @@ impl Endpoint {
     pub(crate) fn is_cluster(&self) -> bool {
         matches!(self, Endpoint::Cluster { .. })
     }
+
+    /// Which server, for a message: a single server's address and database, never its
+    /// credentials; a cluster, by kind only (two seed lists may name one cluster).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Endpoint::Single(client) => {
+                let info = client.get_connection_info();
+                let db = info.redis_settings().db();
+                format!("server {} db {db}", info.addr())
+            }
+            Endpoint::Cluster { .. } => "a cluster".to_string(),
+        }
+    }
 }
 
 /// How long data sent on a connection may go unacknowledged before the kernel drops

@@ -90,6 +90,10 @@ where
         self.run(|redis| async move { redis.set(key, value, deadline, now).await })
     }
 
+    fn settings(&self) -> String {
+        self.redis.settings_text()
+    }
+
     /// Names the namespace, as the async backend's builders do: without it, every
     /// cache over this backend would share the default namespace.
     fn use_identifier(&mut self, identifier: &str) {

@@ -43,11 +43,15 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
     }
 
     /// How its misses are computed: whether single-flight (a sync engine takes no
-    /// lease).
-    pub(crate) fn computing(&self) -> crate::memoize::Computing {
+    /// lease), and where they are kept (every shard's backend is built alike).
+    pub(crate) fn computing<E>(&self) -> crate::memoize::Computing
+    where
+        B: jwm_cache_core::Backend<K, E>,
+    {
         crate::memoize::Computing {
             single_flight: self.single_flight,
             lease: None,
+            backend: self.shards[0].lock().cache.backend().settings(),
         }
     }
 }

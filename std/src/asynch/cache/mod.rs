@@ -163,11 +163,16 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
         }
     }
 
-    /// How its misses are computed: whether single-flight, under what lease.
-    pub(crate) fn computing(&self) -> crate::memoize::Computing {
+    /// How its misses are computed (whether single-flight, under what lease), and
+    /// where they are kept.
+    pub(crate) fn computing<E>(&self) -> crate::memoize::Computing
+    where
+        B: AsyncBackend<K, E>,
+    {
         crate::memoize::Computing {
             single_flight: self.single_flight,
             lease: self.lease,
+            backend: self.backend.settings(),
         }
     }
 }

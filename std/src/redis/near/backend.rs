@@ -158,6 +158,16 @@ where
         Some(self.capacity)
     }
 
+    /// Redis's, with the copies' bound and heartbeat.
+    fn settings(&self) -> String {
+        format!(
+            "{}, near staleness bound {:?}, heartbeat {:?}",
+            self.redis.settings_text(),
+            self.staleness_bound,
+            self.heartbeat
+        )
+    }
+
     /// The near hits since the last clear.
     fn reclaimed(&self) -> Reclaimed {
         Reclaimed {
