@@ -63,9 +63,6 @@ pub use cache::{
 pub mod __private {
     pub use alloc::string::String;
 }
-#[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use codec::shape_of;
 pub use codec::{
     ByteCodec, HEADER_LEN, HEADER_VERSION, Identity, Serializer, Stamped, StampedBytes,
     StampedError, value_fingerprint,
