@@ -130,10 +130,19 @@ fn a_closure_that_captures_needs_a_name_over_redis() {
     // Built twice in one place with other captures, both would read one namespace:
     // the second rate's calls would return the first's products. No server is
     // needed: the builder refuses before any I/O.
+    let message_of = |refused: Box<dyn std::any::Any + Send>| {
+        refused
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    };
     let refused = std::panic::catch_unwind(|| priced_at(3, "redis://127.0.0.1:1", None));
-    let payload = refused.err().unwrap();
-    let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+    let message = message_of(refused.err().unwrap());
     assert!(message.contains("needs an identifier"), "{message}");
+    assert!(
+        message.contains("redis_trust.rs:"),
+        "names the place: {message}"
+    );
     // A `fn` pointer holds state as well.
     let pointer: fn(u64) -> u64 = |n| n + 1;
     let refused = std::panic::catch_unwind(|| {
@@ -142,7 +151,8 @@ fn a_closure_that_captures_needs_a_name_over_redis() {
             RedisBackend::open("redis://127.0.0.1:1").unwrap(),
         )
     });
-    assert!(refused.is_err());
+    let message = message_of(refused.err().unwrap());
+    assert!(message.contains("needs an identifier"), "{message}");
 }
 
 #[tokio::test]

@@ -127,9 +127,16 @@ impl<B> Offloaded<B> {
         E: Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
+        // Weak: the job waits in the queue that `shared` owns.
+        let shared = Arc::downgrade(&self.shared);
         let queued = self.submit(Box::new(move |backend| {
             // Caught here, so that the operations queued behind it still run.
             let result = panic::catch_unwind(AssertUnwindSafe(|| op(backend)));
+            // Before the answer: a caller that reads the counts once answered sees
+            // what its operation reclaimed.
+            if let Some(shared) = shared.upgrade() {
+                *lock(&shared.reclaimed) = (shared.reclaim_counts)(backend);
+            }
             let _ = answer.send(result.map_err(drop));
         }));
         async move {
@@ -210,7 +217,6 @@ impl<B: Send + 'static> Drainer<B> {
             drop(queue);
             let mut backend = lock(&self.shared.backend);
             (job.run)(&mut backend);
-            *lock(&self.shared.reclaimed) = (self.shared.reclaim_counts)(&backend);
         }
     }
 }

@@ -33,7 +33,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     /// ```
     ///
     /// # Panics
-    /// On a conflict with another function under its identifier: see
+    /// On a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_redis(
         self,
@@ -73,7 +74,8 @@ where
     /// or a sync one through [`Sharded`] or [`Offloaded`](crate::asynch::Offloaded).
     ///
     /// # Panics
-    /// On a conflict with another function under its identifier: see
+    /// On a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_backend<B>(self, backend: B) -> AsyncMemoized<F, AsyncCache<Args, V, B, S, C>>
     where
@@ -116,7 +118,8 @@ where
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
     ///
-    /// Also on a conflict with another function under its identifier: see
+    /// Also on a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_backend<B>(
         self,

@@ -138,7 +138,7 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
         Cache: Shareable,
     {
         if shared && self.options.identifier.is_none() {
-            refuse_unnamed_state::<T>();
+            refuse_unnamed_state::<T>(&self.default_identifier);
         }
         let MemoizedBuilder {
             target,
@@ -156,17 +156,19 @@ impl<T, Args, V, S, C> MemoizedBuilder<T, Args, V, S, C> {
     }
 }
 
-/// Panics if `T`, a function to memoize, holds state (a closure that captures, a `fn`
-/// pointer): its default identifier names its type and the place it was built, so two
+/// Panics, naming `default_identifier` (the place it was built), if `T`, a function to
+/// memoize, holds state (a closure that captures, a `fn` pointer): its default
+/// identifier names its type and the place it was built, so two
 /// instances built in one place with other captures (`make(0.9)`, `make(0.8)`) would
 /// read each other's values from a shared backend. Zero-sized functions (`fn` items,
 /// closures that capture nothing) are the same function wherever they are built.
-fn refuse_unnamed_state<T>() {
+fn refuse_unnamed_state<T>(default_identifier: &str) {
     assert!(
         size_of::<T>() == 0,
         "a memoized function that holds state (a closure that captures, a `fn` pointer) \
          needs an identifier (`.identifier(..)`) over a shared backend (Redis): another \
-         instance built in the same place, with other captures, would share its entries"
+         instance built in the same place, with other captures, would share its entries \
+         (this one was built as `{default_identifier}`)"
     );
 }
 
@@ -192,7 +194,8 @@ where
     /// The memoized function over backends made by `backend`, one per shard.
     ///
     /// # Panics
-    /// On a conflict with another function under its identifier: see
+    /// On a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_backend<B>(
         self,
@@ -217,7 +220,8 @@ where
     /// cannot stall them.
     ///
     /// # Panics
-    /// On a conflict with another function under its identifier: see
+    /// On a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     #[cfg(feature = "async")]
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
@@ -259,7 +263,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     /// ```
     ///
     /// # Panics
-    /// On a conflict with another function under its identifier: see
+    /// On a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_redis(
         self,
@@ -311,7 +316,8 @@ where
     /// With `refresh_after` set: a method's receiver is borrowed for its call only, so
     /// no refresh can call it later.
     ///
-    /// Also on a conflict with another function under its identifier: see
+    /// Also on a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_backend<B>(
         self,

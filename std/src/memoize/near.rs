@@ -37,7 +37,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<AsyncFunction<F>, Args, V, S, C> {
     /// ```
     ///
     /// # Panics
-    /// On a conflict with another function under its identifier: see
+    /// On a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_near_redis(
         self,
@@ -74,7 +75,8 @@ impl<F, Args, V, S, C> MemoizedBuilder<Function<F>, Args, V, S, C> {
     /// ```
     ///
     /// # Panics
-    /// On a conflict with another function under its identifier: see
+    /// On a conflict with another function under its identifier, or for a function that
+    /// holds state with no identifier over a shared backend: see
     /// [`MemoizedBuilder`](crate::memoize::MemoizedBuilder).
     pub fn build_with_near_redis(
         self,
