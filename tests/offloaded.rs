@@ -187,3 +187,14 @@ fn a_blocking_backend_reports_the_time_to_idle_of_the_store_it_wraps() {
         Some(idle)
     );
 }
+
+#[tokio::test]
+async fn an_operation_s_reclaims_are_counted_by_the_time_it_answers() {
+    let store = Offloaded::new(MemoryBackend::<u32, u32>::with_capacity(1));
+    let deadline = Deadline::NEVER;
+    for key in 0..50 {
+        store.set(key, key, deadline, Instant::ZERO).await.unwrap();
+        let evicted = AsyncBackend::<u32, u32>::reclaimed(&store).evictions;
+        assert_eq!(evicted, u64::from(key), "after the set of {key}");
+    }
+}

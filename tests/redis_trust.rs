@@ -187,19 +187,28 @@ fn functions_sharing_an_identifier_must_agree_on_their_server() {
                 .build_with_redis(RedisBackend::open_with(url, options).unwrap())
         })
     };
-    let first = build("redis://:secret@127.0.0.1:1", "a:").ok().unwrap();
-    let same = build("redis://:secret@127.0.0.1:1", "a:").ok().unwrap();
+    let first = build("redis://alice:secret@127.0.0.1:1", "a:")
+        .ok()
+        .unwrap();
+    // Spelled otherwise, the same server, database and user share.
+    let same = build("redis://alice:secret@127.0.0.1:1/0", "a:")
+        .ok()
+        .unwrap();
     for (url, prefix) in [
-        ("redis://:secret@127.0.0.1:2", "a:"),
-        ("redis://:secret@127.0.0.1:1", "b:"),
+        ("redis://alice:secret@127.0.0.1:2", "a:"),
+        ("redis://alice:secret@127.0.0.1:1", "b:"),
+        ("redis://alice:secret@127.0.0.1:1/1", "a:"),
+        ("redis://bob:secret@127.0.0.1:1", "a:"),
+        ("redis://127.0.0.1:1", "a:"),
+        ("rediss://alice:secret@127.0.0.1:1", "a:"),
     ] {
         let refused = build(url, prefix).err().unwrap();
         let message = refused.downcast_ref::<String>().unwrap();
         assert!(
-            message.contains("has backend server 127.0.0.1:1"),
-            "{message}"
+            message.contains("has backend server 127.0.0.1:1 over tcp db 0 as alice"),
+            "{url} {prefix}: {message}"
         );
-        assert!(!message.contains("secret"), "no credentials: {message}");
+        assert!(!message.contains("secret"), "no password: {message}");
     }
     drop((first, same));
 }

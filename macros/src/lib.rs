@@ -107,8 +107,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   same in every process running the build. A named identifier (a string, or an
 ///   expression read on the first call) shares a cache between the functions under it
 ///   with the same types, each storing with its own TTL; they must agree on the clock,
-///   capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight and
-///   lease, or the first call panics naming both. A default one never shares in
+///   capacity, time-to-idle, `refresh_after`, `stale_if_error`, single-flight, lease
+///   and backend settings (a server's address, prefix and timeout), or the first call
+///   panics naming both. A default one never shares in
 ///   memory.
 ///   An `identifier` or `url` expression that panics poisons the function's static,
 ///   as any panicking static initializer does.

@@ -5,7 +5,8 @@
 //! `AsyncCacheError` name that `Error` for a cache's types; `BridgeError` adds the ways
 //! a sync call through a `Bridge` fails; `RedisBackendError` is every way Redis fails, and `NearError` adds a near tier's codec.
 //! [`SharedCacheConflict`] is what a memoized function panics with when it shares an
-//! identifier with one of another clock kind, capacity, time-to-idle, single-flight, lease or backend settings (see its docs).
+//! identifier with one of another clock kind, capacity, time-to-idle, `refresh_after`,
+//! `stale_if_error`, single-flight, lease or backend settings (see its docs).
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]

@@ -36,6 +36,8 @@ pub struct Offloaded<B> {
     shared: Arc<Queued<B>>,
     capacity: Option<usize>,
     time_to_idle: Option<Ttl>,
+    /// The backend's settings, read once: reading them later would wait behind I/O.
+    settings: String,
 }
 
 /// What the callers and the blocking task that runs their operations share.
@@ -103,6 +105,7 @@ impl<B> Offloaded<B> {
         Offloaded {
             capacity: backend.capacity(),
             time_to_idle: backend.time_to_idle(),
+            settings: backend.settings(),
             shared: Arc::new(Queued {
                 reclaimed: Mutex::new(backend.reclaimed()),
                 reclaim_counts: <B as Backend<K, E>>::reclaimed,
@@ -130,13 +133,16 @@ impl<B> Offloaded<B> {
         // Weak: the job waits in the queue that `shared` owns.
         let shared = Arc::downgrade(&self.shared);
         let queued = self.submit(Box::new(move |backend| {
-            // Caught here, so that the operations queued behind it still run.
-            let result = panic::catch_unwind(AssertUnwindSafe(|| op(backend)));
-            // Before the answer: a caller that reads the counts once answered sees
-            // what its operation reclaimed.
-            if let Some(shared) = shared.upgrade() {
-                *lock(&shared.reclaimed) = (shared.reclaim_counts)(backend);
-            }
+            // Caught here, so that the operations queued behind it still run. The
+            // counts are read before the answer: a caller that reads them once
+            // answered sees what its operation reclaimed.
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                let result = op(backend);
+                if let Some(shared) = shared.upgrade() {
+                    *lock(&shared.reclaimed) = (shared.reclaim_counts)(backend);
+                }
+                result
+            }));
             let _ = answer.send(result.map_err(drop));
         }));
         async move {
@@ -331,7 +337,7 @@ where
     }
 
     fn settings(&self) -> String {
-        lock(&self.shared.backend).settings()
+        self.settings.clone()
     }
 }
 

@@ -151,17 +151,19 @@ impl<K> RedisBackend<K> {
         &self.options
     }
 
-    /// The server (a single one's address, without credentials; a cluster's seeds may
-    /// differ between sharers), the key prefix and the timeout: what functions sharing
-    /// a cache over Redis must agree on.
+    /// The server (a single one's address, without its password; a cluster's seeds may
+    /// differ between sharers), the key prefix, the timeout and the largest key and
+    /// value: what functions sharing a cache over Redis must agree on. The pause after
+    /// a failure is left out: it changes no entry.
     pub(super) fn settings_text(&self) -> String {
         let server = match self.link.endpoint() {
             Ok(endpoint) => endpoint.describe(),
             Err(error) => format!("unusable ({error})"),
         };
+        let options = &self.options;
         format!(
-            "{server}, prefix {:?}, timeout {:?}",
-            self.options.prefix, self.options.timeout
+            "{server}, prefix {:?}, timeout {:?}, keys up to {} bytes, values up to {} bytes",
+            options.prefix, options.timeout, options.max_key_bytes, options.max_value_bytes
         )
     }
 

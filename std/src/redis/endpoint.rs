@@ -6,7 +6,9 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::io::tcp::TcpSettings;
-use redis::{Client, Cmd, ConnectionInfo, IntoConnectionInfo, Pipeline, RedisFuture, Value};
+use redis::{
+    Client, Cmd, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, Pipeline, RedisFuture, Value,
+};
 
 use super::RedisBackendError;
 
@@ -89,14 +91,33 @@ impl Endpoint {
         matches!(self, Endpoint::Cluster { .. })
     }
 
-    /// Which server, for a message: a single server's address and database, never its
-    /// credentials; a cluster, by kind only (two seed lists may name one cluster).
+    /// Which server, for a message: a single server's transport, address (as written:
+    /// no name is resolved), database and user, and whether a password is given, never
+    /// the password; a cluster, by kind only (two seed lists may name one cluster).
     pub(crate) fn describe(&self) -> String {
         match self {
             Endpoint::Single(client) => {
                 let info = client.get_connection_info();
-                let db = info.redis_settings().db();
-                format!("server {} db {db}", info.addr())
+                let transport = match info.addr() {
+                    ConnectionAddr::Tcp(..) => "tcp",
+                    ConnectionAddr::TcpTls {
+                        insecure: false, ..
+                    } => "tls",
+                    ConnectionAddr::TcpTls { insecure: true, .. } => "tls (insecure)",
+                    _ => "unix",
+                };
+                let settings = info.redis_settings();
+                let user = settings.username().unwrap_or("default");
+                let password = if settings.password().is_some() {
+                    "a password"
+                } else {
+                    "no password"
+                };
+                format!(
+                    "server {} over {transport} db {} as {user} with {password}",
+                    info.addr(),
+                    settings.db()
+                )
             }
             Endpoint::Cluster { .. } => "a cluster".to_string(),
         }

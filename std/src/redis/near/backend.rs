@@ -158,13 +158,14 @@ where
         Some(self.capacity)
     }
 
-    /// Redis's, with the copies' bound and heartbeat.
+    /// Redis's, with the copies' bound and how often the server is asked to confirm
+    /// it (the heartbeat, at most a quarter of the bound).
     fn settings(&self) -> String {
         format!(
-            "{}, near staleness bound {:?}, heartbeat {:?}",
+            "{}, near staleness bound {:?}, confirmed every {:?}",
             self.redis.settings_text(),
             self.staleness_bound,
-            self.heartbeat
+            self.heartbeat.min(self.staleness_bound / 4)
         )
     }
 
