@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use common::redis_server::RedisServer;
-use jwm_cache::backend::{DEADLINE_LEN, HEADER_LEN};
+use jwm_cache::backend::{ByteCodec, DEADLINE_LEN, HEADER_LEN};
 use jwm_cache::{AsyncCacheControls, CacheControls};
 use jwm_cache::{
     AsyncMemoized, RedisBackend,
-    codec::{Postcard, Serializer, Stamped},
+    codec::{Postcard, PostcardError, Serializer, Stamped, StampedError, shape_of},
     key::PersistentDigest,
     ttl_cache,
 };
@@ -373,12 +373,19 @@ async fn functions_sharing_an_identifier_store_with_their_own_ttls() {
 
 #[test]
 fn the_header_is_frozen() {
+    // The fingerprint by name alone, then with the value type's shape folded in: a
+    // change of how shapes are traced or digested changes every fingerprint, and must
+    // be a deliberate one.
+    let by_name = jwm_cache::backend::value_fingerprint("postcard", "u64", "u64", 0);
+    assert_eq!(by_name.to_le_bytes(), [111, 132, 25, 218, 230, 101, 68, 86]);
     let bytes = stamped(&42u64);
     assert_eq!(bytes.len(), HEADER_LEN + 1);
     assert_eq!(
         bytes,
-        [b'j', b'w', 1, 111, 132, 25, 218, 230, 101, 68, 86, 42]
+        [b'j', b'w', 1, 98, 247, 234, 115, 235, 183, 51, 70, 42]
     );
+    // A struct with a nested enum: how containers, fields and variants are traced.
+    assert_eq!(shape_of::<before::Order>(), 0xe5f495f958e47245);
 }
 
 #[test]
@@ -421,4 +428,145 @@ fn sync_engine_caches_over_redis_are_named_after_their_identifiers() {
     assert_eq!(names.len(), 2, "{names:?}");
     let square_name = key(&square.cache_parameters().identifier, 3);
     assert!(names.contains(&square_name), "{names:?}");
+}
+
+/// One value type as two builds define it: the second swaps two fields and widens a
+/// nested enum's second variant. In one build their names differ by module; across
+/// builds they would be one name, which only the shape tells apart.
+mod before {
+    #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Quote {
+        pub(crate) bid: u32,
+        pub(crate) ask: u32,
+    }
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub(crate) enum Side {
+        Buy,
+        Sell(u8),
+    }
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Order {
+        pub(crate) side: Side,
+        pub(crate) size: u32,
+    }
+}
+
+mod after {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Quote {
+        pub(crate) ask: u32,
+        pub(crate) bid: u32,
+    }
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub(crate) enum Side {
+        Buy,
+        Sell(u16),
+    }
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Order {
+        pub(crate) side: Side,
+        pub(crate) size: u32,
+    }
+}
+
+mod moved {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Quote {
+        pub(crate) bid: u32,
+        pub(crate) ask: u32,
+    }
+}
+
+#[test]
+fn a_value_type_that_changes_shape_between_builds_is_a_miss() {
+    assert_ne!(shape_of::<before::Quote>(), shape_of::<after::Quote>());
+    assert_ne!(shape_of::<before::Order>(), shape_of::<after::Order>());
+    assert_eq!(shape_of::<before::Quote>(), shape_of::<moved::Quote>());
+    assert_ne!(shape_of::<before::Quote>(), 0);
+    // Bytes that a build with the first shape wrote, read by one with the second: the
+    // same type name (a pair stands in for it) and fields that decode, but a miss.
+    let written = Stamped::<_, u64>::new(ShapedAs::<1>);
+    let read = Stamped::<_, u64>::new(ShapedAs::<2>);
+    let bytes = Serializer::<(u32, u32)>::encode(&written, &(1, 2)).unwrap();
+    assert_eq!(
+        Serializer::<(u32, u32)>::decode(&written, &bytes),
+        Ok((1, 2))
+    );
+    assert_eq!(
+        Serializer::<(u32, u32)>::decode(&read, &bytes),
+        Err(StampedError::OtherType)
+    );
+    // A type serde cannot trace is fingerprinted by name alone.
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    enum Either {
+        Number(u64),
+        Text(String),
+    }
+    assert_eq!(shape_of::<Either>(), 0);
+}
+
+/// Postcard, as a build whose value type has the shape `SHAPE` sees it.
+struct ShapedAs<const SHAPE: u64>;
+
+impl<V, const SHAPE: u64> Serializer<V> for ShapedAs<SHAPE>
+where
+    V: serde::Serialize + serde::de::DeserializeOwned,
+{
+    type Encoded = Vec<u8>;
+    type Error = PostcardError;
+    const NAME: &'static str = "postcard";
+
+    fn encode(&self, value: &V) -> Result<Vec<u8>, PostcardError> {
+        Postcard.encode(value)
+    }
+
+    fn decode(&self, encoded: &Vec<u8>) -> Result<V, PostcardError> {
+        Postcard.decode(encoded)
+    }
+}
+
+impl<V, const SHAPE: u64> ByteCodec<V> for ShapedAs<SHAPE>
+where
+    V: serde::Serialize + serde::de::DeserializeOwned,
+{
+    fn encode_after(&self, value: &V, out: Vec<u8>) -> Result<Vec<u8>, PostcardError> {
+        Postcard.encode_after(value, out)
+    }
+
+    fn decode_slice(&self, bytes: &[u8]) -> Result<V, PostcardError> {
+        Postcard.decode_slice(bytes)
+    }
+
+    fn value_shape(&self) -> u64 {
+        SHAPE
+    }
+}
+
+#[tokio::test]
+async fn memoized_functions_over_redis_stamp_their_value_type_shape() {
+    let server = RedisServer::start();
+    let quote =
+        AsyncMemoized::builder(|n: u32| async move { before::Quote { bid: n, ask: n + 1 } })
+            .identifier("quotes")
+            .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    quote.call(7).await;
+    let name = format!("jwm-cache:quotes:{}", 7u32.persistent_digest().unwrap());
+    let stored: Vec<u8> = server.client(0).get(name).unwrap();
+    let fingerprint = u64::from_le_bytes(stored[DEADLINE_LEN + 3..][..8].try_into().unwrap());
+    let by_name = jwm_cache::backend::value_fingerprint(
+        "postcard",
+        std::any::type_name::<u32>(),
+        std::any::type_name::<before::Quote>(),
+        0,
+    );
+    assert_ne!(fingerprint, by_name, "the shape is folded in");
+    // And a `Stamped` built by hand stamps the same header as the builders.
+    let by_hand = Stamped::<_, u32>::new(Postcard);
+    let bytes = Serializer::<before::Quote>::encode(&by_hand, &before::Quote { bid: 7, ask: 8 });
+    assert_eq!(
+        stored[DEADLINE_LEN..][..HEADER_LEN],
+        bytes.unwrap().into_bytes()[..HEADER_LEN]
+    );
 }

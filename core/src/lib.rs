@@ -63,6 +63,9 @@ pub use cache::{
 pub mod __private {
     pub use alloc::string::String;
 }
+#[cfg(all(feature = "std", any(feature = "postcard", feature = "json")))]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use codec::shape_of;
 pub use codec::{
     ByteCodec, HEADER_LEN, HEADER_VERSION, Identity, Serializer, Stamped, StampedBytes,
     StampedError, value_fingerprint,

@@ -20,7 +20,7 @@
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use crate::redis::RedisCodec;
-pub use jwm_cache_core::{Identity, Serializer, Stamped, StampedBytes, StampedError};
+pub use jwm_cache_core::{Identity, Serializer, Stamped, StampedBytes, StampedError, shape_of};
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use jwm_cache_core::{Json, JsonError};

@@ -83,4 +83,9 @@ impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Json {
         // `from_slice` fails on anything but whitespace after the value.
         serde_json::from_slice(bytes).map_err(JsonError)
     }
+
+    #[cfg(feature = "std")]
+    fn value_shape(&self) -> u64 {
+        super::shape_of::<V>()
+    }
 }

@@ -104,4 +104,9 @@ impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Postcard {
             Err(e) => Err(PostcardError::Format(e)),
         }
     }
+
+    #[cfg(feature = "std")]
+    fn value_shape(&self) -> u64 {
+        super::shape_of::<V>()
+    }
 }

@@ -28,10 +28,13 @@ pub const HEADER_LEN: usize = 11;
 /// do a `u64` and a `(u32, u32)` key, whose digests can be equal), and bytes that another
 /// program wrote are never served.
 ///
-/// Types are fingerprinted by name: a type that keeps its name but changes its fields
-/// between two builds sharing a store is not detected by the header alone (strict
-/// decoding catches many such changes, not all). Bump [`schema`](Self::schema) when a
-/// stored type changes shape.
+/// Types are fingerprinted by name, and by the value type's shape where the codec knows
+/// it ([`ByteCodec::value_shape`]: postcard and JSON, with the `std` feature, for types
+/// serde can trace): then a type that keeps its name but changes its fields between two
+/// builds sharing a store misses. Without a shape, only strict decoding catches such
+/// changes, and not all. Bump [`schema`](Self::schema) when a stored type changes
+/// meaning but not shape (a duration in seconds that was in milliseconds), or changes
+/// shape with none known.
 ///
 /// The body carries no checksum: bytes changed inside it into another valid encoding
 /// of the type (a flipped digit, say) decode as that value. The header and strict
@@ -95,7 +98,8 @@ impl<S, K> Stamped<S, K> {
     }
 
     /// The schema version, folded into the fingerprint: bump it when a stored type
-    /// changes shape but not name, so that entries of the old shape miss.
+    /// changes meaning but not shape, or shape where the codec knows none
+    /// ([`ByteCodec::value_shape`]), so that the old entries miss.
     ///
     /// ```
     /// # #[cfg(feature = "postcard")] {
@@ -234,7 +238,6 @@ impl<E: core::error::Error + 'static> core::error::Error for StampedError<E> {
 /// ```
 pub fn value_fingerprint(codec: &str, key: &str, value: &str, schema: u32) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
     let (fields, schema) = (
         [codec.as_bytes(), key.as_bytes(), value.as_bytes()],
         schema.to_le_bytes(),
@@ -243,7 +246,13 @@ pub fn value_fingerprint(codec: &str, key: &str, value: &str, schema: u32) -> u6
         .iter()
         .flat_map(|field| field.iter().chain(&[0]))
         .chain(&schema);
-    bytes.fold(OFFSET, |hash, &byte| {
+    fnv1a(OFFSET, bytes)
+}
+
+/// 64-bit FNV-1a over `bytes`, from `hash`.
+fn fnv1a<'b>(hash: u64, bytes: impl IntoIterator<Item = &'b u8>) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.into_iter().fold(hash, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(PRIME)
     })
 }
@@ -251,10 +260,15 @@ pub fn value_fingerprint(codec: &str, key: &str, value: &str, schema: u32) -> u6
 impl<S, K> Stamped<S, K> {
     fn header<V>(&self) -> [u8; HEADER_LEN]
     where
-        S: Serializer<V>,
+        S: ByteCodec<V>,
     {
-        let fingerprint =
+        let mut fingerprint =
             value_fingerprint(S::NAME, type_name::<K>(), type_name::<V>(), self.schema);
+        // Only when known: fingerprints by name alone stay as they were.
+        let shape = self.inner.value_shape();
+        if shape != 0 {
+            fingerprint = fnv1a(fingerprint, &shape.to_le_bytes());
+        }
         let mut header = [0; HEADER_LEN];
         header[..2].copy_from_slice(&MAGIC);
         header[2] = HEADER_VERSION;
@@ -264,7 +278,7 @@ impl<S, K> Stamped<S, K> {
 
     fn check<'b, V>(&self, bytes: &'b [u8]) -> Result<&'b [u8], StampedError<S::Error>>
     where
-        S: Serializer<V>,
+        S: ByteCodec<V>,
     {
         let Some((header, body)) = bytes.split_at_checked(HEADER_LEN) else {
             return Err(StampedError::Foreign);

@@ -1,0 +1,261 @@
+//! A value type's shape as serde sees it, which [`Stamped`](super::Stamped)'s header
+//! fingerprints beside the type's name.
+
+use core::any::TypeId;
+use std::collections::HashMap;
+use std::string::String;
+use std::sync::{PoisonError, RwLock};
+use std::vec::Vec;
+
+use core::marker::PhantomData;
+
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer};
+use serde_reflection::{Error, Format, Samples, Tracer, TracerConfig};
+
+use crate::key::PersistentDigest;
+
+mod bounded;
+
+use bounded::Bounded;
+
+/// Rounds of tracing: each learns the names of enums nested in the type that the last
+/// left incomplete, and explores them further.
+const ROUNDS: usize = 8;
+/// Passes over the type within a round: each explores one more variant of an enum.
+const PASSES: usize = 64;
+
+/// A digest of `V`'s shape: its structs' and enums' names, their fields' and variants'
+/// names and order, and the types of each, as `V`'s `Deserialize` asks for them
+/// (through `serde_reflection`). The postcard and JSON codecs report it
+/// ([`ByteCodec::value_shape`](super::ByteCodec::value_shape)), and [`Stamped`](super::Stamped) folds it
+/// into the header of each value, so that a build whose value type keeps its name but
+/// reorders, adds, removes or retypes a field reads the entries of another build as
+/// misses, not as wrong values. Traced once per type in a process.
+///
+/// 0 if the type cannot be traced: a `Deserialize` that asks for whatever the data
+/// holds (`deserialize_any`: untagged or internally tagged enums, flattened fields,
+/// `serde_json::Value`), one that checks what it reads (a `NonZeroU64`, a date parsed
+/// from a string), a recursive enum whose first variant recurses (the trace takes an
+/// enum's first variant when it meets the enum again, so it would never end: it stops
+/// 64 levels down), or one that panics on the trace's made-up input (caught where
+/// panics unwind; a build with `panic = "abort"` aborts). Such types are fingerprinted
+/// by name alone: bump [`Stamped::schema`](super::Stamped::schema), or give a new
+/// identifier, when they change.
+///
+/// ```
+/// use jwm_cache_core::shape_of;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Quote { bid: u32, ask: u32 }
+/// mod next {
+///     #[derive(serde::Deserialize)]
+///     pub struct Quote { pub ask: u32, pub bid: u32 }
+/// }
+/// assert_ne!(shape_of::<Quote>(), shape_of::<next::Quote>());
+/// assert_eq!(shape_of::<Quote>(), shape_of::<Quote>());
+/// ```
+pub fn shape_of<V: DeserializeOwned>() -> u64 {
+    static SHAPES: RwLock<Option<HashMap<TypeId, u64>>> = RwLock::new(None);
+    let id = typeid::of::<V>();
+    let known = SHAPES.read().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&shape) = known.as_ref().and_then(|shapes| shapes.get(&id)) {
+        return shape;
+    }
+    drop(known);
+    // The trace runs the type's `Deserialize` on made-up input: one that panics there
+    // is fingerprinted by name alone, and the caller's operation goes on.
+    let shape = std::panic::catch_unwind(trace_shape::<V>).unwrap_or(0);
+    SHAPES
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(HashMap::new)
+        .insert(id, shape);
+    shape
+}
+
+/// [`shape_of`], traced.
+fn trace_shape<V: DeserializeOwned>() -> u64 {
+    let samples = Samples::new();
+    let mut nested: Vec<String> = Vec::new();
+    for _ in 0..ROUNDS {
+        let mut tracer = Tracer::new(TracerConfig::default());
+        let Some(format) = trace::<V>(&mut tracer, &samples, &nested) else {
+            return 0;
+        };
+        match tracer.registry() {
+            Ok(registry) => {
+                // The trace as data (postcard), not as text: a `Debug` format may change.
+                let Ok(bytes) = postcard::to_allocvec(&(&format, &registry)) else {
+                    return 0;
+                };
+                let Ok(digest) = bytes.persistent_digest() else {
+                    return 0;
+                };
+                let first: [u8; 8] = digest.0[..8].try_into().unwrap_or_default();
+                // 0 means "unknown": a digest of 0 would fingerprint by name alone.
+                return u64::from_le_bytes(first).max(1);
+            }
+            Err(Error::MissingVariants(missing)) => {
+                let new: Vec<String> = missing
+                    .into_iter()
+                    .filter(|name| !nested.contains(name))
+                    .collect();
+                if new.is_empty() {
+                    return 0;
+                }
+                nested.extend(new);
+            }
+            Err(_) => return 0,
+        }
+    }
+    0
+}
+
+/// Traces `V`, within [`bounded::MOST_DEPTH`] levels, until neither it nor any enum
+/// named in `nested` has variants left to explore, in at most [`PASSES`] passes (a
+/// `Deserialize` written by hand may never let them all be reached).
+fn trace<V: DeserializeOwned>(
+    tracer: &mut Tracer,
+    samples: &Samples,
+    nested: &[String],
+) -> Option<Format> {
+    for _ in 0..PASSES {
+        let (format, _) = tracer
+            .trace_type_once_with_seed(samples, Top::<V>(PhantomData))
+            .ok()?;
+        let mut incomplete = match &format {
+            Format::TypeName(name) => tracer.check_incomplete_enum(name).is_some(),
+            _ => false,
+        };
+        for name in nested {
+            incomplete |= tracer.check_incomplete_enum(name).is_some();
+        }
+        if !incomplete {
+            return Some(format);
+        }
+    }
+    None
+}
+
+/// `V`'s `Deserialize`, on a deserializer bounded in depth.
+struct Top<V>(PhantomData<fn() -> V>);
+
+impl<'de, V: DeserializeOwned> DeserializeSeed<'de> for Top<V> {
+    type Value = V;
+
+    fn deserialize<D: Deserializer<'de>>(self, inner: D) -> Result<V, D::Error> {
+        V::deserialize(Bounded { inner, depth: 0 })
+    }
+}
+
+// The types below are only ever built by the tracer.
+#[cfg(test)]
+#[allow(dead_code)]
+mod tests {
+    use super::shape_of;
+    use alloc::boxed::Box;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use serde::Deserialize;
+
+    mod before {
+        #[derive(serde::Deserialize)]
+        pub(super) enum Side {
+            Buy,
+            Sell(u8),
+        }
+        #[derive(serde::Deserialize)]
+        pub(super) struct Order {
+            pub side: Side,
+            pub size: Option<u32>,
+        }
+    }
+
+    mod after {
+        #[derive(serde::Deserialize)]
+        pub(super) enum Side {
+            Buy,
+            Sell(u16),
+        }
+        #[derive(serde::Deserialize)]
+        pub(super) struct Order {
+            pub side: Side,
+            pub size: Option<u32>,
+        }
+    }
+
+    #[test]
+    fn a_change_in_a_nested_enum_s_later_variant_changes_the_shape() {
+        assert_ne!(shape_of::<before::Order>(), shape_of::<after::Order>());
+        assert_eq!(shape_of::<before::Order>(), shape_of::<before::Order>());
+    }
+
+    #[test]
+    fn renaming_a_field_or_changing_its_type_changes_the_shape() {
+        #[derive(Deserialize)]
+        struct A {
+            x: u32,
+        }
+        #[derive(Deserialize)]
+        struct B {
+            y: u32,
+        }
+        #[derive(Deserialize)]
+        struct C {
+            x: i32,
+        }
+        let shapes = [shape_of::<A>(), shape_of::<B>(), shape_of::<C>()];
+        assert!(shapes.iter().all(|&shape| shape != 0));
+        assert!(shapes[0] != shapes[1] && shapes[0] != shapes[2] && shapes[1] != shapes[2]);
+    }
+
+    #[test]
+    fn a_recursive_enum_whose_first_variant_recurses_has_none_and_no_overflow() {
+        #[derive(Deserialize)]
+        enum Expr {
+            Add(Box<Expr>, Box<Expr>),
+            Lit(i64),
+        }
+        assert_eq!(shape_of::<Expr>(), 0);
+    }
+
+    #[test]
+    fn a_deep_but_finite_type_has_a_shape() {
+        type Nested = Option<Option<Option<Vec<Vec<(u8, Option<Box<u8>>)>>>>>;
+        assert_ne!(shape_of::<Nested>(), 0);
+    }
+
+    #[test]
+    fn a_recursive_type_has_a_shape() {
+        #[derive(Deserialize)]
+        enum Tree {
+            Leaf(u8),
+            Node(Box<Tree>, Box<Tree>),
+        }
+        assert_ne!(shape_of::<Tree>(), 0);
+    }
+
+    #[test]
+    fn types_that_cannot_be_traced_have_none() {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Number(u64),
+            Text(String),
+        }
+        assert_eq!(shape_of::<Either>(), 0);
+        assert_eq!(shape_of::<core::num::NonZeroU64>(), 0);
+    }
+
+    #[test]
+    #[cfg(panic = "unwind")]
+    fn a_type_whose_deserialize_panics_on_the_trace_has_none() {
+        struct Panics;
+        impl<'de> Deserialize<'de> for Panics {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                panic!("a Deserialize that panics on the trace's input")
+            }
+        }
+        assert_eq!(shape_of::<Panics>(), 0);
+    }
+}
