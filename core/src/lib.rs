@@ -63,8 +63,8 @@ pub use cache::{
 pub mod __private {
     pub use alloc::string::String;
 }
-#[cfg(all(feature = "std", any(feature = "postcard", feature = "json")))]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(all(feature = "shapes", any(feature = "postcard", feature = "json")))]
+#[cfg_attr(docsrs, doc(cfg(feature = "shapes")))]
 pub use codec::shape_of;
 pub use codec::{
     ByteCodec, HEADER_LEN, HEADER_VERSION, Identity, Serializer, Stamped, StampedBytes,

@@ -20,7 +20,10 @@
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use crate::redis::RedisCodec;
-pub use jwm_cache_core::{Identity, Serializer, Stamped, StampedBytes, StampedError, shape_of};
+#[cfg(any(feature = "postcard", feature = "json"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postcard", feature = "json"))))]
+pub use jwm_cache_core::shape_of;
+pub use jwm_cache_core::{Identity, Serializer, Stamped, StampedBytes, StampedError};
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use jwm_cache_core::{Json, JsonError};

@@ -84,7 +84,7 @@ impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Json {
         serde_json::from_slice(bytes).map_err(JsonError)
     }
 
-    #[cfg(feature = "std")]
+    #[cfg(feature = "shapes")]
     fn value_shape(&self) -> u64 {
         super::shape_of::<V>()
     }

@@ -7,7 +7,7 @@ mod json;
 mod json_probe;
 #[cfg(feature = "postcard")]
 mod postcard;
-#[cfg(all(feature = "std", any(feature = "postcard", feature = "json")))]
+#[cfg(all(feature = "shapes", any(feature = "postcard", feature = "json")))]
 mod shape;
 mod stamped;
 
@@ -18,7 +18,7 @@ pub use identity::Identity;
 pub use json::{Json, JsonError};
 #[cfg(feature = "postcard")]
 pub use postcard::{Postcard, PostcardError};
-#[cfg(all(feature = "std", any(feature = "postcard", feature = "json")))]
+#[cfg(all(feature = "shapes", any(feature = "postcard", feature = "json")))]
 pub use shape::shape_of;
 pub use stamped::{
     HEADER_LEN, HEADER_VERSION, Stamped, StampedBytes, StampedError, value_fingerprint,
@@ -90,7 +90,7 @@ pub trait ByteCodec<V>: Serializer<V, Encoded = Vec<u8>> {
 
     /// A digest of `V`'s shape, which [`Stamped`] folds into its header beside the
     /// type's name, or 0 if unknown (the default: a type fingerprinted by name alone).
-    /// With the `std` feature, postcard and JSON give `shape_of`'s.
+    /// With the `shapes` feature, postcard and JSON give `shape_of`'s.
     fn value_shape(&self) -> u64 {
         0
     }

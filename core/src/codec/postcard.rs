@@ -105,7 +105,7 @@ impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Postcard {
         }
     }
 
-    #[cfg(feature = "std")]
+    #[cfg(feature = "shapes")]
     fn value_shape(&self) -> u64 {
         super::shape_of::<V>()
     }

@@ -29,7 +29,7 @@ pub const HEADER_LEN: usize = 11;
 /// program wrote are never served.
 ///
 /// Types are fingerprinted by name, and by the value type's shape where the codec knows
-/// it ([`ByteCodec::value_shape`]: postcard and JSON, with the `std` feature, for types
+/// it ([`ByteCodec::value_shape`]: postcard and JSON, with the `shapes` feature, for types
 /// serde can trace): then a type that keeps its name but changes its fields between two
 /// builds sharing a store misses. Without a shape, only strict decoding catches such
 /// changes, and not all. Bump [`schema`](Self::schema) when a stored type changes

@@ -14,6 +14,31 @@ use serde::de::{
 /// How deep a trace goes before it gives up.
 pub(crate) const MOST_DEPTH: usize = 64;
 
+std::thread_local! {
+    /// The enums this thread's trace met, with how many variants each has.
+    static ENUMS: core::cell::RefCell<Vec<(&'static str, usize)>> =
+        const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Starts a trace on this thread.
+pub(crate) fn forget_enums() {
+    ENUMS.with_borrow_mut(Vec::clear);
+}
+
+/// The enums the trace on this thread met, each once.
+pub(crate) fn met_enums() -> Vec<(&'static str, usize)> {
+    ENUMS.with_borrow(Clone::clone)
+}
+
+/// Notes an enum met.
+fn meet_enum(name: &'static str, variants: usize) {
+    ENUMS.with_borrow_mut(|met| {
+        if !met.iter().any(|&(known, _)| known == name) {
+            met.push((name, variants));
+        }
+    });
+}
+
 /// `inner`, `depth` levels down.
 pub(crate) struct Bounded<D> {
     pub(crate) inner: D,
@@ -59,9 +84,26 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Bounded<D> {
         deserialize_tuple(len: usize),
         deserialize_tuple_struct(name: &'static str, len: usize), deserialize_map(),
         deserialize_struct(name: &'static str, fields: &'static [&'static str]),
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
         deserialize_identifier(), deserialize_ignored_any(),
     );
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        meet_enum(name, variants.len());
+        let depth = Self::deeper::<D::Error>(self.depth)?;
+        self.inner.deserialize_enum(
+            name,
+            variants,
+            Level {
+                inner: visitor,
+                depth,
+            },
+        )
+    }
 
     fn is_human_readable(&self) -> bool {
         self.inner.is_human_readable()

@@ -10,7 +10,7 @@ use std::vec::Vec;
 use core::marker::PhantomData;
 
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer};
-use serde_reflection::{Error, Format, Samples, Tracer, TracerConfig};
+use serde_reflection::{ContainerFormat, Error, Format, Registry, Samples, Tracer, TracerConfig};
 
 use crate::key::PersistentDigest;
 
@@ -21,8 +21,13 @@ use bounded::Bounded;
 /// Rounds of tracing: each learns the names of enums nested in the type that the last
 /// left incomplete, and explores them further.
 const ROUNDS: usize = 8;
-/// Passes over the type within a round: each explores one more variant of an enum.
-const PASSES: usize = 64;
+/// Passes over the type within a round: each explores one more variant of an enum, by
+/// name, then by index, so an enum of more than half as many variants stays incomplete.
+const PASSES: usize = 256;
+/// The stack the trace runs on, in a thread of its own where there are threads: deep
+/// enough for [`bounded::MOST_DEPTH`] levels of any type, whatever stack the caller
+/// has left.
+const TRACE_STACK: usize = 16 << 20;
 
 /// A digest of `V`'s shape: its structs' and enums' names, their fields' and variants'
 /// names and order, and the types of each, as `V`'s `Deserialize` asks for them
@@ -37,10 +42,14 @@ const PASSES: usize = 64;
 /// `serde_json::Value`), one that checks what it reads (a `NonZeroU64`, a date parsed
 /// from a string), a recursive enum whose first variant recurses (the trace takes an
 /// enum's first variant when it meets the enum again, so it would never end: it stops
-/// 64 levels down), or one that panics on the trace's made-up input (caught where
-/// panics unwind; a build with `panic = "abort"` aborts). Such types are fingerprinted
-/// by name alone: bump [`Stamped::schema`](super::Stamped::schema), or give a new
-/// identifier, when they change.
+/// 64 levels down), one that panics on the trace's made-up input (where there are no
+/// threads and panics abort, the process aborts), an enum of more than 128 variants, or
+/// an enum whose variants the trace cannot all reach: one met only inside an `Option`,
+/// a sequence or a map, which the trace leaves empty once it knows their format. Such
+/// types are fingerprinted by name alone: bump
+/// [`Stamped::schema`](super::Stamped::schema), or give a new identifier, when they
+/// change. The shape is serde's compact form of the type (`is_human_readable` is
+/// false), for JSON too.
 ///
 /// ```
 /// use jwm_cache_core::shape_of;
@@ -64,7 +73,8 @@ pub fn shape_of<V: DeserializeOwned>() -> u64 {
     drop(known);
     // The trace runs the type's `Deserialize` on made-up input: one that panics there
     // is fingerprinted by name alone, and the caller's operation goes on.
-    let shape = std::panic::catch_unwind(trace_shape::<V>).unwrap_or(0);
+    let shape = traced_apart::<V>()
+        .unwrap_or_else(|| std::panic::catch_unwind(trace_shape::<V>).unwrap_or(0));
     SHAPES
         .write()
         .unwrap_or_else(PoisonError::into_inner)
@@ -73,8 +83,22 @@ pub fn shape_of<V: DeserializeOwned>() -> u64 {
     shape
 }
 
-/// [`shape_of`], traced.
+/// [`trace_shape`] on a thread of its own with a [`TRACE_STACK`], or `None` where no
+/// thread can be started (wasm).
+fn traced_apart<V: DeserializeOwned>() -> Option<u64> {
+    std::thread::scope(|scope| {
+        let tracer = std::thread::Builder::new()
+            .name(String::from("jwm-cache-shape"))
+            .stack_size(TRACE_STACK)
+            .spawn_scoped(scope, trace_shape::<V>)
+            .ok()?;
+        Some(tracer.join().unwrap_or(0))
+    })
+}
+
+/// [`shape_of`], traced: 0 if any enum the trace met has a variant it did not reach.
 fn trace_shape<V: DeserializeOwned>() -> u64 {
+    bounded::forget_enums();
     let samples = Samples::new();
     let mut nested: Vec<String> = Vec::new();
     for _ in 0..ROUNDS {
@@ -84,6 +108,12 @@ fn trace_shape<V: DeserializeOwned>() -> u64 {
         };
         match tracer.registry() {
             Ok(registry) => {
+                if !bounded::met_enums()
+                    .iter()
+                    .all(|enum_| complete(&registry, enum_))
+                {
+                    return 0;
+                }
                 // The trace as data (postcard), not as text: a `Debug` format may change.
                 let Ok(bytes) = postcard::to_allocvec(&(&format, &registry)) else {
                     return 0;
@@ -135,6 +165,17 @@ fn trace<V: DeserializeOwned>(
         }
     }
     None
+}
+
+/// Whether the registry holds every variant of the enum `name` of `count` variants, each
+/// at its own index (an index the trace could not resolve is provisional, past them).
+fn complete(registry: &Registry, &(name, count): &(&'static str, usize)) -> bool {
+    match registry.get(name) {
+        Some(ContainerFormat::Enum(variants)) => {
+            variants.len() == count && variants.keys().all(|&index| (index as usize) < count)
+        }
+        _ => false,
+    }
 }
 
 /// `V`'s `Deserialize`, on a deserializer bounded in depth.
@@ -207,6 +248,76 @@ mod tests {
         let shapes = [shape_of::<A>(), shape_of::<B>(), shape_of::<C>()];
         assert!(shapes.iter().all(|&shape| shape != 0));
         assert!(shapes[0] != shapes[1] && shapes[0] != shapes[2] && shapes[1] != shapes[2]);
+    }
+
+    mod maybe_before {
+        #[derive(serde::Deserialize)]
+        pub(super) struct Order {
+            pub side: Option<super::before::Side>,
+        }
+    }
+
+    mod maybe_after {
+        #[derive(serde::Deserialize)]
+        pub(super) struct Order {
+            pub side: Option<super::after::Side>,
+        }
+    }
+
+    #[test]
+    fn an_enum_the_trace_cannot_reach_whole_leaves_the_type_to_its_name() {
+        // Met only inside an `Option`, `Side` is reached once: its second variant never
+        // is, so no shape is given rather than one blind to that variant.
+        assert_eq!(shape_of::<maybe_before::Order>(), 0);
+        assert_eq!(shape_of::<maybe_after::Order>(), 0);
+    }
+
+    #[test]
+    fn an_enum_of_forty_variants_is_traced_whole() {
+        #[derive(Deserialize)]
+        enum Forty {
+            V0,
+            V1,
+            V2,
+            V3,
+            V4,
+            V5,
+            V6,
+            V7,
+            V8,
+            V9,
+            V10,
+            V11,
+            V12,
+            V13,
+            V14,
+            V15,
+            V16,
+            V17,
+            V18,
+            V19,
+            V20,
+            V21,
+            V22,
+            V23,
+            V24,
+            V25,
+            V26,
+            V27,
+            V28,
+            V29,
+            V30,
+            V31,
+            V32,
+            V33,
+            V34,
+            V35,
+            V36,
+            V37,
+            V38,
+            V39,
+        }
+        assert_ne!(shape_of::<Forty>(), 0);
     }
 
     #[test]
