@@ -2,12 +2,11 @@
 //! fingerprints beside the type's name.
 
 use core::any::TypeId;
+use core::marker::PhantomData;
 use std::collections::HashMap;
 use std::string::String;
 use std::sync::{PoisonError, RwLock};
 use std::vec::Vec;
-
-use core::marker::PhantomData;
 
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer};
 use serde_reflection::{ContainerFormat, Error, Format, Registry, Samples, Tracer, TracerConfig};
