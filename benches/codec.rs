@@ -1,6 +1,7 @@
 //! What the header of a value in Redis costs: decoding and encoding a value with plain
 //! postcard against postcard behind the `Stamped` header (magic, version, fingerprint
-//! of codec, key type and value type, then strict decoding), side by side.
+//! of codec, key type and value type, then strict decoding), side by side; and what the
+//! codec's depth bound costs, against the postcard crate's own `from_bytes`.
 //!
 //! ```sh
 //! cargo bench -p jwm-cache-benches --bench codec
@@ -21,6 +22,15 @@ fn profile() -> Profile {
     (42, "user-42 in Oslo".to_string(), vec![1, 2, 3, 5, 8, 13])
 }
 
+/// A value with more levels: records in a sequence, each with an optional list.
+type Orders = Vec<(u32, Option<Vec<(u16, String)>>)>;
+
+fn orders() -> Orders {
+    (0..16)
+        .map(|n| (n, (n % 2 == 0).then(|| vec![(7, "sku-7".to_string()); 3])))
+        .collect()
+}
+
 fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("stamped_decode");
     let stamped = Stamped::<_, u64>::new(Postcard);
@@ -39,6 +49,24 @@ fn decode(c: &mut Criterion) {
     });
     group.bench_function("stamped postcard profile", |b| {
         b.iter(|| Serializer::<Profile>::decode(&stamped, black_box(&stamped_profile)))
+    });
+    group.finish();
+
+    // The depth bound: our codec against the crate alone (which neither bounds the
+    // depth nor refuses trailing bytes).
+    let mut group = c.benchmark_group("depth_bound");
+    let plain_orders = Serializer::<Orders>::encode(&Postcard, &orders()).unwrap();
+    group.bench_function("postcard crate profile", |b| {
+        b.iter(|| postcard::from_bytes::<Profile>(black_box(&plain_profile)))
+    });
+    group.bench_function("Postcard profile", |b| {
+        b.iter(|| Serializer::<Profile>::decode(&Postcard, black_box(&plain_profile)))
+    });
+    group.bench_function("postcard crate orders", |b| {
+        b.iter(|| postcard::from_bytes::<Orders>(black_box(&plain_orders)))
+    });
+    group.bench_function("Postcard orders", |b| {
+        b.iter(|| Serializer::<Orders>::decode(&Postcard, black_box(&plain_orders)))
     });
     group.finish();
 }

@@ -10,6 +10,7 @@ mod in_transit;
 mod late_stores;
 mod lease_scripts;
 mod leases;
+mod planted;
 mod sharing;
 
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! Serializers (codecs): how a value is stored in a backend.
 
+#[cfg(any(feature = "postcard", all(feature = "shapes", feature = "json")))]
+mod depth;
 mod identity;
 #[cfg(feature = "json")]
 mod json;

@@ -1,10 +1,12 @@
 //! The compact binary codec.
 
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
 
 use serde::{Serialize, de::DeserializeOwned};
 
+use super::depth::{Bounded, Limit};
 use super::{ByteCodec, Serializer};
 
 /// Stores values as [postcard](https://docs.rs/postcard) bytes: compact, stable across
@@ -13,11 +15,16 @@ use super::{ByteCodec, Serializer};
 /// Decoding is strict: the bytes must hold one value and nothing after it. (postcard's
 /// own `from_bytes` ignores trailing bytes, so `b"garbage"` would read as the `u64` 103.)
 ///
-/// postcard sets no depth limit: a recursive type (a tree of `Box`es) decodes with one
-/// stack frame per level, so a value nested deeper than the reading thread's stack
-/// allows (one written on a larger stack, or bytes planted in a shared store by someone
-/// who may write it) overflows the stack, which aborts the process. Bound the depth of
-/// recursive values you cache.
+/// Decoding is bounded in depth: a value nested more than [`Postcard::MOST_DEPTH`]
+/// levels deep does not decode (`Err`, a miss), as serde_json stops at 128. postcard
+/// itself sets no limit, and decodes a recursive type (a tree of `Box`es) with stack
+/// frames per level, so bytes nested deep enough (planted in a shared store by someone
+/// who may write it) would overflow the stack, which aborts the process. Each struct,
+/// enum, tuple, sequence, map, newtype or `Option` is a level, one below the one that
+/// holds it (a `Box` is none); scalars and strings are free. So a linked list of
+/// `enum List { Nil, Cons(u32, Box<List>) }` decodes up to 255 `Cons` and the `Nil`. A
+/// deeper value still encodes: a function whose values nest deeper is computed on every
+/// call, and its decode errors ([`PostcardError::TooDeep`]) count it.
 ///
 /// ```
 /// use jwm_cache_core::{Postcard, PostcardError, Serializer};
@@ -32,6 +39,25 @@ use super::{ByteCodec, Serializer};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Postcard;
 
+impl Postcard {
+    /// How deep a value may nest to decode: deep enough for any data that is not a
+    /// recursive structure, and shallow enough for a thread of 2 MiB (a tokio
+    /// worker's): the deepest value took between 256 and 512 KiB of stack in a debug
+    /// build, and takes far less optimised.
+    pub const MOST_DEPTH: usize = 256;
+}
+
+/// The decoder's limit, which notes that it was passed: postcard drops an error's
+/// message.
+impl Limit for &Cell<bool> {
+    const MOST_DEPTH: usize = Postcard::MOST_DEPTH;
+    const TOO_DEEP: &'static str = "nested more than Postcard::MOST_DEPTH levels deep";
+
+    fn passed(self) {
+        self.set(true);
+    }
+}
+
 /// Why postcard could not encode or decode a value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostcardError {
@@ -40,6 +66,8 @@ pub enum PostcardError {
     /// A value decoded, but this many bytes were left after it: the bytes are not one
     /// encoding of the value's type.
     TrailingBytes(usize),
+    /// The bytes nest deeper than [`Postcard::MOST_DEPTH`].
+    TooDeep,
 }
 
 impl fmt::Display for PostcardError {
@@ -49,6 +77,11 @@ impl fmt::Display for PostcardError {
             PostcardError::TrailingBytes(n) => {
                 write!(f, "postcard codec: {n} bytes left after the value")
             }
+            PostcardError::TooDeep => write!(
+                f,
+                "postcard codec: the value nests deeper than {} levels",
+                Postcard::MOST_DEPTH
+            ),
         }
     }
 }
@@ -98,10 +131,16 @@ impl<V: Serialize + DeserializeOwned> ByteCodec<V> for Postcard {
     }
 
     fn decode_slice(&self, bytes: &[u8]) -> Result<V, PostcardError> {
-        match postcard::take_from_bytes(bytes) {
-            Ok((value, [])) => Ok(value),
-            Ok((_, rest)) => Err(PostcardError::TrailingBytes(rest.len())),
-            Err(e) => Err(PostcardError::Format(e)),
+        let mut decoder = postcard::Deserializer::from_bytes(bytes);
+        let too_deep = Cell::new(false);
+        let value = match V::deserialize(Bounded::new(&mut decoder, &too_deep)) {
+            Ok(value) => value,
+            Err(_) if too_deep.get() => return Err(PostcardError::TooDeep),
+            Err(e) => return Err(PostcardError::Format(e)),
+        };
+        match decoder.finalize().map_err(PostcardError::Format)? {
+            [] => Ok(value),
+            rest => Err(PostcardError::TrailingBytes(rest.len())),
         }
     }
 

@@ -15,8 +15,6 @@ use crate::key::PersistentDigest;
 
 mod bounded;
 
-use bounded::Bounded;
-
 /// Rounds of tracing: each learns the names of enums nested in the type that the last
 /// left incomplete, and explores them further.
 const ROUNDS: usize = 8;
@@ -24,8 +22,8 @@ const ROUNDS: usize = 8;
 /// name, then by index, so an enum of more than half as many variants stays incomplete.
 const PASSES: usize = 256;
 /// The stack the trace runs on, in a thread of its own where there are threads: deep
-/// enough for [`bounded::MOST_DEPTH`] levels of any type, whatever stack the caller
-/// has left.
+/// enough for the trace's depth limit ([`bounded::Trace`]) on any type, whatever stack
+/// the caller has left.
 const TRACE_STACK: usize = 16 << 20;
 
 /// A digest of `V`'s shape: its structs' and enums' names, their fields' and variants'
@@ -140,7 +138,7 @@ fn trace_shape<V: DeserializeOwned>() -> u64 {
     0
 }
 
-/// Traces `V`, within [`bounded::MOST_DEPTH`] levels, until neither it nor any enum
+/// Traces `V`, within [`bounded::Trace`]'s depth, until neither it nor any enum
 /// named in `nested` has variants left to explore, in at most [`PASSES`] passes (a
 /// `Deserialize` written by hand may never let them all be reached).
 fn trace<V: DeserializeOwned>(
@@ -184,7 +182,7 @@ impl<'de, V: DeserializeOwned> DeserializeSeed<'de> for Top<V> {
     type Value = V;
 
     fn deserialize<D: Deserializer<'de>>(self, inner: D) -> Result<V, D::Error> {
-        V::deserialize(Bounded { inner, depth: 0 })
+        V::deserialize(bounded::traced(inner))
     }
 }
 
