@@ -1,15 +1,18 @@
 //! `Offloaded`, a sync backend run on tokio's blocking pool: operations run in the order
-//! they were called, a panic fails one, and a missing or dead runtime is an error.
+//! they were called, a panic fails one, a missing or dead runtime is an error, and a
+//! stalled backend costs a call its timeout once.
 #![cfg(feature = "async")]
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant as WallClock};
 
 use common::gated::GatedBackend;
 use common::within;
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Deadline, OffloadError, Offloaded};
-use jwm_cache::{memory::MemoryBackend, time::Instant};
+use jwm_cache::{AsyncCacheControls, AsyncMemoized, memory::MemoryBackend, time::Instant};
 
 #[test]
 fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
@@ -197,4 +200,116 @@ async fn an_operation_s_reclaims_are_counted_by_the_time_it_answers() {
         let evicted = AsyncBackend::<u32, u32>::reclaimed(&store).evictions;
         assert_eq!(evicted, u64::from(key), "after the set of {key}");
     }
+}
+
+/// Opens `gate`: the gated backend's lookups go on.
+fn open(gate: &(Mutex<bool>, Condvar)) {
+    *gate
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+    gate.1.notify_all();
+}
+
+/// Opens its gate when dropped.
+struct OpenOnDrop(Arc<(Mutex<bool>, Condvar)>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        open(&self.0);
+    }
+}
+
+/// Memoized calls over a backend that stalls (a disk or a server that stopped
+/// answering): each call waits for the timeout once, together, computes its value and
+/// stores nothing (its budget is spent); and once the backend answers again, the
+/// lookups whose callers left are not run.
+#[test]
+fn a_stalled_blocking_backend_costs_each_memoized_call_its_timeout_once() {
+    within(60, || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        // Opened however the test ends, so that the runtime's shutdown, which waits for
+        // the blocked lookup, ends too.
+        let _opens = OpenOnDrop(Arc::clone(&gate));
+        runtime.block_on(async {
+            let backend = GatedBackend::new(&gate);
+            let lookups = Arc::clone(&backend.lookups);
+            let computed = Arc::new(AtomicUsize::new(0));
+            let counted = Arc::clone(&computed);
+            let timeout = Duration::from_millis(200);
+            let memo = Arc::new(
+                AsyncMemoized::builder(move |n: u64| {
+                    counted.fetch_add(1, SeqCst);
+                    async move { n * 2 }
+                })
+                .build_with_backend(Offloaded::new(backend).timeout(timeout)),
+            );
+            let began = WallClock::now();
+            let calls: Vec<_> = (0..16)
+                .map(|n| {
+                    let memo = Arc::clone(&memo);
+                    tokio::spawn(async move { (memo.call(n).await, began.elapsed()) })
+                })
+                .collect();
+            for (n, call) in (0..).zip(calls) {
+                let (value, took) = call.await.unwrap();
+                assert_eq!(value, n * 2);
+                // One timeout, not one per call queued before it, nor a store's after
+                // the lookup's; the slack is for 16 tasks woken at once on 2 cores.
+                assert!(took >= timeout, "call {n} answered in {took:?}");
+                assert!(took < timeout * 3 / 2, "call {n} took {took:?}");
+            }
+            assert_eq!(computed.load(SeqCst), 16);
+            assert_eq!(
+                lookups.load(SeqCst),
+                1,
+                "the first lookup holds the backend"
+            );
+
+            open(&gate);
+            // Each call's lookup timed out, and its store had no time left.
+            let info = memo.cache_info().await;
+            assert_eq!((info.misses, info.errors), (16, 32), "{info:?}");
+            // A call after the stall: its lookup runs after every one queued before it.
+            assert_eq!(memo.call(3).await, 6);
+            assert_eq!(
+                lookups.load(SeqCst),
+                2,
+                "the 15 abandoned lookups were skipped"
+            );
+            assert_eq!(
+                computed.load(SeqCst),
+                17,
+                "nothing was stored during the stall"
+            );
+            assert_eq!(memo.call(3).await, 6);
+            assert_eq!(memo.cache_info().await.hits, 1, "stored once answered");
+        });
+    });
+}
+
+#[tokio::test]
+async fn a_store_with_no_budget_left_is_not_queued() {
+    let store = Offloaded::new(MemoryBackend::<u32, u32>::new()).timeout(Duration::from_secs(1));
+    assert_eq!(
+        AsyncBackend::<u32, u32>::call_budget(&store),
+        Some(Duration::from_secs(1))
+    );
+    let now = Instant::ZERO;
+    let spent = store.set_within(1, 1, Deadline::NEVER, now, Duration::ZERO);
+    assert_eq!(spent.await, Err(OffloadError::Timeout(Duration::ZERO)));
+    assert_eq!(AsyncBackend::len(&store, now).await, Ok(0));
+    store
+        .set_within(2, 2, Deadline::NEVER, now, Duration::from_millis(500))
+        .await
+        .unwrap();
+    assert_eq!(AsyncLookup::get(&store, &2, now).await, Ok(Some(2)));
+    // Without a timeout, no budget: a store waits its turn however long.
+    let unbounded = Offloaded::new(MemoryBackend::<u32, u32>::new());
+    assert_eq!(AsyncBackend::<u32, u32>::call_budget(&unbounded), None);
 }

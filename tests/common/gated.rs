@@ -1,5 +1,6 @@
 //! A sync backend whose lookups block until a gate opens.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use jwm_cache::backend::{Backend, Deadline, Lookup};
@@ -13,6 +14,8 @@ pub(crate) struct GatedBackend {
     pub(crate) gate: Arc<(Mutex<bool>, Condvar)>,
     /// The tokio runtime each `len` ran on, if any.
     pub(crate) lens_ran_on: Arc<Mutex<Vec<tokio::runtime::Id>>>,
+    /// How many lookups began.
+    pub(crate) lookups: Arc<AtomicUsize>,
 }
 
 impl GatedBackend {
@@ -22,6 +25,7 @@ impl GatedBackend {
             store: MemoryBackend::new(),
             gate: Arc::clone(gate),
             lens_ran_on: Arc::default(),
+            lookups: Arc::default(),
         }
     }
 }
@@ -56,6 +60,7 @@ impl Lookup<u64, u64, u64> for GatedBackend {
         key: &u64,
         now: Instant,
     ) -> Result<Option<jwm_cache::backend::Entry<&u64>>, Self::Error> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
         let (open, opened) = &*self.gate;
         drop(
             opened
