@@ -65,9 +65,26 @@ impl Ttl {
 
     /// The deadline of an entry written at `now` with this TTL.
     ///
-    /// A deadline that would not fit the timeline saturates to [`Deadline::NEVER`].
+    /// Only [`Ttl::NEVER`] gives [`Deadline::NEVER`]. A finite TTL whose deadline would
+    /// pass the end of the timeline (`u64::MAX` nanoseconds from the clock's zero, which
+    /// only a clock set there reaches) gets the timeline's last instant instead, so that
+    /// an entry never outlives its TTL: at [`Instant::MAX`] it is expired when written.
+    ///
+    /// ```
+    /// use jwm_cache_core::{Instant, Ttl};
+    ///
+    /// let late = Instant::from_nanos(u64::MAX - 10);
+    /// let deadline = Ttl::from_nanos(100).deadline_from(late);
+    /// assert!(!deadline.is_never());
+    /// assert!(deadline.is_expired(Instant::MAX));
+    /// assert!(Ttl::ZERO.deadline_from(Instant::MAX).is_expired(Instant::MAX));
+    /// ```
     pub const fn deadline_from(self, now: Instant) -> Deadline {
-        Deadline(now.as_nanos().saturating_add(self.0))
+        if self.is_never() {
+            return Deadline::NEVER;
+        }
+        let at = now.as_nanos().saturating_add(self.0);
+        Deadline(if at < u64::MAX { at } else { u64::MAX - 1 })
     }
 
     /// The TTL in nanoseconds (`u64::MAX` for [`Ttl::NEVER`]).
@@ -177,8 +194,18 @@ mod tests {
             Ttl::NEVER
         );
         assert_eq!(Ttl::from_millis(u64::MAX / 2), Ttl::NEVER);
+        // A finite TTL near the end of the timeline: cut to its last instant, never
+        // "never" (a stale value served for ever).
         let late = Instant::from_nanos(u64::MAX - 10);
-        assert_eq!(Ttl::from_nanos(100).deadline_from(late), Deadline::NEVER);
+        let cut = Ttl::from_nanos(100).deadline_from(late);
+        assert_eq!(cut, Deadline::at(Instant::from_nanos(u64::MAX - 1)));
+        assert!(!cut.is_expired(late) && cut.is_expired(Instant::MAX));
+        assert!(
+            Ttl::ZERO
+                .deadline_from(Instant::MAX)
+                .is_expired(Instant::MAX)
+        );
+        assert_eq!(Ttl::NEVER.deadline_from(late), Deadline::NEVER);
     }
 
     #[test]
