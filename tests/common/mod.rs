@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "redis")]
+pub(crate) mod black_hole;
+#[cfg(feature = "redis")]
 #[macro_use]
 pub(crate) mod cluster_load;
 #[cfg(feature = "redis")]

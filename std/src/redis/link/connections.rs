@@ -27,8 +27,8 @@ pub(super) struct Made {
     alive: oneshot::Sender<()>,
 }
 
-/// The youngest a cluster connection may be and still be dropped to be made anew: so
-/// that a burst of failures (every caller of a dead node at once) rebuilds it once.
+/// The youngest a connection may be and still be dropped to be made anew: so that a
+/// burst of failures (every caller of a dead node at once) rebuilds it once.
 const REBUILD_EVERY: Duration = Duration::from_millis(500);
 
 impl Made {
@@ -111,12 +111,16 @@ impl Link {
         connections.retain(|made| !dropped(made));
     }
 
-    /// After a timeout or a connection failure on a cluster, with the pause: a new
-    /// connection for `runtime`, made by the first operation after the pause, unless
-    /// its connections are younger than [`REBUILD_EVERY`]. redis-rs's cluster client
-    /// rereads the slot map only when a node answers MOVED, and a dead primary answers
-    /// nothing: it would retry that address forever. A new connection reads the map
-    /// afresh, so calls find the promoted replica once the cluster has failed over.
+    /// After a timeout or a connection failure, with the pause: a new connection for
+    /// `runtime`, made by the first operation after the pause, unless its connections
+    /// are younger than [`REBUILD_EVERY`]. redis-rs's cluster client rereads the slot
+    /// map only when a node answers MOVED, and a dead primary answers nothing: it would
+    /// retry that address forever. A new connection reads the map afresh, so calls find
+    /// the promoted replica once the cluster has failed over. One server's connection
+    /// reconnects only after an I/O error, and a socket to a host gone without a reset
+    /// (a failover behind one address) reports none until the kernel gives up on it,
+    /// while the probe, on a connection of its own, reaches the new host and ends the
+    /// pause: every pause would end in the same timeouts.
     pub(super) fn rebuild(&self, runtime: runtime::Id) {
         self.drop_connections(|made| made.runtime == runtime && made.rebuildable());
     }

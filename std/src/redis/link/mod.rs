@@ -239,9 +239,7 @@ impl Link {
         tracing::warn!(target: "jwm_cache::redis", error = %failure, "redis backend failed");
         if pauses {
             self.failed();
-            if self.is_cluster() {
-                self.rebuild(runtime);
-            }
+            self.rebuild(runtime);
         }
         Err(failure)
     }
