@@ -12,6 +12,7 @@ mod lease_scripts;
 mod leases;
 mod planted;
 mod sharing;
+mod stalls;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

@@ -13,7 +13,7 @@ use serde_reflection::{ContainerFormat, Error, Format, Registry, Samples, Tracer
 
 use crate::key::PersistentDigest;
 
-mod bounded;
+mod trace_limit;
 
 /// Rounds of tracing: each learns the names of enums nested in the type that the last
 /// left incomplete, and explores them further.
@@ -22,7 +22,7 @@ const ROUNDS: usize = 8;
 /// name, then by index, so an enum of more than half as many variants stays incomplete.
 const PASSES: usize = 256;
 /// The stack the trace runs on, in a thread of its own where there are threads: deep
-/// enough for the trace's depth limit ([`bounded::Trace`]) on any type, whatever stack
+/// enough for the trace's depth limit ([`trace_limit::Trace`]) on any type, whatever stack
 /// the caller has left.
 const TRACE_STACK: usize = 16 << 20;
 
@@ -95,7 +95,7 @@ fn traced_apart<V: DeserializeOwned>() -> Option<u64> {
 
 /// [`shape_of`], traced: 0 if any enum the trace met has a variant it did not reach.
 fn trace_shape<V: DeserializeOwned>() -> u64 {
-    bounded::forget_enums();
+    trace_limit::forget_enums();
     let samples = Samples::new();
     let mut nested: Vec<String> = Vec::new();
     for _ in 0..ROUNDS {
@@ -105,7 +105,7 @@ fn trace_shape<V: DeserializeOwned>() -> u64 {
         };
         match tracer.registry() {
             Ok(registry) => {
-                if !bounded::met_enums()
+                if !trace_limit::met_enums()
                     .iter()
                     .all(|enum_| complete(&registry, enum_))
                 {
@@ -138,7 +138,7 @@ fn trace_shape<V: DeserializeOwned>() -> u64 {
     0
 }
 
-/// Traces `V`, within [`bounded::Trace`]'s depth, until neither it nor any enum
+/// Traces `V`, within [`trace_limit::Trace`]'s depth, until neither it nor any enum
 /// named in `nested` has variants left to explore, in at most [`PASSES`] passes (a
 /// `Deserialize` written by hand may never let them all be reached).
 fn trace<V: DeserializeOwned>(
@@ -182,7 +182,7 @@ impl<'de, V: DeserializeOwned> DeserializeSeed<'de> for Top<V> {
     type Value = V;
 
     fn deserialize<D: Deserializer<'de>>(self, inner: D) -> Result<V, D::Error> {
-        V::deserialize(bounded::traced(inner))
+        V::deserialize(trace_limit::traced(inner))
     }
 }
 

@@ -27,7 +27,7 @@ where
         deadline: Deadline,
         now: Instant,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        self.run(self.timeout, Kind::Write, move |b| {
+        self.run(self.timeout, Kind::Store, move |b| {
             b.set(key, value, deadline, now)
         })
     }
@@ -42,7 +42,7 @@ where
         budget: Duration,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         let within = self.timeout.map(|timeout| timeout.min(budget));
-        self.run(within, Kind::Write, move |b| {
+        self.run(within, Kind::Store, move |b| {
             b.set(key, value, deadline, now)
         })
     }
@@ -53,13 +53,13 @@ where
     }
 
     fn clear(&self) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        self.run(self.timeout, Kind::Write, B::clear)
+        self.run(self.timeout, Kind::Removal, B::clear)
     }
 
     /// The counts are read in the clear's own turn on the backend, which no other
     /// operation shares.
     fn clear_counted(&self) -> impl Future<Output = (Reclaimed, Result<(), Self::Error>)> + Send {
-        let cleared = self.run(self.timeout, Kind::Write, |backend: &mut B| {
+        let cleared = self.run(self.timeout, Kind::Removal, |backend: &mut B| {
             let before = backend.reclaimed();
             backend.clear().map(|()| before)
         });
@@ -105,8 +105,12 @@ where
         *lock(&self.shared.reclaimed)
     }
 
+    /// The backend's, with the timeout: functions sharing an identifier agree on it.
     fn settings(&self) -> String {
-        self.settings.clone()
+        match self.timeout {
+            Some(timeout) => format!("{}, timeout {timeout:?}", self.settings),
+            None => self.settings.clone(),
+        }
     }
 }
 
@@ -139,7 +143,7 @@ where
         now: Instant,
     ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         let key = key.to_owned();
-        self.run(self.timeout, Kind::Write, move |b| {
+        self.run(self.timeout, Kind::Removal, move |b| {
             Lookup::<K, Q, E>::remove(b, key.borrow(), now)
         })
     }

@@ -31,6 +31,7 @@ impl<B: Send + 'static> Drainer<B> {
     fn drain(mut self) {
         loop {
             let mut queue = lock(&self.shared.queue);
+            queue.running_since = None;
             let Some(job) = queue.jobs.pop_front() else {
                 queue.draining = false;
                 self.done = true;
@@ -44,6 +45,7 @@ impl<B: Send + 'static> Drainer<B> {
                 Drainer::start(&self.shared, &next);
                 return;
             }
+            queue.running_since = Some(std::time::Instant::now());
             drop(queue);
             let mut backend = lock(&self.shared.backend);
             (job.run)(&mut backend);

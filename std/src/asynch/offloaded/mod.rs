@@ -18,8 +18,9 @@ use drainer::Drainer;
 
 /// A sync [`Backend`] that blocks on I/O, made an
 /// [`AsyncBackend`](crate::asynch::AsyncBackend): operations run on tokio's blocking
-/// pool (`spawn_blocking`), so no executor thread ever waits on the backend's I/O. They run one at a time, in the order they were called, even when a
-/// caller stops waiting for one: a store whose caller was cancelled cannot land after
+/// pool (`spawn_blocking`), so no executor thread ever waits on the backend's I/O.
+/// They run one at a time, in the order they were called, even when a caller stops
+/// waiting for one: a store whose caller was cancelled cannot land after
 /// a later `remove` of its key. Each runs on the blocking pool of the runtime it was
 /// called on, so a runtime that shuts down waits for no other runtime's operations.
 ///
@@ -31,7 +32,8 @@ use drainer::Drainer;
 /// backend spends at most that long on it in all (its [`call_budget`]), then computes
 /// its value: a stalled backend costs each call the timeout once. A lookup whose caller
 /// stopped waiting is skipped when its turn comes; a store or removal still runs, in
-/// its turn.
+/// its turn. Once the operation running has taken longer than the timeout, lookups and
+/// stores fail at once, without queueing, until it returns (removals still queue).
 ///
 /// [`call_budget`]: crate::asynch::AsyncBackend::call_budget
 ///
@@ -79,6 +81,8 @@ struct Queue<B> {
     jobs: VecDeque<Job<B>>,
     /// Whether a blocking task is running them: at most one is.
     draining: bool,
+    /// When the operation running now began, if one is.
+    running_since: Option<std::time::Instant>,
 }
 
 /// Why an [`Offloaded`] operation failed.
@@ -136,6 +140,7 @@ impl<B> Offloaded<B> {
                 queue: Mutex::new(Queue {
                     jobs: VecDeque::new(),
                     draining: false,
+                    running_since: None,
                 }),
             }),
         }
@@ -143,7 +148,8 @@ impl<B> Offloaded<B> {
 
     /// Bounds how long a caller waits for each operation, and a memoized call's time
     /// on the backend (see the type's docs). Operations then need a tokio runtime with
-    /// time enabled, as Redis's do.
+    /// time enabled, as Redis's do. A zero timeout waits for nothing: stores are not
+    /// sent and lookups time out at once, while removals and clears still run.
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.timeout = Some(limit);
         self
@@ -151,7 +157,9 @@ impl<B> Offloaded<B> {
 
     /// Queues `op` behind the operations called before it, at once (not when the
     /// future is first polled), and answers when it has run, or with a timeout past
-    /// `within`. A `lookup` whose caller stopped waiting is skipped in its turn.
+    /// `within`. A lookup whose caller stopped waiting is skipped in its turn; a lookup
+    /// or a store called while the backend is stalled is not queued (see
+    /// [`Queue::stalled`]), nor a store with no time left, as Redis sends nothing then.
     fn run<T, E, K, En>(
         &self,
         within: Option<Duration>,
@@ -166,31 +174,34 @@ impl<B> Offloaded<B> {
         let (answer, answered) = oneshot::channel();
         // Weak: the job waits in the queue that `shared` owns.
         let shared = Arc::downgrade(&self.shared);
-        // No time left: not queued, as Redis sends nothing then.
-        let spent = within.is_some_and(|within| within.is_zero());
-        let queued = !spent
-            && self.submit(Box::new(move |backend| {
-                if kind == Kind::Lookup && answer.is_closed() {
-                    return;
-                }
-                // Caught here, so that the operations queued behind it still run. The
-                // counts are read before the answer: a caller that reads them once
-                // answered sees what its operation reclaimed.
-                let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                    let result = op(backend);
-                    if let Some(shared) = shared.upgrade() {
-                        *lock(&shared.reclaimed) = (shared.reclaim_counts)(backend);
-                    }
-                    result
-                }));
-                let _ = answer.send(result.map_err(drop));
-            }));
-        async move {
-            if spent {
-                return Err(OffloadError::Timeout(Duration::ZERO));
+        let job = Box::new(move |backend: &mut B| {
+            if kind == Kind::Lookup && answer.is_closed() {
+                return;
             }
-            if !queued {
-                return Err(OffloadError::NoRuntime);
+            // Caught here, so that the operations queued behind it still run. The
+            // counts are read before the answer: a caller that reads them once
+            // answered sees what its operation reclaimed.
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                let result = op(backend);
+                if let Some(shared) = shared.upgrade() {
+                    *lock(&shared.reclaimed) = (shared.reclaim_counts)(backend);
+                }
+                result
+            }));
+            let _ = answer.send(result.map_err(drop));
+        });
+        let submitted = if kind == Kind::Store && within.is_some_and(|left| left.is_zero()) {
+            Submitted::Refused
+        } else {
+            self.submit(job, kind)
+        };
+        async move {
+            match submitted {
+                Submitted::Queued => {}
+                Submitted::Refused => {
+                    return Err(OffloadError::Timeout(within.unwrap_or_default()));
+                }
+                Submitted::NoRuntime => return Err(OffloadError::NoRuntime),
             }
             let answered = match within {
                 Some(within) => match tokio::time::timeout(within, answered).await {
@@ -208,16 +219,19 @@ impl<B> Offloaded<B> {
         }
     }
 
-    /// Queues `run`, and starts a blocking task to run the queue if none is; false
-    /// without a runtime.
-    fn submit(&self, run: Box<dyn FnOnce(&mut B) + Send>) -> bool
+    /// Queues `run`, and starts a blocking task to run the queue if none is; refused if
+    /// the backend is stalled and `kind` need not wait for it.
+    fn submit(&self, run: Box<dyn FnOnce(&mut B) + Send>, kind: Kind) -> Submitted
     where
         B: Send + 'static,
     {
         let Ok(runtime) = Handle::try_current() else {
-            return false;
+            return Submitted::NoRuntime;
         };
         let mut queue = lock(&self.shared.queue);
+        if kind != Kind::Removal && queue.stalled(self.timeout) {
+            return Submitted::Refused;
+        }
         let idle = !queue.draining;
         queue.draining = true;
         queue.jobs.push_back(Job {
@@ -228,15 +242,41 @@ impl<B> Offloaded<B> {
         if idle {
             Drainer::start(&self.shared, &runtime);
         }
-        true
+        Submitted::Queued
     }
 }
 
-/// Whether an operation only reads, so that none need run it once its caller is gone.
+impl<B> Queue<B> {
+    /// Whether the operation running now has run for longer than `timeout`: then every
+    /// caller queued behind it times out, so a lookup or a store fails at once instead,
+    /// and the queue does not grow for as long as the stall lasts (a removal still
+    /// queues, so that it is not lost).
+    fn stalled(&self, timeout: Option<Duration>) -> bool {
+        match (timeout, self.running_since) {
+            (Some(timeout), Some(since)) => since.elapsed() >= timeout,
+            _ => false,
+        }
+    }
+}
+
+/// What became of an operation called.
+enum Submitted {
+    Queued,
+    /// Not queued: no time left for a store, or the backend is stalled.
+    Refused,
+    NoRuntime,
+}
+
+/// What an operation does, which decides what may be left unrun.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// Reads: skipped once its caller is gone, refused while the backend is stalled.
     Lookup,
-    Write,
+    /// Stores: refused while stalled or with no time left (as a store that never
+    /// landed), never skipped once queued, so that it keeps its place before a removal.
+    Store,
+    /// Removals and clears: always queued and run, so that none is lost.
+    Removal,
 }
 
 fn lock<T>(inner: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -1,0 +1,51 @@
+//! A connection that stalls without an error, while the server lives on.
+
+use super::*;
+
+/// A connection that stalls while the server lives on (a failover behind one address,
+/// the old host gone without a reset, which no error ever reports): once the pause
+/// after the first timeout ends, calls reach the server on a new connection, instead
+/// of timing out on the old one, pause after pause, until the kernel gives up on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_stalls_is_replaced_after_the_pause() {
+    let server = RedisServer::start();
+    let proxy = common::black_hole::BlackHole::to(server.port);
+    let timeout = Duration::from_millis(200);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let memo = AsyncMemoized::builder(move |n: u64| {
+        counted.fetch_add(1, SeqCst);
+        async move { n + 7 }
+    })
+    .identifier("black-hole")
+    .serializer(Stamped::new(Postcard))
+    .build_with_backend(
+        RedisBackend::open_with(&proxy.url(), RedisOptions::default().timeout(timeout)).unwrap(),
+    );
+    assert_eq!(memo.call(1).await, 8);
+    assert_eq!(memo.call(1).await, 8);
+    assert_eq!(runs.load(SeqCst), 1, "the second call hit");
+
+    proxy.swallow_open_connections();
+    let began = Instant::now();
+    let mut timed_out = 0;
+    loop {
+        let (before, started) = (runs.load(SeqCst), Instant::now());
+        assert_eq!(memo.call(1).await, 8);
+        if runs.load(SeqCst) == before {
+            break; // A hit: the server is reached again.
+        }
+        if started.elapsed() >= timeout {
+            timed_out += 1; // A miss that waited out the timeout.
+        }
+        // Bounded polling: a pause is 500 ms, so 3 s is six of them.
+        assert!(
+            began.elapsed() < Duration::from_secs(3),
+            "no hit in 3 s; {timed_out} calls timed out"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Two at most: a connection younger than 500 ms is kept through the first failure
+    // (so that a burst of failures replaces it once), and this one is that young.
+    assert!(timed_out <= 2, "{timed_out} calls timed out");
+}
