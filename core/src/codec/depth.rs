@@ -43,16 +43,7 @@ impl<D, L> Bounded<D, L> {
     pub(crate) fn new(inner: D, limit: L) -> Self {
         Bounded::at(inner, 0, limit)
     }
-}
 
-/// A visitor, seed or access `depth` levels down.
-struct Level<T, L> {
-    inner: T,
-    depth: usize,
-    limit: L,
-}
-
-impl<D, L> Bounded<D, L> {
     #[inline]
     fn at(inner: D, depth: usize, limit: L) -> Self {
         Bounded {
@@ -61,6 +52,13 @@ impl<D, L> Bounded<D, L> {
             limit,
         }
     }
+}
+
+/// A visitor, seed or access `depth` levels down.
+struct Level<T, L> {
+    inner: T,
+    depth: usize,
+    limit: L,
 }
 
 impl<T, L> Level<T, L> {
