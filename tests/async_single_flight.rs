@@ -55,6 +55,55 @@ async fn a_thousand_tasks_missing_one_key_run_it_once() {
     );
 }
 
+/// Calls joined in one task (`join!`, `join_all`, a buffered stream) share one
+/// computation as calls from many tasks do: only a call from inside the computation is
+/// its own key's, and runs alone.
+#[tokio::test(start_paused = true)]
+async fn calls_joined_in_one_task_run_it_once() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let memo = AsyncMemoized::new(slow_square(&runs));
+    let (a, b, c) = tokio::join!(memo.call(7), memo.call(7), memo.call(7));
+    assert_eq!((a, b, c), (49, 49, 49));
+    assert_eq!(runs.load(SeqCst), 1, "one computation for the three");
+    let info = memo.cache_info().await;
+    assert_eq!((info.misses, info.coalesced), (1, 2), "{info:?}");
+}
+
+/// A computation that asks for its own key, awaited inside it, runs that call alone
+/// rather than wait for itself.
+#[tokio::test(start_paused = true)]
+async fn a_computation_asking_for_its_own_key_does_not_wait_for_itself() {
+    type Memo = AsyncMemoized<
+        Box<dyn Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>> + Send + Sync>,
+        AsyncCache<u64, u64>,
+    >;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let cell: Arc<std::sync::OnceLock<Memo>> = Arc::new(std::sync::OnceLock::new());
+    let (inner, counted) = (Arc::clone(&cell), Arc::clone(&runs));
+    let function: Box<
+        dyn Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>> + Send + Sync,
+    > = Box::new(move |n| {
+        let (inner, counted) = (Arc::clone(&inner), Arc::clone(&counted));
+        Box::pin(async move {
+            let run = counted.fetch_add(1, SeqCst);
+            if run == 0 {
+                // The first run asks for its own key: computed again, alone.
+                return inner.get().unwrap().call(n).await + 1;
+            }
+            n * 10
+        })
+    });
+    let _ = cell.set(AsyncMemoized::new(function));
+    let memo = cell.get().unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(5), memo.call(4)).await;
+    assert_eq!(
+        answered,
+        Ok(41),
+        "the outer call, with the inner one's value"
+    );
+    assert_eq!(runs.load(SeqCst), 2);
+}
+
 #[tokio::test(start_paused = true)]
 async fn without_single_flight_every_miss_runs() {
     let runs = Arc::new(AtomicUsize::new(0));

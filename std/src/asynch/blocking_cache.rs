@@ -290,6 +290,9 @@ where
         let joiner = Joiner {
             caller: Caller::task(),
             may_wait: !bridge::on_current_thread_runtime(),
+            // The computation runs on the calling thread, outside the bridge task's
+            // scope: any call of this task is taken as the computation's own.
+            scoped: false,
         };
         self.bridge.spawn(async move {
             let ask = to_caller.clone();

@@ -10,6 +10,8 @@
 //! panics or is cancelled hands over to a waiter.
 
 mod lead;
+#[cfg(feature = "async")]
+mod leading;
 mod solo;
 mod table;
 
@@ -18,6 +20,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, ThreadId};
 
 pub(crate) use lead::{FlightTable, Lead};
+#[cfg(feature = "async")]
+pub(crate) use leading::computing;
 pub(crate) use solo::Ticket;
 pub(crate) use table::Flights;
 
@@ -52,6 +56,9 @@ pub(crate) struct Joiner {
     /// False for a caller that would block the thread the leader may need, such as a
     /// sync call on a current-thread runtime: it computes alone instead.
     pub(crate) may_wait: bool,
+    /// Whether, leading, it computes inside [`computing`]'s scope (an async call's own
+    /// task does), so that a call of its task from outside the computation waits.
+    pub(crate) scoped: bool,
 }
 
 impl Joiner {
@@ -60,6 +67,16 @@ impl Joiner {
         Joiner {
             caller,
             may_wait: true,
+            scoped: false,
+        }
+    }
+
+    /// The running task's async call, which computes in [`computing`]'s scope.
+    #[cfg(feature = "async")]
+    pub(crate) fn task() -> Self {
+        Joiner {
+            scoped: true,
+            ..Joiner::patient(Caller::task())
         }
     }
 }
@@ -71,6 +88,9 @@ pub(crate) struct Flight<V> {
     #[cfg(feature = "async")]
     settled_async: tokio::sync::Notify,
     leader: Caller,
+    /// Whether the leader computes inside [`computing`]'s scope.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    scoped: bool,
     /// The task or thread a refresh runs on, once known: callers elsewhere may wait
     /// for it.
     runner: std::sync::OnceLock<Caller>,
@@ -143,15 +163,38 @@ impl<E> ErrorSharing<E> for Unshared {
 }
 
 impl<V: Clone> Flight<V> {
-    fn new(leader: Caller) -> Arc<Self> {
+    fn new(leader: Joiner) -> Arc<Self> {
         Arc::new(Flight {
             state: Mutex::new(State::Running),
             settled: Condvar::new(),
             #[cfg(feature = "async")]
             settled_async: tokio::sync::Notify::new(),
-            leader,
+            leader: leader.caller,
+            scoped: leader.scoped,
             runner: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The flight's identity for [`computing`]: its address, which stays its own while
+    /// its leader holds it, as it does while computing.
+    #[cfg(feature = "async")]
+    pub(crate) fn id(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self).cast::<()>() as usize
+    }
+
+    /// Whether `joiner` asks from inside this flight's computation, and so must not
+    /// wait for it: on the thread or in the task that computes, and for a scoped leader
+    /// and joiner, from inside the computation's own future (a call joined beside it in
+    /// its task waits).
+    fn asked_from_within(self: &Arc<Self>, joiner: &Joiner) -> bool {
+        if self.computing() != joiner.caller {
+            return false;
+        }
+        #[cfg(feature = "async")]
+        if self.scoped && joiner.scoped {
+            return leading::within(self.id());
+        }
+        true
     }
 
     /// A refresh's flight: the task it was spawned as, or the refresh thread that took
@@ -293,7 +336,7 @@ mod tests {
 
     #[test]
     fn a_joiner_computes_when_it_leads_or_is_alone_and_waits_otherwise() {
-        let flight = Flight::<u32>::new(Caller::thread());
+        let flight = Flight::<u32>::new(Joiner::patient(Caller::thread()));
         assert!(matches!(Step::joined(Role::Solo), Next::Compute(None)));
         let led = Step::joined(Role::Lead(Arc::clone(&flight), "k"));
         assert!(matches!(led, Next::Compute(Some((f, "k"))) if Arc::ptr_eq(&f, &flight)));

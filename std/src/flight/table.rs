@@ -31,8 +31,10 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
             // A refresh may wait in a queue, and may ask for its own key: a caller computes
             // alone rather than wait for one, unless the task or thread the refresh runs
             // on is known (see `Flight::runs_on`) and the caller is not it.
-            let computing = flight.computing();
-            if computing == Caller::Refresh || computing == joiner.caller || !joiner.may_wait {
+            if flight.computing() == Caller::Refresh
+                || flight.asked_from_within(&joiner)
+                || !joiner.may_wait
+            {
                 return Role::Solo;
             }
             return Role::Wait(Arc::clone(flight));
@@ -40,7 +42,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         // Both clones happen before the flight is registered, so a panicking `clone`
         // leaves nothing behind.
         let (registered, guarded) = (key.clone(), key.clone());
-        let flight = Flight::new(joiner.caller);
+        let flight = Flight::new(joiner);
         self.map.insert(registered, Arc::clone(&flight));
         Role::Lead(flight, guarded)
     }

@@ -12,9 +12,7 @@ use super::store::Origin;
 use super::{AsyncCache, AsyncCacheError};
 use crate::asynch::backend::{AsyncBackend, AsyncLookup};
 use crate::asynch::claim::Claim;
-use crate::flight::{
-    Caller, ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role, Ticket,
-};
+use crate::flight::{ErrorSharing, Failure, Flight, FlightTable, Joiner, Lead, Next, Role, Ticket};
 
 /// A miss's value, and how storing it went (`Ok` when another caller computed it).
 pub(crate) struct Computed<V, Err> {
@@ -136,7 +134,7 @@ where
         X: ErrorSharing<E>,
         F: Future<Output = Result<V, Failure<E>>>,
     {
-        let joiner = joiner.unwrap_or_else(|| Joiner::patient(Caller::task()));
+        let joiner = joiner.unwrap_or_else(Joiner::task);
         let role = self.join_or_lead(&key, joiner);
         // The lookup counted no miss: it is counted here, once, as what it turned into.
         self.counts
@@ -224,7 +222,15 @@ where
         }
         #[cfg(feature = "metrics")]
         let computing = std::time::Instant::now();
-        let computed = held.keeping(f()).await;
+        // In the flight's scope: a call of this task for the key from inside the
+        // computation runs alone, and one from beside it waits.
+        let computed = match (&lead, joiner.scoped) {
+            (Some(lead), true) => {
+                let scoped = crate::flight::computing(lead.flight.id(), f());
+                held.keeping(scoped).await
+            }
+            _ => held.keeping(f()).await,
+        };
         #[cfg(feature = "metrics")]
         crate::metrics::computation_took(self.policy.identifier(), computing.elapsed());
         let value = match computed {
