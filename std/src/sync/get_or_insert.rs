@@ -258,8 +258,11 @@ where
         let arrived = self.clock.now();
         let Some(lead) = lead else {
             let mut shard = self.lock(&key);
-            let ours = alone.is_none_or(|alone| alone.end(&mut shard.flights));
-            if ours && !shard.cache.expired_on_arrival(ttl, now, arrived) {
+            // Asked first, so that a value that would expire on arrival withdraws no
+            // refresh (`solo_may_store`), as in the async shell.
+            let fresh = !shard.cache.expired_on_arrival(ttl, now, arrived);
+            let ours = alone.is_none_or(|alone| alone.end(&mut shard.flights, fresh));
+            if ours && fresh {
                 let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
             drop(shard);
@@ -315,12 +318,14 @@ impl<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> Alone<'a, K, V, B, S, C> {
         }
     }
 
-    /// Ends it under the shard's lock, held for the store: whether it may store.
-    fn end(mut self, flights: &mut Flights<K, V>) -> bool {
+    /// Ends it under the shard's lock, held for the store: whether it may store. A
+    /// value that will not be stored (`storing` false) asks nothing, and so withdraws
+    /// no refresh.
+    fn end(mut self, flights: &mut Flights<K, V>, storing: bool) -> bool {
         let Some(key) = self.key.take() else {
             return false;
         };
-        let ours = flights.solo_may_store(&key, &self.ticket);
+        let ours = storing && flights.solo_may_store(&key, &self.ticket);
         flights.end_solo(&key);
         ours
     }
