@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use common::gated::GatedBackend;
+use common::gated::{GatedBackend, open_gate};
 use common::{SlowBackend, within};
 use jwm_cache::backend::Offloaded;
 use jwm_cache::{AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, ManualClock, Memoized};
@@ -68,12 +68,7 @@ fn async_function_blocking_sync_backend_never_blocks_the_executor() {
             let backend = GatedBackend::new(&gate);
             let memo = AsyncMemoized::builder(|n: u64| async move { n + 1 })
                 .build_with_backend(Offloaded::new(backend));
-            let open_gate = async {
-                let (open, opened) = &*gate;
-                *open.lock().unwrap() = true;
-                opened.notify_all();
-            };
-            let (value, ()) = tokio::join!(memo.call(1), open_gate);
+            let (value, ()) = tokio::join!(memo.call(1), async { open_gate(&gate) });
             assert_eq!(value, 2);
             assert_eq!(memo.call(1).await, 2);
             assert_eq!(memo.cache_info().await.hits, 1);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant as WallClock};
 
-use common::gated::GatedBackend;
+use common::gated::{GatedBackend, OpenOnDrop, open_gate};
 use common::within;
 use jwm_cache::backend::{AsyncBackend, AsyncLookup, Deadline, OffloadError, Offloaded};
 use jwm_cache::{AsyncCacheControls, AsyncMemoized, memory::MemoryBackend, time::Instant};
@@ -21,14 +21,19 @@ fn a_blocking_backend_outside_a_runtime_is_an_error_not_a_panic() {
     assert_eq!(result, Err(OffloadError::NoRuntime));
 }
 
+/// A runtime of two workers, with time and I/O.
+fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn a_blocking_backend_runs_operations_in_the_order_they_were_called() {
     within(60, || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = two_workers();
         runtime.block_on(async {
             let gate = Arc::new((Mutex::new(false), Condvar::new()));
             let store = Offloaded::new(GatedBackend::new(&gate));
@@ -44,9 +49,7 @@ fn a_blocking_backend_runs_operations_in_the_order_they_were_called() {
                 drop(AsyncBackend::set(&store, *key, *key, Deadline::NEVER, now));
                 removals.push(AsyncLookup::remove(&store, key, now));
             }
-            let (open, opened) = &*gate;
-            *open.lock().unwrap() = true;
-            opened.notify_all();
+            open_gate(&gate);
             assert_eq!(held.await, Ok(None));
             for removal in removals {
                 assert_eq!(removal.await, Ok(true), "the store ran before its removal");
@@ -137,9 +140,7 @@ fn each_operation_runs_on_the_runtime_it_was_called_on() {
             let _entered = second.enter();
             AsyncBackend::len(&store, now)
         };
-        let (open, opened) = &*gate;
-        *open.lock().unwrap() = true;
-        opened.notify_all();
+        open_gate(&gate);
         assert_eq!(first.block_on(held), Ok(None));
         assert_eq!(second.block_on(counted), Ok(0));
         assert_eq!(*runtimes.lock().unwrap(), [second.handle().id()]);
@@ -169,9 +170,7 @@ fn an_operation_of_a_runtime_gone_before_its_turn_fails_alone() {
             AsyncBackend::set(&store, 2, 2, Deadline::NEVER, now)
         };
         drop(gone);
-        let (open, opened) = &*gate;
-        *open.lock().unwrap() = true;
-        opened.notify_all();
+        open_gate(&gate);
         assert_eq!(live.block_on(held), Ok(None));
         assert_eq!(poll_to_end(orphaned), Err(OffloadError::NoRuntime));
         assert_eq!(live.block_on(stored), Ok(()));
@@ -202,24 +201,6 @@ async fn an_operation_s_reclaims_are_counted_by_the_time_it_answers() {
     }
 }
 
-/// Opens `gate`: the gated backend's lookups go on.
-fn open(gate: &(Mutex<bool>, Condvar)) {
-    *gate
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-    gate.1.notify_all();
-}
-
-/// Opens its gate when dropped.
-struct OpenOnDrop(Arc<(Mutex<bool>, Condvar)>);
-
-impl Drop for OpenOnDrop {
-    fn drop(&mut self) {
-        open(&self.0);
-    }
-}
-
 /// Memoized calls over a backend that stalls (a disk or a server that stopped
 /// answering): each call waits for the timeout once, together, computes its value and
 /// stores nothing (its budget is spent); once the stall has outlasted the timeout, a
@@ -228,14 +209,8 @@ impl Drop for OpenOnDrop {
 #[test]
 fn a_stalled_blocking_backend_costs_each_memoized_call_its_timeout_once() {
     within(60, || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = two_workers();
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
-        // Opened however the test ends, so that the runtime's shutdown, which waits for
-        // the blocked lookup, ends too.
         let _opens = OpenOnDrop(Arc::clone(&gate));
         runtime.block_on(async {
             let backend = GatedBackend::new(&gate);
@@ -281,7 +256,7 @@ fn a_stalled_blocking_backend_costs_each_memoized_call_its_timeout_once() {
             assert!(took < timeout / 2, "a call during the stall took {took:?}");
             assert_eq!(lookups.load(SeqCst), 1);
 
-            open(&gate);
+            open_gate(&gate);
             // Once the blocked lookup returns, the next call's lookup runs, after every
             // one queued before it; until then calls are still refused (bounded polling).
             let reopened = WallClock::now();

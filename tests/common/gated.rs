@@ -74,3 +74,22 @@ impl Lookup<u64, u64, u64> for GatedBackend {
         self.store.remove(key, now)
     }
 }
+
+/// Opens `gate`: the gated backend's lookups go on.
+pub(crate) fn open_gate(gate: &(Mutex<bool>, Condvar)) {
+    *gate
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+    gate.1.notify_all();
+}
+
+/// Opens its gate when dropped: however a test ends, a runtime's shutdown, which waits
+/// for a lookup blocked on the gate, ends too.
+pub(crate) struct OpenOnDrop(pub(crate) Arc<(Mutex<bool>, Condvar)>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        open_gate(&self.0);
+    }
+}
