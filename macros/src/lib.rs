@@ -79,7 +79,9 @@ use syn::{ItemFn, parse_macro_input};
 ///   digest, which does not name its type (so `&str` and `String` keys share), as a
 ///   Redis name must stay the same across builds and compilers. Functions sharing a
 ///   named identifier with key expressions should give them one type: values of two
-///   types that encode alike (`1u64` and `(1u32, 0u32)`) share an entry.
+///   types that encode alike (`1u64` and `(1u32, 0u32)`) share an entry. The expression
+///   runs before the function, which then takes its arguments: borrow an owned one
+///   rather than move it (`key = (&user, page)`; a reference digests as its value).
 /// - **Methods**: `key = |shape| shape.id` projects the receiver, whose digest enters the
 ///   key with the arguments (the whole receiver's, without `key`); an expression may
 ///   also name `self`. The cache is `Shape::area_cache()`. Each receiver type keeps its

@@ -160,6 +160,7 @@ impl Parse for Options {
             key: None,
             crate_path: None,
         };
+        let mut given: Vec<&'static str> = Vec::new();
         for meta in Punctuated::<Meta, Token![,]>::parse_terminated(input)? {
             let Meta::NameValue(pair) = &meta else {
                 return Err(syn::Error::new_spanned(
@@ -172,6 +173,7 @@ impl Parse for Options {
                 .get_ident()
                 .map(Ident::to_string)
                 .unwrap_or_default();
+            refuse_repeated(&mut given, &name, &pair.path)?;
             let value = &pair.value;
             match name.as_str() {
                 "ttl" => options.ttl = Some(duration(value)?),
@@ -220,6 +222,26 @@ impl Parse for Options {
         }
         Ok(options)
     }
+}
+
+/// Refuses an option given twice (`ttl` and `ttl_ms` are one): the last would win
+/// silently.
+fn refuse_repeated(given: &mut Vec<&'static str>, name: &str, path: &syn::Path) -> syn::Result<()> {
+    let Some(&option) = OWN.iter().chain(SETTERS).find(|known| **known == name) else {
+        return Ok(()); // Unknown: refused as such below.
+    };
+    let option = if option == "ttl_ms" { "ttl" } else { option };
+    if given.contains(&option) {
+        return Err(syn::Error::new_spanned(
+            path,
+            match option {
+                "ttl" => "the TTL is given twice (`ttl` and `ttl_ms` set it)".to_owned(),
+                _ => format!("`{option}` is given twice"),
+            },
+        ));
+    }
+    given.push(option);
+    Ok(())
 }
 
 fn duration(value: &Expr) -> syn::Result<Ttl> {

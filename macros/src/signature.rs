@@ -1,6 +1,7 @@
 //! What the attribute reads from the function's signature.
 
-use quote::format_ident;
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident};
 use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Signature, Type};
 
 /// One argument of the function.
@@ -45,6 +46,14 @@ pub(crate) fn refuse_unsupported(sig: &Signature) -> syn::Result<()> {
         return refuse(
             constant,
             "#[ttl_cache] keeps one cache per instantiation by the type parameters' types; a const parameter has no type to tell instantiations apart: pass it as an argument",
+        );
+    }
+    if let Some(receiver) = sig.receiver()
+        && receiver.colon_token.is_some()
+    {
+        return refuse(
+            receiver,
+            "#[ttl_cache] caches methods whose receiver is written `&self`: write it so, not as a typed receiver (`self: &Self`, `self: Arc<Self>`)",
         );
     }
     if let Some(receiver) = sig.receiver()
@@ -111,8 +120,50 @@ pub(crate) fn refuse_unkeepable(argument: &Argument) -> syn::Result<()> {
             opaque,
             "an `impl Trait` argument has no type the cache can store: name the type",
         )),
-        _ => Ok(()),
+        Type::TraitObject(object) => Err(syn::Error::new_spanned(
+            object,
+            "a `dyn Trait` argument has no owned form the cache can keep: take a named type, mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
+        )),
+        pointee => match borrow_within(pointee.to_token_stream()) {
+            Some(span) => Err(syn::Error::new(
+                span,
+                "a borrow inside a key argument's type cannot be kept in the cache: only a whole argument `&T` is kept in its owned form; take this argument owned (`Option<String>` for `Option<&str>`), mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
+            )),
+            None => Ok(()),
+        },
     }
+}
+
+/// Where `tokens` (a type) borrows for less than `'static`: a `&` not followed by
+/// `'static`, or any other lifetime (`Cow<'a, str>`, `Wrapper<'_>`).
+fn borrow_within(tokens: TokenStream) -> Option<Span> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let is_static = |at: usize| {
+        matches!(&tokens.get(at), Some(TokenTree::Punct(p)) if p.as_char() == '\'')
+            && matches!(&tokens.get(at + 1), Some(TokenTree::Ident(i)) if i == "static")
+    };
+    for (at, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(group) => {
+                if let Some(span) = borrow_within(group.stream()) {
+                    return Some(span);
+                }
+            }
+            TokenTree::Punct(p) if p.as_char() == '&' && !is_static(at + 1) => {
+                return Some(p.span());
+            }
+            // A lifetime's tick; one after a `&` was judged with it.
+            TokenTree::Punct(p) if p.as_char() == '\'' && !is_static(at) => {
+                let after_borrow =
+                    at > 0 && matches!(&tokens[at - 1], TokenTree::Punct(p) if p.as_char() == '&');
+                if !after_borrow {
+                    return Some(p.span());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `ty` without the invisible groups and parentheses a `macro_rules!` `$t:ty` adds.
@@ -153,7 +204,7 @@ pub(crate) fn result_error(output: &ReturnType, result: Option<bool>) -> Option<
 
 /// The `E` of a type written `Result<T, E>`.
 fn spelled_error(ty: &Type) -> Option<Type> {
-    let Type::Path(path) = ty else {
+    let Type::Path(path) = unwrapped(ty) else {
         return None;
     };
     let last = path.path.segments.last()?;
@@ -191,8 +242,7 @@ pub(crate) fn returns(output: &ReturnType, cache_none: bool, result: Option<bool
 
 /// How the return type is cached, by its spelling alone.
 fn returns_spelled(ty: &Type, cache_none: bool) -> Returns {
-    let ty = ty.clone();
-    if let Type::Path(path) = &ty
+    if let Type::Path(path) = unwrapped(ty)
         && let Some(last) = path.path.segments.last()
     {
         let first = match &last.arguments {
@@ -208,7 +258,7 @@ fn returns_spelled(ty: &Type, cache_none: bool) -> Returns {
             _ => {}
         }
     }
-    Returns::Value(ty)
+    Returns::Value(ty.clone())
 }
 
 /// `allow`, `warn`, `deny`, `forbid` or `expect`, clippy's included.

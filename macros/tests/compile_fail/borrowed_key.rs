@@ -4,4 +4,12 @@ fn describe(value: &dyn std::fmt::Debug) -> String {
     format!("{value:?}")
 }
 
+#[derive(Debug, Hash, PartialEq, Eq)]
+struct Unclonable;
+
+#[jwm_cache::ttl_cache]
+fn name(value: &Unclonable) -> String {
+    format!("{value:?}")
+}
+
 fn main() {}
