@@ -1,14 +1,18 @@
 //! A Redis Cluster that names its nodes by hostname (`cluster-preferred-endpoint-type
 //! hostname`, as clusters behind TLS certificates do): redis-rs keys its connections by
-//! those names, and `len` and `clear`, which walk each primary, must ask for them so.
+//! those names, and `len` and `clear`, which walk each primary, must ask for them so; a
+//! near tier tracks every node by them.
 
 mod common;
 
+use std::time::Duration;
+
+use common::near::{BOUND, Reader, Writer, copied, until};
 use common::redis_cluster::{RedisCluster, client, text, wait_for};
 use jwm_cache::backend::AsyncBackend;
 use jwm_cache::codec::{Postcard, Serializer, Stamped, StampedBytes};
 use jwm_cache::time::Instant;
-use jwm_cache::{RedisBackend, Ttl};
+use jwm_cache::{AsyncCacheBuilder, NearBackend, RedisBackend, Ttl};
 
 /// Has every node announce `localhost` and prefer it, and waits until every node's
 /// `CLUSTER SLOTS` names every primary so.
@@ -91,4 +95,31 @@ async fn len_and_clear_walk_a_cluster_that_names_its_nodes_by_hostname() {
     assert_eq!(backend.len(now).await.unwrap(), 20);
     backend.clear().await.unwrap();
     assert_eq!(backend.len(now).await.unwrap(), 0);
+
+    // A near tier tracks the nodes by the names the cluster gives, and stays coherent.
+    let near = NearBackend::new(RedisBackend::open_cluster(&seeds).unwrap(), 100);
+    let reader: Reader = AsyncCacheBuilder::new()
+        .identifier("hostnames-near")
+        .ttl(Duration::from_secs(60))
+        .build_with_backend(near.staleness_bound(BOUND));
+    let writer: Writer = AsyncCacheBuilder::new()
+        .identifier("hostnames-near")
+        .ttl(Duration::from_secs(60))
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(RedisBackend::open_cluster(&seeds).unwrap());
+    for key in 0..20u64 {
+        until("a write", || async {
+            writer.insert(key, key).await.is_ok()
+        })
+        .await;
+        assert_eq!(copied(&reader, key).await, Some(key));
+    }
+    for key in 0..20u64 {
+        writer.insert(key, key + 100).await.unwrap();
+    }
+    tokio::time::sleep(BOUND).await;
+    for key in 0..20u64 {
+        let found = reader.get(&key).await.unwrap();
+        assert_eq!(found, Some(key + 100), "key {key} kept a stale copy");
+    }
 }

@@ -301,6 +301,33 @@ async fn get_many_reads_copies_and_redis_together() {
     .await;
 }
 
+/// A many-key call that fails counts every key a miss, and none of its copies a near hit:
+/// near hits are among the hits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_get_many_counts_no_near_hit() {
+    let server = RedisServer::start();
+    let writer = writer(&server, "near-many-failed");
+    // A bound long enough that the copy is surely served while the server is frozen.
+    let redis = RedisBackend::open(&server.url(0)).unwrap();
+    let reader: common::near::Reader = AsyncCacheBuilder::new()
+        .identifier("near-many-failed")
+        .ttl(Duration::from_secs(60))
+        .build_with_backend(NearBackend::new(redis, 100).staleness_bound(Duration::from_secs(5)));
+    writer.insert(1, 10).await.unwrap();
+    assert_eq!(copied(&reader, 1).await, Some(10));
+    let before = reader.counters();
+    server.freeze();
+    assert!(reader.get_many(&[1, 2]).await.is_err());
+    server.thaw();
+    let after = reader.counters();
+    assert_eq!(after.misses - before.misses, 2);
+    assert_eq!(after.hits, before.hits);
+    assert_eq!(
+        after.near_hits, before.near_hits,
+        "a near hit outside the hits"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_weigher_bounds_the_copies_by_weight() {
     let server = RedisServer::start();

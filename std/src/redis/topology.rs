@@ -39,9 +39,9 @@ impl Topology {
         Self::read_routed(reply, &HashMap::new())
     }
 
-    /// [`read`](Self::read), with each primary named as `endpoints` names it (by node
-    /// id), where it does: the names redis-rs keys its connections by, from
-    /// `CLUSTER SLOTS` (see [`endpoints`]).
+    /// [`read`](Self::read), with each node named as `endpoints` names it (by node id),
+    /// where it does: the names redis-rs keys its connections by, from `CLUSTER SLOTS`
+    /// (see [`endpoints`]), which a TLS certificate names too.
     pub(crate) fn read_routed(reply: &str, endpoints: &HashMap<String, Node>) -> Self {
         let mut map = Topology {
             nodes: Vec::new(),
@@ -78,11 +78,7 @@ impl Topology {
             if flags.contains(&"myself") && !migrations.is_empty() {
                 map.migrating = true;
             }
-            let node = endpoints
-                .get(*id)
-                .filter(|_| primary)
-                .cloned()
-                .or_else(|| announced(address));
+            let node = endpoints.get(*id).cloned().or_else(|| announced(address));
             let address = address.split(['@', ',']).next().unwrap_or_default();
             match node {
                 Some(node) if up => {
@@ -132,24 +128,26 @@ pub(crate) fn cluster_state_ok(info: &str) -> bool {
         .is_some_and(|state| state.trim() == "ok")
 }
 
-/// Each primary's endpoint by node id, from a `CLUSTER SLOTS` reply, as redis-rs reads
-/// it to name its connections: the IP, or the hostname when the cluster prefers
-/// hostnames (`cluster-preferred-endpoint-type`). Entries redis-rs would name by the
+/// Each node's endpoint by node id, from a `CLUSTER SLOTS` reply (a range's primary,
+/// then its replicas), as redis-rs reads it to name its connections: the IP, or the
+/// hostname when the cluster prefers hostnames (`cluster-preferred-endpoint-type`, as
+/// behind TLS certificates that name hosts). Entries redis-rs would name by the
 /// answering node (an empty or wildcard host) or not at all (`?`) are left out.
 pub(crate) fn endpoints(reply: &Value) -> HashMap<String, Node> {
     let mut endpoints = HashMap::new();
     let Value::Array(ranges) = reply else {
         return endpoints;
     };
-    for range in ranges {
-        let Value::Array(range) = range else {
-            continue;
-        };
-        let Some(Value::Array(primary)) = range.get(2) else {
+    let nodes = ranges.iter().flat_map(|range| match range {
+        Value::Array(range) => range.get(2..).unwrap_or_default(),
+        _ => &[],
+    });
+    for node in nodes {
+        let Value::Array(node) = node else {
             continue;
         };
         let (Some(Value::BulkString(host)), Some(Value::Int(port)), Some(Value::BulkString(id))) =
-            (primary.first(), primary.get(1), primary.get(2))
+            (node.first(), node.get(1), node.get(2))
         else {
             continue;
         };
@@ -250,7 +248,7 @@ ed60 127.0.0.1:7006@7106 slave 8109 0 1796212844134 6 connected
     }
 
     #[test]
-    fn primaries_are_named_as_cluster_slots_names_them() {
+    fn nodes_are_named_as_cluster_slots_names_them() {
         let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
         let range = |start, end, host: &str, port, id: &str| {
             Value::Array(vec![
@@ -259,13 +257,25 @@ ed60 127.0.0.1:7006@7106 slave 8109 0 1796212844134 6 connected
                 Value::Array(vec![bulk(host), Value::Int(port), bulk(id)]),
             ])
         };
+        let mut first = range(0, 5460, "cache-1", 7001, "0f7e");
+        if let Value::Array(first) = &mut first {
+            let replica = vec![bulk("cache-5"), Value::Int(7005), bulk("d0c9")];
+            first.push(Value::Array(replica));
+        }
         let slots = Value::Array(vec![
-            range(0, 5460, "cache-1", 7001, "0f7e"),
+            first,
             range(5461, 10922, "?", 7002, "1c9c"),
             range(10923, 16383, "", 7003, "8109"),
         ]);
         let endpoints = endpoints(&slots);
-        assert_eq!(endpoints.len(), 1, "unknown and empty hosts left out");
+        assert_eq!(endpoints.len(), 2, "unknown and empty hosts left out");
+        // A replica by its endpoint too: a near tier tracks it, as a certificate names it.
+        let replica = ("cache-5".to_string(), 7005);
+        assert!(
+            Topology::read_routed(NODES, &endpoints)
+                .reachable
+                .contains(&replica)
+        );
         let map = Topology::read_routed(NODES, &endpoints);
         assert!(map.primaries.contains(&("cache-1".to_string(), 7001)));
         // The others as `CLUSTER NODES` announces them.

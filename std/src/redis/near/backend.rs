@@ -253,7 +253,15 @@ where
         if missing.is_empty() {
             return Ok(found);
         }
-        let mut fetched = self.redis.get_many(&missing).await?.into_iter();
+        let fetched = match self.redis.get_many(&missing).await {
+            Ok(fetched) => fetched,
+            Err(e) => {
+                let copies = keys.iter().zip(&found).filter(|(_, found)| found.is_some());
+                copies.for_each(|(key, _)| self.near.memory.uncount_hit(key));
+                return Err(e.into());
+            }
+        };
+        let mut fetched = fetched.into_iter();
         for slot in found.iter_mut().filter(|slot| slot.is_none()) {
             let bytes = fetched.next().flatten();
             *slot = bytes.and_then(|bytes| self.codec.decode_owned(bytes).ok());

@@ -115,6 +115,17 @@ impl<K: Hash + Eq, V: Clone, W: Weigher<K, V>> NearMemory<K, V, W> {
         found
     }
 
+    /// Takes back the hit [`get`](Self::get) counted for `key`'s copy: a many-key call
+    /// whose other keys failed served none of its copies (it is counted a miss each).
+    pub(crate) fn uncount_hit<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let mut shard = self.shard(key);
+        shard.hits = shard.hits.saturating_sub(1);
+    }
+
     /// Keeps `value`, fetched under `tag`, until `deadline`, unless tracking retired
     /// it already.
     pub(crate) fn insert(

@@ -319,8 +319,15 @@ where
             return;
         }
         self.near.tracker.get_or_init(|| {
-            let server = Server::of(self.redis.link.endpoint().ok()?).ok()?;
-            let bridge = Bridge::shared().ok()?;
+            let server = Server::of(self.redis.link.endpoint().ok()?);
+            let (server, bridge) = match (server, Bridge::shared()) {
+                (Ok(server), Ok(bridge)) => (server, bridge),
+                (_server, _bridge) => {
+                    #[cfg(feature = "tracing")]
+                    tracing::warn!(target: "jwm_cache::redis", server = ?_server.err(), bridge = ?_bridge.err(), "near tier cannot track: serving nothing from memory");
+                    return None;
+                }
+            };
             let signals = Arc::new(Signals::default());
             let tracked = Tracked {
                 server,

@@ -7,7 +7,7 @@ use redis::{AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, Proto
 
 use super::tracking::{Invalidations, Tracked};
 use crate::redis::endpoint::Endpoint;
-use crate::redis::topology::{Node, Topology, cluster_state_ok};
+use crate::redis::topology::{Node, Topology, cluster_state_ok, endpoints};
 
 /// What a near tier tracks: one server, or every node of a cluster.
 pub(crate) enum Server {
@@ -128,15 +128,19 @@ async fn nodes_through(tracked: &Tracked, seed: &ConnectionInfo) -> redis::Redis
 /// tracking fewer nodes than take writes would miss invalidations. An error too unless
 /// that node sees the cluster up: one cut off from the majority still lists every node
 /// as up, while the others may promote its replica, whose values its copies no longer
-/// match (see [`cluster_state_ok`]).
+/// match (see [`cluster_state_ok`]). Each node is named as `CLUSTER SLOTS` names it,
+/// as the cluster's connections are: by hostname where the cluster prefers them (behind
+/// TLS, whose certificates name hosts, an IP would fail every check).
 pub(super) async fn nodes_seen(
     connection: &mut MultiplexedConnection,
 ) -> redis::RedisResult<Vec<Node>> {
-    let (info, reply): (String, String) = redis::pipe()
+    let (info, reply, slots): (String, String, redis::Value) = redis::pipe()
         .cmd("CLUSTER")
         .arg("INFO")
         .cmd("CLUSTER")
         .arg("NODES")
+        .cmd("CLUSTER")
+        .arg("SLOTS")
         .query_async(connection)
         .await?;
     if !cluster_state_ok(&info) {
@@ -144,7 +148,7 @@ pub(super) async fn nodes_seen(
     }
     // A slot moving between nodes that are tracked needs nothing: the key's removal
     // from the old node is an invalidation.
-    let topology = Topology::read(&reply);
+    let topology = Topology::read_routed(&reply, &endpoints(&slots));
     if topology.uncovered || topology.primaries.is_empty() {
         return Err(unsettled("a slot's primary is down or has no address"));
     }

@@ -90,6 +90,8 @@ impl Signals {
 pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
     let mut retry = FIRST_RETRY;
     let mut known = Vec::new();
+    #[cfg(feature = "tracing")]
+    let mut last_failure = None;
     loop {
         let session = tracked.epochs.next_session();
         signals.lost.store(false, Release);
@@ -109,7 +111,10 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
             tracked.epochs.go_live(session);
             let began = std::time::Instant::now();
             #[cfg(feature = "tracing")]
-            tracing::info!(target: "jwm_cache::redis", head = %tracked.head, "near tier tracking on");
+            {
+                last_failure = None;
+                tracing::info!(target: "jwm_cache::redis", head = %tracked.head, "near tier tracking on");
+            }
             let stopped = watch(connection, &tracked, &signals).await;
             tracked.epochs.go_dark(session);
             forget(&tracked);
@@ -124,12 +129,34 @@ pub(crate) async fn track(tracked: Tracked, signals: Arc<Signals>) {
             }
         } else {
             tracked.epochs.go_dark(session);
+            #[cfg(feature = "tracing")]
+            report_failed_start(&tracked, started, &mut last_failure);
         }
         signals.wait(retry).await;
         if signals.stopped() {
             return;
         }
         retry = (retry * 2).min(LONGEST_RETRY);
+    }
+}
+
+/// Warns that tracking could not start (an ACL without `CLIENT`, a server or proxy
+/// without RESP3, a node unreachable at the address the cluster gives), once per kind of
+/// failure rather than once per retry: until it starts, every lookup goes to Redis.
+#[cfg(feature = "tracing")]
+fn report_failed_start(
+    tracked: &Tracked,
+    started: Result<redis::RedisResult<Session>, tokio::time::error::Elapsed>,
+    last_failure: &mut Option<String>,
+) {
+    let failure = match started {
+        Ok(Ok(_)) => return,
+        Ok(Err(e)) => format!("{:?}: {}", e.kind(), e.detail().unwrap_or_default()),
+        Err(_) => "no answer within three timeouts".to_owned(),
+    };
+    if last_failure.as_ref() != Some(&failure) {
+        tracing::warn!(target: "jwm_cache::redis", head = %tracked.head, %failure, "near tier tracking could not start: serving nothing from memory, retrying");
+        *last_failure = Some(failure);
     }
 }
 
