@@ -1,7 +1,8 @@
 //! A TCP proxy in front of a server whose open connections can be made to stall, as a
 //! socket to a host that died without a reset does (a failover behind one address):
 //! the proxy then forwards nothing on them, and closes nothing, while new connections
-//! go through as before.
+//! go through as before. It can also slow every reply to a set rate, as a link too slow
+//! for a large value does.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -21,6 +22,16 @@ pub(crate) struct BlackHole {
 impl BlackHole {
     /// A proxy to `127.0.0.1:target`.
     pub(crate) fn to(target: u16) -> Self {
+        Self::at_rate(target, None)
+    }
+
+    /// A proxy to `127.0.0.1:target` that sends replies at `bytes_per_second` at most,
+    /// on each connection.
+    pub(crate) fn throttled(target: u16, bytes_per_second: u64) -> Self {
+        Self::at_rate(target, Some(bytes_per_second))
+    }
+
+    fn at_rate(target: u16, replies_rate: Option<u64>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -35,12 +46,18 @@ impl BlackHole {
                     Ok((client, _)) => {
                         let server = TcpStream::connect(("127.0.0.1", target)).unwrap();
                         let generation = made.load(SeqCst);
-                        for (from, to) in [
-                            (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                            (server, client),
+                        for (from, to, rate) in [
+                            (
+                                client.try_clone().unwrap(),
+                                server.try_clone().unwrap(),
+                                None,
+                            ),
+                            (server, client, replies_rate),
                         ] {
                             let (holes, stop) = (Arc::clone(&made), Arc::clone(&stop));
-                            thread::spawn(move || forward(from, to, generation, &holes, &stop));
+                            thread::spawn(move || {
+                                forward(from, to, rate, generation, &holes, &stop)
+                            });
                         }
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
@@ -74,11 +91,13 @@ impl Drop for BlackHole {
     }
 }
 
-/// Copies `from` to `to` while the connection, accepted at `generation`, is not
-/// swallowed; then holds both open, forwarding nothing, until the proxy stops.
+/// Copies `from` to `to` (at `rate` bytes a second at most, if given) while the
+/// connection, accepted at `generation`, is not swallowed; then holds both open,
+/// forwarding nothing, until the proxy stops.
 fn forward(
     mut from: TcpStream,
     mut to: TcpStream,
+    rate: Option<u64>,
     generation: u64,
     holes: &AtomicU64,
     stop: &AtomicBool,
@@ -98,6 +117,9 @@ fn forward(
             Ok(n) => {
                 if to.write_all(&buffer[..n]).is_err() {
                     break;
+                }
+                if let Some(rate) = rate {
+                    thread::sleep(Duration::from_secs_f64(n as f64 / rate as f64));
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}

@@ -49,3 +49,59 @@ async fn a_connection_that_stalls_is_replaced_after_the_pause() {
     // (so that a burst of failures replaces it once), and this one is that young.
     assert!(timed_out <= 2, "{timed_out} calls timed out");
 }
+
+/// A value too large to arrive within the timeout fails its own reads only: once this
+/// process has stored it, or seen a read of it time out, it is read on a connection of
+/// its own, so that other keys' lookups neither wait behind its bytes nor find the
+/// backend paused. (Before, every read of it paused the backend for every key.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_too_large_to_arrive_in_time_fails_only_its_own_reads() {
+    let server = RedisServer::start();
+    // 4 MiB/s: a 2 MiB value takes half a second, over twice the timeout; a small one
+    // microseconds.
+    let proxy = common::black_hole::BlackHole::throttled(server.port, 4 << 20);
+    let timeout = Duration::from_millis(200);
+    let open = |url: &str| {
+        let options = RedisOptions::default().timeout(timeout);
+        AsyncCacheBuilder::new()
+            .identifier("large-reads")
+            .ttl(Duration::from_secs(60))
+            .serializer(Stamped::new(Postcard))
+            .build_with_backend(RedisBackend::<u64>::open_with(url, options).unwrap())
+    };
+    let (writer, slow) = (open(&server.url(0)), open(&proxy.url()));
+    let large = vec![7u8; 2 << 20];
+    writer.insert(1, large.clone()).await.unwrap();
+    writer.insert(2, vec![1]).await.unwrap();
+    assert_eq!(slow.get(&2).await.unwrap(), Some(vec![1]));
+
+    // Stored by this process: read apart from its first read.
+    slow.insert(3, large.clone()).await.unwrap();
+    for _ in 0..3 {
+        let started = Instant::now();
+        assert!(slow.get(&3).await.is_err(), "2 MiB arrived within 200 ms");
+        assert!(started.elapsed() < timeout * 2, "{:?}", started.elapsed());
+        assert_eq!(
+            slow.get(&2).await.unwrap(),
+            Some(vec![1]),
+            "key 2 after key 3"
+        );
+    }
+
+    // Stored elsewhere: its first read times out with the others' connection, and
+    // pauses the backend, once.
+    assert!(slow.get(&1).await.is_err());
+    let began = Instant::now();
+    while slow.get(&2).await.is_err() {
+        assert!(began.elapsed() < Duration::from_secs(3), "still paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..3 {
+        assert!(slow.get(&1).await.is_err(), "2 MiB arrived within 200 ms");
+        assert_eq!(
+            slow.get(&2).await.unwrap(),
+            Some(vec![1]),
+            "key 2 after key 1"
+        );
+    }
+}

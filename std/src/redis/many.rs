@@ -117,6 +117,7 @@ impl<K> RedisBackend<K> {
             within(value, "value", self.options.max_value_bytes)?;
             let name = self.name(key)?;
             let slot = cluster.then(|| Slot::for_key(&name));
+            self.link.learn_size(&name, Some(value));
             let writes = pipelines.entry(slot).or_default();
             writes.bytes += value.len();
             let stored = Stored::new(value, deadline, self.stale_window, now, wall_now);

@@ -54,6 +54,7 @@ impl<K> RedisBackend<K> {
         let stored = Stored::new(value, deadline, self.stale_window, now, record::wall_now());
         let command = self.store_command(&name, stored, writer);
         let large = value.len() > LARGE_VALUE_BYTES;
+        self.link.learn_size(&name, Some(value));
         self.link.store(&command, &[&name], budget, large).await
     }
 

@@ -103,6 +103,10 @@ impl Batcher {
     }
 
     async fn look_up(&self, link: &Arc<Link>, name: String, among_many: bool) -> Found {
+        // A large value's reply would hold up, or time out, everyone's batch.
+        if link.reads_apart(&name) {
+            return link.get(&name).await;
+        }
         let in_flight = InFlight::enter(&self.in_flight);
         if in_flight.alone {
             return link.get(&name).await;
@@ -204,12 +208,18 @@ async fn drive(link: Arc<Link>, mut queue: mpsc::UnboundedReceiver<Lookup>) {
             Ok(values) if values.len() == batch.len() => {
                 woken = batch.iter().filter(|lookup| lookup.reply.is_some()).count();
                 for (lookup, value) in batch.iter_mut().zip(values) {
+                    link.learn_size(&lookup.name, value.as_deref());
                     lookup.answer(Ok(value));
                 }
                 batch.clear();
             }
             Ok(_) => reply_all(&mut batch, &RedisBackendError::Malformed),
-            Err(e) => reply_all(&mut batch, &e),
+            Err(e) => {
+                if matches!(e, RedisBackendError::Timeout(_)) {
+                    link.suspect(batch.iter().map(|lookup| lookup.name.as_str()));
+                }
+                reply_all(&mut batch, &e)
+            }
         }
     }
 }

@@ -76,6 +76,7 @@ pub(super) fn answer(
         match redis::from_redis_value::<Vec<Option<Vec<u8>>>>(reply) {
             Ok(values) if values.len() == run => {
                 for (mut lookup, value) in run_lookups.zip(values) {
+                    link.learn_size(&lookup.name, value.as_deref());
                     lookup.answer(Ok(value));
                 }
             }

@@ -1,9 +1,11 @@
 //! The connection to the server: bounded operations, and a pause after a failure.
 
 mod connections;
+mod large;
 mod writes;
 
 use connections::{Lane, Made};
+use large::LargeNames;
 
 use std::future::Future;
 use std::sync::atomic::AtomicU64;
@@ -46,6 +48,8 @@ pub(crate) struct Link {
     in_transit: InTransit,
     /// How many connections were made: each one's serial.
     made: AtomicU64,
+    /// Names read on the second connection, apart from the other lookups.
+    large: LargeNames,
 }
 
 impl Link {
@@ -70,6 +74,7 @@ impl Link {
             pause: Arc::new(Pause::new()),
             in_transit: InTransit::default(),
             made: AtomicU64::new(0),
+            large: LargeNames::default(),
         }
     }
 
@@ -130,9 +135,57 @@ impl Link {
         }
     }
 
-    /// The value under `name` (`GET`), bounded by the timeout.
+    /// The value under `name` (`GET`), bounded by the timeout. A name known or suspected
+    /// to hold a large value is read on the second connection, where its failure is its
+    /// own (see `large`); one whose lone read timed out here is read there from now on.
     pub(crate) async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, RedisBackendError> {
-        self.query(Cmd::new().arg("GET").arg(name)).await
+        let command = Cmd::new().arg("GET").arg(name).to_owned();
+        if self.large.holds(name) {
+            return self.get_apart(name, command).await;
+        }
+        let found = self.query::<Option<Vec<u8>>>(&command).await;
+        match &found {
+            Ok(value) => self.learn_size(name, value.as_deref()),
+            Err(RedisBackendError::Timeout(_)) => self.large.remember(name),
+            Err(_) => {}
+        }
+        found
+    }
+
+    /// Whether `name` is read apart from the other lookups (see [`get`](Self::get)).
+    pub(crate) fn reads_apart(&self, name: &str) -> bool {
+        self.large.holds(name)
+    }
+
+    /// Learns from a value read or stored under `name` whether to read it apart.
+    pub(crate) fn learn_size(&self, name: &str, value: Option<&[u8]>) {
+        self.large.learn(name, value.map_or(0, <[u8]>::len));
+    }
+
+    /// Reads apart the names of a batch that timed out: which of them held the value
+    /// that took so long is unknown, and each will tell on its own read.
+    pub(crate) fn suspect<'a>(&self, names: impl Iterator<Item = &'a str>) {
+        names.for_each(|name| self.large.remember(name));
+    }
+
+    /// `command`, a `GET` of `name`, on the second connection, failing alone: a value
+    /// too large to arrive in time pauses nothing. A connection that timed out is
+    /// replaced, so that the server stops sending what nobody waits for.
+    async fn get_apart(
+        &self,
+        name: &str,
+        command: Cmd,
+    ) -> Result<Option<Vec<u8>>, RedisBackendError> {
+        let (runtime, mut connection, serial) = self.connection_and_serial(Lane::Bulk).await?;
+        let operation = async move { command.query_async(&mut connection).await };
+        let found: Result<Option<Vec<u8>>, _> =
+            (self.bounded(runtime.id(), operation, self.timeout, Failure::Alone)).await;
+        match &found {
+            Ok(value) => self.learn_size(name, value.as_deref()),
+            Err(RedisBackendError::Timeout(_)) => self.replace(serial),
+            Err(_) => {}
+        }
+        found
     }
 
     /// Runs `command` on the cluster node at `node` (`host`, `port`), bounded by the
