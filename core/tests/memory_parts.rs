@@ -157,8 +157,8 @@ where
                 match cause {
                     RemovalCause::Rejected => {
                         // A capacity of 0 stores nothing, weightless entries included.
-                        let too_heavy =
-                            capacity.is_some_and(|c| c == 0 || weigher.weigh(&key, &value) > c);
+                        let too_heavy = capacity
+                            .is_some_and(|c| c == 0 || weigher.weigh(&key, &value).max(1) > c);
                         prop_assert!(too_heavy, "rejected {} = {}", key, value);
                     }
                     RemovalCause::Evicted if !deadline.is_expired(now) => {
@@ -212,7 +212,7 @@ where
         let weight: usize = model
             .held
             .iter()
-            .map(|(k, (v, _))| weigher.weigh(k, v))
+            .map(|(k, (v, _))| weigher.weigh(k, v).max(1))
             .sum();
         prop_assert_eq!(store.weight(), weight);
         if let Some(capacity) = capacity {

@@ -9,6 +9,7 @@ use crate::time::Ttl;
 use super::idle::Idle;
 #[cfg(target_has_atomic = "ptr")]
 use super::pool::{Membership, WeightPool};
+use super::weigher::counted;
 #[cfg(target_has_atomic = "ptr")]
 use super::{DefaultEviction, WindowChoice};
 use super::{Eviction, MemoryBackend, RemovalListener, Weigher};
@@ -65,7 +66,7 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
     /// ```
     pub fn with_weigher<G: Weigher<K, E>>(self, weigher: G) -> MemoryBackend<K, E, H, P, G, L> {
         let weight = self.nodes.iter().fold(0usize, |total, node| {
-            total.saturating_add(weigher.weigh(&node.key, &node.value))
+            total.saturating_add(counted(&weigher, &node.key, &node.value))
         });
         if let Some(pool) = &self.pool {
             pool.sub(self.weight);
@@ -251,7 +252,8 @@ mod tests {
         let mut store = store
             .with_weigher(|_: &u32, value: &u32| *value as usize)
             .with_eviction(Sieve::new(4));
-        assert_eq!(store.weight(), 10);
+        // 0 + 1 + 2 + 3 + 4, and key 0's weight of 0 counts as 1.
+        assert_eq!(store.weight(), 11);
         store.set(9, 1, Deadline::NEVER, now).unwrap();
         assert!(store.weight() <= 4, "{}", store.weight());
         assert_eq!(store.get(&9, now).unwrap(), Some(&1));

@@ -7,6 +7,11 @@
 /// entry when it comes in and again when it leaves, rather than storing the weight. Any
 /// `Fn(&K, &E) -> N` is a weigher, for an integer type `N` such as `u32` or `usize`.
 ///
+/// A weight of 0 counts as 1: every entry takes room, so a capacity also bounds how many
+/// entries are held (entries that cost nothing would never be evicted for room, and
+/// one heavy insert would then evict all of them at once). Round a weight in large
+/// units up, as `len.div_ceil(1024)` for KiB, rather than down.
+///
 /// ```
 /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};
 ///
@@ -20,6 +25,12 @@
 pub trait Weigher<K, E> {
     /// The weight of `value` stored under `key`.
     fn weigh(&self, key: &K, value: &E) -> usize;
+}
+
+/// The weight the store counts for `value` under `key`: its weigher's, at least 1.
+#[inline]
+pub(crate) fn counted<K, E, W: Weigher<K, E>>(weigher: &W, key: &K, value: &E) -> usize {
+    weigher.weigh(key, value).max(1)
 }
 
 /// The default weigher: every entry weighs 1, so a capacity counts entries.

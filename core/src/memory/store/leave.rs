@@ -8,7 +8,7 @@ use crate::time::{Deadline, Instant};
 use crate::memory::eviction::Eviction;
 use crate::memory::listener::{RemovalCause, RemovalListener};
 use crate::memory::node::Node;
-use crate::memory::weigher::Weigher;
+use crate::memory::weigher::{Weigher, counted};
 use crate::memory::{MAX_ENTRIES, MemoryBackend, VICTIM_RECLAIM_BUDGET};
 
 impl<K, E, H, P, W, L: RemovalListener<K, E>> MemoryBackend<K, E, H, P, W, L> {
@@ -66,7 +66,7 @@ where
         // pointing past the end.
         let weight = {
             let node = &self.nodes[index as usize];
-            self.weigher.weigh(&node.key, &node.value)
+            counted(&self.weigher, &node.key, &node.value)
         };
         let moved = (index != last).then(|| self.hasher.hash_one(&self.nodes[last as usize].key));
         self.wheel.unlink(self.nodes.as_mut_slice(), index);
@@ -166,7 +166,7 @@ where
                 continue;
             };
             let node = &self.nodes[victim as usize];
-            let victim_weight = self.weigher.weigh(&node.key, &node.value);
+            let victim_weight = counted(&self.weigher, &node.key, &node.value);
             let rest = self.weight.saturating_sub(victim_weight);
             if !over(rest, weight, limit) && self.eviction.replaced(victim, incoming) {
                 return Some((victim, victim_weight));

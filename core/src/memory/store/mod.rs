@@ -12,7 +12,7 @@ use self::leave::{cause_at, never_fits, over};
 use super::eviction::Eviction;
 use super::listener::{RemovalCause, RemovalListener};
 use super::node::Node;
-use super::weigher::Weigher;
+use super::weigher::{Weigher, counted};
 use super::wheel::WheelLink;
 use super::{MemoryBackend, RECLAIM_BUDGET};
 use crate::key_hash::KeyHash;
@@ -169,7 +169,7 @@ where
     ) -> Result<(), Infallible> {
         self.reclaim(now, RECLAIM_BUDGET);
         let capacity = self.eviction.capacity().unwrap_or(usize::MAX);
-        let weight = self.weigher.weigh(&key, &value);
+        let weight = counted(&self.weigher, &key, &value);
         // Without a capacity, weights bound nothing (they are only reported): a sum past
         // `usize::MAX`, easy on a 32-bit target, must not evict.
         let bounding = if self.eviction.capacity().is_some() || self.pool.is_some() {
@@ -188,7 +188,7 @@ where
                 return Ok(());
             } else {
                 let node = &self.nodes[index as usize];
-                let old_weight = self.weigher.weigh(&node.key, &node.value);
+                let old_weight = counted(&self.weigher, &node.key, &node.value);
                 let held = self.weight.saturating_sub(old_weight);
                 if !over(held, bounding, self.limit(capacity, bounding)) {
                     let old = self.replace(index, hash, value, deadline, now);

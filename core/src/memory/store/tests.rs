@@ -49,6 +49,26 @@ fn capacity_zero_stores_nothing() {
     assert_eq!(weightless.len(Instant::ZERO).unwrap(), 0);
 }
 
+/// An entry that weighs 0 counts as 1: the capacity bounds how many are held, and a
+/// heavy entry makes room by evicting what its weight needs, not every weightless one.
+#[test]
+fn entries_that_weigh_nothing_still_take_room() {
+    let weigher = |_: &u32, value: &u32| *value;
+    let mut store = MemoryBackend::<u32, u32>::with_capacity(10).with_weigher(weigher);
+    let now = Instant::ZERO;
+    for key in 0..100 {
+        store.set(key, 0, Deadline::NEVER, now).unwrap();
+    }
+    assert_eq!((store.stored(), store.weight()), (10, 10));
+    store.set(1_000, 4, Deadline::NEVER, now).unwrap();
+    assert_eq!(
+        (store.stored(), store.weight()),
+        (7, 10),
+        "four made room for 4"
+    );
+    assert_eq!(store.reclaimed().evictions, 90 + 4);
+}
+
 #[test]
 fn an_expired_victim_counts_as_an_expiration() {
     let mut store = MemoryBackend::<u32, u32>::with_capacity(1);
