@@ -46,6 +46,9 @@ const NIL: u32 = u32::MAX;
 const MAX_ENTRIES: usize = wheel::FIRST_IN_SLOT as usize;
 /// Wheel work (expiries and cascades) an insert may do, so a backlog never stalls one.
 const RECLAIM_BUDGET: usize = 8;
+/// The wheel work a read of a store with an idle time does, when something is due: at
+/// least the one relink that each read can cause (see `entry_hashed`).
+const READ_RECLAIM_BUDGET: usize = 2;
 /// Wheel work a full store may do more, per victim, looking for an expired entry to
 /// take the victim's place.
 const VICTIM_RECLAIM_BUDGET: usize = 64;

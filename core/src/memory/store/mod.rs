@@ -14,7 +14,7 @@ use super::listener::{RemovalCause, RemovalListener};
 use super::node::Node;
 use super::weigher::{Weigher, counted};
 use super::wheel::WheelLink;
-use super::{MemoryBackend, RECLAIM_BUDGET};
+use super::{MemoryBackend, READ_RECLAIM_BUDGET, RECLAIM_BUDGET};
 use crate::key_hash::KeyHash;
 
 impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L>
@@ -46,6 +46,13 @@ where
     where
         K: Borrow<Q>,
     {
+        // With an idle time, reads move deadlines, which the wheel pays for when the old
+        // slots come due: reads pay their share, or with few writes to pay it the wheel
+        // falls behind, and entries idle long ago stay held. Before the lookup, which a
+        // removal here would move.
+        if self.idle.is_some() && self.wheel.may_be_due(now) {
+            self.reclaim_after_reads(now);
+        }
         let index = self.find(hash, key)?;
         if self.nodes[index as usize].deadline.is_expired(now) {
             // Hashed again: a removal must find the table's slot, and the store
@@ -65,6 +72,13 @@ where
             value: &node.value,
             deadline: node.deadline,
         })
+    }
+
+    /// Reclaims due entries within a read's share of wheel work. Out of line, so that
+    /// a hit stays small where it is inlined.
+    #[inline(never)]
+    fn reclaim_after_reads(&mut self, now: Instant) {
+        self.reclaim(now, READ_RECLAIM_BUDGET);
     }
 
     /// The deadline an entry written at `now` with `own` expires at.

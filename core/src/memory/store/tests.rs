@@ -375,3 +375,28 @@ fn weights_past_usize_max_evict_nothing_from_a_store_without_a_capacity() {
     assert_eq!(store.stored(), 2);
     assert_eq!(store.reclaimed(), Reclaimed::default());
 }
+
+/// Reads that keep many entries from idling out move their deadlines, which the wheel
+/// pays for when their old slots come due: the reads pay their share of that work, or
+/// with few writes the wheel falls behind and entries idle long ago stay held.
+#[test]
+fn reads_that_keep_entries_alive_pay_for_their_relinking() {
+    let idle = Ttl::from_secs(10);
+    let mut store = MemoryBackend::<u32, u32>::new().with_time_to_idle(idle);
+    let second = |s: u64| Instant::from_nanos(s * 1_000_000_000);
+    const HOT: u32 = 3_000;
+    for key in 0..HOT {
+        store.set(key, key, Deadline::NEVER, second(0)).unwrap();
+    }
+    // Each second, every hot key read once and one cold key written, never read.
+    for s in 1..=200u64 {
+        for key in 0..HOT {
+            assert!(store.get(&key, second(s)).unwrap().is_some());
+        }
+        let cold = HOT + s as u32;
+        store.set(cold, 0, Deadline::NEVER, second(s)).unwrap();
+    }
+    // The cold keys of the last 10 s are live; a few more may wait for their slot.
+    let held = store.stored() - HOT as usize;
+    assert!(held <= 20, "{held} cold entries held, 10 live");
+}
