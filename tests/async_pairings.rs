@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::gated::{GatedBackend, open_gate};
 use common::{SlowBackend, within};
 use jwm_cache::backend::Offloaded;
+use jwm_cache::error::BridgeError;
 use jwm_cache::{AsyncCacheBuilder, AsyncMemoized, BlockingCache, Bridge, ManualClock, Memoized};
 use jwm_cache::{AsyncCacheControls, CacheControls};
 
@@ -316,6 +317,40 @@ fn a_sync_call_on_a_current_thread_runtime_does_not_wait_for_a_task_of_that_runt
             assert_eq!(blocking.get_or_insert_with(1, || 20), 20);
             gate.notify_one();
             assert_eq!(leader.await.unwrap(), 10);
+        });
+    });
+}
+
+/// A sync write on a current-thread runtime's thread, while a task of that runtime holds
+/// the write gate across a store that needs the thread: it gives up after a bound,
+/// writing nothing, rather than block the runtime for ever.
+#[test]
+fn a_sync_write_on_a_current_thread_runtime_gives_up_on_a_gate_its_tasks_hold() {
+    within(60, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let backend =
+            SlowBackend::<u32, u32>::with_write_latency(Duration::ZERO, Duration::from_millis(50));
+        let cache = Arc::new(AsyncCacheBuilder::new().build_with_backend(backend));
+        let blocking = BlockingCache::new(Arc::clone(&cache), Bridge::new().unwrap());
+        let bound = BlockingCache::<(), (), (), (), ()>::GATE_WAIT;
+        runtime.block_on(async {
+            let storing = {
+                let cache = Arc::clone(&cache);
+                tokio::spawn(async move { cache.get_or_insert_with(1, || async { 10 }).await })
+            };
+            // Its store has begun: it holds the gate, sleeping on this runtime's timer.
+            while cache.backend().sets_started.load(SeqCst) == 0 {
+                tokio::task::yield_now().await;
+            }
+            let started = std::time::Instant::now();
+            assert_eq!(blocking.remove(&2), Err(BridgeError::Busy(bound)));
+            assert!(started.elapsed() >= bound, "{:?}", started.elapsed());
+            assert_eq!(storing.await.unwrap(), 10);
+            // The gate is free again: writes go through.
+            assert_eq!(blocking.remove(&1), Ok(true));
         });
     });
 }

@@ -25,10 +25,11 @@ use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 /// sync callers and async tasks on the same cache wait for one another's computations.
 ///
 /// A call on a current-thread runtime's thread blocks that runtime, so it must not wait
-/// on its tasks: single-flight sees to that, the write gate does not. While a task of
-/// that runtime writes or stores to the same cache, a call needing the gate (a write,
-/// a miss's store) waits for ever: do not share one cache between such tasks and sync
-/// calls on their runtime's thread.
+/// on its tasks: single-flight sees to that, and a write (`insert`, `remove`, `clear`)
+/// waits for the cache's write gate, which a task of that runtime may hold across a
+/// store, at most [`GATE_WAIT`](Self::GATE_WAIT) (or four times the backend's call budget, if longer),
+/// then fails with [`BridgeError::Busy`], writing nothing. A miss's store waits for the
+/// gate within the call's budget, where the backend has one.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -62,6 +63,11 @@ enum Message<V, E> {
 }
 
 impl<K, V, B, S, C> BlockingCache<K, V, B, S, C> {
+    /// The longest a write called on a current-thread runtime's thread waits for the
+    /// cache's write gate, unless the backend's call budget asks for more (see
+    /// [`BlockingCache`]).
+    pub const GATE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
     /// Sync calls over `cache`, run on `bridge`. The backend's futures must not need
     /// a runtime the caller may block (create a connection-driven backend on the
     /// bridge, with [`Bridge::run`]).
@@ -124,7 +130,7 @@ where
 
     /// Stores `value` under `key` with the cache's TTL.
     pub fn insert(&self, key: K, value: V) -> BridgeResult<(), K, V, B, S> {
-        self.run(|cache| async move { cache.insert(key, value).await })
+        self.run_write(move |cache| async move { cache.insert(key, value).await })
     }
 
     /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
@@ -135,7 +141,7 @@ where
         ttl: impl Into<Ttl>,
     ) -> BridgeResult<(), K, V, B, S> {
         let ttl = ttl.into();
-        self.run(|cache| async move { cache.insert_with_ttl(key, value, ttl).await })
+        self.run_write(move |cache| async move { cache.insert_with_ttl(key, value, ttl).await })
     }
 
     /// Removes the entry under `key`, which may be any borrowed form of the key type;
@@ -148,12 +154,12 @@ where
         B: AsyncLookup<K, Q, S::Encoded>,
     {
         let key = key.to_owned();
-        self.run(|cache| async move { cache.remove(key.borrow()).await })
+        self.run_write(move |cache| async move { cache.remove(key.borrow()).await })
     }
 
     /// Empties the cache's namespace and resets every counter.
     pub fn clear(&self) -> BridgeResult<(), K, V, B, S> {
-        self.run(|cache| async move { cache.clear().await })
+        self.run_write(move |cache| async move { cache.clear().await })
     }
 
     /// Hits, misses, live size and reclaim counts. If the bridge has stopped, the
@@ -319,6 +325,34 @@ where
             Ok(result) => result.map_err(BridgeError::Cache),
             Err(_stopped) => Err(BridgeError::Stopped),
         }
+    }
+
+    /// [`run`](Self::run) for a write, which may wait for the write gate. On a
+    /// current-thread runtime's thread, that wait is bounded, before the write begins:
+    /// the gate may be held by a task of that runtime, which cannot run while this
+    /// thread blocks. Once the gate was free, only tasks of other runtimes can take it
+    /// before the write does, and theirs end.
+    fn run_write<T, F>(
+        &self,
+        op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F + Send + 'static,
+    ) -> BridgeResult<T, K, V, B, S>
+    where
+        F: Future<Output = Result<T, AsyncCacheError<K, V, B, S>>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !bridge::on_current_thread_runtime() {
+            return self.run(op);
+        }
+        let budget = self.cache.backend().call_budget().unwrap_or_default();
+        let bound = Self::GATE_WAIT.max(budget.saturating_mul(4));
+        let cache = Arc::clone(&self.cache);
+        let write = async move {
+            if !cache.write_gate_frees_within(bound).await {
+                return Err(BridgeError::Busy(bound));
+            }
+            op(cache).await.map_err(BridgeError::Cache)
+        };
+        self.bridge.run(write).unwrap_or(Err(BridgeError::Stopped))
     }
 }
 

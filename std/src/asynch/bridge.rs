@@ -9,6 +9,7 @@ use std::pin::pin;
 use std::sync::mpsc::{self, Receiver, RecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
 
@@ -81,6 +82,11 @@ pub enum BridgeError<E = Infallible> {
     Cache(E),
     /// The bridge's runtime stopped before the call finished, or the call panicked there.
     Stopped,
+    /// A write (`insert`, `remove`, `clear`) called on a current-thread runtime's thread
+    /// found the cache's write gate held this long, perhaps by a task of that very
+    /// runtime, which the blocked thread cannot run: it gave up rather than wait for
+    /// ever. Nothing was written.
+    Busy(Duration),
 }
 
 impl<E: fmt::Display> fmt::Display for BridgeError<E> {
@@ -88,6 +94,10 @@ impl<E: fmt::Display> fmt::Display for BridgeError<E> {
         match self {
             BridgeError::Cache(e) => e.fmt(f),
             BridgeError::Stopped => f.write_str("the bridge's runtime did not finish the call"),
+            BridgeError::Busy(waited) => write!(
+                f,
+                "the cache's write gate stayed held for {waited:?} while this thread blocked its runtime"
+            ),
         }
     }
 }
@@ -96,7 +106,7 @@ impl<E: std::error::Error + 'static> std::error::Error for BridgeError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             BridgeError::Cache(e) => Some(e),
-            BridgeError::Stopped => None,
+            BridgeError::Stopped | BridgeError::Busy(_) => None,
         }
     }
 }

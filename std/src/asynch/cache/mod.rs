@@ -312,6 +312,14 @@ where
         cleared
     }
 
+    /// Whether the write gate is free, or frees, within `bound`: no write or store
+    /// holds it then (it is let go at once).
+    pub(crate) async fn write_gate_frees_within(&self, bound: std::time::Duration) -> bool {
+        tokio::time::timeout(bound, self.writes.write())
+            .await
+            .is_ok()
+    }
+
     /// Looks up `key` at `now`, counted as a lookup.
     pub(crate) async fn lookup<Q>(
         &self,
