@@ -84,6 +84,13 @@ where
                 *slot = index;
             }
         }
+        // Empty, it holds nothing: a weigher that weighed an entry more when it came in
+        // than now (against its contract) leaves no weight behind to refuse every insert.
+        let weight = if self.nodes.is_empty() {
+            self.weight
+        } else {
+            weight
+        };
         self.lose_weight(weight);
         node
     }

@@ -400,3 +400,21 @@ fn reads_that_keep_entries_alive_pay_for_their_relinking() {
     let held = store.stored() - HOT as usize;
     assert!(held <= 20, "{held} cold entries held, 10 live");
 }
+
+/// A weigher that weighs an entry more when it comes in than when it leaves breaks its
+/// contract; an emptied store still holds no weight, and takes entries again.
+#[test]
+fn an_emptied_store_holds_no_weight_whatever_the_weigher_said() {
+    use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    static HEAVY: AtomicUsize = AtomicUsize::new(8);
+    let weigher = |_: &u32, _: &u32| HEAVY.load(Relaxed);
+    let mut store = MemoryBackend::<u32, u32>::with_capacity(10).with_weigher(weigher);
+    let now = Instant::ZERO;
+    store.set(1, 1, Deadline::NEVER, now).unwrap();
+    HEAVY.store(1, Relaxed);
+    assert!(store.remove(&1, now).unwrap());
+    assert_eq!((store.stored(), store.weight()), (0, 0));
+    HEAVY.store(10, Relaxed);
+    store.set(2, 2, Deadline::NEVER, now).unwrap();
+    assert_eq!(store.stored(), 1, "refused for weight left by the first");
+}
