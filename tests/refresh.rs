@@ -99,19 +99,31 @@ fn a_failing_or_panicking_refresh_keeps_the_old_value_until_its_ttl() {
     eventually("refresh 1 fails", || {
         memo.cache_info().refresh_failures == 1
     });
+    // A failed refresh waits a quarter of `refresh_after` (1.25 s): due hits meanwhile
+    // serve the old value and start none, so the failing source is not asked again.
+    for _ in 0..10 {
+        assert_eq!(memo.try_call(7), Ok(7));
+    }
+    assert_eq!(
+        memo.cache_info().refreshes,
+        1,
+        "asked again within its wait"
+    );
+    clock.advance(SECOND * 5 / 4);
     assert_eq!(memo.try_call(7), Ok(7), "refresh 2 panics");
     eventually("refresh 2 fails", || {
         memo.cache_info().refresh_failures == 2
     });
     assert_eq!(memo.cache().get(&7).unwrap(), Some(7));
     assert_eq!(memo.cache_info().refreshes, 2);
-    // Nothing is left behind: the next hit starts a refresh again.
+    // Nothing is left behind: once its wait is over, a hit starts a refresh again.
+    clock.advance(SECOND * 5 / 4);
     assert_eq!(memo.try_call(7), Ok(7));
     eventually("refresh 3 fails", || {
         memo.cache_info().refresh_failures == 3
     });
     assert_eq!(memo.cache_info().refreshes, 3);
-    clock.advance(4 * SECOND);
+    clock.advance(SECOND * 3 / 2);
     assert_eq!(memo.cache().get(&7).unwrap(), None, "gone at its TTL");
 }
 
@@ -308,8 +320,11 @@ async fn an_async_refresh_that_fails_keeps_the_old_value() {
             tokio::task::yield_now().await;
         }
         assert_eq!(memo.cache_counters().refresh_failures, failures);
-        // Each failure frees the key: the next hit starts the next refresh.
+        // A failure waits a quarter of `refresh_after`: due hits start no refresh
+        // meanwhile, and the first after it starts the next.
+        assert_eq!(memo.try_call(7).await, Ok(7));
         assert_eq!(memo.cache_counters().refreshes, failures);
+        clock.advance(SECOND * 5 / 4);
     }
     assert_eq!(memo.cache().get(&7).await.unwrap(), Some(7));
 }
@@ -350,6 +365,8 @@ fn a_refresh_dropped_with_its_runtime_leaves_the_key_free_to_refresh() {
     drop(first);
     let counters = memo.cache_counters();
     assert_eq!((counters.refreshes, counters.refresh_failures), (1, 1));
+    // Once the wait after a failure is over (a quarter of `refresh_after`).
+    clock.advance(SECOND * 5 / 4);
     let second = runtime();
     assert_eq!(second.block_on(memo.call(1)), 1);
     assert_eq!(

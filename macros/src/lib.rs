@@ -138,7 +138,8 @@ use syn::{ItemFn, parse_macro_input};
 /// - **Refresh ahead**: with `refresh_after = "4m"` (below the TTL), a hit on an entry
 ///   older than that returns at once and recomputes it in the background, once per key:
 ///   an async function on a task of the caller's runtime, a sync one on the library's
-///   refresh threads. A refresh that fails keeps the old value until its TTL ends. The
+///   refresh threads. A refresh that fails keeps the old value until its TTL ends, and
+///   its key starts no refresh for a quarter of `refresh_after` (at most a minute). The
 ///   function is called again from the key alone, so it must be a plain function of
 ///   owned arguments, all in the key (no method, generic, `&` argument, `key = ...` or
 ///   ignored argument).

@@ -170,6 +170,7 @@
 #[cfg(feature = "async")]
 mod asynch;
 pub mod backend;
+mod backoffs;
 mod clock;
 pub mod codec;
 mod controls;

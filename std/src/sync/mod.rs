@@ -18,6 +18,7 @@ use jwm_cache_core::{
 
 pub use builder::SyncCacheBuilder;
 
+use crate::backoffs::Backoffs;
 use crate::clock::SystemClock;
 use crate::departures::Notify;
 use crate::flight::{Flight, FlightTable, Flights};
@@ -88,6 +89,8 @@ pub struct SyncCache<K, V, B = MemoryBackend<K, V>, S = Identity, C = SystemCloc
 struct Shard<K, V, B, S, C> {
     cache: Cache<K, V, B, S, C>,
     flights: Flights<K, V>,
+    /// Keys whose last refresh failed, by their hash: no refresh starts until their time.
+    refresh_backoffs: Backoffs,
 }
 
 impl<K, V> SyncCache<K, V> {
@@ -167,6 +170,7 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
                 ShardLock::new(Shard {
                     cache,
                     flights: Default::default(),
+                    refresh_backoffs: Backoffs::default(),
                 })
             })
             .collect();

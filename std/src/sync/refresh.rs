@@ -31,8 +31,10 @@ where
     /// alone. Its value replaces
     /// the old one with a fresh TTL; if it fails (`Err` or panic) the old value stays
     /// until its TTL ends, and `refresh_failures` counts it, as it counts a refresh
-    /// dropped because the queue was full. A `clear`, `remove` or `insert` of the key
-    /// while it runs keeps its value out of the cache.
+    /// dropped because the queue was full; due hits then start no refresh of the key for
+    /// a quarter of `refresh_after` (at most a minute), so that a failing source is not
+    /// asked on every due hit. A `clear`, `remove` or `insert` of the key while it runs
+    /// keeps its value out of the cache.
     ///
     /// ```
     /// use std::sync::{Arc, MutexGuard};
@@ -84,7 +86,7 @@ where
         let stale = match shard.cache.find_at(&key, hash, ttl, now) {
             Found::Hit(value) => return Ok(value),
             Found::RefreshDue(value) => {
-                self.start_refresh(shard, key, ttl, function, run);
+                self.start_refresh(shard, (key, hash.value()), now, ttl, function, run);
                 return Ok(value);
             }
             Found::Stale(fallback) => Some(fallback),
@@ -93,14 +95,17 @@ where
         self.compute_missing_with(shard, key, now, ttl, stale, function, run)
     }
 
-    /// Registers the refresh of `key` under its shard's lock, unless a computation of it
-    /// is in flight, and queues it. Out of line: a hit that is not due never pays for it.
+    /// Registers the refresh of `key` (hashing to `hash`) under its shard's lock, unless
+    /// a computation of it is in flight or its last refresh failed too recently (see
+    /// `backoffs::after_failure`), and queues it. Out of line: a hit that is not due
+    /// never pays for it.
     #[cold]
     #[inline(never)]
     fn start_refresh<F, E>(
         &self,
         mut shard: MutexGuard<'_, Shard<K, V, B, S, C>>,
-        key: K,
+        (key, hash): (K, u64),
+        now: Instant,
         ttl: Ttl,
         function: &F,
         run: fn(&F, K) -> Result<V, E>,
@@ -108,6 +113,9 @@ where
         F: Clone + Send + Sync + 'static,
         E: Clone + Send + 'static,
     {
+        if shard.refresh_backoffs.holds(hash, now) {
+            return;
+        }
         let caller = Joiner::patient(Caller::Refresh);
         let Role::Lead(flight, key) = shard.flights.join_or_lead(&key, caller) else {
             // Already refreshing, or computing after a miss.
@@ -115,7 +123,16 @@ where
         };
         shard.cache.count(Counts::refresh_started());
         drop(shard);
-        self.refresh_in_background(flight, key, ttl, function.clone(), run);
+        self.refresh_in_background(flight, (key, hash), ttl, function.clone(), run);
+    }
+
+    /// Starts the wait of `key` (hashing to `hash`), whose refresh, started at
+    /// `started`, failed or never ran: due hits start no refresh of it until then, so
+    /// that a failing source is asked once per wait, not on every due hit. Before the
+    /// refresh's flight goes, so that no hit finds the key free in between.
+    fn refresh_waits(&self, key: &K, hash: u64, started: Instant) {
+        let wait = crate::backoffs::after_failure(self.refresh_after);
+        self.lock(key).refresh_backoffs.wait(hash, started, wait);
     }
 
     /// The miss half, computing with `function`. Out of line, as `start_refresh`.
@@ -144,7 +161,7 @@ where
     fn refresh_in_background<F, E>(
         &self,
         flight: Arc<Flight<V>>,
-        key: K,
+        (key, hash): (K, u64),
         ttl: Ttl,
         function: F,
         run: fn(&F, K) -> Result<V, E>,
@@ -191,11 +208,13 @@ where
                 // of the failure finds the key free to refresh again.
                 Ok(Err(e)) => {
                     let key = lead.key.clone();
+                    cache.refresh_waits(&key, hash, now);
                     lead.fail::<E, Shared>(&e);
                     cache.lock(&key).cache.count(Counts::refresh_failed());
                 }
                 Err(_panicked) => {
                     let key = lead.key.clone();
+                    cache.refresh_waits(&key, hash, now);
                     // Dropped unsettled: the flight is abandoned.
                     drop(lead);
                     cache.lock(&key).cache.count(Counts::refresh_failed());
@@ -204,6 +223,7 @@ where
             cache.notify.deliver();
         };
         if let Err(dropped) = refresh_threads::submit(Box::new(job)) {
+            self.refresh_waits(&kept, hash, self.clock.now());
             // Its lead withdraws the flight as it goes.
             drop(dropped);
             self.lock(&kept).cache.count(Counts::refresh_failed());

@@ -1,30 +1,22 @@
-//! Keys another process refreshes: this process starts no refresh of them until a time
-//! of its own, rather than ask the backend for the key's lease on every due hit.
+//! Keys whose refresh waits, in an async cache: another process refreshes them (this
+//! process then asks the backend for no lease on every due hit), or their refresh failed.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 use jwm_cache_core::Instant;
 
-/// The most keys remembered: at it, those whose time has passed are dropped, and all if
-/// that leaves more than three quarters (their refreshes may then ask once more).
-const MOST: usize = 4_096;
+use crate::backoffs::Backoffs;
+#[cfg(test)]
+use crate::backoffs::MOST;
 
 /// Each key's time, by its refresh mark (see `RefreshesInFlight::mark`).
 #[derive(Default)]
 pub(super) struct RefreshBackoffs {
     /// Whether a key may be remembered: a due hit reads only this, unless one may be.
     any: AtomicBool,
-    keys: Mutex<Remembered>,
-}
-
-#[derive(Default)]
-struct Remembered {
-    until: HashMap<u64, Instant>,
-    /// The latest of their times: past it, all are forgotten at once.
-    latest: Instant,
+    keys: Mutex<Backoffs>,
 }
 
 impl RefreshBackoffs {
@@ -33,7 +25,6 @@ impl RefreshBackoffs {
         if !self.any.load(Relaxed) {
             return false;
         }
-        let now = now();
         // Busy (another due hit, or a refresh remembering its key): this hit starts no
         // refresh, and the next one may.
         let mut keys = match self.keys.try_lock() {
@@ -41,36 +32,17 @@ impl RefreshBackoffs {
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(TryLockError::WouldBlock) => return true,
         };
-        if now >= keys.latest {
-            keys.until.clear();
+        let holds = keys.holds(mark, now());
+        if keys.is_empty() {
             self.any.store(false, Relaxed);
-            return false;
         }
-        match keys.until.get(&mark) {
-            Some(&end) if now < end => true,
-            Some(_) => {
-                keys.until.remove(&mark);
-                false
-            }
-            None => false,
-        }
+        holds
     }
 
     /// The key marked `mark` waits `backoff` from `since`.
     pub(super) fn wait(&self, mark: u64, since: Instant, backoff: Duration) {
-        let end = since.saturating_add(backoff);
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        if keys.until.len() >= MOST {
-            keys.until.retain(|_, until| since < *until);
-            if keys.until.len() > MOST * 3 / 4 {
-                keys.until.clear();
-            }
-        }
-        if keys.until.is_empty() {
-            keys.latest = end;
-        }
-        keys.until.insert(mark, end);
-        keys.latest = keys.latest.max(end);
+        keys.wait(mark, since, backoff);
         self.any.store(true, Relaxed);
     }
 }
@@ -102,7 +74,7 @@ mod tests {
             backoffs.wait(mark, at(0), Duration::from_millis(backoff));
         }
         backoffs.wait(u64::MAX, at(50), Duration::from_millis(10));
-        assert_eq!(backoffs.keys.lock().unwrap().until.len(), MOST / 2 + 1);
+        assert_eq!(backoffs.keys.lock().unwrap().len(), MOST / 2 + 1);
         assert!(backoffs.holds(1, || at(50)), "a live key forgotten");
         assert!(!backoffs.holds(2, || at(50)));
         // Full, all live: all are dropped.
@@ -110,6 +82,6 @@ mod tests {
             backoffs.wait(mark, at(50), Duration::from_millis(100));
         }
         backoffs.wait(u64::MAX - 1, at(50), Duration::from_millis(100));
-        assert!(backoffs.keys.lock().unwrap().until.len() <= MOST / 2);
+        assert!(backoffs.keys.lock().unwrap().len() <= MOST / 2);
     }
 }

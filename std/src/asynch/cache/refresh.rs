@@ -89,7 +89,9 @@ where
     /// task spawned on the caller's runtime (outside one, the refresh is dropped and
     /// counted as failed). One refresh runs per key at a time. Its value replaces the
     /// old one with a fresh TTL; if it fails (`Err` or panic) the old value stays until
-    /// its TTL ends, and `refresh_failures` counts it. A `clear`, `remove` or `insert`
+    /// its TTL ends, `refresh_failures` counts it, and due hits start no refresh of the
+    /// key for a quarter of `refresh_after` (at most a minute), so that a failing source
+    /// is not asked on every due hit. A `clear`, `remove` or `insert`
     /// of the key while it runs keeps its value out of the cache, and so does a newer
     /// value a caller computed for the key meanwhile (the entry expired).
     ///
@@ -359,6 +361,12 @@ impl<K, V, B, S, C> Drop for RefreshEnding<K, V, B, S, C> {
     fn drop(&mut self) {
         // After the flight was settled or withdrawn, so that a caller told of the
         // failure finds the key free to refresh again.
+        if !self.stored {
+            // Before the key is free: due hits start no refresh of it for a while, so a
+            // failing source (or backend) is asked once per wait, not on every due hit.
+            let wait = crate::backoffs::after_failure(self.cache.refresh_after());
+            (self.cache.refresh_backoffs).wait(self.mark, self.started, wait);
+        }
         self.cache.refreshing.ended(self.mark);
         if !self.stored {
             self.cache.counts.add(Counts::refresh_failed());
