@@ -1,8 +1,11 @@
 //! What the attribute reads from the function's signature.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident};
-use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Signature, Type};
+use proc_macro2::Span;
+use quote::format_ident;
+use syn::{
+    FnArg, GenericArgument, Ident, ItemFn, Lifetime, Pat, PathArguments, ReturnType, Signature,
+    Type, TypeParamBound,
+};
 
 /// One argument of the function.
 pub(crate) struct Argument {
@@ -124,7 +127,7 @@ pub(crate) fn refuse_unkeepable(argument: &Argument) -> syn::Result<()> {
             object,
             "a `dyn Trait` argument has no owned form the cache can keep: take a named type, mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
         )),
-        pointee => match borrow_within(pointee.to_token_stream()) {
+        pointee => match borrow_within(pointee) {
             Some(span) => Err(syn::Error::new(
                 span,
                 "a borrow inside a key argument's type cannot be kept in the cache: only a whole argument `&T` is kept in its owned form; take this argument owned (`Option<String>` for `Option<&str>`), mark it `#[ttl_cache::ignore]`, or key on an expression with `key = ...`",
@@ -134,36 +137,48 @@ pub(crate) fn refuse_unkeepable(argument: &Argument) -> syn::Result<()> {
     }
 }
 
-/// Where `tokens` (a type) borrows for less than `'static`: a `&` not followed by
-/// `'static`, or any other lifetime (`Cow<'a, str>`, `Wrapper<'_>`).
-fn borrow_within(tokens: TokenStream) -> Option<Span> {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    let is_static = |at: usize| {
-        matches!(&tokens.get(at), Some(TokenTree::Punct(p)) if p.as_char() == '\'')
-            && matches!(&tokens.get(at + 1), Some(TokenTree::Ident(i)) if i == "static")
-    };
-    for (at, token) in tokens.iter().enumerate() {
-        match token {
-            TokenTree::Group(group) => {
-                if let Some(span) = borrow_within(group.stream()) {
-                    return Some(span);
-                }
-            }
-            TokenTree::Punct(p) if p.as_char() == '&' && !is_static(at + 1) => {
-                return Some(p.span());
-            }
-            // A lifetime's tick; one after a `&` was judged with it.
-            TokenTree::Punct(p) if p.as_char() == '\'' && !is_static(at) => {
-                let after_borrow =
-                    at > 0 && matches!(&tokens[at - 1], TokenTree::Punct(p) if p.as_char() == '&');
-                if !after_borrow {
-                    return Some(p.span());
-                }
-            }
-            _ => {}
+/// Where `ty` borrows for less than `'static`: a reference not `&'static`, or another
+/// lifetime (`Cow<'a, str>`, `Wrapper<'_>`, `dyn Trait + 'a`). A function pointer's or
+/// an `Fn` bound's own arguments borrow for each call only (`fn(&str)`), and stay.
+fn borrow_within(ty: &Type) -> Option<Span> {
+    let lifetime = |lifetime: &Lifetime| (lifetime.ident != "static").then(|| lifetime.span());
+    match ty {
+        Type::Reference(reference) => match &reference.lifetime {
+            Some(l) if l.ident == "static" => borrow_within(&reference.elem),
+            _ => Some(reference.and_token.span),
+        },
+        Type::Path(path) => {
+            let qualified = path.qself.as_ref().and_then(|q| borrow_within(&q.ty));
+            qualified.or_else(|| path_borrows(&path.path))
         }
+        Type::TraitObject(object) => object.bounds.iter().find_map(|bound| match bound {
+            TypeParamBound::Lifetime(l) => lifetime(l),
+            TypeParamBound::Trait(bound) => path_borrows(&bound.path),
+            _ => None,
+        }),
+        Type::Tuple(tuple) => tuple.elems.iter().find_map(borrow_within),
+        Type::Array(array) => borrow_within(&array.elem),
+        Type::Slice(slice) => borrow_within(&slice.elem),
+        Type::Paren(paren) => borrow_within(&paren.elem),
+        Type::Group(group) => borrow_within(&group.elem),
+        Type::Ptr(pointer) => borrow_within(&pointer.elem),
+        _ => None,
     }
-    None
+}
+
+/// Where a path's generic arguments borrow for less than `'static` (see
+/// [`borrow_within`]); an `Fn(..)` bound's parenthesized arguments do not.
+fn path_borrows(path: &syn::Path) -> Option<Span> {
+    path.segments.iter().find_map(|segment| {
+        let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+            return None;
+        };
+        arguments.args.iter().find_map(|argument| match argument {
+            GenericArgument::Type(ty) => borrow_within(ty),
+            GenericArgument::Lifetime(l) => (l.ident != "static").then(|| l.span()),
+            _ => None,
+        })
+    })
 }
 
 /// `ty` without the invisible groups and parentheses a `macro_rules!` `$t:ty` adds.

@@ -16,6 +16,19 @@ fn label(name: Option<&'static str>) -> usize {
     name.map_or(0, str::len)
 }
 
+// A function pointer's arguments borrow for each call only: it is kept as it is.
+#[jwm_cache::ttl_cache]
+fn apply(f: fn(&str) -> usize, text: String) -> usize {
+    f(&text)
+}
+
+// A lifetime in a trait object's bounds is a borrow too.
+#[jwm_cache::ttl_cache]
+fn shown(value: Box<dyn std::fmt::Debug + '_>) -> String {
+    format!("{value:?}")
+}
+
 fn main() {
     let _ = label(None);
+    let _ = apply(str::len, String::new());
 }
