@@ -51,8 +51,11 @@ impl Backoffs {
         }
     }
 
-    /// The key marked `mark` waits `backoff` from `since`.
+    /// The key marked `mark` waits `backoff` from `since` (no wait: nothing to keep).
     pub(crate) fn wait(&mut self, mark: u64, since: Instant, backoff: Duration) {
+        if backoff.is_zero() {
+            return;
+        }
         let end = since.saturating_add(backoff);
         if self.until.len() >= MOST {
             self.until.retain(|_, until| since < *until);

@@ -126,13 +126,15 @@ where
         self.refresh_in_background(flight, (key, hash), ttl, function.clone(), run);
     }
 
-    /// Starts the wait of `key` (hashing to `hash`), whose refresh, started at
-    /// `started`, failed or never ran: due hits start no refresh of it until then, so
-    /// that a failing source is asked once per wait, not on every due hit. Before the
-    /// refresh's flight goes, so that no hit finds the key free in between.
-    fn refresh_waits(&self, key: &K, hash: u64, started: Instant) {
+    /// Starts the wait of `key` (hashing to `hash`), whose refresh failed or never ran:
+    /// due hits start no refresh of it for a while from now (a source that fails slowly
+    /// gets its wait too), so that a failing source is asked once per wait, not on
+    /// every due hit. Before the refresh's flight goes, so that no hit finds the key
+    /// free in between.
+    fn refresh_waits(&self, key: &K, hash: u64) {
         let wait = crate::backoffs::after_failure(self.refresh_after);
-        self.lock(key).refresh_backoffs.wait(hash, started, wait);
+        let now = self.clock.now();
+        self.lock(key).refresh_backoffs.wait(hash, now, wait);
     }
 
     /// The miss half, computing with `function`. Out of line, as `start_refresh`.
@@ -208,13 +210,13 @@ where
                 // of the failure finds the key free to refresh again.
                 Ok(Err(e)) => {
                     let key = lead.key.clone();
-                    cache.refresh_waits(&key, hash, now);
+                    cache.refresh_waits(&key, hash);
                     lead.fail::<E, Shared>(&e);
                     cache.lock(&key).cache.count(Counts::refresh_failed());
                 }
                 Err(_panicked) => {
                     let key = lead.key.clone();
-                    cache.refresh_waits(&key, hash, now);
+                    cache.refresh_waits(&key, hash);
                     // Dropped unsettled: the flight is abandoned.
                     drop(lead);
                     cache.lock(&key).cache.count(Counts::refresh_failed());
@@ -223,7 +225,7 @@ where
             cache.notify.deliver();
         };
         if let Err(dropped) = refresh_threads::submit(Box::new(job)) {
-            self.refresh_waits(&kept, hash, self.clock.now());
+            self.refresh_waits(&kept, hash);
             // Its lead withdraws the flight as it goes.
             drop(dropped);
             self.lock(&kept).cache.count(Counts::refresh_failed());

@@ -41,6 +41,9 @@ impl RefreshBackoffs {
 
     /// The key marked `mark` waits `backoff` from `since`.
     pub(super) fn wait(&self, mark: u64, since: Instant, backoff: Duration) {
+        if backoff.is_zero() {
+            return;
+        }
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
         keys.wait(mark, since, backoff);
         self.any.store(true, Relaxed);

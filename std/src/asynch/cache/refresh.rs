@@ -324,8 +324,10 @@ pub(crate) struct RefreshEnding<K, V, B, S, C> {
     cache: Arc<AsyncCache<K, V, B, S, C>>,
     mark: u64,
     /// When the refresh was started, on the cache's clock read by the caller that
-    /// started it (a backoff counts from here).
+    /// started it (a busy lease's backoff counts from here).
     started: Instant,
+    /// Reads the cache's clock (here, where `Drop` may not ask `C: Clock`).
+    now: fn(&C) -> Instant,
     stored: bool,
 }
 
@@ -344,6 +346,7 @@ impl<K, V, B, S, C: Clock> RefreshEnding<K, V, B, S, C> {
             cache,
             mark,
             started,
+            now: C::now,
             stored: false,
         }
     }
@@ -364,8 +367,10 @@ impl<K, V, B, S, C> Drop for RefreshEnding<K, V, B, S, C> {
         if !self.stored {
             // Before the key is free: due hits start no refresh of it for a while, so a
             // failing source (or backend) is asked once per wait, not on every due hit.
+            // From the failure: a source that fails slowly gets its wait too.
             let wait = crate::backoffs::after_failure(self.cache.refresh_after());
-            (self.cache.refresh_backoffs).wait(self.mark, self.started, wait);
+            let now = (self.now)(&self.cache.clock);
+            (self.cache.refresh_backoffs).wait(self.mark, now, wait);
         }
         self.cache.refreshing.ended(self.mark);
         if !self.stored {
