@@ -104,4 +104,7 @@ async fn a_value_too_large_to_arrive_in_time_fails_only_its_own_reads() {
             "key 2 after key 1"
         );
     }
+    // A many-key call reads it apart too, beside its MGET of the others.
+    assert!(slow.get_many(&[1, 2]).await.is_err());
+    assert_eq!(slow.get(&2).await.unwrap(), Some(vec![1]), "after get_many");
 }

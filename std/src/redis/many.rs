@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use futures_util::future::join_all;
+use futures_util::future::{join, join_all};
 use futures_util::stream::{self, StreamExt};
 use jwm_cache_core::{Deadline, Instant, PersistentHash, StampedBytes};
 use redis::Pipeline;
@@ -51,18 +51,42 @@ impl<K> RedisBackend<K> {
             .collect())
     }
 
-    /// The bytes under `names`, by one `MGET`.
+    /// The bytes under `names`, by one `MGET`, but for names read apart (known or
+    /// suspected to hold large values: see `link::large`), each a `GET` of its own on
+    /// the second connection, at the same time.
     async fn look_up_at_once(
         &self,
         names: &[String],
     ) -> Result<Vec<Option<Vec<u8>>>, RedisBackendError> {
-        let mut command = redis::cmd("MGET");
-        command.arg(names);
-        let found = self.query::<Vec<Option<Vec<u8>>>>(&command).await?;
-        match found.len() == names.len() {
-            true => Ok(found),
-            false => Err(RedisBackendError::Malformed),
+        let (apart, together): (Vec<usize>, Vec<usize>) =
+            (0..names.len()).partition(|&i| self.link.reads_apart(&names[i]));
+        let mget = async {
+            if together.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut command = redis::cmd("MGET");
+            together.iter().for_each(|&i| _ = command.arg(&names[i]));
+            let found = self.query::<Vec<Option<Vec<u8>>>>(&command).await;
+            if let Err(RedisBackendError::Timeout(_)) = found {
+                self.link
+                    .suspect(together.iter().map(|&i| names[i].as_str()));
+            }
+            match found? {
+                found if found.len() == together.len() => Ok(found),
+                _ => Err(RedisBackendError::Malformed),
+            }
+        };
+        let gets = join_all(apart.iter().map(|&i| self.link.get(&names[i])));
+        let (together_found, apart_found) = join(mget, gets).await;
+        let mut found = vec![None; names.len()];
+        for (&i, value) in together.iter().zip(together_found?) {
+            self.link.learn_size(&names[i], value.as_deref());
+            found[i] = value;
         }
+        for (&i, value) in apart.iter().zip(apart_found) {
+            found[i] = value?;
+        }
+        Ok(found)
     }
 
     /// The bytes under `names`, each a lookup batched with every other task's: the

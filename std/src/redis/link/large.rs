@@ -10,52 +10,60 @@
 //! also be a stalled server: that first failure pauses as before). A small value read
 //! or stored under a name lets it go.
 
-use std::collections::HashSet;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use foldhash::fast::FixedState;
 
-/// The most names remembered; past it they are all forgotten (each then costs one
-/// more pause, at most, to learn again).
-const MOST: usize = 1_024;
+/// Names are remembered as bits of a table indexed by a hash of the name: no lock on a
+/// lookup, and a bounded size. Two names that share a bit share its state: a small
+/// value is then read apart, or a large one read with the others until it times out
+/// again, once.
+const WORDS: usize = 64;
 
-/// The names read apart, by a hash of the name: a collision only reads a small value on
-/// the second connection.
-#[derive(Default)]
+/// The names read apart, as bits (see [`WORDS`]).
 pub(crate) struct LargeNames {
-    /// Whether any name is remembered: a lookup reads only this, unless one is.
-    any: AtomicBool,
-    names: Mutex<HashSet<u64>>,
+    /// How many bits are set: a lookup reads only this, unless some are.
+    set: AtomicUsize,
+    bits: [AtomicU64; WORDS],
+}
+
+impl Default for LargeNames {
+    fn default() -> Self {
+        LargeNames {
+            set: AtomicUsize::new(0),
+            bits: [const { AtomicU64::new(0) }; WORDS],
+        }
+    }
 }
 
 impl LargeNames {
     /// Whether `name` is read apart.
     #[inline]
     pub(crate) fn holds(&self, name: &str) -> bool {
-        self.any.load(Relaxed) && self.lock().contains(&digest(name))
+        if self.set.load(Relaxed) == 0 {
+            return false;
+        }
+        let (word, bit) = place(name);
+        self.bits[word].load(Relaxed) & bit != 0
     }
 
     /// Reads `name` apart from now on.
     pub(crate) fn remember(&self, name: &str) {
-        let mut names = self.lock();
-        if names.len() >= MOST {
-            names.clear();
+        let (word, bit) = place(name);
+        if self.bits[word].fetch_or(bit, Relaxed) & bit == 0 {
+            self.set.fetch_add(1, Relaxed);
         }
-        names.insert(digest(name));
-        self.any.store(true, Relaxed);
     }
 
     /// `name` holds a small value, or none: read it with the others again.
     pub(crate) fn forget(&self, name: &str) {
-        if !self.any.load(Relaxed) {
+        if !self.holds(name) {
             return;
         }
-        let mut names = self.lock();
-        names.remove(&digest(name));
-        if names.is_empty() {
-            self.any.store(false, Relaxed);
+        let (word, bit) = place(name);
+        if self.bits[word].fetch_and(!bit, Relaxed) & bit != 0 {
+            self.set.fetch_sub(1, Relaxed);
         }
     }
 
@@ -66,14 +74,12 @@ impl LargeNames {
             false => self.forget(name),
         }
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
-        self.names.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
-fn digest(name: &str) -> u64 {
-    FixedState::with_seed(0).hash_one(name)
+/// The word and bit that stand for `name`.
+fn place(name: &str) -> (usize, u64) {
+    let hash = FixedState::with_seed(0).hash_one(name);
+    ((hash >> 6) as usize % WORDS, 1 << (hash & 63))
 }
 
 #[cfg(test)]
@@ -82,18 +88,25 @@ mod tests {
     use crate::redis::LARGE_VALUE_BYTES;
 
     #[test]
-    fn names_are_remembered_by_size_and_bounded() {
+    fn names_are_remembered_by_size() {
         let large = LargeNames::default();
         assert!(!large.holds("p:f:1"));
         large.learn("p:f:1", LARGE_VALUE_BYTES + 1);
+        large.learn("p:f:1", LARGE_VALUE_BYTES + 1);
         assert!(large.holds("p:f:1") && !large.holds("p:f:2"));
+        assert_eq!(large.set.load(Relaxed), 1, "counted once");
         large.learn("p:f:1", LARGE_VALUE_BYTES);
         assert!(!large.holds("p:f:1"));
-        assert!(!large.any.load(Relaxed), "none left: lookups read one flag");
-        for n in 0..=MOST {
+        assert_eq!(
+            large.set.load(Relaxed),
+            0,
+            "none left: lookups read one word"
+        );
+        // However many, the table stays its size; each name remembered is held.
+        for n in 0..10_000 {
             large.remember(&format!("p:f:{n}"));
         }
-        assert!(large.lock().len() <= MOST);
-        assert!(large.holds(&format!("p:f:{MOST}")), "the latest is kept");
+        assert!((0..10_000).all(|n| large.holds(&format!("p:f:{n}"))));
+        assert!(large.set.load(Relaxed) <= WORDS * 64);
     }
 }

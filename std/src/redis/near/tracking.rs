@@ -151,7 +151,7 @@ fn report_failed_start(
 ) {
     let failure = match started {
         Ok(Ok(_)) => return,
-        Ok(Err(e)) => format!("{:?}: {}", e.kind(), e.detail().unwrap_or_default()),
+        Ok(Err(e)) => e.to_string(),
         Err(_) => "no answer within three timeouts".to_owned(),
     };
     if last_failure.as_ref() != Some(&failure) {
