@@ -334,3 +334,26 @@ fn evictions_racing_a_clear_stay_in_the_async_lifetime_totals() {
     let cache = AsyncCacheBuilder::new().build_with_backend(Offloaded::new(store));
     evictions_racing_clears(cache, &heard, 20_000);
 }
+
+/// With an idle time, reads reclaim what idled out (writes alone could fall behind):
+/// a memoized hit tells the listener of it at once, as a write would.
+#[test]
+fn entries_idle_past_their_time_are_reported_from_hits() {
+    let clock = ManualClock::new();
+    let (log, listener) = recorder();
+    let cache = SyncCacheBuilder::new()
+        .clock(clock.clone())
+        .ttl(Duration::from_secs(600))
+        .time_to_idle(Duration::from_secs(10))
+        .shards(1)
+        .eviction_listener(listener)
+        .build::<u32, u32>();
+    cache.insert(1, 10).unwrap();
+    cache.insert(2, 20).unwrap();
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(4));
+        assert_eq!(cache.get_or_insert_with(2, || 0), 20, "kept alive by reads");
+    }
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log, [(1, 10, RemovalCause::Expired)], "key 1 idled out");
+}

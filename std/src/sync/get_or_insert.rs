@@ -164,7 +164,12 @@ where
     {
         let (mut shard, hash) = self.lock_hashed(key);
         match shard.cache.find_at(key, hash, ttl, now) {
-            Found::Hit(value) | Found::RefreshDue(value) => Ok(value),
+            Found::Hit(value) | Found::RefreshDue(value) => {
+                // A read may have reclaimed entries (with an idle time): their listener.
+                drop(shard);
+                self.notify.deliver();
+                Ok(value)
+            }
             Found::Stale(fallback) => Err((shard, Some(fallback))),
             Found::Absent => Err((shard, None)),
         }

@@ -84,9 +84,15 @@ where
         let now = self.clock.now();
         let (mut shard, hash) = self.lock_hashed(&key);
         let stale = match shard.cache.find_at(&key, hash, ttl, now) {
-            Found::Hit(value) => return Ok(value),
+            Found::Hit(value) => {
+                // A read may have reclaimed entries (with an idle time): their listener.
+                drop(shard);
+                self.notify.deliver();
+                return Ok(value);
+            }
             Found::RefreshDue(value) => {
                 self.start_refresh(shard, (key, hash.value()), now, ttl, function, run);
+                self.notify.deliver();
                 return Ok(value);
             }
             Found::Stale(fallback) => Some(fallback),
