@@ -98,10 +98,10 @@ pub(crate) enum Key {
 
 /// Options that are the builders' setters of the same name (see jwm-cache-core's
 /// `option_setters!`): a new one is a name here.
-const SETTERS: &[&str] = &["capacity", "shards", "single_flight"];
+pub(crate) const SETTERS: &[&str] = &["capacity", "shards", "single_flight"];
 
 /// The options the attribute reads itself.
-const OWN: &[&str] = &[
+pub(crate) const OWN: &[&str] = &[
     "ttl",
     "ttl_ms",
     "time_to_idle",
@@ -173,7 +173,7 @@ impl Parse for Options {
                 .get_ident()
                 .map(Ident::to_string)
                 .unwrap_or_default();
-            refuse_repeated(&mut given, &name, &pair.path)?;
+            crate::refusals::refuse_repeated(&mut given, &name, &pair.path)?;
             let value = &pair.value;
             match name.as_str() {
                 "ttl" => options.ttl = Some(duration(value)?),
@@ -222,26 +222,6 @@ impl Parse for Options {
         }
         Ok(options)
     }
-}
-
-/// Refuses an option given twice (`ttl` and `ttl_ms` are one): the last would win
-/// silently.
-fn refuse_repeated(given: &mut Vec<&'static str>, name: &str, path: &syn::Path) -> syn::Result<()> {
-    let Some(&option) = OWN.iter().chain(SETTERS).find(|known| **known == name) else {
-        return Ok(()); // Unknown: refused as such below.
-    };
-    let option = if option == "ttl_ms" { "ttl" } else { option };
-    if given.contains(&option) {
-        return Err(syn::Error::new_spanned(
-            path,
-            match option {
-                "ttl" => "the TTL is given twice (`ttl` and `ttl_ms` set it)".to_owned(),
-                _ => format!("`{option}` is given twice"),
-            },
-        ));
-    }
-    given.push(option);
-    Ok(())
 }
 
 fn duration(value: &Expr) -> syn::Result<Ttl> {

@@ -149,3 +149,31 @@ pub(crate) fn refuse_conflicts(options: &Options, is_async: bool, method: bool) 
     }
     Ok(())
 }
+
+/// Refuses an option given twice (`ttl` and `ttl_ms` are one): the last would win
+/// silently.
+pub(crate) fn refuse_repeated(
+    given: &mut Vec<&'static str>,
+    name: &str,
+    path: &syn::Path,
+) -> syn::Result<()> {
+    let Some(&option) = crate::options::OWN
+        .iter()
+        .chain(crate::options::SETTERS)
+        .find(|known| **known == name)
+    else {
+        return Ok(()); // Unknown: refused as such below.
+    };
+    let option = if option == "ttl_ms" { "ttl" } else { option };
+    if given.contains(&option) {
+        return Err(syn::Error::new_spanned(
+            path,
+            match option {
+                "ttl" => "the TTL is given twice (`ttl` and `ttl_ms` set it)".to_owned(),
+                _ => format!("`{option}` is given twice"),
+            },
+        ));
+    }
+    given.push(option);
+    Ok(())
+}

@@ -263,8 +263,9 @@ impl<K, E, H, P, W, L> MemoryBackend<K, E, H, P, W, L> {
         self.nodes.len()
     }
 
-    /// The total weight of the entries held right now, including expired ones not
-    /// reclaimed yet; with the default [`UnitWeight`], [`stored`](Self::stored).
+    /// The total weight of the entries held right now (a weight of 0 counting as 1),
+    /// including expired ones not reclaimed yet; with the default [`UnitWeight`],
+    /// [`stored`](Self::stored).
     ///
     /// ```
     /// use jwm_cache_core::{Backend, Lookup, Deadline, Instant, MemoryBackend};

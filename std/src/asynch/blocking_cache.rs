@@ -29,7 +29,10 @@ use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 /// waits for the cache's write gate, which a task of that runtime may hold across a
 /// store, at most [`GATE_WAIT`](Self::GATE_WAIT) (or four times the backend's call budget, if longer),
 /// then fails with [`BridgeError::Busy`], writing nothing. A miss's store waits for the
-/// gate within the call's budget, where the backend has one.
+/// gate within the call's budget, where the backend has one; over a backend without
+/// one whose stores still wait on that runtime (`Offloaded` without a timeout), a
+/// sync call there may wait for ever behind such a task: do not share such a cache
+/// between that runtime's tasks and sync calls on its thread.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -63,11 +66,6 @@ enum Message<V, E> {
 }
 
 impl<K, V, B, S, C> BlockingCache<K, V, B, S, C> {
-    /// The longest a write called on a current-thread runtime's thread waits for the
-    /// cache's write gate, unless the backend's call budget asks for more (see
-    /// [`BlockingCache`]).
-    pub const GATE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
     /// Sync calls over `cache`, run on `bridge`. The backend's futures must not need
     /// a runtime the caller may block (create a connection-driven backend on the
     /// bridge, with [`Bridge::run`]).
@@ -102,7 +100,7 @@ impl<K, V, B, S, C> Clone for BlockingCache<K, V, B, S, C> {
 }
 
 /// What a [`BlockingCache`] operation returns.
-type BridgeResult<T, K, V, B, S> = Result<T, BridgeError<AsyncCacheError<K, V, B, S>>>;
+pub(super) type BridgeResult<T, K, V, B, S> = Result<T, BridgeError<AsyncCacheError<K, V, B, S>>>;
 
 impl<K, V, B, S, C> BlockingCache<K, V, B, S, C>
 where
@@ -126,40 +124,6 @@ where
     {
         let key = key.to_owned();
         self.run(|cache| async move { cache.get(key.borrow()).await })
-    }
-
-    /// Stores `value` under `key` with the cache's TTL.
-    pub fn insert(&self, key: K, value: V) -> BridgeResult<(), K, V, B, S> {
-        self.run_write(move |cache| async move { cache.insert(key, value).await })
-    }
-
-    /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
-    pub fn insert_with_ttl(
-        &self,
-        key: K,
-        value: V,
-        ttl: impl Into<Ttl>,
-    ) -> BridgeResult<(), K, V, B, S> {
-        let ttl = ttl.into();
-        self.run_write(move |cache| async move { cache.insert_with_ttl(key, value, ttl).await })
-    }
-
-    /// Removes the entry under `key`, which may be any borrowed form of the key type;
-    /// returns whether a live one was there.
-    pub fn remove<Q>(&self, key: &Q) -> BridgeResult<bool, K, V, B, S>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned + Sync + ?Sized + 'static,
-        Q::Owned: Send + 'static,
-        B: AsyncLookup<K, Q, S::Encoded>,
-    {
-        let key = key.to_owned();
-        self.run_write(move |cache| async move { cache.remove(key.borrow()).await })
-    }
-
-    /// Empties the cache's namespace and resets every counter.
-    pub fn clear(&self) -> BridgeResult<(), K, V, B, S> {
-        self.run_write(move |cache| async move { cache.clear().await })
     }
 
     /// Hits, misses, live size and reclaim counts. If the bridge has stopped, the
@@ -313,7 +277,7 @@ where
         from_task
     }
 
-    fn run<T, F>(
+    pub(super) fn run<T, F>(
         &self,
         op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F,
     ) -> BridgeResult<T, K, V, B, S>
@@ -325,34 +289,6 @@ where
             Ok(result) => result.map_err(BridgeError::Cache),
             Err(_stopped) => Err(BridgeError::Stopped),
         }
-    }
-
-    /// [`run`](Self::run) for a write, which may wait for the write gate. On a
-    /// current-thread runtime's thread, that wait is bounded, before the write begins:
-    /// the gate may be held by a task of that runtime, which cannot run while this
-    /// thread blocks. Once the gate was free, only tasks of other runtimes can take it
-    /// before the write does, and theirs end.
-    fn run_write<T, F>(
-        &self,
-        op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F + Send + 'static,
-    ) -> BridgeResult<T, K, V, B, S>
-    where
-        F: Future<Output = Result<T, AsyncCacheError<K, V, B, S>>> + Send + 'static,
-        T: Send + 'static,
-    {
-        if !bridge::on_current_thread_runtime() {
-            return self.run(op);
-        }
-        let budget = self.cache.backend().call_budget().unwrap_or_default();
-        let bound = Self::GATE_WAIT.max(budget.saturating_mul(4));
-        let cache = Arc::clone(&self.cache);
-        let write = async move {
-            if !cache.write_gate_frees_within(bound).await {
-                return Err(BridgeError::Busy(bound));
-            }
-            op(cache).await.map_err(BridgeError::Cache)
-        };
-        self.bridge.run(write).unwrap_or(Err(BridgeError::Stopped))
     }
 }
 

@@ -73,8 +73,9 @@ impl Drop for Background {
 }
 
 /// Why a call through a [`Bridge`] failed: the bridge's runtime did not finish it, or
-/// (from a [`BlockingCache`](crate::asynch::BlockingCache)) the cache's own error `E`.
-/// [`Bridge::run`] fails only with `Stopped`.
+/// (from a [`BlockingCache`](crate::asynch::BlockingCache)) the cache's own error `E`,
+/// or a write found the cache's write gate busy (`Busy`). [`Bridge::run`] fails only
+/// with `Stopped`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BridgeError<E = Infallible> {

@@ -4,6 +4,7 @@
 mod backend;
 mod blocking_cache;
 mod blocking_refresh;
+mod blocking_writes;
 mod bridge;
 mod builder;
 mod cache;

@@ -48,8 +48,8 @@ where
     {
         // With an idle time, reads move deadlines, which the wheel pays for when the old
         // slots come due: reads pay their share, or with few writes to pay it the wheel
-        // falls behind, and entries idle long ago stay held. Before the lookup, which a
-        // removal here would move.
+        // falls behind, and entries idle long ago stay held. Before the lookup: a removal
+        // moves the last entry into its hole, and would move the index found.
         if self.idle.is_some() && self.wheel.may_be_due(now) {
             self.reclaim_after_reads(now);
         }
@@ -358,3 +358,5 @@ mod leave;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upkeep_tests;
