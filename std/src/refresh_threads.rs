@@ -32,11 +32,12 @@ struct Started {
 static STARTED: Mutex<Option<Started>> = Mutex::new(None);
 
 /// Runs `job` on one of the threads; gives it back if the queue is full or no thread
-/// could be started.
+/// could be started (then the next job tries to start them again).
 pub(crate) fn submit(job: Job) -> Result<(), Job> {
     let generation = forks::generation();
     let mut started = STARTED.lock().unwrap_or_else(PoisonError::into_inner);
-    let here = started.as_ref().is_some_and(|s| s.generation == generation);
+    // A start that failed (no thread could be spawned) is tried again by the next job.
+    let here = (started.as_ref()).is_some_and(|s| s.generation == generation && s.jobs.is_some());
     if !here {
         let jobs = start();
         // Started before a fork: the threads are gone here, and the queue's jobs with
