@@ -27,12 +27,12 @@ use crate::flight::{Caller, ErrorSharing, Failure, Joiner, Shared, Unshared};
 /// A call on a current-thread runtime's thread blocks that runtime, so it must not wait
 /// on its tasks: single-flight sees to that, and a write (`insert`, `remove`, `clear`)
 /// waits for the cache's write gate, which a task of that runtime may hold across a
-/// store, at most [`GATE_WAIT`](Self::GATE_WAIT) (or four times the backend's call budget, if longer),
-/// then fails with [`BridgeError::Busy`], writing nothing. A miss's store waits for the
-/// gate within the call's budget, where the backend has one; over a backend without
-/// one whose stores still wait on that runtime (`Offloaded` without a timeout), a
-/// sync call there may wait for ever behind such a task: do not share such a cache
-/// between that runtime's tasks and sync calls on its thread.
+/// store, at most [`GATE_WAIT`](Self::GATE_WAIT) (or four times the backend's call
+/// budget, if longer), then fails with [`BridgeError::Busy`], writing nothing. A miss's
+/// store waits for the gate within the call's budget, where the backend has one; over
+/// a backend without one whose stores still wait on that runtime (`Offloaded` without
+/// a timeout), a sync call there may wait for ever behind such a task: do not share
+/// such a cache between that runtime's tasks and sync calls on its thread.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -34,11 +34,7 @@ where
 {
     /// Stores `value` under `key` with the cache's TTL.
     pub fn insert(&self, key: K, value: V) -> BridgeResult<(), K, V, B, S> {
-        let gated = self.cache.flights().contains(&key);
-        self.run_write(
-            gated,
-            move |cache| async move { cache.insert(key, value).await },
-        )
+        self.run_write(move |cache| async move { cache.insert(key, value).await })
     }
 
     /// Stores `value` under `key` with its own TTL; [`Ttl::ZERO`] stores nothing.
@@ -49,11 +45,10 @@ where
         ttl: impl Into<Ttl>,
     ) -> BridgeResult<(), K, V, B, S> {
         let ttl = ttl.into();
-        let gated = self.cache.flights().contains(&key);
         let write = move |cache: Arc<AsyncCache<K, V, B, S, C>>| async move {
             cache.insert_with_ttl(key, value, ttl).await
         };
-        self.run_write(gated, write)
+        self.run_write(write)
     }
 
     /// Removes the entry under `key`, which may be any borrowed form of the key type;
@@ -66,31 +61,29 @@ where
         B: AsyncLookup<K, Q, S::Encoded>,
     {
         let key = key.to_owned();
-        self.run_write(true, move |cache| async move {
-            cache.remove(key.borrow()).await
-        })
+        self.run_write(move |cache| async move { cache.remove(key.borrow()).await })
     }
 
     /// Empties the cache's namespace and resets every counter.
     pub fn clear(&self) -> BridgeResult<(), K, V, B, S> {
-        self.run_write(true, move |cache| async move { cache.clear().await })
+        self.run_write(move |cache| async move { cache.clear().await })
     }
 
-    /// [`run`](Self::run) for a write, which waits for the write gate if `gated` (an
-    /// insert only while its key is computed). On a current-thread runtime's thread,
-    /// that wait is bounded, before the write begins: the gate may be held by a task of
-    /// that runtime, which cannot run while this thread blocks. Once the gate was free,
-    /// only tasks of other runtimes can take it before the write does, and theirs end.
+    /// [`run`](Self::run) for a write, which may wait for the write gate (an insert
+    /// does while its key is computed, which may begin at any moment). On a
+    /// current-thread runtime's thread, that wait is bounded, before the write begins:
+    /// the gate may be held by a task of that runtime, which cannot run while this
+    /// thread blocks. Once the gate was free, only tasks of other runtimes can take it
+    /// before the write does, and theirs end.
     fn run_write<T, F>(
         &self,
-        gated: bool,
         op: impl FnOnce(Arc<AsyncCache<K, V, B, S, C>>) -> F + Send + 'static,
     ) -> BridgeResult<T, K, V, B, S>
     where
         F: Future<Output = Result<T, AsyncCacheError<K, V, B, S>>> + Send + 'static,
         T: Send + 'static,
     {
-        if !gated || !bridge::on_current_thread_runtime() {
+        if !bridge::on_current_thread_runtime() {
             return self.run(op);
         }
         let budget = self.cache.backend().call_budget().unwrap_or_default();

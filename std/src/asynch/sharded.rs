@@ -95,8 +95,9 @@ impl<B> Sharded<B> {
 }
 
 impl<K, E, H, P, W, L> Sharded<MemoryBackend<K, E, H, P, W, L>> {
-    /// The total weight of the entries in memory, summed over the shards (a weight of 0
-    /// counting as 1): their count without a weigher. Entries that expired but were not reclaimed yet still count.
+    /// The total weight of the entries in memory, summed over the shards (a weight of
+    /// 0 counting as 1): their count without a weigher. Entries that expired but were
+    /// not reclaimed yet still count.
     pub fn weighted_size(&self) -> usize {
         crate::shards::total_weight(self.shards.iter().map(|s| s.lock().weight()))
     }

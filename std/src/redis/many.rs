@@ -76,6 +76,7 @@ impl<K> RedisBackend<K> {
                 _ => Err(RedisBackendError::Malformed),
             }
         };
+        // All at once, pipelined on one connection: the call keeps one timeout.
         let gets = join_all(apart.iter().map(|&i| self.link.get(&names[i])));
         let (together_found, apart_found) = join(mget, gets).await;
         let mut found = vec![None; names.len()];

@@ -57,9 +57,9 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
 }
 
 impl<K, V, E, H, P, W, L, S, C> SyncCache<K, V, MemoryBackend<K, E, H, P, W, L>, S, C> {
-    /// The total weight of the entries in memory, summed over the shards (a weight of 0
-    /// counting as 1): their count without a weigher. Entries that expired but were not reclaimed yet still count;
-    /// [`info`](Self::info) reclaims them.
+    /// The total weight of the entries in memory, summed over the shards (a weight of
+    /// 0 counting as 1): their count without a weigher. Entries that expired but were
+    /// not reclaimed yet still count; [`info`](Self::info) reclaims them.
     ///
     /// ```
     /// use jwm_cache::SyncCache;

@@ -8,31 +8,33 @@
 //! stores take), where its failure is its own, once this process has stored a large
 //! value under it, read one whole from it, or seen its lone read time out (which may
 //! also be a stalled server: that first failure pauses as before). A small value read
-//! or stored under a name lets it go.
+//! or stored under a name lets it go. Up to 1,024 names are kept, by their 64-bit
+//! hashes (a name pushed out pauses the backend once more, at most).
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use foldhash::fast::FixedState;
 
-/// Names are remembered as bits of a table indexed by a hash of the name: no lock on a
-/// lookup, and a bounded size. Two names that share a bit share its state: a small
-/// value is then read apart, or a large one read with the others until it times out
-/// again, once.
-const WORDS: usize = 64;
+/// Slots of the table: each holds a name's 64-bit hash, or 0.
+const SLOTS: usize = 1_024;
+/// A name's slots: the first its hash picks, and the next ones. When all hold other
+/// names, the first is taken over (that name may then pause the backend once more).
+const BUCKET: usize = 4;
 
-/// The names read apart, as bits (see [`WORDS`]).
+/// The names read apart, by their hashes in a fixed table: no lock on a lookup, and a
+/// bounded size.
 pub(crate) struct LargeNames {
-    /// How many bits are set: a lookup reads only this, unless some are.
-    set: AtomicUsize,
-    bits: [AtomicU64; WORDS],
+    /// How many slots hold a name, never fewer: a lookup reads only this, unless some do.
+    held: AtomicUsize,
+    slots: [AtomicU64; SLOTS],
 }
 
 impl Default for LargeNames {
     fn default() -> Self {
         LargeNames {
-            set: AtomicUsize::new(0),
-            bits: [const { AtomicU64::new(0) }; WORDS],
+            held: AtomicUsize::new(0),
+            slots: [const { AtomicU64::new(0) }; SLOTS],
         }
     }
 }
@@ -41,29 +43,50 @@ impl LargeNames {
     /// Whether `name` is read apart.
     #[inline]
     pub(crate) fn holds(&self, name: &str) -> bool {
-        if self.set.load(Relaxed) == 0 {
+        if self.held.load(Relaxed) == 0 {
             return false;
         }
-        let (word, bit) = place(name);
-        self.bits[word].load(Relaxed) & bit != 0
+        let hash = digest(name);
+        self.bucket(hash).any(|slot| slot.load(Relaxed) == hash)
     }
 
     /// Reads `name` apart from now on.
     pub(crate) fn remember(&self, name: &str) {
-        let (word, bit) = place(name);
-        if self.bits[word].fetch_or(bit, Relaxed) & bit == 0 {
-            self.set.fetch_add(1, Relaxed);
+        let hash = digest(name);
+        if self.bucket(hash).any(|slot| slot.load(Relaxed) == hash) {
+            return;
+        }
+        // Counted first, so that the count is never below the slots held.
+        self.held.fetch_add(1, Relaxed);
+        for slot in self.bucket(hash) {
+            match slot.compare_exchange(0, hash, Relaxed, Relaxed) {
+                Ok(_) => return,
+                // Another thread remembered it just now, and counted it.
+                Err(held) if held == hash => {
+                    self.held.fetch_sub(1, Relaxed);
+                    return;
+                }
+                Err(_) => {}
+            }
+        }
+        // Every slot holds another name: the first gives way (its count is ours).
+        if let Some(first) = self.bucket(hash).next()
+            && first.swap(hash, Relaxed) != 0
+        {
+            self.held.fetch_sub(1, Relaxed);
         }
     }
 
     /// `name` holds a small value, or none: read it with the others again.
     pub(crate) fn forget(&self, name: &str) {
-        if !self.holds(name) {
+        if self.held.load(Relaxed) == 0 {
             return;
         }
-        let (word, bit) = place(name);
-        if self.bits[word].fetch_and(!bit, Relaxed) & bit != 0 {
-            self.set.fetch_sub(1, Relaxed);
+        let hash = digest(name);
+        for slot in self.bucket(hash) {
+            if slot.compare_exchange(hash, 0, Relaxed, Relaxed).is_ok() {
+                self.held.fetch_sub(1, Relaxed);
+            }
         }
     }
 
@@ -74,12 +97,16 @@ impl LargeNames {
             false => self.forget(name),
         }
     }
+
+    fn bucket(&self, hash: u64) -> impl Iterator<Item = &AtomicU64> {
+        let first = hash as usize % SLOTS;
+        (0..BUCKET).map(move |n| &self.slots[(first + n) % SLOTS])
+    }
 }
 
-/// The word and bit that stand for `name`.
-fn place(name: &str) -> (usize, u64) {
-    let hash = FixedState::with_seed(0).hash_one(name);
-    ((hash >> 6) as usize % WORDS, 1 << (hash & 63))
+/// `name`'s hash, never 0 (an empty slot).
+fn digest(name: &str) -> u64 {
+    FixedState::with_seed(0).hash_one(name).max(1)
 }
 
 #[cfg(test)]
@@ -88,25 +115,31 @@ mod tests {
     use crate::redis::LARGE_VALUE_BYTES;
 
     #[test]
-    fn names_are_remembered_by_size() {
+    fn names_are_remembered_by_size_each_apart() {
         let large = LargeNames::default();
         assert!(!large.holds("p:f:1"));
         large.learn("p:f:1", LARGE_VALUE_BYTES + 1);
         large.learn("p:f:1", LARGE_VALUE_BYTES + 1);
         assert!(large.holds("p:f:1") && !large.holds("p:f:2"));
-        assert_eq!(large.set.load(Relaxed), 1, "counted once");
+        assert_eq!(large.held.load(Relaxed), 1, "counted once");
+        // Another name read small lets nothing of this one go.
+        for n in 2..2_000 {
+            large.learn(&format!("p:f:{n}"), 10);
+        }
+        assert!(large.holds("p:f:1"));
         large.learn("p:f:1", LARGE_VALUE_BYTES);
         assert!(!large.holds("p:f:1"));
         assert_eq!(
-            large.set.load(Relaxed),
+            large.held.load(Relaxed),
             0,
             "none left: lookups read one word"
         );
-        // However many, the table stays its size; each name remembered is held.
+        // However many, the table stays its size, and the latest are held.
         for n in 0..10_000 {
             large.remember(&format!("p:f:{n}"));
         }
-        assert!((0..10_000).all(|n| large.holds(&format!("p:f:{n}"))));
-        assert!(large.set.load(Relaxed) <= WORDS * 64);
+        assert!((9_990..10_000).all(|n| large.holds(&format!("p:f:{n}"))));
+        let taken = large.slots.iter().filter(|s| s.load(Relaxed) != 0).count();
+        assert_eq!(large.held.load(Relaxed), taken);
     }
 }

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 /// How often a lease's release looks again while the probe after a pause is out.
 const PROBE_POLL: Duration = Duration::from_millis(10);
+/// The most names of a batch that timed out to read apart (see `Link::suspect`).
+const SUSPECTS_AT_MOST: usize = 64;
 
 use redis::aio::ConnectionManagerConfig;
 use redis::cluster_routing::{
@@ -163,9 +165,13 @@ impl Link {
     }
 
     /// Reads apart the names of a batch that timed out: which of them held the value
-    /// that took so long is unknown, and each will tell on its own read.
-    pub(crate) fn suspect<'a>(&self, names: impl Iterator<Item = &'a str>) {
-        names.for_each(|name| self.large.remember(name));
+    /// that took so long is unknown, and each will tell on its own read. Not those of
+    /// a batch of more than [`SUSPECTS_AT_MOST`]: a stalled server's large `get_many`
+    /// would push every name known out of the table, and read thousands apart.
+    pub(crate) fn suspect<'a>(&self, names: impl ExactSizeIterator<Item = &'a str>) {
+        if names.len() <= SUSPECTS_AT_MOST {
+            names.for_each(|name| self.large.remember(name));
+        }
     }
 
     /// `command`, a `GET` of `name`, on the second connection, failing alone: a value
