@@ -203,6 +203,36 @@ fn a_value_set_during_a_computation_is_not_overwritten_by_it() {
     assert_eq!(slow.call(1), 100, "and the newer value stays");
 }
 
+/// Priming stores as a miss does: a write of the key while the function ran is newer,
+/// and stays.
+#[test]
+fn a_write_during_a_prime_is_not_overwritten_by_it() {
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let (finish, finish_rx) = std::sync::mpsc::channel::<()>();
+    let finish_rx = std::sync::Mutex::new(finish_rx);
+    let slow = Memoized::new(move |n: u64| {
+        started_tx.send(()).unwrap();
+        finish_rx.lock().unwrap().recv().unwrap();
+        n // computed from inputs older than the writes below
+    });
+    for write in ["set", "remove"] {
+        let primer = {
+            let slow = slow.clone();
+            std::thread::spawn(move || slow.cache_prime(1))
+        };
+        started.recv().unwrap();
+        match write {
+            "set" => slow.cache_set(1, 100).unwrap(),
+            _ => _ = slow.cache_remove(&1).unwrap(),
+        }
+        finish.send(()).unwrap();
+        assert_eq!(primer.join().unwrap(), 1, "the prime returns its own value");
+        let cached = slow.cache().get(&1).unwrap();
+        let expected = (write == "set").then_some(100);
+        assert_eq!(cached, expected, "after a {write} during the prime");
+    }
+}
+
 #[tokio::test]
 async fn an_async_value_set_during_a_computation_is_not_overwritten_by_it() {
     let gate = Arc::new(tokio::sync::Notify::new());

@@ -352,7 +352,9 @@ impl<F: ?Sized, M: MemoStore> Memoized<F, M> {
     }
 
     /// Calls the function for `args` and stores its value, whatever is cached: to warm
-    /// a cache or refresh an entry ahead of use. A failed store is counted in
+    /// a cache or refresh an entry ahead of use. As a miss's value, it is not stored if
+    /// a write of the key (`cache_set`, `cache_remove`, `cache_clear`) came while the
+    /// function ran (over a sync backend). A failed store is counted in
     /// `cache_info().errors`; the value is returned either way.
     ///
     /// ```
@@ -369,8 +371,8 @@ impl<F: ?Sized, M: MemoStore> Memoized<F, M> {
         M::Key: Clone,
         M::Value: Clone,
     {
-        let value = (self.function)(args.clone());
-        let _counted = self.cache.insert_entry(args, value.clone(), self.ttl);
+        let computed = || Ok::<_, std::convert::Infallible>((self.function)(args.clone()));
+        let Ok(value) = self.cache.prime(args.clone(), self.ttl, computed);
         value
     }
 
@@ -382,9 +384,8 @@ impl<F: ?Sized, M: MemoStore> Memoized<F, M> {
         M::Key: Clone,
         M::Value: Clone,
     {
-        let value = (self.function)(args.clone())?;
-        let _counted = self.cache.insert_entry(args, value.clone(), self.ttl);
-        Ok(value)
+        self.cache
+            .prime(args.clone(), self.ttl, || (self.function)(args))
     }
 }
 

@@ -58,6 +58,24 @@ pub trait MemoStore: CacheControls {
         false
     }
 
+    /// `f()`'s value for `key`, whatever is cached, stored on `Ok` with `ttl` (the
+    /// cache's own if `None`). A [`SyncCache`] stores it as a miss's: not if a write of
+    /// the key came while `f` ran. The default (a `BlockingCache`'s) stores it anyway.
+    /// A failed store is counted, not returned.
+    fn prime<E>(
+        &self,
+        key: Self::Key,
+        ttl: Option<Ttl>,
+        f: impl FnOnce() -> Result<Self::Value, E>,
+    ) -> Result<Self::Value, E>
+    where
+        Self::Value: Clone,
+    {
+        let value = f()?;
+        let _counted = self.insert_entry(key, value.clone(), ttl);
+        Ok(value)
+    }
+
     /// Stores `value` under `key` with `ttl` (the cache's own if `None`).
     fn insert_entry(
         &self,
@@ -123,6 +141,10 @@ where
 {
     type Error = CacheError<K, V, B, S>;
     memo_store_by_inherent_methods!();
+
+    fn prime<E>(&self, key: K, ttl: Option<Ttl>, f: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
+        self.compute_and_store(key, ttl.unwrap_or_else(|| self.ttl()), f)
+    }
 }
 
 #[cfg(feature = "async")]

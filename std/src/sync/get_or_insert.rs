@@ -259,21 +259,12 @@ where
                 return self.or_stale(Err(e), stale, &key);
             }
         };
-        // A computation slower than the TTL: its value, stored, would expire at once.
-        let arrived = self.clock.now();
         let Some(lead) = lead else {
-            let mut shard = self.lock(&key);
-            // Asked first, so that a value that would expire on arrival withdraws no
-            // refresh (`solo_may_store`), as in the async shell.
-            let fresh = !shard.cache.expired_on_arrival(ttl, now, arrived);
-            let ours = alone.is_none_or(|alone| alone.end(&mut shard.flights, fresh));
-            if ours && fresh {
-                let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
-            }
-            drop(shard);
-            self.notify.deliver();
+            self.store_alone(alone, key, &value, ttl, now);
             return Ok(value);
         };
+        // A computation slower than the TTL: its value, stored, would expire at once.
+        let arrived = self.clock.now();
         {
             // Locked after `lead` exists, so a panic in here (a value's `Clone`, say)
             // releases the lock before the guard takes it to withdraw the flight.
@@ -292,6 +283,30 @@ where
         Ok(value)
     }
 
+    /// Stores `value`, computed alone from `now` on, unless a write of `key` came while
+    /// it ran (`alone` says), or it would arrive expired.
+    pub(super) fn store_alone(
+        &self,
+        alone: Option<Alone<'_, K, V, B, S, C>>,
+        key: K,
+        value: &V,
+        ttl: Ttl,
+        now: Instant,
+    ) {
+        // A computation slower than the TTL: its value, stored, would expire at once.
+        let arrived = self.clock.now();
+        let mut shard = self.lock(&key);
+        // Asked first, so that a value that would expire on arrival withdraws no
+        // refresh (`solo_may_store`), as in the async shell.
+        let fresh = !shard.cache.expired_on_arrival(ttl, now, arrived);
+        let ours = alone.is_none_or(|alone| alone.end(&mut shard.flights, fresh));
+        if ours && fresh {
+            let _counted = shard.cache.insert_ref_with_ttl_at(key, value, ttl, now);
+        }
+        drop(shard);
+        self.notify.deliver();
+    }
+
     fn join_or_lead(&self, shard: &mut Shard<K, V, B, S, C>, key: &K) -> Role<K, V> {
         if !self.single_flight {
             return Role::Solo;
@@ -304,7 +319,7 @@ where
 
 /// A computation outside any flight, registered in its shard while it runs, however it
 /// ends (see `Flights::begin_solo`).
-struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
+pub(super) struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
     cache: &'a SyncCache<K, V, B, S, C>,
     /// `None` once ended.
     key: Option<K>,
@@ -312,7 +327,7 @@ struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
 }
 
 impl<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> Alone<'a, K, V, B, S, C> {
-    fn begin(cache: &'a SyncCache<K, V, B, S, C>, key: &K) -> Self {
+    pub(super) fn begin(cache: &'a SyncCache<K, V, B, S, C>, key: &K) -> Self {
         // Cloned first: a panicking `clone` leaves nothing registered.
         let key = key.clone();
         let ticket = cache.lock(&key).flights.begin_solo(&key);

@@ -2,6 +2,7 @@
 
 mod builder;
 mod get_or_insert;
+mod prime;
 mod refresh;
 mod route;
 mod settings;
