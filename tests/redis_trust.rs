@@ -62,21 +62,32 @@ async fn bytes_that_do_not_decode_cleanly_are_misses_counted_and_overwritten() {
 
 #[tokio::test]
 async fn functions_of_other_value_types_under_one_identifier_never_read_each_other() {
+    // As two processes would: one process refuses to build both at once (see
+    // `functions_of_other_types_may_not_share_an_identifier_on_one_server`), so each is
+    // built once the other is gone.
     let server = RedisServer::start();
-    let name = AsyncMemoized::builder(|id: u64| async move { format!("user-{id}") })
-        .identifier("users")
-        .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
-    let age = AsyncMemoized::builder(|id: u64| async move { id + 100 })
-        .identifier("users")
-        .build_with_redis(RedisBackend::open(&server.url(0)).unwrap());
+    let name = || {
+        AsyncMemoized::builder(|id: u64| async move { format!("user-{id}") })
+            .identifier("users")
+            .build_with_redis(RedisBackend::open(&server.url(0)).unwrap())
+    };
+    let age = || {
+        AsyncMemoized::builder(|id: u64| async move { id + 100 })
+            .identifier("users")
+            .build_with_redis(RedisBackend::open(&server.url(0)).unwrap())
+    };
     for _ in 0..3 {
+        let name = name();
         assert_eq!(name.call(42).await, "user-42");
+        drop(name);
+        let age = age();
         assert_eq!(age.call(42).await, 142, "not \"user-42\" read as a number");
+        assert_eq!(
+            age.cache_info().await.errors,
+            1,
+            "the foreign header counted"
+        );
     }
-    assert!(
-        age.cache_info().await.errors >= 1,
-        "the foreign header counted"
-    );
     let stored: Vec<u8> = server.client(0).get(key("users", 42)).unwrap();
     let stored = &stored[DEADLINE_LEN..];
     assert_eq!(stored, stamped(&142u64), "the last writer's value, stamped");
@@ -211,6 +222,41 @@ fn functions_sharing_an_identifier_must_agree_on_their_server() {
         assert!(!message.contains("secret"), "no password: {message}");
     }
     drop((first, same));
+}
+
+#[test]
+fn functions_of_other_types_may_not_share_an_identifier_on_one_server() {
+    // Both would write the same names: each would overwrite the other's entries, which
+    // it cannot read (their stamps differ), and wait on its leases. In memory they may.
+    let url = "redis://127.0.0.1:1";
+    let named = AsyncMemoized::builder(|n: u64| std::future::ready(n.to_string()))
+        .identifier("typed")
+        .build_with_redis(RedisBackend::open(url).unwrap());
+    let refused = std::panic::catch_unwind(|| {
+        AsyncMemoized::builder(|n: u64| std::future::ready(n as u32))
+            .identifier("typed")
+            .build_with_redis(RedisBackend::open(url).unwrap())
+    });
+    let payload = refused.err().unwrap();
+    let message = payload.downcast_ref::<String>().unwrap();
+    assert!(message.contains("types"), "{message}");
+    assert!(
+        message.contains("alloc::string::String") && message.contains("u32"),
+        "{message}"
+    );
+    // The same types share, as processes do.
+    let same = AsyncMemoized::builder(|n: u64| std::future::ready(n.to_string()))
+        .identifier("typed")
+        .build_with_redis(RedisBackend::open(url).unwrap());
+    let in_memory = (
+        jwm_cache::Memoized::builder(|n: u64| n.to_string())
+            .identifier("typed-memory")
+            .build(),
+        jwm_cache::Memoized::builder(|n: u64| n as u32)
+            .identifier("typed-memory")
+            .build(),
+    );
+    drop((named, same, in_memory));
 }
 
 static NESTED_URL: OnceLock<String> = OnceLock::new();

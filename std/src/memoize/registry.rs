@@ -25,6 +25,11 @@ pub trait Shareable: Any + Send + Sync + sealed::Sealed {
     /// clock type must agree on their settings.
     type Entries: 'static;
 
+    /// What its entries hold, as a shared backend stores them (key, value, codec):
+    /// caches that store other types under one identifier in one server's namespace
+    /// would overwrite each other's entries.
+    type Stored: 'static;
+
     /// The settings to compare.
     fn parameters(&self) -> Parameters;
 
@@ -47,6 +52,7 @@ where
     Self: Send + Sync + 'static,
 {
     type Entries = SyncCache<K, V, B, S, ()>;
+    type Stored = (K, V, S);
 
     fn parameters(&self) -> Parameters {
         SyncCache::parameters(self)
@@ -80,6 +86,7 @@ where
     Self: Send + Sync + 'static,
 {
     type Entries = crate::asynch::AsyncCache<K, V, B, S, ()>;
+    type Stored = (K, V, S);
 
     fn parameters(&self) -> Parameters {
         crate::asynch::AsyncCache::parameters(self)
@@ -112,6 +119,7 @@ where
     Self: Send + Sync + 'static,
 {
     type Entries = crate::asynch::BlockingCache<K, V, B, S, ()>;
+    type Stored = (K, V, S);
 
     fn parameters(&self) -> Parameters {
         Shareable::parameters(&**self.cache())
@@ -137,6 +145,9 @@ pub struct Computing {
     pub lease: Option<Ttl>,
     /// The backend's settings (`AsyncBackend::settings`, `Backend::settings`).
     pub backend: String,
+    /// Whether the backend's entries are a server's, seen by every cache named alike
+    /// (`AsyncBackend::SHARED`, `Backend::SEES_WHOLE_NAMESPACE`).
+    pub shared: bool,
 }
 
 /// A memoized function asked a cache shared under its identifier for another clock
@@ -151,8 +162,9 @@ pub struct SharedCacheConflict {
     /// The shared identifier.
     pub identifier: String,
     /// The setting in conflict: `"clock"`, `"capacity"`, `"time_to_idle"`,
-    /// `"refresh_after"`, `"stale_if_error"`, `"single_flight"`, `"lease"` or
-    /// `"backend"`.
+    /// `"refresh_after"`, `"stale_if_error"`, `"single_flight"`, `"lease"`,
+    /// `"backend"`, or `"types"` (key, value and codec, for caches of one server's
+    /// namespace: in memory, functions of other types keep caches of their own).
     pub setting: &'static str,
     /// What the shared cache has.
     pub existing: String,
@@ -178,6 +190,9 @@ struct Entry {
     cache_type: TypeId,
     /// `TypeId` of `(Tag, T::Entries)`: caches that would share but for their clocks.
     entries_type: TypeId,
+    /// `TypeId` of `T::Stored`, and its name.
+    stored: TypeId,
+    types: &'static str,
     parameters: Parameters,
     computing: Computing,
     cache: Weak<dyn Any + Send + Sync>,
@@ -212,6 +227,8 @@ where
     let wanted = (made.parameters(), made.computing());
     let cache_type = TypeId::of::<(PhantomData<Tag>, T)>();
     let entries_type = TypeId::of::<(PhantomData<Tag>, T::Entries)>();
+    let stored = TypeId::of::<T::Stored>();
+    let types = std::any::type_name::<T::Stored>();
     let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
     // Caches gone with their last user leave nothing behind, under any identifier.
     registry.retain(|_, entries| {
@@ -219,6 +236,19 @@ where
         !entries.is_empty()
     });
     let entries = registry.entry(identifier.to_string()).or_default();
+    // Caches of other types under this identifier in a server's namespace would write
+    // the same names: each would overwrite the other's entries (their stamps keep
+    // either from reading the other's) and wait on its leases.
+    // Any server's: its other settings (a timeout) need not differ where names do.
+    let mut other_types = entries.iter().filter(|e| e.stored != stored);
+    if let Some(other) = other_types.find(|e| wanted.1.shared && e.computing.shared) {
+        return Err(SharedCacheConflict {
+            identifier: identifier.to_string(),
+            setting: "types",
+            existing: other.types.to_string(),
+            requested: types.to_string(),
+        });
+    }
     for entry in entries.iter().filter(|e| e.entries_type == entries_type) {
         conflict(identifier, (&entry.parameters, &entry.computing), &wanted)?;
         if entry.cache_type == cache_type
@@ -234,6 +264,8 @@ where
     entries.push(Entry {
         cache_type,
         entries_type,
+        stored,
+        types,
         parameters: wanted.0,
         computing: wanted.1,
         cache: Arc::downgrade(&erased),

@@ -52,6 +52,7 @@ impl<K, V, B, S, C> SyncCache<K, V, B, S, C> {
             single_flight: self.single_flight,
             lease: None,
             backend: self.shards[0].lock().cache.backend().settings(),
+            shared: B::SEES_WHOLE_NAMESPACE,
         }
     }
 }

@@ -173,6 +173,7 @@ impl<K, V, B, S, C> AsyncCache<K, V, B, S, C> {
             single_flight: self.single_flight,
             lease: self.lease,
             backend: self.backend.settings(),
+            shared: B::SHARED,
         }
     }
 }
