@@ -31,6 +31,16 @@ fn two_closures_are_two_instantiations_even_with_one_type_name() {
     assert_eq!(apply_named(|x| x + 1, 1), 2);
     assert_eq!(apply_named(|x| x * 10, 1), 10);
     assert_eq!(APPLY_NAMED.cache_info().misses, 2);
+    // Their identifiers keep no braces, which Redis Cluster would read as a hash tag
+    // (every key of the instantiation in one slot).
+    for parameters in APPLY_NAMED.cache_parameters() {
+        let identifier = parameters.identifier;
+        assert!(identifier.starts_with("named-apply<"), "{identifier}");
+        assert!(
+            identifier.contains("closure") && !identifier.contains(['{', '}']),
+            "{identifier}"
+        );
+    }
 }
 
 struct Tagged<T>(T);

@@ -115,10 +115,13 @@ impl<C: ?Sized + Sync + 'static> GenericFnCache<C> {
 
     /// The identifier of one instantiation: `base<A, B>`, from the type arguments'
     /// names, so that instantiations get their own Redis namespaces (where no `TypeId`
-    /// reaches) whenever their names differ.
+    /// reaches) whenever their names differ. Without braces, which would make Redis
+    /// Cluster hash only what they enclose (a closure's `{{closure}}`: every key of the
+    /// instantiation in one slot), and shortened as default identifiers are.
     #[doc(hidden)]
     pub fn instance_identifier(&self, base: &str, type_names: &[&str]) -> String {
-        format!("{base}<{}>", type_names.join(", "))
+        let full = format!("{base}<{}>", type_names.join(", "));
+        super::shortened(full.replace(['{', '}'], ""))
     }
 
     fn find(&self, types: TypeId) -> Option<&'static (dyn Any + Send + Sync)> {

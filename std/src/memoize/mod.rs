@@ -89,7 +89,7 @@ fn function_name<F: ?Sized>() -> String {
 /// its start and a digest of the whole, so key names stay well under the size limit.
 const LONGEST_IDENTIFIER: usize = 200;
 
-fn shortened(identifier: String) -> String {
+pub(crate) fn shortened(identifier: String) -> String {
     if identifier.len() <= LONGEST_IDENTIFIER {
         return identifier;
     }
