@@ -66,9 +66,11 @@ async fn a_failed_lease_claim_leaves_the_store_no_budget() {
     )
     .with_call_budget(budget)
     .with_failing_claims(budget);
-    let (_, took) = first_call(backend).await;
+    let (cache, took) = first_call(backend).await;
     // The claim's 400 ms; before, the store's 400 ms more.
     assert!(took < budget.mul_f64(1.5), "{took:?}");
+    // The failed claim is an error, as a failed lookup is; and the store, left no time.
+    assert_eq!(cache.info().await.errors, 2);
 }
 
 /// A leased call over a backend that answers slowly, each step within its timeout,

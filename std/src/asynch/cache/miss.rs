@@ -206,7 +206,11 @@ where
                     held.lease = granted;
                 }
                 Claim::Outwaited(theirs) => fence_only = Some(theirs),
-                Claim::Failed => {}
+                // The backend failed to answer: an error, as a lookup's failure is.
+                Claim::Failed => self.counts.add(Counts {
+                    errors: 1,
+                    ..Counts::default()
+                }),
                 Claim::Found(encoded) => {
                     let found = self.policy.read_owned::<V, B::Error>(Ok(Some(encoded)));
                     self.count_outcome(&found);
