@@ -24,7 +24,7 @@ use crate::report::{self, CacheReport};
 /// | `jwm_cache_stale_served_total` | counter | failed computations answered with a stale value |
 /// | `jwm_cache_near_hits_total` | counter | hits a near tier answered from process memory |
 /// | `jwm_cache_errors_total` | counter | failures, labelled `kind`: `backend` or `codec` |
-/// | `jwm_cache_size` | gauge | live entries (not for async caches: that takes I/O) |
+/// | `jwm_cache_size` | gauge | live entries (not for async caches, nor over a server: that takes I/O) |
 ///
 /// The counters are the lifetime totals, set with `absolute`: a clear never takes them
 /// back. Call this where the exporter collects, before a scrape, or every few seconds:

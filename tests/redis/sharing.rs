@@ -94,6 +94,27 @@ fn the_sync_flavour_serves_sync_and_async_functions() {
     });
 }
 
+/// A report, which a metrics scrape reads, takes no size from the server for a cache
+/// over the sync backend: that is a scan of the namespace, under a shard's lock.
+#[test]
+fn a_report_of_a_cache_over_the_sync_backend_scans_nothing() {
+    let server = RedisServer::start();
+    let (bridge, redis) = on_a_bridge(&server);
+    let square = Memoized::builder(|n: u64| n * n)
+        .identifier("reported-sync")
+        .serializer(Stamped::new(Postcard))
+        .build_with_backend(|| SyncRedisBackend::new(redis.clone(), bridge.clone()));
+    assert_eq!((square.call(4), square.call(4)), (16, 16));
+    let scans = || command_calls(&mut server.client(0)).get("scan").copied();
+    let before = scans();
+    let report = jwm_cache::report::reports()
+        .into_iter()
+        .find(|r| r.parameters.identifier == "reported-sync")
+        .expect("listed");
+    assert_eq!((report.counters.hits, report.size), (1, None));
+    assert_eq!(scans(), before, "a scan for a report");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_lookups_share_an_mget_and_each_gets_its_own_value() {
     let server = RedisServer::start();

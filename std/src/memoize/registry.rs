@@ -63,12 +63,21 @@ where
     }
 
     fn report(&self) -> CacheReport {
-        let info = self.info();
+        // A server's namespace: its size is a scan (under a shard's lock), and a report
+        // reads without I/O.
+        let (info, size) = match B::SEES_WHOLE_NAMESPACE {
+            true => (self.info_without_size(), None),
+            false => {
+                let info = self.info();
+                let size = Some(info.current_size);
+                (info, size)
+            }
+        };
         CacheReport {
             parameters: self.parameters(),
             counters: info.counters(),
             lifetime: info.lifetime,
-            size: Some(info.current_size),
+            size,
         }
     }
 }

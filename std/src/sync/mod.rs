@@ -396,6 +396,16 @@ where
         info
     }
 
+    /// [`info`](Self::info) without the size, which a backend that sees a server's
+    /// whole namespace can only count by scanning it.
+    pub(crate) fn info_without_size(&self) -> CacheInfo {
+        let shards = self
+            .shards
+            .iter()
+            .map(|s| s.lock().cache.info_without_size());
+        shards.fold(CacheInfo::default(), |sum, shard| sum + shard)
+    }
+
     /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
     ///
     /// ```
