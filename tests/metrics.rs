@@ -231,3 +231,34 @@ fn label_pairs(key: &metrics::Key) -> Vec<(String, String)> {
         .map(|l| (l.key().to_string(), l.value().to_string()))
         .collect()
 }
+
+/// A cache rebuilt under its identifier starts its counts from 0; the exported counters
+/// keep counting from where they were, as a Prometheus counter must.
+#[test]
+fn counters_keep_counting_when_a_cache_is_rebuilt() {
+    let recorder = DebuggingRecorder::new();
+    metrics::with_local_recorder(&recorder, || {
+        let misses = || {
+            let recorded = recorded(&recorder);
+            let labels = [("identifier", "metrics_rebuilt")];
+            match value(&recorded, "jwm_cache_misses_total", &labels) {
+                DebugValue::Counter(n) => *n,
+                other => panic!("{other:?}"),
+            }
+        };
+        let build = || {
+            Memoized::builder(|n: u64| n + 1)
+                .identifier("metrics_rebuilt")
+                .build()
+        };
+        let first = build();
+        (0..3).for_each(|n| _ = first.call(n));
+        jwm_cache::metrics::record();
+        assert_eq!(misses(), 3);
+        drop(first);
+        let second = build();
+        second.call(10);
+        jwm_cache::metrics::record();
+        assert_eq!(misses(), 4, "3 before the rebuild, 1 after");
+    });
+}

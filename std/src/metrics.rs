@@ -27,7 +27,8 @@ use crate::report::{self, CacheReport};
 /// | `jwm_cache_size` | gauge | live entries (not for async caches, nor over a server: that takes I/O) |
 ///
 /// The counters are the lifetime totals, set with `absolute`: a clear never takes them
-/// back. Call this where the exporter collects, before a scrape, or every few seconds:
+/// back, nor does a cache rebuilt under its identifier (what a cache gone counted up to
+/// its last report stays in its identifier's totals). Call this where the exporter collects, before a scrape, or every few seconds:
 /// it reads the caches, so nothing is recorded on a hit. Each computation's duration is
 /// recorded as it ends (a background refresh's too), in `jwm_cache_computation_seconds`
 /// (a histogram).
@@ -64,6 +65,14 @@ pub fn record() {
                 *total_size = total_size.zip(size).map(|(a, b)| a + b);
             }
             None => by_identifier.push((parameters.identifier, lifetime, size)),
+        }
+    }
+    // Counters of caches gone under an identifier stay in its totals: a rebuilt cache
+    // starts from 0, and an exported counter must keep counting.
+    for (identifier, counted) in report::retired() {
+        match by_identifier.iter_mut().find(|(id, ..)| *id == identifier) {
+            Some((_, total, _)) => *total += counted,
+            None => by_identifier.push((identifier, counted, None)),
         }
     }
     for (identifier, lifetime, size) in by_identifier {

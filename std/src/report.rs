@@ -51,18 +51,69 @@ impl<T: Shareable> Listed for T {
     }
 }
 
-fn list() -> &'static Mutex<Vec<Weak<dyn Listed>>> {
-    static LIST: Mutex<Vec<Weak<dyn Listed>>> = Mutex::new(Vec::new());
-    &LIST
+/// A listed cache, with its identifier and the lifetime counters its last report read.
+struct Enlisted {
+    cache: Weak<dyn Listed>,
+    identifier: String,
+    last: Arc<Mutex<Counters>>,
+}
+
+/// The listed caches, and the lifetime counters of those gone, by identifier: an
+/// exported counter must keep counting when a cache under its identifier is rebuilt.
+struct List {
+    listed: Vec<Enlisted>,
+    retired: Vec<(String, Counters)>,
+}
+
+impl List {
+    /// Lets go of the caches gone, keeping what their last reports counted.
+    fn retire_the_gone(&mut self) {
+        let (gone, live) = std::mem::take(&mut self.listed)
+            .into_iter()
+            .partition(|cache| cache.cache.strong_count() == 0);
+        self.listed = live;
+        for cache in gone {
+            let counted = *cache.last.lock().unwrap_or_else(PoisonError::into_inner);
+            match self
+                .retired
+                .iter_mut()
+                .find(|(id, _)| *id == cache.identifier)
+            {
+                Some((_, total)) => *total += counted,
+                None => self.retired.push((cache.identifier, counted)),
+            }
+        }
+    }
+}
+
+fn list() -> std::sync::MutexGuard<'static, List> {
+    static LIST: Mutex<List> = Mutex::new(List {
+        listed: Vec::new(),
+        retired: Vec::new(),
+    });
+    LIST.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Adds `cache` to the list, for as long as it lives.
 pub(crate) fn enlist<T: Shareable>(cache: &Arc<T>) {
+    let identifier = cache.parameters().identifier;
     let weak: Weak<dyn Listed> = Arc::downgrade(cache) as Weak<dyn Listed>;
-    let mut list = list().lock().unwrap_or_else(PoisonError::into_inner);
-    // Caches gone with their last user leave nothing behind.
-    list.retain(|cache| cache.strong_count() > 0);
-    list.push(weak);
+    let mut list = list();
+    list.retire_the_gone();
+    list.listed.push(Enlisted {
+        cache: weak,
+        identifier,
+        last: Arc::default(),
+    });
+}
+
+/// The lifetime counters of the listed caches gone, by identifier, as their last
+/// reports read them (what a cache counted after its last report is not kept).
+#[cfg(feature = "metrics")]
+pub(crate) fn retired() -> Vec<(String, Counters)> {
+    let mut list = list();
+    list.retire_the_gone();
+    list.retired.clone()
 }
 
 /// A report on every listed cache still alive, in the order they were built: each
@@ -73,11 +124,15 @@ pub(crate) fn enlist<T: Shareable>(cache: &Arc<T>) {
 /// The caches are read one after another, outside the list's lock, so a report never
 /// waits on another cache, and a cache's lock is never taken under the list's.
 pub fn reports() -> Vec<CacheReport> {
-    let live: Vec<Arc<dyn Listed>> = list()
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+    let live: Vec<(Arc<dyn Listed>, Arc<Mutex<Counters>>)> = list()
+        .listed
         .iter()
-        .filter_map(Weak::upgrade)
+        .filter_map(|cache| Some((cache.cache.upgrade()?, Arc::clone(&cache.last))))
         .collect();
-    live.iter().map(|cache| cache.report()).collect()
+    let reports = live.iter().map(|(cache, last)| {
+        let report = cache.report();
+        *last.lock().unwrap_or_else(PoisonError::into_inner) = report.lifetime;
+        report
+    });
+    reports.collect()
 }
