@@ -1,4 +1,7 @@
-//! What `#[ttl_cache]` keeps of the function's own attributes, and `crate = ...`.
+//! What `#[ttl_cache]` keeps of the function's own attributes, `crate = ...`, and a
+//! return type as a `macro_rules!` splices it in.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use jwm_cache::{CacheControls, ttl_cache};
 
@@ -59,4 +62,49 @@ fn a_crate_path_reaches_jwm_cache_through_a_facade() {
     assert_eq!(generic_through_a_facade(3u8), 3);
     assert_eq!(generic_through_a_facade(3u8), 3);
     assert_eq!(GENERIC_THROUGH_A_FACADE.cache_info().hits, 1);
+}
+
+static SPLICED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Declares a memoized function whose return type a `macro_rules!` splices in as a
+/// `$t:ty`, which reaches the attribute wrapped in an invisible group.
+macro_rules! memoized_returning {
+    ($name:ident, $returns:ty) => {
+        #[ttl_cache(cache_none = false)]
+        fn $name(text: String) -> $returns {
+            SPLICED_RUNS.fetch_add(1, SeqCst);
+            text.parse().ok()
+        }
+    };
+}
+
+macro_rules! memoized_result {
+    ($name:ident, $returns:ty) => {
+        #[ttl_cache]
+        fn $name(text: String) -> $returns {
+            SPLICED_RUNS.fetch_add(1, SeqCst);
+            text.parse().map_err(|_| format!("not a number: {text}"))
+        }
+    };
+}
+
+memoized_result!(parse_spliced, Result<u32, String>);
+memoized_returning!(parse_spliced_option, Option<u32>);
+
+#[test]
+fn a_return_type_spliced_by_a_macro_keeps_its_spelling_rules() {
+    let before = SPLICED_RUNS.load(SeqCst);
+    assert!(parse_spliced("x".into()).is_err());
+    assert!(parse_spliced("x".into()).is_err());
+    assert_eq!(
+        SPLICED_RUNS.load(SeqCst) - before,
+        2,
+        "an Err is never cached"
+    );
+    assert_eq!(parse_spliced_option("y".into()), None);
+    assert_eq!(parse_spliced_option("y".into()), None);
+    assert_eq!(SPLICED_RUNS.load(SeqCst) - before, 4, "nor a None");
+    assert_eq!(parse_spliced_option("8".into()), Some(8));
+    assert_eq!(parse_spliced_option("8".into()), Some(8));
+    assert_eq!(SPLICED_RUNS.load(SeqCst) - before, 5, "a Some is");
 }

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use jwm_cache_core::{
-    Cache, CacheError, CacheInfo, Clock, Identity, Lookup, MemoryBackend, Options, Parameters,
-    Serializer, SharedHasher, Ttl,
+    Cache, CacheError, Clock, Identity, Lookup, MemoryBackend, Options, Serializer, SharedHasher,
+    Ttl,
 };
 
 pub use builder::SyncCacheBuilder;
@@ -360,68 +360,6 @@ where
         // After every shard: a listener that panics cannot stop the clear.
         self.notify.deliver();
         first_failure
-    }
-
-    /// Hits, misses, live size and reclaim counts, summed over the shards.
-    ///
-    /// Each counter is exact; the shards are read one after another, so a snapshot
-    /// taken while other threads run is not atomic across shards.
-    ///
-    /// ```
-    /// use jwm_cache::SharedCache;
-    ///
-    /// let cache: SharedCache<u32, u32> = SharedCache::new();
-    /// cache.insert(1, 1).unwrap();
-    /// cache.get(&1).unwrap();
-    /// cache.get(&2).unwrap();
-    /// let info = cache.info();
-    /// assert_eq!((info.hits, info.misses, info.current_size), (1, 1, 1));
-    /// ```
-    pub fn info(&self) -> CacheInfo {
-        let now = self.clock.now();
-        let info = self
-            .shards
-            .iter()
-            .enumerate()
-            .map(|(n, shard)| {
-                // Shards that share one namespace count its entries once.
-                if n > 0 && B::SEES_WHOLE_NAMESPACE {
-                    shard.lock().cache.info_without_size()
-                } else {
-                    shard.lock().cache.info_at(now)
-                }
-            })
-            .fold(CacheInfo::default(), |sum, shard| sum + shard);
-        self.notify.deliver();
-        info
-    }
-
-    /// [`info`](Self::info) without the size, which a backend that sees a server's
-    /// whole namespace can only count by scanning it.
-    pub(crate) fn info_without_size(&self) -> CacheInfo {
-        let shards = self
-            .shards
-            .iter()
-            .map(|s| s.lock().cache.info_without_size());
-        shards.fold(CacheInfo::default(), |sum, shard| sum + shard)
-    }
-
-    /// TTL, identifier, total capacity, and the names of the backend, codec and clock.
-    ///
-    /// ```
-    /// use jwm_cache::SyncCache;
-    ///
-    /// let cache = SyncCache::builder().capacity(10_000).build::<u32, u32>();
-    /// assert_eq!(cache.parameters().capacity, Some(10_000));
-    /// ```
-    pub fn parameters(&self) -> Parameters {
-        let mut parameters = self.shards[0].lock().cache.parameters();
-        parameters.capacity = shards::total_capacity(
-            self.shards
-                .iter()
-                .map(|shard| shard.lock().cache.parameters().capacity),
-        );
-        parameters
     }
 }
 
