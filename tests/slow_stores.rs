@@ -1,14 +1,16 @@
 //! Callers that miss a key while its value is being stored, by a miss's leader or a
 //! refresh, get the value at once: the flight is settled before the store and
-//! withdrawn after it, so none of them waits for the store or computes again.
+//! withdrawn after it, so none of them waits for the store or computes again; in a
+//! `SyncCache` too.
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use jwm_cache::{AsyncCache, AsyncCacheBuilder, AsyncMemoized};
+use common::gated::open_gate;
+use jwm_cache::{AsyncCache, AsyncCacheBuilder, AsyncMemoized, SyncCacheBuilder};
 use tokio::time::sleep;
 
 /// Callers that miss while the leader stores its value (here 10 s) get the value at
@@ -124,4 +126,107 @@ async fn a_refresh_slower_than_its_ttl_stores_nothing() {
     sleep(Duration::from_secs(1)).await;
     assert_eq!(runs.load(SeqCst), 2, "the refresh ran");
     assert_eq!(memo.cache().backend().sets_started.load(SeqCst), 1);
+}
+
+/// A gate a test opens when it decides.
+type Gate = (Mutex<bool>, Condvar);
+
+/// Waits until `gate` opens; fails the test after a minute instead of hanging.
+fn pass(gate: &Gate) {
+    let open = gate.0.lock().unwrap();
+    let (open, waited) = (gate.1)
+        .wait_timeout_while(open, Duration::from_secs(60), |open| !*open)
+        .unwrap();
+    drop(open);
+    assert!(!waited.timed_out(), "a gate never opened");
+}
+
+/// Polls `what` until it holds; fails the test after a minute.
+fn wait_until(what: impl Fn() -> bool) {
+    let began = std::time::Instant::now();
+    while !what() {
+        assert!(began.elapsed() < Duration::from_secs(60), "never happened");
+        std::thread::yield_now();
+    }
+}
+
+/// A sync store that waits at a gate, as a store to a server waits for its round trip.
+struct SlowStores {
+    store: jwm_cache::memory::MemoryBackend<u64, u64>,
+    gate: Arc<Gate>,
+}
+
+impl jwm_cache::backend::Backend<u64, u64> for SlowStores {
+    type Error = std::convert::Infallible;
+    const NAME: &'static str = "slow stores";
+
+    fn set(
+        &mut self,
+        key: u64,
+        value: u64,
+        deadline: jwm_cache::backend::Deadline,
+        now: jwm_cache::time::Instant,
+    ) -> Result<(), Self::Error> {
+        pass(&self.gate);
+        self.store.set(key, value, deadline, now)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.store.clear()
+    }
+    fn len(&mut self, now: jwm_cache::time::Instant) -> Result<usize, Self::Error> {
+        self.store.len(now)
+    }
+}
+
+impl jwm_cache::backend::Lookup<u64, u64, u64> for SlowStores {
+    fn get_entry(
+        &mut self,
+        key: &u64,
+        now: jwm_cache::time::Instant,
+    ) -> Result<Option<jwm_cache::backend::Entry<&u64>>, Self::Error> {
+        self.store.get_entry(key, now)
+    }
+    fn remove(&mut self, key: &u64, now: jwm_cache::time::Instant) -> Result<bool, Self::Error> {
+        self.store.remove(key, now)
+    }
+}
+
+/// The same in a `SyncCache`: waiters get the leader's value once it is computed, not
+/// once it is stored (over a server, a round trip).
+#[test]
+fn sync_waiters_get_the_value_before_the_leader_stores_it() {
+    let (computing, stored) = (Arc::new(Gate::default()), Arc::new(Gate::default()));
+    let gate = Arc::clone(&stored);
+    let cache = SyncCacheBuilder::new()
+        .shards(1)
+        .build_with_backend(move || SlowStores {
+            store: jwm_cache::memory::MemoryBackend::new(),
+            gate: Arc::clone(&gate),
+        });
+    let started = Arc::new(AtomicUsize::new(0));
+    let leader = {
+        let (cache, computing, started) = (cache.clone(), computing.clone(), started.clone());
+        std::thread::spawn(move || {
+            cache.get_or_insert_with(1, || {
+                started.fetch_add(1, SeqCst);
+                pass(&computing);
+                10
+            })
+        })
+    };
+    wait_until(|| started.load(SeqCst) == 1);
+    let (answered, waiter_answer) = std::sync::mpsc::channel();
+    let waiter = {
+        let cache = cache.clone();
+        std::thread::spawn(move || answered.send(cache.get_or_insert_with(1, || 20)).unwrap())
+    };
+    wait_until(|| cache.info().coalesced == 1);
+    open_gate(&computing);
+    // The leader now waits at the store's gate: the waiter has its value meanwhile.
+    let got = waiter_answer.recv_timeout(Duration::from_secs(10));
+    open_gate(&stored);
+    assert_eq!(got, Ok(10), "the waiter waited for the store");
+    assert_eq!(leader.join().unwrap(), 10);
+    waiter.join().unwrap();
+    assert_eq!(cache.get(&1).unwrap(), Some(10));
 }

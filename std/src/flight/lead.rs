@@ -62,6 +62,11 @@ impl<T: FlightTable<K, V>, K, V: Clone> Lead<T, K, V> {
         self.flight.settle(State::Done(handed));
     }
 
+    /// The settled flight was withdrawn by the caller, under the lock of its store.
+    pub(crate) fn withdrawn(mut self) {
+        self.withdrawn = true;
+    }
+
     /// Unregisters the settled flight.
     #[cfg(feature = "async")]
     pub(crate) fn withdraw(mut self) {

@@ -259,14 +259,19 @@ where
                 return self.or_stale(Err(e), stale, &key);
             }
         };
-        let Some(lead) = lead else {
+        let Some(mut lead) = lead else {
             self.store_alone(alone, key, &value, ttl, now);
             return Ok(value);
         };
+        // Settled first, as in the async shell: waiters, and callers that join while
+        // this call stores, get the value at once rather than wait for the store (a
+        // round trip, over a server) and the listener. Withdrawn under the store's lock,
+        // so that none of them misses meanwhile.
+        lead.settle_registered(&value);
         // A computation slower than the TTL: its value, stored, would expire at once.
         let arrived = self.clock.now();
         {
-            // Locked after `lead` exists, so a panic in here (a value's `Clone`, say)
+            // Locked after `lead` exists, so a panic in here (a key's `Hash`, say)
             // releases the lock before the guard takes it to withdraw the flight.
             let mut shard = self.lock(&key);
             // A `clear` or `remove` during the computation withdrew the flight: the
@@ -277,8 +282,7 @@ where
                 let _counted = shard.cache.insert_ref_with_ttl_at(key, &value, ttl, now);
             }
         }
-        // Waiters first: they need not wait for the listener.
-        lead.settle(&value);
+        lead.withdrawn();
         self.notify.deliver();
         Ok(value)
     }

@@ -1,29 +1,7 @@
 //! The wait after a failed refresh: a failing source is asked once per wait, not on
 //! every due hit, and the wait counts from the failure.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use jwm_cache::{AsyncCacheControls, AsyncMemoized, CacheControls, ManualClock, Memoized};
-
-const SECOND: Duration = Duration::from_secs(1);
-/// How long a test waits for a background refresh before failing: never reached when
-/// the refresh works.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Polls `done` until it holds, failing the test after [`PATIENCE`].
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let began = Instant::now();
-    while !done() {
-        assert!(
-            began.elapsed() < PATIENCE,
-            "{what}: not within {PATIENCE:?}"
-        );
-        thread::yield_now();
-    }
-}
+use super::*;
 
 /// A source that fails slowly (slower than the wait after a failure) still gets its
 /// wait: it counts from the failure, not from the refresh's start.

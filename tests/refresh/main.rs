@@ -11,6 +11,8 @@ use jwm_cache::{
     AsyncCacheControls, AsyncMemoized, CacheControls, ManualClock, Memoized, SyncCache, Ttl,
 };
 
+mod backoffs;
+
 const SECOND: Duration = Duration::from_secs(1);
 /// How long a test waits for a background refresh before failing: never reached when
 /// the refresh works, and no sleep: the waits poll or block on channels.
