@@ -244,10 +244,14 @@ fn functions_of_other_types_may_not_share_an_identifier_on_one_server() {
         message.contains("alloc::string::String") && message.contains("u32"),
         "{message}"
     );
-    // The same types share, as processes do.
+    // The same types share, as processes do; a near tier's too (its cache keeps values
+    // as they are, and its tier encodes them as the other's codec does).
     let same = AsyncMemoized::builder(|n: u64| std::future::ready(n.to_string()))
         .identifier("typed")
         .build_with_redis(RedisBackend::open(url).unwrap());
+    let near = AsyncMemoized::builder(|n: u64| std::future::ready(n.to_string()))
+        .identifier("typed")
+        .build_with_near_redis(RedisBackend::open(url).unwrap(), 10);
     let in_memory = (
         jwm_cache::Memoized::builder(|n: u64| n.to_string())
             .identifier("typed-memory")
@@ -256,7 +260,7 @@ fn functions_of_other_types_may_not_share_an_identifier_on_one_server() {
             .identifier("typed-memory")
             .build(),
     );
-    drop((named, same, in_memory));
+    drop((named, same, near, in_memory));
 }
 
 static NESTED_URL: OnceLock<String> = OnceLock::new();

@@ -25,9 +25,9 @@ pub trait Shareable: Any + Send + Sync + sealed::Sealed {
     /// clock type must agree on their settings.
     type Entries: 'static;
 
-    /// What its entries hold, as a shared backend stores them (key, value, codec):
-    /// caches that store other types under one identifier in one server's namespace
-    /// would overwrite each other's entries.
+    /// Its key and value types: caches of others under one identifier in a server's
+    /// namespace would overwrite each other's entries. (Not the codec: a near tier's
+    /// cache keeps values as they are, its tier encodes them for the server.)
     type Stored: 'static;
 
     /// The settings to compare.
@@ -52,7 +52,7 @@ where
     Self: Send + Sync + 'static,
 {
     type Entries = SyncCache<K, V, B, S, ()>;
-    type Stored = (K, V, S);
+    type Stored = (K, V);
 
     fn parameters(&self) -> Parameters {
         SyncCache::parameters(self)
@@ -95,7 +95,7 @@ where
     Self: Send + Sync + 'static,
 {
     type Entries = crate::asynch::AsyncCache<K, V, B, S, ()>;
-    type Stored = (K, V, S);
+    type Stored = (K, V);
 
     fn parameters(&self) -> Parameters {
         crate::asynch::AsyncCache::parameters(self)
@@ -128,7 +128,7 @@ where
     Self: Send + Sync + 'static,
 {
     type Entries = crate::asynch::BlockingCache<K, V, B, S, ()>;
-    type Stored = (K, V, S);
+    type Stored = (K, V);
 
     fn parameters(&self) -> Parameters {
         Shareable::parameters(&**self.cache())
@@ -172,8 +172,8 @@ pub struct SharedCacheConflict {
     pub identifier: String,
     /// The setting in conflict: `"clock"`, `"capacity"`, `"time_to_idle"`,
     /// `"refresh_after"`, `"stale_if_error"`, `"single_flight"`, `"lease"`,
-    /// `"backend"`, or `"types"` (key, value and codec, for caches of one server's
-    /// namespace: in memory, functions of other types keep caches of their own).
+    /// `"backend"`, or `"types"` (key and value, for caches of a server's namespace: in
+    /// memory, functions of other types keep caches of their own).
     pub setting: &'static str,
     /// What the shared cache has.
     pub existing: String,
