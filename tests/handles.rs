@@ -178,16 +178,27 @@ async fn async_handles_clone_name_and_control_entries() {
     assert_eq!(parse.try_call("4".into()).await, Ok(4));
 }
 
-#[test]
-fn a_value_set_during_a_computation_is_not_overwritten_by_it() {
+/// A memoized identity whose each computation tells `started`, then waits for `finish`:
+/// a write can land while it runs.
+fn held_identity() -> (
+    jwm_cache::MemoizedFn<u64, u64>,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
     let (started_tx, started) = std::sync::mpsc::channel();
     let (finish, finish_rx) = std::sync::mpsc::channel::<()>();
     let finish_rx = std::sync::Mutex::new(finish_rx);
     let slow = Memoized::new(move |n: u64| {
         started_tx.send(()).unwrap();
         finish_rx.lock().unwrap().recv().unwrap();
-        n // computed from inputs older than the set below
+        n // computed from inputs older than the writes the tests make meanwhile
     });
+    (slow.boxed(), started, finish)
+}
+
+#[test]
+fn a_value_set_during_a_computation_is_not_overwritten_by_it() {
+    let (slow, started, finish) = held_identity();
     let leader = {
         let slow = slow.clone();
         std::thread::spawn(move || slow.call(1))
@@ -207,14 +218,7 @@ fn a_value_set_during_a_computation_is_not_overwritten_by_it() {
 /// and stays.
 #[test]
 fn a_write_during_a_prime_is_not_overwritten_by_it() {
-    let (started_tx, started) = std::sync::mpsc::channel();
-    let (finish, finish_rx) = std::sync::mpsc::channel::<()>();
-    let finish_rx = std::sync::Mutex::new(finish_rx);
-    let slow = Memoized::new(move |n: u64| {
-        started_tx.send(()).unwrap();
-        finish_rx.lock().unwrap().recv().unwrap();
-        n // computed from inputs older than the writes below
-    });
+    let (slow, started, finish) = held_identity();
     for write in ["set", "remove"] {
         let primer = {
             let slow = slow.clone();

@@ -287,9 +287,26 @@ where
         Ok(value)
     }
 
+    /// Computes `key`'s value with `f`, whatever is cached, and stores it with `ttl` as a
+    /// miss's computation is stored: not if a write of the key (`insert`, `remove`,
+    /// `clear`) came while it ran, whose value (or absence) is newer, nor if it would
+    /// arrive expired. What a memoized function's `cache_prime` does.
+    pub(crate) fn compute_and_store<E>(
+        &self,
+        key: K,
+        ttl: Ttl,
+        f: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let alone = Alone::begin(self, &key);
+        let now = self.clock.now();
+        let value = f()?;
+        self.store_alone(Some(alone), key, &value, ttl, now);
+        Ok(value)
+    }
+
     /// Stores `value`, computed alone from `now` on, unless a write of `key` came while
     /// it ran (`alone` says), or it would arrive expired.
-    pub(super) fn store_alone(
+    fn store_alone(
         &self,
         alone: Option<Alone<'_, K, V, B, S, C>>,
         key: K,
@@ -323,7 +340,7 @@ where
 
 /// A computation outside any flight, registered in its shard while it runs, however it
 /// ends (see `Flights::begin_solo`).
-pub(super) struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
+struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
     cache: &'a SyncCache<K, V, B, S, C>,
     /// `None` once ended.
     key: Option<K>,
@@ -331,7 +348,7 @@ pub(super) struct Alone<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> {
 }
 
 impl<'a, K: Hash + Eq + Clone, V: Clone, B, S, C> Alone<'a, K, V, B, S, C> {
-    pub(super) fn begin(cache: &'a SyncCache<K, V, B, S, C>, key: &K) -> Self {
+    fn begin(cache: &'a SyncCache<K, V, B, S, C>, key: &K) -> Self {
         // Cloned first: a panicking `clone` leaves nothing registered.
         let key = key.clone();
         let ticket = cache.lock(&key).flights.begin_solo(&key);

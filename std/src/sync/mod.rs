@@ -2,7 +2,6 @@
 
 mod builder;
 mod get_or_insert;
-mod prime;
 mod refresh;
 mod route;
 mod settings;

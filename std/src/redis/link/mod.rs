@@ -141,7 +141,8 @@ impl Link {
     /// to hold a large value is read on the second connection, where its failure is its
     /// own (see `large`); one whose lone read timed out here is read there from now on.
     pub(crate) async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, RedisBackendError> {
-        let command = Cmd::new().arg("GET").arg(name).to_owned();
+        let mut command = Cmd::new();
+        command.arg("GET").arg(name);
         if self.large.holds(name) {
             return self.get_apart(name, command).await;
         }
